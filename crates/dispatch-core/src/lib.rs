@@ -1,0 +1,20 @@
+//! Dispatch's domain: typed ids, closed sets, parsed values, validation errors and the
+//! timeline hash chain. Pure code with no I/O, shared by every other crate.
+
+pub mod commands;
+pub mod enums;
+pub mod error;
+pub mod ids;
+pub mod patch;
+pub mod timeline;
+pub mod values;
+
+pub use enums::*;
+pub use error::{FieldError, ValidationError};
+pub use ids::*;
+pub use patch::Patch;
+
+/// The current time in UTC, truncated to the microseconds both databases store.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    timeline::to_micros(chrono::Utc::now())
+}

@@ -1,0 +1,192 @@
+//! Configuration and directory commands: projects, taxonomies, tags, individuals, teams,
+//! services and API tokens. Each is one transaction; uniqueness clashes become conflicts.
+
+use crate::{Actor, Engine, Error, Result};
+use dispatch_core::{IndividualId, Transport};
+use dispatch_store::entity::{
+    api_token, incident_priority, incident_severity, incident_type, individual, project, service, tag, tag_type, team,
+};
+use dispatch_store::repo::{self, taxonomy};
+use sea_orm::ActiveModelTrait;
+
+/// An authenticated caller: who, with which token role.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The person, as an actor over the API.
+    pub actor: Actor,
+    /// The token's role (`member`, `admin`, `owner`, …).
+    pub role: String,
+}
+
+impl Engine {
+    /// Mints an API token for the person with this e-mail (created if new). Returns the secret,
+    /// shown once.
+    pub async fn create_token(&self, email: &str, name: &str, role: &str) -> Result<(String, api_token::Model)> {
+        let txn = self.db.write().await?;
+        let who = repo::individual::get_or_create(&*txn, email, None).await?;
+        let out = repo::token::create(&*txn, who.id, name, role, None).await?;
+        txn.commit().await?;
+        Ok(out)
+    }
+
+    /// Whether any API token was ever minted.
+    pub async fn has_tokens(&self) -> Result<bool> {
+        Ok(repo::token::any(self.db.conn()).await?)
+    }
+
+    /// The caller behind a bearer token, if it is live.
+    pub async fn authenticate(&self, secret: &str) -> Result<Option<Authenticated>> {
+        let found = repo::token::authenticate(self.db.conn(), secret, dispatch_core::now()).await?;
+        Ok(found.map(|(token, who)| Authenticated {
+            actor: Actor { individual_id: IndividualId(who.id), email: who.email, name: who.name, transport: Transport::Api },
+            role: token.role,
+        }))
+    }
+
+    /// Every project.
+    pub async fn projects(&self) -> Result<Vec<project::Model>> {
+        Ok(repo::project::list(self.db.conn()).await?)
+    }
+
+    /// A project by slug.
+    pub async fn project(&self, slug: &str) -> Result<project::Model> {
+        repo::project::by_slug(self.db.conn(), slug)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("project {slug}")))
+    }
+
+    /// Creates a project with the default taxonomies.
+    pub async fn create_project(&self, row: project::ActiveModel) -> Result<project::Model> {
+        let txn = self.db.write().await?;
+        let p = repo::project::insert(&*txn, row).await?;
+        dispatch_store::seed::seed_taxonomies(&*txn, p.id).await?;
+        txn.commit().await?;
+        Ok(p)
+    }
+
+    /// Saves a changed project.
+    pub async fn update_project(&self, row: project::ActiveModel) -> Result<project::Model> {
+        let txn = self.db.write().await?;
+        let p = repo::project::update(&*txn, row).await?;
+        txn.commit().await?;
+        Ok(p)
+    }
+
+    /// The project with this slug, or the default one.
+    pub async fn project_or_default(&self, slug: Option<&str>) -> Result<project::Model> {
+        match slug {
+            Some(s) => self.project(s).await,
+            None => Ok(repo::project::default_project(self.db.conn()).await?),
+        }
+    }
+
+    /// A page of individuals.
+    pub async fn individuals(&self, q: Option<&str>, page: u64, per_page: u64) -> Result<(Vec<individual::Model>, u64)> {
+        Ok(repo::individual::list(self.db.conn(), q, page, per_page).await?)
+    }
+
+    /// An individual by id.
+    pub async fn individual(&self, id: i64) -> Result<individual::Model> {
+        Ok(repo::individual::get(self.db.conn(), id).await?)
+    }
+
+    /// Teams of a project.
+    pub async fn teams(&self, project_id: i64) -> Result<Vec<team::Model>> {
+        Ok(repo::directory::teams(self.db.conn(), project_id).await?)
+    }
+
+    /// Services of a project.
+    pub async fn services(&self, project_id: i64) -> Result<Vec<service::Model>> {
+        Ok(repo::directory::services(self.db.conn(), project_id).await?)
+    }
+
+    /// A team by id.
+    pub async fn team(&self, id: i64) -> Result<team::Model> {
+        Ok(repo::directory::team(self.db.conn(), id).await?)
+    }
+
+    /// A service by id.
+    pub async fn service(&self, id: i64) -> Result<service::Model> {
+        Ok(repo::directory::service(self.db.conn(), id).await?)
+    }
+
+    /// Deletes a team.
+    pub async fn delete_team(&self, id: i64) -> Result<()> {
+        let txn = self.db.write().await?;
+        repo::directory::team(&*txn, id).await?;
+        repo::directory::delete_team(&*txn, id).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes a service.
+    pub async fn delete_service(&self, id: i64) -> Result<()> {
+        let txn = self.db.write().await?;
+        repo::directory::service(&*txn, id).await?;
+        repo::directory::delete_service(&*txn, id).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Inserts (no primary key set) or updates any configuration row in its own transaction.
+    pub async fn save<A>(&self, row: A) -> Result<<A::Entity as sea_orm::EntityTrait>::Model>
+    where
+        A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send + 'static,
+        A: sea_orm::TryIntoModel<<A::Entity as sea_orm::EntityTrait>::Model>,
+        <A::Entity as sea_orm::EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
+    {
+        let txn = self.db.write().await?;
+        let saved = row.save(&*txn).await?;
+        let model = sea_orm::TryIntoModel::try_into_model(saved)?;
+        txn.commit().await?;
+        Ok(model)
+    }
+
+    /// Types of a project.
+    pub async fn incident_types(&self, project_id: i64) -> Result<Vec<incident_type::Model>> {
+        Ok(taxonomy::types::list(self.db.conn(), project_id).await?)
+    }
+
+    /// Priorities of a project.
+    pub async fn incident_priorities(&self, project_id: i64) -> Result<Vec<incident_priority::Model>> {
+        Ok(taxonomy::priorities::list(self.db.conn(), project_id).await?)
+    }
+
+    /// Severities of a project.
+    pub async fn incident_severities(&self, project_id: i64) -> Result<Vec<incident_severity::Model>> {
+        Ok(taxonomy::severities::list(self.db.conn(), project_id).await?)
+    }
+
+    /// Makes a taxonomy entry the only default of its project.
+    pub async fn make_default(&self, kind: TaxonomyKind, project_id: i64, id: i64) -> Result<()> {
+        let txn = self.db.write().await?;
+        match kind {
+            TaxonomyKind::Type => taxonomy::types::clear_default(&*txn, project_id, id).await?,
+            TaxonomyKind::Priority => taxonomy::priorities::clear_default(&*txn, project_id, id).await?,
+            TaxonomyKind::Severity => taxonomy::severities::clear_default(&*txn, project_id, id).await?,
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Tags of a project.
+    pub async fn tags(&self, project_id: i64) -> Result<Vec<tag::Model>> {
+        Ok(repo::tag::list(self.db.conn(), project_id).await?)
+    }
+
+    /// Tag types of a project.
+    pub async fn tag_types(&self, project_id: i64) -> Result<Vec<tag_type::Model>> {
+        Ok(repo::tag::types(self.db.conn(), project_id).await?)
+    }
+}
+
+/// The three taxonomies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaxonomyKind {
+    /// Incident types.
+    Type,
+    /// Priorities.
+    Priority,
+    /// Severities.
+    Severity,
+}

@@ -1,0 +1,229 @@
+//! Incident commands (declare, update, status transitions) and the incident read model.
+
+mod declare;
+mod status;
+mod update;
+
+use crate::{Actor, Engine, Result};
+use chrono::{DateTime, Utc};
+use dispatch_core::values::IncidentRef;
+use dispatch_core::{EventSource, ValidationError};
+use dispatch_store::entity::{incident, resource};
+use dispatch_store::repo::event::{self, ChainHead, NewEvent};
+use dispatch_store::repo::incident::{IncidentFilter, IncidentRow};
+use dispatch_store::repo::participant::ParticipantView;
+use dispatch_store::repo::tag::TagRow;
+use dispatch_store::repo::{self, taxonomy};
+use sea_orm::{ConnectionTrait, Set};
+
+/// An incident with everything a reader needs: participants, tags, resources.
+#[derive(Debug, Clone)]
+pub struct IncidentDetail {
+    /// The incident with names of what it points at.
+    pub row: IncidentRow,
+    /// Its tags.
+    pub tags: Vec<TagRow>,
+    /// Its participants and their roles.
+    pub participants: Vec<ParticipantView>,
+    /// What providers created for it.
+    pub resources: Vec<resource::Model>,
+}
+
+/// One incident of a list, with its tags.
+#[derive(Debug, Clone)]
+pub struct IncidentSummary {
+    /// The incident with names of what it points at.
+    pub row: IncidentRow,
+    /// Its tags.
+    pub tags: Vec<TagRow>,
+}
+
+impl Engine {
+    /// Reads one incident by id or key.
+    pub async fn incident(&self, r: &IncidentRef) -> Result<IncidentDetail> {
+        load_detail(self.db.conn(), r).await
+    }
+
+    /// A page of incidents and the number matching the filter.
+    pub async fn list_incidents(&self, f: &IncidentFilter) -> Result<(Vec<IncidentSummary>, u64)> {
+        let conn = self.db.conn();
+        let (rows, total) = repo::incident::list(conn, f).await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut tags = repo::tag::for_incidents(conn, &ids).await?;
+        let out = rows
+            .into_iter()
+            .map(|row| IncidentSummary { tags: tags.remove(&row.id).unwrap_or_default(), row })
+            .collect();
+        Ok((out, total))
+    }
+}
+
+/// Reads an incident with its participants, tags and resources.
+pub(crate) async fn load_detail(conn: &impl ConnectionTrait, r: &IncidentRef) -> Result<IncidentDetail> {
+    let row = repo::incident::get(conn, r).await?;
+    let tags = repo::tag::for_incidents(conn, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    let participants = repo::participant::list(conn, row.id).await?;
+    let resources = repo::resource::for_incidents(conn, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    Ok(IncidentDetail { row, tags, participants, resources })
+}
+
+/// The events a command appends, all stamped with the same actor, transport and time.
+pub(crate) struct Events<'a> {
+    actor: &'a Actor,
+    at: DateTime<Utc>,
+    list: Vec<NewEvent>,
+}
+
+impl<'a> Events<'a> {
+    pub(crate) fn new(actor: &'a Actor, at: DateTime<Utc>) -> Self {
+        Self { actor, at, list: Vec::new() }
+    }
+
+    /// Records that something happened.
+    pub(crate) fn push(&mut self, kind: &str, description: String, details: serde_json::Value) {
+        self.list.push(NewEvent {
+            occurred_at: self.at,
+            kind: kind.to_string(),
+            source: EventSource::Dispatch,
+            actor: Some(self.actor.email.clone()),
+            transport: self.actor.transport,
+            description,
+            details,
+            pinned: false,
+        });
+    }
+
+    /// Records a custom event given by a person.
+    pub(crate) fn push_custom(&mut self, e: NewEvent) {
+        self.list.push(e);
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+/// Appends the events to the incident's chain and saves the incident row (with its new chain
+/// head and `updated_at`). The last step of every command on an existing incident.
+pub(crate) async fn save_with_events(
+    conn: &impl ConnectionTrait,
+    current: &incident::Model,
+    mut row: incident::ActiveModel,
+    events: Events<'_>,
+) -> Result<incident::Model> {
+    let mut head = ChainHead { incident_name: current.name.clone(), seq: current.event_seq, hash: current.last_event_hash.clone() };
+    let rows = event::chain(current.id, &mut head, events.list, events.at);
+    event::insert(conn, rows).await?;
+    row.event_seq = Set(head.seq);
+    row.last_event_hash = Set(head.hash);
+    row.updated_at = Set(events.at);
+    Ok(repo::incident::update(conn, row).await?)
+}
+
+/// Taxonomy entries named by a command, resolved within a project.
+pub(crate) struct Taxonomy {
+    pub type_: Option<dispatch_store::entity::incident_type::Model>,
+    pub priority: Option<dispatch_store::entity::incident_priority::Model>,
+    pub severity: Option<dispatch_store::entity::incident_severity::Model>,
+}
+
+/// Looks up the named type, priority and severity; unknown names become field errors.
+pub(crate) async fn resolve_taxonomy(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+    type_: Option<&str>,
+    priority: Option<&str>,
+    severity: Option<&str>,
+    errors: &mut ValidationError,
+) -> Result<Taxonomy> {
+    macro_rules! lookup {
+        ($repo:ident, $input:expr, $field:literal) => {
+            match $input {
+                None => None,
+                Some(name) => {
+                    let found = taxonomy::$repo::by_name(conn, project_id, name).await?;
+                    if found.is_none() {
+                        let known: Vec<String> = taxonomy::$repo::list(conn, project_id)
+                            .await?
+                            .into_iter()
+                            .filter(|e| e.enabled)
+                            .map(|e| e.slug)
+                            .collect();
+                        errors.push($field, format!("unknown {} {name:?}; known: {}", $field.replace('_', " "), known.join(", ")));
+                    }
+                    found
+                }
+            }
+        };
+    }
+    Ok(Taxonomy {
+        type_: lookup!(types, type_, "type"),
+        priority: lookup!(priorities, priority, "priority"),
+        severity: lookup!(severities, severity, "severity"),
+    })
+}
+
+/// Resolves tag names (`name` or `type:name`) to tag ids, creating plain tags that do not exist
+/// yet, and checks exclusive tag types. Unknown tag types become field errors.
+pub(crate) async fn resolve_tags(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+    names: &[String],
+    errors: &mut ValidationError,
+) -> Result<Vec<i64>> {
+    let mut ids = Vec::new();
+    let mut exclusive_seen: Vec<(i64, String)> = Vec::new();
+    for raw in names {
+        let raw = raw.trim();
+        let (type_name, name) = match raw.split_once(':') {
+            Some((t, n)) if !t.trim().is_empty() => (Some(t.trim()), n.trim()),
+            _ => (None, raw),
+        };
+        if name.is_empty() || name.chars().count() > 120 {
+            errors.push("tags", format!("tag {raw:?} must be 1-120 characters"));
+            continue;
+        }
+        let tag_type = match type_name {
+            None => None,
+            Some(t) => match repo::tag::type_by_name(conn, project_id, t).await? {
+                Some(tt) => Some(tt),
+                None => {
+                    errors.push("tags", format!("unknown tag type {t:?} in {raw:?}"));
+                    continue;
+                }
+            },
+        };
+        let existing = repo::tag::by_names(conn, project_id, &[name.to_string()]).await?;
+        let tag = match existing.into_iter().next() {
+            Some(t) => t,
+            None => {
+                repo::tag::insert(
+                    conn,
+                    dispatch_store::entity::tag::ActiveModel {
+                        project_id: Set(project_id),
+                        tag_type_id: Set(tag_type.as_ref().map(|t| t.id)),
+                        name: Set(name.to_string()),
+                        description: Set(String::new()),
+                        created_at: Set(dispatch_core::now()),
+                        ..Default::default()
+                    },
+                )
+                .await?
+            }
+        };
+        if let Some(type_id) = tag.tag_type_id {
+            let tt = repo::tag::types(conn, project_id).await?.into_iter().find(|t| t.id == type_id);
+            if let Some(tt) = tt.filter(|t| t.exclusive) {
+                if let Some((_, other)) = exclusive_seen.iter().find(|(id, _)| *id == tt.id) {
+                    errors.push("tags", format!("tag type {:?} is exclusive: {other:?} and {name:?} cannot both be set", tt.name));
+                }
+                exclusive_seen.push((tt.id, name.to_string()));
+            }
+        }
+        if !ids.contains(&tag.id) {
+            ids.push(tag.id);
+        }
+    }
+    Ok(ids)
+}
+

@@ -1,0 +1,99 @@
+//! The life cycle: Active → Stable → Closed, re-opening allowed. The explicit endpoints and a
+//! PATCH of `status` share these rules.
+
+use super::{load_detail, save_with_events, Events, IncidentDetail};
+use crate::{Actor, Engine, Error, Result};
+use dispatch_core::values::IncidentRef;
+use dispatch_core::{IncidentId, IncidentStatus, ValidationError};
+use dispatch_store::entity::incident;
+use dispatch_store::repo::{self, taxonomy};
+use sea_orm::{ConnectionTrait, Set};
+use serde_json::json;
+
+impl Engine {
+    /// Moves an incident to `target` (stable, closed, or active to re-open).
+    pub async fn change_status(&self, actor: &Actor, r: &IncidentRef, target: IncidentStatus) -> Result<IncidentDetail> {
+        let txn = self.db.write().await?;
+        let current = repo::incident::lock(&*txn, r).await?;
+        let mut row: incident::ActiveModel = current.clone().into();
+        let mut events = Events::new(actor, dispatch_core::now());
+        apply_status(&*txn, &current, &mut row, target, current.severity_id, &mut events).await?;
+        save_with_events(&*txn, &current, row, events).await?;
+        txn.commit().await?;
+        load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(current.id))).await
+    }
+}
+
+/// Checks that `current` may move to `target` and records the change on `row` and `events`.
+/// `severity_id` is the severity the incident will have after the command.
+pub(crate) async fn apply_status(
+    conn: &impl ConnectionTrait,
+    current: &incident::Model,
+    row: &mut incident::ActiveModel,
+    target: IncidentStatus,
+    severity_id: i64,
+    events: &mut Events<'_>,
+) -> Result<()> {
+    let from: IncidentStatus = current.status.parse().unwrap_or(IncidentStatus::Active);
+    if from == target {
+        return Err(Error::Conflict(format!("{} is already {}", current.name, target)));
+    }
+    let now = events.at;
+    if target != IncidentStatus::Active {
+        let severity = taxonomy::severities::get(conn, severity_id).await?;
+        if !severity.allowed_for_stable {
+            return Err(ValidationError::field(
+                "severity",
+                format!("severity {:?} is not allowed on a {target} incident; set another severity first", severity.name),
+            )
+            .into());
+        }
+    }
+    if target == IncidentStatus::Closed {
+        let required: Vec<_> = repo::tag::types(conn, current.project_id).await?.into_iter().filter(|t| t.required).collect();
+        if !required.is_empty() {
+            let tag_ids = repo::tag::ids_for_incident(conn, current.id).await?;
+            let mut missing = Vec::new();
+            for tt in required {
+                let mut has = false;
+                for id in &tag_ids {
+                    if repo::tag::get(conn, *id).await?.tag_type_id == Some(tt.id) {
+                        has = true;
+                    }
+                }
+                if !has {
+                    missing.push(tt.name);
+                }
+            }
+            if !missing.is_empty() {
+                return Err(ValidationError::field("tags", format!("closing needs a tag of each required type: {}", missing.join(", "))).into());
+            }
+        }
+    }
+    match target {
+        IncidentStatus::Stable => {
+            row.stable_at = Set(Some(now));
+            row.closed_at = Set(None);
+        }
+        IncidentStatus::Closed => {
+            row.stable_at = Set(Some(current.stable_at.unwrap_or(now)));
+            row.closed_at = Set(Some(now));
+        }
+        IncidentStatus::Active => {
+            row.stable_at = Set(None);
+            row.closed_at = Set(None);
+        }
+    }
+    row.status = Set(target.as_str().to_string());
+    let verb = match (from, target) {
+        (_, IncidentStatus::Stable) => "marked stable",
+        (_, IncidentStatus::Closed) => "closed",
+        (_, IncidentStatus::Active) => "re-opened",
+    };
+    events.push(
+        "status_changed",
+        format!("{} {verb} {}", events.actor.email, current.name),
+        json!({"status": {"before": from, "after": target}}),
+    );
+    Ok(())
+}

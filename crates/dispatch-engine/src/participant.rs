@@ -1,0 +1,103 @@
+//! Participants and roles: assigning a role keeps the history, and an incident always has
+//! exactly one active incident commander.
+
+use crate::incident::{load_detail, save_with_events, Events, IncidentDetail};
+use crate::{Actor, Engine, Result};
+use dispatch_core::commands::AssignRole;
+use dispatch_core::values::IncidentRef;
+use dispatch_core::{IncidentId, ParticipantRole};
+use dispatch_store::entity::incident;
+use dispatch_store::repo;
+use dispatch_store::repo::participant::ParticipantView;
+use sea_orm::Set;
+use serde_json::json;
+
+/// Roles held by one person at a time in an incident; assigning one moves it from the previous
+/// holder, who stays on as a participant.
+const SINGLE_HOLDER: &[ParticipantRole] = &[
+    ParticipantRole::IncidentCommander,
+    ParticipantRole::Scribe,
+    ParticipantRole::Liaison,
+];
+
+impl Engine {
+    /// Gives a person a role. The person joins the incident if they are not in it yet.
+    pub async fn assign_role(&self, actor: &Actor, r: &IncidentRef, cmd: AssignRole) -> Result<IncidentDetail> {
+        let txn = self.db.write().await?;
+        let conn = &*txn;
+        let current = repo::incident::lock(conn, r).await?;
+        let now = dispatch_core::now();
+        let person = repo::individual::get_or_create(conn, cmd.email.as_str(), None).await?;
+        let (p, joined) = repo::participant::ensure(conn, current.id, person.id, Some(format!("assigned {} by {}", cmd.role, actor.email)), now).await?;
+        let held = repo::participant::active_roles(conn, p.id).await?;
+        let mut events = Events::new(actor, now);
+        if joined {
+            events.push("participant_added", format!("{} joined {}", person.email, current.name), json!({"email": person.email}));
+        }
+        let mut row: incident::ActiveModel = current.clone().into();
+        if !held.contains(&cmd.role) {
+            if SINGLE_HOLDER.contains(&cmd.role) {
+                for previous in repo::participant::renounce_role(conn, current.id, cmd.role, now).await? {
+                    let prev = repo::participant::list(conn, current.id).await?.into_iter().find(|v| v.participant.id == previous);
+                    if let Some(prev) = prev {
+                        events.push(
+                            "role_renounced",
+                            format!("{} is no longer {}", prev.individual.email, cmd.role),
+                            json!({"email": prev.individual.email, "role": cmd.role}),
+                        );
+                        if repo::participant::active_roles(conn, previous).await?.is_empty() {
+                            repo::participant::assume_role(conn, &prev.participant, ParticipantRole::Participant, now).await?;
+                        }
+                    }
+                }
+            }
+            // A plain participant or observer who takes a real role drops the plain one.
+            if cmd.role != ParticipantRole::Observer {
+                for plain in [ParticipantRole::Participant, ParticipantRole::Observer] {
+                    if held.contains(&plain) && plain != cmd.role {
+                        renounce_one(conn, p.id, plain, now).await?;
+                    }
+                }
+            }
+            repo::participant::assume_role(conn, &p, cmd.role, now).await?;
+            events.push(
+                "role_assumed",
+                format!("{} assigned {} to {}", actor.email, cmd.role, person.email),
+                json!({"email": person.email, "role": cmd.role}),
+            );
+            if cmd.role == ParticipantRole::IncidentCommander {
+                row.commander_id = Set(person.id);
+            }
+        }
+        if !events.is_empty() {
+            save_with_events(conn, &current, row, events).await?;
+            txn.commit().await?;
+        }
+        load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(current.id))).await
+    }
+
+    /// The participants of an incident with their role history.
+    pub async fn participants(&self, r: &IncidentRef) -> Result<Vec<ParticipantView>> {
+        let inc = repo::incident::get(self.db.conn(), r).await?;
+        Ok(repo::participant::list(self.db.conn(), inc.id).await?)
+    }
+}
+
+/// Ends one active role of one participant.
+async fn renounce_one(
+    conn: &impl sea_orm::ConnectionTrait,
+    participant_id: i64,
+    role: ParticipantRole,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    use dispatch_store::entity::participant_role as pr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    pr::Entity::update_many()
+        .col_expr(pr::Column::RenouncedAt, sea_orm::sea_query::Expr::value(at))
+        .filter(pr::Column::ParticipantId.eq(participant_id))
+        .filter(pr::Column::Role.eq(role.as_str()))
+        .filter(pr::Column::RenouncedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}

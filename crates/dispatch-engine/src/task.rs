@@ -1,0 +1,165 @@
+//! Tasks: action items of an incident, with assignees, owner, due time and status.
+
+use crate::incident::{save_with_events, Events};
+use crate::{Actor, Engine, Result};
+use dispatch_core::commands::{CreateTask, UpdateTask};
+use dispatch_core::values::{Email, IncidentRef};
+use dispatch_core::{Patch, TaskStatus};
+use dispatch_store::entity::{incident, individual, task};
+use dispatch_store::repo;
+use sea_orm::{ConnectionTrait, Set};
+use serde_json::json;
+
+/// A task with its people.
+#[derive(Debug, Clone)]
+pub struct TaskView {
+    /// The task.
+    pub task: task::Model,
+    /// Assignees.
+    pub assignees: Vec<individual::Model>,
+    /// Owner.
+    pub owner: Option<individual::Model>,
+}
+
+async fn people(conn: &impl ConnectionTrait, emails: &[Email]) -> Result<Vec<i64>> {
+    let mut ids = Vec::new();
+    for e in emails {
+        let id = repo::individual::get_or_create(conn, e.as_str(), None).await?.id;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+impl Engine {
+    /// Creates a task in an incident.
+    pub async fn create_task(&self, actor: &Actor, r: &IncidentRef, cmd: CreateTask) -> Result<TaskView> {
+        let txn = self.db.write().await?;
+        let conn = &*txn;
+        let current = repo::incident::lock(conn, r).await?;
+        let now = dispatch_core::now();
+        let assignees = people(conn, &cmd.assignees).await?;
+        let owner = match &cmd.owner {
+            Some(e) => people(conn, std::slice::from_ref(e)).await?[0],
+            None => actor.individual_id.0,
+        };
+        let t = repo::task::insert(
+            conn,
+            task::ActiveModel {
+                incident_id: Set(current.id),
+                description: Set(cmd.description.into_inner()),
+                status: Set(TaskStatus::Open.as_str().into()),
+                priority: Set(cmd.priority.as_str().into()),
+                creator_id: Set(Some(actor.individual_id.0)),
+                owner_id: Set(Some(owner)),
+                resolve_by: Set(cmd.resolve_by),
+                resolved_at: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            },
+            &assignees,
+        )
+        .await?;
+        let mut events = Events::new(actor, now);
+        events.push(
+            "task_created",
+            format!("{} created task {}: {}", actor.email, t.id, t.description),
+            json!({"task_id": t.id, "assignees": cmd.assignees, "description": t.description}),
+        );
+        save_with_events(conn, &current, current.clone().into(), events).await?;
+        txn.commit().await?;
+        self.task(r, t.id).await
+    }
+
+    /// Changes a task; resolving and re-opening go on the timeline.
+    pub async fn update_task(&self, actor: &Actor, r: &IncidentRef, task_id: i64, cmd: UpdateTask) -> Result<TaskView> {
+        let txn = self.db.write().await?;
+        let conn = &*txn;
+        let current = repo::incident::lock(conn, r).await?;
+        let t = repo::task::get(conn, current.id, task_id).await?;
+        let now = dispatch_core::now();
+        let mut row: task::ActiveModel = t.clone().into();
+        let mut changed = Vec::new();
+        if let Some(d) = cmd.description {
+            row.description = Set(d.into_inner());
+            changed.push("description");
+        }
+        if let Some(p) = cmd.priority {
+            row.priority = Set(p.as_str().into());
+            changed.push("priority");
+        }
+        if let Some(o) = &cmd.owner {
+            row.owner_id = Set(Some(people(conn, std::slice::from_ref(o)).await?[0]));
+            changed.push("owner");
+        }
+        match cmd.resolve_by {
+            Patch::Absent => {}
+            Patch::Null => row.resolve_by = Set(None),
+            Patch::Value(v) => row.resolve_by = Set(Some(v)),
+        }
+        if let Some(a) = &cmd.assignees {
+            let ids = people(conn, a).await?;
+            repo::task::set_assignees(conn, t.id, &ids).await?;
+            changed.push("assignees");
+        }
+        let mut events = Events::new(actor, now);
+        if let Some(s) = cmd.status.filter(|s| s.as_str() != t.status) {
+            row.status = Set(s.as_str().into());
+            row.resolved_at = Set((s == TaskStatus::Resolved).then_some(now));
+            let verb = if s == TaskStatus::Resolved { "resolved" } else { "re-opened" };
+            events.push(
+                "task_status_changed",
+                format!("{} {verb} task {}: {}", actor.email, t.id, t.description),
+                json!({"task_id": t.id, "status": {"before": t.status, "after": s}}),
+            );
+        }
+        if !changed.is_empty() {
+            events.push(
+                "task_updated",
+                format!("{} changed {} of task {}", actor.email, changed.join(", "), t.id),
+                json!({"task_id": t.id, "fields": changed}),
+            );
+        }
+        row.updated_at = Set(now);
+        repo::task::update(conn, row).await?;
+        let inc_row: incident::ActiveModel = current.clone().into();
+        save_with_events(conn, &current, inc_row, events).await?;
+        txn.commit().await?;
+        self.task(r, task_id).await
+    }
+
+    /// One task of an incident.
+    pub async fn task(&self, r: &IncidentRef, task_id: i64) -> Result<TaskView> {
+        let inc = repo::incident::get(self.db.conn(), r).await?;
+        let t = repo::task::get(self.db.conn(), inc.id, task_id).await?;
+        Ok(self.views(vec![t]).await?.remove(0))
+    }
+
+    /// The tasks of an incident.
+    pub async fn tasks(&self, r: &IncidentRef) -> Result<Vec<TaskView>> {
+        let inc = repo::incident::get(self.db.conn(), r).await?;
+        let ts = repo::task::list(self.db.conn(), inc.id).await?;
+        self.views(ts).await
+    }
+
+    async fn views(&self, tasks: Vec<task::Model>) -> Result<Vec<TaskView>> {
+        let conn = self.db.conn();
+        let ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
+        let mut assignees = repo::task::assignees(conn, &ids).await?;
+        let mut out = Vec::new();
+        for t in tasks {
+            let mut people = Vec::new();
+            for id in assignees.remove(&t.id).unwrap_or_default() {
+                people.push(repo::individual::get(conn, id).await?);
+            }
+            let owner = match t.owner_id {
+                Some(id) => Some(repo::individual::get(conn, id).await?),
+                None => None,
+            };
+            out.push(TaskView { task: t, assignees: people, owner });
+        }
+        Ok(out)
+    }
+}

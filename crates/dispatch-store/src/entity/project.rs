@@ -1,0 +1,25 @@
+//! A project: slug, display name and incident key prefix.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `projects`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "projects")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub key_prefix: String,
+    pub description: String,
+    pub incident_seq: i64,
+    pub allow_self_join: bool,
+    pub is_default: bool,
+    pub created_at: DateTimeUtc,
+}
+
+/// No relations are declared; repositories join explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

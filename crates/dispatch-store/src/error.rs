@@ -1,0 +1,29 @@
+//! The storage layer's error type.
+
+use sea_orm::{DbErr, SqlErr};
+
+/// What can go wrong in a repository call.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row does not exist (names what was looked for).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A uniqueness rule would be broken.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Any other database error.
+    #[error(transparent)]
+    Db(DbErr),
+}
+
+impl From<DbErr> for StoreError {
+    fn from(e: DbErr) -> Self {
+        match e.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(msg)) => StoreError::Conflict(msg),
+            _ => StoreError::Db(e),
+        }
+    }
+}
+
+/// Shorthand for repository results.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

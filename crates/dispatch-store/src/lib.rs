@@ -1,0 +1,13 @@
+//! Dispatch's storage: one code path over SQLite (embedded default) and PostgreSQL (scale-out),
+//! with SeaORM entities, append-only migrations and small repository functions that take any
+//! connection or transaction.
+
+pub mod db;
+pub mod entity;
+pub mod error;
+pub mod migration;
+pub mod repo;
+pub mod seed;
+
+pub use db::{Backend, Db, WriteTxn};
+pub use error::StoreError;

@@ -1,0 +1,314 @@
+//! Incidents: insert, the joined read model (with project, taxonomy and people names), and the
+//! filtered, sorted, paged list.
+
+use crate::entity::{incident, incident_priority, incident_severity, incident_type, individual, project};
+use crate::error::{Result, StoreError};
+use crate::repo::search;
+use chrono::{DateTime, Utc};
+use dispatch_core::values::IncidentRef;
+use dispatch_core::{IncidentStatus, Visibility};
+use sea_orm::sea_query::{Alias, Expr, JoinType, Order, Query, SelectStatement};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
+
+/// An incident with the names of everything it points at: what reads return.
+#[derive(Debug, Clone, FromQueryResult)]
+#[allow(missing_docs)]
+pub struct IncidentRow {
+    pub id: i64,
+    pub project_id: i64,
+    pub project_slug: String,
+    pub project_name: String,
+    pub number: i64,
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub resolution: Option<String>,
+    pub status: String,
+    pub visibility: String,
+    pub type_id: i64,
+    pub type_slug: String,
+    pub type_name: String,
+    pub priority_id: i64,
+    pub priority_slug: String,
+    pub priority_name: String,
+    pub severity_id: i64,
+    pub severity_slug: String,
+    pub severity_name: String,
+    pub commander_id: i64,
+    pub commander_email: String,
+    pub commander_name: String,
+    pub reporter_id: i64,
+    pub reporter_email: String,
+    pub reporter_name: String,
+    pub reported_at: DateTime<Utc>,
+    pub stable_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The fields a list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortField {
+    /// When it was reported (the default, newest first).
+    #[default]
+    ReportedAt,
+    /// Last change.
+    UpdatedAt,
+    /// When it became stable.
+    StableAt,
+    /// When it was closed.
+    ClosedAt,
+    /// Incident number (key order within a project).
+    Number,
+    /// Title.
+    Title,
+    /// Status.
+    Status,
+}
+
+impl SortField {
+    /// Every accepted sort name.
+    pub const NAMES: &'static [&'static str] =
+        &["reported_at", "updated_at", "stable_at", "closed_at", "name", "title", "status"];
+
+    /// Parses a sort name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "reported_at" | "created_at" => SortField::ReportedAt,
+            "updated_at" => SortField::UpdatedAt,
+            "stable_at" => SortField::StableAt,
+            "closed_at" => SortField::ClosedAt,
+            "name" | "number" | "key" => SortField::Number,
+            "title" => SortField::Title,
+            "status" => SortField::Status,
+            _ => return None,
+        })
+    }
+
+    fn column(self) -> incident::Column {
+        match self {
+            SortField::ReportedAt => incident::Column::ReportedAt,
+            SortField::UpdatedAt => incident::Column::UpdatedAt,
+            SortField::StableAt => incident::Column::StableAt,
+            SortField::ClosedAt => incident::Column::ClosedAt,
+            SortField::Number => incident::Column::Id,
+            SortField::Title => incident::Column::Title,
+            SortField::Status => incident::Column::Status,
+        }
+    }
+}
+
+/// A parsed list query. Empty vectors mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// Project slugs.
+    pub projects: Vec<String>,
+    /// Statuses.
+    pub statuses: Vec<IncidentStatus>,
+    /// Visibilities.
+    pub visibilities: Vec<Visibility>,
+    /// Type slugs or names (lower-case).
+    pub types: Vec<String>,
+    /// Priority slugs or names (lower-case).
+    pub priorities: Vec<String>,
+    /// Severity slugs or names (lower-case).
+    pub severities: Vec<String>,
+    /// Tag names: the incident must carry every one.
+    pub tags: Vec<String>,
+    /// Commander e-mail.
+    pub commander: Option<String>,
+    /// Reported at or after.
+    pub reported_from: Option<DateTime<Utc>>,
+    /// Reported strictly before.
+    pub reported_to: Option<DateTime<Utc>>,
+    /// Full-text terms over title and description.
+    pub text: Option<String>,
+    /// Sort field and direction.
+    pub sort: SortField,
+    /// Ascending instead of the default descending.
+    pub ascending: bool,
+    /// 1-based page.
+    pub page: u64,
+    /// Rows per page.
+    pub per_page: u64,
+}
+
+fn cmd() -> Alias {
+    Alias::new("cmd")
+}
+fn rep() -> Alias {
+    Alias::new("rep")
+}
+
+/// The joined select every read starts from.
+fn base_select() -> SelectStatement {
+    use incident::Column as C;
+    let mut q = Query::select();
+    q.from(incident::Entity)
+        .columns(
+            [
+                C::Id, C::ProjectId, C::Number, C::Name, C::Title, C::Description, C::Resolution, C::Status,
+                C::Visibility, C::TypeId, C::PriorityId, C::SeverityId, C::CommanderId, C::ReporterId,
+                C::ReportedAt, C::StableAt, C::ClosedAt, C::CreatedAt, C::UpdatedAt,
+            ]
+            .map(|c| (incident::Entity, c)),
+        )
+        .expr_as(Expr::col((project::Entity, project::Column::Slug)), Alias::new("project_slug"))
+        .expr_as(Expr::col((project::Entity, project::Column::Name)), Alias::new("project_name"))
+        .expr_as(Expr::col((incident_type::Entity, incident_type::Column::Slug)), Alias::new("type_slug"))
+        .expr_as(Expr::col((incident_type::Entity, incident_type::Column::Name)), Alias::new("type_name"))
+        .expr_as(Expr::col((incident_priority::Entity, incident_priority::Column::Slug)), Alias::new("priority_slug"))
+        .expr_as(Expr::col((incident_priority::Entity, incident_priority::Column::Name)), Alias::new("priority_name"))
+        .expr_as(Expr::col((incident_severity::Entity, incident_severity::Column::Slug)), Alias::new("severity_slug"))
+        .expr_as(Expr::col((incident_severity::Entity, incident_severity::Column::Name)), Alias::new("severity_name"))
+        .expr_as(Expr::col((cmd(), individual::Column::Email)), Alias::new("commander_email"))
+        .expr_as(Expr::col((cmd(), individual::Column::Name)), Alias::new("commander_name"))
+        .expr_as(Expr::col((rep(), individual::Column::Email)), Alias::new("reporter_email"))
+        .expr_as(Expr::col((rep(), individual::Column::Name)), Alias::new("reporter_name"))
+        .inner_join(project::Entity, Expr::col((project::Entity, project::Column::Id)).equals((incident::Entity, C::ProjectId)))
+        .inner_join(incident_type::Entity, Expr::col((incident_type::Entity, incident_type::Column::Id)).equals((incident::Entity, C::TypeId)))
+        .inner_join(
+            incident_priority::Entity,
+            Expr::col((incident_priority::Entity, incident_priority::Column::Id)).equals((incident::Entity, C::PriorityId)),
+        )
+        .inner_join(
+            incident_severity::Entity,
+            Expr::col((incident_severity::Entity, incident_severity::Column::Id)).equals((incident::Entity, C::SeverityId)),
+        )
+        .join_as(JoinType::InnerJoin, individual::Entity, cmd(), Expr::col((cmd(), individual::Column::Id)).equals((incident::Entity, C::CommanderId)))
+        .join_as(JoinType::InnerJoin, individual::Entity, rep(), Expr::col((rep(), individual::Column::Id)).equals((incident::Entity, C::ReporterId)));
+    q
+}
+
+/// Reads one incident by id or key.
+pub async fn find(conn: &impl ConnectionTrait, r: &IncidentRef) -> Result<Option<IncidentRow>> {
+    let mut q = base_select();
+    match r {
+        IncidentRef::Id(id) => q.and_where(Expr::col((incident::Entity, incident::Column::Id)).eq(id.0)),
+        IncidentRef::Key(key) => q.and_where(Expr::col((incident::Entity, incident::Column::Name)).eq(key.as_str())),
+    };
+    let stmt = conn.get_database_backend().build(&q);
+    Ok(IncidentRow::find_by_statement(stmt).one(conn).await?)
+}
+
+/// Reads one incident by id or key, or fails with not found.
+pub async fn get(conn: &impl ConnectionTrait, r: &IncidentRef) -> Result<IncidentRow> {
+    find(conn, r).await?.ok_or_else(|| StoreError::NotFound(format!("incident {r}")))
+}
+
+/// The plain row of an incident, for a command that is about to change it. On PostgreSQL the row
+/// is locked until the transaction ends, so concurrent commands on one incident queue up and its
+/// timeline chain never forks.
+pub async fn lock(conn: &impl ConnectionTrait, r: &IncidentRef) -> Result<incident::Model> {
+    use sea_orm::ColumnTrait;
+    let mut find = incident::Entity::find();
+    find = match r {
+        IncidentRef::Id(id) => find.filter(incident::Column::Id.eq(id.0)),
+        IncidentRef::Key(key) => find.filter(incident::Column::Name.eq(key.as_str())),
+    };
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        find = find.lock_exclusive();
+    }
+    find.one(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("incident {r}")))
+}
+
+/// Inserts a new incident.
+pub async fn insert(conn: &impl ConnectionTrait, row: incident::ActiveModel) -> Result<incident::Model> {
+    Ok(row.insert(conn).await?)
+}
+
+/// Saves the changed fields of an incident.
+pub async fn update(conn: &impl ConnectionTrait, row: incident::ActiveModel) -> Result<incident::Model> {
+    Ok(row.update(conn).await?)
+}
+
+/// Adds the filter's conditions to a select over `incidents`. Taxonomy and tag filters are
+/// subqueries on ids, so counting needs no joins.
+fn apply_filter(q: &mut SelectStatement, f: &IncidentFilter, backend: sea_orm::DbBackend) {
+    use incident::Column as C;
+    let col = |c: C| Expr::col((incident::Entity, c));
+    if !f.projects.is_empty() {
+        q.and_where(col(C::ProjectId).in_subquery(
+            Query::select()
+                .column(project::Column::Id)
+                .from(project::Entity)
+                .and_where(Expr::col(project::Column::Slug).is_in(f.projects.clone()))
+                .to_owned(),
+        ));
+    }
+    if !f.statuses.is_empty() {
+        q.and_where(col(C::Status).is_in(f.statuses.iter().map(|s| s.as_str())));
+    }
+    if !f.visibilities.is_empty() {
+        q.and_where(col(C::Visibility).is_in(f.visibilities.iter().map(|s| s.as_str())));
+    }
+    macro_rules! taxonomy {
+        ($values:expr, $column:expr, $entity:ident) => {
+            if !$values.is_empty() {
+                q.and_where(col($column).in_subquery(
+                    Query::select()
+                        .column($entity::Column::Id)
+                        .from($entity::Entity)
+                        .cond_where(
+                            sea_orm::Condition::any()
+                                .add(Expr::col($entity::Column::Slug).is_in($values.clone()))
+                                .add(Expr::expr(sea_orm::sea_query::Func::lower(Expr::col($entity::Column::Name))).is_in($values.clone())),
+                        )
+                        .to_owned(),
+                ));
+            }
+        };
+    }
+    taxonomy!(f.types, C::TypeId, incident_type);
+    taxonomy!(f.priorities, C::PriorityId, incident_priority);
+    taxonomy!(f.severities, C::SeverityId, incident_severity);
+    for tag in &f.tags {
+        q.and_where(col(C::Id).in_subquery(super::tag::incidents_with_tag(tag)));
+    }
+    if let Some(email) = &f.commander {
+        q.and_where(col(C::CommanderId).in_subquery(
+            Query::select()
+                .column(individual::Column::Id)
+                .from(individual::Entity)
+                .and_where(Expr::col(individual::Column::Email).eq(email.as_str()))
+                .to_owned(),
+        ));
+    }
+    if let Some(from) = f.reported_from {
+        q.and_where(col(C::ReportedAt).gte(from));
+    }
+    if let Some(to) = f.reported_to {
+        q.and_where(col(C::ReportedAt).lt(to));
+    }
+    if let Some(text) = &f.text {
+        if let Some(cond) = search::condition(backend, text) {
+            q.and_where(cond);
+        }
+    }
+}
+
+/// One page of incidents matching the filter, and how many match in all.
+pub async fn list(conn: &impl ConnectionTrait, f: &IncidentFilter) -> Result<(Vec<IncidentRow>, u64)> {
+    let backend = conn.get_database_backend();
+    let mut count = Query::select();
+    count.from(incident::Entity).expr(Expr::col((incident::Entity, incident::Column::Id)).count());
+    apply_filter(&mut count, f, backend);
+    let total: i64 = conn
+        .query_one(backend.build(&count))
+        .await?
+        .map(|r| r.try_get_by_index(0))
+        .transpose()?
+        .unwrap_or(0);
+    let mut q = base_select();
+    apply_filter(&mut q, f, backend);
+    let order = if f.ascending { Order::Asc } else { Order::Desc };
+    q.order_by((incident::Entity, f.sort.column()), order.clone())
+        .order_by((incident::Entity, incident::Column::Id), order)
+        .limit(f.per_page)
+        .offset((f.page.saturating_sub(1)) * f.per_page);
+    let rows = IncidentRow::find_by_statement(backend.build(&q)).all(conn).await?;
+    Ok((rows, total as u64))
+}

@@ -1,0 +1,73 @@
+//! Individuals: the people of the directory, identified by e-mail address.
+
+use crate::entity::individual;
+use crate::error::{Result, StoreError};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+/// The individual with this e-mail, created (with `name`, or the address's local part) if missing.
+pub async fn get_or_create(conn: &impl ConnectionTrait, email: &str, name: Option<&str>) -> Result<individual::Model> {
+    if let Some(found) = by_email(conn, email).await? {
+        return Ok(found);
+    }
+    let name = name
+        .map(str::to_string)
+        .unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_string());
+    // ON CONFLICT DO NOTHING: a concurrent request may have created the same person.
+    individual::Entity::insert(individual::ActiveModel {
+        email: Set(email.to_string()),
+        name: Set(name),
+        created_at: Set(dispatch_core::now()),
+        ..Default::default()
+    })
+    .on_conflict(OnConflict::column(individual::Column::Email).do_nothing().to_owned())
+    .exec_without_returning(conn)
+    .await?;
+    by_email(conn, email)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("individual {email}")))
+}
+
+/// The individual with this e-mail (already lower-cased by the caller).
+pub async fn by_email(conn: &impl ConnectionTrait, email: &str) -> Result<Option<individual::Model>> {
+    Ok(individual::Entity::find()
+        .filter(individual::Column::Email.eq(email))
+        .one(conn)
+        .await?)
+}
+
+/// An individual by id.
+pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<individual::Model> {
+    individual::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("individual {id}")))
+}
+
+/// A page of individuals by e-mail, optionally only those whose e-mail or name contains `q`.
+pub async fn list(conn: &impl ConnectionTrait, q: Option<&str>, page: u64, per_page: u64) -> Result<(Vec<individual::Model>, u64)> {
+    let mut find = individual::Entity::find();
+    if let Some(q) = q.filter(|q| !q.is_empty()) {
+        find = find.filter(
+            sea_orm::Condition::any()
+                .add(individual::Column::Email.contains(q))
+                .add(individual::Column::Name.contains(q)),
+        );
+    }
+    let total = find.clone().count(conn).await?;
+    let rows = find
+        .order_by_asc(individual::Column::Email)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .all(conn)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Saves changed fields.
+pub async fn update(conn: &impl ConnectionTrait, row: individual::ActiveModel) -> Result<individual::Model> {
+    Ok(row.update(conn).await?)
+}

@@ -1,0 +1,17 @@
+//! Repositories: small named query functions that take any connection or transaction
+//! (`&impl ConnectionTrait`), so a command composes them inside its one transaction.
+
+pub mod directory;
+pub mod event;
+pub mod incident;
+pub mod individual;
+pub mod job;
+pub mod participant;
+pub mod project;
+pub mod report;
+pub mod resource;
+pub mod search;
+pub mod tag;
+pub mod task;
+pub mod taxonomy;
+pub mod token;

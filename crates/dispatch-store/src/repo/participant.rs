@@ -1,0 +1,173 @@
+//! Participants of an incident and the history of their roles.
+
+use crate::entity::{individual, participant, participant_role};
+use crate::error::Result;
+use chrono::{DateTime, Utc};
+use dispatch_core::ParticipantRole;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+/// A participant with the person and every role they held.
+#[derive(Debug, Clone)]
+pub struct ParticipantView {
+    /// The participation row.
+    pub participant: participant::Model,
+    /// The person.
+    pub individual: individual::Model,
+    /// Roles, oldest first (renounced ones included).
+    pub roles: Vec<participant_role::Model>,
+}
+
+/// The participation of `individual_id` in the incident, created if missing. Returns the row
+/// and whether it was created.
+pub async fn ensure(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    individual_id: i64,
+    added_reason: Option<String>,
+    at: DateTime<Utc>,
+) -> Result<(participant::Model, bool)> {
+    if let Some(p) = participant::Entity::find()
+        .filter(participant::Column::IncidentId.eq(incident_id))
+        .filter(participant::Column::IndividualId.eq(individual_id))
+        .one(conn)
+        .await?
+    {
+        return Ok((p, false));
+    }
+    let p = participant::ActiveModel {
+        incident_id: Set(incident_id),
+        individual_id: Set(individual_id),
+        added_reason: Set(added_reason),
+        created_at: Set(at),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok((p, true))
+}
+
+/// Gives a participant a role from `at` on.
+pub async fn assume_role(
+    conn: &impl ConnectionTrait,
+    p: &participant::Model,
+    role: ParticipantRole,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    participant_role::ActiveModel {
+        participant_id: Set(p.id),
+        incident_id: Set(p.incident_id),
+        role: Set(role.as_str().to_string()),
+        assumed_at: Set(at),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Ends every active holding of `role` in the incident at `at`; returns the participant ids.
+pub async fn renounce_role(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    role: ParticipantRole,
+    at: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    let holders: Vec<participant_role::Model> = participant_role::Entity::find()
+        .filter(participant_role::Column::IncidentId.eq(incident_id))
+        .filter(participant_role::Column::Role.eq(role.as_str()))
+        .filter(participant_role::Column::RenouncedAt.is_null())
+        .all(conn)
+        .await?;
+    if holders.is_empty() {
+        return Ok(vec![]);
+    }
+    participant_role::Entity::update_many()
+        .col_expr(participant_role::Column::RenouncedAt, Expr::value(at))
+        .filter(participant_role::Column::Id.is_in(holders.iter().map(|h| h.id)))
+        .exec(conn)
+        .await?;
+    Ok(holders.into_iter().map(|h| h.participant_id).collect())
+}
+
+/// Ends every active role of one participant at `at`.
+pub async fn renounce_all(conn: &impl ConnectionTrait, participant_id: i64, at: DateTime<Utc>) -> Result<()> {
+    participant_role::Entity::update_many()
+        .col_expr(participant_role::Column::RenouncedAt, Expr::value(at))
+        .filter(participant_role::Column::ParticipantId.eq(participant_id))
+        .filter(participant_role::Column::RenouncedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Roles a participant holds now.
+pub async fn active_roles(conn: &impl ConnectionTrait, participant_id: i64) -> Result<Vec<ParticipantRole>> {
+    let rows = participant_role::Entity::find()
+        .filter(participant_role::Column::ParticipantId.eq(participant_id))
+        .filter(participant_role::Column::RenouncedAt.is_null())
+        .all(conn)
+        .await?;
+    Ok(rows.iter().filter_map(|r| r.role.parse().ok()).collect())
+}
+
+/// Every participant of an incident with person and roles, in order of joining.
+pub async fn list(conn: &impl ConnectionTrait, incident_id: i64) -> Result<Vec<ParticipantView>> {
+    let people = participant::Entity::find()
+        .filter(participant::Column::IncidentId.eq(incident_id))
+        .order_by_asc(participant::Column::Id)
+        .find_also_related_individual(conn)
+        .await?;
+    let roles = participant_role::Entity::find()
+        .filter(participant_role::Column::IncidentId.eq(incident_id))
+        .order_by_asc(participant_role::Column::Id)
+        .all(conn)
+        .await?;
+    Ok(people
+        .into_iter()
+        .map(|(participant, individual)| {
+            let roles = roles.iter().filter(|r| r.participant_id == participant.id).cloned().collect();
+            ParticipantView { participant, individual, roles }
+        })
+        .collect())
+}
+
+/// Loads each participant's individual in one query (the entities declare no relations).
+trait FindAlsoIndividual {
+    async fn find_also_related_individual(
+        self,
+        conn: &impl ConnectionTrait,
+    ) -> Result<Vec<(participant::Model, individual::Model)>>;
+}
+
+impl FindAlsoIndividual for sea_orm::Select<participant::Entity> {
+    async fn find_also_related_individual(
+        self,
+        conn: &impl ConnectionTrait,
+    ) -> Result<Vec<(participant::Model, individual::Model)>> {
+        let rows = self.all(conn).await?;
+        let ids: Vec<i64> = rows.iter().map(|p| p.individual_id).collect();
+        let people = individual::Entity::find()
+            .filter(individual::Column::Id.is_in(ids))
+            .all(conn)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|p| {
+                let who = people.iter().find(|i| i.id == p.individual_id)?.clone();
+                Some((p, who))
+            })
+            .collect())
+    }
+}
+
+/// A participant by incident and individual.
+pub async fn find(conn: &impl ConnectionTrait, incident_id: i64, individual_id: i64) -> Result<Option<participant::Model>> {
+    Ok(participant::Entity::find()
+        .filter(participant::Column::IncidentId.eq(incident_id))
+        .filter(participant::Column::IndividualId.eq(individual_id))
+        .one(conn)
+        .await?)
+}

@@ -1,0 +1,84 @@
+//! Projects: the scope of taxonomies, directory and incident keys.
+
+use crate::entity::project;
+use crate::error::{Result, StoreError};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    Statement,
+};
+
+/// The project used when a request names none.
+pub async fn default_project(conn: &impl ConnectionTrait) -> Result<project::Model> {
+    project::Entity::find()
+        .filter(project::Column::IsDefault.eq(true))
+        .one(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound("default project".into()))
+}
+
+/// A project by slug.
+pub async fn by_slug(conn: &impl ConnectionTrait, slug: &str) -> Result<Option<project::Model>> {
+    Ok(project::Entity::find()
+        .filter(project::Column::Slug.eq(slug.to_ascii_lowercase()))
+        .one(conn)
+        .await?)
+}
+
+/// A project by id.
+pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<project::Model> {
+    project::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("project {id}")))
+}
+
+/// Every project, by name.
+pub async fn list(conn: &impl ConnectionTrait) -> Result<Vec<project::Model>> {
+    Ok(project::Entity::find()
+        .order_by_asc(project::Column::Name)
+        .all(conn)
+        .await?)
+}
+
+/// Inserts a project.
+pub async fn insert(conn: &impl ConnectionTrait, row: project::ActiveModel) -> Result<project::Model> {
+    Ok(row.insert(conn).await?)
+}
+
+/// Takes the next incident number of a project. The row update also serialises concurrent
+/// declarations in the same project, so numbers are never reused.
+pub async fn next_incident_number(conn: &impl ConnectionTrait, project_id: i64) -> Result<i64> {
+    let backend = conn.get_database_backend();
+    let row = conn
+        .query_one(Statement::from_sql_and_values(
+            backend,
+            match backend {
+                sea_orm::DbBackend::Postgres => {
+                    "UPDATE projects SET incident_seq = incident_seq + 1 WHERE id = $1 RETURNING incident_seq"
+                }
+                _ => "UPDATE projects SET incident_seq = incident_seq + 1 WHERE id = ? RETURNING incident_seq",
+            },
+            [project_id.into()],
+        ))
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("project {project_id}")))?;
+    Ok(row.try_get_by_index(0)?)
+}
+
+/// Updates a project's editable fields.
+pub async fn update(conn: &impl ConnectionTrait, row: project::ActiveModel) -> Result<project::Model> {
+    Ok(row.update(conn).await?)
+}
+
+/// Makes `id` the only default project.
+pub async fn set_default(conn: &impl ConnectionTrait, id: i64) -> Result<()> {
+    project::Entity::update_many()
+        .col_expr(project::Column::IsDefault, Expr::value(false))
+        .exec(conn)
+        .await?;
+    let mut row: project::ActiveModel = get(conn, id).await?.into();
+    row.is_default = Set(true);
+    row.update(conn).await?;
+    Ok(())
+}

@@ -1,0 +1,364 @@
+//! Incidents: declare, read (by id or key), update, list with filters, life-cycle transitions,
+//! role assignment and participants.
+
+use super::parse;
+use crate::auth::Auth;
+use crate::error::{ApiResult, Json, Path, Query};
+use crate::wire::{IncidentOut, IncidentSummaryOut, Page, ParticipantOut};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use dispatch_core::commands::{AssignRole, DeclareIncident, UpdateIncident};
+use dispatch_core::values::{Email, IncidentRef, IncidentTitle, LongText};
+use dispatch_core::{IncidentStatus, ParticipantRole, Patch, ValidationError, Visibility};
+use dispatch_store::repo::incident::{IncidentFilter, SortField};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+/// Incident routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/incidents", post(declare).get(list))
+        .route("/incidents/{id}", get(show).patch(update))
+        .route("/incidents/{id}/stable", post(mark_stable))
+        .route("/incidents/{id}/close", post(mark_closed))
+        .route("/incidents/{id}/reopen", post(reopen))
+        .route("/incidents/{id}/roles", post(assign_role))
+        .route("/incidents/{id}/participants", get(participants))
+}
+
+/// The body of a declaration.
+#[derive(Deserialize, ToSchema)]
+pub struct IncidentIn {
+    /// What is wrong (1-200 characters).
+    pub title: Option<String>,
+    /// What is known so far.
+    pub description: Option<String>,
+    /// Project slug (default project when absent).
+    pub project: Option<String>,
+    /// Incident type (slug or name).
+    #[serde(rename = "type", alias = "incident_type")]
+    pub incident_type: Option<String>,
+    /// Priority (slug or name).
+    pub priority: Option<String>,
+    /// Severity (slug or name).
+    pub severity: Option<String>,
+    /// `open` or `restricted` (the type's default when absent).
+    pub visibility: Option<String>,
+    /// Tags: `name` or `type:name`.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// E-mail of the incident commander (the reporter when absent).
+    pub commander: Option<String>,
+    /// When it was reported (now when absent).
+    pub reported_at: Option<String>,
+}
+
+fn required<'a>(errors: &mut ValidationError, field: &str, v: &'a Option<String>) -> Option<&'a str> {
+    if v.is_none() {
+        errors.push(field, "is required");
+    }
+    v.as_deref()
+}
+
+impl IncidentIn {
+    fn parse(self) -> Result<DeclareIncident, ValidationError> {
+        let mut e = ValidationError::default();
+        let title = required(&mut e, "title", &self.title).and_then(|t| e.check(IncidentTitle::parse("title", t)));
+        let description =
+            required(&mut e, "description", &self.description).and_then(|d| e.check(LongText::parse("description", d)));
+        let visibility = parse::enum_field::<Visibility>(&mut e, "visibility", self.visibility.as_deref());
+        let commander = self.commander.as_deref().and_then(|c| e.check(Email::parse("commander", c)));
+        let reported_at = parse::time(&mut e, "reported_at", self.reported_at.as_deref());
+        e.into_result()?;
+        Ok(DeclareIncident {
+            project: self.project.map(|p| p.trim().to_lowercase()),
+            title: title.expect("checked"),
+            description: description.expect("checked"),
+            incident_type: self.incident_type,
+            priority: self.priority,
+            severity: self.severity,
+            visibility,
+            tags: self.tags,
+            commander,
+            reported_at,
+        })
+    }
+}
+
+/// Declares an incident.
+#[utoipa::path(post, path = "/api/v1/incidents", request_body = IncidentIn, tag = "incidents",
+    responses((status = 201, body = IncidentOut), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn declare(State(s): State<AppState>, auth: Auth, Json(body): Json<IncidentIn>) -> ApiResult<(StatusCode, axum::Json<IncidentOut>)> {
+    let cmd = body.parse()?;
+    let detail = s.engine.declare_incident(auth.actor(), cmd).await?;
+    Ok((StatusCode::CREATED, axum::Json(detail.into())))
+}
+
+/// Reads an incident by id (`42`) or key (`INC-42`).
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents",
+    params(("id" = String, Path, description = "Id or key")),
+    responses((status = 200, body = IncidentOut), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn show(State(s): State<AppState>, _auth: Auth, Path(id): Path<String>) -> ApiResult<axum::Json<IncidentOut>> {
+    Ok(axum::Json(s.engine.incident(&IncidentRef::parse(&id)).await?.into()))
+}
+
+/// The body of an update: absent fields are kept, `null` clears (where a field may be empty).
+#[derive(Deserialize, ToSchema)]
+pub struct IncidentPatch {
+    /// New title.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub title: Patch<String>,
+    /// New description.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Patch<String>,
+    /// New resolution; `null` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub resolution: Patch<String>,
+    /// New type.
+    #[serde(default, rename = "type", alias = "incident_type")]
+    #[schema(value_type = Option<String>)]
+    pub incident_type: Patch<String>,
+    /// New priority.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub priority: Patch<String>,
+    /// New severity.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub severity: Patch<String>,
+    /// New visibility.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub visibility: Patch<String>,
+    /// New status (`active`, `stable`, `closed`).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub status: Patch<String>,
+    /// The new set of tags.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub tags: Patch<Vec<String>>,
+}
+
+/// A field that may not be cleared: `null` is an error, absent keeps it.
+fn not_null<T>(e: &mut ValidationError, field: &str, p: Patch<T>) -> Option<T> {
+    match p {
+        Patch::Absent => None,
+        Patch::Null => {
+            e.push(field, "cannot be null; leave it out to keep the current value");
+            None
+        }
+        Patch::Value(v) => Some(v),
+    }
+}
+
+impl IncidentPatch {
+    fn parse(self) -> Result<UpdateIncident, ValidationError> {
+        let mut e = ValidationError::default();
+        let title = not_null(&mut e, "title", self.title).and_then(|t| e.check(IncidentTitle::parse("title", &t)));
+        let description =
+            not_null(&mut e, "description", self.description).and_then(|d| e.check(LongText::parse("description", &d)));
+        let resolution = match self.resolution {
+            Patch::Absent => Patch::Absent,
+            Patch::Null => Patch::Null,
+            Patch::Value(r) if r.trim().is_empty() => Patch::Null,
+            Patch::Value(r) => e.check(LongText::parse("resolution", &r)).map_or(Patch::Absent, Patch::Value),
+        };
+        let incident_type = not_null(&mut e, "type", self.incident_type);
+        let priority = not_null(&mut e, "priority", self.priority);
+        let severity = not_null(&mut e, "severity", self.severity);
+        let visibility = not_null(&mut e, "visibility", self.visibility);
+        let visibility = parse::enum_field::<Visibility>(&mut e, "visibility", visibility.as_deref());
+        let status = not_null(&mut e, "status", self.status);
+        let status = parse::enum_field::<IncidentStatus>(&mut e, "status", status.as_deref());
+        let tags = match self.tags {
+            Patch::Absent => None,
+            Patch::Null => Some(vec![]),
+            Patch::Value(t) => Some(t),
+        };
+        e.into_result()?;
+        Ok(UpdateIncident { title, description, resolution, incident_type, priority, severity, visibility, tags, status })
+    }
+}
+
+/// Updates an incident; answers the updated incident.
+#[utoipa::path(patch, path = "/api/v1/incidents/{id}", request_body = IncidentPatch, tag = "incidents",
+    params(("id" = String, Path, description = "Id or key")),
+    responses((status = 200, body = IncidentOut), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Json(body): Json<IncidentPatch>,
+) -> ApiResult<axum::Json<IncidentOut>> {
+    let cmd = body.parse()?;
+    Ok(axum::Json(s.engine.update_incident(auth.actor(), &IncidentRef::parse(&id), cmd).await?.into()))
+}
+
+async fn transition(s: &AppState, auth: &Auth, id: &str, to: IncidentStatus) -> ApiResult<axum::Json<IncidentOut>> {
+    Ok(axum::Json(s.engine.change_status(auth.actor(), &IncidentRef::parse(id), to).await?.into()))
+}
+
+/// Marks an incident stable.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/stable", tag = "incidents",
+    params(("id" = String, Path, description = "Id or key")),
+    responses((status = 200, body = IncidentOut), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn mark_stable(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<axum::Json<IncidentOut>> {
+    transition(&s, &auth, &id, IncidentStatus::Stable).await
+}
+
+/// Closes an incident.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/close", tag = "incidents",
+    params(("id" = String, Path, description = "Id or key")),
+    responses((status = 200, body = IncidentOut), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn mark_closed(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<axum::Json<IncidentOut>> {
+    transition(&s, &auth, &id, IncidentStatus::Closed).await
+}
+
+/// Re-opens a stable or closed incident.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/reopen", tag = "incidents",
+    params(("id" = String, Path, description = "Id or key")),
+    responses((status = 200, body = IncidentOut), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn reopen(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<axum::Json<IncidentOut>> {
+    transition(&s, &auth, &id, IncidentStatus::Active).await
+}
+
+/// A role assignment.
+#[derive(Deserialize, ToSchema)]
+pub struct RoleIn {
+    /// The person's e-mail.
+    pub email: Option<String>,
+    /// The role: `incident_commander`, `reporter`, `scribe`, `liaison`, `participant`, `observer`.
+    pub role: Option<String>,
+}
+
+/// Gives a person a role; the previous commander, scribe or liaison becomes a participant.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/roles", request_body = RoleIn, tag = "incidents",
+    params(("id" = String, Path, description = "Id or key")),
+    responses((status = 200, body = IncidentOut), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn assign_role(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Json(body): Json<RoleIn>,
+) -> ApiResult<axum::Json<IncidentOut>> {
+    let mut e = ValidationError::default();
+    let email = required(&mut e, "email", &body.email).and_then(|m| e.check(Email::parse("email", m)));
+    let role = required(&mut e, "role", &body.role).and_then(|r| parse::enum_field::<ParticipantRole>(&mut e, "role", Some(r)));
+    e.into_result()?;
+    let cmd = AssignRole { email: email.expect("checked"), role: role.expect("checked") };
+    Ok(axum::Json(s.engine.assign_role(auth.actor(), &IncidentRef::parse(&id), cmd).await?.into()))
+}
+
+/// The participants of an incident with their roles.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/participants", tag = "incidents",
+    params(("id" = String, Path, description = "Id or key")),
+    responses((status = 200, body = Vec<ParticipantOut>)))]
+pub async fn participants(State(s): State<AppState>, _auth: Auth, Path(id): Path<String>) -> ApiResult<axum::Json<Vec<ParticipantOut>>> {
+    let list = s.engine.participants(&IncidentRef::parse(&id)).await?;
+    Ok(axum::Json(list.iter().map(Into::into).collect()))
+}
+
+/// List filters. Multi-valued filters take comma-separated values.
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// Project slugs.
+    pub project: Option<String>,
+    /// Statuses, e.g. `active,stable`.
+    pub status: Option<String>,
+    /// Type slugs or names.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub incident_type: Option<String>,
+    /// Priority slugs or names.
+    pub priority: Option<String>,
+    /// Severity slugs or names.
+    pub severity: Option<String>,
+    /// `open` or `restricted`.
+    pub visibility: Option<String>,
+    /// Tag names; the incident must carry all of them.
+    pub tag: Option<String>,
+    /// Commander e-mail.
+    pub commander: Option<String>,
+    /// Reported at or after this time (RFC 3339 or date).
+    pub reported_after: Option<String>,
+    /// Reported before this time (RFC 3339 or date).
+    pub reported_before: Option<String>,
+    /// Full-text search over title and description.
+    pub q: Option<String>,
+    /// Sort field, `-field` for descending: reported_at (default, newest first), updated_at,
+    /// stable_at, closed_at, name, title, status.
+    pub sort: Option<String>,
+    /// Page, from 1.
+    pub page: Option<i64>,
+    /// Rows per page, 1-100 (default 20).
+    pub per_page: Option<i64>,
+}
+
+impl ListQuery {
+    fn parse(self) -> Result<IncidentFilter, ValidationError> {
+        let mut e = ValidationError::default();
+        let statuses = parse::list(self.status.as_deref())
+            .iter()
+            .filter_map(|s| parse::enum_field::<IncidentStatus>(&mut e, "status", Some(s)))
+            .collect();
+        let visibilities = parse::list(self.visibility.as_deref())
+            .iter()
+            .filter_map(|s| parse::enum_field::<Visibility>(&mut e, "visibility", Some(s)))
+            .collect();
+        let reported_from = parse::time(&mut e, "reported_after", self.reported_after.as_deref());
+        let reported_to = parse::time(&mut e, "reported_before", self.reported_before.as_deref());
+        let commander = self.commander.as_deref().and_then(|c| e.check(Email::parse("commander", c)));
+        let (sort, ascending) = match self.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => (SortField::ReportedAt, false),
+            Some(s) => {
+                let (name, asc) = match s.strip_prefix('-') {
+                    Some(n) => (n, false),
+                    None => (s.strip_prefix('+').unwrap_or(s), true),
+                };
+                match SortField::parse(name) {
+                    Some(f) => (f, asc),
+                    None => {
+                        e.push("sort", format!("{s:?} is not sortable; use one of {} (prefix - for descending)", SortField::NAMES.join(", ")));
+                        (SortField::ReportedAt, false)
+                    }
+                }
+            }
+        };
+        let (page, per_page) = parse::paging(&mut e, self.page, self.per_page, 20);
+        e.into_result()?;
+        Ok(IncidentFilter {
+            projects: parse::list(self.project.as_deref()),
+            statuses,
+            visibilities,
+            types: parse::list(self.incident_type.as_deref()),
+            priorities: parse::list(self.priority.as_deref()),
+            severities: parse::list(self.severity.as_deref()),
+            tags: self.tag.as_deref().map(|t| t.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default(),
+            commander: commander.map(|c| c.to_string()),
+            reported_from,
+            reported_to,
+            text: self.q.filter(|q| !q.trim().is_empty()),
+            sort,
+            ascending,
+            page,
+            per_page,
+        })
+    }
+}
+
+/// Lists incidents, newest first by default.
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(ListQuery),
+    responses((status = 200, body = Page<IncidentSummaryOut>), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn list(State(s): State<AppState>, _auth: Auth, Query(q): Query<ListQuery>) -> ApiResult<axum::Json<Page<IncidentSummaryOut>>> {
+    let f = q.parse()?;
+    let (rows, total) = s.engine.list_incidents(&f).await?;
+    Ok(axum::Json(Page { items: rows.into_iter().map(Into::into).collect(), total, page: f.page, per_page: f.per_page }))
+}

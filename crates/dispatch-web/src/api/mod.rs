@@ -1,0 +1,28 @@
+//! The REST API under `/api/v1`: one module per entity, each with its own routes.
+
+pub mod directory;
+pub mod incidents;
+pub mod parse;
+pub mod records;
+pub mod taxonomy;
+pub mod timeline;
+
+use crate::error::ApiError;
+use crate::AppState;
+use axum::Router;
+
+/// Every `/api/v1` route.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(incidents::router())
+        .merge(timeline::router())
+        .merge(records::router())
+        .merge(taxonomy::router())
+        .merge(directory::router())
+        .merge(crate::openapi::router())
+}
+
+/// Unknown routes answer in the error envelope.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("route".into())
+}

@@ -1,0 +1,67 @@
+//! Shared parsing of raw request values into domain values, collecting every field error.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use dispatch_core::values::Email;
+use dispatch_core::ValidationError;
+use std::str::FromStr;
+
+/// Parses an optional closed-set value, recording a field error when it is not one of the set.
+pub fn enum_field<T: FromStr<Err = dispatch_core::enums::UnknownVariant>>(
+    errors: &mut ValidationError,
+    field: &str,
+    raw: Option<&str>,
+) -> Option<T> {
+    let raw = raw?;
+    match raw.parse() {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push(field, format!("{raw:?} is not valid; {e}"));
+            None
+        }
+    }
+}
+
+/// Parses a time given as RFC 3339 (`2026-11-25T10:00:00Z`) or a date (`2026-11-25`, midnight UTC).
+pub fn time(errors: &mut ValidationError, field: &str, raw: Option<&str>) -> Option<DateTime<Utc>> {
+    let raw = raw?.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    }
+    errors.push(field, format!("{raw:?} is not a time; use RFC 3339 (2026-11-25T10:00:00Z) or a date (2026-11-25)"));
+    None
+}
+
+/// Parses a list of e-mail addresses.
+pub fn emails(errors: &mut ValidationError, field: &str, raw: &[String]) -> Vec<Email> {
+    raw.iter().filter_map(|e| errors.check(Email::parse(field, e))).collect()
+}
+
+/// Splits a comma-separated query value into lower-cased, trimmed parts.
+pub fn list(raw: Option<&str>) -> Vec<String> {
+    raw.map(|s| s.split(',').map(|p| p.trim().to_lowercase()).filter(|p| !p.is_empty()).collect())
+        .unwrap_or_default()
+}
+
+/// Checks paging parameters: `page` ≥ 1, 1 ≤ `per_page` ≤ 100.
+pub fn paging(errors: &mut ValidationError, page: Option<i64>, per_page: Option<i64>, default: u64) -> (u64, u64) {
+    let page = match page {
+        None => 1,
+        Some(p) if p >= 1 => p as u64,
+        Some(p) => {
+            errors.push("page", format!("must be 1 or more (got {p})"));
+            1
+        }
+    };
+    let per_page = match per_page {
+        None => default,
+        Some(n) if (1..=100).contains(&n) => n as u64,
+        Some(n) => {
+            errors.push("per_page", format!("must be between 1 and 100 (got {n})"));
+            default
+        }
+    };
+    (page, per_page)
+}

@@ -1,0 +1,197 @@
+//! The one error envelope of the API: every failure, including a body that is not JSON or a
+//! query string that does not parse, answers `{"error": {"code", "message", "fields"?}}`.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{request::Parts, StatusCode};
+use axum::response::{IntoResponse, Response};
+use dispatch_core::{FieldError, ValidationError};
+use dispatch_engine::Error as EngineError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Everything an API call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401: no token, or not a live one.
+    #[error("a valid API token is required (Authorization: Bearer <token>)")]
+    Unauthorized,
+    /// 403: the caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// 409: conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// 422: fields failed validation.
+    #[error(transparent)]
+    Validation(ValidationError),
+    /// 400: the request could not be read (bad JSON, bad query string).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 415: the body is not JSON.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// 500: logged, never described to the caller.
+    #[error("internal error")]
+    Internal(String),
+}
+
+/// The envelope's body.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `validation_failed`, `not_found`.
+    pub code: &'static str,
+    /// A sentence for people.
+    pub message: String,
+    /// For validation failures: each offending field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+impl ApiError {
+    /// The HTTP status of this error.
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    /// A validation error about one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(ValidationError::field(field, message))
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::Validation(v) => ApiError::Validation(v),
+            EngineError::NotFound(w) => ApiError::NotFound(w),
+            EngineError::Conflict(m) => ApiError::Conflict(m),
+            EngineError::Forbidden(m) => ApiError::Forbidden(m),
+            EngineError::Store(s) => ApiError::Internal(s.to_string()),
+        }
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> Self {
+        ApiError::Validation(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        let (message, fields) = match &self {
+            ApiError::Validation(v) => (
+                format!("{} field(s) failed validation: {}", v.fields.len(), v.fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>().join(", ")),
+                v.fields.clone(),
+            ),
+            ApiError::Internal(detail) => {
+                // Logged once here, where it is handled; the caller gets no internals.
+                tracing::error!(error = %detail, "request failed");
+                ("internal error; see the server log".to_string(), vec![])
+            }
+            other => (other.to_string(), vec![]),
+        };
+        let body = ErrorBody { error: ErrorDetail { code: self.code(), message, fields } };
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+/// A JSON body whose rejections use the envelope: wrong content type 415, unreadable JSON 400,
+/// JSON of the wrong shape 422 naming the field.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(ApiError::UnsupportedMediaType("the body must be JSON (Content-Type: application/json)".into()))
+            }
+            Err(JsonRejection::JsonDataError(e)) => Err(data_error(&e.body_text())),
+            Err(e) => Err(ApiError::BadRequest(format!("the body is not valid JSON: {}", e.body_text()))),
+        }
+    }
+}
+
+/// Turns serde's "field `x`: invalid type …" into a field error naming `x`.
+fn data_error(text: &str) -> ApiError {
+    let detail = text.split_once(": ").map(|(_, d)| d).unwrap_or(text);
+    let (field, message) = match detail.split_once(": ") {
+        Some((path, msg)) if !path.contains(' ') => (path.to_string(), msg.to_string()),
+        _ => {
+            let named = detail.split('`').nth(1).filter(|_| detail.contains("field `")).unwrap_or("body");
+            (named.to_string(), detail.to_string())
+        }
+    };
+    let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+    ApiError::field(&field, message)
+}
+
+/// Query parameters whose rejections use the envelope (422 naming the parameter).
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(data_error(&e.body_text())),
+            Err(e) => Err(ApiError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// Path parameters whose rejections use the envelope.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => Err(ApiError::NotFound(format!("{} (bad path parameter)", e.body_text()))),
+            Err(e) => Err(ApiError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// Shorthand for handler results.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,60 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations, and a self-contained docs
+//! page (no CDN: its script and style are embedded in the binary).
+
+use crate::api;
+use crate::AppState;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Dispatch API", description = "Incident-management orchestration: declare, run and review incidents."),
+    paths(
+        api::incidents::declare, api::incidents::list, api::incidents::show, api::incidents::update,
+        api::incidents::mark_stable, api::incidents::mark_closed, api::incidents::reopen,
+        api::incidents::assign_role, api::incidents::participants,
+        api::timeline::list, api::timeline::add, api::timeline::pin, api::timeline::unpin, api::timeline::verify,
+        api::records::list_tasks, api::records::create_task, api::records::show_task, api::records::update_task,
+        api::records::list_reports, api::records::create_report,
+    ),
+    components(schemas(crate::error::ErrorBody, crate::wire::IncidentSummaryOut)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token from `dispatch token create`")).build()),
+        );
+    }
+}
+
+/// The document, with every route's path.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.openapi = utoipa::openapi::OpenApiVersion::Version31;
+    doc
+}
+
+/// `/openapi.json` and `/docs` (mounted under `/api/v1`, without authentication).
+pub fn router() -> Router<AppState> {
+    Router::new().route("/openapi.json", get(json)).route("/docs", get(docs))
+}
+
+async fn json() -> impl IntoResponse {
+    axum::Json(document())
+}
+
+async fn docs() -> Html<&'static str> {
+    Html(include_str!("docs.html"))
+}

@@ -1,0 +1,175 @@
+//! The command line: `serve`, `migrate`, `token create`, `config …`, `incident …`, `bench`.
+
+use crate::bench::BenchArgs;
+use crate::client::IncidentCommand;
+use crate::config::{Config, Overrides};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Dispatch: incident-management orchestration.
+#[derive(Parser)]
+#[command(name = "dispatch", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Configuration file (default: ./dispatch.toml when present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Database flags shared by the commands that open the database.
+#[derive(clap::Args, Clone, Default)]
+pub struct DbArgs {
+    /// `sqlite://PATH` or `postgres://…` (env DISPATCH_DATABASE_URL; default sqlite://dispatch.db).
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+/// The subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server (API) on the configured database; migrates and seeds it first.
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Address to listen on (env DISPATCH_LISTEN; default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+        /// `pretty` or `json` (env DISPATCH_LOG_FORMAT).
+        #[arg(long)]
+        log_format: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Incidents, over the API of a running server.
+    Incident {
+        #[command(subcommand)]
+        command: IncidentCommand,
+    },
+    /// Measure the API against floors taken in the same run.
+    Bench(BenchArgs),
+}
+
+/// `dispatch token …`.
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Mint an API token for a person (created if new); the token is the last line printed.
+    Create {
+        /// The person's e-mail.
+        #[arg(long)]
+        email: String,
+        /// The token's role: member, admin, manager or owner.
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// A label for the token.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// `dispatch config …`.
+#[derive(Subcommand)]
+pub enum ConfigCommand {
+    /// Print a documented sample dispatch.toml.
+    Example,
+    /// Print the effective configuration (secrets hidden).
+    Show {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+const ROLES: &[&str] = &["member", "admin", "manager", "owner"];
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(cli_config: Option<&std::path::Path>, o: Overrides) -> anyhow::Result<Config> {
+    Config::load(cli_config, &o)
+}
+
+fn init_logs(cfg: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(format!("{},sqlx=warn,sea_orm=warn,sea_orm_migration=warn", cfg.log_level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if cfg.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config_path = cli.config.as_deref();
+    match cli.command {
+        Command::Serve { db, listen, log_format } => {
+            let cfg = load(config_path, Overrides { database_url: db.database_url, listen, log_format })?;
+            init_logs(&cfg);
+            crate::server::serve(cfg).await
+        }
+        Command::Migrate { db } => {
+            let cfg = load(config_path, Overrides { database_url: db.database_url, ..Default::default() })?;
+            crate::server::open_db(&cfg).await?;
+            println!("migrated {}", dispatch_store::db::redact(&cfg.database_url));
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { email, role, name, db } } => {
+            let cfg = load(config_path, Overrides { database_url: db.database_url, ..Default::default() })?;
+            let email = dispatch_core::values::Email::parse("email", &email).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let role = role.trim().to_lowercase();
+            anyhow::ensure!(ROLES.contains(&role.as_str()), "--role must be one of: {}", ROLES.join(", "));
+            let database = crate::server::open_db(&cfg).await?;
+            let engine = dispatch_engine::Engine::new(database);
+            dispatch_store::seed::ensure_defaults(engine.db()).await?;
+            let (token, row) = engine.create_token(email.as_str(), &name, &role).await?;
+            eprintln!("API token {} for {} (role {role}); it is shown only once:", row.prefix, email);
+            println!("{token}");
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::Example } => {
+            print!("{}", crate::config::EXAMPLE);
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::Show { db } } => {
+            let cfg = load(config_path, Overrides { database_url: db.database_url, ..Default::default() })?;
+            print!("{}", cfg.redacted_toml());
+            Ok(())
+        }
+        Command::Incident { command } => crate::client::run(command).await,
+        Command::Bench(args) => crate::bench::run(args).await,
+    }
+}

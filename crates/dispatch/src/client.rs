@@ -1,0 +1,293 @@
+//! The CLI's API client: `dispatch incident …` calls the REST API of a running server.
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use serde_json::{json, Map, Value};
+
+/// Where the server is and who is calling.
+#[derive(Args, Clone)]
+pub struct Remote {
+    /// The server's base URL.
+    #[arg(long, env = "DISPATCH_SERVER", default_value = "http://127.0.0.1:8080", global = true)]
+    pub server: String,
+    /// An API token (`dispatch token create`).
+    #[arg(long, env = "DISPATCH_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+    /// Print the API's JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// Fields an update can change.
+#[derive(Args, Clone, Default)]
+pub struct IncidentFields {
+    /// Incident type (slug or name).
+    #[arg(long = "type")]
+    pub incident_type: Option<String>,
+    /// Priority (e.g. low, medium, high).
+    #[arg(long)]
+    pub priority: Option<String>,
+    /// Severity (e.g. undetermined, low, medium, high, critical).
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// open or restricted.
+    #[arg(long)]
+    pub visibility: Option<String>,
+    /// A tag (`name` or `type:name`); repeat for more.
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+}
+
+/// `dispatch incident …`.
+#[derive(Subcommand)]
+pub enum IncidentCommand {
+    /// Declare an incident.
+    Declare {
+        #[command(flatten)]
+        remote: Remote,
+        /// What is wrong.
+        #[arg(long)]
+        title: String,
+        /// What is known so far.
+        #[arg(long)]
+        description: String,
+        /// Project slug (default project when absent).
+        #[arg(long)]
+        project: Option<String>,
+        /// E-mail of the incident commander (you when absent).
+        #[arg(long)]
+        commander: Option<String>,
+        #[command(flatten)]
+        fields: IncidentFields,
+    },
+    /// List incidents (newest first).
+    List {
+        #[command(flatten)]
+        remote: Remote,
+        /// Statuses, comma-separated (active,stable,closed).
+        #[arg(long)]
+        status: Option<String>,
+        /// Project slug.
+        #[arg(long)]
+        project: Option<String>,
+        /// Priority.
+        #[arg(long)]
+        priority: Option<String>,
+        /// Severity.
+        #[arg(long)]
+        severity: Option<String>,
+        /// Incident type.
+        #[arg(long = "type")]
+        incident_type: Option<String>,
+        /// Tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Search text in title and description.
+        #[arg(long, short)]
+        q: Option<String>,
+        /// Sort field (prefix - for descending).
+        #[arg(long)]
+        sort: Option<String>,
+        /// Page.
+        #[arg(long, default_value_t = 1)]
+        page: u64,
+        /// Rows per page (max 100).
+        #[arg(long, default_value_t = 20)]
+        per_page: u64,
+    },
+    /// Show one incident by key or id.
+    Show {
+        #[command(flatten)]
+        remote: Remote,
+        /// Key (INC-1) or id.
+        incident: String,
+    },
+    /// Change fields of an incident.
+    Update {
+        #[command(flatten)]
+        remote: Remote,
+        /// Key or id.
+        incident: String,
+        /// New title.
+        #[arg(long)]
+        title: Option<String>,
+        /// New description.
+        #[arg(long)]
+        description: Option<String>,
+        /// New resolution.
+        #[arg(long)]
+        resolution: Option<String>,
+        #[command(flatten)]
+        fields: IncidentFields,
+    },
+    /// Mark an incident stable.
+    Stable {
+        #[command(flatten)]
+        remote: Remote,
+        /// Key or id.
+        incident: String,
+    },
+    /// Close an incident.
+    Close {
+        #[command(flatten)]
+        remote: Remote,
+        /// Key or id.
+        incident: String,
+    },
+    /// Re-open a stable or closed incident.
+    Reopen {
+        #[command(flatten)]
+        remote: Remote,
+        /// Key or id.
+        incident: String,
+    },
+}
+
+struct Client {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    fn new(r: &Remote) -> anyhow::Result<Self> {
+        let Some(token) = r.token.clone().filter(|t| !t.is_empty()) else {
+            bail!("no API token: pass --token or set DISPATCH_TOKEN (mint one with `dispatch token create --email you@example.com`)")
+        };
+        Ok(Self { base: r.server.trim_end_matches('/').to_string(), token, http: reqwest::Client::new() })
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, query: &[(&str, String)], body: Option<Value>) -> anyhow::Result<Value> {
+        let url = format!("{}/api/v1{path}", self.base);
+        let mut req = self.http.request(method, &url).bearer_auth(&self.token).query(query);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.with_context(|| format!("cannot reach {}", self.base))?;
+        let status = res.status();
+        let value: Value = res.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            let err = &value["error"];
+            let mut msg = format!("{} {}", status.as_u16(), err["message"].as_str().unwrap_or("request failed"));
+            if let Some(fields) = err["fields"].as_array() {
+                for f in fields {
+                    msg.push_str(&format!("\n  {}: {}", f["field"].as_str().unwrap_or("?"), f["message"].as_str().unwrap_or("")));
+                }
+            }
+            bail!(msg);
+        }
+        Ok(value)
+    }
+}
+
+fn put(m: &mut Map<String, Value>, k: &str, v: Option<String>) {
+    if let Some(v) = v {
+        m.insert(k.to_string(), Value::String(v));
+    }
+}
+
+fn fields_json(m: &mut Map<String, Value>, f: IncidentFields) {
+    put(m, "type", f.incident_type);
+    put(m, "priority", f.priority);
+    put(m, "severity", f.severity);
+    put(m, "visibility", f.visibility);
+    if !f.tags.is_empty() {
+        m.insert("tags".into(), json!(f.tags));
+    }
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+fn print_incident(v: &Value) {
+    println!("{}  {}", s(&v["name"]), s(&v["title"]));
+    println!("  status {}  priority {}  severity {}  type {}  visibility {}", s(&v["status"]), s(&v["priority"]), s(&v["severity"]), s(&v["type"]), s(&v["visibility"]));
+    println!("  commander {}  reporter {}", s(&v["commander"]["email"]), s(&v["reporter"]["email"]));
+    println!("  reported {}", s(&v["reported_at"]));
+    if let Some(tags) = v["tags"].as_array().filter(|t| !t.is_empty()) {
+        println!("  tags {}", tags.iter().map(s).collect::<Vec<_>>().join(", "));
+    }
+    if !s(&v["description"]).is_empty() {
+        println!("\n{}", s(&v["description"]));
+    }
+    if let Some(r) = v["resolution"].as_str() {
+        println!("\nResolution: {r}");
+    }
+}
+
+fn output(remote: &Remote, v: &Value, text: impl FnOnce(&Value)) {
+    if remote.json {
+        println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+    } else {
+        text(v);
+    }
+}
+
+/// Runs an incident subcommand.
+pub async fn run(cmd: IncidentCommand) -> anyhow::Result<()> {
+    use reqwest::Method;
+    match cmd {
+        IncidentCommand::Declare { remote, title, description, project, commander, fields } => {
+            let c = Client::new(&remote)?;
+            let mut body = Map::new();
+            put(&mut body, "title", Some(title));
+            put(&mut body, "description", Some(description));
+            put(&mut body, "project", project);
+            put(&mut body, "commander", commander);
+            fields_json(&mut body, fields);
+            let v = c.call(Method::POST, "/incidents", &[], Some(Value::Object(body))).await?;
+            output(&remote, &v, |v| {
+                println!("Declared {}: {}", s(&v["name"]), s(&v["title"]));
+                println!("  commander {}  {}/api/v1/incidents/{}", s(&v["commander"]["email"]), c.base, s(&v["name"]));
+            });
+        }
+        IncidentCommand::List { remote, status, project, priority, severity, incident_type, tag, q, sort, page, per_page } => {
+            let c = Client::new(&remote)?;
+            let mut query = vec![("page", page.to_string()), ("per_page", per_page.to_string())];
+            for (k, v) in [("status", status), ("project", project), ("priority", priority), ("severity", severity), ("type", incident_type), ("tag", tag), ("q", q), ("sort", sort)] {
+                if let Some(v) = v {
+                    query.push((k, v));
+                }
+            }
+            let v = c.call(Method::GET, "/incidents", &query, None).await?;
+            output(&remote, &v, |v| {
+                let items = v["items"].as_array().cloned().unwrap_or_default();
+                println!("{:<12} {:<8} {:<8} {:<13} {:<24} TITLE", "NAME", "STATUS", "PRIORITY", "SEVERITY", "COMMANDER");
+                for i in &items {
+                    println!("{:<12} {:<8} {:<8} {:<13} {:<24} {}", s(&i["name"]), s(&i["status"]), s(&i["priority"]), s(&i["severity"]), s(&i["commander"]["email"]), s(&i["title"]));
+                }
+                println!("{} of {} (page {})", items.len(), v["total"], v["page"]);
+            });
+        }
+        IncidentCommand::Show { remote, incident } => {
+            let c = Client::new(&remote)?;
+            let v = c.call(Method::GET, &format!("/incidents/{incident}"), &[], None).await?;
+            output(&remote, &v, print_incident);
+        }
+        IncidentCommand::Update { remote, incident, title, description, resolution, fields } => {
+            let c = Client::new(&remote)?;
+            let mut body = Map::new();
+            put(&mut body, "title", title);
+            put(&mut body, "description", description);
+            put(&mut body, "resolution", resolution);
+            fields_json(&mut body, fields);
+            if body.is_empty() {
+                bail!("nothing to update: pass --title, --description, --resolution, --type, --priority, --severity, --visibility or --tag");
+            }
+            let v = c.call(Method::PATCH, &format!("/incidents/{incident}"), &[], Some(Value::Object(body))).await?;
+            output(&remote, &v, print_incident);
+        }
+        IncidentCommand::Stable { remote, incident } => transition(&remote, &incident, "stable").await?,
+        IncidentCommand::Close { remote, incident } => transition(&remote, &incident, "close").await?,
+        IncidentCommand::Reopen { remote, incident } => transition(&remote, &incident, "reopen").await?,
+    }
+    Ok(())
+}
+
+async fn transition(remote: &Remote, incident: &str, action: &str) -> anyhow::Result<()> {
+    let c = Client::new(remote)?;
+    let v = c.call(reqwest::Method::POST, &format!("/incidents/{incident}/{action}"), &[], None).await?;
+    output(remote, &v, |v| println!("{} is now {}", s(&v["name"]), s(&v["status"])));
+    Ok(())
+}

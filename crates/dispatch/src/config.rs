@@ -1,0 +1,157 @@
+//! Configuration: defaults < `dispatch.toml` < `DISPATCH_*` environment variables < flags.
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The server's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://PATH` (embedded default) or `postgres://USER:PASSWORD@HOST/DB`.
+    pub database_url: String,
+    /// Address to listen on.
+    pub listen: String,
+    /// `pretty` or `json`.
+    pub log_format: String,
+    /// A tracing filter, e.g. `info` or `dispatch=debug,info`.
+    pub log_level: String,
+    /// E-mail of the admin whose token is printed on the first start.
+    pub admin_email: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://dispatch.db".into(),
+            listen: "127.0.0.1:8080".into(),
+            log_format: "pretty".into(),
+            log_level: "info".into(),
+            admin_email: "admin@dispatch.local".into(),
+        }
+    }
+}
+
+/// Values given as flags; each overrides the file and the environment.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--database-url`.
+    pub database_url: Option<String>,
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--log-format`.
+    pub log_format: Option<String>,
+}
+
+impl Config {
+    /// Loads the layers: defaults, then `path` (or `./dispatch.toml` when present), then the
+    /// environment, then flags.
+    pub fn load(path: Option<&Path>, flags: &Overrides) -> anyhow::Result<Self> {
+        let mut cfg = match path {
+            Some(p) => Self::from_file(p)?,
+            None if Path::new("dispatch.toml").exists() => Self::from_file(Path::new("dispatch.toml"))?,
+            None => Self::default(),
+        };
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        if let Some(v) = env("DISPATCH_DATABASE_URL") {
+            cfg.database_url = v;
+        }
+        if let Some(v) = env("DISPATCH_LISTEN") {
+            cfg.listen = v;
+        }
+        if let Some(v) = env("DISPATCH_LOG_FORMAT") {
+            cfg.log_format = v;
+        }
+        if let Some(v) = env("DISPATCH_LOG") {
+            cfg.log_level = v;
+        }
+        if let Some(v) = env("DISPATCH_ADMIN_EMAIL") {
+            cfg.admin_email = v;
+        }
+        if let Some(v) = &flags.database_url {
+            cfg.database_url = v.clone();
+        }
+        if let Some(v) = &flags.listen {
+            cfg.listen = v.clone();
+        }
+        if let Some(v) = &flags.log_format {
+            cfg.log_format = v.clone();
+        }
+        cfg.database_url = normalise_database_url(&cfg.database_url);
+        Ok(cfg)
+    }
+
+    fn from_file(p: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+        toml::from_str(&text).with_context(|| format!("{} is not a valid configuration", p.display()))
+    }
+
+    /// The configuration as TOML with secrets hidden, for `dispatch config show`.
+    pub fn redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database_url = dispatch_store::db::redact(&shown.database_url);
+        toml::to_string(&shown).unwrap_or_default()
+    }
+}
+
+/// Accepts a bare file path (`dispatch.db`) or `sqlite:PATH` as well as full URLs.
+pub fn normalise_database_url(url: &str) -> String {
+    if url.contains("://") || url.starts_with("sqlite:") {
+        url.to_string()
+    } else {
+        format!("sqlite://{url}")
+    }
+}
+
+/// The documented sample printed by `dispatch config example`.
+pub const EXAMPLE: &str = r#"# dispatch.toml — Dispatch configuration.
+# Precedence: built-in defaults < this file < DISPATCH_* environment variables < command-line flags.
+# The file is read from --config PATH, or ./dispatch.toml when it exists.
+
+# Database. The embedded default is a SQLite file next to where you run the server.
+# For scale-out, use PostgreSQL: postgres://USER:PASSWORD@HOST:5432/DB
+# Env: DISPATCH_DATABASE_URL   Flag: --database-url
+database_url = "sqlite://dispatch.db"
+
+# Address the HTTP server listens on.
+# Env: DISPATCH_LISTEN   Flag: --listen
+listen = "127.0.0.1:8080"
+
+# Log output: "pretty" for a terminal, "json" for log collectors.
+# Env: DISPATCH_LOG_FORMAT   Flag: --log-format
+log_format = "pretty"
+
+# Log filter (tracing syntax), e.g. "info" or "dispatch=debug,info".
+# Env: DISPATCH_LOG
+log_level = "info"
+
+# The person whose admin API token is printed on the very first start.
+# Env: DISPATCH_ADMIN_EMAIL
+admin_email = "admin@dispatch.local"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_parses_to_the_defaults() {
+        let parsed: Config = toml::from_str(EXAMPLE).unwrap();
+        let d = Config::default();
+        assert_eq!(parsed.database_url, d.database_url);
+        assert_eq!(parsed.listen, d.listen);
+        assert_eq!(parsed.admin_email, d.admin_email);
+    }
+
+    #[test]
+    fn bare_paths_become_sqlite_urls() {
+        assert_eq!(normalise_database_url("x.db"), "sqlite://x.db");
+        assert_eq!(normalise_database_url("postgres://a@b/c"), "postgres://a@b/c");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_show() {
+        let cfg = Config { database_url: "postgres://u:hunter2@h/db".into(), ..Config::default() };
+        assert!(!cfg.redacted_toml().contains("hunter2"));
+    }
+}

@@ -1,0 +1,8 @@
+//! The `dispatch` binary's library: configuration, the server start-up, the API client behind the
+//! CLI, and the bench.
+
+pub mod bench;
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod server;
