@@ -204,9 +204,15 @@ mod tests {
     fn enums_round_trip_through_their_names() {
         for r in ParticipantRole::ALL {
             assert_eq!(r.as_str().parse::<ParticipantRole>().unwrap(), *r);
-            assert_eq!(serde_json::to_string(r).unwrap(), format!("\"{}\"", r.as_str()));
+            assert_eq!(
+                serde_json::to_string(r).unwrap(),
+                format!("\"{}\"", r.as_str())
+            );
         }
-        assert_eq!("ACTIVE".parse::<IncidentStatus>().unwrap(), IncidentStatus::Active);
+        assert_eq!(
+            "ACTIVE".parse::<IncidentStatus>().unwrap(),
+            IncidentStatus::Active
+        );
         let err = "nope".parse::<Visibility>().unwrap_err();
         assert_eq!(err.to_string(), "must be one of: open, restricted");
     }

@@ -37,7 +37,9 @@ impl ChainedEvent<'_> {
     /// two different events share a canonical form.
     pub fn hash(&self) -> String {
         let mut h = Sha256::new();
-        let at = self.occurred_at.to_rfc3339_opts(SecondsFormat::Micros, true);
+        let at = self
+            .occurred_at
+            .to_rfc3339_opts(SecondsFormat::Micros, true);
         let fields: [&str; 9] = [
             self.incident_name,
             &self.seq.to_string(),

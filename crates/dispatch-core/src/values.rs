@@ -87,13 +87,18 @@ impl Email {
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
                     && !s.chars().any(|c| c.is_whitespace() || c.is_control())
-                    && domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                    && domain
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
                     && !local.contains('@')
             });
         if ok {
             Ok(Self(s))
         } else {
-            Err(ValidationError::field(field, "must be an e-mail address like alice@example.com"))
+            Err(ValidationError::field(
+                field,
+                "must be an e-mail address like alice@example.com",
+            ))
         }
     }
 
@@ -119,13 +124,17 @@ impl Slug {
     pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationError> {
         let s = raw.trim();
         let ok = (1..=60).contains(&s.len())
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !s.starts_with('-')
             && !s.ends_with('-');
         if ok {
             Ok(Self(s.to_string()))
         } else {
-            Err(ValidationError::field(field, "must be 1-60 lower-case letters, digits or dashes"))
+            Err(ValidationError::field(
+                field,
+                "must be 1-60 lower-case letters, digits or dashes",
+            ))
         }
     }
 
@@ -139,7 +148,11 @@ impl Slug {
                 out.push('-');
             }
         }
-        let out = out.trim_end_matches('-').chars().take(60).collect::<String>();
+        let out = out
+            .trim_end_matches('-')
+            .chars()
+            .take(60)
+            .collect::<String>();
         Self(if out.is_empty() { "x".into() } else { out })
     }
 
@@ -164,7 +177,10 @@ impl KeyPrefix {
         if ok {
             Ok(Self(s))
         } else {
-            Err(ValidationError::field(field, "must be 2-10 letters or digits, starting with a letter (e.g. SEC)"))
+            Err(ValidationError::field(
+                field,
+                "must be 2-10 letters or digits, starting with a letter (e.g. SEC)",
+            ))
         }
     }
 
@@ -209,7 +225,12 @@ mod tests {
 
     #[test]
     fn titles_are_trimmed_and_bounded() {
-        assert_eq!(IncidentTitle::parse("title", "  Disk full ").unwrap().as_str(), "Disk full");
+        assert_eq!(
+            IncidentTitle::parse("title", "  Disk full ")
+                .unwrap()
+                .as_str(),
+            "Disk full"
+        );
         let empty = IncidentTitle::parse("title", "   ").unwrap_err();
         assert_eq!(empty.fields[0].field, "title");
         assert!(IncidentTitle::parse("title", &"x".repeat(201)).is_err());
@@ -218,16 +239,35 @@ mod tests {
 
     #[test]
     fn emails_are_lower_cased_and_shape_checked() {
-        assert_eq!(Email::parse("email", " Alice@Example.COM ").unwrap().as_str(), "alice@example.com");
-        for bad in ["", "alice", "alice@", "@example.com", "a b@example.com", "a@example", "a@@example.com"] {
-            assert!(Email::parse("email", bad).is_err(), "{bad} should be refused");
+        assert_eq!(
+            Email::parse("email", " Alice@Example.COM ")
+                .unwrap()
+                .as_str(),
+            "alice@example.com"
+        );
+        for bad in [
+            "",
+            "alice",
+            "alice@",
+            "@example.com",
+            "a b@example.com",
+            "a@example",
+            "a@@example.com",
+        ] {
+            assert!(
+                Email::parse("email", bad).is_err(),
+                "{bad} should be refused"
+            );
         }
     }
 
     #[test]
     fn incident_refs_tell_ids_from_keys() {
         assert_eq!(IncidentRef::parse("42"), IncidentRef::Id(IncidentId(42)));
-        assert_eq!(IncidentRef::parse("sec-42"), IncidentRef::Key("SEC-42".into()));
+        assert_eq!(
+            IncidentRef::parse("sec-42"),
+            IncidentRef::Key("SEC-42".into())
+        );
         assert_eq!(IncidentRef::parse("-1"), IncidentRef::Key("-1".into()));
     }
 

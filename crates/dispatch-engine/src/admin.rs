@@ -4,7 +4,8 @@
 use crate::{Actor, Engine, Error, Result};
 use dispatch_core::{IndividualId, Transport};
 use dispatch_store::entity::{
-    api_token, incident_priority, incident_severity, incident_type, individual, project, service, tag, tag_type, team,
+    api_token, incident_priority, incident_severity, incident_type, individual, project, service,
+    tag, tag_type, team,
 };
 use dispatch_store::repo::{self, taxonomy};
 use sea_orm::ActiveModelTrait;
@@ -21,7 +22,12 @@ pub struct Authenticated {
 impl Engine {
     /// Mints an API token for the person with this e-mail (created if new). Returns the secret,
     /// shown once.
-    pub async fn create_token(&self, email: &str, name: &str, role: &str) -> Result<(String, api_token::Model)> {
+    pub async fn create_token(
+        &self,
+        email: &str,
+        name: &str,
+        role: &str,
+    ) -> Result<(String, api_token::Model)> {
         let txn = self.db.write().await?;
         let who = repo::individual::get_or_create(&*txn, email, None).await?;
         let out = repo::token::create(&*txn, who.id, name, role, None).await?;
@@ -38,7 +44,12 @@ impl Engine {
     pub async fn authenticate(&self, secret: &str) -> Result<Option<Authenticated>> {
         let found = repo::token::authenticate(self.db.conn(), secret, dispatch_core::now()).await?;
         Ok(found.map(|(token, who)| Authenticated {
-            actor: Actor { individual_id: IndividualId(who.id), email: who.email, name: who.name, transport: Transport::Api },
+            actor: Actor {
+                individual_id: IndividualId(who.id),
+                email: who.email,
+                name: who.name,
+                transport: Transport::Api,
+            },
             role: token.role,
         }))
     }
@@ -81,7 +92,12 @@ impl Engine {
     }
 
     /// A page of individuals.
-    pub async fn individuals(&self, q: Option<&str>, page: u64, per_page: u64) -> Result<(Vec<individual::Model>, u64)> {
+    pub async fn individuals(
+        &self,
+        q: Option<&str>,
+        page: u64,
+        per_page: u64,
+    ) -> Result<(Vec<individual::Model>, u64)> {
         Ok(repo::individual::list(self.db.conn(), q, page, per_page).await?)
     }
 
@@ -148,12 +164,18 @@ impl Engine {
     }
 
     /// Priorities of a project.
-    pub async fn incident_priorities(&self, project_id: i64) -> Result<Vec<incident_priority::Model>> {
+    pub async fn incident_priorities(
+        &self,
+        project_id: i64,
+    ) -> Result<Vec<incident_priority::Model>> {
         Ok(taxonomy::priorities::list(self.db.conn(), project_id).await?)
     }
 
     /// Severities of a project.
-    pub async fn incident_severities(&self, project_id: i64) -> Result<Vec<incident_severity::Model>> {
+    pub async fn incident_severities(
+        &self,
+        project_id: i64,
+    ) -> Result<Vec<incident_severity::Model>> {
         Ok(taxonomy::severities::list(self.db.conn(), project_id).await?)
     }
 
@@ -162,8 +184,12 @@ impl Engine {
         let txn = self.db.write().await?;
         match kind {
             TaxonomyKind::Type => taxonomy::types::clear_default(&*txn, project_id, id).await?,
-            TaxonomyKind::Priority => taxonomy::priorities::clear_default(&*txn, project_id, id).await?,
-            TaxonomyKind::Severity => taxonomy::severities::clear_default(&*txn, project_id, id).await?,
+            TaxonomyKind::Priority => {
+                taxonomy::priorities::clear_default(&*txn, project_id, id).await?
+            }
+            TaxonomyKind::Severity => {
+                taxonomy::severities::clear_default(&*txn, project_id, id).await?
+            }
         }
         txn.commit().await?;
         Ok(())

@@ -22,31 +22,61 @@ const SINGLE_HOLDER: &[ParticipantRole] = &[
 
 impl Engine {
     /// Gives a person a role. The person joins the incident if they are not in it yet.
-    pub async fn assign_role(&self, actor: &Actor, r: &IncidentRef, cmd: AssignRole) -> Result<IncidentDetail> {
+    pub async fn assign_role(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        cmd: AssignRole,
+    ) -> Result<IncidentDetail> {
         let txn = self.db.write().await?;
         let conn = &*txn;
         let current = repo::incident::lock(conn, r).await?;
         let now = dispatch_core::now();
         let person = repo::individual::get_or_create(conn, cmd.email.as_str(), None).await?;
-        let (p, joined) = repo::participant::ensure(conn, current.id, person.id, Some(format!("assigned {} by {}", cmd.role, actor.email)), now).await?;
+        let (p, joined) = repo::participant::ensure(
+            conn,
+            current.id,
+            person.id,
+            Some(format!("assigned {} by {}", cmd.role, actor.email)),
+            now,
+        )
+        .await?;
         let held = repo::participant::active_roles(conn, p.id).await?;
         let mut events = Events::new(actor, now);
         if joined {
-            events.push("participant_added", format!("{} joined {}", person.email, current.name), json!({"email": person.email}));
+            events.push(
+                "participant_added",
+                format!("{} joined {}", person.email, current.name),
+                json!({"email": person.email}),
+            );
         }
         let mut row: incident::ActiveModel = current.clone().into();
         if !held.contains(&cmd.role) {
             if SINGLE_HOLDER.contains(&cmd.role) {
-                for previous in repo::participant::renounce_role(conn, current.id, cmd.role, now).await? {
-                    let prev = repo::participant::list(conn, current.id).await?.into_iter().find(|v| v.participant.id == previous);
+                for previous in
+                    repo::participant::renounce_role(conn, current.id, cmd.role, now).await?
+                {
+                    let prev = repo::participant::list(conn, current.id)
+                        .await?
+                        .into_iter()
+                        .find(|v| v.participant.id == previous);
                     if let Some(prev) = prev {
                         events.push(
                             "role_renounced",
                             format!("{} is no longer {}", prev.individual.email, cmd.role),
                             json!({"email": prev.individual.email, "role": cmd.role}),
                         );
-                        if repo::participant::active_roles(conn, previous).await?.is_empty() {
-                            repo::participant::assume_role(conn, &prev.participant, ParticipantRole::Participant, now).await?;
+                        if repo::participant::active_roles(conn, previous)
+                            .await?
+                            .is_empty()
+                        {
+                            repo::participant::assume_role(
+                                conn,
+                                &prev.participant,
+                                ParticipantRole::Participant,
+                                now,
+                            )
+                            .await?;
                         }
                     }
                 }

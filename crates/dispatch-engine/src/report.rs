@@ -11,12 +11,21 @@ use serde_json::{json, Map, Value};
 
 impl Engine {
     /// Stores a report and records it on the timeline.
-    pub async fn create_report(&self, actor: &Actor, r: &IncidentRef, cmd: CreateReport) -> Result<report::Model> {
+    pub async fn create_report(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        cmd: CreateReport,
+    ) -> Result<report::Model> {
         let txn = self.db.write().await?;
         let conn = &*txn;
         let current = repo::incident::lock(conn, r).await?;
         let now = dispatch_core::now();
-        let details: Map<String, Value> = cmd.fields.into_iter().map(|(k, v)| (k.to_string(), json!(v.as_str()))).collect();
+        let details: Map<String, Value> = cmd
+            .fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), json!(v.as_str())))
+            .collect();
         let rep = repo::report::insert(
             conn,
             report::ActiveModel {
@@ -42,7 +51,11 @@ impl Engine {
     }
 
     /// The reports of an incident, newest first.
-    pub async fn reports(&self, r: &IncidentRef, kind: Option<dispatch_core::ReportKind>) -> Result<Vec<report::Model>> {
+    pub async fn reports(
+        &self,
+        r: &IncidentRef,
+        kind: Option<dispatch_core::ReportKind>,
+    ) -> Result<Vec<report::Model>> {
         let inc = repo::incident::get(self.db.conn(), r).await?;
         Ok(repo::report::list(self.db.conn(), inc.id, kind.map(|k| k.as_str())).await?)
     }

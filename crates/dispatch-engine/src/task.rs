@@ -24,7 +24,9 @@ pub struct TaskView {
 async fn people(conn: &impl ConnectionTrait, emails: &[Email]) -> Result<Vec<i64>> {
     let mut ids = Vec::new();
     for e in emails {
-        let id = repo::individual::get_or_create(conn, e.as_str(), None).await?.id;
+        let id = repo::individual::get_or_create(conn, e.as_str(), None)
+            .await?
+            .id;
         if !ids.contains(&id) {
             ids.push(id);
         }
@@ -34,7 +36,12 @@ async fn people(conn: &impl ConnectionTrait, emails: &[Email]) -> Result<Vec<i64
 
 impl Engine {
     /// Creates a task in an incident.
-    pub async fn create_task(&self, actor: &Actor, r: &IncidentRef, cmd: CreateTask) -> Result<TaskView> {
+    pub async fn create_task(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        cmd: CreateTask,
+    ) -> Result<TaskView> {
         let txn = self.db.write().await?;
         let conn = &*txn;
         let current = repo::incident::lock(conn, r).await?;
@@ -74,7 +81,13 @@ impl Engine {
     }
 
     /// Changes a task; resolving and re-opening go on the timeline.
-    pub async fn update_task(&self, actor: &Actor, r: &IncidentRef, task_id: i64, cmd: UpdateTask) -> Result<TaskView> {
+    pub async fn update_task(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        task_id: i64,
+        cmd: UpdateTask,
+    ) -> Result<TaskView> {
         let txn = self.db.write().await?;
         let conn = &*txn;
         let current = repo::incident::lock(conn, r).await?;
@@ -108,7 +121,11 @@ impl Engine {
         if let Some(s) = cmd.status.filter(|s| s.as_str() != t.status) {
             row.status = Set(s.as_str().into());
             row.resolved_at = Set((s == TaskStatus::Resolved).then_some(now));
-            let verb = if s == TaskStatus::Resolved { "resolved" } else { "re-opened" };
+            let verb = if s == TaskStatus::Resolved {
+                "resolved"
+            } else {
+                "re-opened"
+            };
             events.push(
                 "task_status_changed",
                 format!("{} {verb} task {}: {}", actor.email, t.id, t.description),
@@ -118,7 +135,12 @@ impl Engine {
         if !changed.is_empty() {
             events.push(
                 "task_updated",
-                format!("{} changed {} of task {}", actor.email, changed.join(", "), t.id),
+                format!(
+                    "{} changed {} of task {}",
+                    actor.email,
+                    changed.join(", "),
+                    t.id
+                ),
                 json!({"task_id": t.id, "fields": changed}),
             );
         }
@@ -158,7 +180,11 @@ impl Engine {
                 Some(id) => Some(repo::individual::get(conn, id).await?),
                 None => None,
             };
-            out.push(TaskView { task: t, assignees: people, owner });
+            out.push(TaskView {
+                task: t,
+                assignees: people,
+                owner,
+            });
         }
         Ok(out)
     }

@@ -6,12 +6,17 @@ use dispatch_core::commands::AddTimelineEvent;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::EventSource;
 use dispatch_store::entity::{event as event_row, incident};
-use dispatch_store::repo::event::{self, ChainHead, EventFilter, NewEvent, Verification};
 use dispatch_store::repo;
+use dispatch_store::repo::event::{self, ChainHead, EventFilter, NewEvent, Verification};
 
 impl Engine {
     /// Adds a custom entry (with the time it happened) to an incident's timeline.
-    pub async fn add_timeline_event(&self, actor: &Actor, r: &IncidentRef, cmd: AddTimelineEvent) -> Result<event_row::Model> {
+    pub async fn add_timeline_event(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        cmd: AddTimelineEvent,
+    ) -> Result<event_row::Model> {
         let txn = self.db.write().await?;
         let conn = &*txn;
         let current = repo::incident::lock(conn, r).await?;
@@ -38,13 +43,22 @@ impl Engine {
     }
 
     /// An incident's timeline in order.
-    pub async fn timeline(&self, r: &IncidentRef, f: &EventFilter) -> Result<Vec<event_row::Model>> {
+    pub async fn timeline(
+        &self,
+        r: &IncidentRef,
+        f: &EventFilter,
+    ) -> Result<Vec<event_row::Model>> {
         let inc = repo::incident::get(self.db.conn(), r).await?;
         Ok(event::list(self.db.conn(), inc.id, f).await?)
     }
 
     /// Pins or unpins an event (pinning is not part of the chained content).
-    pub async fn pin_event(&self, r: &IncidentRef, event_id: i64, pinned: bool) -> Result<event_row::Model> {
+    pub async fn pin_event(
+        &self,
+        r: &IncidentRef,
+        event_id: i64,
+        pinned: bool,
+    ) -> Result<event_row::Model> {
         let txn = self.db.write().await?;
         let inc = repo::incident::lock(&*txn, r).await?;
         let e = event::get(&*txn, inc.id, event_id).await?;
@@ -58,7 +72,11 @@ impl Engine {
         let conn = self.db.conn();
         let inc = repo::incident::lock(conn, r).await?;
         let events = event::list(conn, inc.id, &EventFilter::default()).await?;
-        let head = ChainHead { incident_name: inc.name.clone(), seq: inc.event_seq, hash: inc.last_event_hash };
+        let head = ChainHead {
+            incident_name: inc.name.clone(),
+            seq: inc.event_seq,
+            hash: inc.last_event_hash,
+        };
         Ok(event::verify(&inc.name, &head, &events))
     }
 }

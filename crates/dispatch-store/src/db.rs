@@ -4,7 +4,9 @@
 use crate::error::Result;
 use crate::migration::Migrator;
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
 use sea_orm::{
     DatabaseConnection, DatabaseTransaction, DbErr, SqlxPostgresConnector, SqlxSqliteConnector,
     TransactionTrait,
@@ -64,7 +66,8 @@ impl Db {
 
     /// Like [`Db::connect`], with an explicit pool size.
     pub async fn connect_with(url: &str, max_connections: Option<u32>) -> Result<Self, DbErr> {
-        let err = |e: sea_orm::sqlx::Error| DbErr::Custom(format!("cannot open {}: {e}", redact(url)));
+        let err =
+            |e: sea_orm::sqlx::Error| DbErr::Custom(format!("cannot open {}: {e}", redact(url)));
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(err)?;
             let pool = PgPoolOptions::new()

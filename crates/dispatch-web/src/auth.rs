@@ -20,13 +20,19 @@ impl Auth {
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|h| h.to_str().ok())
             .ok_or(ApiError::Unauthorized)?;
-        let (scheme, token) = header.trim().split_once(' ').ok_or(ApiError::Unauthorized)?;
+        let (scheme, token) = header
+            .trim()
+            .split_once(' ')
+            .ok_or(ApiError::Unauthorized)?;
         if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
             return Err(ApiError::Unauthorized);
         }

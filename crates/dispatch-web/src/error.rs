@@ -115,7 +115,15 @@ impl IntoResponse for ApiError {
         let status = self.status_code();
         let (message, fields) = match &self {
             ApiError::Validation(v) => (
-                format!("{} field(s) failed validation: {}", v.fields.len(), v.fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>().join(", ")),
+                format!(
+                    "{} field(s) failed validation: {}",
+                    v.fields.len(),
+                    v.fields
+                        .iter()
+                        .map(|f| f.field.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 v.fields.clone(),
             ),
             ApiError::Internal(detail) => {
@@ -125,7 +133,13 @@ impl IntoResponse for ApiError {
             }
             other => (other.to_string(), vec![]),
         };
-        let body = ErrorBody { error: ErrorDetail { code: self.code(), message, fields } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message,
+                fields,
+            },
+        };
         (status, axum::Json(body)).into_response()
     }
 }
@@ -140,11 +154,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Json(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(ApiError::UnsupportedMediaType("the body must be JSON (Content-Type: application/json)".into()))
-            }
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType(
+                "the body must be JSON (Content-Type: application/json)".into(),
+            )),
             Err(JsonRejection::JsonDataError(e)) => Err(data_error(&e.body_text())),
-            Err(e) => Err(ApiError::BadRequest(format!("the body is not valid JSON: {}", e.body_text()))),
+            Err(e) => Err(ApiError::BadRequest(format!(
+                "the body is not valid JSON: {}",
+                e.body_text()
+            ))),
         }
     }
 }
@@ -155,11 +172,19 @@ fn data_error(text: &str) -> ApiError {
     let (field, message) = match detail.split_once(": ") {
         Some((path, msg)) if !path.contains(' ') => (path.to_string(), msg.to_string()),
         _ => {
-            let named = detail.split('`').nth(1).filter(|_| detail.contains("field `")).unwrap_or("body");
+            let named = detail
+                .split('`')
+                .nth(1)
+                .filter(|_| detail.contains("field `"))
+                .unwrap_or("body");
             (named.to_string(), detail.to_string())
         }
     };
-    let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_string();
     ApiError::field(&field, message)
 }
 
@@ -172,7 +197,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Query(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(data_error(&e.body_text())),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
+                Err(data_error(&e.body_text()))
+            }
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }
     }
@@ -187,7 +214,9 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(Path(v)),
-            Err(PathRejection::FailedToDeserializePathParams(e)) => Err(ApiError::NotFound(format!("{} (bad path parameter)", e.body_text()))),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => Err(ApiError::NotFound(
+                format!("{} (bad path parameter)", e.body_text()),
+            )),
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
         }
     }

@@ -29,15 +29,24 @@ pub struct AppState {
 
 /// The whole HTTP application.
 pub fn app(engine: Engine) -> Router {
-    let state = AppState { engine, metrics: Arc::new(metrics::Metrics::default()) };
+    let state = AppState {
+        engine,
+        metrics: Arc::new(metrics::Metrics::default()),
+    };
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .nest("/api/v1", api::router())
         .merge(metrics::router())
         .fallback(api::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             error::ApiError::Internal("handler panicked".into()).into_response_owned()
         }))

@@ -21,7 +21,9 @@ pub struct Metrics {
 impl Metrics {
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut m = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-        let e = m.entry((method.to_string(), route.to_string(), status)).or_default();
+        let e = m
+            .entry((method.to_string(), route.to_string(), status))
+            .or_default();
         e.0 += 1;
         e.1 += seconds;
     }
@@ -44,11 +46,20 @@ impl Metrics {
 
 /// Middleware that counts every request.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let start = Instant::now();
     let res = next.run(req).await;
-    state.metrics.observe(&method, &route, res.status().as_u16(), start.elapsed().as_secs_f64());
+    state.metrics.observe(
+        &method,
+        &route,
+        res.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
     res
 }
 
@@ -71,14 +82,21 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Ok(()) => "ready".into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable",
+            )
+                .into_response()
         }
     }
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
         state.metrics.render(),
     )
         .into_response()

@@ -34,7 +34,12 @@ impl Modify for BearerAuth {
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token from `dispatch token create`")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API token from `dispatch token create`"))
+                    .build(),
+            ),
         );
     }
 }
@@ -48,7 +53,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 /// `/openapi.json` and `/docs` (mounted under `/api/v1`, without authentication).
 pub fn router() -> Router<AppState> {
-    Router::new().route("/openapi.json", get(json)).route("/docs", get(docs))
+    Router::new()
+        .route("/openapi.json", get(json))
+        .route("/docs", get(docs))
 }
 
 async fn json() -> impl IntoResponse {

@@ -23,7 +23,11 @@ pub struct PersonOut {
 
 impl From<&individual::Model> for PersonOut {
     fn from(i: &individual::Model) -> Self {
-        Self { id: i.id, email: i.email.clone(), name: i.name.clone() }
+        Self {
+            id: i.id,
+            email: i.email.clone(),
+            name: i.name.clone(),
+        }
     }
 }
 
@@ -74,11 +78,20 @@ impl From<&ParticipantView> for ParticipantOut {
             id: v.participant.id,
             individual: (&v.individual).into(),
             email: v.individual.email.clone(),
-            roles: v.roles.iter().filter(|r| r.renounced_at.is_none()).map(|r| r.role.clone()).collect(),
+            roles: v
+                .roles
+                .iter()
+                .filter(|r| r.renounced_at.is_none())
+                .map(|r| r.role.clone())
+                .collect(),
             role_history: v
                 .roles
                 .iter()
-                .map(|r| RoleOut { role: r.role.clone(), assumed_at: r.assumed_at, renounced_at: r.renounced_at })
+                .map(|r| RoleOut {
+                    role: r.role.clone(),
+                    assumed_at: r.assumed_at,
+                    renounced_at: r.renounced_at,
+                })
                 .collect(),
             added_reason: v.participant.added_reason.clone(),
             joined_at: v.participant.created_at,
@@ -180,7 +193,11 @@ impl From<IncidentDetail> for IncidentOut {
         Self {
             id: r.id,
             name: r.name,
-            project: ProjectRef { id: r.project_id, slug: r.project_slug, name: r.project_name },
+            project: ProjectRef {
+                id: r.project_id,
+                slug: r.project_slug,
+                name: r.project_name,
+            },
             title: r.title,
             description: r.description,
             resolution: r.resolution,
@@ -190,8 +207,16 @@ impl From<IncidentDetail> for IncidentOut {
             priority: r.priority_slug,
             severity: r.severity_slug,
             tags: tag_names(&d.tags),
-            commander: PersonOut { id: r.commander_id, email: r.commander_email, name: r.commander_name },
-            reporter: PersonOut { id: r.reporter_id, email: r.reporter_email, name: r.reporter_name },
+            commander: PersonOut {
+                id: r.commander_id,
+                email: r.commander_email,
+                name: r.commander_name,
+            },
+            reporter: PersonOut {
+                id: r.reporter_id,
+                email: r.reporter_email,
+                name: r.reporter_name,
+            },
             participants: d.participants.iter().map(Into::into).collect(),
             resources: d.resources.iter().map(Into::into).collect(),
             reported_at: r.reported_at,
@@ -253,7 +278,11 @@ impl From<IncidentSummary> for IncidentSummaryOut {
             priority: r.priority_slug,
             severity: r.severity_slug,
             tags: tag_names(&s.tags),
-            commander: PersonOut { id: r.commander_id, email: r.commander_email, name: r.commander_name },
+            commander: PersonOut {
+                id: r.commander_id,
+                email: r.commander_email,
+                name: r.commander_name,
+            },
             reported_at: r.reported_at,
             stable_at: r.stable_at,
             closed_at: r.closed_at,

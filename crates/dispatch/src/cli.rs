@@ -101,7 +101,10 @@ const ROLES: &[&str] = &["member", "admin", "manager", "owner"];
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -123,9 +126,14 @@ fn load(cli_config: Option<&std::path::Path>, o: Overrides) -> anyhow::Result<Co
 
 fn init_logs(cfg: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_new(format!("{},sqlx=warn,sea_orm=warn,sea_orm_migration=warn", cfg.log_level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = EnvFilter::try_new(format!(
+        "{},sqlx=warn,sea_orm=warn,sea_orm_migration=warn",
+        cfg.log_level
+    ))
+    .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if cfg.log_format == "json" {
         builder.json().init();
     } else {
@@ -136,36 +144,85 @@ fn init_logs(cfg: &Config) {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config_path = cli.config.as_deref();
     match cli.command {
-        Command::Serve { db, listen, log_format } => {
-            let cfg = load(config_path, Overrides { database_url: db.database_url, listen, log_format })?;
+        Command::Serve {
+            db,
+            listen,
+            log_format,
+        } => {
+            let cfg = load(
+                config_path,
+                Overrides {
+                    database_url: db.database_url,
+                    listen,
+                    log_format,
+                },
+            )?;
             init_logs(&cfg);
             crate::server::serve(cfg).await
         }
         Command::Migrate { db } => {
-            let cfg = load(config_path, Overrides { database_url: db.database_url, ..Default::default() })?;
+            let cfg = load(
+                config_path,
+                Overrides {
+                    database_url: db.database_url,
+                    ..Default::default()
+                },
+            )?;
             crate::server::open_db(&cfg).await?;
             println!("migrated {}", dispatch_store::db::redact(&cfg.database_url));
             Ok(())
         }
-        Command::Token { command: TokenCommand::Create { email, role, name, db } } => {
-            let cfg = load(config_path, Overrides { database_url: db.database_url, ..Default::default() })?;
-            let email = dispatch_core::values::Email::parse("email", &email).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    email,
+                    role,
+                    name,
+                    db,
+                },
+        } => {
+            let cfg = load(
+                config_path,
+                Overrides {
+                    database_url: db.database_url,
+                    ..Default::default()
+                },
+            )?;
+            let email = dispatch_core::values::Email::parse("email", &email)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let role = role.trim().to_lowercase();
-            anyhow::ensure!(ROLES.contains(&role.as_str()), "--role must be one of: {}", ROLES.join(", "));
+            anyhow::ensure!(
+                ROLES.contains(&role.as_str()),
+                "--role must be one of: {}",
+                ROLES.join(", ")
+            );
             let database = crate::server::open_db(&cfg).await?;
             let engine = dispatch_engine::Engine::new(database);
             dispatch_store::seed::ensure_defaults(engine.db()).await?;
             let (token, row) = engine.create_token(email.as_str(), &name, &role).await?;
-            eprintln!("API token {} for {} (role {role}); it is shown only once:", row.prefix, email);
+            eprintln!(
+                "API token {} for {} (role {role}); it is shown only once:",
+                row.prefix, email
+            );
             println!("{token}");
             Ok(())
         }
-        Command::Config { command: ConfigCommand::Example } => {
+        Command::Config {
+            command: ConfigCommand::Example,
+        } => {
             print!("{}", crate::config::EXAMPLE);
             Ok(())
         }
-        Command::Config { command: ConfigCommand::Show { db } } => {
-            let cfg = load(config_path, Overrides { database_url: db.database_url, ..Default::default() })?;
+        Command::Config {
+            command: ConfigCommand::Show { db },
+        } => {
+            let cfg = load(
+                config_path,
+                Overrides {
+                    database_url: db.database_url,
+                    ..Default::default()
+                },
+            )?;
             print!("{}", cfg.redacted_toml());
             Ok(())
         }

@@ -8,7 +8,12 @@ use serde_json::{json, Map, Value};
 #[derive(Args, Clone)]
 pub struct Remote {
     /// The server's base URL.
-    #[arg(long, env = "DISPATCH_SERVER", default_value = "http://127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "DISPATCH_SERVER",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
     pub server: String,
     /// An API token (`dispatch token create`).
     #[arg(long, env = "DISPATCH_TOKEN", hide_env_values = true, global = true)]
@@ -154,24 +159,49 @@ impl Client {
         let Some(token) = r.token.clone().filter(|t| !t.is_empty()) else {
             bail!("no API token: pass --token or set DISPATCH_TOKEN (mint one with `dispatch token create --email you@example.com`)")
         };
-        Ok(Self { base: r.server.trim_end_matches('/').to_string(), token, http: reqwest::Client::new() })
+        Ok(Self {
+            base: r.server.trim_end_matches('/').to_string(),
+            token,
+            http: reqwest::Client::new(),
+        })
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, query: &[(&str, String)], body: Option<Value>) -> anyhow::Result<Value> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
         let url = format!("{}/api/v1{path}", self.base);
-        let mut req = self.http.request(method, &url).bearer_auth(&self.token).query(query);
+        let mut req = self
+            .http
+            .request(method, &url)
+            .bearer_auth(&self.token)
+            .query(query);
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let res = req.send().await.with_context(|| format!("cannot reach {}", self.base))?;
+        let res = req
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {}", self.base))?;
         let status = res.status();
         let value: Value = res.json().await.unwrap_or(Value::Null);
         if !status.is_success() {
             let err = &value["error"];
-            let mut msg = format!("{} {}", status.as_u16(), err["message"].as_str().unwrap_or("request failed"));
+            let mut msg = format!(
+                "{} {}",
+                status.as_u16(),
+                err["message"].as_str().unwrap_or("request failed")
+            );
             if let Some(fields) = err["fields"].as_array() {
                 for f in fields {
-                    msg.push_str(&format!("\n  {}: {}", f["field"].as_str().unwrap_or("?"), f["message"].as_str().unwrap_or("")));
+                    msg.push_str(&format!(
+                        "\n  {}: {}",
+                        f["field"].as_str().unwrap_or("?"),
+                        f["message"].as_str().unwrap_or("")
+                    ));
                 }
             }
             bail!(msg);
@@ -202,11 +232,25 @@ fn s(v: &Value) -> &str {
 
 fn print_incident(v: &Value) {
     println!("{}  {}", s(&v["name"]), s(&v["title"]));
-    println!("  status {}  priority {}  severity {}  type {}  visibility {}", s(&v["status"]), s(&v["priority"]), s(&v["severity"]), s(&v["type"]), s(&v["visibility"]));
-    println!("  commander {}  reporter {}", s(&v["commander"]["email"]), s(&v["reporter"]["email"]));
+    println!(
+        "  status {}  priority {}  severity {}  type {}  visibility {}",
+        s(&v["status"]),
+        s(&v["priority"]),
+        s(&v["severity"]),
+        s(&v["type"]),
+        s(&v["visibility"])
+    );
+    println!(
+        "  commander {}  reporter {}",
+        s(&v["commander"]["email"]),
+        s(&v["reporter"]["email"])
+    );
     println!("  reported {}", s(&v["reported_at"]));
     if let Some(tags) = v["tags"].as_array().filter(|t| !t.is_empty()) {
-        println!("  tags {}", tags.iter().map(s).collect::<Vec<_>>().join(", "));
+        println!(
+            "  tags {}",
+            tags.iter().map(s).collect::<Vec<_>>().join(", ")
+        );
     }
     if !s(&v["description"]).is_empty() {
         println!("\n{}", s(&v["description"]));
@@ -228,7 +272,14 @@ fn output(remote: &Remote, v: &Value, text: impl FnOnce(&Value)) {
 pub async fn run(cmd: IncidentCommand) -> anyhow::Result<()> {
     use reqwest::Method;
     match cmd {
-        IncidentCommand::Declare { remote, title, description, project, commander, fields } => {
+        IncidentCommand::Declare {
+            remote,
+            title,
+            description,
+            project,
+            commander,
+            fields,
+        } => {
             let c = Client::new(&remote)?;
             let mut body = Map::new();
             put(&mut body, "title", Some(title));
@@ -236,16 +287,47 @@ pub async fn run(cmd: IncidentCommand) -> anyhow::Result<()> {
             put(&mut body, "project", project);
             put(&mut body, "commander", commander);
             fields_json(&mut body, fields);
-            let v = c.call(Method::POST, "/incidents", &[], Some(Value::Object(body))).await?;
+            let v = c
+                .call(Method::POST, "/incidents", &[], Some(Value::Object(body)))
+                .await?;
             output(&remote, &v, |v| {
                 println!("Declared {}: {}", s(&v["name"]), s(&v["title"]));
-                println!("  commander {}  {}/api/v1/incidents/{}", s(&v["commander"]["email"]), c.base, s(&v["name"]));
+                println!(
+                    "  commander {}  {}/api/v1/incidents/{}",
+                    s(&v["commander"]["email"]),
+                    c.base,
+                    s(&v["name"])
+                );
             });
         }
-        IncidentCommand::List { remote, status, project, priority, severity, incident_type, tag, q, sort, page, per_page } => {
+        IncidentCommand::List {
+            remote,
+            status,
+            project,
+            priority,
+            severity,
+            incident_type,
+            tag,
+            q,
+            sort,
+            page,
+            per_page,
+        } => {
             let c = Client::new(&remote)?;
-            let mut query = vec![("page", page.to_string()), ("per_page", per_page.to_string())];
-            for (k, v) in [("status", status), ("project", project), ("priority", priority), ("severity", severity), ("type", incident_type), ("tag", tag), ("q", q), ("sort", sort)] {
+            let mut query = vec![
+                ("page", page.to_string()),
+                ("per_page", per_page.to_string()),
+            ];
+            for (k, v) in [
+                ("status", status),
+                ("project", project),
+                ("priority", priority),
+                ("severity", severity),
+                ("type", incident_type),
+                ("tag", tag),
+                ("q", q),
+                ("sort", sort),
+            ] {
                 if let Some(v) = v {
                     query.push((k, v));
                 }
@@ -253,19 +335,39 @@ pub async fn run(cmd: IncidentCommand) -> anyhow::Result<()> {
             let v = c.call(Method::GET, "/incidents", &query, None).await?;
             output(&remote, &v, |v| {
                 let items = v["items"].as_array().cloned().unwrap_or_default();
-                println!("{:<12} {:<8} {:<8} {:<13} {:<24} TITLE", "NAME", "STATUS", "PRIORITY", "SEVERITY", "COMMANDER");
+                println!(
+                    "{:<12} {:<8} {:<8} {:<13} {:<24} TITLE",
+                    "NAME", "STATUS", "PRIORITY", "SEVERITY", "COMMANDER"
+                );
                 for i in &items {
-                    println!("{:<12} {:<8} {:<8} {:<13} {:<24} {}", s(&i["name"]), s(&i["status"]), s(&i["priority"]), s(&i["severity"]), s(&i["commander"]["email"]), s(&i["title"]));
+                    println!(
+                        "{:<12} {:<8} {:<8} {:<13} {:<24} {}",
+                        s(&i["name"]),
+                        s(&i["status"]),
+                        s(&i["priority"]),
+                        s(&i["severity"]),
+                        s(&i["commander"]["email"]),
+                        s(&i["title"])
+                    );
                 }
                 println!("{} of {} (page {})", items.len(), v["total"], v["page"]);
             });
         }
         IncidentCommand::Show { remote, incident } => {
             let c = Client::new(&remote)?;
-            let v = c.call(Method::GET, &format!("/incidents/{incident}"), &[], None).await?;
+            let v = c
+                .call(Method::GET, &format!("/incidents/{incident}"), &[], None)
+                .await?;
             output(&remote, &v, print_incident);
         }
-        IncidentCommand::Update { remote, incident, title, description, resolution, fields } => {
+        IncidentCommand::Update {
+            remote,
+            incident,
+            title,
+            description,
+            resolution,
+            fields,
+        } => {
             let c = Client::new(&remote)?;
             let mut body = Map::new();
             put(&mut body, "title", title);
@@ -275,19 +377,41 @@ pub async fn run(cmd: IncidentCommand) -> anyhow::Result<()> {
             if body.is_empty() {
                 bail!("nothing to update: pass --title, --description, --resolution, --type, --priority, --severity, --visibility or --tag");
             }
-            let v = c.call(Method::PATCH, &format!("/incidents/{incident}"), &[], Some(Value::Object(body))).await?;
+            let v = c
+                .call(
+                    Method::PATCH,
+                    &format!("/incidents/{incident}"),
+                    &[],
+                    Some(Value::Object(body)),
+                )
+                .await?;
             output(&remote, &v, print_incident);
         }
-        IncidentCommand::Stable { remote, incident } => transition(&remote, &incident, "stable").await?,
-        IncidentCommand::Close { remote, incident } => transition(&remote, &incident, "close").await?,
-        IncidentCommand::Reopen { remote, incident } => transition(&remote, &incident, "reopen").await?,
+        IncidentCommand::Stable { remote, incident } => {
+            transition(&remote, &incident, "stable").await?
+        }
+        IncidentCommand::Close { remote, incident } => {
+            transition(&remote, &incident, "close").await?
+        }
+        IncidentCommand::Reopen { remote, incident } => {
+            transition(&remote, &incident, "reopen").await?
+        }
     }
     Ok(())
 }
 
 async fn transition(remote: &Remote, incident: &str, action: &str) -> anyhow::Result<()> {
     let c = Client::new(remote)?;
-    let v = c.call(reqwest::Method::POST, &format!("/incidents/{incident}/{action}"), &[], None).await?;
-    output(remote, &v, |v| println!("{} is now {}", s(&v["name"]), s(&v["status"])));
+    let v = c
+        .call(
+            reqwest::Method::POST,
+            &format!("/incidents/{incident}/{action}"),
+            &[],
+            None,
+        )
+        .await?;
+    output(remote, &v, |v| {
+        println!("{} is now {}", s(&v["name"]), s(&v["status"]))
+    });
     Ok(())
 }

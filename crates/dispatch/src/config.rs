@@ -49,7 +49,9 @@ impl Config {
     pub fn load(path: Option<&Path>, flags: &Overrides) -> anyhow::Result<Self> {
         let mut cfg = match path {
             Some(p) => Self::from_file(p)?,
-            None if Path::new("dispatch.toml").exists() => Self::from_file(Path::new("dispatch.toml"))?,
+            None if Path::new("dispatch.toml").exists() => {
+                Self::from_file(Path::new("dispatch.toml"))?
+            }
             None => Self::default(),
         };
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
@@ -82,8 +84,10 @@ impl Config {
     }
 
     fn from_file(p: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-        toml::from_str(&text).with_context(|| format!("{} is not a valid configuration", p.display()))
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+        toml::from_str(&text)
+            .with_context(|| format!("{} is not a valid configuration", p.display()))
     }
 
     /// The configuration as TOML with secrets hidden, for `dispatch config show`.
@@ -146,12 +150,18 @@ mod tests {
     #[test]
     fn bare_paths_become_sqlite_urls() {
         assert_eq!(normalise_database_url("x.db"), "sqlite://x.db");
-        assert_eq!(normalise_database_url("postgres://a@b/c"), "postgres://a@b/c");
+        assert_eq!(
+            normalise_database_url("postgres://a@b/c"),
+            "postgres://a@b/c"
+        );
     }
 
     #[test]
     fn secrets_are_redacted_in_show() {
-        let cfg = Config { database_url: "postgres://u:hunter2@h/db".into(), ..Config::default() };
+        let cfg = Config {
+            database_url: "postgres://u:hunter2@h/db".into(),
+            ..Config::default()
+        };
         assert!(!cfg.redacted_toml().contains("hunter2"));
     }
 }

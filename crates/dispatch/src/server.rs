@@ -10,7 +10,9 @@ use tokio::net::TcpListener;
 
 /// Opens the database named by the configuration and applies pending migrations.
 pub async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(&cfg.database_url).await.context("cannot open the database")?;
+    let db = Db::connect(&cfg.database_url)
+        .await
+        .context("cannot open the database")?;
     db.migrate().await.context("cannot migrate the database")?;
     Ok(db)
 }
@@ -34,7 +36,10 @@ pub async fn prepare(engine: &Engine, cfg: &Config) -> anyhow::Result<Option<Fir
         .create_token(&cfg.admin_email.to_lowercase(), "first start", "owner")
         .await
         .context("cannot mint the admin token")?;
-    Ok(Some(FirstStart { email: cfg.admin_email.clone(), token }))
+    Ok(Some(FirstStart {
+        email: cfg.admin_email.clone(),
+        token,
+    }))
 }
 
 /// Runs the HTTP server until Ctrl-C or SIGTERM.
@@ -43,11 +48,16 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
     let db = open_db(&cfg).await?;
     let engine = Engine::new(db.clone());
     let first = prepare(&engine, &cfg).await?;
-    let listener = TcpListener::bind(&cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let listener = TcpListener::bind(&cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
     println!("Dispatch is listening on http://{addr} (API docs: http://{addr}/api/v1/docs)");
     if let Some(f) = first {
-        println!("First start: an admin API token for {} (shown only this once):", f.email);
+        println!(
+            "First start: an admin API token for {} (shown only this once):",
+            f.email
+        );
         println!("  export DISPATCH_TOKEN={}", f.token);
     }
     tracing::info!(listen = %addr, backend = ?db.backend(), ready_ms = started.elapsed().as_millis() as u64, "ready");
@@ -66,7 +76,8 @@ pub async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -14,7 +14,11 @@ use serde_json::json;
 
 impl Engine {
     /// Declares an incident. Returns once it is durably stored.
-    pub async fn declare_incident(&self, actor: &Actor, cmd: DeclareIncident) -> Result<IncidentDetail> {
+    pub async fn declare_incident(
+        &self,
+        actor: &Actor,
+        cmd: DeclareIncident,
+    ) -> Result<IncidentDetail> {
         let txn = self.db.write().await?;
         let conn = &*txn;
         let mut errors = ValidationError::default();
@@ -22,7 +26,13 @@ impl Engine {
             None => repo::project::default_project(conn).await?,
             Some(slug) => match repo::project::by_slug(conn, slug).await? {
                 Some(p) => p,
-                None => return Err(ValidationError::field("project", format!("unknown project {slug:?}")).into()),
+                None => {
+                    return Err(ValidationError::field(
+                        "project",
+                        format!("unknown project {slug:?}"),
+                    )
+                    .into())
+                }
             },
         };
         let tax = resolve_taxonomy(
@@ -54,13 +64,23 @@ impl Engine {
             .or_else(|| type_.default_visibility.parse().ok())
             .unwrap_or(Visibility::Open);
         let commander_id = match &cmd.commander {
-            Some(email) => repo::individual::get_or_create(conn, email.as_str(), None).await?.id,
+            Some(email) => {
+                repo::individual::get_or_create(conn, email.as_str(), None)
+                    .await?
+                    .id
+            }
             None => actor.individual_id.0,
         };
-        let commander_email = cmd.commander.as_ref().map_or(actor.email.clone(), |e| e.to_string());
+        let commander_email = cmd
+            .commander
+            .as_ref()
+            .map_or(actor.email.clone(), |e| e.to_string());
 
         let now = dispatch_core::now();
-        let reported_at = cmd.reported_at.map(dispatch_core::timeline::to_micros).unwrap_or(now);
+        let reported_at = cmd
+            .reported_at
+            .map(dispatch_core::timeline::to_micros)
+            .unwrap_or(now);
         let number = repo::project::next_incident_number(conn, project.id).await?;
         let name = format!("{}-{number}", project.key_prefix);
 
@@ -122,14 +142,18 @@ impl Engine {
         }
         event::insert(conn, event_rows).await?;
 
-        let (reporter, _) = repo::participant::ensure(conn, inc.id, actor.individual_id.0, None, now).await?;
+        let (reporter, _) =
+            repo::participant::ensure(conn, inc.id, actor.individual_id.0, None, now).await?;
         repo::participant::assume_role(conn, &reporter, ParticipantRole::Reporter, now).await?;
         let commander = if commander_id == actor.individual_id.0 {
             reporter
         } else {
-            repo::participant::ensure(conn, inc.id, commander_id, None, now).await?.0
+            repo::participant::ensure(conn, inc.id, commander_id, None, now)
+                .await?
+                .0
         };
-        repo::participant::assume_role(conn, &commander, ParticipantRole::IncidentCommander, now).await?;
+        repo::participant::assume_role(conn, &commander, ParticipantRole::IncidentCommander, now)
+            .await?;
         repo::tag::set_for_incident(conn, inc.id, &tag_ids).await?;
         txn.commit().await?;
         tracing::info!(incident.id = inc.id, incident.name = %inc.name, "incident declared");

@@ -52,19 +52,36 @@ impl Engine {
         let mut tags = repo::tag::for_incidents(conn, &ids).await?;
         let out = rows
             .into_iter()
-            .map(|row| IncidentSummary { tags: tags.remove(&row.id).unwrap_or_default(), row })
+            .map(|row| IncidentSummary {
+                tags: tags.remove(&row.id).unwrap_or_default(),
+                row,
+            })
             .collect();
         Ok((out, total))
     }
 }
 
 /// Reads an incident with its participants, tags and resources.
-pub(crate) async fn load_detail(conn: &impl ConnectionTrait, r: &IncidentRef) -> Result<IncidentDetail> {
+pub(crate) async fn load_detail(
+    conn: &impl ConnectionTrait,
+    r: &IncidentRef,
+) -> Result<IncidentDetail> {
     let row = repo::incident::get(conn, r).await?;
-    let tags = repo::tag::for_incidents(conn, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    let tags = repo::tag::for_incidents(conn, &[row.id])
+        .await?
+        .remove(&row.id)
+        .unwrap_or_default();
     let participants = repo::participant::list(conn, row.id).await?;
-    let resources = repo::resource::for_incidents(conn, &[row.id]).await?.remove(&row.id).unwrap_or_default();
-    Ok(IncidentDetail { row, tags, participants, resources })
+    let resources = repo::resource::for_incidents(conn, &[row.id])
+        .await?
+        .remove(&row.id)
+        .unwrap_or_default();
+    Ok(IncidentDetail {
+        row,
+        tags,
+        participants,
+        resources,
+    })
 }
 
 /// The events a command appends, all stamped with the same actor, transport and time.
@@ -76,7 +93,11 @@ pub(crate) struct Events<'a> {
 
 impl<'a> Events<'a> {
     pub(crate) fn new(actor: &'a Actor, at: DateTime<Utc>) -> Self {
-        Self { actor, at, list: Vec::new() }
+        Self {
+            actor,
+            at,
+            list: Vec::new(),
+        }
     }
 
     /// Records that something happened.
@@ -111,7 +132,11 @@ pub(crate) async fn save_with_events(
     mut row: incident::ActiveModel,
     events: Events<'_>,
 ) -> Result<incident::Model> {
-    let mut head = ChainHead { incident_name: current.name.clone(), seq: current.event_seq, hash: current.last_event_hash.clone() };
+    let mut head = ChainHead {
+        incident_name: current.name.clone(),
+        seq: current.event_seq,
+        hash: current.last_event_hash.clone(),
+    };
     let rows = event::chain(current.id, &mut head, events.list, events.at);
     event::insert(conn, rows).await?;
     row.event_seq = Set(head.seq);
@@ -149,7 +174,14 @@ pub(crate) async fn resolve_taxonomy(
                             .filter(|e| e.enabled)
                             .map(|e| e.slug)
                             .collect();
-                        errors.push($field, format!("unknown {} {name:?}; known: {}", $field.replace('_', " "), known.join(", ")));
+                        errors.push(
+                            $field,
+                            format!(
+                                "unknown {} {name:?}; known: {}",
+                                $field.replace('_', " "),
+                                known.join(", ")
+                            ),
+                        );
                     }
                     found
                 }
@@ -212,10 +244,19 @@ pub(crate) async fn resolve_tags(
             }
         };
         if let Some(type_id) = tag.tag_type_id {
-            let tt = repo::tag::types(conn, project_id).await?.into_iter().find(|t| t.id == type_id);
+            let tt = repo::tag::types(conn, project_id)
+                .await?
+                .into_iter()
+                .find(|t| t.id == type_id);
             if let Some(tt) = tt.filter(|t| t.exclusive) {
                 if let Some((_, other)) = exclusive_seen.iter().find(|(id, _)| *id == tt.id) {
-                    errors.push("tags", format!("tag type {:?} is exclusive: {other:?} and {name:?} cannot both be set", tt.name));
+                    errors.push(
+                        "tags",
+                        format!(
+                            "tag type {:?} is exclusive: {other:?} and {name:?} cannot both be set",
+                            tt.name
+                        ),
+                    );
                 }
                 exclusive_seen.push((tt.id, name.to_string()));
             }
@@ -226,4 +267,3 @@ pub(crate) async fn resolve_tags(
     }
     Ok(ids)
 }
-

@@ -12,12 +12,25 @@ use serde_json::json;
 
 impl Engine {
     /// Moves an incident to `target` (stable, closed, or active to re-open).
-    pub async fn change_status(&self, actor: &Actor, r: &IncidentRef, target: IncidentStatus) -> Result<IncidentDetail> {
+    pub async fn change_status(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        target: IncidentStatus,
+    ) -> Result<IncidentDetail> {
         let txn = self.db.write().await?;
         let current = repo::incident::lock(&*txn, r).await?;
         let mut row: incident::ActiveModel = current.clone().into();
         let mut events = Events::new(actor, dispatch_core::now());
-        apply_status(&*txn, &current, &mut row, target, current.severity_id, &mut events).await?;
+        apply_status(
+            &*txn,
+            &current,
+            &mut row,
+            target,
+            current.severity_id,
+            &mut events,
+        )
+        .await?;
         save_with_events(&*txn, &current, row, events).await?;
         txn.commit().await?;
         load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(current.id))).await
@@ -36,7 +49,10 @@ pub(crate) async fn apply_status(
 ) -> Result<()> {
     let from: IncidentStatus = current.status.parse().unwrap_or(IncidentStatus::Active);
     if from == target {
-        return Err(Error::Conflict(format!("{} is already {}", current.name, target)));
+        return Err(Error::Conflict(format!(
+            "{} is already {}",
+            current.name, target
+        )));
     }
     let now = events.at;
     if target != IncidentStatus::Active {
@@ -50,7 +66,11 @@ pub(crate) async fn apply_status(
         }
     }
     if target == IncidentStatus::Closed {
-        let required: Vec<_> = repo::tag::types(conn, current.project_id).await?.into_iter().filter(|t| t.required).collect();
+        let required: Vec<_> = repo::tag::types(conn, current.project_id)
+            .await?
+            .into_iter()
+            .filter(|t| t.required)
+            .collect();
         if !required.is_empty() {
             let tag_ids = repo::tag::ids_for_incident(conn, current.id).await?;
             let mut missing = Vec::new();
@@ -66,7 +86,14 @@ pub(crate) async fn apply_status(
                 }
             }
             if !missing.is_empty() {
-                return Err(ValidationError::field("tags", format!("closing needs a tag of each required type: {}", missing.join(", "))).into());
+                return Err(ValidationError::field(
+                    "tags",
+                    format!(
+                        "closing needs a tag of each required type: {}",
+                        missing.join(", ")
+                    ),
+                )
+                .into());
             }
         }
     }

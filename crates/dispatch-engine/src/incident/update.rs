@@ -2,7 +2,9 @@
 //! value before and after.
 
 use super::status::apply_status;
-use super::{load_detail, resolve_tags, resolve_taxonomy, save_with_events, Events, IncidentDetail};
+use super::{
+    load_detail, resolve_tags, resolve_taxonomy, save_with_events, Events, IncidentDetail,
+};
 use crate::{Actor, Engine, Result};
 use dispatch_core::commands::UpdateIncident;
 use dispatch_core::values::IncidentRef;
@@ -14,7 +16,12 @@ use serde_json::{json, Map, Value};
 
 impl Engine {
     /// Changes the fields the command names; absent fields keep their value.
-    pub async fn update_incident(&self, actor: &Actor, r: &IncidentRef, cmd: UpdateIncident) -> Result<IncidentDetail> {
+    pub async fn update_incident(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        cmd: UpdateIncident,
+    ) -> Result<IncidentDetail> {
         let txn = self.db.write().await?;
         let conn = &*txn;
         let current = repo::incident::lock(conn, r).await?;
@@ -94,7 +101,11 @@ impl Engine {
                     }
                     Ok::<_, crate::Error>(out)
                 };
-                change("tags", json!(names(before).await?), json!(names(after).await?));
+                change(
+                    "tags",
+                    json!(names(before).await?),
+                    json!(names(after).await?),
+                );
                 repo::tag::set_for_incident(conn, current.id, ids).await?;
             }
         }
@@ -104,7 +115,12 @@ impl Engine {
             let fields: Vec<&str> = changes.keys().map(String::as_str).collect();
             events.push(
                 "incident_updated",
-                format!("{} changed {} of {}", actor.email, fields.join(", "), current.name),
+                format!(
+                    "{} changed {} of {}",
+                    actor.email,
+                    fields.join(", "),
+                    current.name
+                ),
                 Value::Object(changes.clone()),
             );
         }

@@ -2,7 +2,10 @@
 
 use crate::entity::{service, team};
 use crate::error::{Result, StoreError};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TryIntoModel};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    TryIntoModel,
+};
 
 /// Teams of a project.
 pub async fn teams(conn: &impl ConnectionTrait, project_id: i64) -> Result<Vec<team::Model>> {
@@ -50,7 +53,10 @@ pub async fn service(conn: &impl ConnectionTrait, id: i64) -> Result<service::Mo
 }
 
 /// Inserts or updates a service.
-pub async fn save_service(conn: &impl ConnectionTrait, row: service::ActiveModel) -> Result<service::Model> {
+pub async fn save_service(
+    conn: &impl ConnectionTrait,
+    row: service::ActiveModel,
+) -> Result<service::Model> {
     Ok(row.save(conn).await?.try_into_model()?)
 }
 

@@ -6,7 +6,9 @@ use crate::error::{Result, StoreError};
 use chrono::{DateTime, Utc};
 use dispatch_core::timeline::{ChainedEvent, GENESIS};
 use dispatch_core::{EventSource, Transport};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 
 /// The end of an incident's chain: where the next event attaches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +24,11 @@ pub struct ChainHead {
 impl ChainHead {
     /// The head of a chain with no events yet.
     pub fn genesis(incident_name: &str) -> Self {
-        Self { incident_name: incident_name.to_string(), seq: 0, hash: GENESIS.to_string() }
+        Self {
+            incident_name: incident_name.to_string(),
+            seq: 0,
+            hash: GENESIS.to_string(),
+        }
     }
 }
 
@@ -48,7 +54,12 @@ pub struct NewEvent {
 }
 
 /// Hashes the events onto the chain and returns the rows to insert; advances `head`.
-pub fn chain(incident_id: i64, head: &mut ChainHead, events: Vec<NewEvent>, recorded_at: DateTime<Utc>) -> Vec<event::ActiveModel> {
+pub fn chain(
+    incident_id: i64,
+    head: &mut ChainHead,
+    events: Vec<NewEvent>,
+    recorded_at: DateTime<Utc>,
+) -> Vec<event::ActiveModel> {
     events
         .into_iter()
         .map(|e| {
@@ -95,7 +106,9 @@ pub async fn insert(conn: &impl ConnectionTrait, rows: Vec<event::ActiveModel>) 
     if rows.is_empty() {
         return Ok(());
     }
-    event::Entity::insert_many(rows).exec_without_returning(conn).await?;
+    event::Entity::insert_many(rows)
+        .exec_without_returning(conn)
+        .await?;
     Ok(())
 }
 
@@ -111,7 +124,11 @@ pub struct EventFilter {
 }
 
 /// An incident's events in chain order.
-pub async fn list(conn: &impl ConnectionTrait, incident_id: i64, f: &EventFilter) -> Result<Vec<event::Model>> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    f: &EventFilter,
+) -> Result<Vec<event::Model>> {
     let mut q = event::Entity::find().filter(event::Column::IncidentId.eq(incident_id));
     if !f.kinds.is_empty() {
         q = q.filter(event::Column::Kind.is_in(f.kinds.iter().cloned()));
@@ -126,7 +143,11 @@ pub async fn list(conn: &impl ConnectionTrait, incident_id: i64, f: &EventFilter
 }
 
 /// One event of an incident.
-pub async fn get(conn: &impl ConnectionTrait, incident_id: i64, event_id: i64) -> Result<event::Model> {
+pub async fn get(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    event_id: i64,
+) -> Result<event::Model> {
     event::Entity::find_by_id(event_id)
         .filter(event::Column::IncidentId.eq(incident_id))
         .one(conn)
@@ -135,7 +156,11 @@ pub async fn get(conn: &impl ConnectionTrait, incident_id: i64, event_id: i64) -
 }
 
 /// Sets or clears the pinned flag.
-pub async fn set_pinned(conn: &impl ConnectionTrait, row: event::Model, pinned: bool) -> Result<event::Model> {
+pub async fn set_pinned(
+    conn: &impl ConnectionTrait,
+    row: event::Model,
+    pinned: bool,
+) -> Result<event::Model> {
     let mut row: event::ActiveModel = row.into();
     row.pinned = Set(pinned);
     Ok(row.update(conn).await?)
@@ -189,7 +214,15 @@ pub fn verify(incident_name: &str, head: &ChainHead, events: &[event::Model]) ->
     }
     let last_seq = events.len() as i64;
     if head.seq != last_seq || head.hash != prev {
-        return broken(last_seq + 1, "events after the last stored one are missing", events.len());
+        return broken(
+            last_seq + 1,
+            "events after the last stored one are missing",
+            events.len(),
+        );
     }
-    Verification { events: events.len() as u64, first_broken_seq: None, reason: None }
+    Verification {
+        events: events.len() as u64,
+        first_broken_seq: None,
+        reason: None,
+    }
 }

@@ -1,14 +1,18 @@
 //! Incidents: insert, the joined read model (with project, taxonomy and people names), and the
 //! filtered, sorted, paged list.
 
-use crate::entity::{incident, incident_priority, incident_severity, incident_type, individual, project};
+use crate::entity::{
+    incident, incident_priority, incident_severity, incident_type, individual, project,
+};
 use crate::error::{Result, StoreError};
 use crate::repo::search;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentStatus, Visibility};
 use sea_orm::sea_query::{Alias, Expr, JoinType, Order, Query, SelectStatement};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+};
 
 /// An incident with the names of everything it points at: what reads return.
 #[derive(Debug, Clone, FromQueryResult)]
@@ -69,8 +73,15 @@ pub enum SortField {
 
 impl SortField {
     /// Every accepted sort name.
-    pub const NAMES: &'static [&'static str] =
-        &["reported_at", "updated_at", "stable_at", "closed_at", "name", "title", "status"];
+    pub const NAMES: &'static [&'static str] = &[
+        "reported_at",
+        "updated_at",
+        "stable_at",
+        "closed_at",
+        "name",
+        "title",
+        "status",
+    ];
 
     /// Parses a sort name.
     pub fn parse(s: &str) -> Option<Self> {
@@ -148,36 +159,108 @@ fn base_select() -> SelectStatement {
     q.from(incident::Entity)
         .columns(
             [
-                C::Id, C::ProjectId, C::Number, C::Name, C::Title, C::Description, C::Resolution, C::Status,
-                C::Visibility, C::TypeId, C::PriorityId, C::SeverityId, C::CommanderId, C::ReporterId,
-                C::ReportedAt, C::StableAt, C::ClosedAt, C::CreatedAt, C::UpdatedAt,
+                C::Id,
+                C::ProjectId,
+                C::Number,
+                C::Name,
+                C::Title,
+                C::Description,
+                C::Resolution,
+                C::Status,
+                C::Visibility,
+                C::TypeId,
+                C::PriorityId,
+                C::SeverityId,
+                C::CommanderId,
+                C::ReporterId,
+                C::ReportedAt,
+                C::StableAt,
+                C::ClosedAt,
+                C::CreatedAt,
+                C::UpdatedAt,
             ]
             .map(|c| (incident::Entity, c)),
         )
-        .expr_as(Expr::col((project::Entity, project::Column::Slug)), Alias::new("project_slug"))
-        .expr_as(Expr::col((project::Entity, project::Column::Name)), Alias::new("project_name"))
-        .expr_as(Expr::col((incident_type::Entity, incident_type::Column::Slug)), Alias::new("type_slug"))
-        .expr_as(Expr::col((incident_type::Entity, incident_type::Column::Name)), Alias::new("type_name"))
-        .expr_as(Expr::col((incident_priority::Entity, incident_priority::Column::Slug)), Alias::new("priority_slug"))
-        .expr_as(Expr::col((incident_priority::Entity, incident_priority::Column::Name)), Alias::new("priority_name"))
-        .expr_as(Expr::col((incident_severity::Entity, incident_severity::Column::Slug)), Alias::new("severity_slug"))
-        .expr_as(Expr::col((incident_severity::Entity, incident_severity::Column::Name)), Alias::new("severity_name"))
-        .expr_as(Expr::col((cmd(), individual::Column::Email)), Alias::new("commander_email"))
-        .expr_as(Expr::col((cmd(), individual::Column::Name)), Alias::new("commander_name"))
-        .expr_as(Expr::col((rep(), individual::Column::Email)), Alias::new("reporter_email"))
-        .expr_as(Expr::col((rep(), individual::Column::Name)), Alias::new("reporter_name"))
-        .inner_join(project::Entity, Expr::col((project::Entity, project::Column::Id)).equals((incident::Entity, C::ProjectId)))
-        .inner_join(incident_type::Entity, Expr::col((incident_type::Entity, incident_type::Column::Id)).equals((incident::Entity, C::TypeId)))
+        .expr_as(
+            Expr::col((project::Entity, project::Column::Slug)),
+            Alias::new("project_slug"),
+        )
+        .expr_as(
+            Expr::col((project::Entity, project::Column::Name)),
+            Alias::new("project_name"),
+        )
+        .expr_as(
+            Expr::col((incident_type::Entity, incident_type::Column::Slug)),
+            Alias::new("type_slug"),
+        )
+        .expr_as(
+            Expr::col((incident_type::Entity, incident_type::Column::Name)),
+            Alias::new("type_name"),
+        )
+        .expr_as(
+            Expr::col((incident_priority::Entity, incident_priority::Column::Slug)),
+            Alias::new("priority_slug"),
+        )
+        .expr_as(
+            Expr::col((incident_priority::Entity, incident_priority::Column::Name)),
+            Alias::new("priority_name"),
+        )
+        .expr_as(
+            Expr::col((incident_severity::Entity, incident_severity::Column::Slug)),
+            Alias::new("severity_slug"),
+        )
+        .expr_as(
+            Expr::col((incident_severity::Entity, incident_severity::Column::Name)),
+            Alias::new("severity_name"),
+        )
+        .expr_as(
+            Expr::col((cmd(), individual::Column::Email)),
+            Alias::new("commander_email"),
+        )
+        .expr_as(
+            Expr::col((cmd(), individual::Column::Name)),
+            Alias::new("commander_name"),
+        )
+        .expr_as(
+            Expr::col((rep(), individual::Column::Email)),
+            Alias::new("reporter_email"),
+        )
+        .expr_as(
+            Expr::col((rep(), individual::Column::Name)),
+            Alias::new("reporter_name"),
+        )
+        .inner_join(
+            project::Entity,
+            Expr::col((project::Entity, project::Column::Id))
+                .equals((incident::Entity, C::ProjectId)),
+        )
+        .inner_join(
+            incident_type::Entity,
+            Expr::col((incident_type::Entity, incident_type::Column::Id))
+                .equals((incident::Entity, C::TypeId)),
+        )
         .inner_join(
             incident_priority::Entity,
-            Expr::col((incident_priority::Entity, incident_priority::Column::Id)).equals((incident::Entity, C::PriorityId)),
+            Expr::col((incident_priority::Entity, incident_priority::Column::Id))
+                .equals((incident::Entity, C::PriorityId)),
         )
         .inner_join(
             incident_severity::Entity,
-            Expr::col((incident_severity::Entity, incident_severity::Column::Id)).equals((incident::Entity, C::SeverityId)),
+            Expr::col((incident_severity::Entity, incident_severity::Column::Id))
+                .equals((incident::Entity, C::SeverityId)),
         )
-        .join_as(JoinType::InnerJoin, individual::Entity, cmd(), Expr::col((cmd(), individual::Column::Id)).equals((incident::Entity, C::CommanderId)))
-        .join_as(JoinType::InnerJoin, individual::Entity, rep(), Expr::col((rep(), individual::Column::Id)).equals((incident::Entity, C::ReporterId)));
+        .join_as(
+            JoinType::InnerJoin,
+            individual::Entity,
+            cmd(),
+            Expr::col((cmd(), individual::Column::Id)).equals((incident::Entity, C::CommanderId)),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            individual::Entity,
+            rep(),
+            Expr::col((rep(), individual::Column::Id)).equals((incident::Entity, C::ReporterId)),
+        );
     q
 }
 
@@ -185,8 +268,12 @@ fn base_select() -> SelectStatement {
 pub async fn find(conn: &impl ConnectionTrait, r: &IncidentRef) -> Result<Option<IncidentRow>> {
     let mut q = base_select();
     match r {
-        IncidentRef::Id(id) => q.and_where(Expr::col((incident::Entity, incident::Column::Id)).eq(id.0)),
-        IncidentRef::Key(key) => q.and_where(Expr::col((incident::Entity, incident::Column::Name)).eq(key.as_str())),
+        IncidentRef::Id(id) => {
+            q.and_where(Expr::col((incident::Entity, incident::Column::Id)).eq(id.0))
+        }
+        IncidentRef::Key(key) => {
+            q.and_where(Expr::col((incident::Entity, incident::Column::Name)).eq(key.as_str()))
+        }
     };
     let stmt = conn.get_database_backend().build(&q);
     Ok(IncidentRow::find_by_statement(stmt).one(conn).await?)
@@ -194,7 +281,9 @@ pub async fn find(conn: &impl ConnectionTrait, r: &IncidentRef) -> Result<Option
 
 /// Reads one incident by id or key, or fails with not found.
 pub async fn get(conn: &impl ConnectionTrait, r: &IncidentRef) -> Result<IncidentRow> {
-    find(conn, r).await?.ok_or_else(|| StoreError::NotFound(format!("incident {r}")))
+    find(conn, r)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("incident {r}")))
 }
 
 /// The plain row of an incident, for a command that is about to change it. On PostgreSQL the row
@@ -216,12 +305,18 @@ pub async fn lock(conn: &impl ConnectionTrait, r: &IncidentRef) -> Result<incide
 }
 
 /// Inserts a new incident.
-pub async fn insert(conn: &impl ConnectionTrait, row: incident::ActiveModel) -> Result<incident::Model> {
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    row: incident::ActiveModel,
+) -> Result<incident::Model> {
     Ok(row.insert(conn).await?)
 }
 
 /// Saves the changed fields of an incident.
-pub async fn update(conn: &impl ConnectionTrait, row: incident::ActiveModel) -> Result<incident::Model> {
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    row: incident::ActiveModel,
+) -> Result<incident::Model> {
     Ok(row.update(conn).await?)
 }
 
@@ -231,13 +326,15 @@ fn apply_filter(q: &mut SelectStatement, f: &IncidentFilter, backend: sea_orm::D
     use incident::Column as C;
     let col = |c: C| Expr::col((incident::Entity, c));
     if !f.projects.is_empty() {
-        q.and_where(col(C::ProjectId).in_subquery(
-            Query::select()
-                .column(project::Column::Id)
-                .from(project::Entity)
-                .and_where(Expr::col(project::Column::Slug).is_in(f.projects.clone()))
-                .to_owned(),
-        ));
+        q.and_where(
+            col(C::ProjectId).in_subquery(
+                Query::select()
+                    .column(project::Column::Id)
+                    .from(project::Entity)
+                    .and_where(Expr::col(project::Column::Slug).is_in(f.projects.clone()))
+                    .to_owned(),
+            ),
+        );
     }
     if !f.statuses.is_empty() {
         q.and_where(col(C::Status).is_in(f.statuses.iter().map(|s| s.as_str())));
@@ -248,17 +345,24 @@ fn apply_filter(q: &mut SelectStatement, f: &IncidentFilter, backend: sea_orm::D
     macro_rules! taxonomy {
         ($values:expr, $column:expr, $entity:ident) => {
             if !$values.is_empty() {
-                q.and_where(col($column).in_subquery(
-                    Query::select()
-                        .column($entity::Column::Id)
-                        .from($entity::Entity)
-                        .cond_where(
-                            sea_orm::Condition::any()
-                                .add(Expr::col($entity::Column::Slug).is_in($values.clone()))
-                                .add(Expr::expr(sea_orm::sea_query::Func::lower(Expr::col($entity::Column::Name))).is_in($values.clone())),
-                        )
-                        .to_owned(),
-                ));
+                q.and_where(
+                    col($column).in_subquery(
+                        Query::select()
+                            .column($entity::Column::Id)
+                            .from($entity::Entity)
+                            .cond_where(
+                                sea_orm::Condition::any()
+                                    .add(Expr::col($entity::Column::Slug).is_in($values.clone()))
+                                    .add(
+                                        Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(
+                                            $entity::Column::Name,
+                                        )))
+                                        .is_in($values.clone()),
+                                    ),
+                            )
+                            .to_owned(),
+                    ),
+                );
             }
         };
     }
@@ -269,13 +373,15 @@ fn apply_filter(q: &mut SelectStatement, f: &IncidentFilter, backend: sea_orm::D
         q.and_where(col(C::Id).in_subquery(super::tag::incidents_with_tag(tag)));
     }
     if let Some(email) = &f.commander {
-        q.and_where(col(C::CommanderId).in_subquery(
-            Query::select()
-                .column(individual::Column::Id)
-                .from(individual::Entity)
-                .and_where(Expr::col(individual::Column::Email).eq(email.as_str()))
-                .to_owned(),
-        ));
+        q.and_where(
+            col(C::CommanderId).in_subquery(
+                Query::select()
+                    .column(individual::Column::Id)
+                    .from(individual::Entity)
+                    .and_where(Expr::col(individual::Column::Email).eq(email.as_str()))
+                    .to_owned(),
+            ),
+        );
     }
     if let Some(from) = f.reported_from {
         q.and_where(col(C::ReportedAt).gte(from));
@@ -291,10 +397,15 @@ fn apply_filter(q: &mut SelectStatement, f: &IncidentFilter, backend: sea_orm::D
 }
 
 /// One page of incidents matching the filter, and how many match in all.
-pub async fn list(conn: &impl ConnectionTrait, f: &IncidentFilter) -> Result<(Vec<IncidentRow>, u64)> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    f: &IncidentFilter,
+) -> Result<(Vec<IncidentRow>, u64)> {
     let backend = conn.get_database_backend();
     let mut count = Query::select();
-    count.from(incident::Entity).expr(Expr::col((incident::Entity, incident::Column::Id)).count());
+    count
+        .from(incident::Entity)
+        .expr(Expr::col((incident::Entity, incident::Column::Id)).count());
     apply_filter(&mut count, f, backend);
     let total: i64 = conn
         .query_one(backend.build(&count))
@@ -309,6 +420,8 @@ pub async fn list(conn: &impl ConnectionTrait, f: &IncidentFilter) -> Result<(Ve
         .order_by((incident::Entity, incident::Column::Id), order)
         .limit(f.per_page)
         .offset((f.page.saturating_sub(1)) * f.per_page);
-    let rows = IncidentRow::find_by_statement(backend.build(&q)).all(conn).await?;
+    let rows = IncidentRow::find_by_statement(backend.build(&q))
+        .all(conn)
+        .await?;
     Ok((rows, total as u64))
 }

@@ -9,7 +9,11 @@ use sea_orm::{
 };
 
 /// The individual with this e-mail, created (with `name`, or the address's local part) if missing.
-pub async fn get_or_create(conn: &impl ConnectionTrait, email: &str, name: Option<&str>) -> Result<individual::Model> {
+pub async fn get_or_create(
+    conn: &impl ConnectionTrait,
+    email: &str,
+    name: Option<&str>,
+) -> Result<individual::Model> {
     if let Some(found) = by_email(conn, email).await? {
         return Ok(found);
     }
@@ -23,7 +27,11 @@ pub async fn get_or_create(conn: &impl ConnectionTrait, email: &str, name: Optio
         created_at: Set(dispatch_core::now()),
         ..Default::default()
     })
-    .on_conflict(OnConflict::column(individual::Column::Email).do_nothing().to_owned())
+    .on_conflict(
+        OnConflict::column(individual::Column::Email)
+            .do_nothing()
+            .to_owned(),
+    )
     .exec_without_returning(conn)
     .await?;
     by_email(conn, email)
@@ -32,7 +40,10 @@ pub async fn get_or_create(conn: &impl ConnectionTrait, email: &str, name: Optio
 }
 
 /// The individual with this e-mail (already lower-cased by the caller).
-pub async fn by_email(conn: &impl ConnectionTrait, email: &str) -> Result<Option<individual::Model>> {
+pub async fn by_email(
+    conn: &impl ConnectionTrait,
+    email: &str,
+) -> Result<Option<individual::Model>> {
     Ok(individual::Entity::find()
         .filter(individual::Column::Email.eq(email))
         .one(conn)
@@ -48,7 +59,12 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<individual::Mod
 }
 
 /// A page of individuals by e-mail, optionally only those whose e-mail or name contains `q`.
-pub async fn list(conn: &impl ConnectionTrait, q: Option<&str>, page: u64, per_page: u64) -> Result<(Vec<individual::Model>, u64)> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    q: Option<&str>,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<individual::Model>, u64)> {
     let mut find = individual::Entity::find();
     if let Some(q) = q.filter(|q| !q.is_empty()) {
         find = find.filter(
@@ -68,6 +84,9 @@ pub async fn list(conn: &impl ConnectionTrait, q: Option<&str>, page: u64, per_p
 }
 
 /// Saves changed fields.
-pub async fn update(conn: &impl ConnectionTrait, row: individual::ActiveModel) -> Result<individual::Model> {
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    row: individual::ActiveModel,
+) -> Result<individual::Model> {
     Ok(row.update(conn).await?)
 }

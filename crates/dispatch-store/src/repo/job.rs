@@ -5,7 +5,9 @@ use crate::entity::job;
 use crate::error::Result;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 /// A job about to be enqueued.
 #[derive(Debug, Clone)]
@@ -41,7 +43,11 @@ pub async fn enqueue(conn: &impl ConnectionTrait, jobs: Vec<NewJob>) -> Result<(
         updated_at: Set(now),
         ..Default::default()
     }))
-    .on_conflict(OnConflict::column(job::Column::IdempotencyKey).do_nothing().to_owned())
+    .on_conflict(
+        OnConflict::column(job::Column::IdempotencyKey)
+            .do_nothing()
+            .to_owned(),
+    )
     .do_nothing()
     .exec_without_returning(conn)
     .await?;
@@ -49,10 +55,17 @@ pub async fn enqueue(conn: &impl ConnectionTrait, jobs: Vec<NewJob>) -> Result<(
 }
 
 /// Jobs in a state (all states when `None`), newest first.
-pub async fn list(conn: &impl ConnectionTrait, state: Option<&str>, limit: u64) -> Result<Vec<job::Model>> {
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    state: Option<&str>,
+    limit: u64,
+) -> Result<Vec<job::Model>> {
     let mut q = job::Entity::find();
     if let Some(s) = state {
         q = q.filter(job::Column::State.eq(s));
     }
-    Ok(q.order_by_desc(job::Column::Id).limit(limit).all(conn).await?)
+    Ok(q.order_by_desc(job::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
 }

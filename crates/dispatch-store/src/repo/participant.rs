@@ -93,7 +93,11 @@ pub async fn renounce_role(
 }
 
 /// Ends every active role of one participant at `at`.
-pub async fn renounce_all(conn: &impl ConnectionTrait, participant_id: i64, at: DateTime<Utc>) -> Result<()> {
+pub async fn renounce_all(
+    conn: &impl ConnectionTrait,
+    participant_id: i64,
+    at: DateTime<Utc>,
+) -> Result<()> {
     participant_role::Entity::update_many()
         .col_expr(participant_role::Column::RenouncedAt, Expr::value(at))
         .filter(participant_role::Column::ParticipantId.eq(participant_id))
@@ -104,7 +108,10 @@ pub async fn renounce_all(conn: &impl ConnectionTrait, participant_id: i64, at: 
 }
 
 /// Roles a participant holds now.
-pub async fn active_roles(conn: &impl ConnectionTrait, participant_id: i64) -> Result<Vec<ParticipantRole>> {
+pub async fn active_roles(
+    conn: &impl ConnectionTrait,
+    participant_id: i64,
+) -> Result<Vec<ParticipantRole>> {
     let rows = participant_role::Entity::find()
         .filter(participant_role::Column::ParticipantId.eq(participant_id))
         .filter(participant_role::Column::RenouncedAt.is_null())
@@ -128,8 +135,16 @@ pub async fn list(conn: &impl ConnectionTrait, incident_id: i64) -> Result<Vec<P
     Ok(people
         .into_iter()
         .map(|(participant, individual)| {
-            let roles = roles.iter().filter(|r| r.participant_id == participant.id).cloned().collect();
-            ParticipantView { participant, individual, roles }
+            let roles = roles
+                .iter()
+                .filter(|r| r.participant_id == participant.id)
+                .cloned()
+                .collect();
+            ParticipantView {
+                participant,
+                individual,
+                roles,
+            }
         })
         .collect())
 }
@@ -164,7 +179,11 @@ impl FindAlsoIndividual for sea_orm::Select<participant::Entity> {
 }
 
 /// A participant by incident and individual.
-pub async fn find(conn: &impl ConnectionTrait, incident_id: i64, individual_id: i64) -> Result<Option<participant::Model>> {
+pub async fn find(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    individual_id: i64,
+) -> Result<Option<participant::Model>> {
     Ok(participant::Entity::find()
         .filter(participant::Column::IncidentId.eq(incident_id))
         .filter(participant::Column::IndividualId.eq(individual_id))

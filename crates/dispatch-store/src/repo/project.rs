@@ -42,7 +42,10 @@ pub async fn list(conn: &impl ConnectionTrait) -> Result<Vec<project::Model>> {
 }
 
 /// Inserts a project.
-pub async fn insert(conn: &impl ConnectionTrait, row: project::ActiveModel) -> Result<project::Model> {
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    row: project::ActiveModel,
+) -> Result<project::Model> {
     Ok(row.insert(conn).await?)
 }
 
@@ -67,7 +70,10 @@ pub async fn next_incident_number(conn: &impl ConnectionTrait, project_id: i64) 
 }
 
 /// Updates a project's editable fields.
-pub async fn update(conn: &impl ConnectionTrait, row: project::ActiveModel) -> Result<project::Model> {
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    row: project::ActiveModel,
+) -> Result<project::Model> {
     Ok(row.update(conn).await?)
 }
 

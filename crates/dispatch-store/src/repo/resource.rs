@@ -6,7 +6,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use std::collections::HashMap;
 
 /// The resources of each of the given incidents.
-pub async fn for_incidents(conn: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMap<i64, Vec<resource::Model>>> {
+pub async fn for_incidents(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<resource::Model>>> {
     let rows = resource::Entity::find()
         .filter(resource::Column::IncidentId.is_in(ids.iter().copied()))
         .order_by_asc(resource::Column::Id)

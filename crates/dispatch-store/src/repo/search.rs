@@ -22,14 +22,23 @@ pub fn condition(backend: DbBackend, text: &str) -> Option<SimpleExpr> {
     }
     Some(match backend {
         DbBackend::Postgres => {
-            let query = terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" & ");
+            let query = terms
+                .iter()
+                .map(|t| format!("{t}:*"))
+                .collect::<Vec<_>>()
+                .join(" & ");
             Expr::cust_with_values(
-                "to_tsvector('simple', \"incidents\".\"title\" || ' ' || \"incidents\".\"description\") @@ to_tsquery('simple', ?)",
+                // PostgreSQL custom expressions number their placeholders (`$1`); SQLite takes `?`.
+                "to_tsvector('simple', \"incidents\".\"title\" || ' ' || \"incidents\".\"description\") @@ to_tsquery('simple', $1)",
                 [query],
             )
         }
         _ => {
-            let query = terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" ");
+            let query = terms
+                .iter()
+                .map(|t| format!("\"{t}\"*"))
+                .collect::<Vec<_>>()
+                .join(" ");
             Expr::cust_with_values(
                 "\"incidents\".\"id\" IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?)",
                 [query],
@@ -44,7 +53,29 @@ mod tests {
 
     #[test]
     fn terms_drop_punctuation_and_operators() {
-        assert_eq!(terms("DB latency: \"spike\" OR *"), vec!["db", "latency", "spike", "or"]);
+        assert_eq!(
+            terms("DB latency: \"spike\" OR *"),
+            vec!["db", "latency", "spike", "or"]
+        );
         assert!(condition(DbBackend::Sqlite, " -- ").is_none());
+    }
+}
+
+#[cfg(test)]
+mod sql_tests {
+    use super::*;
+    use sea_orm::sea_query::{PostgresQueryBuilder, Query};
+
+    #[test]
+    fn postgres_search_binds_the_query() {
+        let q = Query::select()
+            .expr(Expr::val(1))
+            .and_where(condition(DbBackend::Postgres, "slo").unwrap())
+            .to_owned();
+        let (sql, _) = q.build(PostgresQueryBuilder);
+        assert!(
+            sql.contains("to_tsquery('simple', $2)"),
+            "the term is bound after the selected value: {sql}"
+        );
     }
 }

@@ -24,27 +24,53 @@ pub fn incidents_with_tag(name: &str) -> SelectStatement {
     Query::select()
         .column((incident_tag::Entity, incident_tag::Column::IncidentId))
         .from(incident_tag::Entity)
-        .inner_join(tag::Entity, Expr::col((tag::Entity, tag::Column::Id)).equals((incident_tag::Entity, incident_tag::Column::TagId)))
+        .inner_join(
+            tag::Entity,
+            Expr::col((tag::Entity, tag::Column::Id))
+                .equals((incident_tag::Entity, incident_tag::Column::TagId)),
+        )
         .and_where(Expr::col((tag::Entity, tag::Column::Name)).eq(name))
         .to_owned()
 }
 
 /// The tags of each of the given incidents.
-pub async fn for_incidents(conn: &impl ConnectionTrait, ids: &[i64]) -> Result<HashMap<i64, Vec<TagRow>>> {
+pub async fn for_incidents(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<TagRow>>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
     let q = Query::select()
         .column((incident_tag::Entity, incident_tag::Column::IncidentId))
-        .columns([(tag::Entity, tag::Column::Id), (tag::Entity, tag::Column::Name)])
-        .expr_as(Expr::col((tag_type::Entity, tag_type::Column::Name)), sea_orm::sea_query::Alias::new("tag_type"))
+        .columns([
+            (tag::Entity, tag::Column::Id),
+            (tag::Entity, tag::Column::Name),
+        ])
+        .expr_as(
+            Expr::col((tag_type::Entity, tag_type::Column::Name)),
+            sea_orm::sea_query::Alias::new("tag_type"),
+        )
         .from(incident_tag::Entity)
-        .inner_join(tag::Entity, Expr::col((tag::Entity, tag::Column::Id)).equals((incident_tag::Entity, incident_tag::Column::TagId)))
-        .left_join(tag_type::Entity, Expr::col((tag_type::Entity, tag_type::Column::Id)).equals((tag::Entity, tag::Column::TagTypeId)))
-        .and_where(Expr::col((incident_tag::Entity, incident_tag::Column::IncidentId)).is_in(ids.iter().copied()))
+        .inner_join(
+            tag::Entity,
+            Expr::col((tag::Entity, tag::Column::Id))
+                .equals((incident_tag::Entity, incident_tag::Column::TagId)),
+        )
+        .left_join(
+            tag_type::Entity,
+            Expr::col((tag_type::Entity, tag_type::Column::Id))
+                .equals((tag::Entity, tag::Column::TagTypeId)),
+        )
+        .and_where(
+            Expr::col((incident_tag::Entity, incident_tag::Column::IncidentId))
+                .is_in(ids.iter().copied()),
+        )
         .order_by((tag::Entity, tag::Column::Name), sea_orm::Order::Asc)
         .to_owned();
-    let rows = TagRow::find_by_statement(conn.get_database_backend().build(&q)).all(conn).await?;
+    let rows = TagRow::find_by_statement(conn.get_database_backend().build(&q))
+        .all(conn)
+        .await?;
     let mut out: HashMap<i64, Vec<TagRow>> = HashMap::new();
     for r in rows {
         out.entry(r.incident_id).or_default().push(r);
@@ -53,7 +79,11 @@ pub async fn for_incidents(conn: &impl ConnectionTrait, ids: &[i64]) -> Result<H
 }
 
 /// Tags of a project with the given names.
-pub async fn by_names(conn: &impl ConnectionTrait, project_id: i64, names: &[String]) -> Result<Vec<tag::Model>> {
+pub async fn by_names(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+    names: &[String],
+) -> Result<Vec<tag::Model>> {
     Ok(tag::Entity::find()
         .filter(tag::Column::ProjectId.eq(project_id))
         .filter(tag::Column::Name.is_in(names.iter().cloned()))
@@ -80,7 +110,11 @@ pub async fn types(conn: &impl ConnectionTrait, project_id: i64) -> Result<Vec<t
 }
 
 /// A tag type of a project by name.
-pub async fn type_by_name(conn: &impl ConnectionTrait, project_id: i64, name: &str) -> Result<Option<tag_type::Model>> {
+pub async fn type_by_name(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+    name: &str,
+) -> Result<Option<tag_type::Model>> {
     Ok(tag_type::Entity::find()
         .filter(tag_type::Column::ProjectId.eq(project_id))
         .filter(tag_type::Column::Name.eq(name))
@@ -94,12 +128,19 @@ pub async fn insert(conn: &impl ConnectionTrait, row: tag::ActiveModel) -> Resul
 }
 
 /// Inserts a tag type.
-pub async fn insert_type(conn: &impl ConnectionTrait, row: tag_type::ActiveModel) -> Result<tag_type::Model> {
+pub async fn insert_type(
+    conn: &impl ConnectionTrait,
+    row: tag_type::ActiveModel,
+) -> Result<tag_type::Model> {
     Ok(row.insert(conn).await?)
 }
 
 /// Replaces the tags of an incident.
-pub async fn set_for_incident(conn: &impl ConnectionTrait, incident_id: i64, tag_ids: &[i64]) -> Result<()> {
+pub async fn set_for_incident(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    tag_ids: &[i64],
+) -> Result<()> {
     incident_tag::Entity::delete_many()
         .filter(incident_tag::Column::IncidentId.eq(incident_id))
         .exec(conn)

@@ -2,18 +2,28 @@
 
 use crate::entity::{task, task_assignee};
 use crate::error::{Result, StoreError};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use std::collections::HashMap;
 
 /// Inserts a task with its assignees.
-pub async fn insert(conn: &impl ConnectionTrait, row: task::ActiveModel, assignees: &[i64]) -> Result<task::Model> {
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    row: task::ActiveModel,
+    assignees: &[i64],
+) -> Result<task::Model> {
     let t = row.insert(conn).await?;
     set_assignees(conn, t.id, assignees).await?;
     Ok(t)
 }
 
 /// Replaces a task's assignees.
-pub async fn set_assignees(conn: &impl ConnectionTrait, task_id: i64, assignees: &[i64]) -> Result<()> {
+pub async fn set_assignees(
+    conn: &impl ConnectionTrait,
+    task_id: i64,
+    assignees: &[i64],
+) -> Result<()> {
     task_assignee::Entity::delete_many()
         .filter(task_assignee::Column::TaskId.eq(task_id))
         .exec(conn)
@@ -53,7 +63,10 @@ pub async fn list(conn: &impl ConnectionTrait, incident_id: i64) -> Result<Vec<t
 }
 
 /// Assignee ids of each task.
-pub async fn assignees(conn: &impl ConnectionTrait, task_ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
+pub async fn assignees(
+    conn: &impl ConnectionTrait,
+    task_ids: &[i64],
+) -> Result<HashMap<i64, Vec<i64>>> {
     let rows = task_assignee::Entity::find()
         .filter(task_assignee::Column::TaskId.is_in(task_ids.iter().copied()))
         .all(conn)

@@ -9,8 +9,8 @@ macro_rules! taxonomy_repo {
             use crate::error::{Result, StoreError};
             use sea_orm::sea_query::{Expr, Func};
             use sea_orm::{
-                ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-                QueryOrder,
+                ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+                QueryFilter, QueryOrder,
             };
 
             /// Every entry of a project, in view order.
@@ -32,7 +32,11 @@ macro_rules! taxonomy_repo {
             }
 
             /// An enabled entry whose slug or name matches `input` (case-insensitive).
-            pub async fn by_name(conn: &impl ConnectionTrait, project_id: i64, input: &str) -> Result<Option<Model>> {
+            pub async fn by_name(
+                conn: &impl ConnectionTrait,
+                project_id: i64,
+                input: &str,
+            ) -> Result<Option<Model>> {
                 let input = input.trim().to_lowercase();
                 Ok(Entity::find()
                     .filter(Column::ProjectId.eq(project_id))
@@ -68,7 +72,11 @@ macro_rules! taxonomy_repo {
             }
 
             /// Clears the default flag on every other entry of the project.
-            pub async fn clear_default(conn: &impl ConnectionTrait, project_id: i64, except: i64) -> Result<()> {
+            pub async fn clear_default(
+                conn: &impl ConnectionTrait,
+                project_id: i64,
+                except: i64,
+            ) -> Result<()> {
                 Entity::update_many()
                     .col_expr(Column::IsDefault, Expr::value(false))
                     .filter(Column::ProjectId.eq(project_id))

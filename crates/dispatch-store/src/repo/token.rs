@@ -57,7 +57,9 @@ pub async fn authenticate(
     if token.revoked_at.is_some() || token.expires_at.is_some_and(|e| e <= now) {
         return Ok(None);
     }
-    let who = individual::Entity::find_by_id(token.individual_id).one(conn).await?;
+    let who = individual::Entity::find_by_id(token.individual_id)
+        .one(conn)
+        .await?;
     Ok(who.map(|w| (token, w)))
 }
 

@@ -56,7 +56,11 @@ pub struct IncidentIn {
     pub reported_at: Option<String>,
 }
 
-fn required<'a>(errors: &mut ValidationError, field: &str, v: &'a Option<String>) -> Option<&'a str> {
+fn required<'a>(
+    errors: &mut ValidationError,
+    field: &str,
+    v: &'a Option<String>,
+) -> Option<&'a str> {
     if v.is_none() {
         errors.push(field, "is required");
     }
@@ -66,11 +70,16 @@ fn required<'a>(errors: &mut ValidationError, field: &str, v: &'a Option<String>
 impl IncidentIn {
     fn parse(self) -> Result<DeclareIncident, ValidationError> {
         let mut e = ValidationError::default();
-        let title = required(&mut e, "title", &self.title).and_then(|t| e.check(IncidentTitle::parse("title", t)));
-        let description =
-            required(&mut e, "description", &self.description).and_then(|d| e.check(LongText::parse("description", d)));
-        let visibility = parse::enum_field::<Visibility>(&mut e, "visibility", self.visibility.as_deref());
-        let commander = self.commander.as_deref().and_then(|c| e.check(Email::parse("commander", c)));
+        let title = required(&mut e, "title", &self.title)
+            .and_then(|t| e.check(IncidentTitle::parse("title", t)));
+        let description = required(&mut e, "description", &self.description)
+            .and_then(|d| e.check(LongText::parse("description", d)));
+        let visibility =
+            parse::enum_field::<Visibility>(&mut e, "visibility", self.visibility.as_deref());
+        let commander = self
+            .commander
+            .as_deref()
+            .and_then(|c| e.check(Email::parse("commander", c)));
         let reported_at = parse::time(&mut e, "reported_at", self.reported_at.as_deref());
         e.into_result()?;
         Ok(DeclareIncident {
@@ -91,7 +100,11 @@ impl IncidentIn {
 /// Declares an incident.
 #[utoipa::path(post, path = "/api/v1/incidents", request_body = IncidentIn, tag = "incidents",
     responses((status = 201, body = IncidentOut), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn declare(State(s): State<AppState>, auth: Auth, Json(body): Json<IncidentIn>) -> ApiResult<(StatusCode, axum::Json<IncidentOut>)> {
+pub async fn declare(
+    State(s): State<AppState>,
+    auth: Auth,
+    Json(body): Json<IncidentIn>,
+) -> ApiResult<(StatusCode, axum::Json<IncidentOut>)> {
     let cmd = body.parse()?;
     let detail = s.engine.declare_incident(auth.actor(), cmd).await?;
     Ok((StatusCode::CREATED, axum::Json(detail.into())))
@@ -101,8 +114,14 @@ pub async fn declare(State(s): State<AppState>, auth: Auth, Json(body): Json<Inc
 #[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents",
     params(("id" = String, Path, description = "Id or key")),
     responses((status = 200, body = IncidentOut), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn show(State(s): State<AppState>, _auth: Auth, Path(id): Path<String>) -> ApiResult<axum::Json<IncidentOut>> {
-    Ok(axum::Json(s.engine.incident(&IncidentRef::parse(&id)).await?.into()))
+pub async fn show(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<IncidentOut>> {
+    Ok(axum::Json(
+        s.engine.incident(&IncidentRef::parse(&id)).await?.into(),
+    ))
 }
 
 /// The body of an update: absent fields are kept, `null` clears (where a field may be empty).
@@ -151,7 +170,10 @@ fn not_null<T>(e: &mut ValidationError, field: &str, p: Patch<T>) -> Option<T> {
     match p {
         Patch::Absent => None,
         Patch::Null => {
-            e.push(field, "cannot be null; leave it out to keep the current value");
+            e.push(
+                field,
+                "cannot be null; leave it out to keep the current value",
+            );
             None
         }
         Patch::Value(v) => Some(v),
@@ -161,20 +183,24 @@ fn not_null<T>(e: &mut ValidationError, field: &str, p: Patch<T>) -> Option<T> {
 impl IncidentPatch {
     fn parse(self) -> Result<UpdateIncident, ValidationError> {
         let mut e = ValidationError::default();
-        let title = not_null(&mut e, "title", self.title).and_then(|t| e.check(IncidentTitle::parse("title", &t)));
-        let description =
-            not_null(&mut e, "description", self.description).and_then(|d| e.check(LongText::parse("description", &d)));
+        let title = not_null(&mut e, "title", self.title)
+            .and_then(|t| e.check(IncidentTitle::parse("title", &t)));
+        let description = not_null(&mut e, "description", self.description)
+            .and_then(|d| e.check(LongText::parse("description", &d)));
         let resolution = match self.resolution {
             Patch::Absent => Patch::Absent,
             Patch::Null => Patch::Null,
             Patch::Value(r) if r.trim().is_empty() => Patch::Null,
-            Patch::Value(r) => e.check(LongText::parse("resolution", &r)).map_or(Patch::Absent, Patch::Value),
+            Patch::Value(r) => e
+                .check(LongText::parse("resolution", &r))
+                .map_or(Patch::Absent, Patch::Value),
         };
         let incident_type = not_null(&mut e, "type", self.incident_type);
         let priority = not_null(&mut e, "priority", self.priority);
         let severity = not_null(&mut e, "severity", self.severity);
         let visibility = not_null(&mut e, "visibility", self.visibility);
-        let visibility = parse::enum_field::<Visibility>(&mut e, "visibility", visibility.as_deref());
+        let visibility =
+            parse::enum_field::<Visibility>(&mut e, "visibility", visibility.as_deref());
         let status = not_null(&mut e, "status", self.status);
         let status = parse::enum_field::<IncidentStatus>(&mut e, "status", status.as_deref());
         let tags = match self.tags {
@@ -183,7 +209,17 @@ impl IncidentPatch {
             Patch::Value(t) => Some(t),
         };
         e.into_result()?;
-        Ok(UpdateIncident { title, description, resolution, incident_type, priority, severity, visibility, tags, status })
+        Ok(UpdateIncident {
+            title,
+            description,
+            resolution,
+            incident_type,
+            priority,
+            severity,
+            visibility,
+            tags,
+            status,
+        })
     }
 }
 
@@ -199,18 +235,37 @@ pub async fn update(
     Json(body): Json<IncidentPatch>,
 ) -> ApiResult<axum::Json<IncidentOut>> {
     let cmd = body.parse()?;
-    Ok(axum::Json(s.engine.update_incident(auth.actor(), &IncidentRef::parse(&id), cmd).await?.into()))
+    Ok(axum::Json(
+        s.engine
+            .update_incident(auth.actor(), &IncidentRef::parse(&id), cmd)
+            .await?
+            .into(),
+    ))
 }
 
-async fn transition(s: &AppState, auth: &Auth, id: &str, to: IncidentStatus) -> ApiResult<axum::Json<IncidentOut>> {
-    Ok(axum::Json(s.engine.change_status(auth.actor(), &IncidentRef::parse(id), to).await?.into()))
+async fn transition(
+    s: &AppState,
+    auth: &Auth,
+    id: &str,
+    to: IncidentStatus,
+) -> ApiResult<axum::Json<IncidentOut>> {
+    Ok(axum::Json(
+        s.engine
+            .change_status(auth.actor(), &IncidentRef::parse(id), to)
+            .await?
+            .into(),
+    ))
 }
 
 /// Marks an incident stable.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/stable", tag = "incidents",
     params(("id" = String, Path, description = "Id or key")),
     responses((status = 200, body = IncidentOut), (status = 409, body = crate::error::ErrorBody)))]
-pub async fn mark_stable(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<axum::Json<IncidentOut>> {
+pub async fn mark_stable(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<IncidentOut>> {
     transition(&s, &auth, &id, IncidentStatus::Stable).await
 }
 
@@ -218,7 +273,11 @@ pub async fn mark_stable(State(s): State<AppState>, auth: Auth, Path(id): Path<S
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/close", tag = "incidents",
     params(("id" = String, Path, description = "Id or key")),
     responses((status = 200, body = IncidentOut), (status = 409, body = crate::error::ErrorBody)))]
-pub async fn mark_closed(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<axum::Json<IncidentOut>> {
+pub async fn mark_closed(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<IncidentOut>> {
     transition(&s, &auth, &id, IncidentStatus::Closed).await
 }
 
@@ -226,7 +285,11 @@ pub async fn mark_closed(State(s): State<AppState>, auth: Auth, Path(id): Path<S
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/reopen", tag = "incidents",
     params(("id" = String, Path, description = "Id or key")),
     responses((status = 200, body = IncidentOut), (status = 409, body = crate::error::ErrorBody)))]
-pub async fn reopen(State(s): State<AppState>, auth: Auth, Path(id): Path<String>) -> ApiResult<axum::Json<IncidentOut>> {
+pub async fn reopen(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<IncidentOut>> {
     transition(&s, &auth, &id, IncidentStatus::Active).await
 }
 
@@ -250,18 +313,32 @@ pub async fn assign_role(
     Json(body): Json<RoleIn>,
 ) -> ApiResult<axum::Json<IncidentOut>> {
     let mut e = ValidationError::default();
-    let email = required(&mut e, "email", &body.email).and_then(|m| e.check(Email::parse("email", m)));
-    let role = required(&mut e, "role", &body.role).and_then(|r| parse::enum_field::<ParticipantRole>(&mut e, "role", Some(r)));
+    let email =
+        required(&mut e, "email", &body.email).and_then(|m| e.check(Email::parse("email", m)));
+    let role = required(&mut e, "role", &body.role)
+        .and_then(|r| parse::enum_field::<ParticipantRole>(&mut e, "role", Some(r)));
     e.into_result()?;
-    let cmd = AssignRole { email: email.expect("checked"), role: role.expect("checked") };
-    Ok(axum::Json(s.engine.assign_role(auth.actor(), &IncidentRef::parse(&id), cmd).await?.into()))
+    let cmd = AssignRole {
+        email: email.expect("checked"),
+        role: role.expect("checked"),
+    };
+    Ok(axum::Json(
+        s.engine
+            .assign_role(auth.actor(), &IncidentRef::parse(&id), cmd)
+            .await?
+            .into(),
+    ))
 }
 
 /// The participants of an incident with their roles.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/participants", tag = "incidents",
     params(("id" = String, Path, description = "Id or key")),
     responses((status = 200, body = Vec<ParticipantOut>)))]
-pub async fn participants(State(s): State<AppState>, _auth: Auth, Path(id): Path<String>) -> ApiResult<axum::Json<Vec<ParticipantOut>>> {
+pub async fn participants(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Vec<ParticipantOut>>> {
     let list = s.engine.participants(&IncidentRef::parse(&id)).await?;
     Ok(axum::Json(list.iter().map(Into::into).collect()))
 }
@@ -315,8 +392,16 @@ impl ListQuery {
             .collect();
         let reported_from = parse::time(&mut e, "reported_after", self.reported_after.as_deref());
         let reported_to = parse::time(&mut e, "reported_before", self.reported_before.as_deref());
-        let commander = self.commander.as_deref().and_then(|c| e.check(Email::parse("commander", c)));
-        let (sort, ascending) = match self.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let commander = self
+            .commander
+            .as_deref()
+            .and_then(|c| e.check(Email::parse("commander", c)));
+        let (sort, ascending) = match self
+            .sort
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => (SortField::ReportedAt, false),
             Some(s) => {
                 let (name, asc) = match s.strip_prefix('-') {
@@ -326,7 +411,13 @@ impl ListQuery {
                 match SortField::parse(name) {
                     Some(f) => (f, asc),
                     None => {
-                        e.push("sort", format!("{s:?} is not sortable; use one of {} (prefix - for descending)", SortField::NAMES.join(", ")));
+                        e.push(
+                            "sort",
+                            format!(
+                                "{s:?} is not sortable; use one of {} (prefix - for descending)",
+                                SortField::NAMES.join(", ")
+                            ),
+                        );
                         (SortField::ReportedAt, false)
                     }
                 }
@@ -341,7 +432,16 @@ impl ListQuery {
             types: parse::list(self.incident_type.as_deref()),
             priorities: parse::list(self.priority.as_deref()),
             severities: parse::list(self.severity.as_deref()),
-            tags: self.tag.as_deref().map(|t| t.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default(),
+            tags: self
+                .tag
+                .as_deref()
+                .map(|t| {
+                    t.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
             commander: commander.map(|c| c.to_string()),
             reported_from,
             reported_to,
@@ -357,8 +457,17 @@ impl ListQuery {
 /// Lists incidents, newest first by default.
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(ListQuery),
     responses((status = 200, body = Page<IncidentSummaryOut>), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn list(State(s): State<AppState>, _auth: Auth, Query(q): Query<ListQuery>) -> ApiResult<axum::Json<Page<IncidentSummaryOut>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<axum::Json<Page<IncidentSummaryOut>>> {
     let f = q.parse()?;
     let (rows, total) = s.engine.list_incidents(&f).await?;
-    Ok(axum::Json(Page { items: rows.into_iter().map(Into::into).collect(), total, page: f.page, per_page: f.per_page }))
+    Ok(axum::Json(Page {
+        items: rows.into_iter().map(Into::into).collect(),
+        total,
+        page: f.page,
+        per_page: f.per_page,
+    }))
 }

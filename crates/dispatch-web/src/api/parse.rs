@@ -30,23 +30,40 @@ pub fn time(errors: &mut ValidationError, field: &str, raw: Option<&str>) -> Opt
     if let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
         return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
     }
-    errors.push(field, format!("{raw:?} is not a time; use RFC 3339 (2026-11-25T10:00:00Z) or a date (2026-11-25)"));
+    errors.push(
+        field,
+        format!(
+            "{raw:?} is not a time; use RFC 3339 (2026-11-25T10:00:00Z) or a date (2026-11-25)"
+        ),
+    );
     None
 }
 
 /// Parses a list of e-mail addresses.
 pub fn emails(errors: &mut ValidationError, field: &str, raw: &[String]) -> Vec<Email> {
-    raw.iter().filter_map(|e| errors.check(Email::parse(field, e))).collect()
+    raw.iter()
+        .filter_map(|e| errors.check(Email::parse(field, e)))
+        .collect()
 }
 
 /// Splits a comma-separated query value into lower-cased, trimmed parts.
 pub fn list(raw: Option<&str>) -> Vec<String> {
-    raw.map(|s| s.split(',').map(|p| p.trim().to_lowercase()).filter(|p| !p.is_empty()).collect())
-        .unwrap_or_default()
+    raw.map(|s| {
+        s.split(',')
+            .map(|p| p.trim().to_lowercase())
+            .filter(|p| !p.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// Checks paging parameters: `page` ≥ 1, 1 ≤ `per_page` ≤ 100.
-pub fn paging(errors: &mut ValidationError, page: Option<i64>, per_page: Option<i64>, default: u64) -> (u64, u64) {
+pub fn paging(
+    errors: &mut ValidationError,
+    page: Option<i64>,
+    per_page: Option<i64>,
+    default: u64,
+) -> (u64, u64) {
     let page = match page {
         None => 1,
         Some(p) if p >= 1 => p as u64,

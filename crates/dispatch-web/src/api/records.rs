@@ -19,8 +19,14 @@ use utoipa::{IntoParams, ToSchema};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/incidents/{id}/tasks", get(list_tasks).post(create_task))
-        .route("/incidents/{id}/tasks/{task_id}", get(show_task).patch(update_task))
-        .route("/incidents/{id}/reports", get(list_reports).post(create_report))
+        .route(
+            "/incidents/{id}/tasks/{task_id}",
+            get(show_task).patch(update_task),
+        )
+        .route(
+            "/incidents/{id}/reports",
+            get(list_reports).post(create_report),
+        )
 }
 
 /// A new task.
@@ -42,7 +48,11 @@ pub struct TaskIn {
 /// The tasks of an incident.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/tasks", tag = "tasks", params(("id" = String, Path)),
     responses((status = 200, body = Vec<TaskOut>)))]
-pub async fn list_tasks(State(s): State<AppState>, _auth: Auth, Path(id): Path<String>) -> ApiResult<axum::Json<Vec<TaskOut>>> {
+pub async fn list_tasks(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Vec<TaskOut>>> {
     let tasks = s.engine.tasks(&IncidentRef::parse(&id)).await?;
     Ok(axum::Json(tasks.into_iter().map(Into::into).collect()))
 }
@@ -50,7 +60,12 @@ pub async fn list_tasks(State(s): State<AppState>, _auth: Auth, Path(id): Path<S
 /// Creates a task.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/tasks", request_body = TaskIn, tag = "tasks", params(("id" = String, Path)),
     responses((status = 201, body = TaskOut), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn create_task(State(s): State<AppState>, auth: Auth, Path(id): Path<String>, Json(b): Json<TaskIn>) -> ApiResult<(StatusCode, axum::Json<TaskOut>)> {
+pub async fn create_task(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Json(b): Json<TaskIn>,
+) -> ApiResult<(StatusCode, axum::Json<TaskOut>)> {
     let mut e = ValidationError::default();
     let description = match b.description.as_deref() {
         None => {
@@ -60,7 +75,10 @@ pub async fn create_task(State(s): State<AppState>, auth: Auth, Path(id): Path<S
         Some(d) => e.check(LongText::parse("description", d)),
     };
     let assignees = parse::emails(&mut e, "assignees", &b.assignees);
-    let owner = b.owner.as_deref().and_then(|o| e.check(Email::parse("owner", o)));
+    let owner = b
+        .owner
+        .as_deref()
+        .and_then(|o| e.check(Email::parse("owner", o)));
     let resolve_by = parse::time(&mut e, "resolve_by", b.resolve_by.as_deref());
     let priority = parse::enum_field::<TaskPriority>(&mut e, "priority", b.priority.as_deref());
     e.into_result()?;
@@ -71,15 +89,27 @@ pub async fn create_task(State(s): State<AppState>, auth: Auth, Path(id): Path<S
         resolve_by,
         priority: priority.unwrap_or(TaskPriority::Medium),
     };
-    let t = s.engine.create_task(auth.actor(), &IncidentRef::parse(&id), cmd).await?;
+    let t = s
+        .engine
+        .create_task(auth.actor(), &IncidentRef::parse(&id), cmd)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(t.into())))
 }
 
 /// One task.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/tasks/{task_id}", tag = "tasks",
     params(("id" = String, Path), ("task_id" = i64, Path)), responses((status = 200, body = TaskOut)))]
-pub async fn show_task(State(s): State<AppState>, _auth: Auth, Path((id, task_id)): Path<(String, i64)>) -> ApiResult<axum::Json<TaskOut>> {
-    Ok(axum::Json(s.engine.task(&IncidentRef::parse(&id), task_id).await?.into()))
+pub async fn show_task(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path((id, task_id)): Path<(String, i64)>,
+) -> ApiResult<axum::Json<TaskOut>> {
+    Ok(axum::Json(
+        s.engine
+            .task(&IncidentRef::parse(&id), task_id)
+            .await?
+            .into(),
+    ))
 }
 
 /// Changes to a task.
@@ -111,19 +141,42 @@ pub async fn update_task(
     Json(b): Json<TaskPatch>,
 ) -> ApiResult<axum::Json<TaskOut>> {
     let mut e = ValidationError::default();
-    let description = b.description.as_deref().and_then(|d| e.check(LongText::parse("description", d)));
-    let assignees = b.assignees.as_ref().map(|a| parse::emails(&mut e, "assignees", a));
-    let owner = b.owner.as_deref().and_then(|o| e.check(Email::parse("owner", o)));
+    let description = b
+        .description
+        .as_deref()
+        .and_then(|d| e.check(LongText::parse("description", d)));
+    let assignees = b
+        .assignees
+        .as_ref()
+        .map(|a| parse::emails(&mut e, "assignees", a));
+    let owner = b
+        .owner
+        .as_deref()
+        .and_then(|o| e.check(Email::parse("owner", o)));
     let resolve_by = match b.resolve_by {
         Patch::Absent => Patch::Absent,
         Patch::Null => Patch::Null,
-        Patch::Value(v) => parse::time(&mut e, "resolve_by", Some(&v)).map_or(Patch::Absent, Patch::Value),
+        Patch::Value(v) => {
+            parse::time(&mut e, "resolve_by", Some(&v)).map_or(Patch::Absent, Patch::Value)
+        }
     };
     let status = parse::enum_field::<TaskStatus>(&mut e, "status", b.status.as_deref());
     let priority = parse::enum_field::<TaskPriority>(&mut e, "priority", b.priority.as_deref());
     e.into_result()?;
-    let cmd = UpdateTask { description, assignees, owner, resolve_by, status, priority };
-    Ok(axum::Json(s.engine.update_task(auth.actor(), &IncidentRef::parse(&id), task_id, cmd).await?.into()))
+    let cmd = UpdateTask {
+        description,
+        assignees,
+        owner,
+        resolve_by,
+        status,
+        priority,
+    };
+    Ok(axum::Json(
+        s.engine
+            .update_task(auth.actor(), &IncidentRef::parse(&id), task_id, cmd)
+            .await?
+            .into(),
+    ))
 }
 
 /// Report filters.
@@ -136,7 +189,12 @@ pub struct ReportQuery {
 /// The reports of an incident, newest first.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/reports", tag = "reports", params(("id" = String, Path), ReportQuery),
     responses((status = 200, body = Vec<ReportOut>)))]
-pub async fn list_reports(State(s): State<AppState>, _auth: Auth, Path(id): Path<String>, Query(q): Query<ReportQuery>) -> ApiResult<axum::Json<Vec<ReportOut>>> {
+pub async fn list_reports(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> ApiResult<axum::Json<Vec<ReportOut>>> {
     let mut e = ValidationError::default();
     let kind = parse::enum_field::<ReportKind>(&mut e, "kind", q.kind.as_deref());
     e.into_result()?;
@@ -166,7 +224,12 @@ pub struct ReportIn {
 /// Posts a status report.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/reports", request_body = ReportIn, tag = "reports", params(("id" = String, Path)),
     responses((status = 201, body = ReportOut), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn create_report(State(s): State<AppState>, auth: Auth, Path(id): Path<String>, Json(b): Json<ReportIn>) -> ApiResult<(StatusCode, axum::Json<ReportOut>)> {
+pub async fn create_report(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Json(b): Json<ReportIn>,
+) -> ApiResult<(StatusCode, axum::Json<ReportOut>)> {
     let mut e = ValidationError::default();
     let kind = match b.kind.as_deref() {
         None => {
@@ -197,7 +260,13 @@ pub async fn create_report(State(s): State<AppState>, auth: Auth, Path(id): Path
         }
     }
     e.into_result()?;
-    let cmd = CreateReport { kind: kind.expect("checked"), fields };
-    let r = s.engine.create_report(auth.actor(), &IncidentRef::parse(&id), cmd).await?;
+    let cmd = CreateReport {
+        kind: kind.expect("checked"),
+        fields,
+    };
+    let r = s
+        .engine
+        .create_report(auth.actor(), &IncidentRef::parse(&id), cmd)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(r.into())))
 }

@@ -21,7 +21,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/incidents/{id}/timeline", get(list).post(add))
         .route("/incidents/{id}/timeline/verify", get(verify))
-        .route("/incidents/{id}/timeline/{event_id}/pin", post(pin).delete(unpin))
+        .route(
+            "/incidents/{id}/timeline/{event_id}/pin",
+            post(pin).delete(unpin),
+        )
 }
 
 /// Timeline filters.
@@ -40,11 +43,20 @@ pub struct TimelineQuery {
 /// An incident's timeline, oldest first.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/timeline", tag = "timeline", params(("id" = String, Path), TimelineQuery),
     responses((status = 200, body = Vec<EventOut>)))]
-pub async fn list(State(s): State<AppState>, _auth: Auth, Path(id): Path<String>, Query(q): Query<TimelineQuery>) -> ApiResult<axum::Json<Vec<EventOut>>> {
+pub async fn list(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<String>,
+    Query(q): Query<TimelineQuery>,
+) -> ApiResult<axum::Json<Vec<EventOut>>> {
     let mut e = ValidationError::default();
     let source = parse::enum_field::<EventSource>(&mut e, "source", q.source.as_deref());
     e.into_result()?;
-    let f = EventFilter { kinds: parse::list(q.kind.as_deref()), pinned_only: q.pinned.unwrap_or(false), source };
+    let f = EventFilter {
+        kinds: parse::list(q.kind.as_deref()),
+        pinned_only: q.pinned.unwrap_or(false),
+        source,
+    };
     let events = s.engine.timeline(&IncidentRef::parse(&id), &f).await?;
     Ok(axum::Json(events.into_iter().map(Into::into).collect()))
 }
@@ -67,7 +79,12 @@ pub struct EventIn {
 /// Adds a custom event to the timeline.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/timeline", request_body = EventIn, tag = "timeline", params(("id" = String, Path)),
     responses((status = 201, body = EventOut), (status = 422, body = crate::error::ErrorBody)))]
-pub async fn add(State(s): State<AppState>, auth: Auth, Path(id): Path<String>, Json(body): Json<EventIn>) -> ApiResult<(StatusCode, axum::Json<EventOut>)> {
+pub async fn add(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Json(body): Json<EventIn>,
+) -> ApiResult<(StatusCode, axum::Json<EventOut>)> {
     let mut e = ValidationError::default();
     let description = match body.description.as_deref() {
         None => {
@@ -89,22 +106,43 @@ pub async fn add(State(s): State<AppState>, auth: Auth, Path(id): Path<String>, 
         details: body.details,
         pinned: body.pinned,
     };
-    let ev = s.engine.add_timeline_event(auth.actor(), &IncidentRef::parse(&id), cmd).await?;
+    let ev = s
+        .engine
+        .add_timeline_event(auth.actor(), &IncidentRef::parse(&id), cmd)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(ev.into())))
 }
 
 /// Pins an event.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/timeline/{event_id}/pin", tag = "timeline",
     params(("id" = String, Path), ("event_id" = i64, Path)), responses((status = 200, body = EventOut)))]
-pub async fn pin(State(s): State<AppState>, _auth: Auth, Path((id, event_id)): Path<(String, i64)>) -> ApiResult<axum::Json<EventOut>> {
-    Ok(axum::Json(s.engine.pin_event(&IncidentRef::parse(&id), event_id, true).await?.into()))
+pub async fn pin(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path((id, event_id)): Path<(String, i64)>,
+) -> ApiResult<axum::Json<EventOut>> {
+    Ok(axum::Json(
+        s.engine
+            .pin_event(&IncidentRef::parse(&id), event_id, true)
+            .await?
+            .into(),
+    ))
 }
 
 /// Unpins an event.
 #[utoipa::path(delete, path = "/api/v1/incidents/{id}/timeline/{event_id}/pin", tag = "timeline",
     params(("id" = String, Path), ("event_id" = i64, Path)), responses((status = 200, body = EventOut)))]
-pub async fn unpin(State(s): State<AppState>, _auth: Auth, Path((id, event_id)): Path<(String, i64)>) -> ApiResult<axum::Json<EventOut>> {
-    Ok(axum::Json(s.engine.pin_event(&IncidentRef::parse(&id), event_id, false).await?.into()))
+pub async fn unpin(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path((id, event_id)): Path<(String, i64)>,
+) -> ApiResult<axum::Json<EventOut>> {
+    Ok(axum::Json(
+        s.engine
+            .pin_event(&IncidentRef::parse(&id), event_id, false)
+            .await?
+            .into(),
+    ))
 }
 
 /// The result of re-computing the hash chain.
@@ -123,7 +161,16 @@ pub struct VerifyOut {
 /// Verifies that the timeline is intact (no event edited, removed or reordered).
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/timeline/verify", tag = "timeline", params(("id" = String, Path)),
     responses((status = 200, body = VerifyOut)))]
-pub async fn verify(State(s): State<AppState>, _auth: Auth, Path(id): Path<String>) -> ApiResult<axum::Json<VerifyOut>> {
+pub async fn verify(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<VerifyOut>> {
     let v = s.engine.verify_timeline(&IncidentRef::parse(&id)).await?;
-    Ok(axum::Json(VerifyOut { valid: v.first_broken_seq.is_none(), events: v.events, first_broken_seq: v.first_broken_seq, reason: v.reason }))
+    Ok(axum::Json(VerifyOut {
+        valid: v.first_broken_seq.is_none(),
+        events: v.events,
+        first_broken_seq: v.first_broken_seq,
+        reason: v.reason,
+    }))
 }
