@@ -1,0 +1,275 @@
+//! The test harness: `spawn_app()` starts the whole server in-process on port 0 with a fresh
+//! database — a temporary SQLite file, or a new PostgreSQL database when
+//! `DISPATCH_TEST_DATABASE_URL` points at a server (CI sets it) — and an admin API token.
+#![allow(dead_code)]
+
+use dispatch_engine::Engine;
+use dispatch_store::Db;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDb {
+    /// The URL the server uses.
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    /// A fresh, empty database on the backend the environment selects.
+    pub async fn new() -> Self {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let tag = format!("{}_{n}_{nanos}", std::process::id());
+        match std::env::var("DISPATCH_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(admin_url) => {
+                let name = format!("dispatch_test_{tag}");
+                let admin = Db::connect_with(&admin_url, Some(1))
+                    .await
+                    .expect("connect to DISPATCH_TEST_DATABASE_URL");
+                use sea_orm::ConnectionTrait;
+                admin
+                    .conn()
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let url = format!(
+                    "{}/{name}",
+                    admin_url.rsplit_once('/').expect("URL with a database").0
+                );
+                TestDb {
+                    url,
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
+            }
+            None => {
+                let path = std::env::temp_dir().join(format!("dispatch-test-{tag}.db"));
+                TestDb {
+                    url: format!("sqlite://{}", path.display()),
+                    cleanup: Cleanup::File(path),
+                }
+            }
+        }
+    }
+
+    /// Opens and migrates it.
+    pub async fn open(&self) -> Db {
+        let db = Db::connect(&self.url).await.expect("open test database");
+        db.migrate().await.expect("migrate test database");
+        db
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(p) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime; a separate thread with its own runtime
+                // may block on the DROP without stalling it.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        if let Ok(admin) = Db::connect_with(&admin_url, Some(1)).await {
+                            use sea_orm::ConnectionTrait;
+                            let _ = admin
+                                .conn()
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
+                                .await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// A running server with a fresh database and an admin token.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The admin's API token.
+    pub token: String,
+    /// The engine behind the server, for direct checks.
+    pub engine: Engine,
+    /// A keep-alive client.
+    pub http: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+    /// Kept last so the database outlives the server.
+    pub db: TestDb,
+}
+
+/// Starts the whole application on 127.0.0.1:0.
+pub async fn spawn_app() -> TestApp {
+    let test_db = TestDb::new().await;
+    let db = test_db.open().await;
+    dispatch_store::seed::ensure_defaults(&db)
+        .await
+        .expect("seed");
+    let engine = Engine::new(db);
+    let (token, _) = engine
+        .create_token("admin@example.com", "test", "owner")
+        .await
+        .expect("token");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = dispatch_web::app(engine.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    TestApp {
+        base,
+        token,
+        engine,
+        http: reqwest::Client::new(),
+        server,
+        db: test_db,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A response: status and parsed JSON body (Null when empty or not JSON).
+#[derive(Debug)]
+pub struct Res {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Body.
+    pub body: Value,
+}
+
+impl TestApp {
+    /// Calls `/api/v1{path}` as the admin.
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Res {
+        self.call_as(Some(&self.token), method, path, body).await
+    }
+
+    /// Calls `/api/v1{path}` with the given token (or none).
+    pub async fn call_as(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Res {
+        let mut req = self
+            .http
+            .request(method, format!("{}/api/v1{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        Res {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        }
+    }
+
+    /// Sends a raw body with a content type.
+    pub async fn raw(&self, method: Method, path: &str, content_type: &str, body: &str) -> Res {
+        let res = self
+            .http
+            .request(method, format!("{}/api/v1{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", content_type)
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        Res {
+            status,
+            body: serde_json::from_str(&res.text().await.unwrap_or_default())
+                .unwrap_or(Value::Null),
+        }
+    }
+
+    /// GET.
+    pub async fn get(&self, path: &str) -> Res {
+        self.call(Method::GET, path, None).await
+    }
+
+    /// POST with a JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> Res {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// PATCH with a JSON body.
+    pub async fn patch(&self, path: &str, body: Value) -> Res {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    /// Declares an incident with a title and description; panics unless 201.
+    pub async fn declare(&self, title: &str) -> Value {
+        let r = self
+            .post(
+                "/incidents",
+                serde_json::json!({"title": title, "description": "details"}),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "declare failed: {:?}",
+            r.body
+        );
+        r.body
+    }
+
+    /// A token for another person.
+    pub async fn token_for(&self, email: &str) -> String {
+        self.engine
+            .create_token(email, "test", "member")
+            .await
+            .expect("token")
+            .0
+    }
+}
+
+/// The field names of a 422 envelope.
+pub fn error_fields(body: &Value) -> Vec<String> {
+    body["error"]["fields"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["field"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}

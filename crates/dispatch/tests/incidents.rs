@@ -1,0 +1,509 @@
+//! API tests for incidents: declare, read, update, list, life cycle, roles and bad input.
+
+mod common;
+
+use common::{error_fields, spawn_app};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn declaring_an_incident_returns_it_with_its_key_commander_and_participants() {
+    let app = spawn_app().await;
+    let r = app
+        .post("/incidents", json!({"title": "Database latency spike", "description": "p99 up 10x", "priority": "High", "tags": ["db"]}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let i = &r.body;
+    assert_eq!(i["name"], "INC-1");
+    assert_eq!(i["status"], "active");
+    assert_eq!(i["priority"], "high");
+    assert_eq!(
+        i["severity"], "undetermined",
+        "the default severity applies"
+    );
+    assert_eq!(i["type"], "default");
+    assert_eq!(i["visibility"], "open");
+    assert_eq!(i["tags"], json!(["db"]));
+    assert_eq!(
+        i["commander"]["email"], "admin@example.com",
+        "the reporter commands by default"
+    );
+    let roles = &i["participants"][0]["roles"];
+    assert_eq!(roles, &json!(["reporter", "incident_commander"]));
+    assert_eq!(
+        app.declare("Second").await["name"],
+        "INC-2",
+        "keys count up per project"
+    );
+}
+
+#[tokio::test]
+async fn an_incident_can_be_read_by_id_and_by_key() {
+    let app = spawn_app().await;
+    let i = app.declare("Queue backlog").await;
+    let by_id = app.get(&format!("/incidents/{}", i["id"])).await;
+    let by_key = app.get("/incidents/inc-1").await;
+    assert_eq!(by_id.status, StatusCode::OK);
+    assert_eq!(by_key.status, StatusCode::OK);
+    assert_eq!(by_id.body["name"], by_key.body["name"]);
+    assert_eq!(
+        app.get("/incidents/NOPE-999999").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/incidents/424242").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn patch_changes_only_the_fields_it_names_and_null_clears_the_resolution() {
+    let app = spawn_app().await;
+    app.declare("Disk full").await;
+    let r = app
+        .patch(
+            "/incidents/INC-1",
+            json!({"description": "disk 100% on db-3", "resolution": "rotated logs"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["title"], "Disk full");
+    assert_eq!(r.body["description"], "disk 100% on db-3");
+    assert_eq!(r.body["resolution"], "rotated logs");
+    let r = app
+        .patch("/incidents/INC-1", json!({"severity": "high"}))
+        .await;
+    assert_eq!(
+        r.body["resolution"], "rotated logs",
+        "an absent field is kept"
+    );
+    assert_eq!(r.body["severity"], "high");
+    let r = app
+        .patch("/incidents/INC-1", json!({"resolution": null}))
+        .await;
+    assert_eq!(r.body["resolution"], json!(null), "null clears");
+    let r = app.patch("/incidents/INC-1", json!({"title": null})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&r.body), vec!["title"]);
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_with_the_field_named_and_nothing_written() {
+    let app = spawn_app().await;
+    let cases = [
+        (json!({"title": "", "description": "x"}), "title"),
+        (
+            json!({"title": "x".repeat(201), "description": "x"}),
+            "title",
+        ),
+        (json!({"description": "x"}), "title"),
+        (json!({"title": "t"}), "description"),
+        (
+            json!({"title": "t", "description": "x", "type": "nope"}),
+            "type",
+        ),
+        (
+            json!({"title": "t", "description": "x", "priority": "urgent"}),
+            "priority",
+        ),
+        (
+            json!({"title": "t", "description": "x", "severity": "apocalyptic"}),
+            "severity",
+        ),
+        (
+            json!({"title": "t", "description": "x", "visibility": "secret"}),
+            "visibility",
+        ),
+        (
+            json!({"title": "t", "description": "x", "commander": "not-an-email"}),
+            "commander",
+        ),
+        (json!({"title": 5, "description": "x"}), "title"),
+        (
+            json!({"title": "t", "description": "x", "tags": "db"}),
+            "tags",
+        ),
+    ];
+    for (body, field) in cases {
+        let r = app.post("/incidents", body.clone()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {:?}",
+            r.body
+        );
+        assert_eq!(r.body["error"]["code"], "validation_failed");
+        assert!(
+            error_fields(&r.body).contains(&field.to_string()),
+            "{body} should name {field}: {:?}",
+            r.body
+        );
+    }
+    let r = app
+        .raw(Method::POST, "/incidents", "application/json", "{not json")
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["error"]["code"], "bad_request");
+    let r = app
+        .raw(Method::POST, "/incidents", "text/plain", "title=x")
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(r.body["error"]["message"].is_string());
+    for q in [
+        "per_page=100000",
+        "per_page=0",
+        "page=0",
+        "per_page=abc",
+        "status=burning",
+        "sort=colour",
+        "reported_after=yesterday",
+    ] {
+        let r = app.get(&format!("/incidents?{q}")).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{q}: {:?}",
+            r.body
+        );
+        assert_eq!(error_fields(&r.body).len(), 1, "{q}: {:?}", r.body);
+    }
+    let list = app.get("/incidents").await;
+    assert_eq!(list.body["total"], 0, "no rejected request wrote anything");
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_token_are_refused() {
+    let app = spawn_app().await;
+    for token in [None, Some("not-a-token"), Some("dsp_0000")] {
+        let r = app.call_as(token, Method::GET, "/incidents", None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(r.body["error"]["code"], "unauthorized");
+        let r = app
+            .call_as(
+                token,
+                Method::POST,
+                "/incidents",
+                Some(json!({"title": "t", "description": "d"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(app.get("/incidents").await.body["total"], 0);
+    let doc = app.call_as(None, Method::GET, "/openapi.json", None).await;
+    assert_eq!(
+        doc.status,
+        StatusCode::OK,
+        "the OpenAPI document needs no token"
+    );
+    assert!(doc.body["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(doc.body["paths"]["/api/v1/incidents"]["post"].is_object());
+}
+
+#[tokio::test]
+async fn the_token_holder_is_the_actor_on_the_timeline() {
+    let app = spawn_app().await;
+    let bob = app.token_for("bob@example.com").await;
+    let r = app
+        .call_as(
+            Some(&bob),
+            Method::POST,
+            "/incidents",
+            Some(json!({"title": "t", "description": "d"})),
+        )
+        .await;
+    assert_eq!(r.body["reporter"]["email"], "bob@example.com");
+    let events = app.get("/incidents/INC-1/timeline").await.body;
+    assert!(events
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["actor"] == "bob@example.com" && e["transport"] == "api"));
+}
+
+#[tokio::test]
+async fn the_list_filters_sorts_and_pages_and_reports_the_total() {
+    let app = spawn_app().await;
+    for (title, priority, tags) in [
+        ("Checkout errors in eu-west", "high", vec!["payments"]),
+        ("Slow search results", "low", vec![]),
+        (
+            "Payment provider timeouts",
+            "medium",
+            vec!["payments", "vendor"],
+        ),
+    ] {
+        let r = app.post("/incidents", json!({"title": title, "description": "seen by customers", "priority": priority, "tags": tags})).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    app.call(Method::POST, "/incidents/INC-2/stable", None)
+        .await;
+    let names = |r: &common::Res| {
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let all = app.get("/incidents").await;
+    assert_eq!(all.body["total"], 3);
+    assert_eq!(
+        names(&all),
+        ["INC-3", "INC-2", "INC-1"],
+        "newest first by default"
+    );
+    assert_eq!(
+        names(&app.get("/incidents?status=active").await),
+        ["INC-3", "INC-1"]
+    );
+    assert_eq!(
+        names(&app.get("/incidents?status=stable,closed").await),
+        ["INC-2"]
+    );
+    assert_eq!(names(&app.get("/incidents?priority=High").await), ["INC-1"]);
+    assert_eq!(
+        names(&app.get("/incidents?tag=payments&sort=name").await),
+        ["INC-1", "INC-3"]
+    );
+    assert_eq!(
+        names(&app.get("/incidents?tag=payments,vendor").await),
+        ["INC-3"]
+    );
+    assert_eq!(
+        names(&app.get("/incidents?q=paym").await),
+        ["INC-3"],
+        "search matches word prefixes"
+    );
+    assert_eq!(
+        names(&app.get("/incidents?q=customers%20slow").await),
+        ["INC-2"]
+    );
+    assert_eq!(
+        names(
+            &app.get("/incidents?severity=undetermined&type=default&project=default&sort=-name")
+                .await
+        ),
+        ["INC-3", "INC-2", "INC-1"]
+    );
+    assert_eq!(
+        app.get("/incidents?reported_after=2999-01-01").await.body["total"],
+        0
+    );
+    assert_eq!(
+        app.get("/incidents?reported_before=2999-01-01&reported_after=2000-01-01")
+            .await
+            .body["total"],
+        3
+    );
+    let page2 = app.get("/incidents?per_page=2&page=2&sort=name").await;
+    assert_eq!(
+        page2.body["total"], 3,
+        "the total counts every match, not the page"
+    );
+    assert_eq!(names(&page2), ["INC-3"]);
+    assert_eq!(
+        app.get("/incidents?commander=admin@example.com").await.body["total"],
+        3
+    );
+    assert_eq!(
+        app.get("/incidents?commander=nobody@example.com")
+            .await
+            .body["total"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn status_transitions_follow_the_life_cycle() {
+    let app = spawn_app().await;
+    app.declare("Login failures").await;
+    let r = app
+        .call(Method::POST, "/incidents/INC-1/stable", None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["status"], "stable");
+    assert!(r.body["stable_at"].is_string());
+    let again = app
+        .call(Method::POST, "/incidents/INC-1/stable", None)
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.body["error"]["code"], "conflict");
+    let r = app.call(Method::POST, "/incidents/1/close", None).await;
+    assert_eq!(r.body["status"], "closed");
+    assert!(r.body["closed_at"].is_string());
+    let r = app
+        .call(Method::POST, "/incidents/INC-1/reopen", None)
+        .await;
+    assert_eq!(r.body["status"], "active");
+    assert_eq!(r.body["closed_at"], json!(null));
+    let r = app
+        .patch("/incidents/INC-1", json!({"status": "closed"}))
+        .await;
+    assert_eq!(
+        r.body["status"], "closed",
+        "PATCH of status takes the same path"
+    );
+    assert!(
+        r.body["stable_at"].is_string(),
+        "closing an active incident also stamps stable_at"
+    );
+    let changes: Vec<_> = app
+        .get("/incidents/INC-1/timeline?type=status_changed")
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["details"]["status"]["after"].clone())
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            json!("stable"),
+            json!("closed"),
+            json!("active"),
+            json!("closed")
+        ]
+    );
+    assert_eq!(
+        app.call(Method::POST, "/incidents/NOPE-1/close", None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn assigning_a_new_commander_keeps_the_history_and_one_active_commander() {
+    let app = spawn_app().await;
+    app.declare("Cache stampede").await;
+    let r = app
+        .post(
+            "/incidents/INC-1/roles",
+            json!({"email": "Carol@Example.com", "role": "incident_commander"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["commander"]["email"], "carol@example.com");
+    let active_ics: Vec<_> = r.body["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p["roles"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("incident_commander"))
+        })
+        .map(|p| p["email"].clone())
+        .collect();
+    assert_eq!(active_ics, vec![json!("carol@example.com")]);
+    let admin = r.body["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["email"] == "admin@example.com")
+        .unwrap()
+        .clone();
+    let ic_role = admin["role_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["role"] == "incident_commander")
+        .unwrap()
+        .clone();
+    assert!(
+        ic_role["renounced_at"].is_string(),
+        "the previous commander's role was renounced, not deleted"
+    );
+    assert_eq!(admin["roles"], json!(["reporter"]));
+    let r = app
+        .post(
+            "/incidents/INC-1/roles",
+            json!({"email": "dave@example.com", "role": "scribe"}),
+        )
+        .await;
+    assert_eq!(r.body["participants"].as_array().unwrap().len(), 3);
+    let r = app
+        .post(
+            "/incidents/INC-1/roles",
+            json!({"email": "dave@example.com", "role": "chef"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&r.body), vec!["role"]);
+    let people = app.get("/incidents/INC-1/participants").await;
+    assert_eq!(people.body.as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn concurrent_declarations_get_distinct_keys() {
+    let app = spawn_app().await;
+    let mut handles = Vec::new();
+    for i in 0..12 {
+        let (http, base, token) = (app.http.clone(), app.base.clone(), app.token.clone());
+        handles.push(tokio::spawn(async move {
+            let r = http
+                .post(format!("{base}/api/v1/incidents"))
+                .bearer_auth(token)
+                .json(&json!({"title": format!("parallel {i}"), "description": "d"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+            r.json::<serde_json::Value>().await.unwrap()["name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }));
+    }
+    let mut names = Vec::new();
+    for h in handles {
+        names.push(h.await.unwrap());
+    }
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 12);
+    assert_eq!(app.get("/incidents").await.body["total"], 12);
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics_answer_without_a_token() {
+    let app = spawn_app().await;
+    app.declare("x").await;
+    for path in ["/healthz", "/readyz"] {
+        let r = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+    }
+    let m = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(m.contains("dispatch_http_requests_total{method=\"POST\",route=\"/api/v1/incidents\",status=\"201\"} 1"), "{m}");
+    let docs = app
+        .http
+        .get(format!("{}/api/v1/docs", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        docs.contains("openapi.json") && !docs.contains("cdn"),
+        "the docs page is self-contained"
+    );
+    let r = app.get("/no-such-route").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.body["error"]["code"], "not_found");
+}
