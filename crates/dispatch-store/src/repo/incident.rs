@@ -16,7 +16,6 @@ use sea_orm::{
 
 /// An incident with the names of everything it points at: what reads return.
 #[derive(Debug, Clone, FromQueryResult)]
-#[allow(missing_docs)]
 pub struct IncidentRow {
     pub id: i64,
     pub project_id: i64,

@@ -11,7 +11,6 @@ use std::collections::HashMap;
 
 /// A tag with its type's name.
 #[derive(Debug, Clone, FromQueryResult)]
-#[allow(missing_docs)]
 pub struct TagRow {
     pub incident_id: i64,
     pub id: i64,

@@ -1,6 +1,7 @@
 //! The test harness: `spawn_app()` starts the whole server in-process on port 0 with a fresh
 //! database — a temporary SQLite file, or a new PostgreSQL database when
 //! `DISPATCH_TEST_DATABASE_URL` points at a server (CI sets it) — and an admin API token.
+// Each test binary uses a different part of the harness.
 #![allow(dead_code)]
 
 use dispatch_engine::Engine;

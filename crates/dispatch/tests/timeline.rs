@@ -1,0 +1,222 @@
+//! The timeline: every command leaves an event, custom events and pins, and the hash chain
+//! detects tampering.
+
+mod common;
+
+use common::{error_fields, spawn_app};
+use reqwest::{Method, StatusCode};
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+#[tokio::test]
+async fn every_change_lands_on_the_timeline_with_before_and_after_values() {
+    let app = spawn_app().await;
+    app.declare("Slow API").await;
+    app.patch(
+        "/incidents/INC-1",
+        json!({"priority": "high", "title": "Slow API in us-east"}),
+    )
+    .await;
+    let events = app.get("/incidents/INC-1/timeline").await.body;
+    let events = events.as_array().unwrap();
+    let kinds: Vec<_> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "incident_declared",
+            "role_assumed",
+            "role_assumed",
+            "incident_updated"
+        ]
+    );
+    let update = &events[3]["details"];
+    assert_eq!(
+        update["priority"],
+        json!({"before": "low", "after": "high"})
+    );
+    assert_eq!(
+        update["title"],
+        json!({"before": "Slow API", "after": "Slow API in us-east"})
+    );
+    let seqs: Vec<_> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, [1, 2, 3, 4]);
+    let same = app
+        .patch("/incidents/INC-1", json!({"priority": "high"}))
+        .await;
+    assert_eq!(same.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/incidents/INC-1/timeline")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        4,
+        "a no-op writes no event"
+    );
+}
+
+#[tokio::test]
+async fn custom_events_keep_their_time_and_can_be_pinned() {
+    let app = spawn_app().await;
+    app.declare("Certificate expired").await;
+    let r = app
+        .post("/incidents/INC-1/timeline", json!({"description": "Alert fired in monitoring", "occurred_at": "2026-11-24T23:50:00Z"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["source"], "custom");
+    assert_eq!(r.body["occurred_at"], "2026-11-24T23:50:00Z");
+    let id = r.body["id"].as_i64().unwrap();
+    let pinned = app
+        .call(
+            Method::POST,
+            &format!("/incidents/INC-1/timeline/{id}/pin"),
+            None,
+        )
+        .await;
+    assert_eq!(pinned.body["pinned"], true);
+    let only = app.get("/incidents/INC-1/timeline?pinned=true").await.body;
+    assert_eq!(only.as_array().unwrap().len(), 1);
+    let custom = app
+        .get("/incidents/INC-1/timeline?source=custom")
+        .await
+        .body;
+    assert_eq!(custom[0]["description"], "Alert fired in monitoring");
+    let bad = app
+        .post(
+            "/incidents/INC-1/timeline",
+            json!({"description": "", "occurred_at": "last tuesday"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&bad.body), ["description", "occurred_at"]);
+    let unpinned = app
+        .call(
+            Method::DELETE,
+            &format!("/incidents/INC-1/timeline/{id}/pin"),
+            None,
+        )
+        .await;
+    assert_eq!(unpinned.body["pinned"], false);
+    let v = app.get("/incidents/INC-1/timeline/verify").await;
+    assert_eq!(
+        v.body["valid"], true,
+        "pinning is outside the chained content"
+    );
+}
+
+#[tokio::test]
+async fn the_chain_verifies_and_detects_an_edited_or_deleted_event() {
+    let app = spawn_app().await;
+    app.declare("Data exposure").await;
+    app.patch("/incidents/INC-1", json!({"severity": "critical"}))
+        .await;
+    app.call(Method::POST, "/incidents/INC-1/stable", None)
+        .await;
+    let v = app.get("/incidents/INC-1/timeline/verify").await;
+    assert_eq!(v.status, StatusCode::OK);
+    assert_eq!(
+        v.body,
+        json!({"valid": true, "events": 5, "first_broken_seq": null, "reason": null})
+    );
+
+    let conn = app.engine.db().conn();
+    conn.execute_unprepared("UPDATE events SET description = 'nothing happened' WHERE seq = 4")
+        .await
+        .unwrap();
+    let v = app.get("/incidents/INC-1/timeline/verify").await;
+    assert_eq!(v.body["valid"], false);
+    assert_eq!(v.body["first_broken_seq"], 4);
+
+    let app = spawn_app().await;
+    app.declare("Data exposure").await;
+    app.call(Method::POST, "/incidents/INC-1/stable", None)
+        .await;
+    app.engine
+        .db()
+        .conn()
+        .execute_unprepared("DELETE FROM events WHERE seq = 4")
+        .await
+        .unwrap();
+    let v = app.get("/incidents/INC-1/timeline/verify").await;
+    assert_eq!(
+        v.body["valid"], false,
+        "removing the newest event is detected by the head on the incident"
+    );
+}
+
+#[tokio::test]
+async fn tasks_are_created_assigned_and_resolved_on_the_record() {
+    let app = spawn_app().await;
+    app.declare("Backups failing").await;
+    let r = app
+        .post("/incidents/INC-1/tasks", json!({"description": "Check the backup job logs", "assignees": ["erin@example.com"], "resolve_by": "2026-12-01"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["status"], "open");
+    assert_eq!(r.body["assignees"][0]["email"], "erin@example.com");
+    assert_eq!(r.body["owner"]["email"], "admin@example.com");
+    let id = r.body["id"].as_i64().unwrap();
+    let done = app
+        .patch(
+            &format!("/incidents/INC-1/tasks/{id}"),
+            json!({"status": "resolved"}),
+        )
+        .await;
+    assert_eq!(done.body["status"], "resolved");
+    assert!(done.body["resolved_at"].is_string());
+    let list = app.get("/incidents/INC-1/tasks").await;
+    assert_eq!(list.body.as_array().unwrap().len(), 1);
+    let kinds: Vec<_> = app
+        .get("/incidents/INC-1/timeline")
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].clone())
+        .collect();
+    assert!(
+        kinds.contains(&json!("task_created")) && kinds.contains(&json!("task_status_changed"))
+    );
+    let bad = app
+        .post(
+            "/incidents/INC-1/tasks",
+            json!({"description": "x", "assignees": ["nope"], "priority": "urgent"}),
+        )
+        .await;
+    assert_eq!(error_fields(&bad.body), ["assignees", "priority"]);
+    assert_eq!(
+        app.get("/incidents/INC-1/tasks/999").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn reports_need_the_fields_of_their_kind() {
+    let app = spawn_app().await;
+    app.declare("Partial outage").await;
+    let r = app
+        .post("/incidents/INC-1/reports", json!({"kind": "tactical", "conditions": "EU down", "actions": "failing over", "needs": "DBA"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["details"]["needs"], "DBA");
+    let bad = app
+        .post(
+            "/incidents/INC-1/reports",
+            json!({"kind": "executive", "overview": "x"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&bad.body), ["current_status", "next_steps"]);
+    let bad = app.post("/incidents/INC-1/reports", json!({})).await;
+    assert_eq!(error_fields(&bad.body), ["kind"]);
+    let list = app.get("/incidents/INC-1/reports?kind=tactical").await;
+    assert_eq!(list.body.as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get("/incidents/INC-1/reports?kind=executive")
+            .await
+            .body,
+        json!([])
+    );
+}
