@@ -6,13 +6,42 @@ use crate::{Actor, Engine, Result};
 use dispatch_core::commands::DeclareIncident;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, ValidationError, Visibility};
-use dispatch_store::entity::incident;
+use dispatch_store::entity::{incident, project};
 use dispatch_store::repo::event::{self, ChainHead};
 use dispatch_store::repo::{self, taxonomy};
-use sea_orm::Set;
+use sea_orm::{ConnectionTrait, Set};
 use serde_json::json;
 
 impl Engine {
+    /// The field errors a declaration's named project, type, priority and severity would get,
+    /// without writing anything. Lets a transport report every bad field at once when other
+    /// fields already failed to parse.
+    pub async fn check_declaration_refs(
+        &self,
+        project: Option<&str>,
+        incident_type: Option<&str>,
+        priority: Option<&str>,
+        severity: Option<&str>,
+    ) -> Result<ValidationError> {
+        let conn = self.db.conn();
+        let project = match resolve_project(conn, project).await {
+            Ok(p) => p,
+            Err(crate::Error::Validation(e)) => return Ok(e),
+            Err(other) => return Err(other),
+        };
+        let mut errors = ValidationError::default();
+        resolve_taxonomy(
+            conn,
+            project.id,
+            incident_type,
+            priority,
+            severity,
+            &mut errors,
+        )
+        .await?;
+        Ok(errors)
+    }
+
     /// Declares an incident. Returns once it is durably stored.
     pub async fn declare_incident(
         &self,
@@ -22,19 +51,7 @@ impl Engine {
         let txn = self.db.write().await?;
         let conn = &*txn;
         let mut errors = ValidationError::default();
-        let project = match &cmd.project {
-            None => repo::project::default_project(conn).await?,
-            Some(slug) => match repo::project::by_slug(conn, slug).await? {
-                Some(p) => p,
-                None => {
-                    return Err(ValidationError::field(
-                        "project",
-                        format!("unknown project {slug:?}"),
-                    )
-                    .into())
-                }
-            },
-        };
+        let project = resolve_project(conn, cmd.project.as_deref()).await?;
         let tax = resolve_taxonomy(
             conn,
             project.id,
@@ -158,5 +175,18 @@ impl Engine {
         txn.commit().await?;
         tracing::info!(incident.id = inc.id, incident.name = %inc.name, "incident declared");
         load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(inc.id))).await
+    }
+}
+
+/// The named project (a field error when unknown), or the default project.
+async fn resolve_project(
+    conn: &impl ConnectionTrait,
+    slug: Option<&str>,
+) -> Result<project::Model> {
+    match slug {
+        None => Ok(repo::project::default_project(conn).await?),
+        Some(slug) => repo::project::by_slug(conn, slug).await?.ok_or_else(|| {
+            ValidationError::field("project", format!("unknown project {slug:?}")).into()
+        }),
     }
 }

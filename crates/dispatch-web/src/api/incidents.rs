@@ -68,7 +68,7 @@ fn required<'a>(
 }
 
 impl IncidentIn {
-    fn parse(self) -> Result<DeclareIncident, ValidationError> {
+    fn parse(&self) -> Result<DeclareIncident, ValidationError> {
         let mut e = ValidationError::default();
         let title = required(&mut e, "title", &self.title)
             .and_then(|t| e.check(IncidentTitle::parse("title", t)));
@@ -83,14 +83,14 @@ impl IncidentIn {
         let reported_at = parse::time(&mut e, "reported_at", self.reported_at.as_deref());
         e.into_result()?;
         Ok(DeclareIncident {
-            project: self.project.map(|p| p.trim().to_lowercase()),
+            project: self.project.as_ref().map(|p| p.trim().to_lowercase()),
             title: title.expect("checked"),
             description: description.expect("checked"),
-            incident_type: self.incident_type,
-            priority: self.priority,
-            severity: self.severity,
+            incident_type: self.incident_type.clone(),
+            priority: self.priority.clone(),
+            severity: self.severity.clone(),
             visibility,
-            tags: self.tags,
+            tags: self.tags.clone(),
             commander,
             reported_at,
         })
@@ -105,7 +105,23 @@ pub async fn declare(
     auth: Auth,
     Json(body): Json<IncidentIn>,
 ) -> ApiResult<(StatusCode, axum::Json<IncidentOut>)> {
-    let cmd = body.parse()?;
+    let cmd = match body.parse() {
+        Ok(cmd) => cmd,
+        Err(mut e) => {
+            // Report the unknown taxonomy names too, not only the fields that failed to parse.
+            let refs = s
+                .engine
+                .check_declaration_refs(
+                    body.project.as_deref(),
+                    body.incident_type.as_deref(),
+                    body.priority.as_deref(),
+                    body.severity.as_deref(),
+                )
+                .await?;
+            e.fields.extend(refs.fields);
+            return Err(e.into());
+        }
+    };
     let detail = s.engine.declare_incident(auth.actor(), cmd).await?;
     Ok((StatusCode::CREATED, axum::Json(detail.into())))
 }
