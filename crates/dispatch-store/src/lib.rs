@@ -8,6 +8,8 @@ pub mod error;
 pub mod migration;
 pub mod repo;
 pub mod seed;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use db::{Backend, Db, WriteTxn};
 pub use error::StoreError;

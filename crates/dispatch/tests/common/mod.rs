@@ -1,116 +1,13 @@
 //! The test harness: `spawn_app()` starts the whole server in-process on port 0 with a fresh
-//! database — a temporary SQLite file, or a new PostgreSQL database when
-//! `DISPATCH_TEST_DATABASE_URL` points at a server (CI sets it) — and an admin API token.
+//! database ([`TestDb`]: a temporary SQLite file, or a new PostgreSQL database when
+//! `DISPATCH_TEST_DATABASE_URL` points at a server, as CI sets it) and an admin API token.
 // Each test binary uses a different part of the harness.
 #![allow(dead_code)]
 
 use dispatch_engine::Engine;
-use dispatch_store::Db;
+pub use dispatch_store::testing::TestDb;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// A database that exists for one test and is removed afterwards.
-pub struct TestDb {
-    /// The URL the server uses.
-    pub url: String,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    File(std::path::PathBuf),
-    Postgres { admin_url: String, name: String },
-}
-
-impl TestDb {
-    /// A fresh, empty database on the backend the environment selects.
-    pub async fn new() -> Self {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let tag = format!("{}_{n}_{nanos}", std::process::id());
-        match std::env::var("DISPATCH_TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        {
-            Some(admin_url) => {
-                let name = format!("dispatch_test_{tag}");
-                let admin = Db::connect_with(&admin_url, Some(1))
-                    .await
-                    .expect("connect to DISPATCH_TEST_DATABASE_URL");
-                use sea_orm::ConnectionTrait;
-                admin
-                    .conn()
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create test database");
-                admin.close().await.ok();
-                let url = format!(
-                    "{}/{name}",
-                    admin_url.rsplit_once('/').expect("URL with a database").0
-                );
-                TestDb {
-                    url,
-                    cleanup: Cleanup::Postgres { admin_url, name },
-                }
-            }
-            None => {
-                let path = std::env::temp_dir().join(format!("dispatch-test-{tag}.db"));
-                TestDb {
-                    url: format!("sqlite://{}", path.display()),
-                    cleanup: Cleanup::File(path),
-                }
-            }
-        }
-    }
-
-    /// Opens and migrates it.
-    pub async fn open(&self) -> Db {
-        let db = Db::connect(&self.url).await.expect("open test database");
-        db.migrate().await.expect("migrate test database");
-        db
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        match &self.cleanup {
-            Cleanup::File(p) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
-                }
-            }
-            Cleanup::Postgres { admin_url, name } => {
-                let (admin_url, name) = (admin_url.clone(), name.clone());
-                // Drop runs inside the test's runtime; a separate thread with its own runtime
-                // may block on the DROP without stalling it.
-                let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .unwrap();
-                    rt.block_on(async {
-                        if let Ok(admin) = Db::connect_with(&admin_url, Some(1)).await {
-                            use sea_orm::ConnectionTrait;
-                            let _ = admin
-                                .conn()
-                                .execute_unprepared(&format!(
-                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                                ))
-                                .await;
-                            let _ = admin.close().await;
-                        }
-                    });
-                })
-                .join();
-            }
-        }
-    }
-}
 
 /// A running server with a fresh database and an admin token.
 pub struct TestApp {

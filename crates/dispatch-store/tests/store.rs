@@ -1,0 +1,216 @@
+//! Storage tests, run on SQLite and — with `DISPATCH_TEST_DATABASE_URL` — on PostgreSQL.
+
+use chrono::{TimeZone, Utc};
+use dispatch_core::{EventSource, Transport};
+use dispatch_store::entity::{incident, individual};
+use dispatch_store::repo::event::{self, ChainHead, EventFilter, NewEvent};
+use dispatch_store::repo::{self, taxonomy};
+use dispatch_store::testing::TestDb;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+
+/// Inserts an incident of the default project with the default taxonomy and the given chain head.
+async fn insert_incident(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+    person: i64,
+    number: i64,
+    (title, description): (&str, &str),
+    head: &ChainHead,
+) -> incident::Model {
+    let now = dispatch_core::now();
+    incident::ActiveModel {
+        project_id: Set(project_id),
+        number: Set(number),
+        name: Set(format!("INC-{number}")),
+        title: Set(title.into()),
+        description: Set(description.into()),
+        status: Set("active".into()),
+        visibility: Set("open".into()),
+        type_id: Set(taxonomy::types::default(conn, project_id).await.unwrap().id),
+        priority_id: Set(taxonomy::priorities::default(conn, project_id)
+            .await
+            .unwrap()
+            .id),
+        severity_id: Set(taxonomy::severities::default(conn, project_id)
+            .await
+            .unwrap()
+            .id),
+        commander_id: Set(person),
+        reporter_id: Set(person),
+        reported_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        event_seq: Set(head.seq),
+        last_event_hash: Set(head.hash.clone()),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn migrating_and_seeding_twice_is_harmless_and_leaves_one_default_of_each() {
+    let t = TestDb::new().await;
+    let db = t.open().await;
+    assert!(dispatch_store::seed::ensure_defaults(&db).await.unwrap());
+    db.migrate().await.unwrap();
+    assert!(
+        !dispatch_store::seed::ensure_defaults(&db).await.unwrap(),
+        "the second start seeds nothing"
+    );
+    let p = repo::project::default_project(db.conn()).await.unwrap();
+    assert_eq!(p.key_prefix, "INC");
+    let priorities = taxonomy::priorities::list(db.conn(), p.id).await.unwrap();
+    let names: Vec<_> = priorities.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Low", "Medium", "High"]);
+    assert_eq!(priorities.iter().filter(|p| p.is_default).count(), 1);
+    assert!(
+        priorities[2].page_commander && priorities[2].tactical_report_reminder_hours == Some(2)
+    );
+    let severities = taxonomy::severities::list(db.conn(), p.id).await.unwrap();
+    assert_eq!(severities.len(), 5);
+    assert_eq!(
+        taxonomy::severities::default(db.conn(), p.id)
+            .await
+            .unwrap()
+            .name,
+        "Undetermined"
+    );
+    assert_eq!(
+        taxonomy::types::by_name(db.conn(), p.id, "DEFAULT")
+            .await
+            .unwrap()
+            .unwrap()
+            .slug,
+        "default"
+    );
+}
+
+#[tokio::test]
+async fn incident_numbers_are_never_reused_by_concurrent_writers() {
+    let t = TestDb::new().await;
+    let db = t.open().await;
+    dispatch_store::seed::ensure_defaults(&db).await.unwrap();
+    let p = repo::project::default_project(db.conn()).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let txn = db.write().await.unwrap();
+            let n = repo::project::next_incident_number(&*txn, p.id)
+                .await
+                .unwrap();
+            txn.commit().await.unwrap();
+            n
+        }));
+    }
+    let mut numbers = Vec::new();
+    for t in tasks {
+        numbers.push(t.await.unwrap());
+    }
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=10).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn a_stored_chain_verifies_after_the_round_trip_through_the_database() {
+    let t = TestDb::new().await;
+    let db = t.open().await;
+    dispatch_store::seed::ensure_defaults(&db).await.unwrap();
+    let conn = db.conn();
+    let p = repo::project::default_project(conn).await.unwrap();
+    let who: individual::Model = repo::individual::get_or_create(conn, "ann@example.com", None)
+        .await
+        .unwrap();
+    let now = dispatch_core::now();
+    let mut head = ChainHead::genesis("INC-1");
+    // Nanoseconds in the input: the chain must hash what the database keeps (microseconds).
+    let at = Utc.timestamp_opt(1_764_000_000, 123_456_789).unwrap();
+    let events = (0..3)
+        .map(|i| NewEvent {
+            occurred_at: at,
+            kind: "custom".into(),
+            source: EventSource::Custom,
+            actor: Some(who.email.clone()),
+            transport: Transport::Api,
+            description: format!("step {i} — ünïcödé"),
+            details: serde_json::json!({"b": 1, "a": [i, "x"]}),
+            pinned: false,
+        })
+        .collect();
+    let mut rows = event::chain(0, &mut head, events, now);
+    let inc = insert_incident(conn, p.id, who.id, 1, ("t", "d"), &head).await;
+    for r in &mut rows {
+        r.incident_id = Set(inc.id);
+    }
+    event::insert(conn, rows).await.unwrap();
+    let stored = event::list(conn, inc.id, &EventFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 3);
+    assert_eq!(stored[0].occurred_at.timestamp_subsec_micros(), 123_456);
+    let v = event::verify("INC-1", &head, &stored);
+    assert_eq!(v.first_broken_seq, None, "{v:?}");
+    let v = event::verify("INC-2", &head, &stored);
+    assert_eq!(
+        v.first_broken_seq,
+        Some(1),
+        "the chain is bound to its incident's key"
+    );
+}
+
+#[tokio::test]
+async fn search_matches_word_prefixes_in_title_and_description() {
+    let t = TestDb::new().await;
+    let db = t.open().await;
+    dispatch_store::seed::ensure_defaults(&db).await.unwrap();
+    let conn = db.conn();
+    let p = repo::project::default_project(conn).await.unwrap();
+    let who = repo::individual::get_or_create(conn, "ann@example.com", None)
+        .await
+        .unwrap();
+    for (n, title, description) in [
+        (1, "Checkout latency", "card payments slow"),
+        (2, "Login errors", "SSO provider down"),
+    ] {
+        insert_incident(
+            conn,
+            p.id,
+            who.id,
+            n,
+            (title, description),
+            &ChainHead::genesis(&format!("INC-{n}")),
+        )
+        .await;
+    }
+    let find = |q: &str| {
+        let f = repo::incident::IncidentFilter {
+            text: Some(q.into()),
+            page: 1,
+            per_page: 10,
+            ..Default::default()
+        };
+        async move {
+            repo::incident::list(conn, &f)
+                .await
+                .unwrap()
+                .0
+                .into_iter()
+                .map(|r| r.name)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(find("late").await, ["INC-1"]);
+    assert_eq!(find("PAYMENTS card").await, ["INC-1"]);
+    assert_eq!(find("sso").await, ["INC-2"]);
+    assert!(
+        find("checkout sso").await.is_empty(),
+        "every term must match"
+    );
+    assert!(
+        find("\"; DROP TABLE incidents; --").await.is_empty(),
+        "operators and quotes are not syntax"
+    );
+    assert_eq!(find("errors").await, ["INC-2"], "the table is still there");
+}
