@@ -31,6 +31,12 @@ pub enum ApiError {
     /// 400: the request could not be read (bad JSON, bad query string).
     #[error("{0}")]
     BadRequest(String),
+    /// 405: the route exists but not with this method.
+    #[error("this route does not accept that method")]
+    MethodNotAllowed,
+    /// 413: the body is larger than the server accepts.
+    #[error("the body is too large (at most {} bytes)", crate::MAX_BODY_BYTES)]
+    PayloadTooLarge,
     /// 415: the body is not JSON.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -69,6 +75,8 @@ impl ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,6 +90,8 @@ impl ApiError {
             ApiError::Validation(_) => "validation_failed",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -158,6 +168,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 "the body must be JSON (Content-Type: application/json)".into(),
             )),
             Err(JsonRejection::JsonDataError(e)) => Err(data_error(&e.body_text())),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::PayloadTooLarge),
             Err(e) => Err(ApiError::BadRequest(format!(
                 "the body is not valid JSON: {}",
                 e.body_text()

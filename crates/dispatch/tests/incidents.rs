@@ -503,6 +503,15 @@ async fn health_readiness_and_metrics_answer_without_a_token() {
         docs.contains("openapi.json") && !docs.contains("cdn"),
         "the docs page is self-contained"
     );
+    let r = app.call(Method::DELETE, "/incidents", None).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.body["error"]["code"], "method_not_allowed");
+    let huge = json!({"title": "t", "description": "x".repeat(2 * 1024 * 1024)}).to_string();
+    let r = app
+        .raw(Method::POST, "/incidents", "application/json", &huge)
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.body["error"]["code"], "payload_too_large");
     let r = app.get("/no-such-route").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.body["error"]["code"], "not_found");

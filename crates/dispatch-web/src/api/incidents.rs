@@ -56,23 +56,12 @@ pub struct IncidentIn {
     pub reported_at: Option<String>,
 }
 
-fn required<'a>(
-    errors: &mut ValidationError,
-    field: &str,
-    v: &'a Option<String>,
-) -> Option<&'a str> {
-    if v.is_none() {
-        errors.push(field, "is required");
-    }
-    v.as_deref()
-}
-
 impl IncidentIn {
     fn parse(&self) -> Result<DeclareIncident, ValidationError> {
         let mut e = ValidationError::default();
-        let title = required(&mut e, "title", &self.title)
+        let title = parse::required(&mut e, "title", &self.title)
             .and_then(|t| e.check(IncidentTitle::parse("title", t)));
-        let description = required(&mut e, "description", &self.description)
+        let description = parse::required(&mut e, "description", &self.description)
             .and_then(|d| e.check(LongText::parse("description", d)));
         let visibility =
             parse::enum_field::<Visibility>(&mut e, "visibility", self.visibility.as_deref());
@@ -329,9 +318,9 @@ pub async fn assign_role(
     Json(body): Json<RoleIn>,
 ) -> ApiResult<axum::Json<IncidentOut>> {
     let mut e = ValidationError::default();
-    let email =
-        required(&mut e, "email", &body.email).and_then(|m| e.check(Email::parse("email", m)));
-    let role = required(&mut e, "role", &body.role)
+    let email = parse::required(&mut e, "email", &body.email)
+        .and_then(|m| e.check(Email::parse("email", m)));
+    let role = parse::required(&mut e, "role", &body.role)
         .and_then(|r| parse::enum_field::<ParticipantRole>(&mut e, "role", Some(r)));
     e.into_result()?;
     let cmd = AssignRole {

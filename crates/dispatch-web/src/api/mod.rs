@@ -26,3 +26,8 @@ pub fn router() -> Router<AppState> {
 pub async fn not_found() -> ApiError {
     ApiError::NotFound("route".into())
 }
+
+/// Known routes called with the wrong method answer in the error envelope.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

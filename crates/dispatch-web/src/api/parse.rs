@@ -5,6 +5,18 @@ use dispatch_core::values::Email;
 use dispatch_core::ValidationError;
 use std::str::FromStr;
 
+/// Records "is required" when a required field is missing; returns the value otherwise.
+pub fn required<'a>(
+    errors: &mut ValidationError,
+    field: &str,
+    v: &'a Option<String>,
+) -> Option<&'a str> {
+    if v.is_none() {
+        errors.push(field, "is required");
+    }
+    v.as_deref()
+}
+
 /// Parses an optional closed-set value, recording a field error when it is not one of the set.
 pub fn enum_field<T: FromStr<Err = dispatch_core::enums::UnknownVariant>>(
     errors: &mut ValidationError,

@@ -67,13 +67,8 @@ pub async fn create_task(
     Json(b): Json<TaskIn>,
 ) -> ApiResult<(StatusCode, axum::Json<TaskOut>)> {
     let mut e = ValidationError::default();
-    let description = match b.description.as_deref() {
-        None => {
-            e.push("description", "is required");
-            None
-        }
-        Some(d) => e.check(LongText::parse("description", d)),
-    };
+    let description = parse::required(&mut e, "description", &b.description)
+        .and_then(|d| e.check(LongText::parse("description", d)));
     let assignees = parse::emails(&mut e, "assignees", &b.assignees);
     let owner = b
         .owner

@@ -86,13 +86,8 @@ pub async fn add(
     Json(body): Json<EventIn>,
 ) -> ApiResult<(StatusCode, axum::Json<EventOut>)> {
     let mut e = ValidationError::default();
-    let description = match body.description.as_deref() {
-        None => {
-            e.push("description", "is required");
-            None
-        }
-        Some(d) => e.check(LongText::parse("description", d)),
-    };
+    let description = parse::required(&mut e, "description", &body.description)
+        .and_then(|d| e.check(LongText::parse("description", d)));
     let occurred_at = parse::time(&mut e, "occurred_at", body.occurred_at.as_deref());
     if let Some(d) = &body.details {
         if !d.is_object() {
