@@ -5,7 +5,10 @@ pub mod commands;
 pub mod enums;
 pub mod error;
 pub mod ids;
+pub mod message;
 pub mod patch;
+pub mod provider;
+pub mod template;
 pub mod timeline;
 pub mod values;
 

@@ -4,7 +4,9 @@
 
 pub mod admin;
 pub mod error;
+pub mod flows;
 pub mod incident;
+pub mod jobs;
 pub mod participant;
 pub mod report;
 pub mod task;
@@ -12,13 +14,25 @@ pub mod timeline;
 
 pub use error::{Error, Result};
 
+use dispatch_core::provider::Providers;
 use dispatch_core::{IndividualId, Transport};
 use dispatch_store::Db;
+use std::sync::Arc;
+use tokio::sync::Notify;
 
-/// The engine: a handle on the database that every transport calls into. Cheap to clone.
+/// Where links point when no public URL is configured.
+pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";
+
+/// The engine: a handle on the database and the providers that every transport calls into.
+/// Cheap to clone.
 #[derive(Clone)]
 pub struct Engine {
     db: Db,
+    providers: Option<Providers>,
+    /// Wakes this process's workers when a command enqueued jobs.
+    wake: Arc<Notify>,
+    /// The server's public base URL, for links back to Dispatch.
+    base_url: Arc<str>,
 }
 
 /// Who is acting and through which transport; recorded on every timeline event.
@@ -35,9 +49,51 @@ pub struct Actor {
 }
 
 impl Engine {
-    /// An engine over a migrated database.
+    /// An engine over a migrated database, without providers: commands work and enqueue their
+    /// jobs, but this engine cannot run them (a worker with providers will).
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            providers: None,
+            wake: Arc::new(Notify::new()),
+            base_url: DEFAULT_BASE_URL.into(),
+        }
+    }
+
+    /// An engine that can also run jobs with these providers.
+    pub fn with_providers(db: Db, providers: Providers) -> Self {
+        Self {
+            db,
+            providers: Some(providers),
+            wake: Arc::new(Notify::new()),
+            base_url: DEFAULT_BASE_URL.into(),
+        }
+    }
+
+    /// Sets the public base URL used in links back to Dispatch.
+    pub fn with_base_url(mut self, url: &str) -> Self {
+        self.base_url = url.trim_end_matches('/').into();
+        self
+    }
+
+    /// The public base URL.
+    pub fn base_url(&self) -> String {
+        self.base_url.to_string()
+    }
+
+    /// The providers, when this engine runs jobs.
+    pub fn providers(&self) -> Option<&Providers> {
+        self.providers.as_ref()
+    }
+
+    /// Tells this process's workers that jobs were enqueued.
+    pub fn wake_workers(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Resolves when [`Engine::wake_workers`] is next called.
+    pub async fn woken(&self) {
+        self.wake.notified().await
     }
 
     /// The database.

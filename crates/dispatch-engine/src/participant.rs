@@ -100,8 +100,16 @@ impl Engine {
             }
         }
         if !events.is_empty() {
+            events.job(crate::flows::incident_job(
+                crate::flows::kind::REFRESH,
+                current.id,
+                None,
+                json!({}),
+                now,
+            ));
             save_with_events(conn, &current, row, events).await?;
             txn.commit().await?;
+            self.wake_workers();
         }
         load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(current.id))).await
     }

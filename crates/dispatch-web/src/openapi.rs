@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         api::timeline::list, api::timeline::add, api::timeline::pin, api::timeline::unpin, api::timeline::verify,
         api::records::list_tasks, api::records::create_task, api::records::show_task, api::records::update_task,
         api::records::list_reports, api::records::create_report,
+        api::jobs::list, api::jobs::retry,
     ),
     components(schemas(crate::error::ErrorBody, crate::wire::IncidentSummaryOut)),
     modifiers(&BearerAuth),

@@ -40,6 +40,17 @@ pub enum Command {
         /// `pretty` or `json` (env DISPATCH_LOG_FORMAT).
         #[arg(long)]
         log_format: Option<String>,
+        /// Serve the API only; run the jobs with `dispatch worker` elsewhere.
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run the job runner only (no API), on the configured database.
+    Worker {
+        #[command(flatten)]
+        db: DbArgs,
+        /// `pretty` or `json` (env DISPATCH_LOG_FORMAT).
+        #[arg(long)]
+        log_format: Option<String>,
     },
     /// Apply pending database migrations and exit.
     Migrate {
@@ -148,6 +159,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db,
             listen,
             log_format,
+            no_worker,
         } => {
             let cfg = load(
                 config_path,
@@ -158,7 +170,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             )?;
             init_logs(&cfg);
-            crate::server::serve(cfg).await
+            crate::server::serve(cfg, no_worker).await
+        }
+        Command::Worker { db, log_format } => {
+            let cfg = load(
+                config_path,
+                Overrides {
+                    database_url: db.database_url,
+                    log_format,
+                    ..Default::default()
+                },
+            )?;
+            init_logs(&cfg);
+            crate::server::work(cfg).await
         }
         Command::Migrate { db } => {
             let cfg = load(

@@ -18,6 +18,11 @@ pub struct Config {
     pub log_level: String,
     /// E-mail of the admin whose token is printed on the first start.
     pub admin_email: String,
+    /// The URL people use to reach this server (links in rooms and documents); derived from
+    /// `listen` when empty.
+    pub public_url: String,
+    /// Link template of the built-in conference provider; `{{slug}}` is a per-incident room.
+    pub conference_template: String,
 }
 
 impl Default for Config {
@@ -28,6 +33,8 @@ impl Default for Config {
             log_format: "pretty".into(),
             log_level: "info".into(),
             admin_email: "admin@dispatch.local".into(),
+            public_url: String::new(),
+            conference_template: "https://meet.jit.si/{{slug}}".into(),
         }
     }
 }
@@ -70,6 +77,12 @@ impl Config {
         if let Some(v) = env("DISPATCH_ADMIN_EMAIL") {
             cfg.admin_email = v;
         }
+        if let Some(v) = env("DISPATCH_PUBLIC_URL") {
+            cfg.public_url = v;
+        }
+        if let Some(v) = env("DISPATCH_CONFERENCE_TEMPLATE") {
+            cfg.conference_template = v;
+        }
         if let Some(v) = &flags.database_url {
             cfg.database_url = v.clone();
         }
@@ -88,6 +101,15 @@ impl Config {
             std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
         toml::from_str(&text)
             .with_context(|| format!("{} is not a valid configuration", p.display()))
+    }
+
+    /// The public base URL: `public_url`, or `http://` + `listen`.
+    pub fn base_url(&self) -> String {
+        if self.public_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.public_url.trim_end_matches('/').to_string()
+        }
     }
 
     /// The configuration as TOML with secrets hidden, for `dispatch config show`.
@@ -132,6 +154,14 @@ log_level = "info"
 # The person whose admin API token is printed on the very first start.
 # Env: DISPATCH_ADMIN_EMAIL
 admin_email = "admin@dispatch.local"
+
+# The URL people use to reach this server, for links in rooms and documents.
+# Empty: http:// + listen.   Env: DISPATCH_PUBLIC_URL
+public_url = ""
+
+# Built-in conference provider: the meeting link; {{slug}} becomes a per-incident room name.
+# Env: DISPATCH_CONFERENCE_TEMPLATE
+conference_template = "https://meet.jit.si/{{slug}}"
 "#;
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 
 use crate::config::Config;
 use anyhow::Context;
+use dispatch_engine::jobs::{Runner, RunnerOptions};
 use dispatch_engine::Engine;
 use dispatch_store::Db;
 use std::time::Instant;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 /// Opens the database named by the configuration and applies pending migrations.
 pub async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
@@ -42,11 +44,44 @@ pub async fn prepare(engine: &Engine, cfg: &Config) -> anyhow::Result<Option<Fir
     }))
 }
 
-/// Runs the HTTP server until Ctrl-C or SIGTERM.
-pub async fn serve(cfg: Config) -> anyhow::Result<()> {
+/// The engine with the built-in providers, as the configuration sets them up.
+pub fn engine(db: Db, cfg: &Config) -> Engine {
+    let settings = dispatch_providers::BuiltinSettings {
+        base_url: cfg.base_url(),
+        conference_template: cfg.conference_template.clone(),
+    };
+    Engine::with_providers(db.clone(), dispatch_providers::builtin(db, settings))
+        .with_base_url(&cfg.base_url())
+}
+
+/// Starts the job runner in the background; it stops when `shutdown` turns true.
+fn spawn_runner(engine: &Engine, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    let runner = Runner::new(engine.clone(), RunnerOptions::default());
+    tokio::spawn(async move { runner.run_until(shutdown).await })
+}
+
+/// Runs only the job runner (`dispatch worker`) until Ctrl-C or SIGTERM.
+pub async fn work(cfg: Config) -> anyhow::Result<()> {
+    let db = open_db(&cfg).await?;
+    let engine = engine(db.clone(), &cfg);
+    let (stop, stopped) = watch::channel(false);
+    let runner = spawn_runner(&engine, stopped);
+    println!(
+        "Dispatch worker is running jobs on {}",
+        dispatch_store::db::redact(&cfg.database_url)
+    );
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    runner.await?;
+    db.close().await?;
+    Ok(())
+}
+
+/// Runs the HTTP server (and, unless `no_worker`, the job runner) until Ctrl-C or SIGTERM.
+pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let db = open_db(&cfg).await?;
-    let engine = Engine::new(db.clone());
+    let engine = engine(db.clone(), &cfg);
     let first = prepare(&engine, &cfg).await?;
     let listener = TcpListener::bind(&cfg.listen)
         .await
@@ -61,9 +96,16 @@ pub async fn serve(cfg: Config) -> anyhow::Result<()> {
         println!("  export DISPATCH_TOKEN={}", f.token);
     }
     tracing::info!(listen = %addr, backend = ?db.backend(), ready_ms = started.elapsed().as_millis() as u64, "ready");
+    let (stop, stopped) = watch::channel(false);
+    let runner = (!no_worker).then(|| spawn_runner(&engine, stopped));
     axum::serve(listener, dispatch_web::app(engine))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // The runner finishes the job step in progress before it returns.
+    let _ = stop.send(true);
+    if let Some(r) = runner {
+        r.await?;
+    }
     tracing::info!("stopped");
     db.close().await?;
     Ok(())

@@ -125,7 +125,8 @@ impl Engine {
             json!({"email": commander_email, "role": ParticipantRole::IncidentCommander}),
         );
         let mut head = ChainHead::genesis(&name);
-        let mut event_rows = event::chain(0, &mut head, events.list, now);
+        let (event_list, _) = events.into_parts();
+        let mut event_rows = event::chain(0, &mut head, event_list, now);
 
         let inc = repo::incident::insert(
             conn,
@@ -172,7 +173,9 @@ impl Engine {
         repo::participant::assume_role(conn, &commander, ParticipantRole::IncidentCommander, now)
             .await?;
         repo::tag::set_for_incident(conn, inc.id, &tag_ids).await?;
+        crate::flows::start_declare(conn, inc.id, now).await?;
         txn.commit().await?;
+        self.wake_workers();
         tracing::info!(incident.id = inc.id, incident.name = %inc.name, "incident declared");
         load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(inc.id))).await
     }

@@ -7,10 +7,11 @@ mod update;
 use crate::{Actor, Engine, Result};
 use chrono::{DateTime, Utc};
 use dispatch_core::values::IncidentRef;
-use dispatch_core::{EventSource, ValidationError};
+use dispatch_core::{EventSource, Transport, ValidationError};
 use dispatch_store::entity::{incident, resource};
 use dispatch_store::repo::event::{self, ChainHead, NewEvent};
 use dispatch_store::repo::incident::{IncidentFilter, IncidentRow};
+use dispatch_store::repo::job::NewJob;
 use dispatch_store::repo::participant::ParticipantView;
 use dispatch_store::repo::tag::TagRow;
 use dispatch_store::repo::{self, taxonomy};
@@ -84,20 +85,47 @@ pub(crate) async fn load_detail(
     })
 }
 
-/// The events a command appends, all stamped with the same actor, transport and time.
-pub(crate) struct Events<'a> {
-    actor: &'a Actor,
+/// What a command appends besides its state change: timeline events (all stamped with the
+/// same actor, transport and time) and the jobs for its side effects. Both are written in the
+/// command's transaction by [`save_with_events`].
+pub(crate) struct Events {
+    actor: Option<String>,
+    transport: Transport,
     at: DateTime<Utc>,
     list: Vec<NewEvent>,
+    jobs: Vec<NewJob>,
 }
 
-impl<'a> Events<'a> {
-    pub(crate) fn new(actor: &'a Actor, at: DateTime<Utc>) -> Self {
+impl Events {
+    pub(crate) fn new(actor: &Actor, at: DateTime<Utc>) -> Self {
         Self {
-            actor,
+            actor: Some(actor.email.clone()),
+            transport: actor.transport,
             at,
             list: Vec::new(),
+            jobs: Vec::new(),
         }
+    }
+
+    /// Events written by Dispatch itself (jobs, scheduler).
+    pub(crate) fn system(at: DateTime<Utc>) -> Self {
+        Self {
+            actor: None,
+            transport: Transport::System,
+            at,
+            list: Vec::new(),
+            jobs: Vec::new(),
+        }
+    }
+
+    /// Who the events are by, for descriptions.
+    pub(crate) fn who(&self) -> &str {
+        self.actor.as_deref().unwrap_or("Dispatch")
+    }
+
+    /// When the command happened.
+    pub(crate) fn at(&self) -> DateTime<Utc> {
+        self.at
     }
 
     /// Records that something happened.
@@ -106,8 +134,8 @@ impl<'a> Events<'a> {
             occurred_at: self.at,
             kind: kind.to_string(),
             source: EventSource::Dispatch,
-            actor: Some(self.actor.email.clone()),
-            transport: self.actor.transport,
+            actor: self.actor.clone(),
+            transport: self.transport,
             description,
             details,
             pinned: false,
@@ -119,8 +147,19 @@ impl<'a> Events<'a> {
         self.list.push(e);
     }
 
+    /// Enqueues a job in the command's transaction.
+    pub(crate) fn job(&mut self, job: NewJob) {
+        self.jobs.push(job);
+    }
+
+    /// True when there is nothing to write.
     pub(crate) fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.list.is_empty() && self.jobs.is_empty()
+    }
+
+    /// Takes the events and jobs out (for commands that insert the incident themselves).
+    pub(crate) fn into_parts(self) -> (Vec<NewEvent>, Vec<NewJob>) {
+        (self.list, self.jobs)
     }
 }
 
@@ -130,7 +169,7 @@ pub(crate) async fn save_with_events(
     conn: &impl ConnectionTrait,
     current: &incident::Model,
     mut row: incident::ActiveModel,
-    events: Events<'_>,
+    events: Events,
 ) -> Result<incident::Model> {
     let mut head = ChainHead {
         incident_name: current.name.clone(),
@@ -139,6 +178,7 @@ pub(crate) async fn save_with_events(
     };
     let rows = event::chain(current.id, &mut head, events.list, events.at);
     event::insert(conn, rows).await?;
+    repo::job::enqueue(conn, events.jobs).await?;
     row.event_seq = Set(head.seq);
     row.last_event_hash = Set(head.hash);
     row.updated_at = Set(events.at);

@@ -2,7 +2,7 @@
 //! PATCH of `status` share these rules.
 
 use super::{load_detail, save_with_events, Events, IncidentDetail};
-use crate::{Actor, Engine, Error, Result};
+use crate::{flows, Actor, Engine, Error, Result};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, IncidentStatus, ValidationError};
 use dispatch_store::entity::incident;
@@ -33,6 +33,7 @@ impl Engine {
         .await?;
         save_with_events(&*txn, &current, row, events).await?;
         txn.commit().await?;
+        self.wake_workers();
         load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(current.id))).await
     }
 }
@@ -45,7 +46,7 @@ pub(crate) async fn apply_status(
     row: &mut incident::ActiveModel,
     target: IncidentStatus,
     severity_id: i64,
-    events: &mut Events<'_>,
+    events: &mut Events,
 ) -> Result<()> {
     let from: IncidentStatus = current.status.parse().unwrap_or(IncidentStatus::Active);
     if from == target {
@@ -54,7 +55,7 @@ pub(crate) async fn apply_status(
             current.name, target
         )));
     }
-    let now = events.at;
+    let now = events.at();
     if target != IncidentStatus::Active {
         let severity = taxonomy::severities::get(conn, severity_id).await?;
         if !severity.allowed_for_stable {
@@ -112,6 +113,28 @@ pub(crate) async fn apply_status(
         }
     }
     row.status = Set(target.as_str().to_string());
+    let at = events.at();
+    if target != IncidentStatus::Active {
+        let type_ = taxonomy::types::get(conn, current.type_id).await?;
+        flows::on_stable(conn, current.id, type_.exclude_from_review, events).await?;
+    }
+    if target == IncidentStatus::Closed || from == IncidentStatus::Closed {
+        let archive = target == IncidentStatus::Closed;
+        events.job(flows::incident_job(
+            flows::kind::ARCHIVE,
+            current.id,
+            None,
+            json!({"archive": archive}),
+            at,
+        ));
+    }
+    events.job(flows::incident_job(
+        flows::kind::REFRESH,
+        current.id,
+        None,
+        json!({}),
+        at,
+    ));
     let verb = match (from, target) {
         (_, IncidentStatus::Stable) => "marked stable",
         (_, IncidentStatus::Closed) => "closed",
@@ -119,7 +142,7 @@ pub(crate) async fn apply_status(
     };
     events.push(
         "status_changed",
-        format!("{} {verb} {}", events.actor.email, current.name),
+        format!("{} {verb} {}", events.who(), current.name),
         json!({"status": {"before": from, "after": target}}),
     );
     Ok(())

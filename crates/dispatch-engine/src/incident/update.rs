@@ -124,6 +124,15 @@ impl Engine {
                 Value::Object(changes.clone()),
             );
         }
+        if !changes.is_empty() {
+            events.job(crate::flows::incident_job(
+                crate::flows::kind::REFRESH,
+                current.id,
+                None,
+                json!({}),
+                events.at(),
+            ));
+        }
         if let Some(target) = cmd.status.filter(|s| s.as_str() != current.status) {
             apply_status(conn, &current, &mut row, target, severity_id, &mut events).await?;
         }
@@ -134,6 +143,7 @@ impl Engine {
         }
         save_with_events(conn, &current, row, events).await?;
         txn.commit().await?;
+        self.wake_workers();
         load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(current.id))).await
     }
 }

@@ -1,6 +1,7 @@
 //! SeaORM entities: one module per table, plain rows with no behaviour.
 
 pub mod api_token;
+pub mod document;
 pub mod event;
 pub mod incident;
 pub mod incident_priority;
@@ -14,6 +15,10 @@ pub mod participant_role;
 pub mod project;
 pub mod report;
 pub mod resource;
+pub mod room;
+pub mod room_bookmark;
+pub mod room_member;
+pub mod room_message;
 pub mod service;
 pub mod tag;
 pub mod tag_type;

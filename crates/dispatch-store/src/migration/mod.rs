@@ -21,6 +21,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000002_search.sqlite.sql"),
                 postgres: include_str!("m20261125_000002_search.postgres.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000003_builtin_providers",
+                sqlite: include_str!("m20261125_000003_builtin_providers.sql"),
+                postgres: include_str!("m20261125_000003_builtin_providers.sql"),
+            }),
         ]
     }
 }

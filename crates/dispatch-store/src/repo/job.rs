@@ -69,3 +69,122 @@ pub async fn list(
         .all(conn)
         .await?)
 }
+
+/// Claims up to `limit` runnable jobs for `worker`: queued jobs whose time has come, and running
+/// jobs whose lease expired (their worker died). On PostgreSQL concurrent workers skip each
+/// other's rows (`FOR UPDATE SKIP LOCKED`); on SQLite the writer lock serialises claims.
+pub async fn claim(
+    db: &crate::Db,
+    worker: &str,
+    limit: u64,
+    now: DateTime<Utc>,
+    lease_expired_before: DateTime<Utc>,
+) -> Result<Vec<job::Model>> {
+    use sea_orm::{DbBackend, FromQueryResult, Statement};
+    let txn = db.write().await?;
+    let backend = txn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "UPDATE jobs SET state = 'running', locked_at = $1, locked_by = $2, attempts = attempts + 1, updated_at = $1 \
+             WHERE id IN (SELECT id FROM jobs WHERE (state = 'queued' AND run_at <= $1) OR (state = 'running' AND locked_at < $3) \
+             ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING *"
+        }
+        _ => {
+            "UPDATE jobs SET state = 'running', locked_at = $1, locked_by = $2, attempts = attempts + 1, updated_at = $1 \
+             WHERE id IN (SELECT id FROM jobs WHERE (state = 'queued' AND run_at <= $1) OR (state = 'running' AND locked_at < $3) \
+             ORDER BY run_at, id LIMIT $4) RETURNING *"
+        }
+    };
+    let stmt = Statement::from_sql_and_values(
+        backend,
+        sql,
+        [
+            now.into(),
+            worker.into(),
+            lease_expired_before.into(),
+            (limit as i64).into(),
+        ],
+    );
+    let mut jobs = job::Model::find_by_statement(stmt).all(&*txn).await?;
+    txn.commit().await?;
+    jobs.sort_by_key(|j| (j.run_at, j.id));
+    Ok(jobs)
+}
+
+/// Ends a claimed job: `Ok` marks it succeeded; an error either requeues it for `retry_at` or,
+/// when `retry_at` is `None`, marks it failed. Only the worker holding the claim may end it.
+/// Returns whether the claim was still held.
+pub async fn finish(
+    conn: &impl ConnectionTrait,
+    job: &job::Model,
+    outcome: std::result::Result<(), (&str, Option<DateTime<Utc>>)>,
+) -> Result<bool> {
+    use sea_orm::sea_query::Expr;
+    let now = dispatch_core::now();
+    let mut update = job::Entity::update_many()
+        .col_expr(job::Column::UpdatedAt, Expr::value(now))
+        .col_expr(
+            job::Column::LockedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None));
+    update = match outcome {
+        Ok(()) => update
+            .col_expr(job::Column::State, Expr::value("succeeded"))
+            .col_expr(job::Column::LastError, Expr::value(Option::<String>::None)),
+        Err((error, Some(at))) => update
+            .col_expr(job::Column::State, Expr::value("queued"))
+            .col_expr(job::Column::RunAt, Expr::value(at))
+            .col_expr(job::Column::LastError, Expr::value(error)),
+        Err((error, None)) => update
+            .col_expr(job::Column::State, Expr::value("failed"))
+            .col_expr(job::Column::LastError, Expr::value(error)),
+    };
+    let res = update
+        .filter(job::Column::Id.eq(job.id))
+        .filter(job::Column::State.eq("running"))
+        .filter(job::Column::LockedBy.eq(job.locked_by.clone()))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
+
+/// Puts a failed job back in the queue with a fresh set of attempts.
+pub async fn retry(conn: &impl ConnectionTrait, id: i64) -> Result<job::Model> {
+    use sea_orm::ActiveModelTrait;
+    let j = job::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| crate::StoreError::NotFound(format!("job {id}")))?;
+    if j.state != "failed" {
+        return Err(crate::StoreError::Conflict(format!(
+            "job {id} is {}, only failed jobs can be retried",
+            j.state
+        )));
+    }
+    let now = dispatch_core::now();
+    let mut row: job::ActiveModel = j.into();
+    row.state = Set("queued".into());
+    row.attempts = Set(0);
+    row.run_at = Set(now);
+    row.updated_at = Set(now);
+    Ok(row.update(conn).await?)
+}
+
+/// A job by id.
+pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<job::Model> {
+    job::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| crate::StoreError::NotFound(format!("job {id}")))
+}
+
+/// When the next queued job is due, if any (lets an idle worker sleep exactly that long).
+pub async fn next_due(conn: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>> {
+    let next = job::Entity::find()
+        .filter(job::Column::State.eq("queued"))
+        .order_by_asc(job::Column::RunAt)
+        .one(conn)
+        .await?;
+    Ok(next.map(|j| j.run_at))
+}

@@ -21,3 +21,58 @@ pub async fn for_incidents(
     }
     Ok(out)
 }
+
+/// Adds `pending` resources of the given kinds (kinds the incident already has are left alone).
+pub async fn add_pending(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    kinds: &[dispatch_core::ResourceKind],
+    provider_of: impl Fn(dispatch_core::ResourceKind) -> String,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    use sea_orm::sea_query::OnConflict;
+    use sea_orm::Set;
+    if kinds.is_empty() {
+        return Ok(());
+    }
+    resource::Entity::insert_many(kinds.iter().map(|k| resource::ActiveModel {
+        incident_id: Set(incident_id),
+        kind: Set(k.as_str().into()),
+        provider: Set(provider_of(*k)),
+        status: Set("pending".into()),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }))
+    .on_conflict(
+        OnConflict::columns([resource::Column::IncidentId, resource::Column::Kind])
+            .do_nothing()
+            .to_owned(),
+    )
+    .do_nothing()
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// The resource of one kind of an incident.
+pub async fn find(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    kind: dispatch_core::ResourceKind,
+) -> Result<Option<resource::Model>> {
+    Ok(resource::Entity::find()
+        .filter(resource::Column::IncidentId.eq(incident_id))
+        .filter(resource::Column::Kind.eq(kind.as_str()))
+        .one(conn)
+        .await?)
+}
+
+/// Saves a changed resource.
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    row: resource::ActiveModel,
+) -> Result<resource::Model> {
+    use sea_orm::ActiveModelTrait;
+    Ok(row.update(conn).await?)
+}

@@ -2,6 +2,7 @@
 
 pub mod directory;
 pub mod incidents;
+pub mod jobs;
 pub mod parse;
 pub mod records;
 pub mod taxonomy;
@@ -19,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .merge(records::router())
         .merge(taxonomy::router())
         .merge(directory::router())
+        .merge(jobs::router())
         .merge(crate::openapi::router())
 }
 

@@ -1,0 +1,120 @@
+//! Flows: which jobs a life-cycle change starts. Each flow is a saga of idempotent jobs, each
+//! step enqueueing the next in the transaction that records its result, so a crash resumes it
+//! where it stopped.
+
+use crate::incident::Events;
+use crate::Result;
+use chrono::{DateTime, Utc};
+use dispatch_core::ResourceKind;
+use dispatch_store::repo;
+use dispatch_store::repo::job::NewJob;
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+/// The declare saga's resources, in order: each is created after the one before it.
+pub const DECLARE_STEPS: &[ResourceKind] = &[
+    ResourceKind::Ticket,
+    ResourceKind::Storage,
+    ResourceKind::Document,
+    ResourceKind::Conference,
+    ResourceKind::Conversation,
+];
+
+/// Job kinds.
+pub mod kind {
+    /// Create one resource (payload: incident_id, kind), then enqueue the saga's next step.
+    pub const PROVISION: &str = "provision";
+    /// Set the conversation's topic and bookmarks, invite the people, post the welcome.
+    pub const SETUP_CONVERSATION: &str = "setup_conversation";
+    /// Bring topic, documents and ticket up to date after a change.
+    pub const REFRESH: &str = "refresh";
+    /// Archive (close) or un-archive (re-open) the conversation and documents.
+    pub const ARCHIVE: &str = "archive";
+}
+
+/// The job that creates `kind` for the incident.
+pub fn provision(incident_id: i64, kind: ResourceKind, at: DateTime<Utc>) -> NewJob {
+    NewJob {
+        kind: kind::PROVISION.into(),
+        payload: json!({"incident_id": incident_id, "kind": kind}),
+        run_at: at,
+        idempotency_key: Some(format!("provision:{incident_id}:{kind}")),
+        incident_id: Some(incident_id),
+    }
+}
+
+/// A job about the incident as a whole; `unique` makes its idempotency key.
+pub fn incident_job(
+    kind: &str,
+    incident_id: i64,
+    unique: Option<String>,
+    extra: serde_json::Value,
+    at: DateTime<Utc>,
+) -> NewJob {
+    let mut payload = json!({"incident_id": incident_id});
+    if let (Some(p), Some(e)) = (payload.as_object_mut(), extra.as_object()) {
+        p.extend(e.clone());
+    }
+    NewJob {
+        kind: kind.into(),
+        payload,
+        run_at: at,
+        idempotency_key: unique.map(|u| format!("{kind}:{incident_id}:{u}")),
+        incident_id: Some(incident_id),
+    }
+}
+
+/// The provider slug shown on a pending resource before its job runs.
+pub fn pending_provider(kind: ResourceKind) -> String {
+    match kind {
+        ResourceKind::Ticket => "dispatch-ticket",
+        ResourceKind::Storage => "dispatch-storage",
+        ResourceKind::Conference => "dispatch-conference",
+        ResourceKind::Conversation => "dispatch-room",
+        ResourceKind::Group => "dispatch-group",
+        _ => "dispatch-document",
+    }
+    .into()
+}
+
+/// Declare: every resource starts `pending` and the saga's first step is queued.
+pub(crate) async fn start_declare(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    repo::resource::add_pending(conn, incident_id, DECLARE_STEPS, pending_provider, at).await?;
+    repo::job::enqueue(conn, vec![provision(incident_id, DECLARE_STEPS[0], at)]).await?;
+    Ok(())
+}
+
+/// The step after `kind` in the declare saga (the conversation's set-up after the last one).
+pub fn next_step(incident_id: i64, kind: ResourceKind, at: DateTime<Utc>) -> Option<NewJob> {
+    let i = DECLARE_STEPS.iter().position(|k| *k == kind)?;
+    Some(match DECLARE_STEPS.get(i + 1) {
+        Some(next) => provision(incident_id, *next, at),
+        None => incident_job(
+            kind::SETUP_CONVERSATION,
+            incident_id,
+            Some("declare".into()),
+            json!({}),
+            at,
+        ),
+    })
+}
+
+/// Stable (or closed without passing stable): the review document, unless the type opts out.
+pub(crate) async fn on_stable(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    exclude_from_review: bool,
+    events: &mut Events,
+) -> Result<()> {
+    if !exclude_from_review {
+        let kind = ResourceKind::ReviewDocument;
+        repo::resource::add_pending(conn, incident_id, &[kind], pending_provider, events.at())
+            .await?;
+        events.job(provision(incident_id, kind, events.at()));
+    }
+    Ok(())
+}

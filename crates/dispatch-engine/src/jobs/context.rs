@@ -1,0 +1,92 @@
+//! Loads what providers are told about an incident.
+
+use crate::incident::load_detail;
+use crate::Result;
+use dispatch_core::provider::{IncidentContext, Person, TimelineLine};
+use dispatch_core::values::IncidentRef;
+use dispatch_core::{IncidentId, ResourceKind};
+use dispatch_store::repo;
+use dispatch_store::repo::event::EventFilter;
+use sea_orm::ConnectionTrait;
+
+/// The incident as providers see it now.
+pub(crate) async fn load(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    base_url: &str,
+) -> Result<IncidentContext> {
+    let d = load_detail(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;
+    let r = &d.row;
+    let type_name = r.type_name.clone();
+    let priority = r.priority_name.clone();
+    let severity = r.severity_name.clone();
+    let participants = d
+        .participants
+        .iter()
+        .filter_map(|p| {
+            let roles: Vec<String> = p
+                .roles
+                .iter()
+                .filter(|r| r.renounced_at.is_none())
+                .map(|r| r.role.clone())
+                .collect();
+            (!roles.is_empty()).then(|| {
+                (
+                    Person {
+                        email: p.individual.email.clone(),
+                        name: p.individual.name.clone(),
+                    },
+                    roles,
+                )
+            })
+        })
+        .collect();
+    let links = d
+        .resources
+        .iter()
+        .filter(|res| res.status == "ready" || res.status == "archived")
+        .filter_map(|res| Some((res.kind.parse::<ResourceKind>().ok()?, res.link.clone()?)))
+        .collect();
+    let timeline = repo::event::list(conn, incident_id, &EventFilter::default())
+        .await?
+        .into_iter()
+        .map(|e| TimelineLine {
+            at: e.occurred_at,
+            actor: e.actor,
+            text: e.description,
+        })
+        .collect();
+    Ok(IncidentContext {
+        id: r.id,
+        name: r.name.clone(),
+        project: r.project_slug.clone(),
+        title: r.title.clone(),
+        description: r.description.clone(),
+        resolution: r.resolution.clone(),
+        status: r.status.clone(),
+        visibility: r.visibility.clone(),
+        incident_type: type_name,
+        priority,
+        severity,
+        commander: Person {
+            email: r.commander_email.clone(),
+            name: r.commander_name.clone(),
+        },
+        reporter: Person {
+            email: r.reporter_email.clone(),
+            name: r.reporter_name.clone(),
+        },
+        participants,
+        links,
+        timeline,
+        base_url: base_url.to_string(),
+    })
+}
+
+/// The conversation topic: who commands, and where the incident stands.
+pub(crate) fn topic(ctx: &IncidentContext) -> String {
+    format!(
+        "IC: {} | Status: {} | Type: {} | Severity: {} | Priority: {}",
+        ctx.commander.name, ctx.status, ctx.incident_type, ctx.severity, ctx.priority
+    )
+}

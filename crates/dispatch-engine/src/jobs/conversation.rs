@@ -1,0 +1,233 @@
+//! Conversation and document upkeep: the set-up after the declare saga (topic, bookmarks,
+//! members, welcome), refreshes after changes, and archiving on close / re-opening.
+
+use super::{complete, context, JobFailure};
+use crate::incident::Events;
+use crate::Engine;
+use dispatch_core::message::{Block, RichMessage};
+use dispatch_core::provider::IncidentContext;
+use dispatch_core::ResourceKind;
+use dispatch_store::entity::{job, resource};
+use dispatch_store::repo;
+use sea_orm::Set;
+use serde_json::json;
+
+const DOCUMENT_KINDS: &[&str] = &["document", "review_document", "executive_document"];
+
+async fn resources(engine: &Engine, incident_id: i64) -> Result<Vec<resource::Model>, JobFailure> {
+    Ok(
+        repo::resource::for_incidents(engine.db().conn(), &[incident_id])
+            .await?
+            .remove(&incident_id)
+            .unwrap_or_default(),
+    )
+}
+
+/// The conversation's id when it exists; an error (retried) while it is still being created.
+fn conversation(list: &[resource::Model]) -> Result<Option<&resource::Model>, JobFailure> {
+    match list.iter().find(|r| r.kind == "conversation") {
+        Some(r) if r.status == "pending" => {
+            Err(JobFailure("the conversation is not created yet".into()))
+        }
+        Some(r) if r.external_id.is_some() && (r.status == "ready" || r.status == "archived") => {
+            Ok(Some(r))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Topic, bookmarks to every other ready resource, and members: safe to repeat.
+async fn sync_room(
+    engine: &Engine,
+    room: &str,
+    ctx: &IncidentContext,
+    list: &[resource::Model],
+) -> Result<(), JobFailure> {
+    let p = engine
+        .providers()
+        .ok_or_else(|| JobFailure("this process has no providers".into()))?;
+    p.conversation.set_topic(room, &context::topic(ctx)).await?;
+    for r in list
+        .iter()
+        .filter(|r| r.kind != "conversation" && (r.status == "ready" || r.status == "archived"))
+    {
+        if let Some(link) = &r.link {
+            p.conversation
+                .bookmark(room, &bookmark_title(&r.kind), link)
+                .await?;
+        }
+    }
+    let members: Vec<String> = ctx
+        .participants
+        .iter()
+        .map(|(p, _)| p.email.clone())
+        .collect();
+    p.conversation.add_members(room, &members).await?;
+    Ok(())
+}
+
+fn bookmark_title(kind: &str) -> String {
+    match kind {
+        "document" => "Incident document".into(),
+        "review_document" => "Post-incident review".into(),
+        "executive_document" => "Executive summary".into(),
+        "conference" => "Conference".into(),
+        "storage" => "Storage".into(),
+        "ticket" => "Ticket".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// The welcome card posted once the room is set up.
+fn welcome(ctx: &IncidentContext) -> RichMessage {
+    let mut links: Vec<(String, String)> = ctx
+        .links
+        .iter()
+        .filter(|(k, _)| *k != ResourceKind::Conversation)
+        .map(|(k, l)| (bookmark_title(k.as_str()), l.clone()))
+        .collect();
+    links.sort();
+    RichMessage::new(vec![
+        Block::Header { text: format!("{}: {}", ctx.name, ctx.title) },
+        Block::Section { text: ctx.description.clone() },
+        Block::Fields {
+            fields: vec![
+                ("Commander".into(), ctx.commander.name.clone()),
+                ("Status".into(), ctx.status.clone()),
+                ("Type".into(), ctx.incident_type.clone()),
+                ("Severity".into(), ctx.severity.clone()),
+                ("Priority".into(), ctx.priority.clone()),
+            ],
+        },
+        Block::Links { links },
+        Block::Context { text: "Run /dispatch-help for the commands; everything said here is kept with the incident.".into() },
+    ])
+}
+
+/// After the declare saga: set the room up and welcome everyone.
+pub(crate) async fn setup(
+    engine: &Engine,
+    job: &job::Model,
+    incident_id: i64,
+) -> Result<(), JobFailure> {
+    let list = resources(engine, incident_id).await?;
+    let mut events = Events::system(dispatch_core::now());
+    if let Some(room) = conversation(&list)? {
+        let room_id = room.external_id.clone().unwrap_or_default();
+        let ctx = context::load(engine.db().conn(), incident_id, &engine.base_url()).await?;
+        sync_room(engine, &room_id, &ctx, &list).await?;
+        let p = engine
+            .providers()
+            .ok_or_else(|| JobFailure("this process has no providers".into()))?;
+        p.conversation
+            .post(
+                &room_id,
+                Some(&format!("welcome:{incident_id}")),
+                &welcome(&ctx),
+            )
+            .await?;
+        events.push(
+            "conversation_ready",
+            "the incident room is set up: topic, bookmarks and members".into(),
+            json!({"topic": context::topic(&ctx)}),
+        );
+    }
+    complete(engine, job, incident_id, events).await
+}
+
+/// After a change: topic, bookmarks, members, documents and ticket brought up to date.
+pub(crate) async fn refresh(
+    engine: &Engine,
+    job: &job::Model,
+    incident_id: i64,
+) -> Result<(), JobFailure> {
+    let p = engine
+        .providers()
+        .ok_or_else(|| JobFailure("this process has no providers".into()))?
+        .clone();
+    let list = resources(engine, incident_id).await?;
+    let ctx = context::load(engine.db().conn(), incident_id, &engine.base_url()).await?;
+    for r in list.iter().filter(|r| r.status == "ready") {
+        let Some(id) = &r.external_id else { continue };
+        if DOCUMENT_KINDS.contains(&r.kind.as_str()) {
+            p.document.update(id, &ctx).await?;
+        } else if r.kind == "ticket" {
+            p.ticket.update(id, &ctx).await?;
+        }
+    }
+    if let Ok(Some(room)) = conversation(&list) {
+        if room.status == "ready" {
+            let room_id = room.external_id.clone().unwrap_or_default();
+            sync_room(engine, &room_id, &ctx, &list).await?;
+            if let Some(review) = list
+                .iter()
+                .find(|r| r.kind == "review_document" && r.status == "ready")
+            {
+                let text = format!(
+                    "The post-incident review document is ready: {}",
+                    review.link.clone().unwrap_or_default()
+                );
+                p.conversation
+                    .post(
+                        &room_id,
+                        Some(&format!("review:{incident_id}")),
+                        &RichMessage::plain(text),
+                    )
+                    .await?;
+            }
+        }
+    }
+    complete(
+        engine,
+        job,
+        incident_id,
+        Events::system(dispatch_core::now()),
+    )
+    .await
+}
+
+/// On close (`archive`) the room is archived and documents become read-only; on re-open the
+/// reverse.
+pub(crate) async fn archive(
+    engine: &Engine,
+    job: &job::Model,
+    incident_id: i64,
+    archive: bool,
+) -> Result<(), JobFailure> {
+    let p = engine
+        .providers()
+        .ok_or_else(|| JobFailure("this process has no providers".into()))?
+        .clone();
+    let list = resources(engine, incident_id).await?;
+    for r in list
+        .iter()
+        .filter(|r| DOCUMENT_KINDS.contains(&r.kind.as_str()) && r.status == "ready")
+    {
+        if let Some(id) = &r.external_id {
+            p.document.set_read_only(id, archive).await?;
+        }
+    }
+    let mut events = Events::system(dispatch_core::now());
+    if let Some(room) = conversation(&list)? {
+        let room_id = room.external_id.clone().unwrap_or_default();
+        p.conversation.set_archived(&room_id, archive).await?;
+        let status = if archive { "archived" } else { "ready" };
+        if room.status != status {
+            let txn = engine.db().write().await?;
+            let mut row: resource::ActiveModel = room.clone().into();
+            row.status = Set(status.into());
+            row.updated_at = Set(dispatch_core::now());
+            repo::resource::update(&*txn, row).await?;
+            let what = if archive { "archived" } else { "un-archived" };
+            events.push(
+                &format!("conversation_{what}").replace('-', ""),
+                format!("the incident room was {what}"),
+                json!({"archived": archive}),
+            );
+            super::complete_in(&txn, job, incident_id, events).await?;
+            txn.commit().await?;
+            return Ok(());
+        }
+    }
+    complete(engine, job, incident_id, events).await
+}

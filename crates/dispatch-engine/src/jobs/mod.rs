@@ -1,0 +1,112 @@
+//! Jobs: the only way out to providers. Each job kind lives in its own file; the runner claims
+//! jobs, runs them with a timeout, and retries with backoff until they succeed or give up.
+
+mod context;
+mod conversation;
+mod provision;
+mod runner;
+
+pub use runner::{Runner, RunnerOptions};
+
+use crate::flows::kind;
+use crate::incident::{save_with_events, Events};
+use crate::{Engine, Result};
+use dispatch_core::values::IncidentRef;
+use dispatch_core::IncidentId;
+use dispatch_store::entity::job;
+use dispatch_store::repo;
+
+/// Why a job did not finish; the runner retries it or, after the last attempt, fails it.
+#[derive(Debug, Clone)]
+pub struct JobFailure(pub String);
+
+impl<E: std::fmt::Display> From<E> for JobFailure {
+    fn from(e: E) -> Self {
+        JobFailure(e.to_string())
+    }
+}
+
+/// Runs one claimed job. On success the job has recorded its result and marked itself done in
+/// one transaction.
+pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFailure> {
+    let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
+    let incident_id = payload["incident_id"]
+        .as_i64()
+        .ok_or_else(|| JobFailure("payload has no incident_id".into()))?;
+    match job.kind.as_str() {
+        kind::PROVISION => provision::run(engine, job, incident_id, &payload).await,
+        kind::SETUP_CONVERSATION => conversation::setup(engine, job, incident_id).await,
+        kind::REFRESH => conversation::refresh(engine, job, incident_id).await,
+        kind::ARCHIVE => {
+            conversation::archive(
+                engine,
+                job,
+                incident_id,
+                payload["archive"].as_bool().unwrap_or(true),
+            )
+            .await
+        }
+        other => Err(JobFailure(format!("unknown job kind {other:?}"))),
+    }
+}
+
+/// Records the job's timeline events and follow-up jobs, and marks it succeeded — all in one
+/// transaction, so a crash before the commit re-runs the (idempotent) job instead of losing it.
+pub(crate) async fn complete(
+    engine: &Engine,
+    job: &job::Model,
+    incident_id: i64,
+    events: Events,
+) -> Result<(), JobFailure> {
+    let txn = engine.db().write().await?;
+    complete_in(&txn, job, incident_id, events).await?;
+    txn.commit().await?;
+    engine.wake_workers();
+    Ok(())
+}
+
+/// [`complete`] inside a transaction the job already holds (to save its result in it too).
+pub(crate) async fn complete_in(
+    txn: &dispatch_store::WriteTxn,
+    job: &job::Model,
+    incident_id: i64,
+    events: Events,
+) -> Result<(), JobFailure> {
+    if !events.is_empty() {
+        let current =
+            repo::incident::lock(&**txn, &IncidentRef::Id(IncidentId(incident_id))).await?;
+        save_with_events(&**txn, &current, current.clone().into(), events).await?;
+    }
+    if !repo::job::finish(&**txn, job, Ok(())).await? {
+        return Err(JobFailure(
+            "the job's claim expired before it finished".into(),
+        ));
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// Jobs in a state (all when `None`), newest first.
+    pub async fn jobs(&self, state: Option<&str>, limit: u64) -> Result<Vec<job::Model>> {
+        Ok(repo::job::list(self.db().conn(), state, limit).await?)
+    }
+
+    /// Puts a failed job back in the queue; a resource it failed goes back to pending.
+    pub async fn retry_job(&self, id: i64) -> Result<job::Model> {
+        let txn = self.db().write().await?;
+        let j = repo::job::retry(&*txn, id).await?;
+        if j.kind == kind::PROVISION {
+            if let Some((incident_id, k)) = provision::target(&j) {
+                if let Some(res) = repo::resource::find(&*txn, incident_id, k).await? {
+                    let mut row: dispatch_store::entity::resource::ActiveModel = res.into();
+                    row.status = sea_orm::Set("pending".into());
+                    row.updated_at = sea_orm::Set(dispatch_core::now());
+                    repo::resource::update(&*txn, row).await?;
+                }
+            }
+        }
+        txn.commit().await?;
+        self.wake_workers();
+        Ok(j)
+    }
+}

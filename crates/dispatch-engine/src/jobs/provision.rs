@@ -1,0 +1,196 @@
+//! `provision`: create one resource of an incident with its provider, record it, and enqueue the
+//! saga's next step — idempotent, so a retry or a crash never creates a second resource.
+
+use super::{complete, complete_in, context, JobFailure};
+use crate::flows;
+use crate::incident::Events;
+use crate::Engine;
+use dispatch_core::provider::Created;
+use dispatch_core::{template, ResourceKind};
+use dispatch_store::entity::{job, resource};
+use dispatch_store::repo;
+use sea_orm::Set;
+use serde_json::json;
+
+/// The incident and resource kind a provision job is for.
+pub(crate) fn target(job: &job::Model) -> Option<(i64, ResourceKind)> {
+    let p: serde_json::Value = serde_json::from_str(&job.payload).ok()?;
+    Some((
+        p["incident_id"].as_i64()?,
+        p["kind"].as_str()?.parse().ok()?,
+    ))
+}
+
+pub(crate) async fn run(
+    engine: &Engine,
+    job: &job::Model,
+    incident_id: i64,
+    payload: &serde_json::Value,
+) -> Result<(), JobFailure> {
+    let kind: ResourceKind = payload["kind"]
+        .as_str()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|e| JobFailure(format!("kind: {e}")))?;
+    let providers = engine
+        .providers()
+        .ok_or_else(|| JobFailure("this process has no providers".into()))?;
+    let conn = engine.db().conn();
+    let existing = repo::resource::find(conn, incident_id, kind).await?;
+    let now = dispatch_core::now();
+    let mut events = Events::system(now);
+    if let Some(next) = flows::next_step(incident_id, kind, now) {
+        events.job(next);
+    }
+    if existing
+        .as_ref()
+        .is_some_and(|r| r.status == "ready" || r.status == "archived")
+    {
+        return complete(engine, job, incident_id, events).await;
+    }
+    let ctx = context::load(conn, incident_id, &engine.base_url()).await?;
+    let key = format!("{}/{}", ctx.name, kind);
+    let (provider, created): (&str, Created) = match kind {
+        ResourceKind::Ticket => (
+            providers.ticket.slug(),
+            providers.ticket.create(&key, &ctx).await?,
+        ),
+        ResourceKind::Storage => (
+            providers.storage.slug(),
+            providers.storage.create(&key, &ctx).await?,
+        ),
+        ResourceKind::Conference => (
+            providers.conference.slug(),
+            providers.conference.create(&key, &ctx).await?,
+        ),
+        ResourceKind::Conversation => (
+            providers.conversation.slug(),
+            providers.conversation.create(&key, &ctx).await?,
+        ),
+        ResourceKind::Document | ResourceKind::ReviewDocument | ResourceKind::ExecutiveDocument => {
+            let tpl = match kind {
+                ResourceKind::ReviewDocument => template::REVIEW_DOCUMENT,
+                ResourceKind::ExecutiveDocument => template::EXECUTIVE_DOCUMENT,
+                _ => template::INCIDENT_DOCUMENT,
+            };
+            (
+                providers.document.slug(),
+                providers.document.create(&key, kind, tpl, &ctx).await?,
+            )
+        }
+        ResourceKind::Group => {
+            return Err(JobFailure("participant groups have no provider yet".into()))
+        }
+    };
+    let row = resource::ActiveModel {
+        incident_id: Set(incident_id),
+        kind: Set(kind.as_str().into()),
+        provider: Set(provider.into()),
+        external_id: Set(Some(created.external_id.clone())),
+        link: Set(created.link.clone()),
+        status: Set("ready".into()),
+        last_error: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    events.push(
+        "resource_created",
+        format!("{} ready: {}", kind.as_str().replace('_', " "), created.link.clone().unwrap_or_else(|| created.external_id.clone())),
+        json!({"kind": kind, "provider": provider, "external_id": created.external_id, "link": created.link}),
+    );
+    if kind == ResourceKind::ReviewDocument {
+        // Bookmark and announce it in the conversation.
+        events.job(flows::incident_job(
+            flows::kind::REFRESH,
+            incident_id,
+            Some("review".into()),
+            json!({}),
+            now,
+        ));
+    }
+    // The resource, its events, the next step and the job's completion: one transaction.
+    let txn = engine.db().write().await?;
+    save_resource(&txn, existing, row).await?;
+    complete_in(&txn, job, incident_id, events).await?;
+    txn.commit().await?;
+    engine.wake_workers();
+    Ok(())
+}
+
+async fn save_resource(
+    txn: &dispatch_store::WriteTxn,
+    existing: Option<resource::Model>,
+    mut row: resource::ActiveModel,
+) -> Result<(), JobFailure> {
+    match existing {
+        Some(e) => {
+            row.id = Set(e.id);
+            row.created_at = Set(e.created_at);
+            repo::resource::update(&**txn, row).await?;
+        }
+        None => {
+            use sea_orm::ActiveModelTrait;
+            row.insert(&**txn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// After the last attempt: the resource shows `failed` with the error, and the saga goes on
+/// without it.
+pub(crate) async fn give_up(engine: &Engine, job: &job::Model, error: &str) -> crate::Result<()> {
+    let Some((incident_id, kind)) = target(job) else {
+        return Ok(());
+    };
+    let txn = engine.db().write().await?;
+    if let Some(res) = repo::resource::find(&*txn, incident_id, kind).await? {
+        let mut row: resource::ActiveModel = res.into();
+        row.status = Set("failed".into());
+        row.last_error = Set(Some(error.to_string()));
+        row.updated_at = Set(dispatch_core::now());
+        repo::resource::update(&*txn, row).await?;
+    }
+    let now = dispatch_core::now();
+    let mut events = Events::system(now);
+    events.push(
+        "resource_failed",
+        format!(
+            "{} could not be created: {error}",
+            kind.as_str().replace('_', " ")
+        ),
+        json!({"kind": kind, "error": error}),
+    );
+    if let Some(next) = flows::next_step(incident_id, kind, now) {
+        events.job(next);
+    }
+    let current = repo::incident::lock(
+        &*txn,
+        &dispatch_core::values::IncidentRef::Id(dispatch_core::IncidentId(incident_id)),
+    )
+    .await?;
+    crate::incident::save_with_events(&*txn, &current, current.clone().into(), events).await?;
+    txn.commit().await?;
+    engine.wake_workers();
+    Ok(())
+}
+
+/// Before a retry: the resource keeps `pending` but shows the last error.
+pub(crate) async fn note_error(
+    engine: &Engine,
+    job: &job::Model,
+    error: &str,
+) -> crate::Result<()> {
+    let Some((incident_id, kind)) = target(job) else {
+        return Ok(());
+    };
+    let txn = engine.db().write().await?;
+    if let Some(res) = repo::resource::find(&*txn, incident_id, kind).await? {
+        let mut row: resource::ActiveModel = res.into();
+        row.last_error = Set(Some(error.to_string()));
+        row.updated_at = Set(dispatch_core::now());
+        repo::resource::update(&*txn, row).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! The job runner: claims runnable jobs, runs each with a timeout, and retries failures with
+//! exponential backoff and jitter until the job's attempts are spent. Woken in-process when a
+//! command enqueues jobs, and polls as a fallback (other replicas, scheduled retries).
+
+use super::{provision, run, JobFailure};
+use crate::flows::kind;
+use crate::{Engine, Result};
+use chrono::Duration as ChronoDuration;
+use dispatch_store::entity::job;
+use dispatch_store::repo;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How the runner behaves.
+#[derive(Debug, Clone)]
+pub struct RunnerOptions {
+    /// Jobs claimed at once.
+    pub batch: u64,
+    /// Longest a job may run.
+    pub job_timeout: Duration,
+    /// A running job whose claim is older than this is taken over (its worker died).
+    pub lease: Duration,
+    /// First retry delay; doubled each attempt, capped at `max_backoff`.
+    pub backoff: Duration,
+    /// Longest retry delay.
+    pub max_backoff: Duration,
+    /// Longest sleep between looks at the queue when nothing wakes the runner.
+    pub poll: Duration,
+}
+
+impl Default for RunnerOptions {
+    fn default() -> Self {
+        Self {
+            batch: 16,
+            job_timeout: Duration::from_secs(60),
+            lease: Duration::from_secs(300),
+            backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(600),
+            poll: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Runs jobs for one process.
+pub struct Runner {
+    engine: Engine,
+    worker: String,
+    options: RunnerOptions,
+}
+
+impl Runner {
+    /// A runner named after the host and process.
+    pub fn new(engine: Engine, options: RunnerOptions) -> Self {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+        let worker = format!("{host}:{}:{:x}", std::process::id(), rand_suffix());
+        Self {
+            engine,
+            worker,
+            options,
+        }
+    }
+
+    /// This runner's name, recorded on the jobs it claims.
+    pub fn worker(&self) -> &str {
+        &self.worker
+    }
+
+    /// Runs every job that is runnable now, and the ones they enqueue, until none is left.
+    /// Returns how many ran. Tests and the bench drive the queue with this.
+    pub async fn run_pending(&self) -> Result<usize> {
+        let mut ran = 0;
+        loop {
+            let n = self.run_batch().await?;
+            if n == 0 {
+                return Ok(ran);
+            }
+            ran += n;
+        }
+    }
+
+    /// Runs jobs until `shutdown` turns true; the job step in progress is finished first.
+    pub async fn run_until(&self, mut shutdown: watch::Receiver<bool>) {
+        tracing::info!(worker = %self.worker, "job runner started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            match self.run_batch().await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "claiming jobs failed"),
+            }
+            tokio::select! {
+                _ = self.engine.woken() => {}
+                _ = tokio::time::sleep(self.options.poll) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        tracing::info!(worker = %self.worker, "job runner stopped");
+    }
+
+    async fn run_batch(&self) -> Result<usize> {
+        let now = dispatch_core::now();
+        let lease =
+            ChronoDuration::from_std(self.options.lease).unwrap_or(ChronoDuration::minutes(5));
+        let jobs = repo::job::claim(
+            self.engine.db(),
+            &self.worker,
+            self.options.batch,
+            now,
+            now - lease,
+        )
+        .await?;
+        let n = jobs.len();
+        for j in jobs {
+            self.run_one(j).await;
+        }
+        Ok(n)
+    }
+
+    async fn run_one(&self, j: job::Model) {
+        let outcome =
+            match tokio::time::timeout(self.options.job_timeout, run(&self.engine, &j)).await {
+                Ok(r) => r,
+                Err(_) => Err(JobFailure(format!(
+                    "timed out after {:?}",
+                    self.options.job_timeout
+                ))),
+            };
+        let Err(JobFailure(error)) = outcome else {
+            tracing::debug!(job.id = j.id, job.kind = %j.kind, "job succeeded");
+            return;
+        };
+        let last = j.attempts >= j.max_attempts;
+        tracing::warn!(job.id = j.id, job.kind = %j.kind, attempt = j.attempts, last, error = %error, "job failed");
+        let retry_at = (!last).then(|| dispatch_core::now() + self.backoff(j.attempts));
+        let result = async {
+            let txn = self.engine.db().write().await?;
+            repo::job::finish(&*txn, &j, Err((&error, retry_at))).await?;
+            txn.commit().await?;
+            if j.kind == kind::PROVISION {
+                if last {
+                    provision::give_up(&self.engine, &j, &error).await?;
+                } else {
+                    provision::note_error(&self.engine, &j, &error).await?;
+                }
+            }
+            Ok::<_, crate::Error>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(job.id = j.id, error = %e, "recording a job failure failed");
+        }
+    }
+
+    /// Exponential backoff with ±20% jitter.
+    fn backoff(&self, attempts: i32) -> ChronoDuration {
+        let base =
+            self.options.backoff.as_millis() as f64 * 2f64.powi(attempts.saturating_sub(1).min(20));
+        let capped = base.min(self.options.max_backoff.as_millis() as f64);
+        let jitter = 0.8 + 0.4 * (rand_suffix() % 1000) as f64 / 1000.0;
+        ChronoDuration::milliseconds((capped * jitter) as i64)
+    }
+}
+
+/// A cheap random number (jitter and worker names need no cryptographic quality).
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish()
+}

@@ -1,0 +1,117 @@
+//! Markdown documents stored by Dispatch, rendered from templates and kept current.
+
+use async_trait::async_trait;
+use dispatch_core::provider::{
+    Created, DocumentProvider, IncidentContext, ProviderError, ProviderResult,
+};
+use dispatch_core::{template, ResourceKind};
+use dispatch_store::entity::document;
+use dispatch_store::Db;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+/// The built-in document provider.
+pub struct Documents {
+    /// Where documents are kept.
+    pub db: Db,
+    /// Public base URL.
+    pub base_url: String,
+}
+
+const SLUG: &str = "dispatch-document";
+
+fn err(e: impl std::fmt::Display) -> ProviderError {
+    ProviderError::new(SLUG, e.to_string())
+}
+
+impl Documents {
+    async fn get(&self, external_id: &str) -> ProviderResult<document::Model> {
+        let id: i64 = external_id
+            .parse()
+            .map_err(|_| err(format!("bad document id {external_id:?}")))?;
+        document::Entity::find_by_id(id)
+            .one(self.db.conn())
+            .await
+            .map_err(err)?
+            .ok_or_else(|| err(format!("document {id} does not exist")))
+    }
+
+    fn created(&self, d: &document::Model) -> Created {
+        Created {
+            external_id: d.id.to_string(),
+            link: Some(format!("{}/api/v1/documents/{}", self.base_url, d.id)),
+        }
+    }
+}
+
+#[async_trait]
+impl DocumentProvider for Documents {
+    fn slug(&self) -> &'static str {
+        SLUG
+    }
+
+    async fn create(
+        &self,
+        key: &str,
+        kind: ResourceKind,
+        tpl: &str,
+        ctx: &IncidentContext,
+    ) -> ProviderResult<Created> {
+        let conn = self.db.conn();
+        if let Some(d) = document::Entity::find()
+            .filter(document::Column::IdempotencyKey.eq(key))
+            .one(conn)
+            .await
+            .map_err(err)?
+        {
+            return Ok(self.created(&d));
+        }
+        let title = match kind {
+            ResourceKind::ReviewDocument => format!("{} post-incident review", ctx.name),
+            ResourceKind::ExecutiveDocument => format!("{} executive summary", ctx.name),
+            _ => format!("{} incident document", ctx.name),
+        };
+        let now = dispatch_core::now();
+        let d = document::ActiveModel {
+            incident_id: Set(ctx.id),
+            kind: Set(kind.as_str().into()),
+            idempotency_key: Set(key.into()),
+            title: Set(title),
+            template: Set(tpl.into()),
+            body: Set(template::render(tpl, ctx)),
+            read_only: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await
+        .map_err(err)?;
+        Ok(self.created(&d))
+    }
+
+    async fn update(&self, external_id: &str, ctx: &IncidentContext) -> ProviderResult<()> {
+        let d = self.get(external_id).await?;
+        if d.read_only {
+            return Ok(());
+        }
+        let body = template::render(&d.template, ctx);
+        if body != d.body {
+            let mut row: document::ActiveModel = d.into();
+            row.body = Set(body);
+            row.updated_at = Set(dispatch_core::now());
+            row.update(self.db.conn()).await.map_err(err)?;
+        }
+        Ok(())
+    }
+
+    async fn set_read_only(&self, external_id: &str, read_only: bool) -> ProviderResult<()> {
+        let d = self.get(external_id).await?;
+        if d.read_only != read_only {
+            let mut row: document::ActiveModel = d.into();
+            row.read_only = Set(read_only);
+            row.updated_at = Set(dispatch_core::now());
+            row.update(self.db.conn()).await.map_err(err)?;
+        }
+        Ok(())
+    }
+}

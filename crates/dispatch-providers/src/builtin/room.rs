@@ -1,0 +1,191 @@
+//! The incident room: a conversation per incident stored by Dispatch (messages, topic,
+//! bookmarks, members, archive), read and written over the API.
+
+use async_trait::async_trait;
+use dispatch_core::message::RichMessage;
+use dispatch_core::provider::{
+    ConversationProvider, Created, IncidentContext, ProviderError, ProviderResult,
+};
+use dispatch_store::entity::{room, room_bookmark, room_member, room_message};
+use dispatch_store::Db;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+
+/// The built-in conversation provider.
+pub struct Room {
+    /// Where rooms are kept.
+    pub db: Db,
+    /// Public base URL.
+    pub base_url: String,
+}
+
+const SLUG: &str = "dispatch-room";
+
+fn err(e: impl std::fmt::Display) -> ProviderError {
+    ProviderError::new(SLUG, e.to_string())
+}
+
+fn room_id(external_id: &str) -> ProviderResult<i64> {
+    external_id
+        .parse()
+        .map_err(|_| err(format!("bad room id {external_id:?}")))
+}
+
+/// A channel-style name: the key and the title's first words, lower-case with dashes.
+pub fn room_name(ctx: &IncidentContext) -> String {
+    let slug = dispatch_core::values::Slug::from_name(&format!("{} {}", ctx.name, ctx.title));
+    slug.as_str()
+        .chars()
+        .take(60)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
+}
+
+impl Room {
+    async fn get(&self, external_id: &str) -> ProviderResult<room::Model> {
+        let id = room_id(external_id)?;
+        room::Entity::find_by_id(id)
+            .one(self.db.conn())
+            .await
+            .map_err(err)?
+            .ok_or_else(|| err(format!("room {id} does not exist")))
+    }
+
+    fn created(&self, r: &room::Model, ctx_name: &str) -> Created {
+        Created {
+            external_id: r.id.to_string(),
+            link: Some(format!(
+                "{}/api/v1/incidents/{ctx_name}/room",
+                self.base_url
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl ConversationProvider for Room {
+    fn slug(&self) -> &'static str {
+        SLUG
+    }
+
+    async fn create(&self, key: &str, ctx: &IncidentContext) -> ProviderResult<Created> {
+        let conn = self.db.conn();
+        if let Some(r) = room::Entity::find()
+            .filter(room::Column::IdempotencyKey.eq(key))
+            .one(conn)
+            .await
+            .map_err(err)?
+        {
+            return Ok(self.created(&r, &ctx.name));
+        }
+        let now = dispatch_core::now();
+        let r = room::ActiveModel {
+            incident_id: Set(ctx.id),
+            idempotency_key: Set(key.into()),
+            name: Set(room_name(ctx)),
+            topic: Set(String::new()),
+            archived: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await
+        .map_err(err)?;
+        Ok(self.created(&r, &ctx.name))
+    }
+
+    async fn set_topic(&self, external_id: &str, topic: &str) -> ProviderResult<()> {
+        let r = self.get(external_id).await?;
+        if r.topic != topic {
+            let mut row: room::ActiveModel = r.into();
+            row.topic = Set(topic.into());
+            row.updated_at = Set(dispatch_core::now());
+            row.update(self.db.conn()).await.map_err(err)?;
+        }
+        Ok(())
+    }
+
+    async fn bookmark(&self, external_id: &str, title: &str, link: &str) -> ProviderResult<()> {
+        let id = room_id(external_id)?;
+        room_bookmark::Entity::insert(room_bookmark::ActiveModel {
+            room_id: Set(id),
+            title: Set(title.into()),
+            link: Set(link.into()),
+            created_at: Set(dispatch_core::now()),
+        })
+        .on_conflict(
+            OnConflict::columns([room_bookmark::Column::RoomId, room_bookmark::Column::Title])
+                .update_column(room_bookmark::Column::Link)
+                .to_owned(),
+        )
+        .exec_without_returning(self.db.conn())
+        .await
+        .map_err(err)?;
+        Ok(())
+    }
+
+    async fn add_members(&self, external_id: &str, emails: &[String]) -> ProviderResult<()> {
+        let id = room_id(external_id)?;
+        if emails.is_empty() {
+            return Ok(());
+        }
+        let now = dispatch_core::now();
+        room_member::Entity::insert_many(emails.iter().map(|e| room_member::ActiveModel {
+            room_id: Set(id),
+            email: Set(e.clone()),
+            joined_at: Set(now),
+        }))
+        .on_conflict(
+            OnConflict::columns([room_member::Column::RoomId, room_member::Column::Email])
+                .do_nothing()
+                .to_owned(),
+        )
+        .do_nothing()
+        .exec_without_returning(self.db.conn())
+        .await
+        .map_err(err)?;
+        Ok(())
+    }
+
+    async fn post(
+        &self,
+        external_id: &str,
+        key: Option<&str>,
+        message: &RichMessage,
+    ) -> ProviderResult<()> {
+        let id = room_id(external_id)?;
+        let blocks = serde_json::to_string(&message.blocks).map_err(err)?;
+        room_message::Entity::insert(room_message::ActiveModel {
+            room_id: Set(id),
+            author: Set(None),
+            text: Set(message.text.clone()),
+            blocks: Set(blocks),
+            idempotency_key: Set(key.map(String::from)),
+            created_at: Set(dispatch_core::now()),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::column(room_message::Column::IdempotencyKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .do_nothing()
+        .exec_without_returning(self.db.conn())
+        .await
+        .map_err(err)?;
+        Ok(())
+    }
+
+    async fn set_archived(&self, external_id: &str, archived: bool) -> ProviderResult<()> {
+        let r = self.get(external_id).await?;
+        if r.archived != archived {
+            let mut row: room::ActiveModel = r.into();
+            row.archived = Set(archived);
+            row.updated_at = Set(dispatch_core::now());
+            row.update(self.db.conn()).await.map_err(err)?;
+        }
+        Ok(())
+    }
+}
