@@ -9,6 +9,7 @@ pub mod incident;
 pub mod jobs;
 pub mod participant;
 pub mod report;
+pub mod room;
 pub mod task;
 pub mod timeline;
 

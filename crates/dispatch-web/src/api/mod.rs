@@ -5,6 +5,7 @@ pub mod incidents;
 pub mod jobs;
 pub mod parse;
 pub mod records;
+pub mod room;
 pub mod taxonomy;
 pub mod timeline;
 
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .merge(taxonomy::router())
         .merge(directory::router())
         .merge(jobs::router())
+        .merge(room::router())
         .merge(crate::openapi::router())
 }
 

@@ -4,6 +4,8 @@
 // Each test binary uses a different part of the harness.
 #![allow(dead_code)]
 
+use dispatch_core::provider::Providers;
+use dispatch_engine::jobs::{Runner, RunnerOptions};
 use dispatch_engine::Engine;
 pub use dispatch_store::testing::TestDb;
 use reqwest::{Method, StatusCode};
@@ -24,14 +26,21 @@ pub struct TestApp {
     pub db: TestDb,
 }
 
-/// Starts the whole application on 127.0.0.1:0.
+/// Starts the whole application on 127.0.0.1:0 with the built-in providers.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|p| p).await
+}
+
+/// Like [`spawn_app`], with the built-in providers changed by `providers` (e.g. made to fail).
+pub async fn spawn_app_with(providers: impl FnOnce(Providers) -> Providers) -> TestApp {
     let test_db = TestDb::new().await;
     let db = test_db.open().await;
     dispatch_store::seed::ensure_defaults(&db)
         .await
         .expect("seed");
-    let engine = Engine::new(db);
+    let builtin =
+        dispatch_providers::builtin(db.clone(), dispatch_providers::BuiltinSettings::default());
+    let engine = Engine::with_providers(db, providers(builtin));
     let (token, _) = engine
         .create_token("admin@example.com", "test", "owner")
         .await
@@ -67,7 +76,24 @@ pub struct Res {
     pub body: Value,
 }
 
+/// Runner options for tests: no waiting between retries.
+pub fn fast_runner() -> RunnerOptions {
+    RunnerOptions {
+        backoff: std::time::Duration::ZERO,
+        max_backoff: std::time::Duration::ZERO,
+        ..RunnerOptions::default()
+    }
+}
+
 impl TestApp {
+    /// Runs every runnable job (and those they enqueue) until the queue is idle; returns how many ran.
+    pub async fn run_pending_jobs(&self) -> usize {
+        Runner::new(self.engine.clone(), fast_runner())
+            .run_pending()
+            .await
+            .expect("run jobs")
+    }
+
     /// Calls `/api/v1{path}` as the admin.
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Res {
         self.call_as(Some(&self.token), method, path, body).await

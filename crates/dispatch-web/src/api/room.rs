@@ -1,0 +1,194 @@
+//! The built-in incident room and documents over the API.
+
+use crate::auth::Auth;
+use crate::error::{ApiResult, Json, Path};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use dispatch_core::values::{IncidentRef, LongText};
+use dispatch_core::ValidationError;
+use dispatch_store::entity::{document, room_message};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Room and document routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/incidents/{id}/room", get(show))
+        .route("/incidents/{id}/room/messages", post(post_message))
+        .route("/incidents/{id}/documents", get(documents))
+        .route("/documents/{id}", get(document))
+}
+
+/// A room message.
+#[derive(Serialize, ToSchema)]
+pub struct MessageOut {
+    /// Id.
+    pub id: i64,
+    /// Who wrote it (`null` for Dispatch).
+    pub author: Option<String>,
+    /// Plain text.
+    pub text: String,
+    /// The rich message blocks.
+    #[schema(value_type = Object)]
+    pub blocks: serde_json::Value,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<room_message::Model> for MessageOut {
+    fn from(m: room_message::Model) -> Self {
+        Self {
+            id: m.id,
+            author: m.author,
+            text: m.text,
+            blocks: serde_json::from_str(&m.blocks).unwrap_or_default(),
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// A bookmark.
+#[derive(Serialize, ToSchema)]
+pub struct BookmarkOut {
+    /// Label.
+    pub title: String,
+    /// Link.
+    pub link: String,
+}
+
+/// An incident room.
+#[derive(Serialize, ToSchema)]
+pub struct RoomOut {
+    /// Channel-style name.
+    pub name: String,
+    /// Topic.
+    pub topic: String,
+    /// Archived (read-only) once the incident is closed.
+    pub archived: bool,
+    /// Members' e-mails.
+    pub members: Vec<String>,
+    /// Bookmarks.
+    pub bookmarks: Vec<BookmarkOut>,
+    /// The latest messages, oldest first.
+    pub messages: Vec<MessageOut>,
+}
+
+/// The incident's room: topic, members, bookmarks and the latest 200 messages.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/room", tag = "room", params(("id" = String, Path)), responses((status = 200, body = RoomOut)))]
+pub async fn show(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<RoomOut>> {
+    let v = s.engine.room(&IncidentRef::parse(&id), 200).await?;
+    Ok(axum::Json(RoomOut {
+        name: v.room.name,
+        topic: v.room.topic,
+        archived: v.room.archived,
+        members: v.members.into_iter().map(|m| m.email).collect(),
+        bookmarks: v
+            .bookmarks
+            .into_iter()
+            .map(|b| BookmarkOut {
+                title: b.title,
+                link: b.link,
+            })
+            .collect(),
+        messages: v.messages.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// A message to post.
+#[derive(Deserialize, ToSchema)]
+pub struct MessageIn {
+    /// The text.
+    pub text: Option<String>,
+}
+
+/// Posts a message in the incident's room.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/room/messages", tag = "room", request_body = MessageIn, params(("id" = String, Path)),
+    responses((status = 201, body = MessageOut), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn post_message(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Json(b): Json<MessageIn>,
+) -> ApiResult<(StatusCode, axum::Json<MessageOut>)> {
+    let mut e = ValidationError::default();
+    let text = super::parse::required(&mut e, "text", &b.text)
+        .and_then(|t| e.check(LongText::parse("text", t)));
+    e.into_result()?;
+    let m = s
+        .engine
+        .post_message(
+            auth.actor(),
+            &IncidentRef::parse(&id),
+            text.expect("checked"),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(m.into())))
+}
+
+/// A document.
+#[derive(Serialize, ToSchema)]
+pub struct DocumentOut {
+    /// Id.
+    pub id: i64,
+    /// The incident's id.
+    pub incident_id: i64,
+    /// `document`, `review_document` or `executive_document`.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Markdown body, rendered from the template with the incident's current values.
+    pub body: String,
+    /// Read-only once the incident is closed.
+    pub read_only: bool,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<document::Model> for DocumentOut {
+    fn from(d: document::Model) -> Self {
+        Self {
+            id: d.id,
+            incident_id: d.incident_id,
+            kind: d.kind,
+            title: d.title,
+            body: d.body,
+            read_only: d.read_only,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+/// The incident's documents.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/documents", tag = "documents", params(("id" = String, Path)), responses((status = 200, body = Vec<DocumentOut>)))]
+pub async fn documents(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Vec<DocumentOut>>> {
+    Ok(axum::Json(
+        s.engine
+            .documents(&IncidentRef::parse(&id))
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+/// One document.
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents", params(("id" = i64, Path)), responses((status = 200, body = DocumentOut)))]
+pub async fn document(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<DocumentOut>> {
+    Ok(axum::Json(s.engine.document(id).await?.into()))
+}

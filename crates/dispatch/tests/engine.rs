@@ -1,0 +1,382 @@
+//! The orchestration engine end to end with the built-in providers: the declare saga, stable and
+//! close flows, and what happens when a provider fails.
+
+mod common;
+
+use async_trait::async_trait;
+use common::{fast_runner, spawn_app, spawn_app_with};
+use dispatch_core::provider::{
+    Created, IncidentContext, ProviderError, ProviderResult, ResourceProvider,
+};
+use dispatch_engine::jobs::Runner;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+fn resources(incident: &Value) -> Vec<(String, String)> {
+    let mut r: Vec<_> = incident["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    r.sort();
+    r
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut v: Vec<_> = list
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn declaring_brings_every_resource_to_ready_and_sets_up_the_room() {
+    let app = spawn_app().await;
+    let declared = app.post("/incidents", json!({"title": "Payments failing", "description": "5xx on checkout", "priority": "high"})).await.body;
+    assert!(
+        resources(&declared).iter().all(|(_, s)| s == "pending"),
+        "the call returns before any provider runs"
+    );
+    assert_eq!(resources(&declared).len(), 5);
+    assert!(app.run_pending_jobs().await >= 6);
+    let i = app.get("/incidents/INC-1").await.body;
+    assert_eq!(
+        resources(&i),
+        pairs(&[
+            ("conference", "ready"),
+            ("conversation", "ready"),
+            ("document", "ready"),
+            ("storage", "ready"),
+            ("ticket", "ready")
+        ])
+    );
+    let room = app.get("/incidents/INC-1/room").await.body;
+    assert_eq!(room["name"], "inc-1-payments-failing");
+    assert_eq!(
+        room["topic"],
+        "IC: admin | Status: active | Type: Default | Severity: Undetermined | Priority: High"
+    );
+    let titles: Vec<_> = room["bookmarks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Conference", "Incident document", "Storage", "Ticket"]
+    );
+    assert_eq!(room["members"], json!(["admin@example.com"]));
+    assert!(
+        room["messages"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("INC-1: Payments failing"),
+        "{room}"
+    );
+    let docs = app.get("/incidents/INC-1/documents").await.body;
+    let body = docs[0]["body"].as_str().unwrap();
+    assert!(body.starts_with("# INC-1: Payments failing"), "{body}");
+    assert!(
+        body.contains("| Priority | High |")
+            && body.contains("5xx on checkout")
+            && !body.contains("{{"),
+        "{body}"
+    );
+    let kinds: Vec<_> = app
+        .get("/incidents/INC-1/timeline")
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "resource_created").count(), 5);
+    assert!(kinds.contains(&"conversation_ready".to_string()));
+    assert_eq!(
+        app.get("/incidents/INC-1/timeline/verify").await.body["valid"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn updates_refresh_the_topic_and_the_document() {
+    let app = spawn_app().await;
+    app.declare("Slow search").await;
+    app.run_pending_jobs().await;
+    app.patch(
+        "/incidents/INC-1",
+        json!({"severity": "critical", "description": "p99 at 9 s"}),
+    )
+    .await;
+    app.post(
+        "/incidents/INC-1/roles",
+        json!({"email": "bea@example.com", "role": "incident_commander"}),
+    )
+    .await;
+    app.run_pending_jobs().await;
+    let room = app.get("/incidents/INC-1/room").await.body;
+    assert_eq!(
+        room["topic"],
+        "IC: bea | Status: active | Type: Default | Severity: Critical | Priority: Low"
+    );
+    assert_eq!(
+        room["members"],
+        json!(["admin@example.com", "bea@example.com"])
+    );
+    let doc = &app.get("/incidents/INC-1/documents").await.body[0];
+    assert!(doc["body"].as_str().unwrap().contains("p99 at 9 s"));
+}
+
+#[tokio::test]
+async fn stable_adds_the_review_document_and_close_archives_the_room() {
+    let app = spawn_app().await;
+    app.declare("Disk full").await;
+    app.run_pending_jobs().await;
+    app.call(Method::POST, "/incidents/INC-1/stable", None)
+        .await;
+    app.run_pending_jobs().await;
+    let i = app.get("/incidents/INC-1").await.body;
+    assert!(resources(&i).contains(&("review_document".into(), "ready".into())));
+    let docs = app.get("/incidents/INC-1/documents").await.body;
+    let review = docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == "review_document")
+        .unwrap()
+        .clone();
+    assert!(
+        review["body"]
+            .as_str()
+            .unwrap()
+            .contains("marked stable INC-1"),
+        "the review carries the timeline: {review}"
+    );
+    let room = app.get("/incidents/INC-1/room").await.body;
+    assert!(room["bookmarks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|b| b["title"] == "Post-incident review"));
+
+    app.call(Method::POST, "/incidents/INC-1/close", None).await;
+    app.run_pending_jobs().await;
+    let i = app.get("/incidents/INC-1").await.body;
+    assert!(resources(&i).contains(&("conversation".into(), "archived".into())));
+    assert_eq!(
+        app.get("/incidents/INC-1/room").await.body["archived"],
+        true
+    );
+    let docs = app.get("/incidents/INC-1/documents").await.body;
+    assert!(docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["read_only"] == true));
+    let post = app
+        .post("/incidents/INC-1/room/messages", json!({"text": "anyone?"}))
+        .await;
+    assert_eq!(post.status, StatusCode::CONFLICT);
+
+    app.call(Method::POST, "/incidents/INC-1/reopen", None)
+        .await;
+    app.run_pending_jobs().await;
+    assert_eq!(
+        app.get("/incidents/INC-1/room").await.body["archived"],
+        false
+    );
+    let post = app
+        .post(
+            "/incidents/INC-1/room/messages",
+            json!({"text": "back on it"}),
+        )
+        .await;
+    assert_eq!(post.status, StatusCode::CREATED);
+    assert_eq!(post.body["author"], "admin@example.com");
+}
+
+#[tokio::test]
+async fn closing_an_active_incident_also_creates_the_review_document() {
+    let app = spawn_app().await;
+    app.declare("Brief blip").await;
+    app.call(Method::POST, "/incidents/INC-1/close", None).await;
+    app.run_pending_jobs().await;
+    let i = app.get("/incidents/INC-1").await.body;
+    assert!(resources(&i).contains(&("review_document".into(), "ready".into())));
+    assert!(
+        resources(&i).contains(&("conversation".into(), "archived".into())),
+        "{:?}",
+        resources(&i)
+    );
+}
+
+/// A ticket provider that fails a given number of times, then works; counts its calls.
+struct Flaky {
+    failures_left: AtomicUsize,
+    calls: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl ResourceProvider for Flaky {
+    fn slug(&self) -> &'static str {
+        "flaky-ticket"
+    }
+
+    async fn create(&self, key: &str, ctx: &IncidentContext) -> ProviderResult<Created> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.failures_left.load(Ordering::SeqCst) > 0 {
+            self.failures_left.fetch_sub(1, Ordering::SeqCst);
+            return Err(ProviderError::new(
+                "flaky-ticket",
+                "503 Service Unavailable",
+            ));
+        }
+        Ok(Created {
+            external_id: format!("T-{}", ctx.id),
+            link: Some(format!("https://tickets.example.com/{key}")),
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_provider_that_fails_twice_then_succeeds_ends_with_exactly_one_resource() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let flaky = Arc::new(Flaky {
+        failures_left: AtomicUsize::new(2),
+        calls: calls.clone(),
+    });
+    let app = spawn_app_with(|mut p| {
+        p.ticket = flaky;
+        p
+    })
+    .await;
+    app.declare("Flaky vendor").await;
+    app.run_pending_jobs().await;
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    let i = app.get("/incidents/INC-1").await.body;
+    let tickets: Vec<_> = i["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "ticket")
+        .collect();
+    assert_eq!(tickets.len(), 1);
+    assert_eq!(tickets[0]["status"], "ready");
+    assert_eq!(tickets[0]["provider"], "flaky-ticket");
+    assert_eq!(
+        tickets[0]["error"],
+        Value::Null,
+        "the error is cleared once it works"
+    );
+    assert!(resources(&i).iter().all(|(_, s)| s == "ready"));
+    let jobs = app.get("/jobs?state=succeeded").await.body;
+    let ticket_job = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["payload"]["kind"] == "ticket")
+        .unwrap()
+        .clone();
+    assert_eq!(ticket_job["attempts"], 3);
+}
+
+#[tokio::test]
+async fn a_provider_that_keeps_failing_marks_its_resource_failed_and_a_retry_recovers_it() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let flaky = Arc::new(Flaky {
+        failures_left: AtomicUsize::new(8),
+        calls: calls.clone(),
+    });
+    let app = spawn_app_with(|mut p| {
+        p.ticket = flaky;
+        p
+    })
+    .await;
+    app.declare("Vendor down").await;
+    app.run_pending_jobs().await;
+    let i = app.get("/incidents/INC-1").await.body;
+    let ticket = i["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "ticket")
+        .unwrap()
+        .clone();
+    assert_eq!(ticket["status"], "failed");
+    assert!(ticket["error"].as_str().unwrap().contains("503"));
+    assert!(
+        resources(&i)
+            .iter()
+            .filter(|(k, _)| k != "ticket")
+            .all(|(_, s)| s == "ready"),
+        "the saga went on without the ticket"
+    );
+    let failed = app.get("/jobs?state=failed").await.body;
+    assert_eq!(failed.as_array().unwrap().len(), 1);
+    let id = failed[0]["id"].as_i64().unwrap();
+    let r = app
+        .call(Method::POST, &format!("/jobs/{id}/retry"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["state"], "queued");
+    assert_eq!(
+        app.call(Method::POST, &format!("/jobs/{id}/retry"), None)
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    app.run_pending_jobs().await;
+    let i = app.get("/incidents/INC-1").await.body;
+    assert!(
+        resources(&i).iter().all(|(_, s)| s == "ready"),
+        "{:?}",
+        resources(&i)
+    );
+    assert_eq!(app.get("/jobs?state=failed").await.body, json!([]));
+    assert_eq!(
+        app.get("/jobs?state=sleeping").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
+
+#[tokio::test]
+async fn a_job_claimed_by_a_worker_that_died_is_taken_over_after_its_lease() {
+    let app = spawn_app().await;
+    app.declare("Crash mid-saga").await;
+    // A worker claims the first step and dies without finishing it.
+    let now = dispatch_core::now();
+    let claimed = dispatch_store::repo::job::claim(
+        app.engine.db(),
+        "dead-worker",
+        1,
+        now,
+        now - chrono::Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(app.run_pending_jobs().await, 0, "a live lease is respected");
+    let short = Runner::new(
+        app.engine.clone(),
+        dispatch_engine::jobs::RunnerOptions {
+            lease: std::time::Duration::ZERO,
+            ..fast_runner()
+        },
+    );
+    assert!(short.run_pending().await.unwrap() >= 6);
+    let i = app.get("/incidents/INC-1").await.body;
+    assert!(resources(&i).iter().all(|(_, s)| s == "ready"));
+    assert_eq!(resources(&i).len(), 5, "no duplicate resource");
+}
