@@ -70,7 +70,7 @@ pub fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
 mod tests {
     use super::*;
 
-    fn event(description: &str, prev: &'static str) -> ChainedEvent<'_> {
+    fn event<'a>(description: &'a str, prev: &'static str) -> ChainedEvent<'a> {
         ChainedEvent {
             incident_name: "SEC-1",
             seq: 1,

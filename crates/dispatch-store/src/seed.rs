@@ -7,7 +7,9 @@ use crate::Db;
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, Set};
 
 /// A priority's defaults: (name, tactical hours, executive hours, page commander, default).
-const PRIORITIES: &[(&str, Option<i32>, Option<i32>, bool, bool)] = &[
+type PriorityDefaults = (&'static str, Option<i32>, Option<i32>, bool, bool);
+
+const PRIORITIES: &[PriorityDefaults] = &[
     ("Low", Some(12), None, false, true),
     ("Medium", Some(6), Some(12), false, false),
     ("High", Some(2), Some(6), true, false),

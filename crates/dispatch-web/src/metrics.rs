@@ -12,10 +12,13 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// Request counts and latency sums per (method, route, status).
+/// A series: (method, route template, status).
+type Series = (String, String, u16);
+
+/// Request counts and latency sums per series.
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), (u64, f64)>>,
+    requests: Mutex<BTreeMap<Series, (u64, f64)>>,
 }
 
 impl Metrics {
