@@ -4,6 +4,7 @@ pub mod directory;
 pub mod incidents;
 pub mod parse;
 pub mod records;
+pub mod rows;
 pub mod taxonomy;
 pub mod timeline;
 
