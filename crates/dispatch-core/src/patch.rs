@@ -39,6 +39,13 @@ impl<T> Patch<T> {
     }
 }
 
+/// A create body's optional field seen as a patch over the defaults: absent stays absent.
+impl<T> From<Option<T>> for Patch<T> {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Patch::Absent, Patch::Value)
+    }
+}
+
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         // Only reached when the key is present (absent keys use `#[serde(default)]`).

@@ -190,6 +190,76 @@ impl KeyPrefix {
     }
 }
 
+/// A display colour as `#rrggbb` (`#rgb` is expanded), lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Color(String);
+
+impl Color {
+    /// Accepts `#rgb` or `#rrggbb` in hexadecimal digits.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationError> {
+        let s = raw.trim().to_ascii_lowercase();
+        let hex = s.strip_prefix('#').unwrap_or("");
+        if !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(ValidationError::field(
+                field,
+                "must be a colour like #e5484d",
+            ));
+        }
+        match hex.len() {
+            6 => Ok(Self(s)),
+            3 => Ok(Self(hex.chars().fold("#".to_string(), |mut out, c| {
+                out.push(c);
+                out.push(c);
+                out
+            }))),
+            _ => Err(ValidationError::field(
+                field,
+                "must be a colour like #e5484d",
+            )),
+        }
+    }
+
+    /// The colour.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A link to a web page about something (a person's profile, a runbook): `http(s)://…`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct WebLink(String);
+
+impl WebLink {
+    /// Longest accepted link, in bytes.
+    pub const MAX: usize = 2000;
+
+    /// Accepts an `http://` or `https://` URL with a host and no whitespace.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationError> {
+        let s = raw.trim();
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"));
+        let ok = s.len() <= Self::MAX
+            && rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/'))
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+        if ok {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(ValidationError::field(
+                field,
+                "must be a web address like https://example.com/alice",
+            ))
+        }
+    }
+
+    /// The link.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// How a caller names an incident in a path: by row id (`42`) or by human key (`SEC-42`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IncidentRef {
@@ -277,5 +347,33 @@ mod tests {
         assert!(Slug::parse("slug", "Bad Slug").is_err());
         assert!(KeyPrefix::parse("key_prefix", "sec").is_ok());
         assert!(KeyPrefix::parse("key_prefix", "1SEC").is_err());
+    }
+
+    #[test]
+    fn colours_and_links_are_shape_checked() {
+        assert_eq!(
+            Color::parse("color", "#E5484D").unwrap().as_str(),
+            "#e5484d"
+        );
+        assert_eq!(Color::parse("color", "#abc").unwrap().as_str(), "#aabbcc");
+        for bad in ["", "red", "#12345", "e5484d", "#ggg"] {
+            assert!(
+                Color::parse("color", bad).is_err(),
+                "{bad} should be refused"
+            );
+        }
+        assert!(WebLink::parse("weblink", "https://example.com/alice").is_ok());
+        for bad in [
+            "",
+            "example.com",
+            "ftp://example.com",
+            "https://",
+            "https://a b",
+        ] {
+            assert!(
+                WebLink::parse("weblink", bad).is_err(),
+                "{bad} should be refused"
+            );
+        }
     }
 }

@@ -1,14 +1,17 @@
 //! Configuration and directory commands: projects, taxonomies, tags, individuals, teams,
 //! services and API tokens. Each is one transaction; uniqueness clashes become conflicts.
 
+mod taxonomy;
+
 use crate::{Actor, Engine, Error, Result};
-use dispatch_core::{IndividualId, Transport};
+use dispatch_core::{IndividualId, Transport, ValidationError};
 use dispatch_store::entity::{
     api_token, incident_priority, incident_severity, incident_type, individual, project, service,
     tag, tag_type, team,
 };
-use dispatch_store::repo::{self, taxonomy};
-use sea_orm::ActiveModelTrait;
+use dispatch_store::repo::{self, taxonomy as taxonomy_repo};
+use dispatch_store::StoreError;
+use sea_orm::{ActiveModelTrait, ActiveValue, SqlErr};
 
 /// An authenticated caller: who, with which token role.
 #[derive(Debug, Clone)]
@@ -66,19 +69,51 @@ impl Engine {
             .ok_or_else(|| Error::NotFound(format!("project {slug}")))
     }
 
-    /// Creates a project with the default taxonomies.
-    pub async fn create_project(&self, row: project::ActiveModel) -> Result<project::Model> {
+    /// Creates a project with the default taxonomies; when it is marked default it becomes the
+    /// only default project.
+    pub async fn create_project(&self, mut row: project::ActiveModel) -> Result<project::Model> {
+        if row.created_at.is_not_set() {
+            row.created_at = ActiveValue::Set(dispatch_core::now());
+        }
         let txn = self.db.write().await?;
         let p = repo::project::insert(&*txn, row).await?;
+        if p.is_default {
+            repo::project::set_default(&*txn, p.id).await?;
+        }
         dispatch_store::seed::seed_taxonomies(&*txn, p.id).await?;
         txn.commit().await?;
         Ok(p)
     }
 
-    /// Saves a changed project.
+    /// Saves a changed project. Marking it default makes it the only default project; the
+    /// default project cannot stop being the default (another one is made default instead), and
+    /// the key prefix is fixed once the project has incidents (their keys carry it).
     pub async fn update_project(&self, row: project::ActiveModel) -> Result<project::Model> {
         let txn = self.db.write().await?;
+        let id = *row
+            .id
+            .try_as_ref()
+            .ok_or_else(|| Error::NotFound("project".into()))?;
+        let current = repo::project::get(&*txn, id).await?;
+        let mut e = ValidationError::default();
+        let prefix = row.key_prefix.try_as_ref();
+        if prefix.is_some_and(|p| *p != current.key_prefix) && current.incident_seq > 0 {
+            e.push(
+                "key_prefix",
+                "cannot change once the project has incidents (their keys carry the prefix)",
+            );
+        }
+        if current.is_default && row.is_default.try_as_ref() == Some(&false) {
+            e.push(
+                "default",
+                "this is the default project; make another project the default instead",
+            );
+        }
+        e.into_result()?;
         let p = repo::project::update(&*txn, row).await?;
+        if p.is_default && !current.is_default {
+            repo::project::set_default(&*txn, p.id).await?;
+        }
         txn.commit().await?;
         Ok(p)
     }
@@ -126,20 +161,24 @@ impl Engine {
         Ok(repo::directory::service(self.db.conn(), id).await?)
     }
 
-    /// Deletes a team.
+    /// Deletes a team; one that incident participants still point at is a conflict.
     pub async fn delete_team(&self, id: i64) -> Result<()> {
         let txn = self.db.write().await?;
         repo::directory::team(&*txn, id).await?;
-        repo::directory::delete_team(&*txn, id).await?;
+        repo::directory::delete_team(&*txn, id)
+            .await
+            .map_err(|e| still_referenced(e, &format!("team {id}")))?;
         txn.commit().await?;
         Ok(())
     }
 
-    /// Deletes a service.
+    /// Deletes a service; one that other records still point at is a conflict.
     pub async fn delete_service(&self, id: i64) -> Result<()> {
         let txn = self.db.write().await?;
         repo::directory::service(&*txn, id).await?;
-        repo::directory::delete_service(&*txn, id).await?;
+        repo::directory::delete_service(&*txn, id)
+            .await
+            .map_err(|e| still_referenced(e, &format!("service {id}")))?;
         txn.commit().await?;
         Ok(())
     }
@@ -160,7 +199,7 @@ impl Engine {
 
     /// Types of a project.
     pub async fn incident_types(&self, project_id: i64) -> Result<Vec<incident_type::Model>> {
-        Ok(taxonomy::types::list(self.db.conn(), project_id).await?)
+        Ok(taxonomy_repo::types::list(self.db.conn(), project_id).await?)
     }
 
     /// Priorities of a project.
@@ -168,7 +207,7 @@ impl Engine {
         &self,
         project_id: i64,
     ) -> Result<Vec<incident_priority::Model>> {
-        Ok(taxonomy::priorities::list(self.db.conn(), project_id).await?)
+        Ok(taxonomy_repo::priorities::list(self.db.conn(), project_id).await?)
     }
 
     /// Severities of a project.
@@ -176,23 +215,7 @@ impl Engine {
         &self,
         project_id: i64,
     ) -> Result<Vec<incident_severity::Model>> {
-        Ok(taxonomy::severities::list(self.db.conn(), project_id).await?)
-    }
-
-    /// Makes a taxonomy entry the only default of its project.
-    pub async fn make_default(&self, kind: TaxonomyKind, project_id: i64, id: i64) -> Result<()> {
-        let txn = self.db.write().await?;
-        match kind {
-            TaxonomyKind::Type => taxonomy::types::clear_default(&*txn, project_id, id).await?,
-            TaxonomyKind::Priority => {
-                taxonomy::priorities::clear_default(&*txn, project_id, id).await?
-            }
-            TaxonomyKind::Severity => {
-                taxonomy::severities::clear_default(&*txn, project_id, id).await?
-            }
-        }
-        txn.commit().await?;
-        Ok(())
+        Ok(taxonomy_repo::severities::list(self.db.conn(), project_id).await?)
     }
 
     /// Tags of a project.
@@ -215,4 +238,16 @@ pub enum TaxonomyKind {
     Priority,
     /// Severities.
     Severity,
+}
+
+/// A delete refused by a foreign key means the row is still in use: a conflict, not a failure.
+fn still_referenced(e: StoreError, what: &str) -> Error {
+    match &e {
+        StoreError::Db(db)
+            if matches!(db.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) =>
+        {
+            Error::Conflict(format!("{what} is still referenced by other records"))
+        }
+        _ => e.into(),
+    }
 }

@@ -27,6 +27,8 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(what) => Error::NotFound(what),
+            // An update of a row that a concurrent request deleted.
+            StoreError::Db(sea_orm::DbErr::RecordNotUpdated) => Error::NotFound("record".into()),
             StoreError::Conflict(msg) => Error::Conflict(conflict_message(&msg)),
             other => Error::Store(other),
         }

@@ -2,7 +2,7 @@
 
 use crate::entity::individual;
 use crate::error::{Result, StoreError};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, Func, LikeExpr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -58,7 +58,8 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<individual::Mod
         .ok_or_else(|| StoreError::NotFound(format!("individual {id}")))
 }
 
-/// A page of individuals by e-mail, optionally only those whose e-mail or name contains `q`.
+/// A page of individuals by e-mail, optionally only those whose e-mail or name contains `q`
+/// (ignoring case, on both databases: PostgreSQL's `LIKE` alone would not).
 pub async fn list(
     conn: &impl ConnectionTrait,
     q: Option<&str>,
@@ -66,11 +67,22 @@ pub async fn list(
     per_page: u64,
 ) -> Result<(Vec<individual::Model>, u64)> {
     let mut find = individual::Entity::find();
-    if let Some(q) = q.filter(|q| !q.is_empty()) {
+    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+        // `%` and `_` in the query are characters to find, not wildcards.
+        let mut like = String::from("%");
+        for c in q.to_lowercase().chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                like.push('\\');
+            }
+            like.push(c);
+        }
+        like.push('%');
+        let pattern = || LikeExpr::new(like.clone()).escape('\\');
+        let lower = |c: individual::Column| Expr::expr(Func::lower(Expr::col(c)));
         find = find.filter(
             sea_orm::Condition::any()
-                .add(individual::Column::Email.contains(q))
-                .add(individual::Column::Name.contains(q)),
+                .add(lower(individual::Column::Email).like(pattern()))
+                .add(lower(individual::Column::Name).like(pattern())),
         );
     }
     let total = find.clone().count(conn).await?;

@@ -170,43 +170,19 @@ pub struct IncidentPatch {
     pub tags: Patch<Vec<String>>,
 }
 
-/// A field that may not be cleared: `null` is an error, absent keeps it.
-fn not_null<T>(e: &mut ValidationError, field: &str, p: Patch<T>) -> Option<T> {
-    match p {
-        Patch::Absent => None,
-        Patch::Null => {
-            e.push(
-                field,
-                "cannot be null; leave it out to keep the current value",
-            );
-            None
-        }
-        Patch::Value(v) => Some(v),
-    }
-}
-
 impl IncidentPatch {
     fn parse(self) -> Result<UpdateIncident, ValidationError> {
         let mut e = ValidationError::default();
-        let title = not_null(&mut e, "title", self.title)
-            .and_then(|t| e.check(IncidentTitle::parse("title", &t)));
-        let description = not_null(&mut e, "description", self.description)
-            .and_then(|d| e.check(LongText::parse("description", &d)));
-        let resolution = match self.resolution {
-            Patch::Absent => Patch::Absent,
-            Patch::Null => Patch::Null,
-            Patch::Value(r) if r.trim().is_empty() => Patch::Null,
-            Patch::Value(r) => e
-                .check(LongText::parse("resolution", &r))
-                .map_or(Patch::Absent, Patch::Value),
-        };
-        let incident_type = not_null(&mut e, "type", self.incident_type);
-        let priority = not_null(&mut e, "priority", self.priority);
-        let severity = not_null(&mut e, "severity", self.severity);
-        let visibility = not_null(&mut e, "visibility", self.visibility);
+        let title = parse::parsed(&mut e, "title", self.title, IncidentTitle::parse);
+        let description = parse::parsed(&mut e, "description", self.description, LongText::parse);
+        let resolution = parse::clearable(&mut e, "resolution", self.resolution, LongText::parse);
+        let incident_type = parse::not_null(&mut e, "type", self.incident_type);
+        let priority = parse::not_null(&mut e, "priority", self.priority);
+        let severity = parse::not_null(&mut e, "severity", self.severity);
+        let visibility = parse::not_null(&mut e, "visibility", self.visibility);
         let visibility =
             parse::enum_field::<Visibility>(&mut e, "visibility", visibility.as_deref());
-        let status = not_null(&mut e, "status", self.status);
+        let status = parse::not_null(&mut e, "status", self.status);
         let status = parse::enum_field::<IncidentStatus>(&mut e, "status", status.as_deref());
         let tags = match self.tags {
             Patch::Absent => None,

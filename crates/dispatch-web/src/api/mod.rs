@@ -6,6 +6,7 @@ pub mod jobs;
 pub mod parse;
 pub mod records;
 pub mod room;
+pub mod rows;
 pub mod taxonomy;
 pub mod timeline;
 

@@ -1,8 +1,8 @@
 //! Shared parsing of raw request values into domain values, collecting every field error.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use dispatch_core::values::Email;
-use dispatch_core::ValidationError;
+use dispatch_core::values::{Email, LongText};
+use dispatch_core::{Patch, ValidationError};
 use std::str::FromStr;
 
 /// Records "is required" when a required field is missing; returns the value otherwise.
@@ -93,4 +93,57 @@ pub fn paging(
         }
     };
     (page, per_page)
+}
+
+/// A field that may not be cleared: `null` is an error, absent keeps it.
+pub fn not_null<T>(e: &mut ValidationError, field: &str, p: Patch<T>) -> Option<T> {
+    match p {
+        Patch::Absent => None,
+        Patch::Null => {
+            e.push(
+                field,
+                "cannot be null; leave it out to keep the current value",
+            );
+            None
+        }
+        Patch::Value(v) => Some(v),
+    }
+}
+
+/// A PATCH field that may not be cleared, parsed into a domain value (`None` when absent or bad).
+pub fn parsed<T>(
+    errors: &mut ValidationError,
+    field: &str,
+    p: Patch<String>,
+    parse: impl FnOnce(&str, &str) -> Result<T, ValidationError>,
+) -> Option<T> {
+    let raw = not_null(errors, field, p)?;
+    errors.check(parse(field, &raw))
+}
+
+/// A PATCH field that may be cleared: `null` or an empty string clears it, a value is parsed.
+/// A bad value is recorded and leaves the field as it is.
+pub fn clearable<T>(
+    errors: &mut ValidationError,
+    field: &str,
+    p: Patch<String>,
+    parse: impl FnOnce(&str, &str) -> Result<T, ValidationError>,
+) -> Patch<T> {
+    match p {
+        Patch::Absent => Patch::Absent,
+        Patch::Null => Patch::Null,
+        Patch::Value(v) if v.trim().is_empty() => Patch::Null,
+        Patch::Value(v) => errors
+            .check(parse(field, &v))
+            .map_or(Patch::Absent, Patch::Value),
+    }
+}
+
+/// A description: free text that may be empty (`null` clears it to empty).
+pub fn description(errors: &mut ValidationError, field: &str, p: Patch<String>) -> Option<String> {
+    match clearable(errors, field, p, LongText::parse) {
+        Patch::Absent => None,
+        Patch::Null => Some(String::new()),
+        Patch::Value(t) => Some(t.into_inner()),
+    }
 }

@@ -1,0 +1,204 @@
+//! Individuals: the people of the directory. The e-mail address is the identity, so two people
+//! never share one.
+
+use crate::api::parse;
+use crate::api::rows::{set, set_opt};
+use crate::auth::Auth;
+use crate::error::{ApiResult, ErrorBody, Json, Path, Query};
+use crate::wire::Page;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use dispatch_core::values::{Email, Name, WebLink};
+use dispatch_core::{Patch, ValidationError};
+use dispatch_store::entity::individual;
+use sea_orm::ActiveValue::Set;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Individual routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/individuals", get(list).post(create))
+        .route("/individuals/{id}", get(show).patch(update))
+}
+
+/// A person of the directory.
+#[derive(Serialize, ToSchema)]
+pub struct IndividualOut {
+    /// Id.
+    pub id: i64,
+    /// E-mail address (the identity).
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Job title.
+    pub title: Option<String>,
+    /// A page about them.
+    pub weblink: Option<String>,
+    /// When they were added.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<individual::Model> for IndividualOut {
+    fn from(i: individual::Model) -> Self {
+        Self {
+            id: i.id,
+            email: i.email,
+            name: i.name,
+            title: i.title,
+            weblink: i.weblink,
+            created_at: i.created_at,
+        }
+    }
+}
+
+/// A new person.
+#[derive(Deserialize, ToSchema)]
+pub struct IndividualIn {
+    /// E-mail address (required; unique).
+    pub email: Option<String>,
+    /// Display name (the address's local part when absent).
+    pub name: Option<String>,
+    /// Job title.
+    pub title: Option<String>,
+    /// A page about them (`http(s)://…`).
+    pub weblink: Option<String>,
+}
+
+/// Changes to a person: absent fields are kept, `null` clears title and weblink.
+#[derive(Deserialize, ToSchema)]
+pub struct IndividualPatch {
+    /// New e-mail address (unique).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub email: Patch<String>,
+    /// New name.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub name: Patch<String>,
+    /// New title; `null` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub title: Patch<String>,
+    /// New link; `null` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub weblink: Patch<String>,
+}
+
+impl From<IndividualIn> for IndividualPatch {
+    fn from(b: IndividualIn) -> Self {
+        Self {
+            email: b.email.into(),
+            name: b.name.into(),
+            title: b.title.into(),
+            weblink: b.weblink.into(),
+        }
+    }
+}
+
+impl IndividualPatch {
+    /// Writes the changes into `row`, recording every bad field.
+    fn apply(self, row: &mut individual::ActiveModel, e: &mut ValidationError) {
+        let email = parse::parsed(e, "email", self.email, Email::parse);
+        set(&mut row.email, email.map(|m| m.as_str().to_string()));
+        let name = parse::parsed(e, "name", self.name, Name::parse);
+        set(&mut row.name, name.map(Name::into_inner));
+        let title = parse::clearable(e, "title", self.title, Name::parse);
+        set_opt(&mut row.title, title.map(Name::into_inner));
+        let weblink = parse::clearable(e, "weblink", self.weblink, WebLink::parse);
+        set_opt(&mut row.weblink, weblink.map(|w| w.as_str().to_string()));
+    }
+}
+
+/// Which people, and which page of them.
+#[derive(Deserialize, IntoParams)]
+pub struct IndividualQuery {
+    /// Only those whose e-mail or name contains this text (ignoring case).
+    pub q: Option<String>,
+    /// Page, from 1.
+    pub page: Option<i64>,
+    /// Rows per page, 1-100 (default 50).
+    pub per_page: Option<i64>,
+}
+
+/// People of the directory, by e-mail.
+#[utoipa::path(get, path = "/api/v1/individuals", tag = "directory", params(IndividualQuery),
+    responses((status = 200, body = Page<IndividualOut>), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Query(q): Query<IndividualQuery>,
+) -> ApiResult<axum::Json<Page<IndividualOut>>> {
+    let mut e = ValidationError::default();
+    let (page, per_page) = parse::paging(&mut e, q.page, q.per_page, 50);
+    e.into_result()?;
+    let (rows, total) = s.engine.individuals(q.q.as_deref(), page, per_page).await?;
+    let items = rows.into_iter().map(Into::into).collect();
+    Ok(axum::Json(Page {
+        items,
+        total,
+        page,
+        per_page,
+    }))
+}
+
+/// Adds a person.
+#[utoipa::path(post, path = "/api/v1/individuals", request_body = IndividualIn, tag = "directory",
+    responses((status = 201, body = IndividualOut), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Json(b): Json<IndividualIn>,
+) -> ApiResult<(StatusCode, axum::Json<IndividualOut>)> {
+    let mut e = ValidationError::default();
+    parse::required(&mut e, "email", &b.email);
+    let mut row = individual::ActiveModel {
+        title: Set(None),
+        weblink: Set(None),
+        created_at: Set(dispatch_core::now()),
+        ..Default::default()
+    };
+    IndividualPatch::from(b).apply(&mut row, &mut e);
+    if let (true, Some(email)) = (row.name.is_not_set(), row.email.try_as_ref()) {
+        let local = email.split('@').next().unwrap_or(email);
+        row.name = Set(local.to_string());
+    }
+    e.into_result()?;
+    let saved = s.engine.save(row).await?;
+    Ok((StatusCode::CREATED, axum::Json(saved.into())))
+}
+
+/// One person.
+#[utoipa::path(get, path = "/api/v1/individuals/{id}", tag = "directory", params(("id" = i64, Path)),
+    responses((status = 200, body = IndividualOut), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<IndividualOut>> {
+    Ok(axum::Json(s.engine.individual(id).await?.into()))
+}
+
+/// Changes a person.
+#[utoipa::path(patch, path = "/api/v1/individuals/{id}", request_body = IndividualPatch,
+    tag = "directory", params(("id" = i64, Path)),
+    responses((status = 200, body = IndividualOut), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<IndividualPatch>,
+) -> ApiResult<axum::Json<IndividualOut>> {
+    let mut row: individual::ActiveModel = s.engine.individual(id).await?.into();
+    let mut e = ValidationError::default();
+    b.apply(&mut row, &mut e);
+    e.into_result()?;
+    Ok(axum::Json(s.engine.save(row).await?.into()))
+}

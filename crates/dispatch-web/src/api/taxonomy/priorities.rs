@@ -1,0 +1,308 @@
+//! Incident priorities of a project: whether the commander is paged and how often status
+//! reports are due.
+
+use crate::api::parse;
+use crate::api::rows::{set, set_opt, slug_from_name};
+use crate::auth::Auth;
+use crate::error::{ApiResult, ErrorBody, Json, Path};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use dispatch_core::values::{Color, Name, Slug};
+use dispatch_core::{Patch, ValidationError};
+use dispatch_store::entity::incident_priority;
+use sea_orm::ActiveValue::Set;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Priority routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/projects/{slug}/incident-priorities",
+            get(list).post(create),
+        )
+        .route(
+            "/projects/{slug}/incident-priorities/{id}",
+            get(show).patch(update),
+        )
+}
+
+/// Longest report cadence accepted, in hours (30 days).
+const MAX_REMINDER_HOURS: i32 = 720;
+
+/// An incident priority.
+#[derive(Serialize, ToSchema)]
+pub struct IncidentPriorityOut {
+    /// Id.
+    pub id: i64,
+    /// URL-safe identifier.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// What it means.
+    pub description: String,
+    /// Display colour (`#rrggbb`).
+    pub color: Option<String>,
+    /// The project's default priority.
+    pub default: bool,
+    /// Offered when declaring.
+    pub enabled: bool,
+    /// Page the incident commander.
+    pub page_commander: bool,
+    /// Hours between tactical reports (`null`: no reminder).
+    pub tactical_report_reminder_hours: Option<i32>,
+    /// Hours between executive reports (`null`: no reminder).
+    pub executive_report_reminder_hours: Option<i32>,
+    /// Position in lists.
+    pub view_order: i32,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<incident_priority::Model> for IncidentPriorityOut {
+    fn from(p: incident_priority::Model) -> Self {
+        Self {
+            id: p.id,
+            slug: p.slug,
+            name: p.name,
+            description: p.description,
+            color: p.color,
+            default: p.is_default,
+            enabled: p.enabled,
+            page_commander: p.page_commander,
+            tactical_report_reminder_hours: p.tactical_report_reminder_hours,
+            executive_report_reminder_hours: p.executive_report_reminder_hours,
+            view_order: p.view_order,
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// A new incident priority.
+#[derive(Deserialize, ToSchema)]
+pub struct IncidentPriorityIn {
+    /// Display name (required).
+    pub name: Option<String>,
+    /// URL-safe identifier (derived from the name when absent).
+    pub slug: Option<String>,
+    /// What it means.
+    pub description: Option<String>,
+    /// Display colour (`#rrggbb`).
+    pub color: Option<String>,
+    /// Make it the project's only default.
+    pub default: Option<bool>,
+    /// Offered when declaring (default true).
+    pub enabled: Option<bool>,
+    /// Page the incident commander (default false).
+    pub page_commander: Option<bool>,
+    /// Hours between tactical reports, 1-720 (none when absent).
+    pub tactical_report_reminder_hours: Option<i32>,
+    /// Hours between executive reports, 1-720 (none when absent).
+    pub executive_report_reminder_hours: Option<i32>,
+    /// Position in lists (default 0).
+    pub view_order: Option<i32>,
+}
+
+/// Changes to an incident priority: absent fields are kept, `null` clears a nullable one.
+#[derive(Deserialize, ToSchema)]
+pub struct IncidentPriorityPatch {
+    /// New name.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub name: Patch<String>,
+    /// New slug.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub slug: Patch<String>,
+    /// New description; `null` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Patch<String>,
+    /// New colour; `null` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub color: Patch<String>,
+    /// `true` makes it the only default; the default cannot be unset (make another default).
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub default: Patch<bool>,
+    /// Offered when declaring; the default cannot be disabled.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub enabled: Patch<bool>,
+    /// Page the incident commander.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub page_commander: Patch<bool>,
+    /// Hours between tactical reports; `null`: no reminder.
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
+    pub tactical_report_reminder_hours: Patch<i32>,
+    /// Hours between executive reports; `null`: no reminder.
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
+    pub executive_report_reminder_hours: Patch<i32>,
+    /// Position in lists.
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
+    pub view_order: Patch<i32>,
+}
+
+impl From<IncidentPriorityIn> for IncidentPriorityPatch {
+    fn from(b: IncidentPriorityIn) -> Self {
+        Self {
+            name: b.name.into(),
+            slug: b.slug.into(),
+            description: b.description.into(),
+            color: b.color.into(),
+            default: b.default.into(),
+            enabled: b.enabled.into(),
+            page_commander: b.page_commander.into(),
+            tactical_report_reminder_hours: b.tactical_report_reminder_hours.into(),
+            executive_report_reminder_hours: b.executive_report_reminder_hours.into(),
+            view_order: b.view_order.into(),
+        }
+    }
+}
+
+/// A report cadence: 1 to [`MAX_REMINDER_HOURS`] hours, or `null` for none.
+fn hours(e: &mut ValidationError, field: &str, p: Patch<i32>) -> Patch<i32> {
+    match p {
+        Patch::Value(h) if !(1..=MAX_REMINDER_HOURS).contains(&h) => {
+            e.push(
+                field,
+                format!(
+                    "must be between 1 and {MAX_REMINDER_HOURS} hours, or null for none (got {h})"
+                ),
+            );
+            Patch::Absent
+        }
+        other => other,
+    }
+}
+
+impl IncidentPriorityPatch {
+    /// Writes the changes into `row`, recording every bad field.
+    fn apply(self, row: &mut incident_priority::ActiveModel, e: &mut ValidationError) {
+        let name = parse::parsed(e, "name", self.name, Name::parse);
+        set(&mut row.name, name.map(Name::into_inner));
+        let slug = parse::parsed(e, "slug", self.slug, Slug::parse);
+        set(&mut row.slug, slug.map(|s| s.as_str().to_string()));
+        set(
+            &mut row.description,
+            parse::description(e, "description", self.description),
+        );
+        let color = parse::clearable(e, "color", self.color, Color::parse);
+        set_opt(&mut row.color, color.map(|c| c.as_str().to_string()));
+        set(
+            &mut row.is_default,
+            parse::not_null(e, "default", self.default),
+        );
+        set(
+            &mut row.enabled,
+            parse::not_null(e, "enabled", self.enabled),
+        );
+        set(
+            &mut row.page_commander,
+            parse::not_null(e, "page_commander", self.page_commander),
+        );
+        let field = "tactical_report_reminder_hours";
+        let tactical = hours(e, field, self.tactical_report_reminder_hours);
+        set_opt(&mut row.tactical_report_reminder_hours, tactical);
+        let field = "executive_report_reminder_hours";
+        let executive = hours(e, field, self.executive_report_reminder_hours);
+        set_opt(&mut row.executive_report_reminder_hours, executive);
+        set(
+            &mut row.view_order,
+            parse::not_null(e, "view_order", self.view_order),
+        );
+    }
+}
+
+/// The priorities of a project, in view order.
+#[utoipa::path(get, path = "/api/v1/projects/{slug}/incident-priorities", tag = "taxonomies",
+    params(("slug" = String, Path, description = "Project slug")),
+    responses((status = 200, body = Vec<IncidentPriorityOut>), (status = 404, body = ErrorBody)))]
+pub async fn list(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(slug): Path<String>,
+) -> ApiResult<axum::Json<Vec<IncidentPriorityOut>>> {
+    let p = s.engine.project(&slug).await?;
+    let priorities = s.engine.incident_priorities(p.id).await?;
+    Ok(axum::Json(priorities.into_iter().map(Into::into).collect()))
+}
+
+/// Creates a priority.
+#[utoipa::path(post, path = "/api/v1/projects/{slug}/incident-priorities", tag = "taxonomies",
+    request_body = IncidentPriorityIn, params(("slug" = String, Path, description = "Project slug")),
+    responses((status = 201, body = IncidentPriorityOut), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(slug): Path<String>,
+    Json(b): Json<IncidentPriorityIn>,
+) -> ApiResult<(StatusCode, axum::Json<IncidentPriorityOut>)> {
+    let p = s.engine.project(&slug).await?;
+    let mut e = ValidationError::default();
+    parse::required(&mut e, "name", &b.name);
+    let mut row = incident_priority::ActiveModel {
+        description: Set(String::new()),
+        color: Set(None),
+        is_default: Set(false),
+        enabled: Set(true),
+        page_commander: Set(false),
+        tactical_report_reminder_hours: Set(None),
+        executive_report_reminder_hours: Set(None),
+        view_order: Set(0),
+        ..Default::default()
+    };
+    IncidentPriorityPatch::from(b).apply(&mut row, &mut e);
+    slug_from_name(&mut row.slug, &row.name);
+    e.into_result()?;
+    let saved = s.engine.save_incident_priority(p.id, row).await?;
+    Ok((StatusCode::CREATED, axum::Json(saved.into())))
+}
+
+/// One priority.
+#[utoipa::path(get, path = "/api/v1/projects/{slug}/incident-priorities/{id}", tag = "taxonomies",
+    params(("slug" = String, Path, description = "Project slug"), ("id" = i64, Path)),
+    responses((status = 200, body = IncidentPriorityOut), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path((slug, id)): Path<(String, i64)>,
+) -> ApiResult<axum::Json<IncidentPriorityOut>> {
+    let p = s.engine.project(&slug).await?;
+    Ok(axum::Json(
+        s.engine.incident_priority(p.id, id).await?.into(),
+    ))
+}
+
+/// Changes a priority.
+#[utoipa::path(patch, path = "/api/v1/projects/{slug}/incident-priorities/{id}", tag = "taxonomies",
+    request_body = IncidentPriorityPatch,
+    params(("slug" = String, Path, description = "Project slug"), ("id" = i64, Path)),
+    responses((status = 200, body = IncidentPriorityOut), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path((slug, id)): Path<(String, i64)>,
+    Json(b): Json<IncidentPriorityPatch>,
+) -> ApiResult<axum::Json<IncidentPriorityOut>> {
+    let p = s.engine.project(&slug).await?;
+    let mut row: incident_priority::ActiveModel =
+        s.engine.incident_priority(p.id, id).await?.into();
+    let mut e = ValidationError::default();
+    b.apply(&mut row, &mut e);
+    e.into_result()?;
+    Ok(axum::Json(
+        s.engine.save_incident_priority(p.id, row).await?.into(),
+    ))
+}

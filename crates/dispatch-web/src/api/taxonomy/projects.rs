@@ -1,0 +1,209 @@
+//! Projects: the scopes that own taxonomies, tags, teams, services and incident keys.
+
+use crate::api::parse;
+use crate::api::rows::{set, slug_from_name};
+use crate::auth::Auth;
+use crate::error::{ApiResult, ErrorBody, Json, Path};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use dispatch_core::values::{KeyPrefix, Name, Slug};
+use dispatch_core::{Patch, ValidationError};
+use dispatch_store::entity::project;
+use sea_orm::ActiveValue::Set;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Project routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/projects", get(list).post(create))
+        .route("/projects/{slug}", get(show).patch(update))
+}
+
+/// A project.
+#[derive(Serialize, ToSchema)]
+pub struct ProjectOut {
+    /// Id.
+    pub id: i64,
+    /// URL-safe identifier.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// Prefix of its incident keys (`SEC` in `SEC-42`).
+    pub key_prefix: String,
+    /// What it is for.
+    pub description: String,
+    /// Whether people may join its open incidents by themselves.
+    pub allow_self_join: bool,
+    /// Whether incidents go here when no project is named.
+    pub default: bool,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<project::Model> for ProjectOut {
+    fn from(p: project::Model) -> Self {
+        Self {
+            id: p.id,
+            slug: p.slug,
+            name: p.name,
+            key_prefix: p.key_prefix,
+            description: p.description,
+            allow_self_join: p.allow_self_join,
+            default: p.is_default,
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// A new project.
+#[derive(Deserialize, ToSchema)]
+pub struct ProjectIn {
+    /// URL-safe identifier: lower-case letters, digits, dashes (derived from the name when absent).
+    pub slug: Option<String>,
+    /// Display name (required).
+    pub name: Option<String>,
+    /// Prefix of incident keys: 2-10 letters or digits, starting with a letter (required).
+    pub key_prefix: Option<String>,
+    /// What it is for.
+    pub description: Option<String>,
+    /// Whether people may join its open incidents by themselves (default true).
+    pub allow_self_join: Option<bool>,
+    /// Make it the default project (the previous default stops being one).
+    pub default: Option<bool>,
+}
+
+/// Changes to a project: absent fields are kept.
+#[derive(Deserialize, ToSchema)]
+pub struct ProjectPatch {
+    /// New slug.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub slug: Patch<String>,
+    /// New name.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub name: Patch<String>,
+    /// New key prefix (only while the project has no incidents).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub key_prefix: Patch<String>,
+    /// New description; `null` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Patch<String>,
+    /// Whether people may join its open incidents by themselves.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub allow_self_join: Patch<bool>,
+    /// `true` makes it the default project; the default cannot be unset (make another default).
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub default: Patch<bool>,
+}
+
+impl From<ProjectIn> for ProjectPatch {
+    fn from(b: ProjectIn) -> Self {
+        Self {
+            slug: b.slug.into(),
+            name: b.name.into(),
+            key_prefix: b.key_prefix.into(),
+            description: b.description.into(),
+            allow_self_join: b.allow_self_join.into(),
+            default: b.default.into(),
+        }
+    }
+}
+
+impl ProjectPatch {
+    /// Writes the changes into `row`, recording every bad field.
+    fn apply(self, row: &mut project::ActiveModel, e: &mut ValidationError) {
+        let slug = parse::parsed(e, "slug", self.slug, Slug::parse);
+        set(&mut row.slug, slug.map(|s| s.as_str().to_string()));
+        let name = parse::parsed(e, "name", self.name, Name::parse);
+        set(&mut row.name, name.map(Name::into_inner));
+        let prefix = parse::parsed(e, "key_prefix", self.key_prefix, KeyPrefix::parse);
+        set(&mut row.key_prefix, prefix.map(|p| p.as_str().to_string()));
+        set(
+            &mut row.description,
+            parse::description(e, "description", self.description),
+        );
+        let self_join = parse::not_null(e, "allow_self_join", self.allow_self_join);
+        set(&mut row.allow_self_join, self_join);
+        set(
+            &mut row.is_default,
+            parse::not_null(e, "default", self.default),
+        );
+    }
+}
+
+/// Every project, by name.
+#[utoipa::path(get, path = "/api/v1/projects", tag = "projects",
+    responses((status = 200, body = Vec<ProjectOut>), (status = 401, body = ErrorBody)))]
+pub async fn list(
+    State(s): State<AppState>,
+    _auth: Auth,
+) -> ApiResult<axum::Json<Vec<ProjectOut>>> {
+    let projects = s.engine.projects().await?;
+    Ok(axum::Json(projects.into_iter().map(Into::into).collect()))
+}
+
+/// Creates a project with the default incident types, priorities and severities.
+#[utoipa::path(post, path = "/api/v1/projects", request_body = ProjectIn, tag = "projects",
+    responses((status = 201, body = ProjectOut), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Json(b): Json<ProjectIn>,
+) -> ApiResult<(StatusCode, axum::Json<ProjectOut>)> {
+    let mut e = ValidationError::default();
+    parse::required(&mut e, "name", &b.name);
+    parse::required(&mut e, "key_prefix", &b.key_prefix);
+    let mut row = project::ActiveModel {
+        description: Set(String::new()),
+        incident_seq: Set(0),
+        allow_self_join: Set(true),
+        is_default: Set(false),
+        ..Default::default()
+    };
+    ProjectPatch::from(b).apply(&mut row, &mut e);
+    slug_from_name(&mut row.slug, &row.name);
+    e.into_result()?;
+    let p = s.engine.create_project(row).await?;
+    Ok((StatusCode::CREATED, axum::Json(p.into())))
+}
+
+/// One project.
+#[utoipa::path(get, path = "/api/v1/projects/{slug}", tag = "projects",
+    params(("slug" = String, Path, description = "Project slug")),
+    responses((status = 200, body = ProjectOut), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(slug): Path<String>,
+) -> ApiResult<axum::Json<ProjectOut>> {
+    Ok(axum::Json(s.engine.project(&slug).await?.into()))
+}
+
+/// Changes a project.
+#[utoipa::path(patch, path = "/api/v1/projects/{slug}", request_body = ProjectPatch, tag = "projects",
+    params(("slug" = String, Path, description = "Project slug")),
+    responses((status = 200, body = ProjectOut), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(slug): Path<String>,
+    Json(b): Json<ProjectPatch>,
+) -> ApiResult<axum::Json<ProjectOut>> {
+    let mut row: project::ActiveModel = s.engine.project(&slug).await?.into();
+    let mut e = ValidationError::default();
+    b.apply(&mut row, &mut e);
+    e.into_result()?;
+    Ok(axum::Json(s.engine.update_project(row).await?.into()))
+}

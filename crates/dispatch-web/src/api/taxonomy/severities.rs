@@ -1,0 +1,259 @@
+//! Incident severities of a project: labels for impact, and which ones a stable incident may
+//! carry.
+
+use crate::api::parse;
+use crate::api::rows::{set, set_opt, slug_from_name};
+use crate::auth::Auth;
+use crate::error::{ApiResult, ErrorBody, Json, Path};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use dispatch_core::values::{Color, Name, Slug};
+use dispatch_core::{Patch, ValidationError};
+use dispatch_store::entity::incident_severity;
+use sea_orm::ActiveValue::Set;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Severity routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/projects/{slug}/incident-severities",
+            get(list).post(create),
+        )
+        .route(
+            "/projects/{slug}/incident-severities/{id}",
+            get(show).patch(update),
+        )
+}
+
+/// An incident severity.
+#[derive(Serialize, ToSchema)]
+pub struct IncidentSeverityOut {
+    /// Id.
+    pub id: i64,
+    /// URL-safe identifier.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// What it means.
+    pub description: String,
+    /// Display colour (`#rrggbb`).
+    pub color: Option<String>,
+    /// The project's default severity.
+    pub default: bool,
+    /// Offered when declaring.
+    pub enabled: bool,
+    /// A stable incident may carry it.
+    pub allowed_for_stable: bool,
+    /// Position in lists.
+    pub view_order: i32,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<incident_severity::Model> for IncidentSeverityOut {
+    fn from(s: incident_severity::Model) -> Self {
+        Self {
+            id: s.id,
+            slug: s.slug,
+            name: s.name,
+            description: s.description,
+            color: s.color,
+            default: s.is_default,
+            enabled: s.enabled,
+            allowed_for_stable: s.allowed_for_stable,
+            view_order: s.view_order,
+            created_at: s.created_at,
+        }
+    }
+}
+
+/// A new incident severity.
+#[derive(Deserialize, ToSchema)]
+pub struct IncidentSeverityIn {
+    /// Display name (required).
+    pub name: Option<String>,
+    /// URL-safe identifier (derived from the name when absent).
+    pub slug: Option<String>,
+    /// What it means.
+    pub description: Option<String>,
+    /// Display colour (`#rrggbb`).
+    pub color: Option<String>,
+    /// Make it the project's only default.
+    pub default: Option<bool>,
+    /// Offered when declaring (default true).
+    pub enabled: Option<bool>,
+    /// A stable incident may carry it (default true).
+    pub allowed_for_stable: Option<bool>,
+    /// Position in lists (default 0).
+    pub view_order: Option<i32>,
+}
+
+/// Changes to an incident severity: absent fields are kept, `null` clears a nullable one.
+#[derive(Deserialize, ToSchema)]
+pub struct IncidentSeverityPatch {
+    /// New name.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub name: Patch<String>,
+    /// New slug.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub slug: Patch<String>,
+    /// New description; `null` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Patch<String>,
+    /// New colour; `null` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub color: Patch<String>,
+    /// `true` makes it the only default; the default cannot be unset (make another default).
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub default: Patch<bool>,
+    /// Offered when declaring; the default cannot be disabled.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub enabled: Patch<bool>,
+    /// A stable incident may carry it.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub allowed_for_stable: Patch<bool>,
+    /// Position in lists.
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
+    pub view_order: Patch<i32>,
+}
+
+impl From<IncidentSeverityIn> for IncidentSeverityPatch {
+    fn from(b: IncidentSeverityIn) -> Self {
+        Self {
+            name: b.name.into(),
+            slug: b.slug.into(),
+            description: b.description.into(),
+            color: b.color.into(),
+            default: b.default.into(),
+            enabled: b.enabled.into(),
+            allowed_for_stable: b.allowed_for_stable.into(),
+            view_order: b.view_order.into(),
+        }
+    }
+}
+
+impl IncidentSeverityPatch {
+    /// Writes the changes into `row`, recording every bad field.
+    fn apply(self, row: &mut incident_severity::ActiveModel, e: &mut ValidationError) {
+        let name = parse::parsed(e, "name", self.name, Name::parse);
+        set(&mut row.name, name.map(Name::into_inner));
+        let slug = parse::parsed(e, "slug", self.slug, Slug::parse);
+        set(&mut row.slug, slug.map(|s| s.as_str().to_string()));
+        set(
+            &mut row.description,
+            parse::description(e, "description", self.description),
+        );
+        let color = parse::clearable(e, "color", self.color, Color::parse);
+        set_opt(&mut row.color, color.map(|c| c.as_str().to_string()));
+        set(
+            &mut row.is_default,
+            parse::not_null(e, "default", self.default),
+        );
+        set(
+            &mut row.enabled,
+            parse::not_null(e, "enabled", self.enabled),
+        );
+        let stable = parse::not_null(e, "allowed_for_stable", self.allowed_for_stable);
+        set(&mut row.allowed_for_stable, stable);
+        set(
+            &mut row.view_order,
+            parse::not_null(e, "view_order", self.view_order),
+        );
+    }
+}
+
+/// The severities of a project, in view order.
+#[utoipa::path(get, path = "/api/v1/projects/{slug}/incident-severities", tag = "taxonomies",
+    params(("slug" = String, Path, description = "Project slug")),
+    responses((status = 200, body = Vec<IncidentSeverityOut>), (status = 404, body = ErrorBody)))]
+pub async fn list(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(slug): Path<String>,
+) -> ApiResult<axum::Json<Vec<IncidentSeverityOut>>> {
+    let p = s.engine.project(&slug).await?;
+    let severities = s.engine.incident_severities(p.id).await?;
+    Ok(axum::Json(severities.into_iter().map(Into::into).collect()))
+}
+
+/// Creates a severity.
+#[utoipa::path(post, path = "/api/v1/projects/{slug}/incident-severities", tag = "taxonomies",
+    request_body = IncidentSeverityIn, params(("slug" = String, Path, description = "Project slug")),
+    responses((status = 201, body = IncidentSeverityOut), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(slug): Path<String>,
+    Json(b): Json<IncidentSeverityIn>,
+) -> ApiResult<(StatusCode, axum::Json<IncidentSeverityOut>)> {
+    let p = s.engine.project(&slug).await?;
+    let mut e = ValidationError::default();
+    parse::required(&mut e, "name", &b.name);
+    let mut row = incident_severity::ActiveModel {
+        description: Set(String::new()),
+        color: Set(None),
+        is_default: Set(false),
+        enabled: Set(true),
+        allowed_for_stable: Set(true),
+        view_order: Set(0),
+        ..Default::default()
+    };
+    IncidentSeverityPatch::from(b).apply(&mut row, &mut e);
+    slug_from_name(&mut row.slug, &row.name);
+    e.into_result()?;
+    let saved = s.engine.save_incident_severity(p.id, row).await?;
+    Ok((StatusCode::CREATED, axum::Json(saved.into())))
+}
+
+/// One severity.
+#[utoipa::path(get, path = "/api/v1/projects/{slug}/incident-severities/{id}", tag = "taxonomies",
+    params(("slug" = String, Path, description = "Project slug"), ("id" = i64, Path)),
+    responses((status = 200, body = IncidentSeverityOut), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path((slug, id)): Path<(String, i64)>,
+) -> ApiResult<axum::Json<IncidentSeverityOut>> {
+    let p = s.engine.project(&slug).await?;
+    Ok(axum::Json(
+        s.engine.incident_severity(p.id, id).await?.into(),
+    ))
+}
+
+/// Changes a severity.
+#[utoipa::path(patch, path = "/api/v1/projects/{slug}/incident-severities/{id}", tag = "taxonomies",
+    request_body = IncidentSeverityPatch,
+    params(("slug" = String, Path, description = "Project slug"), ("id" = i64, Path)),
+    responses((status = 200, body = IncidentSeverityOut), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path((slug, id)): Path<(String, i64)>,
+    Json(b): Json<IncidentSeverityPatch>,
+) -> ApiResult<axum::Json<IncidentSeverityOut>> {
+    let p = s.engine.project(&slug).await?;
+    let mut row: incident_severity::ActiveModel =
+        s.engine.incident_severity(p.id, id).await?.into();
+    let mut e = ValidationError::default();
+    b.apply(&mut row, &mut e);
+    e.into_result()?;
+    Ok(axum::Json(
+        s.engine.save_incident_severity(p.id, row).await?.into(),
+    ))
+}

@@ -1,0 +1,284 @@
+//! Incident types of a project: default visibility and whether incidents of the type count in
+//! metrics, reminders and reviews.
+
+use crate::api::parse;
+use crate::api::rows::{set, slug_from_name};
+use crate::auth::Auth;
+use crate::error::{ApiResult, ErrorBody, Json, Path};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use dispatch_core::values::{Name, Slug};
+use dispatch_core::{Patch, ValidationError, Visibility};
+use dispatch_store::entity::incident_type;
+use sea_orm::ActiveValue::Set;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Incident type routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/projects/{slug}/incident-types", get(list).post(create))
+        .route(
+            "/projects/{slug}/incident-types/{id}",
+            get(show).patch(update),
+        )
+}
+
+/// An incident type.
+#[derive(Serialize, ToSchema)]
+pub struct IncidentTypeOut {
+    /// Id.
+    pub id: i64,
+    /// URL-safe identifier.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Visibility of new incidents of this type: `open` or `restricted`.
+    pub default_visibility: String,
+    /// The project's default type.
+    pub default: bool,
+    /// Offered when declaring.
+    pub enabled: bool,
+    /// Left out of metrics.
+    pub exclude_from_metrics: bool,
+    /// No report or task reminders.
+    pub exclude_from_reminders: bool,
+    /// No post-incident review.
+    pub exclude_from_review: bool,
+    /// Position in lists.
+    pub view_order: i32,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<incident_type::Model> for IncidentTypeOut {
+    fn from(t: incident_type::Model) -> Self {
+        Self {
+            id: t.id,
+            slug: t.slug,
+            name: t.name,
+            description: t.description,
+            default_visibility: t.default_visibility,
+            default: t.is_default,
+            enabled: t.enabled,
+            exclude_from_metrics: t.exclude_from_metrics,
+            exclude_from_reminders: t.exclude_from_reminders,
+            exclude_from_review: t.exclude_from_review,
+            view_order: t.view_order,
+            created_at: t.created_at,
+        }
+    }
+}
+
+/// A new incident type.
+#[derive(Deserialize, ToSchema)]
+pub struct IncidentTypeIn {
+    /// Display name (required).
+    pub name: Option<String>,
+    /// URL-safe identifier (derived from the name when absent).
+    pub slug: Option<String>,
+    /// What it is for.
+    pub description: Option<String>,
+    /// `open` (default) or `restricted`.
+    pub default_visibility: Option<String>,
+    /// Make it the project's only default.
+    pub default: Option<bool>,
+    /// Offered when declaring (default true).
+    pub enabled: Option<bool>,
+    /// Leave out of metrics (default false).
+    pub exclude_from_metrics: Option<bool>,
+    /// No reminders (default false).
+    pub exclude_from_reminders: Option<bool>,
+    /// No post-incident review (default false).
+    pub exclude_from_review: Option<bool>,
+    /// Position in lists (default 0).
+    pub view_order: Option<i32>,
+}
+
+/// Changes to an incident type: absent fields are kept.
+#[derive(Deserialize, ToSchema)]
+pub struct IncidentTypePatch {
+    /// New name.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub name: Patch<String>,
+    /// New slug.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub slug: Patch<String>,
+    /// New description; `null` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Patch<String>,
+    /// `open` or `restricted`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub default_visibility: Patch<String>,
+    /// `true` makes it the only default; the default cannot be unset (make another default).
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub default: Patch<bool>,
+    /// Offered when declaring; the default cannot be disabled.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub enabled: Patch<bool>,
+    /// Leave out of metrics.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub exclude_from_metrics: Patch<bool>,
+    /// No reminders.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub exclude_from_reminders: Patch<bool>,
+    /// No post-incident review.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub exclude_from_review: Patch<bool>,
+    /// Position in lists.
+    #[serde(default)]
+    #[schema(value_type = Option<i32>)]
+    pub view_order: Patch<i32>,
+}
+
+impl From<IncidentTypeIn> for IncidentTypePatch {
+    fn from(b: IncidentTypeIn) -> Self {
+        Self {
+            name: b.name.into(),
+            slug: b.slug.into(),
+            description: b.description.into(),
+            default_visibility: b.default_visibility.into(),
+            default: b.default.into(),
+            enabled: b.enabled.into(),
+            exclude_from_metrics: b.exclude_from_metrics.into(),
+            exclude_from_reminders: b.exclude_from_reminders.into(),
+            exclude_from_review: b.exclude_from_review.into(),
+            view_order: b.view_order.into(),
+        }
+    }
+}
+
+impl IncidentTypePatch {
+    /// Writes the changes into `row`, recording every bad field.
+    fn apply(self, row: &mut incident_type::ActiveModel, e: &mut ValidationError) {
+        let name = parse::parsed(e, "name", self.name, Name::parse);
+        set(&mut row.name, name.map(Name::into_inner));
+        let slug = parse::parsed(e, "slug", self.slug, Slug::parse);
+        set(&mut row.slug, slug.map(|s| s.as_str().to_string()));
+        set(
+            &mut row.description,
+            parse::description(e, "description", self.description),
+        );
+        let visibility = parse::not_null(e, "default_visibility", self.default_visibility);
+        let visibility =
+            parse::enum_field::<Visibility>(e, "default_visibility", visibility.as_deref());
+        set(
+            &mut row.default_visibility,
+            visibility.map(|v| v.as_str().to_string()),
+        );
+        set(
+            &mut row.is_default,
+            parse::not_null(e, "default", self.default),
+        );
+        set(
+            &mut row.enabled,
+            parse::not_null(e, "enabled", self.enabled),
+        );
+        let metrics = parse::not_null(e, "exclude_from_metrics", self.exclude_from_metrics);
+        set(&mut row.exclude_from_metrics, metrics);
+        let reminders = parse::not_null(e, "exclude_from_reminders", self.exclude_from_reminders);
+        set(&mut row.exclude_from_reminders, reminders);
+        let review = parse::not_null(e, "exclude_from_review", self.exclude_from_review);
+        set(&mut row.exclude_from_review, review);
+        set(
+            &mut row.view_order,
+            parse::not_null(e, "view_order", self.view_order),
+        );
+    }
+}
+
+/// The incident types of a project, in view order.
+#[utoipa::path(get, path = "/api/v1/projects/{slug}/incident-types", tag = "taxonomies",
+    params(("slug" = String, Path, description = "Project slug")),
+    responses((status = 200, body = Vec<IncidentTypeOut>), (status = 404, body = ErrorBody)))]
+pub async fn list(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(slug): Path<String>,
+) -> ApiResult<axum::Json<Vec<IncidentTypeOut>>> {
+    let p = s.engine.project(&slug).await?;
+    let types = s.engine.incident_types(p.id).await?;
+    Ok(axum::Json(types.into_iter().map(Into::into).collect()))
+}
+
+/// Creates an incident type.
+#[utoipa::path(post, path = "/api/v1/projects/{slug}/incident-types", tag = "taxonomies",
+    request_body = IncidentTypeIn, params(("slug" = String, Path, description = "Project slug")),
+    responses((status = 201, body = IncidentTypeOut), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(slug): Path<String>,
+    Json(b): Json<IncidentTypeIn>,
+) -> ApiResult<(StatusCode, axum::Json<IncidentTypeOut>)> {
+    let p = s.engine.project(&slug).await?;
+    let mut e = ValidationError::default();
+    parse::required(&mut e, "name", &b.name);
+    let mut row = incident_type::ActiveModel {
+        description: Set(String::new()),
+        default_visibility: Set(Visibility::Open.as_str().to_string()),
+        is_default: Set(false),
+        enabled: Set(true),
+        exclude_from_metrics: Set(false),
+        exclude_from_reminders: Set(false),
+        exclude_from_review: Set(false),
+        view_order: Set(0),
+        ..Default::default()
+    };
+    IncidentTypePatch::from(b).apply(&mut row, &mut e);
+    slug_from_name(&mut row.slug, &row.name);
+    e.into_result()?;
+    let saved = s.engine.save_incident_type(p.id, row).await?;
+    Ok((StatusCode::CREATED, axum::Json(saved.into())))
+}
+
+/// One incident type.
+#[utoipa::path(get, path = "/api/v1/projects/{slug}/incident-types/{id}", tag = "taxonomies",
+    params(("slug" = String, Path, description = "Project slug"), ("id" = i64, Path)),
+    responses((status = 200, body = IncidentTypeOut), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path((slug, id)): Path<(String, i64)>,
+) -> ApiResult<axum::Json<IncidentTypeOut>> {
+    let p = s.engine.project(&slug).await?;
+    Ok(axum::Json(s.engine.incident_type(p.id, id).await?.into()))
+}
+
+/// Changes an incident type.
+#[utoipa::path(patch, path = "/api/v1/projects/{slug}/incident-types/{id}", tag = "taxonomies",
+    request_body = IncidentTypePatch,
+    params(("slug" = String, Path, description = "Project slug"), ("id" = i64, Path)),
+    responses((status = 200, body = IncidentTypeOut), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path((slug, id)): Path<(String, i64)>,
+    Json(b): Json<IncidentTypePatch>,
+) -> ApiResult<axum::Json<IncidentTypeOut>> {
+    let p = s.engine.project(&slug).await?;
+    let mut row: incident_type::ActiveModel = s.engine.incident_type(p.id, id).await?.into();
+    let mut e = ValidationError::default();
+    b.apply(&mut row, &mut e);
+    e.into_result()?;
+    Ok(axum::Json(
+        s.engine.save_incident_type(p.id, row).await?.into(),
+    ))
+}
