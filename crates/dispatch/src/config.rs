@@ -23,6 +23,9 @@ pub struct Config {
     pub public_url: String,
     /// Link template of the built-in conference provider; `{{slug}}` is a per-incident room.
     pub conference_template: String,
+    /// Longest a job may run; a job claimed longer than twice this by a worker that stopped
+    /// answering is taken over by another.
+    pub job_timeout_seconds: u64,
 }
 
 impl Default for Config {
@@ -35,6 +38,7 @@ impl Default for Config {
             admin_email: "admin@dispatch.local".into(),
             public_url: String::new(),
             conference_template: "https://meet.jit.si/{{slug}}".into(),
+            job_timeout_seconds: 60,
         }
     }
 }
@@ -82,6 +86,13 @@ impl Config {
         }
         if let Some(v) = env("DISPATCH_CONFERENCE_TEMPLATE") {
             cfg.conference_template = v;
+        }
+        if let Some(v) = env("DISPATCH_JOB_TIMEOUT_SECONDS") {
+            cfg.job_timeout_seconds = v
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .with_context(|| format!("DISPATCH_JOB_TIMEOUT_SECONDS must be a positive number of seconds, not {v:?}"))?;
         }
         if let Some(v) = &flags.database_url {
             cfg.database_url = v.clone();
@@ -162,6 +173,10 @@ public_url = ""
 # Built-in conference provider: the meeting link; {{slug}} becomes a per-incident room name.
 # Env: DISPATCH_CONFERENCE_TEMPLATE
 conference_template = "https://meet.jit.si/{{slug}}"
+
+# Longest a job (one provider call step) may run; a worker that died is replaced after twice this.
+# Env: DISPATCH_JOB_TIMEOUT_SECONDS
+job_timeout_seconds = 60
 "#;
 
 #[cfg(test)]

@@ -33,7 +33,8 @@ impl Default for RunnerOptions {
         Self {
             batch: 16,
             job_timeout: Duration::from_secs(60),
-            lease: Duration::from_secs(300),
+            // Longer than any job may run, so a live claim is never taken over.
+            lease: Duration::from_secs(120),
             backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(600),
             poll: Duration::from_millis(500),
@@ -78,8 +79,26 @@ impl Runner {
         }
     }
 
+    /// On SQLite (one process), jobs left `running` by a crash are requeued at once; on
+    /// PostgreSQL another replica may be running them, so they wait for their lease to expire.
+    pub async fn recover(&self) -> Result<u64> {
+        if self.engine.db().backend() != dispatch_store::Backend::Sqlite {
+            return Ok(0);
+        }
+        let txn = self.engine.db().write().await?;
+        let n = repo::job::release_all_running(&*txn).await?;
+        txn.commit().await?;
+        if n > 0 {
+            tracing::warn!(jobs = n, "requeued jobs a previous run left unfinished");
+        }
+        Ok(n)
+    }
+
     /// Runs jobs until `shutdown` turns true; the job step in progress is finished first.
     pub async fn run_until(&self, mut shutdown: watch::Receiver<bool>) {
+        if let Err(e) = self.recover().await {
+            tracing::error!(error = %e, "requeueing interrupted jobs failed");
+        }
         tracing::info!(worker = %self.worker, "job runner started");
         loop {
             if *shutdown.borrow() {

@@ -188,3 +188,17 @@ pub async fn next_due(conn: &impl ConnectionTrait) -> Result<Option<DateTime<Utc
         .await?;
     Ok(next.map(|j| j.run_at))
 }
+
+/// Puts every running job back in the queue. Only for a single-process deployment (SQLite) at
+/// start-up: no other worker can hold a claim, so a running job is one a crash interrupted.
+pub async fn release_all_running(conn: &impl ConnectionTrait) -> Result<u64> {
+    use sea_orm::sea_query::Expr;
+    let res = job::Entity::update_many()
+        .col_expr(job::Column::State, Expr::value("queued"))
+        .col_expr(job::Column::LockedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
+        .filter(job::Column::State.eq("running"))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
