@@ -125,7 +125,9 @@ impl Db {
         self.backend
     }
 
-    /// Starts the transaction a command writes in.
+    /// Starts the transaction a command writes in. Every write goes through here: on SQLite the
+    /// writer lock it takes is what keeps a transaction that read first from failing to upgrade
+    /// (SQLITE_BUSY) because another connection wrote in between.
     pub async fn write(&self) -> Result<WriteTxn> {
         let guard = match &self.write_lock {
             Some(lock) => Some(lock.clone().lock_owned().await),

@@ -88,11 +88,11 @@ impl Config {
             cfg.conference_template = v;
         }
         if let Some(v) = env("DISPATCH_JOB_TIMEOUT_SECONDS") {
-            cfg.job_timeout_seconds = v
-                .parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .with_context(|| format!("DISPATCH_JOB_TIMEOUT_SECONDS must be a positive number of seconds, not {v:?}"))?;
+            cfg.job_timeout_seconds = v.parse().ok().filter(|n| *n > 0).with_context(|| {
+                format!(
+                    "DISPATCH_JOB_TIMEOUT_SECONDS must be a positive number of seconds, not {v:?}"
+                )
+            })?;
         }
         if let Some(v) = &flags.database_url {
             cfg.database_url = v.clone();

@@ -54,11 +54,23 @@ pub fn engine(db: Db, cfg: &Config) -> Engine {
         .with_base_url(&cfg.base_url())
 }
 
-/// Starts the job runner in the background; it stops when `shutdown` turns true.
-fn spawn_runner(engine: &Engine, cfg: &Config, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+/// Starts the job runner in the background, after requeueing what a crash interrupted; it stops
+/// when `shutdown` turns true.
+async fn spawn_runner(
+    engine: &Engine,
+    cfg: &Config,
+    shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     let timeout = std::time::Duration::from_secs(cfg.job_timeout_seconds);
-    let options = RunnerOptions { job_timeout: timeout, lease: timeout * 2, ..RunnerOptions::default() };
+    let options = RunnerOptions {
+        job_timeout: timeout,
+        lease: timeout * 2,
+        ..RunnerOptions::default()
+    };
     let runner = Runner::new(engine.clone(), options);
+    if let Err(e) = runner.recover().await {
+        tracing::error!(error = %e, "requeueing interrupted jobs failed");
+    }
     tokio::spawn(async move { runner.run_until(shutdown).await })
 }
 
@@ -67,7 +79,7 @@ pub async fn work(cfg: Config) -> anyhow::Result<()> {
     let db = open_db(&cfg).await?;
     let engine = engine(db.clone(), &cfg);
     let (stop, stopped) = watch::channel(false);
-    let runner = spawn_runner(&engine, &cfg, stopped);
+    let runner = spawn_runner(&engine, &cfg, stopped).await;
     println!(
         "Dispatch worker is running jobs on {}",
         dispatch_store::db::redact(&cfg.database_url)
@@ -99,7 +111,11 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
     }
     tracing::info!(listen = %addr, backend = ?db.backend(), ready_ms = started.elapsed().as_millis() as u64, "ready");
     let (stop, stopped) = watch::channel(false);
-    let runner = (!no_worker).then(|| spawn_runner(&engine, &cfg, stopped));
+    let runner = if no_worker {
+        None
+    } else {
+        Some(spawn_runner(&engine, &cfg, stopped).await)
+    };
     axum::serve(listener, dispatch_web::app(engine))
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -43,9 +43,20 @@ async fn a_worker_killed_mid_saga_is_resumed_without_duplicates_or_lost_steps() 
     let db = t.open().await;
     dispatch_store::seed::ensure_defaults(&db).await.unwrap();
     let engine = Engine::new(db.clone());
-    engine.create_token("ops@example.com", "t", "owner").await.unwrap();
-    let who = dispatch_store::repo::individual::by_email(db.conn(), "ops@example.com").await.unwrap().unwrap();
-    let actor = Actor { individual_id: dispatch_core::IndividualId(who.id), email: who.email, name: who.name, transport: dispatch_core::Transport::Api };
+    engine
+        .create_token("ops@example.com", "t", "owner")
+        .await
+        .unwrap();
+    let who = dispatch_store::repo::individual::by_email(db.conn(), "ops@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let actor = Actor {
+        individual_id: dispatch_core::IndividualId(who.id),
+        email: who.email,
+        name: who.name,
+        transport: dispatch_core::Transport::Api,
+    };
 
     let mut names = Vec::new();
     for (i, kill_after_ms) in [0u64, 15, 40, 80, 150].into_iter().enumerate() {
@@ -68,28 +79,151 @@ async fn a_worker_killed_mid_saga_is_resumed_without_duplicates_or_lost_steps() 
             }
             all
         };
-        let queued = dispatch_store::repo::job::list(db.conn(), Some("queued"), 10).await.unwrap().len()
-            + dispatch_store::repo::job::list(db.conn(), Some("running"), 10).await.unwrap().len();
+        let queued = dispatch_store::repo::job::list(db.conn(), Some("queued"), 10)
+            .await
+            .unwrap()
+            .len()
+            + dispatch_store::repo::job::list(db.conn(), Some("running"), 10)
+                .await
+                .unwrap()
+                .len();
         if done && queued == 0 {
             break;
         }
-        assert!(Instant::now() < deadline, "the sagas did not finish after the restart");
+        assert!(
+            Instant::now() < deadline,
+            "the sagas did not finish after the restart"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     w.kill().unwrap();
     w.wait().unwrap();
 
-    use sea_orm::{EntityTrait, PaginatorTrait};
     use dispatch_store::entity::{document, room, room_message};
-    assert_eq!(document::Entity::find().count(db.conn()).await.unwrap(), names.len() as u64, "one document per incident");
-    assert_eq!(room::Entity::find().count(db.conn()).await.unwrap(), names.len() as u64, "one room per incident");
-    assert_eq!(room_message::Entity::find().count(db.conn()).await.unwrap(), names.len() as u64, "one welcome per room");
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    assert_eq!(
+        document::Entity::find().count(db.conn()).await.unwrap(),
+        names.len() as u64,
+        "one document per incident"
+    );
+    assert_eq!(
+        room::Entity::find().count(db.conn()).await.unwrap(),
+        names.len() as u64,
+        "one room per incident"
+    );
+    assert_eq!(
+        room_message::Entity::find().count(db.conn()).await.unwrap(),
+        names.len() as u64,
+        "one welcome per room"
+    );
     for n in &names {
-        let events = engine.timeline(&IncidentRef::parse(n), &Default::default()).await.unwrap();
-        let created = events.iter().filter(|e| e.kind == "resource_created").count();
+        let events = engine
+            .timeline(&IncidentRef::parse(n), &Default::default())
+            .await
+            .unwrap();
+        let created = events
+            .iter()
+            .filter(|e| e.kind == "resource_created")
+            .count();
         assert_eq!(created, 5, "{n}: each resource recorded once");
-        assert_eq!(events.iter().filter(|e| e.kind == "conversation_ready").count(), 1, "{n}");
-        assert!(engine.verify_timeline(&IncidentRef::parse(n)).await.unwrap().first_broken_seq.is_none());
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.kind == "conversation_ready")
+                .count(),
+            1,
+            "{n}"
+        );
+        assert!(engine
+            .verify_timeline(&IncidentRef::parse(n))
+            .await
+            .unwrap()
+            .first_broken_seq
+            .is_none());
     }
-    assert!(dispatch_store::repo::job::list(db.conn(), Some("failed"), 10).await.unwrap().is_empty());
+    assert!(
+        dispatch_store::repo::job::list(db.conn(), Some("failed"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn two_workers_on_one_queue_run_every_job_exactly_once() {
+    let t = TestDb::new().await;
+    let db = t.open().await;
+    dispatch_store::seed::ensure_defaults(&db).await.unwrap();
+    let engine = Engine::new(db.clone());
+    engine
+        .create_token("ops@example.com", "t", "owner")
+        .await
+        .unwrap();
+    let who = dispatch_store::repo::individual::by_email(db.conn(), "ops@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let actor = Actor {
+        individual_id: dispatch_core::IndividualId(who.id),
+        email: who.email,
+        name: who.name,
+        transport: dispatch_core::Transport::Api,
+    };
+    // PostgreSQL: two worker processes (replicas). SQLite is one process by design: two runners
+    // in it share the queue the same way.
+    let postgres = db.backend() == dispatch_store::Backend::Postgres;
+    let mut procs = Vec::new();
+    let mut tasks = Vec::new();
+    if postgres {
+        procs.push(worker(&t.url));
+        procs.push(worker(&t.url));
+    } else {
+        let with = Engine::with_providers(
+            db.clone(),
+            dispatch_providers::builtin(db.clone(), Default::default()),
+        );
+        for _ in 0..2 {
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            let runner = dispatch_engine::jobs::Runner::new(with.clone(), common::fast_runner());
+            tasks.push((tx, tokio::spawn(async move { runner.run_until(rx).await })));
+        }
+    }
+    let mut names = Vec::new();
+    for i in 0..15 {
+        names.push(declare(&engine, &actor, &format!("replica {i}")).await);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let jobs = dispatch_store::repo::job::list(db.conn(), None, 1000)
+            .await
+            .unwrap();
+        if jobs.len() >= names.len() * 6 && jobs.iter().all(|j| j.state == "succeeded") {
+            assert!(
+                jobs.iter().all(|j| j.attempts == 1),
+                "a job ran twice: {:?}",
+                jobs.iter().filter(|j| j.attempts != 1).collect::<Vec<_>>()
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "the jobs did not all succeed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for mut p in procs {
+        p.kill().unwrap();
+        p.wait().unwrap();
+    }
+    for (tx, task) in tasks {
+        tx.send(true).unwrap();
+        task.await.unwrap();
+    }
+    use dispatch_store::entity::{document, room_message};
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    assert_eq!(
+        document::Entity::find().count(db.conn()).await.unwrap(),
+        names.len() as u64
+    );
+    assert_eq!(
+        room_message::Entity::find().count(db.conn()).await.unwrap(),
+        names.len() as u64
+    );
 }

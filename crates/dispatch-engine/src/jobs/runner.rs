@@ -81,6 +81,7 @@ impl Runner {
 
     /// On SQLite (one process), jobs left `running` by a crash are requeued at once; on
     /// PostgreSQL another replica may be running them, so they wait for their lease to expire.
+    /// Call once when the process starts, before any runner runs.
     pub async fn recover(&self) -> Result<u64> {
         if self.engine.db().backend() != dispatch_store::Backend::Sqlite {
             return Ok(0);
@@ -96,9 +97,7 @@ impl Runner {
 
     /// Runs jobs until `shutdown` turns true; the job step in progress is finished first.
     pub async fn run_until(&self, mut shutdown: watch::Receiver<bool>) {
-        if let Err(e) = self.recover().await {
-            tracing::error!(error = %e, "requeueing interrupted jobs failed");
-        }
+        let listener = self.listen_for_enqueues();
         tracing::info!(worker = %self.worker, "job runner started");
         loop {
             if *shutdown.borrow() {
@@ -115,7 +114,42 @@ impl Runner {
                 _ = shutdown.changed() => {}
             }
         }
+        if let Some(l) = listener {
+            l.abort();
+        }
         tracing::info!(worker = %self.worker, "job runner stopped");
+    }
+
+    /// On PostgreSQL, LISTENs for enqueues from any replica and wakes this runner; polling covers
+    /// the time the listener is reconnecting.
+    fn listen_for_enqueues(&self) -> Option<tokio::task::JoinHandle<()>> {
+        if self.engine.db().backend() != dispatch_store::Backend::Postgres {
+            return None;
+        }
+        let pool = self
+            .engine
+            .db()
+            .conn()
+            .get_postgres_connection_pool()
+            .clone();
+        let engine = self.engine.clone();
+        Some(tokio::spawn(async move {
+            loop {
+                let listening = async {
+                    let mut l = sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await?;
+                    l.listen(repo::job::NOTIFY_CHANNEL).await?;
+                    loop {
+                        l.recv().await?;
+                        engine.wake_workers();
+                    }
+                };
+                let listening: std::result::Result<(), sea_orm::sqlx::Error> = listening.await;
+                if let Err(e) = listening {
+                    tracing::warn!(error = %e, "job notifications lost; polling until they are back");
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }))
     }
 
     async fn run_batch(&self) -> Result<usize> {

@@ -56,7 +56,10 @@ impl DocumentProvider for Documents {
         tpl: &str,
         ctx: &IncidentContext,
     ) -> ProviderResult<Created> {
-        let conn = self.db.conn();
+        // The look-up and the insert share one write transaction, so two calls with one key
+        // cannot both insert.
+        let txn = self.db.write().await.map_err(err)?;
+        let conn = &*txn;
         if let Some(d) = document::Entity::find()
             .filter(document::Column::IdempotencyKey.eq(key))
             .one(conn)
@@ -86,6 +89,7 @@ impl DocumentProvider for Documents {
         .insert(conn)
         .await
         .map_err(err)?;
+        txn.commit().await.map_err(err)?;
         Ok(self.created(&d))
     }
 
@@ -99,7 +103,9 @@ impl DocumentProvider for Documents {
             let mut row: document::ActiveModel = d.into();
             row.body = Set(body);
             row.updated_at = Set(dispatch_core::now());
-            row.update(self.db.conn()).await.map_err(err)?;
+            let txn = self.db.write().await.map_err(err)?;
+            row.update(&*txn).await.map_err(err)?;
+            txn.commit().await.map_err(err)?;
         }
         Ok(())
     }
@@ -110,7 +116,9 @@ impl DocumentProvider for Documents {
             let mut row: document::ActiveModel = d.into();
             row.read_only = Set(read_only);
             row.updated_at = Set(dispatch_core::now());
-            row.update(self.db.conn()).await.map_err(err)?;
+            let txn = self.db.write().await.map_err(err)?;
+            row.update(&*txn).await.map_err(err)?;
+            txn.commit().await.map_err(err)?;
         }
         Ok(())
     }

@@ -70,7 +70,10 @@ impl ConversationProvider for Room {
     }
 
     async fn create(&self, key: &str, ctx: &IncidentContext) -> ProviderResult<Created> {
-        let conn = self.db.conn();
+        // The look-up and the insert share one write transaction, so two calls with one key
+        // cannot both insert.
+        let txn = self.db.write().await.map_err(err)?;
+        let conn = &*txn;
         if let Some(r) = room::Entity::find()
             .filter(room::Column::IdempotencyKey.eq(key))
             .one(conn)
@@ -93,6 +96,7 @@ impl ConversationProvider for Room {
         .insert(conn)
         .await
         .map_err(err)?;
+        txn.commit().await.map_err(err)?;
         Ok(self.created(&r, &ctx.name))
     }
 
@@ -102,13 +106,16 @@ impl ConversationProvider for Room {
             let mut row: room::ActiveModel = r.into();
             row.topic = Set(topic.into());
             row.updated_at = Set(dispatch_core::now());
-            row.update(self.db.conn()).await.map_err(err)?;
+            let txn = self.db.write().await.map_err(err)?;
+            row.update(&*txn).await.map_err(err)?;
+            txn.commit().await.map_err(err)?;
         }
         Ok(())
     }
 
     async fn bookmark(&self, external_id: &str, title: &str, link: &str) -> ProviderResult<()> {
         let id = room_id(external_id)?;
+        let txn = self.db.write().await.map_err(err)?;
         room_bookmark::Entity::insert(room_bookmark::ActiveModel {
             room_id: Set(id),
             title: Set(title.into()),
@@ -120,9 +127,10 @@ impl ConversationProvider for Room {
                 .update_column(room_bookmark::Column::Link)
                 .to_owned(),
         )
-        .exec_without_returning(self.db.conn())
+        .exec_without_returning(&*txn)
         .await
         .map_err(err)?;
+        txn.commit().await.map_err(err)?;
         Ok(())
     }
 
@@ -132,6 +140,7 @@ impl ConversationProvider for Room {
             return Ok(());
         }
         let now = dispatch_core::now();
+        let txn = self.db.write().await.map_err(err)?;
         room_member::Entity::insert_many(emails.iter().map(|e| room_member::ActiveModel {
             room_id: Set(id),
             email: Set(e.clone()),
@@ -143,9 +152,10 @@ impl ConversationProvider for Room {
                 .to_owned(),
         )
         .do_nothing()
-        .exec_without_returning(self.db.conn())
+        .exec_without_returning(&*txn)
         .await
         .map_err(err)?;
+        txn.commit().await.map_err(err)?;
         Ok(())
     }
 
@@ -157,6 +167,7 @@ impl ConversationProvider for Room {
     ) -> ProviderResult<()> {
         let id = room_id(external_id)?;
         let blocks = serde_json::to_string(&message.blocks).map_err(err)?;
+        let txn = self.db.write().await.map_err(err)?;
         room_message::Entity::insert(room_message::ActiveModel {
             room_id: Set(id),
             author: Set(None),
@@ -172,9 +183,10 @@ impl ConversationProvider for Room {
                 .to_owned(),
         )
         .do_nothing()
-        .exec_without_returning(self.db.conn())
+        .exec_without_returning(&*txn)
         .await
         .map_err(err)?;
+        txn.commit().await.map_err(err)?;
         Ok(())
     }
 
@@ -184,7 +196,9 @@ impl ConversationProvider for Room {
             let mut row: room::ActiveModel = r.into();
             row.archived = Set(archived);
             row.updated_at = Set(dispatch_core::now());
-            row.update(self.db.conn()).await.map_err(err)?;
+            let txn = self.db.write().await.map_err(err)?;
+            row.update(&*txn).await.map_err(err)?;
+            txn.commit().await.map_err(err)?;
         }
         Ok(())
     }

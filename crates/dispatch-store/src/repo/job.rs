@@ -51,8 +51,16 @@ pub async fn enqueue(conn: &impl ConnectionTrait, jobs: Vec<NewJob>) -> Result<(
     .do_nothing()
     .exec_without_returning(conn)
     .await?;
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // Delivered when the transaction commits: wakes the workers of every replica.
+        conn.execute_unprepared(&format!("SELECT pg_notify('{NOTIFY_CHANNEL}', '')"))
+            .await?;
+    }
     Ok(())
 }
+
+/// The PostgreSQL channel on which enqueues are announced.
+pub const NOTIFY_CHANNEL: &str = "dispatch_jobs";
 
 /// Jobs in a state (all states when `None`), newest first.
 pub async fn list(
@@ -195,7 +203,10 @@ pub async fn release_all_running(conn: &impl ConnectionTrait) -> Result<u64> {
     use sea_orm::sea_query::Expr;
     let res = job::Entity::update_many()
         .col_expr(job::Column::State, Expr::value("queued"))
-        .col_expr(job::Column::LockedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(
+            job::Column::LockedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
         .filter(job::Column::State.eq("running"))
         .exec(conn)
