@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod participant;
 pub mod report;
 pub mod room;
+pub mod scheduler;
 pub mod task;
 pub mod timeline;
 

@@ -26,6 +26,8 @@ pub struct Config {
     /// Longest a job may run; a job claimed longer than twice this by a worker that stopped
     /// answering is taken over by another.
     pub job_timeout_seconds: u64,
+    /// Periodic work: schedule name → cron expression (blank = off).
+    pub schedules: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for Config {
@@ -39,6 +41,7 @@ impl Default for Config {
             public_url: String::new(),
             conference_template: "https://meet.jit.si/{{slug}}".into(),
             job_timeout_seconds: 60,
+            schedules: [("cleanup_jobs".to_string(), "0 3 * * *".to_string())].into(),
         }
     }
 }
@@ -94,6 +97,11 @@ impl Config {
                 )
             })?;
         }
+        for (name, _) in dispatch_engine::scheduler::PERIODIC {
+            if let Ok(v) = std::env::var(format!("DISPATCH_SCHEDULE_{}", name.to_uppercase())) {
+                cfg.schedules.insert(name.to_string(), v);
+            }
+        }
         if let Some(v) = &flags.database_url {
             cfg.database_url = v.clone();
         }
@@ -121,6 +129,19 @@ impl Config {
         } else {
             self.public_url.trim_end_matches('/').to_string()
         }
+    }
+
+    /// The configured schedules that are on; an unknown name or a bad expression is an error.
+    pub fn schedules(&self) -> anyhow::Result<Vec<dispatch_engine::scheduler::Schedule>> {
+        let mut out = Vec::new();
+        for (name, expr) in &self.schedules {
+            if let Some(s) = dispatch_engine::scheduler::Schedule::parse(name, expr)
+                .map_err(anyhow::Error::msg)?
+            {
+                out.push(s);
+            }
+        }
+        Ok(out)
     }
 
     /// The configuration as TOML with secrets hidden, for `dispatch config show`.
@@ -177,6 +198,13 @@ conference_template = "https://meet.jit.si/{{slug}}"
 # Longest a job (one provider call step) may run; a worker that died is replaced after twice this.
 # Env: DISPATCH_JOB_TIMEOUT_SECONDS
 job_timeout_seconds = 60
+
+# Periodic work, as cron expressions in UTC (five fields, or six with seconds); "" turns one off.
+# It runs on one replica at a time and fires once for periods missed while no replica ran.
+# Env: DISPATCH_SCHEDULE_<NAME>, e.g. DISPATCH_SCHEDULE_CLEANUP_JOBS
+[schedules]
+# Delete succeeded jobs older than seven days.
+cleanup_jobs = "0 3 * * *"
 "#;
 
 #[cfg(test)]

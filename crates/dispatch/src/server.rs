@@ -4,6 +4,7 @@
 use crate::config::Config;
 use anyhow::Context;
 use dispatch_engine::jobs::{Runner, RunnerOptions};
+use dispatch_engine::scheduler::{Schedule, Scheduler};
 use dispatch_engine::Engine;
 use dispatch_store::Db;
 use std::time::Instant;
@@ -54,11 +55,12 @@ pub fn engine(db: Db, cfg: &Config) -> Engine {
         .with_base_url(&cfg.base_url())
 }
 
-/// Starts the job runner in the background, after requeueing what a crash interrupted; it stops
-/// when `shutdown` turns true.
+/// Starts the job runner and the scheduler in the background, after requeueing what a crash
+/// interrupted; they stop when `shutdown` turns true.
 async fn spawn_runner(
     engine: &Engine,
     cfg: &Config,
+    schedules: Vec<Schedule>,
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     let timeout = std::time::Duration::from_secs(cfg.job_timeout_seconds);
@@ -71,7 +73,14 @@ async fn spawn_runner(
     if let Err(e) = runner.recover().await {
         tracing::error!(error = %e, "requeueing interrupted jobs failed");
     }
-    tokio::spawn(async move { runner.run_until(shutdown).await })
+    let scheduler = Scheduler::new(engine.clone(), schedules);
+    let scheduler_stop = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::join!(
+            runner.run_until(shutdown),
+            scheduler.run_until(scheduler_stop)
+        );
+    })
 }
 
 /// Runs only the job runner (`dispatch worker`) until Ctrl-C or SIGTERM.
@@ -79,7 +88,7 @@ pub async fn work(cfg: Config) -> anyhow::Result<()> {
     let db = open_db(&cfg).await?;
     let engine = engine(db.clone(), &cfg);
     let (stop, stopped) = watch::channel(false);
-    let runner = spawn_runner(&engine, &cfg, stopped).await;
+    let runner = spawn_runner(&engine, &cfg, cfg.schedules()?, stopped).await;
     println!(
         "Dispatch worker is running jobs on {}",
         dispatch_store::db::redact(&cfg.database_url)
@@ -114,7 +123,7 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
     let runner = if no_worker {
         None
     } else {
-        Some(spawn_runner(&engine, &cfg, stopped).await)
+        Some(spawn_runner(&engine, &cfg, cfg.schedules()?, stopped).await)
     };
     axum::serve(listener, dispatch_web::app(engine))
         .with_graceful_shutdown(shutdown_signal())

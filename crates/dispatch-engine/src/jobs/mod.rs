@@ -29,6 +29,13 @@ impl<E: std::fmt::Display> From<E> for JobFailure {
 /// Runs one claimed job. On success the job has recorded its result and marked itself done in
 /// one transaction.
 pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFailure> {
+    if crate::scheduler::PERIODIC
+        .iter()
+        .any(|(name, _)| *name == job.kind)
+    {
+        crate::scheduler::run(engine, &job.kind).await?;
+        return complete_without_incident(engine, job).await;
+    }
     let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
     let incident_id = payload["incident_id"]
         .as_i64()
@@ -62,6 +69,18 @@ pub(crate) async fn complete(
     complete_in(&txn, job, incident_id, events).await?;
     txn.commit().await?;
     engine.wake_workers();
+    Ok(())
+}
+
+/// Marks a job that concerns no incident succeeded.
+async fn complete_without_incident(engine: &Engine, job: &job::Model) -> Result<(), JobFailure> {
+    let txn = engine.db().write().await?;
+    if !repo::job::finish(&*txn, job, Ok(())).await? {
+        return Err(JobFailure(
+            "the job's claim expired before it finished".into(),
+        ));
+    }
+    txn.commit().await?;
     Ok(())
 }
 

@@ -26,6 +26,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000003_builtin_providers.sql"),
                 postgres: include_str!("m20261125_000003_builtin_providers.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000004_schedules",
+                sqlite: include_str!("m20261125_000004_schedules.sql"),
+                postgres: include_str!("m20261125_000004_schedules.sql"),
+            }),
         ]
     }
 }

@@ -213,3 +213,16 @@ pub async fn release_all_running(conn: &impl ConnectionTrait) -> Result<u64> {
         .await?;
     Ok(res.rows_affected)
 }
+
+/// Deletes succeeded jobs last changed before `before`; returns how many.
+pub async fn delete_succeeded_before(
+    conn: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+) -> Result<u64> {
+    let res = job::Entity::delete_many()
+        .filter(job::Column::State.eq("succeeded"))
+        .filter(job::Column::UpdatedAt.lt(before))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}

@@ -10,6 +10,7 @@ pub mod participant;
 pub mod project;
 pub mod report;
 pub mod resource;
+pub mod schedule;
 pub mod search;
 pub mod tag;
 pub mod task;
