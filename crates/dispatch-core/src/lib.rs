@@ -6,6 +6,7 @@ pub mod enums;
 pub mod error;
 pub mod ids;
 pub mod message;
+pub mod oncall;
 pub mod patch;
 pub mod provider;
 pub mod template;

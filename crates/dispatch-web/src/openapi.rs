@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         api::records::list_tasks, api::records::create_task, api::records::show_task, api::records::update_task,
         api::records::list_reports, api::records::create_report,
         api::jobs::list, api::jobs::retry,
+        api::oncall::set_rotation, api::oncall::on_call, api::oncall::add_override, api::oncall::pages,
+        api::oncall::acknowledge, api::oncall::policies, api::oncall::add_policy, api::oncall::delete_policy,
         api::room::show, api::room::post_message, api::room::documents, api::room::document,
         api::taxonomy::all,
         api::taxonomy::projects::list, api::taxonomy::projects::create,

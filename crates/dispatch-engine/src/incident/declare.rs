@@ -80,24 +80,65 @@ impl Engine {
             .visibility
             .or_else(|| type_.default_visibility.parse().ok())
             .unwrap_or(Visibility::Open);
-        let commander_id = match &cmd.commander {
-            Some(email) => {
-                repo::individual::get_or_create(conn, email.as_str(), None)
-                    .await?
-                    .id
-            }
-            None => actor.individual_id.0,
-        };
-        let commander_email = cmd
-            .commander
-            .as_ref()
-            .map_or(actor.email.clone(), |e| e.to_string());
-
         let now = dispatch_core::now();
         let reported_at = cmd
             .reported_at
             .map(dispatch_core::timeline::to_micros)
             .unwrap_or(now);
+        // Who commands (and scribes, and liaises): named at declaration, else the role
+        // policies (a service's on-call or a named person), else the reporter commands.
+        let policies =
+            crate::oncall::resolve_roles(conn, project.id, type_.id, priority.id, &tag_ids, now)
+                .await?;
+        let commander = match &cmd.commander {
+            Some(email) => Holder {
+                email: email.to_string(),
+                role: ParticipantRole::IncidentCommander,
+                service_id: None,
+                reason: Some("named at declaration".into()),
+            },
+            None => match policies
+                .iter()
+                .find(|a| a.role == ParticipantRole::IncidentCommander)
+            {
+                Some(a) => Holder {
+                    email: a.email.clone(),
+                    role: a.role,
+                    service_id: a.service_id,
+                    reason: Some(a.reason.clone()),
+                },
+                None => Holder {
+                    email: actor.email.clone(),
+                    role: ParticipantRole::IncidentCommander,
+                    service_id: None,
+                    reason: None,
+                },
+            },
+        };
+        let mut holders = vec![
+            Holder {
+                email: actor.email.clone(),
+                role: ParticipantRole::Reporter,
+                service_id: None,
+                reason: None,
+            },
+            commander.clone(),
+        ];
+        holders.extend(
+            policies
+                .iter()
+                .filter(|a| a.role != ParticipantRole::IncidentCommander)
+                .map(|a| Holder {
+                    email: a.email.clone(),
+                    role: a.role,
+                    service_id: a.service_id,
+                    reason: Some(a.reason.clone()),
+                }),
+        );
+        let commander_id = repo::individual::get_or_create(conn, &commander.email, None)
+            .await?
+            .id;
+        let page_commander = priority.page_commander && commander.service_id.is_some();
         let number = repo::project::next_incident_number(conn, project.id).await?;
         let name = format!("{}-{number}", project.key_prefix);
 
@@ -114,16 +155,32 @@ impl Engine {
                 "tags": cmd.tags,
             }),
         );
-        events.push(
-            "role_assumed",
-            format!("{} is the reporter", actor.email),
-            json!({"email": actor.email, "role": ParticipantRole::Reporter}),
-        );
-        events.push(
-            "role_assumed",
-            format!("{commander_email} is the incident commander"),
-            json!({"email": commander_email, "role": ParticipantRole::IncidentCommander}),
-        );
+        for h in &holders {
+            let why = h
+                .reason
+                .as_deref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            events.push(
+                "role_assumed",
+                format!(
+                    "{} is the {}{why}",
+                    h.email,
+                    h.role.as_str().replace('_', " ")
+                ),
+                json!({"email": h.email, "role": h.role, "reason": h.reason}),
+            );
+        }
+        if page_commander {
+            events.push(
+                "commander_paged",
+                format!(
+                    "{} was paged: the priority is {}",
+                    commander.email, priority.name
+                ),
+                json!({"email": commander.email, "service_id": commander.service_id}),
+            );
+        }
         let mut head = ChainHead::genesis(&name);
         let (event_list, _) = events.into_parts();
         let mut event_rows = event::chain(0, &mut head, event_list, now);
@@ -160,18 +217,35 @@ impl Engine {
         }
         event::insert(conn, event_rows).await?;
 
-        let (reporter, _) =
-            repo::participant::ensure(conn, inc.id, actor.individual_id.0, None, now).await?;
-        repo::participant::assume_role(conn, &reporter, ParticipantRole::Reporter, now).await?;
-        let commander = if commander_id == actor.individual_id.0 {
-            reporter
-        } else {
-            repo::participant::ensure(conn, inc.id, commander_id, None, now)
+        for h in &holders {
+            let who = repo::individual::get_or_create(conn, &h.email, None).await?;
+            let (p, _) =
+                repo::participant::ensure(conn, inc.id, who.id, h.reason.clone(), now).await?;
+            if !repo::participant::active_roles(conn, p.id)
                 .await?
-                .0
-        };
-        repo::participant::assume_role(conn, &commander, ParticipantRole::IncidentCommander, now)
+                .contains(&h.role)
+            {
+                repo::participant::assume_role(conn, &p, h.role, now).await?;
+            }
+        }
+        if page_commander {
+            repo::oncall::add_page(
+                conn,
+                dispatch_store::entity::page::ActiveModel {
+                    incident_id: Set(inc.id),
+                    service_id: Set(commander.service_id),
+                    email: Set(commander.email.clone()),
+                    reason: Set(format!(
+                        "{}: {} ({} priority)",
+                        inc.name, inc.title, priority.name
+                    )),
+                    status: Set("triggered".into()),
+                    created_at: Set(now),
+                    ..Default::default()
+                },
+            )
             .await?;
+        }
         repo::tag::set_for_incident(conn, inc.id, &tag_ids).await?;
         crate::flows::start_declare(conn, inc.id, now).await?;
         txn.commit().await?;
@@ -192,4 +266,14 @@ async fn resolve_project(
             ValidationError::field("project", format!("unknown project {slug:?}")).into()
         }),
     }
+}
+
+/// Someone who takes a role when the incident is declared.
+#[derive(Debug, Clone)]
+struct Holder {
+    email: String,
+    role: ParticipantRole,
+    /// The on-call service they came from, if any.
+    service_id: Option<i64>,
+    reason: Option<String>,
 }

@@ -1,0 +1,140 @@
+//! On-call rotations, overrides, pages and role policies.
+
+use crate::entity::{oncall_override, oncall_schedule, page, role_policy};
+use crate::error::{Result, StoreError};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+/// The rotation of a service, if it has one.
+pub async fn schedule(
+    conn: &impl ConnectionTrait,
+    service_id: i64,
+) -> Result<Option<oncall_schedule::Model>> {
+    Ok(oncall_schedule::Entity::find()
+        .filter(oncall_schedule::Column::ServiceId.eq(service_id))
+        .one(conn)
+        .await?)
+}
+
+/// Creates or replaces the rotation of a service.
+pub async fn save_schedule(
+    conn: &impl ConnectionTrait,
+    mut row: oncall_schedule::ActiveModel,
+) -> Result<oncall_schedule::Model> {
+    let service_id = row.service_id.clone().unwrap();
+    Ok(match schedule(conn, service_id).await? {
+        Some(existing) => {
+            row.id = Set(existing.id);
+            row.created_at = Set(existing.created_at);
+            row.update(conn).await?
+        }
+        None => row.insert(conn).await?,
+    })
+}
+
+/// Overrides of a rotation that end after `after`, earliest first.
+pub async fn overrides(
+    conn: &impl ConnectionTrait,
+    schedule_id: i64,
+    after: DateTime<Utc>,
+) -> Result<Vec<oncall_override::Model>> {
+    Ok(oncall_override::Entity::find()
+        .filter(oncall_override::Column::ScheduleId.eq(schedule_id))
+        .filter(oncall_override::Column::EndsAt.gt(after))
+        .order_by_asc(oncall_override::Column::StartsAt)
+        .all(conn)
+        .await?)
+}
+
+/// Adds an override.
+pub async fn add_override(
+    conn: &impl ConnectionTrait,
+    row: oncall_override::ActiveModel,
+) -> Result<oncall_override::Model> {
+    Ok(row.insert(conn).await?)
+}
+
+/// Records a page.
+pub async fn add_page(conn: &impl ConnectionTrait, row: page::ActiveModel) -> Result<page::Model> {
+    Ok(row.insert(conn).await?)
+}
+
+/// Pages, newest first, optionally of one status or incident.
+pub async fn pages(
+    conn: &impl ConnectionTrait,
+    status: Option<&str>,
+    incident_id: Option<i64>,
+    limit: u64,
+) -> Result<Vec<page::Model>> {
+    let mut q = page::Entity::find();
+    if let Some(s) = status {
+        q = q.filter(page::Column::Status.eq(s));
+    }
+    if let Some(i) = incident_id {
+        q = q.filter(page::Column::IncidentId.eq(i));
+    }
+    Ok(q.order_by_desc(page::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+/// Acknowledges a page (idempotent).
+pub async fn acknowledge(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    at: DateTime<Utc>,
+) -> Result<page::Model> {
+    let p = page::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("page {id}")))?;
+    if p.status == "acknowledged" {
+        return Ok(p);
+    }
+    let mut row: page::ActiveModel = p.into();
+    row.status = Set("acknowledged".into());
+    row.acknowledged_at = Set(Some(at));
+    Ok(row.update(conn).await?)
+}
+
+/// A project's enabled role policies, lowest order first.
+pub async fn policies(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+) -> Result<Vec<role_policy::Model>> {
+    Ok(role_policy::Entity::find()
+        .filter(role_policy::Column::ProjectId.eq(project_id))
+        .order_by_asc(role_policy::Column::ViewOrder)
+        .order_by_asc(role_policy::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Adds a role policy.
+pub async fn add_policy(
+    conn: &impl ConnectionTrait,
+    row: role_policy::ActiveModel,
+) -> Result<role_policy::Model> {
+    Ok(row.insert(conn).await?)
+}
+
+/// Deletes a role policy.
+pub async fn delete_policy(conn: &impl ConnectionTrait, id: i64) -> Result<()> {
+    let res = role_policy::Entity::delete_by_id(id).exec(conn).await?;
+    if res.rows_affected == 0 {
+        return Err(StoreError::NotFound(format!("role policy {id}")));
+    }
+    Ok(())
+}
+
+/// A page by id.
+pub async fn page(conn: &impl ConnectionTrait, id: i64) -> Result<page::Model> {
+    page::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("page {id}")))
+}
