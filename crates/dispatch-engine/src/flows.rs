@@ -30,7 +30,20 @@ pub mod kind {
     pub const REFRESH: &str = "refresh";
     /// Archive (close) or un-archive (re-open) the conversation and documents.
     pub const ARCHIVE: &str = "archive";
+    /// Post a message in the incident's conversation (payload: text, key).
+    pub const ANNOUNCE: &str = "announce";
 }
+
+/// Posts `text` in the incident's conversation once (by `key`), when it exists.
+pub fn announce(incident_id: i64, key: &str, text: &str, at: DateTime<Utc>) -> NewJob {
+    incident_job(kind::ANNOUNCE, incident_id, Some(key.to_string()), json!({"text": text, "key": key}), at)
+}
+
+/// What a new incident commander is reminded of.
+pub const COMMANDER_TIPS: &str = "You are the incident commander. Keep the response moving: \
+confirm the impact, assign a scribe and a liaison, post a tactical report (conditions, actions, \
+needs) at the cadence the priority asks, track actions as tasks, and mark the incident stable \
+once the impact is contained.";
 
 /// The job that creates `kind` for the incident.
 pub fn provision(incident_id: i64, kind: ResourceKind, at: DateTime<Utc>) -> NewJob {

@@ -43,6 +43,9 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
     match job.kind.as_str() {
         kind::PROVISION => provision::run(engine, job, incident_id, &payload).await,
         kind::SETUP_CONVERSATION => conversation::setup(engine, job, incident_id).await,
+        kind::ANNOUNCE => {
+            conversation::announce(engine, job, incident_id, payload["text"].as_str().unwrap_or_default(), payload["key"].as_str().unwrap_or_default()).await
+        }
         kind::REFRESH => conversation::refresh(engine, job, incident_id).await,
         kind::ARCHIVE => {
             conversation::archive(
