@@ -29,6 +29,8 @@ pub struct DeclareIncident {
     pub commander: Option<Email>,
     /// When it was reported; now when `None`.
     pub reported_at: Option<DateTime<Utc>>,
+    /// Declare it already stable or closed (back-filling a past incident); active when `None`.
+    pub status: Option<IncidentStatus>,
 }
 
 /// Change fields of an incident (PATCH semantics: `None`/absent keeps the value).

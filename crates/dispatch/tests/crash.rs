@@ -33,6 +33,7 @@ async fn declare(engine: &Engine, actor: &Actor, title: &str) -> String {
         tags: vec![],
         commander: None,
         reported_at: None,
+        status: None,
     };
     engine.declare_incident(actor, cmd).await.unwrap().row.name
 }

@@ -380,3 +380,21 @@ async fn a_job_claimed_by_a_worker_that_died_is_taken_over_after_its_lease() {
     assert!(resources(&i).iter().all(|(_, s)| s == "ready"));
     assert_eq!(resources(&i).len(), 5, "no duplicate resource");
 }
+
+#[tokio::test]
+async fn a_past_incident_can_be_declared_closed_and_goes_through_the_close_flow() {
+    let app = spawn_app().await;
+    let r = app
+        .post("/incidents", json!({"title": "Last week's outage", "description": "back-filled", "status": "closed", "reported_at": "2026-11-18T10:00:00Z"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["status"], "closed");
+    assert_eq!(r.body["reported_at"], "2026-11-18T10:00:00Z");
+    assert!(r.body["stable_at"].is_string() && r.body["closed_at"].is_string());
+    app.run_pending_jobs().await;
+    let i = app.get("/incidents/INC-1").await.body;
+    assert!(resources(&i).contains(&("review_document".into(), "ready".into())));
+    assert!(resources(&i).contains(&("conversation".into(), "archived".into())), "{:?}", resources(&i));
+    let bad = app.post("/incidents", json!({"title": "t", "description": "d", "status": "resolved"})).await;
+    assert_eq!(common::error_fields(&bad.body), ["status"]);
+}

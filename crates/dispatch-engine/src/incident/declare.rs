@@ -248,6 +248,14 @@ impl Engine {
         }
         repo::tag::set_for_incident(conn, inc.id, &tag_ids).await?;
         crate::flows::start_declare(conn, inc.id, now).await?;
+        if let Some(target) = cmd.status.filter(|s| *s != IncidentStatus::Active) {
+            // Back-filling: the incident goes through the same transition a later call would.
+            let current = repo::incident::lock(conn, &IncidentRef::Id(IncidentId(inc.id))).await?;
+            let mut row: incident::ActiveModel = current.clone().into();
+            let mut events = Events::new(actor, now);
+            super::status::apply_status(conn, &current, &mut row, target, current.severity_id, &mut events).await?;
+            super::save_with_events(conn, &current, row, events).await?;
+        }
         txn.commit().await?;
         self.wake_workers();
         tracing::info!(incident.id = inc.id, incident.name = %inc.name, "incident declared");

@@ -54,6 +54,8 @@ pub struct IncidentIn {
     pub commander: Option<String>,
     /// When it was reported (now when absent).
     pub reported_at: Option<String>,
+    /// `stable` or `closed` to record a past incident (back-filling); `active` when absent.
+    pub status: Option<String>,
 }
 
 impl IncidentIn {
@@ -70,6 +72,7 @@ impl IncidentIn {
             .as_deref()
             .and_then(|c| e.check(Email::parse("commander", c)));
         let reported_at = parse::time(&mut e, "reported_at", self.reported_at.as_deref());
+        let status = parse::enum_field::<IncidentStatus>(&mut e, "status", self.status.as_deref());
         e.into_result()?;
         Ok(DeclareIncident {
             project: self.project.as_ref().map(|p| p.trim().to_lowercase()),
@@ -82,6 +85,7 @@ impl IncidentIn {
             tags: self.tags.clone(),
             commander,
             reported_at,
+            status,
         })
     }
 }
