@@ -36,7 +36,13 @@ pub mod kind {
 
 /// Posts `text` in the incident's conversation once (by `key`), when it exists.
 pub fn announce(incident_id: i64, key: &str, text: &str, at: DateTime<Utc>) -> NewJob {
-    incident_job(kind::ANNOUNCE, incident_id, Some(key.to_string()), json!({"text": text, "key": key}), at)
+    incident_job(
+        kind::ANNOUNCE,
+        incident_id,
+        Some(key.to_string()),
+        json!({"text": text, "key": key}),
+        at,
+    )
 }
 
 /// What a new incident commander is reminded of.

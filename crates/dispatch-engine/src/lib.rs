@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod error;
+pub mod feedback;
 pub mod flows;
 pub mod incident;
 pub mod jobs;

@@ -99,8 +99,18 @@ impl Engine {
                 row.commander_id = Set(person.id);
             }
             // The room is told; a new commander also gets the commander's tips.
-            let key = format!("role:{}:{}:{}", cmd.role, person.email, now.timestamp_micros());
-            let mut text = format!("{} is now the {} (assigned by {}).", person.email, cmd.role.as_str().replace('_', " "), actor.email);
+            let key = format!(
+                "role:{}:{}:{}",
+                cmd.role,
+                person.email,
+                now.timestamp_micros()
+            );
+            let mut text = format!(
+                "{} is now the {} (assigned by {}).",
+                person.email,
+                cmd.role.as_str().replace('_', " "),
+                actor.email
+            );
             if cmd.role == ParticipantRole::IncidentCommander {
                 text = format!("{text}\n{}", crate::flows::COMMANDER_TIPS);
             }

@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         api::timeline::list, api::timeline::add, api::timeline::pin, api::timeline::unpin, api::timeline::verify,
         api::records::list_tasks, api::records::create_task, api::records::show_task, api::records::update_task,
         api::records::list_reports, api::records::create_report,
+        api::records::list_feedback, api::records::give_feedback,
         api::jobs::list, api::jobs::retry,
         api::oncall::set_rotation, api::oncall::on_call, api::oncall::add_override, api::oncall::pages,
         api::oncall::acknowledge, api::oncall::policies, api::oncall::add_policy, api::oncall::delete_policy,

@@ -394,7 +394,16 @@ async fn a_past_incident_can_be_declared_closed_and_goes_through_the_close_flow(
     app.run_pending_jobs().await;
     let i = app.get("/incidents/INC-1").await.body;
     assert!(resources(&i).contains(&("review_document".into(), "ready".into())));
-    assert!(resources(&i).contains(&("conversation".into(), "archived".into())), "{:?}", resources(&i));
-    let bad = app.post("/incidents", json!({"title": "t", "description": "d", "status": "resolved"})).await;
+    assert!(
+        resources(&i).contains(&("conversation".into(), "archived".into())),
+        "{:?}",
+        resources(&i)
+    );
+    let bad = app
+        .post(
+            "/incidents",
+            json!({"title": "t", "description": "d", "status": "resolved"}),
+        )
+        .await;
     assert_eq!(common::error_fields(&bad.body), ["status"]);
 }

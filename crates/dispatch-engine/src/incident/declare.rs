@@ -253,7 +253,15 @@ impl Engine {
             let current = repo::incident::lock(conn, &IncidentRef::Id(IncidentId(inc.id))).await?;
             let mut row: incident::ActiveModel = current.clone().into();
             let mut events = Events::new(actor, now);
-            super::status::apply_status(conn, &current, &mut row, target, current.severity_id, &mut events).await?;
+            super::status::apply_status(
+                conn,
+                &current,
+                &mut row,
+                target,
+                current.severity_id,
+                &mut events,
+            )
+            .await?;
             super::save_with_events(conn, &current, row, events).await?;
         }
         txn.commit().await?;

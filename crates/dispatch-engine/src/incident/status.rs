@@ -118,6 +118,18 @@ pub(crate) async fn apply_status(
         let type_ = taxonomy::types::get(conn, current.type_id).await?;
         flows::on_stable(conn, current.id, type_.exclude_from_review, events).await?;
     }
+    if target == IncidentStatus::Closed {
+        let text = format!(
+            "{} is closed. Thank you all. How did the response go? Rate it from 1 to 5 with a comment: POST /api/v1/incidents/{}/feedback",
+            current.name, current.name
+        );
+        events.job(flows::announce(
+            current.id,
+            &format!("feedback:{}", at.timestamp_micros()),
+            &text,
+            at,
+        ));
+    }
     if target == IncidentStatus::Closed || from == IncidentStatus::Closed {
         let archive = target == IncidentStatus::Closed;
         events.job(flows::incident_job(

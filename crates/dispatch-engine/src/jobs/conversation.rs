@@ -234,14 +234,34 @@ pub(crate) async fn archive(
 
 /// Posts a message in the conversation (once per key). Waits (retries) while the conversation is
 /// being created; does nothing when there is none or it is archived.
-pub(crate) async fn announce(engine: &Engine, job: &job::Model, incident_id: i64, text: &str, key: &str) -> Result<(), JobFailure> {
+pub(crate) async fn announce(
+    engine: &Engine,
+    job: &job::Model,
+    incident_id: i64,
+    text: &str,
+    key: &str,
+) -> Result<(), JobFailure> {
     let list = resources(engine, incident_id).await?;
     if let Some(room) = conversation(&list)? {
         if room.status == "ready" {
-            let p = engine.providers().ok_or_else(|| JobFailure("this process has no providers".into()))?;
+            let p = engine
+                .providers()
+                .ok_or_else(|| JobFailure("this process has no providers".into()))?;
             let room_id = room.external_id.clone().unwrap_or_default();
-            p.conversation.post(&room_id, Some(&format!("{key}:{incident_id}")), &RichMessage::plain(text)).await?;
+            p.conversation
+                .post(
+                    &room_id,
+                    Some(&format!("{key}:{incident_id}")),
+                    &RichMessage::plain(text),
+                )
+                .await?;
         }
     }
-    complete(engine, job, incident_id, Events::system(dispatch_core::now())).await
+    complete(
+        engine,
+        job,
+        incident_id,
+        Events::system(dispatch_core::now()),
+    )
+    .await
 }

@@ -44,7 +44,14 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
         kind::PROVISION => provision::run(engine, job, incident_id, &payload).await,
         kind::SETUP_CONVERSATION => conversation::setup(engine, job, incident_id).await,
         kind::ANNOUNCE => {
-            conversation::announce(engine, job, incident_id, payload["text"].as_str().unwrap_or_default(), payload["key"].as_str().unwrap_or_default()).await
+            conversation::announce(
+                engine,
+                job,
+                incident_id,
+                payload["text"].as_str().unwrap_or_default(),
+                payload["key"].as_str().unwrap_or_default(),
+            )
+            .await
         }
         kind::REFRESH => conversation::refresh(engine, job, incident_id).await,
         kind::ARCHIVE => {

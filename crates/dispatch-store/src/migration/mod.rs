@@ -36,6 +36,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000005_oncall.sql"),
                 postgres: include_str!("m20261125_000005_oncall.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000008_feedback",
+                sqlite: include_str!("m20261125_000008_feedback.sql"),
+                postgres: include_str!("m20261125_000008_feedback.sql"),
+            }),
         ]
     }
 }

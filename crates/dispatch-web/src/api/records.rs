@@ -1,4 +1,4 @@
-//! Tasks and status reports of an incident.
+//! Tasks, status reports and feedback of an incident.
 
 use super::parse;
 use crate::auth::Auth;
@@ -12,10 +12,10 @@ use axum::Router;
 use dispatch_core::commands::{CreateReport, CreateTask, UpdateTask};
 use dispatch_core::values::{Email, IncidentRef, LongText};
 use dispatch_core::{Patch, ReportKind, TaskPriority, TaskStatus, ValidationError};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-/// Task and report routes.
+/// Task, report and feedback routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/incidents/{id}/tasks", get(list_tasks).post(create_task))
@@ -264,4 +264,84 @@ pub async fn create_report(
         .create_report(auth.actor(), &IncidentRef::parse(&id), cmd)
         .await?;
     Ok((StatusCode::CREATED, axum::Json(r.into())))
+}
+
+/// Feedback on how an incident was run.
+#[derive(Serialize, ToSchema)]
+pub struct FeedbackOut {
+    /// Who gave it.
+    pub email: String,
+    /// 1 (bad) to 5 (great).
+    pub rating: i32,
+    /// What they said.
+    pub comment: String,
+    /// Last change.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Feedback to give.
+#[derive(Deserialize, ToSchema)]
+pub struct FeedbackIn {
+    /// 1 (bad) to 5 (great).
+    pub rating: Option<i32>,
+    /// What went well or not.
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// The feedback on an incident.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/feedback", tag = "feedback", params(("id" = String, Path)), responses((status = 200, body = Vec<FeedbackOut>)))]
+pub async fn list_feedback(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Vec<FeedbackOut>>> {
+    let list = s.engine.feedback(&IncidentRef::parse(&id)).await?;
+    Ok(axum::Json(
+        list.into_iter()
+            .map(|f| FeedbackOut {
+                email: f.email,
+                rating: f.rating,
+                comment: f.comment,
+                updated_at: f.updated_at,
+            })
+            .collect(),
+    ))
+}
+
+/// Gives (or changes) your feedback on an incident.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/feedback", tag = "feedback", request_body = FeedbackIn, params(("id" = String, Path)),
+    responses((status = 201, body = FeedbackOut), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn give_feedback(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Json(b): Json<FeedbackIn>,
+) -> ApiResult<(StatusCode, axum::Json<FeedbackOut>)> {
+    let mut e = ValidationError::default();
+    if b.rating.is_none() {
+        e.push("rating", "is required (1 to 5)");
+    }
+    if b.comment.chars().count() > 5000 {
+        e.push("comment", "must be at most 5000 characters");
+    }
+    e.into_result()?;
+    let f = s
+        .engine
+        .give_feedback(
+            auth.actor(),
+            &IncidentRef::parse(&id),
+            b.rating.expect("checked"),
+            b.comment.trim().to_string(),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(FeedbackOut {
+            email: f.email,
+            rating: f.rating,
+            comment: f.comment,
+            updated_at: f.updated_at,
+        }),
+    ))
 }
