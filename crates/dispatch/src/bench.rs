@@ -1,4 +1,25 @@
 //! `dispatch bench`: latency of the main API calls beside floors measured in the same run.
+//!
+//! The bench seeds N incidents straight into the database, starts `dispatch serve` on it as a
+//! child process, and measures over HTTP on loopback, one request at a time: declare, get by key,
+//! a filtered list page and a text search. Each scenario's floor is measured in the same phase,
+//! interleaved with it: `GET /healthz` (the HTTP round trip) plus the same database work done in
+//! raw SQL (see [`floor`]). It also reports the server's start-up time and memory.
+
+mod floor;
+mod phase;
+mod seed;
+mod server;
+mod sql;
+mod stats;
+mod words;
+
+use anyhow::Context;
+use dispatch_store::{Backend, Db};
+use server::ServerProcess;
+use stats::Report;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// Bench options.
 #[derive(Debug, Clone, clap::Args)]
@@ -12,9 +33,121 @@ pub struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Timed samples per scenario (each also times a healthz round trip and the raw SQL floor).
+    #[arg(long, default_value_t = 1_000)]
+    pub samples: usize,
+    /// Untimed rounds per scenario before timing.
+    #[arg(long, default_value_t = 100)]
+    pub warmup: usize,
+    /// Also time the same calls in-process on the engine, and the token lookup, to show where
+    /// the time over the floor goes (HTTP and JSON, authentication, or the engine's queries).
+    #[arg(long)]
+    pub breakdown: bool,
+}
+
+/// A scratch directory, removed when dropped.
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn new() -> anyhow::Result<Self> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let dir =
+            std::env::temp_dir().join(format!("dispatch-bench-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(Self(dir))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Runs the bench.
-pub async fn run(_args: BenchArgs) -> anyhow::Result<()> {
-    anyhow::bail!("the bench is being written")
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.samples > 0, "--samples must be at least 1");
+    let scratch = ScratchDir::new()?;
+    let url = match &args.database_url {
+        Some(u) => crate::config::normalise_database_url(u),
+        None => format!("sqlite://{}", scratch.path().join("bench.db").display()),
+    };
+    eprintln!(
+        "bench: seeding {} incidents into {}",
+        args.incidents,
+        dispatch_store::db::redact(&url)
+    );
+    let started = Instant::now();
+    let db = Db::connect(&url)
+        .await
+        .context("cannot open the database")?;
+    let seeded = seed::seed(&db, args.incidents)
+        .await
+        .context("cannot seed the database")?;
+    let seed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    eprintln!(
+        "bench: seeded in {:.1} s; starting the server",
+        seed_ms / 1000.0
+    );
+
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(4)
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let spawned = Instant::now();
+    let mut server = ServerProcess::spawn(&url, &scratch.path().join("serve.log"))?;
+    let ready = server.wait_ready(&http, spawned).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss_idle_mb = server.memory_mb("VmRSS")?;
+    eprintln!(
+        "bench: ready in {:.1} ms, idle RSS {rss_idle_mb:.1} MB",
+        ready.as_secs_f64() * 1000.0
+    );
+
+    let ctx = phase::Ctx::new(http, server.base.clone(), &db, &seeded, args.breakdown).await?;
+    let mut scenarios = Vec::new();
+    for kind in phase::Kind::ALL {
+        eprintln!("bench: {}", kind.name());
+        match ctx.measure(kind, args.samples, args.warmup).await {
+            Ok(mut s) => {
+                s.rss_after_mb = server.memory_mb("VmRSS")?;
+                scenarios.push(s);
+            }
+            Err(e) => return Err(e.context(format!("the bench failed{}", server.log_tail()))),
+        }
+    }
+    let rss_peak_mb = server.memory_mb("VmHWM")?;
+    server.stop().await?;
+    let backend = match db.backend() {
+        Backend::Postgres => "postgres",
+        Backend::Sqlite => "sqlite",
+    };
+    db.close().await?;
+
+    let report = Report {
+        backend,
+        incidents: args.incidents,
+        samples: args.samples,
+        seed_ms,
+        ready_ms: ready.as_secs_f64() * 1000.0,
+        rss_idle_mb,
+        rss_peak_mb,
+        scenarios,
+    };
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_table());
+    }
+    Ok(())
 }

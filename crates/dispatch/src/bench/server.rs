@@ -1,0 +1,113 @@
+//! The server under test: `dispatch serve` run as a child process of the bench, its start-up time
+//! and its memory (read from `/proc`).
+
+use anyhow::{bail, Context};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+/// A running `dispatch serve`; killed when dropped.
+pub struct ServerProcess {
+    child: Child,
+    pid: u32,
+    log: PathBuf,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+/// A free loopback port: bind port 0 and let it go.
+fn free_port() -> anyhow::Result<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
+    Ok(l.local_addr()?.port())
+}
+
+impl ServerProcess {
+    /// Spawns this very binary as `serve` on `database_url`, logging to `log`.
+    pub fn spawn(database_url: &str, log: &Path) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("cannot find the dispatch binary")?;
+        let port = free_port()?;
+        let out = std::fs::File::create(log)
+            .with_context(|| format!("cannot create {}", log.display()))?;
+        let err = out.try_clone()?;
+        let child = Command::new(exe)
+            .arg("serve")
+            .arg("--database-url")
+            .arg(database_url)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err))
+            .kill_on_drop(true)
+            .spawn()
+            .context("cannot start the server")?;
+        let pid = child.id().context("the server exited at once")?;
+        Ok(Self {
+            child,
+            pid,
+            log: log.to_path_buf(),
+            base: format!("http://127.0.0.1:{port}"),
+        })
+    }
+
+    /// Polls `GET /healthz` every ~2 ms until it answers 200; returns the time since `spawned`.
+    pub async fn wait_ready(
+        &mut self,
+        http: &reqwest::Client,
+        spawned: Instant,
+    ) -> anyhow::Result<Duration> {
+        let url = format!("{}/healthz", self.base);
+        let deadline = spawned + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = http.get(&url).send().await {
+                if r.status().is_success() {
+                    return Ok(spawned.elapsed());
+                }
+            }
+            if let Some(status) = self.child.try_wait()? {
+                bail!(
+                    "the server exited with {status} before it was ready{}",
+                    self.log_tail()
+                );
+            }
+            if Instant::now() > deadline {
+                bail!("the server was not ready after 30 s{}", self.log_tail());
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    /// The last lines of the server's log, for error messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(5)..].join("\n  ");
+        if tail.is_empty() {
+            String::new()
+        } else {
+            format!("; server log:\n  {tail}")
+        }
+    }
+
+    /// A `/proc/PID/status` field in kB (`VmRSS`, `VmHWM`), as MB.
+    pub fn memory_mb(&self, field: &str) -> anyhow::Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
+            .context("cannot read the server's /proc status (Linux only)")?;
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("no {field} in /proc/{}/status", self.pid))?;
+        Ok(kb / 1024.0)
+    }
+
+    /// Stops the server.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if self.child.try_wait()?.is_none() {
+            self.child.kill().await.context("cannot stop the server")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,319 @@
+//! Latency samples, nearest-rank percentiles, and the bench's report (one JSON line or a table).
+
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+
+/// Latencies of one measured operation, in milliseconds.
+#[derive(Debug, Clone, Default)]
+pub struct Samples(Vec<f64>);
+
+impl Samples {
+    /// An empty set with room for `n` samples.
+    pub fn with_capacity(n: usize) -> Self {
+        Self(Vec::with_capacity(n))
+    }
+
+    /// Records one latency.
+    pub fn push(&mut self, d: Duration) {
+        self.0.push(d.as_secs_f64() * 1000.0);
+    }
+
+    /// Adds every sample of `other`.
+    pub fn extend(&mut self, other: &Samples) {
+        self.0.extend_from_slice(&other.0);
+    }
+
+    /// The nearest-rank percentile `p` (0–100) in milliseconds; 0 when there are no samples.
+    pub fn percentile(&self, p: f64) -> f64 {
+        if self.0.is_empty() {
+            return 0.0;
+        }
+        let mut sorted = self.0.clone();
+        sorted.sort_by(f64::total_cmp);
+        let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+        sorted[rank.clamp(1, sorted.len()) - 1]
+    }
+
+    /// The median.
+    pub fn p50(&self) -> f64 {
+        self.percentile(50.0)
+    }
+
+    /// The 99th percentile.
+    pub fn p99(&self) -> f64 {
+        self.percentile(99.0)
+    }
+}
+
+/// What one scenario measured: the API call, and its floor's two parts, interleaved.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// `declare`, `get`, `list` or `search`.
+    pub name: &'static str,
+    /// The API call over HTTP.
+    pub api: Samples,
+    /// `GET /healthz` round trips taken in the same phase.
+    pub healthz: Samples,
+    /// The same database work done with raw SQL.
+    pub raw: Samples,
+    /// With `--breakdown`: the same call in-process on the engine.
+    pub engine: Samples,
+    /// With `--breakdown`: the bearer-token lookup every API request does.
+    pub auth: Samples,
+    /// The server's resident set right after the phase, MB.
+    pub rss_after_mb: f64,
+}
+
+impl Scenario {
+    /// A scenario with room for `n` samples of each operation.
+    pub fn new(name: &'static str, n: usize) -> Self {
+        let s = || Samples::with_capacity(n);
+        Self {
+            name,
+            api: s(),
+            healthz: s(),
+            raw: s(),
+            engine: s(),
+            auth: s(),
+            rss_after_mb: 0.0,
+        }
+    }
+
+    /// Whether the in-process breakdown was measured.
+    pub fn has_breakdown(&self) -> bool {
+        !self.engine.0.is_empty()
+    }
+
+    /// The floor: healthz p50 plus raw database p50.
+    pub fn floor_p50(&self) -> f64 {
+        self.healthz.p50() + self.raw.p50()
+    }
+
+    /// The API p50 over the floor.
+    pub fn ratio(&self) -> f64 {
+        let f = self.floor_p50();
+        if f > 0.0 {
+            self.api.p50() / f
+        } else {
+            f64::INFINITY
+        }
+    }
+}
+
+/// Everything the bench reports.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// Incidents seeded before measuring.
+    pub incidents: u64,
+    /// Timed samples per scenario.
+    pub samples: usize,
+    /// Time to seed the database.
+    pub seed_ms: f64,
+    /// From spawning the server to its first `200` on `/healthz`.
+    pub ready_ms: f64,
+    /// Resident set after ready and a short idle.
+    pub rss_idle_mb: f64,
+    /// Peak resident set at the end.
+    pub rss_peak_mb: f64,
+    /// The scenarios in the order they ran.
+    pub scenarios: Vec<Scenario>,
+}
+
+/// The targets of the issue.
+pub const MAX_RATIO: f64 = 2.0;
+/// Idle RSS target, MB.
+pub const MAX_RSS_IDLE_MB: f64 = 32.0;
+/// Start-up target on an existing database, ms.
+pub const MAX_READY_MS: f64 = 200.0;
+
+fn round3(x: f64) -> Value {
+    json!((x * 1000.0).round() / 1000.0)
+}
+
+impl Report {
+    /// Every `GET /healthz` sample of the run.
+    fn healthz(&self) -> Samples {
+        let mut all = Samples::default();
+        for s in &self.scenarios {
+            all.extend(&s.healthz);
+        }
+        all
+    }
+
+    /// The report as one JSON object.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        for s in &self.scenarios {
+            let n = s.name;
+            m.insert(format!("{n}_p50_ms"), round3(s.api.p50()));
+            m.insert(format!("{n}_p99_ms"), round3(s.api.p99()));
+            m.insert(format!("{n}_floor_p50_ms"), round3(s.floor_p50()));
+            m.insert(format!("{n}_raw_p50_ms"), round3(s.raw.p50()));
+            m.insert(format!("{n}_raw_p99_ms"), round3(s.raw.p99()));
+            m.insert(format!("{n}_healthz_p50_ms"), round3(s.healthz.p50()));
+            m.insert(format!("{n}_ratio"), round3(s.ratio()));
+            m.insert(
+                format!("{n}_rss_after_mb"),
+                json!((s.rss_after_mb * 10.0).round() / 10.0),
+            );
+            if s.has_breakdown() {
+                m.insert(format!("{n}_engine_p50_ms"), round3(s.engine.p50()));
+                m.insert(format!("{n}_auth_p50_ms"), round3(s.auth.p50()));
+            }
+        }
+        let h = self.healthz();
+        m.insert("healthz_p50_ms".into(), round3(h.p50()));
+        m.insert("healthz_p99_ms".into(), round3(h.p99()));
+        m.insert(
+            "rss_idle_mb".into(),
+            json!((self.rss_idle_mb * 10.0).round() / 10.0),
+        );
+        m.insert(
+            "rss_peak_mb".into(),
+            json!((self.rss_peak_mb * 10.0).round() / 10.0),
+        );
+        m.insert(
+            "ready_ms".into(),
+            json!((self.ready_ms * 10.0).round() / 10.0),
+        );
+        m.insert("seed_ms".into(), json!(self.seed_ms.round()));
+        m.insert("incidents".into(), json!(self.incidents));
+        m.insert("samples".into(), json!(self.samples));
+        m.insert("backend".into(), json!(self.backend));
+        Value::Object(m)
+    }
+
+    /// The report as a table for people.
+    pub fn to_table(&self) -> String {
+        use std::fmt::Write;
+        let verdict = |ok: bool| if ok { "ok" } else { "OVER" };
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "dispatch bench: {} backend, {} incidents seeded in {:.1} s, {} samples per scenario",
+            self.backend,
+            self.incidents,
+            self.seed_ms / 1000.0,
+            self.samples
+        );
+        let _ = writeln!(
+            out,
+            "floor = GET /healthz p50 + the same database work in raw SQL (p50), measured in the same phase\n"
+        );
+        let _ = writeln!(
+            out,
+            "{:<9} {:>9} {:>9} {:>10} {:>10} {:>9} {:>7}",
+            "scenario", "p50 ms", "p99 ms", "floor ms", "healthz", "raw db", "ratio"
+        );
+        for s in &self.scenarios {
+            let r = s.ratio();
+            let _ = writeln!(
+                out,
+                "{:<9} {:>9.3} {:>9.3} {:>10.3} {:>10.3} {:>9.3} {:>6.2}x  {}",
+                s.name,
+                s.api.p50(),
+                s.api.p99(),
+                s.floor_p50(),
+                s.healthz.p50(),
+                s.raw.p50(),
+                r,
+                verdict(r <= MAX_RATIO)
+            );
+        }
+        if self.scenarios.iter().any(Scenario::has_breakdown) {
+            let _ = writeln!(
+                out,
+                "\nbreakdown (p50 ms): the API call = HTTP + JSON + token lookup + engine"
+            );
+            let _ = writeln!(
+                out,
+                "{:<9} {:>9} {:>9} {:>9} {:>12}",
+                "scenario", "API", "engine", "auth", "HTTP+JSON"
+            );
+            for s in self.scenarios.iter().filter(|s| s.has_breakdown()) {
+                let (api, engine, auth) = (s.api.p50(), s.engine.p50(), s.auth.p50());
+                let rest = api - engine - auth;
+                let _ = writeln!(
+                    out,
+                    "{:<9} {api:>9.3} {engine:>9.3} {auth:>9.3} {rest:>12.3}",
+                    s.name
+                );
+            }
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "ready     {:>9.1} ms  (target <= {MAX_READY_MS} ms)  {}",
+            self.ready_ms,
+            verdict(self.ready_ms <= MAX_READY_MS)
+        );
+        let _ = writeln!(
+            out,
+            "RSS idle {:>10.1} MB  (target <= {MAX_RSS_IDLE_MB} MB)  {}",
+            self.rss_idle_mb,
+            verdict(self.rss_idle_mb <= MAX_RSS_IDLE_MB)
+        );
+        let after: Vec<String> = self
+            .scenarios
+            .iter()
+            .map(|s| format!("{} {:.1}", s.name, s.rss_after_mb))
+            .collect();
+        let _ = writeln!(
+            out,
+            "RSS peak {:>10.1} MB  (after each phase: {})",
+            self.rss_peak_mb,
+            after.join(", ")
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples(ms: &[u64]) -> Samples {
+        let mut s = Samples::default();
+        for m in ms {
+            s.push(Duration::from_millis(*m));
+        }
+        s
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let s = samples(&[5, 1, 4, 2, 3]);
+        assert_eq!(s.p50(), 3.0);
+        assert_eq!(s.p99(), 5.0);
+        assert_eq!(s.percentile(20.0), 1.0);
+        assert_eq!(Samples::default().p50(), 0.0);
+    }
+
+    #[test]
+    fn the_floor_is_healthz_plus_raw() {
+        let s = Scenario {
+            api: samples(&[6]),
+            healthz: samples(&[1]),
+            raw: samples(&[2]),
+            ..Scenario::new("get", 1)
+        };
+        assert_eq!(s.floor_p50(), 3.0);
+        assert_eq!(s.ratio(), 2.0);
+        let r = Report {
+            backend: "sqlite",
+            incidents: 1,
+            samples: 1,
+            seed_ms: 1.0,
+            ready_ms: 1.0,
+            rss_idle_mb: 1.0,
+            rss_peak_mb: 1.0,
+            scenarios: vec![s],
+        };
+        let j = r.to_json();
+        assert_eq!(j["get_floor_p50_ms"], json!(3.0));
+        assert_eq!(j["get_p50_ms"], json!(6.0));
+        assert!(r.to_table().contains("get"));
+    }
+}
