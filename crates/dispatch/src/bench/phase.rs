@@ -219,6 +219,7 @@ impl<'a> Ctx<'a> {
                     tags: vec![],
                     commander: None,
                     reported_at: None,
+                    status: None,
                 };
                 self.engine.declare_incident(actor, cmd).await.map(drop)?
             }
