@@ -46,14 +46,14 @@ impl Engine {
     /// The caller behind a bearer token, if it is live.
     pub async fn authenticate(&self, secret: &str) -> Result<Option<Authenticated>> {
         let found = repo::token::authenticate(self.db.conn(), secret, dispatch_core::now()).await?;
-        Ok(found.map(|(token, who)| Authenticated {
+        Ok(found.map(|o| Authenticated {
             actor: Actor {
-                individual_id: IndividualId(who.id),
-                email: who.email,
-                name: who.name,
+                individual_id: IndividualId(o.individual_id),
+                email: o.email,
+                name: o.name,
                 transport: Transport::Api,
             },
-            role: token.role,
+            role: o.role,
         }))
     }
 
@@ -82,6 +82,7 @@ impl Engine {
         }
         dispatch_store::seed::seed_taxonomies(&*txn, p.id).await?;
         txn.commit().await?;
+        self.invalidate_config();
         Ok(p)
     }
 
@@ -115,6 +116,7 @@ impl Engine {
             repo::project::set_default(&*txn, p.id).await?;
         }
         txn.commit().await?;
+        self.invalidate_config();
         Ok(p)
     }
 
@@ -180,6 +182,7 @@ impl Engine {
             .await
             .map_err(|e| still_referenced(e, &format!("service {id}")))?;
         txn.commit().await?;
+        self.invalidate_config();
         Ok(())
     }
 
@@ -194,6 +197,7 @@ impl Engine {
         let saved = row.save(&*txn).await?;
         let model = sea_orm::TryIntoModel::try_into_model(saved)?;
         txn.commit().await?;
+        self.invalidate_config();
         Ok(model)
     }
 

@@ -3,6 +3,7 @@
 //! jobs for every side effect. Nothing talks to the outside world inside that transaction.
 
 pub mod admin;
+mod cache;
 pub mod error;
 pub mod feedback;
 pub mod flows;
@@ -37,6 +38,8 @@ pub struct Engine {
     wake: Arc<Notify>,
     /// The server's public base URL, for links back to Dispatch.
     base_url: Arc<str>,
+    /// Project configurations read by declarations.
+    config: Arc<cache::ConfigCache>,
 }
 
 /// Who is acting and through which transport; recorded on every timeline event.
@@ -61,6 +64,7 @@ impl Engine {
             providers: None,
             wake: Arc::new(Notify::new()),
             base_url: DEFAULT_BASE_URL.into(),
+            config: Default::default(),
         }
     }
 
@@ -71,6 +75,7 @@ impl Engine {
             providers: Some(providers),
             wake: Arc::new(Notify::new()),
             base_url: DEFAULT_BASE_URL.into(),
+            config: Default::default(),
         }
     }
 
@@ -83,6 +88,10 @@ impl Engine {
     /// The public base URL.
     pub fn base_url(&self) -> String {
         self.base_url.to_string()
+    }
+
+    fn config_cache(&self) -> &cache::ConfigCache {
+        &self.config
     }
 
     /// The providers, when this engine runs jobs.

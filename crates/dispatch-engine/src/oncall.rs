@@ -71,18 +71,14 @@ async fn shifts(
 /// priority and tags; the lowest order wins per role. A service without a rotation gives nobody.
 pub(crate) async fn resolve_roles(
     conn: &impl ConnectionTrait,
-    project_id: i64,
+    policies: &[role_policy::Model],
     type_id: i64,
     priority_id: i64,
     tag_ids: &[i64],
     at: DateTime<Utc>,
 ) -> Result<Vec<Assignment>> {
     let mut out: Vec<Assignment> = Vec::new();
-    for p in repo::oncall::policies(conn, project_id)
-        .await?
-        .into_iter()
-        .filter(|p| p.enabled)
-    {
+    for p in policies.iter().filter(|p| p.enabled) {
         let Ok(role) = p.role.parse::<ParticipantRole>() else {
             continue;
         };
@@ -299,6 +295,7 @@ impl Engine {
         let txn = self.db().write().await?;
         let p = repo::oncall::add_policy(&*txn, row).await?;
         txn.commit().await?;
+        self.invalidate_config();
         Ok(p)
     }
 
@@ -307,6 +304,7 @@ impl Engine {
         let txn = self.db().write().await?;
         repo::oncall::delete_policy(&*txn, id).await?;
         txn.commit().await?;
+        self.invalidate_config();
         Ok(())
     }
 }

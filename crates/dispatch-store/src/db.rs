@@ -70,7 +70,10 @@ impl Db {
             |e: sea_orm::sqlx::Error| DbErr::Custom(format!("cannot open {}: {e}", redact(url)));
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(err)?;
+            // No ping before each use: a broken connection fails its query, which is retried
+            // by the caller or the job queue; the ping would double every round trip.
             let pool = PgPoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(max_connections.unwrap_or(16))
                 .min_connections(1)
                 .acquire_timeout(Duration::from_secs(10))
@@ -92,6 +95,7 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("cache_size", "-4000");
             let pool = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(max_connections.unwrap_or(4))
                 .min_connections(1)
                 .connect_with(opts)

@@ -87,6 +87,7 @@ macro_rules! taxonomy_commands {
                     taxonomy::$repo::clear_default(&*txn, project_id, saved.id).await?;
                 }
                 txn.commit().await?;
+                self.invalidate_config();
                 Ok(saved)
             }
         }

@@ -1,18 +1,138 @@
 //! Declaring an incident: one transaction that numbers it, records who reported it and who
-//! commands it, tags it and starts its timeline.
+//! commands it (role policies, on-call), tags it, starts its timeline and queues its resources.
+//! This is the hottest write path, so it reads the project's configuration from the cache and
+//! answers from the rows it wrote instead of reading them back.
 
-use super::{load_detail, resolve_tags, resolve_taxonomy, Events, IncidentDetail};
-use crate::{Actor, Engine, Result};
+use super::{resolve_tags, Events, IncidentDetail};
+use crate::cache::ProjectConfig;
+use crate::{Actor, Engine, Error, Result};
+use chrono::{DateTime, Utc};
 use dispatch_core::commands::DeclareIncident;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, ValidationError, Visibility};
-use dispatch_store::entity::{incident, project};
+use dispatch_store::entity::{
+    incident, incident_priority, incident_severity, incident_type, individual, participant,
+    participant_role, resource,
+};
+use dispatch_store::repo;
 use dispatch_store::repo::event::{self, ChainHead};
-use dispatch_store::repo::{self, taxonomy};
-use sea_orm::{ConnectionTrait, Set};
+use dispatch_store::repo::incident::IncidentRow;
+use dispatch_store::repo::participant::ParticipantView;
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
+use std::sync::Arc;
+
+/// Someone who takes a role when the incident is declared.
+#[derive(Debug, Clone)]
+struct Holder {
+    email: String,
+    role: ParticipantRole,
+    /// The on-call service they came from, if any.
+    service_id: Option<i64>,
+    reason: Option<String>,
+}
+
+/// The declaration's taxonomy, resolved against the project's configuration.
+struct Resolved<'a> {
+    type_: &'a incident_type::Model,
+    priority: &'a incident_priority::Model,
+    severity: &'a incident_severity::Model,
+}
+
+/// Resolves the named (or default) type, priority and severity; unknown names are field errors.
+fn resolve<'a>(
+    cfg: &'a ProjectConfig,
+    cmd_type: Option<&str>,
+    priority: Option<&str>,
+    severity: Option<&str>,
+    errors: &mut ValidationError,
+) -> Option<Resolved<'a>> {
+    fn pick<'a, T>(
+        errors: &mut ValidationError,
+        field: &str,
+        input: Option<&str>,
+        named: impl Fn(&str) -> Option<&'a T>,
+        default: Option<&'a T>,
+        known: Vec<&str>,
+    ) -> Option<&'a T> {
+        match input {
+            Some(name) => {
+                let found = named(name);
+                if found.is_none() {
+                    errors.push(
+                        field,
+                        format!("unknown {field} {name:?}; known: {}", known.join(", ")),
+                    );
+                }
+                found
+            }
+            None => {
+                if default.is_none() {
+                    errors.push(
+                        field,
+                        format!("the project has no default {field}; name one"),
+                    );
+                }
+                default
+            }
+        }
+    }
+    let type_ = pick(
+        errors,
+        "type",
+        cmd_type,
+        |n| cfg.type_named(n),
+        cfg.types.iter().find(|t| t.is_default && t.enabled),
+        cfg.types
+            .iter()
+            .filter(|t| t.enabled)
+            .map(|t| t.slug.as_str())
+            .collect(),
+    );
+    let priority = pick(
+        errors,
+        "priority",
+        priority,
+        |n| cfg.priority_named(n),
+        cfg.priorities.iter().find(|t| t.is_default && t.enabled),
+        cfg.priorities
+            .iter()
+            .filter(|t| t.enabled)
+            .map(|t| t.slug.as_str())
+            .collect(),
+    );
+    let severity = pick(
+        errors,
+        "severity",
+        severity,
+        |n| cfg.severity_named(n),
+        cfg.severities.iter().find(|t| t.is_default && t.enabled),
+        cfg.severities
+            .iter()
+            .filter(|t| t.enabled)
+            .map(|t| t.slug.as_str())
+            .collect(),
+    );
+    Some(Resolved {
+        type_: type_?,
+        priority: priority?,
+        severity: severity?,
+    })
+}
 
 impl Engine {
+    /// The project's configuration, or a field error on `project` when it does not exist.
+    async fn declaring_in(&self, project: Option<&str>) -> Result<Arc<ProjectConfig>> {
+        match self.project_config(project).await {
+            Err(Error::NotFound(_)) => Err(ValidationError::field(
+                "project",
+                format!("unknown project {:?}", project.unwrap_or_default()),
+            )
+            .into()),
+            other => other,
+        }
+    }
+
     /// The field errors a declaration's named project, type, priority and severity would get,
     /// without writing anything. Lets a transport report every bad field at once when other
     /// fields already failed to parse.
@@ -23,22 +143,13 @@ impl Engine {
         priority: Option<&str>,
         severity: Option<&str>,
     ) -> Result<ValidationError> {
-        let conn = self.db.conn();
-        let project = match resolve_project(conn, project).await {
-            Ok(p) => p,
-            Err(crate::Error::Validation(e)) => return Ok(e),
+        let cfg = match self.declaring_in(project).await {
+            Ok(c) => c,
+            Err(Error::Validation(e)) => return Ok(e),
             Err(other) => return Err(other),
         };
         let mut errors = ValidationError::default();
-        resolve_taxonomy(
-            conn,
-            project.id,
-            incident_type,
-            priority,
-            severity,
-            &mut errors,
-        )
-        .await?;
+        resolve(&cfg, incident_type, priority, severity, &mut errors);
         Ok(errors)
     }
 
@@ -48,34 +159,29 @@ impl Engine {
         actor: &Actor,
         cmd: DeclareIncident,
     ) -> Result<IncidentDetail> {
+        let cfg = self.declaring_in(cmd.project.as_deref()).await?;
+        let project = &cfg.project;
         let txn = self.db.write().await?;
         let conn = &*txn;
         let mut errors = ValidationError::default();
-        let project = resolve_project(conn, cmd.project.as_deref()).await?;
-        let tax = resolve_taxonomy(
-            conn,
-            project.id,
+        let tax = resolve(
+            &cfg,
             cmd.incident_type.as_deref(),
             cmd.priority.as_deref(),
             cmd.severity.as_deref(),
             &mut errors,
-        )
-        .await?;
-        let tag_ids = resolve_tags(conn, project.id, &cmd.tags, &mut errors).await?;
+        );
+        let tag_ids = if cmd.tags.is_empty() {
+            vec![]
+        } else {
+            resolve_tags(conn, project.id, &cmd.tags, &mut errors).await?
+        };
         errors.into_result()?;
-
-        let type_ = match tax.type_ {
-            Some(t) => t,
-            None => taxonomy::types::default(conn, project.id).await?,
-        };
-        let priority = match tax.priority {
-            Some(p) => p,
-            None => taxonomy::priorities::default(conn, project.id).await?,
-        };
-        let severity = match tax.severity {
-            Some(s) => s,
-            None => taxonomy::severities::default(conn, project.id).await?,
-        };
+        let Resolved {
+            type_,
+            priority,
+            severity,
+        } = tax.expect("no field errors");
         let visibility = cmd
             .visibility
             .or_else(|| type_.default_visibility.parse().ok())
@@ -85,11 +191,15 @@ impl Engine {
             .reported_at
             .map(dispatch_core::timeline::to_micros)
             .unwrap_or(now);
+
         // Who commands (and scribes, and liaises): named at declaration, else the role
         // policies (a service's on-call or a named person), else the reporter commands.
-        let policies =
-            crate::oncall::resolve_roles(conn, project.id, type_.id, priority.id, &tag_ids, now)
-                .await?;
+        let policies = if cfg.policies.is_empty() {
+            vec![]
+        } else {
+            crate::oncall::resolve_roles(conn, &cfg.policies, type_.id, priority.id, &tag_ids, now)
+                .await?
+        };
         let commander = match &cmd.commander {
             Some(email) => Holder {
                 email: email.to_string(),
@@ -135,9 +245,29 @@ impl Engine {
                     reason: Some(a.reason.clone()),
                 }),
         );
-        let commander_id = repo::individual::get_or_create(conn, &commander.email, None)
-            .await?
-            .id;
+        // The people, once each: the actor is known; others are looked up (or added).
+        let me = individual::Model {
+            id: actor.individual_id.0,
+            email: actor.email.clone(),
+            name: actor.name.clone(),
+            title: None,
+            weblink: None,
+            created_at: now,
+        };
+        let mut people: Vec<individual::Model> = vec![me];
+        for h in &holders {
+            if !people.iter().any(|p| p.email == h.email) {
+                people.push(repo::individual::get_or_create(conn, &h.email, None).await?);
+            }
+        }
+        let person = |email: &str| {
+            people
+                .iter()
+                .find(|p| p.email == email)
+                .expect("looked up above")
+                .clone()
+        };
+        let commander_person = person(&commander.email);
         let page_commander = priority.page_commander && commander.service_id.is_some();
         let number = repo::project::next_incident_number(conn, project.id).await?;
         let name = format!("{}-{number}", project.key_prefix);
@@ -146,14 +276,7 @@ impl Engine {
         events.push(
             "incident_declared",
             format!("{} declared {name}: {}", actor.email, cmd.title),
-            json!({
-                "title": cmd.title.as_str(),
-                "type": type_.slug,
-                "priority": priority.slug,
-                "severity": severity.slug,
-                "visibility": visibility,
-                "tags": cmd.tags,
-            }),
+            json!({"title": cmd.title.as_str(), "type": type_.slug, "priority": priority.slug, "severity": severity.slug, "visibility": visibility, "tags": cmd.tags}),
         );
         for h in &holders {
             let why = h
@@ -199,7 +322,7 @@ impl Engine {
                 type_id: Set(type_.id),
                 priority_id: Set(priority.id),
                 severity_id: Set(severity.id),
-                commander_id: Set(commander_id),
+                commander_id: Set(commander_person.id),
                 reporter_id: Set(actor.individual_id.0),
                 reported_at: Set(reported_at),
                 stable_at: Set(None),
@@ -217,16 +340,50 @@ impl Engine {
         }
         event::insert(conn, event_rows).await?;
 
-        for h in &holders {
-            let who = repo::individual::get_or_create(conn, &h.email, None).await?;
-            let (p, _) =
-                repo::participant::ensure(conn, inc.id, who.id, h.reason.clone(), now).await?;
-            if !repo::participant::active_roles(conn, p.id)
-                .await?
-                .contains(&h.role)
-            {
-                repo::participant::assume_role(conn, &p, h.role, now).await?;
+        // Participants (one per person, with every role they take) and their roles.
+        let mut participants = Vec::new();
+        for who in people
+            .iter()
+            .filter(|p| holders.iter().any(|h| h.email == p.email))
+        {
+            let reason = holders
+                .iter()
+                .find(|h| h.email == who.email && h.reason.is_some())
+                .and_then(|h| h.reason.clone());
+            let p = participant::ActiveModel {
+                incident_id: Set(inc.id),
+                individual_id: Set(who.id),
+                added_reason: Set(reason),
+                created_at: Set(now),
+                ..Default::default()
             }
+            .insert(conn)
+            .await?;
+            let mut roles: Vec<ParticipantRole> = Vec::new();
+            for h in holders.iter().filter(|h| h.email == who.email) {
+                if !roles.contains(&h.role) {
+                    roles.push(h.role);
+                }
+            }
+            participants.push((p, who.clone(), roles));
+        }
+        let role_rows: Vec<participant_role::ActiveModel> = participants
+            .iter()
+            .flat_map(|(p, _, roles)| {
+                roles.iter().map(|r| participant_role::ActiveModel {
+                    participant_id: Set(p.id),
+                    incident_id: Set(inc.id),
+                    role: Set(r.as_str().into()),
+                    assumed_at: Set(now),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        participant_role::Entity::insert_many(role_rows)
+            .exec_without_returning(conn)
+            .await?;
+        if !tag_ids.is_empty() {
+            repo::tag::set_for_incident(conn, inc.id, &tag_ids).await?;
         }
         if page_commander {
             repo::oncall::add_page(
@@ -246,9 +403,9 @@ impl Engine {
             )
             .await?;
         }
-        repo::tag::set_for_incident(conn, inc.id, &tag_ids).await?;
         crate::flows::start_declare(conn, inc.id, now).await?;
-        if let Some(target) = cmd.status.filter(|s| *s != IncidentStatus::Active) {
+        let backfill = cmd.status.filter(|s| *s != IncidentStatus::Active);
+        if let Some(target) = backfill {
             // Back-filling: the incident goes through the same transition a later call would.
             let current = repo::incident::lock(conn, &IncidentRef::Id(IncidentId(inc.id))).await?;
             let mut row: incident::ActiveModel = current.clone().into();
@@ -267,29 +424,85 @@ impl Engine {
         txn.commit().await?;
         self.wake_workers();
         tracing::info!(incident.id = inc.id, incident.name = %inc.name, "incident declared");
-        load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(inc.id))).await
+        if backfill.is_some() || !tag_ids.is_empty() {
+            // Rare paths: read back what the transition and tags made.
+            return super::load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(inc.id))).await;
+        }
+        let row = IncidentRow {
+            id: inc.id,
+            project_id: project.id,
+            project_slug: project.slug.clone(),
+            project_name: project.name.clone(),
+            number: inc.number,
+            name: inc.name.clone(),
+            title: inc.title.clone(),
+            description: inc.description.clone(),
+            resolution: None,
+            status: inc.status.clone(),
+            visibility: inc.visibility.clone(),
+            type_id: type_.id,
+            type_slug: type_.slug.clone(),
+            type_name: type_.name.clone(),
+            priority_id: priority.id,
+            priority_slug: priority.slug.clone(),
+            priority_name: priority.name.clone(),
+            severity_id: severity.id,
+            severity_slug: severity.slug.clone(),
+            severity_name: severity.name.clone(),
+            commander_id: commander_person.id,
+            commander_email: commander_person.email.clone(),
+            commander_name: commander_person.name.clone(),
+            reporter_id: actor.individual_id.0,
+            reporter_email: actor.email.clone(),
+            reporter_name: actor.name.clone(),
+            reported_at: inc.reported_at,
+            stable_at: None,
+            closed_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let participants = participants
+            .into_iter()
+            .map(|(p, who, roles)| ParticipantView {
+                roles: roles
+                    .iter()
+                    .map(|r| participant_role::Model {
+                        id: 0,
+                        participant_id: p.id,
+                        incident_id: inc.id,
+                        role: r.as_str().into(),
+                        assumed_at: now,
+                        renounced_at: None,
+                    })
+                    .collect(),
+                participant: p,
+                individual: who,
+            })
+            .collect();
+        Ok(IncidentDetail {
+            row,
+            tags: vec![],
+            participants,
+            resources: pending_resources(inc.id, now),
+        })
     }
 }
 
-/// The named project (a field error when unknown), or the default project.
-async fn resolve_project(
-    conn: &impl ConnectionTrait,
-    slug: Option<&str>,
-) -> Result<project::Model> {
-    match slug {
-        None => Ok(repo::project::default_project(conn).await?),
-        Some(slug) => repo::project::by_slug(conn, slug).await?.ok_or_else(|| {
-            ValidationError::field("project", format!("unknown project {slug:?}")).into()
-        }),
-    }
-}
-
-/// Someone who takes a role when the incident is declared.
-#[derive(Debug, Clone)]
-struct Holder {
-    email: String,
-    role: ParticipantRole,
-    /// The on-call service they came from, if any.
-    service_id: Option<i64>,
-    reason: Option<String>,
+/// The resources a new incident starts with, as the declare saga wrote them.
+fn pending_resources(incident_id: i64, now: DateTime<Utc>) -> Vec<resource::Model> {
+    crate::flows::DECLARE_STEPS
+        .iter()
+        .map(|k| resource::Model {
+            id: 0,
+            incident_id,
+            kind: k.as_str().into(),
+            provider: crate::flows::pending_provider(*k),
+            external_id: None,
+            link: None,
+            status: "pending".into(),
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect()
 }
