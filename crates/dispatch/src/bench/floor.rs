@@ -151,6 +151,15 @@ const INSERT_EVENTS: &str =
     source, actor, transport, description, details, pinned, prev_hash, hash) VALUES ";
 const INSERT_PARTICIPANT: &str =
     "INSERT INTO participants (incident_id, individual_id, created_at) VALUES (?, ?, ?) RETURNING id";
+/// The five resources of the declare saga, pending.
+const INSERT_RESOURCES: &str = "INSERT INTO resources (incident_id, kind, provider, status, created_at, updated_at) VALUES \
+    (?, 'ticket', 'dispatch-ticket', 'pending', ?, ?), (?, 'storage', 'dispatch-storage', 'pending', ?, ?), \
+    (?, 'document', 'dispatch-document', 'pending', ?, ?), (?, 'conference', 'dispatch-conference', 'pending', ?, ?), \
+    (?, 'conversation', 'dispatch-room', 'pending', ?, ?) ON CONFLICT (incident_id, kind) DO NOTHING";
+/// The saga's first job.
+const INSERT_JOB: &str = "INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_at, idempotency_key, \
+    incident_id, created_at, updated_at) VALUES ('provision', ?, 'queued', 0, 8, ?, ?, ?, ?, ?) \
+    ON CONFLICT (idempotency_key) DO NOTHING";
 const INSERT_ROLES: &str =
     "INSERT INTO participant_roles (participant_id, incident_id, role, assumed_at) \
     VALUES (?, ?, 'reporter', ?), (?, ?, 'incident_commander', ?)";
@@ -212,7 +221,8 @@ fn declared_events(
 
 /// The rows a declaration writes, in one transaction: the project's next number, the incident
 /// (with the default taxonomy, resolved in the same statement), its three chained events, the
-/// reporter as participant and the two roles. Returns the key.
+/// reporter as participant and the two roles, the five pending resources and the saga's first
+/// job (announced with NOTIFY on PostgreSQL). Returns the key.
 pub async fn declare(
     db: &Db,
     who: &Declarer<'_>,
@@ -249,6 +259,17 @@ pub async fn declare(
     #[rustfmt::skip]
     let roles = vec![participant.into(), id.into(), now.into(), participant.into(), id.into(), now.into()];
     exec(conn, INSERT_ROLES, roles).await?;
+    let resources: Vec<Value> = (0..5).flat_map(|_| [Value::from(id), now.into(), now.into()]).collect();
+    exec(conn, INSERT_RESOURCES, resources).await?;
+    #[rustfmt::skip]
+    let job = vec![
+        json!({"incident_id": id, "kind": "ticket"}).to_string().into(), now.into(),
+        format!("provision:{id}:ticket").into(), id.into(), now.into(), now.into(),
+    ];
+    exec(conn, INSERT_JOB, job).await?;
+    if db.backend() == Backend::Postgres {
+        exec(conn, "SELECT pg_notify('dispatch_jobs', '')", vec![]).await?;
+    }
     txn.commit().await?;
     Ok(name)
 }

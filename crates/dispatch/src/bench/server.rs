@@ -32,6 +32,9 @@ impl ServerProcess {
         let err = out.try_clone()?;
         let child = Command::new(exe)
             .arg("serve")
+            // The API alone: the declare saga's jobs would otherwise run beside the timed
+            // requests on the same two cores. (They stay queued in the bench's scratch database.)
+            .arg("--no-worker")
             .arg("--database-url")
             .arg(database_url)
             .arg("--listen")
