@@ -521,12 +521,26 @@ async fn health_readiness_and_metrics_answer_without_a_token() {
 async fn a_new_taxonomy_entry_is_usable_at_once_and_a_new_default_applies_at_once() {
     let app = spawn_app().await;
     app.declare("warm the project configuration").await;
-    let r = app.post("/projects/default/incident-priorities", json!({"name": "Urgent", "page_commander": true})).await;
+    let r = app
+        .post(
+            "/projects/default/incident-priorities",
+            json!({"name": "Urgent", "page_commander": true}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let i = app.post("/incidents", json!({"title": "t", "description": "d", "priority": "urgent"})).await;
+    let i = app
+        .post(
+            "/incidents",
+            json!({"title": "t", "description": "d", "priority": "urgent"}),
+        )
+        .await;
     assert_eq!(i.status, StatusCode::CREATED, "{:?}", i.body);
     assert_eq!(i.body["priority"], "urgent");
     let id = r.body["id"].as_i64().unwrap();
-    app.patch(&format!("/projects/default/incident-priorities/{id}"), json!({"default": true})).await;
+    app.patch(
+        &format!("/projects/default/incident-priorities/{id}"),
+        json!({"default": true}),
+    )
+    .await;
     assert_eq!(app.declare("defaults").await["priority"], "urgent");
 }

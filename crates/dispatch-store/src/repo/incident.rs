@@ -402,9 +402,7 @@ pub async fn list(
 ) -> Result<(Vec<IncidentRow>, u64)> {
     let backend = conn.get_database_backend();
     let mut count = Query::select();
-    count
-        .from(incident::Entity)
-        .expr(Expr::col((incident::Entity, incident::Column::Id)).count());
+    count.from(incident::Entity).expr(Expr::cust("COUNT(*)"));
     apply_filter(&mut count, f, backend);
     let total: i64 = conn
         .query_one(backend.build(&count))

@@ -110,7 +110,7 @@ pub async fn list(
 ) -> anyhow::Result<usize> {
     let conn = db.conn();
     let (cond, values) = condition(db, status, word);
-    let count_sql = format!(r#"SELECT COUNT("incidents"."id") FROM "incidents" WHERE {cond}"#);
+    let count_sql = format!(r#"SELECT COUNT(*) FROM "incidents" WHERE {cond}"#);
     let total = scalar(conn, &count_sql, values.clone()).await?;
     let mut page_values = values;
     page_values.push((per_page as i64).into());
@@ -157,7 +157,8 @@ const INSERT_RESOURCES: &str = "INSERT INTO resources (incident_id, kind, provid
     (?, 'document', 'dispatch-document', 'pending', ?, ?), (?, 'conference', 'dispatch-conference', 'pending', ?, ?), \
     (?, 'conversation', 'dispatch-room', 'pending', ?, ?) ON CONFLICT (incident_id, kind) DO NOTHING";
 /// The saga's first job.
-const INSERT_JOB: &str = "INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_at, idempotency_key, \
+const INSERT_JOB: &str =
+    "INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_at, idempotency_key, \
     incident_id, created_at, updated_at) VALUES ('provision', ?, 'queued', 0, 8, ?, ?, ?, ?, ?) \
     ON CONFLICT (idempotency_key) DO NOTHING";
 const INSERT_ROLES: &str =
@@ -259,7 +260,9 @@ pub async fn declare(
     #[rustfmt::skip]
     let roles = vec![participant.into(), id.into(), now.into(), participant.into(), id.into(), now.into()];
     exec(conn, INSERT_ROLES, roles).await?;
-    let resources: Vec<Value> = (0..5).flat_map(|_| [Value::from(id), now.into(), now.into()]).collect();
+    let resources: Vec<Value> = (0..5)
+        .flat_map(|_| [Value::from(id), now.into(), now.into()])
+        .collect();
     exec(conn, INSERT_RESOURCES, resources).await?;
     #[rustfmt::skip]
     let job = vec![
