@@ -50,6 +50,7 @@ pub fn engine(db: Db, cfg: &Config) -> Engine {
     let settings = dispatch_providers::BuiltinSettings {
         base_url: cfg.base_url(),
         conference_template: cfg.conference_template.clone(),
+        smtp: None,
     };
     Engine::with_providers(db.clone(), dispatch_providers::builtin(db, settings))
         .with_base_url(&cfg.base_url())

@@ -10,6 +10,7 @@ pub mod incident_tag;
 pub mod incident_type;
 pub mod individual;
 pub mod job;
+pub mod outbox;
 pub mod participant;
 pub mod participant_role;
 pub mod project;

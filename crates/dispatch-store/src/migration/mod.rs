@@ -31,6 +31,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000004_schedules.sql"),
                 postgres: include_str!("m20261125_000004_schedules.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000006_outbox",
+                sqlite: include_str!("m20261125_000006_outbox.sql"),
+                postgres: include_str!("m20261125_000006_outbox.sql"),
+            }),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod event;
 pub mod incident;
 pub mod individual;
 pub mod job;
+pub mod outbox;
 pub mod participant;
 pub mod project;
 pub mod report;
