@@ -5,6 +5,7 @@
 use crate::incident::Events;
 use crate::Result;
 use chrono::{DateTime, Utc};
+use dispatch_core::provider::Email;
 use dispatch_core::ResourceKind;
 use dispatch_store::repo;
 use dispatch_store::repo::job::NewJob;
@@ -30,6 +31,8 @@ pub mod kind {
     pub const REFRESH: &str = "refresh";
     /// Archive (close) or un-archive (re-open) the conversation and documents.
     pub const ARCHIVE: &str = "archive";
+    /// Send one e-mail (payload: incident_id or null, to, subject, text, html, key).
+    pub const SEND_EMAIL: &str = "send_email";
 }
 
 /// The job that creates `kind` for the incident.
@@ -61,6 +64,25 @@ pub fn incident_job(
         run_at: at,
         idempotency_key: unique.map(|u| format!("{kind}:{incident_id}:{u}")),
         incident_id: Some(incident_id),
+    }
+}
+
+/// The job that sends `email` once. `key` is the mail's idempotency key (the outbox keeps one
+/// mail per key) and makes the job's own, so enqueueing one mail twice queues it once.
+pub fn email_job(key: &str, incident_id: Option<i64>, email: &Email, at: DateTime<Utc>) -> NewJob {
+    NewJob {
+        kind: kind::SEND_EMAIL.into(),
+        payload: json!({
+            "incident_id": incident_id,
+            "key": key,
+            "to": email.to,
+            "subject": email.subject,
+            "text": email.text,
+            "html": email.html,
+        }),
+        run_at: at,
+        idempotency_key: Some(format!("{}:{key}", kind::SEND_EMAIL)),
+        incident_id,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod error;
 pub mod flows;
 pub mod incident;
 pub mod jobs;
+pub mod outbox;
 pub mod participant;
 pub mod report;
 pub mod room;
