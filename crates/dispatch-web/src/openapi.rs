@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         api::records::list_tasks, api::records::create_task, api::records::show_task, api::records::update_task,
         api::records::list_reports, api::records::create_report,
         api::jobs::list, api::jobs::retry,
+        api::outbox::list,
         api::room::show, api::room::post_message, api::room::documents, api::room::document,
         api::taxonomy::all,
         api::taxonomy::projects::list, api::taxonomy::projects::create,

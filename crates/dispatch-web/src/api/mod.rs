@@ -3,6 +3,7 @@
 pub mod directory;
 pub mod incidents;
 pub mod jobs;
+pub mod outbox;
 pub mod parse;
 pub mod records;
 pub mod room;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(taxonomy::router())
         .merge(directory::router())
         .merge(jobs::router())
+        .merge(outbox::router())
         .merge(room::router())
         .merge(crate::openapi::router())
 }
