@@ -2,6 +2,7 @@
 //! timeline hash chain. Pure code with no I/O, shared by every other crate.
 
 pub mod commands;
+pub mod email;
 pub mod enums;
 pub mod error;
 pub mod ids;

@@ -5,6 +5,7 @@ use crate::message::RichMessage;
 use crate::ResourceKind;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 /// A person as providers see them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,6 +155,29 @@ pub trait ConversationProvider: Send + Sync {
     async fn set_archived(&self, external_id: &str, archived: bool) -> ProviderResult<()>;
 }
 
+/// An e-mail to send: plain text, and optionally the same content as HTML.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email {
+    /// Recipients' addresses.
+    pub to: Vec<String>,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// HTML body (sent as an alternative to the text).
+    pub html: Option<String>,
+}
+
+/// Sends e-mail. `key` is the idempotency key: the built-in outbox keeps one message per key,
+/// and SMTP derives the `Message-ID` from it, so a retried send is recognisable as the same mail.
+#[async_trait]
+pub trait EmailProvider: Send + Sync {
+    /// The provider's slug, recorded with each mail in the outbox.
+    fn slug(&self) -> &'static str;
+    /// Sends (or keeps, by `key`) the message.
+    async fn send(&self, key: &str, message: &Email) -> ProviderResult<()>;
+}
+
 /// The providers a deployment uses, one per capability.
 #[derive(Clone)]
 pub struct Providers {
@@ -167,4 +191,6 @@ pub struct Providers {
     pub document: std::sync::Arc<dyn DocumentProvider>,
     /// The incident conversation.
     pub conversation: std::sync::Arc<dyn ConversationProvider>,
+    /// E-mail (the built-in outbox, or SMTP).
+    pub email: std::sync::Arc<dyn EmailProvider>,
 }

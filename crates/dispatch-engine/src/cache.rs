@@ -24,10 +24,13 @@ pub(crate) struct ProjectConfig {
     pub policies: Vec<role_policy::Model>,
 }
 
+/// A cached configuration and when it was read.
+type Entry = (Instant, Arc<ProjectConfig>);
+
 /// The cache: by project slug (`None` = the default project).
 #[derive(Default)]
 pub(crate) struct ConfigCache {
-    entries: Mutex<HashMap<Option<String>, (Instant, Arc<ProjectConfig>)>>,
+    entries: Mutex<HashMap<Option<String>, Entry>>,
 }
 
 fn by_name<'a, T>(

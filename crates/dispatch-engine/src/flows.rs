@@ -5,6 +5,7 @@
 use crate::incident::Events;
 use crate::Result;
 use chrono::{DateTime, Utc};
+use dispatch_core::provider::Email;
 use dispatch_core::ResourceKind;
 use dispatch_store::repo;
 use dispatch_store::repo::job::NewJob;
@@ -32,6 +33,8 @@ pub mod kind {
     pub const ARCHIVE: &str = "archive";
     /// Post a message in the incident's conversation (payload: text, key).
     pub const ANNOUNCE: &str = "announce";
+    /// Send one e-mail (payload: incident_id or null, to, subject, text, html, key).
+    pub const SEND_EMAIL: &str = "send_email";
 }
 
 /// Posts `text` in the incident's conversation once (by `key`), when it exists.
@@ -80,6 +83,25 @@ pub fn incident_job(
         run_at: at,
         idempotency_key: unique.map(|u| format!("{kind}:{incident_id}:{u}")),
         incident_id: Some(incident_id),
+    }
+}
+
+/// The job that sends `email` once. `key` is the mail's idempotency key (the outbox keeps one
+/// mail per key) and makes the job's own, so enqueueing one mail twice queues it once.
+pub fn email_job(key: &str, incident_id: Option<i64>, email: &Email, at: DateTime<Utc>) -> NewJob {
+    NewJob {
+        kind: kind::SEND_EMAIL.into(),
+        payload: json!({
+            "incident_id": incident_id,
+            "key": key,
+            "to": email.to,
+            "subject": email.subject,
+            "text": email.text,
+            "html": email.html,
+        }),
+        run_at: at,
+        idempotency_key: Some(format!("{}:{key}", kind::SEND_EMAIL)),
+        incident_id,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod flows;
 pub mod incident;
 pub mod jobs;
 pub mod oncall;
+pub mod outbox;
 pub mod participant;
 pub mod report;
 pub mod room;

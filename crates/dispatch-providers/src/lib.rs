@@ -1,11 +1,13 @@
 //! Provider implementations. The built-in ones make a fresh install do the whole job with no
 //! account: the incident key as ticket, files kept by Dispatch as storage, a templated meeting
-//! link as conference, markdown documents and the incident room stored in Dispatch's database.
-//! Built-ins that keep data use the store (a deliberate edge: their data *is* Dispatch's).
+//! link as conference, markdown documents and the incident room stored in Dispatch's database,
+//! and an outbox for e-mail. Built-ins that keep data use the store (a deliberate edge: their
+//! data *is* Dispatch's). SMTP is the first external provider.
 
 pub mod builtin;
+pub mod smtp;
 
-use dispatch_core::provider::Providers;
+use dispatch_core::provider::{EmailProvider, Providers};
 use dispatch_store::Db;
 use std::sync::Arc;
 
@@ -16,6 +18,8 @@ pub struct BuiltinSettings {
     pub base_url: String,
     /// Conference link template; `{{slug}}` is replaced by a per-incident room slug.
     pub conference_template: String,
+    /// The SMTP server mail goes to; `None` keeps mail in the outbox.
+    pub smtp: Option<smtp::SmtpSettings>,
 }
 
 impl Default for BuiltinSettings {
@@ -23,12 +27,17 @@ impl Default for BuiltinSettings {
         Self {
             base_url: "http://127.0.0.1:8080".into(),
             conference_template: "https://meet.jit.si/{{slug}}".into(),
+            smtp: None,
         }
     }
 }
 
-/// Every capability served by the built-in provider.
+/// Every capability served by the built-in provider, except e-mail when SMTP is configured.
 pub fn builtin(db: Db, settings: BuiltinSettings) -> Providers {
+    let email: Arc<dyn EmailProvider> = match settings.smtp {
+        Some(s) => Arc::new(smtp::Smtp::new(s)),
+        None => Arc::new(builtin::Outbox { db: db.clone() }),
+    };
     Providers {
         ticket: Arc::new(builtin::Ticket {
             base_url: settings.base_url.clone(),
@@ -47,5 +56,6 @@ pub fn builtin(db: Db, settings: BuiltinSettings) -> Providers {
             db,
             base_url: settings.base_url,
         }),
+        email,
     }
 }

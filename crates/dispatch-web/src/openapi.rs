@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         api::jobs::list, api::jobs::retry,
         api::oncall::set_rotation, api::oncall::on_call, api::oncall::add_override, api::oncall::pages,
         api::oncall::acknowledge, api::oncall::policies, api::oncall::add_policy, api::oncall::delete_policy,
+        api::outbox::list,
         api::room::show, api::room::post_message, api::room::documents, api::room::document,
         api::taxonomy::all,
         api::taxonomy::projects::list, api::taxonomy::projects::create,

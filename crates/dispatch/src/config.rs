@@ -1,6 +1,7 @@
 //! Configuration: defaults < `dispatch.toml` < `DISPATCH_*` environment variables < flags.
 
 use anyhow::Context;
+use dispatch_providers::smtp::{SmtpSettings, SmtpTls};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -28,6 +29,61 @@ pub struct Config {
     pub job_timeout_seconds: u64,
     /// Periodic work: schedule name → cron expression (blank = off).
     pub schedules: std::collections::BTreeMap<String, String>,
+    /// The SMTP server mail goes to; with no host, mail stays in the outbox.
+    pub smtp: SmtpConfig,
+}
+
+/// The `[smtp]` table. The password is hidden from `Debug` and `config show`.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Server name or address; empty keeps mail in the outbox (`GET /api/v1/outbox`).
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// `starttls` (upgrade required), `tls` (SMTPS) or `none` (trusted local relays only).
+    pub tls: String,
+    /// Login name; empty sends without logging in.
+    pub username: String,
+    /// Login password.
+    pub password: String,
+    /// The sender, `dispatch@example.com` or `Dispatch <dispatch@example.com>`.
+    pub from: String,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 587,
+            tls: "starttls".into(),
+            username: String::new(),
+            password: String::new(),
+            from: "dispatch@localhost".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &redact_secret(&self.password))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// `***` for a secret that is set, empty for one that is not.
+fn redact_secret(secret: &str) -> &'static str {
+    if secret.is_empty() {
+        ""
+    } else {
+        "***"
+    }
 }
 
 impl Default for Config {
@@ -42,6 +98,7 @@ impl Default for Config {
             conference_template: "https://meet.jit.si/{{slug}}".into(),
             job_timeout_seconds: 60,
             schedules: [("cleanup_jobs".to_string(), "0 3 * * *".to_string())].into(),
+            smtp: SmtpConfig::default(),
         }
     }
 }
@@ -97,6 +154,7 @@ impl Config {
                 )
             })?;
         }
+        cfg.smtp.load_env()?;
         for (name, _) in dispatch_engine::scheduler::PERIODIC {
             if let Ok(v) = std::env::var(format!("DISPATCH_SCHEDULE_{}", name.to_uppercase())) {
                 cfg.schedules.insert(name.to_string(), v);
@@ -112,6 +170,10 @@ impl Config {
             cfg.log_format = v.clone();
         }
         cfg.database_url = normalise_database_url(&cfg.database_url);
+        cfg.smtp
+            .tls
+            .parse::<SmtpTls>()
+            .map_err(|e| anyhow::anyhow!("smtp.tls: {e}"))?;
         Ok(cfg)
     }
 
@@ -148,7 +210,52 @@ impl Config {
     pub fn redacted_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database_url = dispatch_store::db::redact(&shown.database_url);
+        shown.smtp.password = redact_secret(&shown.smtp.password).into();
         toml::to_string(&shown).unwrap_or_default()
+    }
+
+    /// The SMTP provider's settings, or `None` (mail stays in the outbox) when no host is set.
+    pub fn smtp_settings(&self) -> anyhow::Result<Option<SmtpSettings>> {
+        let c = &self.smtp;
+        if c.host.trim().is_empty() {
+            return Ok(None);
+        }
+        let tls = c.tls.parse::<SmtpTls>().map_err(anyhow::Error::msg)?;
+        let mut s = SmtpSettings::new(&c.host, c.port, tls, &c.from)
+            .map_err(|e| anyhow::anyhow!("[smtp]: {}", e.message))?;
+        if !c.username.is_empty() {
+            s = s.with_credentials(&c.username, &c.password);
+        }
+        Ok(Some(s))
+    }
+}
+
+impl SmtpConfig {
+    /// Applies the `DISPATCH_SMTP_*` variables.
+    fn load_env(&mut self) -> anyhow::Result<()> {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        if let Some(v) = env("DISPATCH_SMTP_HOST") {
+            self.host = v;
+        }
+        if let Some(v) = env("DISPATCH_SMTP_PORT") {
+            self.port =
+                v.parse().ok().filter(|p| *p > 0).with_context(|| {
+                    format!("DISPATCH_SMTP_PORT must be a port number, not {v:?}")
+                })?;
+        }
+        if let Some(v) = env("DISPATCH_SMTP_TLS") {
+            self.tls = v;
+        }
+        if let Some(v) = env("DISPATCH_SMTP_USERNAME") {
+            self.username = v;
+        }
+        if let Some(v) = env("DISPATCH_SMTP_PASSWORD") {
+            self.password = v;
+        }
+        if let Some(v) = env("DISPATCH_SMTP_FROM") {
+            self.from = v;
+        }
+        Ok(())
     }
 }
 
@@ -205,6 +312,23 @@ job_timeout_seconds = 60
 [schedules]
 # Delete succeeded jobs older than seven days.
 cleanup_jobs = "0 3 * * *"
+
+# E-mail. With no host, mail stays in Dispatch's outbox, readable at GET /api/v1/outbox.
+# With a host, mail goes to that SMTP server (and is recorded in the outbox too).
+[smtp]
+# Server name or address; "" keeps mail in the outbox.   Env: DISPATCH_SMTP_HOST
+host = ""
+# Env: DISPATCH_SMTP_PORT (587 for starttls, 465 for tls, 25 for a local relay)
+port = 587
+# "starttls" (the server must offer STARTTLS), "tls" (TLS from the start, SMTPS) or "none"
+# (plain text: only for a relay on the same host).   Env: DISPATCH_SMTP_TLS
+tls = "starttls"
+# Login; leave username empty to send without logging in. The password is never logged and
+# `dispatch config show` hides it.   Env: DISPATCH_SMTP_USERNAME, DISPATCH_SMTP_PASSWORD
+username = ""
+password = ""
+# The sender: "dispatch@example.com" or "Dispatch <dispatch@example.com>".   Env: DISPATCH_SMTP_FROM
+from = "dispatch@localhost"
 "#;
 
 #[cfg(test)]
@@ -218,6 +342,7 @@ mod tests {
         assert_eq!(parsed.database_url, d.database_url);
         assert_eq!(parsed.listen, d.listen);
         assert_eq!(parsed.admin_email, d.admin_email);
+        assert_eq!(parsed.smtp, d.smtp);
     }
 
     #[test]
@@ -236,5 +361,43 @@ mod tests {
             ..Config::default()
         };
         assert!(!cfg.redacted_toml().contains("hunter2"));
+    }
+
+    #[test]
+    fn the_smtp_password_is_hidden_in_show_and_in_debug_output() {
+        let cfg = Config {
+            smtp: SmtpConfig {
+                host: "mail.example.com".into(),
+                username: "dispatch".into(),
+                password: "hunter2".into(),
+                ..SmtpConfig::default()
+            },
+            ..Config::default()
+        };
+        let shown = cfg.redacted_toml();
+        assert!(
+            !shown.contains("hunter2") && shown.contains("password = \"***\""),
+            "{shown}"
+        );
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+        let settings = cfg.smtp_settings().unwrap().expect("a host turns SMTP on");
+        assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn without_an_smtp_host_mail_stays_in_the_outbox() {
+        assert!(Config::default().smtp_settings().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_bad_smtp_sender_or_tls_mode_is_an_error_at_start() {
+        let mut cfg = Config::default();
+        cfg.smtp.host = "mail.example.com".into();
+        cfg.smtp.from = "not an address".into();
+        assert!(cfg.smtp_settings().is_err());
+        cfg.smtp.from = "dispatch@example.com".into();
+        cfg.smtp.tls = "ssl".into();
+        let e = cfg.smtp_settings().unwrap_err().to_string();
+        assert!(e.contains("starttls, tls or none"), "{e}");
     }
 }

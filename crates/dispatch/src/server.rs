@@ -45,14 +45,28 @@ pub async fn prepare(engine: &Engine, cfg: &Config) -> anyhow::Result<Option<Fir
     }))
 }
 
-/// The engine with the built-in providers, as the configuration sets them up.
-pub fn engine(db: Db, cfg: &Config) -> Engine {
+/// The engine with the built-in providers, as the configuration sets them up (SMTP for mail
+/// when a server is configured). Fails on SMTP settings that cannot work.
+pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
+    let smtp = cfg.smtp_settings()?;
+    match &smtp {
+        Some(_) => tracing::info!(
+            smtp.host = %cfg.smtp.host,
+            smtp.port = cfg.smtp.port,
+            smtp.tls = %cfg.smtp.tls,
+            "mail goes to the SMTP server"
+        ),
+        None => tracing::info!("no SMTP server configured: mail stays in the outbox"),
+    }
     let settings = dispatch_providers::BuiltinSettings {
         base_url: cfg.base_url(),
         conference_template: cfg.conference_template.clone(),
+        smtp,
     };
-    Engine::with_providers(db.clone(), dispatch_providers::builtin(db, settings))
-        .with_base_url(&cfg.base_url())
+    Ok(
+        Engine::with_providers(db.clone(), dispatch_providers::builtin(db, settings))
+            .with_base_url(&cfg.base_url()),
+    )
 }
 
 /// Starts the job runner and the scheduler in the background, after requeueing what a crash
@@ -86,7 +100,7 @@ async fn spawn_runner(
 /// Runs only the job runner (`dispatch worker`) until Ctrl-C or SIGTERM.
 pub async fn work(cfg: Config) -> anyhow::Result<()> {
     let db = open_db(&cfg).await?;
-    let engine = engine(db.clone(), &cfg);
+    let engine = engine(db.clone(), &cfg)?;
     let (stop, stopped) = watch::channel(false);
     let runner = spawn_runner(&engine, &cfg, cfg.schedules()?, stopped).await;
     println!(
@@ -104,7 +118,7 @@ pub async fn work(cfg: Config) -> anyhow::Result<()> {
 pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let db = open_db(&cfg).await?;
-    let engine = engine(db.clone(), &cfg);
+    let engine = engine(db.clone(), &cfg)?;
     let first = prepare(&engine, &cfg).await?;
     let listener = TcpListener::bind(&cfg.listen)
         .await

@@ -3,6 +3,7 @@
 
 mod context;
 mod conversation;
+mod email;
 mod provision;
 mod runner;
 
@@ -37,6 +38,10 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
         return complete_without_incident(engine, job).await;
     }
     let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
+    // Mail may be about no incident.
+    if job.kind == kind::SEND_EMAIL {
+        return email::send(engine, job, payload).await;
+    }
     let incident_id = payload["incident_id"]
         .as_i64()
         .ok_or_else(|| JobFailure("payload has no incident_id".into()))?;
@@ -85,12 +90,21 @@ pub(crate) async fn complete(
 /// Marks a job that concerns no incident succeeded.
 async fn complete_without_incident(engine: &Engine, job: &job::Model) -> Result<(), JobFailure> {
     let txn = engine.db().write().await?;
-    if !repo::job::finish(&*txn, job, Ok(())).await? {
+    finish_in(&txn, job).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Marks the job succeeded inside a transaction it holds; fails when its claim expired.
+pub(crate) async fn finish_in(
+    txn: &dispatch_store::WriteTxn,
+    job: &job::Model,
+) -> Result<(), JobFailure> {
+    if !repo::job::finish(&**txn, job, Ok(())).await? {
         return Err(JobFailure(
             "the job's claim expired before it finished".into(),
         ));
     }
-    txn.commit().await?;
     Ok(())
 }
 
@@ -106,12 +120,7 @@ pub(crate) async fn complete_in(
             repo::incident::lock(&**txn, &IncidentRef::Id(IncidentId(incident_id))).await?;
         save_with_events(&**txn, &current, current.clone().into(), events).await?;
     }
-    if !repo::job::finish(&**txn, job, Ok(())).await? {
-        return Err(JobFailure(
-            "the job's claim expired before it finished".into(),
-        ));
-    }
-    Ok(())
+    finish_in(txn, job).await
 }
 
 impl Engine {

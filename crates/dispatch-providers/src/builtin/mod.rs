@@ -1,9 +1,11 @@
 //! The built-in providers.
 
 mod documents;
+pub mod outbox;
 mod room;
 
 pub use documents::Documents;
+pub use outbox::Outbox;
 pub use room::Room;
 
 use async_trait::async_trait;

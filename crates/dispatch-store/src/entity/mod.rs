@@ -13,6 +13,7 @@ pub mod individual;
 pub mod job;
 pub mod oncall_override;
 pub mod oncall_schedule;
+pub mod outbox;
 pub mod page;
 pub mod participant;
 pub mod participant_role;

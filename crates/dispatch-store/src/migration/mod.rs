@@ -37,6 +37,11 @@ impl MigratorTrait for Migrator {
                 postgres: include_str!("m20261125_000005_oncall.sql"),
             }),
             Box::new(SqlMigration {
+                name: "m20261125_000006_outbox",
+                sqlite: include_str!("m20261125_000006_outbox.sql"),
+                postgres: include_str!("m20261125_000006_outbox.sql"),
+            }),
+            Box::new(SqlMigration {
                 name: "m20261125_000008_feedback",
                 sqlite: include_str!("m20261125_000008_feedback.sql"),
                 postgres: include_str!("m20261125_000008_feedback.sql"),

@@ -7,6 +7,7 @@ pub mod incident;
 pub mod individual;
 pub mod job;
 pub mod oncall;
+pub mod outbox;
 pub mod participant;
 pub mod project;
 pub mod report;

@@ -4,6 +4,7 @@ pub mod directory;
 pub mod incidents;
 pub mod jobs;
 pub mod oncall;
+pub mod outbox;
 pub mod parse;
 pub mod records;
 pub mod room;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(taxonomy::router())
         .merge(directory::router())
         .merge(jobs::router())
+        .merge(outbox::router())
         .merge(room::router())
         .merge(oncall::router())
         .merge(crate::openapi::router())

@@ -1,0 +1,275 @@
+//! E-mail end to end: the welcome mail a role assignment sends, kept in the outbox by default and
+//! delivered to a real SMTP server (aiosmtpd, started here on 127.0.0.1) when one is configured.
+
+mod common;
+
+use common::{spawn_app, spawn_app_with, TestApp};
+use dispatch_providers::smtp::{Smtp, SmtpSettings, SmtpTls};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+/// Declares INC-1 and runs its saga, then makes bea its scribe; returns the incident.
+async fn bea_becomes_scribe(app: &TestApp) -> Value {
+    app.declare("Payments failing").await;
+    app.run_pending_jobs().await;
+    let r = app
+        .post(
+            "/incidents/INC-1/roles",
+            json!({"email": "bea@example.com", "role": "scribe"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    r.body
+}
+
+fn list(v: &Value) -> &Vec<Value> {
+    v.as_array().expect("a JSON array")
+}
+
+#[tokio::test]
+async fn a_person_a_role_brings_in_gets_one_welcome_mail_in_the_outbox() {
+    let app = spawn_app().await;
+    bea_becomes_scribe(&app).await;
+    assert!(
+        list(&app.get("/outbox").await.body).is_empty(),
+        "nothing is sent before the job runs"
+    );
+    app.run_pending_jobs().await;
+    let outbox = app.get("/outbox").await.body;
+    assert_eq!(list(&outbox).len(), 1, "{outbox}");
+    let mail = &outbox[0];
+    assert_eq!(mail["to"], json!(["bea@example.com"]));
+    assert_eq!(
+        mail["subject"],
+        "[INC-1] You were added as scribe: Payments failing"
+    );
+    assert_eq!(mail["provider"], "dispatch-outbox");
+    assert_eq!(mail["incident"], "INC-1");
+    let text = mail["text"].as_str().unwrap();
+    assert!(text.contains("Your role: scribe"), "{text}");
+    assert!(text.contains("Status: active"), "{text}");
+    assert!(
+        text.contains("Open the incident: http://127.0.0.1:8080/api/v1/incidents/INC-1"),
+        "{text}"
+    );
+
+    // Running the queue again, and another role for the same person, send nothing more.
+    assert_eq!(app.run_pending_jobs().await, 0);
+    app.post(
+        "/incidents/INC-1/roles",
+        json!({"email": "bea@example.com", "role": "liaison"}),
+    )
+    .await;
+    app.run_pending_jobs().await;
+    assert_eq!(list(&app.get("/outbox").await.body).len(), 1);
+
+    let timeline = app
+        .get("/incidents/INC-1/timeline?type=email_sent")
+        .await
+        .body;
+    assert_eq!(list(&timeline).len(), 1, "{timeline}");
+    assert!(timeline[0]["description"]
+        .as_str()
+        .unwrap()
+        .contains("sent to bea@example.com"));
+}
+
+#[tokio::test]
+async fn the_outbox_filters_by_recipient_and_incident_and_checks_its_parameters() {
+    let app = spawn_app().await;
+    bea_becomes_scribe(&app).await;
+    app.declare("Disk full").await;
+    app.post(
+        "/incidents/INC-2/roles",
+        json!({"email": "carl@example.com", "role": "observer"}),
+    )
+    .await;
+    app.run_pending_jobs().await;
+    assert_eq!(list(&app.get("/outbox").await.body).len(), 2);
+    let to_carl = app.get("/outbox?to=Carl@Example.com").await.body;
+    assert_eq!(list(&to_carl).len(), 1);
+    assert_eq!(to_carl[0]["incident"], "INC-2");
+    let about_1 = app.get("/outbox?incident=inc-1").await.body;
+    assert_eq!(list(&about_1).len(), 1);
+    assert_eq!(about_1[0]["to"], json!(["bea@example.com"]));
+    assert_eq!(list(&app.get("/outbox?limit=1").await.body).len(), 1);
+
+    let r = app.get("/outbox?limit=501&to=nobody").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(common::error_fields(&r.body), vec!["to", "limit"]);
+    let r = app.get("/outbox?incident=INC-99").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app.call_as(None, Method::GET, "/outbox", None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+/// A real SMTP server: aiosmtpd writing each accepted message to a directory as JSON. Killed
+/// when dropped, so a failing test does not leave it running.
+struct SmtpSink {
+    port: u16,
+    dir: PathBuf,
+    child: Child,
+}
+
+impl SmtpSink {
+    /// Installs aiosmtpd if it is missing (`.ci/run` installs it beforehand), then starts the
+    /// server on a free port and waits until it accepts connections.
+    fn start() -> SmtpSink {
+        let has_aiosmtpd = Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .status()
+            .expect("python3 runs")
+            .success();
+        if !has_aiosmtpd {
+            let installed = Command::new("python3")
+                .args(["-m", "pip", "install", "--quiet", "aiosmtpd"])
+                .status()
+                .expect("pip runs");
+            assert!(installed.success(), "cannot install aiosmtpd with pip");
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "dispatch-smtp-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(&dir)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the SMTP server");
+        let mut ready = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut ready)
+            .expect("read the SMTP server's output");
+        let port = ready
+            .trim()
+            .strip_prefix("READY ")
+            .and_then(|p| p.parse().ok());
+        // Owned before the port is checked, so the server is killed if it is not.
+        let mut sink = SmtpSink {
+            port: 0,
+            dir,
+            child,
+        };
+        sink.port = port.unwrap_or_else(|| panic!("the SMTP server did not start: {ready:?}"));
+        sink
+    }
+
+    /// Every message received so far, in order.
+    fn received(&self) -> Vec<Value> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn smtp(port: u16) -> Smtp {
+    let settings = SmtpSettings::new(
+        "127.0.0.1",
+        port,
+        SmtpTls::None,
+        "Dispatch <dispatch@example.org>",
+    )
+    .expect("SMTP settings");
+    Smtp::new(settings)
+}
+
+#[tokio::test]
+async fn with_smtp_configured_the_welcome_mail_reaches_a_real_smtp_server_once() {
+    let sink = SmtpSink::start();
+    let port = sink.port;
+    let app = spawn_app_with(move |mut p| {
+        p.email = Arc::new(smtp(port));
+        p
+    })
+    .await;
+    let incident = bea_becomes_scribe(&app).await;
+    app.run_pending_jobs().await;
+    assert_eq!(app.run_pending_jobs().await, 0);
+
+    let received = sink.received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    let m = &received[0];
+    assert_eq!(m["rcpt_tos"], json!(["bea@example.com"]));
+    assert_eq!(m["mail_from"], "dispatch@example.org");
+    assert_eq!(m["to"], "bea@example.com");
+    assert_eq!(
+        m["subject"],
+        "[INC-1] You were added as scribe: Payments failing"
+    );
+    let key = format!("welcome:{}:bea@example.com", incident["id"]);
+    assert_eq!(
+        m["message_id"],
+        dispatch_core::email::message_id(&key, "example.org")
+    );
+    let text = m["text"].as_str().unwrap();
+    assert!(
+        text.contains("You were added to incident INC-1 as scribe."),
+        "{text}"
+    );
+    assert!(
+        text.contains("http://127.0.0.1:8080/api/v1/incidents/INC-1"),
+        "{text}"
+    );
+    let html = m["html"].as_str().unwrap();
+    assert!(html.contains("<td>scribe</td>"), "{html}");
+
+    let outbox = app.get("/outbox").await.body;
+    assert_eq!(list(&outbox).len(), 1, "{outbox}");
+    assert_eq!(outbox[0]["provider"], "smtp");
+    assert_eq!(outbox[0]["incident"], "INC-1");
+    drop(sink);
+}
+
+#[tokio::test]
+async fn a_mail_the_smtp_server_never_took_is_retried_then_failed_and_not_in_the_outbox() {
+    // A port nothing listens on: every attempt is refused.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let app = spawn_app_with(move |mut p| {
+        p.email = Arc::new(smtp(port));
+        p
+    })
+    .await;
+    bea_becomes_scribe(&app).await;
+    app.run_pending_jobs().await;
+    let failed = app.get("/jobs?state=failed").await.body;
+    let mail_jobs: Vec<_> = list(&failed)
+        .iter()
+        .filter(|j| j["kind"] == "send_email")
+        .collect();
+    assert_eq!(mail_jobs.len(), 1, "{failed}");
+    assert_eq!(mail_jobs[0]["attempts"], mail_jobs[0]["max_attempts"]);
+    assert!(mail_jobs[0]["last_error"]
+        .as_str()
+        .unwrap()
+        .starts_with("smtp: "));
+    assert!(list(&app.get("/outbox").await.body).is_empty());
+}
