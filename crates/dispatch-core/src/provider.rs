@@ -154,6 +154,40 @@ pub trait ConversationProvider: Send + Sync {
     async fn set_archived(&self, external_id: &str, archived: bool) -> ProviderResult<()>;
 }
 
+/// One outgoing webhook request, already signed (see [`crate::webhook`]).
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookRequest<'a> {
+    /// Where to POST.
+    pub url: &'a str,
+    /// `webhook-id`: the message id, the same on every attempt.
+    pub id: &'a str,
+    /// `webhook-timestamp`: this attempt's Unix time in seconds.
+    pub timestamp: i64,
+    /// `webhook-signature`: `v1,<base64>`.
+    pub signature: &'a str,
+    /// The JSON body, exactly as signed.
+    pub body: &'a str,
+}
+
+/// What a webhook receiver answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The start of the response body (for the delivery's last error).
+    pub body: String,
+}
+
+/// Sends outgoing webhooks. Whether an answer counts as delivered (2xx) is the caller's call.
+#[async_trait]
+pub trait WebhookProvider: Send + Sync {
+    /// The provider's slug.
+    fn slug(&self) -> &'static str;
+    /// POSTs the request. `Ok` for any HTTP answer (2xx or not); an error when none came
+    /// (refused, timed out, TLS failure).
+    async fn send(&self, request: &WebhookRequest<'_>) -> ProviderResult<WebhookResponse>;
+}
+
 /// The providers a deployment uses, one per capability.
 #[derive(Clone)]
 pub struct Providers {
@@ -167,4 +201,6 @@ pub struct Providers {
     pub document: std::sync::Arc<dyn DocumentProvider>,
     /// The incident conversation.
     pub conversation: std::sync::Arc<dyn ConversationProvider>,
+    /// Outgoing webhooks.
+    pub webhook: std::sync::Arc<dyn WebhookProvider>,
 }

@@ -2,8 +2,10 @@
 //! account: the incident key as ticket, files kept by Dispatch as storage, a templated meeting
 //! link as conference, markdown documents and the incident room stored in Dispatch's database.
 //! Built-ins that keep data use the store (a deliberate edge: their data *is* Dispatch's).
+//! Outgoing webhooks are plain HTTP and need no account either.
 
 pub mod builtin;
+pub mod webhook;
 
 use dispatch_core::provider::Providers;
 use dispatch_store::Db;
@@ -47,5 +49,6 @@ pub fn builtin(db: Db, settings: BuiltinSettings) -> Providers {
             db,
             base_url: settings.base_url,
         }),
+        webhook: Arc::new(webhook::HttpWebhooks::default()),
     }
 }
