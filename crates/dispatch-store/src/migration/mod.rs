@@ -31,6 +31,12 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000004_schedules.sql"),
                 postgres: include_str!("m20261125_000004_schedules.sql"),
             }),
+            // 000005 and 000006 belong to other branches; they go here when they land.
+            Box::new(SqlMigration {
+                name: "m20261125_000007_webhooks",
+                sqlite: include_str!("m20261125_000007_webhooks.sql"),
+                postgres: include_str!("m20261125_000007_webhooks.sql"),
+            }),
         ]
     }
 }

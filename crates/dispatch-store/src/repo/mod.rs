@@ -16,3 +16,4 @@ pub mod tag;
 pub mod task;
 pub mod taxonomy;
 pub mod token;
+pub mod webhook;
