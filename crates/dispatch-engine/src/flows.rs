@@ -30,6 +30,9 @@ pub mod kind {
     pub const REFRESH: &str = "refresh";
     /// Archive (close) or un-archive (re-open) the conversation and documents.
     pub const ARCHIVE: &str = "archive";
+    /// POST one webhook message to one subscription (payload: incident_id, subscription_id,
+    /// message_id); the body waits in its delivery row.
+    pub const DELIVER_WEBHOOK: &str = "deliver_webhook";
 }
 
 /// The job that creates `kind` for the incident.

@@ -1,7 +1,8 @@
 //! Declaring an incident: one transaction that numbers it, records who reported it and who
-//! commands it, tags it and starts its timeline.
+//! commands it, tags it, starts its timeline and enqueues the webhooks its first events trigger.
 
 use super::{load_detail, resolve_tags, resolve_taxonomy, Events, IncidentDetail};
+use crate::webhook::outgoing::Outgoing;
 use crate::{Actor, Engine, Result};
 use dispatch_core::commands::DeclareIncident;
 use dispatch_core::values::IncidentRef;
@@ -158,6 +159,7 @@ impl Engine {
         for row in &mut event_rows {
             row.incident_id = Set(inc.id);
         }
+        let webhooks = Outgoing::prepare(conn, &event_rows).await?;
         event::insert(conn, event_rows).await?;
 
         let (reporter, _) =
@@ -174,6 +176,9 @@ impl Engine {
             .await?;
         repo::tag::set_for_incident(conn, inc.id, &tag_ids).await?;
         crate::flows::start_declare(conn, inc.id, now).await?;
+        if let Some(w) = webhooks {
+            w.enqueue(conn, &inc).await?;
+        }
         txn.commit().await?;
         self.wake_workers();
         tracing::info!(incident.id = inc.id, incident.name = %inc.name, "incident declared");

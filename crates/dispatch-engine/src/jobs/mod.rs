@@ -5,6 +5,7 @@ mod context;
 mod conversation;
 mod provision;
 mod runner;
+mod webhook;
 
 pub use runner::{Runner, RunnerOptions};
 
@@ -53,6 +54,7 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
             )
             .await
         }
+        kind::DELIVER_WEBHOOK => webhook::run(engine, job, incident_id, &payload).await,
         other => Err(JobFailure(format!("unknown job kind {other:?}"))),
     }
 }
