@@ -9,6 +9,7 @@ pub mod room;
 pub mod rows;
 pub mod taxonomy;
 pub mod timeline;
+pub mod webhooks;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(directory::router())
         .merge(jobs::router())
         .merge(room::router())
+        .merge(webhooks::router())
         .merge(crate::openapi::router())
 }
 
