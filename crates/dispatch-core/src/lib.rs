@@ -1,5 +1,5 @@
-//! Dispatch's domain: typed ids, closed sets, parsed values, validation errors and the
-//! timeline hash chain. Pure code with no I/O, shared by every other crate.
+//! Dispatch's domain: typed ids, closed sets, parsed values, validation errors, the timeline
+//! hash chain and webhook signatures. Pure code with no I/O, shared by every other crate.
 
 pub mod commands;
 pub mod email;
@@ -13,6 +13,7 @@ pub mod provider;
 pub mod template;
 pub mod timeline;
 pub mod values;
+pub mod webhook;
 
 pub use enums::*;
 pub use error::{FieldError, ValidationError};

@@ -178,6 +178,40 @@ pub trait EmailProvider: Send + Sync {
     async fn send(&self, key: &str, message: &Email) -> ProviderResult<()>;
 }
 
+/// One outgoing webhook request, already signed (see [`crate::webhook`]).
+#[derive(Debug, Clone, Copy)]
+pub struct WebhookRequest<'a> {
+    /// Where to POST.
+    pub url: &'a str,
+    /// `webhook-id`: the message id, the same on every attempt.
+    pub id: &'a str,
+    /// `webhook-timestamp`: this attempt's Unix time in seconds.
+    pub timestamp: i64,
+    /// `webhook-signature`: `v1,<base64>`.
+    pub signature: &'a str,
+    /// The JSON body, exactly as signed.
+    pub body: &'a str,
+}
+
+/// What a webhook receiver answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The start of the response body (for the delivery's last error).
+    pub body: String,
+}
+
+/// Sends outgoing webhooks. Whether an answer counts as delivered (2xx) is the caller's call.
+#[async_trait]
+pub trait WebhookProvider: Send + Sync {
+    /// The provider's slug.
+    fn slug(&self) -> &'static str;
+    /// POSTs the request. `Ok` for any HTTP answer (2xx or not); an error when none came
+    /// (refused, timed out, TLS failure).
+    async fn send(&self, request: &WebhookRequest<'_>) -> ProviderResult<WebhookResponse>;
+}
+
 /// The providers a deployment uses, one per capability.
 #[derive(Clone)]
 pub struct Providers {
@@ -193,4 +227,6 @@ pub struct Providers {
     pub conversation: std::sync::Arc<dyn ConversationProvider>,
     /// E-mail (the built-in outbox, or SMTP).
     pub email: std::sync::Arc<dyn EmailProvider>,
+    /// Outgoing webhooks.
+    pub webhook: std::sync::Arc<dyn WebhookProvider>,
 }

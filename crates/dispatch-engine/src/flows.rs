@@ -35,6 +35,9 @@ pub mod kind {
     pub const ANNOUNCE: &str = "announce";
     /// Send one e-mail (payload: incident_id or null, to, subject, text, html, key).
     pub const SEND_EMAIL: &str = "send_email";
+    /// POST one webhook message to one subscription (payload: incident_id, subscription_id,
+    /// message_id); the body waits in its delivery row.
+    pub const DELIVER_WEBHOOK: &str = "deliver_webhook";
 }
 
 /// Posts `text` in the incident's conversation once (by `key`), when it exists.

@@ -17,6 +17,7 @@ pub mod room;
 pub mod scheduler;
 pub mod task;
 pub mod timeline;
+pub mod webhook;
 
 pub use error::{Error, Result};
 

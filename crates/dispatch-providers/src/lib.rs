@@ -2,10 +2,12 @@
 //! account: the incident key as ticket, files kept by Dispatch as storage, a templated meeting
 //! link as conference, markdown documents and the incident room stored in Dispatch's database,
 //! and an outbox for e-mail. Built-ins that keep data use the store (a deliberate edge: their
-//! data *is* Dispatch's). SMTP is the first external provider.
+//! data *is* Dispatch's). SMTP is the first external provider; outgoing webhooks are plain HTTP
+//! and need no account either.
 
 pub mod builtin;
 pub mod smtp;
+pub mod webhook;
 
 use dispatch_core::provider::{EmailProvider, Providers};
 use dispatch_store::Db;
@@ -57,5 +59,6 @@ pub fn builtin(db: Db, settings: BuiltinSettings) -> Providers {
             base_url: settings.base_url,
         }),
         email,
+        webhook: Arc::new(webhook::HttpWebhooks::default()),
     }
 }

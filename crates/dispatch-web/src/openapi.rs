@@ -44,6 +44,8 @@ use utoipa::{Modify, OpenApi};
         api::directory::services::list, api::directory::services::create,
         api::directory::services::show, api::directory::services::update,
         api::directory::services::delete,
+        api::webhooks::list, api::webhooks::create, api::webhooks::show, api::webhooks::update,
+        api::webhooks::delete, api::webhooks::deliveries,
     ),
     components(schemas(crate::error::ErrorBody, crate::wire::IncidentSummaryOut)),
     modifiers(&BearerAuth),

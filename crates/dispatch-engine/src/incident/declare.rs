@@ -1,10 +1,12 @@
 //! Declaring an incident: one transaction that numbers it, records who reported it and who
-//! commands it (role policies, on-call), tags it, starts its timeline and queues its resources.
+//! commands it (role policies, on-call), tags it, starts its timeline, queues its resources and
+//! the webhooks its first events trigger.
 //! This is the hottest write path, so it reads the project's configuration from the cache and
 //! answers from the rows it wrote instead of reading them back.
 
 use super::{resolve_tags, Events, IncidentDetail};
 use crate::cache::ProjectConfig;
+use crate::webhook::outgoing::Outgoing;
 use crate::{Actor, Engine, Error, Result};
 use chrono::{DateTime, Utc};
 use dispatch_core::commands::DeclareIncident;
@@ -338,6 +340,7 @@ impl Engine {
         for row in &mut event_rows {
             row.incident_id = Set(inc.id);
         }
+        let webhooks = Outgoing::prepare(conn, &event_rows).await?;
         event::insert(conn, event_rows).await?;
 
         // Participants (one per person, with every role they take) and their roles.
@@ -404,6 +407,9 @@ impl Engine {
             .await?;
         }
         crate::flows::start_declare(conn, inc.id, now).await?;
+        if let Some(w) = webhooks {
+            w.enqueue(conn, &inc).await?;
+        }
         let backfill = cmd.status.filter(|s| *s != IncidentStatus::Active);
         if let Some(target) = backfill {
             // Back-filling: the incident goes through the same transition a later call would.

@@ -4,6 +4,7 @@ mod declare;
 mod status;
 mod update;
 
+use crate::webhook::outgoing::Outgoing;
 use crate::{Actor, Engine, Result};
 use chrono::{DateTime, Utc};
 use dispatch_core::values::IncidentRef;
@@ -163,8 +164,9 @@ impl Events {
     }
 }
 
-/// Appends the events to the incident's chain and saves the incident row (with its new chain
-/// head and `updated_at`). The last step of every command on an existing incident.
+/// Appends the events to the incident's chain, saves the incident row (with its new chain
+/// head and `updated_at`) and enqueues the webhooks the events trigger. The last step of every
+/// command on an existing incident.
 pub(crate) async fn save_with_events(
     conn: &impl ConnectionTrait,
     current: &incident::Model,
@@ -177,12 +179,17 @@ pub(crate) async fn save_with_events(
         hash: current.last_event_hash.clone(),
     };
     let rows = event::chain(current.id, &mut head, events.list, events.at);
+    let webhooks = Outgoing::prepare(conn, &rows).await?;
     event::insert(conn, rows).await?;
     repo::job::enqueue(conn, events.jobs).await?;
     row.event_seq = Set(head.seq);
     row.last_event_hash = Set(head.hash);
     row.updated_at = Set(events.at);
-    Ok(repo::incident::update(conn, row).await?)
+    let saved = repo::incident::update(conn, row).await?;
+    if let Some(w) = webhooks {
+        w.enqueue(conn, &saved).await?;
+    }
+    Ok(saved)
 }
 
 /// Taxonomy entries named by a command, resolved within a project.

@@ -6,6 +6,7 @@ mod conversation;
 mod email;
 mod provision;
 mod runner;
+mod webhook;
 
 pub use runner::{Runner, RunnerOptions};
 
@@ -68,6 +69,7 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
             )
             .await
         }
+        kind::DELIVER_WEBHOOK => webhook::run(engine, job, incident_id, &payload).await,
         other => Err(JobFailure(format!("unknown job kind {other:?}"))),
     }
 }

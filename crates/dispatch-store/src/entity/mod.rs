@@ -31,3 +31,5 @@ pub mod tag_type;
 pub mod task;
 pub mod task_assignee;
 pub mod team;
+pub mod webhook_delivery;
+pub mod webhook_subscription;

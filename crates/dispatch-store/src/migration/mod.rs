@@ -42,6 +42,11 @@ impl MigratorTrait for Migrator {
                 postgres: include_str!("m20261125_000006_outbox.sql"),
             }),
             Box::new(SqlMigration {
+                name: "m20261125_000007_webhooks",
+                sqlite: include_str!("m20261125_000007_webhooks.sql"),
+                postgres: include_str!("m20261125_000007_webhooks.sql"),
+            }),
+            Box::new(SqlMigration {
                 name: "m20261125_000008_feedback",
                 sqlite: include_str!("m20261125_000008_feedback.sql"),
                 postgres: include_str!("m20261125_000008_feedback.sql"),

@@ -18,3 +18,4 @@ pub mod tag;
 pub mod task;
 pub mod taxonomy;
 pub mod token;
+pub mod webhook;

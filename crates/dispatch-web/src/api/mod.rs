@@ -11,6 +11,7 @@ pub mod room;
 pub mod rows;
 pub mod taxonomy;
 pub mod timeline;
+pub mod webhooks;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(outbox::router())
         .merge(room::router())
         .merge(oncall::router())
+        .merge(webhooks::router())
         .merge(crate::openapi::router())
 }
 

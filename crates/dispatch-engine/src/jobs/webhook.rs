@@ -1,0 +1,117 @@
+//! `deliver_webhook`: sign one stored webhook message with its subscription's secret and POST it.
+//! A 2xx answer delivers it; anything else, or no answer, records the attempt on the delivery
+//! and fails the job, which the queue retries with backoff. After the last attempt the delivery
+//! is `failed`. A message already delivered is not sent again; a retry after a crash between the
+//! POST and the commit may send it twice, with the same `webhook-id` for the receiver to drop.
+
+use super::{complete_in, JobFailure};
+use crate::incident::Events;
+use crate::Engine;
+use dispatch_core::provider::WebhookRequest;
+use dispatch_core::webhook::WebhookSecret;
+use dispatch_store::entity::job;
+use dispatch_store::repo;
+use dispatch_store::repo::webhook::Attempt;
+
+/// Sends the delivery named by the payload (`subscription_id`, `message_id`) once.
+pub(crate) async fn run(
+    engine: &Engine,
+    job: &job::Model,
+    incident_id: i64,
+    payload: &serde_json::Value,
+) -> Result<(), JobFailure> {
+    let subscription_id = payload["subscription_id"]
+        .as_i64()
+        .ok_or_else(|| JobFailure("payload has no subscription_id".into()))?;
+    let message_id = payload["message_id"]
+        .as_str()
+        .ok_or_else(|| JobFailure("payload has no message_id".into()))?;
+    let conn = engine.db().conn();
+    // A deleted subscription took its deliveries with it: nothing is left to send.
+    let (Some(delivery), Some(sub)) = (
+        repo::webhook::delivery(conn, subscription_id, message_id).await?,
+        repo::webhook::find(conn, subscription_id).await?,
+    ) else {
+        return finish(engine, job, incident_id, None).await;
+    };
+    if delivery.status == "delivered" {
+        return finish(engine, job, incident_id, None).await;
+    }
+    if !sub.enabled {
+        let txn = engine.db().write().await?;
+        repo::webhook::give_up(&*txn, delivery, "the subscription was disabled").await?;
+        complete_in(&txn, job, incident_id, Events::system(dispatch_core::now())).await?;
+        txn.commit().await?;
+        return Ok(());
+    }
+    let secret = WebhookSecret::parse(&sub.secret)?;
+    let providers = engine
+        .providers()
+        .ok_or_else(|| JobFailure("this process has no providers".into()))?;
+    let now = dispatch_core::now();
+    let timestamp = now.timestamp();
+    let signature = secret.sign(&delivery.message_id, timestamp, &delivery.payload);
+    let outcome = providers
+        .webhook
+        .send(&WebhookRequest {
+            url: &sub.url,
+            id: &delivery.message_id,
+            timestamp,
+            signature: &signature,
+            body: &delivery.payload,
+        })
+        .await;
+    let (status_code, error) = match outcome {
+        Ok(r) if (200..300).contains(&r.status) => (Some(r.status), None),
+        Ok(r) => {
+            let body = r.body.trim();
+            let error = if body.is_empty() {
+                format!("the receiver answered HTTP {}", r.status)
+            } else {
+                format!("the receiver answered HTTP {}: {body}", r.status)
+            };
+            (Some(r.status), Some(error))
+        }
+        Err(e) => (None, Some(e.message)),
+    };
+    let status_code = status_code.map(i32::from);
+    let Some(error) = error else {
+        let attempt = Attempt {
+            status: "delivered",
+            status_code,
+            error: None,
+            at: now,
+        };
+        return finish(engine, job, incident_id, Some((delivery, attempt))).await;
+    };
+    // The runner fails the job for good after this same last attempt.
+    let last = job.attempts >= job.max_attempts;
+    let attempt = Attempt {
+        status: if last { "failed" } else { "pending" },
+        status_code,
+        error: Some(error.clone()),
+        at: now,
+    };
+    let txn = engine.db().write().await?;
+    repo::webhook::record_attempt(&*txn, delivery, attempt).await?;
+    txn.commit().await?;
+    Err(JobFailure(error))
+}
+
+/// Records the attempt (if one was made) and marks the job succeeded, in one transaction.
+async fn finish(
+    engine: &Engine,
+    job: &job::Model,
+    incident_id: i64,
+    attempt: Option<(dispatch_store::entity::webhook_delivery::Model, Attempt)>,
+) -> Result<(), JobFailure> {
+    let txn = engine.db().write().await?;
+    if let Some((delivery, attempt)) = attempt {
+        repo::webhook::record_attempt(&*txn, delivery, attempt).await?;
+    }
+    // No timeline events: a delivery is not incident history, and an event here would trigger
+    // webhooks of its own.
+    complete_in(&txn, job, incident_id, Events::system(dispatch_core::now())).await?;
+    txn.commit().await?;
+    Ok(())
+}

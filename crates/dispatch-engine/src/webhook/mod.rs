@@ -1,0 +1,119 @@
+//! Outgoing webhooks: the subscription commands, and (in [`outgoing`]) the fan-out of every
+//! appended timeline event to the subscriptions that selected its type.
+
+pub(crate) mod outgoing;
+
+use crate::{Engine, Result};
+use dispatch_core::values::WebLink;
+use dispatch_store::entity::{webhook_delivery, webhook_subscription};
+use dispatch_store::repo;
+use sea_orm::Set;
+
+/// A new subscription, parsed.
+#[derive(Debug, Clone)]
+pub struct NewWebhook {
+    /// Where to POST.
+    pub url: WebLink,
+    /// Selected event types, each one of [`dispatch_core::webhook::EVENT_TYPES`]; empty: all.
+    pub event_types: Vec<String>,
+    /// What it is for.
+    pub description: String,
+    /// Whether it receives events.
+    pub enabled: bool,
+}
+
+/// Changes to a subscription, parsed; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookChanges {
+    /// New URL.
+    pub url: Option<WebLink>,
+    /// New selection of event types (empty: all).
+    pub event_types: Option<Vec<String>>,
+    /// New description.
+    pub description: Option<String>,
+    /// Turn deliveries on or off.
+    pub enabled: Option<bool>,
+}
+
+impl Engine {
+    /// Every subscription.
+    pub async fn webhooks(&self) -> Result<Vec<webhook_subscription::Model>> {
+        Ok(repo::webhook::list(self.db.conn()).await?)
+    }
+
+    /// A subscription by id.
+    pub async fn webhook(&self, id: i64) -> Result<webhook_subscription::Model> {
+        Ok(repo::webhook::get(self.db.conn(), id).await?)
+    }
+
+    /// Subscribes a URL with a freshly generated signing secret. The returned row carries the
+    /// secret: show it to the caller once.
+    pub async fn create_webhook(&self, w: NewWebhook) -> Result<webhook_subscription::Model> {
+        let row = webhook_subscription::ActiveModel {
+            url: Set(w.url.as_str().to_string()),
+            secret: Set(repo::webhook::new_secret()),
+            event_types: Set(types_json(&w.event_types)),
+            description: Set(w.description),
+            enabled: Set(w.enabled),
+            created_at: Set(dispatch_core::now()),
+            ..Default::default()
+        };
+        let txn = self.db.write().await?;
+        let saved = repo::webhook::insert(&*txn, row).await?;
+        txn.commit().await?;
+        tracing::info!(webhook.id = saved.id, "webhook subscription created");
+        Ok(saved)
+    }
+
+    /// Changes a subscription.
+    pub async fn update_webhook(
+        &self,
+        id: i64,
+        c: WebhookChanges,
+    ) -> Result<webhook_subscription::Model> {
+        let txn = self.db.write().await?;
+        let mut row: webhook_subscription::ActiveModel =
+            repo::webhook::get(&*txn, id).await?.into();
+        if let Some(url) = c.url {
+            row.url = Set(url.as_str().to_string());
+        }
+        if let Some(types) = c.event_types {
+            row.event_types = Set(types_json(&types));
+        }
+        if let Some(d) = c.description {
+            row.description = Set(d);
+        }
+        if let Some(e) = c.enabled {
+            row.enabled = Set(e);
+        }
+        let saved = repo::webhook::update(&*txn, row).await?;
+        txn.commit().await?;
+        Ok(saved)
+    }
+
+    /// Removes a subscription with its deliveries; its queued jobs find nothing left to send.
+    pub async fn delete_webhook(&self, id: i64) -> Result<()> {
+        let txn = self.db.write().await?;
+        repo::webhook::get(&*txn, id).await?;
+        repo::webhook::delete(&*txn, id).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// A page of a subscription's deliveries, newest first, and how many there are.
+    pub async fn webhook_deliveries(
+        &self,
+        id: i64,
+        page: u64,
+        per_page: u64,
+    ) -> Result<(Vec<webhook_delivery::Model>, u64)> {
+        let conn = self.db.conn();
+        repo::webhook::get(conn, id).await?;
+        Ok(repo::webhook::deliveries(conn, id, page, per_page).await?)
+    }
+}
+
+/// The stored form of a selection: a JSON array.
+fn types_json(types: &[String]) -> String {
+    serde_json::Value::from(types.to_vec()).to_string()
+}

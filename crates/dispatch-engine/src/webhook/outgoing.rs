@@ -1,0 +1,288 @@
+//! The fan-out: every timeline event appended by a command becomes, in that command's
+//! transaction, one pending delivery and one `deliver_webhook` job per enabled subscription that
+//! selected its type. The body is built here, once, so every attempt sends (and signs) the same
+//! bytes and the event is described as it was when it happened.
+
+use crate::flows::kind;
+use crate::Result;
+use chrono::{DateTime, SecondsFormat, Utc};
+use dispatch_core::webhook::event_type;
+use dispatch_core::Visibility;
+use dispatch_store::entity::{event, incident};
+use dispatch_store::repo;
+use dispatch_store::repo::job::NewJob;
+use dispatch_store::repo::webhook::NewDelivery;
+use sea_orm::ConnectionTrait;
+use serde_json::{json, Value};
+
+/// A subscription as the fan-out needs it.
+struct Subscriber {
+    id: i64,
+    /// Selected types; empty: all.
+    types: Vec<String>,
+}
+
+impl Subscriber {
+    fn wants(&self, event_type: &str) -> bool {
+        self.types.is_empty() || self.types.iter().any(|t| t == event_type)
+    }
+}
+
+/// One appended event, copied out of its row before the row is inserted.
+struct Appended {
+    seq: i64,
+    kind: String,
+    occurred_at: DateTime<Utc>,
+    actor: Option<String>,
+    transport: String,
+    description: String,
+    details: String,
+    hash: String,
+}
+
+impl Appended {
+    /// Reads a chained row (every column but the id is set by `event::chain`).
+    fn from_row(r: &event::ActiveModel) -> Option<Self> {
+        Some(Self {
+            seq: *r.seq.try_as_ref()?,
+            kind: r.kind.try_as_ref()?.clone(),
+            occurred_at: *r.occurred_at.try_as_ref()?,
+            actor: r.actor.try_as_ref()?.clone(),
+            transport: r.transport.try_as_ref()?.clone(),
+            description: r.description.try_as_ref()?.clone(),
+            details: r.details.try_as_ref()?.clone(),
+            hash: r.hash.try_as_ref()?.clone(),
+        })
+    }
+
+    /// The `webhook-id`: taken from the event's chain hash, so it is the same for every
+    /// subscription and attempt, unique across incidents, and contains no `.` (the spec forbids
+    /// one in ids, which are part of the signed content).
+    fn message_id(&self) -> String {
+        format!("msg_{}", &self.hash[..self.hash.len().min(32)])
+    }
+}
+
+/// Events waiting for their incident row to be saved before their deliveries are enqueued.
+pub(crate) struct Outgoing {
+    subscribers: Vec<Subscriber>,
+    events: Vec<Appended>,
+}
+
+impl Outgoing {
+    /// Looks up the enabled subscriptions (one query, none when nothing was appended) and keeps
+    /// the events some of them want. `None` when there is nothing to send.
+    pub(crate) async fn prepare(
+        conn: &impl ConnectionTrait,
+        rows: &[event::ActiveModel],
+    ) -> Result<Option<Self>> {
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let subscribers: Vec<Subscriber> = repo::webhook::enabled(conn)
+            .await?
+            .iter()
+            .map(|s| Subscriber {
+                id: s.id,
+                types: repo::webhook::event_types(s),
+            })
+            .collect();
+        let events: Vec<Appended> = rows
+            .iter()
+            .filter_map(Appended::from_row)
+            .filter(|e| {
+                let t = event_type(&e.kind);
+                subscribers.iter().any(|s| s.wants(&t))
+            })
+            .collect();
+        Ok((!events.is_empty()).then_some(Self {
+            subscribers,
+            events,
+        }))
+    }
+
+    /// Records the deliveries and enqueues their jobs, describing the incident as `incident`
+    /// (the row as saved by the command). A second call for the same events adds nothing: the
+    /// deliveries are unique per (subscription, message id) and the jobs per idempotency key.
+    pub(crate) async fn enqueue(
+        self,
+        conn: &impl ConnectionTrait,
+        incident: &incident::Model,
+    ) -> Result<()> {
+        let now = dispatch_core::now();
+        let mut deliveries = Vec::new();
+        let mut jobs = Vec::new();
+        for e in &self.events {
+            let t = event_type(&e.kind);
+            let body = payload(incident, e, &t).to_string();
+            let message_id = e.message_id();
+            for s in self.subscribers.iter().filter(|s| s.wants(&t)) {
+                deliveries.push(NewDelivery {
+                    subscription_id: s.id,
+                    message_id: message_id.clone(),
+                    event_type: t.clone(),
+                    payload: body.clone(),
+                });
+                jobs.push(NewJob {
+                    kind: kind::DELIVER_WEBHOOK.into(),
+                    payload: json!({
+                        "incident_id": incident.id,
+                        "subscription_id": s.id,
+                        "message_id": message_id,
+                    }),
+                    run_at: now,
+                    idempotency_key: Some(format!(
+                        "{}:{}:{message_id}",
+                        kind::DELIVER_WEBHOOK,
+                        s.id
+                    )),
+                    incident_id: Some(incident.id),
+                });
+            }
+        }
+        repo::webhook::add_deliveries(conn, deliveries, now).await?;
+        repo::job::enqueue(conn, jobs).await?;
+        Ok(())
+    }
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// The Standard Webhooks body: `{"type", "timestamp", "data": {"incident", "event"}}`.
+///
+/// Restricted incidents are delivered too — subscriptions are configured by admins, and a
+/// receiver should know that *something* happened — but they carry only the incident's id, key
+/// and visibility, and only the event's position, time, actor and transport. No title,
+/// description, status, event text or details: those routinely repeat the title or describe
+/// the incident, and a receiver may pass them on to people who may not see it. A receiver that
+/// needs more asks the API with a token that may see the incident. Anything but `open` counts
+/// as restricted, so a visibility added later is kept quiet until someone decides otherwise.
+fn payload(i: &incident::Model, e: &Appended, event_type: &str) -> Value {
+    let open = i.visibility == Visibility::Open.as_str();
+    let (incident, event) = if open {
+        let details: Value = serde_json::from_str(&e.details).unwrap_or(Value::Null);
+        (
+            json!({
+                "id": i.id,
+                "name": i.name,
+                "title": i.title,
+                "description": i.description,
+                "status": i.status,
+                "visibility": i.visibility,
+                "resolution": i.resolution,
+                "project_id": i.project_id,
+                "reported_at": time(i.reported_at),
+                "stable_at": i.stable_at.map(time),
+                "closed_at": i.closed_at.map(time),
+                "updated_at": time(i.updated_at),
+            }),
+            json!({
+                "seq": e.seq,
+                "occurred_at": time(e.occurred_at),
+                "actor": e.actor,
+                "transport": e.transport,
+                "description": e.description,
+                "details": details,
+            }),
+        )
+    } else {
+        (
+            json!({"id": i.id, "name": i.name, "visibility": i.visibility}),
+            json!({
+                "seq": e.seq,
+                "occurred_at": time(e.occurred_at),
+                "actor": e.actor,
+                "transport": e.transport,
+            }),
+        )
+    };
+    json!({
+        "type": event_type,
+        "timestamp": time(e.occurred_at),
+        "data": {"incident": incident, "event": event},
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn incident(visibility: &str) -> incident::Model {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-11-25T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        incident::Model {
+            id: 7,
+            project_id: 1,
+            number: 7,
+            name: "INC-7".into(),
+            title: "Payments failing".into(),
+            description: "5xx on checkout".into(),
+            resolution: None,
+            status: "active".into(),
+            visibility: visibility.into(),
+            type_id: 1,
+            priority_id: 1,
+            severity_id: 1,
+            commander_id: 1,
+            reporter_id: 1,
+            reported_at: t,
+            stable_at: None,
+            closed_at: None,
+            created_at: t,
+            updated_at: t,
+            event_seq: 1,
+            last_event_hash: "ab".repeat(32),
+        }
+    }
+
+    fn declared() -> Appended {
+        Appended {
+            seq: 1,
+            kind: "incident_declared".into(),
+            occurred_at: incident("open").created_at,
+            actor: Some("alice@example.com".into()),
+            transport: "api".into(),
+            description: "alice declared INC-7: Payments failing".into(),
+            details: r#"{"title":"Payments failing"}"#.into(),
+            hash: "ab".repeat(32),
+        }
+    }
+
+    #[test]
+    fn open_incidents_are_described_in_full() {
+        let p = payload(&incident("open"), &declared(), "incident.incident_declared");
+        assert_eq!(p["type"], "incident.incident_declared");
+        assert_eq!(p["timestamp"], "2026-11-25T10:00:00.000000Z");
+        assert_eq!(p["data"]["incident"]["title"], "Payments failing");
+        assert_eq!(p["data"]["event"]["details"]["title"], "Payments failing");
+        assert_eq!(p["data"]["event"]["seq"], 1);
+    }
+
+    #[test]
+    fn restricted_incidents_carry_only_id_key_and_visibility() {
+        let p = payload(
+            &incident("restricted"),
+            &declared(),
+            "incident.incident_declared",
+        );
+        assert_eq!(
+            p["data"]["incident"],
+            json!({"id": 7, "name": "INC-7", "visibility": "restricted"})
+        );
+        let text = p.to_string();
+        assert!(
+            !text.contains("Payments") && !text.contains("checkout"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn message_ids_come_from_the_event_hash_and_have_no_dots() {
+        let id = declared().message_id();
+        assert_eq!(id, format!("msg_{}", "ab".repeat(16)));
+        assert!(!id.contains('.'));
+    }
+}

@@ -1,0 +1,396 @@
+//! Outgoing webhooks end to end: subscriptions over the API, deliveries to a receiver running in
+//! the test (which records every request and can be told to fail), signatures checked here with
+//! the subscription's secret, retries through the job queue.
+
+mod common;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode as AxumStatus};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use common::{error_fields, spawn_app, TestApp};
+use hmac::{Hmac, Mac};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// One request the receiver got.
+#[derive(Debug, Clone)]
+struct Received {
+    id: String,
+    timestamp: String,
+    signature: String,
+    content_type: String,
+    body: String,
+}
+
+impl Received {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).expect("the body is JSON")
+    }
+}
+
+#[derive(Default)]
+struct Inbox {
+    requests: Mutex<Vec<Received>>,
+    /// Answer 500 to this many requests before answering 200.
+    fail_next: AtomicUsize,
+}
+
+/// A webhook receiver on 127.0.0.1:0.
+struct Receiver {
+    url: String,
+    inbox: Arc<Inbox>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Receiver {
+    async fn start() -> Self {
+        async fn receive(
+            State(inbox): State<Arc<Inbox>>,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> AxumStatus {
+            let h = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            inbox.requests.lock().unwrap().push(Received {
+                id: h("webhook-id"),
+                timestamp: h("webhook-timestamp"),
+                signature: h("webhook-signature"),
+                content_type: h("content-type"),
+                body: String::from_utf8(body.to_vec()).unwrap(),
+            });
+            let failing = inbox
+                .fail_next
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if failing {
+                AxumStatus::INTERNAL_SERVER_ERROR
+            } else {
+                AxumStatus::OK
+            }
+        }
+        let inbox = Arc::new(Inbox::default());
+        let app = axum::Router::new()
+            .route("/hook", axum::routing::post(receive))
+            .with_state(inbox.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self { url, inbox, server }
+    }
+
+    fn fail_next(&self, n: usize) {
+        self.inbox.fail_next.store(n, Ordering::SeqCst);
+    }
+
+    fn requests(&self) -> Vec<Received> {
+        self.inbox.requests.lock().unwrap().clone()
+    }
+
+    fn types(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .map(|r| r.json()["type"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Subscribes `url`; returns the subscription as answered (with its secret).
+async fn subscribe(app: &TestApp, body: Value) -> Value {
+    let r = app.post("/webhooks", body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    r.body
+}
+
+/// Checks a request the way a receiver following the spec would.
+fn verifies(secret: &str, r: &Received) -> bool {
+    let key = BASE64
+        .decode(secret.strip_prefix("whsec_").expect("whsec_ prefix"))
+        .unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{}.{}.{}", r.id, r.timestamp, r.body).as_bytes());
+    let expected = BASE64.encode(mac.finalize().into_bytes());
+    r.signature
+        .split(' ')
+        .filter_map(|s| s.split_once(','))
+        .any(|(v, sig)| v == "v1" && sig == expected)
+}
+
+async fn deliveries(app: &TestApp, webhook_id: &Value) -> Value {
+    let r = app.get(&format!("/webhooks/{webhook_id}/deliveries")).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    r.body
+}
+
+#[tokio::test]
+async fn a_status_change_subscriber_gets_one_signed_delivery_when_an_incident_turns_stable() {
+    let app = spawn_app().await;
+    let rx = Receiver::start().await;
+    let hook = subscribe(
+        &app,
+        json!({"url": rx.url, "event_types": ["incident.status_changed"], "description": "pager bridge"}),
+    )
+    .await;
+    let secret = hook["secret"].as_str().unwrap();
+    assert!(secret.starts_with("whsec_"), "{hook}");
+
+    app.declare("Payments failing").await;
+    app.call(Method::POST, "/incidents/INC-1/stable", None)
+        .await;
+    app.run_pending_jobs().await;
+
+    let got = rx.requests();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    let r = &got[0];
+    assert!(verifies(secret, r), "the signature verifies: {r:?}");
+    assert!(!verifies("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", r));
+    assert_eq!(r.content_type, "application/json");
+    assert!(r.id.starts_with("msg_") && !r.id.contains('.'), "{}", r.id);
+    let sent: i64 = r.timestamp.parse().unwrap();
+    assert!((chrono::Utc::now().timestamp() - sent).abs() < 300);
+    let body = r.json();
+    assert_eq!(body["type"], "incident.status_changed");
+    assert_eq!(body["data"]["incident"]["name"], "INC-1");
+    assert_eq!(body["data"]["incident"]["title"], "Payments failing");
+    assert_eq!(body["data"]["incident"]["status"], "stable");
+    assert_eq!(
+        body["data"]["event"]["details"]["status"],
+        json!({"before": "active", "after": "stable"})
+    );
+    assert_eq!(body["data"]["event"]["actor"], "admin@example.com");
+
+    let d = deliveries(&app, &hook["id"]).await;
+    assert_eq!(d["total"], 1);
+    let d = &d["items"][0];
+    assert_eq!(
+        (&d["status"], &d["attempts"], &d["last_status_code"]),
+        (&json!("delivered"), &json!(1), &json!(200))
+    );
+    assert_eq!(d["message_id"], r.id.as_str());
+    assert_eq!(d["event_type"], "incident.status_changed");
+}
+
+#[tokio::test]
+async fn a_receiver_failing_twice_gets_the_message_on_the_third_attempt() {
+    let app = spawn_app().await;
+    let rx = Receiver::start().await;
+    let hook = subscribe(
+        &app,
+        json!({"url": rx.url, "event_types": ["incident.status_changed"]}),
+    )
+    .await;
+    rx.fail_next(2);
+    app.declare("Slow search").await;
+    app.call(Method::POST, "/incidents/INC-1/stable", None)
+        .await;
+    app.run_pending_jobs().await;
+
+    let got = rx.requests();
+    assert_eq!(got.len(), 3, "{got:#?}");
+    assert!(
+        got.iter()
+            .all(|r| r.id == got[0].id && r.body == got[0].body),
+        "every attempt sends the same message"
+    );
+    let secret = hook["secret"].as_str().unwrap();
+    assert!(got.iter().all(|r| verifies(secret, r)));
+    let d = deliveries(&app, &hook["id"]).await;
+    assert_eq!(d["total"], 1);
+    let d = &d["items"][0];
+    assert_eq!(d["status"], "delivered");
+    assert_eq!(d["attempts"], 3);
+    assert_eq!(d["last_status_code"], 200);
+    assert_eq!(d["last_error"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_receiver_that_keeps_failing_ends_with_a_failed_delivery_and_job() {
+    let app = spawn_app().await;
+    let rx = Receiver::start().await;
+    let hook = subscribe(
+        &app,
+        json!({"url": rx.url, "event_types": ["incident.incident_declared"]}),
+    )
+    .await;
+    rx.fail_next(usize::MAX);
+    app.declare("Disk full").await;
+    app.run_pending_jobs().await;
+
+    let d = deliveries(&app, &hook["id"]).await;
+    let d = &d["items"][0];
+    assert_eq!(d["status"], "failed");
+    assert_eq!(d["attempts"], 8);
+    assert_eq!(rx.requests().len(), 8);
+    assert_eq!(d["last_status_code"], 500);
+    assert!(
+        d["last_error"].as_str().unwrap().contains("HTTP 500"),
+        "{d}"
+    );
+    let failed = app.get("/jobs?state=failed").await.body;
+    assert_eq!(failed.as_array().unwrap().len(), 1, "{failed}");
+    assert_eq!(failed[0]["kind"], "deliver_webhook");
+}
+
+#[tokio::test]
+async fn a_subscription_for_every_type_also_gets_the_declare_events() {
+    let app = spawn_app().await;
+    let rx = Receiver::start().await;
+    subscribe(&app, json!({"url": rx.url})).await;
+    app.declare("Queue backlog").await;
+    app.run_pending_jobs().await;
+
+    let types = rx.types();
+    assert_eq!(types[0], "incident.incident_declared", "{types:?}");
+    assert_eq!(
+        types
+            .iter()
+            .filter(|t| *t == "incident.role_assumed")
+            .count(),
+        2
+    );
+    assert!(types.contains(&"incident.resource_created".to_string()));
+    assert!(types.contains(&"incident.conversation_ready".to_string()));
+    let mut ids: Vec<_> = rx.requests().into_iter().map(|r| r.id).collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "one message per event");
+    let timeline = app.get("/incidents/INC-1/timeline").await.body;
+    assert_eq!(
+        timeline.as_array().unwrap().len(),
+        n,
+        "one message per event"
+    );
+}
+
+#[tokio::test]
+async fn restricted_incidents_are_delivered_without_their_title() {
+    let app = spawn_app().await;
+    let rx = Receiver::start().await;
+    subscribe(&app, json!({"url": rx.url})).await;
+    let r = app
+        .post(
+            "/incidents",
+            json!({"title": "Merger leak", "description": "board deck shared", "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    app.call(Method::POST, "/incidents/INC-1/stable", None)
+        .await;
+    app.run_pending_jobs().await;
+
+    let got = rx.requests();
+    assert!(rx.types().contains(&"incident.status_changed".to_string()));
+    for r in &got {
+        assert!(
+            !r.body.contains("Merger") && !r.body.contains("board deck"),
+            "{}",
+            r.body
+        );
+        let incident = &r.json()["data"]["incident"];
+        assert_eq!(incident["name"], "INC-1");
+        assert_eq!(incident["visibility"], "restricted");
+        assert_eq!(incident.as_object().unwrap().len(), 3, "{incident}");
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_subscription_gets_nothing_and_a_deleted_one_is_gone() {
+    let app = spawn_app().await;
+    let rx = Receiver::start().await;
+    let hook = subscribe(&app, json!({"url": rx.url})).await;
+    let path = format!("/webhooks/{}", hook["id"]);
+    let r = app.patch(&path, json!({"enabled": false})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["enabled"], false);
+    app.declare("Quiet one").await;
+    app.run_pending_jobs().await;
+    assert!(rx.requests().is_empty());
+    assert_eq!(deliveries(&app, &hook["id"]).await["total"], 0);
+
+    let r = app.call(Method::DELETE, &path, None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&path).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_secret_is_shown_once_and_afterwards_only_by_its_start() {
+    let app = spawn_app().await;
+    let hook = subscribe(&app, json!({"url": "https://example.com/hooks"})).await;
+    let secret = hook["secret"].as_str().unwrap();
+    assert_eq!(hook["secret_prefix"], &secret[..12]);
+    assert_eq!(hook["enabled"], true);
+    assert_eq!(hook["event_types"], json!([]));
+    let list = app.get("/webhooks").await.body;
+    let one = app.get(&format!("/webhooks/{}", hook["id"])).await.body;
+    for shown in [&list[0], &one] {
+        assert!(shown.get("secret").is_none(), "{shown}");
+        assert!(!shown.to_string().contains(secret));
+        assert_eq!(shown["secret_prefix"], &secret[..12]);
+    }
+}
+
+#[tokio::test]
+async fn bad_urls_and_unknown_event_types_are_refused_naming_each_field() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/webhooks",
+            json!({"url": "ftp://example.com", "event_types": ["incident.nope"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&r.body), ["url", "event_types"]);
+    let r = app.post("/webhooks", json!({})).await;
+    assert_eq!(error_fields(&r.body), ["url"]);
+    let hook = subscribe(&app, json!({"url": "http://example.com/a"})).await;
+    let r = app
+        .patch(
+            &format!("/webhooks/{}", hook["id"]),
+            json!({"url": null, "event_types": ["status_changed"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&r.body), ["url", "event_types"]);
+    assert_eq!(app.get("/webhooks/999").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_webhook_routes() {
+    let app = spawn_app().await;
+    let doc = app
+        .call_as(None, Method::GET, "/openapi.json", None)
+        .await
+        .body;
+    for (path, methods) in [
+        ("/api/v1/webhooks", &["get", "post"][..]),
+        ("/api/v1/webhooks/{id}", &["get", "patch", "delete"]),
+        ("/api/v1/webhooks/{id}/deliveries", &["get"]),
+    ] {
+        for m in methods {
+            assert!(doc["paths"][path][m].is_object(), "{m} {path}");
+        }
+    }
+    let created = doc["components"]["schemas"]["WebhookCreatedOut"].to_string();
+    assert!(
+        created.contains("secret") && created.contains("WebhookOut"),
+        "{created}"
+    );
+}
