@@ -92,6 +92,19 @@ async fn the_on_call_of_a_service_commands_high_incidents_and_is_paged() {
         .unwrap()
         .contains("| Commander | ann <ann@example.com> |"));
 
+    let mail = app.get("/outbox?to=ann@example.com").await.body;
+    let subjects: Vec<_> = mail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s.starts_with("[PAGE] INC-2: Payments down")),
+        "the page is mailed: {subjects:?}"
+    );
     let id = pages[0]["id"].as_i64().unwrap();
     let ack = app
         .call(Method::POST, &format!("/pages/{id}/ack"), None)

@@ -389,7 +389,8 @@ impl Engine {
             repo::tag::set_for_incident(conn, inc.id, &tag_ids).await?;
         }
         if page_commander {
-            repo::oncall::add_page(
+            // The page is recorded and mailed to the commander in this transaction.
+            let page = repo::oncall::add_page(
                 conn,
                 dispatch_store::entity::page::ActiveModel {
                     incident_id: Set(inc.id),
@@ -403,6 +404,26 @@ impl Engine {
                     created_at: Set(now),
                     ..Default::default()
                 },
+            )
+            .await?;
+            let base = self.base_url();
+            let mail = dispatch_core::provider::Email {
+                to: vec![commander.email.clone()],
+                subject: format!("[PAGE] {}", page.reason),
+                text: format!(
+                    "You are on call and now the incident commander of {}: {}.\n\n{}\n\nOpen it: {base}/api/v1/incidents/{}\nAcknowledge: POST {base}/api/v1/pages/{}/ack",
+                    inc.name, inc.title, inc.description, inc.name, page.id
+                ),
+                html: None,
+            };
+            repo::job::enqueue(
+                conn,
+                vec![crate::flows::email_job(
+                    &format!("page:{}", page.id),
+                    Some(inc.id),
+                    &mail,
+                    now,
+                )],
             )
             .await?;
         }
