@@ -38,26 +38,23 @@ async fn declare(engine: &Engine, actor: &Actor, title: &str) -> String {
     engine.declare_incident(actor, cmd).await.unwrap().row.name
 }
 
-#[tokio::test]
-async fn a_worker_killed_mid_saga_is_resumed_without_duplicates_or_lost_steps() {
+/// A fresh seeded database, an engine without providers (workers run elsewhere) and an actor.
+async fn setup() -> (TestDb, dispatch_store::Db, Engine, Actor) {
     let t = TestDb::new().await;
     let db = t.open().await;
     dispatch_store::seed::ensure_defaults(&db).await.unwrap();
     let engine = Engine::new(db.clone());
-    engine
+    let (token, _) = engine
         .create_token("ops@example.com", "t", "owner")
         .await
         .unwrap();
-    let who = dispatch_store::repo::individual::by_email(db.conn(), "ops@example.com")
-        .await
-        .unwrap()
-        .unwrap();
-    let actor = Actor {
-        individual_id: dispatch_core::IndividualId(who.id),
-        email: who.email,
-        name: who.name,
-        transport: dispatch_core::Transport::Api,
-    };
+    let actor = engine.authenticate(&token).await.unwrap().unwrap().actor;
+    (t, db, engine, actor)
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_saga_is_resumed_without_duplicates_or_lost_steps() {
+    let (t, db, engine, actor) = setup().await;
 
     let mut names = Vec::new();
     for (i, kill_after_ms) in [0u64, 15, 40, 80, 150].into_iter().enumerate() {
@@ -152,24 +149,7 @@ async fn a_worker_killed_mid_saga_is_resumed_without_duplicates_or_lost_steps() 
 
 #[tokio::test]
 async fn two_workers_on_one_queue_run_every_job_exactly_once() {
-    let t = TestDb::new().await;
-    let db = t.open().await;
-    dispatch_store::seed::ensure_defaults(&db).await.unwrap();
-    let engine = Engine::new(db.clone());
-    engine
-        .create_token("ops@example.com", "t", "owner")
-        .await
-        .unwrap();
-    let who = dispatch_store::repo::individual::by_email(db.conn(), "ops@example.com")
-        .await
-        .unwrap()
-        .unwrap();
-    let actor = Actor {
-        individual_id: dispatch_core::IndividualId(who.id),
-        email: who.email,
-        name: who.name,
-        transport: dispatch_core::Transport::Api,
-    };
+    let (t, db, engine, actor) = setup().await;
     // PostgreSQL: two worker processes (replicas). SQLite is one process by design: two runners
     // in it share the queue the same way.
     let postgres = db.backend() == dispatch_store::Backend::Postgres;
