@@ -8,6 +8,7 @@
 
 mod floor;
 mod phase;
+mod saga;
 mod seed;
 mod server;
 mod sql;
@@ -128,6 +129,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let rss_peak_mb = server.memory_mb("VmHWM")?;
     server.stop().await?;
+    eprintln!("bench: declare to every resource ready, and job throughput");
+    let declarer = floor::Declarer {
+        id: seeded.reporter_id,
+        email: &seeded.reporter_email,
+        prefix: &seeded.key_prefix,
+    };
+    let saga = saga::measure(&db, &seeded.token, &declarer, args.samples.min(300)).await?;
     let backend = match db.backend() {
         Backend::Postgres => "postgres",
         Backend::Sqlite => "sqlite",
@@ -143,6 +151,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         rss_idle_mb,
         rss_peak_mb,
         scenarios,
+        saga: Some(saga),
     };
     if args.json {
         println!("{}", report.to_json());

@@ -119,7 +119,12 @@ pub struct Report {
     pub rss_peak_mb: f64,
     /// The scenarios in the order they ran.
     pub scenarios: Vec<Scenario>,
+    /// Declare → all resources ready, and job throughput.
+    pub saga: Option<super::saga::SagaFigures>,
 }
+
+/// Target: declare → ready p50 within this many times its floor.
+pub const MAX_SAGA_RATIO: f64 = 3.0;
 
 /// The targets of the issue.
 pub const MAX_RATIO: f64 = 2.0;
@@ -162,6 +167,17 @@ impl Report {
                 m.insert(format!("{n}_engine_p50_ms"), round3(s.engine.p50()));
                 m.insert(format!("{n}_auth_p50_ms"), round3(s.auth.p50()));
             }
+        }
+        if let Some(g) = &self.saga {
+            m.insert("resources_ready_p50_ms".into(), round3(g.ready.p50()));
+            m.insert("resources_ready_p99_ms".into(), round3(g.ready.p99()));
+            m.insert("resources_ready_floor_p50_ms".into(), round3(g.floor.p50()));
+            m.insert(
+                "resources_ready_ratio".into(),
+                round3(g.ready.p50() / g.floor.p50().max(1e-9)),
+            );
+            m.insert("jobs_per_s".into(), json!(g.jobs_per_s.round()));
+            m.insert("jobs_floor_per_s".into(), json!(g.floor_jobs_per_s.round()));
         }
         let h = self.healthz();
         m.insert("healthz_p50_ms".into(), round3(h.p50()));
@@ -266,6 +282,23 @@ impl Report {
             self.rss_peak_mb,
             after.join(", ")
         );
+        if let Some(g) = &self.saga {
+            let ratio = g.ready.p50() / g.floor.p50().max(1e-9);
+            let _ = writeln!(
+                out,
+                "\ndeclare -> all resources ready (built-in providers, in-process): p50 {:.3} ms, p99 {:.3} ms, floor {:.3} ms, {:.2}x (target <= {MAX_SAGA_RATIO}x)  {}",
+                g.ready.p50(),
+                g.ready.p99(),
+                g.floor.p50(),
+                ratio,
+                verdict(ratio <= MAX_SAGA_RATIO)
+            );
+            let _ = writeln!(
+                out,
+                "job throughput: {:.0} jobs/s (no-op job floor {:.0} jobs/s)",
+                g.jobs_per_s, g.floor_jobs_per_s
+            );
+        }
         out
     }
 }
@@ -310,6 +343,7 @@ mod tests {
             rss_idle_mb: 1.0,
             rss_peak_mb: 1.0,
             scenarios: vec![s],
+            saga: None,
         };
         let j = r.to_json();
         assert_eq!(j["get_floor_p50_ms"], json!(3.0));
