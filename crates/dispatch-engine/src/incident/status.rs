@@ -106,6 +106,26 @@ pub(crate) async fn apply_status(
         IncidentStatus::Closed => {
             row.stable_at = Set(Some(current.stable_at.unwrap_or(now)));
             row.closed_at = Set(Some(now));
+            // Closing ends every role; the history keeps who held what.
+            let n = repo::participant::renounce_every_role(conn, current.id, now).await?;
+            events.push(
+                "roles_renounced",
+                format!("{n} role(s) ended with the incident"),
+                json!({"roles": n}),
+            );
+        }
+        IncidentStatus::Active if from == IncidentStatus::Closed => {
+            row.stable_at = Set(None);
+            row.closed_at = Set(None);
+            // Re-opening gives back the roles closing ended.
+            if let Some(closed_at) = current.closed_at {
+                let n = repo::participant::restore_roles(conn, current.id, closed_at, now).await?;
+                events.push(
+                    "roles_restored",
+                    format!("{n} role(s) taken up again"),
+                    json!({"roles": n}),
+                );
+            }
         }
         IncidentStatus::Active => {
             row.stable_at = Set(None);

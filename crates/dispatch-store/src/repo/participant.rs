@@ -190,3 +190,49 @@ pub async fn find(
         .one(conn)
         .await?)
 }
+
+/// Ends every active role in the incident at `at` (closing); returns how many.
+pub async fn renounce_every_role(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    let res = participant_role::Entity::update_many()
+        .col_expr(participant_role::Column::RenouncedAt, Expr::value(at))
+        .filter(participant_role::Column::IncidentId.eq(incident_id))
+        .filter(participant_role::Column::RenouncedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Gives back, from `at`, every role that was renounced at `renounced_at` (re-opening an
+/// incident re-activates the roles its closing ended); returns how many.
+pub async fn restore_roles(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    renounced_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    let ended = participant_role::Entity::find()
+        .filter(participant_role::Column::IncidentId.eq(incident_id))
+        .filter(participant_role::Column::RenouncedAt.eq(renounced_at))
+        .all(conn)
+        .await?;
+    if ended.is_empty() {
+        return Ok(0);
+    }
+    let n = ended.len() as u64;
+    participant_role::Entity::insert_many(ended.into_iter().map(|r| {
+        participant_role::ActiveModel {
+            participant_id: Set(r.participant_id),
+            incident_id: Set(incident_id),
+            role: Set(r.role),
+            assumed_at: Set(at),
+            ..Default::default()
+        }
+    }))
+    .exec_without_returning(conn)
+    .await?;
+    Ok(n)
+}
