@@ -407,3 +407,47 @@ async fn a_past_incident_can_be_declared_closed_and_goes_through_the_close_flow(
         .await;
     assert_eq!(common::error_fields(&bad.body), ["status"]);
 }
+
+#[tokio::test]
+async fn an_incident_type_with_its_own_template_gets_its_own_document() {
+    let app = spawn_app().await;
+    let t = app
+        .post(
+            "/projects/default/incident-types",
+            json!({"name": "Security", "default_visibility": "open", "incident_template": "# {{ name }} (security)\n\nLead: {{commander}}\nUnknown: {{nope}}\n"}),
+        )
+        .await;
+    assert_eq!(t.status, StatusCode::CREATED, "{:?}", t.body);
+    assert!(t.body["incident_template"]
+        .as_str()
+        .unwrap()
+        .contains("(security)"));
+    app.post(
+        "/incidents",
+        json!({"title": "Phishing wave", "description": "d", "type": "security"}),
+    )
+    .await;
+    app.declare("Plain").await;
+    app.run_pending_jobs().await;
+    let sec = app.get("/incidents/INC-1/documents").await.body;
+    assert_eq!(
+        sec[0]["body"],
+        "# INC-1 (security)\n\nLead: admin <admin@example.com>\nUnknown: {{nope}}\n"
+    );
+    let plain = app.get("/incidents/INC-2/documents").await.body;
+    assert!(
+        plain[0]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("# INC-2: Plain"),
+        "other types keep the built-in template"
+    );
+    let id = t.body["id"].as_i64().unwrap();
+    let cleared = app
+        .patch(
+            &format!("/projects/default/incident-types/{id}"),
+            json!({"incident_template": null}),
+        )
+        .await;
+    assert_eq!(cleared.body["incident_template"], Value::Null);
+}

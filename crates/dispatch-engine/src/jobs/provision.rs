@@ -6,7 +6,8 @@ use crate::flows;
 use crate::incident::Events;
 use crate::Engine;
 use dispatch_core::provider::Created;
-use dispatch_core::{template, ResourceKind};
+use dispatch_core::values::IncidentRef;
+use dispatch_core::{template, IncidentId, ResourceKind};
 use dispatch_store::entity::{job, resource};
 use dispatch_store::repo;
 use sea_orm::Set;
@@ -68,14 +69,22 @@ pub(crate) async fn run(
             providers.conversation.create(&key, &ctx).await?,
         ),
         ResourceKind::Document | ResourceKind::ReviewDocument | ResourceKind::ExecutiveDocument => {
-            let tpl = match kind {
-                ResourceKind::ReviewDocument => template::REVIEW_DOCUMENT,
-                ResourceKind::ExecutiveDocument => template::EXECUTIVE_DOCUMENT,
-                _ => template::INCIDENT_DOCUMENT,
+            // The incident type's own template, else the built-in one.
+            let type_id = repo::incident::get(conn, &IncidentRef::Id(IncidentId(incident_id)))
+                .await?
+                .type_id;
+            let t = repo::taxonomy::types::get(conn, type_id).await?;
+            let (own, builtin) = match kind {
+                ResourceKind::ReviewDocument => (t.review_template, template::REVIEW_DOCUMENT),
+                ResourceKind::ExecutiveDocument => {
+                    (t.executive_template, template::EXECUTIVE_DOCUMENT)
+                }
+                _ => (t.incident_template, template::INCIDENT_DOCUMENT),
             };
+            let tpl = own.unwrap_or_else(|| builtin.to_string());
             (
                 providers.document.slug(),
-                providers.document.create(&key, kind, tpl, &ctx).await?,
+                providers.document.create(&key, kind, &tpl, &ctx).await?,
             )
         }
         ResourceKind::Group => {

@@ -20,6 +20,9 @@ pub struct Model {
     pub exclude_from_review: bool,
     pub view_order: i32,
     pub created_at: DateTimeUtc,
+    pub incident_template: Option<String>,
+    pub review_template: Option<String>,
+    pub executive_template: Option<String>,
 }
 
 /// No relations are declared; repositories join explicitly.

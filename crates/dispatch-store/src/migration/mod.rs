@@ -51,6 +51,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000008_feedback.sql"),
                 postgres: include_str!("m20261125_000008_feedback.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000009_type_templates",
+                sqlite: include_str!("m20261125_000009_type_templates.sql"),
+                postgres: include_str!("m20261125_000009_type_templates.sql"),
+            }),
         ]
     }
 }

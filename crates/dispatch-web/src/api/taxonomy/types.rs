@@ -55,6 +55,12 @@ pub struct IncidentTypeOut {
     pub view_order: i32,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Markdown template of the incident document (`null`: the built-in one).
+    pub incident_template: Option<String>,
+    /// Template of the post-incident review document.
+    pub review_template: Option<String>,
+    /// Template of the executive summary document.
+    pub executive_template: Option<String>,
 }
 
 impl From<incident_type::Model> for IncidentTypeOut {
@@ -72,6 +78,9 @@ impl From<incident_type::Model> for IncidentTypeOut {
             exclude_from_review: t.exclude_from_review,
             view_order: t.view_order,
             created_at: t.created_at,
+            incident_template: t.incident_template,
+            review_template: t.review_template,
+            executive_template: t.executive_template,
         }
     }
 }
@@ -99,6 +108,13 @@ pub struct IncidentTypeIn {
     pub exclude_from_review: Option<bool>,
     /// Position in lists (default 0).
     pub view_order: Option<i32>,
+    /// Incident document template: markdown with `{{name}}`, `{{title}}`, `{{commander}}`,
+    /// `{{status}}`, `{{links}}`, `{{timeline}}`, … (the built-in one when absent).
+    pub incident_template: Option<String>,
+    /// Post-incident review template.
+    pub review_template: Option<String>,
+    /// Executive summary template.
+    pub executive_template: Option<String>,
 }
 
 /// Changes to an incident type: absent fields are kept.
@@ -144,6 +160,18 @@ pub struct IncidentTypePatch {
     #[serde(default)]
     #[schema(value_type = Option<i32>)]
     pub view_order: Patch<i32>,
+    /// Incident document template; `null` goes back to the built-in one.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub incident_template: Patch<String>,
+    /// Review template; `null` goes back to the built-in one.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub review_template: Patch<String>,
+    /// Executive summary template; `null` goes back to the built-in one.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub executive_template: Patch<String>,
 }
 
 impl From<IncidentTypeIn> for IncidentTypePatch {
@@ -159,6 +187,9 @@ impl From<IncidentTypeIn> for IncidentTypePatch {
             exclude_from_reminders: b.exclude_from_reminders.into(),
             exclude_from_review: b.exclude_from_review.into(),
             view_order: b.view_order.into(),
+            incident_template: b.incident_template.into(),
+            review_template: b.review_template.into(),
+            executive_template: b.executive_template.into(),
         }
     }
 }
@@ -199,6 +230,33 @@ impl IncidentTypePatch {
             &mut row.view_order,
             parse::not_null(e, "view_order", self.view_order),
         );
+        for (field, value, column) in [
+            (
+                "incident_template",
+                self.incident_template,
+                &mut row.incident_template,
+            ),
+            (
+                "review_template",
+                self.review_template,
+                &mut row.review_template,
+            ),
+            (
+                "executive_template",
+                self.executive_template,
+                &mut row.executive_template,
+            ),
+        ] {
+            match value {
+                Patch::Absent => {}
+                Patch::Null => *column = Set(None),
+                Patch::Value(t) if t.trim().is_empty() => *column = Set(None),
+                Patch::Value(t) if t.chars().count() > 100_000 => {
+                    e.push(field, "must be at most 100000 characters")
+                }
+                Patch::Value(t) => *column = Set(Some(t)),
+            }
+        }
     }
 }
 
