@@ -544,3 +544,26 @@ async fn a_new_taxonomy_entry_is_usable_at_once_and_a_new_default_applies_at_onc
     .await;
     assert_eq!(app.declare("defaults").await["priority"], "urgent");
 }
+
+#[tokio::test]
+async fn a_project_stable_priority_applies_when_an_incident_becomes_stable() {
+    let app = spawn_app().await;
+    let p = app
+        .patch("/projects/default", json!({"stable_priority": "Medium"}))
+        .await;
+    assert_eq!(p.status, StatusCode::OK, "{:?}", p.body);
+    assert!(p.body["stable_priority_id"].is_i64());
+    app.declare("Noisy alerts").await;
+    let r = app
+        .call(Method::POST, "/incidents/INC-1/stable", None)
+        .await;
+    assert_eq!(r.body["priority"], "medium");
+    let bad = app
+        .patch("/projects/default", json!({"stable_priority": "whenever"}))
+        .await;
+    assert_eq!(error_fields(&bad.body), ["stable_priority"]);
+    let cleared = app
+        .patch("/projects/default", json!({"stable_priority": null}))
+        .await;
+    assert_eq!(cleared.body["stable_priority_id"], json!(null));
+}

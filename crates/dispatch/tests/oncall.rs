@@ -86,6 +86,13 @@ async fn the_on_call_of_a_service_commands_high_incidents_and_is_paged() {
         3,
         "reporter, commander and scribe are invited: {room}"
     );
+    let paged = room["messages"].as_array().unwrap().iter().any(|m| {
+        m["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("ann@example.com was paged")
+    });
+    assert!(paged, "the room is told of the page: {room}");
     let doc = &app.get("/incidents/INC-2/documents").await.body[0];
     assert!(doc["body"]
         .as_str()

@@ -134,6 +134,28 @@ pub(crate) async fn apply_status(
     }
     row.status = Set(target.as_str().to_string());
     let at = events.at();
+    if target != IncidentStatus::Active && from == IncidentStatus::Active {
+        // The project's stable priority, if it has one.
+        let project = repo::project::get(conn, current.project_id).await?;
+        if let Some(p) = project
+            .stable_priority_id
+            .filter(|p| *p != current.priority_id)
+        {
+            let (before, after) = (
+                taxonomy::priorities::get(conn, current.priority_id).await?,
+                taxonomy::priorities::get(conn, p).await?,
+            );
+            row.priority_id = Set(p);
+            events.push(
+                "incident_updated",
+                format!(
+                    "priority set to {} (the project's stable priority)",
+                    after.name
+                ),
+                json!({"priority": {"before": before.slug, "after": after.slug}}),
+            );
+        }
+    }
     if target != IncidentStatus::Active {
         let type_ = taxonomy::types::get(conn, current.type_id).await?;
         flows::on_stable(conn, current.id, type_.exclude_from_review, events).await?;

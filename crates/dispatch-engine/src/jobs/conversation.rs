@@ -126,6 +126,20 @@ pub(crate) async fn setup(
                 &welcome(&ctx),
             )
             .await?;
+        // The room hears about the page too (the e-mail went to the person paged).
+        for page in repo::oncall::pages(engine.db().conn(), None, Some(incident_id), 10).await? {
+            let text = format!(
+                "{} was paged ({}); status: {}. Acknowledge with POST /api/v1/pages/{}/ack",
+                page.email, page.reason, page.status, page.id
+            );
+            p.conversation
+                .post(
+                    &room_id,
+                    Some(&format!("page:{}", page.id)),
+                    &RichMessage::plain(text),
+                )
+                .await?;
+        }
         events.push(
             "conversation_ready",
             "the incident room is set up: topic, bookmarks and members".into(),

@@ -16,6 +16,7 @@ pub struct Model {
     pub allow_self_join: bool,
     pub is_default: bool,
     pub created_at: DateTimeUtc,
+    pub stable_priority_id: Option<i64>,
 }
 
 /// No relations are declared; repositories join explicitly.

@@ -56,6 +56,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000009_type_templates.sql"),
                 postgres: include_str!("m20261125_000009_type_templates.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000010_stable_priority",
+                sqlite: include_str!("m20261125_000010_stable_priority.sql"),
+                postgres: include_str!("m20261125_000010_stable_priority.sql"),
+            }),
         ]
     }
 }

@@ -43,6 +43,8 @@ pub struct ProjectOut {
     pub default: bool,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Id of the priority incidents take when they become stable, if any.
+    pub stable_priority_id: Option<i64>,
 }
 
 impl From<project::Model> for ProjectOut {
@@ -56,6 +58,7 @@ impl From<project::Model> for ProjectOut {
             allow_self_join: p.allow_self_join,
             default: p.is_default,
             created_at: p.created_at,
+            stable_priority_id: p.stable_priority_id,
         }
     }
 }
@@ -104,6 +107,10 @@ pub struct ProjectPatch {
     #[serde(default)]
     #[schema(value_type = Option<bool>)]
     pub default: Patch<bool>,
+    /// The priority (slug or name) incidents take when they become stable; `null` for none.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub stable_priority: Patch<String>,
 }
 
 impl From<ProjectIn> for ProjectPatch {
@@ -115,6 +122,7 @@ impl From<ProjectIn> for ProjectPatch {
             description: b.description.into(),
             allow_self_join: b.allow_self_join.into(),
             default: b.default.into(),
+            stable_priority: Patch::Absent,
         }
     }
 }
@@ -199,11 +207,31 @@ pub async fn update(
     State(s): State<AppState>,
     _auth: Auth,
     Path(slug): Path<String>,
-    Json(b): Json<ProjectPatch>,
+    Json(mut b): Json<ProjectPatch>,
 ) -> ApiResult<axum::Json<ProjectOut>> {
-    let mut row: project::ActiveModel = s.engine.project(&slug).await?.into();
+    let current = s.engine.project(&slug).await?;
+    let project_id = current.id;
+    let mut row: project::ActiveModel = current.into();
     let mut e = ValidationError::default();
+    let stable = std::mem::take(&mut b.stable_priority);
     b.apply(&mut row, &mut e);
+    match stable {
+        Patch::Absent => {}
+        Patch::Null => row.stable_priority_id = Set(None),
+        Patch::Value(name) => match s
+            .engine
+            .incident_priorities(project_id)
+            .await?
+            .into_iter()
+            .find(|p| {
+                p.enabled
+                    && (p.slug == name.trim().to_lowercase()
+                        || p.name.eq_ignore_ascii_case(name.trim()))
+            }) {
+            Some(p) => row.stable_priority_id = Set(Some(p.id)),
+            None => e.push("stable_priority", format!("unknown priority {name:?}")),
+        },
+    }
     e.into_result()?;
     Ok(axum::Json(s.engine.update_project(row).await?.into()))
 }
