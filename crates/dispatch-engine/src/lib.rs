@@ -6,6 +6,7 @@ pub mod admin;
 mod cache;
 pub mod error;
 pub mod feedback;
+pub mod files;
 pub mod flows;
 pub mod incident;
 pub mod jobs;

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         api::records::list_reports, api::records::create_report,
         api::records::list_feedback, api::records::give_feedback,
         api::jobs::list, api::jobs::retry,
+        api::files::upload, api::files::list, api::files::download,
         api::oncall::set_rotation, api::oncall::on_call, api::oncall::add_override, api::oncall::pages,
         api::oncall::acknowledge, api::oncall::policies, api::oncall::add_policy, api::oncall::delete_policy,
         api::outbox::list,

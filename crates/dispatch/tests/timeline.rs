@@ -220,3 +220,50 @@ async fn reports_need_the_fields_of_their_kind() {
         json!([])
     );
 }
+
+#[tokio::test]
+async fn files_are_attached_listed_and_downloaded_with_a_size_limit() {
+    let app = spawn_app().await;
+    app.declare("Log capture").await;
+    let content = "x".repeat(2 * 1024 * 1024);
+    let up = |name: &str, body: String| {
+        app.http
+            .post(format!(
+                "{}/api/v1/incidents/INC-1/files?name={name}",
+                app.base
+            ))
+            .bearer_auth(&app.token)
+            .header("content-type", "text/plain")
+            .body(body)
+            .send()
+    };
+    let r = up("app.log", content.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let f: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(f["size"], 2 * 1024 * 1024);
+    let list = app.get("/incidents/INC-1/files").await.body;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let got = app
+        .http
+        .get(format!("{}{}", app.base, f["link"].as_str().unwrap()))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.headers()["content-type"], "text/plain");
+    assert_eq!(got.text().await.unwrap().len(), content.len());
+    let big = up("huge.bin", "y".repeat(11 * 1024 * 1024)).await.unwrap();
+    assert_eq!(big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let bad = up("a/b", "z".into()).await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let kinds: Vec<_> = app
+        .get("/incidents/INC-1/timeline")
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].clone())
+        .collect();
+    assert!(kinds.contains(&json!("file_attached")));
+}

@@ -4,6 +4,7 @@ pub mod api_token;
 pub mod document;
 pub mod event;
 pub mod feedback;
+pub mod file;
 pub mod incident;
 pub mod incident_priority;
 pub mod incident_severity;

@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: one module per entity, each with its own routes.
 
 pub mod directory;
+pub mod files;
 pub mod incidents;
 pub mod jobs;
 pub mod oncall;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(jobs::router())
         .merge(outbox::router())
         .merge(room::router())
+        .merge(files::router())
         .merge(oncall::router())
         .merge(webhooks::router())
         .merge(crate::openapi::router())

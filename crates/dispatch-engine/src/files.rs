@@ -1,0 +1,135 @@
+//! Files attached to an incident: the built-in storage provider keeps them in the database,
+//! size-limited, and each upload goes on the timeline.
+
+use crate::incident::{save_with_events, Events};
+use crate::{Actor, Engine, Error, Result};
+use chrono::{DateTime, Utc};
+use dispatch_core::values::IncidentRef;
+use dispatch_core::ValidationError;
+use dispatch_store::entity::file;
+use dispatch_store::repo;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde_json::json;
+
+/// The largest file accepted, in bytes.
+pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
+
+/// A file without its content.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct FileMeta {
+    /// Id.
+    pub id: i64,
+    /// The incident's id.
+    pub incident_id: i64,
+    /// File name.
+    pub name: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// Who uploaded it.
+    pub uploaded_by: Option<String>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Engine {
+    /// Attaches a file to an incident.
+    pub async fn attach_file(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        name: &str,
+        content_type: &str,
+        data: Vec<u8>,
+    ) -> Result<FileMeta> {
+        let mut e = ValidationError::default();
+        let name = name.trim();
+        if name.is_empty()
+            || name.chars().count() > 255
+            || name.contains(['/', '\\'])
+            || name.chars().any(char::is_control)
+        {
+            e.push(
+                "name",
+                "must be a file name of 1-255 characters, without slashes",
+            );
+        }
+        if data.is_empty() {
+            e.push("body", "the file is empty");
+        }
+        if data.len() > MAX_FILE_BYTES {
+            e.push(
+                "body",
+                format!("the file is larger than {MAX_FILE_BYTES} bytes"),
+            );
+        }
+        e.into_result()?;
+        let txn = self.db().write().await?;
+        let current = repo::incident::lock(&*txn, r).await?;
+        let now = dispatch_core::now();
+        let size = data.len() as i64;
+        let f = file::ActiveModel {
+            incident_id: Set(current.id),
+            name: Set(name.to_string()),
+            content_type: Set(content_type.to_string()),
+            size: Set(size),
+            data: Set(data),
+            uploaded_by: Set(Some(actor.email.clone())),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&*txn)
+        .await?;
+        let mut events = Events::new(actor, now);
+        events.push(
+            "file_attached",
+            format!("{} attached {} ({size} bytes)", actor.email, f.name),
+            json!({"file_id": f.id, "name": f.name, "size": size}),
+        );
+        save_with_events(&*txn, &current, current.clone().into(), events).await?;
+        txn.commit().await?;
+        Ok(FileMeta {
+            id: f.id,
+            incident_id: f.incident_id,
+            name: f.name,
+            content_type: f.content_type,
+            size,
+            uploaded_by: f.uploaded_by,
+            created_at: now,
+        })
+    }
+
+    /// The files of an incident (without their content), oldest first.
+    pub async fn files(&self, r: &IncidentRef) -> Result<Vec<FileMeta>> {
+        let conn = self.db().conn();
+        let inc = repo::incident::get(conn, r).await?;
+        Ok(file::Entity::find()
+            .select_only()
+            .columns([
+                file::Column::Id,
+                file::Column::IncidentId,
+                file::Column::Name,
+                file::Column::ContentType,
+                file::Column::Size,
+                file::Column::UploadedBy,
+                file::Column::CreatedAt,
+            ])
+            .filter(file::Column::IncidentId.eq(inc.id))
+            .order_by_asc(file::Column::Id)
+            .into_model::<FileMeta>()
+            .all(conn)
+            .await?)
+    }
+
+    /// One file with its content.
+    pub async fn file(&self, id: i64) -> Result<file::Model> {
+        file::Entity::find_by_id(id)
+            .one(self.db().conn())
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("file {id}")))
+    }
+}
