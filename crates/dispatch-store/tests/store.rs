@@ -214,3 +214,48 @@ async fn search_matches_word_prefixes_in_title_and_description() {
     );
     assert_eq!(find("errors").await, ["INC-2"], "the table is still there");
 }
+
+#[tokio::test]
+async fn a_claim_taken_over_by_another_worker_cannot_be_renewed_or_finished() {
+    use dispatch_store::repo::job::{self, NewJob};
+    let t = TestDb::new().await;
+    let db = t.open().await;
+    let now = dispatch_core::now();
+    let new = |k: &str| NewJob {
+        kind: k.into(),
+        payload: serde_json::json!({}),
+        run_at: now,
+        idempotency_key: None,
+        incident_id: None,
+    };
+    job::enqueue(db.conn(), vec![new("a"), new("b")])
+        .await
+        .unwrap();
+    let first = job::claim(&db, "w1", 2, now, now - chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    assert!(
+        job::renew(db.conn(), &first[0], now).await.unwrap(),
+        "a live claim renews"
+    );
+    // w1 is slow; its lease on the second job expires and w2 takes it over.
+    let later = now + chrono::Duration::minutes(10);
+    let second = job::claim(&db, "w2", 5, later, later - chrono::Duration::minutes(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        second.iter().map(|j| j.kind.as_str()).collect::<Vec<_>>(),
+        ["a", "b"],
+        "both leases expired"
+    );
+    assert!(
+        !job::renew(db.conn(), &first[1], later).await.unwrap(),
+        "w1 lost the claim"
+    );
+    assert!(
+        !job::finish(db.conn(), &first[1], Ok(())).await.unwrap(),
+        "and cannot finish the job"
+    );
+    assert!(job::finish(db.conn(), &second[1], Ok(())).await.unwrap());
+}

@@ -172,6 +172,17 @@ impl Runner {
     }
 
     async fn run_one(&self, j: job::Model) {
+        match self.renew(&j).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(job.id = j.id, job.kind = %j.kind, "claim lost to another worker; not running it");
+                return;
+            }
+            Err(e) => {
+                tracing::error!(job.id = j.id, error = %e, "renewing a claim failed");
+                return;
+            }
+        }
         let outcome =
             match tokio::time::timeout(self.options.job_timeout, run(&self.engine, &j)).await {
                 Ok(r) => r,
@@ -204,6 +215,14 @@ impl Runner {
         if let Err(e) = result {
             tracing::error!(job.id = j.id, error = %e, "recording a job failure failed");
         }
+    }
+
+    /// Renews the claim on `j` before it runs; false when another worker took it over.
+    async fn renew(&self, j: &job::Model) -> Result<bool> {
+        let txn = self.engine.db().write().await?;
+        let held = repo::job::renew(&*txn, j, dispatch_core::now()).await?;
+        txn.commit().await?;
+        Ok(held)
     }
 
     /// Exponential backoff with ±20% jitter.

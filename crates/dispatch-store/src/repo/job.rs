@@ -226,3 +226,22 @@ pub async fn delete_succeeded_before(
         .await?;
     Ok(res.rows_affected)
 }
+
+/// Renews a claim just before its job starts (a claimed batch runs one job after another, so the
+/// last ones would otherwise start late in their lease). False when the claim was lost: another
+/// worker took the job over, and this one must not run it.
+pub async fn renew(
+    conn: &impl ConnectionTrait,
+    job: &job::Model,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    use sea_orm::sea_query::Expr;
+    let res = job::Entity::update_many()
+        .col_expr(job::Column::LockedAt, Expr::value(now))
+        .filter(job::Column::Id.eq(job.id))
+        .filter(job::Column::State.eq("running"))
+        .filter(job::Column::LockedBy.eq(job.locked_by.clone()))
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected == 1)
+}
