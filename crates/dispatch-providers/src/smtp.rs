@@ -102,12 +102,6 @@ impl SmtpSettings {
         self.credentials = Some(Credentials::new(username.into(), password.into()));
         self
     }
-
-    /// Gives up on a connection or command after this long.
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
 }
 
 impl std::fmt::Debug for SmtpSettings {

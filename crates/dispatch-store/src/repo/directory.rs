@@ -2,10 +2,7 @@
 
 use crate::entity::{service, team};
 use crate::error::{Result, StoreError};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TryIntoModel,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 /// Teams of a project.
 pub async fn teams(conn: &impl ConnectionTrait, project_id: i64) -> Result<Vec<team::Model>> {
@@ -22,11 +19,6 @@ pub async fn team(conn: &impl ConnectionTrait, id: i64) -> Result<team::Model> {
         .one(conn)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("team {id}")))
-}
-
-/// Inserts or updates a team.
-pub async fn save_team(conn: &impl ConnectionTrait, row: team::ActiveModel) -> Result<team::Model> {
-    Ok(row.save(conn).await?.try_into_model()?)
 }
 
 /// Deletes a team.
@@ -50,14 +42,6 @@ pub async fn service(conn: &impl ConnectionTrait, id: i64) -> Result<service::Mo
         .one(conn)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("service {id}")))
-}
-
-/// Inserts or updates a service.
-pub async fn save_service(
-    conn: &impl ConnectionTrait,
-    row: service::ActiveModel,
-) -> Result<service::Model> {
-    Ok(row.save(conn).await?.try_into_model()?)
 }
 
 /// Deletes a service.

@@ -187,16 +187,6 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<job::Model> {
         .ok_or_else(|| crate::StoreError::NotFound(format!("job {id}")))
 }
 
-/// When the next queued job is due, if any (lets an idle worker sleep exactly that long).
-pub async fn next_due(conn: &impl ConnectionTrait) -> Result<Option<DateTime<Utc>>> {
-    let next = job::Entity::find()
-        .filter(job::Column::State.eq("queued"))
-        .order_by_asc(job::Column::RunAt)
-        .one(conn)
-        .await?;
-    Ok(next.map(|j| j.run_at))
-}
-
 /// Puts every running job back in the queue. Only for a single-process deployment (SQLite) at
 /// start-up: no other worker can hold a claim, so a running job is one a crash interrupted.
 pub async fn release_all_running(conn: &impl ConnectionTrait) -> Result<u64> {

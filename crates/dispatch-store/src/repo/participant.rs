@@ -29,12 +29,7 @@ pub async fn ensure(
     added_reason: Option<String>,
     at: DateTime<Utc>,
 ) -> Result<(participant::Model, bool)> {
-    if let Some(p) = participant::Entity::find()
-        .filter(participant::Column::IncidentId.eq(incident_id))
-        .filter(participant::Column::IndividualId.eq(individual_id))
-        .one(conn)
-        .await?
-    {
+    if let Some(p) = find(conn, incident_id, individual_id).await? {
         return Ok((p, false));
     }
     let p = participant::ActiveModel {
@@ -92,21 +87,6 @@ pub async fn renounce_role(
     Ok(holders.into_iter().map(|h| h.participant_id).collect())
 }
 
-/// Ends every active role of one participant at `at`.
-pub async fn renounce_all(
-    conn: &impl ConnectionTrait,
-    participant_id: i64,
-    at: DateTime<Utc>,
-) -> Result<()> {
-    participant_role::Entity::update_many()
-        .col_expr(participant_role::Column::RenouncedAt, Expr::value(at))
-        .filter(participant_role::Column::ParticipantId.eq(participant_id))
-        .filter(participant_role::Column::RenouncedAt.is_null())
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
 /// Roles a participant holds now.
 pub async fn active_roles(
     conn: &impl ConnectionTrait,
@@ -122,11 +102,12 @@ pub async fn active_roles(
 
 /// Every participant of an incident with person and roles, in order of joining.
 pub async fn list(conn: &impl ConnectionTrait, incident_id: i64) -> Result<Vec<ParticipantView>> {
-    let people = participant::Entity::find()
+    let rows = participant::Entity::find()
         .filter(participant::Column::IncidentId.eq(incident_id))
         .order_by_asc(participant::Column::Id)
-        .find_also_related_individual(conn)
+        .all(conn)
         .await?;
+    let people = with_individuals(conn, rows).await?;
     let roles = participant_role::Entity::find()
         .filter(participant_role::Column::IncidentId.eq(incident_id))
         .order_by_asc(participant_role::Column::Id)
@@ -149,33 +130,24 @@ pub async fn list(conn: &impl ConnectionTrait, incident_id: i64) -> Result<Vec<P
         .collect())
 }
 
-/// Loads each participant's individual in one query (the entities declare no relations).
-trait FindAlsoIndividual {
-    async fn find_also_related_individual(
-        self,
-        conn: &impl ConnectionTrait,
-    ) -> Result<Vec<(participant::Model, individual::Model)>>;
-}
-
-impl FindAlsoIndividual for sea_orm::Select<participant::Entity> {
-    async fn find_also_related_individual(
-        self,
-        conn: &impl ConnectionTrait,
-    ) -> Result<Vec<(participant::Model, individual::Model)>> {
-        let rows = self.all(conn).await?;
-        let ids: Vec<i64> = rows.iter().map(|p| p.individual_id).collect();
-        let people = individual::Entity::find()
-            .filter(individual::Column::Id.is_in(ids))
-            .all(conn)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|p| {
-                let who = people.iter().find(|i| i.id == p.individual_id)?.clone();
-                Some((p, who))
-            })
-            .collect())
-    }
+/// Pairs each participant with their individual, loaded in one query (the entities declare no
+/// relations).
+async fn with_individuals(
+    conn: &impl ConnectionTrait,
+    rows: Vec<participant::Model>,
+) -> Result<Vec<(participant::Model, individual::Model)>> {
+    let ids: Vec<i64> = rows.iter().map(|p| p.individual_id).collect();
+    let people = individual::Entity::find()
+        .filter(individual::Column::Id.is_in(ids))
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|p| {
+            let who = people.iter().find(|i| i.id == p.individual_id)?.clone();
+            Some((p, who))
+        })
+        .collect())
 }
 
 /// A participant by incident and individual.

@@ -126,14 +126,6 @@ pub async fn insert(conn: &impl ConnectionTrait, row: tag::ActiveModel) -> Resul
     Ok(row.insert(conn).await?)
 }
 
-/// Inserts a tag type.
-pub async fn insert_type(
-    conn: &impl ConnectionTrait,
-    row: tag_type::ActiveModel,
-) -> Result<tag_type::Model> {
-    Ok(row.insert(conn).await?)
-}
-
 /// Replaces the tags of an incident.
 pub async fn set_for_incident(
     conn: &impl ConnectionTrait,
