@@ -70,7 +70,7 @@ impl Engine {
     /// Re-computes the incident's hash chain.
     pub async fn verify_timeline(&self, r: &IncidentRef) -> Result<Verification> {
         let conn = self.db.conn();
-        let inc = repo::incident::lock(conn, r).await?;
+        let inc = repo::incident::row(conn, r).await?;
         let events = event::list(conn, inc.id, &EventFilter::default()).await?;
         let head = ChainHead {
             incident_name: inc.name.clone(),

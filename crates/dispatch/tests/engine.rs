@@ -451,3 +451,30 @@ async fn an_incident_type_with_its_own_template_gets_its_own_document() {
         .await;
     assert_eq!(cleared.body["incident_template"], Value::Null);
 }
+
+#[tokio::test]
+async fn a_patch_that_changes_fields_and_status_queues_one_refresh() {
+    let app = spawn_app().await;
+    app.declare("Both at once").await;
+    app.run_pending_jobs().await;
+    let r = app
+        .patch(
+            "/incidents/INC-1",
+            json!({"severity": "high", "status": "stable"}),
+        )
+        .await;
+    assert_eq!(r.body["status"], "stable");
+    let queued = app.get("/jobs?state=queued").await.body;
+    let refreshes = queued
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["kind"] == "refresh")
+        .count();
+    assert_eq!(refreshes, 1, "{queued}");
+    app.run_pending_jobs().await;
+    assert!(app.get("/incidents/INC-1/room").await.body["topic"]
+        .as_str()
+        .unwrap()
+        .contains("Status: stable | Type: Default | Severity: High"));
+}

@@ -124,7 +124,9 @@ impl Engine {
                 Value::Object(changes.clone()),
             );
         }
-        if !changes.is_empty() {
+        let target = cmd.status.filter(|s| s.as_str() != current.status);
+        // A status change refreshes everything itself (apply_status); otherwise refresh here.
+        if !changes.is_empty() && target.is_none() {
             events.job(crate::flows::incident_job(
                 crate::flows::kind::REFRESH,
                 current.id,
@@ -133,7 +135,7 @@ impl Engine {
                 events.at(),
             ));
         }
-        if let Some(target) = cmd.status.filter(|s| s.as_str() != current.status) {
+        if let Some(target) = target {
             apply_status(conn, &current, &mut row, target, severity_id, &mut events).await?;
         }
         if events.is_empty() {

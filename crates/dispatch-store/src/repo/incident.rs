@@ -289,13 +289,31 @@ pub async fn get(conn: &impl ConnectionTrait, r: &IncidentRef) -> Result<Inciden
 /// is locked until the transaction ends, so concurrent commands on one incident queue up and its
 /// timeline chain never forks.
 pub async fn lock(conn: &impl ConnectionTrait, r: &IncidentRef) -> Result<incident::Model> {
+    model(
+        conn,
+        r,
+        conn.get_database_backend() == sea_orm::DbBackend::Postgres,
+    )
+    .await
+}
+
+/// The plain row of an incident, for reading its chain head (no lock).
+pub async fn row(conn: &impl ConnectionTrait, r: &IncidentRef) -> Result<incident::Model> {
+    model(conn, r, false).await
+}
+
+async fn model(
+    conn: &impl ConnectionTrait,
+    r: &IncidentRef,
+    for_update: bool,
+) -> Result<incident::Model> {
     use sea_orm::ColumnTrait;
     let mut find = incident::Entity::find();
     find = match r {
         IncidentRef::Id(id) => find.filter(incident::Column::Id.eq(id.0)),
         IncidentRef::Key(key) => find.filter(incident::Column::Name.eq(key.as_str())),
     };
-    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+    if for_update {
         find = find.lock_exclusive();
     }
     find.one(conn)
