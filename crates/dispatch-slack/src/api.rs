@@ -11,6 +11,11 @@ use std::time::Duration;
 /// Where the real Slack Web API lives.
 pub const DEFAULT_API_URL: &str = "https://slack.com/api";
 
+/// How many 429s one call waits out before giving up.
+const RATE_LIMIT_WAITS: u32 = 3;
+/// The longest `Retry-After` a call waits out in place; longer ones go back to the job queue.
+const MAX_RETRY_AFTER: u64 = 30;
+
 /// A failed Web API call.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SlackError {
@@ -73,8 +78,30 @@ impl SlackApi {
     }
 
     /// Calls `method` with form-encoded `args` (structured arguments such as `blocks` go as JSON
-    /// text, which Slack accepts); the answer's JSON when `ok` is true.
+    /// text, which Slack accepts); the answer's JSON when `ok` is true. A 429 is waited out as
+    /// Slack's `Retry-After` asks, a few times, before it is returned as an error (and the job
+    /// queue tries again later).
     pub async fn call(&self, method: &str, args: &[(&str, &str)]) -> Result<Value, SlackError> {
+        let mut waited = 0;
+        loop {
+            match self.call_once(method, args).await {
+                Err(SlackError::RateLimited { retry_after, .. })
+                    if waited < RATE_LIMIT_WAITS && retry_after <= MAX_RETRY_AFTER =>
+                {
+                    waited += 1;
+                    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One call, with no waiting on a 429.
+    pub async fn call_once(
+        &self,
+        method: &str,
+        args: &[(&str, &str)],
+    ) -> Result<Value, SlackError> {
         let transport = |message: String| SlackError::Transport {
             method: method.to_string(),
             message,

@@ -4,6 +4,8 @@
 
 pub mod api;
 pub mod blocks;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod manifest;
 pub mod signature;
 
