@@ -15,6 +15,92 @@ pub struct SlashCommand {
     pub usage: &'static str,
 }
 
+const fn cmd(name: &'static str, description: &'static str, usage: &'static str) -> SlashCommand {
+    SlashCommand {
+        name,
+        description,
+        usage,
+    }
+}
+
+/// The chat commands (SPEC §4), seed names first, then their aliases.
+pub const COMMANDS: &[SlashCommand] = &[
+    cmd(
+        "/dispatch-report-incident",
+        "Declare an incident (opens a form)",
+        "[title]",
+    ),
+    cmd(
+        "/dispatch-assign-role",
+        "Give a role to a person",
+        "@person commander|scribe|liaison|participant",
+    ),
+    cmd(
+        "/dispatch-list-participants",
+        "List the participants and their roles",
+        "",
+    ),
+    cmd(
+        "/dispatch-edit-incident",
+        "Edit the incident",
+        "[field=value …]",
+    ),
+    cmd(
+        "/dispatch-update-incident",
+        "Edit the incident (alias of /dispatch-edit-incident)",
+        "[field=value …]",
+    ),
+    cmd(
+        "/dispatch-status-report",
+        "Post a tactical report",
+        "conditions=\"…\" actions=\"…\" needs=\"…\"",
+    ),
+    cmd(
+        "/dispatch-report-tactical",
+        "Post a tactical report",
+        "conditions=\"…\" actions=\"…\" needs=\"…\"",
+    ),
+    cmd(
+        "/dispatch-report-executive",
+        "Post an executive report",
+        "current_status=\"…\" overview=\"…\" next_steps=\"…\"",
+    ),
+    cmd("/dispatch-mark-stable", "Mark the incident stable", ""),
+    cmd("/dispatch-mark-closed", "Mark the incident closed", ""),
+    cmd(
+        "/dispatch-list-incidents",
+        "List active, stable and recently closed incidents",
+        "",
+    ),
+    cmd("/dispatch-list-tasks", "List the incident's tasks", ""),
+    cmd("/dispatch-list-my-tasks", "List your tasks", ""),
+    cmd(
+        "/dispatch-create-task",
+        "Create a task",
+        "@assignee \"description\" [due=…]",
+    ),
+    cmd(
+        "/dispatch-add-timeline-event",
+        "Add an event to the timeline",
+        "\"description\" [at=…]",
+    ),
+    cmd(
+        "/dispatch-engage-oncall",
+        "Pull in a service's on-call",
+        "service [page]",
+    ),
+    cmd(
+        "/dispatch-notifications-group",
+        "Edit who receives stakeholder mail",
+        "add|remove email …",
+    ),
+    cmd(
+        "/dispatch-update-participant",
+        "Edit a participant's added reason",
+        "@person \"reason\"",
+    ),
+];
+
 /// The bot scopes Dispatch needs: channels (public and private, for restricted incidents),
 /// messages, bookmarks, pins, reactions, direct messages and the user look-ups by e-mail.
 pub const BOT_SCOPES: &[&str] = &[

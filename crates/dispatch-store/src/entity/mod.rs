@@ -27,7 +27,6 @@ pub mod room_bookmark;
 pub mod room_member;
 pub mod room_message;
 pub mod service;
-pub mod slack_event;
 pub mod slack_message;
 pub mod slack_user;
 pub mod tag;

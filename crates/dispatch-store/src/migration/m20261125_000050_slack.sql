@@ -1,5 +1,6 @@
--- Slack: the user directory cache (Slack user id ↔ e-mail), the messages already posted (so a
--- retried job does not post twice) and the events already handled (Slack retries deliveries).
+-- Slack: the user directory cache (Slack user id ↔ e-mail) and the messages already posted (so a
+-- retried job does not post twice). Redelivered events are caught by the job queue's
+-- idempotency keys.
 
 CREATE TABLE slack_users (
   slack_id {text} PRIMARY KEY,
@@ -14,9 +15,4 @@ CREATE TABLE slack_messages (
   channel {text} NOT NULL,
   ts {text} NOT NULL,
   created_at {ts} NOT NULL
-);
-
-CREATE TABLE slack_events (
-  event_id {text} PRIMARY KEY,
-  received_at {ts} NOT NULL
 );
