@@ -139,9 +139,17 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
     } else {
         Some(spawn_runner(&engine, &cfg, cfg.schedules()?, stopped).await)
     };
-    axum::serve(listener, dispatch_web::app(engine))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        dispatch_web::app_with(
+            engine,
+            dispatch_web::WebOptions {
+                slack: cfg.slack_settings(),
+            },
+        ),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     // The runner finishes the job step in progress before it returns.
     let _ = stop.send(true);
     if let Some(r) = runner {
