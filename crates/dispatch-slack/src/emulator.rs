@@ -2,10 +2,11 @@
 //! every call recorded. It checks the bot token (`invalid_auth` otherwise), answers `ok: false`
 //! the way Slack does, and can be told to answer 429 with `Retry-After` or to be slow.
 
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -53,6 +54,11 @@ struct Inner {
     rate_limit: u32,
     delay_ms: u64,
     next: u64,
+    base: String,
+    app_token: String,
+    socket_out: Vec<Value>,
+    socket_acks: Vec<Value>,
+    socket_connections: u32,
 }
 
 /// The emulator's state, shared with the test that drives it.
@@ -78,6 +84,43 @@ impl Emulator {
         let id = format!("U{:04}", inner.next);
         inner.users.push((id.clone(), email.into(), name.into()));
         id
+    }
+
+    /// Accepts `token` as the app-level token (`apps.connections.open`, Socket Mode).
+    pub fn set_app_token(&self, token: &str) {
+        self.inner.lock().unwrap().app_token = token.into();
+    }
+
+    /// Sends an envelope (`events_api`, `slash_commands`, `interactive`) to the connected
+    /// Socket Mode client (or the next one to connect); its envelope id.
+    pub fn socket_send(&self, kind: &str, payload: Value) -> String {
+        let mut inner = self.inner.lock().unwrap();
+        inner.next += 1;
+        let id = format!("env-{}", inner.next);
+        inner
+            .socket_out
+            .push(json!({"envelope_id": id, "type": kind, "payload": payload,
+            "accepts_response_payload": kind != "events_api"}));
+        id
+    }
+
+    /// Asks the connected client to reconnect, as Slack does before it rotates a socket.
+    pub fn socket_disconnect(&self) {
+        self.inner
+            .lock()
+            .unwrap()
+            .socket_out
+            .push(json!({"type": "disconnect", "reason": "refresh_requested"}));
+    }
+
+    /// The acknowledgements received over Socket Mode.
+    pub fn socket_acks(&self) -> Vec<Value> {
+        self.inner.lock().unwrap().socket_acks.clone()
+    }
+
+    /// How many Socket Mode connections were opened.
+    pub fn socket_connections(&self) -> u32 {
+        self.inner.lock().unwrap().socket_connections
     }
 
     /// The next `n` calls answer 429 with `Retry-After: 1`.
@@ -117,6 +160,7 @@ impl Emulator {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/api/{method}", post(handle))
+            .route("/socket", get(socket))
             .with_state(self.clone())
     }
 
@@ -126,6 +170,7 @@ impl Emulator {
             .await
             .expect("bind the Slack emulator");
         let addr = listener.local_addr().expect("emulator address");
+        self.inner.lock().unwrap().base = format!("{addr}");
         let app = self.router();
         tokio::spawn(async move { axum::serve(listener, app).await });
         format!("http://{addr}/api")
@@ -159,10 +204,63 @@ async fn handle(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
+    if method == "apps.connections.open" {
+        if inner.app_token.is_empty() || bearer != Some(inner.app_token.as_str()) {
+            return Json(fail("invalid_auth")).into_response();
+        }
+        let url = format!("ws://{}/socket", inner.base);
+        return Json(json!({"ok": true, "url": url})).into_response();
+    }
     if bearer != Some(emu.token.as_str()) {
         return Json(fail("invalid_auth")).into_response();
     }
     Json(answer(&mut inner, &method, &args)).into_response()
+}
+
+async fn socket(State(emu): State<Emulator>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(move |ws| serve_socket(emu, ws))
+}
+
+/// One Socket Mode connection: hello, then the queued envelopes; acknowledgements are recorded.
+/// A `disconnect` ends the connection after it is sent.
+async fn serve_socket(emu: Emulator, mut ws: WebSocket) {
+    emu.inner.lock().unwrap().socket_connections += 1;
+    let hello = json!({"type": "hello", "num_connections": 1}).to_string();
+    if ws.send(Message::Text(hello.into())).await.is_err() {
+        return;
+    }
+    loop {
+        loop {
+            let next = {
+                let mut inner = emu.inner.lock().unwrap();
+                (!inner.socket_out.is_empty()).then(|| inner.socket_out.remove(0))
+            };
+            let Some(m) = next else { break };
+            let last = m["type"] == "disconnect";
+            if ws.send(Message::Text(m.to_string().into())).await.is_err() {
+                return;
+            }
+            if last {
+                // Keep reading until the client closes, as Slack does; what is still queued
+                // goes to the next connection.
+                while let Some(Ok(msg)) = ws.recv().await {
+                    if matches!(msg, Message::Close(_)) {
+                        break;
+                    }
+                }
+                return;
+            }
+        }
+        match tokio::time::timeout(Duration::from_millis(10), ws.recv()).await {
+            Ok(Some(Ok(Message::Text(t)))) => {
+                if let Ok(v) = serde_json::from_str::<Value>(&t) {
+                    emu.inner.lock().unwrap().socket_acks.push(v);
+                }
+            }
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return,
+            Ok(Some(Ok(_))) | Err(_) => {}
+        }
+    }
 }
 
 fn answer(inner: &mut Inner, method: &str, args: &BTreeMap<String, String>) -> Value {

@@ -8,5 +8,6 @@ pub mod blocks;
 pub mod emulator;
 pub mod manifest;
 pub mod signature;
+pub mod socket;
 
 pub use api::{SlackApi, SlackError};

@@ -13,6 +13,8 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use dispatch_engine::Engine;
+use dispatch_slack::socket::Envelope;
 use serde_json::{json, Value};
 
 /// Job kinds of the Slack transport.
@@ -81,22 +83,83 @@ async fn commands(
 ) -> Result<Response, ApiError> {
     let body = verified(&state, &headers, &body)?;
     let payload = form(body)?;
+    enqueue_command(&state.engine, payload, &header_signature(&headers)).await?;
+    Ok(axum::http::StatusCode::OK.into_response())
+}
+
+/// Enqueues a slash command (its form fields as JSON). The trigger id is unique per
+/// invocation; without one, `fallback_id` (the request's signature) stands for it.
+async fn enqueue_command(
+    engine: &Engine,
+    payload: Value,
+    fallback_id: &str,
+) -> Result<(), ApiError> {
     let str_of = |k: &str| payload[k].as_str().unwrap_or_default().to_string();
     if str_of("command").is_empty() {
         return Err(ApiError::BadRequest(
             "a slash command needs `command`".into(),
         ));
     }
-    // The trigger id is unique per invocation; without one, the signature stands for the request.
     let id = match str_of("trigger_id") {
         t if !t.is_empty() => t,
-        _ => header_signature(&headers),
+        _ => fallback_id.to_string(),
     };
-    state
-        .engine
+    engine
         .enqueue_transport_job(kind::COMMAND, &format!("slack-command:{id}"), payload)
         .await?;
-    Ok(axum::http::StatusCode::OK.into_response())
+    Ok(())
+}
+
+/// Enqueues an event callback, once per `event_id`.
+async fn enqueue_event(engine: &Engine, event: Value) -> Result<(), ApiError> {
+    let id = event["event_id"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("an event callback needs `event_id`".into()))?
+        .to_string();
+    engine
+        .enqueue_transport_job(kind::EVENT, &format!("slack-event:{id}"), event)
+        .await?;
+    Ok(())
+}
+
+/// Enqueues an interaction payload.
+async fn enqueue_interaction(
+    engine: &Engine,
+    payload: Value,
+    fallback_id: &str,
+) -> Result<(), ApiError> {
+    let id = payload["trigger_id"]
+        .as_str()
+        .map(String::from)
+        .unwrap_or_else(|| fallback_id.to_string());
+    engine
+        .enqueue_transport_job(
+            kind::INTERACTION,
+            &format!("slack-interaction:{id}"),
+            payload,
+        )
+        .await?;
+    Ok(())
+}
+
+/// Takes one Socket Mode envelope the way the HTTP endpoints take a request: enqueued, then
+/// acknowledged (an error leaves it unacknowledged, and Slack delivers it again).
+pub async fn take_envelope(engine: &Engine, e: Envelope) -> Result<Option<Value>, String> {
+    let fallback = format!("socket:{}", dispatch_core::now().timestamp_micros());
+    let taken = match e.kind.as_str() {
+        "events_api" => enqueue_event(engine, e.payload).await,
+        "slash_commands" => enqueue_command(engine, e.payload, &fallback).await,
+        "interactive" => enqueue_interaction(engine, e.payload, &fallback).await,
+        other => {
+            tracing::debug!(
+                kind = other,
+                "Slack envelope of a kind Dispatch does not use"
+            );
+            Ok(())
+        }
+    };
+    taken.map(|()| None).map_err(|e| e.to_string())
 }
 
 fn header_signature(headers: &HeaderMap) -> String {
@@ -121,15 +184,7 @@ async fn events(
             Ok(Json(json!({ "challenge": challenge })).into_response())
         }
         Some("event_callback") => {
-            let id = event["event_id"]
-                .as_str()
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| ApiError::BadRequest("an event callback needs `event_id`".into()))?
-                .to_string();
-            state
-                .engine
-                .enqueue_transport_job(kind::EVENT, &format!("slack-event:{id}"), event)
-                .await?;
+            enqueue_event(&state.engine, event).await?;
             Ok(axum::http::StatusCode::OK.into_response())
         }
         _ => Ok(axum::http::StatusCode::OK.into_response()),
@@ -150,17 +205,6 @@ async fn interactions(
             serde_json::from_str(p)
                 .map_err(|e| ApiError::BadRequest(format!("`payload` is not JSON: {e}")))
         })?;
-    let id = payload["trigger_id"]
-        .as_str()
-        .map(String::from)
-        .unwrap_or_else(|| header_signature(&headers));
-    state
-        .engine
-        .enqueue_transport_job(
-            kind::INTERACTION,
-            &format!("slack-interaction:{id}"),
-            payload,
-        )
-        .await?;
+    enqueue_interaction(&state.engine, payload, &header_signature(&headers)).await?;
     Ok(axum::http::StatusCode::OK.into_response())
 }

@@ -164,3 +164,44 @@ async fn without_a_signing_secret_the_slack_routes_are_not_there() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn socket_mode_envelopes_become_the_same_jobs_once() {
+    let app = app().await;
+    let emu = dispatch_slack::emulator::Emulator::new("xoxb-t");
+    emu.set_app_token("xapp-t");
+    let url = emu.spawn().await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let engine = app.engine.clone();
+    let task = tokio::spawn(dispatch_slack::socket::run(
+        dispatch_slack::SlackApi::new(&url, "xapp-t"),
+        move |e| {
+            let engine = engine.clone();
+            async move { dispatch_web::slack::take_envelope(&engine, e).await }
+        },
+        stopped,
+    ));
+    let event =
+        json!({"type": "event_callback", "event_id": "EvS", "event": {"type": "reaction_added"}});
+    emu.socket_send("events_api", event.clone());
+    emu.socket_send("events_api", event);
+    emu.socket_send(
+        "slash_commands",
+        json!({"command": "/dispatch-list-incidents", "text": "", "trigger_id": "tS"}),
+    );
+    for _ in 0..300 {
+        if emu.socket_acks().len() == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(emu.socket_acks().len(), 3, "every envelope is acknowledged");
+    assert_eq!(
+        queued(&app, "slack_event").await,
+        1,
+        "a redelivered event runs once"
+    );
+    assert_eq!(queued(&app, "slack_command").await, 1);
+    stop.send(true).unwrap();
+    task.await.unwrap();
+}
