@@ -10,6 +10,10 @@ const FIELD_MAX: usize = 2000;
 const FIELDS_PER_SECTION: usize = 10;
 const BUTTON_TEXT_MAX: usize = 75;
 const BUTTONS_PER_ACTIONS: usize = 25;
+const BUTTON_VALUE_MAX: usize = 2000;
+
+/// The `action_id` prefix of buttons that run a chat command (their `value`).
+pub const COMMAND_ACTION: &str = "dispatch-command-";
 
 fn cut(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -106,6 +110,23 @@ pub fn render(message: &RichMessage) -> Vec<Value> {
                     out.push(json!({ "type": "actions", "elements": buttons }));
                 }
             }
+            Block::Buttons { buttons } => {
+                for (n, chunk) in buttons.chunks(BUTTONS_PER_ACTIONS).enumerate() {
+                    let buttons: Vec<Value> = chunk
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (label, command))| {
+                            json!({
+                                "type": "button",
+                                "action_id": format!("{COMMAND_ACTION}{}", n * BUTTONS_PER_ACTIONS + i),
+                                "text": { "type": "plain_text", "text": cut(label, BUTTON_TEXT_MAX) },
+                                "value": cut(command, BUTTON_VALUE_MAX),
+                            })
+                        })
+                        .collect();
+                    out.push(json!({ "type": "actions", "elements": buttons }));
+                }
+            }
             Block::Divider => out.push(json!({ "type": "divider" })),
         }
     }
@@ -146,6 +167,9 @@ mod tests {
             Block::Links {
                 links: vec![("Document".into(), "https://d/1".into())],
             },
+            Block::Buttons {
+                buttons: vec![("Resolve".into(), "/dispatch-resolve-task 3".into())],
+            },
             Block::Divider,
         ]);
         let expected = json!([
@@ -157,6 +181,8 @@ mod tests {
             {"type":"context","elements":[{"type":"mrkdwn","text":"by ic@example.com"}]},
             {"type":"actions","elements":[{"type":"button","action_id":"link-0",
                 "text":{"type":"plain_text","text":"Document"},"url":"https://d/1"}]},
+            {"type":"actions","elements":[{"type":"button","action_id":"dispatch-command-0",
+                "text":{"type":"plain_text","text":"Resolve"},"value":"/dispatch-resolve-task 3"}]},
             {"type":"divider"}
         ]);
         assert_eq!(Value::Array(render(&m)), expected);
