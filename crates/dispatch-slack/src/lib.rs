@@ -7,6 +7,7 @@ pub mod blocks;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod manifest;
+pub mod modals;
 pub mod signature;
 pub mod socket;
 

@@ -145,7 +145,7 @@ pub fn manifest(url: Option<&str>, commands: &[SlashCommand]) -> Value {
                 "command": c.name,
                 "description": c.description,
                 "usage_hint": c.usage,
-                "should_escape": false,
+                "should_escape": true,
             });
             if let Some(u) = endpoint("commands") {
                 v["url"] = json!(u);

@@ -205,6 +205,12 @@ async fn interactions(
             serde_json::from_str(p)
                 .map_err(|e| ApiError::BadRequest(format!("`payload` is not JSON: {e}")))
         })?;
+    // A modal's missing fields are shown in the modal: that answer cannot wait for a job.
+    if payload["type"] == "view_submission" {
+        if let Err(errors) = dispatch_slack::modals::command_line(&payload["view"]) {
+            return Ok(Json(dispatch_slack::modals::errors_response(&errors)).into_response());
+        }
+    }
     enqueue_interaction(&state.engine, payload, &header_signature(&headers)).await?;
     Ok(axum::http::StatusCode::OK.into_response())
 }

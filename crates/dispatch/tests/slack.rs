@@ -150,6 +150,68 @@ async fn a_redelivered_event_is_enqueued_once_and_malformed_payloads_are_refused
 }
 
 #[tokio::test]
+async fn a_modal_missing_required_fields_answers_with_errors_and_enqueues_nothing() {
+    let app = app().await;
+    let form_type = "application/x-www-form-urlencoded";
+    let view = |values: Value| {
+        json!({"type": "view_submission", "trigger_id": "tv", "user": {"id": "U1"},
+            "view": {"callback_id": "dispatch-status-report", "private_metadata": "C1",
+                "state": {"values": values}}})
+    };
+    let encode = |v: Value| format!("payload={}", urlencode(&v.to_string()));
+    let partial = view(json!({"conditions": {"conditions": {"value": "Bad"}}}));
+    let (s, body) = slack(
+        &app,
+        "interactions",
+        form_type,
+        &encode(partial),
+        None,
+        Some(SECRET),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["response_action"], "errors");
+    assert!(body["errors"]["actions"]
+        .as_str()
+        .unwrap()
+        .contains("required"));
+    assert!(body["errors"]["needs"].is_string());
+    assert_eq!(queued(&app, "slack_interaction").await, 0);
+    let full = view(json!({
+        "conditions": {"conditions": {"value": "Bad"}},
+        "actions": {"actions": {"value": "Rollback"}},
+        "needs": {"needs": {"value": "None"}},
+    }));
+    let (s, body) = slack(
+        &app,
+        "interactions",
+        form_type,
+        &encode(full),
+        None,
+        Some(SECRET),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        body.is_empty(),
+        "a valid submission closes the modal: {body}"
+    );
+    assert_eq!(queued(&app, "slack_interaction").await, 1);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
 async fn without_a_signing_secret_the_slack_routes_are_not_there() {
     let app = common::spawn_app().await;
     let ts = chrono::Utc::now().timestamp().to_string();
