@@ -11,10 +11,7 @@ use dispatch_core::provider::{
     ConversationProvider, Created, IncidentContext, ProviderError, ProviderResult,
 };
 use dispatch_slack::{blocks, SlackApi, SlackError};
-use dispatch_store::entity::{slack_message, slack_user};
-use dispatch_store::Db;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use dispatch_store::{repo, Db};
 
 const SLUG: &str = "slack";
 /// Slack cuts topics at 250 characters.
@@ -40,9 +37,7 @@ impl SlackConversation {
     /// The Slack user id of `email`: from the cache, else `users.lookupByEmail` (then cached).
     pub async fn user_id(&self, email: &str) -> ProviderResult<Option<String>> {
         let email = email.to_lowercase();
-        if let Some(u) = slack_user::Entity::find()
-            .filter(slack_user::Column::Email.eq(email.as_str()))
-            .one(self.db.conn())
+        if let Some(u) = repo::slack::user_by_email(self.db.conn(), &email)
             .await
             .map_err(err)?
         {
@@ -51,34 +46,13 @@ impl SlackConversation {
         let Some(id) = self.api.user_by_email(&email).await.map_err(slack_err)? else {
             return Ok(None);
         };
-        remember_user(&self.db, &id, &email, &email).await?;
+        let txn = self.db.write().await.map_err(err)?;
+        repo::slack::remember_user(&*txn, &id, &email, &email)
+            .await
+            .map_err(err)?;
+        txn.commit().await.map_err(err)?;
         Ok(Some(id))
     }
-}
-
-/// Caches a Slack user's e-mail address and name.
-pub async fn remember_user(db: &Db, slack_id: &str, email: &str, name: &str) -> ProviderResult<()> {
-    let txn = db.write().await.map_err(err)?;
-    slack_user::Entity::insert(slack_user::ActiveModel {
-        slack_id: Set(slack_id.into()),
-        email: Set(email.to_lowercase()),
-        name: Set(name.into()),
-        updated_at: Set(dispatch_core::now()),
-    })
-    .on_conflict(
-        OnConflict::column(slack_user::Column::SlackId)
-            .update_columns([
-                slack_user::Column::Email,
-                slack_user::Column::Name,
-                slack_user::Column::UpdatedAt,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(&*txn)
-    .await
-    .map_err(err)?;
-    txn.commit().await.map_err(err)?;
-    Ok(())
 }
 
 #[async_trait]
@@ -137,11 +111,10 @@ impl ConversationProvider for SlackConversation {
         message: &RichMessage,
     ) -> ProviderResult<()> {
         if let Some(key) = key {
-            let seen = slack_message::Entity::find_by_id(key.to_string())
-                .one(self.db.conn())
+            if repo::slack::posted(self.db.conn(), key)
                 .await
-                .map_err(err)?;
-            if seen.is_some() {
+                .map_err(err)?
+            {
                 return Ok(());
             }
         }
@@ -152,21 +125,9 @@ impl ConversationProvider for SlackConversation {
             .map_err(slack_err)?;
         if let Some(key) = key {
             let txn = self.db.write().await.map_err(err)?;
-            slack_message::Entity::insert(slack_message::ActiveModel {
-                idempotency_key: Set(key.into()),
-                channel: Set(external_id.into()),
-                ts: Set(ts),
-                created_at: Set(dispatch_core::now()),
-            })
-            .on_conflict(
-                OnConflict::column(slack_message::Column::IdempotencyKey)
-                    .do_nothing()
-                    .to_owned(),
-            )
-            .do_nothing()
-            .exec_without_returning(&*txn)
-            .await
-            .map_err(err)?;
+            repo::slack::remember_post(&*txn, key, external_id, &ts)
+                .await
+                .map_err(err)?;
             txn.commit().await.map_err(err)?;
         }
         Ok(())
