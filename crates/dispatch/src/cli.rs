@@ -72,8 +72,25 @@ pub enum Command {
         #[command(subcommand)]
         command: IncidentCommand,
     },
+    /// Slack set-up.
+    Slack {
+        #[command(subcommand)]
+        command: SlackCommand,
+    },
     /// Measure the API against floors taken in the same run.
     Bench(BenchArgs),
+}
+
+/// `dispatch slack …`.
+#[derive(Subcommand)]
+pub enum SlackCommand {
+    /// Print the Slack app manifest (JSON) to paste into "Create an app → From a manifest".
+    Manifest {
+        /// The server's public URL; Slack sends commands, events and interactions there.
+        /// Without it the manifest turns on Socket Mode (no public URL needed).
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 /// `dispatch token …`.
@@ -248,6 +265,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             )?;
             print!("{}", cfg.redacted_toml());
+            Ok(())
+        }
+        Command::Slack {
+            command: SlackCommand::Manifest { url },
+        } => {
+            let m = dispatch_slack::manifest::manifest(
+                url.as_deref(),
+                dispatch_slack::manifest::COMMANDS,
+            );
+            println!("{}", serde_json::to_string_pretty(&m)?);
             Ok(())
         }
         Command::Incident { command } => crate::client::run(command).await,

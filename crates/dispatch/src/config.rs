@@ -31,6 +31,60 @@ pub struct Config {
     pub schedules: std::collections::BTreeMap<String, String>,
     /// The SMTP server mail goes to; with no host, mail stays in the outbox.
     pub smtp: SmtpConfig,
+    /// The Slack app: tokens and where the Web API is.
+    pub slack: SlackConfig,
+}
+
+/// The `[slack]` table. Tokens and the signing secret are hidden from `Debug` and `config show`.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlackConfig {
+    /// The bot token, `xoxb-…`.
+    pub bot_token: String,
+    /// The signing secret requests from Slack are verified with.
+    pub signing_secret: String,
+    /// The app-level token, `xapp-…`, for Socket Mode.
+    pub app_token: String,
+    /// The Web API's base URL.
+    pub api_url: String,
+}
+
+impl Default for SlackConfig {
+    fn default() -> Self {
+        Self {
+            bot_token: String::new(),
+            signing_secret: String::new(),
+            app_token: String::new(),
+            api_url: dispatch_slack::api::DEFAULT_API_URL.into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SlackConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackConfig")
+            .field("bot_token", &redact_secret(&self.bot_token))
+            .field("signing_secret", &redact_secret(&self.signing_secret))
+            .field("app_token", &redact_secret(&self.app_token))
+            .field("api_url", &self.api_url)
+            .finish()
+    }
+}
+
+impl SlackConfig {
+    fn load_env(&mut self) {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        for (key, field) in [
+            ("DISPATCH_SLACK_BOT_TOKEN", &mut self.bot_token),
+            ("DISPATCH_SLACK_SIGNING_SECRET", &mut self.signing_secret),
+            ("DISPATCH_SLACK_APP_TOKEN", &mut self.app_token),
+            ("DISPATCH_SLACK_API_URL", &mut self.api_url),
+        ] {
+            if let Some(v) = env(key) {
+                *field = v;
+            }
+        }
+    }
 }
 
 /// The `[smtp]` table. The password is hidden from `Debug` and `config show`.
@@ -99,6 +153,7 @@ impl Default for Config {
             job_timeout_seconds: 60,
             schedules: [("cleanup_jobs".to_string(), "0 3 * * *".to_string())].into(),
             smtp: SmtpConfig::default(),
+            slack: SlackConfig::default(),
         }
     }
 }
@@ -155,6 +210,7 @@ impl Config {
             })?;
         }
         cfg.smtp.load_env()?;
+        cfg.slack.load_env();
         for (name, _) in dispatch_engine::scheduler::PERIODIC {
             if let Ok(v) = std::env::var(format!("DISPATCH_SCHEDULE_{}", name.to_uppercase())) {
                 cfg.schedules.insert(name.to_string(), v);
@@ -211,7 +267,21 @@ impl Config {
         let mut shown = self.clone();
         shown.database_url = dispatch_store::db::redact(&shown.database_url);
         shown.smtp.password = redact_secret(&shown.smtp.password).into();
+        for secret in [
+            &mut shown.slack.bot_token,
+            &mut shown.slack.signing_secret,
+            &mut shown.slack.app_token,
+        ] {
+            *secret = redact_secret(secret).into();
+        }
         toml::to_string(&shown).unwrap_or_default()
+    }
+
+    /// The Slack transport's settings, when a signing secret is configured.
+    pub fn slack_settings(&self) -> Option<dispatch_web::slack::SlackSettings> {
+        (!self.slack.signing_secret.is_empty()).then(|| dispatch_web::slack::SlackSettings {
+            signing_secret: self.slack.signing_secret.clone(),
+        })
     }
 
     /// The SMTP provider's settings, or `None` (mail stays in the outbox) when no host is set.
@@ -329,6 +399,18 @@ username = ""
 password = ""
 # The sender: "dispatch@example.com" or "Dispatch <dispatch@example.com>".   Env: DISPATCH_SMTP_FROM
 from = "dispatch@localhost"
+
+# Slack (see the README's Slack section): the app's tokens and signing secret. With a signing
+# secret, /api/v1/slack/{commands,events,interactions} accept Slack's signed requests.
+[slack]
+# Bot token, xoxb-….   Env: DISPATCH_SLACK_BOT_TOKEN
+bot_token = ""
+# Signing secret (Basic Information → App Credentials).   Env: DISPATCH_SLACK_SIGNING_SECRET
+signing_secret = ""
+# App-level token, xapp-…, for Socket Mode (no public URL needed).   Env: DISPATCH_SLACK_APP_TOKEN
+app_token = ""
+# The Web API.   Env: DISPATCH_SLACK_API_URL
+api_url = "https://slack.com/api"
 "#;
 
 #[cfg(test)]

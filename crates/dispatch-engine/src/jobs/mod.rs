@@ -28,6 +28,17 @@ impl<E: std::fmt::Display> From<E> for JobFailure {
     }
 }
 
+/// Work a transport acknowledged at once and handed to the job queue (e.g. a Slack slash
+/// command, which Slack wants answered within three seconds). The transport registers one
+/// handler per job kind on the engine; the runner calls it like any other job, with retries.
+#[async_trait::async_trait]
+pub trait TransportJob: Send + Sync {
+    /// The job kind it handles, e.g. `slack_command`.
+    fn kind(&self) -> &'static str;
+    /// Handles one job's payload; an error is retried with backoff.
+    async fn run(&self, engine: &Engine, payload: serde_json::Value) -> Result<(), String>;
+}
+
 /// Runs one claimed job. On success the job has recorded its result and marked itself done in
 /// one transaction.
 pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFailure> {
@@ -39,6 +50,10 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
         return complete_without_incident(engine, job).await;
     }
     let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
+    if let Some(handler) = engine.transport_job(&job.kind) {
+        handler.run(engine, payload).await.map_err(JobFailure)?;
+        return complete_without_incident(engine, job).await;
+    }
     // Mail may be about no incident.
     if job.kind == kind::SEND_EMAIL {
         return email::send(engine, job, payload).await;

@@ -6,7 +6,7 @@ mod room;
 
 pub use documents::Documents;
 pub use outbox::Outbox;
-pub use room::Room;
+pub use room::{room_name, Room};
 
 use async_trait::async_trait;
 use dispatch_core::provider::{Created, IncidentContext, ProviderResult, ResourceProvider};

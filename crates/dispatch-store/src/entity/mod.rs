@@ -27,6 +27,8 @@ pub mod room_bookmark;
 pub mod room_member;
 pub mod room_message;
 pub mod service;
+pub mod slack_message;
+pub mod slack_user;
 pub mod tag;
 pub mod tag_type;
 pub mod task;

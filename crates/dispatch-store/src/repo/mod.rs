@@ -14,6 +14,7 @@ pub mod report;
 pub mod resource;
 pub mod schedule;
 pub mod search;
+pub mod slack;
 pub mod tag;
 pub mod task;
 pub mod taxonomy;

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(files::router())
         .merge(oncall::router())
         .merge(webhooks::router())
+        .merge(crate::slack::router())
         .merge(crate::openapi::router())
 }
 

@@ -33,6 +33,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], with the built-in providers changed by `providers` (e.g. made to fail).
 pub async fn spawn_app_with(providers: impl FnOnce(Providers) -> Providers) -> TestApp {
+    spawn_app_full(providers, dispatch_web::WebOptions::default()).await
+}
+
+/// Like [`spawn_app_with`], with transports turned on by `options` (e.g. Slack).
+pub async fn spawn_app_full(
+    providers: impl FnOnce(Providers) -> Providers,
+    options: dispatch_web::WebOptions,
+) -> TestApp {
     let test_db = TestDb::new().await;
     let db = test_db.open().await;
     dispatch_store::seed::ensure_defaults(&db)
@@ -47,7 +55,7 @@ pub async fn spawn_app_with(providers: impl FnOnce(Providers) -> Providers) -> T
         .expect("token");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = dispatch_web::app(engine.clone());
+    let app = dispatch_web::app_with(engine.clone(), options);
     let server = tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
