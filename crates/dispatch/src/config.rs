@@ -31,6 +31,10 @@ pub struct Config {
     pub schedules: std::collections::BTreeMap<String, String>,
     /// The SMTP server mail goes to; with no host, mail stays in the outbox.
     pub smtp: SmtpConfig,
+    /// The default provider per capability (`conversation = "dispatch-room"`, …); projects may
+    /// choose others. A capability left out uses its built-in provider (SMTP for e-mail when a
+    /// host is set).
+    pub providers: std::collections::BTreeMap<String, String>,
 }
 
 /// The `[smtp]` table. The password is hidden from `Debug` and `config show`.
@@ -99,6 +103,7 @@ impl Default for Config {
             job_timeout_seconds: 60,
             schedules: [("cleanup_jobs".to_string(), "0 3 * * *".to_string())].into(),
             smtp: SmtpConfig::default(),
+            providers: Default::default(),
         }
     }
 }
@@ -155,6 +160,11 @@ impl Config {
             })?;
         }
         cfg.smtp.load_env()?;
+        for name in dispatch_core::Capability::NAMES {
+            if let Some(v) = env(&format!("DISPATCH_PROVIDERS_{}", name.to_uppercase())) {
+                cfg.providers.insert(name.to_string(), v);
+            }
+        }
         for (name, _) in dispatch_engine::scheduler::PERIODIC {
             if let Ok(v) = std::env::var(format!("DISPATCH_SCHEDULE_{}", name.to_uppercase())) {
                 cfg.schedules.insert(name.to_string(), v);
@@ -212,6 +222,23 @@ impl Config {
         shown.database_url = dispatch_store::db::redact(&shown.database_url);
         shown.smtp.password = redact_secret(&shown.smtp.password).into();
         toml::to_string(&shown).unwrap_or_default()
+    }
+
+    /// Makes the `[providers]` choices the registry's defaults; an unknown capability or
+    /// provider is an error naming what is known.
+    pub fn apply_provider_defaults(
+        &self,
+        registry: &mut dispatch_core::provider::ProviderRegistry,
+    ) -> anyhow::Result<()> {
+        for (capability, slug) in &self.providers {
+            let c: dispatch_core::Capability = capability.parse().map_err(|e| {
+                anyhow::anyhow!("[providers]: unknown capability {capability:?}: {e}")
+            })?;
+            registry
+                .set_default(c, slug)
+                .map_err(|e| anyhow::anyhow!("[providers] {capability}: {e}"))?;
+        }
+        Ok(())
     }
 
     /// The SMTP provider's settings, or `None` (mail stays in the outbox) when no host is set.
@@ -329,6 +356,16 @@ username = ""
 password = ""
 # The sender: "dispatch@example.com" or "Dispatch <dispatch@example.com>".   Env: DISPATCH_SMTP_FROM
 from = "dispatch@localhost"
+
+# The default provider of each capability; a project may choose others
+# (PATCH /api/v1/projects/{slug} {"providers": {"email": "dispatch-outbox"}}).
+# GET /api/v1/providers lists what this server has. Left out: the built-in provider (and SMTP
+# for e-mail when [smtp] has a host). Capabilities: ticket, storage, conference, document,
+# conversation, email, webhook, oncall, contact, group.
+# Env: DISPATCH_PROVIDERS_<CAPABILITY>, e.g. DISPATCH_PROVIDERS_EMAIL=smtp
+[providers]
+# conversation = "dispatch-room"
+# email = "smtp"
 "#;
 
 #[cfg(test)]

@@ -66,6 +66,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000011_files.sql"),
                 postgres: include_str!("m20261125_000011_files.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000012_providers",
+                sqlite: include_str!("m20261125_000012_providers.sql"),
+                postgres: include_str!("m20261125_000012_providers.sql"),
+            }),
         ]
     }
 }
