@@ -15,7 +15,7 @@ pub struct UnknownVariant {
 macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $s:literal),* $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vdoc])* $variant),* }
 
@@ -138,6 +138,33 @@ string_enum!(
         /// The incident's conversation (channel / room).
         Conversation => "conversation",
         /// A participant group (e.g. notifications group).
+        Group => "group",
+    }
+);
+
+string_enum!(
+    /// What providers do for Dispatch. Each capability has one or more named implementations;
+    /// a project picks one per capability (else the server's default is used).
+    Capability {
+        /// Tickets (the incident key, Jira, …).
+        Ticket => "ticket",
+        /// Storage folders.
+        Storage => "storage",
+        /// Conference bridges.
+        Conference => "conference",
+        /// Documents (incident, review, executive).
+        Document => "document",
+        /// The incident conversation, and direct messages to people.
+        Conversation => "conversation",
+        /// E-mail.
+        Email => "email",
+        /// Outgoing webhooks.
+        Webhook => "webhook",
+        /// On-call: who is on call for a service, who is next, paging.
+        Oncall => "oncall",
+        /// The contact directory: a person's name, title, team and link by e-mail.
+        Contact => "contact",
+        /// Participant groups: one per incident, with its members.
         Group => "group",
     }
 );

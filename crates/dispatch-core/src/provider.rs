@@ -2,10 +2,13 @@
 //! need no account, external ones (Slack, Jira, Google, …) implement the same traits.
 
 use crate::message::RichMessage;
-use crate::ResourceKind;
+use crate::oncall::Shift;
+use crate::{Capability, ResourceKind};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A person as providers see them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,6 +156,14 @@ pub trait ConversationProvider: Send + Sync {
     ) -> ProviderResult<()>;
     /// Archives (true) or un-archives (false) the conversation.
     async fn set_archived(&self, external_id: &str, archived: bool) -> ProviderResult<()>;
+    /// Sends a direct message to one person, found by e-mail (a Slack DM, a Matrix direct
+    /// room, …); a message with an already used `key` is not sent twice.
+    async fn direct_message(
+        &self,
+        email: &str,
+        key: Option<&str>,
+        message: &RichMessage,
+    ) -> ProviderResult<()>;
 }
 
 /// An e-mail to send: plain text, and optionally the same content as HTML.
@@ -212,21 +223,425 @@ pub trait WebhookProvider: Send + Sync {
     async fn send(&self, request: &WebhookRequest<'_>) -> ProviderResult<WebhookResponse>;
 }
 
-/// The providers a deployment uses, one per capability.
+/// An on-call service as on-call providers see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnCallService {
+    /// Dispatch's id of the service.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// The on-call provider's id for it (a PagerDuty service id, …); `None` for Dispatch's own.
+    pub external_id: Option<String>,
+}
+
+/// A page to send: someone is needed on an incident.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    /// Dispatch's page id (the idempotency key of the provider's call).
+    pub page_id: i64,
+    /// The person paged.
+    pub email: String,
+    /// The service they are on call for, if any.
+    pub service: Option<OnCallService>,
+    /// Why (shown in the page).
+    pub reason: String,
+    /// Where to open the incident.
+    pub link: String,
+}
+
+/// On-call schedules: who is on call for a service, who is next, and paging them. Dispatch's
+/// own rotations, PagerDuty, Opsgenie, …
+///
+/// Declarations ask [`OnCallProvider::on_call`] before their write transaction opens, so an
+/// external provider's network call never holds it.
+#[async_trait]
+pub trait OnCallProvider: Send + Sync {
+    /// The provider's slug.
+    fn slug(&self) -> &'static str;
+    /// Who is on call for `service` at `at`; `None` when the service has no schedule here.
+    async fn on_call(
+        &self,
+        service: &OnCallService,
+        at: DateTime<Utc>,
+    ) -> ProviderResult<Option<Shift>>;
+    /// Who takes over after the shift that holds at `at`.
+    async fn next(
+        &self,
+        service: &OnCallService,
+        at: DateTime<Utc>,
+    ) -> ProviderResult<Option<Shift>>;
+    /// Pages the person. Returns the provider's id for the page, when it keeps one (a PagerDuty
+    /// incident); Dispatch's own pages are its page records, so the built-in returns `None`.
+    /// Dispatch also tells the person by e-mail and direct message, whatever the provider.
+    async fn page(&self, page: &PageRequest) -> ProviderResult<Option<String>>;
+}
+
+/// A person as the contact directory knows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    /// E-mail address.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Job title.
+    pub title: Option<String>,
+    /// Team.
+    pub team: Option<String>,
+    /// Link to their profile.
+    pub weblink: Option<String>,
+}
+
+/// The contact directory: Dispatch's individuals, Slack profiles, LDAP, …
+#[async_trait]
+pub trait ContactProvider: Send + Sync {
+    /// The provider's slug.
+    fn slug(&self) -> &'static str;
+    /// The person with this e-mail address, if the directory knows them.
+    async fn lookup(&self, email: &str) -> ProviderResult<Option<Contact>>;
+}
+
+/// Participant groups: one per incident (its responders), used to reach everyone at once and to
+/// share resources with. Dispatch's own groups, Google Groups, …
+#[async_trait]
+pub trait ParticipantGroupProvider: Send + Sync {
+    /// The provider's slug.
+    fn slug(&self) -> &'static str;
+    /// Creates (or finds, by `key`) a group called `name`; the link is its address or page.
+    async fn create(&self, key: &str, name: &str, ctx: &IncidentContext)
+        -> ProviderResult<Created>;
+    /// The members' e-mail addresses.
+    async fn members(&self, external_id: &str) -> ProviderResult<Vec<String>>;
+    /// Adds members (idempotent).
+    async fn add_members(&self, external_id: &str, emails: &[String]) -> ProviderResult<()>;
+    /// Removes members (idempotent).
+    async fn remove_members(&self, external_id: &str, emails: &[String]) -> ProviderResult<()>;
+    /// Where mail to the group goes: the group's own address when the provider delivers to its
+    /// members (Google Groups), else the members' addresses.
+    async fn mail_recipients(&self, external_id: &str) -> ProviderResult<Vec<String>>;
+}
+
+/// The providers one project uses, one per capability (see [`ProviderRegistry::select`]).
 #[derive(Clone)]
 pub struct Providers {
     /// Tickets.
-    pub ticket: std::sync::Arc<dyn ResourceProvider>,
+    pub ticket: Arc<dyn ResourceProvider>,
     /// Storage folders.
-    pub storage: std::sync::Arc<dyn ResourceProvider>,
+    pub storage: Arc<dyn ResourceProvider>,
     /// Conference bridges.
-    pub conference: std::sync::Arc<dyn ResourceProvider>,
+    pub conference: Arc<dyn ResourceProvider>,
     /// Documents (incident, review, executive).
-    pub document: std::sync::Arc<dyn DocumentProvider>,
+    pub document: Arc<dyn DocumentProvider>,
     /// The incident conversation.
-    pub conversation: std::sync::Arc<dyn ConversationProvider>,
+    pub conversation: Arc<dyn ConversationProvider>,
     /// E-mail (the built-in outbox, or SMTP).
-    pub email: std::sync::Arc<dyn EmailProvider>,
+    pub email: Arc<dyn EmailProvider>,
     /// Outgoing webhooks.
-    pub webhook: std::sync::Arc<dyn WebhookProvider>,
+    pub webhook: Arc<dyn WebhookProvider>,
+    /// On-call schedules and paging.
+    pub oncall: Arc<dyn OnCallProvider>,
+    /// The contact directory.
+    pub contact: Arc<dyn ContactProvider>,
+    /// Participant groups.
+    pub group: Arc<dyn ParticipantGroupProvider>,
+}
+
+/// A provider's slug, whatever its capability (lets one registry type hold every trait).
+pub trait Named {
+    /// The provider's slug.
+    fn provider_slug(&self) -> &'static str;
+}
+
+macro_rules! named {
+    ($($t:ident),*) => {$(
+        impl Named for dyn $t {
+            fn provider_slug(&self) -> &'static str {
+                self.slug()
+            }
+        }
+    )*};
+}
+named!(
+    ResourceProvider,
+    DocumentProvider,
+    ConversationProvider,
+    EmailProvider,
+    WebhookProvider,
+    OnCallProvider,
+    ContactProvider,
+    ParticipantGroupProvider
+);
+
+/// The implementations of one capability, by slug, and the default one.
+pub struct Choices<T: ?Sized> {
+    by_slug: BTreeMap<&'static str, Arc<T>>,
+    default: Option<&'static str>,
+}
+
+impl<T: ?Sized> Default for Choices<T> {
+    fn default() -> Self {
+        Self {
+            by_slug: BTreeMap::new(),
+            default: None,
+        }
+    }
+}
+
+impl<T: ?Sized> Clone for Choices<T> {
+    fn clone(&self) -> Self {
+        Self {
+            by_slug: self.by_slug.clone(),
+            default: self.default,
+        }
+    }
+}
+
+impl<T: ?Sized + Named> Choices<T> {
+    /// Adds an implementation (replacing one with the same slug); the first one added is the
+    /// default until [`Choices::set_default`] says otherwise.
+    pub fn add(&mut self, provider: Arc<T>) -> &mut Self {
+        let slug = provider.provider_slug();
+        self.by_slug.insert(slug, provider);
+        self.default.get_or_insert(slug);
+        self
+    }
+
+    /// Makes `slug` the default; an error naming the known slugs when there is none such.
+    pub fn set_default(&mut self, slug: &str) -> Result<(), String> {
+        let found = self.find(slug)?;
+        self.default = Some(found.provider_slug());
+        Ok(())
+    }
+
+    /// The implementation called `slug`.
+    pub fn find(&self, slug: &str) -> Result<&Arc<T>, String> {
+        let slug = slug.trim();
+        self.by_slug.get(slug).ok_or_else(|| {
+            format!(
+                "unknown provider {slug:?}; known: {}",
+                self.slugs().join(", ")
+            )
+        })
+    }
+
+    /// The default implementation.
+    pub fn default_provider(&self) -> Option<&Arc<T>> {
+        self.default.and_then(|s| self.by_slug.get(s))
+    }
+
+    /// Every slug, sorted.
+    pub fn slugs(&self) -> Vec<&'static str> {
+        self.by_slug.keys().copied().collect()
+    }
+
+    /// The default's slug.
+    pub fn default_slug(&self) -> Option<&'static str> {
+        self.default
+    }
+
+    /// `chosen` if given, else the default.
+    fn pick(&self, capability: Capability, chosen: Option<&str>) -> ProviderResult<Arc<T>> {
+        match chosen {
+            Some(slug) => self.find(slug).cloned().map_err(|e| {
+                ProviderError::new(capability.as_str(), format!("the project's choice: {e}"))
+            }),
+            None => self
+                .default_provider()
+                .cloned()
+                .ok_or_else(|| ProviderError::new(capability.as_str(), "no provider configured")),
+        }
+    }
+}
+
+/// A project's own choices: capability → provider slug. Capabilities it does not name use the
+/// server's defaults.
+pub type Selection = BTreeMap<Capability, String>;
+
+/// Every provider a server has, several per capability, with a default for each. Projects pick
+/// among them ([`ProviderRegistry::select`]); new providers (Slack, Jira, PagerDuty, Google, …)
+/// are added here and need no engine change.
+#[derive(Clone, Default)]
+pub struct ProviderRegistry {
+    /// Tickets.
+    pub ticket: Choices<dyn ResourceProvider>,
+    /// Storage folders.
+    pub storage: Choices<dyn ResourceProvider>,
+    /// Conference bridges.
+    pub conference: Choices<dyn ResourceProvider>,
+    /// Documents.
+    pub document: Choices<dyn DocumentProvider>,
+    /// Conversations and direct messages.
+    pub conversation: Choices<dyn ConversationProvider>,
+    /// E-mail.
+    pub email: Choices<dyn EmailProvider>,
+    /// Outgoing webhooks.
+    pub webhook: Choices<dyn WebhookProvider>,
+    /// On-call.
+    pub oncall: Choices<dyn OnCallProvider>,
+    /// The contact directory.
+    pub contact: Choices<dyn ContactProvider>,
+    /// Participant groups.
+    pub group: Choices<dyn ParticipantGroupProvider>,
+}
+
+impl ProviderRegistry {
+    /// A registry holding exactly these providers, each its capability's default.
+    pub fn single(p: Providers) -> Self {
+        let mut r = Self::default();
+        r.add_all(p);
+        r
+    }
+
+    /// Adds every provider of `p` (the defaults stay as they were).
+    pub fn add_all(&mut self, p: Providers) -> &mut Self {
+        self.ticket.add(p.ticket);
+        self.storage.add(p.storage);
+        self.conference.add(p.conference);
+        self.document.add(p.document);
+        self.conversation.add(p.conversation);
+        self.email.add(p.email);
+        self.webhook.add(p.webhook);
+        self.oncall.add(p.oncall);
+        self.contact.add(p.contact);
+        self.group.add(p.group);
+        self
+    }
+
+    /// Makes `slug` the default for `capability`.
+    pub fn set_default(&mut self, capability: Capability, slug: &str) -> Result<(), String> {
+        match capability {
+            Capability::Ticket => self.ticket.set_default(slug),
+            Capability::Storage => self.storage.set_default(slug),
+            Capability::Conference => self.conference.set_default(slug),
+            Capability::Document => self.document.set_default(slug),
+            Capability::Conversation => self.conversation.set_default(slug),
+            Capability::Email => self.email.set_default(slug),
+            Capability::Webhook => self.webhook.set_default(slug),
+            Capability::Oncall => self.oncall.set_default(slug),
+            Capability::Contact => self.contact.set_default(slug),
+            Capability::Group => self.group.set_default(slug),
+        }
+    }
+
+    /// The slugs available for `capability` and its default.
+    pub fn available(&self, capability: Capability) -> (Vec<&'static str>, Option<&'static str>) {
+        fn of<T: ?Sized + Named>(c: &Choices<T>) -> (Vec<&'static str>, Option<&'static str>) {
+            (c.slugs(), c.default_slug())
+        }
+        match capability {
+            Capability::Ticket => of(&self.ticket),
+            Capability::Storage => of(&self.storage),
+            Capability::Conference => of(&self.conference),
+            Capability::Document => of(&self.document),
+            Capability::Conversation => of(&self.conversation),
+            Capability::Email => of(&self.email),
+            Capability::Webhook => of(&self.webhook),
+            Capability::Oncall => of(&self.oncall),
+            Capability::Contact => of(&self.contact),
+            Capability::Group => of(&self.group),
+        }
+    }
+
+    /// Checks a project's choice of `slug` for `capability`: an error naming the known slugs.
+    pub fn check(&self, capability: Capability, slug: &str) -> Result<&'static str, String> {
+        let (known, _) = self.available(capability);
+        known
+            .iter()
+            .find(|k| **k == slug.trim())
+            .copied()
+            .ok_or_else(|| {
+                format!(
+                    "unknown {capability} provider {:?}; known: {}",
+                    slug.trim(),
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                )
+            })
+    }
+
+    /// The slug a project with `selection` uses for `capability` (`None` when the server has no
+    /// provider for it).
+    pub fn slug_for(&self, capability: Capability, selection: &Selection) -> Option<&'static str> {
+        let (known, default) = self.available(capability);
+        match selection.get(&capability) {
+            Some(s) => known.iter().find(|k| **k == s.as_str()).copied(),
+            None => default,
+        }
+    }
+
+    /// The providers of a project with these choices. An error when a choice names a provider
+    /// this server does not have (the job that asked is retried, and shows the error).
+    pub fn select(&self, selection: &Selection) -> ProviderResult<Providers> {
+        let c = |k: Capability| selection.get(&k).map(String::as_str);
+        Ok(Providers {
+            ticket: self
+                .ticket
+                .pick(Capability::Ticket, c(Capability::Ticket))?,
+            storage: self
+                .storage
+                .pick(Capability::Storage, c(Capability::Storage))?,
+            conference: self
+                .conference
+                .pick(Capability::Conference, c(Capability::Conference))?,
+            document: self
+                .document
+                .pick(Capability::Document, c(Capability::Document))?,
+            conversation: self
+                .conversation
+                .pick(Capability::Conversation, c(Capability::Conversation))?,
+            email: self.email.pick(Capability::Email, c(Capability::Email))?,
+            webhook: self
+                .webhook
+                .pick(Capability::Webhook, c(Capability::Webhook))?,
+            oncall: self
+                .oncall
+                .pick(Capability::Oncall, c(Capability::Oncall))?,
+            contact: self
+                .contact
+                .pick(Capability::Contact, c(Capability::Contact))?,
+            group: self.group.pick(Capability::Group, c(Capability::Group))?,
+        })
+    }
+}
+
+/// Parses a stored or submitted selection (a JSON object of capability → slug). Every bad
+/// entry is reported under `providers.<capability>`.
+pub fn parse_selection(
+    registry: &ProviderRegistry,
+    value: &serde_json::Value,
+    errors: &mut crate::ValidationError,
+) -> Selection {
+    let mut out = Selection::new();
+    let Some(map) = value.as_object() else {
+        errors.push(
+            "providers",
+            "must be an object of capability: provider slug",
+        );
+        return out;
+    };
+    for (k, v) in map {
+        let field = format!("providers.{k}");
+        let Ok(cap) = k.parse::<Capability>() else {
+            errors.push(
+                &field,
+                format!(
+                    "unknown capability {k:?}; known: {}",
+                    Capability::NAMES.join(", ")
+                ),
+            );
+            continue;
+        };
+        match v.as_str() {
+            Some(slug) => match registry.check(cap, slug) {
+                Ok(s) => {
+                    out.insert(cap, s.to_string());
+                }
+                Err(e) => errors.push(&field, e),
+            },
+            None => errors.push(&field, "must be a provider slug"),
+        }
+    }
+    out
 }

@@ -1,10 +1,13 @@
-//! A short-lived cache of each project's configuration (the project, its taxonomies and role
-//! policies), read on every declaration. Changes made through this process clear it at once;
+//! A short-lived cache of each project's configuration (the project, its taxonomies, role
+//! policies, the services they page and its provider choices), read on every declaration and
+//! by every job that calls a provider. Changes made through this process clear it at once;
 //! changes made by another replica are seen within [`TTL`].
 
 use crate::{Engine, Error, Result};
+use dispatch_core::provider::Selection;
+use dispatch_core::Capability;
 use dispatch_store::entity::{
-    incident_priority, incident_severity, incident_type, project, role_policy,
+    incident_priority, incident_severity, incident_type, project, role_policy, service,
 };
 use dispatch_store::repo::{self, taxonomy};
 use std::collections::HashMap;
@@ -22,6 +25,20 @@ pub(crate) struct ProjectConfig {
     pub priorities: Vec<incident_priority::Model>,
     pub severities: Vec<incident_severity::Model>,
     pub policies: Vec<role_policy::Model>,
+    /// The services the enabled role policies take people from.
+    pub services: Vec<service::Model>,
+    /// The providers the project chose (the rest are the server's defaults).
+    pub selection: Selection,
+}
+
+/// A stored selection (checked when it was saved). A capability this build does not know is
+/// skipped; a slug it does not know is kept, so the job that needs it says so.
+pub(crate) fn stored_selection(json: &str) -> Selection {
+    let map: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(json).unwrap_or_default();
+    map.into_iter()
+        .filter_map(|(k, v)| Some((k.parse::<Capability>().ok()?, v)))
+        .collect()
 }
 
 /// A cached configuration and when it was read.
@@ -96,11 +113,22 @@ impl Engine {
                 .await?
                 .ok_or_else(|| Error::NotFound(format!("project {s}")))?,
         };
+        let policies = repo::oncall::policies(conn, project.id).await?;
+        let mut service_ids: Vec<i64> = policies
+            .iter()
+            .filter(|p| p.enabled)
+            .filter_map(|p| p.service_id)
+            .collect();
+        service_ids.sort_unstable();
+        service_ids.dedup();
+        let services = repo::directory::services_by_ids(conn, &service_ids).await?;
         let cfg = Arc::new(ProjectConfig {
             types: taxonomy::types::list(conn, project.id).await?,
             priorities: taxonomy::priorities::list(conn, project.id).await?,
             severities: taxonomy::severities::list(conn, project.id).await?,
-            policies: repo::oncall::policies(conn, project.id).await?,
+            policies,
+            services,
+            selection: stored_selection(&project.providers),
             project,
         });
         self.config_cache()
@@ -109,6 +137,23 @@ impl Engine {
             .unwrap_or_else(|e| e.into_inner())
             .insert(key, (Instant::now(), cfg.clone()));
         Ok(cfg)
+    }
+
+    /// The configuration of the project with this id.
+    pub(crate) async fn project_config_by_id(&self, id: i64) -> Result<Arc<ProjectConfig>> {
+        let cached = self
+            .config_cache()
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .find(|(at, cfg)| cfg.project.id == id && at.elapsed() < TTL)
+            .map(|(_, cfg)| cfg.clone());
+        if let Some(cfg) = cached {
+            return Ok(cfg);
+        }
+        let project = repo::project::get(self.db().conn(), id).await?;
+        self.project_config(Some(&project.slug)).await
     }
 
     /// Forgets every cached project configuration (after any configuration change).

@@ -21,6 +21,9 @@ pub enum Error {
     /// The database failed.
     #[error("storage error: {0}")]
     Store(StoreError),
+    /// A provider (on-call, contact directory, …) asked while answering failed.
+    #[error(transparent)]
+    Provider(#[from] dispatch_core::provider::ProviderError),
 }
 
 impl From<StoreError> for Error {

@@ -15,6 +15,7 @@ use serde_json::json;
 /// The declare saga's resources, in order: each is created after the one before it.
 pub const DECLARE_STEPS: &[ResourceKind] = &[
     ResourceKind::Ticket,
+    ResourceKind::Group,
     ResourceKind::Storage,
     ResourceKind::Document,
     ResourceKind::Conference,
@@ -38,6 +39,48 @@ pub mod kind {
     /// POST one webhook message to one subscription (payload: incident_id, subscription_id,
     /// message_id); the body waits in its delivery row.
     pub const DELIVER_WEBHOOK: &str = "deliver_webhook";
+    /// Page a person through the project's on-call provider (payload: incident_id, page_id).
+    pub const PAGE: &str = "page";
+    /// Send one direct message through the project's conversation provider (payload:
+    /// incident_id, email, text, key).
+    pub const DIRECT_MESSAGE: &str = "direct_message";
+    /// Mail the incident's participant group: its provider names the recipients, then one
+    /// `send_email` job sends it (payload: incident_id, key, subject, text).
+    pub const MAIL_GROUP: &str = "mail_group";
+}
+
+/// Sends `text` to one person as a direct message once (by `key`).
+pub fn direct_message(
+    incident_id: i64,
+    email: &str,
+    key: &str,
+    text: &str,
+    at: DateTime<Utc>,
+) -> NewJob {
+    incident_job(
+        kind::DIRECT_MESSAGE,
+        incident_id,
+        Some(key.to_string()),
+        json!({"email": email, "key": key, "text": text}),
+        at,
+    )
+}
+
+/// Mails everyone in the incident's participant group once (by `key`).
+pub fn mail_group(
+    incident_id: i64,
+    key: &str,
+    subject: &str,
+    text: &str,
+    at: DateTime<Utc>,
+) -> NewJob {
+    incident_job(
+        kind::MAIL_GROUP,
+        incident_id,
+        Some(key.to_string()),
+        json!({"key": key, "subject": subject, "text": text}),
+        at,
+    )
 }
 
 /// Posts `text` in the incident's conversation once (by `key`), when it exists.
@@ -121,13 +164,15 @@ pub fn pending_provider(kind: ResourceKind) -> String {
     .into()
 }
 
-/// Declare: every resource starts `pending` and the saga's first step is queued.
+/// Declare: every resource starts `pending` (showing the provider that will make it) and the
+/// saga's first step is queued.
 pub(crate) async fn start_declare(
     conn: &impl ConnectionTrait,
     incident_id: i64,
+    provider: impl Fn(ResourceKind) -> String,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    repo::resource::add_pending(conn, incident_id, DECLARE_STEPS, pending_provider, at).await?;
+    repo::resource::add_pending(conn, incident_id, DECLARE_STEPS, provider, at).await?;
     repo::job::enqueue(conn, vec![provision(incident_id, DECLARE_STEPS[0], at)]).await?;
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod oncall;
 pub mod outbox;
 pub mod participant;
+pub mod providers;
 pub mod report;
 pub mod room;
 pub mod scheduler;
@@ -22,7 +23,7 @@ pub mod webhook;
 
 pub use error::{Error, Result};
 
-use dispatch_core::provider::Providers;
+use dispatch_core::provider::{ProviderRegistry, Providers};
 use dispatch_core::{IndividualId, Transport};
 use dispatch_store::Db;
 use std::sync::Arc;
@@ -36,7 +37,8 @@ pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";
 #[derive(Clone)]
 pub struct Engine {
     db: Db,
-    providers: Option<Providers>,
+    /// Every provider this process has; each project picks its own among them.
+    registry: Arc<ProviderRegistry>,
     /// Wakes this process's workers when a command enqueued jobs.
     wake: Arc<Notify>,
     /// The server's public base URL, for links back to Dispatch.
@@ -64,21 +66,20 @@ impl Engine {
     /// An engine over a migrated database, without providers: commands work and enqueue their
     /// jobs, but this engine cannot run them (a worker with providers will).
     pub fn new(db: Db) -> Self {
-        Self {
-            db,
-            providers: None,
-            wake: Arc::new(Notify::new()),
-            base_url: DEFAULT_BASE_URL.into(),
-            config: Default::default(),
-            transport_jobs: Default::default(),
-        }
+        Self::with_registry(db, ProviderRegistry::default())
     }
 
-    /// An engine that can also run jobs with these providers.
+    /// An engine that can also run jobs, every project with these providers.
     pub fn with_providers(db: Db, providers: Providers) -> Self {
+        Self::with_registry(db, ProviderRegistry::single(providers))
+    }
+
+    /// An engine that runs jobs with the providers each project chose from `registry` (its
+    /// defaults for what a project leaves unchosen).
+    pub fn with_registry(db: Db, registry: ProviderRegistry) -> Self {
         Self {
             db,
-            providers: Some(providers),
+            registry: Arc::new(registry),
             wake: Arc::new(Notify::new()),
             base_url: DEFAULT_BASE_URL.into(),
             config: Default::default(),
@@ -137,9 +138,9 @@ impl Engine {
         &self.config
     }
 
-    /// The providers, when this engine runs jobs.
-    pub fn providers(&self) -> Option<&Providers> {
-        self.providers.as_ref()
+    /// Every provider this process has, with the defaults.
+    pub fn registry(&self) -> &ProviderRegistry {
+        &self.registry
     }
 
     /// Tells this process's workers that jobs were enqueued.

@@ -1,16 +1,23 @@
 //! On-call: rotations per service, overrides, pages and the role policies that pick who
 //! commands (and scribes, and liaises for) a new incident.
 
+use crate::cache::ProjectConfig;
+use crate::flows;
 use crate::incident::{save_with_events, Events};
 use crate::{Actor, Engine, Error, Result};
 use chrono::{DateTime, Utc};
-use dispatch_core::oncall::{Override, Rotation, Shift};
+use dispatch_core::oncall::{Rotation, Shift};
+use dispatch_core::provider::{Email as Mail, OnCallService};
 use dispatch_core::values::{Email, IncidentRef};
 use dispatch_core::{IncidentId, ParticipantRole, ValidationError};
-use dispatch_store::entity::{oncall_override, oncall_schedule, page, role_policy, service};
+use dispatch_store::entity::{
+    incident, oncall_override, oncall_schedule, page, role_policy, service,
+};
 use dispatch_store::repo;
-use sea_orm::{ConnectionTrait, Set};
+use dispatch_store::repo::job::NewJob;
+use sea_orm::Set;
 use serde_json::json;
+use std::collections::HashMap;
 
 /// Who is on call for a service now and next.
 #[derive(Debug, Clone)]
@@ -35,48 +42,26 @@ pub(crate) struct Assignment {
     pub reason: String,
 }
 
-fn rotation(s: &oncall_schedule::Model) -> Result<Rotation> {
-    let members: Vec<String> = serde_json::from_str(&s.members).unwrap_or_default();
-    Rotation::parse(
-        &members,
-        i64::from(s.shift_hours),
-        &s.handoff_time,
-        &s.start_date,
-        &s.time_zone,
-    )
-    .map_err(Error::from)
-}
-
-/// The shift at `at` and the next one, for a service with a rotation.
-async fn shifts(
-    conn: &impl ConnectionTrait,
-    s: &oncall_schedule::Model,
-    at: DateTime<Utc>,
-) -> Result<(Shift, Shift)> {
-    let r = rotation(s)?;
-    let overrides: Vec<Override> =
-        repo::oncall::overrides(conn, s.id, at - chrono::Duration::days(60))
-            .await?
-            .into_iter()
-            .map(|o| Override {
-                email: o.email,
-                starts_at: o.starts_at,
-                ends_at: o.ends_at,
-            })
-            .collect();
-    Ok((r.on_call(&overrides, at), r.next(&overrides, at)))
+/// The on-call provider's view of a service.
+pub(crate) fn service_ref(s: &service::Model) -> OnCallService {
+    OnCallService {
+        id: s.id,
+        name: s.name.clone(),
+        external_id: s.external_id.clone(),
+    }
 }
 
 /// Whom the enabled policies of the project give each role for an incident of this type,
-/// priority and tags; the lowest order wins per role. A service without a rotation gives nobody.
-pub(crate) async fn resolve_roles(
-    conn: &impl ConnectionTrait,
+/// priority and tags; the lowest order wins per role. `on_call` holds who is on call for each
+/// service the policies name (asked before the declaration's transaction); a service with
+/// nobody on call gives nobody.
+pub(crate) fn resolve_roles(
     policies: &[role_policy::Model],
+    on_call: &HashMap<i64, String>,
     type_id: i64,
     priority_id: i64,
     tag_ids: &[i64],
-    at: DateTime<Utc>,
-) -> Result<Vec<Assignment>> {
+) -> Vec<Assignment> {
     let mut out: Vec<Assignment> = Vec::new();
     for p in policies.iter().filter(|p| p.enabled) {
         let Ok(role) = p.role.parse::<ParticipantRole>() else {
@@ -89,14 +74,13 @@ pub(crate) async fn resolve_roles(
             continue;
         }
         let who = match (p.service_id, &p.email) {
-            (Some(sid), _) => match repo::oncall::schedule(conn, sid).await? {
-                Some(s) => Some((
-                    shifts(conn, &s, at).await?.0.email,
+            (Some(sid), _) => on_call.get(&sid).map(|email| {
+                (
+                    email.clone(),
                     Some(sid),
                     format!("on call for service {sid} (role policy {})", p.id),
-                )),
-                None => None,
-            },
+                )
+            }),
             (None, Some(email)) => Some((
                 email.clone(),
                 None,
@@ -113,10 +97,74 @@ pub(crate) async fn resolve_roles(
             });
         }
     }
-    Ok(out)
+    out
+}
+
+/// The jobs that page someone: the on-call provider's page, an e-mail with the links to open
+/// the incident and acknowledge, and a direct message saying the same.
+pub(crate) fn page_jobs(
+    base_url: &str,
+    inc: &incident::Model,
+    page: &page::Model,
+    at: DateTime<Utc>,
+) -> Vec<NewJob> {
+    let open = format!("{base_url}/api/v1/incidents/{}", inc.name);
+    let ack = format!("POST {base_url}/api/v1/pages/{}/ack", page.id);
+    let mail = Mail {
+        to: vec![page.email.clone()],
+        subject: format!("[PAGE] {}", page.reason),
+        text: format!(
+            "You are on call and now the incident commander of {}: {}.\n\n{}\n\nOpen it: {open}\nAcknowledge: {ack}",
+            inc.name, inc.title, inc.description
+        ),
+        html: None,
+    };
+    let dm = format!(
+        "You were paged: {}. You are the incident commander of {}. Open it: {open} — acknowledge: {ack}",
+        page.reason, inc.name
+    );
+    let key = format!("page:{}", page.id);
+    vec![
+        flows::incident_job(
+            flows::kind::PAGE,
+            inc.id,
+            Some(page.id.to_string()),
+            json!({"page_id": page.id}),
+            at,
+        ),
+        flows::email_job(&key, Some(inc.id), &mail, at),
+        flows::direct_message(inc.id, &page.email, &key, &dm, at),
+    ]
 }
 
 impl Engine {
+    /// Who is on call now for each service the project's enabled role policies name, asked of
+    /// the project's on-call provider outside any transaction. A provider that fails is logged
+    /// and gives nobody (the declaration goes on; the reporter commands).
+    pub(crate) async fn on_call_for_policies(
+        &self,
+        cfg: &ProjectConfig,
+        at: DateTime<Utc>,
+    ) -> Result<HashMap<i64, String>> {
+        let mut out = HashMap::new();
+        if cfg.services.is_empty() {
+            return Ok(out);
+        }
+        let oncall = self.providers_for(cfg)?.oncall;
+        for s in &cfg.services {
+            match oncall.on_call(&service_ref(s), at).await {
+                Ok(Some(shift)) => {
+                    out.insert(s.id, shift.email);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(service.id = s.id, error = %e, "on-call look-up failed; the service gives nobody")
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Sets (or replaces) a service's rotation.
     pub async fn set_rotation(
         &self,
@@ -151,17 +199,19 @@ impl Engine {
         self.on_call(service_id, now).await
     }
 
-    /// Who is on call for a service at `at`, and who is next.
+    /// Who is on call for a service at `at`, and who is next, as its project's on-call
+    /// provider says.
     pub async fn on_call(&self, service_id: i64, at: DateTime<Utc>) -> Result<OnCallView> {
         let conn = self.db().conn();
         let service = repo::directory::service(conn, service_id).await?;
         let schedule = repo::oncall::schedule(conn, service_id).await?;
-        let (current, next) = match &schedule {
-            Some(s) => {
-                let (c, n) = shifts(conn, s, at).await?;
-                (Some(c), Some(n))
-            }
-            None => (None, None),
+        let cfg = self.project_config_by_id(service.project_id).await?;
+        let oncall = self.providers_for(&cfg)?.oncall;
+        let who = service_ref(&service);
+        let current = oncall.on_call(&who, at).await?;
+        let next = match current {
+            Some(_) => oncall.next(&who, at).await?,
+            None => None,
         };
         Ok(OnCallView {
             service,

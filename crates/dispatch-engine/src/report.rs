@@ -1,4 +1,5 @@
-//! Status reports: tactical (conditions, actions, needs) and executive (status, overview, next steps).
+//! Status reports: tactical (conditions, actions, needs; mailed to the incident's participant
+//! group) and executive (status, overview, next steps).
 
 use crate::incident::{save_with_events, Events};
 use crate::{Actor, Engine, Result};
@@ -38,15 +39,34 @@ impl Engine {
             },
         )
         .await?;
+        let text = details
+            .iter()
+            .map(|(k, v)| {
+                let v = v.as_str().unwrap_or_default();
+                format!("{}:\n{v}", k.replace('_', " "))
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n");
         let mut events = Events::new(actor, now);
         events.push(
             "report_created",
             format!("{} posted a {} report", actor.email, cmd.kind),
             json!({"report_id": rep.id, "kind": cmd.kind, "fields": details}),
         );
+        if cmd.kind == dispatch_core::ReportKind::Tactical {
+            // Responders hear it by mail too: the incident's participant group.
+            events.job(crate::flows::mail_group(
+                current.id,
+                &format!("report:{}", rep.id),
+                &format!("[{}] Tactical report: {}", current.name, current.title),
+                &text,
+                now,
+            ));
+        }
         let row: incident::ActiveModel = current.clone().into();
         save_with_events(conn, &current, row, events).await?;
         txn.commit().await?;
+        self.wake_workers();
         Ok(rep)
     }
 

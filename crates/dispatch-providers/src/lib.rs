@@ -10,7 +10,7 @@ pub mod slack;
 pub mod smtp;
 pub mod webhook;
 
-use dispatch_core::provider::{EmailProvider, Providers};
+use dispatch_core::provider::{EmailProvider, ProviderRegistry, Providers};
 use dispatch_store::Db;
 use std::sync::Arc;
 
@@ -56,10 +56,28 @@ pub fn builtin(db: Db, settings: BuiltinSettings) -> Providers {
             base_url: settings.base_url.clone(),
         }),
         conversation: Arc::new(builtin::Room {
-            db,
-            base_url: settings.base_url,
+            db: db.clone(),
+            base_url: settings.base_url.clone(),
         }),
         email,
         webhook: Arc::new(webhook::HttpWebhooks::default()),
+        oncall: Arc::new(builtin::OnCall { db: db.clone() }),
+        contact: Arc::new(builtin::Directory { db: db.clone() }),
+        group: Arc::new(builtin::Groups {
+            db,
+            base_url: settings.base_url,
+        }),
     }
+}
+
+/// Every provider this build has, for projects to choose from: the built-ins, the outbox, and
+/// SMTP when it is configured. The defaults are the built-ins, and SMTP for e-mail when it is
+/// configured; the server's `[providers]` settings may change them.
+pub fn registry(db: Db, settings: BuiltinSettings) -> ProviderRegistry {
+    let smtp_configured = settings.smtp.is_some();
+    let mut r = ProviderRegistry::single(builtin(db.clone(), settings));
+    if smtp_configured {
+        r.email.add(Arc::new(builtin::Outbox { db }));
+    }
+    r
 }

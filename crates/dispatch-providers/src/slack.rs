@@ -110,6 +110,38 @@ impl ConversationProvider for SlackConversation {
         key: Option<&str>,
         message: &RichMessage,
     ) -> ProviderResult<()> {
+        self.post_once(external_id, key, message).await
+    }
+
+    async fn direct_message(
+        &self,
+        email: &str,
+        key: Option<&str>,
+        message: &RichMessage,
+    ) -> ProviderResult<()> {
+        let Some(user) = self.user_id(email).await? else {
+            return Err(err(format!("no Slack user has the address {email}")));
+        };
+        let channel = self.api.open_dm(&user).await.map_err(slack_err)?;
+        self.post_once(&channel, key, message).await
+    }
+
+    async fn set_archived(&self, external_id: &str, archived: bool) -> ProviderResult<()> {
+        self.api
+            .set_archived(external_id, archived)
+            .await
+            .map_err(slack_err)
+    }
+}
+
+impl SlackConversation {
+    /// Posts `message` to `channel`, once per `key`.
+    async fn post_once(
+        &self,
+        channel: &str,
+        key: Option<&str>,
+        message: &RichMessage,
+    ) -> ProviderResult<()> {
         if let Some(key) = key {
             if repo::slack::posted(self.db.conn(), key)
                 .await
@@ -120,24 +152,17 @@ impl ConversationProvider for SlackConversation {
         }
         let ts = self
             .api
-            .post(external_id, &message.text, &blocks::render(message))
+            .post(channel, &message.text, &blocks::render(message))
             .await
             .map_err(slack_err)?;
         if let Some(key) = key {
             let txn = self.db.write().await.map_err(err)?;
-            repo::slack::remember_post(&*txn, key, external_id, &ts)
+            repo::slack::remember_post(&*txn, key, channel, &ts)
                 .await
                 .map_err(err)?;
             txn.commit().await.map_err(err)?;
         }
         Ok(())
-    }
-
-    async fn set_archived(&self, external_id: &str, archived: bool) -> ProviderResult<()> {
-        self.api
-            .set_archived(external_id, archived)
-            .await
-            .map_err(slack_err)
     }
 }
 

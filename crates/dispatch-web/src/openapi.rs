@@ -47,6 +47,8 @@ use utoipa::{Modify, OpenApi};
         api::directory::services::delete,
         api::webhooks::list, api::webhooks::create, api::webhooks::show, api::webhooks::update,
         api::webhooks::delete, api::webhooks::deliveries,
+        api::providers::list, api::providers::contact, api::providers::direct_messages,
+        api::providers::group,
     ),
     components(schemas(crate::error::ErrorBody, crate::wire::IncidentSummaryOut)),
     modifiers(&BearerAuth),

@@ -33,6 +33,10 @@ pub struct Config {
     pub smtp: SmtpConfig,
     /// The Slack app: tokens and where the Web API is.
     pub slack: SlackConfig,
+    /// The default provider per capability (`conversation = "dispatch-room"`, …); projects may
+    /// choose others. A capability left out uses its built-in provider (SMTP for e-mail when a
+    /// host is set).
+    pub providers: std::collections::BTreeMap<String, String>,
 }
 
 /// The `[slack]` table. Tokens and the signing secret are hidden from `Debug` and `config show`.
@@ -154,6 +158,7 @@ impl Default for Config {
             schedules: [("cleanup_jobs".to_string(), "0 3 * * *".to_string())].into(),
             smtp: SmtpConfig::default(),
             slack: SlackConfig::default(),
+            providers: Default::default(),
         }
     }
 }
@@ -211,6 +216,11 @@ impl Config {
         }
         cfg.smtp.load_env()?;
         cfg.slack.load_env();
+        for name in dispatch_core::Capability::NAMES {
+            if let Some(v) = env(&format!("DISPATCH_PROVIDERS_{}", name.to_uppercase())) {
+                cfg.providers.insert(name.to_string(), v);
+            }
+        }
         for (name, _) in dispatch_engine::scheduler::PERIODIC {
             if let Ok(v) = std::env::var(format!("DISPATCH_SCHEDULE_{}", name.to_uppercase())) {
                 cfg.schedules.insert(name.to_string(), v);
@@ -282,6 +292,23 @@ impl Config {
         (!self.slack.signing_secret.is_empty()).then(|| dispatch_web::slack::SlackSettings {
             signing_secret: self.slack.signing_secret.clone(),
         })
+    }
+
+    /// Makes the `[providers]` choices the registry's defaults; an unknown capability or
+    /// provider is an error naming what is known.
+    pub fn apply_provider_defaults(
+        &self,
+        registry: &mut dispatch_core::provider::ProviderRegistry,
+    ) -> anyhow::Result<()> {
+        for (capability, slug) in &self.providers {
+            let c: dispatch_core::Capability = capability.parse().map_err(|e| {
+                anyhow::anyhow!("[providers]: unknown capability {capability:?}: {e}")
+            })?;
+            registry
+                .set_default(c, slug)
+                .map_err(|e| anyhow::anyhow!("[providers] {capability}: {e}"))?;
+        }
+        Ok(())
     }
 
     /// The SMTP provider's settings, or `None` (mail stays in the outbox) when no host is set.
@@ -411,6 +438,15 @@ signing_secret = ""
 app_token = ""
 # The Web API.   Env: DISPATCH_SLACK_API_URL
 api_url = "https://slack.com/api"
+# The default provider of each capability; a project may choose others
+# (PATCH /api/v1/projects/{slug} {"providers": {"email": "dispatch-outbox"}}).
+# GET /api/v1/providers lists what this server has. Left out: the built-in provider (and SMTP
+# for e-mail when [smtp] has a host). Capabilities: ticket, storage, conference, document,
+# conversation, email, webhook, oncall, contact, group.
+# Env: DISPATCH_PROVIDERS_<CAPABILITY>, e.g. DISPATCH_PROVIDERS_EMAIL=smtp
+[providers]
+# conversation = "dispatch-room"
+# email = "smtp"
 "#;
 
 #[cfg(test)]

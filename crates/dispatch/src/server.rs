@@ -45,8 +45,9 @@ pub async fn prepare(engine: &Engine, cfg: &Config) -> anyhow::Result<Option<Fir
     }))
 }
 
-/// The engine with the built-in providers, as the configuration sets them up (SMTP for mail
-/// when a server is configured). Fails on SMTP settings that cannot work.
+/// The engine with every provider this build has, as the configuration sets them up (SMTP for
+/// mail when a server is configured) and with the `[providers]` defaults. Fails on SMTP settings
+/// that cannot work, and on a default naming an unknown capability or provider.
 pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
     let smtp = cfg.smtp_settings()?;
     match &smtp {
@@ -63,10 +64,19 @@ pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
         conference_template: cfg.conference_template.clone(),
         smtp,
     };
-    Ok(
-        Engine::with_providers(db.clone(), dispatch_providers::builtin(db, settings))
-            .with_base_url(&cfg.base_url()),
-    )
+    let mut registry = dispatch_providers::registry(db.clone(), settings);
+    if !cfg.slack.bot_token.is_empty() {
+        // Slack is available to every project; those that choose it (or all of them, with
+        // `[providers] conversation = "slack"`) get a channel per incident.
+        registry.conversation.add(std::sync::Arc::new(
+            dispatch_providers::slack::SlackConversation {
+                api: dispatch_slack::SlackApi::new(&cfg.slack.api_url, &cfg.slack.bot_token),
+                db: db.clone(),
+            },
+        ));
+    }
+    cfg.apply_provider_defaults(&mut registry)?;
+    Ok(Engine::with_registry(db, registry).with_base_url(&cfg.base_url()))
 }
 
 /// Starts the job runner and the scheduler in the background, after requeueing what a crash

@@ -6,6 +6,7 @@ mod common;
 use common::TestDb;
 use dispatch_core::commands::DeclareIncident;
 use dispatch_core::values::{IncidentRef, IncidentTitle, LongText};
+use dispatch_engine::flows::DECLARE_STEPS;
 use dispatch_engine::{Actor, Engine};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -73,7 +74,8 @@ async fn a_worker_killed_mid_saga_is_resumed_without_duplicates_or_lost_steps() 
             let mut all = true;
             for n in &names {
                 let d = engine.incident(&IncidentRef::parse(n)).await.unwrap();
-                all &= d.resources.len() == 5 && d.resources.iter().all(|r| r.status == "ready");
+                all &= d.resources.len() == DECLARE_STEPS.len()
+                    && d.resources.iter().all(|r| r.status == "ready");
             }
             all
         };
@@ -97,8 +99,16 @@ async fn a_worker_killed_mid_saga_is_resumed_without_duplicates_or_lost_steps() 
     w.kill().unwrap();
     w.wait().unwrap();
 
-    use dispatch_store::entity::{document, room, room_message};
+    use dispatch_store::entity::{document, participant_group, room, room_message};
     use sea_orm::{EntityTrait, PaginatorTrait};
+    assert_eq!(
+        participant_group::Entity::find()
+            .count(db.conn())
+            .await
+            .unwrap(),
+        names.len() as u64,
+        "one participant group per incident"
+    );
     assert_eq!(
         document::Entity::find().count(db.conn()).await.unwrap(),
         names.len() as u64,
@@ -123,7 +133,11 @@ async fn a_worker_killed_mid_saga_is_resumed_without_duplicates_or_lost_steps() 
             .iter()
             .filter(|e| e.kind == "resource_created")
             .count();
-        assert_eq!(created, 5, "{n}: each resource recorded once");
+        assert_eq!(
+            created,
+            DECLARE_STEPS.len(),
+            "{n}: each resource recorded once"
+        );
         assert_eq!(
             events
                 .iter()

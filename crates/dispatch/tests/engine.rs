@@ -47,8 +47,8 @@ async fn declaring_brings_every_resource_to_ready_and_sets_up_the_room() {
         resources(&declared).iter().all(|(_, s)| s == "pending"),
         "the call returns before any provider runs"
     );
-    assert_eq!(resources(&declared).len(), 5);
-    assert!(app.run_pending_jobs().await >= 6);
+    assert_eq!(resources(&declared).len(), 6);
+    assert!(app.run_pending_jobs().await >= 7);
     let i = app.get("/incidents/INC-1").await.body;
     assert_eq!(
         resources(&i),
@@ -56,10 +56,14 @@ async fn declaring_brings_every_resource_to_ready_and_sets_up_the_room() {
             ("conference", "ready"),
             ("conversation", "ready"),
             ("document", "ready"),
+            ("group", "ready"),
             ("storage", "ready"),
             ("ticket", "ready")
         ])
     );
+    let group = app.get("/incidents/INC-1/group").await.body;
+    assert_eq!(group["name"], "inc-1-responders");
+    assert_eq!(group["members"], json!(["admin@example.com"]));
     let room = app.get("/incidents/INC-1/room").await.body;
     assert_eq!(room["name"], "inc-1-payments-failing");
     assert_eq!(
@@ -74,7 +78,13 @@ async fn declaring_brings_every_resource_to_ready_and_sets_up_the_room() {
         .collect();
     assert_eq!(
         titles,
-        ["Conference", "Incident document", "Storage", "Ticket"]
+        [
+            "Conference",
+            "Incident document",
+            "Participant group",
+            "Storage",
+            "Ticket"
+        ]
     );
     assert_eq!(room["members"], json!(["admin@example.com"]));
     assert!(
@@ -102,7 +112,7 @@ async fn declaring_brings_every_resource_to_ready_and_sets_up_the_room() {
         .iter()
         .map(|e| e["type"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(kinds.iter().filter(|k| *k == "resource_created").count(), 5);
+    assert_eq!(kinds.iter().filter(|k| *k == "resource_created").count(), 6);
     assert!(kinds.contains(&"conversation_ready".to_string()));
     assert_eq!(
         app.get("/incidents/INC-1/timeline/verify").await.body["valid"],
@@ -375,10 +385,10 @@ async fn a_job_claimed_by_a_worker_that_died_is_taken_over_after_its_lease() {
             ..fast_runner()
         },
     );
-    assert!(short.run_pending().await.unwrap() >= 6);
+    assert!(short.run_pending().await.unwrap() >= 7);
     let i = app.get("/incidents/INC-1").await.body;
     assert!(resources(&i).iter().all(|(_, s)| s == "ready"));
-    assert_eq!(resources(&i).len(), 5, "no duplicate resource");
+    assert_eq!(resources(&i).len(), 6, "no duplicate resource");
 }
 
 #[tokio::test]

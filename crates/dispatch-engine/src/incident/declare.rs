@@ -163,6 +163,10 @@ impl Engine {
     ) -> Result<IncidentDetail> {
         let cfg = self.declaring_in(cmd.project.as_deref()).await?;
         let project = &cfg.project;
+        // Asked before the transaction: an external on-call provider's call never holds it.
+        let on_call = self
+            .on_call_for_policies(&cfg, dispatch_core::now())
+            .await?;
         let txn = self.db.write().await?;
         let conn = &*txn;
         let mut errors = ValidationError::default();
@@ -196,12 +200,8 @@ impl Engine {
 
         // Who commands (and scribes, and liaises): named at declaration, else the role
         // policies (a service's on-call or a named person), else the reporter commands.
-        let policies = if cfg.policies.is_empty() {
-            vec![]
-        } else {
-            crate::oncall::resolve_roles(conn, &cfg.policies, type_.id, priority.id, &tag_ids, now)
-                .await?
-        };
+        let policies =
+            crate::oncall::resolve_roles(&cfg.policies, &on_call, type_.id, priority.id, &tag_ids);
         let commander = match &cmd.commander {
             Some(email) => Holder {
                 email: email.to_string(),
@@ -389,7 +389,8 @@ impl Engine {
             repo::tag::set_for_incident(conn, inc.id, &tag_ids).await?;
         }
         if page_commander {
-            // The page is recorded and mailed to the commander in this transaction.
+            // The page is recorded, and its jobs (the on-call provider, mail, direct message)
+            // queued, in this transaction.
             let page = repo::oncall::add_page(
                 conn,
                 dispatch_store::entity::page::ActiveModel {
@@ -406,28 +407,13 @@ impl Engine {
                 },
             )
             .await?;
-            let base = self.base_url();
-            let mail = dispatch_core::provider::Email {
-                to: vec![commander.email.clone()],
-                subject: format!("[PAGE] {}", page.reason),
-                text: format!(
-                    "You are on call and now the incident commander of {}: {}.\n\n{}\n\nOpen it: {base}/api/v1/incidents/{}\nAcknowledge: POST {base}/api/v1/pages/{}/ack",
-                    inc.name, inc.title, inc.description, inc.name, page.id
-                ),
-                html: None,
-            };
             repo::job::enqueue(
                 conn,
-                vec![crate::flows::email_job(
-                    &format!("page:{}", page.id),
-                    Some(inc.id),
-                    &mail,
-                    now,
-                )],
+                crate::oncall::page_jobs(&self.base_url(), &inc, &page, now),
             )
             .await?;
         }
-        crate::flows::start_declare(conn, inc.id, now).await?;
+        crate::flows::start_declare(conn, inc.id, |k| self.pending_slug(&cfg, k), now).await?;
         if let Some(w) = webhooks {
             w.enqueue(conn, &inc).await?;
         }
@@ -510,20 +496,24 @@ impl Engine {
             row,
             tags: vec![],
             participants,
-            resources: pending_resources(inc.id, now),
+            resources: pending_resources(inc.id, |k| self.pending_slug(&cfg, k), now),
         })
     }
 }
 
 /// The resources a new incident starts with, as the declare saga wrote them.
-fn pending_resources(incident_id: i64, now: DateTime<Utc>) -> Vec<resource::Model> {
+fn pending_resources(
+    incident_id: i64,
+    provider: impl Fn(dispatch_core::ResourceKind) -> String,
+    now: DateTime<Utc>,
+) -> Vec<resource::Model> {
     crate::flows::DECLARE_STEPS
         .iter()
         .map(|k| resource::Model {
             id: 0,
             incident_id,
             kind: k.as_str().into(),
-            provider: crate::flows::pending_provider(*k),
+            provider: provider(*k),
             external_id: None,
             link: None,
             status: "pending".into(),

@@ -5,7 +5,7 @@ use super::{complete, context, JobFailure};
 use crate::incident::Events;
 use crate::Engine;
 use dispatch_core::message::{Block, RichMessage};
-use dispatch_core::provider::IncidentContext;
+use dispatch_core::provider::{IncidentContext, Providers};
 use dispatch_core::ResourceKind;
 use dispatch_store::entity::{job, resource};
 use dispatch_store::repo;
@@ -38,14 +38,11 @@ fn conversation(list: &[resource::Model]) -> Result<Option<&resource::Model>, Jo
 
 /// Topic, bookmarks to every other ready resource, and members: safe to repeat.
 async fn sync_room(
-    engine: &Engine,
+    p: &Providers,
     room: &str,
     ctx: &IncidentContext,
     list: &[resource::Model],
 ) -> Result<(), JobFailure> {
-    let p = engine
-        .providers()
-        .ok_or_else(|| JobFailure("this process has no providers".into()))?;
     p.conversation.set_topic(room, &context::topic(ctx)).await?;
     for r in list
         .iter()
@@ -74,6 +71,7 @@ fn bookmark_title(kind: &str) -> String {
         "conference" => "Conference".into(),
         "storage" => "Storage".into(),
         "ticket" => "Ticket".into(),
+        "group" => "Participant group".into(),
         other => other.replace('_', " "),
     }
 }
@@ -104,7 +102,8 @@ fn welcome(ctx: &IncidentContext) -> RichMessage {
     ])
 }
 
-/// After the declare saga: set the room up and welcome everyone.
+/// After the declare saga: bring the group's members up to date, set the room up and welcome
+/// everyone.
 pub(crate) async fn setup(
     engine: &Engine,
     job: &job::Model,
@@ -112,13 +111,14 @@ pub(crate) async fn setup(
 ) -> Result<(), JobFailure> {
     let list = resources(engine, incident_id).await?;
     let mut events = Events::system(dispatch_core::now());
-    if let Some(room) = conversation(&list)? {
+    let room = conversation(&list)?;
+    let ctx = context::load(engine.db().conn(), incident_id, &engine.base_url()).await?;
+    let p = engine.providers_of_project(Some(&ctx.project)).await?;
+    // People who joined while the group was being created.
+    super::group::sync(&p, &ctx, &list, &mut events).await?;
+    if let Some(room) = room {
         let room_id = room.external_id.clone().unwrap_or_default();
-        let ctx = context::load(engine.db().conn(), incident_id, &engine.base_url()).await?;
-        sync_room(engine, &room_id, &ctx, &list).await?;
-        let p = engine
-            .providers()
-            .ok_or_else(|| JobFailure("this process has no providers".into()))?;
+        sync_room(&p, &room_id, &ctx, &list).await?;
         p.conversation
             .post(
                 &room_id,
@@ -155,12 +155,11 @@ pub(crate) async fn refresh(
     job: &job::Model,
     incident_id: i64,
 ) -> Result<(), JobFailure> {
-    let p = engine
-        .providers()
-        .ok_or_else(|| JobFailure("this process has no providers".into()))?
-        .clone();
     let list = resources(engine, incident_id).await?;
     let ctx = context::load(engine.db().conn(), incident_id, &engine.base_url()).await?;
+    let p = engine.providers_of_project(Some(&ctx.project)).await?;
+    let mut events = Events::system(dispatch_core::now());
+    super::group::sync(&p, &ctx, &list, &mut events).await?;
     for r in list.iter().filter(|r| r.status == "ready") {
         let Some(id) = &r.external_id else { continue };
         if DOCUMENT_KINDS.contains(&r.kind.as_str()) {
@@ -172,7 +171,7 @@ pub(crate) async fn refresh(
     if let Ok(Some(room)) = conversation(&list) {
         if room.status == "ready" {
             let room_id = room.external_id.clone().unwrap_or_default();
-            sync_room(engine, &room_id, &ctx, &list).await?;
+            sync_room(&p, &room_id, &ctx, &list).await?;
             if let Some(review) = list
                 .iter()
                 .find(|r| r.kind == "review_document" && r.status == "ready")
@@ -191,13 +190,7 @@ pub(crate) async fn refresh(
             }
         }
     }
-    complete(
-        engine,
-        job,
-        incident_id,
-        Events::system(dispatch_core::now()),
-    )
-    .await
+    complete(engine, job, incident_id, events).await
 }
 
 /// On close (`archive`) the room is archived and documents become read-only; on re-open the
@@ -208,10 +201,7 @@ pub(crate) async fn archive(
     incident_id: i64,
     archive: bool,
 ) -> Result<(), JobFailure> {
-    let p = engine
-        .providers()
-        .ok_or_else(|| JobFailure("this process has no providers".into()))?
-        .clone();
+    let p = engine.providers_of_incident(incident_id).await?;
     let list = resources(engine, incident_id).await?;
     for r in list
         .iter()
@@ -258,9 +248,7 @@ pub(crate) async fn announce(
     let list = resources(engine, incident_id).await?;
     if let Some(room) = conversation(&list)? {
         if room.status == "ready" {
-            let p = engine
-                .providers()
-                .ok_or_else(|| JobFailure("this process has no providers".into()))?;
+            let p = engine.providers_of_incident(incident_id).await?;
             let room_id = room.external_id.clone().unwrap_or_default();
             p.conversation
                 .post(

@@ -31,11 +31,17 @@ pub(crate) async fn send(
 ) -> Result<(), JobFailure> {
     let p: Payload = serde_json::from_value(payload)
         .map_err(|e| JobFailure(format!("bad send_email payload: {e}")))?;
-    let provider = engine
-        .providers()
-        .ok_or_else(|| JobFailure("this process has no providers".into()))?
-        .email
-        .clone();
+    // Mail about an incident goes through its project's provider; other mail through the
+    // server's default.
+    let provider = match p.incident_id {
+        Some(id) => engine.providers_of_incident(id).await?.email,
+        None => engine
+            .registry()
+            .email
+            .default_provider()
+            .cloned()
+            .ok_or_else(|| JobFailure("this process has no e-mail provider".into()))?,
+    };
     let email = Email {
         to: p.to,
         subject: p.subject,

@@ -4,6 +4,8 @@
 mod context;
 mod conversation;
 mod email;
+mod group;
+mod notify;
 mod provision;
 mod runner;
 mod webhook;
@@ -85,6 +87,9 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
             .await
         }
         kind::DELIVER_WEBHOOK => webhook::run(engine, job, incident_id, &payload).await,
+        kind::PAGE => notify::page(engine, job, incident_id, &payload).await,
+        kind::DIRECT_MESSAGE => notify::direct_message(engine, job, incident_id, &payload).await,
+        kind::MAIL_GROUP => group::mail(engine, job, incident_id, &payload).await,
         other => Err(JobFailure(format!("unknown job kind {other:?}"))),
     }
 }

@@ -33,9 +33,6 @@ pub(crate) async fn run(
         .unwrap_or_default()
         .parse()
         .map_err(|e| JobFailure(format!("kind: {e}")))?;
-    let providers = engine
-        .providers()
-        .ok_or_else(|| JobFailure("this process has no providers".into()))?;
     let conn = engine.db().conn();
     let existing = repo::resource::find(conn, incident_id, kind).await?;
     let now = dispatch_core::now();
@@ -50,6 +47,7 @@ pub(crate) async fn run(
         return complete(engine, job, incident_id, events).await;
     }
     let ctx = context::load(conn, incident_id, &engine.base_url()).await?;
+    let providers = engine.providers_of_project(Some(&ctx.project)).await?;
     let key = format!("{}/{}", ctx.name, kind);
     let (provider, created): (&str, Created) = match kind {
         ResourceKind::Ticket => (
@@ -88,7 +86,19 @@ pub(crate) async fn run(
             )
         }
         ResourceKind::Group => {
-            return Err(JobFailure("participant groups have no provider yet".into()))
+            // The incident's responders: everyone with a role in it, kept in step by refreshes.
+            let name = format!("{}-responders", ctx.name.to_lowercase());
+            let created = providers.group.create(&key, &name, &ctx).await?;
+            let members: Vec<String> = ctx
+                .participants
+                .iter()
+                .map(|(p, _)| p.email.clone())
+                .collect();
+            providers
+                .group
+                .add_members(&created.external_id, &members)
+                .await?;
+            (providers.group.slug(), created)
         }
     };
     let row = resource::ActiveModel {

@@ -45,9 +45,7 @@ pub(crate) async fn run(
         return Ok(());
     }
     let secret = WebhookSecret::parse(&sub.secret)?;
-    let providers = engine
-        .providers()
-        .ok_or_else(|| JobFailure("this process has no providers".into()))?;
+    let providers = engine.providers_of_incident(incident_id).await?;
     let now = dispatch_core::now();
     let timestamp = now.timestamp();
     let signature = secret.sign(&delivery.message_id, timestamp, &delivery.payload);

@@ -1,10 +1,16 @@
 //! The built-in providers.
 
+pub mod contact;
 mod documents;
+pub mod group;
+pub mod oncall;
 pub mod outbox;
-mod room;
+pub mod room;
 
+pub use contact::Directory;
 pub use documents::Documents;
+pub use group::Groups;
+pub use oncall::OnCall;
 pub use outbox::Outbox;
 pub use room::{room_name, Room};
 

@@ -6,7 +6,7 @@ use dispatch_core::message::RichMessage;
 use dispatch_core::provider::{
     ConversationProvider, Created, IncidentContext, ProviderError, ProviderResult,
 };
-use dispatch_store::entity::{room, room_bookmark, room_member, room_message};
+use dispatch_store::entity::{direct_message, room, room_bookmark, room_member, room_message};
 use dispatch_store::Db;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -19,7 +19,8 @@ pub struct Room {
     pub base_url: String,
 }
 
-const SLUG: &str = "dispatch-room";
+/// The slug of the incident room.
+pub const SLUG: &str = "dispatch-room";
 
 fn err(e: impl std::fmt::Display) -> ProviderError {
     ProviderError::new(SLUG, e.to_string())
@@ -200,6 +201,35 @@ impl ConversationProvider for Room {
             row.update(&*txn).await.map_err(err)?;
             txn.commit().await.map_err(err)?;
         }
+        Ok(())
+    }
+
+    async fn direct_message(
+        &self,
+        email: &str,
+        key: Option<&str>,
+        message: &RichMessage,
+    ) -> ProviderResult<()> {
+        let blocks = serde_json::to_string(&message.blocks).map_err(err)?;
+        let txn = self.db.write().await.map_err(err)?;
+        direct_message::Entity::insert(direct_message::ActiveModel {
+            email: Set(email.trim().to_lowercase()),
+            text: Set(message.text.clone()),
+            blocks: Set(blocks),
+            idempotency_key: Set(key.map(String::from)),
+            created_at: Set(dispatch_core::now()),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::column(direct_message::Column::IdempotencyKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .do_nothing()
+        .exec_without_returning(&*txn)
+        .await
+        .map_err(err)?;
+        txn.commit().await.map_err(err)?;
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! SeaORM entities: one module per table, plain rows with no behaviour.
 
 pub mod api_token;
+pub mod direct_message;
 pub mod document;
 pub mod event;
 pub mod feedback;
@@ -17,6 +18,8 @@ pub mod oncall_schedule;
 pub mod outbox;
 pub mod page;
 pub mod participant;
+pub mod participant_group;
+pub mod participant_group_member;
 pub mod participant_role;
 pub mod project;
 pub mod report;

@@ -17,6 +17,8 @@ pub struct Model {
     pub is_default: bool,
     pub created_at: DateTimeUtc,
     pub stable_priority_id: Option<i64>,
+    /// Providers the project chose: a JSON object of capability → provider slug.
+    pub providers: String,
 }
 
 /// No relations are declared; repositories join explicitly.

@@ -67,6 +67,11 @@ impl MigratorTrait for Migrator {
                 postgres: include_str!("m20261125_000011_files.sql"),
             }),
             Box::new(SqlMigration {
+                name: "m20261125_000012_providers",
+                sqlite: include_str!("m20261125_000012_providers.sql"),
+                postgres: include_str!("m20261125_000012_providers.sql"),
+            }),
+            Box::new(SqlMigration {
                 name: "m20261125_000050_slack",
                 sqlite: include_str!("m20261125_000050_slack.sql"),
                 postgres: include_str!("m20261125_000050_slack.sql"),

@@ -36,6 +36,20 @@ pub async fn services(conn: &impl ConnectionTrait, project_id: i64) -> Result<Ve
         .await?)
 }
 
+/// The services with these ids (any project).
+pub async fn services_by_ids(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<Vec<service::Model>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    Ok(service::Entity::find()
+        .filter(service::Column::Id.is_in(ids.iter().copied()))
+        .all(conn)
+        .await?)
+}
+
 /// A service by id.
 pub async fn service(conn: &impl ConnectionTrait, id: i64) -> Result<service::Model> {
     service::Entity::find_by_id(id)

@@ -7,6 +7,7 @@ pub mod jobs;
 pub mod oncall;
 pub mod outbox;
 pub mod parse;
+pub mod providers;
 pub mod records;
 pub mod room;
 pub mod rows;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(oncall::router())
         .merge(webhooks::router())
         .merge(crate::slack::router())
+        .merge(providers::router())
         .merge(crate::openapi::router())
 }
 

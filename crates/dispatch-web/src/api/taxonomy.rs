@@ -87,7 +87,7 @@ pub async fn all(
             .into_iter()
             .map(Into::into)
             .collect(),
-        project: p.into(),
+        project: ProjectOut::new(&s.engine, p),
     };
     Ok(axum::Json(out))
 }

@@ -151,9 +151,10 @@ const INSERT_EVENTS: &str =
     source, actor, transport, description, details, pinned, prev_hash, hash) VALUES ";
 const INSERT_PARTICIPANT: &str =
     "INSERT INTO participants (incident_id, individual_id, created_at) VALUES (?, ?, ?) RETURNING id";
-/// The five resources of the declare saga, pending.
+/// The six resources of the declare saga, pending.
 const INSERT_RESOURCES: &str = "INSERT INTO resources (incident_id, kind, provider, status, created_at, updated_at) VALUES \
-    (?, 'ticket', 'dispatch-ticket', 'pending', ?, ?), (?, 'storage', 'dispatch-storage', 'pending', ?, ?), \
+    (?, 'ticket', 'dispatch-ticket', 'pending', ?, ?), (?, 'group', 'dispatch-group', 'pending', ?, ?), \
+    (?, 'storage', 'dispatch-storage', 'pending', ?, ?), \
     (?, 'document', 'dispatch-document', 'pending', ?, ?), (?, 'conference', 'dispatch-conference', 'pending', ?, ?), \
     (?, 'conversation', 'dispatch-room', 'pending', ?, ?) ON CONFLICT (incident_id, kind) DO NOTHING";
 /// The saga's first job.
@@ -260,7 +261,7 @@ pub async fn declare(
     #[rustfmt::skip]
     let roles = vec![participant.into(), id.into(), now.into(), participant.into(), id.into(), now.into()];
     exec(conn, INSERT_ROLES, roles).await?;
-    let resources: Vec<Value> = (0..5)
+    let resources: Vec<Value> = (0..6)
         .flat_map(|_| [Value::from(id), now.into(), now.into()])
         .collect();
     exec(conn, INSERT_RESOURCES, resources).await?;

@@ -2,8 +2,8 @@
 //! job throughput, each beside a floor measured in the same run. Measured in-process on the
 //! engine and its job runner (the HTTP part of a declare is measured by the declare scenario).
 //!
-//! Floors: a declare saga is the declare transaction and six job steps (five resources and the
-//! room's set-up); its floor is the raw declare floor plus six times one step's bare database
+//! Floors: a declare saga is the declare transaction and seven job steps (six resources and the
+//! room's set-up); its floor is the raw declare floor plus seven times one step's bare database
 //! work (claim the job; in one transaction mark the resource ready, append an event, move the
 //! incident's chain head, finish the job, enqueue the next). The throughput floor runs no-op
 //! jobs through the same claim and finish as real ones.
@@ -88,7 +88,7 @@ pub async fn measure(
 
         let t = Instant::now();
         let name = floor::declare(db, who, &format!("saga floor {i}"), "declare to ready").await?;
-        for _ in 0..6 {
+        for _ in 0..=dispatch_engine::flows::DECLARE_STEPS.len() {
             step_floor(db, &name).await?;
         }
         floor_samples.push(t.elapsed());

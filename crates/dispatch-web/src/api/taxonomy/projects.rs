@@ -12,9 +12,11 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::{KeyPrefix, Name, Slug};
 use dispatch_core::{Patch, ValidationError};
+use dispatch_engine::Engine;
 use dispatch_store::entity::project;
 use sea_orm::ActiveValue::Set;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// Project routes.
@@ -45,11 +47,29 @@ pub struct ProjectOut {
     pub created_at: DateTime<Utc>,
     /// Id of the priority incidents take when they become stable, if any.
     pub stable_priority_id: Option<i64>,
+    /// The providers the project chose: capability → provider slug. Capabilities it does not
+    /// name use the server's defaults.
+    pub providers: BTreeMap<String, String>,
+    /// The provider used for every capability: the project's choice, else the server's
+    /// default (`null` when this server has none).
+    pub effective_providers: BTreeMap<String, Option<String>>,
 }
 
-impl From<project::Model> for ProjectOut {
-    fn from(p: project::Model) -> Self {
+impl ProjectOut {
+    /// The project as shown, with the providers it uses.
+    pub fn new(engine: &Engine, p: project::Model) -> Self {
+        let used = engine.project_providers_of(&p);
         Self {
+            providers: used
+                .chosen
+                .iter()
+                .map(|(c, s)| (c.to_string(), s.clone()))
+                .collect(),
+            effective_providers: used
+                .effective
+                .iter()
+                .map(|(c, s)| (c.to_string(), s.map(String::from)))
+                .collect(),
             id: p.id,
             slug: p.slug,
             name: p.name,
@@ -78,6 +98,10 @@ pub struct ProjectIn {
     pub allow_self_join: Option<bool>,
     /// Make it the default project (the previous default stops being one).
     pub default: Option<bool>,
+    /// Providers to use instead of the server's defaults: capability → provider slug, e.g.
+    /// `{"email": "smtp", "conversation": "dispatch-room"}` (see `GET /api/v1/providers`).
+    #[schema(value_type = Option<Object>)]
+    pub providers: Option<serde_json::Value>,
 }
 
 /// Changes to a project: absent fields are kept.
@@ -111,6 +135,12 @@ pub struct ProjectPatch {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub stable_priority: Patch<String>,
+    /// Provider choices to change: capability → provider slug, or `null` to go back to the
+    /// server's default for that capability; capabilities left out keep their choice. `null`
+    /// for the whole object clears every choice.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub providers: Patch<serde_json::Value>,
 }
 
 impl From<ProjectIn> for ProjectPatch {
@@ -123,13 +153,68 @@ impl From<ProjectIn> for ProjectPatch {
             allow_self_join: b.allow_self_join.into(),
             default: b.default.into(),
             stable_priority: Patch::Absent,
+            providers: b.providers.into(),
         }
     }
 }
 
+/// Applies provider choice changes to the stored choices (`current`, JSON). Every bad entry is
+/// a field error named `providers.<capability>`; `None` when nothing changes.
+fn merge_providers(
+    engine: &Engine,
+    current: &str,
+    change: Patch<serde_json::Value>,
+    e: &mut ValidationError,
+) -> Option<String> {
+    let mut chosen: BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(current).unwrap_or_default();
+    match change {
+        Patch::Absent => return None,
+        Patch::Null => chosen.clear(),
+        Patch::Value(v) => {
+            let Some(map) = v.as_object() else {
+                e.push(
+                    "providers",
+                    "must be an object of capability: provider slug",
+                );
+                return None;
+            };
+            let (cleared, set): (Vec<_>, Vec<_>) = map.iter().partition(|(_, v)| v.is_null());
+            let set: serde_json::Map<String, serde_json::Value> = set
+                .into_iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            for (k, _) in cleared {
+                if k.parse::<dispatch_core::Capability>().is_err() {
+                    e.push(
+                        format!("providers.{k}"),
+                        format!(
+                            "unknown capability {k:?}; known: {}",
+                            dispatch_core::Capability::NAMES.join(", ")
+                        ),
+                    );
+                }
+                chosen.remove(k);
+            }
+            for (c, slug) in engine.check_providers(&serde_json::Value::Object(set), e) {
+                chosen.insert(c.to_string(), slug.into());
+            }
+        }
+    }
+    Some(serde_json::Value::Object(chosen.into_iter().collect()).to_string())
+}
+
 impl ProjectPatch {
     /// Writes the changes into `row`, recording every bad field.
-    fn apply(self, row: &mut project::ActiveModel, e: &mut ValidationError) {
+    fn apply(self, engine: &Engine, row: &mut project::ActiveModel, e: &mut ValidationError) {
+        let current = match &row.providers {
+            sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => v.clone(),
+            sea_orm::ActiveValue::NotSet => "{}".to_string(),
+        };
+        set(
+            &mut row.providers,
+            merge_providers(engine, &current, self.providers, e),
+        );
         let slug = parse::parsed(e, "slug", self.slug, Slug::parse);
         set(&mut row.slug, slug.map(|s| s.as_str().to_string()));
         let name = parse::parsed(e, "name", self.name, Name::parse);
@@ -157,7 +242,12 @@ pub async fn list(
     _auth: Auth,
 ) -> ApiResult<axum::Json<Vec<ProjectOut>>> {
     let projects = s.engine.projects().await?;
-    Ok(axum::Json(projects.into_iter().map(Into::into).collect()))
+    Ok(axum::Json(
+        projects
+            .into_iter()
+            .map(|p| ProjectOut::new(&s.engine, p))
+            .collect(),
+    ))
 }
 
 /// Creates a project with the default incident types, priorities and severities.
@@ -179,11 +269,14 @@ pub async fn create(
         is_default: Set(false),
         ..Default::default()
     };
-    ProjectPatch::from(b).apply(&mut row, &mut e);
+    ProjectPatch::from(b).apply(&s.engine, &mut row, &mut e);
     slug_from_name(&mut row.slug, &row.name);
     e.into_result()?;
     let p = s.engine.create_project(row).await?;
-    Ok((StatusCode::CREATED, axum::Json(p.into())))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(ProjectOut::new(&s.engine, p)),
+    ))
 }
 
 /// One project.
@@ -195,7 +288,8 @@ pub async fn show(
     _auth: Auth,
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<ProjectOut>> {
-    Ok(axum::Json(s.engine.project(&slug).await?.into()))
+    let p = s.engine.project(&slug).await?;
+    Ok(axum::Json(ProjectOut::new(&s.engine, p)))
 }
 
 /// Changes a project.
@@ -214,7 +308,7 @@ pub async fn update(
     let mut row: project::ActiveModel = current.into();
     let mut e = ValidationError::default();
     let stable = std::mem::take(&mut b.stable_priority);
-    b.apply(&mut row, &mut e);
+    b.apply(&s.engine, &mut row, &mut e);
     match stable {
         Patch::Absent => {}
         Patch::Null => row.stable_priority_id = Set(None),
@@ -233,5 +327,6 @@ pub async fn update(
         },
     }
     e.into_result()?;
-    Ok(axum::Json(s.engine.update_project(row).await?.into()))
+    let p = s.engine.update_project(row).await?;
+    Ok(axum::Json(ProjectOut::new(&s.engine, p)))
 }

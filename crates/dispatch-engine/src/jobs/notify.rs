@@ -1,0 +1,78 @@
+//! Reaching one person: a page through the project's on-call provider (`page`), and a direct
+//! message through its conversation provider (`direct_message`).
+
+use super::{complete, JobFailure};
+use crate::incident::Events;
+use crate::oncall::service_ref;
+use crate::Engine;
+use dispatch_core::message::RichMessage;
+use dispatch_core::provider::PageRequest;
+use dispatch_store::entity::job;
+use dispatch_store::repo;
+use serde_json::json;
+
+/// Pages the person of the page record named by the payload (`page_id`).
+pub(crate) async fn page(
+    engine: &Engine,
+    job: &job::Model,
+    incident_id: i64,
+    payload: &serde_json::Value,
+) -> Result<(), JobFailure> {
+    let page_id = payload["page_id"]
+        .as_i64()
+        .ok_or_else(|| JobFailure("payload has no page_id".into()))?;
+    let conn = engine.db().conn();
+    let page = repo::oncall::page(conn, page_id).await?;
+    let service = match page.service_id {
+        Some(id) => Some(service_ref(&repo::directory::service(conn, id).await?)),
+        None => None,
+    };
+    let inc = repo::incident::get(
+        conn,
+        &dispatch_core::values::IncidentRef::Id(dispatch_core::IncidentId(incident_id)),
+    )
+    .await?;
+    let p = engine.providers_of_incident(incident_id).await?;
+    let external_id = p
+        .oncall
+        .page(&PageRequest {
+            page_id,
+            email: page.email.clone(),
+            service,
+            reason: page.reason.clone(),
+            link: format!("{}/api/v1/incidents/{}", engine.base_url(), inc.name),
+        })
+        .await?;
+    let mut events = Events::system(dispatch_core::now());
+    events.push(
+        "page_sent",
+        format!("{} was paged through {}", page.email, p.oncall.slug()),
+        json!({"page_id": page_id, "email": page.email, "provider": p.oncall.slug(), "external_id": external_id}),
+    );
+    complete(engine, job, incident_id, events).await
+}
+
+/// Sends the payload's `text` to `email` as a direct message, once per `key`.
+pub(crate) async fn direct_message(
+    engine: &Engine,
+    job: &job::Model,
+    incident_id: i64,
+    payload: &serde_json::Value,
+) -> Result<(), JobFailure> {
+    let field = |k: &str| payload[k].as_str().unwrap_or_default().to_string();
+    let (email, key, text) = (field("email"), field("key"), field("text"));
+    let p = engine.providers_of_incident(incident_id).await?;
+    p.conversation
+        .direct_message(&email, Some(&key), &RichMessage::plain(text))
+        .await?;
+    let mut events = Events::system(dispatch_core::now());
+    events.push(
+        "direct_message_sent",
+        format!(
+            "direct message sent to {email} through {}",
+            p.conversation.slug()
+        ),
+        json!({"email": email, "key": key, "provider": p.conversation.slug()}),
+    );
+    complete(engine, job, incident_id, events).await
+}

@@ -1,0 +1,23 @@
+//! A direct message to one person, kept by the built-in conversation provider; `blocks` is the
+//! rich message JSON.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `direct_messages`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "direct_messages")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub email: String,
+    pub text: String,
+    pub blocks: String,
+    pub idempotency_key: Option<String>,
+    pub created_at: DateTimeUtc,
+}
+
+/// No relations are declared; repositories join explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
