@@ -4,6 +4,7 @@
 
 pub mod admin;
 mod cache;
+pub mod command;
 pub mod error;
 pub mod feedback;
 pub mod files;
@@ -13,6 +14,7 @@ pub mod jobs;
 pub mod oncall;
 pub mod outbox;
 pub mod participant;
+pub mod reminders;
 pub mod report;
 pub mod room;
 pub mod scheduler;

@@ -514,7 +514,7 @@ fn remind(words: Vec<Word>) -> Result<ChatCommand, String> {
     let mut kind = ReportKind::Tactical;
     let mut hours = None;
     let texts: Vec<String> = words.into_iter().map(|w| w.text.to_lowercase()).collect();
-    for (i, t) in texts.iter().enumerate() {
+    for t in &texts {
         if let Ok(k) = t.parse::<ReportKind>() {
             kind = k;
         } else if let Some(n) = t
@@ -524,9 +524,7 @@ fn remind(words: Vec<Word>) -> Result<ChatCommand, String> {
             .or_else(|| t.strip_suffix("hours").and_then(|n| n.parse().ok()))
         {
             hours = Some(n);
-        } else if !matches!(t.as_str(), "in" | "hour" | "hours" | "report")
-            && !(i > 0 && t.starts_with("hour"))
-        {
+        } else if !(matches!(t.as_str(), "in" | "report") || t.starts_with("hour")) {
             return Err(format!("{:?} is not understood.", clip(t)));
         }
     }

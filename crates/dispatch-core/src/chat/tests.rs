@@ -319,7 +319,7 @@ impl Garbage {
         let n = (self.next() % 12) as usize;
         let mut s = String::new();
         for _ in 0..n {
-            if self.next() % 5 == 0 {
+            if self.next().is_multiple_of(5) {
                 // A random character, any plane.
                 s.push(char::from_u32((self.next() % 0x11_0000) as u32).unwrap_or('?'));
             } else {

@@ -407,15 +407,12 @@ impl Engine {
             )
             .await?;
             let base = self.base_url();
-            let mail = dispatch_core::provider::Email {
-                to: vec![commander.email.clone()],
-                subject: format!("[PAGE] {}", page.reason),
-                text: format!(
-                    "You are on call and now the incident commander of {}: {}.\n\n{}\n\nOpen it: {base}/api/v1/incidents/{}\nAcknowledge: POST {base}/api/v1/pages/{}/ack",
-                    inc.name, inc.title, inc.description, inc.name, page.id
-                ),
-                html: None,
-            };
+            let mail = crate::oncall::page_email(
+                &base,
+                &inc,
+                &page,
+                "You are on call and now the incident commander of",
+            );
             repo::job::enqueue(
                 conn,
                 vec![crate::flows::email_job(
@@ -511,6 +508,8 @@ impl Engine {
             tags: vec![],
             participants,
             resources: pending_resources(inc.id, now),
+            last_tactical_report: None,
+            last_executive_report: None,
         })
     }
 }

@@ -31,14 +31,15 @@ impl<E: std::fmt::Display> From<E> for JobFailure {
 /// Runs one claimed job. On success the job has recorded its result and marked itself done in
 /// one transaction.
 pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFailure> {
+    let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
     if crate::scheduler::PERIODIC
         .iter()
         .any(|(name, _)| *name == job.kind)
     {
-        crate::scheduler::run(engine, &job.kind).await?;
-        return complete_without_incident(engine, job).await;
+        let at = serde_json::from_value(payload["occurrence"].clone())
+            .unwrap_or_else(|_| dispatch_core::now());
+        return crate::scheduler::run(engine, job, at).await;
     }
-    let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
     // Mail may be about no incident.
     if job.kind == kind::SEND_EMAIL {
         return email::send(engine, job, payload).await;
@@ -56,6 +57,7 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
                 incident_id,
                 payload["text"].as_str().unwrap_or_default(),
                 payload["key"].as_str().unwrap_or_default(),
+                serde_json::from_value(payload["message"].clone()).ok(),
             )
             .await
         }
@@ -86,14 +88,6 @@ pub(crate) async fn complete(
     complete_in(&txn, job, incident_id, events).await?;
     txn.commit().await?;
     engine.wake_workers();
-    Ok(())
-}
-
-/// Marks a job that concerns no incident succeeded.
-async fn complete_without_incident(engine: &Engine, job: &job::Model) -> Result<(), JobFailure> {
-    let txn = engine.db().write().await?;
-    finish_in(&txn, job).await?;
-    txn.commit().await?;
     Ok(())
 }
 

@@ -17,6 +17,8 @@ pub struct Model {
     pub is_default: bool,
     pub created_at: DateTimeUtc,
     pub stable_priority_id: Option<i64>,
+    /// Reacting to a room message with this emoji puts it on the timeline.
+    pub timeline_emoji: String,
 }
 
 /// No relations are declared; repositories join explicitly.

@@ -66,6 +66,16 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000011_files.sql"),
                 postgres: include_str!("m20261125_000011_files.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000030_tasks_and_reminders",
+                sqlite: include_str!("m20261125_000030_tasks_and_reminders.sql"),
+                postgres: include_str!("m20261125_000030_tasks_and_reminders.sql"),
+            }),
+            Box::new(SqlMigration {
+                name: "m20261125_000031_room_reactions",
+                sqlite: include_str!("m20261125_000031_room_reactions.sql"),
+                postgres: include_str!("m20261125_000031_room_reactions.sql"),
+            }),
         ]
     }
 }

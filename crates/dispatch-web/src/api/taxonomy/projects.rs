@@ -45,6 +45,8 @@ pub struct ProjectOut {
     pub created_at: DateTime<Utc>,
     /// Id of the priority incidents take when they become stable, if any.
     pub stable_priority_id: Option<i64>,
+    /// Reacting to a room message with this emoji puts it on the timeline (default ⏱).
+    pub timeline_emoji: String,
 }
 
 impl From<project::Model> for ProjectOut {
@@ -59,6 +61,7 @@ impl From<project::Model> for ProjectOut {
             default: p.is_default,
             created_at: p.created_at,
             stable_priority_id: p.stable_priority_id,
+            timeline_emoji: p.timeline_emoji,
         }
     }
 }
@@ -78,6 +81,8 @@ pub struct ProjectIn {
     pub allow_self_join: Option<bool>,
     /// Make it the default project (the previous default stops being one).
     pub default: Option<bool>,
+    /// The emoji that puts a room message on the timeline (default ⏱).
+    pub timeline_emoji: Option<String>,
 }
 
 /// Changes to a project: absent fields are kept.
@@ -111,6 +116,10 @@ pub struct ProjectPatch {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub stable_priority: Patch<String>,
+    /// The emoji that puts a room message on the timeline.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub timeline_emoji: Patch<String>,
 }
 
 impl From<ProjectIn> for ProjectPatch {
@@ -123,6 +132,7 @@ impl From<ProjectIn> for ProjectPatch {
             allow_self_join: b.allow_self_join.into(),
             default: b.default.into(),
             stable_priority: Patch::Absent,
+            timeline_emoji: b.timeline_emoji.into(),
         }
     }
 }
@@ -146,6 +156,15 @@ impl ProjectPatch {
             &mut row.is_default,
             parse::not_null(e, "default", self.default),
         );
+        let emoji =
+            parse::not_null(e, "timeline_emoji", self.timeline_emoji).map(|v| v.trim().to_string());
+        if emoji
+            .as_ref()
+            .is_some_and(|v| v.is_empty() || v.chars().count() > 64)
+        {
+            e.push("timeline_emoji", "must be 1-64 characters");
+        }
+        set(&mut row.timeline_emoji, emoji);
     }
 }
 
