@@ -77,24 +77,9 @@ impl Engine {
                 "the room is archived; re-open the incident to talk in it".into(),
             ));
         }
-        let blocks = serde_json::to_string(
-            &dispatch_core::message::RichMessage::plain(text.as_str()).blocks,
-        )
-        .unwrap_or_default();
-        let txn = self.db().write().await?;
-        let m = room_message::ActiveModel {
-            room_id: Set(view.room.id),
-            author: Set(Some(actor.email.clone())),
-            text: Set(text.into_inner()),
-            blocks: Set(blocks),
-            idempotency_key: Set(None),
-            created_at: Set(dispatch_core::now()),
-            ..Default::default()
-        }
-        .insert(&*txn)
-        .await?;
-        txn.commit().await?;
-        Ok(m)
+        let m = RichMessage::plain(text.into_inner());
+        self.insert_message(view.room.id, Some(actor.email.clone()), &m)
+            .await
     }
 
     /// Posts a person's message in the room; a message starting with `/` is also run as a chat
@@ -117,16 +102,22 @@ impl Engine {
             Ok(m) => m,
             Err(e) => RichMessage::plain(command_error_text(&e)),
         };
-        let reply = self.post_reply(posted.room_id, &answer).await?;
+        let reply = self.insert_message(posted.room_id, None, &answer).await?;
         Ok((posted, Some(reply)))
     }
 
-    /// Posts Dispatch's answer in a room (directly: the room is Dispatch's own).
-    async fn post_reply(&self, room_id: i64, m: &RichMessage) -> Result<room_message::Model> {
+    /// Writes a message in a room (directly: the room is Dispatch's own); `author` `None` is
+    /// Dispatch.
+    async fn insert_message(
+        &self,
+        room_id: i64,
+        author: Option<String>,
+        m: &RichMessage,
+    ) -> Result<room_message::Model> {
         let txn = self.db().write().await?;
         let row = room_message::ActiveModel {
             room_id: Set(room_id),
-            author: Set(None),
+            author: Set(author),
             text: Set(m.text.clone()),
             blocks: Set(serde_json::to_string(&m.blocks).unwrap_or_default()),
             idempotency_key: Set(None),

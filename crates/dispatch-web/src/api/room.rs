@@ -116,17 +116,9 @@ pub struct MessageIn {
 /// A posted message and, for a command, Dispatch's answer.
 #[derive(Serialize, ToSchema)]
 pub struct PostedOut {
-    /// Id.
-    pub id: i64,
-    /// Who wrote it.
-    pub author: Option<String>,
-    /// Plain text.
-    pub text: String,
-    /// The rich message blocks.
-    #[schema(value_type = Object)]
-    pub blocks: serde_json::Value,
-    /// When.
-    pub created_at: DateTime<Utc>,
+    /// The message.
+    #[serde(flatten)]
+    pub message: MessageOut,
     /// When the message was a `/dispatch-…` command: the answer Dispatch posted in the room.
     pub reply: Option<MessageOut>,
 }
@@ -150,15 +142,10 @@ pub async fn post_message(
         .engine
         .post_in_room(&auth.0, &IncidentRef::parse(&id), text.expect("checked"))
         .await?;
-    let m = MessageOut::from(m);
     Ok((
         StatusCode::CREATED,
         axum::Json(PostedOut {
-            id: m.id,
-            author: m.author,
-            text: m.text,
-            blocks: m.blocks,
-            created_at: m.created_at,
+            message: m.into(),
             reply: reply.map(Into::into),
         }),
     ))
