@@ -27,6 +27,11 @@ pub const EVENT_TYPES: &[&str] = &[
     "incident.conversation_archived",
     "incident.conversation_unarchived",
     "incident.custom",
+    "incident.participant_updated",
+    "incident.imported_message",
+    "incident.reminder_sent",
+    "incident.reminder_snoozed",
+    "incident.oncall_paged",
 ];
 
 /// The webhook event type of a timeline event kind (`status_changed` → `incident.status_changed`).

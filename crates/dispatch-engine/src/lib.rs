@@ -4,6 +4,7 @@
 
 pub mod admin;
 mod cache;
+pub mod command;
 pub mod error;
 pub mod feedback;
 pub mod files;
@@ -14,6 +15,7 @@ pub mod oncall;
 pub mod outbox;
 pub mod participant;
 pub mod providers;
+pub mod reminders;
 pub mod report;
 pub mod room;
 pub mod scheduler;

@@ -196,6 +196,7 @@ mod tests {
             participants: vec![],
             links: vec![],
             timeline: vec![],
+            report_fields: vec![],
             base_url: "http://127.0.0.1:8080".into(),
         }
     }

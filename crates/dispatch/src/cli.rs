@@ -1,7 +1,8 @@
-//! The command line: `serve`, `migrate`, `token create`, `config …`, `incident …`, `bench`.
+//! The command line: `serve`, `migrate`, `token create`, `config …`, `incident …`, `task …`,
+//! `bench`.
 
 use crate::bench::BenchArgs;
-use crate::client::IncidentCommand;
+use crate::client::{IncidentCommand, TaskCommand};
 use crate::config::{Config, Overrides};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -76,6 +77,11 @@ pub enum Command {
     Slack {
         #[command(subcommand)]
         command: SlackCommand,
+    },
+    /// Tasks across incidents, over the API of a running server.
+    Task {
+        #[command(subcommand)]
+        command: TaskCommand,
     },
     /// Measure the API against floors taken in the same run.
     Bench(BenchArgs),
@@ -278,6 +284,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Incident { command } => crate::client::run(command).await,
+        Command::Task { command } => crate::client::run_task(command).await,
         Command::Bench(args) => crate::bench::run(args).await,
     }
 }

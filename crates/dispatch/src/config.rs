@@ -155,7 +155,15 @@ impl Default for Config {
             public_url: String::new(),
             conference_template: "https://meet.jit.si/{{slug}}".into(),
             job_timeout_seconds: 60,
-            schedules: [("cleanup_jobs".to_string(), "0 3 * * *".to_string())].into(),
+            schedules: [
+                ("cleanup_jobs", "0 3 * * *"),
+                ("task_reminders", "0 * * * *"),
+                ("report_reminders", "*/10 * * * *"),
+                ("close_reminders", "0 18 * * *"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
             smtp: SmtpConfig::default(),
             slack: SlackConfig::default(),
             providers: Default::default(),
@@ -409,6 +417,12 @@ job_timeout_seconds = 60
 [schedules]
 # Delete succeeded jobs older than seven days.
 cleanup_jobs = "0 3 * * *"
+# Mail each assignee of overdue tasks one digest a day (checked hourly).
+task_reminders = "0 * * * *"
+# Remind commanders of tactical/executive reports at the priority's cadence.
+report_reminders = "*/10 * * * *"
+# Remind commanders of incidents stable for a week or more, once a week.
+close_reminders = "0 18 * * *"
 
 # E-mail. With no host, mail stays in Dispatch's outbox, readable at GET /api/v1/outbox.
 # With a host, mail goes to that SMTP server (and is recorded in the outbox too).

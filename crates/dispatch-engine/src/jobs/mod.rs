@@ -44,14 +44,15 @@ pub trait TransportJob: Send + Sync {
 /// Runs one claimed job. On success the job has recorded its result and marked itself done in
 /// one transaction.
 pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFailure> {
+    let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
     if crate::scheduler::PERIODIC
         .iter()
         .any(|(name, _)| *name == job.kind)
     {
-        crate::scheduler::run(engine, &job.kind).await?;
-        return complete_without_incident(engine, job).await;
+        let at = serde_json::from_value(payload["occurrence"].clone())
+            .unwrap_or_else(|_| dispatch_core::now());
+        return crate::scheduler::run(engine, job, at).await;
     }
-    let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
     if let Some(handler) = engine.transport_job(&job.kind) {
         handler.run(engine, payload).await.map_err(JobFailure)?;
         return complete_without_incident(engine, job).await;
@@ -73,6 +74,7 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
                 incident_id,
                 payload["text"].as_str().unwrap_or_default(),
                 payload["key"].as_str().unwrap_or_default(),
+                serde_json::from_value(payload["message"].clone()).ok(),
             )
             .await
         }

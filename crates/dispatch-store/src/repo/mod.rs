@@ -10,6 +10,7 @@ pub mod oncall;
 pub mod outbox;
 pub mod participant;
 pub mod project;
+pub mod reminder;
 pub mod report;
 pub mod resource;
 pub mod schedule;
