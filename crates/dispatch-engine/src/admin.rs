@@ -38,6 +38,28 @@ impl Engine {
         Ok(out)
     }
 
+    /// The caller behind a transport that vouches for people by e-mail (Slack): their
+    /// individual, created on first contact, acting with the member role.
+    pub async fn transport_caller(
+        &self,
+        email: &str,
+        name: &str,
+        transport: Transport,
+    ) -> Result<Authenticated> {
+        let txn = self.db.write().await?;
+        let who = repo::individual::get_or_create(&*txn, email, Some(name)).await?;
+        txn.commit().await?;
+        Ok(Authenticated {
+            actor: Actor {
+                individual_id: IndividualId(who.id),
+                email: who.email,
+                name: who.name,
+                transport,
+            },
+            role: "member".into(),
+        })
+    }
+
     /// Whether any API token was ever minted.
     pub async fn has_tokens(&self) -> Result<bool> {
         Ok(repo::token::any(self.db.conn()).await?)

@@ -16,6 +16,31 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
+/// The timeline kind of a conversation message put on the timeline.
+const IMPORTED: &str = "imported_message";
+
+/// The timeline event of a conversation message put on the timeline.
+fn imported(
+    actor: &Actor,
+    author: &str,
+    text: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    details: serde_json::Value,
+) -> Events {
+    let mut events = Events::new(actor, dispatch_core::now());
+    events.push_custom(NewEvent {
+        occurred_at: at,
+        kind: IMPORTED.into(),
+        source: EventSource::Dispatch,
+        actor: Some(actor.email.clone()),
+        transport: actor.transport,
+        description: format!("{author}: {text}"),
+        details,
+        pinned: false,
+    });
+    events
+}
+
 /// An incident room with its members, bookmarks and latest messages.
 #[derive(Debug, Clone)]
 pub struct RoomView {
@@ -186,21 +211,58 @@ impl Engine {
         let import = stamp && earlier.is_empty();
         if import {
             let author = message.author.clone().unwrap_or_else(|| "Dispatch".into());
-            let mut events = Events::new(actor, dispatch_core::now());
-            events.push_custom(NewEvent {
-                occurred_at: message.created_at,
-                kind: "imported_message".into(),
-                source: EventSource::Dispatch,
-                actor: Some(actor.email.clone()),
-                transport: actor.transport,
-                description: format!("{author}: {}", message.text),
-                details: serde_json::json!({"message_id": message.id, "author": author, "text": message.text, "added_by": actor.email}),
-                pinned: false,
-            });
-            save_with_events(conn, &current, current.clone().into(), events).await?;
+            let details = serde_json::json!({"message_id": message.id, "author": author,
+                "text": message.text, "added_by": actor.email});
+            save_with_events(
+                conn,
+                &current,
+                current.clone().into(),
+                imported(actor, &author, &message.text, message.created_at, details),
+            )
+            .await?;
         }
         txn.commit().await?;
         Ok(import)
+    }
+
+    /// Puts a message of an external conversation (a Slack channel) on the incident's timeline,
+    /// once per `key` (the message's id in that conversation). Returns whether it was added now.
+    pub async fn import_message(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        author: &str,
+        text: &str,
+        at: chrono::DateTime<chrono::Utc>,
+        key: &str,
+    ) -> Result<bool> {
+        let txn = self.db().write().await?;
+        let conn = &*txn;
+        let current = repo::incident::lock(conn, r).await?;
+        let earlier = dispatch_store::entity::event::Entity::find()
+            .filter(dispatch_store::entity::event::Column::IncidentId.eq(current.id))
+            .filter(dispatch_store::entity::event::Column::Kind.eq(IMPORTED))
+            .all(conn)
+            .await?;
+        let seen = earlier.iter().any(|e| {
+            serde_json::from_str::<serde_json::Value>(&e.details)
+                .map(|d| d["key"] == key)
+                .unwrap_or(false)
+        });
+        if seen {
+            return Ok(false);
+        }
+        let details = serde_json::json!({"key": key, "author": author, "text": text,
+            "added_by": actor.email});
+        save_with_events(
+            conn,
+            &current,
+            current.clone().into(),
+            imported(actor, author, text, at, details),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(true)
     }
 
     /// The documents of an incident.

@@ -43,6 +43,8 @@ pub struct Channel {
     pub messages: Vec<(String, String, Value)>,
     /// Pinned message timestamps.
     pub pins: Vec<String>,
+    /// Who wrote each message people posted (by ts); Dispatch's own have no entry.
+    pub authors: HashMap<String, String>,
 }
 
 #[derive(Default)]
@@ -121,6 +123,18 @@ impl Emulator {
     /// How many Socket Mode connections were opened.
     pub fn socket_connections(&self) -> u32 {
         self.inner.lock().unwrap().socket_connections
+    }
+
+    /// A person posts `text` in a channel (as Slack users do); the message's ts.
+    pub fn user_message(&self, channel: &str, user: &str, text: &str) -> String {
+        let mut inner = self.inner.lock().unwrap();
+        inner.next += 1;
+        let ts = format!("1700000000.{:06}", inner.next);
+        if let Some(c) = inner.channels.iter_mut().find(|c| c.id == channel) {
+            c.messages.push((ts.clone(), text.into(), Value::Null));
+            c.authors.insert(ts.clone(), user.into());
+        }
+        ts
     }
 
     /// The next `n` calls answer 429 with `Retry-After: 1`.
@@ -346,6 +360,26 @@ fn answer(inner: &mut Inner, method: &str, args: &BTreeMap<String, String>) -> V
                 None => fail("channel_not_found"),
             }
         }
+        "conversations.history" => match channel_index(inner, &arg("channel")) {
+            Some(i) => {
+                let c = &inner.channels[i];
+                let latest = arg("latest");
+                let limit: usize = arg("limit").parse().unwrap_or(100);
+                let messages: Vec<Value> = c
+                    .messages
+                    .iter()
+                    .rev()
+                    .filter(|(ts, ..)| latest.is_empty() || ts.as_str() <= latest.as_str())
+                    .take(limit)
+                    .map(|(ts, text, _)| match c.authors.get(ts) {
+                        Some(u) => json!({"type": "message", "ts": ts, "text": text, "user": u}),
+                        None => json!({"type": "message", "ts": ts, "text": text, "bot_id": "BDISPATCH"}),
+                    })
+                    .collect();
+                json!({"ok": true, "messages": messages})
+            }
+            None => fail("channel_not_found"),
+        },
         "conversations.open" => {
             json!({"ok": true, "channel": {"id": format!("D{}", arg("users"))}})
         }

@@ -51,6 +51,8 @@ pub struct SlackConfig {
     pub app_token: String,
     /// The Web API's base URL.
     pub api_url: String,
+    /// The reaction (its name, without colons) that puts a message on the timeline.
+    pub reaction: String,
 }
 
 impl Default for SlackConfig {
@@ -60,6 +62,7 @@ impl Default for SlackConfig {
             signing_secret: String::new(),
             app_token: String::new(),
             api_url: dispatch_slack::api::DEFAULT_API_URL.into(),
+            reaction: "stopwatch".into(),
         }
     }
 }
@@ -71,6 +74,7 @@ impl std::fmt::Debug for SlackConfig {
             .field("signing_secret", &redact_secret(&self.signing_secret))
             .field("app_token", &redact_secret(&self.app_token))
             .field("api_url", &self.api_url)
+            .field("reaction", &self.reaction)
             .finish()
     }
 }
@@ -83,6 +87,7 @@ impl SlackConfig {
             ("DISPATCH_SLACK_SIGNING_SECRET", &mut self.signing_secret),
             ("DISPATCH_SLACK_APP_TOKEN", &mut self.app_token),
             ("DISPATCH_SLACK_API_URL", &mut self.api_url),
+            ("DISPATCH_SLACK_REACTION", &mut self.reaction),
         ] {
             if let Some(v) = env(key) {
                 *field = v;
@@ -452,6 +457,8 @@ signing_secret = ""
 app_token = ""
 # The Web API.   Env: DISPATCH_SLACK_API_URL
 api_url = "https://slack.com/api"
+# Reacting to a channel message with this emoji puts it on the timeline.   Env: DISPATCH_SLACK_REACTION
+reaction = "stopwatch"
 # The default provider of each capability; a project may choose others
 # (PATCH /api/v1/projects/{slug} {"providers": {"email": "dispatch-outbox"}}).
 # GET /api/v1/providers lists what this server has. Left out: the built-in provider (and SMTP

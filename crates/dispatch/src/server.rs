@@ -76,7 +76,17 @@ pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
         ));
     }
     cfg.apply_provider_defaults(&mut registry)?;
-    Ok(Engine::with_registry(db, registry).with_base_url(&cfg.base_url()))
+    let mut engine = Engine::with_registry(db, registry).with_base_url(&cfg.base_url());
+    if !cfg.slack.bot_token.is_empty() {
+        let worker = dispatch_web::slack::jobs::SlackWorker {
+            api: dispatch_slack::SlackApi::new(&cfg.slack.api_url, &cfg.slack.bot_token),
+            reaction: cfg.slack.reaction.trim_matches(':').to_string(),
+        };
+        for handler in dispatch_web::slack::jobs::handlers(worker) {
+            engine = engine.with_transport_job(handler);
+        }
+    }
+    Ok(engine)
 }
 
 /// Starts the job runner and the scheduler in the background, after requeueing what a crash

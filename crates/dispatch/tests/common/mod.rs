@@ -41,14 +41,30 @@ pub async fn spawn_app_full(
     providers: impl FnOnce(Providers) -> Providers,
     options: dispatch_web::WebOptions,
 ) -> TestApp {
+    spawn_app_engine(
+        |db| {
+            let builtin = dispatch_providers::builtin(
+                db.clone(),
+                dispatch_providers::BuiltinSettings::default(),
+            );
+            Engine::with_providers(db, providers(builtin))
+        },
+        options,
+    )
+    .await
+}
+
+/// Starts the application with the engine `make` builds over the fresh, seeded database.
+pub async fn spawn_app_engine(
+    make: impl FnOnce(dispatch_store::Db) -> Engine,
+    options: dispatch_web::WebOptions,
+) -> TestApp {
     let test_db = TestDb::new().await;
     let db = test_db.open().await;
     dispatch_store::seed::ensure_defaults(&db)
         .await
         .expect("seed");
-    let builtin =
-        dispatch_providers::builtin(db.clone(), dispatch_providers::BuiltinSettings::default());
-    let engine = Engine::with_providers(db, providers(builtin));
+    let engine = make(db);
     let (token, _) = engine
         .create_token("admin@example.com", "test", "owner")
         .await

@@ -5,6 +5,8 @@
 //! the job queue (see `dispatch_engine::jobs::TransportJob`), where a redelivered event (same
 //! `event_id`) finds its job already enqueued and is handled once.
 
+pub mod jobs;
+
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;

@@ -1,0 +1,291 @@
+//! The Slack transport's jobs: what Slack's acknowledged requests turn into. A slash command,
+//! a button or a modal submission becomes a command line for the one chat grammar and runs
+//! through the engine as the Slack user (mapped to an individual by e-mail); the answer is
+//! rendered as Block Kit and shown to that user only. Events keep the incident in step with
+//! its channel: the configured reaction puts a message on the timeline.
+
+use super::kind;
+use dispatch_core::message::RichMessage;
+use dispatch_core::values::IncidentRef;
+use dispatch_core::{IncidentId, ResourceKind, Transport};
+use dispatch_engine::admin::Authenticated;
+use dispatch_engine::command::CommandError;
+use dispatch_engine::jobs::TransportJob;
+use dispatch_engine::{Engine, Error};
+use dispatch_slack::{blocks, modals, SlackApi};
+use dispatch_store::repo;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// What the Slack jobs need: the Web API (bot token) and the reaction that marks a message
+/// for the timeline.
+pub struct SlackWorker {
+    /// The Web API client.
+    pub api: SlackApi,
+    /// The reaction name (without colons) that puts a message on the timeline.
+    pub reaction: String,
+}
+
+struct Handler {
+    kind: &'static str,
+    worker: Arc<SlackWorker>,
+}
+
+/// The three job handlers of the Slack transport, to register on the engine.
+pub fn handlers(worker: SlackWorker) -> Vec<Arc<dyn TransportJob>> {
+    let worker = Arc::new(worker);
+    [kind::COMMAND, kind::EVENT, kind::INTERACTION]
+        .into_iter()
+        .map(|kind| {
+            Arc::new(Handler {
+                kind,
+                worker: worker.clone(),
+            }) as Arc<dyn TransportJob>
+        })
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl TransportJob for Handler {
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    async fn run(&self, engine: &Engine, payload: Value) -> Result<(), String> {
+        match self.kind {
+            kind::COMMAND => self.worker.command(engine, &payload).await,
+            kind::EVENT => self.worker.event(engine, &payload["event"]).await,
+            _ => self.worker.interaction(engine, &payload).await,
+        }
+    }
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+impl SlackWorker {
+    /// The e-mail address and name of a Slack user: from the cache, else `users.info`.
+    async fn person(&self, engine: &Engine, user: &str) -> Result<(String, String), String> {
+        if let Some(u) = repo::slack::user(engine.db().conn(), user)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            return Ok((u.email, u.name));
+        }
+        let (email, name) = self.api.user_info(user).await.map_err(|e| e.to_string())?;
+        let email = email.ok_or_else(|| {
+            format!("Slack user {user} has no e-mail address visible to Dispatch (scope users:read.email)")
+        })?;
+        let txn = engine.db().write().await.map_err(|e| e.to_string())?;
+        repo::slack::remember_user(&*txn, user, &email, &name)
+            .await
+            .map_err(|e| e.to_string())?;
+        txn.commit().await.map_err(|e| e.to_string())?;
+        Ok((email.to_lowercase(), name))
+    }
+
+    async fn caller(&self, engine: &Engine, user: &str) -> Result<Authenticated, String> {
+        let (email, name) = self.person(engine, user).await?;
+        engine
+            .transport_caller(&email, &name, Transport::Slack)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Replaces Slack's mentions (`<@U123>`, `<@U123|alice>`) with e-mail addresses, which the
+    /// command grammar reads.
+    async fn resolve_mentions(&self, engine: &Engine, text: &str) -> Result<String, String> {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("<@") {
+            let Some(len) = rest[start..].find('>') else {
+                break;
+            };
+            let inner = &rest[start + 2..start + len];
+            let id = inner.split('|').next().unwrap_or_default();
+            out.push_str(&rest[..start]);
+            out.push_str(&self.person(engine, id).await?.0);
+            rest = &rest[start + len + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// The incident whose channel this is.
+    async fn incident_for(
+        &self,
+        engine: &Engine,
+        channel: &str,
+    ) -> Result<Option<IncidentRef>, String> {
+        if channel.is_empty() {
+            return Ok(None);
+        }
+        let found = repo::resource::by_external_id(
+            engine.db().conn(),
+            ResourceKind::Conversation,
+            dispatch_providers_slug(),
+            channel,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        Ok(found.map(|r| IncidentRef::Id(IncidentId(r.incident_id))))
+    }
+
+    /// Runs a command line as a Slack user in a channel; the answer goes to that user only.
+    async fn run_line(
+        &self,
+        engine: &Engine,
+        user: &str,
+        channel: &str,
+        line: &str,
+    ) -> Result<(), String> {
+        let caller = self.caller(engine, user).await?;
+        let line = self.resolve_mentions(engine, line).await?;
+        let incident = self.incident_for(engine, channel).await?;
+        let answer = match engine.run_command(&caller, incident.as_ref(), &line).await {
+            Ok(m) => m,
+            Err(CommandError::Usage(u)) => RichMessage::plain(u.text()),
+            Err(CommandError::Failed(e)) if user_facing(&e) => RichMessage::plain(e.to_string()),
+            // Nothing was written: the job is retried.
+            Err(CommandError::Failed(e)) => return Err(e.to_string()),
+        };
+        // The command ran; a failed reply is logged, not retried (that would run it again).
+        if let Err(e) = self.tell(user, channel, &answer).await {
+            tracing::warn!(error = %e, "the reply to a Slack command was not delivered");
+        }
+        Ok(())
+    }
+
+    /// Shows `message` to `user` only: ephemeral in the channel, or a DM when there is none.
+    async fn tell(&self, user: &str, channel: &str, message: &RichMessage) -> Result<(), String> {
+        let rendered = blocks::render(message);
+        let channel = if channel.is_empty() {
+            self.api.open_dm(user).await.map_err(|e| e.to_string())?
+        } else {
+            channel.to_string()
+        };
+        self.api
+            .post_ephemeral(&channel, user, &message.text, &rendered)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn command(&self, engine: &Engine, p: &Value) -> Result<(), String> {
+        let (command, text) = (s(&p["command"]), s(&p["text"]).trim());
+        let (user, channel) = (s(&p["user_id"]), s(&p["channel_id"]));
+        if text.is_empty() {
+            if let Some(m) = modals::modal_for(command) {
+                return self
+                    .api
+                    .open_view(s(&p["trigger_id"]), &modals::view(m, channel))
+                    .await
+                    .map_err(|e| e.to_string());
+            }
+        }
+        self.run_line(engine, user, channel, &format!("{command} {text}"))
+            .await
+    }
+
+    async fn interaction(&self, engine: &Engine, p: &Value) -> Result<(), String> {
+        let user = s(&p["user"]["id"]);
+        match s(&p["type"]) {
+            "block_actions" => {
+                let channel = p["channel"]["id"]
+                    .as_str()
+                    .or(p["container"]["channel_id"].as_str())
+                    .unwrap_or_default();
+                for a in p["actions"].as_array().into_iter().flatten() {
+                    if s(&a["action_id"]).starts_with(blocks::COMMAND_ACTION) {
+                        self.run_line(engine, user, channel, s(&a["value"])).await?;
+                    }
+                }
+                Ok(())
+            }
+            "view_submission" => {
+                let view = &p["view"];
+                let Ok(line) = modals::command_line(view) else {
+                    // Answered with the errors when it arrived.
+                    return Ok(());
+                };
+                self.run_line(engine, user, s(&view["private_metadata"]), &line)
+                    .await
+            }
+            "shortcut" if s(&p["callback_id"]) == "dispatch-report-incident" => {
+                let m = modals::modal_for("dispatch-report-incident").expect("the report modal");
+                self.api
+                    .open_view(s(&p["trigger_id"]), &modals::view(m, ""))
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn event(&self, engine: &Engine, e: &Value) -> Result<(), String> {
+        match s(&e["type"]) {
+            "reaction_added"
+                if s(&e["reaction"]) == self.reaction && e["item"]["type"] == "message" =>
+            {
+                let (channel, ts) = (s(&e["item"]["channel"]), s(&e["item"]["ts"]));
+                let Some(incident) = self.incident_for(engine, channel).await? else {
+                    return Ok(());
+                };
+                let history = self
+                    .api
+                    .call(
+                        "conversations.history",
+                        &[
+                            ("channel", channel),
+                            ("latest", ts),
+                            ("inclusive", "true"),
+                            ("limit", "1"),
+                        ],
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let Some(message) = history["messages"].as_array().and_then(|m| m.first()) else {
+                    return Ok(());
+                };
+                let author = match message["user"].as_str() {
+                    Some(u) => self.person(engine, u).await?.0,
+                    None => "Slack".to_string(),
+                };
+                let caller = self.caller(engine, s(&e["user"])).await?;
+                let at = slack_time(ts).unwrap_or_else(dispatch_core::now);
+                engine
+                    .import_message(
+                        &caller.actor,
+                        &incident,
+                        &author,
+                        s(&message["text"]),
+                        at,
+                        &format!("slack:{channel}:{ts}"),
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The conversation provider's slug, as recorded on the incident's resource.
+fn dispatch_providers_slug() -> &'static str {
+    "slack"
+}
+
+/// A Slack timestamp (`1700000000.000100`) as a time.
+fn slack_time(ts: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let (secs, micros) = ts.split_once('.').unwrap_or((ts, "0"));
+    chrono::DateTime::from_timestamp(secs.parse().ok()?, micros.parse::<u32>().ok()? * 1000)
+}
+
+/// Refusals the user should read (no retry): not allowed, not found, conflicts, bad input.
+fn user_facing(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Forbidden(_) | Error::NotFound(_) | Error::Conflict(_) | Error::Validation(_)
+    )
+}

@@ -1,0 +1,398 @@
+//! The IC's day from the seed documents, entirely through Slack: requests signed as Slack signs
+//! them (or envelopes over Socket Mode), the Slack Web API played by the emulator. Asserts on the
+//! calls the emulator received and on the incident and its timeline in Dispatch.
+
+mod common;
+
+use common::{spawn_app_engine, TestApp};
+use dispatch_core::provider::ProviderRegistry;
+use dispatch_engine::Engine;
+use dispatch_slack::emulator::{Channel, Emulator};
+use dispatch_slack::signature::sign;
+use dispatch_slack::SlackApi;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const SECRET: &str = "day-secret";
+const BOT: &str = "xoxb-day";
+const APP: &str = "xapp-day";
+
+/// How Slack's requests reach Dispatch in a run.
+#[derive(Clone, Copy, PartialEq)]
+enum Via {
+    Http,
+    Socket,
+}
+
+struct Day {
+    app: TestApp,
+    emu: Emulator,
+    via: Via,
+    ic: String,
+    bob: String,
+    n: u32,
+    _socket: Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
+}
+
+async fn start(via: Via) -> Day {
+    let emu = Emulator::new(BOT);
+    emu.set_app_token(APP);
+    let ic = emu.add_user("ic@example.com", "Ice Commander");
+    let bob = emu.add_user("bob@example.com", "Bob");
+    let api = emu.spawn().await;
+    let slack_api = SlackApi::new(&api, BOT);
+    let app = spawn_app_engine(
+        |db| {
+            let builtin = dispatch_providers::builtin(
+                db.clone(),
+                dispatch_providers::BuiltinSettings::default(),
+            );
+            let mut registry = ProviderRegistry::single(builtin);
+            registry
+                .conversation
+                .add(Arc::new(dispatch_providers::slack::SlackConversation {
+                    api: slack_api.clone(),
+                    db: db.clone(),
+                }));
+            registry
+                .set_default(dispatch_core::Capability::Conversation, "slack")
+                .unwrap();
+            let mut engine = Engine::with_registry(db, registry);
+            for h in dispatch_web::slack::jobs::handlers(dispatch_web::slack::jobs::SlackWorker {
+                api: slack_api,
+                reaction: "stopwatch".into(),
+            }) {
+                engine = engine.with_transport_job(h);
+            }
+            engine
+        },
+        dispatch_web::WebOptions {
+            slack: Some(dispatch_web::slack::SlackSettings {
+                signing_secret: SECRET.into(),
+            }),
+        },
+    )
+    .await;
+    let socket = (via == Via::Socket).then(|| {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let engine = app.engine.clone();
+        let task = tokio::spawn(dispatch_slack::socket::run(
+            SlackApi::new(&api, APP),
+            move |e| {
+                let engine = engine.clone();
+                async move { dispatch_web::slack::take_envelope(&engine, e).await }
+            },
+            stopped,
+        ));
+        (stop, task)
+    });
+    Day {
+        app,
+        emu,
+        via,
+        ic,
+        bob,
+        n: 0,
+        _socket: socket,
+    }
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Day {
+    async fn post(&self, path: &str, content_type: &str, body: &str) {
+        let ts = chrono::Utc::now().timestamp().to_string();
+        let res = self
+            .app
+            .http
+            .post(format!("{}/api/v1/slack/{path}", self.app.base))
+            .header("content-type", content_type)
+            .header("x-slack-request-timestamp", &ts)
+            .header("x-slack-signature", sign(SECRET, &ts, body.as_bytes()))
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "{path}: {}",
+            res.text().await.unwrap()
+        );
+    }
+
+    /// Sends one Slack request (HTTP or a Socket Mode envelope), then runs the jobs it made.
+    async fn send(&mut self, kind: &str, payload: Value) {
+        self.n += 1;
+        match self.via {
+            Via::Http => match kind {
+                "slash_commands" => {
+                    let pairs: Vec<(String, String)> = payload
+                        .as_object()
+                        .unwrap()
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect();
+                    let pairs: Vec<(&str, &str)> = pairs
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    self.post(
+                        "commands",
+                        "application/x-www-form-urlencoded",
+                        &form(&pairs),
+                    )
+                    .await
+                }
+                "interactive" => {
+                    let body = form(&[("payload", &payload.to_string())]);
+                    self.post("interactions", "application/x-www-form-urlencoded", &body)
+                        .await
+                }
+                _ => {
+                    self.post("events", "application/json", &payload.to_string())
+                        .await
+                }
+            },
+            Via::Socket => {
+                let before = self.emu.socket_acks().len();
+                self.emu.socket_send(kind, payload);
+                for _ in 0..300 {
+                    if self.emu.socket_acks().len() > before {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                assert!(
+                    self.emu.socket_acks().len() > before,
+                    "envelope not acknowledged"
+                );
+            }
+        }
+        self.app.run_pending_jobs().await;
+    }
+
+    async fn command(&mut self, user: &str, channel: &str, command: &str, text: &str) {
+        let trigger = format!("trigger-{}", self.n);
+        self.send(
+            "slash_commands",
+            json!({"command": command, "text": text, "user_id": user, "channel_id": channel,
+                "trigger_id": trigger, "team_id": "T1", "response_url": "http://127.0.0.1:9/r"}),
+        )
+        .await;
+    }
+
+    fn channel(&self) -> Channel {
+        let channels = self.emu.channels();
+        assert_eq!(channels.len(), 1, "one channel: {channels:?}");
+        channels[0].clone()
+    }
+
+    /// The last message only `user` was shown.
+    fn last_ephemeral(&self, user: &str) -> String {
+        self.emu
+            .calls_of("chat.postEphemeral")
+            .iter()
+            .rev()
+            .find(|c| c.args.get("user").map(String::as_str) == Some(user))
+            .map(|c| c.args["text"].clone())
+            .unwrap_or_default()
+    }
+}
+
+async fn play(via: Via) {
+    let mut day = start(via).await;
+    let (ic, bob) = (day.ic.clone(), day.bob.clone());
+
+    // Report: the command without arguments opens the modal; its submission declares.
+    day.command(&ic, "CGENERAL", "/dispatch-report-incident", "")
+        .await;
+    let views = day.emu.views();
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0]["callback_id"], "dispatch-report-incident");
+    day.send(
+        "interactive",
+        json!({"type": "view_submission", "trigger_id": format!("sub-{}", day.n),
+        "user": {"id": ic},
+        "view": {"callback_id": "dispatch-report-incident", "private_metadata": "CGENERAL",
+            "state": {"values": {
+                "title": {"title": {"value": "Payments failing"}},
+                "description": {"description": {"value": "5xx on checkout"}},
+            }}}}),
+    )
+    .await;
+    let list = day.app.get("/incidents").await.body;
+    assert_eq!(list["total"], 1, "{list}");
+    let name = list["items"][0]["name"].as_str().unwrap().to_string();
+    let inc = day.app.get(&format!("/incidents/{name}")).await.body;
+    assert_eq!(inc["commander"]["email"], "ic@example.com", "{inc}");
+    let ch = day.channel();
+    assert!(ch.name.starts_with(&name.to_lowercase()), "{}", ch.name);
+    assert!(
+        ch.topic.contains("active") || ch.topic.contains("Active"),
+        "{}",
+        ch.topic
+    );
+    assert!(!ch.bookmarks.is_empty(), "bookmarks to the resources");
+    assert!(ch.members.contains(&ic), "the IC and reporter are invited");
+    assert!(!ch.messages.is_empty(), "the welcome is posted");
+    let conv = inc["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "conversation")
+        .cloned()
+        .unwrap();
+    assert_eq!(conv["provider"], "slack");
+    assert_eq!(conv["status"], "ready");
+    let c = ch.id.clone();
+
+    // Assign a role, edit, create a task — in the incident's channel.
+    day.command(
+        &ic,
+        &c,
+        "/dispatch-assign-role",
+        &format!("<@{bob}|bob> scribe"),
+    )
+    .await;
+    let parts = day
+        .app
+        .get(&format!("/incidents/{name}/participants"))
+        .await
+        .body;
+    assert!(parts.to_string().contains("bob@example.com"), "{parts}");
+    assert!(parts.to_string().contains("scribe"), "{parts}");
+    assert!(day.channel().members.contains(&bob), "bob is invited");
+
+    day.command(&ic, &c, "/dispatch-edit-incident", "priority=high")
+        .await;
+    let inc = day.app.get(&format!("/incidents/{name}")).await.body;
+    assert_eq!(inc["priority"], "high", "{inc}");
+
+    day.command(
+        &ic,
+        &c,
+        "/dispatch-create-task",
+        &format!("<@{bob}> \"Roll back the deploy\""),
+    )
+    .await;
+    let tasks = day.app.get(&format!("/incidents/{name}/tasks")).await.body;
+    assert!(
+        tasks.to_string().contains("Roll back the deploy"),
+        "{tasks}"
+    );
+
+    // The stopwatch reaction puts a message on the timeline, once.
+    let ts = day.emu.user_message(&c, &bob, "Deploy 42 rolled back");
+    for n in 0..2 {
+        day.send(
+            "events_api",
+            json!({"type": "event_callback", "event_id": format!("EvR{n}"),
+                "event": {"type": "reaction_added", "user": ic, "reaction": "stopwatch",
+                    "item": {"type": "message", "channel": c, "ts": ts}}}),
+        )
+        .await;
+    }
+    let timeline = day
+        .app
+        .get(&format!("/incidents/{name}/timeline"))
+        .await
+        .body;
+    let imported = timeline
+        .to_string()
+        .matches("Deploy 42 rolled back")
+        .count();
+    assert!(imported >= 1, "{timeline}");
+    let events: Vec<Value> = timeline["items"]
+        .as_array()
+        .or(timeline.as_array())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["type"] == "imported_message")
+            .count(),
+        1,
+        "the message is imported once"
+    );
+
+    // A tactical report, then stable and closed.
+    let before = day.channel().messages.len();
+    day.command(
+        &ic,
+        &c,
+        "/dispatch-status-report",
+        "conditions=\"Checkout failing\" actions=\"Rolling back\" needs=\"DB team\"",
+    )
+    .await;
+    let reports = day
+        .app
+        .get(&format!("/incidents/{name}/reports"))
+        .await
+        .body;
+    assert!(
+        reports.to_string().contains("Checkout failing"),
+        "{reports}"
+    );
+    assert!(
+        day.channel().messages.len() > before,
+        "the report is posted in the channel"
+    );
+
+    // Someone who is not the IC is refused, and told so privately.
+    day.command(&bob, &c, "/dispatch-mark-closed", "").await;
+    assert!(
+        day.last_ephemeral(&bob).contains("incident commander"),
+        "{}",
+        day.last_ephemeral(&bob)
+    );
+
+    day.command(&ic, &c, "/dispatch-mark-stable", "").await;
+    assert_eq!(
+        day.app.get(&format!("/incidents/{name}")).await.body["status"],
+        "stable"
+    );
+    day.command(&ic, &c, "/dispatch-mark-closed", "").await;
+    assert_eq!(
+        day.app.get(&format!("/incidents/{name}")).await.body["status"],
+        "closed"
+    );
+    assert!(day.channel().archived, "the channel is archived on close");
+
+    // Exactly one channel was made, and nothing failed.
+    assert_eq!(day.emu.calls_of("conversations.create").len(), 1);
+    let failed = day.app.get("/jobs?state=failed").await.body;
+    assert!(!failed.to_string().contains("slack_"), "{failed}");
+}
+
+#[tokio::test]
+async fn the_ics_day_through_slack_over_http() {
+    play(Via::Http).await;
+}
+
+#[tokio::test]
+async fn the_ics_day_through_slack_over_socket_mode() {
+    play(Via::Socket).await;
+}
