@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::urlencode;
+
 use common::{spawn_app_full, TestApp};
 use dispatch_slack::signature::sign;
 use reqwest::StatusCode;
@@ -198,17 +200,6 @@ async fn a_modal_missing_required_fields_answers_with_errors_and_enqueues_nothin
         "a valid submission closes the modal: {body}"
     );
     assert_eq!(queued(&app, "slack_interaction").await, 1);
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::urlencode;
+
 use common::{spawn_app_engine, TestApp};
 use dispatch_core::provider::ProviderRegistry;
 use dispatch_engine::Engine;
@@ -107,17 +109,6 @@ fn form(pairs: &[(&str, &str)]) -> String {
         .map(|(k, v)| format!("{k}={}", urlencode(v)))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 impl Day {
