@@ -8,6 +8,7 @@ pub mod error;
 pub mod ids;
 pub mod message;
 pub mod oncall;
+pub mod password;
 pub mod patch;
 pub mod provider;
 pub mod template;

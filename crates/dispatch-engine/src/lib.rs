@@ -2,6 +2,7 @@
 //! database transaction that writes the new state, appends the timeline events and enqueues the
 //! jobs for every side effect. Nothing talks to the outside world inside that transaction.
 
+pub mod access;
 pub mod admin;
 mod cache;
 pub mod error;

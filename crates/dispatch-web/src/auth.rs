@@ -1,4 +1,7 @@
-//! Bearer-token authentication for `/api/v1`. The token's person is the actor on the timeline.
+//! Authentication: who is calling. An API token (`Authorization: Bearer dsp_…`) names a person
+//! and a scope; the caller's organization role is their user's. The policy layer
+//! ([`crate::policy`]) authenticates every request once and hands the caller to handlers as
+//! [`Auth`].
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -7,13 +10,19 @@ use axum::http::request::Parts;
 use dispatch_engine::admin::Authenticated;
 use dispatch_engine::Actor;
 
-/// An authenticated caller; extracting it answers 401 when the token is missing or not live.
+/// An authenticated caller, put in the request by the policy layer.
+#[derive(Clone)]
 pub struct Auth(pub Authenticated);
 
 impl Auth {
     /// The caller as the actor of a command.
     pub fn actor(&self) -> &Actor {
         &self.0.actor
+    }
+
+    /// The caller as the reader of a list: restricted incidents they may not see are left out.
+    pub fn viewer(&self) -> dispatch_engine::access::Viewer {
+        self.0.viewer()
     }
 }
 
@@ -22,23 +31,34 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(
         parts: &mut Parts,
-        state: &AppState,
+        _state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .ok_or(ApiError::Unauthorized)?;
-        let (scheme, token) = header
-            .trim()
-            .split_once(' ')
-            .ok_or(ApiError::Unauthorized)?;
-        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-            return Err(ApiError::Unauthorized);
-        }
-        match state.engine.authenticate(token.trim()).await? {
-            Some(a) => Ok(Auth(a)),
-            None => Err(ApiError::Unauthorized),
-        }
+        // Only the policy layer authenticates; a handler outside it gets no caller.
+        parts
+            .extensions
+            .get::<Auth>()
+            .cloned()
+            .ok_or(ApiError::Unauthorized)
     }
+}
+
+/// The caller behind the request's credential: `None` when there is none or it is not live.
+pub async fn authenticate(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<Option<Authenticated>, ApiError> {
+    let Some(header) = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+    else {
+        return Ok(None);
+    };
+    let Some((scheme, token)) = header.trim().split_once(' ') else {
+        return Ok(None);
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(state.engine.authenticate(token.trim()).await?)
 }

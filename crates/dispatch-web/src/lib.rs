@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
+pub mod policy;
 pub mod wire;
 
 use axum::Router;
@@ -37,7 +38,13 @@ pub fn app(engine: Engine) -> Router {
     };
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
-        .nest("/api/v1", api::router())
+        .nest(
+            "/api/v1",
+            api::router().route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                policy::enforce,
+            )),
+        )
         .merge(metrics::router())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)

@@ -1,6 +1,7 @@
 //! SeaORM entities: one module per table, plain rows with no behaviour.
 
 pub mod api_token;
+pub mod audit_event;
 pub mod document;
 pub mod event;
 pub mod feedback;
@@ -27,10 +28,12 @@ pub mod room_bookmark;
 pub mod room_member;
 pub mod room_message;
 pub mod service;
+pub mod session;
 pub mod tag;
 pub mod tag_type;
 pub mod task;
 pub mod task_assignee;
 pub mod team;
+pub mod user;
 pub mod webhook_delivery;
 pub mod webhook_subscription;

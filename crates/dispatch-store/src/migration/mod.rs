@@ -66,6 +66,21 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000011_files.sql"),
                 postgres: include_str!("m20261125_000011_files.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000040_users",
+                sqlite: include_str!("m20261125_000040_users.sql"),
+                postgres: include_str!("m20261125_000040_users.sql"),
+            }),
+            Box::new(SqlMigration {
+                name: "m20261125_000041_sessions",
+                sqlite: include_str!("m20261125_000041_sessions.sql"),
+                postgres: include_str!("m20261125_000041_sessions.sql"),
+            }),
+            Box::new(SqlMigration {
+                name: "m20261125_000042_audit",
+                sqlite: include_str!("m20261125_000042_audit.sql"),
+                postgres: include_str!("m20261125_000042_audit.sql"),
+            }),
         ]
     }
 }

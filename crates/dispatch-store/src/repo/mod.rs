@@ -1,6 +1,7 @@
 //! Repositories: small named query functions that take any connection or transaction
 //! (`&impl ConnectionTrait`), so a command composes them inside its one transaction.
 
+pub mod audit;
 pub mod directory;
 pub mod event;
 pub mod incident;
@@ -14,8 +15,10 @@ pub mod report;
 pub mod resource;
 pub mod schedule;
 pub mod search;
+pub mod session;
 pub mod tag;
 pub mod task;
 pub mod taxonomy;
 pub mod token;
+pub mod user;
 pub mod webhook;

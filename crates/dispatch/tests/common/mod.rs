@@ -186,6 +186,23 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// A token for a person with this organization role (`member`, `admin`, `manager`, `owner`)
+    /// and token scope (`read`, `write`, `admin`).
+    pub async fn token_with(&self, email: &str, role: &str, scope: &str) -> String {
+        self.engine
+            .create_token_for(
+                email,
+                "test",
+                Some(role.parse().expect("role")),
+                scope.parse().expect("scope"),
+            )
+            .await
+            .expect("token")
+            .0
+    }
+}
+
 /// The field names of a 422 envelope.
 pub fn error_fields(body: &Value) -> Vec<String> {
     body["error"]["fields"]
