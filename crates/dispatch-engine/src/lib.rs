@@ -3,7 +3,9 @@
 //! jobs for every side effect. Nothing talks to the outside world inside that transaction.
 
 pub mod access;
+pub mod accounts;
 pub mod admin;
+pub mod audit;
 mod cache;
 pub mod error;
 pub mod feedback;
@@ -44,6 +46,8 @@ pub struct Engine {
     base_url: Arc<str>,
     /// Project configurations read by declarations.
     config: Arc<cache::ConfigCache>,
+    /// How long web sessions last.
+    sessions: accounts::session::SessionSettings,
 }
 
 /// Who is acting and through which transport; recorded on every timeline event.
@@ -69,6 +73,7 @@ impl Engine {
             wake: Arc::new(Notify::new()),
             base_url: DEFAULT_BASE_URL.into(),
             config: Default::default(),
+            sessions: Default::default(),
         }
     }
 
@@ -80,6 +85,7 @@ impl Engine {
             wake: Arc::new(Notify::new()),
             base_url: DEFAULT_BASE_URL.into(),
             config: Default::default(),
+            sessions: Default::default(),
         }
     }
 
@@ -87,6 +93,17 @@ impl Engine {
     pub fn with_base_url(mut self, url: &str) -> Self {
         self.base_url = url.trim_end_matches('/').into();
         self
+    }
+
+    /// Sets how long web sessions last.
+    pub fn with_session_settings(mut self, s: accounts::session::SessionSettings) -> Self {
+        self.sessions = s;
+        self
+    }
+
+    /// How long web sessions last.
+    pub fn session_settings(&self) -> accounts::session::SessionSettings {
+        self.sessions
     }
 
     /// The public base URL.

@@ -4,9 +4,12 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod login;
 pub mod metrics;
+pub mod oidc;
 pub mod openapi;
 pub mod policy;
+pub mod trusted;
 pub mod wire;
 
 use axum::Router;
@@ -28,23 +31,48 @@ pub struct AppState {
     pub engine: Engine,
     /// Request counters for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// Sign-in settings and state.
+    pub auth: Arc<WebAuth>,
 }
 
-/// The whole HTTP application.
+/// How people sign in.
+#[derive(Default)]
+pub struct WebAuth {
+    /// Mark the session cookie `Secure` (the public URL is https).
+    pub secure_cookies: bool,
+    /// Trusted-header authentication (off by default).
+    pub trusted: trusted::TrustedHeader,
+    /// OIDC single sign-on, when configured.
+    pub oidc: Option<oidc::OidcClient>,
+    /// Failed sign-ins per address and e-mail.
+    pub limiter: login::Limiter,
+}
+
+impl WebAuth {
+    /// Whether requests from this address may set `X-Forwarded-For` and the trusted header.
+    pub fn trusts_proxy(&self, ip: std::net::IpAddr) -> bool {
+        self.trusted.proxies.contains(&ip)
+    }
+}
+
+/// The whole HTTP application, with local sign-in only.
 pub fn app(engine: Engine) -> Router {
+    app_with(engine, WebAuth::default())
+}
+
+/// The whole HTTP application with these sign-in settings. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()` so the audit log has addresses.
+pub fn app_with(engine: Engine, auth: WebAuth) -> Router {
     let state = AppState {
         engine,
         metrics: Arc::new(metrics::Metrics::default()),
+        auth: Arc::new(auth),
     };
+    let enforce = || axum::middleware::from_fn_with_state(state.clone(), policy::enforce);
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
-        .nest(
-            "/api/v1",
-            api::router().route_layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                policy::enforce,
-            )),
-        )
+        .nest("/api/v1", api::router().route_layer(enforce()))
+        .merge(login::router().merge(oidc::router()).route_layer(enforce()))
         .merge(metrics::router())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)

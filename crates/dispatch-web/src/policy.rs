@@ -54,12 +54,29 @@ use IncidentLevel::{Edit, Participate, Scribe, View};
 use Need::{Incident, Member, Public, Role};
 const ADMIN: Need = Role(OrgRole::Admin);
 const MANAGER: Need = Role(OrgRole::Manager);
+const OWNER: Need = Role(OrgRole::Owner);
 
 /// Every route and what it needs.
 pub const POLICIES: &[RoutePolicy] = &[
     // Documentation and sign-in.
     r("GET", "/api/v1/openapi.json", Public),
     r("GET", "/api/v1/docs", Public),
+    r("GET", "/auth/login", Public),
+    r("POST", "/auth/login", Public),
+    r("GET", "/auth/setup", Public),
+    r("POST", "/auth/setup", Public),
+    r("GET", "/auth/oidc/login", Public),
+    r("GET", "/auth/oidc/callback", Public),
+    r("POST", "/auth/logout", Member),
+    // Accounts: everyone manages their own tokens; owners manage people and roles.
+    r("GET", "/api/v1/me", Member),
+    r("GET", "/api/v1/tokens", Member),
+    r("POST", "/api/v1/tokens", Member),
+    r("DELETE", "/api/v1/tokens/{id}", Member),
+    r("GET", "/api/v1/users", ADMIN),
+    r("POST", "/api/v1/users", OWNER),
+    r("PATCH", "/api/v1/users/{id}", OWNER),
+    r("GET", "/api/v1/audit", ADMIN),
     // Incidents. Lists are filtered to what the caller may see by the store.
     r("POST", "/api/v1/incidents", Member),
     r("GET", "/api/v1/incidents", Member),
@@ -267,8 +284,26 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         Ok(who) => who,
         Err(e) => return e.into_response(),
     };
+    let writes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let audit = writes.then(|| {
+        let action = if matches!(policy.need, Need::Role(_)) {
+            "config.changed"
+        } else {
+            "api.write"
+        };
+        let target = format!("{} {}", parts.method, parts.uri.path());
+        who.audit(action, target, &auth::origin(&parts, &state))
+    });
     parts.extensions.insert(Auth(who));
-    next.run(Request::from_parts(parts, body)).await
+    let res = next.run(Request::from_parts(parts, body)).await;
+    // Every change is audited once it succeeded: who, what, from where, with which credential.
+    if let Some(mut entry) = audit.filter(|_| res.status().is_success()) {
+        entry.details = serde_json::json!({"status": res.status().as_u16()});
+        if let Err(e) = state.engine.record_audit(entry).await {
+            tracing::error!(error = %e, "cannot write the audit log");
+        }
+    }
+    res
 }
 
 async fn authorize(

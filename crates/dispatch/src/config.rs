@@ -31,6 +31,8 @@ pub struct Config {
     pub schedules: std::collections::BTreeMap<String, String>,
     /// The SMTP server mail goes to; with no host, mail stays in the outbox.
     pub smtp: SmtpConfig,
+    /// Sign-in: sessions, trusted header, OIDC.
+    pub auth: crate::auth_config::AuthConfig,
 }
 
 /// The `[smtp]` table. The password is hidden from `Debug` and `config show`.
@@ -99,6 +101,7 @@ impl Default for Config {
             job_timeout_seconds: 60,
             schedules: [("cleanup_jobs".to_string(), "0 3 * * *".to_string())].into(),
             smtp: SmtpConfig::default(),
+            auth: Default::default(),
         }
     }
 }
@@ -155,6 +158,7 @@ impl Config {
             })?;
         }
         cfg.smtp.load_env()?;
+        cfg.auth.load_env()?;
         for (name, _) in dispatch_engine::scheduler::PERIODIC {
             if let Ok(v) = std::env::var(format!("DISPATCH_SCHEDULE_{}", name.to_uppercase())) {
                 cfg.schedules.insert(name.to_string(), v);
@@ -211,6 +215,7 @@ impl Config {
         let mut shown = self.clone();
         shown.database_url = dispatch_store::db::redact(&shown.database_url);
         shown.smtp.password = redact_secret(&shown.smtp.password).into();
+        shown.auth.oidc.client_secret = redact_secret(&shown.auth.oidc.client_secret).into();
         toml::to_string(&shown).unwrap_or_default()
     }
 
@@ -329,6 +334,29 @@ username = ""
 password = ""
 # The sender: "dispatch@example.com" or "Dispatch <dispatch@example.com>".   Env: DISPATCH_SMTP_FROM
 from = "dispatch@localhost"
+
+# Signing in. Local passwords always work (people get a one-time set-up link from
+# `dispatch user create` or POST /api/v1/users); API tokens too.
+[auth]
+# A web session ends after this long unused, and this long after sign-in at the latest.
+# Env: DISPATCH_SESSION_IDLE_MINUTES, DISPATCH_SESSION_LIFETIME_HOURS
+session_idle_minutes = 480
+session_lifetime_hours = 168
+# Behind an authenticating proxy: the header it sets to the person's e-mail, and the proxy
+# addresses it may come from (from any other address the header is ignored). "" = off.
+# Env: DISPATCH_TRUSTED_HEADER, DISPATCH_TRUSTED_PROXIES (comma-separated)
+trusted_header = ""
+trusted_proxies = []
+
+# OIDC single sign-on (authorization code + PKCE); off without an issuer. Register the redirect
+# URI {public_url}/auth/oidc/callback with the provider. People are created as members on their
+# first sign-in.   Env: DISPATCH_OIDC_ISSUER, …_CLIENT_ID, …_CLIENT_SECRET, …_SCOPES, …_EMAIL_CLAIM
+[auth.oidc]
+issuer = ""
+client_id = ""
+client_secret = ""
+scopes = "openid email profile"
+email_claim = "email"
 "#;
 
 #[cfg(test)]
@@ -343,6 +371,7 @@ mod tests {
         assert_eq!(parsed.listen, d.listen);
         assert_eq!(parsed.admin_email, d.admin_email);
         assert_eq!(parsed.smtp, d.smtp);
+        assert_eq!(parsed.auth, d.auth);
     }
 
     #[test]

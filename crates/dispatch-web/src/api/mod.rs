@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1`: one module per entity, each with its own routes.
 
+pub mod account;
 pub mod directory;
 pub mod files;
 pub mod incidents;
@@ -32,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .merge(files::router())
         .merge(oncall::router())
         .merge(webhooks::router())
+        .merge(account::router())
         .merge(crate::openapi::router())
 }
 

@@ -33,6 +33,27 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], with the built-in providers changed by `providers` (e.g. made to fail).
 pub async fn spawn_app_with(providers: impl FnOnce(Providers) -> Providers) -> TestApp {
+    spawn_app_full(
+        providers,
+        dispatch_web::WebAuth::default(),
+        Default::default(),
+    )
+    .await
+}
+
+/// Like [`spawn_app`], with these sign-in settings and session lifetimes.
+pub async fn spawn_app_auth(
+    auth: dispatch_web::WebAuth,
+    sessions: dispatch_engine::accounts::session::SessionSettings,
+) -> TestApp {
+    spawn_app_full(|p| p, auth, sessions).await
+}
+
+async fn spawn_app_full(
+    providers: impl FnOnce(Providers) -> Providers,
+    auth: dispatch_web::WebAuth,
+    sessions: dispatch_engine::accounts::session::SessionSettings,
+) -> TestApp {
     let test_db = TestDb::new().await;
     let db = test_db.open().await;
     dispatch_store::seed::ensure_defaults(&db)
@@ -40,14 +61,15 @@ pub async fn spawn_app_with(providers: impl FnOnce(Providers) -> Providers) -> T
         .expect("seed");
     let builtin =
         dispatch_providers::builtin(db.clone(), dispatch_providers::BuiltinSettings::default());
-    let engine = Engine::with_providers(db, providers(builtin));
+    let engine = Engine::with_providers(db, providers(builtin)).with_session_settings(sessions);
     let (token, _) = engine
         .create_token("admin@example.com", "test", "owner")
         .await
         .expect("token");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = dispatch_web::app(engine.clone());
+    let app = dispatch_web::app_with(engine.clone(), auth)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
@@ -107,9 +129,19 @@ impl TestApp {
         path: &str,
         body: Option<Value>,
     ) -> Res {
-        let mut req = self
-            .http
-            .request(method, format!("{}/api/v1{path}", self.base));
+        self.call_url(token, method, &format!("/api/v1{path}"), body)
+            .await
+    }
+
+    /// Calls a path of the server (`/auth/login`, `/api/v1/…`) with the given token (or none).
+    pub async fn call_url(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Res {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
