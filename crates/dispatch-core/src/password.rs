@@ -140,7 +140,7 @@ pub fn check(password: &str, email: &str) -> Result<(), String> {
     let lower = password.to_lowercase();
     let email = email.to_lowercase();
     let local = email.split('@').next().unwrap_or_default();
-    if lower == email || (!local.is_empty() && lower.contains(local) && local.len() >= 4) {
+    if lower.contains(&email) || (local.len() >= 4 && lower.contains(local)) {
         return Err("must not contain your e-mail address or its name part".into());
     }
     let mut chars = lower.chars();

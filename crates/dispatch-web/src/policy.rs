@@ -291,7 +291,12 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         } else {
             "api.write"
         };
-        let target = format!("{} {}", parts.method, parts.uri.path());
+        // Inside `/api/v1` the URI has lost its prefix; the original one has it.
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.path().to_string(), |u| u.path().to_string());
+        let target = format!("{} {path}", parts.method);
         who.audit(action, target, &auth::origin(&parts, &state))
     });
     parts.extensions.insert(Auth(who));
