@@ -285,7 +285,7 @@ async fn me(app: &TestApp, cookie: String) -> StatusCode {
 #[tokio::test]
 async fn sessions_end_when_idle_too_long_and_at_their_absolute_end() {
     let idle = spawn_app_auth(
-        Default::default(),
+        |_| Default::default(),
         SessionSettings {
             idle: chrono::TimeDelta::seconds(1),
             lifetime: chrono::TimeDelta::hours(1),
@@ -300,7 +300,7 @@ async fn sessions_end_when_idle_too_long_and_at_their_absolute_end() {
     assert_eq!(me(&idle, cookie).await, StatusCode::UNAUTHORIZED);
 
     let short = spawn_app_auth(
-        Default::default(),
+        |_| Default::default(),
         SessionSettings {
             idle: chrono::TimeDelta::hours(1),
             lifetime: chrono::TimeDelta::seconds(1),

@@ -33,17 +33,13 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], with the built-in providers changed by `providers` (e.g. made to fail).
 pub async fn spawn_app_with(providers: impl FnOnce(Providers) -> Providers) -> TestApp {
-    spawn_app_full(
-        providers,
-        dispatch_web::WebAuth::default(),
-        Default::default(),
-    )
-    .await
+    spawn_app_full(providers, |_| Default::default(), Default::default()).await
 }
 
-/// Like [`spawn_app`], with these sign-in settings and session lifetimes.
+/// Like [`spawn_app`], with sign-in settings made for the server's base URL, and these session
+/// lifetimes.
 pub async fn spawn_app_auth(
-    auth: dispatch_web::WebAuth,
+    auth: impl FnOnce(&str) -> dispatch_web::WebAuth,
     sessions: dispatch_engine::accounts::session::SessionSettings,
 ) -> TestApp {
     spawn_app_full(|p| p, auth, sessions).await
@@ -51,7 +47,7 @@ pub async fn spawn_app_auth(
 
 async fn spawn_app_full(
     providers: impl FnOnce(Providers) -> Providers,
-    auth: dispatch_web::WebAuth,
+    auth: impl FnOnce(&str) -> dispatch_web::WebAuth,
     sessions: dispatch_engine::accounts::session::SessionSettings,
 ) -> TestApp {
     let test_db = TestDb::new().await;
@@ -68,7 +64,7 @@ async fn spawn_app_full(
         .expect("token");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = dispatch_web::app_with(engine.clone(), auth)
+    let app = dispatch_web::app_with(engine.clone(), auth(&base))
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
