@@ -11,6 +11,7 @@ pub mod oncall;
 pub mod password;
 pub mod patch;
 pub mod provider;
+pub mod secret;
 pub mod template;
 pub mod timeline;
 pub mod values;
