@@ -223,6 +223,57 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// A person's role in the organization, lowest first: each role may do what the ones below it
+    /// may do.
+    OrgRole {
+        /// Declares and works on incidents; reads configuration.
+        Member => "member",
+        /// Also changes taxonomies, rules, providers, notifications, webhooks and the directory,
+        /// and sees every restricted incident.
+        Admin => "admin",
+        /// Also creates and changes projects.
+        Manager => "manager",
+        /// Also manages the deployment: people's roles, accounts and the audit log.
+        Owner => "owner",
+    }
+);
+
+impl OrgRole {
+    /// Whether this role includes everything `other` may do.
+    pub fn at_least(self, other: OrgRole) -> bool {
+        self.rank() >= other.rank()
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            OrgRole::Member => 0,
+            OrgRole::Admin => 1,
+            OrgRole::Manager => 2,
+            OrgRole::Owner => 3,
+        }
+    }
+}
+
+string_enum!(
+    /// What an API token may be used for, lowest first; a token never exceeds its owner's role.
+    TokenScope {
+        /// Only reads (`GET`).
+        Read => "read",
+        /// Reads and the writes any member may make.
+        Write => "write",
+        /// Everything its owner's role allows, including configuration.
+        Admin => "admin",
+    }
+);
+
+impl TokenScope {
+    /// Whether this scope includes `other`.
+    pub fn at_least(self, other: TokenScope) -> bool {
+        (self as u8) >= (other as u8)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +291,11 @@ mod tests {
             "ACTIVE".parse::<IncidentStatus>().unwrap(),
             IncidentStatus::Active
         );
+        assert!(OrgRole::Owner.at_least(OrgRole::Manager));
+        assert!(OrgRole::Manager.at_least(OrgRole::Admin));
+        assert!(!OrgRole::Member.at_least(OrgRole::Admin));
+        assert!(TokenScope::Admin.at_least(TokenScope::Write));
+        assert!(!TokenScope::Read.at_least(TokenScope::Write));
         let err = "nope".parse::<Visibility>().unwrap_err();
         assert_eq!(err.to_string(), "must be one of: open, restricted");
     }

@@ -4,7 +4,7 @@
 mod taxonomy;
 
 use crate::{Actor, Engine, Error, Result};
-use dispatch_core::{IndividualId, Transport, ValidationError};
+use dispatch_core::{IndividualId, OrgRole, TokenScope, Transport, ValidationError};
 use dispatch_store::entity::{
     api_token, incident_priority, incident_severity, incident_type, individual, project, service,
     tag, tag_type, team,
@@ -13,51 +13,60 @@ use dispatch_store::repo::{self, taxonomy as taxonomy_repo};
 use dispatch_store::StoreError;
 use sea_orm::{ActiveModelTrait, ActiveValue, SqlErr};
 
-/// An authenticated caller: who, with which token role.
-#[derive(Debug, Clone)]
-pub struct Authenticated {
-    /// The person, as an actor over the API.
-    pub actor: Actor,
-    /// The token's role (`member`, `admin`, `owner`, …).
-    pub role: String,
-}
+pub use crate::access::Authenticated;
 
 impl Engine {
-    /// Mints an API token for the person with this e-mail (created if new). Returns the secret,
-    /// shown once.
+    /// Mints a full-power API token for the person with this e-mail (created if new), whose
+    /// organization role becomes `role`. Returns the secret, shown once.
     pub async fn create_token(
         &self,
         email: &str,
         name: &str,
         role: &str,
     ) -> Result<(String, api_token::Model)> {
+        let role: OrgRole = role.parse().map_err(|e: dispatch_core::UnknownVariant| {
+            ValidationError::field("role", e.to_string())
+        })?;
+        self.create_token_for(email, name, Some(role), TokenScope::Admin)
+            .await
+    }
+
+    /// Mints an API token with `scope` for the person with this e-mail (created if new, as a
+    /// member unless `role` says otherwise; an existing person's role becomes `role` when given).
+    pub async fn create_token_for(
+        &self,
+        email: &str,
+        name: &str,
+        role: Option<OrgRole>,
+        scope: TokenScope,
+    ) -> Result<(String, api_token::Model)> {
         let txn = self.db.write().await?;
         let who = repo::individual::get_or_create(&*txn, email, None).await?;
-        let out = repo::token::create(&*txn, who.id, name, role, None).await?;
+        repo::user::ensure(&*txn, who.id, role.map(OrgRole::as_str), "person").await?;
+        let out = repo::token::create(&*txn, who.id, name, scope.as_str(), None).await?;
         txn.commit().await?;
         Ok(out)
     }
 
-    /// The caller behind a transport that vouches for people by e-mail (Slack): their
-    /// individual, created on first contact, acting with the member role.
+    /// The caller behind a transport that vouches for people by e-mail (Slack): their user
+    /// (created as a member on first contact) acting through that transport. Refused for a
+    /// disabled account.
     pub async fn transport_caller(
         &self,
         email: &str,
-        name: &str,
         transport: Transport,
     ) -> Result<Authenticated> {
-        let txn = self.db.write().await?;
-        let who = repo::individual::get_or_create(&*txn, email, Some(name)).await?;
-        txn.commit().await?;
-        Ok(Authenticated {
-            actor: Actor {
-                individual_id: IndividualId(who.id),
-                email: who.email,
-                name: who.name,
-                transport,
-            },
-            role: "member".into(),
-        })
+        let address = dispatch_core::values::Email::parse("email", email).map_err(|_| {
+            Error::Forbidden(format!(
+                "{email:?} is not an e-mail address Dispatch can use"
+            ))
+        })?;
+        let mut who = self
+            .external_user(&address, crate::access::Credential::Chat)
+            .await?
+            .ok_or_else(|| Error::Forbidden(format!("the account of {email} is disabled")))?;
+        who.actor.transport = transport;
+        Ok(who)
     }
 
     /// Whether any API token was ever minted.
@@ -65,17 +74,31 @@ impl Engine {
         Ok(repo::token::any(self.db.conn()).await?)
     }
 
-    /// The caller behind a bearer token, if it is live.
+    /// The caller behind a bearer token, if it is live; records when the token was used (at
+    /// most once a minute, so reads stay reads).
     pub async fn authenticate(&self, secret: &str) -> Result<Option<Authenticated>> {
-        let found = repo::token::authenticate(self.db.conn(), secret, dispatch_core::now()).await?;
-        Ok(found.map(|o| Authenticated {
+        let now = dispatch_core::now();
+        let Some(o) = repo::token::authenticate(self.db.conn(), secret, now).await? else {
+            return Ok(None);
+        };
+        if o.last_used_at
+            .is_none_or(|t| now - t > chrono::TimeDelta::seconds(60))
+        {
+            let txn = self.db.write().await?;
+            repo::token::touch(&*txn, o.token_id, now).await?;
+            txn.commit().await?;
+        }
+        Ok(Some(Authenticated {
             actor: Actor {
                 individual_id: IndividualId(o.individual_id),
                 email: o.email,
                 name: o.name,
                 transport: Transport::Api,
             },
-            role: o.role,
+            user_id: o.user_id,
+            role: o.role.parse().unwrap_or(OrgRole::Member),
+            scope: o.scope.parse().unwrap_or(TokenScope::Read),
+            credential: crate::access::Credential::Token(o.token_id),
         }))
     }
 

@@ -2,7 +2,10 @@
 //! database transaction that writes the new state, appends the timeline events and enqueues the
 //! jobs for every side effect. Nothing talks to the outside world inside that transaction.
 
+pub mod access;
+pub mod accounts;
 pub mod admin;
+pub mod audit;
 mod cache;
 pub mod command;
 pub mod error;
@@ -49,6 +52,8 @@ pub struct Engine {
     config: Arc<cache::ConfigCache>,
     /// Handlers of the jobs transports enqueue, by kind.
     transport_jobs: Arc<std::collections::HashMap<&'static str, Arc<dyn jobs::TransportJob>>>,
+    /// How long web sessions last.
+    sessions: accounts::session::SessionSettings,
 }
 
 /// Who is acting and through which transport; recorded on every timeline event.
@@ -86,6 +91,7 @@ impl Engine {
             base_url: DEFAULT_BASE_URL.into(),
             config: Default::default(),
             transport_jobs: Default::default(),
+            sessions: Default::default(),
         }
     }
 
@@ -129,6 +135,17 @@ impl Engine {
         txn.commit().await?;
         self.wake_workers();
         Ok(())
+    }
+
+    /// Sets how long web sessions last.
+    pub fn with_session_settings(mut self, s: accounts::session::SessionSettings) -> Self {
+        self.sessions = s;
+        self
+    }
+
+    /// How long web sessions last.
+    pub fn session_settings(&self) -> accounts::session::SessionSettings {
+        self.sessions
     }
 
     /// The public base URL.

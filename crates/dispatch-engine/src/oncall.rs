@@ -342,13 +342,14 @@ impl Engine {
         &self,
         status: Option<&str>,
         incident: Option<&IncidentRef>,
+        viewer: crate::access::Viewer,
         limit: u64,
     ) -> Result<Vec<page::Model>> {
         let incident_id = match incident {
-            Some(r) => Some(repo::incident::get(self.db().conn(), r).await?.id),
+            Some(r) => Some(self.visible_incident(viewer, r).await?.id),
             None => None,
         };
-        Ok(repo::oncall::pages(self.db().conn(), status, incident_id, limit).await?)
+        Ok(repo::oncall::pages_for(self.db().conn(), status, incident_id, viewer, limit).await?)
     }
 
     /// Acknowledges a page; the incident's timeline records who did.

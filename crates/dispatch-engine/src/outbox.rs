@@ -15,6 +15,8 @@ pub struct OutboxQuery {
     pub incident: Option<IncidentRef>,
     /// At most this many, newest first.
     pub limit: u64,
+    /// Who is reading: only mail about incidents they may see.
+    pub viewer: crate::access::Viewer,
 }
 
 /// A mail as the outbox shows it.
@@ -43,10 +45,11 @@ impl Engine {
     pub async fn outbox(&self, q: &OutboxQuery) -> Result<Vec<OutboxMail>> {
         let conn = self.db().conn();
         let incident_id = match &q.incident {
-            Some(r) => Some(repo::incident::get(conn, r).await?.id),
+            Some(r) => Some(self.visible_incident(q.viewer, r).await?.id),
             None => None,
         };
         let filter = OutboxFilter {
+            viewer: q.viewer,
             to: q.to.as_ref().map(|e| e.as_str().to_string()),
             incident_id,
             limit: q.limit,

@@ -239,7 +239,7 @@ impl Engine {
             &IncidentRef::Id(dispatch_core::IncidentId(incident_id)),
         )
         .await?;
-        if inc.visibility != "restricted" || crate::command::is_admin(&caller.role) {
+        if inc.visibility != "restricted" || caller.is_admin() {
             return Ok(true);
         }
         Ok(repo::participant::list(conn, incident_id)

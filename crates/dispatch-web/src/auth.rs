@@ -1,19 +1,37 @@
-//! Bearer-token authentication for `/api/v1`. The token's person is the actor on the timeline.
+//! Authentication: who is calling. An API token (`Authorization: Bearer dsp_…`) names a person
+//! and a scope; a web session cookie names a person (and state-changing requests must carry the
+//! session's CSRF token). The caller's organization role is their user's. The policy layer
+//! ([`crate::policy`]) authenticates every request once and hands the caller to handlers as
+//! [`Auth`].
 
 use crate::error::ApiError;
 use crate::AppState;
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method};
 use dispatch_engine::admin::Authenticated;
+use dispatch_engine::audit::Origin;
 use dispatch_engine::Actor;
+use std::net::SocketAddr;
 
-/// An authenticated caller; extracting it answers 401 when the token is missing or not live.
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "dispatch_session";
+/// The header that carries a session's CSRF token on state-changing requests.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// An authenticated caller, put in the request by the policy layer.
+#[derive(Clone)]
 pub struct Auth(pub Authenticated);
 
 impl Auth {
     /// The caller as the actor of a command.
     pub fn actor(&self) -> &Actor {
         &self.0.actor
+    }
+
+    /// The caller as the reader of a list: restricted incidents they may not see are left out.
+    pub fn viewer(&self) -> dispatch_engine::access::Viewer {
+        self.0.viewer()
     }
 }
 
@@ -22,23 +40,114 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(
         parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        // Only the policy layer authenticates; a handler outside it gets no caller.
+        parts
+            .extensions
+            .get::<Auth>()
+            .cloned()
+            .ok_or(ApiError::Unauthorized)
+    }
+}
+
+/// Where the request came from: the peer address (or, from a trusted proxy, the first address
+/// of `X-Forwarded-For`) and the user agent.
+#[derive(Clone)]
+pub struct RequestOrigin(pub Origin);
+
+impl FromRequestParts<AppState> for RequestOrigin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .ok_or(ApiError::Unauthorized)?;
-        let (scheme, token) = header
-            .trim()
-            .split_once(' ')
-            .ok_or(ApiError::Unauthorized)?;
-        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-            return Err(ApiError::Unauthorized);
-        }
-        match state.engine.authenticate(token.trim()).await? {
-            Some(a) => Ok(Auth(a)),
-            None => Err(ApiError::Unauthorized),
-        }
+        Ok(RequestOrigin(origin(parts, state)))
     }
+}
+
+/// The peer's address, when the server records it.
+pub fn peer(parts: &Parts) -> Option<SocketAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+}
+
+/// Where a request came from.
+pub fn origin(parts: &Parts, state: &AppState) -> Origin {
+    let peer = peer(parts);
+    let forwarded = peer
+        .filter(|p| state.auth.trusts_proxy(p.ip()))
+        .and_then(|_| parts.headers.get("x-forwarded-for"))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_string());
+    Origin {
+        addr: forwarded.or_else(|| peer.map(|p| p.ip().to_string())),
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(200).collect()),
+    }
+}
+
+/// A cookie's value.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
+/// The caller behind the request's credential: `None` when there is none or it is not live.
+/// A session-authenticated request that changes state without the session's CSRF token is
+/// refused.
+pub async fn authenticate(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<Option<Authenticated>, ApiError> {
+    if let Some(header) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+    {
+        let Some((scheme, token)) = header.trim().split_once(' ') else {
+            return Ok(None);
+        };
+        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+            return Ok(None);
+        }
+        return Ok(state.engine.authenticate(token.trim()).await?);
+    }
+    if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) {
+        let Some(live) = state.engine.session(secret).await? else {
+            return Ok(None);
+        };
+        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if !constant_time_eq(sent.as_bytes(), live.csrf_token.as_bytes()) {
+                return Err(ApiError::Forbidden(format!(
+                    "a signed-in request that changes something needs the session's CSRF token in the {CSRF_HEADER} header (GET /api/v1/me shows it)"
+                )));
+            }
+        }
+        return Ok(Some(live.who));
+    }
+    crate::trusted::authenticate(parts, state).await
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

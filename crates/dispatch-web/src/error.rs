@@ -14,11 +14,15 @@ use serde::Serialize;
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 401: no token, or not a live one.
-    #[error("a valid API token is required (Authorization: Bearer <token>)")]
+    #[error("a valid API token is required (Authorization: Bearer <token>), or sign in")]
     Unauthorized,
     /// 401: a request that must be signed (Slack) is not, or not freshly.
     #[error("{0}")]
     BadSignature(String),
+    /// 401: a sign-in failed. One answer for an unknown person, a wrong password and a disabled
+    /// account, so that it tells nothing about which accounts exist.
+    #[error("wrong e-mail or password")]
+    BadCredentials,
     /// 403: the caller may not do this.
     #[error("{0}")]
     Forbidden(String),
@@ -46,6 +50,9 @@ pub enum ApiError {
     /// 502: a provider asked while answering failed (its message is shown).
     #[error("{0}")]
     BadGateway(String),
+    /// 429: too many attempts (sign-in); try again after this many seconds.
+    #[error("too many attempts; try again in {0} seconds")]
+    TooManyRequests(u64),
     /// 500: logged, never described to the caller.
     #[error("internal error")]
     Internal(String),
@@ -74,7 +81,9 @@ impl ApiError {
     /// The HTTP status of this error.
     pub fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::Unauthorized | ApiError::BadSignature(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::BadSignature(_) | ApiError::BadCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -84,13 +93,14 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn code(&self) -> &'static str {
         match self {
-            ApiError::Unauthorized => "unauthorized",
+            ApiError::Unauthorized | ApiError::BadCredentials => "unauthorized",
             ApiError::BadSignature(_) => "bad_signature",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
@@ -101,6 +111,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::BadGateway(_) => "provider_failed",
+            ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -160,7 +171,14 @@ impl IntoResponse for ApiError {
                 fields,
             },
         };
-        (status, axum::Json(body)).into_response()
+        let mut res = (status, axum::Json(body)).into_response();
+        if let ApiError::TooManyRequests(secs) = self {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(secs),
+            );
+        }
+        res
     }
 }
 

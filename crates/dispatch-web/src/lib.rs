@@ -4,9 +4,13 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod login;
 pub mod metrics;
+pub mod oidc;
 pub mod openapi;
+pub mod policy;
 pub mod slack;
+pub mod trusted;
 pub mod wire;
 
 use axum::Router;
@@ -30,30 +34,58 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The Slack transport, when a signing secret is configured.
     pub slack: Option<Arc<slack::SlackSettings>>,
+    /// Sign-in settings and state.
+    pub auth: Arc<WebAuth>,
 }
 
-/// What the HTTP application serves beyond the API.
-#[derive(Debug, Clone, Default)]
+/// What the HTTP application serves beyond the API: transports and sign-in.
+#[derive(Default)]
 pub struct WebOptions {
     /// Accept Slack's requests, verified with this app's signing secret.
     pub slack: Option<slack::SlackSettings>,
+    /// How people sign in.
+    pub auth: WebAuth,
 }
 
-/// The whole HTTP application.
+/// How people sign in.
+#[derive(Default)]
+pub struct WebAuth {
+    /// Mark the session cookie `Secure` (the public URL is https).
+    pub secure_cookies: bool,
+    /// Trusted-header authentication (off by default).
+    pub trusted: trusted::TrustedHeader,
+    /// OIDC single sign-on, when configured.
+    pub oidc: Option<oidc::OidcClient>,
+    /// Failed sign-ins per address and e-mail.
+    pub limiter: login::Limiter,
+}
+
+impl WebAuth {
+    /// Whether requests from this address may set `X-Forwarded-For` and the trusted header.
+    pub fn trusts_proxy(&self, ip: std::net::IpAddr) -> bool {
+        self.trusted.proxies.contains(&ip)
+    }
+}
+
+/// The whole HTTP application, with local sign-in only.
 pub fn app(engine: Engine) -> Router {
     app_with(engine, WebOptions::default())
 }
 
-/// The whole HTTP application, with the transports `options` turn on.
+/// The whole HTTP application with these transports and sign-in settings. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()` so the audit log has addresses.
 pub fn app_with(engine: Engine, options: WebOptions) -> Router {
     let state = AppState {
         engine,
         metrics: Arc::new(metrics::Metrics::default()),
         slack: options.slack.map(Arc::new),
+        auth: Arc::new(options.auth),
     };
+    let enforce = || axum::middleware::from_fn_with_state(state.clone(), policy::enforce);
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
-        .nest("/api/v1", api::router())
+        .nest("/api/v1", api::router().route_layer(enforce()))
+        .merge(login::router().merge(oidc::router()).route_layer(enforce()))
         .merge(metrics::router())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)

@@ -50,6 +50,12 @@ use utoipa::{Modify, OpenApi};
         api::webhooks::delete, api::webhooks::deliveries,
         api::providers::list, api::providers::contact, api::providers::direct_messages,
         api::providers::group,
+        api::account::me, api::account::list_tokens, api::account::create_token,
+        api::account::revoke_token, api::account::list_users, api::account::create_user,
+        api::account::update_user, api::account::audit,
+        crate::login::login_page, crate::login::login, crate::login::logout,
+        crate::login::setup_page, crate::login::setup,
+        crate::oidc::start, crate::oidc::callback,
     ),
     components(schemas(crate::error::ErrorBody, crate::wire::IncidentSummaryOut)),
     modifiers(&BearerAuth),
@@ -67,7 +73,9 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An API token from `dispatch token create`"))
+                    .description(Some(
+                        "An API token from `dispatch token create` or `POST /api/v1/tokens`",
+                    ))
                     .build(),
             ),
         );

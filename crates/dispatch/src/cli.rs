@@ -63,6 +63,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// People who sign in.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Configuration.
     Config {
         #[command(subcommand)]
@@ -107,12 +112,32 @@ pub enum TokenCommand {
         /// The person's e-mail.
         #[arg(long)]
         email: String,
-        /// The token's role: member, admin, manager or owner.
-        #[arg(long, default_value = "member")]
-        role: String,
+        /// The person's organization role (member, admin, manager or owner); a new person is a
+        /// member when absent, an existing one keeps theirs.
+        #[arg(long)]
+        role: Option<String>,
+        /// What the token may do: read, write or admin.
+        #[arg(long, default_value = "admin")]
+        scope: String,
         /// A label for the token.
         #[arg(long, default_value = "cli")]
         name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// `dispatch user …`.
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a person who signs in; prints a one-time link to choose a password (last line).
+    Create {
+        /// The person's e-mail.
+        #[arg(long)]
+        email: String,
+        /// Organization role: member, admin, manager or owner.
+        #[arg(long, default_value = "member")]
+        role: String,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -129,8 +154,6 @@ pub enum ConfigCommand {
         db: DbArgs,
     },
 }
-
-const ROLES: &[&str] = &["member", "admin", "manager", "owner"];
 
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
@@ -224,6 +247,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 TokenCommand::Create {
                     email,
                     role,
+                    scope,
                     name,
                     db,
                 },
@@ -237,21 +261,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             let email = dispatch_core::values::Email::parse("email", &email)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let role = role.trim().to_lowercase();
-            anyhow::ensure!(
-                ROLES.contains(&role.as_str()),
-                "--role must be one of: {}",
-                ROLES.join(", ")
-            );
+            let role = role
+                .map(|r| r.parse::<dispatch_core::OrgRole>())
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--role {e}"))?;
+            let scope: dispatch_core::TokenScope =
+                scope.parse().map_err(|e| anyhow::anyhow!("--scope {e}"))?;
             let database = crate::server::open_db(&cfg).await?;
             let engine = dispatch_engine::Engine::new(database);
             dispatch_store::seed::ensure_defaults(engine.db()).await?;
-            let (token, row) = engine.create_token(email.as_str(), &name, &role).await?;
+            let (token, row) = engine
+                .create_token_for(email.as_str(), &name, role, scope)
+                .await?;
             eprintln!(
-                "API token {} for {} (role {role}); it is shown only once:",
+                "API token {} for {} (scope {scope}); it is shown only once:",
                 row.prefix, email
             );
             println!("{token}");
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Create { email, role, db },
+        } => {
+            let cfg = load(
+                config_path,
+                Overrides {
+                    database_url: db.database_url,
+                    ..Default::default()
+                },
+            )?;
+            let email = dispatch_core::values::Email::parse("email", &email)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let role: dispatch_core::OrgRole =
+                role.parse().map_err(|e| anyhow::anyhow!("--role {e}"))?;
+            let database = crate::server::open_db(&cfg).await?;
+            let engine = dispatch_engine::Engine::new(database).with_base_url(&cfg.base_url());
+            dispatch_store::seed::ensure_defaults(engine.db()).await?;
+            let created = engine
+                .create_user(
+                    None,
+                    &email,
+                    role,
+                    dispatch_engine::accounts::UserKind::Person,
+                    &Default::default(),
+                )
+                .await?;
+            eprintln!(
+                "{email} ({role}) can choose a password within {} hours at this one-time link:",
+                dispatch_engine::accounts::SETUP_LINK_HOURS
+            );
+            println!("{}", created.setup_link.unwrap_or_default());
             Ok(())
         }
         Command::Config {

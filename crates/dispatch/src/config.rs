@@ -37,6 +37,8 @@ pub struct Config {
     /// choose others. A capability left out uses its built-in provider (SMTP for e-mail when a
     /// host is set).
     pub providers: std::collections::BTreeMap<String, String>,
+    /// Sign-in: sessions, trusted header, OIDC.
+    pub auth: crate::auth_config::AuthConfig,
 }
 
 /// The `[slack]` table. Tokens and the signing secret are hidden from `Debug` and `config show`.
@@ -172,6 +174,7 @@ impl Default for Config {
             smtp: SmtpConfig::default(),
             slack: SlackConfig::default(),
             providers: Default::default(),
+            auth: Default::default(),
         }
     }
 }
@@ -234,6 +237,7 @@ impl Config {
                 cfg.providers.insert(name.to_string(), v);
             }
         }
+        cfg.auth.load_env()?;
         for (name, _) in dispatch_engine::scheduler::PERIODIC {
             if let Ok(v) = std::env::var(format!("DISPATCH_SCHEDULE_{}", name.to_uppercase())) {
                 cfg.schedules.insert(name.to_string(), v);
@@ -297,6 +301,7 @@ impl Config {
         ] {
             *secret = redact_secret(secret).into();
         }
+        shown.auth.oidc.client_secret = redact_secret(&shown.auth.oidc.client_secret).into();
         toml::to_string(&shown).unwrap_or_default()
     }
 
@@ -468,6 +473,29 @@ reaction = "stopwatch"
 [providers]
 # conversation = "dispatch-room"
 # email = "smtp"
+
+# Signing in. Local passwords always work (people get a one-time set-up link from
+# `dispatch user create` or POST /api/v1/users); API tokens too.
+[auth]
+# A web session ends after this long unused, and this long after sign-in at the latest.
+# Env: DISPATCH_SESSION_IDLE_MINUTES, DISPATCH_SESSION_LIFETIME_HOURS
+session_idle_minutes = 480
+session_lifetime_hours = 168
+# Behind an authenticating proxy: the header it sets to the person's e-mail, and the proxy
+# addresses it may come from (from any other address the header is ignored). "" = off.
+# Env: DISPATCH_TRUSTED_HEADER, DISPATCH_TRUSTED_PROXIES (comma-separated)
+trusted_header = ""
+trusted_proxies = []
+
+# OIDC single sign-on (authorization code + PKCE); off without an issuer. Register the redirect
+# URI {public_url}/auth/oidc/callback with the provider. People are created as members on their
+# first sign-in.   Env: DISPATCH_OIDC_ISSUER, …_CLIENT_ID, …_CLIENT_SECRET, …_SCOPES, …_EMAIL_CLAIM
+[auth.oidc]
+issuer = ""
+client_id = ""
+client_secret = ""
+scopes = "openid email profile"
+email_claim = "email"
 "#;
 
 #[cfg(test)]
@@ -482,6 +510,7 @@ mod tests {
         assert_eq!(parsed.listen, d.listen);
         assert_eq!(parsed.admin_email, d.admin_email);
         assert_eq!(parsed.smtp, d.smtp);
+        assert_eq!(parsed.auth, d.auth);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The `dispatch` binary's library: configuration, the server start-up, the API client behind the
 //! CLI, and the bench.
 
+pub mod auth_config;
 pub mod bench;
 pub mod cli;
 pub mod client;

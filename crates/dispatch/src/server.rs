@@ -22,26 +22,41 @@ pub async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
 
 /// What the first start produced.
 pub struct FirstStart {
-    /// The admin's e-mail.
+    /// The owner's e-mail.
     pub email: String,
-    /// The admin's API token (shown once).
+    /// The owner's API token (shown once).
     pub token: String,
+    /// The owner's one-time link to choose a password and sign in.
+    pub setup_link: Option<String>,
 }
 
 /// Seeds the default project and taxonomies on an empty database; on that very first start,
-/// also mints an admin token.
+/// also creates the owner with a one-time set-up link and mints their API token.
 pub async fn prepare(engine: &Engine, cfg: &Config) -> anyhow::Result<Option<FirstStart>> {
     let seeded = dispatch_store::seed::ensure_defaults(engine.db()).await?;
     if !seeded || engine.has_tokens().await? {
         return Ok(None);
     }
+    let email = dispatch_core::values::Email::parse("admin_email", &cfg.admin_email)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let owner = engine
+        .create_user(
+            None,
+            &email,
+            dispatch_core::OrgRole::Owner,
+            dispatch_engine::accounts::UserKind::Person,
+            &Default::default(),
+        )
+        .await
+        .context("cannot create the owner")?;
     let (token, _) = engine
-        .create_token(&cfg.admin_email.to_lowercase(), "first start", "owner")
+        .create_token(email.as_str(), "first start", "owner")
         .await
         .context("cannot mint the admin token")?;
     Ok(Some(FirstStart {
-        email: cfg.admin_email.clone(),
+        email: email.to_string(),
         token,
+        setup_link: owner.setup_link,
     }))
 }
 
@@ -76,7 +91,9 @@ pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
         ));
     }
     cfg.apply_provider_defaults(&mut registry)?;
-    let mut engine = Engine::with_registry(db, registry).with_base_url(&cfg.base_url());
+    let mut engine = Engine::with_registry(db, registry)
+        .with_base_url(&cfg.base_url())
+        .with_session_settings(cfg.auth.sessions());
     if !cfg.slack.bot_token.is_empty() {
         let worker = dispatch_web::slack::jobs::SlackWorker {
             api: dispatch_slack::SlackApi::new(&cfg.slack.api_url, &cfg.slack.bot_token),
@@ -139,6 +156,7 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let db = open_db(&cfg).await?;
     let engine = engine(db.clone(), &cfg)?;
+    let web_auth = cfg.auth.web(&cfg.base_url())?;
     let first = prepare(&engine, &cfg).await?;
     let listener = TcpListener::bind(&cfg.listen)
         .await
@@ -146,8 +164,16 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("Dispatch is listening on http://{addr} (API docs: http://{addr}/api/v1/docs)");
     if let Some(f) = first {
+        if let Some(link) = &f.setup_link {
+            println!(
+                "First start: {} is the owner. Choose a password and sign in (link valid {} hours, once):",
+                f.email,
+                dispatch_engine::accounts::SETUP_LINK_HOURS
+            );
+            println!("  {link}");
+        }
         println!(
-            "First start: an admin API token for {} (shown only this once):",
+            "First start: an owner API token for {} (shown only this once):",
             f.email
         );
         println!("  export DISPATCH_TOKEN={}", f.token);
@@ -172,17 +198,17 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
             stopped,
         ))
     });
-    axum::serve(
-        listener,
-        dispatch_web::app_with(
-            engine,
-            dispatch_web::WebOptions {
-                slack: cfg.slack_settings(),
-            },
-        ),
+    let app = dispatch_web::app_with(
+        engine,
+        dispatch_web::WebOptions {
+            slack: cfg.slack_settings(),
+            auth: web_auth,
+        },
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     // The runner finishes the job step in progress before it returns.
     let _ = stop.send(true);
     if let Some(r) = runner {

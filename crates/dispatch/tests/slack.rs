@@ -20,6 +20,7 @@ async fn app() -> TestApp {
             slack: Some(dispatch_web::slack::SlackSettings {
                 signing_secret: SECRET.into(),
             }),
+            ..Default::default()
         },
     )
     .await

@@ -76,6 +76,7 @@ async fn start(via: Via) -> Day {
             slack: Some(dispatch_web::slack::SlackSettings {
                 signing_secret: SECRET.into(),
             }),
+            ..Default::default()
         },
     )
     .await;

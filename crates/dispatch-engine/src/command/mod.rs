@@ -15,11 +15,6 @@ use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, TaskStatus};
 use dispatch_store::repo;
 use dispatch_store::repo::participant::ParticipantView;
 
-/// Token roles that may run every command, whatever their part in the incident.
-pub fn is_admin(token_role: &str) -> bool {
-    matches!(token_role, "admin" | "owner")
-}
-
 /// Why a command did not run.
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
@@ -61,7 +56,7 @@ fn check_allowed(
     held: &[ParticipantRole],
     inc: &str,
 ) -> Result<()> {
-    if is_admin(&caller.role) {
+    if caller.is_admin() {
         return Ok(());
     }
     let ic = held.contains(&ParticipantRole::IncidentCommander);

@@ -149,8 +149,13 @@ pub(crate) async fn complete_in(
 
 impl Engine {
     /// Jobs in a state (all when `None`), newest first.
-    pub async fn jobs(&self, state: Option<&str>, limit: u64) -> Result<Vec<job::Model>> {
-        Ok(repo::job::list(self.db().conn(), state, limit).await?)
+    pub async fn jobs(
+        &self,
+        state: Option<&str>,
+        viewer: crate::access::Viewer,
+        limit: u64,
+    ) -> Result<Vec<job::Model>> {
+        Ok(repo::job::list_for(self.db().conn(), state, viewer, limit).await?)
     }
 
     /// Puts a failed job back in the queue; a resource it failed goes back to pending.

@@ -62,6 +62,7 @@ mod tests {
         outbox.send("k2", &mail("second")).await.unwrap();
         let f = OutboxFilter {
             limit: 10,
+            viewer: dispatch_store::repo::incident::Viewer::Everyone,
             ..Default::default()
         };
         let rows = outbox::list(outbox.db.conn(), &f).await.unwrap();
@@ -79,6 +80,7 @@ mod tests {
         let find = |to: &str| OutboxFilter {
             to: Some(to.into()),
             limit: 10,
+            viewer: dispatch_store::repo::incident::Viewer::Everyone,
             ..Default::default()
         };
         let conn = outbox.db.conn();

@@ -17,6 +17,7 @@ pub struct Model {
     pub expires_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
     pub last_used_at: Option<DateTimeUtc>,
+    pub scope: String,
 }
 
 /// No relations are declared; repositories join explicitly.

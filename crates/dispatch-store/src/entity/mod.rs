@@ -1,6 +1,7 @@
 //! SeaORM entities: one module per table, plain rows with no behaviour.
 
 pub mod api_token;
+pub mod audit_event;
 pub mod direct_message;
 pub mod document;
 pub mod event;
@@ -33,6 +34,7 @@ pub mod room_member;
 pub mod room_message;
 pub mod room_reaction;
 pub mod service;
+pub mod session;
 pub mod slack_message;
 pub mod slack_user;
 pub mod tag;
@@ -40,5 +42,6 @@ pub mod tag_type;
 pub mod task;
 pub mod task_assignee;
 pub mod team;
+pub mod user;
 pub mod webhook_delivery;
 pub mod webhook_subscription;

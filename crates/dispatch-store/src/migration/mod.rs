@@ -82,6 +82,21 @@ impl MigratorTrait for Migrator {
                 postgres: include_str!("m20261125_000031_room_reactions.sql"),
             }),
             Box::new(SqlMigration {
+                name: "m20261125_000040_users",
+                sqlite: include_str!("m20261125_000040_users.sql"),
+                postgres: include_str!("m20261125_000040_users.sql"),
+            }),
+            Box::new(SqlMigration {
+                name: "m20261125_000041_sessions",
+                sqlite: include_str!("m20261125_000041_sessions.sql"),
+                postgres: include_str!("m20261125_000041_sessions.sql"),
+            }),
+            Box::new(SqlMigration {
+                name: "m20261125_000042_audit",
+                sqlite: include_str!("m20261125_000042_audit.sql"),
+                postgres: include_str!("m20261125_000042_audit.sql"),
+            }),
+            Box::new(SqlMigration {
                 name: "m20261125_000050_slack",
                 sqlite: include_str!("m20261125_000050_slack.sql"),
                 postgres: include_str!("m20261125_000050_slack.sql"),

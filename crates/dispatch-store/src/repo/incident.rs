@@ -2,7 +2,7 @@
 //! filtered, sorted, paged list.
 
 use crate::entity::{
-    incident, incident_priority, incident_severity, incident_type, individual, project,
+    incident, incident_priority, incident_severity, incident_type, individual, participant, project,
 };
 use crate::error::{Result, StoreError};
 use crate::repo::search;
@@ -109,9 +109,75 @@ impl SortField {
     }
 }
 
+/// Whose eyes a read is for. This is the one place that decides which incidents a reader may
+/// see: restricted incidents are visible only to admins (and Dispatch itself) and to their
+/// participants. Every list of incidents, or of rows that belong to incidents, applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Viewer {
+    /// Open incidents only (the safe default).
+    #[default]
+    OpenOnly,
+    /// Open incidents, and the restricted ones this individual participates in.
+    Individual(i64),
+    /// Every incident: admins and Dispatch itself.
+    Everyone,
+}
+
+impl Viewer {
+    /// The condition over `incidents` a row must meet to be visible (`None`: every row).
+    pub fn condition(self) -> Option<sea_orm::sea_query::SimpleExpr> {
+        let open = Expr::col((incident::Entity, incident::Column::Visibility))
+            .eq(Visibility::Open.as_str());
+        match self {
+            Viewer::Everyone => None,
+            Viewer::OpenOnly => Some(open),
+            Viewer::Individual(who) => Some(
+                open.or(
+                    Expr::col((incident::Entity, incident::Column::Id)).in_subquery(
+                        Query::select()
+                            .column(participant::Column::IncidentId)
+                            .from(participant::Entity)
+                            .and_where(Expr::col(participant::Column::IndividualId).eq(who))
+                            .to_owned(),
+                    ),
+                ),
+            ),
+        }
+    }
+
+    /// The condition on another table's incident id column: its incident is visible (rows with
+    /// no incident are not, unless the viewer sees everything).
+    pub fn owns(
+        self,
+        incident_id: impl sea_orm::sea_query::IntoColumnRef,
+    ) -> Option<sea_orm::sea_query::SimpleExpr> {
+        self.condition().map(|c| {
+            Expr::col(incident_id).in_subquery(
+                Query::select()
+                    .column((incident::Entity, incident::Column::Id))
+                    .from(incident::Entity)
+                    .and_where(c)
+                    .to_owned(),
+            )
+        })
+    }
+
+    /// Whether this viewer may see an incident with this visibility, given whether they take
+    /// part in it.
+    pub fn sees(self, visibility: &str, participates: bool) -> bool {
+        match self {
+            Viewer::Everyone => true,
+            Viewer::OpenOnly => visibility == Visibility::Open.as_str(),
+            Viewer::Individual(_) => visibility == Visibility::Open.as_str() || participates,
+        }
+    }
+}
+
 /// A parsed list query. Empty vectors mean "any".
 #[derive(Debug, Clone, Default)]
 pub struct IncidentFilter {
+    /// Who is reading: restricts the rows to those they may see.
+    pub viewer: Viewer,
     /// Project slugs.
     pub projects: Vec<String>,
     /// Statuses.
@@ -342,6 +408,9 @@ pub async fn update(
 fn apply_filter(q: &mut SelectStatement, f: &IncidentFilter, backend: sea_orm::DbBackend) {
     use incident::Column as C;
     let col = |c: C| Expr::col((incident::Entity, c));
+    if let Some(visible) = f.viewer.condition() {
+        q.and_where(visible);
+    }
     if !f.projects.is_empty() {
         q.and_where(
             col(C::ProjectId).in_subquery(

@@ -68,7 +68,20 @@ pub async fn list(
     state: Option<&str>,
     limit: u64,
 ) -> Result<Vec<job::Model>> {
+    list_for(conn, state, super::incident::Viewer::Everyone, limit).await
+}
+
+/// Like [`list`], only the jobs of incidents `viewer` may see.
+pub async fn list_for(
+    conn: &impl ConnectionTrait,
+    state: Option<&str>,
+    viewer: super::incident::Viewer,
+    limit: u64,
+) -> Result<Vec<job::Model>> {
     let mut q = job::Entity::find();
+    if let Some(visible) = viewer.owns((job::Entity, job::Column::IncidentId)) {
+        q = q.filter(visible);
+    }
     if let Some(s) = state {
         q = q.filter(job::Column::State.eq(s));
     }

@@ -1,6 +1,7 @@
 //! Repositories: small named query functions that take any connection or transaction
 //! (`&impl ConnectionTrait`), so a command composes them inside its one transaction.
 
+pub mod audit;
 pub mod directory;
 pub mod event;
 pub mod incident;
@@ -15,9 +16,11 @@ pub mod report;
 pub mod resource;
 pub mod schedule;
 pub mod search;
+pub mod session;
 pub mod slack;
 pub mod tag;
 pub mod task;
 pub mod taxonomy;
 pub mod token;
+pub mod user;
 pub mod webhook;

@@ -69,7 +69,28 @@ pub async fn pages(
     incident_id: Option<i64>,
     limit: u64,
 ) -> Result<Vec<page::Model>> {
+    pages_for(
+        conn,
+        status,
+        incident_id,
+        super::incident::Viewer::Everyone,
+        limit,
+    )
+    .await
+}
+
+/// Like [`pages`], only the pages of incidents `viewer` may see.
+pub async fn pages_for(
+    conn: &impl ConnectionTrait,
+    status: Option<&str>,
+    incident_id: Option<i64>,
+    viewer: super::incident::Viewer,
+    limit: u64,
+) -> Result<Vec<page::Model>> {
     let mut q = page::Entity::find();
+    if let Some(visible) = viewer.owns((page::Entity, page::Column::IncidentId)) {
+        q = q.filter(visible);
+    }
     if let Some(s) = status {
         q = q.filter(page::Column::Status.eq(s));
     }

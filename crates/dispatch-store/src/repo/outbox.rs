@@ -33,6 +33,8 @@ pub struct OutboxFilter {
     pub incident_id: Option<i64>,
     /// At most this many, newest first.
     pub limit: u64,
+    /// Who is reading: only mail about incidents they may see.
+    pub viewer: super::incident::Viewer,
 }
 
 /// Records a mail. A key already recorded keeps its row; only an incident the first record
@@ -101,6 +103,9 @@ pub async fn list(
     }
     if let Some(id) = f.incident_id {
         q = q.filter(outbox::Column::IncidentId.eq(id));
+    }
+    if let Some(visible) = f.viewer.owns((outbox::Entity, outbox::Column::IncidentId)) {
+        q = q.filter(visible);
     }
     let rows = q
         .order_by_desc(outbox::Column::Id)

@@ -411,6 +411,8 @@ impl ListQuery {
         let (page, per_page) = parse::paging(&mut e, self.page, self.per_page, 20);
         e.into_result()?;
         Ok(IncidentFilter {
+            // Set by the handler from the caller.
+            viewer: Default::default(),
             projects: parse::list(self.project.as_deref()),
             statuses,
             visibilities,
@@ -444,10 +446,11 @@ impl ListQuery {
     responses((status = 200, body = Page<IncidentSummaryOut>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<axum::Json<Page<IncidentSummaryOut>>> {
-    let f = q.parse()?;
+    let mut f = q.parse()?;
+    f.viewer = auth.viewer();
     let (rows, total) = s.engine.list_incidents(&f).await?;
     Ok(axum::Json(Page {
         items: rows.into_iter().map(Into::into).collect(),

@@ -78,7 +78,7 @@ pub struct JobQuery {
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(JobQuery), responses((status = 200, body = Vec<JobOut>)))]
 pub async fn list(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Query(q): Query<JobQuery>,
 ) -> ApiResult<axum::Json<Vec<JobOut>>> {
     let mut e = ValidationError::default();
@@ -92,7 +92,10 @@ pub async fn list(
         }
     };
     e.into_result()?;
-    let jobs = s.engine.jobs(state.map(|s| s.as_str()), limit).await?;
+    let jobs = s
+        .engine
+        .jobs(state.map(|s| s.as_str()), auth.viewer(), limit)
+        .await?;
     Ok(axum::Json(jobs.into_iter().map(Into::into).collect()))
 }
 

@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1`: one module per entity, each with its own routes.
 
+pub mod account;
 pub mod commands;
 pub mod directory;
 pub mod files;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(webhooks::router())
         .merge(crate::slack::router())
         .merge(providers::router())
+        .merge(account::router())
         .merge(crate::openapi::router())
 }
 

@@ -245,7 +245,7 @@ pub struct PageQuery {
 #[utoipa::path(get, path = "/api/v1/pages", tag = "oncall", params(PageQuery), responses((status = 200, body = Vec<PageOut>)))]
 pub async fn pages(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<axum::Json<Vec<PageOut>>> {
     if let Some(st) = q
@@ -261,7 +261,7 @@ pub async fn pages(
     let r = q.incident.as_deref().map(IncidentRef::parse);
     Ok(axum::Json(
         s.engine
-            .pages(q.status.as_deref(), r.as_ref(), 200)
+            .pages(q.status.as_deref(), r.as_ref(), auth.viewer(), 200)
             .await?
             .into_iter()
             .map(Into::into)

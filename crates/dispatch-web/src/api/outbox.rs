@@ -67,7 +67,7 @@ pub struct OutboxParams {
     responses((status = 200, body = Vec<MailOut>), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn list(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Query(q): Query<OutboxParams>,
 ) -> ApiResult<axum::Json<Vec<MailOut>>> {
     let mut e = ValidationError::default();
@@ -85,6 +85,7 @@ pub async fn list(
         to,
         incident: q.incident.as_deref().map(IncidentRef::parse),
         limit,
+        viewer: auth.viewer(),
     };
     let mail = s.engine.outbox(&query).await?;
     Ok(axum::Json(mail.into_iter().map(Into::into).collect()))

@@ -169,9 +169,16 @@ pub async fn direct_messages(
         e.push("limit", "must be between 1 and 200");
     }
     e.into_result()?;
+    let email = email.unwrap_or_default();
+    // Direct messages are private: your own, unless you are an admin.
+    if !email.eq_ignore_ascii_case(&auth.actor().email) && !auth.0.is_admin() {
+        return Err(ApiError::Forbidden(
+            "only admins may read someone else's direct messages".into(),
+        ));
+    }
     let rows = s
         .engine
-        .direct_messages(&email.unwrap_or_default(), limit)
+        .direct_messages(&email, limit)
         .await?;
     Ok(axum::Json(
         rows.into_iter()

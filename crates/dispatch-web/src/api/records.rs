@@ -27,6 +27,10 @@ pub fn router() -> Router<AppState> {
             "/incidents/{id}/reports",
             get(list_reports).post(create_report),
         )
+        .route(
+            "/incidents/{id}/feedback",
+            get(list_feedback).post(give_feedback),
+        )
         .route("/tasks", get(find_tasks))
 }
 

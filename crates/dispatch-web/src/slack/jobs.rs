@@ -86,9 +86,9 @@ impl SlackWorker {
     }
 
     async fn caller(&self, engine: &Engine, user: &str) -> Result<Authenticated, String> {
-        let (email, name) = self.person(engine, user).await?;
+        let (email, _) = self.person(engine, user).await?;
         engine
-            .transport_caller(&email, &name, Transport::Slack)
+            .transport_caller(&email, Transport::Slack)
             .await
             .map_err(|e| e.to_string())
     }

@@ -181,6 +181,8 @@ impl<'a> Ctx<'a> {
     /// The scenario's engine call, in-process.
     async fn engine(&self, kind: Kind, round: usize) -> anyhow::Result<()> {
         let filter = IncidentFilter {
+            // The bench's API token is an admin's, who sees every incident.
+            viewer: dispatch_store::repo::incident::Viewer::Everyone,
             page: 1,
             per_page: PER_PAGE,
             ..IncidentFilter::default()

@@ -36,6 +36,28 @@ pub async fn spawn_app_with(providers: impl FnOnce(Providers) -> Providers) -> T
     spawn_app_full(providers, dispatch_web::WebOptions::default()).await
 }
 
+/// Like [`spawn_app`], with sign-in settings made for the server's base URL, and these session
+/// lifetimes.
+pub async fn spawn_app_auth(
+    auth: impl FnOnce(&str) -> dispatch_web::WebAuth,
+    sessions: dispatch_engine::accounts::session::SessionSettings,
+) -> TestApp {
+    spawn_app_inner(
+        |db| {
+            let builtin = dispatch_providers::builtin(
+                db.clone(),
+                dispatch_providers::BuiltinSettings::default(),
+            );
+            Engine::with_providers(db, builtin).with_session_settings(sessions)
+        },
+        |base| dispatch_web::WebOptions {
+            auth: auth(base),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 /// Like [`spawn_app_with`], with transports turned on by `options` (e.g. Slack).
 pub async fn spawn_app_full(
     providers: impl FnOnce(Providers) -> Providers,
@@ -59,6 +81,13 @@ pub async fn spawn_app_engine(
     make: impl FnOnce(dispatch_store::Db) -> Engine,
     options: dispatch_web::WebOptions,
 ) -> TestApp {
+    spawn_app_inner(make, |_| options).await
+}
+
+async fn spawn_app_inner(
+    make: impl FnOnce(dispatch_store::Db) -> Engine,
+    options: impl FnOnce(&str) -> dispatch_web::WebOptions,
+) -> TestApp {
     let test_db = TestDb::new().await;
     let db = test_db.open().await;
     dispatch_store::seed::ensure_defaults(&db)
@@ -71,7 +100,8 @@ pub async fn spawn_app_engine(
         .expect("token");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = dispatch_web::app_with(engine.clone(), options);
+    let app = dispatch_web::app_with(engine.clone(), options(&base))
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
@@ -131,9 +161,19 @@ impl TestApp {
         path: &str,
         body: Option<Value>,
     ) -> Res {
-        let mut req = self
-            .http
-            .request(method, format!("{}/api/v1{path}", self.base));
+        self.call_url(token, method, &format!("/api/v1{path}"), body)
+            .await
+    }
+
+    /// Calls a path of the server (`/auth/login`, `/api/v1/…`) with the given token (or none).
+    pub async fn call_url(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Res {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -204,6 +244,23 @@ impl TestApp {
     pub async fn token_for(&self, email: &str) -> String {
         self.engine
             .create_token(email, "test", "member")
+            .await
+            .expect("token")
+            .0
+    }
+}
+
+impl TestApp {
+    /// A token for a person with this organization role (`member`, `admin`, `manager`, `owner`)
+    /// and token scope (`read`, `write`, `admin`).
+    pub async fn token_with(&self, email: &str, role: &str, scope: &str) -> String {
+        self.engine
+            .create_token_for(
+                email,
+                "test",
+                Some(role.parse().expect("role")),
+                scope.parse().expect("scope"),
+            )
             .await
             .expect("token")
             .0

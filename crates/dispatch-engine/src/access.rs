@@ -1,0 +1,244 @@
+//! Who may see and change what. Organization roles (owner > manager > admin > member) gate
+//! configuration; incident rules gate incidents: a restricted incident exists only for admins and
+//! its participants (to everyone else it is *not found*, never *forbidden*, so its existence does
+//! not leak), and changing an incident takes an admin, its commander or its reporter (or its
+//! scribe, for timeline entries, tasks and reports). Every per-incident route and command asks
+//! [`Engine::incident_access`]; every list asks the store's [`Viewer`].
+
+use crate::{Actor, Engine, Error, Result};
+use dispatch_core::values::IncidentRef;
+use dispatch_core::{IncidentId, OrgRole, ParticipantRole, TokenScope};
+use dispatch_store::entity::{document, file, incident, job, page, participant_role};
+use dispatch_store::repo;
+pub use dispatch_store::repo::incident::Viewer;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+
+/// How a caller proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// An API token (its id).
+    Token(i64),
+    /// A web session (its id).
+    Session(i64),
+    /// A header set by a trusted authenticating proxy.
+    TrustedHeader,
+    /// Dispatch itself, or a command run on the server's own machine.
+    Local,
+    /// A chat transport (Slack) that vouches for the person by e-mail.
+    Chat,
+}
+
+/// An authenticated caller: who, with which organization role, and what their credential may do.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The person, as an actor over the API.
+    pub actor: Actor,
+    /// Their user id.
+    pub user_id: i64,
+    /// Their organization role.
+    pub role: OrgRole,
+    /// What the credential may do (tokens can be narrower than their owner).
+    pub scope: TokenScope,
+    /// How they signed in.
+    pub credential: Credential,
+}
+
+impl Authenticated {
+    /// Whether the caller is an admin (or above): admins see every incident.
+    pub fn is_admin(&self) -> bool {
+        self.role.at_least(OrgRole::Admin)
+    }
+
+    /// The caller as the reader of a list.
+    pub fn viewer(&self) -> Viewer {
+        if self.is_admin() {
+            Viewer::Everyone
+        } else {
+            Viewer::Individual(self.actor.individual_id.0)
+        }
+    }
+}
+
+/// What an incident action needs, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncidentLevel {
+    /// Reading it (and adding to its room and files).
+    View,
+    /// Taking part in it: its participants (and admins).
+    Participate,
+    /// Keeping its record: timeline entries, tasks, reports. Admins, commander, reporter, scribe.
+    Scribe,
+    /// Changing it: fields, status, roles. Admins, commander, reporter.
+    Edit,
+}
+
+/// The caller's standing in one incident.
+#[derive(Debug, Clone)]
+pub struct IncidentAccess {
+    /// The incident's id.
+    pub incident_id: i64,
+    /// Whether the caller is an admin.
+    pub admin: bool,
+    /// Whether the caller is (or was) a participant.
+    pub participant: bool,
+    /// Whether the caller commands or reported it.
+    pub commander_or_reporter: bool,
+    /// Whether the caller is its scribe.
+    pub scribe: bool,
+}
+
+impl IncidentAccess {
+    /// Whether the caller may do what `level` needs (they can already see the incident).
+    pub fn allows(&self, level: IncidentLevel) -> bool {
+        if self.admin {
+            return true;
+        }
+        match level {
+            IncidentLevel::View => true,
+            IncidentLevel::Participate => self.participant,
+            IncidentLevel::Scribe => self.commander_or_reporter || self.scribe,
+            IncidentLevel::Edit => self.commander_or_reporter,
+        }
+    }
+}
+
+/// The records that belong to one incident and are addressed by their own id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owned {
+    /// A document.
+    Document,
+    /// A file.
+    File,
+    /// A job (some jobs belong to no incident).
+    Job,
+    /// A page.
+    Page,
+}
+
+impl Engine {
+    /// The caller's standing in an incident. An incident the caller may not see is *not found*,
+    /// exactly like one that does not exist.
+    pub async fn incident_access(
+        &self,
+        who: &Authenticated,
+        r: &IncidentRef,
+    ) -> Result<IncidentAccess> {
+        let conn = self.db().conn();
+        let row = self.visible_incident(who.viewer(), r).await?;
+        let me = who.actor.individual_id.0;
+        let participant = repo::participant::find(conn, row.id, me).await?;
+        let admin = who.is_admin();
+        let scribe = match &participant {
+            None => false,
+            Some(p) => {
+                // A closed incident's roles were renounced when it closed; they still count.
+                let mut q = participant_role::Entity::find()
+                    .filter(participant_role::Column::ParticipantId.eq(p.id))
+                    .filter(participant_role::Column::Role.eq(ParticipantRole::Scribe.as_str()));
+                q = match row.closed_at {
+                    Some(closed) => q.filter(
+                        participant_role::Column::RenouncedAt
+                            .is_null()
+                            .or(participant_role::Column::RenouncedAt.gte(closed)),
+                    ),
+                    None => q.filter(participant_role::Column::RenouncedAt.is_null()),
+                };
+                q.one(conn).await?.is_some()
+            }
+        };
+        Ok(IncidentAccess {
+            incident_id: row.id,
+            admin,
+            participant: participant.is_some(),
+            commander_or_reporter: row.commander_id == me || row.reporter_id == me,
+            scribe,
+        })
+    }
+
+    /// The incident, if `viewer` may see it; *not found* otherwise, exactly like an incident
+    /// that does not exist.
+    pub async fn visible_incident(
+        &self,
+        viewer: Viewer,
+        r: &IncidentRef,
+    ) -> Result<incident::Model> {
+        let conn = self.db().conn();
+        let not_found = || Error::NotFound(format!("incident {r}"));
+        let row = repo::incident::row(conn, r)
+            .await
+            .map_err(|_| not_found())?;
+        let participates = match viewer {
+            Viewer::Individual(me) => repo::participant::find(conn, row.id, me).await?.is_some(),
+            _ => false,
+        };
+        if viewer.sees(&row.visibility, participates) {
+            Ok(row)
+        } else {
+            Err(not_found())
+        }
+    }
+
+    /// Checks that the caller may do what `level` needs in an incident: *not found* when they
+    /// may not see it, *forbidden* when they see it but may not do this.
+    pub async fn require_incident(
+        &self,
+        who: &Authenticated,
+        r: &IncidentRef,
+        level: IncidentLevel,
+    ) -> Result<IncidentAccess> {
+        let access = self.incident_access(who, r).await?;
+        if access.allows(level) {
+            Ok(access)
+        } else {
+            Err(Error::Forbidden(match level {
+                IncidentLevel::Edit => {
+                    "only an admin, the incident's commander or its reporter may do this".into()
+                }
+                IncidentLevel::Scribe => {
+                    "only an admin, the incident's commander, reporter or scribe may do this".into()
+                }
+                _ => "only the incident's participants may do this".into(),
+            }))
+        }
+    }
+
+    /// The incident a document, file, job or page belongs to (`None` for a job of no incident);
+    /// a missing record is *not found*.
+    pub async fn owner_incident(&self, kind: Owned, id: i64) -> Result<Option<IncidentId>> {
+        let conn = self.db().conn();
+        let missing = || Error::NotFound(format!("{kind:?} {id}").to_lowercase());
+        let incident: Option<i64> = match kind {
+            Owned::Document => document::Entity::find_by_id(id)
+                .select_only()
+                .column(document::Column::IncidentId)
+                .into_tuple::<i64>()
+                .one(conn)
+                .await?
+                .map(Some),
+            Owned::File => file::Entity::find_by_id(id)
+                .select_only()
+                .column(file::Column::IncidentId)
+                .into_tuple::<i64>()
+                .one(conn)
+                .await?
+                .map(Some),
+            Owned::Page => page::Entity::find_by_id(id)
+                .select_only()
+                .column(page::Column::IncidentId)
+                .into_tuple::<i64>()
+                .one(conn)
+                .await?
+                .map(Some),
+            Owned::Job => {
+                job::Entity::find_by_id(id)
+                    .select_only()
+                    .column(job::Column::IncidentId)
+                    .into_tuple::<Option<i64>>()
+                    .one(conn)
+                    .await?
+            }
+        }
+        .ok_or_else(missing)?;
+        Ok(incident.map(IncidentId))
+    }
+}

@@ -1,0 +1,165 @@
+//! Users: the people (and service accounts) who can sign in, with their organization role.
+
+use crate::entity::{individual, user};
+use crate::error::{Result, StoreError};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+/// A user with the e-mail and name of their individual.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct UserRow {
+    /// The user's id.
+    pub id: i64,
+    /// The individual's id.
+    pub individual_id: i64,
+    /// E-mail.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// `member`, `admin`, `manager` or `owner`.
+    pub role: String,
+    /// `person` or `service`.
+    pub kind: String,
+    /// Whether a local password is set.
+    pub has_password: bool,
+    /// When the account was disabled.
+    pub disabled_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When it was created.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The user of an individual, created with `role` (member when `None`) and `kind` when missing;
+/// when it exists and `role` is given, its role becomes `role`.
+pub async fn ensure(
+    conn: &impl ConnectionTrait,
+    individual_id: i64,
+    role: Option<&str>,
+    kind: &str,
+) -> Result<user::Model> {
+    let now = dispatch_core::now();
+    // ON CONFLICT DO NOTHING: a concurrent request may have created the same user.
+    user::Entity::insert(user::ActiveModel {
+        individual_id: Set(individual_id),
+        role: Set(role.unwrap_or("member").to_string()),
+        kind: Set(kind.to_string()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::column(user::Column::IndividualId)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    let found = by_individual(conn, individual_id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("user of individual {individual_id}")))?;
+    match role {
+        Some(r) if r != found.role => {
+            let mut row: user::ActiveModel = found.into();
+            row.role = Set(r.to_string());
+            row.updated_at = Set(now);
+            Ok(row.update(conn).await?)
+        }
+        _ => Ok(found),
+    }
+}
+
+/// The user of an individual.
+pub async fn by_individual(
+    conn: &impl ConnectionTrait,
+    individual_id: i64,
+) -> Result<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::IndividualId.eq(individual_id))
+        .one(conn)
+        .await?)
+}
+
+/// A user by id.
+pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model> {
+    user::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("user {id}")))
+}
+
+/// Saves the changed fields of a user.
+pub async fn update(conn: &impl ConnectionTrait, row: user::ActiveModel) -> Result<user::Model> {
+    Ok(row.update(conn).await?)
+}
+
+/// The user with this set-up token hash, if it has not expired.
+pub async fn by_setup_hash(
+    conn: &impl ConnectionTrait,
+    hash: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::SetupTokenHash.eq(hash))
+        .filter(user::Column::SetupExpiresAt.gt(now))
+        .one(conn)
+        .await?)
+}
+
+fn rows() -> sea_orm::Select<user::Entity> {
+    user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::IndividualId)
+        .column(user::Column::Role)
+        .column(user::Column::Kind)
+        .column(user::Column::DisabledAt)
+        .column(user::Column::CreatedAt)
+        .column_as(
+            Expr::col((user::Entity, user::Column::PasswordHash)).is_not_null(),
+            "has_password",
+        )
+        .column_as(
+            Expr::col((individual::Entity, individual::Column::Email)),
+            "email",
+        )
+        .column_as(
+            Expr::col((individual::Entity, individual::Column::Name)),
+            "name",
+        )
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            user::Entity::belongs_to(individual::Entity)
+                .from(user::Column::IndividualId)
+                .to(individual::Column::Id)
+                .into(),
+        )
+}
+
+/// Every user, by e-mail.
+pub async fn list(conn: &impl ConnectionTrait) -> Result<Vec<UserRow>> {
+    Ok(rows()
+        .order_by_asc(Expr::col((individual::Entity, individual::Column::Email)))
+        .into_model::<UserRow>()
+        .all(conn)
+        .await?)
+}
+
+/// One user with their e-mail.
+pub async fn row(conn: &impl ConnectionTrait, id: i64) -> Result<UserRow> {
+    rows()
+        .filter(user::Column::Id.eq(id))
+        .into_model::<UserRow>()
+        .one(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("user {id}")))
+}
+
+/// The user with this e-mail (lower-cased by the caller), with their individual.
+pub async fn by_email(conn: &impl ConnectionTrait, email: &str) -> Result<Option<user::Model>> {
+    let Some(who) = super::individual::by_email(conn, email).await? else {
+        return Ok(None);
+    };
+    by_individual(conn, who.id).await
+}

@@ -1,0 +1,402 @@
+//! Who may call which route: one table, enforced by one layer. Every API route has exactly one
+//! entry (method + path template → what it needs); a route without an entry is refused, and the
+//! permission matrix test, generated from this same table and the OpenAPI document, fails for it.
+//!
+//! The layer authenticates the caller (API token, web session or trusted proxy header), checks
+//! the credential's scope (a read token cannot write; configuration needs an admin-scope
+//! credential), the organization role, and for per-incident routes the engine's incident check
+//! (a restricted incident the caller may not see is *not found*). It then hands the caller to the
+//! handler as [`Auth`] and records writes in the audit log.
+
+use crate::auth::{self, Auth};
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{MatchedPath, RawPathParams, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use dispatch_core::values::IncidentRef;
+use dispatch_core::{IncidentId, OrgRole, TokenScope};
+use dispatch_engine::access::{Authenticated, IncidentLevel, Owned};
+
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Nothing: anyone, signed in or not.
+    Public,
+    /// Any signed-in person.
+    Member,
+    /// At least this organization role.
+    Role(OrgRole),
+    /// The `{id}` path parameter names an incident; the caller needs this level in it.
+    Incident(IncidentLevel),
+    /// The `{id}` path parameter names a record of an incident; the caller needs this level in
+    /// that incident (a job of no incident needs an admin).
+    Owned(Owned, IncidentLevel),
+}
+
+/// One route's rule.
+#[derive(Debug, Clone, Copy)]
+pub struct RoutePolicy {
+    /// HTTP method, upper case.
+    pub method: &'static str,
+    /// The path template as the OpenAPI document writes it.
+    pub path: &'static str,
+    /// What it needs.
+    pub need: Need,
+}
+
+const fn r(method: &'static str, path: &'static str, need: Need) -> RoutePolicy {
+    RoutePolicy { method, path, need }
+}
+
+use IncidentLevel::{Edit, Participate, Scribe, View};
+use Need::{Incident, Member, Public, Role};
+const ADMIN: Need = Role(OrgRole::Admin);
+const MANAGER: Need = Role(OrgRole::Manager);
+const OWNER: Need = Role(OrgRole::Owner);
+
+/// Every route and what it needs.
+pub const POLICIES: &[RoutePolicy] = &[
+    // Documentation and sign-in.
+    r("GET", "/api/v1/openapi.json", Public),
+    r("GET", "/api/v1/docs", Public),
+    r("GET", "/auth/login", Public),
+    r("POST", "/auth/login", Public),
+    r("GET", "/auth/setup", Public),
+    r("POST", "/auth/setup", Public),
+    r("GET", "/auth/oidc/login", Public),
+    r("GET", "/auth/oidc/callback", Public),
+    r("POST", "/auth/logout", Member),
+    // Accounts: everyone manages their own tokens; owners manage people and roles.
+    r("GET", "/api/v1/me", Member),
+    r("GET", "/api/v1/tokens", Member),
+    r("POST", "/api/v1/tokens", Member),
+    r("DELETE", "/api/v1/tokens/{id}", Member),
+    r("GET", "/api/v1/users", ADMIN),
+    r("POST", "/api/v1/users", OWNER),
+    r("PATCH", "/api/v1/users/{id}", OWNER),
+    r("GET", "/api/v1/audit", ADMIN),
+    // Incidents. Lists are filtered to what the caller may see by the store.
+    r("POST", "/api/v1/incidents", Member),
+    r("GET", "/api/v1/incidents", Member),
+    r("GET", "/api/v1/incidents/{id}", Incident(View)),
+    r("PATCH", "/api/v1/incidents/{id}", Incident(Edit)),
+    r("POST", "/api/v1/incidents/{id}/stable", Incident(Edit)),
+    r("POST", "/api/v1/incidents/{id}/close", Incident(Edit)),
+    r("POST", "/api/v1/incidents/{id}/reopen", Incident(Edit)),
+    r("POST", "/api/v1/incidents/{id}/roles", Incident(Edit)),
+    r("GET", "/api/v1/incidents/{id}/participants", Incident(View)),
+    r("GET", "/api/v1/incidents/{id}/timeline", Incident(View)),
+    r("POST", "/api/v1/incidents/{id}/timeline", Incident(Scribe)),
+    r(
+        "GET",
+        "/api/v1/incidents/{id}/timeline/verify",
+        Incident(View),
+    ),
+    r(
+        "POST",
+        "/api/v1/incidents/{id}/timeline/{event_id}/pin",
+        Incident(Scribe),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/incidents/{id}/timeline/{event_id}/pin",
+        Incident(Scribe),
+    ),
+    r("GET", "/api/v1/incidents/{id}/tasks", Incident(View)),
+    r("POST", "/api/v1/incidents/{id}/tasks", Incident(Scribe)),
+    r(
+        "GET",
+        "/api/v1/incidents/{id}/tasks/{task_id}",
+        Incident(View),
+    ),
+    r(
+        "PATCH",
+        "/api/v1/incidents/{id}/tasks/{task_id}",
+        Incident(Scribe),
+    ),
+    r("GET", "/api/v1/incidents/{id}/reports", Incident(View)),
+    r("POST", "/api/v1/incidents/{id}/reports", Incident(Scribe)),
+    r("GET", "/api/v1/incidents/{id}/feedback", Incident(View)),
+    r(
+        "POST",
+        "/api/v1/incidents/{id}/feedback",
+        Incident(Participate),
+    ),
+    r("GET", "/api/v1/incidents/{id}/room", Incident(View)),
+    r(
+        "POST",
+        "/api/v1/incidents/{id}/room/messages",
+        Incident(View),
+    ),
+    r(
+        "POST",
+        "/api/v1/incidents/{id}/room/messages/{message_id}/reactions",
+        Incident(View),
+    ),
+    // Chat commands: the engine applies the original's rule (IC or scribe for the sensitive
+    // ones) on top of seeing the incident.
+    r("POST", "/api/v1/incidents/{id}/commands", Incident(View)),
+    r("GET", "/api/v1/incidents/{id}/group", Incident(View)),
+    r("GET", "/api/v1/tasks", Member),
+    r("GET", "/api/v1/incidents/{id}/documents", Incident(View)),
+    r("GET", "/api/v1/incidents/{id}/files", Incident(View)),
+    r("POST", "/api/v1/incidents/{id}/files", Incident(View)),
+    r(
+        "GET",
+        "/api/v1/documents/{id}",
+        Need::Owned(Owned::Document, View),
+    ),
+    r("GET", "/api/v1/files/{id}", Need::Owned(Owned::File, View)),
+    // Operations.
+    r("GET", "/api/v1/jobs", Member),
+    r(
+        "POST",
+        "/api/v1/jobs/{id}/retry",
+        Need::Owned(Owned::Job, Edit),
+    ),
+    r("GET", "/api/v1/outbox", Member),
+    r("GET", "/api/v1/messages/direct", Member),
+    r("GET", "/api/v1/providers", Member),
+    r("GET", "/api/v1/contacts/{email}", Member),
+    // Slack's requests carry no token: each is verified by its signature instead.
+    r("POST", "/api/v1/slack/commands", Public),
+    r("POST", "/api/v1/slack/events", Public),
+    r("POST", "/api/v1/slack/interactions", Public),
+    r("GET", "/api/v1/pages", Member),
+    r(
+        "POST",
+        "/api/v1/pages/{id}/ack",
+        Need::Owned(Owned::Page, View),
+    ),
+    // Projects: managers create and change them.
+    r("GET", "/api/v1/projects", Member),
+    r("POST", "/api/v1/projects", MANAGER),
+    r("GET", "/api/v1/projects/{slug}", Member),
+    r("PATCH", "/api/v1/projects/{slug}", MANAGER),
+    // Taxonomies, rules and the directory: admins change them, everyone reads them.
+    r("GET", "/api/v1/taxonomies", Member),
+    r("GET", "/api/v1/projects/{slug}/incident-types", Member),
+    r("POST", "/api/v1/projects/{slug}/incident-types", ADMIN),
+    r("GET", "/api/v1/projects/{slug}/incident-types/{id}", Member),
+    r(
+        "PATCH",
+        "/api/v1/projects/{slug}/incident-types/{id}",
+        ADMIN,
+    ),
+    r("GET", "/api/v1/projects/{slug}/incident-priorities", Member),
+    r("POST", "/api/v1/projects/{slug}/incident-priorities", ADMIN),
+    r(
+        "GET",
+        "/api/v1/projects/{slug}/incident-priorities/{id}",
+        Member,
+    ),
+    r(
+        "PATCH",
+        "/api/v1/projects/{slug}/incident-priorities/{id}",
+        ADMIN,
+    ),
+    r("GET", "/api/v1/projects/{slug}/incident-severities", Member),
+    r("POST", "/api/v1/projects/{slug}/incident-severities", ADMIN),
+    r(
+        "GET",
+        "/api/v1/projects/{slug}/incident-severities/{id}",
+        Member,
+    ),
+    r(
+        "PATCH",
+        "/api/v1/projects/{slug}/incident-severities/{id}",
+        ADMIN,
+    ),
+    r("GET", "/api/v1/projects/{slug}/tag-types", Member),
+    r("POST", "/api/v1/projects/{slug}/tag-types", ADMIN),
+    r("GET", "/api/v1/projects/{slug}/tags", Member),
+    r("POST", "/api/v1/projects/{slug}/tags", ADMIN),
+    r("GET", "/api/v1/projects/{slug}/role-policies", Member),
+    r("POST", "/api/v1/projects/{slug}/role-policies", ADMIN),
+    r("DELETE", "/api/v1/role-policies/{id}", ADMIN),
+    r("GET", "/api/v1/individuals", Member),
+    r("POST", "/api/v1/individuals", ADMIN),
+    r("GET", "/api/v1/individuals/{id}", Member),
+    r("PATCH", "/api/v1/individuals/{id}", ADMIN),
+    r("GET", "/api/v1/projects/{slug}/teams", Member),
+    r("POST", "/api/v1/projects/{slug}/teams", ADMIN),
+    r("GET", "/api/v1/teams/{id}", Member),
+    r("PATCH", "/api/v1/teams/{id}", ADMIN),
+    r("DELETE", "/api/v1/teams/{id}", ADMIN),
+    r("GET", "/api/v1/projects/{slug}/services", Member),
+    r("POST", "/api/v1/projects/{slug}/services", ADMIN),
+    r("GET", "/api/v1/services/{id}", Member),
+    r("PATCH", "/api/v1/services/{id}", ADMIN),
+    r("DELETE", "/api/v1/services/{id}", ADMIN),
+    r("PUT", "/api/v1/services/{id}/rotation", ADMIN),
+    r("GET", "/api/v1/services/{id}/oncall", Member),
+    r("POST", "/api/v1/services/{id}/overrides", ADMIN),
+    // Webhooks carry every incident's events: admins only.
+    r("GET", "/api/v1/webhooks", ADMIN),
+    r("POST", "/api/v1/webhooks", ADMIN),
+    r("GET", "/api/v1/webhooks/{id}", ADMIN),
+    r("PATCH", "/api/v1/webhooks/{id}", ADMIN),
+    r("DELETE", "/api/v1/webhooks/{id}", ADMIN),
+    r("GET", "/api/v1/webhooks/{id}/deliveries", ADMIN),
+];
+
+/// A path template with its parameter names blanked, so `{id}` and `{task_id}` compare equal
+/// whichever name the router and the OpenAPI document use.
+pub fn shape(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_param = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_param = true;
+                out.push_str("{}");
+            }
+            '}' => in_param = false,
+            _ if in_param => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The rule for a method and a path template.
+pub fn lookup(method: &str, path: &str) -> Option<&'static RoutePolicy> {
+    let path = shape(path);
+    POLICIES
+        .iter()
+        .find(|p| p.method.eq_ignore_ascii_case(method) && shape(p.path) == path)
+}
+
+/// The scope a credential needs for a request: reads need `read`, configuration needs `admin`,
+/// other writes `write`.
+pub fn scope_needed(method: &Method, need: Need) -> TokenScope {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        TokenScope::Read
+    } else if matches!(need, Need::Role(_)) {
+        TokenScope::Admin
+    } else {
+        TokenScope::Write
+    }
+}
+
+/// The layer: finds the route's rule, authenticates and authorizes the caller, runs the handler
+/// with the caller in the request, and audits writes.
+pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let template = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_default();
+    let Some(policy) = lookup(req.method().as_str(), &template) else {
+        tracing::error!(route = %template, method = %req.method(), "route has no access rule; refused");
+        return ApiError::Forbidden("this route has no access rule".into()).into_response();
+    };
+    if policy.need == Public {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let who = match authorize(&state, &mut parts, policy.need).await {
+        Ok(who) => who,
+        Err(e) => return e.into_response(),
+    };
+    let writes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let audit = writes.then(|| {
+        let action = if matches!(policy.need, Need::Role(_)) {
+            "config.changed"
+        } else {
+            "api.write"
+        };
+        // Inside `/api/v1` the URI has lost its prefix; the original one has it.
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.path().to_string(), |u| u.path().to_string());
+        let target = format!("{} {path}", parts.method);
+        who.audit(action, target, &auth::origin(&parts, &state))
+    });
+    parts.extensions.insert(Auth(who));
+    let res = next.run(Request::from_parts(parts, body)).await;
+    // Every change is audited once it succeeded: who, what, from where, with which credential.
+    if let Some(mut entry) = audit.filter(|_| res.status().is_success()) {
+        entry.details = serde_json::json!({"status": res.status().as_u16()});
+        if let Err(e) = state.engine.record_audit(entry).await {
+            tracing::error!(error = %e, "cannot write the audit log");
+        }
+    }
+    res
+}
+
+async fn authorize(
+    state: &AppState,
+    parts: &mut axum::http::request::Parts,
+    need: Need,
+) -> Result<Authenticated, ApiError> {
+    let who = auth::authenticate(parts, state)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let scope = scope_needed(&parts.method, need);
+    if !who.scope.at_least(scope) {
+        return Err(ApiError::Forbidden(format!(
+            "this credential's scope ({}) does not allow this; it needs {scope}",
+            who.scope
+        )));
+    }
+    let engine = &state.engine;
+    let id = path_param(parts, "id").await;
+    match need {
+        Public | Member => {}
+        Role(role) => {
+            if !who.role.at_least(role) {
+                return Err(ApiError::Forbidden(format!(
+                    "this needs the {role} role (you are {})",
+                    who.role
+                )));
+            }
+        }
+        Incident(level) => {
+            let id = id.ok_or_else(|| ApiError::NotFound("incident".into()))?;
+            engine
+                .require_incident(&who, &IncidentRef::parse(&id), level)
+                .await?;
+        }
+        Need::Owned(kind, level) => {
+            let what = format!("{kind:?}").to_lowercase();
+            let id: i64 = id
+                .and_then(|i| i.parse().ok())
+                .ok_or_else(|| ApiError::NotFound(what.clone()))?;
+            match engine.owner_incident(kind, id).await? {
+                Some(IncidentId(incident)) => {
+                    engine
+                        .require_incident(&who, &IncidentRef::Id(IncidentId(incident)), level)
+                        .await
+                        // The record of an incident the caller may not see does not exist.
+                        .map_err(|e| match e {
+                            dispatch_engine::Error::NotFound(_) => {
+                                ApiError::NotFound(format!("{what} {id}"))
+                            }
+                            other => other.into(),
+                        })?;
+                }
+                None if who.is_admin() => {}
+                None => {
+                    return Err(ApiError::Forbidden(format!(
+                        "this {what} belongs to no incident; it needs the admin role"
+                    )))
+                }
+            }
+        }
+    }
+    Ok(who)
+}
+
+/// A path parameter's raw value.
+async fn path_param(parts: &mut axum::http::request::Parts, name: &str) -> Option<String> {
+    use axum::extract::FromRequestParts;
+    let params = RawPathParams::from_request_parts(parts, &()).await.ok()?;
+    params
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}

@@ -1,0 +1,314 @@
+//! Single sign-on end to end. An OIDC provider emulator (discovery, authorize, token with an
+//! HS256-signed ID token, JWKS) runs on 127.0.0.1; the test plays the browser through the
+//! authorization-code flow with PKCE and ends signed in. Also: trusted-header authentication
+//! counts only from the configured proxy addresses.
+
+mod common;
+
+use axum::extract::{Form, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::Router;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine as _;
+use common::{spawn_app_auth, TestApp};
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+const CLIENT_ID: &str = "dispatch";
+const CLIENT_SECRET: &str = "emulator-secret";
+
+/// The emulator's state: issued codes, what the token endpoint was sent, and how to misbehave.
+#[derive(Default)]
+struct Provider {
+    issuer: String,
+    email: String,
+    /// `ok`, `wrong_audience`, `bad_signature`.
+    mode: String,
+    /// code → (code challenge, nonce, redirect URI).
+    codes: HashMap<String, (String, String, String)>,
+    /// Token requests refused (bad verifier, secret or code).
+    refused: Vec<String>,
+}
+
+type Shared = Arc<Mutex<Provider>>;
+
+async fn discovery(State(p): State<Shared>) -> axum::Json<Value> {
+    let issuer = p.lock().unwrap().issuer.clone();
+    axum::Json(json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks"),
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "id_token_signing_alg_values_supported": ["HS256"],
+    }))
+}
+
+async fn authorize(
+    State(p): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> impl IntoResponse {
+    assert_eq!(q["response_type"], "code");
+    assert_eq!(q["client_id"], CLIENT_ID);
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert!(q["scope"].split(' ').any(|s| s == "openid"));
+    let code = format!("code-{}", q["state"].len() + q["nonce"].len());
+    p.lock().unwrap().codes.insert(
+        code.clone(),
+        (
+            q["code_challenge"].clone(),
+            q["nonce"].clone(),
+            q["redirect_uri"].clone(),
+        ),
+    );
+    Redirect::to(&format!(
+        "{}?code={code}&state={}",
+        q["redirect_uri"], q["state"]
+    ))
+}
+
+fn jwt(claims: &Value, key: &[u8]) -> String {
+    let head = B64.encode(json!({"alg": "HS256", "typ": "JWT"}).to_string());
+    let body = B64.encode(claims.to_string());
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+    mac.update(format!("{head}.{body}").as_bytes());
+    format!("{head}.{body}.{}", B64.encode(mac.finalize().into_bytes()))
+}
+
+async fn token(
+    State(p): State<Shared>,
+    Form(f): Form<HashMap<String, String>>,
+) -> axum::response::Response {
+    let mut p = p.lock().unwrap();
+    let refuse = |p: &mut Provider, why: &str| {
+        p.refused.push(why.to_string());
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": "invalid_grant"})),
+        )
+            .into_response()
+    };
+    if f.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET) {
+        return refuse(&mut p, "client secret");
+    }
+    let Some((challenge, nonce, redirect)) = p.codes.remove(&f["code"]) else {
+        return refuse(&mut p, "unknown or reused code");
+    };
+    if B64.encode(Sha256::digest(f["code_verifier"].as_bytes())) != challenge {
+        return refuse(&mut p, "PKCE verifier");
+    }
+    if f["redirect_uri"] != redirect {
+        return refuse(&mut p, "redirect URI");
+    }
+    let now = chrono::Utc::now().timestamp();
+    let aud = if p.mode == "wrong_audience" {
+        "someone-else"
+    } else {
+        CLIENT_ID
+    };
+    let claims = json!({"iss": p.issuer, "aud": aud, "sub": "u-1", "email": p.email,
+        "email_verified": true, "nonce": nonce, "iat": now, "exp": now + 300});
+    let key: &[u8] = if p.mode == "bad_signature" {
+        b"not the secret"
+    } else {
+        CLIENT_SECRET.as_bytes()
+    };
+    axum::Json(json!({"access_token": "at", "token_type": "Bearer", "id_token": jwt(&claims, key)}))
+        .into_response()
+}
+
+async fn start_provider(email: &str) -> Shared {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let state = Arc::new(Mutex::new(Provider {
+        issuer,
+        email: email.into(),
+        mode: "ok".into(),
+        ..Default::default()
+    }));
+    let app = Router::new()
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/authorize", get(authorize))
+        .route("/token", post(token))
+        .route("/jwks", get(|| async { axum::Json(json!({"keys": []})) }))
+        .with_state(state.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    state
+}
+
+async fn app_with_sso(provider: &Shared) -> TestApp {
+    let issuer = provider.lock().unwrap().issuer.clone();
+    spawn_app_auth(
+        move |base| dispatch_web::WebAuth {
+            oidc: Some(dispatch_web::oidc::OidcClient {
+                issuer,
+                client_id: CLIENT_ID.into(),
+                client_secret: CLIENT_SECRET.into(),
+                scopes: "openid email".into(),
+                email_claim: "email".into(),
+                redirect_uri: format!("{base}/auth/oidc/callback"),
+                http: reqwest::Client::new(),
+            }),
+            ..Default::default()
+        },
+        Default::default(),
+    )
+    .await
+}
+
+/// A browser that does not follow redirects; answers status, `Location`, and cookies set.
+async fn visit(url: &str, cookies: &[String]) -> (StatusCode, String, Vec<String>) {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut req = browser.get(url);
+    if !cookies.is_empty() {
+        let pairs: Vec<&str> = cookies
+            .iter()
+            .map(|c| c.split(';').next().unwrap())
+            .collect();
+        req = req.header("cookie", pairs.join("; "));
+    }
+    let res = req.send().await.unwrap();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let set: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    (res.status(), location, set)
+}
+
+/// Runs the flow up to the callback; answers the callback URL and the flow cookie.
+async fn to_callback(app: &TestApp) -> (String, Vec<String>) {
+    let (status, to_provider, cookies) = visit(
+        &format!("{}/auth/oidc/login?next=/api/v1/me", app.base),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(to_provider.contains("code_challenge="), "{to_provider}");
+    assert!(cookies[0].starts_with("dispatch_oidc=") && cookies[0].contains("HttpOnly"));
+    let (status, callback, _) = visit(&to_provider, &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(callback.starts_with(&format!("{}/auth/oidc/callback?code=", app.base)));
+    (callback, cookies)
+}
+
+#[tokio::test]
+async fn single_sign_on_signs_a_new_person_in_end_to_end_with_pkce() {
+    let provider = start_provider("Olga@Example.com").await;
+    let app = app_with_sso(&provider).await;
+    let page = app
+        .http
+        .get(format!("{}/auth/login", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(page.text().await.unwrap().contains("/auth/oidc/login"));
+
+    let (callback, flow) = to_callback(&app).await;
+    let (status, next, cookies) = visit(&callback, &flow).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{next}");
+    assert_eq!(next, "/api/v1/me");
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("dispatch_session="))
+        .expect("a session cookie")
+        .clone();
+    let me = app
+        .http
+        .get(format!("{}/api/v1/me", app.base))
+        .header("cookie", session.split(';').next().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let me: Value = me.json().await.unwrap();
+    assert_eq!(me["email"], "olga@example.com");
+    assert_eq!(me["role"], "member", "created as a member on first sign-in");
+    assert!(provider.lock().unwrap().refused.is_empty());
+
+    let users = app.get("/users").await.body;
+    assert!(users
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["email"] == "olga@example.com" && u["kind"] == "person"));
+    let log = app.get("/audit?action=sign_in").await.body;
+    assert_eq!(log[0]["details"]["method"], "oidc");
+
+    // The same answer cannot be replayed: the code is spent.
+    let (status, _, _) = visit(&callback, &flow).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(provider.lock().unwrap().refused, ["unknown or reused code"]);
+}
+
+#[tokio::test]
+async fn single_sign_on_refuses_a_forged_state_a_foreign_audience_and_a_bad_signature() {
+    let provider = start_provider("pia@example.com").await;
+    let app = app_with_sso(&provider).await;
+    let (callback, flow) = to_callback(&app).await;
+    let forged = callback.replace("state=", "state=x");
+    assert_eq!(visit(&forged, &flow).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        visit(&callback, &[]).await.0,
+        StatusCode::FORBIDDEN,
+        "no sign-in under way in this browser"
+    );
+    for mode in ["wrong_audience", "bad_signature"] {
+        provider.lock().unwrap().mode = mode.into();
+        let (callback, flow) = to_callback(&app).await;
+        let (status, _, cookies) = visit(&callback, &flow).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{mode}");
+        assert!(cookies.iter().all(|c| !c.starts_with("dispatch_session=")));
+    }
+    let users = app.get("/users").await.body;
+    assert!(!users.to_string().contains("pia@example.com"));
+}
+
+#[tokio::test]
+async fn the_trusted_header_counts_only_from_the_configured_proxies() {
+    let header = |proxy: &str| {
+        let proxy = proxy.parse().unwrap();
+        move |_: &str| dispatch_web::WebAuth {
+            trusted: dispatch_web::trusted::TrustedHeader {
+                header: Some("X-Forwarded-Email".into()),
+                proxies: vec![proxy],
+            },
+            ..Default::default()
+        }
+    };
+    let behind = spawn_app_auth(header("127.0.0.1"), Default::default()).await;
+    let me = |app: &TestApp| {
+        app.http
+            .get(format!("{}/api/v1/me", app.base))
+            .header("x-forwarded-email", "Quinn@example.com")
+            .send()
+    };
+    let r = me(&behind).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["email"], "quinn@example.com");
+    assert_eq!(body["role"], "member");
+
+    let elsewhere = spawn_app_auth(header("10.9.8.7"), Default::default()).await;
+    assert_eq!(
+        me(&elsewhere).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let off = common::spawn_app().await;
+    assert_eq!(me(&off).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
