@@ -4,7 +4,7 @@
 // Each test binary uses a different part of the harness.
 #![allow(dead_code)]
 
-use dispatch_core::provider::Providers;
+use dispatch_core::provider::{ProviderRegistry, Providers};
 use dispatch_engine::jobs::{Runner, RunnerOptions};
 use dispatch_engine::Engine;
 pub use dispatch_store::testing::TestDb;
@@ -31,16 +31,28 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|p| p).await
 }
 
-/// Like [`spawn_app`], with the built-in providers changed by `providers` (e.g. made to fail).
+/// Like [`spawn_app`], with the built-in providers changed by `providers` (e.g. made to fail);
+/// every project uses them.
 pub async fn spawn_app_with(providers: impl FnOnce(Providers) -> Providers) -> TestApp {
+    spawn_app_with_registry(move |r| {
+        let builtin = r.select(&Default::default()).expect("built-in providers");
+        *r = ProviderRegistry::single(providers(builtin));
+    })
+    .await
+}
+
+/// Like [`spawn_app`], with every built-in provider in the registry and `change` adding others
+/// (for projects to choose) or changing the defaults.
+pub async fn spawn_app_with_registry(change: impl FnOnce(&mut ProviderRegistry)) -> TestApp {
     let test_db = TestDb::new().await;
     let db = test_db.open().await;
     dispatch_store::seed::ensure_defaults(&db)
         .await
         .expect("seed");
-    let builtin =
-        dispatch_providers::builtin(db.clone(), dispatch_providers::BuiltinSettings::default());
-    let engine = Engine::with_providers(db, providers(builtin));
+    let mut registry =
+        dispatch_providers::registry(db.clone(), dispatch_providers::BuiltinSettings::default());
+    change(&mut registry);
+    let engine = Engine::with_registry(db, registry);
     let (token, _) = engine
         .create_token("admin@example.com", "test", "owner")
         .await
