@@ -26,6 +26,9 @@ pub const EVENT_TYPES: &[&str] = &[
     "incident.conversation_ready",
     "incident.conversation_archived",
     "incident.conversation_unarchived",
+    "incident.group_members_changed",
+    "incident.page_sent",
+    "incident.direct_message_sent",
     "incident.custom",
 ];
 
