@@ -32,6 +32,8 @@ pub fn render_text(blocks: &[Block]) -> String {
             Block::Section { text } | Block::Context { text } => out.push(text.clone()),
             Block::Fields { fields } => out.push(pairs(fields)),
             Block::Links { links } => out.push(pairs(links)),
+            // Buttons run chat commands; mail cannot press them.
+            Block::Buttons { .. } => {}
             Block::Divider => out.push("----".into()),
         }
     }
@@ -72,6 +74,7 @@ pub fn render_html(blocks: &[Block]) -> String {
                 }
                 out.push_str("</ul>\n");
             }
+            Block::Buttons { .. } => {}
             Block::Divider => out.push_str("<hr>\n"),
         }
     }

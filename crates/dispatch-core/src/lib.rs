@@ -1,6 +1,7 @@
 //! Dispatch's domain: typed ids, closed sets, parsed values, validation errors, the timeline
 //! hash chain and webhook signatures. Pure code with no I/O, shared by every other crate.
 
+pub mod chat;
 pub mod commands;
 pub mod email;
 pub mod enums;

@@ -32,6 +32,13 @@ pub enum Block {
         /// (label, URL).
         links: Vec<(String, String)>,
     },
+    /// Buttons that run a chat command as the person who presses them (Resolve a task, Join an
+    /// incident, Remind me later): each transport renders them its way and, when pressed, runs
+    /// `command` through the one command grammar.
+    Buttons {
+        /// (label, command line), e.g. `("Resolve", "/dispatch-resolve-task 12")`.
+        buttons: Vec<(String, String)>,
+    },
     /// A separator.
     Divider,
 }
@@ -76,6 +83,13 @@ pub fn render_text(blocks: &[Block]) -> String {
                 links
                     .iter()
                     .map(|(k, v)| format!("{k}: {v}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            Block::Buttons { buttons } => out.push(
+                buttons
+                    .iter()
+                    .map(|(label, command)| format!("[{label}] {command}"))
                     .collect::<Vec<_>>()
                     .join("\n"),
             ),

@@ -65,6 +65,8 @@ pub struct IncidentContext {
     pub links: Vec<(ResourceKind, String)>,
     /// The timeline so far.
     pub timeline: Vec<TimelineLine>,
+    /// The fields of the latest tactical and executive reports, e.g. (`needs`, "DB team").
+    pub report_fields: Vec<(String, String)>,
     /// The server's public base URL (for links back to Dispatch).
     pub base_url: String,
 }

@@ -19,6 +19,12 @@ pub const PLACEHOLDERS: &[&str] = &[
     "links",
     "timeline",
     "project",
+    "conditions",
+    "actions",
+    "needs",
+    "current_status",
+    "overview",
+    "next_steps",
 ];
 
 /// Fills every known `{{placeholder}}` (spaces inside the braces allowed); unknown ones stay as written.
@@ -83,6 +89,12 @@ fn value(key: &str, c: &IncidentContext) -> Option<String> {
             .map(|l| format!("- {} {}", l.at.format("%Y-%m-%d %H:%M UTC"), l.text))
             .collect::<Vec<_>>()
             .join("\n"),
+        "conditions" | "actions" | "needs" | "current_status" | "overview" | "next_steps" => c
+            .report_fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| "No report yet.".into()),
         _ => return None,
     })
 }
@@ -94,4 +106,4 @@ pub const INCIDENT_DOCUMENT: &str = "# {{name}}: {{title}}\n\n| | |\n|---|---|\n
 pub const REVIEW_DOCUMENT: &str = "# Post-incident review: {{name}} — {{title}}\n\nStatus: {{status}} · Severity: {{severity}} · Priority: {{priority}} · Commander: {{commander}}\n\n## Summary\n\n{{description}}\n\n## Resolution\n\n{{resolution}}\n\n## Timeline\n\n{{timeline}}\n\n## What went well\n\n## What went wrong\n\n## Follow-up actions\n\n## Links\n\n{{links}}\n";
 
 /// The default executive report document.
-pub const EXECUTIVE_DOCUMENT: &str = "# Executive summary: {{name}} — {{title}}\n\nStatus: {{status}} · Severity: {{severity}} · Priority: {{priority}}\n\n{{description}}\n";
+pub const EXECUTIVE_DOCUMENT: &str = "# Executive summary: {{name}} — {{title}}\n\nStatus: {{status}} · Severity: {{severity}} · Priority: {{priority}} · Commander: {{commander}}\n\n## Current status\n\n{{current_status}}\n\n## Overview\n\n{{overview}}\n\n## Next steps\n\n{{next_steps}}\n\n## Links\n\n{{links}}\n";

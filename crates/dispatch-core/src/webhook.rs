@@ -30,6 +30,11 @@ pub const EVENT_TYPES: &[&str] = &[
     "incident.page_sent",
     "incident.direct_message_sent",
     "incident.custom",
+    "incident.participant_updated",
+    "incident.imported_message",
+    "incident.reminder_sent",
+    "incident.reminder_snoozed",
+    "incident.oncall_paged",
 ];
 
 /// The webhook event type of a timeline event kind (`status_changed` → `incident.status_changed`).

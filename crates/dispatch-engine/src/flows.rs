@@ -94,6 +94,22 @@ pub fn announce(incident_id: i64, key: &str, text: &str, at: DateTime<Utc>) -> N
     )
 }
 
+/// Posts a rich `message` in the incident's conversation once (by `key`), when it exists.
+pub fn announce_message(
+    incident_id: i64,
+    key: &str,
+    message: &dispatch_core::message::RichMessage,
+    at: DateTime<Utc>,
+) -> NewJob {
+    incident_job(
+        kind::ANNOUNCE,
+        incident_id,
+        Some(key.to_string()),
+        json!({"text": message.text, "key": key, "message": message}),
+        at,
+    )
+}
+
 /// What a new incident commander is reminded of.
 pub const COMMANDER_TIPS: &str = "You are the incident commander. Keep the response moving: \
 confirm the impact, assign a scribe and a liaison, post a tactical report (conditions, actions, \

@@ -4,6 +4,7 @@
 
 pub mod admin;
 mod cache;
+pub mod command;
 pub mod error;
 pub mod feedback;
 pub mod files;
@@ -14,6 +15,7 @@ pub mod oncall;
 pub mod outbox;
 pub mod participant;
 pub mod providers;
+pub mod reminders;
 pub mod report;
 pub mod room;
 pub mod scheduler;
@@ -45,6 +47,8 @@ pub struct Engine {
     base_url: Arc<str>,
     /// Project configurations read by declarations.
     config: Arc<cache::ConfigCache>,
+    /// Handlers of the jobs transports enqueue, by kind.
+    transport_jobs: Arc<std::collections::HashMap<&'static str, Arc<dyn jobs::TransportJob>>>,
 }
 
 /// Who is acting and through which transport; recorded on every timeline event.
@@ -81,6 +85,7 @@ impl Engine {
             wake: Arc::new(Notify::new()),
             base_url: DEFAULT_BASE_URL.into(),
             config: Default::default(),
+            transport_jobs: Default::default(),
         }
     }
 
@@ -88,6 +93,42 @@ impl Engine {
     pub fn with_base_url(mut self, url: &str) -> Self {
         self.base_url = url.trim_end_matches('/').into();
         self
+    }
+
+    /// Registers the handler of a transport's job kind (before the engine is cloned).
+    pub fn with_transport_job(mut self, handler: Arc<dyn jobs::TransportJob>) -> Self {
+        Arc::make_mut(&mut self.transport_jobs).insert(handler.kind(), handler);
+        self
+    }
+
+    /// The handler of a transport's job kind.
+    pub(crate) fn transport_job(&self, kind: &str) -> Option<&Arc<dyn jobs::TransportJob>> {
+        self.transport_jobs.get(kind)
+    }
+
+    /// Enqueues a transport's job (its request was acknowledged; the work happens here). A
+    /// second job with the same `key` is ignored, so a redelivered request is handled once.
+    pub async fn enqueue_transport_job(
+        &self,
+        kind: &str,
+        key: &str,
+        payload: serde_json::Value,
+    ) -> Result<()> {
+        let txn = self.db.write().await?;
+        dispatch_store::repo::job::enqueue(
+            &*txn,
+            vec![dispatch_store::repo::job::NewJob {
+                kind: kind.into(),
+                payload,
+                run_at: dispatch_core::now(),
+                idempotency_key: Some(key.into()),
+                incident_id: None,
+            }],
+        )
+        .await?;
+        txn.commit().await?;
+        self.wake_workers();
+        Ok(())
     }
 
     /// The public base URL.

@@ -221,6 +221,89 @@ impl Engine {
         })
     }
 
+    /// Brings a service's current on-call into an incident as an observer (`/dispatch-engage-oncall`),
+    /// and pages them when asked. Returns who it was and the page.
+    pub async fn engage_oncall(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        service_name: &str,
+        page_them: bool,
+    ) -> Result<(String, Option<page::Model>)> {
+        let conn = self.db().conn();
+        let inc = repo::incident::get(conn, r).await?;
+        let services = repo::directory::services(conn, inc.project_id).await?;
+        let wanted = service_name.trim().to_lowercase();
+        let Some(service) = services.iter().find(|s| s.name.to_lowercase() == wanted) else {
+            let known: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+            return Err(ValidationError::field(
+                "service",
+                format!(
+                    "unknown service {service_name:?}; known: {}",
+                    known.join(", ")
+                ),
+            )
+            .into());
+        };
+        let now = dispatch_core::now();
+        let Some(shift) = self.on_call(service.id, now).await?.current else {
+            return Err(Error::Conflict(format!(
+                "no one is on call for {} now",
+                service.name
+            )));
+        };
+        let email = Email::parse("email", &shift.email)?;
+        let reason = format!("on call for {} (engaged by {})", service.name, actor.email);
+        let cmd = dispatch_core::commands::AssignRole {
+            email,
+            role: ParticipantRole::Observer,
+        };
+        self.assign_role_because(actor, r, cmd, Some(reason))
+            .await?;
+        if !page_them {
+            return Ok((shift.email, None));
+        }
+        let txn = self.db().write().await?;
+        let current = repo::incident::lock(&*txn, r).await?;
+        let page = repo::oncall::add_page(
+            &*txn,
+            page::ActiveModel {
+                incident_id: Set(current.id),
+                service_id: Set(Some(service.id)),
+                email: Set(shift.email.clone()),
+                reason: Set(format!(
+                    "{}: {} (engaged by {})",
+                    current.name, current.title, actor.email
+                )),
+                status: Set("triggered".into()),
+                created_at: Set(now),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let mut events = Events::new(actor, now);
+        events.push(
+            "oncall_paged",
+            format!("{} paged {} ({})", actor.email, shift.email, service.name),
+            json!({"email": shift.email, "service": service.name, "page_id": page.id}),
+        );
+        events.job(crate::flows::email_job(
+            &format!("page:{}", page.id),
+            Some(current.id),
+            &page_email(
+                &self.base_url(),
+                &current,
+                &page,
+                "You are on call and were asked to join",
+            ),
+            now,
+        ));
+        save_with_events(&*txn, &current, current.clone().into(), events).await?;
+        txn.commit().await?;
+        self.wake_workers();
+        Ok((shift.email, Some(page)))
+    }
+
     /// Puts someone on call for a service from `starts_at` to `ends_at`.
     pub async fn add_override(
         &self,
@@ -356,5 +439,23 @@ impl Engine {
         txn.commit().await?;
         self.invalidate_config();
         Ok(())
+    }
+}
+
+/// The mail a page sends: what the incident is, and how to open and acknowledge it.
+pub(crate) fn page_email(
+    base: &str,
+    inc: &dispatch_store::entity::incident::Model,
+    page: &page::Model,
+    lead: &str,
+) -> dispatch_core::provider::Email {
+    dispatch_core::provider::Email {
+        to: vec![page.email.clone()],
+        subject: format!("[PAGE] {}", page.reason),
+        text: format!(
+            "{lead} {}: {}.\n\n{}\n\nOpen it: {base}/api/v1/incidents/{}\nAcknowledge: POST {base}/api/v1/pages/{}/ack",
+            inc.name, inc.title, inc.description, inc.name, page.id
+        ),
+        html: None,
     }
 }

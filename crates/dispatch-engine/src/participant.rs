@@ -30,6 +30,17 @@ impl Engine {
         r: &IncidentRef,
         cmd: AssignRole,
     ) -> Result<IncidentDetail> {
+        self.assign_role_because(actor, r, cmd, None).await
+    }
+
+    /// [`Engine::assign_role`] with the reason a newcomer is added (default: who assigned what).
+    pub async fn assign_role_because(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        cmd: AssignRole,
+        reason: Option<String>,
+    ) -> Result<IncidentDetail> {
         let txn = self.db.write().await?;
         let conn = &*txn;
         let current = repo::incident::lock(conn, r).await?;
@@ -39,7 +50,7 @@ impl Engine {
             conn,
             current.id,
             person.id,
-            Some(format!("assigned {} by {}", cmd.role, actor.email)),
+            Some(reason.unwrap_or_else(|| format!("assigned {} by {}", cmd.role, actor.email))),
             now,
         )
         .await?;
@@ -138,6 +149,44 @@ impl Engine {
             self.wake_workers();
         }
         load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(current.id))).await
+    }
+
+    /// Changes why a participant is in an incident.
+    pub async fn update_participant_reason(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        email: &dispatch_core::values::Email,
+        reason: dispatch_core::values::LongText,
+    ) -> Result<()> {
+        let txn = self.db.write().await?;
+        let conn = &*txn;
+        let current = repo::incident::lock(conn, r).await?;
+        let view = repo::participant::list(conn, current.id)
+            .await?
+            .into_iter()
+            .find(|v| v.individual.email == email.as_str())
+            .ok_or_else(|| {
+                crate::Error::NotFound(format!("participant {email} of {}", current.name))
+            })?;
+        let before = view.participant.added_reason.clone();
+        let mut row: dispatch_store::entity::participant::ActiveModel = view.participant.into();
+        row.added_reason = Set(Some(reason.as_str().to_string()));
+        sea_orm::ActiveModelTrait::update(row, conn).await?;
+        let mut events = Events::new(actor, dispatch_core::now());
+        events.push(
+            "participant_updated",
+            format!(
+                "{} changed why {email} is in {}: {}",
+                actor.email,
+                current.name,
+                reason.as_str()
+            ),
+            json!({"email": email, "added_reason": {"before": before, "after": reason.as_str()}}),
+        );
+        save_with_events(conn, &current, current.clone().into(), events).await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     /// The participants of an incident with their role history.

@@ -1,17 +1,65 @@
-//! Status reports: tactical (conditions, actions, needs; mailed to the incident's participant
-//! group) and executive (status, overview, next steps).
+//! Status reports: tactical (conditions, actions, needs) and executive (status, overview, next
+//! steps). A report is stored, posted in the incident's room and mailed to the incident's
+//! participant group; an executive report is also written into the executive document (the
+//! type's executive template), which shows the latest one.
 
 use crate::incident::{save_with_events, Events};
-use crate::{Actor, Engine, Result};
+use crate::{flows, Actor, Engine, Result};
 use dispatch_core::commands::CreateReport;
+use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::values::IncidentRef;
+use dispatch_core::{ReportKind, ResourceKind};
 use dispatch_store::entity::{incident, report};
 use dispatch_store::repo;
 use sea_orm::Set;
 use serde_json::{json, Map, Value};
 
+/// A report field's label, e.g. `next_steps` → "Next steps".
+pub fn field_label(field: &str) -> String {
+    let mut s = field.replace('_', " ");
+    if let Some(first) = s.get(..1) {
+        s.replace_range(..1, &first.to_uppercase());
+    }
+    s
+}
+
+/// How a report reads in the room and in mail.
+pub fn report_message(inc: &incident::Model, rep: &report::Model, author: &str) -> RichMessage {
+    let details: Map<String, Value> = serde_json::from_str(&rep.details).unwrap_or_default();
+    let kind: ReportKind = rep.kind.parse().unwrap_or(ReportKind::Tactical);
+    let fields = kind
+        .fields()
+        .iter()
+        .map(|f| {
+            (
+                field_label(f),
+                details[*f].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    RichMessage::new(vec![
+        Block::Header {
+            text: format!(
+                "{} report: {} {}",
+                field_label(kind.as_str()),
+                inc.name,
+                inc.title
+            ),
+        },
+        Block::Fields { fields },
+        Block::Context {
+            text: format!(
+                "Posted by {author} at {}",
+                rep.created_at.format("%Y-%m-%d %H:%M UTC")
+            ),
+        },
+    ])
+}
+
 impl Engine {
-    /// Stores a report and records it on the timeline.
+    /// Stores a report, records it on the timeline, posts it in the room, mails it to the
+    /// active participants and (executive) writes it into the executive document — one
+    /// transaction, the side effects as jobs.
     pub async fn create_report(
         &self,
         actor: &Actor,
@@ -39,27 +87,55 @@ impl Engine {
             },
         )
         .await?;
-        let text = details
-            .iter()
-            .map(|(k, v)| {
-                let v = v.as_str().unwrap_or_default();
-                format!("{}:\n{v}", k.replace('_', " "))
-            })
-            .collect::<Vec<_>>()
-            .join("\n\n");
         let mut events = Events::new(actor, now);
         events.push(
             "report_created",
             format!("{} posted a {} report", actor.email, cmd.kind),
             json!({"report_id": rep.id, "kind": cmd.kind, "fields": details}),
         );
-        if cmd.kind == dispatch_core::ReportKind::Tactical {
-            // Responders hear it by mail too: the incident's participant group.
-            events.job(crate::flows::mail_group(
+        let message = report_message(&current, &rep, &actor.email);
+        events.job(flows::announce_message(
+            current.id,
+            &format!("report:{}", rep.id),
+            &message,
+            now,
+        ));
+        let subject = format!(
+            "[{}] {} report: {}",
+            current.name,
+            field_label(cmd.kind.as_str()),
+            current.title
+        );
+        // Responders hear it by mail too: the incident's participant group.
+        events.job(flows::mail_group(
+            current.id,
+            &format!("report:{}", rep.id),
+            &subject,
+            &message.text,
+            now,
+        ));
+        if cmd.kind == ReportKind::Executive {
+            let kind = ResourceKind::ExecutiveDocument;
+            if repo::resource::find(conn, current.id, kind)
+                .await?
+                .is_none()
+            {
+                repo::resource::add_pending(
+                    conn,
+                    current.id,
+                    &[kind],
+                    flows::pending_provider,
+                    now,
+                )
+                .await?;
+                events.job(flows::provision(current.id, kind, now));
+            }
+            // Writes the report into the document (and bookmarks it once it exists).
+            events.job(flows::incident_job(
+                flows::kind::REFRESH,
                 current.id,
-                &format!("report:{}", rep.id),
-                &format!("[{}] Tactical report: {}", current.name, current.title),
-                &text,
+                None,
+                json!({}),
                 now,
             ));
         }
@@ -78,5 +154,16 @@ impl Engine {
     ) -> Result<Vec<report::Model>> {
         let inc = repo::incident::get(self.db.conn(), r).await?;
         Ok(repo::report::list(self.db.conn(), inc.id, kind.map(|k| k.as_str())).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_label;
+
+    #[test]
+    fn labels_read_as_words() {
+        assert_eq!(field_label("next_steps"), "Next steps");
+        assert_eq!(field_label("tactical"), "Tactical");
     }
 }

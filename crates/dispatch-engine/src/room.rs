@@ -1,9 +1,17 @@
 //! Reading the built-in incident room and documents, and posting to the room.
 
+use crate::admin::Authenticated;
+use crate::command::CommandError;
+use crate::incident::{save_with_events, Events};
 use crate::{Actor, Engine, Error, Result};
+use dispatch_core::message::RichMessage;
 use dispatch_core::values::{IncidentRef, LongText};
-use dispatch_store::entity::{document, room, room_bookmark, room_member, room_message};
+use dispatch_core::{EventSource, Transport};
+use dispatch_store::entity::{
+    document, room, room_bookmark, room_member, room_message, room_reaction,
+};
 use dispatch_store::repo;
+use dispatch_store::repo::event::NewEvent;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -69,16 +77,49 @@ impl Engine {
                 "the room is archived; re-open the incident to talk in it".into(),
             ));
         }
-        let blocks = serde_json::to_string(
-            &dispatch_core::message::RichMessage::plain(text.as_str()).blocks,
-        )
-        .unwrap_or_default();
+        let m = RichMessage::plain(text.into_inner());
+        self.insert_message(view.room.id, Some(actor.email.clone()), &m)
+            .await
+    }
+
+    /// Posts a person's message in the room; a message starting with `/` is also run as a chat
+    /// command (as that person, through the room) and the answer — or the usage help or refusal —
+    /// is posted in the room by Dispatch. Returns the message and the answer.
+    pub async fn post_in_room(
+        &self,
+        caller: &Authenticated,
+        r: &IncidentRef,
+        text: LongText,
+    ) -> Result<(room_message::Model, Option<room_message::Model>)> {
+        let line = text.as_str().to_string();
+        let posted = self.post_message(&caller.actor, r, text).await?;
+        if !dispatch_core::chat::is_command(&line) {
+            return Ok((posted, None));
+        }
+        let mut in_room = caller.clone();
+        in_room.actor.transport = Transport::Room;
+        let answer = match self.run_command(&in_room, Some(r), &line).await {
+            Ok(m) => m,
+            Err(e) => RichMessage::plain(command_error_text(&e)),
+        };
+        let reply = self.insert_message(posted.room_id, None, &answer).await?;
+        Ok((posted, Some(reply)))
+    }
+
+    /// Writes a message in a room (directly: the room is Dispatch's own); `author` `None` is
+    /// Dispatch.
+    async fn insert_message(
+        &self,
+        room_id: i64,
+        author: Option<String>,
+        m: &RichMessage,
+    ) -> Result<room_message::Model> {
         let txn = self.db().write().await?;
-        let m = room_message::ActiveModel {
-            room_id: Set(view.room.id),
-            author: Set(Some(actor.email.clone())),
-            text: Set(text.into_inner()),
-            blocks: Set(blocks),
+        let row = room_message::ActiveModel {
+            room_id: Set(room_id),
+            author: Set(author),
+            text: Set(m.text.clone()),
+            blocks: Set(serde_json::to_string(&m.blocks).unwrap_or_default()),
             idempotency_key: Set(None),
             created_at: Set(dispatch_core::now()),
             ..Default::default()
@@ -86,7 +127,80 @@ impl Engine {
         .insert(&*txn)
         .await?;
         txn.commit().await?;
-        Ok(m)
+        Ok(row)
+    }
+
+    /// Reacts to a room message. The project's timeline emoji (⏱ unless configured) puts the
+    /// message on the incident's timeline, once per message. Returns whether it was imported now.
+    pub async fn react(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        message_id: i64,
+        emoji: &str,
+    ) -> Result<bool> {
+        let emoji = emoji.trim();
+        if emoji.is_empty() || emoji.chars().count() > 64 {
+            return Err(
+                dispatch_core::ValidationError::field("emoji", "must be 1-64 characters").into(),
+            );
+        }
+        let view = self.room(r, 0).await?;
+        let txn = self.db().write().await?;
+        let conn = &*txn;
+        let current = dispatch_store::repo::incident::lock(conn, r).await?;
+        let message = room_message::Entity::find_by_id(message_id)
+            .filter(room_message::Column::RoomId.eq(view.room.id))
+            .one(conn)
+            .await?
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "message {message_id} in the room of {}",
+                    current.name
+                ))
+            })?;
+        let project = dispatch_store::repo::project::get(conn, current.project_id).await?;
+        let stamp = same_emoji(emoji, &project.timeline_emoji);
+        let stored = if stamp {
+            project.timeline_emoji.clone()
+        } else {
+            emoji.to_string()
+        };
+        let earlier = room_reaction::Entity::find()
+            .filter(room_reaction::Column::MessageId.eq(message.id))
+            .filter(room_reaction::Column::Emoji.eq(stored.as_str()))
+            .all(conn)
+            .await?;
+        if earlier.iter().any(|x| x.email == actor.email) {
+            return Ok(false);
+        }
+        room_reaction::ActiveModel {
+            message_id: Set(message.id),
+            email: Set(actor.email.clone()),
+            emoji: Set(stored),
+            created_at: Set(dispatch_core::now()),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+        let import = stamp && earlier.is_empty();
+        if import {
+            let author = message.author.clone().unwrap_or_else(|| "Dispatch".into());
+            let mut events = Events::new(actor, dispatch_core::now());
+            events.push_custom(NewEvent {
+                occurred_at: message.created_at,
+                kind: "imported_message".into(),
+                source: EventSource::Dispatch,
+                actor: Some(actor.email.clone()),
+                transport: actor.transport,
+                description: format!("{author}: {}", message.text),
+                details: serde_json::json!({"message_id": message.id, "author": author, "text": message.text, "added_by": actor.email}),
+                pinned: false,
+            });
+            save_with_events(conn, &current, current.clone().into(), events).await?;
+        }
+        txn.commit().await?;
+        Ok(import)
     }
 
     /// The documents of an incident.
@@ -106,5 +220,47 @@ impl Engine {
             .one(self.db().conn())
             .await?
             .ok_or_else(|| Error::NotFound(format!("document {id}")))
+    }
+}
+
+/// Emoji compare equal without the variation selector, and `:stopwatch:`/`stopwatch` name ⏱.
+fn same_emoji(given: &str, configured: &str) -> bool {
+    let norm = |s: &str| -> String {
+        let s = s.trim().trim_matches(':').to_lowercase();
+        let s = match s.as_str() {
+            "stopwatch" | "timer_clock" | "timer" => "⏱".to_string(),
+            _ => s,
+        };
+        s.chars().filter(|c| *c != '\u{fe0f}').collect()
+    };
+    norm(given) == norm(configured)
+}
+
+/// A failed command as the room shows it.
+pub fn command_error_text(e: &CommandError) -> String {
+    match e {
+        CommandError::Usage(u) => u.text(),
+        CommandError::Failed(Error::Validation(v)) => v
+            .fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        CommandError::Failed(Error::Store(s)) => {
+            tracing::error!(error = %s, "command failed");
+            "The command failed; see the server log.".into()
+        }
+        CommandError::Failed(other) => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_stopwatch_has_several_spellings() {
+        for e in ["⏱", "⏱\u{fe0f}", ":stopwatch:", "stopwatch"] {
+            assert!(super::same_emoji(e, "⏱"), "{e}");
+        }
+        assert!(!super::same_emoji("👍", "⏱"));
     }
 }

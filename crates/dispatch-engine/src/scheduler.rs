@@ -12,10 +12,15 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// The periodic jobs the scheduler can run: (name, what it does).
-pub const PERIODIC: &[(&str, &str)] = &[(
-    "cleanup_jobs",
-    "delete succeeded jobs older than seven days",
-)];
+pub const PERIODIC: &[(&str, &str)] = &[
+    (
+        "cleanup_jobs",
+        "delete succeeded jobs older than seven days",
+    ),
+    crate::reminders::PERIODIC[0],
+    crate::reminders::PERIODIC[1],
+    crate::reminders::PERIODIC[2],
+];
 
 /// One configured schedule.
 #[derive(Debug, Clone)]
@@ -149,18 +154,27 @@ impl Scheduler {
     }
 }
 
-/// Runs a periodic job.
-pub(crate) async fn run(engine: &Engine, kind: &str) -> Result<()> {
-    match kind {
+/// Runs a periodic job for its occurrence `at` (the scheduler's clock), finishing the job in the
+/// transaction of its work.
+pub(crate) async fn run(
+    engine: &Engine,
+    job: &dispatch_store::entity::job::Model,
+    at: DateTime<Utc>,
+) -> Result<(), crate::jobs::JobFailure> {
+    match job.kind.as_str() {
         "cleanup_jobs" => {
             let before = dispatch_core::now() - chrono::Duration::days(7);
             let txn = engine.db().write().await?;
             let n = repo::job::delete_succeeded_before(&*txn, before).await?;
+            crate::jobs::finish_in(&txn, job).await?;
             txn.commit().await?;
             tracing::info!(deleted = n, "old succeeded jobs deleted");
             Ok(())
         }
-        other => Err(Error::NotFound(format!("periodic job {other}"))),
+        k if crate::reminders::PERIODIC.iter().any(|(n, _)| *n == k) => {
+            crate::reminders::run(engine, job, at).await
+        }
+        other => Err(Error::NotFound(format!("periodic job {other}")).into()),
     }
 }
 
@@ -191,6 +205,6 @@ mod tests {
             .contains("cleanup_jobs"));
         assert!(Schedule::parse("make_coffee", "* * * * *")
             .unwrap_err()
-            .contains("known: cleanup_jobs"));
+            .contains("known: cleanup_jobs, task_reminders"));
     }
 }

@@ -19,6 +19,37 @@ pub struct TaskView {
     pub assignees: Vec<individual::Model>,
     /// Owner.
     pub owner: Option<individual::Model>,
+    /// The incident's key.
+    pub incident: String,
+}
+
+/// How long a task has by default: a day during the response, a week for a follow-up of the
+/// post-incident review (a task created once the incident is stable or closed).
+pub fn default_due(incident_status: &str) -> (TaskSource, chrono::Duration) {
+    if incident_status == "active" {
+        (TaskSource::Incident, chrono::Duration::days(1))
+    } else {
+        (TaskSource::Review, chrono::Duration::days(7))
+    }
+}
+
+/// Where a task came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskSource {
+    /// Raised during the response.
+    Incident,
+    /// A follow-up of the post-incident review.
+    Review,
+}
+
+impl TaskSource {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskSource::Incident => "incident",
+            TaskSource::Review => "review",
+        }
+    }
 }
 
 async fn people(conn: &impl ConnectionTrait, emails: &[Email]) -> Result<Vec<i64>> {
@@ -46,6 +77,7 @@ impl Engine {
         let conn = &*txn;
         let current = repo::incident::lock(conn, r).await?;
         let now = dispatch_core::now();
+        let (source, due_in) = default_due(&current.status);
         let assignees = people(conn, &cmd.assignees).await?;
         let owner = match &cmd.owner {
             Some(e) => people(conn, std::slice::from_ref(e)).await?[0],
@@ -60,8 +92,9 @@ impl Engine {
                 priority: Set(cmd.priority.as_str().into()),
                 creator_id: Set(Some(actor.individual_id.0)),
                 owner_id: Set(Some(owner)),
-                resolve_by: Set(cmd.resolve_by),
+                resolve_by: Set(Some(cmd.resolve_by.unwrap_or(now + due_in))),
                 resolved_at: Set(None),
+                source: Set(source.as_str().into()),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -73,7 +106,8 @@ impl Engine {
         events.push(
             "task_created",
             format!("{} created task {}: {}", actor.email, t.id, t.description),
-            json!({"task_id": t.id, "assignees": cmd.assignees, "description": t.description}),
+            json!({"task_id": t.id, "assignees": cmd.assignees, "description": t.description,
+                "resolve_by": t.resolve_by, "source": t.source}),
         );
         save_with_events(conn, &current, current.clone().into(), events).await?;
         txn.commit().await?;
@@ -166,12 +200,70 @@ impl Engine {
         self.views(ts).await
     }
 
-    async fn views(&self, tasks: Vec<task::Model>) -> Result<Vec<TaskView>> {
+    /// Tasks across incidents, newest first; restricted incidents' tasks only for their
+    /// participants and admins.
+    pub async fn find_tasks(
+        &self,
+        caller: &crate::admin::Authenticated,
+        f: &repo::task::TaskFilter,
+    ) -> Result<Vec<TaskView>> {
+        let tasks = repo::task::find(self.db.conn(), f).await?;
+        let mut visible = Vec::new();
+        let mut seen: std::collections::HashMap<i64, bool> = Default::default();
+        for t in tasks {
+            let ok = match seen.get(&t.incident_id) {
+                Some(ok) => *ok,
+                None => {
+                    let ok = self.may_see(caller, t.incident_id).await?;
+                    seen.insert(t.incident_id, ok);
+                    ok
+                }
+            };
+            if ok {
+                visible.push(t);
+            }
+        }
+        self.views(visible).await
+    }
+
+    /// Whether the caller may see an incident: open ones everyone, restricted ones their
+    /// participants and admins.
+    pub(crate) async fn may_see(
+        &self,
+        caller: &crate::admin::Authenticated,
+        incident_id: i64,
+    ) -> Result<bool> {
+        let conn = self.db.conn();
+        let inc = repo::incident::row(
+            conn,
+            &IncidentRef::Id(dispatch_core::IncidentId(incident_id)),
+        )
+        .await?;
+        if inc.visibility != "restricted" || crate::command::is_admin(&caller.role) {
+            return Ok(true);
+        }
+        Ok(repo::participant::list(conn, incident_id)
+            .await?
+            .iter()
+            .any(|p| p.individual.id == caller.actor.individual_id.0))
+    }
+
+    pub(crate) async fn views(&self, tasks: Vec<task::Model>) -> Result<Vec<TaskView>> {
         let conn = self.db.conn();
         let ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
         let mut assignees = repo::task::assignees(conn, &ids).await?;
+        let mut names: std::collections::HashMap<i64, String> = Default::default();
         let mut out = Vec::new();
         for t in tasks {
+            if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(t.incident_id) {
+                let inc = repo::incident::row(
+                    conn,
+                    &IncidentRef::Id(dispatch_core::IncidentId(t.incident_id)),
+                )
+                .await?;
+                slot.insert(inc.name);
+            }
+            let incident = names[&t.incident_id].clone();
             let mut people = Vec::new();
             for id in assignees.remove(&t.id).unwrap_or_default() {
                 people.push(repo::individual::get(conn, id).await?);
@@ -184,6 +276,7 @@ impl Engine {
                 task: t,
                 assignees: people,
                 owner,
+                incident,
             });
         }
         Ok(out)

@@ -6,6 +6,7 @@
 //! and need no account either.
 
 pub mod builtin;
+pub mod slack;
 pub mod smtp;
 pub mod webhook;
 

@@ -16,6 +16,9 @@ pub enum ApiError {
     /// 401: no token, or not a live one.
     #[error("a valid API token is required (Authorization: Bearer <token>)")]
     Unauthorized,
+    /// 401: a request that must be signed (Slack) is not, or not freshly.
+    #[error("{0}")]
+    BadSignature(String),
     /// 403: the caller may not do this.
     #[error("{0}")]
     Forbidden(String),
@@ -71,7 +74,7 @@ impl ApiError {
     /// The HTTP status of this error.
     pub fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::BadSignature(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -88,6 +91,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             ApiError::Unauthorized => "unauthorized",
+            ApiError::BadSignature(_) => "bad_signature",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",

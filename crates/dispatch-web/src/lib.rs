@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
+pub mod slack;
 pub mod wire;
 
 use axum::Router;
@@ -27,13 +28,28 @@ pub struct AppState {
     pub engine: Engine,
     /// Request counters for `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// The Slack transport, when a signing secret is configured.
+    pub slack: Option<Arc<slack::SlackSettings>>,
+}
+
+/// What the HTTP application serves beyond the API.
+#[derive(Debug, Clone, Default)]
+pub struct WebOptions {
+    /// Accept Slack's requests, verified with this app's signing secret.
+    pub slack: Option<slack::SlackSettings>,
 }
 
 /// The whole HTTP application.
 pub fn app(engine: Engine) -> Router {
+    app_with(engine, WebOptions::default())
+}
+
+/// The whole HTTP application, with the transports `options` turn on.
+pub fn app_with(engine: Engine, options: WebOptions) -> Router {
     let state = AppState {
         engine,
         metrics: Arc::new(metrics::Metrics::default()),
+        slack: options.slack.map(Arc::new),
     };
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()

@@ -185,6 +185,10 @@ pub struct IncidentOut {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// The latest tactical report (conditions, actions, needs).
+    pub last_tactical_report: Option<ReportOut>,
+    /// The latest executive report (current status, overview, next steps).
+    pub last_executive_report: Option<ReportOut>,
 }
 
 impl From<IncidentDetail> for IncidentOut {
@@ -224,6 +228,8 @@ impl From<IncidentDetail> for IncidentOut {
             closed_at: r.closed_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            last_tactical_report: d.last_tactical_report.map(Into::into),
+            last_executive_report: d.last_executive_report.map(Into::into),
         }
     }
 }
@@ -374,8 +380,12 @@ pub struct TaskOut {
     pub assignees: Vec<PersonOut>,
     /// Who answers for it.
     pub owner: Option<PersonOut>,
-    /// Due time.
+    /// Due time (a day after creation by default; a week for review follow-ups).
     pub resolve_by: Option<DateTime<Utc>>,
+    /// `incident`, or `review` for a follow-up created once the incident was stable or closed.
+    pub source: String,
+    /// The incident's key.
+    pub incident: String,
     /// When it was resolved.
     pub resolved_at: Option<DateTime<Utc>>,
     /// Created.
@@ -395,6 +405,8 @@ impl From<TaskView> for TaskOut {
             assignees: v.assignees.iter().map(Into::into).collect(),
             owner: v.owner.as_ref().map(Into::into),
             resolve_by: v.task.resolve_by,
+            source: v.task.source,
+            incident: v.incident,
             resolved_at: v.task.resolved_at,
             created_at: v.task.created_at,
             updated_at: v.task.updated_at,

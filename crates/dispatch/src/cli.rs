@@ -1,7 +1,8 @@
-//! The command line: `serve`, `migrate`, `token create`, `config …`, `incident …`, `bench`.
+//! The command line: `serve`, `migrate`, `token create`, `config …`, `incident …`, `task …`,
+//! `bench`.
 
 use crate::bench::BenchArgs;
-use crate::client::IncidentCommand;
+use crate::client::{IncidentCommand, TaskCommand};
 use crate::config::{Config, Overrides};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -72,8 +73,30 @@ pub enum Command {
         #[command(subcommand)]
         command: IncidentCommand,
     },
+    /// Slack set-up.
+    Slack {
+        #[command(subcommand)]
+        command: SlackCommand,
+    },
+    /// Tasks across incidents, over the API of a running server.
+    Task {
+        #[command(subcommand)]
+        command: TaskCommand,
+    },
     /// Measure the API against floors taken in the same run.
     Bench(BenchArgs),
+}
+
+/// `dispatch slack …`.
+#[derive(Subcommand)]
+pub enum SlackCommand {
+    /// Print the Slack app manifest (JSON) to paste into "Create an app → From a manifest".
+    Manifest {
+        /// The server's public URL; Slack sends commands, events and interactions there.
+        /// Without it the manifest turns on Socket Mode (no public URL needed).
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 /// `dispatch token …`.
@@ -250,7 +273,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", cfg.redacted_toml());
             Ok(())
         }
+        Command::Slack {
+            command: SlackCommand::Manifest { url },
+        } => {
+            let m = dispatch_slack::manifest::manifest(
+                url.as_deref(),
+                dispatch_slack::manifest::COMMANDS,
+            );
+            println!("{}", serde_json::to_string_pretty(&m)?);
+            Ok(())
+        }
         Command::Incident { command } => crate::client::run(command).await,
+        Command::Task { command } => crate::client::run_task(command).await,
         Command::Bench(args) => crate::bench::run(args).await,
     }
 }

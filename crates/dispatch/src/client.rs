@@ -146,6 +146,72 @@ pub enum IncidentCommand {
         /// Key or id.
         incident: String,
     },
+    /// Run a chat command in an incident, e.g. `dispatch incident command INC-1 "/dispatch-mark-stable"`
+    /// (`/dispatch-help` lists them).
+    Command {
+        #[command(flatten)]
+        remote: Remote,
+        /// Key or id.
+        incident: String,
+        /// The command line (quote it).
+        text: String,
+    },
+}
+
+/// `dispatch task …`.
+#[derive(Subcommand)]
+pub enum TaskCommand {
+    /// List tasks across incidents.
+    List {
+        #[command(flatten)]
+        remote: Remote,
+        /// Only yours (assigned, owned or created).
+        #[arg(long)]
+        mine: bool,
+        /// open or resolved.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only open tasks past their due time.
+        #[arg(long)]
+        overdue: bool,
+    },
+    /// Create a task in an incident.
+    Create {
+        #[command(flatten)]
+        remote: Remote,
+        /// Key or id of the incident.
+        incident: String,
+        /// What to do.
+        #[arg(long)]
+        description: String,
+        /// E-mail of an assignee; repeat for more.
+        #[arg(long = "assignee")]
+        assignees: Vec<String>,
+        /// Due time (RFC 3339 or date); a day from now by default.
+        #[arg(long)]
+        due: Option<String>,
+        /// low, medium or high.
+        #[arg(long)]
+        priority: Option<String>,
+    },
+    /// Resolve a task.
+    Resolve {
+        #[command(flatten)]
+        remote: Remote,
+        /// Key or id of the incident.
+        incident: String,
+        /// The task's id.
+        task: i64,
+    },
+    /// Re-open a resolved task.
+    Reopen {
+        #[command(flatten)]
+        remote: Remote,
+        /// Key or id of the incident.
+        incident: String,
+        /// The task's id.
+        task: i64,
+    },
 }
 
 struct Client {
@@ -396,7 +462,133 @@ pub async fn run(cmd: IncidentCommand) -> anyhow::Result<()> {
         IncidentCommand::Reopen { remote, incident } => {
             transition(&remote, &incident, "reopen").await?
         }
+        IncidentCommand::Command {
+            remote,
+            incident,
+            text,
+        } => {
+            let c = Client::new(&remote)?;
+            let v = c
+                .call(
+                    Method::POST,
+                    &format!("/incidents/{incident}/commands"),
+                    &[],
+                    Some(json!({ "text": text })),
+                )
+                .await?;
+            output(&remote, &v, |v| println!("{}", s(&v["text"])));
+        }
     }
+    Ok(())
+}
+
+fn print_tasks(v: &Value) {
+    let items = v.as_array().cloned().unwrap_or_default();
+    println!(
+        "{:<10} {:<5} {:<9} {:<22} {:<28} DESCRIPTION",
+        "INCIDENT", "ID", "STATUS", "DUE", "ASSIGNEES"
+    );
+    for t in &items {
+        let who: Vec<&str> = t["assignees"]
+            .as_array()
+            .map(|a| a.iter().map(|p| s(&p["email"])).collect())
+            .unwrap_or_default();
+        println!(
+            "{:<10} {:<5} {:<9} {:<22} {:<28} {}",
+            s(&t["incident"]),
+            t["id"],
+            s(&t["status"]),
+            s(&t["resolve_by"]).get(..16).unwrap_or(""),
+            who.join(","),
+            s(&t["description"])
+        );
+    }
+    println!("{} task(s)", items.len());
+}
+
+fn print_task(v: &Value) {
+    println!(
+        "{} task {} [{}] {} (due {})",
+        s(&v["incident"]),
+        v["id"],
+        s(&v["status"]),
+        s(&v["description"]),
+        s(&v["resolve_by"])
+    );
+}
+
+/// Runs a task subcommand.
+pub async fn run_task(cmd: TaskCommand) -> anyhow::Result<()> {
+    use reqwest::Method;
+    match cmd {
+        TaskCommand::List {
+            remote,
+            mine,
+            status,
+            overdue,
+        } => {
+            let c = Client::new(&remote)?;
+            let mut query = vec![("mine", mine.to_string()), ("overdue", overdue.to_string())];
+            if let Some(st) = status {
+                query.push(("status", st));
+            }
+            let v = c.call(Method::GET, "/tasks", &query, None).await?;
+            output(&remote, &v, print_tasks);
+        }
+        TaskCommand::Create {
+            remote,
+            incident,
+            description,
+            assignees,
+            due,
+            priority,
+        } => {
+            let c = Client::new(&remote)?;
+            let mut body = Map::new();
+            put(&mut body, "description", Some(description));
+            put(&mut body, "resolve_by", due);
+            put(&mut body, "priority", priority);
+            body.insert("assignees".into(), json!(assignees));
+            let v = c
+                .call(
+                    Method::POST,
+                    &format!("/incidents/{incident}/tasks"),
+                    &[],
+                    Some(Value::Object(body)),
+                )
+                .await?;
+            output(&remote, &v, print_task);
+        }
+        TaskCommand::Resolve {
+            remote,
+            incident,
+            task,
+        } => set_task_status(&remote, &incident, task, "resolved").await?,
+        TaskCommand::Reopen {
+            remote,
+            incident,
+            task,
+        } => set_task_status(&remote, &incident, task, "open").await?,
+    }
+    Ok(())
+}
+
+async fn set_task_status(
+    remote: &Remote,
+    incident: &str,
+    task: i64,
+    status: &str,
+) -> anyhow::Result<()> {
+    let c = Client::new(remote)?;
+    let v = c
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/incidents/{incident}/tasks/{task}"),
+            &[],
+            Some(json!({ "status": status })),
+        )
+        .await?;
+    output(remote, &v, print_task);
     Ok(())
 }
 

@@ -31,10 +31,64 @@ pub struct Config {
     pub schedules: std::collections::BTreeMap<String, String>,
     /// The SMTP server mail goes to; with no host, mail stays in the outbox.
     pub smtp: SmtpConfig,
+    /// The Slack app: tokens and where the Web API is.
+    pub slack: SlackConfig,
     /// The default provider per capability (`conversation = "dispatch-room"`, …); projects may
     /// choose others. A capability left out uses its built-in provider (SMTP for e-mail when a
     /// host is set).
     pub providers: std::collections::BTreeMap<String, String>,
+}
+
+/// The `[slack]` table. Tokens and the signing secret are hidden from `Debug` and `config show`.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SlackConfig {
+    /// The bot token, `xoxb-…`.
+    pub bot_token: String,
+    /// The signing secret requests from Slack are verified with.
+    pub signing_secret: String,
+    /// The app-level token, `xapp-…`, for Socket Mode.
+    pub app_token: String,
+    /// The Web API's base URL.
+    pub api_url: String,
+}
+
+impl Default for SlackConfig {
+    fn default() -> Self {
+        Self {
+            bot_token: String::new(),
+            signing_secret: String::new(),
+            app_token: String::new(),
+            api_url: dispatch_slack::api::DEFAULT_API_URL.into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SlackConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlackConfig")
+            .field("bot_token", &redact_secret(&self.bot_token))
+            .field("signing_secret", &redact_secret(&self.signing_secret))
+            .field("app_token", &redact_secret(&self.app_token))
+            .field("api_url", &self.api_url)
+            .finish()
+    }
+}
+
+impl SlackConfig {
+    fn load_env(&mut self) {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        for (key, field) in [
+            ("DISPATCH_SLACK_BOT_TOKEN", &mut self.bot_token),
+            ("DISPATCH_SLACK_SIGNING_SECRET", &mut self.signing_secret),
+            ("DISPATCH_SLACK_APP_TOKEN", &mut self.app_token),
+            ("DISPATCH_SLACK_API_URL", &mut self.api_url),
+        ] {
+            if let Some(v) = env(key) {
+                *field = v;
+            }
+        }
+    }
 }
 
 /// The `[smtp]` table. The password is hidden from `Debug` and `config show`.
@@ -101,8 +155,17 @@ impl Default for Config {
             public_url: String::new(),
             conference_template: "https://meet.jit.si/{{slug}}".into(),
             job_timeout_seconds: 60,
-            schedules: [("cleanup_jobs".to_string(), "0 3 * * *".to_string())].into(),
+            schedules: [
+                ("cleanup_jobs", "0 3 * * *"),
+                ("task_reminders", "0 * * * *"),
+                ("report_reminders", "*/10 * * * *"),
+                ("close_reminders", "0 18 * * *"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
             smtp: SmtpConfig::default(),
+            slack: SlackConfig::default(),
             providers: Default::default(),
         }
     }
@@ -160,6 +223,7 @@ impl Config {
             })?;
         }
         cfg.smtp.load_env()?;
+        cfg.slack.load_env();
         for name in dispatch_core::Capability::NAMES {
             if let Some(v) = env(&format!("DISPATCH_PROVIDERS_{}", name.to_uppercase())) {
                 cfg.providers.insert(name.to_string(), v);
@@ -221,7 +285,21 @@ impl Config {
         let mut shown = self.clone();
         shown.database_url = dispatch_store::db::redact(&shown.database_url);
         shown.smtp.password = redact_secret(&shown.smtp.password).into();
+        for secret in [
+            &mut shown.slack.bot_token,
+            &mut shown.slack.signing_secret,
+            &mut shown.slack.app_token,
+        ] {
+            *secret = redact_secret(secret).into();
+        }
         toml::to_string(&shown).unwrap_or_default()
+    }
+
+    /// The Slack transport's settings, when a signing secret is configured.
+    pub fn slack_settings(&self) -> Option<dispatch_web::slack::SlackSettings> {
+        (!self.slack.signing_secret.is_empty()).then(|| dispatch_web::slack::SlackSettings {
+            signing_secret: self.slack.signing_secret.clone(),
+        })
     }
 
     /// Makes the `[providers]` choices the registry's defaults; an unknown capability or
@@ -339,6 +417,12 @@ job_timeout_seconds = 60
 [schedules]
 # Delete succeeded jobs older than seven days.
 cleanup_jobs = "0 3 * * *"
+# Mail each assignee of overdue tasks one digest a day (checked hourly).
+task_reminders = "0 * * * *"
+# Remind commanders of tactical/executive reports at the priority's cadence.
+report_reminders = "*/10 * * * *"
+# Remind commanders of incidents stable for a week or more, once a week.
+close_reminders = "0 18 * * *"
 
 # E-mail. With no host, mail stays in Dispatch's outbox, readable at GET /api/v1/outbox.
 # With a host, mail goes to that SMTP server (and is recorded in the outbox too).
@@ -357,6 +441,17 @@ password = ""
 # The sender: "dispatch@example.com" or "Dispatch <dispatch@example.com>".   Env: DISPATCH_SMTP_FROM
 from = "dispatch@localhost"
 
+# Slack (see the README's Slack section): the app's tokens and signing secret. With a signing
+# secret, /api/v1/slack/{commands,events,interactions} accept Slack's signed requests.
+[slack]
+# Bot token, xoxb-….   Env: DISPATCH_SLACK_BOT_TOKEN
+bot_token = ""
+# Signing secret (Basic Information → App Credentials).   Env: DISPATCH_SLACK_SIGNING_SECRET
+signing_secret = ""
+# App-level token, xapp-…, for Socket Mode (no public URL needed).   Env: DISPATCH_SLACK_APP_TOKEN
+app_token = ""
+# The Web API.   Env: DISPATCH_SLACK_API_URL
+api_url = "https://slack.com/api"
 # The default provider of each capability; a project may choose others
 # (PATCH /api/v1/projects/{slug} {"providers": {"email": "dispatch-outbox"}}).
 # GET /api/v1/providers lists what this server has. Left out: the built-in provider (and SMTP

@@ -65,6 +65,16 @@ pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
         smtp,
     };
     let mut registry = dispatch_providers::registry(db.clone(), settings);
+    if !cfg.slack.bot_token.is_empty() {
+        // Slack is available to every project; those that choose it (or all of them, with
+        // `[providers] conversation = "slack"`) get a channel per incident.
+        registry.conversation.add(std::sync::Arc::new(
+            dispatch_providers::slack::SlackConversation {
+                api: dispatch_slack::SlackApi::new(&cfg.slack.api_url, &cfg.slack.bot_token),
+                db: db.clone(),
+            },
+        ));
+    }
     cfg.apply_provider_defaults(&mut registry)?;
     Ok(Engine::with_registry(db, registry).with_base_url(&cfg.base_url()))
 }
@@ -137,15 +147,39 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
     let runner = if no_worker {
         None
     } else {
-        Some(spawn_runner(&engine, &cfg, cfg.schedules()?, stopped).await)
+        Some(spawn_runner(&engine, &cfg, cfg.schedules()?, stopped.clone()).await)
     };
-    axum::serve(listener, dispatch_web::app(engine))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let socket = (!cfg.slack.app_token.is_empty()).then(|| {
+        tracing::info!("Slack Socket Mode: connecting with the app token");
+        let api = dispatch_slack::SlackApi::new(&cfg.slack.api_url, &cfg.slack.app_token);
+        let engine = engine.clone();
+        tokio::spawn(dispatch_slack::socket::run(
+            api,
+            move |e| {
+                let engine = engine.clone();
+                async move { dispatch_web::slack::take_envelope(&engine, e).await }
+            },
+            stopped,
+        ))
+    });
+    axum::serve(
+        listener,
+        dispatch_web::app_with(
+            engine,
+            dispatch_web::WebOptions {
+                slack: cfg.slack_settings(),
+            },
+        ),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     // The runner finishes the job step in progress before it returns.
     let _ = stop.send(true);
     if let Some(r) = runner {
         r.await?;
+    }
+    if let Some(s) = socket {
+        s.await?;
     }
     tracing::info!("stopped");
     db.close().await?;

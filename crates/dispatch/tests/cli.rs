@@ -142,3 +142,75 @@ fn config_example_prints_a_documented_sample() {
             && out.contains("listen")
     );
 }
+
+#[tokio::test]
+async fn the_cli_runs_chat_commands_and_manages_tasks() {
+    let app = spawn_app().await;
+    app.declare("Queue backlog").await;
+    let (base, token) = (app.base.clone(), app.token.clone());
+    let run = move |args: Vec<&'static str>| {
+        let mut full: Vec<String> = args.into_iter().map(String::from).collect();
+        full.extend([
+            "--server".into(),
+            base.clone(),
+            "--token".into(),
+            token.clone(),
+        ]);
+        tokio::task::spawn_blocking(move || {
+            dispatch(&full.iter().map(String::as_str).collect::<Vec<_>>())
+        })
+    };
+    let (ok, out, err) = run(vec![
+        "incident",
+        "command",
+        "INC-1",
+        "/dispatch-create-task admin@example.com \"Drain the queue\"",
+    ])
+    .await
+    .unwrap();
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Task created in INC-1: #1 [open] Drain the queue"),
+        "{out}"
+    );
+    let (ok, out, _) = run(vec!["task", "list", "--mine", "--status", "open"])
+        .await
+        .unwrap();
+    assert!(
+        ok && out.contains("Drain the queue") && out.contains("1 task(s)"),
+        "{out}"
+    );
+    let (ok, out, err) = run(vec![
+        "task",
+        "create",
+        "INC-1",
+        "--description",
+        "Page the DBA",
+        "--assignee",
+        "dba@example.com",
+    ])
+    .await
+    .unwrap();
+    assert!(
+        ok && out.contains("INC-1 task 2 [open] Page the DBA"),
+        "{out}{err}"
+    );
+    let (ok, out, _) = run(vec!["task", "resolve", "INC-1", "1"]).await.unwrap();
+    assert!(ok && out.contains("[resolved]"), "{out}");
+    let (ok, out, _) = run(vec![
+        "incident",
+        "command",
+        "INC-1",
+        "/dispatch-mark-stable",
+    ])
+    .await
+    .unwrap();
+    assert!(ok && out.contains("INC-1 is now stable"), "{out}");
+    let (ok, _, err) = run(vec!["incident", "command", "INC-1", "/dispatch-nope"])
+        .await
+        .unwrap();
+    assert!(
+        !ok && err.contains("422") && err.contains("/dispatch-list-tasks"),
+        "a bad command prints the usage: {err}"
+    );
+}

@@ -546,7 +546,7 @@ async fn the_participant_group_follows_the_incidents_people_and_is_mailed_the_ta
     assert!(report["text"]
         .as_str()
         .unwrap()
-        .contains("actions:\nscaling consumers"));
+        .contains("scaling consumers"));
 
     // Closing renounces every role, but the group keeps its people.
     app.call(Method::POST, "/incidents/INC-1/close", None).await;

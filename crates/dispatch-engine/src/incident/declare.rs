@@ -497,6 +497,8 @@ impl Engine {
             tags: vec![],
             participants,
             resources: pending_resources(inc.id, |k| self.pending_slug(&cfg, k), now),
+            last_tactical_report: None,
+            last_executive_report: None,
         })
     }
 }

@@ -9,7 +9,7 @@ use crate::{Actor, Engine, Result};
 use chrono::{DateTime, Utc};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{EventSource, Transport, ValidationError};
-use dispatch_store::entity::{incident, resource};
+use dispatch_store::entity::{incident, report, resource};
 use dispatch_store::repo::event::{self, ChainHead, NewEvent};
 use dispatch_store::repo::incident::{IncidentFilter, IncidentRow};
 use dispatch_store::repo::job::NewJob;
@@ -29,6 +29,10 @@ pub struct IncidentDetail {
     pub participants: Vec<ParticipantView>,
     /// What providers created for it.
     pub resources: Vec<resource::Model>,
+    /// The latest tactical report.
+    pub last_tactical_report: Option<report::Model>,
+    /// The latest executive report.
+    pub last_executive_report: Option<report::Model>,
 }
 
 /// One incident of a list, with its tags.
@@ -78,11 +82,15 @@ pub(crate) async fn load_detail(
         .await?
         .remove(&row.id)
         .unwrap_or_default();
+    let last_tactical_report = repo::report::latest(conn, row.id, "tactical").await?;
+    let last_executive_report = repo::report::latest(conn, row.id, "executive").await?;
     Ok(IncidentDetail {
         row,
         tags,
         participants,
         resources,
+        last_tactical_report,
+        last_executive_report,
     })
 }
 

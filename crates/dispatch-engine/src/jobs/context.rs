@@ -56,6 +56,16 @@ pub(crate) async fn load(
             text: e.description,
         })
         .collect();
+    let mut report_fields = Vec::new();
+    for kind in ["tactical", "executive"] {
+        if let Some(rep) = repo::report::latest(conn, incident_id, kind).await? {
+            let details: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&rep.details).unwrap_or_default();
+            for (k, v) in details {
+                report_fields.push((k, v.as_str().unwrap_or_default().to_string()));
+            }
+        }
+    }
     Ok(IncidentContext {
         id: r.id,
         name: r.name.clone(),
@@ -79,6 +89,7 @@ pub(crate) async fn load(
         participants,
         links,
         timeline,
+        report_fields,
         base_url: base_url.to_string(),
     })
 }

@@ -241,14 +241,16 @@ pub(crate) async fn archive(
     complete(engine, job, incident_id, events).await
 }
 
-/// Posts a message in the conversation (once per key). Waits (retries) while the conversation is
-/// being created; does nothing when there is none or it is archived.
+/// Posts a message (rich when given, else the text) in the conversation (once per key). Waits
+/// (retries) while the conversation is being created; does nothing when there is none or it is
+/// archived.
 pub(crate) async fn announce(
     engine: &Engine,
     job: &job::Model,
     incident_id: i64,
     text: &str,
     key: &str,
+    message: Option<RichMessage>,
 ) -> Result<(), JobFailure> {
     let list = resources(engine, incident_id).await?;
     if let Some(room) = conversation(&list)? {
@@ -258,7 +260,7 @@ pub(crate) async fn announce(
                 .post(
                     &room_id,
                     Some(&format!("{key}:{incident_id}")),
-                    &RichMessage::plain(text),
+                    &message.unwrap_or_else(|| RichMessage::plain(text)),
                 )
                 .await?;
         }

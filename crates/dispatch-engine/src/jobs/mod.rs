@@ -46,17 +46,33 @@ impl<E: std::fmt::Display> From<E> for JobFailure {
     }
 }
 
+/// Work a transport acknowledged at once and handed to the job queue (e.g. a Slack slash
+/// command, which Slack wants answered within three seconds). The transport registers one
+/// handler per job kind on the engine; the runner calls it like any other job, with retries.
+#[async_trait::async_trait]
+pub trait TransportJob: Send + Sync {
+    /// The job kind it handles, e.g. `slack_command`.
+    fn kind(&self) -> &'static str;
+    /// Handles one job's payload; an error is retried with backoff.
+    async fn run(&self, engine: &Engine, payload: serde_json::Value) -> Result<(), String>;
+}
+
 /// Runs one claimed job. On success the job has recorded its result and marked itself done in
 /// one transaction.
 pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFailure> {
+    let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
     if crate::scheduler::PERIODIC
         .iter()
         .any(|(name, _)| *name == job.kind)
     {
-        crate::scheduler::run(engine, &job.kind).await?;
+        let at = serde_json::from_value(payload["occurrence"].clone())
+            .unwrap_or_else(|_| dispatch_core::now());
+        return crate::scheduler::run(engine, job, at).await;
+    }
+    if let Some(handler) = engine.transport_job(&job.kind) {
+        handler.run(engine, payload).await.map_err(JobFailure)?;
         return complete_without_incident(engine, job).await;
     }
-    let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
     // Mail may be about no incident.
     if job.kind == kind::SEND_EMAIL {
         return email::send(engine, job, payload).await;
@@ -74,6 +90,7 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
                 incident_id,
                 payload["text"].as_str().unwrap_or_default(),
                 payload["key"].as_str().unwrap_or_default(),
+                serde_json::from_value(payload["message"].clone()).ok(),
             )
             .await
         }

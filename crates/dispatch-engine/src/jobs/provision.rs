@@ -118,12 +118,20 @@ pub(crate) async fn run(
         format!("{} ready: {}", kind.as_str().replace('_', " "), created.link.clone().unwrap_or_else(|| created.external_id.clone())),
         json!({"kind": kind, "provider": provider, "external_id": created.external_id, "link": created.link}),
     );
-    if kind == ResourceKind::ReviewDocument {
-        // Bookmark and announce it in the conversation.
+    if matches!(
+        kind,
+        ResourceKind::ReviewDocument | ResourceKind::ExecutiveDocument
+    ) {
+        // Bookmark (and, the review, announce) it in the conversation.
+        let unique = if kind == ResourceKind::ReviewDocument {
+            "review"
+        } else {
+            "executive"
+        };
         events.job(flows::incident_job(
             flows::kind::REFRESH,
             incident_id,
-            Some("review".into()),
+            Some(unique.into()),
             json!({}),
             now,
         ));

@@ -12,7 +12,7 @@ pub use documents::Documents;
 pub use group::Groups;
 pub use oncall::OnCall;
 pub use outbox::Outbox;
-pub use room::Room;
+pub use room::{room_name, Room};
 
 use async_trait::async_trait;
 use dispatch_core::provider::{Created, IncidentContext, ProviderResult, ResourceProvider};

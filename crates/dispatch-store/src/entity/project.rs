@@ -19,6 +19,8 @@ pub struct Model {
     pub stable_priority_id: Option<i64>,
     /// Providers the project chose: a JSON object of capability → provider slug.
     pub providers: String,
+    /// Reacting to a room message with this emoji puts it on the timeline.
+    pub timeline_emoji: String,
 }
 
 /// No relations are declared; repositories join explicitly.

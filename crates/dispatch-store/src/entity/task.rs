@@ -18,6 +18,8 @@ pub struct Model {
     pub resolved_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// `incident` or `review` (a follow-up of the post-incident review).
+    pub source: String,
 }
 
 /// No relations are declared; repositories join explicitly.

@@ -71,6 +71,21 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000012_providers.sql"),
                 postgres: include_str!("m20261125_000012_providers.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000030_tasks_and_reminders",
+                sqlite: include_str!("m20261125_000030_tasks_and_reminders.sql"),
+                postgres: include_str!("m20261125_000030_tasks_and_reminders.sql"),
+            }),
+            Box::new(SqlMigration {
+                name: "m20261125_000031_room_reactions",
+                sqlite: include_str!("m20261125_000031_room_reactions.sql"),
+                postgres: include_str!("m20261125_000031_room_reactions.sql"),
+            }),
+            Box::new(SqlMigration {
+                name: "m20261125_000050_slack",
+                sqlite: include_str!("m20261125_000050_slack.sql"),
+                postgres: include_str!("m20261125_000050_slack.sql"),
+            }),
         ]
     }
 }

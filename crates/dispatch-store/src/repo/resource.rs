@@ -68,6 +68,22 @@ pub async fn find(
         .await?)
 }
 
+/// The resource a provider knows by `external_id` (e.g. the incident whose Slack channel is
+/// `C123`).
+pub async fn by_external_id(
+    conn: &impl ConnectionTrait,
+    kind: dispatch_core::ResourceKind,
+    provider: &str,
+    external_id: &str,
+) -> Result<Option<resource::Model>> {
+    Ok(resource::Entity::find()
+        .filter(resource::Column::Kind.eq(kind.as_str()))
+        .filter(resource::Column::Provider.eq(provider))
+        .filter(resource::Column::ExternalId.eq(external_id))
+        .one(conn)
+        .await?)
+}
+
 /// Saves a changed resource.
 pub async fn update(
     conn: &impl ConnectionTrait,

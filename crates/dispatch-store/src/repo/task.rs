@@ -83,3 +83,48 @@ pub async fn delete(conn: &impl ConnectionTrait, id: i64) -> Result<()> {
     task::Entity::delete_by_id(id).exec(conn).await?;
     Ok(())
 }
+
+/// Which tasks to list across incidents.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    /// Only tasks this person is assigned, owns or created.
+    pub person: Option<i64>,
+    /// Only tasks in this status.
+    pub status: Option<String>,
+    /// Only open tasks due before this time.
+    pub due_before: Option<chrono::DateTime<chrono::Utc>>,
+    /// At most this many, newest first.
+    pub limit: u64,
+}
+
+/// Tasks across incidents, newest first.
+pub async fn find(conn: &impl ConnectionTrait, f: &TaskFilter) -> Result<Vec<task::Model>> {
+    use sea_orm::{Condition, QuerySelect};
+    let mut q = task::Entity::find();
+    if let Some(p) = f.person {
+        let assigned = task_assignee::Entity::find()
+            .filter(task_assignee::Column::IndividualId.eq(p))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|a| a.task_id);
+        q = q.filter(
+            Condition::any()
+                .add(task::Column::Id.is_in(assigned))
+                .add(task::Column::OwnerId.eq(p))
+                .add(task::Column::CreatorId.eq(p)),
+        );
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(task::Column::Status.eq(s.as_str()));
+    }
+    if let Some(t) = f.due_before {
+        q = q
+            .filter(task::Column::Status.eq("open"))
+            .filter(task::Column::ResolveBy.lt(t));
+    }
+    Ok(q.order_by_desc(task::Column::Id)
+        .limit(f.limit.max(1))
+        .all(conn)
+        .await?)
+}

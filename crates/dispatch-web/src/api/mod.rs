@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1`: one module per entity, each with its own routes.
 
+pub mod commands;
 pub mod directory;
 pub mod files;
 pub mod incidents;
@@ -30,9 +31,11 @@ pub fn router() -> Router<AppState> {
         .merge(jobs::router())
         .merge(outbox::router())
         .merge(room::router())
+        .merge(commands::router())
         .merge(files::router())
         .merge(oncall::router())
         .merge(webhooks::router())
+        .merge(crate::slack::router())
         .merge(providers::router())
         .merge(crate::openapi::router())
 }

@@ -27,6 +27,48 @@ pub fn router() -> Router<AppState> {
             "/incidents/{id}/reports",
             get(list_reports).post(create_report),
         )
+        .route("/tasks", get(find_tasks))
+}
+
+/// Task filters across incidents.
+#[derive(Deserialize, IntoParams)]
+pub struct TaskQuery {
+    /// `true`: only tasks you are assigned, own or created.
+    pub mine: Option<bool>,
+    /// `open` or `resolved`.
+    pub status: Option<String>,
+    /// `true`: only open tasks past their due time.
+    pub overdue: Option<bool>,
+    /// At most this many (default 100, at most 500), newest first.
+    pub limit: Option<u64>,
+}
+
+/// Tasks across every incident you may see (`?mine=true` for yours).
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(TaskQuery),
+    responses((status = 200, body = Vec<TaskOut>)))]
+pub async fn find_tasks(
+    State(s): State<AppState>,
+    auth: Auth,
+    Query(q): Query<TaskQuery>,
+) -> ApiResult<axum::Json<Vec<TaskOut>>> {
+    let mut e = ValidationError::default();
+    let status = parse::enum_field::<TaskStatus>(&mut e, "status", q.status.as_deref());
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        e.push("limit", "must be 1-500");
+    }
+    e.into_result()?;
+    let f = dispatch_store::repo::task::TaskFilter {
+        person: q
+            .mine
+            .unwrap_or(false)
+            .then_some(auth.actor().individual_id.0),
+        status: status.map(|s| s.as_str().to_string()),
+        due_before: q.overdue.unwrap_or(false).then(dispatch_core::now),
+        limit,
+    };
+    let tasks = s.engine.find_tasks(&auth.0, &f).await?;
+    Ok(axum::Json(tasks.into_iter().map(Into::into).collect()))
 }
 
 /// A new task.

@@ -19,6 +19,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/incidents/{id}/room", get(show))
         .route("/incidents/{id}/room/messages", post(post_message))
+        .route(
+            "/incidents/{id}/room/messages/{message_id}/reactions",
+            post(react),
+        )
         .route("/incidents/{id}/documents", get(documents))
         .route("/documents/{id}", get(document))
 }
@@ -109,28 +113,83 @@ pub struct MessageIn {
     pub text: Option<String>,
 }
 
-/// Posts a message in the incident's room.
+/// A posted message and, for a command, Dispatch's answer.
+#[derive(Serialize, ToSchema)]
+pub struct PostedOut {
+    /// The message.
+    #[serde(flatten)]
+    pub message: MessageOut,
+    /// When the message was a `/dispatch-…` command: the answer Dispatch posted in the room.
+    pub reply: Option<MessageOut>,
+}
+
+/// Posts a message in the incident's room. A message starting with `/` is run as a chat
+/// command (as the poster) and Dispatch posts the answer, the usage help or the refusal in the
+/// room.
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/room/messages", tag = "room", request_body = MessageIn, params(("id" = String, Path)),
-    responses((status = 201, body = MessageOut), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = PostedOut), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn post_message(
     State(s): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
     Json(b): Json<MessageIn>,
-) -> ApiResult<(StatusCode, axum::Json<MessageOut>)> {
+) -> ApiResult<(StatusCode, axum::Json<PostedOut>)> {
     let mut e = ValidationError::default();
     let text = super::parse::required(&mut e, "text", &b.text)
         .and_then(|t| e.check(LongText::parse("text", t)));
     e.into_result()?;
-    let m = s
+    let (m, reply) = s
         .engine
-        .post_message(
+        .post_in_room(&auth.0, &IncidentRef::parse(&id), text.expect("checked"))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(PostedOut {
+            message: m.into(),
+            reply: reply.map(Into::into),
+        }),
+    ))
+}
+
+/// A reaction.
+#[derive(Deserialize, ToSchema)]
+pub struct ReactionIn {
+    /// The emoji, e.g. `⏱` (or `:stopwatch:`).
+    pub emoji: Option<String>,
+}
+
+/// What a reaction did.
+#[derive(Serialize, ToSchema)]
+pub struct ReactionOut {
+    /// True when this reaction put the message on the timeline (the project's timeline emoji,
+    /// the first time for this message).
+    pub imported: bool,
+}
+
+/// Reacts to a room message; the project's timeline emoji (⏱ by default) adds the message to
+/// the incident's timeline.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/room/messages/{message_id}/reactions", tag = "room", request_body = ReactionIn,
+    params(("id" = String, Path), ("message_id" = i64, Path)),
+    responses((status = 201, body = ReactionOut), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn react(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((id, message_id)): Path<(String, i64)>,
+    Json(b): Json<ReactionIn>,
+) -> ApiResult<(StatusCode, axum::Json<ReactionOut>)> {
+    let mut e = ValidationError::default();
+    let emoji = super::parse::required(&mut e, "emoji", &b.emoji).map(str::to_string);
+    e.into_result()?;
+    let imported = s
+        .engine
+        .react(
             auth.actor(),
             &IncidentRef::parse(&id),
-            text.expect("checked"),
+            message_id,
+            &emoji.expect("checked"),
         )
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(m.into())))
+    Ok((StatusCode::CREATED, axum::Json(ReactionOut { imported })))
 }
 
 /// A document.

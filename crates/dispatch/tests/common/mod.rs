@@ -34,16 +34,35 @@ pub async fn spawn_app() -> TestApp {
 /// Like [`spawn_app`], with the built-in providers changed by `providers` (e.g. made to fail);
 /// every project uses them.
 pub async fn spawn_app_with(providers: impl FnOnce(Providers) -> Providers) -> TestApp {
-    spawn_app_with_registry(move |r| {
-        let builtin = r.select(&Default::default()).expect("built-in providers");
-        *r = ProviderRegistry::single(providers(builtin));
-    })
+    spawn_app_full(providers, dispatch_web::WebOptions::default()).await
+}
+
+/// Like [`spawn_app_with`], with transports turned on by `options` (e.g. Slack).
+pub async fn spawn_app_full(
+    providers: impl FnOnce(Providers) -> Providers,
+    options: dispatch_web::WebOptions,
+) -> TestApp {
+    spawn_app_registry_options(
+        move |r| {
+            let builtin = r.select(&Default::default()).expect("built-in providers");
+            *r = ProviderRegistry::single(providers(builtin));
+        },
+        options,
+    )
     .await
 }
 
 /// Like [`spawn_app`], with every built-in provider in the registry and `change` adding others
 /// (for projects to choose) or changing the defaults.
 pub async fn spawn_app_with_registry(change: impl FnOnce(&mut ProviderRegistry)) -> TestApp {
+    spawn_app_registry_options(change, dispatch_web::WebOptions::default()).await
+}
+
+/// The registry's built-in providers changed by `change`, and transports turned on by `options`.
+async fn spawn_app_registry_options(
+    change: impl FnOnce(&mut ProviderRegistry),
+    options: dispatch_web::WebOptions,
+) -> TestApp {
     let test_db = TestDb::new().await;
     let db = test_db.open().await;
     dispatch_store::seed::ensure_defaults(&db)
@@ -59,7 +78,7 @@ pub async fn spawn_app_with_registry(change: impl FnOnce(&mut ProviderRegistry))
         .expect("token");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = dispatch_web::app(engine.clone());
+    let app = dispatch_web::app_with(engine.clone(), options);
     let server = tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });

@@ -53,6 +53,8 @@ pub struct ProjectOut {
     /// The provider used for every capability: the project's choice, else the server's
     /// default (`null` when this server has none).
     pub effective_providers: BTreeMap<String, Option<String>>,
+    /// Reacting to a room message with this emoji puts it on the timeline (default ⏱).
+    pub timeline_emoji: String,
 }
 
 impl ProjectOut {
@@ -79,6 +81,7 @@ impl ProjectOut {
             default: p.is_default,
             created_at: p.created_at,
             stable_priority_id: p.stable_priority_id,
+            timeline_emoji: p.timeline_emoji,
         }
     }
 }
@@ -102,6 +105,8 @@ pub struct ProjectIn {
     /// `{"email": "smtp", "conversation": "dispatch-room"}` (see `GET /api/v1/providers`).
     #[schema(value_type = Option<Object>)]
     pub providers: Option<serde_json::Value>,
+    /// The emoji that puts a room message on the timeline (default ⏱).
+    pub timeline_emoji: Option<String>,
 }
 
 /// Changes to a project: absent fields are kept.
@@ -141,6 +146,10 @@ pub struct ProjectPatch {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub providers: Patch<serde_json::Value>,
+    /// The emoji that puts a room message on the timeline.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub timeline_emoji: Patch<String>,
 }
 
 impl From<ProjectIn> for ProjectPatch {
@@ -154,6 +163,7 @@ impl From<ProjectIn> for ProjectPatch {
             default: b.default.into(),
             stable_priority: Patch::Absent,
             providers: b.providers.into(),
+            timeline_emoji: b.timeline_emoji.into(),
         }
     }
 }
@@ -231,6 +241,15 @@ impl ProjectPatch {
             &mut row.is_default,
             parse::not_null(e, "default", self.default),
         );
+        let emoji =
+            parse::not_null(e, "timeline_emoji", self.timeline_emoji).map(|v| v.trim().to_string());
+        if emoji
+            .as_ref()
+            .is_some_and(|v| v.is_empty() || v.chars().count() > 64)
+        {
+            e.push("timeline_emoji", "must be 1-64 characters");
+        }
+        set(&mut row.timeline_emoji, emoji);
     }
 }
 

@@ -1,0 +1,291 @@
+//! The chat commands (`/dispatch-…`): one grammar for every transport. The built-in room, the
+//! API, the CLI and any chat transport hand the text to [`parse`] and get either a command to
+//! run or usage help to show; nothing here does I/O.
+
+mod args;
+mod lex;
+
+use crate::commands::{AddTimelineEvent, AssignRole, CreateReport, CreateTask, UpdateIncident};
+use crate::values::{Email, IncidentTitle, LongText};
+use crate::ReportKind;
+use chrono::{DateTime, Utc};
+
+/// Who may run a command (the original's rule; admins and owners may run every one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// Anyone with access.
+    Anyone,
+    /// The incident's participants.
+    Participants,
+    /// The incident commander or the scribe.
+    CommanderOrScribe,
+    /// The incident commander.
+    Commander,
+}
+
+/// One command of the grammar: its seed name, aliases, usage line and who may run it.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    /// The seed name, e.g. `dispatch-assign-role` (without the slash).
+    pub name: &'static str,
+    /// Other names that run the same command.
+    pub aliases: &'static [&'static str],
+    /// The arguments, e.g. `EMAIL ROLE`.
+    pub args: &'static str,
+    /// What it does.
+    pub summary: &'static str,
+    /// Who may run it.
+    pub who: Who,
+}
+
+impl Spec {
+    /// `/name args`.
+    pub fn usage(&self) -> String {
+        if self.args.is_empty() {
+            format!("/{}", self.name)
+        } else {
+            format!("/{} {}", self.name, self.args)
+        }
+    }
+}
+
+macro_rules! spec {
+    ($name:literal, [$($alias:literal),*], $args:literal, $who:ident, $summary:literal) => {
+        Spec { name: $name, aliases: &[$($alias),*], args: $args, summary: $summary, who: Who::$who }
+    };
+}
+
+/// Every command, in the order help lists them.
+pub const COMMANDS: &[Spec] = &[
+    spec!("dispatch-help", ["help"], "[COMMAND]", Anyone, "these commands, or one command's usage"),
+    spec!("dispatch-report-incident", ["dispatch-declare-incident"], "\"TITLE\" [\"DESCRIPTION\"] [priority=P] [type=T] [severity=S]", Anyone, "declare a new incident"),
+    spec!("dispatch-list-incidents", [], "", Anyone, "active and stable incidents, and those closed in the last week"),
+    spec!("dispatch-assign-role", [], "EMAIL ROLE", CommanderOrScribe, "give a role (incident_commander, scribe, liaison, reporter, participant, observer) to a person"),
+    spec!("dispatch-list-participants", [], "", Participants, "participants with their roles and why they were added"),
+    spec!("dispatch-edit-incident", ["dispatch-update-incident"], "field=value … (title, description, resolution, type, priority, severity, status, visibility, tags)", CommanderOrScribe, "change the incident"),
+    spec!("dispatch-status-report", ["dispatch-report-tactical", "dispatch-report-executive"], "conditions=\"…\" actions=\"…\" needs=\"…\"  |  current_status=\"…\" overview=\"…\" next_steps=\"…\"", CommanderOrScribe, "post a tactical or executive report: room, e-mail, stored"),
+    spec!("dispatch-mark-stable", [], "", Commander, "mark the incident stable (creates the review document)"),
+    spec!("dispatch-mark-closed", [], "", Commander, "close the incident (archives the room)"),
+    spec!("dispatch-mark-active", ["dispatch-reopen-incident"], "", Commander, "re-open a stable or closed incident"),
+    spec!("dispatch-list-tasks", [], "", Participants, "the incident's tasks"),
+    spec!("dispatch-list-my-tasks", [], "", Participants, "your tasks in the incident"),
+    spec!("dispatch-create-task", ["dispatch-add-task"], "EMAIL… \"DESCRIPTION\" [due=2026-12-01|+2d|4h] [priority=high]", CommanderOrScribe, "create a task for its assignees (due in a day by default)"),
+    spec!("dispatch-resolve-task", [], "TASK_ID", Participants, "resolve a task"),
+    spec!("dispatch-reopen-task", [], "TASK_ID", Participants, "re-open a resolved task"),
+    spec!("dispatch-add-timeline-event", [], "[at=2026-11-25T10:00Z|10:00] \"DESCRIPTION\"", CommanderOrScribe, "add an entry to the timeline at a given time"),
+    spec!("dispatch-engage-oncall", [], "SERVICE [page]", Participants, "bring in a service's current on-call, optionally paging them"),
+    spec!("dispatch-notifications-group", [], "add EMAIL… | remove EMAIL…", CommanderOrScribe, "edit who receives stakeholder mail"),
+    spec!("dispatch-update-participant", [], "EMAIL \"ADDED REASON\"", Participants, "change why a participant was added"),
+    spec!("dispatch-summary", [], "", Participants, "catch up: where the incident stands"),
+    spec!("dispatch-remind-me", ["dispatch-snooze-reminder"], "[tactical|executive] in N hours", CommanderOrScribe, "put off the report reminder for N hours"),
+];
+
+/// A parsed command.
+#[derive(Debug, Clone)]
+pub enum ChatCommand {
+    /// Help, for every command or one (its seed name).
+    Help(Option<&'static str>),
+    /// Declare an incident.
+    ReportIncident {
+        /// Title.
+        title: IncidentTitle,
+        /// Description.
+        description: LongText,
+        /// Priority name.
+        priority: Option<String>,
+        /// Type name.
+        incident_type: Option<String>,
+        /// Severity name.
+        severity: Option<String>,
+    },
+    /// List incidents.
+    ListIncidents,
+    /// Give a role.
+    AssignRole(AssignRole),
+    /// List participants.
+    ListParticipants,
+    /// Change fields.
+    EditIncident(UpdateIncident),
+    /// Post a report.
+    StatusReport(CreateReport),
+    /// Active → stable.
+    MarkStable,
+    /// → closed.
+    MarkClosed,
+    /// Re-open.
+    MarkActive,
+    /// List tasks (`mine`: only the caller's, as assignee, owner or creator).
+    ListTasks {
+        /// Only the caller's.
+        mine: bool,
+    },
+    /// Create a task.
+    CreateTask(CreateTask),
+    /// Resolve (`true`) or re-open a task.
+    SetTaskStatus {
+        /// The task's id.
+        task_id: i64,
+        /// Resolve, or re-open.
+        resolve: bool,
+    },
+    /// A custom timeline entry.
+    AddTimelineEvent(AddTimelineEvent),
+    /// Bring in an on-call service's current on-call.
+    EngageOncall {
+        /// The service's name.
+        service: String,
+        /// Page them too.
+        page: bool,
+    },
+    /// Edit the notifications group.
+    NotificationsGroup {
+        /// Added.
+        add: Vec<Email>,
+        /// Removed.
+        remove: Vec<Email>,
+    },
+    /// Change a participant's added reason.
+    UpdateParticipant {
+        /// Who.
+        email: Email,
+        /// Why they are here.
+        reason: LongText,
+    },
+    /// Catch-up summary.
+    Summary,
+    /// Put off a report reminder.
+    RemindMe {
+        /// Which report.
+        kind: ReportKind,
+        /// For how long.
+        hours: u32,
+    },
+}
+
+impl ChatCommand {
+    /// The seed name of the command.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ChatCommand::Help(_) => "dispatch-help",
+            ChatCommand::ReportIncident { .. } => "dispatch-report-incident",
+            ChatCommand::ListIncidents => "dispatch-list-incidents",
+            ChatCommand::AssignRole(_) => "dispatch-assign-role",
+            ChatCommand::ListParticipants => "dispatch-list-participants",
+            ChatCommand::EditIncident(_) => "dispatch-edit-incident",
+            ChatCommand::StatusReport(_) => "dispatch-status-report",
+            ChatCommand::MarkStable => "dispatch-mark-stable",
+            ChatCommand::MarkClosed => "dispatch-mark-closed",
+            ChatCommand::MarkActive => "dispatch-mark-active",
+            ChatCommand::ListTasks { mine: false } => "dispatch-list-tasks",
+            ChatCommand::ListTasks { mine: true } => "dispatch-list-my-tasks",
+            ChatCommand::CreateTask(_) => "dispatch-create-task",
+            ChatCommand::SetTaskStatus { resolve: true, .. } => "dispatch-resolve-task",
+            ChatCommand::SetTaskStatus { resolve: false, .. } => "dispatch-reopen-task",
+            ChatCommand::AddTimelineEvent(_) => "dispatch-add-timeline-event",
+            ChatCommand::EngageOncall { .. } => "dispatch-engage-oncall",
+            ChatCommand::NotificationsGroup { .. } => "dispatch-notifications-group",
+            ChatCommand::UpdateParticipant { .. } => "dispatch-update-participant",
+            ChatCommand::Summary => "dispatch-summary",
+            ChatCommand::RemindMe { .. } => "dispatch-remind-me",
+        }
+    }
+
+    /// The command's spec.
+    pub fn spec(&self) -> &'static Spec {
+        spec(self.name()).expect("every command has a spec")
+    }
+
+    /// Who may run it.
+    pub fn who(&self) -> Who {
+        self.spec().who
+    }
+}
+
+/// Why a line is not a command to run: what was wrong and the usage to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Usage {
+    /// What was wrong, in a sentence.
+    pub problem: String,
+    /// The command's usage, or the list of every command.
+    pub help: String,
+}
+
+impl Usage {
+    /// A problem with one command's arguments.
+    pub(crate) fn of(spec: &Spec, problem: impl Into<String>) -> Self {
+        Self {
+            problem: problem.into(),
+            help: format!("Usage: {}\n{}", spec.usage(), spec.summary),
+        }
+    }
+
+    /// A problem with the command itself: every command is listed.
+    pub(crate) fn all(problem: impl Into<String>) -> Self {
+        Self {
+            problem: problem.into(),
+            help: help(),
+        }
+    }
+
+    /// The problem and the help, for people.
+    pub fn text(&self) -> String {
+        format!("{}\n{}", self.problem, self.help)
+    }
+}
+
+/// The list of every command with its usage and purpose.
+pub fn help() -> String {
+    let mut out = String::from("Commands:");
+    for s in COMMANDS {
+        out.push_str(&format!("\n{} — {}", s.usage(), s.summary));
+        if !s.aliases.is_empty() {
+            let aliases: Vec<String> = s.aliases.iter().map(|a| format!("/{a}")).collect();
+            out.push_str(&format!(" (also {})", aliases.join(", ")));
+        }
+    }
+    out
+}
+
+/// The spec named `name` (seed name or alias; the slash, the `dispatch-` prefix, case and `_`
+/// versus `-` do not matter).
+pub fn spec(name: &str) -> Option<&'static Spec> {
+    let n = name
+        .trim()
+        .trim_start_matches('/')
+        .to_lowercase()
+        .replace('_', "-");
+    let n = n.strip_prefix("dispatch-").unwrap_or(&n);
+    COMMANDS.iter().find(|s| {
+        std::iter::once(&s.name)
+            .chain(s.aliases.iter())
+            .any(|a| a.strip_prefix("dispatch-").unwrap_or(a) == n)
+    })
+}
+
+/// Whether `text` is meant as a command (starts with `/`).
+pub fn is_command(text: &str) -> bool {
+    text.trim_start().starts_with('/')
+}
+
+/// Parses one command line. `now` resolves relative times (`due=+2d`).
+pub fn parse(text: &str, now: DateTime<Utc>) -> Result<ChatCommand, Usage> {
+    let line = text.trim();
+    if !line.starts_with('/') {
+        return Err(Usage::all("A command starts with /dispatch-."));
+    }
+    let (head, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let Some(s) = spec(head) else {
+        let shown: String = head.chars().take(60).collect();
+        return Err(Usage::all(format!("Unknown command {shown}.")));
+    };
+    let words = lex::words(rest);
+    // The alias a report was asked for with decides its kind.
+    let alias = head
+        .trim_start_matches('/')
+        .to_lowercase()
+        .replace('_', "-");
+    args::parse(s, &alias, words, now)
+}
+
+#[cfg(test)]
+mod tests;

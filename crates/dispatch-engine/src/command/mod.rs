@@ -1,0 +1,316 @@
+//! Running chat commands: the text of any transport is parsed by the one grammar
+//! ([`dispatch_core::chat`]), checked against the original's permission rule, and run through the
+//! same engine calls the REST API makes. The answer is a neutral [`RichMessage`]; each transport
+//! only renders it (its `text` is the plain rendering).
+
+mod reply;
+
+use crate::admin::Authenticated;
+use crate::{Engine, Error, Result};
+use dispatch_core::chat::{self, ChatCommand, Usage, Who};
+use dispatch_core::commands::{DeclareIncident, UpdateTask};
+use dispatch_core::message::RichMessage;
+use dispatch_core::values::IncidentRef;
+use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, TaskStatus};
+use dispatch_store::repo;
+use dispatch_store::repo::participant::ParticipantView;
+
+/// Token roles that may run every command, whatever their part in the incident.
+pub fn is_admin(token_role: &str) -> bool {
+    matches!(token_role, "admin" | "owner")
+}
+
+/// Why a command did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The text is not a command, or its arguments are wrong: show the usage.
+    #[error("{}", .0.text())]
+    Usage(Usage),
+    /// The command ran into the engine's refusal (forbidden, not found, conflict, invalid).
+    #[error(transparent)]
+    Failed(#[from] Error),
+}
+
+impl From<dispatch_core::ValidationError> for CommandError {
+    fn from(e: dispatch_core::ValidationError) -> Self {
+        CommandError::Failed(e.into())
+    }
+}
+
+impl From<dispatch_store::StoreError> for CommandError {
+    fn from(e: dispatch_store::StoreError) -> Self {
+        CommandError::Failed(e.into())
+    }
+}
+
+/// The caller's active roles in an incident.
+fn roles_of(participants: &[ParticipantView], individual_id: i64) -> Vec<ParticipantRole> {
+    participants
+        .iter()
+        .filter(|p| p.individual.id == individual_id)
+        .flat_map(|p| p.roles.iter())
+        .filter(|r| r.renounced_at.is_none())
+        .filter_map(|r| r.role.parse().ok())
+        .collect()
+}
+
+/// The original's rule: may the caller run `cmd` in this incident?
+fn check_allowed(
+    cmd: &ChatCommand,
+    caller: &Authenticated,
+    held: &[ParticipantRole],
+    inc: &str,
+) -> Result<()> {
+    if is_admin(&caller.role) {
+        return Ok(());
+    }
+    let ic = held.contains(&ParticipantRole::IncidentCommander);
+    let scribe = held.contains(&ParticipantRole::Scribe);
+    let (ok, who) = match cmd.who() {
+        Who::Anyone => (true, ""),
+        Who::Participants => (!held.is_empty(), "participants"),
+        Who::CommanderOrScribe => (ic || scribe, "the incident commander or the scribe"),
+        Who::Commander => (ic, "the incident commander"),
+    };
+    if ok {
+        return Ok(());
+    }
+    let you = if held.is_empty() {
+        "you are not a participant".to_string()
+    } else {
+        let names: Vec<String> = held.iter().map(|r| r.as_str().replace('_', " ")).collect();
+        format!("you are {}", names.join(", "))
+    };
+    Err(Error::Forbidden(format!(
+        "/{} in {inc} is for {who} (or an admin); {you}",
+        cmd.name()
+    )))
+}
+
+impl Engine {
+    /// Parses and runs one command line for `caller` (whose actor carries the transport), in
+    /// the incident `incident` when the transport has one (a room, the commands endpoint).
+    pub async fn run_command(
+        &self,
+        caller: &Authenticated,
+        incident: Option<&IncidentRef>,
+        text: &str,
+    ) -> Result<RichMessage, CommandError> {
+        let now = dispatch_core::now();
+        let cmd = chat::parse(text, now).map_err(CommandError::Usage)?;
+        let actor = &caller.actor;
+        match &cmd {
+            ChatCommand::Help(topic) => return Ok(reply::help(*topic)),
+            ChatCommand::ListIncidents => return self.list_for_chat(caller).await,
+            ChatCommand::ReportIncident {
+                title,
+                description,
+                priority,
+                incident_type,
+                severity,
+            } => {
+                let d = self
+                    .declare_incident(
+                        actor,
+                        DeclareIncident {
+                            project: None,
+                            title: title.clone(),
+                            description: description.clone(),
+                            incident_type: incident_type.clone(),
+                            priority: priority.clone(),
+                            severity: severity.clone(),
+                            visibility: None,
+                            tags: vec![],
+                            commander: None,
+                            reported_at: None,
+                            status: None,
+                        },
+                    )
+                    .await?;
+                self.wake_workers();
+                return Ok(RichMessage::plain(format!(
+                    "Declared {}: {} (you are the reporter; {} commands it).",
+                    d.row.name, d.row.title, d.row.commander_email
+                )));
+            }
+            _ => {}
+        }
+        let Some(r) = incident else {
+            return Err(CommandError::Usage(Usage {
+                problem: format!("/{} needs an incident: run it in the incident's room or with POST /api/v1/incidents/{{id}}/commands.", cmd.name()),
+                help: format!("Usage: {}", cmd.spec().usage()),
+            }));
+        };
+        let conn = self.db().conn();
+        let inc = repo::incident::get(conn, r).await?;
+        if !self.may_see(caller, inc.id).await? {
+            return Err(Error::NotFound(format!("incident {r}")).into());
+        }
+        let participants = repo::participant::list(conn, inc.id).await?;
+        let held = roles_of(&participants, actor.individual_id.0);
+        check_allowed(&cmd, caller, &held, &inc.name)?;
+        let r = &IncidentRef::Id(IncidentId(inc.id));
+        let message = match cmd {
+            ChatCommand::AssignRole(a) => {
+                let role = a.role;
+                let email = a.email.clone();
+                self.assign_role(actor, r, a).await?;
+                RichMessage::plain(format!(
+                    "{email} is now the {} of {}.",
+                    role.as_str().replace('_', " "),
+                    inc.name
+                ))
+            }
+            ChatCommand::ListParticipants => {
+                reply::participants(&inc.name, &repo::participant::list(conn, inc.id).await?)
+            }
+            ChatCommand::EditIncident(u) => {
+                let changed = reply::edit_summary(&u);
+                let d = self.update_incident(actor, r, u).await?;
+                RichMessage::plain(format!(
+                    "{} updated: {changed}. Now {}, priority {}, severity {}.",
+                    d.row.name, d.row.status, d.row.priority_slug, d.row.severity_slug
+                ))
+            }
+            ChatCommand::StatusReport(c) => {
+                let rep = self.create_report(actor, r, c).await?;
+                let row = repo::incident::row(conn, r).await?;
+                crate::report::report_message(&row, &rep, &actor.email)
+            }
+            ChatCommand::MarkStable => self.status_reply(actor, r, IncidentStatus::Stable).await?,
+            ChatCommand::MarkClosed => self.status_reply(actor, r, IncidentStatus::Closed).await?,
+            ChatCommand::MarkActive => self.status_reply(actor, r, IncidentStatus::Active).await?,
+            ChatCommand::ListTasks { mine } => {
+                let mut tasks = self.tasks(r).await?;
+                if mine {
+                    let me = actor.individual_id.0;
+                    tasks.retain(|t| {
+                        t.assignees.iter().any(|a| a.id == me)
+                            || t.task.owner_id == Some(me)
+                            || t.task.creator_id == Some(me)
+                    });
+                }
+                reply::tasks(&inc.name, &tasks, mine)
+            }
+            ChatCommand::CreateTask(c) => {
+                let t = self.create_task(actor, r, c).await?;
+                reply::task_created(&t)
+            }
+            ChatCommand::SetTaskStatus { task_id, resolve } => {
+                let status = if resolve {
+                    TaskStatus::Resolved
+                } else {
+                    TaskStatus::Open
+                };
+                let t = self
+                    .update_task(
+                        actor,
+                        r,
+                        task_id,
+                        UpdateTask {
+                            status: Some(status),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+                RichMessage::plain(format!(
+                    "Task #{} is {}: {}",
+                    t.task.id, t.task.status, t.task.description
+                ))
+            }
+            ChatCommand::AddTimelineEvent(e) => {
+                let ev = self.add_timeline_event(actor, r, e).await?;
+                RichMessage::plain(format!(
+                    "Added to the timeline of {} at {}: {}",
+                    inc.name,
+                    ev.occurred_at.format("%Y-%m-%d %H:%M UTC"),
+                    ev.description
+                ))
+            }
+            ChatCommand::EngageOncall { service, page } => {
+                let (who, paged) = self.engage_oncall(actor, r, &service, page).await?;
+                let paged = if paged.is_some() { " and paged" } else { "" };
+                RichMessage::plain(format!(
+                    "{who}, on call for {service}, was added as observer{paged}."
+                ))
+            }
+            ChatCommand::NotificationsGroup { .. } => {
+                return Err(Error::Conflict(
+                    "the notifications group cannot be edited from chat in this version yet".into(),
+                )
+                .into())
+            }
+            ChatCommand::UpdateParticipant { email, reason } => {
+                let text = format!("{email} is in {} because: {}", inc.name, reason.as_str());
+                self.update_participant_reason(actor, r, &email, reason)
+                    .await?;
+                RichMessage::plain(text)
+            }
+            ChatCommand::Summary => self.summary(r).await?,
+            ChatCommand::RemindMe { kind, hours } => {
+                let until = self.snooze_report_reminder(actor, r, kind, hours).await?;
+                RichMessage::plain(format!(
+                    "The {kind} report reminder of {} is put off until {}.",
+                    inc.name,
+                    until.format("%Y-%m-%d %H:%M UTC")
+                ))
+            }
+            ChatCommand::Help(_)
+            | ChatCommand::ListIncidents
+            | ChatCommand::ReportIncident { .. } => {
+                unreachable!("answered above")
+            }
+        };
+        Ok(message)
+    }
+
+    async fn status_reply(
+        &self,
+        actor: &crate::Actor,
+        r: &IncidentRef,
+        to: IncidentStatus,
+    ) -> Result<RichMessage> {
+        let d = self.change_status(actor, r, to).await?;
+        let what = match to {
+            IncidentStatus::Stable => "stable; the post-incident review document is being prepared",
+            IncidentStatus::Closed => "closed; the room will be archived. Thank you all",
+            IncidentStatus::Active => "active again",
+        };
+        Ok(RichMessage::plain(format!("{} is now {what}.", d.row.name)))
+    }
+
+    /// `/dispatch-list-incidents`: active and stable incidents, and those closed in the last week,
+    /// that the caller may see.
+    async fn list_for_chat(&self, caller: &Authenticated) -> Result<RichMessage, CommandError> {
+        use dispatch_store::repo::incident::IncidentFilter;
+        let week_ago = dispatch_core::now() - chrono::Duration::days(7);
+        let mut shown = Vec::new();
+        for statuses in [
+            vec![IncidentStatus::Active, IncidentStatus::Stable],
+            vec![IncidentStatus::Closed],
+        ] {
+            let f = IncidentFilter {
+                statuses,
+                page: 1,
+                per_page: 50,
+                ..Default::default()
+            };
+            for s in self.list_incidents(&f).await?.0 {
+                let recent =
+                    s.row.status != "closed" || s.row.closed_at.is_some_and(|c| c >= week_ago);
+                if recent && self.may_see(caller, s.row.id).await? {
+                    shown.push(s.row);
+                }
+            }
+        }
+        Ok(reply::incidents(&shown))
+    }
+
+    /// `/dispatch-summary`: where the incident stands, its last reports, open tasks and latest events.
+    async fn summary(&self, r: &IncidentRef) -> Result<RichMessage> {
+        let d = self.incident(r).await?;
+        let tasks = self.tasks(r).await?;
+        let events = self.timeline(r, &Default::default()).await?;
+        Ok(reply::summary(&d, &tasks, &events))
+    }
+}
