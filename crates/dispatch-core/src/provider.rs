@@ -647,3 +647,93 @@ pub fn parse_selection(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Mail(&'static str);
+
+    #[async_trait]
+    impl EmailProvider for Mail {
+        fn slug(&self) -> &'static str {
+            self.0
+        }
+        async fn send(&self, _key: &str, _message: &Email) -> ProviderResult<()> {
+            Ok(())
+        }
+    }
+
+    fn registry() -> ProviderRegistry {
+        let mut r = ProviderRegistry::default();
+        r.email
+            .add(Arc::new(Mail("outbox")))
+            .add(Arc::new(Mail("smtp")));
+        r
+    }
+
+    #[test]
+    fn the_first_provider_added_is_the_default_until_another_is_named() {
+        let mut r = registry();
+        assert_eq!(
+            r.available(Capability::Email),
+            (vec!["outbox", "smtp"], Some("outbox"))
+        );
+        r.set_default(Capability::Email, "smtp").unwrap();
+        assert_eq!(
+            r.slug_for(Capability::Email, &Selection::new()),
+            Some("smtp")
+        );
+        let e = r.set_default(Capability::Email, "sendgrid").unwrap_err();
+        assert!(
+            e.contains("\"sendgrid\"") && e.contains("outbox, smtp"),
+            "{e}"
+        );
+        assert_eq!(r.available(Capability::Ticket), (vec![], None));
+    }
+
+    #[test]
+    fn a_projects_choice_wins_over_the_default() {
+        let r = registry();
+        let chosen: Selection = [(Capability::Email, "smtp".to_string())].into();
+        assert_eq!(r.slug_for(Capability::Email, &chosen), Some("smtp"));
+        let gone: Selection = [(Capability::Email, "sendgrid".to_string())].into();
+        assert_eq!(r.slug_for(Capability::Email, &gone), None);
+        assert!(r.email.pick(Capability::Email, Some("smtp")).is_ok());
+        let e = r
+            .email
+            .pick(Capability::Email, Some("sendgrid"))
+            .err()
+            .unwrap();
+        assert_eq!(e.provider, "email");
+        // Other capabilities have no provider here, so a whole selection fails on them.
+        let e = r.select(&chosen).err().unwrap();
+        assert_eq!(
+            (e.provider.as_str(), e.message.as_str()),
+            ("ticket", "no provider configured")
+        );
+    }
+
+    #[test]
+    fn a_selection_is_checked_entry_by_entry() {
+        let r = registry();
+        let mut errors = crate::ValidationError::default();
+        let v =
+            serde_json::json!({"email": "smtp", "chat": "x", "ticket": "jira", "conversation": 1});
+        let s = parse_selection(&r, &v, &mut errors);
+        assert_eq!(s, [(Capability::Email, "smtp".to_string())].into());
+        let mut fields: Vec<_> = errors.fields.iter().map(|f| f.field.as_str()).collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                "providers.chat",
+                "providers.conversation",
+                "providers.ticket"
+            ]
+        );
+        let mut errors = crate::ValidationError::default();
+        parse_selection(&r, &serde_json::json!(["smtp"]), &mut errors);
+        assert_eq!(errors.fields[0].field, "providers");
+    }
+}

@@ -532,6 +532,36 @@ mod tests {
     }
 
     #[test]
+    fn provider_defaults_come_from_the_providers_table() {
+        let cfg: Config = toml::from_str("[providers]\nemail = \"dispatch-outbox\"\n").unwrap();
+        let settings = dispatch_providers::BuiltinSettings {
+            smtp: Some(
+                SmtpSettings::new("mail.example.com", 25, SmtpTls::None, "d@example.com").unwrap(),
+            ),
+            ..Default::default()
+        };
+        let db_less = |cfg: &Config| {
+            let mut r = dispatch_core::provider::ProviderRegistry::default();
+            r.email
+                .add(std::sync::Arc::new(dispatch_providers::smtp::Smtp::new(
+                    settings.smtp.clone().unwrap(),
+                )));
+            cfg.apply_provider_defaults(&mut r).map(|_| r)
+        };
+        let e = db_less(&cfg).err().unwrap().to_string();
+        assert!(
+            e.contains("[providers] email") && e.contains("known: smtp"),
+            "{e}"
+        );
+        let bad: Config = toml::from_str("[providers]\nchat = \"x\"\n").unwrap();
+        let e = db_less(&bad).err().unwrap().to_string();
+        assert!(e.contains("unknown capability \"chat\""), "{e}");
+        let ok: Config = toml::from_str("[providers]\nemail = \"smtp\"\n").unwrap();
+        let r = db_less(&ok).unwrap();
+        assert_eq!(r.email.default_slug(), Some("smtp"));
+    }
+
+    #[test]
     fn the_smtp_password_is_hidden_in_show_and_in_debug_output() {
         let cfg = Config {
             smtp: SmtpConfig {

@@ -112,6 +112,13 @@ async fn the_on_call_of_a_service_commands_high_incidents_and_is_paged() {
             .any(|s| s.starts_with("[PAGE] INC-2: Payments down")),
         "the page is mailed: {subjects:?}"
     );
+    let dms = app.get("/messages/direct?email=ann@example.com").await.body;
+    assert_eq!(
+        dms.as_array().unwrap().len(),
+        1,
+        "the page is a direct message too: {dms}"
+    );
+    assert!(dms[0]["text"].as_str().unwrap().contains("/api/v1/pages/"));
     let id = pages[0]["id"].as_i64().unwrap();
     let ack = app
         .call(Method::POST, &format!("/pages/{id}/ack"), None)

@@ -1,11 +1,11 @@
 //! Conversation and document upkeep: the set-up after the declare saga (topic, bookmarks,
 //! members, welcome), refreshes after changes, and archiving on close / re-opening.
 
-use super::{complete, context, JobFailure};
+use super::{complete, context, made_by, JobFailure};
 use crate::incident::Events;
 use crate::Engine;
 use dispatch_core::message::{Block, RichMessage};
-use dispatch_core::provider::{IncidentContext, Providers};
+use dispatch_core::provider::{ConversationProvider, IncidentContext};
 use dispatch_core::ResourceKind;
 use dispatch_store::entity::{job, resource};
 use dispatch_store::repo;
@@ -38,18 +38,18 @@ fn conversation(list: &[resource::Model]) -> Result<Option<&resource::Model>, Jo
 
 /// Topic, bookmarks to every other ready resource, and members: safe to repeat.
 async fn sync_room(
-    p: &Providers,
+    conversation: &dyn ConversationProvider,
     room: &str,
     ctx: &IncidentContext,
     list: &[resource::Model],
 ) -> Result<(), JobFailure> {
-    p.conversation.set_topic(room, &context::topic(ctx)).await?;
+    conversation.set_topic(room, &context::topic(ctx)).await?;
     for r in list
         .iter()
         .filter(|r| r.kind != "conversation" && (r.status == "ready" || r.status == "archived"))
     {
         if let Some(link) = &r.link {
-            p.conversation
+            conversation
                 .bookmark(room, &bookmark_title(&r.kind), link)
                 .await?;
         }
@@ -59,7 +59,7 @@ async fn sync_room(
         .iter()
         .map(|(p, _)| p.email.clone())
         .collect();
-    p.conversation.add_members(room, &members).await?;
+    conversation.add_members(room, &members).await?;
     Ok(())
 }
 
@@ -113,13 +113,13 @@ pub(crate) async fn setup(
     let mut events = Events::system(dispatch_core::now());
     let room = conversation(&list)?;
     let ctx = context::load(engine.db().conn(), incident_id, &engine.base_url()).await?;
-    let p = engine.providers_of_project(Some(&ctx.project)).await?;
     // People who joined while the group was being created.
-    super::group::sync(&p, &ctx, &list, &mut events).await?;
+    super::group::sync(engine, &ctx, &list, &mut events).await?;
     if let Some(room) = room {
         let room_id = room.external_id.clone().unwrap_or_default();
-        sync_room(&p, &room_id, &ctx, &list).await?;
-        p.conversation
+        let conversation = made_by(&engine.registry().conversation, room)?;
+        sync_room(&*conversation, &room_id, &ctx, &list).await?;
+        conversation
             .post(
                 &room_id,
                 Some(&format!("welcome:{incident_id}")),
@@ -132,7 +132,7 @@ pub(crate) async fn setup(
                 "{} was paged ({}); status: {}. Acknowledge with POST /api/v1/pages/{}/ack",
                 page.email, page.reason, page.status, page.id
             );
-            p.conversation
+            conversation
                 .post(
                     &room_id,
                     Some(&format!("page:{}", page.id)),
@@ -157,21 +157,22 @@ pub(crate) async fn refresh(
 ) -> Result<(), JobFailure> {
     let list = resources(engine, incident_id).await?;
     let ctx = context::load(engine.db().conn(), incident_id, &engine.base_url()).await?;
-    let p = engine.providers_of_project(Some(&ctx.project)).await?;
     let mut events = Events::system(dispatch_core::now());
-    super::group::sync(&p, &ctx, &list, &mut events).await?;
+    super::group::sync(engine, &ctx, &list, &mut events).await?;
+    let registry = engine.registry();
     for r in list.iter().filter(|r| r.status == "ready") {
         let Some(id) = &r.external_id else { continue };
         if DOCUMENT_KINDS.contains(&r.kind.as_str()) {
-            p.document.update(id, &ctx).await?;
+            made_by(&registry.document, r)?.update(id, &ctx).await?;
         } else if r.kind == "ticket" {
-            p.ticket.update(id, &ctx).await?;
+            made_by(&registry.ticket, r)?.update(id, &ctx).await?;
         }
     }
     if let Ok(Some(room)) = conversation(&list) {
         if room.status == "ready" {
             let room_id = room.external_id.clone().unwrap_or_default();
-            sync_room(&p, &room_id, &ctx, &list).await?;
+            let conversation = made_by(&registry.conversation, room)?;
+            sync_room(&*conversation, &room_id, &ctx, &list).await?;
             if let Some(review) = list
                 .iter()
                 .find(|r| r.kind == "review_document" && r.status == "ready")
@@ -180,7 +181,7 @@ pub(crate) async fn refresh(
                     "The post-incident review document is ready: {}",
                     review.link.clone().unwrap_or_default()
                 );
-                p.conversation
+                conversation
                     .post(
                         &room_id,
                         Some(&format!("review:{incident_id}")),
@@ -201,20 +202,24 @@ pub(crate) async fn archive(
     incident_id: i64,
     archive: bool,
 ) -> Result<(), JobFailure> {
-    let p = engine.providers_of_incident(incident_id).await?;
+    let registry = engine.registry();
     let list = resources(engine, incident_id).await?;
     for r in list
         .iter()
         .filter(|r| DOCUMENT_KINDS.contains(&r.kind.as_str()) && r.status == "ready")
     {
         if let Some(id) = &r.external_id {
-            p.document.set_read_only(id, archive).await?;
+            made_by(&registry.document, r)?
+                .set_read_only(id, archive)
+                .await?;
         }
     }
     let mut events = Events::system(dispatch_core::now());
     if let Some(room) = conversation(&list)? {
         let room_id = room.external_id.clone().unwrap_or_default();
-        p.conversation.set_archived(&room_id, archive).await?;
+        made_by(&registry.conversation, room)?
+            .set_archived(&room_id, archive)
+            .await?;
         let status = if archive { "archived" } else { "ready" };
         if room.status != status {
             let txn = engine.db().write().await?;
@@ -250,9 +255,8 @@ pub(crate) async fn announce(
     let list = resources(engine, incident_id).await?;
     if let Some(room) = conversation(&list)? {
         if room.status == "ready" {
-            let p = engine.providers_of_incident(incident_id).await?;
             let room_id = room.external_id.clone().unwrap_or_default();
-            p.conversation
+            made_by(&engine.registry().conversation, room)?
                 .post(
                     &room_id,
                     Some(&format!("{key}:{incident_id}")),

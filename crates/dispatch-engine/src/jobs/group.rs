@@ -1,11 +1,11 @@
 //! The incident's participant group: its members kept in step with the people who hold a role
 //! in the incident, and mail to the group (`mail_group`).
 
-use super::{complete, context, JobFailure};
+use super::{complete, context, made_by, JobFailure};
 use crate::flows;
 use crate::incident::Events;
 use crate::Engine;
-use dispatch_core::provider::{Email, IncidentContext, Providers};
+use dispatch_core::provider::{Email, IncidentContext};
 use dispatch_store::entity::{job, resource};
 use dispatch_store::repo;
 use serde_json::json;
@@ -19,7 +19,7 @@ fn group(list: &[resource::Model]) -> Option<&resource::Model> {
 /// closed incident's group keeps its members, so its people stay reachable; a group still being
 /// created is left to the declare saga (its set-up step syncs it again). Safe to repeat.
 pub(crate) async fn sync(
-    p: &Providers,
+    engine: &Engine,
     ctx: &IncidentContext,
     list: &[resource::Model],
     events: &mut Events,
@@ -33,6 +33,7 @@ pub(crate) async fn sync(
     if ctx.status == "closed" {
         return Ok(());
     }
+    let provider = made_by(&engine.registry().group, g)?;
     let mut wanted: Vec<String> = ctx
         .participants
         .iter()
@@ -40,8 +41,7 @@ pub(crate) async fn sync(
         .collect();
     wanted.sort();
     wanted.dedup();
-    let current: Vec<String> = p
-        .group
+    let current: Vec<String> = provider
         .members(id)
         .await?
         .into_iter()
@@ -60,8 +60,8 @@ pub(crate) async fn sync(
     if added.is_empty() && removed.is_empty() {
         return Ok(());
     }
-    p.group.add_members(id, &added).await?;
-    p.group.remove_members(id, &removed).await?;
+    provider.add_members(id, &added).await?;
+    provider.remove_members(id, &removed).await?;
     let mut said = Vec::new();
     if !added.is_empty() {
         said.push(format!("added {}", added.join(", ")));
@@ -72,7 +72,7 @@ pub(crate) async fn sync(
     events.push(
         "group_members_changed",
         format!("participant group: {}", said.join("; ")),
-        json!({"added": added, "removed": removed, "provider": p.group.slug()}),
+        json!({"added": added, "removed": removed, "provider": provider.slug()}),
     );
     Ok(())
 }
@@ -99,8 +99,7 @@ pub(crate) async fn mail(
             ))
         }
         Some(g) if g.status == "ready" && g.external_id.is_some() => {
-            let p = engine.providers_of_incident(incident_id).await?;
-            p.group
+            made_by(&engine.registry().group, g)?
                 .mail_recipients(g.external_id.as_deref().unwrap_or_default())
                 .await?
         }

@@ -15,10 +15,26 @@ pub use runner::{Runner, RunnerOptions};
 use crate::flows::kind;
 use crate::incident::{save_with_events, Events};
 use crate::{Engine, Result};
+use dispatch_core::provider::{Choices, Named};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::IncidentId;
-use dispatch_store::entity::job;
+use dispatch_store::entity::{job, resource};
 use dispatch_store::repo;
+use std::sync::Arc;
+
+/// The provider that made `r`: work on an existing resource goes to it, whatever its project
+/// chooses now (a project that moves to another provider keeps its older incidents working).
+pub(crate) fn made_by<T: ?Sized + Named>(
+    choices: &Choices<T>,
+    r: &resource::Model,
+) -> Result<Arc<T>, JobFailure> {
+    choices.find(&r.provider).cloned().map_err(|e| {
+        JobFailure(format!(
+            "the {} was made by a provider this server lacks: {e}",
+            r.kind
+        ))
+    })
+}
 
 /// Why a job did not finish; the runner retries it or, after the last attempt, fails it.
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@
 // Each test binary uses a different part of the harness.
 #![allow(dead_code)]
 
-use dispatch_core::provider::Providers;
+use dispatch_core::provider::{ProviderRegistry, Providers};
 use dispatch_engine::jobs::{Runner, RunnerOptions};
 use dispatch_engine::Engine;
 pub use dispatch_store::testing::TestDb;
@@ -31,7 +31,8 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|p| p).await
 }
 
-/// Like [`spawn_app`], with the built-in providers changed by `providers` (e.g. made to fail).
+/// Like [`spawn_app`], with the built-in providers changed by `providers` (e.g. made to fail);
+/// every project uses them.
 pub async fn spawn_app_with(providers: impl FnOnce(Providers) -> Providers) -> TestApp {
     spawn_app_full(providers, dispatch_web::WebOptions::default()).await
 }
@@ -72,6 +73,23 @@ pub async fn spawn_app_full(
             Engine::with_providers(db, providers(builtin))
         },
         options,
+    )
+    .await
+}
+
+/// Like [`spawn_app`], with every built-in provider in the registry and `change` adding others
+/// (for projects to choose) or changing the defaults.
+pub async fn spawn_app_with_registry(change: impl FnOnce(&mut ProviderRegistry)) -> TestApp {
+    spawn_app_engine(
+        move |db| {
+            let mut registry = dispatch_providers::registry(
+                db.clone(),
+                dispatch_providers::BuiltinSettings::default(),
+            );
+            change(&mut registry);
+            Engine::with_registry(db, registry)
+        },
+        dispatch_web::WebOptions::default(),
     )
     .await
 }
