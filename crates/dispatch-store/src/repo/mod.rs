@@ -3,6 +3,7 @@
 
 pub mod directory;
 pub mod event;
+pub mod filter;
 pub mod incident;
 pub mod individual;
 pub mod job;
