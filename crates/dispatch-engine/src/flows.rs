@@ -38,6 +38,12 @@ pub mod kind {
     /// POST one webhook message to one subscription (payload: incident_id, subscription_id,
     /// message_id); the body waits in its delivery row.
     pub const DELIVER_WEBHOOK: &str = "deliver_webhook";
+    /// Evaluate the engagement rules against the incident (payload: incident_id).
+    pub const ENGAGE: &str = "engage";
+    /// Welcome new participants (payload: emails, announce, key).
+    pub const WELCOME: &str = "welcome";
+    /// Tell the matching notification targets (payload: what, changes, key).
+    pub const NOTIFY: &str = "notify";
 }
 
 /// Posts `text` in the incident's conversation once (by `key`), when it exists.
@@ -121,14 +127,22 @@ pub fn pending_provider(kind: ResourceKind) -> String {
     .into()
 }
 
-/// Declare: every resource starts `pending` and the saga's first step is queued.
+/// Declare: every resource starts `pending`, the saga's first step is queued, and so is the
+/// evaluation of the engagement rules.
 pub(crate) async fn start_declare(
     conn: &impl ConnectionTrait,
     incident_id: i64,
     at: DateTime<Utc>,
 ) -> Result<()> {
     repo::resource::add_pending(conn, incident_id, DECLARE_STEPS, pending_provider, at).await?;
-    repo::job::enqueue(conn, vec![provision(incident_id, DECLARE_STEPS[0], at)]).await?;
+    repo::job::enqueue(
+        conn,
+        vec![
+            provision(incident_id, DECLARE_STEPS[0], at),
+            crate::rules::engage_job(incident_id, "declare", at),
+        ],
+    )
+    .await?;
     Ok(())
 }
 

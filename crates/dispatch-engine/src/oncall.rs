@@ -67,6 +67,18 @@ async fn shifts(
     Ok((r.on_call(&overrides, at), r.next(&overrides, at)))
 }
 
+/// Who is on call for the service at `at`; `None` when it has no rotation.
+pub(crate) async fn on_call_email(
+    conn: &impl ConnectionTrait,
+    service_id: i64,
+    at: DateTime<Utc>,
+) -> Result<Option<String>> {
+    Ok(match repo::oncall::schedule(conn, service_id).await? {
+        Some(s) => Some(shifts(conn, &s, at).await?.0.email),
+        None => None,
+    })
+}
+
 /// Whom the enabled policies of the project give each role for an incident of this type,
 /// priority and tags; the lowest order wins per role. A service without a rotation gives nobody.
 pub(crate) async fn resolve_roles(

@@ -56,7 +56,8 @@ impl Engine {
         })
     }
 
-    /// Posts a person's message in an incident's room (refused once the room is archived).
+    /// Posts a person's message in an incident's room (refused once the room is archived). An
+    /// observer who has posted the project's number of messages becomes a participant.
     pub async fn post_message(
         &self,
         actor: &Actor,
@@ -84,6 +85,13 @@ impl Engine {
             ..Default::default()
         }
         .insert(&*txn)
+        .await?;
+        crate::membership::promote_talking_observer(
+            &*txn,
+            actor,
+            view.room.incident_id,
+            view.room.id,
+        )
         .await?;
         txn.commit().await?;
         Ok(m)

@@ -12,10 +12,13 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 /// The periodic jobs the scheduler can run: (name, what it does).
-pub const PERIODIC: &[(&str, &str)] = &[(
-    "cleanup_jobs",
-    "delete succeeded jobs older than seven days",
-)];
+pub const PERIODIC: &[(&str, &str)] = &[
+    ("cleanup_jobs", "delete succeeded jobs older than seven days"),
+    (
+        "daily_digest",
+        "send each notification rule's digest: active incidents, and those that became stable or closed in the last day",
+    ),
+];
 
 /// One configured schedule.
 #[derive(Debug, Clone)]
@@ -149,8 +152,12 @@ impl Scheduler {
     }
 }
 
-/// Runs a periodic job.
-pub(crate) async fn run(engine: &Engine, kind: &str) -> Result<()> {
+/// Runs a periodic job; `payload` names the occurrence it fired for.
+pub(crate) async fn run(
+    engine: &Engine,
+    kind: &str,
+    payload: &serde_json::Value,
+) -> Result<(), crate::jobs::JobFailure> {
     match kind {
         "cleanup_jobs" => {
             let before = dispatch_core::now() - chrono::Duration::days(7);
@@ -160,7 +167,12 @@ pub(crate) async fn run(engine: &Engine, kind: &str) -> Result<()> {
             tracing::info!(deleted = n, "old succeeded jobs deleted");
             Ok(())
         }
-        other => Err(Error::NotFound(format!("periodic job {other}"))),
+        "daily_digest" => {
+            let until = serde_json::from_value(payload["occurrence"].clone())
+                .unwrap_or_else(|_| dispatch_core::now());
+            crate::rules::run_digest(engine, until).await
+        }
+        other => Err(Error::NotFound(format!("periodic job {other}")).into()),
     }
 }
 

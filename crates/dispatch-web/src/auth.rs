@@ -15,6 +15,22 @@ impl Auth {
     pub fn actor(&self) -> &Actor {
         &self.0.actor
     }
+
+    /// Whether the token is an admin's or an owner's.
+    pub fn is_admin(&self) -> bool {
+        matches!(self.0.role.as_str(), "admin" | "owner")
+    }
+
+    /// Refuses (403) callers whose token is not an admin's or an owner's; `what` names the action.
+    pub fn require_admin(&self, what: &str) -> Result<(), ApiError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "{what} needs an admin or owner token"
+            )))
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Auth {

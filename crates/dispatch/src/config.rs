@@ -97,7 +97,11 @@ impl Default for Config {
             public_url: String::new(),
             conference_template: "https://meet.jit.si/{{slug}}".into(),
             job_timeout_seconds: 60,
-            schedules: [("cleanup_jobs".to_string(), "0 3 * * *".to_string())].into(),
+            schedules: [
+                ("cleanup_jobs".to_string(), "0 3 * * *".to_string()),
+                ("daily_digest".to_string(), "0 18 * * *".to_string()),
+            ]
+            .into(),
             smtp: SmtpConfig::default(),
         }
     }
@@ -312,6 +316,9 @@ job_timeout_seconds = 60
 [schedules]
 # Delete succeeded jobs older than seven days.
 cleanup_jobs = "0 3 * * *"
+# Each notification rule's daily digest: active incidents, and those that became stable or
+# closed in the last day.
+daily_digest = "0 18 * * *"
 
 # E-mail. With no host, mail stays in Dispatch's outbox, readable at GET /api/v1/outbox.
 # With a host, mail goes to that SMTP server (and is recorded in the outbox too).

@@ -511,6 +511,7 @@ impl Engine {
             tags: vec![],
             participants,
             resources: pending_resources(inc.id, now),
+            runbooks: vec![],
         })
     }
 }

@@ -29,6 +29,8 @@ pub struct IncidentDetail {
     pub participants: Vec<ParticipantView>,
     /// What providers created for it.
     pub resources: Vec<resource::Model>,
+    /// Runbooks its engagement rules suggest: (title, link).
+    pub runbooks: Vec<(String, String)>,
 }
 
 /// One incident of a list, with its tags.
@@ -78,11 +80,13 @@ pub(crate) async fn load_detail(
         .await?
         .remove(&row.id)
         .unwrap_or_default();
+    let runbooks = crate::rules::welcome::runbooks(conn, row.id).await?;
     Ok(IncidentDetail {
         row,
         tags,
         participants,
         resources,
+        runbooks,
     })
 }
 
@@ -171,8 +175,17 @@ pub(crate) async fn save_with_events(
     conn: &impl ConnectionTrait,
     current: &incident::Model,
     mut row: incident::ActiveModel,
-    events: Events,
+    mut events: Events,
 ) -> Result<incident::Model> {
+    // Engagement and notification rules react to what changed.
+    let status = row.status.try_as_ref().unwrap_or(&current.status).clone();
+    let visibility = row
+        .visibility
+        .try_as_ref()
+        .unwrap_or(&current.visibility)
+        .clone();
+    let follow = crate::rules::follow_up(current.id, &status, &visibility, &events.list, events.at);
+    events.jobs.extend(follow);
     let mut head = ChainHead {
         incident_name: current.name.clone(),
         seq: current.event_seq,

@@ -1,13 +1,14 @@
 //! Jobs: the only way out to providers. Each job kind lives in its own file; the runner claims
 //! jobs, runs them with a timeout, and retries with backoff until they succeed or give up.
 
-mod context;
+pub(crate) mod context;
 mod conversation;
 mod email;
 mod provision;
 mod runner;
 mod webhook;
 
+pub(crate) use conversation::conversation_of;
 pub use runner::{Runner, RunnerOptions};
 
 use crate::flows::kind;
@@ -35,7 +36,8 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
         .iter()
         .any(|(name, _)| *name == job.kind)
     {
-        crate::scheduler::run(engine, &job.kind).await?;
+        let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
+        crate::scheduler::run(engine, &job.kind, &payload).await?;
         return complete_without_incident(engine, job).await;
     }
     let payload: serde_json::Value = serde_json::from_str(&job.payload)?;
@@ -70,6 +72,9 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
             .await
         }
         kind::DELIVER_WEBHOOK => webhook::run(engine, job, incident_id, &payload).await,
+        kind::ENGAGE => crate::rules::engagement::run(engine, job, incident_id).await,
+        kind::WELCOME => crate::rules::welcome::run(engine, job, incident_id, &payload).await,
+        kind::NOTIFY => crate::rules::notification::run(engine, job, incident_id, &payload).await,
         other => Err(JobFailure(format!("unknown job kind {other:?}"))),
     }
 }

@@ -2,6 +2,8 @@
 
 pub mod api_token;
 pub mod document;
+pub mod engagement;
+pub mod engagement_rule;
 pub mod event;
 pub mod feedback;
 pub mod file;
@@ -12,6 +14,7 @@ pub mod incident_tag;
 pub mod incident_type;
 pub mod individual;
 pub mod job;
+pub mod notification_rule;
 pub mod oncall_override;
 pub mod oncall_schedule;
 pub mod outbox;
@@ -27,6 +30,7 @@ pub mod room_bookmark;
 pub mod room_member;
 pub mod room_message;
 pub mod service;
+pub mod subscriber;
 pub mod tag;
 pub mod tag_type;
 pub mod task;

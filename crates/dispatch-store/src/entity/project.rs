@@ -17,6 +17,7 @@ pub struct Model {
     pub is_default: bool,
     pub created_at: DateTimeUtc,
     pub stable_priority_id: Option<i64>,
+    pub observer_promotion_messages: i32,
 }
 
 /// No relations are declared; repositories join explicitly.

@@ -66,6 +66,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000011_files.sql"),
                 postgres: include_str!("m20261125_000011_files.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000020_rules",
+                sqlite: include_str!("m20261125_000020_rules.sql"),
+                postgres: include_str!("m20261125_000020_rules.sql"),
+            }),
         ]
     }
 }

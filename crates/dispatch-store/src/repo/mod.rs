@@ -13,6 +13,7 @@ pub mod participant;
 pub mod project;
 pub mod report;
 pub mod resource;
+pub mod rules;
 pub mod schedule;
 pub mod search;
 pub mod tag;

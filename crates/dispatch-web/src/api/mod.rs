@@ -4,12 +4,14 @@ pub mod directory;
 pub mod files;
 pub mod incidents;
 pub mod jobs;
+pub mod membership;
 pub mod oncall;
 pub mod outbox;
 pub mod parse;
 pub mod records;
 pub mod room;
 pub mod rows;
+pub mod rules;
 pub mod taxonomy;
 pub mod timeline;
 pub mod webhooks;
@@ -32,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .merge(files::router())
         .merge(oncall::router())
         .merge(webhooks::router())
+        .merge(membership::router())
+        .merge(rules::router())
         .merge(crate::openapi::router())
 }
 

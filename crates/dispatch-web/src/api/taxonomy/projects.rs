@@ -45,6 +45,8 @@ pub struct ProjectOut {
     pub created_at: DateTime<Utc>,
     /// Id of the priority incidents take when they become stable, if any.
     pub stable_priority_id: Option<i64>,
+    /// How many room messages make an observer a participant.
+    pub observer_promotion_messages: i32,
 }
 
 impl From<project::Model> for ProjectOut {
@@ -59,6 +61,7 @@ impl From<project::Model> for ProjectOut {
             default: p.is_default,
             created_at: p.created_at,
             stable_priority_id: p.stable_priority_id,
+            observer_promotion_messages: p.observer_promotion_messages,
         }
     }
 }
@@ -78,6 +81,8 @@ pub struct ProjectIn {
     pub allow_self_join: Option<bool>,
     /// Make it the default project (the previous default stops being one).
     pub default: Option<bool>,
+    /// How many room messages make an observer a participant (1-1000, default 3).
+    pub observer_promotion_messages: Option<i64>,
 }
 
 /// Changes to a project: absent fields are kept.
@@ -111,6 +116,10 @@ pub struct ProjectPatch {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub stable_priority: Patch<String>,
+    /// How many room messages make an observer a participant (1-1000).
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    pub observer_promotion_messages: Patch<i64>,
 }
 
 impl From<ProjectIn> for ProjectPatch {
@@ -123,6 +132,7 @@ impl From<ProjectIn> for ProjectPatch {
             allow_self_join: b.allow_self_join.into(),
             default: b.default.into(),
             stable_priority: Patch::Absent,
+            observer_promotion_messages: b.observer_promotion_messages.into(),
         }
     }
 }
@@ -145,6 +155,22 @@ impl ProjectPatch {
         set(
             &mut row.is_default,
             parse::not_null(e, "default", self.default),
+        );
+        let promotion = parse::not_null(
+            e,
+            "observer_promotion_messages",
+            self.observer_promotion_messages,
+        )
+        .filter(|n| {
+            let ok = (1..=1000).contains(n);
+            if !ok {
+                e.push("observer_promotion_messages", "must be 1-1000");
+            }
+            ok
+        });
+        set(
+            &mut row.observer_promotion_messages,
+            promotion.map(|n| n as i32),
         );
     }
 }
