@@ -129,14 +129,7 @@ fn welcome(ctx: &IncidentContext, runbooks: &[(String, String)]) -> RichMessage 
                 .collect(),
         });
     }
-    if !runbooks.is_empty() {
-        blocks.push(Block::Section {
-            text: "Suggested runbooks:".into(),
-        });
-        blocks.push(Block::Links {
-            links: runbooks.to_vec(),
-        });
-    }
+    blocks.extend(crate::rules::welcome::runbook_blocks(runbooks));
     blocks.push(Block::Context {
         text:
             "Run /dispatch-help for the commands; everything said here is kept with the incident."

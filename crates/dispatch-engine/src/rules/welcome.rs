@@ -48,6 +48,21 @@ pub(crate) async fn runbooks(
         .collect())
 }
 
+/// The "suggested runbooks" part of a message (nothing when there are none).
+pub(crate) fn runbook_blocks(runbooks: &[(String, String)]) -> Vec<Block> {
+    if runbooks.is_empty() {
+        return vec![];
+    }
+    vec![
+        Block::Section {
+            text: "Suggested runbooks:".into(),
+        },
+        Block::Links {
+            links: runbooks.to_vec(),
+        },
+    ]
+}
+
 /// The links of an incident: Dispatch's own page first, then its ready resources.
 pub(crate) fn links(ctx: &IncidentContext) -> Vec<(String, String)> {
     let mut out = vec![(
@@ -129,14 +144,7 @@ pub(crate) fn email(
         },
         Block::Links { links: links(ctx) },
     ];
-    if !runbooks.is_empty() {
-        blocks.push(Block::Section {
-            text: "Suggested runbooks:".into(),
-        });
-        blocks.push(Block::Links {
-            links: runbooks.to_vec(),
-        });
-    }
+    blocks.extend(runbook_blocks(runbooks));
     blocks.push(Block::Context {
         text: "Sent by Dispatch because you were added to this incident.".into(),
     });
@@ -173,14 +181,7 @@ pub(crate) fn announcement(
         },
         Block::Fields { fields },
     ];
-    if !runbooks.is_empty() {
-        blocks.push(Block::Section {
-            text: "Suggested runbooks:".into(),
-        });
-        blocks.push(Block::Links {
-            links: runbooks.to_vec(),
-        });
-    }
+    blocks.extend(runbook_blocks(runbooks));
     RichMessage::new(blocks)
 }
 
