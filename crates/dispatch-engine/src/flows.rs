@@ -47,6 +47,12 @@ pub mod kind {
     /// Mail the incident's participant group: its provider names the recipients, then one
     /// `send_email` job sends it (payload: incident_id, key, subject, text).
     pub const MAIL_GROUP: &str = "mail_group";
+    /// Evaluate the engagement rules against the incident (payload: incident_id).
+    pub const ENGAGE: &str = "engage";
+    /// Welcome new participants (payload: emails, announce, key).
+    pub const WELCOME: &str = "welcome";
+    /// Tell the matching notification targets (payload: what, changes, key).
+    pub const NOTIFY: &str = "notify";
 }
 
 /// Sends `text` to one person as a direct message once (by `key`).
@@ -180,8 +186,8 @@ pub fn pending_provider(kind: ResourceKind) -> String {
     .into()
 }
 
-/// Declare: every resource starts `pending` (showing the provider that will make it) and the
-/// saga's first step is queued.
+/// Declare: every resource starts `pending`, the saga's first step is queued, and so is the
+/// evaluation of the engagement rules.
 pub(crate) async fn start_declare(
     conn: &impl ConnectionTrait,
     incident_id: i64,
@@ -189,7 +195,14 @@ pub(crate) async fn start_declare(
     at: DateTime<Utc>,
 ) -> Result<()> {
     repo::resource::add_pending(conn, incident_id, DECLARE_STEPS, provider, at).await?;
-    repo::job::enqueue(conn, vec![provision(incident_id, DECLARE_STEPS[0], at)]).await?;
+    repo::job::enqueue(
+        conn,
+        vec![
+            provision(incident_id, DECLARE_STEPS[0], at),
+            crate::rules::engage_job(incident_id, "declare", at),
+        ],
+    )
+    .await?;
     Ok(())
 }
 

@@ -165,6 +165,37 @@ impl Engine {
         Ok(out)
     }
 
+    /// Who is on call now for each of `services`, asked of the incident's project's on-call
+    /// provider outside any transaction (engagement rules use it before they write). A service
+    /// whose look-up fails gives nobody.
+    pub(crate) async fn on_call_for_services(
+        &self,
+        incident_id: i64,
+        services: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<HashMap<i64, String>> {
+        let mut out = HashMap::new();
+        if services.is_empty() {
+            return Ok(out);
+        }
+        let oncall = self.providers_of_incident(incident_id).await?.oncall;
+        for sid in services {
+            let Ok(s) = repo::directory::service(self.db().conn(), *sid).await else {
+                continue;
+            };
+            match oncall.on_call(&service_ref(&s), at).await {
+                Ok(Some(shift)) => {
+                    out.insert(s.id, shift.email);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(service.id = s.id, error = %e, "on-call look-up failed; the service gives nobody")
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Sets (or replaces) a service's rotation.
     pub async fn set_rotation(
         &self,

@@ -4,8 +4,6 @@
 use crate::incident::{load_detail, save_with_events, Events, IncidentDetail};
 use crate::{Actor, Engine, Result};
 use dispatch_core::commands::AssignRole;
-use dispatch_core::message::{Block, RichMessage};
-use dispatch_core::provider::Email;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, ParticipantRole};
 use dispatch_store::entity::incident;
@@ -62,11 +60,12 @@ impl Engine {
                 format!("{} joined {}", person.email, current.name),
                 json!({"email": person.email}),
             );
-            let mail = welcome_email(&self.base_url(), &current, &person.email, cmd.role);
-            events.job(crate::flows::email_job(
-                &format!("welcome:{}:{}", current.id, person.email),
-                Some(current.id),
-                &mail,
+            // The role's announcement below tells the room; the welcome job mails them.
+            events.job(crate::rules::welcome::job(
+                current.id,
+                std::slice::from_ref(&person.email),
+                false,
+                &format!("role:{}", person.email),
                 now,
             ));
         }
@@ -194,48 +193,6 @@ impl Engine {
         let inc = repo::incident::get(self.db.conn(), r).await?;
         Ok(repo::participant::list(self.db.conn(), inc.id).await?)
     }
-}
-
-/// The mail a person gets when a role brings them into an incident: their role, where the
-/// incident stands, and the link to it.
-fn welcome_email(
-    base_url: &str,
-    inc: &incident::Model,
-    email: &str,
-    role: ParticipantRole,
-) -> Email {
-    let role_name = role.as_str().replace('_', " ");
-    let link = format!("{base_url}/api/v1/incidents/{}", inc.name);
-    let message = RichMessage::new(vec![
-        Block::Header {
-            text: format!("{}: {}", inc.name, inc.title),
-        },
-        Block::Section {
-            text: format!("You were added to incident {} as {role_name}.", inc.name),
-        },
-        Block::Fields {
-            fields: vec![
-                ("Incident".into(), inc.name.clone()),
-                ("Title".into(), inc.title.clone()),
-                ("Status".into(), inc.status.clone()),
-                ("Your role".into(), role_name.clone()),
-            ],
-        },
-        Block::Links {
-            links: vec![("Open the incident".into(), link)],
-        },
-        Block::Context {
-            text: "Sent by Dispatch because you were given a role in this incident.".into(),
-        },
-    ]);
-    dispatch_core::email::render(
-        vec![email.to_string()],
-        format!(
-            "[{}] You were added as {role_name}: {}",
-            inc.name, inc.title
-        ),
-        &message,
-    )
 }
 
 /// Ends one active role of one participant.

@@ -89,7 +89,8 @@ impl Engine {
         })
     }
 
-    /// Posts a person's message in an incident's room (refused once the room is archived).
+    /// Posts a person's message in an incident's room (refused once the room is archived). An
+    /// observer who has posted the project's number of messages becomes a participant.
     pub async fn post_message(
         &self,
         actor: &Actor,
@@ -103,8 +104,13 @@ impl Engine {
             ));
         }
         let m = RichMessage::plain(text.into_inner());
-        self.insert_message(view.room.id, Some(actor.email.clone()), &m)
-            .await
+        self.insert_message(
+            view.room.id,
+            Some(actor.email.clone()),
+            &m,
+            Some((actor, view.room.incident_id)),
+        )
+        .await
     }
 
     /// Posts a person's message in the room; a message starting with `/` is also run as a chat
@@ -127,7 +133,9 @@ impl Engine {
             Ok(m) => m,
             Err(e) => RichMessage::plain(command_error_text(&e)),
         };
-        let reply = self.insert_message(posted.room_id, None, &answer).await?;
+        let reply = self
+            .insert_message(posted.room_id, None, &answer, None)
+            .await?;
         Ok((posted, Some(reply)))
     }
 
@@ -138,6 +146,7 @@ impl Engine {
         room_id: i64,
         author: Option<String>,
         m: &RichMessage,
+        speaker: Option<(&Actor, i64)>,
     ) -> Result<room_message::Model> {
         let txn = self.db().write().await?;
         let row = room_message::ActiveModel {
@@ -151,6 +160,9 @@ impl Engine {
         }
         .insert(&*txn)
         .await?;
+        if let Some((actor, incident_id)) = speaker {
+            crate::membership::promote_talking_observer(&*txn, actor, incident_id, room_id).await?;
+        }
         txn.commit().await?;
         Ok(row)
     }

@@ -20,6 +20,10 @@ pub const PERIODIC: &[(&str, &str)] = &[
     crate::reminders::PERIODIC[0],
     crate::reminders::PERIODIC[1],
     crate::reminders::PERIODIC[2],
+    (
+        "daily_digest",
+        "send each notification rule's digest: active incidents, and those that became stable or closed in the last day",
+    ),
 ];
 
 /// One configured schedule.
@@ -173,6 +177,13 @@ pub(crate) async fn run(
         }
         k if crate::reminders::PERIODIC.iter().any(|(n, _)| *n == k) => {
             crate::reminders::run(engine, job, at).await
+        }
+        "daily_digest" => {
+            crate::rules::run_digest(engine, at).await?;
+            let txn = engine.db().write().await?;
+            crate::jobs::finish_in(&txn, job).await?;
+            txn.commit().await?;
+            Ok(())
         }
         other => Err(Error::NotFound(format!("periodic job {other}")).into()),
     }

@@ -33,6 +33,22 @@ impl Auth {
     pub fn viewer(&self) -> dispatch_engine::access::Viewer {
         self.0.viewer()
     }
+
+    /// Whether the caller is an admin (or above).
+    pub fn is_admin(&self) -> bool {
+        self.0.is_admin()
+    }
+
+    /// Refuses (403) callers who are not admins or owners; `what` names the action.
+    pub fn require_admin(&self, what: &str) -> Result<(), ApiError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "{what} needs an admin or owner"
+            )))
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Auth {

@@ -140,6 +140,17 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("POST", "/api/v1/incidents/{id}/commands", Incident(View)),
     r("GET", "/api/v1/incidents/{id}/group", Incident(View)),
     r("GET", "/api/v1/tasks", Member),
+    // Joining and subscribing: the engine refuses restricted incidents (unless admin) and
+    // projects that disallow self-join.
+    r("POST", "/api/v1/incidents/{id}/join", Incident(View)),
+    r("POST", "/api/v1/incidents/{id}/subscribe", Incident(View)),
+    r("GET", "/api/v1/incidents/{id}/subscribers", Incident(View)),
+    r(
+        "DELETE",
+        "/api/v1/incidents/{id}/participants/{email}",
+        Incident(Edit),
+    ),
+    r("GET", "/api/v1/incidents/{id}/engagements", Incident(View)),
     r("GET", "/api/v1/incidents/{id}/documents", Incident(View)),
     r("GET", "/api/v1/incidents/{id}/files", Incident(View)),
     r("POST", "/api/v1/incidents/{id}/files", Incident(View)),
@@ -233,6 +244,17 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("PUT", "/api/v1/services/{id}/rotation", ADMIN),
     r("GET", "/api/v1/services/{id}/oncall", Member),
     r("POST", "/api/v1/services/{id}/overrides", ADMIN),
+    // Engagement and notification rules: admins change them, everyone reads them.
+    r("GET", "/api/v1/engagement-rules", Member),
+    r("POST", "/api/v1/engagement-rules", ADMIN),
+    r("GET", "/api/v1/engagement-rules/{id}", Member),
+    r("PATCH", "/api/v1/engagement-rules/{id}", ADMIN),
+    r("DELETE", "/api/v1/engagement-rules/{id}", ADMIN),
+    r("GET", "/api/v1/notification-rules", Member),
+    r("POST", "/api/v1/notification-rules", ADMIN),
+    r("GET", "/api/v1/notification-rules/{id}", Member),
+    r("PATCH", "/api/v1/notification-rules/{id}", ADMIN),
+    r("DELETE", "/api/v1/notification-rules/{id}", ADMIN),
     // Webhooks carry every incident's events: admins only.
     r("GET", "/api/v1/webhooks", ADMIN),
     r("POST", "/api/v1/webhooks", ADMIN),

@@ -7,7 +7,7 @@ use dispatch_engine::task::TaskView;
 use dispatch_store::entity::{event, individual, report, resource};
 use dispatch_store::repo::participant::ParticipantView;
 use dispatch_store::repo::tag::TagRow;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// A person, as shown inside other objects.
@@ -175,6 +175,8 @@ pub struct IncidentOut {
     pub participants: Vec<ParticipantOut>,
     /// What providers created for it.
     pub resources: Vec<ResourceOut>,
+    /// Runbooks its engagement rules suggest.
+    pub runbooks: Vec<RunbookOut>,
     /// When it was reported.
     pub reported_at: DateTime<Utc>,
     /// When it became stable.
@@ -189,6 +191,15 @@ pub struct IncidentOut {
     pub last_tactical_report: Option<ReportOut>,
     /// The latest executive report (current status, overview, next steps).
     pub last_executive_report: Option<ReportOut>,
+}
+
+/// A suggested runbook.
+#[derive(Serialize, Deserialize, ToSchema, Clone)]
+pub struct RunbookOut {
+    /// What it is called.
+    pub title: String,
+    /// Where it is.
+    pub link: String,
 }
 
 impl From<IncidentDetail> for IncidentOut {
@@ -223,6 +234,11 @@ impl From<IncidentDetail> for IncidentOut {
             },
             participants: d.participants.iter().map(Into::into).collect(),
             resources: d.resources.iter().map(Into::into).collect(),
+            runbooks: d
+                .runbooks
+                .into_iter()
+                .map(|(title, link)| RunbookOut { title, link })
+                .collect(),
             reported_at: r.reported_at,
             stable_at: r.stable_at,
             closed_at: r.closed_at,

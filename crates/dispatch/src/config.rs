@@ -167,6 +167,7 @@ impl Default for Config {
                 ("task_reminders", "0 * * * *"),
                 ("report_reminders", "*/10 * * * *"),
                 ("close_reminders", "0 18 * * *"),
+                ("daily_digest", "0 18 * * *"),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -433,6 +434,9 @@ task_reminders = "0 * * * *"
 report_reminders = "*/10 * * * *"
 # Remind commanders of incidents stable for a week or more, once a week.
 close_reminders = "0 18 * * *"
+# Each notification rule's daily digest: active incidents, and those that became stable or
+# closed in the last day.
+daily_digest = "0 18 * * *"
 
 # E-mail. With no host, mail stays in Dispatch's outbox, readable at GET /api/v1/outbox.
 # With a host, mail goes to that SMTP server (and is recorded in the outbox too).

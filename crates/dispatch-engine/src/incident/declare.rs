@@ -499,6 +499,7 @@ impl Engine {
             resources: pending_resources(inc.id, |k| self.pending_slug(&cfg, k), now),
             last_tactical_report: None,
             last_executive_report: None,
+            runbooks: vec![],
         })
     }
 }

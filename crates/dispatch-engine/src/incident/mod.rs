@@ -33,6 +33,8 @@ pub struct IncidentDetail {
     pub last_tactical_report: Option<report::Model>,
     /// The latest executive report.
     pub last_executive_report: Option<report::Model>,
+    /// Runbooks its engagement rules suggest: (title, link).
+    pub runbooks: Vec<(String, String)>,
 }
 
 /// One incident of a list, with its tags.
@@ -84,6 +86,7 @@ pub(crate) async fn load_detail(
         .unwrap_or_default();
     let last_tactical_report = repo::report::latest(conn, row.id, "tactical").await?;
     let last_executive_report = repo::report::latest(conn, row.id, "executive").await?;
+    let runbooks = crate::rules::welcome::runbooks(conn, row.id).await?;
     Ok(IncidentDetail {
         row,
         tags,
@@ -91,6 +94,7 @@ pub(crate) async fn load_detail(
         resources,
         last_tactical_report,
         last_executive_report,
+        runbooks,
     })
 }
 
@@ -179,8 +183,17 @@ pub(crate) async fn save_with_events(
     conn: &impl ConnectionTrait,
     current: &incident::Model,
     mut row: incident::ActiveModel,
-    events: Events,
+    mut events: Events,
 ) -> Result<incident::Model> {
+    // Engagement and notification rules react to what changed.
+    let status = row.status.try_as_ref().unwrap_or(&current.status).clone();
+    let visibility = row
+        .visibility
+        .try_as_ref()
+        .unwrap_or(&current.visibility)
+        .clone();
+    let follow = crate::rules::follow_up(current.id, &status, &visibility, &events.list, events.at);
+    events.jobs.extend(follow);
     let mut head = ChainHead {
         incident_name: current.name.clone(),
         seq: current.event_seq,

@@ -36,6 +36,20 @@ fn conversation(list: &[resource::Model]) -> Result<Option<&resource::Model>, Jo
     }
 }
 
+/// The incident's room for a post: `None` while it is being created, `Some(None)` when there is
+/// none to post in (no conversation, failed, archived), else its id.
+pub(crate) async fn conversation_of(
+    engine: &Engine,
+    incident_id: i64,
+) -> Result<Option<Option<String>>, JobFailure> {
+    let list = resources(engine, incident_id).await?;
+    Ok(match conversation(&list) {
+        Err(_) => None,
+        Ok(Some(r)) if r.status == "ready" => Some(r.external_id.clone()),
+        Ok(_) => Some(None),
+    })
+}
+
 /// Topic, bookmarks to every other ready resource, and members: safe to repeat.
 async fn sync_room(
     conversation: &dyn ConversationProvider,
@@ -76,8 +90,9 @@ fn bookmark_title(kind: &str) -> String {
     }
 }
 
-/// The welcome card posted once the room is set up.
-fn welcome(ctx: &IncidentContext) -> RichMessage {
+/// The welcome card posted once the room is set up: the incident, who is in it, the links and
+/// the suggested runbooks (the announcement of the people who joined at declaration).
+fn welcome(ctx: &IncidentContext, runbooks: &[(String, String)]) -> RichMessage {
     let mut links: Vec<(String, String)> = ctx
         .links
         .iter()
@@ -85,9 +100,13 @@ fn welcome(ctx: &IncidentContext) -> RichMessage {
         .map(|(k, l)| (bookmark_title(k.as_str()), l.clone()))
         .collect();
     links.sort();
-    RichMessage::new(vec![
-        Block::Header { text: format!("{}: {}", ctx.name, ctx.title) },
-        Block::Section { text: ctx.description.clone() },
+    let mut blocks = vec![
+        Block::Header {
+            text: format!("{}: {}", ctx.name, ctx.title),
+        },
+        Block::Section {
+            text: ctx.description.clone(),
+        },
         Block::Fields {
             fields: vec![
                 ("Commander".into(), ctx.commander.name.clone()),
@@ -98,8 +117,23 @@ fn welcome(ctx: &IncidentContext) -> RichMessage {
             ],
         },
         Block::Links { links },
-        Block::Context { text: "Run /dispatch-help for the commands; everything said here is kept with the incident.".into() },
-    ])
+    ];
+    if !ctx.participants.is_empty() {
+        blocks.push(Block::Fields {
+            fields: ctx
+                .participants
+                .iter()
+                .map(|(p, roles)| (p.email.clone(), roles.join(", ").replace('_', " ")))
+                .collect(),
+        });
+    }
+    blocks.extend(crate::rules::welcome::runbook_blocks(runbooks));
+    blocks.push(Block::Context {
+        text:
+            "Run /dispatch-help for the commands; everything said here is kept with the incident."
+                .into(),
+    });
+    RichMessage::new(blocks)
 }
 
 /// After the declare saga: bring the group's members up to date, set the room up and welcome
@@ -110,9 +144,12 @@ pub(crate) async fn setup(
     incident_id: i64,
 ) -> Result<(), JobFailure> {
     let list = resources(engine, incident_id).await?;
-    let mut events = Events::system(dispatch_core::now());
+    let now = dispatch_core::now();
+    let mut events = Events::system(now);
+    let conn = engine.db().conn();
     let room = conversation(&list)?;
-    let ctx = context::load(engine.db().conn(), incident_id, &engine.base_url()).await?;
+    let ctx = context::load(conn, incident_id, &engine.base_url()).await?;
+    let runbooks = crate::rules::welcome::runbooks(conn, incident_id).await?;
     // People who joined while the group was being created.
     super::group::sync(engine, &ctx, &list, &mut events).await?;
     if let Some(room) = room {
@@ -123,7 +160,7 @@ pub(crate) async fn setup(
             .post(
                 &room_id,
                 Some(&format!("welcome:{incident_id}")),
-                &welcome(&ctx),
+                &welcome(&ctx, &runbooks),
             )
             .await?;
         // The room hears about the page too (the e-mail went to the person paged).
@@ -146,6 +183,18 @@ pub(crate) async fn setup(
             json!({"topic": context::topic(&ctx)}),
         );
     }
+    // Everyone in the incident by now but its reporter gets the welcome mail, with the links;
+    // then the notification targets get the incident's card.
+    let emails: Vec<String> = ctx
+        .participants
+        .iter()
+        .map(|(p, _)| p.email.clone())
+        .filter(|e| *e != ctx.reporter.email)
+        .collect();
+    for j in crate::rules::welcome::email_jobs(conn, &ctx, &emails, now).await? {
+        events.job(j);
+    }
+    events.job(crate::rules::created_job(incident_id, now));
     complete(engine, job, incident_id, events).await
 }
 

@@ -1,7 +1,7 @@
 //! Jobs: the only way out to providers. Each job kind lives in its own file; the runner claims
 //! jobs, runs them with a timeout, and retries with backoff until they succeed or give up.
 
-mod context;
+pub(crate) mod context;
 mod conversation;
 mod email;
 mod group;
@@ -10,6 +10,7 @@ mod provision;
 mod runner;
 mod webhook;
 
+pub(crate) use conversation::conversation_of;
 pub use runner::{Runner, RunnerOptions};
 
 use crate::flows::kind;
@@ -108,6 +109,9 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
         kind::PAGE => notify::page(engine, job, incident_id, &payload).await,
         kind::DIRECT_MESSAGE => notify::direct_message(engine, job, incident_id, &payload).await,
         kind::MAIL_GROUP => group::mail(engine, job, incident_id, &payload).await,
+        kind::ENGAGE => crate::rules::engagement::run(engine, job, incident_id).await,
+        kind::WELCOME => crate::rules::welcome::run(engine, job, incident_id, &payload).await,
+        kind::NOTIFY => crate::rules::notification::run(engine, job, incident_id, &payload).await,
         other => Err(JobFailure(format!("unknown job kind {other:?}"))),
     }
 }

@@ -21,6 +21,7 @@ pub struct Model {
     pub providers: String,
     /// Reacting to a room message with this emoji puts it on the timeline.
     pub timeline_emoji: String,
+    pub observer_promotion_messages: i32,
 }
 
 /// No relations are declared; repositories join explicitly.

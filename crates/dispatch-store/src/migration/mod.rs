@@ -72,6 +72,11 @@ impl MigratorTrait for Migrator {
                 postgres: include_str!("m20261125_000012_providers.sql"),
             }),
             Box::new(SqlMigration {
+                name: "m20261125_000020_rules",
+                sqlite: include_str!("m20261125_000020_rules.sql"),
+                postgres: include_str!("m20261125_000020_rules.sql"),
+            }),
+            Box::new(SqlMigration {
                 name: "m20261125_000030_tasks_and_reminders",
                 sqlite: include_str!("m20261125_000030_tasks_and_reminders.sql"),
                 postgres: include_str!("m20261125_000030_tasks_and_reminders.sql"),

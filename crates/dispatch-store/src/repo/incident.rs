@@ -200,6 +200,8 @@ pub struct IncidentFilter {
     pub reported_to: Option<DateTime<Utc>>,
     /// Full-text terms over title and description.
     pub text: Option<String>,
+    /// A filter in the filter language (`filter=` on the API).
+    pub filter: Option<dispatch_core::filter::Filter>,
     /// Sort field and direction.
     pub sort: SortField,
     /// Ascending instead of the default descending.
@@ -479,6 +481,9 @@ fn apply_filter(q: &mut SelectStatement, f: &IncidentFilter, backend: sea_orm::D
         if let Some(cond) = search::condition(backend, text) {
             q.and_where(cond);
         }
+    }
+    if let Some(filter) = &f.filter {
+        q.and_where(super::filter::condition(filter));
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod directory;
 pub mod event;
+pub mod filter;
 pub mod incident;
 pub mod individual;
 pub mod job;
@@ -14,6 +15,7 @@ pub mod project;
 pub mod reminder;
 pub mod report;
 pub mod resource;
+pub mod rules;
 pub mod schedule;
 pub mod search;
 pub mod session;

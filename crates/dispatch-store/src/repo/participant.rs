@@ -208,3 +208,18 @@ pub async fn restore_roles(
     .await?;
     Ok(n)
 }
+
+/// Ends every active role of one participant at `at`; returns how many.
+pub async fn renounce_all_of(
+    conn: &impl ConnectionTrait,
+    participant_id: i64,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    let res = participant_role::Entity::update_many()
+        .col_expr(participant_role::Column::RenouncedAt, Expr::value(at))
+        .filter(participant_role::Column::ParticipantId.eq(participant_id))
+        .filter(participant_role::Column::RenouncedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}

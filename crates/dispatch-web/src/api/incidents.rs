@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use dispatch_core::commands::{AssignRole, DeclareIncident, UpdateIncident};
+use dispatch_core::filter::Filter;
 use dispatch_core::values::{Email, IncidentRef, IncidentTitle, LongText};
 use dispatch_core::{IncidentStatus, ParticipantRole, Patch, ValidationError, Visibility};
 use dispatch_store::repo::incident::{IncidentFilter, SortField};
@@ -355,6 +356,9 @@ pub struct ListQuery {
     pub reported_before: Option<String>,
     /// Full-text search over title and description.
     pub q: Option<String>,
+    /// A filter in the filter language, e.g.
+    /// `priority = high and (type = "Security" or tag:region = eu) and not status = closed`.
+    pub filter: Option<String>,
     /// Sort field, `-field` for descending: reported_at (default, newest first), updated_at,
     /// stable_at, closed_at, name, title, status.
     pub sort: Option<String>,
@@ -409,6 +413,17 @@ impl ListQuery {
             }
         };
         let (page, per_page) = parse::paging(&mut e, self.page, self.per_page, 20);
+        let filter = self
+            .filter
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .and_then(|t| match Filter::parse(t) {
+                Ok(f) => Some(f),
+                Err(err) => {
+                    e.push("filter", err.to_string());
+                    None
+                }
+            });
         e.into_result()?;
         Ok(IncidentFilter {
             // Set by the handler from the caller.
@@ -433,6 +448,7 @@ impl ListQuery {
             reported_from,
             reported_to,
             text: self.q.filter(|q| !q.trim().is_empty()),
+            filter,
             sort,
             ascending,
             page,

@@ -6,6 +6,7 @@ pub mod directory;
 pub mod files;
 pub mod incidents;
 pub mod jobs;
+pub mod membership;
 pub mod oncall;
 pub mod outbox;
 pub mod parse;
@@ -13,6 +14,7 @@ pub mod providers;
 pub mod records;
 pub mod room;
 pub mod rows;
+pub mod rules;
 pub mod taxonomy;
 pub mod timeline;
 pub mod webhooks;
@@ -39,6 +41,8 @@ pub fn router() -> Router<AppState> {
         .merge(crate::slack::router())
         .merge(providers::router())
         .merge(account::router())
+        .merge(membership::router())
+        .merge(rules::router())
         .merge(crate::openapi::router())
 }
 

@@ -176,10 +176,7 @@ pub async fn direct_messages(
             "only admins may read someone else's direct messages".into(),
         ));
     }
-    let rows = s
-        .engine
-        .direct_messages(&email, limit)
-        .await?;
+    let rows = s.engine.direct_messages(&email, limit).await?;
     Ok(axum::Json(
         rows.into_iter()
             .map(|m| DirectMessageOut {

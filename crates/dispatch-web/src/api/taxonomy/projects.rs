@@ -55,6 +55,8 @@ pub struct ProjectOut {
     pub effective_providers: BTreeMap<String, Option<String>>,
     /// Reacting to a room message with this emoji puts it on the timeline (default ⏱).
     pub timeline_emoji: String,
+    /// How many room messages make an observer a participant.
+    pub observer_promotion_messages: i32,
 }
 
 impl ProjectOut {
@@ -82,6 +84,7 @@ impl ProjectOut {
             created_at: p.created_at,
             stable_priority_id: p.stable_priority_id,
             timeline_emoji: p.timeline_emoji,
+            observer_promotion_messages: p.observer_promotion_messages,
         }
     }
 }
@@ -107,6 +110,8 @@ pub struct ProjectIn {
     pub providers: Option<serde_json::Value>,
     /// The emoji that puts a room message on the timeline (default ⏱).
     pub timeline_emoji: Option<String>,
+    /// How many room messages make an observer a participant (1-1000, default 3).
+    pub observer_promotion_messages: Option<i64>,
 }
 
 /// Changes to a project: absent fields are kept.
@@ -150,6 +155,10 @@ pub struct ProjectPatch {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub timeline_emoji: Patch<String>,
+    /// How many room messages make an observer a participant (1-1000).
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    pub observer_promotion_messages: Patch<i64>,
 }
 
 impl From<ProjectIn> for ProjectPatch {
@@ -164,6 +173,7 @@ impl From<ProjectIn> for ProjectPatch {
             stable_priority: Patch::Absent,
             providers: b.providers.into(),
             timeline_emoji: b.timeline_emoji.into(),
+            observer_promotion_messages: b.observer_promotion_messages.into(),
         }
     }
 }
@@ -250,6 +260,22 @@ impl ProjectPatch {
             e.push("timeline_emoji", "must be 1-64 characters");
         }
         set(&mut row.timeline_emoji, emoji);
+        let promotion = parse::not_null(
+            e,
+            "observer_promotion_messages",
+            self.observer_promotion_messages,
+        )
+        .filter(|n| {
+            let ok = (1..=1000).contains(n);
+            if !ok {
+                e.push("observer_promotion_messages", "must be 1-1000");
+            }
+            ok
+        });
+        set(
+            &mut row.observer_promotion_messages,
+            promotion.map(|n| n as i32),
+        );
     }
 }
 

@@ -1,0 +1,109 @@
+//! The filter's stored JSON form: `{"and": [...]}`, `{"or": [...]}`, `{"not": {...}}`, and
+//! comparisons `{"field": "priority", "op": "=", "value": "high"}` (`"values": [...]` for `in`).
+//! Reading also accepts a string in the text form anywhere a filter is expected.
+
+use super::{Comparison, Field, Filter, Op};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{json, Value};
+
+impl Filter {
+    /// The stored JSON form.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Filter::And(v) => json!({"and": v.iter().map(Filter::to_json).collect::<Vec<_>>()}),
+            Filter::Or(v) => json!({"or": v.iter().map(Filter::to_json).collect::<Vec<_>>()}),
+            Filter::Not(f) => json!({"not": f.to_json()}),
+            Filter::Cmp(c) if c.op == Op::In => {
+                json!({"field": c.field.to_string(), "op": "in", "values": c.values})
+            }
+            Filter::Cmp(c) => json!({
+                "field": c.field.to_string(),
+                "op": c.op.as_str(),
+                "value": c.values.first(),
+            }),
+        }
+    }
+
+    /// Reads the JSON form (or a string in the text form); the error names the JSON path.
+    pub fn from_json(v: &Value) -> Result<Self, String> {
+        read(v, "$")
+    }
+}
+
+fn read(v: &Value, path: &str) -> Result<Filter, String> {
+    match v {
+        Value::String(s) => Filter::parse(s).map_err(|e| format!("{path}: {e}")),
+        Value::Object(o) if o.len() == 1 && (o.contains_key("and") || o.contains_key("or")) => {
+            let (k, list) = o.iter().next().expect("one key");
+            let items = list
+                .as_array()
+                .ok_or_else(|| format!("{path}.{k}: must be a list of filters"))?;
+            let parts = items
+                .iter()
+                .enumerate()
+                .map(|(i, f)| read(f, &format!("{path}.{k}[{i}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(if k == "and" {
+                Filter::And(parts)
+            } else {
+                Filter::Or(parts)
+            })
+        }
+        Value::Object(o) if o.len() == 1 && o.contains_key("not") => Ok(Filter::Not(Box::new(
+            read(&o["not"], &format!("{path}.not"))?,
+        ))),
+        Value::Object(o) if o.contains_key("field") => {
+            let field_name = o["field"]
+                .as_str()
+                .ok_or_else(|| format!("{path}.field: must be a string"))?;
+            let field = Field::parse(field_name).ok_or_else(|| {
+                format!(
+                    "{path}.field: unknown field {field_name:?}; known: {}, tag:TYPE",
+                    Field::NAMES.join(", ")
+                )
+            })?;
+            let op = match o.get("op") {
+                None => Op::Eq,
+                Some(op) => op
+                    .as_str()
+                    .and_then(Op::parse)
+                    .ok_or_else(|| format!("{path}.op: must be one of =, !=, in, ~, !~"))?,
+            };
+            let values = match (o.get("value"), o.get("values")) {
+                (Some(Value::String(s)), None) => vec![s.clone()],
+                (None, Some(Value::Array(a))) => a
+                    .iter()
+                    .map(|x| {
+                        x.as_str()
+                            .map(String::from)
+                            .ok_or_else(|| format!("{path}.values: must be strings"))
+                    })
+                    .collect::<Result<_, _>>()?,
+                _ => {
+                    return Err(format!(
+                        "{path}: give \"value\" (a string) or \"values\" (a list of strings)"
+                    ))
+                }
+            };
+            Comparison::new(field, op, values)
+                .map(Filter::Cmp)
+                .map_err(|m| format!("{path}: {m}"))
+        }
+        _ => Err(format!(
+            "{path}: expected {{\"and\": [...]}}, {{\"or\": [...]}}, {{\"not\": ...}}, a comparison {{\"field\", \"op\", \"value\"}} or a text filter"
+        )),
+    }
+}
+
+impl Serialize for Filter {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Filter {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        Filter::from_json(&v).map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,397 @@
+//! The filter's text form: a small recursive-descent parser with positions in its errors, and
+//! the printer that writes what the parser reads back (`parse(print(f)) == f.normalized()`).
+
+use super::{Comparison, Field, Filter, Op};
+use std::fmt;
+
+/// A text filter that does not parse: where (1-based character column) and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ParseError {
+    /// 1-based character position of the problem.
+    pub position: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at position {}: {}", self.position, self.message)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Word(String),
+    Str(String),
+    Op(Op),
+    LParen,
+    RParen,
+    Comma,
+    End,
+}
+
+impl Tok {
+    fn describe(&self) -> String {
+        match self {
+            Tok::Word(w) => format!("{w:?}"),
+            Tok::Str(s) => format!("the text {s:?}"),
+            Tok::Op(o) => format!("{:?}", o.as_str()),
+            Tok::LParen => "\"(\"".into(),
+            Tok::RParen => "\")\"".into(),
+            Tok::Comma => "\",\"".into(),
+            Tok::End => "the end".into(),
+        }
+    }
+
+    fn keyword(&self, k: &str) -> bool {
+        matches!(self, Tok::Word(w) if w.eq_ignore_ascii_case(k))
+    }
+}
+
+const KEYWORDS: &[&str] = &["and", "or", "not", "in", "all", "none"];
+
+fn bare_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@' | ':' | '/' | '+')
+}
+
+fn err(position: usize, message: impl Into<String>) -> ParseError {
+    ParseError {
+        position,
+        message: message.into(),
+    }
+}
+
+/// Splits the text into tokens, each with its 1-based position.
+fn lex(text: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let pos = i + 1;
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        let tok = match c {
+            '(' => Tok::LParen,
+            ')' => Tok::RParen,
+            ',' => Tok::Comma,
+            '=' => {
+                if chars.get(i + 1) == Some(&'=') {
+                    i += 1;
+                }
+                Tok::Op(Op::Eq)
+            }
+            '~' => Tok::Op(Op::Contains),
+            '!' => match chars.get(i + 1) {
+                Some('=') => {
+                    i += 1;
+                    Tok::Op(Op::Ne)
+                }
+                Some('~') => {
+                    i += 1;
+                    Tok::Op(Op::NotContains)
+                }
+                _ => return Err(err(pos, "\"!\" must be followed by \"=\" or \"~\"")),
+            },
+            '"' | '\'' => {
+                let quote = c;
+                let mut s = String::new();
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => return Err(err(pos, "this quoted text is not closed")),
+                        Some('\\') => match chars.get(i + 1) {
+                            Some(n @ ('\\' | '"' | '\'')) => {
+                                s.push(*n);
+                                i += 2;
+                            }
+                            _ => {
+                                return Err(err(
+                                    i + 1,
+                                    "a backslash in quotes must be followed by \\, \" or '",
+                                ))
+                            }
+                        },
+                        Some(q) if *q == quote => break,
+                        Some(other) => {
+                            s.push(*other);
+                            i += 1;
+                        }
+                    }
+                }
+                Tok::Str(s)
+            }
+            c if bare_char(c) => {
+                let start = i;
+                while i + 1 < chars.len() && bare_char(chars[i + 1]) {
+                    i += 1;
+                }
+                Tok::Word(chars[start..=i].iter().collect())
+            }
+            other => {
+                return Err(err(
+                    pos,
+                    format!("unexpected character {other:?}; quote values that contain it"),
+                ))
+            }
+        };
+        out.push((tok, pos));
+        i += 1;
+    }
+    out.push((Tok::End, chars.len() + 1));
+    Ok(out)
+}
+
+struct Parser {
+    toks: Vec<(Tok, usize)>,
+    at: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> &Tok {
+        &self.toks[self.at].0
+    }
+
+    fn pos(&self) -> usize {
+        self.toks[self.at].1
+    }
+
+    fn next(&mut self) -> (Tok, usize) {
+        let t = self.toks[self.at].clone();
+        if self.at + 1 < self.toks.len() {
+            self.at += 1;
+        }
+        t
+    }
+
+    fn or(&mut self) -> Result<Filter, ParseError> {
+        let mut parts = vec![self.and()?];
+        while self.peek().keyword("or") {
+            self.next();
+            parts.push(self.and()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.pop().expect("one")
+        } else {
+            Filter::Or(parts)
+        })
+    }
+
+    fn and(&mut self) -> Result<Filter, ParseError> {
+        let mut parts = vec![self.not()?];
+        while self.peek().keyword("and") {
+            self.next();
+            parts.push(self.not()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.pop().expect("one")
+        } else {
+            Filter::And(parts)
+        })
+    }
+
+    fn not(&mut self) -> Result<Filter, ParseError> {
+        if self.peek().keyword("not") {
+            self.next();
+            return Ok(Filter::Not(Box::new(self.not()?)));
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Result<Filter, ParseError> {
+        let (tok, pos) = self.next();
+        match tok {
+            Tok::LParen => {
+                let inner = self.or()?;
+                let (close, at) = self.next();
+                if close != Tok::RParen {
+                    return Err(err(
+                        at,
+                        format!(
+                            "expected \")\" to close the \"(\" at position {pos}, found {}",
+                            close.describe()
+                        ),
+                    ));
+                }
+                Ok(inner)
+            }
+            Tok::Word(w) if w.eq_ignore_ascii_case("all") => Ok(Filter::And(vec![])),
+            Tok::Word(w) if w.eq_ignore_ascii_case("none") => Ok(Filter::Or(vec![])),
+            Tok::Word(name) | Tok::Str(name)
+                if !KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(&name)) =>
+            {
+                let field = Field::parse(&name).ok_or_else(|| {
+                    err(
+                        pos,
+                        format!(
+                            "unknown field {name:?}; known: {}, tag:TYPE",
+                            Field::NAMES.join(", ")
+                        ),
+                    )
+                })?;
+                self.comparison(field, pos)
+            }
+            other => Err(err(
+                pos,
+                format!(
+                    "expected a comparison (e.g. priority = high), \"(\", \"not\", \"all\" or \"none\", found {}",
+                    other.describe()
+                ),
+            )),
+        }
+    }
+
+    fn value(&mut self) -> Result<String, ParseError> {
+        let (tok, pos) = self.next();
+        match tok {
+            Tok::Word(w) | Tok::Str(w) => Ok(w),
+            other => Err(err(
+                pos,
+                format!("expected a value, found {}", other.describe()),
+            )),
+        }
+    }
+
+    fn comparison(&mut self, field: Field, field_pos: usize) -> Result<Filter, ParseError> {
+        let (tok, pos) = self.next();
+        let (op, values) = match tok {
+            Tok::Op(op) => (op, vec![self.value()?]),
+            t if t.keyword("in") => {
+                let (open, at) = self.next();
+                if open != Tok::LParen {
+                    return Err(err(
+                        at,
+                        format!("expected \"(\" after \"in\", found {}", open.describe()),
+                    ));
+                }
+                let mut values = vec![self.value()?];
+                loop {
+                    let (t, at) = self.next();
+                    match t {
+                        Tok::Comma => values.push(self.value()?),
+                        Tok::RParen => break,
+                        other => {
+                            return Err(err(
+                                at,
+                                format!(
+                                    "expected \",\" or \")\" in the list, found {}",
+                                    other.describe()
+                                ),
+                            ))
+                        }
+                    }
+                }
+                (Op::In, values)
+            }
+            other => {
+                return Err(err(
+                    pos,
+                    format!(
+                        "expected an operator (=, !=, in, ~, !~) after {field}, found {}",
+                        other.describe()
+                    ),
+                ))
+            }
+        };
+        Comparison::new(field, op, values)
+            .map(Filter::Cmp)
+            .map_err(|m| err(field_pos, m))
+    }
+}
+
+/// Parses the text form.
+pub(super) fn parse(text: &str) -> Result<Filter, ParseError> {
+    let toks = lex(text)?;
+    let mut p = Parser { toks, at: 0 };
+    if *p.peek() == Tok::End {
+        return Err(err(
+            1,
+            "the filter is empty; write \"all\" to match everything",
+        ));
+    }
+    let f = p.or()?;
+    if *p.peek() != Tok::End {
+        let found = p.peek().describe();
+        return Err(err(
+            p.pos(),
+            format!("expected \"and\", \"or\" or the end, found {found}"),
+        ));
+    }
+    Ok(f)
+}
+
+/// A value (or field) as written: bare when it can be, else double-quoted.
+fn word(s: &str) -> String {
+    let bare = !s.is_empty()
+        && s.chars().all(bare_char)
+        && !KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(s));
+    if bare {
+        s.to_string()
+    } else {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+        out
+    }
+}
+
+/// Binding strength: or < and < not < comparison.
+fn level(f: &Filter) -> u8 {
+    match f {
+        Filter::Or(v) if !v.is_empty() => 1,
+        Filter::And(v) if !v.is_empty() => 2,
+        Filter::Not(_) => 3,
+        _ => 4,
+    }
+}
+
+fn child(f: &Filter, above: u8) -> String {
+    // Equal levels are parenthesised too, so nested and/or read back as nested.
+    let s = print(f);
+    if level(f) <= above {
+        format!("({s})")
+    } else {
+        s
+    }
+}
+
+/// Writes the text form.
+pub(super) fn print(f: &Filter) -> String {
+    match f {
+        Filter::And(v) if v.is_empty() => "all".into(),
+        Filter::Or(v) if v.is_empty() => "none".into(),
+        Filter::And(v) if v.len() == 1 => print(&v[0]),
+        Filter::Or(v) if v.len() == 1 => print(&v[0]),
+        Filter::And(v) => v
+            .iter()
+            .map(|c| child(c, 2))
+            .collect::<Vec<_>>()
+            .join(" and "),
+        Filter::Or(v) => v
+            .iter()
+            .map(|c| child(c, 1))
+            .collect::<Vec<_>>()
+            .join(" or "),
+        Filter::Not(inner) => format!("not {}", child(inner, 2)),
+        Filter::Cmp(c) => {
+            let field = word(&c.field.to_string());
+            if c.op == Op::In {
+                let vals: Vec<String> = c.values.iter().map(|v| word(v)).collect();
+                format!("{field} in ({})", vals.join(", "))
+            } else {
+                format!(
+                    "{field} {} {}",
+                    c.op.as_str(),
+                    word(c.values.first().map(String::as_str).unwrap_or(""))
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Joining and leaving an incident: self-join (participant, in the room) and subscribe (e-mail
+//! updates only), both refused for restricted incidents and where the project disallows
+//! self-join unless the caller is privileged; removing a participant, refused for the incident
+//! commander and for anyone with open tasks; and the promotion of an observer who talks in the
+//! room.
+
+use crate::incident::{load_detail, save_with_events, Events, IncidentDetail};
+use crate::{Actor, Engine, Error, Result};
+use dispatch_core::values::{Email, IncidentRef};
+use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, Visibility};
+use dispatch_store::entity::{incident, room_message, subscriber};
+use dispatch_store::repo;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::json;
+
+/// Whether the caller may join or subscribe by themselves; `what` names the action.
+async fn may_self_join(
+    conn: &impl ConnectionTrait,
+    inc: &incident::Model,
+    privileged: bool,
+    what: &str,
+) -> Result<()> {
+    if privileged {
+        return Ok(());
+    }
+    if inc.visibility != Visibility::Open.as_str() {
+        return Err(Error::Forbidden(format!(
+            "{} is restricted: only an admin can {what} it",
+            inc.name
+        )));
+    }
+    let project = repo::project::get(conn, inc.project_id).await?;
+    if !project.allow_self_join {
+        return Err(Error::Forbidden(format!(
+            "project {} does not allow people to {what} its incidents by themselves; ask its incident commander to add you",
+            project.slug
+        )));
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// The caller joins the incident as a participant (and its room), and is welcomed.
+    pub async fn join_incident(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        privileged: bool,
+    ) -> Result<IncidentDetail> {
+        let txn = self.db().write().await?;
+        let conn = &*txn;
+        let current = repo::incident::lock(conn, r).await?;
+        may_self_join(conn, &current, privileged, "join").await?;
+        if current.status == IncidentStatus::Closed.as_str() {
+            return Err(Error::Conflict(format!(
+                "{} is closed; re-open it to join",
+                current.name
+            )));
+        }
+        let now = dispatch_core::now();
+        let (p, _) = repo::participant::ensure(
+            conn,
+            current.id,
+            actor.individual_id.0,
+            Some("joined by themselves".into()),
+            now,
+        )
+        .await?;
+        if repo::participant::active_roles(conn, p.id)
+            .await?
+            .is_empty()
+        {
+            repo::participant::assume_role(conn, &p, ParticipantRole::Participant, now).await?;
+            let mut events = Events::new(actor, now);
+            events.push(
+                "participant_added",
+                format!("{} joined {}", actor.email, current.name),
+                json!({"email": actor.email, "role": "participant", "reason": "joined by themselves"}),
+            );
+            events.job(crate::rules::welcome::job(
+                current.id,
+                std::slice::from_ref(&actor.email),
+                true,
+                &format!("join:{}:{}", actor.email, now.timestamp_micros()),
+                now,
+            ));
+            save_with_events(conn, &current, current.clone().into(), events).await?;
+            txn.commit().await?;
+            self.wake_workers();
+        }
+        load_detail(self.db().conn(), &IncidentRef::Id(IncidentId(current.id))).await
+    }
+
+    /// The caller follows the incident by e-mail: change summaries, not the room.
+    pub async fn subscribe_incident(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        privileged: bool,
+    ) -> Result<Vec<subscriber::Model>> {
+        let txn = self.db().write().await?;
+        let conn = &*txn;
+        let current = repo::incident::lock(conn, r).await?;
+        may_self_join(conn, &current, privileged, "subscribe to").await?;
+        let now = dispatch_core::now();
+        if repo::rules::subscribe(conn, current.id, &actor.email, now).await? {
+            let mut events = Events::new(actor, now);
+            events.push(
+                "subscribed",
+                format!("{} subscribed to {} by e-mail", actor.email, current.name),
+                json!({"email": actor.email}),
+            );
+            save_with_events(conn, &current, current.clone().into(), events).await?;
+        }
+        let list = repo::rules::subscribers(conn, current.id).await?;
+        txn.commit().await?;
+        Ok(list)
+    }
+
+    /// Who follows an incident by e-mail.
+    pub async fn subscribers(&self, r: &IncidentRef) -> Result<Vec<subscriber::Model>> {
+        let inc = repo::incident::get(self.db().conn(), r).await?;
+        Ok(repo::rules::subscribers(self.db().conn(), inc.id).await?)
+    }
+
+    /// Removes a person from an incident (their roles end; the history stays). Refused for the
+    /// incident commander and for anyone with open tasks in it.
+    pub async fn remove_participant(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        email: &Email,
+    ) -> Result<IncidentDetail> {
+        let txn = self.db().write().await?;
+        let conn = &*txn;
+        let current = repo::incident::lock(conn, r).await?;
+        let missing = || Error::NotFound(format!("participant {email} in {}", current.name));
+        let person = repo::individual::by_email(conn, email.as_str())
+            .await?
+            .ok_or_else(missing)?;
+        let p = repo::participant::find(conn, current.id, person.id)
+            .await?
+            .ok_or_else(missing)?;
+        let roles = repo::participant::active_roles(conn, p.id).await?;
+        if roles.is_empty() {
+            return Err(missing());
+        }
+        if roles.contains(&ParticipantRole::IncidentCommander) {
+            return Err(Error::Conflict(format!(
+                "{email} is the incident commander of {}; assign the role to someone else before removing them",
+                current.name
+            )));
+        }
+        let tasks = repo::task::list(conn, current.id).await?;
+        let ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
+        let assignees = repo::task::assignees(conn, &ids).await?;
+        let open: Vec<String> = tasks
+            .iter()
+            .filter(|t| t.status == "open")
+            .filter(|t| {
+                t.owner_id == Some(person.id)
+                    || assignees.get(&t.id).is_some_and(|a| a.contains(&person.id))
+            })
+            .map(|t| format!("#{}", t.id))
+            .collect();
+        if !open.is_empty() {
+            return Err(Error::Conflict(format!(
+                "{email} has {} open task(s) in {} ({}); re-assign or resolve them before removing them",
+                open.len(),
+                current.name,
+                open.join(", ")
+            )));
+        }
+        let now = dispatch_core::now();
+        repo::participant::renounce_all_of(conn, p.id, now).await?;
+        let mut events = Events::new(actor, now);
+        events.push(
+            "participant_removed",
+            format!("{} removed {email} from {}", actor.email, current.name),
+            json!({"email": email.as_str(), "roles": roles}),
+        );
+        save_with_events(conn, &current, current.clone().into(), events).await?;
+        txn.commit().await?;
+        self.wake_workers();
+        load_detail(self.db().conn(), &IncidentRef::Id(IncidentId(current.id))).await
+    }
+}
+
+/// After a person's message in the room: an observer who has now posted the project's number
+/// of messages becomes a participant. Runs in the message's transaction.
+pub(crate) async fn promote_talking_observer(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    incident_id: i64,
+    room_id: i64,
+) -> Result<bool> {
+    let Some(p) = repo::participant::find(conn, incident_id, actor.individual_id.0).await? else {
+        return Ok(false);
+    };
+    if repo::participant::active_roles(conn, p.id).await? != [ParticipantRole::Observer] {
+        return Ok(false);
+    }
+    let current = repo::incident::row(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;
+    let needed = repo::project::get(conn, current.project_id)
+        .await?
+        .observer_promotion_messages;
+    let posted = room_message::Entity::find()
+        .filter(room_message::Column::RoomId.eq(room_id))
+        .filter(room_message::Column::Author.eq(actor.email.as_str()))
+        .count(conn)
+        .await?;
+    if posted < needed.max(1) as u64 {
+        return Ok(false);
+    }
+    let current = repo::incident::lock(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;
+    let now = dispatch_core::now();
+    repo::participant::renounce_all_of(conn, p.id, now).await?;
+    repo::participant::assume_role(conn, &p, ParticipantRole::Participant, now).await?;
+    let mut events = Events::new(actor, now);
+    events.push(
+        "participant_promoted",
+        format!(
+            "{} became a participant after {posted} messages in the room",
+            actor.email
+        ),
+        json!({"email": actor.email, "from": "observer", "to": "participant", "messages": posted}),
+    );
+    save_with_events(conn, &current, current.clone().into(), events).await?;
+    Ok(true)
+}

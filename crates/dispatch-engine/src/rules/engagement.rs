@@ -1,0 +1,386 @@
+//! Engagement rules: a filter attached to individuals, teams, on-call services and documents.
+//! The `engage` job evaluates them when an incident is declared and after every change while it
+//! is active: matched individuals join as observers (the rule is their added reason), a matched
+//! service's current on-call joins (one person per service), matched teams are engaged (their
+//! address is mailed the incident card; a participant group will take them in), and matched
+//! documents become the incident's suggested runbooks. Every match is recorded once.
+
+use super::{stored_filter, subject, welcome};
+use crate::incident::Events;
+use crate::jobs::{complete_in, JobFailure};
+use crate::{Engine, Result};
+use dispatch_core::filter::Filter;
+use dispatch_core::values::IncidentRef;
+use dispatch_core::{ParticipantRole, ValidationError, Visibility};
+use dispatch_store::entity::{engagement, engagement_rule, job};
+use dispatch_store::repo;
+use sea_orm::Set;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// A document a rule suggests as a runbook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Runbook {
+    /// What it is called.
+    pub title: String,
+    /// Where it is.
+    pub link: String,
+}
+
+/// An engagement rule as written by an admin, already parsed.
+#[derive(Debug, Clone)]
+pub struct EngagementRuleSpec {
+    /// Project slug.
+    pub project: String,
+    /// Unique within the project.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Which incidents it matches.
+    pub filter: Filter,
+    /// People who join as observers.
+    pub individuals: Vec<String>,
+    /// Team ids engaged.
+    pub teams: Vec<i64>,
+    /// Service ids whose on-call joins.
+    pub services: Vec<i64>,
+    /// Runbooks suggested.
+    pub documents: Vec<Runbook>,
+    /// Off rules match nothing.
+    pub enabled: bool,
+}
+
+/// A stored engagement rule, decoded.
+#[derive(Debug, Clone)]
+pub struct EngagementRule {
+    /// The row.
+    pub row: engagement_rule::Model,
+    /// Its project's slug.
+    pub project: String,
+    /// Its filter.
+    pub filter: Filter,
+    /// People.
+    pub individuals: Vec<String>,
+    /// Team ids.
+    pub teams: Vec<i64>,
+    /// Service ids.
+    pub services: Vec<i64>,
+    /// Runbooks.
+    pub documents: Vec<Runbook>,
+}
+
+fn decode(row: engagement_rule::Model, project: String) -> EngagementRule {
+    EngagementRule {
+        filter: stored_filter(&row.filter),
+        individuals: serde_json::from_str(&row.individuals).unwrap_or_default(),
+        teams: serde_json::from_str(&row.teams).unwrap_or_default(),
+        services: serde_json::from_str(&row.services).unwrap_or_default(),
+        documents: serde_json::from_str(&row.documents).unwrap_or_default(),
+        project,
+        row,
+    }
+}
+
+impl Engine {
+    /// Engagement rules, of one project (slug) or all.
+    pub async fn engagement_rules(&self, project: Option<&str>) -> Result<Vec<EngagementRule>> {
+        let conn = self.db().conn();
+        let projects = repo::project::list(conn).await?;
+        let project_id = match project {
+            Some(slug) => Some(self.project(slug).await?.id),
+            None => None,
+        };
+        let slug = |id: i64| {
+            projects
+                .iter()
+                .find(|p| p.id == id)
+                .map(|p| p.slug.clone())
+                .unwrap_or_default()
+        };
+        Ok(repo::rules::engagement_rules(conn, project_id)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let s = slug(r.project_id);
+                decode(r, s)
+            })
+            .collect())
+    }
+
+    /// One engagement rule.
+    pub async fn engagement_rule(&self, id: i64) -> Result<EngagementRule> {
+        let conn = self.db().conn();
+        let row = repo::rules::engagement_rule(conn, id).await?;
+        let project = repo::project::get(conn, row.project_id).await?;
+        Ok(decode(row, project.slug))
+    }
+
+    /// Creates (`id` = `None`) or replaces an engagement rule. Teams and services must belong
+    /// to the rule's project.
+    pub async fn save_engagement_rule(
+        &self,
+        id: Option<i64>,
+        spec: EngagementRuleSpec,
+    ) -> Result<EngagementRule> {
+        let txn = self.db().write().await?;
+        let conn = &*txn;
+        let mut e = ValidationError::default();
+        let project = repo::project::by_slug(conn, &spec.project).await?;
+        if project.is_none() {
+            e.push("project", format!("unknown project {:?}", spec.project));
+        }
+        if let Some(p) = &project {
+            let teams = repo::directory::teams(conn, p.id).await?;
+            for t in spec
+                .teams
+                .iter()
+                .filter(|t| !teams.iter().any(|x| x.id == **t))
+            {
+                e.push("teams", format!("no team {t} in project {}", p.slug));
+            }
+            let services = repo::directory::services(conn, p.id).await?;
+            for s in spec
+                .services
+                .iter()
+                .filter(|s| !services.iter().any(|x| x.id == **s))
+            {
+                e.push("services", format!("no service {s} in project {}", p.slug));
+            }
+        }
+        e.into_result()?;
+        let project = project.expect("checked");
+        let now = dispatch_core::now();
+        let mut row = match id {
+            Some(id) => repo::rules::engagement_rule(conn, id).await?.into(),
+            None => engagement_rule::ActiveModel {
+                created_at: Set(now),
+                ..Default::default()
+            },
+        };
+        row.project_id = Set(project.id);
+        row.name = Set(spec.name);
+        row.description = Set(spec.description);
+        row.filter = Set(spec.filter.to_json().to_string());
+        row.individuals = Set(json!(spec.individuals).to_string());
+        row.teams = Set(json!(spec.teams).to_string());
+        row.services = Set(json!(spec.services).to_string());
+        row.documents = Set(json!(spec.documents).to_string());
+        row.enabled = Set(spec.enabled);
+        row.updated_at = Set(now);
+        let saved = repo::rules::save_engagement_rule(conn, row).await?;
+        txn.commit().await?;
+        Ok(decode(saved, project.slug))
+    }
+
+    /// Deletes an engagement rule; what it engaged stays.
+    pub async fn delete_engagement_rule(&self, id: i64) -> Result<()> {
+        let txn = self.db().write().await?;
+        repo::rules::engagement_rule(&*txn, id).await?;
+        repo::rules::delete_engagement_rule(&*txn, id).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// What engagement rules brought into an incident: people, on-call, teams and runbooks.
+    pub async fn engagements(&self, r: &IncidentRef) -> Result<Vec<engagement::Model>> {
+        let inc = repo::incident::get(self.db().conn(), r).await?;
+        Ok(repo::rules::engagements(self.db().conn(), inc.id).await?)
+    }
+}
+
+/// A person a match brings in.
+struct Joiner {
+    email: String,
+    reason: String,
+}
+
+/// The `engage` job: evaluates the project's enabled rules against the incident as it is now
+/// and records what is new, all in one transaction with the job's completion.
+pub(crate) async fn run(
+    engine: &Engine,
+    job: &job::Model,
+    incident_id: i64,
+) -> Result<(), JobFailure> {
+    // Who is on call for the services the project's rules name is asked of the on-call
+    // provider before the transaction opens (it may be a remote service).
+    let services: Vec<i64> = {
+        let inc = repo::incident::get(
+            engine.db().conn(),
+            &IncidentRef::Id(dispatch_core::IncidentId(incident_id)),
+        )
+        .await?;
+        let mut ids: Vec<i64> =
+            repo::rules::engagement_rules(engine.db().conn(), Some(inc.project_id))
+                .await?
+                .into_iter()
+                .filter(|r| r.enabled)
+                .flat_map(|r| decode(r, String::new()).services)
+                .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let on_call = engine
+        .on_call_for_services(incident_id, &services, dispatch_core::now())
+        .await?;
+    let txn = engine.db().write().await?;
+    let conn = &*txn;
+    // Locked first: a concurrent change waits, and the saga's conversation step is ordered
+    // before or after this (see the welcome job).
+    repo::incident::lock(
+        conn,
+        &IncidentRef::Id(dispatch_core::IncidentId(incident_id)),
+    )
+    .await?;
+    let (row, s) = subject(conn, incident_id).await?;
+    let now = dispatch_core::now();
+    let mut events = Events::system(now);
+    if row.visibility != Visibility::Open.as_str() || row.status != "active" {
+        // Restricted incidents get no automatic engagement; closed ones need none.
+        complete_in(&txn, job, incident_id, events).await?;
+        txn.commit().await?;
+        return Ok(());
+    }
+    let rules: Vec<engagement_rule::Model> =
+        repo::rules::engagement_rules(conn, Some(row.project_id))
+            .await?
+            .into_iter()
+            .filter(|r| r.enabled && stored_filter(&r.filter).matches(&s))
+            .collect();
+    let mut joiners: Vec<Joiner> = Vec::new();
+    for rule in &rules {
+        let rule = decode(rule.clone(), row.project_slug.clone());
+        let name = rule.row.name.clone();
+        let base = |kind: &str, target: String| engagement::ActiveModel {
+            incident_id: Set(incident_id),
+            rule_id: Set(Some(rule.row.id)),
+            rule_name: Set(name.clone()),
+            kind: Set(kind.into()),
+            target: Set(target),
+            created_at: Set(now),
+            ..Default::default()
+        };
+        for email in &rule.individuals {
+            let mut m = base("individual", email.clone());
+            m.email = Set(Some(email.clone()));
+            if repo::rules::add_engagement(conn, m).await? {
+                events.push(
+                    "participant_engaged",
+                    format!("{email} was engaged by rule {name:?}"),
+                    json!({"email": email, "rule": name, "rule_id": rule.row.id}),
+                );
+                joiners.push(Joiner {
+                    email: email.clone(),
+                    reason: format!("engagement rule {name}"),
+                });
+            }
+        }
+        for sid in &rule.services {
+            let Ok(service) = repo::directory::service(conn, *sid).await else {
+                continue;
+            };
+            let Some(email) = on_call.get(sid).cloned() else {
+                continue;
+            };
+            let mut m = base("service", sid.to_string());
+            m.email = Set(Some(email.clone()));
+            m.title = Set(Some(service.name.clone()));
+            if repo::rules::add_engagement(conn, m).await? {
+                events.push(
+                    "oncall_engaged",
+                    format!(
+                        "{email}, on call for {}, was engaged by rule {name:?}",
+                        service.name
+                    ),
+                    json!({"email": email, "service_id": sid, "service": service.name, "rule": name, "rule_id": rule.row.id}),
+                );
+                joiners.push(Joiner {
+                    email,
+                    reason: format!("on call for {} (engagement rule {name})", service.name),
+                });
+            }
+        }
+        for tid in &rule.teams {
+            let Ok(team) = repo::directory::team(conn, *tid).await else {
+                continue;
+            };
+            let mut m = base("team", tid.to_string());
+            m.email = Set(team.email.clone());
+            m.title = Set(Some(team.name.clone()));
+            if repo::rules::add_engagement(conn, m).await? {
+                events.push(
+                    "team_engaged",
+                    format!("team {} was engaged by rule {name:?}", team.name),
+                    json!({"team_id": tid, "team": team.name, "email": team.email, "rule": name, "rule_id": rule.row.id}),
+                );
+                if let Some(address) = &team.email {
+                    // Until participant groups exist, the team's address hears by mail.
+                    let card = super::notification::card(engine, conn, &row).await?;
+                    let mail = dispatch_core::email::render(
+                        vec![address.clone()],
+                        format!("[{}] Your team was engaged: {}", row.name, row.title),
+                        &card,
+                    );
+                    events.job(crate::flows::email_job(
+                        &format!("team:{tid}:{incident_id}"),
+                        Some(incident_id),
+                        &mail,
+                        now,
+                    ));
+                }
+            }
+        }
+        for doc in &rule.documents {
+            let mut m = base("document", doc.link.clone());
+            m.title = Set(Some(doc.title.clone()));
+            m.link = Set(Some(doc.link.clone()));
+            if repo::rules::add_engagement(conn, m).await? {
+                events.push(
+                    "runbook_suggested",
+                    format!("runbook {:?} suggested by rule {name:?}", doc.title),
+                    json!({"title": doc.title, "link": doc.link, "rule": name, "rule_id": rule.row.id}),
+                );
+            }
+        }
+    }
+    // The people join as observers, once each (a second rule naming them adds nothing).
+    let mut welcomed = Vec::new();
+    for j in &joiners {
+        if welcomed.contains(&j.email) {
+            continue;
+        }
+        let person = repo::individual::get_or_create(conn, &j.email, None).await?;
+        let (p, joined) =
+            repo::participant::ensure(conn, incident_id, person.id, Some(j.reason.clone()), now)
+                .await?;
+        if joined {
+            repo::participant::assume_role(conn, &p, ParticipantRole::Observer, now).await?;
+            events.push(
+                "participant_added",
+                format!("{} joined {} as observer ({})", j.email, row.name, j.reason),
+                json!({"email": j.email, "role": "observer", "reason": j.reason}),
+            );
+            welcomed.push(j.email.clone());
+        }
+    }
+    if !welcomed.is_empty() {
+        events.job(welcome::job(
+            incident_id,
+            &welcomed,
+            true,
+            &format!("engage:{}", job.id),
+            now,
+        ));
+        events.job(crate::flows::incident_job(
+            crate::flows::kind::REFRESH,
+            incident_id,
+            None,
+            json!({}),
+            now,
+        ));
+    }
+    complete_in(&txn, job, incident_id, events).await?;
+    txn.commit().await?;
+    engine.wake_workers();
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! Someone who follows an incident by e-mail only.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `subscribers`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "subscribers")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub incident_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub email: String,
+    pub created_at: DateTimeUtc,
+}
+
+/// No relations are declared; repositories join explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
