@@ -13,14 +13,20 @@ use dispatch_store::repo;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
-/// Whether the caller may join or subscribe by themselves; `what` names the action.
+/// Whether the caller may join or subscribe by themselves; `what` names the action. Someone
+/// already in the incident may always (it changes nothing they could not see).
 async fn may_self_join(
     conn: &impl ConnectionTrait,
     inc: &incident::Model,
+    actor: &Actor,
     privileged: bool,
     what: &str,
 ) -> Result<()> {
-    if privileged {
+    if privileged
+        || repo::participant::find(conn, inc.id, actor.individual_id.0)
+            .await?
+            .is_some()
+    {
         return Ok(());
     }
     if inc.visibility != Visibility::Open.as_str() {
@@ -50,7 +56,7 @@ impl Engine {
         let txn = self.db().write().await?;
         let conn = &*txn;
         let current = repo::incident::lock(conn, r).await?;
-        may_self_join(conn, &current, privileged, "join").await?;
+        may_self_join(conn, &current, actor, privileged, "join").await?;
         if current.status == IncidentStatus::Closed.as_str() {
             return Err(Error::Conflict(format!(
                 "{} is closed; re-open it to join",
@@ -101,7 +107,7 @@ impl Engine {
         let txn = self.db().write().await?;
         let conn = &*txn;
         let current = repo::incident::lock(conn, r).await?;
-        may_self_join(conn, &current, privileged, "subscribe to").await?;
+        may_self_join(conn, &current, actor, privileged, "subscribe to").await?;
         let now = dispatch_core::now();
         if repo::rules::subscribe(conn, current.id, &actor.email, now).await? {
             let mut events = Events::new(actor, now);
@@ -134,6 +140,12 @@ impl Engine {
         let txn = self.db().write().await?;
         let conn = &*txn;
         let current = repo::incident::lock(conn, r).await?;
+        if current.status == IncidentStatus::Closed.as_str() {
+            return Err(Error::Conflict(format!(
+                "{} is closed; re-open it to change its participants",
+                current.name
+            )));
+        }
         let missing = || Error::NotFound(format!("participant {email} in {}", current.name));
         let person = repo::individual::by_email(conn, email.as_str())
             .await?

@@ -24,6 +24,9 @@ use dispatch_engine::access::{Authenticated, IncidentLevel, Owned};
 pub enum Need {
     /// Nothing: anyone, signed in or not.
     Public,
+    /// No sign-in: the handler verifies the request's own signature (Slack's). These routes are
+    /// called by the chat service, not by API clients, and are not in the OpenAPI document.
+    Signed,
     /// Any signed-in person.
     Member,
     /// At least this organization role.
@@ -172,9 +175,9 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("GET", "/api/v1/providers", Member),
     r("GET", "/api/v1/contacts/{email}", Member),
     // Slack's requests carry no token: each is verified by its signature instead.
-    r("POST", "/api/v1/slack/commands", Public),
-    r("POST", "/api/v1/slack/events", Public),
-    r("POST", "/api/v1/slack/interactions", Public),
+    r("POST", "/api/v1/slack/commands", Need::Signed),
+    r("POST", "/api/v1/slack/events", Need::Signed),
+    r("POST", "/api/v1/slack/interactions", Need::Signed),
     r("GET", "/api/v1/pages", Member),
     r(
         "POST",
@@ -315,7 +318,7 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         tracing::error!(route = %template, method = %req.method(), "route has no access rule; refused");
         return ApiError::Forbidden("this route has no access rule".into()).into_response();
     };
-    if policy.need == Public {
+    if matches!(policy.need, Public | Need::Signed) {
         return next.run(req).await;
     }
     let (mut parts, body) = req.into_parts();
@@ -368,7 +371,7 @@ async fn authorize(
     let engine = &state.engine;
     let id = path_param(parts, "id").await;
     match need {
-        Public | Member => {}
+        Public | Need::Signed | Member => {}
         Role(role) => {
             if !who.role.at_least(role) {
                 return Err(ApiError::Forbidden(format!(

@@ -204,7 +204,7 @@ async fn a_modal_missing_required_fields_answers_with_errors_and_enqueues_nothin
 }
 
 #[tokio::test]
-async fn without_a_signing_secret_the_slack_routes_are_not_there() {
+async fn without_a_signing_secret_every_slack_request_is_refused() {
     let app = common::spawn_app().await;
     let ts = chrono::Utc::now().timestamp().to_string();
     let res = app
@@ -216,7 +216,8 @@ async fn without_a_signing_secret_the_slack_routes_are_not_there() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.text().await.unwrap().contains("not configured"));
 }
 
 #[tokio::test]

@@ -288,6 +288,7 @@ impl Engine {
                 statuses,
                 page: 1,
                 per_page: 50,
+                viewer: caller.viewer(),
                 ..Default::default()
             };
             for s in self.list_incidents(&f).await?.0 {

@@ -14,7 +14,7 @@ use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::{IncidentStatus, Visibility};
 use dispatch_store::entity::notification_rule;
 use dispatch_store::repo;
-use dispatch_store::repo::incident::{IncidentFilter, IncidentRow, SortField};
+use dispatch_store::repo::incident::{IncidentFilter, IncidentRow, SortField, Viewer};
 
 /// What one rule's digest lists.
 pub(crate) struct Digest {
@@ -35,13 +35,16 @@ pub(crate) async fn collect(
     let conn = engine.db().conn();
     let project = repo::project::get(conn, rule.project_id).await?;
     let since = until - Duration::days(1);
+    // A restricted-safe target sees every incident; any other, open ones only.
+    let (visibilities, viewer) = if rule.restricted_safe {
+        (vec![], Viewer::Everyone)
+    } else {
+        (vec![Visibility::Open], Viewer::OpenOnly)
+    };
     let base = IncidentFilter {
         projects: vec![project.slug],
-        visibilities: if rule.restricted_safe {
-            vec![]
-        } else {
-            vec![Visibility::Open]
-        },
+        visibilities,
+        viewer,
         filter: Some(stored_filter(&rule.filter)),
         page: 1,
         per_page: 200,

@@ -51,8 +51,9 @@ fn verified<'a>(
     body: &'a Bytes,
 ) -> Result<&'a [u8], ApiError> {
     let Some(slack) = state.slack.as_ref() else {
-        return Err(ApiError::NotFound(
-            "Slack (not configured on this server)".into(),
+        return Err(ApiError::BadSignature(
+            "Slack is not configured on this server: no signing secret to verify requests with"
+                .into(),
         ));
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
