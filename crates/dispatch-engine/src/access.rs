@@ -164,9 +164,11 @@ impl Engine {
     ) -> Result<incident::Model> {
         let conn = self.db().conn();
         let not_found = || Error::NotFound(format!("incident {r}"));
-        let row = repo::incident::row(conn, r)
-            .await
-            .map_err(|_| not_found())?;
+        let row = match repo::incident::row(conn, r).await {
+            Ok(row) => row,
+            Err(dispatch_store::StoreError::NotFound(_)) => return Err(not_found()),
+            Err(e) => return Err(e.into()),
+        };
         let participates = match viewer {
             Viewer::Individual(me) => repo::participant::find(conn, row.id, me).await?.is_some(),
             _ => false,

@@ -384,14 +384,7 @@ pub async fn audit(
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<axum::Json<Vec<AuditOut>>> {
     let mut e = ValidationError::default();
-    let limit = match q.limit {
-        None => 100,
-        Some(n) if (1..=500).contains(&n) => n as u64,
-        Some(n) => {
-            e.push("limit", format!("must be between 1 and 500 (got {n})"));
-            100
-        }
-    };
+    let limit = parse::limit(&mut e, q.limit);
     e.into_result()?;
     let rows = s
         .engine

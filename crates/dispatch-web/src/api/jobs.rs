@@ -1,5 +1,6 @@
 //! The durable job queue, visible: list jobs by state, retry a failed one.
 
+use super::parse;
 use crate::auth::Auth;
 use crate::error::{ApiResult, Path, Query};
 use crate::AppState;
@@ -82,15 +83,8 @@ pub async fn list(
     Query(q): Query<JobQuery>,
 ) -> ApiResult<axum::Json<Vec<JobOut>>> {
     let mut e = ValidationError::default();
-    let state = super::parse::enum_field::<JobState>(&mut e, "state", q.state.as_deref());
-    let limit = match q.limit {
-        None => 100,
-        Some(n) if (1..=500).contains(&n) => n as u64,
-        Some(n) => {
-            e.push("limit", format!("must be between 1 and 500 (got {n})"));
-            100
-        }
-    };
+    let state = parse::enum_field::<JobState>(&mut e, "state", q.state.as_deref());
+    let limit = parse::limit(&mut e, q.limit);
     e.into_result()?;
     let jobs = s
         .engine

@@ -1,5 +1,6 @@
 //! The outbox over the API: the mail Dispatch sent or kept, newest first.
 
+use super::parse;
 use crate::auth::Auth;
 use crate::error::{ApiResult, Query};
 use crate::AppState;
@@ -72,14 +73,7 @@ pub async fn list(
 ) -> ApiResult<axum::Json<Vec<MailOut>>> {
     let mut e = ValidationError::default();
     let to = q.to.as_deref().and_then(|t| e.check(Email::parse("to", t)));
-    let limit = match q.limit {
-        None => 100,
-        Some(n) if (1..=500).contains(&n) => n as u64,
-        Some(n) => {
-            e.push("limit", format!("must be between 1 and 500 (got {n})"));
-            100
-        }
-    };
+    let limit = parse::limit(&mut e, q.limit);
     e.into_result()?;
     let query = OutboxQuery {
         to,

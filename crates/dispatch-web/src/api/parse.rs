@@ -147,3 +147,15 @@ pub fn description(errors: &mut ValidationError, field: &str, p: Patch<String>) 
         Patch::Value(t) => Some(t.into_inner()),
     }
 }
+
+/// A `limit` of 1-500 rows, 100 when absent.
+pub fn limit(e: &mut ValidationError, raw: Option<i64>) -> u64 {
+    match raw {
+        None => 100,
+        Some(n) if (1..=500).contains(&n) => n as u64,
+        Some(n) => {
+            e.push("limit", format!("must be between 1 and 500 (got {n})"));
+            100
+        }
+    }
+}
