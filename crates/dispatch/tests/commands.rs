@@ -409,6 +409,11 @@ async fn the_commander_runs_an_incident_from_declaration_to_close_with_commands_
         "{posted}"
     );
     assert_eq!(app.get("/incidents/INC-1").await.body["status"], "closed");
+    let text = ok(&app, &bob, "/dispatch-list-tasks").await;
+    assert!(
+        text.contains("[resolved] Roll back the deploy"),
+        "participants still read a closed incident: {text}"
+    );
     let closed = timeline(&app)
         .await
         .into_iter()
@@ -417,6 +422,14 @@ async fn the_commander_runs_an_incident_from_declaration_to_close_with_commands_
         .unwrap();
     assert_eq!(closed["transport"], "room");
     app.run_pending_jobs().await;
+    let r = cmd(&app, &bob, "/dispatch-mark-active").await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "the scribe may not re-open"
+    );
+    let text = ok(&app, &ic, "/dispatch-mark-active").await;
+    assert!(text.contains("INC-1 is now active again"), "{text}");
     let v = app.get("/incidents/INC-1/timeline/verify").await.body;
     assert_eq!(v["valid"], true, "{v}");
 }

@@ -38,13 +38,20 @@ impl From<dispatch_store::StoreError> for CommandError {
     }
 }
 
-/// The caller's active roles in an incident.
-fn roles_of(participants: &[ParticipantView], individual_id: i64) -> Vec<ParticipantRole> {
+/// The caller's roles in an incident: those held now, or, once it is closed, those closing ended
+/// (so its commander can still re-open it and its participants read it).
+fn roles_of(
+    participants: &[ParticipantView],
+    individual_id: i64,
+    closed_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Vec<ParticipantRole> {
     participants
         .iter()
         .filter(|p| p.individual.id == individual_id)
         .flat_map(|p| p.roles.iter())
-        .filter(|r| r.renounced_at.is_none())
+        .filter(|r| {
+            r.renounced_at.is_none() || (closed_at.is_some() && r.renounced_at == closed_at)
+        })
         .filter_map(|r| r.role.parse().ok())
         .collect()
 }
@@ -142,7 +149,8 @@ impl Engine {
             return Err(Error::NotFound(format!("incident {r}")).into());
         }
         let participants = repo::participant::list(conn, inc.id).await?;
-        let held = roles_of(&participants, actor.individual_id.0);
+        let closed_at = inc.closed_at.filter(|_| inc.status == "closed");
+        let held = roles_of(&participants, actor.individual_id.0, closed_at);
         check_allowed(&cmd, caller, &held, &inc.name)?;
         let r = &IncidentRef::Id(IncidentId(inc.id));
         let message = match cmd {
