@@ -258,6 +258,7 @@ async fn random_filters_select_the_same_incidents_in_memory_and_in_sql() {
     let everything = IncidentFilter {
         page: 1,
         per_page: 1000,
+        viewer: repo::incident::Viewer::Everyone,
         ..Default::default()
     };
     let (rows, total) = repo::incident::list(conn, &everything).await.unwrap();
