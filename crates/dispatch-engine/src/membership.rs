@@ -46,6 +46,57 @@ async fn may_self_join(
 }
 
 impl Engine {
+    /// A message the caller wrote in the incident's external conversation (a Slack channel):
+    /// counted, and an observer who has written the project's number becomes a participant.
+    /// Returns whether they were promoted.
+    pub async fn note_conversation_message(&self, actor: &Actor, r: &IncidentRef) -> Result<bool> {
+        let txn = self.db().write().await?;
+        let conn = &*txn;
+        let current = repo::incident::row(conn, r).await?;
+        let Some(p) = repo::participant::find(conn, current.id, actor.individual_id.0).await?
+        else {
+            return Ok(false);
+        };
+        let posted = i64::from(p.conversation_messages) + 1;
+        let mut row: dispatch_store::entity::participant::ActiveModel = p.into();
+        row.conversation_messages = sea_orm::Set(posted as i32);
+        sea_orm::ActiveModelTrait::update(row, conn).await?;
+        let promoted = promote_if_talkative(conn, actor, current.id, posted as u64).await?;
+        txn.commit().await?;
+        Ok(promoted)
+    }
+
+    /// The person joined (`true`) or left the incident's external conversation: they become a
+    /// participant, or leave the incident (refusals — the commander, open tasks — are logged
+    /// and leave them in).
+    pub async fn sync_member(&self, actor: &Actor, r: &IncidentRef, joined: bool) -> Result<()> {
+        if joined {
+            return match self.join_incident(actor, r, true).await {
+                Ok(_) => {
+                    self.wake_workers();
+                    Ok(())
+                }
+                Err(Error::Conflict(why)) => {
+                    tracing::info!(%why, "a person joined the conversation of a closed incident");
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            };
+        }
+        let email = Email::parse("email", &actor.email)?;
+        match self.remove_participant(actor, r, &email).await {
+            Ok(_) => {
+                self.wake_workers();
+                Ok(())
+            }
+            Err(Error::Conflict(why)) | Err(Error::NotFound(why)) => {
+                tracing::info!(%why, "a person left the conversation but stays in the incident");
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The caller joins the incident as a participant (and its room), and is welcomed.
     pub async fn join_incident(
         &self,
@@ -206,6 +257,22 @@ pub(crate) async fn promote_talking_observer(
     incident_id: i64,
     room_id: i64,
 ) -> Result<bool> {
+    let posted = room_message::Entity::find()
+        .filter(room_message::Column::RoomId.eq(room_id))
+        .filter(room_message::Column::Author.eq(actor.email.as_str()))
+        .count(conn)
+        .await?;
+    promote_if_talkative(conn, actor, incident_id, posted).await
+}
+
+/// An observer who has written `posted` messages (the project's number or more) becomes a
+/// participant.
+async fn promote_if_talkative(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    incident_id: i64,
+    posted: u64,
+) -> Result<bool> {
     let Some(p) = repo::participant::find(conn, incident_id, actor.individual_id.0).await? else {
         return Ok(false);
     };
@@ -216,11 +283,6 @@ pub(crate) async fn promote_talking_observer(
     let needed = repo::project::get(conn, current.project_id)
         .await?
         .observer_promotion_messages;
-    let posted = room_message::Entity::find()
-        .filter(room_message::Column::RoomId.eq(room_id))
-        .filter(room_message::Column::Author.eq(actor.email.as_str()))
-        .count(conn)
-        .await?;
     if posted < needed.max(1) as u64 {
         return Ok(false);
     }

@@ -227,6 +227,12 @@ async fn reports(engine: &Engine, txn: &WriteTxn, at: DateTime<Utc>) -> Result<u
                         inc.name, inc.title, p.name
                     ),
                 },
+                Block::Buttons {
+                    buttons: vec![(
+                        "Remind me in 2 hours".into(),
+                        format!("/dispatch-remind-me {kind} in 2 hours"),
+                    )],
+                },
             ]);
             if remind_incident(
                 engine,

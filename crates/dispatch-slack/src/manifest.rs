@@ -5,101 +5,34 @@
 use serde_json::{json, Value};
 
 /// A slash command as the manifest lists it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SlashCommand {
     /// The command, with its slash: `/dispatch-mark-stable`.
-    pub name: &'static str,
+    pub name: String,
     /// One line on what it does.
-    pub description: &'static str,
+    pub description: String,
     /// The argument hint Slack shows while typing.
-    pub usage: &'static str,
+    pub usage: String,
 }
 
-const fn cmd(name: &'static str, description: &'static str, usage: &'static str) -> SlashCommand {
-    SlashCommand {
-        name,
-        description,
-        usage,
+/// Every chat command of the one grammar (SPEC §4), seed names and aliases, as slash commands.
+pub fn commands() -> Vec<SlashCommand> {
+    let mut out = Vec::new();
+    for spec in dispatch_core::chat::COMMANDS {
+        for name in std::iter::once(&spec.name).chain(spec.aliases.iter()) {
+            // Slack commands begin with a slash; bare aliases such as `help` are not ones.
+            if !name.starts_with("dispatch-") {
+                continue;
+            }
+            out.push(SlashCommand {
+                name: format!("/{name}"),
+                description: spec.summary.to_string(),
+                usage: spec.args.to_string(),
+            });
+        }
     }
+    out
 }
-
-/// The chat commands (SPEC §4), seed names first, then their aliases.
-pub const COMMANDS: &[SlashCommand] = &[
-    cmd(
-        "/dispatch-report-incident",
-        "Declare an incident (opens a form)",
-        "[title]",
-    ),
-    cmd(
-        "/dispatch-assign-role",
-        "Give a role to a person",
-        "@person commander|scribe|liaison|participant",
-    ),
-    cmd(
-        "/dispatch-list-participants",
-        "List the participants and their roles",
-        "",
-    ),
-    cmd(
-        "/dispatch-edit-incident",
-        "Edit the incident",
-        "[field=value …]",
-    ),
-    cmd(
-        "/dispatch-update-incident",
-        "Edit the incident (alias of /dispatch-edit-incident)",
-        "[field=value …]",
-    ),
-    cmd(
-        "/dispatch-status-report",
-        "Post a tactical report",
-        "conditions=\"…\" actions=\"…\" needs=\"…\"",
-    ),
-    cmd(
-        "/dispatch-report-tactical",
-        "Post a tactical report",
-        "conditions=\"…\" actions=\"…\" needs=\"…\"",
-    ),
-    cmd(
-        "/dispatch-report-executive",
-        "Post an executive report",
-        "current_status=\"…\" overview=\"…\" next_steps=\"…\"",
-    ),
-    cmd("/dispatch-mark-stable", "Mark the incident stable", ""),
-    cmd("/dispatch-mark-closed", "Mark the incident closed", ""),
-    cmd(
-        "/dispatch-list-incidents",
-        "List active, stable and recently closed incidents",
-        "",
-    ),
-    cmd("/dispatch-list-tasks", "List the incident's tasks", ""),
-    cmd("/dispatch-list-my-tasks", "List your tasks", ""),
-    cmd(
-        "/dispatch-create-task",
-        "Create a task",
-        "@assignee \"description\" [due=…]",
-    ),
-    cmd(
-        "/dispatch-add-timeline-event",
-        "Add an event to the timeline",
-        "\"description\" [at=…]",
-    ),
-    cmd(
-        "/dispatch-engage-oncall",
-        "Pull in a service's on-call",
-        "service [page]",
-    ),
-    cmd(
-        "/dispatch-notifications-group",
-        "Edit who receives stakeholder mail",
-        "add|remove email …",
-    ),
-    cmd(
-        "/dispatch-update-participant",
-        "Edit a participant's added reason",
-        "@person \"reason\"",
-    ),
-];
 
 /// The bot scopes Dispatch needs: channels (public and private, for restricted incidents),
 /// messages, bookmarks, pins, reactions, direct messages and the user look-ups by e-mail.
@@ -193,15 +126,32 @@ pub fn manifest(url: Option<&str>, commands: &[SlashCommand]) -> Value {
 mod tests {
     use super::*;
 
-    const COMMANDS: &[SlashCommand] = &[SlashCommand {
-        name: "/dispatch-mark-stable",
-        description: "Mark the incident stable",
-        usage: "",
-    }];
+    fn commands() -> Vec<SlashCommand> {
+        vec![SlashCommand {
+            name: "/dispatch-mark-stable".into(),
+            description: "Mark the incident stable".into(),
+            usage: String::new(),
+        }]
+    }
+
+    #[test]
+    fn every_command_of_the_grammar_is_a_slash_command() {
+        let names: Vec<String> = super::commands().into_iter().map(|c| c.name).collect();
+        for want in [
+            "/dispatch-report-incident",
+            "/dispatch-assign-role",
+            "/dispatch-update-incident",
+            "/dispatch-report-tactical",
+            "/dispatch-mark-closed",
+        ] {
+            assert!(names.iter().any(|n| n == want), "{want} missing");
+        }
+        assert!(names.iter().all(|n| n.starts_with("/dispatch-")));
+    }
 
     #[test]
     fn an_http_manifest_points_every_request_at_the_server() {
-        let m = manifest(Some("https://dispatch.example.com/"), COMMANDS);
+        let m = manifest(Some("https://dispatch.example.com/"), &commands());
         let cmd = &m["features"]["slash_commands"][0];
         assert_eq!(cmd["command"], "/dispatch-mark-stable");
         assert_eq!(
@@ -223,7 +173,7 @@ mod tests {
 
     #[test]
     fn without_a_url_the_manifest_uses_socket_mode() {
-        let m = manifest(None, COMMANDS);
+        let m = manifest(None, &commands());
         assert_eq!(m["settings"]["socket_mode_enabled"], true);
         assert!(m["features"]["slash_commands"][0].get("url").is_none());
         assert!(m["settings"]["event_subscriptions"]

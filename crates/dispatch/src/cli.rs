@@ -337,7 +337,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let m = dispatch_slack::manifest::manifest(
                 url.as_deref(),
-                dispatch_slack::manifest::COMMANDS,
+                &dispatch_slack::manifest::commands(),
             );
             println!("{}", serde_json::to_string_pretty(&m)?);
             Ok(())

@@ -295,6 +295,79 @@ async fn play(via: Via) {
         "{tasks}"
     );
 
+    // The task list carries a Resolve button; pressing it resolves the task.
+    day.command(&bob, &c, "/dispatch-list-tasks", "").await;
+    let list = day
+        .emu
+        .calls_of("chat.postEphemeral")
+        .into_iter()
+        .rev()
+        .find(|c| c.args.get("user") == Some(&bob))
+        .expect("the task list, shown to bob");
+    let blocks: Value = serde_json::from_str(&list.args["blocks"]).unwrap();
+    let button = blocks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().unwrap().clone())
+        .find(|e| {
+            e["value"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("/dispatch-resolve-task")
+        })
+        .expect("a Resolve button");
+    day.send(
+        "interactive",
+        json!({"type": "block_actions", "trigger_id": format!("btn-{}", day.n),
+            "user": {"id": bob}, "channel": {"id": c},
+            "actions": [{"action_id": button["action_id"], "value": button["value"]}]}),
+    )
+    .await;
+    let tasks = day.app.get(&format!("/incidents/{name}/tasks")).await.body;
+    assert!(tasks.to_string().contains("resolved"), "{tasks}");
+
+    // Someone who joins the channel joins the incident; an observer who talks is promoted.
+    let carol = day.emu.add_user("carol@example.com", "Carol");
+    day.send(
+        "events_api",
+        json!({"type": "event_callback", "event_id": format!("EvJ{}", day.n),
+            "event": {"type": "member_joined_channel", "user": carol, "channel": c}}),
+    )
+    .await;
+    let parts = day
+        .app
+        .get(&format!("/incidents/{name}/participants"))
+        .await
+        .body;
+    assert!(parts.to_string().contains("carol@example.com"), "{parts}");
+    let dave = day.emu.add_user("dave@example.com", "Dave");
+    day.command(
+        &ic,
+        &c,
+        "/dispatch-assign-role",
+        &format!("<@{dave}> observer"),
+    )
+    .await;
+    for n in 0..3 {
+        day.send(
+            "events_api",
+            json!({"type": "event_callback", "event_id": format!("EvM{n}-{}", day.n),
+                "event": {"type": "message", "user": dave, "channel": c, "text": "looking", "ts": format!("1700000100.00000{n}")}}),
+        )
+        .await;
+    }
+    let timeline = day
+        .app
+        .get(&format!("/incidents/{name}/timeline"))
+        .await
+        .body;
+    assert!(
+        timeline.to_string().contains("participant_promoted"),
+        "the talking observer is promoted: {timeline}"
+    );
+
     // The stopwatch reaction puts a message on the timeline, once.
     let ts = day.emu.user_message(&c, &bob, "Deploy 42 rolled back");
     for n in 0..2 {
@@ -377,6 +450,41 @@ async fn play(via: Via) {
     assert_eq!(day.emu.calls_of("conversations.create").len(), 1);
     let failed = day.app.get("/jobs?state=failed").await.body;
     assert!(!failed.to_string().contains("slack_"), "{failed}");
+}
+
+#[tokio::test]
+async fn a_429_storm_ends_with_one_channel_and_each_message_once() {
+    let mut day = start(Via::Http).await;
+    let ic = day.ic.clone();
+    day.emu.rate_limit_next(5);
+    day.command(
+        &ic,
+        "CGENERAL",
+        "/dispatch-report-incident",
+        "\"Storm\" \"under rate limits\"",
+    )
+    .await;
+    // Jobs that met a 429 are retried until the queue is idle.
+    for _ in 0..5 {
+        day.app.run_pending_jobs().await;
+    }
+    let ch = day.channel();
+    assert_eq!(day.emu.channels().len(), 1, "exactly one channel");
+    let mut texts: Vec<&String> = ch.messages.iter().map(|(_, t, _)| t).collect();
+    let n = texts.len();
+    texts.sort();
+    texts.dedup();
+    assert_eq!(
+        texts.len(),
+        n,
+        "no message was posted twice: {:?}",
+        ch.messages
+    );
+    assert!(n >= 1, "the welcome was posted");
+    assert!(
+        day.emu.calls().len() > 5,
+        "the storm was met and waited out"
+    );
 }
 
 #[tokio::test]

@@ -48,6 +48,12 @@ pub(super) fn parse(s: &Spec, alias: &str, words: Vec<Word>, now: DateTime<Utc>)
         "dispatch-update-participant" => update_participant(words).map_err(bad),
         "dispatch-summary" => no_args(ChatCommand::Summary),
         "dispatch-remind-me" => remind(words).map_err(bad),
+        "dispatch-join-incident" => incident_arg(words)
+            .map(|incident| ChatCommand::Join { incident })
+            .map_err(bad),
+        "dispatch-subscribe-incident" => incident_arg(words)
+            .map(|incident| ChatCommand::Subscribe { incident })
+            .map_err(bad),
         other => Err(Usage::all(format!("/{other} is not available."))),
     }
 }
@@ -440,6 +446,17 @@ fn timeline_event(words: Vec<Word>, now: DateTime<Utc>) -> Result<ChatCommand, S
         details: None,
         pinned: false,
     }))
+}
+
+/// An optional incident key (`INC-7`), alone.
+fn incident_arg(words: Vec<Word>) -> Result<Option<String>, String> {
+    match words.as_slice() {
+        [] => Ok(None),
+        [w] if !w.text.trim().is_empty() && w.text.chars().count() <= 64 => {
+            Ok(Some(w.text.trim().to_string()))
+        }
+        _ => Err("Name one incident, e.g. INC-7, or run it in the incident's room.".into()),
+    }
 }
 
 fn engage(words: Vec<Word>) -> Result<ChatCommand, String> {

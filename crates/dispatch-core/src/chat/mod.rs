@@ -77,6 +77,8 @@ pub const COMMANDS: &[Spec] = &[
     spec!("dispatch-notifications-group", [], "add EMAIL… | remove EMAIL…", CommanderOrScribe, "edit who receives stakeholder mail"),
     spec!("dispatch-update-participant", [], "EMAIL \"ADDED REASON\"", Participants, "change why a participant was added"),
     spec!("dispatch-summary", [], "", Participants, "catch up: where the incident stands"),
+    spec!("dispatch-join-incident", [], "[INCIDENT]", Anyone, "join the incident (this room's, or the one named) as a participant"),
+    spec!("dispatch-subscribe-incident", [], "[INCIDENT]", Anyone, "get the incident's updates by e-mail"),
     spec!("dispatch-remind-me", ["dispatch-snooze-reminder"], "[tactical|executive] in N hours", CommanderOrScribe, "put off the report reminder for N hours"),
 ];
 
@@ -153,6 +155,16 @@ pub enum ChatCommand {
     },
     /// Catch-up summary.
     Summary,
+    /// Join an incident as a participant (the room's, or the one named).
+    Join {
+        /// The incident's key, when not run in its room.
+        incident: Option<String>,
+    },
+    /// Follow an incident by e-mail (the room's, or the one named).
+    Subscribe {
+        /// The incident's key, when not run in its room.
+        incident: Option<String>,
+    },
     /// Put off a report reminder.
     RemindMe {
         /// Which report.
@@ -187,6 +199,8 @@ impl ChatCommand {
             ChatCommand::UpdateParticipant { .. } => "dispatch-update-participant",
             ChatCommand::Summary => "dispatch-summary",
             ChatCommand::RemindMe { .. } => "dispatch-remind-me",
+            ChatCommand::Join { .. } => "dispatch-join-incident",
+            ChatCommand::Subscribe { .. } => "dispatch-subscribe-incident",
         }
     }
 

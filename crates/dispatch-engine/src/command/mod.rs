@@ -135,6 +135,36 @@ impl Engine {
                     d.row.name, d.row.title, d.row.commander_email
                 )));
             }
+            ChatCommand::Join { incident: named } | ChatCommand::Subscribe { incident: named } => {
+                let Some(r) = named
+                    .as_deref()
+                    .map(IncidentRef::parse)
+                    .or(incident.cloned())
+                else {
+                    return Err(CommandError::Usage(Usage {
+                        problem: format!(
+                            "/{} needs an incident: name it, or run it in the incident's room.",
+                            cmd.name()
+                        ),
+                        help: format!("Usage: {}", cmd.spec().usage()),
+                    }));
+                };
+                let inc = repo::incident::get(self.db().conn(), &r).await?;
+                if !self.may_see(caller, inc.id).await? {
+                    return Err(Error::NotFound(format!("incident {r}")).into());
+                }
+                let text = if matches!(cmd, ChatCommand::Join { .. }) {
+                    self.join_incident(actor, &r, caller.is_admin()).await?;
+                    self.wake_workers();
+                    format!("You are a participant of {}: {}.", inc.name, inc.title)
+                } else {
+                    self.subscribe_incident(actor, &r, caller.is_admin())
+                        .await?;
+                    self.wake_workers();
+                    format!("You will get {}'s updates by e-mail.", inc.name)
+                };
+                return Ok(RichMessage::plain(text));
+            }
             _ => {}
         }
         let Some(r) = incident else {
@@ -260,7 +290,9 @@ impl Engine {
             }
             ChatCommand::Help(_)
             | ChatCommand::ListIncidents
-            | ChatCommand::ReportIncident { .. } => {
+            | ChatCommand::ReportIncident { .. }
+            | ChatCommand::Join { .. }
+            | ChatCommand::Subscribe { .. } => {
                 unreachable!("answered above")
             }
         };

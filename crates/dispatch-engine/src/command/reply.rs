@@ -136,6 +136,26 @@ pub(super) fn tasks(name: &str, list: &[TaskView], mine: bool) -> RichMessage {
             text: "Resolve with /dispatch-resolve-task N, re-open with /dispatch-reopen-task N."
                 .into(),
         });
+        // The same, one press away where the transport has buttons.
+        blocks.push(Block::Buttons {
+            buttons: list
+                .iter()
+                .map(|t| {
+                    let id = t.task.id;
+                    if t.task.status == "open" {
+                        (
+                            format!("Resolve #{id}"),
+                            format!("/dispatch-resolve-task {id}"),
+                        )
+                    } else {
+                        (
+                            format!("Re-open #{id}"),
+                            format!("/dispatch-reopen-task {id}"),
+                        )
+                    }
+                })
+                .collect(),
+        });
     }
     RichMessage::new(blocks)
 }

@@ -226,12 +226,22 @@ pub(crate) async fn card(
         description.push('…');
     }
     let mut links = welcome::links(&ctx);
+    let mut buttons = Vec::new();
     if project.allow_self_join && row.visibility == Visibility::Open.as_str() {
         let base = format!("{}/api/v1/incidents/{}", ctx.base_url, row.name);
         links.push(("Join (POST)".into(), format!("{base}/join")));
         links.push(("Subscribe (POST)".into(), format!("{base}/subscribe")));
+        // Where the transport has buttons (Slack), one press joins or subscribes.
+        buttons.push((
+            "Join".to_string(),
+            format!("/dispatch-join-incident {}", row.name),
+        ));
+        buttons.push((
+            "Subscribe".to_string(),
+            format!("/dispatch-subscribe-incident {}", row.name),
+        ));
     }
-    Ok(RichMessage::new(vec![
+    let mut blocks = vec![
         Block::Header {
             text: format!("{}: {}", row.name, row.title),
         },
@@ -247,7 +257,11 @@ pub(crate) async fn card(
             ],
         },
         Block::Links { links },
-    ]))
+    ];
+    if !buttons.is_empty() {
+        blocks.push(Block::Buttons { buttons });
+    }
+    Ok(RichMessage::new(blocks))
 }
 
 /// The change summary: each significant field before and after.

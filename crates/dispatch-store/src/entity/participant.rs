@@ -13,6 +13,7 @@ pub struct Model {
     pub team_id: Option<i64>,
     pub added_reason: Option<String>,
     pub created_at: DateTimeUtc,
+    pub conversation_messages: i32,
 }
 
 /// No relations are declared; repositories join explicitly.

@@ -106,6 +106,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000050_slack.sql"),
                 postgres: include_str!("m20261125_000050_slack.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000051_conversation_messages",
+                sqlite: include_str!("m20261125_000051_conversation_messages.sql"),
+                postgres: include_str!("m20261125_000051_conversation_messages.sql"),
+            }),
         ]
     }
 }

@@ -2,7 +2,9 @@
 //! a button or a modal submission becomes a command line for the one chat grammar and runs
 //! through the engine as the Slack user (mapped to an individual by e-mail); the answer is
 //! rendered as Block Kit and shown to that user only. Events keep the incident in step with
-//! its channel: the configured reaction puts a message on the timeline.
+//! its channel: the configured reaction puts a message on the timeline, people joining and
+//! leaving the channel join and leave the incident, and their messages count toward an
+//! observer's promotion to participant.
 
 use super::kind;
 use dispatch_core::message::RichMessage;
@@ -262,6 +264,30 @@ impl SlackWorker {
                         at,
                         &format!("slack:{channel}:{ts}"),
                     )
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            }
+            "member_joined_channel" | "member_left_channel" => {
+                let Some(incident) = self.incident_for(engine, s(&e["channel"])).await? else {
+                    return Ok(());
+                };
+                let caller = self.caller(engine, s(&e["user"])).await?;
+                let joined = e["type"] == "member_joined_channel";
+                engine
+                    .sync_member(&caller.actor, &incident, joined)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            // A person's own message (not an edit, a join notice or a bot's) counts toward the
+            // observer → participant promotion.
+            "message" if e.get("subtype").is_none() && e.get("bot_id").is_none() => {
+                let Some(incident) = self.incident_for(engine, s(&e["channel"])).await? else {
+                    return Ok(());
+                };
+                let caller = self.caller(engine, s(&e["user"])).await?;
+                engine
+                    .note_conversation_message(&caller.actor, &incident)
                     .await
                     .map(drop)
                     .map_err(|e| e.to_string())
