@@ -50,13 +50,26 @@ pub struct RichMessage {
     pub text: String,
     /// The structured form.
     pub blocks: Vec<Block>,
+    /// Keep it in view: conversations that can pin messages (Slack) pin it. Reports are.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pin: bool,
 }
 
 impl RichMessage {
     /// A message of blocks; the plain text is derived from them.
     pub fn new(blocks: Vec<Block>) -> Self {
         let text = render_text(&blocks);
-        Self { text, blocks }
+        Self {
+            text,
+            blocks,
+            pin: false,
+        }
+    }
+
+    /// The same message, to be pinned where the conversation can pin.
+    pub fn pinned(mut self) -> Self {
+        self.pin = true;
+        self
     }
 
     /// A one-paragraph message.

@@ -54,6 +54,7 @@ pub fn report_message(inc: &incident::Model, rep: &report::Model, author: &str) 
             ),
         },
     ])
+    .pinned()
 }
 
 impl Engine {

@@ -142,25 +142,33 @@ impl SlackConversation {
         key: Option<&str>,
         message: &RichMessage,
     ) -> ProviderResult<()> {
-        if let Some(key) = key {
-            if repo::slack::posted(self.db.conn(), key)
+        let earlier = match key {
+            Some(key) => repo::slack::posted_ts(self.db.conn(), key)
                 .await
-                .map_err(err)?
-            {
-                return Ok(());
+                .map_err(err)?,
+            None => None,
+        };
+        let ts = match earlier {
+            Some(ts) => ts,
+            None => {
+                let ts = self
+                    .api
+                    .post(channel, &message.text, &blocks::render(message))
+                    .await
+                    .map_err(slack_err)?;
+                if let Some(key) = key {
+                    let txn = self.db.write().await.map_err(err)?;
+                    repo::slack::remember_post(&*txn, key, channel, &ts)
+                        .await
+                        .map_err(err)?;
+                    txn.commit().await.map_err(err)?;
+                }
+                ts
             }
-        }
-        let ts = self
-            .api
-            .post(channel, &message.text, &blocks::render(message))
-            .await
-            .map_err(slack_err)?;
-        if let Some(key) = key {
-            let txn = self.db.write().await.map_err(err)?;
-            repo::slack::remember_post(&*txn, key, channel, &ts)
-                .await
-                .map_err(err)?;
-            txn.commit().await.map_err(err)?;
+        };
+        // Pinning is harmless to repeat, so a retry after a failed pin pins the first post.
+        if message.pin {
+            self.api.pin(channel, &ts).await.map_err(slack_err)?;
         }
         Ok(())
     }

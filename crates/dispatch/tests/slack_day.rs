@@ -249,6 +249,17 @@ async fn play(via: Via) {
     assert!(!ch.bookmarks.is_empty(), "bookmarks to the resources");
     assert!(ch.members.contains(&ic), "the IC and reporter are invited");
     assert!(!ch.messages.is_empty(), "the welcome is posted");
+    // The welcome's Block Kit opens with a header and offers the resources as link buttons.
+    let welcome = &ch.messages[0].2;
+    assert_eq!(welcome[0]["type"], "header", "{welcome}");
+    assert!(
+        welcome
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["type"] == "actions" && b["elements"][0]["url"].as_str().is_some()),
+        "{welcome}"
+    );
     let conv = inc["resources"]
         .as_array()
         .unwrap()
@@ -305,6 +316,14 @@ async fn play(via: Via) {
         .find(|c| c.args.get("user") == Some(&bob))
         .expect("the task list, shown to bob");
     let blocks: Value = serde_json::from_str(&list.args["blocks"]).unwrap();
+    // Its Block Kit: the title, the tasks side by side, how to act, the buttons.
+    let kinds: Vec<&str> = blocks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["header", "section", "context", "actions"]);
     let button = blocks
         .as_array()
         .unwrap()
@@ -425,6 +444,23 @@ async fn play(via: Via) {
         day.channel().messages.len() > before,
         "the report is posted in the channel"
     );
+    let ch = day.channel();
+    let report = ch
+        .messages
+        .iter()
+        .find(|(_, text, _)| text.contains("Checkout failing"))
+        .expect("the report in the channel");
+    assert!(ch.pins.contains(&report.0), "the report is pinned");
+    // Its Block Kit: a header, the report's fields side by side, who posted it.
+    let kinds: Vec<&str> = report
+        .2
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["header", "section", "context"]);
+    assert_eq!(report.2[1]["fields"].as_array().unwrap().len(), 3);
 
     // Someone who is not the IC is refused, and told so privately.
     day.command(&bob, &c, "/dispatch-mark-closed", "").await;

@@ -54,12 +54,12 @@ pub async fn remember_user(
     Ok(())
 }
 
-/// Whether a message with this idempotency key was posted.
-pub async fn posted(conn: &impl ConnectionTrait, key: &str) -> Result<bool> {
+/// The `ts` of the message posted with this idempotency key, if one was.
+pub async fn posted_ts(conn: &impl ConnectionTrait, key: &str) -> Result<Option<String>> {
     Ok(slack_message::Entity::find_by_id(key.to_string())
         .one(conn)
         .await?
-        .is_some())
+        .map(|m| m.ts))
 }
 
 /// Records a posted message's key.
