@@ -473,7 +473,6 @@ async fn the_commander_s_day_from_report_to_close_through_commands_only() {
     assert_eq!(tasks.as_array().map(Vec::len), Some(1), "{tasks}");
     assert_eq!(tasks[0]["status"], "open");
     let task_id = tasks[0]["id"].as_i64().unwrap();
-    day.new_mails();
     day.recorded(&["task_created"]).await;
 
     // The tactical report: in the room, mailed to the participant group, on the incident.
