@@ -8,7 +8,7 @@ use crate::{flows, Actor, Engine, Result};
 use dispatch_core::commands::CreateReport;
 use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::values::IncidentRef;
-use dispatch_core::{ReportKind, ResourceKind};
+use dispatch_core::{ReportKind, ResourceKind, Transport};
 use dispatch_store::entity::{incident, report};
 use dispatch_store::repo;
 use sea_orm::Set;
@@ -95,12 +95,16 @@ impl Engine {
             json!({"report_id": rep.id, "kind": cmd.kind, "fields": details}),
         );
         let message = report_message(&current, &rep, &actor.email);
-        events.job(flows::announce_message(
-            current.id,
-            &format!("report:{}", rep.id),
-            &message,
-            now,
-        ));
+        // Posted from the incident's own room, the command's answer there is this very message:
+        // announcing it as well would show the report twice.
+        if actor.transport != Transport::Room {
+            events.job(flows::announce_message(
+                current.id,
+                &format!("report:{}", rep.id),
+                &message,
+                now,
+            ));
+        }
         let subject = format!(
             "[{}] {} report: {}",
             current.name,

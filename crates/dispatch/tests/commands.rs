@@ -4,8 +4,8 @@
 
 mod common;
 
-use chrono::{DateTime, Duration, NaiveTime, Utc};
-use common::{spawn_app, TestApp};
+use chrono::{DateTime, Duration, Utc};
+use common::{at_hour, spawn_app, TestApp};
 use dispatch_engine::scheduler::{Schedule, Scheduler};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -80,14 +80,6 @@ fn subjects(mails: &[Value]) -> Vec<String> {
         .iter()
         .map(|m| m["subject"].as_str().unwrap_or_default().to_string())
         .collect()
-}
-
-/// A fixed hour of a later day, so two ticks an hour apart share a day and an ISO week.
-fn at_hour(t: DateTime<Utc>, days: i64, hour: u32) -> DateTime<Utc> {
-    (t + Duration::days(days))
-        .date_naive()
-        .and_time(NaiveTime::from_hms_opt(hour, 0, 0).unwrap())
-        .and_utc()
 }
 
 fn reminders(app: &TestApp) -> Scheduler {

@@ -4,6 +4,9 @@
 // Each test binary uses a different part of the harness.
 #![allow(dead_code)]
 
+pub mod receiver;
+pub mod smtp;
+
 use dispatch_core::provider::{ProviderRegistry, Providers};
 use dispatch_engine::jobs::{Runner, RunnerOptions};
 use dispatch_engine::Engine;
@@ -295,6 +298,19 @@ pub fn error_fields(body: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A fixed hour (UTC) of the day `days` after `t`, so two scheduler ticks an hour apart share a
+/// day and an ISO week.
+pub fn at_hour(
+    t: chrono::DateTime<chrono::Utc>,
+    days: i64,
+    hour: u32,
+) -> chrono::DateTime<chrono::Utc> {
+    (t + chrono::Duration::days(days))
+        .date_naive()
+        .and_time(chrono::NaiveTime::from_hms_opt(hour, 0, 0).unwrap())
+        .and_utc()
 }
 
 /// Percent-encodes a form value (`application/x-www-form-urlencoded`).
