@@ -94,11 +94,14 @@ try {
   check(/^[A-Z]+-\d+$/.test(key), `the incident page opens at once (${key})`);
   await shot("incident-new");
 
-  // Its room and resources come up live, without reloading the page.
+  // Its room and resources come up live: a mark set on this page survives, so it was not
+  // reloaded while the parts changed.
+  await page.evaluate(() => { window.__openedOnce = true; });
+  const pendingAtFirst = await page.locator('[data-live="resources"] .resource[data-status="pending"]').count();
+  console.log(`  ${pendingAtFirst} resource(s) pending when the page opened`);
   await page.locator('[data-live="resources"] .resource[data-kind="conversation"][data-status="ready"]').waitFor();
-  check(true, "the room's resource turned ready on the open page");
   await page.locator('[data-live="room"] ol.messages li[id^="message-"]').first().waitFor();
-  check(true, "the room's first messages appeared on the open page");
+  check(await page.evaluate(() => window.__openedOnce === true), "the room and resources came up on the open page, without a reload");
   await shot("incident-live");
 
   // A chat command from the room.
@@ -106,7 +109,10 @@ try {
   await page.getByRole("button", { name: "Send" }).click();
   await page.locator('[data-live="participants"]', { hasText: "bob@example.com" }).waitFor();
   await page.locator('[data-live="participants"] li', { hasText: "bob@example.com" }).filter({ hasText: "scribe" }).waitFor();
-  check(true, "/dispatch-assign-role in the room made bob the scribe");
+  check(
+    await page.evaluate(() => window.__openedOnce === true),
+    "/dispatch-assign-role in the room made bob the scribe, and the participants updated live",
+  );
   await page.locator('[data-live="room"]', { hasText: "/dispatch-assign-role" }).waitFor();
   await shot("room-command");
 
