@@ -11,8 +11,6 @@
 mod common;
 
 use common::spawn_app;
-use reqwest::{Method, StatusCode};
-use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -66,29 +64,8 @@ async fn a_person_runs_an_incident_from_report_to_close_in_chromium() {
             tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
         }
     });
-    let r = app
-        .post(
-            "/users",
-            json!({"email": "ann@example.com", "role": "member"}),
-        )
+    app.person_with_password("ann@example.com", "member", PASSWORD)
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let token = r.body["setup_link"]
-        .as_str()
-        .unwrap()
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .to_string();
-    let r = app
-        .call_url(
-            None,
-            Method::POST,
-            "/auth/setup",
-            Some(json!({"token": token, "password": PASSWORD})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
 
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/browser");
     let base = app.base.clone();

@@ -39,21 +39,7 @@ struct Session {
 
 /// A person with a password who signed in through the form's JSON twin.
 async fn signed_in(app: &TestApp, email: &str, role: &str) -> Session {
-    let r = app
-        .post("/users", json!({"email": email, "role": role}))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let link = r.body["setup_link"].as_str().unwrap();
-    let token = link.split("token=").nth(1).unwrap();
-    let r = app
-        .call_url(
-            None,
-            Method::POST,
-            "/auth/setup",
-            Some(json!({"token": token, "password": PASSWORD})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    app.person_with_password(email, role, PASSWORD).await;
     let res = app
         .http
         .post(format!("{}/auth/login", app.base))

@@ -465,20 +465,32 @@ pub async fn add_task(
             .map_err(ApiError::from),
         Err(e) => Err(e.into()),
     };
+    let form = Form::with_values([
+        ("description", b.description.unwrap_or_default()),
+        ("assignees", b.assignees.unwrap_or_default()),
+        ("priority", b.priority.unwrap_or_default()),
+    ]);
+    settle(&s, &caller, &id, result, form, |f| Failed {
+        task: Some(f),
+        ..Default::default()
+    })
+    .await
+}
+
+/// After a form of the page: back to the page, or the page again with the form's errors.
+async fn settle(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    result: ApiResult<()>,
+    mut form: Form,
+    place: impl FnOnce(Form) -> Failed,
+) -> ApiResult<Response> {
     match result {
-        Ok(()) => Ok(back(&id)),
+        Ok(()) => Ok(back(id)),
         Err(err) => {
-            let mut form = Form::with_values([
-                ("description", b.description.unwrap_or_default()),
-                ("assignees", b.assignees.unwrap_or_default()),
-                ("priority", b.priority.unwrap_or_default()),
-            ]);
             form.fail(err)?;
-            let failed = Failed {
-                task: Some(form),
-                ..Default::default()
-            };
-            page_with(&s, &caller, &id, failed).await
+            page_with(s, caller, id, place(form)).await
         }
     }
 }
@@ -560,22 +572,16 @@ pub async fn add_report(
             .map_err(ApiError::from),
         Err(e) => Err(e.into()),
     };
-    match result {
-        Ok(()) => Ok(back(&id)),
-        Err(err) => {
-            let mut form = Form::with_values([
-                ("conditions", b.conditions.unwrap_or_default()),
-                ("actions", b.actions.unwrap_or_default()),
-                ("needs", b.needs.unwrap_or_default()),
-            ]);
-            form.fail(err)?;
-            let failed = Failed {
-                report: Some(form),
-                ..Default::default()
-            };
-            page_with(&s, &caller, &id, failed).await
-        }
-    }
+    let form = Form::with_values([
+        ("conditions", b.conditions.unwrap_or_default()),
+        ("actions", b.actions.unwrap_or_default()),
+        ("needs", b.needs.unwrap_or_default()),
+    ]);
+    settle(&s, &caller, &id, result, form, |f| Failed {
+        report: Some(f),
+        ..Default::default()
+    })
+    .await
 }
 
 /// `POST /jobs/{id}/retry`: puts a failed job back in the queue and returns to its incident.
