@@ -1,5 +1,5 @@
 //! Dispatch's HTTP edge: the REST API under `/api/v1` with its OpenAPI document and docs page,
-//! and the operational endpoints `/healthz`, `/readyz` and `/metrics`.
+//! the web UI under `/`, and the operational endpoints `/healthz`, `/readyz` and `/metrics`.
 
 pub mod api;
 pub mod auth;
@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod policy;
 pub mod slack;
 pub mod trusted;
+pub mod ui;
 pub mod wire;
 
 use axum::Router;
@@ -85,7 +86,13 @@ pub fn app_with(engine: Engine, options: WebOptions) -> Router {
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .nest("/api/v1", api::router().route_layer(enforce()))
-        .merge(login::router().merge(oidc::router()).route_layer(enforce()))
+        .merge(
+            login::router()
+                .merge(oidc::router())
+                .route_layer(enforce())
+                .layer(axum::middleware::from_fn(ui::form_csrf)),
+        )
+        .merge(ui::router(state.clone()))
         .merge(metrics::router())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)

@@ -219,14 +219,24 @@ pub async fn login(
 }
 
 /// Ends the caller's session and clears its cookie.
-#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204)))]
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204), (status = 303, description = "Form: to the sign-in page")))]
 pub async fn logout(
     State(s): State<AppState>,
     auth: Auth,
     RequestOrigin(origin): RequestOrigin,
+    headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
     s.engine.sign_out(&auth.0, &origin).await?;
-    let mut res = StatusCode::NO_CONTENT.into_response();
+    // A form (the web UI's "Sign out") goes back to the sign-in page.
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let mut res = if form {
+        Redirect::to("/auth/login").into_response()
+    } else {
+        StatusCode::NO_CONTENT.into_response()
+    };
     res.headers_mut()
         .append(header::SET_COOKIE, session_cookie(&s, "", 0));
     Ok(res)
@@ -285,18 +295,34 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// Query of the sign-in page.
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
 /// The sign-in form.
 #[utoipa::path(get, path = "/auth/login", tag = "auth", responses((status = 200, description = "HTML form")))]
-pub async fn login_page(State(s): State<AppState>) -> Html<String> {
+pub async fn login_page(
+    State(s): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<LoginQuery>,
+) -> Html<String> {
     let sso = if s.auth.oidc.is_some() {
         r#"<p><a href="/auth/oidc/login">Sign in with single sign-on</a></p>"#
     } else {
         ""
     };
+    // Where the form goes after signing in (checked again by `started`).
+    let next = q
+        .next
+        .as_deref()
+        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+        .map(|n| format!(r#"<input type="hidden" name="next" value="{}">"#, escape(n)))
+        .unwrap_or_default();
     page(
         "Sign in",
         &format!(
-            r#"{sso}<form method="post" action="/auth/login"><label for="e">E-mail</label><input id="e" name="email" type="email" autocomplete="username" required>
+            r#"{sso}<form method="post" action="/auth/login">{next}<label for="e">E-mail</label><input id="e" name="email" type="email" autocomplete="username" required>
 <label for="p">Password</label><input id="p" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button></form>"#
         ),

@@ -100,7 +100,7 @@ impl From<&ParticipantView> for ParticipantOut {
 }
 
 /// A resource created for an incident.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, ToSchema, Clone)]
 pub struct ResourceOut {
     /// Kind (`ticket`, `storage`, `document`, `review_document`, `executive_document`,
     /// `conference`, `conversation`, `group`).

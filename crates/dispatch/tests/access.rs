@@ -353,11 +353,26 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_table_says() {
     for p in policy::POLICIES.iter().filter(|p| p.need == Need::Signed) {
         routes.push((p.method.to_string(), p.path.to_string()));
     }
+    // The web UI's pages are not documented either: they have their own list, checked in
+    // tests/ui.rs (signed out, a member who may not see the incident, a participant).
+    let ui: Vec<(String, String)> = dispatch_web::ui::ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    let ui_missing: Vec<_> = ui
+        .iter()
+        .filter(|(m, p)| policy::lookup(m, p).is_none())
+        .collect();
+    assert!(
+        ui_missing.is_empty(),
+        "UI routes without an access rule: {ui_missing:?}"
+    );
     let stale: Vec<_> = policy::POLICIES
         .iter()
         .filter(|p| {
             !routes
                 .iter()
+                .chain(&ui)
                 .any(|(m, path)| m == p.method && policy::shape(path) == policy::shape(p.path))
         })
         .collect();

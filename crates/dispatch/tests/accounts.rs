@@ -13,25 +13,7 @@ const PASSWORD: &str = "violet kettle drumbeat";
 
 /// A user created by the owner, with their password set through the set-up link.
 async fn person(app: &TestApp, email: &str, role: &str) -> Value {
-    let r = app
-        .post("/users", json!({"email": email, "role": role}))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let link = r.body["setup_link"]
-        .as_str()
-        .expect("a set-up link")
-        .to_string();
-    let token = link.split("token=").nth(1).unwrap().to_string();
-    let r = app
-        .call_url(
-            None,
-            Method::POST,
-            "/auth/setup",
-            Some(json!({"token": token, "password": PASSWORD})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
-    r.body
+    app.person_with_password(email, role, PASSWORD).await
 }
 
 /// Signs in; answers the status, the JSON body and the session cookie's `Set-Cookie`.

@@ -178,6 +178,24 @@ impl Engine {
         Ok(repo::job::list_for(self.db().conn(), state, viewer, limit).await?)
     }
 
+    /// The failed jobs of an incident, newest first, each with the resource kind it was
+    /// provisioning (when it was a provisioning job): what a retry button retries.
+    pub async fn failed_jobs(
+        &self,
+        incident_id: i64,
+    ) -> Result<Vec<(job::Model, Option<dispatch_core::ResourceKind>)>> {
+        let jobs = repo::job::failed_of_incident(self.db().conn(), incident_id).await?;
+        Ok(jobs
+            .into_iter()
+            .map(|j| {
+                let kind = (j.kind == kind::PROVISION)
+                    .then(|| provision::target(&j).map(|(_, k)| k))
+                    .flatten();
+                (j, kind)
+            })
+            .collect())
+    }
+
     /// Puts a failed job back in the queue; a resource it failed goes back to pending.
     pub async fn retry_job(&self, id: i64) -> Result<job::Model> {
         let txn = self.db().write().await?;

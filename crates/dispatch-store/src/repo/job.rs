@@ -91,6 +91,20 @@ pub async fn list_for(
         .await?)
 }
 
+/// The failed jobs of one incident, newest first.
+pub async fn failed_of_incident(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+) -> Result<Vec<job::Model>> {
+    Ok(job::Entity::find()
+        .filter(job::Column::IncidentId.eq(incident_id))
+        .filter(job::Column::State.eq("failed"))
+        .order_by_desc(job::Column::Id)
+        .limit(100)
+        .all(conn)
+        .await?)
+}
+
 /// Claims up to `limit` runnable jobs for `worker`: queued jobs whose time has come, and running
 /// jobs whose lease expired (their worker died). On PostgreSQL concurrent workers skip each
 /// other's rows (`FOR UPDATE SKIP LOCKED`); on SQLite the writer lock serialises claims.

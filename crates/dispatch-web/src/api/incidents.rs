@@ -15,7 +15,7 @@ use dispatch_core::filter::Filter;
 use dispatch_core::values::{Email, IncidentRef, IncidentTitle, LongText};
 use dispatch_core::{IncidentStatus, ParticipantRole, Patch, ValidationError, Visibility};
 use dispatch_store::repo::incident::{IncidentFilter, SortField};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 /// Incident routes.
@@ -99,10 +99,17 @@ pub async fn declare(
     auth: Auth,
     Json(body): Json<IncidentIn>,
 ) -> ApiResult<(StatusCode, axum::Json<IncidentOut>)> {
-    let cmd = match body.parse() {
-        Ok(cmd) => cmd,
+    let cmd = declaration(&s, &body).await?;
+    let detail = s.engine.declare_incident(auth.actor(), cmd).await?;
+    Ok((StatusCode::CREATED, axum::Json(detail.into())))
+}
+
+/// Parses a declaration (from the API or the web form). When fields are bad, the unknown
+/// taxonomy names are reported too, not only the fields that failed to parse.
+pub(crate) async fn declaration(s: &AppState, body: &IncidentIn) -> ApiResult<DeclareIncident> {
+    match body.parse() {
+        Ok(cmd) => Ok(cmd),
         Err(mut e) => {
-            // Report the unknown taxonomy names too, not only the fields that failed to parse.
             let refs = s
                 .engine
                 .check_declaration_refs(
@@ -113,11 +120,9 @@ pub async fn declare(
                 )
                 .await?;
             e.fields.extend(refs.fields);
-            return Err(e.into());
+            Err(e.into())
         }
-    };
-    let detail = s.engine.declare_incident(auth.actor(), cmd).await?;
-    Ok((StatusCode::CREATED, axum::Json(detail.into())))
+    }
 }
 
 /// Reads an incident by id (`42`) or key (`INC-42`).
@@ -330,7 +335,7 @@ pub async fn participants(
 }
 
 /// List filters. Multi-valued filters take comma-separated values.
-#[derive(Deserialize, IntoParams)]
+#[derive(Deserialize, Serialize, IntoParams, Clone, Default)]
 pub struct ListQuery {
     /// Project slugs.
     pub project: Option<String>,
@@ -369,7 +374,8 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    fn parse(self) -> Result<IncidentFilter, ValidationError> {
+    /// The store filter these parameters describe (the caller's viewer is set by the handler).
+    pub(crate) fn parse(self) -> Result<IncidentFilter, ValidationError> {
         let mut e = ValidationError::default();
         let statuses = parse::list(self.status.as_deref())
             .iter()

@@ -288,6 +288,29 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// A person created by the owner (`POST /users`) who chose `password` through their
+    /// set-up link; answers the created user.
+    pub async fn person_with_password(&self, email: &str, role: &str, password: &str) -> Value {
+        let r = self
+            .post("/users", serde_json::json!({"email": email, "role": role}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        let link = r.body["setup_link"].as_str().expect("a set-up link");
+        let token = link.split("token=").nth(1).expect("a token in the link");
+        let done = self
+            .call_url(
+                None,
+                Method::POST,
+                "/auth/setup",
+                Some(serde_json::json!({"token": token, "password": password})),
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::NO_CONTENT, "{:?}", done.body);
+        r.body
+    }
+}
+
 /// The field names of a 422 envelope.
 pub fn error_fields(body: &Value) -> Vec<String> {
     body["error"]["fields"]

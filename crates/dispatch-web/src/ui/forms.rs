@@ -1,0 +1,71 @@
+//! A form as a template sees it: what the person typed and, after a failed submit, the error
+//! beside each field (from the same `ValidationError` the API answers with).
+
+use crate::error::ApiError;
+use dispatch_core::ValidationError;
+use std::collections::HashMap;
+
+/// Values and per-field errors of one form.
+#[derive(Default, Clone)]
+pub struct Form {
+    values: HashMap<String, String>,
+    errors: HashMap<String, String>,
+    /// An error about the form as a whole (a conflict, a refusal).
+    pub failure: Option<String>,
+}
+
+impl Form {
+    /// A form filled with these values.
+    pub fn with_values<'a>(values: impl IntoIterator<Item = (&'a str, String)>) -> Self {
+        Self {
+            values: values
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            ..Self::default()
+        }
+    }
+
+    /// The value typed into a field ("" when none).
+    pub fn value(&self, field: &str) -> &str {
+        self.values.get(field).map_or("", String::as_str)
+    }
+
+    /// Whether a select's option is the chosen one.
+    pub fn chosen(&self, field: &str, option: &str) -> bool {
+        self.value(field) == option
+    }
+
+    /// The error beside a field.
+    pub fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field).map(String::as_str)
+    }
+
+    /// Whether the submit failed.
+    pub fn failed(&self) -> bool {
+        !self.errors.is_empty() || self.failure.is_some()
+    }
+
+    /// Records why a submit failed: field errors beside their fields, anything else above the
+    /// form. Errors that are not the person's mistake are handed back.
+    pub fn fail(&mut self, e: ApiError) -> Result<(), ApiError> {
+        match e {
+            ApiError::Validation(v) => {
+                self.add(v);
+                Ok(())
+            }
+            ApiError::Conflict(m) | ApiError::Forbidden(m) => {
+                self.failure = Some(m);
+                Ok(())
+            }
+            other => Err(other),
+        }
+    }
+
+    fn add(&mut self, v: ValidationError) {
+        for f in v.fields {
+            // The first error of a field is the one shown; the others follow once it is fixed.
+            self.errors.entry(f.field).or_insert(f.message);
+        }
+    }
+}

@@ -1,0 +1,604 @@
+//! The incident page: header with the life-cycle actions, the room, the timeline, resources
+//! (with a retry for failed ones), participants, tasks and reports. Every form posts to the same
+//! engine call as its API route and comes back here (303); a mistake shows the page again with
+//! the error beside the field.
+
+use super::{is_htmx, render, see_other, Caller, Chrome, Form};
+use crate::api::room::MessageOut;
+use crate::error::{ApiError, ApiResult, Path};
+use crate::wire::{EventOut, IncidentOut, ParticipantOut, ReportOut, ResourceOut, TaskOut};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use dispatch_core::commands::{CreateReport, CreateTask, UpdateTask};
+use dispatch_core::values::{Email, IncidentRef, LongText};
+use dispatch_core::{IncidentStatus, ReportKind, TaskPriority, TaskStatus, ValidationError};
+use dispatch_store::repo::event::EventFilter;
+use serde::Deserialize;
+
+/// The incident's header: key, title, status, commander, taxonomy and the life-cycle actions.
+#[derive(Template)]
+#[template(path = "incident/header.html")]
+pub struct Header {
+    inc: IncidentOut,
+    csrf: String,
+}
+
+/// The room's messages.
+#[derive(Template)]
+#[template(path = "incident/room.html")]
+pub struct Room {
+    messages: Vec<MessageOut>,
+    /// Why there is no room yet (it is being set up, or failed).
+    missing: Option<String>,
+    archived: bool,
+}
+
+/// The timeline.
+#[derive(Template)]
+#[template(path = "incident/timeline.html")]
+pub struct Timeline {
+    events: Vec<EventOut>,
+}
+
+/// What providers made for the incident, each failed one with the job to retry.
+#[derive(Template)]
+#[template(path = "incident/resources.html")]
+pub struct Resources {
+    items: Vec<(ResourceOut, Option<i64>)>,
+    csrf: String,
+}
+
+/// Participants and their roles.
+#[derive(Template)]
+#[template(path = "incident/participants.html")]
+pub struct Participants {
+    list: Vec<ParticipantOut>,
+}
+
+/// The tasks, each open one with a resolve button.
+#[derive(Template)]
+#[template(path = "incident/tasks.html")]
+pub struct Tasks {
+    key: String,
+    tasks: Vec<TaskOut>,
+    csrf: String,
+}
+
+/// The latest reports.
+#[derive(Template)]
+#[template(path = "incident/reports.html")]
+pub struct Reports {
+    reports: Vec<ReportOut>,
+}
+
+impl ReportOut {
+    /// A field of the report's details ("" when absent).
+    pub fn field(&self, name: &str) -> &str {
+        self.details[name].as_str().unwrap_or_default()
+    }
+}
+
+/// The parts of the page that change while people work, each re-rendered for the live stream.
+pub struct Live {
+    /// Name → rendered fragment, in page order.
+    pub parts: Vec<(&'static str, String)>,
+}
+
+/// Everything the page shows, read in one go.
+struct View {
+    header: Header,
+    room: Room,
+    timeline: Timeline,
+    resources: Resources,
+    participants: Participants,
+    tasks: Tasks,
+    reports: Reports,
+}
+
+async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
+    let r = IncidentRef::parse(id);
+    let detail = s.engine.incident(&r).await?;
+    let incident_id = detail.row.id;
+    let inc: IncidentOut = detail.into();
+    let room = match s.engine.room(&r, 200).await {
+        Ok(v) => Room {
+            archived: v.room.archived,
+            messages: v.messages.into_iter().map(Into::into).collect(),
+            missing: None,
+        },
+        Err(dispatch_engine::Error::NotFound(_)) => Room {
+            messages: Vec::new(),
+            archived: false,
+            missing: Some(
+                match inc.resources.iter().find(|r| r.kind == "conversation") {
+                    Some(c) if c.status == "failed" => {
+                        "The room could not be set up; retry it under Resources."
+                    }
+                    _ => "The room is being set up…",
+                }
+                .to_string(),
+            ),
+        },
+        Err(e) => return Err(e.into()),
+    };
+    let events = s.engine.timeline(&r, &EventFilter::default()).await?;
+    let failed = s.engine.failed_jobs(incident_id).await?;
+    let resources = inc
+        .resources
+        .iter()
+        .map(|res| {
+            let job = (res.status == "failed")
+                .then(|| {
+                    failed
+                        .iter()
+                        .find(|(_, k)| k.is_some_and(|k| k.as_str() == res.kind))
+                        .map(|(j, _)| j.id)
+                })
+                .flatten();
+            (res.clone(), job)
+        })
+        .collect();
+    let tasks = s.engine.tasks(&r).await?;
+    let reports = s.engine.reports(&r, None).await?;
+    Ok(View {
+        participants: Participants {
+            list: s
+                .engine
+                .participants(&r)
+                .await?
+                .iter()
+                .map(Into::into)
+                .collect(),
+        },
+        tasks: Tasks {
+            key: inc.name.clone(),
+            tasks: tasks.into_iter().map(Into::into).collect(),
+            csrf: caller.csrf.clone(),
+        },
+        reports: Reports {
+            reports: reports.into_iter().take(5).map(Into::into).collect(),
+        },
+        resources: Resources {
+            items: resources,
+            csrf: caller.csrf.clone(),
+        },
+        timeline: Timeline {
+            events: events.into_iter().map(Into::into).collect(),
+        },
+        room,
+        header: Header {
+            inc,
+            csrf: caller.csrf.clone(),
+        },
+    })
+}
+
+fn fragment(t: &impl Template) -> ApiResult<String> {
+    t.render()
+        .map_err(|e| ApiError::Internal(format!("template: {e}")))
+}
+
+/// The live parts of an incident page, rendered.
+pub async fn live(s: &AppState, caller: &Caller, id: &str) -> ApiResult<Live> {
+    parts(&view(s, caller, id).await?)
+}
+
+fn parts(v: &View) -> ApiResult<Live> {
+    Ok(Live {
+        parts: vec![
+            ("header", fragment(&v.header)?),
+            ("room", fragment(&v.room)?),
+            ("timeline", fragment(&v.timeline)?),
+            ("resources", fragment(&v.resources)?),
+            ("participants", fragment(&v.participants)?),
+            ("tasks", fragment(&v.tasks)?),
+            ("reports", fragment(&v.reports)?),
+        ],
+    })
+}
+
+/// The incident page.
+#[derive(Template)]
+#[template(path = "incident/page.html")]
+struct Page {
+    chrome: Chrome,
+    key: String,
+    description: String,
+    tags: Vec<String>,
+    runbooks: Vec<(String, String)>,
+    live: Live,
+    /// The room with its form.
+    room_section: String,
+    task_form: Form,
+    report_form: Form,
+    /// Set when an action above the forms failed (a conflicting status change).
+    failure: Option<String>,
+}
+
+impl Page {
+    fn commands(&self) -> &'static [dispatch_core::chat::Spec] {
+        dispatch_core::chat::COMMANDS
+    }
+
+    fn part(&self, name: &str) -> &str {
+        self.live
+            .parts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, html)| html.as_str())
+    }
+}
+
+/// Which form of the page failed, if any.
+#[derive(Default)]
+struct Failed {
+    room: Option<Form>,
+    task: Option<Form>,
+    report: Option<Form>,
+    failure: Option<String>,
+}
+
+async fn page_with(s: &AppState, caller: &Caller, id: &str, failed: Failed) -> ApiResult<Response> {
+    let v = view(s, caller, id).await?;
+    let inc = &v.header.inc;
+    let status = if failed.room.is_some()
+        || failed.task.is_some()
+        || failed.report.is_some()
+        || failed.failure.is_some()
+    {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = Page {
+        chrome: caller.chrome(format!("{} {}", inc.name, inc.title), "incidents"),
+        key: inc.name.clone(),
+        description: inc.description.clone(),
+        tags: inc.tags.clone(),
+        runbooks: inc
+            .runbooks
+            .iter()
+            .map(|r| (r.title.clone(), r.link.clone()))
+            .collect(),
+        live: parts(&v)?,
+        room_section: fragment(&RoomSection {
+            key: inc.name.clone(),
+            room: fragment(&v.room)?,
+            form: failed.room.unwrap_or_default(),
+            csrf: caller.csrf.clone(),
+        })?,
+        task_form: failed
+            .task
+            .unwrap_or_else(|| Form::with_values([("priority", "medium".to_string())])),
+        report_form: failed.report.unwrap_or_default(),
+        failure: failed.failure,
+    };
+    Ok(render(status, &page))
+}
+
+/// `GET /incidents/{key}`.
+pub async fn page(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    page_with(&s, &caller, &id, Failed::default()).await
+}
+
+fn back(id: &str) -> Response {
+    see_other(&format!("/incidents/{id}"))
+}
+
+async fn transition(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    to: IncidentStatus,
+) -> ApiResult<Response> {
+    match s
+        .engine
+        .change_status(caller.auth.actor(), &IncidentRef::parse(id), to)
+        .await
+    {
+        Ok(d) => Ok(back(&d.row.name)),
+        Err(dispatch_engine::Error::Conflict(m)) => {
+            let failed = Failed {
+                failure: Some(m),
+                ..Default::default()
+            };
+            page_with(s, caller, id, failed).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /incidents/{key}/stable`.
+pub async fn mark_stable(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    transition(&s, &caller, &id, IncidentStatus::Stable).await
+}
+
+/// `POST /incidents/{key}/close`.
+pub async fn mark_closed(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    transition(&s, &caller, &id, IncidentStatus::Closed).await
+}
+
+/// `POST /incidents/{key}/reopen`.
+pub async fn reopen(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    transition(&s, &caller, &id, IncidentStatus::Active).await
+}
+
+/// A message for the room.
+#[derive(Deserialize)]
+pub struct MessageForm {
+    text: Option<String>,
+}
+
+/// The room with its form, as htmx swaps it in after a post.
+#[derive(Template)]
+#[template(path = "incident/room_section.html")]
+struct RoomSection {
+    key: String,
+    room: String,
+    form: Form,
+    csrf: String,
+}
+
+/// `POST /incidents/{key}/room`: posts a message; a message starting with `/` runs a chat
+/// command as the poster and Dispatch answers in the room (as the API's room post does).
+pub async fn post_message(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    axum::Form(b): axum::Form<MessageForm>,
+) -> ApiResult<Response> {
+    let raw = b.text.unwrap_or_default();
+    let mut e = ValidationError::default();
+    if raw.trim().is_empty() {
+        e.push("text", "write a message or a /dispatch-… command");
+    }
+    let text = e.check(LongText::parse("text", raw.trim()));
+    let result = match (e.into_result(), text) {
+        (Ok(()), Some(text)) => s
+            .engine
+            .post_in_room(&caller.auth.0, &IncidentRef::parse(&id), text)
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from),
+        (Err(e), _) => Err(e.into()),
+        (Ok(()), None) => Err(ApiError::field("text", "is required")),
+    };
+    let mut form = Form::default();
+    if let Err(err) = result {
+        form = Form::with_values([("text", raw.clone())]);
+        form.fail(err)?;
+    }
+    if is_htmx(&headers) {
+        let key = s.engine.incident(&IncidentRef::parse(&id)).await?.row.name;
+        let v = view(&s, &caller, &id).await?;
+        let section = RoomSection {
+            key,
+            room: fragment(&v.room)?,
+            form,
+            csrf: caller.csrf.clone(),
+        };
+        return Ok(render(StatusCode::OK, &section));
+    }
+    if form.failed() {
+        let failed = Failed {
+            room: Some(form),
+            ..Default::default()
+        };
+        return page_with(&s, &caller, &id, failed).await;
+    }
+    Ok(back(&id))
+}
+
+/// A new task from the page.
+#[derive(Deserialize)]
+pub struct TaskForm {
+    description: Option<String>,
+    assignees: Option<String>,
+    priority: Option<String>,
+}
+
+/// `POST /incidents/{key}/tasks`.
+pub async fn add_task(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    axum::Form(b): axum::Form<TaskForm>,
+) -> ApiResult<Response> {
+    let mut e = ValidationError::default();
+    let description = match b.description.as_deref().map(str::trim) {
+        None | Some("") => {
+            e.push("description", "is required: what needs doing");
+            None
+        }
+        Some(d) => e.check(LongText::parse("description", d)),
+    };
+    let assignees: Vec<Email> = b
+        .assignees
+        .as_deref()
+        .unwrap_or_default()
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .filter_map(|a| e.check(Email::parse("assignees", a)))
+        .collect();
+    let priority = crate::api::parse::enum_field::<TaskPriority>(
+        &mut e,
+        "priority",
+        b.priority.as_deref().filter(|p| !p.is_empty()),
+    );
+    let result = match e.into_result() {
+        Ok(()) => s
+            .engine
+            .create_task(
+                caller.auth.actor(),
+                &IncidentRef::parse(&id),
+                CreateTask {
+                    description: description.expect("checked"),
+                    assignees,
+                    owner: None,
+                    resolve_by: None,
+                    priority: priority.unwrap_or(TaskPriority::Medium),
+                },
+            )
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from),
+        Err(e) => Err(e.into()),
+    };
+    let form = Form::with_values([
+        ("description", b.description.unwrap_or_default()),
+        ("assignees", b.assignees.unwrap_or_default()),
+        ("priority", b.priority.unwrap_or_default()),
+    ]);
+    settle(&s, &caller, &id, result, form, |f| Failed {
+        task: Some(f),
+        ..Default::default()
+    })
+    .await
+}
+
+/// After a form of the page: back to the page, or the page again with the form's errors.
+async fn settle(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    result: ApiResult<()>,
+    mut form: Form,
+    place: impl FnOnce(Form) -> Failed,
+) -> ApiResult<Response> {
+    match result {
+        Ok(()) => Ok(back(id)),
+        Err(err) => {
+            form.fail(err)?;
+            page_with(s, caller, id, place(form)).await
+        }
+    }
+}
+
+/// Where to go after resolving a task (the tasks page sends `back=/tasks`).
+#[derive(Deserialize)]
+pub struct ResolveForm {
+    back: Option<String>,
+}
+
+/// `POST /incidents/{key}/tasks/{task_id}/resolve`.
+pub async fn resolve_task(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, task_id)): Path<(String, i64)>,
+    axum::Form(b): axum::Form<ResolveForm>,
+) -> ApiResult<Response> {
+    let cmd = UpdateTask {
+        description: None,
+        assignees: None,
+        owner: None,
+        resolve_by: dispatch_core::Patch::Absent,
+        status: Some(TaskStatus::Resolved),
+        priority: None,
+    };
+    s.engine
+        .update_task(caller.auth.actor(), &IncidentRef::parse(&id), task_id, cmd)
+        .await?;
+    Ok(match b.back.as_deref() {
+        Some("/tasks") => see_other("/tasks"),
+        _ => back(&id),
+    })
+}
+
+/// A tactical report from the page.
+#[derive(Deserialize)]
+pub struct ReportForm {
+    conditions: Option<String>,
+    actions: Option<String>,
+    needs: Option<String>,
+}
+
+/// `POST /incidents/{key}/reports`: a tactical report (conditions, actions, needs).
+pub async fn add_report(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    axum::Form(b): axum::Form<ReportForm>,
+) -> ApiResult<Response> {
+    let mut e = ValidationError::default();
+    let mut fields = Vec::new();
+    for (name, value) in [
+        ("conditions", &b.conditions),
+        ("actions", &b.actions),
+        ("needs", &b.needs),
+    ] {
+        match value.as_deref().map(str::trim) {
+            None | Some("") => e.push(name, "is required in a tactical report"),
+            Some(v) => {
+                if let Some(t) = e.check(LongText::parse(name, v)) {
+                    fields.push((name, t));
+                }
+            }
+        }
+    }
+    let result = match e.into_result() {
+        Ok(()) => s
+            .engine
+            .create_report(
+                caller.auth.actor(),
+                &IncidentRef::parse(&id),
+                CreateReport {
+                    kind: ReportKind::Tactical,
+                    fields,
+                },
+            )
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from),
+        Err(e) => Err(e.into()),
+    };
+    let form = Form::with_values([
+        ("conditions", b.conditions.unwrap_or_default()),
+        ("actions", b.actions.unwrap_or_default()),
+        ("needs", b.needs.unwrap_or_default()),
+    ]);
+    settle(&s, &caller, &id, result, form, |f| Failed {
+        report: Some(f),
+        ..Default::default()
+    })
+    .await
+}
+
+/// `POST /jobs/{id}/retry`: puts a failed job back in the queue and returns to its incident.
+pub async fn retry_job(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    let job = s.engine.retry_job(id).await?;
+    Ok(match job.incident_id {
+        Some(incident) => {
+            let d = s
+                .engine
+                .incident(&IncidentRef::Id(dispatch_core::IncidentId(incident)))
+                .await?;
+            back(&d.row.name)
+        }
+        None => see_other("/incidents"),
+    })
+}

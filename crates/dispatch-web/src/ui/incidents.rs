@@ -1,0 +1,406 @@
+//! The incidents list (filters, sort, paging, CSV export) and the report form.
+
+use super::{render, see_other, Caller, Chrome, Form};
+use crate::api::incidents::{declaration, IncidentIn, ListQuery};
+use crate::error::{ApiError, ApiResult, Query};
+use crate::wire::IncidentSummaryOut;
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use dispatch_store::entity::{incident_priority, incident_severity, incident_type, project};
+use serde::Deserialize;
+
+/// What the filter and report forms offer: projects and the default project's taxonomies.
+pub struct Choices {
+    /// Projects.
+    pub projects: Vec<project::Model>,
+    /// Incident types (enabled ones).
+    pub types: Vec<incident_type::Model>,
+    /// Priorities.
+    pub priorities: Vec<incident_priority::Model>,
+    /// Severities.
+    pub severities: Vec<incident_severity::Model>,
+}
+
+impl Choices {
+    async fn load(s: &AppState, project: Option<&str>) -> ApiResult<Self> {
+        let p = match s.engine.project_or_default(project).await {
+            Ok(p) => p,
+            // An unknown project named in a form: offer the default project's choices.
+            Err(dispatch_engine::Error::NotFound(_)) => s.engine.project_or_default(None).await?,
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Self {
+            projects: s.engine.projects().await?,
+            types: s
+                .engine
+                .incident_types(p.id)
+                .await?
+                .into_iter()
+                .filter(|t| t.enabled)
+                .collect(),
+            priorities: s
+                .engine
+                .incident_priorities(p.id)
+                .await?
+                .into_iter()
+                .filter(|t| t.enabled)
+                .collect(),
+            severities: s
+                .engine
+                .incident_severities(p.id)
+                .await?
+                .into_iter()
+                .filter(|t| t.enabled)
+                .collect(),
+        })
+    }
+}
+
+/// The incidents page.
+#[derive(Template)]
+#[template(path = "incidents.html")]
+struct ListPage {
+    chrome: Chrome,
+    form: Form,
+    choices: Choices,
+    items: Vec<IncidentSummaryOut>,
+    total: u64,
+    page: u64,
+    pages: u64,
+    /// The query string of this page without `page` (for the pager and the CSV link).
+    query: String,
+}
+
+impl ListPage {
+    fn page_link(&self, page: u64) -> String {
+        if self.query.is_empty() {
+            format!("/incidents?page={page}")
+        } else {
+            format!("/incidents?{}&page={page}", self.query)
+        }
+    }
+
+    fn csv_link(&self) -> String {
+        if self.query.is_empty() {
+            "/incidents.csv".into()
+        } else {
+            format!("/incidents.csv?{}", self.query)
+        }
+    }
+}
+
+/// Empty form fields mean "any".
+fn tidy(mut q: ListQuery) -> ListQuery {
+    for f in [
+        &mut q.project,
+        &mut q.status,
+        &mut q.incident_type,
+        &mut q.priority,
+        &mut q.severity,
+        &mut q.visibility,
+        &mut q.tag,
+        &mut q.commander,
+        &mut q.reported_after,
+        &mut q.reported_before,
+        &mut q.q,
+        &mut q.filter,
+        &mut q.sort,
+    ] {
+        if f.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            *f = None;
+        }
+    }
+    q
+}
+
+fn form_of(q: &ListQuery) -> Form {
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    Form::with_values([
+        ("project", v(&q.project)),
+        ("status", v(&q.status)),
+        ("type", v(&q.incident_type)),
+        ("priority", v(&q.priority)),
+        ("severity", v(&q.severity)),
+        ("tag", v(&q.tag)),
+        ("reported_after", v(&q.reported_after)),
+        ("reported_before", v(&q.reported_before)),
+        ("q", v(&q.q)),
+        ("filter", v(&q.filter)),
+        ("sort", v(&q.sort)),
+        ("per_page", q.per_page.unwrap_or(20).to_string()),
+    ])
+}
+
+/// `GET /incidents`: the incidents the caller may see, filtered, sorted and paged.
+pub async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Response> {
+    let q = tidy(q);
+    let mut form = form_of(&q);
+    let query = serde_urlencoded::to_string(ListQuery {
+        page: None,
+        ..q.clone()
+    })
+    .unwrap_or_default();
+    let choices = Choices::load(&s, None).await?;
+    let (items, total, page, per_page) = match q.parse() {
+        Ok(mut f) => {
+            f.viewer = caller.auth.viewer();
+            let (rows, total) = s.engine.list_incidents(&f).await?;
+            (
+                rows.into_iter().map(Into::into).collect(),
+                total,
+                f.page,
+                f.per_page,
+            )
+        }
+        Err(e) => {
+            form.fail(e.into())?;
+            (Vec::new(), 0, 1, 20)
+        }
+    };
+    let status = if form.failed() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = ListPage {
+        chrome: caller.chrome("Incidents", "incidents"),
+        form,
+        choices,
+        items,
+        total,
+        page,
+        pages: total.div_ceil(per_page).max(1),
+        query,
+    };
+    Ok(render(status, &page))
+}
+
+/// At most this many rows in one CSV export.
+const CSV_MAX_ROWS: u64 = 10_000;
+
+/// `GET /incidents.csv`: the same list as a CSV file (every page, up to 10,000 rows).
+pub async fn csv(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Response> {
+    let mut f = tidy(ListQuery {
+        page: None,
+        per_page: Some(100),
+        ..q
+    })
+    .parse()?;
+    f.viewer = caller.auth.viewer();
+    let mut out = String::from(
+        "key,title,status,project,type,priority,severity,visibility,commander,reported_at,stable_at,closed_at,tags\r\n",
+    );
+    let mut written = 0;
+    loop {
+        let (rows, total) = s.engine.list_incidents(&f).await?;
+        let n = rows.len() as u64;
+        for r in rows {
+            let i: IncidentSummaryOut = r.into();
+            let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                t.map(|t| t.to_rfc3339()).unwrap_or_default()
+            };
+            let cells = [
+                i.name,
+                i.title,
+                i.status,
+                i.project,
+                i.incident_type,
+                i.priority,
+                i.severity,
+                i.visibility,
+                i.commander.email,
+                i.reported_at.to_rfc3339(),
+                time(i.stable_at),
+                time(i.closed_at),
+                i.tags.join(" "),
+            ];
+            let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+            out.push_str(&line.join(","));
+            out.push_str("\r\n");
+        }
+        written += n;
+        if n == 0 || written >= total || written >= CSV_MAX_ROWS {
+            break;
+        }
+        f.page += 1;
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"incidents.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+/// One CSV cell: quoted when needed, and never read as a formula by a spreadsheet.
+fn csv_cell(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    };
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+/// The report form.
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    chrome: Chrome,
+    form: Form,
+    choices: Choices,
+}
+
+/// `GET /report`: the form to report an incident.
+pub async fn report_page(State(s): State<AppState>, caller: Caller) -> ApiResult<Response> {
+    let page = ReportPage {
+        chrome: caller.chrome("Report an incident", "report"),
+        form: Form::default(),
+        choices: Choices::load(&s, None).await?,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// The report form's fields.
+#[derive(Deserialize, Default)]
+pub struct ReportForm {
+    title: Option<String>,
+    description: Option<String>,
+    project: Option<String>,
+    #[serde(rename = "type")]
+    incident_type: Option<String>,
+    priority: Option<String>,
+    severity: Option<String>,
+    visibility: Option<String>,
+    tags: Option<String>,
+}
+
+fn some(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// `POST /report`: declares the incident (as `POST /api/v1/incidents` does) and opens its page;
+/// a mistake shows the form again with the error beside each field.
+pub async fn report(
+    State(s): State<AppState>,
+    caller: Caller,
+    axum::Form(b): axum::Form<ReportForm>,
+) -> ApiResult<Response> {
+    let body = IncidentIn {
+        // A title or description left empty is "missing", not an empty string.
+        title: some(&b.title),
+        description: some(&b.description),
+        project: some(&b.project),
+        incident_type: some(&b.incident_type),
+        priority: some(&b.priority),
+        severity: some(&b.severity),
+        visibility: some(&b.visibility),
+        tags: b
+            .tags
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect(),
+        commander: None,
+        reported_at: None,
+        status: None,
+    };
+    let result = match declaration(&s, &body).await {
+        Ok(cmd) => s
+            .engine
+            .declare_incident(caller.auth.actor(), cmd)
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(detail) => Ok(see_other(&format!("/incidents/{}", detail.row.name))),
+        Err(e) => {
+            let v = |o: &Option<String>| o.clone().unwrap_or_default();
+            let mut form = Form::with_values([
+                ("title", v(&b.title)),
+                ("description", v(&b.description)),
+                ("project", v(&b.project)),
+                ("type", v(&b.incident_type)),
+                ("priority", v(&b.priority)),
+                ("severity", v(&b.severity)),
+                ("visibility", v(&b.visibility)),
+                ("tags", v(&b.tags)),
+            ]);
+            form.fail(e)?;
+            let page = ReportPage {
+                chrome: caller.chrome("Report an incident", "report"),
+                form,
+                choices: Choices::load(&s, b.project.as_deref().filter(|p| !p.is_empty())).await?,
+            };
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+    }
+}
+
+/// Open incidents like the one being reported.
+#[derive(Template)]
+#[template(path = "similar.html")]
+struct Similar {
+    items: Vec<IncidentSummaryOut>,
+}
+
+/// The title typed so far.
+#[derive(Deserialize)]
+pub struct SimilarQuery {
+    title: Option<String>,
+}
+
+/// `GET /report/similar?title=…`: open incidents whose title or description matches the words
+/// typed so far (the report form asks as the person types).
+pub async fn similar(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<SimilarQuery>,
+) -> ApiResult<Response> {
+    let text = q.title.unwrap_or_default();
+    let items = if text.trim().chars().count() < 3 {
+        Vec::new()
+    } else {
+        let f = dispatch_store::repo::incident::IncidentFilter {
+            viewer: caller.auth.viewer(),
+            statuses: vec![
+                dispatch_core::IncidentStatus::Active,
+                dispatch_core::IncidentStatus::Stable,
+            ],
+            text: Some(text),
+            page: 1,
+            per_page: 5,
+            ..Default::default()
+        };
+        let (rows, _) = s.engine.list_incidents(&f).await?;
+        rows.into_iter().map(Into::into).collect()
+    };
+    Ok(render(StatusCode::OK, &Similar { items }))
+}

@@ -1,0 +1,80 @@
+//! Live updates of the incident page: `GET /incidents/{key}/events` is a server-sent event
+//! stream. Every second the server renders the page's live parts again and sends the ones that
+//! changed, each as an event named after its part (`room`, `timeline`, `resources`, …) whose data
+//! is the part's HTML. Polling the database keeps this correct across several server processes
+//! (a worker elsewhere may have provisioned a resource) at the cost of a few reads a second per
+//! open page.
+
+use super::incident;
+use super::Caller;
+use crate::error::{ApiResult, Path};
+use crate::AppState;
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::Stream;
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::time::{Duration, Instant};
+
+/// How often the parts are checked.
+const TICK: Duration = Duration::from_secs(1);
+/// How long one stream lasts; the browser reconnects (and access is checked again).
+const LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+struct Watch {
+    s: AppState,
+    caller: Caller,
+    id: String,
+    seen: HashMap<&'static str, u64>,
+    pending: VecDeque<Event>,
+    started: Instant,
+    first: bool,
+}
+
+/// `GET /incidents/{key}/events`: the stream of changed parts.
+pub async fn events(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let watch = Watch {
+        s,
+        caller,
+        id,
+        seen: HashMap::new(),
+        pending: VecDeque::new(),
+        started: Instant::now(),
+        first: true,
+    };
+    let stream = futures_util::stream::unfold(watch, |mut w| async move {
+        loop {
+            if let Some(ev) = w.pending.pop_front() {
+                return Some((Ok(ev), w));
+            }
+            if w.started.elapsed() > LIFETIME {
+                return None;
+            }
+            if !w.first {
+                tokio::time::sleep(TICK).await;
+            }
+            w.first = false;
+            let live = match incident::live(&w.s, &w.caller, &w.id).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::debug!(incident = %w.id, error = %e, "live stream ends");
+                    return None;
+                }
+            };
+            for (name, html) in live.parts {
+                let mut h = DefaultHasher::new();
+                html.hash(&mut h);
+                let hash = h.finish();
+                if w.seen.insert(name, hash) != Some(hash) {
+                    w.pending.push_back(Event::default().event(name).data(html));
+                }
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}

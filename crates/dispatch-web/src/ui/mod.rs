@@ -1,0 +1,257 @@
+//! The web UI: server-rendered pages (askama templates, checked at compile time) under `/`,
+//! beside the API. Every page works without JavaScript; htmx and a small script (both embedded
+//! in the binary, see [`assets`]) add live updates and in-place forms. Access is the API's: every
+//! route is in [`crate::policy::POLICIES`] and goes through the same layer, so a page shows
+//! exactly what the caller's API calls would.
+//!
+//! Two layers wrap the pages: [`form_csrf`] lets a plain HTML form carry the session's CSRF token
+//! as a hidden `_csrf` field, and [`html_errors`] turns the API's error envelope into an HTML page
+//! (and "not signed in" into a redirect to the sign-in page).
+
+mod assets;
+mod forms;
+mod incident;
+mod incidents;
+mod live;
+mod work;
+
+pub use forms::Form;
+
+use crate::auth::{self, Auth, SESSION_COOKIE};
+use crate::error::ApiError;
+use crate::AppState;
+use askama::Template;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::{header, request::Parts, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+/// Every UI route (method, path template); each has its rule in the policy table.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/assets/{name}"),
+    ("GET", "/incidents"),
+    ("GET", "/incidents.csv"),
+    ("GET", "/report"),
+    ("POST", "/report"),
+    ("GET", "/report/similar"),
+    ("GET", "/incidents/{id}"),
+    ("GET", "/incidents/{id}/events"),
+    ("POST", "/incidents/{id}/stable"),
+    ("POST", "/incidents/{id}/close"),
+    ("POST", "/incidents/{id}/reopen"),
+    ("POST", "/incidents/{id}/room"),
+    ("POST", "/incidents/{id}/tasks"),
+    ("POST", "/incidents/{id}/tasks/{task_id}/resolve"),
+    ("POST", "/incidents/{id}/reports"),
+    ("POST", "/jobs/{id}/retry"),
+    ("GET", "/tasks"),
+    ("GET", "/oncall"),
+    ("POST", "/pages/{id}/ack"),
+];
+
+/// The UI's routes, behind the policy layer and the two UI layers.
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/assets/{name}", get(assets::serve))
+        .route("/incidents", get(incidents::list))
+        .route("/incidents.csv", get(incidents::csv))
+        .route(
+            "/report",
+            get(incidents::report_page).post(incidents::report),
+        )
+        .route("/report/similar", get(incidents::similar))
+        .route("/incidents/{id}", get(incident::page))
+        .route("/incidents/{id}/events", get(live::events))
+        .route("/incidents/{id}/stable", post(incident::mark_stable))
+        .route("/incidents/{id}/close", post(incident::mark_closed))
+        .route("/incidents/{id}/reopen", post(incident::reopen))
+        .route("/incidents/{id}/room", post(incident::post_message))
+        .route("/incidents/{id}/tasks", post(incident::add_task))
+        .route(
+            "/incidents/{id}/tasks/{task_id}/resolve",
+            post(incident::resolve_task),
+        )
+        .route("/incidents/{id}/reports", post(incident::add_report))
+        .route("/jobs/{id}/retry", post(incident::retry_job))
+        .route("/tasks", get(work::tasks))
+        .route("/oncall", get(work::oncall))
+        .route("/pages/{id}/ack", post(work::acknowledge))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::policy::enforce,
+        ))
+        .layer(axum::middleware::from_fn(form_csrf))
+        .layer(axum::middleware::from_fn(html_errors))
+}
+
+/// `/`: the incidents.
+async fn home(_auth: Auth) -> Redirect {
+    Redirect::to("/incidents")
+}
+
+/// The signed-in person and what every page's frame needs.
+pub struct Caller {
+    /// Who.
+    pub auth: Auth,
+    /// The session's CSRF token, for the forms' hidden `_csrf` field (empty for API tokens).
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
+        let auth = Auth::from_request_parts(parts, s).await?;
+        let csrf = match auth::cookie(&parts.headers, SESSION_COOKIE) {
+            Some(secret) => s
+                .engine
+                .session(secret)
+                .await?
+                .map(|l| l.csrf_token)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        Ok(Caller { auth, csrf })
+    }
+}
+
+/// The frame around every page: the header navigation and who is signed in.
+pub struct Chrome {
+    /// The page's title.
+    pub title: String,
+    /// Which navigation entry is current (`incidents`, `report`, `tasks`, `oncall`).
+    pub nav: &'static str,
+    /// The signed-in person's e-mail.
+    pub email: String,
+    /// Their organization role.
+    pub role: String,
+    /// The CSRF token for forms.
+    pub csrf: String,
+}
+
+impl Caller {
+    /// The frame of a page with this title under this navigation entry.
+    pub fn chrome(&self, title: impl Into<String>, nav: &'static str) -> Chrome {
+        Chrome {
+            title: title.into(),
+            nav,
+            email: self.auth.actor().email.clone(),
+            role: self.auth.0.role.to_string(),
+            csrf: self.csrf.clone(),
+        }
+    }
+}
+
+/// Renders a template as a page with this status.
+pub fn render(status: StatusCode, t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => ApiError::Internal(format!("template: {e}")).into_response(),
+    }
+}
+
+/// After a form: back to a page (303, so the browser GETs it).
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// Whether htmx sent the request (it wants a fragment, not a page).
+pub fn is_htmx(headers: &axum::http::HeaderMap) -> bool {
+    headers.contains_key("hx-request")
+}
+
+/// Lets a form send the session's CSRF token as its `_csrf` field: copies it into the
+/// `X-CSRF-Token` header the authentication checks, before the policy layer runs.
+pub async fn form_csrf(req: Request, next: Next) -> Response {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if req.method() != Method::POST || !is_form || req.headers().contains_key(auth::CSRF_HEADER) {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await else {
+        return ApiError::PayloadTooLarge.into_response();
+    };
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    if let Some((_, token)) = pairs.iter().find(|(k, _)| k == "_csrf") {
+        if let Ok(v) = HeaderValue::from_str(token) {
+            parts.headers.insert(auth::CSRF_HEADER, v);
+        }
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// An error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    status: u16,
+    message: String,
+}
+
+/// Turns the API's error envelope into a page people can read, and "not signed in" into the
+/// sign-in page (coming back here afterwards for a page).
+async fn html_errors(req: Request, next: Next) -> Response {
+    let back = (req.method() == Method::GET)
+        .then(|| req.uri().path_and_query().map(|p| p.to_string()))
+        .flatten();
+    let res = next.run(req).await;
+    let status = res.status();
+    if status == StatusCode::UNAUTHORIZED {
+        let to = match back {
+            Some(b) => format!(
+                "/auth/login?{}",
+                serde_urlencoded::to_string([("next", b)]).unwrap_or_default()
+            ),
+            None => "/auth/login".to_string(),
+        };
+        return Redirect::to(&to).into_response();
+    }
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || !is_json {
+        return res;
+    }
+    let bytes = axum::body::to_bytes(res.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| {
+            let e = &v["error"];
+            let mut m = e["message"].as_str()?.to_string();
+            for f in e["fields"].as_array().into_iter().flatten() {
+                m.push_str(&format!(
+                    "\n{}: {}",
+                    f["field"].as_str().unwrap_or_default(),
+                    f["message"].as_str().unwrap_or_default()
+                ));
+            }
+            Some(m)
+        })
+        .unwrap_or_else(|| "something went wrong".into());
+    let page = ErrorPage {
+        chrome: Chrome {
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            nav: "",
+            email: String::new(),
+            role: String::new(),
+            csrf: String::new(),
+        },
+        status: status.as_u16(),
+        message,
+    };
+    render(status, &page)
+}

@@ -1,0 +1,98 @@
+//! The web UI in a real headless Chromium: starts the server (with a worker, so the incident page
+//! fills in live), creates a person with a password, and runs `tests/browser/walk.mjs`
+//! (playwright-core driving Debian's `/usr/bin/chromium`): sign in → report an incident → watch
+//! its room and resources come up → `/dispatch-assign-role` in the room → a task → a tactical
+//! report → stable → closed → found in the list with a filter. Screenshots of every page go to
+//! `test-artifacts/browser/` at the workspace root.
+//!
+//! Needs Chromium (`apt-get install -y chromium chromium-driver`) and Node.js; without them the
+//! test says so and passes without walking (CI installs both, see `.ci/run`).
+
+mod common;
+
+use common::spawn_app;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const PASSWORD: &str = "violet kettle drumbeat";
+
+fn chromium() -> Option<PathBuf> {
+    let configured = std::env::var_os("CHROMIUM").map(PathBuf::from);
+    configured
+        .into_iter()
+        .chain(["/usr/bin/chromium", "/usr/bin/chromium-browser"].map(PathBuf::from))
+        .find(|p| p.exists())
+}
+
+fn has_node() -> bool {
+    Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_runs_an_incident_from_report_to_close_in_chromium() {
+    let Some(chromium) = chromium() else {
+        eprintln!("SKIPPED: no Chromium at /usr/bin/chromium (apt-get install -y chromium chromium-driver)");
+        return;
+    };
+    if !has_node() {
+        eprintln!("SKIPPED: no Node.js to run tests/browser/walk.mjs");
+        return;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !dir.join("node_modules/playwright-core").exists() {
+        let ok = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "npm ci in {} failed", dir.display());
+    }
+
+    let app = spawn_app().await;
+    // A worker, as `dispatch serve` runs one, a little slow so that the incident page opens
+    // before its resources are ready and shows them come up.
+    let engine = app.engine.clone();
+    let worker = tokio::spawn(async move {
+        loop {
+            let runner = dispatch_engine::jobs::Runner::new(engine.clone(), common::fast_runner());
+            if let Err(e) = runner.run_pending().await {
+                eprintln!("worker: {e}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        }
+    });
+    app.person_with_password("ann@example.com", "member", PASSWORD)
+        .await;
+
+    let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/browser");
+    let base = app.base.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node")
+            .arg("walk.mjs")
+            .current_dir(&dir)
+            .env("DISPATCH_BASE", base)
+            .env("DISPATCH_EMAIL", "ann@example.com")
+            .env("DISPATCH_PASSWORD", PASSWORD)
+            .env("ARTIFACTS", artifacts)
+            .env("CHROMIUM", chromium)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap();
+    worker.abort();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "the browser walk failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("browser walk: passed"), "{stdout}");
+    // What the walk did is in the database too.
+    let list = app.get("/incidents?status=closed").await.body;
+    assert_eq!(list["total"], 1, "{list}");
+}

@@ -1,0 +1,168 @@
+// The web UI walked as a person would, in a real headless Chromium (Debian's /usr/bin/chromium,
+// driven by playwright-core): sign in → report an incident → watch its room and resources come up
+// live → run /dispatch-assign-role in the room → add a task → post a tactical report → mark it
+// stable → close it → find it in the list with a filter. A screenshot of each page is saved.
+//
+// Run by `cargo test -p dispatch --test browser`, which starts the server and passes:
+//   DISPATCH_BASE      the server's base URL
+//   DISPATCH_EMAIL     a person who can sign in, and DISPATCH_PASSWORD
+//   ARTIFACTS          where to save the screenshots
+//   CHROMIUM           the browser (default /usr/bin/chromium)
+import { chromium } from "playwright-core";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const base = process.env.DISPATCH_BASE;
+const email = process.env.DISPATCH_EMAIL;
+const password = process.env.DISPATCH_PASSWORD;
+const artifacts = process.env.ARTIFACTS || "test-artifacts/browser";
+const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
+if (!base || !email || !password) {
+  console.error("DISPATCH_BASE, DISPATCH_EMAIL and DISPATCH_PASSWORD are required");
+  process.exit(2);
+}
+mkdirSync(artifacts, { recursive: true });
+
+const profile = mkdtempSync(join(tmpdir(), "dispatch-chromium-"));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath,
+  headless: true,
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
+  viewport: { width: 1280, height: 900 },
+});
+context.setDefaultTimeout(20_000);
+const page = context.pages()[0] || (await context.newPage());
+// Every request the page makes must go to this server: no asset from anywhere else.
+const foreign = [];
+page.on("request", (r) => {
+  if (!r.url().startsWith(base) && !r.url().startsWith("data:")) foreign.push(r.url());
+});
+const pageErrors = [];
+page.on("pageerror", (e) => pageErrors.push(String(e)));
+
+let step = 0;
+async function shot(name) {
+  step += 1;
+  const file = join(artifacts, `${String(step).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log(`  screenshot ${file}`);
+}
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+try {
+  // Sign in: the home page sends a signed-out person to the sign-in form.
+  await page.goto(`${base}/`);
+  check(page.url().includes("/auth/login"), "signed out, / shows the sign-in page");
+  await shot("sign-in");
+  await page.getByLabel("E-mail").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(/\/incidents/);
+  check(await page.getByRole("heading", { name: "Incidents", exact: true }).isVisible(), "signed in, the incidents list opens");
+  await shot("incidents");
+
+  // Report an incident; a missing title is named beside the field.
+  await page.getByRole("link", { name: "Report", exact: true }).click();
+  await page.waitForURL(/\/report$/);
+  await page.getByLabel("Description").fill("Checkout answers 502 for a third of requests.");
+  await page.getByRole("button", { name: "Report incident" }).click();
+  check(
+    (await page.locator("#r-title-e").textContent()).includes("required"),
+    "a report without a title shows the error beside the title",
+  );
+  await shot("report-error");
+  const title = `Checkout errors ${Date.now()}`;
+  await page.getByLabel("Title").fill(title);
+  await page.getByLabel("Priority").selectOption({ index: 1 });
+  await shot("report");
+  await page.getByRole("button", { name: "Report incident" }).click();
+  await page.waitForURL(/\/incidents\/[A-Z]+-\d+$/);
+  const key = page.url().split("/").pop();
+  check(/^[A-Z]+-\d+$/.test(key), `the incident page opens at once (${key})`);
+  await shot("incident-new");
+
+  // Its room and resources come up live: a mark set on this page survives, so it was not
+  // reloaded while the parts changed.
+  await page.evaluate(() => { window.__openedOnce = true; });
+  const pendingAtFirst = await page.locator('[data-live="resources"] .resource[data-status="pending"]').count();
+  console.log(`  ${pendingAtFirst} resource(s) pending when the page opened`);
+  await page.locator('[data-live="resources"] .resource[data-kind="conversation"][data-status="ready"]').waitFor();
+  await page.locator('[data-live="room"] ol.messages li[id^="message-"]').first().waitFor();
+  check(await page.evaluate(() => window.__openedOnce === true), "the room and resources came up on the open page, without a reload");
+  await shot("incident-live");
+
+  // A chat command from the room.
+  await page.getByLabel("Message", { exact: true }).fill("/dispatch-assign-role bob@example.com scribe");
+  await page.getByRole("button", { name: "Send" }).click();
+  await page.locator('[data-live="participants"]', { hasText: "bob@example.com" }).waitFor();
+  await page.locator('[data-live="participants"] li', { hasText: "bob@example.com" }).filter({ hasText: "scribe" }).waitFor();
+  check(
+    await page.evaluate(() => window.__openedOnce === true),
+    "/dispatch-assign-role in the room made bob the scribe, and the participants updated live",
+  );
+  await page.locator('[data-live="room"]', { hasText: "/dispatch-assign-role" }).waitFor();
+  await shot("room-command");
+
+  // A task.
+  await page.getByLabel("New task").fill("Roll back the checkout deploy");
+  await page.getByLabel("Assignees").fill("bob@example.com");
+  await page.getByRole("button", { name: "Add task" }).click();
+  await page.locator('[data-live="tasks"] .task', { hasText: "Roll back the checkout deploy" }).waitFor();
+  check(true, "the task is listed");
+  await shot("task");
+
+  // A tactical report.
+  await page.getByLabel("Conditions").fill("Checkout degraded in eu-west.");
+  await page.getByLabel("Actions").fill("Rolling back.");
+  await page.getByLabel("Needs").fill("Nothing yet.");
+  await page.getByRole("button", { name: "Post report" }).click();
+  await page.locator('[data-live="reports"] .report', { hasText: "Checkout degraded in eu-west." }).waitFor();
+  check(true, "the tactical report is shown");
+  await shot("report-posted");
+
+  // Stable, then closed.
+  await page.getByRole("button", { name: "Mark stable" }).click();
+  await page.locator("#incident-status", { hasText: "stable" }).waitFor();
+  check(true, "the incident is stable");
+  await shot("stable");
+  await page.getByRole("button", { name: "Close" }).click();
+  await page.locator("#incident-status", { hasText: "closed" }).waitFor();
+  check(true, "the incident is closed");
+  await shot("closed");
+
+  // Found in the list with a filter.
+  await page.getByRole("link", { name: "Incidents", exact: true }).click();
+  await page.getByLabel("Saved view (filter language)").fill(`status = closed and title ~ "${title}"`);
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.waitForURL(/filter=/);
+  const row = page.locator("table tbody tr", { hasText: key });
+  await row.waitFor();
+  check((await page.locator("table tbody tr").count()) === 1, "the filter finds exactly the closed incident");
+  await shot("list-filtered");
+  const csv = await page.request.get(`${base}/incidents.csv?filter=${encodeURIComponent(`title ~ "${title}"`)}`);
+  check(csv.ok() && (await csv.text()).includes(key), "the CSV export with the same filter has it");
+
+  check(foreign.length === 0, `no request left the server (${foreign.join(", ")})`);
+  check(pageErrors.length === 0, `no script error on any page (${pageErrors.join("; ")})`);
+  console.log("browser walk: passed");
+} catch (e) {
+  await shot("failure").catch(() => {});
+  console.error(`browser walk failed at ${page.url()}: ${e.stack || e}`);
+  process.exitCode = 1;
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
