@@ -7,7 +7,7 @@
 
 use super::{stored_filter, subject, welcome};
 use crate::incident::Events;
-use crate::jobs::{complete_in, JobFailure};
+use crate::jobs::{complete, complete_in, JobFailure};
 use crate::{Engine, Result};
 use dispatch_core::filter::Filter;
 use dispatch_core::values::IncidentRef;
@@ -203,23 +203,33 @@ pub(crate) async fn run(
 ) -> Result<(), JobFailure> {
     // Who is on call for the services the project's rules name is asked of the on-call
     // provider before the transaction opens (it may be a remote service).
-    let services: Vec<i64> = {
-        let inc = repo::incident::get(
-            engine.db().conn(),
-            &IncidentRef::Id(dispatch_core::IncidentId(incident_id)),
+    let inc = repo::incident::get(
+        engine.db().conn(),
+        &IncidentRef::Id(dispatch_core::IncidentId(incident_id)),
+    )
+    .await?;
+    let enabled: Vec<engagement_rule::Model> =
+        repo::rules::engagement_rules(engine.db().conn(), Some(inc.project_id))
+            .await?
+            .into_iter()
+            .filter(|r| r.enabled)
+            .collect();
+    if enabled.is_empty() {
+        // Nothing can match: done, without holding the incident (the declare saga runs beside).
+        return complete(
+            engine,
+            job,
+            incident_id,
+            Events::system(dispatch_core::now()),
         )
-        .await?;
-        let mut ids: Vec<i64> =
-            repo::rules::engagement_rules(engine.db().conn(), Some(inc.project_id))
-                .await?
-                .into_iter()
-                .filter(|r| r.enabled)
-                .flat_map(|r| decode(r, String::new()).services)
-                .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    };
+        .await;
+    }
+    let mut services: Vec<i64> = enabled
+        .into_iter()
+        .flat_map(|r| decode(r, String::new()).services)
+        .collect();
+    services.sort_unstable();
+    services.dedup();
     let on_call = engine
         .on_call_for_services(incident_id, &services, dispatch_core::now())
         .await?;
