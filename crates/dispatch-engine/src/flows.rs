@@ -186,8 +186,8 @@ pub fn pending_provider(kind: ResourceKind) -> String {
     .into()
 }
 
-/// Declare: every resource starts `pending`, the saga's first step is queued, and so is the
-/// evaluation of the engagement rules.
+/// Declare: every resource starts `pending` and the saga's first step is queued. The engagement
+/// rules are evaluated once the room is set up (see `setup_conversation`), off the saga's path.
 pub(crate) async fn start_declare(
     conn: &impl ConnectionTrait,
     incident_id: i64,
@@ -195,14 +195,7 @@ pub(crate) async fn start_declare(
     at: DateTime<Utc>,
 ) -> Result<()> {
     repo::resource::add_pending(conn, incident_id, DECLARE_STEPS, provider, at).await?;
-    repo::job::enqueue(
-        conn,
-        vec![
-            provision(incident_id, DECLARE_STEPS[0], at),
-            crate::rules::engage_job(incident_id, "declare", at),
-        ],
-    )
-    .await?;
+    repo::job::enqueue(conn, vec![provision(incident_id, DECLARE_STEPS[0], at)]).await?;
     Ok(())
 }
 

@@ -57,13 +57,15 @@ pub(crate) async fn load(
         })
         .collect();
     let mut report_fields = Vec::new();
-    for kind in ["tactical", "executive"] {
-        if let Some(rep) = repo::report::latest(conn, incident_id, kind).await? {
-            let details: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_str(&rep.details).unwrap_or_default();
-            for (k, v) in details {
-                report_fields.push((k, v.as_str().unwrap_or_default().to_string()));
-            }
+    // The detail already holds the latest report of each kind.
+    for rep in [&d.last_tactical_report, &d.last_executive_report]
+        .into_iter()
+        .flatten()
+    {
+        let details: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&rep.details).unwrap_or_default();
+        for (k, v) in details {
+            report_fields.push((k, v.as_str().unwrap_or_default().to_string()));
         }
     }
     Ok(IncidentContext {

@@ -166,12 +166,20 @@ impl Runner {
         .await?;
         let n = jobs.len();
         for j in jobs {
-            self.run_one(j).await;
+            self.run_one(j, now).await;
         }
         Ok(n)
     }
 
-    async fn run_one(&self, j: job::Model) {
+    /// Runs one claimed job. A claim younger than half the lease cannot have been taken over
+    /// (another worker waits a whole lease), so only an older one is renewed — and checked —
+    /// before the job runs; the common case costs no extra write.
+    async fn run_one(&self, j: job::Model, claimed_at: chrono::DateTime<chrono::Utc>) {
+        let lease =
+            ChronoDuration::from_std(self.options.lease).unwrap_or(ChronoDuration::minutes(5));
+        if dispatch_core::now() - claimed_at < lease / 2 {
+            return self.run_claimed(j).await;
+        }
         match self.renew(&j).await {
             Ok(true) => {}
             Ok(false) => {
@@ -183,6 +191,11 @@ impl Runner {
                 return;
             }
         }
+        self.run_claimed(j).await
+    }
+
+    /// Runs a job whose claim is held, and records its failure for a retry.
+    async fn run_claimed(&self, j: job::Model) {
         let outcome =
             match tokio::time::timeout(self.options.job_timeout, run(&self.engine, &j)).await {
                 Ok(r) => r,
