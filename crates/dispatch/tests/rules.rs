@@ -246,15 +246,22 @@ async fn a_matching_incident_engages_people_on_call_and_team_and_reaches_every_t
             );
         }
     }
-    // The room's one announcement of the declaration lists them and the runbook.
+    // The room's welcome, then one announcement of everyone the rules brought in, with the
+    // runbook (engagement runs once the room is set up).
     let texts = room_texts(&app, "INC-2").await;
-    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[0].starts_with("*INC-2"), "{}", texts[0]);
     assert!(
-        texts[0].contains("dana@example.com: observer"),
+        texts[1].contains("dana@example.com: observer"),
         "{}",
-        texts[0]
+        texts[1]
     );
-    assert!(texts[0].contains("Checkout runbook"), "{}", texts[0]);
+    assert!(
+        texts[1].contains("ann@example.com: observer"),
+        "{}",
+        texts[1]
+    );
+    assert!(texts[1].contains("Checkout runbook"), "{}", texts[1]);
     // The team's address heard, and the targets got the card.
     let team_mail = mails_to(&app, "payments-team@example.com").await;
     assert_eq!(team_mail.len(), 1);
