@@ -147,6 +147,14 @@ pub trait ConversationProvider: Send + Sync {
     async fn set_topic(&self, external_id: &str, topic: &str) -> ProviderResult<()>;
     /// Adds or replaces a bookmark.
     async fn bookmark(&self, external_id: &str, title: &str, link: &str) -> ProviderResult<()>;
+    /// Adds or replaces several bookmarks (`(title, link)`); one call each unless the provider
+    /// can do them at once.
+    async fn bookmarks(&self, external_id: &str, marks: &[(String, String)]) -> ProviderResult<()> {
+        for (title, link) in marks {
+            self.bookmark(external_id, title, link).await?;
+        }
+        Ok(())
+    }
     /// Adds members (idempotent).
     async fn add_members(&self, external_id: &str, emails: &[String]) -> ProviderResult<()>;
     /// Posts a message; a message with an already used `key` is not posted twice.

@@ -9,11 +9,29 @@ use dispatch_store::repo;
 use dispatch_store::repo::event::EventFilter;
 use sea_orm::ConnectionTrait;
 
-/// The incident as providers see it now.
+/// The incident as providers see it now, without its timeline (only documents show it).
 pub(crate) async fn load(
     conn: &impl ConnectionTrait,
     incident_id: i64,
     base_url: &str,
+) -> Result<IncidentContext> {
+    load_with(conn, incident_id, base_url, false).await
+}
+
+/// The incident as providers see it now, with its whole timeline: what documents are filled from.
+pub(crate) async fn load_for_documents(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    base_url: &str,
+) -> Result<IncidentContext> {
+    load_with(conn, incident_id, base_url, true).await
+}
+
+async fn load_with(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    base_url: &str,
+    with_timeline: bool,
 ) -> Result<IncidentContext> {
     let d = load_detail(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;
     let r = &d.row;
@@ -47,15 +65,19 @@ pub(crate) async fn load(
         .filter(|res| res.status == "ready" || res.status == "archived")
         .filter_map(|res| Some((res.kind.parse::<ResourceKind>().ok()?, res.link.clone()?)))
         .collect();
-    let timeline = repo::event::list(conn, incident_id, &EventFilter::default())
-        .await?
-        .into_iter()
-        .map(|e| TimelineLine {
-            at: e.occurred_at,
-            actor: e.actor,
-            text: e.description,
-        })
-        .collect();
+    let timeline = if with_timeline {
+        repo::event::list(conn, incident_id, &EventFilter::default())
+            .await?
+            .into_iter()
+            .map(|e| TimelineLine {
+                at: e.occurred_at,
+                actor: e.actor,
+                text: e.description,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut report_fields = Vec::new();
     // The detail already holds the latest report of each kind.
     for rep in [&d.last_tactical_report, &d.last_executive_report]

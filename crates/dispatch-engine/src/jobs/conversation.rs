@@ -58,16 +58,12 @@ async fn sync_room(
     list: &[resource::Model],
 ) -> Result<(), JobFailure> {
     conversation.set_topic(room, &context::topic(ctx)).await?;
-    for r in list
+    let marks: Vec<(String, String)> = list
         .iter()
         .filter(|r| r.kind != "conversation" && (r.status == "ready" || r.status == "archived"))
-    {
-        if let Some(link) = &r.link {
-            conversation
-                .bookmark(room, &bookmark_title(&r.kind), link)
-                .await?;
-        }
-    }
+        .filter_map(|r| Some((bookmark_title(&r.kind), r.link.clone()?)))
+        .collect();
+    conversation.bookmarks(room, &marks).await?;
     let members: Vec<String> = ctx
         .participants
         .iter()
@@ -208,7 +204,8 @@ pub(crate) async fn refresh(
     incident_id: i64,
 ) -> Result<(), JobFailure> {
     let list = resources(engine, incident_id).await?;
-    let ctx = context::load(engine.db().conn(), incident_id, &engine.base_url()).await?;
+    let ctx =
+        context::load_for_documents(engine.db().conn(), incident_id, &engine.base_url()).await?;
     let mut events = Events::system(dispatch_core::now());
     super::group::sync(engine, &ctx, &list, &mut events).await?;
     let registry = engine.registry();

@@ -131,8 +131,12 @@ pub(crate) async fn complete(
     Ok(())
 }
 
-/// Marks a job that concerns no incident succeeded.
-async fn complete_without_incident(engine: &Engine, job: &job::Model) -> Result<(), JobFailure> {
+/// Marks a job that concerns no incident succeeded — or one that found nothing to do, without
+/// touching its incident (so it never waits on the incident's lock; the declare saga runs beside).
+pub(crate) async fn complete_without_incident(
+    engine: &Engine,
+    job: &job::Model,
+) -> Result<(), JobFailure> {
     let txn = engine.db().write().await?;
     finish_in(&txn, job).await?;
     txn.commit().await?;

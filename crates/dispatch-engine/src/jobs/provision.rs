@@ -46,7 +46,15 @@ pub(crate) async fn run(
     {
         return complete(engine, job, incident_id, events).await;
     }
-    let ctx = context::load(conn, incident_id, &engine.base_url()).await?;
+    let is_document = matches!(
+        kind,
+        ResourceKind::Document | ResourceKind::ReviewDocument | ResourceKind::ExecutiveDocument
+    );
+    let ctx = if is_document {
+        context::load_for_documents(conn, incident_id, &engine.base_url()).await?
+    } else {
+        context::load(conn, incident_id, &engine.base_url()).await?
+    };
     let providers = engine.providers_of_project(Some(&ctx.project)).await?;
     let key = format!("{}/{}", ctx.name, kind);
     let (provider, created): (&str, Created) = match kind {

@@ -196,6 +196,7 @@ impl Runner {
 
     /// Runs a job whose claim is held, and records its failure for a retry.
     async fn run_claimed(&self, j: job::Model) {
+        let t0 = std::time::Instant::now();
         let outcome =
             match tokio::time::timeout(self.options.job_timeout, run(&self.engine, &j)).await {
                 Ok(r) => r,
@@ -205,7 +206,8 @@ impl Runner {
                 ))),
             };
         let Err(JobFailure(error)) = outcome else {
-            tracing::debug!(job.id = j.id, job.kind = %j.kind, "job succeeded");
+            let elapsed_us = t0.elapsed().as_micros() as u64;
+            tracing::debug!(job.id = j.id, job.kind = %j.kind, elapsed_us, "job succeeded");
             return;
         };
         let last = j.attempts >= j.max_attempts;

@@ -7,7 +7,7 @@
 
 use super::{stored_filter, subject, welcome};
 use crate::incident::Events;
-use crate::jobs::{complete, complete_in, JobFailure};
+use crate::jobs::{complete_in, complete_without_incident, JobFailure};
 use crate::{Engine, Result};
 use dispatch_core::filter::Filter;
 use dispatch_core::values::IncidentRef;
@@ -216,13 +216,7 @@ pub(crate) async fn run(
             .collect();
     if enabled.is_empty() {
         // Nothing can match: done, without holding the incident (the declare saga runs beside).
-        return complete(
-            engine,
-            job,
-            incident_id,
-            Events::system(dispatch_core::now()),
-        )
-        .await;
+        return complete_without_incident(engine, job).await;
     }
     let mut services: Vec<i64> = enabled
         .into_iter()

@@ -7,7 +7,7 @@
 use super::{stored_filter, subject, welcome};
 use crate::flows::{email_job, kind};
 use crate::incident::Events;
-use crate::jobs::{complete_in, context, JobFailure};
+use crate::jobs::{complete_in, complete_without_incident, context, JobFailure};
 use crate::{Engine, Result};
 use chrono::SecondsFormat;
 use dispatch_core::filter::Filter;
@@ -361,6 +361,15 @@ pub(crate) async fn run(
     let key = payload["key"].as_str().unwrap_or("created").to_string();
     let rules = repo::rules::notification_rules(conn, Some(row.project_id)).await?;
     let targets = matching(&rules, &row, &s);
+    let subscribers = if created {
+        Vec::new()
+    } else {
+        repo::rules::subscribers(conn, incident_id).await?
+    };
+    if targets.is_empty() && subscribers.is_empty() {
+        // No one to tell: done without building the message (the declare saga runs beside).
+        return complete_without_incident(engine, job).await;
+    }
     let message = if created {
         card(engine, conn, &row).await?
     } else {
@@ -421,7 +430,7 @@ pub(crate) async fn run(
         notified.push(rule.name.clone());
     }
     if !created {
-        for sub in repo::rules::subscribers(conn, incident_id).await? {
+        for sub in subscribers {
             let mail = dispatch_core::email::render(
                 vec![sub.email.clone()],
                 subject_line.clone(),

@@ -115,14 +115,25 @@ impl ConversationProvider for Room {
     }
 
     async fn bookmark(&self, external_id: &str, title: &str, link: &str) -> ProviderResult<()> {
+        self.bookmarks(external_id, &[(title.into(), link.into())])
+            .await
+    }
+
+    async fn bookmarks(&self, external_id: &str, marks: &[(String, String)]) -> ProviderResult<()> {
         let id = room_id(external_id)?;
+        if marks.is_empty() {
+            return Ok(());
+        }
+        let now = dispatch_core::now();
         let txn = self.db.write().await.map_err(err)?;
-        room_bookmark::Entity::insert(room_bookmark::ActiveModel {
-            room_id: Set(id),
-            title: Set(title.into()),
-            link: Set(link.into()),
-            created_at: Set(dispatch_core::now()),
-        })
+        room_bookmark::Entity::insert_many(marks.iter().map(|(title, link)| {
+            room_bookmark::ActiveModel {
+                room_id: Set(id),
+                title: Set(title.clone()),
+                link: Set(link.clone()),
+                created_at: Set(now),
+            }
+        }))
         .on_conflict(
             OnConflict::columns([room_bookmark::Column::RoomId, room_bookmark::Column::Title])
                 .update_column(room_bookmark::Column::Link)
