@@ -1,6 +1,5 @@
 //! Loads what providers are told about an incident.
 
-use crate::incident::load_detail;
 use crate::Result;
 use dispatch_core::provider::{IncidentContext, Person, TimelineLine};
 use dispatch_core::values::IncidentRef;
@@ -9,7 +8,8 @@ use dispatch_store::repo;
 use dispatch_store::repo::event::EventFilter;
 use sea_orm::ConnectionTrait;
 
-/// The incident as providers see it now, without its timeline (only documents show it).
+/// The incident as providers see it now, without its timeline and reports (only documents show
+/// them).
 pub(crate) async fn load(
     conn: &impl ConnectionTrait,
     incident_id: i64,
@@ -18,7 +18,8 @@ pub(crate) async fn load(
     load_with(conn, incident_id, base_url, false).await
 }
 
-/// The incident as providers see it now, with its whole timeline: what documents are filled from.
+/// The incident as providers see it now, with its whole timeline and its latest reports: what
+/// documents are filled from.
 pub(crate) async fn load_for_documents(
     conn: &impl ConnectionTrait,
     incident_id: i64,
@@ -31,15 +32,20 @@ async fn load_with(
     conn: &impl ConnectionTrait,
     incident_id: i64,
     base_url: &str,
-    with_timeline: bool,
+    for_documents: bool,
 ) -> Result<IncidentContext> {
-    let d = load_detail(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;
-    let r = &d.row;
+    // Only what a context carries: not the detail's tags and runbooks.
+    let row = repo::incident::get(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;
+    let r = &row;
+    let participants = repo::participant::list(conn, incident_id).await?;
+    let resources = repo::resource::for_incidents(conn, &[incident_id])
+        .await?
+        .remove(&incident_id)
+        .unwrap_or_default();
     let type_name = r.type_name.clone();
     let priority = r.priority_name.clone();
     let severity = r.severity_name.clone();
-    let participants = d
-        .participants
+    let participants = participants
         .iter()
         .filter_map(|p| {
             let roles: Vec<String> = p
@@ -59,13 +65,12 @@ async fn load_with(
             })
         })
         .collect();
-    let links = d
-        .resources
+    let links = resources
         .iter()
         .filter(|res| res.status == "ready" || res.status == "archived")
         .filter_map(|res| Some((res.kind.parse::<ResourceKind>().ok()?, res.link.clone()?)))
         .collect();
-    let timeline = if with_timeline {
+    let timeline = if for_documents {
         repo::event::list(conn, incident_id, &EventFilter::default())
             .await?
             .into_iter()
@@ -79,15 +84,16 @@ async fn load_with(
         Vec::new()
     };
     let mut report_fields = Vec::new();
-    // The detail already holds the latest report of each kind.
-    for rep in [&d.last_tactical_report, &d.last_executive_report]
-        .into_iter()
-        .flatten()
-    {
-        let details: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&rep.details).unwrap_or_default();
-        for (k, v) in details {
-            report_fields.push((k, v.as_str().unwrap_or_default().to_string()));
+    if for_documents {
+        for kind in ["tactical", "executive"] {
+            let Some(rep) = repo::report::latest(conn, incident_id, kind).await? else {
+                continue;
+            };
+            let details: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&rep.details).unwrap_or_default();
+            for (k, v) in details {
+                report_fields.push((k, v.as_str().unwrap_or_default().to_string()));
+            }
         }
     }
     Ok(IncidentContext {
