@@ -564,3 +564,54 @@ async fn the_dashboard_counts_what_the_reader_may_see() {
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(error_beside(&p.html, "d-weeks").is_some());
 }
+
+/// A ticket provider that is always down.
+struct NoTickets;
+
+#[async_trait::async_trait]
+impl dispatch_core::provider::ResourceProvider for NoTickets {
+    fn slug(&self) -> &'static str {
+        "no-tickets"
+    }
+
+    async fn create(
+        &self,
+        _key: &str,
+        _ctx: &dispatch_core::provider::IncidentContext,
+    ) -> dispatch_core::provider::ProviderResult<dispatch_core::provider::Created> {
+        Err(dispatch_core::provider::ProviderError::new(
+            "no-tickets",
+            "500 Internal Server Error",
+        ))
+    }
+}
+
+#[tokio::test]
+async fn failed_jobs_are_listed_with_their_error_and_retried_from_the_settings() {
+    let app = common::spawn_app_with(|mut p| {
+        p.ticket = std::sync::Arc::new(NoTickets);
+        p
+    })
+    .await;
+    let admin = signed_in(&app, "ada@example.com", "admin").await;
+    app.declare("Wiki down").await;
+    app.run_pending_jobs().await;
+    let failed = app.get("/jobs?state=failed").await.body;
+    let id = failed[0]["id"].as_i64().expect("a failed job");
+    let p = admin.get(&app, "/settings/jobs").await;
+    assert!(p.html.contains("500 Internal Server Error"), "{}", p.html);
+    let retry = format!(r#"action="/settings/jobs/{id}/retry""#);
+    assert!(p.html.contains(&retry), "{}", p.html);
+    let p = admin
+        .post(&app, &format!("/settings/jobs/{id}/retry"), &[])
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    assert_eq!(p.location.as_deref(), Some("/settings/jobs"));
+    let queued = app.get("/jobs?state=queued").await.body;
+    assert!(
+        queued.as_array().unwrap().iter().any(|j| j["id"] == id),
+        "{queued}"
+    );
+    let p = admin.get(&app, "/settings/jobs").await;
+    assert!(!p.html.contains(&retry), "still listed as failed");
+}
