@@ -24,6 +24,7 @@ pub mod report;
 pub mod room;
 pub mod rules;
 pub mod scheduler;
+pub mod stats;
 pub mod task;
 pub mod timeline;
 pub mod webhook;

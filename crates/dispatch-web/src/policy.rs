@@ -97,6 +97,16 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("GET", "/tasks", Member),
     r("GET", "/oncall", Member),
     r("POST", "/pages/{id}/ack", Need::Owned(Owned::Page, View)),
+    // Settings pages: admins (a section that needs more, like projects or people, refuses
+    // the change itself, as its API route would). The dashboard counts what the caller sees.
+    r("GET", "/settings", ADMIN),
+    r("GET", "/settings/{section}", ADMIN),
+    r("POST", "/settings/{section}", ADMIN),
+    r("GET", "/settings/{section}/new", ADMIN),
+    r("GET", "/settings/{section}/{id}", ADMIN),
+    r("POST", "/settings/{section}/{id}", ADMIN),
+    r("POST", "/settings/{section}/{id}/{action}", ADMIN),
+    r("GET", "/dashboard", Member),
     // Accounts: everyone manages their own tokens; owners manage people and roles.
     r("GET", "/api/v1/me", Member),
     r("GET", "/api/v1/tokens", Member),
@@ -370,7 +380,9 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
     parts.extensions.insert(Auth(who));
     let res = next.run(Request::from_parts(parts, body)).await;
     // Every change is audited once it succeeded: who, what, from where, with which credential.
-    if let Some(mut entry) = audit.filter(|_| res.status().is_success()) {
+    // (A page's form that worked answers with a redirect to the next page.)
+    let worked = res.status().is_success() || res.status().is_redirection();
+    if let Some(mut entry) = audit.filter(|_| worked) {
         entry.details = serde_json::json!({"status": res.status().as_u16()});
         if let Err(e) = state.engine.record_audit(entry).await {
             tracing::error!(error = %e, "cannot write the audit log");

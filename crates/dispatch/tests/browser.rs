@@ -2,8 +2,9 @@
 //! fills in live), creates a person with a password, and runs `tests/browser/walk.mjs`
 //! (playwright-core driving Debian's `/usr/bin/chromium`): sign in → report an incident → watch
 //! its room and resources come up → `/dispatch-assign-role` in the room → a task → a tactical
-//! report → stable → closed → found in the list with a filter. Screenshots of every page go to
-//! `test-artifacts/browser/` at the workspace root.
+//! report → stable → closed → found in the list with a filter; then an admin creates an engagement
+//! rule in the settings and sees it bring its observer into a matching incident. Screenshots of
+//! every page go to `test-artifacts/browser/` at the workspace root.
 //!
 //! Needs Chromium (`apt-get install -y chromium chromium-driver`) and Node.js; without them the
 //! test says so and passes without walking (CI installs both, see `.ci/run`).
@@ -66,6 +67,8 @@ async fn a_person_runs_an_incident_from_report_to_close_in_chromium() {
     });
     app.person_with_password("ann@example.com", "member", PASSWORD)
         .await;
+    app.person_with_password("ada@example.com", "admin", PASSWORD)
+        .await;
 
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/browser");
     let base = app.base.clone();
@@ -76,6 +79,7 @@ async fn a_person_runs_an_incident_from_report_to_close_in_chromium() {
             .env("DISPATCH_BASE", base)
             .env("DISPATCH_EMAIL", "ann@example.com")
             .env("DISPATCH_PASSWORD", PASSWORD)
+            .env("DISPATCH_ADMIN_EMAIL", "ada@example.com")
             .env("ARTIFACTS", artifacts)
             .env("CHROMIUM", chromium)
             .output()

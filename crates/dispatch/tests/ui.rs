@@ -6,14 +6,13 @@
 mod common;
 
 use async_trait::async_trait;
+use common::pages::{signed_in, Session, PASSWORD};
 use common::{spawn_app, spawn_app_with, urlencode, TestApp};
 use dispatch_core::provider::{
     Created, IncidentContext, ProviderError, ProviderResult, ResourceProvider,
 };
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
-
-const PASSWORD: &str = "violet kettle drumbeat";
+use serde_json::json;
 
 /// An answer as a browser sees it (redirects not followed).
 #[derive(Debug)]
@@ -29,40 +28,6 @@ fn browser() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-}
-
-/// A signed-in person: their session cookie and its CSRF token.
-struct Session {
-    cookie: String,
-    csrf: String,
-}
-
-/// A person with a password who signed in through the form's JSON twin.
-async fn signed_in(app: &TestApp, email: &str, role: &str) -> Session {
-    app.person_with_password(email, role, PASSWORD).await;
-    let res = app
-        .http
-        .post(format!("{}/auth/login", app.base))
-        .json(&json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    let cookie = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("dispatch_session="))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let body: Value = res.json().await.unwrap();
-    Session {
-        cookie,
-        csrf: body["csrf_token"].as_str().unwrap().to_string(),
-    }
 }
 
 enum As<'a> {
@@ -130,6 +95,8 @@ fn fill(template: &str, key: &str) -> String {
         .replace("{id}", id)
         .replace("{task_id}", "1")
         .replace("{name}", "app.css")
+        .replace("{section}", "projects")
+        .replace("{action}", "delete")
 }
 
 #[tokio::test]

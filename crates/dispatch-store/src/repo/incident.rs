@@ -261,24 +261,12 @@ fn base_select() -> SelectStatement {
             Alias::new("type_slug"),
         )
         .expr_as(
-            Expr::col((incident_type::Entity, incident_type::Column::Name)),
-            Alias::new("type_name"),
-        )
-        .expr_as(
             Expr::col((incident_priority::Entity, incident_priority::Column::Slug)),
             Alias::new("priority_slug"),
         )
         .expr_as(
-            Expr::col((incident_priority::Entity, incident_priority::Column::Name)),
-            Alias::new("priority_name"),
-        )
-        .expr_as(
             Expr::col((incident_severity::Entity, incident_severity::Column::Slug)),
             Alias::new("severity_slug"),
-        )
-        .expr_as(
-            Expr::col((incident_severity::Entity, incident_severity::Column::Name)),
-            Alias::new("severity_name"),
         )
         .expr_as(
             Expr::col((cmd(), individual::Column::Email)),
@@ -300,35 +288,54 @@ fn base_select() -> SelectStatement {
             project::Entity,
             Expr::col((project::Entity, project::Column::Id))
                 .equals((incident::Entity, C::ProjectId)),
-        )
-        .inner_join(
-            incident_type::Entity,
-            Expr::col((incident_type::Entity, incident_type::Column::Id))
-                .equals((incident::Entity, C::TypeId)),
-        )
-        .inner_join(
-            incident_priority::Entity,
-            Expr::col((incident_priority::Entity, incident_priority::Column::Id))
-                .equals((incident::Entity, C::PriorityId)),
-        )
-        .inner_join(
-            incident_severity::Entity,
-            Expr::col((incident_severity::Entity, incident_severity::Column::Id))
-                .equals((incident::Entity, C::SeverityId)),
-        )
-        .join_as(
-            JoinType::InnerJoin,
-            individual::Entity,
-            cmd(),
-            Expr::col((cmd(), individual::Column::Id)).equals((incident::Entity, C::CommanderId)),
-        )
-        .join_as(
-            JoinType::InnerJoin,
-            individual::Entity,
-            rep(),
-            Expr::col((rep(), individual::Column::Id)).equals((incident::Entity, C::ReporterId)),
         );
+    join_taxonomies(&mut q);
+    q.join_as(
+        JoinType::InnerJoin,
+        individual::Entity,
+        cmd(),
+        Expr::col((cmd(), individual::Column::Id)).equals((incident::Entity, C::CommanderId)),
+    )
+    .join_as(
+        JoinType::InnerJoin,
+        individual::Entity,
+        rep(),
+        Expr::col((rep(), individual::Column::Id)).equals((incident::Entity, C::ReporterId)),
+    );
     q
+}
+
+/// Joins an incident's type, priority and severity, and selects their names as `type_name`,
+/// `priority_name` and `severity_name`.
+pub(crate) fn join_taxonomies(q: &mut SelectStatement) {
+    use incident::Column as C;
+    q.expr_as(
+        Expr::col((incident_type::Entity, incident_type::Column::Name)),
+        Alias::new("type_name"),
+    )
+    .expr_as(
+        Expr::col((incident_priority::Entity, incident_priority::Column::Name)),
+        Alias::new("priority_name"),
+    )
+    .expr_as(
+        Expr::col((incident_severity::Entity, incident_severity::Column::Name)),
+        Alias::new("severity_name"),
+    )
+    .inner_join(
+        incident_type::Entity,
+        Expr::col((incident_type::Entity, incident_type::Column::Id))
+            .equals((incident::Entity, C::TypeId)),
+    )
+    .inner_join(
+        incident_priority::Entity,
+        Expr::col((incident_priority::Entity, incident_priority::Column::Id))
+            .equals((incident::Entity, C::PriorityId)),
+    )
+    .inner_join(
+        incident_severity::Entity,
+        Expr::col((incident_severity::Entity, incident_severity::Column::Id))
+            .equals((incident::Entity, C::SeverityId)),
+    );
 }
 
 /// Reads one incident by id or key.
@@ -407,7 +414,11 @@ pub async fn update(
 
 /// Adds the filter's conditions to a select over `incidents`. Taxonomy and tag filters are
 /// subqueries on ids, so counting needs no joins.
-fn apply_filter(q: &mut SelectStatement, f: &IncidentFilter, backend: sea_orm::DbBackend) {
+pub(crate) fn apply_filter(
+    q: &mut SelectStatement,
+    f: &IncidentFilter,
+    backend: sea_orm::DbBackend,
+) {
     use incident::Column as C;
     let col = |c: C| Expr::col((incident::Entity, c));
     if let Some(visible) = f.viewer.condition() {

@@ -20,6 +20,7 @@ pub mod schedule;
 pub mod search;
 pub mod session;
 pub mod slack;
+pub mod stats;
 pub mod tag;
 pub mod task;
 pub mod taxonomy;

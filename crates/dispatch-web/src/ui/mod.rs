@@ -9,10 +9,12 @@
 //! (and "not signed in" into a redirect to the sign-in page).
 
 mod assets;
+mod dashboard;
 mod forms;
 mod incident;
 mod incidents;
 mod live;
+mod settings;
 mod work;
 
 pub use forms::Form;
@@ -51,6 +53,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/tasks"),
     ("GET", "/oncall"),
     ("POST", "/pages/{id}/ack"),
+    // Settings (admins) and the dashboard.
+    ("GET", "/settings"),
+    ("GET", "/settings/{section}"),
+    ("POST", "/settings/{section}"),
+    ("GET", "/settings/{section}/new"),
+    ("GET", "/settings/{section}/{id}"),
+    ("POST", "/settings/{section}/{id}"),
+    ("POST", "/settings/{section}/{id}/{action}"),
+    ("GET", "/dashboard"),
 ];
 
 /// The UI's routes, behind the policy layer and the two UI layers.
@@ -81,6 +92,19 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/tasks", get(work::tasks))
         .route("/oncall", get(work::oncall))
         .route("/pages/{id}/ack", post(work::acknowledge))
+        // Settings (admins) and the dashboard.
+        .route("/settings", get(settings::index))
+        .route(
+            "/settings/{section}",
+            get(settings::list).post(settings::create),
+        )
+        .route("/settings/{section}/new", get(settings::new_form))
+        .route(
+            "/settings/{section}/{id}",
+            get(settings::edit_form).post(settings::update),
+        )
+        .route("/settings/{section}/{id}/{action}", post(settings::act))
+        .route("/dashboard", get(dashboard::page))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             crate::policy::enforce,

@@ -32,13 +32,24 @@ pub enum Kind {
     List,
     /// `GET /api/v1/incidents?q=…&per_page=50`.
     Search,
+    /// The web UI's incidents page, `GET /incidents?status=active&per_page=50&page=…` (HTML).
+    UiList,
+    /// The web UI's incident page, `GET /incidents/{key}` (HTML).
+    UiIncident,
     /// `POST /api/v1/incidents`.
     Declare,
 }
 
 impl Kind {
     /// Every scenario in run order.
-    pub const ALL: [Kind; 4] = [Kind::Get, Kind::List, Kind::Search, Kind::Declare];
+    pub const ALL: [Kind; 6] = [
+        Kind::Get,
+        Kind::List,
+        Kind::Search,
+        Kind::UiList,
+        Kind::UiIncident,
+        Kind::Declare,
+    ];
 
     /// The scenario's name in the report.
     pub fn name(self) -> &'static str {
@@ -46,6 +57,8 @@ impl Kind {
             Kind::Get => "get",
             Kind::List => "list",
             Kind::Search => "search",
+            Kind::UiList => "ui_list",
+            Kind::UiIncident => "ui_incident",
             Kind::Declare => "declare",
         }
     }
@@ -142,6 +155,16 @@ impl<'a> Ctx<'a> {
                 "/incidents?q={}&per_page={PER_PAGE}",
                 word(round)
             ))),
+            // The pages take the same bearer token as the API.
+            Kind::UiList => self.http.get(format!(
+                "{}/incidents?status=active&per_page={PER_PAGE}&page={}",
+                self.base,
+                page(round)
+            )),
+            Kind::UiIncident => {
+                self.http
+                    .get(format!("{}/incidents/{}", self.base, self.key(round, 0)))
+            }
             Kind::Declare => self
                 .http
                 .post(url("/incidents".into()))
@@ -157,10 +180,14 @@ impl<'a> Ctx<'a> {
     /// The scenario's database work in raw SQL.
     async fn raw(&self, kind: Kind, round: usize) -> anyhow::Result<()> {
         match kind {
-            Kind::Get => floor::get(self.db, &self.key(round, 1)).await.map(drop),
-            Kind::List => floor::list(self.db, Some("active"), None, page(round), PER_PAGE)
-                .await
-                .map(drop),
+            Kind::Get | Kind::UiIncident => {
+                floor::get(self.db, &self.key(round, 1)).await.map(drop)
+            }
+            Kind::List | Kind::UiList => {
+                floor::list(self.db, Some("active"), None, page(round), PER_PAGE)
+                    .await
+                    .map(drop)
+            }
             Kind::Search => floor::list(self.db, None, Some(word(round)), 1, PER_PAGE)
                 .await
                 .map(drop),
@@ -188,12 +215,12 @@ impl<'a> Ctx<'a> {
             ..IncidentFilter::default()
         };
         match kind {
-            Kind::Get => self
+            Kind::Get | Kind::UiIncident => self
                 .engine
                 .incident(&IncidentRef::parse(&self.key(round, 2)))
                 .await
                 .map(drop)?,
-            Kind::List => {
+            Kind::List | Kind::UiList => {
                 let f = IncidentFilter {
                     statuses: vec![IncidentStatus::Active],
                     page: page(round),

@@ -220,14 +220,14 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "{:<9} {:>9} {:>9} {:>10} {:>10} {:>9} {:>7}",
+            "{:<11} {:>9} {:>9} {:>10} {:>10} {:>9} {:>7}",
             "scenario", "p50 ms", "p99 ms", "floor ms", "healthz", "raw db", "ratio"
         );
         for s in &self.scenarios {
             let r = s.ratio();
             let _ = writeln!(
                 out,
-                "{:<9} {:>9.3} {:>9.3} {:>10.3} {:>10.3} {:>9.3} {:>6.2}x  {}",
+                "{:<11} {:>9.3} {:>9.3} {:>10.3} {:>10.3} {:>9.3} {:>6.2}x  {}",
                 s.name,
                 s.api.p50(),
                 s.api.p99(),
@@ -245,7 +245,7 @@ impl Report {
             );
             let _ = writeln!(
                 out,
-                "{:<9} {:>9} {:>9} {:>9} {:>12}",
+                "{:<11} {:>9} {:>9} {:>9} {:>12}",
                 "scenario", "API", "engine", "auth", "HTTP+JSON"
             );
             for s in self.scenarios.iter().filter(|s| s.has_breakdown()) {
@@ -253,7 +253,7 @@ impl Report {
                 let rest = api - engine - auth;
                 let _ = writeln!(
                     out,
-                    "{:<9} {api:>9.3} {engine:>9.3} {auth:>9.3} {rest:>12.3}",
+                    "{:<11} {api:>9.3} {engine:>9.3} {auth:>9.3} {rest:>12.3}",
                     s.name
                 );
             }

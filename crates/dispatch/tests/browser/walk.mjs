@@ -1,11 +1,14 @@
 // The web UI walked as a person would, in a real headless Chromium (Debian's /usr/bin/chromium,
 // driven by playwright-core): sign in → report an incident → watch its room and resources come up
 // live → run /dispatch-assign-role in the room → add a task → post a tactical report → mark it
-// stable → close it → find it in the list with a filter. A screenshot of each page is saved.
+// stable → close it → find it in the list with a filter. Then an admin creates an engagement rule
+// in the settings pages, declares a matching incident and sees the rule bring its observer in; and
+// the settings and dashboard pages are opened. A screenshot of each page is saved.
 //
 // Run by `cargo test -p dispatch --test browser`, which starts the server and passes:
 //   DISPATCH_BASE      the server's base URL
 //   DISPATCH_EMAIL     a person who can sign in, and DISPATCH_PASSWORD
+//   DISPATCH_ADMIN_EMAIL  an admin with the same password (the settings part is skipped without)
 //   ARTIFACTS          where to save the screenshots
 //   CHROMIUM           the browser (default /usr/bin/chromium)
 import { chromium } from "playwright-core";
@@ -16,6 +19,7 @@ import { join } from "node:path";
 const base = process.env.DISPATCH_BASE;
 const email = process.env.DISPATCH_EMAIL;
 const password = process.env.DISPATCH_PASSWORD;
+const adminEmail = process.env.DISPATCH_ADMIN_EMAIL;
 const artifacts = process.env.ARTIFACTS || "test-artifacts/browser";
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 if (!base || !email || !password) {
@@ -154,6 +158,59 @@ try {
   await shot("list-filtered");
   const csv = await page.request.get(`${base}/incidents.csv?filter=${encodeURIComponent(`title ~ "${title}"`)}`);
   check(csv.ok() && (await csv.text()).includes(key), "the CSV export with the same filter has it");
+
+  if (adminEmail) {
+    // A member has no settings: no entry in the navigation.
+    check((await page.getByRole("link", { name: "Settings", exact: true }).count()) === 0, "a member sees no Settings entry");
+    // The dashboard counts the closed incident.
+    await page.getByRole("link", { name: "Dashboard", exact: true }).click();
+    await page.waitForURL(/\/dashboard/);
+    check(Number(await page.locator("#d-total").textContent()) >= 1, "the dashboard counts the incidents");
+    await shot("dashboard");
+
+    // An admin signs in and creates an engagement rule in the settings.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/auth\/login/);
+    await page.getByLabel("E-mail").fill(adminEmail);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(/\/incidents/);
+    await page.getByRole("link", { name: "Settings", exact: true }).click();
+    await page.waitForURL(/\/settings$/);
+    await shot("settings");
+    await page.getByRole("link", { name: "Engagement rules", exact: true }).click();
+    await page.getByRole("link", { name: "New", exact: true }).click();
+    await page.waitForURL(/\/settings\/engagement-rules\/new/);
+    const word = `Replica${Date.now()}`;
+    await page.getByLabel("Name", { exact: true }).fill("Database observers");
+    await page.getByLabel("Filter", { exact: true }).fill(`(title ~ "${word}"`);
+    await page.getByLabel("Individuals (observers)").fill("dba@example.com");
+    await page.getByRole("button", { name: "Save" }).click();
+    check(
+      (await page.locator("#s-filter-e").textContent()).includes("position"),
+      "a filter with a mistake shows where, beside the field",
+    );
+    await shot("settings-rule-error");
+    await page.getByLabel("Filter", { exact: true }).fill(`title ~ "${word}"`);
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.waitForURL(/\/settings\/engagement-rules\?/);
+    await page.locator("table tbody tr", { hasText: "Database observers" }).waitFor();
+    check(true, "the rule is listed");
+    await shot("settings-rules");
+
+    // A matching incident brings the rule's observer in, live on its page.
+    await page.getByRole("link", { name: "Report", exact: true }).click();
+    await page.getByLabel("Title").fill(`${word} lag on the primary`);
+    await page.getByLabel("Description").fill("Reads are minutes behind.");
+    await page.getByRole("button", { name: "Report incident" }).click();
+    await page.waitForURL(/\/incidents\/[A-Z]+-\d+$/);
+    await page.locator('[data-live="participants"] li', { hasText: "dba@example.com" }).waitFor({ timeout: 30_000 });
+    check(true, "the engagement rule added dba@example.com to the matching incident");
+    await shot("incident-engaged");
+    await page.getByRole("link", { name: "Dashboard", exact: true }).click();
+    await page.waitForURL(/\/dashboard/);
+    await shot("dashboard-admin");
+  }
 
   check(foreign.length === 0, `no request left the server (${foreign.join(", ")})`);
   check(pageErrors.length === 0, `no script error on any page (${pageErrors.join("; ")})`);
