@@ -181,6 +181,12 @@ pub const POLICIES: &[RoutePolicy] = &[
     ),
     r("GET", "/api/v1/incidents/{id}/engagements", Incident(View)),
     r("GET", "/api/v1/incidents/{id}/documents", Incident(View)),
+    r(
+        "PATCH",
+        "/api/v1/incidents/{id}/documents/{document_id}",
+        Incident(Edit),
+    ),
+    r("GET", "/api/v1/incidents/{id}/timeline.md", Incident(View)),
     r("GET", "/api/v1/incidents/{id}/files", Incident(View)),
     r("POST", "/api/v1/incidents/{id}/files", Incident(View)),
     r(
