@@ -1166,13 +1166,18 @@ async fn documents_render_markdown_safely_and_a_hand_edit_is_never_overwritten()
     );
     let html = get(&app, As::Session(&s), &page_url).await.html;
     // The rendered document (the edit form's textarea holds the markdown itself, escaped).
-    let start = html.find(r#"<div class="markdown">"#).expect("a rendered document");
+    let start = html
+        .find(r#"<div class="markdown">"#)
+        .expect("a rendered document");
     let rendered = &html[start..start + html[start..].find("</div>").unwrap()];
     assert!(
         rendered.contains("<h1>Findings</h1>") && rendered.contains("<strong>cache</strong>"),
         "markdown rendered: {rendered}"
     );
-    assert!(rendered.contains("&lt;script&gt;alert"), "raw HTML shown as text");
+    assert!(
+        rendered.contains("&lt;script&gt;alert"),
+        "raw HTML shown as text"
+    );
     assert!(!html.contains("<script>alert"), "no script injected");
     assert!(
         !rendered.contains("javascript:") && !rendered.contains("<img"),

@@ -2,15 +2,14 @@
 //! change the incident), the executive report form beside the tactical one, and feedback after
 //! close (participants rate the response; the commander and admins read what they said).
 
-use super::incident::{settle, Failed};
+use super::incident::{post_report, settle, Failed};
 use super::{markdown, Caller, Form};
 use crate::error::{ApiError, ApiResult, Path};
 use crate::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use dispatch_core::commands::CreateReport;
-use dispatch_core::values::{IncidentRef, LongText};
+use dispatch_core::values::IncidentRef;
 use dispatch_core::{ReportKind, ValidationError};
 use dispatch_engine::access::IncidentLevel;
 use serde::Deserialize;
@@ -184,43 +183,18 @@ pub async fn add_executive_report(
     Path(id): Path<String>,
     axum::Form(b): axum::Form<ExecutiveForm>,
 ) -> ApiResult<Response> {
-    let mut e = ValidationError::default();
-    let mut fields = Vec::new();
-    for (name, value) in [
-        ("current_status", &b.current_status),
-        ("overview", &b.overview),
-        ("next_steps", &b.next_steps),
-    ] {
-        match value.as_deref().map(str::trim) {
-            None | Some("") => e.push(name, "is required in an executive report"),
-            Some(v) => {
-                if let Some(t) = e.check(LongText::parse(name, v)) {
-                    fields.push((name, t));
-                }
-            }
-        }
-    }
-    let result = match e.into_result() {
-        Ok(()) => s
-            .engine
-            .create_report(
-                caller.auth.actor(),
-                &IncidentRef::parse(&id),
-                CreateReport {
-                    kind: ReportKind::Executive,
-                    fields,
-                },
-            )
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from),
-        Err(e) => Err(e.into()),
-    };
-    let form = Form::with_values([
-        ("current_status", b.current_status.unwrap_or_default()),
-        ("overview", b.overview.unwrap_or_default()),
-        ("next_steps", b.next_steps.unwrap_or_default()),
-    ]);
+    let (result, form) = post_report(
+        &s,
+        &caller,
+        &id,
+        ReportKind::Executive,
+        [
+            ("current_status", b.current_status),
+            ("overview", b.overview),
+            ("next_steps", b.next_steps),
+        ],
+    )
+    .await;
     settle(&s, &caller, &id, result, form, |f| {
         Failed::named("executive", f)
     })

@@ -486,13 +486,12 @@ pub async fn add_task(
     axum::Form(b): axum::Form<TaskForm>,
 ) -> ApiResult<Response> {
     let mut e = ValidationError::default();
-    let description = match b.description.as_deref().map(str::trim) {
-        None | Some("") => {
-            e.push("description", "is required: what needs doing");
-            None
-        }
-        Some(d) => e.check(LongText::parse("description", d)),
-    };
+    let description = super::forms::long_text(
+        &mut e,
+        "description",
+        b.description.as_deref(),
+        "is required: what needs doing",
+    );
     let assignees: Vec<Email> = b
         .assignees
         .as_deref()
@@ -601,48 +600,57 @@ pub async fn add_report(
     Path(id): Path<String>,
     axum::Form(b): axum::Form<ReportForm>,
 ) -> ApiResult<Response> {
+    let (result, form) = post_report(
+        &s,
+        &caller,
+        &id,
+        ReportKind::Tactical,
+        [
+            ("conditions", b.conditions),
+            ("actions", b.actions),
+            ("needs", b.needs),
+        ],
+    )
+    .await;
+    settle(&s, &caller, &id, result, form, |f| Failed {
+        report: Some(f),
+        ..Default::default()
+    })
+    .await
+}
+
+/// Posts a report of this kind from a form's three fields (each required); answers the result
+/// and the form as typed.
+pub(super) async fn post_report(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    kind: ReportKind,
+    values: [(&'static str, Option<String>); 3],
+) -> (ApiResult<()>, Form) {
     let mut e = ValidationError::default();
-    let mut fields = Vec::new();
-    for (name, value) in [
-        ("conditions", &b.conditions),
-        ("actions", &b.actions),
-        ("needs", &b.needs),
-    ] {
-        match value.as_deref().map(str::trim) {
-            None | Some("") => e.push(name, "is required in a tactical report"),
-            Some(v) => {
-                if let Some(t) = e.check(LongText::parse(name, v)) {
-                    fields.push((name, t));
-                }
-            }
-        }
-    }
+    let missing = format!("is required in a {kind} report");
+    let fields: Vec<_> = values
+        .iter()
+        .filter_map(|(name, v)| {
+            super::forms::long_text(&mut e, name, v.as_deref(), &missing).map(|t| (*name, t))
+        })
+        .collect();
     let result = match e.into_result() {
         Ok(()) => s
             .engine
             .create_report(
                 caller.auth.actor(),
-                &IncidentRef::parse(&id),
-                CreateReport {
-                    kind: ReportKind::Tactical,
-                    fields,
-                },
+                &IncidentRef::parse(id),
+                CreateReport { kind, fields },
             )
             .await
             .map(|_| ())
             .map_err(ApiError::from),
         Err(e) => Err(e.into()),
     };
-    let form = Form::with_values([
-        ("conditions", b.conditions.unwrap_or_default()),
-        ("actions", b.actions.unwrap_or_default()),
-        ("needs", b.needs.unwrap_or_default()),
-    ]);
-    settle(&s, &caller, &id, result, form, |f| Failed {
-        report: Some(f),
-        ..Default::default()
-    })
-    .await
+    let form = Form::with_values(values.map(|(n, v)| (n, v.unwrap_or_default())));
+    (result, form)
 }
 
 /// `POST /jobs/{id}/retry`: puts a failed job back in the queue and returns to its incident.

@@ -148,16 +148,7 @@ pub async fn join(
     Path(id): Path<String>,
     axum::Form(b): axum::Form<BackForm>,
 ) -> ApiResult<Response> {
-    let result = s
-        .engine
-        .join_incident(
-            caller.auth.actor(),
-            &IncidentRef::parse(&id),
-            caller.auth.0.is_admin(),
-        )
-        .await
-        .map(|_| ());
-    after(&s, &caller, &id, result, b.back).await
+    take_part(&s, &caller, &id, b, false).await
 }
 
 /// `POST /incidents/{key}/subscribe`: follows the incident by e-mail.
@@ -167,14 +158,29 @@ pub async fn subscribe(
     Path(id): Path<String>,
     axum::Form(b): axum::Form<BackForm>,
 ) -> ApiResult<Response> {
-    let result = s
-        .engine
-        .subscribe_incident(
-            caller.auth.actor(),
-            &IncidentRef::parse(&id),
-            caller.auth.0.is_admin(),
-        )
-        .await
-        .map(|_| ());
-    after(&s, &caller, &id, result, b.back).await
+    take_part(&s, &caller, &id, b, true).await
+}
+
+/// Joins or subscribes, then goes back where the button was.
+async fn take_part(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    b: BackForm,
+    subscribe: bool,
+) -> ApiResult<Response> {
+    let (actor, r, admin) = (
+        caller.auth.actor(),
+        IncidentRef::parse(id),
+        caller.auth.0.is_admin(),
+    );
+    let result = if subscribe {
+        s.engine
+            .subscribe_incident(actor, &r, admin)
+            .await
+            .map(|_| ())
+    } else {
+        s.engine.join_incident(actor, &r, admin).await.map(|_| ())
+    };
+    after(s, caller, id, result, b.back).await
 }

@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use dispatch_core::commands::AddTimelineEvent;
-use dispatch_core::values::{IncidentRef, LongText};
+use dispatch_core::values::IncidentRef;
 use dispatch_core::ValidationError;
 use dispatch_store::repo::event::EventFilter;
 use serde::Deserialize;
@@ -242,13 +242,12 @@ pub async fn add_event(
     axum::Form(b): axum::Form<EventForm>,
 ) -> ApiResult<Response> {
     let mut e = ValidationError::default();
-    let description = match b.description.as_deref().map(str::trim) {
-        None | Some("") => {
-            e.push("description", "is required: what happened");
-            None
-        }
-        Some(d) => e.check(LongText::parse("description", d)),
-    };
+    let description = super::forms::long_text(
+        &mut e,
+        "description",
+        b.description.as_deref(),
+        "is required: what happened",
+    );
     let occurred_at = match b.occurred_at.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(t) => form_time(&mut e, "occurred_at", t),
