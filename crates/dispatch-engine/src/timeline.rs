@@ -52,19 +52,47 @@ impl Engine {
         Ok(event::list(self.db.conn(), inc.id, f).await?)
     }
 
-    /// Pins or unpins an event (pinning is not part of the chained content).
+    /// Pins or unpins an event. The pinned flag is not part of the chained content, so the
+    /// chain stays intact; the change itself goes on the timeline as an `event_pinned` or
+    /// `event_unpinned` event. Pinning a pinned event (or unpinning an unpinned one) changes
+    /// nothing and adds no event.
     pub async fn pin_event(
         &self,
+        actor: &Actor,
         r: &IncidentRef,
         event_id: i64,
         pinned: bool,
     ) -> Result<event_row::Model> {
         let txn = self.db.write().await?;
-        let inc = repo::incident::lock(&*txn, r).await?;
-        let e = event::get(&*txn, inc.id, event_id).await?;
+        let current = repo::incident::lock(&*txn, r).await?;
+        let e = event::get(&*txn, current.id, event_id).await?;
+        if e.pinned == pinned {
+            txn.commit().await?;
+            return Ok(e);
+        }
         let e = event::set_pinned(&*txn, e, pinned).await?;
+        let mut events = Events::new(actor, dispatch_core::now());
+        let (kind, verb) = if pinned {
+            ("event_pinned", "pinned")
+        } else {
+            ("event_unpinned", "unpinned")
+        };
+        events.push(
+            kind,
+            format!("{} {verb} \"{}\"", events.who(), short(&e.description)),
+            serde_json::json!({"event_id": e.id, "seq": e.seq}),
+        );
+        save_with_events(&*txn, &current, current.clone().into(), events).await?;
         txn.commit().await?;
         Ok(e)
+    }
+
+    /// The incident's timeline as a markdown document: a heading, the pinned events, then
+    /// every event in order (times in UTC).
+    pub async fn timeline_markdown(&self, r: &IncidentRef, f: &EventFilter) -> Result<String> {
+        let inc = repo::incident::get(self.db.conn(), r).await?;
+        let events = event::list(self.db.conn(), inc.id, f).await?;
+        Ok(markdown(&inc.name, &inc.title, &events))
     }
 
     /// Re-computes the incident's hash chain.
@@ -79,4 +107,60 @@ impl Engine {
         };
         Ok(event::verify(&inc.name, &head, &events))
     }
+}
+
+/// The first line of a description, at most 80 characters.
+fn short(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    match line.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &line[..i]),
+        None => line.to_string(),
+    }
+}
+
+/// Escapes what markdown would read as markup in a line of text.
+fn md_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '!'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Renders events as a markdown timeline.
+pub fn markdown(key: &str, title: &str, events: &[event_row::Model]) -> String {
+    let line = |e: &event_row::Model| {
+        let who = e
+            .actor
+            .as_deref()
+            .map(|a| format!(" ({})", md_escape(a)))
+            .unwrap_or_default();
+        // One list item per event: later lines of a description are indented under it.
+        let text = md_escape(&e.description).replace('\n', "\n  ");
+        format!(
+            "- **{}** `{}`{who}: {text}\n",
+            e.occurred_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            e.kind
+        )
+    };
+    let mut out = format!("# {} {}: timeline\n\n", md_escape(key), md_escape(title));
+    let pinned: Vec<&event_row::Model> = events.iter().filter(|e| e.pinned).collect();
+    if !pinned.is_empty() {
+        out.push_str("## Pinned\n\n");
+        for e in pinned {
+            out.push_str(&line(e));
+        }
+        out.push('\n');
+    }
+    out.push_str("## Events\n\n");
+    for e in events {
+        out.push_str(&line(e));
+    }
+    out
 }

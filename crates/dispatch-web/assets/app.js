@@ -29,3 +29,75 @@
     document.querySelectorAll(".messages").forEach(function (l) { l.scrollTop = l.scrollHeight; });
   });
 })();
+
+// Typing "/" in the room's message box lists the chat commands that match what is typed (from
+// the page's #commands list); a click or Enter on one fills it in. Without JavaScript the page
+// has the same list under "Chat commands".
+(function () {
+  "use strict";
+  var source = document.getElementById("commands");
+  if (!source) return;
+  var commands = Array.prototype.map.call(source.querySelectorAll("option"), function (o) {
+    return { value: o.value, summary: o.textContent };
+  });
+  function hints(input) {
+    var box = document.getElementById("command-hints");
+    if (!box) {
+      box = document.createElement("ul");
+      box.id = "command-hints";
+      box.className = "command-hints";
+      box.setAttribute("role", "listbox");
+      box.setAttribute("aria-label", "Chat commands");
+    }
+    var row = input.closest(".row") || input;
+    if (box.previousElementSibling !== row) row.insertAdjacentElement("afterend", box);
+    return box;
+  }
+  function update(input) {
+    var text = input.value;
+    var box = hints(input);
+    box.innerHTML = "";
+    if (text.charAt(0) !== "/" || text.indexOf(" ") !== -1) {
+      box.hidden = true;
+      return;
+    }
+    var typed = text.toLowerCase();
+    commands.filter(function (c) { return c.value.indexOf(typed) === 0; }).forEach(function (c) {
+      var li = document.createElement("li");
+      li.setAttribute("role", "option");
+      li.tabIndex = -1;
+      li.dataset.value = c.value;
+      var code = document.createElement("code");
+      code.textContent = c.value.trim();
+      li.appendChild(code);
+      li.appendChild(document.createTextNode(" " + c.summary));
+      box.appendChild(li);
+    });
+    box.hidden = box.children.length === 0;
+  }
+  function choose(input, value) {
+    input.value = value;
+    input.focus();
+    update(input);
+  }
+  document.addEventListener("input", function (ev) {
+    if (ev.target && ev.target.id === "room-text") update(ev.target);
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (!ev.target || ev.target.id !== "room-text") return;
+    var box = document.getElementById("command-hints");
+    if (!box || box.hidden) return;
+    if (ev.key === "Tab" && box.firstElementChild) {
+      ev.preventDefault();
+      choose(ev.target, box.firstElementChild.dataset.value);
+    } else if (ev.key === "Escape") {
+      box.hidden = true;
+    }
+  });
+  document.addEventListener("click", function (ev) {
+    var li = ev.target && ev.target.closest && ev.target.closest("#command-hints li");
+    if (!li) return;
+    var input = document.getElementById("room-text");
+    if (input) choose(input, li.dataset.value);
+  });
+})();

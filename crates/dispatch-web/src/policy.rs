@@ -107,6 +107,39 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("POST", "/settings/{section}/{id}", ADMIN),
     r("POST", "/settings/{section}/{id}/{action}", ADMIN),
     r("GET", "/dashboard", Member),
+    // Responders' pages: timeline tools, people, documents, reports, feedback, account, status.
+    r("GET", "/incidents/{id}/timeline", Incident(View)),
+    r("POST", "/incidents/{id}/timeline", Incident(Scribe)),
+    r("GET", "/incidents/{id}/timeline.md", Incident(View)),
+    r(
+        "POST",
+        "/incidents/{id}/timeline/{event_id}/pin",
+        Incident(Scribe),
+    ),
+    r(
+        "POST",
+        "/incidents/{id}/timeline/{event_id}/unpin",
+        Incident(Scribe),
+    ),
+    r("POST", "/incidents/{id}/roles", Incident(Edit)),
+    r("POST", "/incidents/{id}/engage", Incident(Participate)),
+    r("POST", "/incidents/{id}/join", Incident(View)),
+    r("POST", "/incidents/{id}/subscribe", Incident(View)),
+    r(
+        "POST",
+        "/incidents/{id}/documents/{document_id}",
+        Incident(Edit),
+    ),
+    r(
+        "POST",
+        "/incidents/{id}/reports/executive",
+        Incident(Scribe),
+    ),
+    r("POST", "/incidents/{id}/feedback", Incident(Participate)),
+    r("GET", "/account", Member),
+    r("POST", "/account/tokens", Member),
+    r("POST", "/account/tokens/{id}/revoke", Member),
+    r("GET", "/status", Member),
     // Accounts: everyone manages their own tokens; owners manage people and roles.
     r("GET", "/api/v1/me", Member),
     r("GET", "/api/v1/tokens", Member),
@@ -191,6 +224,12 @@ pub const POLICIES: &[RoutePolicy] = &[
     ),
     r("GET", "/api/v1/incidents/{id}/engagements", Incident(View)),
     r("GET", "/api/v1/incidents/{id}/documents", Incident(View)),
+    r(
+        "PATCH",
+        "/api/v1/incidents/{id}/documents/{document_id}",
+        Incident(Edit),
+    ),
+    r("GET", "/api/v1/incidents/{id}/timeline.md", Incident(View)),
     r("GET", "/api/v1/incidents/{id}/files", Incident(View)),
     r("POST", "/api/v1/incidents/{id}/files", Incident(View)),
     r(

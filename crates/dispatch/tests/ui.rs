@@ -94,6 +94,8 @@ fn fill(template: &str, key: &str) -> String {
     template
         .replace("{id}", id)
         .replace("{task_id}", "1")
+        .replace("{event_id}", "1")
+        .replace("{document_id}", "1")
         .replace("{name}", "app.css")
         .replace("{section}", "projects")
         .replace("{action}", "delete")
@@ -632,4 +634,967 @@ async fn a_failed_resource_has_a_retry_button_that_requeues_its_job() {
     assert!(html.contains(r#"data-kind="ticket" data-status="pending""#));
     // The test leaves the job failing again; nothing else is queued.
     app.run_pending_jobs().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responders' pages: the timeline's tools, people, documents, reports, feedback, account, status.
+
+/// Reports an incident through the form as this person; answers its page's URL.
+async fn report_as(app: &TestApp, s: &Session, title: &str) -> String {
+    let p = post(
+        app,
+        As::Session(s),
+        "/report",
+        &[("_csrf", &s.csrf), ("title", title), ("description", "d")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{p:?}");
+    p.location.unwrap()
+}
+
+/// An htmx request's answer (status, body).
+async fn htmx(
+    app: &TestApp,
+    s: &Session,
+    method: Method,
+    path: &str,
+    form: &str,
+) -> (StatusCode, String) {
+    let mut req = browser()
+        .request(method.clone(), format!("{}{path}", app.base))
+        .header("cookie", &s.cookie)
+        .header("hx-request", "true");
+    if method == Method::POST {
+        req = req
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.to_string());
+    }
+    let res = req.send().await.unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_timeline_filters_pins_takes_custom_events_and_exports_markdown() {
+    let app = spawn_app().await;
+    let s = signed_in(&app, "ann@example.com", "member").await;
+    let csrf = s.csrf.as_str();
+    let page_url = report_as(&app, &s, "Payments down").await;
+    app.run_pending_jobs().await;
+    let events = format!("{page_url}/timeline");
+
+    // Mistakes come back beside their fields; nothing is added.
+    let p = post(
+        &app,
+        As::Session(&s),
+        &events,
+        &[
+            ("_csrf", csrf),
+            ("description", " "),
+            ("occurred_at", "yesterday-ish"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.html.contains(r#"id="event-description-e""#),
+        "no description error"
+    );
+    assert!(
+        p.html.contains(r#"id="event-occurred-at-e""#),
+        "no time error"
+    );
+    assert!(p.html.contains("yesterday-ish"), "typed value kept");
+    let p = post(
+        &app,
+        As::Session(&s),
+        &events,
+        &[("description", "no token")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "CSRF");
+    assert_eq!(
+        app.get("/incidents/INC-1/timeline?type=custom")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    // A custom event at a given time (UTC), then pinned from the page.
+    let p = post(
+        &app,
+        As::Session(&s),
+        &events,
+        &[
+            ("_csrf", csrf),
+            ("description", "Rolled back deploy 42"),
+            ("occurred_at", "2026-11-25T09:30"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{p:?}");
+    let custom = app.get("/incidents/INC-1/timeline?type=custom").await.body;
+    assert_eq!(custom[0]["description"], "Rolled back deploy 42");
+    assert_eq!(custom[0]["occurred_at"], "2026-11-25T09:30:00Z");
+    assert_eq!(custom[0]["pinned"], false);
+    let eid = custom[0]["id"].as_i64().unwrap();
+    let p = post(
+        &app,
+        As::Session(&s),
+        &format!("{page_url}/timeline/{eid}/pin"),
+        &[],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "pin needs the CSRF token");
+    let p = post(
+        &app,
+        As::Session(&s),
+        &format!("{page_url}/timeline/{eid}/pin"),
+        &[("_csrf", csrf)],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{p:?}");
+    let custom = app.get("/incidents/INC-1/timeline?type=custom").await.body;
+    assert_eq!(custom[0]["pinned"], true);
+    let pins = app
+        .get("/incidents/INC-1/timeline?type=event_pinned")
+        .await
+        .body;
+    assert_eq!(
+        pins.as_array().unwrap().len(),
+        1,
+        "the pin is on the timeline"
+    );
+    assert_eq!(pins[0]["details"]["event_id"], eid);
+    assert_eq!(
+        app.get("/incidents/INC-1/timeline/verify").await.body["valid"],
+        true,
+        "the chain is intact"
+    );
+    let html = get(&app, As::Session(&s), &page_url).await.html;
+    let pinned_at = html
+        .find(r#"aria-label="Pinned events""#)
+        .expect("a pinned list");
+    let all_at = html.find(r#"aria-label="Events""#).unwrap();
+    assert!(pinned_at < all_at, "pinned events come first");
+    assert!(html.contains(&format!(r#"<li id="event-{eid}" class="pinned">"#)));
+
+    // Filtered by type: as a plain GET and in place for htmx.
+    let p = get(&app, As::Session(&s), &format!("{page_url}?type=custom")).await;
+    assert!(p.html.contains(r#"id="timeline-filtered""#));
+    assert!(p.html.contains(r#"<option value="custom" selected>"#));
+    let declared = app
+        .get("/incidents/INC-1/timeline?type=incident_declared")
+        .await
+        .body[0]["id"]
+        .as_i64()
+        .unwrap();
+    assert!(
+        !p.html.contains(&format!(r#"id="event-{declared}""#)),
+        "other types hidden"
+    );
+    assert!(p.html.contains(&format!(r#"id="event-{eid}""#)));
+    let p = get(
+        &app,
+        As::Session(&s),
+        &format!("{page_url}/timeline?type=custom"),
+    )
+    .await;
+    assert_eq!(
+        p.location.as_deref(),
+        Some("/incidents/INC-1?type=custom#timeline")
+    );
+    let (status, fragment) = htmx(
+        &app,
+        &s,
+        Method::GET,
+        &format!("{page_url}/timeline?type=custom"),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        fragment.starts_with(r#"<section class="panel" id="timeline""#),
+        "{fragment}"
+    );
+    assert!(!fragment.contains(&format!(r#"id="event-{declared}""#)));
+    // Unpinned in place by htmx: the events come back without the pin.
+    let (status, fragment) = htmx(
+        &app,
+        &s,
+        Method::POST,
+        &format!("{page_url}/timeline/{eid}/unpin"),
+        &format!("_csrf={}&type=custom", urlencode(csrf)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        fragment.contains(&format!(r#"action="/incidents/INC-1/timeline/{eid}/pin""#)),
+        "{fragment}"
+    );
+    assert_eq!(
+        app.get("/incidents/INC-1/timeline?type=custom").await.body[0]["pinned"],
+        false
+    );
+    app.post(&format!("/incidents/INC-1/timeline/{eid}/pin"), json!({}))
+        .await;
+
+    // Exported as markdown, from the page and the API.
+    let res = browser()
+        .get(format!("{}{page_url}/timeline.md", app.base))
+        .header("cookie", &s.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/markdown"));
+    let md = res.text().await.unwrap();
+    assert!(md.starts_with("# INC-1 Payments down: timeline"), "{md}");
+    let pinned = md.split("## Events").next().unwrap();
+    assert!(
+        pinned.contains("## Pinned") && pinned.contains("Rolled back deploy 42"),
+        "{md}"
+    );
+    assert!(md.contains("2026-11-25 09:30:00 UTC"));
+    assert!(md.contains("`incident_declared`"));
+    let api = browser()
+        .get(format!(
+            "{}/api/v1/incidents/INC-1/timeline.md?type=custom",
+            app.base
+        ))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::OK);
+    let md = api.text().await.unwrap();
+    assert!(
+        md.contains("Rolled back deploy 42") && !md.contains("incident_declared"),
+        "{md}"
+    );
+
+    // A restricted incident's timeline does not exist for a member outside it.
+    app.post(
+        "/incidents",
+        json!({"title": "Breach", "description": "d", "visibility": "restricted"}),
+    )
+    .await;
+    let mia = app.token_with("mia@example.com", "member", "write").await;
+    for (m, path) in [
+        ("GET", "/incidents/INC-2/timeline.md"),
+        ("GET", "/incidents/INC-2/timeline?type=custom"),
+        ("POST", "/incidents/INC-2/timeline"),
+        ("POST", "/incidents/INC-2/timeline/1/pin"),
+    ] {
+        let p = send(
+            &app,
+            As::Token(&mia),
+            Method::from_bytes(m.as_bytes()).unwrap(),
+            path,
+            &[("description", "x")],
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "{m} {path}");
+    }
+    // A member who may see the incident but not keep its record has no pin buttons or form.
+    let p = get(&app, As::Token(&mia), "/incidents/INC-1").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(!p.html.contains("/timeline/") || !p.html.contains(r#"class="inline pin""#));
+    assert!(!p.html.contains(r#"id="event-description""#));
+    let p = post(
+        &app,
+        As::Token(&mia),
+        "/incidents/INC-1/timeline",
+        &[("description", "x")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    app.run_pending_jobs().await;
+}
+
+#[tokio::test]
+async fn people_are_given_roles_on_call_is_engaged_and_anyone_may_join_or_subscribe() {
+    let app = spawn_app().await;
+    let s = signed_in(&app, "ann@example.com", "member").await;
+    let csrf = s.csrf.as_str();
+    let page_url = report_as(&app, &s, "Queue stuck").await;
+    app.run_pending_jobs().await;
+    let roles = format!("{page_url}/roles");
+    let p = post(
+        &app,
+        As::Session(&s),
+        &roles,
+        &[("_csrf", csrf), ("email", "not-an-email"), ("role", "boss")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains(r#"id="role-email-e""#) && p.html.contains(r#"id="role-role-e""#));
+    let p = post(
+        &app,
+        As::Session(&s),
+        &roles,
+        &[("email", "bob@example.com"), ("role", "scribe")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "CSRF");
+    let p = post(
+        &app,
+        As::Session(&s),
+        &roles,
+        &[
+            ("_csrf", csrf),
+            ("email", "bob@example.com"),
+            ("role", "scribe"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{p:?}");
+    let people = app.get("/incidents/INC-1/participants").await.body;
+    let bob = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["email"] == "bob@example.com")
+        .expect("bob");
+    assert!(bob["roles"].as_array().unwrap().contains(&json!("scribe")));
+
+    // Engage a service's on-call: a mistake beside the field, then paged.
+    let sid = app
+        .post("/projects/default/services", json!({"name": "payments"}))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let r = app.call(Method::PUT, &format!("/services/{sid}/rotation"), Some(json!({"members": ["olga@example.com"], "shift_hours": 168, "handoff_time": "00:00", "start_date": today, "time_zone": "UTC"}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let engage = format!("{page_url}/engage");
+    let html = get(&app, As::Session(&s), &page_url).await.html;
+    assert!(
+        html.contains(r#"<option value="payments">"#),
+        "services offered"
+    );
+    let p = post(
+        &app,
+        As::Session(&s),
+        &engage,
+        &[("_csrf", csrf), ("service", "")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains(r#"id="engage-service-e""#));
+    let p = post(
+        &app,
+        As::Session(&s),
+        &engage,
+        &[("_csrf", csrf), ("service", "billing")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains(r#"id="engage-service-e""#) && p.html.contains("payments"));
+    let p = post(
+        &app,
+        As::Session(&s),
+        &engage,
+        &[("_csrf", csrf), ("service", "payments"), ("page", "on")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{p:?}");
+    let people = app.get("/incidents/INC-1/participants").await.body;
+    assert!(
+        people
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["email"] == "olga@example.com"),
+        "{people}"
+    );
+    let pages = app.get("/pages").await.body;
+    assert!(
+        pages
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["email"] == "olga@example.com"),
+        "{pages}"
+    );
+
+    // Someone else joins and subscribes from the page.
+    let mia = signed_in(&app, "mia@example.com", "member").await;
+    let p = post(
+        &app,
+        As::Session(&mia),
+        &format!("{page_url}/join"),
+        &[("_csrf", &mia.csrf)],
+    )
+    .await;
+    assert_eq!(p.location.as_deref(), Some("/incidents/INC-1"), "{p:?}");
+    let p = post(
+        &app,
+        As::Session(&mia),
+        &format!("{page_url}/subscribe"),
+        &[("_csrf", &mia.csrf)],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{p:?}");
+    let people = app.get("/incidents/INC-1/participants").await.body;
+    assert!(people
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["email"] == "mia@example.com"));
+    let subs = app.get("/incidents/INC-1/subscribers").await.body;
+    assert!(subs.to_string().contains("mia@example.com"), "{subs}");
+    // A participant may not hand out roles.
+    let p = post(
+        &app,
+        As::Session(&mia),
+        &roles,
+        &[
+            ("_csrf", &mia.csrf),
+            ("email", "x@example.com"),
+            ("role", "scribe"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    // A restricted incident cannot be joined by someone who may not see it.
+    app.post(
+        "/incidents",
+        json!({"title": "Breach", "description": "d", "visibility": "restricted"}),
+    )
+    .await;
+    for path in [
+        "/incidents/INC-2/join",
+        "/incidents/INC-2/subscribe",
+        "/incidents/INC-2/engage",
+        "/incidents/INC-2/roles",
+    ] {
+        let p = post(&app, As::Session(&mia), path, &[("_csrf", &mia.csrf)]).await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    app.run_pending_jobs().await;
+}
+
+#[tokio::test]
+async fn documents_render_markdown_safely_and_a_hand_edit_is_never_overwritten() {
+    let app = spawn_app().await;
+    let s = signed_in(&app, "ann@example.com", "member").await;
+    let csrf = s.csrf.as_str();
+    let page_url = report_as(&app, &s, "Login broken").await;
+    app.run_pending_jobs().await;
+    let docs = app.get("/incidents/INC-1/documents").await.body;
+    let doc = &docs[0];
+    let id = doc["id"].as_i64().expect("the incident document");
+    // Kept current by Dispatch until someone edits it.
+    assert_eq!(
+        app.patch("/incidents/INC-1", json!({"title": "Login broken in EU"}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    app.run_pending_jobs().await;
+    let body = app.get(&format!("/documents/{id}")).await.body["body"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        body.contains("Login broken in EU"),
+        "the template is re-rendered: {body}"
+    );
+
+    let edit = format!("{page_url}/documents/{id}");
+    let text = "# Findings\n\nThe **cache** expired.\n\n<script>alert('x')</script>\n\n[run me](javascript:alert(1)) <img src=x onerror=alert(2)>";
+    let p = post(&app, As::Session(&s), &edit, &[("body", text)]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "CSRF");
+    let p = post(
+        &app,
+        As::Session(&s),
+        &edit,
+        &[("_csrf", csrf), ("body", text)],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{p:?}");
+    let saved = app.get(&format!("/documents/{id}")).await.body;
+    assert_eq!(saved["body"], text);
+    assert_eq!(saved["edited_by"], "ann@example.com");
+    let edits = app
+        .get("/incidents/INC-1/timeline?type=document_edited")
+        .await
+        .body;
+    assert_eq!(
+        edits.as_array().unwrap().len(),
+        1,
+        "the edit is on the timeline"
+    );
+    let html = get(&app, As::Session(&s), &page_url).await.html;
+    // The rendered document (the edit form's textarea holds the markdown itself, escaped).
+    let start = html
+        .find(r#"<div class="markdown">"#)
+        .expect("a rendered document");
+    let rendered = &html[start..start + html[start..].find("</div>").unwrap()];
+    assert!(
+        rendered.contains("<h1>Findings</h1>") && rendered.contains("<strong>cache</strong>"),
+        "markdown rendered: {rendered}"
+    );
+    assert!(
+        rendered.contains("&lt;script&gt;alert"),
+        "raw HTML shown as text"
+    );
+    assert!(!html.contains("<script>alert"), "no script injected");
+    assert!(
+        !rendered.contains("javascript:") && !rendered.contains("<img"),
+        "no script link or handler: {rendered}"
+    );
+    assert!(!html.contains("<img src=x"));
+    assert!(html.contains("edited by ann@example.com"));
+    // The engine no longer re-renders it.
+    assert_eq!(
+        app.patch(
+            "/incidents/INC-1",
+            json!({"title": "Login broken everywhere"})
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    app.run_pending_jobs().await;
+    assert_eq!(
+        app.get(&format!("/documents/{id}")).await.body["body"],
+        text
+    );
+
+    // Too long: the error beside the field, the document as it was.
+    let long = "x".repeat(200_001);
+    let p = post(
+        &app,
+        As::Session(&s),
+        &edit,
+        &[("_csrf", csrf), ("body", &long)],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains(&format!(r#"id="document-{id}-body-e""#)));
+    assert_eq!(
+        app.get(&format!("/documents/{id}")).await.body["body"],
+        text
+    );
+    // The API edit, and who may edit.
+    let r = app
+        .patch(
+            &format!("/incidents/INC-1/documents/{id}"),
+            json!({"body": "## API edit"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["body"], "## API edit");
+    let r = app
+        .patch(&format!("/incidents/INC-1/documents/{id}"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mia = app.token_with("mia@example.com", "member", "write").await;
+    let p = post(&app, As::Token(&mia), &edit, &[("body", "mine now")]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    assert!(
+        !get(&app, As::Token(&mia), &page_url)
+            .await
+            .html
+            .contains(&format!(r#"action="{edit}""#)),
+        "no edit form"
+    );
+    // Closed: read-only, said on the page.
+    post(
+        &app,
+        As::Session(&s),
+        &format!("{page_url}/close"),
+        &[("_csrf", csrf)],
+    )
+    .await;
+    app.run_pending_jobs().await;
+    let r = app
+        .patch(
+            &format!("/incidents/INC-1/documents/{id}"),
+            json!({"body": "late"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    let p = post(
+        &app,
+        As::Session(&s),
+        &edit,
+        &[("_csrf", csrf), ("body", "late")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("read-only"));
+    // A restricted incident's documents are not found for outsiders.
+    app.post(
+        "/incidents",
+        json!({"title": "Breach", "description": "d", "visibility": "restricted"}),
+    )
+    .await;
+    let p = post(
+        &app,
+        As::Token(&mia),
+        "/incidents/INC-2/documents/1",
+        &[("body", "x")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    app.run_pending_jobs().await;
+}
+
+#[tokio::test]
+async fn an_executive_report_and_feedback_after_close_from_the_page() {
+    let app = spawn_app().await;
+    let s = signed_in(&app, "ann@example.com", "member").await;
+    let csrf = s.csrf.as_str();
+    let page_url = report_as(&app, &s, "Search slow").await;
+    app.run_pending_jobs().await;
+    let exec = format!("{page_url}/reports/executive");
+    let p = post(
+        &app,
+        As::Session(&s),
+        &exec,
+        &[
+            ("_csrf", csrf),
+            ("current_status", "degraded"),
+            ("overview", ""),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        p.html.contains(r#"id="exec-overview-e""#) && p.html.contains(r#"id="exec-next_steps-e""#)
+    );
+    assert!(!p.html.contains(r#"id="exec-current_status-e""#));
+    assert_eq!(
+        app.get("/incidents/INC-1/reports")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        0,
+        "nothing half-saved"
+    );
+    let p = post(
+        &app,
+        As::Session(&s),
+        &exec,
+        &[
+            ("_csrf", csrf),
+            ("current_status", "degraded"),
+            ("overview", "index rebuild"),
+            ("next_steps", "wait"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{p:?}");
+    let reports = app.get("/incidents/INC-1/reports").await.body;
+    assert_eq!(reports[0]["kind"], "executive");
+    assert_eq!(reports[0]["details"]["overview"], "index rebuild");
+
+    // Bob takes part; after close he is asked for feedback, and only the commander reads it.
+    let bob = signed_in(&app, "bob@example.com", "member").await;
+    post(
+        &app,
+        As::Session(&bob),
+        &format!("{page_url}/join"),
+        &[("_csrf", &bob.csrf)],
+    )
+    .await;
+    assert!(
+        !get(&app, As::Session(&bob), &page_url)
+            .await
+            .html
+            .contains(r#"id="feedback-h""#),
+        "not before close"
+    );
+    post(
+        &app,
+        As::Session(&s),
+        &format!("{page_url}/close"),
+        &[("_csrf", csrf)],
+    )
+    .await;
+    app.run_pending_jobs().await;
+    assert!(get(&app, As::Session(&bob), &page_url)
+        .await
+        .html
+        .contains(r#"id="feedback-h""#));
+    let fb = format!("{page_url}/feedback");
+    let p = post(
+        &app,
+        As::Session(&bob),
+        &fb,
+        &[("_csrf", &bob.csrf), ("rating", "9"), ("comment", "smooth")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains(r#"id="feedback-rating-e""#) && p.html.contains("smooth"));
+    assert_eq!(
+        app.get("/incidents/INC-1/feedback")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let p = post(&app, As::Session(&bob), &fb, &[("rating", "4")]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "CSRF");
+    let p = post(
+        &app,
+        As::Session(&bob),
+        &fb,
+        &[
+            ("_csrf", &bob.csrf),
+            ("rating", "4"),
+            ("comment", "smooth hand-offs"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{p:?}");
+    let stored = app.get("/incidents/INC-1/feedback").await.body;
+    assert_eq!(stored[0]["rating"], 4);
+    assert_eq!(stored[0]["email"], "bob@example.com");
+    let theirs = get(&app, As::Session(&bob), &page_url).await.html;
+    assert!(theirs.contains("Update feedback") && !theirs.contains(r#"id="feedback-list-h""#));
+    let ic = get(&app, As::Session(&s), &page_url).await.html;
+    assert!(
+        ic.contains(r#"id="feedback-list-h""#) && ic.contains("smooth hand-offs"),
+        "the commander reads it"
+    );
+    // Someone who did not take part is not asked and may not answer.
+    let mia = app.token_with("mia@example.com", "member", "write").await;
+    assert!(!get(&app, As::Token(&mia), &page_url)
+        .await
+        .html
+        .contains(r#"id="feedback-h""#));
+    let p = post(&app, As::Token(&mia), &fb, &[("rating", "1")]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN);
+    app.run_pending_jobs().await;
+}
+
+#[tokio::test]
+async fn the_account_page_mints_shows_once_lists_and_revokes_tokens() {
+    let app = spawn_app().await;
+    let s = signed_in(&app, "ann@example.com", "member").await;
+    let csrf = s.csrf.as_str();
+    let p = get(&app, As::Session(&s), "/account").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains(r#"<dd id="me-email">ann@example.com</dd>"#));
+    assert!(
+        p.html.contains(r#"action="/auth/logout""#),
+        "a sign-out button"
+    );
+    let p = post(
+        &app,
+        As::Session(&s),
+        "/account/tokens",
+        &[
+            ("_csrf", csrf),
+            ("name", ""),
+            ("scope", "root"),
+            ("expires_at", "2001-01-01"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for id in ["token-name-e", "token-scope-e"] {
+        assert!(p.html.contains(&format!(r#"id="{id}""#)), "no {id}");
+    }
+    let p = post(
+        &app,
+        As::Session(&s),
+        "/account/tokens",
+        &[
+            ("_csrf", csrf),
+            ("name", "ci"),
+            ("expires_at", "2001-01-01"),
+        ],
+    )
+    .await;
+    assert!(p.html.contains(r#"id="token-expires-e""#), "a past expiry");
+    let p = post(&app, As::Session(&s), "/account/tokens", &[("name", "ci")]).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "CSRF");
+    assert_eq!(
+        app.call_as(
+            Some(&app.token_with("ann@example.com", "member", "read").await),
+            Method::GET,
+            "/tokens",
+            None
+        )
+        .await
+        .body
+        .as_array()
+        .unwrap()
+        .len(),
+        1,
+        "nothing minted but the test's own"
+    );
+
+    let p = post(
+        &app,
+        As::Session(&s),
+        "/account/tokens",
+        &[
+            ("_csrf", csrf),
+            ("name", "ci"),
+            ("scope", "write"),
+            ("expires_at", "2099-12-31"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::CREATED);
+    let start = p
+        .html
+        .find(r#"<code id="minted-secret" class="secret">"#)
+        .expect("the secret shown")
+        + r#"<code id="minted-secret" class="secret">"#.len();
+    let secret = &p.html[start..start + p.html[start..].find('<').unwrap()];
+    assert!(secret.len() > 20, "{secret}");
+    assert!(p.html.contains("2099-12-31 23:59 UTC"));
+    let me = app.call_as(Some(secret), Method::GET, "/me", None).await;
+    assert_eq!(me.body["email"], "ann@example.com");
+    assert_eq!(me.body["scope"], "write");
+    // Listed by prefix, never again in full.
+    let p = get(&app, As::Session(&s), "/account").await;
+    assert!(!p.html.contains(secret), "the secret is shown once");
+    assert!(
+        p.html.contains(&format!("<code>{}…</code>", &secret[..8]))
+            || p.html.contains("data-prefix"),
+        "listed by prefix"
+    );
+    let tokens = app
+        .call_as(Some(secret), Method::GET, "/tokens", None)
+        .await
+        .body;
+    let id = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "ci")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let p = post(
+        &app,
+        As::Session(&s),
+        &format!("/account/tokens/{id}/revoke"),
+        &[],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "CSRF");
+    let p = post(
+        &app,
+        As::Session(&s),
+        &format!("/account/tokens/{id}/revoke"),
+        &[("_csrf", csrf)],
+    )
+    .await;
+    assert_eq!(p.location.as_deref(), Some("/account"), "{p:?}");
+    assert_eq!(
+        app.call_as(Some(secret), Method::GET, "/me", None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    // Nobody revokes another person's token.
+    let bob = signed_in(&app, "bob@example.com", "member").await;
+    let p = post(
+        &app,
+        As::Session(&bob),
+        &format!("/account/tokens/{id}/revoke"),
+        &[("_csrf", &bob.csrf)],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_status_page_lists_what_is_under_way_that_the_caller_may_see() {
+    let app = spawn_app().await;
+    app.declare("Alpha outage").await;
+    app.declare("Beta outage").await;
+    app.post(
+        "/incidents",
+        json!({"title": "Secret breach", "description": "d", "visibility": "restricted"}),
+    )
+    .await;
+    app.post("/incidents/INC-2/stable", json!({})).await;
+    app.post("/incidents/INC-2/close", json!({})).await;
+    app.run_pending_jobs().await;
+    let mia = signed_in(&app, "mia@example.com", "member").await;
+    let p = get(&app, As::Session(&mia), "/status").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("Alpha outage") && p.html.contains(r#"data-key="INC-1""#));
+    assert!(
+        !p.html.contains("Beta outage"),
+        "closed incidents are not under way"
+    );
+    assert!(
+        !p.html.contains("Secret breach"),
+        "restricted shown to a member"
+    );
+    assert!(p.html.contains("1 incident under way"));
+    assert!(
+        p.html.contains(r#"action="/incidents/INC-1/join""#)
+            && p.html.contains(r#"action="/incidents/INC-1/subscribe""#)
+    );
+    let admin = get(&app, As::Token(&app.token), "/status").await;
+    assert!(admin.html.contains("Secret breach"));
+    let p = post(
+        &app,
+        As::Session(&mia),
+        "/incidents/INC-1/join",
+        &[("_csrf", &mia.csrf), ("back", "/status")],
+    )
+    .await;
+    assert_eq!(p.location.as_deref(), Some("/status"), "{p:?}");
+    let people = app.get("/incidents/INC-1/participants").await.body;
+    assert!(people
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["email"] == "mia@example.com"));
+    let p = post(
+        &app,
+        As::Session(&mia),
+        "/incidents/INC-1/subscribe",
+        &[("back", "/status")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "CSRF");
+    app.run_pending_jobs().await;
+}
+
+#[tokio::test]
+async fn the_room_lists_the_chat_commands_for_typing_a_slash_and_without_javascript() {
+    let app = spawn_app().await;
+    app.declare("Cache cold").await;
+    app.run_pending_jobs().await;
+    let html = get(&app, As::Token(&app.token), "/incidents/INC-1")
+        .await
+        .html;
+    for c in dispatch_core::chat::COMMANDS {
+        assert!(
+            html.contains(&format!(r#"<option value="/{} ">"#, c.name)),
+            "{} not offered",
+            c.name
+        );
+        assert!(
+            html.contains(&format!("<code>/{}", c.name)),
+            "{} not in the help list",
+            c.name
+        );
+    }
+    assert!(html.contains(r#"id="commands-help""#));
+    let js = get(&app, As::Nobody, "/assets/app.js").await.html;
+    assert!(js.contains("command-hints"));
 }

@@ -7,6 +7,7 @@ use dispatch_core::provider::{
 use dispatch_core::{template, ResourceKind};
 use dispatch_store::entity::document;
 use dispatch_store::Db;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 /// The built-in document provider.
@@ -95,16 +96,28 @@ impl DocumentProvider for Documents {
 
     async fn update(&self, external_id: &str, ctx: &IncidentContext) -> ProviderResult<()> {
         let d = self.get(external_id).await?;
-        if d.read_only {
+        // A document someone edited by hand is theirs: re-rendering the template would silently
+        // overwrite the edit, so it is kept as written (the edit is on the timeline).
+        if d.read_only || d.edited_at.is_some() {
             return Ok(());
         }
         let body = template::render(&d.template, ctx);
         if body != d.body {
-            let mut row: document::ActiveModel = d.into();
-            row.body = Set(body);
-            row.updated_at = Set(dispatch_core::now());
+            // Conditional on "still not edited": an edit that lands between the read above and
+            // this write wins.
             let txn = self.db.write().await.map_err(err)?;
-            row.update(&*txn).await.map_err(err)?;
+            document::Entity::update_many()
+                .col_expr(document::Column::Body, Expr::value(body))
+                .col_expr(
+                    document::Column::UpdatedAt,
+                    Expr::value(dispatch_core::now()),
+                )
+                .filter(document::Column::Id.eq(d.id))
+                .filter(document::Column::EditedAt.is_null())
+                .filter(document::Column::ReadOnly.eq(false))
+                .exec(&*txn)
+                .await
+                .map_err(err)?;
             txn.commit().await.map_err(err)?;
         }
         Ok(())

@@ -17,6 +17,10 @@ pub struct Model {
     pub read_only: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Who last edited it by hand; from then on the engine no longer re-renders it.
+    pub edited_by: Option<String>,
+    /// When.
+    pub edited_at: Option<DateTimeUtc>,
 }
 
 /// No relations are declared; repositories join explicitly.

@@ -111,6 +111,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000051_conversation_messages.sql"),
                 postgres: include_str!("m20261125_000051_conversation_messages.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000065_document_edits",
+                sqlite: include_str!("m20261125_000065_document_edits.sql"),
+                postgres: include_str!("m20261125_000065_document_edits.sql"),
+            }),
         ]
     }
 }

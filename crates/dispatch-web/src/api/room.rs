@@ -24,6 +24,10 @@ pub fn router() -> Router<AppState> {
             post(react),
         )
         .route("/incidents/{id}/documents", get(documents))
+        .route(
+            "/incidents/{id}/documents/{document_id}",
+            axum::routing::patch(edit_document),
+        )
         .route("/documents/{id}", get(document))
 }
 
@@ -209,6 +213,10 @@ pub struct DocumentOut {
     pub read_only: bool,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// Who last edited it by hand (from then on the engine no longer re-renders it).
+    pub edited_by: Option<String>,
+    /// When.
+    pub edited_at: Option<DateTime<Utc>>,
 }
 
 impl From<document::Model> for DocumentOut {
@@ -221,6 +229,8 @@ impl From<document::Model> for DocumentOut {
             body: d.body,
             read_only: d.read_only,
             updated_at: d.updated_at,
+            edited_by: d.edited_by,
+            edited_at: d.edited_at,
         }
     }
 }
@@ -250,4 +260,34 @@ pub async fn document(
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<DocumentOut>> {
     Ok(axum::Json(s.engine.document(id).await?.into()))
+}
+
+/// A person's edit of a document.
+#[derive(Deserialize, ToSchema)]
+pub struct DocumentPatch {
+    /// The whole new markdown body.
+    pub body: Option<String>,
+}
+
+/// Replaces a document's markdown (admins, the commander, the reporter). The edit goes on the
+/// timeline; from then on Dispatch no longer re-renders the document from its template, so the
+/// edit is never overwritten. A closed incident's documents are read-only (409).
+#[utoipa::path(patch, path = "/api/v1/incidents/{id}/documents/{document_id}", tag = "documents", request_body = DocumentPatch,
+    params(("id" = String, Path), ("document_id" = i64, Path)),
+    responses((status = 200, body = DocumentOut), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn edit_document(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path((id, document_id)): Path<(String, i64)>,
+    Json(b): Json<DocumentPatch>,
+) -> ApiResult<axum::Json<DocumentOut>> {
+    let Some(body) = b.body else {
+        return Err(ValidationError::field("body", "is required").into());
+    };
+    Ok(axum::Json(
+        s.engine
+            .edit_document(auth.actor(), &IncidentRef::parse(&id), document_id, &body)
+            .await?
+            .into(),
+    ))
 }

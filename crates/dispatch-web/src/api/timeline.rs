@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/incidents/{id}/timeline", get(list).post(add))
         .route("/incidents/{id}/timeline/verify", get(verify))
+        .route("/incidents/{id}/timeline.md", get(export))
         .route(
             "/incidents/{id}/timeline/{event_id}/pin",
             post(pin).delete(unpin),
@@ -49,16 +50,64 @@ pub async fn list(
     Path(id): Path<String>,
     Query(q): Query<TimelineQuery>,
 ) -> ApiResult<axum::Json<Vec<EventOut>>> {
-    let mut e = ValidationError::default();
-    let source = parse::enum_field::<EventSource>(&mut e, "source", q.source.as_deref());
-    e.into_result()?;
-    let f = EventFilter {
-        kinds: parse::list(q.kind.as_deref()),
-        pinned_only: q.pinned.unwrap_or(false),
-        source,
-    };
-    let events = s.engine.timeline(&IncidentRef::parse(&id), &f).await?;
+    let events = s
+        .engine
+        .timeline(&IncidentRef::parse(&id), &q.filter()?)
+        .await?;
     Ok(axum::Json(events.into_iter().map(Into::into).collect()))
+}
+
+impl TimelineQuery {
+    /// The store's filter; a bad `source` is a field error.
+    pub fn filter(&self) -> ApiResult<EventFilter> {
+        let mut e = ValidationError::default();
+        let source = parse::enum_field::<EventSource>(&mut e, "source", self.source.as_deref());
+        e.into_result()?;
+        Ok(EventFilter {
+            kinds: parse::list(self.kind.as_deref()),
+            pinned_only: self.pinned.unwrap_or(false),
+            source,
+        })
+    }
+}
+
+/// The timeline as a markdown document (pinned events first, then every event), with the same
+/// filters as the list.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/timeline.md", tag = "timeline", params(("id" = String, Path), TimelineQuery),
+    responses((status = 200, content_type = "text/markdown", body = String)))]
+pub async fn export(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<String>,
+    Query(q): Query<TimelineQuery>,
+) -> ApiResult<axum::response::Response> {
+    let r = IncidentRef::parse(&id);
+    let md = s.engine.timeline_markdown(&r, &q.filter()?).await?;
+    Ok(markdown_response(&id, md))
+}
+
+/// A markdown download named after the incident.
+pub fn markdown_response(id: &str, md: String) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let name: String = id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/markdown; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}-timeline.md\""),
+            ),
+        ],
+        md,
+    )
+        .into_response()
 }
 
 /// A custom timeline entry.
@@ -113,12 +162,12 @@ pub async fn add(
     params(("id" = String, Path), ("event_id" = i64, Path)), responses((status = 200, body = EventOut)))]
 pub async fn pin(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Path((id, event_id)): Path<(String, i64)>,
 ) -> ApiResult<axum::Json<EventOut>> {
     Ok(axum::Json(
         s.engine
-            .pin_event(&IncidentRef::parse(&id), event_id, true)
+            .pin_event(auth.actor(), &IncidentRef::parse(&id), event_id, true)
             .await?
             .into(),
     ))
@@ -129,12 +178,12 @@ pub async fn pin(
     params(("id" = String, Path), ("event_id" = i64, Path)), responses((status = 200, body = EventOut)))]
 pub async fn unpin(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Path((id, event_id)): Path<(String, i64)>,
 ) -> ApiResult<axum::Json<EventOut>> {
     Ok(axum::Json(
         s.engine
-            .pin_event(&IncidentRef::parse(&id), event_id, false)
+            .pin_event(auth.actor(), &IncidentRef::parse(&id), event_id, false)
             .await?
             .into(),
     ))

@@ -2,6 +2,7 @@
 //! beside each field (from the same `ValidationError` the API answers with).
 
 use crate::error::ApiError;
+use dispatch_core::values::LongText;
 use dispatch_core::ValidationError;
 use std::collections::HashMap;
 
@@ -67,5 +68,21 @@ impl Form {
             // The first error of a field is the one shown; the others follow once it is fixed.
             self.errors.entry(f.field).or_insert(f.message);
         }
+    }
+}
+
+/// A required free-text field: `missing` beside it when empty, the length rule when too long.
+pub fn long_text(
+    e: &mut ValidationError,
+    field: &str,
+    raw: Option<&str>,
+    missing: &str,
+) -> Option<LongText> {
+    match raw.map(str::trim) {
+        None | Some("") => {
+            e.push(field, missing);
+            None
+        }
+        Some(v) => e.check(LongText::parse(field, v)),
     }
 }

@@ -6,7 +6,7 @@
 use super::{is_htmx, render, see_other, Caller, Chrome, Form};
 use crate::api::room::MessageOut;
 use crate::error::{ApiError, ApiResult, Path};
-use crate::wire::{EventOut, IncidentOut, ParticipantOut, ReportOut, ResourceOut, TaskOut};
+use crate::wire::{IncidentOut, ParticipantOut, ReportOut, ResourceOut, TaskOut};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -15,7 +15,6 @@ use axum::response::Response;
 use dispatch_core::commands::{CreateReport, CreateTask, UpdateTask};
 use dispatch_core::values::{Email, IncidentRef, LongText};
 use dispatch_core::{IncidentStatus, ReportKind, TaskPriority, TaskStatus, ValidationError};
-use dispatch_store::repo::event::EventFilter;
 use serde::Deserialize;
 
 /// The incident's header: key, title, status, commander, taxonomy and the life-cycle actions.
@@ -34,13 +33,6 @@ pub struct Room {
     /// Why there is no room yet (it is being set up, or failed).
     missing: Option<String>,
     archived: bool,
-}
-
-/// The timeline.
-#[derive(Template)]
-#[template(path = "incident/timeline.html")]
-pub struct Timeline {
-    events: Vec<EventOut>,
 }
 
 /// What providers made for the incident, each failed one with the job to retry.
@@ -91,7 +83,7 @@ pub struct Live {
 struct View {
     header: Header,
     room: Room,
-    timeline: Timeline,
+    timeline: super::timeline::Timeline,
     resources: Resources,
     participants: Participants,
     tasks: Tasks,
@@ -124,7 +116,7 @@ async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
         },
         Err(e) => return Err(e.into()),
     };
-    let events = s.engine.timeline(&r, &EventFilter::default()).await?;
+    let timeline = super::timeline::part(s, caller, &r, &inc.name, Vec::new()).await?;
     let failed = s.engine.failed_jobs(incident_id).await?;
     let resources = inc
         .resources
@@ -165,9 +157,7 @@ async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
             items: resources,
             csrf: caller.csrf.clone(),
         },
-        timeline: Timeline {
-            events: events.into_iter().map(Into::into).collect(),
-        },
+        timeline,
         room,
         header: Header {
             inc,
@@ -216,11 +206,39 @@ struct Page {
     report_form: Form,
     /// Set when an action above the forms failed (a conflicting status change).
     failure: Option<String>,
+    /// The timeline with its filter and export.
+    timeline_section: String,
+    /// Documents, feedback, and what the caller may do (see [`super::extra`]).
+    extra: super::extra::Extra,
+    /// The other forms of the page that failed, by name.
+    forms: Vec<(String, Form)>,
 }
 
 impl Page {
     fn commands(&self) -> &'static [dispatch_core::chat::Spec] {
         dispatch_core::chat::COMMANDS
+    }
+
+    /// The roles the assign form offers.
+    fn roles(&self) -> &'static [(&'static str, &'static str)] {
+        super::people::ROLES
+    }
+
+    /// Whether the caller's own feedback has this rating.
+    fn is_mine(&self, n: &str) -> bool {
+        self.extra
+            .mine
+            .as_ref()
+            .is_some_and(|m| m.rating.to_string() == n)
+    }
+
+    /// A form of the page by name: as typed, with its errors, after a failed submit.
+    fn form(&self, name: &str) -> Form {
+        self.forms
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, f)| f.clone())
+            .unwrap_or_default()
     }
 
     fn part(&self, name: &str) -> &str {
@@ -232,22 +250,50 @@ impl Page {
     }
 }
 
-/// Which form of the page failed, if any.
+/// Which form of the page failed, if any; and the timeline's filter.
 #[derive(Default)]
-struct Failed {
+pub(super) struct Failed {
     room: Option<Form>,
     task: Option<Form>,
     report: Option<Form>,
     failure: Option<String>,
+    /// Other forms, by name (`event`, `role`, `engage`, `document-{id}`, `executive`, …).
+    named: Vec<(String, Form)>,
+    /// The timeline shows these event types only (all when empty).
+    timeline_types: Vec<String>,
 }
 
-async fn page_with(s: &AppState, caller: &Caller, id: &str, failed: Failed) -> ApiResult<Response> {
+impl Failed {
+    /// The named form failed.
+    pub(super) fn named(name: impl Into<String>, form: Form) -> Self {
+        Self {
+            named: vec![(name.into(), form)],
+            ..Self::default()
+        }
+    }
+
+    /// An action failed: the reason above the forms.
+    pub(super) fn because(message: String) -> Self {
+        Self {
+            failure: Some(message),
+            ..Self::default()
+        }
+    }
+}
+
+pub(super) async fn page_with(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    failed: Failed,
+) -> ApiResult<Response> {
     let v = view(s, caller, id).await?;
     let inc = &v.header.inc;
     let status = if failed.room.is_some()
         || failed.task.is_some()
         || failed.report.is_some()
         || failed.failure.is_some()
+        || !failed.named.is_empty()
     {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -275,20 +321,35 @@ async fn page_with(s: &AppState, caller: &Caller, id: &str, failed: Failed) -> A
             .unwrap_or_else(|| Form::with_values([("priority", "medium".to_string())])),
         report_form: failed.report.unwrap_or_default(),
         failure: failed.failure,
+        timeline_section: super::timeline::section(
+            s,
+            caller,
+            &IncidentRef::parse(id),
+            &inc.name,
+            failed.timeline_types,
+        )
+        .await?,
+        extra: super::extra::extra(s, caller, &IncidentRef::parse(id)).await?,
+        forms: failed.named,
     };
     Ok(render(status, &page))
 }
 
-/// `GET /incidents/{key}`.
+/// `GET /incidents/{key}` (`?type=…` filters the timeline).
 pub async fn page(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    crate::error::Query(q): crate::error::Query<super::timeline::TypeQuery>,
 ) -> ApiResult<Response> {
-    page_with(&s, &caller, &id, Failed::default()).await
+    let failed = Failed {
+        timeline_types: q.kinds(),
+        ..Failed::default()
+    };
+    page_with(&s, &caller, &id, failed).await
 }
 
-fn back(id: &str) -> Response {
+pub(super) fn back(id: &str) -> Response {
     see_other(&format!("/incidents/{id}"))
 }
 
@@ -425,13 +486,12 @@ pub async fn add_task(
     axum::Form(b): axum::Form<TaskForm>,
 ) -> ApiResult<Response> {
     let mut e = ValidationError::default();
-    let description = match b.description.as_deref().map(str::trim) {
-        None | Some("") => {
-            e.push("description", "is required: what needs doing");
-            None
-        }
-        Some(d) => e.check(LongText::parse("description", d)),
-    };
+    let description = super::forms::long_text(
+        &mut e,
+        "description",
+        b.description.as_deref(),
+        "is required: what needs doing",
+    );
     let assignees: Vec<Email> = b
         .assignees
         .as_deref()
@@ -478,7 +538,7 @@ pub async fn add_task(
 }
 
 /// After a form of the page: back to the page, or the page again with the form's errors.
-async fn settle(
+pub(super) async fn settle(
     s: &AppState,
     caller: &Caller,
     id: &str,
@@ -540,48 +600,57 @@ pub async fn add_report(
     Path(id): Path<String>,
     axum::Form(b): axum::Form<ReportForm>,
 ) -> ApiResult<Response> {
+    let (result, form) = post_report(
+        &s,
+        &caller,
+        &id,
+        ReportKind::Tactical,
+        [
+            ("conditions", b.conditions),
+            ("actions", b.actions),
+            ("needs", b.needs),
+        ],
+    )
+    .await;
+    settle(&s, &caller, &id, result, form, |f| Failed {
+        report: Some(f),
+        ..Default::default()
+    })
+    .await
+}
+
+/// Posts a report of this kind from a form's three fields (each required); answers the result
+/// and the form as typed.
+pub(super) async fn post_report(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    kind: ReportKind,
+    values: [(&'static str, Option<String>); 3],
+) -> (ApiResult<()>, Form) {
     let mut e = ValidationError::default();
-    let mut fields = Vec::new();
-    for (name, value) in [
-        ("conditions", &b.conditions),
-        ("actions", &b.actions),
-        ("needs", &b.needs),
-    ] {
-        match value.as_deref().map(str::trim) {
-            None | Some("") => e.push(name, "is required in a tactical report"),
-            Some(v) => {
-                if let Some(t) = e.check(LongText::parse(name, v)) {
-                    fields.push((name, t));
-                }
-            }
-        }
-    }
+    let missing = format!("is required in a {kind} report");
+    let fields: Vec<_> = values
+        .iter()
+        .filter_map(|(name, v)| {
+            super::forms::long_text(&mut e, name, v.as_deref(), &missing).map(|t| (*name, t))
+        })
+        .collect();
     let result = match e.into_result() {
         Ok(()) => s
             .engine
             .create_report(
                 caller.auth.actor(),
-                &IncidentRef::parse(&id),
-                CreateReport {
-                    kind: ReportKind::Tactical,
-                    fields,
-                },
+                &IncidentRef::parse(id),
+                CreateReport { kind, fields },
             )
             .await
             .map(|_| ())
             .map_err(ApiError::from),
         Err(e) => Err(e.into()),
     };
-    let form = Form::with_values([
-        ("conditions", b.conditions.unwrap_or_default()),
-        ("actions", b.actions.unwrap_or_default()),
-        ("needs", b.needs.unwrap_or_default()),
-    ]);
-    settle(&s, &caller, &id, result, form, |f| Failed {
-        report: Some(f),
-        ..Default::default()
-    })
-    .await
+    let form = Form::with_values(values.map(|(n, v)| (n, v.unwrap_or_default())));
+    (result, form)
 }
 
 /// `POST /jobs/{id}/retry`: puts a failed job back in the queue and returns to its incident.

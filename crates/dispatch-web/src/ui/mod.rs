@@ -16,6 +16,13 @@ mod incidents;
 mod live;
 mod settings;
 mod work;
+// Responders' pages: timeline tools, people, documents, reports, feedback, account, status.
+mod account;
+mod extra;
+pub mod markdown;
+mod people;
+mod status;
+mod timeline;
 
 pub use forms::Form;
 
@@ -62,6 +69,23 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/settings/{section}/{id}"),
     ("POST", "/settings/{section}/{id}/{action}"),
     ("GET", "/dashboard"),
+    // Responders' pages (timeline tools, people, documents, reports, feedback, account, status).
+    ("GET", "/incidents/{id}/timeline"),
+    ("POST", "/incidents/{id}/timeline"),
+    ("GET", "/incidents/{id}/timeline.md"),
+    ("POST", "/incidents/{id}/timeline/{event_id}/pin"),
+    ("POST", "/incidents/{id}/timeline/{event_id}/unpin"),
+    ("POST", "/incidents/{id}/roles"),
+    ("POST", "/incidents/{id}/engage"),
+    ("POST", "/incidents/{id}/join"),
+    ("POST", "/incidents/{id}/subscribe"),
+    ("POST", "/incidents/{id}/documents/{document_id}"),
+    ("POST", "/incidents/{id}/reports/executive"),
+    ("POST", "/incidents/{id}/feedback"),
+    ("GET", "/account"),
+    ("POST", "/account/tokens"),
+    ("POST", "/account/tokens/{id}/revoke"),
+    ("GET", "/status"),
 ];
 
 /// The UI's routes, behind the policy layer and the two UI layers.
@@ -105,6 +129,37 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/settings/{section}/{id}/{action}", post(settings::act))
         .route("/dashboard", get(dashboard::page))
+        // Responders' pages (timeline tools, people, documents, reports, feedback, account, status).
+        .route(
+            "/incidents/{id}/timeline",
+            get(timeline::filtered).post(timeline::add_event),
+        )
+        .route("/incidents/{id}/timeline.md", get(timeline::markdown))
+        .route(
+            "/incidents/{id}/timeline/{event_id}/pin",
+            post(timeline::pin),
+        )
+        .route(
+            "/incidents/{id}/timeline/{event_id}/unpin",
+            post(timeline::unpin),
+        )
+        .route("/incidents/{id}/roles", post(people::assign_role))
+        .route("/incidents/{id}/engage", post(people::engage_oncall))
+        .route("/incidents/{id}/join", post(people::join))
+        .route("/incidents/{id}/subscribe", post(people::subscribe))
+        .route(
+            "/incidents/{id}/documents/{document_id}",
+            post(extra::edit_document),
+        )
+        .route(
+            "/incidents/{id}/reports/executive",
+            post(extra::add_executive_report),
+        )
+        .route("/incidents/{id}/feedback", post(extra::give_feedback))
+        .route("/account", get(account::page))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/status", get(status::page))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             crate::policy::enforce,

@@ -1,9 +1,11 @@
 // The web UI walked as a person would, in a real headless Chromium (Debian's /usr/bin/chromium,
 // driven by playwright-core): sign in → report an incident → watch its room and resources come up
-// live → run /dispatch-assign-role in the room → add a task → post a tactical report → mark it
-// stable → close it → find it in the list with a filter. Then an admin creates an engagement rule
-// in the settings pages, declares a matching incident and sees the rule bring its observer in; and
-// the settings and dashboard pages are opened. A screenshot of each page is saved.
+// live → run /dispatch-assign-role in the room → add a task → post a tactical report → see the
+// command hints, add a pinned timeline event and pin another → mark it stable → close it → find it
+// in the list with a filter → the status page → mint a token on the account page. Then an admin
+// creates an engagement rule in the settings pages, declares a matching incident and sees the rule
+// bring its observer in; and the settings and dashboard pages are opened. A screenshot of each page
+// is saved.
 //
 // Run by `cargo test -p dispatch --test browser`, which starts the server and passes:
 //   DISPATCH_BASE      the server's base URL
@@ -137,6 +139,25 @@ try {
   check(true, "the tactical report is shown");
   await shot("report-posted");
 
+  // Typing "/" in the room lists the chat commands.
+  await page.getByLabel("Message", { exact: true }).fill("");
+  await page.getByLabel("Message", { exact: true }).pressSequentially("/dispatch-as");
+  await page.locator("#command-hints li", { hasText: "dispatch-assign-role" }).waitFor();
+  check(await page.locator("#command-hints").isVisible(), "typing / in the room lists the matching chat commands");
+  await page.getByLabel("Message", { exact: true }).fill("");
+
+  // A custom timeline event, pinned at once: pinned events come first. Then another event is
+  // pinned from the timeline itself, in place.
+  await page.getByLabel("What happened").fill("Rolled back to build 41.");
+  await page.getByLabel("Pin it").check();
+  await page.getByRole("button", { name: "Add event" }).click();
+  await page.locator('[aria-label="Pinned events"] li', { hasText: "Rolled back to build 41." }).waitFor();
+  check(true, "the custom event is on the timeline, pinned first");
+  await page.getByRole("button", { name: /^Pin event \d+$/ }).first().click();
+  await page.waitForFunction(() => document.querySelectorAll('[aria-label="Pinned events"] li').length === 2);
+  check(true, "an event pinned from the timeline joins the pinned ones");
+  await shot("timeline-pinned");
+
   // Stable, then closed.
   await page.getByRole("button", { name: "Mark stable" }).click();
   await page.locator("#incident-status", { hasText: "stable" }).waitFor();
@@ -159,6 +180,20 @@ try {
   const csv = await page.request.get(`${base}/incidents.csv?filter=${encodeURIComponent(`title ~ "${title}"`)}`);
   check(csv.ok() && (await csv.text()).includes(key), "the CSV export with the same filter has it");
 
+  // The status page and the account page, with a token minted and shown once.
+  await page.getByRole("link", { name: "Status", exact: true }).click();
+  await page.waitForURL(/\/status$/);
+  check(await page.getByRole("heading", { name: "Status", exact: true }).isVisible(), "the status page opens");
+  await shot("status");
+  await page.getByRole("link", { name: "Account", exact: true }).click();
+  await page.waitForURL(/\/account$/);
+  await page.getByLabel("Token name").fill("browser walk");
+  await page.getByRole("button", { name: "Create token" }).click();
+  const secret = (await page.locator("#minted-secret").textContent()).trim();
+  check(secret.length > 20, "a new API token is shown once on the account page");
+  const me = await page.request.get(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } });
+  check(me.ok() && (await me.json()).email === email, "the new token works against the API");
+  await shot("account");
   if (adminEmail) {
     // A member has no settings: no entry in the navigation.
     check((await page.getByRole("link", { name: "Settings", exact: true }).count()) === 0, "a member sees no Settings entry");

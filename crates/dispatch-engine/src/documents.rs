@@ -1,0 +1,72 @@
+//! Editing a built-in document by hand. The rule between people and the engine: the engine keeps
+//! a document current (re-renders its template as the incident changes) only until someone edits
+//! it; from then on the document is the people's and the engine leaves it alone, so an edit is
+//! never silently overwritten. A closed incident's documents are read-only.
+
+use crate::incident::{save_with_events, Events};
+use crate::{Actor, Engine, Error, Result};
+use dispatch_core::values::IncidentRef;
+use dispatch_core::ValidationError;
+use dispatch_store::entity::document;
+use dispatch_store::repo;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde_json::json;
+
+/// The longest document body accepted (characters).
+pub const MAX_DOCUMENT_CHARS: usize = 200_000;
+
+impl Engine {
+    /// Replaces a document's markdown with a person's edit, in one transaction with its
+    /// `document_edited` timeline event. The document must belong to the incident.
+    pub async fn edit_document(
+        &self,
+        actor: &Actor,
+        r: &IncidentRef,
+        document_id: i64,
+        body: &str,
+    ) -> Result<document::Model> {
+        let n = body.chars().count();
+        if n > MAX_DOCUMENT_CHARS {
+            return Err(ValidationError::field(
+                "body",
+                format!("must be at most {MAX_DOCUMENT_CHARS} characters (got {n})"),
+            )
+            .into());
+        }
+        let txn = self.db().write().await?;
+        let current = repo::incident::lock(&*txn, r).await?;
+        let doc = document::Entity::find_by_id(document_id)
+            .filter(document::Column::IncidentId.eq(current.id))
+            .one(&*txn)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("document {document_id}")))?;
+        if doc.read_only {
+            return Err(Error::Conflict(format!(
+                "{} is read-only: the incident is closed (re-open it to edit)",
+                doc.title
+            )));
+        }
+        if doc.body == body {
+            txn.commit().await?;
+            return Ok(doc);
+        }
+        let now = dispatch_core::now();
+        let title = doc.title.clone();
+        let (before, after) = (doc.body.chars().count(), n);
+        let mut row: document::ActiveModel = doc.into();
+        row.body = Set(body.to_string());
+        row.updated_at = Set(now);
+        row.edited_by = Set(Some(actor.email.clone()));
+        row.edited_at = Set(Some(now));
+        let saved = row.update(&*txn).await?;
+        let mut events = Events::new(actor, now);
+        events.push(
+            "document_edited",
+            format!("{} edited {title}", events.who()),
+            json!({"document_id": document_id, "chars": {"before": before, "after": after}}),
+        );
+        save_with_events(&*txn, &current, current.clone().into(), events).await?;
+        txn.commit().await?;
+        Ok(saved)
+    }
+}

@@ -1,0 +1,186 @@
+//! The incident page's people: assign a role, engage a service's on-call (and page them), join
+//! and subscribe. Each form calls the engine as its API route or chat command does.
+
+use super::incident::{back, page_with, settle, Failed};
+use super::{see_other, Caller, Form};
+use crate::error::{ApiError, ApiResult, Path};
+use crate::AppState;
+use axum::extract::State;
+use axum::response::Response;
+use dispatch_core::commands::AssignRole;
+use dispatch_core::values::{Email, IncidentRef};
+use dispatch_core::{ParticipantRole, ValidationError};
+use serde::Deserialize;
+
+/// The roles the form offers.
+pub const ROLES: &[(&str, &str)] = &[
+    ("incident_commander", "Incident commander"),
+    ("scribe", "Scribe"),
+    ("liaison", "Liaison"),
+    ("participant", "Participant"),
+    ("observer", "Observer"),
+];
+
+/// A role for a person.
+#[derive(Deserialize)]
+pub struct RoleForm {
+    email: Option<String>,
+    role: Option<String>,
+}
+
+/// `POST /incidents/{key}/roles`.
+pub async fn assign_role(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    axum::Form(b): axum::Form<RoleForm>,
+) -> ApiResult<Response> {
+    let mut e = ValidationError::default();
+    let email = match b.email.as_deref().map(str::trim) {
+        None | Some("") => {
+            e.push("email", "is required: whose role");
+            None
+        }
+        Some(m) => e.check(Email::parse("email", m)),
+    };
+    let role = crate::api::parse::enum_field::<ParticipantRole>(
+        &mut e,
+        "role",
+        b.role.as_deref().filter(|r| !r.is_empty()),
+    );
+    if role.is_none() && !e.fields.iter().any(|f| f.field == "role") {
+        e.push("role", "is required");
+    }
+    let result = match e.into_result() {
+        Ok(()) => s
+            .engine
+            .assign_role(
+                caller.auth.actor(),
+                &IncidentRef::parse(&id),
+                AssignRole {
+                    email: email.expect("checked"),
+                    role: role.expect("checked"),
+                },
+            )
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from),
+        Err(e) => Err(e.into()),
+    };
+    let form = Form::with_values([
+        ("email", b.email.unwrap_or_default()),
+        ("role", b.role.unwrap_or_default()),
+    ]);
+    settle(&s, &caller, &id, result, form, |f| Failed::named("role", f)).await
+}
+
+/// A service whose on-call to bring in.
+#[derive(Deserialize)]
+pub struct EngageForm {
+    service: Option<String>,
+    page: Option<String>,
+}
+
+/// `POST /incidents/{key}/engage`: the service's current on-call joins as an observer and,
+/// when asked, is paged (the engine's `/dispatch-engage-oncall`).
+pub async fn engage_oncall(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    axum::Form(b): axum::Form<EngageForm>,
+) -> ApiResult<Response> {
+    let service = b.service.clone().unwrap_or_default();
+    let page = b.page.is_some();
+    let result = if service.trim().is_empty() {
+        Err(ApiError::field("service", "choose a service"))
+    } else {
+        s.engine
+            .engage_oncall(
+                caller.auth.actor(),
+                &IncidentRef::parse(&id),
+                &service,
+                page,
+            )
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from)
+    };
+    let form = Form::with_values([
+        ("service", service),
+        ("page", if page { "on".into() } else { String::new() }),
+    ]);
+    settle(&s, &caller, &id, result, form, |f| {
+        Failed::named("engage", f)
+    })
+    .await
+}
+
+/// Where to go afterwards (the status page sends `back=/status`).
+#[derive(Deserialize)]
+pub struct BackForm {
+    back: Option<String>,
+}
+
+async fn after(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    result: dispatch_engine::Result<()>,
+    to: Option<String>,
+) -> ApiResult<Response> {
+    match result {
+        Ok(()) => Ok(match to.as_deref() {
+            Some("/status") => see_other("/status"),
+            _ => back(id),
+        }),
+        Err(dispatch_engine::Error::Forbidden(m) | dispatch_engine::Error::Conflict(m)) => {
+            page_with(s, caller, id, Failed::because(m)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /incidents/{key}/join`: joins as a participant (refused for restricted incidents and
+/// where the project disallows it, unless admin).
+pub async fn join(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    axum::Form(b): axum::Form<BackForm>,
+) -> ApiResult<Response> {
+    take_part(&s, &caller, &id, b, false).await
+}
+
+/// `POST /incidents/{key}/subscribe`: follows the incident by e-mail.
+pub async fn subscribe(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    axum::Form(b): axum::Form<BackForm>,
+) -> ApiResult<Response> {
+    take_part(&s, &caller, &id, b, true).await
+}
+
+/// Joins or subscribes, then goes back where the button was.
+async fn take_part(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    b: BackForm,
+    subscribe: bool,
+) -> ApiResult<Response> {
+    let (actor, r, admin) = (
+        caller.auth.actor(),
+        IncidentRef::parse(id),
+        caller.auth.0.is_admin(),
+    );
+    let result = if subscribe {
+        s.engine
+            .subscribe_incident(actor, &r, admin)
+            .await
+            .map(|_| ())
+    } else {
+        s.engine.join_incident(actor, &r, admin).await.map(|_| ())
+    };
+    after(s, caller, id, result, b.back).await
+}

@@ -1,0 +1,305 @@
+//! The incident page's timeline: pinned events first, a filter by event type (a plain GET form,
+//! swapped in place by htmx), pin and unpin buttons, a form for a custom event and the export as
+//! markdown. Pins go through the same engine call as the API's pin route (which records the pin
+//! on the timeline; the hash chain does not cover the pinned flag).
+
+use super::incident::{settle, Failed};
+use super::{is_htmx, see_other, Caller, Form};
+use crate::api::parse;
+use crate::error::{ApiError, ApiResult, Path, Query};
+use crate::wire::EventOut;
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use dispatch_core::commands::AddTimelineEvent;
+use dispatch_core::values::IncidentRef;
+use dispatch_core::ValidationError;
+use dispatch_store::repo::event::EventFilter;
+use serde::Deserialize;
+
+/// The timeline part: pinned events, then every event (or those of the chosen types).
+#[derive(Template)]
+#[template(path = "incident/timeline.html")]
+pub struct Timeline {
+    key: String,
+    events: Vec<EventOut>,
+    /// Whether the caller may pin (the incident's scribe, commander, reporter, or an admin).
+    can_pin: bool,
+    csrf: String,
+    /// The chosen types, comma-separated ("" for all), so a pin keeps the filter.
+    filter: String,
+}
+
+impl Timeline {
+    fn pinned(&self) -> impl Iterator<Item = &EventOut> {
+        self.events.iter().filter(|e| e.pinned)
+    }
+
+    fn has_pinned(&self) -> bool {
+        self.events.iter().any(|e| e.pinned)
+    }
+}
+
+/// The timeline of an incident as the caller sees it, with these types only (all when empty).
+pub async fn part(
+    s: &AppState,
+    caller: &Caller,
+    r: &IncidentRef,
+    key: &str,
+    kinds: Vec<String>,
+) -> ApiResult<Timeline> {
+    let filter = kinds.join(",");
+    let f = EventFilter {
+        kinds,
+        ..EventFilter::default()
+    };
+    let events = s.engine.timeline(r, &f).await?;
+    let access = s.engine.incident_access(&caller.auth.0, r).await?;
+    Ok(Timeline {
+        key: key.to_string(),
+        events: events.into_iter().map(Into::into).collect(),
+        can_pin: access.allows(dispatch_engine::access::IncidentLevel::Scribe),
+        csrf: caller.csrf.clone(),
+        filter,
+    })
+}
+
+/// The filter of the timeline: `?type=status_changed,custom` (several `type` values work too).
+#[derive(Deserialize, Default)]
+pub struct TypeQuery {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+impl TypeQuery {
+    /// The chosen types (none: all).
+    pub fn kinds(&self) -> Vec<String> {
+        parse::list(self.kind.as_deref())
+            .into_iter()
+            .filter(|k| k != "all")
+            .collect()
+    }
+}
+
+/// The timeline section: its filter form and the events, live when unfiltered.
+#[derive(Template)]
+#[template(path = "incident/timeline_section.html")]
+pub struct Section {
+    /// The incident's key.
+    pub key: String,
+    /// Every event type of the incident, for the filter.
+    pub kinds: Vec<String>,
+    /// The chosen types.
+    pub chosen: Vec<String>,
+    /// The rendered events.
+    pub body: String,
+}
+
+impl Section {
+    fn is_chosen(&self, kind: &str) -> bool {
+        self.chosen.iter().any(|c| c == kind)
+    }
+
+    fn query(&self) -> String {
+        if self.chosen.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "?{}",
+                serde_urlencoded::to_string([("type", self.chosen.join(","))]).unwrap_or_default()
+            )
+        }
+    }
+}
+
+/// Renders the timeline section for these types.
+pub async fn section(
+    s: &AppState,
+    caller: &Caller,
+    r: &IncidentRef,
+    key: &str,
+    chosen: Vec<String>,
+) -> ApiResult<String> {
+    let all = s.engine.timeline(r, &EventFilter::default()).await?;
+    let mut kinds: Vec<String> = all.into_iter().map(|e| e.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    let body = part(s, caller, r, key, chosen.clone())
+        .await?
+        .render()
+        .map_err(|e| ApiError::Internal(format!("template: {e}")))?;
+    Section {
+        key: key.to_string(),
+        kinds,
+        chosen,
+        body,
+    }
+    .render()
+    .map_err(|e| ApiError::Internal(format!("template: {e}")))
+}
+
+/// `GET /incidents/{key}/timeline?type=…`: the filtered section for htmx; a browser without
+/// JavaScript is sent to the page with the same filter.
+pub async fn filtered(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<TypeQuery>,
+) -> ApiResult<Response> {
+    let r = IncidentRef::parse(&id);
+    let key = s.engine.incident(&r).await?.row.name;
+    if !is_htmx(&headers) {
+        let query =
+            serde_urlencoded::to_string([("type", q.kinds().join(","))]).unwrap_or_default();
+        return Ok(see_other(&format!("/incidents/{key}?{query}#timeline")));
+    }
+    let html = section(&s, &caller, &r, &key, q.kinds()).await?;
+    Ok((StatusCode::OK, axum::response::Html(html)).into_response())
+}
+
+/// `POST /incidents/{key}/timeline/{event_id}/pin`.
+pub async fn pin(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((id, event_id)): Path<(String, i64)>,
+    axum::Form(q): axum::Form<TypeQuery>,
+) -> ApiResult<Response> {
+    set_pin(&s, &caller, &headers, &id, event_id, true, q).await
+}
+
+/// `POST /incidents/{key}/timeline/{event_id}/unpin` (a form cannot send DELETE).
+pub async fn unpin(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path((id, event_id)): Path<(String, i64)>,
+    axum::Form(q): axum::Form<TypeQuery>,
+) -> ApiResult<Response> {
+    set_pin(&s, &caller, &headers, &id, event_id, false, q).await
+}
+
+/// Pins or unpins; htmx gets the events back in place, a plain form the page.
+async fn set_pin(
+    s: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    id: &str,
+    event_id: i64,
+    pinned: bool,
+    q: TypeQuery,
+) -> ApiResult<Response> {
+    let r = IncidentRef::parse(id);
+    s.engine
+        .pin_event(caller.auth.actor(), &r, event_id, pinned)
+        .await?;
+    let key = s.engine.incident(&r).await?.row.name;
+    if is_htmx(headers) {
+        let t = part(s, caller, &r, &key, q.kinds()).await?;
+        return Ok(super::render(StatusCode::OK, &t));
+    }
+    let query = match q.kinds() {
+        k if k.is_empty() => String::new(),
+        k => format!(
+            "?{}",
+            serde_urlencoded::to_string([("type", k.join(","))]).unwrap_or_default()
+        ),
+    };
+    Ok(see_other(&format!(
+        "/incidents/{key}{query}#event-{event_id}"
+    )))
+}
+
+/// A custom event from the page.
+#[derive(Deserialize)]
+pub struct EventForm {
+    description: Option<String>,
+    /// When it happened, in UTC: RFC 3339 or the `datetime-local` form `2026-11-25T10:00`.
+    occurred_at: Option<String>,
+    pinned: Option<String>,
+}
+
+/// A time typed into a form: RFC 3339, or a `datetime-local` value read as UTC.
+fn form_time(e: &mut ValidationError, field: &str, raw: &str) -> Option<DateTime<Utc>> {
+    let raw = raw.trim();
+    for f in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(raw, f) {
+            return Some(t.and_utc());
+        }
+    }
+    parse::time(e, field, Some(raw))
+}
+
+/// `POST /incidents/{key}/timeline`: adds a custom event.
+pub async fn add_event(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    axum::Form(b): axum::Form<EventForm>,
+) -> ApiResult<Response> {
+    let mut e = ValidationError::default();
+    let description = super::forms::long_text(
+        &mut e,
+        "description",
+        b.description.as_deref(),
+        "is required: what happened",
+    );
+    let occurred_at = match b.occurred_at.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(t) => form_time(&mut e, "occurred_at", t),
+    };
+    if occurred_at.is_some_and(|t| t > dispatch_core::now() + chrono::Duration::minutes(5)) {
+        e.push("occurred_at", "is in the future");
+    }
+    let pinned = b.pinned.is_some();
+    let result = match e.into_result() {
+        Ok(()) => s
+            .engine
+            .add_timeline_event(
+                caller.auth.actor(),
+                &IncidentRef::parse(&id),
+                AddTimelineEvent {
+                    occurred_at: occurred_at.unwrap_or_else(dispatch_core::now),
+                    description: description.expect("checked"),
+                    details: None,
+                    pinned,
+                },
+            )
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from),
+        Err(e) => Err(e.into()),
+    };
+    let form = Form::with_values([
+        ("description", b.description.unwrap_or_default()),
+        ("occurred_at", b.occurred_at.unwrap_or_default()),
+        ("pinned", if pinned { "on".into() } else { String::new() }),
+    ]);
+    settle(&s, &caller, &id, result, form, |f| {
+        Failed::named("event", f)
+    })
+    .await
+}
+
+/// `GET /incidents/{key}/timeline.md`: the timeline as a markdown document, with the page's
+/// filter.
+pub async fn markdown(
+    State(s): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<TypeQuery>,
+) -> ApiResult<Response> {
+    let f = EventFilter {
+        kinds: q.kinds(),
+        ..EventFilter::default()
+    };
+    let md = s
+        .engine
+        .timeline_markdown(&IncidentRef::parse(&id), &f)
+        .await?;
+    Ok(crate::api::timeline::markdown_response(&id, md))
+}
