@@ -111,6 +111,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000051_conversation_messages.sql"),
                 postgres: include_str!("m20261125_000051_conversation_messages.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000060_project_members",
+                sqlite: include_str!("m20261125_000060_project_members.sql"),
+                postgres: include_str!("m20261125_000060_project_members.sql"),
+            }),
         ]
     }
 }

@@ -12,6 +12,7 @@ pub mod oncall;
 pub mod outbox;
 pub mod participant;
 pub mod project;
+pub mod project_member;
 pub mod reminder;
 pub mod report;
 pub mod resource;
