@@ -24,6 +24,7 @@ pub mod report;
 pub mod room;
 pub mod rules;
 pub mod scheduler;
+pub mod secrets;
 pub mod task;
 pub mod timeline;
 pub mod webhook;
@@ -56,6 +57,8 @@ pub struct Engine {
     transport_jobs: Arc<std::collections::HashMap<&'static str, Arc<dyn jobs::TransportJob>>>,
     /// How long web sessions last.
     sessions: accounts::session::SessionSettings,
+    /// Seals and opens the secrets kept in the database.
+    secrets: Arc<dispatch_core::secret::SecretKey>,
 }
 
 /// Who is acting and through which transport; recorded on every timeline event.
@@ -94,6 +97,12 @@ impl Engine {
             config: Default::default(),
             transport_jobs: Default::default(),
             sessions: Default::default(),
+            secrets: Arc::new(
+                dispatch_core::secret::SecretKey::parse(
+                    &dispatch_core::secret::SecretKey::generate(),
+                )
+                .expect("a generated key parses"),
+            ),
         }
     }
 

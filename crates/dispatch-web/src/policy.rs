@@ -252,7 +252,11 @@ pub const POLICIES: &[RoutePolicy] = &[
         P_ADMIN,
     ),
     r("GET", "/api/v1/projects/{slug}/incident-priorities", Member),
-    r("POST", "/api/v1/projects/{slug}/incident-priorities", P_ADMIN),
+    r(
+        "POST",
+        "/api/v1/projects/{slug}/incident-priorities",
+        P_ADMIN,
+    ),
     r(
         "GET",
         "/api/v1/projects/{slug}/incident-priorities/{id}",
@@ -264,7 +268,11 @@ pub const POLICIES: &[RoutePolicy] = &[
         P_ADMIN,
     ),
     r("GET", "/api/v1/projects/{slug}/incident-severities", Member),
-    r("POST", "/api/v1/projects/{slug}/incident-severities", P_ADMIN),
+    r(
+        "POST",
+        "/api/v1/projects/{slug}/incident-severities",
+        P_ADMIN,
+    ),
     r(
         "GET",
         "/api/v1/projects/{slug}/incident-severities/{id}",
@@ -281,7 +289,11 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("POST", "/api/v1/projects/{slug}/tags", P_ADMIN),
     r("GET", "/api/v1/projects/{slug}/role-policies", Member),
     r("POST", "/api/v1/projects/{slug}/role-policies", P_ADMIN),
-    r("DELETE", "/api/v1/role-policies/{id}", rec(Configured::RolePolicy)),
+    r(
+        "DELETE",
+        "/api/v1/role-policies/{id}",
+        rec(Configured::RolePolicy),
+    ),
     r("GET", "/api/v1/individuals", Member),
     r("POST", "/api/v1/individuals", ADMIN),
     r("GET", "/api/v1/individuals/{id}", Member),
@@ -303,13 +315,29 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("GET", "/api/v1/engagement-rules", Member),
     r("POST", "/api/v1/engagement-rules", BODY_ADMIN),
     r("GET", "/api/v1/engagement-rules/{id}", Member),
-    r("PATCH", "/api/v1/engagement-rules/{id}", rec(Configured::EngagementRule)),
-    r("DELETE", "/api/v1/engagement-rules/{id}", rec(Configured::EngagementRule)),
+    r(
+        "PATCH",
+        "/api/v1/engagement-rules/{id}",
+        rec(Configured::EngagementRule),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/engagement-rules/{id}",
+        rec(Configured::EngagementRule),
+    ),
     r("GET", "/api/v1/notification-rules", Member),
     r("POST", "/api/v1/notification-rules", BODY_ADMIN),
     r("GET", "/api/v1/notification-rules/{id}", Member),
-    r("PATCH", "/api/v1/notification-rules/{id}", rec(Configured::NotificationRule)),
-    r("DELETE", "/api/v1/notification-rules/{id}", rec(Configured::NotificationRule)),
+    r(
+        "PATCH",
+        "/api/v1/notification-rules/{id}",
+        rec(Configured::NotificationRule),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/notification-rules/{id}",
+        rec(Configured::NotificationRule),
+    ),
     // Webhooks carry every incident's events: admins only.
     r("GET", "/api/v1/webhooks", ADMIN),
     r("POST", "/api/v1/webhooks", ADMIN),
@@ -319,8 +347,16 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("GET", "/api/v1/webhooks/{id}/deliveries", ADMIN),
     // Per-project membership: org managers and owners, and the project's own admins.
     r("GET", "/api/v1/projects/{slug}/members", Member),
-    r("PUT", "/api/v1/projects/{slug}/members/{user_id}", P_MANAGER),
-    r("DELETE", "/api/v1/projects/{slug}/members/{user_id}", P_MANAGER),
+    r(
+        "PUT",
+        "/api/v1/projects/{slug}/members/{user_id}",
+        P_MANAGER,
+    ),
+    r(
+        "DELETE",
+        "/api/v1/projects/{slug}/members/{user_id}",
+        P_MANAGER,
+    ),
 ];
 
 /// A path template with its parameter names blanked, so `{id}` and `{task_id}` compare equal
@@ -440,7 +476,10 @@ async fn authorize(
             if !who.role.at_least(role) {
                 let project_admin = match scoped {
                     Scoped::Slug => match path_param(parts, "slug").await {
-                        Some(slug) => engine.may_configure(&who, &slug).await?,
+                        Some(slug) => {
+                            engine.project_role(&who, &slug).await?
+                                == Some(dispatch_core::ProjectRole::Admin)
+                        }
                         None => false,
                     },
                     Scoped::Record(kind) => {
@@ -452,6 +491,11 @@ async fn authorize(
                             Some(project) => {
                                 engine.project_role_by_id(&who, project).await?
                                     == Some(dispatch_core::ProjectRole::Admin)
+                            }
+                            // A missing record: *not found* for those who could change
+                            // one, *forbidden* for everyone else.
+                            None if engine.admins_a_project(&who).await? => {
+                                return Err(ApiError::NotFound(format!("{what} {id}")))
                             }
                             None => false,
                         }

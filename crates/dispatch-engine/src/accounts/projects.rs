@@ -40,7 +40,11 @@ pub(crate) async fn may_use_project(
 
 impl Engine {
     /// The caller's role in the project `slug` (`None`: not a member, or no such project).
-    pub async fn project_role(&self, who: &Authenticated, slug: &str) -> Result<Option<ProjectRole>> {
+    pub async fn project_role(
+        &self,
+        who: &Authenticated,
+        slug: &str,
+    ) -> Result<Option<ProjectRole>> {
         let conn = self.db().conn();
         let Some(p) = repo::project::by_slug(conn, slug).await? else {
             return Ok(None);
@@ -133,7 +137,7 @@ impl Engine {
         let txn = self.db().write().await?;
         let Some(before) = repo::project_member::remove(&*txn, p.id, user_id).await? else {
             return Err(Error::NotFound(format!(
-                "user {user_id} is not a member of project {}",
+                "member {user_id} of project {}",
                 p.slug
             )));
         };
@@ -143,8 +147,7 @@ impl Engine {
             format!("project {} member {email}", p.slug),
             origin,
         );
-        entry.details =
-            serde_json::json!({"project": p.slug, "user_id": user_id, "email": email, "from": before});
+        entry.details = serde_json::json!({"project": p.slug, "user_id": user_id, "email": email, "from": before});
         repo::audit::append(&*txn, entry, dispatch_core::now()).await?;
         txn.commit().await?;
         Ok(())

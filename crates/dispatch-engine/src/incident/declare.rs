@@ -459,6 +459,7 @@ impl Engine {
             project_id: project.id,
             project_slug: project.slug.clone(),
             project_name: project.name.clone(),
+            project_members_only: project.members_only,
             number: inc.number,
             name: inc.name.clone(),
             title: inc.title.clone(),

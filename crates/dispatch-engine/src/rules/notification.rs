@@ -229,7 +229,10 @@ pub(crate) async fn card(
     }
     let mut links = welcome::links(&ctx);
     let mut buttons = Vec::new();
-    if project.allow_self_join && !project.members_only && row.visibility == Visibility::Open.as_str() {
+    if project.allow_self_join
+        && !project.members_only
+        && row.visibility == Visibility::Open.as_str()
+    {
         let base = format!("{}/api/v1/incidents/{}", ctx.base_url, row.name);
         links.push(("Join (POST)".into(), format!("{base}/join")));
         links.push(("Subscribe (POST)".into(), format!("{base}/subscribe")));
@@ -362,8 +365,7 @@ pub(crate) async fn run(
     let created = payload["what"] == "created";
     let key = payload["key"].as_str().unwrap_or("created").to_string();
     let rules = repo::rules::notification_rules(conn, Some(row.project_id)).await?;
-    let members_only = repo::project::get(conn, row.project_id).await?.members_only;
-    let targets = matching(&rules, &row, members_only, &s);
+    let targets = matching(&rules, &row, row.project_members_only, &s);
     let message = if created {
         card(engine, conn, &row).await?
     } else {

@@ -116,6 +116,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000060_project_members.sql"),
                 postgres: include_str!("m20261125_000060_project_members.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000061_secret_key_check",
+                sqlite: include_str!("m20261125_000061_secret_key_check.sql"),
+                postgres: include_str!("m20261125_000061_secret_key_check.sql"),
+            }),
         ]
     }
 }

@@ -21,6 +21,8 @@ pub struct IncidentRow {
     pub project_id: i64,
     pub project_slug: String,
     pub project_name: String,
+    /// Whether its project is members-only.
+    pub project_members_only: bool,
     pub number: i64,
     pub name: String,
     pub title: String,
@@ -162,8 +164,10 @@ impl Viewer {
                             .from(project_member::Entity)
                             .inner_join(
                                 user::Entity,
-                                Expr::col((user::Entity, user::Column::Id))
-                                    .equals((project_member::Entity, project_member::Column::UserId)),
+                                Expr::col((user::Entity, user::Column::Id)).equals((
+                                    project_member::Entity,
+                                    project_member::Column::UserId,
+                                )),
                             )
                             .and_where(
                                 Expr::col((user::Entity, user::Column::IndividualId)).eq(who),
@@ -288,6 +292,10 @@ fn base_select() -> SelectStatement {
         .expr_as(
             Expr::col((project::Entity, project::Column::Name)),
             Alias::new("project_name"),
+        )
+        .expr_as(
+            Expr::col((project::Entity, project::Column::MembersOnly)),
+            Alias::new("project_members_only"),
         )
         .expr_as(
             Expr::col((incident_type::Entity, incident_type::Column::Slug)),

@@ -109,6 +109,8 @@ pub async fn remove(
     let Some(m) = get(conn, project_id, user_id).await? else {
         return Ok(None);
     };
-    project_member::Entity::delete_by_id(m.id).exec(conn).await?;
+    project_member::Entity::delete_by_id(m.id)
+        .exec(conn)
+        .await?;
     Ok(Some(m.role))
 }

@@ -485,7 +485,10 @@ pub async fn update_notification(
 ) -> ApiResult<axum::Json<NotificationRuleOut>> {
     let current: NotificationRuleOut = s.engine.notification_rule(id).await?.into();
     auth.require_configure(&s.engine, &current.project).await?;
-    restricted_safe_needs_admin(&auth, b.restricted_safe.filter(|v| *v != current.restricted_safe))?;
+    restricted_safe_needs_admin(
+        &auth,
+        b.restricted_safe.filter(|v| *v != current.restricted_safe),
+    )?;
     let b = b.overlay(current);
     let project = project_or_default(&s, b.project.clone()).await?;
     auth.require_configure(&s.engine, &project).await?;
