@@ -3,6 +3,7 @@
 
 pub mod projects;
 pub mod session;
+pub mod throttle;
 pub mod tokens;
 
 use crate::access::Authenticated;

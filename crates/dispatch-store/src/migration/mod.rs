@@ -121,6 +121,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000061_secret_key_check.sql"),
                 postgres: include_str!("m20261125_000061_secret_key_check.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000062_login_throttle",
+                sqlite: include_str!("m20261125_000062_login_throttle.sql"),
+                postgres: include_str!("m20261125_000062_login_throttle.sql"),
+            }),
         ]
     }
 }

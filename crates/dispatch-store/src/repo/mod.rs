@@ -8,6 +8,7 @@ pub mod filter;
 pub mod incident;
 pub mod individual;
 pub mod job;
+pub mod login_throttle;
 pub mod oncall;
 pub mod outbox;
 pub mod participant;
