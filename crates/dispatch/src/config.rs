@@ -634,6 +634,55 @@ mod tests {
             ..Config::default()
         };
         assert!(!cfg.redacted_toml().contains("hunter2"));
+        let key = dispatch_core::secret::SecretKey::generate();
+        let cfg = Config {
+            security: SecurityConfig {
+                secret_key: key.clone(),
+                ..Default::default()
+            },
+            ..Config::default()
+        };
+        assert!(!cfg.redacted_toml().contains(&key));
+        assert!(!format!("{cfg:?}").contains(&key));
+    }
+
+    #[test]
+    fn a_missing_secret_key_is_generated_once_into_a_private_file_beside_the_database() {
+        let dir = std::env::temp_dir().join(format!("dispatch-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cfg = Config {
+            database_url: format!("sqlite://{}/d.db", dir.display()),
+            ..Config::default()
+        };
+        let path = cfg.secret_key_path();
+        assert_eq!(path, dir.join("dispatch.secret.key"));
+        let _ = std::fs::remove_file(&path);
+        let sealed = cfg.secret_key().unwrap().seal("s3cret", "t");
+        assert!(path.exists());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "only its owner may read it: {mode:o}");
+        }
+        // The next start reads the same key.
+        assert_eq!(
+            cfg.secret_key().unwrap().open(&sealed, "t").unwrap(),
+            "s3cret"
+        );
+        let bad = Config {
+            security: SecurityConfig {
+                secret_key: "short".into(),
+                ..Default::default()
+            },
+            ..Config::default()
+        };
+        assert!(bad
+            .secret_key()
+            .unwrap_err()
+            .to_string()
+            .contains("DISPATCH_SECRET_KEY"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
