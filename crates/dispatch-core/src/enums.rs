@@ -256,6 +256,17 @@ impl OrgRole {
 }
 
 string_enum!(
+    /// A person's role in one project (per-project membership).
+    ProjectRole {
+        /// Belongs to the project: sees and declares its incidents when it is members-only.
+        Member => "member",
+        /// Also runs the project's configuration (taxonomies, role policies, engagement and
+        /// notification rules, provider selection) and its membership.
+        Admin => "admin",
+    }
+);
+
+string_enum!(
     /// What an API token may be used for, lowest first; a token never exceeds its owner's role.
     TokenScope {
         /// Only reads (`GET`).

@@ -169,11 +169,7 @@ impl Engine {
             Err(dispatch_store::StoreError::NotFound(_)) => return Err(not_found()),
             Err(e) => return Err(e.into()),
         };
-        let participates = match viewer {
-            Viewer::Individual(me) => repo::participant::find(conn, row.id, me).await?.is_some(),
-            _ => false,
-        };
-        if viewer.sees(&row.visibility, participates) {
+        if repo::incident::visible(conn, viewer, row.id).await? {
             Ok(row)
         } else {
             Err(not_found())

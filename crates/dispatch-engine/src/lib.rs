@@ -25,6 +25,7 @@ pub mod report;
 pub mod room;
 pub mod rules;
 pub mod scheduler;
+pub mod secrets;
 pub mod stats;
 pub mod task;
 pub mod timeline;
@@ -58,6 +59,8 @@ pub struct Engine {
     transport_jobs: Arc<std::collections::HashMap<&'static str, Arc<dyn jobs::TransportJob>>>,
     /// How long web sessions last.
     sessions: accounts::session::SessionSettings,
+    /// Seals and opens the secrets kept in the database.
+    secrets: Arc<dispatch_core::secret::SecretKey>,
 }
 
 /// Who is acting and through which transport; recorded on every timeline event.
@@ -96,6 +99,12 @@ impl Engine {
             config: Default::default(),
             transport_jobs: Default::default(),
             sessions: Default::default(),
+            secrets: Arc::new(
+                dispatch_core::secret::SecretKey::parse(
+                    &dispatch_core::secret::SecretKey::generate(),
+                )
+                .expect("a generated key parses"),
+            ),
         }
     }
 

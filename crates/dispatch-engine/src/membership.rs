@@ -36,6 +36,12 @@ async fn may_self_join(
         )));
     }
     let project = repo::project::get(conn, inc.project_id).await?;
+    if !crate::accounts::projects::may_use_project(conn, &project, actor.individual_id.0).await? {
+        return Err(Error::Forbidden(format!(
+            "project {} is members-only: only its members can {what} its incidents",
+            project.slug
+        )));
+    }
     if !project.allow_self_join {
         return Err(Error::Forbidden(format!(
             "project {} does not allow people to {what} its incidents by themselves; ask its incident commander to add you",

@@ -226,26 +226,14 @@ impl Engine {
         self.views(visible).await
     }
 
-    /// Whether the caller may see an incident: open ones everyone, restricted ones their
-    /// participants and admins.
+    /// Whether the caller may see an incident: the store's `Viewer` decides (restricted
+    /// incidents, members-only projects).
     pub(crate) async fn may_see(
         &self,
         caller: &crate::admin::Authenticated,
         incident_id: i64,
     ) -> Result<bool> {
-        let conn = self.db.conn();
-        let inc = repo::incident::row(
-            conn,
-            &IncidentRef::Id(dispatch_core::IncidentId(incident_id)),
-        )
-        .await?;
-        if inc.visibility != "restricted" || caller.is_admin() {
-            return Ok(true);
-        }
-        Ok(repo::participant::list(conn, incident_id)
-            .await?
-            .iter()
-            .any(|p| p.individual.id == caller.actor.individual_id.0))
+        Ok(repo::incident::visible(self.db.conn(), caller.viewer(), incident_id).await?)
     }
 
     pub(crate) async fn views(&self, tasks: Vec<task::Model>) -> Result<Vec<TaskView>> {

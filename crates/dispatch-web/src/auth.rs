@@ -39,6 +39,22 @@ impl Auth {
         self.0.is_admin()
     }
 
+    /// Refuses (403) callers who may not change the configuration of the project `slug`:
+    /// organization admins (and above) may everywhere, project admins in their project.
+    pub async fn require_configure(
+        &self,
+        engine: &dispatch_engine::Engine,
+        slug: &str,
+    ) -> Result<(), ApiError> {
+        if engine.may_configure(&self.0, slug).await? {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "changing project {slug} needs an admin, or the admin role in that project"
+            )))
+        }
+    }
+
     /// Refuses (403) callers who are not admins or owners; `what` names the action.
     pub fn require_admin(&self, what: &str) -> Result<(), ApiError> {
         if self.is_admin() {

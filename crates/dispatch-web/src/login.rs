@@ -1,8 +1,9 @@
 //! Signing in to the web UI: `POST /auth/login` (a form or JSON) starts a server-side session
 //! and sets its cookie (HttpOnly, SameSite=Lax, Secure when the public URL is https);
 //! `POST /auth/logout` ends it; `/auth/setup` sets a password from a one-time set-up link.
-//! Failed sign-ins are limited per address and per e-mail (429 with `Retry-After`), and the
-//! answer to a failure is the same whether the account exists or not.
+//! Failed sign-ins are limited per address and per e-mail (429 with `Retry-After`), counted in
+//! the database so the limit holds across replicas; the answer to a failure is the same
+//! whether the account exists or not.
 
 use crate::auth::{Auth, RequestOrigin, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult};
@@ -15,9 +16,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_engine::accounts::session::SessionStart;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use utoipa::ToSchema;
 
 /// Sign-in routes (mounted at the root, beside `/api/v1`).
@@ -28,12 +27,14 @@ pub fn router() -> Router<AppState> {
         .route("/auth/setup", get(setup_page).post(setup))
 }
 
-/// Failed sign-in attempts, per key (an address or an e-mail), over a sliding window.
+/// The limits on failed sign-ins: per e-mail and per address, in fixed windows. The counts are
+/// kept in the database (see `Engine::login_throttled`), so every replica enforces the same
+/// limit and a restart does not reset it.
+#[derive(Debug, Clone, Copy)]
 pub struct Limiter {
-    window: Duration,
-    per_email: usize,
-    per_addr: usize,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    window: chrono::TimeDelta,
+    per_email: i64,
+    per_addr: i64,
 }
 
 impl Default for Limiter {
@@ -46,64 +47,52 @@ impl Limiter {
     /// At most `per_email` failures for one e-mail and `per_addr` from one address per `window`.
     pub fn new(window: Duration, per_email: usize, per_addr: usize) -> Self {
         Self {
-            window,
-            per_email,
-            per_addr,
-            failures: Mutex::default(),
+            window: chrono::TimeDelta::from_std(window).unwrap_or(chrono::TimeDelta::minutes(15)),
+            per_email: per_email as i64,
+            per_addr: per_addr as i64,
         }
     }
 
-    fn keys(email: &str, addr: Option<&str>) -> [(String, bool); 2] {
-        [
-            (format!("email:{}", email.trim().to_lowercase()), true),
-            (format!("addr:{}", addr.unwrap_or("unknown")), false),
-        ]
+    fn email_key(email: &str) -> String {
+        format!("email:{}", email.trim().to_lowercase())
     }
 
-    /// `Err(seconds to wait)` when either key has used up its failures.
-    pub fn check(&self, email: &str, addr: Option<&str>) -> Result<(), u64> {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        for (key, is_email) in Self::keys(email, addr) {
-            let limit = if is_email {
-                self.per_email
-            } else {
-                self.per_addr
-            };
-            if let Some(q) = map.get_mut(&key) {
-                while q
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) > self.window)
-                {
-                    q.pop_front();
-                }
-                if q.len() >= limit {
-                    let oldest = *q.front().expect("non-empty");
-                    let wait = self.window.saturating_sub(now.duration_since(oldest));
-                    return Err(wait.as_secs().max(1));
-                }
-            }
-        }
-        Ok(())
+    fn addr_key(addr: Option<&str>) -> String {
+        format!("addr:{}", addr.unwrap_or("unknown"))
     }
 
-    /// Counts a failure against both keys.
-    pub fn fail(&self, email: &str, addr: Option<&str>) {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 50_000 {
-            let window = self.window;
-            map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) <= window));
-        }
-        for (key, _) in Self::keys(email, addr) {
-            map.entry(key).or_default().push_back(now);
-        }
+    /// `Err(seconds to wait)` when the e-mail or the address has used up its failures. The
+    /// answer is the same whether the account exists or not.
+    pub async fn check(
+        &self,
+        engine: &dispatch_engine::Engine,
+        email: &str,
+        addr: Option<&str>,
+    ) -> ApiResult<Result<(), u64>> {
+        let keys = [
+            (Self::email_key(email), self.per_email),
+            (Self::addr_key(addr), self.per_addr),
+        ];
+        Ok(match engine.login_throttled(&keys, self.window).await? {
+            Some(wait) => Err(wait),
+            None => Ok(()),
+        })
+    }
+
+    /// Counts a failure against the e-mail and the address.
+    pub async fn fail(
+        &self,
+        engine: &dispatch_engine::Engine,
+        email: &str,
+        addr: Option<&str>,
+    ) -> ApiResult<()> {
+        let keys = [Self::email_key(email), Self::addr_key(addr)];
+        Ok(engine.login_failed(&keys, self.window).await?)
     }
 
     /// Forgets an e-mail's failures after it signed in.
-    pub fn succeed(&self, email: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&Self::keys(email, None)[0].0);
+    pub async fn succeed(&self, engine: &dispatch_engine::Engine, email: &str) -> ApiResult<()> {
+        Ok(engine.login_succeeded(&Self::email_key(email)).await?)
     }
 }
 
@@ -204,15 +193,16 @@ pub async fn login(
     let addr = origin.addr.as_deref();
     s.auth
         .limiter
-        .check(&email, addr)
+        .check(&s.engine, &email, addr)
+        .await?
         .map_err(ApiError::TooManyRequests)?;
     match s.engine.sign_in(&email, &password, &origin).await? {
         Some(start) => {
-            s.auth.limiter.succeed(&email);
+            s.auth.limiter.succeed(&s.engine, &email).await?;
             Ok(started(&s, start, form, b.next.as_deref()))
         }
         None => {
-            s.auth.limiter.fail(&email, addr);
+            s.auth.limiter.fail(&s.engine, &email, addr).await?;
             Err(ApiError::BadCredentials)
         }
     }

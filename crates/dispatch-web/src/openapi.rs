@@ -65,6 +65,7 @@ use utoipa::{Modify, OpenApi};
         api::rules::list_notification, api::rules::create_notification,
         api::rules::show_notification, api::rules::update_notification,
         api::rules::delete_notification,
+        api::project_members::list, api::project_members::set, api::project_members::remove,
     ),
     components(schemas(crate::error::ErrorBody, crate::wire::IncidentSummaryOut)),
     modifiers(&BearerAuth),

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, OrgRole, TokenScope};
 use dispatch_engine::access::{Authenticated, IncidentLevel, Owned};
+use dispatch_engine::accounts::projects::Configured;
 
 /// What a route needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,21 @@ pub enum Need {
     /// The `{id}` path parameter names a record of an incident; the caller needs this level in
     /// that incident (a job of no incident needs an admin).
     Owned(Owned, IncidentLevel),
+    /// At least this organization role, or the admin role in the project the route addresses
+    /// (see [`Scoped`]).
+    Project(OrgRole, Scoped),
+}
+
+/// How a [`Need::Project`] route names its project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scoped {
+    /// The `{slug}` path parameter.
+    Slug,
+    /// The `{id}` path parameter names a configuration record of a project.
+    Record(Configured),
+    /// The request body names it: the layer lets project admins through and the handler
+    /// checks the project it names ([`Auth::require_configure`]).
+    Body,
 }
 
 /// One route's rule.
@@ -58,6 +74,16 @@ use Need::{Incident, Member, Public, Role};
 const ADMIN: Need = Role(OrgRole::Admin);
 const MANAGER: Need = Role(OrgRole::Manager);
 const OWNER: Need = Role(OrgRole::Owner);
+/// An organization admin, or the admin of the `{slug}` project.
+const P_ADMIN: Need = Need::Project(OrgRole::Admin, Scoped::Slug);
+/// An organization manager, or the admin of the `{slug}` project.
+const P_MANAGER: Need = Need::Project(OrgRole::Manager, Scoped::Slug);
+/// An organization admin, or the admin of the project the body names.
+const BODY_ADMIN: Need = Need::Project(OrgRole::Admin, Scoped::Body);
+/// An organization admin, or the admin of the project the `{id}` record belongs to.
+const fn rec(kind: Configured) -> Need {
+    Need::Project(OrgRole::Admin, Scoped::Record(kind))
+}
 
 /// Every route and what it needs.
 pub const POLICIES: &[RoutePolicy] = &[
@@ -263,19 +289,23 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("GET", "/api/v1/projects", Member),
     r("POST", "/api/v1/projects", MANAGER),
     r("GET", "/api/v1/projects/{slug}", Member),
-    r("PATCH", "/api/v1/projects/{slug}", MANAGER),
+    r("PATCH", "/api/v1/projects/{slug}", P_MANAGER),
     // Taxonomies, rules and the directory: admins change them, everyone reads them.
     r("GET", "/api/v1/taxonomies", Member),
     r("GET", "/api/v1/projects/{slug}/incident-types", Member),
-    r("POST", "/api/v1/projects/{slug}/incident-types", ADMIN),
+    r("POST", "/api/v1/projects/{slug}/incident-types", P_ADMIN),
     r("GET", "/api/v1/projects/{slug}/incident-types/{id}", Member),
     r(
         "PATCH",
         "/api/v1/projects/{slug}/incident-types/{id}",
-        ADMIN,
+        P_ADMIN,
     ),
     r("GET", "/api/v1/projects/{slug}/incident-priorities", Member),
-    r("POST", "/api/v1/projects/{slug}/incident-priorities", ADMIN),
+    r(
+        "POST",
+        "/api/v1/projects/{slug}/incident-priorities",
+        P_ADMIN,
+    ),
     r(
         "GET",
         "/api/v1/projects/{slug}/incident-priorities/{id}",
@@ -284,10 +314,14 @@ pub const POLICIES: &[RoutePolicy] = &[
     r(
         "PATCH",
         "/api/v1/projects/{slug}/incident-priorities/{id}",
-        ADMIN,
+        P_ADMIN,
     ),
     r("GET", "/api/v1/projects/{slug}/incident-severities", Member),
-    r("POST", "/api/v1/projects/{slug}/incident-severities", ADMIN),
+    r(
+        "POST",
+        "/api/v1/projects/{slug}/incident-severities",
+        P_ADMIN,
+    ),
     r(
         "GET",
         "/api/v1/projects/{slug}/incident-severities/{id}",
@@ -296,15 +330,19 @@ pub const POLICIES: &[RoutePolicy] = &[
     r(
         "PATCH",
         "/api/v1/projects/{slug}/incident-severities/{id}",
-        ADMIN,
+        P_ADMIN,
     ),
     r("GET", "/api/v1/projects/{slug}/tag-types", Member),
-    r("POST", "/api/v1/projects/{slug}/tag-types", ADMIN),
+    r("POST", "/api/v1/projects/{slug}/tag-types", P_ADMIN),
     r("GET", "/api/v1/projects/{slug}/tags", Member),
-    r("POST", "/api/v1/projects/{slug}/tags", ADMIN),
+    r("POST", "/api/v1/projects/{slug}/tags", P_ADMIN),
     r("GET", "/api/v1/projects/{slug}/role-policies", Member),
-    r("POST", "/api/v1/projects/{slug}/role-policies", ADMIN),
-    r("DELETE", "/api/v1/role-policies/{id}", ADMIN),
+    r("POST", "/api/v1/projects/{slug}/role-policies", P_ADMIN),
+    r(
+        "DELETE",
+        "/api/v1/role-policies/{id}",
+        rec(Configured::RolePolicy),
+    ),
     r("GET", "/api/v1/individuals", Member),
     r("POST", "/api/v1/individuals", ADMIN),
     r("GET", "/api/v1/individuals/{id}", Member),
@@ -324,15 +362,31 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("POST", "/api/v1/services/{id}/overrides", ADMIN),
     // Engagement and notification rules: admins change them, everyone reads them.
     r("GET", "/api/v1/engagement-rules", Member),
-    r("POST", "/api/v1/engagement-rules", ADMIN),
+    r("POST", "/api/v1/engagement-rules", BODY_ADMIN),
     r("GET", "/api/v1/engagement-rules/{id}", Member),
-    r("PATCH", "/api/v1/engagement-rules/{id}", ADMIN),
-    r("DELETE", "/api/v1/engagement-rules/{id}", ADMIN),
+    r(
+        "PATCH",
+        "/api/v1/engagement-rules/{id}",
+        rec(Configured::EngagementRule),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/engagement-rules/{id}",
+        rec(Configured::EngagementRule),
+    ),
     r("GET", "/api/v1/notification-rules", Member),
-    r("POST", "/api/v1/notification-rules", ADMIN),
+    r("POST", "/api/v1/notification-rules", BODY_ADMIN),
     r("GET", "/api/v1/notification-rules/{id}", Member),
-    r("PATCH", "/api/v1/notification-rules/{id}", ADMIN),
-    r("DELETE", "/api/v1/notification-rules/{id}", ADMIN),
+    r(
+        "PATCH",
+        "/api/v1/notification-rules/{id}",
+        rec(Configured::NotificationRule),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/notification-rules/{id}",
+        rec(Configured::NotificationRule),
+    ),
     // Webhooks carry every incident's events: admins only.
     r("GET", "/api/v1/webhooks", ADMIN),
     r("POST", "/api/v1/webhooks", ADMIN),
@@ -340,6 +394,18 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("PATCH", "/api/v1/webhooks/{id}", ADMIN),
     r("DELETE", "/api/v1/webhooks/{id}", ADMIN),
     r("GET", "/api/v1/webhooks/{id}/deliveries", ADMIN),
+    // Per-project membership: org managers and owners, and the project's own admins.
+    r("GET", "/api/v1/projects/{slug}/members", Member),
+    r(
+        "PUT",
+        "/api/v1/projects/{slug}/members/{user_id}",
+        P_MANAGER,
+    ),
+    r(
+        "DELETE",
+        "/api/v1/projects/{slug}/members/{user_id}",
+        P_MANAGER,
+    ),
 ];
 
 /// A path template with its parameter names blanked, so `{id}` and `{task_id}` compare equal
@@ -374,7 +440,7 @@ pub fn lookup(method: &str, path: &str) -> Option<&'static RoutePolicy> {
 pub fn scope_needed(method: &Method, need: Need) -> TokenScope {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         TokenScope::Read
-    } else if matches!(need, Need::Role(_)) {
+    } else if matches!(need, Need::Role(_) | Need::Project(..)) {
         TokenScope::Admin
     } else {
         TokenScope::Write
@@ -403,7 +469,7 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
     };
     let writes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     let audit = writes.then(|| {
-        let action = if matches!(policy.need, Need::Role(_)) {
+        let action = if matches!(policy.need, Need::Role(_) | Need::Project(..)) {
             "config.changed"
         } else {
             "api.write"
@@ -455,6 +521,44 @@ async fn authorize(
                     "this needs the {role} role (you are {})",
                     who.role
                 )));
+            }
+        }
+        Need::Project(role, scoped) => {
+            if !who.role.at_least(role) {
+                let project_admin = match scoped {
+                    Scoped::Slug => match path_param(parts, "slug").await {
+                        Some(slug) => {
+                            engine.project_role(&who, &slug).await?
+                                == Some(dispatch_core::ProjectRole::Admin)
+                        }
+                        None => false,
+                    },
+                    Scoped::Record(kind) => {
+                        let what = format!("{kind:?}").to_lowercase();
+                        let id: i64 = id
+                            .and_then(|i| i.parse().ok())
+                            .ok_or_else(|| ApiError::NotFound(what.clone()))?;
+                        match engine.configured_project(kind, id).await? {
+                            Some(project) => {
+                                engine.project_role_by_id(&who, project).await?
+                                    == Some(dispatch_core::ProjectRole::Admin)
+                            }
+                            // A missing record: *not found* for those who could change
+                            // one, *forbidden* for everyone else.
+                            None if engine.admins_a_project(&who).await? => {
+                                return Err(ApiError::NotFound(format!("{what} {id}")))
+                            }
+                            None => false,
+                        }
+                    }
+                    Scoped::Body => engine.admins_a_project(&who).await?,
+                };
+                if !project_admin {
+                    return Err(ApiError::Forbidden(format!(
+                        "this needs the {role} role or the admin role in the project (you are {})",
+                        who.role
+                    )));
+                }
             }
         }
         Incident(level) => {

@@ -39,6 +39,42 @@ pub struct Config {
     pub providers: std::collections::BTreeMap<String, String>,
     /// Sign-in: sessions, trusted header, OIDC.
     pub auth: crate::auth_config::AuthConfig,
+    /// Secrets at rest: the key they are sealed with.
+    pub security: SecurityConfig,
+}
+
+/// The `[security]` table. The key is hidden from `Debug` and `config show`.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// The key secrets in the database are sealed with: 32 bytes in base64
+    /// (`openssl rand -base64 32`). Empty: read from (or, on the first start, generated into)
+    /// `secret_key_file`.
+    pub secret_key: String,
+    /// Where the key is kept when `secret_key` is empty; empty: `dispatch.secret.key` beside
+    /// the SQLite database file (in the working directory for PostgreSQL).
+    pub secret_key_file: String,
+}
+
+impl std::fmt::Debug for SecurityConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecurityConfig")
+            .field("secret_key", &redact_secret(&self.secret_key))
+            .field("secret_key_file", &self.secret_key_file)
+            .finish()
+    }
+}
+
+impl SecurityConfig {
+    fn load_env(&mut self) {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        if let Some(v) = env("DISPATCH_SECRET_KEY") {
+            self.secret_key = v;
+        }
+        if let Some(v) = env("DISPATCH_SECRET_KEY_FILE") {
+            self.secret_key_file = v;
+        }
+    }
 }
 
 /// The `[slack]` table. Tokens and the signing secret are hidden from `Debug` and `config show`.
@@ -176,6 +212,7 @@ impl Default for Config {
             slack: SlackConfig::default(),
             providers: Default::default(),
             auth: Default::default(),
+            security: Default::default(),
         }
     }
 }
@@ -233,6 +270,7 @@ impl Config {
         }
         cfg.smtp.load_env()?;
         cfg.slack.load_env();
+        cfg.security.load_env();
         for name in dispatch_core::Capability::NAMES {
             if let Some(v) = env(&format!("DISPATCH_PROVIDERS_{}", name.to_uppercase())) {
                 cfg.providers.insert(name.to_string(), v);
@@ -268,6 +306,43 @@ impl Config {
             .with_context(|| format!("{} is not a valid configuration", p.display()))
     }
 
+    /// Where the secret key file is: the configured path, else beside the SQLite database.
+    pub fn secret_key_path(&self) -> std::path::PathBuf {
+        if !self.security.secret_key_file.is_empty() {
+            return self.security.secret_key_file.clone().into();
+        }
+        let file = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .map(|rest| rest.split('?').next().unwrap_or_default())
+            .filter(|p| !p.is_empty() && *p != ":memory:")
+            .map(std::path::Path::new)
+            .and_then(|p| p.parent())
+            .map(|dir| dir.join("dispatch.secret.key"));
+        file.unwrap_or_else(|| "dispatch.secret.key".into())
+    }
+
+    /// The key secrets are sealed with: `[security] secret_key` / `DISPATCH_SECRET_KEY`, else
+    /// the key file, which is created with a new random key (readable by its owner only) when
+    /// it does not exist yet.
+    pub fn secret_key(&self) -> anyhow::Result<dispatch_core::secret::SecretKey> {
+        use dispatch_core::secret::SecretKey;
+        if !self.security.secret_key.is_empty() {
+            return SecretKey::parse(&self.security.secret_key)
+                .map_err(|e| anyhow::anyhow!("security.secret_key (DISPATCH_SECRET_KEY): {e}"));
+        }
+        let path = self.secret_key_path();
+        if !path.exists() {
+            let key = SecretKey::generate();
+            write_private(&path, &key)
+                .with_context(|| format!("cannot create the secret key file {}", path.display()))?;
+            tracing::warn!(path = %path.display(), "generated a secret key for secrets at rest; back it up with the database (or set DISPATCH_SECRET_KEY)");
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the secret key file {}", path.display()))?;
+        SecretKey::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+
     /// The public base URL: `public_url`, or `http://` + `listen`.
     pub fn base_url(&self) -> String {
         if self.public_url.is_empty() {
@@ -295,6 +370,7 @@ impl Config {
         let mut shown = self.clone();
         shown.database_url = dispatch_store::db::redact(&shown.database_url);
         shown.smtp.password = redact_secret(&shown.smtp.password).into();
+        shown.security.secret_key = redact_secret(&shown.security.secret_key).into();
         for secret in [
             &mut shown.slack.bot_token,
             &mut shown.slack.signing_secret,
@@ -373,6 +449,21 @@ impl SmtpConfig {
         }
         Ok(())
     }
+}
+
+/// Writes a new file only its owner can read.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.write_all(b"\n")
 }
 
 /// Accepts a bare file path (`dispatch.db`) or `sqlite:PATH` as well as full URLs.
@@ -500,6 +591,16 @@ client_id = ""
 client_secret = ""
 scopes = "openid email profile"
 email_claim = "email"
+
+# Secrets kept in the database (webhook signing secrets) are sealed with AES-256-GCM under this
+# key: 32 bytes in base64, e.g. `openssl rand -base64 32`. Empty: the key is read from
+# secret_key_file, which the first start creates (mode 0600) — back it up with the database.
+# Every server and worker on one database needs the same key; a different key is refused at
+# start.   Env: DISPATCH_SECRET_KEY, DISPATCH_SECRET_KEY_FILE
+[security]
+secret_key = ""
+# Empty: dispatch.secret.key beside the SQLite database file (working directory for PostgreSQL).
+secret_key_file = ""
 "#;
 
 #[cfg(test)]
@@ -533,6 +634,55 @@ mod tests {
             ..Config::default()
         };
         assert!(!cfg.redacted_toml().contains("hunter2"));
+        let key = dispatch_core::secret::SecretKey::generate();
+        let cfg = Config {
+            security: SecurityConfig {
+                secret_key: key.clone(),
+                ..Default::default()
+            },
+            ..Config::default()
+        };
+        assert!(!cfg.redacted_toml().contains(&key));
+        assert!(!format!("{cfg:?}").contains(&key));
+    }
+
+    #[test]
+    fn a_missing_secret_key_is_generated_once_into_a_private_file_beside_the_database() {
+        let dir = std::env::temp_dir().join(format!("dispatch-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cfg = Config {
+            database_url: format!("sqlite://{}/d.db", dir.display()),
+            ..Config::default()
+        };
+        let path = cfg.secret_key_path();
+        assert_eq!(path, dir.join("dispatch.secret.key"));
+        let _ = std::fs::remove_file(&path);
+        let sealed = cfg.secret_key().unwrap().seal("s3cret", "t");
+        assert!(path.exists());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "only its owner may read it: {mode:o}");
+        }
+        // The next start reads the same key.
+        assert_eq!(
+            cfg.secret_key().unwrap().open(&sealed, "t").unwrap(),
+            "s3cret"
+        );
+        let bad = Config {
+            security: SecurityConfig {
+                secret_key: "short".into(),
+                ..Default::default()
+            },
+            ..Config::default()
+        };
+        assert!(bad
+            .secret_key()
+            .unwrap_err()
+            .to_string()
+            .contains("DISPATCH_SECRET_KEY"));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

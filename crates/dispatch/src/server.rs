@@ -93,7 +93,8 @@ pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
     cfg.apply_provider_defaults(&mut registry)?;
     let mut engine = Engine::with_registry(db, registry)
         .with_base_url(&cfg.base_url())
-        .with_session_settings(cfg.auth.sessions());
+        .with_session_settings(cfg.auth.sessions())
+        .with_secret_key(cfg.secret_key()?);
     if !cfg.slack.bot_token.is_empty() {
         let worker = dispatch_web::slack::jobs::SlackWorker {
             api: dispatch_slack::SlackApi::new(&cfg.slack.api_url, &cfg.slack.bot_token),
@@ -104,6 +105,20 @@ pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
         }
     }
     Ok(engine)
+}
+
+/// Checks that the secret key is the one this database's secrets were sealed with, and seals
+/// any secret an older version stored in clear.
+pub async fn secure_secrets(engine: &Engine) -> anyhow::Result<()> {
+    engine
+        .verify_secret_key()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    engine
+        .seal_stored_secrets()
+        .await
+        .context("cannot seal the secrets stored in clear")?;
+    Ok(())
 }
 
 /// Starts the job runner and the scheduler in the background, after requeueing what a crash
@@ -138,6 +153,7 @@ async fn spawn_runner(
 pub async fn work(cfg: Config) -> anyhow::Result<()> {
     let db = open_db(&cfg).await?;
     let engine = engine(db.clone(), &cfg)?;
+    secure_secrets(&engine).await?;
     let (stop, stopped) = watch::channel(false);
     let runner = spawn_runner(&engine, &cfg, cfg.schedules()?, stopped).await;
     println!(
@@ -156,6 +172,7 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let db = open_db(&cfg).await?;
     let engine = engine(db.clone(), &cfg)?;
+    secure_secrets(&engine).await?;
     let web_auth = cfg.auth.web(&cfg.base_url())?;
     let first = prepare(&engine, &cfg).await?;
     let listener = TcpListener::bind(&cfg.listen)

@@ -24,15 +24,18 @@ enum Persona {
     Member,
     /// A member who is a plain participant of the restricted incident.
     Participant,
+    /// A member who is the admin of the `default` project (every fixture belongs to it).
+    ProjectAdmin,
     Admin,
     Owner,
 }
 
-const PERSONAS: [Persona; 6] = [
+const PERSONAS: [Persona; 7] = [
     Persona::Anonymous,
     Persona::ReadToken,
     Persona::Member,
     Persona::Participant,
+    Persona::ProjectAdmin,
     Persona::Admin,
     Persona::Owner,
 ];
@@ -47,7 +50,9 @@ enum Expect {
 
 fn role_of(p: Persona) -> &'static str {
     match p {
-        Persona::Anonymous | Persona::Member | Persona::Participant => "member",
+        Persona::Anonymous | Persona::Member | Persona::Participant | Persona::ProjectAdmin => {
+            "member"
+        }
         Persona::Admin => "admin",
         Persona::ReadToken | Persona::Owner => "owner",
     }
@@ -78,8 +83,15 @@ fn expect(p: Persona, method: &str, need: Need) -> Expect {
                 Status(403)
             }
         }
+        Need::Project(r, _) => {
+            if role.at_least(r) || p == Persona::ProjectAdmin {
+                Allowed
+            } else {
+                Status(403)
+            }
+        }
         Need::Incident(level) | Need::Owned(_, level) => match p {
-            Persona::Member => Status(404),
+            Persona::Member | Persona::ProjectAdmin => Status(404),
             Persona::Participant => match level {
                 IncidentLevel::View | IncidentLevel::Participate => Allowed,
                 IncidentLevel::Scribe | IncidentLevel::Edit => Status(403),
@@ -93,6 +105,19 @@ fn expect(p: Persona, method: &str, need: Need) -> Expect {
 struct Fixtures {
     tokens: HashMap<&'static str, String>,
     ids: HashMap<&'static str, String>,
+}
+
+/// The user id of the person with this e-mail.
+async fn user_id(app: &TestApp, email: &str) -> i64 {
+    let users = app.get("/users").await.body;
+    users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email)
+        .unwrap_or_else(|| panic!("{email} is not a user: {users}"))["id"]
+        .as_i64()
+        .unwrap()
 }
 
 async fn created(app: &TestApp, path: &str, body: Value) -> Value {
@@ -123,6 +148,19 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         "admin",
         app.token_with("ada@example.com", "admin", "admin").await,
     );
+    tokens.insert(
+        "project-admin",
+        app.token_with("pam@example.com", "member", "admin").await,
+    );
+    let pam = user_id(app, "pam@example.com").await;
+    let r = app
+        .call(
+            Method::PUT,
+            &format!("/projects/default/members/{pam}"),
+            Some(json!({"role": "admin"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let mut ids = HashMap::new();
     let svc = created(
         app,
@@ -287,7 +325,7 @@ impl Fixtures {
                 ("role-policies", _) => "role-policy",
                 ("individuals", _) => "individual",
                 ("tokens", _) => "token",
-                ("users", _) => "user",
+                ("users", _) | ("members", _) => "user",
                 ("incident-types", _) => "type",
                 ("incident-priorities", _) => "priority",
                 ("incident-severities", _) => "severity",
@@ -312,6 +350,7 @@ impl Fixtures {
             Persona::ReadToken => "read",
             Persona::Member => "member",
             Persona::Participant => "participant",
+            Persona::ProjectAdmin => "project-admin",
             Persona::Admin => "admin",
             Persona::Owner => "owner",
         };
@@ -740,4 +779,325 @@ async fn no_list_filter_sort_page_search_or_count_shows_a_restricted_incident_to
     // The admin sees them all.
     let admin = app.get("/incidents?q=quagga").await.body;
     assert_eq!(admin["total"], 2, "{admin}");
+}
+
+#[tokio::test]
+async fn a_members_only_project_shows_and_takes_its_incidents_from_its_members_and_admins_only() {
+    let app = spawn_app().await;
+    let mia = app.token_with("mia@example.com", "member", "admin").await;
+    let mel = app.token_with("mel@example.com", "member", "admin").await;
+    let ada = app.token_with("ada@example.com", "admin", "admin").await;
+    let pat = app.token_with("pat@example.com", "member", "admin").await;
+    let as_ = |tok: &str, m: Method, path: String, body: Option<Value>| {
+        let tok = tok.to_string();
+        let app = &app;
+        async move { app.call_as(Some(&tok), m, &path, body).await }
+    };
+    created(
+        &app,
+        "/projects",
+        json!({"name": "Red team", "slug": "red", "key_prefix": "RED"}),
+    )
+    .await;
+    let mel_id = user_id(&app, "mel@example.com").await;
+    // Membership is validated, field by field, and managed by managers and project admins only.
+    let members = |path: String| format!("/projects/red/members/{path}");
+    let r = as_(
+        &app.token,
+        Method::PUT,
+        members(mel_id.to_string()),
+        Some(json!({"role": "boss"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(common::error_fields(&r.body), ["role"]);
+    let r = as_(
+        &app.token,
+        Method::PUT,
+        members("999999".into()),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut fields = common::error_fields(&r.body);
+    fields.sort();
+    assert_eq!(fields, ["role", "user_id"]);
+    let r = as_(
+        &mia,
+        Method::PUT,
+        members(mel_id.to_string()),
+        Some(json!({"role": "member"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = as_(
+        &ada,
+        Method::PUT,
+        members(mel_id.to_string()),
+        Some(json!({"role": "member"})),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "an org admin is not a manager"
+    );
+    let r = as_(
+        &app.token,
+        Method::PUT,
+        members(mel_id.to_string()),
+        Some(json!({"role": "member"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["email"], "mel@example.com");
+    assert_eq!(r.body["role"], "member");
+    let listed = app.get("/projects/red/members").await.body;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    let audit = app.get("/audit?action=project.member_added").await.body;
+    assert!(audit.to_string().contains("mel@example.com"), "{audit}");
+
+    let r = app
+        .patch("/projects/red", json!({"members_only": "yes"}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    let r = app
+        .patch("/projects/red", json!({"members_only": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["members_only"], true);
+
+    // One incident with a marker word in the members-only project, between open ones.
+    app.declare("Open zebra sighting").await;
+    let red = created(
+        &app,
+        "/incidents",
+        json!({"project": "red", "title": "Quagga red-team finding", "description": "quagga",
+               "priority": "high", "commander": "ic@example.com"}),
+    )
+    .await;
+    let key = red["name"].as_str().unwrap().to_string();
+    let id = red["id"].to_string();
+    app.declare("Open stuffing credential report").await;
+    created(
+        &app,
+        &format!("/incidents/{key}/tasks"),
+        json!({"description": "quagga task"}),
+    )
+    .await;
+    app.run_pending_jobs().await;
+    let leaks = |text: &str| text.to_lowercase().contains("quagga") || text.contains(&key);
+
+    // An outsider: no list, filter, sort, page, search, count or record shows it.
+    for q in list_queries()
+        .into_iter()
+        .chain(["project=red".to_string(), "q=red-team".to_string()])
+    {
+        let r = as_(&mia, Method::GET, format!("/incidents?{q}"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{q}");
+        assert!(!leaks(&r.body.to_string()), "{q} leaked: {}", r.body);
+    }
+    let r = as_(&mia, Method::GET, "/incidents?per_page=100".into(), None).await;
+    assert_eq!(r.body["total"], 2, "{}", r.body);
+    for (method, template) in documented_routes(&app).await {
+        let need = policy::lookup(&method, &template).unwrap().need;
+        if !matches!(need, Need::Incident(_)) {
+            continue;
+        }
+        for reference in [key.as_str(), id.as_str()] {
+            let path = template
+                .trim_start_matches("/api/v1")
+                .replace("{id}", reference)
+                .replace("{task_id}", "1")
+                .replace("{event_id}", "1");
+            let m = Method::from_bytes(method.as_bytes()).unwrap();
+            let body = (method != "GET").then(|| json!({}));
+            let r = as_(&mia, m, path.clone(), body).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {path}");
+        }
+    }
+    for path in ["/jobs?limit=500", "/outbox", "/pages", "/tasks"] {
+        let r = as_(&mia, Method::GET, path.into(), None).await;
+        assert!(!leaks(&r.body.to_string()), "{path} leaked: {}", r.body);
+    }
+    let declare = json!({"project": "red", "title": "Outsider report", "description": "x"});
+    let r = as_(
+        &mia,
+        Method::POST,
+        "/incidents".into(),
+        Some(declare.clone()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+
+    // Its member and an org admin see it and declare there.
+    for tok in [&mel, &ada] {
+        let r = as_(tok, Method::GET, format!("/incidents/{key}"), None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let r = as_(tok, Method::GET, "/incidents?q=quagga".into(), None).await;
+        assert_eq!(r.body["total"], 1, "{}", r.body);
+        let r = as_(
+            tok,
+            Method::POST,
+            "/incidents".into(),
+            Some(declare.clone()),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    }
+    // A participant who is no member sees the incident they take part in, and no other.
+    created(
+        &app,
+        &format!("/incidents/{key}/roles"),
+        json!({"email": "pat@example.com", "role": "participant"}),
+    )
+    .await;
+    let r = as_(&pat, Method::GET, format!("/incidents/{key}"), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = as_(&pat, Method::GET, "/incidents?project=red".into(), None).await;
+    assert_eq!(r.body["total"], 1, "{}", r.body);
+    // Removed from the project, the member no longer sees it.
+    let r = as_(
+        &app.token,
+        Method::DELETE,
+        members(mel_id.to_string()),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = as_(&mel, Method::GET, format!("/incidents/{key}"), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let audit = app.get("/audit?action=project.member_removed").await.body;
+    assert!(audit.to_string().contains("mel@example.com"), "{audit}");
+    // With the flag off, the project is open to everyone again.
+    app.patch("/projects/red", json!({"members_only": false}))
+        .await;
+    let r = as_(&mia, Method::GET, format!("/incidents/{key}"), None).await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_project_admin_configures_their_project_only_and_notifications_keep_members_only_incidents_in(
+) {
+    let app = spawn_app().await;
+    let pam = app.token_with("pam@example.com", "member", "admin").await;
+    created(
+        &app,
+        "/projects",
+        json!({"name": "Red team", "slug": "red", "key_prefix": "RED", "members_only": true}),
+    )
+    .await;
+    let pam_id = user_id(&app, "pam@example.com").await;
+    let r = app
+        .call(
+            Method::PUT,
+            &format!("/projects/red/members/{pam_id}"),
+            Some(json!({"role": "admin"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let as_pam = |m: Method, path: &str, body: Option<Value>| {
+        let (path, pam, app) = (path.to_string(), pam.clone(), &app);
+        async move { app.call_as(Some(&pam), m, &path, body).await }
+    };
+    // Their project: taxonomies, rules, provider choice, membership.
+    let r = as_pam(
+        Method::POST,
+        "/projects/red/tags",
+        Some(json!({"name": "apt"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let rule = json!({"project": "red", "name": "ciso", "filter": "all", "target_kind": "email",
+                      "target": "list@example.com"});
+    let r = as_pam(Method::POST, "/notification-rules", Some(rule.clone())).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let rule_id = r.body["id"].clone();
+    let r = as_pam(
+        Method::PATCH,
+        &format!("/notification-rules/{rule_id}"),
+        Some(json!({"restricted_safe": true})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    assert_eq!(common::error_fields(&r.body), ["restricted_safe"]);
+    let r = as_pam(
+        Method::PATCH,
+        "/projects/red",
+        Some(json!({"description": "ours"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = as_pam(
+        Method::PATCH,
+        "/projects/red",
+        Some(json!({"default": true})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    // Not another project's, not org-wide settings.
+    let r = as_pam(
+        Method::POST,
+        "/projects/default/tags",
+        Some(json!({"name": "apt"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = as_pam(
+        Method::POST,
+        "/notification-rules",
+        Some(json!({"name": "x", "filter": "all", "target_kind": "email", "target": "x@example.com"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    let default_rule = created(
+        &app,
+        "/notification-rules",
+        json!({"name": "d", "filter": "all", "target_kind": "email", "target": "d@example.com"}),
+    )
+    .await;
+    let r = as_pam(
+        Method::DELETE,
+        &format!("/notification-rules/{}", default_rule["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = as_pam(
+        Method::POST,
+        "/webhooks",
+        Some(json!({"url": "http://127.0.0.1:9/x"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    // A members-only project's incident is not told to a target that is not restricted-safe.
+    let r = as_pam(
+        Method::POST,
+        "/incidents",
+        Some(json!({"project": "red", "title": "Quagga", "description": "quagga"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    app.run_pending_jobs().await;
+    let mail = app.get("/outbox?to=list@example.com").await.body;
+    assert_eq!(mail.as_array().map(Vec::len), Some(0), "{mail}");
+    // Once an org admin makes the target restricted-safe, it hears.
+    let r = app
+        .patch(
+            &format!("/notification-rules/{rule_id}"),
+            json!({"restricted_safe": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = as_pam(
+        Method::POST,
+        "/incidents",
+        Some(json!({"project": "red", "title": "Second", "description": "x"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    app.run_pending_jobs().await;
+    let mail = app.get("/outbox?to=list@example.com").await.body;
+    assert_eq!(mail.as_array().map(Vec::len), Some(1), "{mail}");
 }

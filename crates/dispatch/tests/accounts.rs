@@ -258,6 +258,95 @@ async fn repeated_failed_sign_ins_are_refused_with_a_clear_429() {
     );
 }
 
+/// Another server on the same database, as a second replica would be: its own connections,
+/// its own engine and web layer. Answers its base URL.
+async fn replica(app: &TestApp) -> String {
+    let db = app.db.open().await;
+    let engine = dispatch_engine::Engine::new(db);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let web = dispatch_web::app_with(engine, dispatch_web::WebOptions::default())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, web).await.unwrap() });
+    base
+}
+
+async fn sign_in_at(
+    base: &str,
+    email: &str,
+    password: &str,
+) -> (StatusCode, Value, Option<String>) {
+    let res = reqwest::Client::new()
+        .post(format!("{base}/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let retry = res
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, res.json().await.unwrap_or(Value::Null), retry)
+}
+
+#[tokio::test]
+async fn the_sign_in_limit_holds_across_replicas_and_restarts_and_tells_no_one_who_exists() {
+    let app = spawn_app().await;
+    person(&app, "dee@example.com", "member").await;
+    let (a, b) = (app.base.clone(), replica(&app).await);
+    // Five failures, spread over two replicas, use up the e-mail's allowance on both.
+    for (i, base) in [&a, &b, &a, &b, &a].into_iter().enumerate() {
+        let (status, body, _) = sign_in_at(base, "dee@example.com", "guess guess guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}: {body}");
+    }
+    for base in [&a, &b] {
+        let (status, body, retry) = sign_in_at(base, "dee@example.com", PASSWORD).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert_eq!(body["error"]["code"], "too_many_requests");
+        let wait: u64 = retry.expect("Retry-After").parse().unwrap();
+        assert!(wait > 0 && wait <= 900, "{wait}");
+    }
+    // A replica started afterwards (a restart) still refuses.
+    let c = replica(&app).await;
+    assert_eq!(
+        sign_in_at(&c, "dee@example.com", PASSWORD).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // No enumeration: an unknown account fails and is limited exactly like a known one.
+    person(&app, "eli@example.com", "member").await;
+    let known = sign_in_at(&a, "eli@example.com", "wrong wrong wrong").await;
+    let unknown = sign_in_at(&b, "nobody@example.com", "wrong wrong wrong").await;
+    assert_eq!(known.0, StatusCode::UNAUTHORIZED);
+    assert_eq!((known.0, &known.1), (unknown.0, &unknown.1));
+    for base in [&a, &b, &c, &a] {
+        sign_in_at(base, "nobody@example.com", "wrong wrong wrong").await;
+    }
+    assert_eq!(
+        sign_in_at(&c, "nobody@example.com", "wrong wrong wrong")
+            .await
+            .0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Nothing in the database names who tried.
+    use sea_orm::ConnectionTrait;
+    let rows = app
+        .engine
+        .db()
+        .conn()
+        .query_all(sea_orm::Statement::from_string(
+            app.engine.db().conn().get_database_backend(),
+            "SELECT key_hash FROM login_throttle",
+        ))
+        .await
+        .unwrap();
+    assert!(!rows.is_empty());
+    for r in rows {
+        let key: String = r.try_get_by_index(0).unwrap();
+        assert!(!key.contains('@') && key.len() == 64, "{key}");
+    }
+}
+
 async fn me(app: &TestApp, cookie: String) -> StatusCode {
     with_cookie(app, &cookie, None, Method::GET, "/api/v1/me", None)
         .await

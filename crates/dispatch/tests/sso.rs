@@ -1,6 +1,8 @@
 //! Single sign-on end to end. An OIDC provider emulator (discovery, authorize, token with an
-//! HS256-signed ID token, JWKS) runs on 127.0.0.1; the test plays the browser through the
-//! authorization-code flow with PKCE and ends signed in. Also: trusted-header authentication
+//! ID token signed RS256 with a key its JWKS publishes, or HS256 with the client secret) runs on
+//! 127.0.0.1; the test plays the browser through the authorization-code flow with PKCE and ends
+//! signed in; ID tokens for another audience, expired, badly signed or with another nonce are
+//! refused. Also: trusted-header authentication
 //! counts only from the configured proxy addresses.
 
 mod common;
@@ -27,8 +29,10 @@ const CLIENT_SECRET: &str = "emulator-secret";
 struct Provider {
     issuer: String,
     email: String,
-    /// `ok`, `wrong_audience`, `bad_signature`.
+    /// `ok`, `wrong_audience`, `bad_signature`, `expired`, `wrong_nonce`.
     mode: String,
+    /// How ID tokens are signed: `RS256` (the JWKS key) or `HS256` (the client secret).
+    alg: String,
     /// code → (code challenge, nonce, redirect URI).
     codes: HashMap<String, (String, String, String)>,
     /// Token requests refused (bad verifier, secret or code).
@@ -46,7 +50,7 @@ async fn discovery(State(p): State<Shared>) -> axum::Json<Value> {
         "jwks_uri": format!("{issuer}/jwks"),
         "response_types_supported": ["code"],
         "code_challenge_methods_supported": ["S256"],
-        "id_token_signing_alg_values_supported": ["HS256"],
+        "id_token_signing_alg_values_supported": ["RS256", "HS256"],
     }))
 }
 
@@ -73,12 +77,43 @@ async fn authorize(
     ))
 }
 
-fn jwt(claims: &Value, key: &[u8]) -> String {
-    let head = B64.encode(json!({"alg": "HS256", "typ": "JWT"}).to_string());
+/// The emulator's RSA key (a 2048-bit test key, PKCS#1 DER), published in its JWKS as `k1`.
+fn rsa_key() -> ring::signature::RsaKeyPair {
+    ring::signature::RsaKeyPair::from_der(include_bytes!("common/oidc_rsa_key.der")).unwrap()
+}
+
+async fn jwks() -> axum::Json<Value> {
+    let key = rsa_key();
+    let public = ring::signature::RsaPublicKeyComponents::<Vec<u8>>::from(key.public());
+    axum::Json(json!({"keys": [
+        {"kty": "RSA", "kid": "k0", "use": "sig", "alg": "RS256", "n": B64.encode([0xc1; 256]), "e": "AQAB"},
+        {"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256", "n": B64.encode(&public.n), "e": B64.encode(&public.e)}
+    ]}))
+}
+
+/// A signed JWT: RS256 with the JWKS key, or HS256 with `secret`.
+fn jwt(claims: &Value, alg: &str, secret: &[u8]) -> String {
+    let head = json!({"alg": alg, "typ": "JWT", "kid": "k1"});
+    let head = B64.encode(head.to_string());
     let body = B64.encode(claims.to_string());
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
-    mac.update(format!("{head}.{body}").as_bytes());
-    format!("{head}.{body}.{}", B64.encode(mac.finalize().into_bytes()))
+    let signed = format!("{head}.{body}");
+    let signature = if alg == "RS256" {
+        let key = rsa_key();
+        let mut sig = vec![0; key.public().modulus_len()];
+        key.sign(
+            &ring::signature::RSA_PKCS1_SHA256,
+            &ring::rand::SystemRandom::new(),
+            signed.as_bytes(),
+            &mut sig,
+        )
+        .unwrap();
+        sig
+    } else {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap();
+        mac.update(signed.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    };
+    format!("{signed}.{}", B64.encode(signature))
 }
 
 async fn token(
@@ -112,14 +147,32 @@ async fn token(
     } else {
         CLIENT_ID
     };
-    let claims = json!({"iss": p.issuer, "aud": aud, "sub": "u-1", "email": p.email,
-        "email_verified": true, "nonce": nonce, "iat": now, "exp": now + 300});
-    let key: &[u8] = if p.mode == "bad_signature" {
-        b"not the secret"
+    let exp = if p.mode == "expired" {
+        now - 3600
     } else {
-        CLIENT_SECRET.as_bytes()
+        now + 300
     };
-    axum::Json(json!({"access_token": "at", "token_type": "Bearer", "id_token": jwt(&claims, key)}))
+    let nonce = if p.mode == "wrong_nonce" {
+        format!("{nonce}-other")
+    } else {
+        nonce
+    };
+    let claims = json!({"iss": p.issuer, "aud": aud, "sub": "u-1", "email": p.email,
+        "email_verified": true, "nonce": nonce, "iat": now - 60, "exp": exp});
+    let mut id_token = jwt(&claims, &p.alg, CLIENT_SECRET.as_bytes());
+    if p.mode == "bad_signature" {
+        // Signed, then the claims swapped for others: the signature no longer matches.
+        let forged = json!({"iss": p.issuer, "aud": CLIENT_ID, "sub": "u-2",
+            "email": "mallory@example.com", "nonce": claims["nonce"], "iat": now, "exp": now + 300});
+        let parts: Vec<&str> = id_token.split('.').collect();
+        id_token = format!(
+            "{}.{}.{}",
+            parts[0],
+            B64.encode(forged.to_string()),
+            parts[2]
+        );
+    }
+    axum::Json(json!({"access_token": "at", "token_type": "Bearer", "id_token": id_token}))
         .into_response()
 }
 
@@ -130,13 +183,14 @@ async fn start_provider(email: &str) -> Shared {
         issuer,
         email: email.into(),
         mode: "ok".into(),
+        alg: "RS256".into(),
         ..Default::default()
     }));
     let app = Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/authorize", get(authorize))
         .route("/token", post(token))
-        .route("/jwks", get(|| async { axum::Json(json!({"keys": []})) }))
+        .route("/jwks", get(jwks))
         .with_state(state.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     state
@@ -256,9 +310,49 @@ async fn single_sign_on_signs_a_new_person_in_end_to_end_with_pkce() {
     assert_eq!(provider.lock().unwrap().refused, ["unknown or reused code"]);
 }
 
+/// The flow to the end; answers whether it signed someone in.
+async fn signs_in(app: &TestApp) -> bool {
+    let (callback, flow) = to_callback(app).await;
+    let (status, _, cookies) = visit(&callback, &flow).await;
+    let session = cookies.iter().any(|c| c.starts_with("dispatch_session="));
+    assert_eq!(session, status == StatusCode::SEE_OTHER, "{status}");
+    session
+}
+
+#[tokio::test]
+async fn an_rs256_id_token_is_verified_with_the_providers_jwks_and_hs256_still_works() {
+    let provider = start_provider("rita@example.com").await;
+    let app = app_with_sso(&provider).await;
+    assert!(signs_in(&app).await, "RS256 with the JWKS key k1");
+    provider.lock().unwrap().alg = "HS256".into();
+    assert!(signs_in(&app).await, "HS256 with the client secret");
+    assert!(provider.lock().unwrap().refused.is_empty());
+    let log = app.get("/audit?action=sign_in").await.body;
+    assert_eq!(log.as_array().unwrap().len(), 2, "{log}");
+}
+
+#[tokio::test]
+async fn an_rs256_id_token_for_another_audience_expired_badly_signed_or_with_another_nonce_is_refused(
+) {
+    let provider = start_provider("vic@example.com").await;
+    let app = app_with_sso(&provider).await;
+    for mode in ["wrong_audience", "expired", "bad_signature", "wrong_nonce"] {
+        provider.lock().unwrap().mode = mode.into();
+        assert!(!signs_in(&app).await, "{mode} was accepted");
+    }
+    let users = app.get("/users").await.body.to_string();
+    assert!(
+        !users.contains("vic@example.com") && !users.contains("mallory"),
+        "{users}"
+    );
+    provider.lock().unwrap().mode = "ok".into();
+    assert!(signs_in(&app).await, "a good token still signs in");
+}
+
 #[tokio::test]
 async fn single_sign_on_refuses_a_forged_state_a_foreign_audience_and_a_bad_signature() {
     let provider = start_provider("pia@example.com").await;
+    provider.lock().unwrap().alg = "HS256".into();
     let app = app_with_sso(&provider).await;
     let (callback, flow) = to_callback(&app).await;
     let forged = callback.replace("state=", "state=x");

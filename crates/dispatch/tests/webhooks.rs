@@ -231,21 +231,113 @@ async fn a_disabled_subscription_gets_nothing_and_a_deleted_one_is_gone() {
     assert_eq!(app.get(&path).await.status, StatusCode::NOT_FOUND);
 }
 
+/// The secret column of a subscription, as stored.
+async fn stored_secret(app: &TestApp, id: &Value) -> String {
+    use sea_orm::EntityTrait;
+    dispatch_store::entity::webhook_subscription::Entity::find_by_id(id.as_i64().unwrap())
+        .one(app.engine.db().conn())
+        .await
+        .unwrap()
+        .expect("the subscription")
+        .secret
+}
+
 #[tokio::test]
-async fn the_secret_is_shown_once_and_afterwards_only_by_its_start() {
+async fn the_secret_is_shown_once_stored_sealed_and_never_returned_again() {
     let app = spawn_app().await;
     let hook = subscribe(&app, json!({"url": "https://example.com/hooks"})).await;
     let secret = hook["secret"].as_str().unwrap();
-    assert_eq!(hook["secret_prefix"], &secret[..12]);
+    assert!(secret.starts_with("whsec_") && secret.len() > 30, "{hook}");
+    assert_eq!(hook["secret_set"], true);
     assert_eq!(hook["enabled"], true);
     assert_eq!(hook["event_types"], json!([]));
+    // At rest: sealed, with no part of the secret in the column.
+    let stored = stored_secret(&app, &hook["id"]).await;
+    assert!(stored.starts_with("enc:v1:"), "{stored}");
+    let random = &secret["whsec_".len()..];
+    assert!(!stored.contains(&random[..8]), "{stored}");
     let list = app.get("/webhooks").await.body;
     let one = app.get(&format!("/webhooks/{}", hook["id"])).await.body;
     for shown in [&list[0], &one] {
         assert!(shown.get("secret").is_none(), "{shown}");
-        assert!(!shown.to_string().contains(secret));
-        assert_eq!(shown["secret_prefix"], &secret[..12]);
+        assert!(!shown.to_string().contains(&random[..8]), "{shown}");
+        assert_eq!(shown["secret_set"], true);
     }
+}
+
+#[tokio::test]
+async fn a_secret_stored_in_clear_by_an_older_version_still_signs_and_is_sealed_at_start() {
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let app = spawn_app().await;
+    let rx = Receiver::start().await;
+    let hook = subscribe(
+        &app,
+        json!({"url": rx.url, "event_types": ["incident.status_changed"]}),
+    )
+    .await;
+    // As an older version wrote it: the secret in clear.
+    let legacy = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+    let row = dispatch_store::entity::webhook_subscription::Entity::find_by_id(
+        hook["id"].as_i64().unwrap(),
+    )
+    .one(app.engine.db().conn())
+    .await
+    .unwrap()
+    .unwrap();
+    let mut row: dispatch_store::entity::webhook_subscription::ActiveModel = row.into();
+    row.secret = Set(legacy.to_string());
+    row.update(app.engine.db().conn()).await.unwrap();
+
+    app.declare("Payments failing").await;
+    app.call(Method::POST, "/incidents/INC-1/stable", None)
+        .await;
+    app.run_pending_jobs().await;
+    assert!(
+        verifies(legacy, &rx.requests()[0]),
+        "a clear secret still signs"
+    );
+
+    assert_eq!(app.engine.seal_stored_secrets().await.unwrap(), 1);
+    let stored = stored_secret(&app, &hook["id"]).await;
+    assert!(
+        stored.starts_with("enc:v1:") && !stored.contains("C2FVsBQI"),
+        "{stored}"
+    );
+    assert_eq!(app.engine.seal_stored_secrets().await.unwrap(), 0, "once");
+    app.call(Method::POST, "/incidents/INC-1/close", None).await;
+    app.call(Method::POST, "/incidents/INC-1/reopen", None)
+        .await;
+    app.run_pending_jobs().await;
+    let got = rx.requests();
+    assert!(got.len() >= 2, "{got:#?}");
+    assert!(
+        got.iter().all(|r| verifies(legacy, r)),
+        "the sealed secret signs the same"
+    );
+}
+
+#[tokio::test]
+async fn a_server_started_with_another_secret_key_is_refused() {
+    let app = spawn_app().await;
+    let key = dispatch_core::secret::SecretKey::generate();
+    let engine = app
+        .engine
+        .clone()
+        .with_secret_key(dispatch_core::secret::SecretKey::parse(&key).unwrap());
+    engine
+        .verify_secret_key()
+        .await
+        .expect("the first start stores the check");
+    engine
+        .verify_secret_key()
+        .await
+        .expect("the same key passes");
+    let other = app.engine.clone().with_secret_key(
+        dispatch_core::secret::SecretKey::parse(&dispatch_core::secret::SecretKey::generate())
+            .unwrap(),
+    );
+    let err = other.verify_secret_key().await.unwrap_err().to_string();
+    assert!(err.contains("DISPATCH_SECRET_KEY"), "{err}");
 }
 
 #[tokio::test]

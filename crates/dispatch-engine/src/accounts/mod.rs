@@ -1,7 +1,9 @@
 //! Accounts: users with an organization role, local passwords (argon2id), one-time set-up links,
 //! disabling; web sessions ([`session`]) and API tokens ([`tokens`]).
 
+pub mod projects;
 pub mod session;
+pub mod throttle;
 pub mod tokens;
 
 use crate::access::Authenticated;

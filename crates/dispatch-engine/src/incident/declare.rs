@@ -163,6 +163,19 @@ impl Engine {
     ) -> Result<IncidentDetail> {
         let cfg = self.declaring_in(cmd.project.as_deref()).await?;
         let project = &cfg.project;
+        // A members-only project takes declarations from its members and admins only.
+        if !crate::accounts::projects::may_use_project(
+            self.db.conn(),
+            project,
+            actor.individual_id.0,
+        )
+        .await?
+        {
+            return Err(Error::Forbidden(format!(
+                "project {} is members-only: ask one of its admins to add you",
+                project.slug
+            )));
+        }
         // Asked before the transaction: an external on-call provider's call never holds it.
         let on_call = self
             .on_call_for_policies(&cfg, dispatch_core::now())
@@ -446,6 +459,7 @@ impl Engine {
             project_id: project.id,
             project_slug: project.slug.clone(),
             project_name: project.name.clone(),
+            project_members_only: project.members_only,
             number: inc.number,
             name: inc.name.clone(),
             title: inc.title.clone(),

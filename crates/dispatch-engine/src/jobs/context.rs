@@ -104,7 +104,13 @@ async fn load_with(
         description: r.description.clone(),
         resolution: r.resolution.clone(),
         status: r.status.clone(),
-        visibility: r.visibility.clone(),
+        // Outside Dispatch (chat channels, documents), a members-only project's incidents are
+        // kept private like restricted ones.
+        visibility: if r.project_members_only {
+            dispatch_core::Visibility::Restricted.as_str().to_string()
+        } else {
+            r.visibility.clone()
+        },
         incident_type: type_name,
         priority,
         severity,

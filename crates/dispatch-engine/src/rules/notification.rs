@@ -199,13 +199,15 @@ pub(crate) fn addresses(target: &str) -> Vec<String> {
 }
 
 /// The enabled rules of the incident's project whose filter matches it and whose target may
-/// hear of it (restricted incidents: restricted-safe targets only).
+/// hear of it (restricted incidents, and every incident of a members-only project:
+/// restricted-safe targets only).
 pub(crate) fn matching<'a>(
     rules: &'a [notification_rule::Model],
     row: &IncidentRow,
+    members_only: bool,
     s: &dispatch_core::filter::FilterSubject,
 ) -> Vec<&'a notification_rule::Model> {
-    let open = row.visibility == Visibility::Open.as_str();
+    let open = row.visibility == Visibility::Open.as_str() && !members_only;
     rules
         .iter()
         .filter(|r| r.enabled && (open || r.restricted_safe))
@@ -227,7 +229,10 @@ pub(crate) async fn card(
     }
     let mut links = welcome::links(&ctx);
     let mut buttons = Vec::new();
-    if project.allow_self_join && row.visibility == Visibility::Open.as_str() {
+    if project.allow_self_join
+        && !project.members_only
+        && row.visibility == Visibility::Open.as_str()
+    {
         let base = format!("{}/api/v1/incidents/{}", ctx.base_url, row.name);
         links.push(("Join (POST)".into(), format!("{base}/join")));
         links.push(("Subscribe (POST)".into(), format!("{base}/subscribe")));
@@ -360,7 +365,7 @@ pub(crate) async fn run(
     let created = payload["what"] == "created";
     let key = payload["key"].as_str().unwrap_or("created").to_string();
     let rules = repo::rules::notification_rules(conn, Some(row.project_id)).await?;
-    let targets = matching(&rules, &row, &s);
+    let targets = matching(&rules, &row, row.project_members_only, &s);
     let subscribers = if created {
         Vec::new()
     } else {

@@ -9,6 +9,15 @@ use dispatch_store::entity::{webhook_delivery, webhook_subscription};
 use dispatch_store::repo;
 use sea_orm::Set;
 
+/// A subscription just made, with its signing secret in clear (shown once; stored sealed).
+#[derive(Debug, Clone)]
+pub struct NewSubscription {
+    /// The stored subscription (its secret column sealed).
+    pub subscription: webhook_subscription::Model,
+    /// The signing secret, `whsec_…`.
+    pub secret: String,
+}
+
 /// A new subscription, parsed.
 #[derive(Debug, Clone)]
 pub struct NewWebhook {
@@ -46,12 +55,13 @@ impl Engine {
         Ok(repo::webhook::get(self.db.conn(), id).await?)
     }
 
-    /// Subscribes a URL with a freshly generated signing secret. The returned row carries the
-    /// secret: show it to the caller once.
-    pub async fn create_webhook(&self, w: NewWebhook) -> Result<webhook_subscription::Model> {
+    /// Subscribes a URL with a freshly generated signing secret, stored sealed. The answer
+    /// carries the secret in clear: show it to the caller once.
+    pub async fn create_webhook(&self, w: NewWebhook) -> Result<NewSubscription> {
+        let secret = repo::webhook::new_secret();
         let row = webhook_subscription::ActiveModel {
             url: Set(w.url.as_str().to_string()),
-            secret: Set(repo::webhook::new_secret()),
+            secret: Set(self.seal_webhook_secret(&secret)),
             event_types: Set(types_json(&w.event_types)),
             description: Set(w.description),
             enabled: Set(w.enabled),
@@ -62,7 +72,10 @@ impl Engine {
         let saved = repo::webhook::insert(&*txn, row).await?;
         txn.commit().await?;
         tracing::info!(webhook.id = saved.id, "webhook subscription created");
-        Ok(saved)
+        Ok(NewSubscription {
+            subscription: saved,
+            secret,
+        })
     }
 
     /// Changes a subscription.

@@ -112,9 +112,15 @@ impl Outgoing {
         let now = dispatch_core::now();
         let mut deliveries = Vec::new();
         let mut jobs = Vec::new();
+        // A members-only project's incidents are described like restricted ones.
+        let open = incident.visibility == Visibility::Open.as_str()
+            && (self.subscribers.is_empty()
+                || !repo::project::get(conn, incident.project_id)
+                    .await?
+                    .members_only);
         for e in &self.events {
             let t = event_type(&e.kind);
-            let body = payload(incident, e, &t).to_string();
+            let body = payload(incident, open, e, &t).to_string();
             let message_id = e.message_id();
             for s in self.subscribers.iter().filter(|s| s.wants(&t)) {
                 deliveries.push(NewDelivery {
@@ -159,8 +165,7 @@ fn time(t: DateTime<Utc>) -> String {
 /// the incident, and a receiver may pass them on to people who may not see it. A receiver that
 /// needs more asks the API with a token that may see the incident. Anything but `open` counts
 /// as restricted, so a visibility added later is kept quiet until someone decides otherwise.
-fn payload(i: &incident::Model, e: &Appended, event_type: &str) -> Value {
-    let open = i.visibility == Visibility::Open.as_str();
+fn payload(i: &incident::Model, open: bool, e: &Appended, event_type: &str) -> Value {
     let (incident, event) = if open {
         let details: Value = serde_json::from_str(&e.details).unwrap_or(Value::Null);
         (
@@ -253,7 +258,12 @@ mod tests {
 
     #[test]
     fn open_incidents_are_described_in_full() {
-        let p = payload(&incident("open"), &declared(), "incident.incident_declared");
+        let p = payload(
+            &incident("open"),
+            true,
+            &declared(),
+            "incident.incident_declared",
+        );
         assert_eq!(p["type"], "incident.incident_declared");
         assert_eq!(p["timestamp"], "2026-11-25T10:00:00.000000Z");
         assert_eq!(p["data"]["incident"]["title"], "Payments failing");
@@ -265,6 +275,7 @@ mod tests {
     fn restricted_incidents_carry_only_id_key_and_visibility() {
         let p = payload(
             &incident("restricted"),
+            false,
             &declared(),
             "incident.incident_declared",
         );

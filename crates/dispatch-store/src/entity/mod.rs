@@ -26,6 +26,7 @@ pub mod participant_group;
 pub mod participant_group_member;
 pub mod participant_role;
 pub mod project;
+pub mod project_member;
 pub mod reminder;
 pub mod reminder_snooze;
 pub mod report;

@@ -22,6 +22,7 @@ pub struct Model {
     /// Reacting to a room message with this emoji puts it on the timeline.
     pub timeline_emoji: String,
     pub observer_promotion_messages: i32,
+    pub members_only: bool,
 }
 
 /// No relations are declared; repositories join explicitly.

@@ -112,6 +112,21 @@ impl MigratorTrait for Migrator {
                 postgres: include_str!("m20261125_000051_conversation_messages.sql"),
             }),
             Box::new(SqlMigration {
+                name: "m20261125_000060_project_members",
+                sqlite: include_str!("m20261125_000060_project_members.sql"),
+                postgres: include_str!("m20261125_000060_project_members.sql"),
+            }),
+            Box::new(SqlMigration {
+                name: "m20261125_000061_secret_key_check",
+                sqlite: include_str!("m20261125_000061_secret_key_check.sql"),
+                postgres: include_str!("m20261125_000061_secret_key_check.sql"),
+            }),
+            Box::new(SqlMigration {
+                name: "m20261125_000062_login_throttle",
+                sqlite: include_str!("m20261125_000062_login_throttle.sql"),
+                postgres: include_str!("m20261125_000062_login_throttle.sql"),
+            }),
+            Box::new(SqlMigration {
                 name: "m20261125_000065_document_edits",
                 sqlite: include_str!("m20261125_000065_document_edits.sql"),
                 postgres: include_str!("m20261125_000065_document_edits.sql"),

@@ -21,6 +21,8 @@ pub struct IncidentRow {
     pub project_id: i64,
     pub project_slug: String,
     pub project_name: String,
+    /// Whether its project is members-only.
+    pub project_members_only: bool,
     pub number: i64,
     pub name: String,
     pub title: String,
@@ -111,37 +113,72 @@ impl SortField {
 
 /// Whose eyes a read is for. This is the one place that decides which incidents a reader may
 /// see: restricted incidents are visible only to admins (and Dispatch itself) and to their
-/// participants. Every list of incidents, or of rows that belong to incidents, applies it.
+/// participants; the incidents of a members-only project only to admins, the project's members
+/// and the incident's participants. Every list of incidents, or of rows that belong to
+/// incidents, applies it, and so does every read of one incident ([`visible`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Viewer {
-    /// Open incidents only (the safe default).
+    /// Open incidents of projects open to everyone (the safe default: what may be told to
+    /// anyone, e.g. a distribution list).
     #[default]
     OpenOnly,
-    /// Open incidents, and the restricted ones this individual participates in.
+    /// What this individual may see: open incidents of projects open to everyone or that they
+    /// belong to, and every incident they take part in.
     Individual(i64),
     /// Every incident: admins and Dispatch itself.
     Everyone,
 }
 
+/// `incidents.project_id` is a members-only project.
+fn in_members_only_project() -> sea_orm::sea_query::SimpleExpr {
+    Expr::col((incident::Entity, incident::Column::ProjectId)).in_subquery(
+        Query::select()
+            .column((project::Entity, project::Column::Id))
+            .from(project::Entity)
+            .and_where(Expr::col((project::Entity, project::Column::MembersOnly)).eq(true))
+            .to_owned(),
+    )
+}
+
 impl Viewer {
     /// The condition over `incidents` a row must meet to be visible (`None`: every row).
     pub fn condition(self) -> Option<sea_orm::sea_query::SimpleExpr> {
+        use crate::entity::{project_member, user};
         let open = Expr::col((incident::Entity, incident::Column::Visibility))
             .eq(Visibility::Open.as_str());
         match self {
             Viewer::Everyone => None,
-            Viewer::OpenOnly => Some(open),
-            Viewer::Individual(who) => Some(
-                open.or(
-                    Expr::col((incident::Entity, incident::Column::Id)).in_subquery(
+            Viewer::OpenOnly => Some(open.and(in_members_only_project().not())),
+            Viewer::Individual(who) => {
+                let takes_part = Expr::col((incident::Entity, incident::Column::Id)).in_subquery(
+                    Query::select()
+                        .column(participant::Column::IncidentId)
+                        .from(participant::Entity)
+                        .and_where(Expr::col(participant::Column::IndividualId).eq(who))
+                        .to_owned(),
+                );
+                let belongs = Expr::col((incident::Entity, incident::Column::ProjectId))
+                    .in_subquery(
                         Query::select()
-                            .column(participant::Column::IncidentId)
-                            .from(participant::Entity)
-                            .and_where(Expr::col(participant::Column::IndividualId).eq(who))
+                            .column((project_member::Entity, project_member::Column::ProjectId))
+                            .from(project_member::Entity)
+                            .inner_join(
+                                user::Entity,
+                                Expr::col((user::Entity, user::Column::Id)).equals((
+                                    project_member::Entity,
+                                    project_member::Column::UserId,
+                                )),
+                            )
+                            .and_where(
+                                Expr::col((user::Entity, user::Column::IndividualId)).eq(who),
+                            )
                             .to_owned(),
-                    ),
-                ),
-            ),
+                    );
+                Some(
+                    open.and(in_members_only_project().not().or(belongs))
+                        .or(takes_part),
+                )
+            }
         }
     }
 
@@ -161,16 +198,16 @@ impl Viewer {
             )
         })
     }
+}
 
-    /// Whether this viewer may see an incident with this visibility, given whether they take
-    /// part in it.
-    pub fn sees(self, visibility: &str, participates: bool) -> bool {
-        match self {
-            Viewer::Everyone => true,
-            Viewer::OpenOnly => visibility == Visibility::Open.as_str(),
-            Viewer::Individual(_) => visibility == Visibility::Open.as_str() || participates,
-        }
+/// Whether `viewer` may see the incident `id`: the same condition every list applies.
+pub async fn visible(conn: &impl ConnectionTrait, viewer: Viewer, id: i64) -> Result<bool> {
+    use sea_orm::{ColumnTrait, PaginatorTrait};
+    let mut q = incident::Entity::find().filter(incident::Column::Id.eq(id));
+    if let Some(c) = viewer.condition() {
+        q = q.filter(c);
     }
+    Ok(q.count(conn).await? > 0)
 }
 
 /// A parsed list query. Empty vectors mean "any".
@@ -255,6 +292,10 @@ fn base_select() -> SelectStatement {
         .expr_as(
             Expr::col((project::Entity, project::Column::Name)),
             Alias::new("project_name"),
+        )
+        .expr_as(
+            Expr::col((project::Entity, project::Column::MembersOnly)),
+            Alias::new("project_members_only"),
         )
         .expr_as(
             Expr::col((incident_type::Entity, incident_type::Column::Slug)),

@@ -10,6 +10,7 @@ pub mod membership;
 pub mod oncall;
 pub mod outbox;
 pub mod parse;
+pub mod project_members;
 pub mod providers;
 pub mod records;
 pub mod room;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(membership::router())
         .merge(rules::router())
+        .merge(project_members::router())
         .merge(crate::openapi::router())
 }
 

@@ -13,7 +13,7 @@ use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::WebLink;
-use dispatch_core::webhook::{parse_event_types, SECRET_PREFIX};
+use dispatch_core::webhook::parse_event_types;
 use dispatch_core::{Patch, ValidationError};
 use dispatch_engine::webhook::{NewWebhook, WebhookChanges};
 use dispatch_store::entity::{webhook_delivery, webhook_subscription};
@@ -29,7 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/webhooks/{id}/deliveries", get(deliveries))
 }
 
-/// A subscription. Its secret is never shown again after the subscribe call, only its start.
+/// A subscription. Its secret is never shown again after the subscribe call.
 #[derive(Serialize, ToSchema)]
 pub struct WebhookOut {
     /// Id.
@@ -42,8 +42,9 @@ pub struct WebhookOut {
     pub description: String,
     /// Whether it receives events.
     pub enabled: bool,
-    /// The first characters of the signing secret, to tell secrets apart.
-    pub secret_prefix: String,
+    /// Whether a signing secret is set (always: it is shown once, when subscribing, and is
+    /// kept sealed; the API never returns it again).
+    pub secret_set: bool,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }
@@ -51,14 +52,13 @@ pub struct WebhookOut {
 impl From<webhook_subscription::Model> for WebhookOut {
     fn from(s: webhook_subscription::Model) -> Self {
         let event_types = repo::webhook::event_types(&s);
-        let shown = s.secret.chars().take(SECRET_PREFIX.len() + 6).collect();
         Self {
             id: s.id,
             url: s.url,
             event_types,
             description: s.description,
             enabled: s.enabled,
-            secret_prefix: shown,
+            secret_set: !s.secret.is_empty(),
             created_at: s.created_at,
         }
     }
@@ -178,7 +178,7 @@ pub struct DeliveryQuery {
     pub per_page: Option<i64>,
 }
 
-/// Every subscription (secrets shown only by their start).
+/// Every subscription (secrets never shown).
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
     responses((status = 200, body = Vec<WebhookOut>)))]
 pub async fn list(
@@ -217,17 +217,16 @@ pub async fn create(
             enabled: b.enabled.unwrap_or(true),
         })
         .await?;
-    let secret = saved.secret.clone();
     Ok((
         StatusCode::CREATED,
         axum::Json(WebhookCreatedOut {
-            webhook: saved.into(),
-            secret,
+            webhook: saved.subscription.into(),
+            secret: saved.secret,
         }),
     ))
 }
 
-/// One subscription (its secret shown only by its start).
+/// One subscription (its secret never shown).
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = i64, Path)),
     responses((status = 200, body = WebhookOut), (status = 404, body = ErrorBody)))]
 pub async fn show(

@@ -43,6 +43,9 @@ pub struct ProjectOut {
     pub allow_self_join: bool,
     /// Whether incidents go here when no project is named.
     pub default: bool,
+    /// Whether only its members (and organization admins, and each incident's participants)
+    /// see and declare its incidents.
+    pub members_only: bool,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// Id of the priority incidents take when they become stable, if any.
@@ -81,6 +84,7 @@ impl ProjectOut {
             description: p.description,
             allow_self_join: p.allow_self_join,
             default: p.is_default,
+            members_only: p.members_only,
             created_at: p.created_at,
             stable_priority_id: p.stable_priority_id,
             timeline_emoji: p.timeline_emoji,
@@ -104,6 +108,8 @@ pub struct ProjectIn {
     pub allow_self_join: Option<bool>,
     /// Make it the default project (the previous default stops being one).
     pub default: Option<bool>,
+    /// Only its members (and organization admins) see and declare its incidents (default false).
+    pub members_only: Option<bool>,
     /// Providers to use instead of the server's defaults: capability → provider slug, e.g.
     /// `{"email": "smtp", "conversation": "dispatch-room"}` (see `GET /api/v1/providers`).
     #[schema(value_type = Option<Object>)]
@@ -141,6 +147,11 @@ pub struct ProjectPatch {
     #[serde(default)]
     #[schema(value_type = Option<bool>)]
     pub default: Patch<bool>,
+    /// Whether only its members (and organization admins, and each incident's participants)
+    /// see and declare its incidents.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub members_only: Patch<bool>,
     /// The priority (slug or name) incidents take when they become stable; `null` for none.
     #[serde(default)]
     #[schema(value_type = Option<String>)]
@@ -170,6 +181,7 @@ impl From<ProjectIn> for ProjectPatch {
             description: b.description.into(),
             allow_self_join: b.allow_self_join.into(),
             default: b.default.into(),
+            members_only: b.members_only.into(),
             stable_priority: Patch::Absent,
             providers: b.providers.into(),
             timeline_emoji: b.timeline_emoji.into(),
@@ -250,6 +262,10 @@ impl ProjectPatch {
         set(
             &mut row.is_default,
             parse::not_null(e, "default", self.default),
+        );
+        set(
+            &mut row.members_only,
+            parse::not_null(e, "members_only", self.members_only),
         );
         let emoji =
             parse::not_null(e, "timeline_emoji", self.timeline_emoji).map(|v| v.trim().to_string());
@@ -344,10 +360,19 @@ pub async fn show(
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Path(slug): Path<String>,
     Json(mut b): Json<ProjectPatch>,
 ) -> ApiResult<axum::Json<ProjectOut>> {
+    // A project admin (not an organization manager) changes their project only: which
+    // project is the default is the organization's choice.
+    if !auth.0.role.at_least(dispatch_core::OrgRole::Manager) && !b.default.is_absent() {
+        return Err(ValidationError::field(
+            "default",
+            "only an organization manager or owner may change the default project",
+        )
+        .into());
+    }
     let current = s.engine.project(&slug).await?;
     let project_id = current.id;
     let mut row: project::ActiveModel = current.into();

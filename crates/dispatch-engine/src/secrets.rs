@@ -1,0 +1,127 @@
+//! Secrets at rest. Every secret Dispatch keeps in its database (today: the signing secrets of
+//! outgoing webhook subscriptions) is sealed with AES-256-GCM under the server's secret key
+//! ([`dispatch_core::secret`]), bound to the column it lives in. Rows written in clear by an
+//! older version still work (they are opened as they are) and are sealed at start-up by
+//! [`Engine::seal_stored_secrets`]. The database remembers a sealed check value, so a server
+//! started with a different key refuses to start ([`Engine::verify_secret_key`]) instead of
+//! failing later, delivery by delivery.
+
+use crate::{Engine, Error, Result};
+use dispatch_core::secret::{SecretKey, StoredSecret};
+use dispatch_store::entity::webhook_subscription;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set, Statement};
+
+/// The context webhook signing secrets are sealed with.
+const WEBHOOK_SECRET: &str = "webhook_subscriptions.secret";
+/// The context (and plain text) of the key check value.
+const KEY_CHECK: &str = "secret_key_check";
+
+impl Engine {
+    /// Uses `key` to seal and open secrets (before the engine is cloned). Without one, an engine
+    /// has a random key of its own that lasts as long as it does (tests; the server always sets
+    /// the configured key).
+    pub fn with_secret_key(mut self, key: SecretKey) -> Self {
+        self.secrets = std::sync::Arc::new(key);
+        self
+    }
+
+    /// Seals a secret for the column `context`.
+    pub(crate) fn seal(&self, plain: &str, context: &str) -> String {
+        self.secrets.seal(plain, context).as_stored().to_string()
+    }
+
+    /// Opens a stored secret of the column `context`; a value stored in clear (before
+    /// secrets were sealed) is returned as it is.
+    pub(crate) fn open(&self, stored: &str, context: &str) -> Result<String> {
+        let s = StoredSecret::from_stored(stored);
+        if !s.is_sealed() {
+            return Ok(stored.to_string());
+        }
+        self.secrets
+            .open(&s, context)
+            .map_err(|e| Error::Conflict(format!("{context}: {e}")))
+    }
+
+    /// A webhook subscription's signing secret (`whsec_…`), opened.
+    pub fn webhook_signing_secret(&self, sub: &webhook_subscription::Model) -> Result<String> {
+        self.open(&sub.secret, WEBHOOK_SECRET)
+    }
+
+    /// A new webhook signing secret, sealed for storage.
+    pub(crate) fn seal_webhook_secret(&self, plain: &str) -> String {
+        self.seal(plain, WEBHOOK_SECRET)
+    }
+
+    /// Seals every secret still stored in clear; returns how many it sealed.
+    pub async fn seal_stored_secrets(&self) -> Result<usize> {
+        let txn = self.db().write().await?;
+        let clear: Vec<webhook_subscription::Model> = webhook_subscription::Entity::find()
+            .all(&*txn)
+            .await?
+            .into_iter()
+            .filter(|s| !StoredSecret::from_stored(s.secret.as_str()).is_sealed())
+            .collect();
+        let n = clear.len();
+        for s in clear {
+            let sealed = self.seal_webhook_secret(&s.secret);
+            let mut row: webhook_subscription::ActiveModel = s.into();
+            row.secret = Set(sealed);
+            row.update(&*txn).await?;
+        }
+        txn.commit().await?;
+        if n > 0 {
+            tracing::info!(sealed = n, "sealed secrets that were stored in clear");
+        }
+        Ok(n)
+    }
+
+    /// Checks that this server's key is the one the database's secrets are sealed with: the
+    /// first start stores a sealed check value; later starts must open it. A different key is
+    /// refused with an explanation.
+    pub async fn verify_secret_key(&self) -> Result<()> {
+        let txn = self.db().write().await?;
+        let backend = txn.get_database_backend();
+        let row = txn
+            .query_one(Statement::from_string(
+                backend,
+                "SELECT sealed FROM secret_key_check ORDER BY id LIMIT 1",
+            ))
+            .await
+            .map_err(dispatch_store::StoreError::from)?;
+        match row {
+            Some(row) => {
+                let sealed: String = row
+                    .try_get_by_index(0)
+                    .map_err(dispatch_store::StoreError::from)?;
+                let opened = self
+                    .secrets
+                    .open(&StoredSecret::from_stored(sealed), KEY_CHECK);
+                if opened.as_deref() != Ok(KEY_CHECK) {
+                    return Err(Error::Conflict(
+                        "the secret key (DISPATCH_SECRET_KEY / [security] secret_key) is not the \
+                         one this database's secrets were sealed with; start with the original key"
+                            .into(),
+                    ));
+                }
+            }
+            None => {
+                let sealed = self.seal(KEY_CHECK, KEY_CHECK);
+                let sql = match backend {
+                    sea_orm::DbBackend::Postgres => {
+                        "INSERT INTO secret_key_check (sealed, created_at) VALUES ($1, $2)"
+                    }
+                    _ => "INSERT INTO secret_key_check (sealed, created_at) VALUES (?, ?)",
+                };
+                txn.execute(Statement::from_sql_and_values(
+                    backend,
+                    sql,
+                    [sealed.into(), dispatch_core::now().into()],
+                ))
+                .await
+                .map_err(dispatch_store::StoreError::from)?;
+            }
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}
