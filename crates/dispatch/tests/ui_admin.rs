@@ -490,8 +490,10 @@ async fn owners_change_roles_webhooks_show_their_secret_once_and_changes_are_aud
     assert_eq!(p.status, StatusCode::OK, "{}", p.html);
     assert!(p.html.contains("not shown again"), "{}", p.html);
     let hook = app.get("/webhooks").await.body[0].clone();
-    let prefix = hook["secret_prefix"].as_str().unwrap();
-    assert!(p.html.contains(prefix));
+    assert_eq!(hook["secret_set"], true, "{hook}");
+    assert!(p.html.contains("whsec_"), "the secret is shown once: {}", p.html);
+    let list = admin.get(&app, "/settings/webhooks").await;
+    assert!(!list.html.contains("whsec_"), "{}", list.html);
     let d = admin
         .get(
             &app,

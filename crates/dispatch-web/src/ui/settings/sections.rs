@@ -304,7 +304,7 @@ pub const SECTIONS: &[Meta] = &[
             ("Events", "event_types"),
             ("Description", "description"),
             ("Enabled", "enabled"),
-            ("Secret", "secret_prefix"),
+            ("Secret set", "secret_set"),
         ],
         links: &[("Deliveries", "/settings/deliveries?webhook={key}")],
         create: true,
