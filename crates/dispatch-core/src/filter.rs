@@ -392,6 +392,9 @@ mod tests {
         assert!(e.starts_with("$.and[1]: status \"nope\""), "{e}");
         let e = Filter::from_json(&serde_json::json!({"or": [{"x": 1}]})).unwrap_err();
         assert!(e.starts_with("$.or[0]: expected"), "{e}");
+        // A whole filter in the text form is not a path: its error starts at the position.
+        let e = Filter::from_json(&serde_json::json!("(priority = high")).unwrap_err();
+        assert!(e.starts_with("at position 17: "), "{e}");
         let f: Filter = serde_json::from_value(serde_json::json!("priority = high")).unwrap();
         assert_eq!(
             serde_json::to_value(&f).unwrap(),

@@ -32,6 +32,8 @@ impl Filter {
 
 fn read(v: &Value, path: &str) -> Result<Filter, String> {
     match v {
+        // A whole filter in the text form: its error names the position, no path needed.
+        Value::String(s) if path == "$" => Filter::parse(s).map_err(|e| e.to_string()),
         Value::String(s) => Filter::parse(s).map_err(|e| format!("{path}: {e}")),
         Value::Object(o) if o.len() == 1 && (o.contains_key("and") || o.contains_key("or")) => {
             let (k, list) = o.iter().next().expect("one key");
