@@ -491,7 +491,11 @@ async fn owners_change_roles_webhooks_show_their_secret_once_and_changes_are_aud
     assert!(p.html.contains("not shown again"), "{}", p.html);
     let hook = app.get("/webhooks").await.body[0].clone();
     assert_eq!(hook["secret_set"], true, "{hook}");
-    assert!(p.html.contains("whsec_"), "the secret is shown once: {}", p.html);
+    assert!(
+        p.html.contains("whsec_"),
+        "the secret is shown once: {}",
+        p.html
+    );
     let list = admin.get(&app, "/settings/webhooks").await;
     assert!(!list.html.contains("whsec_"), "{}", list.html);
     let d = admin
