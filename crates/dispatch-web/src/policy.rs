@@ -103,6 +103,9 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("GET", "/assets/{name}", Public),
     r("GET", "/incidents", Member),
     r("GET", "/incidents.csv", Member),
+    // Saved views: everyone keeps their own (someone else's is not found).
+    r("POST", "/views", Member),
+    r("POST", "/views/{id}/delete", Member),
     r("GET", "/report", Member),
     r("POST", "/report", Member),
     r("GET", "/report/similar", Member),

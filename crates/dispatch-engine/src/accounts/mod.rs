@@ -5,6 +5,7 @@ pub mod projects;
 pub mod session;
 pub mod throttle;
 pub mod tokens;
+pub mod views;
 
 use crate::access::Authenticated;
 use crate::audit::{NewAudit, Origin};

@@ -37,6 +37,7 @@ pub mod room_bookmark;
 pub mod room_member;
 pub mod room_message;
 pub mod room_reaction;
+pub mod saved_view;
 pub mod service;
 pub mod session;
 pub mod slack_message;

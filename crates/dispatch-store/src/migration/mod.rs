@@ -131,6 +131,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000065_document_edits.sql"),
                 postgres: include_str!("m20261125_000065_document_edits.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261125_000075_saved_views",
+                sqlite: include_str!("m20261125_000075_saved_views.sql"),
+                postgres: include_str!("m20261125_000075_saved_views.sql"),
+            }),
         ]
     }
 }

@@ -18,6 +18,7 @@ pub mod reminder;
 pub mod report;
 pub mod resource;
 pub mod rules;
+pub mod saved_view;
 pub mod schedule;
 pub mod search;
 pub mod session;

@@ -65,6 +65,10 @@ impl Choices {
 struct ListPage {
     chrome: Chrome,
     form: Form,
+    /// The save-a-view form (its errors after a failed save).
+    views_form: Form,
+    /// The caller's saved views.
+    views: Vec<dispatch_store::entity::saved_view::Model>,
     choices: Choices,
     items: Vec<IncidentSummaryOut>,
     total: u64,
@@ -140,6 +144,16 @@ pub async fn list(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
+    list_page(&s, &caller, q, Form::default()).await
+}
+
+/// The list page, with the save-a-view form as `views_form` left it.
+async fn list_page(
+    s: &AppState,
+    caller: &Caller,
+    q: ListQuery,
+    views_form: Form,
+) -> ApiResult<Response> {
     let q = tidy(q);
     let mut form = form_of(&q);
     let query = serde_urlencoded::to_string(ListQuery {
@@ -147,7 +161,8 @@ pub async fn list(
         ..q.clone()
     })
     .unwrap_or_default();
-    let choices = Choices::load(&s, None).await?;
+    let choices = Choices::load(s, None).await?;
+    let views = s.engine.saved_views(&caller.auth.0).await?;
     let (items, total, page, per_page) = match q.parse() {
         Ok(mut f) => {
             f.viewer = caller.auth.viewer();
@@ -164,7 +179,7 @@ pub async fn list(
             (Vec::new(), 0, 1, 20)
         }
     };
-    let status = if form.failed() {
+    let status = if form.failed() || views_form.failed() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
@@ -172,6 +187,8 @@ pub async fn list(
     let page = ListPage {
         chrome: caller.chrome("Incidents", "incidents"),
         form,
+        views_form,
+        views,
         choices,
         items,
         total,
@@ -180,6 +197,58 @@ pub async fn list(
         query,
     };
     Ok(render(status, &page))
+}
+
+/// The save-a-view form.
+#[derive(Deserialize)]
+pub struct SaveView {
+    #[serde(default)]
+    name: String,
+    /// The list's query string.
+    #[serde(default)]
+    query: String,
+}
+
+/// `POST /views`: saves the list's current filters under a name, then shows that view. A name
+/// or filters that are not right show beside the form, and nothing is saved.
+pub async fn save_view(
+    State(s): State<AppState>,
+    caller: Caller,
+    axum::Form(b): axum::Form<SaveView>,
+) -> ApiResult<Response> {
+    let query = b.query.trim().trim_start_matches('?').to_string();
+    let q: ListQuery = serde_urlencoded::from_str(&query).unwrap_or_default();
+    let mut views_form = Form::with_values([("name", b.name.clone())]);
+    // Only filters the list accepts are kept.
+    let saved = match tidy(q.clone()).parse() {
+        Err(_) => Err(ApiError::Validation(dispatch_core::ValidationError::field(
+            "query",
+            "these filters are not valid; fix them before saving the view",
+        ))),
+        Ok(_) => s
+            .engine
+            .save_view(&caller.auth.0, &b.name, &query)
+            .await
+            .map_err(ApiError::from),
+    };
+    match saved {
+        Ok(()) if query.is_empty() => Ok(see_other("/incidents")),
+        Ok(()) => Ok(see_other(&format!("/incidents?{query}"))),
+        Err(e) => {
+            views_form.fail(e)?;
+            list_page(&s, &caller, q, views_form).await
+        }
+    }
+}
+
+/// `POST /views/{id}/delete`: deletes one of the caller's saved views.
+pub async fn delete_view(
+    State(s): State<AppState>,
+    caller: Caller,
+    crate::error::Path(id): crate::error::Path<i64>,
+) -> ApiResult<Response> {
+    s.engine.delete_view(&caller.auth.0, id).await?;
+    Ok(see_other("/incidents"))
 }
 
 /// At most this many rows in one CSV export.

@@ -44,6 +44,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/assets/{name}"),
     ("GET", "/incidents"),
     ("GET", "/incidents.csv"),
+    ("POST", "/views"),
+    ("POST", "/views/{id}/delete"),
     ("GET", "/report"),
     ("POST", "/report"),
     ("GET", "/report/similar"),
@@ -95,6 +97,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/assets/{name}", get(assets::serve))
         .route("/incidents", get(incidents::list))
         .route("/incidents.csv", get(incidents::csv))
+        .route("/views", post(incidents::save_view))
+        .route("/views/{id}/delete", post(incidents::delete_view))
         .route(
             "/report",
             get(incidents::report_page).post(incidents::report),
