@@ -219,7 +219,8 @@ pub const POLICIES: &[RoutePolicy] = &[
     ),
     r("GET", "/api/v1/incidents/{id}/reports", Incident(View)),
     r("POST", "/api/v1/incidents/{id}/reports", Incident(Scribe)),
-    r("GET", "/api/v1/incidents/{id}/feedback", Incident(View)),
+    // Ratings and comments are for those who run the response: admins, the IC, the reporter.
+    r("GET", "/api/v1/incidents/{id}/feedback", Incident(Edit)),
     r(
         "POST",
         "/api/v1/incidents/{id}/feedback",
