@@ -213,7 +213,7 @@ pub async fn add_override(
             None
         }
         Some(v) => match v.parse::<i64>() {
-            Ok(id) if s.engine.on_call(id, dispatch_core::now()).await.is_ok() => Some(id),
+            Ok(id) if s.engine.service(id).await.is_ok() => Some(id),
             _ => {
                 e.push("service", format!("unknown service {v:?}"));
                 None
