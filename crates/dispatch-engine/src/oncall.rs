@@ -252,6 +252,48 @@ impl Engine {
         })
     }
 
+    /// The shifts of a service from the one holding at `from` until `until` (at most `max`),
+    /// overrides included, as its project's on-call provider says; empty when the service has
+    /// no rotation there.
+    pub async fn upcoming_shifts(
+        &self,
+        service_id: i64,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        max: usize,
+    ) -> Result<Vec<Shift>> {
+        let service = repo::directory::service(self.db().conn(), service_id).await?;
+        let cfg = self.project_config_by_id(service.project_id).await?;
+        let oncall = self.providers_for(&cfg)?.oncall;
+        let who = service_ref(&service);
+        let mut out: Vec<Shift> = Vec::new();
+        let mut at = from;
+        while at < until && out.len() < max {
+            let Some(shift) = oncall.on_call(&who, at).await? else {
+                break;
+            };
+            if shift.ends_at <= at {
+                break;
+            }
+            at = shift.ends_at;
+            out.push(shift);
+        }
+        Ok(out)
+    }
+
+    /// A service's overrides that end after `after`, earliest first (none without a rotation).
+    pub async fn overrides(
+        &self,
+        service_id: i64,
+        after: DateTime<Utc>,
+    ) -> Result<Vec<oncall_override::Model>> {
+        let conn = self.db().conn();
+        Ok(match repo::oncall::schedule(conn, service_id).await? {
+            Some(s) => repo::oncall::overrides(conn, s.id, after).await?,
+            None => Vec::new(),
+        })
+    }
+
     /// Brings a service's current on-call into an incident as an observer (`/dispatch-engage-oncall`),
     /// and pages them when asked. Returns who it was and the page.
     pub async fn engage_oncall(

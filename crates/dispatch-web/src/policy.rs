@@ -125,6 +125,7 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("POST", "/jobs/{id}/retry", Need::Owned(Owned::Job, Edit)),
     r("GET", "/tasks", Member),
     r("GET", "/oncall", Member),
+    r("POST", "/oncall/overrides", ADMIN),
     r("POST", "/pages/{id}/ack", Need::Owned(Owned::Page, View)),
     // Settings pages: admins (a section that needs more, like projects or people, refuses
     // the change itself, as its API route would). The dashboard counts what the caller sees.

@@ -1601,3 +1601,151 @@ async fn the_room_lists_the_chat_commands_for_typing_a_slash_and_without_javascr
     let js = get(&app, As::Nobody, "/assets/app.js").await.html;
     assert!(js.contains("command-hints"));
 }
+
+#[tokio::test]
+async fn the_oncall_page_shows_schedules_and_admins_add_overrides_there() {
+    let app = spawn_app().await;
+    let admin = signed_in(&app, "ada@example.com", "admin").await;
+    let member = signed_in(&app, "ann@example.com", "member").await;
+    let sid = app
+        .post("/projects/default/services", json!({"name": "payments"}))
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let billing = app
+        .post("/projects/default/services", json!({"name": "billing"}))
+        .await
+        .body["id"]
+        .to_string();
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let r = app
+        .call(
+            Method::PUT,
+            &format!("/services/{sid}/rotation"),
+            Some(
+                json!({"members": ["olga@example.com", "pete@example.com"], "shift_hours": 24,
+                "handoff_time": "00:00", "start_date": today, "time_zone": "UTC"}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let oncall = format!("/services/{sid}/oncall");
+    let rotation_now = app.get(&oncall).await.body["current"]["email"].clone();
+    assert_eq!(rotation_now, "olga@example.com");
+
+    // The schedule: members in order, shift length, handoff, zone, and the week's shifts.
+    let p = get(&app, As::Session(&member), "/oncall").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.html.contains(&format!(r#"id="schedule-{sid}""#)),
+        "{}",
+        p.html
+    );
+    assert!(
+        p.html
+            .contains("<li>olga@example.com</li><li>pete@example.com</li>"),
+        "members in order"
+    );
+    assert!(p.html.contains("24-hour shifts, handing off at 00:00 UTC"));
+    let shifts = p.html.matches(r#"<tr class="shift">"#).count();
+    assert!((7..=8).contains(&shifts), "{shifts} daily shifts in 7 days");
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d 00:00")
+        .to_string();
+    assert!(p.html.contains(&tomorrow), "tomorrow's handoff shown");
+    // Members see no form and may not add one.
+    assert!(!p.html.contains(r#"id="override-form""#));
+    let now = chrono::Utc::now();
+    let from = (now - chrono::Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let until = (now + chrono::Duration::hours(2))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let sid_s = sid.to_string();
+    let good = [
+        ("service", sid_s.as_str()),
+        ("email", "zed@example.com"),
+        ("starts_at", from.as_str()),
+        ("ends_at", until.as_str()),
+    ];
+    let mut with = good.to_vec();
+    with.push(("_csrf", &member.csrf));
+    let p = post(&app, As::Session(&member), "/oncall/overrides", &with).await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{p:?}");
+
+    // Admins get the form; mistakes come back beside their fields and save nothing.
+    let p = get(&app, As::Session(&admin), "/oncall").await;
+    assert!(p.html.contains(r#"id="override-form""#));
+    assert!(p
+        .html
+        .contains(&format!(r#"name="_csrf" value="{}""#, admin.csrf)));
+    let p = post(
+        &app,
+        As::Session(&admin),
+        "/oncall/overrides",
+        &[
+            ("_csrf", &admin.csrf),
+            ("service", &sid_s),
+            ("email", "not-an-email"),
+            ("starts_at", "soon"),
+            ("ends_at", &until),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{p:?}");
+    assert!(p.html.contains(r#"id="ov-email-e""#) && p.html.contains(r#"id="ov-starts_at-e""#));
+    assert!(!p.html.contains(r#"id="ov-ends_at-e""#) && !p.html.contains(r#"id="ov-service-e""#));
+    assert!(
+        p.html.contains(r#"value="not-an-email""#),
+        "typed text kept"
+    );
+    let p = post(
+        &app,
+        As::Session(&admin),
+        "/oncall/overrides",
+        &[
+            ("_csrf", &admin.csrf),
+            ("service", &sid_s),
+            ("email", "zed@example.com"),
+            ("starts_at", &until),
+            ("ends_at", &from),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains(r#"id="ov-ends_at-e""#), "{}", p.html);
+    let mut no_rotation = good.to_vec();
+    no_rotation[0] = ("service", billing.as_str());
+    no_rotation.push(("_csrf", &admin.csrf));
+    let p = post(&app, As::Session(&admin), "/oncall/overrides", &no_rotation).await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains(r#"id="ov-service-e""#));
+    let v = app.get(&oncall).await.body;
+    assert_eq!(v["current"]["email"], rotation_now, "nothing saved: {v}");
+    assert_eq!(v["current"]["overridden"], false);
+
+    // A good override: the person is on call now, on the page and over the API.
+    let mut with = good.to_vec();
+    with.push(("_csrf", &admin.csrf));
+    let p = post(&app, As::Session(&admin), "/oncall/overrides", &with).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{p:?}");
+    assert_eq!(p.location.as_deref(), Some("/oncall"));
+    let v = app.get(&oncall).await.body;
+    assert_eq!(v["current"]["email"], "zed@example.com");
+    assert_eq!(v["current"]["overridden"], true);
+    let p = get(&app, As::Session(&member), "/oncall").await;
+    let now_table = &p.html[p.html.find(r#"id="oncall-now""#).unwrap()..];
+    let now_table = &now_table[..now_table.find("</table>").unwrap()];
+    assert!(
+        now_table.contains("zed@example.com (override)"),
+        "{now_table}"
+    );
+    assert!(p.html.contains(r#"<tr class="override">"#));
+    assert!(p.html.contains(&format!(
+        "{} UTC</td><td>{} UTC</td><td>zed@example.com",
+        from.replace('T', " "),
+        until.replace('T', " ")
+    )));
+}

@@ -61,6 +61,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/jobs/{id}/retry"),
     ("GET", "/tasks"),
     ("GET", "/oncall"),
+    ("POST", "/oncall/overrides"),
     ("POST", "/pages/{id}/ack"),
     // Settings (admins) and the dashboard.
     ("GET", "/settings"),
@@ -119,6 +120,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/jobs/{id}/retry", post(incident::retry_job))
         .route("/tasks", get(work::tasks))
         .route("/oncall", get(work::oncall))
+        .route("/oncall/overrides", post(work::add_override))
         .route("/pages/{id}/ack", post(work::acknowledge))
         // Settings (admins) and the dashboard.
         .route("/settings", get(settings::index))

@@ -1,16 +1,20 @@
 //! The tasks page (all tasks or mine, open or resolved, resolved inline) and the on-call page
-//! (who is on call now and next for each service, and the pages to acknowledge).
+//! (who is on call now and next for each service, its rotation and the coming week's shifts,
+//! the overrides with a form for admins to add one, and the pages to acknowledge).
 
-use super::{render, see_other, Caller, Chrome};
-use crate::error::{ApiResult, Path, Query};
+use super::{render, see_other, Caller, Chrome, Form};
+use crate::error::{ApiError, ApiResult, Path, Query};
 use crate::wire::TaskOut;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 use dispatch_core::oncall::Shift;
-use dispatch_store::entity::page;
+use dispatch_core::values::Email;
+use dispatch_core::ValidationError;
+use dispatch_store::entity::{oncall_override, page};
 use serde::Deserialize;
 
 /// The tasks page.
@@ -60,13 +64,29 @@ pub async fn tasks(
     Ok(render(StatusCode::OK, &page))
 }
 
-/// One service's on-call.
+/// How far ahead the page shows each rotation's shifts, and at most how many.
+const AHEAD_DAYS: i64 = 7;
+const MAX_SHIFTS: usize = 28;
+
+/// A service's rotation as the page shows it.
+struct RotationRow {
+    members: Vec<String>,
+    shift_hours: i32,
+    handoff_time: String,
+    time_zone: String,
+    start_date: String,
+}
+
+/// One service's on-call: now, next, its rotation, the coming shifts and the overrides.
 struct OnCallRow {
+    service_id: i64,
     project: String,
     service: String,
     current: Option<Shift>,
     next: Option<Shift>,
-    has_rotation: bool,
+    rotation: Option<RotationRow>,
+    shifts: Vec<Shift>,
+    overrides: Vec<oncall_override::Model>,
 }
 
 /// The on-call page.
@@ -76,34 +96,67 @@ struct OnCallPage {
     chrome: Chrome,
     rows: Vec<OnCallRow>,
     pages: Vec<page::Model>,
+    /// Whether the caller may add overrides (admins, as the API's rule says).
+    can_override: bool,
+    form: Form,
 }
 
-/// `GET /oncall`: every service's on-call now and next, and the latest pages.
+/// `GET /oncall`: every service's on-call now and next, its rotation and coming shifts, the
+/// overrides, and the latest pages.
 pub async fn oncall(State(s): State<AppState>, caller: Caller) -> ApiResult<Response> {
+    oncall_page(&s, &caller, Form::default(), StatusCode::OK).await
+}
+
+async fn oncall_page(
+    s: &AppState,
+    caller: &Caller,
+    form: Form,
+    status: StatusCode,
+) -> ApiResult<Response> {
     let now = dispatch_core::now();
+    let until = now + chrono::Duration::days(AHEAD_DAYS);
     let mut rows = Vec::new();
     for p in s.engine.projects().await? {
         for svc in s.engine.services(p.id).await? {
-            let row = match s.engine.on_call(svc.id, now).await {
-                Ok(v) => OnCallRow {
-                    project: p.name.clone(),
-                    service: svc.name.clone(),
-                    has_rotation: v.schedule.is_some(),
-                    current: v.current,
-                    next: v.next,
-                },
-                // A provider that cannot answer leaves the row empty rather than the page.
+            let mut row = OnCallRow {
+                service_id: svc.id,
+                project: p.name.clone(),
+                service: svc.name.clone(),
+                current: None,
+                next: None,
+                rotation: None,
+                shifts: Vec::new(),
+                overrides: s.engine.overrides(svc.id, now).await?,
+            };
+            // A provider that cannot answer leaves the row empty rather than the page.
+            match s.engine.on_call(svc.id, now).await {
+                Ok(v) => {
+                    row.rotation = v.schedule.map(|r| RotationRow {
+                        members: serde_json::from_str(&r.members).unwrap_or_default(),
+                        shift_hours: r.shift_hours,
+                        handoff_time: r.handoff_time,
+                        time_zone: r.time_zone,
+                        start_date: r.start_date,
+                    });
+                    row.current = v.current;
+                    row.next = v.next;
+                }
                 Err(e) => {
-                    tracing::warn!(service.id = svc.id, error = %e, "on-call look-up failed");
-                    OnCallRow {
-                        project: p.name.clone(),
-                        service: svc.name.clone(),
-                        has_rotation: false,
-                        current: None,
-                        next: None,
+                    tracing::warn!(service.id = svc.id, error = %e, "on-call look-up failed")
+                }
+            }
+            if row.current.is_some() {
+                match s
+                    .engine
+                    .upcoming_shifts(svc.id, now, until, MAX_SHIFTS)
+                    .await
+                {
+                    Ok(v) => row.shifts = v,
+                    Err(e) => {
+                        tracing::warn!(service.id = svc.id, error = %e, "shift look-up failed")
                     }
                 }
-            };
+            }
             rows.push(row);
         }
     }
@@ -112,8 +165,101 @@ pub async fn oncall(State(s): State<AppState>, caller: Caller) -> ApiResult<Resp
         chrome: caller.chrome("On-call", "oncall"),
         rows,
         pages,
+        can_override: caller.auth.is_admin(),
+        form,
     };
-    Ok(render(StatusCode::OK, &page))
+    Ok(render(status, &page))
+}
+
+/// An override as the form sends it.
+#[derive(Deserialize)]
+pub struct OverrideForm {
+    service: Option<String>,
+    email: Option<String>,
+    starts_at: Option<String>,
+    ends_at: Option<String>,
+}
+
+/// A time typed into the form: `YYYY-MM-DDTHH:MM` (what a `datetime-local` field sends) or
+/// `YYYY-MM-DD HH:MM`, read as UTC, or anything the API takes (RFC 3339, a date).
+fn form_time(e: &mut ValidationError, field: &str, raw: Option<&str>) -> Option<DateTime<Utc>> {
+    let raw = match raw.map(str::trim) {
+        None | Some("") => {
+            e.push(field, "is required");
+            return None;
+        }
+        Some(r) => r,
+    };
+    for f in ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(raw, f) {
+            return Some(t.and_utc());
+        }
+    }
+    crate::api::parse::time(e, field, Some(raw))
+}
+
+/// `POST /oncall/overrides`: puts someone on call for a service for a while (the engine's
+/// `add_override`, as `POST /api/v1/services/{id}/overrides`). Mistakes come back beside their
+/// fields and nothing is saved.
+pub async fn add_override(
+    State(s): State<AppState>,
+    caller: Caller,
+    axum::Form(b): axum::Form<OverrideForm>,
+) -> ApiResult<Response> {
+    let mut e = ValidationError::default();
+    let service = match b.service.as_deref().map(str::trim) {
+        None | Some("") => {
+            e.push("service", "choose a service");
+            None
+        }
+        Some(v) => match v.parse::<i64>() {
+            Ok(id) if s.engine.service(id).await.is_ok() => Some(id),
+            _ => {
+                e.push("service", format!("unknown service {v:?}"));
+                None
+            }
+        },
+    };
+    let email = match b.email.as_deref().map(str::trim) {
+        None | Some("") => {
+            e.push("email", "is required: who covers");
+            None
+        }
+        Some(m) => e.check(Email::parse("email", m)),
+    };
+    let starts = form_time(&mut e, "starts_at", b.starts_at.as_deref());
+    let ends = form_time(&mut e, "ends_at", b.ends_at.as_deref());
+    let result = match e.into_result() {
+        Ok(()) => s
+            .engine
+            .add_override(
+                service.expect("checked"),
+                email.expect("checked"),
+                starts.expect("checked"),
+                ends.expect("checked"),
+            )
+            .await
+            .map(|_| ())
+            .map_err(|err| match ApiError::from(err) {
+                // The service has no rotation to override: said beside the service.
+                ApiError::Conflict(m) => ApiError::field("service", m),
+                other => other,
+            }),
+        Err(e) => Err(e.into()),
+    };
+    let mut form = Form::with_values([
+        ("service", b.service.unwrap_or_default()),
+        ("email", b.email.unwrap_or_default()),
+        ("starts_at", b.starts_at.unwrap_or_default()),
+        ("ends_at", b.ends_at.unwrap_or_default()),
+    ]);
+    match result {
+        Ok(()) => Ok(see_other("/oncall")),
+        Err(err) => {
+            form.fail(err)?;
+            oncall_page(&s, &caller, form, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
 }
 
 /// `POST /pages/{id}/ack`: acknowledges a page.
