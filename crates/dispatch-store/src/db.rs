@@ -44,8 +44,13 @@ pub struct WriteTxn {
 }
 
 impl WriteTxn {
-    /// Commits every write made in the transaction.
+    /// Commits every write made in the transaction — with the audit entry of the request being
+    /// handled, when one is still pending (see [`crate::repo::audit::with_pending`]).
     pub async fn commit(self) -> Result<()> {
+        if let Some(mut entry) = crate::repo::audit::take_pending() {
+            entry.details = serde_json::json!({"status": "committed"});
+            crate::repo::audit::append(&self.txn, entry, dispatch_core::now()).await?;
+        }
         self.txn.commit().await?;
         Ok(())
     }

@@ -488,11 +488,16 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
         who.audit(action, target, &auth::origin(&parts, &state))
     });
     parts.extensions.insert(Auth(who));
-    let res = next.run(Request::from_parts(parts, body)).await;
-    // Every change is audited once it succeeded: who, what, from where, with which credential.
-    // (A page's form that worked answers with a redirect to the next page.)
+    let req = Request::from_parts(parts, body);
+    // Every change is audited: who, what, from where, with which credential. The entry rides in
+    // the change's own transaction; a request that changed nothing in one gets it on its own
+    // once it succeeded (a page's form that worked answers with a redirect to the next page).
+    let (res, left) = match audit {
+        Some(entry) => dispatch_store::repo::audit::with_pending(entry, next.run(req)).await,
+        None => (next.run(req).await, None),
+    };
     let worked = res.status().is_success() || res.status().is_redirection();
-    if let Some(mut entry) = audit.filter(|_| worked) {
+    if let Some(mut entry) = left.filter(|_| worked) {
         entry.details = serde_json::json!({"status": res.status().as_u16()});
         if let Err(e) = state.engine.record_audit(entry).await {
             tracing::error!(error = %e, "cannot write the audit log");

@@ -608,6 +608,9 @@ async fn the_audit_log_records_sign_ins_token_writes_and_permission_changes_for_
     sign_in(&app, "gus@example.com", PASSWORD).await;
     app.post("/incidents", json!({"title": "t", "description": "d"}))
         .await;
+    // A refused write changes nothing and leaves no entry.
+    let refused = app.post("/incidents", json!({"title": ""})).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     app.post("/projects/default/tags", json!({"name": "audited"}))
         .await;
     let users = app.get("/users").await.body;
@@ -634,6 +637,13 @@ async fn the_audit_log_records_sign_ins_token_writes_and_permission_changes_for_
             && e["actor"] == "admin@example.com"
             && e["credential"].as_str().unwrap().starts_with("token")
     }));
+    // One entry per change, written in the change's own transaction.
+    let declares: Vec<_> = entries
+        .iter()
+        .filter(|e| e["target"] == "POST /api/v1/incidents")
+        .collect();
+    assert_eq!(declares.len(), 1, "{declares:?}");
+    assert_eq!(declares[0]["details"]["status"], "committed");
     assert!(has("config.changed", "ok", &|e| e["target"]
         == "POST /api/v1/projects/default/tags"));
     assert!(has("user.role_changed", "ok", &|e| e["details"]["to"]

@@ -29,6 +29,33 @@ pub struct NewAudit {
     pub details: serde_json::Value,
 }
 
+tokio::task_local! {
+    /// The audit entry of the request being handled, until a write transaction takes it.
+    static PENDING: std::sync::Arc<std::sync::Mutex<Option<NewAudit>>>;
+}
+
+/// Runs `f` (a request's handler) with `entry` pending: the first write transaction that commits
+/// inside it appends the entry in that same transaction, so a change and its audit entry are
+/// saved together, at the cost of no extra transaction. Returns what `f` returned and the entry
+/// if no transaction took it (the caller appends it on its own, or drops it if the request failed).
+pub async fn with_pending<F: std::future::Future>(
+    entry: NewAudit,
+    f: F,
+) -> (F::Output, Option<NewAudit>) {
+    let cell = std::sync::Arc::new(std::sync::Mutex::new(Some(entry)));
+    let out = PENDING.scope(cell.clone(), f).await;
+    let left = cell.lock().ok().and_then(|mut e| e.take());
+    (out, left)
+}
+
+/// Takes the pending entry of the request this task is handling, if any is left.
+pub(crate) fn take_pending() -> Option<NewAudit> {
+    PENDING
+        .try_with(|c| c.lock().ok().and_then(|mut e| e.take()))
+        .ok()
+        .flatten()
+}
+
 /// Appends an entry.
 pub async fn append(
     conn: &impl ConnectionTrait,
