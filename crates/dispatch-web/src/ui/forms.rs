@@ -86,3 +86,19 @@ pub fn long_text(
         Some(v) => e.check(LongText::parse(field, v)),
     }
 }
+
+/// A time typed into a form: what a `datetime-local` field sends (`2026-11-25T10:00`, or with
+/// seconds, or `2026-11-25 10:00`) read as UTC, else anything the API takes (RFC 3339, a date).
+pub fn time(
+    e: &mut ValidationError,
+    field: &str,
+    raw: &str,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let raw = raw.trim();
+    for f in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(raw, f) {
+            return Some(t.and_utc());
+        }
+    }
+    crate::api::parse::time(e, field, Some(raw))
+}

@@ -13,7 +13,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDateTime, Utc};
 use dispatch_core::commands::AddTimelineEvent;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::ValidationError;
@@ -223,17 +222,6 @@ pub struct EventForm {
     pinned: Option<String>,
 }
 
-/// A time typed into a form: RFC 3339, or a `datetime-local` value read as UTC.
-fn form_time(e: &mut ValidationError, field: &str, raw: &str) -> Option<DateTime<Utc>> {
-    let raw = raw.trim();
-    for f in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(raw, f) {
-            return Some(t.and_utc());
-        }
-    }
-    parse::time(e, field, Some(raw))
-}
-
 /// `POST /incidents/{key}/timeline`: adds a custom event.
 pub async fn add_event(
     State(s): State<AppState>,
@@ -250,7 +238,7 @@ pub async fn add_event(
     );
     let occurred_at = match b.occurred_at.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(t) => form_time(&mut e, "occurred_at", t),
+        Some(t) => super::forms::time(&mut e, "occurred_at", t),
     };
     if occurred_at.is_some_and(|t| t > dispatch_core::now() + chrono::Duration::minutes(5)) {
         e.push("occurred_at", "is in the future");

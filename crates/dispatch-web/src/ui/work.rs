@@ -180,22 +180,15 @@ pub struct OverrideForm {
     ends_at: Option<String>,
 }
 
-/// A time typed into the form: `YYYY-MM-DDTHH:MM` (what a `datetime-local` field sends) or
-/// `YYYY-MM-DD HH:MM`, read as UTC, or anything the API takes (RFC 3339, a date).
+/// A required time typed into the form (see [`super::forms::time`]).
 fn form_time(e: &mut ValidationError, field: &str, raw: Option<&str>) -> Option<DateTime<Utc>> {
-    let raw = match raw.map(str::trim) {
+    match raw.map(str::trim) {
         None | Some("") => {
             e.push(field, "is required");
-            return None;
+            None
         }
-        Some(r) => r,
-    };
-    for f in ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"] {
-        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(raw, f) {
-            return Some(t.and_utc());
-        }
+        Some(r) => super::forms::time(e, field, r),
     }
-    crate::api::parse::time(e, field, Some(raw))
 }
 
 /// `POST /oncall/overrides`: puts someone on call for a service for a while (the engine's
