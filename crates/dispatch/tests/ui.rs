@@ -1368,6 +1368,9 @@ async fn an_executive_report_and_feedback_after_close_from_the_page() {
     assert_eq!(stored[0]["email"], "bob@example.com");
     let theirs = get(&app, As::Session(&bob), &page_url).await.html;
     assert!(theirs.contains("Update feedback") && !theirs.contains(r#"id="feedback-list-h""#));
+    // Nor does the API show a participant everyone's feedback.
+    let api = get(&app, As::Session(&bob), "/api/v1/incidents/INC-1/feedback").await;
+    assert_eq!(api.status, StatusCode::FORBIDDEN, "{api:?}");
     let ic = get(&app, As::Session(&s), &page_url).await.html;
     assert!(
         ic.contains(r#"id="feedback-list-h""#) && ic.contains("smooth hand-offs"),
