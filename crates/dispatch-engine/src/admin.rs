@@ -32,7 +32,9 @@ impl Engine {
     }
 
     /// Mints an API token with `scope` for the person with this e-mail (created if new, as a
-    /// member unless `role` says otherwise; an existing person's role becomes `role` when given).
+    /// member unless `role` says otherwise; an existing person's role becomes `role` when given,
+    /// audited as `user.role_changed`). Refused for a disabled account, and when it would
+    /// demote the last owner.
     pub async fn create_token_for(
         &self,
         email: &str,
@@ -42,6 +44,26 @@ impl Engine {
     ) -> Result<(String, api_token::Model)> {
         let txn = self.db.write().await?;
         let who = repo::individual::get_or_create(&*txn, email, None).await?;
+        if let Some(u) = repo::user::by_individual(&*txn, who.id).await? {
+            if u.disabled_at.is_some() {
+                return Err(Error::Conflict(format!(
+                    "the account of {email} is disabled; enable it before minting a token"
+                )));
+            }
+            if let Some(r) = role.filter(|r| r.as_str() != u.role) {
+                if r != OrgRole::Owner {
+                    crate::accounts::keep_an_owner(&*txn, &u).await?;
+                }
+                let mut entry = crate::accounts::audit_entry(
+                    None,
+                    "user.role_changed",
+                    email,
+                    &Default::default(),
+                );
+                entry.details = serde_json::json!({"from": u.role, "to": r});
+                repo::audit::append(&*txn, entry, dispatch_core::now()).await?;
+            }
+        }
         repo::user::ensure(&*txn, who.id, role.map(OrgRole::as_str), "person").await?;
         let out = repo::token::create(&*txn, who.id, name, scope.as_str(), None).await?;
         txn.commit().await?;

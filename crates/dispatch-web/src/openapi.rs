@@ -54,7 +54,7 @@ use utoipa::{Modify, OpenApi};
         api::providers::group,
         api::account::me, api::account::list_tokens, api::account::create_token,
         api::account::revoke_token, api::account::list_users, api::account::create_user,
-        api::account::update_user, api::account::audit,
+        api::account::update_user, api::account::new_setup_link, api::account::audit,
         crate::login::login_page, crate::login::login, crate::login::logout,
         crate::login::setup_page, crate::login::setup,
         crate::oidc::start, crate::oidc::callback,

@@ -178,6 +178,7 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("GET", "/api/v1/users", ADMIN),
     r("POST", "/api/v1/users", OWNER),
     r("PATCH", "/api/v1/users/{id}", OWNER),
+    r("POST", "/api/v1/users/{id}/setup-link", OWNER),
     r("GET", "/api/v1/audit", ADMIN),
     // Incidents. Lists are filtered to what the caller may see by the store.
     r("POST", "/api/v1/incidents", Member),

@@ -141,6 +141,15 @@ pub enum UserCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Print a fresh one-time set-up link for a person who has not chosen a password yet (the
+    /// link printed before expired or was lost); the previous link stops working.
+    SetupLink {
+        /// The person's e-mail.
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 /// `dispatch config …`.
@@ -280,37 +289,63 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
-        Command::User {
-            command: UserCommand::Create { email, role, db },
-        } => {
+        Command::User { command } => {
+            let (email, db) = match &command {
+                UserCommand::Create { email, db, .. } | UserCommand::SetupLink { email, db } => {
+                    (email, db)
+                }
+            };
             let cfg = load(
                 config_path,
                 Overrides {
-                    database_url: db.database_url,
+                    database_url: db.database_url.clone(),
                     ..Default::default()
                 },
             )?;
-            let email = dispatch_core::values::Email::parse("email", &email)
+            let email = dispatch_core::values::Email::parse("email", email)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let role: dispatch_core::OrgRole =
-                role.parse().map_err(|e| anyhow::anyhow!("--role {e}"))?;
             let database = crate::server::open_db(&cfg).await?;
             let engine = dispatch_engine::Engine::new(database).with_base_url(&cfg.base_url());
             dispatch_store::seed::ensure_defaults(engine.db()).await?;
-            let created = engine
-                .create_user(
-                    None,
-                    &email,
-                    role,
-                    dispatch_engine::accounts::UserKind::Person,
-                    &Default::default(),
-                )
-                .await?;
+            let (issued, role) = match command {
+                UserCommand::Create { role, .. } => {
+                    let role: dispatch_core::OrgRole =
+                        role.parse().map_err(|e| anyhow::anyhow!("--role {e}"))?;
+                    let created = engine
+                        .create_user(
+                            None,
+                            &email,
+                            role,
+                            dispatch_engine::accounts::UserKind::Person,
+                            &Default::default(),
+                        )
+                        .await
+                        .map_err(|e| match e {
+                            dispatch_engine::Error::Conflict(m) => anyhow::anyhow!(
+                                "{m}; for a new set-up link (no password chosen yet) run \
+                                 `dispatch user setup-link --email {email}`"
+                            ),
+                            e => e.into(),
+                        })?;
+                    (created, role.to_string())
+                }
+                UserCommand::SetupLink { .. } => {
+                    let user = engine
+                        .user_by_email(&email)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("{email} has no account"))?;
+                    let issued = engine
+                        .new_setup_link(None, user.id, &Default::default())
+                        .await?;
+                    let role = issued.user.role.clone();
+                    (issued, role)
+                }
+            };
             eprintln!(
                 "{email} ({role}) can choose a password within {} hours at this one-time link:",
                 dispatch_engine::accounts::SETUP_LINK_HOURS
             );
-            println!("{}", created.setup_link.unwrap_or_default());
+            println!("{}", issued.setup_link.unwrap_or_default());
             Ok(())
         }
         Command::Config {

@@ -663,3 +663,170 @@ async fn the_audit_log_records_sign_ins_token_writes_and_permission_changes_for_
     let r = app.call_as(Some(&mia), Method::GET, "/audit", None).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn creating_a_user_that_exists_is_a_conflict_and_leaves_the_account_as_it_was() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/users",
+            json!({"email": "owen@example.com", "role": "owner"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let first_link = r.body["setup_link"].as_str().unwrap().to_string();
+    person(&app, "pat@example.com", "member").await;
+    let r = app
+        .post(
+            "/users",
+            json!({"email": "bot@example.com", "kind": "service"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    // Without a password (the test's owner too), with one, and a service account: all 409.
+    for (email, role, kind) in [
+        ("owen@example.com", "member", "person"),
+        ("Owen@Example.com", "owner", "person"),
+        ("admin@example.com", "member", "person"),
+        ("pat@example.com", "owner", "person"),
+        ("bot@example.com", "admin", "service"),
+        ("bot@example.com", "member", "person"),
+    ] {
+        let r = app
+            .post(
+                "/users",
+                json!({"email": email, "role": role, "kind": kind}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{email}: {:?}", r.body);
+        let message = r.body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("already has an account"), "{message}");
+        assert!(r.body.get("setup_link").is_none());
+    }
+    for (email, role) in [
+        ("owen@example.com", "owner"),
+        ("admin@example.com", "owner"),
+        ("pat@example.com", "member"),
+        ("bot@example.com", "member"),
+    ] {
+        assert_eq!(app.user(email).await["role"], role, "{email}");
+    }
+    let created = app.get("/audit?action=user.created").await.body;
+    let owen: Vec<_> = created
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["target"] == "owen@example.com")
+        .collect();
+    assert_eq!(owen.len(), 1, "{created}");
+    // No fresh link was issued: the first one still works.
+    let r = app.choose_password(&first_link, PASSWORD).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+}
+
+#[tokio::test]
+async fn the_last_enabled_owner_can_be_neither_demoted_nor_disabled() {
+    let app = spawn_app().await;
+    let admin = app.user("admin@example.com").await["id"].clone();
+    for change in [json!({"role": "member"}), json!({"disabled": true})] {
+        let r = app.patch(&format!("/users/{admin}"), change.clone()).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{change}: {:?}", r.body);
+        assert!(
+            r.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("last owner"),
+            "{:?}",
+            r.body
+        );
+    }
+    // A disabled owner does not count as the other owner.
+    app.post(
+        "/users",
+        json!({"email": "owen@example.com", "role": "owner"}),
+    )
+    .await;
+    let owen = app.user("owen@example.com").await["id"].clone();
+    let r = app
+        .patch(&format!("/users/{owen}"), json!({"disabled": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app
+        .patch(&format!("/users/{admin}"), json!({"role": "admin"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    // With another enabled owner, the role changes, and the audit log says from what to what.
+    app.patch(&format!("/users/{owen}"), json!({"disabled": false}))
+        .await;
+    let r = app
+        .patch(&format!("/users/{owen}"), json!({"role": "manager"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["role"], "manager");
+    let log = app.get("/audit?action=user.role_changed").await.body;
+    assert_eq!(log[0]["target"], "owen@example.com", "{log}");
+    assert_eq!(log[0]["details"], json!({"from": "owner", "to": "manager"}));
+    assert_eq!(app.user("admin@example.com").await["role"], "owner");
+}
+
+#[tokio::test]
+async fn an_owner_issues_a_fresh_set_up_link_only_to_a_person_without_a_password() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/users",
+            json!({"email": "nia@example.com", "role": "admin"}),
+        )
+        .await;
+    let old = r.body["setup_link"].as_str().unwrap().to_string();
+    let nia = r.body["id"].clone();
+    let r = app
+        .post(&format!("/users/{nia}/setup-link"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["role"], "admin", "the role is left as it was");
+    let new = r.body["setup_link"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    assert_eq!(
+        app.choose_password(&old, PASSWORD).await.status,
+        StatusCode::NOT_FOUND,
+        "the old link stopped working"
+    );
+    assert_eq!(
+        app.choose_password(&new, PASSWORD).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let r = app
+        .post(&format!("/users/{nia}/setup-link"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert!(r.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("already has a password"));
+    let r = app
+        .post(
+            "/users",
+            json!({"email": "bot@example.com", "kind": "service"}),
+        )
+        .await;
+    let r = app
+        .post(&format!("/users/{}/setup-link", r.body["id"]), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    let r = app.post("/users/9999/setup-link", json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let mia = app.token_with("mia@example.com", "admin", "admin").await;
+    let r = app
+        .call_as(
+            Some(&mia),
+            Method::POST,
+            &format!("/users/{nia}/setup-link"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "owners only");
+    let log = app.get("/audit?action=user.setup_link_issued").await.body;
+    assert_eq!(log.as_array().unwrap().len(), 1, "{log}");
+    assert_eq!(log[0]["target"], "nia@example.com");
+}

@@ -132,6 +132,125 @@ async fn token_create_prints_a_working_token_on_its_last_line() {
     assert!(!ok && err.contains("email"), "{err}");
 }
 
+/// Runs the binary on the test app's database with these arguments (separated by spaces).
+fn on_db(
+    app: &common::TestApp,
+    args: &str,
+) -> impl std::future::Future<Output = (bool, String, String)> {
+    let mut full: Vec<String> = args.split(' ').map(String::from).collect();
+    full.extend(["--database-url".into(), app.db.url.clone()]);
+    let run = tokio::task::spawn_blocking(move || {
+        dispatch(&full.iter().map(String::as_str).collect::<Vec<_>>())
+    });
+    async move { run.await.unwrap() }
+}
+
+/// The last line a command printed (the link or token).
+fn last_line(out: &str) -> String {
+    out.lines().last().unwrap_or_default().trim().to_string()
+}
+
+#[tokio::test]
+async fn user_create_refuses_an_existing_account_and_setup_link_renews_the_link_of_one_without_a_password(
+) {
+    let app = spawn_app().await;
+    let (ok, out, err) = on_db(
+        &app,
+        "user create --email fresh-owner@example.com --role owner",
+    )
+    .await;
+    assert!(ok, "{err}");
+    let first = last_line(&out);
+    assert!(first.contains("/auth/setup?token="), "{out}");
+    let (ok, _, err) = on_db(
+        &app,
+        "user create --email fresh-owner@example.com --role member",
+    )
+    .await;
+    assert!(!ok);
+    assert!(
+        err.contains("already has an account")
+            && err.contains("dispatch user setup-link --email fresh-owner@example.com"),
+        "{err}"
+    );
+    let r = app
+        .post(
+            "/users",
+            serde_json::json!({"email": "fresh-owner@example.com", "role": "member"}),
+        )
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::CONFLICT, "{:?}", r.body);
+    let owner = app.user("fresh-owner@example.com").await;
+    assert_eq!(owner["role"], "owner", "the role did not change");
+
+    let (ok, out, err) = on_db(&app, "user setup-link --email fresh-owner@example.com").await;
+    assert!(ok, "{err}");
+    assert!(err.contains("(owner)"), "{err}");
+    let second = last_line(&out);
+    assert!(
+        second.contains("/auth/setup?token=") && second != first,
+        "{out}"
+    );
+    assert_eq!(
+        app.choose_password(&first, "violet kettle drumbeat")
+            .await
+            .status,
+        reqwest::StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.choose_password(&second, "violet kettle drumbeat")
+            .await
+            .status,
+        reqwest::StatusCode::NO_CONTENT
+    );
+    let (ok, _, err) = on_db(&app, "user setup-link --email fresh-owner@example.com").await;
+    assert!(!ok && err.contains("already has a password"), "{err}");
+    let (ok, _, err) = on_db(&app, "user setup-link --email nobody@example.com").await;
+    assert!(!ok && err.contains("has no account"), "{err}");
+}
+
+#[tokio::test]
+async fn token_create_refuses_a_disabled_account_and_to_demote_the_last_owner() {
+    let app = spawn_app().await;
+    let mint = |email: &'static str, role: &'static str| {
+        on_db(&app, &format!("token create --email {email} --role {role}"))
+    };
+    let (ok, out, err) = mint("dee@example.com", "member").await;
+    assert!(ok, "{err}");
+    let token = last_line(&out);
+    let dee = app.user("dee@example.com").await["id"].clone();
+    let r = app
+        .patch(
+            &format!("/users/{dee}"),
+            serde_json::json!({"disabled": true}),
+        )
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::OK);
+    let (ok, out, err) = mint("dee@example.com", "member").await;
+    assert!(!ok, "{out}");
+    assert!(err.contains("disabled"), "{err}");
+    let tokens = app.get("/tokens?all=true").await.body;
+    assert_eq!(
+        tokens
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["owner"] == "dee@example.com")
+            .count(),
+        1,
+        "no second token: {tokens}"
+    );
+    let r = app
+        .call_as(Some(&token), reqwest::Method::GET, "/incidents", None)
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::UNAUTHORIZED);
+    // The test server's owner is the only one: the command line cannot demote them either.
+    let (ok, _, err) = mint("admin@example.com", "member").await;
+    assert!(!ok && err.contains("last owner"), "{err}");
+    let (ok, _, err) = mint("admin@example.com", "owner").await;
+    assert!(ok, "{err}");
+}
+
 #[test]
 fn config_example_prints_a_documented_sample() {
     let (ok, out, _) = dispatch(&["config", "example"]);

@@ -86,7 +86,9 @@ pub async fn verify_password(password: String, stored: Option<String>) -> bool {
 
 impl Engine {
     /// Creates a user (and their individual) with a role; a person gets a one-time set-up link
-    /// to choose a password. An existing user without a password gets a fresh link instead.
+    /// to choose a password. A user that exists is a conflict, whatever its state: its role
+    /// changes only through [`Engine::update_user`], a new link only through
+    /// [`Engine::new_setup_link`].
     pub async fn create_user(
         &self,
         by: Option<&Authenticated>,
@@ -97,33 +99,64 @@ impl Engine {
     ) -> Result<NewUser> {
         let txn = self.db().write().await?;
         let who = repo::individual::get_or_create(&*txn, email.as_str(), None).await?;
-        if let Some(u) = repo::user::by_individual(&*txn, who.id).await? {
-            if u.password_hash.is_some() || u.kind != kind.as_str() {
-                return Err(Error::Conflict(format!("{email} already has an account")));
-            }
-        }
-        let u = repo::user::ensure(&*txn, who.id, Some(role.as_str()), kind.as_str()).await?;
+        let Some(u) = repo::user::create(&*txn, who.id, role.as_str(), kind.as_str()).await? else {
+            let existing = repo::user::by_individual(&*txn, who.id).await?;
+            return Err(Error::Conflict(match existing {
+                Some(u) => format!(
+                    "{email} already has an account (user {}, {}); change its role or disable it \
+                     instead",
+                    u.id, u.role
+                ),
+                None => format!("{email} already has an account"),
+            }));
+        };
         let user_id = u.id;
         let setup_link = match kind {
             UserKind::Person => Some(self.issue_setup_link(&*txn, u).await?),
             UserKind::Service => None,
         };
         let row = repo::user::row(&*txn, user_id).await?;
-        let mut entry = match by {
-            Some(b) => b.audit("user.created", email.as_str(), origin),
-            None => NewAudit {
-                action: "user.created".into(),
-                target: Some(email.to_string()),
-                credential: Some("local".into()),
-                ..Default::default()
-            },
-        };
+        let mut entry = audit_entry(by, "user.created", email.as_str(), origin);
         entry.details = serde_json::json!({"role": role, "kind": kind.as_str()});
         repo::audit::append(&*txn, entry, dispatch_core::now()).await?;
         txn.commit().await?;
         Ok(NewUser {
             user: row,
             setup_link,
+        })
+    }
+
+    /// A fresh one-time set-up link for a person who has not chosen a password yet (the link
+    /// expired or was lost); the previous link stops working. A conflict for an account with a
+    /// password, a disabled one or a service account; nothing else about the account changes.
+    pub async fn new_setup_link(
+        &self,
+        by: Option<&Authenticated>,
+        id: i64,
+        origin: &Origin,
+    ) -> Result<NewUser> {
+        let txn = self.db().write().await?;
+        let u = repo::user::get(&*txn, id).await?;
+        let row = repo::user::row(&*txn, id).await?;
+        let refused = if u.kind != UserKind::Person.as_str() {
+            Some("is a service account, which never signs in")
+        } else if u.disabled_at.is_some() {
+            Some("is disabled; enable it first")
+        } else if u.password_hash.is_some() {
+            Some("already has a password")
+        } else {
+            None
+        };
+        if let Some(why) = refused {
+            return Err(Error::Conflict(format!("{} {why}", row.email)));
+        }
+        let link = self.issue_setup_link(&*txn, u).await?;
+        let entry = audit_entry(by, "user.setup_link_issued", &row.email, origin);
+        repo::audit::append(&*txn, entry, dispatch_core::now()).await?;
+        txn.commit().await?;
+        Ok(NewUser {
+            user: row,
+            setup_link: Some(link),
         })
     }
 
@@ -183,6 +216,15 @@ impl Engine {
         Ok(())
     }
 
+    /// The user with this e-mail, if any.
+    pub async fn user_by_email(&self, email: &Email) -> Result<Option<UserRow>> {
+        let conn = self.db().conn();
+        Ok(match repo::user::by_email(conn, email.as_str()).await? {
+            Some(u) => Some(repo::user::row(conn, u.id).await?),
+            None => None,
+        })
+    }
+
     /// Every user.
     pub async fn users(&self) -> Result<Vec<UserRow>> {
         Ok(repo::user::list(self.db().conn()).await?)
@@ -204,16 +246,7 @@ impl Engine {
         let losing_owner = u.role == OrgRole::Owner.as_str()
             && (role.is_some_and(|r| r != OrgRole::Owner) || disabled == Some(true));
         if losing_owner {
-            let owners = repo::user::list(&*txn)
-                .await?
-                .into_iter()
-                .filter(|x| x.role == OrgRole::Owner.as_str() && x.disabled_at.is_none())
-                .count();
-            if owners <= 1 {
-                return Err(Error::Conflict(
-                    "this is the last owner; make someone else owner first".into(),
-                ));
-            }
+            keep_an_owner(&*txn, &u).await?;
         }
         let target = repo::user::row(&*txn, id).await?.email;
         let mut row: user::ActiveModel = u.clone().into();
@@ -240,6 +273,42 @@ impl Engine {
         let out = repo::user::row(&*txn, id).await?;
         txn.commit().await?;
         Ok(out)
+    }
+}
+
+/// Refuses a change that takes the owner `u` out of the enabled owners when no other enabled
+/// owner is left: an organization always has someone who can change roles.
+pub(crate) async fn keep_an_owner(
+    conn: &impl sea_orm::ConnectionTrait,
+    u: &user::Model,
+) -> Result<()> {
+    if u.role != OrgRole::Owner.as_str() || u.disabled_at.is_some() {
+        return Ok(());
+    }
+    let owners = repo::user::enabled_owners_locked(conn).await?;
+    if owners.iter().all(|x| x.id == u.id) {
+        return Err(Error::Conflict(
+            "this is the last owner; make someone else owner first".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// An audit entry by `by`, or by the server's own command line when `None`.
+pub(crate) fn audit_entry(
+    by: Option<&Authenticated>,
+    action: &str,
+    target: &str,
+    origin: &Origin,
+) -> NewAudit {
+    match by {
+        Some(b) => b.audit(action, target, origin),
+        None => NewAudit {
+            action: action.into(),
+            target: Some(target.to_string()),
+            credential: Some("local".into()),
+            ..Default::default()
+        },
     }
 }
 

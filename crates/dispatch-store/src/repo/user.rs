@@ -31,19 +31,19 @@ pub struct UserRow {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// The user of an individual, created with `role` (member when `None`) and `kind` when missing;
-/// when it exists and `role` is given, its role becomes `role`.
-pub async fn ensure(
+/// Creates the user of an individual with `role` and `kind`; `None` when the individual already
+/// has one (which is left as it is, even when a concurrent request created it just now).
+pub async fn create(
     conn: &impl ConnectionTrait,
     individual_id: i64,
-    role: Option<&str>,
+    role: &str,
     kind: &str,
-) -> Result<user::Model> {
+) -> Result<Option<user::Model>> {
     let now = dispatch_core::now();
     // ON CONFLICT DO NOTHING: a concurrent request may have created the same user.
-    user::Entity::insert(user::ActiveModel {
+    let inserted = user::Entity::insert(user::ActiveModel {
         individual_id: Set(individual_id),
-        role: Set(role.unwrap_or("member").to_string()),
+        role: Set(role.to_string()),
         kind: Set(kind.to_string()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -56,6 +56,23 @@ pub async fn ensure(
     )
     .exec_without_returning(conn)
     .await?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    Ok(by_individual(conn, individual_id).await?)
+}
+
+/// The user of an individual, created with `role` (member when `None`) and `kind` when missing;
+/// when it exists and `role` is given, its role becomes `role`.
+pub async fn ensure(
+    conn: &impl ConnectionTrait,
+    individual_id: i64,
+    role: Option<&str>,
+    kind: &str,
+) -> Result<user::Model> {
+    if let Some(u) = create(conn, individual_id, role.unwrap_or("member"), kind).await? {
+        return Ok(u);
+    }
     let found = by_individual(conn, individual_id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("user of individual {individual_id}")))?;
@@ -63,11 +80,22 @@ pub async fn ensure(
         Some(r) if r != found.role => {
             let mut row: user::ActiveModel = found.into();
             row.role = Set(r.to_string());
-            row.updated_at = Set(now);
+            row.updated_at = Set(dispatch_core::now());
             Ok(row.update(conn).await?)
         }
         _ => Ok(found),
     }
+}
+
+/// The enabled owners, locked until the transaction ends (on PostgreSQL; SQLite's writer lock
+/// serialises writers already), so that two requests cannot each take away "the other" owner.
+pub async fn enabled_owners_locked(conn: &impl ConnectionTrait) -> Result<Vec<user::Model>> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Role.eq("owner"))
+        .filter(user::Column::DisabledAt.is_null())
+        .lock_exclusive()
+        .all(conn)
+        .await?)
 }
 
 /// The user of an individual.

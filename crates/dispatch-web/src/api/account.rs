@@ -7,7 +7,7 @@ use crate::error::{ApiResult, Json, Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, patch};
+use axum::routing::{delete, get, patch, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::Email;
@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{id}", delete(revoke_token))
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", patch(update_user))
+        .route("/users/{id}/setup-link", post(new_setup_link))
         .route("/audit", get(audit))
 }
 
@@ -269,7 +270,8 @@ pub struct UserIn {
     pub kind: Option<String>,
 }
 
-/// Creates a user; a person gets a one-time set-up link to choose a password.
+/// Creates a user; a person gets a one-time set-up link to choose a password. An e-mail that
+/// already has an account is a 409 (change its role with `PATCH /users/{id}`).
 #[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = UserIn,
     responses((status = 201, body = UserOut), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create_user(
@@ -301,6 +303,22 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, axum::Json(out)))
 }
 
+/// A fresh one-time set-up link for a person who has not chosen a password yet (the previous
+/// link stops working); 409 for an account with a password, a disabled one or a service account.
+#[utoipa::path(post, path = "/api/v1/users/{id}/setup-link", tag = "accounts", params(("id" = i64, Path)),
+    responses((status = 200, body = UserOut), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn new_setup_link(
+    State(s): State<AppState>,
+    auth: Auth,
+    RequestOrigin(origin): RequestOrigin,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<UserOut>> {
+    let issued = s.engine.new_setup_link(Some(&auth.0), id, &origin).await?;
+    let mut out = UserOut::from(issued.user);
+    out.setup_link = issued.setup_link;
+    Ok(axum::Json(out))
+}
+
 /// A change to a user.
 #[derive(Deserialize, ToSchema)]
 pub struct UserPatch {
@@ -314,7 +332,8 @@ pub struct UserPatch {
     pub disabled: Patch<bool>,
 }
 
-/// Changes a user's role or disables the account (owners); the last owner stays an owner.
+/// Changes a user's role or disables the account (owners): the one way a role changes, audited
+/// as `user.role_changed` (from, to). The last enabled owner cannot be demoted or disabled (409).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "accounts", request_body = UserPatch, params(("id" = i64, Path)),
     responses((status = 200, body = UserOut), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn update_user(
@@ -347,7 +366,8 @@ pub struct AuditOut {
     /// Who (e-mail; for a failed sign-in, what was typed).
     pub actor: Option<String>,
     /// What: `sign_in`, `sign_out`, `token.created`, `token.revoked`, `user.created`,
-    /// `user.role_changed`, `user.disabled`, `user.enabled`, `user.password_set`, `api.write`,
+    /// `user.role_changed`, `user.disabled`, `user.enabled`, `user.password_set`,
+    /// `user.setup_link_issued`, `api.write`,
     /// `config.changed`.
     pub action: String,
     /// To what.

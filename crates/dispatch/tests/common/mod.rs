@@ -298,17 +298,33 @@ impl TestApp {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         let link = r.body["setup_link"].as_str().expect("a set-up link");
-        let token = link.split("token=").nth(1).expect("a token in the link");
-        let done = self
-            .call_url(
-                None,
-                Method::POST,
-                "/auth/setup",
-                Some(serde_json::json!({"token": token, "password": password})),
-            )
-            .await;
+        let done = self.choose_password(link, password).await;
         assert_eq!(done.status, StatusCode::NO_CONTENT, "{:?}", done.body);
         r.body
+    }
+
+    /// Chooses `password` through a set-up link (`POST /auth/setup` with the link's token).
+    pub async fn choose_password(&self, link: &str, password: &str) -> Res {
+        let token = link.split("token=").nth(1).expect("a token in the link");
+        self.call_url(
+            None,
+            Method::POST,
+            "/auth/setup",
+            Some(serde_json::json!({"token": token, "password": password})),
+        )
+        .await
+    }
+
+    /// The user with this e-mail, as `GET /users` lists it.
+    pub async fn user(&self, email: &str) -> Value {
+        let users = self.get("/users").await.body;
+        users
+            .as_array()
+            .expect("a list of users")
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap_or_else(|| panic!("no user {email}: {users}"))
+            .clone()
     }
 }
 
