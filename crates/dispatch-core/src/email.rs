@@ -15,6 +15,17 @@ pub fn render(to: Vec<String>, subject: impl Into<String>, message: &RichMessage
     }
 }
 
+/// A subject that is safe in a mail header: each run of control characters (CR, LF, tab, NUL,
+/// …) and white space (line separators too) becomes one space, so a title typed with a line
+/// break can never start a header of its own; the ends are trimmed.
+pub fn header_safe(subject: &str) -> String {
+    subject
+        .split(|c: char| c.is_control() || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Blocks as a plain-text mail body: one paragraph per block, the header underlined.
 pub fn render_text(blocks: &[Block]) -> String {
     let pairs = |list: &[(String, String)]| {
@@ -123,6 +134,29 @@ pub fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_subject_with_line_breaks_and_control_characters_becomes_one_line() {
+        for (raw, want) in [
+            (
+                "INC-1: Disk full\r\nBcc: victim@example.com",
+                "INC-1: Disk full Bcc: victim@example.com",
+            ),
+            ("a\nb", "a b"),
+            ("a \r\n b", "a b"),
+            ("tab\there", "tab here"),
+            ("nul\0byte\u{7f}", "nul byte"),
+            ("line\u{2028}sep", "line sep"),
+            ("\r\nleading and trailing\n", "leading and trailing"),
+            ("Plain subject", "Plain subject"),
+            ("Ünïcode — fine", "Ünïcode — fine"),
+        ] {
+            let got = header_safe(raw);
+            assert_eq!(got, want, "{raw:?}");
+            assert!(!got.chars().any(char::is_control), "{got:?}");
+        }
+    }
+
     use super::*;
 
     fn welcome() -> RichMessage {

@@ -144,7 +144,7 @@ impl Smtp {
     fn message(&self, key: &str, mail: &Email) -> ProviderResult<Message> {
         let mut b = Message::builder()
             .from(self.from.clone())
-            .subject(mail.subject.clone())
+            .subject(dispatch_core::email::header_safe(&mail.subject))
             .message_id(Some(dispatch_core::email::message_id(
                 key,
                 self.from.email.domain(),

@@ -147,6 +147,40 @@ async fn with_smtp_configured_the_welcome_mail_reaches_a_real_smtp_server_once()
 }
 
 #[tokio::test]
+async fn a_title_with_line_breaks_gives_a_one_line_subject_and_no_header_of_its_own() {
+    let sink = SmtpSink::start();
+    let app = spawn_app_mailing(&sink).await;
+    let r = app
+        .post(
+            "/incidents",
+            json!({"title": "Payments failing\r\nX-Injected: yes\n\tBcc: eve@example.com", "description": "d"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    app.run_pending_jobs().await;
+    app.post(
+        "/incidents/INC-1/roles",
+        json!({"email": "bea@example.com", "role": "scribe"}),
+    )
+    .await;
+    app.run_pending_jobs().await;
+    let want =
+        "[INC-1] You were added as scribe: Payments failing X-Injected: yes Bcc: eve@example.com";
+    let received = sink.received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0]["subject"], want);
+    assert_eq!(received[0]["rcpt_tos"], json!(["bea@example.com"]));
+    let headers = received[0]["header_names"].to_string().to_lowercase();
+    assert!(
+        !headers.contains("x-injected") && !headers.contains("bcc"),
+        "{headers}"
+    );
+    let outbox = app.get("/outbox").await.body;
+    assert_eq!(outbox[0]["subject"], want);
+    drop(sink);
+}
+
+#[tokio::test]
 async fn a_mail_the_smtp_server_never_took_is_retried_then_failed_and_not_in_the_outbox() {
     // A port nothing listens on: every attempt is refused.
     let port = {

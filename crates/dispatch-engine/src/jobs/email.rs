@@ -44,7 +44,8 @@ pub(crate) async fn send(
     };
     let email = Email {
         to: p.to,
-        subject: p.subject,
+        // Whatever built it, a subject never carries a line break into the mail's headers.
+        subject: dispatch_core::email::header_safe(&p.subject),
         text: p.text,
         html: p.html,
     };

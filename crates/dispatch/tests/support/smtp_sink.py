@@ -33,6 +33,7 @@ class Sink:
             "to": str(msg["To"]),
             "subject": str(msg["Subject"]),
             "message_id": str(msg["Message-ID"]),
+            "header_names": list(msg.keys()),
             "text": text.get_content() if text is not None else None,
             "html": html.get_content() if html is not None else None,
         }
