@@ -41,9 +41,9 @@ pub enum ApiError {
     /// 405: the route exists but not with this method.
     #[error("this route does not accept that method")]
     MethodNotAllowed,
-    /// 413: the body is larger than the server accepts.
-    #[error("the body is too large (at most {} bytes)", crate::MAX_BODY_BYTES)]
-    PayloadTooLarge,
+    /// 413: the body is larger than the route accepts (its limit in bytes).
+    #[error("the body is too large (at most {})", size(*.0))]
+    PayloadTooLarge(usize),
     /// 415: the body is not JSON.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -77,6 +77,16 @@ pub struct ErrorDetail {
     pub fields: Vec<FieldError>,
 }
 
+/// A byte count as people read a limit: `10 MB`, `512 KB` or `100 bytes`.
+pub fn size(bytes: usize) -> String {
+    const KB: usize = 1024;
+    match bytes {
+        b if b >= KB * KB && b % (KB * KB) == 0 => format!("{} MB", b / (KB * KB)),
+        b if b >= KB && b % KB == 0 => format!("{} KB", b / KB),
+        b => format!("{b} bytes"),
+    }
+}
+
 impl ApiError {
     /// The HTTP status of this error.
     pub fn status_code(&self) -> StatusCode {
@@ -91,7 +101,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -109,7 +119,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::BadGateway(_) => "provider_failed",
             ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Internal(_) => "internal",
@@ -196,7 +206,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 "the body must be JSON (Content-Type: application/json)".into(),
             )),
             Err(JsonRejection::JsonDataError(e)) => Err(data_error(&e.body_text())),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::PayloadTooLarge),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::PayloadTooLarge(crate::MAX_BODY_BYTES))
+            }
             Err(e) => Err(ApiError::BadRequest(format!(
                 "the body is not valid JSON: {}",
                 e.body_text()

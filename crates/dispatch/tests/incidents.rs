@@ -512,6 +512,10 @@ async fn health_readiness_and_metrics_answer_without_a_token() {
         .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(r.body["error"]["code"], "payload_too_large");
+    assert_eq!(
+        r.body["error"]["message"],
+        "the body is too large (at most 1 MB)"
+    );
     let r = app.get("/no-such-route").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.body["error"]["code"], "not_found");

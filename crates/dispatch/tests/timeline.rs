@@ -254,6 +254,11 @@ async fn files_are_attached_listed_and_downloaded_with_a_size_limit() {
     assert_eq!(got.text().await.unwrap().len(), content.len());
     let big = up("huge.bin", "y".repeat(11 * 1024 * 1024)).await.unwrap();
     assert_eq!(big.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let said: serde_json::Value = big.json().await.unwrap();
+    assert_eq!(
+        said["error"]["message"], "the body is too large (at most 10 MB)",
+        "the upload error names the upload limit, not the API's"
+    );
     let bad = up("a/b", "z".into()).await.unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let kinds: Vec<_> = app

@@ -84,7 +84,7 @@ pub async fn upload(
 ) -> ApiResult<(StatusCode, axum::Json<FileOut>)> {
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge
+            ApiError::PayloadTooLarge(MAX_FILE_BYTES)
         } else {
             ApiError::BadRequest(e.body_text())
         }

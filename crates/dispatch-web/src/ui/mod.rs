@@ -263,7 +263,7 @@ pub async fn form_csrf(req: Request, next: Next) -> Response {
     }
     let (mut parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await else {
-        return ApiError::PayloadTooLarge.into_response();
+        return ApiError::PayloadTooLarge(crate::MAX_BODY_BYTES).into_response();
     };
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
     if let Some((_, token)) = pairs.iter().find(|(k, _)| k == "_csrf") {
