@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod headers;
 pub mod login;
 pub mod metrics;
 pub mod oidc;
@@ -51,7 +52,8 @@ pub struct WebOptions {
 /// How people sign in.
 #[derive(Default)]
 pub struct WebAuth {
-    /// Mark the session cookie `Secure` (the public URL is https).
+    /// The public URL is https: the session cookie is `Secure` and answers carry
+    /// `Strict-Transport-Security`.
     pub secure_cookies: bool,
     /// Trusted-header authentication (off by default).
     pub trusted: trusted::TrustedHeader,
@@ -108,6 +110,10 @@ pub fn app_with(engine: Engine, options: WebOptions) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             error::ApiError::Internal("handler panicked".into()).into_response_owned()
         }))
+        .layer(axum::middleware::from_fn_with_state(
+            state.auth.secure_cookies,
+            headers::security_headers,
+        ))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))

@@ -247,11 +247,13 @@ async fn visit(url: &str, cookies: &[String]) -> (StatusCode, String, Vec<String
 
 /// Runs the flow up to the callback; answers the callback URL and the flow cookie.
 async fn to_callback(app: &TestApp) -> (String, Vec<String>) {
-    let (status, to_provider, cookies) = visit(
-        &format!("{}/auth/oidc/login?next=/api/v1/me", app.base),
-        &[],
-    )
-    .await;
+    to_callback_next(app, "/api/v1/me").await
+}
+
+/// [`to_callback`] with this (URL-encoded) `next`.
+async fn to_callback_next(app: &TestApp, next: &str) -> (String, Vec<String>) {
+    let (status, to_provider, cookies) =
+        visit(&format!("{}/auth/oidc/login?next={next}", app.base), &[]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(to_provider.contains("code_challenge="), "{to_provider}");
     assert!(cookies[0].starts_with("dispatch_oidc=") && cookies[0].contains("HttpOnly"));
@@ -308,6 +310,24 @@ async fn single_sign_on_signs_a_new_person_in_end_to_end_with_pkce() {
     let (status, _, _) = visit(&callback, &flow).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(provider.lock().unwrap().refused, ["unknown or reused code"]);
+}
+
+#[tokio::test]
+async fn single_sign_on_returns_only_to_a_path_on_this_server() {
+    let provider = start_provider("olga@example.com").await;
+    let app = app_with_sso(&provider).await;
+    for next in [
+        "%2F%09%2Fevil.example",
+        "%2F%2Fevil.example",
+        "%2F%5Cevil.example",
+        "https%3A%2F%2Fevil.example",
+        "%2F%0D%0ASet-Cookie%3Ax%3D1",
+    ] {
+        let (callback, flow) = to_callback_next(&app, next).await;
+        let (status, to, _) = visit(&callback, &flow).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{next}");
+        assert_eq!(to, "/", "{next}");
+    }
 }
 
 /// The flow to the end; answers whether it signed someone in.

@@ -131,8 +131,23 @@ async fn signed_out_every_page_sends_people_to_the_sign_in_page_and_back() {
         p.html
     );
     assert!(p.html.contains("<form"));
+    for bad in ["%2F%09%2Fevil.example", "%2F%2Fevil.example", "%2F%0D%0Ax"] {
+        let p = get(&app, As::Nobody, &format!("/auth/login?next={bad}")).await;
+        assert_eq!(p.status, StatusCode::OK, "{bad}");
+        assert!(!p.html.contains(r#"name="next""#), "{bad}: {}", p.html);
+    }
     signed_in(&app, "ann@example.com", "member").await;
-    for (next, want) in [("/tasks", "/tasks"), ("https://evil.example.com/", "/")] {
+    for (next, want) in [
+        ("/tasks", "/tasks"),
+        ("https://evil.example.com/", "/"),
+        ("/\t/evil.example", "/"),
+        ("/%09/evil.example", "/"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("/\r\nSet-Cookie:x=1", "/"),
+        ("/%0d%0aSet-Cookie:x=1", "/"),
+        ("/\0", "/"),
+    ] {
         let p = post(
             &app,
             As::Nobody,
@@ -1751,4 +1766,128 @@ async fn the_oncall_page_shows_schedules_and_admins_add_overrides_there() {
         from.replace('T', " "),
         until.replace('T', " ")
     )));
+}
+
+/// The headers of a GET, and its body.
+async fn headers_of(
+    app: &TestApp,
+    who: As<'_>,
+    path: &str,
+) -> (reqwest::header::HeaderMap, String) {
+    let mut req = browser().get(format!("{}{path}", app.base));
+    match who {
+        As::Nobody => {}
+        As::Session(s) => req = req.header("cookie", &s.cookie),
+        As::Token(t) => req = req.bearer_auth(t),
+    }
+    let res = req.send().await.unwrap();
+    let headers = res.headers().clone();
+    (headers, res.text().await.unwrap_or_default())
+}
+
+/// Checks the security headers of one answer; answers whether it was an HTML page.
+fn check_security_headers(path: &str, h: &reqwest::header::HeaderMap, body: &str) -> bool {
+    let get = |name: &str| {
+        h.get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
+    assert_eq!(get("x-content-type-options"), "nosniff", "{path}");
+    if !get("content-type").starts_with("text/html") {
+        return false;
+    }
+    assert_eq!(
+        get("content-security-policy"),
+        dispatch_web::headers::CONTENT_SECURITY_POLICY,
+        "{path}"
+    );
+    assert_eq!(get("x-frame-options"), "DENY", "{path}");
+    assert!(
+        ["same-origin", "no-referrer"].contains(&get("referrer-policy")),
+        "{path}"
+    );
+    assert!(get("permissions-policy").contains("camera=()"), "{path}");
+    assert!(
+        h.get("strict-transport-security").is_none(),
+        "no HSTS over plain http: {path}"
+    );
+    // What the policy would refuse: inline scripts, inline handlers, inline styles.
+    let lower = body.to_lowercase();
+    assert!(!lower.contains("<script>"), "an inline script on {path}");
+    assert!(!lower.contains("<style"), "an inline style sheet on {path}");
+    assert!(!lower.contains(" style="), "a style attribute on {path}");
+    let handler = lower.match_indices(" on").any(|(i, _)| {
+        let rest = &lower[i + 3..];
+        let name: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
+        !name.is_empty() && rest[name.len()..].starts_with('=')
+    });
+    assert!(!handler, "an inline event handler on {path}");
+    true
+}
+
+#[tokio::test]
+async fn every_page_carries_the_security_headers_signed_in_and_out() {
+    let app = spawn_app().await;
+    let key = app.declare("Disk full").await["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ada = signed_in(&app, "ada@example.com", "admin").await;
+    let mut paths: Vec<String> = dispatch_web::ui::ROUTES
+        .iter()
+        .filter(|(m, t)| *m == "GET" && !t.ends_with("/events"))
+        .map(|(_, t)| fill(t, &key))
+        .collect();
+    for section in [
+        "users",
+        "audit",
+        "engagement-rules",
+        "webhooks",
+        "individuals",
+    ] {
+        paths.push(format!("/settings/{section}"));
+    }
+    paths.extend(
+        [
+            "/auth/login?next=%2Ftasks",
+            "/auth/setup?token=nope",
+            "/api/v1/docs",
+            "/incidents/INC-404",
+            "/no-such-page",
+        ]
+        .map(String::from),
+    );
+    let mut pages = 0;
+    for path in &paths {
+        for who in [As::Nobody, As::Session(&ada)] {
+            let (h, body) = headers_of(&app, who, path).await;
+            pages += usize::from(check_security_headers(path, &h, &body));
+        }
+    }
+    assert!(pages >= 20, "only {pages} HTML pages seen");
+    // The API's JSON and the assets are not pages, but are never sniffed either.
+    for path in [
+        "/api/v1/incidents",
+        "/assets/app.js",
+        "/api/v1/openapi.json",
+    ] {
+        let (h, _) = headers_of(&app, As::Token(&app.token), path).await;
+        assert!(!check_security_headers(path, &h, ""), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn with_an_https_public_url_every_answer_asks_for_https_from_then_on() {
+    let options = dispatch_web::WebOptions {
+        auth: dispatch_web::WebAuth {
+            secure_cookies: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let app = common::spawn_app_full(|p| p, options).await;
+    for path in ["/auth/login", "/api/v1/incidents"] {
+        let (h, _) = headers_of(&app, As::Token(&app.token), path).await;
+        assert_eq!(h["strict-transport-security"], "max-age=31536000", "{path}");
+    }
 }

@@ -1,5 +1,7 @@
 //! The UI's static files, embedded in the binary: one stylesheet, htmx (vendored from the
-//! `htmx.org` npm package, see `assets/README.md`) and the small script of the live parts.
+//! `htmx.org` npm package, see `assets/README.md`), the small script of the live parts, and the
+//! API docs page's script and style (every page's scripts and styles are files: the
+//! Content-Security-Policy allows no inline ones).
 
 use crate::error::ApiError;
 use axum::extract::Path;
@@ -16,6 +18,16 @@ const FILES: &[(&str, &str, &str)] = &[
         "app.js",
         "text/javascript; charset=utf-8",
         include_str!("../../assets/app.js"),
+    ),
+    (
+        "docs.css",
+        "text/css; charset=utf-8",
+        include_str!("../../assets/docs.css"),
+    ),
+    (
+        "docs.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/docs.js"),
     ),
     (
         "htmx.min.js",

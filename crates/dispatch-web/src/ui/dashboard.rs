@@ -190,7 +190,7 @@ fn chart(
     for (j, s) in series.iter().enumerate() {
         let _ = write!(
             svg,
-            r#"<li><span class="swatch" style="background:{}"></span>{}</li>"#,
+            r#"<li><svg class="swatch" viewBox="0 0 1 1"><rect width="1" height="1" fill="{}"/></svg>{}</li>"#,
             PALETTE[j % PALETTE.len()],
             escape(s)
         );
