@@ -4,8 +4,9 @@
 // command hints, add a pinned timeline event and pin another → mark it stable → close it → find it
 // in the list with a filter → the status page → mint a token on the account page. Then an admin
 // creates an engagement rule in the settings pages, declares a matching incident and sees the rule
-// bring its observer in; and the settings and dashboard pages are opened. A screenshot of each page
-// is saved.
+// bring its observer in; and the settings, dashboard and API docs pages are opened. A screenshot of
+// each page is saved. The walk fails on any script error, and on anything the
+// Content-Security-Policy refuses (Chromium's "Refused to …" in the console).
 //
 // Run by `cargo test -p dispatch --test browser`, which starts the server and passes:
 //   DISPATCH_BASE      the server's base URL
@@ -55,6 +56,14 @@ page.on("request", (r) => {
 });
 const pageErrors = [];
 page.on("pageerror", (e) => pageErrors.push(String(e)));
+// Whatever the Content-Security-Policy refuses (an inline script or style, a handler, eval)
+// would silently break part of a page: Chromium reports it in the console as "Refused to …".
+const refused = [];
+page.on("console", (m) => {
+  if (/Refused to|Content Security Policy/i.test(m.text())) {
+    refused.push(`${page.url()} (${m.location().url}): ${m.text()}`);
+  }
+});
 
 let step = 0;
 async function shot(name) {
@@ -247,7 +256,14 @@ try {
     await shot("dashboard-admin");
   }
 
+  // The API docs page runs its own script under the same policy.
+  await page.goto(`${base}/api/v1/docs`);
+  await page.locator("#ops details").first().waitFor();
+  check((await page.locator("#ops details").count()) > 50, "the API docs page lists the operations");
+  await shot("api-docs");
+
   check(foreign.length === 0, `no request left the server (${foreign.join(", ")})`);
+  check(refused.length === 0, `the Content-Security-Policy refused nothing (${refused.join("; ")})`);
   check(pageErrors.length === 0, `no script error on any page (${pageErrors.join("; ")})`);
   console.log("browser walk: passed");
 } catch (e) {
