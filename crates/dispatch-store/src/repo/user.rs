@@ -59,7 +59,7 @@ pub async fn create(
     if inserted == 0 {
         return Ok(None);
     }
-    Ok(by_individual(conn, individual_id).await?)
+    by_individual(conn, individual_id).await
 }
 
 /// The user of an individual, created with `role` (member when `None`) and `kind` when missing;
