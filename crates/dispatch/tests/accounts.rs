@@ -542,6 +542,17 @@ async fn admins_mint_tokens_for_service_accounts_and_a_disabled_account_stops_wo
         .call_as(Some(&bot), Method::GET, "/incidents", None)
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = app
+        .post(
+            "/tokens",
+            json!({"name": "ci-2", "service_account": "ci-bot@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert!(r.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("disabled"));
 }
 
 #[tokio::test]

@@ -33,7 +33,8 @@ pub struct TokenView {
 }
 
 impl Engine {
-    /// Mints a token; returns the secret (shown once) and the row.
+    /// Mints a token; returns the secret (shown once) and the row. Never for a disabled service
+    /// account (a disabled person cannot call this at all).
     pub async fn mint_api_token(
         &self,
         by: &Authenticated,
@@ -71,6 +72,11 @@ impl Engine {
                         format!("{email} is a person, not a service account"),
                     )
                     .into());
+                }
+                if u.disabled_at.is_some() {
+                    return Err(Error::Conflict(format!(
+                        "the account of {email} is disabled; enable it before minting a token"
+                    )));
                 }
                 who
             }
