@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod oidc;
 pub mod openapi;
 pub mod policy;
+pub mod redirect;
 pub mod slack;
 pub mod trusted;
 pub mod ui;

@@ -198,7 +198,7 @@ pub async fn start(State(s): State<AppState>, Query(q): Query<StartQuery>) -> Ap
         ],
     )
     .map_err(fail)?;
-    let next = crate::login::safe_next(q.next.as_deref());
+    let next = crate::redirect::safe_next(q.next.as_deref());
     let flow = B64.encode(serde_json::json!([state, nonce, verifier, next]).to_string());
     let secure = if s.auth.secure_cookies {
         "; Secure"
