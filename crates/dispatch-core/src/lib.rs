@@ -14,6 +14,7 @@ pub mod password;
 pub mod patch;
 pub mod provider;
 pub mod secret;
+pub mod size;
 pub mod template;
 pub mod timeline;
 pub mod values;

@@ -64,7 +64,10 @@ impl Engine {
         if data.len() > MAX_FILE_BYTES {
             e.push(
                 "body",
-                format!("the file is larger than {MAX_FILE_BYTES} bytes"),
+                format!(
+                    "the file is larger than {}",
+                    dispatch_core::size::human(MAX_FILE_BYTES)
+                ),
             );
         }
         e.into_result()?;

@@ -42,7 +42,7 @@ pub enum ApiError {
     #[error("this route does not accept that method")]
     MethodNotAllowed,
     /// 413: the body is larger than the route accepts (its limit in bytes).
-    #[error("the body is too large (at most {})", size(*.0))]
+    #[error("the body is too large (at most {})", dispatch_core::size::human(*.0))]
     PayloadTooLarge(usize),
     /// 415: the body is not JSON.
     #[error("{0}")]
@@ -75,16 +75,6 @@ pub struct ErrorDetail {
     /// For validation failures: each offending field.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
-}
-
-/// A byte count as people read a limit: `10 MB`, `512 KB` or `100 bytes`.
-pub fn size(bytes: usize) -> String {
-    const KB: usize = 1024;
-    match bytes {
-        b if b >= KB * KB && b % (KB * KB) == 0 => format!("{} MB", b / (KB * KB)),
-        b if b >= KB && b % KB == 0 => format!("{} KB", b / KB),
-        b => format!("{b} bytes"),
-    }
 }
 
 impl ApiError {

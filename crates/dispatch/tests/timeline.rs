@@ -259,6 +259,15 @@ async fn files_are_attached_listed_and_downloaded_with_a_size_limit() {
         said["error"]["message"], "the body is too large (at most 10 MB)",
         "the upload error names the upload limit, not the API's"
     );
+    let just_over = up("over.bin", "y".repeat(10 * 1024 * 1024 + 1))
+        .await
+        .unwrap();
+    assert_eq!(just_over.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let said: serde_json::Value = just_over.json().await.unwrap();
+    assert_eq!(
+        said["error"]["fields"][0]["message"],
+        "the file is larger than 10 MB"
+    );
     let bad = up("a/b", "z".into()).await.unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let kinds: Vec<_> = app
