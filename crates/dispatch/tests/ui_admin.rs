@@ -469,6 +469,22 @@ async fn owners_change_roles_webhooks_show_their_secret_once_and_changes_are_aud
         .unwrap();
     assert_eq!(u["role"], "admin");
     assert_eq!(u["disabled"], true);
+    // Adding someone who already has an account changes nothing and says so.
+    let p = owner
+        .post(
+            &app,
+            "/settings/users",
+            &[("email", "mia@example.com"), ("role", "owner")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    assert!(
+        p.html
+            .contains(r#"<p class="failure" role="alert">mia@example.com already has an account"#),
+        "{}",
+        p.html
+    );
+    assert_eq!(app.user("mia@example.com").await["role"], "admin");
 
     // A webhook: the secret is shown once, on the page after creating it.
     let p = admin
