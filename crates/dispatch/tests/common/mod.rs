@@ -290,6 +290,30 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Gives a person a role in an incident as the owner; panics unless 200.
+    pub async fn give_role(&self, key: &str, email: &str, role: &str) {
+        let r = self
+            .post(
+                &format!("/incidents/{key}/roles"),
+                serde_json::json!({"email": email, "role": role}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{email} as {role}: {:?}", r.body);
+    }
+
+    /// The user id of the person with this e-mail (they must be a user).
+    pub async fn user_id(&self, email: &str) -> i64 {
+        let users = self.get("/users").await.body;
+        users
+            .as_array()
+            .expect("a list of users")
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap_or_else(|| panic!("{email} is not a user: {users}"))["id"]
+            .as_i64()
+            .expect("an id")
+    }
+
     /// A person created by the owner (`POST /users`) who chose `password` through their
     /// set-up link; answers the created user.
     pub async fn person_with_password(&self, email: &str, role: &str, password: &str) -> Value {
