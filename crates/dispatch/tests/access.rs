@@ -174,23 +174,8 @@ async fn incident_fixtures(
     ] {
         app.give_role(&key, email, role).await;
     }
-    let r = app
-        .call_as(
-            Some(&tokens["subscriber"]),
-            Method::POST,
-            &format!("/incidents/{key}/subscribe"),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let r = app
-        .call(
-            Method::DELETE,
-            &format!("/incidents/{key}/participants/rita@example.com"),
-            None,
-        )
-        .await;
-    assert!(r.status.is_success(), "{:?}", r.body);
+    app.subscribe(&key, &tokens["subscriber"]).await;
+    app.remove_participant(&key, "rita@example.com").await;
     if restricted {
         let r = app
             .patch(
@@ -692,19 +677,7 @@ async fn disabling_an_account_signing_out_and_revoking_a_token_count_from_the_ne
         read_with(None, Some(di_token.clone())).await,
         StatusCode::OK
     );
-    let mine = app
-        .call_as(Some(&di_token), Method::GET, "/tokens", None)
-        .await
-        .body;
-    let r = app
-        .call_as(
-            Some(&di_token),
-            Method::DELETE,
-            &format!("/tokens/{}", mine[0]["id"]),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.revoke_own_token(&di_token).await;
     assert_eq!(
         read_with(None, Some(di_token)).await,
         StatusCode::UNAUTHORIZED

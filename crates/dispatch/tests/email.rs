@@ -212,24 +212,9 @@ async fn mail_reaches_only_the_subscribers_who_may_still_see_the_incident_when_i
             if let Some(role) = role {
                 app.give_role(&key, email, role).await;
             }
-            let r = app
-                .call_as(
-                    Some(token),
-                    Method::POST,
-                    &format!("/incidents/{key}/subscribe"),
-                    None,
-                )
-                .await;
-            assert_eq!(r.status, StatusCode::OK, "{email}: {:?}", r.body);
+            app.subscribe(&key, token).await;
         }
-        let r = app
-            .call(
-                Method::DELETE,
-                &format!("/incidents/{key}/participants/rita@example.com"),
-                None,
-            )
-            .await;
-        assert!(r.status.is_success(), "{:?}", r.body);
+        app.remove_participant(&key, "rita@example.com").await;
     }
     app.run_pending_jobs().await;
     // The first is renamed while everyone may still see it; then, before that mail goes out, it

@@ -301,6 +301,30 @@ impl TestApp {
         assert_eq!(r.status, StatusCode::OK, "{email} as {role}: {:?}", r.body);
     }
 
+    /// The token's holder subscribes to the incident by e-mail; panics unless 200.
+    pub async fn subscribe(&self, key: &str, token: &str) {
+        let path = format!("/incidents/{key}/subscribe");
+        let r = self.call_as(Some(token), Method::POST, &path, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
+    }
+
+    /// Removes a person from an incident as the owner (their roles end); panics unless it worked.
+    pub async fn remove_participant(&self, key: &str, email: &str) {
+        let path = format!("/incidents/{key}/participants/{email}");
+        let r = self.call(Method::DELETE, &path, None).await;
+        assert!(r.status.is_success(), "{path}: {:?}", r.body);
+    }
+
+    /// The token's holder revokes it (their first token); panics unless 200.
+    pub async fn revoke_own_token(&self, token: &str) {
+        let mine = self
+            .call_as(Some(token), Method::GET, "/tokens", None)
+            .await;
+        let path = format!("/tokens/{}", mine.body[0]["id"]);
+        let r = self.call_as(Some(token), Method::DELETE, &path, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
+    }
+
     /// The user id of the person with this e-mail (they must be a user).
     pub async fn user_id(&self, email: &str) -> i64 {
         let users = self.get("/users").await.body;
