@@ -517,6 +517,24 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_table_says() {
             }
         }
     }
+    // Lists and search agree with the routes: the restricted incident is found by those who
+    // take part in it (and admins) only.
+    for p in PERSONAS {
+        let Some(token) = f.token(p) else { continue };
+        if p == Persona::Disabled {
+            continue;
+        }
+        let r = app
+            .call_as(Some(token), Method::GET, "/incidents?q=breach", None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{p:?}");
+        let found = r.body["total"] == 1;
+        let sees = matches!(
+            expect(p, "GET", Need::Incident(IncidentLevel::View), true),
+            Expect::Allowed
+        );
+        assert_eq!(found, sees, "{p:?} searching: {}", r.body);
+    }
     assert_eq!(checked, routes.len() * PERSONAS.len() * 2);
     println!(
         "permission matrix: {} routes x {} callers (7 personas, 5 states) x 2 incidents (restricted, open) = {checked} checks",

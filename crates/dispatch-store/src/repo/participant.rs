@@ -316,3 +316,32 @@ pub async fn renounce_all_of(
         .await?;
     Ok(res.rows_affected)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(ended: Option<DateTime<Utc>>) -> participant_role::Model {
+        participant_role::Model {
+            id: 1,
+            participant_id: 1,
+            incident_id: 1,
+            role: "participant".into(),
+            assumed_at: DateTime::from_timestamp(1_000, 0).unwrap(),
+            renounced_at: ended,
+        }
+    }
+
+    #[test]
+    fn a_role_is_in_force_until_it_ends_unless_closing_ended_it() {
+        let at = |s| DateTime::from_timestamp(s, 0);
+        assert!(in_force(&role(None), None));
+        assert!(in_force(&role(None), at(5_000)));
+        // Removed: no longer.
+        assert!(!in_force(&role(at(2_000)), None));
+        // Removed before the incident closed: still no.
+        assert!(!in_force(&role(at(2_000)), at(5_000)));
+        // Ended by the closing: still counts.
+        assert!(in_force(&role(at(5_000)), at(5_000)));
+    }
+}
