@@ -278,3 +278,102 @@ async fn mail_reaches_only_the_subscribers_who_may_still_see_the_incident_when_i
     }
     drop(sink);
 }
+
+/// An e-mail provider that refuses every mail while `down` is set, and records the rest.
+#[derive(Clone, Default)]
+struct Flaky {
+    down: Arc<std::sync::atomic::AtomicBool>,
+    sent: Arc<std::sync::Mutex<Vec<dispatch_core::provider::Email>>>,
+}
+
+#[async_trait::async_trait]
+impl dispatch_core::provider::EmailProvider for Flaky {
+    fn slug(&self) -> &'static str {
+        "flaky-mail"
+    }
+
+    async fn send(
+        &self,
+        _key: &str,
+        message: &dispatch_core::provider::Email,
+    ) -> dispatch_core::provider::ProviderResult<()> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(dispatch_core::provider::ProviderError::new(
+                "flaky-mail",
+                "down",
+            ));
+        }
+        self.sent.lock().unwrap().push(message.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_rule_target_queued_while_open_hears_nothing_if_the_incident_is_restricted_before_it_is_sent(
+) {
+    let flaky = Flaky::default();
+    let provider = flaky.clone();
+    let app = spawn_app_with(move |mut p| {
+        p.email = Arc::new(provider);
+        p
+    })
+    .await;
+    for (name, target, safe) in [
+        ("everyone", "all-staff@example.com", false),
+        ("security", "sec-list@example.com", true),
+    ] {
+        let r = app
+            .post(
+                "/notification-rules",
+                json!({"name": name, "filter": "all", "target_kind": "email", "target": target, "restricted_safe": safe}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    }
+    app.declare("Ledger drift").await;
+    app.run_pending_jobs().await;
+    // The change summary is queued for both lists while the incident is open, but the mail
+    // cannot go out yet.
+    flaky.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    let r = app
+        .patch("/incidents/INC-1", json!({"title": "Ledger drift, wider"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.run_pending_jobs().await;
+    let r = app
+        .patch("/incidents/INC-1", json!({"visibility": "restricted"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    flaky.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let failed = app.get("/jobs?state=failed").await.body;
+    let mail_jobs: Vec<_> = list(&failed)
+        .iter()
+        .filter(|j| j["kind"] == "send_email")
+        .collect();
+    assert_eq!(mail_jobs.len(), 2, "{failed}");
+    for j in mail_jobs {
+        let r = app
+            .call(Method::POST, &format!("/jobs/{}/retry", j["id"]), None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    }
+    app.run_pending_jobs().await;
+    let updated: Vec<Vec<String>> = flaky
+        .sent
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m.subject.contains("Updated"))
+        .map(|m| m.to.clone())
+        .collect();
+    assert_eq!(updated, [["sec-list@example.com"]]);
+    let withheld = app
+        .get("/incidents/INC-1/timeline?type=message_withheld")
+        .await
+        .body;
+    assert_eq!(
+        withheld[0]["details"]["to"],
+        json!(["all-staff@example.com"]),
+        "{withheld}"
+    );
+}
