@@ -8,10 +8,10 @@
 use crate::{Actor, Engine, Error, Result};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, OrgRole, ParticipantRole, TokenScope};
-use dispatch_store::entity::{document, file, incident, job, page, participant_role};
+use dispatch_store::entity::{document, file, incident, job, page};
 use dispatch_store::repo;
 pub use dispatch_store::repo::incident::Viewer;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{EntityTrait, QuerySelect};
 
 /// How a caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,11 +51,17 @@ impl Authenticated {
 
     /// The caller as the reader of a list.
     pub fn viewer(&self) -> Viewer {
-        if self.is_admin() {
-            Viewer::Everyone
-        } else {
-            Viewer::Individual(self.actor.individual_id.0)
-        }
+        viewer_of(self.role, self.actor.individual_id.0)
+    }
+}
+
+/// What a person with this organization role sees: admins everything, anyone else what
+/// [`Viewer::Individual`] allows.
+fn viewer_of(role: OrgRole, individual_id: i64) -> Viewer {
+    if role.at_least(OrgRole::Admin) {
+        Viewer::Everyone
+    } else {
+        Viewer::Individual(individual_id)
     }
 }
 
@@ -79,7 +85,8 @@ pub struct IncidentAccess {
     pub incident_id: i64,
     /// Whether the caller is an admin.
     pub admin: bool,
-    /// Whether the caller is (or was) a participant.
+    /// Whether the caller takes part in it: holds a role in force (removed participants do
+    /// not; see [`repo::participant::in_force`]).
     pub participant: bool,
     /// Whether the caller commands or reported it.
     pub commander_or_reporter: bool,
@@ -117,63 +124,76 @@ pub enum Owned {
 
 impl Engine {
     /// The caller's standing in an incident. An incident the caller may not see is *not found*,
-    /// exactly like one that does not exist.
+    /// exactly like one that does not exist. Two reads: the incident (if visible) and the
+    /// caller's roles in force in it.
     pub async fn incident_access(
         &self,
         who: &Authenticated,
         r: &IncidentRef,
     ) -> Result<IncidentAccess> {
-        let conn = self.db().conn();
         let row = self.visible_incident(who.viewer(), r).await?;
         let me = who.actor.individual_id.0;
-        let participant = repo::participant::find(conn, row.id, me).await?;
-        let admin = who.is_admin();
-        let scribe = match &participant {
-            None => false,
-            Some(p) => {
-                // A closed incident's roles were renounced when it closed; they still count.
-                let mut q = participant_role::Entity::find()
-                    .filter(participant_role::Column::ParticipantId.eq(p.id))
-                    .filter(participant_role::Column::Role.eq(ParticipantRole::Scribe.as_str()));
-                q = match row.closed_at {
-                    Some(closed) => q.filter(
-                        participant_role::Column::RenouncedAt
-                            .is_null()
-                            .or(participant_role::Column::RenouncedAt.gte(closed)),
-                    ),
-                    None => q.filter(participant_role::Column::RenouncedAt.is_null()),
-                };
-                q.one(conn).await?.is_some()
-            }
-        };
+        let roles = repo::participant::roles_in_force(self.db().conn(), row.id, me).await?;
         Ok(IncidentAccess {
             incident_id: row.id,
-            admin,
-            participant: participant.is_some(),
+            admin: who.is_admin(),
+            participant: !roles.is_empty(),
             commander_or_reporter: row.commander_id == me || row.reporter_id == me,
-            scribe,
+            scribe: roles.contains(&ParticipantRole::Scribe),
         })
     }
 
     /// The incident, if `viewer` may see it; *not found* otherwise, exactly like an incident
-    /// that does not exist.
+    /// that does not exist. One read.
     pub async fn visible_incident(
         &self,
         viewer: Viewer,
         r: &IncidentRef,
     ) -> Result<incident::Model> {
-        let conn = self.db().conn();
-        let not_found = || Error::NotFound(format!("incident {r}"));
-        let row = match repo::incident::row(conn, r).await {
-            Ok(row) => row,
-            Err(dispatch_store::StoreError::NotFound(_)) => return Err(not_found()),
-            Err(e) => return Err(e.into()),
+        repo::incident::visible_row(self.db().conn(), viewer, r)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("incident {r}")))
+    }
+
+    /// The caller again, as their credential stands now: `None` once it was revoked or expired,
+    /// the session ended or the account was disabled; their role as it is now otherwise. One
+    /// read; what a long-lived request (a live stream) asks as it goes, since every other
+    /// request authenticates afresh.
+    pub async fn reauthenticate(&self, who: &Authenticated) -> Result<Option<Authenticated>> {
+        use repo::user::LiveCheck;
+        let now = dispatch_core::now();
+        let check = match who.credential {
+            Credential::Token(id) => LiveCheck::Token(id),
+            Credential::Session(id) => LiveCheck::Session {
+                id,
+                idle_since: now - self.session_settings().idle,
+            },
+            Credential::TrustedHeader | Credential::Chat => LiveCheck::User(who.user_id),
+            Credential::Local => return Ok(Some(who.clone())),
         };
-        if repo::incident::visible(conn, viewer, row.id).await? {
-            Ok(row)
-        } else {
-            Err(not_found())
-        }
+        let role = repo::user::role_while_live(self.db().conn(), check, now).await?;
+        Ok(role.map(|role| Authenticated {
+            role: role.parse().unwrap_or(OrgRole::Member),
+            ..who.clone()
+        }))
+    }
+
+    /// Whether the person with this e-mail may hear of the incident now, by mail or direct
+    /// message: someone who may see it (a disabled account may see nothing). An address that is
+    /// no one's hears only of incidents open to everyone. Asked when the message is sent, not
+    /// when it was queued, so access that ended meanwhile ends the mail too.
+    pub async fn may_hear(&self, incident_id: i64, email: &str) -> Result<bool> {
+        let conn = self.db().conn();
+        let email = email.trim().to_lowercase();
+        let viewer = match repo::individual::by_email(conn, &email).await? {
+            None => Viewer::OpenOnly,
+            Some(person) => match repo::user::by_individual(conn, person.id).await? {
+                Some(u) if u.disabled_at.is_some() => return Ok(false),
+                Some(u) => viewer_of(u.role.parse().unwrap_or(OrgRole::Member), person.id),
+                None => Viewer::Individual(person.id),
+            },
+        };
+        Ok(repo::incident::visible(conn, viewer, incident_id).await?)
     }
 
     /// Checks that the caller may do what `level` needs in an incident: *not found* when they

@@ -173,6 +173,23 @@ pub fn email_job(key: &str, incident_id: Option<i64>, email: &Email, at: DateTim
     }
 }
 
+/// [`email_job`] to a notification rule's target, addresses that are not people: when it is
+/// sent, it goes out only if the rule is still on and may still hear of every incident the mail
+/// is `about` (see [`crate::rules::notification::may_hear`]). Other mail about an incident goes
+/// to people, each checked when it is sent ([`Engine::may_hear`](crate::Engine::may_hear)).
+pub fn rule_email_job(
+    key: &str,
+    incident_id: Option<i64>,
+    rule_id: i64,
+    about: &[i64],
+    email: &Email,
+    at: DateTime<Utc>,
+) -> NewJob {
+    let mut job = email_job(key, incident_id, email, at);
+    job.payload["audience"] = json!({"rule": {"id": rule_id, "about": about}});
+    job
+}
+
 /// The provider slug shown on a pending resource before its job runs.
 pub fn pending_provider(kind: ResourceKind) -> String {
     match kind {

@@ -14,7 +14,8 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 use serde_json::json;
 
 /// Whether the caller may join or subscribe by themselves; `what` names the action. Someone
-/// already in the incident may always (it changes nothing they could not see).
+/// who takes part in the incident may always (it changes nothing they could not see); someone
+/// removed from it is like anyone else.
 async fn may_self_join(
     conn: &impl ConnectionTrait,
     inc: &incident::Model,
@@ -23,9 +24,9 @@ async fn may_self_join(
     what: &str,
 ) -> Result<()> {
     if privileged
-        || repo::participant::find(conn, inc.id, actor.individual_id.0)
+        || !repo::participant::roles_in_force(conn, inc.id, actor.individual_id.0)
             .await?
-            .is_some()
+            .is_empty()
     {
         return Ok(());
     }

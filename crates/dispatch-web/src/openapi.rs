@@ -27,7 +27,7 @@ use utoipa::{Modify, OpenApi};
         api::oncall::set_rotation, api::oncall::on_call, api::oncall::add_override, api::oncall::pages,
         api::oncall::acknowledge, api::oncall::policies, api::oncall::add_policy, api::oncall::delete_policy,
         api::outbox::list,
-        api::room::show, api::room::post_message, api::room::react, api::room::documents, api::room::document,
+        api::room::show, api::room::messages, api::room::post_message, api::room::react, api::room::documents, api::room::document,
         api::room::edit_document,
         api::commands::run, api::records::find_tasks,
         api::taxonomy::all,

@@ -230,6 +230,11 @@ pub const POLICIES: &[RoutePolicy] = &[
     ),
     r("GET", "/api/v1/incidents/{id}/room", Incident(View)),
     r(
+        "GET",
+        "/api/v1/incidents/{id}/room/messages",
+        Incident(View),
+    ),
+    r(
         "POST",
         "/api/v1/incidents/{id}/room/messages",
         Incident(View),

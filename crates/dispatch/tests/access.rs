@@ -1,12 +1,15 @@
 //! Access control end to end. The permission matrix runs every API route (enumerated from the
-//! OpenAPI document) as anonymous, a read-only token, a member, a participant and a non-participant
-//! of a restricted incident, an admin and an owner, and checks each answer against the one
-//! policy table the server enforces; a route without an entry fails. The leak test proves that
-//! no list, filter, sort, page, search term or count shows a restricted incident to a member who
-//! does not take part in it.
+//! OpenAPI document) as every kind of caller — anonymous, a read-only and a write-only token, a
+//! member, a project admin, an admin and an owner, and people in each state towards the incident:
+//! participant, removed participant (all roles ended), observer, subscriber, disabled account —
+//! on a restricted and on an open incident, and checks each answer against the one policy table
+//! the server enforces; a route without an entry fails. The leak test proves that no list,
+//! filter, sort, page, search term or count shows a restricted incident to a member who does not
+//! take part in it.
 
 mod common;
 
+use common::pages::signed_in;
 use common::{spawn_app, TestApp};
 use dispatch_engine::access::IncidentLevel;
 use dispatch_web::policy::{self, Need};
@@ -14,27 +17,43 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
-/// The people the matrix calls as.
+/// The people the matrix calls as: personas (credential and organization role) and states
+/// (how the person stands towards the incident).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Persona {
     Anonymous,
     /// The owner, with a read-scoped token.
     ReadToken,
-    /// A member who takes no part in the restricted incident.
+    /// The owner, with a write-scoped token (no configuration).
+    WriteToken,
+    /// A member who takes no part in the incident.
     Member,
-    /// A member who is a plain participant of the restricted incident.
+    /// A member who is a plain participant of the incident.
     Participant,
+    /// A member who was a participant and was removed (every role ended).
+    RemovedParticipant,
+    /// A member who observes the incident.
+    Observer,
+    /// A member who subscribed to the incident by e-mail while it was open.
+    Subscriber,
+    /// A participant whose account was then disabled.
+    Disabled,
     /// A member who is the admin of the `default` project (every fixture belongs to it).
     ProjectAdmin,
     Admin,
     Owner,
 }
 
-const PERSONAS: [Persona; 7] = [
+const PERSONAS: [Persona; 12] = [
     Persona::Anonymous,
     Persona::ReadToken,
+    Persona::WriteToken,
     Persona::Member,
     Persona::Participant,
+    Persona::RemovedParticipant,
+    Persona::Observer,
+    Persona::Subscriber,
+    Persona::Disabled,
     Persona::ProjectAdmin,
     Persona::Admin,
     Persona::Owner,
@@ -50,15 +69,14 @@ enum Expect {
 
 fn role_of(p: Persona) -> &'static str {
     match p {
-        Persona::Anonymous | Persona::Member | Persona::Participant | Persona::ProjectAdmin => {
-            "member"
-        }
         Persona::Admin => "admin",
-        Persona::ReadToken | Persona::Owner => "owner",
+        Persona::ReadToken | Persona::WriteToken | Persona::Owner => "owner",
+        _ => "member",
     }
 }
 
-fn expect(p: Persona, method: &str, need: Need) -> Expect {
+/// What `p` should get from a route that needs `need`, on a restricted or an open incident.
+fn expect(p: Persona, method: &str, need: Need, restricted: bool) -> Expect {
     use Expect::*;
     if need == Need::Public {
         return Allowed;
@@ -67,10 +85,16 @@ fn expect(p: Persona, method: &str, need: Need) -> Expect {
         // No credential opens these: only a valid signature (tests/slack.rs).
         return Status(401);
     }
-    if p == Persona::Anonymous {
+    if matches!(p, Persona::Anonymous | Persona::Disabled) {
         return Status(401);
     }
     if p == Persona::ReadToken && method != "GET" {
+        return Status(403);
+    }
+    if p == Persona::WriteToken
+        && method != "GET"
+        && matches!(need, Need::Role(_) | Need::Project(..))
+    {
         return Status(403);
     }
     let role: dispatch_core::OrgRole = role_of(p).parse().unwrap();
@@ -90,34 +114,28 @@ fn expect(p: Persona, method: &str, need: Need) -> Expect {
                 Status(403)
             }
         }
-        Need::Incident(level) | Need::Owned(_, level) => match p {
-            Persona::Member | Persona::ProjectAdmin => Status(404),
-            Persona::Participant => match level {
-                IncidentLevel::View | IncidentLevel::Participate => Allowed,
-                IncidentLevel::Scribe | IncidentLevel::Edit => Status(403),
-            },
-            _ => Allowed,
-        },
+        Need::Incident(level) | Need::Owned(_, level) => {
+            if role.at_least(dispatch_core::OrgRole::Admin) {
+                return Allowed;
+            }
+            let takes_part = matches!(p, Persona::Participant | Persona::Observer);
+            match level {
+                _ if restricted && !takes_part => Status(404),
+                IncidentLevel::View => Allowed,
+                IncidentLevel::Participate if takes_part => Allowed,
+                _ => Status(403),
+            }
+        }
     }
 }
 
-/// Ids of one of everything, all belonging to (or about) the restricted incident.
+/// The tokens of the personas, the ids of one of each configuration and directory record, and
+/// for each incident (restricted, open) the ids of one of everything that belongs to it.
 struct Fixtures {
     tokens: HashMap<&'static str, String>,
     ids: HashMap<&'static str, String>,
-}
-
-/// The user id of the person with this e-mail.
-async fn user_id(app: &TestApp, email: &str) -> i64 {
-    let users = app.get("/users").await.body;
-    users
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == email)
-        .unwrap_or_else(|| panic!("{email} is not a user: {users}"))["id"]
-        .as_i64()
-        .unwrap()
+    restricted: HashMap<&'static str, String>,
+    open: HashMap<&'static str, String>,
 }
 
 async fn created(app: &TestApp, path: &str, body: Value) -> Value {
@@ -126,83 +144,47 @@ async fn created(app: &TestApp, path: &str, body: Value) -> Value {
     r.body
 }
 
-/// A restricted incident (commanded by the on-call, who is paged; reported by the owner; with a
-/// plain participant), its task, event, file, documents and jobs, and one of each directory and
-/// configuration record.
-async fn fixtures(app: &TestApp) -> Fixtures {
-    let mut tokens = HashMap::new();
-    tokens.insert("owner", app.token.clone());
-    tokens.insert(
-        "read",
-        app.token_with("admin@example.com", "owner", "read").await,
-    );
-    tokens.insert(
-        "member",
-        app.token_with("mia@example.com", "member", "admin").await,
-    );
-    tokens.insert(
-        "participant",
-        app.token_with("pat@example.com", "member", "admin").await,
-    );
-    tokens.insert(
-        "admin",
-        app.token_with("ada@example.com", "admin", "admin").await,
-    );
-    tokens.insert(
-        "project-admin",
-        app.token_with("pam@example.com", "member", "admin").await,
-    );
-    let pam = user_id(app, "pam@example.com").await;
-    let r = app
-        .call(
-            Method::PUT,
-            &format!("/projects/default/members/{pam}"),
-            Some(json!({"role": "admin"})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let mut ids = HashMap::new();
-    let svc = created(
-        app,
-        "/projects/default/services",
-        json!({"name": "sec-oncall"}),
-    )
-    .await;
-    let sid = svc["id"].to_string();
-    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let r = app
-        .call(
-            Method::PUT,
-            &format!("/services/{sid}/rotation"),
-            Some(json!({"members": ["ona@example.com"], "shift_hours": 168, "handoff_time": "00:00", "start_date": today, "time_zone": "UTC"})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let policy = created(
-        app,
-        "/projects/default/role-policies",
-        json!({"role": "incident_commander", "priority": "high", "service_id": svc["id"]}),
-    )
-    .await;
+/// An incident (commanded by the on-call, who is paged; reported by the owner) with a
+/// participant, an observer, a subscriber, a removed participant and a participant whose account
+/// is disabled later; its task, event, file, message, documents, job and page. A restricted one
+/// is declared open (so the subscriber can subscribe) and then restricted.
+async fn incident_fixtures(
+    app: &TestApp,
+    tokens: &HashMap<&'static str, String>,
+    restricted: bool,
+) -> HashMap<&'static str, String> {
+    let title = if restricted {
+        "Restricted breach"
+    } else {
+        "Open outage"
+    };
     let inc = created(
         app,
         "/incidents",
-        json!({"title": "Restricted breach", "description": "secret", "visibility": "restricted", "priority": "high"}),
+        json!({"title": title, "description": "secret", "priority": "high"}),
     )
     .await;
     let key = inc["name"].as_str().unwrap().to_string();
-    created(
-        app,
-        &format!("/incidents/{key}/roles"),
-        json!({"email": "pat@example.com", "role": "participant"}),
-    )
-    .await;
-    created(
-        app,
-        &format!("/incidents/{key}/roles"),
-        json!({"email": "quinn@example.com", "role": "participant"}),
-    )
-    .await;
+    for (email, role) in [
+        ("pat@example.com", "participant"),
+        ("quinn@example.com", "participant"),
+        ("olive@example.com", "observer"),
+        ("rita@example.com", "participant"),
+        ("dora@example.com", "participant"),
+    ] {
+        app.give_role(&key, email, role).await;
+    }
+    app.subscribe(&key, &tokens["subscriber"]).await;
+    app.remove_participant(&key, "rita@example.com").await;
+    if restricted {
+        let r = app
+            .patch(
+                &format!("/incidents/{key}"),
+                json!({"visibility": "restricted"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    }
     // Quinn has an open task, so removing Quinn is refused (409) for everyone allowed to try.
     let task = created(
         app,
@@ -245,6 +227,82 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .find(|j| j["incident_id"] == inc["id"])
         .expect("a job of the incident");
     let pages = app.get(&format!("/pages?incident={key}")).await.body;
+    let mut ids = HashMap::new();
+    for (name, value) in [
+        ("incident", key.clone()),
+        ("task", task["id"].to_string()),
+        ("event", event["id"].to_string()),
+        ("file", file["id"].to_string()),
+        ("document", docs[0]["id"].to_string()),
+        ("job", job["id"].to_string()),
+        ("page", pages[0]["id"].to_string()),
+        ("message", message["id"].to_string()),
+        ("person", "quinn@example.com".to_string()),
+    ] {
+        assert!(value != "null", "fixture {name} of {key} is missing");
+        ids.insert(name, value);
+    }
+    ids
+}
+
+/// The personas' tokens, a restricted and an open incident with everything that belongs to
+/// them, and one of each directory and configuration record.
+async fn fixtures(app: &TestApp) -> Fixtures {
+    let mut tokens = HashMap::new();
+    tokens.insert("owner", app.token.clone());
+    for (name, email, role, scope) in [
+        ("read", "admin@example.com", "owner", "read"),
+        ("write", "admin@example.com", "owner", "write"),
+        ("member", "mia@example.com", "member", "admin"),
+        ("participant", "pat@example.com", "member", "admin"),
+        ("removed", "rita@example.com", "member", "admin"),
+        ("observer", "olive@example.com", "member", "admin"),
+        ("subscriber", "sam@example.com", "member", "admin"),
+        ("disabled", "dora@example.com", "member", "admin"),
+        ("admin", "ada@example.com", "admin", "admin"),
+        ("project-admin", "pam@example.com", "member", "admin"),
+    ] {
+        tokens.insert(name, app.token_with(email, role, scope).await);
+    }
+    let pam = app.user_id("pam@example.com").await;
+    let r = app
+        .call(
+            Method::PUT,
+            &format!("/projects/default/members/{pam}"),
+            Some(json!({"role": "admin"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let mut ids = HashMap::new();
+    let svc = created(
+        app,
+        "/projects/default/services",
+        json!({"name": "sec-oncall"}),
+    )
+    .await;
+    let sid = svc["id"].to_string();
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let r = app
+        .call(
+            Method::PUT,
+            &format!("/services/{sid}/rotation"),
+            Some(json!({"members": ["ona@example.com"], "shift_hours": 168, "handoff_time": "00:00", "start_date": today, "time_zone": "UTC"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let policy = created(
+        app,
+        "/projects/default/role-policies",
+        json!({"role": "incident_commander", "priority": "high", "service_id": svc["id"]}),
+    )
+    .await;
+    let restricted = incident_fixtures(app, &tokens, true).await;
+    let open = incident_fixtures(app, &tokens, false).await;
+    let dora = app.user_id("dora@example.com").await;
+    let r = app
+        .patch(&format!("/users/{dora}"), json!({"disabled": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let team = created(app, "/projects/default/teams", json!({"name": "SecOps"})).await;
     let hook = created(app, "/webhooks", json!({"url": "http://127.0.0.1:9/hook"})).await;
     let engagement = created(
@@ -261,48 +319,44 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     .await;
     let who = app.get("/individuals?q=pat@").await.body;
     let spare = created(app, "/tokens", json!({"name": "spare"})).await;
-    let users = app.get("/users").await.body;
-    let mia = users
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == "mia@example.com")
-        .expect("the member is a user");
+    let mia = app.user_id("mia@example.com").await;
     let types = app.get("/projects/default/incident-types").await.body;
     let prios = app.get("/projects/default/incident-priorities").await.body;
     let sevs = app.get("/projects/default/incident-severities").await.body;
     for (name, value) in [
-        ("incident", key.clone()),
-        ("task", task["id"].to_string()),
-        ("event", event["id"].to_string()),
-        ("file", file["id"].to_string()),
-        ("document", docs[0]["id"].to_string()),
-        ("job", job["id"].to_string()),
-        ("page", pages[0]["id"].to_string()),
         ("service", sid),
         ("team", team["id"].to_string()),
         ("webhook", hook["id"].to_string()),
         ("role-policy", policy["id"].to_string()),
         ("individual", who["items"][0]["id"].to_string()),
         ("token", spare["id"].to_string()),
-        ("user", mia["id"].to_string()),
+        ("user", mia.to_string()),
         ("type", types[0]["id"].to_string()),
         ("priority", prios[0]["id"].to_string()),
         ("severity", sevs[0]["id"].to_string()),
-        ("message", message["id"].to_string()),
-        ("person", "quinn@example.com".to_string()),
         ("engagement-rule", engagement["id"].to_string()),
         ("notification-rule", notification["id"].to_string()),
     ] {
         assert!(value != "null", "fixture {name} is missing");
         ids.insert(name, value);
     }
-    Fixtures { tokens, ids }
+    Fixtures {
+        tokens,
+        ids,
+        restricted,
+        open,
+    }
 }
 
 impl Fixtures {
-    /// The template with every parameter filled in from the fixtures.
-    fn fill(&self, template: &str) -> String {
+    /// The template with every parameter filled in from the fixtures, those of an incident from
+    /// the restricted or the open one.
+    fn fill(&self, template: &str, restricted: bool) -> String {
+        let incident = if restricted {
+            &self.restricted
+        } else {
+            &self.open
+        };
         let segments: Vec<&str> = template.split('/').collect();
         let mut out = Vec::new();
         for (i, seg) in segments.iter().enumerate() {
@@ -339,7 +393,12 @@ impl Fixtures {
                 }
                 _ => panic!("no fixture for {seg} in {template}: add one to the matrix test"),
             };
-            out.push(self.ids[name].clone());
+            out.push(
+                incident
+                    .get(name)
+                    .unwrap_or_else(|| &self.ids[name])
+                    .clone(),
+            );
         }
         out.join("/")
     }
@@ -348,8 +407,13 @@ impl Fixtures {
         let name = match p {
             Persona::Anonymous => return None,
             Persona::ReadToken => "read",
+            Persona::WriteToken => "write",
             Persona::Member => "member",
             Persona::Participant => "participant",
+            Persona::RemovedParticipant => "removed",
+            Persona::Observer => "observer",
+            Persona::Subscriber => "subscriber",
+            Persona::Disabled => "disabled",
             Persona::ProjectAdmin => "project-admin",
             Persona::Admin => "admin",
             Persona::Owner => "owner",
@@ -420,35 +484,63 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_table_says() {
         "rules for routes that do not exist: {stale:?}"
     );
 
+    // Joining changes who takes part: it runs last, so every other answer is for the states
+    // the fixtures set up.
+    routes.sort_by_key(|(_, path)| path.ends_with("/join"));
     let f = fixtures(&app).await;
     let mut failures = Vec::new();
     let mut checked = 0;
-    for (method, template) in &routes {
-        let need = policy::lookup(method, template).unwrap().need;
-        let path = f.fill(template);
-        let incident_route = matches!(need, Need::Incident(_) | Need::Owned(..));
-        for p in PERSONAS {
-            let body = (method != "GET" && method != "DELETE").then(|| json!({}));
-            let m = Method::from_bytes(method.as_bytes()).unwrap();
-            let r = app.call_url(f.token(p), m, &path, body).await;
-            let got = r.status.as_u16();
-            let ok = match expect(p, method, need) {
-                Expect::Status(s) => got == s,
-                Expect::Allowed => {
-                    got != 401 && got != 403 && !(incident_route && got == 404) && got < 500
+    for restricted in [true, false] {
+        for (method, template) in &routes {
+            let need = policy::lookup(method, template).unwrap().need;
+            let path = f.fill(template, restricted);
+            let incident_route = matches!(need, Need::Incident(_) | Need::Owned(..));
+            for p in PERSONAS {
+                let body = (method != "GET" && method != "DELETE").then(|| json!({}));
+                let m = Method::from_bytes(method.as_bytes()).unwrap();
+                let r = app.call_url(f.token(p), m, &path, body).await;
+                let got = r.status.as_u16();
+                let want = expect(p, method, need, restricted);
+                let ok = match want {
+                    Expect::Status(s) => got == s,
+                    Expect::Allowed => {
+                        got != 401 && got != 403 && !(incident_route && got == 404) && got < 500
+                    }
+                };
+                checked += 1;
+                if !ok {
+                    failures.push(format!(
+                        "{method} {path} as {p:?}: got {got}, want {want:?} ({:?})",
+                        r.body
+                    ));
                 }
-            };
-            checked += 1;
-            if !ok {
-                failures.push(format!(
-                    "{method} {path} as {p:?}: got {got}, want {:?} ({:?})",
-                    expect(p, method, need),
-                    r.body
-                ));
             }
         }
     }
-    assert!(checked >= routes.len() * PERSONAS.len());
+    // Lists and search agree with the routes: the restricted incident is found by those who
+    // take part in it (and admins) only.
+    for p in PERSONAS {
+        let Some(token) = f.token(p) else { continue };
+        if p == Persona::Disabled {
+            continue;
+        }
+        let r = app
+            .call_as(Some(token), Method::GET, "/incidents?q=breach", None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{p:?}");
+        let found = r.body["total"] == 1;
+        let sees = matches!(
+            expect(p, "GET", Need::Incident(IncidentLevel::View), true),
+            Expect::Allowed
+        );
+        assert_eq!(found, sees, "{p:?} searching: {}", r.body);
+    }
+    assert_eq!(checked, routes.len() * PERSONAS.len() * 2);
+    println!(
+        "permission matrix: {} routes x {} callers (7 personas, 5 states) x 2 incidents (restricted, open) = {checked} checks",
+        routes.len(),
+        PERSONAS.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -534,6 +626,80 @@ async fn on_an_open_incident_members_read_but_only_its_commander_reporter_or_scr
         .call_as(Some(&mia), Method::POST, "/incidents/INC-1/stable", None)
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn disabling_an_account_signing_out_and_revoking_a_token_count_from_the_next_request() {
+    let app = spawn_app().await;
+    let key = app.declare("Breach").await["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/api/v1/incidents/{key}");
+    // The same read, with a session cookie or a token.
+    let read_with = |cookie: Option<String>, token: Option<String>| {
+        let app = &app;
+        let path = path.clone();
+        async move {
+            let mut req = app.http.get(format!("{}{path}", app.base));
+            if let Some(c) = cookie {
+                req = req.header("cookie", c);
+            }
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            req.send().await.unwrap().status()
+        }
+    };
+    let cy = signed_in(&app, "cy@example.com", "member").await;
+    let cy_token = app.token_with("cy@example.com", "member", "write").await;
+    let di = signed_in(&app, "di@example.com", "member").await;
+    let di_token = app.token_with("di@example.com", "member", "write").await;
+    for (cookie, token) in [
+        (Some(cy.cookie.clone()), None),
+        (None, Some(cy_token.clone())),
+        (Some(di.cookie.clone()), None),
+        (None, Some(di_token.clone())),
+    ] {
+        assert_eq!(read_with(cookie, token).await, StatusCode::OK);
+    }
+    // Disabled: both of cy's credentials stop at once.
+    let id = app.user_id("cy@example.com").await;
+    let r = app
+        .patch(&format!("/users/{id}"), json!({"disabled": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        read_with(Some(cy.cookie.clone()), None).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        read_with(None, Some(cy_token)).await,
+        StatusCode::UNAUTHORIZED
+    );
+    // Signing out ends di's session, not di's token; revoking the token ends it too.
+    let out = app
+        .http
+        .post(format!("{}/auth/logout", app.base))
+        .header("cookie", &di.cookie)
+        .header("x-csrf-token", &di.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().is_success(), "{}", out.status());
+    assert_eq!(
+        read_with(Some(di.cookie.clone()), None).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        read_with(None, Some(di_token.clone())).await,
+        StatusCode::OK
+    );
+    app.revoke_own_token(&di_token).await;
+    assert_eq!(
+        read_with(None, Some(di_token)).await,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -799,7 +965,7 @@ async fn a_members_only_project_shows_and_takes_its_incidents_from_its_members_a
         json!({"name": "Red team", "slug": "red", "key_prefix": "RED"}),
     )
     .await;
-    let mel_id = user_id(&app, "mel@example.com").await;
+    let mel_id = app.user_id("mel@example.com").await;
     // Membership is validated, field by field, and managed by managers and project admins only.
     let members = |path: String| format!("/projects/red/members/{path}");
     let r = as_(
@@ -987,7 +1153,7 @@ async fn a_project_admin_configures_their_project_only_and_notifications_keep_me
         json!({"name": "Red team", "slug": "red", "key_prefix": "RED", "members_only": true}),
     )
     .await;
-    let pam_id = user_id(&app, "pam@example.com").await;
+    let pam_id = app.user_id("pam@example.com").await;
     let r = app
         .call(
             Method::PUT,

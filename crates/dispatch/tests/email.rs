@@ -207,3 +207,207 @@ async fn a_mail_the_smtp_server_never_took_is_retried_then_failed_and_not_in_the
         .starts_with("smtp: "));
     assert!(list(&app.get("/outbox").await.body).is_empty());
 }
+
+/// The recipients of every received mail whose subject contains `needle`, sorted.
+fn recipients(sink: &SmtpSink, needle: &str) -> Vec<String> {
+    let mut to: Vec<String> = sink
+        .received()
+        .iter()
+        .filter(|m| m["subject"].as_str().unwrap_or_default().contains(needle))
+        .flat_map(|m| list(&m["rcpt_tos"]).clone())
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    to.sort();
+    to
+}
+
+#[tokio::test]
+async fn mail_reaches_only_the_subscribers_who_may_still_see_the_incident_when_it_is_sent() {
+    let sink = SmtpSink::start();
+    let app = spawn_app_mailing(&sink).await;
+    // Who subscribes, and how they stand in both incidents.
+    let people = [
+        ("pat@example.com", Some("participant")),
+        ("olive@example.com", Some("observer")),
+        ("rita@example.com", Some("participant")),
+        ("dora@example.com", Some("participant")),
+        ("sam@example.com", None),
+    ];
+    let mut tokens = Vec::new();
+    for (email, _) in people {
+        tokens.push(app.token_with(email, "member", "write").await);
+    }
+    for title in ["Quetzal leak", "Quetzal outage"] {
+        let key = app.declare(title).await["name"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for ((email, role), token) in people.iter().zip(&tokens) {
+            if let Some(role) = role {
+                app.give_role(&key, email, role).await;
+            }
+            app.subscribe(&key, token).await;
+        }
+        app.remove_participant(&key, "rita@example.com").await;
+    }
+    app.run_pending_jobs().await;
+    // The first is renamed while everyone may still see it; then, before that mail goes out, it
+    // is restricted, an account is disabled and the second is renamed.
+    let r = app
+        .patch(
+            "/incidents/INC-1",
+            json!({"title": "Quetzal acquisition leak"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app
+        .patch("/incidents/INC-1", json!({"visibility": "restricted"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let dora = app.user_id("dora@example.com").await;
+    let r = app
+        .patch(&format!("/users/{dora}"), json!({"disabled": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app
+        .patch(
+            "/incidents/INC-2",
+            json!({"title": "Quetzal outage, wider"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.run_pending_jobs().await;
+
+    // The restricted one reaches its people only; the open one everyone but the disabled.
+    assert_eq!(
+        recipients(&sink, "[INC-1] Updated"),
+        ["olive@example.com", "pat@example.com"]
+    );
+    assert_eq!(
+        recipients(&sink, "[INC-2] Updated"),
+        [
+            "olive@example.com",
+            "pat@example.com",
+            "rita@example.com",
+            "sam@example.com"
+        ]
+    );
+    let outbox = app.get("/outbox?to=sam@example.com").await.body;
+    assert!(
+        list(&outbox).iter().all(|m| m["incident"] != "INC-1"),
+        "{outbox}"
+    );
+    // Who was left out, and why, is on the timeline.
+    let withheld = app
+        .get("/incidents/INC-1/timeline?type=message_withheld")
+        .await
+        .body;
+    let named: Vec<&str> = list(&withheld)
+        .iter()
+        .flat_map(|e| list(&e["details"]["to"]))
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for who in ["sam@example.com", "rita@example.com", "dora@example.com"] {
+        assert!(named.contains(&who), "{who} not named: {withheld}");
+    }
+    drop(sink);
+}
+
+/// An e-mail provider that refuses every mail while `down` is set, and records the rest.
+#[derive(Clone, Default)]
+struct Flaky {
+    down: Arc<std::sync::atomic::AtomicBool>,
+    sent: Arc<std::sync::Mutex<Vec<dispatch_core::provider::Email>>>,
+}
+
+#[async_trait::async_trait]
+impl dispatch_core::provider::EmailProvider for Flaky {
+    fn slug(&self) -> &'static str {
+        "flaky-mail"
+    }
+
+    async fn send(
+        &self,
+        _key: &str,
+        message: &dispatch_core::provider::Email,
+    ) -> dispatch_core::provider::ProviderResult<()> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(dispatch_core::provider::ProviderError::new(
+                "flaky-mail",
+                "down",
+            ));
+        }
+        self.sent.lock().unwrap().push(message.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_rule_target_queued_while_open_hears_nothing_if_the_incident_is_restricted_before_it_is_sent(
+) {
+    let flaky = Flaky::default();
+    let provider = flaky.clone();
+    let app = spawn_app_with(move |mut p| {
+        p.email = Arc::new(provider);
+        p
+    })
+    .await;
+    for (name, target, safe) in [
+        ("everyone", "all-staff@example.com", false),
+        ("security", "sec-list@example.com", true),
+    ] {
+        let r = app
+            .post(
+                "/notification-rules",
+                json!({"name": name, "filter": "all", "target_kind": "email", "target": target, "restricted_safe": safe}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    }
+    app.declare("Ledger drift").await;
+    app.run_pending_jobs().await;
+    // The change summary is queued for both lists while the incident is open, but the mail
+    // cannot go out yet.
+    flaky.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    let r = app
+        .patch("/incidents/INC-1", json!({"title": "Ledger drift, wider"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.run_pending_jobs().await;
+    let r = app
+        .patch("/incidents/INC-1", json!({"visibility": "restricted"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    flaky.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let failed = app.get("/jobs?state=failed").await.body;
+    let mail_jobs: Vec<_> = list(&failed)
+        .iter()
+        .filter(|j| j["kind"] == "send_email")
+        .collect();
+    assert_eq!(mail_jobs.len(), 2, "{failed}");
+    for j in mail_jobs {
+        let r = app
+            .call(Method::POST, &format!("/jobs/{}/retry", j["id"]), None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    }
+    app.run_pending_jobs().await;
+    let updated: Vec<Vec<String>> = flaky
+        .sent
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m.subject.contains("Updated"))
+        .map(|m| m.to.clone())
+        .collect();
+    assert_eq!(updated, [["sec-list@example.com"]]);
+    let withheld = app
+        .get("/incidents/INC-1/timeline?type=message_withheld")
+        .await
+        .body;
+    assert_eq!(
+        withheld[0]["details"]["to"],
+        json!(["all-staff@example.com"]),
+        "{withheld}"
+    );
+}

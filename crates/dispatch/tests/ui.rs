@@ -599,6 +599,126 @@ async fn the_live_stream_sends_the_parts_that_change() {
     assert!(seen.contains("event: room"), "{seen}");
 }
 
+/// Opens the live stream of an incident with a token or a session cookie and reads it until its
+/// first part arrived.
+async fn open_stream(app: &TestApp, who: As<'_>, key: &str) -> reqwest::Response {
+    let mut req = browser().get(format!("{}/incidents/{key}/events", app.base));
+    match who {
+        As::Nobody => {}
+        As::Session(s) => req = req.header("cookie", &s.cookie),
+        As::Token(t) => req = req.bearer_auth(t),
+    }
+    let mut res = req.send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{key}");
+    wait_for(&mut res, &mut String::new(), "event: header").await;
+    res
+}
+
+/// Reads a stream until the server ends it (60 s at most, so a stream that never ends fails
+/// the test instead of hanging it).
+async fn ends(res: &mut reqwest::Response, why: &str) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        match tokio::time::timeout_at(deadline, res.chunk()).await {
+            Ok(Ok(Some(_))) => continue,
+            Ok(Ok(None)) | Ok(Err(_)) => return,
+            Err(_) => panic!("the live stream went on after {why}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_live_stream_ends_when_its_caller_loses_access() {
+    let app = spawn_app().await;
+    let declare = |title: &'static str, visibility: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .post(
+                    "/incidents",
+                    json!({"title": title, "description": "d", "visibility": visibility}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+            r.body["name"].as_str().unwrap().to_string()
+        }
+    };
+    let secret = declare("Breach", "restricted").await;
+    let open = declare("Outage", "open").await;
+    app.run_pending_jobs().await;
+    let sid = signed_in(&app, "sid@example.com", "member").await;
+    for email in [
+        "pat@example.com",
+        "dee@example.com",
+        "tom@example.com",
+        "sid@example.com",
+    ] {
+        app.give_role(&secret, email, "participant").await;
+    }
+
+    // Removed from the restricted incident.
+    let pat = app.token_with("pat@example.com", "member", "read").await;
+    let mut res = open_stream(&app, As::Token(&pat), &secret).await;
+    app.remove_participant(&secret, "pat@example.com").await;
+    ends(&mut res, "its participant was removed").await;
+    let again = get(
+        &app,
+        As::Token(&pat),
+        &format!("/incidents/{secret}/events"),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+
+    // The account is disabled.
+    let dee = app.token_with("dee@example.com", "member", "read").await;
+    let mut res = open_stream(&app, As::Token(&dee), &secret).await;
+    let id = app.user_id("dee@example.com").await;
+    let r = app
+        .patch(&format!("/users/{id}"), json!({"disabled": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    ends(&mut res, "its account was disabled").await;
+
+    // The token is revoked.
+    let tom = app.token_with("tom@example.com", "member", "write").await;
+    let mut res = open_stream(&app, As::Token(&tom), &secret).await;
+    app.revoke_own_token(&tom).await;
+    ends(&mut res, "its token was revoked").await;
+
+    // The session ends (signing out).
+    let mut res = open_stream(&app, As::Session(&sid), &secret).await;
+    let out = browser()
+        .post(format!("{}/auth/logout", app.base))
+        .header("cookie", &sid.cookie)
+        .header("x-csrf-token", &sid.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().is_success(), "{}", out.status());
+    ends(&mut res, "its session ended").await;
+
+    // An open incident is restricted under a member's eyes.
+    let mia = app.token_with("mia@example.com", "member", "read").await;
+    let mut res = open_stream(&app, As::Token(&mia), &open).await;
+    let r = app
+        .patch(
+            &format!("/incidents/{open}"),
+            json!({"visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    ends(&mut res, "the incident was restricted").await;
+
+    // Someone who keeps access keeps the stream: the owner's sees the next message.
+    let mut res = open_stream(&app, As::Token(&app.token), &open).await;
+    app.post(
+        &format!("/incidents/{open}/room/messages"),
+        json!({"text": "still streaming"}),
+    )
+    .await;
+    wait_for(&mut res, &mut String::new(), "still streaming").await;
+}
+
 /// A ticket provider that fails until told otherwise.
 struct Down;
 

@@ -49,9 +49,7 @@ fn roles_of(
         .iter()
         .filter(|p| p.individual.id == individual_id)
         .flat_map(|p| p.roles.iter())
-        .filter(|r| {
-            r.renounced_at.is_none() || (closed_at.is_some() && r.renounced_at == closed_at)
-        })
+        .filter(|r| repo::participant::in_force(r, closed_at))
         .filter_map(|r| r.role.parse().ok())
         .collect()
 }

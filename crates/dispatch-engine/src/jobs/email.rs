@@ -2,6 +2,11 @@
 //! the provider that sent it) and on the incident's timeline, in the transaction that ends the job.
 //! A mail the outbox already holds is not sent again; a crash between an SMTP send and that
 //! transaction re-sends it with the same `Message-ID`.
+//!
+//! Who may hear is decided when the mail goes out, not when it was queued: mail about an
+//! incident reaches only the people who may see it now (and a notification rule's target only
+//! while the rule may hear of it). Those left out are named on the timeline (`message_withheld`)
+//! and in the log.
 
 use super::{complete_in, finish_in, JobFailure};
 use crate::incident::Events;
@@ -9,6 +14,7 @@ use crate::Engine;
 use dispatch_core::provider::Email;
 use dispatch_store::entity::job;
 use dispatch_store::repo;
+use dispatch_store::repo::incident::Viewer;
 use dispatch_store::repo::outbox::NewMail;
 use serde::Deserialize;
 use serde_json::json;
@@ -22,6 +28,80 @@ struct Payload {
     subject: String,
     text: String,
     html: Option<String>,
+    #[serde(default)]
+    audience: Audience,
+}
+
+/// Who a mail is for (see [`crate::flows::rule_email_job`]).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+enum Audience {
+    /// People, each of whom must be able to see the incident.
+    #[default]
+    People,
+    /// A notification rule's target, about these incidents.
+    Rule { id: i64, about: Vec<i64> },
+}
+
+/// Splits the recipients into those who may hear of what the mail is about now, and the rest.
+async fn who_may_hear(
+    engine: &Engine,
+    p: &Payload,
+) -> Result<(Vec<String>, Vec<String>), JobFailure> {
+    let conn = engine.db().conn();
+    let allowed = match (&p.audience, p.incident_id) {
+        (Audience::People, None) => return Ok((p.to.clone(), Vec::new())),
+        (Audience::People, Some(incident_id)) => {
+            let (mut to, mut withheld) = (Vec::new(), Vec::new());
+            for a in &p.to {
+                if engine.may_hear(incident_id, a).await? {
+                    to.push(a.clone());
+                } else {
+                    withheld.push(a.clone());
+                }
+            }
+            return Ok((to, withheld));
+        }
+        (Audience::Rule { id, about }, _) => {
+            let mut about = about.clone();
+            about.sort_unstable();
+            about.dedup();
+            match repo::rules::notification_rule(conn, *id).await {
+                Ok(rule) => {
+                    let open = repo::incident::count_visible(conn, Viewer::OpenOnly, &about)
+                        .await?
+                        == about.len() as u64;
+                    crate::rules::notification::may_hear(&rule, open)
+                }
+                // A rule deleted since: its target hears nothing more.
+                Err(dispatch_store::StoreError::NotFound(_)) => false,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    Ok(if allowed {
+        (p.to.clone(), Vec::new())
+    } else {
+        (Vec::new(), p.to.clone())
+    })
+}
+
+/// Records on the incident's timeline that a message was not sent to `to`, who may no longer
+/// hear of it (`what`: `e-mail "subject"`, `direct message`).
+pub(crate) fn withheld(events: &mut Events, what: &str, to: &[String]) {
+    tracing::info!(
+        ?to,
+        what,
+        "withheld from recipients who may no longer see the incident"
+    );
+    events.push(
+        "message_withheld",
+        format!(
+            "{what} not sent to {}: they may no longer see the incident",
+            to.join(", ")
+        ),
+        json!({"what": what, "to": to}),
+    );
 }
 
 pub(crate) async fn send(
@@ -42,13 +122,31 @@ pub(crate) async fn send(
             .cloned()
             .ok_or_else(|| JobFailure("this process has no e-mail provider".into()))?,
     };
+    let (to, left_out) = who_may_hear(engine, &p).await?;
     let email = Email {
-        to: p.to,
+        to,
         // Whatever built it, a subject never carries a line break into the mail's headers.
         subject: dispatch_core::email::header_safe(&p.subject),
         text: p.text,
         html: p.html,
     };
+    let what = format!("e-mail {:?}", email.subject);
+    if email.to.is_empty() {
+        let txn = engine.db().write().await?;
+        match p.incident_id {
+            Some(incident_id) => {
+                let mut events = Events::system(dispatch_core::now());
+                withheld(&mut events, &what, &left_out);
+                complete_in(&txn, job, incident_id, events).await?;
+            }
+            None => {
+                tracing::info!(to = ?left_out, what, "withheld: the rule's target may no longer hear of it");
+                finish_in(&txn, job).await?;
+            }
+        }
+        txn.commit().await?;
+        return Ok(());
+    }
     // Recorded already: an earlier attempt sent it (or the outbox kept it) and then stopped
     // before this job's end was committed.
     if repo::outbox::by_key(engine.db().conn(), &p.key)
@@ -69,6 +167,9 @@ pub(crate) async fn send(
     match p.incident_id {
         Some(incident_id) => {
             let mut events = Events::system(now);
+            if !left_out.is_empty() {
+                withheld(&mut events, &what, &left_out);
+            }
             events.push(
                 "email_sent",
                 format!(

@@ -61,6 +61,11 @@ pub(crate) async fn direct_message(
 ) -> Result<(), JobFailure> {
     let field = |k: &str| payload[k].as_str().unwrap_or_default().to_string();
     let (email, key, text) = (field("email"), field("key"), field("text"));
+    if !engine.may_hear(incident_id, &email).await? {
+        let mut events = Events::system(dispatch_core::now());
+        super::email::withheld(&mut events, "direct message", &[email]);
+        return complete(engine, job, incident_id, events).await;
+    }
     let p = engine.providers_of_incident(incident_id).await?;
     p.conversation
         .direct_message(&email, Some(&key), &RichMessage::plain(text))

@@ -5,7 +5,7 @@
 
 use super::notification::{addresses, room_of};
 use super::stored_filter;
-use crate::flows::email_job;
+use crate::flows::rule_email_job;
 use crate::jobs::JobFailure;
 use crate::{Engine, Result};
 use chrono::{DateTime, Duration, Utc};
@@ -144,7 +144,19 @@ pub(crate) async fn run(engine: &Engine, until: DateTime<Utc>) -> Result<(), Job
                     format!("Incident digest for {day}"),
                     &msg,
                 );
-                jobs.push(email_job(&key, None, &mail, dispatch_core::now()));
+                let about: Vec<i64> = [&d.active, &d.stable, &d.closed]
+                    .into_iter()
+                    .flatten()
+                    .map(|r| r.id)
+                    .collect();
+                jobs.push(rule_email_job(
+                    &key,
+                    None,
+                    rule.id,
+                    &about,
+                    &mail,
+                    dispatch_core::now(),
+                ));
             }
             "conversation" => {
                 if let Some(room) = room_of(engine, conn, &rule.target).await? {

@@ -5,7 +5,7 @@
 //! A restricted incident reaches only targets marked restricted-safe.
 
 use super::{stored_filter, subject, welcome};
-use crate::flows::{email_job, kind};
+use crate::flows::{email_job, kind, rule_email_job};
 use crate::incident::Events;
 use crate::jobs::{complete_in, complete_without_incident, context, JobFailure};
 use crate::{Engine, Result};
@@ -210,9 +210,15 @@ pub(crate) fn matching<'a>(
     let open = row.visibility == Visibility::Open.as_str() && !members_only;
     rules
         .iter()
-        .filter(|r| r.enabled && (open || r.restricted_safe))
+        .filter(|r| may_hear(r, open))
         .filter(|r| stored_filter(&r.filter).matches(s))
         .collect()
+}
+
+/// Whether a rule's target may hear of incidents: the rule is on, and the incidents are open
+/// to everyone (`open`) or the target is restricted-safe.
+pub(crate) fn may_hear(rule: &notification_rule::Model, open: bool) -> bool {
+    rule.enabled && (open || rule.restricted_safe)
 }
 
 /// The card about an incident: what, how bad, who commands, the links, and how to join.
@@ -398,7 +404,14 @@ pub(crate) async fn run(
                     subject_line.clone(),
                     &message,
                 );
-                events.job(email_job(&unique, Some(incident_id), &mail, now));
+                events.job(rule_email_job(
+                    &unique,
+                    Some(incident_id),
+                    rule.id,
+                    &[incident_id],
+                    &mail,
+                    now,
+                ));
             }
             "conversation" => {
                 let Some(room) = room_of(engine, conn, &rule.target).await? else {

@@ -2,7 +2,7 @@
 //! filtered, sorted, paged list.
 
 use crate::entity::{
-    incident, incident_priority, incident_severity, incident_type, individual, participant, project,
+    incident, incident_priority, incident_severity, incident_type, individual, project,
 };
 use crate::error::{Result, StoreError};
 use crate::repo::search;
@@ -114,7 +114,9 @@ impl SortField {
 /// Whose eyes a read is for. This is the one place that decides which incidents a reader may
 /// see: restricted incidents are visible only to admins (and Dispatch itself) and to their
 /// participants; the incidents of a members-only project only to admins, the project's members
-/// and the incident's participants. Every list of incidents, or of rows that belong to
+/// and the incident's participants. A participant is someone who takes part now: with a role
+/// in force ([`super::participant::in_force`]), so removing someone shuts them out at once.
+/// Every list of incidents, or of rows that belong to
 /// incidents, applies it, and so does every read of one incident ([`visible`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Viewer {
@@ -150,13 +152,8 @@ impl Viewer {
             Viewer::Everyone => None,
             Viewer::OpenOnly => Some(open.and(in_members_only_project().not())),
             Viewer::Individual(who) => {
-                let takes_part = Expr::col((incident::Entity, incident::Column::Id)).in_subquery(
-                    Query::select()
-                        .column(participant::Column::IncidentId)
-                        .from(participant::Entity)
-                        .and_where(Expr::col(participant::Column::IndividualId).eq(who))
-                        .to_owned(),
-                );
+                let takes_part = Expr::col((incident::Entity, incident::Column::Id))
+                    .in_subquery(super::participant::taking_part(who));
                 let belongs = Expr::col((incident::Entity, incident::Column::ProjectId))
                     .in_subquery(
                         Query::select()
@@ -202,15 +199,48 @@ impl Viewer {
 
 /// Whether `viewer` may see the incident `id`: the same condition every list applies.
 pub async fn visible(conn: &impl ConnectionTrait, viewer: Viewer, id: i64) -> Result<bool> {
+    Ok(count_visible(conn, viewer, &[id]).await? > 0)
+}
+
+/// How many of the incidents `ids` (distinct) `viewer` may see.
+pub async fn count_visible(
+    conn: &impl ConnectionTrait,
+    viewer: Viewer,
+    ids: &[i64],
+) -> Result<u64> {
     use sea_orm::{ColumnTrait, PaginatorTrait};
     // Someone who sees everything needs no query.
     let Some(c) = viewer.condition() else {
-        return Ok(true);
+        return Ok(ids.len() as u64);
     };
     let q = incident::Entity::find()
-        .filter(incident::Column::Id.eq(id))
+        .filter(incident::Column::Id.is_in(ids.iter().copied()))
         .filter(c);
-    Ok(q.count(conn).await? > 0)
+    Ok(q.count(conn).await?)
+}
+
+/// The plain row of an incident by id or key if `viewer` may see it (the condition every list
+/// applies), in one query; `None` both when it does not exist and when it is hidden.
+pub async fn visible_row(
+    conn: &impl ConnectionTrait,
+    viewer: Viewer,
+    r: &IncidentRef,
+) -> Result<Option<incident::Model>> {
+    let mut find = by_ref(r);
+    if let Some(c) = viewer.condition() {
+        find = find.filter(c);
+    }
+    Ok(find.one(conn).await?)
+}
+
+/// A select of the incident with this id or key.
+fn by_ref(r: &IncidentRef) -> sea_orm::Select<incident::Entity> {
+    use sea_orm::ColumnTrait;
+    let find = incident::Entity::find();
+    match r {
+        IncidentRef::Id(id) => find.filter(incident::Column::Id.eq(id.0)),
+        IncidentRef::Key(key) => find.filter(incident::Column::Name.eq(key.as_str())),
+    }
 }
 
 /// A parsed list query. Empty vectors mean "any".
@@ -426,12 +456,7 @@ async fn model(
     r: &IncidentRef,
     for_update: bool,
 ) -> Result<incident::Model> {
-    use sea_orm::ColumnTrait;
-    let mut find = incident::Entity::find();
-    find = match r {
-        IncidentRef::Id(id) => find.filter(incident::Column::Id.eq(id.0)),
-        IncidentRef::Key(key) => find.filter(incident::Column::Name.eq(key.as_str())),
-    };
+    let mut find = by_ref(r);
     if for_update {
         find = find.lock_exclusive();
     }

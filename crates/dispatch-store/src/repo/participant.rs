@@ -1,13 +1,106 @@
 //! Participants of an incident and the history of their roles.
 
-use crate::entity::{individual, participant, participant_role};
+use crate::entity::{incident, individual, participant, participant_role};
 use crate::error::Result;
 use chrono::{DateTime, Utc};
 use dispatch_core::ParticipantRole;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Alias, Condition, Expr, JoinType, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
+
+/// Whether a role still makes its holder take part in the incident: it has not ended, or it
+/// ended when the incident closed (a closed incident's people keep reading it, and re-opening
+/// gives their roles back). This is the one rule of "takes part" for access: a participant
+/// whose roles have all ended otherwise (removed, or moved on) no longer does. [`taking_part`]
+/// and [`roles_in_force`] apply the same rule in SQL.
+pub fn in_force(role: &participant_role::Model, closed_at: Option<DateTime<Utc>>) -> bool {
+    match (role.renounced_at, closed_at) {
+        (None, _) => true,
+        (Some(ended), Some(closed)) => ended >= closed,
+        (Some(_), None) => false,
+    }
+}
+
+/// The incidents' own rows under another name, so the rule reads an incident's closing time
+/// inside a query that already selects from `incidents`.
+fn held() -> Alias {
+    Alias::new("held")
+}
+
+/// `participant_roles` joined with their participant and incident, keeping the roles in force
+/// (see [`in_force`]). Joined on the incident too, so the incident's index serves the join.
+fn roles_in_force_of(individual_id: i64) -> SelectStatement {
+    use participant_role::Column as R;
+    Query::select()
+        .from(participant_role::Entity)
+        .inner_join(
+            participant::Entity,
+            Expr::col((participant::Entity, participant::Column::Id))
+                .equals((participant_role::Entity, R::ParticipantId))
+                .and(
+                    Expr::col((participant::Entity, participant::Column::IncidentId))
+                        .equals((participant_role::Entity, R::IncidentId)),
+                ),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            incident::Entity,
+            held(),
+            Expr::col((held(), incident::Column::Id))
+                .equals((participant_role::Entity, R::IncidentId)),
+        )
+        .and_where(
+            Expr::col((participant::Entity, participant::Column::IndividualId)).eq(individual_id),
+        )
+        .cond_where(
+            Condition::any()
+                .add(Expr::col((participant_role::Entity, R::RenouncedAt)).is_null())
+                .add(
+                    Expr::col((participant_role::Entity, R::RenouncedAt))
+                        .gte(Expr::col((held(), incident::Column::ClosedAt))),
+                ),
+        )
+        .to_owned()
+}
+
+/// The ids of the incidents `individual_id` takes part in (a role in force, see [`in_force`]):
+/// the subquery every visibility check uses.
+pub fn taking_part(individual_id: i64) -> SelectStatement {
+    roles_in_force_of(individual_id)
+        .column((
+            participant_role::Entity,
+            participant_role::Column::IncidentId,
+        ))
+        .to_owned()
+}
+
+/// The roles in force (see [`in_force`]) that `individual_id` holds in one incident: none when
+/// they do not take part in it.
+pub async fn roles_in_force(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    individual_id: i64,
+) -> Result<Vec<ParticipantRole>> {
+    let q = roles_in_force_of(individual_id)
+        .column((participant_role::Entity, participant_role::Column::Role))
+        .and_where(
+            Expr::col((
+                participant_role::Entity,
+                participant_role::Column::IncidentId,
+            ))
+            .eq(incident_id),
+        )
+        .to_owned();
+    let rows = conn
+        .query_all(conn.get_database_backend().build(&q))
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+        .filter_map(|r| r.parse().ok())
+        .collect())
+}
 
 /// A participant with the person and every role they held.
 #[derive(Debug, Clone)]
@@ -222,4 +315,33 @@ pub async fn renounce_all_of(
         .exec(conn)
         .await?;
     Ok(res.rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(ended: Option<DateTime<Utc>>) -> participant_role::Model {
+        participant_role::Model {
+            id: 1,
+            participant_id: 1,
+            incident_id: 1,
+            role: "participant".into(),
+            assumed_at: DateTime::from_timestamp(1_000, 0).unwrap(),
+            renounced_at: ended,
+        }
+    }
+
+    #[test]
+    fn a_role_is_in_force_until_it_ends_unless_closing_ended_it() {
+        let at = |s| DateTime::from_timestamp(s, 0);
+        assert!(in_force(&role(None), None));
+        assert!(in_force(&role(None), at(5_000)));
+        // Removed: no longer.
+        assert!(!in_force(&role(at(2_000)), None));
+        // Removed before the incident closed: still no.
+        assert!(!in_force(&role(at(2_000)), at(5_000)));
+        // Ended by the closing: still counts.
+        assert!(in_force(&role(at(5_000)), at(5_000)));
+    }
 }

@@ -191,3 +191,69 @@ pub async fn by_email(conn: &impl ConnectionTrait, email: &str) -> Result<Option
     };
     by_individual(conn, who.id).await
 }
+
+/// A credential to check again, by id (see [`role_while_live`]).
+#[derive(Debug, Clone, Copy)]
+pub enum LiveCheck {
+    /// An API token.
+    Token(i64),
+    /// A web session, which also ends when idle since `idle_since`.
+    Session {
+        /// The session's id.
+        id: i64,
+        /// Sessions not seen since then are over.
+        idle_since: chrono::DateTime<chrono::Utc>,
+    },
+    /// A user vouched for by something outside Dispatch (a trusted proxy, a chat service).
+    User(i64),
+}
+
+/// The organization role of the user behind a credential while the credential is live (not
+/// revoked, not expired; a session not idle) and the user enabled; `None` once it is not. One
+/// read by primary key: what a long-lived request (a live stream) asks again as it goes.
+pub async fn role_while_live(
+    conn: &impl ConnectionTrait,
+    check: LiveCheck,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<String>> {
+    use crate::entity::{api_token, session};
+    use sea_orm::sea_query::{Condition, Query};
+    let mut q = Query::select();
+    q.column((user::Entity, user::Column::Role))
+        .from(user::Entity)
+        .and_where(Expr::col((user::Entity, user::Column::DisabledAt)).is_null());
+    match check {
+        LiveCheck::Token(id) => {
+            q.inner_join(
+                api_token::Entity,
+                Expr::col((api_token::Entity, api_token::Column::IndividualId))
+                    .equals((user::Entity, user::Column::IndividualId)),
+            )
+            .and_where(Expr::col((api_token::Entity, api_token::Column::Id)).eq(id))
+            .and_where(Expr::col((api_token::Entity, api_token::Column::RevokedAt)).is_null())
+            .cond_where(
+                Condition::any()
+                    .add(Expr::col((api_token::Entity, api_token::Column::ExpiresAt)).is_null())
+                    .add(Expr::col((api_token::Entity, api_token::Column::ExpiresAt)).gt(now)),
+            );
+        }
+        LiveCheck::Session { id, idle_since } => {
+            q.inner_join(
+                session::Entity,
+                Expr::col((session::Entity, session::Column::UserId))
+                    .equals((user::Entity, user::Column::Id)),
+            )
+            .and_where(Expr::col((session::Entity, session::Column::Id)).eq(id))
+            .and_where(Expr::col((session::Entity, session::Column::RevokedAt)).is_null())
+            .and_where(Expr::col((session::Entity, session::Column::ExpiresAt)).gt(now))
+            .and_where(Expr::col((session::Entity, session::Column::LastSeenAt)).gt(idle_since));
+        }
+        LiveCheck::User(id) => {
+            q.and_where(Expr::col((user::Entity, user::Column::Id)).eq(id));
+        }
+    }
+    let row = conn
+        .query_one(conn.get_database_backend().build(&q))
+        .await?;
+    Ok(row.map(|r| r.try_get_by_index::<String>(0)).transpose()?)
+}

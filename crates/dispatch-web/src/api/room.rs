@@ -18,7 +18,10 @@ use utoipa::ToSchema;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/incidents/{id}/room", get(show))
-        .route("/incidents/{id}/room/messages", post(post_message))
+        .route(
+            "/incidents/{id}/room/messages",
+            get(messages).post(post_message),
+        )
         .route(
             "/incidents/{id}/room/messages/{message_id}/reactions",
             post(react),
@@ -108,6 +111,17 @@ pub async fn show(
             .collect(),
         messages: v.messages.into_iter().map(Into::into).collect(),
     }))
+}
+
+/// The latest 200 messages of the incident's room, oldest first.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/room/messages", tag = "room", params(("id" = String, Path)), responses((status = 200, body = Vec<MessageOut>)))]
+pub async fn messages(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Vec<MessageOut>>> {
+    let v = s.engine.room(&IncidentRef::parse(&id), 200).await?;
+    Ok(axum::Json(v.messages.into_iter().map(Into::into).collect()))
 }
 
 /// A message to post.

@@ -4,13 +4,21 @@
 //! is the part's HTML. Polling the database keeps this correct across several server processes
 //! (a worker elsewhere may have provisioned a resource) at the cost of a few reads a second per
 //! open page.
+//!
+//! Access is checked again on every tick, not only when the stream opens: the stream ends as
+//! soon as its credential is revoked, its session ended or its account disabled, or its owner
+//! may no longer see the incident (removed from it, or it was restricted). Two reads: the
+//! credential with its user, and the incident under the caller's visibility.
 
 use super::incident;
 use super::Caller;
+use crate::auth::Auth;
 use crate::error::{ApiResult, Path};
 use crate::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use dispatch_core::values::IncidentRef;
+use dispatch_engine::access::IncidentLevel;
 use futures_util::Stream;
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
@@ -58,6 +66,9 @@ pub async fn events(
             if !w.first {
                 tokio::time::sleep(TICK).await;
             }
+            if !w.first && !still_allowed(&mut w).await {
+                return None;
+            }
             w.first = false;
             let live = match incident::live(&w.s, &w.caller, &w.id).await {
                 Ok(l) => l,
@@ -77,4 +88,28 @@ pub async fn events(
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// Whether the stream's caller may still see the incident, as their credential stands now (the
+/// caller is refreshed: a changed role counts from this tick on).
+async fn still_allowed(w: &mut Watch) -> bool {
+    let engine = &w.s.engine;
+    let who = match engine.reauthenticate(&w.caller.auth.0).await {
+        Ok(Some(who)) => who,
+        Ok(None) => {
+            tracing::debug!(incident = %w.id, "live stream ends: its credential is no longer live");
+            return false;
+        }
+        Err(e) => {
+            tracing::debug!(incident = %w.id, error = %e, "live stream ends");
+            return false;
+        }
+    };
+    let r = IncidentRef::parse(&w.id);
+    if let Err(e) = engine.require_incident(&who, &r, IncidentLevel::View).await {
+        tracing::debug!(incident = %w.id, error = %e, "live stream ends: the incident is out of sight");
+        return false;
+    }
+    w.caller.auth = Auth(who);
+    true
 }

@@ -290,6 +290,54 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Gives a person a role in an incident as the owner; panics unless 200.
+    pub async fn give_role(&self, key: &str, email: &str, role: &str) {
+        let r = self
+            .post(
+                &format!("/incidents/{key}/roles"),
+                serde_json::json!({"email": email, "role": role}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{email} as {role}: {:?}", r.body);
+    }
+
+    /// The token's holder subscribes to the incident by e-mail; panics unless 200.
+    pub async fn subscribe(&self, key: &str, token: &str) {
+        let path = format!("/incidents/{key}/subscribe");
+        let r = self.call_as(Some(token), Method::POST, &path, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
+    }
+
+    /// Removes a person from an incident as the owner (their roles end); panics unless it worked.
+    pub async fn remove_participant(&self, key: &str, email: &str) {
+        let path = format!("/incidents/{key}/participants/{email}");
+        let r = self.call(Method::DELETE, &path, None).await;
+        assert!(r.status.is_success(), "{path}: {:?}", r.body);
+    }
+
+    /// The token's holder revokes it (their first token); panics unless 200.
+    pub async fn revoke_own_token(&self, token: &str) {
+        let mine = self
+            .call_as(Some(token), Method::GET, "/tokens", None)
+            .await;
+        let path = format!("/tokens/{}", mine.body[0]["id"]);
+        let r = self.call_as(Some(token), Method::DELETE, &path, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
+    }
+
+    /// The user id of the person with this e-mail (they must be a user).
+    pub async fn user_id(&self, email: &str) -> i64 {
+        let users = self.get("/users").await.body;
+        users
+            .as_array()
+            .expect("a list of users")
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap_or_else(|| panic!("{email} is not a user: {users}"))["id"]
+            .as_i64()
+            .expect("an id")
+    }
+
     /// A person created by the owner (`POST /users`) who chose `password` through their
     /// set-up link; answers the created user.
     pub async fn person_with_password(&self, email: &str, role: &str, password: &str) -> Value {
