@@ -183,19 +183,20 @@ impl IntoResponse for ApiError {
 }
 
 /// A JSON body whose rejections use the envelope: wrong content type 415, unreadable JSON 400,
-/// JSON of the wrong shape 422 naming the field.
+/// JSON of the wrong shape 422 naming the field, and fields the body type does not know 422
+/// naming each of them (a misspelt field is refused rather than silently lost). Open-ended
+/// parts of a body (`serde_json::Value`, maps) take any key.
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Json(v)),
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => from_json(v).map(Json),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType(
                 "the body must be JSON (Content-Type: application/json)".into(),
             )),
-            Err(JsonRejection::JsonDataError(e)) => Err(data_error(&e.body_text())),
             Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::PayloadTooLarge),
             Err(e) => Err(ApiError::BadRequest(format!(
                 "the body is not valid JSON: {}",
@@ -205,26 +206,105 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     }
 }
 
+/// Reads a JSON value as a request body type: a value of the wrong shape is a field error
+/// naming the field, and every field the type does not know is one too.
+pub fn from_json<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    let mut unknown = Vec::new();
+    let mut note = |path: serde_ignored::Path| unknown.push(dotted(&path));
+    let ignoring = serde_ignored::Deserializer::new(value, &mut note);
+    let parsed: T = serde_path_to_error::deserialize(ignoring).map_err(|e| {
+        let path = e.path().to_string();
+        field_error(&path, &e.into_inner().to_string())
+    })?;
+    if unknown.is_empty() {
+        return Ok(parsed);
+    }
+    let known = known_fields::<T>();
+    let mut errors = ValidationError::default();
+    for field in unknown {
+        let top_level = !field.contains(['.', '[']);
+        if top_level && !known.is_empty() {
+            errors.push(
+                &field,
+                format!("unknown field; known: {}", known.join(", ")),
+            );
+        } else {
+            errors.push(&field, "unknown field");
+        }
+    }
+    Err(ApiError::Validation(errors))
+}
+
+/// A path as the field errors name it: `conditions[0].field`.
+fn dotted(path: &serde_ignored::Path) -> String {
+    use serde_ignored::Path as P;
+    match path {
+        P::Root => String::new(),
+        P::Seq { parent, index } => format!("{}[{index}]", dotted(parent)),
+        P::Map { parent, key } => match dotted(parent) {
+            p if p.is_empty() => key.clone(),
+            p => format!("{p}.{key}"),
+        },
+        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
+            dotted(parent)
+        }
+    }
+}
+
+/// The fields a struct body type knows, as its `Deserialize` implementation declares them
+/// (empty for a type that is not a plain struct).
+fn known_fields<T: DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{Error as _, Visitor};
+    type E = serde::de::value::Error;
+    /// A deserializer that only records the field list it is asked for.
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for Probe<'_> {
+        type Error = E;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, E> {
+            Err(E::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, E> {
+            *self.0 = fields;
+            Err(E::custom("probed"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
+}
+
 /// Turns serde's "field `x`: invalid type …" into a field error naming `x`.
 fn data_error(text: &str) -> ApiError {
     let detail = text.split_once(": ").map(|(_, d)| d).unwrap_or(text);
-    let (field, message) = match detail.split_once(": ") {
-        Some((path, msg)) if !path.contains(' ') => (path.to_string(), msg.to_string()),
-        _ => {
-            let named = detail
-                .split('`')
-                .nth(1)
-                .filter(|_| detail.contains("field `"))
-                .unwrap_or("body");
-            (named.to_string(), detail.to_string())
-        }
+    match detail.split_once(": ") {
+        Some((path, msg)) if !path.contains(' ') => field_error(path, msg),
+        _ => field_error(".", detail),
+    }
+}
+
+/// A field error at this path (`.` for the whole body: then the field a "missing field `x`"
+/// message names, or `body`).
+fn field_error(path: &str, message: &str) -> ApiError {
+    let field = match path {
+        "." | "" => message
+            .split('`')
+            .nth(1)
+            .filter(|_| message.contains("field `"))
+            .unwrap_or("body"),
+        p => p,
     };
-    let message = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(&message)
-        .to_string();
-    ApiError::field(&field, message)
+    let message = message.split(" at line ").next().unwrap_or(message);
+    ApiError::field(field, message)
 }
 
 /// Query parameters whose rejections use the envelope (422 naming the parameter).

@@ -37,6 +37,8 @@ pub struct AppState {
     pub slack: Option<Arc<slack::SlackSettings>>,
     /// Sign-in settings and state.
     pub auth: Arc<WebAuth>,
+    /// The configured public URL (the OpenAPI document's server), if any.
+    pub public_url: Option<Arc<str>>,
 }
 
 /// What the HTTP application serves beyond the API: transports and sign-in.
@@ -46,6 +48,8 @@ pub struct WebOptions {
     pub slack: Option<slack::SlackSettings>,
     /// How people sign in.
     pub auth: WebAuth,
+    /// The configured public URL, e.g. `https://dispatch.example.com`.
+    pub public_url: Option<String>,
 }
 
 /// How people sign in.
@@ -81,6 +85,7 @@ pub fn app_with(engine: Engine, options: WebOptions) -> Router {
         metrics: Arc::new(metrics::Metrics::default()),
         slack: options.slack.map(Arc::new),
         auth: Arc::new(options.auth),
+        public_url: options.public_url.map(Into::into),
     };
     let enforce = || axum::middleware::from_fn_with_state(state.clone(), policy::enforce);
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");

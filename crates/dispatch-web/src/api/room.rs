@@ -41,7 +41,7 @@ pub struct MessageOut {
     /// Plain text.
     pub text: String,
     /// The rich message blocks.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub blocks: serde_json::Value,
     /// When.
     pub created_at: DateTime<Utc>,
