@@ -209,6 +209,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 /// Reads a JSON value as a request body type: a value of the wrong shape is a field error
 /// naming the field, and every field the type does not know is one too.
 pub fn from_json<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    let known = known_fields::<T>();
+    // serde would read a struct from an array too, by position: a body of fields is an object.
+    if !known.is_empty() && !value.is_object() {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
     let mut unknown = Vec::new();
     let mut note = |path: serde_ignored::Path| unknown.push(dotted(&path));
     let ignoring = serde_ignored::Deserializer::new(value, &mut note);
@@ -219,7 +224,6 @@ pub fn from_json<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Api
     if unknown.is_empty() {
         return Ok(parsed);
     }
-    let known = known_fields::<T>();
     let mut errors = ValidationError::default();
     for field in unknown {
         let top_level = !field.contains(['.', '[']);
@@ -292,19 +296,21 @@ fn data_error(text: &str) -> ApiError {
     }
 }
 
-/// A field error at this path (`.` for the whole body: then the field a "missing field `x`"
-/// message names, or `body`).
+/// A field error at this path (`.` for the whole body); a "missing field `x`" names `x` under
+/// the path, and a body that is not even an object is `body`.
 fn field_error(path: &str, message: &str) -> ApiError {
-    let field = match path {
-        "." | "" => message
-            .split('`')
-            .nth(1)
-            .filter(|_| message.contains("field `"))
-            .unwrap_or("body"),
-        p => p,
+    let named = message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.contains("field `"));
+    let field = match (path, named) {
+        ("." | "", Some(name)) => name.to_string(),
+        ("." | "", None) => "body".to_string(),
+        (p, Some(name)) if message.starts_with("missing field") => format!("{p}.{name}"),
+        (p, _) => p.to_string(),
     };
     let message = message.split(" at line ").next().unwrap_or(message);
-    ApiError::field(field, message)
+    ApiError::field(&field, message)
 }
 
 /// Query parameters whose rejections use the envelope (422 naming the parameter).
@@ -343,3 +349,61 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
 
 /// Shorthand for handler results.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Deserialize, Debug)]
+    #[expect(dead_code, reason = "only read by the deserializer")]
+    struct Outer {
+        name: Option<String>,
+        inner: Option<Inner>,
+        #[serde(default)]
+        list: Vec<Inner>,
+        free: Option<serde_json::Value>,
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[expect(dead_code, reason = "only read by the deserializer")]
+    struct Inner {
+        x: i64,
+    }
+
+    fn fields(e: ApiError) -> Vec<(String, String)> {
+        match e {
+            ApiError::Validation(v) => v.fields.into_iter().map(|f| (f.field, f.message)).collect(),
+            other => panic!("not a validation error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_named_by_their_path_and_free_form_values_take_any_key() {
+        let e = from_json::<Outer>(json!({
+            "nme": "a",
+            "inner": {"x": 1, "y": 2},
+            "list": [{"x": 1}, {"x": 2, "z": 3}],
+            "free": {"anything": {"goes": true}},
+        }))
+        .unwrap_err();
+        let got = fields(e);
+        let names: Vec<&str> = got.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(names, ["inner.y", "list[1].z", "nme"]);
+        assert_eq!(got[0].1, "unknown field");
+        assert_eq!(got[2].1, "unknown field; known: name, inner, list, free");
+        assert!(from_json::<Outer>(json!({"free": {"a": [1, {"b": 2}]}})).is_ok());
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_shape_names_its_field() {
+        let got = fields(from_json::<Outer>(json!({"inner": {"x": "one"}})).unwrap_err());
+        assert_eq!(got[0].0, "inner.x");
+        assert!(got[0].1.starts_with("invalid type: string"), "{}", got[0].1);
+        let got = fields(from_json::<Outer>(json!({"inner": {}})).unwrap_err());
+        assert_eq!(got[0], ("inner.x".into(), "missing field `x`".into()));
+        let got = fields(from_json::<Outer>(json!(["a"])).unwrap_err());
+        assert_eq!(got[0], ("body".into(), "must be a JSON object".into()));
+    }
+}
