@@ -92,7 +92,7 @@ impl IncidentIn {
 }
 
 /// Declares an incident.
-#[utoipa::path(post, path = "/api/v1/incidents", request_body = IncidentIn, tag = "incidents",
+#[utoipa::path(post, path = "/api/v1/incidents", request_body(content = IncidentIn, example = json!({"title": "Checkout errors in eu-west", "description": "Card payments fail", "priority": "high", "tags": ["payments"]})), tag = "incidents",
     responses((status = 201, body = IncidentOut), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn declare(
     State(s): State<AppState>,

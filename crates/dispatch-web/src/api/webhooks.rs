@@ -190,7 +190,7 @@ pub async fn list(
 }
 
 /// Subscribes a URL to incident events; the answer carries the signing secret, once.
-#[utoipa::path(post, path = "/api/v1/webhooks", request_body = WebhookIn, tag = "webhooks",
+#[utoipa::path(post, path = "/api/v1/webhooks", request_body(content = WebhookIn, example = json!({"url": "https://hooks.example.com/dispatch", "event_types": ["incident.status_changed"]})), tag = "webhooks",
     responses((status = 201, body = WebhookCreatedOut), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(s): State<AppState>,

@@ -148,7 +148,7 @@ pub async fn list(
 }
 
 /// Adds a person.
-#[utoipa::path(post, path = "/api/v1/individuals", request_body = IndividualIn, tag = "directory",
+#[utoipa::path(post, path = "/api/v1/individuals", request_body(content = IndividualIn, example = json!({"email": "grace@example.com", "name": "Grace", "title": "SRE"})), tag = "directory",
     responses((status = 201, body = IndividualOut), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn create(

@@ -312,7 +312,7 @@ pub async fn list(
 }
 
 /// Creates a project with the default incident types, priorities and severities.
-#[utoipa::path(post, path = "/api/v1/projects", request_body = ProjectIn, tag = "projects",
+#[utoipa::path(post, path = "/api/v1/projects", request_body(content = ProjectIn, example = json!({"name": "Security", "key_prefix": "SEC"})), tag = "projects",
     responses((status = 201, body = ProjectOut), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn create(
