@@ -171,3 +171,24 @@ async fn every_operation_documents_the_error_answers_it_can_give_in_the_envelope
         assert!(create.get(status).is_some(), "POST /incidents: {status}");
     }
 }
+
+#[tokio::test]
+async fn a_nul_character_is_refused_wherever_it_comes_not_a_server_error() {
+    // PostgreSQL stores no NUL in text: left to the database, each of these was a 500.
+    let app = spawn_app().await;
+    app.declare("Checkout errors").await;
+    let r = app
+        .post(
+            "/incidents",
+            json!({"title": "a\u{0}b", "description": "d"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    assert_eq!(error_fields(&r.body), ["title"]);
+    let r = app.get("/notification-rules?project=de%00fault").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    assert_eq!(error_fields(&r.body), ["project"]);
+    let r = app.get("/incidents/INC-1%00").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
+    assert_eq!(app.get("/incidents").await.body["total"], 1);
+}

@@ -106,7 +106,15 @@ fn statuses(method: &str, signed_in: bool, op: &Operation) -> Vec<u16> {
         out.push(409);
     }
     if body {
-        out.extend([413, 415]);
+        out.push(413);
+    }
+    let json_body = op
+        .request_body
+        .as_ref()
+        .is_some_and(|b| b.content.contains_key("application/json"));
+    if json_body {
+        // Only a JSON body is refused for its content type; a file takes any.
+        out.push(415);
     }
     if body || query || path {
         // Any value the caller sends is checked, path parameters included.
