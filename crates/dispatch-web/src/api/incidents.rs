@@ -33,9 +33,11 @@ pub fn router() -> Router<AppState> {
 /// The body of a declaration.
 #[derive(Deserialize, ToSchema)]
 pub struct IncidentIn {
-    /// What is wrong (1-200 characters).
+    /// What is wrong (1-200 characters; required).
+    #[schema(required = true)]
     pub title: Option<String>,
-    /// What is known so far.
+    /// What is known so far (required).
+    #[schema(required = true)]
     pub description: Option<String>,
     /// Project slug (default project when absent).
     pub project: Option<String>,

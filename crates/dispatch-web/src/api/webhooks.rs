@@ -78,6 +78,7 @@ pub struct WebhookCreatedOut {
 #[derive(Deserialize, ToSchema)]
 pub struct WebhookIn {
     /// Where to POST events: an `http://` or `https://` URL (required).
+    #[schema(required = true)]
     pub url: Option<String>,
     /// Event types to receive, e.g. `incident.status_changed`; absent or empty: all of them.
     pub event_types: Option<Vec<String>>,

@@ -60,6 +60,7 @@ impl From<individual::Model> for IndividualOut {
 #[derive(Deserialize, ToSchema)]
 pub struct IndividualIn {
     /// E-mail address (required; unique).
+    #[schema(required = true)]
     pub email: Option<String>,
     /// Display name (the address's local part when absent).
     pub name: Option<String>,

@@ -68,6 +68,7 @@ impl From<service::Model> for ServiceOut {
 #[derive(Deserialize, ToSchema)]
 pub struct ServiceIn {
     /// Name (required; unique in the project).
+    #[schema(required = true)]
     pub name: Option<String>,
     /// On-call provider: lower-case letters, digits, dashes (default `dispatch`).
     pub provider: Option<String>,

@@ -58,6 +58,7 @@ impl From<team::Model> for TeamOut {
 #[derive(Deserialize, ToSchema)]
 pub struct TeamIn {
     /// Name (required; unique in the project).
+    #[schema(required = true)]
     pub name: Option<String>,
     /// The team's shared address.
     pub email: Option<String>,

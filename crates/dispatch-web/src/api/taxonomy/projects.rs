@@ -99,8 +99,10 @@ pub struct ProjectIn {
     /// URL-safe identifier: lower-case letters, digits, dashes (derived from the name when absent).
     pub slug: Option<String>,
     /// Display name (required).
+    #[schema(required = true)]
     pub name: Option<String>,
     /// Prefix of incident keys: 2-10 letters or digits, starting with a letter (required).
+    #[schema(required = true)]
     pub key_prefix: Option<String>,
     /// What it is for.
     pub description: Option<String>,
