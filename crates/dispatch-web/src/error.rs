@@ -1,14 +1,13 @@
 //! The one error envelope of the API: every failure, including a body that is not JSON or a
 //! query string that does not parse, answers `{"error": {"code", "message", "fields"?}}`.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::{request::Parts, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dispatch_core::{FieldError, ValidationError};
 use dispatch_engine::Error as EngineError;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+
+pub use crate::extract::{from_json, Json, Path, Query};
 
 /// Everything an API call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -179,87 +178,6 @@ impl IntoResponse for ApiError {
             );
         }
         res
-    }
-}
-
-/// A JSON body whose rejections use the envelope: wrong content type 415, unreadable JSON 400,
-/// JSON of the wrong shape 422 naming the field.
-pub struct Json<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Json(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType(
-                "the body must be JSON (Content-Type: application/json)".into(),
-            )),
-            Err(JsonRejection::JsonDataError(e)) => Err(data_error(&e.body_text())),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::PayloadTooLarge(crate::MAX_BODY_BYTES))
-            }
-            Err(e) => Err(ApiError::BadRequest(format!(
-                "the body is not valid JSON: {}",
-                e.body_text()
-            ))),
-        }
-    }
-}
-
-/// Turns serde's "field `x`: invalid type …" into a field error naming `x`.
-fn data_error(text: &str) -> ApiError {
-    let detail = text.split_once(": ").map(|(_, d)| d).unwrap_or(text);
-    let (field, message) = match detail.split_once(": ") {
-        Some((path, msg)) if !path.contains(' ') => (path.to_string(), msg.to_string()),
-        _ => {
-            let named = detail
-                .split('`')
-                .nth(1)
-                .filter(|_| detail.contains("field `"))
-                .unwrap_or("body");
-            (named.to_string(), detail.to_string())
-        }
-    };
-    let message = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(&message)
-        .to_string();
-    ApiError::field(&field, message)
-}
-
-/// Query parameters whose rejections use the envelope (422 naming the parameter).
-pub struct Query<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(v)) => Ok(Query(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
-                Err(data_error(&e.body_text()))
-            }
-            Err(e) => Err(ApiError::BadRequest(e.body_text())),
-        }
-    }
-}
-
-/// Path parameters whose rejections use the envelope.
-pub struct Path<T>(pub T);
-
-impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(v)) => Ok(Path(v)),
-            Err(PathRejection::FailedToDeserializePathParams(e)) => Err(ApiError::NotFound(
-                format!("{} (bad path parameter)", e.body_text()),
-            )),
-            Err(e) => Err(ApiError::BadRequest(e.body_text())),
-        }
     }
 }
 

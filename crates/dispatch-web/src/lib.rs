@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod headers;
 pub mod login;
 pub mod metrics;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub slack: Option<Arc<slack::SlackSettings>>,
     /// Sign-in settings and state.
     pub auth: Arc<WebAuth>,
+    /// The configured public URL (the OpenAPI document's server), if any.
+    pub public_url: Option<Arc<str>>,
 }
 
 /// What the HTTP application serves beyond the API: transports and sign-in.
@@ -48,6 +51,8 @@ pub struct WebOptions {
     pub slack: Option<slack::SlackSettings>,
     /// How people sign in.
     pub auth: WebAuth,
+    /// The configured public URL, e.g. `https://dispatch.example.com`.
+    pub public_url: Option<String>,
 }
 
 /// How people sign in.
@@ -84,6 +89,7 @@ pub fn app_with(engine: Engine, options: WebOptions) -> Router {
         metrics: Arc::new(metrics::Metrics::default()),
         slack: options.slack.map(Arc::new),
         auth: Arc::new(options.auth),
+        public_url: options.public_url.map(Into::into),
     };
     let enforce = || axum::middleware::from_fn_with_state(state.clone(), policy::enforce);
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");

@@ -174,6 +174,7 @@ pub struct StartQuery {
 
 /// Sends the browser to the identity provider.
 #[utoipa::path(get, path = "/auth/oidc/login", tag = "auth",
+    params(("next" = Option<String>, Query, description = "Where to go once signed in (a path on this server)")),
     responses((status = 303, description = "To the identity provider"), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn start(State(s): State<AppState>, Query(q): Query<StartQuery>) -> ApiResult<Response> {
     let oidc = s
@@ -226,6 +227,9 @@ pub struct CallbackQuery {
 
 /// Finishes single sign-on: checks the answer, signs the person in, sets the session cookie.
 #[utoipa::path(get, path = "/auth/oidc/callback", tag = "auth",
+    params(("code" = Option<String>, Query, description = "The provider's authorization code"),
+        ("state" = Option<String>, Query, description = "The state the sign-in started with"),
+        ("error" = Option<String>, Query, description = "The provider's refusal")),
     responses((status = 303, description = "Signed in: to where the sign-in started"), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn callback(
     State(s): State<AppState>,

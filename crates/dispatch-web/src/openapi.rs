@@ -3,11 +3,16 @@
 
 use crate::api;
 use crate::AppState;
+use axum::extract::State;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::server::Server;
 use utoipa::{Modify, OpenApi};
+
+mod answers;
+use answers::ErrorAnswers;
 
 /// The API description.
 #[derive(OpenApi)]
@@ -68,7 +73,7 @@ use utoipa::{Modify, OpenApi};
         api::project_members::list, api::project_members::set, api::project_members::remove,
     ),
     components(schemas(crate::error::ErrorBody, crate::wire::IncidentSummaryOut)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ErrorAnswers),
     security(("bearer" = [])),
 )]
 pub struct ApiDoc;
@@ -92,10 +97,16 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The document, with every route's path.
-pub fn document() -> utoipa::openapi::OpenApi {
+/// The document, with every route's path, served from `public_url` (the configured public URL;
+/// without one, `/`: the server the document was fetched from).
+pub fn document(public_url: Option<&str>) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.openapi = utoipa::openapi::OpenApiVersion::Version31;
+    let url = public_url
+        .map(|u| u.trim_end_matches('/'))
+        .filter(|u| !u.is_empty())
+        .unwrap_or("/");
+    doc.servers = Some(vec![Server::new(url)]);
     doc
 }
 
@@ -106,8 +117,8 @@ pub fn router() -> Router<AppState> {
         .route("/docs", get(docs))
 }
 
-async fn json() -> impl IntoResponse {
-    axum::Json(document())
+async fn json(State(s): State<AppState>) -> impl IntoResponse {
+    axum::Json(document(s.public_url.as_deref()))
 }
 
 async fn docs() -> Html<&'static str> {

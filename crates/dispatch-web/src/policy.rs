@@ -621,4 +621,6 @@ async fn path_param(parts: &mut axum::http::request::Parts, name: &str) -> Optio
         .iter()
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
+        // No record is named with a NUL character (and no database takes one in a query).
+        .filter(|v| !v.contains('\0'))
 }

@@ -220,6 +220,7 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
         dispatch_web::WebOptions {
             slack: cfg.slack_settings(),
             auth: web_auth,
+            public_url: Some(cfg.public_url.clone()).filter(|u| !u.is_empty()),
         },
     )
     .into_make_service_with_connect_info::<std::net::SocketAddr>();

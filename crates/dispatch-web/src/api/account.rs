@@ -378,8 +378,8 @@ pub struct AuditOut {
     pub source_addr: Option<String>,
     /// With which credential.
     pub credential: Option<String>,
-    /// More.
-    #[schema(value_type = Object)]
+    /// More (`null` when there is nothing more).
+    #[schema(value_type = Option<Object>)]
     pub details: serde_json::Value,
 }
 

@@ -33,9 +33,11 @@ pub fn router() -> Router<AppState> {
 /// The body of a declaration.
 #[derive(Deserialize, ToSchema)]
 pub struct IncidentIn {
-    /// What is wrong (1-200 characters).
+    /// What is wrong (1-200 characters; required).
+    #[schema(required = true)]
     pub title: Option<String>,
-    /// What is known so far.
+    /// What is known so far (required).
+    #[schema(required = true)]
     pub description: Option<String>,
     /// Project slug (default project when absent).
     pub project: Option<String>,
@@ -92,7 +94,7 @@ impl IncidentIn {
 }
 
 /// Declares an incident.
-#[utoipa::path(post, path = "/api/v1/incidents", request_body = IncidentIn, tag = "incidents",
+#[utoipa::path(post, path = "/api/v1/incidents", request_body(content = IncidentIn, example = json!({"title": "Checkout errors in eu-west", "description": "Card payments fail", "priority": "high", "tags": ["payments"]})), tag = "incidents",
     responses((status = 201, body = IncidentOut), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn declare(
     State(s): State<AppState>,

@@ -107,7 +107,7 @@ impl From<OnCallView> for OnCallOut {
 }
 
 /// Sets (or replaces) a service's rotation.
-#[utoipa::path(put, path = "/api/v1/services/{id}/rotation", tag = "oncall", request_body = RotationIn, params(("id" = i64, Path)),
+#[utoipa::path(put, path = "/api/v1/services/{id}/rotation", tag = "oncall", request_body(content = RotationIn, example = json!({"members": ["ann@example.com", "bob@example.com"], "shift_hours": 24, "handoff_time": "09:00", "start_date": "2026-01-05"})), params(("id" = i64, Path)),
     responses((status = 200, body = OnCallOut), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn set_rotation(
     State(s): State<AppState>,

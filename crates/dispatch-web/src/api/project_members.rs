@@ -61,6 +61,7 @@ impl From<MemberRow> for MemberOut {
 #[derive(Deserialize, ToSchema)]
 pub struct MemberIn {
     /// `admin` (runs the project's configuration and membership) or `member` (required).
+    #[schema(required = true)]
     pub role: Option<String>,
 }
 

@@ -135,7 +135,7 @@ pub struct DirectMessageOut {
     /// Plain text.
     pub text: String,
     /// The rich message blocks.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub blocks: serde_json::Value,
     /// When.
     pub created_at: DateTime<Utc>,

@@ -104,7 +104,7 @@ pub async fn list_tasks(
 }
 
 /// Creates a task.
-#[utoipa::path(post, path = "/api/v1/incidents/{id}/tasks", request_body = TaskIn, tag = "tasks", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/tasks", request_body(content = TaskIn, example = json!({"description": "Check the backup job logs", "priority": "high"})), tag = "tasks", params(("id" = String, Path)),
     responses((status = 201, body = TaskOut), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create_task(
     State(s): State<AppState>,
@@ -263,7 +263,7 @@ pub struct ReportIn {
 }
 
 /// Posts a status report.
-#[utoipa::path(post, path = "/api/v1/incidents/{id}/reports", request_body = ReportIn, tag = "reports", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/reports", request_body(content = ReportIn, example = json!({"kind": "tactical", "conditions": "EU down", "actions": "failing over", "needs": "a DBA"})), tag = "reports", params(("id" = String, Path)),
     responses((status = 201, body = ReportOut), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn create_report(
     State(s): State<AppState>,

@@ -44,7 +44,7 @@ pub struct MessageOut {
     /// Plain text.
     pub text: String,
     /// The rich message blocks.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Vec<Object>)]
     pub blocks: serde_json::Value,
     /// When.
     pub created_at: DateTime<Utc>,
@@ -144,7 +144,7 @@ pub struct PostedOut {
 /// Posts a message in the incident's room. A message starting with `/` is run as a chat
 /// command (as the poster) and Dispatch posts the answer, the usage help or the refusal in the
 /// room.
-#[utoipa::path(post, path = "/api/v1/incidents/{id}/room/messages", tag = "room", request_body = MessageIn, params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/room/messages", tag = "room", request_body(content = MessageIn, example = json!({"text": "Failover done"})), params(("id" = String, Path)),
     responses((status = 201, body = PostedOut), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn post_message(
     State(s): State<AppState>,

@@ -122,7 +122,7 @@ pub struct EngagementRuleIn {
     /// What it is for.
     pub description: Option<String>,
     /// The filter: text (`"priority = high and tag:region = eu"`) or JSON (required).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Value>)]
     pub filter: Option<Value>,
     /// E-mails of people who join as observers.
     pub individuals: Option<Vec<String>>,
@@ -379,7 +379,7 @@ pub struct NotificationRuleIn {
     /// What it is for.
     pub description: Option<String>,
     /// The filter: text or JSON (required; `"all"` for every incident).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Value>)]
     pub filter: Option<Value>,
     /// `conversation`, `email` or `webhook` (required).
     pub target_kind: Option<String>,

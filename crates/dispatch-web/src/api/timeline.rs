@@ -126,7 +126,7 @@ pub struct EventIn {
 }
 
 /// Adds a custom event to the timeline.
-#[utoipa::path(post, path = "/api/v1/incidents/{id}/timeline", request_body = EventIn, tag = "timeline", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/timeline", request_body(content = EventIn, example = json!({"description": "Paged the database team", "details": {"pager": "db-oncall"}})), tag = "timeline", params(("id" = String, Path)),
     responses((status = 201, body = EventOut), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn add(
     State(s): State<AppState>,

@@ -78,6 +78,7 @@ pub struct WebhookCreatedOut {
 #[derive(Deserialize, ToSchema)]
 pub struct WebhookIn {
     /// Where to POST events: an `http://` or `https://` URL (required).
+    #[schema(required = true)]
     pub url: Option<String>,
     /// Event types to receive, e.g. `incident.status_changed`; absent or empty: all of them.
     pub event_types: Option<Vec<String>>,
@@ -190,7 +191,7 @@ pub async fn list(
 }
 
 /// Subscribes a URL to incident events; the answer carries the signing secret, once.
-#[utoipa::path(post, path = "/api/v1/webhooks", request_body = WebhookIn, tag = "webhooks",
+#[utoipa::path(post, path = "/api/v1/webhooks", request_body(content = WebhookIn, example = json!({"url": "https://hooks.example.com/dispatch", "event_types": ["incident.status_changed"]})), tag = "webhooks",
     responses((status = 201, body = WebhookCreatedOut), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(s): State<AppState>,

@@ -60,6 +60,7 @@ impl From<individual::Model> for IndividualOut {
 #[derive(Deserialize, ToSchema)]
 pub struct IndividualIn {
     /// E-mail address (required; unique).
+    #[schema(required = true)]
     pub email: Option<String>,
     /// Display name (the address's local part when absent).
     pub name: Option<String>,
@@ -148,7 +149,7 @@ pub async fn list(
 }
 
 /// Adds a person.
-#[utoipa::path(post, path = "/api/v1/individuals", request_body = IndividualIn, tag = "directory",
+#[utoipa::path(post, path = "/api/v1/individuals", request_body(content = IndividualIn, example = json!({"email": "grace@example.com", "name": "Grace", "title": "SRE"})), tag = "directory",
     responses((status = 201, body = IndividualOut), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn create(

@@ -68,6 +68,7 @@ impl From<service::Model> for ServiceOut {
 #[derive(Deserialize, ToSchema)]
 pub struct ServiceIn {
     /// Name (required; unique in the project).
+    #[schema(required = true)]
     pub name: Option<String>,
     /// On-call provider: lower-case letters, digits, dashes (default `dispatch`).
     pub provider: Option<String>,
@@ -151,7 +152,7 @@ pub async fn list(
 }
 
 /// Adds an on-call service to a project.
-#[utoipa::path(post, path = "/api/v1/projects/{slug}/services", request_body = ServiceIn,
+#[utoipa::path(post, path = "/api/v1/projects/{slug}/services", request_body(content = ServiceIn, example = json!({"name": "Search", "description": "Full-text search"})),
     tag = "directory", params(("slug" = String, Path, description = "Project slug")),
     responses((status = 201, body = ServiceOut), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]

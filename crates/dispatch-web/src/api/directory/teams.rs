@@ -58,6 +58,7 @@ impl From<team::Model> for TeamOut {
 #[derive(Deserialize, ToSchema)]
 pub struct TeamIn {
     /// Name (required; unique in the project).
+    #[schema(required = true)]
     pub name: Option<String>,
     /// The team's shared address.
     pub email: Option<String>,
@@ -121,7 +122,7 @@ pub async fn list(
 }
 
 /// Adds a team to a project.
-#[utoipa::path(post, path = "/api/v1/projects/{slug}/teams", request_body = TeamIn, tag = "directory",
+#[utoipa::path(post, path = "/api/v1/projects/{slug}/teams", request_body(content = TeamIn, example = json!({"name": "Storage", "email": "storage@example.com"})), tag = "directory",
     params(("slug" = String, Path, description = "Project slug")),
     responses((status = 201, body = TeamOut), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]

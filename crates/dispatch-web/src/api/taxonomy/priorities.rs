@@ -86,6 +86,7 @@ impl From<incident_priority::Model> for IncidentPriorityOut {
 #[derive(Deserialize, ToSchema)]
 pub struct IncidentPriorityIn {
     /// Display name (required).
+    #[schema(required = true)]
     pub name: Option<String>,
     /// URL-safe identifier (derived from the name when absent).
     pub slug: Option<String>,

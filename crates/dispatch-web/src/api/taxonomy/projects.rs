@@ -99,8 +99,10 @@ pub struct ProjectIn {
     /// URL-safe identifier: lower-case letters, digits, dashes (derived from the name when absent).
     pub slug: Option<String>,
     /// Display name (required).
+    #[schema(required = true)]
     pub name: Option<String>,
     /// Prefix of incident keys: 2-10 letters or digits, starting with a letter (required).
+    #[schema(required = true)]
     pub key_prefix: Option<String>,
     /// What it is for.
     pub description: Option<String>,
@@ -312,7 +314,7 @@ pub async fn list(
 }
 
 /// Creates a project with the default incident types, priorities and severities.
-#[utoipa::path(post, path = "/api/v1/projects", request_body = ProjectIn, tag = "projects",
+#[utoipa::path(post, path = "/api/v1/projects", request_body(content = ProjectIn, example = json!({"name": "Security", "key_prefix": "SEC"})), tag = "projects",
     responses((status = 201, body = ProjectOut), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn create(

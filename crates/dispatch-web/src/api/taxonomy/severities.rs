@@ -77,6 +77,7 @@ impl From<incident_severity::Model> for IncidentSeverityOut {
 #[derive(Deserialize, ToSchema)]
 pub struct IncidentSeverityIn {
     /// Display name (required).
+    #[schema(required = true)]
     pub name: Option<String>,
     /// URL-safe identifier (derived from the name when absent).
     pub slug: Option<String>,

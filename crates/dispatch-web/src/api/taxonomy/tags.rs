@@ -89,6 +89,7 @@ impl TagOut {
 #[derive(Deserialize, ToSchema)]
 pub struct TagTypeIn {
     /// Name (required; no colon).
+    #[schema(required = true)]
     pub name: Option<String>,
     /// What it is for.
     pub description: Option<String>,
@@ -102,6 +103,7 @@ pub struct TagTypeIn {
 #[derive(Deserialize, ToSchema)]
 pub struct TagIn {
     /// Name (required; no colon).
+    #[schema(required = true)]
     pub name: Option<String>,
     /// What it means.
     pub description: Option<String>,

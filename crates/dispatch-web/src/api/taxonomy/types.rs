@@ -89,6 +89,7 @@ impl From<incident_type::Model> for IncidentTypeOut {
 #[derive(Deserialize, ToSchema)]
 pub struct IncidentTypeIn {
     /// Display name (required).
+    #[schema(required = true)]
     pub name: Option<String>,
     /// URL-safe identifier (derived from the name when absent).
     pub slug: Option<String>,
