@@ -12,9 +12,16 @@
 //! - `all` matches every incident, `none` none; `and` binds tighter than `or`; `not` tightest.
 //!
 //! Comparisons ignore the case of ASCII letters.
+//!
+//! A filter is bounded ([`MAX_DEPTH`], [`MAX_TERMS`], [`MAX_TEXT_CHARS`]) and both readers refuse
+//! one beyond the bounds before building it, so nothing that walks a filter afterwards
+//! (matching, printing, normalizing, the SQL the store builds and the database's own parser)
+//! meets a tree deeper or wider than it can take.
 
 mod eval;
 mod json;
+#[cfg(test)]
+mod limit_tests;
 mod text;
 
 pub use eval::FilterSubject;
@@ -90,6 +97,17 @@ pub enum Op {
 
 /// The longest value a comparison takes.
 pub const MAX_VALUE_CHARS: usize = 200;
+
+/// How deep a filter may nest: each `(` and each `not` of the text form, and each `and`, `or`
+/// and `not` object of the JSON form (a text filter inside the JSON form counts on from there).
+pub const MAX_DEPTH: usize = 32;
+
+/// How many terms a filter may have: each value compared (an `in` list counts each of its
+/// values), each `all` and each `none`.
+pub const MAX_TERMS: usize = 200;
+
+/// The longest text form, in characters.
+pub const MAX_TEXT_CHARS: usize = 10_000;
 
 impl Field {
     /// The plain field names (besides `tag:TYPE`).
@@ -255,7 +273,7 @@ impl Filter {
 
     /// Parses the text form; the error names the position.
     pub fn parse(text: &str) -> Result<Self, ParseError> {
-        text::parse(text)
+        text::parse(text, 0, &mut 0)
     }
 
     /// The same filter with one-part `and` / `or` replaced by the part: the form the text

@@ -1,7 +1,9 @@
 //! The filter's text form: a small recursive-descent parser with positions in its errors, and
 //! the printer that writes what the parser reads back (`parse(print(f)) == f.normalized()`).
+//! The parser counts how deep it is and how many terms it has read, and stops at the bounds
+//! (see [`super::MAX_DEPTH`]), so its own recursion never goes deeper than they allow.
 
-use super::{Comparison, Field, Filter, Op};
+use super::{Comparison, Field, Filter, Op, MAX_DEPTH, MAX_TERMS, MAX_TEXT_CHARS};
 use std::fmt;
 
 /// A text filter that does not parse: where (1-based character column) and why.
@@ -144,12 +146,34 @@ fn lex(text: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
     Ok(out)
 }
 
-struct Parser {
+struct Parser<'a> {
     toks: Vec<(Tok, usize)>,
     at: usize,
+    /// How many `(` and `not` enclose the token being read (plus the JSON nesting around).
+    depth: usize,
+    /// Terms read so far (shared with the JSON reader around).
+    terms: &'a mut usize,
 }
 
-impl Parser {
+impl Parser<'_> {
+    /// One more level of nesting, opened at `pos`.
+    fn enter(&mut self, pos: usize) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(err(pos, depth_message()));
+        }
+        Ok(())
+    }
+
+    /// One more term, at `pos`.
+    fn term(&mut self, pos: usize) -> Result<(), ParseError> {
+        *self.terms += 1;
+        if *self.terms > MAX_TERMS {
+            return Err(err(pos, terms_message()));
+        }
+        Ok(())
+    }
+
     fn peek(&self) -> &Tok {
         &self.toks[self.at].0
     }
@@ -193,18 +217,29 @@ impl Parser {
     }
 
     fn not(&mut self) -> Result<Filter, ParseError> {
-        if self.peek().keyword("not") {
+        // A loop, not recursion: `not not … x` costs no stack.
+        let mut nots = 0;
+        while self.peek().keyword("not") {
+            let pos = self.pos();
             self.next();
-            return Ok(Filter::Not(Box::new(self.not()?)));
+            self.enter(pos)?;
+            nots += 1;
         }
-        self.primary()
+        let mut f = self.primary()?;
+        self.depth -= nots;
+        for _ in 0..nots {
+            f = Filter::Not(Box::new(f));
+        }
+        Ok(f)
     }
 
     fn primary(&mut self) -> Result<Filter, ParseError> {
         let (tok, pos) = self.next();
         match tok {
             Tok::LParen => {
+                self.enter(pos)?;
                 let inner = self.or()?;
+                self.depth -= 1;
                 let (close, at) = self.next();
                 if close != Tok::RParen {
                     return Err(err(
@@ -217,8 +252,14 @@ impl Parser {
                 }
                 Ok(inner)
             }
-            Tok::Word(w) if w.eq_ignore_ascii_case("all") => Ok(Filter::And(vec![])),
-            Tok::Word(w) if w.eq_ignore_ascii_case("none") => Ok(Filter::Or(vec![])),
+            Tok::Word(w) if w.eq_ignore_ascii_case("all") => {
+                self.term(pos)?;
+                Ok(Filter::And(vec![]))
+            }
+            Tok::Word(w) if w.eq_ignore_ascii_case("none") => {
+                self.term(pos)?;
+                Ok(Filter::Or(vec![]))
+            }
             Tok::Word(name) | Tok::Str(name)
                 if !KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(&name)) =>
             {
@@ -246,7 +287,10 @@ impl Parser {
     fn value(&mut self) -> Result<String, ParseError> {
         let (tok, pos) = self.next();
         match tok {
-            Tok::Word(w) | Tok::Str(w) => Ok(w),
+            Tok::Word(w) | Tok::Str(w) => {
+                self.term(pos)?;
+                Ok(w)
+            }
             other => Err(err(
                 pos,
                 format!("expected a value, found {}", other.describe()),
@@ -301,10 +345,34 @@ impl Parser {
     }
 }
 
-/// Parses the text form.
-pub(super) fn parse(text: &str) -> Result<Filter, ParseError> {
+/// The error of a filter nested too deep.
+pub(super) fn depth_message() -> String {
+    format!("the filter nests deeper than {MAX_DEPTH} levels (each \"(\" and \"not\" is a level)")
+}
+
+/// The error of a filter with too many terms.
+pub(super) fn terms_message() -> String {
+    format!(
+        "the filter has more than {MAX_TERMS} terms (each value compared, \"all\" and \"none\" is a term)"
+    )
+}
+
+/// Parses the text form, `depth` levels deep in a JSON filter (0 alone) that has read `terms`
+/// terms so far.
+pub(super) fn parse(text: &str, depth: usize, terms: &mut usize) -> Result<Filter, ParseError> {
+    if text.chars().nth(MAX_TEXT_CHARS).is_some() {
+        return Err(err(
+            MAX_TEXT_CHARS + 1,
+            format!("the filter is longer than {MAX_TEXT_CHARS} characters"),
+        ));
+    }
     let toks = lex(text)?;
-    let mut p = Parser { toks, at: 0 };
+    let mut p = Parser {
+        toks,
+        at: 0,
+        depth,
+        terms,
+    };
     if *p.peek() == Tok::End {
         return Err(err(
             1,
