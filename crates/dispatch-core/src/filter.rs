@@ -98,16 +98,17 @@ pub enum Op {
 /// The longest value a comparison takes.
 pub const MAX_VALUE_CHARS: usize = 200;
 
-/// How deep a filter may nest: each `(` and each `not` of the text form, and each `and`, `or`
-/// and `not` object of the JSON form (a text filter inside the JSON form counts on from there).
+/// How deep a filter may nest: each `(` and each `not` of the text form is a level; the JSON
+/// form counts the levels its text form would have (and a one-part `and`/`or` as a level).
 pub const MAX_DEPTH: usize = 32;
 
 /// How many terms a filter may have: each value compared (an `in` list counts each of its
 /// values), each `all` and each `none`.
 pub const MAX_TERMS: usize = 200;
 
-/// The longest text form, in characters.
-pub const MAX_TEXT_CHARS: usize = 10_000;
+/// The longest text form, in characters: a bound on the work of reading, above the longest text
+/// any filter within the other bounds prints to (so whatever is accepted prints and reads back).
+pub const MAX_TEXT_CHARS: usize = 200_000;
 
 impl Field {
     /// The plain field names (besides `tag:TYPE`).
@@ -131,7 +132,9 @@ impl Field {
         if lower.starts_with("tag:") {
             // "tag:" is ASCII, so byte 4 starts the type's name.
             let t = &s[4..];
-            return (!t.trim().is_empty() && !t.contains(':'))
+            return (!t.trim().is_empty()
+                && !t.contains(':')
+                && t.chars().count() <= MAX_VALUE_CHARS)
                 .then(|| Field::Tag(Some(t.to_string())));
         }
         Some(match lower.as_str() {

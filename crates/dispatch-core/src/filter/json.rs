@@ -29,7 +29,7 @@ impl Filter {
 
     /// Reads the JSON form (or a string in the text form); the error names the JSON path.
     pub fn from_json(v: &Value) -> Result<Self, String> {
-        read(v, "$", 0, &mut 0)
+        read(v, "$", Within::Top, 0, &mut 0)
     }
 }
 
@@ -42,46 +42,72 @@ fn count(terms: &mut usize, n: usize, path: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads the filter at `path`, `depth` levels deep, `terms` terms read before it.
-fn read(v: &Value, path: &str, depth: usize, terms: &mut usize) -> Result<Filter, String> {
-    let nested = || {
-        if depth >= MAX_DEPTH {
+/// Where a filter sits: what the text form would put around it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Within {
+    Top,
+    And,
+    Or,
+    Not,
+}
+
+/// Reads the filter at `path` (inside `within`), `depth` levels deep, `terms` terms read before
+/// it. Depth is counted as the text form counts it (each `not`, each pair of parentheses the
+/// printed text needs; a one-part `and`/`or`, which the text drops, counts a level too), so a
+/// filter one form accepts, the other accepts too.
+fn read(
+    v: &Value,
+    path: &str,
+    within: Within,
+    depth: usize,
+    terms: &mut usize,
+) -> Result<Filter, String> {
+    let deeper = |levels: usize| {
+        if depth + levels > MAX_DEPTH {
             Err(format!("{path}: {}", depth_message()))
         } else {
-            Ok(depth + 1)
+            Ok(depth + levels)
         }
     };
     match v {
         // A whole filter in the text form: its error names the position, no path needed.
-        Value::String(s) if path == "$" => {
+        Value::String(s) if within == Within::Top => {
             super::text::parse(s, depth, terms).map_err(|e| e.to_string())
         }
-        Value::String(s) => {
-            super::text::parse(s, depth, terms).map_err(|e| format!("{path}: {e}"))
-        }
+        // Inside a group it may need parentheses when printed: one level more.
+        Value::String(s) => super::text::parse(s, deeper(1)?, terms).map_err(|e| format!("{path}: {e}")),
         Value::Object(o) if o.len() == 1 && (o.contains_key("and") || o.contains_key("or")) => {
             let (k, list) = o.iter().next().expect("one key");
             let items = list
                 .as_array()
                 .ok_or_else(|| format!("{path}.{k}: must be a list of filters"))?;
-            let inner = nested()?;
-            if items.is_empty() {
+            let is_and = k == "and";
+            let levels = match (items.len(), within) {
                 // `all` or `none`.
-                count(terms, 1, path)?;
-            }
+                (0, _) => {
+                    count(terms, 1, path)?;
+                    0
+                }
+                (1, _) => 1,
+                (_, Within::Top) => 0,
+                (_, Within::Or) if is_and => 0,
+                _ => 1,
+            };
+            let inner = deeper(levels)?;
+            let here = if is_and { Within::And } else { Within::Or };
             let parts = items
                 .iter()
                 .enumerate()
-                .map(|(i, f)| read(f, &format!("{path}.{k}[{i}]"), inner, terms))
+                .map(|(i, f)| read(f, &format!("{path}.{k}[{i}]"), here, inner, terms))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(if k == "and" {
+            Ok(if is_and {
                 Filter::And(parts)
             } else {
                 Filter::Or(parts)
             })
         }
         Value::Object(o) if o.len() == 1 && o.contains_key("not") => Ok(Filter::Not(Box::new(
-            read(&o["not"], &format!("{path}.not"), nested()?, terms)?,
+            read(&o["not"], &format!("{path}.not"), Within::Not, deeper(1)?, terms)?,
         ))),
         Value::Object(o) if o.contains_key("field") => {
             let field_name = o["field"]
