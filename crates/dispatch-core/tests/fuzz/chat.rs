@@ -153,11 +153,9 @@ fn long() -> impl Strategy<Value = String> {
             .prop_map(|(seed, word, n)| format!("{seed} {}", vec![word; n].join(" "))),
         1 => (select(SEEDS), MAX_LINE_CHARS - 20..MAX_LINE_CHARS + 20, select(&["x", "\"", " ", "a@example.com "][..]))
             .prop_map(|(seed, n, fill)| {
-                let mut line = seed.to_string();
-                while line.chars().count() < n {
-                    line.push_str(fill);
-                }
-                line
+                let missing = n.saturating_sub(seed.chars().count());
+                let fills = missing.div_ceil(fill.chars().count());
+                format!("{seed}{}", fill.repeat(fills))
             }),
     ]
 }

@@ -134,7 +134,7 @@ fn deep() -> impl Strategy<Value = String> {
 fn long() -> impl Strategy<Value = String> {
     let count = prop_oneof![3 => 0..2 * MAX_TERMS, 1 => 0..1_500usize];
     prop_oneof![
-        4 => (select(SEEDS), count, select(JOINERS))
+        20 => (select(SEEDS), count, select(JOINERS))
             .prop_map(|(seed, n, join)| vec![seed; n].join(join)),
         1 => (MAX_TEXT_CHARS - 20..MAX_TEXT_CHARS + 20, select(SEEDS))
             .prop_map(|(n, seed)| {
@@ -203,7 +203,8 @@ fn json_leaf() -> impl Strategy<Value = Value> {
                 _ => json!({"field": 7, "op": [op], "value": null}),
             }),
         1 => select(SEEDS).prop_map(|s| json!(s)),
-        1 => text().prop_map(Value::String),
+        // Deep texts end chains (below); long ones are the text generator's.
+        1 => prop_oneof![soup(), mutated()].prop_map(Value::String),
         1 => Just(json!({"and": []})),
         1 => Just(json!({"or": []})),
         1 => prop_oneof![Just(Value::Null), Just(json!(1)), Just(json!([])), Just(json!({}))],
@@ -220,8 +221,11 @@ pub fn json_filter() -> impl Strategy<Value = Value> {
             (inner.clone(), inner).prop_map(|(a, b)| json!({"and": a, "or": b})),
         ]
     });
-    let chain =
-        (json_leaf(), prop::collection::vec(0..4u8, 0..3 * MAX_DEPTH)).prop_map(|(leaf, steps)| {
+    let chain = (
+        prop_oneof![4 => json_leaf(), 1 => deep().prop_map(Value::String)],
+        prop::collection::vec(0..4u8, 0..3 * MAX_DEPTH),
+    )
+        .prop_map(|(leaf, steps)| {
             steps.into_iter().fold(leaf, |f, s| match s {
                 0 => json!({"not": f}),
                 1 => json!({"and": [f]}),
