@@ -63,74 +63,79 @@ fn err(position: usize, message: impl Into<String>) -> ParseError {
     }
 }
 
-/// Splits the text into tokens, each with its 1-based position.
-fn lex(text: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let pos = i + 1;
-        if c.is_whitespace() {
-            i += 1;
-            continue;
+/// Reads tokens one at a time, as the parser asks for them: a filter refused at a bound is not
+/// read any further.
+struct Lexer<'a> {
+    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    /// The 1-based position of the next character.
+    pos: usize,
+}
+
+impl Lexer<'_> {
+    fn bump(&mut self) -> Option<char> {
+        let c = self.chars.next()?;
+        self.pos += 1;
+        Some(c)
+    }
+
+    /// Consumes the next character when it is `c`.
+    fn eat(&mut self, c: char) -> bool {
+        let next = self.chars.next_if_eq(&c).is_some();
+        if next {
+            self.pos += 1;
         }
+        next
+    }
+
+    /// The next token and its 1-based position.
+    fn token(&mut self) -> Result<(Tok, usize), ParseError> {
+        while self.chars.next_if(|c| c.is_whitespace()).is_some() {
+            self.pos += 1;
+        }
+        let pos = self.pos;
+        let Some(c) = self.bump() else {
+            return Ok((Tok::End, pos));
+        };
         let tok = match c {
             '(' => Tok::LParen,
             ')' => Tok::RParen,
             ',' => Tok::Comma,
             '=' => {
-                if chars.get(i + 1) == Some(&'=') {
-                    i += 1;
-                }
+                self.eat('=');
                 Tok::Op(Op::Eq)
             }
             '~' => Tok::Op(Op::Contains),
-            '!' => match chars.get(i + 1) {
-                Some('=') => {
-                    i += 1;
-                    Tok::Op(Op::Ne)
-                }
-                Some('~') => {
-                    i += 1;
-                    Tok::Op(Op::NotContains)
-                }
-                _ => return Err(err(pos, "\"!\" must be followed by \"=\" or \"~\"")),
-            },
+            '!' if self.eat('=') => Tok::Op(Op::Ne),
+            '!' if self.eat('~') => Tok::Op(Op::NotContains),
+            '!' => return Err(err(pos, "\"!\" must be followed by \"=\" or \"~\"")),
             '"' | '\'' => {
-                let quote = c;
                 let mut s = String::new();
-                i += 1;
                 loop {
-                    match chars.get(i) {
+                    let at = self.pos;
+                    match self.bump() {
                         None => return Err(err(pos, "this quoted text is not closed")),
-                        Some('\\') => match chars.get(i + 1) {
-                            Some(n @ ('\\' | '"' | '\'')) => {
-                                s.push(*n);
-                                i += 2;
-                            }
+                        Some('\\') => match self.bump() {
+                            Some(n @ ('\\' | '"' | '\'')) => s.push(n),
                             _ => {
                                 return Err(err(
-                                    i + 1,
+                                    at,
                                     "a backslash in quotes must be followed by \\, \" or '",
                                 ))
                             }
                         },
-                        Some(q) if *q == quote => break,
-                        Some(other) => {
-                            s.push(*other);
-                            i += 1;
-                        }
+                        Some(q) if q == c => break,
+                        Some(other) => s.push(other),
                     }
                 }
                 Tok::Str(s)
             }
             c if bare_char(c) => {
-                let start = i;
-                while i + 1 < chars.len() && bare_char(chars[i + 1]) {
-                    i += 1;
+                let mut w = String::from(c);
+                while let Some(n) = self.chars.next_if(|n| bare_char(*n)) {
+                    self.pos += 1;
+                    w.push(n);
                 }
-                Tok::Word(chars[start..=i].iter().collect())
+                Tok::Word(w)
             }
             other => {
                 return Err(err(
@@ -139,16 +144,14 @@ fn lex(text: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                 ))
             }
         };
-        out.push((tok, pos));
-        i += 1;
+        Ok((tok, pos))
     }
-    out.push((Tok::End, chars.len() + 1));
-    Ok(out)
 }
 
 struct Parser<'a> {
-    toks: Vec<(Tok, usize)>,
-    at: usize,
+    lexer: Lexer<'a>,
+    /// The token looked at, and its position.
+    current: (Tok, usize),
     /// How many `(` and `not` enclose the token being read (plus the JSON nesting around).
     depth: usize,
     /// Terms read so far (shared with the JSON reader around).
@@ -175,25 +178,23 @@ impl Parser<'_> {
     }
 
     fn peek(&self) -> &Tok {
-        &self.toks[self.at].0
+        &self.current.0
     }
 
     fn pos(&self) -> usize {
-        self.toks[self.at].1
+        self.current.1
     }
 
-    fn next(&mut self) -> (Tok, usize) {
-        let t = self.toks[self.at].clone();
-        if self.at + 1 < self.toks.len() {
-            self.at += 1;
-        }
-        t
+    /// The token looked at; the one after it is read.
+    fn next(&mut self) -> Result<(Tok, usize), ParseError> {
+        let after = self.lexer.token()?;
+        Ok(std::mem::replace(&mut self.current, after))
     }
 
     fn or(&mut self) -> Result<Filter, ParseError> {
         let mut parts = vec![self.and()?];
         while self.peek().keyword("or") {
-            self.next();
+            self.next()?;
             parts.push(self.and()?);
         }
         Ok(if parts.len() == 1 {
@@ -206,7 +207,7 @@ impl Parser<'_> {
     fn and(&mut self) -> Result<Filter, ParseError> {
         let mut parts = vec![self.not()?];
         while self.peek().keyword("and") {
-            self.next();
+            self.next()?;
             parts.push(self.not()?);
         }
         Ok(if parts.len() == 1 {
@@ -221,7 +222,7 @@ impl Parser<'_> {
         let mut nots = 0;
         while self.peek().keyword("not") {
             let pos = self.pos();
-            self.next();
+            self.next()?;
             self.enter(pos)?;
             nots += 1;
         }
@@ -234,13 +235,13 @@ impl Parser<'_> {
     }
 
     fn primary(&mut self) -> Result<Filter, ParseError> {
-        let (tok, pos) = self.next();
+        let (tok, pos) = self.next()?;
         match tok {
             Tok::LParen => {
                 self.enter(pos)?;
                 let inner = self.or()?;
                 self.depth -= 1;
-                let (close, at) = self.next();
+                let (close, at) = self.next()?;
                 if close != Tok::RParen {
                     return Err(err(
                         at,
@@ -285,7 +286,7 @@ impl Parser<'_> {
     }
 
     fn value(&mut self) -> Result<String, ParseError> {
-        let (tok, pos) = self.next();
+        let (tok, pos) = self.next()?;
         match tok {
             Tok::Word(w) | Tok::Str(w) => {
                 self.term(pos)?;
@@ -299,11 +300,11 @@ impl Parser<'_> {
     }
 
     fn comparison(&mut self, field: Field, field_pos: usize) -> Result<Filter, ParseError> {
-        let (tok, pos) = self.next();
+        let (tok, pos) = self.next()?;
         let (op, values) = match tok {
             Tok::Op(op) => (op, vec![self.value()?]),
             t if t.keyword("in") => {
-                let (open, at) = self.next();
+                let (open, at) = self.next()?;
                 if open != Tok::LParen {
                     return Err(err(
                         at,
@@ -312,7 +313,7 @@ impl Parser<'_> {
                 }
                 let mut values = vec![self.value()?];
                 loop {
-                    let (t, at) = self.next();
+                    let (t, at) = self.next()?;
                     match t {
                         Tok::Comma => values.push(self.value()?),
                         Tok::RParen => break,
@@ -366,10 +367,14 @@ pub(super) fn parse(text: &str, depth: usize, terms: &mut usize) -> Result<Filte
             format!("the filter is longer than {MAX_TEXT_CHARS} characters"),
         ));
     }
-    let toks = lex(text)?;
+    let mut lexer = Lexer {
+        chars: text.chars().peekable(),
+        pos: 1,
+    };
+    let current = lexer.token()?;
     let mut p = Parser {
-        toks,
-        at: 0,
+        lexer,
+        current,
         depth,
         terms,
     };

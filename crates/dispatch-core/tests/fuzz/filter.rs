@@ -117,7 +117,7 @@ fn soup() -> impl Strategy<Value = String> {
 
 /// Nesting of every depth, mostly around the bound, sometimes far past it.
 fn deep() -> impl Strategy<Value = String> {
-    let count = prop_oneof![3 => 0..2 * MAX_DEPTH, 1 => 0..4_000usize];
+    let count = prop_oneof![3 => 0..2 * MAX_DEPTH, 1 => 0..1_000usize];
     (
         select(OPENERS),
         count.clone(),
@@ -132,7 +132,7 @@ fn deep() -> impl Strategy<Value = String> {
 
 /// Many terms, mostly around the bound; and texts around the length bound.
 fn long() -> impl Strategy<Value = String> {
-    let count = prop_oneof![3 => 0..2 * MAX_TERMS, 1 => 0..1_500usize];
+    let count = prop_oneof![3 => 0..2 * MAX_TERMS, 1 => 0..600usize];
     prop_oneof![
         20 => (select(SEEDS), count, select(JOINERS))
             .prop_map(|(seed, n, join)| vec![seed; n].join(join)),
