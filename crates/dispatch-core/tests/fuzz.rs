@@ -132,15 +132,16 @@ fn generated_chat_lines_keep_the_invariants() {
 
 /// The long run: `DISPATCH_FUZZ_ITERS` inputs for each parser (the filter's split between its
 /// text and JSON forms, nine to one: a JSON input costs several times a text one).
+/// `DISPATCH_FUZZ_STAGES` (`text,json,chat` by default) picks the parts to run, so a long run can
+/// be spread over processes with different seeds.
 #[test]
 #[ignore = "long: run in release with DISPATCH_FUZZ_ITERS"]
 fn long_fuzz_run() {
-    let iters: u32 = std::env::var("DISPATCH_FUZZ_ITERS")
-        .ok()
+    let env = |name: &str| std::env::var(name).ok();
+    let iters: u32 = env("DISPATCH_FUZZ_ITERS")
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
-    let seed: u64 = std::env::var("DISPATCH_FUZZ_SEED")
-        .ok()
+    let seed: u64 = env("DISPATCH_FUZZ_SEED")
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| {
             std::time::SystemTime::now()
@@ -148,18 +149,28 @@ fn long_fuzz_run() {
                 .map(|d| d.as_nanos() as u64)
                 .unwrap_or(7)
         });
+    let stages = env("DISPATCH_FUZZ_STAGES").unwrap_or_else(|| "text,json,chat".into());
+    let run = |stage: &str| stages.split(',').any(|s| s.trim() == stage);
     let started = Instant::now();
-    let text = fuzz("filter text", filter::text(), iters / 10 * 9, seed, |s| {
-        filter::check_text(s)
-    });
-    let json = fuzz(
-        "filter JSON",
-        filter::json_filter(),
-        iters - iters / 10 * 9,
-        seed ^ 1,
-        filter::check_json,
-    );
-    let chat = fuzz("chat", chat::line(), iters, seed ^ 2, |s| chat::check(s));
+    let (mut text, mut json, mut chat) = (0, 0, 0);
+    if run("text") {
+        text = fuzz("filter text", filter::text(), iters / 10 * 9, seed, |s| {
+            filter::check_text(s)
+        });
+    }
+    if run("json") {
+        let n = iters - iters / 10 * 9;
+        json = fuzz(
+            "filter JSON",
+            filter::json_filter(),
+            n,
+            seed ^ 1,
+            filter::check_json,
+        );
+    }
+    if run("chat") {
+        chat = fuzz("chat", chat::line(), iters, seed ^ 2, |s| chat::check(s));
+    }
     eprintln!(
         "fuzz total: filter {} ({text} text + {json} JSON), chat {chat}, 0 failures, {:.1} s",
         text + json,

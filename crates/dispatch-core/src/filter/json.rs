@@ -75,7 +75,9 @@ fn read(
             super::text::parse(s, depth, terms).map_err(|e| e.to_string())
         }
         // Inside a group it may need parentheses when printed: one level more.
-        Value::String(s) => super::text::parse(s, deeper(1)?, terms).map_err(|e| format!("{path}: {e}")),
+        Value::String(s) => {
+            super::text::parse(s, deeper(1)?, terms).map_err(|e| format!("{path}: {e}"))
+        }
         Value::Object(o) if o.len() == 1 && (o.contains_key("and") || o.contains_key("or")) => {
             let (k, list) = o.iter().next().expect("one key");
             let items = list
@@ -134,12 +136,12 @@ fn read(
                 (None, Some(Value::Array(a))) => {
                     count(terms, a.len(), &format!("{path}.values"))?;
                     a.iter()
-                    .map(|x| {
-                        x.as_str()
-                            .map(String::from)
-                            .ok_or_else(|| format!("{path}.values: must be strings"))
-                    })
-                    .collect::<Result<_, _>>()?
+                        .map(|x| {
+                            x.as_str()
+                                .map(String::from)
+                                .ok_or_else(|| format!("{path}.values: must be strings"))
+                        })
+                        .collect::<Result<_, _>>()?
                 }
                 _ => {
                     return Err(format!(

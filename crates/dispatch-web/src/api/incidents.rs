@@ -423,27 +423,9 @@ impl ListQuery {
         let types = parse::list(&mut e, "type", self.incident_type.as_deref());
         let priorities = parse::list(&mut e, "priority", self.priority.as_deref());
         let severities = parse::list(&mut e, "severity", self.severity.as_deref());
-        let tags: Vec<String> = self
-            .tag
-            .as_deref()
-            .map(|t| {
-                t.split(',')
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
-        if tags.len() > parse::MAX_LIST_VALUES {
-            // Each tag is a condition of its own: a long list would make a query too large.
-            e.push(
-                "tag",
-                format!(
-                    "takes at most {} comma-separated values (got {})",
-                    parse::MAX_LIST_VALUES,
-                    tags.len()
-                ),
-            );
-        }
+        // Each tag is a condition of its own: the bound keeps the query within what the
+        // databases take.
+        let tags = parse::list_as_written(&mut e, "tag", self.tag.as_deref());
         let filter = self
             .filter
             .as_deref()

@@ -64,10 +64,22 @@ pub const MAX_LIST_VALUES: usize = 100;
 /// Splits a comma-separated query value into lower-cased, trimmed parts; more than
 /// [`MAX_LIST_VALUES`] parts is an error on `field`.
 pub fn list(errors: &mut ValidationError, field: &str, raw: Option<&str>) -> Vec<String> {
+    list_as_written(errors, field, raw)
+        .into_iter()
+        .map(|p| p.to_lowercase())
+        .collect()
+}
+
+/// [`list`], keeping the case of each part.
+pub fn list_as_written(
+    errors: &mut ValidationError,
+    field: &str,
+    raw: Option<&str>,
+) -> Vec<String> {
     let parts: Vec<String> = raw
         .map(|s| {
             s.split(',')
-                .map(|p| p.trim().to_lowercase())
+                .map(|p| p.trim().to_string())
                 .filter(|p| !p.is_empty())
                 .collect()
         })
