@@ -114,7 +114,8 @@ async fn the_list_its_csv_and_saved_views_refuse_a_filter_beyond_the_bounds_nami
             .post(&app, "/views", &[("name", "Deep"), ("query", &query)])
             .await;
         assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(error_beside(&p.html, "v-query").is_some(), "{}", p.html);
+        let e = error_beside(&p.html, "v-query").expect("an error beside the view's filters");
+        assert!(e.contains("(filter: at position "), "{e}");
     }
     // The server lives on, and a filter at the bounds works.
     let at_bound = format!("{}status = active{}", "(".repeat(32), ")".repeat(32));
