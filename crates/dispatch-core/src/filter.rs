@@ -12,9 +12,16 @@
 //! - `all` matches every incident, `none` none; `and` binds tighter than `or`; `not` tightest.
 //!
 //! Comparisons ignore the case of ASCII letters.
+//!
+//! A filter is bounded ([`MAX_DEPTH`], [`MAX_TERMS`], [`MAX_TEXT_CHARS`]) and both readers refuse
+//! one beyond the bounds before building it, so nothing that walks a filter afterwards
+//! (matching, printing, normalizing, the SQL the store builds and the database's own parser)
+//! meets a tree deeper or wider than it can take.
 
 mod eval;
 mod json;
+#[cfg(test)]
+mod limit_tests;
 mod text;
 
 pub use eval::FilterSubject;
@@ -91,6 +98,18 @@ pub enum Op {
 /// The longest value a comparison takes.
 pub const MAX_VALUE_CHARS: usize = 200;
 
+/// How deep a filter may nest: each `(` and each `not` of the text form is a level; the JSON
+/// form counts the levels its text form would have (and a one-part `and`/`or` as a level).
+pub const MAX_DEPTH: usize = 32;
+
+/// How many terms a filter may have: each value compared (an `in` list counts each of its
+/// values), each `all` and each `none`.
+pub const MAX_TERMS: usize = 200;
+
+/// The longest text form, in characters: a bound on the work of reading, above the longest text
+/// any filter within the other bounds prints to (so whatever is accepted prints and reads back).
+pub const MAX_TEXT_CHARS: usize = 200_000;
+
 impl Field {
     /// The plain field names (besides `tag:TYPE`).
     pub const NAMES: &'static [&'static str] = &[
@@ -113,7 +132,9 @@ impl Field {
         if lower.starts_with("tag:") {
             // "tag:" is ASCII, so byte 4 starts the type's name.
             let t = &s[4..];
-            return (!t.trim().is_empty() && !t.contains(':'))
+            return (!t.trim().is_empty()
+                && !t.contains(':')
+                && t.chars().count() <= MAX_VALUE_CHARS)
                 .then(|| Field::Tag(Some(t.to_string())));
         }
         Some(match lower.as_str() {
@@ -255,7 +276,7 @@ impl Filter {
 
     /// Parses the text form; the error names the position.
     pub fn parse(text: &str) -> Result<Self, ParseError> {
-        text::parse(text)
+        text::parse(text, 0, &mut 0)
     }
 
     /// The same filter with one-part `and` / `or` replaced by the part: the form the text

@@ -309,3 +309,115 @@ async fn random_filters_select_the_same_incidents_in_memory_and_in_sql() {
         "too few filters selected some but not all incidents ({matched_some}): the test would prove little"
     );
 }
+
+/// Filters at the bounds of the language, as the parser reads them: the widest, the deepest, and
+/// both at once.
+fn filters_at_the_bounds() -> Vec<Filter> {
+    use dispatch_core::filter::{MAX_DEPTH, MAX_TERMS};
+    let terms = |n: usize, sep: &str, cmp: &str| vec![cmp; n].join(sep);
+    let mut texts = vec![
+        terms(MAX_TERMS, " or ", "status = active"),
+        terms(MAX_TERMS, " and ", "title ~ x"),
+        terms(MAX_TERMS, " or ", "text !~ \"50%\""),
+        terms(MAX_TERMS, " and ", "not tag:region = eu"),
+        format!("severity in ({})", terms(MAX_TERMS, ", ", "high")),
+        terms(MAX_TERMS / 2, " or ", "type = security and priority != low"),
+        format!(
+            "{}status = active{}",
+            "(".repeat(MAX_DEPTH),
+            ")".repeat(MAX_DEPTH)
+        ),
+        format!("{}tag_type = region", "not ".repeat(MAX_DEPTH)),
+    ];
+    // 32 levels alternating `and` / `or` groups, 200 terms in all.
+    let mut nested = String::from("status = active");
+    for level in 0..MAX_DEPTH {
+        let sep = if level % 2 == 0 { " and " } else { " or " };
+        let n = if level < 7 { 7 } else { 6 };
+        nested = format!("({nested}){sep}{}", terms(n, sep, "project = default"));
+    }
+    texts.push(nested);
+    // `not (…)` 16 times around groups of 12 terms.
+    let mut nots = String::from("tag = pci");
+    for _ in 0..MAX_DEPTH / 2 {
+        nots = format!("not ({nots} or {})", terms(12, " and ", "tag:team = db"));
+    }
+    texts.push(nots);
+    texts
+        .iter()
+        .map(|t| Filter::parse(t).unwrap_or_else(|e| panic!("{t}: {e}")))
+        .collect()
+}
+
+#[tokio::test]
+async fn filters_at_the_bounds_run_as_sql_and_agree_with_the_in_memory_match() {
+    let t = TestDb::new().await;
+    let db = t.open().await;
+    dispatch_store::seed::ensure_defaults(&db).await.unwrap();
+    let conn = db.conn();
+    let default = repo::project::by_slug(conn, "default")
+        .await
+        .unwrap()
+        .unwrap();
+    add_type(conn, default.id, "security", "Security").await;
+    let types = taxonomy::types::list(conn, default.id).await.unwrap();
+    let priorities = taxonomy::priorities::list(conn, default.id).await.unwrap();
+    let severities = taxonomy::severities::list(conn, default.id).await.unwrap();
+    let who = repo::individual::get_or_create(conn, "ic@example.com", None)
+        .await
+        .unwrap();
+    let now = dispatch_core::now();
+    for (number, status) in [(1, "active"), (2, "closed")] {
+        incident::ActiveModel {
+            project_id: Set(default.id),
+            number: Set(number),
+            name: Set(format!("T-{number}")),
+            title: Set("x marks 50% of it".into()),
+            description: Set(String::new()),
+            status: Set(status.into()),
+            visibility: Set("open".into()),
+            type_id: Set(types[0].id),
+            priority_id: Set(priorities[0].id),
+            severity_id: Set(severities[0].id),
+            commander_id: Set(who.id),
+            reporter_id: Set(who.id),
+            reported_at: Set(now),
+            created_at: Set(now),
+            updated_at: Set(now),
+            event_seq: Set(0),
+            last_event_hash: Set(String::new()),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await
+        .unwrap();
+    }
+    let everything = IncidentFilter {
+        page: 1,
+        per_page: 100,
+        viewer: repo::incident::Viewer::Everyone,
+        ..Default::default()
+    };
+    let (rows, _) = repo::incident::list(conn, &everything).await.unwrap();
+    let subjects: Vec<_> = rows
+        .iter()
+        .map(|r| (r.name.clone(), repo::filter::subject(r, &[])))
+        .collect();
+    for f in filters_at_the_bounds() {
+        let q = IncidentFilter {
+            filter: Some(f.clone()),
+            ..everything.clone()
+        };
+        let (rows, total) = repo::incident::list(conn, &q)
+            .await
+            .unwrap_or_else(|e| panic!("{f}: {e}"));
+        let in_sql: BTreeSet<String> = rows.into_iter().map(|r| r.name).collect();
+        let in_memory: BTreeSet<String> = subjects
+            .iter()
+            .filter(|(_, s)| f.matches(s))
+            .map(|(n, _)| n.clone())
+            .collect();
+        assert_eq!(in_sql, in_memory, "{f}");
+        assert_eq!(total as usize, in_sql.len());
+    }
+}

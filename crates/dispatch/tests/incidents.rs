@@ -571,3 +571,150 @@ async fn a_project_stable_priority_applies_when_an_incident_becomes_stable() {
         .await;
     assert_eq!(cleared.body["stable_priority_id"], json!(null));
 }
+
+/// The first message of a 422 envelope.
+fn first_message(body: &serde_json::Value) -> String {
+    body["error"]["fields"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_filter_beyond_the_bounds_is_a_422_naming_the_position_and_the_server_lives_on() {
+    let app = spawn_app().await;
+    app.declare("Checkout down").await;
+    let read = app.token_with("reader@example.com", "member", "read").await;
+    let list = |f: &str| format!("/incidents?filter={}", common::urlencode(f));
+    for (f, position) in [
+        // The security probe's requests: each crashed the server or answered 500.
+        (
+            format!("{}status = active{}", "(".repeat(3000), ")".repeat(3000)),
+            "33",
+        ),
+        ("(".repeat(3000), "33"),
+        (format!("{}status = active", "not ".repeat(6400)), "129"),
+        (format!("{}status = active", "not ".repeat(1600)), "129"),
+        // The 201st term's value.
+        (vec!["status = active"; 990].join(" or "), "3810"),
+        (vec!["status = active"; 990].join(" and "), "4010"),
+    ] {
+        let r = app.call_as(Some(&read), Method::GET, &list(&f), None).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+        assert_eq!(error_fields(&r.body), vec!["filter"]);
+        let m = first_message(&r.body);
+        assert!(m.starts_with(&format!("at position {position}: ")), "{m}");
+    }
+    // At the bounds the filter runs: 200 terms, 32 levels.
+    let r = app
+        .get(&list(&vec!["status = active"; 200].join(" or ")))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["total"], 1);
+    let deep = format!("{}status = active{}", "(".repeat(32), ")".repeat(32));
+    let r = app.get(&list(&deep)).await;
+    assert_eq!(r.body["total"], 1, "{:?}", r.body);
+    assert_eq!(app.get("/incidents").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn paging_and_numeric_parameters_out_of_range_are_a_422_naming_the_parameter() {
+    let app = spawn_app().await;
+    app.declare("Checkout down").await;
+    let hook = app
+        .post("/webhooks", json!({"url": "http://example.com/a"}))
+        .await;
+    assert_eq!(hook.status, StatusCode::CREATED, "{:?}", hook.body);
+    let deliveries = format!("/webhooks/{}/deliveries", hook.body["id"]);
+    let paged = ["/incidents", "/individuals", deliveries.as_str()];
+    for path in paged {
+        for (query, field) in [
+            ("page=9223372036854775807", "page"),
+            ("page=1000001", "page"),
+            ("page=0", "page"),
+            ("page=-1", "page"),
+            ("page=-9223372036854775808", "page"),
+            ("page=99999999999999999999", "page"),
+            ("page=two", "page"),
+            ("per_page=9223372036854775807", "per_page"),
+            ("per_page=0", "per_page"),
+            ("per_page=-5", "per_page"),
+            ("per_page=101", "per_page"),
+            ("per_page=many", "per_page"),
+        ] {
+            let r = app.get(&format!("{path}?{query}")).await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{path}?{query}: {:?}",
+                r.body
+            );
+            assert_eq!(error_fields(&r.body), vec![field], "{path}?{query}");
+        }
+        // The last page there may be answers, empty.
+        let r = app.get(&format!("{path}?page=1000000&per_page=100")).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
+        assert_eq!(r.body["items"], json!([]), "{path}");
+    }
+    for path in [
+        "/jobs",
+        "/outbox",
+        "/audit",
+        "/tasks",
+        "/messages/direct?email=a@example.com",
+    ] {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        for limit in [
+            "9223372036854775807",
+            "0",
+            "-1",
+            "1000",
+            "lots",
+            "18446744073709551616",
+        ] {
+            let r = app.get(&format!("{path}{sep}limit={limit}")).await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{path} limit={limit}: {:?}",
+                r.body
+            );
+            assert_eq!(error_fields(&r.body), vec!["limit"], "{path}");
+        }
+    }
+    for before in ["9223372036854775807", "-9223372036854775808", "0"] {
+        let r = app.get(&format!("/audit?before={before}")).await;
+        assert_eq!(r.status, StatusCode::OK, "before={before}: {:?}", r.body);
+    }
+    // Lists of values are bounded too: each would be a condition of the query.
+    let many = vec!["x"; 101].join(",");
+    for field in ["tag", "type", "project", "status"] {
+        let r = app.get(&format!("/incidents?{field}={many}")).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert!(
+            error_fields(&r.body).contains(&field.to_string()),
+            "{field}"
+        );
+    }
+    let r = app
+        .get(&format!("/incidents?tag={}", vec!["x"; 100].join(",")))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["total"], 0);
+}
+
+#[tokio::test]
+async fn a_json_body_nested_100000_deep_is_refused_and_the_server_lives_on() {
+    let app = spawn_app().await;
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let r = app
+        .raw(Method::POST, "/incidents", "application/json", &deep)
+        .await;
+    assert!(r.status.is_client_error(), "{}: {:?}", r.status, r.body);
+    let deep = format!("{}1{}", "{\"a\":".repeat(100_000), "}".repeat(100_000));
+    let r = app
+        .raw(Method::POST, "/incidents", "application/json", &deep)
+        .await;
+    assert!(r.status.is_client_error(), "{}: {:?}", r.status, r.body);
+    app.declare("Still here").await;
+}

@@ -660,3 +660,52 @@ async fn rules_are_validated_field_by_field_and_written_by_admins_only() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_fields(&r.body), vec!["filter"]);
 }
+
+#[tokio::test]
+async fn rule_filters_beyond_the_bounds_are_a_422_naming_the_filter_with_its_position_or_path() {
+    let app = spawn_app().await;
+    let deep_text = json!(format!(
+        "{}status = active{}",
+        "(".repeat(3000),
+        ")".repeat(3000)
+    ));
+    let deep_json = (0..40).fold(
+        json!({"field": "status", "value": "active"}),
+        |f, _| json!({ "not": f }),
+    );
+    let wide_json = json!({"or": vec![json!("status = active"); 201]});
+    let bodies = |filter: &Value| {
+        [
+            (
+                "/engagement-rules",
+                json!({"name": "deep", "filter": filter, "individuals": ["a@example.com"]}),
+            ),
+            (
+                "/notification-rules",
+                json!({"name": "deep", "filter": filter, "target_kind": "email",
+                       "target": "stakeholders@example.com"}),
+            ),
+        ]
+    };
+    for (filter, start) in [
+        (&deep_text, "at position 33: "),
+        (&deep_json, "$.not.not.not"),
+        (&wide_json, "$.or[200]: "),
+    ] {
+        for (path, body) in bodies(filter) {
+            let r = app.post(path, body).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+            assert_eq!(error_fields(&r.body), vec!["filter"], "{path}");
+            let m = r.body["error"]["fields"][0]["message"].as_str().unwrap();
+            assert!(m.starts_with(start), "{path}: {m}");
+        }
+    }
+    // Nothing was saved, and a rule at the bounds is.
+    let r = app.get("/engagement-rules").await;
+    assert!(list(&r.body).is_empty());
+    let at_bound = json!(vec!["status = active"; 200].join(" or "));
+    for (path, body) in bodies(&at_bound) {
+        let r = app.post(path, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{path}: {:?}", r.body);
+    }
+}

@@ -1,11 +1,12 @@
 //! Saved views of the incidents list: a person saves the filters they applied under a name, finds
 //! them on the list page, opens and deletes them; a bad name or bad filters are refused beside the
-//! form with nothing saved; nobody sees or deletes someone else's views.
+//! form with nothing saved; nobody sees or deletes someone else's views. Filters and paging
+//! beyond their bounds answer 422 with the field named, on the list, its CSV and saved views.
 
 mod common;
 
 use common::pages::{error_beside, signed_in};
-use common::spawn_app;
+use common::{spawn_app, urlencode};
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -88,4 +89,84 @@ async fn a_person_saves_opens_and_deletes_their_own_views() {
         .await
         .html
         .contains(">Hot ones</a>"));
+}
+
+#[tokio::test]
+async fn the_list_its_csv_and_saved_views_refuse_a_filter_beyond_the_bounds_naming_the_position() {
+    let app = spawn_app().await;
+    app.declare("Checkout down").await;
+    let mia = signed_in(&app, "mia@example.com", "member").await;
+    let deep = format!("{}status = active{}", "(".repeat(3000), ")".repeat(3000));
+    for filter in [
+        deep.clone(),
+        "(".repeat(3000),
+        vec!["all"; 990].join(" or "),
+    ] {
+        let query = format!("filter={}", urlencode(&filter));
+        let p = mia.get(&app, &format!("/incidents?{query}")).await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let e = error_beside(&p.html, "f-filter").expect("an error beside the filter");
+        assert!(e.starts_with("at position "), "{e}");
+        let csv = mia.get(&app, &format!("/incidents.csv?{query}")).await;
+        assert_eq!(csv.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(csv.html.contains("filter: at position "), "{}", csv.html);
+        let p = mia
+            .post(&app, "/views", &[("name", "Deep"), ("query", &query)])
+            .await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let e = error_beside(&p.html, "v-query").expect("an error beside the view's filters");
+        assert!(e.contains("(filter: at position "), "{e}");
+    }
+    // The server lives on, and a filter at the bounds works.
+    let at_bound = format!("{}status = active{}", "(".repeat(32), ")".repeat(32));
+    let p = mia
+        .get(&app, &format!("/incidents?filter={}", urlencode(&at_bound)))
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.html.contains("Checkout down"));
+}
+
+#[tokio::test]
+async fn paging_out_of_range_on_the_list_is_a_422_naming_the_parameter() {
+    let app = spawn_app().await;
+    app.declare("Checkout down").await;
+    let mia = signed_in(&app, "mia@example.com", "member").await;
+    for (query, field) in [
+        ("page=9223372036854775807", "page"),
+        ("page=0", "page"),
+        ("page=-1", "page"),
+        ("per_page=9223372036854775807", "per_page"),
+        ("per_page=0", "per_page"),
+        ("per_page=-20", "per_page"),
+    ] {
+        let p = mia.get(&app, &format!("/incidents?{query}")).await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        let e = error_beside(&p.html, &format!("f-{field}")).expect(query);
+        assert!(e.starts_with(&format!("{field}: must be between")), "{e}");
+        // The export has no pages: it ignores them.
+        let csv = mia.get(&app, &format!("/incidents.csv?{query}")).await;
+        assert_eq!(csv.status, StatusCode::OK, "{query}");
+    }
+    for query in ["page=two", "per_page=x", "page=99999999999999999999"] {
+        let p = mia.get(&app, &format!("/incidents?{query}")).await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        let field = query.split('=').next().unwrap();
+        assert!(
+            p.html.contains(&format!("{field}: ")),
+            "{query}: {}",
+            p.html
+        );
+    }
+    let admin = signed_in(&app, "root@example.com", "admin").await;
+    for query in ["page=9223372036854775807", "page=-3", "page=x"] {
+        let p = admin
+            .get(&app, &format!("/settings/individuals?{query}"))
+            .await;
+        assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert!(p.html.contains("page: "), "{query}: {}", p.html);
+    }
+    assert_eq!(
+        mia.get(&app, "/incidents?page=2").await.status,
+        StatusCode::OK
+    );
 }

@@ -58,6 +58,31 @@ pub(super) fn parse(s: &Spec, alias: &str, words: Vec<Word>, now: DateTime<Utc>)
     }
 }
 
+/// The most people one command names (assignees, or people added to or removed from a group).
+pub(super) const MAX_PEOPLE: usize = 50;
+
+/// The most problems one answer lists; the rest are counted.
+const MAX_PROBLEMS: usize = 5;
+
+/// Refuses a list of more than [`MAX_PEOPLE`] people.
+fn at_most_people(what: &str, n: usize) -> Result<(), String> {
+    if n > MAX_PEOPLE {
+        return Err(format!(
+            "Name at most {MAX_PEOPLE} {what} at once (got {n})."
+        ));
+    }
+    Ok(())
+}
+
+/// The first few problems, and how many more there are.
+fn problems_text(problems: &[String]) -> String {
+    let mut text = problems[..problems.len().min(MAX_PROBLEMS)].join("; ");
+    if problems.len() > MAX_PROBLEMS {
+        text.push_str(&format!("; and {} more", problems.len() - MAX_PROBLEMS));
+    }
+    text
+}
+
 /// Shortens echoed input.
 fn clip(s: &str) -> String {
     let mut out: String = s.chars().take(60).collect();
@@ -234,7 +259,7 @@ fn edit(words: Vec<Word>) -> Result<ChatCommand, String> {
         }
     }
     if !problems.is_empty() {
-        return Err(problems.join("; "));
+        return Err(problems_text(&problems));
     }
     if cmd.is_empty() {
         return Err("Say what to change, e.g. priority=high severity=critical.".into());
@@ -404,6 +429,7 @@ fn create_task(words: Vec<Word>, now: DateTime<Utc>) -> Result<ChatCommand, Stri
     if text.is_empty() {
         return Err("Say what to do, e.g. bob@example.com \"Roll back the deploy\".".into());
     }
+    at_most_people("assignees", assignees.len())?;
     Ok(ChatCommand::CreateTask(CreateTask {
         description: long_text("description", &text.join(" "))?,
         assignees,
@@ -503,6 +529,8 @@ fn group(words: Vec<Word>) -> Result<ChatCommand, String> {
     if add.is_empty() && remove.is_empty() {
         return Err("Name who to add or remove.".into());
     }
+    at_most_people("people to add", add.len())?;
+    at_most_people("people to remove", remove.len())?;
     Ok(ChatCommand::NotificationsGroup { add, remove })
 }
 

@@ -281,8 +281,16 @@ pub fn is_command(text: &str) -> bool {
     text.trim_start().starts_with('/')
 }
 
+/// The longest command line, in characters (a room message's bound).
+pub const MAX_LINE_CHARS: usize = 20_000;
+
 /// Parses one command line. `now` resolves relative times (`due=+2d`).
 pub fn parse(text: &str, now: DateTime<Utc>) -> Result<ChatCommand, Usage> {
+    if text.chars().nth(MAX_LINE_CHARS).is_some() {
+        return Err(Usage::all(format!(
+            "A command may have at most {MAX_LINE_CHARS} characters."
+        )));
+    }
     let line = text.trim();
     if !line.starts_with('/') {
         return Err(Usage::all("A command starts with /dispatch-."));

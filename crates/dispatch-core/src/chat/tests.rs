@@ -345,3 +345,48 @@ fn garbage_never_panics_and_always_yields_a_command_or_usage_help() {
         }
     }
 }
+
+#[test]
+fn long_lines_and_long_lists_are_refused_with_a_short_answer() {
+    let long = format!(
+        "/dispatch-add-timeline-event \"{}\"",
+        "x".repeat(MAX_LINE_CHARS)
+    );
+    let u = usage(&long);
+    assert!(
+        u.problem.contains("at most 20000 characters"),
+        "{}",
+        u.problem
+    );
+    // Every word a problem: the answer lists a few and counts the rest.
+    let u = usage(&format!(
+        "/dispatch-edit-incident {}",
+        "oops ".repeat(3_000)
+    ));
+    assert!(u.problem.ends_with("; and 2995 more"), "{}", u.problem);
+    assert!(u.problem.len() < 1_000, "{}", u.problem.len());
+    let people = |n: usize| {
+        (0..n)
+            .map(|i| format!("p{i}@example.com"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let u = usage(&format!(
+        "/dispatch-create-task {} \"Roll back\"",
+        people(51)
+    ));
+    assert!(u.problem.contains("at most 50 assignees"), "{}", u.problem);
+    assert!(matches!(
+        ok(&format!("/dispatch-create-task {} \"Roll back\"", people(50))),
+        ChatCommand::CreateTask(t) if t.assignees.len() == 50
+    ));
+    let u = usage(&format!("/dispatch-notifications-group add {}", people(51)));
+    assert!(
+        u.problem.contains("at most 50 people to add"),
+        "{}",
+        u.problem
+    );
+    // An unclosed quote runs to the end, however long the line.
+    let open = format!("/dispatch-add-timeline-event \"{}", "y ".repeat(9_000));
+    assert!(matches!(ok(&open), ChatCommand::AddTimelineEvent(_)));
+}

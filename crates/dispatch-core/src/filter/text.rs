@@ -1,7 +1,9 @@
 //! The filter's text form: a small recursive-descent parser with positions in its errors, and
 //! the printer that writes what the parser reads back (`parse(print(f)) == f.normalized()`).
+//! The parser counts how deep it is and how many terms it has read, and stops at the bounds
+//! (see [`super::MAX_DEPTH`]), so its own recursion never goes deeper than they allow.
 
-use super::{Comparison, Field, Filter, Op};
+use super::{Comparison, Field, Filter, Op, MAX_DEPTH, MAX_TERMS, MAX_TEXT_CHARS};
 use std::fmt;
 
 /// A text filter that does not parse: where (1-based character column) and why.
@@ -61,74 +63,79 @@ fn err(position: usize, message: impl Into<String>) -> ParseError {
     }
 }
 
-/// Splits the text into tokens, each with its 1-based position.
-fn lex(text: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let pos = i + 1;
-        if c.is_whitespace() {
-            i += 1;
-            continue;
+/// Reads tokens one at a time, as the parser asks for them: a filter refused at a bound is not
+/// read any further.
+struct Lexer<'a> {
+    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    /// The 1-based position of the next character.
+    pos: usize,
+}
+
+impl Lexer<'_> {
+    fn bump(&mut self) -> Option<char> {
+        let c = self.chars.next()?;
+        self.pos += 1;
+        Some(c)
+    }
+
+    /// Consumes the next character when it is `c`.
+    fn eat(&mut self, c: char) -> bool {
+        let next = self.chars.next_if_eq(&c).is_some();
+        if next {
+            self.pos += 1;
         }
+        next
+    }
+
+    /// The next token and its 1-based position.
+    fn token(&mut self) -> Result<(Tok, usize), ParseError> {
+        while self.chars.next_if(|c| c.is_whitespace()).is_some() {
+            self.pos += 1;
+        }
+        let pos = self.pos;
+        let Some(c) = self.bump() else {
+            return Ok((Tok::End, pos));
+        };
         let tok = match c {
             '(' => Tok::LParen,
             ')' => Tok::RParen,
             ',' => Tok::Comma,
             '=' => {
-                if chars.get(i + 1) == Some(&'=') {
-                    i += 1;
-                }
+                self.eat('=');
                 Tok::Op(Op::Eq)
             }
             '~' => Tok::Op(Op::Contains),
-            '!' => match chars.get(i + 1) {
-                Some('=') => {
-                    i += 1;
-                    Tok::Op(Op::Ne)
-                }
-                Some('~') => {
-                    i += 1;
-                    Tok::Op(Op::NotContains)
-                }
-                _ => return Err(err(pos, "\"!\" must be followed by \"=\" or \"~\"")),
-            },
+            '!' if self.eat('=') => Tok::Op(Op::Ne),
+            '!' if self.eat('~') => Tok::Op(Op::NotContains),
+            '!' => return Err(err(pos, "\"!\" must be followed by \"=\" or \"~\"")),
             '"' | '\'' => {
-                let quote = c;
                 let mut s = String::new();
-                i += 1;
                 loop {
-                    match chars.get(i) {
+                    let at = self.pos;
+                    match self.bump() {
                         None => return Err(err(pos, "this quoted text is not closed")),
-                        Some('\\') => match chars.get(i + 1) {
-                            Some(n @ ('\\' | '"' | '\'')) => {
-                                s.push(*n);
-                                i += 2;
-                            }
+                        Some('\\') => match self.bump() {
+                            Some(n @ ('\\' | '"' | '\'')) => s.push(n),
                             _ => {
                                 return Err(err(
-                                    i + 1,
+                                    at,
                                     "a backslash in quotes must be followed by \\, \" or '",
                                 ))
                             }
                         },
-                        Some(q) if *q == quote => break,
-                        Some(other) => {
-                            s.push(*other);
-                            i += 1;
-                        }
+                        Some(q) if q == c => break,
+                        Some(other) => s.push(other),
                     }
                 }
                 Tok::Str(s)
             }
             c if bare_char(c) => {
-                let start = i;
-                while i + 1 < chars.len() && bare_char(chars[i + 1]) {
-                    i += 1;
+                let mut w = String::from(c);
+                while let Some(n) = self.chars.next_if(|n| bare_char(*n)) {
+                    self.pos += 1;
+                    w.push(n);
                 }
-                Tok::Word(chars[start..=i].iter().collect())
+                Tok::Word(w)
             }
             other => {
                 return Err(err(
@@ -137,39 +144,57 @@ fn lex(text: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
                 ))
             }
         };
-        out.push((tok, pos));
-        i += 1;
+        Ok((tok, pos))
     }
-    out.push((Tok::End, chars.len() + 1));
-    Ok(out)
 }
 
-struct Parser {
-    toks: Vec<(Tok, usize)>,
-    at: usize,
+struct Parser<'a> {
+    lexer: Lexer<'a>,
+    /// The token looked at, and its position.
+    current: (Tok, usize),
+    /// How many `(` and `not` enclose the token being read (plus the JSON nesting around).
+    depth: usize,
+    /// Terms read so far (shared with the JSON reader around).
+    terms: &'a mut usize,
 }
 
-impl Parser {
+impl Parser<'_> {
+    /// One more level of nesting, opened at `pos`.
+    fn enter(&mut self, pos: usize) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(err(pos, depth_message()));
+        }
+        Ok(())
+    }
+
+    /// One more term, at `pos`.
+    fn term(&mut self, pos: usize) -> Result<(), ParseError> {
+        *self.terms += 1;
+        if *self.terms > MAX_TERMS {
+            return Err(err(pos, terms_message()));
+        }
+        Ok(())
+    }
+
     fn peek(&self) -> &Tok {
-        &self.toks[self.at].0
+        &self.current.0
     }
 
     fn pos(&self) -> usize {
-        self.toks[self.at].1
+        self.current.1
     }
 
-    fn next(&mut self) -> (Tok, usize) {
-        let t = self.toks[self.at].clone();
-        if self.at + 1 < self.toks.len() {
-            self.at += 1;
-        }
-        t
+    /// The token looked at; the one after it is read.
+    fn next(&mut self) -> Result<(Tok, usize), ParseError> {
+        let after = self.lexer.token()?;
+        Ok(std::mem::replace(&mut self.current, after))
     }
 
     fn or(&mut self) -> Result<Filter, ParseError> {
         let mut parts = vec![self.and()?];
         while self.peek().keyword("or") {
-            self.next();
+            self.next()?;
             parts.push(self.and()?);
         }
         Ok(if parts.len() == 1 {
@@ -182,7 +207,7 @@ impl Parser {
     fn and(&mut self) -> Result<Filter, ParseError> {
         let mut parts = vec![self.not()?];
         while self.peek().keyword("and") {
-            self.next();
+            self.next()?;
             parts.push(self.not()?);
         }
         Ok(if parts.len() == 1 {
@@ -193,19 +218,30 @@ impl Parser {
     }
 
     fn not(&mut self) -> Result<Filter, ParseError> {
-        if self.peek().keyword("not") {
-            self.next();
-            return Ok(Filter::Not(Box::new(self.not()?)));
+        // A loop, not recursion: `not not … x` costs no stack.
+        let mut nots = 0;
+        while self.peek().keyword("not") {
+            let pos = self.pos();
+            self.next()?;
+            self.enter(pos)?;
+            nots += 1;
         }
-        self.primary()
+        let mut f = self.primary()?;
+        self.depth -= nots;
+        for _ in 0..nots {
+            f = Filter::Not(Box::new(f));
+        }
+        Ok(f)
     }
 
     fn primary(&mut self) -> Result<Filter, ParseError> {
-        let (tok, pos) = self.next();
+        let (tok, pos) = self.next()?;
         match tok {
             Tok::LParen => {
+                self.enter(pos)?;
                 let inner = self.or()?;
-                let (close, at) = self.next();
+                self.depth -= 1;
+                let (close, at) = self.next()?;
                 if close != Tok::RParen {
                     return Err(err(
                         at,
@@ -217,8 +253,14 @@ impl Parser {
                 }
                 Ok(inner)
             }
-            Tok::Word(w) if w.eq_ignore_ascii_case("all") => Ok(Filter::And(vec![])),
-            Tok::Word(w) if w.eq_ignore_ascii_case("none") => Ok(Filter::Or(vec![])),
+            Tok::Word(w) if w.eq_ignore_ascii_case("all") => {
+                self.term(pos)?;
+                Ok(Filter::And(vec![]))
+            }
+            Tok::Word(w) if w.eq_ignore_ascii_case("none") => {
+                self.term(pos)?;
+                Ok(Filter::Or(vec![]))
+            }
             Tok::Word(name) | Tok::Str(name)
                 if !KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(&name)) =>
             {
@@ -244,9 +286,12 @@ impl Parser {
     }
 
     fn value(&mut self) -> Result<String, ParseError> {
-        let (tok, pos) = self.next();
+        let (tok, pos) = self.next()?;
         match tok {
-            Tok::Word(w) | Tok::Str(w) => Ok(w),
+            Tok::Word(w) | Tok::Str(w) => {
+                self.term(pos)?;
+                Ok(w)
+            }
             other => Err(err(
                 pos,
                 format!("expected a value, found {}", other.describe()),
@@ -255,11 +300,11 @@ impl Parser {
     }
 
     fn comparison(&mut self, field: Field, field_pos: usize) -> Result<Filter, ParseError> {
-        let (tok, pos) = self.next();
+        let (tok, pos) = self.next()?;
         let (op, values) = match tok {
             Tok::Op(op) => (op, vec![self.value()?]),
             t if t.keyword("in") => {
-                let (open, at) = self.next();
+                let (open, at) = self.next()?;
                 if open != Tok::LParen {
                     return Err(err(
                         at,
@@ -268,7 +313,7 @@ impl Parser {
                 }
                 let mut values = vec![self.value()?];
                 loop {
-                    let (t, at) = self.next();
+                    let (t, at) = self.next()?;
                     match t {
                         Tok::Comma => values.push(self.value()?),
                         Tok::RParen => break,
@@ -301,10 +346,38 @@ impl Parser {
     }
 }
 
-/// Parses the text form.
-pub(super) fn parse(text: &str) -> Result<Filter, ParseError> {
-    let toks = lex(text)?;
-    let mut p = Parser { toks, at: 0 };
+/// The error of a filter nested too deep.
+pub(super) fn depth_message() -> String {
+    format!("the filter nests deeper than {MAX_DEPTH} levels (each \"(\" and \"not\" is a level)")
+}
+
+/// The error of a filter with too many terms.
+pub(super) fn terms_message() -> String {
+    format!(
+        "the filter has more than {MAX_TERMS} terms (each value compared, \"all\" and \"none\" is a term)"
+    )
+}
+
+/// Parses the text form, `depth` levels deep in a JSON filter (0 alone) that has read `terms`
+/// terms so far.
+pub(super) fn parse(text: &str, depth: usize, terms: &mut usize) -> Result<Filter, ParseError> {
+    if text.chars().nth(MAX_TEXT_CHARS).is_some() {
+        return Err(err(
+            MAX_TEXT_CHARS + 1,
+            format!("the filter is longer than {MAX_TEXT_CHARS} characters"),
+        ));
+    }
+    let mut lexer = Lexer {
+        chars: text.chars().peekable(),
+        pos: 1,
+    };
+    let current = lexer.token()?;
+    let mut p = Parser {
+        lexer,
+        current,
+        depth,
+        terms,
+    };
     if *p.peek() == Tok::End {
         return Err(err(
             1,

@@ -588,7 +588,7 @@ pub async fn list(
     q.order_by((incident::Entity, f.sort.column()), order.clone())
         .order_by((incident::Entity, incident::Column::Id), order)
         .limit(f.per_page)
-        .offset((f.page.saturating_sub(1)) * f.per_page);
+        .offset(f.page.saturating_sub(1).saturating_mul(f.per_page));
     let rows = IncidentRow::find_by_statement(backend.build(&q))
         .all(conn)
         .await?;

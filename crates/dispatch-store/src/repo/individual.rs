@@ -88,7 +88,7 @@ pub async fn list(
     let total = find.clone().count(conn).await?;
     let rows = find
         .order_by_asc(individual::Column::Email)
-        .offset((page - 1) * per_page)
+        .offset(page.saturating_sub(1).saturating_mul(per_page))
         .limit(per_page)
         .all(conn)
         .await?;

@@ -379,11 +379,11 @@ impl ListQuery {
     /// The store filter these parameters describe (the caller's viewer is set by the handler).
     pub(crate) fn parse(self) -> Result<IncidentFilter, ValidationError> {
         let mut e = ValidationError::default();
-        let statuses = parse::list(self.status.as_deref())
+        let statuses = parse::list(&mut e, "status", self.status.as_deref())
             .iter()
             .filter_map(|s| parse::enum_field::<IncidentStatus>(&mut e, "status", Some(s)))
             .collect();
-        let visibilities = parse::list(self.visibility.as_deref())
+        let visibilities = parse::list(&mut e, "visibility", self.visibility.as_deref())
             .iter()
             .filter_map(|s| parse::enum_field::<Visibility>(&mut e, "visibility", Some(s)))
             .collect();
@@ -421,6 +421,13 @@ impl ListQuery {
             }
         };
         let (page, per_page) = parse::paging(&mut e, self.page, self.per_page, 20);
+        let projects = parse::list(&mut e, "project", self.project.as_deref());
+        let types = parse::list(&mut e, "type", self.incident_type.as_deref());
+        let priorities = parse::list(&mut e, "priority", self.priority.as_deref());
+        let severities = parse::list(&mut e, "severity", self.severity.as_deref());
+        // Each tag is a condition of its own: the bound keeps the query within what the
+        // databases take.
+        let tags = parse::list_as_written(&mut e, "tag", self.tag.as_deref());
         let filter = self
             .filter
             .as_deref()
@@ -436,22 +443,13 @@ impl ListQuery {
         Ok(IncidentFilter {
             // Set by the handler from the caller.
             viewer: Default::default(),
-            projects: parse::list(self.project.as_deref()),
+            projects,
             statuses,
             visibilities,
-            types: parse::list(self.incident_type.as_deref()),
-            priorities: parse::list(self.priority.as_deref()),
-            severities: parse::list(self.severity.as_deref()),
-            tags: self
-                .tag
-                .as_deref()
-                .map(|t| {
-                    t.split(',')
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
+            types,
+            priorities,
+            severities,
+            tags,
             commander: commander.map(|c| c.to_string()),
             reported_from,
             reported_to,

@@ -58,18 +58,50 @@ pub fn emails(errors: &mut ValidationError, field: &str, raw: &[String]) -> Vec<
         .collect()
 }
 
-/// Splits a comma-separated query value into lower-cased, trimmed parts.
-pub fn list(raw: Option<&str>) -> Vec<String> {
-    raw.map(|s| {
-        s.split(',')
-            .map(|p| p.trim().to_lowercase())
-            .filter(|p| !p.is_empty())
-            .collect()
-    })
-    .unwrap_or_default()
+/// The most values a comma-separated query parameter takes.
+pub const MAX_LIST_VALUES: usize = 100;
+
+/// Splits a comma-separated query value into lower-cased, trimmed parts; more than
+/// [`MAX_LIST_VALUES`] parts is an error on `field`.
+pub fn list(errors: &mut ValidationError, field: &str, raw: Option<&str>) -> Vec<String> {
+    list_as_written(errors, field, raw)
+        .into_iter()
+        .map(|p| p.to_lowercase())
+        .collect()
 }
 
-/// Checks paging parameters: `page` ≥ 1, 1 ≤ `per_page` ≤ 100.
+/// [`list`], keeping the case of each part.
+pub fn list_as_written(
+    errors: &mut ValidationError,
+    field: &str,
+    raw: Option<&str>,
+) -> Vec<String> {
+    let parts: Vec<String> = raw
+        .map(|s| {
+            s.split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if parts.len() > MAX_LIST_VALUES {
+        errors.push(
+            field,
+            format!(
+                "takes at most {MAX_LIST_VALUES} comma-separated values (got {})",
+                parts.len()
+            ),
+        );
+        return Vec::new();
+    }
+    parts
+}
+
+/// The highest page a list serves: with at most 100 rows a page, far past any real list, and
+/// low enough that the row offset it asks the database for never overflows.
+pub const MAX_PAGE: i64 = 1_000_000;
+
+/// Checks paging parameters: 1 ≤ `page` ≤ [`MAX_PAGE`], 1 ≤ `per_page` ≤ 100.
 pub fn paging(
     errors: &mut ValidationError,
     page: Option<i64>,
@@ -78,9 +110,12 @@ pub fn paging(
 ) -> (u64, u64) {
     let page = match page {
         None => 1,
-        Some(p) if p >= 1 => p as u64,
+        Some(p) if (1..=MAX_PAGE).contains(&p) => p as u64,
         Some(p) => {
-            errors.push("page", format!("must be 1 or more (got {p})"));
+            errors.push(
+                "page",
+                format!("must be between 1 and {MAX_PAGE} (got {p})"),
+            );
             1
         }
     };

@@ -62,9 +62,10 @@ impl TimelineQuery {
     pub fn filter(&self) -> ApiResult<EventFilter> {
         let mut e = ValidationError::default();
         let source = parse::enum_field::<EventSource>(&mut e, "source", self.source.as_deref());
+        let kinds = parse::list(&mut e, "type", self.kind.as_deref());
         e.into_result()?;
         Ok(EventFilter {
-            kinds: parse::list(self.kind.as_deref()),
+            kinds,
             pinned_only: self.pinned.unwrap_or(false),
             source,
         })

@@ -221,10 +221,20 @@ pub async fn save_view(
     let mut views_form = Form::with_values([("name", b.name.clone())]);
     // Only filters the list accepts are kept.
     let saved = match tidy(q.clone()).parse() {
-        Err(_) => Err(ApiError::Validation(dispatch_core::ValidationError::field(
-            "query",
-            "these filters are not valid; fix them before saving the view",
-        ))),
+        Err(e) => {
+            let why: Vec<String> = e
+                .fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect();
+            Err(ApiError::Validation(dispatch_core::ValidationError::field(
+                "query",
+                format!(
+                    "these filters are not valid ({}); fix them before saving the view",
+                    why.join("; ")
+                ),
+            )))
+        }
         Ok(_) => s
             .engine
             .save_view(&caller.auth.0, &b.name, &query)

@@ -74,9 +74,9 @@ pub struct TypeQuery {
 }
 
 impl TypeQuery {
-    /// The chosen types (none: all).
+    /// The chosen types (none: all; a list longer than any there are: all too).
     pub fn kinds(&self) -> Vec<String> {
-        parse::list(self.kind.as_deref())
+        parse::list(&mut Default::default(), "type", self.kind.as_deref())
             .into_iter()
             .filter(|k| k != "all")
             .collect()

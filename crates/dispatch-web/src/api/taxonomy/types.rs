@@ -255,7 +255,10 @@ impl IncidentTypePatch {
                 Patch::Value(t) if t.chars().count() > 100_000 => {
                     e.push(field, "must be at most 100000 characters")
                 }
-                Patch::Value(t) => *column = Set(Some(t)),
+                Patch::Value(t) => match dispatch_core::template::check(&t) {
+                    Ok(()) => *column = Set(Some(t)),
+                    Err(m) => e.push(field, m),
+                },
             }
         }
     }
