@@ -227,9 +227,6 @@ async fn random_filters_select_the_same_incidents_in_memory_and_in_sql() {
         let description = words(&mut pick);
         let project_id = if pick(4) == 0 { ops.id } else { default.id };
         let inc = incident::ActiveModel {
-            project_id: Set(project_id),
-            number: Set(number),
-            name: Set(format!("T-{number}")),
             title: Set(title),
             description: Set(description),
             status: Set(["active", "stable", "closed"][pick(3)].into()),
@@ -237,14 +234,7 @@ async fn random_filters_select_the_same_incidents_in_memory_and_in_sql() {
             type_id: Set(types[pick(types.len())].id),
             priority_id: Set(priorities[pick(priorities.len())].id),
             severity_id: Set(severities[pick(severities.len())].id),
-            commander_id: Set(who.id),
-            reporter_id: Set(who.id),
-            reported_at: Set(now),
-            created_at: Set(now),
-            updated_at: Set(now),
-            event_seq: Set(0),
-            last_event_hash: Set(String::new()),
-            ..Default::default()
+            ..bare_incident(project_id, number, who.id)
         }
         .insert(conn)
         .await
@@ -366,12 +356,8 @@ async fn filters_at_the_bounds_run_as_sql_and_agree_with_the_in_memory_match() {
     let who = repo::individual::get_or_create(conn, "ic@example.com", None)
         .await
         .unwrap();
-    let now = dispatch_core::now();
     for (number, status) in [(1, "active"), (2, "closed")] {
         incident::ActiveModel {
-            project_id: Set(default.id),
-            number: Set(number),
-            name: Set(format!("T-{number}")),
             title: Set("x marks 50% of it".into()),
             description: Set(String::new()),
             status: Set(status.into()),
@@ -379,14 +365,7 @@ async fn filters_at_the_bounds_run_as_sql_and_agree_with_the_in_memory_match() {
             type_id: Set(types[0].id),
             priority_id: Set(priorities[0].id),
             severity_id: Set(severities[0].id),
-            commander_id: Set(who.id),
-            reporter_id: Set(who.id),
-            reported_at: Set(now),
-            created_at: Set(now),
-            updated_at: Set(now),
-            event_seq: Set(0),
-            last_event_hash: Set(String::new()),
-            ..Default::default()
+            ..bare_incident(default.id, number, who.id)
         }
         .insert(conn)
         .await
@@ -419,5 +398,24 @@ async fn filters_at_the_bounds_run_as_sql_and_agree_with_the_in_memory_match() {
             .collect();
         assert_eq!(in_sql, in_memory, "{f}");
         assert_eq!(total as usize, in_sql.len());
+    }
+}
+
+/// An incident row `T-{number}` commanded and reported by `who`, stamped now; the caller sets
+/// its text, status, visibility and taxonomy.
+fn bare_incident(project_id: i64, number: i64, who: i64) -> incident::ActiveModel {
+    let now = dispatch_core::now();
+    incident::ActiveModel {
+        project_id: Set(project_id),
+        number: Set(number),
+        name: Set(format!("T-{number}")),
+        commander_id: Set(who),
+        reporter_id: Set(who),
+        reported_at: Set(now),
+        created_at: Set(now),
+        updated_at: Set(now),
+        event_seq: Set(0),
+        last_event_hash: Set(String::new()),
+        ..Default::default()
     }
 }

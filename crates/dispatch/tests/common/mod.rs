@@ -327,15 +327,7 @@ impl TestApp {
 
     /// The user id of the person with this e-mail (they must be a user).
     pub async fn user_id(&self, email: &str) -> i64 {
-        let users = self.get("/users").await.body;
-        users
-            .as_array()
-            .expect("a list of users")
-            .iter()
-            .find(|u| u["email"] == email)
-            .unwrap_or_else(|| panic!("{email} is not a user: {users}"))["id"]
-            .as_i64()
-            .expect("an id")
+        self.user(email).await["id"].as_i64().expect("an id")
     }
 
     /// A person created by the owner (`POST /users`) who chose `password` through their
