@@ -546,7 +546,7 @@ password = ""
 # The sender: "dispatch@example.com" or "Dispatch <dispatch@example.com>".   Env: DISPATCH_SMTP_FROM
 from = "dispatch@localhost"
 
-# Slack (see the README's Slack section): the app's tokens and signing secret. With a signing
+# Slack (see docs/slack.md): the app's tokens and signing secret. With a signing
 # secret, /api/v1/slack/{commands,events,interactions} accept Slack's signed requests.
 [slack]
 # Bot token, xoxb-….   Env: DISPATCH_SLACK_BOT_TOKEN
