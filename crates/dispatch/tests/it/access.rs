@@ -7,10 +7,8 @@
 //! filter, sort, page, search term or count shows a restricted incident to a member who does not
 //! take part in it.
 
-mod common;
-
-use common::pages::signed_in;
-use common::{spawn_app, TestApp};
+use crate::common::pages::signed_in;
+use crate::common::{spawn_app, TestApp};
 use dispatch_engine::access::IncidentLevel;
 use dispatch_web::policy::{self, Need};
 use reqwest::{Method, StatusCode};
@@ -976,7 +974,7 @@ async fn a_members_only_project_shows_and_takes_its_incidents_from_its_members_a
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(common::error_fields(&r.body), ["role"]);
+    assert_eq!(crate::common::error_fields(&r.body), ["role"]);
     let r = as_(
         &app.token,
         Method::PUT,
@@ -985,7 +983,7 @@ async fn a_members_only_project_shows_and_takes_its_incidents_from_its_members_a
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let mut fields = common::error_fields(&r.body);
+    let mut fields = crate::common::error_fields(&r.body);
     fields.sort();
     assert_eq!(fields, ["role", "user_id"]);
     let r = as_(
@@ -1186,7 +1184,7 @@ async fn a_project_admin_configures_their_project_only_and_notifications_keep_me
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
-    assert_eq!(common::error_fields(&r.body), ["restricted_safe"]);
+    assert_eq!(crate::common::error_fields(&r.body), ["restricted_safe"]);
     let r = as_pam(
         Method::PATCH,
         "/projects/red",
