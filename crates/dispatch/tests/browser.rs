@@ -12,6 +12,8 @@
 //! name (`cargo test --workspace -- --skip in_chromium`): cargo then counts it as filtered out,
 //! never as passed.
 
+// The browser walk uses a small part of the integration tests' harness.
+#[allow(dead_code)]
 #[path = "it/common/mod.rs"]
 mod common;
 
