@@ -80,7 +80,7 @@ fn expect(p: Persona, method: &str, need: Need, restricted: bool) -> Expect {
         return Allowed;
     }
     if need == Need::Signed {
-        // No credential opens these: only a valid signature (tests/slack.rs).
+        // No credential opens these: only a valid signature (the `slack` module).
         return Status(401);
     }
     if matches!(p, Persona::Anonymous | Persona::Disabled) {
@@ -455,7 +455,7 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_table_says() {
         routes.push((p.method.to_string(), p.path.to_string()));
     }
     // The web UI's pages are not documented either: they have their own list, checked in
-    // tests/ui.rs (signed out, a member who may not see the incident, a participant).
+    // the `ui` module (signed out, a member who may not see the incident, a participant).
     let ui: Vec<(String, String)> = dispatch_web::ui::ROUTES
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))

@@ -1,5 +1,5 @@
 //! The configuration API end to end over HTTP: projects, taxonomies and tags, and the directory
-//! (individuals, teams, services), on the shared harness (`tests/common`). The tests of each
+//! (individuals, teams, services), on the shared harness (`common`). The tests of each
 //! area live in `directory/`; this file holds the checks that span every route.
 
 mod people;
