@@ -6,9 +6,15 @@
 //! rule in the settings and sees it bring its observer into a matching incident. Screenshots of
 //! every page go to `test-artifacts/browser/` at the workspace root.
 //!
-//! Needs Chromium (`apt-get install -y chromium chromium-driver`) and Node.js; without them the
-//! test says so and passes without walking (CI installs both, see `.ci/run`).
+//! Needs Chromium (`apt-get install -y chromium chromium-driver`), Node.js and
+//! `tests/browser/node_modules` (`npm ci` there); `.ci/run` installs all three. The test installs
+//! nothing: without them it fails saying what is missing. To leave it out knowingly, skip it by
+//! name (`cargo test --workspace -- --skip in_chromium`): cargo then counts it as filtered out,
+//! never as passed.
 
+// The browser walk uses a small part of the integration tests' harness.
+#[allow(dead_code)]
+#[path = "it/common/mod.rs"]
 mod common;
 
 use common::spawn_app;
@@ -34,23 +40,23 @@ fn has_node() -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_runs_an_incident_from_report_to_close_in_chromium() {
-    let Some(chromium) = chromium() else {
-        eprintln!("SKIPPED: no Chromium at /usr/bin/chromium (apt-get install -y chromium chromium-driver)");
-        return;
-    };
-    if !has_node() {
-        eprintln!("SKIPPED: no Node.js to run tests/browser/walk.mjs");
-        return;
-    }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    if !dir.join("node_modules/playwright-core").exists() {
-        let ok = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "npm ci in {} failed", dir.display());
-    }
+    let chromium = chromium();
+    let missing: Vec<&str> = [
+        (chromium.is_none(), "Chromium at /usr/bin/chromium (apt-get install -y --no-install-recommends chromium chromium-driver)"),
+        (!has_node(), "Node.js (apt-get install -y --no-install-recommends nodejs npm)"),
+        (!dir.join("node_modules/playwright-core").exists(), "node_modules (npm ci in crates/dispatch/tests/browser)"),
+    ]
+    .into_iter()
+    .filter_map(|(absent, what)| absent.then_some(what))
+    .collect();
+    assert!(
+        missing.is_empty(),
+        "the browser walk cannot run; missing: {}. `.ci/run` installs them; to leave this test \
+         out knowingly, run `cargo test -- --skip in_chromium`",
+        missing.join("; ")
+    );
+    let chromium = chromium.expect("Chromium was found above");
 
     let app = spawn_app().await;
     // A worker, as `dispatch serve` runs one, a little slow so that the incident page opens

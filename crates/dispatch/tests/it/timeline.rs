@@ -1,9 +1,7 @@
 //! The timeline: every command leaves an event, custom events and pins, and the hash chain
 //! detects tampering.
 
-mod common;
-
-use common::{error_fields, spawn_app};
+use crate::common::{error_fields, spawn_app};
 use reqwest::{Method, StatusCode};
 use sea_orm::ConnectionTrait;
 use serde_json::json;

@@ -3,11 +3,9 @@
 //! hide what the caller may not see, and the incident page runs an incident from report to
 //! close. (tests/browser.rs walks the same in a real Chromium.)
 
-mod common;
-
+use crate::common::pages::{signed_in, Session, PASSWORD};
+use crate::common::{spawn_app, spawn_app_with, urlencode, TestApp};
 use async_trait::async_trait;
-use common::pages::{signed_in, Session, PASSWORD};
-use common::{spawn_app, spawn_app_with, urlencode, TestApp};
 use dispatch_core::provider::{
     Created, IncidentContext, ProviderError, ProviderResult, ResourceProvider,
 };
@@ -2005,7 +2003,7 @@ async fn with_an_https_public_url_every_answer_asks_for_https_from_then_on() {
         },
         ..Default::default()
     };
-    let app = common::spawn_app_full(|p| p, options).await;
+    let app = crate::common::spawn_app_full(|p| p, options).await;
     for path in ["/auth/login", "/api/v1/incidents"] {
         let (h, _) = headers_of(&app, As::Token(&app.token), path).await;
         assert_eq!(h["strict-transport-security"], "max-age=31536000", "{path}");

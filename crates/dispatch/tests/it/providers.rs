@@ -3,11 +3,9 @@
 //! provider picks the commander and is paged; pages reach the person by e-mail and direct
 //! message; the incident's participant group follows its people and is mailed.
 
-mod common;
-
+use crate::common::{error_fields, spawn_app, spawn_app_with_registry, TestApp};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use common::{error_fields, spawn_app, spawn_app_with_registry, TestApp};
 use dispatch_core::message::RichMessage;
 use dispatch_core::oncall::Shift;
 use dispatch_core::provider::{

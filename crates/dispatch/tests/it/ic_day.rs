@@ -6,12 +6,10 @@
 //! is reminded on a controlled clock, marks the incident stable and closes it. After each step the
 //! room, the mailbox, the receiver and the timeline say what happened.
 
-mod common;
-
+use crate::common::receiver::Receiver;
+use crate::common::smtp::{spawn_app_mailing, SmtpSink};
+use crate::common::{at_hour, Res, TestApp};
 use chrono::{DateTime, Duration, Utc};
-use common::receiver::Receiver;
-use common::smtp::{spawn_app_mailing, SmtpSink};
-use common::{at_hour, Res, TestApp};
 use dispatch_engine::scheduler::{Schedule, Scheduler};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -1,10 +1,8 @@
 //! The orchestration engine end to end with the built-in providers: the declare saga, stable and
 //! close flows, and what happens when a provider fails.
 
-mod common;
-
+use crate::common::{fast_runner, spawn_app, spawn_app_with};
 use async_trait::async_trait;
-use common::{fast_runner, spawn_app, spawn_app_with};
 use dispatch_core::provider::{
     Created, IncidentContext, ProviderError, ProviderResult, ResourceProvider,
 };
@@ -416,7 +414,7 @@ async fn a_past_incident_can_be_declared_closed_and_goes_through_the_close_flow(
             json!({"title": "t", "description": "d", "status": "resolved"}),
         )
         .await;
-    assert_eq!(common::error_fields(&bad.body), ["status"]);
+    assert_eq!(crate::common::error_fields(&bad.body), ["status"]);
 }
 
 #[tokio::test]

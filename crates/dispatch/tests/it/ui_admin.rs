@@ -3,10 +3,8 @@
 //! their fields with nothing saved, changes made through the API's own rules, and a dashboard
 //! that counts only what the reader may see.
 
-mod common;
-
-use common::pages::{error_beside, signed_in, Session};
-use common::{spawn_app, TestApp};
+use crate::common::pages::{error_beside, signed_in, Session};
+use crate::common::{spawn_app, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -610,7 +608,7 @@ impl dispatch_core::provider::ResourceProvider for NoTickets {
 
 #[tokio::test]
 async fn failed_jobs_are_listed_with_their_error_and_retried_from_the_settings() {
-    let app = common::spawn_app_with(|mut p| {
+    let app = crate::common::spawn_app_with(|mut p| {
         p.ticket = std::sync::Arc::new(NoTickets);
         p
     })

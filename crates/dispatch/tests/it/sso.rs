@@ -5,15 +5,13 @@
 //! refused. Also: trusted-header authentication
 //! counts only from the configured proxy addresses.
 
-mod common;
-
+use crate::common::{spawn_app_auth, TestApp};
 use axum::extract::{Form, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
-use common::{spawn_app_auth, TestApp};
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -423,6 +421,6 @@ async fn the_trusted_header_counts_only_from_the_configured_proxies() {
         me(&elsewhere).await.unwrap().status(),
         StatusCode::UNAUTHORIZED
     );
-    let off = common::spawn_app().await;
+    let off = crate::common::spawn_app().await;
     assert_eq!(me(&off).await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }

@@ -2,10 +2,8 @@
 //! is refused, named), and the OpenAPI document names its server and every answer an operation
 //! can give, so that generated clients and fuzzers get it right.
 
-mod common;
-
-use common::pages::signed_in;
-use common::{error_fields, spawn_app, spawn_app_full};
+use crate::common::pages::signed_in;
+use crate::common::{error_fields, spawn_app, spawn_app_full};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -91,7 +89,7 @@ async fn forms_keep_their_extra_fields_like_the_csrf_token() {
     assert_eq!(teams[0]["name"], "Database");
 }
 
-async fn document(app: &common::TestApp) -> Value {
+async fn document(app: &crate::common::TestApp) -> Value {
     let doc = app.call_as(None, Method::GET, "/openapi.json", None).await;
     assert_eq!(doc.status, StatusCode::OK);
     doc.body

@@ -1,10 +1,8 @@
 //! The scheduler fires each occurrence once, whichever replica ticks, and catches up after
 //! downtime with one firing for the missed periods.
 
-mod common;
-
+use crate::common::TestDb;
 use chrono::Duration;
-use common::TestDb;
 use dispatch_engine::scheduler::{Schedule, Scheduler};
 use dispatch_engine::Engine;
 
@@ -66,7 +64,7 @@ async fn two_replicas_fire_each_period_once_and_catch_up_after_downtime_once() {
             db.clone(),
             dispatch_providers::builtin(db.clone(), Default::default()),
         ),
-        common::fast_runner(),
+        crate::common::fast_runner(),
     );
     assert_eq!(r.run_pending().await.unwrap(), 6, "the periodic jobs run");
     assert!(

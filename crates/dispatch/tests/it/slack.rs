@@ -2,11 +2,9 @@
 //! 401 and leave nothing behind; a signed request is acknowledged at once and its work enqueued,
 //! once per Slack invocation even when Slack redelivers it.
 
-mod common;
+use crate::common::urlencode;
 
-use common::urlencode;
-
-use common::{spawn_app_full, TestApp};
+use crate::common::{spawn_app_full, TestApp};
 use dispatch_slack::signature::sign;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -205,7 +203,7 @@ async fn a_modal_missing_required_fields_answers_with_errors_and_enqueues_nothin
 
 #[tokio::test]
 async fn without_a_signing_secret_every_slack_request_is_refused() {
-    let app = common::spawn_app().await;
+    let app = crate::common::spawn_app().await;
     let ts = chrono::Utc::now().timestamp().to_string();
     let res = app
         .http

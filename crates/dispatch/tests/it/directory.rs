@@ -1,35 +1,28 @@
 //! The configuration API end to end over HTTP: projects, taxonomies and tags, and the directory
-//! (individuals, teams, services), on the shared harness (`tests/common`). The tests of each
+//! (individuals, teams, services), on the shared harness (`common`). The tests of each
 //! area live in `directory/`; this file holds the checks that span every route.
 
-#[path = "directory/people.rs"]
 mod people;
-#[path = "directory/projects.rs"]
 mod projects;
-#[path = "directory/tags.rs"]
 mod tags;
-#[path = "directory/taxonomy.rs"]
 mod taxonomy;
-#[path = "directory/teams.rs"]
 mod teams;
-
-mod common;
 
 use serde_json::{json, Value};
 
 /// The shared harness, answering `(status, body)` pairs as these tests read them.
-pub struct TestApp(common::TestApp);
+pub struct TestApp(crate::common::TestApp);
 
 impl std::ops::Deref for TestApp {
-    type Target = common::TestApp;
-    fn deref(&self) -> &common::TestApp {
+    type Target = crate::common::TestApp;
+    fn deref(&self) -> &crate::common::TestApp {
         &self.0
     }
 }
 
 /// Starts the app on 127.0.0.1:0 over a fresh, migrated and seeded database.
 pub async fn spawn_app() -> TestApp {
-    TestApp(common::spawn_app().await)
+    TestApp(crate::common::spawn_app().await)
 }
 
 impl TestApp {

@@ -1,9 +1,7 @@
 //! The command line: `incident …` against a running server, `token create` on the database,
 //! and `config example`.
 
-mod common;
-
-use common::spawn_app;
+use crate::common::spawn_app;
 use std::process::Command;
 
 fn dispatch(args: &[&str]) -> (bool, String, String) {
@@ -134,7 +132,7 @@ async fn token_create_prints_a_working_token_on_its_last_line() {
 
 /// Runs the binary on the test app's database with these arguments (separated by spaces).
 fn on_db(
-    app: &common::TestApp,
+    app: &crate::common::TestApp,
     args: &str,
 ) -> impl std::future::Future<Output = (bool, String, String)> {
     let mut full: Vec<String> = args.split(' ').map(String::from).collect();

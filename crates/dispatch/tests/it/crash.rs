@@ -1,9 +1,7 @@
 //! Crash safety: a worker killed with SIGKILL at any point of a declare saga leaves nothing lost
 //! and nothing doubled once a worker runs again.
 
-mod common;
-
-use common::TestDb;
+use crate::common::TestDb;
 use dispatch_core::commands::DeclareIncident;
 use dispatch_core::values::{IncidentRef, IncidentTitle, LongText};
 use dispatch_engine::flows::DECLARE_STEPS;
@@ -179,7 +177,8 @@ async fn two_workers_on_one_queue_run_every_job_exactly_once() {
         );
         for _ in 0..2 {
             let (tx, rx) = tokio::sync::watch::channel(false);
-            let runner = dispatch_engine::jobs::Runner::new(with.clone(), common::fast_runner());
+            let runner =
+                dispatch_engine::jobs::Runner::new(with.clone(), crate::common::fast_runner());
             tasks.push((tx, tokio::spawn(async move { runner.run_until(rx).await })));
         }
     }

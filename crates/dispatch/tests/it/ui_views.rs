@@ -3,10 +3,8 @@
 //! form with nothing saved; nobody sees or deletes someone else's views. Filters and paging
 //! beyond their bounds answer 422 with the field named, on the list, its CSV and saved views.
 
-mod common;
-
-use common::pages::{error_beside, signed_in};
-use common::{spawn_app, urlencode};
+use crate::common::pages::{error_beside, signed_in};
+use crate::common::{spawn_app, urlencode};
 use reqwest::StatusCode;
 
 #[tokio::test]

@@ -2,12 +2,10 @@
 //! the test (which records every request and can be told to fail), signatures checked here with
 //! the subscription's secret, retries through the job queue.
 
-mod common;
-
+use crate::common::receiver::{Received, Receiver};
+use crate::common::{error_fields, spawn_app, TestApp};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use common::receiver::{Received, Receiver};
-use common::{error_fields, spawn_app, TestApp};
 use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

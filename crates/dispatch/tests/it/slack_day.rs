@@ -2,11 +2,9 @@
 //! them (or envelopes over Socket Mode), the Slack Web API played by the emulator. Asserts on the
 //! calls the emulator received and on the incident and its timeline in Dispatch.
 
-mod common;
+use crate::common::urlencode;
 
-use common::urlencode;
-
-use common::{spawn_app_engine, TestApp};
+use crate::common::{spawn_app_engine, TestApp};
 use dispatch_core::provider::ProviderRegistry;
 use dispatch_engine::Engine;
 use dispatch_slack::emulator::{Channel, Emulator};

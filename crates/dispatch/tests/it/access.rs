@@ -7,10 +7,8 @@
 //! filter, sort, page, search term or count shows a restricted incident to a member who does not
 //! take part in it.
 
-mod common;
-
-use common::pages::signed_in;
-use common::{spawn_app, TestApp};
+use crate::common::pages::signed_in;
+use crate::common::{spawn_app, TestApp};
 use dispatch_engine::access::IncidentLevel;
 use dispatch_web::policy::{self, Need};
 use reqwest::{Method, StatusCode};
@@ -82,7 +80,7 @@ fn expect(p: Persona, method: &str, need: Need, restricted: bool) -> Expect {
         return Allowed;
     }
     if need == Need::Signed {
-        // No credential opens these: only a valid signature (tests/slack.rs).
+        // No credential opens these: only a valid signature (the `slack` module).
         return Status(401);
     }
     if matches!(p, Persona::Anonymous | Persona::Disabled) {
@@ -457,7 +455,7 @@ async fn every_route_answers_each_kind_of_caller_as_the_policy_table_says() {
         routes.push((p.method.to_string(), p.path.to_string()));
     }
     // The web UI's pages are not documented either: they have their own list, checked in
-    // tests/ui.rs (signed out, a member who may not see the incident, a participant).
+    // the `ui` module (signed out, a member who may not see the incident, a participant).
     let ui: Vec<(String, String)> = dispatch_web::ui::ROUTES
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))
@@ -976,7 +974,7 @@ async fn a_members_only_project_shows_and_takes_its_incidents_from_its_members_a
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(common::error_fields(&r.body), ["role"]);
+    assert_eq!(crate::common::error_fields(&r.body), ["role"]);
     let r = as_(
         &app.token,
         Method::PUT,
@@ -985,7 +983,7 @@ async fn a_members_only_project_shows_and_takes_its_incidents_from_its_members_a
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let mut fields = common::error_fields(&r.body);
+    let mut fields = crate::common::error_fields(&r.body);
     fields.sort();
     assert_eq!(fields, ["role", "user_id"]);
     let r = as_(
@@ -1186,7 +1184,7 @@ async fn a_project_admin_configures_their_project_only_and_notifications_keep_me
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
-    assert_eq!(common::error_fields(&r.body), ["restricted_safe"]);
+    assert_eq!(crate::common::error_fields(&r.body), ["restricted_safe"]);
     let r = as_pam(
         Method::PATCH,
         "/projects/red",

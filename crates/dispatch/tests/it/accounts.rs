@@ -2,9 +2,7 @@
 //! sign-out, idle and absolute timeouts, rate limiting, no user enumeration), API tokens over the
 //! API (scopes, prefix-only listing, last use, revocation), disabling, roles and the audit log.
 
-mod common;
-
-use common::{spawn_app, spawn_app_auth, TestApp};
+use crate::common::{spawn_app, spawn_app_auth, TestApp};
 use dispatch_engine::accounts::session::SessionSettings;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -100,7 +98,7 @@ async fn a_person_sets_a_password_from_the_link_signs_in_with_a_session_and_sign
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{weak}");
-        assert_eq!(common::error_fields(&r.body), ["password"]);
+        assert_eq!(crate::common::error_fields(&r.body), ["password"]);
     }
     let set = |t: &str| {
         app.call_url(
@@ -401,7 +399,7 @@ async fn api_tokens_are_scoped_listed_by_prefix_recorded_when_used_and_revocable
     };
     let r = mint("admin").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
-    assert_eq!(common::error_fields(&r.body), ["scope"]);
+    assert_eq!(crate::common::error_fields(&r.body), ["scope"]);
     let r = mint("read").await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let read = r.body["token"].as_str().unwrap().to_string();
@@ -479,7 +477,7 @@ async fn api_tokens_are_scoped_listed_by_prefix_recorded_when_used_and_revocable
             Some(json!({"expires_at": "2001-01-01T00:00:00Z"})),
         )
         .await;
-    assert_eq!(common::error_fields(&r.body), ["expires_at"]);
+    assert_eq!(crate::common::error_fields(&r.body), ["expires_at"]);
     let r = app
         .call_as(Some(&mia), Method::GET, "/tokens?all=true", None)
         .await;
@@ -608,7 +606,7 @@ async fn only_owners_change_roles_and_the_last_owner_stays() {
     let r = app
         .patch(&format!("/users/{admin}"), json!({"role": "boss"}))
         .await;
-    assert_eq!(common::error_fields(&r.body), ["role"]);
+    assert_eq!(crate::common::error_fields(&r.body), ["role"]);
 }
 
 #[tokio::test]

@@ -1,9 +1,7 @@
 //! On-call end to end: a rotation picks the incident commander through a role policy, a High
 //! priority pages them, and the page is acknowledged over the API.
 
-mod common;
-
-use common::{error_fields, spawn_app};
+use crate::common::{error_fields, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

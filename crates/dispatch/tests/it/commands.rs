@@ -2,15 +2,13 @@
 //! built-in room run the same grammar through the same engine; reports reach the room, the
 //! mailbox and the executive document; reminders fire on a controlled clock, once per period.
 
-mod common;
-
+use crate::common::{at_hour, spawn_app, TestApp};
 use chrono::{DateTime, Duration, Utc};
-use common::{at_hour, spawn_app, TestApp};
 use dispatch_engine::scheduler::{Schedule, Scheduler};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-async fn cmd(app: &TestApp, token: &str, text: &str) -> common::Res {
+async fn cmd(app: &TestApp, token: &str, text: &str) -> crate::common::Res {
     app.call_as(
         Some(token),
         Method::POST,
@@ -456,14 +454,14 @@ async fn bad_commands_answer_with_usage_help_and_change_nothing() {
             "{line}: {}",
             r.body
         );
-        assert_eq!(common::error_fields(&r.body), ["text"]);
+        assert_eq!(crate::common::error_fields(&r.body), ["text"]);
         let message = r.body["error"]["fields"][0]["message"].as_str().unwrap();
         assert!(message.contains(expect), "{line}: {message}");
     }
     // Valid syntax, bad value: the engine's own validation names the field.
     let r = cmd(&app, &admin, "/dispatch-edit-incident priority=urgent").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(common::error_fields(&r.body), ["priority"]);
+    assert_eq!(crate::common::error_fields(&r.body), ["priority"]);
     assert_eq!(app.get("/incidents/INC-1").await.body["priority"], "low");
     // In the room a bad command is answered there with the usage.
     let r = app

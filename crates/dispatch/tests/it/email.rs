@@ -1,10 +1,8 @@
 //! E-mail end to end: the welcome mail a role assignment sends, kept in the outbox by default and
 //! delivered to a real SMTP server (aiosmtpd, started here on 127.0.0.1) when one is configured.
 
-mod common;
-
-use common::smtp::{smtp, spawn_app_mailing, SmtpSink};
-use common::{spawn_app, spawn_app_with, TestApp};
+use crate::common::smtp::{smtp, spawn_app_mailing, SmtpSink};
+use crate::common::{spawn_app, spawn_app_with, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -97,7 +95,7 @@ async fn the_outbox_filters_by_recipient_and_incident_and_checks_its_parameters(
 
     let r = app.get("/outbox?limit=501&to=nobody").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(common::error_fields(&r.body), vec!["to", "limit"]);
+    assert_eq!(crate::common::error_fields(&r.body), vec!["to", "limit"]);
     let r = app.get("/outbox?incident=INC-99").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = app.call_as(None, Method::GET, "/outbox", None).await;

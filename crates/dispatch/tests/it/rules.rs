@@ -4,10 +4,8 @@
 //! no one and reaches only restricted-safe targets, digests included. Joining, subscribing,
 //! removing participants and observer promotion follow the project's rules.
 
-mod common;
-
+use crate::common::{error_fields, spawn_app, TestApp};
 use axum::http::StatusCode as AxumStatus;
-use common::{error_fields, spawn_app, TestApp};
 use dispatch_engine::scheduler::{Schedule, Scheduler};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

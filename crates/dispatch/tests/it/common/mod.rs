@@ -1,8 +1,6 @@
 //! The test harness: `spawn_app()` starts the whole server in-process on port 0 with a fresh
 //! database ([`TestDb`]: a temporary SQLite file, or a new PostgreSQL database when
 //! `DISPATCH_TEST_DATABASE_URL` points at a server, as CI sets it) and an admin API token.
-// Each test binary uses a different part of the harness.
-#![allow(dead_code)]
 
 pub mod pages;
 pub mod receiver;

@@ -1,8 +1,6 @@
 //! API tests for incidents: declare, read, update, list, life cycle, roles and bad input.
 
-mod common;
-
-use common::{error_fields, spawn_app};
+use crate::common::{error_fields, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -237,7 +235,7 @@ async fn the_list_filters_sorts_and_pages_and_reports_the_total() {
     }
     app.call(Method::POST, "/incidents/INC-2/stable", None)
         .await;
-    let names = |r: &common::Res| {
+    let names = |r: &crate::common::Res| {
         r.body["items"]
             .as_array()
             .unwrap()
@@ -585,7 +583,7 @@ async fn a_filter_beyond_the_bounds_is_a_422_naming_the_position_and_the_server_
     let app = spawn_app().await;
     app.declare("Checkout down").await;
     let read = app.token_with("reader@example.com", "member", "read").await;
-    let list = |f: &str| format!("/incidents?filter={}", common::urlencode(f));
+    let list = |f: &str| format!("/incidents?filter={}", crate::common::urlencode(f));
     for (f, position) in [
         // The security probe's requests: each crashed the server or answered 500.
         (

@@ -1,0 +1,4 @@
+//! The Slack client's integration tests against the emulator, in one test binary.
+
+mod api;
+mod socket;

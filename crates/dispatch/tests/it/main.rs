@@ -1,0 +1,29 @@
+//! The server's integration tests, one module per area, in one test binary: each binary links
+//! the whole server, so one link instead of two dozen. The browser walk (`tests/browser.rs`) is
+//! its own binary. Run one area with `cargo test -p dispatch --test it access::`.
+
+mod common;
+
+mod access;
+mod accounts;
+mod api_contract;
+mod cli;
+mod commands;
+mod crash;
+mod directory;
+mod email;
+mod engine;
+mod ic_day;
+mod incidents;
+mod oncall;
+mod providers;
+mod rules;
+mod scheduler;
+mod slack;
+mod slack_day;
+mod sso;
+mod timeline;
+mod ui;
+mod ui_admin;
+mod ui_views;
+mod webhooks;
