@@ -65,7 +65,7 @@ impl Engine {
             format!("{} edited {title}", events.who()),
             json!({"document_id": document_id, "chars": {"before": before, "after": after}}),
         );
-        save_with_events(&*txn, &current, current.clone().into(), events).await?;
+        save_with_events(&*txn, &current, current.clone(), events).await?;
         txn.commit().await?;
         Ok(saved)
     }

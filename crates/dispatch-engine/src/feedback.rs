@@ -60,7 +60,7 @@ impl Engine {
             format!("{} rated the response {rating}/5", actor.email),
             json!({"rating": rating}),
         );
-        save_with_events(&*txn, &current, current.clone().into(), events).await?;
+        save_with_events(&*txn, &current, current.clone(), events).await?;
         txn.commit().await?;
         Ok(saved)
     }

@@ -93,7 +93,7 @@ impl Engine {
             format!("{} attached {} ({size} bytes)", actor.email, f.name),
             json!({"file_id": f.id, "name": f.name, "size": size}),
         );
-        save_with_events(&*txn, &current, current.clone().into(), events).await?;
+        save_with_events(&*txn, &current, current.clone(), events).await?;
         txn.commit().await?;
         Ok(FileMeta {
             id: f.id,

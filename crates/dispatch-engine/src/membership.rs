@@ -148,7 +148,7 @@ impl Engine {
                 &format!("join:{}:{}", actor.email, now.timestamp_micros()),
                 now,
             ));
-            save_with_events(conn, &current, current.clone().into(), events).await?;
+            save_with_events(conn, &current, current.clone(), events).await?;
             txn.commit().await?;
             self.wake_workers();
         }
@@ -174,7 +174,7 @@ impl Engine {
                 format!("{} subscribed to {} by e-mail", actor.email, current.name),
                 json!({"email": actor.email}),
             );
-            save_with_events(conn, &current, current.clone().into(), events).await?;
+            save_with_events(conn, &current, current.clone(), events).await?;
         }
         let list = repo::rules::subscribers(conn, current.id).await?;
         txn.commit().await?;
@@ -249,7 +249,7 @@ impl Engine {
             format!("{} removed {email} from {}", actor.email, current.name),
             json!({"email": email.as_str(), "roles": roles}),
         );
-        save_with_events(conn, &current, current.clone().into(), events).await?;
+        save_with_events(conn, &current, current.clone(), events).await?;
         txn.commit().await?;
         self.wake_workers();
         load_detail(self.db().conn(), &IncidentRef::Id(IncidentId(current.id))).await
@@ -306,6 +306,6 @@ async fn promote_if_talkative(
         ),
         json!({"email": actor.email, "from": "observer", "to": "participant", "messages": posted}),
     );
-    save_with_events(conn, &current, current.clone().into(), events).await?;
+    save_with_events(conn, &current, current.clone(), events).await?;
     Ok(true)
 }

@@ -340,16 +340,16 @@ impl Engine {
         let current = repo::incident::lock(&*txn, r).await?;
         let page = repo::oncall::add_page(
             &*txn,
-            page::ActiveModel {
-                incident_id: Set(current.id),
-                service_id: Set(Some(service.id)),
-                email: Set(shift.email.clone()),
-                reason: Set(format!(
+            page::Model {
+                incident_id: current.id,
+                service_id: Some(service.id),
+                email: shift.email.clone(),
+                reason: format!(
                     "{}: {} (engaged by {})",
                     current.name, current.title, actor.email
-                )),
-                status: Set("triggered".into()),
-                created_at: Set(now),
+                ),
+                status: "triggered".into(),
+                created_at: now,
                 ..Default::default()
             },
         )
@@ -371,7 +371,7 @@ impl Engine {
             ),
             now,
         ));
-        save_with_events(&*txn, &current, current.clone().into(), events).await?;
+        save_with_events(&*txn, &current, current.clone(), events).await?;
         txn.commit().await?;
         self.wake_workers();
         Ok((shift.email, Some(page)))
@@ -440,7 +440,7 @@ impl Engine {
                 format!("{} acknowledged the page to {}", actor.email, p.email),
                 json!({"page_id": p.id, "email": p.email}),
             );
-            save_with_events(&*txn, &current, current.clone().into(), events).await?;
+            save_with_events(&*txn, &current, current.clone(), events).await?;
         }
         txn.commit().await?;
         Ok(p)

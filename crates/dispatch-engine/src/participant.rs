@@ -6,7 +6,6 @@ use crate::{Actor, Engine, Result};
 use dispatch_core::commands::AssignRole;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, ParticipantRole};
-use dispatch_store::entity::incident;
 use dispatch_store::repo;
 use dispatch_store::repo::participant::ParticipantView;
 use sea_orm::Set;
@@ -69,7 +68,7 @@ impl Engine {
                 now,
             ));
         }
-        let mut row: incident::ActiveModel = current.clone().into();
+        let mut row = current.clone();
         if !held.contains(&cmd.role) {
             if SINGLE_HOLDER.contains(&cmd.role) {
                 for previous in
@@ -115,7 +114,7 @@ impl Engine {
                 json!({"email": person.email, "role": cmd.role}),
             );
             if cmd.role == ParticipantRole::IncidentCommander {
-                row.commander_id = Set(person.id);
+                row.commander_id = person.id;
             }
             // The room is told; a new commander also gets the commander's tips.
             let key = format!(
@@ -183,7 +182,7 @@ impl Engine {
             ),
             json!({"email": email, "added_reason": {"before": before, "after": reason.as_str()}}),
         );
-        save_with_events(conn, &current, current.clone().into(), events).await?;
+        save_with_events(conn, &current, current.clone(), events).await?;
         txn.commit().await?;
         Ok(())
     }

@@ -59,7 +59,7 @@ impl Engine {
             ),
             json!({"kind": kind, "until": until}),
         );
-        save_with_events(&*txn, &current, current.clone().into(), events).await?;
+        save_with_events(&*txn, &current, current.clone(), events).await?;
         txn.commit().await?;
         Ok(until)
     }
@@ -190,7 +190,7 @@ async fn remind_incident(
         now,
     ));
     let current = repo::incident::lock(&**txn, &IncidentRef::Id(IncidentId(inc.id))).await?;
-    save_with_events(&**txn, &current, current.clone().into(), events).await?;
+    save_with_events(&**txn, &current, current.clone(), events).await?;
     Ok(true)
 }
 

@@ -144,7 +144,7 @@ impl Engine {
                 now,
             ));
         }
-        let row: incident::ActiveModel = current.clone().into();
+        let row = current.clone();
         save_with_events(conn, &current, row, events).await?;
         txn.commit().await?;
         self.wake_workers();

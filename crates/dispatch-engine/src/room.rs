@@ -228,7 +228,7 @@ impl Engine {
             save_with_events(
                 conn,
                 &current,
-                current.clone().into(),
+                current.clone(),
                 imported(actor, &author, &message.text, message.created_at, details),
             )
             .await?;
@@ -269,7 +269,7 @@ impl Engine {
         save_with_events(
             conn,
             &current,
-            current.clone().into(),
+            current.clone(),
             imported(actor, author, text, at, details),
         )
         .await?;

@@ -5,9 +5,9 @@ use crate::{Actor, Engine, Result};
 use dispatch_core::commands::{CreateTask, UpdateTask};
 use dispatch_core::values::{Email, IncidentRef};
 use dispatch_core::{Patch, TaskStatus};
-use dispatch_store::entity::{incident, individual, task};
+use dispatch_store::model::{individual, task};
 use dispatch_store::repo;
-use sea_orm::{ConnectionTrait, Set};
+use dispatch_store::Conn;
 use serde_json::json;
 
 /// A task with its people.
@@ -52,7 +52,7 @@ impl TaskSource {
     }
 }
 
-async fn people(conn: &impl ConnectionTrait, emails: &[Email]) -> Result<Vec<i64>> {
+async fn people(conn: &impl Conn, emails: &[Email]) -> Result<Vec<i64>> {
     let mut ids = Vec::new();
     for e in emails {
         let id = repo::individual::get_or_create(conn, e.as_str(), None)
@@ -85,18 +85,18 @@ impl Engine {
         };
         let t = repo::task::insert(
             conn,
-            task::ActiveModel {
-                incident_id: Set(current.id),
-                description: Set(cmd.description.into_inner()),
-                status: Set(TaskStatus::Open.as_str().into()),
-                priority: Set(cmd.priority.as_str().into()),
-                creator_id: Set(Some(actor.individual_id.0)),
-                owner_id: Set(Some(owner)),
-                resolve_by: Set(Some(cmd.resolve_by.unwrap_or(now + due_in))),
-                resolved_at: Set(None),
-                source: Set(source.as_str().into()),
-                created_at: Set(now),
-                updated_at: Set(now),
+            task::Model {
+                incident_id: current.id,
+                description: cmd.description.into_inner(),
+                status: TaskStatus::Open.as_str().into(),
+                priority: cmd.priority.as_str().into(),
+                creator_id: Some(actor.individual_id.0),
+                owner_id: Some(owner),
+                resolve_by: Some(cmd.resolve_by.unwrap_or(now + due_in)),
+                resolved_at: None,
+                source: source.as_str().into(),
+                created_at: now,
+                updated_at: now,
                 ..Default::default()
             },
             &assignees,
@@ -109,7 +109,7 @@ impl Engine {
             json!({"task_id": t.id, "assignees": cmd.assignees, "description": t.description,
                 "resolve_by": t.resolve_by, "source": t.source}),
         );
-        save_with_events(conn, &current, current.clone().into(), events).await?;
+        save_with_events(conn, &current, current.clone(), events).await?;
         txn.commit().await?;
         self.task(r, t.id).await
     }
@@ -127,24 +127,24 @@ impl Engine {
         let current = repo::incident::lock(conn, r).await?;
         let t = repo::task::get(conn, current.id, task_id).await?;
         let now = dispatch_core::now();
-        let mut row: task::ActiveModel = t.clone().into();
+        let mut row = t.clone();
         let mut changed = Vec::new();
         if let Some(d) = cmd.description {
-            row.description = Set(d.into_inner());
+            row.description = d.into_inner();
             changed.push("description");
         }
         if let Some(p) = cmd.priority {
-            row.priority = Set(p.as_str().into());
+            row.priority = p.as_str().into();
             changed.push("priority");
         }
         if let Some(o) = &cmd.owner {
-            row.owner_id = Set(Some(people(conn, std::slice::from_ref(o)).await?[0]));
+            row.owner_id = Some(people(conn, std::slice::from_ref(o)).await?[0]);
             changed.push("owner");
         }
         match cmd.resolve_by {
             Patch::Absent => {}
-            Patch::Null => row.resolve_by = Set(None),
-            Patch::Value(v) => row.resolve_by = Set(Some(v)),
+            Patch::Null => row.resolve_by = None,
+            Patch::Value(v) => row.resolve_by = Some(v),
         }
         if let Some(a) = &cmd.assignees {
             let ids = people(conn, a).await?;
@@ -153,8 +153,8 @@ impl Engine {
         }
         let mut events = Events::new(actor, now);
         if let Some(s) = cmd.status.filter(|s| s.as_str() != t.status) {
-            row.status = Set(s.as_str().into());
-            row.resolved_at = Set((s == TaskStatus::Resolved).then_some(now));
+            row.status = s.as_str().into();
+            row.resolved_at = (s == TaskStatus::Resolved).then_some(now);
             let verb = if s == TaskStatus::Resolved {
                 "resolved"
             } else {
@@ -178,10 +178,9 @@ impl Engine {
                 json!({"task_id": t.id, "fields": changed}),
             );
         }
-        row.updated_at = Set(now);
-        repo::task::update(conn, row).await?;
-        let inc_row: incident::ActiveModel = current.clone().into();
-        save_with_events(conn, &current, inc_row, events).await?;
+        row.updated_at = now;
+        repo::task::update(conn, &t, row).await?;
+        save_with_events(conn, &current, current.clone(), events).await?;
         txn.commit().await?;
         self.task(r, task_id).await
     }

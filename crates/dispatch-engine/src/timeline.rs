@@ -5,7 +5,7 @@ use crate::{Actor, Engine, Result};
 use dispatch_core::commands::AddTimelineEvent;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::EventSource;
-use dispatch_store::entity::{event as event_row, incident};
+use dispatch_store::entity::event as event_row;
 use dispatch_store::repo;
 use dispatch_store::repo::event::{self, ChainHead, EventFilter, NewEvent, Verification};
 
@@ -31,7 +31,7 @@ impl Engine {
             details: cmd.details.unwrap_or_else(|| serde_json::json!({})),
             pinned: cmd.pinned,
         });
-        let row: incident::ActiveModel = current.clone().into();
+        let row = current.clone();
         let saved = save_with_events(conn, &current, row, events).await?;
         let added = event::list(conn, current.id, &EventFilter::default())
             .await?
@@ -82,7 +82,7 @@ impl Engine {
             format!("{} {verb} \"{}\"", events.who(), short(&e.description)),
             serde_json::json!({"event_id": e.id, "seq": e.seq}),
         );
-        save_with_events(&*txn, &current, current.clone().into(), events).await?;
+        save_with_events(&*txn, &current, current.clone(), events).await?;
         txn.commit().await?;
         Ok(e)
     }

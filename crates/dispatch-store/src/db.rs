@@ -17,6 +17,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+/// Anything a repository function can run on: the database handle's connection or a write
+/// transaction. Code outside the store passes it along without running statements itself.
+pub trait Conn: sea_orm::ConnectionTrait + Send + Sync {}
+
+impl<T: sea_orm::ConnectionTrait + Send + Sync> Conn for T {}
+
 /// Which database engine is behind a [`Db`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -6,10 +6,12 @@ pub mod db;
 pub mod entity;
 pub mod error;
 pub mod migration;
+pub mod model;
 pub mod repo;
 pub mod seed;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use db::{Backend, Db, WriteTxn};
+pub use db::{Backend, Conn, Db, WriteTxn};
 pub use error::StoreError;
+pub use repo::rows::Record;

@@ -20,7 +20,6 @@ use dispatch_store::repo;
 use dispatch_store::repo::event::{self, ChainHead};
 use dispatch_store::repo::incident::IncidentRow;
 use dispatch_store::repo::participant::ParticipantView;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -325,33 +324,33 @@ impl Engine {
 
         let inc = repo::incident::insert(
             conn,
-            incident::ActiveModel {
-                project_id: Set(project.id),
-                number: Set(number),
-                name: Set(name),
-                title: Set(cmd.title.into_inner()),
-                description: Set(cmd.description.into_inner()),
-                resolution: Set(None),
-                status: Set(IncidentStatus::Active.as_str().into()),
-                visibility: Set(visibility.as_str().into()),
-                type_id: Set(type_.id),
-                priority_id: Set(priority.id),
-                severity_id: Set(severity.id),
-                commander_id: Set(commander_person.id),
-                reporter_id: Set(actor.individual_id.0),
-                reported_at: Set(reported_at),
-                stable_at: Set(None),
-                closed_at: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-                event_seq: Set(head.seq),
-                last_event_hash: Set(head.hash),
+            incident::Model {
+                project_id: project.id,
+                number,
+                name,
+                title: cmd.title.into_inner(),
+                description: cmd.description.into_inner(),
+                resolution: None,
+                status: IncidentStatus::Active.as_str().into(),
+                visibility: visibility.as_str().into(),
+                type_id: type_.id,
+                priority_id: priority.id,
+                severity_id: severity.id,
+                commander_id: commander_person.id,
+                reporter_id: actor.individual_id.0,
+                reported_at,
+                stable_at: None,
+                closed_at: None,
+                created_at: now,
+                updated_at: now,
+                event_seq: head.seq,
+                last_event_hash: head.hash,
                 ..Default::default()
             },
         )
         .await?;
         for row in &mut event_rows {
-            row.incident_id = Set(inc.id);
+            row.incident_id = inc.id;
         }
         let webhooks = Outgoing::prepare(conn, &event_rows).await?;
         event::insert(conn, event_rows).await?;
@@ -366,14 +365,16 @@ impl Engine {
                 .iter()
                 .find(|h| h.email == who.email && h.reason.is_some())
                 .and_then(|h| h.reason.clone());
-            let p = participant::ActiveModel {
-                incident_id: Set(inc.id),
-                individual_id: Set(who.id),
-                added_reason: Set(reason),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(conn)
+            let p = repo::participant::insert(
+                conn,
+                participant::Model {
+                    incident_id: inc.id,
+                    individual_id: who.id,
+                    added_reason: reason,
+                    created_at: now,
+                    ..Default::default()
+                },
+            )
             .await?;
             let mut roles: Vec<ParticipantRole> = Vec::new();
             for h in holders.iter().filter(|h| h.email == who.email) {
@@ -383,21 +384,19 @@ impl Engine {
             }
             participants.push((p, who.clone(), roles));
         }
-        let role_rows: Vec<participant_role::ActiveModel> = participants
+        let role_rows: Vec<participant_role::Model> = participants
             .iter()
             .flat_map(|(p, _, roles)| {
-                roles.iter().map(|r| participant_role::ActiveModel {
-                    participant_id: Set(p.id),
-                    incident_id: Set(inc.id),
-                    role: Set(r.as_str().into()),
-                    assumed_at: Set(now),
+                roles.iter().map(|r| participant_role::Model {
+                    participant_id: p.id,
+                    incident_id: inc.id,
+                    role: r.as_str().into(),
+                    assumed_at: now,
                     ..Default::default()
                 })
             })
             .collect();
-        participant_role::Entity::insert_many(role_rows)
-            .exec_without_returning(conn)
-            .await?;
+        repo::participant::insert_roles(conn, role_rows).await?;
         if !tag_ids.is_empty() {
             repo::tag::set_for_incident(conn, inc.id, &tag_ids).await?;
         }
@@ -406,16 +405,13 @@ impl Engine {
             // queued, in this transaction.
             let page = repo::oncall::add_page(
                 conn,
-                dispatch_store::entity::page::ActiveModel {
-                    incident_id: Set(inc.id),
-                    service_id: Set(commander.service_id),
-                    email: Set(commander.email.clone()),
-                    reason: Set(format!(
-                        "{}: {} ({} priority)",
-                        inc.name, inc.title, priority.name
-                    )),
-                    status: Set("triggered".into()),
-                    created_at: Set(now),
+                dispatch_store::entity::page::Model {
+                    incident_id: inc.id,
+                    service_id: commander.service_id,
+                    email: commander.email.clone(),
+                    reason: format!("{}: {} ({} priority)", inc.name, inc.title, priority.name),
+                    status: "triggered".into(),
+                    created_at: now,
                     ..Default::default()
                 },
             )
@@ -434,7 +430,7 @@ impl Engine {
         if let Some(target) = backfill {
             // Back-filling: the incident goes through the same transition a later call would.
             let current = repo::incident::lock(conn, &IncidentRef::Id(IncidentId(inc.id))).await?;
-            let mut row: incident::ActiveModel = current.clone().into();
+            let mut row = current.clone();
             let mut events = Events::new(actor, now);
             super::status::apply_status(
                 conn,

@@ -182,17 +182,17 @@ impl Events {
 pub(crate) async fn save_with_events(
     conn: &impl ConnectionTrait,
     current: &incident::Model,
-    mut row: incident::ActiveModel,
+    mut row: incident::Model,
     mut events: Events,
 ) -> Result<incident::Model> {
     // Engagement and notification rules react to what changed.
-    let status = row.status.try_as_ref().unwrap_or(&current.status).clone();
-    let visibility = row
-        .visibility
-        .try_as_ref()
-        .unwrap_or(&current.visibility)
-        .clone();
-    let follow = crate::rules::follow_up(current.id, &status, &visibility, &events.list, events.at);
+    let follow = crate::rules::follow_up(
+        current.id,
+        &row.status,
+        &row.visibility,
+        &events.list,
+        events.at,
+    );
     events.jobs.extend(follow);
     let mut head = ChainHead {
         incident_name: current.name.clone(),
@@ -203,10 +203,10 @@ pub(crate) async fn save_with_events(
     let webhooks = Outgoing::prepare(conn, &rows).await?;
     event::insert(conn, rows).await?;
     repo::job::enqueue(conn, events.jobs).await?;
-    row.event_seq = Set(head.seq);
-    row.last_event_hash = Set(head.hash);
-    row.updated_at = Set(events.at);
-    let saved = repo::incident::update(conn, row).await?;
+    row.event_seq = head.seq;
+    row.last_event_hash = head.hash;
+    row.updated_at = events.at;
+    let saved = repo::incident::update(conn, current, row).await?;
     if let Some(w) = webhooks {
         w.enqueue(conn, &saved).await?;
     }

@@ -7,7 +7,7 @@ use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, IncidentStatus, ValidationError};
 use dispatch_store::entity::incident;
 use dispatch_store::repo::{self, taxonomy};
-use sea_orm::{ConnectionTrait, Set};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 impl Engine {
@@ -20,7 +20,7 @@ impl Engine {
     ) -> Result<IncidentDetail> {
         let txn = self.db.write().await?;
         let current = repo::incident::lock(&*txn, r).await?;
-        let mut row: incident::ActiveModel = current.clone().into();
+        let mut row = current.clone();
         let mut events = Events::new(actor, dispatch_core::now());
         apply_status(
             &*txn,
@@ -43,7 +43,7 @@ impl Engine {
 pub(crate) async fn apply_status(
     conn: &impl ConnectionTrait,
     current: &incident::Model,
-    row: &mut incident::ActiveModel,
+    row: &mut incident::Model,
     target: IncidentStatus,
     severity_id: i64,
     events: &mut Events,
@@ -100,12 +100,12 @@ pub(crate) async fn apply_status(
     }
     match target {
         IncidentStatus::Stable => {
-            row.stable_at = Set(Some(now));
-            row.closed_at = Set(None);
+            row.stable_at = Some(now);
+            row.closed_at = None;
         }
         IncidentStatus::Closed => {
-            row.stable_at = Set(Some(current.stable_at.unwrap_or(now)));
-            row.closed_at = Set(Some(now));
+            row.stable_at = Some(current.stable_at.unwrap_or(now));
+            row.closed_at = Some(now);
             // Closing ends every role; the history keeps who held what.
             let n = repo::participant::renounce_every_role(conn, current.id, now).await?;
             events.push(
@@ -115,8 +115,8 @@ pub(crate) async fn apply_status(
             );
         }
         IncidentStatus::Active if from == IncidentStatus::Closed => {
-            row.stable_at = Set(None);
-            row.closed_at = Set(None);
+            row.stable_at = None;
+            row.closed_at = None;
             // Re-opening gives back the roles closing ended.
             if let Some(closed_at) = current.closed_at {
                 let n = repo::participant::restore_roles(conn, current.id, closed_at, now).await?;
@@ -128,11 +128,11 @@ pub(crate) async fn apply_status(
             }
         }
         IncidentStatus::Active => {
-            row.stable_at = Set(None);
-            row.closed_at = Set(None);
+            row.stable_at = None;
+            row.closed_at = None;
         }
     }
-    row.status = Set(target.as_str().to_string());
+    row.status = target.as_str().to_string();
     let at = events.at();
     if target != IncidentStatus::Active && from == IncidentStatus::Active {
         // The project's stable priority, if it has one.
@@ -145,7 +145,7 @@ pub(crate) async fn apply_status(
                 taxonomy::priorities::get(conn, current.priority_id).await?,
                 taxonomy::priorities::get(conn, p).await?,
             );
-            row.priority_id = Set(p);
+            row.priority_id = p;
             events.push(
                 "incident_updated",
                 format!(

@@ -9,9 +9,7 @@ use crate::{Actor, Engine, Result};
 use dispatch_core::commands::UpdateIncident;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, Patch, ValidationError};
-use dispatch_store::entity::incident;
 use dispatch_store::repo::{self, taxonomy};
-use sea_orm::Set;
 use serde_json::{json, Map, Value};
 
 impl Engine {
@@ -41,7 +39,7 @@ impl Engine {
         };
         errors.into_result()?;
 
-        let mut row: incident::ActiveModel = current.clone().into();
+        let mut row = current.clone();
         let mut changes = Map::new();
         let mut change = |field: &str, before: Value, after: Value| {
             if before != after {
@@ -50,42 +48,42 @@ impl Engine {
         };
         if let Some(t) = cmd.title {
             change("title", json!(current.title), json!(t.as_str()));
-            row.title = Set(t.into_inner());
+            row.title = t.into_inner();
         }
         if let Some(d) = cmd.description {
             change("description", json!(current.description), json!(d.as_str()));
-            row.description = Set(d.into_inner());
+            row.description = d.into_inner();
         }
         match cmd.resolution {
             Patch::Absent => {}
             Patch::Null => {
                 change("resolution", json!(current.resolution), Value::Null);
-                row.resolution = Set(None);
+                row.resolution = None;
             }
             Patch::Value(v) => {
                 change("resolution", json!(current.resolution), json!(v.as_str()));
-                row.resolution = Set(Some(v.into_inner()));
+                row.resolution = Some(v.into_inner());
             }
         }
         if let Some(v) = cmd.visibility {
             change("visibility", json!(current.visibility), json!(v));
-            row.visibility = Set(v.as_str().to_string());
+            row.visibility = v.as_str().to_string();
         }
         if let Some(t) = tax.type_ {
             let before = taxonomy::types::get(conn, current.type_id).await?;
             change("type", json!(before.slug), json!(t.slug));
-            row.type_id = Set(t.id);
+            row.type_id = t.id;
         }
         if let Some(p) = tax.priority {
             let before = taxonomy::priorities::get(conn, current.priority_id).await?;
             change("priority", json!(before.slug), json!(p.slug));
-            row.priority_id = Set(p.id);
+            row.priority_id = p.id;
         }
         let mut severity_id = current.severity_id;
         if let Some(s) = tax.severity {
             let before = taxonomy::severities::get(conn, current.severity_id).await?;
             change("severity", json!(before.slug), json!(s.slug));
-            row.severity_id = Set(s.id);
+            row.severity_id = s.id;
             severity_id = s.id;
         }
         if let Some(ids) = &tag_ids {

@@ -166,7 +166,7 @@ pub(crate) async fn complete_in(
     if !events.is_empty() {
         let current =
             repo::incident::lock(&**txn, &IncidentRef::Id(IncidentId(incident_id))).await?;
-        save_with_events(&**txn, &current, current.clone().into(), events).await?;
+        save_with_events(&**txn, &current, current.clone(), events).await?;
     }
     finish_in(txn, job).await
 }

@@ -204,7 +204,7 @@ pub(crate) async fn give_up(engine: &Engine, job: &job::Model, error: &str) -> c
         &dispatch_core::values::IncidentRef::Id(dispatch_core::IncidentId(incident_id)),
     )
     .await?;
-    crate::incident::save_with_events(&*txn, &current, current.clone().into(), events).await?;
+    crate::incident::save_with_events(&*txn, &current, current.clone(), events).await?;
     txn.commit().await?;
     engine.wake_workers();
     Ok(())

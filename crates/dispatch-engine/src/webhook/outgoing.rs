@@ -42,17 +42,17 @@ struct Appended {
 
 impl Appended {
     /// Reads a chained row (every column but the id is set by `event::chain`).
-    fn from_row(r: &event::ActiveModel) -> Option<Self> {
-        Some(Self {
-            seq: *r.seq.try_as_ref()?,
-            kind: r.kind.try_as_ref()?.clone(),
-            occurred_at: *r.occurred_at.try_as_ref()?,
-            actor: r.actor.try_as_ref()?.clone(),
-            transport: r.transport.try_as_ref()?.clone(),
-            description: r.description.try_as_ref()?.clone(),
-            details: r.details.try_as_ref()?.clone(),
-            hash: r.hash.try_as_ref()?.clone(),
-        })
+    fn from_row(r: &event::Model) -> Self {
+        Self {
+            seq: r.seq,
+            kind: r.kind.clone(),
+            occurred_at: r.occurred_at,
+            actor: r.actor.clone(),
+            transport: r.transport.clone(),
+            description: r.description.clone(),
+            details: r.details.clone(),
+            hash: r.hash.clone(),
+        }
     }
 
     /// The `webhook-id`: taken from the event's chain hash, so it is the same for every
@@ -74,7 +74,7 @@ impl Outgoing {
     /// the events some of them want. `None` when there is nothing to send.
     pub(crate) async fn prepare(
         conn: &impl ConnectionTrait,
-        rows: &[event::ActiveModel],
+        rows: &[event::Model],
     ) -> Result<Option<Self>> {
         if rows.is_empty() {
             return Ok(None);
@@ -89,7 +89,7 @@ impl Outgoing {
             .collect();
         let events: Vec<Appended> = rows
             .iter()
-            .filter_map(Appended::from_row)
+            .map(Appended::from_row)
             .filter(|e| {
                 let t = event_type(&e.kind);
                 subscribers.iter().any(|s| s.wants(&t))

@@ -4,7 +4,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of `direct_messages`.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "direct_messages")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of `engagement_rules`. `filter` is the filter's JSON; the lists are JSON arrays.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "engagement_rules")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of `incident_tags`.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "incident_tags")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of `outbox`; `recipients` is a JSON array of lower-cased addresses.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "outbox")]
 pub struct Model {
     #[sea_orm(primary_key)]

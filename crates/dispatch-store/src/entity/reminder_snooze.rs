@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of `reminder_snoozes`.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "reminder_snoozes")]
 pub struct Model {
     /// The incident.

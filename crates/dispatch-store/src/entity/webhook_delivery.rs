@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of `webhook_deliveries`.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "webhook_deliveries")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of `webhook_subscriptions`.
-#[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Default, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "webhook_subscriptions")]
 pub struct Model {
     #[sea_orm(primary_key)]

@@ -6,9 +6,7 @@ use crate::error::{Result, StoreError};
 use chrono::{DateTime, Utc};
 use dispatch_core::timeline::{ChainedEvent, GENESIS};
 use dispatch_core::{EventSource, Transport};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 /// The end of an incident's chain: where the next event attaches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +57,7 @@ pub fn chain(
     head: &mut ChainHead,
     events: Vec<NewEvent>,
     recorded_at: DateTime<Utc>,
-) -> Vec<event::ActiveModel> {
+) -> Vec<event::Model> {
     events
         .into_iter()
         .map(|e| {
@@ -79,20 +77,20 @@ pub fn chain(
                 prev_hash: &head.hash,
             }
             .hash();
-            let row = event::ActiveModel {
-                incident_id: Set(incident_id),
-                seq: Set(seq),
-                occurred_at: Set(occurred_at),
-                recorded_at: Set(recorded_at),
-                kind: Set(e.kind),
-                source: Set(e.source.as_str().to_string()),
-                actor: Set(e.actor),
-                transport: Set(e.transport.as_str().to_string()),
-                description: Set(e.description),
-                details: Set(details),
-                pinned: Set(e.pinned),
-                prev_hash: Set(std::mem::replace(&mut head.hash, hash.clone())),
-                hash: Set(hash),
+            let row = event::Model {
+                incident_id,
+                seq,
+                occurred_at,
+                recorded_at,
+                kind: e.kind,
+                source: e.source.as_str().to_string(),
+                actor: e.actor,
+                transport: e.transport.as_str().to_string(),
+                description: e.description,
+                details,
+                pinned: e.pinned,
+                prev_hash: std::mem::replace(&mut head.hash, hash.clone()),
+                hash,
                 ..Default::default()
             };
             head.seq = seq;
@@ -102,14 +100,8 @@ pub fn chain(
 }
 
 /// Inserts chained rows.
-pub async fn insert(conn: &impl ConnectionTrait, rows: Vec<event::ActiveModel>) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    event::Entity::insert_many(rows)
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
+pub async fn insert(conn: &impl ConnectionTrait, rows: Vec<event::Model>) -> Result<()> {
+    crate::repo::rows::insert_many(conn, rows).await
 }
 
 /// Which events to list.
@@ -161,9 +153,11 @@ pub async fn set_pinned(
     row: event::Model,
     pinned: bool,
 ) -> Result<event::Model> {
-    let mut row: event::ActiveModel = row.into();
-    row.pinned = Set(pinned);
-    Ok(row.update(conn).await?)
+    let after = event::Model {
+        pinned,
+        ..row.clone()
+    };
+    crate::repo::rows::update(conn, &row, after).await
 }
 
 /// The outcome of re-computing an incident's chain.

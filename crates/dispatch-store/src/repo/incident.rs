@@ -10,9 +10,7 @@ use chrono::{DateTime, Utc};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentStatus, Visibility};
 use sea_orm::sea_query::{Alias, Expr, JoinType, Order, Query, SelectStatement};
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
-};
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
 
 /// An incident with the names of everything it points at: what reads return.
 #[derive(Debug, Clone, FromQueryResult)]
@@ -466,19 +464,17 @@ async fn model(
 }
 
 /// Inserts a new incident.
-pub async fn insert(
-    conn: &impl ConnectionTrait,
-    row: incident::ActiveModel,
-) -> Result<incident::Model> {
-    Ok(row.insert(conn).await?)
+pub async fn insert(conn: &impl ConnectionTrait, row: incident::Model) -> Result<incident::Model> {
+    crate::repo::rows::insert(conn, row).await
 }
 
-/// Saves the changed fields of an incident.
+/// Saves the fields of an incident that changed since it was read as `before`.
 pub async fn update(
     conn: &impl ConnectionTrait,
-    row: incident::ActiveModel,
+    before: &incident::Model,
+    after: incident::Model,
 ) -> Result<incident::Model> {
-    Ok(row.update(conn).await?)
+    crate::repo::rows::update(conn, before, after).await
 }
 
 /// Adds the filter's conditions to a select over `incidents`. Taxonomy and tag filters are

@@ -17,6 +17,7 @@ pub mod project_member;
 pub mod reminder;
 pub mod report;
 pub mod resource;
+pub mod rows;
 pub mod rules;
 pub mod saved_view;
 pub mod schedule;

@@ -58,8 +58,8 @@ pub async fn add_override(
 }
 
 /// Records a page.
-pub async fn add_page(conn: &impl ConnectionTrait, row: page::ActiveModel) -> Result<page::Model> {
-    Ok(row.insert(conn).await?)
+pub async fn add_page(conn: &impl ConnectionTrait, row: page::Model) -> Result<page::Model> {
+    crate::repo::rows::insert(conn, row).await
 }
 
 /// Pages, newest first, optionally of one status or incident.

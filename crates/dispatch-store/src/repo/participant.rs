@@ -137,6 +137,22 @@ pub async fn ensure(
     Ok((p, true))
 }
 
+/// Inserts participants' role holdings.
+pub async fn insert_roles(
+    conn: &impl ConnectionTrait,
+    rows: Vec<participant_role::Model>,
+) -> Result<()> {
+    crate::repo::rows::insert_many(conn, rows).await
+}
+
+/// Inserts a participant.
+pub async fn insert(
+    conn: &impl ConnectionTrait,
+    row: participant::Model,
+) -> Result<participant::Model> {
+    crate::repo::rows::insert(conn, row).await
+}
+
 /// Gives a participant a role from `at` on.
 pub async fn assume_role(
     conn: &impl ConnectionTrait,

@@ -2,18 +2,16 @@
 
 use crate::entity::{task, task_assignee};
 use crate::error::{Result, StoreError};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use std::collections::HashMap;
 
 /// Inserts a task with its assignees.
 pub async fn insert(
     conn: &impl ConnectionTrait,
-    row: task::ActiveModel,
+    row: task::Model,
     assignees: &[i64],
 ) -> Result<task::Model> {
-    let t = row.insert(conn).await?;
+    let t = crate::repo::rows::insert(conn, row).await?;
     set_assignees(conn, t.id, assignees).await?;
     Ok(t)
 }
@@ -39,9 +37,13 @@ pub async fn set_assignees(
     Ok(())
 }
 
-/// Saves changed fields.
-pub async fn update(conn: &impl ConnectionTrait, row: task::ActiveModel) -> Result<task::Model> {
-    Ok(row.update(conn).await?)
+/// Saves the fields of a task that changed since it was read as `before`.
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    before: &task::Model,
+    after: task::Model,
+) -> Result<task::Model> {
+    crate::repo::rows::update(conn, before, after).await
 }
 
 /// A task of an incident.

@@ -142,7 +142,7 @@ async fn a_stored_chain_verifies_after_the_round_trip_through_the_database() {
     let mut rows = event::chain(0, &mut head, events, now);
     let inc = insert_incident(conn, p.id, who.id, 1, ("t", "d"), &head).await;
     for r in &mut rows {
-        r.incident_id = Set(inc.id);
+        r.incident_id = inc.id;
     }
     event::insert(conn, rows).await.unwrap();
     let stored = event::list(conn, inc.id, &EventFilter::default())
@@ -258,4 +258,52 @@ async fn a_claim_taken_over_by_another_worker_cannot_be_renewed_or_finished() {
         "and cannot finish the job"
     );
     assert!(job::finish(db.conn(), &second[1], Ok(())).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_record_is_inserted_whole_and_saved_by_its_changed_columns_only() {
+    use dispatch_store::model::individual::Model as Individual;
+    use dispatch_store::repo::rows;
+    let t = TestDb::new().await;
+    let db = t.open().await;
+    let conn = db.conn();
+    let now = dispatch_core::now();
+    let row = Individual {
+        id: 987_654,
+        email: "ada@example.com".into(),
+        name: "Ada".into(),
+        created_at: now,
+        ..Default::default()
+    };
+    let stored = rows::insert(conn, row.clone()).await.unwrap();
+    assert_ne!(stored.id, 987_654, "the database numbers the row");
+    assert_eq!(stored.email, "ada@example.com");
+    assert_eq!(
+        repo::individual::get(conn, stored.id).await.unwrap(),
+        stored
+    );
+
+    // Two writers read the same row; each changes one column. Both changes survive.
+    let read = stored.clone();
+    let renamed = Individual {
+        name: "Ada L.".into(),
+        ..read.clone()
+    };
+    let retitled = Individual {
+        title: Some("SRE".into()),
+        ..read.clone()
+    };
+    assert_eq!(rows::changed_columns(&read, &renamed), vec!["name"]);
+    rows::update(conn, &read, renamed).await.unwrap();
+    rows::update(conn, &read, retitled).await.unwrap();
+    let now_stored = repo::individual::get(conn, stored.id).await.unwrap();
+    assert_eq!(now_stored.name, "Ada L.");
+    assert_eq!(now_stored.title.as_deref(), Some("SRE"));
+    // Saving an unchanged record writes nothing and returns it.
+    assert_eq!(
+        rows::update(conn, &now_stored, now_stored.clone())
+            .await
+            .unwrap(),
+        now_stored
+    );
 }
