@@ -71,6 +71,20 @@ pub struct IncidentContext {
     pub base_url: String,
 }
 
+impl IncidentContext {
+    /// A channel-style name for the incident's conversation: the key and the title's first
+    /// words, lower-case with dashes, at most 60 characters.
+    pub fn room_name(&self) -> String {
+        let slug = crate::values::Slug::from_name(&format!("{} {}", self.name, self.title));
+        slug.as_str()
+            .chars()
+            .take(60)
+            .collect::<String>()
+            .trim_end_matches('-')
+            .to_string()
+    }
+}
+
 /// What a provider created.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Created {
@@ -328,6 +342,41 @@ pub trait ParticipantGroupProvider: Send + Sync {
     /// Where mail to the group goes: the group's own address when the provider delivers to its
     /// members (Google Groups), else the members' addresses.
     async fn mail_recipients(&self, external_id: &str) -> ProviderResult<Vec<String>>;
+}
+
+/// The built-in providers that keep their state in Dispatch's own database (documents, the
+/// incident room, the mail outbox, on-call rotations, the directory, participant groups). The
+/// store implements them; the provider set is assembled from these and the stateless ones.
+#[derive(Clone)]
+pub struct StoreBacked {
+    /// Markdown documents.
+    pub document: Arc<dyn DocumentProvider>,
+    /// The incident room.
+    pub conversation: Arc<dyn ConversationProvider>,
+    /// The mail outbox (mail kept for reading in the UI).
+    pub outbox: Arc<dyn EmailProvider>,
+    /// On-call rotations.
+    pub oncall: Arc<dyn OnCallProvider>,
+    /// The contact directory (individuals).
+    pub contact: Arc<dyn ContactProvider>,
+    /// Participant groups.
+    pub group: Arc<dyn ParticipantGroupProvider>,
+    /// What chat providers remember between calls.
+    pub chat_memory: Arc<dyn ChatMemory>,
+}
+
+/// What a chat provider remembers between calls, so a retried job never posts twice and a
+/// person's chat id is looked up once: chat user ids by e-mail, and the posts made under a key.
+#[async_trait]
+pub trait ChatMemory: Send + Sync {
+    /// The chat user id remembered for `email` (lower-case).
+    async fn user_id(&self, email: &str) -> ProviderResult<Option<String>>;
+    /// Remembers a chat user.
+    async fn remember_user(&self, id: &str, email: &str, name: &str) -> ProviderResult<()>;
+    /// The id (timestamp) of the message posted under `key`, if one was.
+    async fn posted(&self, key: &str) -> ProviderResult<Option<String>>;
+    /// Remembers the message posted under `key` in `channel`.
+    async fn remember_post(&self, key: &str, channel: &str, id: &str) -> ProviderResult<()>;
 }
 
 /// The providers one project uses, one per capability (see [`ProviderRegistry::select`]).

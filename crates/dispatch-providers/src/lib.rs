@@ -1,8 +1,9 @@
 //! Provider implementations. The built-in ones make a fresh install do the whole job with no
 //! account: the incident key as ticket, files kept by Dispatch as storage, a templated meeting
 //! link as conference, markdown documents and the incident room stored in Dispatch's database,
-//! and an outbox for e-mail. Built-ins that keep data use the store (a deliberate edge: their
-//! data *is* Dispatch's). SMTP is the first external provider; outgoing webhooks are plain HTTP
+//! and an outbox for e-mail. The built-ins that keep data (documents, the room, the outbox,
+//! on-call rotations, the directory, groups) live in the store, which hands them over as one
+//! [`StoreBacked`] set; this crate depends on the core (and HTTP) only. SMTP is the first external provider; outgoing webhooks are plain HTTP
 //! and need no account either.
 
 pub mod builtin;
@@ -10,8 +11,7 @@ pub mod slack;
 pub mod smtp;
 pub mod webhook;
 
-use dispatch_core::provider::{EmailProvider, ProviderRegistry, Providers};
-use dispatch_store::Db;
+use dispatch_core::provider::{EmailProvider, ProviderRegistry, Providers, StoreBacked};
 use std::sync::Arc;
 
 /// Settings of the built-in providers.
@@ -36,10 +36,10 @@ impl Default for BuiltinSettings {
 }
 
 /// Every capability served by the built-in provider, except e-mail when SMTP is configured.
-pub fn builtin(db: Db, settings: BuiltinSettings) -> Providers {
+pub fn builtin(stored: StoreBacked, settings: BuiltinSettings) -> Providers {
     let email: Arc<dyn EmailProvider> = match settings.smtp {
         Some(s) => Arc::new(smtp::Smtp::new(s)),
-        None => Arc::new(builtin::Outbox { db: db.clone() }),
+        None => stored.outbox,
     };
     Providers {
         ticket: Arc::new(builtin::Ticket {
@@ -51,33 +51,25 @@ pub fn builtin(db: Db, settings: BuiltinSettings) -> Providers {
         conference: Arc::new(builtin::Conference {
             template: settings.conference_template.clone(),
         }),
-        document: Arc::new(builtin::Documents {
-            db: db.clone(),
-            base_url: settings.base_url.clone(),
-        }),
-        conversation: Arc::new(builtin::Room {
-            db: db.clone(),
-            base_url: settings.base_url.clone(),
-        }),
+        document: stored.document,
+        conversation: stored.conversation,
         email,
         webhook: Arc::new(webhook::HttpWebhooks::default()),
-        oncall: Arc::new(builtin::OnCall { db: db.clone() }),
-        contact: Arc::new(builtin::Directory { db: db.clone() }),
-        group: Arc::new(builtin::Groups {
-            db,
-            base_url: settings.base_url,
-        }),
+        oncall: stored.oncall,
+        contact: stored.contact,
+        group: stored.group,
     }
 }
 
 /// Every provider this build has, for projects to choose from: the built-ins, the outbox, and
 /// SMTP when it is configured. The defaults are the built-ins, and SMTP for e-mail when it is
 /// configured; the server's `[providers]` settings may change them.
-pub fn registry(db: Db, settings: BuiltinSettings) -> ProviderRegistry {
+pub fn registry(stored: StoreBacked, settings: BuiltinSettings) -> ProviderRegistry {
     let smtp_configured = settings.smtp.is_some();
-    let mut r = ProviderRegistry::single(builtin(db.clone(), settings));
+    let outbox = stored.outbox.clone();
+    let mut r = ProviderRegistry::single(builtin(stored, settings));
     if smtp_configured {
-        r.email.add(Arc::new(builtin::Outbox { db }));
+        r.email.add(outbox);
     }
     r
 }

@@ -4,14 +4,12 @@
 //! a lost answer made, and a posted message is remembered by its key so a retried job does not
 //! post it twice.
 
-use crate::builtin::room_name;
 use async_trait::async_trait;
 use dispatch_core::message::RichMessage;
 use dispatch_core::provider::{
     ConversationProvider, Created, IncidentContext, ProviderError, ProviderResult,
 };
 use dispatch_slack::{blocks, SlackApi, SlackError};
-use dispatch_store::{repo, Db};
 
 const SLUG: &str = "slack";
 /// Slack cuts topics at 250 characters.
@@ -29,28 +27,21 @@ fn slack_err(e: SlackError) -> ProviderError {
 pub struct SlackConversation {
     /// The Web API client (bot token).
     pub api: SlackApi,
-    /// Where the user cache and the posted-message keys live.
-    pub db: Db,
+    /// The user cache and the posted-message keys.
+    pub memory: std::sync::Arc<dyn dispatch_core::provider::ChatMemory>,
 }
 
 impl SlackConversation {
     /// The Slack user id of `email`: from the cache, else `users.lookupByEmail` (then cached).
     pub async fn user_id(&self, email: &str) -> ProviderResult<Option<String>> {
         let email = email.to_lowercase();
-        if let Some(u) = repo::slack::user_by_email(self.db.conn(), &email)
-            .await
-            .map_err(err)?
-        {
-            return Ok(Some(u.slack_id));
+        if let Some(id) = self.memory.user_id(&email).await? {
+            return Ok(Some(id));
         }
         let Some(id) = self.api.user_by_email(&email).await.map_err(slack_err)? else {
             return Ok(None);
         };
-        let txn = self.db.write().await.map_err(err)?;
-        repo::slack::remember_user(&*txn, &id, &email, &email)
-            .await
-            .map_err(err)?;
-        txn.commit().await.map_err(err)?;
+        self.memory.remember_user(&id, &email, &email).await?;
         Ok(Some(id))
     }
 }
@@ -62,7 +53,7 @@ impl ConversationProvider for SlackConversation {
     }
 
     async fn create(&self, _key: &str, ctx: &IncidentContext) -> ProviderResult<Created> {
-        let name = room_name(ctx);
+        let name = ctx.room_name();
         let private = ctx.visibility == "restricted";
         let id = self
             .api
@@ -143,9 +134,7 @@ impl SlackConversation {
         message: &RichMessage,
     ) -> ProviderResult<()> {
         let earlier = match key {
-            Some(key) => repo::slack::posted_ts(self.db.conn(), key)
-                .await
-                .map_err(err)?,
+            Some(key) => self.memory.posted(key).await?,
             None => None,
         };
         let ts = match earlier {
@@ -157,11 +146,7 @@ impl SlackConversation {
                     .await
                     .map_err(slack_err)?;
                 if let Some(key) = key {
-                    let txn = self.db.write().await.map_err(err)?;
-                    repo::slack::remember_post(&*txn, key, channel, &ts)
-                        .await
-                        .map_err(err)?;
-                    txn.commit().await.map_err(err)?;
+                    self.memory.remember_post(key, channel, &ts).await?;
                 }
                 ts
             }
@@ -215,7 +200,8 @@ mod tests {
         let url = emu.spawn().await;
         let p = SlackConversation {
             api: SlackApi::new(&url, "xoxb-t"),
-            db: t.open().await,
+            memory: dispatch_store::builtin::providers(&t.open().await, "http://127.0.0.1:8080")
+                .chat_memory,
         };
         (t, emu, p)
     }

@@ -2,6 +2,7 @@
 //! with SeaORM entities, append-only migrations and small repository functions that take any
 //! connection or transaction.
 
+pub mod builtin;
 pub mod db;
 pub mod entity;
 pub mod error;

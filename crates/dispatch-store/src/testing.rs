@@ -105,3 +105,42 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// Runs statements as written (tests that tamper with stored rows); returns the rows affected.
+pub async fn execute(db: &Db, sql: &str) -> u64 {
+    db.conn()
+        .execute_unprepared(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .rows_affected()
+}
+
+/// The first column of every row a query returns, as text (`NULL` as `None`).
+pub async fn column(db: &Db, sql: &str) -> Vec<Option<String>> {
+    let rows = db
+        .conn()
+        .query_all(sea_orm::Statement::from_string(
+            db.conn().get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.into_iter()
+        .map(|r| {
+            r.try_get_by_index::<Option<String>>(0)
+                .or_else(|_| {
+                    r.try_get_by_index::<Option<i64>>(0)
+                        .map(|v| v.map(|v| v.to_string()))
+                })
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        })
+        .collect()
+}
+
+/// The number of rows in `table`.
+pub async fn count(db: &Db, table: &str) -> u64 {
+    column(db, &format!("SELECT COUNT(*) FROM {table}")).await[0]
+        .as_deref()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("count of {table}"))
+}

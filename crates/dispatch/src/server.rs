@@ -60,6 +60,35 @@ pub async fn prepare(engine: &Engine, cfg: &Config) -> anyhow::Result<Option<Fir
     }))
 }
 
+/// The built-in providers over `db`: the stateless ones and the store-backed ones.
+pub fn builtin_providers(
+    db: &Db,
+    settings: dispatch_providers::BuiltinSettings,
+) -> dispatch_core::provider::Providers {
+    let stored = dispatch_store::builtin::providers(db, &settings.base_url);
+    dispatch_providers::builtin(stored, settings)
+}
+
+/// Every provider this build has without external accounts (see [`dispatch_providers::registry`]).
+pub fn builtin_registry(
+    db: &Db,
+    settings: dispatch_providers::BuiltinSettings,
+) -> dispatch_core::provider::ProviderRegistry {
+    let stored = dispatch_store::builtin::providers(db, &settings.base_url);
+    dispatch_providers::registry(stored, settings)
+}
+
+/// What the Slack provider remembers (user ids, posted messages), kept in `db`.
+pub fn slack_conversation(
+    db: &Db,
+    api: dispatch_slack::SlackApi,
+) -> dispatch_providers::slack::SlackConversation {
+    dispatch_providers::slack::SlackConversation {
+        api,
+        memory: std::sync::Arc::new(dispatch_store::builtin::SlackMemory { db: db.clone() }),
+    }
+}
+
 /// The engine with every provider this build has, as the configuration sets them up (SMTP for
 /// mail when a server is configured) and with the `[providers]` defaults. Fails on SMTP settings
 /// that cannot work, and on a default naming an unknown capability or provider.
@@ -79,16 +108,16 @@ pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
         conference_template: cfg.conference_template.clone(),
         smtp,
     };
-    let mut registry = dispatch_providers::registry(db.clone(), settings);
+    let mut registry = builtin_registry(&db, settings);
     if !cfg.slack.bot_token.is_empty() {
         // Slack is available to every project; those that choose it (or all of them, with
         // `[providers] conversation = "slack"`) get a channel per incident.
-        registry.conversation.add(std::sync::Arc::new(
-            dispatch_providers::slack::SlackConversation {
-                api: dispatch_slack::SlackApi::new(&cfg.slack.api_url, &cfg.slack.bot_token),
-                db: db.clone(),
-            },
-        ));
+        registry
+            .conversation
+            .add(std::sync::Arc::new(slack_conversation(
+                &db,
+                dispatch_slack::SlackApi::new(&cfg.slack.api_url, &cfg.slack.bot_token),
+            )));
     }
     cfg.apply_provider_defaults(&mut registry)?;
     let mut engine = Engine::with_registry(db, registry)

@@ -1,19 +1,5 @@
 //! The built-in providers.
 
-pub mod contact;
-mod documents;
-pub mod group;
-pub mod oncall;
-pub mod outbox;
-pub mod room;
-
-pub use contact::Directory;
-pub use documents::Documents;
-pub use group::Groups;
-pub use oncall::OnCall;
-pub use outbox::Outbox;
-pub use room::{room_name, Room};
-
 use async_trait::async_trait;
 use dispatch_core::provider::{Created, IncidentContext, ProviderResult, ResourceProvider};
 use sha2::{Digest, Sha256};

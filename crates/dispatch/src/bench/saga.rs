@@ -49,7 +49,7 @@ pub async fn measure(
     samples: usize,
 ) -> anyhow::Result<SagaFigures> {
     let providers =
-        dispatch_providers::builtin(db.clone(), dispatch_providers::BuiltinSettings::default());
+        crate::server::builtin_providers(db, dispatch_providers::BuiltinSettings::default());
     let engine = Engine::with_providers(db.clone(), providers);
     let actor = engine
         .authenticate(token)

@@ -327,20 +327,11 @@ async fn the_sign_in_limit_holds_across_replicas_and_restarts_and_tells_no_one_w
         StatusCode::TOO_MANY_REQUESTS
     );
     // Nothing in the database names who tried.
-    use sea_orm::ConnectionTrait;
-    let rows = app
-        .engine
-        .db()
-        .conn()
-        .query_all(sea_orm::Statement::from_string(
-            app.engine.db().conn().get_database_backend(),
-            "SELECT key_hash FROM login_throttle",
-        ))
-        .await
-        .unwrap();
-    assert!(!rows.is_empty());
-    for r in rows {
-        let key: String = r.try_get_by_index(0).unwrap();
+    let keys =
+        dispatch_store::testing::column(app.engine.db(), "SELECT key_hash FROM login_throttle")
+            .await;
+    assert!(!keys.is_empty());
+    for key in keys.into_iter().flatten() {
         assert!(!key.contains('@') && key.len() == 64, "{key}");
     }
 }

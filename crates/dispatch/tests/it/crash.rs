@@ -97,28 +97,24 @@ async fn a_worker_killed_mid_saga_is_resumed_without_duplicates_or_lost_steps() 
     w.kill().unwrap();
     w.wait().unwrap();
 
-    use dispatch_store::entity::{document, participant_group, room, room_message};
-    use sea_orm::{EntityTrait, PaginatorTrait};
+    use dispatch_store::testing::count;
     assert_eq!(
-        participant_group::Entity::find()
-            .count(db.conn())
-            .await
-            .unwrap(),
+        count(&db, "participant_groups").await,
         names.len() as u64,
         "one participant group per incident"
     );
     assert_eq!(
-        document::Entity::find().count(db.conn()).await.unwrap(),
+        count(&db, "documents").await,
         names.len() as u64,
         "one document per incident"
     );
     assert_eq!(
-        room::Entity::find().count(db.conn()).await.unwrap(),
+        count(&db, "rooms").await,
         names.len() as u64,
         "one room per incident"
     );
     assert_eq!(
-        room_message::Entity::find().count(db.conn()).await.unwrap(),
+        count(&db, "room_messages").await,
         names.len() as u64,
         "one welcome per room"
     );
@@ -173,7 +169,7 @@ async fn two_workers_on_one_queue_run_every_job_exactly_once() {
     } else {
         let with = Engine::with_providers(
             db.clone(),
-            dispatch_providers::builtin(db.clone(), Default::default()),
+            dispatch::server::builtin_providers(&db, Default::default()),
         );
         for _ in 0..2 {
             let (tx, rx) = tokio::sync::watch::channel(false);
@@ -210,14 +206,7 @@ async fn two_workers_on_one_queue_run_every_job_exactly_once() {
         tx.send(true).unwrap();
         task.await.unwrap();
     }
-    use dispatch_store::entity::{document, room_message};
-    use sea_orm::{EntityTrait, PaginatorTrait};
-    assert_eq!(
-        document::Entity::find().count(db.conn()).await.unwrap(),
-        names.len() as u64
-    );
-    assert_eq!(
-        room_message::Entity::find().count(db.conn()).await.unwrap(),
-        names.len() as u64
-    );
+    use dispatch_store::testing::count;
+    assert_eq!(count(&db, "documents").await, names.len() as u64);
+    assert_eq!(count(&db, "room_messages").await, names.len() as u64);
 }

@@ -62,7 +62,7 @@ async fn two_replicas_fire_each_period_once_and_catch_up_after_downtime_once() {
     let r = dispatch_engine::jobs::Runner::new(
         Engine::with_providers(
             db.clone(),
-            dispatch_providers::builtin(db.clone(), Default::default()),
+            dispatch::server::builtin_providers(&db, Default::default()),
         ),
         crate::common::fast_runner(),
     );

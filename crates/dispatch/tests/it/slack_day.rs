@@ -47,17 +47,17 @@ async fn start(via: Via) -> Day {
     let slack_api = SlackApi::new(&api, BOT);
     let app = spawn_app_engine(
         |db| {
-            let builtin = dispatch_providers::builtin(
-                db.clone(),
+            let builtin = dispatch::server::builtin_providers(
+                &db,
                 dispatch_providers::BuiltinSettings::default(),
             );
             let mut registry = ProviderRegistry::single(builtin);
             registry
                 .conversation
-                .add(Arc::new(dispatch_providers::slack::SlackConversation {
-                    api: slack_api.clone(),
-                    db: db.clone(),
-                }));
+                .add(Arc::new(dispatch::server::slack_conversation(
+                    &db,
+                    slack_api.clone(),
+                )));
             registry
                 .set_default(dispatch_core::Capability::Conversation, "slack")
                 .unwrap();

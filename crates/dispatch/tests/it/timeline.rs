@@ -3,7 +3,6 @@
 
 use crate::common::{error_fields, spawn_app};
 use reqwest::{Method, StatusCode};
-use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 #[tokio::test]
@@ -118,10 +117,11 @@ async fn the_chain_verifies_and_detects_an_edited_or_deleted_event() {
         json!({"valid": true, "events": 5, "first_broken_seq": null, "reason": null})
     );
 
-    let conn = app.engine.db().conn();
-    conn.execute_unprepared("UPDATE events SET description = 'nothing happened' WHERE seq = 4")
-        .await
-        .unwrap();
+    dispatch_store::testing::execute(
+        app.engine.db(),
+        "UPDATE events SET description = 'nothing happened' WHERE seq = 4",
+    )
+    .await;
     let v = app.get("/incidents/INC-1/timeline/verify").await;
     assert_eq!(v.body["valid"], false);
     assert_eq!(v.body["first_broken_seq"], 4);
@@ -130,12 +130,7 @@ async fn the_chain_verifies_and_detects_an_edited_or_deleted_event() {
     app.declare("Data exposure").await;
     app.call(Method::POST, "/incidents/INC-1/stable", None)
         .await;
-    app.engine
-        .db()
-        .conn()
-        .execute_unprepared("DELETE FROM events WHERE seq = 4")
-        .await
-        .unwrap();
+    dispatch_store::testing::execute(app.engine.db(), "DELETE FROM events WHERE seq = 4").await;
     let v = app.get("/incidents/INC-1/timeline/verify").await;
     assert_eq!(
         v.body["valid"], false,

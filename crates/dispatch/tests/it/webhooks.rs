@@ -231,13 +231,10 @@ async fn a_disabled_subscription_gets_nothing_and_a_deleted_one_is_gone() {
 
 /// The secret column of a subscription, as stored.
 async fn stored_secret(app: &TestApp, id: &Value) -> String {
-    use sea_orm::EntityTrait;
-    dispatch_store::entity::webhook_subscription::Entity::find_by_id(id.as_i64().unwrap())
-        .one(app.engine.db().conn())
-        .await
-        .unwrap()
-        .expect("the subscription")
-        .secret
+    let sql = format!("SELECT secret FROM webhook_subscriptions WHERE id = {id}");
+    dispatch_store::testing::column(app.engine.db(), &sql).await[0]
+        .clone()
+        .expect("the subscription's secret")
 }
 
 #[tokio::test]
@@ -265,7 +262,6 @@ async fn the_secret_is_shown_once_stored_sealed_and_never_returned_again() {
 
 #[tokio::test]
 async fn a_secret_stored_in_clear_by_an_older_version_still_signs_and_is_sealed_at_start() {
-    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
     let app = spawn_app().await;
     let rx = Receiver::start().await;
     let hook = subscribe(
@@ -275,16 +271,14 @@ async fn a_secret_stored_in_clear_by_an_older_version_still_signs_and_is_sealed_
     .await;
     // As an older version wrote it: the secret in clear.
     let legacy = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
-    let row = dispatch_store::entity::webhook_subscription::Entity::find_by_id(
-        hook["id"].as_i64().unwrap(),
-    )
-    .one(app.engine.db().conn())
-    .await
-    .unwrap()
-    .unwrap();
-    let mut row: dispatch_store::entity::webhook_subscription::ActiveModel = row.into();
-    row.secret = Set(legacy.to_string());
-    row.update(app.engine.db().conn()).await.unwrap();
+    let sql = format!(
+        "UPDATE webhook_subscriptions SET secret = '{legacy}' WHERE id = {}",
+        hook["id"]
+    );
+    assert_eq!(
+        dispatch_store::testing::execute(app.engine.db(), &sql).await,
+        1
+    );
 
     app.declare("Payments failing").await;
     app.call(Method::POST, "/incidents/INC-1/stable", None)

@@ -47,8 +47,8 @@ pub async fn spawn_app_auth(
 ) -> TestApp {
     spawn_app_inner(
         |db| {
-            let builtin = dispatch_providers::builtin(
-                db.clone(),
+            let builtin = dispatch::server::builtin_providers(
+                &db,
                 dispatch_providers::BuiltinSettings::default(),
             );
             Engine::with_providers(db, builtin).with_session_settings(sessions)
@@ -68,8 +68,8 @@ pub async fn spawn_app_full(
 ) -> TestApp {
     spawn_app_engine(
         |db| {
-            let builtin = dispatch_providers::builtin(
-                db.clone(),
+            let builtin = dispatch::server::builtin_providers(
+                &db,
                 dispatch_providers::BuiltinSettings::default(),
             );
             Engine::with_providers(db, providers(builtin))
@@ -84,8 +84,8 @@ pub async fn spawn_app_full(
 pub async fn spawn_app_with_registry(change: impl FnOnce(&mut ProviderRegistry)) -> TestApp {
     spawn_app_engine(
         move |db| {
-            let mut registry = dispatch_providers::registry(
-                db.clone(),
+            let mut registry = dispatch::server::builtin_registry(
+                &db,
                 dispatch_providers::BuiltinSettings::default(),
             );
             change(&mut registry);

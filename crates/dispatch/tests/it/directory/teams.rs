@@ -1,7 +1,6 @@
 //! Teams and on-call services of a project.
 
 use super::{bad_fields, spawn_app};
-use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -60,12 +59,8 @@ async fn a_team_that_participants_point_at_cannot_be_deleted() {
     )
     .await;
     let sql = format!("UPDATE participants SET team_id = {}", team["id"]);
-    app.engine
-        .db()
-        .conn()
-        .execute_unprepared(&sql)
-        .await
-        .expect("point participants at the team");
+    // Point the participants at the team.
+    dispatch_store::testing::execute(app.engine.db(), &sql).await;
     let path = format!("/teams/{}", team["id"]);
     let (status, body) = app.delete(&path).await;
     assert_eq!(status, 409, "{body}");

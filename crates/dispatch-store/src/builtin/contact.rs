@@ -1,9 +1,9 @@
 //! Dispatch's own contact directory: its individuals.
 
+use crate::repo;
+use crate::Db;
 use async_trait::async_trait;
 use dispatch_core::provider::{Contact, ContactProvider, ProviderError, ProviderResult};
-use dispatch_store::repo;
-use dispatch_store::Db;
 
 /// The slug of the built-in directory.
 pub const SLUG: &str = "dispatch-directory";

@@ -2,15 +2,15 @@
 //! zone) with its overrides. Pages are Dispatch's page records; the engine tells the person by
 //! e-mail and direct message, so paging here has nothing more to do.
 
+use crate::entity::oncall_schedule;
+use crate::repo;
+use crate::Db;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use dispatch_core::oncall::{Override, Rotation, Shift};
 use dispatch_core::provider::{
     OnCallProvider, OnCallService, PageRequest, ProviderError, ProviderResult,
 };
-use dispatch_store::entity::oncall_schedule;
-use dispatch_store::repo;
-use dispatch_store::Db;
 use sea_orm::ConnectionTrait;
 
 /// The slug of Dispatch's own on-call.

@@ -1,10 +1,10 @@
 //! The built-in e-mail provider: mail is kept in Dispatch's outbox table, readable over the API
 //! (`GET /api/v1/outbox`), for deployments without an SMTP server.
 
+use crate::repo::outbox::{self, NewMail};
+use crate::Db;
 use async_trait::async_trait;
 use dispatch_core::provider::{Email, EmailProvider, ProviderError, ProviderResult};
-use dispatch_store::repo::outbox::{self, NewMail};
-use dispatch_store::Db;
 
 /// The built-in e-mail provider.
 pub struct Outbox {
@@ -22,7 +22,7 @@ impl EmailProvider for Outbox {
     }
 
     async fn send(&self, key: &str, message: &Email) -> ProviderResult<()> {
-        let err = |e: dispatch_store::StoreError| ProviderError::new(SLUG, e.to_string());
+        let err = |e: crate::StoreError| ProviderError::new(SLUG, e.to_string());
         // Through the writer lock: on SQLite every write must be.
         let txn = self.db.write().await.map_err(err)?;
         let mail = NewMail {
@@ -41,8 +41,8 @@ impl EmailProvider for Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dispatch_store::repo::outbox::OutboxFilter;
-    use dispatch_store::testing::TestDb;
+    use crate::repo::outbox::OutboxFilter;
+    use crate::testing::TestDb;
 
     fn mail(subject: &str) -> Email {
         Email {
@@ -62,7 +62,7 @@ mod tests {
         outbox.send("k2", &mail("second")).await.unwrap();
         let f = OutboxFilter {
             limit: 10,
-            viewer: dispatch_store::repo::incident::Viewer::Everyone,
+            viewer: crate::repo::incident::Viewer::Everyone,
             ..Default::default()
         };
         let rows = outbox::list(outbox.db.conn(), &f).await.unwrap();
@@ -80,7 +80,7 @@ mod tests {
         let find = |to: &str| OutboxFilter {
             to: Some(to.into()),
             limit: 10,
-            viewer: dispatch_store::repo::incident::Viewer::Everyone,
+            viewer: crate::repo::incident::Viewer::Everyone,
             ..Default::default()
         };
         let conn = outbox.db.conn();

@@ -1,12 +1,12 @@
 //! Markdown documents stored by Dispatch, rendered from templates and kept current.
 
+use crate::entity::document;
+use crate::Db;
 use async_trait::async_trait;
 use dispatch_core::provider::{
     Created, DocumentProvider, IncidentContext, ProviderError, ProviderResult,
 };
 use dispatch_core::{template, ResourceKind};
-use dispatch_store::entity::document;
-use dispatch_store::Db;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 

@@ -2,12 +2,12 @@
 //! database. Nothing delivers mail to a built-in group's address, so mail "to the group" goes
 //! to its members' addresses (see [`ParticipantGroupProvider::mail_recipients`]).
 
+use crate::entity::{participant_group as group, participant_group_member as member};
+use crate::Db;
 use async_trait::async_trait;
 use dispatch_core::provider::{
     Created, IncidentContext, ParticipantGroupProvider, ProviderError, ProviderResult,
 };
-use dispatch_store::entity::{participant_group as group, participant_group_member as member};
-use dispatch_store::Db;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 

@@ -1,13 +1,13 @@
 //! The incident room: a conversation per incident stored by Dispatch (messages, topic,
 //! bookmarks, members, archive), read and written over the API.
 
+use crate::entity::{direct_message, room, room_bookmark, room_member, room_message};
+use crate::Db;
 use async_trait::async_trait;
 use dispatch_core::message::RichMessage;
 use dispatch_core::provider::{
     ConversationProvider, Created, IncidentContext, ProviderError, ProviderResult,
 };
-use dispatch_store::entity::{direct_message, room, room_bookmark, room_member, room_message};
-use dispatch_store::Db;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
@@ -30,17 +30,6 @@ fn room_id(external_id: &str) -> ProviderResult<i64> {
     external_id
         .parse()
         .map_err(|_| err(format!("bad room id {external_id:?}")))
-}
-
-/// A channel-style name: the key and the title's first words, lower-case with dashes.
-pub fn room_name(ctx: &IncidentContext) -> String {
-    let slug = dispatch_core::values::Slug::from_name(&format!("{} {}", ctx.name, ctx.title));
-    slug.as_str()
-        .chars()
-        .take(60)
-        .collect::<String>()
-        .trim_end_matches('-')
-        .to_string()
 }
 
 impl Room {
@@ -87,7 +76,7 @@ impl ConversationProvider for Room {
         let r = room::ActiveModel {
             incident_id: Set(ctx.id),
             idempotency_key: Set(key.into()),
-            name: Set(room_name(ctx)),
+            name: Set(ctx.room_name()),
             topic: Set(String::new()),
             archived: Set(false),
             created_at: Set(now),
