@@ -8,10 +8,9 @@
 use crate::{Actor, Engine, Error, Result};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, OrgRole, ParticipantRole, TokenScope};
-use dispatch_store::entity::{document, file, incident, job, page};
+use dispatch_store::model::incident;
 use dispatch_store::repo;
 pub use dispatch_store::repo::incident::Viewer;
-use sea_orm::{EntityTrait, QuerySelect};
 
 /// How a caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,35 +230,10 @@ impl Engine {
         let conn = self.db().conn();
         let missing = || Error::NotFound(format!("{kind:?} {id}").to_lowercase());
         let incident: Option<i64> = match kind {
-            Owned::Document => document::Entity::find_by_id(id)
-                .select_only()
-                .column(document::Column::IncidentId)
-                .into_tuple::<i64>()
-                .one(conn)
-                .await?
-                .map(Some),
-            Owned::File => file::Entity::find_by_id(id)
-                .select_only()
-                .column(file::Column::IncidentId)
-                .into_tuple::<i64>()
-                .one(conn)
-                .await?
-                .map(Some),
-            Owned::Page => page::Entity::find_by_id(id)
-                .select_only()
-                .column(page::Column::IncidentId)
-                .into_tuple::<i64>()
-                .one(conn)
-                .await?
-                .map(Some),
-            Owned::Job => {
-                job::Entity::find_by_id(id)
-                    .select_only()
-                    .column(job::Column::IncidentId)
-                    .into_tuple::<Option<i64>>()
-                    .one(conn)
-                    .await?
-            }
+            Owned::Document => repo::document::incident_of(conn, id).await?.map(Some),
+            Owned::File => repo::file::incident_of(conn, id).await?.map(Some),
+            Owned::Page => repo::oncall::page_incident_of(conn, id).await?.map(Some),
+            Owned::Job => repo::job::incident_of(conn, id).await?,
         }
         .ok_or_else(missing)?;
         Ok(incident.map(IncidentId))

@@ -7,9 +7,8 @@ use crate::incident::{save_with_events, Events};
 use crate::{Actor, Engine, Error, Result};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::ValidationError;
-use dispatch_store::entity::document;
+use dispatch_store::model::document;
 use dispatch_store::repo;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
 /// The longest document body accepted (characters).
@@ -35,9 +34,7 @@ impl Engine {
         }
         let txn = self.db().write().await?;
         let current = repo::incident::lock(&*txn, r).await?;
-        let doc = document::Entity::find_by_id(document_id)
-            .filter(document::Column::IncidentId.eq(current.id))
-            .one(&*txn)
+        let doc = repo::document::find_of(&*txn, current.id, document_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("document {document_id}")))?;
         if doc.read_only {
@@ -53,12 +50,12 @@ impl Engine {
         let now = dispatch_core::now();
         let title = doc.title.clone();
         let (before, after) = (doc.body.chars().count(), n);
-        let mut row: document::ActiveModel = doc.into();
-        row.body = Set(body.to_string());
-        row.updated_at = Set(now);
-        row.edited_by = Set(Some(actor.email.clone()));
-        row.edited_at = Set(Some(now));
-        let saved = row.update(&*txn).await?;
+        let mut row = doc.clone();
+        row.body = body.to_string();
+        row.updated_at = now;
+        row.edited_by = Some(actor.email.clone());
+        row.edited_at = Some(now);
+        let saved = repo::document::update(&*txn, &doc, row).await?;
         let mut events = Events::new(actor, now);
         events.push(
             "document_edited",

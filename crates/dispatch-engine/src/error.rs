@@ -31,13 +31,14 @@ impl From<StoreError> for Error {
         match e {
             StoreError::NotFound(what) => Error::NotFound(what),
             // An update of a row that a concurrent request deleted.
-            StoreError::Db(sea_orm::DbErr::RecordNotUpdated) => Error::NotFound("record".into()),
+            e if e.is_not_updated() => Error::NotFound("record".into()),
             StoreError::Conflict(msg) => Error::Conflict(conflict_message(&msg)),
             other => Error::Store(other),
         }
     }
 }
 
+// sealed: remove after merge
 impl From<sea_orm::DbErr> for Error {
     fn from(e: sea_orm::DbErr) -> Self {
         StoreError::from(e).into()

@@ -5,9 +5,8 @@ use crate::incident::{save_with_events, Events};
 use crate::{Actor, Engine, Result};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::ValidationError;
-use dispatch_store::entity::feedback;
+use dispatch_store::model::feedback;
 use dispatch_store::repo;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 
 impl Engine {
@@ -27,30 +26,28 @@ impl Engine {
         let txn = self.db().write().await?;
         let current = repo::incident::lock(&*txn, r).await?;
         let now = dispatch_core::now();
-        let existing = feedback::Entity::find()
-            .filter(feedback::Column::IncidentId.eq(current.id))
-            .filter(feedback::Column::Email.eq(actor.email.clone()))
-            .one(&*txn)
-            .await?;
+        let existing = repo::feedback::find(&*txn, current.id, &actor.email).await?;
         let saved = match existing {
             Some(f) => {
-                let mut row: feedback::ActiveModel = f.into();
-                row.rating = Set(rating);
-                row.comment = Set(comment);
-                row.updated_at = Set(now);
-                row.update(&*txn).await?
+                let mut after = f.clone();
+                after.rating = rating;
+                after.comment = comment;
+                after.updated_at = now;
+                repo::feedback::update(&*txn, &f, after).await?
             }
             None => {
-                feedback::ActiveModel {
-                    incident_id: Set(current.id),
-                    email: Set(actor.email.clone()),
-                    rating: Set(rating),
-                    comment: Set(comment),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(&*txn)
+                repo::feedback::insert(
+                    &*txn,
+                    feedback::Model {
+                        incident_id: current.id,
+                        email: actor.email.clone(),
+                        rating,
+                        comment,
+                        created_at: now,
+                        updated_at: now,
+                        ..Default::default()
+                    },
+                )
                 .await?
             }
         };
@@ -69,10 +66,6 @@ impl Engine {
     pub async fn feedback(&self, r: &IncidentRef) -> Result<Vec<feedback::Model>> {
         let conn = self.db().conn();
         let inc = repo::incident::get(conn, r).await?;
-        Ok(feedback::Entity::find()
-            .filter(feedback::Column::IncidentId.eq(inc.id))
-            .order_by_asc(feedback::Column::Id)
-            .all(conn)
-            .await?)
+        Ok(repo::feedback::list(conn, inc.id).await?)
     }
 }

@@ -3,38 +3,15 @@
 
 use crate::incident::{save_with_events, Events};
 use crate::{Actor, Engine, Error, Result};
-use chrono::{DateTime, Utc};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::ValidationError;
-use dispatch_store::entity::file;
+use dispatch_store::model::file;
 use dispatch_store::repo;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-};
+pub use dispatch_store::repo::file::FileMeta;
 use serde_json::json;
 
 /// The largest file accepted, in bytes.
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
-
-/// A file without its content.
-#[derive(Debug, Clone, FromQueryResult)]
-pub struct FileMeta {
-    /// Id.
-    pub id: i64,
-    /// The incident's id.
-    pub incident_id: i64,
-    /// File name.
-    pub name: String,
-    /// MIME type.
-    pub content_type: String,
-    /// Bytes.
-    pub size: i64,
-    /// Who uploaded it.
-    pub uploaded_by: Option<String>,
-    /// When.
-    pub created_at: DateTime<Utc>,
-}
 
 impl Engine {
     /// Attaches a file to an incident.
@@ -75,17 +52,19 @@ impl Engine {
         let current = repo::incident::lock(&*txn, r).await?;
         let now = dispatch_core::now();
         let size = data.len() as i64;
-        let f = file::ActiveModel {
-            incident_id: Set(current.id),
-            name: Set(name.to_string()),
-            content_type: Set(content_type.to_string()),
-            size: Set(size),
-            data: Set(data),
-            uploaded_by: Set(Some(actor.email.clone())),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&*txn)
+        let f = repo::file::insert(
+            &*txn,
+            file::Model {
+                incident_id: current.id,
+                name: name.to_string(),
+                content_type: content_type.to_string(),
+                size,
+                data,
+                uploaded_by: Some(actor.email.clone()),
+                created_at: now,
+                ..Default::default()
+            },
+        )
         .await?;
         let mut events = Events::new(actor, now);
         events.push(
@@ -110,28 +89,12 @@ impl Engine {
     pub async fn files(&self, r: &IncidentRef) -> Result<Vec<FileMeta>> {
         let conn = self.db().conn();
         let inc = repo::incident::get(conn, r).await?;
-        Ok(file::Entity::find()
-            .select_only()
-            .columns([
-                file::Column::Id,
-                file::Column::IncidentId,
-                file::Column::Name,
-                file::Column::ContentType,
-                file::Column::Size,
-                file::Column::UploadedBy,
-                file::Column::CreatedAt,
-            ])
-            .filter(file::Column::IncidentId.eq(inc.id))
-            .order_by_asc(file::Column::Id)
-            .into_model::<FileMeta>()
-            .all(conn)
-            .await?)
+        Ok(repo::file::list(conn, inc.id).await?)
     }
 
     /// One file with its content.
     pub async fn file(&self, id: i64) -> Result<file::Model> {
-        file::Entity::find_by_id(id)
-            .one(self.db().conn())
+        repo::file::find(self.db().conn(), id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("file {id}")))
     }

@@ -8,16 +8,15 @@ use crate::incident::{load_detail, save_with_events, Events, IncidentDetail};
 use crate::{Actor, Engine, Error, Result};
 use dispatch_core::values::{Email, IncidentRef};
 use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, Visibility};
-use dispatch_store::entity::{incident, room_message, subscriber};
-use dispatch_store::repo;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use dispatch_store::model::{incident, subscriber};
+use dispatch_store::{repo, Conn};
 use serde_json::json;
 
 /// Whether the caller may join or subscribe by themselves; `what` names the action. Someone
 /// who takes part in the incident may always (it changes nothing they could not see); someone
 /// removed from it is like anyone else.
 async fn may_self_join(
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     inc: &incident::Model,
     actor: &Actor,
     privileged: bool,
@@ -65,9 +64,9 @@ impl Engine {
             return Ok(false);
         };
         let posted = i64::from(p.conversation_messages) + 1;
-        let mut row: dispatch_store::entity::participant::ActiveModel = p.into();
-        row.conversation_messages = sea_orm::Set(posted as i32);
-        sea_orm::ActiveModelTrait::update(row, conn).await?;
+        let mut after = p.clone();
+        after.conversation_messages = posted as i32;
+        repo::participant::update(conn, &p, after).await?;
         let promoted = promote_if_talkative(conn, actor, current.id, posted as u64).await?;
         txn.commit().await?;
         Ok(promoted)
@@ -259,23 +258,19 @@ impl Engine {
 /// After a person's message in the room: an observer who has now posted the project's number
 /// of messages becomes a participant. Runs in the message's transaction.
 pub(crate) async fn promote_talking_observer(
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     actor: &Actor,
     incident_id: i64,
     room_id: i64,
 ) -> Result<bool> {
-    let posted = room_message::Entity::find()
-        .filter(room_message::Column::RoomId.eq(room_id))
-        .filter(room_message::Column::Author.eq(actor.email.as_str()))
-        .count(conn)
-        .await?;
+    let posted = repo::room::messages_by(conn, room_id, actor.email.as_str()).await?;
     promote_if_talkative(conn, actor, incident_id, posted).await
 }
 
 /// An observer who has written `posted` messages (the project's number or more) becomes a
 /// participant.
 async fn promote_if_talkative(
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     actor: &Actor,
     incident_id: i64,
     posted: u64,

@@ -8,7 +8,6 @@ use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, ParticipantRole};
 use dispatch_store::repo;
 use dispatch_store::repo::participant::ParticipantView;
-use sea_orm::Set;
 use serde_json::json;
 
 /// Roles held by one person at a time in an incident; assigning one moves it from the previous
@@ -168,9 +167,9 @@ impl Engine {
                 crate::Error::NotFound(format!("participant {email} of {}", current.name))
             })?;
         let before = view.participant.added_reason.clone();
-        let mut row: dispatch_store::entity::participant::ActiveModel = view.participant.into();
-        row.added_reason = Set(Some(reason.as_str().to_string()));
-        sea_orm::ActiveModelTrait::update(row, conn).await?;
+        let mut after = view.participant.clone();
+        after.added_reason = Some(reason.as_str().to_string());
+        repo::participant::update(conn, &view.participant, after).await?;
         let mut events = Events::new(actor, dispatch_core::now());
         events.push(
             "participant_updated",
@@ -196,19 +195,11 @@ impl Engine {
 
 /// Ends one active role of one participant.
 async fn renounce_one(
-    conn: &impl sea_orm::ConnectionTrait,
+    conn: &impl dispatch_store::Conn,
     participant_id: i64,
     role: ParticipantRole,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
-    use dispatch_store::entity::participant_role as pr;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    pr::Entity::update_many()
-        .col_expr(pr::Column::RenouncedAt, sea_orm::sea_query::Expr::value(at))
-        .filter(pr::Column::ParticipantId.eq(participant_id))
-        .filter(pr::Column::Role.eq(role.as_str()))
-        .filter(pr::Column::RenouncedAt.is_null())
-        .exec(conn)
-        .await?;
+    repo::participant::renounce_role_of(conn, participant_id, role, at).await?;
     Ok(())
 }

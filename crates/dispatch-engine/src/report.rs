@@ -9,9 +9,8 @@ use dispatch_core::commands::CreateReport;
 use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{ReportKind, ResourceKind, Transport};
-use dispatch_store::entity::{incident, report};
+use dispatch_store::model::{incident, report};
 use dispatch_store::repo;
-use sea_orm::Set;
 use serde_json::{json, Map, Value};
 
 /// A report field's label, e.g. `next_steps` → "Next steps".
@@ -78,12 +77,12 @@ impl Engine {
             .collect();
         let rep = repo::report::insert(
             conn,
-            report::ActiveModel {
-                incident_id: Set(current.id),
-                kind: Set(cmd.kind.as_str().into()),
-                author_id: Set(Some(actor.individual_id.0)),
-                details: Set(Value::Object(details.clone()).to_string()),
-                created_at: Set(now),
+            report::Model {
+                incident_id: current.id,
+                kind: cmd.kind.as_str().into(),
+                author_id: Some(actor.individual_id.0),
+                details: Value::Object(details.clone()).to_string(),
+                created_at: now,
                 ..Default::default()
             },
         )

@@ -7,14 +7,11 @@ use crate::{Actor, Engine, Error, Result};
 use dispatch_core::message::RichMessage;
 use dispatch_core::values::{IncidentRef, LongText};
 use dispatch_core::{EventSource, Transport};
-use dispatch_store::entity::{
+use dispatch_store::model::{
     document, room, room_bookmark, room_member, room_message, room_reaction,
 };
 use dispatch_store::repo;
-use dispatch_store::repo::event::NewEvent;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use dispatch_store::repo::event::{EventFilter, NewEvent};
 
 /// The timeline kind of a conversation message put on the timeline.
 const IMPORTED: &str = "imported_message";
@@ -59,28 +56,12 @@ impl Engine {
     pub async fn room(&self, r: &IncidentRef, limit: u64) -> Result<RoomView> {
         let conn = self.db().conn();
         let inc = repo::incident::get(conn, r).await?;
-        let room = room::Entity::find()
-            .filter(room::Column::IncidentId.eq(inc.id))
-            .one(conn)
+        let room = repo::room::of_incident(conn, inc.id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("room of {}", inc.name)))?;
-        let members = room_member::Entity::find()
-            .filter(room_member::Column::RoomId.eq(room.id))
-            .order_by_asc(room_member::Column::JoinedAt)
-            .all(conn)
-            .await?;
-        let bookmarks = room_bookmark::Entity::find()
-            .filter(room_bookmark::Column::RoomId.eq(room.id))
-            .order_by_asc(room_bookmark::Column::Title)
-            .all(conn)
-            .await?;
-        let mut messages = room_message::Entity::find()
-            .filter(room_message::Column::RoomId.eq(room.id))
-            .order_by_desc(room_message::Column::Id)
-            .limit(limit)
-            .all(conn)
-            .await?;
-        messages.reverse();
+        let members = repo::room::members(conn, room.id).await?;
+        let bookmarks = repo::room::bookmarks(conn, room.id).await?;
+        let messages = repo::room::latest_messages(conn, room.id, limit).await?;
         Ok(RoomView {
             room,
             members,
@@ -149,16 +130,18 @@ impl Engine {
         speaker: Option<(&Actor, i64)>,
     ) -> Result<room_message::Model> {
         let txn = self.db().write().await?;
-        let row = room_message::ActiveModel {
-            room_id: Set(room_id),
-            author: Set(author),
-            text: Set(m.text.clone()),
-            blocks: Set(serde_json::to_string(&m.blocks).unwrap_or_default()),
-            idempotency_key: Set(None),
-            created_at: Set(dispatch_core::now()),
-            ..Default::default()
-        }
-        .insert(&*txn)
+        let row = repo::room::insert_message(
+            &*txn,
+            room_message::Model {
+                room_id,
+                author,
+                text: m.text.clone(),
+                blocks: serde_json::to_string(&m.blocks).unwrap_or_default(),
+                idempotency_key: None,
+                created_at: dispatch_core::now(),
+                ..Default::default()
+            },
+        )
         .await?;
         if let Some((actor, incident_id)) = speaker {
             crate::membership::promote_talking_observer(&*txn, actor, incident_id, room_id).await?;
@@ -186,9 +169,7 @@ impl Engine {
         let txn = self.db().write().await?;
         let conn = &*txn;
         let current = dispatch_store::repo::incident::lock(conn, r).await?;
-        let message = room_message::Entity::find_by_id(message_id)
-            .filter(room_message::Column::RoomId.eq(view.room.id))
-            .one(conn)
+        let message = repo::room::message(conn, view.room.id, message_id)
             .await?
             .ok_or_else(|| {
                 Error::NotFound(format!(
@@ -203,22 +184,20 @@ impl Engine {
         } else {
             emoji.to_string()
         };
-        let earlier = room_reaction::Entity::find()
-            .filter(room_reaction::Column::MessageId.eq(message.id))
-            .filter(room_reaction::Column::Emoji.eq(stored.as_str()))
-            .all(conn)
-            .await?;
+        let earlier = repo::room::reactions(conn, message.id, stored.as_str()).await?;
         if earlier.iter().any(|x| x.email == actor.email) {
             return Ok(false);
         }
-        room_reaction::ActiveModel {
-            message_id: Set(message.id),
-            email: Set(actor.email.clone()),
-            emoji: Set(stored),
-            created_at: Set(dispatch_core::now()),
-            ..Default::default()
-        }
-        .insert(conn)
+        repo::room::insert_reaction(
+            conn,
+            room_reaction::Model {
+                message_id: message.id,
+                email: actor.email.clone(),
+                emoji: stored,
+                created_at: dispatch_core::now(),
+                ..Default::default()
+            },
+        )
         .await?;
         let import = stamp && earlier.is_empty();
         if import {
@@ -251,11 +230,11 @@ impl Engine {
         let txn = self.db().write().await?;
         let conn = &*txn;
         let current = repo::incident::lock(conn, r).await?;
-        let earlier = dispatch_store::entity::event::Entity::find()
-            .filter(dispatch_store::entity::event::Column::IncidentId.eq(current.id))
-            .filter(dispatch_store::entity::event::Column::Kind.eq(IMPORTED))
-            .all(conn)
-            .await?;
+        let only_imported = EventFilter {
+            kinds: vec![IMPORTED.into()],
+            ..Default::default()
+        };
+        let earlier = repo::event::list(conn, current.id, &only_imported).await?;
         let seen = earlier.iter().any(|e| {
             serde_json::from_str::<serde_json::Value>(&e.details)
                 .map(|d| d["key"] == key)
@@ -281,17 +260,12 @@ impl Engine {
     pub async fn documents(&self, r: &IncidentRef) -> Result<Vec<document::Model>> {
         let conn = self.db().conn();
         let inc = repo::incident::get(conn, r).await?;
-        Ok(document::Entity::find()
-            .filter(document::Column::IncidentId.eq(inc.id))
-            .order_by_asc(document::Column::Id)
-            .all(conn)
-            .await?)
+        Ok(repo::document::list(conn, inc.id).await?)
     }
 
     /// One document.
     pub async fn document(&self, id: i64) -> Result<document::Model> {
-        document::Entity::find_by_id(id)
-            .one(self.db().conn())
+        repo::document::find(self.db().conn(), id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("document {id}")))
     }

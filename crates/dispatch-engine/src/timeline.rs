@@ -5,7 +5,7 @@ use crate::{Actor, Engine, Result};
 use dispatch_core::commands::AddTimelineEvent;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::EventSource;
-use dispatch_store::entity::event as event_row;
+use dispatch_store::model::event as event_row;
 use dispatch_store::repo;
 use dispatch_store::repo::event::{self, ChainHead, EventFilter, NewEvent, Verification};
 

@@ -25,5 +25,12 @@ impl From<DbErr> for StoreError {
     }
 }
 
+impl StoreError {
+    /// Whether an update found no row to change (a concurrent request deleted it).
+    pub fn is_not_updated(&self) -> bool {
+        matches!(self, StoreError::Db(DbErr::RecordNotUpdated))
+    }
+}
+
 /// Shorthand for repository results.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -499,7 +499,7 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
     // the change's own transaction; a request that changed nothing in one gets it on its own
     // once it succeeded (a page's form that worked answers with a redirect to the next page).
     let (res, left) = match audit {
-        Some(entry) => dispatch_store::repo::audit::with_pending(entry, next.run(req)).await,
+        Some(entry) => dispatch_engine::audit::with_pending(entry, next.run(req)).await,
         None => (next.run(req).await, None),
     };
     let worked = res.status().is_success() || res.status().is_redirection();

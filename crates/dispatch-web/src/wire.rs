@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use dispatch_engine::incident::{IncidentDetail, IncidentSummary};
 use dispatch_engine::task::TaskView;
-use dispatch_store::entity::{event, individual, report, resource};
+use dispatch_store::model::{event, individual, report, resource};
 use dispatch_store::repo::participant::ParticipantView;
 use dispatch_store::repo::tag::TagRow;
 use serde::{Deserialize, Serialize};

@@ -9,14 +9,14 @@ use crate::{Actor, Engine, Result};
 use chrono::{DateTime, Utc};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{EventSource, Transport, ValidationError};
-use dispatch_store::entity::{incident, report, resource};
+use dispatch_store::model::{incident, report, resource};
 use dispatch_store::repo::event::{self, ChainHead, NewEvent};
 use dispatch_store::repo::incident::{IncidentFilter, IncidentRow};
 use dispatch_store::repo::job::NewJob;
 use dispatch_store::repo::participant::ParticipantView;
 use dispatch_store::repo::tag::TagRow;
 use dispatch_store::repo::{self, taxonomy};
-use sea_orm::{ConnectionTrait, Set};
+use dispatch_store::Conn;
 
 /// An incident with everything a reader needs: participants, tags, resources.
 #[derive(Debug, Clone)]
@@ -70,10 +70,7 @@ impl Engine {
 }
 
 /// Reads an incident with its participants, tags and resources.
-pub(crate) async fn load_detail(
-    conn: &impl ConnectionTrait,
-    r: &IncidentRef,
-) -> Result<IncidentDetail> {
+pub(crate) async fn load_detail(conn: &impl Conn, r: &IncidentRef) -> Result<IncidentDetail> {
     let row = repo::incident::get(conn, r).await?;
     let tags = repo::tag::for_incidents(conn, &[row.id])
         .await?
@@ -180,7 +177,7 @@ impl Events {
 /// head and `updated_at`) and enqueues the webhooks the events trigger. The last step of every
 /// command on an existing incident.
 pub(crate) async fn save_with_events(
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     current: &incident::Model,
     mut row: incident::Model,
     mut events: Events,
@@ -215,14 +212,14 @@ pub(crate) async fn save_with_events(
 
 /// Taxonomy entries named by a command, resolved within a project.
 pub(crate) struct Taxonomy {
-    pub type_: Option<dispatch_store::entity::incident_type::Model>,
-    pub priority: Option<dispatch_store::entity::incident_priority::Model>,
-    pub severity: Option<dispatch_store::entity::incident_severity::Model>,
+    pub type_: Option<dispatch_store::model::incident_type::Model>,
+    pub priority: Option<dispatch_store::model::incident_priority::Model>,
+    pub severity: Option<dispatch_store::model::incident_severity::Model>,
 }
 
 /// Looks up the named type, priority and severity; unknown names become field errors.
 pub(crate) async fn resolve_taxonomy(
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     project_id: i64,
     type_: Option<&str>,
     priority: Option<&str>,
@@ -266,7 +263,7 @@ pub(crate) async fn resolve_taxonomy(
 /// Resolves tag names (`name` or `type:name`) to tag ids, creating plain tags that do not exist
 /// yet, and checks exclusive tag types. Unknown tag types become field errors.
 pub(crate) async fn resolve_tags(
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     project_id: i64,
     names: &[String],
     errors: &mut ValidationError,
@@ -299,12 +296,12 @@ pub(crate) async fn resolve_tags(
             None => {
                 repo::tag::insert(
                     conn,
-                    dispatch_store::entity::tag::ActiveModel {
-                        project_id: Set(project_id),
-                        tag_type_id: Set(tag_type.as_ref().map(|t| t.id)),
-                        name: Set(name.to_string()),
-                        description: Set(String::new()),
-                        created_at: Set(dispatch_core::now()),
+                    dispatch_store::model::tag::Model {
+                        project_id,
+                        tag_type_id: tag_type.as_ref().map(|t| t.id),
+                        name: name.to_string(),
+                        description: String::new(),
+                        created_at: dispatch_core::now(),
                         ..Default::default()
                     },
                 )

@@ -8,11 +8,11 @@ use crate::Result;
 use chrono::{DateTime, SecondsFormat, Utc};
 use dispatch_core::webhook::event_type;
 use dispatch_core::Visibility;
-use dispatch_store::entity::{event, incident};
+use dispatch_store::model::{event, incident};
 use dispatch_store::repo;
 use dispatch_store::repo::job::NewJob;
 use dispatch_store::repo::webhook::NewDelivery;
-use sea_orm::ConnectionTrait;
+use dispatch_store::Conn;
 use serde_json::{json, Value};
 
 /// A subscription as the fan-out needs it.
@@ -72,10 +72,7 @@ pub(crate) struct Outgoing {
 impl Outgoing {
     /// Looks up the enabled subscriptions (one query, none when nothing was appended) and keeps
     /// the events some of them want. `None` when there is nothing to send.
-    pub(crate) async fn prepare(
-        conn: &impl ConnectionTrait,
-        rows: &[event::Model],
-    ) -> Result<Option<Self>> {
+    pub(crate) async fn prepare(conn: &impl Conn, rows: &[event::Model]) -> Result<Option<Self>> {
         if rows.is_empty() {
             return Ok(None);
         }
@@ -104,11 +101,7 @@ impl Outgoing {
     /// Records the deliveries and enqueues their jobs, describing the incident as `incident`
     /// (the row as saved by the command). A second call for the same events adds nothing: the
     /// deliveries are unique per (subscription, message id) and the jobs per idempotency key.
-    pub(crate) async fn enqueue(
-        self,
-        conn: &impl ConnectionTrait,
-        incident: &incident::Model,
-    ) -> Result<()> {
+    pub(crate) async fn enqueue(self, conn: &impl Conn, incident: &incident::Model) -> Result<()> {
         let now = dispatch_core::now();
         let mut deliveries = Vec::new();
         let mut jobs = Vec::new();

@@ -214,6 +214,17 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<job::Model> {
         .ok_or_else(|| crate::StoreError::NotFound(format!("job {id}")))
 }
 
+/// The incident a job is about: `None` when there is no such job, `Some(None)` for a job of
+/// no incident.
+pub async fn incident_of(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Option<i64>>> {
+    Ok(job::Entity::find_by_id(id)
+        .select_only()
+        .column(job::Column::IncidentId)
+        .into_tuple::<Option<i64>>()
+        .one(conn)
+        .await?)
+}
+
 /// Puts every running job back in the queue. Only for a single-process deployment (SQLite) at
 /// start-up: no other worker can hold a claim, so a running job is one a crash interrupted.
 pub async fn release_all_running(conn: &impl ConnectionTrait) -> Result<u64> {

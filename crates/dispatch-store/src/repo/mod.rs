@@ -3,7 +3,10 @@
 
 pub mod audit;
 pub mod directory;
+pub mod document;
 pub mod event;
+pub mod feedback;
+pub mod file;
 pub mod filter;
 pub mod incident;
 pub mod individual;
@@ -17,6 +20,7 @@ pub mod project_member;
 pub mod reminder;
 pub mod report;
 pub mod resource;
+pub mod room;
 pub mod rows;
 pub mod rules;
 pub mod saved_view;

@@ -159,3 +159,14 @@ pub async fn page(conn: &impl ConnectionTrait, id: i64) -> Result<page::Model> {
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("page {id}")))
 }
+
+/// The incident a page belongs to (`None`: no such page).
+pub async fn page_incident_of(conn: &impl ConnectionTrait, id: i64) -> Result<Option<i64>> {
+    use sea_orm::QuerySelect;
+    Ok(page::Entity::find_by_id(id)
+        .select_only()
+        .column(page::Column::IncidentId)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?)
+}

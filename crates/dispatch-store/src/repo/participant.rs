@@ -153,6 +153,15 @@ pub async fn insert(
     crate::repo::rows::insert(conn, row).await
 }
 
+/// Saves the fields of a participant that changed since it was read as `before`.
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    before: &participant::Model,
+    after: participant::Model,
+) -> Result<participant::Model> {
+    crate::repo::rows::update(conn, before, after).await
+}
+
 /// Gives a participant a role from `at` on.
 pub async fn assume_role(
     conn: &impl ConnectionTrait,
@@ -327,6 +336,23 @@ pub async fn renounce_all_of(
     let res = participant_role::Entity::update_many()
         .col_expr(participant_role::Column::RenouncedAt, Expr::value(at))
         .filter(participant_role::Column::ParticipantId.eq(participant_id))
+        .filter(participant_role::Column::RenouncedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
+}
+
+/// Ends one participant's active holding of `role` at `at`; returns how many rows ended.
+pub async fn renounce_role_of(
+    conn: &impl ConnectionTrait,
+    participant_id: i64,
+    role: ParticipantRole,
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    let res = participant_role::Entity::update_many()
+        .col_expr(participant_role::Column::RenouncedAt, Expr::value(at))
+        .filter(participant_role::Column::ParticipantId.eq(participant_id))
+        .filter(participant_role::Column::Role.eq(role.as_str()))
         .filter(participant_role::Column::RenouncedAt.is_null())
         .exec(conn)
         .await?;

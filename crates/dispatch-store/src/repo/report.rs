@@ -2,16 +2,11 @@
 
 use crate::entity::report;
 use crate::error::Result;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 /// Inserts a report.
-pub async fn insert(
-    conn: &impl ConnectionTrait,
-    row: report::ActiveModel,
-) -> Result<report::Model> {
-    Ok(row.insert(conn).await?)
+pub async fn insert(conn: &impl ConnectionTrait, row: report::Model) -> Result<report::Model> {
+    crate::repo::rows::insert(conn, row).await
 }
 
 /// The reports of an incident, newest first, optionally of one kind.

@@ -4,8 +4,8 @@ use crate::entity::{incident_tag, tag, tag_type};
 use crate::error::{Result, StoreError};
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use std::collections::HashMap;
 
@@ -122,8 +122,8 @@ pub async fn type_by_name(
 }
 
 /// Inserts a tag.
-pub async fn insert(conn: &impl ConnectionTrait, row: tag::ActiveModel) -> Result<tag::Model> {
-    Ok(row.insert(conn).await?)
+pub async fn insert(conn: &impl ConnectionTrait, row: tag::Model) -> Result<tag::Model> {
+    crate::repo::rows::insert(conn, row).await
 }
 
 /// Replaces the tags of an incident.
