@@ -71,7 +71,7 @@ impl Engine {
 
 /// Reads an incident with its participants, tags and resources.
 pub(crate) async fn load_detail(
-    conn: &impl ConnectionTrait,
+    conn: &impl dispatch_store::Conn,
     r: &IncidentRef,
 ) -> Result<IncidentDetail> {
     let row = repo::incident::get(conn, r).await?;
