@@ -9,7 +9,7 @@ use dispatch_core::provider::Email;
 use dispatch_core::ResourceKind;
 use dispatch_store::repo;
 use dispatch_store::repo::job::NewJob;
-use sea_orm::ConnectionTrait;
+use dispatch_store::Conn;
 use serde_json::json;
 
 /// The declare saga's resources, in order: each is created after the one before it.
@@ -206,7 +206,7 @@ pub fn pending_provider(kind: ResourceKind) -> String {
 /// Declare: every resource starts `pending` and the saga's first step is queued. The engagement
 /// rules are evaluated once the room is set up (see `setup_conversation`), off the saga's path.
 pub(crate) async fn start_declare(
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     incident_id: i64,
     provider: impl Fn(ResourceKind) -> String,
     at: DateTime<Utc>,
@@ -233,7 +233,7 @@ pub fn next_step(incident_id: i64, kind: ResourceKind, at: DateTime<Utc>) -> Opt
 
 /// Stable (or closed without passing stable): the review document, unless the type opts out.
 pub(crate) async fn on_stable(
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     incident_id: i64,
     exclude_from_review: bool,
     events: &mut Events,

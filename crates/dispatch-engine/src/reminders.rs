@@ -12,11 +12,10 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, ReportKind};
-use dispatch_store::entity::{incident, job};
+use dispatch_store::model::{incident, job};
 use dispatch_store::repo;
 use dispatch_store::repo::reminder::NewReminder;
 use dispatch_store::WriteTxn;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -111,10 +110,7 @@ pub(crate) async fn run(
 
 /// Incidents in `status` whose type takes reminders.
 async fn remindable(txn: &WriteTxn, status: &str) -> Result<Vec<incident::Model>> {
-    let rows = incident::Entity::find()
-        .filter(incident::Column::Status.eq(status))
-        .all(&**txn)
-        .await?;
+    let rows = repo::incident::rows_in_status(&**txn, status).await?;
     let mut out = Vec::new();
     for i in rows {
         if !repo::taxonomy::types::get(&**txn, i.type_id)

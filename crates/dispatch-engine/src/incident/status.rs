@@ -7,7 +7,6 @@ use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, IncidentStatus, ValidationError};
 use dispatch_store::entity::incident;
 use dispatch_store::repo::{self, taxonomy};
-use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 impl Engine {
@@ -41,7 +40,7 @@ impl Engine {
 /// Checks that `current` may move to `target` and records the change on `row` and `events`.
 /// `severity_id` is the severity the incident will have after the command.
 pub(crate) async fn apply_status(
-    conn: &impl ConnectionTrait,
+    conn: &impl dispatch_store::Conn,
     current: &incident::Model,
     row: &mut incident::Model,
     target: IncidentStatus,

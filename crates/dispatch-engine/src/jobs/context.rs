@@ -6,12 +6,12 @@ use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, ResourceKind};
 use dispatch_store::repo;
 use dispatch_store::repo::event::EventFilter;
-use sea_orm::ConnectionTrait;
+use dispatch_store::Conn;
 
 /// The incident as providers see it now, without its timeline and reports (only documents show
 /// them).
 pub(crate) async fn load(
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     incident_id: i64,
     base_url: &str,
 ) -> Result<IncidentContext> {
@@ -21,7 +21,7 @@ pub(crate) async fn load(
 /// The incident as providers see it now, with its whole timeline and its latest reports: what
 /// documents are filled from.
 pub(crate) async fn load_for_documents(
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     incident_id: i64,
     base_url: &str,
 ) -> Result<IncidentContext> {
@@ -29,7 +29,7 @@ pub(crate) async fn load_for_documents(
 }
 
 async fn load_with(
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     incident_id: i64,
     base_url: &str,
     for_documents: bool,

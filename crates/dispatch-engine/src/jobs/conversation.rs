@@ -7,9 +7,8 @@ use crate::Engine;
 use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::provider::{ConversationProvider, IncidentContext};
 use dispatch_core::ResourceKind;
-use dispatch_store::entity::{job, resource};
+use dispatch_store::model::{job, resource};
 use dispatch_store::repo;
-use sea_orm::Set;
 use serde_json::json;
 
 const DOCUMENT_KINDS: &[&str] = &["document", "review_document", "executive_document"];
@@ -272,10 +271,10 @@ pub(crate) async fn archive(
         let status = if archive { "archived" } else { "ready" };
         if room.status != status {
             let txn = engine.db().write().await?;
-            let mut row: resource::ActiveModel = room.clone().into();
-            row.status = Set(status.into());
-            row.updated_at = Set(dispatch_core::now());
-            repo::resource::update(&*txn, row).await?;
+            let mut after = room.clone();
+            after.status = status.into();
+            after.updated_at = dispatch_core::now();
+            repo::resource::update(&*txn, room, after).await?;
             let what = if archive { "archived" } else { "un-archived" };
             events.push(
                 &format!("conversation_{what}").replace('-', ""),

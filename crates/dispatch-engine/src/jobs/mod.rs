@@ -8,6 +8,7 @@ mod group;
 mod notify;
 mod provision;
 mod runner;
+mod transport;
 mod webhook;
 
 pub(crate) use conversation::conversation_of;
@@ -19,7 +20,7 @@ use crate::{Engine, Result};
 use dispatch_core::provider::{Choices, Named};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::IncidentId;
-use dispatch_store::entity::{job, resource};
+use dispatch_store::model::{job, resource};
 use dispatch_store::repo;
 use std::sync::Arc;
 
@@ -207,10 +208,10 @@ impl Engine {
         if j.kind == kind::PROVISION {
             if let Some((incident_id, k)) = provision::target(&j) {
                 if let Some(res) = repo::resource::find(&*txn, incident_id, k).await? {
-                    let mut row: dispatch_store::entity::resource::ActiveModel = res.into();
-                    row.status = sea_orm::Set("pending".into());
-                    row.updated_at = sea_orm::Set(dispatch_core::now());
-                    repo::resource::update(&*txn, row).await?;
+                    let mut after = res.clone();
+                    after.status = "pending".into();
+                    after.updated_at = dispatch_core::now();
+                    repo::resource::update(&*txn, &res, after).await?;
                 }
             }
         }

@@ -8,9 +8,8 @@ use crate::Engine;
 use dispatch_core::provider::Created;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{template, IncidentId, ResourceKind};
-use dispatch_store::entity::{job, resource};
+use dispatch_store::model::{job, resource};
 use dispatch_store::repo;
-use sea_orm::Set;
 use serde_json::json;
 
 /// The incident and resource kind a provision job is for.
@@ -109,16 +108,16 @@ pub(crate) async fn run(
             (providers.group.slug(), created)
         }
     };
-    let row = resource::ActiveModel {
-        incident_id: Set(incident_id),
-        kind: Set(kind.as_str().into()),
-        provider: Set(provider.into()),
-        external_id: Set(Some(created.external_id.clone())),
-        link: Set(created.link.clone()),
-        status: Set("ready".into()),
-        last_error: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
+    let row = resource::Model {
+        incident_id,
+        kind: kind.as_str().into(),
+        provider: provider.into(),
+        external_id: Some(created.external_id.clone()),
+        link: created.link.clone(),
+        status: "ready".into(),
+        last_error: None,
+        created_at: now,
+        updated_at: now,
         ..Default::default()
     };
     events.push(
@@ -156,17 +155,16 @@ pub(crate) async fn run(
 async fn save_resource(
     txn: &dispatch_store::WriteTxn,
     existing: Option<resource::Model>,
-    mut row: resource::ActiveModel,
+    mut row: resource::Model,
 ) -> Result<(), JobFailure> {
     match existing {
         Some(e) => {
-            row.id = Set(e.id);
-            row.created_at = Set(e.created_at);
-            repo::resource::update(&**txn, row).await?;
+            row.id = e.id;
+            row.created_at = e.created_at;
+            repo::resource::update(&**txn, &e, row).await?;
         }
         None => {
-            use sea_orm::ActiveModelTrait;
-            row.insert(&**txn).await?;
+            repo::resource::insert(&**txn, row).await?;
         }
     }
     Ok(())
@@ -180,11 +178,11 @@ pub(crate) async fn give_up(engine: &Engine, job: &job::Model, error: &str) -> c
     };
     let txn = engine.db().write().await?;
     if let Some(res) = repo::resource::find(&*txn, incident_id, kind).await? {
-        let mut row: resource::ActiveModel = res.into();
-        row.status = Set("failed".into());
-        row.last_error = Set(Some(error.to_string()));
-        row.updated_at = Set(dispatch_core::now());
-        repo::resource::update(&*txn, row).await?;
+        let mut after = res.clone();
+        after.status = "failed".into();
+        after.last_error = Some(error.to_string());
+        after.updated_at = dispatch_core::now();
+        repo::resource::update(&*txn, &res, after).await?;
     }
     let now = dispatch_core::now();
     let mut events = Events::system(now);
@@ -221,10 +219,10 @@ pub(crate) async fn note_error(
     };
     let txn = engine.db().write().await?;
     if let Some(res) = repo::resource::find(&*txn, incident_id, kind).await? {
-        let mut row: resource::ActiveModel = res.into();
-        row.last_error = Set(Some(error.to_string()));
-        row.updated_at = Set(dispatch_core::now());
-        repo::resource::update(&*txn, row).await?;
+        let mut after = res.clone();
+        after.last_error = Some(error.to_string());
+        after.updated_at = dispatch_core::now();
+        repo::resource::update(&*txn, &res, after).await?;
     }
     txn.commit().await?;
     Ok(())

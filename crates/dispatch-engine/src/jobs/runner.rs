@@ -6,7 +6,7 @@ use super::{provision, run, JobFailure};
 use crate::flows::kind;
 use crate::{Engine, Result};
 use chrono::Duration as ChronoDuration;
-use dispatch_store::entity::job;
+use dispatch_store::model::job;
 use dispatch_store::repo;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -126,24 +126,11 @@ impl Runner {
         if self.engine.db().backend() != dispatch_store::Backend::Postgres {
             return None;
         }
-        let pool = self
-            .engine
-            .db()
-            .conn()
-            .get_postgres_connection_pool()
-            .clone();
         let engine = self.engine.clone();
         Some(tokio::spawn(async move {
             loop {
-                let listening = async {
-                    let mut l = sea_orm::sqlx::postgres::PgListener::connect_with(&pool).await?;
-                    l.listen(repo::job::NOTIFY_CHANNEL).await?;
-                    loop {
-                        l.recv().await?;
-                        engine.wake_workers();
-                    }
-                };
-                let listening: std::result::Result<(), sea_orm::sqlx::Error> = listening.await;
+                let listening =
+                    repo::job::listen_for_enqueues(engine.db(), || engine.wake_workers()).await;
                 if let Err(e) = listening {
                     tracing::warn!(error = %e, "job notifications lost; polling until they are back");
                 }

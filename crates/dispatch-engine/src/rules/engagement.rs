@@ -12,9 +12,8 @@ use crate::{Engine, Result};
 use dispatch_core::filter::Filter;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{ParticipantRole, ValidationError, Visibility};
-use dispatch_store::entity::{engagement, engagement_rule, job};
+use dispatch_store::model::{engagement, engagement_rule, job};
 use dispatch_store::repo;
-use sea_orm::Set;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -150,24 +149,28 @@ impl Engine {
         e.into_result()?;
         let project = project.expect("checked");
         let now = dispatch_core::now();
-        let mut row = match id {
-            Some(id) => repo::rules::engagement_rule(conn, id).await?.into(),
-            None => engagement_rule::ActiveModel {
-                created_at: Set(now),
+        let before = match id {
+            Some(id) => Some(repo::rules::engagement_rule(conn, id).await?),
+            None => None,
+        };
+        let mut row = match &before {
+            Some(b) => b.clone(),
+            None => engagement_rule::Model {
+                created_at: now,
                 ..Default::default()
             },
         };
-        row.project_id = Set(project.id);
-        row.name = Set(spec.name);
-        row.description = Set(spec.description);
-        row.filter = Set(spec.filter.to_json().to_string());
-        row.individuals = Set(json!(spec.individuals).to_string());
-        row.teams = Set(json!(spec.teams).to_string());
-        row.services = Set(json!(spec.services).to_string());
-        row.documents = Set(json!(spec.documents).to_string());
-        row.enabled = Set(spec.enabled);
-        row.updated_at = Set(now);
-        let saved = repo::rules::save_engagement_rule(conn, row).await?;
+        row.project_id = project.id;
+        row.name = spec.name;
+        row.description = spec.description;
+        row.filter = spec.filter.to_json().to_string();
+        row.individuals = json!(spec.individuals).to_string();
+        row.teams = json!(spec.teams).to_string();
+        row.services = json!(spec.services).to_string();
+        row.documents = json!(spec.documents).to_string();
+        row.enabled = spec.enabled;
+        row.updated_at = now;
+        let saved = repo::rules::save_engagement_rule(conn, before.as_ref(), row).await?;
         txn.commit().await?;
         Ok(decode(saved, project.slug))
     }
@@ -255,18 +258,18 @@ pub(crate) async fn run(
     for rule in &rules {
         let rule = decode(rule.clone(), row.project_slug.clone());
         let name = rule.row.name.clone();
-        let base = |kind: &str, target: String| engagement::ActiveModel {
-            incident_id: Set(incident_id),
-            rule_id: Set(Some(rule.row.id)),
-            rule_name: Set(name.clone()),
-            kind: Set(kind.into()),
-            target: Set(target),
-            created_at: Set(now),
+        let base = |kind: &str, target: String| engagement::Model {
+            incident_id,
+            rule_id: Some(rule.row.id),
+            rule_name: name.clone(),
+            kind: kind.into(),
+            target,
+            created_at: now,
             ..Default::default()
         };
         for email in &rule.individuals {
             let mut m = base("individual", email.clone());
-            m.email = Set(Some(email.clone()));
+            m.email = Some(email.clone());
             if repo::rules::add_engagement(conn, m).await? {
                 events.push(
                     "participant_engaged",
@@ -287,8 +290,8 @@ pub(crate) async fn run(
                 continue;
             };
             let mut m = base("service", sid.to_string());
-            m.email = Set(Some(email.clone()));
-            m.title = Set(Some(service.name.clone()));
+            m.email = Some(email.clone());
+            m.title = Some(service.name.clone());
             if repo::rules::add_engagement(conn, m).await? {
                 events.push(
                     "oncall_engaged",
@@ -309,8 +312,8 @@ pub(crate) async fn run(
                 continue;
             };
             let mut m = base("team", tid.to_string());
-            m.email = Set(team.email.clone());
-            m.title = Set(Some(team.name.clone()));
+            m.email = team.email.clone();
+            m.title = Some(team.name.clone());
             if repo::rules::add_engagement(conn, m).await? {
                 events.push(
                     "team_engaged",
@@ -336,8 +339,8 @@ pub(crate) async fn run(
         }
         for doc in &rule.documents {
             let mut m = base("document", doc.link.clone());
-            m.title = Set(Some(doc.title.clone()));
-            m.link = Set(Some(doc.link.clone()));
+            m.title = Some(doc.title.clone());
+            m.link = Some(doc.link.clone());
             if repo::rules::add_engagement(conn, m).await? {
                 events.push(
                     "runbook_suggested",

@@ -21,7 +21,7 @@ use dispatch_store::repo;
 use dispatch_store::repo::event::NewEvent;
 use dispatch_store::repo::incident::IncidentRow;
 use dispatch_store::repo::job::NewJob;
-use sea_orm::ConnectionTrait;
+use dispatch_store::Conn;
 use serde_json::{json, Map, Value};
 
 /// The changes a notification's change summary reports.
@@ -29,7 +29,7 @@ const SIGNIFICANT: &[&str] = &["status", "priority", "severity", "title", "comma
 
 /// An incident as rules see it: its row and what filters look at.
 pub(crate) async fn subject(
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     incident_id: i64,
 ) -> Result<(IncidentRow, FilterSubject)> {
     let row = repo::incident::get(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;

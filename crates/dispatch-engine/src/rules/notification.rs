@@ -14,12 +14,12 @@ use dispatch_core::filter::Filter;
 use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::values::{Email, IncidentRef};
 use dispatch_core::{ValidationError, Visibility};
-use dispatch_store::entity::{job, notification_rule};
+use dispatch_store::model::{job, notification_rule};
 use dispatch_store::repo;
 use dispatch_store::repo::incident::IncidentRow;
 use dispatch_store::repo::job::NewJob;
 use dispatch_store::repo::webhook::NewDelivery;
-use sea_orm::{ConnectionTrait, Set};
+use dispatch_store::Conn;
 use serde_json::{json, Value};
 
 /// Where a notification rule sends.
@@ -154,23 +154,27 @@ impl Engine {
         e.into_result()?;
         let project = project.expect("checked");
         let now = dispatch_core::now();
-        let mut row = match id {
-            Some(id) => repo::rules::notification_rule(conn, id).await?.into(),
-            None => notification_rule::ActiveModel {
-                created_at: Set(now),
+        let before = match id {
+            Some(id) => Some(repo::rules::notification_rule(conn, id).await?),
+            None => None,
+        };
+        let mut row = match &before {
+            Some(b) => b.clone(),
+            None => notification_rule::Model {
+                created_at: now,
                 ..Default::default()
             },
         };
-        row.project_id = Set(project.id);
-        row.name = Set(spec.name);
-        row.description = Set(spec.description);
-        row.filter = Set(spec.filter.to_json().to_string());
-        row.target_kind = Set(spec.target_kind);
-        row.target = Set(target);
-        row.restricted_safe = Set(spec.restricted_safe);
-        row.enabled = Set(spec.enabled);
-        row.updated_at = Set(now);
-        let saved = repo::rules::save_notification_rule(conn, row).await?;
+        row.project_id = project.id;
+        row.name = spec.name;
+        row.description = spec.description;
+        row.filter = spec.filter.to_json().to_string();
+        row.target_kind = spec.target_kind;
+        row.target = target;
+        row.restricted_safe = spec.restricted_safe;
+        row.enabled = spec.enabled;
+        row.updated_at = now;
+        let saved = repo::rules::save_notification_rule(conn, before.as_ref(), row).await?;
         txn.commit().await?;
         Ok(NotificationRule {
             project: project.slug,
@@ -224,7 +228,7 @@ pub(crate) fn may_hear(rule: &notification_rule::Model, open: bool) -> bool {
 /// The card about an incident: what, how bad, who commands, the links, and how to join.
 pub(crate) async fn card(
     engine: &Engine,
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     row: &IncidentRow,
 ) -> Result<RichMessage> {
     let ctx = context::load(conn, row.id, &engine.base_url()).await?;
@@ -313,7 +317,7 @@ fn summary(engine: &Engine, row: &IncidentRow, changes: &Value) -> RichMessage {
 /// The room a conversation target names: an incident's room (when ready), or a provider id.
 pub(crate) async fn room_of(
     engine: &Engine,
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     target: &str,
 ) -> Result<Option<String>, JobFailure> {
     if let Some(id) = target.strip_prefix("channel:") {

@@ -11,11 +11,11 @@ use chrono::{DateTime, Utc};
 use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::provider::{Email, IncidentContext};
 use dispatch_core::ResourceKind;
-use dispatch_store::entity::job;
+use dispatch_store::model::job;
 use dispatch_store::repo;
 use dispatch_store::repo::job::NewJob;
 use dispatch_store::repo::participant::ParticipantView;
-use sea_orm::ConnectionTrait;
+use dispatch_store::Conn;
 use serde_json::json;
 
 /// The job that welcomes `emails`; `announce` posts one announcement of them in the room.
@@ -37,7 +37,7 @@ pub(crate) fn job(
 
 /// The incident's suggested runbooks: (title, link).
 pub(crate) async fn runbooks(
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     incident_id: i64,
 ) -> crate::Result<Vec<(String, String)>> {
     Ok(repo::rules::engagements(conn, incident_id)
@@ -187,7 +187,7 @@ pub(crate) fn announcement(
 
 /// The welcome e-mails for `emails`, as jobs (one mail per person and incident, ever).
 pub(crate) async fn email_jobs(
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     ctx: &IncidentContext,
     emails: &[String],
     at: DateTime<Utc>,

@@ -463,6 +463,19 @@ async fn model(
         .ok_or_else(|| StoreError::NotFound(format!("incident {r}")))
 }
 
+/// The plain rows of every incident in `status` (e.g. `active`), in no particular order (for
+/// the reminders).
+pub async fn rows_in_status(
+    conn: &impl ConnectionTrait,
+    status: &str,
+) -> Result<Vec<incident::Model>> {
+    use sea_orm::ColumnTrait;
+    Ok(incident::Entity::find()
+        .filter(incident::Column::Status.eq(status))
+        .all(conn)
+        .await?)
+}
+
 /// Inserts a new incident.
 pub async fn insert(conn: &impl ConnectionTrait, row: incident::Model) -> Result<incident::Model> {
     crate::repo::rows::insert(conn, row).await

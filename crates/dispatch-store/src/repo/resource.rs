@@ -84,11 +84,16 @@ pub async fn by_external_id(
         .await?)
 }
 
-/// Saves a changed resource.
+/// Saves the columns of `after` that differ from `before` (the resource as read).
 pub async fn update(
     conn: &impl ConnectionTrait,
-    row: resource::ActiveModel,
+    before: &resource::Model,
+    after: resource::Model,
 ) -> Result<resource::Model> {
-    use sea_orm::ActiveModelTrait;
-    Ok(row.update(conn).await?)
+    crate::repo::rows::update(conn, before, after).await
+}
+
+/// Inserts a resource (its id is left to the database). Returns the stored row.
+pub async fn insert(conn: &impl ConnectionTrait, row: resource::Model) -> Result<resource::Model> {
+    crate::repo::rows::insert(conn, row).await
 }

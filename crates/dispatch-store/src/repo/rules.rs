@@ -34,16 +34,17 @@ pub async fn engagement_rule(
         .ok_or_else(|| StoreError::NotFound(format!("engagement rule {id}")))
 }
 
-/// Inserts or updates an engagement rule.
+/// Inserts an engagement rule (`before` = `None`; its id is left to the database) or saves the
+/// columns of `after` that differ from `before` (the rule as read). Returns the stored rule.
 pub async fn save_engagement_rule(
     conn: &impl ConnectionTrait,
-    row: engagement_rule::ActiveModel,
+    before: Option<&engagement_rule::Model>,
+    after: engagement_rule::Model,
 ) -> Result<engagement_rule::Model> {
-    Ok(if row.id.is_not_set() {
-        row.insert(conn).await?
-    } else {
-        row.update(conn).await?
-    })
+    match before {
+        None => crate::repo::rows::insert(conn, after).await,
+        Some(before) => crate::repo::rows::update(conn, before, after).await,
+    }
 }
 
 /// Deletes an engagement rule (its engagements keep the rule's name).
@@ -78,16 +79,17 @@ pub async fn notification_rule(
         .ok_or_else(|| StoreError::NotFound(format!("notification rule {id}")))
 }
 
-/// Inserts or updates a notification rule.
+/// Inserts a notification rule (`before` = `None`; its id is left to the database) or saves the
+/// columns of `after` that differ from `before` (the rule as read). Returns the stored rule.
 pub async fn save_notification_rule(
     conn: &impl ConnectionTrait,
-    row: notification_rule::ActiveModel,
+    before: Option<&notification_rule::Model>,
+    after: notification_rule::Model,
 ) -> Result<notification_rule::Model> {
-    Ok(if row.id.is_not_set() {
-        row.insert(conn).await?
-    } else {
-        row.update(conn).await?
-    })
+    match before {
+        None => crate::repo::rows::insert(conn, after).await,
+        Some(before) => crate::repo::rows::update(conn, before, after).await,
+    }
 }
 
 /// Deletes a notification rule.
@@ -110,11 +112,12 @@ pub async fn engagements(
         .await?)
 }
 
-/// Records an engagement; `false` when the incident already had one of this kind and target.
-pub async fn add_engagement(
-    conn: &impl ConnectionTrait,
-    row: engagement::ActiveModel,
-) -> Result<bool> {
+/// Records an engagement (its id is left to the database); `false` when the incident already
+/// had one of this kind and target.
+pub async fn add_engagement(conn: &impl ConnectionTrait, row: engagement::Model) -> Result<bool> {
+    let mut row: engagement::ActiveModel = row.into();
+    row = row.reset_all();
+    row.id = sea_orm::ActiveValue::NotSet;
     let n = engagement::Entity::insert(row)
         .on_conflict(
             OnConflict::columns([

@@ -15,7 +15,6 @@ use dispatch_engine::command::CommandError;
 use dispatch_engine::jobs::TransportJob;
 use dispatch_engine::{Engine, Error};
 use dispatch_slack::{blocks, modals, SlackApi};
-use dispatch_store::repo;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -69,21 +68,17 @@ fn s(v: &Value) -> &str {
 impl SlackWorker {
     /// The e-mail address and name of a Slack user: from the cache, else `users.info`.
     async fn person(&self, engine: &Engine, user: &str) -> Result<(String, String), String> {
-        if let Some(u) = repo::slack::user(engine.db().conn(), user)
-            .await
-            .map_err(|e| e.to_string())?
-        {
+        if let Some(u) = engine.slack_user(user).await.map_err(|e| e.to_string())? {
             return Ok((u.email, u.name));
         }
         let (email, name) = self.api.user_info(user).await.map_err(|e| e.to_string())?;
         let email = email.ok_or_else(|| {
             format!("Slack user {user} has no e-mail address visible to Dispatch (scope users:read.email)")
         })?;
-        let txn = engine.db().write().await.map_err(|e| e.to_string())?;
-        repo::slack::remember_user(&*txn, user, &email, &name)
+        engine
+            .remember_slack_user(user, &email, &name)
             .await
             .map_err(|e| e.to_string())?;
-        txn.commit().await.map_err(|e| e.to_string())?;
         Ok((email.to_lowercase(), name))
     }
 
@@ -123,14 +118,14 @@ impl SlackWorker {
         if channel.is_empty() {
             return Ok(None);
         }
-        let found = repo::resource::by_external_id(
-            engine.db().conn(),
-            ResourceKind::Conversation,
-            dispatch_providers_slug(),
-            channel,
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        let found = engine
+            .resource_by_external_id(
+                ResourceKind::Conversation,
+                dispatch_providers_slug(),
+                channel,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(found.map(|r| IncidentRef::Id(IncidentId(r.incident_id))))
     }
 
