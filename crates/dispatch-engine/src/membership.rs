@@ -17,7 +17,7 @@ use serde_json::json;
 /// who takes part in the incident may always (it changes nothing they could not see); someone
 /// removed from it is like anyone else.
 async fn may_self_join(
-    conn: &impl ConnectionTrait,
+    conn: &impl dispatch_store::Conn,
     inc: &incident::Model,
     actor: &Actor,
     privileged: bool,
