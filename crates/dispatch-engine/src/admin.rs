@@ -143,7 +143,7 @@ impl Engine {
             row.created_at = ActiveValue::Set(dispatch_core::now());
         }
         let txn = self.db.write().await?;
-        let p = repo::project::insert(&*txn, row).await?;
+        let p = repo::project::insert(&*txn, with_set(repo::project::new_row(), &row)).await?;
         if p.is_default {
             repo::project::set_default(&*txn, p.id).await?;
         }
@@ -178,7 +178,7 @@ impl Engine {
             );
         }
         e.into_result()?;
-        let p = repo::project::update(&*txn, row).await?;
+        let p = repo::project::update(&*txn, &current, with_set(current.clone(), &row)).await?;
         if p.is_default && !current.is_default {
             repo::project::set_default(&*txn, p.id).await?;
         }
@@ -321,4 +321,15 @@ fn still_referenced(e: StoreError, what: &str) -> Error {
         }
         _ => e.into(),
     }
+}
+
+/// `base` with the fields `row` sets (the store saves records, not change sets).
+fn with_set(mut base: project::Model, row: &project::ActiveModel) -> project::Model {
+    use sea_orm::{Iterable, ModelTrait};
+    for c in <project::Column as Iterable>::iter() {
+        if let ActiveValue::Set(v) = row.get(c) {
+            base.set(c, v);
+        }
+    }
+    base
 }

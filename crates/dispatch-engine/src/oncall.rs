@@ -10,12 +10,11 @@ use dispatch_core::oncall::{Rotation, Shift};
 use dispatch_core::provider::{Email as Mail, OnCallService};
 use dispatch_core::values::{Email, IncidentRef};
 use dispatch_core::{IncidentId, ParticipantRole, ValidationError};
-use dispatch_store::entity::{
+use dispatch_store::model::{
     incident, oncall_override, oncall_schedule, page, role_policy, service,
 };
 use dispatch_store::repo;
 use dispatch_store::repo::job::NewJob;
-use sea_orm::Set;
 use serde_json::json;
 use std::collections::HashMap;
 
@@ -213,15 +212,15 @@ impl Engine {
         let now = dispatch_core::now();
         repo::oncall::save_schedule(
             &*txn,
-            oncall_schedule::ActiveModel {
-                service_id: Set(service_id),
-                time_zone: Set(tz.trim().into()),
-                handoff_time: Set(handoff.trim().into()),
-                shift_hours: Set(shift_hours as i32),
-                start_date: Set(start.trim().into()),
-                members: Set(serde_json::to_string(&emails).unwrap_or_default()),
-                created_at: Set(now),
-                updated_at: Set(now),
+            oncall_schedule::Model {
+                service_id,
+                time_zone: tz.trim().into(),
+                handoff_time: handoff.trim().into(),
+                shift_hours: shift_hours as i32,
+                start_date: start.trim().into(),
+                members: serde_json::to_string(&emails).unwrap_or_default(),
+                created_at: now,
+                updated_at: now,
                 ..Default::default()
             },
         )
@@ -396,12 +395,12 @@ impl Engine {
         };
         let o = repo::oncall::add_override(
             &*txn,
-            oncall_override::ActiveModel {
-                schedule_id: Set(s.id),
-                email: Set(email.to_string()),
-                starts_at: Set(starts_at),
-                ends_at: Set(ends_at),
-                created_at: Set(dispatch_core::now()),
+            oncall_override::Model {
+                schedule_id: s.id,
+                email: email.to_string(),
+                starts_at,
+                ends_at,
+                created_at: dispatch_core::now(),
                 ..Default::default()
             },
         )
@@ -495,10 +494,7 @@ impl Engine {
     }
 
     /// Adds a role policy (validated by the caller).
-    pub async fn add_role_policy(
-        &self,
-        row: role_policy::ActiveModel,
-    ) -> Result<role_policy::Model> {
+    pub async fn add_role_policy(&self, row: role_policy::Model) -> Result<role_policy::Model> {
         let txn = self.db().write().await?;
         let p = repo::oncall::add_policy(&*txn, row).await?;
         txn.commit().await?;
@@ -519,7 +515,7 @@ impl Engine {
 /// The mail a page sends: what the incident is, and how to open and acknowledge it.
 pub(crate) fn page_email(
     base: &str,
-    inc: &dispatch_store::entity::incident::Model,
+    inc: &dispatch_store::model::incident::Model,
     page: &page::Model,
     lead: &str,
 ) -> dispatch_core::provider::Email {

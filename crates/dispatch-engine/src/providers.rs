@@ -8,10 +8,8 @@ use crate::cache::ProjectConfig;
 use crate::{Engine, Result};
 use dispatch_core::provider::{parse_selection, Contact, Providers, Selection};
 use dispatch_core::{Capability, ResourceKind, ValidationError};
-use dispatch_store::entity::{
-    direct_message, incident, participant_group, participant_group_member, project,
-};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use dispatch_store::model::{direct_message, participant_group, project};
+use dispatch_store::repo;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -88,11 +86,8 @@ impl Engine {
 
     /// The configuration of the incident's project.
     pub(crate) async fn incident_config(&self, incident_id: i64) -> Result<Arc<ProjectConfig>> {
-        let project_id = incident::Entity::find_by_id(incident_id)
-            .one(self.db().conn())
-            .await?
-            .ok_or_else(|| crate::Error::NotFound(format!("incident {incident_id}")))?
-            .project_id;
+        let r = dispatch_core::values::IncidentRef::Id(dispatch_core::IncidentId(incident_id));
+        let project_id = repo::incident::row(self.db().conn(), &r).await?.project_id;
         self.project_config_by_id(project_id).await
     }
 
@@ -118,12 +113,8 @@ impl Engine {
         email: &str,
         limit: u64,
     ) -> Result<Vec<direct_message::Model>> {
-        Ok(direct_message::Entity::find()
-            .filter(direct_message::Column::Email.eq(email.trim().to_lowercase()))
-            .order_by_desc(direct_message::Column::Id)
-            .limit(limit)
-            .all(self.db().conn())
-            .await?)
+        let email = email.trim().to_lowercase();
+        Ok(repo::direct_message::for_email(self.db().conn(), &email, limit).await?)
     }
 
     /// The incident's group as the built-in group provider keeps it, with its members; `None`
@@ -133,22 +124,11 @@ impl Engine {
         r: &dispatch_core::values::IncidentRef,
     ) -> Result<Option<(participant_group::Model, Vec<String>)>> {
         let conn = self.db().conn();
-        let inc = dispatch_store::repo::incident::get(conn, r).await?;
-        let Some(g) = participant_group::Entity::find()
-            .filter(participant_group::Column::IncidentId.eq(inc.id))
-            .one(conn)
-            .await?
-        else {
+        let inc = repo::incident::get(conn, r).await?;
+        let Some(g) = repo::participant_group::of_incident(conn, inc.id).await? else {
             return Ok(None);
         };
-        let members = participant_group_member::Entity::find()
-            .filter(participant_group_member::Column::GroupId.eq(g.id))
-            .order_by_asc(participant_group_member::Column::Email)
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|m| m.email)
-            .collect();
+        let members = repo::participant_group::member_emails(conn, g.id).await?;
         Ok(Some((g, members)))
     }
 }

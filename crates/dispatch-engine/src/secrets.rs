@@ -8,8 +8,8 @@
 
 use crate::{Engine, Error, Result};
 use dispatch_core::secret::{SecretKey, StoredSecret};
-use dispatch_store::entity::webhook_subscription;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set, Statement};
+use dispatch_store::model::webhook_subscription;
+use dispatch_store::repo;
 
 /// The context webhook signing secrets are sealed with.
 const WEBHOOK_SECRET: &str = "webhook_subscriptions.secret";
@@ -55,8 +55,7 @@ impl Engine {
     /// Seals every secret still stored in clear; returns how many it sealed.
     pub async fn seal_stored_secrets(&self) -> Result<usize> {
         let txn = self.db().write().await?;
-        let clear: Vec<webhook_subscription::Model> = webhook_subscription::Entity::find()
-            .all(&*txn)
+        let clear: Vec<webhook_subscription::Model> = repo::webhook::list(&*txn)
             .await?
             .into_iter()
             .filter(|s| !StoredSecret::from_stored(s.secret.as_str()).is_sealed())
@@ -64,9 +63,9 @@ impl Engine {
         let n = clear.len();
         for s in clear {
             let sealed = self.seal_webhook_secret(&s.secret);
-            let mut row: webhook_subscription::ActiveModel = s.into();
-            row.secret = Set(sealed);
-            row.update(&*txn).await?;
+            let mut row = s.clone();
+            row.secret = sealed;
+            repo::webhook::update(&*txn, &s, row).await?;
         }
         txn.commit().await?;
         if n > 0 {
@@ -80,19 +79,8 @@ impl Engine {
     /// refused with an explanation.
     pub async fn verify_secret_key(&self) -> Result<()> {
         let txn = self.db().write().await?;
-        let backend = txn.get_database_backend();
-        let row = txn
-            .query_one(Statement::from_string(
-                backend,
-                "SELECT sealed FROM secret_key_check ORDER BY id LIMIT 1",
-            ))
-            .await
-            .map_err(dispatch_store::StoreError::from)?;
-        match row {
-            Some(row) => {
-                let sealed: String = row
-                    .try_get_by_index(0)
-                    .map_err(dispatch_store::StoreError::from)?;
+        match repo::secret_key_check::get(&*txn).await? {
+            Some(sealed) => {
                 let opened = self
                     .secrets
                     .open(&StoredSecret::from_stored(sealed), KEY_CHECK);
@@ -106,19 +94,7 @@ impl Engine {
             }
             None => {
                 let sealed = self.seal(KEY_CHECK, KEY_CHECK);
-                let sql = match backend {
-                    sea_orm::DbBackend::Postgres => {
-                        "INSERT INTO secret_key_check (sealed, created_at) VALUES ($1, $2)"
-                    }
-                    _ => "INSERT INTO secret_key_check (sealed, created_at) VALUES (?, ?)",
-                };
-                txn.execute(Statement::from_sql_and_values(
-                    backend,
-                    sql,
-                    [sealed.into(), dispatch_core::now().into()],
-                ))
-                .await
-                .map_err(dispatch_store::StoreError::from)?;
+                repo::secret_key_check::insert(&*txn, &sealed, dispatch_core::now()).await?;
             }
         }
         txn.commit().await?;

@@ -27,16 +27,16 @@ pub async fn ensure_defaults(db: &Db) -> Result<bool> {
     }
     let p = crate::repo::project::insert(
         &*txn,
-        project::ActiveModel {
-            slug: Set("default".into()),
-            name: Set("Default".into()),
-            key_prefix: Set("INC".into()),
-            description: Set("The project incidents go to when none is named.".into()),
-            incident_seq: Set(0),
-            allow_self_join: Set(true),
-            is_default: Set(true),
-            created_at: Set(dispatch_core::now()),
-            ..Default::default()
+        project::Model {
+            slug: "default".into(),
+            name: "Default".into(),
+            key_prefix: "INC".into(),
+            description: "The project incidents go to when none is named.".into(),
+            incident_seq: 0,
+            allow_self_join: true,
+            is_default: true,
+            created_at: dispatch_core::now(),
+            ..crate::repo::project::new_row()
         },
     )
     .await?;

@@ -15,10 +15,10 @@ use argon2::Argon2;
 use chrono::TimeDelta;
 use dispatch_core::values::Email;
 use dispatch_core::{OrgRole, ValidationError};
-use dispatch_store::entity::user;
+use dispatch_store::model::user;
 use dispatch_store::repo::user::UserRow;
 use dispatch_store::repo::{self, token};
-use sea_orm::Set;
+use dispatch_store::Conn;
 
 /// How long a set-up link works.
 pub const SETUP_LINK_HOURS: i64 = 72;
@@ -160,18 +160,14 @@ impl Engine {
         })
     }
 
-    async fn issue_setup_link(
-        &self,
-        conn: &impl sea_orm::ConnectionTrait,
-        u: user::Model,
-    ) -> Result<String> {
+    async fn issue_setup_link(&self, conn: &impl Conn, u: user::Model) -> Result<String> {
         let secret = token::random_secret("");
         let now = dispatch_core::now();
-        let mut row: user::ActiveModel = u.into();
-        row.setup_token_hash = Set(Some(token::hash(&secret)));
-        row.setup_expires_at = Set(Some(now + TimeDelta::hours(SETUP_LINK_HOURS)));
-        row.updated_at = Set(now);
-        repo::user::update(conn, row).await?;
+        let mut row = u.clone();
+        row.setup_token_hash = Some(token::hash(&secret));
+        row.setup_expires_at = Some(now + TimeDelta::hours(SETUP_LINK_HOURS));
+        row.updated_at = now;
+        repo::user::update(conn, &u, row).await?;
         Ok(format!("{}/auth/setup?token={secret}", self.base_url()))
     }
 
@@ -196,12 +192,12 @@ impl Engine {
         let hash = hash_password(password.to_string()).await?;
         let txn = self.db().write().await?;
         let id = u.id;
-        let mut row: user::ActiveModel = u.into();
-        row.password_hash = Set(Some(hash));
-        row.setup_token_hash = Set(None);
-        row.setup_expires_at = Set(None);
-        row.updated_at = Set(now);
-        repo::user::update(&*txn, row).await?;
+        let mut row = u.clone();
+        row.password_hash = Some(hash);
+        row.setup_token_hash = None;
+        row.setup_expires_at = None;
+        row.updated_at = now;
+        repo::user::update(&*txn, &u, row).await?;
         repo::session::revoke_all(&*txn, id, now).await?;
         let entry = NewAudit {
             actor: Some(email.clone()),
@@ -249,27 +245,27 @@ impl Engine {
             keep_an_owner(&*txn, &u).await?;
         }
         let target = repo::user::row(&*txn, id).await?.email;
-        let mut row: user::ActiveModel = u.clone().into();
+        let mut row = u.clone();
         if let Some(r) = role.filter(|r| r.as_str() != u.role) {
-            row.role = Set(r.as_str().to_string());
+            row.role = r.as_str().to_string();
             let mut e = by.audit("user.role_changed", &target, origin);
             e.details = serde_json::json!({"from": u.role, "to": r});
             repo::audit::append(&*txn, e, now).await?;
         }
         match disabled {
             Some(true) if u.disabled_at.is_none() => {
-                row.disabled_at = Set(Some(now));
+                row.disabled_at = Some(now);
                 repo::session::revoke_all(&*txn, id, now).await?;
                 repo::audit::append(&*txn, by.audit("user.disabled", &target, origin), now).await?;
             }
             Some(false) if u.disabled_at.is_some() => {
-                row.disabled_at = Set(None);
+                row.disabled_at = None;
                 repo::audit::append(&*txn, by.audit("user.enabled", &target, origin), now).await?;
             }
             _ => {}
         }
-        row.updated_at = Set(now);
-        repo::user::update(&*txn, row).await?;
+        row.updated_at = now;
+        repo::user::update(&*txn, &u, row).await?;
         let out = repo::user::row(&*txn, id).await?;
         txn.commit().await?;
         Ok(out)
@@ -278,10 +274,7 @@ impl Engine {
 
 /// Refuses a change that takes the owner `u` out of the enabled owners when no other enabled
 /// owner is left: an organization always has someone who can change roles.
-pub(crate) async fn keep_an_owner(
-    conn: &impl sea_orm::ConnectionTrait,
-    u: &user::Model,
-) -> Result<()> {
+pub(crate) async fn keep_an_owner(conn: &impl Conn, u: &user::Model) -> Result<()> {
     if u.role != OrgRole::Owner.as_str() || u.disabled_at.is_some() {
         return Ok(());
     }

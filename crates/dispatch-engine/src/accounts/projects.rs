@@ -9,16 +9,16 @@ use crate::access::Authenticated;
 use crate::audit::Origin;
 use crate::{Engine, Error, Result};
 use dispatch_core::{OrgRole, ProjectRole, ValidationError};
-use dispatch_store::entity::project;
+use dispatch_store::model::project;
 use dispatch_store::repo;
 use dispatch_store::repo::project_member::MemberRow;
-use sea_orm::ConnectionTrait;
+use dispatch_store::Conn;
 
 /// Whether the individual may see and declare the incidents of `project` as a matter of
 /// membership: always for projects open to everyone; for a members-only project, its members
 /// and organization admins (and above).
 pub(crate) async fn may_use_project(
-    conn: &impl ConnectionTrait,
+    conn: &impl Conn,
     project: &project::Model,
     individual_id: i64,
 ) -> Result<bool> {
@@ -168,47 +168,24 @@ pub enum Configured {
 impl Engine {
     /// The project a configuration record belongs to (`None` when there is no such record).
     pub async fn configured_project(&self, kind: Configured, id: i64) -> Result<Option<i64>> {
-        use dispatch_store::entity::{engagement_rule, notification_rule, role_policy};
-        use sea_orm::{EntityTrait, QuerySelect};
         let conn = self.db().conn();
         Ok(match kind {
-            Configured::RolePolicy => {
-                role_policy::Entity::find_by_id(id)
-                    .select_only()
-                    .column(role_policy::Column::ProjectId)
-                    .into_tuple::<i64>()
-                    .one(conn)
-                    .await?
-            }
-            Configured::EngagementRule => {
-                engagement_rule::Entity::find_by_id(id)
-                    .select_only()
-                    .column(engagement_rule::Column::ProjectId)
-                    .into_tuple::<i64>()
-                    .one(conn)
-                    .await?
-            }
+            Configured::RolePolicy => repo::oncall::policy_project(conn, id).await?,
+            Configured::EngagementRule => repo::rules::engagement_rule_project(conn, id).await?,
             Configured::NotificationRule => {
-                notification_rule::Entity::find_by_id(id)
-                    .select_only()
-                    .column(notification_rule::Column::ProjectId)
-                    .into_tuple::<i64>()
-                    .one(conn)
-                    .await?
+                repo::rules::notification_rule_project(conn, id).await?
             }
         })
     }
 
     /// Whether the caller is the admin of at least one project.
     pub async fn admins_a_project(&self, who: &Authenticated) -> Result<bool> {
-        use dispatch_store::entity::project_member;
-        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-        Ok(project_member::Entity::find()
-            .filter(project_member::Column::UserId.eq(who.user_id))
-            .filter(project_member::Column::Role.eq(ProjectRole::Admin.as_str()))
-            .count(self.db().conn())
-            .await?
-            > 0)
+        Ok(repo::project_member::has_role_anywhere(
+            self.db().conn(),
+            who.user_id,
+            ProjectRole::Admin.as_str(),
+        )
+        .await?)
     }
 
     /// Whether the caller may change the configuration of the project `slug`: organization

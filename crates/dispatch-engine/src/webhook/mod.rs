@@ -5,9 +5,8 @@ pub(crate) mod outgoing;
 
 use crate::{Engine, Result};
 use dispatch_core::values::WebLink;
-use dispatch_store::entity::{webhook_delivery, webhook_subscription};
+use dispatch_store::model::{webhook_delivery, webhook_subscription};
 use dispatch_store::repo;
-use sea_orm::Set;
 
 /// A subscription just made, with its signing secret in clear (shown once; stored sealed).
 #[derive(Debug, Clone)]
@@ -59,13 +58,13 @@ impl Engine {
     /// carries the secret in clear: show it to the caller once.
     pub async fn create_webhook(&self, w: NewWebhook) -> Result<NewSubscription> {
         let secret = repo::webhook::new_secret();
-        let row = webhook_subscription::ActiveModel {
-            url: Set(w.url.as_str().to_string()),
-            secret: Set(self.seal_webhook_secret(&secret)),
-            event_types: Set(types_json(&w.event_types)),
-            description: Set(w.description),
-            enabled: Set(w.enabled),
-            created_at: Set(dispatch_core::now()),
+        let row = webhook_subscription::Model {
+            url: w.url.as_str().to_string(),
+            secret: self.seal_webhook_secret(&secret),
+            event_types: types_json(&w.event_types),
+            description: w.description,
+            enabled: w.enabled,
+            created_at: dispatch_core::now(),
             ..Default::default()
         };
         let txn = self.db.write().await?;
@@ -85,21 +84,21 @@ impl Engine {
         c: WebhookChanges,
     ) -> Result<webhook_subscription::Model> {
         let txn = self.db.write().await?;
-        let mut row: webhook_subscription::ActiveModel =
-            repo::webhook::get(&*txn, id).await?.into();
+        let current = repo::webhook::get(&*txn, id).await?;
+        let mut row = current.clone();
         if let Some(url) = c.url {
-            row.url = Set(url.as_str().to_string());
+            row.url = url.as_str().to_string();
         }
         if let Some(types) = c.event_types {
-            row.event_types = Set(types_json(&types));
+            row.event_types = types_json(&types);
         }
         if let Some(d) = c.description {
-            row.description = Set(d);
+            row.description = d;
         }
         if let Some(e) = c.enabled {
-            row.enabled = Set(e);
+            row.enabled = e;
         }
-        let saved = repo::webhook::update(&*txn, row).await?;
+        let saved = repo::webhook::update(&*txn, &current, row).await?;
         txn.commit().await?;
         Ok(saved)
     }
@@ -124,6 +123,11 @@ impl Engine {
         repo::webhook::get(conn, id).await?;
         Ok(repo::webhook::deliveries(conn, id, page, per_page).await?)
     }
+}
+
+/// The event types a subscription selected (empty: all).
+pub fn event_types(s: &webhook_subscription::Model) -> Vec<String> {
+    repo::webhook::event_types(s)
 }
 
 /// The stored form of a selection: a JSON array.

@@ -4,8 +4,8 @@ use crate::entity::individual;
 use crate::error::{Result, StoreError};
 use sea_orm::sea_query::{Expr, Func, LikeExpr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 /// The individual with this e-mail, created (with `name`, or the address's local part) if missing.
@@ -95,10 +95,11 @@ pub async fn list(
     Ok((rows, total))
 }
 
-/// Saves changed fields.
+/// Saves the fields of an individual that changed between `before` (as read) and `after`.
 pub async fn update(
     conn: &impl ConnectionTrait,
-    row: individual::ActiveModel,
+    before: &individual::Model,
+    after: individual::Model,
 ) -> Result<individual::Model> {
-    Ok(row.update(conn).await?)
+    crate::repo::rows::update(conn, before, after).await
 }

@@ -2,6 +2,7 @@
 //! (`&impl ConnectionTrait`), so a command composes them inside its one transaction.
 
 pub mod audit;
+pub mod direct_message;
 pub mod directory;
 pub mod document;
 pub mod event;
@@ -15,6 +16,7 @@ pub mod login_throttle;
 pub mod oncall;
 pub mod outbox;
 pub mod participant;
+pub mod participant_group;
 pub mod project;
 pub mod project_member;
 pub mod reminder;
@@ -26,6 +28,7 @@ pub mod rules;
 pub mod saved_view;
 pub mod schedule;
 pub mod search;
+pub mod secret_key_check;
 pub mod session;
 pub mod slack;
 pub mod stats;

@@ -19,20 +19,23 @@ pub async fn schedule(
         .await?)
 }
 
-/// Creates or replaces the rotation of a service.
+/// Creates or replaces the rotation of `row.service_id` (an existing rotation keeps its id and
+/// creation time; `row.id` is ignored).
 pub async fn save_schedule(
     conn: &impl ConnectionTrait,
-    mut row: oncall_schedule::ActiveModel,
+    row: oncall_schedule::Model,
 ) -> Result<oncall_schedule::Model> {
-    let service_id = row.service_id.clone().unwrap();
-    Ok(match schedule(conn, service_id).await? {
+    match schedule(conn, row.service_id).await? {
         Some(existing) => {
-            row.id = Set(existing.id);
-            row.created_at = Set(existing.created_at);
-            row.update(conn).await?
+            let after = oncall_schedule::Model {
+                id: existing.id,
+                created_at: existing.created_at,
+                ..row
+            };
+            crate::repo::rows::update(conn, &existing, after).await
         }
-        None => row.insert(conn).await?,
-    })
+        None => crate::repo::rows::insert(conn, row).await,
+    }
 }
 
 /// Overrides of a rotation that end after `after`, earliest first.
@@ -49,12 +52,12 @@ pub async fn overrides(
         .await?)
 }
 
-/// Adds an override.
+/// Adds an override (`row.id` is ignored).
 pub async fn add_override(
     conn: &impl ConnectionTrait,
-    row: oncall_override::ActiveModel,
+    row: oncall_override::Model,
 ) -> Result<oncall_override::Model> {
-    Ok(row.insert(conn).await?)
+    crate::repo::rows::insert(conn, row).await
 }
 
 /// Records a page.
@@ -135,12 +138,22 @@ pub async fn policies(
         .await?)
 }
 
-/// Adds a role policy.
+/// Adds a role policy (`row.id` is ignored).
 pub async fn add_policy(
     conn: &impl ConnectionTrait,
-    row: role_policy::ActiveModel,
+    row: role_policy::Model,
 ) -> Result<role_policy::Model> {
-    Ok(row.insert(conn).await?)
+    crate::repo::rows::insert(conn, row).await
+}
+
+/// The project of a role policy (`None` when there is no such policy).
+pub async fn policy_project(conn: &impl ConnectionTrait, id: i64) -> Result<Option<i64>> {
+    Ok(role_policy::Entity::find_by_id(id)
+        .select_only()
+        .column(role_policy::Column::ProjectId)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?)
 }
 
 /// Deletes a role policy.

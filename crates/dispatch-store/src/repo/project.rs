@@ -41,12 +41,28 @@ pub async fn list(conn: &impl ConnectionTrait) -> Result<Vec<project::Model>> {
         .await?)
 }
 
-/// Inserts a project.
-pub async fn insert(
-    conn: &impl ConnectionTrait,
-    row: project::ActiveModel,
-) -> Result<project::Model> {
-    Ok(row.insert(conn).await?)
+/// A new project's row with the database's column defaults: no description, no incidents yet,
+/// self-join allowed, not the default, no provider choices, the `⏱` timeline emoji, observers
+/// promoted after 3 messages, open to everyone. Slug, name, key prefix and creation time are the
+/// caller's to fill in.
+pub fn new_row() -> project::Model {
+    project::Model {
+        description: String::new(),
+        incident_seq: 0,
+        allow_self_join: true,
+        is_default: false,
+        stable_priority_id: None,
+        providers: "{}".into(),
+        timeline_emoji: "⏱".into(),
+        observer_promotion_messages: 3,
+        members_only: false,
+        ..Default::default()
+    }
+}
+
+/// Inserts a project (`row.id` is ignored; every other column is written as given).
+pub async fn insert(conn: &impl ConnectionTrait, row: project::Model) -> Result<project::Model> {
+    crate::repo::rows::insert(conn, row).await
 }
 
 /// Takes the next incident number of a project. The row update also serialises concurrent
@@ -69,12 +85,13 @@ pub async fn next_incident_number(conn: &impl ConnectionTrait, project_id: i64) 
     Ok(row.try_get_by_index(0)?)
 }
 
-/// Updates a project's editable fields.
+/// Saves the fields of a project that changed between `before` (as read) and `after`.
 pub async fn update(
     conn: &impl ConnectionTrait,
-    row: project::ActiveModel,
+    before: &project::Model,
+    after: project::Model,
 ) -> Result<project::Model> {
-    Ok(row.update(conn).await?)
+    crate::repo::rows::update(conn, before, after).await
 }
 
 /// Makes `id` the only default project.

@@ -69,6 +69,21 @@ pub async fn role_of_individual(
         .await?)
 }
 
+/// Whether the user is a member with `role` of at least one project.
+pub async fn has_role_anywhere(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    role: &str,
+) -> Result<bool> {
+    use sea_orm::PaginatorTrait;
+    Ok(project_member::Entity::find()
+        .filter(project_member::Column::UserId.eq(user_id))
+        .filter(project_member::Column::Role.eq(role))
+        .count(conn)
+        .await?
+        > 0)
+}
+
 /// Makes the user a member with `role`; returns the membership and the role it had before.
 pub async fn set(
     conn: &impl ConnectionTrait,

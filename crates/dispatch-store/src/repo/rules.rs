@@ -34,6 +34,17 @@ pub async fn engagement_rule(
         .ok_or_else(|| StoreError::NotFound(format!("engagement rule {id}")))
 }
 
+/// The project of an engagement rule (`None` when there is no such rule).
+pub async fn engagement_rule_project(conn: &impl ConnectionTrait, id: i64) -> Result<Option<i64>> {
+    use sea_orm::QuerySelect;
+    Ok(engagement_rule::Entity::find_by_id(id)
+        .select_only()
+        .column(engagement_rule::Column::ProjectId)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?)
+}
+
 /// Inserts an engagement rule (`before` = `None`; its id is left to the database) or saves the
 /// columns of `after` that differ from `before` (the rule as read). Returns the stored rule.
 pub async fn save_engagement_rule(
@@ -77,6 +88,20 @@ pub async fn notification_rule(
         .one(conn)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("notification rule {id}")))
+}
+
+/// The project of a notification rule (`None` when there is no such rule).
+pub async fn notification_rule_project(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<i64>> {
+    use sea_orm::QuerySelect;
+    Ok(notification_rule::Entity::find_by_id(id)
+        .select_only()
+        .column(notification_rule::Column::ProjectId)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?)
 }
 
 /// Inserts a notification rule (`before` = `None`; its id is left to the database) or saves the

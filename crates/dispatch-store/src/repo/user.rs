@@ -117,9 +117,13 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model> {
         .ok_or_else(|| StoreError::NotFound(format!("user {id}")))
 }
 
-/// Saves the changed fields of a user.
-pub async fn update(conn: &impl ConnectionTrait, row: user::ActiveModel) -> Result<user::Model> {
-    Ok(row.update(conn).await?)
+/// Saves the fields of a user that changed between `before` (as read) and `after`.
+pub async fn update(
+    conn: &impl ConnectionTrait,
+    before: &user::Model,
+    after: user::Model,
+) -> Result<user::Model> {
+    crate::repo::rows::update(conn, before, after).await
 }
 
 /// The user with this set-up token hash, if it has not expired.

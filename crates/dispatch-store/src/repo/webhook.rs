@@ -55,20 +55,21 @@ pub async fn find(conn: &impl ConnectionTrait, id: i64) -> Result<Option<subscri
     Ok(subscription::Entity::find_by_id(id).one(conn).await?)
 }
 
-/// Inserts a subscription.
+/// Inserts a subscription (`row.id` is ignored).
 pub async fn insert(
     conn: &impl ConnectionTrait,
-    row: subscription::ActiveModel,
+    row: subscription::Model,
 ) -> Result<subscription::Model> {
-    Ok(row.insert(conn).await?)
+    crate::repo::rows::insert(conn, row).await
 }
 
-/// Saves a changed subscription.
+/// Saves the fields of a subscription that changed between `before` (as read) and `after`.
 pub async fn update(
     conn: &impl ConnectionTrait,
-    row: subscription::ActiveModel,
+    before: &subscription::Model,
+    after: subscription::Model,
 ) -> Result<subscription::Model> {
-    Ok(row.update(conn).await?)
+    crate::repo::rows::update(conn, before, after).await
 }
 
 /// Deletes a subscription and (by cascade) its deliveries.

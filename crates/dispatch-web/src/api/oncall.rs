@@ -14,7 +14,7 @@ use dispatch_core::oncall::Shift;
 use dispatch_core::values::{Email, IncidentRef};
 use dispatch_core::{ParticipantRole, ValidationError};
 use dispatch_engine::oncall::OnCallView;
-use dispatch_store::entity::{page, role_policy};
+use dispatch_store::model::{page, role_policy};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -404,17 +404,17 @@ pub async fn add_policy(
         )
         .await?;
     e.into_result()?;
-    let row = role_policy::ActiveModel {
-        project_id: sea_orm::Set(project.id),
-        role: sea_orm::Set(role.expect("checked").as_str().into()),
-        type_id: sea_orm::Set(refs.0),
-        priority_id: sea_orm::Set(refs.1),
-        tag_id: sea_orm::Set(refs.2),
-        service_id: sea_orm::Set(b.service_id),
-        email: sea_orm::Set(email.map(|m| m.to_string())),
-        view_order: sea_orm::Set(b.order),
-        enabled: sea_orm::Set(true),
-        created_at: sea_orm::Set(dispatch_core::now()),
+    let row = role_policy::Model {
+        project_id: project.id,
+        role: role.expect("checked").as_str().into(),
+        type_id: refs.0,
+        priority_id: refs.1,
+        tag_id: refs.2,
+        service_id: b.service_id,
+        email: email.map(|m| m.to_string()),
+        view_order: b.order,
+        enabled: true,
+        created_at: dispatch_core::now(),
         ..Default::default()
     };
     Ok((

@@ -16,8 +16,7 @@ use dispatch_core::values::WebLink;
 use dispatch_core::webhook::parse_event_types;
 use dispatch_core::{Patch, ValidationError};
 use dispatch_engine::webhook::{NewWebhook, WebhookChanges};
-use dispatch_store::entity::{webhook_delivery, webhook_subscription};
-use dispatch_store::repo;
+use dispatch_store::model::{webhook_delivery, webhook_subscription};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -51,7 +50,7 @@ pub struct WebhookOut {
 
 impl From<webhook_subscription::Model> for WebhookOut {
     fn from(s: webhook_subscription::Model) -> Self {
-        let event_types = repo::webhook::event_types(&s);
+        let event_types = dispatch_engine::webhook::event_types(&s);
         Self {
             id: s.id,
             url: s.url,
