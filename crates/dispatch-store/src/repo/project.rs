@@ -41,12 +41,9 @@ pub async fn list(conn: &impl ConnectionTrait) -> Result<Vec<project::Model>> {
         .await?)
 }
 
-/// Inserts a project.
-pub async fn insert(
-    conn: &impl ConnectionTrait,
-    row: project::ActiveModel,
-) -> Result<project::Model> {
-    Ok(row.insert(conn).await?)
+/// Inserts a project (its id is given by the database).
+pub async fn insert(conn: &impl ConnectionTrait, row: project::Model) -> Result<project::Model> {
+    crate::repo::rows::insert(conn, row).await
 }
 
 /// Takes the next incident number of a project. The row update also serialises concurrent
@@ -69,12 +66,13 @@ pub async fn next_incident_number(conn: &impl ConnectionTrait, project_id: i64) 
     Ok(row.try_get_by_index(0)?)
 }
 
-/// Updates a project's editable fields.
+/// Saves the fields of a project that differ between `before` (as read) and `after`.
 pub async fn update(
     conn: &impl ConnectionTrait,
-    row: project::ActiveModel,
+    before: &project::Model,
+    after: project::Model,
 ) -> Result<project::Model> {
-    Ok(row.update(conn).await?)
+    crate::repo::rows::update(conn, before, after).await
 }
 
 /// Makes `id` the only default project.
