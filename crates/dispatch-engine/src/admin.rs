@@ -5,13 +5,12 @@ mod taxonomy;
 
 use crate::{Actor, Engine, Error, Result};
 use dispatch_core::{IndividualId, OrgRole, TokenScope, Transport, ValidationError};
-use dispatch_store::entity::{
+use dispatch_store::model::{
     api_token, incident_priority, incident_severity, incident_type, individual, project, service,
     tag, tag_type, team,
 };
 use dispatch_store::repo::{self, taxonomy as taxonomy_repo};
-use dispatch_store::StoreError;
-use sea_orm::{ActiveModelTrait, ActiveValue, SqlErr};
+use dispatch_store::{Record, StoreError};
 
 pub use crate::access::Authenticated;
 
@@ -136,14 +135,17 @@ impl Engine {
             .ok_or_else(|| Error::NotFound(format!("project {slug}")))
     }
 
-    /// Creates a project with the default taxonomies; when it is marked default it becomes the
-    /// only default project.
-    pub async fn create_project(&self, mut row: project::ActiveModel) -> Result<project::Model> {
-        if row.created_at.is_not_set() {
-            row.created_at = ActiveValue::Set(dispatch_core::now());
-        }
+    /// A new project's record with the stored defaults, for the caller to fill in.
+    pub fn new_project() -> project::Model {
+        repo::project::new_row()
+    }
+
+    /// Creates a project (stamped now) with the default taxonomies; when it is marked default it
+    /// becomes the only default project.
+    pub async fn create_project(&self, mut row: project::Model) -> Result<project::Model> {
+        row.created_at = dispatch_core::now();
         let txn = self.db.write().await?;
-        let p = repo::project::insert(&*txn, with_set(repo::project::new_row(), &row)).await?;
+        let p = repo::project::insert(&*txn, row).await?;
         if p.is_default {
             repo::project::set_default(&*txn, p.id).await?;
         }
@@ -153,32 +155,41 @@ impl Engine {
         Ok(p)
     }
 
-    /// Saves a changed project. Marking it default makes it the only default project; the
-    /// default project cannot stop being the default (another one is made default instead), and
-    /// the key prefix is fixed once the project has incidents (their keys carry it).
-    pub async fn update_project(&self, row: project::ActiveModel) -> Result<project::Model> {
+    /// Saves the changes from `before` (the project as read) to `after`. Marking it default
+    /// makes it the only default project; the default project cannot stop being the default
+    /// (another one is made default instead), and the key prefix is fixed once the project has
+    /// incidents (their keys carry it).
+    pub async fn update_project(
+        &self,
+        before: &project::Model,
+        after: project::Model,
+    ) -> Result<project::Model> {
         let txn = self.db.write().await?;
-        let id = *row
-            .id
-            .try_as_ref()
-            .ok_or_else(|| Error::NotFound("project".into()))?;
-        let current = repo::project::get(&*txn, id).await?;
+        let current = repo::project::get(&*txn, before.id).await?;
+        // The value a field will have once saved: the changed one, else the stored one.
+        let is_default = if after.is_default != before.is_default {
+            after.is_default
+        } else {
+            current.is_default
+        };
         let mut e = ValidationError::default();
-        let prefix = row.key_prefix.try_as_ref();
-        if prefix.is_some_and(|p| *p != current.key_prefix) && current.incident_seq > 0 {
+        if after.key_prefix != before.key_prefix
+            && after.key_prefix != current.key_prefix
+            && current.incident_seq > 0
+        {
             e.push(
                 "key_prefix",
                 "cannot change once the project has incidents (their keys carry the prefix)",
             );
         }
-        if current.is_default && row.is_default.try_as_ref() == Some(&false) {
+        if current.is_default && !is_default {
             e.push(
                 "default",
                 "this is the default project; make another project the default instead",
             );
         }
         e.into_result()?;
-        let p = repo::project::update(&*txn, &current, with_set(current.clone(), &row)).await?;
+        let p = repo::project::update(&*txn, before, after).await?;
         if p.is_default && !current.is_default {
             repo::project::set_default(&*txn, p.id).await?;
         }
@@ -253,19 +264,25 @@ impl Engine {
         Ok(())
     }
 
-    /// Inserts (no primary key set) or updates any configuration row in its own transaction.
-    pub async fn save<A>(&self, row: A) -> Result<<A::Entity as sea_orm::EntityTrait>::Model>
-    where
-        A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send + 'static,
-        A: sea_orm::TryIntoModel<<A::Entity as sea_orm::EntityTrait>::Model>,
-        <A::Entity as sea_orm::EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
-    {
+    /// Inserts a configuration record (team, service, individual, tag, tag type) in its own
+    /// transaction; its id is given by the database. A uniqueness clash is a conflict.
+    pub async fn create<R: Record>(&self, row: R) -> Result<R> {
         let txn = self.db.write().await?;
-        let saved = row.save(&*txn).await?;
-        let model = sea_orm::TryIntoModel::try_into_model(saved)?;
+        let saved = repo::rows::insert(&*txn, row).await?;
         txn.commit().await?;
         self.invalidate_config();
-        Ok(model)
+        Ok(saved)
+    }
+
+    /// Saves the fields of a configuration record that differ between `before` (as read) and
+    /// `after`, in its own transaction. A uniqueness clash is a conflict; a record deleted
+    /// meanwhile is not found.
+    pub async fn update<R: Record>(&self, before: &R, after: R) -> Result<R> {
+        let txn = self.db.write().await?;
+        let saved = repo::rows::update(&*txn, before, after).await?;
+        txn.commit().await?;
+        self.invalidate_config();
+        Ok(saved)
     }
 
     /// Types of a project.
@@ -313,23 +330,9 @@ pub enum TaxonomyKind {
 
 /// A delete refused by a foreign key means the row is still in use: a conflict, not a failure.
 fn still_referenced(e: StoreError, what: &str) -> Error {
-    match &e {
-        StoreError::Db(db)
-            if matches!(db.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) =>
-        {
-            Error::Conflict(format!("{what} is still referenced by other records"))
-        }
-        _ => e.into(),
+    if e.is_foreign_key_violation() {
+        Error::Conflict(format!("{what} is still referenced by other records"))
+    } else {
+        e.into()
     }
-}
-
-/// `base` with the fields `row` sets (the store saves records, not change sets).
-fn with_set(mut base: project::Model, row: &project::ActiveModel) -> project::Model {
-    use sea_orm::{Iterable, ModelTrait};
-    for c in <project::Column as Iterable>::iter() {
-        if let ActiveValue::Set(v) = row.get(c) {
-            base.set(c, v);
-        }
-    }
-    base
 }

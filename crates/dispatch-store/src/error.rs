@@ -34,3 +34,12 @@ impl StoreError {
 
 /// Shorthand for repository results.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl StoreError {
+    /// Whether the database refused the write because a foreign key still points at the row
+    /// (a delete of something in use).
+    pub fn is_foreign_key_violation(&self) -> bool {
+        matches!(self, StoreError::Db(db)
+            if matches!(db.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))))
+    }
+}

@@ -4,7 +4,7 @@ use crate::entity::{incident_priority, incident_severity, incident_type, project
 use crate::error::Result;
 use crate::repo::taxonomy;
 use crate::Db;
-use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
 
 /// A priority's defaults: (name, tactical hours, executive hours, page commander, default).
 type PriorityDefaults = (&'static str, Option<i32>, Option<i32>, bool, bool);
@@ -50,19 +50,19 @@ pub async fn seed_taxonomies(conn: &impl ConnectionTrait, project_id: i64) -> Re
     let now = dispatch_core::now();
     taxonomy::types::insert(
         conn,
-        incident_type::ActiveModel {
-            project_id: Set(project_id),
-            slug: Set("default".into()),
-            name: Set("Default".into()),
-            description: Set("Any incident that needs no special handling.".into()),
-            default_visibility: Set("open".into()),
-            is_default: Set(true),
-            enabled: Set(true),
-            exclude_from_metrics: Set(false),
-            exclude_from_reminders: Set(false),
-            exclude_from_review: Set(false),
-            view_order: Set(0),
-            created_at: Set(now),
+        incident_type::Model {
+            project_id,
+            slug: "default".into(),
+            name: "Default".into(),
+            description: "Any incident that needs no special handling.".into(),
+            default_visibility: "open".into(),
+            is_default: true,
+            enabled: true,
+            exclude_from_metrics: false,
+            exclude_from_reminders: false,
+            exclude_from_review: false,
+            view_order: 0,
+            created_at: now,
             ..Default::default()
         },
     )
@@ -70,19 +70,19 @@ pub async fn seed_taxonomies(conn: &impl ConnectionTrait, project_id: i64) -> Re
     for (i, (name, tactical, executive, page, default)) in PRIORITIES.iter().enumerate() {
         taxonomy::priorities::insert(
             conn,
-            incident_priority::ActiveModel {
-                project_id: Set(project_id),
-                slug: Set(name.to_lowercase()),
-                name: Set(name.to_string()),
-                description: Set(String::new()),
-                color: Set(None),
-                is_default: Set(*default),
-                enabled: Set(true),
-                page_commander: Set(*page),
-                tactical_report_reminder_hours: Set(*tactical),
-                executive_report_reminder_hours: Set(*executive),
-                view_order: Set(i as i32),
-                created_at: Set(now),
+            incident_priority::Model {
+                project_id,
+                slug: name.to_lowercase(),
+                name: name.to_string(),
+                description: String::new(),
+                color: None,
+                is_default: *default,
+                enabled: true,
+                page_commander: *page,
+                tactical_report_reminder_hours: *tactical,
+                executive_report_reminder_hours: *executive,
+                view_order: i as i32,
+                created_at: now,
                 ..Default::default()
             },
         )
@@ -91,17 +91,17 @@ pub async fn seed_taxonomies(conn: &impl ConnectionTrait, project_id: i64) -> Re
     for (i, name) in SEVERITIES.iter().enumerate() {
         taxonomy::severities::insert(
             conn,
-            incident_severity::ActiveModel {
-                project_id: Set(project_id),
-                slug: Set(name.to_lowercase()),
-                name: Set(name.to_string()),
-                description: Set(String::new()),
-                color: Set(None),
-                is_default: Set(i == 0),
-                enabled: Set(true),
-                allowed_for_stable: Set(true),
-                view_order: Set(i as i32),
-                created_at: Set(now),
+            incident_severity::Model {
+                project_id,
+                slug: name.to_lowercase(),
+                name: name.to_string(),
+                description: String::new(),
+                color: None,
+                is_default: i == 0,
+                enabled: true,
+                allowed_for_stable: true,
+                view_order: i as i32,
+                created_at: now,
                 ..Default::default()
             },
         )

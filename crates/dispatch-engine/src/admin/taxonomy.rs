@@ -4,9 +4,9 @@
 use super::TaxonomyKind;
 use crate::{Engine, Error, Result};
 use dispatch_core::ValidationError;
-use dispatch_store::entity::{incident_priority, incident_severity, incident_type};
+use dispatch_store::model::{incident_priority, incident_severity, incident_type};
 use dispatch_store::repo::taxonomy;
-use sea_orm::{ActiveValue, ConnectionTrait};
+use dispatch_store::Conn;
 
 /// Checks the default rule on the state an entry would have after a save.
 fn check_default_rule(was_default: bool, is_default: bool, enabled: bool) -> Result<()> {
@@ -26,10 +26,13 @@ fn check_default_rule(was_default: bool, is_default: bool, enabled: bool) -> Res
     Ok(e.into_result()?)
 }
 
-/// The value a flag will have after a save: the row's if it carries one, else the stored one,
-/// else (for a new row) the column's default.
-fn after(v: &ActiveValue<bool>, stored: Option<bool>, column_default: bool) -> bool {
-    v.try_as_ref().copied().or(stored).unwrap_or(column_default)
+/// The value a flag will have after a save: the new row's; for an update, the changed value
+/// (`before` → `after`), else the stored one.
+fn after(before: Option<bool>, after: bool, stored: Option<bool>) -> bool {
+    match (before, stored) {
+        (Some(before), Some(stored)) if before == after => stored,
+        _ => after,
+    }
 }
 
 /// Generates, for one taxonomy, the read of an entry inside a project and the save that keeps
@@ -37,11 +40,7 @@ fn after(v: &ActiveValue<bool>, stored: Option<bool>, column_default: bool) -> b
 /// transaction, so no reader ever sees a project with two defaults or none.
 macro_rules! taxonomy_commands {
     ($entity:ident, $repo:ident, $what:literal, $get:ident, $save:ident) => {
-        async fn $get(
-            conn: &impl ConnectionTrait,
-            project_id: i64,
-            id: i64,
-        ) -> Result<$entity::Model> {
+        async fn $get(conn: &impl Conn, project_id: i64, id: i64) -> Result<$entity::Model> {
             let row = taxonomy::$repo::get(conn, id).await?;
             if row.project_id != project_id {
                 return Err(Error::NotFound(format!(concat!($what, " {}"), id)));
@@ -55,33 +54,41 @@ macro_rules! taxonomy_commands {
                 $get(self.db.conn(), project_id, id).await
             }
 
-            #[doc = concat!("Inserts (no id set) or updates a ", $what, " of a project. ")]
-            /// Marking it default makes it the project's only default; the current default
-            /// cannot be disabled or stop being the default (a 422 naming `enabled`/`default`).
+            #[doc = concat!("Inserts (no `before`) or updates (from `before`, as read) a ", $what, " of a project. ")]
+            /// A new entry is stamped now; an update saves the fields that differ between
+            /// `before` and `row`. Marking it default makes it the project's only default; the
+            /// current default cannot be disabled or stop being the default (a 422 naming
+            /// `enabled`/`default`).
             pub async fn $save(
                 &self,
                 project_id: i64,
-                mut row: $entity::ActiveModel,
+                before: Option<&$entity::Model>,
+                mut row: $entity::Model,
             ) -> Result<$entity::Model> {
                 let txn = self.db.write().await?;
-                let stored = match row.id.try_as_ref() {
-                    Some(&id) => Some($get(&*txn, project_id, id).await?),
+                let stored = match before {
+                    Some(b) => Some($get(&*txn, project_id, b.id).await?),
                     None => None,
                 };
                 let is_default = after(
-                    &row.is_default,
+                    before.map(|b| b.is_default),
+                    row.is_default,
                     stored.as_ref().map(|s| s.is_default),
-                    false,
                 );
-                let enabled = after(&row.enabled, stored.as_ref().map(|s| s.enabled), true);
+                let enabled = after(
+                    before.map(|b| b.enabled),
+                    row.enabled,
+                    stored.as_ref().map(|s| s.enabled),
+                );
                 let was_default = stored.as_ref().is_some_and(|s| s.is_default);
                 check_default_rule(was_default, is_default, enabled)?;
-                let saved = if stored.is_some() {
-                    taxonomy::$repo::update(&*txn, row).await?
-                } else {
-                    row.project_id = ActiveValue::Set(project_id);
-                    row.created_at = ActiveValue::Set(dispatch_core::now());
-                    taxonomy::$repo::insert(&*txn, row).await?
+                let saved = match before {
+                    Some(before) => taxonomy::$repo::update(&*txn, before, row).await?,
+                    None => {
+                        row.project_id = project_id;
+                        row.created_at = dispatch_core::now();
+                        taxonomy::$repo::insert(&*txn, row).await?
+                    }
                 };
                 if saved.is_default {
                     taxonomy::$repo::clear_default(&*txn, project_id, saved.id).await?;
@@ -120,13 +127,11 @@ impl Engine {
     /// Makes a taxonomy entry the only default of its project (it must be enabled).
     pub async fn make_default(&self, kind: TaxonomyKind, project_id: i64, id: i64) -> Result<()> {
         macro_rules! make {
-            ($entity:ident, $save:ident) => {{
-                let row = $entity::ActiveModel {
-                    id: ActiveValue::Unchanged(id),
-                    is_default: ActiveValue::Set(true),
-                    ..Default::default()
-                };
-                self.$save(project_id, row).await?;
+            ($get:ident, $save:ident) => {{
+                let before = self.$get(project_id, id).await?;
+                let mut row = before.clone();
+                row.is_default = true;
+                self.$save(project_id, Some(&before), row).await?;
             }};
         }
         match kind {

@@ -5,12 +5,11 @@ macro_rules! taxonomy_repo {
     ($module:ident, $entity:ident, $what:literal) => {
         /// Lookups for one taxonomy.
         pub mod $module {
-            use crate::entity::$entity::{ActiveModel, Column, Entity, Model};
+            use crate::entity::$entity::{Column, Entity, Model};
             use crate::error::{Result, StoreError};
             use sea_orm::sea_query::{Expr, Func};
             use sea_orm::{
-                ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-                QueryFilter, QueryOrder,
+                ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
             };
 
             /// Every entry of a project, in view order.
@@ -61,14 +60,18 @@ macro_rules! taxonomy_repo {
                     .ok_or_else(|| StoreError::NotFound(concat!("default ", $what).into()))
             }
 
-            /// Inserts an entry.
-            pub async fn insert(conn: &impl ConnectionTrait, row: ActiveModel) -> Result<Model> {
-                Ok(row.insert(conn).await?)
+            /// Inserts an entry (its id is given by the database).
+            pub async fn insert(conn: &impl ConnectionTrait, row: Model) -> Result<Model> {
+                crate::repo::rows::insert(conn, row).await
             }
 
-            /// Saves changed fields of an entry.
-            pub async fn update(conn: &impl ConnectionTrait, row: ActiveModel) -> Result<Model> {
-                Ok(row.update(conn).await?)
+            /// Saves the fields of an entry that differ between `before` (as read) and `after`.
+            pub async fn update(
+                conn: &impl ConnectionTrait,
+                before: &Model,
+                after: Model,
+            ) -> Result<Model> {
+                crate::repo::rows::update(conn, before, after).await
             }
 
             /// Clears the default flag on every other entry of the project.

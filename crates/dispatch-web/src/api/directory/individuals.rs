@@ -14,8 +14,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::{Email, Name, WebLink};
 use dispatch_core::{Patch, ValidationError};
-use dispatch_store::entity::individual;
-use sea_orm::ActiveValue::Set;
+use dispatch_store::model::individual;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -104,7 +103,7 @@ impl From<IndividualIn> for IndividualPatch {
 
 impl IndividualPatch {
     /// Writes the changes into `row`, recording every bad field.
-    fn apply(self, row: &mut individual::ActiveModel, e: &mut ValidationError) {
+    fn apply(self, row: &mut individual::Model, e: &mut ValidationError) {
         let email = parse::parsed(e, "email", self.email, Email::parse);
         set(&mut row.email, email.map(|m| m.as_str().to_string()));
         let name = parse::parsed(e, "name", self.name, Name::parse);
@@ -159,19 +158,19 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, axum::Json<IndividualOut>)> {
     let mut e = ValidationError::default();
     parse::required(&mut e, "email", &b.email);
-    let mut row = individual::ActiveModel {
-        title: Set(None),
-        weblink: Set(None),
-        created_at: Set(dispatch_core::now()),
+    let mut row = individual::Model {
+        title: None,
+        weblink: None,
+        created_at: dispatch_core::now(),
         ..Default::default()
     };
     IndividualPatch::from(b).apply(&mut row, &mut e);
-    if let (true, Some(email)) = (row.name.is_not_set(), row.email.try_as_ref()) {
-        let local = email.split('@').next().unwrap_or(email);
-        row.name = Set(local.to_string());
+    if row.name.is_empty() && !row.email.is_empty() {
+        let local = row.email.split('@').next().unwrap_or(&row.email);
+        row.name = local.to_string();
     }
     e.into_result()?;
-    let saved = s.engine.save(row).await?;
+    let saved = s.engine.create(row).await?;
     Ok((StatusCode::CREATED, axum::Json(saved.into())))
 }
 
@@ -197,9 +196,10 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(b): Json<IndividualPatch>,
 ) -> ApiResult<axum::Json<IndividualOut>> {
-    let mut row: individual::ActiveModel = s.engine.individual(id).await?.into();
+    let before = s.engine.individual(id).await?;
+    let mut row = before.clone();
     let mut e = ValidationError::default();
     b.apply(&mut row, &mut e);
     e.into_result()?;
-    Ok(axum::Json(s.engine.save(row).await?.into()))
+    Ok(axum::Json(s.engine.update(&before, row).await?.into()))
 }

@@ -13,8 +13,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::{Name, Slug};
 use dispatch_core::{Patch, ValidationError};
-use dispatch_store::entity::service;
-use sea_orm::ActiveValue::Set;
+use dispatch_store::model::service;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -119,7 +118,7 @@ impl From<ServiceIn> for ServicePatch {
 
 impl ServicePatch {
     /// Writes the changes into `row`, recording every bad field.
-    fn apply(self, row: &mut service::ActiveModel, e: &mut ValidationError) {
+    fn apply(self, row: &mut service::Model, e: &mut ValidationError) {
         let name = parse::parsed(e, "name", self.name, Name::parse);
         set(&mut row.name, name.map(Name::into_inner));
         let provider = parse::parsed(e, "provider", self.provider, Slug::parse);
@@ -165,18 +164,18 @@ pub async fn create(
     let p = s.engine.project(&slug).await?;
     let mut e = ValidationError::default();
     parse::required(&mut e, "name", &b.name);
-    let mut row = service::ActiveModel {
-        project_id: Set(p.id),
-        provider: Set(BUILT_IN_PROVIDER.to_string()),
-        external_id: Set(None),
-        description: Set(String::new()),
-        is_active: Set(true),
-        created_at: Set(dispatch_core::now()),
+    let mut row = service::Model {
+        project_id: p.id,
+        provider: BUILT_IN_PROVIDER.to_string(),
+        external_id: None,
+        description: String::new(),
+        is_active: true,
+        created_at: dispatch_core::now(),
         ..Default::default()
     };
     ServicePatch::from(b).apply(&mut row, &mut e);
     e.into_result()?;
-    let saved = s.engine.save(row).await?;
+    let saved = s.engine.create(row).await?;
     Ok((StatusCode::CREATED, axum::Json(saved.into())))
 }
 
@@ -202,11 +201,12 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(b): Json<ServicePatch>,
 ) -> ApiResult<axum::Json<ServiceOut>> {
-    let mut row: service::ActiveModel = s.engine.service(id).await?.into();
+    let before = s.engine.service(id).await?;
+    let mut row = before.clone();
     let mut e = ValidationError::default();
     b.apply(&mut row, &mut e);
     e.into_result()?;
-    Ok(axum::Json(s.engine.save(row).await?.into()))
+    Ok(axum::Json(s.engine.update(&before, row).await?.into()))
 }
 
 /// Removes a service.

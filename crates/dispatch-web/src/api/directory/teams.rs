@@ -12,8 +12,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::{Email, Name};
 use dispatch_core::{Patch, ValidationError};
-use dispatch_store::entity::team;
-use sea_orm::ActiveValue::Set;
+use dispatch_store::model::team;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -95,7 +94,7 @@ impl From<TeamIn> for TeamPatch {
 
 impl TeamPatch {
     /// Writes the changes into `row`, recording every bad field.
-    fn apply(self, row: &mut team::ActiveModel, e: &mut ValidationError) {
+    fn apply(self, row: &mut team::Model, e: &mut ValidationError) {
         let name = parse::parsed(e, "name", self.name, Name::parse);
         set(&mut row.name, name.map(Name::into_inner));
         let email = parse::clearable(e, "email", self.email, Email::parse);
@@ -135,16 +134,16 @@ pub async fn create(
     let p = s.engine.project(&slug).await?;
     let mut e = ValidationError::default();
     parse::required(&mut e, "name", &b.name);
-    let mut row = team::ActiveModel {
-        project_id: Set(p.id),
-        email: Set(None),
-        description: Set(String::new()),
-        created_at: Set(dispatch_core::now()),
+    let mut row = team::Model {
+        project_id: p.id,
+        email: None,
+        description: String::new(),
+        created_at: dispatch_core::now(),
         ..Default::default()
     };
     TeamPatch::from(b).apply(&mut row, &mut e);
     e.into_result()?;
-    let saved = s.engine.save(row).await?;
+    let saved = s.engine.create(row).await?;
     Ok((StatusCode::CREATED, axum::Json(saved.into())))
 }
 
@@ -170,11 +169,12 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(b): Json<TeamPatch>,
 ) -> ApiResult<axum::Json<TeamOut>> {
-    let mut row: team::ActiveModel = s.engine.team(id).await?.into();
+    let before = s.engine.team(id).await?;
+    let mut row = before.clone();
     let mut e = ValidationError::default();
     b.apply(&mut row, &mut e);
     e.into_result()?;
-    Ok(axum::Json(s.engine.save(row).await?.into()))
+    Ok(axum::Json(s.engine.update(&before, row).await?.into()))
 }
 
 /// Removes a team; one that incident participants still point at is a conflict.

@@ -13,8 +13,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::{Color, Name, Slug};
 use dispatch_core::{Patch, ValidationError};
-use dispatch_store::entity::incident_priority;
-use sea_orm::ActiveValue::Set;
+use dispatch_store::model::incident_priority;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -188,7 +187,7 @@ fn hours(e: &mut ValidationError, field: &str, p: Patch<i32>) -> Patch<i32> {
 
 impl IncidentPriorityPatch {
     /// Writes the changes into `row`, recording every bad field.
-    fn apply(self, row: &mut incident_priority::ActiveModel, e: &mut ValidationError) {
+    fn apply(self, row: &mut incident_priority::Model, e: &mut ValidationError) {
         let name = parse::parsed(e, "name", self.name, Name::parse);
         set(&mut row.name, name.map(Name::into_inner));
         let slug = parse::parsed(e, "slug", self.slug, Slug::parse);
@@ -252,21 +251,21 @@ pub async fn create(
     let p = s.engine.project(&slug).await?;
     let mut e = ValidationError::default();
     parse::required(&mut e, "name", &b.name);
-    let mut row = incident_priority::ActiveModel {
-        description: Set(String::new()),
-        color: Set(None),
-        is_default: Set(false),
-        enabled: Set(true),
-        page_commander: Set(false),
-        tactical_report_reminder_hours: Set(None),
-        executive_report_reminder_hours: Set(None),
-        view_order: Set(0),
+    let mut row = incident_priority::Model {
+        description: String::new(),
+        color: None,
+        is_default: false,
+        enabled: true,
+        page_commander: false,
+        tactical_report_reminder_hours: None,
+        executive_report_reminder_hours: None,
+        view_order: 0,
         ..Default::default()
     };
     IncidentPriorityPatch::from(b).apply(&mut row, &mut e);
     slug_from_name(&mut row.slug, &row.name);
     e.into_result()?;
-    let saved = s.engine.save_incident_priority(p.id, row).await?;
+    let saved = s.engine.save_incident_priority(p.id, None, row).await?;
     Ok((StatusCode::CREATED, axum::Json(saved.into())))
 }
 
@@ -298,12 +297,15 @@ pub async fn update(
     Json(b): Json<IncidentPriorityPatch>,
 ) -> ApiResult<axum::Json<IncidentPriorityOut>> {
     let p = s.engine.project(&slug).await?;
-    let mut row: incident_priority::ActiveModel =
-        s.engine.incident_priority(p.id, id).await?.into();
+    let before = s.engine.incident_priority(p.id, id).await?;
+    let mut row = before.clone();
     let mut e = ValidationError::default();
     b.apply(&mut row, &mut e);
     e.into_result()?;
     Ok(axum::Json(
-        s.engine.save_incident_priority(p.id, row).await?.into(),
+        s.engine
+            .save_incident_priority(p.id, Some(&before), row)
+            .await?
+            .into(),
     ))
 }

@@ -13,8 +13,7 @@ use chrono::{DateTime, Utc};
 use dispatch_core::values::{KeyPrefix, Name, Slug};
 use dispatch_core::{Patch, ValidationError};
 use dispatch_engine::Engine;
-use dispatch_store::entity::project;
-use sea_orm::ActiveValue::Set;
+use dispatch_store::model::project;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -240,15 +239,9 @@ fn merge_providers(
 
 impl ProjectPatch {
     /// Writes the changes into `row`, recording every bad field.
-    fn apply(self, engine: &Engine, row: &mut project::ActiveModel, e: &mut ValidationError) {
-        let current = match &row.providers {
-            sea_orm::ActiveValue::Set(v) | sea_orm::ActiveValue::Unchanged(v) => v.clone(),
-            sea_orm::ActiveValue::NotSet => "{}".to_string(),
-        };
-        set(
-            &mut row.providers,
-            merge_providers(engine, &current, self.providers, e),
-        );
+    fn apply(self, engine: &Engine, row: &mut project::Model, e: &mut ValidationError) {
+        let merged = merge_providers(engine, &row.providers, self.providers, e);
+        set(&mut row.providers, merged);
         let slug = parse::parsed(e, "slug", self.slug, Slug::parse);
         set(&mut row.slug, slug.map(|s| s.as_str().to_string()));
         let name = parse::parsed(e, "name", self.name, Name::parse);
@@ -325,13 +318,7 @@ pub async fn create(
     let mut e = ValidationError::default();
     parse::required(&mut e, "name", &b.name);
     parse::required(&mut e, "key_prefix", &b.key_prefix);
-    let mut row = project::ActiveModel {
-        description: Set(String::new()),
-        incident_seq: Set(0),
-        allow_self_join: Set(true),
-        is_default: Set(false),
-        ..Default::default()
-    };
+    let mut row = dispatch_engine::Engine::new_project();
     ProjectPatch::from(b).apply(&s.engine, &mut row, &mut e);
     slug_from_name(&mut row.slug, &row.name);
     e.into_result()?;
@@ -375,15 +362,15 @@ pub async fn update(
         )
         .into());
     }
-    let current = s.engine.project(&slug).await?;
-    let project_id = current.id;
-    let mut row: project::ActiveModel = current.into();
+    let before = s.engine.project(&slug).await?;
+    let project_id = before.id;
+    let mut row = before.clone();
     let mut e = ValidationError::default();
     let stable = std::mem::take(&mut b.stable_priority);
     b.apply(&s.engine, &mut row, &mut e);
     match stable {
         Patch::Absent => {}
-        Patch::Null => row.stable_priority_id = Set(None),
+        Patch::Null => row.stable_priority_id = None,
         Patch::Value(name) => match s
             .engine
             .incident_priorities(project_id)
@@ -394,11 +381,11 @@ pub async fn update(
                     && (p.slug == name.trim().to_lowercase()
                         || p.name.eq_ignore_ascii_case(name.trim()))
             }) {
-            Some(p) => row.stable_priority_id = Set(Some(p.id)),
+            Some(p) => row.stable_priority_id = Some(p.id),
             None => e.push("stable_priority", format!("unknown priority {name:?}")),
         },
     }
     e.into_result()?;
-    let p = s.engine.update_project(row).await?;
+    let p = s.engine.update_project(&before, row).await?;
     Ok(axum::Json(ProjectOut::new(&s.engine, p)))
 }

@@ -13,8 +13,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::{Color, Name, Slug};
 use dispatch_core::{Patch, ValidationError};
-use dispatch_store::entity::incident_severity;
-use sea_orm::ActiveValue::Set;
+use dispatch_store::model::incident_severity;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -149,7 +148,7 @@ impl From<IncidentSeverityIn> for IncidentSeverityPatch {
 
 impl IncidentSeverityPatch {
     /// Writes the changes into `row`, recording every bad field.
-    fn apply(self, row: &mut incident_severity::ActiveModel, e: &mut ValidationError) {
+    fn apply(self, row: &mut incident_severity::Model, e: &mut ValidationError) {
         let name = parse::parsed(e, "name", self.name, Name::parse);
         set(&mut row.name, name.map(Name::into_inner));
         let slug = parse::parsed(e, "slug", self.slug, Slug::parse);
@@ -205,19 +204,19 @@ pub async fn create(
     let p = s.engine.project(&slug).await?;
     let mut e = ValidationError::default();
     parse::required(&mut e, "name", &b.name);
-    let mut row = incident_severity::ActiveModel {
-        description: Set(String::new()),
-        color: Set(None),
-        is_default: Set(false),
-        enabled: Set(true),
-        allowed_for_stable: Set(true),
-        view_order: Set(0),
+    let mut row = incident_severity::Model {
+        description: String::new(),
+        color: None,
+        is_default: false,
+        enabled: true,
+        allowed_for_stable: true,
+        view_order: 0,
         ..Default::default()
     };
     IncidentSeverityPatch::from(b).apply(&mut row, &mut e);
     slug_from_name(&mut row.slug, &row.name);
     e.into_result()?;
-    let saved = s.engine.save_incident_severity(p.id, row).await?;
+    let saved = s.engine.save_incident_severity(p.id, None, row).await?;
     Ok((StatusCode::CREATED, axum::Json(saved.into())))
 }
 
@@ -249,12 +248,15 @@ pub async fn update(
     Json(b): Json<IncidentSeverityPatch>,
 ) -> ApiResult<axum::Json<IncidentSeverityOut>> {
     let p = s.engine.project(&slug).await?;
-    let mut row: incident_severity::ActiveModel =
-        s.engine.incident_severity(p.id, id).await?.into();
+    let before = s.engine.incident_severity(p.id, id).await?;
+    let mut row = before.clone();
     let mut e = ValidationError::default();
     b.apply(&mut row, &mut e);
     e.into_result()?;
     Ok(axum::Json(
-        s.engine.save_incident_severity(p.id, row).await?.into(),
+        s.engine
+            .save_incident_severity(p.id, Some(&before), row)
+            .await?
+            .into(),
     ))
 }

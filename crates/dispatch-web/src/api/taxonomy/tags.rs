@@ -12,8 +12,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::Name;
 use dispatch_core::ValidationError;
-use dispatch_store::entity::{tag, tag_type};
-use sea_orm::ActiveValue::Set;
+use dispatch_store::model::{tag, tag_type};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -154,16 +153,16 @@ pub async fn create_type(
     let name = tag_name(&mut e, &b.name);
     let description = parse::description(&mut e, "description", b.description.into());
     e.into_result()?;
-    let row = tag_type::ActiveModel {
-        project_id: Set(p.id),
-        name: Set(name.expect("checked")),
-        description: Set(description.unwrap_or_default()),
-        exclusive: Set(b.exclusive.unwrap_or(false)),
-        required: Set(b.required.unwrap_or(false)),
-        created_at: Set(dispatch_core::now()),
+    let row = tag_type::Model {
+        project_id: p.id,
+        name: name.expect("checked"),
+        description: description.unwrap_or_default(),
+        exclusive: b.exclusive.unwrap_or(false),
+        required: b.required.unwrap_or(false),
+        created_at: dispatch_core::now(),
         ..Default::default()
     };
-    let saved = s.engine.save(row).await?;
+    let saved = s.engine.create(row).await?;
     Ok((StatusCode::CREATED, axum::Json(saved.into())))
 }
 
@@ -225,15 +224,15 @@ pub async fn create_tag(
         }
     };
     e.into_result()?;
-    let row = tag::ActiveModel {
-        project_id: Set(p.id),
-        tag_type_id: Set(tag_type.as_ref().map(|t| t.id)),
-        name: Set(name.expect("checked")),
-        description: Set(description.unwrap_or_default()),
-        created_at: Set(dispatch_core::now()),
+    let row = tag::Model {
+        project_id: p.id,
+        tag_type_id: tag_type.as_ref().map(|t| t.id),
+        name: name.expect("checked"),
+        description: description.unwrap_or_default(),
+        created_at: dispatch_core::now(),
         ..Default::default()
     };
-    let t = s.engine.save(row).await?;
+    let t = s.engine.create(row).await?;
     let out = TagOut::new(t, tag_type.map(|tt| tt.name));
     Ok((StatusCode::CREATED, axum::Json(out)))
 }

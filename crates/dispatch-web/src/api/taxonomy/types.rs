@@ -13,8 +13,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::{Name, Slug};
 use dispatch_core::{Patch, ValidationError, Visibility};
-use dispatch_store::entity::incident_type;
-use sea_orm::ActiveValue::Set;
+use dispatch_store::model::incident_type;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -197,7 +196,7 @@ impl From<IncidentTypeIn> for IncidentTypePatch {
 
 impl IncidentTypePatch {
     /// Writes the changes into `row`, recording every bad field.
-    fn apply(self, row: &mut incident_type::ActiveModel, e: &mut ValidationError) {
+    fn apply(self, row: &mut incident_type::Model, e: &mut ValidationError) {
         let name = parse::parsed(e, "name", self.name, Name::parse);
         set(&mut row.name, name.map(Name::into_inner));
         let slug = parse::parsed(e, "slug", self.slug, Slug::parse);
@@ -250,13 +249,13 @@ impl IncidentTypePatch {
         ] {
             match value {
                 Patch::Absent => {}
-                Patch::Null => *column = Set(None),
-                Patch::Value(t) if t.trim().is_empty() => *column = Set(None),
+                Patch::Null => *column = None,
+                Patch::Value(t) if t.trim().is_empty() => *column = None,
                 Patch::Value(t) if t.chars().count() > 100_000 => {
                     e.push(field, "must be at most 100000 characters")
                 }
                 Patch::Value(t) => match dispatch_core::template::check(&t) {
-                    Ok(()) => *column = Set(Some(t)),
+                    Ok(()) => *column = Some(t),
                     Err(m) => e.push(field, m),
                 },
             }
@@ -292,21 +291,21 @@ pub async fn create(
     let p = s.engine.project(&slug).await?;
     let mut e = ValidationError::default();
     parse::required(&mut e, "name", &b.name);
-    let mut row = incident_type::ActiveModel {
-        description: Set(String::new()),
-        default_visibility: Set(Visibility::Open.as_str().to_string()),
-        is_default: Set(false),
-        enabled: Set(true),
-        exclude_from_metrics: Set(false),
-        exclude_from_reminders: Set(false),
-        exclude_from_review: Set(false),
-        view_order: Set(0),
+    let mut row = incident_type::Model {
+        description: String::new(),
+        default_visibility: Visibility::Open.as_str().to_string(),
+        is_default: false,
+        enabled: true,
+        exclude_from_metrics: false,
+        exclude_from_reminders: false,
+        exclude_from_review: false,
+        view_order: 0,
         ..Default::default()
     };
     IncidentTypePatch::from(b).apply(&mut row, &mut e);
     slug_from_name(&mut row.slug, &row.name);
     e.into_result()?;
-    let saved = s.engine.save_incident_type(p.id, row).await?;
+    let saved = s.engine.save_incident_type(p.id, None, row).await?;
     Ok((StatusCode::CREATED, axum::Json(saved.into())))
 }
 
@@ -336,11 +335,15 @@ pub async fn update(
     Json(b): Json<IncidentTypePatch>,
 ) -> ApiResult<axum::Json<IncidentTypeOut>> {
     let p = s.engine.project(&slug).await?;
-    let mut row: incident_type::ActiveModel = s.engine.incident_type(p.id, id).await?.into();
+    let before = s.engine.incident_type(p.id, id).await?;
+    let mut row = before.clone();
     let mut e = ValidationError::default();
     b.apply(&mut row, &mut e);
     e.into_result()?;
     Ok(axum::Json(
-        s.engine.save_incident_type(p.id, row).await?.into(),
+        s.engine
+            .save_incident_type(p.id, Some(&before), row)
+            .await?
+            .into(),
     ))
 }
