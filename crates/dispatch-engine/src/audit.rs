@@ -2,7 +2,7 @@
 
 use crate::access::{Authenticated, Credential};
 use crate::{Engine, Result};
-use dispatch_store::entity::audit_event;
+use dispatch_store::model::audit_event;
 use dispatch_store::repo;
 pub use dispatch_store::repo::audit::with_pending;
 pub use dispatch_store::repo::audit::{AuditFilter, NewAudit};

@@ -6,7 +6,7 @@
 use crate::{Engine, Error, Result};
 use dispatch_core::provider::Selection;
 use dispatch_core::Capability;
-use dispatch_store::entity::{
+use dispatch_store::model::{
     incident_priority, incident_severity, incident_type, project, role_policy, service,
 };
 use dispatch_store::repo::{self, taxonomy};

@@ -38,13 +38,6 @@ impl From<StoreError> for Error {
     }
 }
 
-// sealed: remove after merge
-impl From<sea_orm::DbErr> for Error {
-    fn from(e: sea_orm::DbErr) -> Self {
-        StoreError::from(e).into()
-    }
-}
-
 /// A uniqueness violation as a sentence (database messages are not shown to callers).
 fn conflict_message(raw: &str) -> String {
     let what = ["slug", "name", "email", "key_prefix", "seq"]

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod audit;
 mod cache;
 pub mod command;
+pub mod data;
 pub mod documents;
 pub mod error;
 pub mod feedback;

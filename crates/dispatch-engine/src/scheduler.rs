@@ -162,7 +162,7 @@ impl Scheduler {
 /// transaction of its work.
 pub(crate) async fn run(
     engine: &Engine,
-    job: &dispatch_store::entity::job::Model,
+    job: &dispatch_store::model::job::Model,
     at: DateTime<Utc>,
 ) -> Result<(), crate::jobs::JobFailure> {
     match job.kind.as_str() {

@@ -4,7 +4,7 @@
 
 pub mod builtin;
 pub mod db;
-pub mod entity;
+pub(crate) mod entity;
 pub mod error;
 pub mod migration;
 pub mod model;

@@ -2,11 +2,11 @@
 //! (`…In`, `…Patch`) live beside their handlers.
 
 use chrono::{DateTime, Utc};
+use dispatch_engine::data::model::{event, individual, report, resource};
+use dispatch_engine::data::ParticipantView;
+use dispatch_engine::data::TagRow;
 use dispatch_engine::incident::{IncidentDetail, IncidentSummary};
 use dispatch_engine::task::TaskView;
-use dispatch_store::model::{event, individual, report, resource};
-use dispatch_store::repo::participant::ParticipantView;
-use dispatch_store::repo::tag::TagRow;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

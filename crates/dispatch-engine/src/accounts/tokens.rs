@@ -7,7 +7,7 @@ use crate::{Engine, Error, Result};
 use chrono::{DateTime, Utc};
 use dispatch_core::values::Email;
 use dispatch_core::{OrgRole, TokenScope, ValidationError};
-use dispatch_store::entity::api_token;
+use dispatch_store::model::api_token;
 use dispatch_store::repo;
 
 /// A token to mint.

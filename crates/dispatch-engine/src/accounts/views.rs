@@ -4,7 +4,7 @@ use crate::access::Authenticated;
 use crate::{Engine, Error, Result};
 use dispatch_core::values::Name;
 use dispatch_core::ValidationError;
-use dispatch_store::entity::saved_view;
+use dispatch_store::model::saved_view;
 use dispatch_store::repo;
 
 /// The longest query string a view keeps.

@@ -6,7 +6,7 @@ use dispatch_core::chat;
 use dispatch_core::commands::UpdateIncident;
 use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::Patch;
-use dispatch_store::entity::event;
+use dispatch_store::model::event;
 use dispatch_store::repo::incident::IncidentRow;
 use dispatch_store::repo::participant::ParticipantView;
 

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use dispatch_core::commands::DeclareIncident;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, ValidationError, Visibility};
-use dispatch_store::entity::{
+use dispatch_store::model::{
     incident, incident_priority, incident_severity, incident_type, individual, participant,
     participant_role, resource,
 };
@@ -405,7 +405,7 @@ impl Engine {
             // queued, in this transaction.
             let page = repo::oncall::add_page(
                 conn,
-                dispatch_store::entity::page::Model {
+                dispatch_store::model::page::Model {
                     incident_id: inc.id,
                     service_id: commander.service_id,
                     email: commander.email.clone(),

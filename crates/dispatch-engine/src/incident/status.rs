@@ -5,7 +5,7 @@ use super::{load_detail, save_with_events, Events, IncidentDetail};
 use crate::{flows, Actor, Engine, Error, Result};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, IncidentStatus, ValidationError};
-use dispatch_store::entity::incident;
+use dispatch_store::model::incident;
 use dispatch_store::repo::{self, taxonomy};
 use serde_json::json;
 

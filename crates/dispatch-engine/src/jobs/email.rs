@@ -12,7 +12,7 @@ use super::{complete_in, finish_in, JobFailure};
 use crate::incident::Events;
 use crate::Engine;
 use dispatch_core::provider::Email;
-use dispatch_store::entity::job;
+use dispatch_store::model::job;
 use dispatch_store::repo;
 use dispatch_store::repo::incident::Viewer;
 use dispatch_store::repo::outbox::NewMail;

@@ -6,7 +6,7 @@ use crate::flows;
 use crate::incident::Events;
 use crate::Engine;
 use dispatch_core::provider::{Email, IncidentContext};
-use dispatch_store::entity::{job, resource};
+use dispatch_store::model::{job, resource};
 use dispatch_store::repo;
 use serde_json::json;
 

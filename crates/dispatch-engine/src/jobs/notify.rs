@@ -7,7 +7,7 @@ use crate::oncall::service_ref;
 use crate::Engine;
 use dispatch_core::message::RichMessage;
 use dispatch_core::provider::PageRequest;
-use dispatch_store::entity::job;
+use dispatch_store::model::job;
 use dispatch_store::repo;
 use serde_json::json;
 

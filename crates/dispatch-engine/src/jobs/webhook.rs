@@ -9,7 +9,7 @@ use crate::incident::Events;
 use crate::Engine;
 use dispatch_core::provider::WebhookRequest;
 use dispatch_core::webhook::WebhookSecret;
-use dispatch_store::entity::job;
+use dispatch_store::model::job;
 use dispatch_store::repo;
 use dispatch_store::repo::webhook::Attempt;
 
@@ -101,7 +101,7 @@ async fn finish(
     engine: &Engine,
     job: &job::Model,
     incident_id: i64,
-    attempt: Option<(dispatch_store::entity::webhook_delivery::Model, Attempt)>,
+    attempt: Option<(dispatch_store::model::webhook_delivery::Model, Attempt)>,
 ) -> Result<(), JobFailure> {
     let txn = engine.db().write().await?;
     if let Some((delivery, attempt)) = attempt {

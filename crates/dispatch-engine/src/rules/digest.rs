@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use dispatch_core::filter::Filter;
 use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::{IncidentStatus, Visibility};
-use dispatch_store::entity::notification_rule;
+use dispatch_store::model::notification_rule;
 use dispatch_store::repo;
 use dispatch_store::repo::incident::{IncidentFilter, IncidentRow, SortField, Viewer};
 

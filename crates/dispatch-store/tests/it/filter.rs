@@ -3,13 +3,13 @@
 //! `DISPATCH_TEST_DATABASE_URL`) on PostgreSQL.
 
 use dispatch_core::filter::{Comparison, Field, Filter, Op};
-use dispatch_store::entity::{incident, incident_type, project, tag, tag_type};
+use dispatch_store::model::{incident, incident_type, project, tag, tag_type};
 use dispatch_store::repo::{self, incident::IncidentFilter, taxonomy};
 use dispatch_store::testing::TestDb;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::ConnectionTrait;
 use std::collections::BTreeSet;
 
 /// Words titles and descriptions are made of: mixed case and LIKE's wildcards included.
@@ -57,22 +57,24 @@ const VALUES: &[&str] = &[
 ];
 
 async fn add_type(conn: &impl ConnectionTrait, project_id: i64, slug: &str, name: &str) {
-    incident_type::ActiveModel {
-        project_id: Set(project_id),
-        slug: Set(slug.into()),
-        name: Set(name.into()),
-        description: Set(String::new()),
-        default_visibility: Set("open".into()),
-        is_default: Set(false),
-        enabled: Set(true),
-        exclude_from_metrics: Set(false),
-        exclude_from_reminders: Set(false),
-        exclude_from_review: Set(false),
-        view_order: Set(0),
-        created_at: Set(dispatch_core::now()),
-        ..Default::default()
-    }
-    .insert(conn)
+    dispatch_store::repo::rows::insert(
+        conn,
+        incident_type::Model {
+            project_id,
+            slug: slug.into(),
+            name: name.into(),
+            description: String::new(),
+            default_visibility: "open".into(),
+            is_default: false,
+            enabled: true,
+            exclude_from_metrics: false,
+            exclude_from_reminders: false,
+            exclude_from_review: false,
+            view_order: 0,
+            created_at: dispatch_core::now(),
+            ..Default::default()
+        },
+    )
     .await
     .unwrap();
 }
@@ -146,14 +148,16 @@ async fn random_filters_select_the_same_incidents_in_memory_and_in_sql() {
         .unwrap()
         .unwrap();
     let now = dispatch_core::now();
-    let ops = project::ActiveModel {
-        slug: Set("ops".into()),
-        name: Set("Operations".into()),
-        key_prefix: Set("OPS".into()),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(conn)
+    let ops = dispatch_store::repo::rows::insert(
+        conn,
+        project::Model {
+            slug: "ops".into(),
+            name: "Operations".into(),
+            key_prefix: "OPS".into(),
+            created_at: now,
+            ..Default::default()
+        },
+    )
     .await
     .unwrap();
     add_type(conn, default.id, "security", "Security").await;
@@ -169,16 +173,18 @@ async fn random_filters_select_the_same_incidents_in_memory_and_in_sql() {
     ] {
         let type_id = match type_name {
             Some(n) => Some(
-                tag_type::ActiveModel {
-                    project_id: Set(default.id),
-                    name: Set(n.into()),
-                    description: Set(String::new()),
-                    exclusive: Set(false),
-                    required: Set(false),
-                    created_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(conn)
+                dispatch_store::repo::rows::insert(
+                    conn,
+                    tag_type::Model {
+                        project_id: default.id,
+                        name: n.into(),
+                        description: String::new(),
+                        exclusive: false,
+                        required: false,
+                        created_at: now,
+                        ..Default::default()
+                    },
+                )
                 .await
                 .unwrap()
                 .id,
@@ -186,15 +192,17 @@ async fn random_filters_select_the_same_incidents_in_memory_and_in_sql() {
             None => None,
         };
         for name in names {
-            let t = tag::ActiveModel {
-                project_id: Set(default.id),
-                tag_type_id: Set(type_id),
-                name: Set(name.to_string()),
-                description: Set(String::new()),
-                created_at: Set(now),
-                ..Default::default()
-            }
-            .insert(conn)
+            let t = dispatch_store::repo::rows::insert(
+                conn,
+                tag::Model {
+                    project_id: default.id,
+                    tag_type_id: type_id,
+                    name: name.to_string(),
+                    description: String::new(),
+                    created_at: now,
+                    ..Default::default()
+                },
+            )
             .await
             .unwrap();
             tag_ids.push(t.id);
@@ -226,17 +234,19 @@ async fn random_filters_select_the_same_incidents_in_memory_and_in_sql() {
         let title = words(&mut pick);
         let description = words(&mut pick);
         let project_id = if pick(4) == 0 { ops.id } else { default.id };
-        let inc = incident::ActiveModel {
-            title: Set(title),
-            description: Set(description),
-            status: Set(["active", "stable", "closed"][pick(3)].into()),
-            visibility: Set(["open", "restricted"][pick(2)].into()),
-            type_id: Set(types[pick(types.len())].id),
-            priority_id: Set(priorities[pick(priorities.len())].id),
-            severity_id: Set(severities[pick(severities.len())].id),
-            ..bare_incident(project_id, number, who.id)
-        }
-        .insert(conn)
+        let inc = dispatch_store::repo::rows::insert(
+            conn,
+            incident::Model {
+                title,
+                description,
+                status: ["active", "stable", "closed"][pick(3)].into(),
+                visibility: ["open", "restricted"][pick(2)].into(),
+                type_id: types[pick(types.len())].id,
+                priority_id: priorities[pick(priorities.len())].id,
+                severity_id: severities[pick(severities.len())].id,
+                ..bare_incident(project_id, number, who.id)
+            },
+        )
         .await
         .unwrap();
         let tags: Vec<i64> = tag_ids.iter().copied().filter(|_| pick(3) == 0).collect();
@@ -357,17 +367,19 @@ async fn filters_at_the_bounds_run_as_sql_and_agree_with_the_in_memory_match() {
         .await
         .unwrap();
     for (number, status) in [(1, "active"), (2, "closed")] {
-        incident::ActiveModel {
-            title: Set("x marks 50% of it".into()),
-            description: Set(String::new()),
-            status: Set(status.into()),
-            visibility: Set("open".into()),
-            type_id: Set(types[0].id),
-            priority_id: Set(priorities[0].id),
-            severity_id: Set(severities[0].id),
-            ..bare_incident(default.id, number, who.id)
-        }
-        .insert(conn)
+        dispatch_store::repo::rows::insert(
+            conn,
+            incident::Model {
+                title: "x marks 50% of it".into(),
+                description: String::new(),
+                status: status.into(),
+                visibility: "open".into(),
+                type_id: types[0].id,
+                priority_id: priorities[0].id,
+                severity_id: severities[0].id,
+                ..bare_incident(default.id, number, who.id)
+            },
+        )
         .await
         .unwrap();
     }
@@ -403,19 +415,19 @@ async fn filters_at_the_bounds_run_as_sql_and_agree_with_the_in_memory_match() {
 
 /// An incident row `T-{number}` commanded and reported by `who`, stamped now; the caller sets
 /// its text, status, visibility and taxonomy.
-fn bare_incident(project_id: i64, number: i64, who: i64) -> incident::ActiveModel {
+fn bare_incident(project_id: i64, number: i64, who: i64) -> incident::Model {
     let now = dispatch_core::now();
-    incident::ActiveModel {
-        project_id: Set(project_id),
-        number: Set(number),
-        name: Set(format!("T-{number}")),
-        commander_id: Set(who),
-        reporter_id: Set(who),
-        reported_at: Set(now),
-        created_at: Set(now),
-        updated_at: Set(now),
-        event_seq: Set(0),
-        last_event_hash: Set(String::new()),
+    incident::Model {
+        project_id,
+        number,
+        name: format!("T-{number}"),
+        commander_id: who,
+        reporter_id: who,
+        reported_at: now,
+        created_at: now,
+        updated_at: now,
+        event_seq: 0,
+        last_event_hash: String::new(),
         ..Default::default()
     }
 }

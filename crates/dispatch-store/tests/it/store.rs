@@ -2,11 +2,11 @@
 
 use chrono::{TimeZone, Utc};
 use dispatch_core::{EventSource, Transport};
-use dispatch_store::entity::{incident, individual};
+use dispatch_store::model::{incident, individual};
 use dispatch_store::repo::event::{self, ChainHead, EventFilter, NewEvent};
 use dispatch_store::repo::{self, taxonomy};
 use dispatch_store::testing::TestDb;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::ConnectionTrait;
 
 /// Inserts an incident of the default project with the default taxonomy and the given chain head.
 async fn insert_incident(
@@ -18,33 +18,35 @@ async fn insert_incident(
     head: &ChainHead,
 ) -> incident::Model {
     let now = dispatch_core::now();
-    incident::ActiveModel {
-        project_id: Set(project_id),
-        number: Set(number),
-        name: Set(format!("INC-{number}")),
-        title: Set(title.into()),
-        description: Set(description.into()),
-        status: Set("active".into()),
-        visibility: Set("open".into()),
-        type_id: Set(taxonomy::types::default(conn, project_id).await.unwrap().id),
-        priority_id: Set(taxonomy::priorities::default(conn, project_id)
-            .await
-            .unwrap()
-            .id),
-        severity_id: Set(taxonomy::severities::default(conn, project_id)
-            .await
-            .unwrap()
-            .id),
-        commander_id: Set(person),
-        reporter_id: Set(person),
-        reported_at: Set(now),
-        created_at: Set(now),
-        updated_at: Set(now),
-        event_seq: Set(head.seq),
-        last_event_hash: Set(head.hash.clone()),
-        ..Default::default()
-    }
-    .insert(conn)
+    dispatch_store::repo::rows::insert(
+        conn,
+        incident::Model {
+            project_id,
+            number,
+            name: format!("INC-{number}"),
+            title: title.into(),
+            description: description.into(),
+            status: "active".into(),
+            visibility: "open".into(),
+            type_id: taxonomy::types::default(conn, project_id).await.unwrap().id,
+            priority_id: taxonomy::priorities::default(conn, project_id)
+                .await
+                .unwrap()
+                .id,
+            severity_id: taxonomy::severities::default(conn, project_id)
+                .await
+                .unwrap()
+                .id,
+            commander_id: person,
+            reporter_id: person,
+            reported_at: now,
+            created_at: now,
+            updated_at: now,
+            event_seq: head.seq,
+            last_event_hash: head.hash.clone(),
+            ..Default::default()
+        },
+    )
     .await
     .unwrap()
 }

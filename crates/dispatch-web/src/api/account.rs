@@ -15,7 +15,7 @@ use dispatch_core::{OrgRole, Patch, TokenScope, ValidationError};
 use dispatch_engine::accounts::tokens::{NewApiToken, TokenView};
 use dispatch_engine::accounts::UserKind;
 use dispatch_engine::audit::AuditFilter;
-use dispatch_store::repo::user::UserRow;
+use dispatch_engine::data::UserRow;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -14,7 +14,7 @@ use dispatch_core::commands::{AssignRole, DeclareIncident, UpdateIncident};
 use dispatch_core::filter::Filter;
 use dispatch_core::values::{Email, IncidentRef, IncidentTitle, LongText};
 use dispatch_core::{IncidentStatus, ParticipantRole, Patch, ValidationError, Visibility};
-use dispatch_store::repo::incident::{IncidentFilter, SortField};
+use dispatch_engine::data::{IncidentFilter, SortField};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::{JobState, ValidationError};
-use dispatch_store::entity::job;
+use dispatch_engine::data::model::job;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -9,7 +9,7 @@ use axum::routing::{delete, get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::{Email, IncidentRef};
-use dispatch_store::model::{engagement, subscriber};
+use dispatch_engine::data::model::{engagement, subscriber};
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 use dispatch_core::oncall::Shift;
 use dispatch_core::values::{Email, IncidentRef};
 use dispatch_core::{ParticipantRole, ValidationError};
+use dispatch_engine::data::model::{page, role_policy};
 use dispatch_engine::oncall::OnCallView;
-use dispatch_store::model::{page, role_policy};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, put};
 use axum::Router;
 use chrono::{DateTime, Utc};
-use dispatch_store::repo::project_member::MemberRow;
+use dispatch_engine::data::MemberRow;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

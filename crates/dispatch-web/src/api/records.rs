@@ -62,7 +62,7 @@ pub async fn find_tasks(
         e.push("limit", "must be 1-500");
     }
     e.into_result()?;
-    let f = dispatch_store::repo::task::TaskFilter {
+    let f = dispatch_engine::data::TaskFilter {
         person: q
             .mine
             .unwrap_or(false)

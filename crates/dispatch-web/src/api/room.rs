@@ -10,7 +10,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::{IncidentRef, LongText};
 use dispatch_core::ValidationError;
-use dispatch_store::model::{document, room_message};
+use dispatch_engine::data::model::{document, room_message};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

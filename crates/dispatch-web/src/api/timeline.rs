@@ -12,7 +12,7 @@ use axum::Router;
 use dispatch_core::commands::AddTimelineEvent;
 use dispatch_core::values::{IncidentRef, LongText};
 use dispatch_core::{EventSource, ValidationError};
-use dispatch_store::repo::event::EventFilter;
+use dispatch_engine::data::EventFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

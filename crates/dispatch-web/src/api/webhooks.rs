@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 use dispatch_core::values::WebLink;
 use dispatch_core::webhook::parse_event_types;
 use dispatch_core::{Patch, ValidationError};
+use dispatch_engine::data::model::{webhook_delivery, webhook_subscription};
 use dispatch_engine::webhook::{NewWebhook, WebhookChanges};
-use dispatch_store::model::{webhook_delivery, webhook_subscription};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use dispatch_store::entity::{incident_priority, incident_severity, incident_type, project};
+use dispatch_engine::data::model::{incident_priority, incident_severity, incident_type, project};
 use serde::Deserialize;
 
 /// What the filter and report forms offer: projects and the default project's taxonomies.
@@ -68,7 +68,7 @@ struct ListPage {
     /// The save-a-view form (its errors after a failed save).
     views_form: Form,
     /// The caller's saved views.
-    views: Vec<dispatch_store::entity::saved_view::Model>,
+    views: Vec<dispatch_engine::data::model::saved_view::Model>,
     choices: Choices,
     items: Vec<IncidentSummaryOut>,
     total: u64,
@@ -467,7 +467,7 @@ pub async fn similar(
     let items = if text.trim().chars().count() < 3 {
         Vec::new()
     } else {
-        let f = dispatch_store::repo::incident::IncidentFilter {
+        let f = dispatch_engine::data::IncidentFilter {
             viewer: caller.auth.viewer(),
             statuses: vec![
                 dispatch_core::IncidentStatus::Active,

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use dispatch_core::IncidentStatus;
-use dispatch_store::repo::incident::{IncidentFilter, IncidentRow};
+use dispatch_engine::data::{IncidentFilter, IncidentRow};
 
 /// At most this many incidents on the page.
 const LIMIT: u64 = 200;

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use dispatch_core::commands::AddTimelineEvent;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::ValidationError;
-use dispatch_store::repo::event::EventFilter;
+use dispatch_engine::data::EventFilter;
 use serde::Deserialize;
 
 /// The timeline part: pinned events, then every event (or those of the chosen types).

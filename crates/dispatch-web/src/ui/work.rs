@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use dispatch_core::oncall::Shift;
 use dispatch_core::values::Email;
 use dispatch_core::ValidationError;
-use dispatch_store::entity::{oncall_override, page};
+use dispatch_engine::data::model::{oncall_override, page};
 use serde::Deserialize;
 
 /// The tasks page.
@@ -48,7 +48,7 @@ pub async fn tasks(
         Some("all") => "all",
         _ => "open",
     };
-    let f = dispatch_store::repo::task::TaskFilter {
+    let f = dispatch_engine::data::TaskFilter {
         person: mine.then_some(caller.auth.actor().individual_id.0),
         status: (status != "all").then(|| status.to_string()),
         due_before: None,

@@ -14,7 +14,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::{Email, Name, WebLink};
 use dispatch_core::{Patch, ValidationError};
-use dispatch_store::model::individual;
+use dispatch_engine::data::model::individual;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -13,7 +13,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::{Name, Slug};
 use dispatch_core::{Patch, ValidationError};
-use dispatch_store::model::service;
+use dispatch_engine::data::model::service;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -12,7 +12,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::{Email, Name};
 use dispatch_core::{Patch, ValidationError};
-use dispatch_store::model::team;
+use dispatch_engine::data::model::team;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -13,7 +13,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::{Color, Name, Slug};
 use dispatch_core::{Patch, ValidationError};
-use dispatch_store::model::incident_severity;
+use dispatch_engine::data::model::incident_severity;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -12,7 +12,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::Name;
 use dispatch_core::ValidationError;
-use dispatch_store::model::{tag, tag_type};
+use dispatch_engine::data::model::{tag, tag_type};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;

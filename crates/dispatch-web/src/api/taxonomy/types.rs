@@ -13,7 +13,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::{Name, Slug};
 use dispatch_core::{Patch, ValidationError, Visibility};
-use dispatch_store::model::incident_type;
+use dispatch_engine::data::model::incident_type;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
