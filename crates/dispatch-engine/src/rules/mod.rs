@@ -37,7 +37,7 @@ pub(crate) async fn subject(
         .await?
         .remove(&incident_id)
         .unwrap_or_default();
-    let s = repo::filter::subject(&row, &tags);
+    let s = row.filter_subject(&tags);
     Ok((row, s))
 }
 

@@ -125,24 +125,3 @@ fn comparison(c: &Comparison) -> SimpleExpr {
         Op::Ne | Op::NotContains => positive.not(),
     }
 }
-
-/// What the in-memory match looks at, read from an incident row and its tags.
-pub fn subject(
-    row: &crate::repo::incident::IncidentRow,
-    tags: &[crate::repo::tag::TagRow],
-) -> dispatch_core::filter::FilterSubject {
-    dispatch_core::filter::FilterSubject {
-        project: (row.project_slug.clone(), row.project_name.clone()),
-        incident_type: (row.type_slug.clone(), row.type_name.clone()),
-        priority: (row.priority_slug.clone(), row.priority_name.clone()),
-        severity: (row.severity_slug.clone(), row.severity_name.clone()),
-        status: row.status.clone(),
-        visibility: row.visibility.clone(),
-        title: row.title.clone(),
-        description: row.description.clone(),
-        tags: tags
-            .iter()
-            .map(|t| (t.name.clone(), t.tag_type.clone()))
-            .collect(),
-    }
-}

@@ -50,6 +50,30 @@ pub struct IncidentRow {
     pub updated_at: DateTime<Utc>,
 }
 
+impl IncidentRow {
+    /// What the in-memory filter match looks at: this row and its tags.
+    pub fn filter_subject(
+        &self,
+        tags: &[crate::repo::tag::TagRow],
+    ) -> dispatch_core::filter::FilterSubject {
+        let row = self;
+        dispatch_core::filter::FilterSubject {
+            project: (row.project_slug.clone(), row.project_name.clone()),
+            incident_type: (row.type_slug.clone(), row.type_name.clone()),
+            priority: (row.priority_slug.clone(), row.priority_name.clone()),
+            severity: (row.severity_slug.clone(), row.severity_name.clone()),
+            status: row.status.clone(),
+            visibility: row.visibility.clone(),
+            title: row.title.clone(),
+            description: row.description.clone(),
+            tags: tags
+                .iter()
+                .map(|t| (t.name.clone(), t.tag_type.clone()))
+                .collect(),
+        }
+    }
+}
+
 /// The fields a list can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortField {

@@ -269,7 +269,7 @@ async fn random_filters_select_the_same_incidents_in_memory_and_in_sql() {
         .iter()
         .map(|r| {
             let t = tags.remove(&r.id).unwrap_or_default();
-            (r.name.clone(), repo::filter::subject(r, &t))
+            (r.name.clone(), r.filter_subject(&t))
         })
         .collect();
 
@@ -392,7 +392,7 @@ async fn filters_at_the_bounds_run_as_sql_and_agree_with_the_in_memory_match() {
     let (rows, _) = repo::incident::list(conn, &everything).await.unwrap();
     let subjects: Vec<_> = rows
         .iter()
-        .map(|r| (r.name.clone(), repo::filter::subject(r, &[])))
+        .map(|r| (r.name.clone(), r.filter_subject(&[])))
         .collect();
     for f in filters_at_the_bounds() {
         let q = IncidentFilter {

@@ -9,26 +9,13 @@
 //! jobs through the same claim and finish as real ones.
 
 use super::floor;
-use super::stats::Samples;
+use super::stats::{SagaFigures, Samples};
 use dispatch_engine::jobs::{Runner, RunnerOptions};
 use dispatch_engine::Engine;
 use dispatch_store::repo::job::{self, NewJob};
 use dispatch_store::Db;
 use sea_orm::{ConnectionTrait, Statement};
 use std::time::{Duration, Instant};
-
-/// The figures.
-#[derive(Debug, Clone)]
-pub struct SagaFigures {
-    /// Declare → all resources ready, per incident.
-    pub ready: Samples,
-    /// The saga's floor, per incident.
-    pub floor: Samples,
-    /// Jobs per second while draining the queue the declare scenario left.
-    pub jobs_per_s: f64,
-    /// No-op jobs per second through the same claim and finish.
-    pub floor_jobs_per_s: f64,
-}
 
 fn runner(engine: &Engine) -> Runner {
     Runner::new(

@@ -120,7 +120,7 @@ pub struct Report {
     /// The scenarios in the order they ran.
     pub scenarios: Vec<Scenario>,
     /// Declare → all resources ready, and job throughput.
-    pub saga: Option<super::saga::SagaFigures>,
+    pub saga: Option<SagaFigures>,
 }
 
 /// Target: declare → ready p50 within this many times its floor.
@@ -310,6 +310,19 @@ impl Report {
         }
         out
     }
+}
+
+/// The figures.
+#[derive(Debug, Clone)]
+pub struct SagaFigures {
+    /// Declare → all resources ready, per incident.
+    pub ready: Samples,
+    /// The saga's floor, per incident.
+    pub floor: Samples,
+    /// Jobs per second while draining the queue the declare scenario left.
+    pub jobs_per_s: f64,
+    /// No-op jobs per second through the same claim and finish.
+    pub floor_jobs_per_s: f64,
 }
 
 #[cfg(test)]
