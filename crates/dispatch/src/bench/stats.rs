@@ -312,7 +312,7 @@ impl Report {
     }
 }
 
-/// The figures.
+/// The saga's figures: declare → every resource ready, and job throughput.
 #[derive(Debug, Clone)]
 pub struct SagaFigures {
     /// Declare → all resources ready, per incident.
