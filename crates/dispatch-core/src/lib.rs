@@ -8,6 +8,7 @@ pub mod enums;
 pub mod error;
 pub mod filter;
 pub mod ids;
+pub mod job;
 pub mod message;
 pub mod oncall;
 pub mod password;

@@ -5,12 +5,12 @@
 use crate::incident::Events;
 use crate::Result;
 use chrono::{DateTime, Utc};
+use dispatch_core::job::{self, JobKind};
 use dispatch_core::provider::Email;
 use dispatch_core::ResourceKind;
 use dispatch_store::repo;
 use dispatch_store::repo::job::NewJob;
 use dispatch_store::Conn;
-use serde_json::json;
 
 /// The declare saga's resources, in order: each is created after the one before it.
 pub const DECLARE_STEPS: &[ResourceKind] = &[
@@ -22,39 +22,6 @@ pub const DECLARE_STEPS: &[ResourceKind] = &[
     ResourceKind::Conversation,
 ];
 
-/// Job kinds.
-pub mod kind {
-    /// Create one resource (payload: incident_id, kind), then enqueue the saga's next step.
-    pub const PROVISION: &str = "provision";
-    /// Set the conversation's topic and bookmarks, invite the people, post the welcome.
-    pub const SETUP_CONVERSATION: &str = "setup_conversation";
-    /// Bring topic, documents and ticket up to date after a change.
-    pub const REFRESH: &str = "refresh";
-    /// Archive (close) or un-archive (re-open) the conversation and documents.
-    pub const ARCHIVE: &str = "archive";
-    /// Post a message in the incident's conversation (payload: text, key).
-    pub const ANNOUNCE: &str = "announce";
-    /// Send one e-mail (payload: incident_id or null, to, subject, text, html, key).
-    pub const SEND_EMAIL: &str = "send_email";
-    /// POST one webhook message to one subscription (payload: incident_id, subscription_id,
-    /// message_id); the body waits in its delivery row.
-    pub const DELIVER_WEBHOOK: &str = "deliver_webhook";
-    /// Page a person through the project's on-call provider (payload: incident_id, page_id).
-    pub const PAGE: &str = "page";
-    /// Send one direct message through the project's conversation provider (payload:
-    /// incident_id, email, text, key).
-    pub const DIRECT_MESSAGE: &str = "direct_message";
-    /// Mail the incident's participant group: its provider names the recipients, then one
-    /// `send_email` job sends it (payload: incident_id, key, subject, text).
-    pub const MAIL_GROUP: &str = "mail_group";
-    /// Evaluate the engagement rules against the incident (payload: incident_id).
-    pub const ENGAGE: &str = "engage";
-    /// Welcome new participants (payload: emails, announce, key).
-    pub const WELCOME: &str = "welcome";
-    /// Tell the matching notification targets (payload: what, changes, key).
-    pub const NOTIFY: &str = "notify";
-}
-
 /// Sends `text` to one person as a direct message once (by `key`).
 pub fn direct_message(
     incident_id: i64,
@@ -64,10 +31,13 @@ pub fn direct_message(
     at: DateTime<Utc>,
 ) -> NewJob {
     incident_job(
-        kind::DIRECT_MESSAGE,
-        incident_id,
+        job::DirectMessage {
+            incident_id,
+            email: email.into(),
+            key: key.into(),
+            text: text.into(),
+        },
         Some(key.to_string()),
-        json!({"email": email, "key": key, "text": text}),
         at,
     )
 }
@@ -81,10 +51,13 @@ pub fn mail_group(
     at: DateTime<Utc>,
 ) -> NewJob {
     incident_job(
-        kind::MAIL_GROUP,
-        incident_id,
+        job::MailGroup {
+            incident_id,
+            key: key.into(),
+            subject: subject.into(),
+            text: text.into(),
+        },
         Some(key.to_string()),
-        json!({"key": key, "subject": subject, "text": text}),
         at,
     )
 }
@@ -92,10 +65,13 @@ pub fn mail_group(
 /// Posts `text` in the incident's conversation once (by `key`), when it exists.
 pub fn announce(incident_id: i64, key: &str, text: &str, at: DateTime<Utc>) -> NewJob {
     incident_job(
-        kind::ANNOUNCE,
-        incident_id,
+        job::Announce {
+            incident_id,
+            text: text.into(),
+            key: key.into(),
+            message: None,
+        },
         Some(key.to_string()),
-        json!({"text": text, "key": key}),
         at,
     )
 }
@@ -108,10 +84,13 @@ pub fn announce_message(
     at: DateTime<Utc>,
 ) -> NewJob {
     incident_job(
-        kind::ANNOUNCE,
-        incident_id,
+        job::Announce {
+            incident_id,
+            text: message.text.clone(),
+            key: key.into(),
+            message: Some(message.clone()),
+        },
         Some(key.to_string()),
-        json!({"text": message.text, "key": key, "message": message}),
         at,
     )
 }
@@ -124,53 +103,65 @@ once the impact is contained.";
 
 /// The job that creates `kind` for the incident.
 pub fn provision(incident_id: i64, kind: ResourceKind, at: DateTime<Utc>) -> NewJob {
+    new_job(
+        &job::Provision { incident_id, kind },
+        Some(format!("provision:{incident_id}:{kind}")),
+        at,
+    )
+}
+
+/// A job to enqueue: `payload` names its kind and incident; `key` is its idempotency key (a
+/// second job with the same key is ignored).
+pub fn new_job<J: JobKind>(payload: &J, key: Option<String>, at: DateTime<Utc>) -> NewJob {
     NewJob {
-        kind: kind::PROVISION.into(),
-        payload: json!({"incident_id": incident_id, "kind": kind}),
+        kind: J::KIND.into(),
+        payload: payload.encode(),
         run_at: at,
-        idempotency_key: Some(format!("provision:{incident_id}:{kind}")),
-        incident_id: Some(incident_id),
+        idempotency_key: key,
+        incident_id: payload.incident_id(),
     }
 }
 
-/// A job about the incident as a whole; `unique` makes its idempotency key.
-pub fn incident_job(
-    kind: &str,
-    incident_id: i64,
-    unique: Option<String>,
-    extra: serde_json::Value,
-    at: DateTime<Utc>,
-) -> NewJob {
-    let mut payload = json!({"incident_id": incident_id});
-    if let (Some(p), Some(e)) = (payload.as_object_mut(), extra.as_object()) {
-        p.extend(e.clone());
-    }
-    NewJob {
-        kind: kind.into(),
-        payload,
-        run_at: at,
-        idempotency_key: unique.map(|u| format!("{kind}:{incident_id}:{u}")),
-        incident_id: Some(incident_id),
-    }
+/// A job about the incident as a whole, once per `unique` (its key is `kind:incident:unique`).
+pub fn incident_job<J: JobKind>(payload: J, unique: Option<String>, at: DateTime<Utc>) -> NewJob {
+    let incident = payload.incident_id().unwrap_or_default();
+    let key = unique.map(|u| format!("{}:{incident}:{u}", J::KIND));
+    new_job(&payload, key, at)
+}
+
+/// The job that brings the incident's conversation topic, documents and ticket up to date
+/// (once per `unique`, when given).
+pub fn refresh(incident_id: i64, unique: Option<String>, at: DateTime<Utc>) -> NewJob {
+    incident_job(job::Refresh { incident_id }, unique, at)
 }
 
 /// The job that sends `email` once. `key` is the mail's idempotency key (the outbox keeps one
 /// mail per key) and makes the job's own, so enqueueing one mail twice queues it once.
 pub fn email_job(key: &str, incident_id: Option<i64>, email: &Email, at: DateTime<Utc>) -> NewJob {
-    NewJob {
-        kind: kind::SEND_EMAIL.into(),
-        payload: json!({
-            "incident_id": incident_id,
-            "key": key,
-            "to": email.to,
-            "subject": email.subject,
-            "text": email.text,
-            "html": email.html,
-        }),
-        run_at: at,
-        idempotency_key: Some(format!("{}:{key}", kind::SEND_EMAIL)),
+    mail_job(key, incident_id, email, job::Audience::People, at)
+}
+
+fn mail_job(
+    key: &str,
+    incident_id: Option<i64>,
+    email: &Email,
+    audience: job::Audience,
+    at: DateTime<Utc>,
+) -> NewJob {
+    let payload = job::SendEmail {
         incident_id,
-    }
+        key: key.into(),
+        to: email.to.clone(),
+        subject: email.subject.clone(),
+        text: email.text.clone(),
+        html: email.html.clone(),
+        audience,
+    };
+    new_job(
+        &payload,
+        Some(format!("{}:{key}", job::SendEmail::KIND)),
+        at,
+    )
 }
 
 /// [`email_job`] to a notification rule's target, addresses that are not people: when it is
@@ -185,9 +176,33 @@ pub fn rule_email_job(
     email: &Email,
     at: DateTime<Utc>,
 ) -> NewJob {
-    let mut job = email_job(key, incident_id, email, at);
-    job.payload["audience"] = json!({"rule": {"id": rule_id, "about": about}});
-    job
+    let audience = job::Audience::Rule {
+        id: rule_id,
+        about: about.to_vec(),
+    };
+    mail_job(key, incident_id, email, audience, at)
+}
+
+/// The job that POSTs one webhook message to one subscription (its body waits in the delivery
+/// row), once per subscription and message.
+pub fn webhook_job(
+    incident_id: i64,
+    subscription_id: i64,
+    message_id: &str,
+    at: DateTime<Utc>,
+) -> NewJob {
+    new_job(
+        &job::DeliverWebhook {
+            incident_id,
+            subscription_id,
+            message_id: message_id.into(),
+        },
+        Some(format!(
+            "{}:{subscription_id}:{message_id}",
+            job::DeliverWebhook::KIND
+        )),
+        at,
+    )
 }
 
 /// The provider slug shown on a pending resource before its job runs.
@@ -222,10 +237,8 @@ pub fn next_step(incident_id: i64, kind: ResourceKind, at: DateTime<Utc>) -> Opt
     Some(match DECLARE_STEPS.get(i + 1) {
         Some(next) => provision(incident_id, *next, at),
         None => incident_job(
-            kind::SETUP_CONVERSATION,
-            incident_id,
+            job::SetupConversation { incident_id },
             Some("declare".into()),
-            json!({}),
             at,
         ),
     })

@@ -128,22 +128,19 @@ impl Engine {
 
     /// Enqueues a transport's job (its request was acknowledged; the work happens here). A
     /// second job with the same `key` is ignored, so a redelivered request is handled once.
-    pub async fn enqueue_transport_job(
+    pub async fn enqueue_transport_job<J: dispatch_core::job::JobKind>(
         &self,
-        kind: &str,
+        payload: &J,
         key: &str,
-        payload: serde_json::Value,
     ) -> Result<()> {
         let txn = self.db.write().await?;
         dispatch_store::repo::job::enqueue(
             &*txn,
-            vec![dispatch_store::repo::job::NewJob {
-                kind: kind.into(),
+            vec![crate::flows::new_job(
                 payload,
-                run_at: dispatch_core::now(),
-                idempotency_key: Some(key.into()),
-                incident_id: None,
-            }],
+                Some(key.into()),
+                dispatch_core::now(),
+            )],
         )
         .await?;
         txn.commit().await?;

@@ -125,10 +125,11 @@ pub(crate) fn page_jobs(
     let key = format!("page:{}", page.id);
     vec![
         flows::incident_job(
-            flows::kind::PAGE,
-            inc.id,
+            dispatch_core::job::Page {
+                incident_id: inc.id,
+                page_id: page.id,
+            },
             Some(page.id.to_string()),
-            json!({"page_id": page.id}),
             at,
         ),
         flows::email_job(&key, Some(inc.id), &mail, at),

@@ -134,13 +134,7 @@ impl Engine {
             events.job(crate::flows::announce(current.id, &key, &text, now));
         }
         if !events.is_empty() {
-            events.job(crate::flows::incident_job(
-                crate::flows::kind::REFRESH,
-                current.id,
-                None,
-                json!({}),
-                now,
-            ));
+            events.job(crate::flows::refresh(current.id, None, now));
             save_with_events(conn, &current, row, events).await?;
             txn.commit().await?;
             self.wake_workers();

@@ -135,13 +135,7 @@ impl Engine {
                 events.job(flows::provision(current.id, kind, now));
             }
             // Writes the report into the document (and bookmarks it once it exists).
-            events.job(flows::incident_job(
-                flows::kind::REFRESH,
-                current.id,
-                None,
-                json!({}),
-                now,
-            ));
+            events.job(flows::refresh(current.id, None, now));
         }
         let row = current.clone();
         save_with_events(conn, &current, row, events).await?;

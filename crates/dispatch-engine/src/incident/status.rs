@@ -174,20 +174,15 @@ pub(crate) async fn apply_status(
     if target == IncidentStatus::Closed || from == IncidentStatus::Closed {
         let archive = target == IncidentStatus::Closed;
         events.job(flows::incident_job(
-            flows::kind::ARCHIVE,
-            current.id,
+            dispatch_core::job::Archive {
+                incident_id: current.id,
+                archive,
+            },
             None,
-            json!({"archive": archive}),
             at,
         ));
     }
-    events.job(flows::incident_job(
-        flows::kind::REFRESH,
-        current.id,
-        None,
-        json!({}),
-        at,
-    ));
+    events.job(flows::refresh(current.id, None, at));
     let verb = match (from, target) {
         (_, IncidentStatus::Stable) => "marked stable",
         (_, IncidentStatus::Closed) => "closed",

@@ -125,13 +125,7 @@ impl Engine {
         let target = cmd.status.filter(|s| s.as_str() != current.status);
         // A status change refreshes everything itself (apply_status); otherwise refresh here.
         if !changes.is_empty() && target.is_none() {
-            events.job(crate::flows::incident_job(
-                crate::flows::kind::REFRESH,
-                current.id,
-                None,
-                json!({}),
-                events.at(),
-            ));
+            events.job(crate::flows::refresh(current.id, None, events.at()));
         }
         if let Some(target) = target {
             apply_status(conn, &current, &mut row, target, severity_id, &mut events).await?;

@@ -16,32 +16,9 @@ use dispatch_store::model::job;
 use dispatch_store::repo;
 use dispatch_store::repo::incident::Viewer;
 use dispatch_store::repo::outbox::NewMail;
-use serde::Deserialize;
 use serde_json::json;
 
-/// The job's arguments (see [`crate::flows::email_job`]).
-#[derive(Deserialize)]
-struct Payload {
-    incident_id: Option<i64>,
-    key: String,
-    to: Vec<String>,
-    subject: String,
-    text: String,
-    html: Option<String>,
-    #[serde(default)]
-    audience: Audience,
-}
-
-/// Who a mail is for (see [`crate::flows::rule_email_job`]).
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-enum Audience {
-    /// People, each of whom must be able to see the incident.
-    #[default]
-    People,
-    /// A notification rule's target, about these incidents.
-    Rule { id: i64, about: Vec<i64> },
-}
+use dispatch_core::job::{Audience, SendEmail as Payload};
 
 /// Splits the recipients into those who may hear of what the mail is about now, and the rest.
 async fn who_may_hear(
@@ -104,13 +81,7 @@ pub(crate) fn withheld(events: &mut Events, what: &str, to: &[String]) {
     );
 }
 
-pub(crate) async fn send(
-    engine: &Engine,
-    job: &job::Model,
-    payload: serde_json::Value,
-) -> Result<(), JobFailure> {
-    let p: Payload = serde_json::from_value(payload)
-        .map_err(|e| JobFailure(format!("bad send_email payload: {e}")))?;
+pub(crate) async fn send(engine: &Engine, job: &job::Model, p: Payload) -> Result<(), JobFailure> {
     // Mail about an incident goes through its project's provider; other mail through the
     // server's default.
     let provider = match p.incident_id {

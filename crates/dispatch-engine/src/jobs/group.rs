@@ -84,10 +84,11 @@ pub(crate) async fn mail(
     engine: &Engine,
     job: &job::Model,
     incident_id: i64,
-    payload: &serde_json::Value,
+    payload: dispatch_core::job::MailGroup,
 ) -> Result<(), JobFailure> {
-    let field = |k: &str| payload[k].as_str().unwrap_or_default().to_string();
-    let (key, subject, text) = (field("key"), field("subject"), field("text"));
+    let dispatch_core::job::MailGroup {
+        key, subject, text, ..
+    } = payload;
     let list = repo::resource::for_incidents(engine.db().conn(), &[incident_id])
         .await?
         .remove(&incident_id)

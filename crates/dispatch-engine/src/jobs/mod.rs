@@ -14,9 +14,9 @@ mod webhook;
 pub(crate) use conversation::conversation_of;
 pub use runner::{Runner, RunnerOptions};
 
-use crate::flows::kind;
 use crate::incident::{save_with_events, Events};
 use crate::{Engine, Result};
+use dispatch_core::job::{Job, JobKind};
 use dispatch_core::provider::{Choices, Named};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::IncidentId;
@@ -75,45 +75,35 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
         handler.run(engine, payload).await.map_err(JobFailure)?;
         return complete_without_incident(engine, job).await;
     }
-    // Mail may be about no incident.
-    if job.kind == kind::SEND_EMAIL {
-        return email::send(engine, job, payload).await;
-    }
-    let incident_id = payload["incident_id"]
-        .as_i64()
-        .ok_or_else(|| JobFailure("payload has no incident_id".into()))?;
-    match job.kind.as_str() {
-        kind::PROVISION => provision::run(engine, job, incident_id, &payload).await,
-        kind::SETUP_CONVERSATION => conversation::setup(engine, job, incident_id).await,
-        kind::ANNOUNCE => {
-            conversation::announce(
-                engine,
-                job,
-                incident_id,
-                payload["text"].as_str().unwrap_or_default(),
-                payload["key"].as_str().unwrap_or_default(),
-                serde_json::from_value(payload["message"].clone()).ok(),
-            )
-            .await
+    let decoded = Job::decode(&job.kind, &job.payload)
+        .ok_or_else(|| JobFailure(format!("unknown job kind {:?}", job.kind)))?
+        .map_err(|e| JobFailure(e.to_string()))?;
+    let Some(incident_id) = decoded.incident_id() else {
+        // Only mail may be about no incident.
+        return match decoded {
+            Job::SendEmail(p) => email::send(engine, job, p).await,
+            other => Err(JobFailure(format!(
+                "the {} job names no incident",
+                other.kind()
+            ))),
+        };
+    };
+    match decoded {
+        Job::Provision(p) => provision::run(engine, job, incident_id, p.kind).await,
+        Job::SetupConversation(_) => conversation::setup(engine, job, incident_id).await,
+        Job::Announce(p) => {
+            conversation::announce(engine, job, incident_id, &p.text, &p.key, p.message).await
         }
-        kind::REFRESH => conversation::refresh(engine, job, incident_id).await,
-        kind::ARCHIVE => {
-            conversation::archive(
-                engine,
-                job,
-                incident_id,
-                payload["archive"].as_bool().unwrap_or(true),
-            )
-            .await
-        }
-        kind::DELIVER_WEBHOOK => webhook::run(engine, job, incident_id, &payload).await,
-        kind::PAGE => notify::page(engine, job, incident_id, &payload).await,
-        kind::DIRECT_MESSAGE => notify::direct_message(engine, job, incident_id, &payload).await,
-        kind::MAIL_GROUP => group::mail(engine, job, incident_id, &payload).await,
-        kind::ENGAGE => crate::rules::engagement::run(engine, job, incident_id).await,
-        kind::WELCOME => crate::rules::welcome::run(engine, job, incident_id, &payload).await,
-        kind::NOTIFY => crate::rules::notification::run(engine, job, incident_id, &payload).await,
-        other => Err(JobFailure(format!("unknown job kind {other:?}"))),
+        Job::Refresh(_) => conversation::refresh(engine, job, incident_id).await,
+        Job::Archive(p) => conversation::archive(engine, job, incident_id, p.archive).await,
+        Job::SendEmail(p) => email::send(engine, job, p).await,
+        Job::DeliverWebhook(p) => webhook::run(engine, job, incident_id, &p).await,
+        Job::Page(p) => notify::page(engine, job, incident_id, p.page_id).await,
+        Job::DirectMessage(p) => notify::direct_message(engine, job, incident_id, p).await,
+        Job::MailGroup(p) => group::mail(engine, job, incident_id, p).await,
+        Job::Engage(_) => crate::rules::engagement::run(engine, job, incident_id).await,
+        Job::Welcome(p) => crate::rules::welcome::run(engine, job, incident_id, p).await,
+        Job::Notify(p) => crate::rules::notification::run(engine, job, incident_id, p).await,
     }
 }
 
@@ -193,7 +183,7 @@ impl Engine {
         Ok(jobs
             .into_iter()
             .map(|j| {
-                let kind = (j.kind == kind::PROVISION)
+                let kind = (j.kind == dispatch_core::job::Provision::KIND)
                     .then(|| provision::target(&j).map(|(_, k)| k))
                     .flatten();
                 (j, kind)
@@ -205,7 +195,7 @@ impl Engine {
     pub async fn retry_job(&self, id: i64) -> Result<job::Model> {
         let txn = self.db().write().await?;
         let j = repo::job::retry(&*txn, id).await?;
-        if j.kind == kind::PROVISION {
+        if j.kind == dispatch_core::job::Provision::KIND {
             if let Some((incident_id, k)) = provision::target(&j) {
                 if let Some(res) = repo::resource::find(&*txn, incident_id, k).await? {
                     let mut after = res.clone();

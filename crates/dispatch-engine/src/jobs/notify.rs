@@ -16,11 +16,8 @@ pub(crate) async fn page(
     engine: &Engine,
     job: &job::Model,
     incident_id: i64,
-    payload: &serde_json::Value,
+    page_id: i64,
 ) -> Result<(), JobFailure> {
-    let page_id = payload["page_id"]
-        .as_i64()
-        .ok_or_else(|| JobFailure("payload has no page_id".into()))?;
     let conn = engine.db().conn();
     let page = repo::oncall::page(conn, page_id).await?;
     let service = match page.service_id {
@@ -57,10 +54,11 @@ pub(crate) async fn direct_message(
     engine: &Engine,
     job: &job::Model,
     incident_id: i64,
-    payload: &serde_json::Value,
+    payload: dispatch_core::job::DirectMessage,
 ) -> Result<(), JobFailure> {
-    let field = |k: &str| payload[k].as_str().unwrap_or_default().to_string();
-    let (email, key, text) = (field("email"), field("key"), field("text"));
+    let dispatch_core::job::DirectMessage {
+        email, key, text, ..
+    } = payload;
     if !engine.may_hear(incident_id, &email).await? {
         let mut events = Events::system(dispatch_core::now());
         super::email::withheld(&mut events, "direct message", &[email]);

@@ -14,24 +14,17 @@ use serde_json::json;
 
 /// The incident and resource kind a provision job is for.
 pub(crate) fn target(job: &job::Model) -> Option<(i64, ResourceKind)> {
-    let p: serde_json::Value = serde_json::from_str(&job.payload).ok()?;
-    Some((
-        p["incident_id"].as_i64()?,
-        p["kind"].as_str()?.parse().ok()?,
-    ))
+    use dispatch_core::job::JobKind;
+    let p = dispatch_core::job::Provision::decode(&job.payload).ok()?;
+    Some((p.incident_id, p.kind))
 }
 
 pub(crate) async fn run(
     engine: &Engine,
     job: &job::Model,
     incident_id: i64,
-    payload: &serde_json::Value,
+    kind: ResourceKind,
 ) -> Result<(), JobFailure> {
-    let kind: ResourceKind = payload["kind"]
-        .as_str()
-        .unwrap_or_default()
-        .parse()
-        .map_err(|e| JobFailure(format!("kind: {e}")))?;
     let conn = engine.db().conn();
     let existing = repo::resource::find(conn, incident_id, kind).await?;
     let now = dispatch_core::now();
@@ -135,13 +128,7 @@ pub(crate) async fn run(
         } else {
             "executive"
         };
-        events.job(flows::incident_job(
-            flows::kind::REFRESH,
-            incident_id,
-            Some(unique.into()),
-            json!({}),
-            now,
-        ));
+        events.job(flows::refresh(incident_id, Some(unique.into()), now));
     }
     // The resource, its events, the next step and the job's completion: one transaction.
     let txn = engine.db().write().await?;

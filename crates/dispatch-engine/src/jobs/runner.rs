@@ -3,9 +3,9 @@
 //! command enqueues jobs, and polls as a fallback (other replicas, scheduled retries).
 
 use super::{provision, run, JobFailure};
-use crate::flows::kind;
 use crate::{Engine, Result};
 use chrono::Duration as ChronoDuration;
+use dispatch_core::job::JobKind;
 use dispatch_store::model::job;
 use dispatch_store::repo;
 use std::time::Duration;
@@ -204,7 +204,7 @@ impl Runner {
             let txn = self.engine.db().write().await?;
             repo::job::finish(&*txn, &j, Err((&error, retry_at))).await?;
             txn.commit().await?;
-            if j.kind == kind::PROVISION {
+            if j.kind == dispatch_core::job::Provision::KIND {
                 if last {
                     provision::give_up(&self.engine, &j, &error).await?;
                 } else {

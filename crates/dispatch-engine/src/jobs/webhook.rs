@@ -18,14 +18,9 @@ pub(crate) async fn run(
     engine: &Engine,
     job: &job::Model,
     incident_id: i64,
-    payload: &serde_json::Value,
+    payload: &dispatch_core::job::DeliverWebhook,
 ) -> Result<(), JobFailure> {
-    let subscription_id = payload["subscription_id"]
-        .as_i64()
-        .ok_or_else(|| JobFailure("payload has no subscription_id".into()))?;
-    let message_id = payload["message_id"]
-        .as_str()
-        .ok_or_else(|| JobFailure("payload has no message_id".into()))?;
+    let (subscription_id, message_id) = (payload.subscription_id, payload.message_id.as_str());
     let conn = engine.db().conn();
     // A deleted subscription took its deliveries with it: nothing is left to send.
     let (Some(delivery), Some(sub)) = (

@@ -378,13 +378,7 @@ pub(crate) async fn run(
             &format!("engage:{}", job.id),
             now,
         ));
-        events.job(crate::flows::incident_job(
-            crate::flows::kind::REFRESH,
-            incident_id,
-            None,
-            json!({}),
-            now,
-        ));
+        events.job(crate::flows::refresh(incident_id, None, now));
     }
     complete_in(&txn, job, incident_id, events).await?;
     txn.commit().await?;

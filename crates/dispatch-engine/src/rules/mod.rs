@@ -11,10 +11,11 @@ pub(crate) mod welcome;
 
 pub(crate) use digest::run as run_digest;
 
-use crate::flows::{incident_job, kind};
+use crate::flows::incident_job;
 use crate::Result;
 use chrono::{DateTime, Utc};
 use dispatch_core::filter::{Filter, FilterSubject};
+use dispatch_core::job;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, IncidentStatus, ValidationError, Visibility};
 use dispatch_store::repo;
@@ -110,10 +111,13 @@ pub(crate) fn follow_up(
     }
     if !changes.is_empty() {
         jobs.push(incident_job(
-            kind::NOTIFY,
-            incident_id,
+            job::Notify {
+                incident_id,
+                what: job::NotifyWhat::Updated,
+                changes: Some(Value::Object(changes)),
+                key: stamp.clone(),
+            },
             Some(format!("updated:{stamp}")),
-            json!({"what": "updated", "changes": changes, "key": stamp}),
             at,
         ));
     }
@@ -122,22 +126,19 @@ pub(crate) fn follow_up(
 
 /// The job that evaluates the engagement rules for an incident (once per `key`).
 pub(crate) fn engage_job(incident_id: i64, key: &str, at: DateTime<Utc>) -> NewJob {
-    incident_job(
-        kind::ENGAGE,
-        incident_id,
-        Some(key.to_string()),
-        json!({}),
-        at,
-    )
+    incident_job(job::Engage { incident_id }, Some(key.to_string()), at)
 }
 
 /// The job that sends the card about a new incident to the matching notification targets.
 pub(crate) fn created_job(incident_id: i64, at: DateTime<Utc>) -> NewJob {
     incident_job(
-        kind::NOTIFY,
-        incident_id,
+        job::Notify {
+            incident_id,
+            what: job::NotifyWhat::Created,
+            changes: None,
+            key: "created".into(),
+        },
         Some("created".into()),
-        json!({"what": "created", "key": "created"}),
         at,
     )
 }

@@ -5,7 +5,7 @@
 //! A restricted incident reaches only targets marked restricted-safe.
 
 use super::{stored_filter, subject, welcome};
-use crate::flows::{email_job, kind, rule_email_job};
+use crate::flows::{email_job, rule_email_job};
 use crate::incident::Events;
 use crate::jobs::{complete_in, complete_without_incident, context, JobFailure};
 use crate::{Engine, Result};
@@ -352,13 +352,7 @@ fn webhook(
             event_type: event_type.into(),
             payload: body.to_string(),
         },
-        NewJob {
-            kind: kind::DELIVER_WEBHOOK.into(),
-            payload: json!({"incident_id": incident_id, "subscription_id": sub, "message_id": message_id}),
-            run_at: now,
-            idempotency_key: Some(format!("{}:{sub}:{message_id}", kind::DELIVER_WEBHOOK)),
-            incident_id: Some(incident_id),
-        },
+        crate::flows::webhook_job(incident_id, sub, &message_id, now),
     )
 }
 
@@ -368,12 +362,12 @@ pub(crate) async fn run(
     engine: &Engine,
     job: &job::Model,
     incident_id: i64,
-    payload: &Value,
+    payload: dispatch_core::job::Notify,
 ) -> Result<(), JobFailure> {
     let conn = engine.db().conn();
     let (row, s) = subject(conn, incident_id).await?;
-    let created = payload["what"] == "created";
-    let key = payload["key"].as_str().unwrap_or("created").to_string();
+    let created = payload.what == dispatch_core::job::NotifyWhat::Created;
+    let key = payload.key.clone();
     let rules = repo::rules::notification_rules(conn, Some(row.project_id)).await?;
     let targets = matching(&rules, &row, row.project_members_only, &s);
     let subscribers = if created {
@@ -388,7 +382,11 @@ pub(crate) async fn run(
     let message = if created {
         card(engine, conn, &row).await?
     } else {
-        summary(engine, &row, &payload["changes"])
+        summary(
+            engine,
+            &row,
+            payload.changes.as_ref().unwrap_or(&Value::Null),
+        )
     };
     let subject_line = if created {
         format!("[{}] New incident: {}", row.name, row.title)
@@ -439,7 +437,7 @@ pub(crate) async fn run(
                         "priority": row.priority_name, "severity": row.severity_name,
                         "commander": row.commander_email, "project": row.project_slug,
                     },
-                    "changes": payload.get("changes"),
+                    "changes": payload.changes,
                     "text": dispatch_core::message::render_text(&message.blocks),
                 });
                 let id = format!("msg_notify_{}_{incident_id}_{key}", rule.id);

@@ -3,7 +3,7 @@
 //! While the room is still being created the job does nothing: the room's set-up welcomes
 //! everyone who is a participant by then.
 
-use crate::flows::{email_job, incident_job, kind};
+use crate::flows::{email_job, incident_job};
 use crate::incident::Events;
 use crate::jobs::{complete, context, conversation_of, JobFailure};
 use crate::Engine;
@@ -16,7 +16,6 @@ use dispatch_store::repo;
 use dispatch_store::repo::job::NewJob;
 use dispatch_store::repo::participant::ParticipantView;
 use dispatch_store::Conn;
-use serde_json::json;
 
 /// The job that welcomes `emails`; `announce` posts one announcement of them in the room.
 pub(crate) fn job(
@@ -27,10 +26,13 @@ pub(crate) fn job(
     at: DateTime<Utc>,
 ) -> NewJob {
     incident_job(
-        kind::WELCOME,
-        incident_id,
+        dispatch_core::job::Welcome {
+            incident_id,
+            emails: emails.to_vec(),
+            announce,
+            key: key.into(),
+        },
         Some(key.to_string()),
-        json!({"emails": emails, "announce": announce, "key": key}),
         at,
     )
 }
@@ -209,10 +211,10 @@ pub(crate) async fn run(
     engine: &Engine,
     job: &job::Model,
     incident_id: i64,
-    payload: &serde_json::Value,
+    payload: dispatch_core::job::Welcome,
 ) -> Result<(), JobFailure> {
     let conn = engine.db().conn();
-    let emails: Vec<String> = serde_json::from_value(payload["emails"].clone()).unwrap_or_default();
+    let emails = payload.emails;
     let now = dispatch_core::now();
     let mut events = Events::system(now);
     let Some(room) = conversation_of(engine, incident_id).await? else {
@@ -220,12 +222,12 @@ pub(crate) async fn run(
         return complete(engine, job, incident_id, events).await;
     };
     let ctx = context::load(conn, incident_id, &engine.base_url()).await?;
-    if let (Some(room_id), true) = (room, payload["announce"].as_bool().unwrap_or(false)) {
+    if let (Some(room_id), true) = (room, payload.announce) {
         let p = engine.providers_of_incident(incident_id).await?;
         p.conversation.add_members(&room_id, &emails).await?;
         let participants = repo::participant::list(conn, incident_id).await?;
         let runbooks = runbooks(conn, incident_id).await?;
-        let key = format!("welcome:{}", payload["key"].as_str().unwrap_or_default());
+        let key = format!("welcome:{}", payload.key);
         p.conversation
             .post(
                 &room_id,

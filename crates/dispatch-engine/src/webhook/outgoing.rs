@@ -3,14 +3,12 @@
 //! selected its type. The body is built here, once, so every attempt sends (and signs) the same
 //! bytes and the event is described as it was when it happened.
 
-use crate::flows::kind;
 use crate::Result;
 use chrono::{DateTime, SecondsFormat, Utc};
 use dispatch_core::webhook::event_type;
 use dispatch_core::Visibility;
 use dispatch_store::model::{event, incident};
 use dispatch_store::repo;
-use dispatch_store::repo::job::NewJob;
 use dispatch_store::repo::webhook::NewDelivery;
 use dispatch_store::Conn;
 use serde_json::{json, Value};
@@ -122,21 +120,12 @@ impl Outgoing {
                     event_type: t.clone(),
                     payload: body.clone(),
                 });
-                jobs.push(NewJob {
-                    kind: kind::DELIVER_WEBHOOK.into(),
-                    payload: json!({
-                        "incident_id": incident.id,
-                        "subscription_id": s.id,
-                        "message_id": message_id,
-                    }),
-                    run_at: now,
-                    idempotency_key: Some(format!(
-                        "{}:{}:{message_id}",
-                        kind::DELIVER_WEBHOOK,
-                        s.id
-                    )),
-                    incident_id: Some(incident.id),
-                });
+                jobs.push(crate::flows::webhook_job(
+                    incident.id,
+                    s.id,
+                    &message_id,
+                    now,
+                ));
             }
         }
         repo::webhook::add_deliveries(conn, deliveries, now).await?;

@@ -7,6 +7,7 @@
 //! observer's promotion to participant.
 
 use super::kind;
+use dispatch_core::job::JobKind;
 use dispatch_core::message::RichMessage;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, ResourceKind, Transport};
@@ -35,15 +36,19 @@ struct Handler {
 /// The three job handlers of the Slack transport, to register on the engine.
 pub fn handlers(worker: SlackWorker) -> Vec<Arc<dyn TransportJob>> {
     let worker = Arc::new(worker);
-    [kind::COMMAND, kind::EVENT, kind::INTERACTION]
-        .into_iter()
-        .map(|kind| {
-            Arc::new(Handler {
-                kind,
-                worker: worker.clone(),
-            }) as Arc<dyn TransportJob>
-        })
-        .collect()
+    [
+        kind::Command::KIND,
+        kind::Event::KIND,
+        kind::Interaction::KIND,
+    ]
+    .into_iter()
+    .map(|kind| {
+        Arc::new(Handler {
+            kind,
+            worker: worker.clone(),
+        }) as Arc<dyn TransportJob>
+    })
+    .collect()
 }
 
 #[async_trait::async_trait]
@@ -54,8 +59,8 @@ impl TransportJob for Handler {
 
     async fn run(&self, engine: &Engine, payload: Value) -> Result<(), String> {
         match self.kind {
-            kind::COMMAND => self.worker.command(engine, &payload).await,
-            kind::EVENT => self.worker.event(engine, &payload["event"]).await,
+            kind::Command::KIND => self.worker.command(engine, &payload).await,
+            kind::Event::KIND => self.worker.event(engine, &payload["event"]).await,
             _ => self.worker.interaction(engine, &payload).await,
         }
     }

@@ -19,14 +19,36 @@ use dispatch_engine::Engine;
 use dispatch_slack::socket::Envelope;
 use serde_json::{json, Value};
 
-/// Job kinds of the Slack transport.
+/// Job kinds of the Slack transport: each carries Slack's request as it came.
 pub mod kind {
-    /// A slash command.
-    pub const COMMAND: &str = "slack_command";
-    /// An Events API callback.
-    pub const EVENT: &str = "slack_event";
-    /// An interaction (button, modal submission, shortcut).
-    pub const INTERACTION: &str = "slack_interaction";
+    use dispatch_core::job::JobKind;
+    use serde::{Deserialize, Serialize};
+    use serde_json::Value;
+
+    macro_rules! slack_jobs {
+        ($($(#[$doc:meta])* $t:ident = $name:literal,)*) => {
+            $($(#[$doc])*
+            #[derive(Debug, Clone, Serialize, Deserialize)]
+            #[serde(transparent)]
+            pub struct $t(pub Value);
+
+            impl JobKind for $t {
+                const KIND: &'static str = $name;
+                fn incident_id(&self) -> Option<i64> {
+                    None
+                }
+            })*
+        };
+    }
+
+    slack_jobs! {
+        /// A slash command.
+        Command = "slack_command",
+        /// An Events API callback.
+        Event = "slack_event",
+        /// An interaction (button, modal submission, shortcut).
+        Interaction = "slack_interaction",
+    }
 }
 
 /// The Slack transport's settings.
@@ -108,7 +130,7 @@ async fn enqueue_command(
         _ => fallback_id.to_string(),
     };
     engine
-        .enqueue_transport_job(kind::COMMAND, &format!("slack-command:{id}"), payload)
+        .enqueue_transport_job(&kind::Command(payload), &format!("slack-command:{id}"))
         .await?;
     Ok(())
 }
@@ -121,7 +143,7 @@ async fn enqueue_event(engine: &Engine, event: Value) -> Result<(), ApiError> {
         .ok_or_else(|| ApiError::BadRequest("an event callback needs `event_id`".into()))?
         .to_string();
     engine
-        .enqueue_transport_job(kind::EVENT, &format!("slack-event:{id}"), event)
+        .enqueue_transport_job(&kind::Event(event), &format!("slack-event:{id}"))
         .await?;
     Ok(())
 }
@@ -138,9 +160,8 @@ async fn enqueue_interaction(
         .unwrap_or_else(|| fallback_id.to_string());
     engine
         .enqueue_transport_job(
-            kind::INTERACTION,
+            &kind::Interaction(payload),
             &format!("slack-interaction:{id}"),
-            payload,
         )
         .await?;
     Ok(())
