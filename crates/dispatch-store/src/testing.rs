@@ -144,3 +144,22 @@ pub async fn count(db: &Db, table: &str) -> u64 {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("count of {table}"))
 }
+
+/// The jobs of the database at `url` that have not succeeded (failed, queued or running),
+/// oldest first, read over a fresh connection of its own: a test harness checks them at the end
+/// of a test, outside the test's runtime and pools.
+pub async fn jobs_not_succeeded(url: &str) -> Vec<crate::model::job::Model> {
+    use crate::entity::job;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let db = Db::connect_with(url, Some(1))
+        .await
+        .unwrap_or_else(|e| panic!("open {url} to check its jobs: {e}"));
+    let jobs = job::Entity::find()
+        .filter(job::Column::State.ne("succeeded"))
+        .order_by_asc(job::Column::Id)
+        .all(db.conn())
+        .await
+        .unwrap_or_else(|e| panic!("read the jobs of {url}: {e}"));
+    db.close().await.ok();
+    jobs
+}

@@ -60,15 +60,20 @@ async fn a_person_runs_an_incident_from_report_to_close_in_chromium() {
 
     let app = spawn_app().await;
     // A worker, as `dispatch serve` runs one, a little slow so that the incident page opens
-    // before its resources are ready and shows them come up.
+    // before its resources are ready and shows them come up. Stopped between runs at the end,
+    // so that what is left can be run and the harness finds the queue drained.
     let engine = app.engine.clone();
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(async move {
-        loop {
+        while !*stopped.borrow() {
             let runner = dispatch_engine::jobs::Runner::new(engine.clone(), common::fast_runner());
             if let Err(e) = runner.run_pending().await {
                 eprintln!("worker: {e}");
             }
-            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_millis(1500)) => {}
+                _ = stopped.changed() => {}
+            }
         }
     });
     app.person_with_password("ann@example.com", "member", PASSWORD)
@@ -93,7 +98,9 @@ async fn a_person_runs_an_incident_from_report_to_close_in_chromium() {
     })
     .await
     .unwrap();
-    worker.abort();
+    stop.send(true).expect("the worker is running");
+    worker.await.expect("the worker stops");
+    app.run_pending_jobs().await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");

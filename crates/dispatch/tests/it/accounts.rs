@@ -2,7 +2,7 @@
 //! sign-out, idle and absolute timeouts, rate limiting, no user enumeration), API tokens over the
 //! API (scopes, prefix-only listing, last use, revocation), disabling, roles and the audit log.
 
-use crate::common::{spawn_app, spawn_app_auth, TestApp};
+use crate::common::{spawn_app, TestApp};
 use dispatch_engine::accounts::session::SessionSettings;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -67,6 +67,7 @@ async fn with_cookie(
 #[tokio::test]
 async fn a_person_sets_a_password_from_the_link_signs_in_with_a_session_and_signs_out() {
     let app = spawn_app().await;
+    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     let r = app
         .post(
             "/users",
@@ -344,14 +345,13 @@ async fn me(app: &TestApp, cookie: String) -> StatusCode {
 
 #[tokio::test]
 async fn sessions_end_when_idle_too_long_and_at_their_absolute_end() {
-    let idle = spawn_app_auth(
-        |_| Default::default(),
-        SessionSettings {
+    let idle = TestApp::builder()
+        .sessions(SessionSettings {
             idle: chrono::TimeDelta::seconds(1),
             lifetime: chrono::TimeDelta::hours(1),
-        },
-    )
-    .await;
+        })
+        .spawn()
+        .await;
     person(&idle, "fay@example.com", "member").await;
     let (_, _, cookie) = sign_in(&idle, "fay@example.com", PASSWORD).await;
     let cookie = cookie.unwrap();
@@ -359,14 +359,13 @@ async fn sessions_end_when_idle_too_long_and_at_their_absolute_end() {
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(me(&idle, cookie).await, StatusCode::UNAUTHORIZED);
 
-    let short = spawn_app_auth(
-        |_| Default::default(),
-        SessionSettings {
+    let short = TestApp::builder()
+        .sessions(SessionSettings {
             idle: chrono::TimeDelta::hours(1),
             lifetime: chrono::TimeDelta::seconds(1),
-        },
-    )
-    .await;
+        })
+        .spawn()
+        .await;
     person(&short, "fay@example.com", "member").await;
     let (_, _, cookie) = sign_in(&short, "fay@example.com", PASSWORD).await;
     let cookie = cookie.unwrap();
@@ -478,6 +477,7 @@ async fn api_tokens_are_scoped_listed_by_prefix_recorded_when_used_and_revocable
 #[tokio::test]
 async fn admins_mint_tokens_for_service_accounts_and_a_disabled_account_stops_working() {
     let app = spawn_app().await;
+    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     let mia = app.token_with("mia@example.com", "member", "admin").await;
     let r = app
         .call_as(
@@ -603,6 +603,7 @@ async fn only_owners_change_roles_and_the_last_owner_stays() {
 #[tokio::test]
 async fn the_audit_log_records_sign_ins_token_writes_and_permission_changes_for_admins() {
     let app = spawn_app().await;
+    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     person(&app, "gus@example.com", "member").await;
     sign_in(&app, "gus@example.com", "wrong wrong wrong").await;
     sign_in(&app, "gus@example.com", PASSWORD).await;

@@ -422,6 +422,7 @@ async fn the_commander_runs_an_incident_from_declaration_to_close_with_commands_
     assert!(text.contains("INC-1 is now active again"), "{text}");
     let v = app.get("/incidents/INC-1/timeline/verify").await.body;
     assert_eq!(v["valid"], true, "{v}");
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
@@ -493,6 +494,7 @@ async fn bad_commands_answer_with_usage_help_and_change_nothing() {
     );
     let r = cmd(&app, &admin, "/dispatch-resolve-task 42").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
@@ -544,4 +546,5 @@ async fn follow_ups_of_a_stable_incident_are_due_in_a_week_and_excluded_types_ge
     let created: DateTime<Utc> = serde_json::from_value(t["created_at"].clone()).unwrap();
     assert_eq!(due - created, Duration::days(7));
     assert_eq!(tasks[0]["source"], "incident");
+    app.run_pending_jobs().await;
 }

@@ -1,8 +1,9 @@
 //! Crash safety: a worker killed with SIGKILL at any point of a declare saga leaves nothing lost
 //! and nothing doubled once a worker runs again.
 
-use crate::common::TestDb;
+use crate::common::TestApp;
 use dispatch_core::commands::DeclareIncident;
+use dispatch_core::provider::ProviderRegistry;
 use dispatch_core::values::{IncidentRef, IncidentTitle, LongText};
 use dispatch_engine::flows::DECLARE_STEPS;
 use dispatch_engine::{Actor, Engine};
@@ -37,35 +38,40 @@ async fn declare(engine: &Engine, actor: &Actor, title: &str) -> String {
     engine.declare_incident(actor, cmd).await.unwrap().row.name
 }
 
-/// A fresh seeded database, an engine without providers (workers run elsewhere) and an actor.
-async fn setup() -> (TestDb, dispatch_store::Db, Engine, Actor) {
-    let t = TestDb::new().await;
-    let db = t.open().await;
-    dispatch_store::seed::ensure_defaults(&db).await.unwrap();
-    let engine = Engine::new(db.clone());
-    let (token, _) = engine
-        .create_token("ops@example.com", "t", "owner")
+/// A fresh application whose engine has no providers (workers run elsewhere), its database
+/// and its admin as an actor.
+async fn setup() -> (TestApp, dispatch_store::Db, Actor) {
+    let app = TestApp::builder()
+        .registry(|_, r| *r = ProviderRegistry::default())
+        .spawn()
+        .await;
+    let db = app.engine.db().clone();
+    let actor = app
+        .engine
+        .authenticate(&app.token)
         .await
-        .unwrap();
-    let actor = engine.authenticate(&token).await.unwrap().unwrap().actor;
-    (t, db, engine, actor)
+        .unwrap()
+        .unwrap()
+        .actor;
+    (app, db, actor)
 }
 
 #[tokio::test]
 async fn a_worker_killed_mid_saga_is_resumed_without_duplicates_or_lost_steps() {
-    let (t, db, engine, actor) = setup().await;
+    let (app, db, actor) = setup().await;
+    let (engine, url) = (&app.engine, &app.db.url);
 
     let mut names = Vec::new();
     for (i, kill_after_ms) in [0u64, 15, 40, 80, 150].into_iter().enumerate() {
         for j in 0..3 {
-            names.push(declare(&engine, &actor, &format!("crash {i}.{j}")).await);
+            names.push(declare(engine, &actor, &format!("crash {i}.{j}")).await);
         }
-        let mut w = worker(&t.url);
+        let mut w = worker(url);
         tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
         w.kill().expect("SIGKILL the worker");
         w.wait().unwrap();
     }
-    let mut w = worker(&t.url);
+    let mut w = worker(url);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let done = {
@@ -157,15 +163,16 @@ async fn a_worker_killed_mid_saga_is_resumed_without_duplicates_or_lost_steps() 
 
 #[tokio::test]
 async fn two_workers_on_one_queue_run_every_job_exactly_once() {
-    let (t, db, engine, actor) = setup().await;
+    let (app, db, actor) = setup().await;
+    let (engine, url) = (&app.engine, &app.db.url);
     // PostgreSQL: two worker processes (replicas). SQLite is one process by design: two runners
     // in it share the queue the same way.
     let postgres = db.backend() == dispatch_store::Backend::Postgres;
     let mut procs = Vec::new();
     let mut tasks = Vec::new();
     if postgres {
-        procs.push(worker(&t.url));
-        procs.push(worker(&t.url));
+        procs.push(worker(url));
+        procs.push(worker(url));
     } else {
         let with = Engine::with_providers(
             db.clone(),
@@ -180,7 +187,7 @@ async fn two_workers_on_one_queue_run_every_job_exactly_once() {
     }
     let mut names = Vec::new();
     for i in 0..15 {
-        names.push(declare(&engine, &actor, &format!("replica {i}")).await);
+        names.push(declare(engine, &actor, &format!("replica {i}")).await);
     }
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

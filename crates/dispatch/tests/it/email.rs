@@ -1,8 +1,8 @@
 //! E-mail end to end: the welcome mail a role assignment sends, kept in the outbox by default and
 //! delivered to a real SMTP server (aiosmtpd, started here on 127.0.0.1) when one is configured.
 
-use crate::common::smtp::{smtp, spawn_app_mailing, SmtpSink};
-use crate::common::{spawn_app, spawn_app_with, TestApp};
+use crate::common::smtp::{mailing_to, smtp, SmtpSink};
+use crate::common::{spawn_app, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -105,7 +105,10 @@ async fn the_outbox_filters_by_recipient_and_incident_and_checks_its_parameters(
 #[tokio::test]
 async fn with_smtp_configured_the_welcome_mail_reaches_a_real_smtp_server_once() {
     let sink = SmtpSink::start();
-    let app = spawn_app_mailing(&sink).await;
+    let app = TestApp::builder()
+        .providers(mailing_to(&sink))
+        .spawn()
+        .await;
     let incident = bea_becomes_scribe(&app).await;
     app.run_pending_jobs().await;
     assert_eq!(app.run_pending_jobs().await, 0);
@@ -147,7 +150,10 @@ async fn with_smtp_configured_the_welcome_mail_reaches_a_real_smtp_server_once()
 #[tokio::test]
 async fn a_title_with_line_breaks_gives_a_one_line_subject_and_no_header_of_its_own() {
     let sink = SmtpSink::start();
-    let app = spawn_app_mailing(&sink).await;
+    let app = TestApp::builder()
+        .providers(mailing_to(&sink))
+        .spawn()
+        .await;
     let r = app
         .post(
             "/incidents",
@@ -185,11 +191,14 @@ async fn a_mail_the_smtp_server_never_took_is_retried_then_failed_and_not_in_the
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let app = spawn_app_with(move |mut p| {
-        p.email = Arc::new(smtp(port));
-        p
-    })
-    .await;
+    let app = TestApp::builder()
+        .providers(move |mut p| {
+            p.email = Arc::new(smtp(port));
+            p
+        })
+        .expect_failed_jobs("the SMTP server is down: the mail job fails")
+        .spawn()
+        .await;
     bea_becomes_scribe(&app).await;
     app.run_pending_jobs().await;
     let failed = app.get("/jobs?state=failed").await.body;
@@ -222,7 +231,10 @@ fn recipients(sink: &SmtpSink, needle: &str) -> Vec<String> {
 #[tokio::test]
 async fn mail_reaches_only_the_subscribers_who_may_still_see_the_incident_when_it_is_sent() {
     let sink = SmtpSink::start();
-    let app = spawn_app_mailing(&sink).await;
+    let app = TestApp::builder()
+        .providers(mailing_to(&sink))
+        .spawn()
+        .await;
     // Who subscribes, and how they stand in both incidents.
     let people = [
         ("pat@example.com", Some("participant")),
@@ -345,11 +357,13 @@ async fn a_rule_target_queued_while_open_hears_nothing_if_the_incident_is_restri
 ) {
     let flaky = Flaky::default();
     let provider = flaky.clone();
-    let app = spawn_app_with(move |mut p| {
-        p.email = Arc::new(provider);
-        p
-    })
-    .await;
+    let app = TestApp::builder()
+        .providers(move |mut p| {
+            p.email = Arc::new(provider);
+            p
+        })
+        .spawn()
+        .await;
     for (name, target, safe) in [
         ("everyone", "all-staff@example.com", false),
         ("security", "sec-list@example.com", true),

@@ -1,7 +1,7 @@
 //! The orchestration engine end to end with the built-in providers: the declare saga, stable and
 //! close flows, and what happens when a provider fails.
 
-use crate::common::{fast_runner, spawn_app, spawn_app_with};
+use crate::common::{fast_runner, spawn_app, TestApp};
 use async_trait::async_trait;
 use dispatch_core::provider::{
     Created, IncidentContext, ProviderError, ProviderResult, ResourceProvider,
@@ -265,11 +265,13 @@ async fn a_provider_that_fails_twice_then_succeeds_ends_with_exactly_one_resourc
         failures_left: AtomicUsize::new(2),
         calls: calls.clone(),
     });
-    let app = spawn_app_with(|mut p| {
-        p.ticket = flaky;
-        p
-    })
-    .await;
+    let app = TestApp::builder()
+        .providers(|mut p| {
+            p.ticket = flaky;
+            p
+        })
+        .spawn()
+        .await;
     app.declare("Flaky vendor").await;
     app.run_pending_jobs().await;
     assert_eq!(calls.load(Ordering::SeqCst), 3);
@@ -307,11 +309,13 @@ async fn a_provider_that_keeps_failing_marks_its_resource_failed_and_a_retry_rec
         failures_left: AtomicUsize::new(8),
         calls: calls.clone(),
     });
-    let app = spawn_app_with(|mut p| {
-        p.ticket = flaky;
-        p
-    })
-    .await;
+    let app = TestApp::builder()
+        .providers(|mut p| {
+            p.ticket = flaky;
+            p
+        })
+        .spawn()
+        .await;
     app.declare("Vendor down").await;
     app.run_pending_jobs().await;
     let i = app.get("/incidents/INC-1").await.body;

@@ -7,7 +7,7 @@
 //! room, the mailbox, the receiver and the timeline say what happened.
 
 use crate::common::receiver::Receiver;
-use crate::common::smtp::{spawn_app_mailing, SmtpSink};
+use crate::common::smtp::{mailing_to, SmtpSink};
 use crate::common::{at_hour, Res, TestApp};
 use chrono::{DateTime, Duration, Utc};
 use dispatch_engine::scheduler::{Schedule, Scheduler};
@@ -270,7 +270,10 @@ async fn rules(app: &TestApp) {
 #[tokio::test]
 async fn the_commander_s_day_from_report_to_close_through_commands_only() {
     let sink = SmtpSink::start();
-    let app = spawn_app_mailing(&sink).await;
+    let app = crate::common::TestApp::builder()
+        .providers(mailing_to(&sink))
+        .spawn()
+        .await;
     let rx = Receiver::start().await;
     created(&app, "/webhooks", json!({"url": rx.url})).await;
     // The stakeholders' standing incident, whose room the IC reports from.

@@ -13,6 +13,7 @@ mod crash;
 mod directory;
 mod email;
 mod engine;
+mod harness;
 mod ic_day;
 mod incidents;
 mod oncall;

@@ -3,7 +3,7 @@
 //! provider picks the commander and is paged; pages reach the person by e-mail and direct
 //! message; the incident's participant group follows its people and is mailed.
 
-use crate::common::{error_fields, spawn_app, spawn_app_with_registry, TestApp};
+use crate::common::{error_fields, spawn_app, TestApp};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use dispatch_core::message::RichMessage;
@@ -141,12 +141,14 @@ async fn app_with_recorder_and_other_room(
     sent: Arc<Mutex<Vec<Email>>>,
     touched: Arc<Mutex<Vec<String>>>,
 ) -> TestApp {
-    spawn_app_with_registry(|r| {
-        let inner = r.conversation.find("dispatch-room").unwrap().clone();
-        r.conversation.add(Arc::new(OtherRoom { inner, touched }));
-        r.email.add(Arc::new(Recorder { sent }));
-    })
-    .await
+    TestApp::builder()
+        .registry(|_, r| {
+            let inner = r.conversation.find("dispatch-room").unwrap().clone();
+            r.conversation.add(Arc::new(OtherRoom { inner, touched }));
+            r.email.add(Arc::new(Recorder { sent }));
+        })
+        .spawn()
+        .await
 }
 
 #[tokio::test]
@@ -395,10 +397,12 @@ async fn the_providers_endpoint_lists_every_capability_with_its_choices() {
 async fn an_external_on_call_provider_picks_the_commander_and_is_paged_with_mail_and_a_dm() {
     let pages = Arc::new(Mutex::new(Vec::new()));
     let recorded = pages.clone();
-    let app = spawn_app_with_registry(|r| {
-        r.oncall.add(Arc::new(Pager { pages: recorded }));
-    })
-    .await;
+    let app = TestApp::builder()
+        .registry(|_, r| {
+            r.oncall.add(Arc::new(Pager { pages: recorded }));
+        })
+        .spawn()
+        .await;
     let r = app
         .patch(
             "/projects/default",

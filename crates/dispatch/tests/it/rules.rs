@@ -551,11 +551,13 @@ async fn joining_removing_and_talking_follow_the_projects_rules() {
         .contains("does not allow"));
     let r = app.post("/incidents/INC-1/subscribe", json!({})).await;
     assert_eq!(r.status, StatusCode::OK);
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
 async fn rules_are_validated_field_by_field_and_written_by_admins_only() {
     let app = spawn_app().await;
+    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     let r = app
         .post(
             "/engagement-rules",

@@ -1,19 +1,18 @@
 //! The scheduler fires each occurrence once, whichever replica ticks, and catches up after
 //! downtime with one firing for the missed periods.
 
-use crate::common::TestDb;
+use crate::common::TestApp;
 use chrono::Duration;
 use dispatch_engine::scheduler::{Schedule, Scheduler};
 use dispatch_engine::Engine;
 
 #[tokio::test]
 async fn two_replicas_fire_each_period_once_and_catch_up_after_downtime_once() {
-    let t = TestDb::new().await;
-    let db = t.open().await;
-    dispatch_store::seed::ensure_defaults(&db).await.unwrap();
+    let app = TestApp::builder().spawn().await;
+    let db = app.engine.db().clone();
     // Two replicas: on PostgreSQL each with its own connection pool; SQLite is one process.
     let other = if db.backend() == dispatch_store::Backend::Postgres {
-        t.open().await
+        app.db.open().await
     } else {
         db.clone()
     };
@@ -22,7 +21,7 @@ async fn two_replicas_fire_each_period_once_and_catch_up_after_downtime_once() {
             .unwrap()
             .unwrap()]
     };
-    let a = Scheduler::new(Engine::new(db.clone()), every_second());
+    let a = Scheduler::new(app.engine.clone(), every_second());
     let b = Scheduler::new(Engine::new(other), every_second());
     let fired = |db: dispatch_store::Db| async move {
         dispatch_store::repo::job::list(db.conn(), None, 100)
@@ -59,14 +58,7 @@ async fn two_replicas_fire_each_period_once_and_catch_up_after_downtime_once() {
         "a second tick at the same time fires nothing"
     );
     assert_eq!(fired(db.clone()).await, 6);
-    let r = dispatch_engine::jobs::Runner::new(
-        Engine::with_providers(
-            db.clone(),
-            dispatch::server::builtin_providers(&db, Default::default()),
-        ),
-        crate::common::fast_runner(),
-    );
-    assert_eq!(r.run_pending().await.unwrap(), 6, "the periodic jobs run");
+    assert_eq!(app.run_pending_jobs().await, 6, "the periodic jobs run");
     assert!(
         dispatch_store::repo::job::list(db.conn(), Some("failed"), 10)
             .await

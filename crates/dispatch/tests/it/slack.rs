@@ -4,7 +4,7 @@
 
 use crate::common::urlencode;
 
-use crate::common::{spawn_app_full, TestApp};
+use crate::common::TestApp;
 use dispatch_slack::signature::sign;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -12,16 +12,16 @@ use serde_json::{json, Value};
 const SECRET: &str = "test-signing-secret";
 
 async fn app() -> TestApp {
-    spawn_app_full(
-        |p| p,
-        dispatch_web::WebOptions {
+    TestApp::builder()
+        .web_options(dispatch_web::WebOptions {
             slack: Some(dispatch_web::slack::SlackSettings {
                 signing_secret: SECRET.into(),
             }),
             ..Default::default()
-        },
-    )
-    .await
+        })
+        .allow_pending_jobs("Slack's requests are only enqueued here; slack_day runs them")
+        .spawn()
+        .await
 }
 
 /// POSTs `body` to `/api/v1/slack/{path}` signed with `secret` at `ts` (now when `None`).

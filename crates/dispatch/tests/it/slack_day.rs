@@ -4,9 +4,7 @@
 
 use crate::common::urlencode;
 
-use crate::common::{spawn_app_engine, TestApp};
-use dispatch_core::provider::ProviderRegistry;
-use dispatch_engine::Engine;
+use crate::common::TestApp;
 use dispatch_slack::emulator::{Channel, Emulator};
 use dispatch_slack::signature::sign;
 use dispatch_slack::SlackApi;
@@ -45,39 +43,33 @@ async fn start(via: Via) -> Day {
     let bob = emu.add_user("bob@example.com", "Bob");
     let api = emu.spawn().await;
     let slack_api = SlackApi::new(&api, BOT);
-    let app = spawn_app_engine(
-        |db| {
-            let builtin = dispatch::server::builtin_providers(
-                &db,
-                dispatch_providers::BuiltinSettings::default(),
-            );
-            let mut registry = ProviderRegistry::single(builtin);
+    let conversation_api = slack_api.clone();
+    let app = TestApp::builder()
+        .registry(move |db, registry| {
             registry
                 .conversation
                 .add(Arc::new(dispatch::server::slack_conversation(
-                    &db,
-                    slack_api.clone(),
+                    db,
+                    conversation_api,
                 )));
             registry
                 .set_default(dispatch_core::Capability::Conversation, "slack")
                 .unwrap();
-            let mut engine = Engine::with_registry(db, registry);
-            for h in dispatch_web::slack::jobs::handlers(dispatch_web::slack::jobs::SlackWorker {
-                api: slack_api,
-                reaction: "stopwatch".into(),
-            }) {
-                engine = engine.with_transport_job(h);
-            }
-            engine
-        },
-        dispatch_web::WebOptions {
+        })
+        .web_options(dispatch_web::WebOptions {
             slack: Some(dispatch_web::slack::SlackSettings {
                 signing_secret: SECRET.into(),
             }),
             ..Default::default()
-        },
-    )
-    .await;
+        })
+        .transport_jobs(dispatch_web::slack::jobs::handlers(
+            dispatch_web::slack::jobs::SlackWorker {
+                api: slack_api,
+                reaction: "stopwatch".into(),
+            },
+        ))
+        .spawn()
+        .await;
     let socket = (via == Via::Socket).then(|| {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let engine = app.engine.clone();

@@ -5,7 +5,7 @@
 //! refused. Also: trusted-header authentication
 //! counts only from the configured proxy addresses.
 
-use crate::common::{spawn_app_auth, TestApp};
+use crate::common::TestApp;
 use axum::extract::{Form, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -196,8 +196,8 @@ async fn start_provider(email: &str) -> Shared {
 
 async fn app_with_sso(provider: &Shared) -> TestApp {
     let issuer = provider.lock().unwrap().issuer.clone();
-    spawn_app_auth(
-        move |base| dispatch_web::WebAuth {
+    TestApp::builder()
+        .auth(move |base| dispatch_web::WebAuth {
             oidc: Some(dispatch_web::oidc::OidcClient {
                 issuer,
                 client_id: CLIENT_ID.into(),
@@ -208,10 +208,9 @@ async fn app_with_sso(provider: &Shared) -> TestApp {
                 http: reqwest::Client::new(),
             }),
             ..Default::default()
-        },
-        Default::default(),
-    )
-    .await
+        })
+        .spawn()
+        .await
 }
 
 /// A browser that does not follow redirects; answers status, `Location`, and cookies set.
@@ -403,7 +402,7 @@ async fn the_trusted_header_counts_only_from_the_configured_proxies() {
             ..Default::default()
         }
     };
-    let behind = spawn_app_auth(header("127.0.0.1"), Default::default()).await;
+    let behind = TestApp::builder().auth(header("127.0.0.1")).spawn().await;
     let me = |app: &TestApp| {
         app.http
             .get(format!("{}/api/v1/me", app.base))
@@ -416,7 +415,7 @@ async fn the_trusted_header_counts_only_from_the_configured_proxies() {
     assert_eq!(body["email"], "quinn@example.com");
     assert_eq!(body["role"], "member");
 
-    let elsewhere = spawn_app_auth(header("10.9.8.7"), Default::default()).await;
+    let elsewhere = TestApp::builder().auth(header("10.9.8.7")).spawn().await;
     assert_eq!(
         me(&elsewhere).await.unwrap().status(),
         StatusCode::UNAUTHORIZED

@@ -4,7 +4,7 @@
 //! close. (tests/browser.rs walks the same in a real Chromium.)
 
 use crate::common::pages::{signed_in, Session, PASSWORD};
-use crate::common::{spawn_app, spawn_app_with, urlencode, TestApp};
+use crate::common::{spawn_app, urlencode, TestApp};
 use async_trait::async_trait;
 use dispatch_core::provider::{
     Created, IncidentContext, ProviderError, ProviderResult, ResourceProvider,
@@ -102,6 +102,7 @@ fn fill(template: &str, key: &str) -> String {
 #[tokio::test]
 async fn signed_out_every_page_sends_people_to_the_sign_in_page_and_back() {
     let app = spawn_app().await;
+    app.allow_pending_jobs("runs no worker: the test checks the pages");
     let key = app.declare("Disk full").await["name"]
         .as_str()
         .unwrap()
@@ -192,6 +193,7 @@ async fn pages_load_nothing_from_another_host_and_follow_the_system_colour_schem
 #[tokio::test]
 async fn a_form_needs_the_sessions_csrf_token() {
     let app = spawn_app().await;
+    app.allow_pending_jobs("runs no worker: the test checks the pages");
     let s = signed_in(&app, "ann@example.com", "member").await;
     let form = [("title", "Queue stuck"), ("description", "jobs pile up")];
     let p = post(&app, As::Session(&s), "/report", &form).await;
@@ -240,6 +242,7 @@ async fn a_report_with_mistakes_shows_each_error_beside_its_field_and_saves_noth
 #[tokio::test]
 async fn the_list_filters_sorts_pages_exports_and_hides_restricted_incidents() {
     let app = spawn_app().await;
+    app.allow_pending_jobs("runs no worker: the test checks the pages");
     for t in ["Alpha outage", "Beta outage", "Gamma outage"] {
         app.declare(t).await;
     }
@@ -549,6 +552,7 @@ async fn a_participant_may_not_close_an_incident_and_a_member_may_not_see_a_rest
     )
     .await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
+    app.run_pending_jobs().await;
 }
 
 /// Reads a stream until `needle` arrived (15 s at most).
@@ -715,6 +719,7 @@ async fn a_live_stream_ends_when_its_caller_loses_access() {
     )
     .await;
     wait_for(&mut res, &mut String::new(), "still streaming").await;
+    app.run_pending_jobs().await;
 }
 
 /// A ticket provider that fails until told otherwise.
@@ -733,11 +738,16 @@ impl ResourceProvider for Down {
 
 #[tokio::test]
 async fn a_failed_resource_has_a_retry_button_that_requeues_its_job() {
-    let app = spawn_app_with(|mut p| {
-        p.ticket = std::sync::Arc::new(Down);
-        p
-    })
-    .await;
+    let app = TestApp::builder()
+        .providers(|mut p| {
+            p.ticket = std::sync::Arc::new(Down);
+            p
+        })
+        .expect_failed_jobs(
+            "the ticket vendor is down: its provision job fails, and again once retried",
+        )
+        .spawn()
+        .await;
     app.declare("Vendor down").await;
     app.run_pending_jobs().await;
     let html = get(&app, As::Token(&app.token), "/incidents/INC-1")
@@ -1946,6 +1956,7 @@ fn check_security_headers(path: &str, h: &reqwest::header::HeaderMap, body: &str
 #[tokio::test]
 async fn every_page_carries_the_security_headers_signed_in_and_out() {
     let app = spawn_app().await;
+    app.allow_pending_jobs("runs no worker: the test checks the pages");
     let key = app.declare("Disk full").await["name"]
         .as_str()
         .unwrap()
@@ -2003,7 +2014,7 @@ async fn with_an_https_public_url_every_answer_asks_for_https_from_then_on() {
         },
         ..Default::default()
     };
-    let app = crate::common::spawn_app_full(|p| p, options).await;
+    let app = TestApp::builder().web_options(options).spawn().await;
     for path in ["/auth/login", "/api/v1/incidents"] {
         let (h, _) = headers_of(&app, As::Token(&app.token), path).await;
         assert_eq!(h["strict-transport-security"], "max-age=31536000", "{path}");

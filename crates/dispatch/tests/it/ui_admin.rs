@@ -543,6 +543,7 @@ async fn total(app: &TestApp, who: &Session, query: &str) -> u64 {
 #[tokio::test]
 async fn the_dashboard_counts_what_the_reader_may_see() {
     let app = spawn_app().await;
+    app.allow_pending_jobs("runs no worker: the test checks the pages");
     let admin = signed_in(&app, "ada@example.com", "admin").await;
     let member = signed_in(&app, "mia@example.com", "member").await;
     app.declare("Open one").await;
@@ -608,11 +609,16 @@ impl dispatch_core::provider::ResourceProvider for NoTickets {
 
 #[tokio::test]
 async fn failed_jobs_are_listed_with_their_error_and_retried_from_the_settings() {
-    let app = crate::common::spawn_app_with(|mut p| {
-        p.ticket = std::sync::Arc::new(NoTickets);
-        p
-    })
-    .await;
+    let app = TestApp::builder()
+        .providers(|mut p| {
+            p.ticket = std::sync::Arc::new(NoTickets);
+            p
+        })
+        .allow_pending_jobs(
+            "the retried job is left queued: the test checks that the retry requeued it",
+        )
+        .spawn()
+        .await;
     let admin = signed_in(&app, "ada@example.com", "admin").await;
     app.declare("Wiki down").await;
     app.run_pending_jobs().await;

@@ -122,6 +122,7 @@ async fn a_receiver_failing_twice_gets_the_message_on_the_third_attempt() {
 #[tokio::test]
 async fn a_receiver_that_keeps_failing_ends_with_a_failed_delivery_and_job() {
     let app = spawn_app().await;
+    app.expect_failed_jobs("the receiver keeps failing: the delivery job fails");
     let rx = Receiver::start().await;
     let hook = subscribe(
         &app,

@@ -1,17 +1,25 @@
-//! The test harness: `spawn_app()` starts the whole server in-process on port 0 with a fresh
-//! database ([`TestDb`]: a temporary SQLite file, or a new PostgreSQL database when
+//! The test harness: one builder, [`TestApp::builder`] (with [`spawn_app`] as the shorthand for
+//! its defaults), starts the whole server in-process on port 0 with a fresh database
+//! ([`TestDb`]: a temporary SQLite file, or a new PostgreSQL database when
 //! `DISPATCH_TEST_DATABASE_URL` points at a server, as CI sets it) and an admin API token.
+//!
+//! When a test ends (its [`TestApp`] is dropped and the test has not already failed), the harness
+//! checks the job queue over a connection of its own: no job failed and none is left queued or
+//! running. A test that means otherwise says so, with its reason, on the builder or the app:
+//! [`TestApp::expect_failed_jobs`], [`TestApp::allow_pending_jobs`].
 
 pub mod pages;
 pub mod receiver;
 pub mod smtp;
 
 use dispatch_core::provider::{ProviderRegistry, Providers};
-use dispatch_engine::jobs::{Runner, RunnerOptions};
+use dispatch_engine::accounts::session::SessionSettings;
+use dispatch_engine::jobs::{Runner, RunnerOptions, TransportJob};
 use dispatch_engine::Engine;
 pub use dispatch_store::testing::TestDb;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use std::sync::{Arc, Mutex};
 
 /// A running server with a fresh database and an admin token.
 pub struct TestApp {
@@ -24,120 +32,234 @@ pub struct TestApp {
     /// A keep-alive client.
     pub http: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
-    /// Kept last so the database outlives the server.
+    jobs: Mutex<JobCheck>,
+    /// Kept last so the database outlives the server and the end-of-test job check.
     pub db: TestDb,
 }
 
-/// Starts the whole application on 127.0.0.1:0 with the built-in providers.
+/// What the end-of-test check accepts of the job queue.
+#[derive(Clone, Copy, Debug, Default)]
+struct JobCheck {
+    /// Why some job must have failed (the test makes one fail); none may fail when `None`.
+    failed: Option<&'static str>,
+    /// Why jobs may be left queued or running; none may when `None`.
+    pending: Option<&'static str>,
+}
+
+/// Starts the whole application on 127.0.0.1:0 with the built-in providers
+/// (`TestApp::builder().spawn()`).
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(|p| p).await
+    TestApp::builder().spawn().await
 }
 
-/// Like [`spawn_app`], with the built-in providers changed by `providers` (e.g. made to fail);
-/// every project uses them.
-pub async fn spawn_app_with(providers: impl FnOnce(Providers) -> Providers) -> TestApp {
-    spawn_app_full(providers, dispatch_web::WebOptions::default()).await
+type ProvidersFn = Box<dyn FnOnce(Providers) -> Providers>;
+type RegistryFn = Box<dyn FnOnce(&dispatch_store::Db, &mut ProviderRegistry)>;
+type WebFn = Box<dyn FnOnce(&str) -> dispatch_web::WebOptions>;
+
+/// How to start a [`TestApp`]: [`TestApp::builder`], then [`TestAppBuilder::spawn`].
+#[must_use = "nothing starts until `spawn`"]
+pub struct TestAppBuilder {
+    providers: ProvidersFn,
+    registry: RegistryFn,
+    transport_jobs: Vec<Arc<dyn TransportJob>>,
+    sessions: Option<SessionSettings>,
+    web: WebFn,
+    jobs: JobCheck,
 }
 
-/// Like [`spawn_app`], with sign-in settings made for the server's base URL, and these session
-/// lifetimes.
-pub async fn spawn_app_auth(
-    auth: impl FnOnce(&str) -> dispatch_web::WebAuth,
-    sessions: dispatch_engine::accounts::session::SessionSettings,
-) -> TestApp {
-    spawn_app_inner(
-        |db| {
-            let builtin = dispatch::server::builtin_providers(
-                &db,
-                dispatch_providers::BuiltinSettings::default(),
-            );
-            Engine::with_providers(db, builtin).with_session_settings(sessions)
-        },
-        |base| dispatch_web::WebOptions {
+impl TestApp {
+    /// A builder for an application with the built-in providers, default web options and the
+    /// end-of-test job check on.
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            providers: Box::new(|p| p),
+            registry: Box::new(|_, _| {}),
+            transport_jobs: Vec::new(),
+            sessions: None,
+            web: Box::new(|_| dispatch_web::WebOptions::default()),
+            jobs: JobCheck::default(),
+        }
+    }
+}
+
+impl TestAppBuilder {
+    /// Changes the built-in providers (e.g. makes them fail); every project uses them.
+    pub fn providers(mut self, change: impl FnOnce(Providers) -> Providers + 'static) -> Self {
+        self.providers = Box::new(change);
+        self
+    }
+
+    /// Changes the provider registry (made of the providers above) over the fresh database:
+    /// adds providers for projects to choose, changes the defaults, or empties it (an engine
+    /// that runs no jobs itself).
+    pub fn registry(
+        mut self,
+        change: impl FnOnce(&dispatch_store::Db, &mut ProviderRegistry) + 'static,
+    ) -> Self {
+        self.registry = Box::new(change);
+        self
+    }
+
+    /// Adds a transport's job handlers (e.g. Slack's) to the engine.
+    pub fn transport_jobs(
+        mut self,
+        handlers: impl IntoIterator<Item = Arc<dyn TransportJob>>,
+    ) -> Self {
+        self.transport_jobs.extend(handlers);
+        self
+    }
+
+    /// These web-session lifetimes.
+    pub fn sessions(mut self, sessions: SessionSettings) -> Self {
+        self.sessions = Some(sessions);
+        self
+    }
+
+    /// These web options (transports such as Slack, the public URL, sign-in settings).
+    pub fn web_options(mut self, options: dispatch_web::WebOptions) -> Self {
+        self.web = Box::new(move |_| options);
+        self
+    }
+
+    /// Web options with sign-in settings made for the server's base URL (known once it listens).
+    pub fn auth(mut self, auth: impl FnOnce(&str) -> dispatch_web::WebAuth + 'static) -> Self {
+        self.web = Box::new(move |base| dispatch_web::WebOptions {
             auth: auth(base),
             ..Default::default()
-        },
-    )
-    .await
+        });
+        self
+    }
+
+    /// See [`TestApp::expect_failed_jobs`].
+    pub fn expect_failed_jobs(mut self, reason: &'static str) -> Self {
+        assert!(!reason.is_empty(), "say why jobs fail");
+        self.jobs.failed = Some(reason);
+        self
+    }
+
+    /// See [`TestApp::allow_pending_jobs`].
+    pub fn allow_pending_jobs(mut self, reason: &'static str) -> Self {
+        assert!(!reason.is_empty(), "say why jobs are left pending");
+        self.jobs.pending = Some(reason);
+        self
+    }
+
+    /// Starts the application with a fresh, seeded database and an admin token.
+    pub async fn spawn(self) -> TestApp {
+        let test_db = TestDb::new().await;
+        let db = test_db.open().await;
+        dispatch_store::seed::ensure_defaults(&db)
+            .await
+            .expect("seed");
+        let builtin = dispatch::server::builtin_providers(
+            &db,
+            dispatch_providers::BuiltinSettings::default(),
+        );
+        let mut registry = ProviderRegistry::single((self.providers)(builtin));
+        (self.registry)(&db, &mut registry);
+        let mut engine = Engine::with_registry(db, registry);
+        for handler in self.transport_jobs {
+            engine = engine.with_transport_job(handler);
+        }
+        if let Some(sessions) = self.sessions {
+            engine = engine.with_session_settings(sessions);
+        }
+        let (token, _) = engine
+            .create_token("admin@example.com", "test", "owner")
+            .await
+            .expect("token");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = dispatch_web::app_with(engine.clone(), (self.web)(&base))
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        TestApp {
+            base,
+            token,
+            engine,
+            http: reqwest::Client::new(),
+            server,
+            jobs: Mutex::new(self.jobs),
+            db: test_db,
+        }
+    }
 }
 
-/// Like [`spawn_app_with`], with transports turned on by `options` (e.g. Slack).
-pub async fn spawn_app_full(
-    providers: impl FnOnce(Providers) -> Providers,
-    options: dispatch_web::WebOptions,
-) -> TestApp {
-    spawn_app_engine(
-        |db| {
-            let builtin = dispatch::server::builtin_providers(
-                &db,
-                dispatch_providers::BuiltinSettings::default(),
-            );
-            Engine::with_providers(db, providers(builtin))
-        },
-        options,
-    )
-    .await
-}
+impl TestApp {
+    /// The test makes a job fail on purpose (`reason` says which and why): the end-of-test check
+    /// then asks that at least one job failed, instead of none.
+    pub fn expect_failed_jobs(&self, reason: &'static str) {
+        assert!(!reason.is_empty(), "say why jobs fail");
+        self.jobs.lock().unwrap().failed = Some(reason);
+    }
 
-/// Like [`spawn_app`], with every built-in provider in the registry and `change` adding others
-/// (for projects to choose) or changing the defaults.
-pub async fn spawn_app_with_registry(change: impl FnOnce(&mut ProviderRegistry)) -> TestApp {
-    spawn_app_engine(
-        move |db| {
-            let mut registry = dispatch::server::builtin_registry(
-                &db,
-                dispatch_providers::BuiltinSettings::default(),
-            );
-            change(&mut registry);
-            Engine::with_registry(db, registry)
-        },
-        dispatch_web::WebOptions::default(),
-    )
-    .await
-}
+    /// The test leaves jobs queued or running on purpose (`reason` says why, e.g. it runs no
+    /// worker): the end-of-test check then accepts them.
+    pub fn allow_pending_jobs(&self, reason: &'static str) {
+        assert!(!reason.is_empty(), "say why jobs are left pending");
+        self.jobs.lock().unwrap().pending = Some(reason);
+    }
 
-/// Starts the application with the engine `make` builds over the fresh, seeded database.
-pub async fn spawn_app_engine(
-    make: impl FnOnce(dispatch_store::Db) -> Engine,
-    options: dispatch_web::WebOptions,
-) -> TestApp {
-    spawn_app_inner(make, |_| options).await
-}
-
-async fn spawn_app_inner(
-    make: impl FnOnce(dispatch_store::Db) -> Engine,
-    options: impl FnOnce(&str) -> dispatch_web::WebOptions,
-) -> TestApp {
-    let test_db = TestDb::new().await;
-    let db = test_db.open().await;
-    dispatch_store::seed::ensure_defaults(&db)
-        .await
-        .expect("seed");
-    let engine = make(db);
-    let (token, _) = engine
-        .create_token("admin@example.com", "test", "owner")
-        .await
-        .expect("token");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = dispatch_web::app_with(engine.clone(), options(&base))
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    TestApp {
-        base,
-        token,
-        engine,
-        http: reqwest::Client::new(),
-        server,
-        db: test_db,
+    /// The end-of-test check: what is wrong with the queue, `None` when nothing is.
+    fn job_check_failure(&self) -> Option<String> {
+        let check = *self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        let url = self.db.url.clone();
+        // Drop runs inside the test's runtime: a thread with a runtime of its own may block.
+        let jobs = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for the job check")
+                .block_on(dispatch_store::testing::jobs_not_succeeded(&url))
+        })
+        .join()
+        .unwrap_or_else(|_| panic!("the end-of-test job check could not read the jobs"));
+        let describe = |j: &dispatch_store::model::job::Model| {
+            format!(
+                "\n  #{} {} ({}, {} attempt(s), runs at {}): {}",
+                j.id,
+                j.kind,
+                j.state,
+                j.attempts,
+                j.run_at,
+                j.last_error.as_deref().unwrap_or("no error")
+            )
+        };
+        let failed: Vec<_> = jobs.iter().filter(|j| j.state == "failed").collect();
+        let pending: Vec<_> = jobs.iter().filter(|j| j.state != "failed").collect();
+        let mut problems = String::new();
+        match check.failed {
+            None if !failed.is_empty() => {
+                problems += "jobs failed (if the test means it, call `expect_failed_jobs`):";
+                failed.iter().for_each(|j| problems += &describe(j));
+                problems += "\n";
+            }
+            Some(reason) if failed.is_empty() => {
+                problems += &format!("no job failed, though the test expects one to: {reason}\n");
+            }
+            _ => {}
+        }
+        if check.pending.is_none() && !pending.is_empty() {
+            problems += "jobs left queued or running (run them with `run_pending_jobs`, or call \
+                         `allow_pending_jobs` with the reason):";
+            pending.iter().for_each(|j| problems += &describe(j));
+            problems += "\n";
+        }
+        (!problems.is_empty()).then_some(problems)
     }
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+        if std::thread::panicking() {
+            return;
+        }
+        if let Some(problems) = self.job_check_failure() {
+            panic!("at the end of the test, {problems}");
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! A real SMTP server for the e-mail tests (aiosmtpd via `tests/support/smtp_sink.py`) and the
 //! SMTP provider that sends to it.
 
-use super::{spawn_app_with, TestApp};
+use dispatch_core::provider::Providers;
 use dispatch_providers::smtp::{Smtp, SmtpSettings, SmtpTls};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -101,12 +101,12 @@ pub fn smtp(port: u16) -> Smtp {
     Smtp::new(settings)
 }
 
-/// Starts the application with the built-in providers, its mail sent to `sink`.
-pub async fn spawn_app_mailing(sink: &SmtpSink) -> TestApp {
+/// For [`TestAppBuilder::providers`](super::TestAppBuilder::providers): the built-in
+/// providers with their mail sent to `sink`.
+pub fn mailing_to(sink: &SmtpSink) -> impl FnOnce(Providers) -> Providers + 'static {
     let port = sink.port;
-    spawn_app_with(move |mut p| {
+    move |mut p| {
         p.email = Arc::new(smtp(port));
         p
-    })
-    .await
+    }
 }
