@@ -29,6 +29,7 @@ pub mod scheduler;
 pub mod secrets;
 pub mod stats;
 pub mod task;
+pub mod telemetry;
 pub mod timeline;
 pub mod webhook;
 
@@ -90,11 +91,12 @@ impl Engine {
     }
 
     /// An engine that runs jobs with the providers each project chose from `registry` (its
-    /// defaults for what a project leaves unchosen).
+    /// defaults for what a project leaves unchosen). Every provider call is timed (see
+    /// [`telemetry`]).
     pub fn with_registry(db: Db, registry: ProviderRegistry) -> Self {
         Self {
             db,
-            registry: Arc::new(registry),
+            registry: Arc::new(telemetry::metered::metered(registry)),
             wake: Arc::new(Notify::new()),
             base_url: DEFAULT_BASE_URL.into(),
             config: Default::default(),

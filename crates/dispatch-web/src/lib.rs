@@ -34,8 +34,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct AppState {
     /// The command handlers.
     pub engine: Engine,
-    /// Request counters for `/metrics`.
-    pub metrics: Arc<metrics::Metrics>,
+    /// The process's metrics recorder, rendered by `/metrics`.
+    pub metrics: metrics::Metrics,
     /// The Slack transport, when a signing secret is configured.
     pub slack: Option<Arc<slack::SlackSettings>>,
     /// Sign-in settings and state.
@@ -86,7 +86,7 @@ pub fn app(engine: Engine) -> Router {
 pub fn app_with(engine: Engine, options: WebOptions) -> Router {
     let state = AppState {
         engine,
-        metrics: Arc::new(metrics::Metrics::default()),
+        metrics: metrics::Metrics::global(),
         slack: options.slack.map(Arc::new),
         auth: Arc::new(options.auth),
         public_url: options.public_url.map(Into::into),
@@ -105,10 +105,7 @@ pub fn app_with(engine: Engine, options: WebOptions) -> Router {
         .merge(metrics::router())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            metrics::track,
-        ))
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

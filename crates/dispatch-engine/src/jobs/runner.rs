@@ -192,12 +192,15 @@ impl Runner {
                     self.options.job_timeout
                 ))),
             };
+        let elapsed = t0.elapsed();
         let Err(JobFailure(error)) = outcome else {
-            let elapsed_us = t0.elapsed().as_micros() as u64;
+            crate::telemetry::job_attempt(&j.kind, elapsed, None);
+            let elapsed_us = elapsed.as_micros() as u64;
             tracing::debug!(job.id = j.id, job.kind = %j.kind, elapsed_us, "job succeeded");
             return;
         };
         let last = j.attempts >= j.max_attempts;
+        crate::telemetry::job_attempt(&j.kind, elapsed, Some(last));
         tracing::warn!(job.id = j.id, job.kind = %j.kind, attempt = j.attempts, last, error = %error, "job failed");
         let retry_at = (!last).then(|| dispatch_core::now() + self.backoff(j.attempts));
         let result = async {

@@ -297,3 +297,32 @@ pub async fn renew(
         .await?;
     Ok(res.rows_affected == 1)
 }
+
+/// How many jobs of one kind are in one state, and the earliest `run_at` among them.
+#[derive(Debug, Clone, PartialEq, Eq, sea_orm::FromQueryResult)]
+pub struct QueueCount {
+    /// The job kind.
+    pub kind: String,
+    /// `queued`, `running`, `succeeded` or `failed`.
+    pub state: String,
+    /// How many jobs.
+    pub jobs: i64,
+    /// The earliest `run_at` of these jobs.
+    pub earliest_run_at: Option<DateTime<Utc>>,
+}
+
+/// The queue's size per kind and state (what `/metrics` reports): one grouped query.
+pub async fn queue_counts(conn: &impl ConnectionTrait) -> Result<Vec<QueueCount>> {
+    use sea_orm::sea_query::Expr;
+    Ok(job::Entity::find()
+        .select_only()
+        .column(job::Column::Kind)
+        .column(job::Column::State)
+        .column_as(Expr::col(job::Column::Id).count(), "jobs")
+        .column_as(Expr::col(job::Column::RunAt).min(), "earliest_run_at")
+        .group_by(job::Column::Kind)
+        .group_by(job::Column::State)
+        .into_model::<QueueCount>()
+        .all(conn)
+        .await?)
+}

@@ -1,6 +1,9 @@
 //! API tests for incidents: declare, read, update, list, life cycle, roles and bad input.
 
-use crate::common::{error_fields, spawn_app};
+use crate::common::{error_fields, spawn_app, TestApp};
+use dispatch_core::provider::{
+    Created, IncidentContext, ProviderError, ProviderResult, ResourceProvider,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -473,10 +476,45 @@ async fn concurrent_declarations_get_distinct_keys() {
     assert_eq!(app.get("/incidents").await.body["total"], 12);
 }
 
+/// A ticket provider (with a slug of its own, so its series are this test's) that fails its
+/// first call.
+struct FailsOnce(std::sync::atomic::AtomicBool);
+
+#[async_trait::async_trait]
+impl ResourceProvider for FailsOnce {
+    fn slug(&self) -> &'static str {
+        "metrics-test-ticket"
+    }
+
+    async fn create(&self, key: &str, ctx: &IncidentContext) -> ProviderResult<Created> {
+        if !self.0.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Err(ProviderError::new("metrics-test-ticket", "503"));
+        }
+        Ok(Created {
+            external_id: format!("T-{}", ctx.id),
+            link: Some(format!("https://tickets.example.com/{key}")),
+        })
+    }
+}
+
+/// The value of the series whose line starts with `series` (name and labels), if present.
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
 #[tokio::test]
 async fn health_readiness_and_metrics_answer_without_a_token() {
-    let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
+    let app = TestApp::builder()
+        .providers(|mut p| {
+            p.ticket = std::sync::Arc::new(FailsOnce(Default::default()));
+            p
+        })
+        .spawn()
+        .await;
     app.declare("x").await;
     for path in ["/healthz", "/readyz"] {
         let r = app
@@ -487,16 +525,114 @@ async fn health_readiness_and_metrics_answer_without_a_token() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{path}");
     }
-    let m = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(m.contains("dispatch_http_requests_total{method=\"POST\",route=\"/api/v1/incidents\",status=\"201\"} 1"), "{m}");
+    // The ticket fails once and is retried: two attempts of the provisioning job.
+    app.run_pending_jobs().await;
+    app.run_pending_jobs().await;
+    let scrape = || async {
+        let r = app
+            .http
+            .get(format!("{}/metrics", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(
+            r.headers()["content-type"],
+            "text/plain; version=0.0.4",
+            "the Prometheus text format"
+        );
+        r.text().await.unwrap()
+    };
+    let m = scrape().await;
+    // The series that existed before the recorder: counts and time sums per exact status.
+    // Other tests share the process's recorder, so shared routes count at least this test's calls;
+    // only this test calls /readyz.
+    let created =
+        "dispatch_http_requests_total{method=\"POST\",route=\"/api/v1/incidents\",status=\"201\"}";
+    assert!(sample(&m, created).is_some_and(|n| n >= 1.0), "{m}");
+    let ready = "{method=\"GET\",route=\"/readyz\",status=\"200\"}";
+    assert_eq!(
+        sample(&m, &format!("dispatch_http_requests_total{ready}")),
+        Some(1.0),
+        "{m}"
+    );
+    assert!(
+        sample(&m, &format!("dispatch_http_request_seconds_sum{ready}")).is_some_and(|s| s > 0.0),
+        "{m}"
+    );
+    // The latency histogram, per method, route template and status class.
+    let hist = "dispatch_http_request_duration_seconds";
+    let ready_class = "{method=\"GET\",route=\"/readyz\",status=\"2xx\"";
+    for bucket in ["0.001", "0.1", "60", "+Inf"] {
+        let line = format!("{hist}_bucket{ready_class},le=\"{bucket}\"}}");
+        assert!(sample(&m, &line).is_some(), "{line} in {m}");
+    }
+    assert_eq!(
+        sample(&m, &format!("{hist}_bucket{ready_class},le=\"+Inf\"}}")),
+        Some(1.0),
+        "{m}"
+    );
+    assert_eq!(
+        sample(&m, &format!("{hist}_count{ready_class}}}")),
+        Some(1.0),
+        "{m}"
+    );
+    assert!(m.contains(&format!("# TYPE {hist} histogram")), "{m}");
+    // Job attempts and failures per kind (shared with other tests: at least ours).
+    let provision = "{kind=\"provision\"}";
+    assert!(
+        sample(&m, &format!("dispatch_job_attempts_total{provision}")).is_some_and(|n| n >= 2.0),
+        "{m}"
+    );
+    assert!(
+        sample(
+            &m,
+            "dispatch_job_failures_total{kind=\"provision\",last=\"false\"}"
+        )
+        .is_some_and(|n| n >= 1.0),
+        "{m}"
+    );
+    assert!(
+        m.contains("dispatch_job_duration_seconds_bucket{kind=\"provision\",outcome=\"error\",le=\"+Inf\"}"),
+        "{m}"
+    );
+    // The queue, read when scraped: this app's provisioning jobs all succeeded.
+    assert!(
+        m.contains("dispatch_job_queue_depth{kind=\"provision\",state=\"succeeded\"}"),
+        "{m}"
+    );
+    assert!(
+        m.contains("# TYPE dispatch_job_oldest_pending_age_seconds gauge"),
+        "{m}"
+    );
+    assert!(
+        m.contains("dispatch_job_oldest_pending_age_seconds{kind=\"provision\"} "),
+        "{m}"
+    );
+    // The provider's calls: this test's slug alone, so exact counts.
+    let ticket = "{provider=\"metrics-test-ticket\",capability=\"ticket\",operation=\"create\"";
+    assert_eq!(
+        sample(&m, &format!("dispatch_provider_errors_total{ticket}}}")),
+        Some(1.0),
+        "{m}"
+    );
+    assert_eq!(
+        sample(
+            &m,
+            &format!("dispatch_provider_call_duration_seconds_count{ticket}}}")
+        ),
+        Some(2.0),
+        "one failed call, one that worked: {m}"
+    );
+    assert_eq!(
+        sample(
+            &m,
+            &format!("dispatch_provider_call_duration_seconds_bucket{ticket},le=\"+Inf\"}}")
+        ),
+        Some(2.0),
+        "{m}"
+    );
+    assert!(m.contains("# HELP dispatch_provider_errors_total "), "{m}");
     let docs = app
         .http
         .get(format!("{}/api/v1/docs", app.base))
