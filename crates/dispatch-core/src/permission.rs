@@ -7,6 +7,7 @@
 //! they command or reported it, and whether they are an admin (of the organization, or of the
 //! incident's project). Admins may do everything.
 
+use crate::commands::{UpdateIncident, UpdateTask};
 use crate::{OrgRole, ParticipantRole};
 
 /// Who, besides admins, may do an action. Each is a set of standings in the incident.
@@ -128,6 +129,34 @@ actions! {
     ReadFeedback => "read_feedback", CommanderOrReporter;
     /// Retry one of its jobs.
     RetryJob => "retry_job", CommanderOrReporter;
+}
+
+impl UpdateIncident {
+    /// The actions this change takes: editing fields, and changing the status when it does.
+    pub fn actions(&self) -> Vec<Action> {
+        let mut actions = vec![Action::EditIncident];
+        if self.status.is_some() {
+            actions.push(Action::ChangeStatus);
+        }
+        actions
+    }
+}
+
+impl UpdateTask {
+    /// The actions this change takes: resolving or re-opening the task when it changes only its
+    /// status, updating the task when it changes anything else.
+    pub fn actions(&self) -> Vec<Action> {
+        let others = self.description.is_some()
+            || self.assignees.is_some()
+            || self.owner.is_some()
+            || !self.resolve_by.is_absent()
+            || self.priority.is_some();
+        if others {
+            vec![Action::UpdateTask]
+        } else {
+            vec![Action::ResolveTask]
+        }
+    }
 }
 
 /// A caller's standing in one incident: what [`allows`] decides from.
@@ -279,8 +308,13 @@ mod tests {
             "owner",
         ];
         const IC_SCRIBE: &[&str] = &["commander", "scribe", "project_admin", "org_admin", "owner"];
-        const IC_REPORTER: &[&str] =
-            &["commander", "reporter", "project_admin", "org_admin", "owner"];
+        const IC_REPORTER: &[&str] = &[
+            "commander",
+            "reporter",
+            "project_admin",
+            "org_admin",
+            "owner",
+        ];
         vec![
             (View, ALL),
             (PostInRoom, ALL),
@@ -361,6 +395,9 @@ mod tests {
             "only an admin or the incident commander or the scribe may assign role; you are reporter"
         );
         let m = refusal(EngageOncall, &caller("member"));
-        assert!(m.contains("participants") && m.ends_with("you are not a participant"), "{m}");
+        assert!(
+            m.contains("participants") && m.ends_with("you are not a participant"),
+            "{m}"
+        );
     }
 }
