@@ -16,6 +16,7 @@ mod engine;
 mod ic_day;
 mod incidents;
 mod oncall;
+mod permission;
 mod providers;
 mod rules;
 mod scheduler;
