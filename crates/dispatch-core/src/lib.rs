@@ -13,6 +13,7 @@ pub mod message;
 pub mod oncall;
 pub mod password;
 pub mod patch;
+pub mod permission;
 pub mod provider;
 pub mod secret;
 pub mod size;

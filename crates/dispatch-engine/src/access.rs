@@ -1,13 +1,15 @@
 //! Who may see and change what. Organization roles (owner > manager > admin > member) gate
 //! configuration; incident rules gate incidents: a restricted incident exists only for admins and
 //! its participants (to everyone else it is *not found*, never *forbidden*, so its existence does
-//! not leak), and changing an incident takes an admin, its commander or its reporter (or its
-//! scribe, for timeline entries, tasks and reports). Every per-incident route and command asks
-//! [`Engine::incident_access`]; every list asks the store's [`Viewer`].
+//! not leak); what a caller who sees it may do there is decided by the one rule of
+//! [`dispatch_core::permission`]. Every per-incident route and chat command asks
+//! [`Engine::require_incident`] or [`Engine::incident_access`]; every list asks the store's
+//! [`Viewer`].
 
 use crate::{Actor, Engine, Error, Result};
+use dispatch_core::permission::{self, Action, Standing, Who};
 use dispatch_core::values::IncidentRef;
-use dispatch_core::{IncidentId, OrgRole, ParticipantRole, TokenScope};
+use dispatch_core::{IncidentId, OrgRole, ProjectRole, TokenScope};
 use dispatch_store::model::incident;
 use dispatch_store::repo;
 pub use dispatch_store::repo::incident::Viewer;
@@ -64,46 +66,31 @@ fn viewer_of(role: OrgRole, individual_id: i64) -> Viewer {
     }
 }
 
-/// What an incident action needs, lowest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IncidentLevel {
-    /// Reading it (and adding to its room and files).
-    View,
-    /// Taking part in it: its participants (and admins).
-    Participate,
-    /// Keeping its record: timeline entries, tasks, reports. Admins, commander, reporter, scribe.
-    Scribe,
-    /// Changing it: fields, status, roles. Admins, commander, reporter.
-    Edit,
-}
-
-/// The caller's standing in one incident.
+/// The caller's standing in one incident, and what it allows.
 #[derive(Debug, Clone)]
 pub struct IncidentAccess {
     /// The incident's id.
     pub incident_id: i64,
-    /// Whether the caller is an admin.
-    pub admin: bool,
-    /// Whether the caller takes part in it: holds a role in force (removed participants do
-    /// not; see [`repo::participant::in_force`]).
-    pub participant: bool,
-    /// Whether the caller commands or reported it.
-    pub commander_or_reporter: bool,
-    /// Whether the caller is its scribe.
-    pub scribe: bool,
+    /// How the caller stands in it: what [`permission::allows`] decides from.
+    pub standing: Standing,
 }
 
 impl IncidentAccess {
-    /// Whether the caller may do what `level` needs (they can already see the incident).
-    pub fn allows(&self, level: IncidentLevel) -> bool {
-        if self.admin {
-            return true;
-        }
-        match level {
-            IncidentLevel::View => true,
-            IncidentLevel::Participate => self.participant,
-            IncidentLevel::Scribe => self.commander_or_reporter || self.scribe,
-            IncidentLevel::Edit => self.commander_or_reporter,
+    /// Whether the caller may do `action` (they can already see the incident): the one rule,
+    /// [`permission::allows`].
+    pub fn allows(&self, action: Action) -> bool {
+        permission::allows(action, &self.standing)
+    }
+
+    /// *Forbidden*, naming who may do `action`, unless the caller may.
+    pub fn require(&self, action: Action) -> Result<()> {
+        if self.allows(action) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(permission::refusal(
+                action,
+                &self.standing,
+            )))
         }
     }
 }
@@ -123,8 +110,9 @@ pub enum Owned {
 
 impl Engine {
     /// The caller's standing in an incident. An incident the caller may not see is *not found*,
-    /// exactly like one that does not exist. Two reads: the incident (if visible) and the
-    /// caller's roles in force in it.
+    /// exactly like one that does not exist. Two reads (the incident, if visible, and the
+    /// caller's roles in force in it), three for someone below the admin role (whether they
+    /// administer its project).
     pub async fn incident_access(
         &self,
         who: &Authenticated,
@@ -133,12 +121,17 @@ impl Engine {
         let row = self.visible_incident(who.viewer(), r).await?;
         let me = who.actor.individual_id.0;
         let roles = repo::participant::roles_in_force(self.db().conn(), row.id, me).await?;
+        let project_admin = !who.is_admin()
+            && self.project_role_by_id(who, row.project_id).await? == Some(ProjectRole::Admin);
         Ok(IncidentAccess {
             incident_id: row.id,
-            admin: who.is_admin(),
-            participant: !roles.is_empty(),
-            commander_or_reporter: row.commander_id == me || row.reporter_id == me,
-            scribe: roles.contains(&ParticipantRole::Scribe),
+            standing: Standing {
+                roles,
+                commander_of_record: row.commander_id == me,
+                reporter_of_record: row.reporter_id == me,
+                org_role: who.role,
+                project_admin,
+            },
         })
     }
 
@@ -195,33 +188,37 @@ impl Engine {
         Ok(repo::incident::visible(conn, viewer, incident_id).await?)
     }
 
-    /// Checks that the caller may do what `level` needs in an incident: *not found* when they
-    /// may not see it, *forbidden* when they see it but may not do this.
+    /// Checks that the caller may do `action` in an incident: *not found* when they may not see
+    /// it, *forbidden* (naming who may) when they see it but may not do this
+    /// ([`permission::allows`] decides).
     pub async fn require_incident(
         &self,
         who: &Authenticated,
         r: &IncidentRef,
-        level: IncidentLevel,
+        action: Action,
     ) -> Result<()> {
-        if level == IncidentLevel::View || who.is_admin() {
+        if action.who() == Who::Anyone || who.is_admin() {
             // Seeing it is all this needs: no look at the caller's roles in it.
             self.visible_incident(who.viewer(), r).await?;
             return Ok(());
         }
-        let access = self.incident_access(who, r).await?;
-        if access.allows(level) {
-            Ok(())
-        } else {
-            Err(Error::Forbidden(match level {
-                IncidentLevel::Edit => {
-                    "only an admin, the incident's commander or its reporter may do this".into()
-                }
-                IncidentLevel::Scribe => {
-                    "only an admin, the incident's commander, reporter or scribe may do this".into()
-                }
-                _ => "only the incident's participants may do this".into(),
-            }))
+        self.incident_access(who, r).await?.require(action)
+    }
+
+    /// Checks that the caller may do every one of `actions` in an incident, as
+    /// [`Engine::require_incident`] does for one (one look at their standing for all of them).
+    pub async fn require_incident_all(
+        &self,
+        who: &Authenticated,
+        r: &IncidentRef,
+        actions: &[Action],
+    ) -> Result<()> {
+        if actions.iter().all(|a| a.who() == Who::Anyone) || who.is_admin() {
+            self.visible_incident(who.viewer(), r).await?;
+            return Ok(());
         }
+        let access = self.incident_access(who, r).await?;
+        actions.iter().try_for_each(|a| access.require(*a))
     }
 
     /// The incident a document, file, job or page belongs to (`None` for a job of no incident);

@@ -15,9 +15,10 @@ use axum::extract::{MatchedPath, RawPathParams, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use dispatch_core::permission::Action;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, OrgRole, TokenScope};
-use dispatch_engine::access::{Authenticated, IncidentLevel, Owned};
+use dispatch_engine::access::{Authenticated, Owned};
 use dispatch_engine::accounts::projects::Configured;
 
 /// What a route needs.
@@ -32,11 +33,12 @@ pub enum Need {
     Member,
     /// At least this organization role.
     Role(OrgRole),
-    /// The `{id}` path parameter names an incident; the caller needs this level in it.
-    Incident(IncidentLevel),
-    /// The `{id}` path parameter names a record of an incident; the caller needs this level in
+    /// The `{id}` path parameter names an incident; the caller may do this action in it (the one
+    /// rule of [`dispatch_core::permission`] decides).
+    Incident(Action),
+    /// The `{id}` path parameter names a record of an incident; the caller may do this action in
     /// that incident (a job of no incident needs an admin).
-    Owned(Owned, IncidentLevel),
+    Owned(Owned, Action),
     /// At least this organization role, or the admin role in the project the route addresses
     /// (see [`Scoped`]).
     Project(OrgRole, Scoped),
@@ -69,7 +71,7 @@ const fn r(method: &'static str, path: &'static str, need: Need) -> RoutePolicy 
     RoutePolicy { method, path, need }
 }
 
-use IncidentLevel::{Edit, Participate, Scribe, View};
+use Action::*;
 use Need::{Incident, Member, Public, Role};
 const ADMIN: Need = Role(OrgRole::Admin);
 const MANAGER: Need = Role(OrgRole::Manager);
@@ -111,22 +113,26 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("GET", "/report/similar", Member),
     r("GET", "/incidents/{id}", Incident(View)),
     r("GET", "/incidents/{id}/events", Incident(View)),
-    r("POST", "/incidents/{id}/stable", Incident(Edit)),
-    r("POST", "/incidents/{id}/close", Incident(Edit)),
-    r("POST", "/incidents/{id}/reopen", Incident(Edit)),
-    r("POST", "/incidents/{id}/room", Incident(View)),
-    r("POST", "/incidents/{id}/tasks", Incident(Scribe)),
+    r("POST", "/incidents/{id}/stable", Incident(ChangeStatus)),
+    r("POST", "/incidents/{id}/close", Incident(ChangeStatus)),
+    r("POST", "/incidents/{id}/reopen", Incident(ChangeStatus)),
+    r("POST", "/incidents/{id}/room", Incident(PostInRoom)),
+    r("POST", "/incidents/{id}/tasks", Incident(CreateTask)),
     r(
         "POST",
         "/incidents/{id}/tasks/{task_id}/resolve",
-        Incident(Scribe),
+        Incident(ResolveTask),
     ),
-    r("POST", "/incidents/{id}/reports", Incident(Scribe)),
-    r("POST", "/jobs/{id}/retry", Need::Owned(Owned::Job, Edit)),
+    r("POST", "/incidents/{id}/reports", Incident(WriteReport)),
+    r(
+        "POST",
+        "/jobs/{id}/retry",
+        Need::Owned(Owned::Job, RetryJob),
+    ),
     r("GET", "/tasks", Member),
     r("GET", "/oncall", Member),
     r("POST", "/oncall/overrides", ADMIN),
-    r("POST", "/pages/{id}/ack", Need::Owned(Owned::Page, View)),
+    r("POST", "/pages/{id}/ack", Need::Owned(Owned::Page, AckPage)),
     // Settings pages: admins (a section that needs more, like projects or people, refuses
     // the change itself, as its API route would). The dashboard counts what the caller sees.
     r("GET", "/settings", ADMIN),
@@ -139,33 +145,37 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("GET", "/dashboard", Member),
     // Responders' pages: timeline tools, people, documents, reports, feedback, account, status.
     r("GET", "/incidents/{id}/timeline", Incident(View)),
-    r("POST", "/incidents/{id}/timeline", Incident(Scribe)),
+    r(
+        "POST",
+        "/incidents/{id}/timeline",
+        Incident(AddTimelineEvent),
+    ),
     r("GET", "/incidents/{id}/timeline.md", Incident(View)),
     r(
         "POST",
         "/incidents/{id}/timeline/{event_id}/pin",
-        Incident(Scribe),
+        Incident(PinEvent),
     ),
     r(
         "POST",
         "/incidents/{id}/timeline/{event_id}/unpin",
-        Incident(Scribe),
+        Incident(PinEvent),
     ),
-    r("POST", "/incidents/{id}/roles", Incident(Edit)),
-    r("POST", "/incidents/{id}/engage", Incident(Participate)),
-    r("POST", "/incidents/{id}/join", Incident(View)),
-    r("POST", "/incidents/{id}/subscribe", Incident(View)),
+    r("POST", "/incidents/{id}/roles", Incident(AssignRole)),
+    r("POST", "/incidents/{id}/engage", Incident(EngageOncall)),
+    r("POST", "/incidents/{id}/join", Incident(Join)),
+    r("POST", "/incidents/{id}/subscribe", Incident(Subscribe)),
     r(
         "POST",
         "/incidents/{id}/documents/{document_id}",
-        Incident(Edit),
+        Incident(EditDocument),
     ),
     r(
         "POST",
         "/incidents/{id}/reports/executive",
-        Incident(Scribe),
+        Incident(WriteReport),
     ),
-    r("POST", "/incidents/{id}/feedback", Incident(Participate)),
+    r("POST", "/incidents/{id}/feedback", Incident(GiveFeedback)),
     r("GET", "/account", Member),
     r("POST", "/account/tokens", Member),
     r("POST", "/account/tokens/{id}/revoke", Member),
@@ -184,14 +194,30 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("POST", "/api/v1/incidents", Member),
     r("GET", "/api/v1/incidents", Member),
     r("GET", "/api/v1/incidents/{id}", Incident(View)),
-    r("PATCH", "/api/v1/incidents/{id}", Incident(Edit)),
-    r("POST", "/api/v1/incidents/{id}/stable", Incident(Edit)),
-    r("POST", "/api/v1/incidents/{id}/close", Incident(Edit)),
-    r("POST", "/api/v1/incidents/{id}/reopen", Incident(Edit)),
-    r("POST", "/api/v1/incidents/{id}/roles", Incident(Edit)),
+    r("PATCH", "/api/v1/incidents/{id}", Incident(EditIncident)),
+    r(
+        "POST",
+        "/api/v1/incidents/{id}/stable",
+        Incident(ChangeStatus),
+    ),
+    r(
+        "POST",
+        "/api/v1/incidents/{id}/close",
+        Incident(ChangeStatus),
+    ),
+    r(
+        "POST",
+        "/api/v1/incidents/{id}/reopen",
+        Incident(ChangeStatus),
+    ),
+    r("POST", "/api/v1/incidents/{id}/roles", Incident(AssignRole)),
     r("GET", "/api/v1/incidents/{id}/participants", Incident(View)),
     r("GET", "/api/v1/incidents/{id}/timeline", Incident(View)),
-    r("POST", "/api/v1/incidents/{id}/timeline", Incident(Scribe)),
+    r(
+        "POST",
+        "/api/v1/incidents/{id}/timeline",
+        Incident(AddTimelineEvent),
+    ),
     r(
         "GET",
         "/api/v1/incidents/{id}/timeline/verify",
@@ -200,15 +226,15 @@ pub const POLICIES: &[RoutePolicy] = &[
     r(
         "POST",
         "/api/v1/incidents/{id}/timeline/{event_id}/pin",
-        Incident(Scribe),
+        Incident(PinEvent),
     ),
     r(
         "DELETE",
         "/api/v1/incidents/{id}/timeline/{event_id}/pin",
-        Incident(Scribe),
+        Incident(PinEvent),
     ),
     r("GET", "/api/v1/incidents/{id}/tasks", Incident(View)),
-    r("POST", "/api/v1/incidents/{id}/tasks", Incident(Scribe)),
+    r("POST", "/api/v1/incidents/{id}/tasks", Incident(CreateTask)),
     r(
         "GET",
         "/api/v1/incidents/{id}/tasks/{task_id}",
@@ -217,16 +243,24 @@ pub const POLICIES: &[RoutePolicy] = &[
     r(
         "PATCH",
         "/api/v1/incidents/{id}/tasks/{task_id}",
-        Incident(Scribe),
+        Incident(ResolveTask),
     ),
     r("GET", "/api/v1/incidents/{id}/reports", Incident(View)),
-    r("POST", "/api/v1/incidents/{id}/reports", Incident(Scribe)),
+    r(
+        "POST",
+        "/api/v1/incidents/{id}/reports",
+        Incident(WriteReport),
+    ),
     // Ratings and comments are for those who run the response: admins, the IC, the reporter.
-    r("GET", "/api/v1/incidents/{id}/feedback", Incident(Edit)),
+    r(
+        "GET",
+        "/api/v1/incidents/{id}/feedback",
+        Incident(ReadFeedback),
+    ),
     r(
         "POST",
         "/api/v1/incidents/{id}/feedback",
-        Incident(Participate),
+        Incident(GiveFeedback),
     ),
     r("GET", "/api/v1/incidents/{id}/room", Incident(View)),
     r(
@@ -237,38 +271,42 @@ pub const POLICIES: &[RoutePolicy] = &[
     r(
         "POST",
         "/api/v1/incidents/{id}/room/messages",
-        Incident(View),
+        Incident(PostInRoom),
     ),
     r(
         "POST",
         "/api/v1/incidents/{id}/room/messages/{message_id}/reactions",
-        Incident(View),
+        Incident(PostInRoom),
     ),
-    // Chat commands: the engine applies the original's rule (IC or scribe for the sensitive
-    // ones) on top of seeing the incident.
+    // Chat commands: the engine checks each command's own action, by the same rule, on top of
+    // seeing the incident.
     r("POST", "/api/v1/incidents/{id}/commands", Incident(View)),
     r("GET", "/api/v1/incidents/{id}/group", Incident(View)),
     r("GET", "/api/v1/tasks", Member),
     // Joining and subscribing: the engine refuses restricted incidents (unless admin) and
     // projects that disallow self-join.
-    r("POST", "/api/v1/incidents/{id}/join", Incident(View)),
-    r("POST", "/api/v1/incidents/{id}/subscribe", Incident(View)),
+    r("POST", "/api/v1/incidents/{id}/join", Incident(Join)),
+    r(
+        "POST",
+        "/api/v1/incidents/{id}/subscribe",
+        Incident(Subscribe),
+    ),
     r("GET", "/api/v1/incidents/{id}/subscribers", Incident(View)),
     r(
         "DELETE",
         "/api/v1/incidents/{id}/participants/{email}",
-        Incident(Edit),
+        Incident(RemoveParticipant),
     ),
     r("GET", "/api/v1/incidents/{id}/engagements", Incident(View)),
     r("GET", "/api/v1/incidents/{id}/documents", Incident(View)),
     r(
         "PATCH",
         "/api/v1/incidents/{id}/documents/{document_id}",
-        Incident(Edit),
+        Incident(EditDocument),
     ),
     r("GET", "/api/v1/incidents/{id}/timeline.md", Incident(View)),
     r("GET", "/api/v1/incidents/{id}/files", Incident(View)),
-    r("POST", "/api/v1/incidents/{id}/files", Incident(View)),
+    r("POST", "/api/v1/incidents/{id}/files", Incident(PostInRoom)),
     r(
         "GET",
         "/api/v1/documents/{id}",
@@ -280,7 +318,7 @@ pub const POLICIES: &[RoutePolicy] = &[
     r(
         "POST",
         "/api/v1/jobs/{id}/retry",
-        Need::Owned(Owned::Job, Edit),
+        Need::Owned(Owned::Job, RetryJob),
     ),
     r("GET", "/api/v1/outbox", Member),
     r("GET", "/api/v1/messages/direct", Member),
@@ -294,7 +332,7 @@ pub const POLICIES: &[RoutePolicy] = &[
     r(
         "POST",
         "/api/v1/pages/{id}/ack",
-        Need::Owned(Owned::Page, View),
+        Need::Owned(Owned::Page, AckPage),
     ),
     // Projects: managers create and change them.
     r("GET", "/api/v1/projects", Member),
@@ -577,13 +615,13 @@ async fn authorize(
                 }
             }
         }
-        Incident(level) => {
+        Incident(action) => {
             let id = id.ok_or_else(|| ApiError::NotFound("incident".into()))?;
             engine
-                .require_incident(&who, &IncidentRef::parse(&id), level)
+                .require_incident(&who, &IncidentRef::parse(&id), action)
                 .await?;
         }
-        Need::Owned(kind, level) => {
+        Need::Owned(kind, action) => {
             let what = format!("{kind:?}").to_lowercase();
             let id: i64 = id
                 .and_then(|i| i.parse().ok())
@@ -591,7 +629,7 @@ async fn authorize(
             match engine.owner_incident(kind, id).await? {
                 Some(IncidentId(incident)) => {
                     engine
-                        .require_incident(&who, &IncidentRef::Id(IncidentId(incident)), level)
+                        .require_incident(&who, &IncidentRef::Id(IncidentId(incident)), action)
                         .await
                         // The record of an incident the caller may not see does not exist.
                         .map_err(|e| match e {

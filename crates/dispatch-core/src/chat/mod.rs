@@ -6,24 +6,13 @@ mod args;
 mod lex;
 
 use crate::commands::{AddTimelineEvent, AssignRole, CreateReport, CreateTask, UpdateIncident};
+use crate::permission::Action;
 use crate::values::{Email, IncidentTitle, LongText};
 use crate::ReportKind;
 use chrono::{DateTime, Utc};
 
-/// Who may run a command (the original's rule; admins and owners may run every one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Who {
-    /// Anyone with access.
-    Anyone,
-    /// The incident's participants.
-    Participants,
-    /// The incident commander or the scribe.
-    CommanderOrScribe,
-    /// The incident commander.
-    Commander,
-}
-
-/// One command of the grammar: its seed name, aliases, usage line and who may run it.
+/// One command of the grammar: its seed name, aliases, usage line and the incident action it is
+/// (which decides who may run it: [`crate::permission`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Spec {
     /// The seed name, e.g. `dispatch-assign-role` (without the slash).
@@ -34,8 +23,9 @@ pub struct Spec {
     pub args: &'static str,
     /// What it does.
     pub summary: &'static str,
-    /// Who may run it.
-    pub who: Who,
+    /// The incident action it is; `None` for the commands that need no incident (help,
+    /// declaring, listing incidents).
+    pub action: Option<Action>,
 }
 
 impl Spec {
@@ -50,36 +40,39 @@ impl Spec {
 }
 
 macro_rules! spec {
-    ($name:literal, [$($alias:literal),*], $args:literal, $who:ident, $summary:literal) => {
-        Spec { name: $name, aliases: &[$($alias),*], args: $args, summary: $summary, who: Who::$who }
+    ($name:literal, [$($alias:literal),*], $args:literal, -, $summary:literal) => {
+        Spec { name: $name, aliases: &[$($alias),*], args: $args, summary: $summary, action: None }
+    };
+    ($name:literal, [$($alias:literal),*], $args:literal, $action:ident, $summary:literal) => {
+        Spec { name: $name, aliases: &[$($alias),*], args: $args, summary: $summary, action: Some(Action::$action) }
     };
 }
 
 /// Every command, in the order help lists them.
 pub const COMMANDS: &[Spec] = &[
-    spec!("dispatch-help", ["help"], "[COMMAND]", Anyone, "these commands, or one command's usage"),
-    spec!("dispatch-report-incident", ["dispatch-declare-incident"], "\"TITLE\" [\"DESCRIPTION\"] [priority=P] [type=T] [severity=S]", Anyone, "declare a new incident"),
-    spec!("dispatch-list-incidents", [], "", Anyone, "active and stable incidents, and those closed in the last week"),
-    spec!("dispatch-assign-role", [], "EMAIL ROLE", CommanderOrScribe, "give a role (incident_commander, scribe, liaison, reporter, participant, observer) to a person"),
-    spec!("dispatch-list-participants", [], "", Participants, "participants with their roles and why they were added"),
-    spec!("dispatch-edit-incident", ["dispatch-update-incident"], "field=value … (title, description, resolution, type, priority, severity, status, visibility, tags)", CommanderOrScribe, "change the incident"),
-    spec!("dispatch-status-report", ["dispatch-report-tactical", "dispatch-report-executive"], "conditions=\"…\" actions=\"…\" needs=\"…\"  |  current_status=\"…\" overview=\"…\" next_steps=\"…\"", CommanderOrScribe, "post a tactical or executive report: room, e-mail, stored"),
-    spec!("dispatch-mark-stable", [], "", Commander, "mark the incident stable (creates the review document)"),
-    spec!("dispatch-mark-closed", [], "", Commander, "close the incident (archives the room)"),
-    spec!("dispatch-mark-active", ["dispatch-reopen-incident"], "", Commander, "re-open a stable or closed incident"),
-    spec!("dispatch-list-tasks", [], "", Participants, "the incident's tasks"),
-    spec!("dispatch-list-my-tasks", [], "", Participants, "your tasks in the incident"),
-    spec!("dispatch-create-task", ["dispatch-add-task"], "EMAIL… \"DESCRIPTION\" [due=2026-12-01|+2d|4h] [priority=high]", CommanderOrScribe, "create a task for its assignees (due in a day by default)"),
-    spec!("dispatch-resolve-task", [], "TASK_ID", Participants, "resolve a task"),
-    spec!("dispatch-reopen-task", [], "TASK_ID", Participants, "re-open a resolved task"),
-    spec!("dispatch-add-timeline-event", [], "[at=2026-11-25T10:00Z|10:00] \"DESCRIPTION\"", CommanderOrScribe, "add an entry to the timeline at a given time"),
-    spec!("dispatch-engage-oncall", [], "SERVICE [page]", Participants, "bring in a service's current on-call, optionally paging them"),
-    spec!("dispatch-notifications-group", [], "add EMAIL… | remove EMAIL…", CommanderOrScribe, "edit who receives stakeholder mail"),
-    spec!("dispatch-update-participant", [], "EMAIL \"ADDED REASON\"", Participants, "change why a participant was added"),
-    spec!("dispatch-summary", [], "", Participants, "catch up: where the incident stands"),
-    spec!("dispatch-join-incident", [], "[INCIDENT]", Anyone, "join the incident (this room's, or the one named) as a participant"),
-    spec!("dispatch-subscribe-incident", [], "[INCIDENT]", Anyone, "get the incident's updates by e-mail"),
-    spec!("dispatch-remind-me", ["dispatch-snooze-reminder"], "[tactical|executive] in N hours", CommanderOrScribe, "put off the report reminder for N hours"),
+    spec!("dispatch-help", ["help"], "[COMMAND]", -, "these commands, or one command's usage"),
+    spec!("dispatch-report-incident", ["dispatch-declare-incident"], "\"TITLE\" [\"DESCRIPTION\"] [priority=P] [type=T] [severity=S]", -, "declare a new incident"),
+    spec!("dispatch-list-incidents", [], "", -, "active and stable incidents, and those closed in the last week"),
+    spec!("dispatch-assign-role", [], "EMAIL ROLE", AssignRole, "give a role (incident_commander, scribe, liaison, reporter, participant, observer) to a person"),
+    spec!("dispatch-list-participants", [], "", View, "participants with their roles and why they were added"),
+    spec!("dispatch-edit-incident", ["dispatch-update-incident"], "field=value … (title, description, resolution, type, priority, severity, status, visibility, tags)", EditIncident, "change the incident"),
+    spec!("dispatch-status-report", ["dispatch-report-tactical", "dispatch-report-executive"], "conditions=\"…\" actions=\"…\" needs=\"…\"  |  current_status=\"…\" overview=\"…\" next_steps=\"…\"", WriteReport, "post a tactical or executive report: room, e-mail, stored"),
+    spec!("dispatch-mark-stable", [], "", ChangeStatus, "mark the incident stable (creates the review document)"),
+    spec!("dispatch-mark-closed", [], "", ChangeStatus, "close the incident (archives the room)"),
+    spec!("dispatch-mark-active", ["dispatch-reopen-incident"], "", ChangeStatus, "re-open a stable or closed incident"),
+    spec!("dispatch-list-tasks", [], "", View, "the incident's tasks"),
+    spec!("dispatch-list-my-tasks", [], "", View, "your tasks in the incident"),
+    spec!("dispatch-create-task", ["dispatch-add-task"], "EMAIL… \"DESCRIPTION\" [due=2026-12-01|+2d|4h] [priority=high]", CreateTask, "create a task for its assignees (due in a day by default)"),
+    spec!("dispatch-resolve-task", [], "TASK_ID", ResolveTask, "resolve a task"),
+    spec!("dispatch-reopen-task", [], "TASK_ID", ResolveTask, "re-open a resolved task"),
+    spec!("dispatch-add-timeline-event", [], "[at=2026-11-25T10:00Z|10:00] \"DESCRIPTION\"", AddTimelineEvent, "add an entry to the timeline at a given time"),
+    spec!("dispatch-engage-oncall", [], "SERVICE [page]", EngageOncall, "bring in a service's current on-call, optionally paging them"),
+    spec!("dispatch-notifications-group", [], "add EMAIL… | remove EMAIL…", EditNotificationsGroup, "edit who receives stakeholder mail"),
+    spec!("dispatch-update-participant", [], "EMAIL \"ADDED REASON\"", UpdateParticipantReason, "change why a participant was added"),
+    spec!("dispatch-summary", [], "", View, "catch up: where the incident stands"),
+    spec!("dispatch-join-incident", [], "[INCIDENT]", Join, "join the incident (this room's, or the one named) as a participant"),
+    spec!("dispatch-subscribe-incident", [], "[INCIDENT]", Subscribe, "get the incident's updates by e-mail"),
+    spec!("dispatch-remind-me", ["dispatch-snooze-reminder"], "[tactical|executive] in N hours", SnoozeReminder, "put off the report reminder for N hours"),
 ];
 
 /// A parsed command.
@@ -209,9 +202,14 @@ impl ChatCommand {
         spec(self.name()).expect("every command has a spec")
     }
 
-    /// Who may run it.
-    pub fn who(&self) -> Who {
-        self.spec().who
+    /// The incident actions running it takes (each decides who may: [`crate::permission`]);
+    /// none for the commands that need no incident. Editing the status along with other fields
+    /// is also changing the status.
+    pub fn actions(&self) -> Vec<Action> {
+        match self {
+            ChatCommand::EditIncident(u) => u.actions(),
+            _ => self.spec().action.into_iter().collect(),
+        }
     }
 }
 

@@ -1,19 +1,19 @@
 //! Running chat commands: the text of any transport is parsed by the one grammar
-//! ([`dispatch_core::chat`]), checked against the original's permission rule, and run through the
+//! ([`dispatch_core::chat`]), checked against the one permission rule ([`dispatch_core::permission`]), and run through the
 //! same engine calls the REST API makes. The answer is a neutral [`RichMessage`]; each transport
 //! only renders it (its `text` is the plain rendering).
 
 mod reply;
 
+use crate::access::IncidentAccess;
 use crate::admin::Authenticated;
 use crate::{Engine, Error, Result};
-use dispatch_core::chat::{self, ChatCommand, Usage, Who};
+use dispatch_core::chat::{self, ChatCommand, Usage};
 use dispatch_core::commands::{DeclareIncident, UpdateTask};
 use dispatch_core::message::RichMessage;
 use dispatch_core::values::IncidentRef;
-use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, TaskStatus};
+use dispatch_core::{IncidentId, IncidentStatus, TaskStatus};
 use dispatch_store::repo;
-use dispatch_store::repo::participant::ParticipantView;
 
 /// Why a command did not run.
 #[derive(Debug, thiserror::Error)]
@@ -38,53 +38,18 @@ impl From<dispatch_store::StoreError> for CommandError {
     }
 }
 
-/// The caller's roles in an incident: those held now, or, once it is closed, those closing ended
-/// (so its commander can still re-open it and its participants read it).
-fn roles_of(
-    participants: &[ParticipantView],
-    individual_id: i64,
-    closed_at: Option<chrono::DateTime<chrono::Utc>>,
-) -> Vec<ParticipantRole> {
-    participants
-        .iter()
-        .filter(|p| p.individual.id == individual_id)
-        .flat_map(|p| p.roles.iter())
-        .filter(|r| repo::participant::in_force(r, closed_at))
-        .filter_map(|r| r.role.parse().ok())
-        .collect()
-}
-
-/// The original's rule: may the caller run `cmd` in this incident?
-fn check_allowed(
-    cmd: &ChatCommand,
-    caller: &Authenticated,
-    held: &[ParticipantRole],
-    inc: &str,
-) -> Result<()> {
-    if caller.is_admin() {
-        return Ok(());
+/// May the caller run `cmd` in this incident? Each action the command takes is decided by the one
+/// rule ([`dispatch_core::permission`]), exactly as the REST route for it is.
+fn check_allowed(cmd: &ChatCommand, access: &IncidentAccess, inc: &str) -> Result<()> {
+    match cmd.actions().into_iter().find(|a| !access.allows(*a)) {
+        None => Ok(()),
+        Some(refused) => Err(Error::Forbidden(format!(
+            "/{} in {inc} is for {} (or an admin); {}",
+            cmd.name(),
+            refused.who().describe(),
+            access.standing.describe()
+        ))),
     }
-    let ic = held.contains(&ParticipantRole::IncidentCommander);
-    let scribe = held.contains(&ParticipantRole::Scribe);
-    let (ok, who) = match cmd.who() {
-        Who::Anyone => (true, ""),
-        Who::Participants => (!held.is_empty(), "participants"),
-        Who::CommanderOrScribe => (ic || scribe, "the incident commander or the scribe"),
-        Who::Commander => (ic, "the incident commander"),
-    };
-    if ok {
-        return Ok(());
-    }
-    let you = if held.is_empty() {
-        "you are not a participant".to_string()
-    } else {
-        let names: Vec<String> = held.iter().map(|r| r.as_str().replace('_', " ")).collect();
-        format!("you are {}", names.join(", "))
-    };
-    Err(Error::Forbidden(format!(
-        "/{} in {inc} is for {who} (or an admin); {you}",
-        cmd.name()
-    )))
 }
 
 impl Engine {
@@ -172,15 +137,11 @@ impl Engine {
             }));
         };
         let conn = self.db().conn();
+        // Not found when the caller may not see it, exactly like an incident that does not exist.
+        let access = self.incident_access(caller, r).await?;
+        let r = &IncidentRef::Id(IncidentId(access.incident_id));
         let inc = repo::incident::get(conn, r).await?;
-        if !self.may_see(caller, inc.id).await? {
-            return Err(Error::NotFound(format!("incident {r}")).into());
-        }
-        let participants = repo::participant::list(conn, inc.id).await?;
-        let closed_at = inc.closed_at.filter(|_| inc.status == "closed");
-        let held = roles_of(&participants, actor.individual_id.0, closed_at);
-        check_allowed(&cmd, caller, &held, &inc.name)?;
-        let r = &IncidentRef::Id(IncidentId(inc.id));
+        check_allowed(&cmd, &access, &inc.name)?;
         let message = match cmd {
             ChatCommand::AssignRole(a) => {
                 let role = a.role;

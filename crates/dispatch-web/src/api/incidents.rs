@@ -228,9 +228,14 @@ pub async fn update(
     Json(body): Json<IncidentPatch>,
 ) -> ApiResult<axum::Json<IncidentOut>> {
     let cmd = body.parse()?;
+    let r = IncidentRef::parse(&id);
+    // The layer checked editing; a change of status is also changing the status.
+    s.engine
+        .require_incident_all(&auth.0, &r, &cmd.actions())
+        .await?;
     Ok(axum::Json(
         s.engine
-            .update_incident(auth.actor(), &IncidentRef::parse(&id), cmd)
+            .update_incident(auth.actor(), &r, cmd)
             .await?
             .into(),
     ))

@@ -212,9 +212,14 @@ pub async fn update_task(
         status,
         priority,
     };
+    let r = IncidentRef::parse(&id);
+    // The layer checked resolving; changing anything else is updating the task.
+    s.engine
+        .require_incident_all(&auth.0, &r, &cmd.actions())
+        .await?;
     Ok(axum::Json(
         s.engine
-            .update_task(auth.actor(), &IncidentRef::parse(&id), task_id, cmd)
+            .update_task(auth.actor(), &r, task_id, cmd)
             .await?
             .into(),
     ))

@@ -9,9 +9,9 @@ use crate::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
+use dispatch_core::permission::Action;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{ReportKind, ValidationError};
-use dispatch_engine::access::IncidentLevel;
 use serde::Deserialize;
 
 /// A document as the page shows it.
@@ -44,13 +44,17 @@ pub struct Rating {
 
 /// What the page shows besides its live parts, and what the caller may do there.
 pub struct Extra {
-    /// May change the incident (roles, documents): admins, commander, reporter.
+    /// May edit its documents ([`Action::EditDocument`]).
     pub can_edit: bool,
-    /// May keep its record (timeline entries, reports): also the scribe.
+    /// May assign roles ([`Action::AssignRole`]).
+    pub can_assign: bool,
+    /// May engage on-call ([`Action::EngageOncall`]).
+    pub can_engage: bool,
+    /// May keep its record: timeline entries, reports ([`Action::AddTimelineEvent`]).
     pub can_scribe: bool,
     /// Takes part in it (may engage on-call and give feedback).
     pub participant: bool,
-    /// Admin or commander: reads the feedback.
+    /// Reads everyone's feedback ([`Action::ReadFeedback`]).
     pub reads_feedback: bool,
     /// The incident is closed (feedback is asked for).
     pub closed: bool,
@@ -95,7 +99,7 @@ pub async fn extra(s: &AppState, caller: &Caller, r: &IncidentRef) -> ApiResult<
             updated_at: d.updated_at,
         })
         .collect();
-    let reads_feedback = access.admin || detail.row.commander_id == who.actor.individual_id.0;
+    let reads_feedback = access.allows(Action::ReadFeedback);
     let all: Vec<Rating> = s
         .engine
         .feedback(r)
@@ -116,9 +120,11 @@ pub async fn extra(s: &AppState, caller: &Caller, r: &IncidentRef) -> ApiResult<
             comment: f.comment.clone(),
         });
     Ok(Extra {
-        can_edit: access.allows(IncidentLevel::Edit),
-        can_scribe: access.allows(IncidentLevel::Scribe),
-        participant: access.participant,
+        can_edit: access.allows(Action::EditDocument),
+        can_assign: access.allows(Action::AssignRole),
+        can_engage: access.allows(Action::EngageOncall),
+        can_scribe: access.allows(Action::AddTimelineEvent),
+        participant: access.standing.participant(),
         reads_feedback,
         closed: detail.row.status == "closed",
         services: s

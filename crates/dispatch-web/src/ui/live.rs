@@ -17,8 +17,8 @@ use crate::error::{ApiResult, Path};
 use crate::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use dispatch_core::permission::Action;
 use dispatch_core::values::IncidentRef;
-use dispatch_engine::access::IncidentLevel;
 use futures_util::Stream;
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
@@ -106,7 +106,7 @@ async fn still_allowed(w: &mut Watch) -> bool {
         }
     };
     let r = IncidentRef::parse(&w.id);
-    if let Err(e) = engine.require_incident(&who, &r, IncidentLevel::View).await {
+    if let Err(e) = engine.require_incident(&who, &r, Action::View).await {
         tracing::debug!(incident = %w.id, error = %e, "live stream ends: the incident is out of sight");
         return false;
     }

@@ -60,7 +60,7 @@ pub async fn part(
     Ok(Timeline {
         key: key.to_string(),
         events: events.into_iter().map(Into::into).collect(),
-        can_pin: access.allows(dispatch_engine::access::IncidentLevel::Scribe),
+        can_pin: access.allows(dispatch_core::permission::Action::PinEvent),
         csrf: caller.csrf.clone(),
         filter,
     })

@@ -17,6 +17,7 @@ mod harness;
 mod ic_day;
 mod incidents;
 mod oncall;
+mod permission;
 mod providers;
 mod rules;
 mod scheduler;
