@@ -186,38 +186,6 @@ fn hours(e: &mut ValidationError, field: &str, p: Patch<i32>) -> Patch<i32> {
     }
 }
 
-impl IncidentPriorityPatch {
-    /// Writes the changes into `row`, recording every bad field.
-    fn apply(self, row: &mut incident_priority::Model, e: &mut ValidationError) {
-        entry::apply_head(
-            e,
-            (self.name, self.slug, self.description),
-            (&mut row.name, &mut row.slug, &mut row.description),
-        );
-        let color = parse::clearable(e, "color", self.color, Color::parse);
-        set_opt(&mut row.color, color.map(|c| c.as_str().to_string()));
-        entry::apply_flags(
-            e,
-            (self.default, self.enabled),
-            (&mut row.is_default, &mut row.enabled),
-        );
-        set(
-            &mut row.page_commander,
-            parse::not_null(e, "page_commander", self.page_commander),
-        );
-        let field = "tactical_report_reminder_hours";
-        let tactical = hours(e, field, self.tactical_report_reminder_hours);
-        set_opt(&mut row.tactical_report_reminder_hours, tactical);
-        let field = "executive_report_reminder_hours";
-        let executive = hours(e, field, self.executive_report_reminder_hours);
-        set_opt(&mut row.executive_report_reminder_hours, executive);
-        set(
-            &mut row.view_order,
-            parse::not_null(e, "view_order", self.view_order),
-        );
-    }
-}
-
 impl entry::Entry for incident_priority::Model {
     type Out = IncidentPriorityOut;
     type In = IncidentPriorityIn;
@@ -239,7 +207,32 @@ impl entry::Entry for incident_priority::Model {
         &b.name
     }
     fn apply(p: IncidentPriorityPatch, row: &mut Self, e: &mut ValidationError) {
-        p.apply(row, e)
+        entry::apply_head(
+            e,
+            (p.name, p.slug, p.description),
+            (&mut row.name, &mut row.slug, &mut row.description),
+        );
+        let color = parse::clearable(e, "color", p.color, Color::parse);
+        set_opt(&mut row.color, color.map(|c| c.as_str().to_string()));
+        entry::apply_flags(
+            e,
+            (p.default, p.enabled),
+            (&mut row.is_default, &mut row.enabled),
+        );
+        set(
+            &mut row.page_commander,
+            parse::not_null(e, "page_commander", p.page_commander),
+        );
+        let field = "tactical_report_reminder_hours";
+        let tactical = hours(e, field, p.tactical_report_reminder_hours);
+        set_opt(&mut row.tactical_report_reminder_hours, tactical);
+        let field = "executive_report_reminder_hours";
+        let executive = hours(e, field, p.executive_report_reminder_hours);
+        set_opt(&mut row.executive_report_reminder_hours, executive);
+        set(
+            &mut row.view_order,
+            parse::not_null(e, "view_order", p.view_order),
+        );
     }
     fn name_and_slug(&mut self) -> (&str, &mut String) {
         (&self.name, &mut self.slug)

@@ -147,30 +147,6 @@ impl From<IncidentSeverityIn> for IncidentSeverityPatch {
     }
 }
 
-impl IncidentSeverityPatch {
-    /// Writes the changes into `row`, recording every bad field.
-    fn apply(self, row: &mut incident_severity::Model, e: &mut ValidationError) {
-        entry::apply_head(
-            e,
-            (self.name, self.slug, self.description),
-            (&mut row.name, &mut row.slug, &mut row.description),
-        );
-        let color = parse::clearable(e, "color", self.color, Color::parse);
-        set_opt(&mut row.color, color.map(|c| c.as_str().to_string()));
-        entry::apply_flags(
-            e,
-            (self.default, self.enabled),
-            (&mut row.is_default, &mut row.enabled),
-        );
-        let stable = parse::not_null(e, "allowed_for_stable", self.allowed_for_stable);
-        set(&mut row.allowed_for_stable, stable);
-        set(
-            &mut row.view_order,
-            parse::not_null(e, "view_order", self.view_order),
-        );
-    }
-}
-
 impl entry::Entry for incident_severity::Model {
     type Out = IncidentSeverityOut;
     type In = IncidentSeverityIn;
@@ -190,7 +166,24 @@ impl entry::Entry for incident_severity::Model {
         &b.name
     }
     fn apply(p: IncidentSeverityPatch, row: &mut Self, e: &mut ValidationError) {
-        p.apply(row, e)
+        entry::apply_head(
+            e,
+            (p.name, p.slug, p.description),
+            (&mut row.name, &mut row.slug, &mut row.description),
+        );
+        let color = parse::clearable(e, "color", p.color, Color::parse);
+        set_opt(&mut row.color, color.map(|c| c.as_str().to_string()));
+        entry::apply_flags(
+            e,
+            (p.default, p.enabled),
+            (&mut row.is_default, &mut row.enabled),
+        );
+        let stable = parse::not_null(e, "allowed_for_stable", p.allowed_for_stable);
+        set(&mut row.allowed_for_stable, stable);
+        set(
+            &mut row.view_order,
+            parse::not_null(e, "view_order", p.view_order),
+        );
     }
     fn name_and_slug(&mut self) -> (&str, &mut String) {
         (&self.name, &mut self.slug)

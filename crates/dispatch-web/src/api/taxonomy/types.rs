@@ -194,69 +194,6 @@ impl From<IncidentTypeIn> for IncidentTypePatch {
     }
 }
 
-impl IncidentTypePatch {
-    /// Writes the changes into `row`, recording every bad field.
-    fn apply(self, row: &mut incident_type::Model, e: &mut ValidationError) {
-        entry::apply_head(
-            e,
-            (self.name, self.slug, self.description),
-            (&mut row.name, &mut row.slug, &mut row.description),
-        );
-        let visibility = parse::not_null(e, "default_visibility", self.default_visibility);
-        let visibility =
-            parse::enum_field::<Visibility>(e, "default_visibility", visibility.as_deref());
-        set(
-            &mut row.default_visibility,
-            visibility.map(|v| v.as_str().to_string()),
-        );
-        entry::apply_flags(
-            e,
-            (self.default, self.enabled),
-            (&mut row.is_default, &mut row.enabled),
-        );
-        let metrics = parse::not_null(e, "exclude_from_metrics", self.exclude_from_metrics);
-        set(&mut row.exclude_from_metrics, metrics);
-        let reminders = parse::not_null(e, "exclude_from_reminders", self.exclude_from_reminders);
-        set(&mut row.exclude_from_reminders, reminders);
-        let review = parse::not_null(e, "exclude_from_review", self.exclude_from_review);
-        set(&mut row.exclude_from_review, review);
-        set(
-            &mut row.view_order,
-            parse::not_null(e, "view_order", self.view_order),
-        );
-        for (field, value, column) in [
-            (
-                "incident_template",
-                self.incident_template,
-                &mut row.incident_template,
-            ),
-            (
-                "review_template",
-                self.review_template,
-                &mut row.review_template,
-            ),
-            (
-                "executive_template",
-                self.executive_template,
-                &mut row.executive_template,
-            ),
-        ] {
-            match value {
-                Patch::Absent => {}
-                Patch::Null => *column = None,
-                Patch::Value(t) if t.trim().is_empty() => *column = None,
-                Patch::Value(t) if t.chars().count() > 100_000 => {
-                    e.push(field, "must be at most 100000 characters")
-                }
-                Patch::Value(t) => match dispatch_core::template::check(&t) {
-                    Ok(()) => *column = Some(t),
-                    Err(m) => e.push(field, m),
-                },
-            }
-        }
-    }
-}
-
 impl entry::Entry for incident_type::Model {
     type Out = IncidentTypeOut;
     type In = IncidentTypeIn;
@@ -278,7 +215,63 @@ impl entry::Entry for incident_type::Model {
         &b.name
     }
     fn apply(p: IncidentTypePatch, row: &mut Self, e: &mut ValidationError) {
-        p.apply(row, e)
+        entry::apply_head(
+            e,
+            (p.name, p.slug, p.description),
+            (&mut row.name, &mut row.slug, &mut row.description),
+        );
+        let visibility = parse::not_null(e, "default_visibility", p.default_visibility);
+        let visibility =
+            parse::enum_field::<Visibility>(e, "default_visibility", visibility.as_deref());
+        set(
+            &mut row.default_visibility,
+            visibility.map(|v| v.as_str().to_string()),
+        );
+        entry::apply_flags(
+            e,
+            (p.default, p.enabled),
+            (&mut row.is_default, &mut row.enabled),
+        );
+        let metrics = parse::not_null(e, "exclude_from_metrics", p.exclude_from_metrics);
+        set(&mut row.exclude_from_metrics, metrics);
+        let reminders = parse::not_null(e, "exclude_from_reminders", p.exclude_from_reminders);
+        set(&mut row.exclude_from_reminders, reminders);
+        let review = parse::not_null(e, "exclude_from_review", p.exclude_from_review);
+        set(&mut row.exclude_from_review, review);
+        set(
+            &mut row.view_order,
+            parse::not_null(e, "view_order", p.view_order),
+        );
+        for (field, value, column) in [
+            (
+                "incident_template",
+                p.incident_template,
+                &mut row.incident_template,
+            ),
+            (
+                "review_template",
+                p.review_template,
+                &mut row.review_template,
+            ),
+            (
+                "executive_template",
+                p.executive_template,
+                &mut row.executive_template,
+            ),
+        ] {
+            match value {
+                Patch::Absent => {}
+                Patch::Null => *column = None,
+                Patch::Value(t) if t.trim().is_empty() => *column = None,
+                Patch::Value(t) if t.chars().count() > 100_000 => {
+                    e.push(field, "must be at most 100000 characters")
+                }
+                Patch::Value(t) => match dispatch_core::template::check(&t) {
+                    Ok(()) => *column = Some(t),
+                    Err(m) => e.push(field, m),
+                },
+            }
+        }
     }
     fn name_and_slug(&mut self) -> (&str, &mut String) {
         (&self.name, &mut self.slug)
