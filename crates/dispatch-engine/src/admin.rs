@@ -9,7 +9,7 @@ use dispatch_store::model::{
     api_token, incident_priority, incident_severity, incident_type, individual, project, service,
     tag, tag_type, team,
 };
-use dispatch_store::repo::{self, taxonomy as taxonomy_repo};
+use dispatch_store::repo;
 use dispatch_store::{Record, StoreError};
 
 pub use crate::access::Authenticated;
@@ -287,7 +287,7 @@ impl Engine {
 
     /// Types of a project.
     pub async fn incident_types(&self, project_id: i64) -> Result<Vec<incident_type::Model>> {
-        Ok(taxonomy_repo::types::list(self.db.conn(), project_id).await?)
+        self.taxonomy(project_id).await
     }
 
     /// Priorities of a project.
@@ -295,7 +295,7 @@ impl Engine {
         &self,
         project_id: i64,
     ) -> Result<Vec<incident_priority::Model>> {
-        Ok(taxonomy_repo::priorities::list(self.db.conn(), project_id).await?)
+        self.taxonomy(project_id).await
     }
 
     /// Severities of a project.
@@ -303,7 +303,7 @@ impl Engine {
         &self,
         project_id: i64,
     ) -> Result<Vec<incident_severity::Model>> {
-        Ok(taxonomy_repo::severities::list(self.db.conn(), project_id).await?)
+        self.taxonomy(project_id).await
     }
 
     /// Tags of a project.

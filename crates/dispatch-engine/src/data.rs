@@ -10,4 +10,5 @@ pub use dispatch_store::repo::project_member::MemberRow;
 pub use dispatch_store::repo::stats::IncidentFact;
 pub use dispatch_store::repo::tag::TagRow;
 pub use dispatch_store::repo::task::TaskFilter;
+pub use dispatch_store::repo::taxonomy::Taxonomy;
 pub use dispatch_store::repo::user::UserRow;

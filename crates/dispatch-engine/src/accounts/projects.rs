@@ -9,7 +9,7 @@ use crate::access::Authenticated;
 use crate::audit::Origin;
 use crate::{Engine, Error, Result};
 use dispatch_core::{OrgRole, ProjectRole, ValidationError};
-use dispatch_store::model::project;
+use dispatch_store::model::{engagement_rule, notification_rule, project};
 use dispatch_store::repo;
 use dispatch_store::repo::project_member::MemberRow;
 use dispatch_store::Conn;
@@ -171,9 +171,11 @@ impl Engine {
         let conn = self.db().conn();
         Ok(match kind {
             Configured::RolePolicy => repo::oncall::policy_project(conn, id).await?,
-            Configured::EngagementRule => repo::rules::engagement_rule_project(conn, id).await?,
+            Configured::EngagementRule => {
+                repo::rules::project_of::<engagement_rule::Model>(conn, id).await?
+            }
             Configured::NotificationRule => {
-                repo::rules::notification_rule_project(conn, id).await?
+                repo::rules::project_of::<notification_rule::Model>(conn, id).await?
             }
         })
     }

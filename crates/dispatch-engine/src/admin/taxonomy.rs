@@ -5,7 +5,7 @@ use super::TaxonomyKind;
 use crate::{Engine, Error, Result};
 use dispatch_core::ValidationError;
 use dispatch_store::model::{incident_priority, incident_severity, incident_type};
-use dispatch_store::repo::taxonomy;
+use dispatch_store::repo::taxonomy::{self, Taxonomy};
 use dispatch_store::Conn;
 
 /// Checks the default rule on the state an entry would have after a save.
@@ -35,111 +35,97 @@ fn after(before: Option<bool>, after: bool, stored: Option<bool>) -> bool {
     }
 }
 
-/// Generates, for one taxonomy, the read of an entry inside a project and the save that keeps
-/// the default rule. The checks, the write and the clearing of the other defaults are one
-/// transaction, so no reader ever sees a project with two defaults or none.
-macro_rules! taxonomy_commands {
-    ($entity:ident, $repo:ident, $what:literal, $get:ident, $save:ident) => {
-        async fn $get(conn: &impl Conn, project_id: i64, id: i64) -> Result<$entity::Model> {
-            let row = taxonomy::$repo::get(conn, id).await?;
-            if row.project_id != project_id {
-                return Err(Error::NotFound(format!(concat!($what, " {}"), id)));
-            }
-            Ok(row)
-        }
-
-        impl Engine {
-            #[doc = concat!("The ", $what, " with this id in this project.")]
-            pub async fn $get(&self, project_id: i64, id: i64) -> Result<$entity::Model> {
-                $get(self.db.conn(), project_id, id).await
-            }
-
-            #[doc = concat!("Inserts (no `before`) or updates (from `before`, as read) a ", $what, " of a project. ")]
-            /// A new entry is stamped now; an update saves the fields that differ between
-            /// `before` and `row`. Marking it default makes it the project's only default; the
-            /// current default cannot be disabled or stop being the default (a 422 naming
-            /// `enabled`/`default`).
-            pub async fn $save(
-                &self,
-                project_id: i64,
-                before: Option<&$entity::Model>,
-                mut row: $entity::Model,
-            ) -> Result<$entity::Model> {
-                let txn = self.db.write().await?;
-                let stored = match before {
-                    Some(b) => Some($get(&*txn, project_id, b.id).await?),
-                    None => None,
-                };
-                let is_default = after(
-                    before.map(|b| b.is_default),
-                    row.is_default,
-                    stored.as_ref().map(|s| s.is_default),
-                );
-                let enabled = after(
-                    before.map(|b| b.enabled),
-                    row.enabled,
-                    stored.as_ref().map(|s| s.enabled),
-                );
-                let was_default = stored.as_ref().is_some_and(|s| s.is_default);
-                check_default_rule(was_default, is_default, enabled)?;
-                let saved = match before {
-                    Some(before) => taxonomy::$repo::update(&*txn, before, row).await?,
-                    None => {
-                        row.project_id = project_id;
-                        row.created_at = dispatch_core::now();
-                        taxonomy::$repo::insert(&*txn, row).await?
-                    }
-                };
-                if saved.is_default {
-                    taxonomy::$repo::clear_default(&*txn, project_id, saved.id).await?;
-                }
-                txn.commit().await?;
-                self.invalidate_config();
-                Ok(saved)
-            }
-        }
-    };
+/// An entry of the taxonomy `T` inside a project (another project's entry is not found).
+async fn entry<T: Taxonomy>(conn: &impl Conn, project_id: i64, id: i64) -> Result<T> {
+    let row: T = taxonomy::get(conn, id).await?;
+    if row.project_id() != project_id {
+        return Err(Error::NotFound(format!("{} {id}", T::WHAT)));
+    }
+    Ok(row)
 }
 
-taxonomy_commands!(
-    incident_type,
-    types,
-    "incident type",
-    incident_type,
-    save_incident_type
-);
-taxonomy_commands!(
-    incident_priority,
-    priorities,
-    "incident priority",
-    incident_priority,
-    save_incident_priority
-);
-taxonomy_commands!(
-    incident_severity,
-    severities,
-    "incident severity",
-    incident_severity,
-    save_incident_severity
-);
-
 impl Engine {
+    /// The entries of the taxonomy `T` (incident types, priorities or severities) of a project,
+    /// in view order.
+    pub async fn taxonomy<T: Taxonomy>(&self, project_id: i64) -> Result<Vec<T>> {
+        Ok(taxonomy::list(self.db.conn(), project_id).await?)
+    }
+
+    /// The entry of the taxonomy `T` with this id in this project.
+    pub async fn taxonomy_entry<T: Taxonomy>(&self, project_id: i64, id: i64) -> Result<T> {
+        entry(self.db.conn(), project_id, id).await
+    }
+
+    /// Inserts (no `before`) or updates (from `before`, as read) an entry of the taxonomy `T`
+    /// of a project. A new entry is stamped now; an update saves the fields that differ between
+    /// `before` and `row`. Marking it default makes it the project's only default; the current
+    /// default cannot be disabled or stop being the default (a 422 naming `enabled`/`default`).
+    /// The checks, the write and the clearing of the other defaults are one transaction, so no
+    /// reader ever sees a project with two defaults or none.
+    pub async fn save_taxonomy_entry<T: Taxonomy>(
+        &self,
+        project_id: i64,
+        before: Option<&T>,
+        mut row: T,
+    ) -> Result<T> {
+        let txn = self.db.write().await?;
+        let stored: Option<T> = match before {
+            Some(b) => Some(entry(&*txn, project_id, b.id()).await?),
+            None => None,
+        };
+        let is_default = after(
+            before.map(T::is_default),
+            row.is_default(),
+            stored.as_ref().map(T::is_default),
+        );
+        let enabled = after(
+            before.map(T::enabled),
+            row.enabled(),
+            stored.as_ref().map(T::enabled),
+        );
+        let was_default = stored.as_ref().is_some_and(T::is_default);
+        check_default_rule(was_default, is_default, enabled)?;
+        let saved = match before {
+            Some(before) => taxonomy::update(&*txn, before, row).await?,
+            None => {
+                row.stamp(project_id, dispatch_core::now());
+                taxonomy::insert(&*txn, row).await?
+            }
+        };
+        if saved.is_default() {
+            taxonomy::clear_default::<T>(&*txn, project_id, saved.id()).await?;
+        }
+        txn.commit().await?;
+        self.invalidate_config();
+        Ok(saved)
+    }
+
+    /// Makes an entry of the taxonomy `T` the only default of its project (it must be enabled).
+    async fn make_default_of<T: Taxonomy>(&self, project_id: i64, id: i64) -> Result<()> {
+        let before: T = self.taxonomy_entry(project_id, id).await?;
+        let mut row = before.clone();
+        row.set_default(true);
+        self.save_taxonomy_entry(project_id, Some(&before), row)
+            .await?;
+        Ok(())
+    }
+
     /// Makes a taxonomy entry the only default of its project (it must be enabled).
     pub async fn make_default(&self, kind: TaxonomyKind, project_id: i64, id: i64) -> Result<()> {
-        macro_rules! make {
-            ($get:ident, $save:ident) => {{
-                let before = self.$get(project_id, id).await?;
-                let mut row = before.clone();
-                row.is_default = true;
-                self.$save(project_id, Some(&before), row).await?;
-            }};
-        }
         match kind {
-            TaxonomyKind::Type => make!(incident_type, save_incident_type),
-            TaxonomyKind::Priority => make!(incident_priority, save_incident_priority),
-            TaxonomyKind::Severity => make!(incident_severity, save_incident_severity),
+            TaxonomyKind::Type => {
+                self.make_default_of::<incident_type::Model>(project_id, id)
+                    .await
+            }
+            TaxonomyKind::Priority => {
+                self.make_default_of::<incident_priority::Model>(project_id, id)
+                    .await
+            }
+            TaxonomyKind::Severity => {
+                self.make_default_of::<incident_severity::Model>(project_id, id)
+                    .await
+            }
         }
-        Ok(())
     }
 }
 

@@ -12,7 +12,7 @@ use super::{complete_in, finish_in, JobFailure};
 use crate::incident::Events;
 use crate::Engine;
 use dispatch_core::provider::Email;
-use dispatch_store::model::job;
+use dispatch_store::model::{job, notification_rule};
 use dispatch_store::repo;
 use dispatch_store::repo::incident::Viewer;
 use dispatch_store::repo::outbox::NewMail;
@@ -43,7 +43,7 @@ async fn who_may_hear(
             let mut about = about.clone();
             about.sort_unstable();
             about.dedup();
-            match repo::rules::notification_rule(conn, *id).await {
+            match repo::rules::get::<notification_rule::Model>(conn, *id).await {
                 Ok(rule) => {
                     let open = repo::incident::count_visible(conn, Viewer::OpenOnly, &about)
                         .await?

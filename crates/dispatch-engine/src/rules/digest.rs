@@ -124,7 +124,7 @@ pub(crate) async fn run(engine: &Engine, until: DateTime<Utc>) -> Result<(), Job
     let day = until.format("%Y-%m-%d").to_string();
     let period = until.timestamp();
     let mut jobs = Vec::new();
-    for rule in repo::rules::notification_rules(conn, None).await? {
+    for rule in repo::rules::list::<notification_rule::Model>(conn, None).await? {
         if !rule.enabled || rule.target_kind == "webhook" {
             continue;
         }

@@ -5,15 +5,15 @@
 //! address is mailed the incident card; a participant group will take them in), and matched
 //! documents become the incident's suggested runbooks. Every match is recorded once.
 
-use super::{stored_filter, subject, welcome};
+use super::{matching, subject, welcome, Rule, RuleSpec, Targets};
 use crate::incident::Events;
 use crate::jobs::{complete_in, complete_without_incident, JobFailure};
 use crate::{Engine, Result};
-use dispatch_core::filter::Filter;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{ParticipantRole, ValidationError, Visibility};
-use dispatch_store::model::{engagement, engagement_rule, job};
+use dispatch_store::model::{engagement, engagement_rule, job, project};
 use dispatch_store::repo;
+use dispatch_store::Conn;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -26,17 +26,9 @@ pub struct Runbook {
     pub link: String,
 }
 
-/// An engagement rule as written by an admin, already parsed.
-#[derive(Debug, Clone)]
-pub struct EngagementRuleSpec {
-    /// Project slug.
-    pub project: String,
-    /// Unique within the project.
-    pub name: String,
-    /// What it is for.
-    pub description: String,
-    /// Which incidents it matches.
-    pub filter: Filter,
+/// What an engagement rule brings in.
+#[derive(Debug, Clone, Default)]
+pub struct Engagements {
     /// People who join as observers.
     pub individuals: Vec<String>,
     /// Team ids engaged.
@@ -45,145 +37,64 @@ pub struct EngagementRuleSpec {
     pub services: Vec<i64>,
     /// Runbooks suggested.
     pub documents: Vec<Runbook>,
-    /// Off rules match nothing.
-    pub enabled: bool,
 }
+
+/// An engagement rule as written by an admin, already parsed.
+pub type EngagementRuleSpec = RuleSpec<Engagements>;
 
 /// A stored engagement rule, decoded.
-#[derive(Debug, Clone)]
-pub struct EngagementRule {
-    /// The row.
-    pub row: engagement_rule::Model,
-    /// Its project's slug.
-    pub project: String,
-    /// Its filter.
-    pub filter: Filter,
-    /// People.
-    pub individuals: Vec<String>,
-    /// Team ids.
-    pub teams: Vec<i64>,
-    /// Service ids.
-    pub services: Vec<i64>,
-    /// Runbooks.
-    pub documents: Vec<Runbook>,
-}
+pub type EngagementRule = Rule<Engagements>;
 
-fn decode(row: engagement_rule::Model, project: String) -> EngagementRule {
-    EngagementRule {
-        filter: stored_filter(&row.filter),
-        individuals: serde_json::from_str(&row.individuals).unwrap_or_default(),
-        teams: serde_json::from_str(&row.teams).unwrap_or_default(),
-        services: serde_json::from_str(&row.services).unwrap_or_default(),
-        documents: serde_json::from_str(&row.documents).unwrap_or_default(),
-        project,
-        row,
+impl Targets for Engagements {
+    type Row = engagement_rule::Model;
+
+    fn read(row: &engagement_rule::Model) -> Self {
+        Self {
+            individuals: serde_json::from_str(&row.individuals).unwrap_or_default(),
+            teams: serde_json::from_str(&row.teams).unwrap_or_default(),
+            services: serde_json::from_str(&row.services).unwrap_or_default(),
+            documents: serde_json::from_str(&row.documents).unwrap_or_default(),
+        }
+    }
+
+    /// Teams and services must belong to the rule's project.
+    async fn check(
+        &mut self,
+        conn: &impl Conn,
+        project: Option<&project::Model>,
+        e: &mut ValidationError,
+    ) -> Result<()> {
+        let Some(p) = project else {
+            return Ok(());
+        };
+        let teams = repo::directory::teams(conn, p.id).await?;
+        for t in self
+            .teams
+            .iter()
+            .filter(|t| !teams.iter().any(|x| x.id == **t))
+        {
+            e.push("teams", format!("no team {t} in project {}", p.slug));
+        }
+        let services = repo::directory::services(conn, p.id).await?;
+        for s in self
+            .services
+            .iter()
+            .filter(|s| !services.iter().any(|x| x.id == **s))
+        {
+            e.push("services", format!("no service {s} in project {}", p.slug));
+        }
+        Ok(())
+    }
+
+    fn write(self, row: &mut engagement_rule::Model) {
+        row.individuals = json!(self.individuals).to_string();
+        row.teams = json!(self.teams).to_string();
+        row.services = json!(self.services).to_string();
+        row.documents = json!(self.documents).to_string();
     }
 }
 
 impl Engine {
-    /// Engagement rules, of one project (slug) or all.
-    pub async fn engagement_rules(&self, project: Option<&str>) -> Result<Vec<EngagementRule>> {
-        let conn = self.db().conn();
-        let projects = repo::project::list(conn).await?;
-        let project_id = match project {
-            Some(slug) => Some(self.project(slug).await?.id),
-            None => None,
-        };
-        let slug = |id: i64| {
-            projects
-                .iter()
-                .find(|p| p.id == id)
-                .map(|p| p.slug.clone())
-                .unwrap_or_default()
-        };
-        Ok(repo::rules::engagement_rules(conn, project_id)
-            .await?
-            .into_iter()
-            .map(|r| {
-                let s = slug(r.project_id);
-                decode(r, s)
-            })
-            .collect())
-    }
-
-    /// One engagement rule.
-    pub async fn engagement_rule(&self, id: i64) -> Result<EngagementRule> {
-        let conn = self.db().conn();
-        let row = repo::rules::engagement_rule(conn, id).await?;
-        let project = repo::project::get(conn, row.project_id).await?;
-        Ok(decode(row, project.slug))
-    }
-
-    /// Creates (`id` = `None`) or replaces an engagement rule. Teams and services must belong
-    /// to the rule's project.
-    pub async fn save_engagement_rule(
-        &self,
-        id: Option<i64>,
-        spec: EngagementRuleSpec,
-    ) -> Result<EngagementRule> {
-        let txn = self.db().write().await?;
-        let conn = &*txn;
-        let mut e = ValidationError::default();
-        let project = repo::project::by_slug(conn, &spec.project).await?;
-        if project.is_none() {
-            e.push("project", format!("unknown project {:?}", spec.project));
-        }
-        if let Some(p) = &project {
-            let teams = repo::directory::teams(conn, p.id).await?;
-            for t in spec
-                .teams
-                .iter()
-                .filter(|t| !teams.iter().any(|x| x.id == **t))
-            {
-                e.push("teams", format!("no team {t} in project {}", p.slug));
-            }
-            let services = repo::directory::services(conn, p.id).await?;
-            for s in spec
-                .services
-                .iter()
-                .filter(|s| !services.iter().any(|x| x.id == **s))
-            {
-                e.push("services", format!("no service {s} in project {}", p.slug));
-            }
-        }
-        e.into_result()?;
-        let project = project.expect("checked");
-        let now = dispatch_core::now();
-        let before = match id {
-            Some(id) => Some(repo::rules::engagement_rule(conn, id).await?),
-            None => None,
-        };
-        let mut row = match &before {
-            Some(b) => b.clone(),
-            None => engagement_rule::Model {
-                created_at: now,
-                ..Default::default()
-            },
-        };
-        row.project_id = project.id;
-        row.name = spec.name;
-        row.description = spec.description;
-        row.filter = spec.filter.to_json().to_string();
-        row.individuals = json!(spec.individuals).to_string();
-        row.teams = json!(spec.teams).to_string();
-        row.services = json!(spec.services).to_string();
-        row.documents = json!(spec.documents).to_string();
-        row.enabled = spec.enabled;
-        row.updated_at = now;
-        let saved = repo::rules::save_engagement_rule(conn, before.as_ref(), row).await?;
-        txn.commit().await?;
-        Ok(decode(saved, project.slug))
-    }
-
-    /// Deletes an engagement rule; what it engaged stays.
-    pub async fn delete_engagement_rule(&self, id: i64) -> Result<()> {
-        let txn = self.db().write().await?;
-        repo::rules::engagement_rule(&*txn, id).await?;
-        repo::rules::delete_engagement_rule(&*txn, id).await?;
-        txn.commit().await?;
-        Ok(())
-    }
-
     /// What engagement rules brought into an incident: people, on-call, teams and runbooks.
     pub async fn engagements(&self, r: &IncidentRef) -> Result<Vec<engagement::Model>> {
         let inc = repo::incident::get(self.db().conn(), r).await?;
@@ -212,7 +123,7 @@ pub(crate) async fn run(
     )
     .await?;
     let enabled: Vec<engagement_rule::Model> =
-        repo::rules::engagement_rules(engine.db().conn(), Some(inc.project_id))
+        repo::rules::list::<engagement_rule::Model>(engine.db().conn(), Some(inc.project_id))
             .await?
             .into_iter()
             .filter(|r| r.enabled)
@@ -223,7 +134,7 @@ pub(crate) async fn run(
     }
     let mut services: Vec<i64> = enabled
         .into_iter()
-        .flat_map(|r| decode(r, String::new()).services)
+        .flat_map(|r| Engagements::read(&r).services)
         .collect();
     services.sort_unstable();
     services.dedup();
@@ -248,33 +159,28 @@ pub(crate) async fn run(
         txn.commit().await?;
         return Ok(());
     }
-    let rules: Vec<engagement_rule::Model> =
-        repo::rules::engagement_rules(conn, Some(row.project_id))
-            .await?
-            .into_iter()
-            .filter(|r| r.enabled && stored_filter(&r.filter).matches(&s))
-            .collect();
+    let all = repo::rules::list::<engagement_rule::Model>(conn, Some(row.project_id)).await?;
     let mut joiners: Vec<Joiner> = Vec::new();
-    for rule in &rules {
-        let rule = decode(rule.clone(), row.project_slug.clone());
-        let name = rule.row.name.clone();
+    for rule in matching(&all, &s, |_| true) {
+        let name = rule.name.clone();
+        let targets = Engagements::read(rule);
         let base = |kind: &str, target: String| engagement::Model {
             incident_id,
-            rule_id: Some(rule.row.id),
+            rule_id: Some(rule.id),
             rule_name: name.clone(),
             kind: kind.into(),
             target,
             created_at: now,
             ..Default::default()
         };
-        for email in &rule.individuals {
+        for email in &targets.individuals {
             let mut m = base("individual", email.clone());
             m.email = Some(email.clone());
             if repo::rules::add_engagement(conn, m).await? {
                 events.push(
                     "participant_engaged",
                     format!("{email} was engaged by rule {name:?}"),
-                    json!({"email": email, "rule": name, "rule_id": rule.row.id}),
+                    json!({"email": email, "rule": name, "rule_id": rule.id}),
                 );
                 joiners.push(Joiner {
                     email: email.clone(),
@@ -282,7 +188,7 @@ pub(crate) async fn run(
                 });
             }
         }
-        for sid in &rule.services {
+        for sid in &targets.services {
             let Ok(service) = repo::directory::service(conn, *sid).await else {
                 continue;
             };
@@ -299,7 +205,7 @@ pub(crate) async fn run(
                         "{email}, on call for {}, was engaged by rule {name:?}",
                         service.name
                     ),
-                    json!({"email": email, "service_id": sid, "service": service.name, "rule": name, "rule_id": rule.row.id}),
+                    json!({"email": email, "service_id": sid, "service": service.name, "rule": name, "rule_id": rule.id}),
                 );
                 joiners.push(Joiner {
                     email,
@@ -307,7 +213,7 @@ pub(crate) async fn run(
                 });
             }
         }
-        for tid in &rule.teams {
+        for tid in &targets.teams {
             let Ok(team) = repo::directory::team(conn, *tid).await else {
                 continue;
             };
@@ -318,7 +224,7 @@ pub(crate) async fn run(
                 events.push(
                     "team_engaged",
                     format!("team {} was engaged by rule {name:?}", team.name),
-                    json!({"team_id": tid, "team": team.name, "email": team.email, "rule": name, "rule_id": rule.row.id}),
+                    json!({"team_id": tid, "team": team.name, "email": team.email, "rule": name, "rule_id": rule.id}),
                 );
                 if let Some(address) = &team.email {
                     // Until participant groups exist, the team's address hears by mail.
@@ -337,7 +243,7 @@ pub(crate) async fn run(
                 }
             }
         }
-        for doc in &rule.documents {
+        for doc in &targets.documents {
             let mut m = base("document", doc.link.clone());
             m.title = Some(doc.title.clone());
             m.link = Some(doc.link.clone());
@@ -345,7 +251,7 @@ pub(crate) async fn run(
                 events.push(
                     "runbook_suggested",
                     format!("runbook {:?} suggested by rule {name:?}", doc.title),
-                    json!({"title": doc.title, "link": doc.link, "rule": name, "rule_id": rule.row.id}),
+                    json!({"title": doc.title, "link": doc.link, "rule": name, "rule_id": rule.id}),
                 );
             }
         }

@@ -12,16 +12,18 @@ pub(crate) mod welcome;
 pub(crate) use digest::run as run_digest;
 
 use crate::flows::incident_job;
-use crate::Result;
+use crate::{Engine, Result};
 use chrono::{DateTime, Utc};
 use dispatch_core::filter::{Filter, FilterSubject};
 use dispatch_core::job;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, IncidentStatus, ValidationError, Visibility};
+use dispatch_store::model::project;
 use dispatch_store::repo;
 use dispatch_store::repo::event::NewEvent;
 use dispatch_store::repo::incident::IncidentRow;
 use dispatch_store::repo::job::NewJob;
+use dispatch_store::repo::rules::RuleRow;
 use dispatch_store::Conn;
 use serde_json::{json, Map, Value};
 
@@ -68,6 +70,169 @@ pub fn parse_filter(e: &mut ValidationError, field: &str, raw: Option<&Value>) -
             }
         },
     }
+}
+
+/// What one kind of rule targets: the people, teams, services and runbooks of an engagement
+/// rule, or the room, addresses or webhook of a notification rule. Each kind reads it from its
+/// row, checks it when a rule is saved and writes it into the row; the rest of a rule (project,
+/// name, description, filter, enabled) is handled once, by [`Engine::save_rule`] and its
+/// siblings.
+pub trait Targets: Sized + Send {
+    /// The stored rule.
+    type Row: RuleRow;
+    /// The targets of a stored rule.
+    fn read(row: &Self::Row) -> Self;
+    /// Checks (and tidies) the targets of a rule about to be saved in `project` (`None` when
+    /// the project named is unknown), recording every bad field.
+    fn check(
+        &mut self,
+        conn: &impl Conn,
+        project: Option<&project::Model>,
+        e: &mut ValidationError,
+    ) -> impl std::future::Future<Output = Result<()>> + Send;
+    /// Writes the targets into the row.
+    fn write(self, row: &mut Self::Row);
+}
+
+/// A rule as written by an admin, already parsed.
+#[derive(Debug, Clone)]
+pub struct RuleSpec<T> {
+    /// Project slug.
+    pub project: String,
+    /// Unique within the project.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Which incidents it matches.
+    pub filter: Filter,
+    /// Off rules match nothing.
+    pub enabled: bool,
+    /// What it targets.
+    pub targets: T,
+}
+
+/// A stored rule, decoded.
+#[derive(Debug, Clone)]
+pub struct Rule<T: Targets> {
+    /// The row.
+    pub row: T::Row,
+    /// Its project's slug.
+    pub project: String,
+    /// Its filter.
+    pub filter: Filter,
+    /// What it targets.
+    pub targets: T,
+}
+
+impl<T: Targets> Rule<T> {
+    fn decode(row: T::Row, project: String) -> Self {
+        Self {
+            filter: stored_filter(row.filter()),
+            targets: T::read(&row),
+            project,
+            row,
+        }
+    }
+}
+
+impl Engine {
+    /// Rules of one kind, of one project (slug) or all, by name.
+    pub async fn rules<T: Targets>(&self, project: Option<&str>) -> Result<Vec<Rule<T>>> {
+        let conn = self.db().conn();
+        let projects = repo::project::list(conn).await?;
+        let project_id = match project {
+            Some(slug) => Some(self.project(slug).await?.id),
+            None => None,
+        };
+        let slug = |id: i64| {
+            projects
+                .iter()
+                .find(|p| p.id == id)
+                .map(|p| p.slug.clone())
+                .unwrap_or_default()
+        };
+        Ok(repo::rules::list::<T::Row>(conn, project_id)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let s = slug(r.project_id());
+                Rule::decode(r, s)
+            })
+            .collect())
+    }
+
+    /// One rule.
+    pub async fn rule<T: Targets>(&self, id: i64) -> Result<Rule<T>> {
+        let conn = self.db().conn();
+        let row = repo::rules::get::<T::Row>(conn, id).await?;
+        let project = repo::project::get(conn, row.project_id()).await?;
+        Ok(Rule::decode(row, project.slug))
+    }
+
+    /// Creates (`id` = `None`) or replaces a rule, checking its project and its targets.
+    pub async fn save_rule<T: Targets>(
+        &self,
+        id: Option<i64>,
+        spec: RuleSpec<T>,
+    ) -> Result<Rule<T>> {
+        let txn = self.db().write().await?;
+        let conn = &*txn;
+        let mut e = ValidationError::default();
+        let project = repo::project::by_slug(conn, &spec.project).await?;
+        if project.is_none() {
+            e.push("project", format!("unknown project {:?}", spec.project));
+        }
+        let mut targets = spec.targets;
+        targets.check(conn, project.as_ref(), &mut e).await?;
+        e.into_result()?;
+        let project = project.expect("checked");
+        let now = dispatch_core::now();
+        let before = match id {
+            Some(id) => Some(repo::rules::get::<T::Row>(conn, id).await?),
+            None => None,
+        };
+        let mut row = match &before {
+            Some(b) => b.clone(),
+            None => {
+                let mut row = T::Row::default();
+                *row.head().created_at = now;
+                row
+            }
+        };
+        let head = row.head();
+        *head.project_id = project.id;
+        *head.name = spec.name;
+        *head.description = spec.description;
+        *head.filter = spec.filter.to_json().to_string();
+        *head.enabled = spec.enabled;
+        *head.updated_at = now;
+        targets.write(&mut row);
+        let saved = repo::rules::save(conn, before.as_ref(), row).await?;
+        txn.commit().await?;
+        Ok(Rule::decode(saved, project.slug))
+    }
+
+    /// Deletes a rule (what an engagement rule engaged stays).
+    pub async fn delete_rule<T: Targets>(&self, id: i64) -> Result<()> {
+        let txn = self.db().write().await?;
+        repo::rules::get::<T::Row>(&*txn, id).await?;
+        repo::rules::delete::<T::Row>(&*txn, id).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// The rules that are on, that `may` lets through, and whose filter matches the incident.
+pub(crate) fn matching<'a, R: RuleRow>(
+    rules: &'a [R],
+    s: &FilterSubject,
+    may: impl Fn(&R) -> bool,
+) -> Vec<&'a R> {
+    rules
+        .iter()
+        .filter(|r| r.enabled() && may(r))
+        .filter(|r| stored_filter(r.filter()).matches(s))
+        .collect()
 }
 
 /// The jobs a saved change of an incident starts: engagement is evaluated again while the

@@ -4,17 +4,16 @@
 //! and a change summary after significant changes; subscribers get the summaries by mail.
 //! A restricted incident reaches only targets marked restricted-safe.
 
-use super::{stored_filter, subject, welcome};
+use super::{subject, welcome, Rule, RuleSpec, Targets};
 use crate::flows::{email_job, rule_email_job};
 use crate::incident::Events;
 use crate::jobs::{complete_in, complete_without_incident, context, JobFailure};
 use crate::{Engine, Result};
 use chrono::SecondsFormat;
-use dispatch_core::filter::Filter;
 use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::values::{Email, IncidentRef};
 use dispatch_core::{ValidationError, Visibility};
-use dispatch_store::model::{job, notification_rule};
+use dispatch_store::model::{job, notification_rule, project};
 use dispatch_store::repo;
 use dispatch_store::repo::incident::IncidentRow;
 use dispatch_store::repo::job::NewJob;
@@ -25,91 +24,47 @@ use serde_json::{json, Value};
 /// Where a notification rule sends.
 pub const TARGET_KINDS: &[&str] = &["conversation", "email", "webhook"];
 
-/// A notification rule as written by an admin, already parsed.
-#[derive(Debug, Clone)]
-pub struct NotificationRuleSpec {
-    /// Project slug.
-    pub project: String,
-    /// Unique within the project.
-    pub name: String,
-    /// What it is for.
-    pub description: String,
-    /// Which incidents it matches.
-    pub filter: Filter,
+/// Where a notification rule sends.
+#[derive(Debug, Clone, Default)]
+pub struct NotificationTarget {
     /// `conversation`, `email` or `webhook`.
     pub target_kind: String,
     /// An incident key or `channel:<id>`; comma-separated addresses; a subscription id.
     pub target: String,
     /// Whether restricted incidents may reach the target.
     pub restricted_safe: bool,
-    /// Off rules send nothing.
-    pub enabled: bool,
 }
+
+/// A notification rule as written by an admin, already parsed.
+pub type NotificationRuleSpec = RuleSpec<NotificationTarget>;
 
 /// A stored notification rule, decoded.
-#[derive(Debug, Clone)]
-pub struct NotificationRule {
-    /// The row.
-    pub row: notification_rule::Model,
-    /// Its project's slug.
-    pub project: String,
-    /// Its filter.
-    pub filter: Filter,
-}
+pub type NotificationRule = Rule<NotificationTarget>;
 
-impl Engine {
-    /// Notification rules, of one project (slug) or all.
-    pub async fn notification_rules(&self, project: Option<&str>) -> Result<Vec<NotificationRule>> {
-        let conn = self.db().conn();
-        let projects = repo::project::list(conn).await?;
-        let project_id = match project {
-            Some(slug) => Some(self.project(slug).await?.id),
-            None => None,
-        };
-        Ok(repo::rules::notification_rules(conn, project_id)
-            .await?
-            .into_iter()
-            .map(|row| NotificationRule {
-                project: projects
-                    .iter()
-                    .find(|p| p.id == row.project_id)
-                    .map(|p| p.slug.clone())
-                    .unwrap_or_default(),
-                filter: stored_filter(&row.filter),
-                row,
-            })
-            .collect())
-    }
+impl Targets for NotificationTarget {
+    type Row = notification_rule::Model;
 
-    /// One notification rule.
-    pub async fn notification_rule(&self, id: i64) -> Result<NotificationRule> {
-        let conn = self.db().conn();
-        let row = repo::rules::notification_rule(conn, id).await?;
-        let project = repo::project::get(conn, row.project_id).await?;
-        Ok(NotificationRule {
-            project: project.slug,
-            filter: stored_filter(&row.filter),
-            row,
-        })
-    }
-
-    /// Creates (`id` = `None`) or replaces a notification rule, checking its target.
-    pub async fn save_notification_rule(
-        &self,
-        id: Option<i64>,
-        spec: NotificationRuleSpec,
-    ) -> Result<NotificationRule> {
-        let txn = self.db().write().await?;
-        let conn = &*txn;
-        let mut e = ValidationError::default();
-        let project = repo::project::by_slug(conn, &spec.project).await?;
-        if project.is_none() {
-            e.push("project", format!("unknown project {:?}", spec.project));
+    fn read(row: &notification_rule::Model) -> Self {
+        Self {
+            target_kind: row.target_kind.clone(),
+            target: row.target.clone(),
+            restricted_safe: row.restricted_safe,
         }
-        let target = spec.target.trim().to_string();
-        match spec.target_kind.as_str() {
+    }
+
+    /// The target must exist: addresses that read, a webhook subscription, an incident or a
+    /// provider's channel id.
+    async fn check(
+        &mut self,
+        conn: &impl Conn,
+        _project: Option<&project::Model>,
+        e: &mut ValidationError,
+    ) -> Result<()> {
+        self.target = self.target.trim().to_string();
+        let target = &self.target;
+        match self.target_kind.as_str() {
             "email" => {
-                let list = addresses(&target);
+                let list = addresses(target);
                 if list.is_empty() {
                     e.push(
                         "target",
@@ -133,7 +88,7 @@ impl Engine {
                     .is_some_and(|c| !c.is_empty())
                 {
                 } else if target.is_empty()
-                    || repo::incident::find(conn, &IncidentRef::parse(&target))
+                    || repo::incident::find(conn, &IncidentRef::parse(target))
                         .await?
                         .is_none()
                 {
@@ -151,45 +106,13 @@ impl Engine {
                 ),
             ),
         }
-        e.into_result()?;
-        let project = project.expect("checked");
-        let now = dispatch_core::now();
-        let before = match id {
-            Some(id) => Some(repo::rules::notification_rule(conn, id).await?),
-            None => None,
-        };
-        let mut row = match &before {
-            Some(b) => b.clone(),
-            None => notification_rule::Model {
-                created_at: now,
-                ..Default::default()
-            },
-        };
-        row.project_id = project.id;
-        row.name = spec.name;
-        row.description = spec.description;
-        row.filter = spec.filter.to_json().to_string();
-        row.target_kind = spec.target_kind;
-        row.target = target;
-        row.restricted_safe = spec.restricted_safe;
-        row.enabled = spec.enabled;
-        row.updated_at = now;
-        let saved = repo::rules::save_notification_rule(conn, before.as_ref(), row).await?;
-        txn.commit().await?;
-        Ok(NotificationRule {
-            project: project.slug,
-            filter: stored_filter(&saved.filter),
-            row: saved,
-        })
+        Ok(())
     }
 
-    /// Deletes a notification rule.
-    pub async fn delete_notification_rule(&self, id: i64) -> Result<()> {
-        let txn = self.db().write().await?;
-        repo::rules::notification_rule(&*txn, id).await?;
-        repo::rules::delete_notification_rule(&*txn, id).await?;
-        txn.commit().await?;
-        Ok(())
+    fn write(self, row: &mut notification_rule::Model) {
+        row.target_kind = self.target_kind;
+        row.target = self.target;
+        row.restricted_safe = self.restricted_safe;
     }
 }
 
@@ -212,11 +135,7 @@ pub(crate) fn matching<'a>(
     s: &dispatch_core::filter::FilterSubject,
 ) -> Vec<&'a notification_rule::Model> {
     let open = row.visibility == Visibility::Open.as_str() && !members_only;
-    rules
-        .iter()
-        .filter(|r| may_hear(r, open))
-        .filter(|r| stored_filter(&r.filter).matches(s))
-        .collect()
+    super::matching(rules, s, |r| open || r.restricted_safe)
 }
 
 /// Whether a rule's target may hear of incidents: the rule is on, and the incidents are open
@@ -368,7 +287,7 @@ pub(crate) async fn run(
     let (row, s) = subject(conn, incident_id).await?;
     let created = payload.what == dispatch_core::job::NotifyWhat::Created;
     let key = payload.key.clone();
-    let rules = repo::rules::notification_rules(conn, Some(row.project_id)).await?;
+    let rules = repo::rules::list(conn, Some(row.project_id)).await?;
     let targets = matching(&rules, &row, row.project_members_only, &s);
     let subscribers = if created {
         Vec::new()

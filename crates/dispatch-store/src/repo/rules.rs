@@ -2,128 +2,166 @@
 
 use crate::entity::{engagement, engagement_rule, notification_rule, subscriber};
 use crate::error::{Result, StoreError};
+use crate::repo::rows::Record;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
-/// Engagement rules, of one project or all, by name.
-pub async fn engagement_rules(
+/// The columns every rule table has.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum RuleCol {
+    /// `id`.
+    Id,
+    /// `project_id`.
+    ProjectId,
+    /// `name`.
+    Name,
+}
+
+/// The fields every rule has, to fill in.
+pub struct RuleHead<'a> {
+    /// Its project.
+    pub project_id: &'a mut i64,
+    /// Its name, unique in the project.
+    pub name: &'a mut String,
+    /// What it is for.
+    pub description: &'a mut String,
+    /// Its filter, in the JSON form.
+    pub filter: &'a mut String,
+    /// Whether it is on.
+    pub enabled: &'a mut bool,
+    /// When it was created.
+    pub created_at: &'a mut DateTime<Utc>,
+    /// Its last change.
+    pub updated_at: &'a mut DateTime<Utc>,
+}
+
+/// A rule (an engagement or a notification rule): a record of a project with a name, a filter
+/// and an enabled flag. Its lookups are written once below.
+pub trait RuleRow: Record + Default + std::fmt::Debug {
+    /// What one is called in messages (`engagement rule`).
+    const WHAT: &'static str;
+    /// The table's column for a shared column.
+    #[doc(hidden)]
+    fn column(c: RuleCol) -> <Self::Table as EntityTrait>::Column;
+    /// Its id.
+    fn id(&self) -> i64;
+    /// Its project.
+    fn project_id(&self) -> i64;
+    /// Its filter, in the JSON form.
+    fn filter(&self) -> &str;
+    /// Whether it is on.
+    fn enabled(&self) -> bool;
+    /// The fields every rule has.
+    fn head(&mut self) -> RuleHead<'_>;
+}
+
+fn col<T: RuleRow>(c: RuleCol) -> <T::Table as EntityTrait>::Column {
+    T::column(c)
+}
+
+/// Rules of one kind, of one project or all, by name.
+pub async fn list<T: RuleRow>(
     conn: &impl ConnectionTrait,
     project_id: Option<i64>,
-) -> Result<Vec<engagement_rule::Model>> {
-    let mut q = engagement_rule::Entity::find();
+) -> Result<Vec<T>> {
+    let mut q = T::Table::find();
     if let Some(p) = project_id {
-        q = q.filter(engagement_rule::Column::ProjectId.eq(p));
+        q = q.filter(col::<T>(RuleCol::ProjectId).eq(p));
     }
-    Ok(q.order_by_asc(engagement_rule::Column::Name)
-        .order_by_asc(engagement_rule::Column::Id)
+    Ok(q.order_by_asc(col::<T>(RuleCol::Name))
+        .order_by_asc(col::<T>(RuleCol::Id))
         .all(conn)
         .await?)
 }
 
-/// One engagement rule.
-pub async fn engagement_rule(
-    conn: &impl ConnectionTrait,
-    id: i64,
-) -> Result<engagement_rule::Model> {
-    engagement_rule::Entity::find_by_id(id)
+/// One rule.
+pub async fn get<T: RuleRow>(conn: &impl ConnectionTrait, id: i64) -> Result<T> {
+    T::Table::find()
+        .filter(col::<T>(RuleCol::Id).eq(id))
         .one(conn)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("engagement rule {id}")))
+        .ok_or_else(|| StoreError::NotFound(format!("{} {id}", T::WHAT)))
 }
 
-/// The project of an engagement rule (`None` when there is no such rule).
-pub async fn engagement_rule_project(conn: &impl ConnectionTrait, id: i64) -> Result<Option<i64>> {
+/// The project of a rule (`None` when there is no such rule).
+pub async fn project_of<T: RuleRow>(conn: &impl ConnectionTrait, id: i64) -> Result<Option<i64>> {
     use sea_orm::QuerySelect;
-    Ok(engagement_rule::Entity::find_by_id(id)
+    Ok(T::Table::find()
+        .filter(col::<T>(RuleCol::Id).eq(id))
         .select_only()
-        .column(engagement_rule::Column::ProjectId)
+        .column(col::<T>(RuleCol::ProjectId))
         .into_tuple::<i64>()
         .one(conn)
         .await?)
 }
 
-/// Inserts an engagement rule (`before` = `None`; its id is left to the database) or saves the
-/// columns of `after` that differ from `before` (the rule as read). Returns the stored rule.
-pub async fn save_engagement_rule(
+/// Inserts a rule (`before` = `None`; its id is left to the database) or saves the columns of
+/// `after` that differ from `before` (the rule as read). Returns the stored rule.
+pub async fn save<T: RuleRow>(
     conn: &impl ConnectionTrait,
-    before: Option<&engagement_rule::Model>,
-    after: engagement_rule::Model,
-) -> Result<engagement_rule::Model> {
+    before: Option<&T>,
+    after: T,
+) -> Result<T> {
     match before {
         None => crate::repo::rows::insert(conn, after).await,
         Some(before) => crate::repo::rows::update(conn, before, after).await,
     }
 }
 
-/// Deletes an engagement rule (its engagements keep the rule's name).
-pub async fn delete_engagement_rule(conn: &impl ConnectionTrait, id: i64) -> Result<()> {
-    engagement_rule::Entity::delete_by_id(id).exec(conn).await?;
-    Ok(())
-}
-
-/// Notification rules, of one project or all, by name.
-pub async fn notification_rules(
-    conn: &impl ConnectionTrait,
-    project_id: Option<i64>,
-) -> Result<Vec<notification_rule::Model>> {
-    let mut q = notification_rule::Entity::find();
-    if let Some(p) = project_id {
-        q = q.filter(notification_rule::Column::ProjectId.eq(p));
-    }
-    Ok(q.order_by_asc(notification_rule::Column::Name)
-        .order_by_asc(notification_rule::Column::Id)
-        .all(conn)
-        .await?)
-}
-
-/// One notification rule.
-pub async fn notification_rule(
-    conn: &impl ConnectionTrait,
-    id: i64,
-) -> Result<notification_rule::Model> {
-    notification_rule::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("notification rule {id}")))
-}
-
-/// The project of a notification rule (`None` when there is no such rule).
-pub async fn notification_rule_project(
-    conn: &impl ConnectionTrait,
-    id: i64,
-) -> Result<Option<i64>> {
-    use sea_orm::QuerySelect;
-    Ok(notification_rule::Entity::find_by_id(id)
-        .select_only()
-        .column(notification_rule::Column::ProjectId)
-        .into_tuple::<i64>()
-        .one(conn)
-        .await?)
-}
-
-/// Inserts a notification rule (`before` = `None`; its id is left to the database) or saves the
-/// columns of `after` that differ from `before` (the rule as read). Returns the stored rule.
-pub async fn save_notification_rule(
-    conn: &impl ConnectionTrait,
-    before: Option<&notification_rule::Model>,
-    after: notification_rule::Model,
-) -> Result<notification_rule::Model> {
-    match before {
-        None => crate::repo::rows::insert(conn, after).await,
-        Some(before) => crate::repo::rows::update(conn, before, after).await,
-    }
-}
-
-/// Deletes a notification rule.
-pub async fn delete_notification_rule(conn: &impl ConnectionTrait, id: i64) -> Result<()> {
-    notification_rule::Entity::delete_by_id(id)
+/// Deletes a rule (the engagements an engagement rule made keep its name).
+pub async fn delete<T: RuleRow>(conn: &impl ConnectionTrait, id: i64) -> Result<()> {
+    T::Table::delete_many()
+        .filter(col::<T>(RuleCol::Id).eq(id))
         .exec(conn)
         .await?;
     Ok(())
 }
+
+/// Declares one kind of rule: its table's columns and its shared fields.
+macro_rules! rule_row {
+    ($entity:ident, $what:literal) => {
+        impl RuleRow for $entity::Model {
+            const WHAT: &'static str = $what;
+            fn column(c: RuleCol) -> $entity::Column {
+                match c {
+                    RuleCol::Id => $entity::Column::Id,
+                    RuleCol::ProjectId => $entity::Column::ProjectId,
+                    RuleCol::Name => $entity::Column::Name,
+                }
+            }
+            fn id(&self) -> i64 {
+                self.id
+            }
+            fn project_id(&self) -> i64 {
+                self.project_id
+            }
+            fn filter(&self) -> &str {
+                &self.filter
+            }
+            fn enabled(&self) -> bool {
+                self.enabled
+            }
+            fn head(&mut self) -> RuleHead<'_> {
+                RuleHead {
+                    project_id: &mut self.project_id,
+                    name: &mut self.name,
+                    description: &mut self.description,
+                    filter: &mut self.filter,
+                    enabled: &mut self.enabled,
+                    created_at: &mut self.created_at,
+                    updated_at: &mut self.updated_at,
+                }
+            }
+        }
+    };
+}
+
+rule_row!(engagement_rule, "engagement rule");
+rule_row!(notification_rule, "notification rule");
 
 /// The engagements of an incident, oldest first.
 pub async fn engagements(

@@ -15,8 +15,13 @@ use chrono::{DateTime, Utc};
 use dispatch_core::filter::Filter;
 use dispatch_core::values::{Name, WebLink};
 use dispatch_core::ValidationError;
-use dispatch_engine::rules::engagement::{EngagementRule, EngagementRuleSpec, Runbook};
-use dispatch_engine::rules::notification::{NotificationRule, NotificationRuleSpec};
+use dispatch_engine::rules::engagement::{
+    EngagementRule, EngagementRuleSpec, Engagements, Runbook,
+};
+use dispatch_engine::rules::notification::{
+    NotificationRule, NotificationRuleSpec, NotificationTarget,
+};
+use dispatch_engine::rules::{Rule, RuleSpec, Targets};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -94,10 +99,11 @@ impl From<EngagementRule> for EngagementRuleOut {
             description: r.row.description,
             filter_text: r.filter.to_string(),
             filter: r.filter.to_json(),
-            individuals: r.individuals,
-            teams: r.teams,
-            services: r.services,
+            individuals: r.targets.individuals,
+            teams: r.targets.teams,
+            services: r.targets.services,
             documents: r
+                .targets
                 .documents
                 .into_iter()
                 .map(|d| RunbookOut {
@@ -179,33 +185,149 @@ fn restricted_safe_needs_admin(auth: &Auth, change: Option<bool>) -> ApiResult<(
     Ok(())
 }
 
-impl EngagementRuleIn {
-    fn overlay(self, current: EngagementRuleOut) -> Self {
+/// The fields every rule is written with, read from a body.
+struct Head {
+    name: Option<String>,
+    description: String,
+    filter: Option<Filter>,
+}
+
+impl Head {
+    /// Reads the name, the description and the filter, recording every bad field.
+    fn parse(
+        e: &mut ValidationError,
+        name_raw: Option<&str>,
+        description_raw: Option<String>,
+        filter: Option<&Value>,
+    ) -> Self {
         Self {
-            project: self.project.or(Some(current.project)),
-            name: self.name.or(Some(current.name)),
-            description: self.description.or(Some(current.description)),
-            filter: self.filter.or(Some(current.filter)),
-            individuals: self.individuals.or(Some(current.individuals)),
-            teams: self.teams.or(Some(current.teams)),
-            services: self.services.or(Some(current.services)),
-            documents: self.documents.or(Some(current.documents)),
-            enabled: self.enabled.or(Some(current.enabled)),
+            name: name(e, name_raw),
+            description: description(e, description_raw),
+            filter: dispatch_engine::rules::parse_filter(e, "filter", filter),
         }
     }
 
-    fn parse(self, project: String) -> Result<EngagementRuleSpec, ValidationError> {
+    /// The rule, once every field was checked.
+    fn spec<T>(self, project: String, enabled: Option<bool>, targets: T) -> RuleSpec<T> {
+        RuleSpec {
+            project,
+            name: self.name.expect("checked"),
+            description: self.description,
+            filter: self.filter.expect("checked"),
+            enabled: enabled.unwrap_or(true),
+            targets,
+        }
+    }
+}
+
+/// What a kind of rule declares for the API: its bodies and how a body is read. Listing,
+/// reading, creating, changing and deleting are written once, below; the route handlers of each
+/// kind stay thin, one per route, for the OpenAPI document.
+pub trait RuleApi: Targets {
+    /// The body that creates or changes one.
+    type In;
+    /// The answer body.
+    type Out: From<Rule<Self>> + Serialize;
+    /// The project a body names.
+    fn project_in(b: &Self::In) -> Option<String>;
+    /// The project of a stored rule.
+    fn project_of(current: &Self::Out) -> &str;
+    /// The body with the absent fields taken from the current rule.
+    fn overlay(b: Self::In, current: Self::Out) -> Self::In;
+    /// Reads a whole body, recording every bad field.
+    fn parse(b: Self::In, project: String) -> Result<RuleSpec<Self>, ValidationError>;
+    /// Refuses what only an organization admin may change, given the rule as it is (`None` on
+    /// create).
+    fn guard(_auth: &Auth, _b: &Self::In, _current: Option<&Self::Out>) -> ApiResult<()> {
+        Ok(())
+    }
+}
+
+/// The rules of a kind, of a project or all.
+async fn list<T: RuleApi>(s: &AppState, q: RulesQuery) -> ApiResult<axum::Json<Vec<T::Out>>> {
+    let rules = s.engine.rules::<T>(q.project.as_deref()).await?;
+    Ok(axum::Json(rules.into_iter().map(Into::into).collect()))
+}
+
+/// Creates a rule in the project the body names (or the default one).
+async fn create<T: RuleApi>(
+    s: &AppState,
+    auth: &Auth,
+    b: T::In,
+) -> ApiResult<(StatusCode, axum::Json<T::Out>)> {
+    let project = project_or_default(s, T::project_in(&b)).await?;
+    auth.require_configure(&s.engine, &project).await?;
+    T::guard(auth, &b, None)?;
+    let r = s.engine.save_rule(None, T::parse(b, project)?).await?;
+    Ok((StatusCode::CREATED, axum::Json(r.into())))
+}
+
+/// One rule.
+async fn show<T: RuleApi>(s: &AppState, id: i64) -> ApiResult<axum::Json<T::Out>> {
+    Ok(axum::Json(s.engine.rule::<T>(id).await?.into()))
+}
+
+/// Changes a rule; absent fields are kept. The caller configures both the project it is in
+/// and the one it moves to.
+async fn update<T: RuleApi>(
+    s: &AppState,
+    auth: &Auth,
+    id: i64,
+    b: T::In,
+) -> ApiResult<axum::Json<T::Out>> {
+    let current: T::Out = s.engine.rule::<T>(id).await?.into();
+    auth.require_configure(&s.engine, T::project_of(&current))
+        .await?;
+    T::guard(auth, &b, Some(&current))?;
+    let b = T::overlay(b, current);
+    let project = project_or_default(s, T::project_in(&b)).await?;
+    auth.require_configure(&s.engine, &project).await?;
+    let r = s.engine.save_rule(Some(id), T::parse(b, project)?).await?;
+    Ok(axum::Json(r.into()))
+}
+
+/// Deletes a rule (the policy layer checked the caller administers its project).
+async fn delete<T: RuleApi>(s: &AppState, id: i64) -> ApiResult<StatusCode> {
+    s.engine.delete_rule::<T>(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+impl RuleApi for Engagements {
+    type In = EngagementRuleIn;
+    type Out = EngagementRuleOut;
+
+    fn project_in(b: &EngagementRuleIn) -> Option<String> {
+        b.project.clone()
+    }
+
+    fn project_of(current: &EngagementRuleOut) -> &str {
+        &current.project
+    }
+
+    fn overlay(b: EngagementRuleIn, current: EngagementRuleOut) -> EngagementRuleIn {
+        EngagementRuleIn {
+            project: b.project.or(Some(current.project)),
+            name: b.name.or(Some(current.name)),
+            description: b.description.or(Some(current.description)),
+            filter: b.filter.or(Some(current.filter)),
+            individuals: b.individuals.or(Some(current.individuals)),
+            teams: b.teams.or(Some(current.teams)),
+            services: b.services.or(Some(current.services)),
+            documents: b.documents.or(Some(current.documents)),
+            enabled: b.enabled.or(Some(current.enabled)),
+        }
+    }
+
+    fn parse(b: EngagementRuleIn, project: String) -> Result<EngagementRuleSpec, ValidationError> {
         let mut e = ValidationError::default();
-        let name = name(&mut e, self.name.as_deref());
-        let description = description(&mut e, self.description);
-        let filter = dispatch_engine::rules::parse_filter(&mut e, "filter", self.filter.as_ref());
+        let head = Head::parse(&mut e, b.name.as_deref(), b.description, b.filter.as_ref());
         let individuals: Vec<String> =
-            parse::emails(&mut e, "individuals", &self.individuals.unwrap_or_default())
+            parse::emails(&mut e, "individuals", &b.individuals.unwrap_or_default())
                 .into_iter()
                 .map(|m| m.to_string())
                 .collect();
         let mut documents = Vec::new();
-        for d in self.documents.unwrap_or_default() {
+        for d in b.documents.unwrap_or_default() {
             if d.title.trim().is_empty() || d.title.chars().count() > 200 {
                 e.push(
                     "documents",
@@ -219,8 +341,8 @@ impl EngagementRuleIn {
                 });
             }
         }
-        let teams = self.teams.unwrap_or_default();
-        let services = self.services.unwrap_or_default();
+        let teams = b.teams.unwrap_or_default();
+        let services = b.services.unwrap_or_default();
         if individuals.is_empty() && teams.is_empty() && services.is_empty() && documents.is_empty()
         {
             e.push(
@@ -229,17 +351,16 @@ impl EngagementRuleIn {
             );
         }
         e.into_result()?;
-        Ok(EngagementRuleSpec {
+        Ok(head.spec(
             project,
-            name: name.expect("checked"),
-            description,
-            filter: filter.expect("checked"),
-            individuals,
-            teams,
-            services,
-            documents,
-            enabled: self.enabled.unwrap_or(true),
-        })
+            b.enabled,
+            Engagements {
+                individuals,
+                teams,
+                services,
+                documents,
+            },
+        ))
     }
 }
 
@@ -251,8 +372,7 @@ pub async fn list_engagement(
     _auth: Auth,
     Query(q): Query<RulesQuery>,
 ) -> ApiResult<axum::Json<Vec<EngagementRuleOut>>> {
-    let rules = s.engine.engagement_rules(q.project.as_deref()).await?;
-    Ok(axum::Json(rules.into_iter().map(Into::into).collect()))
+    list::<Engagements>(&s, q).await
 }
 
 /// Creates an engagement rule (admins).
@@ -264,11 +384,7 @@ pub async fn create_engagement(
     auth: Auth,
     Json(b): Json<EngagementRuleIn>,
 ) -> ApiResult<(StatusCode, axum::Json<EngagementRuleOut>)> {
-    let project = project_or_default(&s, b.project.clone()).await?;
-    auth.require_configure(&s.engine, &project).await?;
-    let spec = b.parse(project)?;
-    let r = s.engine.save_engagement_rule(None, spec).await?;
-    Ok((StatusCode::CREATED, axum::Json(r.into())))
+    create::<Engagements>(&s, &auth, b).await
 }
 
 /// One engagement rule.
@@ -280,7 +396,7 @@ pub async fn show_engagement(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<EngagementRuleOut>> {
-    Ok(axum::Json(s.engine.engagement_rule(id).await?.into()))
+    show::<Engagements>(&s, id).await
 }
 
 /// Changes an engagement rule (admins); absent fields are kept.
@@ -294,16 +410,7 @@ pub async fn update_engagement(
     Path(id): Path<i64>,
     Json(b): Json<EngagementRuleIn>,
 ) -> ApiResult<axum::Json<EngagementRuleOut>> {
-    let current: EngagementRuleOut = s.engine.engagement_rule(id).await?.into();
-    auth.require_configure(&s.engine, &current.project).await?;
-    let b = b.overlay(current);
-    let project = project_or_default(&s, b.project.clone()).await?;
-    auth.require_configure(&s.engine, &project).await?;
-    let r = s
-        .engine
-        .save_engagement_rule(Some(id), b.parse(project)?)
-        .await?;
-    Ok(axum::Json(r.into()))
+    update::<Engagements>(&s, &auth, id, b).await
 }
 
 /// Deletes an engagement rule (admins); what it engaged stays.
@@ -315,9 +422,7 @@ pub async fn delete_engagement(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    // The policy layer checked the caller administers the rule's project.
-    s.engine.delete_engagement_rule(id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    delete::<Engagements>(&s, id).await
 }
 
 /// A notification rule.
@@ -359,9 +464,9 @@ impl From<NotificationRule> for NotificationRuleOut {
             description: r.row.description,
             filter_text: r.filter.to_string(),
             filter: r.filter.to_json(),
-            target_kind: r.row.target_kind,
-            target: r.row.target,
-            restricted_safe: r.row.restricted_safe,
+            target_kind: r.targets.target_kind,
+            target: r.targets.target,
+            restricted_safe: r.targets.restricted_safe,
             enabled: r.row.enabled,
             created_at: r.row.created_at,
             updated_at: r.row.updated_at,
@@ -392,40 +497,60 @@ pub struct NotificationRuleIn {
     pub enabled: Option<bool>,
 }
 
-impl NotificationRuleIn {
-    fn overlay(self, current: NotificationRuleOut) -> Self {
-        Self {
-            project: self.project.or(Some(current.project)),
-            name: self.name.or(Some(current.name)),
-            description: self.description.or(Some(current.description)),
-            filter: self.filter.or(Some(current.filter)),
-            target_kind: self.target_kind.or(Some(current.target_kind)),
-            target: self.target.or(Some(current.target)),
-            restricted_safe: self.restricted_safe.or(Some(current.restricted_safe)),
-            enabled: self.enabled.or(Some(current.enabled)),
+impl RuleApi for NotificationTarget {
+    type In = NotificationRuleIn;
+    type Out = NotificationRuleOut;
+
+    fn project_in(b: &NotificationRuleIn) -> Option<String> {
+        b.project.clone()
+    }
+
+    fn project_of(current: &NotificationRuleOut) -> &str {
+        &current.project
+    }
+
+    /// Only organization admins may mark a target restricted-safe, or unmark one.
+    fn guard(
+        auth: &Auth,
+        b: &NotificationRuleIn,
+        current: Option<&NotificationRuleOut>,
+    ) -> ApiResult<()> {
+        let was = current.is_some_and(|c| c.restricted_safe);
+        restricted_safe_needs_admin(auth, b.restricted_safe.filter(|v| *v != was))
+    }
+
+    fn overlay(b: NotificationRuleIn, current: NotificationRuleOut) -> NotificationRuleIn {
+        NotificationRuleIn {
+            project: b.project.or(Some(current.project)),
+            name: b.name.or(Some(current.name)),
+            description: b.description.or(Some(current.description)),
+            filter: b.filter.or(Some(current.filter)),
+            target_kind: b.target_kind.or(Some(current.target_kind)),
+            target: b.target.or(Some(current.target)),
+            restricted_safe: b.restricted_safe.or(Some(current.restricted_safe)),
+            enabled: b.enabled.or(Some(current.enabled)),
         }
     }
 
-    fn parse(self, project: String) -> Result<NotificationRuleSpec, ValidationError> {
+    fn parse(
+        b: NotificationRuleIn,
+        project: String,
+    ) -> Result<NotificationRuleSpec, ValidationError> {
         let mut e = ValidationError::default();
-        let name = name(&mut e, self.name.as_deref());
-        let description = description(&mut e, self.description);
-        let filter: Option<Filter> =
-            dispatch_engine::rules::parse_filter(&mut e, "filter", self.filter.as_ref());
-        let target_kind = parse::required(&mut e, "target_kind", &self.target_kind)
-            .map(|k| k.trim().to_lowercase());
-        let target = parse::required(&mut e, "target", &self.target).map(str::to_string);
+        let head = Head::parse(&mut e, b.name.as_deref(), b.description, b.filter.as_ref());
+        let target_kind =
+            parse::required(&mut e, "target_kind", &b.target_kind).map(|k| k.trim().to_lowercase());
+        let target = parse::required(&mut e, "target", &b.target).map(str::to_string);
         e.into_result()?;
-        Ok(NotificationRuleSpec {
+        Ok(head.spec(
             project,
-            name: name.expect("checked"),
-            description,
-            filter: filter.expect("checked"),
-            target_kind: target_kind.expect("checked"),
-            target: target.expect("checked"),
-            restricted_safe: self.restricted_safe.unwrap_or(false),
-            enabled: self.enabled.unwrap_or(true),
-        })
+            b.enabled,
+            NotificationTarget {
+                target_kind: target_kind.expect("checked"),
+                target: target.expect("checked"),
+                restricted_safe: b.restricted_safe.unwrap_or(false),
+            },
+        ))
     }
 }
 
@@ -437,8 +562,7 @@ pub async fn list_notification(
     _auth: Auth,
     Query(q): Query<RulesQuery>,
 ) -> ApiResult<axum::Json<Vec<NotificationRuleOut>>> {
-    let rules = s.engine.notification_rules(q.project.as_deref()).await?;
-    Ok(axum::Json(rules.into_iter().map(Into::into).collect()))
+    list::<NotificationTarget>(&s, q).await
 }
 
 /// Creates a notification rule (admins).
@@ -450,14 +574,7 @@ pub async fn create_notification(
     auth: Auth,
     Json(b): Json<NotificationRuleIn>,
 ) -> ApiResult<(StatusCode, axum::Json<NotificationRuleOut>)> {
-    let project = project_or_default(&s, b.project.clone()).await?;
-    auth.require_configure(&s.engine, &project).await?;
-    restricted_safe_needs_admin(&auth, b.restricted_safe.filter(|v| *v))?;
-    let r = s
-        .engine
-        .save_notification_rule(None, b.parse(project)?)
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(r.into())))
+    create::<NotificationTarget>(&s, &auth, b).await
 }
 
 /// One notification rule.
@@ -469,7 +586,7 @@ pub async fn show_notification(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<NotificationRuleOut>> {
-    Ok(axum::Json(s.engine.notification_rule(id).await?.into()))
+    show::<NotificationTarget>(&s, id).await
 }
 
 /// Changes a notification rule (admins); absent fields are kept.
@@ -483,20 +600,7 @@ pub async fn update_notification(
     Path(id): Path<i64>,
     Json(b): Json<NotificationRuleIn>,
 ) -> ApiResult<axum::Json<NotificationRuleOut>> {
-    let current: NotificationRuleOut = s.engine.notification_rule(id).await?.into();
-    auth.require_configure(&s.engine, &current.project).await?;
-    restricted_safe_needs_admin(
-        &auth,
-        b.restricted_safe.filter(|v| *v != current.restricted_safe),
-    )?;
-    let b = b.overlay(current);
-    let project = project_or_default(&s, b.project.clone()).await?;
-    auth.require_configure(&s.engine, &project).await?;
-    let r = s
-        .engine
-        .save_notification_rule(Some(id), b.parse(project)?)
-        .await?;
-    Ok(axum::Json(r.into()))
+    update::<NotificationTarget>(&s, &auth, id, b).await
 }
 
 /// Deletes a notification rule (admins).
@@ -508,7 +612,5 @@ pub async fn delete_notification(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    // The policy layer checked the caller administers the rule's project.
-    s.engine.delete_notification_rule(id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    delete::<NotificationTarget>(&s, id).await
 }

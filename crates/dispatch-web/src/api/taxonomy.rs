@@ -1,6 +1,7 @@
 //! Projects and what each one configures: incident types, priorities, severities, tag types and
 //! tags, plus `GET /taxonomies` for everything a declaration form needs in one call.
 
+pub mod entry;
 pub mod priorities;
 pub mod projects;
 pub mod severities;

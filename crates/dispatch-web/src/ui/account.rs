@@ -6,7 +6,7 @@ use super::{render, see_other, Caller, Chrome, Form};
 use crate::api::account::TokenOut;
 use crate::api::parse;
 use crate::auth::RequestOrigin;
-use crate::error::{ApiError, ApiResult, Path};
+use crate::error::{ApiResult, Path};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
@@ -102,27 +102,20 @@ pub async fn create_token(
         b.scope.as_deref().filter(|v| !v.is_empty()),
     )
     .unwrap_or(TokenScope::Read);
-    let expires_at = match b.expires_at.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(raw) => expiry(&mut e, raw),
-    };
-    let result = match e.into_result() {
-        Ok(()) => s
-            .engine
-            .mint_api_token(
-                &caller.auth.0,
-                NewApiToken {
-                    name,
-                    scope,
-                    expires_at,
-                    service_account: None,
-                },
-                &origin,
-            )
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e.into()),
-    };
+    let expires_at = super::forms::optional(&mut e, b.expires_at.as_deref(), expiry);
+    let result = super::forms::submit(e, || {
+        s.engine.mint_api_token(
+            &caller.auth.0,
+            NewApiToken {
+                name,
+                scope,
+                expires_at,
+                service_account: None,
+            },
+            &origin,
+        )
+    })
+    .await;
     match result {
         Ok((secret, view)) => {
             let mut minted = TokenOut::from(view);

@@ -222,37 +222,34 @@ pub async fn give_feedback(
     axum::Form(b): axum::Form<FeedbackForm>,
 ) -> ApiResult<Response> {
     let mut e = ValidationError::default();
-    let rating = match b.rating.as_deref().map(str::trim) {
-        None | Some("") => {
-            e.push("rating", "choose a rating from 1 (poor) to 5 (excellent)");
-            None
-        }
-        Some(r) => match r.parse::<i32>() {
+    let rating = super::forms::required(
+        &mut e,
+        "rating",
+        b.rating.as_deref(),
+        "choose a rating from 1 (poor) to 5 (excellent)",
+        |e, r| match r.parse::<i32>() {
             Ok(n) if (1..=5).contains(&n) => Some(n),
             _ => {
                 e.push("rating", "must be a whole number from 1 to 5");
                 None
             }
         },
-    };
+    );
     let comment = b.comment.clone().unwrap_or_default();
     if comment.chars().count() > 5000 {
         e.push("comment", "must be at most 5000 characters");
     }
-    let result = match e.into_result() {
-        Ok(()) => s
-            .engine
-            .give_feedback(
-                caller.auth.actor(),
-                &IncidentRef::parse(&id),
-                rating.expect("checked"),
-                comment.trim().to_string(),
-            )
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from),
-        Err(e) => Err(e.into()),
-    };
+    let incident = IncidentRef::parse(&id);
+    let result = super::forms::submit(e, || {
+        s.engine.give_feedback(
+            caller.auth.actor(),
+            &incident,
+            rating.expect("checked"),
+            comment.trim().to_string(),
+        )
+    })
+    .await
+    .map(|_| ());
     let form = Form::with_values([
         ("rating", b.rating.unwrap_or_default()),
         ("comment", comment),

@@ -1,10 +1,11 @@
 //! A form as a template sees it: what the person typed and, after a failed submit, the error
 //! beside each field (from the same `ValidationError` the API answers with).
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use dispatch_core::values::LongText;
 use dispatch_core::ValidationError;
 use std::collections::HashMap;
+use std::future::Future;
 
 /// Values and per-field errors of one form.
 #[derive(Default, Clone)]
@@ -71,6 +72,37 @@ impl Form {
     }
 }
 
+/// A required field: `missing` beside it when it is absent or blank, else what `parse` makes of
+/// the trimmed value (recording its own mistakes).
+pub fn required<T>(
+    e: &mut ValidationError,
+    field: &str,
+    raw: Option<&str>,
+    missing: &str,
+    parse: impl FnOnce(&mut ValidationError, &str) -> Option<T>,
+) -> Option<T> {
+    match raw.map(str::trim) {
+        None | Some("") => {
+            e.push(field, missing);
+            None
+        }
+        Some(v) => parse(e, v),
+    }
+}
+
+/// An optional field: nothing when it is absent or blank, else what `parse` makes of the
+/// trimmed value (recording its own mistakes).
+pub fn optional<T>(
+    e: &mut ValidationError,
+    raw: Option<&str>,
+    parse: impl FnOnce(&mut ValidationError, &str) -> Option<T>,
+) -> Option<T> {
+    match raw.map(str::trim) {
+        None | Some("") => None,
+        Some(v) => parse(e, v),
+    }
+}
+
 /// A required free-text field: `missing` beside it when empty, the length rule when too long.
 pub fn long_text(
     e: &mut ValidationError,
@@ -78,12 +110,26 @@ pub fn long_text(
     raw: Option<&str>,
     missing: &str,
 ) -> Option<LongText> {
-    match raw.map(str::trim) {
-        None | Some("") => {
-            e.push(field, missing);
-            None
-        }
-        Some(v) => e.check(LongText::parse(field, v)),
+    required(e, field, raw, missing, |e, v| {
+        e.check(LongText::parse(field, v))
+    })
+}
+
+/// A ticked checkbox: whether it was ticked, and the value to show it again with.
+pub fn checkbox(raw: &Option<String>) -> (bool, String) {
+    let on = raw.is_some();
+    (on, if on { "on".into() } else { String::new() })
+}
+
+/// What a submitted form comes to: the mistakes it was read with, or else what the engine call
+/// (made only then) answers.
+pub async fn submit<T, F>(e: ValidationError, call: impl FnOnce() -> F) -> ApiResult<T>
+where
+    F: Future<Output = dispatch_engine::Result<T>>,
+{
+    match e.into_result() {
+        Ok(()) => call().await.map_err(ApiError::from),
+        Err(e) => Err(e.into()),
     }
 }
 

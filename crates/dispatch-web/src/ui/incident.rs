@@ -506,25 +506,22 @@ pub async fn add_task(
         "priority",
         b.priority.as_deref().filter(|p| !p.is_empty()),
     );
-    let result = match e.into_result() {
-        Ok(()) => s
-            .engine
-            .create_task(
-                caller.auth.actor(),
-                &IncidentRef::parse(&id),
-                CreateTask {
-                    description: description.expect("checked"),
-                    assignees,
-                    owner: None,
-                    resolve_by: None,
-                    priority: priority.unwrap_or(TaskPriority::Medium),
-                },
-            )
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from),
-        Err(e) => Err(e.into()),
-    };
+    let incident = IncidentRef::parse(&id);
+    let result = super::forms::submit(e, || {
+        s.engine.create_task(
+            caller.auth.actor(),
+            &incident,
+            CreateTask {
+                description: description.expect("checked"),
+                assignees,
+                owner: None,
+                resolve_by: None,
+                priority: priority.unwrap_or(TaskPriority::Medium),
+            },
+        )
+    })
+    .await
+    .map(|_| ());
     let form = Form::with_values([
         ("description", b.description.unwrap_or_default()),
         ("assignees", b.assignees.unwrap_or_default()),
@@ -636,19 +633,16 @@ pub(super) async fn post_report(
             super::forms::long_text(&mut e, name, v.as_deref(), &missing).map(|t| (*name, t))
         })
         .collect();
-    let result = match e.into_result() {
-        Ok(()) => s
-            .engine
-            .create_report(
-                caller.auth.actor(),
-                &IncidentRef::parse(id),
-                CreateReport { kind, fields },
-            )
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from),
-        Err(e) => Err(e.into()),
-    };
+    let incident = IncidentRef::parse(id);
+    let result = super::forms::submit(e, || {
+        s.engine.create_report(
+            caller.auth.actor(),
+            &incident,
+            CreateReport { kind, fields },
+        )
+    })
+    .await
+    .map(|_| ());
     let form = Form::with_values(values.map(|(n, v)| (n, v.unwrap_or_default())));
     (result, form)
 }

@@ -2,7 +2,7 @@
 //! and subscribe. Each form calls the engine as its API route or chat command does.
 
 use super::incident::{back, page_with, settle, Failed};
-use super::{see_other, Caller, Form};
+use super::{forms, see_other, Caller, Form};
 use crate::error::{ApiError, ApiResult, Path};
 use crate::AppState;
 use axum::extract::State;
@@ -36,13 +36,13 @@ pub async fn assign_role(
     axum::Form(b): axum::Form<RoleForm>,
 ) -> ApiResult<Response> {
     let mut e = ValidationError::default();
-    let email = match b.email.as_deref().map(str::trim) {
-        None | Some("") => {
-            e.push("email", "is required: whose role");
-            None
-        }
-        Some(m) => e.check(Email::parse("email", m)),
-    };
+    let email = forms::required(
+        &mut e,
+        "email",
+        b.email.as_deref(),
+        "is required: whose role",
+        |e, m| e.check(Email::parse("email", m)),
+    );
     let role = crate::api::parse::enum_field::<ParticipantRole>(
         &mut e,
         "role",
@@ -51,22 +51,19 @@ pub async fn assign_role(
     if role.is_none() && !e.fields.iter().any(|f| f.field == "role") {
         e.push("role", "is required");
     }
-    let result = match e.into_result() {
-        Ok(()) => s
-            .engine
-            .assign_role(
-                caller.auth.actor(),
-                &IncidentRef::parse(&id),
-                AssignRole {
-                    email: email.expect("checked"),
-                    role: role.expect("checked"),
-                },
-            )
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from),
-        Err(e) => Err(e.into()),
-    };
+    let incident = IncidentRef::parse(&id);
+    let result = forms::submit(e, || {
+        s.engine.assign_role(
+            caller.auth.actor(),
+            &incident,
+            AssignRole {
+                email: email.expect("checked"),
+                role: role.expect("checked"),
+            },
+        )
+    })
+    .await
+    .map(|_| ());
     let form = Form::with_values([
         ("email", b.email.unwrap_or_default()),
         ("role", b.role.unwrap_or_default()),
@@ -90,7 +87,7 @@ pub async fn engage_oncall(
     axum::Form(b): axum::Form<EngageForm>,
 ) -> ApiResult<Response> {
     let service = b.service.clone().unwrap_or_default();
-    let page = b.page.is_some();
+    let (page, page_value) = forms::checkbox(&b.page);
     let result = if service.trim().is_empty() {
         Err(ApiError::field("service", "choose a service"))
     } else {
@@ -105,10 +102,7 @@ pub async fn engage_oncall(
             .map(|_| ())
             .map_err(ApiError::from)
     };
-    let form = Form::with_values([
-        ("service", service),
-        ("page", if page { "on".into() } else { String::new() }),
-    ]);
+    let form = Form::with_values([("service", service), ("page", page_value)]);
     settle(&s, &caller, &id, result, form, |f| {
         Failed::named("engage", f)
     })

@@ -236,36 +236,32 @@ pub async fn add_event(
         b.description.as_deref(),
         "is required: what happened",
     );
-    let occurred_at = match b.occurred_at.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(t) => super::forms::time(&mut e, "occurred_at", t),
-    };
+    let occurred_at = super::forms::optional(&mut e, b.occurred_at.as_deref(), |e, t| {
+        super::forms::time(e, "occurred_at", t)
+    });
     if occurred_at.is_some_and(|t| t > dispatch_core::now() + chrono::Duration::minutes(5)) {
         e.push("occurred_at", "is in the future");
     }
-    let pinned = b.pinned.is_some();
-    let result = match e.into_result() {
-        Ok(()) => s
-            .engine
-            .add_timeline_event(
-                caller.auth.actor(),
-                &IncidentRef::parse(&id),
-                AddTimelineEvent {
-                    occurred_at: occurred_at.unwrap_or_else(dispatch_core::now),
-                    description: description.expect("checked"),
-                    details: None,
-                    pinned,
-                },
-            )
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from),
-        Err(e) => Err(e.into()),
-    };
+    let (pinned, pinned_value) = super::forms::checkbox(&b.pinned);
+    let incident = IncidentRef::parse(&id);
+    let result = super::forms::submit(e, || {
+        s.engine.add_timeline_event(
+            caller.auth.actor(),
+            &incident,
+            AddTimelineEvent {
+                occurred_at: occurred_at.unwrap_or_else(dispatch_core::now),
+                description: description.expect("checked"),
+                details: None,
+                pinned,
+            },
+        )
+    })
+    .await
+    .map(|_| ());
     let form = Form::with_values([
         ("description", b.description.unwrap_or_default()),
         ("occurred_at", b.occurred_at.unwrap_or_default()),
-        ("pinned", if pinned { "on".into() } else { String::new() }),
+        ("pinned", pinned_value),
     ]);
     settle(&s, &caller, &id, result, form, |f| {
         Failed::named("event", f)

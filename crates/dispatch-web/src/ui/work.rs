@@ -182,13 +182,9 @@ pub struct OverrideForm {
 
 /// A required time typed into the form (see [`super::forms::time`]).
 fn form_time(e: &mut ValidationError, field: &str, raw: Option<&str>) -> Option<DateTime<Utc>> {
-    match raw.map(str::trim) {
-        None | Some("") => {
-            e.push(field, "is required");
-            None
-        }
-        Some(r) => super::forms::time(e, field, r),
-    }
+    super::forms::required(e, field, raw, "is required", |e, r| {
+        super::forms::time(e, field, r)
+    })
 }
 
 /// `POST /oncall/overrides`: puts someone on call for a service for a while (the engine's
@@ -213,33 +209,30 @@ pub async fn add_override(
             }
         },
     };
-    let email = match b.email.as_deref().map(str::trim) {
-        None | Some("") => {
-            e.push("email", "is required: who covers");
-            None
-        }
-        Some(m) => e.check(Email::parse("email", m)),
-    };
+    let email = super::forms::required(
+        &mut e,
+        "email",
+        b.email.as_deref(),
+        "is required: who covers",
+        |e, m| e.check(Email::parse("email", m)),
+    );
     let starts = form_time(&mut e, "starts_at", b.starts_at.as_deref());
     let ends = form_time(&mut e, "ends_at", b.ends_at.as_deref());
-    let result = match e.into_result() {
-        Ok(()) => s
-            .engine
-            .add_override(
-                service.expect("checked"),
-                email.expect("checked"),
-                starts.expect("checked"),
-                ends.expect("checked"),
-            )
-            .await
-            .map(|_| ())
-            .map_err(|err| match ApiError::from(err) {
-                // The service has no rotation to override: said beside the service.
-                ApiError::Conflict(m) => ApiError::field("service", m),
-                other => other,
-            }),
-        Err(e) => Err(e.into()),
-    };
+    let result = super::forms::submit(e, || {
+        s.engine.add_override(
+            service.expect("checked"),
+            email.expect("checked"),
+            starts.expect("checked"),
+            ends.expect("checked"),
+        )
+    })
+    .await
+    .map(|_| ())
+    .map_err(|err| match err {
+        // The service has no rotation to override: said beside the service.
+        ApiError::Conflict(m) => ApiError::field("service", m),
+        other => other,
+    });
     let mut form = Form::with_values([
         ("service", b.service.unwrap_or_default()),
         ("email", b.email.unwrap_or_default()),

@@ -1,8 +1,9 @@
 //! Incident priorities of a project: whether the commander is paged and how often status
 //! reports are due.
 
+use super::entry;
 use crate::api::parse;
-use crate::api::rows::{set, set_opt, slug_from_name};
+use crate::api::rows::{set, set_opt};
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorBody, Json, Path};
 use crate::AppState;
@@ -11,7 +12,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
-use dispatch_core::values::{Color, Name, Slug};
+use dispatch_core::values::Color;
 use dispatch_core::{Patch, ValidationError};
 use dispatch_engine::data::model::incident_priority;
 use serde::{Deserialize, Serialize};
@@ -185,41 +186,56 @@ fn hours(e: &mut ValidationError, field: &str, p: Patch<i32>) -> Patch<i32> {
     }
 }
 
-impl IncidentPriorityPatch {
-    /// Writes the changes into `row`, recording every bad field.
-    fn apply(self, row: &mut incident_priority::Model, e: &mut ValidationError) {
-        let name = parse::parsed(e, "name", self.name, Name::parse);
-        set(&mut row.name, name.map(Name::into_inner));
-        let slug = parse::parsed(e, "slug", self.slug, Slug::parse);
-        set(&mut row.slug, slug.map(|s| s.as_str().to_string()));
-        set(
-            &mut row.description,
-            parse::description(e, "description", self.description),
+impl entry::Entry for incident_priority::Model {
+    type Out = IncidentPriorityOut;
+    type In = IncidentPriorityIn;
+    type Patch = IncidentPriorityPatch;
+    fn fresh() -> Self {
+        Self {
+            description: String::new(),
+            color: None,
+            is_default: false,
+            enabled: true,
+            page_commander: false,
+            tactical_report_reminder_hours: None,
+            executive_report_reminder_hours: None,
+            view_order: 0,
+            ..Default::default()
+        }
+    }
+    fn name_in(b: &IncidentPriorityIn) -> &Option<String> {
+        &b.name
+    }
+    fn apply(p: IncidentPriorityPatch, row: &mut Self, e: &mut ValidationError) {
+        entry::apply_head(
+            e,
+            (p.name, p.slug, p.description),
+            (&mut row.name, &mut row.slug, &mut row.description),
         );
-        let color = parse::clearable(e, "color", self.color, Color::parse);
+        let color = parse::clearable(e, "color", p.color, Color::parse);
         set_opt(&mut row.color, color.map(|c| c.as_str().to_string()));
-        set(
-            &mut row.is_default,
-            parse::not_null(e, "default", self.default),
-        );
-        set(
-            &mut row.enabled,
-            parse::not_null(e, "enabled", self.enabled),
+        entry::apply_flags(
+            e,
+            (p.default, p.enabled),
+            (&mut row.is_default, &mut row.enabled),
         );
         set(
             &mut row.page_commander,
-            parse::not_null(e, "page_commander", self.page_commander),
+            parse::not_null(e, "page_commander", p.page_commander),
         );
         let field = "tactical_report_reminder_hours";
-        let tactical = hours(e, field, self.tactical_report_reminder_hours);
+        let tactical = hours(e, field, p.tactical_report_reminder_hours);
         set_opt(&mut row.tactical_report_reminder_hours, tactical);
         let field = "executive_report_reminder_hours";
-        let executive = hours(e, field, self.executive_report_reminder_hours);
+        let executive = hours(e, field, p.executive_report_reminder_hours);
         set_opt(&mut row.executive_report_reminder_hours, executive);
         set(
             &mut row.view_order,
-            parse::not_null(e, "view_order", self.view_order),
+            parse::not_null(e, "view_order", p.view_order),
         );
+    }
+    fn name_and_slug(&mut self) -> (&str, &mut String) {
+        (&self.name, &mut self.slug)
     }
 }
 
@@ -232,9 +248,7 @@ pub async fn list(
     _auth: Auth,
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<Vec<IncidentPriorityOut>>> {
-    let p = s.engine.project(&slug).await?;
-    let priorities = s.engine.incident_priorities(p.id).await?;
-    Ok(axum::Json(priorities.into_iter().map(Into::into).collect()))
+    entry::list::<incident_priority::Model>(&s, &slug).await
 }
 
 /// Creates a priority.
@@ -248,25 +262,7 @@ pub async fn create(
     Path(slug): Path<String>,
     Json(b): Json<IncidentPriorityIn>,
 ) -> ApiResult<(StatusCode, axum::Json<IncidentPriorityOut>)> {
-    let p = s.engine.project(&slug).await?;
-    let mut e = ValidationError::default();
-    parse::required(&mut e, "name", &b.name);
-    let mut row = incident_priority::Model {
-        description: String::new(),
-        color: None,
-        is_default: false,
-        enabled: true,
-        page_commander: false,
-        tactical_report_reminder_hours: None,
-        executive_report_reminder_hours: None,
-        view_order: 0,
-        ..Default::default()
-    };
-    IncidentPriorityPatch::from(b).apply(&mut row, &mut e);
-    slug_from_name(&mut row.slug, &row.name);
-    e.into_result()?;
-    let saved = s.engine.save_incident_priority(p.id, None, row).await?;
-    Ok((StatusCode::CREATED, axum::Json(saved.into())))
+    entry::create::<incident_priority::Model>(&s, &slug, b).await
 }
 
 /// One priority.
@@ -278,10 +274,7 @@ pub async fn show(
     _auth: Auth,
     Path((slug, id)): Path<(String, i64)>,
 ) -> ApiResult<axum::Json<IncidentPriorityOut>> {
-    let p = s.engine.project(&slug).await?;
-    Ok(axum::Json(
-        s.engine.incident_priority(p.id, id).await?.into(),
-    ))
+    entry::show::<incident_priority::Model>(&s, &slug, id).await
 }
 
 /// Changes a priority.
@@ -296,16 +289,5 @@ pub async fn update(
     Path((slug, id)): Path<(String, i64)>,
     Json(b): Json<IncidentPriorityPatch>,
 ) -> ApiResult<axum::Json<IncidentPriorityOut>> {
-    let p = s.engine.project(&slug).await?;
-    let before = s.engine.incident_priority(p.id, id).await?;
-    let mut row = before.clone();
-    let mut e = ValidationError::default();
-    b.apply(&mut row, &mut e);
-    e.into_result()?;
-    Ok(axum::Json(
-        s.engine
-            .save_incident_priority(p.id, Some(&before), row)
-            .await?
-            .into(),
-    ))
+    entry::update::<incident_priority::Model>(&s, &slug, id, b).await
 }

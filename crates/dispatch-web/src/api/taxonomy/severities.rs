@@ -1,8 +1,9 @@
 //! Incident severities of a project: labels for impact, and which ones a stable incident may
 //! carry.
 
+use super::entry;
 use crate::api::parse;
-use crate::api::rows::{set, set_opt, slug_from_name};
+use crate::api::rows::{set, set_opt};
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorBody, Json, Path};
 use crate::AppState;
@@ -11,7 +12,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
-use dispatch_core::values::{Color, Name, Slug};
+use dispatch_core::values::Color;
 use dispatch_core::{Patch, ValidationError};
 use dispatch_engine::data::model::incident_severity;
 use serde::{Deserialize, Serialize};
@@ -146,33 +147,46 @@ impl From<IncidentSeverityIn> for IncidentSeverityPatch {
     }
 }
 
-impl IncidentSeverityPatch {
-    /// Writes the changes into `row`, recording every bad field.
-    fn apply(self, row: &mut incident_severity::Model, e: &mut ValidationError) {
-        let name = parse::parsed(e, "name", self.name, Name::parse);
-        set(&mut row.name, name.map(Name::into_inner));
-        let slug = parse::parsed(e, "slug", self.slug, Slug::parse);
-        set(&mut row.slug, slug.map(|s| s.as_str().to_string()));
-        set(
-            &mut row.description,
-            parse::description(e, "description", self.description),
+impl entry::Entry for incident_severity::Model {
+    type Out = IncidentSeverityOut;
+    type In = IncidentSeverityIn;
+    type Patch = IncidentSeverityPatch;
+    fn fresh() -> Self {
+        Self {
+            description: String::new(),
+            color: None,
+            is_default: false,
+            enabled: true,
+            allowed_for_stable: true,
+            view_order: 0,
+            ..Default::default()
+        }
+    }
+    fn name_in(b: &IncidentSeverityIn) -> &Option<String> {
+        &b.name
+    }
+    fn apply(p: IncidentSeverityPatch, row: &mut Self, e: &mut ValidationError) {
+        entry::apply_head(
+            e,
+            (p.name, p.slug, p.description),
+            (&mut row.name, &mut row.slug, &mut row.description),
         );
-        let color = parse::clearable(e, "color", self.color, Color::parse);
+        let color = parse::clearable(e, "color", p.color, Color::parse);
         set_opt(&mut row.color, color.map(|c| c.as_str().to_string()));
-        set(
-            &mut row.is_default,
-            parse::not_null(e, "default", self.default),
+        entry::apply_flags(
+            e,
+            (p.default, p.enabled),
+            (&mut row.is_default, &mut row.enabled),
         );
-        set(
-            &mut row.enabled,
-            parse::not_null(e, "enabled", self.enabled),
-        );
-        let stable = parse::not_null(e, "allowed_for_stable", self.allowed_for_stable);
+        let stable = parse::not_null(e, "allowed_for_stable", p.allowed_for_stable);
         set(&mut row.allowed_for_stable, stable);
         set(
             &mut row.view_order,
-            parse::not_null(e, "view_order", self.view_order),
+            parse::not_null(e, "view_order", p.view_order),
         );
+    }
+    fn name_and_slug(&mut self) -> (&str, &mut String) {
+        (&self.name, &mut self.slug)
     }
 }
 
@@ -185,9 +199,7 @@ pub async fn list(
     _auth: Auth,
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<Vec<IncidentSeverityOut>>> {
-    let p = s.engine.project(&slug).await?;
-    let severities = s.engine.incident_severities(p.id).await?;
-    Ok(axum::Json(severities.into_iter().map(Into::into).collect()))
+    entry::list::<incident_severity::Model>(&s, &slug).await
 }
 
 /// Creates a severity.
@@ -201,23 +213,7 @@ pub async fn create(
     Path(slug): Path<String>,
     Json(b): Json<IncidentSeverityIn>,
 ) -> ApiResult<(StatusCode, axum::Json<IncidentSeverityOut>)> {
-    let p = s.engine.project(&slug).await?;
-    let mut e = ValidationError::default();
-    parse::required(&mut e, "name", &b.name);
-    let mut row = incident_severity::Model {
-        description: String::new(),
-        color: None,
-        is_default: false,
-        enabled: true,
-        allowed_for_stable: true,
-        view_order: 0,
-        ..Default::default()
-    };
-    IncidentSeverityPatch::from(b).apply(&mut row, &mut e);
-    slug_from_name(&mut row.slug, &row.name);
-    e.into_result()?;
-    let saved = s.engine.save_incident_severity(p.id, None, row).await?;
-    Ok((StatusCode::CREATED, axum::Json(saved.into())))
+    entry::create::<incident_severity::Model>(&s, &slug, b).await
 }
 
 /// One severity.
@@ -229,10 +225,7 @@ pub async fn show(
     _auth: Auth,
     Path((slug, id)): Path<(String, i64)>,
 ) -> ApiResult<axum::Json<IncidentSeverityOut>> {
-    let p = s.engine.project(&slug).await?;
-    Ok(axum::Json(
-        s.engine.incident_severity(p.id, id).await?.into(),
-    ))
+    entry::show::<incident_severity::Model>(&s, &slug, id).await
 }
 
 /// Changes a severity.
@@ -247,16 +240,5 @@ pub async fn update(
     Path((slug, id)): Path<(String, i64)>,
     Json(b): Json<IncidentSeverityPatch>,
 ) -> ApiResult<axum::Json<IncidentSeverityOut>> {
-    let p = s.engine.project(&slug).await?;
-    let before = s.engine.incident_severity(p.id, id).await?;
-    let mut row = before.clone();
-    let mut e = ValidationError::default();
-    b.apply(&mut row, &mut e);
-    e.into_result()?;
-    Ok(axum::Json(
-        s.engine
-            .save_incident_severity(p.id, Some(&before), row)
-            .await?
-            .into(),
-    ))
+    entry::update::<incident_severity::Model>(&s, &slug, id, b).await
 }

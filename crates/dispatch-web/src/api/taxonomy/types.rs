@@ -1,8 +1,9 @@
 //! Incident types of a project: default visibility and whether incidents of the type count in
 //! metrics, reminders and reviews.
 
+use super::entry;
 use crate::api::parse;
-use crate::api::rows::{set, slug_from_name};
+use crate::api::rows::set;
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorBody, Json, Path};
 use crate::AppState;
@@ -11,7 +12,6 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
-use dispatch_core::values::{Name, Slug};
 use dispatch_core::{Patch, ValidationError, Visibility};
 use dispatch_engine::data::model::incident_type;
 use serde::{Deserialize, Serialize};
@@ -194,56 +194,68 @@ impl From<IncidentTypeIn> for IncidentTypePatch {
     }
 }
 
-impl IncidentTypePatch {
-    /// Writes the changes into `row`, recording every bad field.
-    fn apply(self, row: &mut incident_type::Model, e: &mut ValidationError) {
-        let name = parse::parsed(e, "name", self.name, Name::parse);
-        set(&mut row.name, name.map(Name::into_inner));
-        let slug = parse::parsed(e, "slug", self.slug, Slug::parse);
-        set(&mut row.slug, slug.map(|s| s.as_str().to_string()));
-        set(
-            &mut row.description,
-            parse::description(e, "description", self.description),
+impl entry::Entry for incident_type::Model {
+    type Out = IncidentTypeOut;
+    type In = IncidentTypeIn;
+    type Patch = IncidentTypePatch;
+    fn fresh() -> Self {
+        Self {
+            description: String::new(),
+            default_visibility: Visibility::Open.as_str().to_string(),
+            is_default: false,
+            enabled: true,
+            exclude_from_metrics: false,
+            exclude_from_reminders: false,
+            exclude_from_review: false,
+            view_order: 0,
+            ..Default::default()
+        }
+    }
+    fn name_in(b: &IncidentTypeIn) -> &Option<String> {
+        &b.name
+    }
+    fn apply(p: IncidentTypePatch, row: &mut Self, e: &mut ValidationError) {
+        entry::apply_head(
+            e,
+            (p.name, p.slug, p.description),
+            (&mut row.name, &mut row.slug, &mut row.description),
         );
-        let visibility = parse::not_null(e, "default_visibility", self.default_visibility);
+        let visibility = parse::not_null(e, "default_visibility", p.default_visibility);
         let visibility =
             parse::enum_field::<Visibility>(e, "default_visibility", visibility.as_deref());
         set(
             &mut row.default_visibility,
             visibility.map(|v| v.as_str().to_string()),
         );
-        set(
-            &mut row.is_default,
-            parse::not_null(e, "default", self.default),
+        entry::apply_flags(
+            e,
+            (p.default, p.enabled),
+            (&mut row.is_default, &mut row.enabled),
         );
-        set(
-            &mut row.enabled,
-            parse::not_null(e, "enabled", self.enabled),
-        );
-        let metrics = parse::not_null(e, "exclude_from_metrics", self.exclude_from_metrics);
+        let metrics = parse::not_null(e, "exclude_from_metrics", p.exclude_from_metrics);
         set(&mut row.exclude_from_metrics, metrics);
-        let reminders = parse::not_null(e, "exclude_from_reminders", self.exclude_from_reminders);
+        let reminders = parse::not_null(e, "exclude_from_reminders", p.exclude_from_reminders);
         set(&mut row.exclude_from_reminders, reminders);
-        let review = parse::not_null(e, "exclude_from_review", self.exclude_from_review);
+        let review = parse::not_null(e, "exclude_from_review", p.exclude_from_review);
         set(&mut row.exclude_from_review, review);
         set(
             &mut row.view_order,
-            parse::not_null(e, "view_order", self.view_order),
+            parse::not_null(e, "view_order", p.view_order),
         );
         for (field, value, column) in [
             (
                 "incident_template",
-                self.incident_template,
+                p.incident_template,
                 &mut row.incident_template,
             ),
             (
                 "review_template",
-                self.review_template,
+                p.review_template,
                 &mut row.review_template,
             ),
             (
                 "executive_template",
-                self.executive_template,
+                p.executive_template,
                 &mut row.executive_template,
             ),
         ] {
@@ -261,6 +273,9 @@ impl IncidentTypePatch {
             }
         }
     }
+    fn name_and_slug(&mut self) -> (&str, &mut String) {
+        (&self.name, &mut self.slug)
+    }
 }
 
 /// The incident types of a project, in view order.
@@ -272,9 +287,7 @@ pub async fn list(
     _auth: Auth,
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<Vec<IncidentTypeOut>>> {
-    let p = s.engine.project(&slug).await?;
-    let types = s.engine.incident_types(p.id).await?;
-    Ok(axum::Json(types.into_iter().map(Into::into).collect()))
+    entry::list::<incident_type::Model>(&s, &slug).await
 }
 
 /// Creates an incident type.
@@ -288,25 +301,7 @@ pub async fn create(
     Path(slug): Path<String>,
     Json(b): Json<IncidentTypeIn>,
 ) -> ApiResult<(StatusCode, axum::Json<IncidentTypeOut>)> {
-    let p = s.engine.project(&slug).await?;
-    let mut e = ValidationError::default();
-    parse::required(&mut e, "name", &b.name);
-    let mut row = incident_type::Model {
-        description: String::new(),
-        default_visibility: Visibility::Open.as_str().to_string(),
-        is_default: false,
-        enabled: true,
-        exclude_from_metrics: false,
-        exclude_from_reminders: false,
-        exclude_from_review: false,
-        view_order: 0,
-        ..Default::default()
-    };
-    IncidentTypePatch::from(b).apply(&mut row, &mut e);
-    slug_from_name(&mut row.slug, &row.name);
-    e.into_result()?;
-    let saved = s.engine.save_incident_type(p.id, None, row).await?;
-    Ok((StatusCode::CREATED, axum::Json(saved.into())))
+    entry::create::<incident_type::Model>(&s, &slug, b).await
 }
 
 /// One incident type.
@@ -318,8 +313,7 @@ pub async fn show(
     _auth: Auth,
     Path((slug, id)): Path<(String, i64)>,
 ) -> ApiResult<axum::Json<IncidentTypeOut>> {
-    let p = s.engine.project(&slug).await?;
-    Ok(axum::Json(s.engine.incident_type(p.id, id).await?.into()))
+    entry::show::<incident_type::Model>(&s, &slug, id).await
 }
 
 /// Changes an incident type.
@@ -334,16 +328,5 @@ pub async fn update(
     Path((slug, id)): Path<(String, i64)>,
     Json(b): Json<IncidentTypePatch>,
 ) -> ApiResult<axum::Json<IncidentTypeOut>> {
-    let p = s.engine.project(&slug).await?;
-    let before = s.engine.incident_type(p.id, id).await?;
-    let mut row = before.clone();
-    let mut e = ValidationError::default();
-    b.apply(&mut row, &mut e);
-    e.into_result()?;
-    Ok(axum::Json(
-        s.engine
-            .save_incident_type(p.id, Some(&before), row)
-            .await?
-            .into(),
-    ))
+    entry::update::<incident_type::Model>(&s, &slug, id, b).await
 }
