@@ -291,4 +291,6 @@ async fn rest_and_chat_give_every_caller_the_same_answer_for_every_action() {
         }
     }
     assert_eq!(checked, cases().len() * CALLERS.len());
+    // What the allowed actions started runs through to the end.
+    app.run_pending_jobs().await;
 }
