@@ -3,6 +3,10 @@
 //! the webhooks its first events trigger.
 //! This is the hottest write path, so it reads the project's configuration from the cache and
 //! answers from the rows it wrote instead of reading them back.
+//! It reads first (configuration, access, on-call, tags, people, the number), lets the pure
+//! [`plan`] decide everything, then writes the plan with store calls only.
+
+mod plan;
 
 use super::{resolve_tags, Events, IncidentDetail};
 use crate::cache::ProjectConfig;
@@ -11,115 +15,15 @@ use crate::{Actor, Engine, Error, Result};
 use chrono::{DateTime, Utc};
 use dispatch_core::commands::DeclareIncident;
 use dispatch_core::values::IncidentRef;
-use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, ValidationError, Visibility};
-use dispatch_store::model::{
-    incident, incident_priority, incident_severity, incident_type, individual, participant,
-    participant_role, resource,
-};
+use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, ValidationError};
+use dispatch_store::model::{incident, page, participant, participant_role, project};
 use dispatch_store::repo;
-use dispatch_store::repo::event::{self, ChainHead};
+use dispatch_store::repo::event;
 use dispatch_store::repo::incident::IncidentRow;
 use dispatch_store::repo::participant::ParticipantView;
-use serde_json::json;
+use dispatch_store::Conn;
+use plan::{resolve, DeclareInput, DeclarePlan, PlannedParticipant, Resolved};
 use std::sync::Arc;
-
-/// Someone who takes a role when the incident is declared.
-#[derive(Debug, Clone)]
-struct Holder {
-    email: String,
-    role: ParticipantRole,
-    /// The on-call service they came from, if any.
-    service_id: Option<i64>,
-    reason: Option<String>,
-}
-
-/// The declaration's taxonomy, resolved against the project's configuration.
-struct Resolved<'a> {
-    type_: &'a incident_type::Model,
-    priority: &'a incident_priority::Model,
-    severity: &'a incident_severity::Model,
-}
-
-/// Resolves the named (or default) type, priority and severity; unknown names are field errors.
-fn resolve<'a>(
-    cfg: &'a ProjectConfig,
-    cmd_type: Option<&str>,
-    priority: Option<&str>,
-    severity: Option<&str>,
-    errors: &mut ValidationError,
-) -> Option<Resolved<'a>> {
-    fn pick<'a, T>(
-        errors: &mut ValidationError,
-        field: &str,
-        input: Option<&str>,
-        named: impl Fn(&str) -> Option<&'a T>,
-        default: Option<&'a T>,
-        known: Vec<&str>,
-    ) -> Option<&'a T> {
-        match input {
-            Some(name) => {
-                let found = named(name);
-                if found.is_none() {
-                    errors.push(
-                        field,
-                        format!("unknown {field} {name:?}; known: {}", known.join(", ")),
-                    );
-                }
-                found
-            }
-            None => {
-                if default.is_none() {
-                    errors.push(
-                        field,
-                        format!("the project has no default {field}; name one"),
-                    );
-                }
-                default
-            }
-        }
-    }
-    let type_ = pick(
-        errors,
-        "type",
-        cmd_type,
-        |n| cfg.type_named(n),
-        cfg.types.iter().find(|t| t.is_default && t.enabled),
-        cfg.types
-            .iter()
-            .filter(|t| t.enabled)
-            .map(|t| t.slug.as_str())
-            .collect(),
-    );
-    let priority = pick(
-        errors,
-        "priority",
-        priority,
-        |n| cfg.priority_named(n),
-        cfg.priorities.iter().find(|t| t.is_default && t.enabled),
-        cfg.priorities
-            .iter()
-            .filter(|t| t.enabled)
-            .map(|t| t.slug.as_str())
-            .collect(),
-    );
-    let severity = pick(
-        errors,
-        "severity",
-        severity,
-        |n| cfg.severity_named(n),
-        cfg.severities.iter().find(|t| t.is_default && t.enabled),
-        cfg.severities
-            .iter()
-            .filter(|t| t.enabled)
-            .map(|t| t.slug.as_str())
-            .collect(),
-    );
-    Some(Resolved {
-        type_: type_?,
-        priority: priority?,
-        severity: severity?,
-    })
-}
 
 impl Engine {
     /// The project's configuration, or a field error on `project` when it does not exist.
@@ -161,378 +65,255 @@ impl Engine {
         cmd: DeclareIncident,
     ) -> Result<IncidentDetail> {
         let cfg = self.declaring_in(cmd.project.as_deref()).await?;
-        let project = &cfg.project;
-        // A members-only project takes declarations from its members and admins only.
-        if !crate::accounts::projects::may_use_project(
-            self.db.conn(),
-            project,
-            actor.individual_id.0,
-        )
-        .await?
-        {
-            return Err(Error::Forbidden(format!(
-                "project {} is members-only: ask one of its admins to add you",
-                project.slug
-            )));
-        }
+        self.may_declare_in(&cfg.project, actor).await?;
         // Asked before the transaction: an external on-call provider's call never holds it.
         let on_call = self
             .on_call_for_policies(&cfg, dispatch_core::now())
             .await?;
         let txn = self.db.write().await?;
         let conn = &*txn;
-        let mut errors = ValidationError::default();
-        let tax = resolve(
-            &cfg,
-            cmd.incident_type.as_deref(),
-            cmd.priority.as_deref(),
-            cmd.severity.as_deref(),
-            &mut errors,
-        );
-        let tag_ids = if cmd.tags.is_empty() {
-            vec![]
-        } else {
-            resolve_tags(conn, project.id, &cmd.tags, &mut errors).await?
+        let (tax, tag_ids) = resolve_request(conn, &cfg, &cmd).await?;
+        let input = DeclareInput {
+            actor,
+            cmd,
+            project: &cfg.project,
+            tax,
+            policies: &cfg.policies,
+            on_call: &on_call,
+            tag_ids,
+            now: dispatch_core::now(),
         };
-        errors.into_result()?;
-        let Resolved {
-            type_,
-            priority,
-            severity,
-        } = tax.expect("no field errors");
-        let visibility = cmd
-            .visibility
-            .or_else(|| type_.default_visibility.parse().ok())
-            .unwrap_or(Visibility::Open);
-        let now = dispatch_core::now();
-        let reported_at = cmd
-            .reported_at
-            .map(dispatch_core::timeline::to_micros)
-            .unwrap_or(now);
-
-        // Who commands (and scribes, and liaises): named at declaration, else the role
-        // policies (a service's on-call or a named person), else the reporter commands.
-        let policies =
-            crate::oncall::resolve_roles(&cfg.policies, &on_call, type_.id, priority.id, &tag_ids);
-        let commander = match &cmd.commander {
-            Some(email) => Holder {
-                email: email.to_string(),
-                role: ParticipantRole::IncidentCommander,
-                service_id: None,
-                reason: Some("named at declaration".into()),
-            },
-            None => match policies
-                .iter()
-                .find(|a| a.role == ParticipantRole::IncidentCommander)
-            {
-                Some(a) => Holder {
-                    email: a.email.clone(),
-                    role: a.role,
-                    service_id: a.service_id,
-                    reason: Some(a.reason.clone()),
-                },
-                None => Holder {
-                    email: actor.email.clone(),
-                    role: ParticipantRole::IncidentCommander,
-                    service_id: None,
-                    reason: None,
-                },
-            },
-        };
-        let mut holders = vec![
-            Holder {
-                email: actor.email.clone(),
-                role: ParticipantRole::Reporter,
-                service_id: None,
-                reason: None,
-            },
-            commander.clone(),
-        ];
-        holders.extend(
-            policies
-                .iter()
-                .filter(|a| a.role != ParticipantRole::IncidentCommander)
-                .map(|a| Holder {
-                    email: a.email.clone(),
-                    role: a.role,
-                    service_id: a.service_id,
-                    reason: Some(a.reason.clone()),
-                }),
-        );
+        let roles = plan::roles(&input);
         // The people, once each: the actor is known; others are looked up (or added).
-        let me = individual::Model {
-            id: actor.individual_id.0,
-            email: actor.email.clone(),
-            name: actor.name.clone(),
-            title: None,
-            weblink: None,
-            created_at: now,
-        };
-        let mut people: Vec<individual::Model> = vec![me];
-        for h in &holders {
-            if !people.iter().any(|p| p.email == h.email) {
-                people.push(repo::individual::get_or_create(conn, &h.email, None).await?);
-            }
+        let mut found = Vec::new();
+        for email in roles.people_to_find(actor) {
+            found.push(repo::individual::get_or_create(conn, &email, None).await?);
         }
-        let person = |email: &str| {
-            people
-                .iter()
-                .find(|p| p.email == email)
-                .expect("looked up above")
-                .clone()
-        };
-        let commander_person = person(&commander.email);
-        let page_commander = priority.page_commander && commander.service_id.is_some();
-        let number = repo::project::next_incident_number(conn, project.id).await?;
-        let name = format!("{}-{number}", project.key_prefix);
+        let number = repo::project::next_incident_number(conn, cfg.project.id).await?;
+        let plan = plan::plan(input, roles, found, number, |k| self.pending_slug(&cfg, k));
+        let written = self.write_plan(conn, actor, &plan).await?;
+        txn.commit().await?;
+        self.wake_workers();
+        let inc = &written.incident;
+        tracing::info!(incident.id = inc.id, incident.name = %inc.name, "incident declared");
+        if plan.backfill.is_some() || !plan.tag_ids.is_empty() {
+            // Rare paths: read back what the transition and tags made.
+            return super::load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(inc.id))).await;
+        }
+        Ok(declared_detail(&cfg.project, &tax, actor, &plan, written))
+    }
 
-        let mut events = Events::new(actor, now);
-        events.push(
-            "incident_declared",
-            format!("{} declared {name}: {}", actor.email, cmd.title),
-            json!({"title": cmd.title.as_str(), "type": type_.slug, "priority": priority.slug, "severity": severity.slug, "visibility": visibility, "tags": cmd.tags}),
-        );
-        for h in &holders {
-            let why = h
-                .reason
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default();
-            events.push(
-                "role_assumed",
-                format!(
-                    "{} is the {}{why}",
-                    h.email,
-                    h.role.as_str().replace('_', " ")
-                ),
-                json!({"email": h.email, "role": h.role, "reason": h.reason}),
-            );
+    /// A members-only project takes declarations from its members and admins only.
+    async fn may_declare_in(&self, project: &project::Model, actor: &Actor) -> Result<()> {
+        let conn = self.db.conn();
+        if crate::accounts::projects::may_use_project(conn, project, actor.individual_id.0).await? {
+            return Ok(());
         }
-        if page_commander {
-            events.push(
-                "commander_paged",
-                format!(
-                    "{} was paged: the priority is {}",
-                    commander.email, priority.name
-                ),
-                json!({"email": commander.email, "service_id": commander.service_id}),
-            );
-        }
-        let mut head = ChainHead::genesis(&name);
-        let (event_list, _) = events.into_parts();
-        let mut event_rows = event::chain(0, &mut head, event_list, now);
+        Err(Error::Forbidden(format!(
+            "project {} is members-only: ask one of its admins to add you",
+            project.slug
+        )))
+    }
 
-        let inc = repo::incident::insert(
-            conn,
-            incident::Model {
-                project_id: project.id,
-                number,
-                name,
-                title: cmd.title.into_inner(),
-                description: cmd.description.into_inner(),
-                resolution: None,
-                status: IncidentStatus::Active.as_str().into(),
-                visibility: visibility.as_str().into(),
-                type_id: type_.id,
-                priority_id: priority.id,
-                severity_id: severity.id,
-                commander_id: commander_person.id,
-                reporter_id: actor.individual_id.0,
-                reported_at,
-                stable_at: None,
-                closed_at: None,
-                created_at: now,
-                updated_at: now,
-                event_seq: head.seq,
-                last_event_hash: head.hash,
-                ..Default::default()
-            },
-        )
-        .await?;
+    /// Writes a declaration's plan: store calls only, in the plan's order.
+    async fn write_plan(
+        &self,
+        conn: &impl Conn,
+        actor: &Actor,
+        plan: &DeclarePlan,
+    ) -> Result<Written> {
+        let now = plan.incident.created_at;
+        let inc = repo::incident::insert(conn, plan.incident.clone()).await?;
+        let mut event_rows = plan.events.clone();
         for row in &mut event_rows {
             row.incident_id = inc.id;
         }
         let webhooks = Outgoing::prepare(conn, &event_rows).await?;
         event::insert(conn, event_rows).await?;
-
-        // Participants (one per person, with every role they take) and their roles.
-        let mut participants = Vec::new();
-        for who in people
-            .iter()
-            .filter(|p| holders.iter().any(|h| h.email == p.email))
-        {
-            let reason = holders
-                .iter()
-                .find(|h| h.email == who.email && h.reason.is_some())
-                .and_then(|h| h.reason.clone());
-            let p = repo::participant::insert(
-                conn,
-                participant::Model {
-                    incident_id: inc.id,
-                    individual_id: who.id,
-                    added_reason: reason,
-                    created_at: now,
-                    ..Default::default()
-                },
-            )
-            .await?;
-            let mut roles: Vec<ParticipantRole> = Vec::new();
-            for h in holders.iter().filter(|h| h.email == who.email) {
-                if !roles.contains(&h.role) {
-                    roles.push(h.role);
-                }
-            }
-            participants.push((p, who.clone(), roles));
+        let participants = write_participants(conn, inc.id, &plan.participants, now).await?;
+        if !plan.tag_ids.is_empty() {
+            repo::tag::set_for_incident(conn, inc.id, &plan.tag_ids).await?;
         }
-        let role_rows: Vec<participant_role::Model> = participants
-            .iter()
-            .flat_map(|(p, _, roles)| {
-                roles.iter().map(|r| participant_role::Model {
-                    participant_id: p.id,
-                    incident_id: inc.id,
-                    role: r.as_str().into(),
-                    assumed_at: now,
-                    ..Default::default()
-                })
-            })
-            .collect();
-        repo::participant::insert_roles(conn, role_rows).await?;
-        if !tag_ids.is_empty() {
-            repo::tag::set_for_incident(conn, inc.id, &tag_ids).await?;
-        }
-        if page_commander {
+        if let Some(page) = &plan.page {
             // The page is recorded, and its jobs (the on-call provider, mail, direct message)
             // queued, in this transaction.
-            let page = repo::oncall::add_page(
-                conn,
-                dispatch_store::model::page::Model {
-                    incident_id: inc.id,
-                    service_id: commander.service_id,
-                    email: commander.email.clone(),
-                    reason: format!("{}: {} ({} priority)", inc.name, inc.title, priority.name),
-                    status: "triggered".into(),
-                    created_at: now,
-                    ..Default::default()
-                },
-            )
-            .await?;
-            repo::job::enqueue(
-                conn,
-                crate::oncall::page_jobs(&self.base_url(), &inc, &page, now),
-            )
-            .await?;
+            let page = page::Model {
+                incident_id: inc.id,
+                ..page.clone()
+            };
+            let page = repo::oncall::add_page(conn, page).await?;
+            let jobs = crate::oncall::page_jobs(&self.base_url(), &inc, &page, now);
+            repo::job::enqueue(conn, jobs).await?;
         }
-        crate::flows::start_declare(conn, inc.id, |k| self.pending_slug(&cfg, k), now).await?;
+        crate::flows::start_declare(conn, inc.id, |k| plan.provider_of(k), now).await?;
         if let Some(w) = webhooks {
             w.enqueue(conn, &inc).await?;
         }
-        let backfill = cmd.status.filter(|s| *s != IncidentStatus::Active);
-        if let Some(target) = backfill {
-            // Back-filling: the incident goes through the same transition a later call would.
-            let current = repo::incident::lock(conn, &IncidentRef::Id(IncidentId(inc.id))).await?;
-            let mut row = current.clone();
-            let mut events = Events::new(actor, now);
-            super::status::apply_status(
-                conn,
-                &current,
-                &mut row,
-                target,
-                current.severity_id,
-                &mut events,
-            )
-            .await?;
-            super::save_with_events(conn, &current, row, events).await?;
+        if let Some(target) = plan.backfill {
+            backfill(conn, actor, inc.id, target, now).await?;
         }
-        txn.commit().await?;
-        self.wake_workers();
-        tracing::info!(incident.id = inc.id, incident.name = %inc.name, "incident declared");
-        if backfill.is_some() || !tag_ids.is_empty() {
-            // Rare paths: read back what the transition and tags made.
-            return super::load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(inc.id))).await;
-        }
-        let row = IncidentRow {
-            id: inc.id,
-            project_id: project.id,
-            project_slug: project.slug.clone(),
-            project_name: project.name.clone(),
-            project_members_only: project.members_only,
-            number: inc.number,
-            name: inc.name.clone(),
-            title: inc.title.clone(),
-            description: inc.description.clone(),
-            resolution: None,
-            status: inc.status.clone(),
-            visibility: inc.visibility.clone(),
-            type_id: type_.id,
-            type_slug: type_.slug.clone(),
-            type_name: type_.name.clone(),
-            priority_id: priority.id,
-            priority_slug: priority.slug.clone(),
-            priority_name: priority.name.clone(),
-            severity_id: severity.id,
-            severity_slug: severity.slug.clone(),
-            severity_name: severity.name.clone(),
-            commander_id: commander_person.id,
-            commander_email: commander_person.email.clone(),
-            commander_name: commander_person.name.clone(),
-            reporter_id: actor.individual_id.0,
-            reporter_email: actor.email.clone(),
-            reporter_name: actor.name.clone(),
-            reported_at: inc.reported_at,
-            stable_at: None,
-            closed_at: None,
-            created_at: now,
-            updated_at: now,
-        };
-        let participants = participants
-            .into_iter()
-            .map(|(p, who, roles)| ParticipantView {
-                roles: roles
-                    .iter()
-                    .map(|r| participant_role::Model {
-                        id: 0,
-                        participant_id: p.id,
-                        incident_id: inc.id,
-                        role: r.as_str().into(),
-                        assumed_at: now,
-                        renounced_at: None,
-                    })
-                    .collect(),
-                participant: p,
-                individual: who,
-            })
-            .collect();
-        Ok(IncidentDetail {
-            row,
-            tags: vec![],
+        Ok(Written {
+            incident: inc,
             participants,
-            resources: pending_resources(inc.id, |k| self.pending_slug(&cfg, k), now),
-            last_tactical_report: None,
-            last_executive_report: None,
-            runbooks: vec![],
         })
     }
 }
 
-/// The resources a new incident starts with, as the declare saga wrote them.
-fn pending_resources(
+/// What writing a plan inserted that the answer shows.
+struct Written {
+    incident: incident::Model,
+    /// The participants, in the plan's order.
+    participants: Vec<participant::Model>,
+}
+
+/// The request's taxonomy and tags, resolved; every bad field is reported at once.
+async fn resolve_request<'a>(
+    conn: &impl Conn,
+    cfg: &'a ProjectConfig,
+    cmd: &DeclareIncident,
+) -> Result<(Resolved<'a>, Vec<i64>)> {
+    let mut errors = ValidationError::default();
+    let tax = resolve(
+        cfg,
+        cmd.incident_type.as_deref(),
+        cmd.priority.as_deref(),
+        cmd.severity.as_deref(),
+        &mut errors,
+    );
+    let tag_ids = if cmd.tags.is_empty() {
+        vec![]
+    } else {
+        resolve_tags(conn, cfg.project.id, &cmd.tags, &mut errors).await?
+    };
+    errors.into_result()?;
+    Ok((tax.expect("no field errors"), tag_ids))
+}
+
+/// Inserts the planned participants and then all their roles.
+async fn write_participants(
+    conn: &impl Conn,
     incident_id: i64,
-    provider: impl Fn(dispatch_core::ResourceKind) -> String,
+    planned: &[PlannedParticipant],
     now: DateTime<Utc>,
-) -> Vec<resource::Model> {
-    crate::flows::DECLARE_STEPS
-        .iter()
-        .map(|k| resource::Model {
-            id: 0,
+) -> Result<Vec<participant::Model>> {
+    let mut out = Vec::new();
+    for pp in planned {
+        let row = participant::Model {
             incident_id,
-            kind: k.as_str().into(),
-            provider: provider(*k),
-            external_id: None,
-            link: None,
-            status: "pending".into(),
-            last_error: None,
+            individual_id: pp.individual.id,
+            added_reason: pp.reason.clone(),
             created_at: now,
-            updated_at: now,
+            ..Default::default()
+        };
+        out.push(repo::participant::insert(conn, row).await?);
+    }
+    let role_rows = out
+        .iter()
+        .zip(planned)
+        .flat_map(|(p, pp)| pp.roles.iter().map(|r| role_row(p, *r, now)))
+        .collect();
+    repo::participant::insert_roles(conn, role_rows).await?;
+    Ok(out)
+}
+
+/// A role a participant takes at declaration.
+fn role_row(
+    p: &participant::Model,
+    role: ParticipantRole,
+    now: DateTime<Utc>,
+) -> participant_role::Model {
+    participant_role::Model {
+        id: 0,
+        participant_id: p.id,
+        incident_id: p.incident_id,
+        role: role.as_str().into(),
+        assumed_at: now,
+        renounced_at: None,
+    }
+}
+
+/// Back-filling: the incident goes through the same transition a later call would.
+async fn backfill(
+    conn: &impl Conn,
+    actor: &Actor,
+    incident_id: i64,
+    target: IncidentStatus,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let current = repo::incident::lock(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;
+    let mut row = current.clone();
+    let mut events = Events::new(actor, now);
+    let severity_id = current.severity_id;
+    super::status::apply_status(conn, &current, &mut row, target, severity_id, &mut events).await?;
+    super::save_with_events(conn, &current, row, events).await?;
+    Ok(())
+}
+
+/// The declared incident as readers see it, from the rows just written (no read-back).
+fn declared_detail(
+    project: &project::Model,
+    tax: &Resolved,
+    actor: &Actor,
+    plan: &DeclarePlan,
+    written: Written,
+) -> IncidentDetail {
+    let inc = written.incident;
+    let (commander, now) = (&plan.commander, inc.created_at);
+    let row = IncidentRow {
+        id: inc.id,
+        project_id: project.id,
+        project_slug: project.slug.clone(),
+        project_name: project.name.clone(),
+        project_members_only: project.members_only,
+        number: inc.number,
+        name: inc.name.clone(),
+        title: inc.title.clone(),
+        description: inc.description.clone(),
+        resolution: None,
+        status: inc.status.clone(),
+        visibility: inc.visibility.clone(),
+        type_id: tax.type_.id,
+        type_slug: tax.type_.slug.clone(),
+        type_name: tax.type_.name.clone(),
+        priority_id: tax.priority.id,
+        priority_slug: tax.priority.slug.clone(),
+        priority_name: tax.priority.name.clone(),
+        severity_id: tax.severity.id,
+        severity_slug: tax.severity.slug.clone(),
+        severity_name: tax.severity.name.clone(),
+        commander_id: commander.id,
+        commander_email: commander.email.clone(),
+        commander_name: commander.name.clone(),
+        reporter_id: actor.individual_id.0,
+        reporter_email: actor.email.clone(),
+        reporter_name: actor.name.clone(),
+        reported_at: inc.reported_at,
+        stable_at: None,
+        closed_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let participants = written
+        .participants
+        .into_iter()
+        .zip(&plan.participants)
+        .map(|(p, pp)| ParticipantView {
+            roles: pp.roles.iter().map(|r| role_row(&p, *r, now)).collect(),
+            participant: p,
+            individual: pp.individual.clone(),
         })
-        .collect()
+        .collect();
+    let mut resources = plan.resources.clone();
+    for r in &mut resources {
+        r.incident_id = inc.id;
+    }
+    IncidentDetail {
+        row,
+        tags: vec![],
+        participants,
+        resources,
+        last_tactical_report: None,
+        last_executive_report: None,
+        runbooks: vec![],
+    }
 }
