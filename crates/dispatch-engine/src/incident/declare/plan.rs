@@ -460,3 +460,379 @@ pub(crate) fn pending_resources(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dispatch_core::values::{Email, IncidentTitle, LongText};
+    use dispatch_core::{IndividualId, Transport};
+
+    /// The configuration a test declares in: a project, one type, priority and severity.
+    struct Fixture {
+        actor: Actor,
+        project: project::Model,
+        type_: incident_type::Model,
+        priority: incident_priority::Model,
+        severity: incident_severity::Model,
+        policies: Vec<role_policy::Model>,
+        on_call: HashMap<i64, String>,
+    }
+
+    fn fixture() -> Fixture {
+        Fixture {
+            actor: Actor {
+                individual_id: IndividualId(1),
+                email: "reporter@example.com".into(),
+                name: "Rita Reporter".into(),
+                transport: Transport::Api,
+            },
+            project: project::Model {
+                id: 3,
+                slug: "default".into(),
+                key_prefix: "INC".into(),
+                ..Default::default()
+            },
+            type_: incident_type::Model {
+                id: 10,
+                slug: "outage".into(),
+                default_visibility: "open".into(),
+                ..Default::default()
+            },
+            priority: incident_priority::Model {
+                id: 20,
+                slug: "p1".into(),
+                name: "P1".into(),
+                ..Default::default()
+            },
+            severity: incident_severity::Model {
+                id: 30,
+                slug: "sev2".into(),
+                ..Default::default()
+            },
+            policies: vec![],
+            on_call: HashMap::new(),
+        }
+    }
+
+    fn at() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).unwrap()
+    }
+
+    fn request() -> DeclareIncident {
+        DeclareIncident {
+            project: None,
+            title: IncidentTitle::parse("title", "Checkout is down").unwrap(),
+            description: LongText::parse("description", "500s everywhere").unwrap(),
+            incident_type: None,
+            priority: None,
+            severity: None,
+            visibility: None,
+            tags: vec![],
+            commander: None,
+            reported_at: None,
+            status: None,
+        }
+    }
+
+    fn policy(id: i64, role: ParticipantRole) -> role_policy::Model {
+        role_policy::Model {
+            id,
+            role: role.as_str().into(),
+            enabled: true,
+            view_order: id as i32,
+            ..Default::default()
+        }
+    }
+
+    /// What the shell would look up for the people the roles name (ids from 100 on).
+    fn look_up(emails: Vec<String>) -> Vec<individual::Model> {
+        emails
+            .into_iter()
+            .zip(100..)
+            .map(|(email, id)| individual::Model {
+                id,
+                email,
+                ..Default::default()
+            })
+            .collect()
+    }
+
+    /// Plans `cmd` in `f` the way the shell does: roles, the people they name, then the plan.
+    fn plan_in(f: &Fixture, cmd: DeclareIncident, tag_ids: Vec<i64>) -> (DeclarePlan, Vec<String>) {
+        let input = DeclareInput {
+            actor: &f.actor,
+            cmd,
+            project: &f.project,
+            tax: Resolved {
+                type_: &f.type_,
+                priority: &f.priority,
+                severity: &f.severity,
+            },
+            policies: &f.policies,
+            on_call: &f.on_call,
+            tag_ids,
+            now: at(),
+        };
+        let roles = roles(&input);
+        let wanted = roles.people_to_find(&f.actor);
+        let found = look_up(wanted.clone());
+        let plan = plan(input, roles, found, 7, crate::flows::pending_provider);
+        (plan, wanted)
+    }
+
+    fn kinds(p: &DeclarePlan) -> Vec<&str> {
+        p.events.iter().map(|e| e.kind.as_str()).collect()
+    }
+
+    fn roles_of(p: &DeclarePlan, email: &str) -> Vec<ParticipantRole> {
+        p.participants
+            .iter()
+            .find(|pp| pp.individual.email == email)
+            .map(|pp| pp.roles.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn without_policies_the_reporter_commands() {
+        let f = fixture();
+        let (p, wanted) = plan_in(&f, request(), vec![]);
+        assert!(wanted.is_empty(), "nobody to look up: {wanted:?}");
+        assert_eq!(p.incident.name, "INC-7");
+        assert_eq!(p.incident.number, 7);
+        assert_eq!(p.incident.commander_id, 1);
+        assert_eq!(p.incident.reporter_id, 1);
+        assert_eq!(p.incident.status, "active");
+        assert_eq!(p.incident.reported_at, at());
+        assert_eq!(p.commander.email, "reporter@example.com");
+        assert_eq!(
+            kinds(&p),
+            ["incident_declared", "role_assumed", "role_assumed"]
+        );
+        assert_eq!(
+            p.events[0].description,
+            "reporter@example.com declared INC-7: Checkout is down"
+        );
+        assert_eq!(
+            p.events[2].description,
+            "reporter@example.com is the incident commander"
+        );
+        assert_eq!(p.participants.len(), 1);
+        assert_eq!(p.participants[0].reason, None);
+        assert_eq!(
+            roles_of(&p, "reporter@example.com"),
+            [
+                ParticipantRole::Reporter,
+                ParticipantRole::IncidentCommander
+            ]
+        );
+        assert!(p.page.is_none());
+        assert!(p.backfill.is_none());
+    }
+
+    #[test]
+    fn the_on_call_answer_commands_and_a_paging_priority_pages_them() {
+        let mut f = fixture();
+        f.policies = vec![role_policy::Model {
+            service_id: Some(5),
+            ..policy(1, ParticipantRole::IncidentCommander)
+        }];
+        f.on_call.insert(5, "oncall@example.com".into());
+        f.priority.page_commander = true;
+        let (p, wanted) = plan_in(&f, request(), vec![]);
+        assert_eq!(wanted, ["oncall@example.com"]);
+        assert_eq!(p.commander.email, "oncall@example.com");
+        assert_eq!(p.incident.commander_id, 100);
+        assert_eq!(
+            kinds(&p),
+            [
+                "incident_declared",
+                "role_assumed",
+                "role_assumed",
+                "commander_paged"
+            ]
+        );
+        assert_eq!(
+            p.events[2].description,
+            "oncall@example.com is the incident commander (on call for service 5 (role policy 1))"
+        );
+        assert_eq!(
+            p.events[3].description,
+            "oncall@example.com was paged: the priority is P1"
+        );
+        let page = p.page.as_ref().expect("the commander is paged");
+        assert_eq!(page.email, "oncall@example.com");
+        assert_eq!(page.service_id, Some(5));
+        assert_eq!(page.reason, "INC-7: Checkout is down (P1 priority)");
+        assert_eq!(page.status, "triggered");
+        assert_eq!(
+            roles_of(&p, "oncall@example.com"),
+            [ParticipantRole::IncidentCommander]
+        );
+    }
+
+    #[test]
+    fn nobody_on_call_leaves_the_reporter_commanding_unpaged() {
+        let mut f = fixture();
+        f.policies = vec![role_policy::Model {
+            service_id: Some(5),
+            ..policy(1, ParticipantRole::IncidentCommander)
+        }];
+        f.priority.page_commander = true;
+        let (p, wanted) = plan_in(&f, request(), vec![]);
+        assert!(wanted.is_empty());
+        assert_eq!(p.commander.email, "reporter@example.com");
+        assert!(p.page.is_none());
+        assert!(!kinds(&p).contains(&"commander_paged"));
+    }
+
+    #[test]
+    fn a_named_commander_wins_and_the_policy_person_is_not_looked_up() {
+        let mut f = fixture();
+        f.policies = vec![role_policy::Model {
+            service_id: Some(5),
+            ..policy(1, ParticipantRole::IncidentCommander)
+        }];
+        f.on_call.insert(5, "oncall@example.com".into());
+        f.priority.page_commander = true;
+        let mut cmd = request();
+        cmd.commander = Some(Email::parse("commander", "ann@example.com").unwrap());
+        let (p, wanted) = plan_in(&f, cmd, vec![]);
+        assert_eq!(wanted, ["ann@example.com"]);
+        assert_eq!(p.commander.email, "ann@example.com");
+        assert!(p.page.is_none(), "a named commander is not paged");
+        assert_eq!(
+            p.events[2].description,
+            "ann@example.com is the incident commander (named at declaration)"
+        );
+        let ann = &p.participants[1];
+        assert_eq!(ann.reason.as_deref(), Some("named at declaration"));
+    }
+
+    #[test]
+    fn one_person_can_take_several_roles_from_the_policies() {
+        let mut f = fixture();
+        let named = |id, role| role_policy::Model {
+            email: Some("bob@example.com".into()),
+            ..policy(id, role)
+        };
+        f.policies = vec![
+            named(1, ParticipantRole::Scribe),
+            named(2, ParticipantRole::Liaison),
+        ];
+        let (p, wanted) = plan_in(&f, request(), vec![]);
+        assert_eq!(wanted, ["bob@example.com"], "looked up once");
+        assert_eq!(p.participants.len(), 2);
+        assert_eq!(
+            roles_of(&p, "bob@example.com"),
+            [ParticipantRole::Scribe, ParticipantRole::Liaison]
+        );
+        assert_eq!(
+            p.participants[1].reason.as_deref(),
+            Some("named by role policy 1"),
+            "the first role's reason"
+        );
+        let texts: Vec<&str> = p.events.iter().map(|e| e.description.as_str()).collect();
+        assert_eq!(
+            texts[3..],
+            [
+                "bob@example.com is the scribe (named by role policy 1)",
+                "bob@example.com is the liaison (named by role policy 2)"
+            ]
+        );
+    }
+
+    #[test]
+    fn visibility_comes_from_the_request_else_the_type() {
+        let mut f = fixture();
+        let mut cmd = request();
+        cmd.visibility = Some(Visibility::Restricted);
+        let (p, _) = plan_in(&f, cmd, vec![]);
+        assert_eq!(p.incident.visibility, "restricted");
+        let details: serde_json::Value = serde_json::from_str(&p.events[0].details).unwrap();
+        assert_eq!(details["visibility"], "restricted");
+
+        f.type_.default_visibility = "restricted".into();
+        let (p, _) = plan_in(&f, request(), vec![]);
+        assert_eq!(p.incident.visibility, "restricted");
+        f.type_.default_visibility = "nonsense".into();
+        let (p, _) = plan_in(&f, request(), vec![]);
+        assert_eq!(p.incident.visibility, "open");
+    }
+
+    #[test]
+    fn tags_are_planned_and_select_tag_policies() {
+        let mut f = fixture();
+        f.policies = vec![role_policy::Model {
+            email: Some("db@example.com".into()),
+            tag_id: Some(44),
+            ..policy(1, ParticipantRole::IncidentCommander)
+        }];
+        let mut cmd = request();
+        cmd.tags = vec!["database".into()];
+        let (p, _) = plan_in(&f, cmd.clone(), vec![44]);
+        assert_eq!(p.tag_ids, [44]);
+        assert_eq!(p.commander.email, "db@example.com");
+        let details: serde_json::Value = serde_json::from_str(&p.events[0].details).unwrap();
+        assert_eq!(details["tags"], serde_json::json!(["database"]));
+
+        let (p, _) = plan_in(&f, request(), vec![]);
+        assert!(p.tag_ids.is_empty());
+        assert_eq!(p.commander.email, "reporter@example.com");
+    }
+
+    #[test]
+    fn a_past_incident_is_back_filled_after_being_declared_active() {
+        let f = fixture();
+        for (asked, planned) in [
+            (Some(IncidentStatus::Stable), Some(IncidentStatus::Stable)),
+            (Some(IncidentStatus::Closed), Some(IncidentStatus::Closed)),
+            (Some(IncidentStatus::Active), None),
+            (None, None),
+        ] {
+            let mut cmd = request();
+            cmd.status = asked;
+            cmd.reported_at = Some(DateTime::from_timestamp(1_700_000_000, 0).unwrap());
+            let (p, _) = plan_in(&f, cmd, vec![]);
+            assert_eq!(p.backfill, planned, "asked {asked:?}");
+            assert_eq!(p.incident.status, "active");
+            assert!(p.incident.stable_at.is_none() && p.incident.closed_at.is_none());
+            assert_eq!(
+                p.incident.reported_at,
+                DateTime::from_timestamp(1_700_000_000, 0).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn the_events_are_chained_and_the_row_holds_the_head() {
+        let f = fixture();
+        let (p, _) = plan_in(&f, request(), vec![]);
+        let seqs: Vec<i64> = p.events.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [1, 2, 3]);
+        for pair in p.events.windows(2) {
+            assert_eq!(pair[1].prev_hash, pair[0].hash);
+        }
+        let last = p.events.last().unwrap();
+        assert_eq!(p.incident.event_seq, 3);
+        assert_eq!(p.incident.last_event_hash, last.hash);
+        assert!(p.events.iter().all(|e| e.incident_id == 0));
+    }
+
+    #[test]
+    fn the_declare_saga_resources_are_pending_with_their_providers() {
+        let f = fixture();
+        let (p, _) = plan_in(&f, request(), vec![]);
+        let kinds: Vec<&str> = p.resources.iter().map(|r| r.kind.as_str()).collect();
+        let steps: Vec<&str> = crate::flows::DECLARE_STEPS
+            .iter()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(kinds, steps);
+        assert!(p.resources.iter().all(|r| r.status == "pending"));
+        assert_eq!(p.provider_of(ResourceKind::Ticket), "dispatch-ticket");
+        assert!(
+            !kinds.contains(&"review_document"),
+            "no review at declaration"
+        );
+    }
+}
