@@ -835,4 +835,69 @@ mod tests {
             "no review at declaration"
         );
     }
+
+    fn config(f: &Fixture) -> ProjectConfig {
+        let enabled_default = |t: &incident_type::Model| incident_type::Model {
+            is_default: true,
+            enabled: true,
+            ..t.clone()
+        };
+        ProjectConfig {
+            project: f.project.clone(),
+            types: vec![
+                enabled_default(&f.type_),
+                incident_type::Model {
+                    id: 11,
+                    slug: "security".into(),
+                    name: "Security".into(),
+                    enabled: true,
+                    ..Default::default()
+                },
+            ],
+            priorities: vec![incident_priority::Model {
+                enabled: true,
+                ..f.priority.clone()
+            }],
+            severities: vec![],
+            policies: vec![],
+            services: vec![],
+            selection: Default::default(),
+        }
+    }
+
+    #[test]
+    fn resolving_takes_defaults_and_names_every_bad_field() {
+        let cfg = config(&fixture());
+        let mut errors = ValidationError::default();
+        let tax = resolve(&cfg, Some("Security"), Some("nope"), None, &mut errors);
+        assert!(tax.is_none());
+        let fields: Vec<(&str, &str)> = errors
+            .fields
+            .iter()
+            .map(|e| (e.field.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("priority", r#"unknown priority "nope"; known: p1"#),
+                ("severity", "the project has no default severity; name one"),
+            ]
+        );
+
+        let mut cfg = cfg;
+        cfg.severities = vec![incident_severity::Model {
+            id: 31,
+            enabled: true,
+            is_default: true,
+            ..Default::default()
+        }];
+        cfg.priorities[0].is_default = true;
+        let mut errors = ValidationError::default();
+        let tax = resolve(&cfg, Some("security"), None, None, &mut errors).expect("resolved");
+        assert!(errors.fields.is_empty());
+        assert_eq!(
+            (tax.type_.id, tax.priority.id, tax.severity.id),
+            (11, 20, 31)
+        );
+    }
 }
