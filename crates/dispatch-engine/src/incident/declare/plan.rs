@@ -20,18 +20,24 @@ use std::collections::HashMap;
 /// Someone who takes a role when the incident is declared.
 #[derive(Debug, Clone)]
 pub(crate) struct Holder {
+    /// Their address.
     pub email: String,
+    /// The role they take.
     pub role: ParticipantRole,
     /// The on-call service they came from, if any.
     pub service_id: Option<i64>,
+    /// Why they take it (none for the reporter, or the reporter commanding by default).
     pub reason: Option<String>,
 }
 
 /// The declaration's taxonomy, resolved against the project's configuration.
 #[derive(Clone, Copy)]
 pub(crate) struct Resolved<'a> {
+    /// The incident type.
     pub type_: &'a incident_type::Model,
+    /// The priority.
     pub priority: &'a incident_priority::Model,
+    /// The severity.
     pub severity: &'a incident_severity::Model,
 }
 
