@@ -10,6 +10,7 @@ use crate::webhook::outgoing::Outgoing;
 use crate::{Actor, Engine, Error, Result};
 use chrono::{DateTime, Utc};
 use dispatch_core::commands::DeclareIncident;
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, ValidationError, Visibility};
 use dispatch_store::model::{
@@ -20,7 +21,6 @@ use dispatch_store::repo;
 use dispatch_store::repo::event::{self, ChainHead};
 use dispatch_store::repo::incident::IncidentRow;
 use dispatch_store::repo::participant::ParticipantView;
-use serde_json::json;
 use std::sync::Arc;
 
 /// Someone who takes a role when the incident is declared.
@@ -287,39 +287,30 @@ impl Engine {
         let name = format!("{}-{number}", project.key_prefix);
 
         let mut events = Events::new(actor, now);
-        events.push(
-            "incident_declared",
-            format!("{} declared {name}: {}", actor.email, cmd.title),
-            json!({"title": cmd.title.as_str(), "type": type_.slug, "priority": priority.slug, "severity": severity.slug, "visibility": visibility, "tags": cmd.tags}),
-        );
+        events.push_event(TimelineEvent::IncidentDeclared {
+            title: cmd.title.as_str().to_string(),
+            type_: type_.slug.clone(),
+            priority: priority.slug.clone(),
+            severity: severity.slug.clone(),
+            visibility,
+            tags: cmd.tags.clone(),
+        });
         for h in &holders {
-            let why = h
-                .reason
-                .as_deref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default();
-            events.push(
-                "role_assumed",
-                format!(
-                    "{} is the {}{why}",
-                    h.email,
-                    h.role.as_str().replace('_', " ")
-                ),
-                json!({"email": h.email, "role": h.role, "reason": h.reason}),
-            );
+            events.push_event(TimelineEvent::RoleAssumed {
+                email: h.email.clone(),
+                role: h.role,
+                reason: Some(h.reason.clone()),
+            });
         }
         if page_commander {
-            events.push(
-                "commander_paged",
-                format!(
-                    "{} was paged: the priority is {}",
-                    commander.email, priority.name
-                ),
-                json!({"email": commander.email, "service_id": commander.service_id}),
-            );
+            events.push_event(TimelineEvent::CommanderPaged {
+                email: commander.email.clone(),
+                service_id: commander.service_id,
+                priority_name: priority.name.clone(),
+            });
         }
         let mut head = ChainHead::genesis(&name);
-        let (event_list, _) = events.into_parts();
+        let (event_list, _) = events.into_parts(&name);
         let mut event_rows = event::chain(0, &mut head, event_list, now);
 
         let inc = repo::incident::insert(
