@@ -70,7 +70,7 @@ impl Engine {
         events.push_event(TimelineEvent::FileAttached {
             file_id: f.id,
             name: f.name.clone(),
-            size: size as i64,
+            size,
         });
         save_with_events(&*txn, &current, current.clone(), events).await?;
         txn.commit().await?;

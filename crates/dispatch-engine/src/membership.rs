@@ -294,7 +294,7 @@ async fn promote_if_talkative(
         email: actor.email.clone(),
         from: "observer".into(),
         to: "participant".into(),
-        messages: posted as u64,
+        messages: posted,
     });
     save_with_events(conn, &current, current.clone(), events).await?;
     Ok(true)
