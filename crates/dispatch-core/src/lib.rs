@@ -6,6 +6,7 @@ pub mod commands;
 pub mod email;
 pub mod enums;
 pub mod error;
+pub mod event;
 pub mod filter;
 pub mod ids;
 pub mod job;

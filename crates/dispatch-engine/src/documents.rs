@@ -5,11 +5,11 @@
 
 use crate::incident::{save_with_events, Events};
 use crate::{Actor, Engine, Error, Result};
+use dispatch_core::event::{Change, TimelineEvent};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::ValidationError;
 use dispatch_store::model::document;
 use dispatch_store::repo;
-use serde_json::json;
 
 /// The longest document body accepted (characters).
 pub const MAX_DOCUMENT_CHARS: usize = 200_000;
@@ -57,11 +57,11 @@ impl Engine {
         row.edited_at = Some(now);
         let saved = repo::document::update(&*txn, &doc, row).await?;
         let mut events = Events::new(actor, now);
-        events.push(
-            "document_edited",
-            format!("{} edited {title}", events.who()),
-            json!({"document_id": document_id, "chars": {"before": before, "after": after}}),
-        );
+        events.push_event(TimelineEvent::DocumentEdited {
+            document_id,
+            chars: Change::new(before, after),
+            title: title.to_string(),
+        });
         save_with_events(&*txn, &current, current.clone(), events).await?;
         txn.commit().await?;
         Ok(saved)

@@ -3,11 +3,11 @@
 
 use crate::incident::{save_with_events, Events};
 use crate::{Actor, Engine, Result};
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::ValidationError;
 use dispatch_store::model::feedback;
 use dispatch_store::repo;
-use serde_json::json;
 
 impl Engine {
     /// Records (or replaces) the actor's feedback on an incident.
@@ -52,11 +52,9 @@ impl Engine {
             }
         };
         let mut events = Events::new(actor, now);
-        events.push(
-            "feedback_given",
-            format!("{} rated the response {rating}/5", actor.email),
-            json!({"rating": rating}),
-        );
+        events.push_event(TimelineEvent::FeedbackGiven {
+            rating: rating.into(),
+        });
         save_with_events(&*txn, &current, current.clone(), events).await?;
         txn.commit().await?;
         Ok(saved)

@@ -3,12 +3,12 @@
 
 use crate::incident::{save_with_events, Events};
 use crate::{Actor, Engine, Error, Result};
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::ValidationError;
 use dispatch_store::model::file;
 use dispatch_store::repo;
 pub use dispatch_store::repo::file::FileMeta;
-use serde_json::json;
 
 /// The largest file accepted, in bytes.
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
@@ -67,11 +67,11 @@ impl Engine {
         )
         .await?;
         let mut events = Events::new(actor, now);
-        events.push(
-            "file_attached",
-            format!("{} attached {} ({size} bytes)", actor.email, f.name),
-            json!({"file_id": f.id, "name": f.name, "size": size}),
-        );
+        events.push_event(TimelineEvent::FileAttached {
+            file_id: f.id,
+            name: f.name.clone(),
+            size,
+        });
         save_with_events(&*txn, &current, current.clone(), events).await?;
         txn.commit().await?;
         Ok(FileMeta {

@@ -6,11 +6,11 @@
 
 use crate::incident::{load_detail, save_with_events, Events, IncidentDetail};
 use crate::{Actor, Engine, Error, Result};
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::{Email, IncidentRef};
 use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, Visibility};
 use dispatch_store::model::{incident, subscriber};
 use dispatch_store::{repo, Conn};
-use serde_json::json;
 
 /// Whether the caller may join or subscribe by themselves; `what` names the action. Someone
 /// who takes part in the incident may always (it changes nothing they could not see); someone
@@ -135,11 +135,11 @@ impl Engine {
         {
             repo::participant::assume_role(conn, &p, ParticipantRole::Participant, now).await?;
             let mut events = Events::new(actor, now);
-            events.push(
-                "participant_added",
-                format!("{} joined {}", actor.email, current.name),
-                json!({"email": actor.email, "role": "participant", "reason": "joined by themselves"}),
-            );
+            events.push_event(TimelineEvent::ParticipantAdded {
+                email: actor.email.clone(),
+                role: Some("participant".into()),
+                reason: Some("joined by themselves".into()),
+            });
             events.job(crate::rules::welcome::job(
                 current.id,
                 std::slice::from_ref(&actor.email),
@@ -168,11 +168,9 @@ impl Engine {
         let now = dispatch_core::now();
         if repo::rules::subscribe(conn, current.id, &actor.email, now).await? {
             let mut events = Events::new(actor, now);
-            events.push(
-                "subscribed",
-                format!("{} subscribed to {} by e-mail", actor.email, current.name),
-                json!({"email": actor.email}),
-            );
+            events.push_event(TimelineEvent::Subscribed {
+                email: actor.email.clone(),
+            });
             save_with_events(conn, &current, current.clone(), events).await?;
         }
         let list = repo::rules::subscribers(conn, current.id).await?;
@@ -243,11 +241,10 @@ impl Engine {
         let now = dispatch_core::now();
         repo::participant::renounce_all_of(conn, p.id, now).await?;
         let mut events = Events::new(actor, now);
-        events.push(
-            "participant_removed",
-            format!("{} removed {email} from {}", actor.email, current.name),
-            json!({"email": email.as_str(), "roles": roles}),
-        );
+        events.push_event(TimelineEvent::ParticipantRemoved {
+            email: email.as_str().to_string(),
+            roles,
+        });
         save_with_events(conn, &current, current.clone(), events).await?;
         txn.commit().await?;
         self.wake_workers();
@@ -293,14 +290,12 @@ async fn promote_if_talkative(
     repo::participant::renounce_all_of(conn, p.id, now).await?;
     repo::participant::assume_role(conn, &p, ParticipantRole::Participant, now).await?;
     let mut events = Events::new(actor, now);
-    events.push(
-        "participant_promoted",
-        format!(
-            "{} became a participant after {posted} messages in the room",
-            actor.email
-        ),
-        json!({"email": actor.email, "from": "observer", "to": "participant", "messages": posted}),
-    );
+    events.push_event(TimelineEvent::ParticipantPromoted {
+        email: actor.email.clone(),
+        from: "observer".into(),
+        to: "participant".into(),
+        messages: posted,
+    });
     save_with_events(conn, &current, current.clone(), events).await?;
     Ok(true)
 }

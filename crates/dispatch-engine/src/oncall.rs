@@ -6,6 +6,7 @@ use crate::flows;
 use crate::incident::{save_with_events, Events};
 use crate::{Actor, Engine, Error, Result};
 use chrono::{DateTime, Utc};
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::oncall::{Rotation, Shift};
 use dispatch_core::provider::{Email as Mail, OnCallService};
 use dispatch_core::values::{Email, IncidentRef};
@@ -15,7 +16,6 @@ use dispatch_store::model::{
 };
 use dispatch_store::repo;
 use dispatch_store::repo::job::NewJob;
-use serde_json::json;
 use std::collections::HashMap;
 
 /// Who is on call for a service now and next.
@@ -355,11 +355,11 @@ impl Engine {
         )
         .await?;
         let mut events = Events::new(actor, now);
-        events.push(
-            "oncall_paged",
-            format!("{} paged {} ({})", actor.email, shift.email, service.name),
-            json!({"email": shift.email, "service": service.name, "page_id": page.id}),
-        );
+        events.push_event(TimelineEvent::OncallPaged {
+            email: shift.email.clone(),
+            service: service.name.clone(),
+            page_id: page.id,
+        });
         events.job(crate::flows::email_job(
             &format!("page:{}", page.id),
             Some(current.id),
@@ -435,11 +435,10 @@ impl Engine {
             let current =
                 repo::incident::lock(&*txn, &IncidentRef::Id(IncidentId(p.incident_id))).await?;
             let mut events = Events::new(actor, now);
-            events.push(
-                "page_acknowledged",
-                format!("{} acknowledged the page to {}", actor.email, p.email),
-                json!({"page_id": p.id, "email": p.email}),
-            );
+            events.push_event(TimelineEvent::PageAcknowledged {
+                page_id: p.id,
+                email: p.email.clone(),
+            });
             save_with_events(&*txn, &current, current.clone(), events).await?;
         }
         txn.commit().await?;

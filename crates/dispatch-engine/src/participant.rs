@@ -4,11 +4,11 @@
 use crate::incident::{load_detail, save_with_events, Events, IncidentDetail};
 use crate::{Actor, Engine, Result};
 use dispatch_core::commands::AssignRole;
+use dispatch_core::event::{Change, TimelineEvent};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, ParticipantRole};
 use dispatch_store::repo;
 use dispatch_store::repo::participant::ParticipantView;
-use serde_json::json;
 
 /// Roles held by one person at a time in an incident; assigning one moves it from the previous
 /// holder, who stays on as a participant.
@@ -53,11 +53,11 @@ impl Engine {
         let held = repo::participant::active_roles(conn, p.id).await?;
         let mut events = Events::new(actor, now);
         if joined {
-            events.push(
-                "participant_added",
-                format!("{} joined {}", person.email, current.name),
-                json!({"email": person.email}),
-            );
+            events.push_event(TimelineEvent::ParticipantAdded {
+                email: person.email.clone(),
+                role: None,
+                reason: None,
+            });
             // The role's announcement below tells the room; the welcome job mails them.
             events.job(crate::rules::welcome::job(
                 current.id,
@@ -78,11 +78,10 @@ impl Engine {
                         .into_iter()
                         .find(|v| v.participant.id == previous);
                     if let Some(prev) = prev {
-                        events.push(
-                            "role_renounced",
-                            format!("{} is no longer {}", prev.individual.email, cmd.role),
-                            json!({"email": prev.individual.email, "role": cmd.role}),
-                        );
+                        events.push_event(TimelineEvent::RoleRenounced {
+                            email: prev.individual.email.clone(),
+                            role: cmd.role,
+                        });
                         if repo::participant::active_roles(conn, previous)
                             .await?
                             .is_empty()
@@ -107,11 +106,11 @@ impl Engine {
                 }
             }
             repo::participant::assume_role(conn, &p, cmd.role, now).await?;
-            events.push(
-                "role_assumed",
-                format!("{} assigned {} to {}", actor.email, cmd.role, person.email),
-                json!({"email": person.email, "role": cmd.role}),
-            );
+            events.push_event(TimelineEvent::RoleAssumed {
+                email: person.email.clone(),
+                role: cmd.role,
+                reason: None,
+            });
             if cmd.role == ParticipantRole::IncidentCommander {
                 row.commander_id = person.id;
             }
@@ -165,16 +164,10 @@ impl Engine {
         after.added_reason = Some(reason.as_str().to_string());
         repo::participant::update(conn, &view.participant, after).await?;
         let mut events = Events::new(actor, dispatch_core::now());
-        events.push(
-            "participant_updated",
-            format!(
-                "{} changed why {email} is in {}: {}",
-                actor.email,
-                current.name,
-                reason.as_str()
-            ),
-            json!({"email": email, "added_reason": {"before": before, "after": reason.as_str()}}),
-        );
+        events.push_event(TimelineEvent::ParticipantUpdated {
+            email: email.to_string(),
+            added_reason: Change::new(before, Some(reason.as_str().to_string())),
+        });
         save_with_events(conn, &current, current.clone(), events).await?;
         txn.commit().await?;
         Ok(())

@@ -9,6 +9,7 @@ use crate::incident::{save_with_events, Events};
 use crate::jobs::JobFailure;
 use crate::{flows, Actor, Engine, Result};
 use chrono::{DateTime, Datelike, Duration, Utc};
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, ReportKind};
@@ -16,7 +17,6 @@ use dispatch_store::model::{incident, job};
 use dispatch_store::repo;
 use dispatch_store::repo::reminder::NewReminder;
 use dispatch_store::WriteTxn;
-use serde_json::json;
 use std::collections::BTreeMap;
 
 /// The periodic jobs of this module: (name, what it does).
@@ -50,14 +50,11 @@ impl Engine {
         let until = now + Duration::hours(hours.into());
         repo::reminder::snooze(&*txn, current.id, kind.as_str(), until, &actor.email).await?;
         let mut events = Events::new(actor, now);
-        events.push(
-            "reminder_snoozed",
-            format!(
-                "{} put off the {kind} report reminder for {hours} hour(s)",
-                actor.email
-            ),
-            json!({"kind": kind, "until": until}),
-        );
+        events.push_event(TimelineEvent::ReminderSnoozed {
+            kind,
+            until,
+            hours: hours.into(),
+        });
         save_with_events(&*txn, &current, current.clone(), events).await?;
         txn.commit().await?;
         Ok(until)
@@ -145,15 +142,12 @@ async fn remind_incident(
     }
     let now = dispatch_core::now();
     let mut events = Events::system(now);
-    events.push(
-        "reminder_sent",
-        format!(
-            "{} reminded: {}",
-            ic.email,
-            message.text.lines().next().unwrap_or(what)
-        ),
-        json!({"kind": what, "to": ic.email, "key": key}),
-    );
+    events.push_event(TimelineEvent::ReminderSent {
+        kind: what.to_string(),
+        to: ic.email.clone(),
+        key: key.to_string(),
+        headline: message.text.lines().next().unwrap_or(what).to_string(),
+    });
     let subject = format!(
         "[{}] {}",
         inc.name,

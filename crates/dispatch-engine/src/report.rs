@@ -6,6 +6,7 @@
 use crate::incident::{save_with_events, Events};
 use crate::{flows, Actor, Engine, Result};
 use dispatch_core::commands::CreateReport;
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{ReportKind, ResourceKind, Transport};
@@ -88,11 +89,11 @@ impl Engine {
         )
         .await?;
         let mut events = Events::new(actor, now);
-        events.push(
-            "report_created",
-            format!("{} posted a {} report", actor.email, cmd.kind),
-            json!({"report_id": rep.id, "kind": cmd.kind, "fields": details}),
-        );
+        events.push_event(TimelineEvent::ReportCreated {
+            report_id: rep.id,
+            kind: cmd.kind,
+            fields: json!(details),
+        });
         let message = report_message(&current, &rep, &actor.email);
         // Posted from the incident's own room, the command's answer there is this very message:
         // announcing it as well would show the report twice.

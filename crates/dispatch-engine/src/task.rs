@@ -3,12 +3,12 @@
 use crate::incident::{save_with_events, Events};
 use crate::{Actor, Engine, Result};
 use dispatch_core::commands::{CreateTask, UpdateTask};
+use dispatch_core::event::{Change, TimelineEvent};
 use dispatch_core::values::{Email, IncidentRef};
 use dispatch_core::{Patch, TaskStatus};
 use dispatch_store::model::{individual, task};
 use dispatch_store::repo;
 use dispatch_store::Conn;
-use serde_json::json;
 
 /// A task with its people.
 #[derive(Debug, Clone)]
@@ -103,12 +103,17 @@ impl Engine {
         )
         .await?;
         let mut events = Events::new(actor, now);
-        events.push(
-            "task_created",
-            format!("{} created task {}: {}", actor.email, t.id, t.description),
-            json!({"task_id": t.id, "assignees": cmd.assignees, "description": t.description,
-                "resolve_by": t.resolve_by, "source": t.source}),
-        );
+        events.push_event(TimelineEvent::TaskCreated {
+            task_id: t.id,
+            assignees: cmd
+                .assignees
+                .iter()
+                .map(|e| e.as_str().to_string())
+                .collect(),
+            description: t.description.clone(),
+            resolve_by: t.resolve_by,
+            source: t.source.clone(),
+        });
         save_with_events(conn, &current, current.clone(), events).await?;
         txn.commit().await?;
         self.task(r, t.id).await
@@ -155,28 +160,17 @@ impl Engine {
         if let Some(s) = cmd.status.filter(|s| s.as_str() != t.status) {
             row.status = s.as_str().into();
             row.resolved_at = (s == TaskStatus::Resolved).then_some(now);
-            let verb = if s == TaskStatus::Resolved {
-                "resolved"
-            } else {
-                "re-opened"
-            };
-            events.push(
-                "task_status_changed",
-                format!("{} {verb} task {}: {}", actor.email, t.id, t.description),
-                json!({"task_id": t.id, "status": {"before": t.status, "after": s}}),
-            );
+            events.push_event(TimelineEvent::TaskStatusChanged {
+                task_id: t.id,
+                status: Change::new(t.status.clone(), s.as_str().to_string()),
+                description: t.description.clone(),
+            });
         }
         if !changed.is_empty() {
-            events.push(
-                "task_updated",
-                format!(
-                    "{} changed {} of task {}",
-                    actor.email,
-                    changed.join(", "),
-                    t.id
-                ),
-                json!({"task_id": t.id, "fields": changed}),
-            );
+            events.push_event(TimelineEvent::TaskUpdated {
+                task_id: t.id,
+                fields: changed.iter().map(|f| f.to_string()).collect(),
+            });
         }
         row.updated_at = now;
         repo::task::update(conn, &t, row).await?;

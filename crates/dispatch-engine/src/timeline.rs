@@ -3,6 +3,7 @@
 use crate::incident::{save_with_events, Events};
 use crate::{Actor, Engine, Result};
 use dispatch_core::commands::AddTimelineEvent;
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::EventSource;
 use dispatch_store::model::event as event_row;
@@ -72,16 +73,20 @@ impl Engine {
         }
         let e = event::set_pinned(&*txn, e, pinned).await?;
         let mut events = Events::new(actor, dispatch_core::now());
-        let (kind, verb) = if pinned {
-            ("event_pinned", "pinned")
+        let (event_id, seq, text) = (e.id, e.seq, short(&e.description));
+        events.push_event(if pinned {
+            TimelineEvent::EventPinned {
+                event_id,
+                seq,
+                text,
+            }
         } else {
-            ("event_unpinned", "unpinned")
-        };
-        events.push(
-            kind,
-            format!("{} {verb} \"{}\"", events.who(), short(&e.description)),
-            serde_json::json!({"event_id": e.id, "seq": e.seq}),
-        );
+            TimelineEvent::EventUnpinned {
+                event_id,
+                seq,
+                text,
+            }
+        });
         save_with_events(&*txn, &current, current.clone(), events).await?;
         txn.commit().await?;
         Ok(e)

@@ -3,6 +3,7 @@
 
 use super::{load_detail, save_with_events, Events, IncidentDetail};
 use crate::{flows, Actor, Engine, Error, Result};
+use dispatch_core::event::{Change, TimelineEvent};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, IncidentStatus, ValidationError};
 use dispatch_store::model::incident;
@@ -107,11 +108,7 @@ pub(crate) async fn apply_status(
             row.closed_at = Some(now);
             // Closing ends every role; the history keeps who held what.
             let n = repo::participant::renounce_every_role(conn, current.id, now).await?;
-            events.push(
-                "roles_renounced",
-                format!("{n} role(s) ended with the incident"),
-                json!({"roles": n}),
-            );
+            events.push_event(TimelineEvent::RolesRenounced { roles: n });
         }
         IncidentStatus::Active if from == IncidentStatus::Closed => {
             row.stable_at = None;
@@ -119,11 +116,7 @@ pub(crate) async fn apply_status(
             // Re-opening gives back the roles closing ended.
             if let Some(closed_at) = current.closed_at {
                 let n = repo::participant::restore_roles(conn, current.id, closed_at, now).await?;
-                events.push(
-                    "roles_restored",
-                    format!("{n} role(s) taken up again"),
-                    json!({"roles": n}),
-                );
+                events.push_event(TimelineEvent::RolesRestored { roles: n });
             }
         }
         IncidentStatus::Active => {
@@ -145,14 +138,14 @@ pub(crate) async fn apply_status(
                 taxonomy::priorities::get(conn, p).await?,
             );
             row.priority_id = p;
-            events.push(
-                "incident_updated",
-                format!(
-                    "priority set to {} (the project's stable priority)",
-                    after.name
-                ),
-                json!({"priority": {"before": before.slug, "after": after.slug}}),
-            );
+            events.push_event(TimelineEvent::IncidentUpdated {
+                changes: [(
+                    "priority".to_string(),
+                    Change::new(json!(before.slug), json!(after.slug)),
+                )]
+                .into(),
+                stable_priority: Some(after.name.clone()),
+            });
         }
     }
     if target != IncidentStatus::Active {
@@ -183,15 +176,8 @@ pub(crate) async fn apply_status(
         ));
     }
     events.job(flows::refresh(current.id, None, at));
-    let verb = match (from, target) {
-        (_, IncidentStatus::Stable) => "marked stable",
-        (_, IncidentStatus::Closed) => "closed",
-        (_, IncidentStatus::Active) => "re-opened",
-    };
-    events.push(
-        "status_changed",
-        format!("{} {verb} {}", events.who(), current.name),
-        json!({"status": {"before": from, "after": target}}),
-    );
+    events.push_event(TimelineEvent::StatusChanged {
+        status: Change::new(from, target),
+    });
     Ok(())
 }

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::{Actor, Engine, Result};
 use dispatch_core::commands::UpdateIncident;
+use dispatch_core::event::{Change, TimelineEvent};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, Patch, ValidationError};
 use dispatch_store::repo::{self, taxonomy};
@@ -110,17 +111,18 @@ impl Engine {
 
         let mut events = Events::new(actor, dispatch_core::now());
         if !changes.is_empty() {
-            let fields: Vec<&str> = changes.keys().map(String::as_str).collect();
-            events.push(
-                "incident_updated",
-                format!(
-                    "{} changed {} of {}",
-                    actor.email,
-                    fields.join(", "),
-                    current.name
-                ),
-                Value::Object(changes.clone()),
-            );
+            events.push_event(TimelineEvent::IncidentUpdated {
+                changes: changes
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            Change::new(v["before"].clone(), v["after"].clone()),
+                        )
+                    })
+                    .collect(),
+                stable_priority: None,
+            });
         }
         let target = cmd.status.filter(|s| s.as_str() != current.status);
         // A status change refreshes everything itself (apply_status); otherwise refresh here.

@@ -4,12 +4,12 @@
 use super::{complete, context, made_by, JobFailure};
 use crate::incident::Events;
 use crate::Engine;
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::provider::{ConversationProvider, IncidentContext};
 use dispatch_core::ResourceKind;
 use dispatch_store::model::{job, resource};
 use dispatch_store::repo;
-use serde_json::json;
 
 const DOCUMENT_KINDS: &[&str] = &["document", "review_document", "executive_document"];
 
@@ -172,11 +172,9 @@ pub(crate) async fn setup(
                 )
                 .await?;
         }
-        events.push(
-            "conversation_ready",
-            "the incident room is set up: topic, bookmarks and members".into(),
-            json!({"topic": context::topic(&ctx)}),
-        );
+        events.push_event(TimelineEvent::ConversationReady {
+            topic: context::topic(&ctx),
+        });
     }
     // Everyone in the incident by now but its reporter gets the welcome mail, with the links;
     // then the notification targets get the incident's card.
@@ -275,12 +273,11 @@ pub(crate) async fn archive(
             after.status = status.into();
             after.updated_at = dispatch_core::now();
             repo::resource::update(&*txn, room, after).await?;
-            let what = if archive { "archived" } else { "un-archived" };
-            events.push(
-                &format!("conversation_{what}").replace('-', ""),
-                format!("the incident room was {what}"),
-                json!({"archived": archive}),
-            );
+            events.push_event(if archive {
+                TimelineEvent::ConversationArchived { archived: archive }
+            } else {
+                TimelineEvent::ConversationUnarchived { archived: archive }
+            });
             super::complete_in(&txn, job, incident_id, events).await?;
             txn.commit().await?;
             return Ok(());

@@ -11,12 +11,12 @@
 use super::{complete_in, finish_in, JobFailure};
 use crate::incident::Events;
 use crate::Engine;
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::provider::Email;
 use dispatch_store::model::{job, notification_rule};
 use dispatch_store::repo;
 use dispatch_store::repo::incident::Viewer;
 use dispatch_store::repo::outbox::NewMail;
-use serde_json::json;
 
 use dispatch_core::job::{Audience, SendEmail as Payload};
 
@@ -71,14 +71,10 @@ pub(crate) fn withheld(events: &mut Events, what: &str, to: &[String]) {
         what,
         "withheld from recipients who may no longer see the incident"
     );
-    events.push(
-        "message_withheld",
-        format!(
-            "{what} not sent to {}: they may no longer see the incident",
-            to.join(", ")
-        ),
-        json!({"what": what, "to": to}),
-    );
+    events.push_event(TimelineEvent::MessageWithheld {
+        what: what.to_string(),
+        to: to.to_vec(),
+    });
 }
 
 pub(crate) async fn send(engine: &Engine, job: &job::Model, p: Payload) -> Result<(), JobFailure> {
@@ -141,15 +137,12 @@ pub(crate) async fn send(engine: &Engine, job: &job::Model, p: Payload) -> Resul
             if !left_out.is_empty() {
                 withheld(&mut events, &what, &left_out);
             }
-            events.push(
-                "email_sent",
-                format!(
-                    "e-mail \"{}\" sent to {}",
-                    email.subject,
-                    email.to.join(", ")
-                ),
-                json!({"to": email.to, "subject": email.subject, "provider": provider.slug(), "key": p.key}),
-            );
+            events.push_event(TimelineEvent::EmailSent {
+                to: email.to.clone(),
+                subject: email.subject.clone(),
+                provider: provider.slug().to_string(),
+                key: p.key.clone(),
+            });
             complete_in(&txn, job, incident_id, events).await?;
         }
         None => finish_in(&txn, job).await?,

@@ -5,10 +5,10 @@ use super::{complete, context, made_by, JobFailure};
 use crate::flows;
 use crate::incident::Events;
 use crate::Engine;
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::provider::{Email, IncidentContext};
 use dispatch_store::model::{job, resource};
 use dispatch_store::repo;
-use serde_json::json;
 
 /// The group resource, when it exists.
 fn group(list: &[resource::Model]) -> Option<&resource::Model> {
@@ -62,18 +62,11 @@ pub(crate) async fn sync(
     }
     provider.add_members(id, &added).await?;
     provider.remove_members(id, &removed).await?;
-    let mut said = Vec::new();
-    if !added.is_empty() {
-        said.push(format!("added {}", added.join(", ")));
-    }
-    if !removed.is_empty() {
-        said.push(format!("removed {}", removed.join(", ")));
-    }
-    events.push(
-        "group_members_changed",
-        format!("participant group: {}", said.join("; ")),
-        json!({"added": added, "removed": removed, "provider": provider.slug()}),
-    );
+    events.push_event(TimelineEvent::GroupMembersChanged {
+        added,
+        removed,
+        provider: provider.slug().to_string(),
+    });
     Ok(())
 }
 

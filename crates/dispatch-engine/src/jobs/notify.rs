@@ -5,11 +5,11 @@ use super::{complete, JobFailure};
 use crate::incident::Events;
 use crate::oncall::service_ref;
 use crate::Engine;
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::message::RichMessage;
 use dispatch_core::provider::PageRequest;
 use dispatch_store::model::job;
 use dispatch_store::repo;
-use serde_json::json;
 
 /// Pages the person of the page record named by the payload (`page_id`).
 pub(crate) async fn page(
@@ -41,11 +41,12 @@ pub(crate) async fn page(
         })
         .await?;
     let mut events = Events::system(dispatch_core::now());
-    events.push(
-        "page_sent",
-        format!("{} was paged through {}", page.email, p.oncall.slug()),
-        json!({"page_id": page_id, "email": page.email, "provider": p.oncall.slug(), "external_id": external_id}),
-    );
+    events.push_event(TimelineEvent::PageSent {
+        page_id,
+        email: page.email.clone(),
+        provider: p.oncall.slug().to_string(),
+        external_id,
+    });
     complete(engine, job, incident_id, events).await
 }
 
@@ -69,13 +70,10 @@ pub(crate) async fn direct_message(
         .direct_message(&email, Some(&key), &RichMessage::plain(text))
         .await?;
     let mut events = Events::system(dispatch_core::now());
-    events.push(
-        "direct_message_sent",
-        format!(
-            "direct message sent to {email} through {}",
-            p.conversation.slug()
-        ),
-        json!({"email": email, "key": key, "provider": p.conversation.slug()}),
-    );
+    events.push_event(TimelineEvent::DirectMessageSent {
+        email: email.to_string(),
+        key: key.to_string(),
+        provider: p.conversation.slug().to_string(),
+    });
     complete(engine, job, incident_id, events).await
 }

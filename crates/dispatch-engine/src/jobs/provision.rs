@@ -5,12 +5,12 @@ use super::{complete, complete_in, context, JobFailure};
 use crate::flows;
 use crate::incident::Events;
 use crate::Engine;
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::provider::Created;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{template, IncidentId, ResourceKind};
 use dispatch_store::model::{job, resource};
 use dispatch_store::repo;
-use serde_json::json;
 
 /// The incident and resource kind a provision job is for.
 pub(crate) fn target(job: &job::Model) -> Option<(i64, ResourceKind)> {
@@ -113,11 +113,12 @@ pub(crate) async fn run(
         updated_at: now,
         ..Default::default()
     };
-    events.push(
-        "resource_created",
-        format!("{} ready: {}", kind.as_str().replace('_', " "), created.link.clone().unwrap_or_else(|| created.external_id.clone())),
-        json!({"kind": kind, "provider": provider, "external_id": created.external_id, "link": created.link}),
-    );
+    events.push_event(TimelineEvent::ResourceCreated {
+        kind,
+        provider: provider.to_string(),
+        external_id: created.external_id.clone(),
+        link: created.link.clone(),
+    });
     if matches!(
         kind,
         ResourceKind::ReviewDocument | ResourceKind::ExecutiveDocument
@@ -173,14 +174,10 @@ pub(crate) async fn give_up(engine: &Engine, job: &job::Model, error: &str) -> c
     }
     let now = dispatch_core::now();
     let mut events = Events::system(now);
-    events.push(
-        "resource_failed",
-        format!(
-            "{} could not be created: {error}",
-            kind.as_str().replace('_', " ")
-        ),
-        json!({"kind": kind, "error": error}),
-    );
+    events.push_event(TimelineEvent::ResourceFailed {
+        kind,
+        error: error.to_string(),
+    });
     if let Some(next) = flows::next_step(incident_id, kind, now) {
         events.job(next);
     }

@@ -9,6 +9,7 @@ use super::{matching, subject, welcome, Rule, RuleSpec, Targets};
 use crate::incident::Events;
 use crate::jobs::{complete_in, complete_without_incident, JobFailure};
 use crate::{Engine, Result};
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{ParticipantRole, ValidationError, Visibility};
 use dispatch_store::model::{engagement, engagement_rule, job, project};
@@ -177,11 +178,11 @@ pub(crate) async fn run(
             let mut m = base("individual", email.clone());
             m.email = Some(email.clone());
             if repo::rules::add_engagement(conn, m).await? {
-                events.push(
-                    "participant_engaged",
-                    format!("{email} was engaged by rule {name:?}"),
-                    json!({"email": email, "rule": name, "rule_id": rule.id}),
-                );
+                events.push_event(TimelineEvent::ParticipantEngaged {
+                    email: email.clone(),
+                    rule: name.to_string(),
+                    rule_id: rule.id,
+                });
                 joiners.push(Joiner {
                     email: email.clone(),
                     reason: format!("engagement rule {name}"),
@@ -199,14 +200,13 @@ pub(crate) async fn run(
             m.email = Some(email.clone());
             m.title = Some(service.name.clone());
             if repo::rules::add_engagement(conn, m).await? {
-                events.push(
-                    "oncall_engaged",
-                    format!(
-                        "{email}, on call for {}, was engaged by rule {name:?}",
-                        service.name
-                    ),
-                    json!({"email": email, "service_id": sid, "service": service.name, "rule": name, "rule_id": rule.id}),
-                );
+                events.push_event(TimelineEvent::OncallEngaged {
+                    email: email.clone(),
+                    service_id: *sid,
+                    service: service.name.clone(),
+                    rule: name.to_string(),
+                    rule_id: rule.id,
+                });
                 joiners.push(Joiner {
                     email,
                     reason: format!("on call for {} (engagement rule {name})", service.name),
@@ -221,11 +221,13 @@ pub(crate) async fn run(
             m.email = team.email.clone();
             m.title = Some(team.name.clone());
             if repo::rules::add_engagement(conn, m).await? {
-                events.push(
-                    "team_engaged",
-                    format!("team {} was engaged by rule {name:?}", team.name),
-                    json!({"team_id": tid, "team": team.name, "email": team.email, "rule": name, "rule_id": rule.id}),
-                );
+                events.push_event(TimelineEvent::TeamEngaged {
+                    team_id: *tid,
+                    team: team.name.clone(),
+                    email: team.email.clone(),
+                    rule: name.to_string(),
+                    rule_id: rule.id,
+                });
                 if let Some(address) = &team.email {
                     // Until participant groups exist, the team's address hears by mail.
                     let card = super::notification::card(engine, conn, &row).await?;
@@ -248,11 +250,12 @@ pub(crate) async fn run(
             m.title = Some(doc.title.clone());
             m.link = Some(doc.link.clone());
             if repo::rules::add_engagement(conn, m).await? {
-                events.push(
-                    "runbook_suggested",
-                    format!("runbook {:?} suggested by rule {name:?}", doc.title),
-                    json!({"title": doc.title, "link": doc.link, "rule": name, "rule_id": rule.id}),
-                );
+                events.push_event(TimelineEvent::RunbookSuggested {
+                    title: doc.title.clone(),
+                    link: doc.link.clone(),
+                    rule: name.to_string(),
+                    rule_id: rule.id,
+                });
             }
         }
     }
@@ -268,11 +271,11 @@ pub(crate) async fn run(
                 .await?;
         if joined {
             repo::participant::assume_role(conn, &p, ParticipantRole::Observer, now).await?;
-            events.push(
-                "participant_added",
-                format!("{} joined {} as observer ({})", j.email, row.name, j.reason),
-                json!({"email": j.email, "role": "observer", "reason": j.reason}),
-            );
+            events.push_event(TimelineEvent::ParticipantAdded {
+                email: j.email.clone(),
+                role: Some("observer".into()),
+                reason: Some(j.reason.clone()),
+            });
             welcomed.push(j.email.clone());
         }
     }

@@ -14,13 +14,13 @@ pub(crate) use digest::run as run_digest;
 use crate::flows::incident_job;
 use crate::{Engine, Result};
 use chrono::{DateTime, Utc};
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::filter::{Filter, FilterSubject};
 use dispatch_core::job;
 use dispatch_core::values::IncidentRef;
-use dispatch_core::{IncidentId, IncidentStatus, ValidationError, Visibility};
+use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, ValidationError, Visibility};
 use dispatch_store::model::project;
 use dispatch_store::repo;
-use dispatch_store::repo::event::NewEvent;
 use dispatch_store::repo::incident::IncidentRow;
 use dispatch_store::repo::job::NewJob;
 use dispatch_store::repo::rules::RuleRow;
@@ -238,30 +238,34 @@ pub(crate) fn matching<'a, R: RuleRow>(
 /// The jobs a saved change of an incident starts: engagement is evaluated again while the
 /// incident is active and open, and significant changes (status, priority, severity, title,
 /// commander) are summarised to the notification targets and subscribers.
-pub(crate) fn follow_up(
+pub(crate) fn follow_up<'a>(
     incident_id: i64,
     status: &str,
     visibility: &str,
-    events: &[NewEvent],
+    events: impl Iterator<Item = &'a TimelineEvent>,
     at: DateTime<Utc>,
 ) -> Vec<NewJob> {
     let mut changed = false;
     let mut changes = Map::new();
     for e in events {
-        match e.kind.as_str() {
-            "incident_updated" | "status_changed" => {
+        match e {
+            TimelineEvent::IncidentUpdated { .. } | TimelineEvent::StatusChanged { .. } => {
                 changed = true;
-                if let Some(o) = e.details.as_object() {
-                    for (k, v) in o.iter().filter(|(k, _)| SIGNIFICANT.contains(&k.as_str())) {
-                        changes.insert(k.clone(), v.clone());
+                if let Value::Object(o) = e.details() {
+                    for (k, v) in o
+                        .into_iter()
+                        .filter(|(k, _)| SIGNIFICANT.contains(&k.as_str()))
+                    {
+                        changes.insert(k, v);
                     }
                 }
             }
-            "role_assumed" if e.details["role"] == "incident_commander" => {
-                changes.insert(
-                    "commander".into(),
-                    json!({"after": e.details["email"].clone()}),
-                );
+            TimelineEvent::RoleAssumed {
+                email,
+                role: ParticipantRole::IncidentCommander,
+                ..
+            } => {
+                changes.insert("commander".into(), json!({"after": email}));
             }
             _ => {}
         }

@@ -10,6 +10,7 @@ use crate::incident::Events;
 use crate::jobs::{complete_in, complete_without_incident, context, JobFailure};
 use crate::{Engine, Result};
 use chrono::SecondsFormat;
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::values::{Email, IncidentRef};
 use dispatch_core::{ValidationError, Visibility};
@@ -384,20 +385,10 @@ pub(crate) async fn run(
         }
     }
     if !notified.is_empty() {
-        events.push(
-            "notification_sent",
-            format!(
-                "{} sent to {} notification target(s): {}",
-                if created {
-                    "the incident card was"
-                } else {
-                    "a change summary was"
-                },
-                notified.len(),
-                notified.join(", ")
-            ),
-            json!({"what": if created { "created" } else { "updated" }, "rules": notified}),
-        );
+        events.push_event(TimelineEvent::NotificationSent {
+            what: if created { "created" } else { "updated" }.to_string(),
+            rules: notified.clone(),
+        });
     }
     let txn = engine.db().write().await?;
     repo::webhook::add_deliveries(&*txn, deliveries, now).await?;

@@ -4,7 +4,9 @@
 
 use super::sql::{exec, rows, scalar};
 use chrono::{DateTime, Utc};
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::timeline::{to_micros, ChainedEvent, GENESIS};
+use dispatch_core::{ParticipantRole, Visibility};
 use dispatch_store::{Backend, Db};
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use serde_json::json;
@@ -175,24 +177,28 @@ fn declared_events(
     now: DateTime<Utc>,
 ) -> (Vec<Vec<Value>>, String) {
     let email = who.email;
+    let declared = TimelineEvent::IncidentDeclared {
+        title: title.to_string(),
+        type_: "default".into(),
+        priority: "low".into(),
+        severity: "undetermined".into(),
+        visibility: Visibility::Open,
+        tags: Vec::new(),
+    };
+    let role = |role| TimelineEvent::RoleAssumed {
+        email: email.to_string(),
+        role,
+        reason: Some(None),
+    };
     let events = [
-        (
-            "incident_declared",
-            format!("{email} declared {name}: {title}"),
-            json!({"title": title, "type": "default", "priority": "low", "severity": "undetermined",
-                   "visibility": "open", "tags": []}),
-        ),
-        (
-            "role_assumed",
-            format!("{email} is the reporter"),
-            json!({"email": email, "role": "reporter"}),
-        ),
-        (
-            "role_assumed",
-            format!("{email} is the incident commander"),
-            json!({"email": email, "role": "incident_commander"}),
-        ),
-    ];
+        declared,
+        role(ParticipantRole::Reporter),
+        role(ParticipantRole::IncidentCommander),
+    ]
+    .map(|e| {
+        let (kind, details) = e.encode();
+        (kind, e.describe(email, name), details)
+    });
     let mut prev = GENESIS.to_string();
     let mut rows: Vec<Vec<Value>> = Vec::with_capacity(3);
     for (i, (kind, text, details)) in events.into_iter().enumerate() {
@@ -202,7 +208,7 @@ fn declared_events(
             incident_name: name,
             seq,
             occurred_at: now,
-            kind,
+            kind: &kind,
             source: "dispatch",
             actor: Some(email),
             transport: "api",

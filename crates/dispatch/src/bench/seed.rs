@@ -7,11 +7,12 @@
 use super::sql::{exec, insert_rows, scalar};
 use super::words::{capitalise, Rng, CAUSES, COMPONENTS, OBSERVATIONS, REGIONS, SYMPTOMS, TAGS};
 use chrono::{DateTime, Duration, Utc};
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::timeline::{to_micros, ChainedEvent, GENESIS};
+use dispatch_core::{ParticipantRole, Visibility};
 use dispatch_store::repo::{self, taxonomy};
 use dispatch_store::{Backend, Db};
 use sea_orm::{ConnectionTrait, Value};
-use serde_json::json;
 
 /// Incidents written per transaction.
 const BATCH: u64 = 5_000;
@@ -233,9 +234,9 @@ impl Batch {
         .min(refs.priorities.len() - 1)];
         let severity = rng.pick(&refs.severities);
         let visibility = if rng.below(10) == 0 {
-            "restricted"
+            Visibility::Restricted
         } else {
-            "open"
+            Visibility::Open
         };
         let (person_id, email) = rng.pick(&refs.people);
         let mut tag_names = Vec::new();
@@ -253,24 +254,28 @@ impl Batch {
         }
         let name = format!("{prefix}-{}", d.number);
         let at = d.reported_at;
+        let declared = TimelineEvent::IncidentDeclared {
+            title: title.clone(),
+            type_: "default".into(),
+            priority: priority.1.clone(),
+            severity: severity.1.clone(),
+            visibility,
+            tags: tag_names,
+        };
+        let role = |role| TimelineEvent::RoleAssumed {
+            email: email.clone(),
+            role,
+            reason: Some(None),
+        };
         let events = [
-            (
-                "incident_declared",
-                format!("{email} declared {name}: {title}"),
-                json!({"title": title, "type": "default", "priority": priority.1, "severity": severity.1,
-                       "visibility": visibility, "tags": tag_names}),
-            ),
-            (
-                "role_assumed",
-                format!("{email} is the reporter"),
-                json!({"email": email, "role": "reporter"}),
-            ),
-            (
-                "role_assumed",
-                format!("{email} is the incident commander"),
-                json!({"email": email, "role": "incident_commander"}),
-            ),
-        ];
+            declared,
+            role(ParticipantRole::Reporter),
+            role(ParticipantRole::IncidentCommander),
+        ]
+        .map(|e| {
+            let (kind, details) = e.encode();
+            (kind, e.describe(email, &name), details)
+        });
         let mut prev = GENESIS.to_string();
         for (seq, (kind, text, details)) in events.into_iter().enumerate() {
             let details = details.to_string();
@@ -278,7 +283,7 @@ impl Batch {
                 incident_name: &name,
                 seq: seq as i64 + 1,
                 occurred_at: at,
-                kind,
+                kind: &kind,
                 source: "dispatch",
                 actor: Some(email),
                 transport: "api",
@@ -314,7 +319,7 @@ impl Batch {
             description.into(),
             resolution.into(),
             status.into(),
-            visibility.into(),
+            visibility.as_str().into(),
             refs.type_id.into(),
             priority.0.into(),
             severity.0.into(),

@@ -8,13 +8,13 @@ use crate::incident::Events;
 use crate::Actor;
 use chrono::{DateTime, Utc};
 use dispatch_core::commands::DeclareIncident;
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::{IncidentStatus, ParticipantRole, ResourceKind, ValidationError, Visibility};
 use dispatch_store::model::{
     event, incident, incident_priority, incident_severity, incident_type, individual, page,
     project, resource, role_policy,
 };
 use dispatch_store::repo::event::ChainHead;
-use serde_json::json;
 use std::collections::HashMap;
 
 /// Someone who takes a role when the incident is declared.
@@ -348,39 +348,30 @@ fn events(
 ) -> Vec<dispatch_store::repo::event::NewEvent> {
     let (actor, cmd, tax) = (input.actor, &input.cmd, &input.tax);
     let mut events = Events::new(actor, input.now);
-    events.push(
-        "incident_declared",
-        format!("{} declared {name}: {}", actor.email, cmd.title.as_str()),
-        json!({"title": cmd.title.as_str(), "type": tax.type_.slug, "priority": tax.priority.slug, "severity": tax.severity.slug, "visibility": visibility, "tags": cmd.tags}),
-    );
+    events.push_event(TimelineEvent::IncidentDeclared {
+        title: cmd.title.as_str().to_string(),
+        type_: tax.type_.slug.clone(),
+        priority: tax.priority.slug.clone(),
+        severity: tax.severity.slug.clone(),
+        visibility,
+        tags: cmd.tags.clone(),
+    });
     for h in &roles.holders {
-        let why = h
-            .reason
-            .as_deref()
-            .map(|r| format!(" ({r})"))
-            .unwrap_or_default();
-        events.push(
-            "role_assumed",
-            format!(
-                "{} is the {}{why}",
-                h.email,
-                h.role.as_str().replace('_', " ")
-            ),
-            json!({"email": h.email, "role": h.role, "reason": h.reason}),
-        );
+        events.push_event(TimelineEvent::RoleAssumed {
+            email: h.email.clone(),
+            role: h.role,
+            reason: Some(h.reason.clone()),
+        });
     }
     if page_commander {
         let c = &roles.commander;
-        events.push(
-            "commander_paged",
-            format!(
-                "{} was paged: the priority is {}",
-                c.email, tax.priority.name
-            ),
-            json!({"email": c.email, "service_id": c.service_id}),
-        );
+        events.push_event(TimelineEvent::CommanderPaged {
+            email: c.email.clone(),
+            service_id: c.service_id,
+            priority_name: tax.priority.name.clone(),
+        });
     }
-    events.into_parts().0
+    events.into_parts(name).0
 }
 
 /// The incident row, active, with the chain head of its first events.
