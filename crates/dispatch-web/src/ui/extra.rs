@@ -4,7 +4,8 @@
 
 use super::incident::{post_report, settle, Failed};
 use super::{markdown, Caller, Form};
-use crate::error::{ApiError, ApiResult, Path};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::AppState;
 use axum::extract::State;
 use axum::response::Response;

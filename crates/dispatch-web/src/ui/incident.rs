@@ -5,7 +5,8 @@
 
 use super::{is_htmx, render, see_other, Caller, Chrome, Form};
 use crate::api::room::MessageOut;
-use crate::error::{ApiError, ApiResult, Path};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::wire::{IncidentOut, ParticipantOut, ReportOut, ResourceOut, TaskOut};
 use crate::AppState;
 use askama::Template;
@@ -340,7 +341,7 @@ pub async fn page(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    crate::error::Query(q): crate::error::Query<super::timeline::TypeQuery>,
+    crate::extract::Query(q): crate::extract::Query<super::timeline::TypeQuery>,
 ) -> ApiResult<Response> {
     let failed = Failed {
         timeline_types: q.kinds(),

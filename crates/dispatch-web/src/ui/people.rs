@@ -3,7 +3,8 @@
 
 use super::incident::{back, page_with, settle, Failed};
 use super::{forms, see_other, Caller, Form};
-use crate::error::{ApiError, ApiResult, Path};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::AppState;
 use axum::extract::State;
 use axum::response::Response;

@@ -6,7 +6,8 @@
 use super::incident::{settle, Failed};
 use super::{is_htmx, see_other, Caller, Form};
 use crate::api::parse;
-use crate::error::{ApiError, ApiResult, Path, Query};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Path, Query};
 use crate::wire::EventOut;
 use crate::AppState;
 use askama::Template;
