@@ -1,8 +1,8 @@
 //! Authentication: who is calling. An API token (`Authorization: Bearer dsp_…`) names a person
 //! and a scope; a web session cookie names a person (and state-changing requests must carry the
 //! session's CSRF token). The caller's organization role is their user's. The policy layer
-//! ([`crate::policy`]) authenticates every request once and hands the caller to handlers as
-//! [`Auth`].
+//! (`policy::enforce`, which resolves the credential with these pieces and the trusted header)
+//! authenticates every request once and hands the caller to handlers as [`Auth`].
 
 use crate::error::ApiError;
 use crate::AppState;

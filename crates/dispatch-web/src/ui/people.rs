@@ -13,15 +13,6 @@ use dispatch_core::values::{Email, IncidentRef};
 use dispatch_core::{ParticipantRole, ValidationError};
 use serde::Deserialize;
 
-/// The roles the form offers.
-pub const ROLES: &[(&str, &str)] = &[
-    ("incident_commander", "Incident commander"),
-    ("scribe", "Scribe"),
-    ("liaison", "Liaison"),
-    ("participant", "Participant"),
-    ("observer", "Observer"),
-];
-
 /// A role for a person.
 #[derive(Deserialize)]
 pub struct RoleForm {
