@@ -1,14 +1,14 @@
 //! Authentication: who is calling. An API token (`Authorization: Bearer dsp_…`) names a person
 //! and a scope; a web session cookie names a person (and state-changing requests must carry the
 //! session's CSRF token). The caller's organization role is their user's. The policy layer
-//! ([`crate::policy`]) authenticates every request once and hands the caller to handlers as
-//! [`Auth`].
+//! (`policy::enforce`, which resolves the credential with these pieces and the trusted header)
+//! authenticates every request once and hands the caller to handlers as [`Auth`].
 
 use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, Method};
+use axum::http::{header, HeaderMap};
 use dispatch_engine::admin::Authenticated;
 use dispatch_engine::audit::Origin;
 use dispatch_engine::Actor;
@@ -136,47 +136,6 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter_map(|c| c.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim())
-}
-
-/// The caller behind the request's credential: `None` when there is none or it is not live.
-/// A session-authenticated request that changes state without the session's CSRF token is
-/// refused.
-pub async fn authenticate(
-    parts: &mut Parts,
-    state: &AppState,
-) -> Result<Option<Authenticated>, ApiError> {
-    if let Some(header) = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-    {
-        let Some((scheme, token)) = header.trim().split_once(' ') else {
-            return Ok(None);
-        };
-        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-            return Ok(None);
-        }
-        return Ok(state.engine.authenticate(token.trim()).await?);
-    }
-    if let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) {
-        let Some(live) = state.engine.session(secret).await? else {
-            return Ok(None);
-        };
-        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-            let sent = parts
-                .headers
-                .get(CSRF_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            if !constant_time_eq(sent.as_bytes(), live.csrf_token.as_bytes()) {
-                return Err(ApiError::Forbidden(format!(
-                    "a signed-in request that changes something needs the session's CSRF token in the {CSRF_HEADER} header (GET /api/v1/me shows it)"
-                )));
-            }
-        }
-        return Ok(Some(live.who));
-    }
-    crate::trusted::authenticate(parts, state).await
 }
 
 /// Compares two secrets in time independent of where they differ.

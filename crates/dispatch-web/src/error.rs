@@ -7,8 +7,6 @@ use dispatch_core::{FieldError, ValidationError};
 use dispatch_engine::Error as EngineError;
 use serde::Serialize;
 
-pub use crate::extract::{from_json, Json, Path, Query};
-
 /// Everything an API call can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

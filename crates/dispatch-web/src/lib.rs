@@ -94,7 +94,12 @@ pub fn app_with(engine: Engine, options: WebOptions) -> Router {
     let enforce = || axum::middleware::from_fn_with_state(state.clone(), policy::enforce);
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
-        .nest("/api/v1", api::router().route_layer(enforce()))
+        .nest(
+            "/api/v1",
+            api::router()
+                .merge(openapi::router())
+                .route_layer(enforce()),
+        )
         .merge(
             login::router()
                 .merge(oidc::router())

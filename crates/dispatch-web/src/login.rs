@@ -133,7 +133,7 @@ async fn body<T: serde::de::DeserializeOwned>(req: Request, s: &AppState) -> Api
             .map_err(|e| ApiError::BadRequest(e.body_text()))?;
         Ok((v, true))
     } else {
-        let crate::error::Json(v) = crate::error::Json::<T>::from_request(req, s).await?;
+        let crate::extract::Json(v) = crate::extract::Json::<T>::from_request(req, s).await?;
         Ok((v, false))
     }
 }

@@ -8,11 +8,12 @@
 //! (a restricted incident the caller may not see is *not found*). It then hands the caller to the
 //! handler as [`Auth`] and records writes in the audit log.
 
-use crate::auth::{self, Auth};
+use crate::auth::{self, Auth, CSRF_HEADER, SESSION_COOKIE};
 use crate::error::ApiError;
+use crate::trusted;
 use crate::AppState;
 use axum::extract::{MatchedPath, RawPathParams, Request, State};
-use axum::http::Method;
+use axum::http::{header, request::Parts, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use dispatch_core::permission::Action;
@@ -550,12 +551,54 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
     res
 }
 
+/// The caller behind the request's credential: `None` when there is none or it is not live.
+/// A session-authenticated request that changes state without the session's CSRF token is
+/// refused. The bearer token and the session cookie come first; without either, the trusted
+/// header ([`trusted`]) may name the caller.
+async fn authenticate(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<Option<Authenticated>, ApiError> {
+    if let Some(header) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+    {
+        let Some((scheme, token)) = header.trim().split_once(' ') else {
+            return Ok(None);
+        };
+        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+            return Ok(None);
+        }
+        return Ok(state.engine.authenticate(token.trim()).await?);
+    }
+    if let Some(secret) = auth::cookie(&parts.headers, SESSION_COOKIE) {
+        let Some(live) = state.engine.session(secret).await? else {
+            return Ok(None);
+        };
+        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if !auth::constant_time_eq(sent.as_bytes(), live.csrf_token.as_bytes()) {
+                return Err(ApiError::Forbidden(format!(
+                    "a signed-in request that changes something needs the session's CSRF token in the {CSRF_HEADER} header (GET /api/v1/me shows it)"
+                )));
+            }
+        }
+        return Ok(Some(live.who));
+    }
+    trusted::authenticate(parts, state).await
+}
+
 async fn authorize(
     state: &AppState,
     parts: &mut axum::http::request::Parts,
     need: Need,
 ) -> Result<Authenticated, ApiError> {
-    let who = auth::authenticate(parts, state)
+    let who = authenticate(parts, state)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let scope = scope_needed(&parts.method, need);

@@ -3,7 +3,8 @@
 
 use super::parse;
 use crate::auth::{Auth, RequestOrigin};
-use crate::error::{ApiResult, Json, Path, Query};
+use crate::error::ApiResult;
+use crate::extract::{Json, Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;

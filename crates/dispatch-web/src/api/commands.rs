@@ -3,7 +3,8 @@
 //! message and the message's plain-text rendering.
 
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult, Json, Path};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path};
 use crate::AppState;
 use axum::extract::State;
 use axum::routing::post;

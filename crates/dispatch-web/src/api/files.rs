@@ -1,7 +1,8 @@
 //! Files attached to an incident (the built-in storage): upload the raw body, list, download.
 
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult, Path, Query};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Path, Query};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};

@@ -3,7 +3,8 @@
 
 use super::parse;
 use crate::auth::Auth;
-use crate::error::{ApiResult, Json, Path, Query};
+use crate::error::ApiResult;
+use crate::extract::{Json, Path, Query};
 use crate::wire::{IncidentOut, IncidentSummaryOut, Page, ParticipantOut};
 use crate::AppState;
 use axum::extract::State;

@@ -2,7 +2,8 @@
 
 use super::parse;
 use crate::auth::Auth;
-use crate::error::{ApiResult, Path, Query};
+use crate::error::ApiResult;
+use crate::extract::{Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::routing::{get, post};

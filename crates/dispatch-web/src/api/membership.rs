@@ -1,7 +1,8 @@
 //! Joining, subscribing to and leaving incidents, and what engagement rules brought in.
 
 use crate::auth::Auth;
-use crate::error::{ApiResult, ErrorBody, Path};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::Path;
 use crate::wire::IncidentOut;
 use crate::AppState;
 use axum::extract::State;

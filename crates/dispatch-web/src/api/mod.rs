@@ -24,7 +24,8 @@ use crate::error::ApiError;
 use crate::AppState;
 use axum::Router;
 
-/// Every `/api/v1` route.
+/// Every `/api/v1` route but the OpenAPI document's (see [`crate::app_with`], which mounts
+/// both; the document names the API's handlers, so the API does not name it).
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(incidents::router())
@@ -45,7 +46,6 @@ pub fn router() -> Router<AppState> {
         .merge(membership::router())
         .merge(rules::router())
         .merge(project_members::router())
-        .merge(crate::openapi::router())
 }
 
 /// Unknown routes answer in the error envelope.

@@ -2,7 +2,8 @@
 
 use super::parse;
 use crate::auth::Auth;
-use crate::error::{ApiResult, Query};
+use crate::error::ApiResult;
+use crate::extract::Query;
 use crate::AppState;
 use axum::extract::State;
 use axum::routing::get;

@@ -3,7 +3,8 @@
 //! admins, manage it (the policy layer checks); every change is audited.
 
 use crate::auth::{Auth, RequestOrigin};
-use crate::error::{ApiResult, ErrorBody, Json, Path};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{Json, Path};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -4,7 +4,8 @@
 //! participant group (`GET /incidents/{id}/group`).
 
 use crate::auth::Auth;
-use crate::error::{ApiError, ApiResult, ErrorBody, Path, Query};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::routing::get;

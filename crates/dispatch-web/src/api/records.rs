@@ -2,7 +2,8 @@
 
 use super::parse;
 use crate::auth::Auth;
-use crate::error::{ApiResult, Json, Path, Query};
+use crate::error::ApiResult;
+use crate::extract::{Json, Path, Query};
 use crate::wire::{ReportOut, TaskOut};
 use crate::AppState;
 use axum::extract::State;

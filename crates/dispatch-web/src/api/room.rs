@@ -1,7 +1,8 @@
 //! The built-in incident room and documents over the API.
 
 use crate::auth::Auth;
-use crate::error::{ApiResult, Json, Path};
+use crate::error::ApiResult;
+use crate::extract::{Json, Path};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -9,7 +9,8 @@ pub mod tags;
 pub mod types;
 
 use crate::auth::Auth;
-use crate::error::{ApiResult, ErrorBody, Query};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::Query;
 use crate::AppState;
 use axum::extract::State;
 use axum::routing::get;

@@ -4,7 +4,8 @@
 
 use crate::api::parse;
 use crate::auth::Auth;
-use crate::error::{ApiResult, ErrorBody, Json, Path, Query};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{Json, Path, Query};
 use crate::wire::Page;
 use crate::AppState;
 use axum::extract::State;

@@ -4,7 +4,8 @@
 //! `Viewer`, exactly as the incidents list).
 
 use super::{render, Caller, Chrome};
-use crate::error::{ApiError, ApiResult, Query};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Query;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;

@@ -3,142 +3,15 @@
 //! close (participants rate the response; the commander and admins read what they said).
 
 use super::incident::{post_report, settle, Failed};
-use super::{markdown, Caller, Form};
-use crate::error::{ApiError, ApiResult, Path};
+use super::{Caller, Form};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::AppState;
 use axum::extract::State;
 use axum::response::Response;
-use chrono::{DateTime, Utc};
-use dispatch_core::permission::Action;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{ReportKind, ValidationError};
 use serde::Deserialize;
-
-/// A document as the page shows it.
-pub struct Doc {
-    /// Id.
-    pub id: i64,
-    /// Title.
-    pub title: String,
-    /// The markdown, for the edit form.
-    pub body: String,
-    /// The markdown rendered to safe HTML.
-    pub html: String,
-    /// Closed incidents' documents are read-only.
-    pub read_only: bool,
-    /// Who edited it by hand (Dispatch no longer re-renders it then).
-    pub edited_by: Option<String>,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
-}
-
-/// One participant's feedback.
-pub struct Rating {
-    /// Who.
-    pub email: String,
-    /// 1-5.
-    pub rating: i32,
-    /// What they said.
-    pub comment: String,
-}
-
-/// What the page shows besides its live parts, and what the caller may do there.
-pub struct Extra {
-    /// May edit its documents ([`Action::EditDocument`]).
-    pub can_edit: bool,
-    /// May assign roles ([`Action::AssignRole`]).
-    pub can_assign: bool,
-    /// May engage on-call ([`Action::EngageOncall`]).
-    pub can_engage: bool,
-    /// May keep its record: timeline entries, reports ([`Action::AddTimelineEvent`]).
-    pub can_scribe: bool,
-    /// Takes part in it (may engage on-call and give feedback).
-    pub participant: bool,
-    /// Reads everyone's feedback ([`Action::ReadFeedback`]).
-    pub reads_feedback: bool,
-    /// The incident is closed (feedback is asked for).
-    pub closed: bool,
-    /// The project's services, for engaging their on-call.
-    pub services: Vec<String>,
-    /// The incident's documents.
-    pub documents: Vec<Doc>,
-    /// Every participant's feedback (for those who read it).
-    pub feedback: Vec<Rating>,
-    /// The caller's own feedback.
-    pub mine: Option<Rating>,
-}
-
-impl Extra {
-    /// Average rating, one decimal.
-    pub fn average(&self) -> String {
-        if self.feedback.is_empty() {
-            return String::new();
-        }
-        let sum: i32 = self.feedback.iter().map(|f| f.rating).sum();
-        format!("{:.1}", f64::from(sum) / self.feedback.len() as f64)
-    }
-}
-
-/// Reads what the page needs for its documents, people forms and feedback.
-pub async fn extra(s: &AppState, caller: &Caller, r: &IncidentRef) -> ApiResult<Extra> {
-    let who = &caller.auth.0;
-    let access = s.engine.incident_access(who, r).await?;
-    let detail = s.engine.incident(r).await?;
-    let documents = s
-        .engine
-        .documents(r)
-        .await?
-        .into_iter()
-        .map(|d| Doc {
-            id: d.id,
-            html: markdown::to_safe_html(&d.body),
-            title: d.title,
-            body: d.body,
-            read_only: d.read_only,
-            edited_by: d.edited_by,
-            updated_at: d.updated_at,
-        })
-        .collect();
-    let reads_feedback = access.allows(Action::ReadFeedback);
-    let all: Vec<Rating> = s
-        .engine
-        .feedback(r)
-        .await?
-        .into_iter()
-        .map(|f| Rating {
-            email: f.email,
-            rating: f.rating,
-            comment: f.comment,
-        })
-        .collect();
-    let mine = all
-        .iter()
-        .find(|f| f.email == who.actor.email)
-        .map(|f| Rating {
-            email: f.email.clone(),
-            rating: f.rating,
-            comment: f.comment.clone(),
-        });
-    Ok(Extra {
-        can_edit: access.allows(Action::EditDocument),
-        can_assign: access.allows(Action::AssignRole),
-        can_engage: access.allows(Action::EngageOncall),
-        can_scribe: access.allows(Action::AddTimelineEvent),
-        participant: access.standing.participant(),
-        reads_feedback,
-        closed: detail.row.status == "closed",
-        services: s
-            .engine
-            .services(detail.row.project_id)
-            .await?
-            .into_iter()
-            .map(|s| s.name)
-            .collect(),
-        documents,
-        feedback: if reads_feedback { all } else { Vec::new() },
-        mine,
-    })
-}
 
 /// A document's new markdown.
 #[derive(Deserialize)]

@@ -5,7 +5,8 @@
 
 use super::{is_htmx, render, see_other, Caller, Chrome, Form};
 use crate::api::room::MessageOut;
-use crate::error::{ApiError, ApiResult, Path};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::wire::{IncidentOut, ParticipantOut, ReportOut, ResourceOut, TaskOut};
 use crate::AppState;
 use askama::Template;
@@ -83,7 +84,7 @@ pub struct Live {
 struct View {
     header: Header,
     room: Room,
-    timeline: super::timeline::Timeline,
+    timeline: super::sections::Timeline,
     resources: Resources,
     participants: Participants,
     tasks: Tasks,
@@ -116,7 +117,7 @@ async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
         },
         Err(e) => return Err(e.into()),
     };
-    let timeline = super::timeline::part(s, caller, &r, &inc.name, Vec::new()).await?;
+    let timeline = super::sections::part(s, caller, &r, &inc.name, Vec::new()).await?;
     let failed = s.engine.failed_jobs(incident_id).await?;
     let resources = inc
         .resources
@@ -208,8 +209,8 @@ struct Page {
     failure: Option<String>,
     /// The timeline with its filter and export.
     timeline_section: String,
-    /// Documents, feedback, and what the caller may do (see [`super::extra`]).
-    extra: super::extra::Extra,
+    /// Documents, feedback, and what the caller may do (see [`super::sections::Extra`]).
+    extra: super::sections::Extra,
     /// The other forms of the page that failed, by name.
     forms: Vec<(String, Form)>,
 }
@@ -221,7 +222,7 @@ impl Page {
 
     /// The roles the assign form offers.
     fn roles(&self) -> &'static [(&'static str, &'static str)] {
-        super::people::ROLES
+        super::sections::ROLES
     }
 
     /// Whether the caller's own feedback has this rating.
@@ -321,7 +322,7 @@ pub(super) async fn page_with(
             .unwrap_or_else(|| Form::with_values([("priority", "medium".to_string())])),
         report_form: failed.report.unwrap_or_default(),
         failure: failed.failure,
-        timeline_section: super::timeline::section(
+        timeline_section: super::sections::section(
             s,
             caller,
             &IncidentRef::parse(id),
@@ -329,7 +330,7 @@ pub(super) async fn page_with(
             failed.timeline_types,
         )
         .await?,
-        extra: super::extra::extra(s, caller, &IncidentRef::parse(id)).await?,
+        extra: super::sections::extra(s, caller, &IncidentRef::parse(id)).await?,
         forms: failed.named,
     };
     Ok(render(status, &page))
@@ -340,7 +341,7 @@ pub async fn page(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    crate::error::Query(q): crate::error::Query<super::timeline::TypeQuery>,
+    crate::extract::Query(q): crate::extract::Query<super::sections::TypeQuery>,
 ) -> ApiResult<Response> {
     let failed = Failed {
         timeline_types: q.kinds(),

@@ -2,7 +2,8 @@
 
 use super::{render, see_other, Caller, Chrome, Form};
 use crate::api::incidents::{declaration, IncidentIn, ListQuery};
-use crate::error::{ApiError, ApiResult, Query};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Query;
 use crate::wire::IncidentSummaryOut;
 use crate::AppState;
 use askama::Template;
@@ -255,7 +256,7 @@ pub async fn save_view(
 pub async fn delete_view(
     State(s): State<AppState>,
     caller: Caller,
-    crate::error::Path(id): crate::error::Path<i64>,
+    crate::extract::Path(id): crate::extract::Path<i64>,
 ) -> ApiResult<Response> {
     s.engine.delete_view(&caller.auth.0, id).await?;
     Ok(see_other("/incidents"))

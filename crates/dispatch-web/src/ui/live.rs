@@ -13,7 +13,8 @@
 use super::incident;
 use super::Caller;
 use crate::auth::Auth;
-use crate::error::{ApiResult, Path};
+use crate::error::ApiResult;
+use crate::extract::Path;
 use crate::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};

@@ -21,6 +21,7 @@ mod account;
 mod extra;
 pub mod markdown;
 mod people;
+mod sections;
 mod status;
 mod timeline;
 

@@ -3,7 +3,8 @@
 
 use super::incident::{back, page_with, settle, Failed};
 use super::{forms, see_other, Caller, Form};
-use crate::error::{ApiError, ApiResult, Path};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::AppState;
 use axum::extract::State;
 use axum::response::Response;
@@ -11,15 +12,6 @@ use dispatch_core::commands::AssignRole;
 use dispatch_core::values::{Email, IncidentRef};
 use dispatch_core::{ParticipantRole, ValidationError};
 use serde::Deserialize;
-
-/// The roles the form offers.
-pub const ROLES: &[(&str, &str)] = &[
-    ("incident_commander", "Incident commander"),
-    ("scribe", "Scribe"),
-    ("liaison", "Liaison"),
-    ("participant", "Participant"),
-    ("observer", "Observer"),
-];
 
 /// A role for a person.
 #[derive(Deserialize)]

@@ -4,12 +4,11 @@
 //! on the timeline; the hash chain does not cover the pinned flag).
 
 use super::incident::{settle, Failed};
+use super::sections::{part, section, TypeQuery};
 use super::{is_htmx, see_other, Caller, Form};
-use crate::api::parse;
-use crate::error::{ApiError, ApiResult, Path, Query};
-use crate::wire::EventOut;
+use crate::error::ApiResult;
+use crate::extract::{Path, Query};
 use crate::AppState;
-use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,127 +17,6 @@ use dispatch_core::values::IncidentRef;
 use dispatch_core::ValidationError;
 use dispatch_engine::data::EventFilter;
 use serde::Deserialize;
-
-/// The timeline part: pinned events, then every event (or those of the chosen types).
-#[derive(Template)]
-#[template(path = "incident/timeline.html")]
-pub struct Timeline {
-    key: String,
-    events: Vec<EventOut>,
-    /// Whether the caller may pin (the incident's scribe, commander, reporter, or an admin).
-    can_pin: bool,
-    csrf: String,
-    /// The chosen types, comma-separated ("" for all), so a pin keeps the filter.
-    filter: String,
-}
-
-impl Timeline {
-    fn pinned(&self) -> impl Iterator<Item = &EventOut> {
-        self.events.iter().filter(|e| e.pinned)
-    }
-
-    fn has_pinned(&self) -> bool {
-        self.events.iter().any(|e| e.pinned)
-    }
-}
-
-/// The timeline of an incident as the caller sees it, with these types only (all when empty).
-pub async fn part(
-    s: &AppState,
-    caller: &Caller,
-    r: &IncidentRef,
-    key: &str,
-    kinds: Vec<String>,
-) -> ApiResult<Timeline> {
-    let filter = kinds.join(",");
-    let f = EventFilter {
-        kinds,
-        ..EventFilter::default()
-    };
-    let events = s.engine.timeline(r, &f).await?;
-    let access = s.engine.incident_access(&caller.auth.0, r).await?;
-    Ok(Timeline {
-        key: key.to_string(),
-        events: events.into_iter().map(Into::into).collect(),
-        can_pin: access.allows(dispatch_core::permission::Action::PinEvent),
-        csrf: caller.csrf.clone(),
-        filter,
-    })
-}
-
-/// The filter of the timeline: `?type=status_changed,custom` (several `type` values work too).
-#[derive(Deserialize, Default)]
-pub struct TypeQuery {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-}
-
-impl TypeQuery {
-    /// The chosen types (none: all; a list longer than any there are: all too).
-    pub fn kinds(&self) -> Vec<String> {
-        parse::list(&mut Default::default(), "type", self.kind.as_deref())
-            .into_iter()
-            .filter(|k| k != "all")
-            .collect()
-    }
-}
-
-/// The timeline section: its filter form and the events, live when unfiltered.
-#[derive(Template)]
-#[template(path = "incident/timeline_section.html")]
-pub struct Section {
-    /// The incident's key.
-    pub key: String,
-    /// Every event type of the incident, for the filter.
-    pub kinds: Vec<String>,
-    /// The chosen types.
-    pub chosen: Vec<String>,
-    /// The rendered events.
-    pub body: String,
-}
-
-impl Section {
-    fn is_chosen(&self, kind: &str) -> bool {
-        self.chosen.iter().any(|c| c == kind)
-    }
-
-    fn query(&self) -> String {
-        if self.chosen.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "?{}",
-                serde_urlencoded::to_string([("type", self.chosen.join(","))]).unwrap_or_default()
-            )
-        }
-    }
-}
-
-/// Renders the timeline section for these types.
-pub async fn section(
-    s: &AppState,
-    caller: &Caller,
-    r: &IncidentRef,
-    key: &str,
-    chosen: Vec<String>,
-) -> ApiResult<String> {
-    let all = s.engine.timeline(r, &EventFilter::default()).await?;
-    let mut kinds: Vec<String> = all.into_iter().map(|e| e.kind).collect();
-    kinds.sort();
-    kinds.dedup();
-    let body = part(s, caller, r, key, chosen.clone())
-        .await?
-        .render()
-        .map_err(|e| ApiError::Internal(format!("template: {e}")))?;
-    Section {
-        key: key.to_string(),
-        kinds,
-        chosen,
-        body,
-    }
-    .render()
-    .map_err(|e| ApiError::Internal(format!("template: {e}")))
-}
 
 /// `GET /incidents/{key}/timeline?type=…`: the filtered section for htmx; a browser without
 /// JavaScript is sent to the page with the same filter.

@@ -3,7 +3,8 @@
 //! the overrides with a form for admins to add one, and the pages to acknowledge).
 
 use super::{render, see_other, Caller, Chrome, Form};
-use crate::error::{ApiError, ApiResult, Path, Query};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Path, Query};
 use crate::wire::TaskOut;
 use crate::AppState;
 use askama::Template;

@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 #[tokio::test]
 async fn a_misspelt_field_is_refused_with_its_name_and_nothing_is_written() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     let r = app
         .post(
             "/incidents",
@@ -40,6 +39,7 @@ async fn a_misspelt_field_is_refused_with_its_name_and_nothing_is_written() {
         app.get("/incidents/INC-1").await.body["title"],
         "Slow search"
     );
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
@@ -62,7 +62,6 @@ async fn a_wrongly_typed_field_is_still_named() {
 #[tokio::test]
 async fn free_form_parts_of_a_body_take_any_key() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     app.declare("Checkout errors").await;
     let r = app
         .post(
@@ -72,6 +71,7 @@ async fn free_form_parts_of_a_body_take_any_key() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert_eq!(r.body["details"]["anything"], json!([1, 2]));
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
@@ -175,7 +175,6 @@ async fn every_operation_documents_the_error_answers_it_can_give_in_the_envelope
 async fn a_nul_character_is_refused_wherever_it_comes_not_a_server_error() {
     // PostgreSQL stores no NUL in text: left to the database, each of these was a 500.
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     app.declare("Checkout errors").await;
     let r = app
         .post(
@@ -191,4 +190,5 @@ async fn a_nul_character_is_refused_wherever_it_comes_not_a_server_error() {
     let r = app.get("/incidents/INC-1%00").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
     assert_eq!(app.get("/incidents").await.body["total"], 1);
+    app.run_pending_jobs().await;
 }

@@ -21,7 +21,6 @@ fn dispatch(args: &[&str]) -> (bool, String, String) {
 #[tokio::test]
 async fn the_cli_declares_lists_updates_and_closes_incidents_over_the_api() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the CLI does over the API");
     let (base, token) = (app.base.clone(), app.token.clone());
     let run = move |args: Vec<String>| {
         let mut full: Vec<String> = args;
@@ -79,6 +78,7 @@ async fn the_cli_declares_lists_updates_and_closes_incidents_over_the_api() {
         !ok && err.contains("422") && err.contains("priority"),
         "{err}"
     );
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
@@ -95,7 +95,6 @@ async fn the_cli_without_a_token_says_how_to_get_one() {
 #[tokio::test]
 async fn token_create_prints_a_working_token_on_its_last_line() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the CLI does over the API");
     let url = app.db.url.clone();
     let (ok, out, err) = tokio::task::spawn_blocking(move || {
         dispatch(&[
@@ -130,6 +129,7 @@ async fn token_create_prints_a_working_token_on_its_last_line() {
     .await
     .unwrap();
     assert!(!ok && err.contains("email"), "{err}");
+    app.run_pending_jobs().await;
 }
 
 /// Runs the binary on the test app's database with these arguments (separated by spaces).
@@ -265,7 +265,6 @@ fn config_example_prints_a_documented_sample() {
 #[tokio::test]
 async fn the_cli_runs_chat_commands_and_manages_tasks() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the CLI does over the API");
     app.declare("Queue backlog").await;
     let (base, token) = (app.base.clone(), app.token.clone());
     let run = move |args: Vec<&'static str>| {
@@ -333,4 +332,5 @@ async fn the_cli_runs_chat_commands_and_manages_tasks() {
         !ok && err.contains("422") && err.contains("/dispatch-list-tasks"),
         "a bad command prints the usage: {err}"
     );
+    app.run_pending_jobs().await;
 }

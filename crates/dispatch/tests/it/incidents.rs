@@ -1,5 +1,6 @@
 //! API tests for incidents: declare, read, update, list, life cycle, roles and bad input.
 
+use crate::common::receiver::Receiver;
 use crate::common::{error_fields, spawn_app, TestApp};
 use dispatch_core::provider::{
     Created, IncidentContext, ProviderError, ProviderResult, ResourceProvider,
@@ -10,7 +11,6 @@ use serde_json::json;
 #[tokio::test]
 async fn declaring_an_incident_returns_it_with_its_key_commander_and_participants() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     let r = app
         .post("/incidents", json!({"title": "Database latency spike", "description": "p99 up 10x", "priority": "High", "tags": ["db"]}))
         .await;
@@ -37,12 +37,12 @@ async fn declaring_an_incident_returns_it_with_its_key_commander_and_participant
         "INC-2",
         "keys count up per project"
     );
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
 async fn an_incident_can_be_read_by_id_and_by_key() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     let i = app.declare("Queue backlog").await;
     let by_id = app.get(&format!("/incidents/{}", i["id"])).await;
     let by_key = app.get("/incidents/inc-1").await;
@@ -57,12 +57,12 @@ async fn an_incident_can_be_read_by_id_and_by_key() {
         app.get("/incidents/424242").await.status,
         StatusCode::NOT_FOUND
     );
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
 async fn patch_changes_only_the_fields_it_names_and_null_clears_the_resolution() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     app.declare("Disk full").await;
     let r = app
         .patch(
@@ -89,6 +89,7 @@ async fn patch_changes_only_the_fields_it_names_and_null_clears_the_resolution()
     let r = app.patch("/incidents/INC-1", json!({"title": null})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_fields(&r.body), vec!["title"]);
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
@@ -206,7 +207,6 @@ async fn requests_without_a_valid_token_are_refused() {
 #[tokio::test]
 async fn the_token_holder_is_the_actor_on_the_timeline() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     let bob = app.token_for("bob@example.com").await;
     let r = app
         .call_as(
@@ -223,12 +223,12 @@ async fn the_token_holder_is_the_actor_on_the_timeline() {
         .unwrap()
         .iter()
         .all(|e| e["actor"] == "bob@example.com" && e["transport"] == "api"));
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
 async fn the_list_filters_sorts_and_pages_and_reports_the_total() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     for (title, priority, tags) in [
         ("Checkout errors in eu-west", "high", vec!["payments"]),
         ("Slow search results", "low", vec![]),
@@ -317,12 +317,12 @@ async fn the_list_filters_sorts_and_pages_and_reports_the_total() {
             .body["total"],
         0
     );
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
 async fn status_transitions_follow_the_life_cycle() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     app.declare("Login failures").await;
     let r = app
         .call(Method::POST, "/incidents/INC-1/stable", None)
@@ -378,12 +378,12 @@ async fn status_transitions_follow_the_life_cycle() {
             .status,
         StatusCode::NOT_FOUND
     );
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
 async fn assigning_a_new_commander_keeps_the_history_and_one_active_commander() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     app.declare("Cache stampede").await;
     let r = app
         .post(
@@ -442,12 +442,12 @@ async fn assigning_a_new_commander_keeps_the_history_and_one_active_commander() 
     assert_eq!(error_fields(&r.body), vec!["role"]);
     let people = app.get("/incidents/INC-1/participants").await;
     assert_eq!(people.body.as_array().unwrap().len(), 3);
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
 async fn concurrent_declarations_get_distinct_keys() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     let mut handles = Vec::new();
     for i in 0..12 {
         let (http, base, token) = (app.http.clone(), app.base.clone(), app.token.clone());
@@ -474,6 +474,7 @@ async fn concurrent_declarations_get_distinct_keys() {
     names.dedup();
     assert_eq!(names.len(), 12);
     assert_eq!(app.get("/incidents").await.body["total"], 12);
+    app.run_pending_jobs().await;
 }
 
 /// A ticket provider (with a slug of its own, so its series are this test's) that fails its
@@ -667,7 +668,6 @@ async fn health_readiness_and_metrics_answer_without_a_token() {
 #[tokio::test]
 async fn a_new_taxonomy_entry_is_usable_at_once_and_a_new_default_applies_at_once() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     app.declare("warm the project configuration").await;
     let r = app
         .post(
@@ -691,12 +691,12 @@ async fn a_new_taxonomy_entry_is_usable_at_once_and_a_new_default_applies_at_onc
     )
     .await;
     assert_eq!(app.declare("defaults").await["priority"], "urgent");
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
 async fn a_project_stable_priority_applies_when_an_incident_becomes_stable() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     let p = app
         .patch("/projects/default", json!({"stable_priority": "Medium"}))
         .await;
@@ -715,6 +715,7 @@ async fn a_project_stable_priority_applies_when_an_incident_becomes_stable() {
         .patch("/projects/default", json!({"stable_priority": null}))
         .await;
     assert_eq!(cleared.body["stable_priority_id"], json!(null));
+    app.run_pending_jobs().await;
 }
 
 /// The first message of a 422 envelope.
@@ -728,7 +729,6 @@ fn first_message(body: &serde_json::Value) -> String {
 #[tokio::test]
 async fn a_filter_beyond_the_bounds_is_a_422_naming_the_position_and_the_server_lives_on() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     app.declare("Checkout down").await;
     let read = app.token_with("reader@example.com", "member", "read").await;
     let list = |f: &str| format!("/incidents?filter={}", crate::common::urlencode(f));
@@ -761,16 +761,16 @@ async fn a_filter_beyond_the_bounds_is_a_422_naming_the_position_and_the_server_
     let r = app.get(&list(&deep)).await;
     assert_eq!(r.body["total"], 1, "{:?}", r.body);
     assert_eq!(app.get("/incidents").await.status, StatusCode::OK);
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
 async fn paging_and_numeric_parameters_out_of_range_are_a_422_naming_the_parameter() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     app.declare("Checkout down").await;
-    let hook = app
-        .post("/webhooks", json!({"url": "http://example.com/a"}))
-        .await;
+    // A receiver that answers, so the deliveries the hook makes succeed when the jobs run.
+    let rx = Receiver::start().await;
+    let hook = app.post("/webhooks", json!({"url": rx.url})).await;
     assert_eq!(hook.status, StatusCode::CREATED, "{:?}", hook.body);
     let deliveries = format!("/webhooks/{}/deliveries", hook.body["id"]);
     let paged = ["/incidents", "/individuals", deliveries.as_str()];
@@ -848,12 +848,12 @@ async fn paging_and_numeric_parameters_out_of_range_are_a_422_naming_the_paramet
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["total"], 0);
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
 async fn a_json_body_nested_100000_deep_is_refused_and_the_server_lives_on() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let r = app
         .raw(Method::POST, "/incidents", "application/json", &deep)
@@ -865,4 +865,5 @@ async fn a_json_body_nested_100000_deep_is_refused_and_the_server_lives_on() {
         .await;
     assert!(r.status.is_client_error(), "{}: {:?}", r.status, r.body);
     app.declare("Still here").await;
+    app.run_pending_jobs().await;
 }

@@ -8,7 +8,6 @@ use serde_json::json;
 #[tokio::test]
 async fn every_change_lands_on_the_timeline_with_before_and_after_values() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     app.declare("Slow API").await;
     app.patch(
         "/incidents/INC-1",
@@ -52,12 +51,12 @@ async fn every_change_lands_on_the_timeline_with_before_and_after_values() {
         4,
         "a no-op writes no event"
     );
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
 async fn custom_events_keep_their_time_and_can_be_pinned() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     app.declare("Certificate expired").await;
     let r = app
         .post("/incidents/INC-1/timeline", json!({"description": "Alert fired in monitoring", "occurred_at": "2026-11-24T23:50:00Z"}))
@@ -102,12 +101,12 @@ async fn custom_events_keep_their_time_and_can_be_pinned() {
         v.body["valid"], true,
         "pinning is outside the chained content"
     );
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
 async fn the_chain_verifies_and_detects_an_edited_or_deleted_event() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     app.declare("Data exposure").await;
     app.patch("/incidents/INC-1", json!({"severity": "critical"}))
         .await;
@@ -129,8 +128,9 @@ async fn the_chain_verifies_and_detects_an_edited_or_deleted_event() {
     assert_eq!(v.body["valid"], false);
     assert_eq!(v.body["first_broken_seq"], 4);
 
+    app.run_pending_jobs().await;
+
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     app.declare("Data exposure").await;
     app.call(Method::POST, "/incidents/INC-1/stable", None)
         .await;
@@ -140,12 +140,12 @@ async fn the_chain_verifies_and_detects_an_edited_or_deleted_event() {
         v.body["valid"], false,
         "removing the newest event is detected by the head on the incident"
     );
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
 async fn tasks_are_created_assigned_and_resolved_on_the_record() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     app.declare("Backups failing").await;
     let r = app
         .post("/incidents/INC-1/tasks", json!({"description": "Check the backup job logs", "assignees": ["erin@example.com"], "resolve_by": "2026-12-01"}))
@@ -188,12 +188,12 @@ async fn tasks_are_created_assigned_and_resolved_on_the_record() {
         app.get("/incidents/INC-1/tasks/999").await.status,
         StatusCode::NOT_FOUND
     );
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
 async fn reports_need_the_fields_of_their_kind() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     app.declare("Partial outage").await;
     let r = app
         .post("/incidents/INC-1/reports", json!({"kind": "tactical", "conditions": "EU down", "actions": "failing over", "needs": "DBA"}))
@@ -218,12 +218,12 @@ async fn reports_need_the_fields_of_their_kind() {
             .body,
         json!([])
     );
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
 async fn files_are_attached_listed_and_downloaded_with_a_size_limit() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks what the API answers");
     app.declare("Log capture").await;
     let content = "x".repeat(2 * 1024 * 1024);
     let up = |name: &str, body: String| {
@@ -280,4 +280,5 @@ async fn files_are_attached_listed_and_downloaded_with_a_size_limit() {
         .map(|e| e["type"].clone())
         .collect();
     assert!(kinds.contains(&json!("file_attached")));
+    app.run_pending_jobs().await;
 }

@@ -102,7 +102,6 @@ fn fill(template: &str, key: &str) -> String {
 #[tokio::test]
 async fn signed_out_every_page_sends_people_to_the_sign_in_page_and_back() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks the pages");
     let key = app.declare("Disk full").await["name"]
         .as_str()
         .unwrap()
@@ -161,6 +160,7 @@ async fn signed_out_every_page_sends_people_to_the_sign_in_page_and_back() {
         assert_eq!(p.status, StatusCode::SEE_OTHER);
         assert_eq!(p.location.as_deref(), Some(want));
     }
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
@@ -193,7 +193,6 @@ async fn pages_load_nothing_from_another_host_and_follow_the_system_colour_schem
 #[tokio::test]
 async fn a_form_needs_the_sessions_csrf_token() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks the pages");
     let s = signed_in(&app, "ann@example.com", "member").await;
     let form = [("title", "Queue stuck"), ("description", "jobs pile up")];
     let p = post(&app, As::Session(&s), "/report", &form).await;
@@ -211,6 +210,7 @@ async fn a_form_needs_the_sessions_csrf_token() {
     assert!(page
         .html
         .contains(&format!(r#"name="_csrf" value="{}""#, s.csrf)));
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
@@ -242,7 +242,6 @@ async fn a_report_with_mistakes_shows_each_error_beside_its_field_and_saves_noth
 #[tokio::test]
 async fn the_list_filters_sorts_pages_exports_and_hides_restricted_incidents() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks the pages");
     for t in ["Alpha outage", "Beta outage", "Gamma outage"] {
         app.declare(t).await;
     }
@@ -310,6 +309,7 @@ async fn the_list_filters_sorts_pages_exports_and_hides_restricted_incidents() {
     assert!(lines[0].starts_with("key,title,status"));
     assert_eq!(lines.len(), 4, "{csv}");
     assert!(!csv.contains("Secret breach"));
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
@@ -1956,7 +1956,6 @@ fn check_security_headers(path: &str, h: &reqwest::header::HeaderMap, body: &str
 #[tokio::test]
 async fn every_page_carries_the_security_headers_signed_in_and_out() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks the pages");
     let key = app.declare("Disk full").await["name"]
         .as_str()
         .unwrap()
@@ -2003,6 +2002,7 @@ async fn every_page_carries_the_security_headers_signed_in_and_out() {
         let (h, _) = headers_of(&app, As::Token(&app.token), path).await;
         assert!(!check_security_headers(path, &h, ""), "{path}");
     }
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]

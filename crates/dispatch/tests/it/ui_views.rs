@@ -92,7 +92,6 @@ async fn a_person_saves_opens_and_deletes_their_own_views() {
 #[tokio::test]
 async fn the_list_its_csv_and_saved_views_refuse_a_filter_beyond_the_bounds_naming_the_position() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks the pages");
     app.declare("Checkout down").await;
     let mia = signed_in(&app, "mia@example.com", "member").await;
     let deep = format!("{}status = active{}", "(".repeat(3000), ")".repeat(3000));
@@ -123,12 +122,12 @@ async fn the_list_its_csv_and_saved_views_refuse_a_filter_beyond_the_bounds_nami
         .await;
     assert_eq!(p.status, StatusCode::OK);
     assert!(p.html.contains("Checkout down"));
+    app.run_pending_jobs().await;
 }
 
 #[tokio::test]
 async fn paging_out_of_range_on_the_list_is_a_422_naming_the_parameter() {
     let app = spawn_app().await;
-    app.allow_pending_jobs("runs no worker: the test checks the pages");
     app.declare("Checkout down").await;
     let mia = signed_in(&app, "mia@example.com", "member").await;
     for (query, field) in [
@@ -169,4 +168,5 @@ async fn paging_out_of_range_on_the_list_is_a_422_naming_the_parameter() {
         mia.get(&app, "/incidents?page=2").await.status,
         StatusCode::OK
     );
+    app.run_pending_jobs().await;
 }

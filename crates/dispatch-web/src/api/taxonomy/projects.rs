@@ -3,7 +3,8 @@
 use crate::api::parse;
 use crate::api::rows::{set, slug_from_name};
 use crate::auth::Auth;
-use crate::error::{ApiResult, ErrorBody, Json, Path};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{Json, Path};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -10,7 +10,8 @@ mod sections;
 
 use super::{render, see_other, Caller, Chrome, Form};
 use crate::auth::RequestOrigin;
-use crate::error::{ApiError, ApiResult, Path, Query};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Path, Query};
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;

@@ -195,8 +195,10 @@ impl TestApp {
         self.jobs.lock().unwrap().failed = Some(reason);
     }
 
-    /// The test leaves jobs queued or running on purpose (`reason` says why, e.g. it runs no
-    /// worker): the end-of-test check then accepts them.
+    /// The test leaves jobs queued or running on purpose (`reason` says why, e.g. it checks that
+    /// a retry queued a job again): the end-of-test check then accepts them. A test that merely
+    /// starts jobs runs them instead ([`TestApp::run_pending_jobs`]), so that they are proven to
+    /// succeed.
     pub fn allow_pending_jobs(&self, reason: &'static str) {
         assert!(!reason.is_empty(), "say why jobs are left pending");
         self.jobs.lock().unwrap().pending = Some(reason);

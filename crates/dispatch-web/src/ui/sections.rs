@@ -1,0 +1,273 @@
+//! The incident page's sections that its forms re-render with it: the timeline (with its type
+//! filter), the documents, feedback and what the caller may do there ("extra"), and the roles
+//! the assign form offers. Read-only: the forms that post to the page (in the `incident`,
+//! `timeline`, `people` and `extra` modules beside this one) sit above the page, which renders
+//! these sections without naming any of them, so that a form can re-render the page.
+
+use super::{markdown, Caller};
+use crate::api::parse;
+use crate::error::{ApiError, ApiResult};
+use crate::wire::EventOut;
+use crate::AppState;
+use askama::Template;
+use chrono::{DateTime, Utc};
+use dispatch_core::permission::Action;
+use dispatch_core::values::IncidentRef;
+use dispatch_engine::data::EventFilter;
+use serde::Deserialize;
+
+/// The roles the incident page's assign form offers (value, label).
+pub const ROLES: &[(&str, &str)] = &[
+    ("incident_commander", "Incident commander"),
+    ("scribe", "Scribe"),
+    ("liaison", "Liaison"),
+    ("participant", "Participant"),
+    ("observer", "Observer"),
+];
+
+/// The timeline part: pinned events, then every event (or those of the chosen types).
+#[derive(Template)]
+#[template(path = "incident/timeline.html")]
+pub struct Timeline {
+    key: String,
+    events: Vec<EventOut>,
+    /// Whether the caller may pin (the incident's scribe, commander, reporter, or an admin).
+    can_pin: bool,
+    csrf: String,
+    /// The chosen types, comma-separated ("" for all), so a pin keeps the filter.
+    filter: String,
+}
+
+impl Timeline {
+    fn pinned(&self) -> impl Iterator<Item = &EventOut> {
+        self.events.iter().filter(|e| e.pinned)
+    }
+
+    fn has_pinned(&self) -> bool {
+        self.events.iter().any(|e| e.pinned)
+    }
+}
+
+/// The timeline of an incident as the caller sees it, with these types only (all when empty).
+pub async fn part(
+    s: &AppState,
+    caller: &Caller,
+    r: &IncidentRef,
+    key: &str,
+    kinds: Vec<String>,
+) -> ApiResult<Timeline> {
+    let filter = kinds.join(",");
+    let f = EventFilter {
+        kinds,
+        ..EventFilter::default()
+    };
+    let events = s.engine.timeline(r, &f).await?;
+    let access = s.engine.incident_access(&caller.auth.0, r).await?;
+    Ok(Timeline {
+        key: key.to_string(),
+        events: events.into_iter().map(Into::into).collect(),
+        can_pin: access.allows(dispatch_core::permission::Action::PinEvent),
+        csrf: caller.csrf.clone(),
+        filter,
+    })
+}
+
+/// The filter of the timeline: `?type=status_changed,custom` (several `type` values work too).
+#[derive(Deserialize, Default)]
+pub struct TypeQuery {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+impl TypeQuery {
+    /// The chosen types (none: all; a list longer than any there are: all too).
+    pub fn kinds(&self) -> Vec<String> {
+        parse::list(&mut Default::default(), "type", self.kind.as_deref())
+            .into_iter()
+            .filter(|k| k != "all")
+            .collect()
+    }
+}
+
+/// The timeline section: its filter form and the events, live when unfiltered.
+#[derive(Template)]
+#[template(path = "incident/timeline_section.html")]
+pub struct Section {
+    /// The incident's key.
+    pub key: String,
+    /// Every event type of the incident, for the filter.
+    pub kinds: Vec<String>,
+    /// The chosen types.
+    pub chosen: Vec<String>,
+    /// The rendered events.
+    pub body: String,
+}
+
+impl Section {
+    fn is_chosen(&self, kind: &str) -> bool {
+        self.chosen.iter().any(|c| c == kind)
+    }
+
+    fn query(&self) -> String {
+        if self.chosen.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "?{}",
+                serde_urlencoded::to_string([("type", self.chosen.join(","))]).unwrap_or_default()
+            )
+        }
+    }
+}
+
+/// Renders the timeline section for these types.
+pub async fn section(
+    s: &AppState,
+    caller: &Caller,
+    r: &IncidentRef,
+    key: &str,
+    chosen: Vec<String>,
+) -> ApiResult<String> {
+    let all = s.engine.timeline(r, &EventFilter::default()).await?;
+    let mut kinds: Vec<String> = all.into_iter().map(|e| e.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    let body = part(s, caller, r, key, chosen.clone())
+        .await?
+        .render()
+        .map_err(|e| ApiError::Internal(format!("template: {e}")))?;
+    Section {
+        key: key.to_string(),
+        kinds,
+        chosen,
+        body,
+    }
+    .render()
+    .map_err(|e| ApiError::Internal(format!("template: {e}")))
+}
+
+/// A document as the page shows it.
+pub struct Doc {
+    /// Id.
+    pub id: i64,
+    /// Title.
+    pub title: String,
+    /// The markdown, for the edit form.
+    pub body: String,
+    /// The markdown rendered to safe HTML.
+    pub html: String,
+    /// Closed incidents' documents are read-only.
+    pub read_only: bool,
+    /// Who edited it by hand (Dispatch no longer re-renders it then).
+    pub edited_by: Option<String>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One participant's feedback.
+pub struct Rating {
+    /// Who.
+    pub email: String,
+    /// 1-5.
+    pub rating: i32,
+    /// What they said.
+    pub comment: String,
+}
+
+/// What the page shows besides its live parts, and what the caller may do there.
+pub struct Extra {
+    /// May edit its documents ([`Action::EditDocument`]).
+    pub can_edit: bool,
+    /// May assign roles ([`Action::AssignRole`]).
+    pub can_assign: bool,
+    /// May engage on-call ([`Action::EngageOncall`]).
+    pub can_engage: bool,
+    /// May keep its record: timeline entries, reports ([`Action::AddTimelineEvent`]).
+    pub can_scribe: bool,
+    /// Takes part in it (may engage on-call and give feedback).
+    pub participant: bool,
+    /// Reads everyone's feedback ([`Action::ReadFeedback`]).
+    pub reads_feedback: bool,
+    /// The incident is closed (feedback is asked for).
+    pub closed: bool,
+    /// The project's services, for engaging their on-call.
+    pub services: Vec<String>,
+    /// The incident's documents.
+    pub documents: Vec<Doc>,
+    /// Every participant's feedback (for those who read it).
+    pub feedback: Vec<Rating>,
+    /// The caller's own feedback.
+    pub mine: Option<Rating>,
+}
+
+impl Extra {
+    /// Average rating, one decimal.
+    pub fn average(&self) -> String {
+        if self.feedback.is_empty() {
+            return String::new();
+        }
+        let sum: i32 = self.feedback.iter().map(|f| f.rating).sum();
+        format!("{:.1}", f64::from(sum) / self.feedback.len() as f64)
+    }
+}
+
+/// Reads what the page needs for its documents, people forms and feedback.
+pub async fn extra(s: &AppState, caller: &Caller, r: &IncidentRef) -> ApiResult<Extra> {
+    let who = &caller.auth.0;
+    let access = s.engine.incident_access(who, r).await?;
+    let detail = s.engine.incident(r).await?;
+    let documents = s
+        .engine
+        .documents(r)
+        .await?
+        .into_iter()
+        .map(|d| Doc {
+            id: d.id,
+            html: markdown::to_safe_html(&d.body),
+            title: d.title,
+            body: d.body,
+            read_only: d.read_only,
+            edited_by: d.edited_by,
+            updated_at: d.updated_at,
+        })
+        .collect();
+    let reads_feedback = access.allows(Action::ReadFeedback);
+    let all: Vec<Rating> = s
+        .engine
+        .feedback(r)
+        .await?
+        .into_iter()
+        .map(|f| Rating {
+            email: f.email,
+            rating: f.rating,
+            comment: f.comment,
+        })
+        .collect();
+    let mine = all
+        .iter()
+        .find(|f| f.email == who.actor.email)
+        .map(|f| Rating {
+            email: f.email.clone(),
+            rating: f.rating,
+            comment: f.comment.clone(),
+        });
+    Ok(Extra {
+        can_edit: access.allows(Action::EditDocument),
+        can_assign: access.allows(Action::AssignRole),
+        can_engage: access.allows(Action::EngageOncall),
+        can_scribe: access.allows(Action::AddTimelineEvent),
+        participant: access.standing.participant(),
+        reads_feedback,
+        closed: detail.row.status == "closed",
+        services: s
+            .engine
+            .services(detail.row.project_id)
+            .await?
+            .into_iter()
+            .map(|s| s.name)
+            .collect(),
+        documents,
+        feedback: if reads_feedback { all } else { Vec::new() },
+        mine,
+    })
+}
