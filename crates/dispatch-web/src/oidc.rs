@@ -1,10 +1,10 @@
-//! OIDC single sign-on: the authorization-code flow with PKCE. `/auth/oidc/login` sends the
-//! browser to the provider with a fresh state, nonce and code challenge (kept in a short-lived
-//! HttpOnly cookie, so any replica can finish the flow); `/auth/oidc/callback` exchanges the code
-//! (with the verifier and the client secret), checks the ID token (signature — RS256 from the
-//! provider's JWKS, or HS256 with the client secret —, issuer, audience, expiry, nonce), takes
-//! the e-mail from the configured claim, creates the user as a member on first sign-in and
-//! starts a session.
+//! OIDC single sign-on: the authorization-code flow with PKCE, on the `openidconnect` crate.
+//! `/auth/oidc/login` discovers the provider and sends the browser to it with a fresh state, nonce
+//! and S256 code challenge (kept in a short-lived HttpOnly cookie, so any replica can finish the
+//! flow); `/auth/oidc/callback` exchanges the code (with the verifier and the client secret), has
+//! the crate check the ID token (signature — RS256 from the provider's JWKS, or HS256 with the
+//! client secret —, issuer, audience, expiry, nonce), takes the e-mail from the configured claim,
+//! creates the user as a member on first sign-in and starts a session.
 
 use crate::auth::{cookie, RequestOrigin};
 use crate::error::{ApiError, ApiResult};
@@ -16,11 +16,22 @@ use axum::routing::get;
 use axum::Router;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
-use rand::RngCore;
-use serde::Deserialize;
+use openidconnect::core::{
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType,
+    CoreGenderClaim, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
+    CoreProviderMetadata, CoreRevocableToken, CoreRevocationErrorResponse,
+    CoreTokenIntrospectionResponse, CoreTokenType,
+};
+use openidconnect::{
+    AdditionalClaims, AuthType, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
+    CsrfToken, DiscoveryError, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IdTokenFields, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, Scope, SignatureVerificationError, StandardErrorResponse,
+    StandardTokenResponse, TokenResponse as _,
+};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 
 const FLOW_COOKIE: &str = "dispatch_oidc";
 
@@ -50,119 +61,103 @@ pub struct OidcClient {
     pub http: reqwest::Client,
 }
 
-/// What discovery tells.
-struct Discovery {
-    issuer: String,
-    authorization_endpoint: String,
-    token_endpoint: String,
-    jwks_uri: Option<String>,
-}
+/// The ID token's claims beyond the standard ones, kept so that any claim can carry the e-mail.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(transparent)]
+struct OtherClaims(HashMap<String, Value>);
 
-fn random() -> String {
-    let mut b = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut b);
-    B64.encode(b)
-}
+impl AdditionalClaims for OtherClaims {}
+
+type Tokens = StandardTokenResponse<
+    IdTokenFields<
+        OtherClaims,
+        EmptyExtraTokenFields,
+        CoreGenderClaim,
+        CoreJweContentEncryptionAlgorithm,
+        CoreJwsSigningAlgorithm,
+    >,
+    CoreTokenType,
+>;
+
+/// The relying party as built from discovery (authorization endpoint set, token endpoint maybe).
+type Rp = openidconnect::Client<
+    OtherClaims,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJsonWebKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    Tokens,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
 
 fn fail(what: impl std::fmt::Display) -> ApiError {
     tracing::warn!(reason = %what, "single sign-on failed");
     ApiError::Forbidden(format!("single sign-on failed: {what}"))
 }
 
+/// The reason an ID token was refused, in the words sign-in failures have always used.
+fn refused(e: ClaimsVerificationError) -> ApiError {
+    use ClaimsVerificationError as C;
+    use SignatureVerificationError as S;
+    match e {
+        C::InvalidIssuer(_) => fail("the ID token is from another issuer"),
+        C::InvalidAudience(_) => fail("the ID token is for another client"),
+        C::Expired(_) => fail("the ID token has expired"),
+        C::InvalidNonce(_) => fail("the ID token's nonce does not match"),
+        C::SignatureVerification(S::NoMatchingKey) => fail("no matching key in the JWKS"),
+        C::SignatureVerification(S::DisallowedAlg(a) | S::UnsupportedAlg(a)) => {
+            fail(format!("unsupported ID token algorithm {a}"))
+        }
+        C::SignatureVerification(_) => fail("bad ID token signature"),
+        other => fail(other),
+    }
+}
+
 impl OidcClient {
-    async fn get_json(&self, url: &str) -> ApiResult<Value> {
-        let res = self.http.get(url).send().await.map_err(fail)?;
-        if !res.status().is_success() {
-            return Err(fail(format!("{url} answered {}", res.status())));
-        }
-        res.json().await.map_err(fail)
-    }
-
-    async fn discover(&self) -> ApiResult<Discovery> {
-        let url = format!(
-            "{}/.well-known/openid-configuration",
-            self.issuer.trim_end_matches('/')
-        );
-        let d = self.get_json(&url).await?;
-        let field = |k: &str| {
-            d[k].as_str()
-                .map(str::to_string)
-                .ok_or_else(|| fail(format!("discovery has no {k}")))
-        };
-        Ok(Discovery {
-            issuer: field("issuer")?,
-            authorization_endpoint: field("authorization_endpoint")?,
-            token_endpoint: field("token_endpoint")?,
-            jwks_uri: d["jwks_uri"].as_str().map(str::to_string),
-        })
-    }
-
-    /// Checks an ID token's signature and claims; answers its claims.
-    async fn verify(&self, d: &Discovery, id_token: &str, nonce: &str) -> ApiResult<Value> {
-        let mut parts = id_token.split('.');
-        let (Some(h), Some(p), Some(sig), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(fail("the ID token is not a JWT"));
-        };
-        let header: Value = serde_json::from_slice(&B64.decode(h).map_err(fail)?).map_err(fail)?;
-        let signature = B64.decode(sig).map_err(fail)?;
-        let signed = format!("{h}.{p}");
-        match header["alg"].as_str() {
-            Some("HS256") => {
-                let mut mac =
-                    Hmac::<Sha256>::new_from_slice(self.client_secret.as_bytes()).map_err(fail)?;
-                mac.update(signed.as_bytes());
-                mac.verify_slice(&signature)
-                    .map_err(|_| fail("bad ID token signature"))?;
+    /// Discovery (the metadata and the JWKS), as a relying party with our redirect URI. The
+    /// provider's issuer must be the configured one; a trailing `/` on either side is forgiven.
+    async fn discover(&self) -> ApiResult<Rp> {
+        let configured = self.issuer.trim_end_matches('/');
+        let mut metadata = None;
+        for issuer in [configured.to_string(), format!("{configured}/")] {
+            let url = IssuerUrl::new(issuer).map_err(fail)?;
+            match CoreProviderMetadata::discover_async(url, &self.http).await {
+                Ok(m) => {
+                    metadata = Some(m);
+                    break;
+                }
+                Err(DiscoveryError::Validation(_)) => continue,
+                Err(DiscoveryError::Response(status, _, _)) => {
+                    return Err(fail(format!(
+                        "{configured}/.well-known/openid-configuration answered {status}"
+                    )))
+                }
+                Err(DiscoveryError::Parse(e)) => {
+                    return Err(fail(format!("discovery has no valid {}", e.path())))
+                }
+                Err(e) => return Err(fail(e)),
             }
-            Some("RS256") => {
-                let jwks = self
-                    .get_json(d.jwks_uri.as_deref().ok_or_else(|| fail("no jwks_uri"))?)
-                    .await?;
-                let kid = header["kid"].as_str();
-                let key = jwks["keys"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|k| k["kty"] == "RSA" && (kid.is_none() || k["kid"].as_str() == kid))
-                    .ok_or_else(|| fail("no matching key in the JWKS"))?;
-                let n = B64
-                    .decode(key["n"].as_str().unwrap_or_default())
-                    .map_err(fail)?;
-                let e = B64
-                    .decode(key["e"].as_str().unwrap_or_default())
-                    .map_err(fail)?;
-                ring::signature::RsaPublicKeyComponents { n, e }
-                    .verify(
-                        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-                        signed.as_bytes(),
-                        &signature,
-                    )
-                    .map_err(|_| fail("bad ID token signature"))?;
-            }
-            other => return Err(fail(format!("unsupported ID token algorithm {other:?}"))),
         }
-        let claims: Value = serde_json::from_slice(&B64.decode(p).map_err(fail)?).map_err(fail)?;
-        if claims["iss"].as_str() != Some(d.issuer.as_str()) {
-            return Err(fail("the ID token is from another issuer"));
-        }
-        let aud_ok = match &claims["aud"] {
-            Value::String(a) => *a == self.client_id,
-            Value::Array(a) => a.iter().any(|x| x.as_str() == Some(&self.client_id)),
-            _ => false,
-        };
-        if !aud_ok {
-            return Err(fail("the ID token is for another client"));
-        }
-        let now = chrono::Utc::now().timestamp();
-        if claims["exp"].as_i64().is_none_or(|exp| exp + 60 < now) {
-            return Err(fail("the ID token has expired"));
-        }
-        if claims["nonce"].as_str() != Some(nonce) {
-            return Err(fail("the ID token's nonce does not match"));
-        }
-        Ok(claims)
+        let metadata =
+            metadata.ok_or_else(|| fail("discovery names another issuer than configured"))?;
+        Ok(Rp::from_provider_metadata(
+            metadata,
+            ClientId::new(self.client_id.clone()),
+            Some(ClientSecret::new(self.client_secret.clone())),
+        )
+        // The client secret goes in the token request's form, as it always has.
+        .set_auth_type(AuthType::RequestBody)
+        .set_redirect_uri(RedirectUrl::new(self.redirect_uri.clone()).map_err(fail)?))
     }
 }
 
@@ -182,25 +177,22 @@ pub async fn start(State(s): State<AppState>, Query(q): Query<StartQuery>) -> Ap
         .oidc
         .as_ref()
         .ok_or_else(|| ApiError::NotFound("single sign-on (not configured)".into()))?;
-    let d = oidc.discover().await?;
-    let (state, nonce, verifier) = (random(), random(), random());
-    let challenge = B64.encode(Sha256::digest(verifier.as_bytes()));
-    let url = reqwest::Url::parse_with_params(
-        &d.authorization_endpoint,
-        &[
-            ("response_type", "code"),
-            ("client_id", oidc.client_id.as_str()),
-            ("redirect_uri", oidc.redirect_uri.as_str()),
-            ("scope", oidc.scopes.as_str()),
-            ("state", state.as_str()),
-            ("nonce", nonce.as_str()),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-        ],
-    )
-    .map_err(fail)?;
+    let rp = oidc.discover().await?;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = rp.authorize_url(
+        CoreAuthenticationFlow::AuthorizationCode,
+        CsrfToken::new_random,
+        Nonce::new_random,
+    );
+    // The configured scopes as they are (`openid` among them), in their order.
+    for scope in oidc.scopes.split_whitespace().filter(|s| *s != "openid") {
+        request = request.add_scope(Scope::new(scope.to_string()));
+    }
+    let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
     let next = crate::redirect::safe_next(q.next.as_deref());
-    let flow = B64.encode(serde_json::json!([state, nonce, verifier, next]).to_string());
+    let flow = B64.encode(
+        serde_json::json!([state.secret(), nonce.secret(), verifier.secret(), next]).to_string(),
+    );
     let secure = if s.auth.secure_cookies {
         "; Secure"
     } else {
@@ -255,36 +247,40 @@ pub async fn callback(
         return Err(fail("the state does not match"));
     }
     let code = q.code.ok_or_else(|| fail("no code"))?;
-    let d = oidc.discover().await?;
-    let res = oidc
-        .http
-        .post(&d.token_endpoint)
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", oidc.redirect_uri.as_str()),
-            ("client_id", oidc.client_id.as_str()),
-            ("client_secret", oidc.client_secret.as_str()),
-            ("code_verifier", verifier.as_str()),
-        ])
-        .send()
+    let rp = oidc.discover().await?;
+    let tokens = rp
+        .exchange_code(AuthorizationCode::new(code))
+        .map_err(fail)?
+        .set_pkce_verifier(PkceCodeVerifier::new(verifier.clone()))
+        .request_async(&oidc.http)
         .await
-        .map_err(fail)?;
-    if !res.status().is_success() {
-        return Err(fail(format!(
-            "the token endpoint answered {}",
-            res.status()
-        )));
-    }
-    let tokens: Value = res.json().await.map_err(fail)?;
-    let id_token = tokens["id_token"]
-        .as_str()
-        .ok_or_else(|| fail("no ID token"))?;
-    let claims = oidc.verify(&d, id_token, nonce).await?;
-    if claims["email_verified"] == Value::Bool(false) {
+        .map_err(|e| match e {
+            RequestTokenError::ServerResponse(e) => {
+                fail(format!("the token endpoint answered {}", e.error()))
+            }
+            RequestTokenError::Parse(e, _) => fail(format!("the token endpoint's answer: {e}")),
+            e => fail(e),
+        })?;
+    let id_token = tokens.id_token().ok_or_else(|| fail("no ID token"))?;
+    let verifier = rp
+        .id_token_verifier()
+        // RS256 from the JWKS, or HS256 with the client secret.
+        .set_allowed_algs([
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            CoreJwsSigningAlgorithm::HmacSha256,
+        ])
+        // A minute's leeway for clocks apart.
+        .set_time_fn(|| chrono::Utc::now() - chrono::Duration::seconds(60))
+        // The ID token must name this client; other audiences beside it are let be.
+        .set_other_audience_verifier_fn(|_| true);
+    let claims = id_token
+        .claims(&verifier, &Nonce::new(nonce.clone()))
+        .map_err(refused)?;
+    if claims.email_verified() == Some(false) {
         return Err(fail("the e-mail address is not verified"));
     }
-    let email = claims[oidc.email_claim.as_str()]
+    let all = serde_json::to_value(claims).map_err(fail)?;
+    let email = all[oidc.email_claim.as_str()]
         .as_str()
         .ok_or_else(|| fail(format!("no {} claim", oidc.email_claim)))?;
     let email = dispatch_core::values::Email::parse("email", email).map_err(fail)?;

@@ -80,42 +80,6 @@ impl std::fmt::Debug for OidcConfig {
 }
 
 impl AuthConfig {
-    /// Applies the `DISPATCH_SESSION_*`, `DISPATCH_TRUSTED_*` and `DISPATCH_OIDC_*` variables.
-    pub fn load_env(&mut self) -> anyhow::Result<()> {
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let number = |k: &str, v: String| -> anyhow::Result<i64> {
-            v.parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .with_context(|| format!("{k} must be a positive number, not {v:?}"))
-        };
-        if let Some(v) = env("DISPATCH_SESSION_IDLE_MINUTES") {
-            self.session_idle_minutes = number("DISPATCH_SESSION_IDLE_MINUTES", v)?;
-        }
-        if let Some(v) = env("DISPATCH_SESSION_LIFETIME_HOURS") {
-            self.session_lifetime_hours = number("DISPATCH_SESSION_LIFETIME_HOURS", v)?;
-        }
-        if let Some(v) = env("DISPATCH_TRUSTED_HEADER") {
-            self.trusted_header = v;
-        }
-        if let Some(v) = env("DISPATCH_TRUSTED_PROXIES") {
-            self.trusted_proxies = v.split(',').map(|s| s.trim().to_string()).collect();
-        }
-        let o = &mut self.oidc;
-        for (key, field) in [
-            ("DISPATCH_OIDC_ISSUER", &mut o.issuer),
-            ("DISPATCH_OIDC_CLIENT_ID", &mut o.client_id),
-            ("DISPATCH_OIDC_CLIENT_SECRET", &mut o.client_secret),
-            ("DISPATCH_OIDC_SCOPES", &mut o.scopes),
-            ("DISPATCH_OIDC_EMAIL_CLAIM", &mut o.email_claim),
-        ] {
-            if let Some(v) = env(key) {
-                *field = v;
-            }
-        }
-        Ok(())
-    }
-
     /// The web layer's sign-in settings for a server reached at `base_url`.
     pub fn web(&self, base_url: &str) -> anyhow::Result<dispatch_web::WebAuth> {
         let proxies = self

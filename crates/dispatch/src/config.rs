@@ -1,4 +1,5 @@
-//! Configuration: defaults < `dispatch.toml` < `DISPATCH_*` environment variables < flags.
+//! Configuration: defaults < `dispatch.toml` < `DISPATCH_*` environment variables < flags, merged
+//! by figment and read into [`Config`].
 
 use anyhow::Context;
 use dispatch_providers::smtp::{SmtpSettings, SmtpTls};
@@ -65,18 +66,6 @@ impl std::fmt::Debug for SecurityConfig {
     }
 }
 
-impl SecurityConfig {
-    fn load_env(&mut self) {
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        if let Some(v) = env("DISPATCH_SECRET_KEY") {
-            self.secret_key = v;
-        }
-        if let Some(v) = env("DISPATCH_SECRET_KEY_FILE") {
-            self.secret_key_file = v;
-        }
-    }
-}
-
 /// The `[slack]` table. Tokens and the signing secret are hidden from `Debug` and `config show`.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
@@ -114,23 +103,6 @@ impl std::fmt::Debug for SlackConfig {
             .field("api_url", &self.api_url)
             .field("reaction", &self.reaction)
             .finish()
-    }
-}
-
-impl SlackConfig {
-    fn load_env(&mut self) {
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        for (key, field) in [
-            ("DISPATCH_SLACK_BOT_TOKEN", &mut self.bot_token),
-            ("DISPATCH_SLACK_SIGNING_SECRET", &mut self.signing_secret),
-            ("DISPATCH_SLACK_APP_TOKEN", &mut self.app_token),
-            ("DISPATCH_SLACK_API_URL", &mut self.api_url),
-            ("DISPATCH_SLACK_REACTION", &mut self.reaction),
-        ] {
-            if let Some(v) = env(key) {
-                *field = v;
-            }
-        }
     }
 }
 
@@ -228,68 +200,138 @@ pub struct Overrides {
     pub log_format: Option<String>,
 }
 
+/// The `DISPATCH_*` variables that carry one setting each, and the setting's key. Empty ones
+/// count as unset. (Providers and schedules are per name, below.)
+const ENVIRONMENT: &[(&str, &str)] = &[
+    ("DISPATCH_DATABASE_URL", "database_url"),
+    ("DISPATCH_LISTEN", "listen"),
+    ("DISPATCH_LOG_FORMAT", "log_format"),
+    ("DISPATCH_LOG", "log_level"),
+    ("DISPATCH_ADMIN_EMAIL", "admin_email"),
+    ("DISPATCH_PUBLIC_URL", "public_url"),
+    ("DISPATCH_CONFERENCE_TEMPLATE", "conference_template"),
+    ("DISPATCH_JOB_TIMEOUT_SECONDS", "job_timeout_seconds"),
+    ("DISPATCH_SMTP_HOST", "smtp.host"),
+    ("DISPATCH_SMTP_PORT", "smtp.port"),
+    ("DISPATCH_SMTP_TLS", "smtp.tls"),
+    ("DISPATCH_SMTP_USERNAME", "smtp.username"),
+    ("DISPATCH_SMTP_PASSWORD", "smtp.password"),
+    ("DISPATCH_SMTP_FROM", "smtp.from"),
+    ("DISPATCH_SLACK_BOT_TOKEN", "slack.bot_token"),
+    ("DISPATCH_SLACK_SIGNING_SECRET", "slack.signing_secret"),
+    ("DISPATCH_SLACK_APP_TOKEN", "slack.app_token"),
+    ("DISPATCH_SLACK_API_URL", "slack.api_url"),
+    ("DISPATCH_SLACK_REACTION", "slack.reaction"),
+    ("DISPATCH_SECRET_KEY", "security.secret_key"),
+    ("DISPATCH_SECRET_KEY_FILE", "security.secret_key_file"),
+    ("DISPATCH_SESSION_IDLE_MINUTES", "auth.session_idle_minutes"),
+    (
+        "DISPATCH_SESSION_LIFETIME_HOURS",
+        "auth.session_lifetime_hours",
+    ),
+    ("DISPATCH_TRUSTED_HEADER", "auth.trusted_header"),
+    ("DISPATCH_TRUSTED_PROXIES", "auth.trusted_proxies"),
+    ("DISPATCH_OIDC_ISSUER", "auth.oidc.issuer"),
+    ("DISPATCH_OIDC_CLIENT_ID", "auth.oidc.client_id"),
+    ("DISPATCH_OIDC_CLIENT_SECRET", "auth.oidc.client_secret"),
+    ("DISPATCH_OIDC_SCOPES", "auth.oidc.scopes"),
+    ("DISPATCH_OIDC_EMAIL_CLAIM", "auth.oidc.email_claim"),
+];
+
+/// An environment variable's value as the setting `key` takes it: numbers checked here (so the
+/// error names the variable), proxy lists split at commas, everything else a string as it is.
+fn environment_value(var: &str, key: &str, v: String) -> anyhow::Result<figment::value::Value> {
+    use figment::value::Value;
+    let positive = |what: &str| -> anyhow::Result<u64> {
+        v.parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .with_context(|| format!("{var} must be {what}, not {v:?}"))
+    };
+    Ok(match key {
+        "job_timeout_seconds" => Value::from(positive("a positive number of seconds")?),
+        "smtp.port" => Value::from(
+            positive("a port number")
+                .ok()
+                .and_then(|p| u16::try_from(p).ok())
+                .with_context(|| format!("{var} must be a port number, not {v:?}"))?,
+        ),
+        "auth.session_idle_minutes" | "auth.session_lifetime_hours" => {
+            Value::from(positive("a positive number")?)
+        }
+        "auth.trusted_proxies" => Value::from(
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .collect::<Vec<_>>(),
+        ),
+        _ => Value::from(v),
+    })
+}
+
+/// A setting figment could not read, told as `key: what is wrong` (every error when several).
+fn explain(errors: figment::Error) -> anyhow::Error {
+    let told: Vec<String> = errors
+        .into_iter()
+        .map(|e| match e.path.join(".") {
+            key if key.is_empty() => e.kind.to_string(),
+            key => format!("{key}: {}", e.kind),
+        })
+        .collect();
+    anyhow::anyhow!("{}", told.join("; "))
+}
+
 impl Config {
     /// Loads the layers: defaults, then `path` (or `./dispatch.toml` when present), then the
     /// environment, then flags.
     pub fn load(path: Option<&Path>, flags: &Overrides) -> anyhow::Result<Self> {
-        let mut cfg = match path {
-            Some(p) => Self::from_file(p)?,
-            None if Path::new("dispatch.toml").exists() => {
-                Self::from_file(Path::new("dispatch.toml"))?
-            }
-            None => Self::default(),
+        use figment::providers::{Format, Serialized, Toml};
+        use figment::Figment;
+        let file = match path {
+            Some(p) => Some(p),
+            None => Some(Path::new("dispatch.toml")).filter(|p| p.exists()),
         };
+        let mut layers = Figment::new();
+        if let Some(p) = file {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            // Syntax first (toml tells the line and column), then the file alone, so that its
+            // mistakes are told as the file's.
+            let invalid = || format!("{} is not a valid configuration", p.display());
+            text.parse::<toml::Table>().with_context(invalid)?;
+            layers = layers.merge(Toml::string(&text));
+            layers
+                .extract::<Self>()
+                .map_err(explain)
+                .with_context(invalid)?;
+        }
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        if let Some(v) = env("DISPATCH_DATABASE_URL") {
-            cfg.database_url = v;
+        for (var, key) in ENVIRONMENT {
+            if let Some(v) = env(var) {
+                let value = environment_value(var, key, v)?;
+                layers = layers.merge(Serialized::default(key, value));
+            }
         }
-        if let Some(v) = env("DISPATCH_LISTEN") {
-            cfg.listen = v;
-        }
-        if let Some(v) = env("DISPATCH_LOG_FORMAT") {
-            cfg.log_format = v;
-        }
-        if let Some(v) = env("DISPATCH_LOG") {
-            cfg.log_level = v;
-        }
-        if let Some(v) = env("DISPATCH_ADMIN_EMAIL") {
-            cfg.admin_email = v;
-        }
-        if let Some(v) = env("DISPATCH_PUBLIC_URL") {
-            cfg.public_url = v;
-        }
-        if let Some(v) = env("DISPATCH_CONFERENCE_TEMPLATE") {
-            cfg.conference_template = v;
-        }
-        if let Some(v) = env("DISPATCH_JOB_TIMEOUT_SECONDS") {
-            cfg.job_timeout_seconds = v.parse().ok().filter(|n| *n > 0).with_context(|| {
-                format!(
-                    "DISPATCH_JOB_TIMEOUT_SECONDS must be a positive number of seconds, not {v:?}"
-                )
-            })?;
-        }
-        cfg.smtp.load_env()?;
-        cfg.slack.load_env();
-        cfg.security.load_env();
         for name in dispatch_core::Capability::NAMES {
             if let Some(v) = env(&format!("DISPATCH_PROVIDERS_{}", name.to_uppercase())) {
-                cfg.providers.insert(name.to_string(), v);
+                layers = layers.merge(Serialized::default(&format!("providers.{name}"), v));
             }
         }
-        cfg.auth.load_env()?;
+        for (key, flag) in [
+            ("database_url", &flags.database_url),
+            ("listen", &flags.listen),
+            ("log_format", &flags.log_format),
+        ] {
+            if let Some(v) = flag {
+                layers = layers.merge(Serialized::default(key, v));
+            }
+        }
+        let mut cfg: Self = layers.extract().map_err(explain)?;
+        // A schedule set (even blank, which turns it off) joins the others rather than
+        // replacing them.
         for (name, _) in dispatch_engine::scheduler::PERIODIC {
             if let Ok(v) = std::env::var(format!("DISPATCH_SCHEDULE_{}", name.to_uppercase())) {
                 cfg.schedules.insert(name.to_string(), v);
             }
-        }
-        if let Some(v) = &flags.database_url {
-            cfg.database_url = v.clone();
-        }
-        if let Some(v) = &flags.listen {
-            cfg.listen = v.clone();
-        }
-        if let Some(v) = &flags.log_format {
-            cfg.log_format = v.clone();
         }
         cfg.database_url = normalise_database_url(&cfg.database_url);
         cfg.smtp
@@ -297,13 +339,6 @@ impl Config {
             .parse::<SmtpTls>()
             .map_err(|e| anyhow::anyhow!("smtp.tls: {e}"))?;
         Ok(cfg)
-    }
-
-    fn from_file(p: &Path) -> anyhow::Result<Self> {
-        let text =
-            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-        toml::from_str(&text)
-            .with_context(|| format!("{} is not a valid configuration", p.display()))
     }
 
     /// Where the secret key file is: the configured path, else beside the SQLite database.
@@ -419,35 +454,6 @@ impl Config {
             s = s.with_credentials(&c.username, &c.password);
         }
         Ok(Some(s))
-    }
-}
-
-impl SmtpConfig {
-    /// Applies the `DISPATCH_SMTP_*` variables.
-    fn load_env(&mut self) -> anyhow::Result<()> {
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        if let Some(v) = env("DISPATCH_SMTP_HOST") {
-            self.host = v;
-        }
-        if let Some(v) = env("DISPATCH_SMTP_PORT") {
-            self.port =
-                v.parse().ok().filter(|p| *p > 0).with_context(|| {
-                    format!("DISPATCH_SMTP_PORT must be a port number, not {v:?}")
-                })?;
-        }
-        if let Some(v) = env("DISPATCH_SMTP_TLS") {
-            self.tls = v;
-        }
-        if let Some(v) = env("DISPATCH_SMTP_USERNAME") {
-            self.username = v;
-        }
-        if let Some(v) = env("DISPATCH_SMTP_PASSWORD") {
-            self.password = v;
-        }
-        if let Some(v) = env("DISPATCH_SMTP_FROM") {
-            self.from = v;
-        }
-        Ok(())
     }
 }
 
@@ -616,6 +622,70 @@ mod tests {
         assert_eq!(parsed.admin_email, d.admin_email);
         assert_eq!(parsed.smtp, d.smtp);
         assert_eq!(parsed.auth, d.auth);
+    }
+
+    /// The only test that sets `DISPATCH_*` variables (tests run side by side).
+    #[test]
+    fn file_environment_and_flags_layer_in_order_and_bad_values_are_named() {
+        let dir = std::env::temp_dir().join(format!("dispatch-layers-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("dispatch.toml");
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:1\"\nlog_format = \"json\"\n[smtp]\nhost = \"mail\"\n\
+             [schedules]\ndaily_digest = \"0 9 * * *\"\n",
+        )
+        .unwrap();
+        std::env::set_var("DISPATCH_LISTEN", "0.0.0.0:2");
+        std::env::set_var("DISPATCH_LOG", "");
+        std::env::set_var("DISPATCH_SMTP_PASSWORD", "123");
+        std::env::set_var("DISPATCH_TRUSTED_PROXIES", "10.0.0.5, 10.0.0.6");
+        let flags = Overrides {
+            log_format: Some("pretty".into()),
+            ..Default::default()
+        };
+        let cfg = Config::load(Some(&file), &flags);
+        std::env::set_var("DISPATCH_SMTP_PORT", "x");
+        let bad_env = Config::load(Some(&file), &flags).unwrap_err().to_string();
+        for k in [
+            "DISPATCH_LISTEN",
+            "DISPATCH_LOG",
+            "DISPATCH_SMTP_PASSWORD",
+            "DISPATCH_TRUSTED_PROXIES",
+            "DISPATCH_SMTP_PORT",
+        ] {
+            std::env::remove_var(k);
+        }
+        let cfg = cfg.unwrap();
+        assert_eq!(cfg.listen, "0.0.0.0:2", "the environment over the file");
+        assert_eq!(cfg.log_format, "pretty", "a flag over the file");
+        assert_eq!(cfg.log_level, "info", "an empty variable counts as unset");
+        assert_eq!((cfg.smtp.host.as_str(), cfg.smtp.port), ("mail", 587));
+        assert_eq!(cfg.smtp.password, "123", "a secret stays the string it is");
+        assert_eq!(cfg.auth.trusted_proxies, ["10.0.0.5", "10.0.0.6"]);
+        assert_eq!(
+            cfg.schedules.len(),
+            1,
+            "a [schedules] table is the whole table"
+        );
+        assert!(
+            bad_env.contains("DISPATCH_SMTP_PORT must be a port number"),
+            "{bad_env}"
+        );
+
+        std::fs::write(&file, "[smtp]\nport = \"x\"\n").unwrap();
+        let e = format!("{:#}", Config::load(Some(&file), &flags).unwrap_err());
+        assert!(
+            e.contains("not a valid configuration: smtp.port: invalid type"),
+            "{e}"
+        );
+        std::fs::write(&file, "[smtp]\nhots = \"mail\"\n").unwrap();
+        let e = format!("{:#}", Config::load(Some(&file), &flags).unwrap_err());
+        assert!(e.contains("smtp.hots: unknown field"), "{e}");
+        std::fs::write(&file, "listen = \n").unwrap();
+        let e = format!("{:#}", Config::load(Some(&file), &flags).unwrap_err());
+        assert!(e.contains("line 1"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! Single sign-on end to end. An OIDC provider emulator (discovery, authorize, token with an
-//! ID token signed RS256 with a key its JWKS publishes, or HS256 with the client secret) runs on
-//! 127.0.0.1; the test plays the browser through the authorization-code flow with PKCE and ends
-//! signed in; ID tokens for another audience, expired, badly signed or with another nonce are
-//! refused. Also: trusted-header authentication
+//! Single sign-on end to end. An OIDC provider emulator (discovery document, JWKS, authorize,
+//! token endpoint with a PKCE check and client authentication by `client_secret_post` or
+//! `client_secret_basic`, ID tokens signed RS256 with a key its JWKS publishes, or HS256 with the
+//! client secret) runs on 127.0.0.1; the test plays the browser through the authorization-code
+//! flow with PKCE and ends signed in; ID tokens for another audience, expired, badly signed,
+//! signed with another key or with another nonce are refused. Also: trusted-header authentication
 //! counts only from the configured proxy addresses.
 
 use crate::common::TestApp;
@@ -27,7 +28,8 @@ const CLIENT_SECRET: &str = "emulator-secret";
 struct Provider {
     issuer: String,
     email: String,
-    /// `ok`, `wrong_audience`, `bad_signature`, `expired`, `wrong_nonce`.
+    /// `ok`, `wrong_audience`, `bad_signature`, `other_key`, `expired`, `expired_30s_ago`,
+    /// `wrong_nonce`.
     mode: String,
     /// How ID tokens are signed: `RS256` (the JWKS key) or `HS256` (the client secret).
     alg: String,
@@ -47,6 +49,8 @@ async fn discovery(State(p): State<Shared>) -> axum::Json<Value> {
         "token_endpoint": format!("{issuer}/token"),
         "jwks_uri": format!("{issuer}/jwks"),
         "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
         "code_challenge_methods_supported": ["S256"],
         "id_token_signing_alg_values_supported": ["RS256", "HS256"],
     }))
@@ -89,14 +93,18 @@ async fn jwks() -> axum::Json<Value> {
     ]}))
 }
 
-/// A signed JWT: RS256 with the JWKS key, or HS256 with `secret`.
-fn jwt(claims: &Value, alg: &str, secret: &[u8]) -> String {
+/// A key the provider does not publish (a 2048-bit test key, PKCS#1 DER).
+fn other_rsa_key() -> ring::signature::RsaKeyPair {
+    ring::signature::RsaKeyPair::from_der(include_bytes!("common/oidc_other_rsa_key.der")).unwrap()
+}
+
+/// A signed JWT: RS256 with `key` (claiming to be the JWKS key `k1`), or HS256 with `secret`.
+fn jwt(claims: &Value, alg: &str, key: ring::signature::RsaKeyPair, secret: &[u8]) -> String {
     let head = json!({"alg": alg, "typ": "JWT", "kid": "k1"});
     let head = B64.encode(head.to_string());
     let body = B64.encode(claims.to_string());
     let signed = format!("{head}.{body}");
     let signature = if alg == "RS256" {
-        let key = rsa_key();
         let mut sig = vec![0; key.public().modulus_len()];
         key.sign(
             &ring::signature::RSA_PKCS1_SHA256,
@@ -114,8 +122,28 @@ fn jwt(claims: &Value, alg: &str, secret: &[u8]) -> String {
     format!("{signed}.{}", B64.encode(signature))
 }
 
+/// The client secret from the form (`client_secret_post`) or the `Authorization: Basic` header
+/// (`client_secret_basic`), once the client id there is ours.
+fn client_secret(headers: &axum::http::HeaderMap, f: &HashMap<String, String>) -> Option<String> {
+    if let Some(basic) = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+    {
+        let pair = base64::engine::general_purpose::STANDARD
+            .decode(basic)
+            .ok()?;
+        let (id, secret) = std::str::from_utf8(&pair).ok()?.split_once(':')?;
+        return (id == CLIENT_ID).then(|| secret.to_string());
+    }
+    (f.get("client_id").map(String::as_str) == Some(CLIENT_ID))
+        .then(|| f.get("client_secret").cloned())
+        .flatten()
+}
+
 async fn token(
     State(p): State<Shared>,
+    headers: axum::http::HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> axum::response::Response {
     let mut p = p.lock().unwrap();
@@ -127,16 +155,21 @@ async fn token(
         )
             .into_response()
     };
-    if f.get("client_secret").map(String::as_str) != Some(CLIENT_SECRET) {
+    if f.get("grant_type").map(String::as_str) != Some("authorization_code") {
+        return refuse(&mut p, "grant type");
+    }
+    if client_secret(&headers, &f).as_deref() != Some(CLIENT_SECRET) {
         return refuse(&mut p, "client secret");
     }
-    let Some((challenge, nonce, redirect)) = p.codes.remove(&f["code"]) else {
+    let code = f.get("code").map_or("", String::as_str);
+    let Some((challenge, nonce, redirect)) = p.codes.remove(code) else {
         return refuse(&mut p, "unknown or reused code");
     };
-    if B64.encode(Sha256::digest(f["code_verifier"].as_bytes())) != challenge {
+    let verifier = f.get("code_verifier").map_or("", String::as_str);
+    if B64.encode(Sha256::digest(verifier.as_bytes())) != challenge {
         return refuse(&mut p, "PKCE verifier");
     }
-    if f["redirect_uri"] != redirect {
+    if f.get("redirect_uri") != Some(&redirect) {
         return refuse(&mut p, "redirect URI");
     }
     let now = chrono::Utc::now().timestamp();
@@ -145,10 +178,10 @@ async fn token(
     } else {
         CLIENT_ID
     };
-    let exp = if p.mode == "expired" {
-        now - 3600
-    } else {
-        now + 300
+    let exp = match p.mode.as_str() {
+        "expired" => now - 3600,
+        "expired_30s_ago" => now - 30,
+        _ => now + 300,
     };
     let nonce = if p.mode == "wrong_nonce" {
         format!("{nonce}-other")
@@ -157,7 +190,12 @@ async fn token(
     };
     let claims = json!({"iss": p.issuer, "aud": aud, "sub": "u-1", "email": p.email,
         "email_verified": true, "nonce": nonce, "iat": now - 60, "exp": exp});
-    let mut id_token = jwt(&claims, &p.alg, CLIENT_SECRET.as_bytes());
+    let key = if p.mode == "other_key" {
+        other_rsa_key()
+    } else {
+        rsa_key()
+    };
+    let mut id_token = jwt(&claims, &p.alg, key, CLIENT_SECRET.as_bytes());
     if p.mode == "bad_signature" {
         // Signed, then the claims swapped for others: the signature no longer matches.
         let forged = json!({"iss": p.issuer, "aud": CLIENT_ID, "sub": "u-2",
@@ -353,7 +391,13 @@ async fn an_rs256_id_token_for_another_audience_expired_badly_signed_or_with_ano
 ) {
     let provider = start_provider("vic@example.com").await;
     let app = app_with_sso(&provider).await;
-    for mode in ["wrong_audience", "expired", "bad_signature", "wrong_nonce"] {
+    for mode in [
+        "wrong_audience",
+        "expired",
+        "bad_signature",
+        "other_key",
+        "wrong_nonce",
+    ] {
         provider.lock().unwrap().mode = mode.into();
         assert!(!signs_in(&app).await, "{mode} was accepted");
     }
@@ -364,6 +408,37 @@ async fn an_rs256_id_token_for_another_audience_expired_badly_signed_or_with_ano
     );
     provider.lock().unwrap().mode = "ok".into();
     assert!(signs_in(&app).await, "a good token still signs in");
+}
+
+#[tokio::test]
+async fn each_refused_id_token_is_refused_for_its_own_reason_and_clocks_may_be_a_minute_apart() {
+    let provider = start_provider("wes@example.com").await;
+    let app = app_with_sso(&provider).await;
+    for (mode, reason) in [
+        ("wrong_audience", "the ID token is for another client"),
+        ("expired", "the ID token has expired"),
+        ("bad_signature", "bad ID token signature"),
+        ("other_key", "bad ID token signature"),
+        ("wrong_nonce", "the ID token's nonce does not match"),
+    ] {
+        provider.lock().unwrap().mode = mode.into();
+        let (callback, flow) = to_callback(&app).await;
+        let res = reqwest::Client::new()
+            .get(&callback)
+            .header("cookie", flow[0].split(';').next().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{mode}");
+        let body = res.text().await.unwrap();
+        assert!(
+            body.contains(&format!("single sign-on failed: {reason}")),
+            "{mode}: {body}"
+        );
+    }
+    provider.lock().unwrap().mode = "expired_30s_ago".into();
+    assert!(signs_in(&app).await, "expired 30 s ago: within a minute");
+    assert!(provider.lock().unwrap().refused.is_empty());
 }
 
 #[tokio::test]
