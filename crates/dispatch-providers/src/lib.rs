@@ -7,7 +7,6 @@
 //! and need no account either.
 
 pub mod builtin;
-pub mod slack;
 pub mod smtp;
 pub mod webhook;
 

@@ -132,6 +132,17 @@ impl From<EngineError> for ApiError {
     }
 }
 
+impl From<dispatch_slack::transport::IntakeError> for ApiError {
+    fn from(e: dispatch_slack::transport::IntakeError) -> Self {
+        use dispatch_slack::transport::IntakeError;
+        match e {
+            IntakeError::BadSignature(m) => ApiError::BadSignature(m),
+            IntakeError::BadRequest(m) => ApiError::BadRequest(m),
+            IntakeError::Engine(e) => e.into(),
+        }
+    }
+}
+
 impl From<ValidationError> for ApiError {
     fn from(e: ValidationError) -> Self {
         ApiError::Validation(e)

@@ -12,13 +12,13 @@ pub mod oidc;
 pub mod openapi;
 pub mod policy;
 pub mod redirect;
-pub mod slack;
 pub mod trusted;
 pub mod ui;
 pub mod wire;
 
 use axum::Router;
 use dispatch_engine::Engine;
+use dispatch_slack::transport::SlackSettings;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -37,18 +37,32 @@ pub struct AppState {
     /// The process's metrics recorder, rendered by `/metrics`.
     pub metrics: metrics::Metrics,
     /// The Slack transport, when a signing secret is configured.
-    pub slack: Option<Arc<slack::SlackSettings>>,
+    pub slack: Option<Arc<SlackSettings>>,
     /// Sign-in settings and state.
     pub auth: Arc<WebAuth>,
     /// The configured public URL (the OpenAPI document's server), if any.
     pub public_url: Option<Arc<str>>,
 }
 
+/// The Slack endpoints (mounted under `/api/v1`, see [`api::router`]) reach the engine and the
+/// signing secret through the state, and answer failures in the API's error envelope.
+impl dispatch_slack::transport::Host for AppState {
+    type Error = error::ApiError;
+
+    fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    fn slack(&self) -> Option<&SlackSettings> {
+        self.slack.as_deref()
+    }
+}
+
 /// What the HTTP application serves beyond the API: transports and sign-in.
 #[derive(Default)]
 pub struct WebOptions {
     /// Accept Slack's requests, verified with this app's signing secret.
-    pub slack: Option<slack::SlackSettings>,
+    pub slack: Option<SlackSettings>,
     /// How people sign in.
     pub auth: WebAuth,
     /// The configured public URL, e.g. `https://dispatch.example.com`.

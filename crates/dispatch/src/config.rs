@@ -418,8 +418,8 @@ impl Config {
     }
 
     /// The Slack transport's settings, when a signing secret is configured.
-    pub fn slack_settings(&self) -> Option<dispatch_web::slack::SlackSettings> {
-        (!self.slack.signing_secret.is_empty()).then(|| dispatch_web::slack::SlackSettings {
+    pub fn slack_settings(&self) -> Option<dispatch_slack::transport::SlackSettings> {
+        (!self.slack.signing_secret.is_empty()).then(|| dispatch_slack::transport::SlackSettings {
             signing_secret: self.slack.signing_secret.clone(),
         })
     }

@@ -82,8 +82,8 @@ pub fn builtin_registry(
 pub fn slack_conversation(
     db: &Db,
     api: dispatch_slack::SlackApi,
-) -> dispatch_providers::slack::SlackConversation {
-    dispatch_providers::slack::SlackConversation {
+) -> dispatch_slack::provider::SlackConversation {
+    dispatch_slack::provider::SlackConversation {
         api,
         memory: std::sync::Arc::new(dispatch_store::builtin::SlackMemory { db: db.clone() }),
     }
@@ -125,11 +125,11 @@ pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
         .with_session_settings(cfg.auth.sessions())
         .with_secret_key(cfg.secret_key()?);
     if !cfg.slack.bot_token.is_empty() {
-        let worker = dispatch_web::slack::jobs::SlackWorker {
+        let worker = dispatch_slack::jobs::SlackWorker {
             api: dispatch_slack::SlackApi::new(&cfg.slack.api_url, &cfg.slack.bot_token),
             reaction: cfg.slack.reaction.trim_matches(':').to_string(),
         };
-        for handler in dispatch_web::slack::jobs::handlers(worker) {
+        for handler in dispatch_slack::jobs::handlers(worker) {
             engine = engine.with_transport_job(handler);
         }
     }
@@ -239,7 +239,7 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
             api,
             move |e| {
                 let engine = engine.clone();
-                async move { dispatch_web::slack::take_envelope(&engine, e).await }
+                async move { dispatch_slack::transport::take_envelope(&engine, e).await }
             },
             stopped,
         ))

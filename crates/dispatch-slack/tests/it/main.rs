@@ -1,4 +1,5 @@
-//! The Slack client's integration tests against the emulator, in one test binary.
+//! The Slack crate's integration tests against the emulator, in one test binary.
 
 mod api;
+mod provider;
 mod socket;

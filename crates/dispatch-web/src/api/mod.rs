@@ -40,7 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(files::router())
         .merge(oncall::router())
         .merge(webhooks::router())
-        .merge(crate::slack::router())
+        .merge(dispatch_slack::transport::router())
         .merge(providers::router())
         .merge(account::router())
         .merge(membership::router())

@@ -14,7 +14,7 @@ const SECRET: &str = "test-signing-secret";
 async fn app() -> TestApp {
     TestApp::builder()
         .web_options(dispatch_web::WebOptions {
-            slack: Some(dispatch_web::slack::SlackSettings {
+            slack: Some(dispatch_slack::transport::SlackSettings {
                 signing_secret: SECRET.into(),
             }),
             ..Default::default()
@@ -230,7 +230,7 @@ async fn socket_mode_envelopes_become_the_same_jobs_once() {
         dispatch_slack::SlackApi::new(&url, "xapp-t"),
         move |e| {
             let engine = engine.clone();
-            async move { dispatch_web::slack::take_envelope(&engine, e).await }
+            async move { dispatch_slack::transport::take_envelope(&engine, e).await }
         },
         stopped,
     ));

@@ -57,13 +57,13 @@ async fn start(via: Via) -> Day {
                 .unwrap();
         })
         .web_options(dispatch_web::WebOptions {
-            slack: Some(dispatch_web::slack::SlackSettings {
+            slack: Some(dispatch_slack::transport::SlackSettings {
                 signing_secret: SECRET.into(),
             }),
             ..Default::default()
         })
-        .transport_jobs(dispatch_web::slack::jobs::handlers(
-            dispatch_web::slack::jobs::SlackWorker {
+        .transport_jobs(dispatch_slack::jobs::handlers(
+            dispatch_slack::jobs::SlackWorker {
                 api: slack_api,
                 reaction: "stopwatch".into(),
             },
@@ -77,7 +77,7 @@ async fn start(via: Via) -> Day {
             SlackApi::new(&api, APP),
             move |e| {
                 let engine = engine.clone();
-                async move { dispatch_web::slack::take_envelope(&engine, e).await }
+                async move { dispatch_slack::transport::take_envelope(&engine, e).await }
             },
             stopped,
         ));

@@ -2,13 +2,15 @@
 //! bearer token; each must carry a valid v0 signature over its raw body and a timestamp within
 //! five minutes, or it is refused with 401 and nothing is done. Slack wants an answer within
 //! three seconds, so each request is only verified, parsed and enqueued here; the work happens in
-//! the job queue (see `dispatch_engine::jobs::TransportJob`), where a redelivered event (same
-//! `event_id`) finds its job already enqueued and is handled once.
+//! the job queue (see [`crate::jobs`]), where a redelivered event (same `event_id`) finds its job
+//! already enqueued and is handled once.
+//!
+//! The web crate mounts [`router`] under `/api/v1` (its access table lists the routes as signed)
+//! and hands the handlers what they need through [`Host`]: the engine, the settings, and its
+//! error envelope.
 
-pub mod jobs;
-
-use crate::error::ApiError;
-use crate::AppState;
+use crate::jobs::kind;
+use crate::socket::Envelope;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -16,39 +18,31 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use dispatch_engine::Engine;
-use dispatch_slack::socket::Envelope;
 use serde_json::{json, Value};
 
-/// Job kinds of the Slack transport: each carries Slack's request as it came.
-pub mod kind {
-    use dispatch_core::job::JobKind;
-    use serde::{Deserialize, Serialize};
-    use serde_json::Value;
+/// Why the Slack transport refused or failed a request.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// The request is not signed by Slack, or not freshly (401).
+    #[error("{0}")]
+    BadSignature(String),
+    /// The request could not be read (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The engine failed to enqueue the work.
+    #[error(transparent)]
+    Engine(#[from] dispatch_engine::Error),
+}
 
-    macro_rules! slack_jobs {
-        ($($(#[$doc:meta])* $t:ident = $name:literal,)*) => {
-            $($(#[$doc])*
-            #[derive(Debug, Clone, Serialize, Deserialize)]
-            #[serde(transparent)]
-            pub struct $t(pub Value);
-
-            impl JobKind for $t {
-                const KIND: &'static str = $name;
-                fn incident_id(&self) -> Option<i64> {
-                    None
-                }
-            })*
-        };
-    }
-
-    slack_jobs! {
-        /// A slash command.
-        Command = "slack_command",
-        /// An Events API callback.
-        Event = "slack_event",
-        /// An interaction (button, modal submission, shortcut).
-        Interaction = "slack_interaction",
-    }
+/// What the HTTP application lends the Slack endpoints: the engine, the transport's settings
+/// (none when no signing secret is configured), and the error answer it renders.
+pub trait Host: Clone + Send + Sync + 'static {
+    /// The application's error, rendered in its envelope.
+    type Error: From<IntakeError> + IntoResponse;
+    /// The engine the requests' work is enqueued on.
+    fn engine(&self) -> &Engine;
+    /// The transport's settings, when Slack is configured.
+    fn slack(&self) -> Option<&SlackSettings>;
 }
 
 /// The Slack transport's settings.
@@ -58,41 +52,41 @@ pub struct SlackSettings {
     pub signing_secret: String,
 }
 
-/// The Slack routes (under `/api/v1`).
-pub fn router() -> Router<AppState> {
+/// The Slack routes (to mount under `/api/v1`).
+pub fn router<S: Host>() -> Router<S> {
     Router::new()
-        .route("/slack/commands", post(commands))
-        .route("/slack/events", post(events))
-        .route("/slack/interactions", post(interactions))
+        .route("/slack/commands", post(commands::<S>))
+        .route("/slack/events", post(events::<S>))
+        .route("/slack/interactions", post(interactions::<S>))
 }
 
 /// Verifies the request's signature; the raw body back.
 fn verified<'a>(
-    state: &AppState,
+    state: &impl Host,
     headers: &HeaderMap,
     body: &'a Bytes,
-) -> Result<&'a [u8], ApiError> {
-    let Some(slack) = state.slack.as_ref() else {
-        return Err(ApiError::BadSignature(
+) -> Result<&'a [u8], IntakeError> {
+    let Some(slack) = state.slack() else {
+        return Err(IntakeError::BadSignature(
             "Slack is not configured on this server: no signing secret to verify requests with"
                 .into(),
         ));
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    dispatch_slack::signature::verify(
+    crate::signature::verify(
         &slack.signing_secret,
         header("x-slack-request-timestamp"),
         header("x-slack-signature"),
         body,
         chrono::Utc::now().timestamp(),
     )
-    .map_err(|e| ApiError::BadSignature(e.to_string()))?;
+    .map_err(|e| IntakeError::BadSignature(e.to_string()))?;
     Ok(body)
 }
 
-fn form(body: &[u8]) -> Result<Value, ApiError> {
+fn form(body: &[u8]) -> Result<Value, IntakeError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not a form: {e}")))?;
+        .map_err(|e| IntakeError::BadRequest(format!("the body is not a form: {e}")))?;
     Ok(Value::Object(
         pairs
             .into_iter()
@@ -101,14 +95,14 @@ fn form(body: &[u8]) -> Result<Value, ApiError> {
     ))
 }
 
-async fn commands(
-    State(state): State<AppState>,
+async fn commands<S: Host>(
+    State(state): State<S>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, S::Error> {
     let body = verified(&state, &headers, &body)?;
     let payload = form(body)?;
-    enqueue_command(&state.engine, payload, &header_signature(&headers)).await?;
+    enqueue_command(state.engine(), payload, &header_signature(&headers)).await?;
     Ok(axum::http::StatusCode::OK.into_response())
 }
 
@@ -118,10 +112,10 @@ async fn enqueue_command(
     engine: &Engine,
     payload: Value,
     fallback_id: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), IntakeError> {
     let str_of = |k: &str| payload[k].as_str().unwrap_or_default().to_string();
     if str_of("command").is_empty() {
-        return Err(ApiError::BadRequest(
+        return Err(IntakeError::BadRequest(
             "a slash command needs `command`".into(),
         ));
     }
@@ -136,11 +130,11 @@ async fn enqueue_command(
 }
 
 /// Enqueues an event callback, once per `event_id`.
-async fn enqueue_event(engine: &Engine, event: Value) -> Result<(), ApiError> {
+async fn enqueue_event(engine: &Engine, event: Value) -> Result<(), IntakeError> {
     let id = event["event_id"]
         .as_str()
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::BadRequest("an event callback needs `event_id`".into()))?
+        .ok_or_else(|| IntakeError::BadRequest("an event callback needs `event_id`".into()))?
         .to_string();
     engine
         .enqueue_transport_job(&kind::Event(event), &format!("slack-event:{id}"))
@@ -153,7 +147,7 @@ async fn enqueue_interaction(
     engine: &Engine,
     payload: Value,
     fallback_id: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), IntakeError> {
     let id = payload["trigger_id"]
         .as_str()
         .map(String::from)
@@ -194,47 +188,47 @@ fn header_signature(headers: &HeaderMap) -> String {
         .to_string()
 }
 
-async fn events(
-    State(state): State<AppState>,
+async fn events<S: Host>(
+    State(state): State<S>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, S::Error> {
     let body = verified(&state, &headers, &body)?;
     let event: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not JSON: {e}")))?;
+        .map_err(|e| IntakeError::BadRequest(format!("the body is not JSON: {e}")))?;
     match event["type"].as_str() {
         Some("url_verification") => {
             let challenge = event["challenge"].as_str().unwrap_or_default();
             Ok(Json(json!({ "challenge": challenge })).into_response())
         }
         Some("event_callback") => {
-            enqueue_event(&state.engine, event).await?;
+            enqueue_event(state.engine(), event).await?;
             Ok(axum::http::StatusCode::OK.into_response())
         }
         _ => Ok(axum::http::StatusCode::OK.into_response()),
     }
 }
 
-async fn interactions(
-    State(state): State<AppState>,
+async fn interactions<S: Host>(
+    State(state): State<S>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, S::Error> {
     let body = verified(&state, &headers, &body)?;
     let fields = form(body)?;
     let payload: Value = fields["payload"]
         .as_str()
-        .ok_or_else(|| ApiError::BadRequest("an interaction needs a `payload` field".into()))
+        .ok_or_else(|| IntakeError::BadRequest("an interaction needs a `payload` field".into()))
         .and_then(|p| {
             serde_json::from_str(p)
-                .map_err(|e| ApiError::BadRequest(format!("`payload` is not JSON: {e}")))
+                .map_err(|e| IntakeError::BadRequest(format!("`payload` is not JSON: {e}")))
         })?;
     // A modal's missing fields are shown in the modal: that answer cannot wait for a job.
     if payload["type"] == "view_submission" {
-        if let Err(errors) = dispatch_slack::modals::command_line(&payload["view"]) {
-            return Ok(Json(dispatch_slack::modals::errors_response(&errors)).into_response());
+        if let Err(errors) = crate::modals::command_line(&payload["view"]) {
+            return Ok(Json(crate::modals::errors_response(&errors)).into_response());
         }
     }
-    enqueue_interaction(&state.engine, payload, &header_signature(&headers)).await?;
+    enqueue_interaction(state.engine(), payload, &header_signature(&headers)).await?;
     Ok(axum::http::StatusCode::OK.into_response())
 }

@@ -6,7 +6,7 @@
 //! leaving the channel join and leave the incident, and their messages count toward an
 //! observer's promotion to participant.
 
-use super::kind;
+use crate::{blocks, modals, SlackApi};
 use dispatch_core::job::JobKind;
 use dispatch_core::message::RichMessage;
 use dispatch_core::values::IncidentRef;
@@ -15,9 +15,40 @@ use dispatch_engine::admin::Authenticated;
 use dispatch_engine::command::CommandError;
 use dispatch_engine::jobs::TransportJob;
 use dispatch_engine::{Engine, Error};
-use dispatch_slack::{blocks, modals, SlackApi};
 use serde_json::Value;
 use std::sync::Arc;
+
+/// Job kinds of the Slack transport: each carries Slack's request as it came.
+pub mod kind {
+    use dispatch_core::job::JobKind;
+    use serde::{Deserialize, Serialize};
+    use serde_json::Value;
+
+    macro_rules! slack_jobs {
+        ($($(#[$doc:meta])* $t:ident = $name:literal,)*) => {
+            $($(#[$doc])*
+            #[derive(Debug, Clone, Serialize, Deserialize)]
+            #[serde(transparent)]
+            pub struct $t(pub Value);
+
+            impl JobKind for $t {
+                const KIND: &'static str = $name;
+                fn incident_id(&self) -> Option<i64> {
+                    None
+                }
+            })*
+        };
+    }
+
+    slack_jobs! {
+        /// A slash command.
+        Command = "slack_command",
+        /// An Events API callback.
+        Event = "slack_event",
+        /// An interaction (button, modal submission, shortcut).
+        Interaction = "slack_interaction",
+    }
+}
 
 /// What the Slack jobs need: the Web API (bot token) and the reaction that marks a message
 /// for the timeline.
@@ -124,11 +155,7 @@ impl SlackWorker {
             return Ok(None);
         }
         let found = engine
-            .resource_by_external_id(
-                ResourceKind::Conversation,
-                dispatch_providers_slug(),
-                channel,
-            )
+            .resource_by_external_id(ResourceKind::Conversation, crate::provider::SLUG, channel)
             .await
             .map_err(|e| e.to_string())?;
         Ok(found.map(|r| IncidentRef::Id(IncidentId(r.incident_id))))
@@ -295,11 +322,6 @@ impl SlackWorker {
             _ => Ok(()),
         }
     }
-}
-
-/// The conversation provider's slug, as recorded on the incident's resource.
-fn dispatch_providers_slug() -> &'static str {
-    "slack"
 }
 
 /// A Slack timestamp (`1700000000.000100`) as a time.

@@ -4,16 +4,17 @@
 //! a lost answer made, and a posted message is remembered by its key so a retried job does not
 //! post it twice.
 
+use crate::{blocks, SlackApi, SlackError};
 use async_trait::async_trait;
 use dispatch_core::message::RichMessage;
 use dispatch_core::provider::{
     ConversationProvider, Created, IncidentContext, ProviderError, ProviderResult,
 };
-use dispatch_slack::{blocks, SlackApi, SlackError};
 
-const SLUG: &str = "slack";
+/// The provider's slug, as recorded on an incident's conversation resource.
+pub const SLUG: &str = "slack";
 /// Slack cuts topics at 250 characters.
-const TOPIC_MAX: usize = 250;
+pub const TOPIC_MAX: usize = 250;
 
 fn err(e: impl std::fmt::Display) -> ProviderError {
     ProviderError::new(SLUG, e.to_string())
@@ -156,97 +157,5 @@ impl SlackConversation {
             self.api.pin(channel, &ts).await.map_err(slack_err)?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use dispatch_core::message::Block;
-    use dispatch_core::provider::Person;
-    use dispatch_slack::emulator::Emulator;
-    use dispatch_store::testing::TestDb;
-
-    fn ctx(visibility: &str) -> IncidentContext {
-        let ic = Person {
-            email: "ic@example.com".into(),
-            name: "Ice".into(),
-        };
-        IncidentContext {
-            id: 1,
-            name: "INC-1".into(),
-            project: "default".into(),
-            title: "Payments failing at checkout".into(),
-            description: String::new(),
-            resolution: None,
-            status: "active".into(),
-            visibility: visibility.into(),
-            incident_type: "Default".into(),
-            priority: "High".into(),
-            severity: "High".into(),
-            commander: ic.clone(),
-            reporter: ic,
-            participants: vec![],
-            links: vec![],
-            timeline: vec![],
-            report_fields: vec![],
-            base_url: "http://127.0.0.1:8080".into(),
-        }
-    }
-
-    async fn setup() -> (TestDb, Emulator, SlackConversation) {
-        let t = TestDb::new().await;
-        let emu = Emulator::new("xoxb-t");
-        let url = emu.spawn().await;
-        let p = SlackConversation {
-            api: SlackApi::new(&url, "xoxb-t"),
-            memory: dispatch_store::builtin::providers(&t.open().await, "http://127.0.0.1:8080")
-                .chat_memory,
-        };
-        (t, emu, p)
-    }
-
-    #[tokio::test]
-    async fn a_channel_per_incident_with_topic_members_and_one_post_per_key() {
-        let (_t, emu, p) = setup().await;
-        let ic = emu.add_user("ic@example.com", "Ice");
-        let created = p.create("conv-1", &ctx("open")).await.unwrap();
-        assert_eq!(created, p.create("conv-1", &ctx("open")).await.unwrap());
-        let id = created.external_id;
-        p.set_topic(&id, &"t".repeat(300)).await.unwrap();
-        p.add_members(&id, &["IC@example.com".into(), "ghost@example.com".into()])
-            .await
-            .unwrap();
-        p.add_members(&id, &["ic@example.com".into()])
-            .await
-            .unwrap();
-        let msg = RichMessage::new(vec![Block::Header {
-            text: "Welcome".into(),
-        }]);
-        p.post(&id, Some("welcome-1"), &msg).await.unwrap();
-        p.post(&id, Some("welcome-1"), &msg).await.unwrap();
-        p.post(&id, None, &msg).await.unwrap();
-        p.set_archived(&id, true).await.unwrap();
-        let ch = &emu.channels()[0];
-        assert_eq!(ch.name, "inc-1-payments-failing-at-checkout");
-        assert!(!ch.private);
-        assert_eq!(ch.topic.chars().count(), TOPIC_MAX);
-        assert_eq!(ch.members, vec![ic]);
-        assert_eq!(ch.messages.len(), 2, "the keyed message is posted once");
-        assert_eq!(ch.messages[0].2[0]["type"], "header");
-        assert!(ch.archived);
-        // The address was looked up once, then read from the cache.
-        assert_eq!(emu.calls_of("users.lookupByEmail").len(), 2);
-    }
-
-    #[tokio::test]
-    async fn restricted_incidents_get_private_channels_and_errors_name_slacks_code() {
-        let (_t, emu, p) = setup().await;
-        let created = p.create("conv-2", &ctx("restricted")).await.unwrap();
-        assert!(emu.channels()[0].private);
-        let e = p.set_topic("C404", "x").await.unwrap_err();
-        assert!(e.message.contains("channel_not_found"), "{e}");
-        assert_eq!(e.provider, "slack");
-        assert!(created.link.unwrap().contains(&created.external_id));
     }
 }
