@@ -11,8 +11,8 @@ use dispatch_store::repo::job::NewJob;
 
 /// What a command appends besides its state change: timeline events (all stamped with the
 /// same actor, transport and time) and the jobs for its side effects. Both are written in the
-/// command's transaction by [`crate::record::save_with_events`]. Typed events get their description when the
-/// incident's key is known, as they are written.
+/// command's transaction by [`crate::record::save_with_events`]. Typed events get their
+/// description when the incident's key is known, as they are written.
 pub(crate) struct Events {
     actor: Option<String>,
     transport: Transport,
