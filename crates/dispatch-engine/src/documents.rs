@@ -3,7 +3,8 @@
 //! it; from then on the document is the people's and the engine leaves it alone, so an edit is
 //! never silently overwritten. A closed incident's documents are read-only.
 
-use crate::incident::{save_with_events, Events};
+use crate::changes::Events;
+use crate::record::save_with_events;
 use crate::{Actor, Engine, Error, Result};
 use dispatch_core::event::{Change, TimelineEvent};
 use dispatch_core::values::IncidentRef;

@@ -1,7 +1,8 @@
 //! Feedback: when an incident closes its participants are asked how it went; each may leave a
 //! rating (1-5) and a comment, which they can change later.
 
-use crate::incident::{save_with_events, Events};
+use crate::changes::Events;
+use crate::record::save_with_events;
 use crate::{Actor, Engine, Result};
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::IncidentRef;

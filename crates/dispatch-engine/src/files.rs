@@ -1,7 +1,8 @@
 //! Files attached to an incident: the built-in storage provider keeps them in the database,
 //! size-limited, and each upload goes on the timeline.
 
-use crate::incident::{save_with_events, Events};
+use crate::changes::Events;
+use crate::record::save_with_events;
 use crate::{Actor, Engine, Error, Result};
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::IncidentRef;

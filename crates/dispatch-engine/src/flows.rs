@@ -2,7 +2,7 @@
 //! step enqueueing the next in the transaction that records its result, so a crash resumes it
 //! where it stopped.
 
-use crate::incident::Events;
+use crate::changes::Events;
 use crate::Result;
 use chrono::{DateTime, Utc};
 use dispatch_core::job::{self, JobKind};

@@ -4,7 +4,9 @@
 //! commander and for anyone with open tasks; and the promotion of an observer who talks in the
 //! room.
 
-use crate::incident::{load_detail, save_with_events, Events, IncidentDetail};
+use crate::changes::Events;
+use crate::incident::{load_detail, IncidentDetail};
+use crate::record::save_with_events;
 use crate::{Actor, Engine, Error, Result};
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::{Email, IncidentRef};

@@ -2,8 +2,9 @@
 //! commands (and scribes, and liaises for) a new incident.
 
 use crate::cache::ProjectConfig;
+use crate::changes::Events;
 use crate::flows;
-use crate::incident::{save_with_events, Events};
+use crate::record::save_with_events;
 use crate::{Actor, Engine, Error, Result};
 use chrono::{DateTime, Utc};
 use dispatch_core::event::TimelineEvent;

@@ -1,7 +1,9 @@
 //! Participants and roles: assigning a role keeps the history, and an incident always has
 //! exactly one active incident commander. A person a role brings in gets a welcome e-mail.
 
-use crate::incident::{load_detail, save_with_events, Events, IncidentDetail};
+use crate::changes::Events;
+use crate::incident::{load_detail, IncidentDetail};
+use crate::record::save_with_events;
 use crate::{Actor, Engine, Result};
 use dispatch_core::commands::AssignRole;
 use dispatch_core::event::{Change, TimelineEvent};

@@ -5,8 +5,9 @@
 //! often the scheduler fires a reminder goes out once per period. Types marked
 //! `exclude_from_reminders` get none.
 
-use crate::incident::{save_with_events, Events};
-use crate::jobs::JobFailure;
+use crate::changes::Events;
+use crate::jobs::outcome::JobFailure;
+use crate::record::save_with_events;
 use crate::{flows, Actor, Engine, Result};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use dispatch_core::event::TimelineEvent;
@@ -98,7 +99,7 @@ pub(crate) async fn run(
         "close_reminders" => close(engine, &txn, at).await?,
         other => return Err(JobFailure(format!("unknown reminder {other}"))),
     };
-    crate::jobs::finish_in(&txn, job).await?;
+    crate::jobs::outcome::finish_in(&txn, job).await?;
     txn.commit().await?;
     engine.wake_workers();
     tracing::info!(job.kind = %job.kind, sent, "reminders sent");

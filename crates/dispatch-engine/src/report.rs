@@ -3,7 +3,8 @@
 //! participant group; an executive report is also written into the executive document (the
 //! type's executive template), which shows the latest one.
 
-use crate::incident::{save_with_events, Events};
+use crate::changes::Events;
+use crate::record::save_with_events;
 use crate::{flows, Actor, Engine, Result};
 use dispatch_core::commands::CreateReport;
 use dispatch_core::event::TimelineEvent;

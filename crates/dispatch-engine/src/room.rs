@@ -1,8 +1,9 @@
 //! Reading the built-in incident room and documents, and posting to the room.
 
 use crate::admin::Authenticated;
+use crate::changes::Events;
 use crate::command::CommandError;
-use crate::incident::{save_with_events, Events};
+use crate::record::save_with_events;
 use crate::{Actor, Engine, Error, Result};
 use dispatch_core::message::RichMessage;
 use dispatch_core::values::{IncidentRef, LongText};

@@ -164,13 +164,13 @@ pub(crate) async fn run(
     engine: &Engine,
     job: &dispatch_store::model::job::Model,
     at: DateTime<Utc>,
-) -> Result<(), crate::jobs::JobFailure> {
+) -> Result<(), crate::jobs::outcome::JobFailure> {
     match job.kind.as_str() {
         "cleanup_jobs" => {
             let before = dispatch_core::now() - chrono::Duration::days(7);
             let txn = engine.db().write().await?;
             let n = repo::job::delete_succeeded_before(&*txn, before).await?;
-            crate::jobs::finish_in(&txn, job).await?;
+            crate::jobs::outcome::finish_in(&txn, job).await?;
             txn.commit().await?;
             tracing::info!(deleted = n, "old succeeded jobs deleted");
             Ok(())
@@ -179,9 +179,9 @@ pub(crate) async fn run(
             crate::reminders::run(engine, job, at).await
         }
         "daily_digest" => {
-            crate::rules::run_digest(engine, at).await?;
+            crate::rules::digest::run(engine, at).await?;
             let txn = engine.db().write().await?;
-            crate::jobs::finish_in(&txn, job).await?;
+            crate::jobs::outcome::finish_in(&txn, job).await?;
             txn.commit().await?;
             Ok(())
         }

@@ -1,6 +1,7 @@
 //! Tasks: action items of an incident, with assignees, owner, due time and status.
 
-use crate::incident::{save_with_events, Events};
+use crate::changes::Events;
+use crate::record::save_with_events;
 use crate::{Actor, Engine, Result};
 use dispatch_core::commands::{CreateTask, UpdateTask};
 use dispatch_core::event::{Change, TimelineEvent};

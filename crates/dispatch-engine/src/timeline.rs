@@ -1,6 +1,7 @@
 //! The timeline: custom events, pinning, listing and verifying the hash chain.
 
-use crate::incident::{save_with_events, Events};
+use crate::changes::Events;
+use crate::record::save_with_events;
 use crate::{Actor, Engine, Result};
 use dispatch_core::commands::AddTimelineEvent;
 use dispatch_core::event::TimelineEvent;

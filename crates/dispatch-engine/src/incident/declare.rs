@@ -8,8 +8,10 @@
 
 mod plan;
 
-use super::{resolve_tags, Events, IncidentDetail};
+use super::{resolve_tags, IncidentDetail};
 use crate::cache::ProjectConfig;
+use crate::changes::Events;
+use crate::record::save_with_events;
 use crate::webhook::outgoing::Outgoing;
 use crate::{Actor, Engine, Error, Result};
 use chrono::{DateTime, Utc};
@@ -245,7 +247,7 @@ async fn backfill(
     let mut events = Events::new(actor, now);
     let severity_id = current.severity_id;
     super::status::apply_status(conn, &current, &mut row, target, severity_id, &mut events).await?;
-    super::save_with_events(conn, &current, row, events).await?;
+    save_with_events(conn, &current, row, events).await?;
     Ok(())
 }
 

@@ -4,16 +4,11 @@ mod declare;
 mod status;
 mod update;
 
-use crate::webhook::outgoing::Outgoing;
-use crate::{Actor, Engine, Result};
-use chrono::{DateTime, Utc};
-use dispatch_core::event::TimelineEvent;
+use crate::{Engine, Result};
 use dispatch_core::values::IncidentRef;
-use dispatch_core::{EventSource, Transport, ValidationError};
-use dispatch_store::model::{incident, report, resource};
-use dispatch_store::repo::event::{self, ChainHead, NewEvent};
+use dispatch_core::ValidationError;
+use dispatch_store::model::{report, resource};
 use dispatch_store::repo::incident::{IncidentFilter, IncidentRow};
-use dispatch_store::repo::job::NewJob;
 use dispatch_store::repo::participant::ParticipantView;
 use dispatch_store::repo::tag::TagRow;
 use dispatch_store::repo::{self, taxonomy};
@@ -94,154 +89,6 @@ pub(crate) async fn load_detail(conn: &impl Conn, r: &IncidentRef) -> Result<Inc
         last_executive_report,
         runbooks,
     })
-}
-
-/// What a command appends besides its state change: timeline events (all stamped with the
-/// same actor, transport and time) and the jobs for its side effects. Both are written in the
-/// command's transaction by [`save_with_events`]. Typed events get their description when the
-/// incident's key is known, as they are written.
-pub(crate) struct Events {
-    actor: Option<String>,
-    transport: Transport,
-    at: DateTime<Utc>,
-    list: Vec<Pending>,
-    jobs: Vec<NewJob>,
-}
-
-/// An event waiting to be written.
-enum Pending {
-    /// Dispatch's own: described from the typed event.
-    Typed(TimelineEvent),
-    /// Given whole (custom events, imported messages).
-    Given(NewEvent),
-}
-
-impl Events {
-    pub(crate) fn new(actor: &Actor, at: DateTime<Utc>) -> Self {
-        Self {
-            actor: Some(actor.email.clone()),
-            transport: actor.transport,
-            at,
-            list: Vec::new(),
-            jobs: Vec::new(),
-        }
-    }
-
-    /// Events written by Dispatch itself (jobs, scheduler).
-    pub(crate) fn system(at: DateTime<Utc>) -> Self {
-        Self {
-            actor: None,
-            transport: Transport::System,
-            at,
-            list: Vec::new(),
-            jobs: Vec::new(),
-        }
-    }
-
-    /// Who the events are by, for descriptions.
-    pub(crate) fn who(&self) -> &str {
-        self.actor.as_deref().unwrap_or("Dispatch")
-    }
-
-    /// When the command happened.
-    pub(crate) fn at(&self) -> DateTime<Utc> {
-        self.at
-    }
-
-    /// Records that something happened; its kind, details and description all come from the
-    /// typed event.
-    pub(crate) fn push_event(&mut self, event: TimelineEvent) {
-        self.list.push(Pending::Typed(event));
-    }
-
-    /// Records a custom event given by a person.
-    pub(crate) fn push_custom(&mut self, e: NewEvent) {
-        self.list.push(Pending::Given(e));
-    }
-
-    /// The typed events recorded so far.
-    pub(crate) fn typed(&self) -> impl Iterator<Item = &TimelineEvent> {
-        self.list.iter().filter_map(|p| match p {
-            Pending::Typed(e) => Some(e),
-            Pending::Given(_) => None,
-        })
-    }
-
-    /// Enqueues a job in the command's transaction.
-    pub(crate) fn job(&mut self, job: NewJob) {
-        self.jobs.push(job);
-    }
-
-    /// True when there is nothing to write.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.list.is_empty() && self.jobs.is_empty()
-    }
-
-    /// Takes the events (described for the incident keyed `incident`) and jobs out.
-    pub(crate) fn into_parts(self, incident: &str) -> (Vec<NewEvent>, Vec<NewJob>) {
-        let who = self.who().to_string();
-        let list = self
-            .list
-            .into_iter()
-            .map(|p| match p {
-                Pending::Given(e) => e,
-                Pending::Typed(event) => {
-                    let description = event.describe(&who, incident);
-                    let (kind, details) = event.encode();
-                    NewEvent {
-                        occurred_at: self.at,
-                        kind,
-                        source: EventSource::Dispatch,
-                        actor: self.actor.clone(),
-                        transport: self.transport,
-                        description,
-                        details,
-                        pinned: false,
-                    }
-                }
-            })
-            .collect();
-        (list, self.jobs)
-    }
-}
-
-/// Appends the events to the incident's chain, saves the incident row (with its new chain
-/// head and `updated_at`) and enqueues the webhooks the events trigger. The last step of every
-/// command on an existing incident.
-pub(crate) async fn save_with_events(
-    conn: &impl Conn,
-    current: &incident::Model,
-    mut row: incident::Model,
-    events: Events,
-) -> Result<incident::Model> {
-    // Engagement and notification rules react to what changed.
-    let follow = crate::rules::follow_up(
-        current.id,
-        &row.status,
-        &row.visibility,
-        events.typed(),
-        events.at,
-    );
-    let at = events.at;
-    let (list, mut jobs) = events.into_parts(&current.name);
-    jobs.extend(follow);
-    let mut head = ChainHead {
-        incident_name: current.name.clone(),
-        seq: current.event_seq,
-        hash: current.last_event_hash.clone(),
-    };
-    let rows = event::chain(current.id, &mut head, list, at);
-    let webhooks = Outgoing::prepare(conn, &rows).await?;
-    event::insert(conn, rows).await?;
-    repo::job::enqueue(conn, jobs).await?;
-    row.event_seq = head.seq;
-    row.last_event_hash = head.hash;
-    row.updated_at = at;
-    let saved = repo::incident::update(conn, current, row).await?;
-    if let Some(w) = webhooks {
-        w.enqueue(conn, &saved).await?;
-    }
-    Ok(saved)
 }
 
 /// Taxonomy entries named by a command, resolved within a project.

@@ -1,7 +1,9 @@
 //! The life cycle: Active → Stable → Closed, re-opening allowed. The explicit endpoints and a
 //! PATCH of `status` share these rules.
 
-use super::{load_detail, save_with_events, Events, IncidentDetail};
+use super::{load_detail, IncidentDetail};
+use crate::changes::Events;
+use crate::record::save_with_events;
 use crate::{flows, Actor, Engine, Error, Result};
 use dispatch_core::event::{Change, TimelineEvent};
 use dispatch_core::values::IncidentRef;

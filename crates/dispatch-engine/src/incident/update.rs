@@ -2,9 +2,9 @@
 //! value before and after.
 
 use super::status::apply_status;
-use super::{
-    load_detail, resolve_tags, resolve_taxonomy, save_with_events, Events, IncidentDetail,
-};
+use super::{load_detail, resolve_tags, resolve_taxonomy, IncidentDetail};
+use crate::changes::Events;
+use crate::record::save_with_events;
 use crate::{Actor, Engine, Result};
 use dispatch_core::commands::UpdateIncident;
 use dispatch_core::event::{Change, TimelineEvent};

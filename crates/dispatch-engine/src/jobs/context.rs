@@ -1,9 +1,11 @@
 //! Loads what providers are told about an incident.
 
-use crate::Result;
+use super::outcome::JobFailure;
+use crate::{Engine, Result};
 use dispatch_core::provider::{IncidentContext, Person, TimelineLine};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, ResourceKind};
+use dispatch_store::model::resource;
 use dispatch_store::repo;
 use dispatch_store::repo::event::EventFilter;
 use dispatch_store::Conn;
@@ -136,4 +138,46 @@ pub(crate) fn topic(ctx: &IncidentContext) -> String {
         "IC: {} | Status: {} | Type: {} | Severity: {} | Priority: {}",
         ctx.commander.name, ctx.status, ctx.incident_type, ctx.severity, ctx.priority
     )
+}
+
+/// Every resource of the incident.
+pub(crate) async fn resources(
+    engine: &Engine,
+    incident_id: i64,
+) -> Result<Vec<resource::Model>, JobFailure> {
+    Ok(
+        repo::resource::for_incidents(engine.db().conn(), &[incident_id])
+            .await?
+            .remove(&incident_id)
+            .unwrap_or_default(),
+    )
+}
+
+/// The conversation's id when it exists; an error (retried) while it is still being created.
+pub(crate) fn conversation(
+    list: &[resource::Model],
+) -> Result<Option<&resource::Model>, JobFailure> {
+    match list.iter().find(|r| r.kind == "conversation") {
+        Some(r) if r.status == "pending" => {
+            Err(JobFailure("the conversation is not created yet".into()))
+        }
+        Some(r) if r.external_id.is_some() && (r.status == "ready" || r.status == "archived") => {
+            Ok(Some(r))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The incident's room for a post: `None` while it is being created, `Some(None)` when there is
+/// none to post in (no conversation, failed, archived), else its id.
+pub(crate) async fn conversation_of(
+    engine: &Engine,
+    incident_id: i64,
+) -> Result<Option<Option<String>>, JobFailure> {
+    let list = resources(engine, incident_id).await?;
+    Ok(match conversation(&list) {
+        Err(_) => None,
+        Ok(Some(r)) if r.status == "ready" => Some(r.external_id.clone()),
+        Ok(_) => Some(None),
+    })
 }

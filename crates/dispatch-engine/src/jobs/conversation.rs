@@ -1,8 +1,9 @@
 //! Conversation and document upkeep: the set-up after the declare saga (topic, bookmarks,
 //! members, welcome), refreshes after changes, and archiving on close / re-opening.
 
-use super::{complete, context, made_by, JobFailure};
-use crate::incident::Events;
+use super::context::{self, conversation, resources};
+use super::outcome::{complete, made_by, JobFailure};
+use crate::changes::Events;
 use crate::Engine;
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::message::{Block, RichMessage};
@@ -12,42 +13,6 @@ use dispatch_store::model::{job, resource};
 use dispatch_store::repo;
 
 const DOCUMENT_KINDS: &[&str] = &["document", "review_document", "executive_document"];
-
-async fn resources(engine: &Engine, incident_id: i64) -> Result<Vec<resource::Model>, JobFailure> {
-    Ok(
-        repo::resource::for_incidents(engine.db().conn(), &[incident_id])
-            .await?
-            .remove(&incident_id)
-            .unwrap_or_default(),
-    )
-}
-
-/// The conversation's id when it exists; an error (retried) while it is still being created.
-fn conversation(list: &[resource::Model]) -> Result<Option<&resource::Model>, JobFailure> {
-    match list.iter().find(|r| r.kind == "conversation") {
-        Some(r) if r.status == "pending" => {
-            Err(JobFailure("the conversation is not created yet".into()))
-        }
-        Some(r) if r.external_id.is_some() && (r.status == "ready" || r.status == "archived") => {
-            Ok(Some(r))
-        }
-        _ => Ok(None),
-    }
-}
-
-/// The incident's room for a post: `None` while it is being created, `Some(None)` when there is
-/// none to post in (no conversation, failed, archived), else its id.
-pub(crate) async fn conversation_of(
-    engine: &Engine,
-    incident_id: i64,
-) -> Result<Option<Option<String>>, JobFailure> {
-    let list = resources(engine, incident_id).await?;
-    Ok(match conversation(&list) {
-        Err(_) => None,
-        Ok(Some(r)) if r.status == "ready" => Some(r.external_id.clone()),
-        Ok(_) => Some(None),
-    })
-}
 
 /// Topic, bookmarks to every other ready resource, and members: safe to repeat.
 async fn sync_room(
@@ -278,7 +243,7 @@ pub(crate) async fn archive(
             } else {
                 TimelineEvent::ConversationUnarchived { archived: archive }
             });
-            super::complete_in(&txn, job, incident_id, events).await?;
+            super::outcome::complete_in(&txn, job, incident_id, events).await?;
             txn.commit().await?;
             return Ok(());
         }

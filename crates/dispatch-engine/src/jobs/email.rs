@@ -8,8 +8,8 @@
 //! while the rule may hear of it). Those left out are named on the timeline (`message_withheld`)
 //! and in the log.
 
-use super::{complete_in, finish_in, JobFailure};
-use crate::incident::Events;
+use super::outcome::{complete_in, finish_in, JobFailure};
+use crate::changes::Events;
 use crate::Engine;
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::provider::Email;

@@ -1,9 +1,10 @@
 //! The incident's participant group: its members kept in step with the people who hold a role
 //! in the incident, and mail to the group (`mail_group`).
 
-use super::{complete, context, made_by, JobFailure};
+use super::context;
+use super::outcome::{complete, made_by, JobFailure};
+use crate::changes::Events;
 use crate::flows;
-use crate::incident::Events;
 use crate::Engine;
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::provider::{Email, IncidentContext};

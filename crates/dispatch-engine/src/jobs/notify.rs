@@ -1,8 +1,8 @@
 //! Reaching one person: a page through the project's on-call provider (`page`), and a direct
 //! message through its conversation provider (`direct_message`).
 
-use super::{complete, JobFailure};
-use crate::incident::Events;
+use super::outcome::{complete, JobFailure};
+use crate::changes::Events;
 use crate::oncall::service_ref;
 use crate::Engine;
 use dispatch_core::event::TimelineEvent;

@@ -1,9 +1,10 @@
 //! `provision`: create one resource of an incident with its provider, record it, and enqueue the
 //! saga's next step — idempotent, so a retry or a crash never creates a second resource.
 
-use super::{complete, complete_in, context, JobFailure};
+use super::context;
+use super::outcome::{complete, complete_in, JobFailure};
+use crate::changes::Events;
 use crate::flows;
-use crate::incident::Events;
 use crate::Engine;
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::provider::Created;
@@ -186,7 +187,7 @@ pub(crate) async fn give_up(engine: &Engine, job: &job::Model, error: &str) -> c
         &dispatch_core::values::IncidentRef::Id(dispatch_core::IncidentId(incident_id)),
     )
     .await?;
-    crate::incident::save_with_events(&*txn, &current, current.clone(), events).await?;
+    crate::record::save_with_events(&*txn, &current, current.clone(), events).await?;
     txn.commit().await?;
     engine.wake_workers();
     Ok(())

@@ -2,7 +2,9 @@
 //! exponential backoff and jitter until the job's attempts are spent. Woken in-process when a
 //! command enqueues jobs, and polls as a fallback (other replicas, scheduled retries).
 
-use super::{provision, run, JobFailure};
+use super::dispatch::run;
+use super::outcome::JobFailure;
+use super::provision;
 use crate::{Engine, Result};
 use chrono::Duration as ChronoDuration;
 use dispatch_core::job::JobKind;

@@ -4,8 +4,8 @@
 //! is `failed`. A message already delivered is not sent again; a retry after a crash between the
 //! POST and the commit may send it twice, with the same `webhook-id` for the receiver to drop.
 
-use super::{complete_in, JobFailure};
-use crate::incident::Events;
+use super::outcome::{complete_in, JobFailure};
+use crate::changes::Events;
 use crate::Engine;
 use dispatch_core::provider::WebhookRequest;
 use dispatch_core::webhook::WebhookSecret;

@@ -6,7 +6,7 @@
 use super::notification::{addresses, room_of};
 use super::stored_filter;
 use crate::flows::rule_email_job;
-use crate::jobs::JobFailure;
+use crate::jobs::outcome::JobFailure;
 use crate::{Engine, Result};
 use chrono::{DateTime, Duration, Utc};
 use dispatch_core::filter::Filter;

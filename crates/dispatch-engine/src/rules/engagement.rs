@@ -6,8 +6,8 @@
 //! documents become the incident's suggested runbooks. Every match is recorded once.
 
 use super::{matching, subject, welcome, Rule, RuleSpec, Targets};
-use crate::incident::Events;
-use crate::jobs::{complete_in, complete_without_incident, JobFailure};
+use crate::changes::Events;
+use crate::jobs::outcome::{complete_in, complete_without_incident, JobFailure};
 use crate::{Engine, Result};
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::IncidentRef;

@@ -4,12 +4,10 @@
 //! the command that changed the incident. Restricted incidents get no automatic engagement and
 //! reach only targets marked restricted-safe.
 
-mod digest;
+pub(crate) mod digest;
 pub mod engagement;
 pub mod notification;
 pub(crate) mod welcome;
-
-pub(crate) use digest::run as run_digest;
 
 use crate::flows::incident_job;
 use crate::{Engine, Result};

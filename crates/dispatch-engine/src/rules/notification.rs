@@ -5,9 +5,10 @@
 //! A restricted incident reaches only targets marked restricted-safe.
 
 use super::{subject, welcome, Rule, RuleSpec, Targets};
+use crate::changes::Events;
 use crate::flows::{email_job, rule_email_job};
-use crate::incident::Events;
-use crate::jobs::{complete_in, complete_without_incident, context, JobFailure};
+use crate::jobs::context;
+use crate::jobs::outcome::{complete_in, complete_without_incident, JobFailure};
 use crate::{Engine, Result};
 use chrono::SecondsFormat;
 use dispatch_core::event::TimelineEvent;
@@ -246,7 +247,7 @@ pub(crate) async fn room_of(
     let Some(inc) = repo::incident::find(conn, &IncidentRef::parse(target)).await? else {
         return Ok(None);
     };
-    Ok(crate::jobs::conversation_of(engine, inc.id)
+    Ok(crate::jobs::context::conversation_of(engine, inc.id)
         .await?
         .flatten())
 }

@@ -3,9 +3,10 @@
 //! While the room is still being created the job does nothing: the room's set-up welcomes
 //! everyone who is a participant by then.
 
+use crate::changes::Events;
 use crate::flows::{email_job, incident_job};
-use crate::incident::Events;
-use crate::jobs::{complete, context, conversation_of, JobFailure};
+use crate::jobs::context::{self, conversation_of};
+use crate::jobs::outcome::{complete, JobFailure};
 use crate::Engine;
 use chrono::{DateTime, Utc};
 use dispatch_core::message::{Block, RichMessage};

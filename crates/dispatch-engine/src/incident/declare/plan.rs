@@ -4,7 +4,7 @@
 //! back-fill the declaration makes. [`super`] reads what this needs and writes what it returns.
 
 use crate::cache::ProjectConfig;
-use crate::incident::Events;
+use crate::changes::Events;
 use crate::Actor;
 use chrono::{DateTime, Utc};
 use dispatch_core::commands::DeclareIncident;
