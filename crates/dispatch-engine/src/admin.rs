@@ -4,7 +4,9 @@
 mod taxonomy;
 
 use crate::{Actor, Engine, Error, Result};
-use dispatch_core::{IndividualId, OrgRole, TokenScope, Transport, ValidationError};
+use dispatch_core::{
+    IndividualId, OrgRole, ServiceId, TeamId, TokenScope, Transport, ValidationError,
+};
 use dispatch_store::model::{
     api_token, incident_priority, incident_severity, incident_type, individual, project, service,
     tag, tag_type, team,
@@ -217,7 +219,8 @@ impl Engine {
     }
 
     /// An individual by id.
-    pub async fn individual(&self, id: i64) -> Result<individual::Model> {
+    pub async fn individual(&self, id: IndividualId) -> Result<individual::Model> {
+        let id = id.0;
         Ok(repo::individual::get(self.db.conn(), id).await?)
     }
 
@@ -232,17 +235,20 @@ impl Engine {
     }
 
     /// A team by id.
-    pub async fn team(&self, id: i64) -> Result<team::Model> {
+    pub async fn team(&self, id: TeamId) -> Result<team::Model> {
+        let id = id.0;
         Ok(repo::directory::team(self.db.conn(), id).await?)
     }
 
     /// A service by id.
-    pub async fn service(&self, id: i64) -> Result<service::Model> {
+    pub async fn service(&self, id: ServiceId) -> Result<service::Model> {
+        let id = id.0;
         Ok(repo::directory::service(self.db.conn(), id).await?)
     }
 
     /// Deletes a team; one that incident participants still point at is a conflict.
-    pub async fn delete_team(&self, id: i64) -> Result<()> {
+    pub async fn delete_team(&self, id: TeamId) -> Result<()> {
+        let id = id.0;
         let txn = self.db.write().await?;
         repo::directory::team(&*txn, id).await?;
         repo::directory::delete_team(&*txn, id)
@@ -253,7 +259,8 @@ impl Engine {
     }
 
     /// Deletes a service; one that other records still point at is a conflict.
-    pub async fn delete_service(&self, id: i64) -> Result<()> {
+    pub async fn delete_service(&self, id: ServiceId) -> Result<()> {
+        let id = id.0;
         let txn = self.db.write().await?;
         repo::directory::service(&*txn, id).await?;
         repo::directory::delete_service(&*txn, id)

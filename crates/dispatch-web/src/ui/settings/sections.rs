@@ -507,7 +507,10 @@ pub async fn list(
             let project = s.engine.project(&scope.project).await?;
             let mut rows = Vec::new();
             for svc in s.engine.services(project.id).await? {
-                let view = s.engine.on_call(svc.id, dispatch_core::now()).await;
+                let view = s
+                    .engine
+                    .on_call(dispatch_core::ServiceId(svc.id), dispatch_core::now())
+                    .await;
                 rows.push(match view {
                     Ok(v) => out(oncall::OnCallOut::from(v)),
                     // A provider that cannot answer leaves the row empty rather than the page.
@@ -598,7 +601,9 @@ pub async fn show(
         "teams" => out(teams::show(st(), a(), n()?).await?.0),
         "services" => out(services::show(st(), a(), n()?).await?.0),
         "rotations" => out(oncall::OnCallOut::from(
-            s.engine.on_call(n()?.0, dispatch_core::now()).await?,
+            s.engine
+                .on_call(dispatch_core::ServiceId(n()?.0), dispatch_core::now())
+                .await?,
         )),
         "webhooks" => out(webhooks::show(st(), a(), n()?).await?.0),
         "users" => {
