@@ -8,7 +8,7 @@
 use crate::access::Authenticated;
 use crate::audit::Origin;
 use crate::{Engine, Error, Result};
-use dispatch_core::{OrgRole, ProjectRole, ValidationError};
+use dispatch_core::{OrgRole, ProjectRole, UserId, ValidationError};
 use dispatch_store::model::{engagement_rule, notification_rule, project};
 use dispatch_store::repo;
 use dispatch_store::repo::project_member::MemberRow;
@@ -73,10 +73,11 @@ impl Engine {
         &self,
         by: &Authenticated,
         slug: &str,
-        user_id: i64,
+        user_id: UserId,
         role: Option<&str>,
         origin: &Origin,
     ) -> Result<MemberRow> {
+        let user_id = user_id.0;
         let p = self.project(slug).await?;
         let mut e = ValidationError::default();
         let role: Option<ProjectRole> = match role {
@@ -130,9 +131,10 @@ impl Engine {
         &self,
         by: &Authenticated,
         slug: &str,
-        user_id: i64,
+        user_id: UserId,
         origin: &Origin,
     ) -> Result<()> {
+        let user_id = user_id.0;
         let p = self.project(slug).await?;
         let txn = self.db().write().await?;
         let Some(before) = repo::project_member::remove(&*txn, p.id, user_id).await? else {

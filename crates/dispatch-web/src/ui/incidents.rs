@@ -258,7 +258,9 @@ pub async fn delete_view(
     caller: Caller,
     crate::extract::Path(id): crate::extract::Path<i64>,
 ) -> ApiResult<Response> {
-    s.engine.delete_view(&caller.auth.0, id).await?;
+    s.engine
+        .delete_view(&caller.auth.0, dispatch_core::ViewId(id))
+        .await?;
     Ok(see_other("/incidents"))
 }
 
