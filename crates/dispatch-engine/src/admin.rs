@@ -5,7 +5,7 @@ mod taxonomy;
 
 use crate::{Actor, Engine, Error, Result};
 use dispatch_core::{
-    IndividualId, OrgRole, ServiceId, TeamId, TokenScope, Transport, ValidationError,
+    IndividualId, OrgRole, ProjectId, ServiceId, TeamId, TokenScope, Transport, ValidationError,
 };
 use dispatch_store::model::{
     api_token, incident_priority, incident_severity, incident_type, individual, project, service,
@@ -225,12 +225,14 @@ impl Engine {
     }
 
     /// Teams of a project.
-    pub async fn teams(&self, project_id: i64) -> Result<Vec<team::Model>> {
+    pub async fn teams(&self, project_id: ProjectId) -> Result<Vec<team::Model>> {
+        let project_id = project_id.0;
         Ok(repo::directory::teams(self.db.conn(), project_id).await?)
     }
 
     /// Services of a project.
-    pub async fn services(&self, project_id: i64) -> Result<Vec<service::Model>> {
+    pub async fn services(&self, project_id: ProjectId) -> Result<Vec<service::Model>> {
+        let project_id = project_id.0;
         Ok(repo::directory::services(self.db.conn(), project_id).await?)
     }
 
@@ -293,33 +295,38 @@ impl Engine {
     }
 
     /// Types of a project.
-    pub async fn incident_types(&self, project_id: i64) -> Result<Vec<incident_type::Model>> {
-        self.taxonomy(project_id).await
+    pub async fn incident_types(&self, project_id: ProjectId) -> Result<Vec<incident_type::Model>> {
+        let project_id = project_id.0;
+        self.taxonomy(dispatch_core::ProjectId(project_id)).await
     }
 
     /// Priorities of a project.
     pub async fn incident_priorities(
         &self,
-        project_id: i64,
+        project_id: ProjectId,
     ) -> Result<Vec<incident_priority::Model>> {
-        self.taxonomy(project_id).await
+        let project_id = project_id.0;
+        self.taxonomy(dispatch_core::ProjectId(project_id)).await
     }
 
     /// Severities of a project.
     pub async fn incident_severities(
         &self,
-        project_id: i64,
+        project_id: ProjectId,
     ) -> Result<Vec<incident_severity::Model>> {
-        self.taxonomy(project_id).await
+        let project_id = project_id.0;
+        self.taxonomy(dispatch_core::ProjectId(project_id)).await
     }
 
     /// Tags of a project.
-    pub async fn tags(&self, project_id: i64) -> Result<Vec<tag::Model>> {
+    pub async fn tags(&self, project_id: ProjectId) -> Result<Vec<tag::Model>> {
+        let project_id = project_id.0;
         Ok(repo::tag::list(self.db.conn(), project_id).await?)
     }
 
     /// Tag types of a project.
-    pub async fn tag_types(&self, project_id: i64) -> Result<Vec<tag_type::Model>> {
+    pub async fn tag_types(&self, project_id: ProjectId) -> Result<Vec<tag_type::Model>> {
+        let project_id = project_id.0;
         Ok(repo::tag::types(self.db.conn(), project_id).await?)
     }
 }

@@ -10,7 +10,7 @@ use dispatch_core::event::TimelineEvent;
 use dispatch_core::oncall::{Rotation, Shift};
 use dispatch_core::provider::{Email as Mail, OnCallService};
 use dispatch_core::values::{Email, IncidentRef};
-use dispatch_core::{IncidentId, ParticipantRole, ServiceId, ValidationError};
+use dispatch_core::{IncidentId, ParticipantRole, ProjectId, ServiceId, ValidationError};
 use dispatch_store::model::{
     incident, oncall_override, oncall_schedule, page, role_policy, service,
 };
@@ -454,13 +454,14 @@ impl Engine {
     /// service exists; unknown names become field errors.
     pub async fn policy_refs(
         &self,
-        project_id: i64,
+        project_id: ProjectId,
         incident_type: Option<&str>,
         priority: Option<&str>,
         tag: Option<&str>,
         service_id: Option<i64>,
         errors: &mut ValidationError,
     ) -> Result<(Option<i64>, Option<i64>, Option<i64>)> {
+        let project_id = project_id.0;
         let conn = self.db().conn();
         let tax = crate::incident::resolve_taxonomy(
             conn,
@@ -494,7 +495,8 @@ impl Engine {
     }
 
     /// A project's role policies.
-    pub async fn role_policies(&self, project_id: i64) -> Result<Vec<role_policy::Model>> {
+    pub async fn role_policies(&self, project_id: ProjectId) -> Result<Vec<role_policy::Model>> {
+        let project_id = project_id.0;
         Ok(repo::oncall::policies(self.db().conn(), project_id).await?)
     }
 

@@ -8,7 +8,7 @@
 use crate::access::Authenticated;
 use crate::audit::Origin;
 use crate::{Engine, Error, Result};
-use dispatch_core::{OrgRole, ProjectRole, UserId, ValidationError};
+use dispatch_core::{OrgRole, ProjectId, ProjectRole, UserId, ValidationError};
 use dispatch_store::model::{engagement_rule, notification_rule, project};
 use dispatch_store::repo;
 use dispatch_store::repo::project_member::MemberRow;
@@ -49,15 +49,17 @@ impl Engine {
         let Some(p) = repo::project::by_slug(conn, slug).await? else {
             return Ok(None);
         };
-        self.project_role_by_id(who, p.id).await
+        self.project_role_by_id(who, dispatch_core::ProjectId(p.id))
+            .await
     }
 
     /// The caller's role in the project with this id.
     pub async fn project_role_by_id(
         &self,
         who: &Authenticated,
-        project_id: i64,
+        project_id: ProjectId,
     ) -> Result<Option<ProjectRole>> {
+        let project_id = project_id.0;
         let role = repo::project_member::get(self.db().conn(), project_id, who.user_id).await?;
         Ok(role.and_then(|m| m.role.parse().ok()))
     }
@@ -169,9 +171,9 @@ pub enum Configured {
 
 impl Engine {
     /// The project a configuration record belongs to (`None` when there is no such record).
-    pub async fn configured_project(&self, kind: Configured, id: i64) -> Result<Option<i64>> {
+    pub async fn configured_project(&self, kind: Configured, id: i64) -> Result<Option<ProjectId>> {
         let conn = self.db().conn();
-        Ok(match kind {
+        let project = match kind {
             Configured::RolePolicy => repo::oncall::policy_project(conn, id).await?,
             Configured::EngagementRule => {
                 repo::rules::project_of::<engagement_rule::Model>(conn, id).await?
@@ -179,7 +181,8 @@ impl Engine {
             Configured::NotificationRule => {
                 repo::rules::project_of::<notification_rule::Model>(conn, id).await?
             }
-        })
+        };
+        Ok(project.map(ProjectId))
     }
 
     /// Whether the caller is the admin of at least one project.

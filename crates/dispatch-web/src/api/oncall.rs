@@ -369,7 +369,7 @@ pub async fn policies(
     let p = s.engine.project(&slug).await?;
     Ok(axum::Json(
         s.engine
-            .role_policies(p.id)
+            .role_policies(dispatch_core::ProjectId(p.id))
             .await?
             .into_iter()
             .map(Into::into)
@@ -416,7 +416,7 @@ pub async fn add_policy(
     let refs = s
         .engine
         .policy_refs(
-            project.id,
+            dispatch_core::ProjectId(project.id),
             b.incident_type.as_deref(),
             b.priority.as_deref(),
             b.tag.as_deref(),

@@ -37,21 +37,21 @@ impl Choices {
             projects: s.engine.projects().await?,
             types: s
                 .engine
-                .incident_types(p.id)
+                .incident_types(dispatch_core::ProjectId(p.id))
                 .await?
                 .into_iter()
                 .filter(|t| t.enabled)
                 .collect(),
             priorities: s
                 .engine
-                .incident_priorities(p.id)
+                .incident_priorities(dispatch_core::ProjectId(p.id))
                 .await?
                 .into_iter()
                 .filter(|t| t.enabled)
                 .collect(),
             severities: s
                 .engine
-                .incident_severities(p.id)
+                .incident_severities(dispatch_core::ProjectId(p.id))
                 .await?
                 .into_iter()
                 .filter(|t| t.enabled)

@@ -118,7 +118,7 @@ async fn oncall_page(
     let until = now + chrono::Duration::days(AHEAD_DAYS);
     let mut rows = Vec::new();
     for p in s.engine.projects().await? {
-        for svc in s.engine.services(p.id).await? {
+        for svc in s.engine.services(dispatch_core::ProjectId(p.id)).await? {
             let mut row = OnCallRow {
                 service_id: svc.id,
                 project: p.name.clone(),

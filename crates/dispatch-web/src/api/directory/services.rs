@@ -147,7 +147,7 @@ pub async fn list(
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<Vec<ServiceOut>>> {
     let p = s.engine.project(&slug).await?;
-    let services = s.engine.services(p.id).await?;
+    let services = s.engine.services(dispatch_core::ProjectId(p.id)).await?;
     Ok(axum::Json(services.into_iter().map(Into::into).collect()))
 }
 

@@ -117,7 +117,7 @@ pub async fn list(
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<Vec<TeamOut>>> {
     let p = s.engine.project(&slug).await?;
-    let teams = s.engine.teams(p.id).await?;
+    let teams = s.engine.teams(dispatch_core::ProjectId(p.id)).await?;
     Ok(axum::Json(teams.into_iter().map(Into::into).collect()))
 }
 
