@@ -62,4 +62,12 @@ typed_id!(
     EventId,
     /// A durable job.
     JobId,
+    /// A user account (a login), as opposed to a person in the directory.
+    UserId,
+    /// A user's saved view (a named incident filter).
+    ViewId,
+    /// An automation rule.
+    RuleId,
+    /// An outgoing webhook subscription.
+    WebhookId,
 );

@@ -122,7 +122,10 @@ impl Engine {
         let me = who.actor.individual_id.0;
         let roles = repo::participant::roles_in_force(self.db().conn(), row.id, me).await?;
         let project_admin = !who.is_admin()
-            && self.project_role_by_id(who, row.project_id).await? == Some(ProjectRole::Admin);
+            && self
+                .project_role_by_id(who, dispatch_core::ProjectId(row.project_id))
+                .await?
+                == Some(ProjectRole::Admin);
         Ok(IncidentAccess {
             incident_id: row.id,
             standing: Standing {

@@ -4,7 +4,9 @@
 mod taxonomy;
 
 use crate::{Actor, Engine, Error, Result};
-use dispatch_core::{IndividualId, OrgRole, TokenScope, Transport, ValidationError};
+use dispatch_core::{
+    IndividualId, OrgRole, ProjectId, ServiceId, TeamId, TokenScope, Transport, ValidationError,
+};
 use dispatch_store::model::{
     api_token, incident_priority, incident_severity, incident_type, individual, project, service,
     tag, tag_type, team,
@@ -217,32 +219,38 @@ impl Engine {
     }
 
     /// An individual by id.
-    pub async fn individual(&self, id: i64) -> Result<individual::Model> {
+    pub async fn individual(&self, id: IndividualId) -> Result<individual::Model> {
+        let id = id.0;
         Ok(repo::individual::get(self.db.conn(), id).await?)
     }
 
     /// Teams of a project.
-    pub async fn teams(&self, project_id: i64) -> Result<Vec<team::Model>> {
+    pub async fn teams(&self, project_id: ProjectId) -> Result<Vec<team::Model>> {
+        let project_id = project_id.0;
         Ok(repo::directory::teams(self.db.conn(), project_id).await?)
     }
 
     /// Services of a project.
-    pub async fn services(&self, project_id: i64) -> Result<Vec<service::Model>> {
+    pub async fn services(&self, project_id: ProjectId) -> Result<Vec<service::Model>> {
+        let project_id = project_id.0;
         Ok(repo::directory::services(self.db.conn(), project_id).await?)
     }
 
     /// A team by id.
-    pub async fn team(&self, id: i64) -> Result<team::Model> {
+    pub async fn team(&self, id: TeamId) -> Result<team::Model> {
+        let id = id.0;
         Ok(repo::directory::team(self.db.conn(), id).await?)
     }
 
     /// A service by id.
-    pub async fn service(&self, id: i64) -> Result<service::Model> {
+    pub async fn service(&self, id: ServiceId) -> Result<service::Model> {
+        let id = id.0;
         Ok(repo::directory::service(self.db.conn(), id).await?)
     }
 
     /// Deletes a team; one that incident participants still point at is a conflict.
-    pub async fn delete_team(&self, id: i64) -> Result<()> {
+    pub async fn delete_team(&self, id: TeamId) -> Result<()> {
+        let id = id.0;
         let txn = self.db.write().await?;
         repo::directory::team(&*txn, id).await?;
         repo::directory::delete_team(&*txn, id)
@@ -253,7 +261,8 @@ impl Engine {
     }
 
     /// Deletes a service; one that other records still point at is a conflict.
-    pub async fn delete_service(&self, id: i64) -> Result<()> {
+    pub async fn delete_service(&self, id: ServiceId) -> Result<()> {
+        let id = id.0;
         let txn = self.db.write().await?;
         repo::directory::service(&*txn, id).await?;
         repo::directory::delete_service(&*txn, id)
@@ -286,33 +295,38 @@ impl Engine {
     }
 
     /// Types of a project.
-    pub async fn incident_types(&self, project_id: i64) -> Result<Vec<incident_type::Model>> {
-        self.taxonomy(project_id).await
+    pub async fn incident_types(&self, project_id: ProjectId) -> Result<Vec<incident_type::Model>> {
+        let project_id = project_id.0;
+        self.taxonomy(dispatch_core::ProjectId(project_id)).await
     }
 
     /// Priorities of a project.
     pub async fn incident_priorities(
         &self,
-        project_id: i64,
+        project_id: ProjectId,
     ) -> Result<Vec<incident_priority::Model>> {
-        self.taxonomy(project_id).await
+        let project_id = project_id.0;
+        self.taxonomy(dispatch_core::ProjectId(project_id)).await
     }
 
     /// Severities of a project.
     pub async fn incident_severities(
         &self,
-        project_id: i64,
+        project_id: ProjectId,
     ) -> Result<Vec<incident_severity::Model>> {
-        self.taxonomy(project_id).await
+        let project_id = project_id.0;
+        self.taxonomy(dispatch_core::ProjectId(project_id)).await
     }
 
     /// Tags of a project.
-    pub async fn tags(&self, project_id: i64) -> Result<Vec<tag::Model>> {
+    pub async fn tags(&self, project_id: ProjectId) -> Result<Vec<tag::Model>> {
+        let project_id = project_id.0;
         Ok(repo::tag::list(self.db.conn(), project_id).await?)
     }
 
     /// Tag types of a project.
-    pub async fn tag_types(&self, project_id: i64) -> Result<Vec<tag_type::Model>> {
+    pub async fn tag_types(&self, project_id: ProjectId) -> Result<Vec<tag_type::Model>> {
+        let project_id = project_id.0;
         Ok(repo::tag::types(self.db.conn(), project_id).await?)
     }
 }

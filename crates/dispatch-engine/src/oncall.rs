@@ -11,7 +11,7 @@ use dispatch_core::event::TimelineEvent;
 use dispatch_core::oncall::{Rotation, Shift};
 use dispatch_core::provider::{Email as Mail, OnCallService};
 use dispatch_core::values::{Email, IncidentRef};
-use dispatch_core::{IncidentId, ParticipantRole, ValidationError};
+use dispatch_core::{IncidentId, ParticipantRole, ProjectId, ServiceId, ValidationError};
 use dispatch_store::model::{
     incident, oncall_override, oncall_schedule, page, role_policy, service,
 };
@@ -200,13 +200,14 @@ impl Engine {
     /// Sets (or replaces) a service's rotation.
     pub async fn set_rotation(
         &self,
-        service_id: i64,
+        service_id: ServiceId,
         members: Vec<Email>,
         shift_hours: i64,
         handoff: &str,
         start: &str,
         tz: &str,
     ) -> Result<OnCallView> {
+        let service_id = service_id.0;
         let emails: Vec<String> = members.iter().map(|m| m.to_string()).collect();
         Rotation::parse(&emails, shift_hours, handoff, start, tz)?;
         let txn = self.db().write().await?;
@@ -228,12 +229,13 @@ impl Engine {
         )
         .await?;
         txn.commit().await?;
-        self.on_call(service_id, now).await
+        self.on_call(ServiceId(service_id), now).await
     }
 
     /// Who is on call for a service at `at`, and who is next, as its project's on-call
     /// provider says.
-    pub async fn on_call(&self, service_id: i64, at: DateTime<Utc>) -> Result<OnCallView> {
+    pub async fn on_call(&self, service_id: ServiceId, at: DateTime<Utc>) -> Result<OnCallView> {
+        let service_id = service_id.0;
         let conn = self.db().conn();
         let service = repo::directory::service(conn, service_id).await?;
         let schedule = repo::oncall::schedule(conn, service_id).await?;
@@ -258,11 +260,12 @@ impl Engine {
     /// no rotation there.
     pub async fn upcoming_shifts(
         &self,
-        service_id: i64,
+        service_id: ServiceId,
         from: DateTime<Utc>,
         until: DateTime<Utc>,
         max: usize,
     ) -> Result<Vec<Shift>> {
+        let service_id = service_id.0;
         let service = repo::directory::service(self.db().conn(), service_id).await?;
         let cfg = self.project_config_by_id(service.project_id).await?;
         let oncall = self.providers_for(&cfg)?.oncall;
@@ -285,9 +288,10 @@ impl Engine {
     /// A service's overrides that end after `after`, earliest first (none without a rotation).
     pub async fn overrides(
         &self,
-        service_id: i64,
+        service_id: ServiceId,
         after: DateTime<Utc>,
     ) -> Result<Vec<oncall_override::Model>> {
+        let service_id = service_id.0;
         let conn = self.db().conn();
         Ok(match repo::oncall::schedule(conn, service_id).await? {
             Some(s) => repo::oncall::overrides(conn, s.id, after).await?,
@@ -320,7 +324,7 @@ impl Engine {
             .into());
         };
         let now = dispatch_core::now();
-        let Some(shift) = self.on_call(service.id, now).await?.current else {
+        let Some(shift) = self.on_call(ServiceId(service.id), now).await?.current else {
             return Err(Error::Conflict(format!(
                 "no one is on call for {} now",
                 service.name
@@ -381,11 +385,12 @@ impl Engine {
     /// Puts someone on call for a service from `starts_at` to `ends_at`.
     pub async fn add_override(
         &self,
-        service_id: i64,
+        service_id: ServiceId,
         email: Email,
         starts_at: DateTime<Utc>,
         ends_at: DateTime<Utc>,
     ) -> Result<oncall_override::Model> {
+        let service_id = service_id.0;
         if ends_at <= starts_at {
             return Err(ValidationError::field("ends_at", "must be after starts_at").into());
         }
@@ -450,13 +455,14 @@ impl Engine {
     /// service exists; unknown names become field errors.
     pub async fn policy_refs(
         &self,
-        project_id: i64,
+        project_id: ProjectId,
         incident_type: Option<&str>,
         priority: Option<&str>,
         tag: Option<&str>,
         service_id: Option<i64>,
         errors: &mut ValidationError,
     ) -> Result<(Option<i64>, Option<i64>, Option<i64>)> {
+        let project_id = project_id.0;
         let conn = self.db().conn();
         let tax = crate::incident::resolve_taxonomy(
             conn,
@@ -490,7 +496,8 @@ impl Engine {
     }
 
     /// A project's role policies.
-    pub async fn role_policies(&self, project_id: i64) -> Result<Vec<role_policy::Model>> {
+    pub async fn role_policies(&self, project_id: ProjectId) -> Result<Vec<role_policy::Model>> {
+        let project_id = project_id.0;
         Ok(repo::oncall::policies(self.db().conn(), project_id).await?)
     }
 

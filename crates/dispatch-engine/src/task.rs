@@ -6,7 +6,7 @@ use crate::{Actor, Engine, Result};
 use dispatch_core::commands::{CreateTask, UpdateTask};
 use dispatch_core::event::{Change, TimelineEvent};
 use dispatch_core::values::{Email, IncidentRef};
-use dispatch_core::{Patch, TaskStatus};
+use dispatch_core::{Patch, TaskId, TaskStatus};
 use dispatch_store::model::{individual, task};
 use dispatch_store::repo;
 use dispatch_store::Conn;
@@ -117,7 +117,7 @@ impl Engine {
         });
         save_with_events(conn, &current, current.clone(), events).await?;
         txn.commit().await?;
-        self.task(r, t.id).await
+        self.task(r, TaskId(t.id)).await
     }
 
     /// Changes a task; resolving and re-opening go on the timeline.
@@ -125,13 +125,13 @@ impl Engine {
         &self,
         actor: &Actor,
         r: &IncidentRef,
-        task_id: i64,
+        task_id: TaskId,
         cmd: UpdateTask,
     ) -> Result<TaskView> {
         let txn = self.db.write().await?;
         let conn = &*txn;
         let current = repo::incident::lock(conn, r).await?;
-        let t = repo::task::get(conn, current.id, task_id).await?;
+        let t = repo::task::get(conn, current.id, task_id.0).await?;
         let now = dispatch_core::now();
         let mut row = t.clone();
         let mut changed = Vec::new();
@@ -181,9 +181,9 @@ impl Engine {
     }
 
     /// One task of an incident.
-    pub async fn task(&self, r: &IncidentRef, task_id: i64) -> Result<TaskView> {
+    pub async fn task(&self, r: &IncidentRef, task_id: TaskId) -> Result<TaskView> {
         let inc = repo::incident::get(self.db.conn(), r).await?;
-        let t = repo::task::get(self.db.conn(), inc.id, task_id).await?;
+        let t = repo::task::get(self.db.conn(), inc.id, task_id.0).await?;
         Ok(self.views(vec![t]).await?.remove(0))
     }
 

@@ -6,7 +6,7 @@ use crate::{Actor, Engine, Result};
 use dispatch_core::commands::AddTimelineEvent;
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::IncidentRef;
-use dispatch_core::EventSource;
+use dispatch_core::{EventId, EventSource};
 use dispatch_store::model::event as event_row;
 use dispatch_store::repo;
 use dispatch_store::repo::event::{self, ChainHead, EventFilter, NewEvent, Verification};
@@ -62,9 +62,10 @@ impl Engine {
         &self,
         actor: &Actor,
         r: &IncidentRef,
-        event_id: i64,
+        event_id: EventId,
         pinned: bool,
     ) -> Result<event_row::Model> {
+        let event_id = event_id.0;
         let txn = self.db.write().await?;
         let current = repo::incident::lock(&*txn, r).await?;
         let e = event::get(&*txn, current.id, event_id).await?;

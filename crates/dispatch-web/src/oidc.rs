@@ -289,7 +289,10 @@ pub async fn callback(
         .external_user(&email, dispatch_engine::access::Credential::Local)
         .await?
         .ok_or_else(|| fail("this account is disabled"))?;
-    let start = s.engine.start_session(who.user_id, "oidc", &origin).await?;
+    let start = s
+        .engine
+        .start_session(dispatch_core::UserId(who.user_id), "oidc", &origin)
+        .await?;
     let mut res = crate::login::started(&s, start, true, Some(next));
     res.headers_mut().append(
         header::SET_COOKIE,

@@ -335,7 +335,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .await?
                         .ok_or_else(|| anyhow::anyhow!("{email} has no account"))?;
                     let issued = engine
-                        .new_setup_link(None, user.id, &Default::default())
+                        .new_setup_link(None, dispatch_core::UserId(user.id), &Default::default())
                         .await?;
                     let role = issued.user.role.clone();
                     (issued, role)

@@ -14,7 +14,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use chrono::TimeDelta;
 use dispatch_core::values::Email;
-use dispatch_core::{OrgRole, ValidationError};
+use dispatch_core::{OrgRole, UserId, ValidationError};
 use dispatch_store::model::user;
 use dispatch_store::repo::user::UserRow;
 use dispatch_store::repo::{self, token};
@@ -132,9 +132,10 @@ impl Engine {
     pub async fn new_setup_link(
         &self,
         by: Option<&Authenticated>,
-        id: i64,
+        id: UserId,
         origin: &Origin,
     ) -> Result<NewUser> {
+        let id = id.0;
         let txn = self.db().write().await?;
         let u = repo::user::get(&*txn, id).await?;
         let row = repo::user::row(&*txn, id).await?;
@@ -231,11 +232,12 @@ impl Engine {
     pub async fn update_user(
         &self,
         by: &Authenticated,
-        id: i64,
+        id: UserId,
         role: Option<OrgRole>,
         disabled: Option<bool>,
         origin: &Origin,
     ) -> Result<UserRow> {
+        let id = id.0;
         let txn = self.db().write().await?;
         let u = repo::user::get(&*txn, id).await?;
         let now = dispatch_core::now();

@@ -8,7 +8,7 @@
 use crate::access::Authenticated;
 use crate::audit::Origin;
 use crate::{Engine, Error, Result};
-use dispatch_core::{OrgRole, ProjectRole, ValidationError};
+use dispatch_core::{OrgRole, ProjectId, ProjectRole, UserId, ValidationError};
 use dispatch_store::model::{engagement_rule, notification_rule, project};
 use dispatch_store::repo;
 use dispatch_store::repo::project_member::MemberRow;
@@ -49,15 +49,17 @@ impl Engine {
         let Some(p) = repo::project::by_slug(conn, slug).await? else {
             return Ok(None);
         };
-        self.project_role_by_id(who, p.id).await
+        self.project_role_by_id(who, dispatch_core::ProjectId(p.id))
+            .await
     }
 
     /// The caller's role in the project with this id.
     pub async fn project_role_by_id(
         &self,
         who: &Authenticated,
-        project_id: i64,
+        project_id: ProjectId,
     ) -> Result<Option<ProjectRole>> {
+        let project_id = project_id.0;
         let role = repo::project_member::get(self.db().conn(), project_id, who.user_id).await?;
         Ok(role.and_then(|m| m.role.parse().ok()))
     }
@@ -73,10 +75,11 @@ impl Engine {
         &self,
         by: &Authenticated,
         slug: &str,
-        user_id: i64,
+        user_id: UserId,
         role: Option<&str>,
         origin: &Origin,
     ) -> Result<MemberRow> {
+        let user_id = user_id.0;
         let p = self.project(slug).await?;
         let mut e = ValidationError::default();
         let role: Option<ProjectRole> = match role {
@@ -130,9 +133,10 @@ impl Engine {
         &self,
         by: &Authenticated,
         slug: &str,
-        user_id: i64,
+        user_id: UserId,
         origin: &Origin,
     ) -> Result<()> {
+        let user_id = user_id.0;
         let p = self.project(slug).await?;
         let txn = self.db().write().await?;
         let Some(before) = repo::project_member::remove(&*txn, p.id, user_id).await? else {
@@ -167,9 +171,9 @@ pub enum Configured {
 
 impl Engine {
     /// The project a configuration record belongs to (`None` when there is no such record).
-    pub async fn configured_project(&self, kind: Configured, id: i64) -> Result<Option<i64>> {
+    pub async fn configured_project(&self, kind: Configured, id: i64) -> Result<Option<ProjectId>> {
         let conn = self.db().conn();
-        Ok(match kind {
+        let project = match kind {
             Configured::RolePolicy => repo::oncall::policy_project(conn, id).await?,
             Configured::EngagementRule => {
                 repo::rules::project_of::<engagement_rule::Model>(conn, id).await?
@@ -177,7 +181,8 @@ impl Engine {
             Configured::NotificationRule => {
                 repo::rules::project_of::<notification_rule::Model>(conn, id).await?
             }
-        })
+        };
+        Ok(project.map(ProjectId))
     }
 
     /// Whether the caller is the admin of at least one project.

@@ -5,7 +5,7 @@ use crate::access::{Authenticated, Credential};
 use crate::audit::{NewAudit, Origin};
 use crate::{Actor, Engine, Result};
 use chrono::TimeDelta;
-use dispatch_core::{IndividualId, OrgRole, TokenScope, Transport};
+use dispatch_core::{IndividualId, OrgRole, TokenScope, Transport, UserId};
 use dispatch_store::repo;
 use dispatch_store::repo::session::NewSession;
 
@@ -70,7 +70,10 @@ impl Engine {
         )
         .await;
         match usable.filter(|_| ok) {
-            Some(u) => Ok(Some(self.start_session(u.id, "password", origin).await?)),
+            Some(u) => Ok(Some(
+                self.start_session(dispatch_core::UserId(u.id), "password", origin)
+                    .await?,
+            )),
             None => {
                 let entry = NewAudit {
                     actor_id: user.as_ref().map(|u| u.individual_id),
@@ -91,10 +94,11 @@ impl Engine {
     /// Starts a session for a user who proved who they are `how` (password, OIDC); audited.
     pub async fn start_session(
         &self,
-        user_id: i64,
+        user_id: UserId,
         how: &str,
         origin: &Origin,
     ) -> Result<SessionStart> {
+        let user_id = user_id.0;
         let now = dispatch_core::now();
         let txn = self.db().write().await?;
         let u = repo::user::get(&*txn, user_id).await?;

@@ -6,7 +6,7 @@ use crate::audit::Origin;
 use crate::{Engine, Error, Result};
 use chrono::{DateTime, Utc};
 use dispatch_core::values::Email;
-use dispatch_core::{OrgRole, TokenScope, ValidationError};
+use dispatch_core::{OrgRole, TokenId, TokenScope, ValidationError};
 use dispatch_store::model::api_token;
 use dispatch_store::repo;
 
@@ -124,9 +124,10 @@ impl Engine {
     pub async fn revoke_api_token(
         &self,
         by: &Authenticated,
-        id: i64,
+        id: TokenId,
         origin: &Origin,
     ) -> Result<TokenView> {
+        let id = id.0;
         let txn = self.db().write().await?;
         let row = repo::token::get(&*txn, id).await?;
         if row.individual_id != by.actor.individual_id.0 && !by.is_admin() {

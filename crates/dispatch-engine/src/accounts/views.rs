@@ -3,7 +3,7 @@
 use crate::access::Authenticated;
 use crate::{Engine, Error, Result};
 use dispatch_core::values::Name;
-use dispatch_core::ValidationError;
+use dispatch_core::{ValidationError, ViewId};
 use dispatch_store::model::saved_view;
 use dispatch_store::repo;
 
@@ -45,7 +45,8 @@ impl Engine {
     }
 
     /// Deletes one of the caller's views; *not found* for anyone else's.
-    pub async fn delete_view(&self, who: &Authenticated, id: i64) -> Result<()> {
+    pub async fn delete_view(&self, who: &Authenticated, id: ViewId) -> Result<()> {
+        let id = id.0;
         let txn = self.db().write().await?;
         if !repo::saved_view::delete(&*txn, who.user_id, id).await? {
             return Err(Error::NotFound(format!("saved view {id}")));

@@ -3,7 +3,7 @@
 
 use super::TaxonomyKind;
 use crate::{Engine, Error, Result};
-use dispatch_core::ValidationError;
+use dispatch_core::{ProjectId, ValidationError};
 use dispatch_store::model::{incident_priority, incident_severity, incident_type};
 use dispatch_store::repo::taxonomy::{self, Taxonomy};
 use dispatch_store::Conn;
@@ -47,12 +47,14 @@ async fn entry<T: Taxonomy>(conn: &impl Conn, project_id: i64, id: i64) -> Resul
 impl Engine {
     /// The entries of the taxonomy `T` (incident types, priorities or severities) of a project,
     /// in view order.
-    pub async fn taxonomy<T: Taxonomy>(&self, project_id: i64) -> Result<Vec<T>> {
+    pub async fn taxonomy<T: Taxonomy>(&self, project_id: ProjectId) -> Result<Vec<T>> {
+        let project_id = project_id.0;
         Ok(taxonomy::list(self.db.conn(), project_id).await?)
     }
 
     /// The entry of the taxonomy `T` with this id in this project.
-    pub async fn taxonomy_entry<T: Taxonomy>(&self, project_id: i64, id: i64) -> Result<T> {
+    pub async fn taxonomy_entry<T: Taxonomy>(&self, project_id: ProjectId, id: i64) -> Result<T> {
+        let project_id = project_id.0;
         entry(self.db.conn(), project_id, id).await
     }
 
@@ -64,10 +66,11 @@ impl Engine {
     /// reader ever sees a project with two defaults or none.
     pub async fn save_taxonomy_entry<T: Taxonomy>(
         &self,
-        project_id: i64,
+        project_id: ProjectId,
         before: Option<&T>,
         mut row: T,
     ) -> Result<T> {
+        let project_id = project_id.0;
         let txn = self.db.write().await?;
         let stored: Option<T> = match before {
             Some(b) => Some(entry(&*txn, project_id, b.id()).await?),
@@ -102,16 +105,24 @@ impl Engine {
 
     /// Makes an entry of the taxonomy `T` the only default of its project (it must be enabled).
     async fn make_default_of<T: Taxonomy>(&self, project_id: i64, id: i64) -> Result<()> {
-        let before: T = self.taxonomy_entry(project_id, id).await?;
+        let before: T = self
+            .taxonomy_entry(dispatch_core::ProjectId(project_id), id)
+            .await?;
         let mut row = before.clone();
         row.set_default(true);
-        self.save_taxonomy_entry(project_id, Some(&before), row)
+        self.save_taxonomy_entry(dispatch_core::ProjectId(project_id), Some(&before), row)
             .await?;
         Ok(())
     }
 
     /// Makes a taxonomy entry the only default of its project (it must be enabled).
-    pub async fn make_default(&self, kind: TaxonomyKind, project_id: i64, id: i64) -> Result<()> {
+    pub async fn make_default(
+        &self,
+        kind: TaxonomyKind,
+        project_id: ProjectId,
+        id: i64,
+    ) -> Result<()> {
+        let project_id = project_id.0;
         match kind {
             TaxonomyKind::Type => {
                 self.make_default_of::<incident_type::Model>(project_id, id)

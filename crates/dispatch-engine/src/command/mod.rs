@@ -198,7 +198,7 @@ impl Engine {
                     .update_task(
                         actor,
                         r,
-                        task_id,
+                        dispatch_core::TaskId(task_id),
                         UpdateTask {
                             status: Some(status),
                             ..Default::default()

@@ -5,6 +5,7 @@ pub(crate) mod outgoing;
 
 use crate::{Engine, Result};
 use dispatch_core::values::WebLink;
+use dispatch_core::WebhookId;
 use dispatch_store::model::{webhook_delivery, webhook_subscription};
 use dispatch_store::repo;
 
@@ -50,7 +51,8 @@ impl Engine {
     }
 
     /// A subscription by id.
-    pub async fn webhook(&self, id: i64) -> Result<webhook_subscription::Model> {
+    pub async fn webhook(&self, id: WebhookId) -> Result<webhook_subscription::Model> {
+        let id = id.0;
         Ok(repo::webhook::get(self.db.conn(), id).await?)
     }
 
@@ -80,9 +82,10 @@ impl Engine {
     /// Changes a subscription.
     pub async fn update_webhook(
         &self,
-        id: i64,
+        id: WebhookId,
         c: WebhookChanges,
     ) -> Result<webhook_subscription::Model> {
+        let id = id.0;
         let txn = self.db.write().await?;
         let current = repo::webhook::get(&*txn, id).await?;
         let mut row = current.clone();
@@ -104,7 +107,8 @@ impl Engine {
     }
 
     /// Removes a subscription with its deliveries; its queued jobs find nothing left to send.
-    pub async fn delete_webhook(&self, id: i64) -> Result<()> {
+    pub async fn delete_webhook(&self, id: WebhookId) -> Result<()> {
+        let id = id.0;
         let txn = self.db.write().await?;
         repo::webhook::get(&*txn, id).await?;
         repo::webhook::delete(&*txn, id).await?;
@@ -115,10 +119,11 @@ impl Engine {
     /// A page of a subscription's deliveries, newest first, and how many there are.
     pub async fn webhook_deliveries(
         &self,
-        id: i64,
+        id: WebhookId,
         page: u64,
         per_page: u64,
     ) -> Result<(Vec<webhook_delivery::Model>, u64)> {
+        let id = id.0;
         let conn = self.db.conn();
         repo::webhook::get(conn, id).await?;
         Ok(repo::webhook::deliveries(conn, id, page, per_page).await?)

@@ -198,7 +198,7 @@ pub async fn revoke_token(
 ) -> ApiResult<axum::Json<TokenOut>> {
     Ok(axum::Json(
         s.engine
-            .revoke_api_token(&auth.0, id, &origin)
+            .revoke_api_token(&auth.0, dispatch_core::TokenId(id), &origin)
             .await?
             .into(),
     ))
@@ -314,7 +314,10 @@ pub async fn new_setup_link(
     RequestOrigin(origin): RequestOrigin,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<UserOut>> {
-    let issued = s.engine.new_setup_link(Some(&auth.0), id, &origin).await?;
+    let issued = s
+        .engine
+        .new_setup_link(Some(&auth.0), dispatch_core::UserId(id), &origin)
+        .await?;
     let mut out = UserOut::from(issued.user);
     out.setup_link = issued.setup_link;
     Ok(axum::Json(out))
@@ -351,7 +354,7 @@ pub async fn update_user(
     e.into_result()?;
     Ok(axum::Json(
         s.engine
-            .update_user(&auth.0, id, role, disabled, &origin)
+            .update_user(&auth.0, dispatch_core::UserId(id), role, disabled, &origin)
             .await?
             .into(),
     ))

@@ -127,7 +127,14 @@ pub async fn set_rotation(
     e.into_result()?;
     Ok(axum::Json(
         s.engine
-            .set_rotation(id, members, shift_hours, &handoff, &start, &tz)
+            .set_rotation(
+                dispatch_core::ServiceId(id),
+                members,
+                shift_hours,
+                &handoff,
+                &start,
+                &tz,
+            )
             .await?
             .into(),
     ))
@@ -153,7 +160,10 @@ pub async fn on_call(
     e.into_result()?;
     Ok(axum::Json(
         s.engine
-            .on_call(id, at.unwrap_or_else(dispatch_core::now))
+            .on_call(
+                dispatch_core::ServiceId(id),
+                at.unwrap_or_else(dispatch_core::now),
+            )
             .await?
             .into(),
     ))
@@ -189,11 +199,21 @@ pub async fn add_override(
     e.into_result()?;
     let starts = starts.expect("checked");
     s.engine
-        .add_override(id, email.expect("checked"), starts, ends.expect("checked"))
+        .add_override(
+            dispatch_core::ServiceId(id),
+            email.expect("checked"),
+            starts,
+            ends.expect("checked"),
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(s.engine.on_call(id, starts).await?.into()),
+        axum::Json(
+            s.engine
+                .on_call(dispatch_core::ServiceId(id), starts)
+                .await?
+                .into(),
+        ),
     ))
 }
 
@@ -349,7 +369,7 @@ pub async fn policies(
     let p = s.engine.project(&slug).await?;
     Ok(axum::Json(
         s.engine
-            .role_policies(p.id)
+            .role_policies(dispatch_core::ProjectId(p.id))
             .await?
             .into_iter()
             .map(Into::into)
@@ -396,7 +416,7 @@ pub async fn add_policy(
     let refs = s
         .engine
         .policy_refs(
-            project.id,
+            dispatch_core::ProjectId(project.id),
             b.incident_type.as_deref(),
             b.priority.as_deref(),
             b.tag.as_deref(),

@@ -96,7 +96,13 @@ pub async fn set(
     let user_id = parse_user_id(&user_id)?;
     let m = s
         .engine
-        .set_project_member(&auth.0, &slug, user_id, b.role.as_deref(), &origin)
+        .set_project_member(
+            &auth.0,
+            &slug,
+            dispatch_core::UserId(user_id),
+            b.role.as_deref(),
+            &origin,
+        )
         .await?;
     Ok(axum::Json(m.into()))
 }
@@ -114,7 +120,7 @@ pub async fn remove(
 ) -> ApiResult<StatusCode> {
     let user_id = parse_user_id(&user_id)?;
     s.engine
-        .remove_project_member(&auth.0, &slug, user_id, &origin)
+        .remove_project_member(&auth.0, &slug, dispatch_core::UserId(user_id), &origin)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -144,7 +144,7 @@ pub async fn create_task(
 pub async fn show_task(
     State(s): State<AppState>,
     _auth: Auth,
-    Path((id, task_id)): Path<(String, i64)>,
+    Path((id, task_id)): Path<(String, dispatch_core::TaskId)>,
 ) -> ApiResult<axum::Json<TaskOut>> {
     Ok(axum::Json(
         s.engine
@@ -179,7 +179,7 @@ pub struct TaskPatch {
 pub async fn update_task(
     State(s): State<AppState>,
     auth: Auth,
-    Path((id, task_id)): Path<(String, i64)>,
+    Path((id, task_id)): Path<(String, dispatch_core::TaskId)>,
     Json(b): Json<TaskPatch>,
 ) -> ApiResult<axum::Json<TaskOut>> {
     let mut e = ValidationError::default();

@@ -70,21 +70,21 @@ pub async fn all(
     let out = TaxonomiesOut {
         types: s
             .engine
-            .incident_types(p.id)
+            .incident_types(dispatch_core::ProjectId(p.id))
             .await?
             .into_iter()
             .map(Into::into)
             .collect(),
         priorities: s
             .engine
-            .incident_priorities(p.id)
+            .incident_priorities(dispatch_core::ProjectId(p.id))
             .await?
             .into_iter()
             .map(Into::into)
             .collect(),
         severities: s
             .engine
-            .incident_severities(p.id)
+            .incident_severities(dispatch_core::ProjectId(p.id))
             .await?
             .into_iter()
             .map(Into::into)

@@ -169,7 +169,12 @@ pub async fn pin(
 ) -> ApiResult<axum::Json<EventOut>> {
     Ok(axum::Json(
         s.engine
-            .pin_event(auth.actor(), &IncidentRef::parse(&id), event_id, true)
+            .pin_event(
+                auth.actor(),
+                &IncidentRef::parse(&id),
+                dispatch_core::EventId(event_id),
+                true,
+            )
             .await?
             .into(),
     ))
@@ -185,7 +190,12 @@ pub async fn unpin(
 ) -> ApiResult<axum::Json<EventOut>> {
     Ok(axum::Json(
         s.engine
-            .pin_event(auth.actor(), &IncidentRef::parse(&id), event_id, false)
+            .pin_event(
+                auth.actor(),
+                &IncidentRef::parse(&id),
+                dispatch_core::EventId(event_id),
+                false,
+            )
             .await?
             .into(),
     ))

@@ -235,7 +235,9 @@ pub async fn show(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<WebhookOut>> {
-    Ok(axum::Json(s.engine.webhook(id).await?.into()))
+    Ok(axum::Json(
+        s.engine.webhook(dispatch_core::WebhookId(id)).await?.into(),
+    ))
 }
 
 /// Changes a subscription's URL, event types, description or whether it is enabled.
@@ -253,7 +255,10 @@ pub async fn update(
     let changes = b.parse(&mut e);
     e.into_result()?;
     Ok(axum::Json(
-        s.engine.update_webhook(id, changes).await?.into(),
+        s.engine
+            .update_webhook(dispatch_core::WebhookId(id), changes)
+            .await?
+            .into(),
     ))
 }
 
@@ -265,7 +270,9 @@ pub async fn delete(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    s.engine.delete_webhook(id).await?;
+    s.engine
+        .delete_webhook(dispatch_core::WebhookId(id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -283,7 +290,10 @@ pub async fn deliveries(
     let mut e = ValidationError::default();
     let (page, per_page) = parse::paging(&mut e, q.page, q.per_page, 50);
     e.into_result()?;
-    let (rows, total) = s.engine.webhook_deliveries(id, page, per_page).await?;
+    let (rows, total) = s
+        .engine
+        .webhook_deliveries(dispatch_core::WebhookId(id), page, per_page)
+        .await?;
     Ok(axum::Json(Page {
         items: rows.into_iter().map(Into::into).collect(),
         total,

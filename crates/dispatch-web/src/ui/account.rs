@@ -144,7 +144,7 @@ pub async fn revoke_token(
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
     s.engine
-        .revoke_api_token(&caller.auth.0, id, &origin)
+        .revoke_api_token(&caller.auth.0, dispatch_core::TokenId(id), &origin)
         .await?;
     Ok(see_other("/account"))
 }

@@ -563,7 +563,7 @@ pub struct ResolveForm {
 pub async fn resolve_task(
     State(s): State<AppState>,
     caller: Caller,
-    Path((id, task_id)): Path<(String, i64)>,
+    Path((id, task_id)): Path<(String, dispatch_core::TaskId)>,
     axum::Form(b): axum::Form<ResolveForm>,
 ) -> ApiResult<Response> {
     let cmd = UpdateTask {

@@ -37,21 +37,21 @@ impl Choices {
             projects: s.engine.projects().await?,
             types: s
                 .engine
-                .incident_types(p.id)
+                .incident_types(dispatch_core::ProjectId(p.id))
                 .await?
                 .into_iter()
                 .filter(|t| t.enabled)
                 .collect(),
             priorities: s
                 .engine
-                .incident_priorities(p.id)
+                .incident_priorities(dispatch_core::ProjectId(p.id))
                 .await?
                 .into_iter()
                 .filter(|t| t.enabled)
                 .collect(),
             severities: s
                 .engine
-                .incident_severities(p.id)
+                .incident_severities(dispatch_core::ProjectId(p.id))
                 .await?
                 .into_iter()
                 .filter(|t| t.enabled)
@@ -258,7 +258,9 @@ pub async fn delete_view(
     caller: Caller,
     crate::extract::Path(id): crate::extract::Path<i64>,
 ) -> ApiResult<Response> {
-    s.engine.delete_view(&caller.auth.0, id).await?;
+    s.engine
+        .delete_view(&caller.auth.0, dispatch_core::ViewId(id))
+        .await?;
     Ok(see_other("/incidents"))
 }
 

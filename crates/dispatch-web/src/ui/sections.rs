@@ -261,7 +261,7 @@ pub async fn extra(s: &AppState, caller: &Caller, r: &IncidentRef) -> ApiResult<
         closed: detail.row.status == "closed",
         services: s
             .engine
-            .services(detail.row.project_id)
+            .services(dispatch_core::ProjectId(detail.row.project_id))
             .await?
             .into_iter()
             .map(|s| s.name)

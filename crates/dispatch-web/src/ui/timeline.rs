@@ -72,7 +72,12 @@ async fn set_pin(
 ) -> ApiResult<Response> {
     let r = IncidentRef::parse(id);
     s.engine
-        .pin_event(caller.auth.actor(), &r, event_id, pinned)
+        .pin_event(
+            caller.auth.actor(),
+            &r,
+            dispatch_core::EventId(event_id),
+            pinned,
+        )
         .await?;
     let key = s.engine.incident(&r).await?.row.name;
     if is_htmx(headers) {

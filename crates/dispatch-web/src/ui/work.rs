@@ -118,7 +118,7 @@ async fn oncall_page(
     let until = now + chrono::Duration::days(AHEAD_DAYS);
     let mut rows = Vec::new();
     for p in s.engine.projects().await? {
-        for svc in s.engine.services(p.id).await? {
+        for svc in s.engine.services(dispatch_core::ProjectId(p.id)).await? {
             let mut row = OnCallRow {
                 service_id: svc.id,
                 project: p.name.clone(),
@@ -127,10 +127,17 @@ async fn oncall_page(
                 next: None,
                 rotation: None,
                 shifts: Vec::new(),
-                overrides: s.engine.overrides(svc.id, now).await?,
+                overrides: s
+                    .engine
+                    .overrides(dispatch_core::ServiceId(svc.id), now)
+                    .await?,
             };
             // A provider that cannot answer leaves the row empty rather than the page.
-            match s.engine.on_call(svc.id, now).await {
+            match s
+                .engine
+                .on_call(dispatch_core::ServiceId(svc.id), now)
+                .await
+            {
                 Ok(v) => {
                     row.rotation = v.schedule.map(|r| RotationRow {
                         members: serde_json::from_str(&r.members).unwrap_or_default(),
@@ -149,7 +156,7 @@ async fn oncall_page(
             if row.current.is_some() {
                 match s
                     .engine
-                    .upcoming_shifts(svc.id, now, until, MAX_SHIFTS)
+                    .upcoming_shifts(dispatch_core::ServiceId(svc.id), now, until, MAX_SHIFTS)
                     .await
                 {
                     Ok(v) => row.shifts = v,
@@ -203,7 +210,7 @@ pub async fn add_override(
             None
         }
         Some(v) => match v.parse::<i64>() {
-            Ok(id) if s.engine.service(id).await.is_ok() => Some(id),
+            Ok(id) if s.engine.service(dispatch_core::ServiceId(id)).await.is_ok() => Some(id),
             _ => {
                 e.push("service", format!("unknown service {v:?}"));
                 None
@@ -221,7 +228,7 @@ pub async fn add_override(
     let ends = form_time(&mut e, "ends_at", b.ends_at.as_deref());
     let result = super::forms::submit(e, || {
         s.engine.add_override(
-            service.expect("checked"),
+            dispatch_core::ServiceId(service.expect("checked")),
             email.expect("checked"),
             starts.expect("checked"),
             ends.expect("checked"),

@@ -183,7 +183,12 @@ pub async fn show(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<IndividualOut>> {
-    Ok(axum::Json(s.engine.individual(id).await?.into()))
+    Ok(axum::Json(
+        s.engine
+            .individual(dispatch_core::IndividualId(id))
+            .await?
+            .into(),
+    ))
 }
 
 /// Changes a person.
@@ -197,7 +202,7 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(b): Json<IndividualPatch>,
 ) -> ApiResult<axum::Json<IndividualOut>> {
-    let before = s.engine.individual(id).await?;
+    let before = s.engine.individual(dispatch_core::IndividualId(id)).await?;
     let mut row = before.clone();
     let mut e = ValidationError::default();
     b.apply(&mut row, &mut e);

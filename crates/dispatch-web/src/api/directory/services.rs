@@ -147,7 +147,7 @@ pub async fn list(
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<Vec<ServiceOut>>> {
     let p = s.engine.project(&slug).await?;
-    let services = s.engine.services(p.id).await?;
+    let services = s.engine.services(dispatch_core::ProjectId(p.id)).await?;
     Ok(axum::Json(services.into_iter().map(Into::into).collect()))
 }
 
@@ -188,7 +188,9 @@ pub async fn show(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<ServiceOut>> {
-    Ok(axum::Json(s.engine.service(id).await?.into()))
+    Ok(axum::Json(
+        s.engine.service(dispatch_core::ServiceId(id)).await?.into(),
+    ))
 }
 
 /// Changes a service.
@@ -202,7 +204,7 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(b): Json<ServicePatch>,
 ) -> ApiResult<axum::Json<ServiceOut>> {
-    let before = s.engine.service(id).await?;
+    let before = s.engine.service(dispatch_core::ServiceId(id)).await?;
     let mut row = before.clone();
     let mut e = ValidationError::default();
     b.apply(&mut row, &mut e);
@@ -218,6 +220,8 @@ pub async fn delete(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    s.engine.delete_service(id).await?;
+    s.engine
+        .delete_service(dispatch_core::ServiceId(id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

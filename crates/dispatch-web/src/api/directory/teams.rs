@@ -117,7 +117,7 @@ pub async fn list(
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<Vec<TeamOut>>> {
     let p = s.engine.project(&slug).await?;
-    let teams = s.engine.teams(p.id).await?;
+    let teams = s.engine.teams(dispatch_core::ProjectId(p.id)).await?;
     Ok(axum::Json(teams.into_iter().map(Into::into).collect()))
 }
 
@@ -156,7 +156,9 @@ pub async fn show(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<TeamOut>> {
-    Ok(axum::Json(s.engine.team(id).await?.into()))
+    Ok(axum::Json(
+        s.engine.team(dispatch_core::TeamId(id)).await?.into(),
+    ))
 }
 
 /// Changes a team.
@@ -170,7 +172,7 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(b): Json<TeamPatch>,
 ) -> ApiResult<axum::Json<TeamOut>> {
-    let before = s.engine.team(id).await?;
+    let before = s.engine.team(dispatch_core::TeamId(id)).await?;
     let mut row = before.clone();
     let mut e = ValidationError::default();
     b.apply(&mut row, &mut e);
@@ -186,6 +188,6 @@ pub async fn delete(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    s.engine.delete_team(id).await?;
+    s.engine.delete_team(dispatch_core::TeamId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

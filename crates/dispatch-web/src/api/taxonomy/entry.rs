@@ -61,14 +61,17 @@ pub fn apply_flags(
 /// The entries of a project, in view order.
 pub async fn list<T: Entry>(s: &AppState, slug: &str) -> ApiResult<axum::Json<Vec<T::Out>>> {
     let p = s.engine.project(slug).await?;
-    let rows: Vec<T> = s.engine.taxonomy(p.id).await?;
+    let rows: Vec<T> = s.engine.taxonomy(dispatch_core::ProjectId(p.id)).await?;
     Ok(axum::Json(rows.into_iter().map(Into::into).collect()))
 }
 
 /// One entry of a project.
 pub async fn show<T: Entry>(s: &AppState, slug: &str, id: i64) -> ApiResult<axum::Json<T::Out>> {
     let p = s.engine.project(slug).await?;
-    let row: T = s.engine.taxonomy_entry(p.id, id).await?;
+    let row: T = s
+        .engine
+        .taxonomy_entry(dispatch_core::ProjectId(p.id), id)
+        .await?;
     Ok(axum::Json(row.into()))
 }
 
@@ -86,7 +89,10 @@ pub async fn create<T: Entry>(
     let (name, slug) = row.name_and_slug();
     slug_from_name(slug, name);
     e.into_result()?;
-    let saved = s.engine.save_taxonomy_entry(p.id, None, row).await?;
+    let saved = s
+        .engine
+        .save_taxonomy_entry(dispatch_core::ProjectId(p.id), None, row)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(saved.into())))
 }
 
@@ -98,14 +104,17 @@ pub async fn update<T: Entry>(
     b: T::Patch,
 ) -> ApiResult<axum::Json<T::Out>> {
     let p = s.engine.project(slug).await?;
-    let before: T = s.engine.taxonomy_entry(p.id, id).await?;
+    let before: T = s
+        .engine
+        .taxonomy_entry(dispatch_core::ProjectId(p.id), id)
+        .await?;
     let mut row = before.clone();
     let mut e = ValidationError::default();
     T::apply(b, &mut row, &mut e);
     e.into_result()?;
     let saved = s
         .engine
-        .save_taxonomy_entry(p.id, Some(&before), row)
+        .save_taxonomy_entry(dispatch_core::ProjectId(p.id), Some(&before), row)
         .await?;
     Ok(axum::Json(saved.into()))
 }

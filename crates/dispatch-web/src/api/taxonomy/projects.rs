@@ -374,7 +374,7 @@ pub async fn update(
         Patch::Null => row.stable_priority_id = None,
         Patch::Value(name) => match s
             .engine
-            .incident_priorities(project_id)
+            .incident_priorities(dispatch_core::ProjectId(project_id))
             .await?
             .into_iter()
             .find(|p| {

@@ -134,7 +134,7 @@ pub async fn list_types(
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<Vec<TagTypeOut>>> {
     let p = s.engine.project(&slug).await?;
-    let types = s.engine.tag_types(p.id).await?;
+    let types = s.engine.tag_types(dispatch_core::ProjectId(p.id)).await?;
     Ok(axum::Json(types.into_iter().map(Into::into).collect()))
 }
 
@@ -179,12 +179,12 @@ pub async fn list_tags(
     let p = s.engine.project(&slug).await?;
     let types: HashMap<i64, String> = s
         .engine
-        .tag_types(p.id)
+        .tag_types(dispatch_core::ProjectId(p.id))
         .await?
         .into_iter()
         .map(|t| (t.id, t.name))
         .collect();
-    let tags = s.engine.tags(p.id).await?;
+    let tags = s.engine.tags(dispatch_core::ProjectId(p.id)).await?;
     Ok(axum::Json(
         tags.into_iter()
             .map(|t| {
@@ -213,7 +213,7 @@ pub async fn create_tag(
     let tag_type = match b.tag_type.as_deref().map(str::trim) {
         None => None,
         Some(wanted) => {
-            let types = s.engine.tag_types(p.id).await?;
+            let types = s.engine.tag_types(dispatch_core::ProjectId(p.id)).await?;
             let found = types.into_iter().find(|t| t.name == wanted);
             if found.is_none() {
                 e.push(

@@ -506,8 +506,15 @@ pub async fn list(
         "rotations" => {
             let project = s.engine.project(&scope.project).await?;
             let mut rows = Vec::new();
-            for svc in s.engine.services(project.id).await? {
-                let view = s.engine.on_call(svc.id, dispatch_core::now()).await;
+            for svc in s
+                .engine
+                .services(dispatch_core::ProjectId(project.id))
+                .await?
+            {
+                let view = s
+                    .engine
+                    .on_call(dispatch_core::ServiceId(svc.id), dispatch_core::now())
+                    .await;
                 rows.push(match view {
                     Ok(v) => out(oncall::OnCallOut::from(v)),
                     // A provider that cannot answer leaves the row empty rather than the page.
@@ -598,7 +605,9 @@ pub async fn show(
         "teams" => out(teams::show(st(), a(), n()?).await?.0),
         "services" => out(services::show(st(), a(), n()?).await?.0),
         "rotations" => out(oncall::OnCallOut::from(
-            s.engine.on_call(n()?.0, dispatch_core::now()).await?,
+            s.engine
+                .on_call(dispatch_core::ServiceId(n()?.0), dispatch_core::now())
+                .await?,
         )),
         "webhooks" => out(webhooks::show(st(), a(), n()?).await?.0),
         "users" => {
@@ -724,7 +733,7 @@ pub async fn fields(
         ],
         "tags" => {
             let p = project().await?;
-            let kinds = s.engine.tag_types(p.id).await?;
+            let kinds = s.engine.tag_types(dispatch_core::ProjectId(p.id)).await?;
             vec![
                 f("name", "Name", Text).required(),
                 f("description", "Description", Area).clearable(),
@@ -740,15 +749,15 @@ pub async fn fields(
             vec![
                 f("role", "Role", fixed(&["incident_commander", "scribe", "liaison"], Some(""))),
                 f("type", "Incident type", select(named(
-                    s.engine.incident_types(p.id).await?.into_iter().map(|t| (t.slug, t.name)).collect(),
+                    s.engine.incident_types(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|t| (t.slug, t.name)).collect(),
                 ))),
                 f("priority", "Priority", select(named(
-                    s.engine.incident_priorities(p.id).await?.into_iter().map(|t| (t.slug, t.name)).collect(),
+                    s.engine.incident_priorities(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|t| (t.slug, t.name)).collect(),
                 ))),
                 f("tag", "Tag", Text).hint("any when empty"),
                 f("service_id", "The on-call of this service takes the role", Kind::Select {
                     options: options(
-                        s.engine.services(p.id).await?.into_iter().map(|v| (v.id.to_string(), v.name)),
+                        s.engine.services(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|v| (v.id.to_string(), v.name)),
                         "No service",
                     ),
                     numeric: true,
@@ -763,8 +772,8 @@ pub async fn fields(
                 let v: Vec<String> = rows.into_iter().map(|(id, n)| format!("{id} = {n}")).collect();
                 if v.is_empty() { "none in this project yet".to_string() } else { format!("ids: {}", v.join(", ")) }
             };
-            let teams = listed(s.engine.teams(p.id).await?.into_iter().map(|t| (t.id, t.name)).collect());
-            let services = listed(s.engine.services(p.id).await?.into_iter().map(|t| (t.id, t.name)).collect());
+            let teams = listed(s.engine.teams(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|t| (t.id, t.name)).collect());
+            let services = listed(s.engine.services(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|t| (t.id, t.name)).collect());
             vec![
                 f("name", "Name", Text).required(),
                 f("description", "Description", Area).clearable(),

@@ -363,7 +363,7 @@ async fn making_an_entry_the_default_through_the_engine_keeps_one_default() {
             .await;
         let id = other["id"].as_i64().unwrap();
         app.engine
-            .make_default(kind, project.id, id)
+            .make_default(kind, dispatch_core::ProjectId(project.id), id)
             .await
             .expect("make default");
         assert_eq!(defaults(&app, "default", path).await, ["other"], "{path}");
