@@ -46,6 +46,8 @@ pub trait Taxonomy: Record + Default {
     fn set_default(&mut self, is_default: bool);
     /// Whether it is offered.
     fn enabled(&self) -> bool;
+    /// Its slug.
+    fn slug(&self) -> &str;
     /// Places a new entry in a project, created at `now`.
     fn stamp(&mut self, project_id: i64, now: chrono::DateTime<chrono::Utc>);
 }
@@ -159,6 +161,9 @@ macro_rules! taxonomy {
             }
             fn enabled(&self) -> bool {
                 self.enabled
+            }
+            fn slug(&self) -> &str {
+                &self.slug
             }
             fn stamp(&mut self, project_id: i64, now: chrono::DateTime<chrono::Utc>) {
                 self.project_id = project_id;

@@ -42,21 +42,29 @@ pub(crate) struct Resolved<'a> {
 }
 
 /// Picks the named (or default) entry of one taxonomy; an unknown name is a field error.
-fn pick<'a, T>(
+fn pick<'a, T: dispatch_store::repo::taxonomy::Taxonomy>(
     errors: &mut ValidationError,
     field: &str,
     input: Option<&str>,
     named: impl Fn(&str) -> Option<&'a T>,
-    default: Option<&'a T>,
-    known: Vec<&str>,
+    entries: &'a [T],
 ) -> Option<&'a T> {
+    let default = entries.iter().find(|t| t.is_default() && t.enabled());
     match input {
         Some(name) => {
             let found = named(name);
             if found.is_none() {
                 errors.push(
                     field,
-                    format!("unknown {field} {name:?}; known: {}", known.join(", ")),
+                    format!(
+                        "unknown {field} {name:?}; known: {}",
+                        entries
+                            .iter()
+                            .filter(|t| t.enabled())
+                            .map(|t| t.slug())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 );
             }
             found
@@ -81,41 +89,20 @@ pub(crate) fn resolve<'a>(
     severity: Option<&str>,
     errors: &mut ValidationError,
 ) -> Option<Resolved<'a>> {
-    let type_ = pick(
-        errors,
-        "type",
-        cmd_type,
-        |n| cfg.type_named(n),
-        cfg.types.iter().find(|t| t.is_default && t.enabled),
-        cfg.types
-            .iter()
-            .filter(|t| t.enabled)
-            .map(|t| t.slug.as_str())
-            .collect(),
-    );
+    let type_ = pick(errors, "type", cmd_type, |n| cfg.type_named(n), &cfg.types);
     let priority = pick(
         errors,
         "priority",
         priority,
         |n| cfg.priority_named(n),
-        cfg.priorities.iter().find(|t| t.is_default && t.enabled),
-        cfg.priorities
-            .iter()
-            .filter(|t| t.enabled)
-            .map(|t| t.slug.as_str())
-            .collect(),
+        &cfg.priorities,
     );
     let severity = pick(
         errors,
         "severity",
         severity,
         |n| cfg.severity_named(n),
-        cfg.severities.iter().find(|t| t.is_default && t.enabled),
-        cfg.severities
-            .iter()
-            .filter(|t| t.enabled)
-            .map(|t| t.slug.as_str())
-            .collect(),
+        &cfg.severities,
     );
     Some(Resolved {
         type_: type_?,
