@@ -3,10 +3,10 @@
 //! its participants (to everyone else it is *not found*, never *forbidden*, so its existence does
 //! not leak); what a caller who sees it may do there is decided by the one rule of
 //! [`dispatch_core::permission`]. Every per-incident route and chat command asks
-//! [`Engine::require_incident`] or [`Engine::incident_access`]; every list asks the store's
+//! [`Access::require`] or [`Access::incident`]; every list asks the store's
 //! [`Viewer`].
 
-use crate::{Actor, Engine, Error, Result};
+use crate::{Actor, Error, Result};
 use dispatch_core::permission::{self, Action, Standing, Who};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, OrgRole, ProjectRole, TokenScope};
@@ -108,22 +108,19 @@ pub enum Owned {
     Page,
 }
 
-impl Engine {
+impl crate::Access<'_> {
     /// The caller's standing in an incident. An incident the caller may not see is *not found*,
     /// exactly like one that does not exist. Two reads (the incident, if visible, and the
     /// caller's roles in force in it), three for someone below the admin role (whether they
     /// administer its project).
-    pub async fn incident_access(
-        &self,
-        who: &Authenticated,
-        r: &IncidentRef,
-    ) -> Result<IncidentAccess> {
-        let row = self.visible_incident(who.viewer(), r).await?;
+    pub async fn incident(self, who: &Authenticated, r: &IncidentRef) -> Result<IncidentAccess> {
+        let row = self.visible(who.viewer(), r).await?;
         let me = who.actor.individual_id.0;
         let roles = repo::participant::roles_in_force(self.db().conn(), row.id, me).await?;
         let project_admin = !who.is_admin()
             && self
-                .project_role_by_id(who, dispatch_core::ProjectId(row.project_id))
+                .projects()
+                .role_by_id(who, dispatch_core::ProjectId(row.project_id))
                 .await?
                 == Some(ProjectRole::Admin);
         Ok(IncidentAccess {
@@ -140,11 +137,7 @@ impl Engine {
 
     /// The incident, if `viewer` may see it; *not found* otherwise, exactly like an incident
     /// that does not exist. One read.
-    pub async fn visible_incident(
-        &self,
-        viewer: Viewer,
-        r: &IncidentRef,
-    ) -> Result<incident::Model> {
+    pub async fn visible(self, viewer: Viewer, r: &IncidentRef) -> Result<incident::Model> {
         repo::incident::visible_row(self.db().conn(), viewer, r)
             .await?
             .ok_or_else(|| Error::NotFound(format!("incident {r}")))
@@ -154,7 +147,7 @@ impl Engine {
     /// the session ended or the account was disabled; their role as it is now otherwise. One
     /// read; what a long-lived request (a live stream) asks as it goes, since every other
     /// request authenticates afresh.
-    pub async fn reauthenticate(&self, who: &Authenticated) -> Result<Option<Authenticated>> {
+    pub async fn reauthenticate(self, who: &Authenticated) -> Result<Option<Authenticated>> {
         use repo::user::LiveCheck;
         let now = dispatch_core::now();
         let check = match who.credential {
@@ -177,7 +170,7 @@ impl Engine {
     /// message: someone who may see it (a disabled account may see nothing). An address that is
     /// no one's hears only of incidents open to everyone. Asked when the message is sent, not
     /// when it was queued, so access that ended meanwhile ends the mail too.
-    pub async fn may_hear(&self, incident_id: i64, email: &str) -> Result<bool> {
+    pub async fn may_hear(self, incident_id: i64, email: &str) -> Result<bool> {
         let conn = self.db().conn();
         let email = email.trim().to_lowercase();
         let viewer = match repo::individual::by_email(conn, &email).await? {
@@ -194,39 +187,34 @@ impl Engine {
     /// Checks that the caller may do `action` in an incident: *not found* when they may not see
     /// it, *forbidden* (naming who may) when they see it but may not do this
     /// ([`permission::allows`] decides).
-    pub async fn require_incident(
-        &self,
-        who: &Authenticated,
-        r: &IncidentRef,
-        action: Action,
-    ) -> Result<()> {
+    pub async fn require(self, who: &Authenticated, r: &IncidentRef, action: Action) -> Result<()> {
         if action.who() == Who::Anyone || who.is_admin() {
             // Seeing it is all this needs: no look at the caller's roles in it.
-            self.visible_incident(who.viewer(), r).await?;
+            self.visible(who.viewer(), r).await?;
             return Ok(());
         }
-        self.incident_access(who, r).await?.require(action)
+        self.incident(who, r).await?.require(action)
     }
 
     /// Checks that the caller may do every one of `actions` in an incident, as
-    /// [`Engine::require_incident`] does for one (one look at their standing for all of them).
-    pub async fn require_incident_all(
-        &self,
+    /// [`Access::require`] does for one (one look at their standing for all of them).
+    pub async fn require_all(
+        self,
         who: &Authenticated,
         r: &IncidentRef,
         actions: &[Action],
     ) -> Result<()> {
         if actions.iter().all(|a| a.who() == Who::Anyone) || who.is_admin() {
-            self.visible_incident(who.viewer(), r).await?;
+            self.visible(who.viewer(), r).await?;
             return Ok(());
         }
-        let access = self.incident_access(who, r).await?;
+        let access = self.incident(who, r).await?;
         actions.iter().try_for_each(|a| access.require(*a))
     }
 
     /// The incident a document, file, job or page belongs to (`None` for a job of no incident);
     /// a missing record is *not found*.
-    pub async fn owner_incident(&self, kind: Owned, id: i64) -> Result<Option<IncidentId>> {
+    pub async fn owner_incident(self, kind: Owned, id: i64) -> Result<Option<IncidentId>> {
         let conn = self.db().conn();
         let missing = || Error::NotFound(format!("{kind:?} {id}").to_lowercase());
         let incident: Option<i64> = match kind {

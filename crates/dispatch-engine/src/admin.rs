@@ -17,10 +17,37 @@ use dispatch_store::{Record, StoreError};
 pub use crate::access::Authenticated;
 
 impl Engine {
+    /// A new project's record with the stored defaults, for the caller to fill in.
+    pub fn new_project() -> project::Model {
+        repo::project::new_row()
+    }
+}
+
+/// The three taxonomies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaxonomyKind {
+    /// Incident types.
+    Type,
+    /// Priorities.
+    Priority,
+    /// Severities.
+    Severity,
+}
+
+/// A delete refused by a foreign key means the row is still in use: a conflict, not a failure.
+fn still_referenced(e: StoreError, what: &str) -> Error {
+    if e.is_foreign_key_violation() {
+        Error::Conflict(format!("{what} is still referenced by other records"))
+    } else {
+        e.into()
+    }
+}
+
+impl crate::Credentials<'_> {
     /// Mints a full-power API token for the person with this e-mail (created if new), whose
     /// organization role becomes `role`. Returns the secret, shown once.
-    pub async fn create_token(
-        &self,
+    pub async fn create(
+        self,
         email: &str,
         name: &str,
         role: &str,
@@ -28,7 +55,7 @@ impl Engine {
         let role: OrgRole = role.parse().map_err(|e: dispatch_core::UnknownVariant| {
             ValidationError::field("role", e.to_string())
         })?;
-        self.create_token_for(email, name, Some(role), TokenScope::Admin)
+        self.create_for(email, name, Some(role), TokenScope::Admin)
             .await
     }
 
@@ -36,8 +63,8 @@ impl Engine {
     /// member unless `role` says otherwise; an existing person's role becomes `role` when given,
     /// audited as `user.role_changed`). Refused for a disabled account, and when it would
     /// demote the last owner.
-    pub async fn create_token_for(
-        &self,
+    pub async fn create_for(
+        self,
         email: &str,
         name: &str,
         role: Option<OrgRole>,
@@ -75,7 +102,7 @@ impl Engine {
     /// (created as a member on first contact) acting through that transport. Refused for a
     /// disabled account.
     pub async fn transport_caller(
-        &self,
+        self,
         email: &str,
         transport: Transport,
     ) -> Result<Authenticated> {
@@ -85,6 +112,7 @@ impl Engine {
             ))
         })?;
         let mut who = self
+            .accounts()
             .external_user(&address, crate::access::Credential::Chat)
             .await?
             .ok_or_else(|| Error::Forbidden(format!("the account of {email} is disabled")))?;
@@ -93,13 +121,13 @@ impl Engine {
     }
 
     /// Whether any API token was ever minted.
-    pub async fn has_tokens(&self) -> Result<bool> {
+    pub async fn any(self) -> Result<bool> {
         Ok(repo::token::any(self.db.conn()).await?)
     }
 
     /// The caller behind a bearer token, if it is live; records when the token was used (at
     /// most once a minute, so reads stay reads).
-    pub async fn authenticate(&self, secret: &str) -> Result<Option<Authenticated>> {
+    pub async fn authenticate(self, secret: &str) -> Result<Option<Authenticated>> {
         let now = dispatch_core::now();
         let Some(o) = repo::token::authenticate(self.db.conn(), secret, now).await? else {
             return Ok(None);
@@ -124,27 +152,24 @@ impl Engine {
             credential: crate::access::Credential::Token(o.token_id),
         }))
     }
+}
 
+impl crate::Projects<'_> {
     /// Every project.
-    pub async fn projects(&self) -> Result<Vec<project::Model>> {
+    pub async fn list(self) -> Result<Vec<project::Model>> {
         Ok(repo::project::list(self.db.conn()).await?)
     }
 
     /// A project by slug.
-    pub async fn project(&self, slug: &str) -> Result<project::Model> {
+    pub async fn get(self, slug: &str) -> Result<project::Model> {
         repo::project::by_slug(self.db.conn(), slug)
             .await?
             .ok_or_else(|| Error::NotFound(format!("project {slug}")))
     }
 
-    /// A new project's record with the stored defaults, for the caller to fill in.
-    pub fn new_project() -> project::Model {
-        repo::project::new_row()
-    }
-
     /// Creates a project (stamped now) with the default taxonomies; when it is marked default it
     /// becomes the only default project.
-    pub async fn create_project(&self, mut row: project::Model) -> Result<project::Model> {
+    pub async fn create(self, mut row: project::Model) -> Result<project::Model> {
         row.created_at = dispatch_core::now();
         let txn = self.db.write().await?;
         let p = repo::project::insert(&*txn, row).await?;
@@ -161,8 +186,8 @@ impl Engine {
     /// makes it the only default project; the default project cannot stop being the default
     /// (another one is made default instead), and the key prefix is fixed once the project has
     /// incidents (their keys carry it).
-    pub async fn update_project(
-        &self,
+    pub async fn update(
+        self,
         before: &project::Model,
         after: project::Model,
     ) -> Result<project::Model> {
@@ -201,16 +226,18 @@ impl Engine {
     }
 
     /// The project with this slug, or the default one.
-    pub async fn project_or_default(&self, slug: Option<&str>) -> Result<project::Model> {
+    pub async fn get_or_default(self, slug: Option<&str>) -> Result<project::Model> {
         match slug {
-            Some(s) => self.project(s).await,
+            Some(s) => self.get(s).await,
             None => Ok(repo::project::default_project(self.db.conn()).await?),
         }
     }
+}
 
+impl crate::Directory<'_> {
     /// A page of individuals.
     pub async fn individuals(
-        &self,
+        self,
         q: Option<&str>,
         page: u64,
         per_page: u64,
@@ -219,37 +246,37 @@ impl Engine {
     }
 
     /// An individual by id.
-    pub async fn individual(&self, id: IndividualId) -> Result<individual::Model> {
+    pub async fn individual(self, id: IndividualId) -> Result<individual::Model> {
         let id = id.0;
         Ok(repo::individual::get(self.db.conn(), id).await?)
     }
 
     /// Teams of a project.
-    pub async fn teams(&self, project_id: ProjectId) -> Result<Vec<team::Model>> {
+    pub async fn teams(self, project_id: ProjectId) -> Result<Vec<team::Model>> {
         let project_id = project_id.0;
         Ok(repo::directory::teams(self.db.conn(), project_id).await?)
     }
 
     /// Services of a project.
-    pub async fn services(&self, project_id: ProjectId) -> Result<Vec<service::Model>> {
+    pub async fn services(self, project_id: ProjectId) -> Result<Vec<service::Model>> {
         let project_id = project_id.0;
         Ok(repo::directory::services(self.db.conn(), project_id).await?)
     }
 
     /// A team by id.
-    pub async fn team(&self, id: TeamId) -> Result<team::Model> {
+    pub async fn team(self, id: TeamId) -> Result<team::Model> {
         let id = id.0;
         Ok(repo::directory::team(self.db.conn(), id).await?)
     }
 
     /// A service by id.
-    pub async fn service(&self, id: ServiceId) -> Result<service::Model> {
+    pub async fn service(self, id: ServiceId) -> Result<service::Model> {
         let id = id.0;
         Ok(repo::directory::service(self.db.conn(), id).await?)
     }
 
     /// Deletes a team; one that incident participants still point at is a conflict.
-    pub async fn delete_team(&self, id: TeamId) -> Result<()> {
+    pub async fn delete_team(self, id: TeamId) -> Result<()> {
         let id = id.0;
         let txn = self.db.write().await?;
         repo::directory::team(&*txn, id).await?;
@@ -261,7 +288,7 @@ impl Engine {
     }
 
     /// Deletes a service; one that other records still point at is a conflict.
-    pub async fn delete_service(&self, id: ServiceId) -> Result<()> {
+    pub async fn delete_service(self, id: ServiceId) -> Result<()> {
         let id = id.0;
         let txn = self.db.write().await?;
         repo::directory::service(&*txn, id).await?;
@@ -275,7 +302,7 @@ impl Engine {
 
     /// Inserts a configuration record (team, service, individual, tag, tag type) in its own
     /// transaction; its id is given by the database. A uniqueness clash is a conflict.
-    pub async fn create<R: Record>(&self, row: R) -> Result<R> {
+    pub async fn create<R: Record>(self, row: R) -> Result<R> {
         let txn = self.db.write().await?;
         let saved = repo::rows::insert(&*txn, row).await?;
         txn.commit().await?;
@@ -286,67 +313,49 @@ impl Engine {
     /// Saves the fields of a configuration record that differ between `before` (as read) and
     /// `after`, in its own transaction. A uniqueness clash is a conflict; a record deleted
     /// meanwhile is not found.
-    pub async fn update<R: Record>(&self, before: &R, after: R) -> Result<R> {
+    pub async fn update<R: Record>(self, before: &R, after: R) -> Result<R> {
         let txn = self.db.write().await?;
         let saved = repo::rows::update(&*txn, before, after).await?;
         txn.commit().await?;
         self.invalidate_config();
         Ok(saved)
     }
+}
 
+impl crate::Taxonomies<'_> {
     /// Types of a project.
-    pub async fn incident_types(&self, project_id: ProjectId) -> Result<Vec<incident_type::Model>> {
+    pub async fn incident_types(self, project_id: ProjectId) -> Result<Vec<incident_type::Model>> {
         let project_id = project_id.0;
-        self.taxonomy(dispatch_core::ProjectId(project_id)).await
+        self.list(dispatch_core::ProjectId(project_id)).await
     }
 
     /// Priorities of a project.
     pub async fn incident_priorities(
-        &self,
+        self,
         project_id: ProjectId,
     ) -> Result<Vec<incident_priority::Model>> {
         let project_id = project_id.0;
-        self.taxonomy(dispatch_core::ProjectId(project_id)).await
+        self.list(dispatch_core::ProjectId(project_id)).await
     }
 
     /// Severities of a project.
     pub async fn incident_severities(
-        &self,
+        self,
         project_id: ProjectId,
     ) -> Result<Vec<incident_severity::Model>> {
         let project_id = project_id.0;
-        self.taxonomy(dispatch_core::ProjectId(project_id)).await
+        self.list(dispatch_core::ProjectId(project_id)).await
     }
 
     /// Tags of a project.
-    pub async fn tags(&self, project_id: ProjectId) -> Result<Vec<tag::Model>> {
+    pub async fn tags(self, project_id: ProjectId) -> Result<Vec<tag::Model>> {
         let project_id = project_id.0;
         Ok(repo::tag::list(self.db.conn(), project_id).await?)
     }
 
     /// Tag types of a project.
-    pub async fn tag_types(&self, project_id: ProjectId) -> Result<Vec<tag_type::Model>> {
+    pub async fn tag_types(self, project_id: ProjectId) -> Result<Vec<tag_type::Model>> {
         let project_id = project_id.0;
         Ok(repo::tag::types(self.db.conn(), project_id).await?)
-    }
-}
-
-/// The three taxonomies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaxonomyKind {
-    /// Incident types.
-    Type,
-    /// Priorities.
-    Priority,
-    /// Severities.
-    Severity,
-}
-
-/// A delete refused by a foreign key means the row is still in use: a conflict, not a failure.
-fn still_referenced(e: StoreError, what: &str) -> Error {
-    if e.is_foreign_key_violation() {
-        Error::Conflict(format!("{what} is still referenced by other records"))
-    } else {
-        e.into()
     }
 }

@@ -1,7 +1,7 @@
 //! The audit log: sign-ins, writes made with credentials, permission and configuration changes.
 
 use crate::access::{Authenticated, Credential};
-use crate::{Engine, Result};
+use crate::Result;
 use dispatch_store::model::audit_event;
 use dispatch_store::repo;
 pub use dispatch_store::repo::audit::with_pending;
@@ -43,9 +43,9 @@ impl Authenticated {
     }
 }
 
-impl Engine {
+impl crate::Audit<'_> {
     /// Appends an entry to the audit log in its own transaction.
-    pub async fn record_audit(&self, entry: NewAudit) -> Result<()> {
+    pub async fn record(self, entry: NewAudit) -> Result<()> {
         let txn = self.db().write().await?;
         repo::audit::append(&*txn, entry, dispatch_core::now()).await?;
         txn.commit().await?;
@@ -53,7 +53,7 @@ impl Engine {
     }
 
     /// Audit entries, newest first.
-    pub async fn audit_log(&self, f: &AuditFilter) -> Result<Vec<audit_event::Model>> {
+    pub async fn log(self, f: &AuditFilter) -> Result<Vec<audit_event::Model>> {
         Ok(repo::audit::list(self.db().conn(), f).await?)
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::changes::Events;
 use crate::record::save_with_events;
-use crate::{Actor, Engine, Error, Result};
+use crate::{Actor, Error, Result};
 use dispatch_core::event::{Change, TimelineEvent};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::ValidationError;
@@ -15,11 +15,11 @@ use dispatch_store::repo;
 /// The longest document body accepted (characters).
 pub const MAX_DOCUMENT_CHARS: usize = 200_000;
 
-impl Engine {
+impl crate::Documents<'_> {
     /// Replaces a document's markdown with a person's edit, in one transaction with its
     /// `document_edited` timeline event. The document must belong to the incident.
-    pub async fn edit_document(
-        &self,
+    pub async fn edit(
+        self,
         actor: &Actor,
         r: &IncidentRef,
         document_id: i64,

@@ -3,17 +3,17 @@
 
 use crate::changes::Events;
 use crate::record::save_with_events;
-use crate::{Actor, Engine, Result};
+use crate::{Actor, Result};
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::ValidationError;
 use dispatch_store::model::feedback;
 use dispatch_store::repo;
 
-impl Engine {
+impl crate::Feedback<'_> {
     /// Records (or replaces) the actor's feedback on an incident.
-    pub async fn give_feedback(
-        &self,
+    pub async fn give(
+        self,
         actor: &Actor,
         r: &IncidentRef,
         rating: i32,
@@ -62,7 +62,7 @@ impl Engine {
     }
 
     /// The feedback on an incident, oldest first.
-    pub async fn feedback(&self, r: &IncidentRef) -> Result<Vec<feedback::Model>> {
+    pub async fn list(self, r: &IncidentRef) -> Result<Vec<feedback::Model>> {
         let conn = self.db().conn();
         let inc = repo::incident::get(conn, r).await?;
         Ok(repo::feedback::list(conn, inc.id).await?)

@@ -3,7 +3,7 @@
 
 use crate::changes::Events;
 use crate::record::save_with_events;
-use crate::{Actor, Engine, Error, Result};
+use crate::{Actor, Error, Result};
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::ValidationError;
@@ -14,10 +14,10 @@ pub use dispatch_store::repo::file::FileMeta;
 /// The largest file accepted, in bytes.
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 
-impl Engine {
+impl crate::Files<'_> {
     /// Attaches a file to an incident.
-    pub async fn attach_file(
-        &self,
+    pub async fn attach(
+        self,
         actor: &Actor,
         r: &IncidentRef,
         name: &str,
@@ -87,14 +87,14 @@ impl Engine {
     }
 
     /// The files of an incident (without their content), oldest first.
-    pub async fn files(&self, r: &IncidentRef) -> Result<Vec<FileMeta>> {
+    pub async fn list(self, r: &IncidentRef) -> Result<Vec<FileMeta>> {
         let conn = self.db().conn();
         let inc = repo::incident::get(conn, r).await?;
         Ok(repo::file::list(conn, inc.id).await?)
     }
 
     /// One file with its content.
-    pub async fn file(&self, id: i64) -> Result<file::Model> {
+    pub async fn get(self, id: i64) -> Result<file::Model> {
         repo::file::find(self.db().conn(), id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("file {id}")))

@@ -167,7 +167,7 @@ fn mail_job(
 /// [`email_job`] to a notification rule's target, addresses that are not people: when it is
 /// sent, it goes out only if the rule is still on and may still hear of every incident the mail
 /// is `about` (see [`crate::rules::notification::may_hear`]). Other mail about an incident goes
-/// to people, each checked when it is sent ([`Engine::may_hear`](crate::Engine::may_hear)).
+/// to people, each checked when it is sent ([`Access::may_hear`](crate::Access::may_hear)).
 pub fn rule_email_job(
     key: &str,
     incident_id: Option<i64>,

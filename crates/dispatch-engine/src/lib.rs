@@ -33,9 +33,11 @@ pub mod stats;
 pub mod task;
 pub mod telemetry;
 pub mod timeline;
+mod usecase;
 pub mod webhook;
 
 pub use error::{Error, Result};
+pub use usecase::*;
 
 use dispatch_core::provider::{ProviderRegistry, Providers};
 use dispatch_core::{IndividualId, Transport};

@@ -7,7 +7,7 @@
 use crate::changes::Events;
 use crate::incident::{load_detail, IncidentDetail};
 use crate::record::save_with_events;
-use crate::{Actor, Engine, Error, Result};
+use crate::{Actor, Error, Result};
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::{Email, IncidentRef};
 use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, Visibility};
@@ -53,11 +53,59 @@ async fn may_self_join(
     Ok(())
 }
 
-impl Engine {
+/// After a person's message in the room: an observer who has now posted the project's number
+/// of messages becomes a participant. Runs in the message's transaction.
+pub(crate) async fn promote_talking_observer(
+    conn: &impl Conn,
+    actor: &Actor,
+    incident_id: i64,
+    room_id: i64,
+) -> Result<bool> {
+    let posted = repo::room::messages_by(conn, room_id, actor.email.as_str()).await?;
+    promote_if_talkative(conn, actor, incident_id, posted).await
+}
+
+/// An observer who has written `posted` messages (the project's number or more) becomes a
+/// participant.
+async fn promote_if_talkative(
+    conn: &impl Conn,
+    actor: &Actor,
+    incident_id: i64,
+    posted: u64,
+) -> Result<bool> {
+    let Some(p) = repo::participant::find(conn, incident_id, actor.individual_id.0).await? else {
+        return Ok(false);
+    };
+    if repo::participant::active_roles(conn, p.id).await? != [ParticipantRole::Observer] {
+        return Ok(false);
+    }
+    let current = repo::incident::row(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;
+    let needed = repo::project::get(conn, current.project_id)
+        .await?
+        .observer_promotion_messages;
+    if posted < needed.max(1) as u64 {
+        return Ok(false);
+    }
+    let current = repo::incident::lock(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;
+    let now = dispatch_core::now();
+    repo::participant::renounce_all_of(conn, p.id, now).await?;
+    repo::participant::assume_role(conn, &p, ParticipantRole::Participant, now).await?;
+    let mut events = Events::new(actor, now);
+    events.push_event(TimelineEvent::ParticipantPromoted {
+        email: actor.email.clone(),
+        from: "observer".into(),
+        to: "participant".into(),
+        messages: posted,
+    });
+    save_with_events(conn, &current, current.clone(), events).await?;
+    Ok(true)
+}
+
+impl crate::Participants<'_> {
     /// A message the caller wrote in the incident's external conversation (a Slack channel):
     /// counted, and an observer who has written the project's number becomes a participant.
     /// Returns whether they were promoted.
-    pub async fn note_conversation_message(&self, actor: &Actor, r: &IncidentRef) -> Result<bool> {
+    pub async fn note_conversation_message(self, actor: &Actor, r: &IncidentRef) -> Result<bool> {
         let txn = self.db().write().await?;
         let conn = &*txn;
         let current = repo::incident::row(conn, r).await?;
@@ -77,9 +125,9 @@ impl Engine {
     /// The person joined (`true`) or left the incident's external conversation: they become a
     /// participant, or leave the incident (refusals — the commander, open tasks — are logged
     /// and leave them in).
-    pub async fn sync_member(&self, actor: &Actor, r: &IncidentRef, joined: bool) -> Result<()> {
+    pub async fn sync_member(self, actor: &Actor, r: &IncidentRef, joined: bool) -> Result<()> {
         if joined {
-            return match self.join_incident(actor, r, true).await {
+            return match self.join(actor, r, true).await {
                 Ok(_) => {
                     self.wake_workers();
                     Ok(())
@@ -92,7 +140,7 @@ impl Engine {
             };
         }
         let email = Email::parse("email", &actor.email)?;
-        match self.remove_participant(actor, r, &email).await {
+        match self.remove(actor, r, &email).await {
             Ok(_) => {
                 self.wake_workers();
                 Ok(())
@@ -106,8 +154,8 @@ impl Engine {
     }
 
     /// The caller joins the incident as a participant (and its room), and is welcomed.
-    pub async fn join_incident(
-        &self,
+    pub async fn join(
+        self,
         actor: &Actor,
         r: &IncidentRef,
         privileged: bool,
@@ -157,8 +205,8 @@ impl Engine {
     }
 
     /// The caller follows the incident by e-mail: change summaries, not the room.
-    pub async fn subscribe_incident(
-        &self,
+    pub async fn subscribe(
+        self,
         actor: &Actor,
         r: &IncidentRef,
         privileged: bool,
@@ -181,15 +229,15 @@ impl Engine {
     }
 
     /// Who follows an incident by e-mail.
-    pub async fn subscribers(&self, r: &IncidentRef) -> Result<Vec<subscriber::Model>> {
+    pub async fn subscribers(self, r: &IncidentRef) -> Result<Vec<subscriber::Model>> {
         let inc = repo::incident::get(self.db().conn(), r).await?;
         Ok(repo::rules::subscribers(self.db().conn(), inc.id).await?)
     }
 
     /// Removes a person from an incident (their roles end; the history stays). Refused for the
     /// incident commander and for anyone with open tasks in it.
-    pub async fn remove_participant(
-        &self,
+    pub async fn remove(
+        self,
         actor: &Actor,
         r: &IncidentRef,
         email: &Email,
@@ -252,52 +300,4 @@ impl Engine {
         self.wake_workers();
         load_detail(self.db().conn(), &IncidentRef::Id(IncidentId(current.id))).await
     }
-}
-
-/// After a person's message in the room: an observer who has now posted the project's number
-/// of messages becomes a participant. Runs in the message's transaction.
-pub(crate) async fn promote_talking_observer(
-    conn: &impl Conn,
-    actor: &Actor,
-    incident_id: i64,
-    room_id: i64,
-) -> Result<bool> {
-    let posted = repo::room::messages_by(conn, room_id, actor.email.as_str()).await?;
-    promote_if_talkative(conn, actor, incident_id, posted).await
-}
-
-/// An observer who has written `posted` messages (the project's number or more) becomes a
-/// participant.
-async fn promote_if_talkative(
-    conn: &impl Conn,
-    actor: &Actor,
-    incident_id: i64,
-    posted: u64,
-) -> Result<bool> {
-    let Some(p) = repo::participant::find(conn, incident_id, actor.individual_id.0).await? else {
-        return Ok(false);
-    };
-    if repo::participant::active_roles(conn, p.id).await? != [ParticipantRole::Observer] {
-        return Ok(false);
-    }
-    let current = repo::incident::row(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;
-    let needed = repo::project::get(conn, current.project_id)
-        .await?
-        .observer_promotion_messages;
-    if posted < needed.max(1) as u64 {
-        return Ok(false);
-    }
-    let current = repo::incident::lock(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;
-    let now = dispatch_core::now();
-    repo::participant::renounce_all_of(conn, p.id, now).await?;
-    repo::participant::assume_role(conn, &p, ParticipantRole::Participant, now).await?;
-    let mut events = Events::new(actor, now);
-    events.push_event(TimelineEvent::ParticipantPromoted {
-        email: actor.email.clone(),
-        from: "observer".into(),
-        to: "participant".into(),
-        messages: posted,
-    });
-    save_with_events(conn, &current, current.clone(), events).await?;
-    Ok(true)
 }

@@ -196,10 +196,30 @@ impl Engine {
         }
         Ok(out)
     }
+}
 
+/// The mail a page sends: what the incident is, and how to open and acknowledge it.
+pub(crate) fn page_email(
+    base: &str,
+    inc: &dispatch_store::model::incident::Model,
+    page: &page::Model,
+    lead: &str,
+) -> dispatch_core::provider::Email {
+    dispatch_core::provider::Email {
+        to: vec![page.email.clone()],
+        subject: format!("[PAGE] {}", page.reason),
+        text: format!(
+            "{lead} {}: {}.\n\n{}\n\nOpen it: {base}/api/v1/incidents/{}\nAcknowledge: POST {base}/api/v1/pages/{}/ack",
+            inc.name, inc.title, inc.description, inc.name, page.id
+        ),
+        html: None,
+    }
+}
+
+impl crate::OnCall<'_> {
     /// Sets (or replaces) a service's rotation.
     pub async fn set_rotation(
-        &self,
+        self,
         service_id: ServiceId,
         members: Vec<Email>,
         shift_hours: i64,
@@ -229,12 +249,12 @@ impl Engine {
         )
         .await?;
         txn.commit().await?;
-        self.on_call(ServiceId(service_id), now).await
+        self.who(ServiceId(service_id), now).await
     }
 
     /// Who is on call for a service at `at`, and who is next, as its project's on-call
     /// provider says.
-    pub async fn on_call(&self, service_id: ServiceId, at: DateTime<Utc>) -> Result<OnCallView> {
+    pub async fn who(self, service_id: ServiceId, at: DateTime<Utc>) -> Result<OnCallView> {
         let service_id = service_id.0;
         let conn = self.db().conn();
         let service = repo::directory::service(conn, service_id).await?;
@@ -259,7 +279,7 @@ impl Engine {
     /// overrides included, as its project's on-call provider says; empty when the service has
     /// no rotation there.
     pub async fn upcoming_shifts(
-        &self,
+        self,
         service_id: ServiceId,
         from: DateTime<Utc>,
         until: DateTime<Utc>,
@@ -287,7 +307,7 @@ impl Engine {
 
     /// A service's overrides that end after `after`, earliest first (none without a rotation).
     pub async fn overrides(
-        &self,
+        self,
         service_id: ServiceId,
         after: DateTime<Utc>,
     ) -> Result<Vec<oncall_override::Model>> {
@@ -301,8 +321,8 @@ impl Engine {
 
     /// Brings a service's current on-call into an incident as an observer (`/dispatch-engage-oncall`),
     /// and pages them when asked. Returns who it was and the page.
-    pub async fn engage_oncall(
-        &self,
+    pub async fn engage(
+        self,
         actor: &Actor,
         r: &IncidentRef,
         service_name: &str,
@@ -324,7 +344,7 @@ impl Engine {
             .into());
         };
         let now = dispatch_core::now();
-        let Some(shift) = self.on_call(ServiceId(service.id), now).await?.current else {
+        let Some(shift) = self.who(ServiceId(service.id), now).await?.current else {
             return Err(Error::Conflict(format!(
                 "no one is on call for {} now",
                 service.name
@@ -336,7 +356,8 @@ impl Engine {
             email,
             role: ParticipantRole::Observer,
         };
-        self.assign_role_because(actor, r, cmd, Some(reason))
+        self.roles()
+            .assign_because(actor, r, cmd, Some(reason))
             .await?;
         if !page_them {
             return Ok((shift.email, None));
@@ -384,7 +405,7 @@ impl Engine {
 
     /// Puts someone on call for a service from `starts_at` to `ends_at`.
     pub async fn add_override(
-        &self,
+        self,
         service_id: ServiceId,
         email: Email,
         starts_at: DateTime<Utc>,
@@ -418,21 +439,21 @@ impl Engine {
 
     /// Pages, newest first.
     pub async fn pages(
-        &self,
+        self,
         status: Option<&str>,
         incident: Option<&IncidentRef>,
         viewer: crate::access::Viewer,
         limit: u64,
     ) -> Result<Vec<page::Model>> {
         let incident_id = match incident {
-            Some(r) => Some(self.visible_incident(viewer, r).await?.id),
+            Some(r) => Some(self.access().visible(viewer, r).await?.id),
             None => None,
         };
         Ok(repo::oncall::pages_for(self.db().conn(), status, incident_id, viewer, limit).await?)
     }
 
     /// Acknowledges a page; the incident's timeline records who did.
-    pub async fn acknowledge_page(&self, actor: &Actor, id: i64) -> Result<page::Model> {
+    pub async fn acknowledge_page(self, actor: &Actor, id: i64) -> Result<page::Model> {
         let txn = self.db().write().await?;
         let now = dispatch_core::now();
         let before = repo::oncall::page(&*txn, id).await?;
@@ -450,11 +471,13 @@ impl Engine {
         txn.commit().await?;
         Ok(p)
     }
+}
 
+impl crate::Roles<'_> {
     /// Resolves a policy's type, priority and tag names to ids in the project and checks the
     /// service exists; unknown names become field errors.
     pub async fn policy_refs(
-        &self,
+        self,
         project_id: ProjectId,
         incident_type: Option<&str>,
         priority: Option<&str>,
@@ -496,13 +519,13 @@ impl Engine {
     }
 
     /// A project's role policies.
-    pub async fn role_policies(&self, project_id: ProjectId) -> Result<Vec<role_policy::Model>> {
+    pub async fn policies(self, project_id: ProjectId) -> Result<Vec<role_policy::Model>> {
         let project_id = project_id.0;
         Ok(repo::oncall::policies(self.db().conn(), project_id).await?)
     }
 
     /// Adds a role policy (validated by the caller).
-    pub async fn add_role_policy(&self, row: role_policy::Model) -> Result<role_policy::Model> {
+    pub async fn add_policy(self, row: role_policy::Model) -> Result<role_policy::Model> {
         let txn = self.db().write().await?;
         let p = repo::oncall::add_policy(&*txn, row).await?;
         txn.commit().await?;
@@ -511,29 +534,11 @@ impl Engine {
     }
 
     /// Deletes a role policy.
-    pub async fn delete_role_policy(&self, id: i64) -> Result<()> {
+    pub async fn delete_policy(self, id: i64) -> Result<()> {
         let txn = self.db().write().await?;
         repo::oncall::delete_policy(&*txn, id).await?;
         txn.commit().await?;
         self.invalidate_config();
         Ok(())
-    }
-}
-
-/// The mail a page sends: what the incident is, and how to open and acknowledge it.
-pub(crate) fn page_email(
-    base: &str,
-    inc: &dispatch_store::model::incident::Model,
-    page: &page::Model,
-    lead: &str,
-) -> dispatch_core::provider::Email {
-    dispatch_core::provider::Email {
-        to: vec![page.email.clone()],
-        subject: format!("[PAGE] {}", page.reason),
-        text: format!(
-            "{lead} {}: {}.\n\n{}\n\nOpen it: {base}/api/v1/incidents/{}\nAcknowledge: POST {base}/api/v1/pages/{}/ack",
-            inc.name, inc.title, inc.description, inc.name, page.id
-        ),
-        html: None,
     }
 }

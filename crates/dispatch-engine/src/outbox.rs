@@ -1,6 +1,6 @@
 //! Reading the outbox: the mail Dispatch sent (over SMTP) or kept (built-in provider).
 
-use crate::{Engine, Result};
+use crate::Result;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::{Email, IncidentRef};
 use dispatch_store::repo;
@@ -40,12 +40,12 @@ pub struct OutboxMail {
     pub incident: Option<String>,
 }
 
-impl Engine {
+impl crate::Integrations<'_> {
     /// Mail in the outbox, newest first; an unknown incident is not found.
-    pub async fn outbox(&self, q: &OutboxQuery) -> Result<Vec<OutboxMail>> {
+    pub async fn outbox(self, q: &OutboxQuery) -> Result<Vec<OutboxMail>> {
         let conn = self.db().conn();
         let incident_id = match &q.incident {
-            Some(r) => Some(self.visible_incident(q.viewer, r).await?.id),
+            Some(r) => Some(self.access().visible(q.viewer, r).await?.id),
             None => None,
         };
         let filter = OutboxFilter {

@@ -4,7 +4,7 @@
 use crate::changes::Events;
 use crate::incident::{load_detail, IncidentDetail};
 use crate::record::save_with_events;
-use crate::{Actor, Engine, Result};
+use crate::{Actor, Result};
 use dispatch_core::commands::AssignRole;
 use dispatch_core::event::{Change, TimelineEvent};
 use dispatch_core::values::IncidentRef;
@@ -20,20 +20,31 @@ const SINGLE_HOLDER: &[ParticipantRole] = &[
     ParticipantRole::Liaison,
 ];
 
-impl Engine {
+/// Ends one active role of one participant.
+async fn renounce_one(
+    conn: &impl dispatch_store::Conn,
+    participant_id: i64,
+    role: ParticipantRole,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    repo::participant::renounce_role_of(conn, participant_id, role, at).await?;
+    Ok(())
+}
+
+impl crate::Roles<'_> {
     /// Gives a person a role. The person joins the incident if they are not in it yet.
-    pub async fn assign_role(
-        &self,
+    pub async fn assign(
+        self,
         actor: &Actor,
         r: &IncidentRef,
         cmd: AssignRole,
     ) -> Result<IncidentDetail> {
-        self.assign_role_because(actor, r, cmd, None).await
+        self.assign_because(actor, r, cmd, None).await
     }
 
-    /// [`Engine::assign_role`] with the reason a newcomer is added (default: who assigned what).
-    pub async fn assign_role_because(
-        &self,
+    /// [`Roles::assign`] with the reason a newcomer is added (default: who assigned what).
+    pub async fn assign_because(
+        self,
         actor: &Actor,
         r: &IncidentRef,
         cmd: AssignRole,
@@ -142,10 +153,12 @@ impl Engine {
         }
         load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(current.id))).await
     }
+}
 
+impl crate::Participants<'_> {
     /// Changes why a participant is in an incident.
-    pub async fn update_participant_reason(
-        &self,
+    pub async fn update_reason(
+        self,
         actor: &Actor,
         r: &IncidentRef,
         email: &dispatch_core::values::Email,
@@ -176,19 +189,8 @@ impl Engine {
     }
 
     /// The participants of an incident with their role history.
-    pub async fn participants(&self, r: &IncidentRef) -> Result<Vec<ParticipantView>> {
+    pub async fn list(self, r: &IncidentRef) -> Result<Vec<ParticipantView>> {
         let inc = repo::incident::get(self.db.conn(), r).await?;
         Ok(repo::participant::list(self.db.conn(), inc.id).await?)
     }
-}
-
-/// Ends one active role of one participant.
-async fn renounce_one(
-    conn: &impl dispatch_store::Conn,
-    participant_id: i64,
-    role: ParticipantRole,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Result<()> {
-    repo::participant::renounce_role_of(conn, participant_id, role, at).await?;
-    Ok(())
 }

@@ -38,26 +38,6 @@ pub struct ProjectProviders {
 }
 
 impl Engine {
-    /// Checks a project's provider choices given over a transport (a JSON object of capability
-    /// → slug); every bad entry is a field error named `providers.<capability>`.
-    pub fn check_providers(
-        &self,
-        value: &serde_json::Value,
-        errors: &mut ValidationError,
-    ) -> Selection {
-        parse_selection(self.registry(), value, errors)
-    }
-
-    /// What `project` uses for each capability.
-    pub fn project_providers_of(&self, project: &project::Model) -> ProjectProviders {
-        let chosen = crate::cache::stored_selection(&project.providers);
-        let effective = Capability::ALL
-            .iter()
-            .map(|c| (*c, self.registry().slug_for(*c, &chosen)))
-            .collect();
-        ProjectProviders { chosen, effective }
-    }
-
     /// The slug a pending resource of `kind` shows before its job runs, for a project with
     /// this configuration.
     pub(crate) fn pending_slug(&self, cfg: &ProjectConfig, kind: ResourceKind) -> String {
@@ -90,9 +70,27 @@ impl Engine {
         let project_id = repo::incident::row(self.db().conn(), &r).await?.project_id;
         self.project_config_by_id(project_id).await
     }
+}
+
+impl crate::Integrations<'_> {
+    /// Checks a project's provider choices given over a transport (a JSON object of capability
+    /// → slug); every bad entry is a field error named `providers.<capability>`.
+    pub fn check(self, value: &serde_json::Value, errors: &mut ValidationError) -> Selection {
+        parse_selection(self.registry(), value, errors)
+    }
+
+    /// What `project` uses for each capability.
+    pub fn of_project(self, project: &project::Model) -> ProjectProviders {
+        let chosen = crate::cache::stored_selection(&project.providers);
+        let effective = Capability::ALL
+            .iter()
+            .map(|c| (*c, self.registry().slug_for(*c, &chosen)))
+            .collect();
+        ProjectProviders { chosen, effective }
+    }
 
     /// A person as the project's contact directory knows them.
-    pub async fn contact(&self, project: Option<&str>, email: &str) -> Result<Option<Contact>> {
+    pub async fn contact(self, project: Option<&str>, email: &str) -> Result<Option<Contact>> {
         let cfg = match self.project_config(project).await {
             Err(crate::Error::NotFound(_)) => {
                 return Err(ValidationError::field(
@@ -109,7 +107,7 @@ impl Engine {
 
     /// Direct messages the built-in conversation provider keeps for a person, newest first.
     pub async fn direct_messages(
-        &self,
+        self,
         email: &str,
         limit: u64,
     ) -> Result<Vec<direct_message::Model>> {
@@ -120,7 +118,7 @@ impl Engine {
     /// The incident's group as the built-in group provider keeps it, with its members; `None`
     /// when it has none there (not created yet, or made by another provider).
     pub async fn builtin_group(
-        &self,
+        self,
         r: &dispatch_core::values::IncidentRef,
     ) -> Result<Option<(participant_group::Model, Vec<String>)>> {
         let conn = self.db().conn();

@@ -36,32 +36,6 @@ pub const PERIODIC: &[(&str, &str)] = &[
     ),
 ];
 
-impl Engine {
-    /// "Remind me in N hours": no `kind` report reminder for the incident before then.
-    pub async fn snooze_report_reminder(
-        &self,
-        actor: &Actor,
-        r: &IncidentRef,
-        kind: ReportKind,
-        hours: u32,
-    ) -> Result<DateTime<Utc>> {
-        let txn = self.db().write().await?;
-        let current = repo::incident::lock(&*txn, r).await?;
-        let now = dispatch_core::now();
-        let until = now + Duration::hours(hours.into());
-        repo::reminder::snooze(&*txn, current.id, kind.as_str(), until, &actor.email).await?;
-        let mut events = Events::new(actor, now);
-        events.push_event(TimelineEvent::ReminderSnoozed {
-            kind,
-            until,
-            hours: hours.into(),
-        });
-        save_with_events(&*txn, &current, current.clone(), events).await?;
-        txn.commit().await?;
-        Ok(until)
-    }
-}
-
 /// The due times of report reminders: the first `cadence` after the last report (or the
 /// declaration), then every `cadence`; a snooze later than the last report moves the first one
 /// to the snooze's end. Returns the latest due time at or before `at`.
@@ -350,6 +324,32 @@ async fn tasks(engine: &Engine, txn: &WriteTxn, at: DateTime<Utc>) -> Result<usi
         sent += 1;
     }
     Ok(sent)
+}
+
+impl crate::Reports<'_> {
+    /// "Remind me in N hours": no `kind` report reminder for the incident before then.
+    pub async fn snooze_reminder(
+        self,
+        actor: &Actor,
+        r: &IncidentRef,
+        kind: ReportKind,
+        hours: u32,
+    ) -> Result<DateTime<Utc>> {
+        let txn = self.db().write().await?;
+        let current = repo::incident::lock(&*txn, r).await?;
+        let now = dispatch_core::now();
+        let until = now + Duration::hours(hours.into());
+        repo::reminder::snooze(&*txn, current.id, kind.as_str(), until, &actor.email).await?;
+        let mut events = Events::new(actor, now);
+        events.push_event(TimelineEvent::ReminderSnoozed {
+            kind,
+            until,
+            hours: hours.into(),
+        });
+        save_with_events(&*txn, &current, current.clone(), events).await?;
+        txn.commit().await?;
+        Ok(until)
+    }
 }
 
 #[cfg(test)]

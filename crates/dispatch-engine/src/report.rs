@@ -5,7 +5,7 @@
 
 use crate::changes::Events;
 use crate::record::save_with_events;
-use crate::{flows, Actor, Engine, Result};
+use crate::{flows, Actor, Result};
 use dispatch_core::commands::CreateReport;
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::message::{Block, RichMessage};
@@ -58,12 +58,12 @@ pub fn report_message(inc: &incident::Model, rep: &report::Model, author: &str) 
     .pinned()
 }
 
-impl Engine {
+impl crate::Reports<'_> {
     /// Stores a report, records it on the timeline, posts it in the room, mails it to the
     /// active participants and (executive) writes it into the executive document — one
     /// transaction, the side effects as jobs.
-    pub async fn create_report(
-        &self,
+    pub async fn create(
+        self,
         actor: &Actor,
         r: &IncidentRef,
         cmd: CreateReport,
@@ -147,8 +147,8 @@ impl Engine {
     }
 
     /// The reports of an incident, newest first.
-    pub async fn reports(
-        &self,
+    pub async fn list(
+        self,
         r: &IncidentRef,
         kind: Option<dispatch_core::ReportKind>,
     ) -> Result<Vec<report::Model>> {

@@ -53,74 +53,6 @@ pub struct RoomView {
 }
 
 impl Engine {
-    /// The built-in room of an incident.
-    pub async fn room(&self, r: &IncidentRef, limit: u64) -> Result<RoomView> {
-        let conn = self.db().conn();
-        let inc = repo::incident::get(conn, r).await?;
-        let room = repo::room::of_incident(conn, inc.id)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("room of {}", inc.name)))?;
-        let members = repo::room::members(conn, room.id).await?;
-        let bookmarks = repo::room::bookmarks(conn, room.id).await?;
-        let messages = repo::room::latest_messages(conn, room.id, limit).await?;
-        Ok(RoomView {
-            room,
-            members,
-            bookmarks,
-            messages,
-        })
-    }
-
-    /// Posts a person's message in an incident's room (refused once the room is archived). An
-    /// observer who has posted the project's number of messages becomes a participant.
-    pub async fn post_message(
-        &self,
-        actor: &Actor,
-        r: &IncidentRef,
-        text: LongText,
-    ) -> Result<room_message::Model> {
-        let view = self.room(r, 0).await?;
-        if view.room.archived {
-            return Err(Error::Conflict(
-                "the room is archived; re-open the incident to talk in it".into(),
-            ));
-        }
-        let m = RichMessage::plain(text.into_inner());
-        self.insert_message(
-            view.room.id,
-            Some(actor.email.clone()),
-            &m,
-            Some((actor, view.room.incident_id)),
-        )
-        .await
-    }
-
-    /// Posts a person's message in the room; a message starting with `/` is also run as a chat
-    /// command (as that person, through the room) and the answer — or the usage help or refusal —
-    /// is posted in the room by Dispatch. Returns the message and the answer.
-    pub async fn post_in_room(
-        &self,
-        caller: &Authenticated,
-        r: &IncidentRef,
-        text: LongText,
-    ) -> Result<(room_message::Model, Option<room_message::Model>)> {
-        let line = text.as_str().to_string();
-        let posted = self.post_message(&caller.actor, r, text).await?;
-        if !dispatch_core::chat::is_command(&line) {
-            return Ok((posted, None));
-        }
-        let mut in_room = caller.clone();
-        in_room.actor.transport = Transport::Room;
-        let answer = match self.run_command(&in_room, Some(r), &line).await {
-            Ok(m) => m,
-            Err(e) => RichMessage::plain(command_error_text(&e)),
-        };
-        let reply = self
-            .insert_message(posted.room_id, None, &answer, None)
-            .await?;
-        Ok((posted, Some(reply)))
-    }
-
     /// Writes a message in a room (directly: the room is Dispatch's own); `author` `None` is
     /// Dispatch.
     async fn insert_message(
@@ -150,11 +82,112 @@ impl Engine {
         txn.commit().await?;
         Ok(row)
     }
+}
+
+/// Emoji compare equal without the variation selector, and `:stopwatch:`/`stopwatch` name ⏱.
+fn same_emoji(given: &str, configured: &str) -> bool {
+    let norm = |s: &str| -> String {
+        let s = s.trim().trim_matches(':').to_lowercase();
+        let s = match s.as_str() {
+            "stopwatch" | "timer_clock" | "timer" => "⏱".to_string(),
+            _ => s,
+        };
+        s.chars().filter(|c| *c != '\u{fe0f}').collect()
+    };
+    norm(given) == norm(configured)
+}
+
+/// A failed command as the room shows it.
+pub fn command_error_text(e: &CommandError) -> String {
+    match e {
+        CommandError::Usage(u) => u.text(),
+        CommandError::Failed(Error::Validation(v)) => v
+            .fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        CommandError::Failed(Error::Store(s)) => {
+            tracing::error!(error = %s, "command failed");
+            "The command failed; see the server log.".into()
+        }
+        CommandError::Failed(other) => other.to_string(),
+    }
+}
+
+impl crate::Room<'_> {
+    /// The built-in room of an incident.
+    pub async fn messages(self, r: &IncidentRef, limit: u64) -> Result<RoomView> {
+        let conn = self.db().conn();
+        let inc = repo::incident::get(conn, r).await?;
+        let room = repo::room::of_incident(conn, inc.id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("room of {}", inc.name)))?;
+        let members = repo::room::members(conn, room.id).await?;
+        let bookmarks = repo::room::bookmarks(conn, room.id).await?;
+        let messages = repo::room::latest_messages(conn, room.id, limit).await?;
+        Ok(RoomView {
+            room,
+            members,
+            bookmarks,
+            messages,
+        })
+    }
+
+    /// Posts a person's message in an incident's room (refused once the room is archived). An
+    /// observer who has posted the project's number of messages becomes a participant.
+    pub async fn post(
+        self,
+        actor: &Actor,
+        r: &IncidentRef,
+        text: LongText,
+    ) -> Result<room_message::Model> {
+        let view = self.messages(r, 0).await?;
+        if view.room.archived {
+            return Err(Error::Conflict(
+                "the room is archived; re-open the incident to talk in it".into(),
+            ));
+        }
+        let m = RichMessage::plain(text.into_inner());
+        self.insert_message(
+            view.room.id,
+            Some(actor.email.clone()),
+            &m,
+            Some((actor, view.room.incident_id)),
+        )
+        .await
+    }
+
+    /// Posts a person's message in the room; a message starting with `/` is also run as a chat
+    /// command (as that person, through the room) and the answer — or the usage help or refusal —
+    /// is posted in the room by Dispatch. Returns the message and the answer.
+    pub async fn post_in_room(
+        self,
+        caller: &Authenticated,
+        r: &IncidentRef,
+        text: LongText,
+    ) -> Result<(room_message::Model, Option<room_message::Model>)> {
+        let line = text.as_str().to_string();
+        let posted = self.post(&caller.actor, r, text).await?;
+        if !dispatch_core::chat::is_command(&line) {
+            return Ok((posted, None));
+        }
+        let mut in_room = caller.clone();
+        in_room.actor.transport = Transport::Room;
+        let answer = match self.chat().run(&in_room, Some(r), &line).await {
+            Ok(m) => m,
+            Err(e) => RichMessage::plain(command_error_text(&e)),
+        };
+        let reply = self
+            .insert_message(posted.room_id, None, &answer, None)
+            .await?;
+        Ok((posted, Some(reply)))
+    }
 
     /// Reacts to a room message. The project's timeline emoji (⏱ unless configured) puts the
     /// message on the incident's timeline, once per message. Returns whether it was imported now.
     pub async fn react(
-        &self,
+        self,
         actor: &Actor,
         r: &IncidentRef,
         message_id: i64,
@@ -166,7 +199,7 @@ impl Engine {
                 dispatch_core::ValidationError::field("emoji", "must be 1-64 characters").into(),
             );
         }
-        let view = self.room(r, 0).await?;
+        let view = self.messages(r, 0).await?;
         let txn = self.db().write().await?;
         let conn = &*txn;
         let current = dispatch_store::repo::incident::lock(conn, r).await?;
@@ -220,7 +253,7 @@ impl Engine {
     /// Puts a message of an external conversation (a Slack channel) on the incident's timeline,
     /// once per `key` (the message's id in that conversation). Returns whether it was added now.
     pub async fn import_message(
-        &self,
+        self,
         actor: &Actor,
         r: &IncidentRef,
         author: &str,
@@ -256,50 +289,21 @@ impl Engine {
         txn.commit().await?;
         Ok(true)
     }
+}
 
+impl crate::Documents<'_> {
     /// The documents of an incident.
-    pub async fn documents(&self, r: &IncidentRef) -> Result<Vec<document::Model>> {
+    pub async fn list(self, r: &IncidentRef) -> Result<Vec<document::Model>> {
         let conn = self.db().conn();
         let inc = repo::incident::get(conn, r).await?;
         Ok(repo::document::list(conn, inc.id).await?)
     }
 
     /// One document.
-    pub async fn document(&self, id: i64) -> Result<document::Model> {
+    pub async fn get(self, id: i64) -> Result<document::Model> {
         repo::document::find(self.db().conn(), id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("document {id}")))
-    }
-}
-
-/// Emoji compare equal without the variation selector, and `:stopwatch:`/`stopwatch` name ⏱.
-fn same_emoji(given: &str, configured: &str) -> bool {
-    let norm = |s: &str| -> String {
-        let s = s.trim().trim_matches(':').to_lowercase();
-        let s = match s.as_str() {
-            "stopwatch" | "timer_clock" | "timer" => "⏱".to_string(),
-            _ => s,
-        };
-        s.chars().filter(|c| *c != '\u{fe0f}').collect()
-    };
-    norm(given) == norm(configured)
-}
-
-/// A failed command as the room shows it.
-pub fn command_error_text(e: &CommandError) -> String {
-    match e {
-        CommandError::Usage(u) => u.text(),
-        CommandError::Failed(Error::Validation(v)) => v
-            .fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        CommandError::Failed(Error::Store(s)) => {
-            tracing::error!(error = %s, "command failed");
-            "The command failed; see the server log.".into()
-        }
-        CommandError::Failed(other) => other.to_string(),
     }
 }
 

@@ -2,8 +2,8 @@
 //! outgoing webhook subscriptions) is sealed with AES-256-GCM under the server's secret key
 //! ([`dispatch_core::secret`]), bound to the column it lives in. Rows written in clear by an
 //! older version still work (they are opened as they are) and are sealed at start-up by
-//! [`Engine::seal_stored_secrets`]. The database remembers a sealed check value, so a server
-//! started with a different key refuses to start ([`Engine::verify_secret_key`]) instead of
+//! [`Secrets::seal_stored`]. The database remembers a sealed check value, so a server
+//! started with a different key refuses to start ([`Secrets::verify_key`]) instead of
 //! failing later, delivery by delivery.
 
 use crate::{Engine, Error, Result};
@@ -42,18 +42,20 @@ impl Engine {
             .map_err(|e| Error::Conflict(format!("{context}: {e}")))
     }
 
-    /// A webhook subscription's signing secret (`whsec_…`), opened.
-    pub fn webhook_signing_secret(&self, sub: &webhook_subscription::Model) -> Result<String> {
-        self.open(&sub.secret, WEBHOOK_SECRET)
-    }
-
     /// A new webhook signing secret, sealed for storage.
     pub(crate) fn seal_webhook_secret(&self, plain: &str) -> String {
         self.seal(plain, WEBHOOK_SECRET)
     }
+}
+
+impl crate::Secrets<'_> {
+    /// A webhook subscription's signing secret (`whsec_…`), opened.
+    pub fn webhook_signing_secret(self, sub: &webhook_subscription::Model) -> Result<String> {
+        self.open(&sub.secret, WEBHOOK_SECRET)
+    }
 
     /// Seals every secret still stored in clear; returns how many it sealed.
-    pub async fn seal_stored_secrets(&self) -> Result<usize> {
+    pub async fn seal_stored(self) -> Result<usize> {
         let txn = self.db().write().await?;
         let clear: Vec<webhook_subscription::Model> = repo::webhook::list(&*txn)
             .await?
@@ -77,7 +79,7 @@ impl Engine {
     /// Checks that this server's key is the one the database's secrets are sealed with: the
     /// first start stores a sealed check value; later starts must open it. A different key is
     /// refused with an explanation.
-    pub async fn verify_secret_key(&self) -> Result<()> {
+    pub async fn verify_key(self) -> Result<()> {
         let txn = self.db().write().await?;
         match repo::secret_key_check::get(&*txn).await? {
             Some(sealed) => {

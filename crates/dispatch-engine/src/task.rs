@@ -67,13 +67,54 @@ async fn people(conn: &impl Conn, emails: &[Email]) -> Result<Vec<i64>> {
 }
 
 impl Engine {
-    /// Creates a task in an incident.
-    pub async fn create_task(
+    /// Whether the caller may see an incident: the store's `Viewer` decides (restricted
+    /// incidents, members-only projects).
+    pub(crate) async fn may_see(
         &self,
-        actor: &Actor,
-        r: &IncidentRef,
-        cmd: CreateTask,
-    ) -> Result<TaskView> {
+        caller: &crate::admin::Authenticated,
+        incident_id: i64,
+    ) -> Result<bool> {
+        Ok(repo::incident::visible(self.db.conn(), caller.viewer(), incident_id).await?)
+    }
+
+    pub(crate) async fn views(&self, tasks: Vec<task::Model>) -> Result<Vec<TaskView>> {
+        let conn = self.db.conn();
+        let ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
+        let mut assignees = repo::task::assignees(conn, &ids).await?;
+        let mut names: std::collections::HashMap<i64, String> = Default::default();
+        let mut out = Vec::new();
+        for t in tasks {
+            if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(t.incident_id) {
+                let inc = repo::incident::row(
+                    conn,
+                    &IncidentRef::Id(dispatch_core::IncidentId(t.incident_id)),
+                )
+                .await?;
+                slot.insert(inc.name);
+            }
+            let incident = names[&t.incident_id].clone();
+            let mut people = Vec::new();
+            for id in assignees.remove(&t.id).unwrap_or_default() {
+                people.push(repo::individual::get(conn, id).await?);
+            }
+            let owner = match t.owner_id {
+                Some(id) => Some(repo::individual::get(conn, id).await?),
+                None => None,
+            };
+            out.push(TaskView {
+                task: t,
+                assignees: people,
+                owner,
+                incident,
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl crate::Tasks<'_> {
+    /// Creates a task in an incident.
+    pub async fn create(self, actor: &Actor, r: &IncidentRef, cmd: CreateTask) -> Result<TaskView> {
         let txn = self.db.write().await?;
         let conn = &*txn;
         let current = repo::incident::lock(conn, r).await?;
@@ -117,12 +158,12 @@ impl Engine {
         });
         save_with_events(conn, &current, current.clone(), events).await?;
         txn.commit().await?;
-        self.task(r, TaskId(t.id)).await
+        self.get(r, TaskId(t.id)).await
     }
 
     /// Changes a task; resolving and re-opening go on the timeline.
-    pub async fn update_task(
-        &self,
+    pub async fn update(
+        self,
         actor: &Actor,
         r: &IncidentRef,
         task_id: TaskId,
@@ -177,18 +218,18 @@ impl Engine {
         repo::task::update(conn, &t, row).await?;
         save_with_events(conn, &current, current.clone(), events).await?;
         txn.commit().await?;
-        self.task(r, task_id).await
+        self.get(r, task_id).await
     }
 
     /// One task of an incident.
-    pub async fn task(&self, r: &IncidentRef, task_id: TaskId) -> Result<TaskView> {
+    pub async fn get(self, r: &IncidentRef, task_id: TaskId) -> Result<TaskView> {
         let inc = repo::incident::get(self.db.conn(), r).await?;
         let t = repo::task::get(self.db.conn(), inc.id, task_id.0).await?;
         Ok(self.views(vec![t]).await?.remove(0))
     }
 
     /// The tasks of an incident.
-    pub async fn tasks(&self, r: &IncidentRef) -> Result<Vec<TaskView>> {
+    pub async fn list(self, r: &IncidentRef) -> Result<Vec<TaskView>> {
         let inc = repo::incident::get(self.db.conn(), r).await?;
         let ts = repo::task::list(self.db.conn(), inc.id).await?;
         self.views(ts).await
@@ -196,8 +237,8 @@ impl Engine {
 
     /// Tasks across incidents, newest first; restricted incidents' tasks only for their
     /// participants and admins.
-    pub async fn find_tasks(
-        &self,
+    pub async fn find(
+        self,
         caller: &crate::admin::Authenticated,
         f: &repo::task::TaskFilter,
     ) -> Result<Vec<TaskView>> {
@@ -218,49 +259,5 @@ impl Engine {
             }
         }
         self.views(visible).await
-    }
-
-    /// Whether the caller may see an incident: the store's `Viewer` decides (restricted
-    /// incidents, members-only projects).
-    pub(crate) async fn may_see(
-        &self,
-        caller: &crate::admin::Authenticated,
-        incident_id: i64,
-    ) -> Result<bool> {
-        Ok(repo::incident::visible(self.db.conn(), caller.viewer(), incident_id).await?)
-    }
-
-    pub(crate) async fn views(&self, tasks: Vec<task::Model>) -> Result<Vec<TaskView>> {
-        let conn = self.db.conn();
-        let ids: Vec<i64> = tasks.iter().map(|t| t.id).collect();
-        let mut assignees = repo::task::assignees(conn, &ids).await?;
-        let mut names: std::collections::HashMap<i64, String> = Default::default();
-        let mut out = Vec::new();
-        for t in tasks {
-            if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(t.incident_id) {
-                let inc = repo::incident::row(
-                    conn,
-                    &IncidentRef::Id(dispatch_core::IncidentId(t.incident_id)),
-                )
-                .await?;
-                slot.insert(inc.name);
-            }
-            let incident = names[&t.incident_id].clone();
-            let mut people = Vec::new();
-            for id in assignees.remove(&t.id).unwrap_or_default() {
-                people.push(repo::individual::get(conn, id).await?);
-            }
-            let owner = match t.owner_id {
-                Some(id) => Some(repo::individual::get(conn, id).await?),
-                None => None,
-            };
-            out.push(TaskView {
-                task: t,
-                assignees: people,
-                owner,
-                incident,
-            });
-        }
-        Ok(out)
     }
 }

@@ -104,7 +104,12 @@ fn s(v: &Value) -> &str {
 impl SlackWorker {
     /// The e-mail address and name of a Slack user: from the cache, else `users.info`.
     async fn person(&self, engine: &Engine, user: &str) -> Result<(String, String), String> {
-        if let Some(u) = engine.slack_user(user).await.map_err(|e| e.to_string())? {
+        if let Some(u) = engine
+            .chat()
+            .slack_user(user)
+            .await
+            .map_err(|e| e.to_string())?
+        {
             return Ok((u.email, u.name));
         }
         let (email, name) = self.api.user_info(user).await.map_err(|e| e.to_string())?;
@@ -112,6 +117,7 @@ impl SlackWorker {
             format!("Slack user {user} has no e-mail address visible to Dispatch (scope users:read.email)")
         })?;
         engine
+            .chat()
             .remember_slack_user(user, &email, &name)
             .await
             .map_err(|e| e.to_string())?;
@@ -121,6 +127,7 @@ impl SlackWorker {
     async fn caller(&self, engine: &Engine, user: &str) -> Result<Authenticated, String> {
         let (email, _) = self.person(engine, user).await?;
         engine
+            .credentials()
             .transport_caller(&email, Transport::Slack)
             .await
             .map_err(|e| e.to_string())
@@ -155,6 +162,7 @@ impl SlackWorker {
             return Ok(None);
         }
         let found = engine
+            .chat()
             .resource_by_external_id(ResourceKind::Conversation, crate::provider::SLUG, channel)
             .await
             .map_err(|e| e.to_string())?;
@@ -172,7 +180,7 @@ impl SlackWorker {
         let caller = self.caller(engine, user).await?;
         let line = self.resolve_mentions(engine, line).await?;
         let incident = self.incident_for(engine, channel).await?;
-        let answer = match engine.run_command(&caller, incident.as_ref(), &line).await {
+        let answer = match engine.chat().run(&caller, incident.as_ref(), &line).await {
             Ok(m) => m,
             Err(CommandError::Usage(u)) => RichMessage::plain(u.text()),
             Err(CommandError::Failed(e)) if user_facing(&e) => RichMessage::plain(e.to_string()),
@@ -283,6 +291,7 @@ impl SlackWorker {
                 let caller = self.caller(engine, s(&e["user"])).await?;
                 let at = slack_time(ts).unwrap_or_else(dispatch_core::now);
                 engine
+                    .room()
                     .import_message(
                         &caller.actor,
                         &incident,
@@ -302,6 +311,7 @@ impl SlackWorker {
                 let caller = self.caller(engine, s(&e["user"])).await?;
                 let joined = e["type"] == "member_joined_channel";
                 engine
+                    .participants()
                     .sync_member(&caller.actor, &incident, joined)
                     .await
                     .map_err(|e| e.to_string())
@@ -314,6 +324,7 @@ impl SlackWorker {
                 };
                 let caller = self.caller(engine, s(&e["user"])).await?;
                 engine
+                    .participants()
                     .note_conversation_message(&caller.actor, &incident)
                     .await
                     .map(drop)

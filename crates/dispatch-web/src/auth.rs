@@ -46,7 +46,7 @@ impl Auth {
         engine: &dispatch_engine::Engine,
         slug: &str,
     ) -> Result<(), ApiError> {
-        if engine.may_configure(&self.0, slug).await? {
+        if engine.projects().may_configure(&self.0, slug).await? {
             Ok(())
         } else {
             Err(ApiError::Forbidden(format!(

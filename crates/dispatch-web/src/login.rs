@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The limits on failed sign-ins: per e-mail and per address, in fixed windows. The counts are
-/// kept in the database (see `Engine::login_throttled`), so every replica enforces the same
+/// kept in the database (see `Sessions::throttled`), so every replica enforces the same
 /// limit and a restart does not reset it.
 #[derive(Debug, Clone, Copy)]
 pub struct Limiter {
@@ -73,10 +73,12 @@ impl Limiter {
             (Self::email_key(email), self.per_email),
             (Self::addr_key(addr), self.per_addr),
         ];
-        Ok(match engine.login_throttled(&keys, self.window).await? {
-            Some(wait) => Err(wait),
-            None => Ok(()),
-        })
+        Ok(
+            match engine.sessions().throttled(&keys, self.window).await? {
+                Some(wait) => Err(wait),
+                None => Ok(()),
+            },
+        )
     }
 
     /// Counts a failure against the e-mail and the address.
@@ -87,12 +89,15 @@ impl Limiter {
         addr: Option<&str>,
     ) -> ApiResult<()> {
         let keys = [Self::email_key(email), Self::addr_key(addr)];
-        Ok(engine.login_failed(&keys, self.window).await?)
+        Ok(engine.sessions().login_failed(&keys, self.window).await?)
     }
 
     /// Forgets an e-mail's failures after it signed in.
     pub async fn succeed(&self, engine: &dispatch_engine::Engine, email: &str) -> ApiResult<()> {
-        Ok(engine.login_succeeded(&Self::email_key(email)).await?)
+        Ok(engine
+            .sessions()
+            .login_succeeded(&Self::email_key(email))
+            .await?)
     }
 }
 
@@ -192,7 +197,12 @@ pub async fn login(
         .check(&s.engine, &email, addr)
         .await?
         .map_err(ApiError::TooManyRequests)?;
-    match s.engine.sign_in(&email, &password, &origin).await? {
+    match s
+        .engine
+        .sessions()
+        .sign_in(&email, &password, &origin)
+        .await?
+    {
         Some(start) => {
             s.auth.limiter.succeed(&s.engine, &email).await?;
             Ok(started(&s, start, form, b.next.as_deref()))
@@ -212,7 +222,7 @@ pub async fn logout(
     RequestOrigin(origin): RequestOrigin,
     headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
-    s.engine.sign_out(&auth.0, &origin).await?;
+    s.engine.sessions().sign_out(&auth.0, &origin).await?;
     // A form (the web UI's "Sign out") goes back to the sign-in page.
     let form = headers
         .get(header::CONTENT_TYPE)
@@ -252,6 +262,7 @@ pub async fn setup(
     let password = crate::api::parse::required(&mut e, "password", &b.password).map(str::to_string);
     e.into_result()?;
     s.engine
+        .accounts()
         .complete_setup(
             &token.expect("checked"),
             &password.expect("checked"),

@@ -143,7 +143,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 
 /// The Prometheus text exposition, with the job queue's gauges read now.
 async fn metrics(State(state): State<AppState>) -> Response {
-    if let Err(e) = state.engine.record_queue_metrics().await {
+    if let Err(e) = state.engine.jobs().record_queue_metrics().await {
         tracing::warn!(error = %e, "reading the job queue for /metrics failed");
     }
     (

@@ -286,12 +286,14 @@ pub async fn callback(
     let email = dispatch_core::values::Email::parse("email", email).map_err(fail)?;
     let who = s
         .engine
+        .accounts()
         .external_user(&email, dispatch_engine::access::Credential::Local)
         .await?
         .ok_or_else(|| fail("this account is disabled"))?;
     let start = s
         .engine
-        .start_session(dispatch_core::UserId(who.user_id), "oidc", &origin)
+        .sessions()
+        .start(dispatch_core::UserId(who.user_id), "oidc", &origin)
         .await?;
     let mut res = crate::login::started(&s, start, true, Some(next));
     res.headers_mut().append(

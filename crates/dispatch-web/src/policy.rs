@@ -544,7 +544,7 @@ pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) ->
     let worked = res.status().is_success() || res.status().is_redirection();
     if let Some(mut entry) = left.filter(|_| worked) {
         entry.details = serde_json::json!({"status": res.status().as_u16()});
-        if let Err(e) = state.engine.record_audit(entry).await {
+        if let Err(e) = state.engine.audit().record(entry).await {
             tracing::error!(error = %e, "cannot write the audit log");
         }
     }
@@ -570,10 +570,14 @@ async fn authenticate(
         if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
             return Ok(None);
         }
-        return Ok(state.engine.authenticate(token.trim()).await?);
+        return Ok(state
+            .engine
+            .credentials()
+            .authenticate(token.trim())
+            .await?);
     }
     if let Some(secret) = auth::cookie(&parts.headers, SESSION_COOKIE) {
-        let Some(live) = state.engine.session(secret).await? else {
+        let Some(live) = state.engine.sessions().get(secret).await? else {
             return Ok(None);
         };
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
@@ -625,7 +629,7 @@ async fn authorize(
                 let project_admin = match scoped {
                     Scoped::Slug => match path_param(parts, "slug").await {
                         Some(slug) => {
-                            engine.project_role(&who, &slug).await?
+                            engine.projects().role(&who, &slug).await?
                                 == Some(dispatch_core::ProjectRole::Admin)
                         }
                         None => false,
@@ -635,20 +639,20 @@ async fn authorize(
                         let id: i64 = id
                             .and_then(|i| i.parse().ok())
                             .ok_or_else(|| ApiError::NotFound(what.clone()))?;
-                        match engine.configured_project(kind, id).await? {
+                        match engine.projects().configured(kind, id).await? {
                             Some(project) => {
-                                engine.project_role_by_id(&who, project).await?
+                                engine.projects().role_by_id(&who, project).await?
                                     == Some(dispatch_core::ProjectRole::Admin)
                             }
                             // A missing record: *not found* for those who could change
                             // one, *forbidden* for everyone else.
-                            None if engine.admins_a_project(&who).await? => {
+                            None if engine.projects().admins_any(&who).await? => {
                                 return Err(ApiError::NotFound(format!("{what} {id}")))
                             }
                             None => false,
                         }
                     }
-                    Scoped::Body => engine.admins_a_project(&who).await?,
+                    Scoped::Body => engine.projects().admins_any(&who).await?,
                 };
                 if !project_admin {
                     return Err(ApiError::Forbidden(format!(
@@ -661,7 +665,8 @@ async fn authorize(
         Incident(action) => {
             let id = id.ok_or_else(|| ApiError::NotFound("incident".into()))?;
             engine
-                .require_incident(&who, &IncidentRef::parse(&id), action)
+                .access()
+                .require(&who, &IncidentRef::parse(&id), action)
                 .await?;
         }
         Need::Owned(kind, action) => {
@@ -669,10 +674,11 @@ async fn authorize(
             let id: i64 = id
                 .and_then(|i| i.parse().ok())
                 .ok_or_else(|| ApiError::NotFound(what.clone()))?;
-            match engine.owner_incident(kind, id).await? {
+            match engine.access().owner_incident(kind, id).await? {
                 Some(IncidentId(incident)) => {
                     engine
-                        .require_incident(&who, &IncidentRef::Id(IncidentId(incident)), action)
+                        .access()
+                        .require(&who, &IncidentRef::Id(IncidentId(incident)), action)
                         .await
                         // The record of an incident the caller may not see does not exist.
                         .map_err(|e| match e {

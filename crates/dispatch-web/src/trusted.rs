@@ -47,6 +47,7 @@ pub async fn authenticate(
     };
     Ok(state
         .engine
+        .accounts()
         .external_user(&email, dispatch_engine::access::Credential::TrustedHeader)
         .await?)
 }

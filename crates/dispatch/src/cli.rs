@@ -280,7 +280,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let engine = dispatch_engine::Engine::new(database);
             dispatch_store::seed::ensure_defaults(engine.db()).await?;
             let (token, row) = engine
-                .create_token_for(email.as_str(), &name, role, scope)
+                .credentials()
+                .create_for(email.as_str(), &name, role, scope)
                 .await?;
             eprintln!(
                 "API token {} for {} (scope {scope}); it is shown only once:",
@@ -312,7 +313,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     let role: dispatch_core::OrgRole =
                         role.parse().map_err(|e| anyhow::anyhow!("--role {e}"))?;
                     let created = engine
-                        .create_user(
+                        .accounts()
+                        .create(
                             None,
                             &email,
                             role,
@@ -331,10 +333,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 UserCommand::SetupLink { .. } => {
                     let user = engine
-                        .user_by_email(&email)
+                        .accounts()
+                        .by_email(&email)
                         .await?
                         .ok_or_else(|| anyhow::anyhow!("{email} has no account"))?;
                     let issued = engine
+                        .accounts()
                         .new_setup_link(None, dispatch_core::UserId(user.id), &Default::default())
                         .await?;
                     let role = issued.user.role.clone();

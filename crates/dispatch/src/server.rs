@@ -34,13 +34,14 @@ pub struct FirstStart {
 /// also creates the owner with a one-time set-up link and mints their API token.
 pub async fn prepare(engine: &Engine, cfg: &Config) -> anyhow::Result<Option<FirstStart>> {
     let seeded = dispatch_store::seed::ensure_defaults(engine.db()).await?;
-    if !seeded || engine.has_tokens().await? {
+    if !seeded || engine.credentials().any().await? {
         return Ok(None);
     }
     let email = dispatch_core::values::Email::parse("admin_email", &cfg.admin_email)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let owner = engine
-        .create_user(
+        .accounts()
+        .create(
             None,
             &email,
             dispatch_core::OrgRole::Owner,
@@ -50,7 +51,8 @@ pub async fn prepare(engine: &Engine, cfg: &Config) -> anyhow::Result<Option<Fir
         .await
         .context("cannot create the owner")?;
     let (token, _) = engine
-        .create_token(email.as_str(), "first start", "owner")
+        .credentials()
+        .create(email.as_str(), "first start", "owner")
         .await
         .context("cannot mint the admin token")?;
     Ok(Some(FirstStart {
@@ -140,11 +142,13 @@ pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
 /// any secret an older version stored in clear.
 pub async fn secure_secrets(engine: &Engine) -> anyhow::Result<()> {
     engine
-        .verify_secret_key()
+        .secrets()
+        .verify_key()
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     engine
-        .seal_stored_secrets()
+        .secrets()
+        .seal_stored()
         .await
         .context("cannot seal the secrets stored in clear")?;
     Ok(())

@@ -85,12 +85,58 @@ pub async fn verify_password(password: String, stored: Option<String>) -> bool {
 }
 
 impl Engine {
+    async fn issue_setup_link(&self, conn: &impl Conn, u: user::Model) -> Result<String> {
+        let secret = token::random_secret("");
+        let now = dispatch_core::now();
+        let mut row = u.clone();
+        row.setup_token_hash = Some(token::hash(&secret));
+        row.setup_expires_at = Some(now + TimeDelta::hours(SETUP_LINK_HOURS));
+        row.updated_at = now;
+        repo::user::update(conn, &u, row).await?;
+        Ok(format!("{}/auth/setup?token={secret}", self.base_url()))
+    }
+}
+
+/// Refuses a change that takes the owner `u` out of the enabled owners when no other enabled
+/// owner is left: an organization always has someone who can change roles.
+pub(crate) async fn keep_an_owner(conn: &impl Conn, u: &user::Model) -> Result<()> {
+    if u.role != OrgRole::Owner.as_str() || u.disabled_at.is_some() {
+        return Ok(());
+    }
+    let owners = repo::user::enabled_owners_locked(conn).await?;
+    if owners.iter().all(|x| x.id == u.id) {
+        return Err(Error::Conflict(
+            "this is the last owner; make someone else owner first".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// An audit entry by `by`, or by the server's own command line when `None`.
+pub(crate) fn audit_entry(
+    by: Option<&Authenticated>,
+    action: &str,
+    target: &str,
+    origin: &Origin,
+) -> NewAudit {
+    match by {
+        Some(b) => b.audit(action, target, origin),
+        None => NewAudit {
+            action: action.into(),
+            target: Some(target.to_string()),
+            credential: Some("local".into()),
+            ..Default::default()
+        },
+    }
+}
+
+impl crate::Accounts<'_> {
     /// Creates a user (and their individual) with a role; a person gets a one-time set-up link
     /// to choose a password. A user that exists is a conflict, whatever its state: its role
-    /// changes only through [`Engine::update_user`], a new link only through
-    /// [`Engine::new_setup_link`].
-    pub async fn create_user(
-        &self,
+    /// changes only through [`Accounts::update`], a new link only through
+    /// [`Accounts::new_setup_link`].
+    pub async fn create(
+        self,
         by: Option<&Authenticated>,
         email: &Email,
         role: OrgRole,
@@ -130,7 +176,7 @@ impl Engine {
     /// expired or was lost); the previous link stops working. A conflict for an account with a
     /// password, a disabled one or a service account; nothing else about the account changes.
     pub async fn new_setup_link(
-        &self,
+        self,
         by: Option<&Authenticated>,
         id: UserId,
         origin: &Origin,
@@ -161,24 +207,8 @@ impl Engine {
         })
     }
 
-    async fn issue_setup_link(&self, conn: &impl Conn, u: user::Model) -> Result<String> {
-        let secret = token::random_secret("");
-        let now = dispatch_core::now();
-        let mut row = u.clone();
-        row.setup_token_hash = Some(token::hash(&secret));
-        row.setup_expires_at = Some(now + TimeDelta::hours(SETUP_LINK_HOURS));
-        row.updated_at = now;
-        repo::user::update(conn, &u, row).await?;
-        Ok(format!("{}/auth/setup?token={secret}", self.base_url()))
-    }
-
     /// Sets the password of the user a set-up link was issued to; the link stops working.
-    pub async fn complete_setup(
-        &self,
-        secret: &str,
-        password: &str,
-        origin: &Origin,
-    ) -> Result<()> {
+    pub async fn complete_setup(self, secret: &str, password: &str, origin: &Origin) -> Result<()> {
         let now = dispatch_core::now();
         let u = repo::user::by_setup_hash(self.db().conn(), &token::hash(secret), now)
             .await?
@@ -214,7 +244,7 @@ impl Engine {
     }
 
     /// The user with this e-mail, if any.
-    pub async fn user_by_email(&self, email: &Email) -> Result<Option<UserRow>> {
+    pub async fn by_email(self, email: &Email) -> Result<Option<UserRow>> {
         let conn = self.db().conn();
         Ok(match repo::user::by_email(conn, email.as_str()).await? {
             Some(u) => Some(repo::user::row(conn, u.id).await?),
@@ -223,14 +253,14 @@ impl Engine {
     }
 
     /// Every user.
-    pub async fn users(&self) -> Result<Vec<UserRow>> {
+    pub async fn list(self) -> Result<Vec<UserRow>> {
         Ok(repo::user::list(self.db().conn()).await?)
     }
 
     /// Changes a user's role or disables / enables them. The last enabled owner cannot be
     /// demoted or disabled; disabling ends their sessions (their tokens stop working too).
-    pub async fn update_user(
-        &self,
+    pub async fn update(
+        self,
         by: &Authenticated,
         id: UserId,
         role: Option<OrgRole>,
@@ -272,47 +302,12 @@ impl Engine {
         txn.commit().await?;
         Ok(out)
     }
-}
 
-/// Refuses a change that takes the owner `u` out of the enabled owners when no other enabled
-/// owner is left: an organization always has someone who can change roles.
-pub(crate) async fn keep_an_owner(conn: &impl Conn, u: &user::Model) -> Result<()> {
-    if u.role != OrgRole::Owner.as_str() || u.disabled_at.is_some() {
-        return Ok(());
-    }
-    let owners = repo::user::enabled_owners_locked(conn).await?;
-    if owners.iter().all(|x| x.id == u.id) {
-        return Err(Error::Conflict(
-            "this is the last owner; make someone else owner first".into(),
-        ));
-    }
-    Ok(())
-}
-
-/// An audit entry by `by`, or by the server's own command line when `None`.
-pub(crate) fn audit_entry(
-    by: Option<&Authenticated>,
-    action: &str,
-    target: &str,
-    origin: &Origin,
-) -> NewAudit {
-    match by {
-        Some(b) => b.audit(action, target, origin),
-        None => NewAudit {
-            action: action.into(),
-            target: Some(target.to_string()),
-            credential: Some("local".into()),
-            ..Default::default()
-        },
-    }
-}
-
-impl Engine {
     /// The person an external identity provider (OIDC, an authenticating proxy) vouches for,
     /// created as a member on first sight; `None` when their account is disabled or is a
     /// service account.
     pub async fn external_user(
-        &self,
+        self,
         email: &Email,
         credential: crate::access::Credential,
     ) -> Result<Option<Authenticated>> {

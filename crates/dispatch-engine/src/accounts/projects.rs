@@ -7,7 +7,7 @@
 
 use crate::access::Authenticated;
 use crate::audit::Origin;
-use crate::{Engine, Error, Result};
+use crate::{Error, Result};
 use dispatch_core::{OrgRole, ProjectId, ProjectRole, UserId, ValidationError};
 use dispatch_store::model::{engagement_rule, notification_rule, project};
 use dispatch_store::repo;
@@ -38,24 +38,30 @@ pub(crate) async fn may_use_project(
     )
 }
 
-impl Engine {
+/// Project configuration records addressed by their own id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Configured {
+    /// A role policy.
+    RolePolicy,
+    /// An engagement rule.
+    EngagementRule,
+    /// A notification rule.
+    NotificationRule,
+}
+
+impl crate::Projects<'_> {
     /// The caller's role in the project `slug` (`None`: not a member, or no such project).
-    pub async fn project_role(
-        &self,
-        who: &Authenticated,
-        slug: &str,
-    ) -> Result<Option<ProjectRole>> {
+    pub async fn role(self, who: &Authenticated, slug: &str) -> Result<Option<ProjectRole>> {
         let conn = self.db().conn();
         let Some(p) = repo::project::by_slug(conn, slug).await? else {
             return Ok(None);
         };
-        self.project_role_by_id(who, dispatch_core::ProjectId(p.id))
-            .await
+        self.role_by_id(who, dispatch_core::ProjectId(p.id)).await
     }
 
     /// The caller's role in the project with this id.
-    pub async fn project_role_by_id(
-        &self,
+    pub async fn role_by_id(
+        self,
         who: &Authenticated,
         project_id: ProjectId,
     ) -> Result<Option<ProjectRole>> {
@@ -65,14 +71,14 @@ impl Engine {
     }
 
     /// The members of a project.
-    pub async fn project_members(&self, slug: &str) -> Result<Vec<MemberRow>> {
-        let p = self.project(slug).await?;
+    pub async fn members(self, slug: &str) -> Result<Vec<MemberRow>> {
+        let p = self.get(slug).await?;
         Ok(repo::project_member::list(self.db().conn(), p.id).await?)
     }
 
     /// Adds the user to the project with `role`, or changes their role; audited.
-    pub async fn set_project_member(
-        &self,
+    pub async fn set_member(
+        self,
         by: &Authenticated,
         slug: &str,
         user_id: UserId,
@@ -80,7 +86,7 @@ impl Engine {
         origin: &Origin,
     ) -> Result<MemberRow> {
         let user_id = user_id.0;
-        let p = self.project(slug).await?;
+        let p = self.get(slug).await?;
         let mut e = ValidationError::default();
         let role: Option<ProjectRole> = match role {
             None => {
@@ -129,15 +135,15 @@ impl Engine {
     }
 
     /// Removes the user from the project; audited. *Not found* when they do not belong.
-    pub async fn remove_project_member(
-        &self,
+    pub async fn remove_member(
+        self,
         by: &Authenticated,
         slug: &str,
         user_id: UserId,
         origin: &Origin,
     ) -> Result<()> {
         let user_id = user_id.0;
-        let p = self.project(slug).await?;
+        let p = self.get(slug).await?;
         let txn = self.db().write().await?;
         let Some(before) = repo::project_member::remove(&*txn, p.id, user_id).await? else {
             return Err(Error::NotFound(format!(
@@ -156,22 +162,9 @@ impl Engine {
         txn.commit().await?;
         Ok(())
     }
-}
 
-/// Project configuration records addressed by their own id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Configured {
-    /// A role policy.
-    RolePolicy,
-    /// An engagement rule.
-    EngagementRule,
-    /// A notification rule.
-    NotificationRule,
-}
-
-impl Engine {
     /// The project a configuration record belongs to (`None` when there is no such record).
-    pub async fn configured_project(&self, kind: Configured, id: i64) -> Result<Option<ProjectId>> {
+    pub async fn configured(self, kind: Configured, id: i64) -> Result<Option<ProjectId>> {
         let conn = self.db().conn();
         let project = match kind {
             Configured::RolePolicy => repo::oncall::policy_project(conn, id).await?,
@@ -186,7 +179,7 @@ impl Engine {
     }
 
     /// Whether the caller is the admin of at least one project.
-    pub async fn admins_a_project(&self, who: &Authenticated) -> Result<bool> {
+    pub async fn admins_any(self, who: &Authenticated) -> Result<bool> {
         Ok(repo::project_member::has_role_anywhere(
             self.db().conn(),
             who.user_id,
@@ -197,7 +190,7 @@ impl Engine {
 
     /// Whether the caller may change the configuration of the project `slug`: organization
     /// admins (and above) everywhere, project admins in their project.
-    pub async fn may_configure(&self, who: &Authenticated, slug: &str) -> Result<bool> {
-        Ok(who.is_admin() || self.project_role(who, slug).await? == Some(ProjectRole::Admin))
+    pub async fn may_configure(self, who: &Authenticated, slug: &str) -> Result<bool> {
+        Ok(who.is_admin() || self.role(who, slug).await? == Some(ProjectRole::Admin))
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::access::{Authenticated, Credential};
 use crate::audit::{NewAudit, Origin};
-use crate::{Actor, Engine, Result};
+use crate::{Actor, Result};
 use chrono::TimeDelta;
 use dispatch_core::{IndividualId, OrgRole, TokenScope, Transport, UserId};
 use dispatch_store::repo;
@@ -49,12 +49,12 @@ pub struct LiveSession {
     pub csrf_token: String,
 }
 
-impl Engine {
+impl crate::Sessions<'_> {
     /// Signs a person in with their e-mail and password. Unknown people, wrong passwords and
     /// disabled accounts all answer `None` after the same work, so the answer tells nothing
     /// about which accounts exist. Every attempt is audited.
     pub async fn sign_in(
-        &self,
+        self,
         email: &str,
         password: &str,
         origin: &Origin,
@@ -71,7 +71,7 @@ impl Engine {
         .await;
         match usable.filter(|_| ok) {
             Some(u) => Ok(Some(
-                self.start_session(dispatch_core::UserId(u.id), "password", origin)
+                self.start(dispatch_core::UserId(u.id), "password", origin)
                     .await?,
             )),
             None => {
@@ -85,19 +85,14 @@ impl Engine {
                     credential: Some("password".into()),
                     ..Default::default()
                 };
-                self.record_audit(entry).await?;
+                self.audit().record(entry).await?;
                 Ok(None)
             }
         }
     }
 
     /// Starts a session for a user who proved who they are `how` (password, OIDC); audited.
-    pub async fn start_session(
-        &self,
-        user_id: UserId,
-        how: &str,
-        origin: &Origin,
-    ) -> Result<SessionStart> {
+    pub async fn start(self, user_id: UserId, how: &str, origin: &Origin) -> Result<SessionStart> {
         let user_id = user_id.0;
         let now = dispatch_core::now();
         let txn = self.db().write().await?;
@@ -140,7 +135,7 @@ impl Engine {
 
     /// The caller behind a session cookie, if the session is live and its user enabled;
     /// records activity (at most once a minute).
-    pub async fn session(&self, secret: &str) -> Result<Option<LiveSession>> {
+    pub async fn get(self, secret: &str) -> Result<Option<LiveSession>> {
         let now = dispatch_core::now();
         let conn = self.db().conn();
         let settings = self.session_settings();
@@ -175,7 +170,7 @@ impl Engine {
     }
 
     /// Ends a session (signing out).
-    pub async fn sign_out(&self, who: &Authenticated, origin: &Origin) -> Result<()> {
+    pub async fn sign_out(self, who: &Authenticated, origin: &Origin) -> Result<()> {
         let Credential::Session(id) = who.credential else {
             return Ok(());
         };

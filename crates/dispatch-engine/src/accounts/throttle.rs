@@ -1,7 +1,7 @@
 //! Login rate limiting, shared by every server on the database: failed sign-ins are counted per
 //! key (an e-mail, an address) in fixed windows, in the `login_throttle` table.
 
-use crate::{Engine, Result};
+use crate::Result;
 use chrono::{DateTime, TimeDelta, Utc};
 use dispatch_store::repo::login_throttle;
 
@@ -12,14 +12,10 @@ fn window_start(now: DateTime<Utc>, window: TimeDelta) -> DateTime<Utc> {
     DateTime::from_timestamp(start, 0).unwrap_or(now)
 }
 
-impl Engine {
+impl crate::Sessions<'_> {
     /// `Some(seconds to wait)` when any of `keys` (each with its limit) has used up its
     /// failures in the current window.
-    pub async fn login_throttled(
-        &self,
-        keys: &[(String, i64)],
-        window: TimeDelta,
-    ) -> Result<Option<u64>> {
+    pub async fn throttled(self, keys: &[(String, i64)], window: TimeDelta) -> Result<Option<u64>> {
         let now = dispatch_core::now();
         let start = window_start(now, window);
         for (key, limit) in keys {
@@ -35,7 +31,7 @@ impl Engine {
     }
 
     /// Counts a failed sign-in against every key.
-    pub async fn login_failed(&self, keys: &[String], window: TimeDelta) -> Result<()> {
+    pub async fn login_failed(self, keys: &[String], window: TimeDelta) -> Result<()> {
         let now = dispatch_core::now();
         let start = window_start(now, window);
         let txn = self.db().write().await?;
@@ -49,7 +45,7 @@ impl Engine {
     }
 
     /// Forgets a key's failures (an e-mail that just signed in).
-    pub async fn login_succeeded(&self, key: &str) -> Result<()> {
+    pub async fn login_succeeded(self, key: &str) -> Result<()> {
         let txn = self.db().write().await?;
         login_throttle::clear(&*txn, &login_throttle::hash_key(key)).await?;
         txn.commit().await?;

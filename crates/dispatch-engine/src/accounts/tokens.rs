@@ -3,7 +3,7 @@
 
 use crate::access::Authenticated;
 use crate::audit::Origin;
-use crate::{Engine, Error, Result};
+use crate::{Error, Result};
 use chrono::{DateTime, Utc};
 use dispatch_core::values::Email;
 use dispatch_core::{OrgRole, TokenId, TokenScope, ValidationError};
@@ -32,11 +32,11 @@ pub struct TokenView {
     pub owner: String,
 }
 
-impl Engine {
+impl crate::Credentials<'_> {
     /// Mints a token; returns the secret (shown once) and the row. Never for a disabled service
     /// account (a disabled person cannot call this at all).
-    pub async fn mint_api_token(
-        &self,
+    pub async fn mint(
+        self,
         by: &Authenticated,
         new: NewApiToken,
         origin: &Origin,
@@ -103,7 +103,7 @@ impl Engine {
     }
 
     /// The caller's tokens, or every token when `all` (admins only).
-    pub async fn api_tokens(&self, by: &Authenticated, all: bool) -> Result<Vec<TokenView>> {
+    pub async fn list(self, by: &Authenticated, all: bool) -> Result<Vec<TokenView>> {
         if all && !by.is_admin() {
             return Err(Error::Forbidden("only admins list every token".into()));
         }
@@ -121,8 +121,8 @@ impl Engine {
 
     /// Revokes a token: the caller's own, or any when they are an admin. Another person's
     /// token is *not found* to a non-admin.
-    pub async fn revoke_api_token(
-        &self,
+    pub async fn revoke(
+        self,
         by: &Authenticated,
         id: TokenId,
         origin: &Origin,

@@ -45,15 +45,31 @@ async fn entry<T: Taxonomy>(conn: &impl Conn, project_id: i64, id: i64) -> Resul
 }
 
 impl Engine {
+    /// Makes an entry of the taxonomy `T` the only default of its project (it must be enabled).
+    async fn make_default_of<T: Taxonomy>(&self, project_id: i64, id: i64) -> Result<()> {
+        let before: T = self
+            .taxonomy()
+            .entry(dispatch_core::ProjectId(project_id), id)
+            .await?;
+        let mut row = before.clone();
+        row.set_default(true);
+        self.taxonomy()
+            .save(dispatch_core::ProjectId(project_id), Some(&before), row)
+            .await?;
+        Ok(())
+    }
+}
+
+impl crate::Taxonomies<'_> {
     /// The entries of the taxonomy `T` (incident types, priorities or severities) of a project,
     /// in view order.
-    pub async fn taxonomy<T: Taxonomy>(&self, project_id: ProjectId) -> Result<Vec<T>> {
+    pub async fn list<T: Taxonomy>(self, project_id: ProjectId) -> Result<Vec<T>> {
         let project_id = project_id.0;
         Ok(taxonomy::list(self.db.conn(), project_id).await?)
     }
 
     /// The entry of the taxonomy `T` with this id in this project.
-    pub async fn taxonomy_entry<T: Taxonomy>(&self, project_id: ProjectId, id: i64) -> Result<T> {
+    pub async fn entry<T: Taxonomy>(self, project_id: ProjectId, id: i64) -> Result<T> {
         let project_id = project_id.0;
         entry(self.db.conn(), project_id, id).await
     }
@@ -64,8 +80,8 @@ impl Engine {
     /// default cannot be disabled or stop being the default (a 422 naming `enabled`/`default`).
     /// The checks, the write and the clearing of the other defaults are one transaction, so no
     /// reader ever sees a project with two defaults or none.
-    pub async fn save_taxonomy_entry<T: Taxonomy>(
-        &self,
+    pub async fn save<T: Taxonomy>(
+        self,
         project_id: ProjectId,
         before: Option<&T>,
         mut row: T,
@@ -103,21 +119,9 @@ impl Engine {
         Ok(saved)
     }
 
-    /// Makes an entry of the taxonomy `T` the only default of its project (it must be enabled).
-    async fn make_default_of<T: Taxonomy>(&self, project_id: i64, id: i64) -> Result<()> {
-        let before: T = self
-            .taxonomy_entry(dispatch_core::ProjectId(project_id), id)
-            .await?;
-        let mut row = before.clone();
-        row.set_default(true);
-        self.save_taxonomy_entry(dispatch_core::ProjectId(project_id), Some(&before), row)
-            .await?;
-        Ok(())
-    }
-
     /// Makes a taxonomy entry the only default of its project (it must be enabled).
     pub async fn make_default(
-        &self,
+        self,
         kind: TaxonomyKind,
         project_id: ProjectId,
         id: i64,

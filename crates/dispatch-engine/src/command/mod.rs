@@ -53,10 +53,63 @@ fn check_allowed(cmd: &ChatCommand, access: &IncidentAccess, inc: &str) -> Resul
 }
 
 impl Engine {
+    async fn status_reply(
+        &self,
+        actor: &crate::Actor,
+        r: &IncidentRef,
+        to: IncidentStatus,
+    ) -> Result<RichMessage> {
+        let d = self.incidents().change_status(actor, r, to).await?;
+        let what = match to {
+            IncidentStatus::Stable => "stable; the post-incident review document is being prepared",
+            IncidentStatus::Closed => "closed; the room will be archived. Thank you all",
+            IncidentStatus::Active => "active again",
+        };
+        Ok(RichMessage::plain(format!("{} is now {what}.", d.row.name)))
+    }
+
+    /// `/dispatch-list-incidents`: active and stable incidents, and those closed in the last week,
+    /// that the caller may see.
+    async fn list_for_chat(&self, caller: &Authenticated) -> Result<RichMessage, CommandError> {
+        use dispatch_store::repo::incident::IncidentFilter;
+        let week_ago = dispatch_core::now() - chrono::Duration::days(7);
+        let mut shown = Vec::new();
+        for statuses in [
+            vec![IncidentStatus::Active, IncidentStatus::Stable],
+            vec![IncidentStatus::Closed],
+        ] {
+            let f = IncidentFilter {
+                statuses,
+                page: 1,
+                per_page: 50,
+                viewer: caller.viewer(),
+                ..Default::default()
+            };
+            for s in self.incidents().list(&f).await?.0 {
+                let recent =
+                    s.row.status != "closed" || s.row.closed_at.is_some_and(|c| c >= week_ago);
+                if recent && self.may_see(caller, s.row.id).await? {
+                    shown.push(s.row);
+                }
+            }
+        }
+        Ok(reply::incidents(&shown))
+    }
+
+    /// `/dispatch-summary`: where the incident stands, its last reports, open tasks and latest events.
+    async fn summary(&self, r: &IncidentRef) -> Result<RichMessage> {
+        let d = self.incidents().get(r).await?;
+        let tasks = self.tasks().list(r).await?;
+        let events = self.timeline().list(r, &Default::default()).await?;
+        Ok(reply::summary(&d, &tasks, &events))
+    }
+}
+
+impl crate::Chat<'_> {
     /// Parses and runs one command line for `caller` (whose actor carries the transport), in
     /// the incident `incident` when the transport has one (a room, the commands endpoint).
-    pub async fn run_command(
-        &self,
+    pub async fn run(
+        self,
         caller: &Authenticated,
         incident: Option<&IncidentRef>,
         text: &str,
@@ -75,7 +128,8 @@ impl Engine {
                 severity,
             } => {
                 let d = self
-                    .declare_incident(
+                    .incidents()
+                    .declare(
                         actor,
                         DeclareIncident {
                             project: None,
@@ -117,11 +171,14 @@ impl Engine {
                     return Err(Error::NotFound(format!("incident {r}")).into());
                 }
                 let text = if matches!(cmd, ChatCommand::Join { .. }) {
-                    self.join_incident(actor, &r, caller.is_admin()).await?;
+                    self.participants()
+                        .join(actor, &r, caller.is_admin())
+                        .await?;
                     self.wake_workers();
                     format!("You are a participant of {}: {}.", inc.name, inc.title)
                 } else {
-                    self.subscribe_incident(actor, &r, caller.is_admin())
+                    self.participants()
+                        .subscribe(actor, &r, caller.is_admin())
                         .await?;
                     self.wake_workers();
                     format!("You will get {}'s updates by e-mail.", inc.name)
@@ -138,7 +195,7 @@ impl Engine {
         };
         let conn = self.db().conn();
         // Not found when the caller may not see it, exactly like an incident that does not exist.
-        let access = self.incident_access(caller, r).await?;
+        let access = self.access().incident(caller, r).await?;
         let r = &IncidentRef::Id(IncidentId(access.incident_id));
         let inc = repo::incident::get(conn, r).await?;
         check_allowed(&cmd, &access, &inc.name)?;
@@ -146,7 +203,7 @@ impl Engine {
             ChatCommand::AssignRole(a) => {
                 let role = a.role;
                 let email = a.email.clone();
-                self.assign_role(actor, r, a).await?;
+                self.roles().assign(actor, r, a).await?;
                 RichMessage::plain(format!(
                     "{email} is now the {} of {}.",
                     role.as_str().replace('_', " "),
@@ -158,14 +215,14 @@ impl Engine {
             }
             ChatCommand::EditIncident(u) => {
                 let changed = reply::edit_summary(&u);
-                let d = self.update_incident(actor, r, u).await?;
+                let d = self.incidents().update(actor, r, u).await?;
                 RichMessage::plain(format!(
                     "{} updated: {changed}. Now {}, priority {}, severity {}.",
                     d.row.name, d.row.status, d.row.priority_slug, d.row.severity_slug
                 ))
             }
             ChatCommand::StatusReport(c) => {
-                let rep = self.create_report(actor, r, c).await?;
+                let rep = self.reports().create(actor, r, c).await?;
                 let row = repo::incident::row(conn, r).await?;
                 crate::report::report_message(&row, &rep, &actor.email)
             }
@@ -173,7 +230,7 @@ impl Engine {
             ChatCommand::MarkClosed => self.status_reply(actor, r, IncidentStatus::Closed).await?,
             ChatCommand::MarkActive => self.status_reply(actor, r, IncidentStatus::Active).await?,
             ChatCommand::ListTasks { mine } => {
-                let mut tasks = self.tasks(r).await?;
+                let mut tasks = self.tasks().list(r).await?;
                 if mine {
                     let me = actor.individual_id.0;
                     tasks.retain(|t| {
@@ -185,7 +242,7 @@ impl Engine {
                 reply::tasks(&inc.name, &tasks, mine)
             }
             ChatCommand::CreateTask(c) => {
-                let t = self.create_task(actor, r, c).await?;
+                let t = self.tasks().create(actor, r, c).await?;
                 reply::task_created(&t)
             }
             ChatCommand::SetTaskStatus { task_id, resolve } => {
@@ -195,7 +252,8 @@ impl Engine {
                     TaskStatus::Open
                 };
                 let t = self
-                    .update_task(
+                    .tasks()
+                    .update(
                         actor,
                         r,
                         dispatch_core::TaskId(task_id),
@@ -211,7 +269,7 @@ impl Engine {
                 ))
             }
             ChatCommand::AddTimelineEvent(e) => {
-                let ev = self.add_timeline_event(actor, r, e).await?;
+                let ev = self.timeline().add(actor, r, e).await?;
                 RichMessage::plain(format!(
                     "Added to the timeline of {} at {}: {}",
                     inc.name,
@@ -220,7 +278,7 @@ impl Engine {
                 ))
             }
             ChatCommand::EngageOncall { service, page } => {
-                let (who, paged) = self.engage_oncall(actor, r, &service, page).await?;
+                let (who, paged) = self.oncall().engage(actor, r, &service, page).await?;
                 let paged = if paged.is_some() { " and paged" } else { "" };
                 RichMessage::plain(format!(
                     "{who}, on call for {service}, was added as observer{paged}."
@@ -234,13 +292,17 @@ impl Engine {
             }
             ChatCommand::UpdateParticipant { email, reason } => {
                 let text = format!("{email} is in {} because: {}", inc.name, reason.as_str());
-                self.update_participant_reason(actor, r, &email, reason)
+                self.participants()
+                    .update_reason(actor, r, &email, reason)
                     .await?;
                 RichMessage::plain(text)
             }
             ChatCommand::Summary => self.summary(r).await?,
             ChatCommand::RemindMe { kind, hours } => {
-                let until = self.snooze_report_reminder(actor, r, kind, hours).await?;
+                let until = self
+                    .reports()
+                    .snooze_reminder(actor, r, kind, hours)
+                    .await?;
                 RichMessage::plain(format!(
                     "The {kind} report reminder of {} is put off until {}.",
                     inc.name,
@@ -256,56 +318,5 @@ impl Engine {
             }
         };
         Ok(message)
-    }
-
-    async fn status_reply(
-        &self,
-        actor: &crate::Actor,
-        r: &IncidentRef,
-        to: IncidentStatus,
-    ) -> Result<RichMessage> {
-        let d = self.change_status(actor, r, to).await?;
-        let what = match to {
-            IncidentStatus::Stable => "stable; the post-incident review document is being prepared",
-            IncidentStatus::Closed => "closed; the room will be archived. Thank you all",
-            IncidentStatus::Active => "active again",
-        };
-        Ok(RichMessage::plain(format!("{} is now {what}.", d.row.name)))
-    }
-
-    /// `/dispatch-list-incidents`: active and stable incidents, and those closed in the last week,
-    /// that the caller may see.
-    async fn list_for_chat(&self, caller: &Authenticated) -> Result<RichMessage, CommandError> {
-        use dispatch_store::repo::incident::IncidentFilter;
-        let week_ago = dispatch_core::now() - chrono::Duration::days(7);
-        let mut shown = Vec::new();
-        for statuses in [
-            vec![IncidentStatus::Active, IncidentStatus::Stable],
-            vec![IncidentStatus::Closed],
-        ] {
-            let f = IncidentFilter {
-                statuses,
-                page: 1,
-                per_page: 50,
-                viewer: caller.viewer(),
-                ..Default::default()
-            };
-            for s in self.list_incidents(&f).await?.0 {
-                let recent =
-                    s.row.status != "closed" || s.row.closed_at.is_some_and(|c| c >= week_ago);
-                if recent && self.may_see(caller, s.row.id).await? {
-                    shown.push(s.row);
-                }
-            }
-        }
-        Ok(reply::incidents(&shown))
-    }
-
-    /// `/dispatch-summary`: where the incident stands, its last reports, open tasks and latest events.
-    async fn summary(&self, r: &IncidentRef) -> Result<RichMessage> {
-        let d = self.incident(r).await?;
-        let tasks = self.tasks(r).await?;
-        let events = self.timeline(r, &Default::default()).await?;
-        Ok(reply::summary(&d, &tasks, &events))
     }
 }

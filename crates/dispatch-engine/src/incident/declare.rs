@@ -40,71 +40,6 @@ impl Engine {
         }
     }
 
-    /// The field errors a declaration's named project, type, priority and severity would get,
-    /// without writing anything. Lets a transport report every bad field at once when other
-    /// fields already failed to parse.
-    pub async fn check_declaration_refs(
-        &self,
-        project: Option<&str>,
-        incident_type: Option<&str>,
-        priority: Option<&str>,
-        severity: Option<&str>,
-    ) -> Result<ValidationError> {
-        let cfg = match self.declaring_in(project).await {
-            Ok(c) => c,
-            Err(Error::Validation(e)) => return Ok(e),
-            Err(other) => return Err(other),
-        };
-        let mut errors = ValidationError::default();
-        resolve(&cfg, incident_type, priority, severity, &mut errors);
-        Ok(errors)
-    }
-
-    /// Declares an incident. Returns once it is durably stored.
-    pub async fn declare_incident(
-        &self,
-        actor: &Actor,
-        cmd: DeclareIncident,
-    ) -> Result<IncidentDetail> {
-        let cfg = self.declaring_in(cmd.project.as_deref()).await?;
-        self.may_declare_in(&cfg.project, actor).await?;
-        // Asked before the transaction: an external on-call provider's call never holds it.
-        let on_call = self
-            .on_call_for_policies(&cfg, dispatch_core::now())
-            .await?;
-        let txn = self.db.write().await?;
-        let conn = &*txn;
-        let (tax, tag_ids) = resolve_request(conn, &cfg, &cmd).await?;
-        let input = DeclareInput {
-            actor,
-            cmd,
-            project: &cfg.project,
-            tax,
-            policies: &cfg.policies,
-            on_call: &on_call,
-            tag_ids,
-            now: dispatch_core::now(),
-        };
-        let roles = plan::roles(&input);
-        // The people, once each: the actor is known; others are looked up (or added).
-        let mut found = Vec::new();
-        for email in roles.people_to_find(actor) {
-            found.push(repo::individual::get_or_create(conn, &email, None).await?);
-        }
-        let number = repo::project::next_incident_number(conn, cfg.project.id).await?;
-        let plan = plan::plan(input, roles, found, number, |k| self.pending_slug(&cfg, k));
-        let written = self.write_plan(conn, actor, &plan).await?;
-        txn.commit().await?;
-        self.wake_workers();
-        let inc = &written.incident;
-        tracing::info!(incident.id = inc.id, incident.name = %inc.name, "incident declared");
-        if plan.backfill.is_some() || !plan.tag_ids.is_empty() {
-            // Rare paths: read back what the transition and tags made.
-            return super::load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(inc.id))).await;
-        }
-        Ok(declared_detail(&cfg.project, &tax, actor, &plan, written))
-    }
-
     /// A members-only project takes declarations from its members and admins only.
     async fn may_declare_in(&self, project: &project::Model, actor: &Actor) -> Result<()> {
         let conn = self.db.conn();
@@ -317,5 +252,68 @@ fn declared_detail(
         last_tactical_report: None,
         last_executive_report: None,
         runbooks: vec![],
+    }
+}
+
+impl crate::Incidents<'_> {
+    /// The field errors a declaration's named project, type, priority and severity would get,
+    /// without writing anything. Lets a transport report every bad field at once when other
+    /// fields already failed to parse.
+    pub async fn check_refs(
+        self,
+        project: Option<&str>,
+        incident_type: Option<&str>,
+        priority: Option<&str>,
+        severity: Option<&str>,
+    ) -> Result<ValidationError> {
+        let cfg = match self.declaring_in(project).await {
+            Ok(c) => c,
+            Err(Error::Validation(e)) => return Ok(e),
+            Err(other) => return Err(other),
+        };
+        let mut errors = ValidationError::default();
+        resolve(&cfg, incident_type, priority, severity, &mut errors);
+        Ok(errors)
+    }
+
+    /// Declares an incident. Returns once it is durably stored.
+    pub async fn declare(self, actor: &Actor, cmd: DeclareIncident) -> Result<IncidentDetail> {
+        let cfg = self.declaring_in(cmd.project.as_deref()).await?;
+        self.may_declare_in(&cfg.project, actor).await?;
+        // Asked before the transaction: an external on-call provider's call never holds it.
+        let on_call = self
+            .on_call_for_policies(&cfg, dispatch_core::now())
+            .await?;
+        let txn = self.db.write().await?;
+        let conn = &*txn;
+        let (tax, tag_ids) = resolve_request(conn, &cfg, &cmd).await?;
+        let input = DeclareInput {
+            actor,
+            cmd,
+            project: &cfg.project,
+            tax,
+            policies: &cfg.policies,
+            on_call: &on_call,
+            tag_ids,
+            now: dispatch_core::now(),
+        };
+        let roles = plan::roles(&input);
+        // The people, once each: the actor is known; others are looked up (or added).
+        let mut found = Vec::new();
+        for email in roles.people_to_find(actor) {
+            found.push(repo::individual::get_or_create(conn, &email, None).await?);
+        }
+        let number = repo::project::next_incident_number(conn, cfg.project.id).await?;
+        let plan = plan::plan(input, roles, found, number, |k| self.pending_slug(&cfg, k));
+        let written = self.write_plan(conn, actor, &plan).await?;
+        txn.commit().await?;
+        self.wake_workers();
+        let inc = &written.incident;
+        tracing::info!(incident.id = inc.id, incident.name = %inc.name, "incident declared");
+        if plan.backfill.is_some() || !plan.tag_ids.is_empty() {
+            // Rare paths: read back what the transition and tags made.
+            return super::load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(inc.id))).await;
+        }
+        Ok(declared_detail(&cfg.project, &tax, actor, &plan, written))
     }
 }

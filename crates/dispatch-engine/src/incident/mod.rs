@@ -4,7 +4,7 @@ mod declare;
 mod status;
 mod update;
 
-use crate::{Engine, Result};
+use crate::Result;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::ValidationError;
 use dispatch_store::model::{report, resource};
@@ -40,29 +40,6 @@ pub struct IncidentSummary {
     pub row: IncidentRow,
     /// Its tags.
     pub tags: Vec<TagRow>,
-}
-
-impl Engine {
-    /// Reads one incident by id or key.
-    pub async fn incident(&self, r: &IncidentRef) -> Result<IncidentDetail> {
-        load_detail(self.db.conn(), r).await
-    }
-
-    /// A page of incidents and the number matching the filter.
-    pub async fn list_incidents(&self, f: &IncidentFilter) -> Result<(Vec<IncidentSummary>, u64)> {
-        let conn = self.db.conn();
-        let (rows, total) = repo::incident::list(conn, f).await?;
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let mut tags = repo::tag::for_incidents(conn, &ids).await?;
-        let out = rows
-            .into_iter()
-            .map(|row| IncidentSummary {
-                tags: tags.remove(&row.id).unwrap_or_default(),
-                row,
-            })
-            .collect();
-        Ok((out, total))
-    }
 }
 
 /// Reads an incident with its participants, tags and resources.
@@ -212,4 +189,27 @@ pub(crate) async fn resolve_tags(
         }
     }
     Ok(ids)
+}
+
+impl crate::Incidents<'_> {
+    /// Reads one incident by id or key.
+    pub async fn get(self, r: &IncidentRef) -> Result<IncidentDetail> {
+        load_detail(self.db.conn(), r).await
+    }
+
+    /// A page of incidents and the number matching the filter.
+    pub async fn list(self, f: &IncidentFilter) -> Result<(Vec<IncidentSummary>, u64)> {
+        let conn = self.db.conn();
+        let (rows, total) = repo::incident::list(conn, f).await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut tags = repo::tag::for_incidents(conn, &ids).await?;
+        let out = rows
+            .into_iter()
+            .map(|row| IncidentSummary {
+                tags: tags.remove(&row.id).unwrap_or_default(),
+                row,
+            })
+            .collect();
+        Ok((out, total))
+    }
 }

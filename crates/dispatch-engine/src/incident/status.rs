@@ -4,41 +4,13 @@
 use super::{load_detail, IncidentDetail};
 use crate::changes::Events;
 use crate::record::save_with_events;
-use crate::{flows, Actor, Engine, Error, Result};
+use crate::{flows, Actor, Error, Result};
 use dispatch_core::event::{Change, TimelineEvent};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, IncidentStatus, ValidationError};
 use dispatch_store::model::incident;
 use dispatch_store::repo::{self, taxonomy};
 use serde_json::json;
-
-impl Engine {
-    /// Moves an incident to `target` (stable, closed, or active to re-open).
-    pub async fn change_status(
-        &self,
-        actor: &Actor,
-        r: &IncidentRef,
-        target: IncidentStatus,
-    ) -> Result<IncidentDetail> {
-        let txn = self.db.write().await?;
-        let current = repo::incident::lock(&*txn, r).await?;
-        let mut row = current.clone();
-        let mut events = Events::new(actor, dispatch_core::now());
-        apply_status(
-            &*txn,
-            &current,
-            &mut row,
-            target,
-            current.severity_id,
-            &mut events,
-        )
-        .await?;
-        save_with_events(&*txn, &current, row, events).await?;
-        txn.commit().await?;
-        self.wake_workers();
-        load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(current.id))).await
-    }
-}
 
 /// Checks that `current` may move to `target` and records the change on `row` and `events`.
 /// `severity_id` is the severity the incident will have after the command.
@@ -182,4 +154,32 @@ pub(crate) async fn apply_status(
         status: Change::new(from, target),
     });
     Ok(())
+}
+
+impl crate::Incidents<'_> {
+    /// Moves an incident to `target` (stable, closed, or active to re-open).
+    pub async fn change_status(
+        self,
+        actor: &Actor,
+        r: &IncidentRef,
+        target: IncidentStatus,
+    ) -> Result<IncidentDetail> {
+        let txn = self.db.write().await?;
+        let current = repo::incident::lock(&*txn, r).await?;
+        let mut row = current.clone();
+        let mut events = Events::new(actor, dispatch_core::now());
+        apply_status(
+            &*txn,
+            &current,
+            &mut row,
+            target,
+            current.severity_id,
+            &mut events,
+        )
+        .await?;
+        save_with_events(&*txn, &current, row, events).await?;
+        txn.commit().await?;
+        self.wake_workers();
+        load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(current.id))).await
+    }
 }

@@ -5,7 +5,7 @@ use super::status::apply_status;
 use super::{load_detail, resolve_tags, resolve_taxonomy, IncidentDetail};
 use crate::changes::Events;
 use crate::record::save_with_events;
-use crate::{Actor, Engine, Result};
+use crate::{Actor, Result};
 use dispatch_core::commands::UpdateIncident;
 use dispatch_core::event::{Change, TimelineEvent};
 use dispatch_core::values::IncidentRef;
@@ -13,10 +13,10 @@ use dispatch_core::{IncidentId, Patch, ValidationError};
 use dispatch_store::repo::{self, taxonomy};
 use serde_json::{json, Map, Value};
 
-impl Engine {
+impl crate::Incidents<'_> {
     /// Changes the fields the command names; absent fields keep their value.
-    pub async fn update_incident(
-        &self,
+    pub async fn update(
+        self,
         actor: &Actor,
         r: &IncidentRef,
         cmd: UpdateIncident,

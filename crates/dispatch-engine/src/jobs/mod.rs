@@ -31,10 +31,11 @@ pub trait TransportJob: Send + Sync {
     /// Handles one job's payload; an error is retried with backoff.
     async fn run(&self, engine: &Engine, payload: serde_json::Value) -> Result<(), String>;
 }
-impl Engine {
+
+impl crate::Jobs<'_> {
     /// Jobs in a state (all when `None`), newest first.
-    pub async fn jobs(
-        &self,
+    pub async fn list(
+        self,
         state: Option<&str>,
         viewer: crate::access::Viewer,
         limit: u64,
@@ -44,8 +45,8 @@ impl Engine {
 
     /// The failed jobs of an incident, newest first, each with the resource kind it was
     /// provisioning (when it was a provisioning job): what a retry button retries.
-    pub async fn failed_jobs(
-        &self,
+    pub async fn failed(
+        self,
         incident_id: i64,
     ) -> Result<Vec<(job::Model, Option<dispatch_core::ResourceKind>)>> {
         let jobs = repo::job::failed_of_incident(self.db().conn(), incident_id).await?;
@@ -61,7 +62,7 @@ impl Engine {
     }
 
     /// Puts a failed job back in the queue; a resource it failed goes back to pending.
-    pub async fn retry_job(&self, id: i64) -> Result<job::Model> {
+    pub async fn retry(self, id: i64) -> Result<job::Model> {
         let txn = self.db().write().await?;
         let j = repo::job::retry(&*txn, id).await?;
         if j.kind == dispatch_core::job::Provision::KIND {

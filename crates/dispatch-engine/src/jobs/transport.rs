@@ -1,20 +1,20 @@
 //! What transports' jobs read and remember besides commands: the Slack user cache and the
 //! resources providers know by their own ids (e.g. the incident whose Slack channel is `C123`).
 
-use crate::{Engine, Result};
+use crate::Result;
 use dispatch_core::ResourceKind;
 use dispatch_store::model::{resource, slack_user};
 use dispatch_store::repo;
 
-impl Engine {
+impl crate::Chat<'_> {
     /// A cached Slack user by Slack id, if one is cached.
-    pub async fn slack_user(&self, slack_id: &str) -> Result<Option<slack_user::Model>> {
+    pub async fn slack_user(self, slack_id: &str) -> Result<Option<slack_user::Model>> {
         Ok(repo::slack::user(self.db().conn(), slack_id).await?)
     }
 
     /// Caches (or refreshes) a Slack user's e-mail address (stored lower-case) and name, in a
     /// transaction of its own.
-    pub async fn remember_slack_user(&self, slack_id: &str, email: &str, name: &str) -> Result<()> {
+    pub async fn remember_slack_user(self, slack_id: &str, email: &str, name: &str) -> Result<()> {
         let txn = self.db().write().await?;
         repo::slack::remember_user(&*txn, slack_id, email, name).await?;
         txn.commit().await?;
@@ -23,7 +23,7 @@ impl Engine {
 
     /// The resource of `kind` that `provider` knows by `external_id`, if any.
     pub async fn resource_by_external_id(
-        &self,
+        self,
         kind: ResourceKind,
         provider: &str,
         external_id: &str,

@@ -39,7 +39,7 @@ pub(crate) async fn run(
         txn.commit().await?;
         return Ok(());
     }
-    let secret = WebhookSecret::parse(&engine.webhook_signing_secret(&sub)?)?;
+    let secret = WebhookSecret::parse(&engine.secrets().webhook_signing_secret(&sub)?)?;
     let providers = engine.providers_of_incident(incident_id).await?;
     let now = dispatch_core::now();
     let timestamp = now.timestamp();

@@ -95,14 +95,6 @@ impl Targets for Engagements {
     }
 }
 
-impl Engine {
-    /// What engagement rules brought into an incident: people, on-call, teams and runbooks.
-    pub async fn engagements(&self, r: &IncidentRef) -> Result<Vec<engagement::Model>> {
-        let inc = repo::incident::get(self.db().conn(), r).await?;
-        Ok(repo::rules::engagements(self.db().conn(), inc.id).await?)
-    }
-}
-
 /// A person a match brings in.
 struct Joiner {
     email: String,
@@ -293,4 +285,12 @@ pub(crate) async fn run(
     txn.commit().await?;
     engine.wake_workers();
     Ok(())
+}
+
+impl crate::Rules<'_> {
+    /// What engagement rules brought into an incident: people, on-call, teams and runbooks.
+    pub async fn engagements(self, r: &IncidentRef) -> Result<Vec<engagement::Model>> {
+        let inc = repo::incident::get(self.db().conn(), r).await?;
+        Ok(repo::rules::engagements(self.db().conn(), inc.id).await?)
+    }
 }

@@ -10,7 +10,7 @@ pub mod notification;
 pub(crate) mod welcome;
 
 use crate::flows::incident_job;
-use crate::{Engine, Result};
+use crate::Result;
 use chrono::{DateTime, Utc};
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::filter::{Filter, FilterSubject};
@@ -73,7 +73,7 @@ pub fn parse_filter(e: &mut ValidationError, field: &str, raw: Option<&Value>) -
 /// What one kind of rule targets: the people, teams, services and runbooks of an engagement
 /// rule, or the room, addresses or webhook of a notification rule. Each kind reads it from its
 /// row, checks it when a rule is saved and writes it into the row; the rest of a rule (project,
-/// name, description, filter, enabled) is handled once, by [`Engine::save_rule`] and its
+/// name, description, filter, enabled) is handled once, by [`Rules::save`] and its
 /// siblings.
 pub trait Targets: Sized + Send {
     /// The stored rule.
@@ -130,93 +130,6 @@ impl<T: Targets> Rule<T> {
             project,
             row,
         }
-    }
-}
-
-impl Engine {
-    /// Rules of one kind, of one project (slug) or all, by name.
-    pub async fn rules<T: Targets>(&self, project: Option<&str>) -> Result<Vec<Rule<T>>> {
-        let conn = self.db().conn();
-        let projects = repo::project::list(conn).await?;
-        let project_id = match project {
-            Some(slug) => Some(self.project(slug).await?.id),
-            None => None,
-        };
-        let slug = |id: i64| {
-            projects
-                .iter()
-                .find(|p| p.id == id)
-                .map(|p| p.slug.clone())
-                .unwrap_or_default()
-        };
-        Ok(repo::rules::list::<T::Row>(conn, project_id)
-            .await?
-            .into_iter()
-            .map(|r| {
-                let s = slug(r.project_id());
-                Rule::decode(r, s)
-            })
-            .collect())
-    }
-
-    /// One rule.
-    pub async fn rule<T: Targets>(&self, id: i64) -> Result<Rule<T>> {
-        let conn = self.db().conn();
-        let row = repo::rules::get::<T::Row>(conn, id).await?;
-        let project = repo::project::get(conn, row.project_id()).await?;
-        Ok(Rule::decode(row, project.slug))
-    }
-
-    /// Creates (`id` = `None`) or replaces a rule, checking its project and its targets.
-    pub async fn save_rule<T: Targets>(
-        &self,
-        id: Option<i64>,
-        spec: RuleSpec<T>,
-    ) -> Result<Rule<T>> {
-        let txn = self.db().write().await?;
-        let conn = &*txn;
-        let mut e = ValidationError::default();
-        let project = repo::project::by_slug(conn, &spec.project).await?;
-        if project.is_none() {
-            e.push("project", format!("unknown project {:?}", spec.project));
-        }
-        let mut targets = spec.targets;
-        targets.check(conn, project.as_ref(), &mut e).await?;
-        e.into_result()?;
-        let project = project.expect("checked");
-        let now = dispatch_core::now();
-        let before = match id {
-            Some(id) => Some(repo::rules::get::<T::Row>(conn, id).await?),
-            None => None,
-        };
-        let mut row = match &before {
-            Some(b) => b.clone(),
-            None => {
-                let mut row = T::Row::default();
-                *row.head().created_at = now;
-                row
-            }
-        };
-        let head = row.head();
-        *head.project_id = project.id;
-        *head.name = spec.name;
-        *head.description = spec.description;
-        *head.filter = spec.filter.to_json().to_string();
-        *head.enabled = spec.enabled;
-        *head.updated_at = now;
-        targets.write(&mut row);
-        let saved = repo::rules::save(conn, before.as_ref(), row).await?;
-        txn.commit().await?;
-        Ok(Rule::decode(saved, project.slug))
-    }
-
-    /// Deletes a rule (what an engagement rule engaged stays).
-    pub async fn delete_rule<T: Targets>(&self, id: i64) -> Result<()> {
-        let txn = self.db().write().await?;
-        repo::rules::get::<T::Row>(&*txn, id).await?;
-        repo::rules::delete::<T::Row>(&*txn, id).await?;
-        txn.commit().await?;
-        Ok(())
     }
 }
 
@@ -308,4 +221,87 @@ pub(crate) fn created_job(incident_id: i64, at: DateTime<Utc>) -> NewJob {
         Some("created".into()),
         at,
     )
+}
+
+impl crate::Rules<'_> {
+    /// Rules of one kind, of one project (slug) or all, by name.
+    pub async fn list<T: Targets>(self, project: Option<&str>) -> Result<Vec<Rule<T>>> {
+        let conn = self.db().conn();
+        let projects = repo::project::list(conn).await?;
+        let project_id = match project {
+            Some(slug) => Some(self.projects().get(slug).await?.id),
+            None => None,
+        };
+        let slug = |id: i64| {
+            projects
+                .iter()
+                .find(|p| p.id == id)
+                .map(|p| p.slug.clone())
+                .unwrap_or_default()
+        };
+        Ok(repo::rules::list::<T::Row>(conn, project_id)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let s = slug(r.project_id());
+                Rule::decode(r, s)
+            })
+            .collect())
+    }
+
+    /// One rule.
+    pub async fn get<T: Targets>(self, id: i64) -> Result<Rule<T>> {
+        let conn = self.db().conn();
+        let row = repo::rules::get::<T::Row>(conn, id).await?;
+        let project = repo::project::get(conn, row.project_id()).await?;
+        Ok(Rule::decode(row, project.slug))
+    }
+
+    /// Creates (`id` = `None`) or replaces a rule, checking its project and its targets.
+    pub async fn save<T: Targets>(self, id: Option<i64>, spec: RuleSpec<T>) -> Result<Rule<T>> {
+        let txn = self.db().write().await?;
+        let conn = &*txn;
+        let mut e = ValidationError::default();
+        let project = repo::project::by_slug(conn, &spec.project).await?;
+        if project.is_none() {
+            e.push("project", format!("unknown project {:?}", spec.project));
+        }
+        let mut targets = spec.targets;
+        targets.check(conn, project.as_ref(), &mut e).await?;
+        e.into_result()?;
+        let project = project.expect("checked");
+        let now = dispatch_core::now();
+        let before = match id {
+            Some(id) => Some(repo::rules::get::<T::Row>(conn, id).await?),
+            None => None,
+        };
+        let mut row = match &before {
+            Some(b) => b.clone(),
+            None => {
+                let mut row = T::Row::default();
+                *row.head().created_at = now;
+                row
+            }
+        };
+        let head = row.head();
+        *head.project_id = project.id;
+        *head.name = spec.name;
+        *head.description = spec.description;
+        *head.filter = spec.filter.to_json().to_string();
+        *head.enabled = spec.enabled;
+        *head.updated_at = now;
+        targets.write(&mut row);
+        let saved = repo::rules::save(conn, before.as_ref(), row).await?;
+        txn.commit().await?;
+        Ok(Rule::decode(saved, project.slug))
+    }
+
+    /// Deletes a rule (what an engagement rule engaged stays).
+    pub async fn delete<T: Targets>(self, id: i64) -> Result<()> {
+        let txn = self.db().write().await?;
+        repo::rules::get::<T::Row>(&*txn, id).await?;
+        repo::rules::delete::<T::Row>(&*txn, id).await?;
+        txn.commit().await?;
+        Ok(())
+    }
 }

@@ -6,7 +6,7 @@
 
 pub(crate) mod metered;
 
-use crate::{Engine, Result};
+use crate::Result;
 use dispatch_store::repo;
 use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, Unit};
 use std::collections::BTreeSet;
@@ -89,11 +89,11 @@ static LAST_SEEN: Mutex<Seen> = Mutex::new(Seen {
     ages: BTreeSet::new(),
 });
 
-impl Engine {
+impl crate::Jobs<'_> {
     /// Reads the job queue's size per kind and state, and the age of its oldest due job per
     /// kind, into their gauges. `/metrics` calls it on every scrape (one grouped query). The
     /// queue is the database's, so every replica reports the same values.
-    pub async fn record_queue_metrics(&self) -> Result<()> {
+    pub async fn record_queue_metrics(self) -> Result<()> {
         let counts = repo::job::queue_counts(self.db().conn()).await?;
         let now = dispatch_core::now();
         let mut depth = BTreeSet::new();

@@ -3,7 +3,7 @@
 
 pub(crate) mod outgoing;
 
-use crate::{Engine, Result};
+use crate::Result;
 use dispatch_core::values::WebLink;
 use dispatch_core::WebhookId;
 use dispatch_store::model::{webhook_delivery, webhook_subscription};
@@ -44,21 +44,31 @@ pub struct WebhookChanges {
     pub enabled: Option<bool>,
 }
 
-impl Engine {
+/// The event types a subscription selected (empty: all).
+pub fn event_types(s: &webhook_subscription::Model) -> Vec<String> {
+    repo::webhook::event_types(s)
+}
+
+/// The stored form of a selection: a JSON array.
+fn types_json(types: &[String]) -> String {
+    serde_json::Value::from(types.to_vec()).to_string()
+}
+
+impl crate::Webhooks<'_> {
     /// Every subscription.
-    pub async fn webhooks(&self) -> Result<Vec<webhook_subscription::Model>> {
+    pub async fn list(self) -> Result<Vec<webhook_subscription::Model>> {
         Ok(repo::webhook::list(self.db.conn()).await?)
     }
 
     /// A subscription by id.
-    pub async fn webhook(&self, id: WebhookId) -> Result<webhook_subscription::Model> {
+    pub async fn get(self, id: WebhookId) -> Result<webhook_subscription::Model> {
         let id = id.0;
         Ok(repo::webhook::get(self.db.conn(), id).await?)
     }
 
     /// Subscribes a URL with a freshly generated signing secret, stored sealed. The answer
     /// carries the secret in clear: show it to the caller once.
-    pub async fn create_webhook(&self, w: NewWebhook) -> Result<NewSubscription> {
+    pub async fn create(self, w: NewWebhook) -> Result<NewSubscription> {
         let secret = repo::webhook::new_secret();
         let row = webhook_subscription::Model {
             url: w.url.as_str().to_string(),
@@ -80,8 +90,8 @@ impl Engine {
     }
 
     /// Changes a subscription.
-    pub async fn update_webhook(
-        &self,
+    pub async fn update(
+        self,
         id: WebhookId,
         c: WebhookChanges,
     ) -> Result<webhook_subscription::Model> {
@@ -107,7 +117,7 @@ impl Engine {
     }
 
     /// Removes a subscription with its deliveries; its queued jobs find nothing left to send.
-    pub async fn delete_webhook(&self, id: WebhookId) -> Result<()> {
+    pub async fn delete(self, id: WebhookId) -> Result<()> {
         let id = id.0;
         let txn = self.db.write().await?;
         repo::webhook::get(&*txn, id).await?;
@@ -117,8 +127,8 @@ impl Engine {
     }
 
     /// A page of a subscription's deliveries, newest first, and how many there are.
-    pub async fn webhook_deliveries(
-        &self,
+    pub async fn deliveries(
+        self,
         id: WebhookId,
         page: u64,
         per_page: u64,
@@ -128,14 +138,4 @@ impl Engine {
         repo::webhook::get(conn, id).await?;
         Ok(repo::webhook::deliveries(conn, id, page, per_page).await?)
     }
-}
-
-/// The event types a subscription selected (empty: all).
-pub fn event_types(s: &webhook_subscription::Model) -> Vec<String> {
-    repo::webhook::event_types(s)
-}
-
-/// The stored form of a selection: a JSON array.
-fn types_json(types: &[String]) -> String {
-    serde_json::Value::from(types.to_vec()).to_string()
 }

@@ -57,7 +57,7 @@ pub async fn me(
     let csrf_token = match auth.0.credential {
         dispatch_engine::access::Credential::Session(_) => {
             match crate::auth::cookie(&headers, crate::auth::SESSION_COOKIE) {
-                Some(secret) => s.engine.session(secret).await?.map(|l| l.csrf_token),
+                Some(secret) => s.engine.sessions().get(secret).await?.map(|l| l.csrf_token),
                 None => None,
             }
         }
@@ -130,7 +130,11 @@ pub async fn list_tokens(
     auth: Auth,
     Query(q): Query<TokenQuery>,
 ) -> ApiResult<axum::Json<Vec<TokenOut>>> {
-    let rows = s.engine.api_tokens(&auth.0, q.all.unwrap_or(false)).await?;
+    let rows = s
+        .engine
+        .credentials()
+        .list(&auth.0, q.all.unwrap_or(false))
+        .await?;
     Ok(axum::Json(rows.into_iter().map(Into::into).collect()))
 }
 
@@ -171,7 +175,8 @@ pub async fn create_token(
     e.into_result()?;
     let (secret, view) = s
         .engine
-        .mint_api_token(
+        .credentials()
+        .mint(
             &auth.0,
             NewApiToken {
                 name,
@@ -198,7 +203,8 @@ pub async fn revoke_token(
 ) -> ApiResult<axum::Json<TokenOut>> {
     Ok(axum::Json(
         s.engine
-            .revoke_api_token(&auth.0, dispatch_core::TokenId(id), &origin)
+            .credentials()
+            .revoke(&auth.0, dispatch_core::TokenId(id), &origin)
             .await?
             .into(),
     ))
@@ -252,7 +258,8 @@ pub async fn list_users(
 ) -> ApiResult<axum::Json<Vec<UserOut>>> {
     Ok(axum::Json(
         s.engine
-            .users()
+            .accounts()
+            .list()
             .await?
             .into_iter()
             .map(Into::into)
@@ -297,7 +304,8 @@ pub async fn create_user(
     e.into_result()?;
     let created = s
         .engine
-        .create_user(Some(&auth.0), &email.expect("checked"), role, kind, &origin)
+        .accounts()
+        .create(Some(&auth.0), &email.expect("checked"), role, kind, &origin)
         .await?;
     let mut out = UserOut::from(created.user);
     out.setup_link = created.setup_link;
@@ -316,6 +324,7 @@ pub async fn new_setup_link(
 ) -> ApiResult<axum::Json<UserOut>> {
     let issued = s
         .engine
+        .accounts()
         .new_setup_link(Some(&auth.0), dispatch_core::UserId(id), &origin)
         .await?;
     let mut out = UserOut::from(issued.user);
@@ -354,7 +363,8 @@ pub async fn update_user(
     e.into_result()?;
     Ok(axum::Json(
         s.engine
-            .update_user(&auth.0, dispatch_core::UserId(id), role, disabled, &origin)
+            .accounts()
+            .update(&auth.0, dispatch_core::UserId(id), role, disabled, &origin)
             .await?
             .into(),
     ))
@@ -412,7 +422,8 @@ pub async fn audit(
     e.into_result()?;
     let rows = s
         .engine
-        .audit_log(&AuditFilter {
+        .audit()
+        .log(&AuditFilter {
             action: q.action,
             actor: q.actor.map(|a| a.trim().to_lowercase()),
             before_id: q.before,

@@ -84,7 +84,8 @@ pub async fn run(
     }
     let m = s
         .engine
-        .run_command(&auth.0, Some(&IncidentRef::parse(&id)), &text)
+        .chat()
+        .run(&auth.0, Some(&IncidentRef::parse(&id)), &text)
         .await
         .map_err(command_error)?;
     Ok(axum::Json(m.into()))

@@ -99,7 +99,8 @@ pub async fn upload(
         .unwrap_or("application/octet-stream");
     let f = s
         .engine
-        .attach_file(
+        .files()
+        .attach(
             auth.actor(),
             &IncidentRef::parse(&id),
             &name,
@@ -119,7 +120,8 @@ pub async fn list(
 ) -> ApiResult<axum::Json<Vec<FileOut>>> {
     Ok(axum::Json(
         s.engine
-            .files(&IncidentRef::parse(&id))
+            .files()
+            .list(&IncidentRef::parse(&id))
             .await?
             .into_iter()
             .map(Into::into)
@@ -134,7 +136,7 @@ pub async fn download(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    let f = s.engine.file(id).await?;
+    let f = s.engine.files().get(id).await?;
     let disposition = format!(
         "attachment; filename=\"{}\"",
         f.name.replace(['"', '\\'], "_")

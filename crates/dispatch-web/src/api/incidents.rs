@@ -103,7 +103,7 @@ pub async fn declare(
     Json(body): Json<IncidentIn>,
 ) -> ApiResult<(StatusCode, axum::Json<IncidentOut>)> {
     let cmd = declaration(&s, &body).await?;
-    let detail = s.engine.declare_incident(auth.actor(), cmd).await?;
+    let detail = s.engine.incidents().declare(auth.actor(), cmd).await?;
     Ok((StatusCode::CREATED, axum::Json(detail.into())))
 }
 
@@ -115,7 +115,8 @@ pub(crate) async fn declaration(s: &AppState, body: &IncidentIn) -> ApiResult<De
         Err(mut e) => {
             let refs = s
                 .engine
-                .check_declaration_refs(
+                .incidents()
+                .check_refs(
                     body.project.as_deref(),
                     body.incident_type.as_deref(),
                     body.priority.as_deref(),
@@ -138,7 +139,11 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<IncidentOut>> {
     Ok(axum::Json(
-        s.engine.incident(&IncidentRef::parse(&id)).await?.into(),
+        s.engine
+            .incidents()
+            .get(&IncidentRef::parse(&id))
+            .await?
+            .into(),
     ))
 }
 
@@ -232,11 +237,13 @@ pub async fn update(
     let r = IncidentRef::parse(&id);
     // The layer checked editing; a change of status is also changing the status.
     s.engine
-        .require_incident_all(&auth.0, &r, &cmd.actions())
+        .access()
+        .require_all(&auth.0, &r, &cmd.actions())
         .await?;
     Ok(axum::Json(
         s.engine
-            .update_incident(auth.actor(), &r, cmd)
+            .incidents()
+            .update(auth.actor(), &r, cmd)
             .await?
             .into(),
     ))
@@ -250,6 +257,7 @@ async fn transition(
 ) -> ApiResult<axum::Json<IncidentOut>> {
     Ok(axum::Json(
         s.engine
+            .incidents()
             .change_status(auth.actor(), &IncidentRef::parse(id), to)
             .await?
             .into(),
@@ -323,7 +331,8 @@ pub async fn assign_role(
     };
     Ok(axum::Json(
         s.engine
-            .assign_role(auth.actor(), &IncidentRef::parse(&id), cmd)
+            .roles()
+            .assign(auth.actor(), &IncidentRef::parse(&id), cmd)
             .await?
             .into(),
     ))
@@ -338,7 +347,11 @@ pub async fn participants(
     _auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Vec<ParticipantOut>>> {
-    let list = s.engine.participants(&IncidentRef::parse(&id)).await?;
+    let list = s
+        .engine
+        .participants()
+        .list(&IncidentRef::parse(&id))
+        .await?;
     Ok(axum::Json(list.iter().map(Into::into).collect()))
 }
 
@@ -479,7 +492,7 @@ pub async fn list(
 ) -> ApiResult<axum::Json<Page<IncidentSummaryOut>>> {
     let mut f = q.parse()?;
     f.viewer = auth.viewer();
-    let (rows, total) = s.engine.list_incidents(&f).await?;
+    let (rows, total) = s.engine.incidents().list(&f).await?;
     Ok(axum::Json(Page {
         items: rows.into_iter().map(Into::into).collect(),
         total,

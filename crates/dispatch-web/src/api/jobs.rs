@@ -89,7 +89,8 @@ pub async fn list(
     e.into_result()?;
     let jobs = s
         .engine
-        .jobs(state.map(|s| s.as_str()), auth.viewer(), limit)
+        .jobs()
+        .list(state.map(|s| s.as_str()), auth.viewer(), limit)
         .await?;
     Ok(axum::Json(jobs.into_iter().map(Into::into).collect()))
 }
@@ -102,5 +103,5 @@ pub async fn retry(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<JobOut>> {
-    Ok(axum::Json(s.engine.retry_job(id).await?.into()))
+    Ok(axum::Json(s.engine.jobs().retry(id).await?.into()))
 }

@@ -88,7 +88,8 @@ pub async fn join(
 ) -> ApiResult<axum::Json<IncidentOut>> {
     let d = s
         .engine
-        .join_incident(auth.actor(), &IncidentRef::parse(&id), auth.is_admin())
+        .participants()
+        .join(auth.actor(), &IncidentRef::parse(&id), auth.is_admin())
         .await?;
     Ok(axum::Json(d.into()))
 }
@@ -104,7 +105,8 @@ pub async fn subscribe(
 ) -> ApiResult<axum::Json<Vec<SubscriberOut>>> {
     let list = s
         .engine
-        .subscribe_incident(auth.actor(), &IncidentRef::parse(&id), auth.is_admin())
+        .participants()
+        .subscribe(auth.actor(), &IncidentRef::parse(&id), auth.is_admin())
         .await?;
     Ok(axum::Json(list.into_iter().map(Into::into).collect()))
 }
@@ -118,7 +120,11 @@ pub async fn subscribers(
     _auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Vec<SubscriberOut>>> {
-    let list = s.engine.subscribers(&IncidentRef::parse(&id)).await?;
+    let list = s
+        .engine
+        .participants()
+        .subscribers(&IncidentRef::parse(&id))
+        .await?;
     Ok(axum::Json(list.into_iter().map(Into::into).collect()))
 }
 
@@ -136,7 +142,8 @@ pub async fn remove(
     let email = Email::parse("email", &email)?;
     let d = s
         .engine
-        .remove_participant(auth.actor(), &IncidentRef::parse(&id), &email)
+        .participants()
+        .remove(auth.actor(), &IncidentRef::parse(&id), &email)
         .await?;
     Ok(axum::Json(d.into()))
 }
@@ -150,6 +157,10 @@ pub async fn engagements(
     _auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Vec<EngagementOut>>> {
-    let list = s.engine.engagements(&IncidentRef::parse(&id)).await?;
+    let list = s
+        .engine
+        .rules()
+        .engagements(&IncidentRef::parse(&id))
+        .await?;
     Ok(axum::Json(list.into_iter().map(Into::into).collect()))
 }

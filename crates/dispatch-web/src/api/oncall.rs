@@ -127,6 +127,7 @@ pub async fn set_rotation(
     e.into_result()?;
     Ok(axum::Json(
         s.engine
+            .oncall()
             .set_rotation(
                 dispatch_core::ServiceId(id),
                 members,
@@ -160,7 +161,8 @@ pub async fn on_call(
     e.into_result()?;
     Ok(axum::Json(
         s.engine
-            .on_call(
+            .oncall()
+            .who(
                 dispatch_core::ServiceId(id),
                 at.unwrap_or_else(dispatch_core::now),
             )
@@ -199,6 +201,7 @@ pub async fn add_override(
     e.into_result()?;
     let starts = starts.expect("checked");
     s.engine
+        .oncall()
         .add_override(
             dispatch_core::ServiceId(id),
             email.expect("checked"),
@@ -210,7 +213,8 @@ pub async fn add_override(
         StatusCode::CREATED,
         axum::Json(
             s.engine
-                .on_call(dispatch_core::ServiceId(id), starts)
+                .oncall()
+                .who(dispatch_core::ServiceId(id), starts)
                 .await?
                 .into(),
         ),
@@ -282,6 +286,7 @@ pub async fn pages(
     let r = q.incident.as_deref().map(IncidentRef::parse);
     Ok(axum::Json(
         s.engine
+            .oncall()
             .pages(q.status.as_deref(), r.as_ref(), auth.viewer(), 200)
             .await?
             .into_iter()
@@ -298,7 +303,11 @@ pub async fn acknowledge(
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<PageOut>> {
     Ok(axum::Json(
-        s.engine.acknowledge_page(auth.actor(), id).await?.into(),
+        s.engine
+            .oncall()
+            .acknowledge_page(auth.actor(), id)
+            .await?
+            .into(),
     ))
 }
 
@@ -366,10 +375,11 @@ pub async fn policies(
     _auth: Auth,
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<Vec<PolicyOut>>> {
-    let p = s.engine.project(&slug).await?;
+    let p = s.engine.projects().get(&slug).await?;
     Ok(axum::Json(
         s.engine
-            .role_policies(dispatch_core::ProjectId(p.id))
+            .roles()
+            .policies(dispatch_core::ProjectId(p.id))
             .await?
             .into_iter()
             .map(Into::into)
@@ -386,7 +396,7 @@ pub async fn add_policy(
     Path(slug): Path<String>,
     Json(b): Json<PolicyIn>,
 ) -> ApiResult<(StatusCode, axum::Json<PolicyOut>)> {
-    let project = s.engine.project(&slug).await?;
+    let project = s.engine.projects().get(&slug).await?;
     let mut e = ValidationError::default();
     let role = parse::required(&mut e, "role", &b.role)
         .and_then(|r| parse::enum_field::<ParticipantRole>(&mut e, "role", Some(r)));
@@ -415,6 +425,7 @@ pub async fn add_policy(
     }
     let refs = s
         .engine
+        .roles()
         .policy_refs(
             dispatch_core::ProjectId(project.id),
             b.incident_type.as_deref(),
@@ -440,7 +451,7 @@ pub async fn add_policy(
     };
     Ok((
         StatusCode::CREATED,
-        axum::Json(s.engine.add_role_policy(row).await?.into()),
+        axum::Json(s.engine.roles().add_policy(row).await?.into()),
     ))
 }
 
@@ -451,6 +462,6 @@ pub async fn delete_policy(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    s.engine.delete_role_policy(id).await?;
+    s.engine.roles().delete_policy(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -82,6 +82,6 @@ pub async fn list(
         limit,
         viewer: auth.viewer(),
     };
-    let mail = s.engine.outbox(&query).await?;
+    let mail = s.engine.integrations().outbox(&query).await?;
     Ok(axum::Json(mail.into_iter().map(Into::into).collect()))
 }

@@ -75,7 +75,7 @@ pub async fn list(
     _auth: Auth,
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<Vec<MemberOut>>> {
-    let members = s.engine.project_members(&slug).await?;
+    let members = s.engine.projects().members(&slug).await?;
     Ok(axum::Json(members.into_iter().map(Into::into).collect()))
 }
 
@@ -96,7 +96,8 @@ pub async fn set(
     let user_id = parse_user_id(&user_id)?;
     let m = s
         .engine
-        .set_project_member(
+        .projects()
+        .set_member(
             &auth.0,
             &slug,
             dispatch_core::UserId(user_id),
@@ -120,7 +121,8 @@ pub async fn remove(
 ) -> ApiResult<StatusCode> {
     let user_id = parse_user_id(&user_id)?;
     s.engine
-        .remove_project_member(&auth.0, &slug, dispatch_core::UserId(user_id), &origin)
+        .projects()
+        .remove_member(&auth.0, &slug, dispatch_core::UserId(user_id), &origin)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -99,22 +99,32 @@ pub async fn contact(
         .as_deref()
         .map(str::trim)
         .filter(|p| !p.is_empty());
-    let slug = s.engine.project_or_default(project).await.map_err(|_| {
-        ApiError::field(
-            "project",
-            format!("unknown project {:?}", project.unwrap_or_default()),
-        )
-    })?;
+    let slug = s
+        .engine
+        .projects()
+        .get_or_default(project)
+        .await
+        .map_err(|_| {
+            ApiError::field(
+                "project",
+                format!("unknown project {:?}", project.unwrap_or_default()),
+            )
+        })?;
     let provider = s
         .engine
-        .project_providers_of(&slug)
+        .integrations()
+        .of_project(&slug)
         .effective
         .get(&Capability::Contact)
         .copied()
         .flatten()
         .unwrap_or_default()
         .to_string();
-    let found: Option<Contact> = s.engine.contact(Some(&slug.slug), email.as_str()).await?;
+    let found: Option<Contact> = s
+        .engine
+        .integrations()
+        .contact(Some(&slug.slug), email.as_str())
+        .await?;
     let c = found.ok_or_else(|| ApiError::NotFound(format!("contact {email}")))?;
     Ok(axum::Json(ContactOut {
         email: c.email,
@@ -177,7 +187,11 @@ pub async fn direct_messages(
             "only admins may read someone else's direct messages".into(),
         ));
     }
-    let rows = s.engine.direct_messages(&email, limit).await?;
+    let rows = s
+        .engine
+        .integrations()
+        .direct_messages(&email, limit)
+        .await?;
     Ok(axum::Json(
         rows.into_iter()
             .map(|m| DirectMessageOut {
@@ -215,6 +229,7 @@ pub async fn group(
     let r = IncidentRef::parse(&id);
     let (g, members) = s
         .engine
+        .integrations()
         .builtin_group(&r)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("participant group of {id}")))?;

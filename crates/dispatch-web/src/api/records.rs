@@ -72,7 +72,7 @@ pub async fn find_tasks(
         due_before: q.overdue.unwrap_or(false).then(dispatch_core::now),
         limit,
     };
-    let tasks = s.engine.find_tasks(&auth.0, &f).await?;
+    let tasks = s.engine.tasks().find(&auth.0, &f).await?;
     Ok(axum::Json(tasks.into_iter().map(Into::into).collect()))
 }
 
@@ -100,7 +100,7 @@ pub async fn list_tasks(
     _auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Vec<TaskOut>>> {
-    let tasks = s.engine.tasks(&IncidentRef::parse(&id)).await?;
+    let tasks = s.engine.tasks().list(&IncidentRef::parse(&id)).await?;
     Ok(axum::Json(tasks.into_iter().map(Into::into).collect()))
 }
 
@@ -133,7 +133,8 @@ pub async fn create_task(
     };
     let t = s
         .engine
-        .create_task(auth.actor(), &IncidentRef::parse(&id), cmd)
+        .tasks()
+        .create(auth.actor(), &IncidentRef::parse(&id), cmd)
         .await?;
     Ok((StatusCode::CREATED, axum::Json(t.into())))
 }
@@ -148,7 +149,8 @@ pub async fn show_task(
 ) -> ApiResult<axum::Json<TaskOut>> {
     Ok(axum::Json(
         s.engine
-            .task(&IncidentRef::parse(&id), task_id)
+            .tasks()
+            .get(&IncidentRef::parse(&id), task_id)
             .await?
             .into(),
     ))
@@ -216,11 +218,13 @@ pub async fn update_task(
     let r = IncidentRef::parse(&id);
     // The layer checked resolving; changing anything else is updating the task.
     s.engine
-        .require_incident_all(&auth.0, &r, &cmd.actions())
+        .access()
+        .require_all(&auth.0, &r, &cmd.actions())
         .await?;
     Ok(axum::Json(
         s.engine
-            .update_task(auth.actor(), &r, task_id, cmd)
+            .tasks()
+            .update(auth.actor(), &r, task_id, cmd)
             .await?
             .into(),
     ))
@@ -245,7 +249,11 @@ pub async fn list_reports(
     let mut e = ValidationError::default();
     let kind = parse::enum_field::<ReportKind>(&mut e, "kind", q.kind.as_deref());
     e.into_result()?;
-    let reports = s.engine.reports(&IncidentRef::parse(&id), kind).await?;
+    let reports = s
+        .engine
+        .reports()
+        .list(&IncidentRef::parse(&id), kind)
+        .await?;
     Ok(axum::Json(reports.into_iter().map(Into::into).collect()))
 }
 
@@ -313,7 +321,8 @@ pub async fn create_report(
     };
     let r = s
         .engine
-        .create_report(auth.actor(), &IncidentRef::parse(&id), cmd)
+        .reports()
+        .create(auth.actor(), &IncidentRef::parse(&id), cmd)
         .await?;
     Ok((StatusCode::CREATED, axum::Json(r.into())))
 }
@@ -348,7 +357,7 @@ pub async fn list_feedback(
     _auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Vec<FeedbackOut>>> {
-    let list = s.engine.feedback(&IncidentRef::parse(&id)).await?;
+    let list = s.engine.feedback().list(&IncidentRef::parse(&id)).await?;
     Ok(axum::Json(
         list.into_iter()
             .map(|f| FeedbackOut {
@@ -380,7 +389,8 @@ pub async fn give_feedback(
     e.into_result()?;
     let f = s
         .engine
-        .give_feedback(
+        .feedback()
+        .give(
             auth.actor(),
             &IncidentRef::parse(&id),
             b.rating.expect("checked"),

@@ -96,7 +96,11 @@ pub async fn show(
     _auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<RoomOut>> {
-    let v = s.engine.room(&IncidentRef::parse(&id), 200).await?;
+    let v = s
+        .engine
+        .room()
+        .messages(&IncidentRef::parse(&id), 200)
+        .await?;
     Ok(axum::Json(RoomOut {
         name: v.room.name,
         topic: v.room.topic,
@@ -121,7 +125,11 @@ pub async fn messages(
     _auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Vec<MessageOut>>> {
-    let v = s.engine.room(&IncidentRef::parse(&id), 200).await?;
+    let v = s
+        .engine
+        .room()
+        .messages(&IncidentRef::parse(&id), 200)
+        .await?;
     Ok(axum::Json(v.messages.into_iter().map(Into::into).collect()))
 }
 
@@ -159,6 +167,7 @@ pub async fn post_message(
     e.into_result()?;
     let (m, reply) = s
         .engine
+        .room()
         .post_in_room(&auth.0, &IncidentRef::parse(&id), text.expect("checked"))
         .await?;
     Ok((
@@ -201,6 +210,7 @@ pub async fn react(
     e.into_result()?;
     let imported = s
         .engine
+        .room()
         .react(
             auth.actor(),
             &IncidentRef::parse(&id),
@@ -259,7 +269,8 @@ pub async fn documents(
 ) -> ApiResult<axum::Json<Vec<DocumentOut>>> {
     Ok(axum::Json(
         s.engine
-            .documents(&IncidentRef::parse(&id))
+            .documents()
+            .list(&IncidentRef::parse(&id))
             .await?
             .into_iter()
             .map(Into::into)
@@ -274,7 +285,7 @@ pub async fn document(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<DocumentOut>> {
-    Ok(axum::Json(s.engine.document(id).await?.into()))
+    Ok(axum::Json(s.engine.documents().get(id).await?.into()))
 }
 
 /// A person's edit of a document.
@@ -301,7 +312,8 @@ pub async fn edit_document(
     };
     Ok(axum::Json(
         s.engine
-            .edit_document(auth.actor(), &IncidentRef::parse(&id), document_id, &body)
+            .documents()
+            .edit(auth.actor(), &IncidentRef::parse(&id), document_id, &body)
             .await?
             .into(),
     ))

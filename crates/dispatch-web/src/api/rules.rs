@@ -165,6 +165,7 @@ async fn project_or_default(s: &AppState, project: Option<String>) -> ApiResult<
         None => s
             .engine
             .projects()
+            .list()
             .await?
             .into_iter()
             .find(|p| p.is_default)
@@ -246,7 +247,7 @@ pub trait RuleApi: Targets {
 
 /// The rules of a kind, of a project or all.
 async fn list<T: RuleApi>(s: &AppState, q: RulesQuery) -> ApiResult<axum::Json<Vec<T::Out>>> {
-    let rules = s.engine.rules::<T>(q.project.as_deref()).await?;
+    let rules = s.engine.rules().list::<T>(q.project.as_deref()).await?;
     Ok(axum::Json(rules.into_iter().map(Into::into).collect()))
 }
 
@@ -259,13 +260,13 @@ async fn create<T: RuleApi>(
     let project = project_or_default(s, T::project_in(&b)).await?;
     auth.require_configure(&s.engine, &project).await?;
     T::guard(auth, &b, None)?;
-    let r = s.engine.save_rule(None, T::parse(b, project)?).await?;
+    let r = s.engine.rules().save(None, T::parse(b, project)?).await?;
     Ok((StatusCode::CREATED, axum::Json(r.into())))
 }
 
 /// One rule.
 async fn show<T: RuleApi>(s: &AppState, id: i64) -> ApiResult<axum::Json<T::Out>> {
-    Ok(axum::Json(s.engine.rule::<T>(id).await?.into()))
+    Ok(axum::Json(s.engine.rules().get::<T>(id).await?.into()))
 }
 
 /// Changes a rule; absent fields are kept. The caller configures both the project it is in
@@ -276,20 +277,24 @@ async fn update<T: RuleApi>(
     id: i64,
     b: T::In,
 ) -> ApiResult<axum::Json<T::Out>> {
-    let current: T::Out = s.engine.rule::<T>(id).await?.into();
+    let current: T::Out = s.engine.rules().get::<T>(id).await?.into();
     auth.require_configure(&s.engine, T::project_of(&current))
         .await?;
     T::guard(auth, &b, Some(&current))?;
     let b = T::overlay(b, current);
     let project = project_or_default(s, T::project_in(&b)).await?;
     auth.require_configure(&s.engine, &project).await?;
-    let r = s.engine.save_rule(Some(id), T::parse(b, project)?).await?;
+    let r = s
+        .engine
+        .rules()
+        .save(Some(id), T::parse(b, project)?)
+        .await?;
     Ok(axum::Json(r.into()))
 }
 
 /// Deletes a rule (the policy layer checked the caller administers its project).
 async fn delete<T: RuleApi>(s: &AppState, id: i64) -> ApiResult<StatusCode> {
-    s.engine.delete_rule::<T>(id).await?;
+    s.engine.rules().delete::<T>(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -66,10 +66,11 @@ pub async fn all(
         .as_deref()
         .map(str::trim)
         .filter(|p| !p.is_empty());
-    let p = s.engine.project_or_default(slug).await?;
+    let p = s.engine.projects().get_or_default(slug).await?;
     let out = TaxonomiesOut {
         types: s
             .engine
+            .taxonomy()
             .incident_types(dispatch_core::ProjectId(p.id))
             .await?
             .into_iter()
@@ -77,6 +78,7 @@ pub async fn all(
             .collect(),
         priorities: s
             .engine
+            .taxonomy()
             .incident_priorities(dispatch_core::ProjectId(p.id))
             .await?
             .into_iter()
@@ -84,6 +86,7 @@ pub async fn all(
             .collect(),
         severities: s
             .engine
+            .taxonomy()
             .incident_severities(dispatch_core::ProjectId(p.id))
             .await?
             .into_iter()

@@ -53,7 +53,8 @@ pub async fn list(
 ) -> ApiResult<axum::Json<Vec<EventOut>>> {
     let events = s
         .engine
-        .timeline(&IncidentRef::parse(&id), &q.filter()?)
+        .timeline()
+        .list(&IncidentRef::parse(&id), &q.filter()?)
         .await?;
     Ok(axum::Json(events.into_iter().map(Into::into).collect()))
 }
@@ -84,7 +85,7 @@ pub async fn export(
     Query(q): Query<TimelineQuery>,
 ) -> ApiResult<axum::response::Response> {
     let r = IncidentRef::parse(&id);
-    let md = s.engine.timeline_markdown(&r, &q.filter()?).await?;
+    let md = s.engine.timeline().markdown(&r, &q.filter()?).await?;
     Ok(markdown_response(&id, md))
 }
 
@@ -154,7 +155,8 @@ pub async fn add(
     };
     let ev = s
         .engine
-        .add_timeline_event(auth.actor(), &IncidentRef::parse(&id), cmd)
+        .timeline()
+        .add(auth.actor(), &IncidentRef::parse(&id), cmd)
         .await?;
     Ok((StatusCode::CREATED, axum::Json(ev.into())))
 }
@@ -169,7 +171,8 @@ pub async fn pin(
 ) -> ApiResult<axum::Json<EventOut>> {
     Ok(axum::Json(
         s.engine
-            .pin_event(
+            .timeline()
+            .pin(
                 auth.actor(),
                 &IncidentRef::parse(&id),
                 dispatch_core::EventId(event_id),
@@ -190,7 +193,8 @@ pub async fn unpin(
 ) -> ApiResult<axum::Json<EventOut>> {
     Ok(axum::Json(
         s.engine
-            .pin_event(
+            .timeline()
+            .pin(
                 auth.actor(),
                 &IncidentRef::parse(&id),
                 dispatch_core::EventId(event_id),
@@ -222,7 +226,7 @@ pub async fn verify(
     _auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<VerifyOut>> {
-    let v = s.engine.verify_timeline(&IncidentRef::parse(&id)).await?;
+    let v = s.engine.timeline().verify(&IncidentRef::parse(&id)).await?;
     Ok(axum::Json(VerifyOut {
         valid: v.first_broken_seq.is_none(),
         events: v.events,

@@ -186,7 +186,7 @@ pub async fn list(
     State(s): State<AppState>,
     _auth: Auth,
 ) -> ApiResult<axum::Json<Vec<WebhookOut>>> {
-    let rows = s.engine.webhooks().await?;
+    let rows = s.engine.webhooks().list().await?;
     Ok(axum::Json(rows.into_iter().map(Into::into).collect()))
 }
 
@@ -211,7 +211,8 @@ pub async fn create(
     e.into_result()?;
     let saved = s
         .engine
-        .create_webhook(NewWebhook {
+        .webhooks()
+        .create(NewWebhook {
             url: url.expect("checked"),
             event_types,
             description: description.unwrap_or_default(),
@@ -236,7 +237,11 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<WebhookOut>> {
     Ok(axum::Json(
-        s.engine.webhook(dispatch_core::WebhookId(id)).await?.into(),
+        s.engine
+            .webhooks()
+            .get(dispatch_core::WebhookId(id))
+            .await?
+            .into(),
     ))
 }
 
@@ -256,7 +261,8 @@ pub async fn update(
     e.into_result()?;
     Ok(axum::Json(
         s.engine
-            .update_webhook(dispatch_core::WebhookId(id), changes)
+            .webhooks()
+            .update(dispatch_core::WebhookId(id), changes)
             .await?
             .into(),
     ))
@@ -271,7 +277,8 @@ pub async fn delete(
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     s.engine
-        .delete_webhook(dispatch_core::WebhookId(id))
+        .webhooks()
+        .delete(dispatch_core::WebhookId(id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -292,7 +299,8 @@ pub async fn deliveries(
     e.into_result()?;
     let (rows, total) = s
         .engine
-        .webhook_deliveries(dispatch_core::WebhookId(id), page, per_page)
+        .webhooks()
+        .deliveries(dispatch_core::WebhookId(id), page, per_page)
         .await?;
     Ok(axum::Json(Page {
         items: rows.into_iter().map(Into::into).collect(),

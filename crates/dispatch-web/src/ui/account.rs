@@ -40,7 +40,8 @@ async fn page_with(
 ) -> ApiResult<Response> {
     let tokens = s
         .engine
-        .api_tokens(&caller.auth.0, false)
+        .credentials()
+        .list(&caller.auth.0, false)
         .await?
         .into_iter()
         .map(Into::into)
@@ -105,7 +106,7 @@ pub async fn create_token(
     .unwrap_or(TokenScope::Read);
     let expires_at = super::forms::optional(&mut e, b.expires_at.as_deref(), expiry);
     let result = super::forms::submit(e, || {
-        s.engine.mint_api_token(
+        s.engine.credentials().mint(
             &caller.auth.0,
             NewApiToken {
                 name,
@@ -144,7 +145,8 @@ pub async fn revoke_token(
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
     s.engine
-        .revoke_api_token(&caller.auth.0, dispatch_core::TokenId(id), &origin)
+        .credentials()
+        .revoke(&caller.auth.0, dispatch_core::TokenId(id), &origin)
         .await?;
     Ok(see_other("/account"))
 }

@@ -232,6 +232,7 @@ pub async fn page(
     let projects: Vec<(String, String)> = s
         .engine
         .projects()
+        .list()
         .await?
         .into_iter()
         .map(|p| (p.slug, p.name))
@@ -252,7 +253,7 @@ pub async fn page(
         reported_from: first.and_hms_opt(0, 0, 0).map(|t| t.and_utc()),
         ..Default::default()
     };
-    let (facts, open_tasks) = s.engine.dashboard(&f).await?;
+    let (facts, open_tasks) = s.engine.incidents().dashboard(&f).await?;
     let charts = vec![
         chart("Incidents by type", "c-type", &week_starts, &facts, |f| {
             &f.type_name

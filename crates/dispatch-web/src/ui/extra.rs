@@ -30,7 +30,8 @@ pub async fn edit_document(
     let body = b.body.unwrap_or_default().replace("\r\n", "\n");
     let result = s
         .engine
-        .edit_document(
+        .documents()
+        .edit(
             caller.auth.actor(),
             &IncidentRef::parse(&id),
             document_id,
@@ -114,7 +115,7 @@ pub async fn give_feedback(
     }
     let incident = IncidentRef::parse(&id);
     let result = super::forms::submit(e, || {
-        s.engine.give_feedback(
+        s.engine.feedback().give(
             caller.auth.actor(),
             &incident,
             rating.expect("checked"),

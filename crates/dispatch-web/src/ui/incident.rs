@@ -93,10 +93,10 @@ struct View {
 
 async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
     let r = IncidentRef::parse(id);
-    let detail = s.engine.incident(&r).await?;
+    let detail = s.engine.incidents().get(&r).await?;
     let incident_id = detail.row.id;
     let inc: IncidentOut = detail.into();
-    let room = match s.engine.room(&r, 200).await {
+    let room = match s.engine.room().messages(&r, 200).await {
         Ok(v) => Room {
             archived: v.room.archived,
             messages: v.messages.into_iter().map(Into::into).collect(),
@@ -118,7 +118,7 @@ async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
         Err(e) => return Err(e.into()),
     };
     let timeline = super::sections::part(s, caller, &r, &inc.name, Vec::new()).await?;
-    let failed = s.engine.failed_jobs(incident_id).await?;
+    let failed = s.engine.jobs().failed(incident_id).await?;
     let resources = inc
         .resources
         .iter()
@@ -134,13 +134,14 @@ async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
             (res.clone(), job)
         })
         .collect();
-    let tasks = s.engine.tasks(&r).await?;
-    let reports = s.engine.reports(&r, None).await?;
+    let tasks = s.engine.tasks().list(&r).await?;
+    let reports = s.engine.reports().list(&r, None).await?;
     Ok(View {
         participants: Participants {
             list: s
                 .engine
-                .participants(&r)
+                .participants()
+                .list(&r)
                 .await?
                 .iter()
                 .map(Into::into)
@@ -362,6 +363,7 @@ async fn transition(
 ) -> ApiResult<Response> {
     match s
         .engine
+        .incidents()
         .change_status(caller.auth.actor(), &IncidentRef::parse(id), to)
         .await
     {
@@ -438,6 +440,7 @@ pub async fn post_message(
     let result = match (e.into_result(), text) {
         (Ok(()), Some(text)) => s
             .engine
+            .room()
             .post_in_room(&caller.auth.0, &IncidentRef::parse(&id), text)
             .await
             .map(|_| ())
@@ -451,7 +454,13 @@ pub async fn post_message(
         form.fail(err)?;
     }
     if is_htmx(&headers) {
-        let key = s.engine.incident(&IncidentRef::parse(&id)).await?.row.name;
+        let key = s
+            .engine
+            .incidents()
+            .get(&IncidentRef::parse(&id))
+            .await?
+            .row
+            .name;
         let v = view(&s, &caller, &id).await?;
         let section = RoomSection {
             key,
@@ -509,7 +518,7 @@ pub async fn add_task(
     );
     let incident = IncidentRef::parse(&id);
     let result = super::forms::submit(e, || {
-        s.engine.create_task(
+        s.engine.tasks().create(
             caller.auth.actor(),
             &incident,
             CreateTask {
@@ -575,7 +584,8 @@ pub async fn resolve_task(
         priority: None,
     };
     s.engine
-        .update_task(caller.auth.actor(), &IncidentRef::parse(&id), task_id, cmd)
+        .tasks()
+        .update(caller.auth.actor(), &IncidentRef::parse(&id), task_id, cmd)
         .await?;
     Ok(match b.back.as_deref() {
         Some("/tasks") => see_other("/tasks"),
@@ -636,7 +646,7 @@ pub(super) async fn post_report(
         .collect();
     let incident = IncidentRef::parse(id);
     let result = super::forms::submit(e, || {
-        s.engine.create_report(
+        s.engine.reports().create(
             caller.auth.actor(),
             &incident,
             CreateReport { kind, fields },
@@ -654,12 +664,13 @@ pub async fn retry_job(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    let job = s.engine.retry_job(id).await?;
+    let job = s.engine.jobs().retry(id).await?;
     Ok(match job.incident_id {
         Some(incident) => {
             let d = s
                 .engine
-                .incident(&IncidentRef::Id(dispatch_core::IncidentId(incident)))
+                .incidents()
+                .get(&IncidentRef::Id(dispatch_core::IncidentId(incident)))
                 .await?;
             back(&d.row.name)
         }

@@ -27,16 +27,19 @@ pub struct Choices {
 
 impl Choices {
     async fn load(s: &AppState, project: Option<&str>) -> ApiResult<Self> {
-        let p = match s.engine.project_or_default(project).await {
+        let p = match s.engine.projects().get_or_default(project).await {
             Ok(p) => p,
             // An unknown project named in a form: offer the default project's choices.
-            Err(dispatch_engine::Error::NotFound(_)) => s.engine.project_or_default(None).await?,
+            Err(dispatch_engine::Error::NotFound(_)) => {
+                s.engine.projects().get_or_default(None).await?
+            }
             Err(e) => return Err(e.into()),
         };
         Ok(Self {
-            projects: s.engine.projects().await?,
+            projects: s.engine.projects().list().await?,
             types: s
                 .engine
+                .taxonomy()
                 .incident_types(dispatch_core::ProjectId(p.id))
                 .await?
                 .into_iter()
@@ -44,6 +47,7 @@ impl Choices {
                 .collect(),
             priorities: s
                 .engine
+                .taxonomy()
                 .incident_priorities(dispatch_core::ProjectId(p.id))
                 .await?
                 .into_iter()
@@ -51,6 +55,7 @@ impl Choices {
                 .collect(),
             severities: s
                 .engine
+                .taxonomy()
                 .incident_severities(dispatch_core::ProjectId(p.id))
                 .await?
                 .into_iter()
@@ -163,11 +168,11 @@ async fn list_page(
     })
     .unwrap_or_default();
     let choices = Choices::load(s, None).await?;
-    let views = s.engine.saved_views(&caller.auth.0).await?;
+    let views = s.engine.accounts().saved_views(&caller.auth.0).await?;
     let (items, total, page, per_page) = match q.parse() {
         Ok(mut f) => {
             f.viewer = caller.auth.viewer();
-            let (rows, total) = s.engine.list_incidents(&f).await?;
+            let (rows, total) = s.engine.incidents().list(&f).await?;
             (
                 rows.into_iter().map(Into::into).collect(),
                 total,
@@ -238,6 +243,7 @@ pub async fn save_view(
         }
         Ok(_) => s
             .engine
+            .accounts()
             .save_view(&caller.auth.0, &b.name, &query)
             .await
             .map_err(ApiError::from),
@@ -259,6 +265,7 @@ pub async fn delete_view(
     crate::extract::Path(id): crate::extract::Path<i64>,
 ) -> ApiResult<Response> {
     s.engine
+        .accounts()
         .delete_view(&caller.auth.0, dispatch_core::ViewId(id))
         .await?;
     Ok(see_other("/incidents"))
@@ -285,7 +292,7 @@ pub async fn csv(
     );
     let mut written = 0;
     loop {
-        let (rows, total) = s.engine.list_incidents(&f).await?;
+        let (rows, total) = s.engine.incidents().list(&f).await?;
         let n = rows.len() as u64;
         for r in rows {
             let i: IncidentSummaryOut = r.into();
@@ -416,7 +423,8 @@ pub async fn report(
     let result = match declaration(&s, &body).await {
         Ok(cmd) => s
             .engine
-            .declare_incident(caller.auth.actor(), cmd)
+            .incidents()
+            .declare(caller.auth.actor(), cmd)
             .await
             .map_err(ApiError::from),
         Err(e) => Err(e),
@@ -481,7 +489,7 @@ pub async fn similar(
             per_page: 5,
             ..Default::default()
         };
-        let (rows, _) = s.engine.list_incidents(&f).await?;
+        let (rows, _) = s.engine.incidents().list(&f).await?;
         rows.into_iter().map(Into::into).collect()
     };
     Ok(render(StatusCode::OK, &Similar { items }))

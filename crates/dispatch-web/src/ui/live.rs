@@ -95,7 +95,7 @@ pub async fn events(
 /// caller is refreshed: a changed role counts from this tick on).
 async fn still_allowed(w: &mut Watch) -> bool {
     let engine = &w.s.engine;
-    let who = match engine.reauthenticate(&w.caller.auth.0).await {
+    let who = match engine.access().reauthenticate(&w.caller.auth.0).await {
         Ok(Some(who)) => who,
         Ok(None) => {
             tracing::debug!(incident = %w.id, "live stream ends: its credential is no longer live");
@@ -107,7 +107,7 @@ async fn still_allowed(w: &mut Watch) -> bool {
         }
     };
     let r = IncidentRef::parse(&w.id);
-    if let Err(e) = engine.require_incident(&who, &r, Action::View).await {
+    if let Err(e) = engine.access().require(&who, &r, Action::View).await {
         tracing::debug!(incident = %w.id, error = %e, "live stream ends: the incident is out of sight");
         return false;
     }

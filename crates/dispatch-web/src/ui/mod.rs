@@ -196,7 +196,8 @@ impl FromRequestParts<AppState> for Caller {
         let csrf = match auth::cookie(&parts.headers, SESSION_COOKIE) {
             Some(secret) => s
                 .engine
-                .session(secret)
+                .sessions()
+                .get(secret)
                 .await?
                 .map(|l| l.csrf_token)
                 .unwrap_or_default(),

@@ -45,7 +45,7 @@ pub async fn assign_role(
     }
     let incident = IncidentRef::parse(&id);
     let result = forms::submit(e, || {
-        s.engine.assign_role(
+        s.engine.roles().assign(
             caller.auth.actor(),
             &incident,
             AssignRole {
@@ -84,7 +84,8 @@ pub async fn engage_oncall(
         Err(ApiError::field("service", "choose a service"))
     } else {
         s.engine
-            .engage_oncall(
+            .oncall()
+            .engage(
                 caller.auth.actor(),
                 &IncidentRef::parse(&id),
                 &service,
@@ -162,11 +163,16 @@ async fn take_part(
     );
     let result = if subscribe {
         s.engine
-            .subscribe_incident(actor, &r, admin)
+            .participants()
+            .subscribe(actor, &r, admin)
             .await
             .map(|_| ())
     } else {
-        s.engine.join_incident(actor, &r, admin).await.map(|_| ())
+        s.engine
+            .participants()
+            .join(actor, &r, admin)
+            .await
+            .map(|_| ())
     };
     after(s, caller, id, result, b.back).await
 }

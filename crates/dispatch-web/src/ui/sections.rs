@@ -61,8 +61,8 @@ pub async fn part(
         kinds,
         ..EventFilter::default()
     };
-    let events = s.engine.timeline(r, &f).await?;
-    let access = s.engine.incident_access(&caller.auth.0, r).await?;
+    let events = s.engine.timeline().list(r, &f).await?;
+    let access = s.engine.access().incident(&caller.auth.0, r).await?;
     Ok(Timeline {
         key: key.to_string(),
         events: events.into_iter().map(Into::into).collect(),
@@ -128,7 +128,7 @@ pub async fn section(
     key: &str,
     chosen: Vec<String>,
 ) -> ApiResult<String> {
-    let all = s.engine.timeline(r, &EventFilter::default()).await?;
+    let all = s.engine.timeline().list(r, &EventFilter::default()).await?;
     let mut kinds: Vec<String> = all.into_iter().map(|e| e.kind).collect();
     kinds.sort();
     kinds.dedup();
@@ -214,11 +214,12 @@ impl Extra {
 /// Reads what the page needs for its documents, people forms and feedback.
 pub async fn extra(s: &AppState, caller: &Caller, r: &IncidentRef) -> ApiResult<Extra> {
     let who = &caller.auth.0;
-    let access = s.engine.incident_access(who, r).await?;
-    let detail = s.engine.incident(r).await?;
+    let access = s.engine.access().incident(who, r).await?;
+    let detail = s.engine.incidents().get(r).await?;
     let documents = s
         .engine
-        .documents(r)
+        .documents()
+        .list(r)
         .await?
         .into_iter()
         .map(|d| Doc {
@@ -234,7 +235,8 @@ pub async fn extra(s: &AppState, caller: &Caller, r: &IncidentRef) -> ApiResult<
     let reads_feedback = access.allows(Action::ReadFeedback);
     let all: Vec<Rating> = s
         .engine
-        .feedback(r)
+        .feedback()
+        .list(r)
         .await?
         .into_iter()
         .map(|f| Rating {
@@ -261,6 +263,7 @@ pub async fn extra(s: &AppState, caller: &Caller, r: &IncidentRef) -> ApiResult<
         closed: detail.row.status == "closed",
         services: s
             .engine
+            .directory()
             .services(dispatch_core::ProjectId(detail.row.project_id))
             .await?
             .into_iter()

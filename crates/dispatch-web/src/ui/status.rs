@@ -32,7 +32,7 @@ pub async fn page(State(s): State<AppState>, caller: Caller) -> ApiResult<Respon
         per_page: LIMIT,
         ..Default::default()
     };
-    let (rows, total) = s.engine.list_incidents(&f).await?;
+    let (rows, total) = s.engine.incidents().list(&f).await?;
     let page = Page {
         chrome: caller.chrome("Status", "status"),
         incidents: rows.into_iter().map(|r| r.row).collect(),

@@ -28,7 +28,7 @@ pub async fn filtered(
     Query(q): Query<TypeQuery>,
 ) -> ApiResult<Response> {
     let r = IncidentRef::parse(&id);
-    let key = s.engine.incident(&r).await?.row.name;
+    let key = s.engine.incidents().get(&r).await?.row.name;
     if !is_htmx(&headers) {
         let query =
             serde_urlencoded::to_string([("type", q.kinds().join(","))]).unwrap_or_default();
@@ -72,14 +72,15 @@ async fn set_pin(
 ) -> ApiResult<Response> {
     let r = IncidentRef::parse(id);
     s.engine
-        .pin_event(
+        .timeline()
+        .pin(
             caller.auth.actor(),
             &r,
             dispatch_core::EventId(event_id),
             pinned,
         )
         .await?;
-    let key = s.engine.incident(&r).await?.row.name;
+    let key = s.engine.incidents().get(&r).await?.row.name;
     if is_htmx(headers) {
         let t = part(s, caller, &r, &key, q.kinds()).await?;
         return Ok(super::render(StatusCode::OK, &t));
@@ -128,7 +129,7 @@ pub async fn add_event(
     let (pinned, pinned_value) = super::forms::checkbox(&b.pinned);
     let incident = IncidentRef::parse(&id);
     let result = super::forms::submit(e, || {
-        s.engine.add_timeline_event(
+        s.engine.timeline().add(
             caller.auth.actor(),
             &incident,
             AddTimelineEvent {
@@ -166,7 +167,8 @@ pub async fn markdown(
     };
     let md = s
         .engine
-        .timeline_markdown(&IncidentRef::parse(&id), &f)
+        .timeline()
+        .markdown(&IncidentRef::parse(&id), &f)
         .await?;
     Ok(crate::api::timeline::markdown_response(&id, md))
 }

@@ -55,7 +55,7 @@ pub async fn tasks(
         due_before: None,
         limit: 200,
     };
-    let tasks = s.engine.find_tasks(&caller.auth.0, &f).await?;
+    let tasks = s.engine.tasks().find(&caller.auth.0, &f).await?;
     let page = TasksPage {
         chrome: caller.chrome("Tasks", "tasks"),
         tasks: tasks.into_iter().map(Into::into).collect(),
@@ -117,8 +117,13 @@ async fn oncall_page(
     let now = dispatch_core::now();
     let until = now + chrono::Duration::days(AHEAD_DAYS);
     let mut rows = Vec::new();
-    for p in s.engine.projects().await? {
-        for svc in s.engine.services(dispatch_core::ProjectId(p.id)).await? {
+    for p in s.engine.projects().list().await? {
+        for svc in s
+            .engine
+            .directory()
+            .services(dispatch_core::ProjectId(p.id))
+            .await?
+        {
             let mut row = OnCallRow {
                 service_id: svc.id,
                 project: p.name.clone(),
@@ -129,13 +134,15 @@ async fn oncall_page(
                 shifts: Vec::new(),
                 overrides: s
                     .engine
+                    .oncall()
                     .overrides(dispatch_core::ServiceId(svc.id), now)
                     .await?,
             };
             // A provider that cannot answer leaves the row empty rather than the page.
             match s
                 .engine
-                .on_call(dispatch_core::ServiceId(svc.id), now)
+                .oncall()
+                .who(dispatch_core::ServiceId(svc.id), now)
                 .await
             {
                 Ok(v) => {
@@ -156,6 +163,7 @@ async fn oncall_page(
             if row.current.is_some() {
                 match s
                     .engine
+                    .oncall()
                     .upcoming_shifts(dispatch_core::ServiceId(svc.id), now, until, MAX_SHIFTS)
                     .await
                 {
@@ -168,7 +176,11 @@ async fn oncall_page(
             rows.push(row);
         }
     }
-    let pages = s.engine.pages(None, None, caller.auth.viewer(), 50).await?;
+    let pages = s
+        .engine
+        .oncall()
+        .pages(None, None, caller.auth.viewer(), 50)
+        .await?;
     let page = OnCallPage {
         chrome: caller.chrome("On-call", "oncall"),
         rows,
@@ -210,7 +222,15 @@ pub async fn add_override(
             None
         }
         Some(v) => match v.parse::<i64>() {
-            Ok(id) if s.engine.service(dispatch_core::ServiceId(id)).await.is_ok() => Some(id),
+            Ok(id)
+                if s.engine
+                    .directory()
+                    .service(dispatch_core::ServiceId(id))
+                    .await
+                    .is_ok() =>
+            {
+                Some(id)
+            }
             _ => {
                 e.push("service", format!("unknown service {v:?}"));
                 None
@@ -227,7 +247,7 @@ pub async fn add_override(
     let starts = form_time(&mut e, "starts_at", b.starts_at.as_deref());
     let ends = form_time(&mut e, "ends_at", b.ends_at.as_deref());
     let result = super::forms::submit(e, || {
-        s.engine.add_override(
+        s.engine.oncall().add_override(
             dispatch_core::ServiceId(service.expect("checked")),
             email.expect("checked"),
             starts.expect("checked"),
@@ -262,6 +282,9 @@ pub async fn acknowledge(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    s.engine.acknowledge_page(caller.auth.actor(), id).await?;
+    s.engine
+        .oncall()
+        .acknowledge_page(caller.auth.actor(), id)
+        .await?;
     Ok(see_other("/oncall"))
 }

@@ -102,6 +102,7 @@ impl<'a> Ctx<'a> {
             false => None,
             true => Some(
                 engine
+                    .credentials()
                     .authenticate(&seeded.token)
                     .await?
                     .context("the bench token does not authenticate")?
@@ -217,7 +218,8 @@ impl<'a> Ctx<'a> {
         match kind {
             Kind::Get | Kind::UiIncident => self
                 .engine
-                .incident(&IncidentRef::parse(&self.key(round, 2)))
+                .incidents()
+                .get(&IncidentRef::parse(&self.key(round, 2)))
                 .await
                 .map(drop)?,
             Kind::List | Kind::UiList => {
@@ -226,14 +228,14 @@ impl<'a> Ctx<'a> {
                     page: page(round),
                     ..filter
                 };
-                self.engine.list_incidents(&f).await.map(drop)?
+                self.engine.incidents().list(&f).await.map(drop)?
             }
             Kind::Search => {
                 let f = IncidentFilter {
                     text: Some(word(round).to_string()),
                     ..filter
                 };
-                self.engine.list_incidents(&f).await.map(drop)?
+                self.engine.incidents().list(&f).await.map(drop)?
             }
             Kind::Declare => {
                 let actor = self.actor.as_ref().context("no actor for the breakdown")?;
@@ -250,7 +252,11 @@ impl<'a> Ctx<'a> {
                     reported_at: None,
                     status: None,
                 };
-                self.engine.declare_incident(actor, cmd).await.map(drop)?
+                self.engine
+                    .incidents()
+                    .declare(actor, cmd)
+                    .await
+                    .map(drop)?
             }
         }
         Ok(())
@@ -267,6 +273,7 @@ impl<'a> Ctx<'a> {
             Op::Engine => self.engine(kind, round).await,
             Op::Auth => self
                 .engine
+                .credentials()
                 .authenticate(&self.seeded.token)
                 .await
                 .map(drop)

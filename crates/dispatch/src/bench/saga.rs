@@ -39,6 +39,7 @@ pub async fn measure(
         crate::server::builtin_providers(db, dispatch_providers::BuiltinSettings::default());
     let engine = Engine::with_providers(db.clone(), providers);
     let actor = engine
+        .credentials()
         .authenticate(token)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the bench token does not authenticate"))?
@@ -69,7 +70,7 @@ pub async fn measure(
             reported_at: None,
             status: None,
         };
-        engine.declare_incident(&actor, cmd).await?;
+        engine.incidents().declare(&actor, cmd).await?;
         r.run_pending().await?;
         ready.push(t.elapsed());
 

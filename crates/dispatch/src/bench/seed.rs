@@ -104,7 +104,7 @@ pub async fn seed(db: &Db, n: u64) -> anyhow::Result<Seeded> {
     }
     let engine = dispatch_engine::Engine::new(db.clone());
     let email = "bench@dispatch.local";
-    let (token, row) = engine.create_token(email, "bench", "admin").await?;
+    let (token, row) = engine.credentials().create(email, "bench", "admin").await?;
     Ok(Seeded {
         key_prefix: project.key_prefix,
         first: first_number,

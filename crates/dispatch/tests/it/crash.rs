@@ -35,7 +35,13 @@ async fn declare(engine: &Engine, actor: &Actor, title: &str) -> String {
         reported_at: None,
         status: None,
     };
-    engine.declare_incident(actor, cmd).await.unwrap().row.name
+    engine
+        .incidents()
+        .declare(actor, cmd)
+        .await
+        .unwrap()
+        .row
+        .name
 }
 
 /// A fresh application whose engine has no providers (workers run elsewhere), its database
@@ -48,6 +54,7 @@ async fn setup() -> (TestApp, dispatch_store::Db, Actor) {
     let db = app.engine.db().clone();
     let actor = app
         .engine
+        .credentials()
         .authenticate(&app.token)
         .await
         .unwrap()
@@ -77,7 +84,11 @@ async fn a_worker_killed_mid_saga_is_resumed_without_duplicates_or_lost_steps() 
         let done = {
             let mut all = true;
             for n in &names {
-                let d = engine.incident(&IncidentRef::parse(n)).await.unwrap();
+                let d = engine
+                    .incidents()
+                    .get(&IncidentRef::parse(n))
+                    .await
+                    .unwrap();
                 all &= d.resources.len() == DECLARE_STEPS.len()
                     && d.resources.iter().all(|r| r.status == "ready");
             }
@@ -126,7 +137,8 @@ async fn a_worker_killed_mid_saga_is_resumed_without_duplicates_or_lost_steps() 
     );
     for n in &names {
         let events = engine
-            .timeline(&IncidentRef::parse(n), &Default::default())
+            .timeline()
+            .list(&IncidentRef::parse(n), &Default::default())
             .await
             .unwrap();
         let created = events
@@ -147,7 +159,8 @@ async fn a_worker_killed_mid_saga_is_resumed_without_duplicates_or_lost_steps() 
             "{n}"
         );
         assert!(engine
-            .verify_timeline(&IncidentRef::parse(n))
+            .timeline()
+            .verify(&IncidentRef::parse(n))
             .await
             .unwrap()
             .first_broken_seq

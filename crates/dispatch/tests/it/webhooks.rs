@@ -290,13 +290,13 @@ async fn a_secret_stored_in_clear_by_an_older_version_still_signs_and_is_sealed_
         "a clear secret still signs"
     );
 
-    assert_eq!(app.engine.seal_stored_secrets().await.unwrap(), 1);
+    assert_eq!(app.engine.secrets().seal_stored().await.unwrap(), 1);
     let stored = stored_secret(&app, &hook["id"]).await;
     assert!(
         stored.starts_with("enc:v1:") && !stored.contains("C2FVsBQI"),
         "{stored}"
     );
-    assert_eq!(app.engine.seal_stored_secrets().await.unwrap(), 0, "once");
+    assert_eq!(app.engine.secrets().seal_stored().await.unwrap(), 0, "once");
     app.call(Method::POST, "/incidents/INC-1/close", None).await;
     app.call(Method::POST, "/incidents/INC-1/reopen", None)
         .await;
@@ -318,18 +318,20 @@ async fn a_server_started_with_another_secret_key_is_refused() {
         .clone()
         .with_secret_key(dispatch_core::secret::SecretKey::parse(&key).unwrap());
     engine
-        .verify_secret_key()
+        .secrets()
+        .verify_key()
         .await
         .expect("the first start stores the check");
     engine
-        .verify_secret_key()
+        .secrets()
+        .verify_key()
         .await
         .expect("the same key passes");
     let other = app.engine.clone().with_secret_key(
         dispatch_core::secret::SecretKey::parse(&dispatch_core::secret::SecretKey::generate())
             .unwrap(),
     );
-    let err = other.verify_secret_key().await.unwrap_err().to_string();
+    let err = other.secrets().verify_key().await.unwrap_err().to_string();
     assert!(err.contains("DISPATCH_SECRET_KEY"), "{err}");
 }
 

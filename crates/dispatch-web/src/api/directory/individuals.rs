@@ -138,7 +138,11 @@ pub async fn list(
     let mut e = ValidationError::default();
     let (page, per_page) = parse::paging(&mut e, q.page, q.per_page, 50);
     e.into_result()?;
-    let (rows, total) = s.engine.individuals(q.q.as_deref(), page, per_page).await?;
+    let (rows, total) = s
+        .engine
+        .directory()
+        .individuals(q.q.as_deref(), page, per_page)
+        .await?;
     let items = rows.into_iter().map(Into::into).collect();
     Ok(axum::Json(Page {
         items,
@@ -171,7 +175,7 @@ pub async fn create(
         row.name = local.to_string();
     }
     e.into_result()?;
-    let saved = s.engine.create(row).await?;
+    let saved = s.engine.directory().create(row).await?;
     Ok((StatusCode::CREATED, axum::Json(saved.into())))
 }
 
@@ -185,6 +189,7 @@ pub async fn show(
 ) -> ApiResult<axum::Json<IndividualOut>> {
     Ok(axum::Json(
         s.engine
+            .directory()
             .individual(dispatch_core::IndividualId(id))
             .await?
             .into(),
@@ -202,10 +207,16 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(b): Json<IndividualPatch>,
 ) -> ApiResult<axum::Json<IndividualOut>> {
-    let before = s.engine.individual(dispatch_core::IndividualId(id)).await?;
+    let before = s
+        .engine
+        .directory()
+        .individual(dispatch_core::IndividualId(id))
+        .await?;
     let mut row = before.clone();
     let mut e = ValidationError::default();
     b.apply(&mut row, &mut e);
     e.into_result()?;
-    Ok(axum::Json(s.engine.update(&before, row).await?.into()))
+    Ok(axum::Json(
+        s.engine.directory().update(&before, row).await?.into(),
+    ))
 }

@@ -146,8 +146,12 @@ pub async fn list(
     _auth: Auth,
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<Vec<ServiceOut>>> {
-    let p = s.engine.project(&slug).await?;
-    let services = s.engine.services(dispatch_core::ProjectId(p.id)).await?;
+    let p = s.engine.projects().get(&slug).await?;
+    let services = s
+        .engine
+        .directory()
+        .services(dispatch_core::ProjectId(p.id))
+        .await?;
     Ok(axum::Json(services.into_iter().map(Into::into).collect()))
 }
 
@@ -162,7 +166,7 @@ pub async fn create(
     Path(slug): Path<String>,
     Json(b): Json<ServiceIn>,
 ) -> ApiResult<(StatusCode, axum::Json<ServiceOut>)> {
-    let p = s.engine.project(&slug).await?;
+    let p = s.engine.projects().get(&slug).await?;
     let mut e = ValidationError::default();
     parse::required(&mut e, "name", &b.name);
     let mut row = service::Model {
@@ -176,7 +180,7 @@ pub async fn create(
     };
     ServicePatch::from(b).apply(&mut row, &mut e);
     e.into_result()?;
-    let saved = s.engine.create(row).await?;
+    let saved = s.engine.directory().create(row).await?;
     Ok((StatusCode::CREATED, axum::Json(saved.into())))
 }
 
@@ -189,7 +193,11 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<ServiceOut>> {
     Ok(axum::Json(
-        s.engine.service(dispatch_core::ServiceId(id)).await?.into(),
+        s.engine
+            .directory()
+            .service(dispatch_core::ServiceId(id))
+            .await?
+            .into(),
     ))
 }
 
@@ -204,12 +212,18 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(b): Json<ServicePatch>,
 ) -> ApiResult<axum::Json<ServiceOut>> {
-    let before = s.engine.service(dispatch_core::ServiceId(id)).await?;
+    let before = s
+        .engine
+        .directory()
+        .service(dispatch_core::ServiceId(id))
+        .await?;
     let mut row = before.clone();
     let mut e = ValidationError::default();
     b.apply(&mut row, &mut e);
     e.into_result()?;
-    Ok(axum::Json(s.engine.update(&before, row).await?.into()))
+    Ok(axum::Json(
+        s.engine.directory().update(&before, row).await?.into(),
+    ))
 }
 
 /// Removes a service.
@@ -221,6 +235,7 @@ pub async fn delete(
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     s.engine
+        .directory()
         .delete_service(dispatch_core::ServiceId(id))
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -116,8 +116,12 @@ pub async fn list(
     _auth: Auth,
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<Vec<TeamOut>>> {
-    let p = s.engine.project(&slug).await?;
-    let teams = s.engine.teams(dispatch_core::ProjectId(p.id)).await?;
+    let p = s.engine.projects().get(&slug).await?;
+    let teams = s
+        .engine
+        .directory()
+        .teams(dispatch_core::ProjectId(p.id))
+        .await?;
     Ok(axum::Json(teams.into_iter().map(Into::into).collect()))
 }
 
@@ -132,7 +136,7 @@ pub async fn create(
     Path(slug): Path<String>,
     Json(b): Json<TeamIn>,
 ) -> ApiResult<(StatusCode, axum::Json<TeamOut>)> {
-    let p = s.engine.project(&slug).await?;
+    let p = s.engine.projects().get(&slug).await?;
     let mut e = ValidationError::default();
     parse::required(&mut e, "name", &b.name);
     let mut row = team::Model {
@@ -144,7 +148,7 @@ pub async fn create(
     };
     TeamPatch::from(b).apply(&mut row, &mut e);
     e.into_result()?;
-    let saved = s.engine.create(row).await?;
+    let saved = s.engine.directory().create(row).await?;
     Ok((StatusCode::CREATED, axum::Json(saved.into())))
 }
 
@@ -157,7 +161,11 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<TeamOut>> {
     Ok(axum::Json(
-        s.engine.team(dispatch_core::TeamId(id)).await?.into(),
+        s.engine
+            .directory()
+            .team(dispatch_core::TeamId(id))
+            .await?
+            .into(),
     ))
 }
 
@@ -172,12 +180,14 @@ pub async fn update(
     Path(id): Path<i64>,
     Json(b): Json<TeamPatch>,
 ) -> ApiResult<axum::Json<TeamOut>> {
-    let before = s.engine.team(dispatch_core::TeamId(id)).await?;
+    let before = s.engine.directory().team(dispatch_core::TeamId(id)).await?;
     let mut row = before.clone();
     let mut e = ValidationError::default();
     b.apply(&mut row, &mut e);
     e.into_result()?;
-    Ok(axum::Json(s.engine.update(&before, row).await?.into()))
+    Ok(axum::Json(
+        s.engine.directory().update(&before, row).await?.into(),
+    ))
 }
 
 /// Removes a team; one that incident participants still point at is a conflict.
@@ -188,6 +198,9 @@ pub async fn delete(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    s.engine.delete_team(dispatch_core::TeamId(id)).await?;
+    s.engine
+        .directory()
+        .delete_team(dispatch_core::TeamId(id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

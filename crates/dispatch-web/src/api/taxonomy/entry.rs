@@ -60,17 +60,22 @@ pub fn apply_flags(
 
 /// The entries of a project, in view order.
 pub async fn list<T: Entry>(s: &AppState, slug: &str) -> ApiResult<axum::Json<Vec<T::Out>>> {
-    let p = s.engine.project(slug).await?;
-    let rows: Vec<T> = s.engine.taxonomy(dispatch_core::ProjectId(p.id)).await?;
+    let p = s.engine.projects().get(slug).await?;
+    let rows: Vec<T> = s
+        .engine
+        .taxonomy()
+        .list(dispatch_core::ProjectId(p.id))
+        .await?;
     Ok(axum::Json(rows.into_iter().map(Into::into).collect()))
 }
 
 /// One entry of a project.
 pub async fn show<T: Entry>(s: &AppState, slug: &str, id: i64) -> ApiResult<axum::Json<T::Out>> {
-    let p = s.engine.project(slug).await?;
+    let p = s.engine.projects().get(slug).await?;
     let row: T = s
         .engine
-        .taxonomy_entry(dispatch_core::ProjectId(p.id), id)
+        .taxonomy()
+        .entry(dispatch_core::ProjectId(p.id), id)
         .await?;
     Ok(axum::Json(row.into()))
 }
@@ -81,7 +86,7 @@ pub async fn create<T: Entry>(
     slug: &str,
     b: T::In,
 ) -> ApiResult<(StatusCode, axum::Json<T::Out>)> {
-    let p = s.engine.project(slug).await?;
+    let p = s.engine.projects().get(slug).await?;
     let mut e = ValidationError::default();
     parse::required(&mut e, "name", T::name_in(&b));
     let mut row = T::fresh();
@@ -91,7 +96,8 @@ pub async fn create<T: Entry>(
     e.into_result()?;
     let saved = s
         .engine
-        .save_taxonomy_entry(dispatch_core::ProjectId(p.id), None, row)
+        .taxonomy()
+        .save(dispatch_core::ProjectId(p.id), None, row)
         .await?;
     Ok((StatusCode::CREATED, axum::Json(saved.into())))
 }
@@ -103,10 +109,11 @@ pub async fn update<T: Entry>(
     id: i64,
     b: T::Patch,
 ) -> ApiResult<axum::Json<T::Out>> {
-    let p = s.engine.project(slug).await?;
+    let p = s.engine.projects().get(slug).await?;
     let before: T = s
         .engine
-        .taxonomy_entry(dispatch_core::ProjectId(p.id), id)
+        .taxonomy()
+        .entry(dispatch_core::ProjectId(p.id), id)
         .await?;
     let mut row = before.clone();
     let mut e = ValidationError::default();
@@ -114,7 +121,8 @@ pub async fn update<T: Entry>(
     e.into_result()?;
     let saved = s
         .engine
-        .save_taxonomy_entry(dispatch_core::ProjectId(p.id), Some(&before), row)
+        .taxonomy()
+        .save(dispatch_core::ProjectId(p.id), Some(&before), row)
         .await?;
     Ok(axum::Json(saved.into()))
 }

@@ -65,7 +65,7 @@ pub struct ProjectOut {
 impl ProjectOut {
     /// The project as shown, with the providers it uses.
     pub fn new(engine: &Engine, p: project::Model) -> Self {
-        let used = engine.project_providers_of(&p);
+        let used = engine.integrations().of_project(&p);
         Self {
             providers: used
                 .chosen
@@ -230,7 +230,10 @@ fn merge_providers(
                 }
                 chosen.remove(k);
             }
-            for (c, slug) in engine.check_providers(&serde_json::Value::Object(set), e) {
+            for (c, slug) in engine
+                .integrations()
+                .check(&serde_json::Value::Object(set), e)
+            {
                 chosen.insert(c.to_string(), slug.into());
             }
         }
@@ -298,7 +301,7 @@ pub async fn list(
     State(s): State<AppState>,
     _auth: Auth,
 ) -> ApiResult<axum::Json<Vec<ProjectOut>>> {
-    let projects = s.engine.projects().await?;
+    let projects = s.engine.projects().list().await?;
     Ok(axum::Json(
         projects
             .into_iter()
@@ -323,7 +326,7 @@ pub async fn create(
     ProjectPatch::from(b).apply(&s.engine, &mut row, &mut e);
     slug_from_name(&mut row.slug, &row.name);
     e.into_result()?;
-    let p = s.engine.create_project(row).await?;
+    let p = s.engine.projects().create(row).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(ProjectOut::new(&s.engine, p)),
@@ -339,7 +342,7 @@ pub async fn show(
     _auth: Auth,
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<ProjectOut>> {
-    let p = s.engine.project(&slug).await?;
+    let p = s.engine.projects().get(&slug).await?;
     Ok(axum::Json(ProjectOut::new(&s.engine, p)))
 }
 
@@ -363,7 +366,7 @@ pub async fn update(
         )
         .into());
     }
-    let before = s.engine.project(&slug).await?;
+    let before = s.engine.projects().get(&slug).await?;
     let project_id = before.id;
     let mut row = before.clone();
     let mut e = ValidationError::default();
@@ -374,6 +377,7 @@ pub async fn update(
         Patch::Null => row.stable_priority_id = None,
         Patch::Value(name) => match s
             .engine
+            .taxonomy()
             .incident_priorities(dispatch_core::ProjectId(project_id))
             .await?
             .into_iter()
@@ -387,6 +391,6 @@ pub async fn update(
         },
     }
     e.into_result()?;
-    let p = s.engine.update_project(&before, row).await?;
+    let p = s.engine.projects().update(&before, row).await?;
     Ok(axum::Json(ProjectOut::new(&s.engine, p)))
 }

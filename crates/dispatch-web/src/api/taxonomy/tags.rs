@@ -133,8 +133,12 @@ pub async fn list_types(
     _auth: Auth,
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<Vec<TagTypeOut>>> {
-    let p = s.engine.project(&slug).await?;
-    let types = s.engine.tag_types(dispatch_core::ProjectId(p.id)).await?;
+    let p = s.engine.projects().get(&slug).await?;
+    let types = s
+        .engine
+        .taxonomy()
+        .tag_types(dispatch_core::ProjectId(p.id))
+        .await?;
     Ok(axum::Json(types.into_iter().map(Into::into).collect()))
 }
 
@@ -149,7 +153,7 @@ pub async fn create_type(
     Path(slug): Path<String>,
     Json(b): Json<TagTypeIn>,
 ) -> ApiResult<(StatusCode, axum::Json<TagTypeOut>)> {
-    let p = s.engine.project(&slug).await?;
+    let p = s.engine.projects().get(&slug).await?;
     let mut e = ValidationError::default();
     let name = tag_name(&mut e, &b.name);
     let description = parse::description(&mut e, "description", b.description.into());
@@ -163,7 +167,7 @@ pub async fn create_type(
         created_at: dispatch_core::now(),
         ..Default::default()
     };
-    let saved = s.engine.create(row).await?;
+    let saved = s.engine.directory().create(row).await?;
     Ok((StatusCode::CREATED, axum::Json(saved.into())))
 }
 
@@ -176,15 +180,20 @@ pub async fn list_tags(
     _auth: Auth,
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<Vec<TagOut>>> {
-    let p = s.engine.project(&slug).await?;
+    let p = s.engine.projects().get(&slug).await?;
     let types: HashMap<i64, String> = s
         .engine
+        .taxonomy()
         .tag_types(dispatch_core::ProjectId(p.id))
         .await?
         .into_iter()
         .map(|t| (t.id, t.name))
         .collect();
-    let tags = s.engine.tags(dispatch_core::ProjectId(p.id)).await?;
+    let tags = s
+        .engine
+        .taxonomy()
+        .tags(dispatch_core::ProjectId(p.id))
+        .await?;
     Ok(axum::Json(
         tags.into_iter()
             .map(|t| {
@@ -206,14 +215,18 @@ pub async fn create_tag(
     Path(slug): Path<String>,
     Json(b): Json<TagIn>,
 ) -> ApiResult<(StatusCode, axum::Json<TagOut>)> {
-    let p = s.engine.project(&slug).await?;
+    let p = s.engine.projects().get(&slug).await?;
     let mut e = ValidationError::default();
     let name = tag_name(&mut e, &b.name);
     let description = parse::description(&mut e, "description", b.description.into());
     let tag_type = match b.tag_type.as_deref().map(str::trim) {
         None => None,
         Some(wanted) => {
-            let types = s.engine.tag_types(dispatch_core::ProjectId(p.id)).await?;
+            let types = s
+                .engine
+                .taxonomy()
+                .tag_types(dispatch_core::ProjectId(p.id))
+                .await?;
             let found = types.into_iter().find(|t| t.name == wanted);
             if found.is_none() {
                 e.push(
@@ -233,7 +246,7 @@ pub async fn create_tag(
         created_at: dispatch_core::now(),
         ..Default::default()
     };
-    let t = s.engine.create(row).await?;
+    let t = s.engine.directory().create(row).await?;
     let out = TagOut::new(t, tag_type.map(|tt| tt.name));
     Ok((StatusCode::CREATED, axum::Json(out)))
 }

@@ -365,6 +365,7 @@ async fn list_page(
         projects: s
             .engine
             .projects()
+            .list()
             .await?
             .into_iter()
             .map(|p| (p.slug, p.name))

@@ -392,7 +392,7 @@ impl Scope {
                     .as_deref()
                     .map(str::trim)
                     .filter(|p| !p.is_empty());
-                s.engine.project_or_default(named).await?.slug
+                s.engine.projects().get_or_default(named).await?.slug
             }
             _ => String::new(),
         };
@@ -504,16 +504,18 @@ pub async fn list(
         "teams" => out(teams::list(st(), a(), p()).await?.0),
         "services" => out(services::list(st(), a(), p()).await?.0),
         "rotations" => {
-            let project = s.engine.project(&scope.project).await?;
+            let project = s.engine.projects().get(&scope.project).await?;
             let mut rows = Vec::new();
             for svc in s
                 .engine
+                .directory()
                 .services(dispatch_core::ProjectId(project.id))
                 .await?
             {
                 let view = s
                     .engine
-                    .on_call(dispatch_core::ServiceId(svc.id), dispatch_core::now())
+                    .oncall()
+                    .who(dispatch_core::ServiceId(svc.id), dispatch_core::now())
                     .await;
                 rows.push(match view {
                     Ok(v) => out(oncall::OnCallOut::from(v)),
@@ -606,7 +608,8 @@ pub async fn show(
         "services" => out(services::show(st(), a(), n()?).await?.0),
         "rotations" => out(oncall::OnCallOut::from(
             s.engine
-                .on_call(dispatch_core::ServiceId(n()?.0), dispatch_core::now())
+                .oncall()
+                .who(dispatch_core::ServiceId(n()?.0), dispatch_core::now())
                 .await?,
         )),
         "webhooks" => out(webhooks::show(st(), a(), n()?).await?.0),
@@ -656,7 +659,8 @@ pub async fn fields(
     let f = Field::new;
     let project = || async {
         s.engine
-            .project_or_default(Some(scope.project.as_str()))
+            .projects()
+            .get_or_default(Some(scope.project.as_str()))
             .await
             .map_err(ApiError::from)
     };
@@ -733,7 +737,7 @@ pub async fn fields(
         ],
         "tags" => {
             let p = project().await?;
-            let kinds = s.engine.tag_types(dispatch_core::ProjectId(p.id)).await?;
+            let kinds = s.engine.taxonomy().tag_types(dispatch_core::ProjectId(p.id)).await?;
             vec![
                 f("name", "Name", Text).required(),
                 f("description", "Description", Area).clearable(),
@@ -749,15 +753,15 @@ pub async fn fields(
             vec![
                 f("role", "Role", fixed(&["incident_commander", "scribe", "liaison"], Some(""))),
                 f("type", "Incident type", select(named(
-                    s.engine.incident_types(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|t| (t.slug, t.name)).collect(),
+                    s.engine.taxonomy().incident_types(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|t| (t.slug, t.name)).collect(),
                 ))),
                 f("priority", "Priority", select(named(
-                    s.engine.incident_priorities(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|t| (t.slug, t.name)).collect(),
+                    s.engine.taxonomy().incident_priorities(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|t| (t.slug, t.name)).collect(),
                 ))),
                 f("tag", "Tag", Text).hint("any when empty"),
                 f("service_id", "The on-call of this service takes the role", Kind::Select {
                     options: options(
-                        s.engine.services(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|v| (v.id.to_string(), v.name)),
+                        s.engine.directory().services(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|v| (v.id.to_string(), v.name)),
                         "No service",
                     ),
                     numeric: true,
@@ -772,8 +776,8 @@ pub async fn fields(
                 let v: Vec<String> = rows.into_iter().map(|(id, n)| format!("{id} = {n}")).collect();
                 if v.is_empty() { "none in this project yet".to_string() } else { format!("ids: {}", v.join(", ")) }
             };
-            let teams = listed(s.engine.teams(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|t| (t.id, t.name)).collect());
-            let services = listed(s.engine.services(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|t| (t.id, t.name)).collect());
+            let teams = listed(s.engine.directory().teams(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|t| (t.id, t.name)).collect());
+            let services = listed(s.engine.directory().services(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|t| (t.id, t.name)).collect());
             vec![
                 f("name", "Name", Text).required(),
                 f("description", "Description", Area).clearable(),

@@ -165,7 +165,8 @@ impl TestAppBuilder {
             engine = engine.with_session_settings(sessions);
         }
         let (token, _) = engine
-            .create_token("admin@example.com", "test", "owner")
+            .credentials()
+            .create("admin@example.com", "test", "owner")
             .await
             .expect("token");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -387,7 +388,8 @@ impl TestApp {
     /// A token for another person.
     pub async fn token_for(&self, email: &str) -> String {
         self.engine
-            .create_token(email, "test", "member")
+            .credentials()
+            .create(email, "test", "member")
             .await
             .expect("token")
             .0
@@ -399,7 +401,8 @@ impl TestApp {
     /// and token scope (`read`, `write`, `admin`).
     pub async fn token_with(&self, email: &str, role: &str, scope: &str) -> String {
         self.engine
-            .create_token_for(
+            .credentials()
+            .create_for(
                 email,
                 "test",
                 Some(role.parse().expect("role")),

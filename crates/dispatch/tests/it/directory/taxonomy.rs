@@ -346,7 +346,8 @@ async fn making_an_entry_the_default_through_the_engine_keeps_one_default() {
     let app = spawn_app().await;
     let project = app
         .engine
-        .project("default")
+        .projects()
+        .get("default")
         .await
         .expect("default project");
     let kinds = [
@@ -363,6 +364,7 @@ async fn making_an_entry_the_default_through_the_engine_keeps_one_default() {
             .await;
         let id = other["id"].as_i64().unwrap();
         app.engine
+            .taxonomy()
             .make_default(kind, dispatch_core::ProjectId(project.id), id)
             .await
             .expect("make default");
