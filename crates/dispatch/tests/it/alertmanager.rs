@@ -73,8 +73,8 @@ impl Inbox {
         self.got.lock().unwrap().clone()
     }
 
-    /// Waits (up to 15 s) until `n` notifications have arrived; returns the `n`th.
-    async fn nth(&self, n: usize) -> Notification {
+    /// Waits (up to 15 s) until `n` notifications have arrived from `am`; returns the `n`th.
+    async fn nth(&self, am: &Alertmanager, n: usize) -> Notification {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let all = self.all();
@@ -83,7 +83,8 @@ impl Inbox {
             }
             assert!(
                 Instant::now() < deadline,
-                "notification #{n} did not arrive in 15 s; got {all:#?}"
+                "notification #{n} did not arrive in 15 s; got {all:#?}\nAlertmanager's log:\n{}",
+                am.log()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -157,9 +158,9 @@ async fn a_real_alertmanager_notifies_grouped_deduplicated_then_resolved_alerts_
     // Two alerts of one group, then the first again with the same labels (Prometheus re-sends
     // firing alerts on every evaluation).
     let pushed = Instant::now();
-    am.push_alerts(&[one.clone(), two.clone()]).await;
-    am.push_alerts(&[one.clone()]).await;
-    let firing = inbox.nth(1).await;
+    am.push_alerts(&[&one, &two]).await;
+    am.push_alerts(&[&one]).await;
+    let firing = inbox.nth(&am, 1).await;
     let firing_after = firing.at - pushed;
 
     assert_eq!(
@@ -206,7 +207,7 @@ async fn a_real_alertmanager_notifies_grouped_deduplicated_then_resolved_alerts_
 
     // The same alert once more changes nothing in the group: no second notification within
     // several group intervals.
-    am.push_alerts(&[one.clone()]).await;
+    am.push_alerts(&[&one]).await;
     tokio::time::sleep(Duration::from_millis(3500)).await;
     assert_eq!(
         inbox.all().len(),
@@ -217,8 +218,8 @@ async fn a_real_alertmanager_notifies_grouped_deduplicated_then_resolved_alerts_
 
     // A past endsAt resolves the first: the group still fires, with the first resolved.
     let resolving = Instant::now();
-    am.push_alerts(&[one.resolved()]).await;
-    let partly = inbox.nth(2).await;
+    am.push_alerts(&[&one.resolved()]).await;
+    let partly = inbox.nth(&am, 2).await;
     let partly_after = partly.at - resolving;
     assert_eq!(partly.body["status"], "firing", "{:#}", partly.body);
     let partly_alerts = by_instance(&partly);
@@ -234,8 +235,8 @@ async fn a_real_alertmanager_notifies_grouped_deduplicated_then_resolved_alerts_
     matches_fixture("partly-resolved.json", &partly);
 
     // Resolving the second resolves the group.
-    am.push_alerts(&[two.resolved()]).await;
-    let resolved = inbox.nth(3).await;
+    am.push_alerts(&[&two.resolved()]).await;
+    let resolved = inbox.nth(&am, 3).await;
     assert_eq!(resolved.body["status"], "resolved", "{:#}", resolved.body);
     assert_eq!(resolved.body["groupKey"], body["groupKey"]);
     assert_eq!(
@@ -245,7 +246,10 @@ async fn a_real_alertmanager_notifies_grouped_deduplicated_then_resolved_alerts_
         resolved.body
     );
     let ends_at = resolved.body["alerts"][0]["endsAt"].as_str().unwrap();
-    assert_ne!(ends_at, "0001-01-01T00:00:00Z", "a resolved alert has ended");
+    assert_ne!(
+        ends_at, "0001-01-01T00:00:00Z",
+        "a resolved alert has ended"
+    );
     assert_eq!(
         resolved.authorization.as_deref(),
         Some("Bearer dsp_alertmanager-test-token")
@@ -259,15 +263,36 @@ async fn a_real_alertmanager_notifies_grouped_deduplicated_then_resolved_alerts_
 }
 
 #[tokio::test]
-async fn a_real_alertmanager_without_credentials_sends_no_authorization() {
+async fn a_real_alertmanager_grouping_by_service_and_without_credentials_sends_no_authorization() {
     let inbox = Inbox::start().await;
-    let am = Alertmanager::start(&Webhook {
-        url: inbox.url.clone(),
-        bearer: None,
-    })
+    let am = Alertmanager::start_grouped_by(
+        &Webhook {
+            url: inbox.url.clone(),
+            bearer: None,
+        },
+        &["service"],
+    )
     .await;
-    am.push_alerts(&[high_error_rate("pay-1")]).await;
-    let n = inbox.nth(1).await;
+    let latency = Alert::firing(&[
+        ("alertname", "HighLatency"),
+        ("service", "payments"),
+        ("instance", "pay-1"),
+    ]);
+    am.push_alerts(&[&high_error_rate("pay-1"), &latency]).await;
+    let n = inbox.nth(&am, 1).await;
     assert_eq!(n.authorization, None, "{n:#?}");
     assert_eq!(n.body["status"], "firing", "{:#}", n.body);
+    assert_eq!(
+        n.body["groupKey"], "{}:{service=\"payments\"}",
+        "{:#}",
+        n.body
+    );
+    let mut names: Vec<&str> = n.body["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["labels"]["alertname"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["HighErrorRate", "HighLatency"], "{:#}", n.body);
 }

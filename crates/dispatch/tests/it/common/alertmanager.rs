@@ -41,6 +41,7 @@ pub struct Webhook {
 pub struct Alertmanager {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
+    log: PathBuf,
     dir: PathBuf,
     process: Process,
     http: reqwest::Client,
@@ -79,6 +80,12 @@ impl Alertmanager {
     /// test), and waits until `/-/ready` answers. Fails naming the install command when the
     /// binary is missing.
     pub async fn start(webhook: &Webhook) -> Alertmanager {
+        Alertmanager::start_grouped_by(webhook, &["alertname"]).await
+    }
+
+    /// [`Alertmanager::start`], grouping alerts by these labels instead (one notification
+    /// carries every alert sharing their values).
+    pub async fn start_grouped_by(webhook: &Webhook, group_by: &[&str]) -> Alertmanager {
         let binary = binary().unwrap_or_else(|| {
             panic!(
                 "the Alertmanager tests need a real Prometheus Alertmanager \
@@ -96,7 +103,7 @@ impl Alertmanager {
         // JSON is YAML: no hand-quoting of the URL or the token.
         std::fs::write(
             &config,
-            serde_json::to_string_pretty(&config_for(webhook)).unwrap(),
+            serde_json::to_string_pretty(&config_for(webhook, group_by)).unwrap(),
         )
         .unwrap();
         // The port is free when asked for; another process may take it before Alertmanager
@@ -123,6 +130,7 @@ impl Alertmanager {
             if wait_ready(&http, &url, &mut process.0).await {
                 return Alertmanager {
                     url,
+                    log,
                     dir,
                     process,
                     http,
@@ -136,8 +144,8 @@ impl Alertmanager {
 
     /// Pushes alerts through the API v2 (`POST /api/v2/alerts`), as Prometheus does; panics
     /// unless Alertmanager accepts them.
-    pub async fn push_alerts(&self, alerts: &[Alert]) {
-        let body: Vec<Value> = alerts.iter().map(Alert::to_json).collect();
+    pub async fn push_alerts(&self, alerts: &[&Alert]) {
+        let body: Vec<Value> = alerts.iter().map(|a| a.to_json()).collect();
         let res = self
             .http
             .post(format!("{}/api/v2/alerts", self.url))
@@ -151,6 +159,12 @@ impl Alertmanager {
             status.is_success(),
             "Alertmanager refused the alerts ({status}): {text}"
         );
+    }
+
+    /// What Alertmanager has logged so far (failed notifications show here), for a test's
+    /// failure message.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// The running server's version (`GET /api/v2/status`, `versionInfo.version`).
@@ -181,7 +195,7 @@ impl Drop for Alertmanager {
 }
 
 /// The configuration: one route to one webhook receiver.
-fn config_for(webhook: &Webhook) -> Value {
+fn config_for(webhook: &Webhook, group_by: &[&str]) -> Value {
     let mut receiver = json!({"url": webhook.url, "send_resolved": true});
     if let Some(token) = &webhook.bearer {
         receiver["http_config"] =
@@ -190,7 +204,7 @@ fn config_for(webhook: &Webhook) -> Value {
     json!({
         "route": {
             "receiver": "dispatch",
-            "group_by": ["alertname"],
+            "group_by": group_by,
             "group_wait": "1s",
             "group_interval": "1s",
             "repeat_interval": "24h",
@@ -283,7 +297,7 @@ const FREE_FORM: [&str; 5] = [
 ];
 
 /// The shape of a JSON value: every object's key set, recursively (arrays by their first
-/// element), for checking that a saved fixture still looks like what the real server sends.
+/// element; label and annotation maps only as "map"), for checking that a saved fixture still looks like what the real server sends.
 pub fn shape(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
@@ -308,7 +322,7 @@ pub fn fixture(name: &str) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/it/fixtures/alertmanager")
         .join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
 }
