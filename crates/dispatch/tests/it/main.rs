@@ -6,6 +6,7 @@ mod common;
 
 mod access;
 mod accounts;
+mod alertmanager;
 mod api_contract;
 mod cli;
 mod commands;

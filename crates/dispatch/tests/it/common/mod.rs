@@ -8,6 +8,7 @@
 //! running. A test that means otherwise says so, with its reason, on the builder or the app:
 //! [`TestApp::expect_failed_jobs`], [`TestApp::allow_pending_jobs`].
 
+pub mod alertmanager;
 pub mod pages;
 pub mod receiver;
 pub mod smtp;
