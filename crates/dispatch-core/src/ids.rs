@@ -22,6 +22,12 @@ macro_rules! typed_id {
                 Self(v)
             }
         }
+
+        impl From<$name> for i64 {
+            fn from(v: $name) -> i64 {
+                v.0
+            }
+        }
     )*};
 }
 
@@ -70,4 +76,14 @@ typed_id!(
     RuleId,
     /// An outgoing webhook subscription.
     WebhookId,
+    /// A document kept by the built-in documents provider.
+    DocumentId,
+    /// A file attached to an incident.
+    FileId,
+    /// A message in the built-in incident room.
+    MessageId,
+    /// A page sent to an on-call responder.
+    PageId,
+    /// A role policy (who fills an incident role by default).
+    RolePolicyId,
 );

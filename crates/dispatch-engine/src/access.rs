@@ -108,6 +108,31 @@ pub enum Owned {
     Page,
 }
 
+/// One record that belongs to an incident, by its typed id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnedRecord {
+    /// A document.
+    Document(dispatch_core::DocumentId),
+    /// A file.
+    File(dispatch_core::FileId),
+    /// A job.
+    Job(dispatch_core::JobId),
+    /// A page.
+    Page(dispatch_core::PageId),
+}
+
+impl Owned {
+    /// The record of this kind with the id `id` (as read from a path).
+    pub fn record(self, id: i64) -> OwnedRecord {
+        match self {
+            Owned::Document => OwnedRecord::Document(id.into()),
+            Owned::File => OwnedRecord::File(id.into()),
+            Owned::Job => OwnedRecord::Job(id.into()),
+            Owned::Page => OwnedRecord::Page(id.into()),
+        }
+    }
+}
+
 impl crate::Access<'_> {
     /// The caller's standing in an incident. An incident the caller may not see is *not found*,
     /// exactly like one that does not exist. Two reads (the incident, if visible, and the
@@ -170,7 +195,8 @@ impl crate::Access<'_> {
     /// message: someone who may see it (a disabled account may see nothing). An address that is
     /// no one's hears only of incidents open to everyone. Asked when the message is sent, not
     /// when it was queued, so access that ended meanwhile ends the mail too.
-    pub async fn may_hear(self, incident_id: i64, email: &str) -> Result<bool> {
+    pub async fn may_hear(self, incident_id: IncidentId, email: &str) -> Result<bool> {
+        let incident_id = incident_id.0;
         let conn = self.db().conn();
         let email = email.trim().to_lowercase();
         let viewer = match repo::individual::by_email(conn, &email).await? {
@@ -214,14 +240,22 @@ impl crate::Access<'_> {
 
     /// The incident a document, file, job or page belongs to (`None` for a job of no incident);
     /// a missing record is *not found*.
-    pub async fn owner_incident(self, kind: Owned, id: i64) -> Result<Option<IncidentId>> {
+    pub async fn owner_incident(self, record: OwnedRecord) -> Result<Option<IncidentId>> {
         let conn = self.db().conn();
-        let missing = || Error::NotFound(format!("{kind:?} {id}").to_lowercase());
-        let incident: Option<i64> = match kind {
-            Owned::Document => repo::document::incident_of(conn, id).await?.map(Some),
-            Owned::File => repo::file::incident_of(conn, id).await?.map(Some),
-            Owned::Page => repo::oncall::page_incident_of(conn, id).await?.map(Some),
-            Owned::Job => repo::job::incident_of(conn, id).await?,
+        let missing = || {
+            let (what, id) = match record {
+                OwnedRecord::Document(id) => ("document", id.0),
+                OwnedRecord::File(id) => ("file", id.0),
+                OwnedRecord::Job(id) => ("job", id.0),
+                OwnedRecord::Page(id) => ("page", id.0),
+            };
+            Error::NotFound(format!("{what} {id}"))
+        };
+        let incident: Option<i64> = match record {
+            OwnedRecord::Document(id) => repo::document::incident_of(conn, id.0).await?.map(Some),
+            OwnedRecord::File(id) => repo::file::incident_of(conn, id.0).await?.map(Some),
+            OwnedRecord::Page(id) => repo::oncall::page_incident_of(conn, id.0).await?.map(Some),
+            OwnedRecord::Job(id) => repo::job::incident_of(conn, id.0).await?,
         }
         .ok_or_else(missing)?;
         Ok(incident.map(IncidentId))

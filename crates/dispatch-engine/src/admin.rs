@@ -23,17 +23,6 @@ impl Engine {
     }
 }
 
-/// The three taxonomies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaxonomyKind {
-    /// Incident types.
-    Type,
-    /// Priorities.
-    Priority,
-    /// Severities.
-    Severity,
-}
-
 /// A delete refused by a foreign key means the row is still in use: a conflict, not a failure.
 fn still_referenced(e: StoreError, what: &str) -> Error {
     if e.is_foreign_key_violation() {

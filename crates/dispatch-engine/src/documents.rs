@@ -22,9 +22,10 @@ impl crate::Documents<'_> {
         self,
         actor: &Actor,
         r: &IncidentRef,
-        document_id: i64,
+        document_id: dispatch_core::DocumentId,
         body: &str,
     ) -> Result<document::Model> {
+        let document_id = document_id.0;
         let n = body.chars().count();
         if n > MAX_DOCUMENT_CHARS {
             return Err(ValidationError::field(

@@ -94,7 +94,8 @@ impl crate::Files<'_> {
     }
 
     /// One file with its content.
-    pub async fn get(self, id: i64) -> Result<file::Model> {
+    pub async fn get(self, id: dispatch_core::FileId) -> Result<file::Model> {
+        let id = id.0;
         repo::file::find(self.db().conn(), id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("file {id}")))

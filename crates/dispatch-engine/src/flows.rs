@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use dispatch_core::job::{self, JobKind};
 use dispatch_core::provider::Email;
 use dispatch_core::ResourceKind;
+use dispatch_core::{IncidentId, RuleId, WebhookId};
 use dispatch_store::repo;
 use dispatch_store::repo::job::NewJob;
 use dispatch_store::Conn;
@@ -24,12 +25,13 @@ pub const DECLARE_STEPS: &[ResourceKind] = &[
 
 /// Sends `text` to one person as a direct message once (by `key`).
 pub fn direct_message(
-    incident_id: i64,
+    incident_id: IncidentId,
     email: &str,
     key: &str,
     text: &str,
     at: DateTime<Utc>,
 ) -> NewJob {
+    let incident_id = incident_id.0;
     incident_job(
         job::DirectMessage {
             incident_id,
@@ -44,12 +46,13 @@ pub fn direct_message(
 
 /// Mails everyone in the incident's participant group once (by `key`).
 pub fn mail_group(
-    incident_id: i64,
+    incident_id: IncidentId,
     key: &str,
     subject: &str,
     text: &str,
     at: DateTime<Utc>,
 ) -> NewJob {
+    let incident_id = incident_id.0;
     incident_job(
         job::MailGroup {
             incident_id,
@@ -63,7 +66,8 @@ pub fn mail_group(
 }
 
 /// Posts `text` in the incident's conversation once (by `key`), when it exists.
-pub fn announce(incident_id: i64, key: &str, text: &str, at: DateTime<Utc>) -> NewJob {
+pub fn announce(incident_id: IncidentId, key: &str, text: &str, at: DateTime<Utc>) -> NewJob {
+    let incident_id = incident_id.0;
     incident_job(
         job::Announce {
             incident_id,
@@ -78,11 +82,12 @@ pub fn announce(incident_id: i64, key: &str, text: &str, at: DateTime<Utc>) -> N
 
 /// Posts a rich `message` in the incident's conversation once (by `key`), when it exists.
 pub fn announce_message(
-    incident_id: i64,
+    incident_id: IncidentId,
     key: &str,
     message: &dispatch_core::message::RichMessage,
     at: DateTime<Utc>,
 ) -> NewJob {
+    let incident_id = incident_id.0;
     incident_job(
         job::Announce {
             incident_id,
@@ -102,7 +107,8 @@ needs) at the cadence the priority asks, track actions as tasks, and mark the in
 once the impact is contained.";
 
 /// The job that creates `kind` for the incident.
-pub fn provision(incident_id: i64, kind: ResourceKind, at: DateTime<Utc>) -> NewJob {
+pub fn provision(incident_id: IncidentId, kind: ResourceKind, at: DateTime<Utc>) -> NewJob {
+    let incident_id = incident_id.0;
     new_job(
         &job::Provision { incident_id, kind },
         Some(format!("provision:{incident_id}:{kind}")),
@@ -131,13 +137,20 @@ pub fn incident_job<J: JobKind>(payload: J, unique: Option<String>, at: DateTime
 
 /// The job that brings the incident's conversation topic, documents and ticket up to date
 /// (once per `unique`, when given).
-pub fn refresh(incident_id: i64, unique: Option<String>, at: DateTime<Utc>) -> NewJob {
+pub fn refresh(incident_id: IncidentId, unique: Option<String>, at: DateTime<Utc>) -> NewJob {
+    let incident_id = incident_id.0;
     incident_job(job::Refresh { incident_id }, unique, at)
 }
 
 /// The job that sends `email` once. `key` is the mail's idempotency key (the outbox keeps one
 /// mail per key) and makes the job's own, so enqueueing one mail twice queues it once.
-pub fn email_job(key: &str, incident_id: Option<i64>, email: &Email, at: DateTime<Utc>) -> NewJob {
+pub fn email_job(
+    key: &str,
+    incident_id: Option<IncidentId>,
+    email: &Email,
+    at: DateTime<Utc>,
+) -> NewJob {
+    let incident_id = incident_id.map(|i| i.0);
     mail_job(key, incident_id, email, job::Audience::People, at)
 }
 
@@ -170,27 +183,29 @@ fn mail_job(
 /// to people, each checked when it is sent ([`Access::may_hear`](crate::Access::may_hear)).
 pub fn rule_email_job(
     key: &str,
-    incident_id: Option<i64>,
-    rule_id: i64,
-    about: &[i64],
+    incident_id: Option<IncidentId>,
+    rule_id: RuleId,
+    about: &[IncidentId],
     email: &Email,
     at: DateTime<Utc>,
 ) -> NewJob {
-    let audience = job::Audience::Rule {
-        id: rule_id,
-        about: about.to_vec(),
-    };
+    let incident_id = incident_id.map(|i| i.0);
+    let rule_id = rule_id.0;
+    let about = about.iter().map(|i| i.0).collect::<Vec<_>>();
+    let audience = job::Audience::Rule { id: rule_id, about };
     mail_job(key, incident_id, email, audience, at)
 }
 
 /// The job that POSTs one webhook message to one subscription (its body waits in the delivery
 /// row), once per subscription and message.
 pub fn webhook_job(
-    incident_id: i64,
-    subscription_id: i64,
+    incident_id: IncidentId,
+    subscription_id: WebhookId,
     message_id: &str,
     at: DateTime<Utc>,
 ) -> NewJob {
+    let incident_id = incident_id.0;
+    let subscription_id = subscription_id.0;
     new_job(
         &job::DeliverWebhook {
             incident_id,
@@ -222,20 +237,30 @@ pub fn pending_provider(kind: ResourceKind) -> String {
 /// rules are evaluated once the room is set up (see `setup_conversation`), off the saga's path.
 pub(crate) async fn start_declare(
     conn: &impl Conn,
-    incident_id: i64,
+    incident_id: IncidentId,
     provider: impl Fn(ResourceKind) -> String,
     at: DateTime<Utc>,
 ) -> Result<()> {
+    let incident_id = incident_id.0;
     repo::resource::add_pending(conn, incident_id, DECLARE_STEPS, provider, at).await?;
-    repo::job::enqueue(conn, vec![provision(incident_id, DECLARE_STEPS[0], at)]).await?;
+    repo::job::enqueue(
+        conn,
+        vec![provision(
+            dispatch_core::IncidentId(incident_id),
+            DECLARE_STEPS[0],
+            at,
+        )],
+    )
+    .await?;
     Ok(())
 }
 
 /// The step after `kind` in the declare saga (the conversation's set-up after the last one).
-pub fn next_step(incident_id: i64, kind: ResourceKind, at: DateTime<Utc>) -> Option<NewJob> {
+pub fn next_step(incident_id: IncidentId, kind: ResourceKind, at: DateTime<Utc>) -> Option<NewJob> {
+    let incident_id = incident_id.0;
     let i = DECLARE_STEPS.iter().position(|k| *k == kind)?;
     Some(match DECLARE_STEPS.get(i + 1) {
-        Some(next) => provision(incident_id, *next, at),
+        Some(next) => provision(dispatch_core::IncidentId(incident_id), *next, at),
         None => incident_job(
             job::SetupConversation { incident_id },
             Some("declare".into()),
@@ -247,15 +272,20 @@ pub fn next_step(incident_id: i64, kind: ResourceKind, at: DateTime<Utc>) -> Opt
 /// Stable (or closed without passing stable): the review document, unless the type opts out.
 pub(crate) async fn on_stable(
     conn: &impl Conn,
-    incident_id: i64,
+    incident_id: IncidentId,
     exclude_from_review: bool,
     events: &mut Events,
 ) -> Result<()> {
+    let incident_id = incident_id.0;
     if !exclude_from_review {
         let kind = ResourceKind::ReviewDocument;
         repo::resource::add_pending(conn, incident_id, &[kind], pending_provider, events.at())
             .await?;
-        events.job(provision(incident_id, kind, events.at()));
+        events.job(provision(
+            dispatch_core::IncidentId(incident_id),
+            kind,
+            events.at(),
+        ));
     }
     Ok(())
 }

@@ -133,8 +133,14 @@ pub(crate) fn page_jobs(
             Some(page.id.to_string()),
             at,
         ),
-        flows::email_job(&key, Some(inc.id), &mail, at),
-        flows::direct_message(inc.id, &page.email, &key, &dm, at),
+        flows::email_job(&key, Some(dispatch_core::IncidentId(inc.id)), &mail, at),
+        flows::direct_message(
+            dispatch_core::IncidentId(inc.id),
+            &page.email,
+            &key,
+            &dm,
+            at,
+        ),
     ]
 }
 
@@ -388,7 +394,7 @@ impl crate::OnCall<'_> {
         });
         events.job(crate::flows::email_job(
             &format!("page:{}", page.id),
-            Some(current.id),
+            Some(dispatch_core::IncidentId(current.id)),
             &page_email(
                 &self.base_url(),
                 &current,
@@ -453,7 +459,12 @@ impl crate::OnCall<'_> {
     }
 
     /// Acknowledges a page; the incident's timeline records who did.
-    pub async fn acknowledge_page(self, actor: &Actor, id: i64) -> Result<page::Model> {
+    pub async fn acknowledge_page(
+        self,
+        actor: &Actor,
+        id: dispatch_core::PageId,
+    ) -> Result<page::Model> {
+        let id = id.0;
         let txn = self.db().write().await?;
         let now = dispatch_core::now();
         let before = repo::oncall::page(&*txn, id).await?;
@@ -473,6 +484,17 @@ impl crate::OnCall<'_> {
     }
 }
 
+/// The taxonomy entries a role policy names, resolved in its project.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PolicyRefs {
+    /// The incident type it applies to.
+    pub type_id: Option<dispatch_core::IncidentTypeId>,
+    /// The priority it applies to.
+    pub priority_id: Option<dispatch_core::IncidentPriorityId>,
+    /// The tag it applies to.
+    pub tag_id: Option<dispatch_core::TagId>,
+}
+
 impl crate::Roles<'_> {
     /// Resolves a policy's type, priority and tag names to ids in the project and checks the
     /// service exists; unknown names become field errors.
@@ -482,9 +504,10 @@ impl crate::Roles<'_> {
         incident_type: Option<&str>,
         priority: Option<&str>,
         tag: Option<&str>,
-        service_id: Option<i64>,
+        service_id: Option<dispatch_core::ServiceId>,
         errors: &mut ValidationError,
-    ) -> Result<(Option<i64>, Option<i64>, Option<i64>)> {
+    ) -> Result<PolicyRefs> {
+        let service_id = service_id.map(|s| s.0);
         let project_id = project_id.0;
         let conn = self.db().conn();
         let tax = crate::incident::resolve_taxonomy(
@@ -515,7 +538,13 @@ impl crate::Roles<'_> {
                 errors.push("service_id", format!("unknown service {sid}"));
             }
         }
-        Ok((tax.type_.map(|t| t.id), tax.priority.map(|p| p.id), tag_id))
+        Ok(PolicyRefs {
+            type_id: tax.type_.map(|t| dispatch_core::IncidentTypeId(t.id)),
+            priority_id: tax
+                .priority
+                .map(|p| dispatch_core::IncidentPriorityId(p.id)),
+            tag_id: tag_id.map(dispatch_core::TagId),
+        })
     }
 
     /// A project's role policies.
@@ -534,7 +563,8 @@ impl crate::Roles<'_> {
     }
 
     /// Deletes a role policy.
-    pub async fn delete_policy(self, id: i64) -> Result<()> {
+    pub async fn delete_policy(self, id: dispatch_core::RolePolicyId) -> Result<()> {
+        let id = id.0;
         let txn = self.db().write().await?;
         repo::oncall::delete_policy(&*txn, id).await?;
         txn.commit().await?;

@@ -143,10 +143,19 @@ impl crate::Roles<'_> {
             if cmd.role == ParticipantRole::IncidentCommander {
                 text = format!("{text}\n{}", crate::flows::COMMANDER_TIPS);
             }
-            events.job(crate::flows::announce(current.id, &key, &text, now));
+            events.job(crate::flows::announce(
+                dispatch_core::IncidentId(current.id),
+                &key,
+                &text,
+                now,
+            ));
         }
         if !events.is_empty() {
-            events.job(crate::flows::refresh(current.id, None, now));
+            events.job(crate::flows::refresh(
+                dispatch_core::IncidentId(current.id),
+                None,
+                now,
+            ));
             save_with_events(conn, &current, row, events).await?;
             txn.commit().await?;
             self.wake_workers();

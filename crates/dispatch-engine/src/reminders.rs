@@ -144,12 +144,12 @@ async fn remind_incident(
         dispatch_core::email::render(vec![ic.email.clone()], subject, &RichMessage::new(blocks));
     events.job(flows::email_job(
         &format!("reminder:{key}"),
-        Some(inc.id),
+        Some(dispatch_core::IncidentId(inc.id)),
         &mail,
         now,
     ));
     events.job(flows::announce_message(
-        inc.id,
+        dispatch_core::IncidentId(inc.id),
         &format!("reminder:{key}"),
         &message,
         now,

@@ -100,7 +100,7 @@ impl crate::Reports<'_> {
         // announcing it as well would show the report twice.
         if actor.transport != Transport::Room {
             events.job(flows::announce_message(
-                current.id,
+                dispatch_core::IncidentId(current.id),
                 &format!("report:{}", rep.id),
                 &message,
                 now,
@@ -114,7 +114,7 @@ impl crate::Reports<'_> {
         );
         // Responders hear it by mail too: the incident's participant group.
         events.job(flows::mail_group(
-            current.id,
+            dispatch_core::IncidentId(current.id),
             &format!("report:{}", rep.id),
             &subject,
             &message.text,
@@ -134,10 +134,18 @@ impl crate::Reports<'_> {
                     now,
                 )
                 .await?;
-                events.job(flows::provision(current.id, kind, now));
+                events.job(flows::provision(
+                    dispatch_core::IncidentId(current.id),
+                    kind,
+                    now,
+                ));
             }
             // Writes the report into the document (and bookmarks it once it exists).
-            events.job(flows::refresh(current.id, None, now));
+            events.job(flows::refresh(
+                dispatch_core::IncidentId(current.id),
+                None,
+                now,
+            ));
         }
         let row = current.clone();
         save_with_events(conn, &current, row, events).await?;

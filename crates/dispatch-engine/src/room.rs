@@ -190,9 +190,10 @@ impl crate::Room<'_> {
         self,
         actor: &Actor,
         r: &IncidentRef,
-        message_id: i64,
+        message_id: dispatch_core::MessageId,
         emoji: &str,
     ) -> Result<bool> {
+        let message_id = message_id.0;
         let emoji = emoji.trim();
         if emoji.is_empty() || emoji.chars().count() > 64 {
             return Err(
@@ -300,7 +301,8 @@ impl crate::Documents<'_> {
     }
 
     /// One document.
-    pub async fn get(self, id: i64) -> Result<document::Model> {
+    pub async fn get(self, id: dispatch_core::DocumentId) -> Result<document::Model> {
+        let id = id.0;
         repo::document::find(self.db().conn(), id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("document {id}")))

@@ -639,7 +639,7 @@ async fn authorize(
                         let id: i64 = id
                             .and_then(|i| i.parse().ok())
                             .ok_or_else(|| ApiError::NotFound(what.clone()))?;
-                        match engine.projects().configured(kind, id).await? {
+                        match engine.projects().configured(kind.record(id)).await? {
                             Some(project) => {
                                 engine.projects().role_by_id(&who, project).await?
                                     == Some(dispatch_core::ProjectRole::Admin)
@@ -674,7 +674,7 @@ async fn authorize(
             let id: i64 = id
                 .and_then(|i| i.parse().ok())
                 .ok_or_else(|| ApiError::NotFound(what.clone()))?;
-            match engine.access().owner_incident(kind, id).await? {
+            match engine.access().owner_incident(kind.record(id)).await? {
                 Some(IncidentId(incident)) => {
                     engine
                         .access()

@@ -49,6 +49,28 @@ pub enum Configured {
     NotificationRule,
 }
 
+/// One project configuration record, by its typed id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfiguredRecord {
+    /// A role policy.
+    RolePolicy(dispatch_core::RolePolicyId),
+    /// An engagement rule.
+    EngagementRule(dispatch_core::RuleId),
+    /// A notification rule.
+    NotificationRule(dispatch_core::RuleId),
+}
+
+impl Configured {
+    /// The record of this kind with the id `id` (as read from a path).
+    pub fn record(self, id: i64) -> ConfiguredRecord {
+        match self {
+            Configured::RolePolicy => ConfiguredRecord::RolePolicy(id.into()),
+            Configured::EngagementRule => ConfiguredRecord::EngagementRule(id.into()),
+            Configured::NotificationRule => ConfiguredRecord::NotificationRule(id.into()),
+        }
+    }
+}
+
 impl crate::Projects<'_> {
     /// The caller's role in the project `slug` (`None`: not a member, or no such project).
     pub async fn role(self, who: &Authenticated, slug: &str) -> Result<Option<ProjectRole>> {
@@ -164,15 +186,15 @@ impl crate::Projects<'_> {
     }
 
     /// The project a configuration record belongs to (`None` when there is no such record).
-    pub async fn configured(self, kind: Configured, id: i64) -> Result<Option<ProjectId>> {
+    pub async fn configured(self, record: ConfiguredRecord) -> Result<Option<ProjectId>> {
         let conn = self.db().conn();
-        let project = match kind {
-            Configured::RolePolicy => repo::oncall::policy_project(conn, id).await?,
-            Configured::EngagementRule => {
-                repo::rules::project_of::<engagement_rule::Model>(conn, id).await?
+        let project = match record {
+            ConfiguredRecord::RolePolicy(id) => repo::oncall::policy_project(conn, id.0).await?,
+            ConfiguredRecord::EngagementRule(id) => {
+                repo::rules::project_of::<engagement_rule::Model>(conn, id.0).await?
             }
-            Configured::NotificationRule => {
-                repo::rules::project_of::<notification_rule::Model>(conn, id).await?
+            ConfiguredRecord::NotificationRule(id) => {
+                repo::rules::project_of::<notification_rule::Model>(conn, id.0).await?
             }
         };
         Ok(project.map(ProjectId))

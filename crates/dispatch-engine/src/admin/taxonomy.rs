@@ -1,10 +1,8 @@
 //! Taxonomy entries (incident types, priorities, severities): reading one inside its project,
 //! and saving one under the rule that a project always has exactly one enabled default of each.
 
-use super::TaxonomyKind;
-use crate::{Engine, Error, Result};
+use crate::{Error, Result};
 use dispatch_core::{ProjectId, ValidationError};
-use dispatch_store::model::{incident_priority, incident_severity, incident_type};
 use dispatch_store::repo::taxonomy::{self, Taxonomy};
 use dispatch_store::Conn;
 
@@ -44,22 +42,6 @@ async fn entry<T: Taxonomy>(conn: &impl Conn, project_id: i64, id: i64) -> Resul
     Ok(row)
 }
 
-impl Engine {
-    /// Makes an entry of the taxonomy `T` the only default of its project (it must be enabled).
-    async fn make_default_of<T: Taxonomy>(&self, project_id: i64, id: i64) -> Result<()> {
-        let before: T = self
-            .taxonomy()
-            .entry(dispatch_core::ProjectId(project_id), id)
-            .await?;
-        let mut row = before.clone();
-        row.set_default(true);
-        self.taxonomy()
-            .save(dispatch_core::ProjectId(project_id), Some(&before), row)
-            .await?;
-        Ok(())
-    }
-}
-
 impl crate::Taxonomies<'_> {
     /// The entries of the taxonomy `T` (incident types, priorities or severities) of a project,
     /// in view order.
@@ -69,9 +51,9 @@ impl crate::Taxonomies<'_> {
     }
 
     /// The entry of the taxonomy `T` with this id in this project.
-    pub async fn entry<T: Taxonomy>(self, project_id: ProjectId, id: i64) -> Result<T> {
+    pub async fn entry<T: Taxonomy>(self, project_id: ProjectId, id: T::Id) -> Result<T> {
         let project_id = project_id.0;
-        entry(self.db.conn(), project_id, id).await
+        entry(self.db.conn(), project_id, id.into()).await
     }
 
     /// Inserts (no `before`) or updates (from `before`, as read) an entry of the taxonomy `T`
@@ -120,27 +102,12 @@ impl crate::Taxonomies<'_> {
     }
 
     /// Makes a taxonomy entry the only default of its project (it must be enabled).
-    pub async fn make_default(
-        self,
-        kind: TaxonomyKind,
-        project_id: ProjectId,
-        id: i64,
-    ) -> Result<()> {
-        let project_id = project_id.0;
-        match kind {
-            TaxonomyKind::Type => {
-                self.make_default_of::<incident_type::Model>(project_id, id)
-                    .await
-            }
-            TaxonomyKind::Priority => {
-                self.make_default_of::<incident_priority::Model>(project_id, id)
-                    .await
-            }
-            TaxonomyKind::Severity => {
-                self.make_default_of::<incident_severity::Model>(project_id, id)
-                    .await
-            }
-        }
+    pub async fn make_default<T: Taxonomy>(self, project_id: ProjectId, id: T::Id) -> Result<()> {
+        let before: T = self.entry(project_id, id).await?;
+        let mut row = before.clone();
+        row.set_default(true);
+        self.save(project_id, Some(&before), row).await?;
+        Ok(())
     }
 }
 

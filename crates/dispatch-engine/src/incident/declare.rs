@@ -82,7 +82,13 @@ impl Engine {
             let jobs = crate::oncall::page_jobs(&self.base_url(), &inc, &page, now);
             repo::job::enqueue(conn, jobs).await?;
         }
-        crate::flows::start_declare(conn, inc.id, |k| plan.provider_of(k), now).await?;
+        crate::flows::start_declare(
+            conn,
+            dispatch_core::IncidentId(inc.id),
+            |k| plan.provider_of(k),
+            now,
+        )
+        .await?;
         if let Some(w) = webhooks {
             w.enqueue(conn, &inc).await?;
         }

@@ -124,7 +124,13 @@ pub(crate) async fn apply_status(
     }
     if target != IncidentStatus::Active {
         let type_ = taxonomy::types::get(conn, current.type_id).await?;
-        flows::on_stable(conn, current.id, type_.exclude_from_review, events).await?;
+        flows::on_stable(
+            conn,
+            dispatch_core::IncidentId(current.id),
+            type_.exclude_from_review,
+            events,
+        )
+        .await?;
     }
     if target == IncidentStatus::Closed {
         let text = format!(
@@ -132,7 +138,7 @@ pub(crate) async fn apply_status(
             current.name, current.name
         );
         events.job(flows::announce(
-            current.id,
+            dispatch_core::IncidentId(current.id),
             &format!("feedback:{}", at.timestamp_micros()),
             &text,
             at,
@@ -149,7 +155,11 @@ pub(crate) async fn apply_status(
             at,
         ));
     }
-    events.job(flows::refresh(current.id, None, at));
+    events.job(flows::refresh(
+        dispatch_core::IncidentId(current.id),
+        None,
+        at,
+    ));
     events.push_event(TimelineEvent::StatusChanged {
         status: Change::new(from, target),
     });

@@ -127,7 +127,11 @@ impl crate::Incidents<'_> {
         let target = cmd.status.filter(|s| s.as_str() != current.status);
         // A status change refreshes everything itself (apply_status); otherwise refresh here.
         if !changes.is_empty() && target.is_none() {
-            events.job(crate::flows::refresh(current.id, None, events.at()));
+            events.job(crate::flows::refresh(
+                dispatch_core::IncidentId(current.id),
+                None,
+                events.at(),
+            ));
         }
         if let Some(target) = target {
             apply_status(conn, &current, &mut row, target, severity_id, &mut events).await?;

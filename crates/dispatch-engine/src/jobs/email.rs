@@ -31,7 +31,11 @@ async fn who_may_hear(
         (Audience::People, Some(incident_id)) => {
             let (mut to, mut withheld) = (Vec::new(), Vec::new());
             for a in &p.to {
-                if engine.access().may_hear(incident_id, a).await? {
+                if engine
+                    .access()
+                    .may_hear(dispatch_core::IncidentId(incident_id), a)
+                    .await?
+                {
                     to.push(a.clone());
                 } else {
                     withheld.push(a.clone());

@@ -112,7 +112,12 @@ pub(crate) async fn mail(
             text,
             html: None,
         };
-        events.job(flows::email_job(&key, Some(incident_id), &email, now));
+        events.job(flows::email_job(
+            &key,
+            Some(dispatch_core::IncidentId(incident_id)),
+            &email,
+            now,
+        ));
     }
     complete(engine, job, incident_id, events).await
 }

@@ -47,9 +47,9 @@ impl crate::Jobs<'_> {
     /// provisioning (when it was a provisioning job): what a retry button retries.
     pub async fn failed(
         self,
-        incident_id: i64,
+        incident_id: dispatch_core::IncidentId,
     ) -> Result<Vec<(job::Model, Option<dispatch_core::ResourceKind>)>> {
-        let jobs = repo::job::failed_of_incident(self.db().conn(), incident_id).await?;
+        let jobs = repo::job::failed_of_incident(self.db().conn(), incident_id.0).await?;
         Ok(jobs
             .into_iter()
             .map(|j| {
@@ -62,9 +62,9 @@ impl crate::Jobs<'_> {
     }
 
     /// Puts a failed job back in the queue; a resource it failed goes back to pending.
-    pub async fn retry(self, id: i64) -> Result<job::Model> {
+    pub async fn retry(self, id: dispatch_core::JobId) -> Result<job::Model> {
         let txn = self.db().write().await?;
-        let j = repo::job::retry(&*txn, id).await?;
+        let j = repo::job::retry(&*txn, id.0).await?;
         if j.kind == dispatch_core::job::Provision::KIND {
             if let Some((incident_id, k)) = provision::target(&j) {
                 if let Some(res) = repo::resource::find(&*txn, incident_id, k).await? {

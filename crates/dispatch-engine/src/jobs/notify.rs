@@ -60,7 +60,11 @@ pub(crate) async fn direct_message(
     let dispatch_core::job::DirectMessage {
         email, key, text, ..
     } = payload;
-    if !engine.access().may_hear(incident_id, &email).await? {
+    if !engine
+        .access()
+        .may_hear(dispatch_core::IncidentId(incident_id), &email)
+        .await?
+    {
         let mut events = Events::system(dispatch_core::now());
         super::email::withheld(&mut events, "direct message", &[email]);
         return complete(engine, job, incident_id, events).await;

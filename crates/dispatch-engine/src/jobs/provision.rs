@@ -30,7 +30,7 @@ pub(crate) async fn run(
     let existing = repo::resource::find(conn, incident_id, kind).await?;
     let now = dispatch_core::now();
     let mut events = Events::system(now);
-    if let Some(next) = flows::next_step(incident_id, kind, now) {
+    if let Some(next) = flows::next_step(dispatch_core::IncidentId(incident_id), kind, now) {
         events.job(next);
     }
     if existing
@@ -130,7 +130,11 @@ pub(crate) async fn run(
         } else {
             "executive"
         };
-        events.job(flows::refresh(incident_id, Some(unique.into()), now));
+        events.job(flows::refresh(
+            dispatch_core::IncidentId(incident_id),
+            Some(unique.into()),
+            now,
+        ));
     }
     // The resource, its events, the next step and the job's completion: one transaction.
     let txn = engine.db().write().await?;
@@ -179,7 +183,7 @@ pub(crate) async fn give_up(engine: &Engine, job: &job::Model, error: &str) -> c
         kind,
         error: error.to_string(),
     });
-    if let Some(next) = flows::next_step(incident_id, kind, now) {
+    if let Some(next) = flows::next_step(dispatch_core::IncidentId(incident_id), kind, now) {
         events.job(next);
     }
     let current = repo::incident::lock(

@@ -144,15 +144,15 @@ pub(crate) async fn run(engine: &Engine, until: DateTime<Utc>) -> Result<(), Job
                     format!("Incident digest for {day}"),
                     &msg,
                 );
-                let about: Vec<i64> = [&d.active, &d.stable, &d.closed]
+                let about: Vec<dispatch_core::IncidentId> = [&d.active, &d.stable, &d.closed]
                     .into_iter()
                     .flatten()
-                    .map(|r| r.id)
+                    .map(|r| dispatch_core::IncidentId(r.id))
                     .collect();
                 jobs.push(rule_email_job(
                     &key,
                     None,
-                    rule.id,
+                    dispatch_core::RuleId(rule.id),
                     &about,
                     &mail,
                     dispatch_core::now(),

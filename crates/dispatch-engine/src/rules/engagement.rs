@@ -230,7 +230,7 @@ pub(crate) async fn run(
                     );
                     events.job(crate::flows::email_job(
                         &format!("team:{tid}:{incident_id}"),
-                        Some(incident_id),
+                        Some(dispatch_core::IncidentId(incident_id)),
                         &mail,
                         now,
                     ));
@@ -279,7 +279,11 @@ pub(crate) async fn run(
             &format!("engage:{}", job.id),
             now,
         ));
-        events.job(crate::flows::refresh(incident_id, None, now));
+        events.job(crate::flows::refresh(
+            dispatch_core::IncidentId(incident_id),
+            None,
+            now,
+        ));
     }
     complete_in(&txn, job, incident_id, events).await?;
     txn.commit().await?;

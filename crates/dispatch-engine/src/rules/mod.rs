@@ -16,7 +16,9 @@ use dispatch_core::event::TimelineEvent;
 use dispatch_core::filter::{Filter, FilterSubject};
 use dispatch_core::job;
 use dispatch_core::values::IncidentRef;
-use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, ValidationError, Visibility};
+use dispatch_core::{
+    IncidentId, IncidentStatus, ParticipantRole, RuleId, ValidationError, Visibility,
+};
 use dispatch_store::model::project;
 use dispatch_store::repo;
 use dispatch_store::repo::incident::IncidentRow;
@@ -250,7 +252,8 @@ impl crate::Rules<'_> {
     }
 
     /// One rule.
-    pub async fn get<T: Targets>(self, id: i64) -> Result<Rule<T>> {
+    pub async fn get<T: Targets>(self, id: RuleId) -> Result<Rule<T>> {
+        let id = id.0;
         let conn = self.db().conn();
         let row = repo::rules::get::<T::Row>(conn, id).await?;
         let project = repo::project::get(conn, row.project_id()).await?;
@@ -258,7 +261,8 @@ impl crate::Rules<'_> {
     }
 
     /// Creates (`id` = `None`) or replaces a rule, checking its project and its targets.
-    pub async fn save<T: Targets>(self, id: Option<i64>, spec: RuleSpec<T>) -> Result<Rule<T>> {
+    pub async fn save<T: Targets>(self, id: Option<RuleId>, spec: RuleSpec<T>) -> Result<Rule<T>> {
+        let id = id.map(|i| i.0);
         let txn = self.db().write().await?;
         let conn = &*txn;
         let mut e = ValidationError::default();
@@ -297,7 +301,8 @@ impl crate::Rules<'_> {
     }
 
     /// Deletes a rule (what an engagement rule engaged stays).
-    pub async fn delete<T: Targets>(self, id: i64) -> Result<()> {
+    pub async fn delete<T: Targets>(self, id: RuleId) -> Result<()> {
+        let id = id.0;
         let txn = self.db().write().await?;
         repo::rules::get::<T::Row>(&*txn, id).await?;
         repo::rules::delete::<T::Row>(&*txn, id).await?;

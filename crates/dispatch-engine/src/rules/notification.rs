@@ -273,7 +273,12 @@ fn webhook(
             event_type: event_type.into(),
             payload: body.to_string(),
         },
-        crate::flows::webhook_job(incident_id, sub, &message_id, now),
+        crate::flows::webhook_job(
+            dispatch_core::IncidentId(incident_id),
+            dispatch_core::WebhookId(sub),
+            &message_id,
+            now,
+        ),
     )
 }
 
@@ -329,9 +334,9 @@ pub(crate) async fn run(
                 );
                 events.job(rule_email_job(
                     &unique,
-                    Some(incident_id),
-                    rule.id,
-                    &[incident_id],
+                    Some(dispatch_core::IncidentId(incident_id)),
+                    dispatch_core::RuleId(rule.id),
+                    &[dispatch_core::IncidentId(incident_id)],
                     &mail,
                     now,
                 ));
@@ -379,7 +384,7 @@ pub(crate) async fn run(
             );
             events.job(email_job(
                 &format!("subscriber:{incident_id}:{}:{key}", sub.email),
-                Some(incident_id),
+                Some(dispatch_core::IncidentId(incident_id)),
                 &mail,
                 now,
             ));

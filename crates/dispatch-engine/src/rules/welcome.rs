@@ -202,7 +202,12 @@ pub(crate) async fn email_jobs(
         .map(|e| {
             let (role, reason) = role_of(&participants, e);
             let mail = email(ctx, &runbooks, e, &role, reason.as_deref());
-            email_job(&format!("welcome:{}:{e}", ctx.id), Some(ctx.id), &mail, at)
+            email_job(
+                &format!("welcome:{}:{e}", ctx.id),
+                Some(dispatch_core::IncidentId(ctx.id)),
+                &mail,
+                at,
+            )
         })
         .collect())
 }

@@ -121,8 +121,8 @@ impl Outgoing {
                     payload: body.clone(),
                 });
                 jobs.push(crate::flows::webhook_job(
-                    incident.id,
-                    s.id,
+                    dispatch_core::IncidentId(incident.id),
+                    dispatch_core::WebhookId(s.id),
                     &message_id,
                     now,
                 ));

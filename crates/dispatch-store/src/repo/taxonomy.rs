@@ -33,6 +33,8 @@ pub enum Col {
 pub trait Taxonomy: Record + Default {
     /// What one entry is called in messages (`incident type`).
     const WHAT: &'static str;
+    /// The typed id of an entry.
+    type Id: Copy + From<i64> + Into<i64> + Send;
     /// The table's column for a shared column.
     #[doc(hidden)]
     fn column(c: Col) -> <Self::Table as EntityTrait>::Column;
@@ -132,9 +134,10 @@ pub async fn clear_default<T: Taxonomy>(
 
 /// Declares one taxonomy: its table's columns, and a module naming its lookups.
 macro_rules! taxonomy {
-    ($module:ident, $entity:ident, $what:literal) => {
+    ($module:ident, $entity:ident, $id:ident, $what:literal) => {
         impl Taxonomy for crate::entity::$entity::Model {
             const WHAT: &'static str = $what;
+            type Id = dispatch_core::$id;
             fn column(c: Col) -> crate::entity::$entity::Column {
                 use crate::entity::$entity::Column;
                 match c {
@@ -209,6 +212,16 @@ macro_rules! taxonomy {
     };
 }
 
-taxonomy!(types, incident_type, "incident type");
-taxonomy!(priorities, incident_priority, "incident priority");
-taxonomy!(severities, incident_severity, "incident severity");
+taxonomy!(types, incident_type, IncidentTypeId, "incident type");
+taxonomy!(
+    priorities,
+    incident_priority,
+    IncidentPriorityId,
+    "incident priority"
+);
+taxonomy!(
+    severities,
+    incident_severity,
+    IncidentSeverityId,
+    "incident severity"
+);

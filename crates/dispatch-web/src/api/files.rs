@@ -136,7 +136,7 @@ pub async fn download(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    let f = s.engine.files().get(id).await?;
+    let f = s.engine.files().get(dispatch_core::FileId(id)).await?;
     let disposition = format!(
         "attachment; filename=\"{}\"",
         f.name.replace(['"', '\\'], "_")

@@ -103,5 +103,11 @@ pub async fn retry(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<JobOut>> {
-    Ok(axum::Json(s.engine.jobs().retry(id).await?.into()))
+    Ok(axum::Json(
+        s.engine
+            .jobs()
+            .retry(dispatch_core::JobId(id))
+            .await?
+            .into(),
+    ))
 }

@@ -305,7 +305,7 @@ pub async fn acknowledge(
     Ok(axum::Json(
         s.engine
             .oncall()
-            .acknowledge_page(auth.actor(), id)
+            .acknowledge_page(auth.actor(), dispatch_core::PageId(id))
             .await?
             .into(),
     ))
@@ -431,7 +431,7 @@ pub async fn add_policy(
             b.incident_type.as_deref(),
             b.priority.as_deref(),
             b.tag.as_deref(),
-            b.service_id,
+            b.service_id.map(dispatch_core::ServiceId),
             &mut e,
         )
         .await?;
@@ -439,9 +439,9 @@ pub async fn add_policy(
     let row = role_policy::Model {
         project_id: project.id,
         role: role.expect("checked").as_str().into(),
-        type_id: refs.0,
-        priority_id: refs.1,
-        tag_id: refs.2,
+        type_id: refs.type_id.map(|i| i.0),
+        priority_id: refs.priority_id.map(|i| i.0),
+        tag_id: refs.tag_id.map(|i| i.0),
         service_id: b.service_id,
         email: email.map(|m| m.to_string()),
         view_order: b.order,
@@ -462,6 +462,9 @@ pub async fn delete_policy(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    s.engine.roles().delete_policy(id).await?;
+    s.engine
+        .roles()
+        .delete_policy(dispatch_core::RolePolicyId(id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

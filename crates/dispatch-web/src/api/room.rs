@@ -214,7 +214,7 @@ pub async fn react(
         .react(
             auth.actor(),
             &IncidentRef::parse(&id),
-            message_id,
+            dispatch_core::MessageId(message_id),
             &emoji.expect("checked"),
         )
         .await?;
@@ -285,7 +285,13 @@ pub async fn document(
     _auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<DocumentOut>> {
-    Ok(axum::Json(s.engine.documents().get(id).await?.into()))
+    Ok(axum::Json(
+        s.engine
+            .documents()
+            .get(dispatch_core::DocumentId(id))
+            .await?
+            .into(),
+    ))
 }
 
 /// A person's edit of a document.
@@ -313,7 +319,12 @@ pub async fn edit_document(
     Ok(axum::Json(
         s.engine
             .documents()
-            .edit(auth.actor(), &IncidentRef::parse(&id), document_id, &body)
+            .edit(
+                auth.actor(),
+                &IncidentRef::parse(&id),
+                dispatch_core::DocumentId(document_id),
+                &body,
+            )
             .await?
             .into(),
     ))

@@ -266,7 +266,13 @@ async fn create<T: RuleApi>(
 
 /// One rule.
 async fn show<T: RuleApi>(s: &AppState, id: i64) -> ApiResult<axum::Json<T::Out>> {
-    Ok(axum::Json(s.engine.rules().get::<T>(id).await?.into()))
+    Ok(axum::Json(
+        s.engine
+            .rules()
+            .get::<T>(dispatch_core::RuleId(id))
+            .await?
+            .into(),
+    ))
 }
 
 /// Changes a rule; absent fields are kept. The caller configures both the project it is in
@@ -277,7 +283,12 @@ async fn update<T: RuleApi>(
     id: i64,
     b: T::In,
 ) -> ApiResult<axum::Json<T::Out>> {
-    let current: T::Out = s.engine.rules().get::<T>(id).await?.into();
+    let current: T::Out = s
+        .engine
+        .rules()
+        .get::<T>(dispatch_core::RuleId(id))
+        .await?
+        .into();
     auth.require_configure(&s.engine, T::project_of(&current))
         .await?;
     T::guard(auth, &b, Some(&current))?;
@@ -287,14 +298,17 @@ async fn update<T: RuleApi>(
     let r = s
         .engine
         .rules()
-        .save(Some(id), T::parse(b, project)?)
+        .save(Some(dispatch_core::RuleId(id)), T::parse(b, project)?)
         .await?;
     Ok(axum::Json(r.into()))
 }
 
 /// Deletes a rule (the policy layer checked the caller administers its project).
 async fn delete<T: RuleApi>(s: &AppState, id: i64) -> ApiResult<StatusCode> {
-    s.engine.rules().delete::<T>(id).await?;
+    s.engine
+        .rules()
+        .delete::<T>(dispatch_core::RuleId(id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

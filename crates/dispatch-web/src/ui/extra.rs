@@ -34,7 +34,7 @@ pub async fn edit_document(
         .edit(
             caller.auth.actor(),
             &IncidentRef::parse(&id),
-            document_id,
+            dispatch_core::DocumentId(document_id),
             &body,
         )
         .await

@@ -118,7 +118,11 @@ async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
         Err(e) => return Err(e.into()),
     };
     let timeline = super::sections::part(s, caller, &r, &inc.name, Vec::new()).await?;
-    let failed = s.engine.jobs().failed(incident_id).await?;
+    let failed = s
+        .engine
+        .jobs()
+        .failed(dispatch_core::IncidentId(incident_id))
+        .await?;
     let resources = inc
         .resources
         .iter()
@@ -664,7 +668,7 @@ pub async fn retry_job(
     _caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    let job = s.engine.jobs().retry(id).await?;
+    let job = s.engine.jobs().retry(dispatch_core::JobId(id)).await?;
     Ok(match job.incident_id {
         Some(incident) => {
             let d = s

@@ -284,7 +284,7 @@ pub async fn acknowledge(
 ) -> ApiResult<Response> {
     s.engine
         .oncall()
-        .acknowledge_page(caller.auth.actor(), id)
+        .acknowledge_page(caller.auth.actor(), dispatch_core::PageId(id))
         .await?;
     Ok(see_other("/oncall"))
 }

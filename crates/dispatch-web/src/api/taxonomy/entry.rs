@@ -75,7 +75,7 @@ pub async fn show<T: Entry>(s: &AppState, slug: &str, id: i64) -> ApiResult<axum
     let row: T = s
         .engine
         .taxonomy()
-        .entry(dispatch_core::ProjectId(p.id), id)
+        .entry(dispatch_core::ProjectId(p.id), id.into())
         .await?;
     Ok(axum::Json(row.into()))
 }
@@ -113,7 +113,7 @@ pub async fn update<T: Entry>(
     let before: T = s
         .engine
         .taxonomy()
-        .entry(dispatch_core::ProjectId(p.id), id)
+        .entry(dispatch_core::ProjectId(p.id), id.into())
         .await?;
     let mut row = before.clone();
     let mut e = ValidationError::default();

@@ -342,7 +342,7 @@ async fn taxonomy_entries_are_found_only_in_their_own_project() {
 
 #[tokio::test]
 async fn making_an_entry_the_default_through_the_engine_keeps_one_default() {
-    use dispatch_engine::admin::TaxonomyKind;
+    use dispatch_engine::data::model::{incident_priority, incident_severity, incident_type};
     let app = spawn_app().await;
     let project = app
         .engine
@@ -350,12 +350,12 @@ async fn making_an_entry_the_default_through_the_engine_keeps_one_default() {
         .get("default")
         .await
         .expect("default project");
-    let kinds = [
-        (TaxonomyKind::Type, "incident-types"),
-        (TaxonomyKind::Priority, "incident-priorities"),
-        (TaxonomyKind::Severity, "incident-severities"),
-    ];
-    for (kind, path) in kinds {
+    let project = dispatch_core::ProjectId(project.id);
+    for path in [
+        "incident-types",
+        "incident-priorities",
+        "incident-severities",
+    ] {
         let other = app
             .created(
                 &format!("/projects/default/{path}"),
@@ -363,11 +363,25 @@ async fn making_an_entry_the_default_through_the_engine_keeps_one_default() {
             )
             .await;
         let id = other["id"].as_i64().unwrap();
-        app.engine
-            .taxonomy()
-            .make_default(kind, dispatch_core::ProjectId(project.id), id)
-            .await
-            .expect("make default");
+        let taxonomy = app.engine.taxonomy();
+        match path {
+            "incident-types" => {
+                taxonomy
+                    .make_default::<incident_type::Model>(project, id.into())
+                    .await
+            }
+            "incident-priorities" => {
+                taxonomy
+                    .make_default::<incident_priority::Model>(project, id.into())
+                    .await
+            }
+            _ => {
+                taxonomy
+                    .make_default::<incident_severity::Model>(project, id.into())
+                    .await
+            }
+        }
+        .expect("make default");
         assert_eq!(defaults(&app, "default", path).await, ["other"], "{path}");
     }
 }
