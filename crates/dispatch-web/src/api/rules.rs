@@ -384,66 +384,88 @@ impl RuleApi for Engagements {
     }
 }
 
-/// Engagement rules, by name.
-#[utoipa::path(get, path = "/api/v1/engagement-rules", tag = "rules", params(RulesQuery),
-    responses((status = 200, body = Vec<EngagementRuleOut>)))]
-pub async fn list_engagement(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Query(q): Query<RulesQuery>,
-) -> ApiResult<axum::Json<Vec<EngagementRuleOut>>> {
-    list::<Engagements>(&s, q).await
+/// The five routes of one kind of rule — list, create, show, change, delete — as thin handlers
+/// over the generic functions above, each with its OpenAPI entry; each kind writes one call.
+macro_rules! rule_routes {
+    ($T:ty, $path:tt, $item:tt, $In:ident, $Out:ident, $what:tt, $deleted:tt,
+     $list:ident, $create:ident, $show:ident, $update:ident, $delete:ident) => {
+        #[doc = concat!("The ", $what, "s, by name.")]
+        #[utoipa::path(get, path = $path, tag = "rules", params(RulesQuery),
+            responses((status = 200, body = Vec<$Out>)))]
+        pub async fn $list(
+            State(s): State<AppState>,
+            _auth: Auth,
+            Query(q): Query<RulesQuery>,
+        ) -> ApiResult<axum::Json<Vec<$Out>>> {
+            list::<$T>(&s, q).await
+        }
+
+        #[doc = concat!("Creates a ", $what, " (admins).")]
+        #[utoipa::path(post, path = $path, request_body = $In, tag = "rules",
+            responses((status = 201, body = $Out), (status = 403, body = ErrorBody),
+                (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        pub async fn $create(
+            State(s): State<AppState>,
+            auth: Auth,
+            Json(b): Json<$In>,
+        ) -> ApiResult<(StatusCode, axum::Json<$Out>)> {
+            create::<$T>(&s, &auth, b).await
+        }
+
+        #[doc = concat!("One ", $what, ".")]
+        #[utoipa::path(get, path = $item, tag = "rules",
+            params(("id" = i64, Path, description = "Rule id")),
+            responses((status = 200, body = $Out), (status = 404, body = ErrorBody)))]
+        pub async fn $show(
+            State(s): State<AppState>,
+            _auth: Auth,
+            Path(id): Path<i64>,
+        ) -> ApiResult<axum::Json<$Out>> {
+            show::<$T>(&s, id).await
+        }
+
+        #[doc = concat!("Changes a ", $what, " (admins); absent fields are kept.")]
+        #[utoipa::path(patch, path = $item, request_body = $In, tag = "rules",
+            params(("id" = i64, Path, description = "Rule id")),
+            responses((status = 200, body = $Out), (status = 403, body = ErrorBody),
+                (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        pub async fn $update(
+            State(s): State<AppState>,
+            auth: Auth,
+            Path(id): Path<i64>,
+            Json(b): Json<$In>,
+        ) -> ApiResult<axum::Json<$Out>> {
+            update::<$T>(&s, &auth, id, b).await
+        }
+
+        #[doc = concat!("Deletes a ", $what, " (admins)", $deleted, ".")]
+        #[utoipa::path(delete, path = $item, tag = "rules",
+            params(("id" = i64, Path, description = "Rule id")),
+            responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        pub async fn $delete(
+            State(s): State<AppState>,
+            _auth: Auth,
+            Path(id): Path<i64>,
+        ) -> ApiResult<StatusCode> {
+            delete::<$T>(&s, id).await
+        }
+    };
 }
 
-/// Creates an engagement rule (admins).
-#[utoipa::path(post, path = "/api/v1/engagement-rules", request_body = EngagementRuleIn, tag = "rules",
-    responses((status = 201, body = EngagementRuleOut), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_engagement(
-    State(s): State<AppState>,
-    auth: Auth,
-    Json(b): Json<EngagementRuleIn>,
-) -> ApiResult<(StatusCode, axum::Json<EngagementRuleOut>)> {
-    create::<Engagements>(&s, &auth, b).await
-}
-
-/// One engagement rule.
-#[utoipa::path(get, path = "/api/v1/engagement-rules/{id}", tag = "rules",
-    params(("id" = i64, Path, description = "Rule id")),
-    responses((status = 200, body = EngagementRuleOut), (status = 404, body = ErrorBody)))]
-pub async fn show_engagement(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Path(id): Path<i64>,
-) -> ApiResult<axum::Json<EngagementRuleOut>> {
-    show::<Engagements>(&s, id).await
-}
-
-/// Changes an engagement rule (admins); absent fields are kept.
-#[utoipa::path(patch, path = "/api/v1/engagement-rules/{id}", request_body = EngagementRuleIn, tag = "rules",
-    params(("id" = i64, Path, description = "Rule id")),
-    responses((status = 200, body = EngagementRuleOut), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update_engagement(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(id): Path<i64>,
-    Json(b): Json<EngagementRuleIn>,
-) -> ApiResult<axum::Json<EngagementRuleOut>> {
-    update::<Engagements>(&s, &auth, id, b).await
-}
-
-/// Deletes an engagement rule (admins); what it engaged stays.
-#[utoipa::path(delete, path = "/api/v1/engagement-rules/{id}", tag = "rules",
-    params(("id" = i64, Path, description = "Rule id")),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn delete_engagement(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Path(id): Path<i64>,
-) -> ApiResult<StatusCode> {
-    delete::<Engagements>(&s, id).await
-}
+rule_routes!(
+    Engagements,
+    "/api/v1/engagement-rules",
+    "/api/v1/engagement-rules/{id}",
+    EngagementRuleIn,
+    EngagementRuleOut,
+    "engagement rule",
+    "; what it engaged stays",
+    list_engagement,
+    create_engagement,
+    show_engagement,
+    update_engagement,
+    delete_engagement
+);
 
 /// A notification rule.
 #[derive(Serialize, ToSchema)]
@@ -574,63 +596,17 @@ impl RuleApi for NotificationTarget {
     }
 }
 
-/// Notification rules, by name.
-#[utoipa::path(get, path = "/api/v1/notification-rules", tag = "rules", params(RulesQuery),
-    responses((status = 200, body = Vec<NotificationRuleOut>)))]
-pub async fn list_notification(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Query(q): Query<RulesQuery>,
-) -> ApiResult<axum::Json<Vec<NotificationRuleOut>>> {
-    list::<NotificationTarget>(&s, q).await
-}
-
-/// Creates a notification rule (admins).
-#[utoipa::path(post, path = "/api/v1/notification-rules", request_body = NotificationRuleIn, tag = "rules",
-    responses((status = 201, body = NotificationRuleOut), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_notification(
-    State(s): State<AppState>,
-    auth: Auth,
-    Json(b): Json<NotificationRuleIn>,
-) -> ApiResult<(StatusCode, axum::Json<NotificationRuleOut>)> {
-    create::<NotificationTarget>(&s, &auth, b).await
-}
-
-/// One notification rule.
-#[utoipa::path(get, path = "/api/v1/notification-rules/{id}", tag = "rules",
-    params(("id" = i64, Path, description = "Rule id")),
-    responses((status = 200, body = NotificationRuleOut), (status = 404, body = ErrorBody)))]
-pub async fn show_notification(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Path(id): Path<i64>,
-) -> ApiResult<axum::Json<NotificationRuleOut>> {
-    show::<NotificationTarget>(&s, id).await
-}
-
-/// Changes a notification rule (admins); absent fields are kept.
-#[utoipa::path(patch, path = "/api/v1/notification-rules/{id}", request_body = NotificationRuleIn, tag = "rules",
-    params(("id" = i64, Path, description = "Rule id")),
-    responses((status = 200, body = NotificationRuleOut), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update_notification(
-    State(s): State<AppState>,
-    auth: Auth,
-    Path(id): Path<i64>,
-    Json(b): Json<NotificationRuleIn>,
-) -> ApiResult<axum::Json<NotificationRuleOut>> {
-    update::<NotificationTarget>(&s, &auth, id, b).await
-}
-
-/// Deletes a notification rule (admins).
-#[utoipa::path(delete, path = "/api/v1/notification-rules/{id}", tag = "rules",
-    params(("id" = i64, Path, description = "Rule id")),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn delete_notification(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Path(id): Path<i64>,
-) -> ApiResult<StatusCode> {
-    delete::<NotificationTarget>(&s, id).await
-}
+rule_routes!(
+    NotificationTarget,
+    "/api/v1/notification-rules",
+    "/api/v1/notification-rules/{id}",
+    NotificationRuleIn,
+    NotificationRuleOut,
+    "notification rule",
+    "",
+    list_notification,
+    create_notification,
+    show_notification,
+    update_notification,
+    delete_notification
+);

@@ -1,8 +1,8 @@
 //! What incident types, priorities and severities have in common over the API, written once:
 //! listing, reading, creating and changing an entry of a project, and the fields every entry
 //! has. Each kind declares only what differs ([`Entry`]): its bodies, the values of a new entry
-//! and how its own fields are checked. The route handlers of each kind stay thin, one per route,
-//! for the OpenAPI document.
+//! and how its own fields are checked. The route handlers of each kind are thin, one per route for
+//! the OpenAPI document, and written once ([`entry_routes`]).
 
 use crate::api::parse;
 use crate::api::rows::{set, slug_from_name};
@@ -126,3 +126,64 @@ pub async fn update<T: Entry>(
         .await?;
     Ok(axum::Json(saved.into()))
 }
+
+/// The four routes of one taxonomy — list, create, show and change — as thin handlers over the
+/// functions above, each with its OpenAPI entry. A kind writes one line:
+/// `entry_routes!(model, "/api/v1/projects/{slug}/KIND", "…/{id}", In, Out, Patch, "plural", "singular")`.
+macro_rules! entry_routes {
+    ($model:ty, $path:tt, $item:tt, $In:ident, $Out:ident, $Patch:ident, $plural:tt, $one:tt) => {
+        #[doc = concat!("The ", $plural, " of a project, in view order.")]
+        #[utoipa::path(get, path = $path, tag = "taxonomies",
+            params(("slug" = String, Path, description = "Project slug")),
+            responses((status = 200, body = Vec<$Out>), (status = 404, body = ErrorBody)))]
+        pub async fn list(
+            State(s): State<AppState>,
+            _auth: Auth,
+            Path(slug): Path<String>,
+        ) -> ApiResult<axum::Json<Vec<$Out>>> {
+            entry::list::<$model>(&s, &slug).await
+        }
+
+        #[doc = concat!("Creates ", $one, ".")]
+        #[utoipa::path(post, path = $path, tag = "taxonomies",
+            request_body = $In, params(("slug" = String, Path, description = "Project slug")),
+            responses((status = 201, body = $Out), (status = 404, body = ErrorBody),
+                (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        pub async fn create(
+            State(s): State<AppState>,
+            _auth: Auth,
+            Path(slug): Path<String>,
+            Json(b): Json<$In>,
+        ) -> ApiResult<(StatusCode, axum::Json<$Out>)> {
+            entry::create::<$model>(&s, &slug, b).await
+        }
+
+        #[doc = concat!("One of the ", $plural, ".")]
+        #[utoipa::path(get, path = $item, tag = "taxonomies",
+            params(("slug" = String, Path, description = "Project slug"), ("id" = i64, Path)),
+            responses((status = 200, body = $Out), (status = 404, body = ErrorBody)))]
+        pub async fn show(
+            State(s): State<AppState>,
+            _auth: Auth,
+            Path((slug, id)): Path<(String, i64)>,
+        ) -> ApiResult<axum::Json<$Out>> {
+            entry::show::<$model>(&s, &slug, id).await
+        }
+
+        #[doc = concat!("Changes ", $one, ": absent fields are kept.")]
+        #[utoipa::path(patch, path = $item, tag = "taxonomies",
+            request_body = $Patch,
+            params(("slug" = String, Path, description = "Project slug"), ("id" = i64, Path)),
+            responses((status = 200, body = $Out), (status = 404, body = ErrorBody),
+                (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        pub async fn update(
+            State(s): State<AppState>,
+            _auth: Auth,
+            Path((slug, id)): Path<(String, i64)>,
+            Json(b): Json<$Patch>,
+        ) -> ApiResult<axum::Json<$Out>> {
+            entry::update::<$model>(&s, &slug, id, b).await
+        }
+    };
+}
+pub(crate) use entry_routes;

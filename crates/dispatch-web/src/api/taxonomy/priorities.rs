@@ -240,55 +240,13 @@ impl entry::Entry for incident_priority::Model {
     }
 }
 
-/// The priorities of a project, in view order.
-#[utoipa::path(get, path = "/api/v1/projects/{slug}/incident-priorities", tag = "taxonomies",
-    params(("slug" = String, Path, description = "Project slug")),
-    responses((status = 200, body = Vec<IncidentPriorityOut>), (status = 404, body = ErrorBody)))]
-pub async fn list(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Path(slug): Path<String>,
-) -> ApiResult<axum::Json<Vec<IncidentPriorityOut>>> {
-    entry::list::<incident_priority::Model>(&s, &slug).await
-}
-
-/// Creates a priority.
-#[utoipa::path(post, path = "/api/v1/projects/{slug}/incident-priorities", tag = "taxonomies",
-    request_body = IncidentPriorityIn, params(("slug" = String, Path, description = "Project slug")),
-    responses((status = 201, body = IncidentPriorityOut), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Path(slug): Path<String>,
-    Json(b): Json<IncidentPriorityIn>,
-) -> ApiResult<(StatusCode, axum::Json<IncidentPriorityOut>)> {
-    entry::create::<incident_priority::Model>(&s, &slug, b).await
-}
-
-/// One priority.
-#[utoipa::path(get, path = "/api/v1/projects/{slug}/incident-priorities/{id}", tag = "taxonomies",
-    params(("slug" = String, Path, description = "Project slug"), ("id" = i64, Path)),
-    responses((status = 200, body = IncidentPriorityOut), (status = 404, body = ErrorBody)))]
-pub async fn show(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Path((slug, id)): Path<(String, i64)>,
-) -> ApiResult<axum::Json<IncidentPriorityOut>> {
-    entry::show::<incident_priority::Model>(&s, &slug, id).await
-}
-
-/// Changes a priority.
-#[utoipa::path(patch, path = "/api/v1/projects/{slug}/incident-priorities/{id}", tag = "taxonomies",
-    request_body = IncidentPriorityPatch,
-    params(("slug" = String, Path, description = "Project slug"), ("id" = i64, Path)),
-    responses((status = 200, body = IncidentPriorityOut), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Path((slug, id)): Path<(String, i64)>,
-    Json(b): Json<IncidentPriorityPatch>,
-) -> ApiResult<axum::Json<IncidentPriorityOut>> {
-    entry::update::<incident_priority::Model>(&s, &slug, id, b).await
-}
+entry::entry_routes!(
+    incident_priority::Model,
+    "/api/v1/projects/{slug}/incident-priorities",
+    "/api/v1/projects/{slug}/incident-priorities/{id}",
+    IncidentPriorityIn,
+    IncidentPriorityOut,
+    IncidentPriorityPatch,
+    "priorities",
+    "a priority"
+);

@@ -191,55 +191,13 @@ impl entry::Entry for incident_severity::Model {
     }
 }
 
-/// The severities of a project, in view order.
-#[utoipa::path(get, path = "/api/v1/projects/{slug}/incident-severities", tag = "taxonomies",
-    params(("slug" = String, Path, description = "Project slug")),
-    responses((status = 200, body = Vec<IncidentSeverityOut>), (status = 404, body = ErrorBody)))]
-pub async fn list(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Path(slug): Path<String>,
-) -> ApiResult<axum::Json<Vec<IncidentSeverityOut>>> {
-    entry::list::<incident_severity::Model>(&s, &slug).await
-}
-
-/// Creates a severity.
-#[utoipa::path(post, path = "/api/v1/projects/{slug}/incident-severities", tag = "taxonomies",
-    request_body = IncidentSeverityIn, params(("slug" = String, Path, description = "Project slug")),
-    responses((status = 201, body = IncidentSeverityOut), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Path(slug): Path<String>,
-    Json(b): Json<IncidentSeverityIn>,
-) -> ApiResult<(StatusCode, axum::Json<IncidentSeverityOut>)> {
-    entry::create::<incident_severity::Model>(&s, &slug, b).await
-}
-
-/// One severity.
-#[utoipa::path(get, path = "/api/v1/projects/{slug}/incident-severities/{id}", tag = "taxonomies",
-    params(("slug" = String, Path, description = "Project slug"), ("id" = i64, Path)),
-    responses((status = 200, body = IncidentSeverityOut), (status = 404, body = ErrorBody)))]
-pub async fn show(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Path((slug, id)): Path<(String, i64)>,
-) -> ApiResult<axum::Json<IncidentSeverityOut>> {
-    entry::show::<incident_severity::Model>(&s, &slug, id).await
-}
-
-/// Changes a severity.
-#[utoipa::path(patch, path = "/api/v1/projects/{slug}/incident-severities/{id}", tag = "taxonomies",
-    request_body = IncidentSeverityPatch,
-    params(("slug" = String, Path, description = "Project slug"), ("id" = i64, Path)),
-    responses((status = 200, body = IncidentSeverityOut), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Path((slug, id)): Path<(String, i64)>,
-    Json(b): Json<IncidentSeverityPatch>,
-) -> ApiResult<axum::Json<IncidentSeverityOut>> {
-    entry::update::<incident_severity::Model>(&s, &slug, id, b).await
-}
+entry::entry_routes!(
+    incident_severity::Model,
+    "/api/v1/projects/{slug}/incident-severities",
+    "/api/v1/projects/{slug}/incident-severities/{id}",
+    IncidentSeverityIn,
+    IncidentSeverityOut,
+    IncidentSeverityPatch,
+    "severities",
+    "a severity"
+);

@@ -279,55 +279,13 @@ impl entry::Entry for incident_type::Model {
     }
 }
 
-/// The incident types of a project, in view order.
-#[utoipa::path(get, path = "/api/v1/projects/{slug}/incident-types", tag = "taxonomies",
-    params(("slug" = String, Path, description = "Project slug")),
-    responses((status = 200, body = Vec<IncidentTypeOut>), (status = 404, body = ErrorBody)))]
-pub async fn list(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Path(slug): Path<String>,
-) -> ApiResult<axum::Json<Vec<IncidentTypeOut>>> {
-    entry::list::<incident_type::Model>(&s, &slug).await
-}
-
-/// Creates an incident type.
-#[utoipa::path(post, path = "/api/v1/projects/{slug}/incident-types", tag = "taxonomies",
-    request_body = IncidentTypeIn, params(("slug" = String, Path, description = "Project slug")),
-    responses((status = 201, body = IncidentTypeOut), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Path(slug): Path<String>,
-    Json(b): Json<IncidentTypeIn>,
-) -> ApiResult<(StatusCode, axum::Json<IncidentTypeOut>)> {
-    entry::create::<incident_type::Model>(&s, &slug, b).await
-}
-
-/// One incident type.
-#[utoipa::path(get, path = "/api/v1/projects/{slug}/incident-types/{id}", tag = "taxonomies",
-    params(("slug" = String, Path, description = "Project slug"), ("id" = i64, Path)),
-    responses((status = 200, body = IncidentTypeOut), (status = 404, body = ErrorBody)))]
-pub async fn show(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Path((slug, id)): Path<(String, i64)>,
-) -> ApiResult<axum::Json<IncidentTypeOut>> {
-    entry::show::<incident_type::Model>(&s, &slug, id).await
-}
-
-/// Changes an incident type.
-#[utoipa::path(patch, path = "/api/v1/projects/{slug}/incident-types/{id}", tag = "taxonomies",
-    request_body = IncidentTypePatch,
-    params(("slug" = String, Path, description = "Project slug"), ("id" = i64, Path)),
-    responses((status = 200, body = IncidentTypeOut), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update(
-    State(s): State<AppState>,
-    _auth: Auth,
-    Path((slug, id)): Path<(String, i64)>,
-    Json(b): Json<IncidentTypePatch>,
-) -> ApiResult<axum::Json<IncidentTypeOut>> {
-    entry::update::<incident_type::Model>(&s, &slug, id, b).await
-}
+entry::entry_routes!(
+    incident_type::Model,
+    "/api/v1/projects/{slug}/incident-types",
+    "/api/v1/projects/{slug}/incident-types/{id}",
+    IncidentTypeIn,
+    IncidentTypeOut,
+    IncidentTypePatch,
+    "incident types",
+    "an incident type"
+);
