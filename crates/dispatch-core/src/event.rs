@@ -11,7 +11,7 @@
 use crate::enums::{IncidentStatus, ParticipantRole, ReportKind, ResourceKind, Visibility};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
 /// A value before and after a change, stored as `{"before": …, "after": …}`.
@@ -459,10 +459,76 @@ impl TimelineEvent {
         self.encode().1
     }
 
-    /// The event as JSON for the API: `{"kind": …, "details": …}`.
-    pub fn to_json(&self) -> Value {
+    /// The event, typed, as the API and webhooks show it: `{"kind": …, "by": …, fields…}`.
+    ///
+    /// `by` is who did it (the event's actor; `null` for Dispatch itself). The fields are the
+    /// variant's, under their stored names, except that
+    /// - a change is `{"from": …, "to": …}` (`status`, `added_reason`, `chars`), and an
+    ///   `incident_updated` event holds its changes by field name under `changes`
+    ///   (`{"changes": {"severity": {"from": "sev2", "to": "sev1"}}}`);
+    /// - a field itself named `kind` is `resource` (the resource's kind) or `report` (the
+    ///   report's kind), so it does not hide the event's kind;
+    /// - fields kept for the text only (a priority's display name, a report's first line) are
+    ///   left out: stored events do not have them.
+    ///
+    /// Any other event (custom events, imported messages, kinds or details this version does
+    /// not know) is `{"kind": …, "by": …, "details": …}` with the stored details as they are.
+    pub fn to_json(&self, by: Option<&str>) -> Value {
+        use TimelineEvent as E;
         let (kind, details) = self.encode();
-        json!({"kind": kind, "details": details})
+        let mut out = Map::new();
+        out.insert("kind".into(), Value::String(kind));
+        out.insert("by".into(), json!(by));
+        let fields = match (self, details) {
+            (E::Other { .. }, details) => {
+                out.insert("details".into(), details);
+                return Value::Object(out);
+            }
+            (E::IncidentUpdated { changes, .. }, _) => {
+                let changes = changes
+                    .iter()
+                    .map(|(field, c)| (field.clone(), json!({"from": c.before, "to": c.after})))
+                    .collect();
+                out.insert("changes".into(), Value::Object(changes));
+                return Value::Object(out);
+            }
+            (_, Value::Object(fields)) => fields,
+            (_, _) => Map::new(),
+        };
+        for (name, value) in fields {
+            let value = match value {
+                Value::Object(mut c) if self.change_fields().contains(&name.as_str()) => {
+                    json!({"from": c.remove("before"), "to": c.remove("after")})
+                }
+                v => v,
+            };
+            let name = match name.as_str() {
+                "kind" => self.inner_kind_name().to_string(),
+                _ => name,
+            };
+            out.insert(name, value);
+        }
+        Value::Object(out)
+    }
+
+    /// The stored fields that are a [`Change`].
+    fn change_fields(&self) -> &'static [&'static str] {
+        use TimelineEvent as E;
+        match self {
+            E::StatusChanged { .. } | E::TaskStatusChanged { .. } => &["status"],
+            E::ParticipantUpdated { .. } => &["added_reason"],
+            E::DocumentEdited { .. } => &["chars"],
+            _ => &[],
+        }
+    }
+
+    /// What [`TimelineEvent::to_json`] calls a variant's own `kind` field.
+    fn inner_kind_name(&self) -> &'static str {
+        use TimelineEvent as E;
+        match self {
+            E::ResourceCreated { .. } | E::ResourceFailed { .. } => "resource",
+            _ => "report",
+        }
     }
 
     /// The human-readable description stored with the event. `who` is the actor (or
@@ -1127,11 +1193,9 @@ mod tests {
                 "{kind}"
             );
             assert_eq!(event.describe(WHO, INC), text, "{kind}");
-            assert_eq!(
-                event.to_json(),
-                json!({"kind": kind, "details": details}),
-                "{kind}"
-            );
+            let typed = event.to_json(Some(WHO));
+            assert_eq!(typed["kind"], kind, "{kind}");
+            assert_eq!(typed["by"], WHO, "{kind}");
         }
     }
 
@@ -1157,6 +1221,112 @@ mod tests {
         let kinds: std::collections::BTreeSet<&str> = cases().iter().map(|c| c.1).collect();
         // One entry per variant but `Other`: a new variant must add its fixture here.
         assert_eq!(kinds.len(), 41);
+    }
+
+    #[test]
+    fn the_typed_json_names_from_and_to_who_and_by_whom() {
+        let severity = E::IncidentUpdated {
+            changes: [(
+                "severity".to_string(),
+                Change::new(json!("sev2"), json!("sev1")),
+            )]
+            .into(),
+            stable_priority: None,
+        };
+        assert_eq!(
+            severity.to_json(Some(WHO)),
+            json!({"kind": "incident_updated", "by": WHO,
+                "changes": {"severity": {"from": "sev2", "to": "sev1"}}})
+        );
+        let status = E::StatusChanged {
+            status: Change::new(IncidentStatus::Active, IncidentStatus::Closed),
+        };
+        assert_eq!(
+            status.to_json(None),
+            json!({"kind": "status_changed", "by": null,
+                "status": {"from": "active", "to": "closed"}})
+        );
+        let added = E::ParticipantAdded {
+            email: "bo@example.com".into(),
+            role: None,
+            reason: None,
+        };
+        assert_eq!(
+            added.to_json(Some(WHO)),
+            json!({"kind": "participant_added", "by": WHO, "email": "bo@example.com"})
+        );
+        let resource = E::ResourceFailed {
+            kind: ResourceKind::Ticket,
+            error: "boom".into(),
+        };
+        assert_eq!(
+            resource.to_json(None),
+            json!({"kind": "resource_failed", "by": null, "resource": "ticket", "error": "boom"})
+        );
+        let paged = E::CommanderPaged {
+            email: "bo@example.com".into(),
+            service_id: None,
+            priority_name: "High".into(),
+        };
+        assert_eq!(
+            paged.to_json(None),
+            json!({"kind": "commander_paged", "by": null, "email": "bo@example.com",
+                "service_id": null}),
+            "text-only fields are left out"
+        );
+    }
+
+    #[test]
+    fn every_kind_s_typed_json_holds_its_stored_details() {
+        for (event, kind, details, _) in cases() {
+            let typed = event.to_json(Some(WHO));
+            let read_back = TimelineEvent::decode(kind, &details).to_json(Some(WHO));
+            assert_eq!(typed, read_back, "{kind}: a stored row renders the same");
+            let Value::Object(stored) = details else {
+                panic!("{kind}: details are an object")
+            };
+            let fields = typed.as_object().unwrap();
+            // kind and by, then one field per stored key (changes: one object for all).
+            let expected = if kind == "incident_updated" {
+                3
+            } else {
+                2 + stored.len()
+            };
+            assert_eq!(fields.len(), expected, "{kind}: {typed}");
+            for (name, value) in &stored {
+                if name == "kind" {
+                    assert_eq!(&fields[event.inner_kind_name()], value, "{kind}");
+                    continue;
+                }
+                match fields.get(name.as_str()) {
+                    Some(v) if v == value => {}
+                    Some(v) => assert_eq!(
+                        v,
+                        &json!({"from": value["before"], "to": value["after"]}),
+                        "{kind}.{name}"
+                    ),
+                    None if kind == "incident_updated" => assert_eq!(
+                        typed["changes"][name],
+                        json!({"from": value["before"], "to": value["after"]})
+                    ),
+                    None => panic!("{kind}: {name} is missing"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn other_events_show_their_stored_details() {
+        let custom = json!({"pager": "db-oncall", "before": 1, "after": 2});
+        assert_eq!(
+            TimelineEvent::decode("custom", &custom).to_json(Some(WHO)),
+            json!({"kind": "custom", "by": WHO, "details": custom})
+        );
+        let old = json!({"rating": "five"});
+        assert_eq!(
+            TimelineEvent::decode("feedback_given", &old).to_json(None),
+            json!({"kind": "feedback_given", "by": null, "details": old})
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! (`…In`, `…Patch`) live beside their handlers.
 
 use chrono::{DateTime, Utc};
+use dispatch_core::event::TimelineEvent;
 use dispatch_engine::data::model::{event, individual, report, resource};
 use dispatch_engine::data::ParticipantView;
 use dispatch_engine::data::TagRow;
@@ -348,9 +349,12 @@ pub struct EventOut {
     pub transport: String,
     /// What happened.
     pub description: String,
-    /// What changed, with before/after values.
+    /// What changed, with before/after values, as stored.
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
+    /// The event, typed: its kind, who did it and its fields (see [`TypedEvent`]).
+    #[schema(value_type = TypedEvent)]
+    pub event: serde_json::Value,
     /// Pinned.
     pub pinned: bool,
     /// This event's hash.
@@ -359,8 +363,61 @@ pub struct EventOut {
     pub prev_hash: String,
 }
 
+/// The OpenAPI schema of a typed timeline event, the `event` of an [`EventOut`] (and of a
+/// webhook's `data.event`), as `dispatch_core::event::TimelineEvent::to_json` renders it.
+pub enum TypedEvent {}
+
+impl utoipa::PartialSchema for TypedEvent {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        let string = |description: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(description))
+        };
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(TYPED_EVENT_DOC))
+            .property("kind", string("The event's type, as `type`."))
+            .required("kind")
+            .property(
+                "by",
+                string("Who did it; `null` for Dispatch itself.")
+                    .schema_type(SchemaType::from_iter([Type::String, Type::Null])),
+            )
+            .required("by")
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::FreeForm(true),
+            ))
+            .examples([
+                serde_json::json!({"kind": "incident_updated", "by": "ann@example.com",
+                    "changes": {"severity": {"from": "sev2", "to": "sev1"}}}),
+                serde_json::json!({"kind": "participant_added", "by": "ann@example.com",
+                    "email": "bo@example.com"}),
+                serde_json::json!({"kind": "status_changed", "by": "ann@example.com",
+                    "status": {"from": "active", "to": "stable"}}),
+                serde_json::json!({"kind": "custom", "by": "ann@example.com",
+                    "details": {"pager": "db-oncall"}}),
+            ])
+            .into()
+    }
+}
+
+impl ToSchema for TypedEvent {}
+
+/// The description of [`TypedEvent`].
+const TYPED_EVENT_DOC: &str = "A timeline event, typed: `kind`, `by` and the kind's fields \
+under their stored names (`email`, `role`, `reason`, `task_id`, …). A change is \
+`{\"from\": …, \"to\": …}` (`status`, `added_reason`, `chars`); an `incident_updated` event \
+holds its changes by field under `changes`. A field that is itself a kind is `resource` \
+(`resource_created`, `resource_failed`) or `report` (`report_created`, `reminder_sent`, \
+`reminder_snoozed`). Custom events, imported messages and kinds or details this version does \
+not know are `{\"kind\", \"by\", \"details\"}` with the stored details.";
+
 impl From<event::Model> for EventOut {
     fn from(e: event::Model) -> Self {
+        let details = serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null);
+        let event = TimelineEvent::decode(&e.kind, &details).to_json(e.actor.as_deref());
         Self {
             id: e.id,
             seq: e.seq,
@@ -371,7 +428,8 @@ impl From<event::Model> for EventOut {
             actor: e.actor,
             transport: e.transport,
             description: e.description,
-            details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null),
+            details,
+            event,
             pinned: e.pinned,
             hash: e.hash,
             prev_hash: e.prev_hash,

@@ -8,23 +8,23 @@
 
 mod plan;
 
-use super::{resolve_tags, IncidentDetail};
+use super::{resolve_tags, status, IncidentDetail};
 use crate::cache::ProjectConfig;
-use crate::changes::Events;
-use crate::record::save_with_events;
 use crate::webhook::outgoing::Outgoing;
 use crate::{Actor, Engine, Error, Result};
 use chrono::{DateTime, Utc};
 use dispatch_core::commands::DeclareIncident;
 use dispatch_core::values::IncidentRef;
-use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, ValidationError};
+use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, ResourceKind, ValidationError};
 use dispatch_store::model::{incident, page, participant, participant_role, project};
 use dispatch_store::repo;
 use dispatch_store::repo::event;
 use dispatch_store::repo::incident::IncidentRow;
 use dispatch_store::repo::participant::ParticipantView;
 use dispatch_store::Conn;
-use plan::{resolve, DeclareInput, DeclarePlan, PlannedParticipant, Resolved};
+use plan::{
+    resolve, Backfill, BackfillFacts, DeclareInput, DeclarePlan, PlannedParticipant, Resolved,
+};
 use std::sync::Arc;
 
 impl Engine {
@@ -53,12 +53,7 @@ impl Engine {
     }
 
     /// Writes a declaration's plan: store calls only, in the plan's order.
-    async fn write_plan(
-        &self,
-        conn: &impl Conn,
-        actor: &Actor,
-        plan: &DeclarePlan,
-    ) -> Result<Written> {
+    async fn write_plan(&self, conn: &impl Conn, plan: &DeclarePlan) -> Result<Written> {
         let now = plan.incident.created_at;
         let inc = repo::incident::insert(conn, plan.incident.clone()).await?;
         let mut event_rows = plan.events.clone();
@@ -67,7 +62,8 @@ impl Engine {
         }
         let webhooks = Outgoing::prepare(conn, &event_rows).await?;
         event::insert(conn, event_rows).await?;
-        let participants = write_participants(conn, inc.id, &plan.participants, now).await?;
+        let ended = plan.backfill.as_ref().and_then(|b| b.roles_renounced_at);
+        let participants = write_participants(conn, inc.id, &plan.participants, now, ended).await?;
         if !plan.tag_ids.is_empty() {
             repo::tag::set_for_incident(conn, inc.id, &plan.tag_ids).await?;
         }
@@ -92,9 +88,10 @@ impl Engine {
         if let Some(w) = webhooks {
             w.enqueue(conn, &inc).await?;
         }
-        if let Some(target) = plan.backfill {
-            backfill(conn, actor, inc.id, target, now).await?;
-        }
+        let inc = match &plan.backfill {
+            Some(b) => write_backfill(conn, inc, b).await?,
+            None => inc,
+        };
         Ok(Written {
             incident: inc,
             participants,
@@ -132,12 +129,14 @@ async fn resolve_request<'a>(
     Ok((tax.expect("no field errors"), tag_ids))
 }
 
-/// Inserts the planned participants and then all their roles.
+/// Inserts the planned participants and then all their roles (ended at `ended`, when a
+/// back-filled closing ends them).
 async fn write_participants(
     conn: &impl Conn,
     incident_id: i64,
     planned: &[PlannedParticipant],
     now: DateTime<Utc>,
+    ended: Option<DateTime<Utc>>,
 ) -> Result<Vec<participant::Model>> {
     let mut out = Vec::new();
     for pp in planned {
@@ -154,6 +153,10 @@ async fn write_participants(
         .iter()
         .zip(planned)
         .flat_map(|(p, pp)| pp.roles.iter().map(|r| role_row(p, *r, now)))
+        .map(|r| participant_role::Model {
+            renounced_at: ended,
+            ..r
+        })
         .collect();
     repo::participant::insert_roles(conn, role_rows).await?;
     Ok(out)
@@ -175,21 +178,63 @@ fn role_row(
     }
 }
 
-/// Back-filling: the incident goes through the same transition a later call would.
-async fn backfill(
+/// Writes the planned back-fill on the declared incident `inc`, as a later transition would:
+/// the review document, the move's events (and their webhooks) and jobs, then the row.
+async fn write_backfill(
     conn: &impl Conn,
-    actor: &Actor,
-    incident_id: i64,
-    target: IncidentStatus,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let current = repo::incident::lock(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;
-    let mut row = current.clone();
-    let mut events = Events::new(actor, now);
-    let severity_id = current.severity_id;
-    super::status::apply_status(conn, &current, &mut row, target, severity_id, &mut events).await?;
-    save_with_events(conn, &current, row, events).await?;
-    Ok(())
+    inc: incident::Model,
+    b: &Backfill,
+) -> Result<incident::Model> {
+    let id = inc.id;
+    if let Some(review) = &b.review {
+        let kind = ResourceKind::ReviewDocument;
+        let provider = |_| review.provider.clone();
+        repo::resource::add_pending(conn, id, &[kind], provider, review.created_at).await?;
+    }
+    let mut rows = b.events.clone();
+    for row in &mut rows {
+        row.incident_id = id;
+    }
+    let webhooks = Outgoing::prepare(conn, &rows).await?;
+    event::insert(conn, rows).await?;
+    repo::job::enqueue(conn, b.jobs(id)).await?;
+    let after = incident::Model {
+        id,
+        ..b.incident.clone()
+    };
+    let saved = repo::incident::update(conn, &inc, after).await?;
+    if let Some(w) = webhooks {
+        w.enqueue(conn, &saved).await?;
+    }
+    Ok(saved)
+}
+
+/// What back-filling the request's past status needs read (nothing for an active incident):
+/// the project's stable priority, and when closing its required tag types and the types of
+/// the request's tags.
+async fn backfill_facts(
+    conn: &impl Conn,
+    project_id: i64,
+    status: Option<IncidentStatus>,
+    tag_ids: &[i64],
+) -> Result<BackfillFacts> {
+    let mut facts = BackfillFacts::default();
+    let Some(target) = status.filter(|s| *s != IncidentStatus::Active) else {
+        return Ok(facts);
+    };
+    if let Some(id) = repo::project::get(conn, project_id)
+        .await?
+        .stable_priority_id
+    {
+        facts.stable_priority = Some(repo::taxonomy::priorities::get(conn, id).await?);
+    }
+    if target == IncidentStatus::Closed {
+        facts.required_tag_types = status::required_tag_types(conn, project_id).await?;
+        if !facts.required_tag_types.is_empty() {
+            facts.tag_types = status::tag_types_of(conn, tag_ids).await?;
+        }
+    }
+    Ok(facts)
 }
 
 /// The declared incident as readers see it, from the rows just written (no read-back).
@@ -293,6 +338,7 @@ impl crate::Incidents<'_> {
         let txn = self.db.write().await?;
         let conn = &*txn;
         let (tax, tag_ids) = resolve_request(conn, &cfg, &cmd).await?;
+        let backfill = backfill_facts(conn, cfg.project.id, cmd.status, &tag_ids).await?;
         let input = DeclareInput {
             actor,
             cmd,
@@ -301,6 +347,7 @@ impl crate::Incidents<'_> {
             policies: &cfg.policies,
             on_call: &on_call,
             tag_ids,
+            backfill,
             now: dispatch_core::now(),
         };
         let roles = plan::roles(&input);
@@ -310,8 +357,8 @@ impl crate::Incidents<'_> {
             found.push(repo::individual::get_or_create(conn, &email, None).await?);
         }
         let number = repo::project::next_incident_number(conn, cfg.project.id).await?;
-        let plan = plan::plan(input, roles, found, number, |k| self.pending_slug(&cfg, k));
-        let written = self.write_plan(conn, actor, &plan).await?;
+        let plan = plan::plan(input, roles, found, number, |k| self.pending_slug(&cfg, k))?;
+        let written = self.write_plan(conn, &plan).await?;
         txn.commit().await?;
         self.wake_workers();
         let inc = &written.incident;

@@ -5,12 +5,163 @@ use super::{load_detail, IncidentDetail};
 use crate::changes::Events;
 use crate::record::save_with_events;
 use crate::{flows, Actor, Error, Result};
+use chrono::{DateTime, Utc};
 use dispatch_core::event::{Change, TimelineEvent};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, IncidentStatus, ValidationError};
-use dispatch_store::model::incident;
+use dispatch_store::model::{incident, incident_priority, incident_severity, tag_type};
+use dispatch_store::repo::job::NewJob;
 use dispatch_store::repo::{self, taxonomy};
 use serde_json::json;
+
+/// A stable or closed incident needs a severity that allows it.
+pub(crate) fn check_severity(
+    severity: &incident_severity::Model,
+    target: IncidentStatus,
+) -> std::result::Result<(), ValidationError> {
+    if target == IncidentStatus::Active || severity.allowed_for_stable {
+        return Ok(());
+    }
+    Err(ValidationError::field(
+        "severity",
+        format!(
+            "severity {:?} is not allowed on a {target} incident; set another severity first",
+            severity.name
+        ),
+    ))
+}
+
+/// Closing needs a tag of each `required` tag type; `tag_types` are the types of the
+/// incident's tags.
+pub(crate) fn check_required_tags(
+    required: &[tag_type::Model],
+    tag_types: &[Option<i64>],
+) -> std::result::Result<(), ValidationError> {
+    let missing: Vec<&str> = required
+        .iter()
+        .filter(|t| !tag_types.contains(&Some(t.id)))
+        .map(|t| t.name.as_str())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(ValidationError::field(
+        "tags",
+        format!(
+            "closing needs a tag of each required type: {}",
+            missing.join(", ")
+        ),
+    ))
+}
+
+/// The project's required tag types.
+pub(crate) async fn required_tag_types(
+    conn: &impl dispatch_store::Conn,
+    project_id: i64,
+) -> Result<Vec<tag_type::Model>> {
+    let mut types = repo::tag::types(conn, project_id).await?;
+    types.retain(|t| t.required);
+    Ok(types)
+}
+
+/// The tag type of each tag.
+pub(crate) async fn tag_types_of(
+    conn: &impl dispatch_store::Conn,
+    tag_ids: &[i64],
+) -> Result<Vec<Option<i64>>> {
+    let mut out = Vec::new();
+    for id in tag_ids {
+        out.push(repo::tag::get(conn, *id).await?.tag_type_id);
+    }
+    Ok(out)
+}
+
+/// Stabilising moved the priority from `before` to the project's stable priority `after`.
+pub(crate) fn stable_priority_event(
+    before: &incident_priority::Model,
+    after: &incident_priority::Model,
+) -> TimelineEvent {
+    TimelineEvent::IncidentUpdated {
+        changes: [(
+            "priority".to_string(),
+            Change::new(json!(before.slug), json!(after.slug)),
+        )]
+        .into(),
+        stable_priority: Some(after.name.clone()),
+    }
+}
+
+/// The jobs a move from `from` to `target` queues after the review document's: asking for
+/// feedback and archiving the room when closing, un-archiving it when re-opening a closed
+/// incident, and refreshing its resources.
+pub(crate) fn transition_jobs(
+    incident_id: i64,
+    name: &str,
+    from: IncidentStatus,
+    target: IncidentStatus,
+    at: DateTime<Utc>,
+) -> Vec<NewJob> {
+    let mut jobs = Vec::new();
+    if target == IncidentStatus::Closed {
+        let text = format!(
+            "{name} is closed. Thank you all. How did the response go? Rate it from 1 to 5 with a comment: POST /api/v1/incidents/{name}/feedback"
+        );
+        let key = format!("feedback:{}", at.timestamp_micros());
+        jobs.push(flows::announce(
+            dispatch_core::IncidentId(incident_id),
+            &key,
+            &text,
+            at,
+        ));
+    }
+    if target == IncidentStatus::Closed || from == IncidentStatus::Closed {
+        let archive = target == IncidentStatus::Closed;
+        jobs.push(flows::incident_job(
+            dispatch_core::job::Archive {
+                incident_id,
+                archive,
+            },
+            None,
+            at,
+        ));
+    }
+    jobs.push(flows::refresh(
+        dispatch_core::IncidentId(incident_id),
+        None,
+        at,
+    ));
+    jobs
+}
+
+/// Checks that `current` may move to `target`: not already there, a severity that allows it
+/// (`severity_id`: the severity the incident will have after the command), and for closing a
+/// tag of each required type.
+async fn check_move(
+    conn: &impl dispatch_store::Conn,
+    current: &incident::Model,
+    from: IncidentStatus,
+    target: IncidentStatus,
+    severity_id: i64,
+) -> Result<()> {
+    if from == target {
+        return Err(Error::Conflict(format!(
+            "{} is already {}",
+            current.name, target
+        )));
+    }
+    if target != IncidentStatus::Active {
+        let severity = taxonomy::severities::get(conn, severity_id).await?;
+        check_severity(&severity, target)?;
+    }
+    if target == IncidentStatus::Closed {
+        let required = required_tag_types(conn, current.project_id).await?;
+        if !required.is_empty() {
+            let tag_ids = repo::tag::ids_for_incident(conn, current.id).await?;
+            check_required_tags(&required, &tag_types_of(conn, &tag_ids).await?)?;
+        }
+    }
+    Ok(())
+}
 
 /// Checks that `current` may move to `target` and records the change on `row` and `events`.
 /// `severity_id` is the severity the incident will have after the command.
@@ -23,55 +174,8 @@ pub(crate) async fn apply_status(
     events: &mut Events,
 ) -> Result<()> {
     let from: IncidentStatus = current.status.parse().unwrap_or(IncidentStatus::Active);
-    if from == target {
-        return Err(Error::Conflict(format!(
-            "{} is already {}",
-            current.name, target
-        )));
-    }
+    check_move(conn, current, from, target, severity_id).await?;
     let now = events.at();
-    if target != IncidentStatus::Active {
-        let severity = taxonomy::severities::get(conn, severity_id).await?;
-        if !severity.allowed_for_stable {
-            return Err(ValidationError::field(
-                "severity",
-                format!("severity {:?} is not allowed on a {target} incident; set another severity first", severity.name),
-            )
-            .into());
-        }
-    }
-    if target == IncidentStatus::Closed {
-        let required: Vec<_> = repo::tag::types(conn, current.project_id)
-            .await?
-            .into_iter()
-            .filter(|t| t.required)
-            .collect();
-        if !required.is_empty() {
-            let tag_ids = repo::tag::ids_for_incident(conn, current.id).await?;
-            let mut missing = Vec::new();
-            for tt in required {
-                let mut has = false;
-                for id in &tag_ids {
-                    if repo::tag::get(conn, *id).await?.tag_type_id == Some(tt.id) {
-                        has = true;
-                    }
-                }
-                if !has {
-                    missing.push(tt.name);
-                }
-            }
-            if !missing.is_empty() {
-                return Err(ValidationError::field(
-                    "tags",
-                    format!(
-                        "closing needs a tag of each required type: {}",
-                        missing.join(", ")
-                    ),
-                )
-                .into());
-            }
-        }
-    }
     match target {
         IncidentStatus::Stable => {
             row.stable_at = Some(now);
@@ -99,7 +203,6 @@ pub(crate) async fn apply_status(
         }
     }
     row.status = target.as_str().to_string();
-    let at = events.at();
     if target != IncidentStatus::Active && from == IncidentStatus::Active {
         // The project's stable priority, if it has one.
         let project = repo::project::get(conn, current.project_id).await?;
@@ -107,19 +210,10 @@ pub(crate) async fn apply_status(
             .stable_priority_id
             .filter(|p| *p != current.priority_id)
         {
-            let (before, after) = (
-                taxonomy::priorities::get(conn, current.priority_id).await?,
-                taxonomy::priorities::get(conn, p).await?,
-            );
+            let before = taxonomy::priorities::get(conn, current.priority_id).await?;
+            let after = taxonomy::priorities::get(conn, p).await?;
             row.priority_id = p;
-            events.push_event(TimelineEvent::IncidentUpdated {
-                changes: [(
-                    "priority".to_string(),
-                    Change::new(json!(before.slug), json!(after.slug)),
-                )]
-                .into(),
-                stable_priority: Some(after.name.clone()),
-            });
+            events.push_event(stable_priority_event(&before, &after));
         }
     }
     if target != IncidentStatus::Active {
@@ -132,34 +226,9 @@ pub(crate) async fn apply_status(
         )
         .await?;
     }
-    if target == IncidentStatus::Closed {
-        let text = format!(
-            "{} is closed. Thank you all. How did the response go? Rate it from 1 to 5 with a comment: POST /api/v1/incidents/{}/feedback",
-            current.name, current.name
-        );
-        events.job(flows::announce(
-            dispatch_core::IncidentId(current.id),
-            &format!("feedback:{}", at.timestamp_micros()),
-            &text,
-            at,
-        ));
+    for job in transition_jobs(current.id, &current.name, from, target, now) {
+        events.job(job);
     }
-    if target == IncidentStatus::Closed || from == IncidentStatus::Closed {
-        let archive = target == IncidentStatus::Closed;
-        events.job(flows::incident_job(
-            dispatch_core::job::Archive {
-                incident_id: current.id,
-                archive,
-            },
-            None,
-            at,
-        ));
-    }
-    events.job(flows::refresh(
-        dispatch_core::IncidentId(current.id),
-        None,
-        at,
-    ));
     events.push_event(TimelineEvent::StatusChanged {
         status: Change::new(from, target),
     });

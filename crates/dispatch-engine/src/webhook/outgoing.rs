@@ -5,6 +5,7 @@
 
 use crate::Result;
 use chrono::{DateTime, SecondsFormat, Utc};
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::webhook::event_type;
 use dispatch_core::Visibility;
 use dispatch_store::model::{event, incident};
@@ -139,17 +140,20 @@ fn time(t: DateTime<Utc>) -> String {
 }
 
 /// The Standard Webhooks body: `{"type", "timestamp", "data": {"incident", "event"}}`.
+/// The event carries its stored `details` and, under `event`, the typed event
+/// ([`TimelineEvent::to_json`]), as the API's timeline shows them.
 ///
 /// Restricted incidents are delivered too — subscriptions are configured by admins, and a
 /// receiver should know that *something* happened — but they carry only the incident's id, key
 /// and visibility, and only the event's position, time, actor and transport. No title,
-/// description, status, event text or details: those routinely repeat the title or describe
+/// description, status, event text, details or typed event: those routinely repeat the title or describe
 /// the incident, and a receiver may pass them on to people who may not see it. A receiver that
 /// needs more asks the API with a token that may see the incident. Anything but `open` counts
 /// as restricted, so a visibility added later is kept quiet until someone decides otherwise.
 fn payload(i: &incident::Model, open: bool, e: &Appended, event_type: &str) -> Value {
     let (incident, event) = if open {
         let details: Value = serde_json::from_str(&e.details).unwrap_or(Value::Null);
+        let typed = TimelineEvent::decode(&e.kind, &details).to_json(e.actor.as_deref());
         (
             json!({
                 "id": i.id,
@@ -172,6 +176,7 @@ fn payload(i: &incident::Model, open: bool, e: &Appended, event_type: &str) -> V
                 "transport": e.transport,
                 "description": e.description,
                 "details": details,
+                "event": typed,
             }),
         )
     } else {
@@ -250,6 +255,12 @@ mod tests {
         assert_eq!(p["timestamp"], "2026-11-25T10:00:00.000000Z");
         assert_eq!(p["data"]["incident"]["title"], "Payments failing");
         assert_eq!(p["data"]["event"]["details"]["title"], "Payments failing");
+        assert_eq!(
+            p["data"]["event"]["event"],
+            json!({"kind": "incident_declared", "by": "alice@example.com",
+                "details": {"title": "Payments failing"}}),
+            "details missing fields of the kind read as another event"
+        );
         assert_eq!(p["data"]["event"]["seq"], 1);
     }
 
@@ -265,6 +276,7 @@ mod tests {
             p["data"]["incident"],
             json!({"id": 7, "name": "INC-7", "visibility": "restricted"})
         );
+        assert!(p["data"]["event"].get("event").is_none(), "no typed event");
         let text = p.to_string();
         assert!(
             !text.contains("Payments") && !text.contains("checkout"),

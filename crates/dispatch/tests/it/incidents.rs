@@ -6,7 +6,7 @@ use dispatch_core::provider::{
     Created, IncidentContext, ProviderError, ProviderResult, ResourceProvider,
 };
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn declaring_an_incident_returns_it_with_its_key_commander_and_participants() {
@@ -866,4 +866,112 @@ async fn a_json_body_nested_100000_deep_is_refused_and_the_server_lives_on() {
     assert!(r.status.is_client_error(), "{}: {:?}", r.status, r.body);
     app.declare("Still here").await;
     app.run_pending_jobs().await;
+}
+
+/// Replaces every run of digits by `N`: ids, numbers and times.
+fn no_digits(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if !c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('N') {
+            out.push('N');
+        }
+    }
+    out
+}
+
+/// The incident's timeline, each event as text without what differs between incidents and
+/// times (ids, times, hashes, digits).
+async fn timeline(app: &TestApp, key: &str) -> Vec<String> {
+    let events = app.get(&format!("/incidents/{key}/timeline")).await.body;
+    events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let mut e = e.clone();
+            let o = e.as_object_mut().unwrap();
+            for volatile in ["id", "occurred_at", "recorded_at", "hash", "prev_hash"] {
+                o.remove(volatile);
+            }
+            no_digits(&e.to_string())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_declare_with_a_past_status_records_what_the_later_transition_would() {
+    for target in ["stable", "closed"] {
+        let app = spawn_app().await;
+        let p = app
+            .patch("/projects/default", json!({"stable_priority": "Medium"}))
+            .await;
+        assert_eq!(p.status, StatusCode::OK, "{:?}", p.body);
+        // INC-1: declared, then moved; INC-2: declared with the status at once.
+        app.declare("Outage").await;
+        let verb = if target == "stable" {
+            "stable"
+        } else {
+            "close"
+        };
+        let moved = app
+            .call(Method::POST, &format!("/incidents/INC-1/{verb}"), None)
+            .await;
+        assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+        let r = app
+            .post(
+                "/incidents",
+                json!({"title": "Outage", "description": "details", "status": target}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+
+        let (later, at_once) = (timeline(&app, "INC-1").await, timeline(&app, "INC-2").await);
+        assert!(
+            later.iter().any(|e| e.contains("\"status_changed\"")),
+            "{later:?}"
+        );
+        assert!(
+            later
+                .iter()
+                .any(|e| e.contains("(the project's stable priority)")),
+            "{later:?}"
+        );
+        assert_eq!(at_once, later, "{target}: the same events");
+
+        let jobs = app.get("/jobs?state=queued&limit=500").await.body;
+        let mut jobs: Vec<&Value> = jobs.as_array().unwrap().iter().collect();
+        jobs.sort_by_key(|j| j["id"].as_i64());
+        let of = |id: &Value| -> Vec<String> {
+            jobs.iter()
+                .filter(|j| &j["incident_id"] == id)
+                .map(|j| format!("{} {}", j["kind"], no_digits(&j["payload"].to_string())))
+                .collect()
+        };
+        let (later, at_once) = (of(&moved.body["id"]), of(&r.body["id"]));
+        assert!(
+            later.iter().any(|j| j.starts_with("\"refresh\"")),
+            "{later:?}"
+        );
+        assert_eq!(at_once, later, "{target}: the same jobs");
+
+        let (a, b) = (
+            app.get("/incidents/INC-1").await.body,
+            app.get("/incidents/INC-2").await.body,
+        );
+        for field in ["status", "priority", "severity", "resources"] {
+            assert_eq!(
+                no_digits(&b[field].to_string()),
+                no_digits(&a[field].to_string()),
+                "{target}: {field}"
+            );
+        }
+        let roles = |i: &Value| no_digits(&i["participants"].to_string());
+        assert_eq!(roles(&b), roles(&a), "{target}: participants and roles");
+        assert_eq!(b["status"], target);
+        assert!(b["stable_at"].is_string());
+        assert_eq!(b["closed_at"].is_string(), target == "closed");
+        app.run_pending_jobs().await;
+    }
 }

@@ -282,3 +282,91 @@ async fn files_are_attached_listed_and_downloaded_with_a_size_limit() {
     assert!(kinds.contains(&json!("file_attached")));
     app.run_pending_jobs().await;
 }
+
+#[tokio::test]
+async fn every_event_carries_its_typed_event_old_rows_too() {
+    let app = spawn_app().await;
+    app.declare("Checkout down").await;
+    app.patch("/incidents/INC-1", json!({"severity": "critical"}))
+        .await;
+    app.give_role("INC-1", "bo@example.com", "scribe").await;
+    let stable = app
+        .call(Method::POST, "/incidents/INC-1/stable", None)
+        .await;
+    assert_eq!(stable.status, StatusCode::OK, "{:?}", stable.body);
+    let events = app.get("/incidents/INC-1/timeline").await.body;
+    let events = events.as_array().unwrap();
+    let find = |kind: &str| {
+        events
+            .iter()
+            .find(|e| e["type"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {events:?}"))
+    };
+    let admin = "admin@example.com";
+    let declared_severity = &find("incident_declared")["details"]["severity"];
+    assert_eq!(
+        find("incident_updated")["event"],
+        json!({"kind": "incident_updated", "by": admin,
+            "changes": {"severity": {"from": declared_severity, "to": "critical"}}})
+    );
+    assert_eq!(
+        find("participant_added")["event"],
+        json!({"kind": "participant_added", "by": admin, "email": "bo@example.com"})
+    );
+    let status = find("status_changed");
+    assert_eq!(
+        status["event"],
+        json!({"kind": "status_changed", "by": admin,
+            "status": {"from": "active", "to": "stable"}})
+    );
+    assert_eq!(
+        status["details"],
+        json!({"status": {"before": "active", "after": "stable"}}),
+        "the stored details stay as they were"
+    );
+    for e in events {
+        assert_eq!(e["event"]["kind"], e["type"], "{e}");
+        assert_eq!(e["event"]["by"], e["actor"], "{e}");
+    }
+
+    // Rows written by older versions: a kind this version does not know, and details that
+    // do not fit their kind, render with their stored details.
+    let last = events.len();
+    dispatch_store::testing::execute(
+        app.engine.db(),
+        &format!(
+            "UPDATE events SET kind = 'severity_bumped', details = '{{\"level\": 2}}' WHERE seq = {last}"
+        ),
+    )
+    .await;
+    dispatch_store::testing::execute(
+        app.engine.db(),
+        "UPDATE events SET details = '{\"who\": \"bo\"}' WHERE kind = 'participant_added'",
+    )
+    .await;
+    let events = app.get("/incidents/INC-1/timeline").await.body;
+    let events = events.as_array().unwrap();
+    assert_eq!(
+        events[last - 1]["event"],
+        json!({"kind": "severity_bumped", "by": admin, "details": {"level": 2}})
+    );
+    let added = events
+        .iter()
+        .find(|e| e["type"] == "participant_added")
+        .unwrap();
+    assert_eq!(
+        added["event"],
+        json!({"kind": "participant_added", "by": admin, "details": {"who": "bo"}})
+    );
+    assert_eq!(added["details"], json!({"who": "bo"}));
+
+    // The schema documents the typed event.
+    let doc = app.get("/openapi.json").await.body;
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["EventOut"]["properties"]["event"]["$ref"],
+        "#/components/schemas/TypedEvent"
+    );
+    assert_eq!(schemas["TypedEvent"]["required"], json!(["kind", "by"]));
+    app.run_pending_jobs().await;
+}

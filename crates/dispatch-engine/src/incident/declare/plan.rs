@@ -1,20 +1,25 @@
 //! The declaration's decisions, without a database, a clock or any I/O: given the request,
 //! the project's resolved configuration, who is on call, the people and the time, it says which
-//! incident row, role holders, participants, timeline events, page, resources and status
-//! back-fill the declaration makes. [`super`] reads what this needs and writes what it returns.
+//! incident row, role holders, participants, timeline events, page, resources and, for a past
+//! incident, the back-fill (the move to its status, with the events, row, roles, review document
+//! and jobs the later transition would make) the declaration makes. [`super`] reads what this needs and writes what it returns.
 
 use crate::cache::ProjectConfig;
 use crate::changes::Events;
+use crate::incident::status::{
+    check_required_tags, check_severity, stable_priority_event, transition_jobs,
+};
 use crate::Actor;
 use chrono::{DateTime, Utc};
 use dispatch_core::commands::DeclareIncident;
-use dispatch_core::event::TimelineEvent;
+use dispatch_core::event::{Change, TimelineEvent};
 use dispatch_core::{IncidentStatus, ParticipantRole, ResourceKind, ValidationError, Visibility};
 use dispatch_store::model::{
     event, incident, incident_priority, incident_severity, incident_type, individual, page,
-    project, resource, role_policy,
+    project, resource, role_policy, tag_type,
 };
 use dispatch_store::repo::event::ChainHead;
+use dispatch_store::repo::job::NewJob;
 use std::collections::HashMap;
 
 /// Someone who takes a role when the incident is declared.
@@ -127,8 +132,22 @@ pub(crate) struct DeclareInput<'a> {
     pub on_call: &'a HashMap<i64, String>,
     /// The request's tags, resolved to ids.
     pub tag_ids: Vec<i64>,
+    /// What back-filling a past status needs (empty when declaring an active incident).
+    pub backfill: BackfillFacts,
     /// The time of the declaration.
     pub now: DateTime<Utc>,
+}
+
+/// What back-filling a past status needs read besides the configuration; empty for an active
+/// declaration.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BackfillFacts {
+    /// The project's stable priority, if it has one.
+    pub stable_priority: Option<incident_priority::Model>,
+    /// The project's required tag types (read when closing).
+    pub required_tag_types: Vec<tag_type::Model>,
+    /// The tag type of each of the request's tags (read when closing and some are required).
+    pub tag_types: Vec<Option<i64>>,
 }
 
 /// Who takes which role: the reporter, the commander, then what the role policies give.
@@ -238,8 +257,57 @@ pub(crate) struct DeclarePlan {
     pub page: Option<page::Model>,
     /// The declare saga's resources, pending.
     pub resources: Vec<resource::Model>,
-    /// The status the incident moves to right away (back-filling a past incident).
-    pub backfill: Option<IncidentStatus>,
+    /// The move to a past status right after the declaration (back-filling a past incident).
+    pub backfill: Option<Backfill>,
+}
+
+/// Back-filling: the move from active to a past status, as a later transition at the
+/// declaration's time would record it.
+#[derive(Debug, Clone)]
+pub(crate) struct Backfill {
+    /// The status.
+    pub status: IncidentStatus,
+    /// The incident row after the move: what the declared row is updated to.
+    pub incident: incident::Model,
+    /// The move's events, chained after the declaration's (`incident_id` 0).
+    pub events: Vec<event::Model>,
+    /// The same events, typed: the rules' follow-ups read them.
+    typed: Vec<TimelineEvent>,
+    /// When closing ended the roles taken at declaration.
+    pub roles_renounced_at: Option<DateTime<Utc>>,
+    /// The review document, pending (`incident_id` 0), unless the type opts out.
+    pub review: Option<resource::Model>,
+}
+
+impl Backfill {
+    /// The move's jobs for the incident inserted as `incident_id`, in the transition's order:
+    /// the review document's, closing's and the refresh, then the rules' follow-ups.
+    pub(crate) fn jobs(&self, incident_id: i64) -> Vec<NewJob> {
+        let (at, row) = (self.incident.updated_at, &self.incident);
+        let mut jobs = Vec::new();
+        if let Some(r) = &self.review {
+            jobs.push(crate::flows::provision(
+                dispatch_core::IncidentId(incident_id),
+                ResourceKind::ReviewDocument,
+                r.created_at,
+            ));
+        }
+        jobs.extend(transition_jobs(
+            incident_id,
+            &row.name,
+            IncidentStatus::Active,
+            self.status,
+            at,
+        ));
+        jobs.extend(crate::rules::follow_up(
+            incident_id,
+            &row.status,
+            &row.visibility,
+            self.typed.iter(),
+            at,
+        ));
+        jobs
+    }
 }
 
 impl DeclarePlan {
@@ -255,14 +323,15 @@ impl DeclarePlan {
 
 /// Plans the declaration. `found` are the people [`Roles::people_to_find`] named, looked up;
 /// `number` is the incident's number in its project; `provider_of` names the provider of each
-/// pending resource.
+/// pending resource. A past status the incident may not take (its severity, a required tag) is
+/// a field error, as the later transition would answer.
 pub(crate) fn plan(
     input: DeclareInput,
     roles: Roles,
     found: Vec<individual::Model>,
     number: i64,
     provider_of: impl Fn(ResourceKind) -> String,
-) -> DeclarePlan {
+) -> Result<DeclarePlan, ValidationError> {
     let now = input.now;
     let people = people(input.actor, found, now);
     let person = |email: &str| people.iter().find(|p| p.email == email).cloned();
@@ -290,16 +359,75 @@ pub(crate) fn plan(
         ..Default::default()
     });
     let incident = incident_row(&input, number, name, visibility, commander.id, head);
-    DeclarePlan {
+    let participants = participants(&people, &roles.holders);
+    let held = participants.iter().map(|p| p.roles.len()).sum();
+    let backfill = backfill(&input, &incident, held)?;
+    Ok(DeclarePlan {
         incident,
         commander,
         events,
-        participants: participants(&people, &roles.holders),
+        participants,
         tag_ids: input.tag_ids,
         page,
         resources: pending_resources(0, provider_of, now),
-        backfill: input.cmd.status.filter(|s| *s != IncidentStatus::Active),
+        backfill,
+    })
+}
+
+/// The back-fill of a declaration that carries a past status: the checks, row, events and
+/// review document of the move from active, at the declaration's time. `held` is how many
+/// roles the declaration gives (closing ends them all).
+fn backfill(
+    input: &DeclareInput,
+    declared: &incident::Model,
+    held: usize,
+) -> Result<Option<Backfill>, ValidationError> {
+    let Some(target) = input.cmd.status.filter(|s| *s != IncidentStatus::Active) else {
+        return Ok(None);
+    };
+    let (now, facts) = (input.now, &input.backfill);
+    check_severity(input.tax.severity, target)?;
+    let closing = target == IncidentStatus::Closed;
+    if closing {
+        check_required_tags(&facts.required_tag_types, &facts.tag_types)?;
     }
+    let mut row = declared.clone();
+    let mut events = Events::new(input.actor, now);
+    row.stable_at = Some(now);
+    if closing {
+        row.closed_at = Some(now);
+        events.push_event(TimelineEvent::RolesRenounced { roles: held as u64 });
+    }
+    row.status = target.as_str().into();
+    let stable = facts.stable_priority.as_ref();
+    if let Some(p) = stable.filter(|p| p.id != input.tax.priority.id) {
+        row.priority_id = p.id;
+        events.push_event(stable_priority_event(input.tax.priority, p));
+    }
+    events.push_event(TimelineEvent::StatusChanged {
+        status: Change::new(IncidentStatus::Active, target),
+    });
+    let typed = events.typed().cloned().collect();
+    let mut head = ChainHead {
+        incident_name: row.name.clone(),
+        seq: row.event_seq,
+        hash: row.last_event_hash.clone(),
+    };
+    let list = events.into_parts(&row.name).0;
+    let chained = dispatch_store::repo::event::chain(0, &mut head, list, now);
+    (row.event_seq, row.last_event_hash, row.updated_at) = (head.seq, head.hash, now);
+    let review = (!input.tax.type_.exclude_from_review).then(|| {
+        let kind = ResourceKind::ReviewDocument;
+        pending_resources_of(0, &[kind], crate::flows::pending_provider, now).remove(0)
+    });
+    Ok(Some(Backfill {
+        status: target,
+        incident: row,
+        events: chained,
+        typed,
+        roles_renounced_at: closing.then_some(now),
+        review,
+    }))
 }
 
 /// The actor (known) and the people looked up, once each.
@@ -428,7 +556,17 @@ pub(crate) fn pending_resources(
     provider: impl Fn(ResourceKind) -> String,
     now: DateTime<Utc>,
 ) -> Vec<resource::Model> {
-    crate::flows::DECLARE_STEPS
+    pending_resources_of(incident_id, crate::flows::DECLARE_STEPS, provider, now)
+}
+
+/// Pending resources of `kinds`, as `repo::resource::add_pending` writes them.
+fn pending_resources_of(
+    incident_id: i64,
+    kinds: &[ResourceKind],
+    provider: impl Fn(ResourceKind) -> String,
+    now: DateTime<Utc>,
+) -> Vec<resource::Model> {
+    kinds
         .iter()
         .map(|k| resource::Model {
             id: 0,
@@ -460,6 +598,7 @@ mod tests {
         severity: incident_severity::Model,
         policies: Vec<role_policy::Model>,
         on_call: HashMap<i64, String>,
+        backfill: BackfillFacts,
     }
 
     fn fixture() -> Fixture {
@@ -495,6 +634,7 @@ mod tests {
             },
             policies: vec![],
             on_call: HashMap::new(),
+            backfill: BackfillFacts::default(),
         }
     }
 
@@ -555,13 +695,14 @@ mod tests {
             policies: &f.policies,
             on_call: &f.on_call,
             tag_ids,
+            backfill: f.backfill.clone(),
             now: at(),
         };
         let roles = roles(&input);
         let wanted = roles.people_to_find(&f.actor);
         let found = look_up(wanted.clone());
         let plan = plan(input, roles, found, 7, crate::flows::pending_provider);
-        (plan, wanted)
+        (plan.expect("planned"), wanted)
     }
 
     fn kinds(p: &DeclarePlan) -> Vec<&str> {
@@ -766,7 +907,8 @@ mod tests {
 
     #[test]
     fn a_past_incident_is_back_filled_after_being_declared_active() {
-        let f = fixture();
+        let mut f = fixture();
+        f.severity.allowed_for_stable = true;
         for (asked, planned) in [
             (Some(IncidentStatus::Stable), Some(IncidentStatus::Stable)),
             (Some(IncidentStatus::Closed), Some(IncidentStatus::Closed)),
@@ -777,7 +919,7 @@ mod tests {
             cmd.status = asked;
             cmd.reported_at = Some(DateTime::from_timestamp(1_700_000_000, 0).unwrap());
             let (p, _) = plan_in(&f, cmd, vec![]);
-            assert_eq!(p.backfill, planned, "asked {asked:?}");
+            assert_eq!(p.backfill.map(|b| b.status), planned, "asked {asked:?}");
             assert_eq!(p.incident.status, "active");
             assert!(p.incident.stable_at.is_none() && p.incident.closed_at.is_none());
             assert_eq!(
@@ -785,6 +927,161 @@ mod tests {
                 DateTime::from_timestamp(1_700_000_000, 0).unwrap()
             );
         }
+    }
+
+    /// A past incident declared with `status`, in a project whose stable priority is P3.
+    fn back_filled(f: &mut Fixture, status: IncidentStatus) -> (DeclarePlan, Backfill) {
+        f.severity.allowed_for_stable = true;
+        f.backfill.stable_priority = Some(incident_priority::Model {
+            id: 21,
+            slug: "p3".into(),
+            name: "P3".into(),
+            ..Default::default()
+        });
+        let mut cmd = request();
+        cmd.status = Some(status);
+        let (p, _) = plan_in(f, cmd, vec![]);
+        let b = p.backfill.clone().expect("back-filled");
+        (p, b)
+    }
+
+    fn job_kinds(jobs: &[NewJob]) -> Vec<&str> {
+        jobs.iter().map(|j| j.kind.as_str()).collect()
+    }
+
+    #[test]
+    fn back_filling_stable_plans_the_move_the_transition_would_make() {
+        let (p, b) = back_filled(&mut fixture(), IncidentStatus::Stable);
+        assert_eq!(p.incident.status, "active", "inserted as declared");
+        let row = &b.incident;
+        assert_eq!(row.status, "stable");
+        assert_eq!((row.stable_at, row.closed_at), (Some(at()), None));
+        assert_eq!(row.priority_id, 21, "the project's stable priority");
+        let kinds: Vec<&str> = b.events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["incident_updated", "status_changed"]);
+        let texts: Vec<&str> = b.events.iter().map(|e| e.description.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "priority set to P3 (the project's stable priority)",
+                "reporter@example.com marked stable INC-7"
+            ]
+        );
+        assert_eq!(
+            b.events[0].details,
+            r#"{"priority":{"after":"p3","before":"p1"}}"#
+        );
+        // Chained after the declaration's events; the row holds the new head.
+        assert_eq!(b.events[0].seq, p.incident.event_seq + 1);
+        assert_eq!(b.events[0].prev_hash, p.incident.last_event_hash);
+        assert_eq!(row.event_seq, p.incident.event_seq + 2);
+        assert_eq!(row.last_event_hash, b.events[1].hash);
+        assert_eq!(row.updated_at, at());
+        assert!(b.roles_renounced_at.is_none(), "stable keeps the roles");
+        let review = b.review.as_ref().expect("the review document");
+        assert_eq!(
+            (review.kind.as_str(), review.status.as_str()),
+            ("review_document", "pending")
+        );
+        let jobs = b.jobs(42);
+        assert_eq!(job_kinds(&jobs), ["provision", "refresh", "notify"]);
+        assert!(jobs.iter().all(|j| j.incident_id == Some(42)));
+        assert_eq!(jobs[0].payload["kind"], "review_document");
+        let changes = &jobs[2].payload["changes"];
+        assert_eq!(changes["status"]["after"], "stable");
+        assert_eq!(changes["priority"]["after"], "p3");
+    }
+
+    #[test]
+    fn back_filling_closed_ends_the_roles_asks_for_feedback_and_archives() {
+        let mut f = fixture();
+        f.type_.exclude_from_review = true;
+        let (p, b) = back_filled(&mut f, IncidentStatus::Closed);
+        let row = &b.incident;
+        assert_eq!(row.status, "closed");
+        assert_eq!((row.stable_at, row.closed_at), (Some(at()), Some(at())));
+        let kinds: Vec<&str> = b.events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["roles_renounced", "incident_updated", "status_changed"]
+        );
+        let held: usize = p.participants.iter().map(|pp| pp.roles.len()).sum();
+        assert_eq!(held, 2);
+        assert_eq!(b.events[0].details, r#"{"roles":2}"#);
+        assert_eq!(b.events[2].description, "reporter@example.com closed INC-7");
+        assert_eq!(b.roles_renounced_at, Some(at()));
+        assert!(b.review.is_none(), "the type opts out of reviews");
+        let jobs = b.jobs(42);
+        assert_eq!(
+            job_kinds(&jobs),
+            ["announce", "archive", "refresh", "notify"]
+        );
+        assert!(jobs[0].payload["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("INC-7 is closed."));
+        assert_eq!(jobs[1].payload["archive"], true);
+    }
+
+    #[test]
+    fn a_past_status_the_incident_may_not_take_is_a_field_error() {
+        let mut f = fixture();
+        let input = |f: &Fixture, status| {
+            let mut cmd = request();
+            cmd.status = Some(status);
+            let input = DeclareInput {
+                actor: &f.actor,
+                cmd,
+                project: &f.project,
+                tax: Resolved {
+                    type_: &f.type_,
+                    priority: &f.priority,
+                    severity: &f.severity,
+                },
+                policies: &f.policies,
+                on_call: &f.on_call,
+                tag_ids: vec![],
+                backfill: f.backfill.clone(),
+                now: at(),
+            };
+            let roles = roles(&input);
+            plan(input, roles, vec![], 7, crate::flows::pending_provider).map(|_| ())
+        };
+        let fields = |r: Result<(), ValidationError>| -> Vec<(String, String)> {
+            r.unwrap_err()
+                .fields
+                .into_iter()
+                .map(|e| (e.field, e.message))
+                .collect()
+        };
+        f.severity.name = "Critical".into();
+        assert_eq!(
+            fields(input(&f, IncidentStatus::Stable)),
+            [(
+                "severity".to_string(),
+                r#"severity "Critical" is not allowed on a stable incident; set another severity first"#.to_string()
+            )]
+        );
+        f.severity.allowed_for_stable = true;
+        f.backfill.required_tag_types = vec![tag_type::Model {
+            id: 8,
+            name: "Cause".into(),
+            required: true,
+            ..Default::default()
+        }];
+        assert!(
+            input(&f, IncidentStatus::Stable).is_ok(),
+            "stable needs no tag"
+        );
+        assert_eq!(
+            fields(input(&f, IncidentStatus::Closed)),
+            [(
+                "tags".to_string(),
+                "closing needs a tag of each required type: Cause".to_string()
+            )]
+        );
+        f.backfill.tag_types = vec![None, Some(8)];
+        assert!(input(&f, IncidentStatus::Closed).is_ok());
     }
 
     #[test]
