@@ -74,10 +74,18 @@ pub(crate) async fn resolve_pages(
     let mut done = std::collections::HashSet::new();
     for page in pages {
         if done.insert(page.service_id) {
-            p.oncall.resolve(&page_request(engine, &inc, &page).await?).await?;
+            p.oncall
+                .resolve(&page_request(engine, &inc, &page).await?)
+                .await?;
         }
     }
-    complete(engine, job, incident_id, Events::system(dispatch_core::now())).await
+    complete(
+        engine,
+        job,
+        incident_id,
+        Events::system(dispatch_core::now()),
+    )
+    .await
 }
 
 /// Sends the payload's `text` to `email` as a direct message, once per `key`.
