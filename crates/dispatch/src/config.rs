@@ -42,6 +42,10 @@ pub struct Config {
     pub auth: crate::auth_config::AuthConfig,
     /// Secrets at rest: the key they are sealed with.
     pub security: SecurityConfig,
+    /// PagerDuty: on-call look-ups and pages (see [`crate::oncall_config`]).
+    pub pagerduty: crate::oncall_config::PagerDutyConfig,
+    /// Opsgenie: on-call look-ups and alerts.
+    pub opsgenie: crate::oncall_config::OpsgenieConfig,
 }
 
 /// The `[security]` table. The key is hidden from `Debug` and `config show`.
@@ -185,6 +189,8 @@ impl Default for Config {
             providers: Default::default(),
             auth: Default::default(),
             security: Default::default(),
+            pagerduty: Default::default(),
+            opsgenie: Default::default(),
         }
     }
 }
@@ -305,7 +311,7 @@ impl Config {
                 .with_context(invalid)?;
         }
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        for (var, key) in ENVIRONMENT {
+        for (var, key) in ENVIRONMENT.iter().chain(crate::oncall_config::ENVIRONMENT) {
             if let Some(v) = env(var) {
                 let value = environment_value(var, key, v)?;
                 layers = layers.merge(Serialized::default(key, value));
@@ -414,6 +420,8 @@ impl Config {
             *secret = redact_secret(secret).into();
         }
         shown.auth.oidc.client_secret = redact_secret(&shown.auth.oidc.client_secret).into();
+        shown.pagerduty.redact();
+        shown.opsgenie.redact();
         toml::to_string(&shown).unwrap_or_default()
     }
 
