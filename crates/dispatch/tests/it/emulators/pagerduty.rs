@@ -184,25 +184,18 @@ async fn oncalls(
             .collect()
     };
     let one = |k: &str| all(k).into_iter().next();
-    let number = |k: &str, default: usize| -> Result<usize, Response> {
+    // PagerDuty answers 400 for a paging parameter that is not a number.
+    let number = |k: &str, default: usize| -> Result<usize, String> {
         match one(k) {
             None => Ok(default),
-            Some(v) => v.parse().map_err(|_| {
-                error(
-                    StatusCode::BAD_REQUEST,
-                    2001,
-                    &format!("Invalid Input Provided: {k} must be a number"),
-                )
-            }),
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("Invalid Input Provided: {k} must be a number")),
         }
     };
-    let offset = match number("offset", 0) {
-        Ok(n) => n,
-        Err(r) => return r,
-    };
-    let limit = match number("limit", 25) {
-        Ok(n) => n.min(s.max_limit.load(Ordering::SeqCst)).max(1),
-        Err(r) => return r,
+    let (offset, limit) = match (number("offset", 0), number("limit", 25)) {
+        (Ok(o), Ok(l)) => (o, l.min(s.max_limit.load(Ordering::SeqCst)).max(1)),
+        (Err(m), _) | (_, Err(m)) => return error(StatusCode::BAD_REQUEST, 2001, &m),
     };
     let policies = all("escalation_policy_ids[]");
     let schedules = all("schedule_ids[]");
