@@ -448,6 +448,7 @@ mod tests {
                 changes: None,
                 key: "created".into(),
             }),
+            Job::ResolvePages(ResolvePages { incident_id: 1 }),
             Job::SendEmail(SendEmail {
                 incident_id: Some(1),
                 key: "k".into(),
@@ -465,6 +466,6 @@ mod tests {
                 .unwrap();
             assert_eq!(back, j);
         }
-        assert_eq!(Job::KINDS.len(), 13);
+        assert_eq!(Job::KINDS.len(), 14);
     }
 }
