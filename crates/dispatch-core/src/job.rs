@@ -111,6 +111,9 @@ jobs! {
     DeliverWebhook = "deliver_webhook",
     /// Page a person through the project's on-call provider.
     Page = "page",
+    /// Resolve the incident's pages with the on-call provider that sent them (the incident
+    /// became stable or closed).
+    ResolvePages = "resolve_pages",
     /// Send one direct message through the project's conversation provider.
     DirectMessage = "direct_message",
     /// Mail the incident's participant group: its provider names the recipients, then one
@@ -238,6 +241,13 @@ pub struct Page {
     pub page_id: i64,
 }
 
+/// See [`Job::ResolvePages`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvePages {
+    /// The incident.
+    pub incident_id: i64,
+}
+
 /// See [`Job::DirectMessage`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirectMessage {
@@ -333,6 +343,7 @@ about_one_incident!(
     Announce,
     DeliverWebhook,
     Page,
+    ResolvePages,
     DirectMessage,
     MailGroup,
     Engage,
@@ -437,6 +448,7 @@ mod tests {
                 changes: None,
                 key: "created".into(),
             }),
+            Job::ResolvePages(ResolvePages { incident_id: 1 }),
             Job::SendEmail(SendEmail {
                 incident_id: Some(1),
                 key: "k".into(),
@@ -454,6 +466,6 @@ mod tests {
                 .unwrap();
             assert_eq!(back, j);
         }
-        assert_eq!(Job::KINDS.len(), 13);
+        assert_eq!(Job::KINDS.len(), 14);
     }
 }

@@ -271,6 +271,11 @@ pub struct PageRequest {
     pub reason: String,
     /// Where to open the incident.
     pub link: String,
+    /// The incident's key, e.g. `INC-7`: the vendor's deduplication key (PagerDuty's
+    /// `dedup_key`, Opsgenie's `alias`), so a retried or repeated page reaches one alert.
+    pub incident: String,
+    /// The incident's title.
+    pub title: String,
 }
 
 /// On-call schedules: who is on call for a service, who is next, and paging them. Dispatch's
@@ -298,6 +303,11 @@ pub trait OnCallProvider: Send + Sync {
     /// incident); Dispatch's own pages are its page records, so the built-in returns `None`.
     /// Dispatch also tells the person by e-mail and direct message, whatever the provider.
     async fn page(&self, page: &PageRequest) -> ProviderResult<Option<String>>;
+    /// Resolves what [`OnCallProvider::page`] raised (the incident became stable or closed);
+    /// idempotent. Dispatch's own pages need nothing, so the default does nothing.
+    async fn resolve(&self, _page: &PageRequest) -> ProviderResult<()> {
+        Ok(())
+    }
 }
 
 /// A person as the contact directory knows them.

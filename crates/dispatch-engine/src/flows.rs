@@ -287,5 +287,18 @@ pub(crate) async fn on_stable(
             events.at(),
         ));
     }
+    // Pages raised with an on-call provider (a PagerDuty incident, an Opsgenie alert) are
+    // resolved once the incident is under control.
+    if !repo::oncall::pages(conn, None, Some(incident_id), 1)
+        .await?
+        .is_empty()
+    {
+        let at = events.at();
+        events.job(incident_job(
+            job::ResolvePages { incident_id },
+            Some(at.timestamp_micros().to_string()),
+            at,
+        ));
+    }
     Ok(())
 }

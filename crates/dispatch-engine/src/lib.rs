@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod membership;
 pub mod oncall;
 pub mod outbox;
+pub mod paging;
 pub mod participant;
 pub mod providers;
 pub(crate) mod record;

@@ -7,7 +7,10 @@
 //! and need no account either.
 
 pub mod builtin;
+pub mod opsgenie;
+pub mod pagerduty;
 pub mod smtp;
+pub mod vendor_http;
 pub mod webhook;
 
 use dispatch_core::provider::{EmailProvider, ProviderRegistry, Providers, StoreBacked};

@@ -42,6 +42,8 @@ pub struct AppState {
     pub auth: Arc<WebAuth>,
     /// The configured public URL (the OpenAPI document's server), if any.
     pub public_url: Option<Arc<str>>,
+    /// PagerDuty's webhook, when a signing secret is configured.
+    pub pagerduty: Option<Arc<api::pagerduty::PagerDutyWebhook>>,
 }
 
 /// The Slack endpoints (mounted under `/api/v1`, see [`api::router`]) reach the engine and the
@@ -67,6 +69,8 @@ pub struct WebOptions {
     pub auth: WebAuth,
     /// The configured public URL, e.g. `https://dispatch.example.com`.
     pub public_url: Option<String>,
+    /// Accept PagerDuty's webhook, verified with this signing secret.
+    pub pagerduty: Option<api::pagerduty::PagerDutyWebhook>,
 }
 
 /// How people sign in.
@@ -104,6 +108,7 @@ pub fn app_with(engine: Engine, options: WebOptions) -> Router {
         slack: options.slack.map(Arc::new),
         auth: Arc::new(options.auth),
         public_url: options.public_url.map(Into::into),
+        pagerduty: options.pagerduty.map(Arc::new),
     };
     let enforce = || axum::middleware::from_fn_with_state(state.clone(), policy::enforce);
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");

@@ -42,6 +42,10 @@ pub struct Config {
     pub auth: crate::auth_config::AuthConfig,
     /// Secrets at rest: the key they are sealed with.
     pub security: SecurityConfig,
+    /// PagerDuty: on-call look-ups and pages (see [`crate::oncall_config`]).
+    pub pagerduty: crate::oncall_config::PagerDutyConfig,
+    /// Opsgenie: on-call look-ups and alerts.
+    pub opsgenie: crate::oncall_config::OpsgenieConfig,
 }
 
 /// The `[security]` table. The key is hidden from `Debug` and `config show`.
@@ -185,6 +189,8 @@ impl Default for Config {
             providers: Default::default(),
             auth: Default::default(),
             security: Default::default(),
+            pagerduty: Default::default(),
+            opsgenie: Default::default(),
         }
     }
 }
@@ -305,7 +311,7 @@ impl Config {
                 .with_context(invalid)?;
         }
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        for (var, key) in ENVIRONMENT {
+        for (var, key) in ENVIRONMENT.iter().chain(crate::oncall_config::ENVIRONMENT) {
             if let Some(v) = env(var) {
                 let value = environment_value(var, key, v)?;
                 layers = layers.merge(Serialized::default(key, value));
@@ -414,6 +420,8 @@ impl Config {
             *secret = redact_secret(secret).into();
         }
         shown.auth.oidc.client_secret = redact_secret(&shown.auth.oidc.client_secret).into();
+        shown.pagerduty.redact();
+        shown.opsgenie.redact();
         toml::to_string(&shown).unwrap_or_default()
     }
 
@@ -565,6 +573,33 @@ app_token = ""
 api_url = "https://slack.com/api"
 # Reacting to a channel message with this emoji puts it on the timeline.   Env: DISPATCH_SLACK_REACTION
 reaction = "stopwatch"
+
+# PagerDuty as an on-call provider (see docs/providers.md#pagerduty); on when a token or a
+# routing key is set. Make it the default with [providers] oncall = "pagerduty".
+[pagerduty]
+# REST API key (who is on call).   Env: DISPATCH_PAGERDUTY_API_TOKEN
+api_token = ""
+# The e-mail of a PagerDuty user, sent as `From`.   Env: DISPATCH_PAGERDUTY_FROM
+from = ""
+# Events API v2 integration keys: a default, and per Dispatch service (name or external id).
+# Env: DISPATCH_PAGERDUTY_ROUTING_KEY, DISPATCH_PAGERDUTY_ROUTING_KEYS ("payments=KEY, db=KEY")
+routing_key = ""
+routing_keys = ""
+# The v3 webhook subscription's signing secret (acknowledgements at
+# /api/v1/providers/pagerduty/webhook).   Env: DISPATCH_PAGERDUTY_WEBHOOK_SECRET
+webhook_secret = ""
+# Empty: PagerDuty's own.   Env: DISPATCH_PAGERDUTY_API_URL, DISPATCH_PAGERDUTY_EVENTS_URL
+api_url = ""
+events_url = ""
+
+# Opsgenie as an on-call provider (see docs/providers.md#opsgenie); on when a key is set.
+[opsgenie]
+# An API integration's key.   Env: DISPATCH_OPSGENIE_API_KEY
+api_key = ""
+# "us" or "eu"; api_url (non-empty) overrides it.   Env: DISPATCH_OPSGENIE_REGION, DISPATCH_OPSGENIE_API_URL
+region = "us"
+api_url = ""
+
 # The default provider of each capability; a project may choose others
 # (PATCH /api/v1/projects/{slug} {"providers": {"email": "dispatch-outbox"}}).
 # GET /api/v1/providers lists what this server has. Left out: the built-in provider (and SMTP
@@ -622,6 +657,8 @@ mod tests {
         assert_eq!(parsed.admin_email, d.admin_email);
         assert_eq!(parsed.smtp, d.smtp);
         assert_eq!(parsed.auth, d.auth);
+        assert_eq!(parsed.pagerduty, d.pagerduty);
+        assert_eq!(parsed.opsgenie.api_key, d.opsgenie.api_key);
     }
 
     /// The only test that sets `DISPATCH_*` variables (tests run side by side).
@@ -640,6 +677,9 @@ mod tests {
         std::env::set_var("DISPATCH_LOG", "");
         std::env::set_var("DISPATCH_SMTP_PASSWORD", "123");
         std::env::set_var("DISPATCH_TRUSTED_PROXIES", "10.0.0.5, 10.0.0.6");
+        std::env::set_var("DISPATCH_PAGERDUTY_API_TOKEN", "u+pd-token");
+        std::env::set_var("DISPATCH_PAGERDUTY_ROUTING_KEYS", "payments=rk1");
+        std::env::set_var("DISPATCH_OPSGENIE_REGION", "eu");
         let flags = Overrides {
             log_format: Some("pretty".into()),
             ..Default::default()
@@ -653,6 +693,9 @@ mod tests {
             "DISPATCH_SMTP_PASSWORD",
             "DISPATCH_TRUSTED_PROXIES",
             "DISPATCH_SMTP_PORT",
+            "DISPATCH_PAGERDUTY_API_TOKEN",
+            "DISPATCH_PAGERDUTY_ROUTING_KEYS",
+            "DISPATCH_OPSGENIE_REGION",
         ] {
             std::env::remove_var(k);
         }
@@ -663,6 +706,20 @@ mod tests {
         assert_eq!((cfg.smtp.host.as_str(), cfg.smtp.port), ("mail", 587));
         assert_eq!(cfg.smtp.password, "123", "a secret stays the string it is");
         assert_eq!(cfg.auth.trusted_proxies, ["10.0.0.5", "10.0.0.6"]);
+        assert_eq!(
+            (
+                cfg.pagerduty.api_token.as_str(),
+                cfg.pagerduty.routing_keys.as_str(),
+                cfg.opsgenie.region.as_str()
+            ),
+            ("u+pd-token", "payments=rk1", "eu"),
+            "DISPATCH_PAGERDUTY_* and DISPATCH_OPSGENIE_* set their tables"
+        );
+        let shown = cfg.redacted_toml();
+        assert!(
+            !shown.contains("u+pd-token") && !shown.contains("rk1"),
+            "{shown}"
+        );
         assert_eq!(
             cfg.schedules.len(),
             1,

@@ -80,6 +80,27 @@ pub fn builtin_registry(
     dispatch_providers::registry(stored, settings)
 }
 
+/// Adds PagerDuty and Opsgenie to the on-call choices when they are configured (projects choose
+/// them, or `[providers] oncall = "pagerduty"` makes one the default).
+pub fn add_oncall_providers(
+    registry: &mut dispatch_core::provider::ProviderRegistry,
+    cfg: &Config,
+) -> anyhow::Result<()> {
+    if let Some(s) = cfg.pagerduty.settings(&cfg.base_url())? {
+        tracing::info!(api = %s.api_url, events = %s.events_url, "PagerDuty is an on-call provider");
+        registry.oncall.add(std::sync::Arc::new(
+            dispatch_providers::pagerduty::PagerDuty::new(s),
+        ));
+    }
+    if let Some(s) = cfg.opsgenie.settings()? {
+        tracing::info!(api = %s.api_url, "Opsgenie is an on-call provider");
+        registry.oncall.add(std::sync::Arc::new(
+            dispatch_providers::opsgenie::Opsgenie::new(s),
+        ));
+    }
+    Ok(())
+}
+
 /// What the Slack provider remembers (user ids, posted messages), kept in `db`.
 pub fn slack_conversation(
     db: &Db,
@@ -121,6 +142,7 @@ pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
                 dispatch_slack::SlackApi::new(&cfg.slack.api_url, &cfg.slack.bot_token),
             )));
     }
+    add_oncall_providers(&mut registry, cfg)?;
     cfg.apply_provider_defaults(&mut registry)?;
     let mut engine = Engine::with_registry(db, registry)
         .with_base_url(&cfg.base_url())
@@ -254,6 +276,7 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
             slack: cfg.slack_settings(),
             auth: web_auth,
             public_url: Some(cfg.public_url.clone()).filter(|u| !u.is_empty()),
+            pagerduty: cfg.pagerduty.webhook(),
         },
     )
     .into_make_service_with_connect_info::<std::net::SocketAddr>();

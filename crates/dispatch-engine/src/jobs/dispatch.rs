@@ -48,6 +48,7 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
         Job::SendEmail(p) => email::send(engine, job, p).await,
         Job::DeliverWebhook(p) => webhook::run(engine, job, incident_id, &p).await,
         Job::Page(p) => notify::page(engine, job, incident_id, p.page_id).await,
+        Job::ResolvePages(_) => notify::resolve_pages(engine, job, incident_id).await,
         Job::DirectMessage(p) => notify::direct_message(engine, job, incident_id, p).await,
         Job::MailGroup(p) => group::mail(engine, job, incident_id, p).await,
         Job::Engage(_) => crate::rules::engagement::run(engine, job, incident_id).await,

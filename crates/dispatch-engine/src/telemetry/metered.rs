@@ -237,6 +237,9 @@ impl OnCallProvider for Metered<dyn OnCallProvider> {
     async fn page(&self, page: &PageRequest) -> ProviderResult<Option<String>> {
         self.call("page", self.inner.page(page)).await
     }
+    async fn resolve(&self, page: &PageRequest) -> ProviderResult<()> {
+        self.call("resolve", self.inner.resolve(page)).await
+    }
 }
 
 #[async_trait]

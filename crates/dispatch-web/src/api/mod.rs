@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod membership;
 pub mod oncall;
 pub mod outbox;
+pub mod pagerduty;
 pub mod parse;
 pub mod project_members;
 pub mod providers;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(webhooks::router())
         .merge(dispatch_slack::transport::router())
         .merge(providers::router())
+        .merge(pagerduty::router())
         .merge(account::router())
         .merge(membership::router())
         .merge(rules::router())
