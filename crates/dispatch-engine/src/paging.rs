@@ -4,36 +4,18 @@
 
 use crate::changes::Events;
 use crate::record::save_with_events;
-use crate::{Engine, Result};
+use crate::Result;
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::IncidentRef;
 use dispatch_store::model::page;
 use dispatch_store::repo;
 
-/// Pages acknowledged outside Dispatch.
-#[derive(Clone, Copy)]
-pub struct Paging<'a>(pub(crate) &'a Engine);
-
-impl std::ops::Deref for Paging<'_> {
-    type Target = Engine;
-    fn deref(&self) -> &Engine {
-        self.0
-    }
-}
-
-impl Engine {
-    /// Pages acknowledged in an on-call vendor.
-    pub fn paging(&self) -> Paging<'_> {
-        Paging(self)
-    }
-}
-
-impl Paging<'_> {
+impl crate::OnCall<'_> {
     /// Acknowledges every page of the incident called `incident` (the vendor's deduplication
     /// key: PagerDuty's `incident_key`, Opsgenie's `alias`) that is not acknowledged yet, and
     /// records each on the timeline. Returns the pages it acknowledged: none when they all were
     /// already (a redelivered webhook changes nothing). An unknown incident is `NotFound`.
-    pub async fn acknowledge_incident(&self, incident: &str) -> Result<Vec<page::Model>> {
+    pub async fn acknowledge_incident(self, incident: &str) -> Result<Vec<page::Model>> {
         // The key always: an incident's name is never all digits.
         let r = IncidentRef::Key(incident.trim().to_ascii_uppercase());
         let txn = self.db().write().await?;

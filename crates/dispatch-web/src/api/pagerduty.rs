@@ -54,7 +54,7 @@ async fn webhook(
             json!({"ignored": "not an incident.acknowledged event"}),
         ));
     };
-    match s.engine.paging().acknowledge_incident(&incident).await {
+    match s.engine.oncall().acknowledge_incident(&incident).await {
         Ok(pages) => Ok(Json(json!({
             "incident": incident,
             "acknowledged": pages.iter().map(|p| p.id).collect::<Vec<_>>(),
