@@ -68,6 +68,26 @@ impl Engine {
         Ok(RichMessage::plain(format!("{} is now {what}.", d.row.name)))
     }
 
+    /// `/dispatch-list-tasks` and `/dispatch-list-my-tasks`.
+    async fn tasks_reply(
+        &self,
+        actor: &crate::Actor,
+        r: &IncidentRef,
+        name: &str,
+        mine: bool,
+    ) -> Result<RichMessage> {
+        let mut tasks = self.tasks().list(r).await?;
+        if mine {
+            let me = actor.individual_id.0;
+            tasks.retain(|t| {
+                t.assignees.iter().any(|a| a.id == me)
+                    || t.task.owner_id == Some(me)
+                    || t.task.creator_id == Some(me)
+            });
+        }
+        Ok(reply::tasks(name, &tasks, mine))
+    }
+
     /// `/dispatch-list-incidents`: active and stable incidents, and those closed in the last week,
     /// that the caller may see.
     async fn list_for_chat(&self, caller: &Authenticated) -> Result<RichMessage, CommandError> {
@@ -114,12 +134,10 @@ impl crate::Chat<'_> {
         incident: Option<&IncidentRef>,
         text: &str,
     ) -> Result<RichMessage, CommandError> {
-        let now = dispatch_core::now();
-        let cmd = chat::parse(text, now).map_err(CommandError::Usage)?;
-        let actor = &caller.actor;
-        match &cmd {
-            ChatCommand::Help(topic) => return Ok(reply::help(*topic)),
-            ChatCommand::ListIncidents => return self.list_for_chat(caller).await,
+        let cmd = chat::parse(text, dispatch_core::now()).map_err(CommandError::Usage)?;
+        match cmd {
+            ChatCommand::Help(topic) => Ok(reply::help(topic)),
+            ChatCommand::ListIncidents => self.list_for_chat(caller).await,
             ChatCommand::ReportIncident {
                 title,
                 description,
@@ -127,92 +145,113 @@ impl crate::Chat<'_> {
                 incident_type,
                 severity,
             } => {
-                let d = self
-                    .incidents()
-                    .declare(
-                        actor,
-                        DeclareIncident {
-                            project: None,
-                            title: title.clone(),
-                            description: description.clone(),
-                            incident_type: incident_type.clone(),
-                            priority: priority.clone(),
-                            severity: severity.clone(),
-                            visibility: None,
-                            tags: vec![],
-                            commander: None,
-                            reported_at: None,
-                            status: None,
-                        },
-                    )
-                    .await?;
-                self.wake_workers();
-                return Ok(RichMessage::plain(format!(
-                    "Declared {}: {} (you are the reporter; {} commands it).",
-                    d.row.name, d.row.title, d.row.commander_email
-                )));
-            }
-            ChatCommand::Join { incident: named } | ChatCommand::Subscribe { incident: named } => {
-                let Some(r) = named
-                    .as_deref()
-                    .map(IncidentRef::parse)
-                    .or(incident.cloned())
-                else {
-                    return Err(CommandError::Usage(Usage {
-                        problem: format!(
-                            "/{} needs an incident: name it, or run it in the incident's room.",
-                            cmd.name()
-                        ),
-                        help: format!("Usage: {}", cmd.spec().usage()),
-                    }));
+                let declare = DeclareIncident {
+                    project: None,
+                    title,
+                    description,
+                    incident_type,
+                    priority,
+                    severity,
+                    visibility: None,
+                    tags: vec![],
+                    commander: None,
+                    reported_at: None,
+                    status: None,
                 };
-                let inc = repo::incident::get(self.db().conn(), &r).await?;
-                if !self.may_see(caller, inc.id).await? {
-                    return Err(Error::NotFound(format!("incident {r}")).into());
-                }
-                let text = if matches!(cmd, ChatCommand::Join { .. }) {
-                    self.participants()
-                        .join(actor, &r, caller.is_admin())
-                        .await?;
-                    self.wake_workers();
-                    format!("You are a participant of {}: {}.", inc.name, inc.title)
-                } else {
-                    self.participants()
-                        .subscribe(actor, &r, caller.is_admin())
-                        .await?;
-                    self.wake_workers();
-                    format!("You will get {}'s updates by e-mail.", inc.name)
-                };
-                return Ok(RichMessage::plain(text));
+                Ok(self.report_incident(caller, declare).await?)
             }
-            _ => {}
+            ChatCommand::Join {
+                incident: ref named,
+            }
+            | ChatCommand::Subscribe {
+                incident: ref named,
+            } => {
+                let named = named.as_deref().map(IncidentRef::parse);
+                let Some(r) = named.or(incident.cloned()) else {
+                    return Err(needs_incident(
+                        &cmd,
+                        "name it, or run it in the incident's room",
+                    ));
+                };
+                self.join_or_subscribe(caller, &cmd, &r).await
+            }
+            cmd => {
+                let Some(r) = incident else {
+                    return Err(needs_incident(&cmd, "run it in the incident's room or with POST /api/v1/incidents/{id}/commands"));
+                };
+                self.in_incident(caller, r, cmd).await
+            }
         }
-        let Some(r) = incident else {
-            return Err(CommandError::Usage(Usage {
-                problem: format!("/{} needs an incident: run it in the incident's room or with POST /api/v1/incidents/{{id}}/commands.", cmd.name()),
-                help: format!("Usage: {}", cmd.spec().usage()),
-            }));
+    }
+
+    /// `/dispatch-report-incident`: declares for the caller, who becomes the reporter.
+    async fn report_incident(
+        &self,
+        caller: &Authenticated,
+        declare: DeclareIncident,
+    ) -> Result<RichMessage> {
+        let d = self.incidents().declare(&caller.actor, declare).await?;
+        self.wake_workers();
+        Ok(RichMessage::plain(format!(
+            "Declared {}: {} (you are the reporter; {} commands it).",
+            d.row.name, d.row.title, d.row.commander_email
+        )))
+    }
+
+    /// `/dispatch-join-incident` and `/dispatch-subscribe-incident`: the incident may be named,
+    /// so its visibility is checked here rather than by the incident's access.
+    async fn join_or_subscribe(
+        &self,
+        caller: &Authenticated,
+        cmd: &ChatCommand,
+        r: &IncidentRef,
+    ) -> Result<RichMessage, CommandError> {
+        let actor = &caller.actor;
+        let inc = repo::incident::get(self.db().conn(), r).await?;
+        if !self.may_see(caller, inc.id).await? {
+            return Err(Error::NotFound(format!("incident {r}")).into());
+        }
+        let text = if matches!(cmd, ChatCommand::Join { .. }) {
+            self.participants()
+                .join(actor, r, caller.is_admin())
+                .await?;
+            format!("You are a participant of {}: {}.", inc.name, inc.title)
+        } else {
+            self.participants()
+                .subscribe(actor, r, caller.is_admin())
+                .await?;
+            format!("You will get {}'s updates by e-mail.", inc.name)
         };
-        let conn = self.db().conn();
+        self.wake_workers();
+        Ok(RichMessage::plain(text))
+    }
+
+    /// A command that acts in one incident: the caller's access to it is read once, every action
+    /// the command takes is checked against the one rule, then the command runs.
+    async fn in_incident(
+        &self,
+        caller: &Authenticated,
+        r: &IncidentRef,
+        cmd: ChatCommand,
+    ) -> Result<RichMessage, CommandError> {
         // Not found when the caller may not see it, exactly like an incident that does not exist.
         let access = self.access().incident(caller, r).await?;
         let r = &IncidentRef::Id(IncidentId(access.incident_id));
-        let inc = repo::incident::get(conn, r).await?;
+        let inc = repo::incident::get(self.db().conn(), r).await?;
         check_allowed(&cmd, &access, &inc.name)?;
+        let actor = &caller.actor;
+        let name = &inc.name;
         let message = match cmd {
             ChatCommand::AssignRole(a) => {
-                let role = a.role;
-                let email = a.email.clone();
+                let (role, email) = (a.role, a.email.clone());
                 self.roles().assign(actor, r, a).await?;
-                RichMessage::plain(format!(
-                    "{email} is now the {} of {}.",
-                    role.as_str().replace('_', " "),
-                    inc.name
-                ))
+                let role = role.as_str().replace('_', " ");
+                RichMessage::plain(format!("{email} is now the {role} of {name}."))
             }
-            ChatCommand::ListParticipants => {
-                reply::participants(&inc.name, &repo::participant::list(conn, inc.id).await?)
-            }
+            ChatCommand::ListParticipants => reply::participants(
+                name,
+                &repo::participant::list(self.db().conn(), inc.id).await?,
+            ),
             ChatCommand::EditIncident(u) => {
                 let changed = reply::edit_summary(&u);
                 let d = self.incidents().update(actor, r, u).await?;
@@ -223,27 +262,15 @@ impl crate::Chat<'_> {
             }
             ChatCommand::StatusReport(c) => {
                 let rep = self.reports().create(actor, r, c).await?;
-                let row = repo::incident::row(conn, r).await?;
+                let row = repo::incident::row(self.db().conn(), r).await?;
                 crate::report::report_message(&row, &rep, &actor.email)
             }
             ChatCommand::MarkStable => self.status_reply(actor, r, IncidentStatus::Stable).await?,
             ChatCommand::MarkClosed => self.status_reply(actor, r, IncidentStatus::Closed).await?,
             ChatCommand::MarkActive => self.status_reply(actor, r, IncidentStatus::Active).await?,
-            ChatCommand::ListTasks { mine } => {
-                let mut tasks = self.tasks().list(r).await?;
-                if mine {
-                    let me = actor.individual_id.0;
-                    tasks.retain(|t| {
-                        t.assignees.iter().any(|a| a.id == me)
-                            || t.task.owner_id == Some(me)
-                            || t.task.creator_id == Some(me)
-                    });
-                }
-                reply::tasks(&inc.name, &tasks, mine)
-            }
+            ChatCommand::ListTasks { mine } => self.tasks_reply(actor, r, name, mine).await?,
             ChatCommand::CreateTask(c) => {
-                let t = self.tasks().create(actor, r, c).await?;
-                reply::task_created(&t)
+                reply::task_created(&self.tasks().create(actor, r, c).await?)
             }
             ChatCommand::SetTaskStatus { task_id, resolve } => {
                 let status = if resolve {
@@ -251,17 +278,13 @@ impl crate::Chat<'_> {
                 } else {
                     TaskStatus::Open
                 };
+                let change = UpdateTask {
+                    status: Some(status),
+                    ..Default::default()
+                };
                 let t = self
                     .tasks()
-                    .update(
-                        actor,
-                        r,
-                        dispatch_core::TaskId(task_id),
-                        UpdateTask {
-                            status: Some(status),
-                            ..Default::default()
-                        },
-                    )
+                    .update(actor, r, dispatch_core::TaskId(task_id), change)
                     .await?;
                 RichMessage::plain(format!(
                     "Task #{} is {}: {}",
@@ -270,10 +293,9 @@ impl crate::Chat<'_> {
             }
             ChatCommand::AddTimelineEvent(e) => {
                 let ev = self.timeline().add(actor, r, e).await?;
+                let at = ev.occurred_at.format("%Y-%m-%d %H:%M UTC");
                 RichMessage::plain(format!(
-                    "Added to the timeline of {} at {}: {}",
-                    inc.name,
-                    ev.occurred_at.format("%Y-%m-%d %H:%M UTC"),
+                    "Added to the timeline of {name} at {at}: {}",
                     ev.description
                 ))
             }
@@ -291,7 +313,7 @@ impl crate::Chat<'_> {
                 .into())
             }
             ChatCommand::UpdateParticipant { email, reason } => {
-                let text = format!("{email} is in {} because: {}", inc.name, reason.as_str());
+                let text = format!("{email} is in {name} because: {}", reason.as_str());
                 self.participants()
                     .update_reason(actor, r, &email, reason)
                     .await?;
@@ -303,20 +325,25 @@ impl crate::Chat<'_> {
                     .reports()
                     .snooze_reminder(actor, r, kind, hours)
                     .await?;
+                let until = until.format("%Y-%m-%d %H:%M UTC");
                 RichMessage::plain(format!(
-                    "The {kind} report reminder of {} is put off until {}.",
-                    inc.name,
-                    until.format("%Y-%m-%d %H:%M UTC")
+                    "The {kind} report reminder of {name} is put off until {until}."
                 ))
             }
             ChatCommand::Help(_)
             | ChatCommand::ListIncidents
             | ChatCommand::ReportIncident { .. }
             | ChatCommand::Join { .. }
-            | ChatCommand::Subscribe { .. } => {
-                unreachable!("answered above")
-            }
+            | ChatCommand::Subscribe { .. } => unreachable!("answered by Chat::run"),
         };
         Ok(message)
     }
+}
+
+/// The usage answer of a command that needs an incident and got none.
+fn needs_incident(cmd: &ChatCommand, how: &str) -> CommandError {
+    CommandError::Usage(Usage {
+        problem: format!("/{} needs an incident: {how}.", cmd.name()),
+        help: format!("Usage: {}", cmd.spec().usage()),
+    })
 }

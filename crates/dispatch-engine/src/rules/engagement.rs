@@ -9,14 +9,17 @@ use super::{matching, subject, welcome, Rule, RuleSpec, Targets};
 use crate::changes::Events;
 use crate::jobs::outcome::{complete_in, complete_without_incident, JobFailure};
 use crate::{Engine, Result};
+use chrono::{DateTime, Utc};
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{ParticipantRole, ValidationError, Visibility};
 use dispatch_store::model::{engagement, engagement_rule, job, project};
 use dispatch_store::repo;
+use dispatch_store::repo::incident::IncidentRow;
 use dispatch_store::Conn;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::HashMap;
 
 /// A document a rule suggests as a runbook.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +104,19 @@ struct Joiner {
     reason: String,
 }
 
+/// One evaluation of the project's rules, inside the job's transaction: the engagements it
+/// records, their timeline events and jobs, and the people who will join.
+struct Round<'a, C: Conn> {
+    engine: &'a Engine,
+    conn: &'a C,
+    row: &'a IncidentRow,
+    /// Who is on call, per service id the rules name (read before the transaction opened).
+    on_call: &'a HashMap<i64, String>,
+    now: DateTime<Utc>,
+    events: Events,
+    joiners: Vec<Joiner>,
+}
+
 /// The `engage` job: evaluates the project's enabled rules against the incident as it is now
 /// and records what is new, all in one transaction with the job's completion.
 pub(crate) async fn run(
@@ -108,13 +124,10 @@ pub(crate) async fn run(
     job: &job::Model,
     incident_id: i64,
 ) -> Result<(), JobFailure> {
+    let r = IncidentRef::Id(dispatch_core::IncidentId(incident_id));
     // Who is on call for the services the project's rules name is asked of the on-call
     // provider before the transaction opens (it may be a remote service).
-    let inc = repo::incident::get(
-        engine.db().conn(),
-        &IncidentRef::Id(dispatch_core::IncidentId(incident_id)),
-    )
-    .await?;
+    let inc = repo::incident::get(engine.db().conn(), &r).await?;
     let enabled: Vec<engagement_rule::Model> =
         repo::rules::list::<engagement_rule::Model>(engine.db().conn(), Some(inc.project_id))
             .await?
@@ -138,157 +151,197 @@ pub(crate) async fn run(
     let conn = &*txn;
     // Locked first: a concurrent change waits, and the saga's conversation step is ordered
     // before or after this (see the welcome job).
-    repo::incident::lock(
-        conn,
-        &IncidentRef::Id(dispatch_core::IncidentId(incident_id)),
-    )
-    .await?;
+    repo::incident::lock(conn, &r).await?;
     let (row, s) = subject(conn, incident_id).await?;
     let now = dispatch_core::now();
-    let mut events = Events::system(now);
-    if row.visibility != Visibility::Open.as_str() || row.status != "active" {
-        // Restricted incidents get no automatic engagement; closed ones need none.
-        complete_in(&txn, job, incident_id, events).await?;
-        txn.commit().await?;
-        return Ok(());
+    let mut round = Round {
+        engine,
+        conn,
+        row: &row,
+        on_call: &on_call,
+        now,
+        events: Events::system(now),
+        joiners: Vec::new(),
+    };
+    // Restricted incidents get no automatic engagement; closed ones need none.
+    if row.visibility == Visibility::Open.as_str() && row.status == "active" {
+        let all = repo::rules::list::<engagement_rule::Model>(conn, Some(row.project_id)).await?;
+        for rule in matching(&all, &s, |_| true) {
+            round.rule(rule).await?;
+        }
+        round.admit(job.id).await?;
     }
-    let all = repo::rules::list::<engagement_rule::Model>(conn, Some(row.project_id)).await?;
-    let mut joiners: Vec<Joiner> = Vec::new();
-    for rule in matching(&all, &s, |_| true) {
-        let name = rule.name.clone();
-        let targets = Engagements::read(rule);
-        let base = |kind: &str, target: String| engagement::Model {
-            incident_id,
-            rule_id: Some(rule.id),
-            rule_name: name.clone(),
-            kind: kind.into(),
-            target,
-            created_at: now,
-            ..Default::default()
-        };
-        for email in &targets.individuals {
-            let mut m = base("individual", email.clone());
-            m.email = Some(email.clone());
-            if repo::rules::add_engagement(conn, m).await? {
-                events.push_event(TimelineEvent::ParticipantEngaged {
-                    email: email.clone(),
-                    rule: name.to_string(),
-                    rule_id: rule.id,
-                });
-                joiners.push(Joiner {
-                    email: email.clone(),
-                    reason: format!("engagement rule {name}"),
-                });
-            }
-        }
-        for sid in &targets.services {
-            let Ok(service) = repo::directory::service(conn, *sid).await else {
-                continue;
-            };
-            let Some(email) = on_call.get(sid).cloned() else {
-                continue;
-            };
-            let mut m = base("service", sid.to_string());
-            m.email = Some(email.clone());
-            m.title = Some(service.name.clone());
-            if repo::rules::add_engagement(conn, m).await? {
-                events.push_event(TimelineEvent::OncallEngaged {
-                    email: email.clone(),
-                    service_id: *sid,
-                    service: service.name.clone(),
-                    rule: name.to_string(),
-                    rule_id: rule.id,
-                });
-                joiners.push(Joiner {
-                    email,
-                    reason: format!("on call for {} (engagement rule {name})", service.name),
-                });
-            }
-        }
-        for tid in &targets.teams {
-            let Ok(team) = repo::directory::team(conn, *tid).await else {
-                continue;
-            };
-            let mut m = base("team", tid.to_string());
-            m.email = team.email.clone();
-            m.title = Some(team.name.clone());
-            if repo::rules::add_engagement(conn, m).await? {
-                events.push_event(TimelineEvent::TeamEngaged {
-                    team_id: *tid,
-                    team: team.name.clone(),
-                    email: team.email.clone(),
-                    rule: name.to_string(),
-                    rule_id: rule.id,
-                });
-                if let Some(address) = &team.email {
-                    // Until participant groups exist, the team's address hears by mail.
-                    let card = super::notification::card(engine, conn, &row).await?;
-                    let mail = dispatch_core::email::render(
-                        vec![address.clone()],
-                        format!("[{}] Your team was engaged: {}", row.name, row.title),
-                        &card,
-                    );
-                    events.job(crate::flows::email_job(
-                        &format!("team:{tid}:{incident_id}"),
-                        Some(dispatch_core::IncidentId(incident_id)),
-                        &mail,
-                        now,
-                    ));
-                }
-            }
-        }
-        for doc in &targets.documents {
-            let mut m = base("document", doc.link.clone());
-            m.title = Some(doc.title.clone());
-            m.link = Some(doc.link.clone());
-            if repo::rules::add_engagement(conn, m).await? {
-                events.push_event(TimelineEvent::RunbookSuggested {
-                    title: doc.title.clone(),
-                    link: doc.link.clone(),
-                    rule: name.to_string(),
-                    rule_id: rule.id,
-                });
-            }
-        }
-    }
-    // The people join as observers, once each (a second rule naming them adds nothing).
-    let mut welcomed = Vec::new();
-    for j in &joiners {
-        if welcomed.contains(&j.email) {
-            continue;
-        }
-        let person = repo::individual::get_or_create(conn, &j.email, None).await?;
-        let (p, joined) =
-            repo::participant::ensure(conn, incident_id, person.id, Some(j.reason.clone()), now)
-                .await?;
-        if joined {
-            repo::participant::assume_role(conn, &p, ParticipantRole::Observer, now).await?;
-            events.push_event(TimelineEvent::ParticipantAdded {
-                email: j.email.clone(),
-                role: Some("observer".into()),
-                reason: Some(j.reason.clone()),
-            });
-            welcomed.push(j.email.clone());
-        }
-    }
-    if !welcomed.is_empty() {
-        events.job(welcome::job(
-            incident_id,
-            &welcomed,
-            true,
-            &format!("engage:{}", job.id),
-            now,
-        ));
-        events.job(crate::flows::refresh(
-            dispatch_core::IncidentId(incident_id),
-            None,
-            now,
-        ));
-    }
-    complete_in(&txn, job, incident_id, events).await?;
+    complete_in(&txn, job, incident_id, round.events).await?;
     txn.commit().await?;
     engine.wake_workers();
     Ok(())
+}
+
+impl<C: Conn> Round<'_, C> {
+    /// The engagement row a target of `rule` would record.
+    fn base(&self, rule: &engagement_rule::Model, kind: &str, target: String) -> engagement::Model {
+        engagement::Model {
+            incident_id: self.row.id,
+            rule_id: Some(rule.id),
+            rule_name: rule.name.clone(),
+            kind: kind.into(),
+            target,
+            created_at: self.now,
+            ..Default::default()
+        }
+    }
+
+    /// Everything one matching rule brings in that was not recorded before.
+    async fn rule(&mut self, rule: &engagement_rule::Model) -> Result<()> {
+        let targets = Engagements::read(rule);
+        for email in &targets.individuals {
+            self.individual(rule, email).await?;
+        }
+        for sid in &targets.services {
+            self.service(rule, *sid).await?;
+        }
+        for tid in &targets.teams {
+            self.team(rule, *tid).await?;
+        }
+        for doc in &targets.documents {
+            let mut m = self.base(rule, "document", doc.link.clone());
+            m.title = Some(doc.title.clone());
+            m.link = Some(doc.link.clone());
+            if repo::rules::add_engagement(self.conn, m).await? {
+                self.events.push_event(TimelineEvent::RunbookSuggested {
+                    title: doc.title.clone(),
+                    link: doc.link.clone(),
+                    rule: rule.name.clone(),
+                    rule_id: rule.id,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn individual(&mut self, rule: &engagement_rule::Model, email: &str) -> Result<()> {
+        let mut m = self.base(rule, "individual", email.into());
+        m.email = Some(email.into());
+        if repo::rules::add_engagement(self.conn, m).await? {
+            self.events.push_event(TimelineEvent::ParticipantEngaged {
+                email: email.into(),
+                rule: rule.name.clone(),
+                rule_id: rule.id,
+            });
+            self.joiners.push(Joiner {
+                email: email.into(),
+                reason: format!("engagement rule {}", rule.name),
+            });
+        }
+        Ok(())
+    }
+
+    /// The service's current on-call, when the provider named one.
+    async fn service(&mut self, rule: &engagement_rule::Model, sid: i64) -> Result<()> {
+        let Ok(service) = repo::directory::service(self.conn, sid).await else {
+            return Ok(());
+        };
+        let Some(email) = self.on_call.get(&sid).cloned() else {
+            return Ok(());
+        };
+        let mut m = self.base(rule, "service", sid.to_string());
+        m.email = Some(email.clone());
+        m.title = Some(service.name.clone());
+        if repo::rules::add_engagement(self.conn, m).await? {
+            self.events.push_event(TimelineEvent::OncallEngaged {
+                email: email.clone(),
+                service_id: sid,
+                service: service.name.clone(),
+                rule: rule.name.clone(),
+                rule_id: rule.id,
+            });
+            self.joiners.push(Joiner {
+                email,
+                reason: format!(
+                    "on call for {} (engagement rule {})",
+                    service.name, rule.name
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// A team is recorded, and until participant groups exist its address hears by mail.
+    async fn team(&mut self, rule: &engagement_rule::Model, tid: i64) -> Result<()> {
+        let Ok(team) = repo::directory::team(self.conn, tid).await else {
+            return Ok(());
+        };
+        let mut m = self.base(rule, "team", tid.to_string());
+        m.email = team.email.clone();
+        m.title = Some(team.name.clone());
+        if !repo::rules::add_engagement(self.conn, m).await? {
+            return Ok(());
+        }
+        self.events.push_event(TimelineEvent::TeamEngaged {
+            team_id: tid,
+            team: team.name.clone(),
+            email: team.email.clone(),
+            rule: rule.name.clone(),
+            rule_id: rule.id,
+        });
+        if let Some(address) = &team.email {
+            let row = self.row;
+            let card = super::notification::card(self.engine, self.conn, row).await?;
+            let mail = dispatch_core::email::render(
+                vec![address.clone()],
+                format!("[{}] Your team was engaged: {}", row.name, row.title),
+                &card,
+            );
+            self.events.job(crate::flows::email_job(
+                &format!("team:{tid}:{}", row.id),
+                Some(dispatch_core::IncidentId(row.id)),
+                &mail,
+                self.now,
+            ));
+        }
+        Ok(())
+    }
+
+    /// The people join as observers, once each (a second rule naming them adds nothing), and
+    /// those who joined are welcomed.
+    async fn admit(&mut self, job_id: i64) -> Result<()> {
+        let (conn, now, incident_id) = (self.conn, self.now, self.row.id);
+        let mut welcomed: Vec<String> = Vec::new();
+        for j in &self.joiners {
+            if welcomed.contains(&j.email) {
+                continue;
+            }
+            let person = repo::individual::get_or_create(conn, &j.email, None).await?;
+            let (p, joined) = repo::participant::ensure(
+                conn,
+                incident_id,
+                person.id,
+                Some(j.reason.clone()),
+                now,
+            )
+            .await?;
+            if joined {
+                repo::participant::assume_role(conn, &p, ParticipantRole::Observer, now).await?;
+                self.events.push_event(TimelineEvent::ParticipantAdded {
+                    email: j.email.clone(),
+                    role: Some("observer".into()),
+                    reason: Some(j.reason.clone()),
+                });
+                welcomed.push(j.email.clone());
+            }
+        }
+        if !welcomed.is_empty() {
+            let key = format!("engage:{job_id}");
+            self.events
+                .job(welcome::job(incident_id, &welcomed, true, &key, now));
+            self.events.job(crate::flows::refresh(
+                dispatch_core::IncidentId(incident_id),
+                None,
+                now,
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl crate::Rules<'_> {

@@ -655,42 +655,31 @@ pub async fn fields(
     scope: &Scope,
     create: bool,
 ) -> ApiResult<Vec<Field>> {
-    use Kind::{Area, Check, Ids, List, Number, Text};
-    let f = Field::new;
     let project = || async {
-        s.engine
+        let p = s
+            .engine
             .projects()
             .get_or_default(Some(scope.project.as_str()))
             .await
-            .map_err(ApiError::from)
+            .map_err(ApiError::from)?;
+        ApiResult::Ok(dispatch_core::ProjectId(p.id))
     };
     Ok(match meta.slug {
-        "projects" => {
-            let mut v = vec![
-                f("name", "Name", Text).required(),
-                f("slug", "Slug", Text).hint("lower-case letters, digits, dashes; from the name when empty"),
-                f("key_prefix", "Key prefix", Text).required().hint("SEC in SEC-42: 2-10 letters or digits"),
-                f("description", "Description", Area).clearable(),
-                f("allow_self_join", "People may join its open incidents by themselves", Check),
-                f("default", "The default project", Check),
-                f("timeline_emoji", "Timeline emoji", Text).hint("reacting with it puts a room message on the timeline"),
-                f("observer_promotion_messages", "Messages that make an observer a participant", Number),
-            ];
-            for c in Capability::ALL {
-                let (slugs, default) = s.engine.registry().available(*c);
-                let none = match default {
-                    Some(d) => format!("Server default ({d})"),
-                    None => "Server default (none)".into(),
-                };
-                v.push(
-                    f(&format!("providers.{c}"), &format!("Provider: {c}"), select(options(
-                        slugs.iter().map(|s| (s.to_string(), s.to_string())),
-                        &none,
-                    ))),
-                );
-            }
-            v
-        }
+        "projects" => project_fields(s),
+        "tags" => tag_fields(s, project().await?).await?,
+        "role-policies" => role_policy_fields(s, project().await?).await?,
+        "engagement-rules" => engagement_rule_fields(s, project().await?).await?,
+        "services" => service_fields(s),
+        slug => plain_fields(slug, create)
+            .ok_or_else(|| ApiError::NotFound(format!("a form for {slug}")))?,
+    })
+}
+
+/// The forms that read nothing: their fields are fixed.
+fn plain_fields(slug: &str, create: bool) -> Option<Vec<Field>> {
+    use Kind::{Area, Check, List, Number, Text};
+    let f = Field::new;
+    Some(match slug {
         "incident-types" => vec![
             f("name", "Name", Text).required(),
             f("slug", "Slug", Text).hint("from the name when empty"),
@@ -735,60 +724,6 @@ pub async fn fields(
             f("exclusive", "An incident has at most one tag of this type", Check),
             f("required", "Every incident needs one", Check),
         ],
-        "tags" => {
-            let p = project().await?;
-            let kinds = s.engine.taxonomy().tag_types(dispatch_core::ProjectId(p.id)).await?;
-            vec![
-                f("name", "Name", Text).required(),
-                f("description", "Description", Area).clearable(),
-                f("tag_type", "Type", select(options(
-                    kinds.into_iter().map(|t| (t.name.clone(), t.name)),
-                    "None",
-                ))),
-            ]
-        }
-        "role-policies" => {
-            let p = project().await?;
-            let named = |rows: Vec<(String, String)>| options(rows, "Any");
-            vec![
-                f("role", "Role", fixed(&["incident_commander", "scribe", "liaison"], Some(""))),
-                f("type", "Incident type", select(named(
-                    s.engine.taxonomy().incident_types(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|t| (t.slug, t.name)).collect(),
-                ))),
-                f("priority", "Priority", select(named(
-                    s.engine.taxonomy().incident_priorities(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|t| (t.slug, t.name)).collect(),
-                ))),
-                f("tag", "Tag", Text).hint("any when empty"),
-                f("service_id", "The on-call of this service takes the role", Kind::Select {
-                    options: options(
-                        s.engine.directory().services(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|v| (v.id.to_string(), v.name)),
-                        "No service",
-                    ),
-                    numeric: true,
-                }),
-                f("email", "…or this person", Text),
-                f("order", "Order (lowest wins)", Number),
-            ]
-        }
-        "engagement-rules" => {
-            let p = project().await?;
-            let listed = |rows: Vec<(i64, String)>| {
-                let v: Vec<String> = rows.into_iter().map(|(id, n)| format!("{id} = {n}")).collect();
-                if v.is_empty() { "none in this project yet".to_string() } else { format!("ids: {}", v.join(", ")) }
-            };
-            let teams = listed(s.engine.directory().teams(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|t| (t.id, t.name)).collect());
-            let services = listed(s.engine.directory().services(dispatch_core::ProjectId(p.id)).await?.into_iter().map(|t| (t.id, t.name)).collect());
-            vec![
-                f("name", "Name", Text).required(),
-                f("description", "Description", Area).clearable(),
-                f("filter", "Filter", Text).required().from("filter_text")
-                    .hint("which incidents, e.g. priority = high and tag:region = eu; \"all\" for every incident"),
-                f("individuals", "Individuals (observers)", List).hint("e-mail addresses, comma-separated"),
-                f("teams", "Teams", Ids).hint(teams),
-                f("services", "Services (their on-call joins)", Ids).hint(services),
-                f("enabled", "Enabled", Check),
-            ]
-        }
         "notification-rules" => vec![
             f("name", "Name", Text).required(),
             f("description", "Description", Area).clearable(),
@@ -811,19 +746,6 @@ pub async fn fields(
             f("email", "E-mail", Text).clearable(),
             f("description", "Description", Area).clearable(),
         ],
-        "services" => {
-            let (slugs, _) = s.engine.registry().available(Capability::Oncall);
-            vec![
-                f("name", "Name", Text).required(),
-                f("provider", "On-call provider", select(options(
-                    slugs.iter().map(|s| (s.to_string(), s.to_string())),
-                    "Built-in (dispatch)",
-                ))),
-                f("external_id", "The provider's id for it", Text).clearable(),
-                f("description", "Description", Area).clearable(),
-                f("is_active", "Active", Check),
-            ]
-        }
         "rotations" => vec![
             f("members", "Members, in order", List).from("rotation.members").hint("e-mail addresses, comma-separated"),
             f("shift_hours", "Shift length (hours)", Number).from("rotation.shift_hours").hint("168 = weekly"),
@@ -846,8 +768,203 @@ pub async fn fields(
             f("role", "Role", fixed(OrgRole::NAMES, None)),
             f("disabled", "Disabled (cannot sign in or use tokens)", Check),
         ],
-        other => return Err(ApiError::NotFound(format!("a form for {other}"))),
+        _ => return None,
     })
+}
+
+/// A project: its settings and a provider per capability, offered from the registry.
+fn project_fields(s: &AppState) -> Vec<Field> {
+    use Kind::{Area, Check, Number, Text};
+    let f = Field::new;
+    let mut v = vec![
+        f("name", "Name", Text).required(),
+        f("slug", "Slug", Text)
+            .hint("lower-case letters, digits, dashes; from the name when empty"),
+        f("key_prefix", "Key prefix", Text)
+            .required()
+            .hint("SEC in SEC-42: 2-10 letters or digits"),
+        f("description", "Description", Area).clearable(),
+        f(
+            "allow_self_join",
+            "People may join its open incidents by themselves",
+            Check,
+        ),
+        f("default", "The default project", Check),
+        f("timeline_emoji", "Timeline emoji", Text)
+            .hint("reacting with it puts a room message on the timeline"),
+        f(
+            "observer_promotion_messages",
+            "Messages that make an observer a participant",
+            Number,
+        ),
+    ];
+    for c in Capability::ALL {
+        let (slugs, default) = s.engine.registry().available(*c);
+        let none = match default {
+            Some(d) => format!("Server default ({d})"),
+            None => "Server default (none)".into(),
+        };
+        v.push(f(
+            &format!("providers.{c}"),
+            &format!("Provider: {c}"),
+            select(options(
+                slugs.iter().map(|s| (s.to_string(), s.to_string())),
+                &none,
+            )),
+        ));
+    }
+    v
+}
+
+async fn tag_fields(s: &AppState, project: dispatch_core::ProjectId) -> ApiResult<Vec<Field>> {
+    use Kind::{Area, Text};
+    let f = Field::new;
+    let kinds = s.engine.taxonomy().tag_types(project).await?;
+    Ok(vec![
+        f("name", "Name", Text).required(),
+        f("description", "Description", Area).clearable(),
+        f(
+            "tag_type",
+            "Type",
+            select(options(
+                kinds.into_iter().map(|t| (t.name.clone(), t.name)),
+                "None",
+            )),
+        ),
+    ])
+}
+
+async fn role_policy_fields(
+    s: &AppState,
+    project: dispatch_core::ProjectId,
+) -> ApiResult<Vec<Field>> {
+    use Kind::{Number, Text};
+    let f = Field::new;
+    let named = |rows: Vec<(String, String)>| options(rows, "Any");
+    Ok(vec![
+        f(
+            "role",
+            "Role",
+            fixed(&["incident_commander", "scribe", "liaison"], Some("")),
+        ),
+        f(
+            "type",
+            "Incident type",
+            select(named(
+                s.engine
+                    .taxonomy()
+                    .incident_types(project)
+                    .await?
+                    .into_iter()
+                    .map(|t| (t.slug, t.name))
+                    .collect(),
+            )),
+        ),
+        f(
+            "priority",
+            "Priority",
+            select(named(
+                s.engine
+                    .taxonomy()
+                    .incident_priorities(project)
+                    .await?
+                    .into_iter()
+                    .map(|t| (t.slug, t.name))
+                    .collect(),
+            )),
+        ),
+        f("tag", "Tag", Text).hint("any when empty"),
+        f(
+            "service_id",
+            "The on-call of this service takes the role",
+            Kind::Select {
+                options: options(
+                    s.engine
+                        .directory()
+                        .services(project)
+                        .await?
+                        .into_iter()
+                        .map(|v| (v.id.to_string(), v.name)),
+                    "No service",
+                ),
+                numeric: true,
+            },
+        ),
+        f("email", "…or this person", Text),
+        f("order", "Order (lowest wins)", Number),
+    ])
+}
+
+async fn engagement_rule_fields(
+    s: &AppState,
+    project: dispatch_core::ProjectId,
+) -> ApiResult<Vec<Field>> {
+    use Kind::{Area, Check, Ids, List, Text};
+    let f = Field::new;
+    let listed = |rows: Vec<(i64, String)>| {
+        let v: Vec<String> = rows
+            .into_iter()
+            .map(|(id, n)| format!("{id} = {n}"))
+            .collect();
+        if v.is_empty() {
+            "none in this project yet".to_string()
+        } else {
+            format!("ids: {}", v.join(", "))
+        }
+    };
+    let teams = listed(
+        s.engine
+            .directory()
+            .teams(project)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.name))
+            .collect(),
+    );
+    let services = listed(
+        s.engine
+            .directory()
+            .services(project)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.name))
+            .collect(),
+    );
+    Ok(vec![
+        f("name", "Name", Text).required(),
+        f("description", "Description", Area).clearable(),
+        f("filter", "Filter", Text)
+            .required()
+            .from("filter_text")
+            .hint(
+            "which incidents, e.g. priority = high and tag:region = eu; \"all\" for every incident",
+        ),
+        f("individuals", "Individuals (observers)", List).hint("e-mail addresses, comma-separated"),
+        f("teams", "Teams", Ids).hint(teams),
+        f("services", "Services (their on-call joins)", Ids).hint(services),
+        f("enabled", "Enabled", Check),
+    ])
+}
+
+/// An on-call service, its provider offered from the registry.
+fn service_fields(s: &AppState) -> Vec<Field> {
+    use Kind::{Area, Check, Text};
+    let f = Field::new;
+    let (slugs, _) = s.engine.registry().available(Capability::Oncall);
+    vec![
+        f("name", "Name", Text).required(),
+        f(
+            "provider",
+            "On-call provider",
+            select(options(
+                slugs.iter().map(|s| (s.to_string(), s.to_string())),
+                "Built-in (dispatch)",
+            )),
+        ),
+        f("external_id", "The provider's id for it", Text).clearable(),
+        f("description", "Description", Area).clearable(),
+        f("is_active", "Active", Check),
+    ]
 }
 
 /// What a new record's form starts with.
