@@ -25,6 +25,7 @@ mod permission;
 mod providers;
 mod rules;
 mod scheduler;
+mod signals;
 mod slack;
 mod slack_day;
 mod sso;
