@@ -7,6 +7,7 @@ mod common;
 mod access;
 mod accounts;
 mod alertmanager;
+mod alertmanager_e2e;
 mod api_contract;
 mod cli;
 mod commands;

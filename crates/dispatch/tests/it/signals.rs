@@ -474,3 +474,42 @@ async fn definitions_are_read_changed_and_deleted_per_project() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_payloads_a_real_alertmanager_sent_open_then_resolve_their_cases() {
+    use crate::common::alertmanager::fixture;
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let firing = send(&app, fixture("firing.json")).await;
+    let outcomes: Vec<&str> = firing
+        .iter()
+        .map(|a| a["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["new_case", "new_case"],
+        "two instances (pay-1, pay-2): {firing:#?}"
+    );
+    // The group again, pay-1 resolved: pay-1 resolves, pay-2 is the same alert again.
+    let partly = send(&app, fixture("partly-resolved.json")).await;
+    assert_eq!(partly[0]["outcome"], "resolved");
+    assert_eq!(partly[0]["case_id"], firing[0]["case_id"]);
+    assert_eq!(partly[1]["outcome"], "deduplicated");
+    assert_eq!(partly[1]["case_id"], firing[1]["case_id"]);
+    let resolved = send(&app, fixture("resolved.json")).await;
+    assert_eq!(resolved[0]["outcome"], "resolved");
+    assert_eq!(
+        resolved[0]["instances"].as_array().unwrap().len(),
+        2,
+        "pay-2's first and repeat"
+    );
+    let open = app.get("/signal-instances?project=default").await.body;
+    assert!(
+        open["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["status"] == "resolved"),
+        "{open:#}"
+    );
+}
