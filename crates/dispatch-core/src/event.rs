@@ -408,6 +408,26 @@ pub enum TimelineEvent {
         /// From 1 to 5.
         rating: i64,
     },
+    /// A case was escalated into this incident.
+    CaseEscalated {
+        /// The case.
+        case_id: i64,
+        /// Its title.
+        title: String,
+        /// How many signals it had.
+        signals: u64,
+    },
+    /// An entry of an escalated case's timeline, copied onto the incident's.
+    CaseEventCopied {
+        /// The case.
+        case_id: i64,
+        /// When it happened on the case.
+        occurred_at: DateTime<Utc>,
+        /// The case event's kind (`signal_received`, `case_opened`, …).
+        case_event: String,
+        /// Its description as the case has it.
+        description: String,
+    },
     /// Any other kind (custom events, imported messages, kinds this version does not know) or
     /// details that do not decode: the stored kind and details as they are.
     #[serde(skip)]
@@ -704,6 +724,22 @@ impl TimelineEvent {
             E::FileAttached { name, size, .. } => format!("{who} attached {name} ({size} bytes)"),
             E::DocumentEdited { title, .. } => format!("{who} edited {title}"),
             E::FeedbackGiven { rating } => format!("{who} rated the response {rating}/5"),
+            E::CaseEscalated {
+                case_id,
+                title,
+                signals,
+            } => {
+                format!("{who} escalated case {case_id} ({title}, {signals} signals) to {incident}")
+            }
+            E::CaseEventCopied {
+                case_id,
+                occurred_at,
+                description,
+                ..
+            } => format!(
+                "Case {case_id} at {}: {description}",
+                occurred_at.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
             E::Other { kind, .. } => kind.clone(),
         }
     }
@@ -1175,6 +1211,28 @@ mod tests {
                 json!({"rating": 4}),
                 "ann@example.com rated the response 4/5",
             ),
+            (
+                E::CaseEscalated {
+                    case_id: 7,
+                    title: "5xx above 5%".into(),
+                    signals: 2,
+                },
+                "case_escalated",
+                json!({"case_id": 7, "title": "5xx above 5%", "signals": 2}),
+                "ann@example.com escalated case 7 (5xx above 5%, 2 signals) to SEC-7",
+            ),
+            (
+                E::CaseEventCopied {
+                    case_id: 7,
+                    occurred_at: "2026-12-03T06:00:00Z".parse().unwrap(),
+                    case_event: "signal_received".into(),
+                    description: "Signal received: 5xx above 5%".into(),
+                },
+                "case_event_copied",
+                json!({"case_id": 7, "occurred_at": "2026-12-03T06:00:00Z",
+                    "case_event": "signal_received", "description": "Signal received: 5xx above 5%"}),
+                "Case 7 at 2026-12-03 06:00:00 UTC: Signal received: 5xx above 5%",
+            ),
         ]
     }
 
@@ -1220,7 +1278,7 @@ mod tests {
     fn every_variant_is_covered_by_the_fixtures() {
         let kinds: std::collections::BTreeSet<&str> = cases().iter().map(|c| c.1).collect();
         // One entry per variant but `Other`: a new variant must add its fixture here.
-        assert_eq!(kinds.len(), 41);
+        assert_eq!(kinds.len(), 43);
     }
 
     #[test]

@@ -86,4 +86,12 @@ typed_id!(
     PageId,
     /// A role policy (who fills an incident role by default).
     RolePolicyId,
+    /// A signal definition (which alerts make signals, and what they open).
+    SignalDefinitionId,
+    /// A signal filter (deduplicate or snooze).
+    SignalFilterId,
+    /// One alert received (a signal instance).
+    SignalInstanceId,
+    /// A case: a signal being triaged.
+    CaseId,
 );

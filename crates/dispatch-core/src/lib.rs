@@ -17,6 +17,7 @@ pub mod patch;
 pub mod permission;
 pub mod provider;
 pub mod secret;
+pub mod signal;
 pub mod size;
 pub mod template;
 pub mod timeline;

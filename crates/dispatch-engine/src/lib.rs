@@ -30,6 +30,7 @@ pub mod room;
 pub mod rules;
 pub mod scheduler;
 pub mod secrets;
+pub mod signal;
 pub mod stats;
 pub mod task;
 pub mod telemetry;
@@ -62,6 +63,8 @@ pub struct Engine {
     base_url: Arc<str>,
     /// Project configurations read by declarations.
     config: Arc<cache::ConfigCache>,
+    /// Each project's compiled signal definitions and filters.
+    signals: Arc<signal::cache::SignalCache>,
     /// Handlers of the jobs transports enqueue, by kind.
     transport_jobs: Arc<std::collections::HashMap<&'static str, Arc<dyn jobs::TransportJob>>>,
     /// How long web sessions last.
@@ -105,6 +108,7 @@ impl Engine {
             wake: Arc::new(Notify::new()),
             base_url: DEFAULT_BASE_URL.into(),
             config: Default::default(),
+            signals: Default::default(),
             transport_jobs: Default::default(),
             sessions: Default::default(),
             secrets: Arc::new(
@@ -173,6 +177,10 @@ impl Engine {
 
     fn config_cache(&self) -> &cache::ConfigCache {
         &self.config
+    }
+
+    fn signal_cache(&self) -> &signal::cache::SignalCache {
+        &self.signals
     }
 
     /// Every provider this process has, with the defaults.

@@ -153,23 +153,27 @@ impl Engine {
         cfg: &ProjectConfig,
         at: DateTime<Utc>,
     ) -> Result<HashMap<i64, String>> {
-        let mut out = HashMap::new();
         if cfg.services.is_empty() {
-            return Ok(out);
+            return Ok(HashMap::new());
         }
         let oncall = self.providers_for(cfg)?.oncall;
-        for s in &cfg.services {
-            match oncall.on_call(&service_ref(s), at).await {
-                Ok(Some(shift)) => {
-                    out.insert(s.id, shift.email);
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::warn!(service.id = s.id, error = %e, "on-call look-up failed; the service gives nobody")
-                }
-            }
+        Ok(ask_on_call(oncall.as_ref(), &cfg.services, at).await)
+    }
+
+    /// Who is on call now for each of these services of the project, asked of its on-call
+    /// provider outside any transaction (new cases' assignees). A failing look-up gives nobody.
+    pub(crate) async fn on_call_for_service_ids(
+        &self,
+        cfg: &ProjectConfig,
+        ids: &[i64],
+        at: DateTime<Utc>,
+    ) -> Result<HashMap<i64, String>> {
+        let services = repo::directory::services_by_ids(self.db().conn(), ids).await?;
+        if services.is_empty() {
+            return Ok(HashMap::new());
         }
-        Ok(out)
+        let oncall = self.providers_for(cfg)?.oncall;
+        Ok(ask_on_call(oncall.as_ref(), &services, at).await)
     }
 
     /// Who is on call now for each of `services`, asked of the incident's project's on-call
@@ -181,27 +185,40 @@ impl Engine {
         services: &[i64],
         at: DateTime<Utc>,
     ) -> Result<HashMap<i64, String>> {
-        let mut out = HashMap::new();
         if services.is_empty() {
-            return Ok(out);
+            return Ok(HashMap::new());
         }
         let oncall = self.providers_of_incident(incident_id).await?.oncall;
+        let mut found = Vec::new();
         for sid in services {
-            let Ok(s) = repo::directory::service(self.db().conn(), *sid).await else {
-                continue;
-            };
-            match oncall.on_call(&service_ref(&s), at).await {
-                Ok(Some(shift)) => {
-                    out.insert(s.id, shift.email);
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::warn!(service.id = s.id, error = %e, "on-call look-up failed; the service gives nobody")
-                }
+            if let Ok(s) = repo::directory::service(self.db().conn(), *sid).await {
+                found.push(s);
             }
         }
-        Ok(out)
+        Ok(ask_on_call(oncall.as_ref(), &found, at).await)
     }
+}
+
+/// Who is on call at `at` for each service, as `oncall` says; a service whose look-up fails
+/// is logged and gives nobody.
+async fn ask_on_call(
+    oncall: &dyn dispatch_core::provider::OnCallProvider,
+    services: &[service::Model],
+    at: DateTime<Utc>,
+) -> HashMap<i64, String> {
+    let mut out = HashMap::new();
+    for s in services {
+        match oncall.on_call(&service_ref(s), at).await {
+            Ok(Some(shift)) => {
+                out.insert(s.id, shift.email);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(service.id = s.id, error = %e, "on-call look-up failed; the service gives nobody")
+            }
+        }
+    }
+    out
 }
 
 /// The mail a page sends: what the incident is, and how to open and acknowledge it.

@@ -82,4 +82,8 @@ use_cases! {
     accounts => Accounts,
     /// Web sign-in, sessions and the login throttle.
     sessions => Sessions,
+    /// Signal definitions, filters and instances, and taking in alerts.
+    signals => Signals,
+    /// Cases: triage, escalation to an incident, closing.
+    cases => Cases,
 }

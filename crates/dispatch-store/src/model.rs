@@ -10,6 +10,14 @@ pub mod api_token {
 pub mod audit_event {
     pub use crate::entity::audit_event::Model;
 }
+/// Rows of the `case` table.
+pub mod case {
+    pub use crate::entity::case::Model;
+}
+/// Rows of the `case_event` table.
+pub mod case_event {
+    pub use crate::entity::case_event::Model;
+}
 /// Rows of the `direct_message` table.
 pub mod direct_message {
     pub use crate::entity::direct_message::Model;
@@ -161,6 +169,18 @@ pub mod service {
 /// Rows of the `session` table.
 pub mod session {
     pub use crate::entity::session::Model;
+}
+/// Rows of the `signal_definition` table.
+pub mod signal_definition {
+    pub use crate::entity::signal_definition::Model;
+}
+/// Rows of the `signal_filter` table.
+pub mod signal_filter {
+    pub use crate::entity::signal_filter::Model;
+}
+/// Rows of the `signal_instance` table.
+pub mod signal_instance {
+    pub use crate::entity::signal_instance::Model;
 }
 /// Rows of the `slack_message` table.
 pub mod slack_message {

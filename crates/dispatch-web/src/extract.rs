@@ -71,6 +71,16 @@ pub fn from_json<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Api
     Err(ApiError::Validation(errors))
 }
 
+/// Reads a JSON value sent by another tool (an alert webhook): a value of the wrong shape is a
+/// field error naming the field, and fields the type does not know are ignored (tools add
+/// fields over time; the raw body is kept where it matters).
+pub fn from_foreign_json<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        field_error(&path, &e.into_inner().to_string())
+    })
+}
+
 const NUL: &str = "must not contain a NUL character";
 
 /// Records every string (or key) of a JSON value that holds a NUL character.

@@ -446,6 +446,50 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("PATCH", "/api/v1/webhooks/{id}", ADMIN),
     r("DELETE", "/api/v1/webhooks/{id}", ADMIN),
     r("GET", "/api/v1/webhooks/{id}/deliveries", ADMIN),
+    // Signals: admins configure definitions and filters; any signed-in caller (a source's
+    // service account) sends alerts; everyone reads and works cases.
+    r("GET", "/api/v1/projects/{slug}/signal-definitions", Member),
+    r(
+        "POST",
+        "/api/v1/projects/{slug}/signal-definitions",
+        P_ADMIN,
+    ),
+    r(
+        "GET",
+        "/api/v1/projects/{slug}/signal-definitions/{id}",
+        Member,
+    ),
+    r(
+        "PATCH",
+        "/api/v1/projects/{slug}/signal-definitions/{id}",
+        P_ADMIN,
+    ),
+    r(
+        "DELETE",
+        "/api/v1/projects/{slug}/signal-definitions/{id}",
+        P_ADMIN,
+    ),
+    r("GET", "/api/v1/signal-filters", Member),
+    r("POST", "/api/v1/signal-filters", BODY_ADMIN),
+    r("GET", "/api/v1/signal-filters/{id}", Member),
+    r(
+        "PATCH",
+        "/api/v1/signal-filters/{id}",
+        rec(Configured::SignalFilter),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/signal-filters/{id}",
+        rec(Configured::SignalFilter),
+    ),
+    r("GET", "/api/v1/signal-instances", Member),
+    r("POST", "/api/v1/signals/alertmanager", Member),
+    r("GET", "/api/v1/cases", Member),
+    r("GET", "/api/v1/cases/{id}", Member),
+    r("POST", "/api/v1/cases/{id}/triage", Member),
+    r("POST", "/api/v1/cases/{id}/escalate", Member),
+    r("POST", "/api/v1/cases/{id}/stable", Member),
+    r("POST", "/api/v1/cases/{id}/close", Member),
     // Per-project membership: org managers and owners, and the project's own admins.
     r("GET", "/api/v1/projects/{slug}/members", Member),
     r(

@@ -47,6 +47,8 @@ pub enum Configured {
     EngagementRule,
     /// A notification rule.
     NotificationRule,
+    /// A signal filter.
+    SignalFilter,
 }
 
 /// One project configuration record, by its typed id.
@@ -58,6 +60,8 @@ pub enum ConfiguredRecord {
     EngagementRule(dispatch_core::RuleId),
     /// A notification rule.
     NotificationRule(dispatch_core::RuleId),
+    /// A signal filter.
+    SignalFilter(dispatch_core::SignalFilterId),
 }
 
 impl Configured {
@@ -67,6 +71,7 @@ impl Configured {
             Configured::RolePolicy => ConfiguredRecord::RolePolicy(id.into()),
             Configured::EngagementRule => ConfiguredRecord::EngagementRule(id.into()),
             Configured::NotificationRule => ConfiguredRecord::NotificationRule(id.into()),
+            Configured::SignalFilter => ConfiguredRecord::SignalFilter(id.into()),
         }
     }
 }
@@ -196,6 +201,7 @@ impl crate::Projects<'_> {
             ConfiguredRecord::NotificationRule(id) => {
                 repo::rules::project_of::<notification_rule::Model>(conn, id.0).await?
             }
+            ConfiguredRecord::SignalFilter(id) => repo::signal::filter_project(conn, id.0).await?,
         };
         Ok(project.map(ProjectId))
     }

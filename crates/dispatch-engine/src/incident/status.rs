@@ -203,6 +203,11 @@ pub(crate) async fn apply_status(
         }
     }
     row.status = target.as_str().to_string();
+    if target != from {
+        let who = events.who().to_string();
+        let actor = (who != "Dispatch").then_some(who.as_str());
+        crate::signal::case::follow_incident(conn, row, target, actor, now).await?;
+    }
     if target != IncidentStatus::Active && from == IncidentStatus::Active {
         // The project's stable priority, if it has one.
         let project = repo::project::get(conn, current.project_id).await?;

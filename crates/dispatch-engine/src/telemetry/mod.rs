@@ -29,6 +29,14 @@ pub const PROVIDER_DURATION: &str = "dispatch_provider_call_duration_seconds";
 /// Provider calls that returned an error, by `provider`, `capability` and `operation`.
 pub const PROVIDER_ERRORS: &str = "dispatch_provider_errors_total";
 
+/// Alerts received through the signal endpoints, by `source` and `outcome` (`new_case`,
+/// `new_instance`, `deduplicated`, `snoozed`, `no_definition_matched`, `resolved`, …).
+pub const SIGNALS_RECEIVED: &str = "dispatch_signals_received_total";
+/// Alerts deduplicated into an earlier instance, by `source`.
+pub const SIGNALS_DEDUPLICATED: &str = "dispatch_signals_deduplicated_total";
+/// Alerts snoozed by a filter, by `source`.
+pub const SIGNALS_SNOOZED: &str = "dispatch_signals_snoozed_total";
+
 /// Describes the engine's series to the installed recorder (their `# HELP` lines). Call once,
 /// after installing it.
 pub fn describe() {
@@ -60,6 +68,31 @@ pub fn describe() {
         PROVIDER_ERRORS,
         "Provider calls that returned an error, by provider slug, capability and operation."
     );
+    describe_counter!(
+        SIGNALS_RECEIVED,
+        "Alerts received through the signal endpoints, by source and outcome."
+    );
+    describe_counter!(
+        SIGNALS_DEDUPLICATED,
+        "Alerts deduplicated into an earlier instance, by source."
+    );
+    describe_counter!(SIGNALS_SNOOZED, "Alerts snoozed by a filter, by source.");
+}
+
+/// Counts a signal request's alerts by outcome.
+pub(crate) fn signals(source: &'static str, outcomes: &[&'static str]) {
+    let mut by: std::collections::BTreeMap<&'static str, u64> = Default::default();
+    for o in outcomes {
+        *by.entry(o).or_default() += 1;
+    }
+    for (outcome, n) in by {
+        counter!(SIGNALS_RECEIVED, "source" => source, "outcome" => outcome).increment(n);
+        match outcome {
+            "deduplicated" => counter!(SIGNALS_DEDUPLICATED, "source" => source).increment(n),
+            "snoozed" => counter!(SIGNALS_SNOOZED, "source" => source).increment(n),
+            _ => {}
+        }
+    }
 }
 
 /// Records one job attempt: its duration and, when it failed, the failure.

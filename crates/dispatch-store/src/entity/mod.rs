@@ -2,6 +2,8 @@
 
 pub mod api_token;
 pub mod audit_event;
+pub mod case;
+pub mod case_event;
 pub mod direct_message;
 pub mod document;
 pub mod engagement;
@@ -40,6 +42,9 @@ pub mod room_reaction;
 pub mod saved_view;
 pub mod service;
 pub mod session;
+pub mod signal_definition;
+pub mod signal_filter;
+pub mod signal_instance;
 pub mod slack_message;
 pub mod slack_user;
 pub mod subscriber;

@@ -30,6 +30,7 @@ pub mod schedule;
 pub mod search;
 pub mod secret_key_check;
 pub mod session;
+pub mod signal;
 pub mod slack;
 pub mod stats;
 pub mod tag;

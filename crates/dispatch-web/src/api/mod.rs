@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: one module per entity, each with its own routes.
 
 pub mod account;
+pub mod cases;
 pub mod commands;
 pub mod directory;
 pub mod files;
@@ -17,6 +18,8 @@ pub mod records;
 pub mod room;
 pub mod rows;
 pub mod rules;
+pub mod signal_ingest;
+pub mod signals;
 pub mod taxonomy;
 pub mod timeline;
 pub mod webhooks;
@@ -48,6 +51,9 @@ pub fn router() -> Router<AppState> {
         .merge(membership::router())
         .merge(rules::router())
         .merge(project_members::router())
+        .merge(signals::router())
+        .merge(signal_ingest::router())
+        .merge(cases::router())
 }
 
 /// Unknown routes answer in the error envelope.

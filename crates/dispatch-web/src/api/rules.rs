@@ -159,7 +159,8 @@ fn description(e: &mut ValidationError, raw: Option<String>) -> String {
     d
 }
 
-async fn project_or_default(s: &AppState, project: Option<String>) -> ApiResult<String> {
+/// The project a body names, or the default project's slug.
+pub(crate) async fn project_or_default(s: &AppState, project: Option<String>) -> ApiResult<String> {
     Ok(match project {
         Some(p) => p.trim().to_lowercase(),
         None => s

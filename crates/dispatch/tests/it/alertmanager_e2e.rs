@@ -2,11 +2,8 @@
 //! to end: alerts pushed into Alertmanager arrive as a case, an alert Alertmanager sends again
 //! is deduplicated into it, and a resolved alert resolves its instance.
 //!
-//! NOT YET COMPILED: this module is not listed in `tests/it/main.rs` because the endpoint is
-//! being built on another branch. To enable it after merging, add `mod alertmanager_e2e;` to
-//! `tests/it/main.rs`. Field names it reads from the answers (`id`, `items`, `filter_action`,
-//! `case_id`, `status`/`resolved_at`) follow issue 16 and the acceptance script
-//! `../shared/acceptance/signals`; adjust them here if the endpoint names them otherwise.
+//! It reads the answers' `id`, `items`, `filter_action`, `case_id` and `status`/`resolved_at`
+//! (see `tests/it/signals.rs` for the same endpoint without Alertmanager in between).
 
 use crate::common::alertmanager::{Alert, Alertmanager, Webhook};
 use crate::common::TestApp;
@@ -66,7 +63,6 @@ fn is_resolved(instance: &Value) -> bool {
     instance["status"] == "resolved" || !instance["resolved_at"].is_null()
 }
 
-/// The end-to-end flow, to be run as a test once the endpoint is merged (see the module docs).
 #[tokio::test]
 async fn alerts_pushed_into_a_real_alertmanager_arrive_as_one_case_deduplicated_then_resolved() {
     let app = TestApp::builder().spawn().await;

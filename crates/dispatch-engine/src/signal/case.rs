@@ -1,0 +1,378 @@
+//! Cases: a signal being looked at. A case moves new → triage → escalated → stable → closed;
+//! escalating it declares an incident through the normal declaration (its type, priority and
+//! severity from the case), links the two both ways and copies the case's timeline (its signals
+//! among it) onto the incident's.
+
+use crate::changes::Events;
+use crate::incident::IncidentDetail;
+use crate::record::save_with_events;
+use crate::{Actor, Error, Result};
+use chrono::{DateTime, Utc};
+use dispatch_core::commands::DeclareIncident;
+use dispatch_core::event::TimelineEvent;
+use dispatch_core::signal::{CaseStatus, ResolutionReason};
+use dispatch_core::values::{IncidentRef, IncidentTitle, LongText};
+use dispatch_core::{CaseId, IncidentId};
+use dispatch_store::model::{case, case_event, signal_instance};
+use dispatch_store::repo;
+use dispatch_store::repo::signal::CaseFilter;
+use dispatch_store::Conn;
+use serde_json::json;
+
+/// How far back related cases are looked for (instances sharing an entity).
+pub const RELATED_DAYS: i64 = 14;
+
+/// A case with its timeline, signals, incident and related cases.
+#[derive(Debug, Clone)]
+pub struct CaseDetail {
+    /// The case.
+    pub case: case::Model,
+    /// Its timeline, oldest first.
+    pub events: Vec<case_event::Model>,
+    /// Its signal instances, oldest first.
+    pub instances: Vec<signal_instance::Model>,
+    /// The incident's key (`INC-3`) it was escalated to.
+    pub incident: Option<String>,
+    /// Other cases whose signals share an entity with this one's (within [`RELATED_DAYS`]).
+    pub related: Vec<i64>,
+}
+
+/// Which cases to list (parsed).
+#[derive(Debug, Clone, Default)]
+pub struct CaseQuery {
+    /// The project's slug.
+    pub project: Option<String>,
+    /// Any of these statuses (any when empty).
+    pub statuses: Vec<CaseStatus>,
+    /// Assigned to this address.
+    pub assignee: Option<String>,
+    /// Opened by this definition.
+    pub definition: Option<dispatch_core::SignalDefinitionId>,
+}
+
+/// Escalating: the incident's fields (the case's when absent).
+#[derive(Debug, Clone, Default)]
+pub struct Escalation {
+    /// The incident type's slug or name.
+    pub incident_type: Option<String>,
+    /// The priority's slug or name.
+    pub priority: Option<String>,
+    /// The severity's slug or name.
+    pub severity: Option<String>,
+}
+
+/// A case's timeline entry, written by `actor` at `at`.
+pub(crate) fn case_event(
+    case_id: i64,
+    at: DateTime<Utc>,
+    actor: Option<&str>,
+    kind: &str,
+    description: String,
+    details: serde_json::Value,
+) -> case_event::Model {
+    case_event::Model {
+        case_id,
+        occurred_at: at,
+        kind: kind.into(),
+        actor: actor.map(str::to_string),
+        description,
+        details: details.to_string(),
+        ..Default::default()
+    }
+}
+
+/// The case moved to `to` at `at`, with that status's timestamp set.
+fn moved(c: &case::Model, to: CaseStatus, at: DateTime<Utc>) -> Result<case::Model> {
+    let from: CaseStatus = c.status.parse().unwrap_or(CaseStatus::New);
+    if !from.may_become(to) {
+        return Err(Error::Conflict(format!(
+            "case {} is {from}; it cannot become {to}",
+            c.id
+        )));
+    }
+    let mut row = c.clone();
+    row.status = to.as_str().into();
+    row.updated_at = at;
+    match to {
+        CaseStatus::Triage => row.triage_at = Some(at),
+        CaseStatus::Escalated => row.escalated_at = Some(at),
+        CaseStatus::Stable => row.stable_at = Some(at),
+        CaseStatus::Closed => row.closed_at = Some(at),
+        CaseStatus::New => {}
+    }
+    Ok(row)
+}
+
+/// Moves the cases escalated to an incident along with it, in the incident's transaction:
+/// when it becomes stable its escalated cases do, and when it closes its open cases close with
+/// the `escalated` resolution reason and the incident's resolution.
+pub(crate) async fn follow_incident(
+    conn: &impl Conn,
+    incident: &dispatch_store::model::incident::Model,
+    target: dispatch_core::IncidentStatus,
+    actor: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    use dispatch_core::IncidentStatus as S;
+    let to = match target {
+        S::Stable => CaseStatus::Stable,
+        S::Closed => CaseStatus::Closed,
+        S::Active => return Ok(()),
+    };
+    let mut events = Vec::new();
+    for c in repo::signal::cases_of_incident(conn, incident.id).await? {
+        let Ok(mut row) = moved(&c, to, at) else {
+            continue;
+        };
+        let mut details = json!({"incident": incident.name, "from": c.status, "to": to.as_str()});
+        if to == CaseStatus::Closed {
+            row.resolution_reason = Some(ResolutionReason::Escalated.as_str().into());
+            row.resolution = Some(
+                incident
+                    .resolution
+                    .clone()
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or_else(|| format!("Closed with incident {}", incident.name)),
+            );
+            details["resolution_reason"] = json!("escalated");
+        }
+        repo::signal::update(conn, &c, row).await?;
+        events.push(case_event(
+            c.id,
+            at,
+            actor,
+            "status_changed",
+            format!(
+                "Incident {} became {target}: the case is {to}",
+                incident.name
+            ),
+            details,
+        ));
+    }
+    repo::signal::add_case_events(conn, events).await?;
+    Ok(())
+}
+
+impl crate::Cases<'_> {
+    /// A page of cases, newest first, and how many match.
+    pub async fn list(
+        self,
+        q: &CaseQuery,
+        page: u64,
+        per_page: u64,
+    ) -> Result<(Vec<case::Model>, u64)> {
+        let project_id = match &q.project {
+            Some(p) => Some(self.project_config(Some(p)).await?.project.id),
+            None => None,
+        };
+        let f = CaseFilter {
+            project_id,
+            statuses: q.statuses.iter().map(|s| s.as_str().to_string()).collect(),
+            assignee: q.assignee.clone(),
+            definition_id: q.definition.map(|d| d.0),
+        };
+        Ok(repo::signal::cases(self.db().conn(), &f, page, per_page).await?)
+    }
+
+    /// A case with its timeline, signals, incident and related cases.
+    pub async fn get(self, id: CaseId) -> Result<CaseDetail> {
+        let conn = self.db().conn();
+        let case = repo::signal::case(conn, id.0).await?;
+        let events = repo::signal::case_events(conn, id.0).await?;
+        let instances = repo::signal::case_instances(conn, id.0).await?;
+        let incident = match case.incident_id {
+            Some(i) => repo::incident::find(conn, &IncidentRef::Id(IncidentId(i)))
+                .await?
+                .map(|r| r.name),
+            None => None,
+        };
+        let mut fragments: Vec<String> = instances
+            .iter()
+            .flat_map(|i| {
+                serde_json::from_str::<Vec<dispatch_core::signal::Entity>>(&i.entities)
+                    .unwrap_or_default()
+            })
+            .filter_map(|e| serde_json::to_string(&e).ok())
+            .collect();
+        fragments.sort();
+        fragments.dedup();
+        fragments.truncate(20);
+        let since = dispatch_core::now() - chrono::Duration::days(RELATED_DAYS);
+        let related =
+            repo::signal::related_cases(conn, case.project_id, case.id, &fragments, since, 20)
+                .await?;
+        Ok(CaseDetail {
+            case,
+            events,
+            instances,
+            incident,
+            related,
+        })
+    }
+
+    /// Moves a case to triage, stable or closed (with a resolution reason and text).
+    pub async fn transition(
+        self,
+        actor: &Actor,
+        id: CaseId,
+        to: CaseStatus,
+        resolution: Option<(ResolutionReason, Option<String>)>,
+    ) -> Result<case::Model> {
+        let at = dispatch_core::now();
+        let txn = self.db().write().await?;
+        let current = repo::signal::case(&*txn, id.0).await?;
+        let mut row = moved(&current, to, at)?;
+        let mut details = json!({"from": current.status, "to": to.as_str()});
+        if let Some((reason, text)) = resolution {
+            row.resolution_reason = Some(reason.as_str().into());
+            row.resolution = text;
+            details["resolution_reason"] = json!(reason.as_str());
+        }
+        let saved = repo::signal::update(&*txn, &current, row).await?;
+        repo::signal::add_case_events(
+            &*txn,
+            vec![case_event(
+                id.0,
+                at,
+                Some(&actor.email),
+                "status_changed",
+                format!(
+                    "{} moved the case from {} to {to}",
+                    actor.email, current.status
+                ),
+                details,
+            )],
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(saved)
+    }
+
+    /// Escalates a case: declares an incident (the case's type, priority and severity unless
+    /// given), links the two and copies the case's timeline onto the incident's.
+    pub async fn escalate(
+        self,
+        actor: &Actor,
+        id: CaseId,
+        e: Escalation,
+    ) -> Result<(IncidentDetail, case::Model)> {
+        let conn = self.db().conn();
+        let current = repo::signal::case(conn, id.0).await?;
+        let from: CaseStatus = current.status.parse().unwrap_or(CaseStatus::New);
+        if !from.may_become(CaseStatus::Escalated) {
+            return Err(Error::Conflict(format!(
+                "case {id} is {from}; only a new or triaged case can be escalated"
+            )));
+        }
+        let project = repo::project::get(conn, current.project_id).await?;
+        // The case's own taxonomy only where the project still has it; given fields must fit.
+        let pick = |given: Option<String>, own: &Option<String>| given.or_else(|| own.clone());
+        let mut incident_type = pick(e.incident_type.clone(), &current.case_type);
+        let mut priority = pick(e.priority.clone(), &current.case_priority);
+        let mut severity = pick(e.severity.clone(), &current.case_severity);
+        let bad = self
+            .incidents()
+            .check_refs(
+                Some(&project.slug),
+                incident_type.as_deref(),
+                priority.as_deref(),
+                severity.as_deref(),
+            )
+            .await?;
+        let given_bad = bad.fields.iter().any(|f| {
+            (f.field.contains("type") && e.incident_type.is_some())
+                || (f.field.contains("priority") && e.priority.is_some())
+                || (f.field.contains("severity") && e.severity.is_some())
+        });
+        if given_bad {
+            return Err(bad.into());
+        }
+        for f in &bad.fields {
+            if f.field.contains("type") {
+                incident_type = None;
+            } else if f.field.contains("priority") {
+                priority = None;
+            } else if f.field.contains("severity") {
+                severity = None;
+            }
+        }
+        let title: String = current.title.chars().take(IncidentTitle::MAX).collect();
+        let text = if current.description.trim().is_empty() {
+            format!("Escalated from case {}: {}", current.id, current.title)
+        } else {
+            current.description.clone()
+        };
+        let declared = self
+            .incidents()
+            .declare(
+                actor,
+                DeclareIncident {
+                    project: Some(project.slug.clone()),
+                    title: IncidentTitle::parse("title", &title)?,
+                    description: LongText::parse(
+                        "description",
+                        &text.chars().take(LongText::MAX).collect::<String>(),
+                    )?,
+                    incident_type,
+                    priority,
+                    severity,
+                    visibility: None,
+                    tags: Vec::new(),
+                    commander: None,
+                    reported_at: None,
+                    status: None,
+                },
+            )
+            .await?;
+        let at = dispatch_core::now();
+        let txn = self.db().write().await?;
+        let conn = &*txn;
+        let current = repo::signal::case(conn, id.0).await?;
+        let mut row = moved(&current, CaseStatus::Escalated, at)?;
+        row.incident_id = Some(declared.row.id);
+        let saved = repo::signal::update(conn, &current, row).await?;
+        let history = repo::signal::case_events(conn, id.0).await?;
+        let signals = repo::signal::case_instances(conn, id.0).await?.len() as u64;
+        let inc_ref = IncidentRef::Id(IncidentId(declared.row.id));
+        let incident = repo::incident::lock(conn, &inc_ref).await?;
+        let mut events = Events::new(actor, at);
+        events.push_event(TimelineEvent::CaseEscalated {
+            case_id: id.0,
+            title: current.title.clone(),
+            signals,
+        });
+        for h in &history {
+            events.push_event(TimelineEvent::CaseEventCopied {
+                case_id: id.0,
+                occurred_at: h.occurred_at,
+                case_event: h.kind.clone(),
+                description: h.description.clone(),
+            });
+        }
+        save_with_events(conn, &incident, incident.clone(), events).await?;
+        repo::signal::add_case_events(
+            conn,
+            vec![case_event(
+                id.0,
+                at,
+                Some(&actor.email),
+                "case_escalated",
+                format!(
+                    "{} escalated the case to {}",
+                    actor.email, declared.row.name
+                ),
+                json!({"incident": declared.row.name}),
+            )],
+        )
+        .await?;
+        txn.commit().await?;
+        self.wake_workers();
+        let detail = self.incidents().get(&inc_ref).await?;
+        Ok((detail, saved))
+    }
+
+    /// The cases escalated to an incident.
+    pub async fn of_incident(self, incident: IncidentId) -> Result<Vec<case::Model>> {
+        Ok(repo::signal::cases_of_incident(self.db().conn(), incident.0).await?)
+    }
+}

@@ -1,0 +1,564 @@
+//! Taking in alerts: each is matched to the first enabled definition of its source whose
+//! matcher holds (from the in-memory cache), then deduplicated (the same fingerprint within
+//! the window joins the first alert's case), snoozed (an active snooze filter holds), or
+//! recorded as a new instance that opens a case. A resolved alert resolves the firing
+//! instances of its fingerprint and notes it on their cases. One request is one transaction:
+//! what it answers is stored, or nothing is.
+
+use super::cache::{Definition, ProjectSignals};
+use crate::{Actor, Result};
+use chrono::{DateTime, Duration, Utc};
+use dispatch_core::signal::{
+    Alert, AlertResult, AlertStatus, CaseStatus, Entity, FilterAction, FilterKind, FilterMode,
+    Outcome, SignalSource,
+};
+use dispatch_store::model::{case, case_event, signal_instance};
+use dispatch_store::repo;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+
+/// What came in: alerts already read, or a generic source's JSON objects (read by each
+/// generic definition's own field paths).
+#[derive(Debug, Clone)]
+pub enum Incoming {
+    /// Alerts read from a tool's body.
+    Alerts(Vec<Alert>),
+    /// Generic JSON objects.
+    Generic(Vec<serde_json::Value>),
+}
+
+/// The plan for one alert, before anything is written.
+enum Plan {
+    Unmatched,
+    /// Resolve or acknowledge the firing instances of (definition, fingerprint).
+    Settle(usize, AlertStatus),
+    /// A new instance; `dup` names the first instance (stored, or planned at this index).
+    Record {
+        def: usize,
+        entities: Vec<Entity>,
+        action: FilterAction,
+        filter_id: Option<i64>,
+        monitored_by: Option<i64>,
+        dup: Option<First>,
+    },
+}
+
+/// The first instance an alert duplicates.
+#[derive(Clone, Copy)]
+enum First {
+    Stored { id: i64, case_id: Option<i64> },
+    Planned(usize),
+}
+
+/// Labels with the entities added by type name, for filters' expressions.
+fn with_entities(alert: &Alert, entities: &[Entity]) -> BTreeMap<String, String> {
+    let mut l = alert.labels.clone();
+    for e in entities {
+        l.entry(e.kind.clone()).or_insert_with(|| e.value.clone());
+    }
+    l
+}
+
+/// The first enabled definition of this source whose matcher holds.
+fn match_alert<'a>(
+    signals: &'a ProjectSignals,
+    source: SignalSource,
+    alert: &Alert,
+) -> Option<(usize, &'a Definition)> {
+    signals
+        .definitions
+        .iter()
+        .enumerate()
+        .find(|(_, d)| d.source == source && d.matcher.matches(&alert.labels))
+}
+
+/// A generic object read by the first generic definition whose fields and matcher take it.
+fn match_generic(signals: &ProjectSignals, raw: serde_json::Value) -> (Alert, Option<usize>) {
+    for (i, d) in signals.definitions.iter().enumerate() {
+        if d.source != SignalSource::Generic {
+            continue;
+        }
+        let alert = d.fields.read(raw.clone());
+        if d.matcher.matches(&alert.labels) {
+            return (alert, Some(i));
+        }
+    }
+    (dispatch_core::signal::FieldMap::default().read(raw), None)
+}
+
+impl crate::Signals<'_> {
+    /// Takes in a request's alerts for the project (the default project when `None`) and
+    /// answers what happened to each, in order. Durable when it returns.
+    pub async fn ingest(
+        self,
+        actor: &Actor,
+        project: Option<&str>,
+        source: SignalSource,
+        incoming: Incoming,
+    ) -> Result<Vec<AlertResult>> {
+        let cfg = self.project_config(project).await?;
+        let project_id = cfg.project.id;
+        let signals = self.project_signals(project_id).await?;
+        let now = dispatch_core::now();
+        // Read and match: no database access.
+        let matched: Vec<(Alert, Option<usize>)> = match incoming {
+            Incoming::Alerts(list) => list
+                .into_iter()
+                .map(|a| {
+                    let m = match_alert(&signals, source, &a).map(|(i, _)| i);
+                    (a, m)
+                })
+                .collect(),
+            Incoming::Generic(list) => list
+                .into_iter()
+                .map(|raw| match_generic(&signals, raw))
+                .collect(),
+        };
+        let defs = &signals.definitions;
+        // Who would be assigned a new case, asked before the transaction (cached).
+        let mut services: Vec<i64> = matched
+            .iter()
+            .filter(|(a, m)| a.status == AlertStatus::Firing && m.is_some())
+            .filter_map(|(_, m)| defs[m.unwrap_or_default()].row.service_id)
+            .collect();
+        services.sort_unstable();
+        services.dedup();
+        let assignees = self.on_call_cached(project_id, &services).await?;
+        let mut fingerprints: Vec<String> = matched
+            .iter()
+            .filter(|(_, m)| m.is_some())
+            .map(|(a, _)| a.fingerprint.clone())
+            .collect();
+        fingerprints.sort_unstable();
+        fingerprints.dedup();
+        let max_window = defs
+            .iter()
+            .map(|d| d.row.dedup_window_seconds)
+            .chain(
+                signals
+                    .filters
+                    .iter()
+                    .filter(|f| f.kind == FilterKind::Deduplicate)
+                    .map(|f| f.row.window_seconds),
+            )
+            .max()
+            .unwrap_or(0);
+
+        let txn = self.db().write().await?;
+        let conn = &*txn;
+        let recent = repo::signal::recent_by_fingerprints(
+            conn,
+            project_id,
+            &fingerprints,
+            now - Duration::seconds(max_window),
+        )
+        .await?;
+        let mut case_ids: Vec<i64> = recent.iter().filter_map(|i| i.case_id).collect();
+        case_ids.sort_unstable();
+        case_ids.dedup();
+        let closed: std::collections::HashSet<i64> = repo::signal::cases_by_ids(conn, &case_ids)
+            .await?
+            .into_iter()
+            .filter(|c| c.status == CaseStatus::Closed.as_str())
+            .map(|c| c.id)
+            .collect();
+        // Per (definition, fingerprint): the chain's first instance and its latest arrival.
+        let mut chains: HashMap<(i64, String), (First, DateTime<Utc>)> = HashMap::new();
+        for i in &recent {
+            let action = i.filter_action.as_str();
+            let key = (i.definition_id, i.fingerprint.clone());
+            if action == FilterAction::None.as_str() {
+                let live = i.case_id.is_none_or(|c| !closed.contains(&c));
+                if live {
+                    chains.insert(
+                        key,
+                        (
+                            First::Stored {
+                                id: i.id,
+                                case_id: i.case_id,
+                            },
+                            i.received_at,
+                        ),
+                    );
+                } else {
+                    chains.remove(&key);
+                }
+            } else if action == FilterAction::Deduplicate.as_str() {
+                if let Some(c) = chains.get_mut(&key) {
+                    c.1 = c.1.max(i.received_at);
+                }
+            }
+        }
+
+        let mut plans = Vec::with_capacity(matched.len());
+        for (idx, (alert, m)) in matched.iter().enumerate() {
+            let Some(d) = *m else {
+                plans.push(Plan::Unmatched);
+                continue;
+            };
+            let def = &defs[d];
+            if alert.status != AlertStatus::Firing {
+                plans.push(Plan::Settle(d, alert.status));
+                continue;
+            }
+            let entities: Vec<Entity> = def
+                .extractors
+                .iter()
+                .filter_map(|x| x.extract(alert))
+                .collect();
+            let labels = with_entities(alert, &entities);
+            let mut filter_id = None;
+            let mut monitored_by = None;
+            let mut window = def.row.dedup_window_seconds;
+            for f in signals
+                .filters
+                .iter()
+                .filter(|f| f.kind == FilterKind::Deduplicate)
+            {
+                if f.mode(now) == FilterMode::Active && f.matcher.matches(&labels) {
+                    window = f.row.window_seconds;
+                    filter_id = Some(f.row.id);
+                    break;
+                }
+            }
+            let key = (def.row.id, alert.fingerprint.clone());
+            let dup = chains
+                .get(&key)
+                .filter(|(_, last)| *last >= now - Duration::seconds(window))
+                .map(|(first, _)| *first);
+            let (action, dup) = match dup {
+                Some(first) => (FilterAction::Deduplicate, Some(first)),
+                None => {
+                    filter_id = None;
+                    let mut action = FilterAction::None;
+                    for f in signals
+                        .filters
+                        .iter()
+                        .filter(|f| f.kind == FilterKind::Snooze)
+                    {
+                        if !f.matcher.matches(&labels) {
+                            continue;
+                        }
+                        match f.mode(now) {
+                            FilterMode::Active => {
+                                action = FilterAction::Snooze;
+                                filter_id = Some(f.row.id);
+                                break;
+                            }
+                            FilterMode::Monitor if monitored_by.is_none() => {
+                                monitored_by = Some(f.row.id);
+                            }
+                            _ => {}
+                        }
+                    }
+                    if action == FilterAction::None {
+                        // Later copies of this alert in the same request join it.
+                        chains.insert(key, (First::Planned(idx), now));
+                    }
+                    (action, None)
+                }
+            };
+            plans.push(Plan::Record {
+                def: d,
+                entities,
+                action,
+                filter_id,
+                monitored_by,
+                dup,
+            });
+        }
+
+        // New cases, one per new firing alert of a definition that opens them.
+        let mut new_case: HashMap<usize, i64> = HashMap::new();
+        let mut case_events: Vec<case_event::Model> = Vec::new();
+        let event = |case_id: i64, kind: &str, description: String, details: serde_json::Value| {
+            case_event::Model {
+                case_id,
+                occurred_at: now,
+                kind: kind.into(),
+                actor: Some(actor.email.clone()),
+                description,
+                details: details.to_string(),
+                ..Default::default()
+            }
+        };
+        for (idx, plan) in plans.iter().enumerate() {
+            let Plan::Record {
+                def,
+                action: FilterAction::None,
+                ..
+            } = plan
+            else {
+                continue;
+            };
+            let def = &defs[*def].row;
+            if !def.create_case {
+                continue;
+            }
+            let alert = &matched[idx].0;
+            let row = case::Model {
+                project_id,
+                definition_id: Some(def.id),
+                title: alert.title.chars().take(500).collect(),
+                description: alert
+                    .annotations
+                    .get("description")
+                    .cloned()
+                    .unwrap_or_else(|| def.description.clone()),
+                status: CaseStatus::New.as_str().into(),
+                case_type: def.case_type.clone(),
+                case_priority: def.case_priority.clone(),
+                case_severity: def.case_severity.clone(),
+                assignee: def.service_id.and_then(|s| assignees.get(&s).cloned()),
+                reporter: actor.email.clone(),
+                created_at: now,
+                updated_at: now,
+                ..Default::default()
+            };
+            let saved = repo::signal::insert(conn, row).await?;
+            case_events.push(event(
+                saved.id,
+                "case_opened",
+                format!("Case opened by {} ({})", def.name, alert.title),
+                json!({"definition_id": def.id, "assignee": saved.assignee}),
+            ));
+            new_case.insert(idx, saved.id);
+        }
+
+        // Instances: first the alerts that stand on their own, then their duplicates.
+        let instance = |idx: usize,
+                        def: &Definition,
+                        entities: &[Entity],
+                        action: FilterAction,
+                        filter_id: Option<i64>,
+                        duplicate_of: Option<i64>,
+                        case_id: Option<i64>| {
+            let alert = &matched[idx].0;
+            signal_instance::Model {
+                project_id,
+                definition_id: def.row.id,
+                source: def.source.as_str().into(),
+                fingerprint: alert.fingerprint.clone(),
+                status: "firing".into(),
+                title: alert.title.clone(),
+                severity: alert.severity.clone(),
+                link: alert.link.clone(),
+                labels: serde_json::to_string(&alert.labels).unwrap_or_else(|_| "{}".into()),
+                entities: serde_json::to_string(entities).unwrap_or_else(|_| "[]".into()),
+                raw: alert.raw.to_string(),
+                filter_action: action.as_str().into(),
+                filter_id,
+                duplicate_of,
+                case_id,
+                received_at: now,
+                ..Default::default()
+            }
+        };
+        let mut firsts = Vec::new();
+        let mut first_idx = Vec::new();
+        for (idx, plan) in plans.iter().enumerate() {
+            if let Plan::Record {
+                def,
+                entities,
+                action,
+                filter_id,
+                monitored_by,
+                dup: None,
+            } = plan
+            {
+                let f = if *action == FilterAction::Snooze {
+                    *filter_id
+                } else {
+                    *monitored_by
+                };
+                firsts.push(instance(
+                    idx,
+                    &defs[*def],
+                    entities,
+                    *action,
+                    f,
+                    None,
+                    new_case.get(&idx).copied(),
+                ));
+                first_idx.push(idx);
+            }
+        }
+        let stored_firsts = repo::signal::insert_instances(conn, firsts).await?;
+        let mut stored: HashMap<usize, signal_instance::Model> =
+            first_idx.into_iter().zip(stored_firsts).collect();
+        let mut dups = Vec::new();
+        let mut dup_idx = Vec::new();
+        for (idx, plan) in plans.iter().enumerate() {
+            if let Plan::Record {
+                def,
+                entities,
+                filter_id,
+                dup: Some(first),
+                ..
+            } = plan
+            {
+                let (first_id, case_id) = match *first {
+                    First::Stored { id, case_id } => (id, case_id),
+                    First::Planned(i) => {
+                        let s = &stored[&i];
+                        (s.id, s.case_id)
+                    }
+                };
+                dups.push(instance(
+                    idx,
+                    &defs[*def],
+                    entities,
+                    FilterAction::Deduplicate,
+                    *filter_id,
+                    Some(first_id),
+                    case_id,
+                ));
+                dup_idx.push(idx);
+            }
+        }
+        let stored_dups = repo::signal::insert_instances(conn, dups).await?;
+        stored.extend(dup_idx.into_iter().zip(stored_dups));
+
+        // Resolved and acknowledged alerts settle the firing instances of their fingerprint.
+        let mut settled: HashMap<usize, Vec<&signal_instance::Model>> = HashMap::new();
+        let mut resolve_ids = Vec::new();
+        let mut ack_ids = Vec::new();
+        let mut touched: Vec<i64> = Vec::new();
+        for (idx, plan) in plans.iter().enumerate() {
+            let Plan::Settle(d, status) = plan else {
+                continue;
+            };
+            let alert = &matched[idx].0;
+            let def_id = defs[*d].row.id;
+            let open: Vec<&signal_instance::Model> = recent
+                .iter()
+                .chain(stored.values())
+                .filter(|i| {
+                    i.definition_id == def_id
+                        && i.fingerprint == alert.fingerprint
+                        && (i.status == "firing"
+                            || (i.status == "acknowledged" && *status == AlertStatus::Resolved))
+                })
+                .collect();
+            let (ids, verb, kind) = match status {
+                AlertStatus::Resolved => (&mut resolve_ids, "resolved", "signal_resolved"),
+                _ => (&mut ack_ids, "acknowledged", "signal_acknowledged"),
+            };
+            ids.extend(open.iter().map(|i| i.id));
+            let mut cases: Vec<i64> = open.iter().filter_map(|i| i.case_id).collect();
+            cases.sort_unstable();
+            cases.dedup();
+            for c in cases {
+                case_events.push(event(
+                    c,
+                    kind,
+                    format!("Alert {verb} at the source: {}", alert.title),
+                    json!({"fingerprint": alert.fingerprint}),
+                ));
+                touched.push(c);
+            }
+            settled.insert(idx, open);
+        }
+        resolve_ids.sort_unstable();
+        resolve_ids.dedup();
+        ack_ids.sort_unstable();
+        ack_ids.dedup();
+        repo::signal::set_instances_status(conn, &resolve_ids, "resolved", Some(now)).await?;
+        repo::signal::set_instances_status(conn, &ack_ids, "acknowledged", None).await?;
+
+        // Every instance on a case is on its timeline.
+        for (idx, plan) in plans.iter().enumerate() {
+            let Plan::Record { action, .. } = plan else {
+                continue;
+            };
+            let Some(i) = stored.get(&idx) else { continue };
+            let Some(c) = i.case_id else { continue };
+            let (kind, text) = if *action == FilterAction::Deduplicate {
+                (
+                    "signal_deduplicated",
+                    "Signal received again (deduplicated)",
+                )
+            } else {
+                ("signal_received", "Signal received")
+            };
+            case_events.push(event(
+                c,
+                kind,
+                format!("{text}: {}", i.title),
+                json!({"instance_id": i.id, "fingerprint": i.fingerprint}),
+            ));
+            if *action == FilterAction::Deduplicate {
+                touched.push(c);
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        repo::signal::touch_cases(conn, &touched, now).await?;
+        repo::signal::add_case_events(conn, case_events).await?;
+        txn.commit().await?;
+
+        let results: Vec<AlertResult> = plans
+            .iter()
+            .enumerate()
+            .map(|(idx, plan)| {
+                let alert = &matched[idx].0;
+                let mut r = AlertResult {
+                    index: idx,
+                    fingerprint: alert.fingerprint.clone(),
+                    outcome: Outcome::NoDefinitionMatched,
+                    definition_id: matched[idx].1.map(|d| defs[d].row.id),
+                    instance_id: None,
+                    duplicate_of: None,
+                    case_id: None,
+                    filter_id: None,
+                    monitored_by: None,
+                    instances: Vec::new(),
+                };
+                match plan {
+                    Plan::Unmatched => {}
+                    Plan::Settle(_, status) => {
+                        let open = &settled[&idx];
+                        r.instances = open.iter().map(|i| i.id).collect();
+                        r.case_id = open.iter().find_map(|i| i.case_id);
+                        r.outcome = match (open.is_empty(), status) {
+                            (true, _) => Outcome::NothingFiring,
+                            (false, AlertStatus::Resolved) => Outcome::Resolved,
+                            (false, _) => Outcome::Acknowledged,
+                        };
+                    }
+                    Plan::Record {
+                        action,
+                        filter_id,
+                        monitored_by,
+                        ..
+                    } => {
+                        let i = &stored[&idx];
+                        r.instance_id = Some(i.id);
+                        r.case_id = i.case_id;
+                        r.duplicate_of = i.duplicate_of;
+                        r.filter_id = *filter_id;
+                        r.monitored_by = *monitored_by;
+                        r.outcome = match action {
+                            FilterAction::Deduplicate => Outcome::Deduplicated,
+                            FilterAction::Snooze => Outcome::Snoozed,
+                            FilterAction::None if new_case.contains_key(&idx) => Outcome::NewCase,
+                            FilterAction::None => Outcome::NewInstance,
+                        };
+                    }
+                }
+                r
+            })
+            .collect();
+        if !new_case.is_empty() {
+            self.wake_workers();
+        }
+        crate::telemetry::signals(
+            source.as_str(),
+            &results
+                .iter()
+                .map(|r| r.outcome.as_str())
+                .collect::<Vec<_>>(),
+        );
+        Ok(results)
+    }
+}

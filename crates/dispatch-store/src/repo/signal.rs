@@ -1,0 +1,357 @@
+//! Signal definitions, filters and instances, cases and case events: the queries of the
+//! signals pipeline. An ingest reads what it needs in one query per kind (never one per alert)
+//! and writes instances in one statement.
+
+use crate::entity::signal_instance as instance;
+use crate::entity::{case, case_event, signal_definition as definition, signal_filter as filter};
+use crate::error::{Result, StoreError};
+use crate::repo::rows;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+/// A project's definitions, by name.
+pub async fn definitions(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+) -> Result<Vec<definition::Model>> {
+    Ok(definition::Entity::find()
+        .filter(definition::Column::ProjectId.eq(project_id))
+        .order_by_asc(definition::Column::Name)
+        .all(conn)
+        .await?)
+}
+
+/// A project's enabled definitions, oldest first (the order alerts are matched in).
+pub async fn enabled_definitions(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+) -> Result<Vec<definition::Model>> {
+    Ok(definition::Entity::find()
+        .filter(definition::Column::ProjectId.eq(project_id))
+        .filter(definition::Column::Enabled.eq(true))
+        .order_by_asc(definition::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// A definition by id.
+pub async fn definition(conn: &impl ConnectionTrait, id: i64) -> Result<definition::Model> {
+    definition::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("signal definition {id}")))
+}
+
+/// Deletes a definition with (by cascade) its instances.
+pub async fn delete_definition(conn: &impl ConnectionTrait, id: i64) -> Result<()> {
+    definition::Entity::delete_by_id(id).exec(conn).await?;
+    Ok(())
+}
+
+/// A project's filters (every project's when `None`), by name.
+pub async fn filters(
+    conn: &impl ConnectionTrait,
+    project_id: Option<i64>,
+) -> Result<Vec<filter::Model>> {
+    let mut q = filter::Entity::find().order_by_asc(filter::Column::Name);
+    if let Some(p) = project_id {
+        q = q.filter(filter::Column::ProjectId.eq(p));
+    }
+    Ok(q.all(conn).await?)
+}
+
+/// A filter by id.
+pub async fn filter(conn: &impl ConnectionTrait, id: i64) -> Result<filter::Model> {
+    filter::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("signal filter {id}")))
+}
+
+/// The project a filter belongs to, if the filter exists.
+pub async fn filter_project(conn: &impl ConnectionTrait, id: i64) -> Result<Option<i64>> {
+    Ok(filter::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(|f| f.project_id))
+}
+
+/// Deletes a filter.
+pub async fn delete_filter(conn: &impl ConnectionTrait, id: i64) -> Result<()> {
+    filter::Entity::delete_by_id(id).exec(conn).await?;
+    Ok(())
+}
+
+/// Inserts any record of the pipeline (definition, filter, case, event) and returns it stored.
+pub async fn insert<R: rows::Record>(conn: &impl ConnectionTrait, row: R) -> Result<R> {
+    rows::insert(conn, row).await
+}
+
+/// Saves the columns of a record that changed between `before` (as read) and `after`.
+pub async fn update<R: rows::Record>(
+    conn: &impl ConnectionTrait,
+    before: &R,
+    after: R,
+) -> Result<R> {
+    rows::update(conn, before, after).await
+}
+
+/// Inserts instances in one statement and returns them stored (with their ids), in order.
+pub async fn insert_instances(
+    conn: &impl ConnectionTrait,
+    list: Vec<instance::Model>,
+) -> Result<Vec<instance::Model>> {
+    use sea_orm::{ActiveModelTrait, ActiveValue};
+    if list.is_empty() {
+        return Ok(Vec::new());
+    }
+    let actives: Vec<instance::ActiveModel> = list
+        .into_iter()
+        .map(|row| {
+            let mut a: instance::ActiveModel = row.into();
+            a = a.reset_all();
+            a.id = ActiveValue::NotSet;
+            a
+        })
+        .collect();
+    let mut rows = instance::Entity::insert_many(actives)
+        .exec_with_returning_many(conn)
+        .await?;
+    // Ids grow with the insertion order, whatever order the database returns the rows in.
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+/// The instances of a project with any of these fingerprints that still count: received since
+/// `since`, or still firing. One query for a whole request's alerts.
+pub async fn recent_by_fingerprints(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+    fingerprints: &[String],
+    since: DateTime<Utc>,
+) -> Result<Vec<instance::Model>> {
+    if fingerprints.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(instance::Entity::find()
+        .filter(instance::Column::ProjectId.eq(project_id))
+        .filter(instance::Column::Fingerprint.is_in(fingerprints.iter().cloned()))
+        .filter(
+            Condition::any()
+                .add(instance::Column::ReceivedAt.gte(since))
+                .add(instance::Column::Status.ne("resolved")),
+        )
+        .order_by_asc(instance::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Marks instances resolved (or acknowledged) at `at`, in one statement.
+pub async fn set_instances_status(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+    status: &str,
+    at: Option<DateTime<Utc>>,
+) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut q =
+        instance::Entity::update_many().col_expr(instance::Column::Status, Expr::value(status));
+    if let Some(at) = at {
+        q = q.col_expr(instance::Column::ResolvedAt, Expr::value(at));
+    }
+    q.filter(instance::Column::Id.is_in(ids.iter().copied()))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// Which instances to list.
+#[derive(Debug, Clone, Default)]
+pub struct InstanceFilter {
+    /// Of this definition.
+    pub definition_id: Option<i64>,
+    /// On this case.
+    pub case_id: Option<i64>,
+    /// Of this project.
+    pub project_id: Option<i64>,
+}
+
+/// A page of instances, newest first, and how many match in all.
+pub async fn instances(
+    conn: &impl ConnectionTrait,
+    f: &InstanceFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<instance::Model>, u64)> {
+    let mut q = instance::Entity::find().order_by_desc(instance::Column::Id);
+    if let Some(d) = f.definition_id {
+        q = q.filter(instance::Column::DefinitionId.eq(d));
+    }
+    if let Some(c) = f.case_id {
+        q = q.filter(instance::Column::CaseId.eq(c));
+    }
+    if let Some(p) = f.project_id {
+        q = q.filter(instance::Column::ProjectId.eq(p));
+    }
+    let pages = q.paginate(conn, per_page.max(1));
+    let total = pages.num_items().await?;
+    Ok((pages.fetch_page(page.saturating_sub(1)).await?, total))
+}
+
+/// Every instance of a case, oldest first.
+pub async fn case_instances(
+    conn: &impl ConnectionTrait,
+    case_id: i64,
+) -> Result<Vec<instance::Model>> {
+    Ok(instance::Entity::find()
+        .filter(instance::Column::CaseId.eq(case_id))
+        .order_by_asc(instance::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// A case by id.
+pub async fn case(conn: &impl ConnectionTrait, id: i64) -> Result<case::Model> {
+    case::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("case {id}")))
+}
+
+/// Cases by id (those that exist).
+pub async fn cases_by_ids(conn: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<case::Model>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(case::Entity::find()
+        .filter(case::Column::Id.is_in(ids.iter().copied()))
+        .all(conn)
+        .await?)
+}
+
+/// The cases escalated to an incident.
+pub async fn cases_of_incident(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+) -> Result<Vec<case::Model>> {
+    Ok(case::Entity::find()
+        .filter(case::Column::IncidentId.eq(incident_id))
+        .order_by_asc(case::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Which cases to list.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    /// Of this project.
+    pub project_id: Option<i64>,
+    /// In any of these statuses (any when empty).
+    pub statuses: Vec<String>,
+    /// Assigned to this e-mail address.
+    pub assignee: Option<String>,
+    /// Opened by this definition.
+    pub definition_id: Option<i64>,
+}
+
+/// A page of cases, newest first, and how many match in all.
+pub async fn cases(
+    conn: &impl ConnectionTrait,
+    f: &CaseFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<case::Model>, u64)> {
+    let mut q = case::Entity::find().order_by_desc(case::Column::Id);
+    if let Some(p) = f.project_id {
+        q = q.filter(case::Column::ProjectId.eq(p));
+    }
+    if !f.statuses.is_empty() {
+        q = q.filter(case::Column::Status.is_in(f.statuses.iter().cloned()));
+    }
+    if let Some(a) = &f.assignee {
+        q = q.filter(case::Column::Assignee.eq(a.clone()));
+    }
+    if let Some(d) = f.definition_id {
+        q = q.filter(case::Column::DefinitionId.eq(d));
+    }
+    let pages = q.paginate(conn, per_page.max(1));
+    let total = pages.num_items().await?;
+    Ok((pages.fetch_page(page.saturating_sub(1)).await?, total))
+}
+
+/// Adds events to cases' timelines in one statement.
+pub async fn add_case_events(
+    conn: &impl ConnectionTrait,
+    events: Vec<case_event::Model>,
+) -> Result<()> {
+    rows::insert_many(conn, events).await
+}
+
+/// A case's timeline, oldest first.
+pub async fn case_events(
+    conn: &impl ConnectionTrait,
+    case_id: i64,
+) -> Result<Vec<case_event::Model>> {
+    Ok(case_event::Entity::find()
+        .filter(case_event::Column::CaseId.eq(case_id))
+        .order_by_asc(case_event::Column::Id)
+        .all(conn)
+        .await?)
+}
+
+/// Touches cases' `updated_at` in one statement.
+pub async fn touch_cases(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+    at: DateTime<Utc>,
+) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    case::Entity::update_many()
+        .col_expr(case::Column::UpdatedAt, Expr::value(at))
+        .filter(case::Column::Id.is_in(ids.iter().copied()))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The cases (other than `case_id`) whose instances since `since` share one of these entity
+/// values (`"type":"value"` fragments as stored), newest first, at most `limit`.
+pub async fn related_cases(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+    case_id: i64,
+    fragments: &[String],
+    since: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<i64>> {
+    if fragments.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut any = Condition::any();
+    for f in fragments {
+        any = any.add(instance::Column::Entities.contains(f));
+    }
+    let ids: Vec<Option<i64>> = instance::Entity::find()
+        .select_only()
+        .column(instance::Column::CaseId)
+        .distinct()
+        .filter(instance::Column::ProjectId.eq(project_id))
+        .filter(instance::Column::ReceivedAt.gte(since))
+        .filter(instance::Column::CaseId.is_not_null())
+        .filter(instance::Column::CaseId.ne(case_id))
+        .filter(any)
+        .order_by_desc(instance::Column::CaseId)
+        .limit(limit)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(ids.into_iter().flatten().collect())
+}

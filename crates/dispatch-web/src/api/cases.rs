@@ -1,0 +1,365 @@
+//! Cases: the list with its triage filters, one case with its timeline, signals, incident and
+//! related cases, and the actions on it (triage, escalate to an incident, stable, close).
+
+use crate::api::parse;
+use crate::api::signals::InstanceOut;
+use crate::auth::Auth;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{Json, Path, Query};
+use crate::wire::{IncidentOut, Page};
+use crate::AppState;
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use dispatch_core::signal::{CaseStatus, ResolutionReason};
+use dispatch_core::values::Email;
+use dispatch_core::{CaseId, ValidationError};
+use dispatch_engine::data::model::{case, case_event};
+use dispatch_engine::signal::case::{CaseDetail, CaseQuery, Escalation};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Case routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/cases", get(list))
+        .route("/cases/{id}", get(show))
+        .route("/cases/{id}/triage", post(triage))
+        .route("/cases/{id}/escalate", post(escalate))
+        .route("/cases/{id}/stable", post(stable))
+        .route("/cases/{id}/close", post(close))
+}
+
+/// A case.
+#[derive(Serialize, ToSchema)]
+pub struct CaseOut {
+    /// Id.
+    pub id: i64,
+    /// The project's id.
+    pub project_id: i64,
+    /// The definition whose signal opened it.
+    pub definition_id: Option<i64>,
+    /// What is wrong.
+    pub title: String,
+    /// What is known.
+    pub description: String,
+    /// `new`, `triage`, `escalated`, `stable` or `closed`.
+    pub status: CaseStatus,
+    /// Incident type slug.
+    #[serde(rename = "type")]
+    pub case_type: Option<String>,
+    /// Priority slug.
+    pub priority: Option<String>,
+    /// Severity slug.
+    pub severity: Option<String>,
+    /// Who is on it (the definition's on-call person when it opened).
+    pub assignee: Option<String>,
+    /// Who (which source's account) reported it.
+    pub reporter: String,
+    /// How it ended.
+    pub resolution: Option<String>,
+    /// Why it closed: `benign`, `contained`, `escalated`, `false_positive`, …
+    pub resolution_reason: Option<String>,
+    /// The incident's id, when escalated.
+    pub incident_id: Option<i64>,
+    /// When it opened.
+    pub created_at: DateTime<Utc>,
+    /// When triage began.
+    pub triage_at: Option<DateTime<Utc>>,
+    /// When it was escalated.
+    pub escalated_at: Option<DateTime<Utc>>,
+    /// When it became stable.
+    pub stable_at: Option<DateTime<Utc>>,
+    /// When it closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// When it last changed (a signal arriving again counts).
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<case::Model> for CaseOut {
+    fn from(c: case::Model) -> Self {
+        Self {
+            id: c.id,
+            project_id: c.project_id,
+            definition_id: c.definition_id,
+            title: c.title,
+            description: c.description,
+            status: c.status.parse().unwrap_or(CaseStatus::New),
+            case_type: c.case_type,
+            priority: c.case_priority,
+            severity: c.case_severity,
+            assignee: c.assignee,
+            reporter: c.reporter,
+            resolution: c.resolution,
+            resolution_reason: c.resolution_reason,
+            incident_id: c.incident_id,
+            created_at: c.created_at,
+            triage_at: c.triage_at,
+            escalated_at: c.escalated_at,
+            stable_at: c.stable_at,
+            closed_at: c.closed_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// One entry of a case's timeline.
+#[derive(Serialize, ToSchema)]
+pub struct CaseEventOut {
+    /// Id.
+    pub id: i64,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// `case_opened`, `signal_received`, `signal_deduplicated`, `signal_resolved`,
+    /// `status_changed`, `case_escalated`, `case_closed`, …
+    pub kind: String,
+    /// Who (the source's account for signals).
+    pub actor: Option<String>,
+    /// What happened.
+    pub description: String,
+    /// The kind's fields.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+impl From<case_event::Model> for CaseEventOut {
+    fn from(e: case_event::Model) -> Self {
+        Self {
+            id: e.id,
+            occurred_at: e.occurred_at,
+            kind: e.kind,
+            actor: e.actor,
+            description: e.description,
+            details: serde_json::from_str(&e.details).unwrap_or_default(),
+        }
+    }
+}
+
+/// A case with its timeline, signals, incident and related cases.
+#[derive(Serialize, ToSchema)]
+pub struct CaseDetailOut {
+    /// The case.
+    #[serde(flatten)]
+    pub case: CaseOut,
+    /// The incident's key (`INC-3`), when escalated.
+    pub incident: Option<String>,
+    /// Its timeline, oldest first.
+    pub timeline: Vec<CaseEventOut>,
+    /// Its signal instances, oldest first.
+    pub signals: Vec<InstanceOut>,
+    /// Other cases whose signals share an entity with this one's in the last 14 days.
+    pub related_cases: Vec<i64>,
+}
+
+impl From<CaseDetail> for CaseDetailOut {
+    fn from(d: CaseDetail) -> Self {
+        Self {
+            case: d.case.into(),
+            incident: d.incident,
+            timeline: d.events.into_iter().map(Into::into).collect(),
+            signals: d.instances.into_iter().map(Into::into).collect(),
+            related_cases: d.related,
+        }
+    }
+}
+
+/// Which cases to list.
+#[derive(Deserialize, IntoParams)]
+pub struct CaseListQuery {
+    /// Only this project's (by slug).
+    pub project: Option<String>,
+    /// Only these statuses, comma-separated (`new,triage`).
+    pub status: Option<String>,
+    /// Only those assigned to this e-mail address.
+    pub assignee: Option<String>,
+    /// Only those a definition opened.
+    pub definition: Option<i64>,
+    /// Page, from 1.
+    pub page: Option<i64>,
+    /// Rows per page, 1-100 (default 50).
+    pub per_page: Option<i64>,
+}
+
+/// Cases, newest first.
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseListQuery),
+    responses((status = 200, body = Page<CaseOut>), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Query(q): Query<CaseListQuery>,
+) -> ApiResult<axum::Json<Page<CaseOut>>> {
+    let mut e = ValidationError::default();
+    let (page, per_page) = parse::paging(&mut e, q.page, q.per_page, 50);
+    let statuses = parse::list(&mut e, "status", q.status.as_deref())
+        .iter()
+        .filter_map(|raw| parse::enum_field::<CaseStatus>(&mut e, "status", Some(raw)))
+        .collect();
+    let assignee = q
+        .assignee
+        .as_deref()
+        .and_then(|a| e.check(Email::parse("assignee", a)))
+        .map(|a| a.to_string());
+    e.into_result()?;
+    let query = CaseQuery {
+        project: q.project,
+        statuses,
+        assignee,
+        definition: q.definition.map(dispatch_core::SignalDefinitionId),
+    };
+    let (rows, total) = s.engine.cases().list(&query, page, per_page).await?;
+    Ok(axum::Json(Page {
+        items: rows.into_iter().map(Into::into).collect(),
+        total,
+        page,
+        per_page,
+    }))
+}
+
+/// One case with its timeline, signals, incident and related cases.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = i64, Path)),
+    responses((status = 200, body = CaseDetailOut), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<CaseDetailOut>> {
+    Ok(axum::Json(s.engine.cases().get(CaseId(id)).await?.into()))
+}
+
+/// Starts triage of a new case.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/triage", tag = "cases", params(("id" = i64, Path)),
+    responses((status = 200, body = CaseOut), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn triage(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<CaseOut>> {
+    move_to(&s, &auth, id, CaseStatus::Triage).await
+}
+
+/// Moves a case to a status that needs nothing more.
+async fn move_to(
+    s: &AppState,
+    auth: &Auth,
+    id: i64,
+    to: CaseStatus,
+) -> ApiResult<axum::Json<CaseOut>> {
+    let c = s
+        .engine
+        .cases()
+        .transition(auth.actor(), CaseId(id), to, None)
+        .await?;
+    Ok(axum::Json(c.into()))
+}
+
+/// Marks an escalated case stable.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/stable", tag = "cases", params(("id" = i64, Path)),
+    responses((status = 200, body = CaseOut), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn stable(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<CaseOut>> {
+    move_to(&s, &auth, id, CaseStatus::Stable).await
+}
+
+/// Closing a case.
+#[derive(Deserialize, ToSchema)]
+pub struct CloseIn {
+    /// Why (required): `benign`, `contained`, `escalated`, `false_positive`,
+    /// `information_gathered`, `insufficient_information`, `mitigated`, `operational_error`,
+    /// `policy_violation` or `user_acknowledged`.
+    #[schema(required = true)]
+    pub resolution_reason: Option<String>,
+    /// What was found or done.
+    pub resolution: Option<String>,
+}
+
+/// Closes a case with a resolution reason.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/close", tag = "cases", params(("id" = i64, Path)),
+    request_body(content = CloseIn, example = json!({"resolution_reason": "false_positive", "resolution": "Load test"})),
+    responses((status = 200, body = CaseOut), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn close(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<CloseIn>,
+) -> ApiResult<axum::Json<CaseOut>> {
+    let mut e = ValidationError::default();
+    let reason = parse::required(&mut e, "resolution_reason", &b.resolution_reason)
+        .and_then(|r| parse::enum_field::<ResolutionReason>(&mut e, "resolution_reason", Some(r)));
+    let resolution =
+        parse::description(&mut e, "resolution", b.resolution.into()).filter(|r| !r.is_empty());
+    e.into_result()?;
+    let c = s
+        .engine
+        .cases()
+        .transition(
+            auth.actor(),
+            CaseId(id),
+            CaseStatus::Closed,
+            reason.map(|r| (r, resolution)),
+        )
+        .await?;
+    Ok(axum::Json(c.into()))
+}
+
+/// Escalating a case: the incident's type, priority and severity (the case's when absent).
+#[derive(Deserialize, ToSchema)]
+pub struct EscalateIn {
+    /// Incident type slug or name.
+    pub incident_type: Option<String>,
+    /// Priority slug or name.
+    pub priority: Option<String>,
+    /// Severity slug or name.
+    pub severity: Option<String>,
+}
+
+/// The incident a case became, and the case.
+#[derive(Serialize, ToSchema)]
+pub struct EscalatedOut {
+    /// The incident, declared through the normal declaration.
+    pub incident: IncidentOut,
+    /// The case, now escalated and linked to it.
+    pub case: CaseOut,
+}
+
+/// Escalates a case to an incident: declares it (the case's type, priority and severity
+/// unless given), links the two both ways and copies the case's timeline onto the incident's.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/escalate", tag = "cases", params(("id" = i64, Path)),
+    request_body(content = EscalateIn, example = json!({})),
+    responses((status = 201, body = EscalatedOut), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn escalate(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<EscalateIn>,
+) -> ApiResult<(axum::http::StatusCode, axum::Json<EscalatedOut>)> {
+    let (incident, case) = s
+        .engine
+        .cases()
+        .escalate(
+            auth.actor(),
+            CaseId(id),
+            Escalation {
+                incident_type: b.incident_type,
+                priority: b.priority,
+                severity: b.severity,
+            },
+        )
+        .await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        axum::Json(EscalatedOut {
+            incident: incident.into(),
+            case: case.into(),
+        }),
+    ))
+}

@@ -1,0 +1,515 @@
+//! Signals and cases over the API: definitions take Alertmanager alerts, the same alert again is
+//! deduplicated into the first one's case, filters snooze (or only watch), a resolved alert
+//! resolves, a bad body stores nothing, and a case escalates to an incident that closes it.
+
+use crate::common::{error_fields, spawn_app, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// Creates a definition in the default project; panics unless 201.
+async fn define(app: &TestApp, body: Value) -> Value {
+    let r = app.post("/projects/default/signal-definitions", body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    r.body
+}
+
+/// One Alertmanager alert.
+fn alert(status: &str, labels: Value, fingerprint: &str) -> Value {
+    json!({"status": status, "labels": labels,
+        "annotations": {"summary": format!("{} on {}", labels["alertname"].as_str().unwrap_or("?"),
+            labels["service"].as_str().unwrap_or("?"))},
+        "startsAt": "2026-12-03T06:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus.example:9090/graph", "fingerprint": fingerprint})
+}
+
+/// An Alertmanager v4 notification carrying these alerts.
+fn notification(alerts: Vec<Value>) -> Value {
+    let status = if alerts.iter().any(|a| a["status"] == "firing") {
+        "firing"
+    } else {
+        "resolved"
+    };
+    json!({"version": "4", "groupKey": "{}:{alertname=\"HighErrorRate\"}", "truncatedAlerts": 0,
+        "status": status, "receiver": "dispatch", "groupLabels": {}, "commonLabels": {},
+        "commonAnnotations": {}, "externalURL": "http://alertmanager.example:9093", "alerts": alerts})
+}
+
+fn errors(fingerprint: &str) -> Value {
+    alert(
+        "firing",
+        json!({"alertname": "HighErrorRate", "service": "payments", "severity": "critical", "instance": "pay-1:9100"}),
+        fingerprint,
+    )
+}
+
+/// Posts a notification; panics unless 200; answers the per-alert results.
+async fn send(app: &TestApp, body: Value) -> Vec<Value> {
+    let r = app.post("/signals/alertmanager", body).await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    assert_eq!(
+        r.body["received"],
+        r.body["alerts"].as_array().unwrap().len()
+    );
+    r.body["alerts"].as_array().unwrap().clone()
+}
+
+async fn instances(app: &TestApp, definition: &Value) -> Vec<Value> {
+    let r = app
+        .get(&format!("/signal-instances?definition={definition}"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    r.body["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn the_same_alert_twice_is_one_case_with_one_deduplicated_instance() {
+    let app = spawn_app().await;
+    let def = define(
+        &app,
+        json!({"name": "High error rate", "source": "alertmanager",
+            "match": {"alertname": "HighErrorRate"}, "create_case": true, "dedup_window_seconds": 3600,
+            "entity_types": [{"name": "host", "label": "instance"}]}),
+    )
+    .await;
+    assert_eq!(def["match"], json!({"alertname": "HighErrorRate"}));
+    assert_eq!(def["match_text"], "alertname=\"HighErrorRate\"");
+
+    let first = send(&app, notification(vec![errors("c0ffee")])).await;
+    assert_eq!(first[0]["outcome"], "new_case", "{first:#?}");
+    let case_id = first[0]["case_id"].clone();
+    assert!(case_id.is_i64());
+    let second = send(&app, notification(vec![errors("c0ffee")])).await;
+    assert_eq!(second[0]["outcome"], "deduplicated", "{second:#?}");
+    assert_eq!(second[0]["case_id"], case_id);
+    assert_eq!(second[0]["duplicate_of"], first[0]["instance_id"]);
+
+    let list = instances(&app, &def["id"]).await;
+    assert_eq!(list.len(), 2);
+    let actions: Vec<&str> = list
+        .iter()
+        .map(|i| i["filter_action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["deduplicate", "none"], "newest first");
+    assert!(list.iter().all(|i| i["case_id"] == case_id));
+    assert_eq!(
+        list[1]["entities"],
+        json!([{"type": "host", "value": "pay-1:9100"}])
+    );
+    assert_eq!(
+        list[1]["raw"]["fingerprint"], "c0ffee",
+        "the alert is kept as sent"
+    );
+
+    let cases = app.get("/cases?project=default").await;
+    assert_eq!(cases.status, StatusCode::OK);
+    assert_eq!(cases.body["total"], 1, "{:#}", cases.body);
+    let case = app.get(&format!("/cases/{case_id}")).await.body;
+    assert_eq!(case["status"], "new");
+    assert_eq!(case["title"], "HighErrorRate on payments");
+    assert_eq!(case["reporter"], "admin@example.com");
+    let kinds: Vec<&str> = case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["case_opened", "signal_received", "signal_deduplicated"]
+    );
+    assert_eq!(case["signals"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn two_copies_of_an_alert_in_one_notification_open_one_case() {
+    let app = spawn_app().await;
+    let def = define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let got = send(
+        &app,
+        notification(vec![errors("abc"), errors("abc"), errors("def")]),
+    )
+    .await;
+    let outcomes: Vec<&str> = got.iter().map(|a| a["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["new_case", "deduplicated", "new_case"]);
+    assert_eq!(got[1]["case_id"], got[0]["case_id"]);
+    assert_ne!(got[2]["case_id"], got[0]["case_id"]);
+    assert_eq!(instances(&app, &def["id"]).await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_regex_matcher_in_the_text_form_picks_the_alerts_and_the_rest_match_nothing() {
+    let app = spawn_app().await;
+    define(
+        &app,
+        json!({"name": "Payments", "source": "alertmanager",
+            "match": "alertname=\"HighErrorRate\", service=~\"pay.*\"", "create_case": false}),
+    )
+    .await;
+    let other = alert(
+        "firing",
+        json!({"alertname": "HighErrorRate", "service": "repay"}),
+        "f2",
+    );
+    let latency = alert(
+        "firing",
+        json!({"alertname": "HighLatency", "service": "payments"}),
+        "f3",
+    );
+    let got = send(&app, notification(vec![errors("f1"), other, latency])).await;
+    assert_eq!(
+        got[0]["outcome"], "new_instance",
+        "create_case false opens no case"
+    );
+    assert!(got[0]["case_id"].is_null());
+    assert_eq!(got[1]["outcome"], "no_definition_matched");
+    assert_eq!(got[2]["outcome"], "no_definition_matched");
+    assert!(got[1]["instance_id"].is_null());
+    let bad = app
+        .post(
+            "/projects/default/signal-definitions",
+            json!({"name": "Bad", "source": "alertmanager", "match": "service=~\"(\""}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&bad.body), ["match"]);
+}
+
+#[tokio::test]
+async fn a_malformed_or_unauthenticated_webhook_stores_nothing() {
+    let app = spawn_app().await;
+    let def = define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let r = app
+        .post(
+            "/signals/alertmanager",
+            json!({"version": "4", "alerts": "not a list"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&r.body), ["alerts"]);
+    // One good alert and one with a bad status: the whole notification is refused.
+    let mut bad = errors("x1");
+    bad["status"] = json!("exploded");
+    let r = app
+        .post(
+            "/signals/alertmanager",
+            notification(vec![errors("x2"), bad]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&r.body), ["alerts[1].status"]);
+    let r = app
+        .call_as(
+            None,
+            Method::POST,
+            "/signals/alertmanager",
+            Some(notification(vec![errors("x3")])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(instances(&app, &def["id"]).await.is_empty());
+    assert_eq!(app.get("/cases").await.body["total"], 0);
+}
+
+#[tokio::test]
+async fn a_resolved_alert_resolves_its_instances_and_notes_it_on_the_case() {
+    let app = spawn_app().await;
+    let def = define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let first = send(&app, notification(vec![errors("r1")])).await;
+    send(&app, notification(vec![errors("r1")])).await;
+    let mut resolved = errors("r1");
+    resolved["status"] = json!("resolved");
+    let got = send(&app, notification(vec![resolved.clone()])).await;
+    assert_eq!(got[0]["outcome"], "resolved", "{got:#?}");
+    assert_eq!(got[0]["instances"].as_array().unwrap().len(), 2);
+    assert_eq!(got[0]["case_id"], first[0]["case_id"]);
+    let list = instances(&app, &def["id"]).await;
+    assert!(
+        list.iter()
+            .all(|i| i["status"] == "resolved" && !i["resolved_at"].is_null()),
+        "{list:#?}"
+    );
+    let case = app
+        .get(&format!("/cases/{}", first[0]["case_id"]))
+        .await
+        .body;
+    assert_eq!(
+        case["timeline"].as_array().unwrap().last().unwrap()["kind"],
+        "signal_resolved"
+    );
+    // Resolved again: nothing is firing any more.
+    let again = send(&app, notification(vec![resolved])).await;
+    assert_eq!(again[0]["outcome"], "nothing_firing");
+    assert_eq!(app.get("/cases").await.body["total"], 1);
+}
+
+#[tokio::test]
+async fn an_active_snooze_filter_opens_no_case_and_a_monitor_filter_only_records() {
+    let app = spawn_app().await;
+    define(
+        &app,
+        json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"},
+        "entity_types": [{"name": "host", "label": "instance"}]}),
+    )
+    .await;
+    let r = app
+        .post(
+            "/signal-filters",
+            json!({"name": "Watch pay-1", "expression": "host=\"pay-1:9100\"", "mode": "monitor"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    let monitor = r.body["id"].clone();
+    let got = send(&app, notification(vec![errors("s1")])).await;
+    assert_eq!(got[0]["outcome"], "new_case");
+    assert_eq!(
+        got[0]["monitored_by"], monitor,
+        "monitor mode records what it would have done"
+    );
+
+    let r = app
+        .post(
+            "/signal-filters",
+            json!({"name": "Maintenance", "expression": {"service": "payments"},
+            "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    assert_eq!(r.body["mode"], "active");
+    let snooze = r.body["id"].clone();
+    let got = send(&app, notification(vec![errors("s2")])).await;
+    assert_eq!(got[0]["outcome"], "snoozed", "{got:#?}");
+    assert_eq!(got[0]["filter_id"], snooze);
+    assert!(got[0]["case_id"].is_null());
+    let i = app
+        .get(&format!(
+            "/signal-instances?case=&definition={}",
+            got[0]["definition_id"]
+        ))
+        .await;
+    assert_eq!(
+        i.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an empty case id is refused"
+    );
+
+    // Expired: the filter no longer acts.
+    let r = app
+        .patch(
+            &format!("/signal-filters/{snooze}"),
+            json!({"expires_at": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    assert_eq!(r.body["mode"], "expired");
+    let got = send(&app, notification(vec![errors("s3")])).await;
+    assert_eq!(got[0]["outcome"], "new_case");
+    let bad = app
+        .post(
+            "/signal-filters",
+            json!({"name": "x", "expression": "a=", "mode": "sometimes"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&bad.body), ["expression", "mode"]);
+}
+
+#[tokio::test]
+async fn escalating_a_case_declares_an_incident_linked_both_ways_that_closes_the_case() {
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let got = send(&app, notification(vec![errors("e1")])).await;
+    send(&app, notification(vec![errors("e1")])).await;
+    let case_id = got[0]["case_id"].clone();
+    let r = app
+        .post(&format!("/cases/{case_id}/triage"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    assert_eq!(r.body["status"], "triage");
+    assert!(!r.body["triage_at"].is_null());
+
+    let r = app
+        .post(&format!("/cases/{case_id}/escalate"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    let name = r.body["incident"]["name"].as_str().unwrap().to_string();
+    assert_eq!(r.body["incident"]["title"], "HighErrorRate on payments");
+    assert_eq!(r.body["case"]["status"], "escalated");
+    assert_eq!(r.body["case"]["incident_id"], r.body["incident"]["id"]);
+    let case = app.get(&format!("/cases/{case_id}")).await.body;
+    assert_eq!(case["incident"], name.as_str());
+    let again = app
+        .post(&format!("/cases/{case_id}/escalate"), json!({}))
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    let timeline = app.get(&format!("/incidents/{name}/timeline")).await;
+    assert_eq!(timeline.status, StatusCode::OK);
+    let text = timeline.body.to_string();
+    assert!(text.contains("case_escalated"), "{text}");
+    let copied = timeline
+        .body
+        .as_array()
+        .or_else(|| timeline.body["items"].as_array())
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "case_event_copied")
+        .count();
+    assert_eq!(copied, 4, "opened, received, deduplicated, triage: {text}");
+
+    let r = app
+        .post(&format!("/incidents/{name}/close"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    let case = app.get(&format!("/cases/{case_id}")).await.body;
+    assert_eq!(case["status"], "closed", "{case:#}");
+    assert_eq!(case["resolution_reason"], "escalated");
+    assert!(!case["closed_at"].is_null());
+    app.run_pending_jobs().await;
+}
+
+#[tokio::test]
+async fn cases_close_with_a_reason_and_filter_by_status_and_assignee() {
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let a = send(&app, notification(vec![errors("c1"), errors("c2")])).await;
+    let (one, two) = (a[0]["case_id"].clone(), a[1]["case_id"].clone());
+    let r = app.post(&format!("/cases/{one}/close"), json!({})).await;
+    assert_eq!(error_fields(&r.body), ["resolution_reason"]);
+    let r = app
+        .post(
+            &format!("/cases/{one}/close"),
+            json!({"resolution_reason": "false_positive", "resolution": "Load test"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    assert_eq!(r.body["resolution"], "Load test");
+    let closed = app.get("/cases?status=closed").await.body;
+    assert_eq!(closed["total"], 1);
+    assert_eq!(closed["items"][0]["id"], one);
+    let open = app
+        .get("/cases?project=default&status=new,triage&per_page=1")
+        .await
+        .body;
+    assert_eq!(open["total"], 1);
+    assert_eq!(open["items"][0]["id"], two);
+    assert_eq!(
+        app.get("/cases?assignee=nobody@example.com").await.body["total"],
+        0
+    );
+    assert_eq!(
+        app.get("/cases?status=lost").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // A closed case's alert opens a new case.
+    let again = send(&app, notification(vec![errors("c1")])).await;
+    assert_eq!(again[0]["outcome"], "new_case");
+    assert_ne!(again[0]["case_id"], one);
+}
+
+#[tokio::test]
+async fn definitions_are_read_changed_and_deleted_per_project() {
+    let app = spawn_app().await;
+    let def = define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let id = def["id"].clone();
+    let r = app
+        .patch(
+            &format!("/projects/default/signal-definitions/{id}"),
+            json!({"match": "alertname=~\"High.*\"", "enabled": false}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    assert_eq!(r.body["match"], "alertname=~\"High.*\"");
+    assert_eq!(r.body["enabled"], false);
+    let got = send(&app, notification(vec![errors("d1")])).await;
+    assert_eq!(
+        got[0]["outcome"], "no_definition_matched",
+        "a disabled definition takes nothing"
+    );
+    let dup = app
+        .post(
+            "/projects/default/signal-definitions",
+            json!({"name": "Errors", "source": "grafana"}),
+        )
+        .await;
+    assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&dup.body), ["name"]);
+    let missing = app
+        .post(
+            "/projects/default/signal-definitions",
+            json!({"source": "smoke-signals"}),
+        )
+        .await;
+    assert_eq!(error_fields(&missing.body), ["name", "source"]);
+    assert_eq!(
+        app.get("/projects/default/signal-definitions")
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let del = app
+        .call(
+            Method::DELETE,
+            &format!("/projects/default/signal-definitions/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(del.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get(&format!("/projects/default/signal-definitions/{id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let member = app.token_for("member@example.com").await;
+    let r = app
+        .call_as(
+            Some(&member),
+            Method::POST,
+            "/projects/default/signal-definitions",
+            Some(json!({"name": "x", "source": "generic"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_payloads_a_real_alertmanager_sent_open_then_resolve_their_cases() {
+    use crate::common::alertmanager::fixture;
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let firing = send(&app, fixture("firing.json")).await;
+    let outcomes: Vec<&str> = firing
+        .iter()
+        .map(|a| a["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["new_case", "new_case"],
+        "two instances (pay-1, pay-2): {firing:#?}"
+    );
+    // The group again, pay-1 resolved: pay-1 resolves, pay-2 is the same alert again.
+    let partly = send(&app, fixture("partly-resolved.json")).await;
+    assert_eq!(partly[0]["outcome"], "resolved");
+    assert_eq!(partly[0]["case_id"], firing[0]["case_id"]);
+    assert_eq!(partly[1]["outcome"], "deduplicated");
+    assert_eq!(partly[1]["case_id"], firing[1]["case_id"]);
+    let resolved = send(&app, fixture("resolved.json")).await;
+    assert_eq!(resolved[0]["outcome"], "resolved");
+    assert_eq!(
+        resolved[0]["instances"].as_array().unwrap().len(),
+        2,
+        "pay-2's first and repeat"
+    );
+    let open = app.get("/signal-instances?project=default").await.body;
+    assert!(
+        open["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["status"] == "resolved"),
+        "{open:#}"
+    );
+}
