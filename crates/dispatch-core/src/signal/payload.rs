@@ -150,6 +150,165 @@ impl AlertmanagerAlert {
     }
 }
 
+/// A PagerDuty Events API v2 event (`POST https://events.pagerduty.com/v2/enqueue`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PagerDutyEvent {
+    /// The integration key; not kept (it is a credential).
+    #[serde(default)]
+    pub routing_key: Option<String>,
+    /// `trigger`, `acknowledge` or `resolve`.
+    pub event_action: String,
+    /// Identifies the alert across its events; required to acknowledge or resolve.
+    #[serde(default)]
+    pub dedup_key: Option<String>,
+    /// What is wrong; required to trigger.
+    #[serde(default)]
+    pub payload: Option<PagerDutyPayload>,
+    /// The monitoring client's name.
+    #[serde(default)]
+    pub client: Option<String>,
+    /// The monitoring client's URL.
+    #[serde(default)]
+    pub client_url: Option<String>,
+    /// Links: `{"href", "text"}`.
+    #[serde(default)]
+    pub links: Vec<PagerDutyLink>,
+}
+
+/// The `payload` of a PagerDuty trigger event.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PagerDutyPayload {
+    /// A summary (at most 1024 characters).
+    pub summary: String,
+    /// Where it happened (a host, a service).
+    pub source: String,
+    /// `critical`, `error`, `warning` or `info`.
+    pub severity: String,
+    /// When it was detected (ISO 8601).
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    /// The component responsible.
+    #[serde(default)]
+    pub component: Option<String>,
+    /// A logical grouping of components.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// The class or type of the event.
+    #[serde(default)]
+    pub class: Option<String>,
+    /// Free-form details; its text, number and boolean fields become labels.
+    #[serde(default)]
+    pub custom_details: Option<Value>,
+}
+
+/// A link of a PagerDuty event.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PagerDutyLink {
+    /// The URL.
+    pub href: String,
+    /// Its text.
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// PagerDuty's severities.
+pub const PAGERDUTY_SEVERITIES: [&str; 4] = ["critical", "error", "warning", "info"];
+
+impl PagerDutyEvent {
+    /// The alert; `Err` names the field PagerDuty would refuse (`event_action`,
+    /// `payload.severity`, `dedup_key`, …). `raw` is the event as sent (its `routing_key` is
+    /// dropped before it is kept).
+    pub fn to_alert(&self, mut raw: Value) -> Result<Alert, crate::ValidationError> {
+        use crate::ValidationError as V;
+        if let Some(o) = raw.as_object_mut() {
+            o.remove("routing_key");
+        }
+        let status = match self.event_action.as_str() {
+            "trigger" => AlertStatus::Firing,
+            "acknowledge" => AlertStatus::Acknowledged,
+            "resolve" => AlertStatus::Resolved,
+            other => {
+                return Err(V::field(
+                    "event_action",
+                    format!("must be trigger, acknowledge or resolve, not {other:?}"),
+                ))
+            }
+        };
+        let dedup = self.dedup_key.clone().filter(|k| !k.trim().is_empty());
+        if dedup.as_ref().is_some_and(|k| k.len() > 255) {
+            return Err(V::field("dedup_key", "must be at most 255 characters"));
+        }
+        let mut labels = BTreeMap::new();
+        let mut title = String::new();
+        let mut severity = None;
+        let mut started_at = None;
+        match (&self.payload, status) {
+            (Some(p), _) => {
+                if !PAGERDUTY_SEVERITIES.contains(&p.severity.as_str()) {
+                    return Err(V::field(
+                        "payload.severity",
+                        format!("must be one of {}", PAGERDUTY_SEVERITIES.join(", ")),
+                    ));
+                }
+                if p.summary.trim().is_empty() || p.summary.chars().count() > 1024 {
+                    return Err(V::field("payload.summary", "must be 1-1024 characters"));
+                }
+                if let Some(Value::Object(details)) = &p.custom_details {
+                    for (k, v) in details {
+                        if let Some(s) = scalar(v) {
+                            labels.insert(k.clone(), s);
+                        }
+                    }
+                }
+                for (k, v) in [
+                    ("summary", Some(&p.summary)),
+                    ("source", Some(&p.source)),
+                    ("severity", Some(&p.severity)),
+                    ("component", p.component.as_ref()),
+                    ("group", p.group.as_ref()),
+                    ("class", p.class.as_ref()),
+                ] {
+                    if let Some(v) = v {
+                        labels.insert(k.to_string(), v.clone());
+                    }
+                }
+                title = p.summary.clone();
+                severity = Some(p.severity.clone());
+                started_at = time(&p.timestamp);
+            }
+            (None, AlertStatus::Firing) => {
+                return Err(V::field("payload", "is required to trigger"));
+            }
+            (None, _) if dedup.is_none() => {
+                return Err(V::field(
+                    "dedup_key",
+                    "is required to acknowledge or resolve",
+                ));
+            }
+            (None, _) => {}
+        }
+        let fingerprint = dedup.unwrap_or_else(|| labels_fingerprint(&labels));
+        if title.is_empty() {
+            title = fingerprint.clone();
+        }
+        Ok(Alert {
+            status,
+            fingerprint,
+            title,
+            severity,
+            link: self
+                .links
+                .first()
+                .map(|l| l.href.clone())
+                .or_else(|| self.client_url.clone()),
+            started_at,
+            labels,
+            annotations: BTreeMap::new(),
+            raw,
+        })
+    }
+}
+
 /// Where a generic source's body keeps each field: dotted paths (`alert.title`,
 /// `items[0].id`, a leading `$.` allowed). Absent paths take defaults: the title from
 /// `title`, the fingerprint from the labels' hash, no severity or link.
@@ -302,6 +461,35 @@ mod tests {
         assert_eq!(one.fingerprint.len(), 16);
         assert_eq!(one.fingerprint, a.to_alert(raw).unwrap().fingerprint);
         assert_eq!(one.status, AlertStatus::Resolved);
+    }
+
+    #[test]
+    fn a_pagerduty_trigger_reads_its_payload_and_a_resolve_needs_its_dedup_key() {
+        let raw = json!({"routing_key": "R0123456789abcdef0123456789abcdef", "event_action": "trigger",
+            "dedup_key": "disk-42", "payload": {"summary": "Disk full on db1", "source": "db1",
+            "severity": "critical", "custom_details": {"free": "1%", "nested": {"x": 1}}},
+            "links": [{"href": "https://example.com/disk", "text": "graph"}]});
+        let e: PagerDutyEvent = serde_json::from_value(raw.clone()).unwrap();
+        let a = e.to_alert(raw).unwrap();
+        assert_eq!(a.fingerprint, "disk-42");
+        assert_eq!(a.title, "Disk full on db1");
+        assert_eq!(a.labels.get("source").map(String::as_str), Some("db1"));
+        assert_eq!(a.labels.get("free").map(String::as_str), Some("1%"));
+        assert!(!a.labels.contains_key("nested"));
+        assert!(a.raw.get("routing_key").is_none(), "the key is not kept");
+        assert_eq!(a.link.as_deref(), Some("https://example.com/disk"));
+        let resolve = json!({"routing_key": "R", "event_action": "resolve"});
+        let e: PagerDutyEvent = serde_json::from_value(resolve.clone()).unwrap();
+        assert_eq!(
+            e.to_alert(resolve).unwrap_err().fields[0].field,
+            "dedup_key"
+        );
+        let bad = json!({"event_action": "trigger", "payload": {"summary": "s", "source": "x", "severity": "sev1"}});
+        let e: PagerDutyEvent = serde_json::from_value(bad.clone()).unwrap();
+        assert_eq!(
+            e.to_alert(bad).unwrap_err().fields[0].field,
+            "payload.severity"
+        );
     }
 
     #[test]

@@ -30,8 +30,10 @@ pub enum Incoming {
 /// The plan for one alert, before anything is written.
 enum Plan {
     Unmatched,
-    /// Resolve or acknowledge the firing instances of (definition, fingerprint).
-    Settle(usize, AlertStatus),
+    /// Resolve or acknowledge the firing instances of (definition, fingerprint); without a
+    /// definition (a PagerDuty resolve carries no labels), those of the fingerprint from any
+    /// definition of the source.
+    Settle(Option<usize>, AlertStatus),
     /// A new instance; `dup` names the first instance (stored, or planned at this index).
     Record {
         def: usize,
@@ -126,7 +128,7 @@ impl crate::Signals<'_> {
         let assignees = self.on_call_cached(project_id, &services).await?;
         let mut fingerprints: Vec<String> = matched
             .iter()
-            .filter(|(_, m)| m.is_some())
+            .filter(|(a, m)| m.is_some() || a.status != AlertStatus::Firing)
             .map(|(a, _)| a.fingerprint.clone())
             .collect();
         fingerprints.sort_unstable();
@@ -192,15 +194,15 @@ impl crate::Signals<'_> {
 
         let mut plans = Vec::with_capacity(matched.len());
         for (idx, (alert, m)) in matched.iter().enumerate() {
+            if alert.status != AlertStatus::Firing {
+                plans.push(Plan::Settle(*m, alert.status));
+                continue;
+            }
             let Some(d) = *m else {
                 plans.push(Plan::Unmatched);
                 continue;
             };
             let def = &defs[d];
-            if alert.status != AlertStatus::Firing {
-                plans.push(Plan::Settle(d, alert.status));
-                continue;
-            }
             let entities: Vec<Entity> = def
                 .extractors
                 .iter()
@@ -429,12 +431,12 @@ impl crate::Signals<'_> {
                 continue;
             };
             let alert = &matched[idx].0;
-            let def_id = defs[*d].row.id;
+            let def_id = d.map(|d| defs[d].row.id);
             let open: Vec<&signal_instance::Model> = recent
                 .iter()
                 .chain(stored.values())
                 .filter(|i| {
-                    i.definition_id == def_id
+                    def_id.map_or(i.source == source.as_str(), |d| i.definition_id == d)
                         && i.fingerprint == alert.fingerprint
                         && (i.status == "firing"
                             || (i.status == "acknowledged" && *status == AlertStatus::Resolved))
@@ -516,11 +518,15 @@ impl crate::Signals<'_> {
                 };
                 match plan {
                     Plan::Unmatched => {}
-                    Plan::Settle(_, status) => {
+                    Plan::Settle(d, status) => {
                         let open = &settled[&idx];
                         r.instances = open.iter().map(|i| i.id).collect();
                         r.case_id = open.iter().find_map(|i| i.case_id);
+                        r.definition_id = r
+                            .definition_id
+                            .or_else(|| open.first().map(|i| i.definition_id));
                         r.outcome = match (open.is_empty(), status) {
+                            (true, _) if d.is_none() => Outcome::NoDefinitionMatched,
                             (true, _) => Outcome::NothingFiring,
                             (false, AlertStatus::Resolved) => Outcome::Resolved,
                             (false, _) => Outcome::Acknowledged,

@@ -9,7 +9,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::routing::post;
 use axum::Router;
-use dispatch_core::signal::payload::AlertmanagerBody;
+use dispatch_core::signal::payload::{AlertmanagerBody, PagerDutyEvent};
 use dispatch_core::signal::{Alert, AlertResult, SignalSource};
 use dispatch_core::ValidationError;
 use dispatch_engine::signal::ingest::Incoming;
@@ -19,7 +19,11 @@ use utoipa::{IntoParams, ToSchema};
 
 /// Signal routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/signals/alertmanager", post(alertmanager))
+    Router::new()
+        .route("/signals/alertmanager", post(alertmanager))
+        .route("/signals/grafana", post(grafana))
+        .route("/signals/pagerduty", post(pagerduty))
+        .route("/signals/generic", post(generic))
 }
 
 /// Which project the alerts are for.
@@ -101,6 +105,138 @@ pub async fn alertmanager(
         q.project.as_deref(),
         SignalSource::Alertmanager,
         Incoming::Alerts(alerts),
+    )
+    .await?;
+    Ok(axum::Json(out))
+}
+
+/// Takes in a Grafana Alerting webhook contact point's notification: every alert of the group,
+/// firing or resolved (Grafana's fields beyond Alertmanager's, such as `values` and
+/// `dashboardURL`, are kept in each instance's raw alert). Set the contact point's
+/// Authorization header scheme to `Bearer` and its credentials to an API token.
+#[utoipa::path(post, path = "/api/v1/signals/grafana", tag = "signals", params(IngestQuery),
+    request_body(content = Object, description = "Grafana's webhook contact point body",
+        example = json!({"receiver": "dispatch", "status": "firing", "orgId": 1,
+        "alerts": [{"status": "firing", "labels": {"alertname": "High memory usage", "team": "blue"},
+            "annotations": {"summary": "This alert was triggered for zone us-1"},
+            "startsAt": "2021-10-12T09:51:03.157076+02:00", "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "https://play.grafana.org/alerting/1afz29v7z/edit",
+            "fingerprint": "c6eadffa33fcdf37", "values": {"B": 44.2, "C": 1}}],
+        "groupLabels": {}, "commonLabels": {"team": "blue"}, "commonAnnotations": {},
+        "externalURL": "https://play.grafana.org/", "version": "1", "groupKey": "{}:{}",
+        "truncatedAlerts": 0, "title": "[FIRING:1] (High memory usage blue)", "state": "alerting",
+        "message": "**Firing**"})),
+    responses((status = 200, body = IngestOut), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn grafana(
+    State(s): State<AppState>,
+    auth: Auth,
+    Query(q): Query<IngestQuery>,
+    Json(body): Json<Value>,
+) -> ApiResult<axum::Json<IngestOut>> {
+    let alerts = alertmanager_alerts(body)?;
+    let out = take(
+        &s,
+        &auth,
+        q.project.as_deref(),
+        SignalSource::Grafana,
+        Incoming::Alerts(alerts),
+    )
+    .await?;
+    Ok(axum::Json(out))
+}
+
+/// The answer to a PagerDuty event: PagerDuty's own fields, and what happened to the alert.
+#[derive(Serialize, ToSchema)]
+pub struct PagerDutyOut {
+    /// `success`.
+    pub status: String,
+    /// `Event processed`.
+    pub message: String,
+    /// The event's dedup key (the fingerprint Dispatch made when the event had none).
+    pub dedup_key: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub result: IngestOut,
+}
+
+/// Takes in a PagerDuty Events API v2 event (`trigger`, `acknowledge` or `resolve`, by
+/// `dedup_key`), so anything that can page PagerDuty can send to Dispatch: point its events
+/// URL here and add `Authorization: Bearer` with an API token (the `routing_key` is not kept).
+#[utoipa::path(post, path = "/api/v1/signals/pagerduty", tag = "signals", params(IngestQuery),
+    request_body(content = Object, description = "A PagerDuty Events API v2 event",
+        example = json!({"routing_key": "samplekeyhere", "event_action": "trigger", "dedup_key": "samplekeyhere",
+        "payload": {"summary": "Example alert on host1.example.com", "source": "monitoringtool:cloudvendor:central-region-dc-01:852559987:cluster/api-stats-prod-003",
+            "severity": "info", "timestamp": "2015-07-17T08:42:58.315+0000", "component": "postgres",
+            "group": "prod-datapipe", "class": "deploy", "custom_details": {"ping time": "1500ms", "load avg": 0.75}},
+        "links": [{"href": "https://example.com/", "text": "Link text"}]})),
+    responses((status = 202, body = PagerDutyOut), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn pagerduty(
+    State(s): State<AppState>,
+    auth: Auth,
+    Query(q): Query<IngestQuery>,
+    Json(body): Json<Value>,
+) -> ApiResult<(axum::http::StatusCode, axum::Json<PagerDutyOut>)> {
+    let event: PagerDutyEvent = from_foreign_json(body.clone())?;
+    let alert = event.to_alert(body)?;
+    let dedup_key = alert.fingerprint.clone();
+    let result = take(
+        &s,
+        &auth,
+        q.project.as_deref(),
+        SignalSource::Pagerduty,
+        Incoming::Alerts(vec![alert]),
+    )
+    .await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        axum::Json(PagerDutyOut {
+            status: "success".into(),
+            message: "Event processed".into(),
+            dedup_key,
+            result,
+        }),
+    ))
+}
+
+/// Takes in any JSON object (or an array of them), read by each generic definition's field
+/// paths (`title`, `severity`, `fingerprint`, `labels`, `link`, `status`): the first generic
+/// definition whose matcher holds for the labels so read takes it.
+#[utoipa::path(post, path = "/api/v1/signals/generic", tag = "signals", params(IngestQuery),
+    request_body(content = Object, description = "Any JSON object, or an array of them",
+        example = json!({"check": {"name": "Disk full", "id": "disk-db1"}, "tags": {"host": "db1"}, "state": "alerting"})),
+    responses((status = 200, body = IngestOut), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn generic(
+    State(s): State<AppState>,
+    auth: Auth,
+    Query(q): Query<IngestQuery>,
+    Json(body): Json<Value>,
+) -> ApiResult<axum::Json<IngestOut>> {
+    let list = match body {
+        Value::Array(items) => items,
+        Value::Object(_) => vec![body],
+        _ => {
+            return Err(ApiError::field(
+                "body",
+                "must be a JSON object or an array of objects",
+            ))
+        }
+    };
+    let mut e = ValidationError::default();
+    for (i, item) in list.iter().enumerate() {
+        if !item.is_object() {
+            e.push(format!("[{i}]"), "must be a JSON object");
+        }
+    }
+    e.into_result()?;
+    let out = take(
+        &s,
+        &auth,
+        q.project.as_deref(),
+        SignalSource::Generic,
+        Incoming::Generic(list),
     )
     .await?;
     Ok(axum::Json(out))

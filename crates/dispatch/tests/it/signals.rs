@@ -513,3 +513,169 @@ async fn the_payloads_a_real_alertmanager_sent_open_then_resolve_their_cases() {
         "{open:#}"
     );
 }
+
+/// Grafana's documented webhook body (the webhook notifier page's example), trimmed of nothing
+/// Dispatch reads.
+fn grafana_sample() -> Value {
+    json!({"receiver": "My Super Webhook", "status": "firing", "orgId": 1,
+      "alerts": [
+        {"status": "firing", "labels": {"alertname": "High memory usage", "team": "blue", "zone": "us-1"},
+         "annotations": {"description": "The system has high memory usage",
+           "runbook_url": "https://myrunbook.com/runbook/1234", "summary": "This alert was triggered for zone us-1"},
+         "startsAt": "2021-10-12T09:51:03.157076+02:00", "endsAt": "0001-01-01T00:00:00Z",
+         "generatorURL": "https://play.grafana.org/alerting/1afz29v7z/edit", "fingerprint": "c6eadffa33fcdf37",
+         "silenceURL": "https://play.grafana.org/alerting/silence/new?alertmanager=grafana&matchers=alertname%3DT2%2Cteam%3Dblue%2Czone%3Dus-1",
+         "dashboardURL": "", "panelURL": "", "values": {"B": 44.23943737541908, "C": 1}},
+        {"status": "firing", "labels": {"alertname": "High CPU usage", "team": "blue", "zone": "eu-1"},
+         "annotations": {"description": "The system has high CPU usage",
+           "runbook_url": "https://myrunbook.com/runbook/1234", "summary": "This alert was triggered for zone eu-1"},
+         "startsAt": "2021-10-12T09:56:03.157076+02:00", "endsAt": "0001-01-01T00:00:00Z",
+         "generatorURL": "https://play.grafana.org/alerting/d1rdpdv7k/edit", "fingerprint": "bc97ff14869b13e3",
+         "silenceURL": "https://play.grafana.org/alerting/silence/new?alertmanager=grafana&matchers=alertname%3DT1%2Cteam%3Dblue%2Czone%3Deu-1",
+         "dashboardURL": "", "panelURL": "", "values": {"B": 44.23943737541908, "C": 1}}],
+      "groupLabels": {}, "commonLabels": {"team": "blue"}, "commonAnnotations": {},
+      "externalURL": "https://play.grafana.org/", "version": "1", "groupKey": "{}:{}", "truncatedAlerts": 0,
+      "title": "[FIRING:2]  (blue)", "state": "alerting",
+      "message": "**Firing**\n\nLabels:\n - alertname = T2\n - team = blue\n - zone = us-1\n"})
+}
+
+#[tokio::test]
+async fn grafanas_documented_webhook_body_opens_cases_for_the_definitions_of_the_grafana_source() {
+    let app = spawn_app().await;
+    let def = define(
+        &app,
+        json!({"name": "Blue team memory", "source": "grafana",
+        "match": "team=\"blue\", alertname=~\"High memory.*\""}),
+    )
+    .await;
+    define(
+        &app,
+        json!({"name": "Alertmanager only", "source": "alertmanager", "match": {"team": "blue"}}),
+    )
+    .await;
+    let r = app.post("/signals/grafana", grafana_sample()).await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    let got = r.body["alerts"].as_array().unwrap();
+    assert_eq!(got[0]["outcome"], "new_case");
+    assert_eq!(got[0]["definition_id"], def["id"]);
+    assert_eq!(got[0]["fingerprint"], "c6eadffa33fcdf37");
+    assert_eq!(
+        got[1]["outcome"], "no_definition_matched",
+        "CPU is not memory; the other definition is Alertmanager's"
+    );
+    let list = instances(&app, &def["id"]).await;
+    assert_eq!(list[0]["source"], "grafana");
+    assert_eq!(
+        list[0]["raw"]["values"]["C"], 1,
+        "Grafana's own fields are kept"
+    );
+    assert_eq!(list[0]["title"], "This alert was triggered for zone us-1");
+}
+
+#[tokio::test]
+async fn pagerduty_events_trigger_acknowledge_and_resolve_by_dedup_key() {
+    let app = spawn_app().await;
+    let def = define(
+        &app,
+        json!({"name": "Postgres", "source": "pagerduty", "match": {"component": "postgres"}}),
+    )
+    .await;
+    // The Events API v2 documentation's sample trigger.
+    let trigger = json!({"payload": {"summary": "Example alert on host1.example.com",
+        "timestamp": "2015-07-17T08:42:58.315+0000",
+        "source": "monitoringtool:cloudvendor:central-region-dc-01:852559987:cluster/api-stats-prod-003",
+        "severity": "info", "component": "postgres", "group": "prod-datapipe", "class": "deploy",
+        "custom_details": {"ping time": "1500ms", "load avg": 0.75}},
+        "routing_key": "samplekeyhere", "dedup_key": "samplekeyhere", "images": [{"src": "https://www.pagerduty.com/wp-content/uploads/2016/05/pagerduty-logo-green.png", "href": "https://example.com/", "alt": "Example text"}],
+        "links": [{"href": "https://example.com/", "text": "Link text"}],
+        "event_action": "trigger", "client": "Example Monitoring Service", "client_url": "https://example.com"});
+    let r = app.post("/signals/pagerduty", trigger).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:#}", r.body);
+    assert_eq!(r.body["status"], "success");
+    assert_eq!(r.body["message"], "Event processed");
+    assert_eq!(r.body["dedup_key"], "samplekeyhere");
+    assert_eq!(r.body["alerts"][0]["outcome"], "new_case");
+    let case_id = r.body["alerts"][0]["case_id"].clone();
+    let list = instances(&app, &def["id"]).await;
+    assert!(
+        list[0]["raw"].get("routing_key").is_none(),
+        "the routing key is not kept"
+    );
+    assert_eq!(list[0]["labels"]["load avg"], "0.75");
+
+    let ack = app.post("/signals/pagerduty", json!({"routing_key": "samplekeyhere", "dedup_key": "samplekeyhere", "event_action": "acknowledge"})).await;
+    assert_eq!(ack.status, StatusCode::ACCEPTED, "{:#}", ack.body);
+    assert_eq!(ack.body["alerts"][0]["outcome"], "acknowledged");
+    assert_eq!(
+        instances(&app, &def["id"]).await[0]["status"],
+        "acknowledged"
+    );
+    let resolve = app.post("/signals/pagerduty", json!({"routing_key": "samplekeyhere", "dedup_key": "samplekeyhere", "event_action": "resolve"})).await;
+    assert_eq!(
+        resolve.body["alerts"][0]["outcome"], "resolved",
+        "{:#}",
+        resolve.body
+    );
+    assert_eq!(resolve.body["alerts"][0]["case_id"], case_id);
+    assert_eq!(instances(&app, &def["id"]).await[0]["status"], "resolved");
+
+    let bad = app
+        .post(
+            "/signals/pagerduty",
+            json!({"routing_key": "k", "event_action": "trigger",
+        "payload": {"summary": "s", "source": "x", "severity": "sev1"}}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&bad.body), ["payload.severity"]);
+    let bad = app
+        .post(
+            "/signals/pagerduty",
+            json!({"routing_key": "k", "event_action": "explode"}),
+        )
+        .await;
+    assert_eq!(error_fields(&bad.body), ["event_action"]);
+    let bad = app
+        .post("/signals/pagerduty", json!({"routing_key": "k"}))
+        .await;
+    assert_eq!(error_fields(&bad.body), ["event_action"]);
+}
+
+#[tokio::test]
+async fn a_generic_body_is_read_through_the_definitions_field_paths() {
+    let app = spawn_app().await;
+    let def = define(&app, json!({"name": "Checks", "source": "generic", "match": {"env": "prod"},
+        "fields": {"title": "check.name", "fingerprint": "check.id", "labels": "tags", "link": "links[0]",
+            "severity": "level", "status": "state"}})).await;
+    assert_eq!(def["fields"]["title"], "check.name");
+    let body = json!([
+        {"check": {"name": "Disk full", "id": "disk-db1"}, "tags": {"env": "prod", "host": "db1"},
+         "links": ["https://checks.example/disk-db1"], "level": "high", "state": "alerting"},
+        {"check": {"name": "Disk full", "id": "disk-dev1"}, "tags": {"env": "dev"}, "state": "alerting"}]);
+    let r = app.post("/signals/generic", body).await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    assert_eq!(r.body["alerts"][0]["outcome"], "new_case");
+    assert_eq!(r.body["alerts"][0]["fingerprint"], "disk-db1");
+    assert_eq!(r.body["alerts"][1]["outcome"], "no_definition_matched");
+    let list = instances(&app, &def["id"]).await;
+    assert_eq!(list[0]["title"], "Disk full");
+    assert_eq!(list[0]["severity"], "high");
+    assert_eq!(list[0]["link"], "https://checks.example/disk-db1");
+    let ok = app
+        .post(
+            "/signals/generic",
+            json!({"check": {"id": "disk-db1"}, "tags": {"env": "prod"}, "state": "ok"}),
+        )
+        .await;
+    assert_eq!(ok.body["alerts"][0]["outcome"], "resolved", "{:#}", ok.body);
+    let bad = app.post("/signals/generic", json!([{"a": 1}, 2])).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&bad.body), ["[1]"]);
+    let bad = app
+        .patch(
+            &format!("/projects/default/signal-definitions/{}", def["id"]),
+            json!({"fields": {"titel": "x"}}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
