@@ -280,8 +280,7 @@ async fn a_bad_jira_token_fails_the_ticket_with_the_settings_to_check() {
     app.run_pending_jobs().await;
     let t = ticket(&app, &name).await;
     assert_eq!(t["status"], "failed", "{t}");
-    let e = t["last_error"].as_str().unwrap_or_default();
-    eprintln!("{t}");
+    let e = t["error"].as_str().unwrap_or_default();
     assert!(
         e.contains("401")
             && e.contains("DISPATCH_JIRA_API_TOKEN")
