@@ -129,6 +129,15 @@ pub trait ResourceProvider: Send + Sync {
     async fn update(&self, _external_id: &str, _ctx: &IncidentContext) -> ProviderResult<()> {
         Ok(())
     }
+    /// Winds the resource down when the incident closes (`archive`: e.g. a meeting is
+    /// deleted), or back up when it is re-opened; idempotent (default: nothing to do).
+    async fn archive(&self, _external_id: &str, _archive: bool) -> ProviderResult<()> {
+        Ok(())
+    }
+    /// See [`OnCallProvider::check`].
+    async fn check(&self) -> ProviderResult<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// Documents made from templates and kept current as the incident changes.
@@ -307,6 +316,12 @@ pub trait OnCallProvider: Send + Sync {
     /// idempotent. Dispatch's own pages need nothing, so the default does nothing.
     async fn resolve(&self, _page: &PageRequest) -> ProviderResult<()> {
         Ok(())
+    }
+    /// Checks the address and credentials with a cheap authenticated call to the vendor: what
+    /// works, in words (`Some`), or an error saying what is wrong and which setting to look at.
+    /// `None` when there is nothing to check (the built-ins); the default.
+    async fn check(&self) -> ProviderResult<Option<String>> {
+        Ok(None)
     }
 }
 
@@ -638,6 +653,22 @@ impl ProviderRegistry {
             Some(s) => known.iter().find(|k| **k == s.as_str()).copied(),
             None => default,
         }
+    }
+
+    /// Runs the check of provider `slug` of `capability` (see [`OnCallProvider::check`]):
+    /// `None` when the server has no such provider; `Ok(None)` when it has nothing to check.
+    pub async fn check_provider(
+        &self,
+        capability: Capability,
+        slug: &str,
+    ) -> Option<ProviderResult<Option<String>>> {
+        Some(match capability {
+            Capability::Ticket => self.ticket.find(slug).ok()?.check().await,
+            Capability::Storage => self.storage.find(slug).ok()?.check().await,
+            Capability::Conference => self.conference.find(slug).ok()?.check().await,
+            Capability::Oncall => self.oncall.find(slug).ok()?.check().await,
+            _ => Ok(None),
+        })
     }
 
     /// The providers of a project with these choices. An error when a choice names a provider

@@ -27,6 +27,19 @@ pub fn capability_of(kind: ResourceKind) -> Capability {
     }
 }
 
+/// What checking one provider found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderCheck {
+    /// The capability it serves.
+    pub capability: Capability,
+    /// The provider's slug.
+    pub provider: &'static str,
+    /// Whether the vendor accepted the call.
+    pub ok: bool,
+    /// What works, or what is wrong and which setting to look at.
+    pub message: String,
+}
+
 /// What a project uses for each capability.
 #[derive(Debug, Clone)]
 pub struct ProjectProviders {
@@ -77,6 +90,51 @@ impl crate::Integrations<'_> {
     /// → slug); every bad entry is a field error named `providers.<capability>`.
     pub fn check(self, value: &serde_json::Value, errors: &mut ValidationError) -> Selection {
         parse_selection(self.registry(), value, errors)
+    }
+
+    /// Checks each provider that calls a vendor with a cheap authenticated call: those the
+    /// project with slug `project` uses, or every one this server has when `None`. Providers
+    /// with nothing to check (the built-ins) are left out. An unknown project is a field error.
+    pub async fn check_providers(self, project: Option<&str>) -> Result<Vec<ProviderCheck>> {
+        let mut wanted: Vec<(Capability, &'static str)> = Vec::new();
+        match project {
+            Some(slug) => {
+                let row = self.projects().get(slug).await.map_err(|e| match e {
+                    crate::Error::NotFound(_) => crate::Error::from(ValidationError::field(
+                        "project",
+                        format!("unknown project {slug:?}"),
+                    )),
+                    e => e,
+                })?;
+                for (c, s) in self.of_project(&row).effective {
+                    wanted.extend(s.map(|s| (c, s)));
+                }
+            }
+            None => {
+                for c in Capability::ALL {
+                    let (slugs, _) = self.registry().available(*c);
+                    wanted.extend(slugs.into_iter().map(|s| (*c, s)));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (capability, provider) in wanted {
+            let found = match self.registry().check_provider(capability, provider).await {
+                None | Some(Ok(None)) => continue,
+                Some(found) => found,
+            };
+            let (ok, message) = match found {
+                Ok(words) => (true, words.unwrap_or_default()),
+                Err(e) => (false, e.message),
+            };
+            out.push(ProviderCheck {
+                capability,
+                provider,
+                ok,
+                message,
+            });
+        }
+        Ok(out)
     }
 
     /// What `project` uses for each capability.

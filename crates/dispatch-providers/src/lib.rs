@@ -7,11 +7,13 @@
 //! and need no account either.
 
 pub mod builtin;
+pub mod jira;
 pub mod opsgenie;
 pub mod pagerduty;
 pub mod smtp;
 pub mod vendor_http;
 pub mod webhook;
+pub mod zoom;
 
 use dispatch_core::provider::{EmailProvider, ProviderRegistry, Providers, StoreBacked};
 use std::sync::Arc;

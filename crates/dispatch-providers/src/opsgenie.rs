@@ -92,20 +92,6 @@ impl Opsgenie {
             )
     }
 
-    /// Checks the key with a cheap authenticated call (`GET /v2/account`).
-    pub async fn check(&self) -> ProviderResult<String> {
-        let body = self
-            .http
-            .send_ok("checking the API key", || {
-                self.request(reqwest::Method::GET, "/v2/account")
-            })
-            .await?;
-        Ok(format!(
-            "the API key works (account {:?})",
-            body["data"]["name"].as_str().unwrap_or_default()
-        ))
-    }
-
     /// Sends an asynchronous request and follows it up until Opsgenie has processed it: the
     /// processed request's `data` (with `alertId`). `tolerate` accepts a processed request
     /// that did not succeed (closing an alert that is already closed).
@@ -157,6 +143,20 @@ impl Opsgenie {
 impl OnCallProvider for Opsgenie {
     fn slug(&self) -> &'static str {
         SLUG
+    }
+
+    /// A cheap authenticated call: `GET /v2/account`.
+    async fn check(&self) -> ProviderResult<Option<String>> {
+        let body = self
+            .http
+            .send_ok("checking the API key", || {
+                self.request(reqwest::Method::GET, "/v2/account")
+            })
+            .await?;
+        Ok(Some(format!(
+            "the API key works (account {:?})",
+            body["data"]["name"].as_str().unwrap_or_default()
+        )))
     }
 
     async fn on_call(

@@ -170,18 +170,6 @@ impl PagerDuty {
         r
     }
 
-    /// Checks the token with a cheap authenticated call (`GET /abilities`).
-    pub async fn check(&self) -> ProviderResult<String> {
-        let body = self
-            .http
-            .send_ok("checking the API token", || {
-                self.rest(reqwest::Method::GET, "/abilities")
-            })
-            .await?;
-        let n = body["abilities"].as_array().map(Vec::len).unwrap_or(0);
-        Ok(format!("the API token works ({n} abilities)"))
-    }
-
     /// The e-mail of a PagerDuty user: from the entry when it has one, else `GET /users/{id}`
     /// (remembered).
     async fn email_of(&self, user: &Value) -> ProviderResult<String> {
@@ -305,6 +293,18 @@ impl PagerDuty {
 impl OnCallProvider for PagerDuty {
     fn slug(&self) -> &'static str {
         SLUG
+    }
+
+    /// A cheap authenticated call: `GET /abilities`.
+    async fn check(&self) -> ProviderResult<Option<String>> {
+        let body = self
+            .http
+            .send_ok("checking the API token", || {
+                self.rest(reqwest::Method::GET, "/abilities")
+            })
+            .await?;
+        let n = body["abilities"].as_array().map(Vec::len).unwrap_or(0);
+        Ok(Some(format!("the API token works ({n} abilities)")))
     }
 
     async fn on_call(

@@ -1,4 +1,4 @@
-//! A shared HTTP helper for the providers that call a vendor's JSON API (PagerDuty, Opsgenie):
+//! A shared HTTP helper for the providers that call a vendor's JSON API (PagerDuty, Opsgenie, Jira, Zoom):
 //! one client with a timeout, 429 answers retried after the vendor's `Retry-After` (a few
 //! times, then the job step fails and the job queue retries it with backoff), and the vendor's
 //! error body turned into a message an operator can act on (401/403 say which setting to
@@ -42,8 +42,18 @@ pub struct Answer {
 impl VendorHttp {
     /// A client for `vendor` (errors name `slug`; 401/403 point at the `credential` setting).
     pub fn new(slug: &'static str, vendor: &'static str, credential: &'static str) -> Self {
+        Self::with_timeout(slug, vendor, credential, REQUEST_TIMEOUT)
+    }
+
+    /// Like [`VendorHttp::new`], with `timeout` for each request instead of [`REQUEST_TIMEOUT`].
+    pub fn with_timeout(
+        slug: &'static str,
+        vendor: &'static str,
+        credential: &'static str,
+        timeout: Duration,
+    ) -> Self {
         let client = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(timeout)
             .user_agent(concat!("Dispatch/", env!("CARGO_PKG_VERSION")))
             .build()
             // Building fails only when the TLS backend cannot start: nothing would work then.
@@ -120,7 +130,17 @@ impl VendorHttp {
 
     /// The error for a non-2xx answer: 401/403 name the credential setting to check.
     pub fn failed(&self, what: &str, a: &Answer) -> ProviderError {
+        // An OAuth server refuses bad client credentials with 400 `invalid_client` (or
+        // another `invalid_…` error), as an API does with 401.
+        let oauth_refused = a.status == 400
+            && a.body["error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("invalid_"));
         let hint = match a.status {
+            _ if oauth_refused => format!(
+                ": {} did not accept the credentials; check {}",
+                self.vendor, self.credential
+            ),
             401 => format!(
                 ": {} did not accept the credentials; check {}",
                 self.vendor, self.credential
@@ -169,7 +189,9 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 }
 
 /// The vendor's own words from an error body: PagerDuty's `{"error": {"message", "errors"}}`,
-/// the Events API's and Opsgenie's `{"message", "errors"}`; empty when there are none.
+/// the Events API's and Opsgenie's `{"message", "errors"}`, Jira's
+/// `{"errorMessages": [..], "errors": {"field": "message"}}`, Zoom's `{"code", "message"}` and
+/// an OAuth server's `{"error", "reason" | "error_description"}`; empty when there are none.
 pub fn detail(body: &Value) -> String {
     let inner = if body["error"].is_object() {
         &body["error"]
@@ -180,8 +202,30 @@ pub fn detail(body: &Value) -> String {
     if let Some(m) = inner["message"].as_str().filter(|m| !m.is_empty()) {
         words.push(m.to_string());
     }
-    if let Some(list) = inner["errors"].as_array() {
+    for key in ["reason", "error_description"] {
+        if let Some(m) = inner[key].as_str().filter(|m| !m.is_empty()) {
+            words.push(m.to_string());
+        }
+    }
+    if let Some(list) = inner["errorMessages"].as_array() {
         words.extend(list.iter().filter_map(|e| e.as_str()).map(str::to_string));
+    }
+    match &inner["errors"] {
+        Value::Array(list) => words.extend(list.iter().filter_map(|e| match e {
+            Value::String(s) => Some(s.clone()),
+            // Zoom's `[{"field", "message"}]`.
+            Value::Object(o) => o["message"].as_str().map(|m| match o.get("field") {
+                Some(Value::String(f)) => format!("{f}: {m}"),
+                _ => m.to_string(),
+            }),
+            _ => None,
+        })),
+        Value::Object(fields) => words.extend(
+            fields
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", v.as_str().unwrap_or(&v.to_string()))),
+        ),
+        _ => {}
     }
     if words.is_empty() {
         String::new()
@@ -208,6 +252,24 @@ mod tests {
             " (Could not authenticate)"
         );
         assert_eq!(detail(&Value::Null), "");
+        assert_eq!(
+            detail(
+                &json!({"errorMessages": ["Issue does not exist"], "errors": {"summary": "You must specify a summary of the issue."}})
+            ),
+            " (Issue does not exist; summary: You must specify a summary of the issue.)"
+        );
+        assert_eq!(
+            detail(
+                &json!({"reason": "Invalid client_id or client_secret", "error": "invalid_client"})
+            ),
+            " (Invalid client_id or client_secret)"
+        );
+        assert_eq!(
+            detail(
+                &json!({"code": 300, "message": "Validation Failed.", "errors": [{"field": "topic", "message": "Too long."}]})
+            ),
+            " (Validation Failed.; topic: Too long.)"
+        );
     }
 
     #[test]

@@ -324,6 +324,8 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("GET", "/api/v1/outbox", Member),
     r("GET", "/api/v1/messages/direct", Member),
     r("GET", "/api/v1/providers", Member),
+    // It calls the vendors with the server's credentials.
+    r("GET", "/api/v1/providers/check", ADMIN),
     r("GET", "/api/v1/contacts/{email}", Member),
     // Slack's requests carry no token: each is verified by its signature instead.
     r("POST", "/api/v1/slack/commands", Need::Signed),

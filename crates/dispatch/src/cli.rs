@@ -78,6 +78,11 @@ pub enum Command {
         #[command(subcommand)]
         command: IncidentCommand,
     },
+    /// External providers (Jira, Zoom, PagerDuty, Opsgenie).
+    Providers {
+        #[command(subcommand)]
+        command: ProvidersCommand,
+    },
     /// Slack set-up.
     Slack {
         #[command(subcommand)]
@@ -90,6 +95,21 @@ pub enum Command {
     },
     /// Measure the API against floors taken in the same run.
     Bench(BenchArgs),
+}
+
+/// `dispatch providers …`.
+#[derive(Subcommand)]
+pub enum ProvidersCommand {
+    /// Call a cheap authenticated endpoint of each configured provider (Jira `myself`,
+    /// PagerDuty `abilities`, Opsgenie `account`, Zoom `users/me`) and say what works and what
+    /// does not; exits non-zero when any check fails.
+    Check {
+        /// Only the providers this project uses (its slug).
+        #[arg(long)]
+        project: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 /// `dispatch slack …`.
@@ -369,6 +389,50 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             )?;
             print!("{}", cfg.redacted_toml());
+            Ok(())
+        }
+        Command::Providers {
+            command: ProvidersCommand::Check { project, db },
+        } => {
+            let cfg = load(
+                config_path,
+                Overrides {
+                    database_url: db.database_url,
+                    ..Default::default()
+                },
+            )?;
+            let database = crate::server::open_db(&cfg).await?;
+            let engine = crate::server::engine(database, &cfg)?;
+            dispatch_store::seed::ensure_defaults(engine.db()).await?;
+            let found = engine
+                .integrations()
+                .check_providers(project.as_deref().map(str::trim))
+                .await
+                .map_err(|e| match e {
+                    dispatch_engine::Error::Validation(v) => anyhow::anyhow!(
+                        "{}",
+                        v.fields
+                            .iter()
+                            .map(|f| format!("--{}: {}", f.field, f.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                    e => e.into(),
+                })?;
+            if found.is_empty() {
+                println!(
+                    "No provider here calls a vendor: configure Jira, Zoom, PagerDuty or Opsgenie (docs/providers.md)."
+                );
+                return Ok(());
+            }
+            for c in &found {
+                let verdict = if c.ok { "OK    " } else { "FAILED" };
+                println!("{verdict} {} ({}): {}", c.provider, c.capability, c.message);
+            }
+            let failed = found.iter().filter(|c| !c.ok).count();
+            if failed > 0 {
+                anyhow::bail!("{failed} of {} provider checks failed", found.len());
+            }
             Ok(())
         }
         Command::Slack {

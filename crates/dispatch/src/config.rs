@@ -46,6 +46,10 @@ pub struct Config {
     pub pagerduty: crate::oncall_config::PagerDutyConfig,
     /// Opsgenie: on-call look-ups and alerts.
     pub opsgenie: crate::oncall_config::OpsgenieConfig,
+    /// Jira: tickets (see [`crate::vendor_config`]).
+    pub jira: crate::vendor_config::JiraConfig,
+    /// Zoom: conference bridges.
+    pub zoom: crate::vendor_config::ZoomConfig,
 }
 
 /// The `[security]` table. The key is hidden from `Debug` and `config show`.
@@ -191,6 +195,8 @@ impl Default for Config {
             security: Default::default(),
             pagerduty: Default::default(),
             opsgenie: Default::default(),
+            jira: Default::default(),
+            zoom: Default::default(),
         }
     }
 }
@@ -311,7 +317,11 @@ impl Config {
                 .with_context(invalid)?;
         }
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        for (var, key) in ENVIRONMENT.iter().chain(crate::oncall_config::ENVIRONMENT) {
+        for (var, key) in ENVIRONMENT
+            .iter()
+            .chain(crate::oncall_config::ENVIRONMENT)
+            .chain(crate::vendor_config::ENVIRONMENT)
+        {
             if let Some(v) = env(var) {
                 let value = environment_value(var, key, v)?;
                 layers = layers.merge(Serialized::default(key, value));
@@ -422,6 +432,8 @@ impl Config {
         shown.auth.oidc.client_secret = redact_secret(&shown.auth.oidc.client_secret).into();
         shown.pagerduty.redact();
         shown.opsgenie.redact();
+        shown.jira.redact();
+        shown.zoom.redact();
         toml::to_string(&shown).unwrap_or_default()
     }
 
@@ -600,6 +612,38 @@ api_key = ""
 region = "us"
 api_url = ""
 
+# Jira as a ticket provider (see docs/providers.md#jira); on when a URL is set. Make it the
+# default with [providers] ticket = "jira" (Env: DISPATCH_PROVIDERS_TICKET=jira).
+[jira]
+# The site, e.g. https://example.atlassian.net.   Env: DISPATCH_JIRA_URL
+url = ""
+# Jira Cloud: an Atlassian account's e-mail and API token.
+# Env: DISPATCH_JIRA_EMAIL, DISPATCH_JIRA_API_TOKEN
+email = ""
+api_token = ""
+# Jira Data Center / Server: a personal access token instead.   Env: DISPATCH_JIRA_PAT
+pat = ""
+# Where issues go.   Env: DISPATCH_JIRA_PROJECT_KEY, DISPATCH_JIRA_ISSUE_TYPE, DISPATCH_JIRA_LABELS
+project_key = ""
+issue_type = "Task"
+labels = "incident"
+# The workflow transitions (by name) per incident status; "" makes none. A stable transition
+# the workflow lacks is skipped.   Env: DISPATCH_JIRA_TRANSITION_ACTIVE, …_STABLE, …_CLOSED
+transition_active = "In Progress"
+transition_stable = "Stable"
+transition_closed = "Done"
+
+# Zoom as a conference provider (see docs/providers.md#zoom): a Server-to-Server OAuth app's
+# credentials; on when they are set. Make it the default with [providers] conference = "zoom".
+# Env: DISPATCH_ZOOM_ACCOUNT_ID, DISPATCH_ZOOM_CLIENT_ID, DISPATCH_ZOOM_CLIENT_SECRET
+[zoom]
+account_id = ""
+client_id = ""
+client_secret = ""
+# Empty: Zoom's own.   Env: DISPATCH_ZOOM_API_URL, DISPATCH_ZOOM_OAUTH_URL
+api_url = ""
+oauth_url = ""
+
 # The default provider of each capability; a project may choose others
 # (PATCH /api/v1/projects/{slug} {"providers": {"email": "dispatch-outbox"}}).
 # GET /api/v1/providers lists what this server has. Left out: the built-in provider (and SMTP
@@ -659,6 +703,8 @@ mod tests {
         assert_eq!(parsed.auth, d.auth);
         assert_eq!(parsed.pagerduty, d.pagerduty);
         assert_eq!(parsed.opsgenie.api_key, d.opsgenie.api_key);
+        assert_eq!(parsed.jira, d.jira);
+        assert_eq!(parsed.zoom, d.zoom);
     }
 
     /// The only test that sets `DISPATCH_*` variables (tests run side by side).

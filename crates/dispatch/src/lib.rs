@@ -8,3 +8,4 @@ pub mod client;
 pub mod config;
 pub mod oncall_config;
 pub mod server;
+pub mod vendor_config;

@@ -24,7 +24,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
 ];
 
 /// `***` for a secret that is set, empty for one that is not.
-fn hidden(secret: &str) -> String {
+pub(crate) fn hidden(secret: &str) -> String {
     if secret.is_empty() {
         String::new()
     } else {

@@ -101,6 +101,27 @@ pub fn add_oncall_providers(
     Ok(())
 }
 
+/// Adds Jira to the ticket choices and Zoom to the conference choices when they are
+/// configured (projects choose them, or `[providers] ticket = "jira"` makes one the default).
+pub fn add_vendor_providers(
+    registry: &mut dispatch_core::provider::ProviderRegistry,
+    cfg: &Config,
+) -> anyhow::Result<()> {
+    if let Some(s) = cfg.jira.settings()? {
+        tracing::info!(url = %s.url, project = %s.project.key, "Jira is a ticket provider");
+        registry
+            .ticket
+            .add(std::sync::Arc::new(dispatch_providers::jira::Jira::new(s)));
+    }
+    if let Some(s) = cfg.zoom.settings()? {
+        tracing::info!(api = %s.api_url, "Zoom is a conference provider");
+        registry
+            .conference
+            .add(std::sync::Arc::new(dispatch_providers::zoom::Zoom::new(s)));
+    }
+    Ok(())
+}
+
 /// What the Slack provider remembers (user ids, posted messages), kept in `db`.
 pub fn slack_conversation(
     db: &Db,
@@ -143,6 +164,7 @@ pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
             )));
     }
     add_oncall_providers(&mut registry, cfg)?;
+    add_vendor_providers(&mut registry, cfg)?;
     cfg.apply_provider_defaults(&mut registry)?;
     let mut engine = Engine::with_registry(db, registry)
         .with_base_url(&cfg.base_url())

@@ -205,8 +205,8 @@ pub(crate) async fn refresh(
     complete(engine, job, incident_id, events).await
 }
 
-/// On close (`archive`) the room is archived and documents become read-only; on re-open the
-/// reverse.
+/// On close (`archive`) the room is archived, documents become read-only and the other
+/// resources are wound down (a meeting deleted); on re-open the reverse.
 pub(crate) async fn archive(
     engine: &Engine,
     job: &job::Model,
@@ -224,6 +224,16 @@ pub(crate) async fn archive(
                 .set_read_only(id, archive)
                 .await?;
         }
+    }
+    for r in list.iter().filter(|r| r.status == "ready") {
+        let Some(id) = &r.external_id else { continue };
+        let choices = match r.kind.as_str() {
+            "ticket" => &registry.ticket,
+            "conference" => &registry.conference,
+            "storage" => &registry.storage,
+            _ => continue,
+        };
+        made_by(choices, r)?.archive(id, archive).await?;
     }
     let mut events = Events::system(dispatch_core::now());
     if let Some(room) = conversation(&list)? {

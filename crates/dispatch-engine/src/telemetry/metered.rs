@@ -111,6 +111,13 @@ impl ResourceProvider for Metered<dyn ResourceProvider> {
         self.call("update", self.inner.update(external_id, ctx))
             .await
     }
+    async fn archive(&self, external_id: &str, archive: bool) -> ProviderResult<()> {
+        self.call("archive", self.inner.archive(external_id, archive))
+            .await
+    }
+    async fn check(&self) -> ProviderResult<Option<String>> {
+        self.call("check", self.inner.check()).await
+    }
 }
 
 #[async_trait]
@@ -239,6 +246,9 @@ impl OnCallProvider for Metered<dyn OnCallProvider> {
     }
     async fn resolve(&self, page: &PageRequest) -> ProviderResult<()> {
         self.call("resolve", self.inner.resolve(page)).await
+    }
+    async fn check(&self) -> ProviderResult<Option<String>> {
+        self.call("check", self.inner.check()).await
     }
 }
 

@@ -21,6 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/providers", get(list))
+        .route("/providers/check", get(check))
         .route("/contacts/{email}", get(contact))
         .route("/messages/direct", get(direct_messages))
         .route("/incidents/{id}/group", get(group))
@@ -56,6 +57,57 @@ pub async fn list(
         })
         .collect();
     Ok(axum::Json(out))
+}
+
+/// What checking one provider found.
+#[derive(Serialize, ToSchema)]
+pub struct ProviderCheckOut {
+    /// The capability it serves.
+    pub capability: String,
+    /// The provider's slug.
+    pub provider: String,
+    /// Whether the vendor accepted a cheap authenticated call.
+    pub ok: bool,
+    /// What works, or what is wrong and which setting to look at.
+    pub message: String,
+}
+
+/// Which project's providers to check.
+#[derive(Deserialize, IntoParams)]
+pub struct CheckParams {
+    /// Project slug: the providers it uses (every provider this server has when absent).
+    pub project: Option<String>,
+}
+
+/// Checks each provider that calls a vendor (Jira, Zoom, PagerDuty, Opsgenie, …) with a cheap
+/// authenticated call, and says what works and what does not. Built-in providers have nothing
+/// to check and are left out. Admins only (it uses the server's credentials).
+#[utoipa::path(get, path = "/api/v1/providers/check", tag = "providers", params(CheckParams),
+    responses((status = 200, body = Vec<ProviderCheckOut>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn check(
+    State(s): State<AppState>,
+    auth: Auth,
+    Query(q): Query<CheckParams>,
+) -> ApiResult<axum::Json<Vec<ProviderCheckOut>>> {
+    let project = q
+        .project
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty());
+    auth.require_admin("checking the providers")?;
+    let found = s.engine.integrations().check_providers(project).await?;
+    Ok(axum::Json(
+        found
+            .into_iter()
+            .map(|c| ProviderCheckOut {
+                capability: c.capability.to_string(),
+                provider: c.provider.to_string(),
+                ok: c.ok,
+                message: c.message,
+            })
+            .collect(),
+    ))
 }
 
 /// A person as the directory knows them.

@@ -180,6 +180,7 @@ async fn a_bad_opsgenie_key_names_the_setting() {
 
 #[tokio::test]
 async fn the_opsgenie_check_says_whether_the_key_works() {
+    use dispatch_core::provider::OnCallProvider as _;
     use dispatch_providers::opsgenie::{Opsgenie as Client, OpsgenieSettings};
     let og = Opsgenie::start().await;
     let client = |key: &str| {
@@ -187,7 +188,7 @@ async fn the_opsgenie_check_says_whether_the_key_works() {
         s.api_url = og.url.clone();
         Client::new(s)
     };
-    let ok = client(KEY).check().await.unwrap();
+    let ok = client(KEY).check().await.unwrap().unwrap();
     assert!(ok.contains("\"opsgenie\""), "{ok}");
     let e = client("wrong").check().await.unwrap_err();
     assert!(e.message.contains("DISPATCH_OPSGENIE_API_KEY"), "{e}");

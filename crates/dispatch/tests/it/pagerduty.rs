@@ -329,6 +329,7 @@ async fn a_bad_pagerduty_token_or_routing_key_is_told_in_words_an_operator_can_a
 
 #[tokio::test]
 async fn the_pagerduty_check_says_whether_the_token_works() {
+    use dispatch_core::provider::OnCallProvider as _;
     use dispatch_providers::pagerduty::{PagerDuty as Client, PagerDutySettings};
     let pd = PagerDuty::start(&[ROUTING_KEY]).await;
     let client = |token: &str| {
@@ -336,7 +337,7 @@ async fn the_pagerduty_check_says_whether_the_token_works() {
         s.api_url = pd.url.clone();
         Client::new(s)
     };
-    let ok = client(TOKEN).check().await.unwrap();
+    let ok = client(TOKEN).check().await.unwrap().unwrap();
     assert!(ok.contains("works"), "{ok}");
     let e = client("wrong").check().await.unwrap_err();
     assert!(e.message.contains("DISPATCH_PAGERDUTY_API_TOKEN"), "{e}");

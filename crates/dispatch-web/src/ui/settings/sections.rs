@@ -294,8 +294,24 @@ pub const SECTIONS: &[Meta] = &[
             ("Available", "providers"),
             ("Server default", "default"),
         ],
-        links: &[("Projects' choices", "/settings/projects")],
+        links: &[
+            ("Projects' choices", "/settings/projects"),
+            ("Check them", "/settings/provider-checks"),
+        ],
         ..section("providers", "Providers", "Integrations")
+    },
+    Meta {
+        about: "Each provider that calls a vendor (Jira, Zoom, PagerDuty, Opsgenie), checked now \
+                with a cheap authenticated call: what works, and what to fix.",
+        key: "provider",
+        label: "provider",
+        columns: &[
+            ("Capability", "capability"),
+            ("Provider", "provider"),
+            ("Works", "ok"),
+            ("What Dispatch found", "message"),
+        ],
+        ..section("provider-checks", "Provider checks", "Integrations")
     },
     Meta {
         about: "Subscriptions to incident events, signed, with their deliveries.",
@@ -526,6 +542,13 @@ pub async fn list(
             Value::Array(rows)
         }
         "providers" => out(providers::list(st(), a()).await?.0),
+        "provider-checks" => {
+            out(
+                providers::check(st(), a(), Query(providers::CheckParams { project: None }))
+                    .await?
+                    .0,
+            )
+        }
         "webhooks" => out(webhooks::list(st(), a()).await?.0),
         "deliveries" => {
             let page = webhooks::deliveries(

@@ -530,3 +530,32 @@ pub fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+/// An incident as providers see it, active, with nothing around it yet: for calling a
+/// provider directly (as a retried job would).
+pub fn incident_context(name: &str, title: &str) -> dispatch_core::provider::IncidentContext {
+    let ic = dispatch_core::provider::Person {
+        email: "ic@example.com".into(),
+        name: "Ida".into(),
+    };
+    dispatch_core::provider::IncidentContext {
+        id: 1,
+        name: name.into(),
+        project: "default".into(),
+        title: title.into(),
+        description: String::new(),
+        resolution: None,
+        status: "active".into(),
+        visibility: "open".into(),
+        incident_type: "Default".into(),
+        priority: "High".into(),
+        severity: "Major".into(),
+        commander: ic.clone(),
+        reporter: ic,
+        participants: vec![],
+        links: vec![],
+        timeline: vec![],
+        report_fields: vec![],
+        base_url: "https://dispatch.example.com".into(),
+    }
+}

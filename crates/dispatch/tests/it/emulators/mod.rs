@@ -2,8 +2,42 @@
 //! documentation (paths, auth headers, query parameters, bodies, errors, pagination, 429 with
 //! `Retry-After`), each with tests of its own against the documentation's samples.
 
+pub mod jira;
 pub mod opsgenie;
 pub mod pagerduty;
+pub mod zoom;
+
+/// An emulator's HTTP server on a free local port; stopped when dropped.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Serves `app`.
+    pub async fn start(app: axum::Router) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let handle = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self { url, handle }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.handle.abort();
+    }
+}
+
+/// Counts one down from `n` (the requests still to answer with 429): whether it was above zero.
+pub fn take_one(n: &std::sync::atomic::AtomicUsize) -> bool {
+    use std::sync::atomic::Ordering;
+    n.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+}
 
 /// A query string's pairs, percent-decoded (`+` is a space), in order.
 pub fn query_pairs(q: &str) -> Vec<(String, String)> {

@@ -69,13 +69,7 @@ pub struct Opsgenie {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
     inner: Arc<Inner>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Opsgenie {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+    _server: super::Server,
 }
 
 impl Inner {
@@ -102,11 +96,7 @@ impl Inner {
         if auth != format!("GenieKey {KEY}") {
             return Some(self.error(StatusCode::UNAUTHORIZED, "Could not authenticate"));
         }
-        if self
-            .rate_limit_next
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
-        {
+        if super::take_one(&self.rate_limit_next) {
             let mut r = self.error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "You are making too many requests! To avoid errors, we recommend you limit requests.",
@@ -364,12 +354,13 @@ impl Opsgenie {
             .route("/v2/alerts/requests/{id}", get(request_status))
             .route("/v2/account", get(account))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
-        Self { url, inner, server }
+        let server = super::Server::start(app).await;
+        let url = server.url.clone();
+        Self {
+            url,
+            inner,
+            _server: server,
+        }
     }
 
     /// Adds a schedule with these people on call (Opsgenie usernames: e-mails).

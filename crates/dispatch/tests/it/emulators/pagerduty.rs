@@ -67,13 +67,7 @@ pub struct PagerDuty {
     /// `http://127.0.0.1:PORT`, the REST API and the Events API alike.
     pub url: String,
     inner: Arc<Inner>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for PagerDuty {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+    _server: super::Server,
 }
 
 fn error(status: StatusCode, code: u32, message: &str) -> Response {
@@ -114,9 +108,7 @@ impl Inner {
     }
 
     fn limited(&self) -> bool {
-        self.rate_limit_next
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
+        super::take_one(&self.rate_limit_next)
     }
 
     /// Checks the REST API's headers: a 401/406 answer when they are wrong.
@@ -369,12 +361,13 @@ impl PagerDuty {
             .route("/abilities", get(abilities))
             .route("/v2/enqueue", post(enqueue))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
-        Self { url, inner, server }
+        let server = super::Server::start(app).await;
+        let url = server.url.clone();
+        Self {
+            url,
+            inner,
+            _server: server,
+        }
     }
 
     /// Adds a user.
