@@ -245,7 +245,7 @@ async fn an_issue_made_before_is_found_not_made_again_and_429s_are_waited_out() 
     s.timeout = Duration::from_secs(5);
     let jira = dispatch_providers::jira::Jira::new(s);
     let ctx = crate::common::incident_context("INC-7", "Queue backlog");
-    j.rate_limit_next(2);
+    j.faults().rate_limit_next(2);
     let first = jira.create("INC-7/ticket", &ctx).await.unwrap();
     let again = jira.create("INC-7/ticket", &ctx).await.unwrap();
     assert_eq!(first, again);
@@ -293,7 +293,8 @@ async fn a_bad_jira_token_fails_the_ticket_with_the_settings_to_check() {
 #[tokio::test]
 async fn half_the_jira_calls_failing_or_timing_out_still_make_one_issue_and_one_move_per_status() {
     let j = Jira::start().await;
-    j.flaky(true, Duration::from_millis(1500));
+    j.stall(Duration::from_millis(1500));
+    j.faults().flaky(true);
     let app = spawn_with(
         cloud_config(&j, API_TOKEN),
         Some(Duration::from_millis(500)),

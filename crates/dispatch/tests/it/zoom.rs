@@ -115,7 +115,7 @@ async fn a_retried_zoom_job_finds_the_meeting_across_pages_and_flaky_calls_make_
     z.token_lifetime(30);
     z.page_size(1);
     let app = spawn(&z, CLIENT_SECRET).await;
-    z.rate_limit_next(1);
+    z.faults().rate_limit_next(1);
     let first = app.declare("First").await["name"]
         .as_str()
         .unwrap()
@@ -149,7 +149,7 @@ async fn a_retried_zoom_job_finds_the_meeting_across_pages_and_flaky_calls_make_
     assert_ne!(first, second);
 
     z.page_size(300);
-    z.flaky(true);
+    z.faults().flaky(true);
     let looks = count(&z, "GET /v2/users/me/meetings");
     let third = app.declare("Third").await["name"]
         .as_str()

@@ -24,7 +24,7 @@ use axum::routing::{any, get};
 use axum::{Json, Router};
 use base64::Engine as _;
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -68,9 +68,7 @@ struct Data {
 
 struct Inner {
     data: Mutex<Data>,
-    rate_limit_next: AtomicUsize,
-    flaky: AtomicBool,
-    calls: AtomicUsize,
+    faults: super::Faults,
     stable: AtomicBool,
     stall: Mutex<Duration>,
 }
@@ -134,7 +132,7 @@ impl Inner {
                 json!({}),
             ));
         }
-        if super::take_one(&self.rate_limit_next) {
+        if self.faults.limited() {
             let mut r = error(
                 StatusCode::TOO_MANY_REQUESTS,
                 &["Rate limit exceeded."],
@@ -149,14 +147,10 @@ impl Inner {
     /// Of every four calls in flaky mode: one fails before its work, one does it and loses the
     /// answer, one does it and answers after the client gave up; the fourth goes through.
     fn fate(&self) -> Fate {
-        let n = self.calls.fetch_add(1, Ordering::SeqCst);
-        if !self.flaky.load(Ordering::SeqCst) {
-            return Fate::Fine;
-        }
-        match n % 4 {
-            0 => Fate::FailBefore,
-            1 => Fate::LoseAnswer,
-            2 => Fate::Stall,
+        match self.faults.place() {
+            Some(0) => Fate::FailBefore,
+            Some(1) => Fate::LoseAnswer,
+            Some(2) => Fate::Stall,
             _ => Fate::Fine,
         }
     }
@@ -513,9 +507,7 @@ impl Jira {
     pub async fn start() -> Self {
         let inner = Arc::new(Inner {
             data: Mutex::new(Data::default()),
-            rate_limit_next: AtomicUsize::new(0),
-            flaky: AtomicBool::new(false),
-            calls: AtomicUsize::new(0),
+            faults: super::Faults::default(),
             stable: AtomicBool::new(false),
             stall: Mutex::new(Duration::from_secs(2)),
         });
@@ -537,17 +529,15 @@ impl Jira {
         self.inner.stable.store(true, Ordering::SeqCst);
     }
 
-    /// Answers the next `n` requests with 429 and `Retry-After: 1`.
-    pub fn rate_limit_next(&self, n: usize) {
-        self.inner.rate_limit_next.store(n, Ordering::SeqCst);
+    /// 429s on demand, and the flaky mode in which half of the writing calls fail (see
+    /// [`Inner::fate`]).
+    pub fn faults(&self) -> &super::Faults {
+        &self.inner.faults
     }
 
-    /// Makes half of the writing calls fail (see [`Inner::fate`]); a stalled answer comes after
-    /// `stall`.
-    pub fn flaky(&self, on: bool, stall: Duration) {
-        *self.inner.stall.lock().unwrap() = stall;
-        self.inner.calls.store(0, Ordering::SeqCst);
-        self.inner.flaky.store(on, Ordering::SeqCst);
+    /// How long a stalled answer takes in the flaky mode.
+    pub fn stall(&self, wait: Duration) {
+        *self.inner.stall.lock().unwrap() = wait;
     }
 
     /// The issues.
@@ -703,7 +693,7 @@ mod tests {
             "Data Center takes the PAT"
         );
         assert_eq!(bearer("3").await.unwrap().status(), 401, "Cloud does not");
-        j.rate_limit_next(1);
+        j.faults().rate_limit_next(1);
         let limited = cloud(&j, reqwest::Method::GET, "/rest/api/3/myself")
             .send()
             .await

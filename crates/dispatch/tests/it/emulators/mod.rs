@@ -32,6 +32,42 @@ impl Drop for Server {
     }
 }
 
+/// What an emulator gets wrong on demand: 429s for the next requests, and a flaky mode in which
+/// calls fail in rounds of four (what each place in the round does is the emulator's).
+#[derive(Default)]
+pub struct Faults {
+    limit_next: std::sync::atomic::AtomicUsize,
+    flaky: std::sync::atomic::AtomicBool,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl Faults {
+    /// Answers the next `n` requests with 429 and `Retry-After: 1`.
+    pub fn rate_limit_next(&self, n: usize) {
+        self.limit_next
+            .store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether this request is one to answer with 429.
+    pub fn limited(&self) -> bool {
+        take_one(&self.limit_next)
+    }
+
+    /// Turns the flaky mode on or off (a new round starts).
+    pub fn flaky(&self, on: bool) {
+        use std::sync::atomic::Ordering;
+        self.calls.store(0, Ordering::SeqCst);
+        self.flaky.store(on, Ordering::SeqCst);
+    }
+
+    /// In flaky mode, this call's place in its round of four (0 to 3); `None` otherwise.
+    pub fn place(&self) -> Option<usize> {
+        use std::sync::atomic::Ordering;
+        let n = self.calls.fetch_add(1, Ordering::SeqCst);
+        self.flaky.load(Ordering::SeqCst).then_some(n % 4)
+    }
+}
+
 /// Counts one down from `n` (the requests still to answer with 429): whether it was above zero.
 pub fn take_one(n: &std::sync::atomic::AtomicUsize) -> bool {
     use std::sync::atomic::Ordering;

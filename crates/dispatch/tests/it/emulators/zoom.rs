@@ -25,7 +25,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The account id.
@@ -57,9 +57,7 @@ struct Inner {
     data: Mutex<Data>,
     expires_in: AtomicU64,
     page_size: AtomicUsize,
-    rate_limit_next: AtomicUsize,
-    flaky: AtomicBool,
-    calls: AtomicUsize,
+    faults: super::Faults,
 }
 
 /// A running emulator (the OAuth server and the API on one address).
@@ -104,7 +102,7 @@ impl Inner {
                 "Invalid access token.",
             ));
         }
-        if super::take_one(&self.rate_limit_next) {
+        if self.faults.limited() {
             let mut r = api_error(
                 StatusCode::TOO_MANY_REQUESTS,
                 429,
@@ -119,13 +117,9 @@ impl Inner {
     /// Of every four writes in flaky mode, the first does its work and loses the answer, the
     /// second fails before doing anything.
     fn fate(&self) -> Option<bool> {
-        let n = self.calls.fetch_add(1, Ordering::SeqCst);
-        if !self.flaky.load(Ordering::SeqCst) {
-            return None;
-        }
-        match n % 4 {
-            0 => Some(false),
-            1 => Some(true),
+        match self.faults.place() {
+            Some(0) => Some(false),
+            Some(1) => Some(true),
             _ => None,
         }
     }
@@ -335,9 +329,7 @@ impl Zoom {
             data: Mutex::new(Data::default()),
             expires_in: AtomicU64::new(3599),
             page_size: AtomicUsize::new(300),
-            rate_limit_next: AtomicUsize::new(0),
-            flaky: AtomicBool::new(false),
-            calls: AtomicUsize::new(0),
+            faults: super::Faults::default(),
         });
         let app = Router::new()
             .route("/oauth/token", post(token))
@@ -368,15 +360,10 @@ impl Zoom {
         self.inner.page_size.store(n, Ordering::SeqCst);
     }
 
-    /// Answers the next `n` API requests with 429 and `Retry-After: 1`.
-    pub fn rate_limit_next(&self, n: usize) {
-        self.inner.rate_limit_next.store(n, Ordering::SeqCst);
-    }
-
-    /// Makes half the meeting creations fail (see [`Inner::fate`]).
-    pub fn flaky(&self, on: bool) {
-        self.inner.calls.store(0, Ordering::SeqCst);
-        self.inner.flaky.store(on, Ordering::SeqCst);
+    /// 429s on demand, and the flaky mode in which half the meeting creations fail (see
+    /// [`Inner::fate`]).
+    pub fn faults(&self) -> &super::Faults {
+        &self.inner.faults
     }
 
     /// The meetings, deleted ones too.
@@ -519,7 +506,7 @@ mod tests {
             .unwrap();
         assert_eq!(r.status(), 401);
         assert_eq!(r.json::<Value>().await.unwrap()["code"], 124);
-        z.rate_limit_next(1);
+        z.faults().rate_limit_next(1);
         let limited = api(reqwest::Method::GET, "/users/me").send().await.unwrap();
         assert_eq!(limited.status(), 429);
         assert_eq!(limited.headers()["retry-after"], "1");
