@@ -44,6 +44,8 @@ pub struct AppState {
     pub public_url: Option<Arc<str>>,
     /// PagerDuty's webhook, when a signing secret is configured.
     pub pagerduty: Option<Arc<api::pagerduty::PagerDutyWebhook>>,
+    /// The signal endpoints' per-sender rate limit.
+    pub signal_limiter: Arc<api::signal_limit::SignalLimiter>,
 }
 
 /// The Slack endpoints (mounted under `/api/v1`, see [`api::router`]) reach the engine and the
@@ -71,6 +73,8 @@ pub struct WebOptions {
     pub public_url: Option<String>,
     /// Accept PagerDuty's webhook, verified with this signing secret.
     pub pagerduty: Option<api::pagerduty::PagerDutyWebhook>,
+    /// How many requests each sender may make to each signal endpoint (none: no limit).
+    pub signal_rate: Option<api::signal_limit::SignalRate>,
 }
 
 /// How people sign in.
@@ -109,6 +113,7 @@ pub fn app_with(engine: Engine, options: WebOptions) -> Router {
         auth: Arc::new(options.auth),
         public_url: options.public_url.map(Into::into),
         pagerduty: options.pagerduty.map(Arc::new),
+        signal_limiter: Arc::new(api::signal_limit::SignalLimiter::new(options.signal_rate)),
     };
     let enforce = || axum::middleware::from_fn_with_state(state.clone(), policy::enforce);
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");

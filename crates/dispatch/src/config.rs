@@ -50,6 +50,28 @@ pub struct Config {
     pub jira: crate::vendor_config::JiraConfig,
     /// Zoom: conference bridges.
     pub zoom: crate::vendor_config::ZoomConfig,
+    /// The signal endpoints (`/api/v1/signals/…`).
+    pub signals: SignalsConfig,
+}
+
+/// The `[signals]` table.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignalsConfig {
+    /// Requests per second each sender may make to each signal endpoint; 0: no limit.
+    pub rate_limit_per_second: f64,
+    /// Requests at once above that rate.
+    pub rate_limit_burst: u32,
+}
+
+impl SignalsConfig {
+    /// The web layer's rate, when one is set.
+    pub fn rate(&self) -> Option<dispatch_web::api::signal_limit::SignalRate> {
+        (self.rate_limit_per_second > 0.0).then_some(dispatch_web::api::signal_limit::SignalRate {
+            per_second: self.rate_limit_per_second,
+            burst: self.rate_limit_burst.max(1),
+        })
+    }
 }
 
 /// The `[security]` table. The key is hidden from `Debug` and `config show`.
@@ -197,6 +219,7 @@ impl Default for Config {
             opsgenie: Default::default(),
             jira: Default::default(),
             zoom: Default::default(),
+            signals: Default::default(),
         }
     }
 }
@@ -215,6 +238,14 @@ pub struct Overrides {
 /// The `DISPATCH_*` variables that carry one setting each, and the setting's key. Empty ones
 /// count as unset. (Providers and schedules are per name, below.)
 const ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "DISPATCH_SIGNALS_RATE_LIMIT_PER_SECOND",
+        "signals.rate_limit_per_second",
+    ),
+    (
+        "DISPATCH_SIGNALS_RATE_LIMIT_BURST",
+        "signals.rate_limit_burst",
+    ),
     ("DISPATCH_DATABASE_URL", "database_url"),
     ("DISPATCH_LISTEN", "listen"),
     ("DISPATCH_LOG_FORMAT", "log_format"),
@@ -271,6 +302,18 @@ fn environment_value(var: &str, key: &str, v: String) -> anyhow::Result<figment:
         "auth.session_idle_minutes" | "auth.session_lifetime_hours" => {
             Value::from(positive("a positive number")?)
         }
+        "signals.rate_limit_per_second" => Value::from(
+            v.parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite() && *n >= 0.0)
+                .with_context(|| {
+                    format!("{var} must be a number of requests per second, not {v:?}")
+                })?,
+        ),
+        "signals.rate_limit_burst" => Value::from(
+            v.parse::<u32>()
+                .with_context(|| format!("{var} must be a whole number, not {v:?}"))?,
+        ),
         "auth.trusted_proxies" => Value::from(
             v.split(',')
                 .map(|s| s.trim().to_string())
@@ -643,6 +686,13 @@ client_secret = ""
 # Empty: Zoom's own.   Env: DISPATCH_ZOOM_API_URL, DISPATCH_ZOOM_OAUTH_URL
 api_url = ""
 oauth_url = ""
+# The signal endpoints (/api/v1/signals/…, see docs/signals.md): each sender (token) may make
+# this many requests per second to each endpoint, and this many at once above it; over it, 429
+# with Retry-After (nothing of that request is stored). 0 = no limit.
+# Env: DISPATCH_SIGNALS_RATE_LIMIT_PER_SECOND, DISPATCH_SIGNALS_RATE_LIMIT_BURST
+[signals]
+rate_limit_per_second = 0.0
+rate_limit_burst = 0
 
 # The default provider of each capability; a project may choose others
 # (PATCH /api/v1/projects/{slug} {"providers": {"email": "dispatch-outbox"}}).

@@ -299,6 +299,7 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
             auth: web_auth,
             public_url: Some(cfg.public_url.clone()).filter(|u| !u.is_empty()),
             pagerduty: cfg.pagerduty.webhook(),
+            signal_rate: cfg.signals.rate(),
         },
     )
     .into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -19,6 +19,7 @@ pub mod room;
 pub mod rows;
 pub mod rules;
 pub mod signal_ingest;
+pub mod signal_limit;
 pub mod signals;
 pub mod taxonomy;
 pub mod timeline;

@@ -42,6 +42,14 @@ pub struct IngestOut {
     pub alerts: Vec<AlertResult>,
 }
 
+/// Refuses (429 with `Retry-After`) a sender over its rate for this endpoint.
+fn within_rate(s: &AppState, auth: &Auth, source: SignalSource) -> ApiResult<()> {
+    let key = format!("{source}:{}", auth.actor().email);
+    s.signal_limiter
+        .take(&key)
+        .map_err(ApiError::TooManyRequests)
+}
+
 /// Stores the alerts and answers what happened to each.
 pub(crate) async fn take(
     s: &AppState,
@@ -91,13 +99,15 @@ pub(crate) fn alertmanager_alerts(body: Value) -> Result<Vec<Alert>, ApiError> {
             "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prometheus:9090/graph",
             "fingerprint": "c0ffee1234567890"}]})),
     responses((status = 200, body = IngestOut), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn alertmanager(
     State(s): State<AppState>,
     auth: Auth,
     Query(q): Query<IngestQuery>,
     Json(body): Json<Value>,
 ) -> ApiResult<axum::Json<IngestOut>> {
+    within_rate(&s, &auth, SignalSource::Alertmanager)?;
     let alerts = alertmanager_alerts(body)?;
     let out = take(
         &s,
@@ -127,13 +137,15 @@ pub async fn alertmanager(
         "truncatedAlerts": 0, "title": "[FIRING:1] (High memory usage blue)", "state": "alerting",
         "message": "**Firing**"})),
     responses((status = 200, body = IngestOut), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn grafana(
     State(s): State<AppState>,
     auth: Auth,
     Query(q): Query<IngestQuery>,
     Json(body): Json<Value>,
 ) -> ApiResult<axum::Json<IngestOut>> {
+    within_rate(&s, &auth, SignalSource::Grafana)?;
     let alerts = alertmanager_alerts(body)?;
     let out = take(
         &s,
@@ -171,13 +183,15 @@ pub struct PagerDutyOut {
             "group": "prod-datapipe", "class": "deploy", "custom_details": {"ping time": "1500ms", "load avg": 0.75}},
         "links": [{"href": "https://example.com/", "text": "Link text"}]})),
     responses((status = 202, body = PagerDutyOut), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn pagerduty(
     State(s): State<AppState>,
     auth: Auth,
     Query(q): Query<IngestQuery>,
     Json(body): Json<Value>,
 ) -> ApiResult<(axum::http::StatusCode, axum::Json<PagerDutyOut>)> {
+    within_rate(&s, &auth, SignalSource::Pagerduty)?;
     let event: PagerDutyEvent = from_foreign_json(body.clone())?;
     let alert = event.to_alert(body)?;
     let dedup_key = alert.fingerprint.clone();
@@ -207,13 +221,15 @@ pub async fn pagerduty(
     request_body(content = Object, description = "Any JSON object, or an array of them",
         example = json!({"check": {"name": "Disk full", "id": "disk-db1"}, "tags": {"host": "db1"}, "state": "alerting"})),
     responses((status = 200, body = IngestOut), (status = 401, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
 pub async fn generic(
     State(s): State<AppState>,
     auth: Auth,
     Query(q): Query<IngestQuery>,
     Json(body): Json<Value>,
 ) -> ApiResult<axum::Json<IngestOut>> {
+    within_rate(&s, &auth, SignalSource::Generic)?;
     let list = match body {
         Value::Array(items) => items,
         Value::Object(_) => vec![body],

@@ -679,3 +679,125 @@ async fn a_generic_body_is_read_through_the_definitions_field_paths() {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_case_shows_the_cases_whose_signals_share_an_entity_and_metrics_count_the_outcomes() {
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Any payments alert", "source": "alertmanager", "match": "service=\"payments\"",
+        "entity_types": [{"name": "host", "label": "instance"}]})).await;
+    let first = send(&app, notification(vec![errors("h1")])).await;
+    let latency = alert(
+        "firing",
+        json!({"alertname": "HighLatency", "service": "payments", "instance": "pay-1:9100"}),
+        "h2",
+    );
+    let elsewhere = alert(
+        "firing",
+        json!({"alertname": "HighLatency", "service": "payments", "instance": "pay-9:9100"}),
+        "h3",
+    );
+    let second = send(&app, notification(vec![latency, elsewhere, errors("h1")])).await;
+    assert_eq!(second[2]["outcome"], "deduplicated");
+    let case = app
+        .get(&format!("/cases/{}", second[0]["case_id"]))
+        .await
+        .body;
+    assert_eq!(
+        case["related_cases"],
+        json!([first[0]["case_id"]]),
+        "{case:#}"
+    );
+    let unrelated = app
+        .get(&format!("/cases/{}", second[1]["case_id"]))
+        .await
+        .body;
+    assert_eq!(unrelated["related_cases"], json!([]));
+
+    let r = app
+        .post(
+            "/signal-filters",
+            json!({"name": "Quiet", "expression": "host=\"pay-9:9100\""}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    let quiet = alert(
+        "firing",
+        json!({"alertname": "Other", "service": "payments", "instance": "pay-9:9100"}),
+        "h4",
+    );
+    assert_eq!(
+        send(&app, notification(vec![quiet])).await[0]["outcome"],
+        "snoozed"
+    );
+    let m = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for series in [
+        "dispatch_signals_deduplicated_total{source=\"alertmanager\"}",
+        "dispatch_signals_snoozed_total{source=\"alertmanager\"}",
+    ] {
+        let n: f64 = m
+            .lines()
+            .find(|l| l.starts_with(series))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{series} in {m}"));
+        assert!(n >= 1.0, "{series}: {n}");
+    }
+}
+
+#[tokio::test]
+async fn a_sender_over_its_rate_gets_429_with_retry_after_and_nothing_of_that_request_is_stored() {
+    use dispatch_web::api::signal_limit::SignalRate;
+    let app = TestApp::builder()
+        .web_options(dispatch_web::WebOptions {
+            signal_rate: Some(SignalRate {
+                per_second: 0.01,
+                burst: 1,
+            }),
+            ..Default::default()
+        })
+        .spawn()
+        .await;
+    let def = define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    send(&app, notification(vec![errors("l1")])).await;
+    let res = app
+        .http
+        .post(format!("{}/api/v1/signals/alertmanager", app.base))
+        .bearer_auth(&app.token)
+        .json(&notification(vec![errors("l2")]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=100).contains(&wait), "{wait}");
+    assert_eq!(
+        instances(&app, &def["id"]).await.len(),
+        1,
+        "the refused alert is not stored"
+    );
+    // Another sender has its own bucket.
+    let other = app
+        .token_with("grafana@example.com", "member", "write")
+        .await;
+    let r = app
+        .call_as(
+            Some(&other),
+            Method::POST,
+            "/signals/alertmanager",
+            Some(notification(vec![errors("l3")])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+}
