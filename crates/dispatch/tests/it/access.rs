@@ -318,6 +318,27 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         json!({"name": "ciso", "filter": "all", "target_kind": "email", "target": "ciso@example.com"}),
     )
     .await;
+    let definition = created(
+        app,
+        "/projects/default/signal-definitions",
+        json!({"name": "Disk full", "source": "alertmanager", "match": {"alertname": "DiskFull"}, "create_case": true}),
+    )
+    .await;
+    let filter = created(
+        app,
+        "/signal-filters",
+        json!({"name": "Lab hosts", "expression": {"env": "lab"}, "mode": "monitor"}),
+    )
+    .await;
+    let alert = json!({"version": "4", "status": "firing", "receiver": "dispatch", "alerts": [
+        {"status": "firing", "labels": {"alertname": "DiskFull", "host": "db-1"}, "annotations": {},
+         "startsAt": "2026-12-03T06:00:00Z", "fingerprint": "d15cf011"}]});
+    created(app, "/signals/alertmanager", alert).await;
+    let case = app.get("/cases?project=default").await.body;
+    assert!(
+        case["items"][0]["id"].is_number(),
+        "no case from the alert: {case:#}"
+    );
     let who = app.get("/individuals?q=pat@").await.body;
     let spare = created(app, "/tokens", json!({"name": "spare"})).await;
     let mia = app.user_id("mia@example.com").await;
@@ -337,6 +358,9 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         ("severity", sevs[0]["id"].to_string()),
         ("engagement-rule", engagement["id"].to_string()),
         ("notification-rule", notification["id"].to_string()),
+        ("signal-definition", definition["id"].to_string()),
+        ("signal-filter", filter["id"].to_string()),
+        ("case", case["items"][0]["id"].to_string()),
     ] {
         assert!(value != "null", "fixture {name} is missing");
         ids.insert(name, value);
@@ -387,6 +411,9 @@ impl Fixtures {
                 ("messages", _) => "message",
                 ("engagement-rules", _) => "engagement-rule",
                 ("notification-rules", _) => "notification-rule",
+                ("signal-definitions", _) => "signal-definition",
+                ("signal-filters", _) => "signal-filter",
+                ("cases", _) => "case",
                 ("participants", _) | ("contacts", _) => "person",
                 ("projects", _) => {
                     out.push("default".into());
