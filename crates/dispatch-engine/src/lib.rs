@@ -30,6 +30,7 @@ pub mod room;
 pub mod rules;
 pub mod scheduler;
 pub mod secrets;
+pub mod stakeholders;
 pub mod stats;
 pub mod task;
 pub mod telemetry;

@@ -136,6 +136,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261125_000075_saved_views.sql"),
                 postgres: include_str!("m20261125_000075_saved_views.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261203_000090_notifications_group",
+                sqlite: include_str!("m20261203_000090_notifications_group.sql"),
+                postgres: include_str!("m20261203_000090_notifications_group.sql"),
+            }),
         ]
     }
 }

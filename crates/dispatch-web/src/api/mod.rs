@@ -17,6 +17,7 @@ pub mod records;
 pub mod room;
 pub mod rows;
 pub mod rules;
+pub mod stakeholders;
 pub mod taxonomy;
 pub mod timeline;
 pub mod webhooks;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(pagerduty::router())
         .merge(account::router())
         .merge(membership::router())
+        .merge(stakeholders::router())
         .merge(rules::router())
         .merge(project_members::router())
 }

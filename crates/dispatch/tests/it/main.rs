@@ -28,6 +28,7 @@ mod scheduler;
 mod slack;
 mod slack_day;
 mod sso;
+mod stakeholders;
 mod timeline;
 mod ui;
 mod ui_admin;
