@@ -12,6 +12,7 @@ pub fn render(to: Vec<String>, subject: impl Into<String>, message: &RichMessage
         subject: subject.into(),
         text: render_text(&message.blocks),
         html: Some(render_html(&message.blocks)),
+        thread: None,
     }
 }
 

@@ -72,6 +72,17 @@ string_enum!(
 );
 
 string_enum!(
+    /// What an incident's group is for.
+    GroupPurpose {
+        /// The incident's people: kept in step with who holds a role in it.
+        Tactical => "tactical",
+        /// Its stakeholders, people and plain addresses, edited by hand: they receive the
+        /// reports and status changes by mail.
+        Notifications => "notifications",
+    }
+);
+
+string_enum!(
     /// A role a participant holds in an incident.
     ParticipantRole {
         /// Runs the response; exactly one is active at a time.

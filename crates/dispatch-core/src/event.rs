@@ -35,6 +35,18 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
     T::deserialize(d).map(Some)
 }
 
+/// "added a, b; removed c": a group's change in words.
+fn added_removed(added: &[String], removed: &[String]) -> String {
+    let mut said = Vec::new();
+    if !added.is_empty() {
+        said.push(format!("added {}", added.join(", ")));
+    }
+    if !removed.is_empty() {
+        said.push(format!("removed {}", removed.join(", ")));
+    }
+    said.join("; ")
+}
+
 /// Something that happened to an incident, as Dispatch records it on the timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "details", rename_all = "snake_case")]
@@ -268,6 +280,18 @@ pub enum TimelineEvent {
         removed: Vec<String>,
         /// The provider's slug.
         provider: String,
+    },
+    /// The notifications group's members (the incident's stakeholders) changed.
+    NotificationsGroupChanged {
+        /// Who was added.
+        added: Vec<String>,
+        /// Who was removed.
+        removed: Vec<String>,
+    },
+    /// Someone asked for no more e-mail about the incident.
+    Unsubscribed {
+        /// Who.
+        email: String,
     },
     /// An e-mail went out.
     EmailSent {
@@ -660,14 +684,13 @@ impl TimelineEvent {
             E::ConversationArchived { .. } => "the incident room was archived".into(),
             E::ConversationUnarchived { .. } => "the incident room was un-archived".into(),
             E::GroupMembersChanged { added, removed, .. } => {
-                let mut said = Vec::new();
-                if !added.is_empty() {
-                    said.push(format!("added {}", added.join(", ")));
-                }
-                if !removed.is_empty() {
-                    said.push(format!("removed {}", removed.join(", ")));
-                }
-                format!("participant group: {}", said.join("; "))
+                format!("participant group: {}", added_removed(added, removed))
+            }
+            E::NotificationsGroupChanged { added, removed } => {
+                format!("notifications group: {}", added_removed(added, removed))
+            }
+            E::Unsubscribed { email } => {
+                format!("{email} unsubscribed from e-mail about {incident}")
             }
             E::EmailSent { to, subject, .. } => {
                 format!("e-mail \"{subject}\" sent to {}", to.join(", "))
@@ -1062,6 +1085,23 @@ mod tests {
                 "group_members_changed",
                 json!({"added": ["a@x", "b@x"], "removed": ["c@x"], "provider": "g"}),
                 "participant group: added a@x, b@x; removed c@x",
+            ),
+            (
+                E::NotificationsGroupChanged {
+                    added: vec!["vp@x".into()],
+                    removed: vec!["c@x".into()],
+                },
+                "notifications_group_changed",
+                json!({"added": ["vp@x"], "removed": ["c@x"]}),
+                "notifications group: added vp@x; removed c@x",
+            ),
+            (
+                E::Unsubscribed {
+                    email: "ann@example.com".into(),
+                },
+                "unsubscribed",
+                json!({"email": "ann@example.com"}),
+                "ann@example.com unsubscribed from e-mail about SEC-7",
             ),
             (
                 E::EmailSent {

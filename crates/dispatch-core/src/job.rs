@@ -119,6 +119,10 @@ jobs! {
     /// Mail the incident's participant group: its provider names the recipients, then one
     /// `send_email` job sends it.
     MailGroup = "mail_group",
+    /// Mail a report or a status change to the incident's stakeholders: its notifications
+    /// group (and, for reports, the e-mail targets of its notification rules and its
+    /// subscribers), one `send_email` job each, threaded per incident.
+    MailStakeholders = "mail_stakeholders",
     /// Evaluate the engagement rules against the incident.
     Engage = "engage",
     /// Welcome new participants.
@@ -196,6 +200,9 @@ pub struct SendEmail {
     /// Who the mail is for, checked when it is sent.
     #[serde(default, skip_serializing_if = "Audience::is_people")]
     pub audience: Audience,
+    /// The thread the mail belongs to (see [`crate::provider::Email::thread`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<String>,
 }
 
 /// Who a mail is for, checked when it is sent.
@@ -205,6 +212,9 @@ pub enum Audience {
     /// People, each of whom must be able to see the incident.
     #[default]
     People,
+    /// An incident's stakeholders: like `People`, and only those who have not unsubscribed
+    /// from mail about it.
+    Stakeholders,
     /// A notification rule's target, about these incidents: sent only while the rule is on
     /// and may still hear of each.
     Rule {
@@ -272,6 +282,23 @@ pub struct MailGroup {
     pub subject: String,
     /// Plain text.
     pub text: String,
+}
+
+/// See [`Job::MailStakeholders`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MailStakeholders {
+    /// The incident.
+    pub incident_id: i64,
+    /// Sent once per key.
+    pub key: String,
+    /// Subject.
+    pub subject: String,
+    /// The content, rendered as text and HTML.
+    pub message: RichMessage,
+    /// Also to the notification rules' e-mail targets and the subscribers (reports; a status
+    /// change reaches those through the `notify` job already).
+    #[serde(default)]
+    pub rules_and_subscribers: bool,
 }
 
 /// See [`Job::Engage`].
@@ -346,6 +373,7 @@ about_one_incident!(
     ResolvePages,
     DirectMessage,
     MailGroup,
+    MailStakeholders,
     Engage,
     Welcome,
     Notify
@@ -456,6 +484,7 @@ mod tests {
                 subject: "s".into(),
                 text: "t".into(),
                 html: None,
+                thread: None,
                 audience: Audience::People,
             }),
         ];

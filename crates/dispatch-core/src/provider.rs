@@ -210,6 +210,11 @@ pub struct Email {
     pub text: String,
     /// HTML body (sent as an alternative to the text).
     pub html: Option<String>,
+    /// The thread the mail belongs to, named by a key (e.g. one per incident): providers that
+    /// thread (SMTP) send it `In-Reply-To` and `References` the `Message-ID` that key gives
+    /// ([`crate::email::message_id`]), so mail clients show an incident's mail as one thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread: Option<String>,
 }
 
 /// Sends e-mail. `key` is the idempotency key: the built-in outbox keeps one message per key,

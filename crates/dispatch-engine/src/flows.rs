@@ -65,6 +65,36 @@ pub fn mail_group(
     )
 }
 
+/// Mails a report or a status change (`message`) to the incident's stakeholders once (by
+/// `key`); with `rules_and_subscribers`, to its notification rules' e-mail targets and its
+/// subscribers too.
+pub fn mail_stakeholders(
+    incident_id: IncidentId,
+    key: &str,
+    subject: &str,
+    message: &dispatch_core::message::RichMessage,
+    rules_and_subscribers: bool,
+    at: DateTime<Utc>,
+) -> NewJob {
+    let incident_id = incident_id.0;
+    incident_job(
+        job::MailStakeholders {
+            incident_id,
+            key: key.into(),
+            subject: subject.into(),
+            message: message.clone(),
+            rules_and_subscribers,
+        },
+        Some(key.to_string()),
+        at,
+    )
+}
+
+/// The thread all stakeholder mail about an incident belongs to.
+pub fn incident_thread(incident_id: IncidentId) -> String {
+    format!("incident:{}", incident_id.0)
+}
+
 /// Posts `text` in the incident's conversation once (by `key`), when it exists.
 pub fn announce(incident_id: IncidentId, key: &str, text: &str, at: DateTime<Utc>) -> NewJob {
     let incident_id = incident_id.0;
@@ -169,10 +199,29 @@ fn mail_job(
         text: email.text.clone(),
         html: email.html.clone(),
         audience,
+        thread: email.thread.clone(),
     };
     new_job(
         &payload,
         Some(format!("{}:{key}", job::SendEmail::KIND)),
+        at,
+    )
+}
+
+/// [`email_job`] to an incident's stakeholder (a member of its notifications group, a
+/// subscriber): sent only if they may hear of the incident and have not unsubscribed from it
+/// by then.
+pub fn stakeholder_email_job(
+    key: &str,
+    incident_id: IncidentId,
+    email: &Email,
+    at: DateTime<Utc>,
+) -> NewJob {
+    mail_job(
+        key,
+        Some(incident_id.0),
+        email,
+        job::Audience::Stakeholders,
         at,
     )
 }

@@ -31,6 +31,7 @@ pub mod rules;
 pub mod scheduler;
 pub mod secrets;
 pub mod signal;
+pub mod stakeholders;
 pub mod stats;
 pub mod task;
 pub mod telemetry;

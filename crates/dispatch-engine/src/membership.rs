@@ -216,6 +216,8 @@ impl crate::Participants<'_> {
         let current = repo::incident::lock(conn, r).await?;
         may_self_join(conn, &current, actor, privileged, "subscribe to").await?;
         let now = dispatch_core::now();
+        // Subscribing again takes back an earlier unsubscribe.
+        repo::participant_group::opt_in(conn, current.id, &actor.email).await?;
         if repo::rules::subscribe(conn, current.id, &actor.email, now).await? {
             let mut events = Events::new(actor, now);
             events.push_event(TimelineEvent::Subscribed {
@@ -226,6 +228,28 @@ impl crate::Participants<'_> {
         let list = repo::rules::subscribers(conn, current.id).await?;
         txn.commit().await?;
         Ok(list)
+    }
+
+    /// The caller wants no more e-mail about the incident: they stop following it, and no
+    /// stakeholder mail reaches them (its notifications group, reports, status changes) until
+    /// they subscribe again. Anyone who sees the incident may; saying it twice changes nothing.
+    pub async fn unsubscribe(self, actor: &Actor, r: &IncidentRef) -> Result<()> {
+        let txn = self.db().write().await?;
+        let conn = &*txn;
+        let current = repo::incident::lock(conn, r).await?;
+        let now = dispatch_core::now();
+        let was_subscriber = repo::rules::unsubscribe(conn, current.id, &actor.email).await?;
+        let opted_out =
+            repo::participant_group::opt_out(conn, current.id, &actor.email, now).await?;
+        if was_subscriber || opted_out {
+            let mut events = Events::new(actor, now);
+            events.push_event(TimelineEvent::Unsubscribed {
+                email: actor.email.clone(),
+            });
+            save_with_events(conn, &current, current.clone(), events).await?;
+        }
+        txn.commit().await?;
+        Ok(())
     }
 
     /// Who follows an incident by e-mail.

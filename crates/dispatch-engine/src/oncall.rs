@@ -118,6 +118,7 @@ pub(crate) fn page_jobs(
             inc.name, inc.title, inc.description
         ),
         html: None,
+        thread: None,
     };
     let dm = format!(
         "You were paged: {}. You are the incident commander of {}. Open it: {open} — acknowledge: {ack}",
@@ -236,6 +237,7 @@ pub(crate) fn page_email(
             inc.name, inc.title, inc.description, inc.name, page.id
         ),
         html: None,
+        thread: None,
     }
 }
 

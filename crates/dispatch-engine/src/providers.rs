@@ -181,7 +181,13 @@ impl crate::Integrations<'_> {
     ) -> Result<Option<(participant_group::Model, Vec<String>)>> {
         let conn = self.db().conn();
         let inc = repo::incident::get(conn, r).await?;
-        let Some(g) = repo::participant_group::of_incident(conn, inc.id).await? else {
+        let Some(g) = repo::participant_group::of_incident(
+            conn,
+            inc.id,
+            dispatch_core::GroupPurpose::Tactical,
+        )
+        .await?
+        else {
             return Ok(None);
         };
         let members = repo::participant_group::member_emails(conn, g.id).await?;

@@ -1,6 +1,7 @@
 //! Status reports: tactical (conditions, actions, needs) and executive (status, overview, next
 //! steps). A report is stored, posted in the incident's room and mailed to the incident's
-//! participant group; an executive report is also written into the executive document (the
+//! participant group and to its stakeholders (notifications group, notification rules' e-mail
+//! targets, subscribers); an executive report is also written into the executive document (the
 //! type's executive template), which shows the latest one.
 
 use crate::changes::Events;
@@ -118,6 +119,16 @@ impl crate::Reports<'_> {
             &format!("report:{}", rep.id),
             &subject,
             &message.text,
+            now,
+        ));
+        // Stakeholders hear it too: the notifications group, the notification rules' e-mail
+        // targets and the subscribers.
+        events.job(flows::mail_stakeholders(
+            dispatch_core::IncidentId(current.id),
+            &format!("report:{}", rep.id),
+            &subject,
+            &message,
+            true,
             now,
         ));
         if cmd.kind == ReportKind::Executive {

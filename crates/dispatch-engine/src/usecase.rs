@@ -62,6 +62,8 @@ use_cases! {
     integrations => Integrations,
     /// Status reports and their reminders.
     reports => Reports,
+    /// An incident's stakeholders: its notifications group.
+    stakeholders => Stakeholders,
     /// The built-in incident room: messages, reactions, imported messages.
     room => Room,
     /// Secrets kept in the database, sealed at rest.

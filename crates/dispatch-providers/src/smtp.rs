@@ -149,6 +149,12 @@ impl Smtp {
                 key,
                 self.from.email.domain(),
             )));
+        if let Some(thread) = &mail.thread {
+            // The thread's root is the Message-ID its key gives: every mail of the thread
+            // answers it, so clients group them even when the root itself never arrived.
+            let root = dispatch_core::email::message_id(thread, self.from.email.domain());
+            b = b.in_reply_to(root.clone()).references(root);
+        }
         if mail.to.is_empty() {
             return Err(err("the mail has no recipient"));
         }
@@ -200,6 +206,7 @@ mod tests {
             subject: "INC-1: welcome".into(),
             text: "You are the scribe.".into(),
             html: html.map(String::from),
+            thread: None,
         }
     }
 
@@ -247,6 +254,20 @@ mod tests {
             !shown.contains("hunter2") && shown.contains("***"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn mail_of_a_thread_answers_the_threads_root_and_other_mail_answers_nothing() {
+        let mut m = mail(None);
+        let raw = String::from_utf8(smtp().message("k1", &m).unwrap().formatted()).unwrap();
+        assert!(!raw.contains("In-Reply-To:"), "{raw}");
+        m.thread = Some("incident:7".into());
+        let raw = String::from_utf8(smtp().message("k2", &m).unwrap().formatted()).unwrap();
+        let root = dispatch_core::email::message_id("incident:7", "example.org");
+        assert!(raw.contains(&format!("In-Reply-To: {root}")), "{raw}");
+        assert!(raw.contains(&format!("References: {root}")), "{raw}");
+        let own = dispatch_core::email::message_id("k2", "example.org");
+        assert!(raw.contains(&format!("Message-ID: {own}")), "{raw}");
     }
 
     #[test]

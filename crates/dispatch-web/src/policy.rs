@@ -283,6 +283,21 @@ pub const POLICIES: &[RoutePolicy] = &[
     // seeing the incident.
     r("POST", "/api/v1/incidents/{id}/commands", Incident(View)),
     r("GET", "/api/v1/incidents/{id}/group", Incident(View)),
+    r(
+        "GET",
+        "/api/v1/incidents/{id}/group/notifications",
+        Incident(View),
+    ),
+    r(
+        "POST",
+        "/api/v1/incidents/{id}/group/notifications/members",
+        Incident(EditNotificationsGroup),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/incidents/{id}/group/notifications/members/{email}",
+        Incident(EditNotificationsGroup),
+    ),
     r("GET", "/api/v1/tasks", Member),
     // Joining and subscribing: the engine refuses restricted incidents (unless admin) and
     // projects that disallow self-join.
@@ -292,6 +307,8 @@ pub const POLICIES: &[RoutePolicy] = &[
         "/api/v1/incidents/{id}/subscribe",
         Incident(Subscribe),
     ),
+    // Unsubscribing is open to anyone who sees the incident: it only stops mail to the caller.
+    r("DELETE", "/api/v1/incidents/{id}/subscribe", Incident(View)),
     r("GET", "/api/v1/incidents/{id}/subscribers", Incident(View)),
     r(
         "DELETE",

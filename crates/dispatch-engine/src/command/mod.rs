@@ -306,11 +306,12 @@ impl crate::Chat<'_> {
                     "{who}, on call for {service}, was added as observer{paged}."
                 ))
             }
-            ChatCommand::NotificationsGroup { .. } => {
-                return Err(Error::Conflict(
-                    "the notifications group cannot be edited from chat in this version yet".into(),
-                )
-                .into())
+            ChatCommand::NotificationsGroup { add, remove } => {
+                let edit = self
+                    .stakeholders()
+                    .edit_notifications_group(actor, r, &add, &remove)
+                    .await?;
+                reply::notifications_group(name, &edit)
             }
             ChatCommand::UpdateParticipant { email, reason } => {
                 let text = format!("{email} is in {name} because: {}", reason.as_str());

@@ -257,3 +257,35 @@ pub(super) fn summary(
     });
     RichMessage::new(blocks)
 }
+
+/// The notifications group after `/dispatch-notifications-group`: what changed and who is in.
+pub(super) fn notifications_group(
+    name: &str,
+    edit: &crate::stakeholders::GroupEdit,
+) -> RichMessage {
+    let mut said = Vec::new();
+    if !edit.added.is_empty() {
+        said.push(format!("added {}", edit.added.join(", ")));
+    }
+    if !edit.removed.is_empty() {
+        said.push(format!("removed {}", edit.removed.join(", ")));
+    }
+    let head = if said.is_empty() {
+        format!("The notifications group of {name} is unchanged.")
+    } else {
+        format!("Notifications group of {name}: {}.", said.join("; "))
+    };
+    let members = if edit.group.members.is_empty() {
+        "no one".to_string()
+    } else {
+        edit.group.members.join(", ")
+    };
+    let mut text = format!("{head}\nIt reaches: {members}.");
+    if !edit.group.unsubscribed.is_empty() {
+        text.push_str(&format!(
+            "\nUnsubscribed, so not mailed until they subscribe again: {}.",
+            edit.group.unsubscribed.join(", ")
+        ));
+    }
+    RichMessage::plain(text)
+}

@@ -7,6 +7,7 @@ use crate::record::save_with_events;
 use crate::{flows, Actor, Error, Result};
 use chrono::{DateTime, Utc};
 use dispatch_core::event::{Change, TimelineEvent};
+use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, IncidentStatus, ValidationError};
 use dispatch_store::model::{incident, incident_priority, incident_severity, tag_type};
@@ -133,6 +134,43 @@ pub(crate) fn transition_jobs(
     jobs
 }
 
+/// The mail that tells the incident's notifications group of a move from `from` to `target`
+/// (the notification rules and subscribers hear of it through the change summary).
+fn status_mail(
+    incident_id: i64,
+    name: &str,
+    title: &str,
+    from: IncidentStatus,
+    target: IncidentStatus,
+    at: DateTime<Utc>,
+) -> NewJob {
+    let said = match (from, target) {
+        (_, IncidentStatus::Stable) => "is stable: the impact is contained",
+        (_, IncidentStatus::Closed) => "is closed",
+        (IncidentStatus::Closed, IncidentStatus::Active) => "was re-opened",
+        (_, IncidentStatus::Active) => "is active again",
+    };
+    let message = RichMessage::new(vec![
+        Block::Header {
+            text: format!("{name} {said}: {title}"),
+        },
+        Block::Fields {
+            fields: vec![("Status".into(), format!("{from} → {target}"))],
+        },
+    ]);
+    flows::mail_stakeholders(
+        dispatch_core::IncidentId(incident_id),
+        &format!("status:{target}:{}", at.timestamp_micros()),
+        &format!(
+            "[{name}] {}: {title}",
+            crate::report::field_label(target.as_str())
+        ),
+        &message,
+        false,
+        at,
+    )
+}
+
 /// Checks that `current` may move to `target`: not already there, a severity that allows it
 /// (`severity_id`: the severity the incident will have after the command), and for closing a
 /// tag of each required type.
@@ -234,6 +272,14 @@ pub(crate) async fn apply_status(
     for job in transition_jobs(current.id, &current.name, from, target, now) {
         events.job(job);
     }
+    events.job(status_mail(
+        current.id,
+        &current.name,
+        &row.title,
+        from,
+        target,
+        now,
+    ));
     events.push_event(TimelineEvent::StatusChanged {
         status: Change::new(from, target),
     });

@@ -3,7 +3,7 @@
 //! The one module that names every handler; nothing below it names it back.
 
 use super::outcome::{complete_without_incident, JobFailure};
-use super::{conversation, email, group, notify, provision, webhook};
+use super::{conversation, email, group, notify, provision, stakeholders, webhook};
 use crate::Engine;
 use dispatch_core::job::Job;
 use dispatch_store::model::job;
@@ -51,6 +51,7 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
         Job::ResolvePages(_) => notify::resolve_pages(engine, job, incident_id).await,
         Job::DirectMessage(p) => notify::direct_message(engine, job, incident_id, p).await,
         Job::MailGroup(p) => group::mail(engine, job, incident_id, p).await,
+        Job::MailStakeholders(p) => stakeholders::mail(engine, job, incident_id, p).await,
         Job::Engage(_) => crate::rules::engagement::run(engine, job, incident_id).await,
         Job::Welcome(p) => crate::rules::welcome::run(engine, job, incident_id, p).await,
         Job::Notify(p) => crate::rules::notification::run(engine, job, incident_id, p).await,

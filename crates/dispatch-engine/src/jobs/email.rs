@@ -27,10 +27,20 @@ async fn who_may_hear(
 ) -> Result<(Vec<String>, Vec<String>), JobFailure> {
     let conn = engine.db().conn();
     let allowed = match (&p.audience, p.incident_id) {
-        (Audience::People, None) => return Ok((p.to.clone(), Vec::new())),
-        (Audience::People, Some(incident_id)) => {
+        (Audience::People | Audience::Stakeholders, None) => return Ok((p.to.clone(), Vec::new())),
+        (Audience::People | Audience::Stakeholders, Some(incident_id)) => {
+            // Stakeholders who unsubscribed hear nothing more, whenever they said so.
+            let opted_out = if p.audience == Audience::Stakeholders {
+                repo::participant_group::opted_out(conn, incident_id).await?
+            } else {
+                Vec::new()
+            };
             let (mut to, mut withheld) = (Vec::new(), Vec::new());
             for a in &p.to {
+                if opted_out.contains(&a.trim().to_lowercase()) {
+                    tracing::info!(to = %a, "not sent: unsubscribed from the incident's mail");
+                    continue;
+                }
                 if engine
                     .access()
                     .may_hear(dispatch_core::IncidentId(incident_id), a)
@@ -100,6 +110,7 @@ pub(crate) async fn send(engine: &Engine, job: &job::Model, p: Payload) -> Resul
         subject: dispatch_core::email::header_safe(&p.subject),
         text: p.text,
         html: p.html,
+        thread: p.thread,
     };
     let what = format!("e-mail {:?}", email.subject);
     if email.to.is_empty() {
@@ -107,7 +118,10 @@ pub(crate) async fn send(engine: &Engine, job: &job::Model, p: Payload) -> Resul
         match p.incident_id {
             Some(incident_id) => {
                 let mut events = Events::system(dispatch_core::now());
-                withheld(&mut events, &what, &left_out);
+                // No one left: withheld from some, or everyone had unsubscribed.
+                if !left_out.is_empty() {
+                    withheld(&mut events, &what, &left_out);
+                }
                 complete_in(&txn, job, incident_id, events).await?;
             }
             None => {

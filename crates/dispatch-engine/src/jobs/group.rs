@@ -111,6 +111,7 @@ pub(crate) async fn mail(
             subject,
             text,
             html: None,
+            thread: None,
         };
         events.job(flows::email_job(
             &key,

@@ -10,6 +10,7 @@ mod notify;
 pub(crate) mod outcome;
 mod provision;
 mod runner;
+mod stakeholders;
 mod transport;
 mod webhook;
 

@@ -1,15 +1,17 @@
-//! Dispatch's own participant groups: a group per incident with its members, kept in the
-//! database. Nothing delivers mail to a built-in group's address, so mail "to the group" goes
+//! Dispatch's own groups, distribution lists kept in the database: per incident a tactical
+//! group (its people, made through this provider by the declare saga) and a notifications group
+//! (its stakeholders, edited by the incident's commander or scribe through the engine, in the
+//! command's own transaction; see `repo::participant_group`). Nothing delivers mail to a built-in group's address, so mail "to the group" goes
 //! to its members' addresses (see [`ParticipantGroupProvider::mail_recipients`]).
 
-use crate::entity::{participant_group as group, participant_group_member as member};
+use crate::entity::participant_group as group;
+use crate::repo::participant_group as repo;
 use crate::Db;
 use async_trait::async_trait;
 use dispatch_core::provider::{
     Created, IncidentContext, ParticipantGroupProvider, ProviderError, ProviderResult,
 };
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use dispatch_core::GroupPurpose;
 
 /// The slug of the built-in groups.
 pub const SLUG: &str = "dispatch-group";
@@ -44,11 +46,6 @@ impl Groups {
     }
 }
 
-/// The address a built-in group is known by (nothing receives mail there).
-fn address(name: &str) -> String {
-    format!("{name}@groups.dispatch.invalid")
-}
-
 #[async_trait]
 impl ParticipantGroupProvider for Groups {
     fn slug(&self) -> &'static str {
@@ -61,27 +58,15 @@ impl ParticipantGroupProvider for Groups {
         name: &str,
         ctx: &IncidentContext,
     ) -> ProviderResult<Created> {
-        // The look-up and the insert share one write transaction, so two calls with one key
-        // cannot both insert.
         let txn = self.db.write().await.map_err(err)?;
-        let conn = &*txn;
-        if let Some(g) = group::Entity::find()
-            .filter(group::Column::IdempotencyKey.eq(key))
-            .one(conn)
-            .await
-            .map_err(err)?
-        {
-            return Ok(self.created(&g, &ctx.name));
-        }
-        let g = group::ActiveModel {
-            incident_id: Set(ctx.id),
-            idempotency_key: Set(key.into()),
-            name: Set(name.into()),
-            email: Set(address(name)),
-            created_at: Set(dispatch_core::now()),
-            ..Default::default()
-        }
-        .insert(conn)
+        let g = repo::ensure(
+            &*txn,
+            ctx.id,
+            key,
+            name,
+            GroupPurpose::Tactical,
+            dispatch_core::now(),
+        )
         .await
         .map_err(err)?;
         txn.commit().await.map_err(err)?;
@@ -89,54 +74,24 @@ impl ParticipantGroupProvider for Groups {
     }
 
     async fn members(&self, external_id: &str) -> ProviderResult<Vec<String>> {
-        let id = group_id(external_id)?;
-        Ok(member::Entity::find()
-            .filter(member::Column::GroupId.eq(id))
-            .order_by_asc(member::Column::Email)
-            .all(self.db.conn())
+        repo::member_emails(self.db.conn(), group_id(external_id)?)
             .await
-            .map_err(err)?
-            .into_iter()
-            .map(|m| m.email)
-            .collect())
+            .map_err(err)
     }
 
     async fn add_members(&self, external_id: &str, emails: &[String]) -> ProviderResult<()> {
         let id = group_id(external_id)?;
-        if emails.is_empty() {
-            return Ok(());
-        }
-        let now = dispatch_core::now();
         let txn = self.db.write().await.map_err(err)?;
-        member::Entity::insert_many(emails.iter().map(|e| member::ActiveModel {
-            group_id: Set(id),
-            email: Set(e.clone()),
-            added_at: Set(now),
-        }))
-        .on_conflict(
-            OnConflict::columns([member::Column::GroupId, member::Column::Email])
-                .do_nothing()
-                .to_owned(),
-        )
-        .do_nothing()
-        .exec_without_returning(&*txn)
-        .await
-        .map_err(err)?;
+        repo::add_members(&*txn, id, emails, dispatch_core::now())
+            .await
+            .map_err(err)?;
         txn.commit().await.map_err(err)
     }
 
     async fn remove_members(&self, external_id: &str, emails: &[String]) -> ProviderResult<()> {
         let id = group_id(external_id)?;
-        if emails.is_empty() {
-            return Ok(());
-        }
         let txn = self.db.write().await.map_err(err)?;
-        member::Entity::delete_many()
-            .filter(member::Column::GroupId.eq(id))
-            .filter(member::Column::Email.is_in(emails.iter().cloned()))
-            .exec(&*txn)
-            .await
-            .map_err(err)?;
+        repo::remove_members(&*txn, id, emails).await.map_err(err)?;
         txn.commit().await.map_err(err)
     }
 

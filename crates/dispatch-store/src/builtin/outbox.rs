@@ -50,6 +50,7 @@ mod tests {
             subject: subject.into(),
             text: "hello".into(),
             html: None,
+            thread: None,
         }
     }
 

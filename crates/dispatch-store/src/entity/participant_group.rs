@@ -1,4 +1,5 @@
-//! A participant group kept by the built-in group provider: one per incident.
+//! A group kept by the built-in group provider: an incident's tactical group (its people) and
+//! its notifications group (its stakeholders).
 
 use sea_orm::entity::prelude::*;
 
@@ -12,6 +13,8 @@ pub struct Model {
     pub idempotency_key: String,
     pub name: String,
     pub email: String,
+    /// `tactical` (the incident's people) or `notifications` (its stakeholders).
+    pub purpose: String,
     pub created_at: DateTimeUtc,
 }
 

@@ -141,6 +141,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261203_000080_signals.sql"),
                 postgres: include_str!("m20261203_000080_signals.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261203_000090_notifications_group",
+                sqlite: include_str!("m20261203_000090_notifications_group.sql"),
+                postgres: include_str!("m20261203_000090_notifications_group.sql"),
+            }),
         ]
     }
 }

@@ -218,6 +218,21 @@ pub async fn subscribe(
     Ok(n > 0)
 }
 
+/// Removes a subscriber; `false` when they were not one.
+pub async fn unsubscribe(
+    conn: &impl ConnectionTrait,
+    incident_id: i64,
+    email: &str,
+) -> Result<bool> {
+    let n = subscriber::Entity::delete_many()
+        .filter(subscriber::Column::IncidentId.eq(incident_id))
+        .filter(subscriber::Column::Email.eq(email))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    Ok(n > 0)
+}
+
 /// The subscribers of an incident, oldest first.
 pub async fn subscribers(
     conn: &impl ConnectionTrait,

@@ -18,7 +18,10 @@ use utoipa::ToSchema;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/incidents/{id}/join", post(join))
-        .route("/incidents/{id}/subscribe", post(subscribe))
+        .route(
+            "/incidents/{id}/subscribe",
+            post(subscribe).delete(unsubscribe),
+        )
         .route("/incidents/{id}/subscribers", get(subscribers))
         .route("/incidents/{id}/participants/{email}", delete(remove))
         .route("/incidents/{id}/engagements", get(engagements))
@@ -109,6 +112,24 @@ pub async fn subscribe(
         .subscribe(auth.actor(), &IncidentRef::parse(&id), auth.is_admin())
         .await?;
     Ok(axum::Json(list.into_iter().map(Into::into).collect()))
+}
+
+/// Stops e-mail about the incident for the caller: they stop following it, and its
+/// stakeholder mail (notifications group, reports, status changes) no longer reaches them until
+/// they subscribe again. Anyone who sees the incident may.
+#[utoipa::path(delete, path = "/api/v1/incidents/{id}/subscribe", tag = "incidents",
+    params(("id" = String, Path, description = "Id or key")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn unsubscribe(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::http::StatusCode> {
+    s.engine
+        .participants()
+        .unsubscribe(auth.actor(), &IncidentRef::parse(&id))
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// Who follows the incident by e-mail.

@@ -21,6 +21,7 @@ pub mod rules;
 pub mod signal_ingest;
 pub mod signal_limit;
 pub mod signals;
+pub mod stakeholders;
 pub mod taxonomy;
 pub mod timeline;
 pub mod webhooks;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .merge(pagerduty::router())
         .merge(account::router())
         .merge(membership::router())
+        .merge(stakeholders::router())
         .merge(rules::router())
         .merge(project_members::router())
         .merge(signals::router())

@@ -31,6 +31,8 @@ pub struct MailOut {
     pub subject: String,
     /// Plain-text body.
     pub text: String,
+    /// HTML body, when the mail has one (sent as an alternative to the text).
+    pub html: Option<String>,
     /// The provider that sent or kept it: `dispatch-outbox` (kept only) or `smtp`.
     pub provider: String,
     /// When it was sent or kept.
@@ -46,6 +48,7 @@ impl From<OutboxMail> for MailOut {
             to: m.to,
             subject: m.subject,
             text: m.text,
+            html: m.html,
             provider: m.provider,
             created_at: m.created_at,
             incident: m.incident,

@@ -32,6 +32,7 @@ mod signals;
 mod slack;
 mod slack_day;
 mod sso;
+mod stakeholders;
 mod timeline;
 mod ui;
 mod ui_admin;

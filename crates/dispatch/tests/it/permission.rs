@@ -136,6 +136,16 @@ fn cases() -> Vec<Case> {
             allowed: IC_SCRIBE,
         },
         Case {
+            action: "edit_notifications_group",
+            rest: Rest::Api(
+                M::POST,
+                "/incidents/INC-1/group/notifications/members",
+                Some(json!({"email": "vp@example.com"})),
+            ),
+            chat: "/dispatch-notifications-group add vp@example.com",
+            allowed: IC_SCRIBE,
+        },
+        Case {
             action: "engage_oncall",
             rest: Rest::Form("/incidents/INC-1/engage", &[("service", "no-such-service")]),
             chat: "/dispatch-engage-oncall no-such-service",

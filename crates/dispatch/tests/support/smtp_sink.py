@@ -33,6 +33,8 @@ class Sink:
             "to": str(msg["To"]),
             "subject": str(msg["Subject"]),
             "message_id": str(msg["Message-ID"]),
+            "in_reply_to": str(msg["In-Reply-To"]) if msg["In-Reply-To"] else None,
+            "references": str(msg["References"]) if msg["References"] else None,
             "header_names": list(msg.keys()),
             "text": text.get_content() if text is not None else None,
             "html": html.get_content() if html is not None else None,
