@@ -495,6 +495,6 @@ mod tests {
                 .unwrap();
             assert_eq!(back, j);
         }
-        assert_eq!(Job::KINDS.len(), 14);
+        assert_eq!(Job::KINDS.len(), 15);
     }
 }

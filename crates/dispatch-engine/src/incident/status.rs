@@ -136,7 +136,7 @@ pub(crate) fn transition_jobs(
 
 /// The mail that tells the incident's notifications group of a move from `from` to `target`
 /// (the notification rules and subscribers hear of it through the change summary).
-fn status_mail(
+pub(crate) fn status_mail(
     incident_id: i64,
     name: &str,
     title: &str,

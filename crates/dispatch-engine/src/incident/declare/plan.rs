@@ -7,7 +7,7 @@
 use crate::cache::ProjectConfig;
 use crate::changes::Events;
 use crate::incident::status::{
-    check_required_tags, check_severity, stable_priority_event, transition_jobs,
+    check_required_tags, check_severity, stable_priority_event, status_mail, transition_jobs,
 };
 use crate::Actor;
 use chrono::{DateTime, Utc};
@@ -295,6 +295,14 @@ impl Backfill {
         jobs.extend(transition_jobs(
             incident_id,
             &row.name,
+            IncidentStatus::Active,
+            self.status,
+            at,
+        ));
+        jobs.push(status_mail(
+            incident_id,
+            &row.name,
+            &row.title,
             IncidentStatus::Active,
             self.status,
             at,
@@ -984,7 +992,10 @@ mod tests {
             ("review_document", "pending")
         );
         let jobs = b.jobs(42);
-        assert_eq!(job_kinds(&jobs), ["provision", "refresh", "notify"]);
+        assert_eq!(
+            job_kinds(&jobs),
+            ["provision", "refresh", "mail_stakeholders", "notify"]
+        );
         assert!(jobs.iter().all(|j| j.incident_id == Some(42)));
         assert_eq!(jobs[0].payload["kind"], "review_document");
         let changes = &jobs[2].payload["changes"];
@@ -1014,7 +1025,13 @@ mod tests {
         let jobs = b.jobs(42);
         assert_eq!(
             job_kinds(&jobs),
-            ["announce", "archive", "refresh", "notify"]
+            [
+                "announce",
+                "archive",
+                "refresh",
+                "mail_stakeholders",
+                "notify"
+            ]
         );
         assert!(jobs[0].payload["text"]
             .as_str()
