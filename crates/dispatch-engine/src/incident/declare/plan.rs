@@ -998,7 +998,11 @@ mod tests {
         );
         assert!(jobs.iter().all(|j| j.incident_id == Some(42)));
         assert_eq!(jobs[0].payload["kind"], "review_document");
-        let changes = &jobs[2].payload["changes"];
+        let changes = &jobs[3].payload["changes"];
+        assert_eq!(
+            jobs[2].payload["subject"],
+            "[INC-7] Stable: Checkout is down"
+        );
         assert_eq!(changes["status"]["after"], "stable");
         assert_eq!(changes["priority"]["after"], "p3");
     }
