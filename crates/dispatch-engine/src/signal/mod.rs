@@ -191,6 +191,20 @@ pub fn filter_mode(f: &signal_filter::Model, now: chrono::DateTime<chrono::Utc>)
 }
 
 impl crate::Signals<'_> {
+    /// Writes a definition or filter — new, or changed from `before` as read — in its own
+    /// transaction, and drops the cached definitions and filters.
+    async fn save<R: dispatch_store::Record>(self, before: Option<&R>, row: R) -> Result<R> {
+        let txn = self.db().write().await?;
+        let saved = match before {
+            None => repo::signal::insert(&*txn, row).await,
+            Some(before) => repo::signal::update(&*txn, before, row).await,
+        }
+        .map_err(named_conflict)?;
+        txn.commit().await?;
+        self.invalidate_signals();
+        Ok(saved)
+    }
+
     /// A project's definitions, by name.
     pub async fn definitions(self, project: &str) -> Result<Vec<signal_definition::Model>> {
         let cfg = self.project_config(Some(project)).await?;
@@ -244,13 +258,7 @@ impl crate::Signals<'_> {
                 ..Default::default()
             },
         );
-        let txn = self.db().write().await?;
-        let saved = repo::signal::insert(&*txn, row)
-            .await
-            .map_err(named_conflict)?;
-        txn.commit().await?;
-        self.invalidate_signals();
-        Ok(saved)
+        self.save(None, row).await
     }
 
     /// Replaces a definition's fields.
@@ -270,13 +278,7 @@ impl crate::Signals<'_> {
                 ..current.clone()
             },
         );
-        let txn = self.db().write().await?;
-        let saved = repo::signal::update(&*txn, &current, row)
-            .await
-            .map_err(named_conflict)?;
-        txn.commit().await?;
-        self.invalidate_signals();
-        Ok(saved)
+        self.save(Some(&current), row).await
     }
 
     /// Deletes a definition and its instances (its cases stay).
@@ -317,13 +319,7 @@ impl crate::Signals<'_> {
                 ..Default::default()
             },
         );
-        let txn = self.db().write().await?;
-        let saved = repo::signal::insert(&*txn, row)
-            .await
-            .map_err(named_conflict)?;
-        txn.commit().await?;
-        self.invalidate_signals();
-        Ok(saved)
+        self.save(None, row).await
     }
 
     /// Replaces a filter's fields (its project stays).
@@ -340,13 +336,7 @@ impl crate::Signals<'_> {
                 ..current.clone()
             },
         );
-        let txn = self.db().write().await?;
-        let saved = repo::signal::update(&*txn, &current, row)
-            .await
-            .map_err(named_conflict)?;
-        txn.commit().await?;
-        self.invalidate_signals();
-        Ok(saved)
+        self.save(Some(&current), row).await
     }
 
     /// Deletes a filter (instances it acted on keep their action).
