@@ -1,4 +1,5 @@
-//! The CLI's API client: `dispatch incident …` calls the REST API of a running server.
+//! The CLI's API client: `dispatch incident …` and `dispatch task …` call the REST API of a
+//! running server (`dispatch case …` and `dispatch signal …` in [`crate::case_client`]).
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
@@ -214,14 +215,16 @@ pub enum TaskCommand {
     },
 }
 
-struct Client {
-    base: String,
+pub(crate) struct Client {
+    /// The server's base URL, without a trailing slash.
+    pub(crate) base: String,
     token: String,
     http: reqwest::Client,
 }
 
 impl Client {
-    fn new(r: &Remote) -> anyhow::Result<Self> {
+    /// A client for this server and token (an error saying how to get a token when none is given).
+    pub(crate) fn new(r: &Remote) -> anyhow::Result<Self> {
         let Some(token) = r.token.clone().filter(|t| !t.is_empty()) else {
             bail!("no API token: pass --token or set DISPATCH_TOKEN (mint one with `dispatch token create --email you@example.com`)")
         };
@@ -232,7 +235,8 @@ impl Client {
         })
     }
 
-    async fn call(
+    /// Calls the API; a failure is an error naming the status, the message and each field.
+    pub(crate) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -276,7 +280,7 @@ impl Client {
     }
 }
 
-fn put(m: &mut Map<String, Value>, k: &str, v: Option<String>) {
+pub(crate) fn put(m: &mut Map<String, Value>, k: &str, v: Option<String>) {
     if let Some(v) = v {
         m.insert(k.to_string(), Value::String(v));
     }
@@ -292,7 +296,7 @@ fn fields_json(m: &mut Map<String, Value>, f: IncidentFields) {
     }
 }
 
-fn s(v: &Value) -> &str {
+pub(crate) fn s(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
 
@@ -326,7 +330,7 @@ fn print_incident(v: &Value) {
     }
 }
 
-fn output(remote: &Remote, v: &Value, text: impl FnOnce(&Value)) {
+pub(crate) fn output(remote: &Remote, v: &Value, text: impl FnOnce(&Value)) {
     if remote.json {
         println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
     } else {
