@@ -1,7 +1,7 @@
 //! `dispatch case …` and `dispatch signal send`: cases and the signal endpoints over the REST
 //! API of a running server (same server, token and `--json` handling as `dispatch incident`).
 
-use crate::client::{output, put, s, Client, Remote};
+use crate::client::{output, paged, print_page, put, s, Client, Remote};
 use anyhow::{bail, Context};
 use clap::{Subcommand, ValueEnum};
 use reqwest::Method;
@@ -199,41 +199,38 @@ pub async fn run_case(cmd: CaseCommand) -> anyhow::Result<()> {
             per_page,
         } => {
             let c = Client::new(&remote)?;
-            let mut query = vec![
-                ("page", page.to_string()),
-                ("per_page", per_page.to_string()),
-            ];
-            for (k, v) in [
-                ("project", project),
-                ("status", status),
-                ("assignee", assignee),
-                ("q", q),
-            ] {
-                if let Some(v) = v {
-                    query.push((k, v));
-                }
-            }
+            let query = paged(
+                page,
+                per_page,
+                [
+                    ("project", project),
+                    ("status", status),
+                    ("assignee", assignee),
+                    ("q", q),
+                ],
+            );
             let v = c.call(Method::GET, "/cases", &query, None).await?;
             output(&remote, &v, |v| {
-                let items = v["items"].as_array().cloned().unwrap_or_default();
-                println!(
-                    "{:<6} {:<10} {:<9} {:<26} {:<10} TITLE",
-                    "CASE", "STATUS", "PRIORITY", "ASSIGNEE", "INCIDENT"
-                );
-                for i in &items {
-                    println!(
-                        "{:<6} {:<10} {:<9} {:<26} {:<10} {}",
-                        i["id"],
-                        s(&i["status"]),
-                        i["priority"].as_str().unwrap_or("—"),
-                        i["assignee"].as_str().unwrap_or("—"),
-                        i["incident_id"]
-                            .as_i64()
-                            .map_or("—".into(), |n| n.to_string()),
-                        s(&i["title"])
-                    );
-                }
-                println!("{} of {} (page {})", items.len(), v["total"], v["page"]);
+                print_page(
+                    v,
+                    format!(
+                        "{:<6} {:<10} {:<9} {:<26} {:<10} TITLE",
+                        "CASE", "STATUS", "PRIORITY", "ASSIGNEE", "INCIDENT"
+                    ),
+                    |i| {
+                        format!(
+                            "{:<6} {:<10} {:<9} {:<26} {:<10} {}",
+                            i["id"],
+                            s(&i["status"]),
+                            i["priority"].as_str().unwrap_or("—"),
+                            i["assignee"].as_str().unwrap_or("—"),
+                            i["incident_id"]
+                                .as_i64()
+                                .map_or("—".into(), |n| n.to_string()),
+                            s(&i["title"])
+                        )
+                    },
+                )
             });
         }
         CaseCommand::Show { remote, id } => {

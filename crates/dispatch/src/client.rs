@@ -280,6 +280,30 @@ impl Client {
     }
 }
 
+/// A list's query: the page, and each filter given.
+pub(crate) fn paged<const N: usize>(
+    page: u64,
+    per_page: u64,
+    filters: [(&'static str, Option<String>); N],
+) -> Vec<(&'static str, String)> {
+    let mut query = vec![
+        ("page", page.to_string()),
+        ("per_page", per_page.to_string()),
+    ];
+    query.extend(filters.into_iter().filter_map(|(k, v)| Some((k, v?))));
+    query
+}
+
+/// A page of a list as a table: the header, a line per item, and how many of how many.
+pub(crate) fn print_page(v: &Value, header: String, row: impl Fn(&Value) -> String) {
+    let items = v["items"].as_array().cloned().unwrap_or_default();
+    println!("{header}");
+    for i in &items {
+        println!("{}", row(i));
+    }
+    println!("{} of {} (page {})", items.len(), v["total"], v["page"]);
+}
+
 pub(crate) fn put(m: &mut Map<String, Value>, k: &str, v: Option<String>) {
     if let Some(v) = v {
         m.insert(k.to_string(), Value::String(v));
@@ -384,43 +408,40 @@ pub async fn run(cmd: IncidentCommand) -> anyhow::Result<()> {
             per_page,
         } => {
             let c = Client::new(&remote)?;
-            let mut query = vec![
-                ("page", page.to_string()),
-                ("per_page", per_page.to_string()),
-            ];
-            for (k, v) in [
-                ("status", status),
-                ("project", project),
-                ("priority", priority),
-                ("severity", severity),
-                ("type", incident_type),
-                ("tag", tag),
-                ("q", q),
-                ("sort", sort),
-            ] {
-                if let Some(v) = v {
-                    query.push((k, v));
-                }
-            }
+            let query = paged(
+                page,
+                per_page,
+                [
+                    ("status", status),
+                    ("project", project),
+                    ("priority", priority),
+                    ("severity", severity),
+                    ("type", incident_type),
+                    ("tag", tag),
+                    ("q", q),
+                    ("sort", sort),
+                ],
+            );
             let v = c.call(Method::GET, "/incidents", &query, None).await?;
             output(&remote, &v, |v| {
-                let items = v["items"].as_array().cloned().unwrap_or_default();
-                println!(
-                    "{:<12} {:<8} {:<8} {:<13} {:<24} TITLE",
-                    "NAME", "STATUS", "PRIORITY", "SEVERITY", "COMMANDER"
-                );
-                for i in &items {
-                    println!(
-                        "{:<12} {:<8} {:<8} {:<13} {:<24} {}",
-                        s(&i["name"]),
-                        s(&i["status"]),
-                        s(&i["priority"]),
-                        s(&i["severity"]),
-                        s(&i["commander"]["email"]),
-                        s(&i["title"])
-                    );
-                }
-                println!("{} of {} (page {})", items.len(), v["total"], v["page"]);
+                print_page(
+                    v,
+                    format!(
+                        "{:<12} {:<8} {:<8} {:<13} {:<24} TITLE",
+                        "NAME", "STATUS", "PRIORITY", "SEVERITY", "COMMANDER"
+                    ),
+                    |i| {
+                        format!(
+                            "{:<12} {:<8} {:<8} {:<13} {:<24} {}",
+                            s(&i["name"]),
+                            s(&i["status"]),
+                            s(&i["priority"]),
+                            s(&i["severity"]),
+                            s(&i["commander"]["email"]),
+                            s(&i["title"])
+                        )
+                    },
+                )
             });
         }
         IncidentCommand::Show { remote, incident } => {

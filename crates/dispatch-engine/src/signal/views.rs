@@ -32,7 +32,7 @@ impl crate::Cases<'_> {
     pub async fn by_ids(self, ids: &[CaseId]) -> Result<Vec<case::Model>> {
         let ids: Vec<i64> = ids.iter().map(|c| c.0).collect();
         let mut rows = repo::signal::cases_by_ids(self.db().conn(), &ids).await?;
-        rows.sort_by(|a, b| b.id.cmp(&a.id));
+        rows.sort_by_key(|c| std::cmp::Reverse(c.id));
         Ok(rows)
     }
 }

@@ -4,6 +4,7 @@
 //! the API's own handler, so its rule and its errors are the API's; a mistake shows the page
 //! again with the error beside the field.
 
+use super::incidents::some as given;
 use super::settings::body;
 use super::{render, see_other, Caller, Chrome, Form};
 use crate::api::cases::{
@@ -53,11 +54,7 @@ struct ListPage {
 
 impl ListPage {
     fn page_link(&self, page: u64) -> String {
-        if self.query.is_empty() {
-            format!("/cases?page={page}")
-        } else {
-            format!("/cases?{}&page={page}", self.query)
-        }
+        super::page_link("/cases", &self.query, page)
     }
 
     fn statuses(&self) -> &'static [&'static str] {
@@ -73,13 +70,6 @@ impl ListPage {
 }
 
 const PER_PAGE: i64 = 25;
-
-fn given(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(String::from)
-}
 
 /// `GET /cases`: cases, newest first, by status, priority, assignee (or mine), project, text.
 pub async fn list(
@@ -154,14 +144,7 @@ pub async fn list(
     let page = ListPage {
         chrome: caller.chrome("Cases", "cases"),
         form,
-        projects: s
-            .engine
-            .projects()
-            .list()
-            .await?
-            .into_iter()
-            .map(|p| (p.slug, p.name))
-            .collect(),
+        projects: super::signals::projects(&s).await?,
         priorities,
         pages: total.div_ceil(PER_PAGE as u64).max(1),
         items,
@@ -356,6 +339,9 @@ fn back(id: i64) -> Response {
     see_other(&format!("/cases/{id}"))
 }
 
+/// The form an action's field errors go into: its values as typed, and where on the page.
+type Slot = (Form, fn(Form) -> Failed);
+
 /// After an action: back to the case, or the case again with why it could not be done: a
 /// conflict above the actions, field errors beside the fields of the form `slot` puts them in
 /// (above the actions when the action has no form). A refusal is the 403 page.
@@ -364,7 +350,7 @@ async fn done<T>(
     caller: &Caller,
     id: i64,
     r: ApiResult<T>,
-    slot: Option<(Form, fn(Form) -> Failed)>,
+    slot: Option<Slot>,
 ) -> ApiResult<Response> {
     let failed = match r {
         Ok(_) => return Ok(back(id)),

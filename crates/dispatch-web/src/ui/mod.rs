@@ -304,6 +304,15 @@ pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
+/// A list's address at `page`, keeping its filters (`query`, without `page`).
+pub fn page_link(path: &str, query: &str, page: u64) -> String {
+    if query.is_empty() {
+        format!("{path}?page={page}")
+    } else {
+        format!("{path}?{query}&page={page}")
+    }
+}
+
 /// Whether htmx sent the request (it wants a fragment, not a page).
 pub fn is_htmx(headers: &axum::http::HeaderMap) -> bool {
     headers.contains_key("hx-request")

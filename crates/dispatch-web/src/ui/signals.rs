@@ -27,7 +27,7 @@ pub struct ProjectQuery {
 }
 
 /// A project's slug and name, for the project picker.
-async fn projects(s: &AppState) -> ApiResult<Vec<(String, String)>> {
+pub(super) async fn projects(s: &AppState) -> ApiResult<Vec<(String, String)>> {
     Ok(s.engine
         .projects()
         .list()
@@ -172,6 +172,13 @@ struct FormPage {
     form: Form,
     /// Where "delete" posts (edit forms).
     delete: Option<String>,
+}
+
+impl FormPage {
+    /// Where Cancel goes.
+    fn back(&self) -> String {
+        self.back.0.clone()
+    }
 }
 
 /// The definition form's fields, the project's taxonomy and services offered.
@@ -394,6 +401,35 @@ pub async fn edit_definition(
     Ok(render(StatusCode::OK, &page))
 }
 
+/// Creates (`id` none) or changes a definition from its submitted form through the API's
+/// handler; back to the list, or the form again with the mistakes beside their fields.
+async fn save_definition(
+    s: AppState,
+    caller: Caller,
+    slug: String,
+    id: Option<i64>,
+    pairs: Vec<(String, String)>,
+) -> ApiResult<Response> {
+    let page = definition_form(&s, &caller, &slug, id).await?;
+    let st = State(s.clone());
+    let auth = caller.auth.clone();
+    let result = match definition_body(&page.fields, &pairs, id.is_none()) {
+        Ok(b) => match id {
+            None => api::create_definition(st, auth, Path(slug.clone()), body(b)?)
+                .await
+                .map(drop),
+            Some(id) => api::update_definition(st, auth, Path((slug.clone(), id)), body(b)?)
+                .await
+                .map(drop),
+        },
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(see_other(&definitions_back(&slug).0)),
+        Err(e) => failed(page, &pairs, e),
+    }
+}
+
 /// `POST /projects/{slug}/signal-definitions`: creates one, as the API does.
 pub async fn create_definition(
     State(s): State<AppState>,
@@ -401,22 +437,7 @@ pub async fn create_definition(
     Path(slug): Path<String>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
-    let page = definition_form(&s, &caller, &slug, None).await?;
-    let result = match definition_body(&page.fields, &pairs, true) {
-        Ok(b) => api::create_definition(
-            State(s.clone()),
-            caller.auth.clone(),
-            Path(slug.clone()),
-            body(b)?,
-        )
-        .await
-        .map(drop),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => Ok(see_other(&definitions_back(&slug).0)),
-        Err(e) => failed(page, &pairs, e),
-    }
+    save_definition(s, caller, slug, None, pairs).await
 }
 
 /// `POST /projects/{slug}/signal-definitions/{id}`: changes one, as the API's PATCH does.
@@ -426,22 +447,7 @@ pub async fn update_definition(
     Path((slug, id)): Path<(String, i64)>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> ApiResult<Response> {
-    let page = definition_form(&s, &caller, &slug, Some(id)).await?;
-    let result = match definition_body(&page.fields, &pairs, false) {
-        Ok(b) => api::update_definition(
-            State(s.clone()),
-            caller.auth.clone(),
-            Path((slug.clone(), id)),
-            body(b)?,
-        )
-        .await
-        .map(drop),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => Ok(see_other(&definitions_back(&slug).0)),
-        Err(e) => failed(page, &pairs, e),
-    }
+    save_definition(s, caller, slug, Some(id), pairs).await
 }
 
 /// `POST /projects/{slug}/signal-definitions/{id}/{action}`: `enable`, `disable` or `delete`.

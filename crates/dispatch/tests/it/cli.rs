@@ -18,11 +18,12 @@ fn dispatch(args: &[&str]) -> (bool, String, String) {
     )
 }
 
-#[tokio::test]
-async fn the_cli_declares_lists_updates_and_closes_incidents_over_the_api() {
-    let app = spawn_app().await;
+/// Runs the binary against the test app's server as its admin (`--server` and `--token` added).
+fn against(
+    app: &crate::common::TestApp,
+) -> impl Fn(Vec<String>) -> tokio::task::JoinHandle<(bool, String, String)> {
     let (base, token) = (app.base.clone(), app.token.clone());
-    let run = move |args: Vec<String>| {
+    move |args: Vec<String>| {
         let mut full: Vec<String> = args;
         full.extend([
             "--server".into(),
@@ -33,7 +34,13 @@ async fn the_cli_declares_lists_updates_and_closes_incidents_over_the_api() {
         tokio::task::spawn_blocking(move || {
             dispatch(&full.iter().map(String::as_str).collect::<Vec<_>>())
         })
-    };
+    }
+}
+
+#[tokio::test]
+async fn the_cli_declares_lists_updates_and_closes_incidents_over_the_api() {
+    let app = spawn_app().await;
+    let run = against(&app);
     let a = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
     let mut declare = a("incident declare --priority high --tag db --title");
     declare.extend([
@@ -346,19 +353,8 @@ async fn the_cli_sends_a_test_alert_and_works_its_case_to_an_incident() {
         )
         .await;
     assert_eq!(r.status, reqwest::StatusCode::CREATED, "{:#}", r.body);
-    let (base, token) = (app.base.clone(), app.token.clone());
-    let run = move |args: Vec<&str>| {
-        let mut full: Vec<String> = args.into_iter().map(String::from).collect();
-        full.extend([
-            "--server".into(),
-            base.clone(),
-            "--token".into(),
-            token.clone(),
-        ]);
-        tokio::task::spawn_blocking(move || {
-            dispatch(&full.iter().map(String::as_str).collect::<Vec<_>>())
-        })
-    };
+    let cli = against(&app);
+    let run = |args: Vec<&str>| cli(args.into_iter().map(String::from).collect());
     let send = vec![
         "signal",
         "send",
