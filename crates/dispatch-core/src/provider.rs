@@ -69,6 +69,8 @@ pub struct IncidentContext {
     pub report_fields: Vec<(String, String)>,
     /// The server's public base URL (for links back to Dispatch).
     pub base_url: String,
+    /// The project's settings for the providers that take some.
+    pub settings: crate::provider_settings::ProviderSettings,
 }
 
 impl IncidentContext {
