@@ -603,6 +603,7 @@ impl ResourceProvider for Jira {
         Ok(Created {
             link: Some(self.browse_url(&key)),
             external_id: key,
+            ..Default::default()
         })
     }
 
