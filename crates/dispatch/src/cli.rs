@@ -2,6 +2,7 @@
 //! `bench`.
 
 use crate::bench::BenchArgs;
+use crate::case_client::{CaseCommand, SignalCommand};
 use crate::client::{IncidentCommand, TaskCommand};
 use crate::config::{Config, Overrides};
 use clap::{Parser, Subcommand};
@@ -87,6 +88,16 @@ pub enum Command {
     Slack {
         #[command(subcommand)]
         command: SlackCommand,
+    },
+    /// Cases (alerts being looked at), over the API of a running server.
+    Case {
+        #[command(subcommand)]
+        command: CaseCommand,
+    },
+    /// Send a test alert to a signal endpoint of a running server.
+    Signal {
+        #[command(subcommand)]
+        command: SignalCommand,
     },
     /// Tasks across incidents, over the API of a running server.
     Task {
@@ -447,6 +458,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Incident { command } => crate::client::run(command).await,
         Command::Task { command } => crate::client::run_task(command).await,
+        Command::Case { command } => crate::case_client::run_case(command).await,
+        Command::Signal { command } => crate::case_client::run_signal(command).await,
         Command::Bench(args) => crate::bench::run(args).await,
     }
 }

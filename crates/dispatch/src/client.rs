@@ -1,4 +1,5 @@
-//! The CLI's API client: `dispatch incident …` calls the REST API of a running server.
+//! The CLI's API client: `dispatch incident …` and `dispatch task …` call the REST API of a
+//! running server (`dispatch case …` and `dispatch signal …` in [`crate::case_client`]).
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
@@ -214,14 +215,16 @@ pub enum TaskCommand {
     },
 }
 
-struct Client {
-    base: String,
+pub(crate) struct Client {
+    /// The server's base URL, without a trailing slash.
+    pub(crate) base: String,
     token: String,
     http: reqwest::Client,
 }
 
 impl Client {
-    fn new(r: &Remote) -> anyhow::Result<Self> {
+    /// A client for this server and token (an error saying how to get a token when none is given).
+    pub(crate) fn new(r: &Remote) -> anyhow::Result<Self> {
         let Some(token) = r.token.clone().filter(|t| !t.is_empty()) else {
             bail!("no API token: pass --token or set DISPATCH_TOKEN (mint one with `dispatch token create --email you@example.com`)")
         };
@@ -232,7 +235,8 @@ impl Client {
         })
     }
 
-    async fn call(
+    /// Calls the API; a failure is an error naming the status, the message and each field.
+    pub(crate) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -276,7 +280,31 @@ impl Client {
     }
 }
 
-fn put(m: &mut Map<String, Value>, k: &str, v: Option<String>) {
+/// A list's query: the page, and each filter given.
+pub(crate) fn paged<const N: usize>(
+    page: u64,
+    per_page: u64,
+    filters: [(&'static str, Option<String>); N],
+) -> Vec<(&'static str, String)> {
+    let mut query = vec![
+        ("page", page.to_string()),
+        ("per_page", per_page.to_string()),
+    ];
+    query.extend(filters.into_iter().filter_map(|(k, v)| Some((k, v?))));
+    query
+}
+
+/// A page of a list as a table: the header, a line per item, and how many of how many.
+pub(crate) fn print_page(v: &Value, header: String, row: impl Fn(&Value) -> String) {
+    let items = v["items"].as_array().cloned().unwrap_or_default();
+    println!("{header}");
+    for i in &items {
+        println!("{}", row(i));
+    }
+    println!("{} of {} (page {})", items.len(), v["total"], v["page"]);
+}
+
+pub(crate) fn put(m: &mut Map<String, Value>, k: &str, v: Option<String>) {
     if let Some(v) = v {
         m.insert(k.to_string(), Value::String(v));
     }
@@ -292,7 +320,7 @@ fn fields_json(m: &mut Map<String, Value>, f: IncidentFields) {
     }
 }
 
-fn s(v: &Value) -> &str {
+pub(crate) fn s(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
 
@@ -326,7 +354,7 @@ fn print_incident(v: &Value) {
     }
 }
 
-fn output(remote: &Remote, v: &Value, text: impl FnOnce(&Value)) {
+pub(crate) fn output(remote: &Remote, v: &Value, text: impl FnOnce(&Value)) {
     if remote.json {
         println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
     } else {
@@ -380,43 +408,40 @@ pub async fn run(cmd: IncidentCommand) -> anyhow::Result<()> {
             per_page,
         } => {
             let c = Client::new(&remote)?;
-            let mut query = vec![
-                ("page", page.to_string()),
-                ("per_page", per_page.to_string()),
-            ];
-            for (k, v) in [
-                ("status", status),
-                ("project", project),
-                ("priority", priority),
-                ("severity", severity),
-                ("type", incident_type),
-                ("tag", tag),
-                ("q", q),
-                ("sort", sort),
-            ] {
-                if let Some(v) = v {
-                    query.push((k, v));
-                }
-            }
+            let query = paged(
+                page,
+                per_page,
+                [
+                    ("status", status),
+                    ("project", project),
+                    ("priority", priority),
+                    ("severity", severity),
+                    ("type", incident_type),
+                    ("tag", tag),
+                    ("q", q),
+                    ("sort", sort),
+                ],
+            );
             let v = c.call(Method::GET, "/incidents", &query, None).await?;
             output(&remote, &v, |v| {
-                let items = v["items"].as_array().cloned().unwrap_or_default();
-                println!(
-                    "{:<12} {:<8} {:<8} {:<13} {:<24} TITLE",
-                    "NAME", "STATUS", "PRIORITY", "SEVERITY", "COMMANDER"
-                );
-                for i in &items {
-                    println!(
-                        "{:<12} {:<8} {:<8} {:<13} {:<24} {}",
-                        s(&i["name"]),
-                        s(&i["status"]),
-                        s(&i["priority"]),
-                        s(&i["severity"]),
-                        s(&i["commander"]["email"]),
-                        s(&i["title"])
-                    );
-                }
-                println!("{} of {} (page {})", items.len(), v["total"], v["page"]);
+                print_page(
+                    v,
+                    format!(
+                        "{:<12} {:<8} {:<8} {:<13} {:<24} TITLE",
+                        "NAME", "STATUS", "PRIORITY", "SEVERITY", "COMMANDER"
+                    ),
+                    |i| {
+                        format!(
+                            "{:<12} {:<8} {:<8} {:<13} {:<24} {}",
+                            s(&i["name"]),
+                            s(&i["status"]),
+                            s(&i["priority"]),
+                            s(&i["severity"]),
+                            s(&i["commander"]["email"]),
+                            s(&i["title"])
+                        )
+                    },
+                )
             });
         }
         IncidentCommand::Show { remote, incident } => {

@@ -3,6 +3,7 @@
 
 pub mod auth_config;
 pub mod bench;
+pub mod case_client;
 pub mod cli;
 pub mod client;
 pub mod config;

@@ -48,6 +48,10 @@ pub struct CaseQuery {
     pub assignee: Option<String>,
     /// Opened by this definition.
     pub definition: Option<dispatch_core::SignalDefinitionId>,
+    /// With this priority slug.
+    pub priority: Option<String>,
+    /// Words the title or description holds (each of them, any case).
+    pub text: Option<String>,
 }
 
 /// Escalating: the incident's fields (the case's when absent).
@@ -170,6 +174,12 @@ impl crate::Cases<'_> {
             statuses: q.statuses.iter().map(|s| s.as_str().to_string()).collect(),
             assignee: q.assignee.clone(),
             definition_id: q.definition.map(|d| d.0),
+            priority: q.priority.clone(),
+            words: q
+                .text
+                .as_deref()
+                .map(repo::search::terms)
+                .unwrap_or_default(),
         };
         Ok(repo::signal::cases(self.db().conn(), &f, page, per_page).await?)
     }

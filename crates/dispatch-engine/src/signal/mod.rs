@@ -6,6 +6,7 @@
 pub(crate) mod cache;
 pub mod case;
 pub mod ingest;
+pub mod views;
 
 use crate::{Error, Result};
 use dispatch_core::signal::{

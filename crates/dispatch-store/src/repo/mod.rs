@@ -31,6 +31,7 @@ pub mod search;
 pub mod secret_key_check;
 pub mod session;
 pub mod signal;
+pub mod signal_views;
 pub mod slack;
 pub mod stats;
 pub mod tag;

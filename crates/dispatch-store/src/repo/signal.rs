@@ -7,7 +7,7 @@ use crate::entity::{case, case_event, signal_definition as definition, signal_fi
 use crate::error::{Result, StoreError};
 use crate::repo::rows;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -258,6 +258,10 @@ pub struct CaseFilter {
     pub assignee: Option<String>,
     /// Opened by this definition.
     pub definition_id: Option<i64>,
+    /// With this priority slug.
+    pub priority: Option<String>,
+    /// Whose title or description holds each of these words (any case).
+    pub words: Vec<String>,
 }
 
 /// A page of cases, newest first, and how many match in all.
@@ -279,6 +283,18 @@ pub async fn cases(
     }
     if let Some(d) = f.definition_id {
         q = q.filter(case::Column::DefinitionId.eq(d));
+    }
+    if let Some(p) = &f.priority {
+        q = q.filter(case::Column::CasePriority.eq(p.clone()));
+    }
+    for w in &f.words {
+        let pattern = format!("%{}%", w.to_lowercase().replace(['%', '_', '\\'], ""));
+        let lower = |c: case::Column| Expr::expr(Func::lower(Expr::col(c)));
+        q = q.filter(
+            Condition::any()
+                .add(lower(case::Column::Title).like(pattern.clone()))
+                .add(lower(case::Column::Description).like(pattern)),
+        );
     }
     let pages = q.paginate(conn, per_page.max(1));
     let total = pages.num_items().await?;

@@ -175,6 +175,10 @@ pub struct CaseListQuery {
     pub assignee: Option<String>,
     /// Only those a definition opened.
     pub definition: Option<i64>,
+    /// Only those of this priority (slug).
+    pub priority: Option<String>,
+    /// Only those whose title or description holds each of these words.
+    pub q: Option<String>,
     /// Page, from 1.
     pub page: Option<i64>,
     /// Rows per page, 1-100 (default 50).
@@ -207,6 +211,8 @@ pub async fn list(
         statuses,
         assignee,
         definition: q.definition.map(dispatch_core::SignalDefinitionId),
+        priority: q.priority.filter(|p| !p.trim().is_empty()),
+        text: q.q.filter(|t| !t.trim().is_empty()),
     };
     let (rows, total) = s.engine.cases().list(&query, page, per_page).await?;
     Ok(axum::Json(Page {

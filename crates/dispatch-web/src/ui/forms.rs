@@ -33,6 +33,11 @@ impl Form {
         self.values.get(field).map_or("", String::as_str)
     }
 
+    /// Sets a field's value.
+    pub fn set(&mut self, field: &str, value: String) {
+        self.values.insert(field.to_string(), value);
+    }
+
     /// Whether a select's option is the chosen one.
     pub fn chosen(&self, field: &str, option: &str) -> bool {
         self.value(field) == option

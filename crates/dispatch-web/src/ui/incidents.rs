@@ -86,11 +86,7 @@ struct ListPage {
 
 impl ListPage {
     fn page_link(&self, page: u64) -> String {
-        if self.query.is_empty() {
-            format!("/incidents?page={page}")
-        } else {
-            format!("/incidents?{}&page={page}", self.query)
-        }
+        super::page_link("/incidents", &self.query, page)
     }
 
     fn csv_link(&self) -> String {
@@ -384,7 +380,8 @@ pub struct ReportForm {
     tags: Option<String>,
 }
 
-fn some(v: &Option<String>) -> Option<String> {
+/// A form field's value, trimmed; `None` when absent or blank.
+pub(super) fn some(v: &Option<String>) -> Option<String> {
     v.as_deref()
         .map(str::trim)
         .filter(|v| !v.is_empty())

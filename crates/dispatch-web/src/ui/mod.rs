@@ -9,12 +9,14 @@
 //! (and "not signed in" into a redirect to the sign-in page).
 
 mod assets;
+mod cases;
 mod dashboard;
 mod forms;
 mod incident;
 mod incidents;
 mod live;
 mod settings;
+mod signals;
 mod work;
 // Responders' pages: timeline tools, people, documents, reports, feedback, account, status.
 mod account;
@@ -90,6 +92,26 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/account/tokens"),
     ("POST", "/account/tokens/{id}/revoke"),
     ("GET", "/status"),
+    // Signals (definitions, filters) and cases.
+    ("GET", "/signals"),
+    ("GET", "/projects/{slug}/signal-definitions/new"),
+    ("POST", "/projects/{slug}/signal-definitions"),
+    ("GET", "/projects/{slug}/signal-definitions/{id}"),
+    ("POST", "/projects/{slug}/signal-definitions/{id}"),
+    ("POST", "/projects/{slug}/signal-definitions/{id}/{action}"),
+    ("GET", "/signal-filters"),
+    ("POST", "/signal-filters"),
+    ("GET", "/signal-filters/new"),
+    ("GET", "/signal-filters/{id}"),
+    ("POST", "/signal-filters/{id}"),
+    ("POST", "/signal-filters/{id}/delete"),
+    ("GET", "/cases"),
+    ("GET", "/cases/{id}"),
+    ("POST", "/cases/{id}/triage"),
+    ("POST", "/cases/{id}/escalate"),
+    ("POST", "/cases/{id}/stable"),
+    ("POST", "/cases/{id}/close"),
+    ("POST", "/cases/{id}/snooze"),
 ];
 
 /// The UI's routes, behind the policy layer and the two UI layers.
@@ -167,6 +189,41 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/status", get(status::page))
+        // Signals (definitions, filters) and cases.
+        .route("/signals", get(signals::definitions))
+        .route(
+            "/projects/{slug}/signal-definitions/new",
+            get(signals::new_definition),
+        )
+        .route(
+            "/projects/{slug}/signal-definitions",
+            post(signals::create_definition),
+        )
+        .route(
+            "/projects/{slug}/signal-definitions/{id}",
+            get(signals::edit_definition).post(signals::update_definition),
+        )
+        .route(
+            "/projects/{slug}/signal-definitions/{id}/{action}",
+            post(signals::act_on_definition),
+        )
+        .route(
+            "/signal-filters",
+            get(signals::filters).post(signals::create_filter),
+        )
+        .route("/signal-filters/new", get(signals::new_filter))
+        .route(
+            "/signal-filters/{id}",
+            get(signals::edit_filter).post(signals::update_filter),
+        )
+        .route("/signal-filters/{id}/delete", post(signals::delete_filter))
+        .route("/cases", get(cases::list))
+        .route("/cases/{id}", get(cases::page))
+        .route("/cases/{id}/triage", post(cases::triage))
+        .route("/cases/{id}/escalate", post(cases::escalate))
+        .route("/cases/{id}/stable", post(cases::stable))
+        .route("/cases/{id}/close", post(cases::close))
+        .route("/cases/{id}/snooze", post(cases::snooze))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             crate::policy::enforce,
@@ -211,7 +268,7 @@ impl FromRequestParts<AppState> for Caller {
 pub struct Chrome {
     /// The page's title.
     pub title: String,
-    /// Which navigation entry is current (`incidents`, `report`, `tasks`, `oncall`).
+    /// Which navigation entry is current (`incidents`, `cases`, `signals`, `report`, …).
     pub nav: &'static str,
     /// The signed-in person's e-mail.
     pub email: String,
@@ -245,6 +302,15 @@ pub fn render(status: StatusCode, t: &impl Template) -> Response {
 /// After a form: back to a page (303, so the browser GETs it).
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
+}
+
+/// A list's address at `page`, keeping its filters (`query`, without `page`).
+pub fn page_link(path: &str, query: &str, page: u64) -> String {
+    if query.is_empty() {
+        format!("{path}?page={page}")
+    } else {
+        format!("{path}?{query}&page={page}")
+    }
 }
 
 /// Whether htmx sent the request (it wants a fragment, not a page).

@@ -198,6 +198,8 @@ pub struct Extra {
     pub feedback: Vec<Rating>,
     /// The caller's own feedback.
     pub mine: Option<Rating>,
+    /// The cases escalated to it, each with how many signals it holds.
+    pub cases: Vec<(crate::api::cases::CaseOut, u64)>,
 }
 
 impl Extra {
@@ -272,5 +274,23 @@ pub async fn extra(s: &AppState, caller: &Caller, r: &IncidentRef) -> ApiResult<
         documents,
         feedback: if reads_feedback { all } else { Vec::new() },
         mine,
+        cases: cases_of(s, dispatch_core::IncidentId(detail.row.id)).await?,
     })
+}
+
+/// The cases escalated to an incident, each with how many signals it holds.
+async fn cases_of(
+    s: &AppState,
+    incident: dispatch_core::IncidentId,
+) -> ApiResult<Vec<(crate::api::cases::CaseOut, u64)>> {
+    let mut out = Vec::new();
+    for c in s.engine.cases().of_incident(incident).await? {
+        let (_, signals) = s
+            .engine
+            .signals()
+            .instances(None, Some(dispatch_core::CaseId(c.id)), None, 1, 1)
+            .await?;
+        out.push((c.into(), signals));
+    }
+    Ok(out)
 }

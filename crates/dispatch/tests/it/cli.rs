@@ -18,11 +18,12 @@ fn dispatch(args: &[&str]) -> (bool, String, String) {
     )
 }
 
-#[tokio::test]
-async fn the_cli_declares_lists_updates_and_closes_incidents_over_the_api() {
-    let app = spawn_app().await;
+/// Runs the binary against the test app's server as its admin (`--server` and `--token` added).
+fn against(
+    app: &crate::common::TestApp,
+) -> impl Fn(Vec<String>) -> tokio::task::JoinHandle<(bool, String, String)> {
     let (base, token) = (app.base.clone(), app.token.clone());
-    let run = move |args: Vec<String>| {
+    move |args: Vec<String>| {
         let mut full: Vec<String> = args;
         full.extend([
             "--server".into(),
@@ -33,7 +34,13 @@ async fn the_cli_declares_lists_updates_and_closes_incidents_over_the_api() {
         tokio::task::spawn_blocking(move || {
             dispatch(&full.iter().map(String::as_str).collect::<Vec<_>>())
         })
-    };
+    }
+}
+
+#[tokio::test]
+async fn the_cli_declares_lists_updates_and_closes_incidents_over_the_api() {
+    let app = spawn_app().await;
+    let run = against(&app);
     let a = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
     let mut declare = a("incident declare --priority high --tag db --title");
     declare.extend([
@@ -332,5 +339,137 @@ async fn the_cli_runs_chat_commands_and_manages_tasks() {
         !ok && err.contains("422") && err.contains("/dispatch-list-tasks"),
         "a bad command prints the usage: {err}"
     );
+    app.run_pending_jobs().await;
+}
+
+#[tokio::test]
+async fn the_cli_sends_a_test_alert_and_works_its_case_to_an_incident() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/projects/default/signal-definitions",
+            serde_json::json!({"name": "Disk full", "source": "alertmanager",
+                "match": {"alertname": "DiskFull"}, "create_case": true}),
+        )
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::CREATED, "{:#}", r.body);
+    let cli = against(&app);
+    let run = |args: Vec<&str>| cli(args.into_iter().map(String::from).collect());
+    let send = vec![
+        "signal",
+        "send",
+        "--source",
+        "alertmanager",
+        "--label",
+        "alertname=DiskFull",
+        "--label",
+        "host=db1",
+        "--title",
+        "Disk full on db1",
+    ];
+    let (ok, out, err) = run(send.clone()).await.unwrap();
+    assert!(ok, "{err}");
+    assert!(out.contains("1 alert(s) received"), "{out}");
+    assert!(
+        out.contains("alert 0: new case, definition 1, instance 1, case 1"),
+        "{out}"
+    );
+    let (ok, out, _) = run(send).await.unwrap();
+    assert!(
+        ok && out.contains("deduplicated") && out.contains("duplicate of instance 1"),
+        "{out}"
+    );
+    let (ok, out, _) = run(vec![
+        "signal",
+        "send",
+        "--source",
+        "pagerduty",
+        "--label",
+        "alertname=Other",
+        "--title",
+        "x",
+    ])
+    .await
+    .unwrap();
+    assert!(ok && out.contains("no definition matched"), "{out}");
+    let (ok, _, err) = run(vec![
+        "signal", "send", "--source", "generic", "--label", "nopair",
+    ])
+    .await
+    .unwrap();
+    assert!(!ok && err.contains("name=value"), "{err}");
+    let body = std::env::temp_dir().join(format!(
+        "dispatch-cli-{}.json",
+        app.base.rsplit(':').next().unwrap()
+    ));
+    std::fs::write(&body, r#"{"alerts": [{"status": "sideways"}]}"#).unwrap();
+    let path = body.to_str().unwrap().to_string();
+    let (ok, _, err) = run(vec![
+        "signal",
+        "send",
+        "--source",
+        "alertmanager",
+        "--file",
+        &path,
+    ])
+    .await
+    .unwrap();
+    assert!(
+        !ok && err.contains("422") && err.contains("alerts[0].status"),
+        "{err}"
+    );
+
+    let (ok, out, _) = run(vec![
+        "case",
+        "list",
+        "--status",
+        "new",
+        "--project",
+        "default",
+    ])
+    .await
+    .unwrap();
+    assert!(
+        ok && out.contains("Disk full on db1") && out.contains("1 of 1"),
+        "{out}"
+    );
+    let (ok, out, _) = run(vec!["case", "show", "1"]).await.unwrap();
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("Signals (2):") && out.contains("case_opened"),
+        "{out}"
+    );
+    let (ok, _, err) = run(vec!["case", "close", "1", "--reason", "bored"])
+        .await
+        .unwrap();
+    assert!(
+        !ok && err.contains("422") && err.contains("resolution_reason"),
+        "{err}"
+    );
+    let (ok, out, err) = run(vec!["case", "escalate", "1"]).await.unwrap();
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Case 1 escalated to INC-1: Disk full on db1"),
+        "{out}"
+    );
+    let (ok, out, _) = run(vec!["case", "show", "1", "--json"]).await.unwrap();
+    assert!(ok);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("--json prints the API's JSON");
+    assert_eq!(v["incident"], "INC-1");
+    let (ok, out, err) = run(vec![
+        "case",
+        "close",
+        "1",
+        "--reason",
+        "escalated",
+        "--resolution",
+        "handled as INC-1",
+    ])
+    .await
+    .unwrap();
+    assert!(ok, "{err}");
+    assert!(out.contains("Case 1 is now closed (escalated)"), "{out}");
+    let (ok, _, err) = run(vec!["case", "show", "99"]).await.unwrap();
+    assert!(!ok && err.contains("404"), "{err}");
     app.run_pending_jobs().await;
 }

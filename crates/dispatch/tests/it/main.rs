@@ -36,6 +36,7 @@ mod stakeholders;
 mod timeline;
 mod ui;
 mod ui_admin;
+mod ui_signals;
 mod ui_views;
 mod webhooks;
 mod zoom;

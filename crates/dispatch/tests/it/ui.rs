@@ -95,6 +95,7 @@ fn fill(template: &str, key: &str) -> String {
         .replace("{event_id}", "1")
         .replace("{document_id}", "1")
         .replace("{name}", "app.css")
+        .replace("{slug}", "default")
         .replace("{section}", "projects")
         .replace("{action}", "delete")
 }

@@ -18,6 +18,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use dispatch_core::{OrgRole, ValidationError};
+pub(crate) use sections::{body, fixed, options, out, select};
 use sections::{Meta, Scope, SECTIONS};
 use serde_json::{Map, Value};
 
@@ -72,7 +73,7 @@ pub struct Field {
 }
 
 impl Field {
-    fn new(name: &str, label: &str, kind: Kind) -> Self {
+    pub(crate) fn new(name: &str, label: &str, kind: Kind) -> Self {
         Self {
             name: name.into(),
             label: label.into(),
@@ -84,23 +85,23 @@ impl Field {
     }
 
     /// Left empty on an edit form, it clears the stored value.
-    fn clearable(mut self) -> Self {
+    pub(crate) fn clearable(mut self) -> Self {
         self.empty = Empty::Clear;
         self
     }
 
     /// Left empty, the API refuses it (it may not be empty).
-    fn required(mut self) -> Self {
+    pub(crate) fn required(mut self) -> Self {
         self.empty = Empty::Refuse;
         self
     }
 
-    fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = hint.into();
         self
     }
 
-    fn from(mut self, key: &'static str) -> Self {
+    pub(crate) fn from(mut self, key: &'static str) -> Self {
         self.from = key;
         self
     }
@@ -133,12 +134,12 @@ pub fn text(v: &Value) -> String {
 }
 
 /// The value at a dotted path of a JSON object.
-fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
+pub(crate) fn at<'a>(v: &'a Value, path: &str) -> &'a Value {
     path.split('.').fold(v, |v, k| &v[k])
 }
 
 /// A shown record as the values of an edit form.
-fn values_of(fields: &[Field], record: &Value) -> Form {
+pub(crate) fn values_of(fields: &[Field], record: &Value) -> Form {
     Form::with_values(fields.iter().map(|f| {
         let key = if f.from.is_empty() { &f.name } else { f.from };
         let v = at(record, key);
@@ -152,7 +153,7 @@ fn values_of(fields: &[Field], record: &Value) -> Form {
 }
 
 /// The submitted values as a form to show again.
-fn values_typed(fields: &[Field], pairs: &[(String, String)]) -> Form {
+pub(crate) fn values_typed(fields: &[Field], pairs: &[(String, String)]) -> Form {
     Form::with_values(fields.iter().map(|f| {
         let v = pairs
             .iter()

@@ -448,7 +448,7 @@ pub struct Listing {
     pub next: Option<String>,
 }
 
-fn out<T: Serialize>(v: T) -> Value {
+pub(crate) fn out<T: Serialize>(v: T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
@@ -460,7 +460,7 @@ fn rows_of(v: Value) -> Vec<Value> {
 }
 
 /// The form's JSON as the API's request body type.
-fn body<T: DeserializeOwned>(v: Value) -> ApiResult<Json<T>> {
+pub(crate) fn body<T: DeserializeOwned>(v: Value) -> ApiResult<Json<T>> {
     serde_json::from_value(v).map(Json).map_err(|e| {
         let mut v = ValidationError::default();
         v.push("form", e.to_string());
@@ -650,20 +650,23 @@ pub async fn show(
     })
 }
 
-fn options(items: impl IntoIterator<Item = (String, String)>, none: &str) -> Vec<(String, String)> {
+pub(crate) fn options(
+    items: impl IntoIterator<Item = (String, String)>,
+    none: &str,
+) -> Vec<(String, String)> {
     std::iter::once((String::new(), none.to_string()))
         .chain(items)
         .collect()
 }
 
-fn select(options: Vec<(String, String)>) -> Kind {
+pub(crate) fn select(options: Vec<(String, String)>) -> Kind {
     Kind::Select {
         options,
         numeric: false,
     }
 }
 
-fn fixed(values: &[&str], none: Option<&str>) -> Kind {
+pub(crate) fn fixed(values: &[&str], none: Option<&str>) -> Kind {
     let items = values.iter().map(|v| (v.to_string(), v.to_string()));
     select(match none {
         Some(none) => options(items, none),

@@ -1,0 +1,517 @@
+//! The case pages: the list with its triage filters and paging, and one case with the moves the
+//! caller may make (triage, escalate, stable, close with a resolution, snooze), its signals with
+//! their raw payloads, entities, related cases, timeline and incident. Each action goes through
+//! the API's own handler, so its rule and its errors are the API's; a mistake shows the page
+//! again with the error beside the field.
+
+use super::incidents::some as given;
+use super::settings::body;
+use super::{render, see_other, Caller, Chrome, Form};
+use crate::api::cases::{
+    self as api, CaseDetailOut, CaseEventOut, CaseListQuery, CaseOut, CloseIn,
+};
+use crate::api::signals::InstanceOut;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path, Query};
+use crate::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use dispatch_core::signal::{CaseStatus, ResolutionReason};
+use dispatch_core::{CaseId, ValidationError};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The list's filters as the form sends them.
+#[derive(Deserialize, Default, Clone)]
+pub struct ListForm {
+    project: Option<String>,
+    status: Option<String>,
+    priority: Option<String>,
+    assignee: Option<String>,
+    /// `on`: only the caller's.
+    mine: Option<String>,
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+/// `GET /cases`.
+#[derive(Template)]
+#[template(path = "cases/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    form: Form,
+    projects: Vec<(String, String)>,
+    priorities: Vec<(String, String)>,
+    items: Vec<CaseOut>,
+    total: u64,
+    page: u64,
+    pages: u64,
+    /// The query string of this page without `page`.
+    query: String,
+}
+
+impl ListPage {
+    fn page_link(&self, page: u64) -> String {
+        super::page_link("/cases", &self.query, page)
+    }
+
+    fn statuses(&self) -> &'static [&'static str] {
+        &[
+            "new,triage",
+            "new",
+            "triage",
+            "escalated",
+            "stable",
+            "closed",
+        ]
+    }
+}
+
+const PER_PAGE: i64 = 25;
+
+/// `GET /cases`: cases, newest first, by status, priority, assignee (or mine), project, text.
+pub async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(f): Query<ListForm>,
+) -> ApiResult<Response> {
+    let mine = f.mine.is_some();
+    let assignee = if mine {
+        Some(caller.auth.actor().email.clone())
+    } else {
+        given(&f.assignee)
+    };
+    let q = CaseListQuery {
+        project: given(&f.project),
+        status: given(&f.status),
+        assignee,
+        definition: None,
+        priority: given(&f.priority),
+        q: given(&f.q),
+        page: f.page,
+        per_page: Some(PER_PAGE),
+    };
+    let v = |o: &Option<String>| o.clone().unwrap_or_default();
+    let mut form = Form::with_values([
+        ("project", v(&f.project)),
+        ("status", v(&f.status)),
+        ("priority", v(&f.priority)),
+        ("assignee", v(&f.assignee)),
+        ("mine", if mine { "on".into() } else { String::new() }),
+        ("q", v(&f.q)),
+    ]);
+    let query = serde_urlencoded::to_string(
+        [
+            ("project", &f.project),
+            ("status", &f.status),
+            ("priority", &f.priority),
+            ("assignee", &f.assignee),
+            ("mine", &f.mine),
+            ("q", &f.q),
+        ]
+        .iter()
+        .filter_map(|(k, v)| given(v).map(|v| (*k, v)))
+        .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
+    let (items, total, page, status) =
+        match api::list(State(s.clone()), caller.auth.clone(), Query(q)).await {
+            Ok(p) => (p.0.items, p.0.total, p.0.page, StatusCode::OK),
+            Err(e) => {
+                form.fail(e)?;
+                (Vec::new(), 0, 1, StatusCode::UNPROCESSABLE_ENTITY)
+            }
+        };
+    let project = s
+        .engine
+        .projects()
+        .get_or_default(given(&f.project).as_deref())
+        .await
+        .ok();
+    let priorities = match project {
+        Some(p) => s
+            .engine
+            .taxonomy()
+            .incident_priorities(dispatch_core::ProjectId(p.id))
+            .await?
+            .into_iter()
+            .map(|t| (t.slug, t.name))
+            .collect(),
+        None => Vec::new(),
+    };
+    let page = ListPage {
+        chrome: caller.chrome("Cases", "cases"),
+        form,
+        projects: super::signals::projects(&s).await?,
+        priorities,
+        pages: total.div_ceil(PER_PAGE as u64).max(1),
+        items,
+        total,
+        page,
+        query,
+    };
+    Ok(render(status, &page))
+}
+
+/// One signal of a case as its page shows it.
+pub struct Signal {
+    /// The instance.
+    pub i: InstanceOut,
+    /// Its labels, by name.
+    pub labels: Vec<(String, String)>,
+    /// The alert as received, indented.
+    pub raw: String,
+}
+
+/// `GET /cases/{id}`.
+#[derive(Template)]
+#[template(path = "cases/page.html")]
+struct CasePage {
+    chrome: Chrome,
+    c: CaseDetailOut,
+    project: (String, String),
+    signals: Vec<Signal>,
+    entities: Vec<(String, String)>,
+    related: Vec<CaseOut>,
+    /// The moves the case may make now: triage, escalate, stable, close.
+    moves: Vec<&'static str>,
+    /// Whether the caller may snooze (create a filter in the case's project).
+    may_snooze: bool,
+    failure: Option<String>,
+    close_form: Form,
+    snooze_form: Form,
+}
+
+impl CasePage {
+    fn reasons(&self) -> &'static [&'static str] {
+        ResolutionReason::NAMES
+    }
+
+    fn may(&self, action: &str) -> bool {
+        self.moves.contains(&action)
+    }
+
+    fn events(&self) -> &[CaseEventOut] {
+        &self.c.timeline
+    }
+}
+
+/// Which form of the case page failed, if any.
+#[derive(Default)]
+struct Failed {
+    failure: Option<String>,
+    close: Option<Form>,
+    snooze: Option<Form>,
+}
+
+/// The labels of an alert that name it, as a snooze expression.
+fn snooze_expression(labels: &Value) -> String {
+    let Some(m) = labels.as_object() else {
+        return String::new();
+    };
+    let quoted = |k: &str, v: &Value| {
+        v.as_str()
+            .map(|v| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+    };
+    // The alert's name alone when it has one (Alertmanager, Grafana); else every label.
+    for key in ["alertname", "summary"] {
+        if let Some(e) = m.get(key).and_then(|v| quoted(key, v)) {
+            return e;
+        }
+    }
+    m.iter()
+        .filter_map(|(k, v)| quoted(k, v))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn page_with(s: &AppState, caller: &Caller, id: i64, failed: Failed) -> ApiResult<Response> {
+    let detail = s.engine.cases().get(CaseId(id)).await?;
+    let related = s
+        .engine
+        .cases()
+        .by_ids(
+            &detail
+                .related
+                .iter()
+                .map(|r| CaseId(*r))
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+    let mut c: CaseDetailOut = detail.into();
+    let instances = std::mem::take(&mut c.signals);
+    let project = s
+        .engine
+        .projects()
+        .list()
+        .await?
+        .into_iter()
+        .find(|p| p.id == c.case.project_id)
+        .map(|p| (p.slug, p.name))
+        .unwrap_or_default();
+    let mut entities: Vec<(String, String)> = instances
+        .iter()
+        .flat_map(|i| i.entities.as_array().cloned().unwrap_or_default())
+        .filter_map(|e| Some((e["type"].as_str()?.into(), e["value"].as_str()?.into())))
+        .collect();
+    entities.sort();
+    entities.dedup();
+    let signals: Vec<Signal> = instances
+        .into_iter()
+        .map(|i| Signal {
+            labels: i
+                .labels
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str().map_or_else(|| v.to_string(), String::from),
+                    )
+                })
+                .collect(),
+            raw: serde_json::to_string_pretty(&i.raw).unwrap_or_default(),
+            i,
+        })
+        .collect();
+    let status = c.case.status;
+    let moves = [
+        ("triage", CaseStatus::Triage),
+        ("escalate", CaseStatus::Escalated),
+        ("stable", CaseStatus::Stable),
+        ("close", CaseStatus::Closed),
+    ]
+    .into_iter()
+    .filter(|(_, to)| status.may_become(*to))
+    // Only the incident moves an escalated case to stable (and the case follows it).
+    .filter(|(a, _)| *a != "stable" || c.case.incident_id.is_none())
+    .map(|(a, _)| a)
+    .collect();
+    let may_snooze =
+        status != CaseStatus::Closed && super::signals::may_configure(s, caller, &project.0).await;
+    let snooze_form = failed.snooze.unwrap_or_else(|| {
+        Form::with_values([
+            ("name", format!("Snooze case {id}")),
+            (
+                "expression",
+                signals
+                    .first()
+                    .map(|sg| snooze_expression(&sg.i.labels))
+                    .unwrap_or_default(),
+            ),
+            ("hours", "4".into()),
+        ])
+    });
+    let code = if failed.failure.is_some() || failed.close.is_some() || snooze_form.failed() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = CasePage {
+        chrome: caller.chrome(format!("Case {id}: {}", c.case.title), "cases"),
+        project,
+        signals,
+        entities,
+        related: related.into_iter().map(Into::into).collect(),
+        moves,
+        may_snooze,
+        failure: failed.failure,
+        close_form: failed.close.unwrap_or_default(),
+        snooze_form,
+        c,
+    };
+    Ok(render(code, &page))
+}
+
+/// `GET /cases/{id}`.
+pub async fn page(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    page_with(&s, &caller, id, Failed::default()).await
+}
+
+fn back(id: i64) -> Response {
+    see_other(&format!("/cases/{id}"))
+}
+
+/// The form an action's field errors go into: its values as typed, and where on the page.
+type Slot = (Form, fn(Form) -> Failed);
+
+/// After an action: back to the case, or the case again with why it could not be done: a
+/// conflict above the actions, field errors beside the fields of the form `slot` puts them in
+/// (above the actions when the action has no form). A refusal is the 403 page.
+async fn done<T>(
+    s: &AppState,
+    caller: &Caller,
+    id: i64,
+    r: ApiResult<T>,
+    slot: Option<Slot>,
+) -> ApiResult<Response> {
+    let failed = match r {
+        Ok(_) => return Ok(back(id)),
+        Err(ApiError::Conflict(m)) => Failed {
+            failure: Some(m),
+            ..Failed::default()
+        },
+        Err(ApiError::Validation(v)) => match slot {
+            Some((mut typed, put)) => {
+                typed.fail(ApiError::Validation(v))?;
+                put(typed)
+            }
+            None => Failed {
+                failure: Some(
+                    v.fields
+                        .iter()
+                        .map(|f| format!("{}: {}", f.field, f.message))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+                ..Failed::default()
+            },
+        },
+        Err(e) => return Err(e),
+    };
+    page_with(s, caller, id, failed).await
+}
+
+/// `POST /cases/{id}/triage`.
+pub async fn triage(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    let r = api::triage(State(s.clone()), caller.auth.clone(), Path(id)).await;
+    done(&s, &caller, id, r, None).await
+}
+
+/// `POST /cases/{id}/stable`.
+pub async fn stable(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    let r = api::stable(State(s.clone()), caller.auth.clone(), Path(id)).await;
+    done(&s, &caller, id, r, None).await
+}
+
+/// `POST /cases/{id}/escalate`: declares the incident, then back to the case (which links it).
+pub async fn escalate(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    let r = api::escalate(
+        State(s.clone()),
+        caller.auth.clone(),
+        Path(id),
+        body(json!({}))?,
+    )
+    .await;
+    done(&s, &caller, id, r, None).await
+}
+
+/// The close form.
+#[derive(Deserialize)]
+pub struct CloseForm {
+    resolution_reason: Option<String>,
+    resolution: Option<String>,
+}
+
+/// `POST /cases/{id}/close`: with a resolution reason (required) and text.
+pub async fn close(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<CloseForm>,
+) -> ApiResult<Response> {
+    let typed = Form::with_values([
+        (
+            "resolution_reason",
+            f.resolution_reason.clone().unwrap_or_default(),
+        ),
+        ("resolution", f.resolution.clone().unwrap_or_default()),
+    ]);
+    let r = api::close(
+        State(s.clone()),
+        caller.auth.clone(),
+        Path(id),
+        Json(CloseIn {
+            resolution_reason: given(&f.resolution_reason),
+            resolution: given(&f.resolution),
+        }),
+    )
+    .await;
+    let put = |f| Failed {
+        close: Some(f),
+        ..Failed::default()
+    };
+    done(&s, &caller, id, r, Some((typed, put))).await
+}
+
+/// The snooze form.
+#[derive(Deserialize)]
+pub struct SnoozeForm {
+    name: Option<String>,
+    expression: Option<String>,
+    hours: Option<String>,
+}
+
+/// `POST /cases/{id}/snooze`: creates a snooze filter in the case's project (the API's filter
+/// rule: an admin, or the project's) from the expression, for so many hours.
+pub async fn snooze(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<SnoozeForm>,
+) -> ApiResult<Response> {
+    let case = s.engine.cases().get(CaseId(id)).await?.case;
+    let project = s
+        .engine
+        .projects()
+        .list()
+        .await?
+        .into_iter()
+        .find(|p| p.id == case.project_id)
+        .map(|p| p.slug)
+        .unwrap_or_default();
+    let typed = Form::with_values([
+        ("name", f.name.clone().unwrap_or_default()),
+        ("expression", f.expression.clone().unwrap_or_default()),
+        ("hours", f.hours.clone().unwrap_or_default()),
+    ]);
+    let mut e = ValidationError::default();
+    let hours = match given(&f.hours).map(|h| h.parse::<i64>()) {
+        Some(Ok(h)) if (1..=24 * 30).contains(&h) => h,
+        _ => {
+            e.push("hours", "must be a whole number of hours, 1 to 720");
+            0
+        }
+    };
+    let r = match e.into_result() {
+        Err(e) => Err(e.into()),
+        Ok(()) => {
+            let expires = dispatch_core::now() + chrono::Duration::hours(hours);
+            let b = json!({
+                "project": project,
+                "name": given(&f.name).unwrap_or_default(),
+                "description": format!("Snoozed from case {id}: {}", case.title),
+                "kind": "snooze",
+                "mode": "active",
+                "expression": given(&f.expression).unwrap_or_default(),
+                "expires_at": expires.to_rfc3339(),
+            });
+            crate::api::signals::create_filter(State(s.clone()), caller.auth.clone(), body(b)?)
+                .await
+        }
+    };
+    let put = |f| Failed {
+        snooze: Some(f),
+        ..Failed::default()
+    };
+    done(&s, &caller, id, r, Some((typed, put))).await
+}
