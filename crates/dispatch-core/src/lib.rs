@@ -16,6 +16,7 @@ pub mod password;
 pub mod patch;
 pub mod permission;
 pub mod provider;
+pub mod provider_settings;
 pub mod secret;
 pub mod signal;
 pub mod size;

@@ -69,6 +69,8 @@ pub struct IncidentContext {
     pub report_fields: Vec<(String, String)>,
     /// The server's public base URL (for links back to Dispatch).
     pub base_url: String,
+    /// The project's settings for the providers that take some.
+    pub settings: crate::provider_settings::ProviderSettings,
 }
 
 impl IncidentContext {
@@ -86,12 +88,14 @@ impl IncidentContext {
 }
 
 /// What a provider created.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Created {
     /// The provider's id for it.
     pub external_id: String,
     /// Where people open it.
     pub link: Option<String>,
+    /// What else people need to use it, by name (e.g. a meeting's `passcode`).
+    pub details: BTreeMap<String, String>,
 }
 
 /// A provider call failed; the job queue retries it.

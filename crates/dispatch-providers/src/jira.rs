@@ -10,10 +10,15 @@
 //! incident's status (looked up with `GET …/issue/{key}/transitions`, never a fixed id). An
 //! issue already in that status is left alone, so a retried move happens once. The resolution
 //! goes with the closing transition as its comment, in the same request.
+//!
+//! A project (and each incident type in it) may send its issues elsewhere: its
+//! `provider_settings.jira` (project key, issue type, labels, transition names, custom fields
+//! for the commander and the priority) go over the server's `DISPATCH_JIRA_*` settings.
 
 use crate::vendor_http::VendorHttp;
 use async_trait::async_trait;
 use dispatch_core::provider::{Created, IncidentContext, ProviderResult, ResourceProvider};
+use dispatch_core::provider_settings::JiraCustomFields;
 use dispatch_core::ResourceKind;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -112,6 +117,22 @@ impl std::fmt::Debug for JiraSettings {
 pub struct Jira {
     settings: JiraSettings,
     http: VendorHttp,
+    /// What a custom user field is set to for an e-mail (`None`: Jira knows no such user).
+    users: std::sync::Mutex<std::collections::HashMap<String, Option<Value>>>,
+}
+
+/// Where one incident's issue goes and what custom fields it fills.
+struct Target {
+    project: JiraProject,
+    custom: JiraCustomFields,
+}
+
+/// Whether every key of `desired` (an object) has the same value in `existing`.
+fn holds(existing: &Value, desired: &Value) -> bool {
+    match desired.as_object() {
+        Some(d) => d.iter().all(|(k, v)| existing.get(k) == Some(v)),
+        None => existing == desired,
+    }
 }
 
 /// The label that marks the issue of one incident (labels have no spaces).
@@ -238,7 +259,113 @@ impl Jira {
             JiraAuth::DataCenter { .. } => "DISPATCH_JIRA_PAT",
         };
         let http = VendorHttp::with_timeout(SLUG, "Jira", credential, settings.timeout);
-        Self { settings, http }
+        Self {
+            settings,
+            http,
+            users: Default::default(),
+        }
+    }
+
+    /// Where the incident's issue goes: the server's settings under its project's (and its
+    /// incident type's) `provider_settings.jira`.
+    fn target(&self, ctx: &IncidentContext) -> Target {
+        let mut project = self.settings.project.clone();
+        let Some(s) = ctx
+            .settings
+            .jira
+            .as_ref()
+            .map(|j| j.for_type(&ctx.incident_type))
+        else {
+            return Target {
+                project,
+                custom: JiraCustomFields::default(),
+            };
+        };
+        if let Some(k) = s.project_key {
+            project.key = k;
+        }
+        if let Some(t) = s.issue_type {
+            project.issue_type = t;
+        }
+        if let Some(l) = s.labels {
+            project.labels = l;
+        }
+        if let Some(t) = s.transitions {
+            let p = &mut project.transitions;
+            for (to, from) in [
+                (&mut p.active, t.active),
+                (&mut p.stable, t.stable),
+                (&mut p.closed, t.closed),
+            ] {
+                if let Some(name) = from {
+                    *to = name;
+                }
+            }
+        }
+        Target {
+            project,
+            custom: s.custom_fields.unwrap_or_default(),
+        }
+    }
+
+    /// What a user-picker field holds for the person with `email`: `{"accountId"}` on Cloud,
+    /// `{"name"}` on Data Center; `None` when Jira knows nobody with that e-mail.
+    async fn user(&self, email: &str) -> ProviderResult<Option<Value>> {
+        let email = email.trim().to_lowercase();
+        if let Some(found) = self.users.lock().unwrap().get(&email) {
+            return Ok(found.clone());
+        }
+        let param = if self.cloud() { "query" } else { "username" };
+        let body = self
+            .http
+            .send_ok("looking up the commander's Jira account", || {
+                self.request(Method::GET, "/user/search")
+                    .query(&[(param, email.as_str())])
+            })
+            .await?;
+        let users = body.as_array().cloned().unwrap_or_default();
+        // Cloud may hide e-mail addresses: then a query that found exactly one user found them.
+        let user = users
+            .iter()
+            .find(|u| {
+                u["emailAddress"]
+                    .as_str()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(&email))
+            })
+            .or_else(|| (users.len() == 1).then(|| &users[0]));
+        let found = user.and_then(|u| {
+            if self.cloud() {
+                u["accountId"].as_str().map(|id| json!({"accountId": id}))
+            } else {
+                u["name"].as_str().map(|n| json!({"name": n}))
+            }
+        });
+        if found.is_none() {
+            tracing::info!(
+                provider = SLUG,
+                "no Jira account for the commander's e-mail; the commander field is left as it is"
+            );
+        }
+        self.users.lock().unwrap().insert(email, found.clone());
+        Ok(found)
+    }
+
+    /// The custom fields' values for the incident as it is now.
+    async fn custom_values(
+        &self,
+        custom: &JiraCustomFields,
+        ctx: &IncidentContext,
+    ) -> ProviderResult<serde_json::Map<String, Value>> {
+        let mut out = serde_json::Map::new();
+        if let Some(f) = &custom.commander {
+            if let Some(user) = self.user(&ctx.commander.email).await? {
+                out.insert(f.clone(), user);
+            }
+        }
+        if let Some(f) = &custom.priority {
+            out.insert(f.clone(), json!({"value": ctx.priority}));
+        }
+        Ok(out)
     }
 
     fn cloud(&self) -> bool {
@@ -285,11 +412,11 @@ impl Jira {
     }
 
     /// The key of the issue already made for this incident, if there is one.
-    async fn find(&self, ctx: &IncidentContext) -> ProviderResult<Option<String>> {
+    async fn find(&self, p: &JiraProject, ctx: &IncidentContext) -> ProviderResult<Option<String>> {
         let label = marker(&ctx.name);
         let jql = format!(
             "project = \"{}\" AND labels = \"{label}\" ORDER BY created ASC",
-            self.settings.project.key.replace('"', "")
+            p.key.replace('"', "")
         );
         // Cloud's search is `GET /search/jql` (the older `/search` is gone there); Data
         // Center's is `GET /search`.
@@ -323,17 +450,20 @@ impl Jira {
         Ok(found)
     }
 
-    async fn create_issue(&self, ctx: &IncidentContext) -> ProviderResult<String> {
-        let p = &self.settings.project;
+    async fn create_issue(&self, t: &Target, ctx: &IncidentContext) -> ProviderResult<String> {
+        let p = &t.project;
         let mut labels: Vec<String> = p.labels.clone();
         labels.push(marker(&ctx.name));
-        let issue = json!({"fields": {
+        let mut issue = json!({"fields": {
             "project": {"key": p.key},
             "issuetype": {"name": p.issue_type},
             "summary": summary(ctx),
             "description": self.description(ctx),
             "labels": labels,
         }});
+        for (k, v) in self.custom_values(&t.custom, ctx).await? {
+            issue["fields"][k] = v;
+        }
         let body = self
             .http
             .send_ok("creating the issue", || {
@@ -347,8 +477,8 @@ impl Jira {
     }
 
     /// The transition name for the incident's status (`None`: no move).
-    fn transition_for<'a>(&'a self, status: &str) -> Option<&'a str> {
-        let t = &self.settings.project.transitions;
+    fn transition_for<'a>(p: &'a JiraProject, status: &str) -> Option<&'a str> {
+        let t = &p.transitions;
         let name = match status {
             "active" => &t.active,
             "stable" => &t.stable,
@@ -362,12 +492,13 @@ impl Jira {
     /// incident's status, unless it is already there.
     async fn transition(
         &self,
+        p: &JiraProject,
         key: &str,
         status: &Value,
         ctx: &IncidentContext,
     ) -> ProviderResult<()> {
         let current = status["name"].as_str().unwrap_or_default();
-        let Some(name) = self.transition_for(&ctx.status) else {
+        let Some(name) = Self::transition_for(p, &ctx.status) else {
             return Ok(());
         };
         if current.eq_ignore_ascii_case(name) {
@@ -400,7 +531,7 @@ impl Jira {
             }
             let names: Vec<&str> = offered.iter().filter_map(|t| t["name"].as_str()).collect();
             return Err(self.http.error(format!(
-                "moving {key}: Jira offers no transition named {name:?} from status {current:?} (offered: {}); check the closed transition name (DISPATCH_JIRA_TRANSITION_CLOSED)",
+                "moving {key}: Jira offers no transition named {name:?} from status {current:?} (offered: {}); check the closed transition name (the project's provider_settings.jira.transitions.closed, else DISPATCH_JIRA_TRANSITION_CLOSED)",
                 names.join(", ")
             )));
         };
@@ -463,39 +594,59 @@ impl ResourceProvider for Jira {
     }
 
     async fn create(&self, _key: &str, ctx: &IncidentContext) -> ProviderResult<Created> {
-        let key = match self.find(ctx).await? {
+        let t = self.target(ctx);
+        let key = match self.find(&t.project, ctx).await? {
             Some(k) => k,
-            None => self.create_issue(ctx).await?,
+            None => self.create_issue(&t, ctx).await?,
         };
         self.update(&key, ctx).await?;
         Ok(Created {
             link: Some(self.browse_url(&key)),
             external_id: key,
+            ..Default::default()
         })
     }
 
     async fn update(&self, key: &str, ctx: &IncidentContext) -> ProviderResult<()> {
+        let t = self.target(ctx);
+        let custom = self.custom_values(&t.custom, ctx).await?;
         let path = format!("/issue/{key}");
+        let mut wanted = String::from("summary,description,status");
+        for f in custom.keys() {
+            wanted.push(',');
+            wanted.push_str(f);
+        }
         let issue = self
             .http
             .send_ok(&format!("reading {key}"), || {
                 self.request(Method::GET, &path)
-                    .query(&[("fields", "summary,description,status")])
+                    .query(&[("fields", wanted.as_str())])
             })
             .await?;
         let fields = &issue["fields"];
         let (summary, description) = (summary(ctx), self.description(ctx));
-        if fields["summary"].as_str() != Some(summary.as_str())
-            || fields["description"] != description
-        {
-            let change = json!({"fields": {"summary": summary, "description": description}});
+        let mut change = serde_json::Map::new();
+        if fields["summary"].as_str() != Some(summary.as_str()) {
+            change.insert("summary".into(), summary.into());
+        }
+        if fields["description"] != description {
+            change.insert("description".into(), description);
+        }
+        for (f, v) in custom {
+            if !holds(&fields[&f], &v) {
+                change.insert(f, v);
+            }
+        }
+        if !change.is_empty() {
+            let change = json!({ "fields": change });
             self.http
                 .send_ok(&format!("updating {key}"), || {
                     self.request(Method::PUT, &path).json(&change)
                 })
                 .await?;
         }
-        self.transition(key, &fields["status"], ctx).await
+        self.transition(&t.project, key, &fields["status"], ctx)
+            .await
     }
 }
 
@@ -531,6 +682,7 @@ mod tests {
             timeline: vec![],
             report_fields: vec![],
             base_url: "https://dispatch.example.com".into(),
+            settings: Default::default(),
         }
     }
 

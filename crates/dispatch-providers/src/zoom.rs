@@ -5,8 +5,10 @@
 //! one scheduled meeting (`POST /users/me/meetings`, topic = the incident's name and title); a
 //! retried job first looks for it among the account's scheduled meetings
 //! (`GET /users/me/meetings`, following `next_page_token`), so there is never a second one.
-//! The conference resource links to the meeting's join URL (which carries the passcode); the
-//! meeting is deleted (`DELETE /meetings/{id}`) when the incident closes.
+//! The conference resource links to the meeting's join URL and shows its passcode (for those who
+//! dial in or type the meeting id); the topic follows the incident's title
+//! (`GET`/`PATCH /meetings/{id}`); the meeting is deleted (`DELETE /meetings/{id}`) when the
+//! incident closes.
 
 use crate::vendor_http::VendorHttp;
 use async_trait::async_trait;
@@ -190,8 +192,8 @@ impl Zoom {
         }
     }
 
-    /// The incident's meeting, if one was made: its id and join URL.
-    async fn find(&self, ctx: &IncidentContext) -> ProviderResult<Option<(String, String)>> {
+    /// The incident's meeting, if one was made: its id.
+    async fn find(&self, ctx: &IncidentContext) -> ProviderResult<Option<String>> {
         let prefix = format!("{}: ", ctx.name);
         let mut page_token = String::new();
         for _ in 0..MAX_PAGES {
@@ -218,10 +220,7 @@ impl Zoom {
                     Value::String(s) => s.clone(),
                     _ => continue,
                 };
-                return Ok(Some((
-                    id,
-                    m["join_url"].as_str().unwrap_or_default().into(),
-                )));
+                return Ok(Some(id));
             }
             match body["next_page_token"].as_str() {
                 Some(t) if !t.is_empty() => page_token = t.to_string(),
@@ -229,6 +228,43 @@ impl Zoom {
             }
         }
         Ok(None)
+    }
+}
+
+/// The conference resource of a meeting as Zoom shows it: its join link and passcode.
+fn created(id: String, m: &Value) -> Created {
+    let mut details = std::collections::BTreeMap::new();
+    if let Some(p) = m["password"].as_str().filter(|p| !p.is_empty()) {
+        details.insert("passcode".to_string(), p.to_string());
+    }
+    details.insert("meeting_id".to_string(), id.clone());
+    Created {
+        link: m["join_url"]
+            .as_str()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string),
+        external_id: id,
+        details,
+    }
+}
+
+impl Zoom {
+    /// The meeting with this id (`None` when Zoom has none).
+    async fn meeting(&self, id: &str) -> ProviderResult<Option<Value>> {
+        let a = self
+            .call(
+                "reading the meeting",
+                Method::GET,
+                &format!("/meetings/{id}"),
+                &[],
+                None,
+            )
+            .await?;
+        match a.status {
+            200..=299 => Ok(Some(a.body)),
+            404 => Ok(None),
+            _ => Err(self.http.failed("reading the meeting", &a)),
+        }
     }
 }
 
@@ -256,11 +292,13 @@ impl ResourceProvider for Zoom {
     }
 
     async fn create(&self, _key: &str, ctx: &IncidentContext) -> ProviderResult<Created> {
-        if let Some((id, join_url)) = self.find(ctx).await? {
-            return Ok(Created {
-                external_id: id,
-                link: Some(join_url).filter(|l| !l.is_empty()),
-            });
+        if let Some(id) = self.find(ctx).await? {
+            // The list leaves the passcode out: the meeting itself has it.
+            let m = self
+                .meeting(&id)
+                .await?
+                .ok_or_else(|| self.http.error("reading the meeting: it is gone"))?;
+            return Ok(created(id, &m));
         }
         let start = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let meeting = json!({
@@ -290,10 +328,32 @@ impl ResourceProvider for Zoom {
                     .error("creating the meeting: Zoom gave no meeting id"))
             }
         };
-        Ok(Created {
-            external_id: id,
-            link: body["join_url"].as_str().map(str::to_string),
-        })
+        Ok(created(id, &body))
+    }
+
+    /// Keeps the topic on the incident's name and title.
+    async fn update(&self, external_id: &str, ctx: &IncidentContext) -> ProviderResult<()> {
+        let Some(m) = self.meeting(external_id).await? else {
+            return Ok(());
+        };
+        let want = topic(ctx);
+        if m["topic"].as_str() == Some(want.as_str()) {
+            return Ok(());
+        }
+        let change = json!({ "topic": want });
+        let a = self
+            .call(
+                "renaming the meeting",
+                Method::PATCH,
+                &format!("/meetings/{external_id}"),
+                &[],
+                Some(&change),
+            )
+            .await?;
+        match a.status {
+            200..=299 | 404 => Ok(()),
+            _ => Err(self.http.failed("renaming the meeting", &a)),
+        }
     }
 
     async fn archive(&self, external_id: &str, archive: bool) -> ProviderResult<()> {

@@ -64,6 +64,7 @@ impl ConversationProvider for SlackConversation {
         Ok(Created {
             link: Some(format!("https://slack.com/app_redirect?channel={id}")),
             external_id: id,
+            ..Default::default()
         })
     }
 

@@ -116,6 +116,8 @@ pub struct ResourceOut {
     pub external_id: Option<String>,
     /// The last error, when failed.
     pub error: Option<String>,
+    /// What else people need to use it, by name (e.g. a conference's `passcode`).
+    pub details: std::collections::BTreeMap<String, String>,
 }
 
 impl From<&resource::Model> for ResourceOut {
@@ -127,6 +129,7 @@ impl From<&resource::Model> for ResourceOut {
             link: r.link.clone(),
             external_id: r.external_id.clone(),
             error: r.last_error.clone(),
+            details: serde_json::from_str(&r.details).unwrap_or_default(),
         }
     }
 }

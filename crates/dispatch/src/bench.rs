@@ -11,6 +11,7 @@ mod phase;
 mod saga;
 mod seed;
 mod server;
+pub mod signals;
 mod sql;
 mod stats;
 mod words;
@@ -24,7 +25,11 @@ use std::time::{Duration, Instant};
 
 /// Bench options.
 #[derive(Debug, Clone, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    /// Another bench than the API's.
+    #[command(subcommand)]
+    pub mode: Option<BenchMode>,
     /// Database to bench on (default: a temporary SQLite file).
     #[arg(long)]
     pub database_url: Option<String>,
@@ -44,6 +49,15 @@ pub struct BenchArgs {
     /// the time over the floor goes (HTTP and JSON, authentication, or the engine's queries).
     #[arg(long)]
     pub breakdown: bool,
+}
+
+/// The other benches.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum BenchMode {
+    /// Alert ingestion throughput with deduplication (`POST /api/v1/signals/alertmanager`
+    /// from concurrent senders), beside floors measured in the same run; with
+    /// `--kill-after`, what survives a `kill -9`.
+    Signals(signals::SignalBenchArgs),
 }
 
 /// A scratch directory, removed when dropped.
@@ -75,6 +89,9 @@ impl Drop for ScratchDir {
 
 /// Runs the bench.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(BenchMode::Signals(a)) = args.mode {
+        return signals::run(a).await;
+    }
     anyhow::ensure!(args.samples > 0, "--samples must be at least 1");
     let scratch = ScratchDir::new()?;
     let url = match &args.database_url {

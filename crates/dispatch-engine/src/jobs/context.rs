@@ -129,6 +129,11 @@ async fn load_with(
         timeline,
         report_fields,
         base_url: base_url.to_string(),
+        settings: dispatch_core::provider_settings::ProviderSettings::from_stored(
+            &repo::project::get(conn, r.project_id)
+                .await?
+                .provider_settings,
+        ),
     })
 }
 

@@ -159,7 +159,8 @@ pub(crate) async fn setup(
     complete(engine, job, incident_id, events).await
 }
 
-/// After a change: topic, bookmarks, members, documents and ticket brought up to date.
+/// After a change: topic, bookmarks, members, documents, ticket, storage and conference brought
+/// up to date.
 pub(crate) async fn refresh(
     engine: &Engine,
     job: &job::Model,
@@ -177,6 +178,10 @@ pub(crate) async fn refresh(
             made_by(&registry.document, r)?.update(id, &ctx).await?;
         } else if r.kind == "ticket" {
             made_by(&registry.ticket, r)?.update(id, &ctx).await?;
+        } else if r.kind == "storage" {
+            made_by(&registry.storage, r)?.update(id, &ctx).await?;
+        } else if r.kind == "conference" {
+            made_by(&registry.conference, r)?.update(id, &ctx).await?;
         }
     }
     if let Ok(Some(room)) = conversation(&list) {

@@ -108,6 +108,7 @@ pub(crate) async fn run(
         provider: provider.into(),
         external_id: Some(created.external_id.clone()),
         link: created.link.clone(),
+        details: serde_json::to_string(&created.details).unwrap_or_else(|_| "{}".into()),
         status: "ready".into(),
         last_error: None,
         created_at: now,

@@ -20,6 +20,7 @@ impl ResourceProvider for Ticket {
         Ok(Created {
             external_id: ctx.name.clone(),
             link: Some(format!("{}/api/v1/incidents/{}", self.base_url, ctx.name)),
+            ..Default::default()
         })
     }
 }
@@ -43,6 +44,7 @@ impl ResourceProvider for Storage {
                 "{}/api/v1/incidents/{}/files",
                 self.base_url, ctx.name
             )),
+            ..Default::default()
         })
     }
 }
@@ -66,6 +68,7 @@ impl ResourceProvider for Conference {
         Ok(Created {
             link: Some(self.template.replace("{{slug}}", &slug)),
             external_id: slug,
+            ..Default::default()
         })
     }
 }

@@ -68,6 +68,7 @@ fn ctx(visibility: &str) -> IncidentContext {
         timeline: vec![],
         report_fields: vec![],
         base_url: "http://127.0.0.1:8080".into(),
+        settings: Default::default(),
     }
 }
 

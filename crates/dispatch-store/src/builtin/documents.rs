@@ -40,6 +40,7 @@ impl Documents {
         Created {
             external_id: d.id.to_string(),
             link: Some(format!("{}/api/v1/documents/{}", self.base_url, d.id)),
+            ..Default::default()
         }
     }
 }

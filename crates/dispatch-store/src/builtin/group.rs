@@ -42,6 +42,7 @@ impl Groups {
                 "{}/api/v1/incidents/{incident}/group",
                 self.base_url
             )),
+            ..Default::default()
         }
     }
 }

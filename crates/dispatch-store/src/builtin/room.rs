@@ -49,6 +49,7 @@ impl Room {
                 "{}/api/v1/incidents/{ctx_name}/room",
                 self.base_url
             )),
+            ..Default::default()
         }
     }
 }

@@ -19,6 +19,9 @@ pub struct Model {
     pub stable_priority_id: Option<i64>,
     /// Providers the project chose: a JSON object of capability → provider slug.
     pub providers: String,
+    /// The project's settings for the providers that take some: a JSON object of provider
+    /// slug → settings (`dispatch_core::provider_settings`).
+    pub provider_settings: String,
     /// Reacting to a room message with this emoji puts it on the timeline.
     pub timeline_emoji: String,
     pub observer_promotion_messages: i32,

@@ -15,6 +15,8 @@ pub struct Model {
     pub link: Option<String>,
     pub status: String,
     pub last_error: Option<String>,
+    /// What else people need besides the link: a JSON object of name → text.
+    pub details: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -146,6 +146,16 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261203_000090_notifications_group.sql"),
                 postgres: include_str!("m20261203_000090_notifications_group.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261203_000100_provider_settings",
+                sqlite: include_str!("m20261203_000100_provider_settings.sql"),
+                postgres: include_str!("m20261203_000100_provider_settings.sql"),
+            }),
+            Box::new(SqlMigration {
+                name: "m20261203_000110_resource_details",
+                sqlite: include_str!("m20261203_000110_resource_details.sql"),
+                postgres: include_str!("m20261203_000110_resource_details.sql"),
+            }),
         ]
     }
 }

@@ -53,6 +53,7 @@ pub fn new_row() -> project::Model {
         is_default: false,
         stable_priority_id: None,
         providers: "{}".into(),
+        provider_settings: "{}".into(),
         timeline_emoji: "⏱".into(),
         observer_promotion_messages: 3,
         members_only: false,

@@ -4,7 +4,7 @@
 use super::parse;
 use crate::auth::Auth;
 use crate::error::ApiResult;
-use crate::extract::{Json, Path, Query};
+use crate::extract::{Json, MaybeJson, Path, Query};
 use crate::wire::{IncidentOut, IncidentSummaryOut, Page, ParticipantOut};
 use crate::AppState;
 use axum::extract::State;
@@ -276,16 +276,42 @@ pub async fn mark_stable(
     transition(&s, &auth, &id, IncidentStatus::Stable).await
 }
 
-/// Closes an incident.
+/// What closing may say.
+#[derive(Deserialize, ToSchema)]
+pub struct CloseIn {
+    /// The resolution, set in the same change as the close (what was done; the ticket's
+    /// closing comment and the review start from it).
+    pub resolution: Option<String>,
+}
+
+/// Closes an incident, with its resolution when the body gives one (the body may be left out).
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/close", tag = "incidents",
+    request_body(content = Option<CloseIn>, description = "Optional: the resolution"),
     params(("id" = String, Path, description = "Id or key")),
-    responses((status = 200, body = IncidentOut), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = IncidentOut), (status = 409, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
 pub async fn mark_closed(
     State(s): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
+    MaybeJson(body): MaybeJson<CloseIn>,
 ) -> ApiResult<axum::Json<IncidentOut>> {
-    transition(&s, &auth, &id, IncidentStatus::Closed).await
+    let Some(resolution) = body.and_then(|b| b.resolution) else {
+        return transition(&s, &auth, &id, IncidentStatus::Closed).await;
+    };
+    // The resolution and the close: one change, as `PATCH` with both would make it.
+    let patch = IncidentPatch {
+        resolution: Patch::Value(resolution),
+        status: Patch::Value(IncidentStatus::Closed.as_str().into()),
+        title: Patch::Absent,
+        description: Patch::Absent,
+        incident_type: Patch::Absent,
+        priority: Patch::Absent,
+        severity: Patch::Absent,
+        visibility: Patch::Absent,
+        tags: Patch::Absent,
+    };
+    update(State(s), auth, Path(id), Json(patch)).await
 }
 
 /// Re-opens a stable or closed incident.

@@ -22,12 +22,33 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(l.local_addr()?.port())
 }
 
+/// A `/proc/PID/status` field in kB (`VmRSS`, `VmHWM`) of process `pid`, as MB.
+pub fn memory_mb(pid: u32, field: &str) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .context("cannot read the server's /proc status (Linux only)")?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .with_context(|| format!("no {field} in /proc/{pid}/status"))?;
+    Ok(kb / 1024.0)
+}
+
 impl ServerProcess {
     /// Spawns this very binary as `serve` on `database_url`, logging to `log`.
     pub fn spawn(database_url: &str, log: &Path) -> anyhow::Result<Self> {
+        Self::spawn_at(database_url, log, free_port()?)
+    }
+
+    /// Spawns the server on this loopback port (a restarted server takes its old one),
+    /// appending to `log`.
+    pub fn spawn_at(database_url: &str, log: &Path, port: u16) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("cannot find the dispatch binary")?;
-        let port = free_port()?;
-        let out = std::fs::File::create(log)
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
             .with_context(|| format!("cannot create {}", log.display()))?;
         let err = out.try_clone()?;
         let child = Command::new(exe)
@@ -95,15 +116,28 @@ impl ServerProcess {
 
     /// A `/proc/PID/status` field in kB (`VmRSS`, `VmHWM`), as MB.
     pub fn memory_mb(&self, field: &str) -> anyhow::Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))
-            .context("cannot read the server's /proc status (Linux only)")?;
-        let kb: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .with_context(|| format!("no {field} in /proc/{}/status", self.pid))?;
-        Ok(kb / 1024.0)
+        memory_mb(self.pid, field)
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The loopback port it listens on.
+    pub fn port(&self) -> u16 {
+        self.base
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_default()
+    }
+
+    /// Kills the server with SIGKILL (no chance to finish anything) and waits for it to die.
+    pub async fn kill9(&mut self) -> anyhow::Result<()> {
+        self.child.start_kill().context("cannot kill the server")?;
+        self.child.wait().await?;
+        Ok(())
     }
 
     /// Stops the server.

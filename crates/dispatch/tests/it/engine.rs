@@ -254,6 +254,7 @@ impl ResourceProvider for Flaky {
         Ok(Created {
             external_id: format!("T-{}", ctx.id),
             link: Some(format!("https://tickets.example.com/{key}")),
+            ..Default::default()
         })
     }
 }

@@ -494,6 +494,7 @@ impl ResourceProvider for FailsOnce {
         Ok(Created {
             external_id: format!("T-{}", ctx.id),
             link: Some(format!("https://tickets.example.com/{key}")),
+            ..Default::default()
         })
     }
 }

@@ -327,3 +327,158 @@ async fn half_the_jira_calls_failing_or_timing_out_still_make_one_issue_and_one_
         "calls failed and were retried ({creates} writes)"
     );
 }
+
+#[tokio::test]
+async fn a_project_sends_its_issues_to_its_own_jira_project_and_fills_its_custom_fields() {
+    use crate::emulators::jira::{COMMANDER_FIELD, PRIORITY_FIELD};
+    let j = Jira::start().await;
+    let app = spawn(&j).await;
+    let r = app
+        .patch(
+            "/projects/default",
+            json!({"provider_settings": {"jira": {
+                "project_key": "SEC", "issue_type": "Incident", "labels": ["sev", "ops"],
+                "transitions": {"active": "In Progress", "closed": "Done"},
+                "custom_fields": {"commander": COMMANDER_FIELD, "priority": PRIORITY_FIELD}}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["provider_settings"]["jira"]["project_key"], "SEC");
+    let name = declare(&app, "Token leak").await;
+    let ic = app.get(&format!("/incidents/{name}")).await.body["commander"]["email"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let account = j.add_user(&ic, "Ida Commander");
+    app.run_pending_jobs().await;
+
+    let issues = j.issues();
+    assert_eq!(issues.len(), 1, "{:?}", j.requests());
+    let issue = &issues[0];
+    assert_eq!(issue.key, "SEC-1");
+    assert_eq!(issue.fields["issuetype"]["name"], "Incident");
+    let labels = issue.fields["labels"].as_array().unwrap();
+    assert!(
+        labels.contains(&json!("sev")) && !labels.contains(&json!("incident")),
+        "{labels:?}"
+    );
+    assert_eq!(issue.fields[COMMANDER_FIELD]["accountId"], account.as_str());
+    assert_eq!(issue.fields[PRIORITY_FIELD]["value"], "High");
+    // The look-up searched the project's own Jira project.
+    assert!(
+        j.requests()
+            .iter()
+            .any(|r| r.starts_with("GET /rest/api/3/search/jql?") && r.contains("SEC")),
+        "{:?}",
+        j.requests()
+    );
+    assert_eq!(
+        ticket(&app, &name).await["link"],
+        format!("{}/browse/SEC-1", j.url)
+    );
+
+    // A new priority updates the select field; the commander is looked up once.
+    let r = app
+        .patch(&format!("/incidents/{name}"), json!({"priority": "medium"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.run_pending_jobs().await;
+    assert_eq!(j.issues()[0].fields[PRIORITY_FIELD]["value"], "Medium");
+    assert_eq!(count(&j, "GET /rest/api/3/user/search"), 1);
+
+    let r = app
+        .call(
+            Method::POST,
+            &format!("/incidents/{name}/close"),
+            Some(json!({"resolution": "Rotated the token."})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.run_pending_jobs().await;
+    let issue = j.issues()[0].clone();
+    assert_eq!(issue.moves, ["In Progress", "Done"]);
+    assert!(
+        issue.comments[0].to_string().contains("Rotated the token."),
+        "{:?}",
+        issue.comments
+    );
+}
+
+#[tokio::test]
+async fn provider_settings_are_merged_checked_and_name_the_bad_field() {
+    let j = Jira::start().await;
+    let app = spawn(&j).await;
+    let r = app
+        .patch(
+            "/projects/default",
+            json!({"provider_settings": {"jira": {"project_key": "SEC", "issue_type": "Bug",
+                "by_type": {"Default": {"issue_type": "Incident"}}}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    // A merge patch: the key stays, the issue type goes, the labels come.
+    let r = app
+        .patch(
+            "/projects/default",
+            json!({"provider_settings": {"jira": {"issue_type": null, "labels": ["x"]}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let jira = &r.body["provider_settings"]["jira"];
+    assert_eq!(jira["project_key"], "SEC");
+    assert!(jira.get("issue_type").is_none(), "{jira}");
+    assert_eq!(jira["labels"], json!(["x"]));
+    assert_eq!(jira["by_type"]["Default"]["issue_type"], "Incident");
+
+    for (body, field) in [
+        (
+            json!({"jira": {"project_key": "sec ops"}}),
+            "provider_settings.jira.project_key",
+        ),
+        (
+            json!({"jira": {"custom_fields": {"priority": "Priority"}}}),
+            "provider_settings.jira.custom_fields.priority",
+        ),
+        (
+            json!({"jira": {"projectkey": "SEC"}}),
+            "provider_settings.jira",
+        ),
+        (json!({"zoom": {"passcode": "1"}}), "provider_settings.zoom"),
+        (json!(["jira"]), "provider_settings"),
+    ] {
+        let r = app
+            .patch(
+                "/projects/default",
+                json!({"provider_settings": body, "name": "Renamed"}),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {:?}",
+            r.body
+        );
+        assert!(
+            r.body["error"]["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["field"] == field),
+            "{field}: {:?}",
+            r.body
+        );
+    }
+    // Nothing half-written.
+    let p = app.get("/projects/default").await.body;
+    assert_eq!(p["name"], "Default");
+    assert_eq!(p["provider_settings"]["jira"]["project_key"], "SEC");
+
+    // The incident type's override is what its issue gets.
+    declare(&app, "Typed").await;
+    app.run_pending_jobs().await;
+    let issues = j.issues();
+    assert_eq!(issues.len(), 1, "{:?}", j.requests());
+    assert_eq!(issues[0].key, "SEC-1");
+    assert_eq!(issues[0].fields["issuetype"]["name"], "Incident");
+    assert_eq!(issues[0].fields["labels"][0], "x");
+}

@@ -78,6 +78,9 @@ async fn a_declare_makes_one_zoom_meeting_deleted_on_close() {
         c["link"].as_str().unwrap().contains("pwd="),
         "the link carries the passcode"
     );
+    // The passcode, for those who dial in or type the meeting id, is on the resource too.
+    assert_eq!(c["details"]["passcode"], m.body["password"], "{c}");
+    assert_eq!(c["details"]["meeting_id"], m.id.to_string());
     // The look-up came before the create.
     let asked = z.requests();
     let list = asked
@@ -90,6 +93,21 @@ async fn a_declare_makes_one_zoom_meeting_deleted_on_close() {
         .unwrap();
     assert!(list < create, "{asked:?}");
     assert!(asked[list].contains("type=scheduled"), "{}", asked[list]);
+
+    // The topic follows the title, once.
+    let r = app
+        .patch(
+            &format!("/incidents/{name}"),
+            json!({"title": "Checkout down"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.run_pending_jobs().await;
+    assert_eq!(
+        z.meetings()[0].body["topic"],
+        format!("{name}: Checkout down")
+    );
+    assert_eq!(count(&z, &format!("PATCH /v2/meetings/{}", m.id)), 1);
 
     let r = app
         .call(Method::POST, &format!("/incidents/{name}/close"), None)

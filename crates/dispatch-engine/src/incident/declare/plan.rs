@@ -585,6 +585,7 @@ fn pending_resources_of(
             link: None,
             status: "pending".into(),
             last_error: None,
+            details: "{}".into(),
             created_at: now,
             updated_at: now,
         })

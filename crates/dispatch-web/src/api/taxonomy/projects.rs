@@ -56,6 +56,10 @@ pub struct ProjectOut {
     /// The provider used for every capability: the project's choice, else the server's
     /// default (`null` when this server has none).
     pub effective_providers: BTreeMap<String, Option<String>>,
+    /// The project's settings for the providers that take some (e.g. `jira`: project key, issue
+    /// type, labels, transition names, custom fields, overrides `by_type`); see docs/providers.md.
+    #[schema(value_type = Object)]
+    pub provider_settings: serde_json::Value,
     /// Reacting to a room message with this emoji puts it on the timeline (default ⏱).
     pub timeline_emoji: String,
     /// How many room messages make an observer a participant.
@@ -77,6 +81,12 @@ impl ProjectOut {
                 .iter()
                 .map(|(c, s)| (c.to_string(), s.map(String::from)))
                 .collect(),
+            provider_settings: serde_json::to_value(
+                dispatch_core::provider_settings::ProviderSettings::from_stored(
+                    &p.provider_settings,
+                ),
+            )
+            .unwrap_or_default(),
             id: p.id,
             slug: p.slug,
             name: p.name,
@@ -116,6 +126,10 @@ pub struct ProjectIn {
     /// `{"email": "smtp", "conversation": "dispatch-room"}` (see `GET /api/v1/providers`).
     #[schema(value_type = Option<Object>)]
     pub providers: Option<serde_json::Value>,
+    /// Settings for the providers that take some: provider slug → settings, e.g.
+    /// `{"jira": {"project_key": "OPS", "issue_type": "Incident"}}`.
+    #[schema(value_type = Option<Object>)]
+    pub provider_settings: Option<serde_json::Value>,
     /// The emoji that puts a room message on the timeline (default ⏱).
     pub timeline_emoji: Option<String>,
     /// How many room messages make an observer a participant (1-1000, default 3).
@@ -164,6 +178,12 @@ pub struct ProjectPatch {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub providers: Patch<serde_json::Value>,
+    /// Provider settings to change, as a JSON merge patch (RFC 7396) of provider slug → its
+    /// settings: given fields replace, `null` drops a field (or a provider's settings), fields
+    /// left out are kept. `null` for the whole object drops every provider's settings.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub provider_settings: Patch<serde_json::Value>,
     /// The emoji that puts a room message on the timeline.
     #[serde(default)]
     #[schema(value_type = Option<String>)]
@@ -186,6 +206,7 @@ impl From<ProjectIn> for ProjectPatch {
             members_only: b.members_only.into(),
             stable_priority: Patch::Absent,
             providers: b.providers.into(),
+            provider_settings: b.provider_settings.into(),
             timeline_emoji: b.timeline_emoji.into(),
             observer_promotion_messages: b.observer_promotion_messages.into(),
         }
@@ -241,11 +262,58 @@ fn merge_providers(
     Some(serde_json::Value::Object(chosen.into_iter().collect()).to_string())
 }
 
+/// RFC 7396 JSON merge patch: objects merge key by key, `null` removes a key, anything else
+/// replaces.
+fn merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    let Some(p) = patch.as_object() else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = serde_json::Value::Object(Default::default());
+    }
+    let t = target.as_object_mut().expect("an object");
+    for (k, v) in p {
+        if v.is_null() {
+            t.remove(k);
+        } else {
+            merge_patch(t.entry(k.clone()).or_insert(serde_json::Value::Null), v);
+        }
+    }
+}
+
+/// Applies a merge patch of provider settings to the stored settings (`current`, JSON). Every
+/// bad entry is a field error named `provider_settings.<provider>.<field>`; `None` when nothing
+/// changes.
+fn merge_provider_settings(
+    current: &str,
+    change: Patch<serde_json::Value>,
+    e: &mut ValidationError,
+) -> Option<String> {
+    use dispatch_core::provider_settings::ProviderSettings;
+    const FIELD: &str = "provider_settings";
+    let mut stored =
+        serde_json::to_value(ProviderSettings::from_stored(current)).unwrap_or_default();
+    match change {
+        Patch::Absent => return None,
+        Patch::Null => stored = serde_json::json!({}),
+        Patch::Value(v) if !v.is_object() => {
+            e.push(FIELD, "must be an object of provider slug: settings");
+            return None;
+        }
+        Patch::Value(v) => merge_patch(&mut stored, &v),
+    }
+    let parsed = ProviderSettings::parse(&stored, FIELD, e)?;
+    Some(parsed.to_stored())
+}
+
 impl ProjectPatch {
     /// Writes the changes into `row`, recording every bad field.
     fn apply(self, engine: &Engine, row: &mut project::Model, e: &mut ValidationError) {
         let merged = merge_providers(engine, &row.providers, self.providers, e);
         set(&mut row.providers, merged);
+        let settings = merge_provider_settings(&row.provider_settings, self.provider_settings, e);
+        set(&mut row.provider_settings, settings);
         let slug = parse::parsed(e, "slug", self.slug, Slug::parse);
         set(&mut row.slug, slug.map(|s| s.as_str().to_string()));
         let name = parse::parsed(e, "name", self.name, Name::parse);

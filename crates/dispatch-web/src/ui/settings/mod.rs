@@ -201,6 +201,8 @@ pub fn to_json(fields: &[Field], pairs: &[(String, String)]) -> Result<Value, Va
                 Some(v) => number(v, &mut e),
                 None => Value::Null,
             },
+            // An empty list is sent as `[]`, unless leaving it empty means "clear it".
+            Kind::List if given.is_none() && f.empty == Empty::Clear => Value::Null,
             Kind::List => Value::from(parts()),
             Kind::Ids => Value::Array(parts().iter().map(|p| number(p, &mut e)).collect()),
             Kind::Text | Kind::Area | Kind::Select { .. } => {

@@ -824,6 +824,28 @@ fn project_fields(s: &AppState) -> Vec<Field> {
             Number,
         ),
     ];
+    // Jira's per-project settings, when this server has Jira (the API takes more: per incident
+    // type, under `by_type`).
+    let jira = s
+        .engine
+        .registry()
+        .available(Capability::Ticket)
+        .0
+        .contains(&"jira");
+    for &(name, label, hint) in if jira { JIRA_FIELDS } else { &[] } {
+        v.push(
+            f(&format!("provider_settings.jira.{name}"), label, Text)
+                .clearable()
+                .hint(hint),
+        );
+    }
+    if jira {
+        v.push(
+            f("provider_settings.jira.labels", "Jira labels", Kind::List)
+                .clearable()
+                .hint("put on every issue, comma-separated; empty: the server's"),
+        );
+    }
     for c in Capability::ALL {
         let (slugs, default) = s.engine.registry().available(*c);
         let none = match default {
@@ -841,6 +863,42 @@ fn project_fields(s: &AppState) -> Vec<Field> {
     }
     v
 }
+
+/// Jira's per-project fields on the project form: (field under `provider_settings.jira`, label,
+/// hint).
+const JIRA_FIELDS: &[(&str, &str, &str)] = &[
+    (
+        "project_key",
+        "Jira project key",
+        "e.g. OPS; empty: the server's DISPATCH_JIRA_PROJECT_KEY",
+    ),
+    ("issue_type", "Jira issue type", "e.g. Incident or Task"),
+    (
+        "transitions.active",
+        "Jira transition when active",
+        "the workflow transition's name",
+    ),
+    (
+        "transitions.stable",
+        "Jira transition when stable",
+        "the workflow transition's name",
+    ),
+    (
+        "transitions.closed",
+        "Jira transition when closed",
+        "e.g. Done; the resolution goes into its comment",
+    ),
+    (
+        "custom_fields.commander",
+        "Jira commander field",
+        "a user-picker custom field id, e.g. customfield_10010",
+    ),
+    (
+        "custom_fields.priority",
+        "Jira priority field",
+        "a select-list custom field id set to the priority's name",
+    ),
+];
 
 async fn tag_fields(s: &AppState, project: dispatch_core::ProjectId) -> ApiResult<Vec<Field>> {
     use Kind::{Area, Text};

@@ -557,5 +557,6 @@ pub fn incident_context(name: &str, title: &str) -> dispatch_core::provider::Inc
         timeline: vec![],
         report_fields: vec![],
         base_url: "https://dispatch.example.com".into(),
+        settings: Default::default(),
     }
 }

@@ -13,6 +13,12 @@
 //! - `GET …/issue/{key}/transitions`: the workflow's transitions from the issue's status, each
 //!   with its `to` status; `POST …/issue/{key}/transitions` (204; 400 for a transition not
 //!   offered), with `update.comment[].add.body` adding a comment.
+//! - `GET /rest/api/3/user/search?query=` (Cloud: users matched by e-mail or name, each with its
+//!   `accountId`) and `GET /rest/api/2/user/search?username=` (Data Center: each with its `name`);
+//!   the parameter is required (400 without it).
+//! - Custom fields on create and update: `customfield_10010` is a user picker (`{"accountId"}`
+//!   on Cloud, `{"name"}` on Data Center, of a known user), `customfield_10020` a select list
+//!   (`{"value"}` one of its options); any other custom field is a 400 ("cannot be set").
 //! - 429 with `Retry-After` on demand; a flaky mode where half the calls fail, before or after
 //!   doing their work (the answer lost, or not given within the client's timeout).
 
@@ -60,10 +66,77 @@ const STATUSES: &[(&str, &str, &str)] = &[
     ("10002", "Stable", "indeterminate"),
 ];
 
+/// The user-picker custom field.
+pub const COMMANDER_FIELD: &str = "customfield_10010";
+/// The select-list custom field, with its options.
+pub const PRIORITY_FIELD: &str = "customfield_10020";
+const PRIORITY_OPTIONS: &[&str] = &["Low", "Medium", "High", "Critical"];
+
+/// A Jira user: account id (Cloud), e-mail, display name, user name (Data Center).
+#[derive(Debug, Clone)]
+struct User {
+    account_id: String,
+    email: String,
+    display: String,
+    name: String,
+}
+
 #[derive(Default)]
 struct Data {
     issues: Vec<Issue>,
     log: Vec<String>,
+    users: Vec<User>,
+}
+
+/// Why a custom field's value is refused, if it is.
+fn custom_field_error(data: &Data, v: &str, field: &str, value: &Value) -> Option<String> {
+    match field {
+        COMMANDER_FIELD => {
+            let known = data.users.iter().any(|u| {
+                if v == "3" {
+                    value["accountId"].as_str() == Some(u.account_id.as_str())
+                } else {
+                    value["name"].as_str() == Some(u.name.as_str())
+                }
+            });
+            (!known && !value.is_null()).then(|| {
+                if v == "3" {
+                    "Specify a valid 'accountId' for the user".to_string()
+                } else {
+                    format!(
+                        "User '{}' does not exist.",
+                        value["name"].as_str().unwrap_or_default()
+                    )
+                }
+            })
+        }
+        PRIORITY_FIELD => {
+            let ok = value.is_null()
+                || value["value"]
+                    .as_str()
+                    .is_some_and(|o| PRIORITY_OPTIONS.contains(&o));
+            (!ok).then(|| {
+                format!(
+                    "Option value '{}' is not valid",
+                    value["value"].as_str().unwrap_or_default()
+                )
+            })
+        }
+        f if f.starts_with("customfield_") => Some(format!(
+            "Field '{f}' cannot be set. It is not on the appropriate screen, or unknown."
+        )),
+        _ => None,
+    }
+}
+
+/// Every custom field error of a `fields` object.
+fn custom_errors(data: &Data, v: &str, fields: &Value) -> serde_json::Map<String, Value> {
+    fields
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, val)| custom_field_error(data, v, k, val).map(|m| (k.clone(), json!(m))))
+        .collect()
 }
 
 struct Inner {
@@ -300,10 +373,40 @@ fn handle(s: &Inner, method: &Method, req: &Req) -> Response {
         }))
         .into_response(),
         ("POST", ["issue"]) => create(s, v, &req.body),
+        ("GET", ["user", "search"]) => {
+            let param = if v == "3" { "query" } else { "username" };
+            let Some(q) = one(param).filter(|q| !q.trim().is_empty()) else {
+                let m = format!("The '{param}' query parameter is required.");
+                return error(StatusCode::BAD_REQUEST, &[m.as_str()], json!({}));
+            };
+            let q = q.to_lowercase();
+            let data = s.data.lock().unwrap();
+            let found: Vec<Value> = data
+                .users
+                .iter()
+                .filter(|u| {
+                    u.email.to_lowercase().starts_with(&q)
+                        || u.display.to_lowercase().starts_with(&q)
+                        || (v == "2" && u.name.to_lowercase().starts_with(&q))
+                })
+                .map(|u| {
+                    if v == "3" {
+                        json!({"accountId": u.account_id, "accountType": "atlassian",
+                               "emailAddress": u.email, "displayName": u.display, "active": true})
+                    } else {
+                        json!({"name": u.name, "key": u.name, "emailAddress": u.email,
+                               "displayName": u.display, "active": true})
+                    }
+                })
+                .collect();
+            Json(Value::Array(found)).into_response()
+        }
         ("GET", ["search", "jql"]) if v == "3" => search(s, v, &one, fields_param.as_deref()),
         ("GET", ["search"]) if v == "2" => search(s, v, &one, fields_param.as_deref()),
         (_, ["issue", key, tail @ ..]) => {
             let mut data = s.data.lock().unwrap();
+            // Custom field values an update would set, checked before the issue is borrowed.
+            let refused = custom_errors(&data, v, &req.body["fields"]);
             let Some(issue) = data
                 .issues
                 .iter_mut()
@@ -330,6 +433,9 @@ fn handle(s: &Inner, method: &Method, req: &Req) -> Response {
                                 &[],
                                 json!({"description": "Operation value must be an Atlassian Document (see the Atlassian Document Format)"}),
                             );
+                        }
+                        if !refused.is_empty() {
+                            return error(StatusCode::BAD_REQUEST, &[], Value::Object(refused));
                         }
                         for (k, val) in f {
                             issue.fields[k] = val.clone();
@@ -430,10 +536,11 @@ fn create(s: &Inner, v: &str, body: &Value) -> Response {
     {
         errors.insert("labels".into(), json!("The label must not contain spaces."));
     }
+    let mut data = s.data.lock().unwrap();
+    errors.extend(custom_errors(&data, v, f));
     if !errors.is_empty() {
         return error(StatusCode::BAD_REQUEST, &[], Value::Object(errors));
     }
-    let mut data = s.data.lock().unwrap();
     let project = project.unwrap();
     let n = data
         .issues
@@ -529,6 +636,19 @@ impl Jira {
         self.inner.stable.store(true, Ordering::SeqCst);
     }
 
+    /// Adds a user Jira knows (found by `user/search`); returns its account id.
+    pub fn add_user(&self, email: &str, display: &str) -> String {
+        let mut data = self.inner.data.lock().unwrap();
+        let account_id = format!("5b10ac8d82e05b22cc7d4e{:02}", data.users.len());
+        data.users.push(User {
+            account_id: account_id.clone(),
+            email: email.into(),
+            display: display.into(),
+            name: email.split('@').next().unwrap_or_default().into(),
+        });
+        account_id
+    }
+
     /// 429s on demand, and the flaky mode in which half of the writing calls fail (see
     /// [`Inner::fate`]).
     pub fn faults(&self) -> &super::Faults {
@@ -559,6 +679,17 @@ mod tests {
         reqwest::Client::new()
             .request(method, format!("{}{path}", j.url))
             .basic_auth(EMAIL, Some(API_TOKEN))
+    }
+
+    /// A Cloud `GET`'s JSON answer.
+    async fn get_json(j: &Jira, path: &str) -> Value {
+        cloud(j, reqwest::Method::GET, path)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     #[tokio::test]
@@ -604,17 +735,7 @@ mod tests {
         );
         assert!(e["errors"]["description"].is_string());
         // "Get transitions", then the "Transition issue" sample with its comment.
-        let t: Value = cloud(
-            &j,
-            reqwest::Method::GET,
-            "/rest/api/3/issue/OPS-1/transitions",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        let t: Value = get_json(&j, "/rest/api/3/issue/OPS-1/transitions").await;
         let done = t["transitions"]
             .as_array()
             .unwrap()
@@ -648,8 +769,7 @@ mod tests {
         .unwrap();
         assert_eq!(again.status(), 400, "Done is not offered from Done");
         // JQL search by label, the issue with only the fields asked for.
-        let found: Value = cloud(&j, reqwest::Method::GET, "/rest/api/3/search/jql?jql=project%20%3D%20%22OPS%22%20AND%20labels%20%3D%20%22blitz_test%22&fields=summary,status")
-            .send().await.unwrap().json().await.unwrap();
+        let found: Value = get_json(&j, "/rest/api/3/search/jql?jql=project%20%3D%20%22OPS%22%20AND%20labels%20%3D%20%22blitz_test%22&fields=summary,status").await;
         assert_eq!(found["issues"][0]["key"], "OPS-1");
         assert_eq!(
             found["issues"][0]["fields"]["summary"],
@@ -700,13 +820,52 @@ mod tests {
             .unwrap();
         assert_eq!(limited.status(), 429);
         assert_eq!(limited.headers()["retry-after"], "1");
-        let me: Value = cloud(&j, reqwest::Method::GET, "/rest/api/3/myself")
+        let me: Value = get_json(&j, "/rest/api/3/myself").await;
+        assert_eq!(me["emailAddress"], EMAIL);
+    }
+
+    #[tokio::test]
+    async fn the_emulator_finds_users_and_checks_custom_fields() {
+        let j = Jira::start().await;
+        let id = j.add_user("ida@example.com", "Ida Commander");
+        // "Find users" (Cloud): `query` matches e-mail or display name; it is required.
+        let found: Value = get_json(&j, "/rest/api/3/user/search?query=ida%40example.com").await;
+        assert_eq!(found[0]["accountId"], id.as_str());
+        assert_eq!(found[0]["accountType"], "atlassian");
+        let r = cloud(&j, reqwest::Method::GET, "/rest/api/3/user/search")
             .send()
             .await
-            .unwrap()
-            .json()
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        // A user picker takes a known account; a select one of its options; other custom
+        // fields cannot be set.
+        let issue = |extra: Value| {
+            let mut b = json!({"fields": {"project": {"key": "OPS"}, "issuetype": {"name": "Task"},
+                "summary": "s"}});
+            for (k, v) in extra.as_object().unwrap() {
+                b["fields"][k] = v.clone();
+            }
+            b
+        };
+        let r = cloud(&j, reqwest::Method::POST, "/rest/api/3/issue")
+            .json(&issue(json!({COMMANDER_FIELD: {"accountId": "nobody"},
+                PRIORITY_FIELD: {"value": "Urgent"}, "customfield_99999": "x"})))
+            .send()
             .await
             .unwrap();
-        assert_eq!(me["emailAddress"], EMAIL);
+        assert_eq!(r.status(), 400);
+        let e: Value = r.json().await.unwrap();
+        for f in [COMMANDER_FIELD, PRIORITY_FIELD, "customfield_99999"] {
+            assert!(e["errors"][f].is_string(), "{f}: {e}");
+        }
+        assert!(j.issues().is_empty());
+        let r = cloud(&j, reqwest::Method::POST, "/rest/api/3/issue")
+            .json(&issue(json!({COMMANDER_FIELD: {"accountId": id},
+                PRIORITY_FIELD: {"value": "High"}})))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        assert_eq!(j.issues()[0].fields[PRIORITY_FIELD]["value"], "High");
     }
 }

@@ -12,6 +12,9 @@
 //!   `{"code": 300, "message", "errors": [{"field", "message"}]}`.
 //! - `GET /v2/users/me/meetings?type=scheduled&page_size=&next_page_token=`: pages of
 //!   meetings with `next_page_token` ("" on the last page).
+//! - `GET /v2/meetings/{meetingId}`: the meeting (with its `password`); `PATCH
+//!   /v2/meetings/{meetingId}`: 204, the given fields changed (a topic over 200 characters is a
+//!   400 as on create).
 //! - `DELETE /v2/meetings/{meetingId}`: 204; 404 `{"code": 3001, "message": "Meeting does not
 //!   exist: …"}`.
 //! - 429 with `Retry-After` on demand; a flaky mode where half the meeting writes fail (before
@@ -21,7 +24,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -296,6 +299,73 @@ async fn list_meetings(
         .into_response()
 }
 
+/// The meeting with this id, not deleted: its index.
+fn live_meeting(data: &Data, id: &str) -> Option<usize> {
+    data.meetings
+        .iter()
+        .position(|m| m.id.to_string() == id && !m.deleted)
+}
+
+fn no_meeting(id: &str) -> Response {
+    api_error(
+        StatusCode::NOT_FOUND,
+        3001,
+        &format!("Meeting does not exist: {id}."),
+    )
+}
+
+async fn get_meeting(
+    State(s): State<Arc<Inner>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(r) = s.gate(&headers, format!("GET /v2/meetings/{id}")) {
+        return r;
+    }
+    let data = s.data.lock().unwrap();
+    match live_meeting(&data, &id) {
+        Some(i) => Json(data.meetings[i].body.clone()).into_response(),
+        None => no_meeting(&id),
+    }
+}
+
+async fn update_meeting(
+    State(s): State<Arc<Inner>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = s.gate(&headers, format!("PATCH /v2/meetings/{id}")) {
+        return r;
+    }
+    let Ok(change) = serde_json::from_slice::<Value>(&body) else {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            300,
+            "Request Body should be a valid JSON object.",
+        );
+    };
+    if change["topic"]
+        .as_str()
+        .is_some_and(|t| t.chars().count() > 200)
+    {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"code": 300, "message": "Validation Failed.",
+                "errors": [{"field": "topic", "message": "Topic can be at most 200 characters."}]})),
+        )
+            .into_response();
+    }
+    let mut data = s.data.lock().unwrap();
+    let Some(i) = live_meeting(&data, &id) else {
+        return no_meeting(&id);
+    };
+    for (k, v) in change.as_object().into_iter().flatten() {
+        data.meetings[i].body[k] = v.clone();
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
 async fn delete_meeting(
     State(s): State<Arc<Inner>>,
     headers: HeaderMap,
@@ -305,20 +375,12 @@ async fn delete_meeting(
         return r;
     }
     let mut data = s.data.lock().unwrap();
-    match data
-        .meetings
-        .iter_mut()
-        .find(|m| m.id.to_string() == id && !m.deleted)
-    {
-        Some(m) => {
-            m.deleted = true;
+    match live_meeting(&data, &id) {
+        Some(i) => {
+            data.meetings[i].deleted = true;
             StatusCode::NO_CONTENT.into_response()
         }
-        None => api_error(
-            StatusCode::NOT_FOUND,
-            3001,
-            &format!("Meeting does not exist: {id}."),
-        ),
+        None => no_meeting(&id),
     }
 }
 
@@ -338,7 +400,12 @@ impl Zoom {
                 "/v2/users/me/meetings",
                 post(create_meeting).get(list_meetings),
             )
-            .route("/v2/meetings/{id}", delete(delete_meeting))
+            .route(
+                "/v2/meetings/{id}",
+                get(get_meeting)
+                    .patch(update_meeting)
+                    .delete(delete_meeting),
+            )
             .with_state(inner.clone());
         let server = super::Server::start(app).await;
         let url = server.url.clone();
