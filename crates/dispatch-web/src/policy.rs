@@ -160,6 +160,7 @@ pub const POLICIES: &[RoutePolicy] = &[
     ),
     r("GET", "/cases", Member),
     r("GET", "/cases/{id}", Member),
+    r("GET", "/cases/{id}/events", Member),
     r("POST", "/cases/{id}/triage", Member),
     r("POST", "/cases/{id}/escalate", Member),
     r("POST", "/cases/{id}/stable", Member),

@@ -4,6 +4,7 @@
 //! the API's own handler, so its rule and its errors are the API's; a mistake shows the page
 //! again with the error beside the field.
 
+use super::incident::{fragment, Live};
 use super::incidents::some as given;
 use super::settings::body;
 use super::{render, see_other, Caller, Chrome, Form};
@@ -165,19 +166,62 @@ pub struct Signal {
     pub raw: String,
 }
 
+/// A case's header: facts and the moves the caller may make.
+#[derive(Template)]
+#[template(path = "cases/header.html")]
+pub struct Header {
+    /// The case (its signals and timeline are in their own parts).
+    c: CaseDetailOut,
+    /// The moves the case may make now: triage, escalate, stable, close.
+    moves: Vec<&'static str>,
+    /// Whether the caller may snooze (create a filter in the case's project).
+    may_snooze: bool,
+    csrf: String,
+}
+
+impl Header {
+    fn may(&self, action: &str) -> bool {
+        self.moves.contains(&action)
+    }
+}
+
+/// A case's signals.
+#[derive(Template)]
+#[template(path = "cases/signals.html")]
+pub struct Signals {
+    signals: Vec<Signal>,
+}
+
+/// A case's timeline.
+#[derive(Template)]
+#[template(path = "cases/timeline.html")]
+pub struct Timeline {
+    events: Vec<CaseEventOut>,
+}
+
+/// Everything the case page shows, read in one go.
+struct View {
+    header: Header,
+    signals: Signals,
+    timeline: Timeline,
+    project: (String, String),
+    entities: Vec<(String, String)>,
+    related: Vec<CaseOut>,
+    /// What the snooze form starts with.
+    snooze_expression: String,
+}
+
 /// `GET /cases/{id}`.
 #[derive(Template)]
 #[template(path = "cases/page.html")]
 struct CasePage {
     chrome: Chrome,
-    c: CaseDetailOut,
+    id: i64,
     project: (String, String),
-    signals: Vec<Signal>,
+    live: Live,
     entities: Vec<(String, String)>,
     related: Vec<CaseOut>,
-    /// The moves the case may make now: triage, escalate, stable, close.
     moves: Vec<&'static str>,
-    /// Whether the caller may snooze (create a filter in the case's project).
     may_snooze: bool,
     failure: Option<String>,
     close_form: Form,
@@ -193,8 +237,12 @@ impl CasePage {
         self.moves.contains(&action)
     }
 
-    fn events(&self) -> &[CaseEventOut] {
-        &self.c.timeline
+    fn part(&self, name: &str) -> &str {
+        self.live
+            .parts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, html)| html.as_str())
     }
 }
 
@@ -227,7 +275,7 @@ fn snooze_expression(labels: &Value) -> String {
         .join(", ")
 }
 
-async fn page_with(s: &AppState, caller: &Caller, id: i64, failed: Failed) -> ApiResult<Response> {
+async fn view(s: &AppState, caller: &Caller, id: i64) -> ApiResult<View> {
     let detail = s.engine.cases().get(CaseId(id)).await?;
     let related = s
         .engine
@@ -242,6 +290,7 @@ async fn page_with(s: &AppState, caller: &Caller, id: i64, failed: Failed) -> Ap
         .await?;
     let mut c: CaseDetailOut = detail.into();
     let instances = std::mem::take(&mut c.signals);
+    let events = std::mem::take(&mut c.timeline);
     let project = s
         .engine
         .projects()
@@ -292,16 +341,46 @@ async fn page_with(s: &AppState, caller: &Caller, id: i64, failed: Failed) -> Ap
     .collect();
     let may_snooze =
         status != CaseStatus::Closed && super::signals::may_configure(s, caller, &project.0).await;
+    Ok(View {
+        snooze_expression: signals
+            .first()
+            .map(|sg| snooze_expression(&sg.i.labels))
+            .unwrap_or_default(),
+        header: Header {
+            c,
+            moves,
+            may_snooze,
+            csrf: caller.csrf.clone(),
+        },
+        signals: Signals { signals },
+        timeline: Timeline { events },
+        project,
+        entities,
+        related: related.into_iter().map(Into::into).collect(),
+    })
+}
+
+fn parts(v: &View) -> ApiResult<Live> {
+    Ok(Live {
+        parts: vec![
+            ("header", fragment(&v.header)?),
+            ("signals", fragment(&v.signals)?),
+            ("timeline", fragment(&v.timeline)?),
+        ],
+    })
+}
+
+/// The live parts of a case page, rendered.
+pub async fn live(s: &AppState, caller: &Caller, id: i64) -> ApiResult<Live> {
+    parts(&view(s, caller, id).await?)
+}
+
+async fn page_with(s: &AppState, caller: &Caller, id: i64, failed: Failed) -> ApiResult<Response> {
+    let v = view(s, caller, id).await?;
     let snooze_form = failed.snooze.unwrap_or_else(|| {
         Form::with_values([
             ("name", format!("Snooze case {id}")),
-            (
-                "expression",
-                signals
-                    .first()
-                    .map(|sg| snooze_expression(&sg.i.labels))
-                    .unwrap_or_default(),
-            ),
+            ("expression", v.snooze_expression.clone()),
             ("hours", "4".into()),
         ])
     });
@@ -311,17 +390,17 @@ async fn page_with(s: &AppState, caller: &Caller, id: i64, failed: Failed) -> Ap
         StatusCode::OK
     };
     let page = CasePage {
-        chrome: caller.chrome(format!("Case {id}: {}", c.case.title), "cases"),
-        project,
-        signals,
-        entities,
-        related: related.into_iter().map(Into::into).collect(),
-        moves,
-        may_snooze,
+        chrome: caller.chrome(format!("Case {id}: {}", v.header.c.case.title), "cases"),
+        id,
+        live: parts(&v)?,
+        moves: v.header.moves.clone(),
+        may_snooze: v.header.may_snooze,
+        project: v.project,
+        entities: v.entities,
+        related: v.related,
         failure: failed.failure,
         close_form: failed.close.unwrap_or_default(),
         snooze_form,
-        c,
     };
     Ok(render(code, &page))
 }

@@ -172,7 +172,7 @@ async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
     })
 }
 
-fn fragment(t: &impl Template) -> ApiResult<String> {
+pub(super) fn fragment(t: &impl Template) -> ApiResult<String> {
     t.render()
         .map_err(|e| ApiError::Internal(format!("template: {e}")))
 }

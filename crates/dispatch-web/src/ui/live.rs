@@ -1,5 +1,5 @@
-//! Live updates of the incident page: `GET /incidents/{key}/events` is a server-sent event
-//! stream. Every second the server renders the page's live parts again and sends the ones that
+//! Live updates of the incident and case pages: `GET /incidents/{key}/events` and
+//! `GET /cases/{id}/events` are server-sent event streams. Every second the server renders the page's live parts again and sends the ones that
 //! changed, each as an event named after its part (`room`, `timeline`, `resources`, …) whose data
 //! is the part's HTML. Polling the database keeps this correct across several server processes
 //! (a worker elsewhere may have provisioned a resource) at the cost of a few reads a second per
@@ -8,10 +8,11 @@
 //! Access is checked again on every tick, not only when the stream opens: the stream ends as
 //! soon as its credential is revoked, its session ended or its account disabled, or its owner
 //! may no longer see the incident (removed from it, or it was restricted). Two reads: the
-//! credential with its user, and the incident under the caller's visibility.
+//! credential with its user, and the incident under the caller's visibility (a case is for
+//! every signed-in person: only the credential is read again; the stream ends if it is gone).
 
-use super::incident;
 use super::Caller;
+use super::{cases, incident};
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::extract::Path;
@@ -31,9 +32,17 @@ const TICK: Duration = Duration::from_secs(1);
 /// How long one stream lasts; the browser reconnects (and access is checked again).
 const LIFETIME: Duration = Duration::from_secs(10 * 60);
 
+/// What a stream watches.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Page {
+    Incident,
+    Case,
+}
+
 struct Watch {
     s: AppState,
     caller: Caller,
+    page: Page,
     id: String,
     seen: HashMap<&'static str, u64>,
     pending: VecDeque<Event>,
@@ -41,15 +50,34 @@ struct Watch {
     first: bool,
 }
 
-/// `GET /incidents/{key}/events`: the stream of changed parts.
+/// `GET /incidents/{key}/events`: the stream of the incident page's changed parts.
 pub async fn events(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    Ok(stream(s, caller, Page::Incident, id))
+}
+
+/// `GET /cases/{id}/events`: the stream of the case page's changed parts.
+pub async fn case_events(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    Ok(stream(s, caller, Page::Case, id.to_string()))
+}
+
+fn stream(
+    s: AppState,
+    caller: Caller,
+    page: Page,
+    id: String,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let watch = Watch {
         s,
         caller,
+        page,
         id,
         seen: HashMap::new(),
         pending: VecDeque::new(),
@@ -71,7 +99,14 @@ pub async fn events(
                 return None;
             }
             w.first = false;
-            let live = match incident::live(&w.s, &w.caller, &w.id).await {
+            let live = match w.page {
+                Page::Incident => incident::live(&w.s, &w.caller, &w.id).await,
+                Page::Case => match w.id.parse() {
+                    Ok(id) => cases::live(&w.s, &w.caller, id).await,
+                    Err(_) => return None,
+                },
+            };
+            let live = match live {
                 Ok(l) => l,
                 Err(e) => {
                     tracing::debug!(incident = %w.id, error = %e, "live stream ends");
@@ -88,10 +123,10 @@ pub async fn events(
             }
         }
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-/// Whether the stream's caller may still see the incident, as their credential stands now (the
+/// Whether the stream's caller may still see the page (the incident, for its page), as their credential stands now (the
 /// caller is refreshed: a changed role counts from this tick on).
 async fn still_allowed(w: &mut Watch) -> bool {
     let engine = &w.s.engine;
@@ -106,10 +141,12 @@ async fn still_allowed(w: &mut Watch) -> bool {
             return false;
         }
     };
-    let r = IncidentRef::parse(&w.id);
-    if let Err(e) = engine.access().require(&who, &r, Action::View).await {
-        tracing::debug!(incident = %w.id, error = %e, "live stream ends: the incident is out of sight");
-        return false;
+    if w.page == Page::Incident {
+        let r = IncidentRef::parse(&w.id);
+        if let Err(e) = engine.access().require(&who, &r, Action::View).await {
+            tracing::debug!(incident = %w.id, error = %e, "live stream ends: the incident is out of sight");
+            return false;
+        }
     }
     w.caller.auth = Auth(who);
     true

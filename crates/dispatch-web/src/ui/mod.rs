@@ -107,6 +107,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/signal-filters/{id}/delete"),
     ("GET", "/cases"),
     ("GET", "/cases/{id}"),
+    ("GET", "/cases/{id}/events"),
     ("POST", "/cases/{id}/triage"),
     ("POST", "/cases/{id}/escalate"),
     ("POST", "/cases/{id}/stable"),
@@ -219,6 +220,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/signal-filters/{id}/delete", post(signals::delete_filter))
         .route("/cases", get(cases::list))
         .route("/cases/{id}", get(cases::page))
+        .route("/cases/{id}/events", get(live::case_events))
         .route("/cases/{id}/triage", post(cases::triage))
         .route("/cases/{id}/escalate", post(cases::escalate))
         .route("/cases/{id}/stable", post(cases::stable))

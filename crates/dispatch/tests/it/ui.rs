@@ -3,7 +3,7 @@
 //! hide what the caller may not see, and the incident page runs an incident from report to
 //! close. (tests/browser.rs walks the same in a real Chromium.)
 
-use crate::common::pages::{signed_in, Session, PASSWORD};
+use crate::common::pages::{signed_in, wait_for, Session, PASSWORD};
 use crate::common::{spawn_app, urlencode, TestApp};
 use async_trait::async_trait;
 use dispatch_core::provider::{
@@ -554,19 +554,6 @@ async fn a_participant_may_not_close_an_incident_and_a_member_may_not_see_a_rest
     .await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
     app.run_pending_jobs().await;
-}
-
-/// Reads a stream until `needle` arrived (15 s at most).
-async fn wait_for(res: &mut reqwest::Response, seen: &mut String, needle: &str) {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
-    while !seen.contains(needle) {
-        let chunk = tokio::time::timeout_at(deadline, res.chunk())
-            .await
-            .unwrap_or_else(|_| panic!("no {needle:?} in the stream: {seen}"))
-            .unwrap()
-            .expect("stream open");
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
 }
 
 #[tokio::test]

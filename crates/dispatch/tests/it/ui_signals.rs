@@ -4,7 +4,7 @@
 //! needs (a member reads, sees no button they may not press, and is refused when they post
 //! anyway); a form's mistakes come back beside their fields with nothing saved.
 
-use crate::common::pages::{error_beside, signed_in};
+use crate::common::pages::{error_beside, signed_in, wait_for};
 use crate::common::{spawn_app, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -468,4 +468,53 @@ async fn a_member_works_a_case_and_sees_no_snooze_an_admin_snoozes_and_escalates
     assert!(inc.html.contains("Cases and signals"), "{}", inc.html);
     assert!(inc.html.contains(&format!(r#"href="/cases/{c2}""#)));
     assert!(inc.html.contains("1 signal<"), "{}", inc.html);
+}
+
+#[tokio::test]
+async fn the_case_page_streams_a_new_signal_and_a_status_change_as_they_happen() {
+    let app = spawn_app().await;
+    define(&app).await;
+    let member = signed_in(&app, "mia@example.com", "member").await;
+    let first = send(&app, "HighErrorRate", "web-1:9100", "s1").await;
+    let case = first["case_id"].clone();
+    let page = member.get(&app, &format!("/cases/{case}")).await;
+    assert!(page
+        .html
+        .contains(&format!(r#"data-events="/cases/{case}/events""#)));
+    for part in ["header", "signals", "timeline"] {
+        assert!(
+            page.html.contains(&format!(r#"data-live="{part}""#)),
+            "{part}"
+        );
+    }
+    let mut res = reqwest::Client::new()
+        .get(format!("{}/cases/{case}/events", app.base))
+        .header("cookie", &member.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut seen = String::new();
+    wait_for(&mut res, &mut seen, "event: timeline").await;
+    seen.clear();
+    // The same alert again joins the case: its signals and timeline change, its header does not.
+    send(&app, "HighErrorRate", "web-1:9100", "s1").await;
+    wait_for(&mut res, &mut seen, "signal_deduplicated").await;
+    assert!(seen.contains("event: signals"), "{seen}");
+    assert!(!seen.contains("event: header"), "{seen}");
+    let r = app.post(&format!("/cases/{case}/triage"), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    wait_for(&mut res, &mut seen, "event: header").await;
+    wait_for(&mut res, &mut seen, r#"id="case-status">triage<"#).await;
+    let gone = reqwest::Client::new()
+        .get(format!("{}/cases/999/events", app.base))
+        .header("cookie", &member.cookie)
+        .send()
+        .await
+        .unwrap();
+    let body = tokio::time::timeout(std::time::Duration::from_secs(10), gone.text())
+        .await
+        .expect("a stream of no case ends at once")
+        .unwrap();
+    assert!(!body.contains("event:"), "{body}");
 }

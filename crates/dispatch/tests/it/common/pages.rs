@@ -98,3 +98,16 @@ pub fn error_beside(html: &str, id: &str) -> Option<String> {
     let text = &rest[rest.find('>')? + 1..rest.find("</p>")?];
     Some(text.to_string())
 }
+
+/// Reads a stream until `needle` arrived (15 s at most).
+pub async fn wait_for(res: &mut reqwest::Response, seen: &mut String, needle: &str) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !seen.contains(needle) {
+        let chunk = tokio::time::timeout_at(deadline, res.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no {needle:?} in the stream: {seen}"))
+            .unwrap()
+            .expect("stream open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
