@@ -3,7 +3,8 @@
 //! (playwright-core driving Debian's `/usr/bin/chromium`): sign in → report an incident → watch
 //! its room and resources come up → `/dispatch-assign-role` in the room → a task → a tactical
 //! report → stable → closed → found in the list with a filter; then an admin creates an engagement
-//! rule in the settings and sees it bring its observer into a matching incident. Screenshots of
+//! rule in the settings and sees it bring its observer into a matching incident, defines a signal,
+//! sends alerts and escalates their case from the case page. Screenshots of
 //! every page go to `test-artifacts/browser/` at the workspace root.
 //!
 //! Needs Chromium (`apt-get install -y chromium chromium-driver`), Node.js and

@@ -4,7 +4,8 @@
 // command hints, add a pinned timeline event and pin another → mark it stable → close it → find it
 // in the list with a filter → the status page → mint a token on the account page. Then an admin
 // creates an engagement rule in the settings pages, declares a matching incident and sees the rule
-// bring its observer in; and the settings, dashboard and API docs pages are opened. A screenshot of
+// bring its observer in, defines a signal, sends alerts and escalates their case from its page
+// (also looked at phone-sized and dark); and the settings, dashboard and API docs pages are opened. A screenshot of
 // each page is saved. The walk fails on any script error, and on anything the
 // Content-Security-Policy refuses (Chromium's "Refused to …" in the console).
 //
@@ -254,6 +255,67 @@ try {
     await page.getByRole("link", { name: "Dashboard", exact: true }).click();
     await page.waitForURL(/\/dashboard/);
     await shot("dashboard-admin");
+
+    // Signals: the admin defines which alerts open a case, an alert arrives, and the case is
+    // worked on its page up to an incident; the pages are also looked at phone-sized and dark.
+    await page.getByRole("link", { name: "Signals", exact: true }).click();
+    await page.waitForURL(/\/signals/);
+    await page.getByRole("link", { name: "New definition" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("Disk filling up");
+    await page.getByLabel("Label matcher").fill('alertname="DiskFull", env=~"prod.*"');
+    await page.getByLabel("Entity types").fill("host: label=instance");
+    await page.getByLabel("Deduplication window (seconds)").fill("soon");
+    await page.getByRole("button", { name: "Save" }).click();
+    check(
+      (await page.locator("#s-dedup_window_seconds-e").textContent()).includes("whole number"),
+      "a signal definition's mistake is shown beside its field",
+    );
+    await shot("signal-definition-error");
+    await page.getByLabel("Deduplication window (seconds)").fill("3600");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.waitForURL(/\/signals\?project=/);
+    const alert = (host, fp) => ({
+      version: "4", status: "firing", receiver: "dispatch", groupKey: "{}:{}", alerts: [{
+        status: "firing", labels: { alertname: "DiskFull", env: "production", instance: host },
+        annotations: { summary: `Disk 95% full on ${host}` }, startsAt: new Date().toISOString(),
+        endsAt: "0001-01-01T00:00:00Z", fingerprint: fp }],
+    });
+    // Sent as the signed-in admin (the session and its CSRF token), as a source's token would.
+    const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
+    for (const [host, fp] of [["db1:9100", "d1"], ["db1:9100", "d1"], ["db2:9100", "d2"]]) {
+      const r = await page.request.post(`${base}/api/v1/signals/alertmanager`, {
+        headers: { "x-csrf-token": csrf }, data: alert(host, fp) });
+      check(r.ok(), `an Alertmanager alert for ${host} is taken in${r.ok() ? "" : `: ${r.status()} ${await r.text()}`}`);
+    }
+    await page.reload();
+    check(await page.locator("svg.bars rect").count() >= 1, "the definition shows its alerts per hour");
+    await shot("signals");
+    await page.getByRole("link", { name: "Cases", exact: true }).first().click();
+    await page.waitForURL(/\/cases/);
+    await shot("cases");
+    await page.locator("table tbody tr", { hasText: "db1" }).getByRole("link").first().click();
+    await page.waitForURL(/\/cases\/\d+$/);
+    await page.getByText("Raw payload").first().click();
+    check(await page.locator("pre.raw").first().isVisible(), "the raw payload opens as formatted text");
+    await shot("case");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot("case-phone");
+    await page.emulateMedia({ colorScheme: "dark" });
+    await shot("case-phone-dark");
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${base}/signals`);
+    await shot("signals-dark");
+    await page.goBack();
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.getByRole("button", { name: "Acknowledge (triage)" }).click();
+    await page.locator("#case-status", { hasText: "triage" }).waitFor();
+    await page.getByRole("button", { name: "Escalate to an incident" }).click();
+    await page.locator("#case-incident").waitFor();
+    check(true, "the case is escalated and links its incident");
+    await page.locator("#case-incident").click();
+    await page.waitForURL(/\/incidents\/[A-Z]+-\d+$/);
+    check(await page.locator("#cases a", { hasText: "Case" }).count() === 1, "the incident lists its case");
+    await shot("incident-from-case");
   }
 
   // The API docs page runs its own script under the same policy.
