@@ -23,6 +23,8 @@ pub enum Who {
     CommanderOrScribe,
     /// Those who own it: its commander and reporter.
     CommanderOrReporter,
+    /// A case's assignee (anyone who may see the case while it has none).
+    Assignee,
 }
 
 impl Who {
@@ -38,6 +40,7 @@ impl Who {
             Who::Responders => ic || scribe || reporter,
             Who::CommanderOrScribe => ic || scribe,
             Who::CommanderOrReporter => ic || reporter,
+            Who::Assignee => s.assignee,
         }
     }
 
@@ -49,6 +52,7 @@ impl Who {
             Who::Responders => "the incident commander, the scribe or the reporter",
             Who::CommanderOrScribe => "the incident commander or the scribe",
             Who::CommanderOrReporter => "the incident commander or the reporter",
+            Who::Assignee => "the case's assignee",
         }
     }
 }
@@ -129,6 +133,37 @@ actions! {
     ReadFeedback => "read_feedback", CommanderOrReporter;
     /// Retry one of its jobs.
     RetryJob => "retry_job", CommanderOrReporter;
+    /// Read a case of a project one may use: its timeline, signals, incident, related cases.
+    ViewCase => "view_case", Anyone;
+    /// Acknowledge a case: start its triage.
+    TriageCase => "triage_case", Anyone;
+    /// Snooze what a case's signal is: a snooze filter over its labels, with an expiry.
+    SnoozeCase => "snooze_case", Anyone;
+    /// Escalate a case into an incident.
+    EscalateCase => "escalate_case", Anyone;
+    /// Change a case's title, description, type, priority, severity or assignee.
+    EditCase => "edit_case", Assignee;
+    /// Mark an escalated case stable.
+    StabilizeCase => "stabilize_case", Assignee;
+    /// Close a case with a resolution reason.
+    CloseCase => "close_case", Assignee;
+}
+
+impl Action {
+    /// Whether this is an action on a case (decided from the caller's standing in the case)
+    /// rather than on an incident.
+    pub fn on_case(self) -> bool {
+        matches!(
+            self,
+            Action::ViewCase
+                | Action::TriageCase
+                | Action::SnoozeCase
+                | Action::EscalateCase
+                | Action::EditCase
+                | Action::StabilizeCase
+                | Action::CloseCase
+        )
+    }
 }
 
 impl UpdateIncident {
@@ -172,6 +207,8 @@ pub struct Standing {
     pub org_role: OrgRole,
     /// Whether they are an admin of the incident's project.
     pub project_admin: bool,
+    /// For a case: whether it is assigned to them, or to no one.
+    pub assignee: bool,
 }
 
 impl Default for Standing {
@@ -183,6 +220,7 @@ impl Default for Standing {
             reporter_of_record: false,
             org_role: OrgRole::Member,
             project_admin: false,
+            assignee: false,
         }
     }
 }
@@ -234,13 +272,18 @@ pub fn allows(action: Action, standing: &Standing) -> bool {
 }
 
 /// Why `action` is refused, naming who may do it: "only an admin or the incident commander or
-/// the scribe may assign_role; you are participant".
+/// the scribe may assign_role; you are participant" (for a case: "…; you are not its
+/// assignee").
 pub fn refusal(action: Action, standing: &Standing) -> String {
+    let stands = if action.on_case() {
+        "you are not its assignee".to_string()
+    } else {
+        standing.describe()
+    };
     format!(
-        "only an admin or {} may {}; {}",
+        "only an admin or {} may {}; {stands}",
         action.who().describe(),
         action.as_str().replace('_', " "),
-        standing.describe()
     )
 }
 
@@ -268,12 +311,13 @@ mod tests {
             "project_admin" => s.project_admin = true,
             "org_admin" => s.org_role = OrgRole::Admin,
             "owner" => s.org_role = OrgRole::Owner,
+            "assignee" => s.assignee = true,
             other => panic!("no caller {other}"),
         }
         s
     }
 
-    const CALLERS: [&str; 9] = [
+    const CALLERS: [&str; 10] = [
         "commander",
         "scribe",
         "reporter",
@@ -283,12 +327,14 @@ mod tests {
         "project_admin",
         "org_admin",
         "owner",
+        "assignee",
     ];
 
     /// The rule, written out: for each action, the callers (of [`CALLERS`]) who may do it.
     /// `docs/access.md` shows the same table.
     fn table() -> Vec<(Action, &'static [&'static str])> {
         const ALL: &[&str] = &CALLERS;
+        const ASSIGNEE: &[&str] = &["assignee", "project_admin", "org_admin", "owner"];
         const PARTICIPANTS: &[&str] = &[
             "commander",
             "scribe",
@@ -339,6 +385,13 @@ mod tests {
             (EditDocument, IC_REPORTER),
             (ReadFeedback, IC_REPORTER),
             (RetryJob, IC_REPORTER),
+            (ViewCase, ALL),
+            (TriageCase, ALL),
+            (SnoozeCase, ALL),
+            (EscalateCase, ALL),
+            (EditCase, ASSIGNEE),
+            (StabilizeCase, ASSIGNEE),
+            (CloseCase, ASSIGNEE),
         ]
     }
 
@@ -398,6 +451,10 @@ mod tests {
         assert!(
             m.contains("participants") && m.ends_with("you are not a participant"),
             "{m}"
+        );
+        assert_eq!(
+            refusal(CloseCase, &caller("member")),
+            "only an admin or the case's assignee may close case; you are not its assignee"
         );
     }
 }

@@ -96,6 +96,9 @@ pub struct Created {
     pub link: Option<String>,
     /// What else people need to use it, by name (e.g. a meeting's `passcode`).
     pub details: BTreeMap<String, String>,
+    /// The name the incident should take from now on (a ticket whose key names the incident,
+    /// when its project says so); the old name keeps finding it.
+    pub incident_name: Option<String>,
 }
 
 /// A provider call failed; the job queue retries it.

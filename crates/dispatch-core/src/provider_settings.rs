@@ -75,6 +75,10 @@ pub struct JiraProjectSettings {
     /// Custom fields Dispatch fills.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<JiraCustomFields>,
+    /// The incident takes its issue's key as its name (`SEC-42`), as the original Dispatch did;
+    /// its former name keeps finding it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_follows_key: Option<bool>,
     /// Overrides per incident type (by the type's slug or name); not nested further.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub by_type: BTreeMap<String, JiraProjectSettings>,
@@ -108,7 +112,7 @@ impl JiraProjectSettings {
         macro_rules! over {
             ($($f:ident),*) => {$( if o.$f.is_some() { out.$f = o.$f.clone(); } )*};
         }
-        over!(project_key, issue_type, labels);
+        over!(project_key, issue_type, labels, name_follows_key);
         if let Some(t) = &o.transitions {
             let mut base = out.transitions.take().unwrap_or_default();
             if t.active.is_some() {

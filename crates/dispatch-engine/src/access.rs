@@ -9,8 +9,8 @@
 use crate::{Actor, Error, Result};
 use dispatch_core::permission::{self, Action, Standing, Who};
 use dispatch_core::values::IncidentRef;
-use dispatch_core::{IncidentId, OrgRole, ProjectRole, TokenScope};
-use dispatch_store::model::incident;
+use dispatch_core::{CaseId, IncidentId, OrgRole, ProjectRole, TokenScope};
+use dispatch_store::model::{case, incident};
 use dispatch_store::repo;
 pub use dispatch_store::repo::incident::Viewer;
 
@@ -66,6 +66,15 @@ fn viewer_of(role: OrgRole, individual_id: i64) -> Viewer {
     }
 }
 
+/// *Forbidden*, naming who may do `action`, unless someone standing so may (the one rule).
+fn require(action: Action, standing: &Standing) -> Result<()> {
+    if permission::allows(action, standing) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(permission::refusal(action, standing)))
+    }
+}
+
 /// The caller's standing in one incident, and what it allows.
 #[derive(Debug, Clone)]
 pub struct IncidentAccess {
@@ -84,14 +93,23 @@ impl IncidentAccess {
 
     /// *Forbidden*, naming who may do `action`, unless the caller may.
     pub fn require(&self, action: Action) -> Result<()> {
-        if self.allows(action) {
-            Ok(())
-        } else {
-            Err(Error::Forbidden(permission::refusal(
-                action,
-                &self.standing,
-            )))
-        }
+        require(action, &self.standing)
+    }
+}
+
+/// The caller's standing in one case, and the case.
+#[derive(Debug, Clone)]
+pub struct CaseAccess {
+    /// The case.
+    pub case: case::Model,
+    /// How the caller stands in it (their organization and project role, whether it is theirs).
+    pub standing: Standing,
+}
+
+impl CaseAccess {
+    /// *Forbidden*, naming who may do `action`, unless the caller may ([`permission::allows`]).
+    pub fn require(&self, action: Action) -> Result<()> {
+        require(action, &self.standing)
     }
 }
 
@@ -142,12 +160,7 @@ impl crate::Access<'_> {
         let row = self.visible(who.viewer(), r).await?;
         let me = who.actor.individual_id.0;
         let roles = repo::participant::roles_in_force(self.db().conn(), row.id, me).await?;
-        let project_admin = !who.is_admin()
-            && self
-                .projects()
-                .role_by_id(who, dispatch_core::ProjectId(row.project_id))
-                .await?
-                == Some(ProjectRole::Admin);
+        let project_admin = self.project_admin(who, row.project_id).await?;
         Ok(IncidentAccess {
             incident_id: row.id,
             standing: Standing {
@@ -156,8 +169,19 @@ impl crate::Access<'_> {
                 reporter_of_record: row.reporter_id == me,
                 org_role: who.role,
                 project_admin,
+                assignee: false,
             },
         })
+    }
+
+    /// Whether the caller, below the organization's admin role, administers the project.
+    async fn project_admin(self, who: &Authenticated, project_id: i64) -> Result<bool> {
+        Ok(!who.is_admin()
+            && self
+                .projects()
+                .role_by_id(who, dispatch_core::ProjectId(project_id))
+                .await?
+                == Some(ProjectRole::Admin))
     }
 
     /// The incident, if `viewer` may see it; *not found* otherwise, exactly like an incident
@@ -220,6 +244,47 @@ impl crate::Access<'_> {
             return Ok(());
         }
         self.incident(who, r).await?.require(action)
+    }
+
+    /// The caller's standing in a case. A case of a members-only project the caller does not use
+    /// is *not found*, exactly like one that does not exist. The caller is its assignee when the
+    /// case names them, or names no one.
+    pub async fn case(self, who: &Authenticated, id: CaseId) -> Result<CaseAccess> {
+        let conn = self.db().conn();
+        let missing = || Error::NotFound(format!("case {id}"));
+        let row = repo::signal::case(conn, id.0).await?;
+        let project = repo::project::get(conn, row.project_id).await?;
+        let me = who.actor.individual_id.0;
+        if !crate::accounts::projects::may_use_project(conn, &project, me).await? {
+            return Err(missing());
+        }
+        let project_admin = self.project_admin(who, row.project_id).await?;
+        let assignee = row
+            .assignee
+            .as_deref()
+            .is_none_or(|a| a.eq_ignore_ascii_case(who.actor.email.as_str()));
+        Ok(CaseAccess {
+            standing: Standing {
+                org_role: who.role,
+                project_admin,
+                assignee,
+                ..Standing::default()
+            },
+            case: row,
+        })
+    }
+
+    /// Checks that the caller may do the case `action` in a case (*not found* when they may
+    /// not see it, *forbidden* naming who may otherwise), and answers the case as it is.
+    pub async fn require_case(
+        self,
+        who: &Authenticated,
+        id: CaseId,
+        action: Action,
+    ) -> Result<case::Model> {
+        let access = self.case(who, id).await?;
+        access.require(action)?;
+        Ok(access.case)
     }
 
     /// Checks that the caller may do every one of `actions` in an incident, as

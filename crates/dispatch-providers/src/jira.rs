@@ -125,6 +125,8 @@ pub struct Jira {
 struct Target {
     project: JiraProject,
     custom: JiraCustomFields,
+    /// The incident takes the key as its name.
+    name_follows_key: bool,
 }
 
 /// Whether every key of `desired` (an object) has the same value in `existing`.
@@ -279,6 +281,7 @@ impl Jira {
             return Target {
                 project,
                 custom: JiraCustomFields::default(),
+                name_follows_key: false,
             };
         };
         if let Some(k) = s.project_key {
@@ -305,6 +308,7 @@ impl Jira {
         Target {
             project,
             custom: s.custom_fields.unwrap_or_default(),
+            name_follows_key: s.name_follows_key.unwrap_or(false),
         }
     }
 
@@ -602,6 +606,7 @@ impl ResourceProvider for Jira {
         self.update(&key, ctx).await?;
         Ok(Created {
             link: Some(self.browse_url(&key)),
+            incident_name: t.name_follows_key.then(|| key.clone()),
             external_id: key,
             ..Default::default()
         })

@@ -245,6 +245,7 @@ fn created(id: String, m: &Value) -> Created {
             .map(str::to_string),
         external_id: id,
         details,
+        ..Default::default()
     }
 }
 

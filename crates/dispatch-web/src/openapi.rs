@@ -81,7 +81,7 @@ use answers::ErrorAnswers;
         api::signal_ingest::alertmanager, api::signal_ingest::grafana,
         api::signal_ingest::pagerduty, api::signal_ingest::generic,
         api::cases::list, api::cases::show, api::cases::triage, api::cases::escalate,
-        api::cases::stable, api::cases::close,
+        api::cases::stable, api::cases::close, api::cases::edit, api::cases::snooze,
     ),
     components(schemas(crate::error::ErrorBody, crate::wire::IncidentSummaryOut)),
     modifiers(&BearerAuth, &ErrorAnswers),

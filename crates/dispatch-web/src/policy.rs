@@ -43,6 +43,10 @@ pub enum Need {
     /// At least this organization role, or the admin role in the project the route addresses
     /// (see [`Scoped`]).
     Project(OrgRole, Scoped),
+    /// The `{id}` path parameter names a case; the caller may do this case action in it (the
+    /// one rule of [`dispatch_core::permission`] decides; a case of a members-only project the
+    /// caller does not use is *not found*).
+    Case(Action),
 }
 
 /// How a [`Need::Project`] route names its project.
@@ -541,11 +545,21 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("POST", "/api/v1/signals/pagerduty", Member),
     r("POST", "/api/v1/signals/generic", Member),
     r("GET", "/api/v1/cases", Member),
-    r("GET", "/api/v1/cases/{id}", Member),
-    r("POST", "/api/v1/cases/{id}/triage", Member),
-    r("POST", "/api/v1/cases/{id}/escalate", Member),
-    r("POST", "/api/v1/cases/{id}/stable", Member),
-    r("POST", "/api/v1/cases/{id}/close", Member),
+    r("GET", "/api/v1/cases/{id}", Need::Case(ViewCase)),
+    r("PATCH", "/api/v1/cases/{id}", Need::Case(EditCase)),
+    r("POST", "/api/v1/cases/{id}/triage", Need::Case(TriageCase)),
+    r("POST", "/api/v1/cases/{id}/snooze", Need::Case(SnoozeCase)),
+    r(
+        "POST",
+        "/api/v1/cases/{id}/escalate",
+        Need::Case(EscalateCase),
+    ),
+    r(
+        "POST",
+        "/api/v1/cases/{id}/stable",
+        Need::Case(StabilizeCase),
+    ),
+    r("POST", "/api/v1/cases/{id}/close", Need::Case(CloseCase)),
     // Per-project membership: org managers and owners, and the project's own admins.
     r("GET", "/api/v1/projects/{slug}/members", Member),
     r(
@@ -763,6 +777,15 @@ async fn authorize(
                     )));
                 }
             }
+        }
+        Need::Case(action) => {
+            let id: i64 = id
+                .and_then(|i| i.parse().ok())
+                .ok_or_else(|| ApiError::NotFound("case".into()))?;
+            engine
+                .access()
+                .require_case(&who, dispatch_core::CaseId(id), action)
+                .await?;
         }
         Incident(action) => {
             let id = id.ok_or_else(|| ApiError::NotFound("incident".into()))?;

@@ -189,6 +189,33 @@ pub struct AlertResult {
 /// The default deduplication window of a definition, in seconds.
 pub const DEFAULT_DEDUP_WINDOW: i64 = 3600;
 
+/// How long a case's snooze lasts: a number and a unit (`30m`, `2h`, `1d`; `s`, `m`, `h`, `d`),
+/// from one minute to 30 days.
+pub fn parse_snooze(field: &str, raw: &str) -> Result<chrono::Duration, crate::ValidationError> {
+    let bad = || {
+        crate::ValidationError::field(
+            field,
+            format!("{raw:?} is not a length like 30m, 2h or 1d (one minute to 30 days)"),
+        )
+    };
+    let raw_t = raw.trim();
+    let split = raw_t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (n, unit) = raw_t.split_at(split);
+    let n: i64 = n.parse().map_err(|_| bad())?;
+    let secs = match unit.trim() {
+        "s" => Some(n),
+        "m" | "min" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        "d" => n.checked_mul(86_400),
+        _ => None,
+    }
+    .ok_or_else(bad)?;
+    if !(60..=30 * 86_400).contains(&secs) {
+        return Err(bad());
+    }
+    Ok(chrono::Duration::seconds(secs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,5 +232,24 @@ mod tests {
             Ok(ResolutionReason::FalsePositive)
         );
         assert!("nope".parse::<FilterMode>().is_err());
+    }
+
+    #[test]
+    fn a_snooze_is_a_number_and_a_unit_within_thirty_days() {
+        assert_eq!(parse_snooze("d", "30m").unwrap().num_seconds(), 1800);
+        assert_eq!(parse_snooze("d", " 2h").unwrap().num_seconds(), 7200);
+        assert_eq!(parse_snooze("d", "30d").unwrap().num_days(), 30);
+        for bad in [
+            "",
+            "h",
+            "2",
+            "31d",
+            "10s",
+            "2 weeks",
+            "-1h",
+            "99999999999999999999d",
+        ] {
+            assert!(parse_snooze("d", bad).is_err(), "{bad}");
+        }
     }
 }

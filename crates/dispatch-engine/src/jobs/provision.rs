@@ -139,10 +139,48 @@ pub(crate) async fn run(
     }
     // The resource, its events, the next step and the job's completion: one transaction.
     let txn = engine.db().write().await?;
+    if let Some(to) = created.incident_name.as_deref().filter(|n| *n != ctx.name) {
+        rename(&txn, incident_id, to, &mut events).await?;
+    }
     save_resource(&txn, existing, row).await?;
     complete_in(&txn, job, incident_id, events).await?;
     txn.commit().await?;
     engine.wake_workers();
+    Ok(())
+}
+
+/// The incident takes the name its provider gave (a ticket's key); its old name keeps finding
+/// it. A name another incident has (or had) is not taken: the incident keeps its own.
+async fn rename(
+    txn: &dispatch_store::WriteTxn,
+    incident_id: i64,
+    to: &str,
+    events: &mut Events,
+) -> Result<(), JobFailure> {
+    let before = repo::incident::lock(&**txn, &IncidentRef::Id(IncidentId(incident_id))).await?;
+    match repo::incident::rename(&**txn, &before, to).await? {
+        Some(_) => {
+            let mut changes = std::collections::BTreeMap::new();
+            changes.insert(
+                "name".to_string(),
+                dispatch_core::event::Change::new(
+                    serde_json::Value::from(before.name.clone()),
+                    serde_json::Value::from(to),
+                ),
+            );
+            events.push_event(TimelineEvent::IncidentUpdated {
+                changes,
+                stable_priority: None,
+            });
+            // Everything that shows the name (room, documents, the ticket's description) follows.
+            events.job(flows::refresh(IncidentId(incident_id), None, events.at()));
+        }
+        None => tracing::warn!(
+            incident = before.name,
+            name = to,
+            "the incident keeps its name: another incident has or had the ticket's key"
+        ),
+    }
     Ok(())
 }
 

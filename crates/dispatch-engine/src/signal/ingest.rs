@@ -14,6 +14,7 @@ use dispatch_core::signal::{
 };
 use dispatch_store::model::{case, case_event, signal_instance};
 use dispatch_store::repo;
+use dispatch_store::repo::signal::InstanceHead;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 
@@ -146,49 +147,42 @@ impl crate::Signals<'_> {
             .max()
             .unwrap_or(0);
 
+        let since = now - Duration::seconds(max_window);
         let txn = self.db().write().await?;
         let conn = &*txn;
-        let recent = repo::signal::recent_by_fingerprints(
-            conn,
-            project_id,
-            &fingerprints,
-            now - Duration::seconds(max_window),
-        )
-        .await?;
-        let mut case_ids: Vec<i64> = recent.iter().filter_map(|i| i.case_id).collect();
+        let heads = repo::signal::chain_heads(conn, project_id, &fingerprints, since).await?;
+        let last_dup: HashMap<i64, DateTime<Utc>> =
+            repo::signal::last_duplicates(conn, project_id, &fingerprints, since)
+                .await?
+                .into_iter()
+                .collect();
+        let mut case_ids: Vec<i64> = heads.iter().filter_map(|i| i.case_id).collect();
         case_ids.sort_unstable();
         case_ids.dedup();
-        let closed: std::collections::HashSet<i64> = repo::signal::cases_by_ids(conn, &case_ids)
-            .await?
-            .into_iter()
-            .filter(|c| c.status == CaseStatus::Closed.as_str())
-            .map(|c| c.id)
-            .collect();
-        // Per (definition, fingerprint): the chain's first instance and its latest arrival.
+        let closed: std::collections::HashSet<i64> =
+            repo::signal::cases_in_status(conn, &case_ids, CaseStatus::Closed.as_str())
+                .await?
+                .into_iter()
+                .collect();
+        // Per (definition, fingerprint): the chain's first instance (the latest one on a live
+        // case) and its latest arrival, its duplicates' included.
         let mut chains: HashMap<(i64, String), (First, DateTime<Utc>)> = HashMap::new();
-        for i in &recent {
-            let action = i.filter_action.as_str();
+        for i in &heads {
+            if i.filter_action != FilterAction::None.as_str() {
+                continue;
+            }
             let key = (i.definition_id, i.fingerprint.clone());
-            if action == FilterAction::None.as_str() {
-                let live = i.case_id.is_none_or(|c| !closed.contains(&c));
-                if live {
-                    chains.insert(
-                        key,
-                        (
-                            First::Stored {
-                                id: i.id,
-                                case_id: i.case_id,
-                            },
-                            i.received_at,
-                        ),
-                    );
-                } else {
-                    chains.remove(&key);
-                }
-            } else if action == FilterAction::Deduplicate.as_str() {
-                if let Some(c) = chains.get_mut(&key) {
-                    c.1 = c.1.max(i.received_at);
-                }
+            if i.case_id.is_none_or(|c| !closed.contains(&c)) {
+                let last = last_dup
+                    .get(&i.id)
+                    .map_or(i.received_at, |d| i.received_at.max(*d));
+                let first = First::Stored {
+                    id: i.id,
+                    case_id: i.case_id,
+                };
+                chains.insert(key, (first, last));
+            } else {
+                chains.remove(&key);
             }
         }
 
@@ -284,6 +278,7 @@ impl crate::Signals<'_> {
                 ..Default::default()
             }
         };
+        let mut opened = Vec::new();
         for (idx, plan) in plans.iter().enumerate() {
             let Plan::Record {
                 def,
@@ -317,14 +312,18 @@ impl crate::Signals<'_> {
                 updated_at: now,
                 ..Default::default()
             };
-            let saved = repo::signal::insert(conn, row).await?;
+            opened.push((idx, def, row));
+        }
+        let rows = opened.iter().map(|(_, _, row)| row.clone()).collect();
+        let saved = repo::signal::insert_cases(conn, rows).await?;
+        for ((idx, def, _), saved) in opened.iter().zip(saved) {
             case_events.push(event(
                 saved.id,
                 "case_opened",
-                format!("Case opened by {} ({})", def.name, alert.title),
+                format!("Case opened by {} ({})", def.name, matched[*idx].0.title),
                 json!({"definition_id": def.id, "assignee": saved.assignee}),
             ));
-            new_case.insert(idx, saved.id);
+            new_case.insert(*idx, saved.id);
         }
 
         // Instances: first the alerts that stand on their own, then their duplicates.
@@ -422,7 +421,19 @@ impl crate::Signals<'_> {
         stored.extend(dup_idx.into_iter().zip(stored_dups));
 
         // Resolved and acknowledged alerts settle the firing instances of their fingerprint.
-        let mut settled: HashMap<usize, Vec<&signal_instance::Model>> = HashMap::new();
+        let mut settling: Vec<String> = plans
+            .iter()
+            .zip(&matched)
+            .filter(|(p, _)| matches!(p, Plan::Settle(..)))
+            .map(|(_, (a, _))| a.fingerprint.clone())
+            .collect();
+        settling.sort_unstable();
+        settling.dedup();
+        let mut unsettled = repo::signal::unresolved(conn, project_id, &settling).await?;
+        if !settling.is_empty() {
+            unsettled.extend(stored.values().map(InstanceHead::from));
+        }
+        let mut settled: HashMap<usize, Vec<&InstanceHead>> = HashMap::new();
         let mut resolve_ids = Vec::new();
         let mut ack_ids = Vec::new();
         let mut touched: Vec<i64> = Vec::new();
@@ -432,9 +443,8 @@ impl crate::Signals<'_> {
             };
             let alert = &matched[idx].0;
             let def_id = d.map(|d| defs[d].row.id);
-            let open: Vec<&signal_instance::Model> = recent
+            let open: Vec<&InstanceHead> = unsettled
                 .iter()
-                .chain(stored.values())
                 .filter(|i| {
                     def_id.map_or(i.source == source.as_str(), |d| i.definition_id == d)
                         && i.fingerprint == alert.fingerprint

@@ -5,6 +5,7 @@
 
 pub(crate) mod cache;
 pub mod case;
+pub mod case_edit;
 pub mod ingest;
 pub mod views;
 
@@ -386,7 +387,7 @@ fn filter_row(input: FilterInput, base: signal_filter::Model) -> signal_filter::
 }
 
 /// A unique-name violation, as the name field's error.
-fn named_conflict(e: dispatch_store::StoreError) -> Error {
+pub(crate) fn named_conflict(e: dispatch_store::StoreError) -> Error {
     match e {
         dispatch_store::StoreError::Conflict(_) => {
             ValidationError::field("name", "another one in this project has this name").into()

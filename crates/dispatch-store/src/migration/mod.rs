@@ -156,6 +156,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261203_000110_resource_details.sql"),
                 postgres: include_str!("m20261203_000110_resource_details.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261203_000120_incident_aliases",
+                sqlite: include_str!("m20261203_000120_incident_aliases.sql"),
+                postgres: include_str!("m20261203_000120_incident_aliases.sql"),
+            }),
         ]
     }
 }

@@ -261,8 +261,74 @@ fn by_ref(r: &IncidentRef) -> sea_orm::Select<incident::Entity> {
     let find = incident::Entity::find();
     match r {
         IncidentRef::Id(id) => find.filter(incident::Column::Id.eq(id.0)),
-        IncidentRef::Key(key) => find.filter(incident::Column::Name.eq(key.as_str())),
+        IncidentRef::Key(key) => find.filter(key_condition(key)),
     }
+}
+
+/// The names incidents had before they were renamed (e.g. to their Jira issue's key), so links
+/// and commands that use an old name still find them.
+const ALIASES: &str = "incident_aliases";
+
+/// The incident whose name, or one of whose former names, is `key`.
+fn key_condition(key: &str) -> sea_orm::sea_query::SimpleExpr {
+    Expr::col((incident::Entity, incident::Column::Name))
+        .eq(key)
+        .or(
+            Expr::col((incident::Entity, incident::Column::Id)).in_subquery(
+                Query::select()
+                    .column(Alias::new("incident_id"))
+                    .from(Alias::new(ALIASES))
+                    .and_where(Expr::col(Alias::new("name")).eq(key))
+                    .to_owned(),
+            ),
+        )
+}
+
+/// Renames an incident to `to`, keeping its name so far as an alias that still finds it.
+/// `None` (nothing changed) when `to` already names an incident, now or formerly.
+pub async fn rename(
+    conn: &impl ConnectionTrait,
+    before: &incident::Model,
+    to: &str,
+) -> Result<Option<incident::Model>> {
+    use sea_orm::{ColumnTrait, PaginatorTrait};
+    let taken = incident::Entity::find()
+        .filter(key_condition(to))
+        .count(conn)
+        .await?
+        > 0;
+    // A name a project of ours would give one day (`OPS-7` while a project has the prefix OPS)
+    // is not taken either.
+    let ours = match to.rsplit_once('-') {
+        Some((prefix, n)) if n.parse::<u64>().is_ok() => {
+            project::Entity::find()
+                .filter(project::Column::KeyPrefix.eq(prefix.to_ascii_uppercase()))
+                .count(conn)
+                .await?
+                > 0
+        }
+        _ => false,
+    };
+    if taken || ours {
+        return Ok(None);
+    }
+    let alias = Query::insert()
+        .into_table(Alias::new(ALIASES))
+        .columns([Alias::new("name"), Alias::new("incident_id")])
+        .values_panic([before.name.clone().into(), before.id.into()])
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::column(Alias::new("name"))
+                .do_nothing()
+                .to_owned(),
+        )
+        .to_owned();
+    conn.execute(conn.get_database_backend().build(&alias))
+        .await?;
+    let after = incident::Model {
+        name: to.to_string(),
+        ..before.clone()
+    };
+    Ok(Some(update(conn, before, after).await?))
 }
 
 /// A parsed list query. Empty vectors mean "any".
@@ -441,9 +507,7 @@ pub async fn find(conn: &impl ConnectionTrait, r: &IncidentRef) -> Result<Option
         IncidentRef::Id(id) => {
             q.and_where(Expr::col((incident::Entity, incident::Column::Id)).eq(id.0))
         }
-        IncidentRef::Key(key) => {
-            q.and_where(Expr::col((incident::Entity, incident::Column::Name)).eq(key.as_str()))
-        }
+        IncidentRef::Key(key) => q.and_where(key_condition(key)),
     };
     let stmt = conn.get_database_backend().build(&q);
     Ok(IncidentRow::find_by_statement(stmt).one(conn).await?)

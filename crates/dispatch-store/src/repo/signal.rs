@@ -100,52 +100,201 @@ pub async fn update<R: rows::Record>(
     rows::update(conn, before, after).await
 }
 
+/// Inserts rows in one statement, reading back only their ids (ids grow with the insertion
+/// order, whatever order the database returns them in), and returns the rows with their ids.
+async fn insert_with_ids<M, A>(
+    conn: &impl ConnectionTrait,
+    mut list: Vec<M>,
+    set_id: fn(&mut M, i64),
+) -> Result<Vec<M>>
+where
+    M: sea_orm::ModelTrait + sea_orm::IntoActiveModel<A> + Clone,
+    A: sea_orm::ActiveModelTrait<Entity = M::Entity> + Send,
+    <M::Entity as EntityTrait>::Model: sea_orm::IntoActiveModel<A>,
+    <M::Entity as EntityTrait>::PrimaryKey: sea_orm::PrimaryKeyTrait<ValueType = i64>,
+{
+    use sea_orm::{Iterable, PrimaryKeyToColumn};
+    if list.is_empty() {
+        return Ok(list);
+    }
+    let actives: Vec<A> = list
+        .iter()
+        .map(|row| {
+            let mut a = row.clone().into_active_model().reset_all();
+            for key in <M::Entity as EntityTrait>::PrimaryKey::iter() {
+                a.not_set(key.into_column());
+            }
+            a
+        })
+        .collect();
+    let mut ids = M::Entity::insert_many(actives)
+        .exec_with_returning_keys(conn)
+        .await?;
+    ids.sort_unstable();
+    for (row, id) in list.iter_mut().zip(ids) {
+        set_id(row, id);
+    }
+    Ok(list)
+}
+
 /// Inserts instances in one statement and returns them stored (with their ids), in order.
 pub async fn insert_instances(
     conn: &impl ConnectionTrait,
     list: Vec<instance::Model>,
 ) -> Result<Vec<instance::Model>> {
-    use sea_orm::{ActiveModelTrait, ActiveValue};
-    if list.is_empty() {
-        return Ok(Vec::new());
-    }
-    let actives: Vec<instance::ActiveModel> = list
-        .into_iter()
-        .map(|row| {
-            let mut a: instance::ActiveModel = row.into();
-            a = a.reset_all();
-            a.id = ActiveValue::NotSet;
-            a
-        })
-        .collect();
-    let mut rows = instance::Entity::insert_many(actives)
-        .exec_with_returning_many(conn)
-        .await?;
-    // Ids grow with the insertion order, whatever order the database returns the rows in.
-    rows.sort_by_key(|r| r.id);
-    Ok(rows)
+    insert_with_ids(conn, list, |r, id| r.id = id).await
 }
 
-/// The instances of a project with any of these fingerprints that still count: received since
-/// `since`, or still firing. One query for a whole request's alerts.
-pub async fn recent_by_fingerprints(
+/// Inserts cases in one statement and returns them stored (with their ids), in order.
+pub async fn insert_cases(
+    conn: &impl ConnectionTrait,
+    list: Vec<case::Model>,
+) -> Result<Vec<case::Model>> {
+    insert_with_ids(conn, list, |r, id| r.id = id).await
+}
+
+/// What an ingest reads of an earlier instance: enough to deduplicate into it or settle it,
+/// none of its payload.
+#[derive(Debug, Clone, PartialEq, sea_orm::FromQueryResult)]
+pub struct InstanceHead {
+    /// The instance.
+    pub id: i64,
+    /// Its definition.
+    pub definition_id: i64,
+    /// Its source.
+    pub source: String,
+    /// Its fingerprint.
+    pub fingerprint: String,
+    /// `firing`, `acknowledged` or `resolved`.
+    pub status: String,
+    /// `none`, `deduplicate` or `snooze`.
+    pub filter_action: String,
+    /// Its case.
+    pub case_id: Option<i64>,
+    /// When it arrived.
+    pub received_at: DateTime<Utc>,
+}
+
+impl From<&instance::Model> for InstanceHead {
+    fn from(m: &instance::Model) -> Self {
+        Self {
+            id: m.id,
+            definition_id: m.definition_id,
+            source: m.source.clone(),
+            fingerprint: m.fingerprint.clone(),
+            status: m.status.clone(),
+            filter_action: m.filter_action.clone(),
+            case_id: m.case_id,
+            received_at: m.received_at,
+        }
+    }
+}
+
+/// The columns of [`InstanceHead`].
+fn heads() -> sea_orm::Select<instance::Entity> {
+    use instance::Column as C;
+    instance::Entity::find().select_only().columns([
+        C::Id,
+        C::DefinitionId,
+        C::Source,
+        C::Fingerprint,
+        C::Status,
+        C::FilterAction,
+        C::CaseId,
+        C::ReceivedAt,
+    ])
+}
+
+/// The instances of a project with any of these fingerprints that may head a deduplication
+/// chain — every one that was not itself deduplicated and was received since `since` or is
+/// still firing — oldest first. One query for a whole request's alerts; however many
+/// duplicates a chain has, they are not read (see [`last_duplicates`]).
+pub async fn chain_heads(
     conn: &impl ConnectionTrait,
     project_id: i64,
     fingerprints: &[String],
     since: DateTime<Utc>,
-) -> Result<Vec<instance::Model>> {
+) -> Result<Vec<InstanceHead>> {
     if fingerprints.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(instance::Entity::find()
+    Ok(heads()
         .filter(instance::Column::ProjectId.eq(project_id))
         .filter(instance::Column::Fingerprint.is_in(fingerprints.iter().cloned()))
+        .filter(instance::Column::FilterAction.ne("deduplicate"))
         .filter(
             Condition::any()
                 .add(instance::Column::ReceivedAt.gte(since))
                 .add(instance::Column::Status.ne("resolved")),
         )
         .order_by_asc(instance::Column::Id)
+        .into_model::<InstanceHead>()
+        .all(conn)
+        .await?)
+}
+
+/// For each instance that alerts with these fingerprints were deduplicated into since `since`:
+/// when the latest of them arrived. One grouped query.
+pub async fn last_duplicates(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+    fingerprints: &[String],
+    since: DateTime<Utc>,
+) -> Result<Vec<(i64, DateTime<Utc>)>> {
+    use instance::Column as C;
+    if fingerprints.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(instance::Entity::find()
+        .select_only()
+        .column(C::DuplicateOf)
+        .column_as(C::ReceivedAt.max(), "last")
+        .filter(C::ProjectId.eq(project_id))
+        .filter(C::Fingerprint.is_in(fingerprints.iter().cloned()))
+        .filter(C::ReceivedAt.gte(since))
+        .filter(C::FilterAction.eq("deduplicate"))
+        .filter(C::DuplicateOf.is_not_null())
+        .group_by(C::DuplicateOf)
+        .into_tuple::<(i64, DateTime<Utc>)>()
+        .all(conn)
+        .await?)
+}
+
+/// The instances of a project with any of these fingerprints that are not resolved (firing or
+/// acknowledged), oldest first: what a resolved or acknowledged alert settles.
+pub async fn unresolved(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+    fingerprints: &[String],
+) -> Result<Vec<InstanceHead>> {
+    if fingerprints.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(heads()
+        .filter(instance::Column::ProjectId.eq(project_id))
+        .filter(instance::Column::Fingerprint.is_in(fingerprints.iter().cloned()))
+        .filter(instance::Column::Status.ne("resolved"))
+        .order_by_asc(instance::Column::Id)
+        .into_model::<InstanceHead>()
+        .all(conn)
+        .await?)
+}
+
+/// Of these cases, those in this status.
+pub async fn cases_in_status(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+    status: &str,
+) -> Result<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(case::Entity::find()
+        .select_only()
+        .column(case::Column::Id)
+        .filter(case::Column::Id.is_in(ids.iter().copied()))
+        .filter(case::Column::Status.eq(status))
+        .into_tuple::<i64>()
         .all(conn)
         .await?)
 }

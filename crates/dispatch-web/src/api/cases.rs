@@ -13,10 +13,12 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_core::signal::{CaseStatus, ResolutionReason};
-use dispatch_core::values::Email;
+use dispatch_core::values::{Email, IncidentTitle, LongText};
+use dispatch_core::Patch;
 use dispatch_core::{CaseId, ValidationError};
 use dispatch_engine::data::model::{case, case_event};
 use dispatch_engine::signal::case::{CaseDetail, CaseQuery, Escalation};
+use dispatch_engine::signal::case_edit::CaseEdit;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -24,7 +26,8 @@ use utoipa::{IntoParams, ToSchema};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/cases", get(list))
-        .route("/cases/{id}", get(show))
+        .route("/cases/{id}", get(show).patch(edit))
+        .route("/cases/{id}/snooze", post(snooze))
         .route("/cases/{id}/triage", post(triage))
         .route("/cases/{id}/escalate", post(escalate))
         .route("/cases/{id}/stable", post(stable))
@@ -232,6 +235,109 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<CaseDetailOut>> {
     Ok(axum::Json(s.engine.cases().get(CaseId(id)).await?.into()))
+}
+
+/// A change to a case: absent fields stay as they are.
+#[derive(Deserialize, ToSchema)]
+pub struct CasePatch {
+    /// What is wrong.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub title: Patch<String>,
+    /// What is known (`null` clears it).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Patch<String>,
+    /// Who is on it, by e-mail address (`null` or empty: no one).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub assignee: Patch<String>,
+}
+
+/// Changes a case's title, description or assignee (its assignee or an admin; anyone while it
+/// has no assignee).
+#[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = i64, Path)),
+    request_body(content = CasePatch, example = json!({"assignee": "ann@example.com"})),
+    responses((status = 200, body = CaseOut), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn edit(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<CasePatch>,
+) -> ApiResult<axum::Json<CaseOut>> {
+    let mut e = ValidationError::default();
+    let title = parse::parsed(&mut e, "title", b.title, IncidentTitle::parse);
+    let description = parse::description(&mut e, "description", b.description)
+        .and_then(|d| e.check(LongText::parse("description", &d)));
+    let assignee = match parse::clearable(&mut e, "assignee", b.assignee, Email::parse) {
+        Patch::Absent => None,
+        Patch::Null => Some(None),
+        Patch::Value(a) => Some(Some(a)),
+    };
+    e.into_result()?;
+    let edit = CaseEdit {
+        title,
+        description,
+        assignee,
+    };
+    let c = s
+        .engine
+        .cases()
+        .edit(auth.actor(), CaseId(id), edit)
+        .await?;
+    Ok(axum::Json(c.into()))
+}
+
+/// Snoozing a case's signal.
+#[derive(Deserialize, ToSchema)]
+pub struct SnoozeIn {
+    /// For how long (required): `30m`, `2h`, `1d`, … up to `30d`.
+    #[schema(required = true)]
+    pub duration: Option<String>,
+}
+
+/// The snooze filter made for a case.
+#[derive(Serialize, ToSchema)]
+pub struct SnoozedOut {
+    /// The filter's id.
+    pub filter_id: i64,
+    /// Its expression: the case's first signal's labels.
+    pub expression: String,
+    /// When it stops snoozing.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Snoozes a case's signal: an active snooze filter over its first signal's labels until the
+/// duration ends (alerts it takes are stored but open no case).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/snooze", tag = "cases", params(("id" = i64, Path)),
+    request_body(content = SnoozeIn, example = json!({"duration": "2h"})),
+    responses((status = 201, body = SnoozedOut), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn snooze(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<SnoozeIn>,
+) -> ApiResult<(axum::http::StatusCode, axum::Json<SnoozedOut>)> {
+    let mut e = ValidationError::default();
+    let length = parse::required(&mut e, "duration", &b.duration)
+        .and_then(|d| e.check(dispatch_core::signal::parse_snooze("duration", d)));
+    e.into_result()?;
+    let f = s
+        .engine
+        .cases()
+        .snooze(auth.actor(), CaseId(id), length.expect("checked"))
+        .await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        axum::Json(SnoozedOut {
+            filter_id: f.id,
+            expression: f.expression,
+            expires_at: f.expires_at,
+        }),
+    ))
 }
 
 /// Starts triage of a new case.

@@ -482,3 +482,55 @@ async fn provider_settings_are_merged_checked_and_name_the_bad_field() {
     assert_eq!(issues[0].fields["issuetype"]["name"], "Incident");
     assert_eq!(issues[0].fields["labels"][0], "x");
 }
+
+#[tokio::test]
+async fn an_incident_may_take_its_issue_s_key_as_its_name_and_keeps_answering_to_the_old_one() {
+    let j = Jira::start().await;
+    let app = spawn(&j).await;
+    let r = app
+        .patch(
+            "/projects/default",
+            json!({"provider_settings": {"jira": {"name_follows_key": true}}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let first = declare(&app, "Named after its ticket").await;
+    app.run_pending_jobs().await;
+    let inc = app.get(&format!("/incidents/{first}")).await;
+    assert_eq!(inc.status, StatusCode::OK, "the old name still finds it");
+    assert_eq!(inc.body["name"], "OPS-1", "{}", inc.body);
+    let renamed = app.get("/incidents/OPS-1").await;
+    assert_eq!(renamed.body["id"], inc.body["id"]);
+    // The timeline says so, and the issue's description links to the new name.
+    let timeline = app.get("/incidents/OPS-1/timeline").await.body.to_string();
+    assert!(timeline.contains("OPS-1"), "{timeline}");
+    let description = j.issues()[0].fields["description"].to_string();
+    assert!(description.contains("/incidents/OPS-1"), "{description}");
+    // Commands work under the new name.
+    let r = app
+        .call(
+            Method::POST,
+            "/incidents/OPS-1/close",
+            Some(json!({"resolution": "Done."})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["name"], "OPS-1");
+
+    // A key one of our own projects would give (a project with the prefix OPS) is not taken:
+    // the incident keeps its own name.
+    let r = app
+        .post(
+            "/projects",
+            json!({"name": "Operations", "key_prefix": "OPS"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let plain = declare(&app, "Keeps its name").await;
+    app.run_pending_jobs().await;
+    assert_eq!(j.issues().len(), 2);
+    assert_eq!(
+        app.get(&format!("/incidents/{plain}")).await.body["name"],
+        plain.as_str()
+    );
+}

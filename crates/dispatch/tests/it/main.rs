@@ -8,7 +8,9 @@ mod access;
 mod accounts;
 mod alertmanager;
 mod alertmanager_e2e;
+
 mod api_contract;
+mod case_flow;
 mod cli;
 mod commands;
 mod crash;

@@ -7,14 +7,14 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 /// Creates a definition in the default project; panics unless 201.
-async fn define(app: &TestApp, body: Value) -> Value {
+pub(crate) async fn define(app: &TestApp, body: Value) -> Value {
     let r = app.post("/projects/default/signal-definitions", body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
     r.body
 }
 
 /// One Alertmanager alert.
-fn alert(status: &str, labels: Value, fingerprint: &str) -> Value {
+pub(crate) fn alert(status: &str, labels: Value, fingerprint: &str) -> Value {
     json!({"status": status, "labels": labels,
         "annotations": {"summary": format!("{} on {}", labels["alertname"].as_str().unwrap_or("?"),
             labels["service"].as_str().unwrap_or("?"))},
@@ -23,7 +23,7 @@ fn alert(status: &str, labels: Value, fingerprint: &str) -> Value {
 }
 
 /// An Alertmanager v4 notification carrying these alerts.
-fn notification(alerts: Vec<Value>) -> Value {
+pub(crate) fn notification(alerts: Vec<Value>) -> Value {
     let status = if alerts.iter().any(|a| a["status"] == "firing") {
         "firing"
     } else {
@@ -34,7 +34,7 @@ fn notification(alerts: Vec<Value>) -> Value {
         "commonAnnotations": {}, "externalURL": "http://alertmanager.example:9093", "alerts": alerts})
 }
 
-fn errors(fingerprint: &str) -> Value {
+pub(crate) fn errors(fingerprint: &str) -> Value {
     alert(
         "firing",
         json!({"alertname": "HighErrorRate", "service": "payments", "severity": "critical", "instance": "pay-1:9100"}),
@@ -43,7 +43,7 @@ fn errors(fingerprint: &str) -> Value {
 }
 
 /// Posts a notification; panics unless 200; answers the per-alert results.
-async fn send(app: &TestApp, body: Value) -> Vec<Value> {
+pub(crate) async fn send(app: &TestApp, body: Value) -> Vec<Value> {
     let r = app.post("/signals/alertmanager", body).await;
     assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
     assert_eq!(

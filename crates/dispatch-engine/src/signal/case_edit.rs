@@ -1,0 +1,136 @@
+//! Working a case besides moving it: editing its fields and snoozing what its signal is (a
+//! snooze filter over its first signal's labels, expiring after a while).
+
+use super::case::case_event;
+use crate::{Actor, Error, Result};
+use chrono::Duration;
+use dispatch_core::signal::{FilterKind, FilterMode, Matchers};
+use dispatch_core::values::{Email, IncidentTitle, LongText};
+use dispatch_core::CaseId;
+use dispatch_store::model::{case, signal_filter};
+use dispatch_store::repo;
+use serde_json::json;
+
+/// A change to a case's fields: `None` leaves one as it is.
+#[derive(Debug, Clone, Default)]
+pub struct CaseEdit {
+    /// What is wrong.
+    pub title: Option<IncidentTitle>,
+    /// What is known.
+    pub description: Option<LongText>,
+    /// Who is on it (`Some(None)`: no one).
+    pub assignee: Option<Option<Email>>,
+}
+
+/// How long a case's snooze lasts, at most.
+pub const MAX_SNOOZE: Duration = Duration::days(30);
+
+impl crate::Cases<'_> {
+    /// Changes a case's title, description or assignee, and notes it on the case's timeline; one
+    /// transaction.
+    pub async fn edit(self, actor: &Actor, id: CaseId, edit: CaseEdit) -> Result<case::Model> {
+        let at = dispatch_core::now();
+        let txn = self.db().write().await?;
+        let current = repo::signal::case(&*txn, id.0).await?;
+        let mut row = current.clone();
+        let mut changed = serde_json::Map::new();
+        if let Some(t) = edit.title {
+            row.title = t.to_string();
+            changed.insert("title".into(), json!(row.title));
+        }
+        if let Some(d) = edit.description {
+            row.description = d.to_string();
+            changed.insert("description".into(), json!(row.description));
+        }
+        if let Some(a) = edit.assignee {
+            row.assignee = a.map(|a| a.to_string());
+            changed.insert("assignee".into(), json!(row.assignee));
+        }
+        if changed.is_empty() {
+            return Ok(current);
+        }
+        row.updated_at = at;
+        let saved = repo::signal::update(&*txn, &current, row).await?;
+        let fields: Vec<&str> = changed.keys().map(String::as_str).collect();
+        let event = case_event(
+            id.0,
+            at,
+            Some(&actor.email),
+            "case_edited",
+            format!("{} changed the case's {}", actor.email, fields.join(", ")),
+            serde_json::Value::Object(changed.clone()),
+        );
+        repo::signal::add_case_events(&*txn, vec![event]).await?;
+        txn.commit().await?;
+        self.wake_workers();
+        Ok(saved)
+    }
+
+    /// Snoozes what a case's signal is, for `length`: an active snooze filter over its first
+    /// signal's labels that expires then, noted on the case's timeline; one transaction. The
+    /// alerts it takes meanwhile are stored but open no case.
+    pub async fn snooze(
+        self,
+        actor: &Actor,
+        id: CaseId,
+        length: Duration,
+    ) -> Result<signal_filter::Model> {
+        if length < Duration::minutes(1) || length > MAX_SNOOZE {
+            return Err(dispatch_core::ValidationError::field(
+                "duration",
+                "must be between one minute and 30 days",
+            )
+            .into());
+        }
+        let at = dispatch_core::now();
+        let txn = self.db().write().await?;
+        let current = repo::signal::case(&*txn, id.0).await?;
+        let first = repo::signal::case_instances(&*txn, id.0).await?;
+        let Some(first) = first.first() else {
+            return Err(Error::Conflict(format!(
+                "case {id} has no signal to snooze"
+            )));
+        };
+        let labels: serde_json::Value = serde_json::from_str(&first.labels).unwrap_or_default();
+        let expression = Matchers::from_json("labels", &labels)?;
+        let until = at + length;
+        let filter = signal_filter::Model {
+            project_id: current.project_id,
+            name: format!(
+                "Snooze case {} until {}",
+                id,
+                until.format("%Y-%m-%d %H:%M:%S")
+            ),
+            description: format!("Snoozed from case {}: {}", id, current.title),
+            kind: FilterKind::Snooze.as_str().into(),
+            expression: expression.to_string(),
+            mode: FilterMode::Active.as_str().into(),
+            expires_at: Some(until),
+            window_seconds: dispatch_core::signal::DEFAULT_DEDUP_WINDOW,
+            created_by: Some(actor.email.clone()),
+            created_at: at,
+            updated_at: at,
+            ..Default::default()
+        };
+        let filter = repo::signal::insert(&*txn, filter)
+            .await
+            .map_err(super::named_conflict)?;
+        let event = case_event(
+            id.0,
+            at,
+            Some(&actor.email),
+            "case_snoozed",
+            format!(
+                "{} snoozed the case's signal until {} (filter {})",
+                actor.email,
+                until.format("%Y-%m-%d %H:%M UTC"),
+                filter.id
+            ),
+            json!({"filter_id": filter.id, "expires_at": until, "expression": filter.expression}),
+        );
+        repo::signal::add_case_events(&*txn, vec![event]).await?;
+        txn.commit().await?;
+        self.invalidate_signals();
+        Ok(filter)
+    }
+}

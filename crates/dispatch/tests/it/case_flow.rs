@@ -1,0 +1,127 @@
+//! Working a case: who may do what (the one permission rule, the same over REST and chat),
+//! snoozing a case's signal, escalating in one transaction, the case's thread in its
+//! conversation, and the outgoing webhooks of case events.
+
+use crate::common::{error_fields, spawn_app, TestApp};
+use crate::signals::{define, errors, notification, send};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// A case opened by a HighErrorRate alert with this fingerprint; its id.
+async fn open_case(app: &TestApp, fingerprint: &str) -> Value {
+    let got = send(app, notification(vec![errors(fingerprint)])).await;
+    assert_eq!(got[0]["outcome"], "new_case", "{got:#?}");
+    got[0]["case_id"].clone()
+}
+
+#[tokio::test]
+async fn any_member_triages_a_case_but_only_its_assignee_or_an_admin_closes_it() {
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let case = open_case(&app, "p1").await;
+    let bob = app.token_for("bob@example.com").await;
+    let ann = app.token_for("ann@example.com").await;
+    let as_bob = |m: Method, path: String, body: Value| {
+        let bob = bob.clone();
+        let app = &app;
+        async move { app.call_as(Some(&bob), m, &path, Some(body)).await }
+    };
+    // Assigned to no one: any member works it, and may assign it.
+    let r = as_bob(Method::POST, format!("/cases/{case}/triage"), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    let r = as_bob(
+        Method::PATCH,
+        format!("/cases/{case}"),
+        json!({"assignee": "ann@example.com"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    assert_eq!(r.body["assignee"], "ann@example.com");
+    // Now it is Ann's: Bob may still look, escalate-able actions stay open, closing is hers.
+    let close = json!({"resolution_reason": "benign"});
+    let r = as_bob(Method::POST, format!("/cases/{case}/close"), close.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:#}", r.body);
+    assert_eq!(
+        r.body["error"]["message"],
+        "only an admin or the case's assignee may close case; you are not its assignee"
+    );
+    let r = as_bob(
+        Method::PATCH,
+        format!("/cases/{case}"),
+        json!({"title": "x"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:#}", r.body);
+    let r = app
+        .call_as(Some(&bob), Method::GET, &format!("/cases/{case}"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.body["status"], "triage",
+        "the refused close changed nothing"
+    );
+    let r = app
+        .call_as(
+            Some(&ann),
+            Method::POST,
+            &format!("/cases/{case}/close"),
+            Some(close),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    assert_eq!(r.body["status"], "closed");
+    let kinds: Vec<String> = app.get(&format!("/cases/{case}")).await.body["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert!(kinds.contains(&"case_edited".to_string()), "{kinds:?}");
+    // A bad assignee is a 422 naming the field; a missing case is 404.
+    let r = app
+        .patch(
+            &format!("/cases/{case}"),
+            json!({"assignee": "not an address"}),
+        )
+        .await;
+    assert_eq!(error_fields(&r.body), ["assignee"]);
+    assert_eq!(app.get("/cases/99999").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn snoozing_a_case_makes_a_filter_that_snoozes_its_alert_until_it_expires() {
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let case = open_case(&app, "z1").await;
+    let bob = app.token_for("bob@example.com").await;
+    let bad = app
+        .call_as(
+            Some(&bob),
+            Method::POST,
+            &format!("/cases/{case}/snooze"),
+            Some(json!({"duration": "forever"})),
+        )
+        .await;
+    assert_eq!(error_fields(&bad.body), ["duration"]);
+    let r = app
+        .call_as(
+            Some(&bob),
+            Method::POST,
+            &format!("/cases/{case}/snooze"),
+            Some(json!({"duration": "2h"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    let filter = r.body["filter_id"].clone();
+    assert!(r.body["expression"]
+        .as_str()
+        .unwrap()
+        .contains("alertname=\"HighErrorRate\""));
+    // The same alert under another fingerprint is snoozed by that filter, not a new case.
+    let got = send(&app, notification(vec![errors("z2")])).await;
+    assert_eq!(got[0]["outcome"], "snoozed", "{got:#?}");
+    assert_eq!(got[0]["filter_id"], filter);
+    let f = app.get(&format!("/signal-filters/{filter}")).await.body;
+    assert_eq!(f["mode"], "active");
+    assert_eq!(f["kind"], "snooze");
+}
