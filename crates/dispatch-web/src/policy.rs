@@ -137,7 +137,7 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("GET", "/tasks", Member),
     r("GET", "/oncall", Member),
     // Signal pages and cases: the API's rules (reading for everyone; definitions and filters
-    // changed by an admin or the project's; snoozing a case makes a filter in its project).
+    // changed by an admin or the project's; each move of a case its case action).
     r("GET", "/signals", Member),
     r("GET", "/projects/{slug}/signal-definitions/new", P_ADMIN),
     r("POST", "/projects/{slug}/signal-definitions", P_ADMIN),
@@ -163,13 +163,14 @@ pub const POLICIES: &[RoutePolicy] = &[
         rec(Configured::SignalFilter),
     ),
     r("GET", "/cases", Member),
-    r("GET", "/cases/{id}", Member),
-    r("GET", "/cases/{id}/events", Member),
-    r("POST", "/cases/{id}/triage", Member),
-    r("POST", "/cases/{id}/escalate", Member),
-    r("POST", "/cases/{id}/stable", Member),
-    r("POST", "/cases/{id}/close", Member),
-    r("POST", "/cases/{id}/snooze", BODY_ADMIN),
+    r("GET", "/cases/{id}", Need::Case(ViewCase)),
+    r("GET", "/cases/{id}/events", Need::Case(ViewCase)),
+    r("POST", "/cases/{id}/triage", Need::Case(TriageCase)),
+    r("POST", "/cases/{id}/escalate", Need::Case(EscalateCase)),
+    r("POST", "/cases/{id}/stable", Need::Case(StabilizeCase)),
+    r("POST", "/cases/{id}/close", Need::Case(CloseCase)),
+    r("POST", "/cases/{id}/snooze", Need::Case(SnoozeCase)),
+    r("POST", "/cases/{id}/assign", Need::Case(EditCase)),
     r("POST", "/oncall/overrides", ADMIN),
     r("POST", "/pages/{id}/ack", Need::Owned(Owned::Page, AckPage)),
     // Settings pages: admins (a section that needs more, like projects or people, refuses

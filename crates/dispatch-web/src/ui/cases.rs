@@ -9,7 +9,7 @@ use super::incidents::some as given;
 use super::settings::body;
 use super::{render, see_other, Caller, Chrome, Form};
 use crate::api::cases::{
-    self as api, CaseDetailOut, CaseEventOut, CaseListQuery, CaseOut, CloseIn,
+    self as api, CaseDetailOut, CaseEventOut, CaseListQuery, CaseOut, CloseIn, SnoozeIn,
 };
 use crate::api::signals::InstanceOut;
 use crate::error::{ApiError, ApiResult};
@@ -19,10 +19,11 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use dispatch_core::permission::Action;
 use dispatch_core::signal::{CaseStatus, ResolutionReason};
-use dispatch_core::{CaseId, ValidationError};
+use dispatch_core::CaseId;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// The list's filters as the form sends them.
 #[derive(Deserialize, Default, Clone)]
@@ -174,7 +175,7 @@ pub struct Header {
     c: CaseDetailOut,
     /// The moves the case may make now: triage, escalate, stable, close.
     moves: Vec<&'static str>,
-    /// Whether the caller may snooze (create a filter in the case's project).
+    /// Whether the caller may snooze its signal.
     may_snooze: bool,
     csrf: String,
 }
@@ -207,8 +208,8 @@ struct View {
     project: (String, String),
     entities: Vec<(String, String)>,
     related: Vec<CaseOut>,
-    /// What the snooze form starts with.
-    snooze_expression: String,
+    /// Whether the caller may assign the case.
+    may_assign: bool,
 }
 
 /// `GET /cases/{id}`.
@@ -223,9 +224,13 @@ struct CasePage {
     related: Vec<CaseOut>,
     moves: Vec<&'static str>,
     may_snooze: bool,
+    may_assign: bool,
+    /// The current assignee, for the assign form.
+    assignee: String,
     failure: Option<String>,
     close_form: Form,
     snooze_form: Form,
+    assign_form: Form,
 }
 
 impl CasePage {
@@ -252,27 +257,7 @@ struct Failed {
     failure: Option<String>,
     close: Option<Form>,
     snooze: Option<Form>,
-}
-
-/// The labels of an alert that name it, as a snooze expression.
-fn snooze_expression(labels: &Value) -> String {
-    let Some(m) = labels.as_object() else {
-        return String::new();
-    };
-    let quoted = |k: &str, v: &Value| {
-        v.as_str()
-            .map(|v| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
-    };
-    // The alert's name alone when it has one (Alertmanager, Grafana); else every label.
-    for key in ["alertname", "summary"] {
-        if let Some(e) = m.get(key).and_then(|v| quoted(key, v)) {
-            return e;
-        }
-    }
-    m.iter()
-        .filter_map(|(k, v)| quoted(k, v))
-        .collect::<Vec<_>>()
-        .join(", ")
+    assign: Option<Form>,
 }
 
 async fn view(s: &AppState, caller: &Caller, id: i64) -> ApiResult<View> {
@@ -326,26 +311,27 @@ async fn view(s: &AppState, caller: &Caller, id: i64) -> ApiResult<View> {
             i,
         })
         .collect();
+    // The one case rule decides each move (what the API and chat would allow this caller).
+    let access = s.engine.access().case(&caller.auth.0, CaseId(id)).await?;
+    let allowed = |a: Action| access.require(a).is_ok();
     let status = c.case.status;
     let moves = [
-        ("triage", CaseStatus::Triage),
-        ("escalate", CaseStatus::Escalated),
-        ("stable", CaseStatus::Stable),
-        ("close", CaseStatus::Closed),
+        ("triage", CaseStatus::Triage, Action::TriageCase),
+        ("escalate", CaseStatus::Escalated, Action::EscalateCase),
+        ("stable", CaseStatus::Stable, Action::StabilizeCase),
+        ("close", CaseStatus::Closed, Action::CloseCase),
     ]
     .into_iter()
-    .filter(|(_, to)| status.may_become(*to))
+    .filter(|(_, to, action)| status.may_become(*to) && allowed(*action))
     // Only the incident moves an escalated case to stable (and the case follows it).
-    .filter(|(a, _)| *a != "stable" || c.case.incident_id.is_none())
-    .map(|(a, _)| a)
+    .filter(|(a, _, _)| *a != "stable" || c.case.incident_id.is_none())
+    .map(|(a, _, _)| a)
     .collect();
     let may_snooze =
-        status != CaseStatus::Closed && super::signals::may_configure(s, caller, &project.0).await;
+        status != CaseStatus::Closed && !signals.is_empty() && allowed(Action::SnoozeCase);
+    let may_assign = status != CaseStatus::Closed && allowed(Action::EditCase);
     Ok(View {
-        snooze_expression: signals
-            .first()
-            .map(|sg| snooze_expression(&sg.i.labels))
-            .unwrap_or_default(),
+        may_assign,
         header: Header {
             c,
             moves,
@@ -377,14 +363,15 @@ pub async fn live(s: &AppState, caller: &Caller, id: i64) -> ApiResult<Live> {
 
 async fn page_with(s: &AppState, caller: &Caller, id: i64, failed: Failed) -> ApiResult<Response> {
     let v = view(s, caller, id).await?;
-    let snooze_form = failed.snooze.unwrap_or_else(|| {
-        Form::with_values([
-            ("name", format!("Snooze case {id}")),
-            ("expression", v.snooze_expression.clone()),
-            ("hours", "4".into()),
-        ])
-    });
-    let code = if failed.failure.is_some() || failed.close.is_some() || snooze_form.failed() {
+    let snooze_form = failed
+        .snooze
+        .unwrap_or_else(|| Form::with_values([("duration", "4h".to_string())]));
+    let assign_form = failed.assign.unwrap_or_default();
+    let code = if failed.failure.is_some()
+        || failed.close.is_some()
+        || snooze_form.failed()
+        || assign_form.failed()
+    {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
@@ -395,12 +382,15 @@ async fn page_with(s: &AppState, caller: &Caller, id: i64, failed: Failed) -> Ap
         live: parts(&v)?,
         moves: v.header.moves.clone(),
         may_snooze: v.header.may_snooze,
+        may_assign: v.may_assign,
+        assignee: v.header.c.case.assignee.clone().unwrap_or_default(),
         project: v.project,
         entities: v.entities,
         related: v.related,
         failure: failed.failure,
         close_form: failed.close.unwrap_or_default(),
         snooze_form,
+        assign_form,
     };
     Ok(render(code, &page))
 }
@@ -535,61 +525,57 @@ pub async fn close(
 /// The snooze form.
 #[derive(Deserialize)]
 pub struct SnoozeForm {
-    name: Option<String>,
-    expression: Option<String>,
-    hours: Option<String>,
+    duration: Option<String>,
 }
 
-/// `POST /cases/{id}/snooze`: creates a snooze filter in the case's project (the API's filter
-/// rule: an admin, or the project's) from the expression, for so many hours.
+/// `POST /cases/{id}/snooze`: an active snooze filter over the case's first signal's labels, for
+/// the duration given (`30m`, `4h`, `1d`, …), as the API's snooze makes it.
 pub async fn snooze(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
     axum::Form(f): axum::Form<SnoozeForm>,
 ) -> ApiResult<Response> {
-    let case = s.engine.cases().get(CaseId(id)).await?.case;
-    let project = s
-        .engine
-        .projects()
-        .list()
-        .await?
-        .into_iter()
-        .find(|p| p.id == case.project_id)
-        .map(|p| p.slug)
-        .unwrap_or_default();
-    let typed = Form::with_values([
-        ("name", f.name.clone().unwrap_or_default()),
-        ("expression", f.expression.clone().unwrap_or_default()),
-        ("hours", f.hours.clone().unwrap_or_default()),
-    ]);
-    let mut e = ValidationError::default();
-    let hours = match given(&f.hours).map(|h| h.parse::<i64>()) {
-        Some(Ok(h)) if (1..=24 * 30).contains(&h) => h,
-        _ => {
-            e.push("hours", "must be a whole number of hours, 1 to 720");
-            0
-        }
-    };
-    let r = match e.into_result() {
-        Err(e) => Err(e.into()),
-        Ok(()) => {
-            let expires = dispatch_core::now() + chrono::Duration::hours(hours);
-            let b = json!({
-                "project": project,
-                "name": given(&f.name).unwrap_or_default(),
-                "description": format!("Snoozed from case {id}: {}", case.title),
-                "kind": "snooze",
-                "mode": "active",
-                "expression": given(&f.expression).unwrap_or_default(),
-                "expires_at": expires.to_rfc3339(),
-            });
-            crate::api::signals::create_filter(State(s.clone()), caller.auth.clone(), body(b)?)
-                .await
-        }
-    };
+    let typed = Form::with_values([("duration", f.duration.clone().unwrap_or_default())]);
+    let r = api::snooze(
+        State(s.clone()),
+        caller.auth.clone(),
+        Path(id),
+        Json(SnoozeIn {
+            duration: given(&f.duration),
+        }),
+    )
+    .await;
     let put = |f| Failed {
         snooze: Some(f),
+        ..Failed::default()
+    };
+    done(&s, &caller, id, r, Some((typed, put))).await
+}
+
+/// The assign form.
+#[derive(Deserialize)]
+pub struct AssignForm {
+    assignee: Option<String>,
+}
+
+/// `POST /cases/{id}/assign`: sets (or, empty, clears) the assignee, as the API's edit does.
+pub async fn assign(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<AssignForm>,
+) -> ApiResult<Response> {
+    let typed = Form::with_values([("assignee", f.assignee.clone().unwrap_or_default())]);
+    let r = api::edit(
+        State(s.clone()),
+        caller.auth.clone(),
+        Path(id),
+        body(json!({ "assignee": given(&f.assignee) }))?,
+    )
+    .await;
+    let put = |f| Failed {
+        assign: Some(f),
         ..Failed::default()
     };
     done(&s, &caller, id, r, Some((typed, put))).await

@@ -8,8 +8,7 @@
 //! Access is checked again on every tick, not only when the stream opens: the stream ends as
 //! soon as its credential is revoked, its session ended or its account disabled, or its owner
 //! may no longer see the incident (removed from it, or it was restricted). Two reads: the
-//! credential with its user, and the incident under the caller's visibility (a case is for
-//! every signed-in person: only the credential is read again; the stream ends if it is gone).
+//! credential with its user, and the incident (or case) under the caller's visibility.
 
 use super::Caller;
 use super::{cases, incident};
@@ -141,12 +140,23 @@ async fn still_allowed(w: &mut Watch) -> bool {
             return false;
         }
     };
-    if w.page == Page::Incident {
-        let r = IncidentRef::parse(&w.id);
-        if let Err(e) = engine.access().require(&who, &r, Action::View).await {
-            tracing::debug!(incident = %w.id, error = %e, "live stream ends: the incident is out of sight");
-            return false;
+    let seen = match w.page {
+        Page::Incident => {
+            let r = IncidentRef::parse(&w.id);
+            engine.access().require(&who, &r, Action::View).await
         }
+        Page::Case => match w.id.parse() {
+            Ok(id) => engine
+                .access()
+                .require_case(&who, dispatch_core::CaseId(id), Action::ViewCase)
+                .await
+                .map(drop),
+            Err(_) => return false,
+        },
+    };
+    if let Err(e) = seen {
+        tracing::debug!(page = %w.id, error = %e, "live stream ends: the page is out of sight");
+        return false;
     }
     w.caller.auth = Auth(who);
     true

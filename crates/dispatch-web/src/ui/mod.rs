@@ -113,6 +113,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/cases/{id}/stable"),
     ("POST", "/cases/{id}/close"),
     ("POST", "/cases/{id}/snooze"),
+    ("POST", "/cases/{id}/assign"),
 ];
 
 /// The UI's routes, behind the policy layer and the two UI layers.
@@ -226,6 +227,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/cases/{id}/stable", post(cases::stable))
         .route("/cases/{id}/close", post(cases::close))
         .route("/cases/{id}/snooze", post(cases::snooze))
+        .route("/cases/{id}/assign", post(cases::assign))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             crate::policy::enforce,
