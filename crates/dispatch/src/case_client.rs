@@ -47,6 +47,25 @@ pub enum CaseCommand {
         /// The case's id.
         id: i64,
     },
+    /// Snooze a case's signal: an active snooze filter over its first signal's labels.
+    Snooze {
+        #[command(flatten)]
+        remote: Remote,
+        /// The case's id.
+        id: i64,
+        /// For how long: 30m, 2h, 1d … up to 30d.
+        #[arg(long)]
+        duration: String,
+    },
+    /// Assign a case to someone (an empty address: to no one).
+    Assign {
+        #[command(flatten)]
+        remote: Remote,
+        /// The case's id.
+        id: i64,
+        /// Their e-mail address.
+        email: String,
+    },
     /// Escalate a case to an incident (the case's type, priority and severity unless given).
     Escalate {
         #[command(flatten)]
@@ -247,6 +266,47 @@ pub async fn run_case(cmd: CaseCommand) -> anyhow::Result<()> {
                 .await?;
             output(&remote, &v, |v| {
                 println!("Case {} is now {}", v["id"], s(&v["status"]))
+            });
+        }
+        CaseCommand::Snooze {
+            remote,
+            id,
+            duration,
+        } => {
+            let c = Client::new(&remote)?;
+            let v = c
+                .call(
+                    Method::POST,
+                    &format!("/cases/{id}/snooze"),
+                    &[],
+                    Some(json!({ "duration": duration })),
+                )
+                .await?;
+            output(&remote, &v, |v| {
+                println!(
+                    "Snoozed by filter {} until {}: {}",
+                    v["filter_id"],
+                    s(&v["expires_at"]),
+                    s(&v["expression"])
+                )
+            });
+        }
+        CaseCommand::Assign { remote, id, email } => {
+            let c = Client::new(&remote)?;
+            let v = c
+                .call(
+                    Method::PATCH,
+                    &format!("/cases/{id}"),
+                    &[],
+                    Some(json!({ "assignee": email })),
+                )
+                .await?;
+            output(&remote, &v, |v| {
+                println!(
+                    "Case {} is assigned to {}",
+                    v["id"],
+                    v["assignee"].as_str().unwrap_or("no one")
+                )
             });
         }
         CaseCommand::Escalate {

@@ -439,6 +439,28 @@ async fn the_cli_sends_a_test_alert_and_works_its_case_to_an_incident() {
         out.contains("Signals (2):") && out.contains("case_opened"),
         "{out}"
     );
+    let (ok, out, err) = run(vec!["case", "assign", "1", "ann@example.com"])
+        .await
+        .unwrap();
+    assert!(
+        ok && out.contains("Case 1 is assigned to ann@example.com"),
+        "{out}{err}"
+    );
+    let (ok, _, err) = run(vec!["case", "snooze", "1", "--duration", "forever"])
+        .await
+        .unwrap();
+    assert!(
+        !ok && err.contains("422") && err.contains("duration"),
+        "{err}"
+    );
+    let (ok, out, err) = run(vec!["case", "snooze", "1", "--duration", "2h"])
+        .await
+        .unwrap();
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Snoozed by filter 1 until") && out.contains("DiskFull"),
+        "{out}"
+    );
     let (ok, _, err) = run(vec!["case", "close", "1", "--reason", "bored"])
         .await
         .unwrap();
