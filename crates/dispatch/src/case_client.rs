@@ -1,7 +1,7 @@
 //! `dispatch case …` and `dispatch signal send`: cases and the signal endpoints over the REST
 //! API of a running server (same server, token and `--json` handling as `dispatch incident`).
 
-use crate::client::{output, paged, print_page, put, s, Client, Remote};
+use crate::client::{call_and_print, output, paged, print_page, put, s, Client, Remote};
 use anyhow::{bail, Context};
 use clap::{Subcommand, ValueEnum};
 use reqwest::Method;
@@ -253,61 +253,50 @@ pub async fn run_case(cmd: CaseCommand) -> anyhow::Result<()> {
             });
         }
         CaseCommand::Show { remote, id } => {
-            let c = Client::new(&remote)?;
-            let v = c
-                .call(Method::GET, &format!("/cases/{id}"), &[], None)
-                .await?;
-            output(&remote, &v, print_detail);
+            call_and_print(
+                &remote,
+                Method::GET,
+                &format!("/cases/{id}"),
+                None,
+                print_detail,
+            )
+            .await?
         }
         CaseCommand::Triage { remote, id } => {
-            let c = Client::new(&remote)?;
-            let v = c
-                .call(Method::POST, &format!("/cases/{id}/triage"), &[], None)
-                .await?;
-            output(&remote, &v, |v| {
+            let path = format!("/cases/{id}/triage");
+            call_and_print(&remote, Method::POST, &path, None, |v| {
                 println!("Case {} is now {}", v["id"], s(&v["status"]))
-            });
+            })
+            .await?
         }
         CaseCommand::Snooze {
             remote,
             id,
             duration,
         } => {
-            let c = Client::new(&remote)?;
-            let v = c
-                .call(
-                    Method::POST,
-                    &format!("/cases/{id}/snooze"),
-                    &[],
-                    Some(json!({ "duration": duration })),
-                )
-                .await?;
-            output(&remote, &v, |v| {
+            let body = json!({ "duration": duration });
+            let path = format!("/cases/{id}/snooze");
+            call_and_print(&remote, Method::POST, &path, Some(body), |v| {
                 println!(
                     "Snoozed by filter {} until {}: {}",
                     v["filter_id"],
                     s(&v["expires_at"]),
                     s(&v["expression"])
                 )
-            });
+            })
+            .await?;
         }
         CaseCommand::Assign { remote, id, email } => {
-            let c = Client::new(&remote)?;
-            let v = c
-                .call(
-                    Method::PATCH,
-                    &format!("/cases/{id}"),
-                    &[],
-                    Some(json!({ "assignee": email })),
-                )
-                .await?;
-            output(&remote, &v, |v| {
+            let body = json!({ "assignee": email });
+            let path = format!("/cases/{id}");
+            call_and_print(&remote, Method::PATCH, &path, Some(body), |v| {
                 println!(
                     "Case {} is assigned to {}",
                     v["id"],
                     v["assignee"].as_str().unwrap_or("no one")
                 )
-            });
+            })
+            .await?;
         }
         CaseCommand::Escalate {
             remote,
@@ -350,26 +339,25 @@ pub async fn run_case(cmd: CaseCommand) -> anyhow::Result<()> {
             reason,
             resolution,
         } => {
-            let c = Client::new(&remote)?;
             let mut body = Map::new();
             put(&mut body, "resolution_reason", Some(reason));
             put(&mut body, "resolution", resolution);
-            let v = c
-                .call(
-                    Method::POST,
-                    &format!("/cases/{id}/close"),
-                    &[],
-                    Some(Value::Object(body)),
-                )
-                .await?;
-            output(&remote, &v, |v| {
-                println!(
-                    "Case {} is now {} ({})",
-                    v["id"],
-                    s(&v["status"]),
-                    s(&v["resolution_reason"])
-                )
-            });
+            let path = format!("/cases/{id}/close");
+            call_and_print(
+                &remote,
+                Method::POST,
+                &path,
+                Some(Value::Object(body)),
+                |v| {
+                    println!(
+                        "Case {} is now {} ({})",
+                        v["id"],
+                        s(&v["status"]),
+                        s(&v["resolution_reason"])
+                    )
+                },
+            )
+            .await?;
         }
     }
     Ok(())

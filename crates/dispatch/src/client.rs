@@ -294,6 +294,19 @@ pub(crate) fn paged<const N: usize>(
     query
 }
 
+/// Makes one call and prints its answer: as `text` says, or the API's JSON with `--json`.
+pub(crate) async fn call_and_print(
+    remote: &Remote,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+    text: impl FnOnce(&Value),
+) -> anyhow::Result<()> {
+    let v = Client::new(remote)?.call(method, path, &[], body).await?;
+    output(remote, &v, text);
+    Ok(())
+}
+
 /// A page of a list as a table: the header, a line per item, and how many of how many.
 pub(crate) fn print_page(v: &Value, header: String, row: impl Fn(&Value) -> String) {
     let items = v["items"].as_array().cloned().unwrap_or_default();
@@ -604,31 +617,23 @@ async fn set_task_status(
     task: i64,
     status: &str,
 ) -> anyhow::Result<()> {
-    let c = Client::new(remote)?;
-    let v = c
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/incidents/{incident}/tasks/{task}"),
-            &[],
-            Some(json!({ "status": status })),
-        )
-        .await?;
-    output(remote, &v, print_task);
-    Ok(())
+    call_and_print(
+        remote,
+        reqwest::Method::PATCH,
+        &format!("/incidents/{incident}/tasks/{task}"),
+        Some(json!({ "status": status })),
+        print_task,
+    )
+    .await
 }
 
 async fn transition(remote: &Remote, incident: &str, action: &str) -> anyhow::Result<()> {
-    let c = Client::new(remote)?;
-    let v = c
-        .call(
-            reqwest::Method::POST,
-            &format!("/incidents/{incident}/{action}"),
-            &[],
-            None,
-        )
-        .await?;
-    output(remote, &v, |v| {
-        println!("{} is now {}", s(&v["name"]), s(&v["status"]))
-    });
-    Ok(())
+    call_and_print(
+        remote,
+        reqwest::Method::POST,
+        &format!("/incidents/{incident}/{action}"),
+        None,
+        |v| println!("{} is now {}", s(&v["name"]), s(&v["status"])),
+    )
+    .await
 }

@@ -418,6 +418,7 @@ async fn the_cli_sends_a_test_alert_and_works_its_case_to_an_incident() {
         !ok && err.contains("422") && err.contains("alerts[0].status"),
         "{err}"
     );
+    std::fs::remove_file(&body).ok();
 
     let (ok, out, _) = run(vec![
         "case",
