@@ -13,6 +13,8 @@ use dispatch_store::repo;
 
 /// The context webhook signing secrets are sealed with.
 const WEBHOOK_SECRET: &str = "webhook_subscriptions.secret";
+/// The context provider credentials are sealed with (followed by the setting's name).
+const PROVIDER_SECRET: &str = "provider_secrets.sealed";
 /// The context (and plain text) of the key check value.
 const KEY_CHECK: &str = "secret_key_check";
 
@@ -52,6 +54,49 @@ impl crate::Secrets<'_> {
     /// A webhook subscription's signing secret (`whsec_…`), opened.
     pub fn webhook_signing_secret(self, sub: &webhook_subscription::Model) -> Result<String> {
         self.open(&sub.secret, WEBHOOK_SECRET)
+    }
+
+    /// Stores a provider credential (`name` is its `DISPATCH_*` setting), sealed; replaces the
+    /// one stored before. An empty value or a name that is not a `DISPATCH_*` variable is a
+    /// field error.
+    pub async fn set_provider_secret(self, name: &str, value: &str) -> Result<()> {
+        let name = provider_secret_name(name)?;
+        let value = value.trim_end_matches(['\r', '\n']);
+        if value.trim().is_empty() {
+            return Err(dispatch_core::ValidationError::field("value", "must not be empty").into());
+        }
+        let sealed = self.seal(value, &format!("{PROVIDER_SECRET}:{name}"));
+        repo::provider_secret::put(self.db().conn(), &name, &sealed, dispatch_core::now()).await?;
+        Ok(())
+    }
+
+    /// Removes a stored provider credential; whether there was one.
+    pub async fn unset_provider_secret(self, name: &str) -> Result<bool> {
+        let name = provider_secret_name(name)?;
+        Ok(repo::provider_secret::delete(self.db().conn(), &name).await?)
+    }
+
+    /// The names of the stored provider credentials and when each was set (never the values).
+    pub async fn provider_secret_names(
+        self,
+    ) -> Result<Vec<(String, chrono::DateTime<chrono::Utc>)>> {
+        Ok(repo::provider_secret::list(self.db().conn())
+            .await?
+            .into_iter()
+            .map(|(n, _, at)| (n, at))
+            .collect())
+    }
+
+    /// The stored provider credentials, opened: (name, value).
+    pub async fn provider_secrets(self) -> Result<Vec<(String, String)>> {
+        repo::provider_secret::list(self.db().conn())
+            .await?
+            .into_iter()
+            .map(|(n, sealed, _)| {
+                let value = self.open(&sealed, &format!("{PROVIDER_SECRET}:{n}"))?;
+                Ok((n, value))
+            })
+            .collect()
     }
 
     /// Seals every secret still stored in clear; returns how many it sealed.
@@ -101,5 +146,24 @@ impl crate::Secrets<'_> {
         }
         txn.commit().await?;
         Ok(())
+    }
+}
+
+/// A provider credential's name: a `DISPATCH_*` variable name, upper-cased.
+fn provider_secret_name(name: &str) -> Result<String> {
+    let name = name.trim().to_ascii_uppercase();
+    let ok = name.len() > "DISPATCH_".len()
+        && name.starts_with("DISPATCH_")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(name)
+    } else {
+        Err(dispatch_core::ValidationError::field(
+            "name",
+            "a setting's DISPATCH_* variable name, e.g. DISPATCH_JIRA_API_TOKEN",
+        )
+        .into())
     }
 }

@@ -5,6 +5,7 @@ use crate::bench::BenchArgs;
 use crate::case_client::{CaseCommand, SignalCommand};
 use crate::client::{IncidentCommand, TaskCommand};
 use crate::config::{Config, Overrides};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -118,6 +119,38 @@ pub enum ProvidersCommand {
         /// Only the providers this project uses (its slug).
         #[arg(long)]
         project: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Keep a provider credential in the database, sealed with the server's secret key
+    /// (used when neither the configuration file nor the environment sets it; read at start).
+    Secret {
+        #[command(subcommand)]
+        command: SecretCommand,
+    },
+}
+
+/// `dispatch providers secret …`.
+#[derive(Subcommand)]
+pub enum SecretCommand {
+    /// Store a credential, read from standard input (never from the command line), e.g.
+    /// `printf %s "$TOKEN" | dispatch providers secret set DISPATCH_JIRA_API_TOKEN`.
+    Set {
+        /// The setting's variable name (see `dispatch providers secret list`).
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// The credentials stored (names and when they were set, never the values), and the names
+    /// that may be stored.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Remove a stored credential.
+    Unset {
+        /// The setting's variable name.
+        name: String,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -413,6 +446,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             )?;
             let database = crate::server::open_db(&cfg).await?;
+            let cfg = crate::server::with_stored_credentials(&database, cfg).await?;
             let engine = crate::server::engine(database, &cfg)?;
             dispatch_store::seed::ensure_defaults(engine.db()).await?;
             let found = engine
@@ -446,6 +480,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Providers {
+            command: ProvidersCommand::Secret { command },
+        } => secret(config_path, command).await,
         Command::Slack {
             command: SlackCommand::Manifest { url },
         } => {
@@ -462,4 +499,80 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Signal { command } => crate::case_client::run_signal(command).await,
         Command::Bench(args) => crate::bench::run(args).await,
     }
+}
+
+/// `dispatch providers secret …`: on the database directly, sealed with the server's key.
+async fn secret(
+    config_path: Option<&std::path::Path>,
+    command: SecretCommand,
+) -> anyhow::Result<()> {
+    let db = match &command {
+        SecretCommand::Set { db, .. }
+        | SecretCommand::List { db }
+        | SecretCommand::Unset { db, .. } => db.database_url.clone(),
+    };
+    let cfg = load(
+        config_path,
+        Overrides {
+            database_url: db,
+            ..Default::default()
+        },
+    )?;
+    let database = crate::server::open_db(&cfg).await?;
+    let engine = dispatch_engine::Engine::with_registry(database, Default::default())
+        .with_secret_key(cfg.secret_key()?);
+    crate::server::secure_secrets(&engine).await?;
+    let known = || crate::config::CREDENTIALS.join(", ");
+    let checked = |name: &str| -> anyhow::Result<String> {
+        let name = name.trim().to_ascii_uppercase();
+        match crate::config::credential_key(&name) {
+            Some(_) => Ok(name),
+            None => anyhow::bail!(
+                "{name:?} is not a provider credential; these are: {}",
+                known()
+            ),
+        }
+    };
+    match command {
+        SecretCommand::Set { name, .. } => {
+            let name = checked(&name)?;
+            let mut value = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut value)
+                .context("cannot read the value from standard input")?;
+            engine
+                .secrets()
+                .set_provider_secret(&name, &value)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{name} stored, sealed; the server uses it from its next start (the file and the environment come first).");
+        }
+        SecretCommand::Unset { name, .. } => {
+            let name = checked(&name)?;
+            let had = engine
+                .secrets()
+                .unset_provider_secret(&name)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if had {
+                println!("{name} removed.");
+            } else {
+                println!("{name} was not stored.");
+            }
+        }
+        SecretCommand::List { .. } => {
+            let stored = engine
+                .secrets()
+                .provider_secret_names()
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if stored.is_empty() {
+                println!("No credential is stored.");
+            }
+            for (name, at) in &stored {
+                println!("{name}  set {}", at.format("%Y-%m-%d %H:%M UTC"));
+            }
+            println!("May be stored: {}", known());
+        }
+    }
+    Ok(())
 }

@@ -281,6 +281,36 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("DISPATCH_OIDC_EMAIL_CLAIM", "auth.oidc.email_claim"),
 ];
 
+/// The settings that are provider credentials, by variable name. Each may also be kept in the
+/// database sealed with the server's secret key (`dispatch providers secret set NAME`); a value
+/// from the file or the environment comes first.
+pub const CREDENTIALS: &[&str] = &[
+    "DISPATCH_JIRA_API_TOKEN",
+    "DISPATCH_JIRA_PAT",
+    "DISPATCH_ZOOM_CLIENT_SECRET",
+    "DISPATCH_PAGERDUTY_API_TOKEN",
+    "DISPATCH_PAGERDUTY_ROUTING_KEY",
+    "DISPATCH_PAGERDUTY_WEBHOOK_SECRET",
+    "DISPATCH_OPSGENIE_API_KEY",
+    "DISPATCH_SLACK_BOT_TOKEN",
+    "DISPATCH_SLACK_SIGNING_SECRET",
+    "DISPATCH_SLACK_APP_TOKEN",
+    "DISPATCH_SMTP_PASSWORD",
+    "DISPATCH_OIDC_CLIENT_SECRET",
+];
+
+/// The setting key (`jira.api_token`) of a credential's variable name, if it is one.
+pub fn credential_key(name: &str) -> Option<&'static str> {
+    let name = name.trim().to_ascii_uppercase();
+    CREDENTIALS.iter().find(|c| **c == name)?;
+    ENVIRONMENT
+        .iter()
+        .chain(crate::oncall_config::ENVIRONMENT)
+        .chain(crate::vendor_config::ENVIRONMENT)
+        .find(|(var, _)| *var == name)
+        .map(|(_, key)| *key)
+}
+
 /// An environment variable's value as the setting `key` takes it: numbers checked here (so the
 /// error names the variable), proxy lists split at commas, everything else a string as it is.
 fn environment_value(var: &str, key: &str, v: String) -> anyhow::Result<figment::value::Value> {
@@ -398,6 +428,29 @@ impl Config {
             .parse::<SmtpTls>()
             .map_err(|e| anyhow::anyhow!("smtp.tls: {e}"))?;
         Ok(cfg)
+    }
+
+    /// Fills each credential that neither the file nor the environment set from `stored`
+    /// (variable name → value, as kept sealed in the database); returns the names it used.
+    pub fn use_stored_credentials(
+        &mut self,
+        stored: &[(String, String)],
+    ) -> anyhow::Result<Vec<String>> {
+        let mut tree = serde_json::to_value(&*self)?;
+        let mut used = Vec::new();
+        for (name, value) in stored {
+            let Some(key) = credential_key(name) else {
+                tracing::warn!(name, "a stored credential no setting takes; ignored");
+                continue;
+            };
+            let slot = key.split('.').try_fold(&mut tree, |v, k| v.get_mut(k));
+            if let Some(slot) = slot.filter(|s| s.as_str() == Some("")) {
+                *slot = serde_json::Value::from(value.clone());
+                used.push(name.clone());
+            }
+        }
+        *self = serde_json::from_value(tree)?;
+        Ok(used)
     }
 
     /// Where the secret key file is: the configured path, else beside the SQLite database.

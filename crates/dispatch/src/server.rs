@@ -182,6 +182,23 @@ pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
     Ok(engine)
 }
 
+/// The configuration with the provider credentials kept sealed in the database filled in where
+/// the file and the environment left them empty.
+pub async fn with_stored_credentials(db: &Db, mut cfg: Config) -> anyhow::Result<Config> {
+    let engine =
+        Engine::with_registry(db.clone(), Default::default()).with_secret_key(cfg.secret_key()?);
+    let stored = engine
+        .secrets()
+        .provider_secrets()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the stored provider credentials: {e}"))?;
+    let used = cfg.use_stored_credentials(&stored)?;
+    if !used.is_empty() {
+        tracing::info!(credentials = ?used, "provider credentials from the database");
+    }
+    Ok(cfg)
+}
+
 /// Checks that the secret key is the one this database's secrets were sealed with, and seals
 /// any secret an older version stored in clear.
 pub async fn secure_secrets(engine: &Engine) -> anyhow::Result<()> {
@@ -229,6 +246,7 @@ async fn spawn_runner(
 /// Runs only the job runner (`dispatch worker`) until Ctrl-C or SIGTERM.
 pub async fn work(cfg: Config) -> anyhow::Result<()> {
     let db = open_db(&cfg).await?;
+    let cfg = with_stored_credentials(&db, cfg).await?;
     let engine = engine(db.clone(), &cfg)?;
     secure_secrets(&engine).await?;
     let (stop, stopped) = watch::channel(false);
@@ -248,6 +266,7 @@ pub async fn work(cfg: Config) -> anyhow::Result<()> {
 pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let db = open_db(&cfg).await?;
+    let cfg = with_stored_credentials(&db, cfg).await?;
     let engine = engine(db.clone(), &cfg)?;
     secure_secrets(&engine).await?;
     let web_auth = cfg.auth.web(&cfg.base_url())?;

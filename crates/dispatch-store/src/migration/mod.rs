@@ -161,6 +161,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261203_000120_incident_aliases.sql"),
                 postgres: include_str!("m20261203_000120_incident_aliases.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261203_000130_provider_secrets",
+                sqlite: include_str!("m20261203_000130_provider_secrets.sql"),
+                postgres: include_str!("m20261203_000130_provider_secrets.sql"),
+            }),
         ]
     }
 }

@@ -19,6 +19,7 @@ pub mod participant;
 pub mod participant_group;
 pub mod project;
 pub mod project_member;
+pub mod provider_secret;
 pub mod reminder;
 pub mod report;
 pub mod resource;

@@ -369,17 +369,23 @@ fn floor_rows(mix: Mix) -> anyhow::Result<Vec<floor::Row>> {
         .collect())
 }
 
-/// Kills the server `after` into the load and starts it again on the same port.
+/// When the kill comes: the load's start, and how long into it.
+struct KillAt {
+    started: Instant,
+    after: Duration,
+}
+
+/// Kills the server `at.after` into the load and starts it again on the same port.
 async fn kill_and_restart(
     server: &mut ServerProcess,
     url: &str,
     log: &std::path::Path,
     http: &reqwest::Client,
     shared: &Shared,
-    started: Instant,
-    after: Duration,
+    at: KillAt,
     pid: &AtomicU32,
 ) -> anyhow::Result<Killed> {
+    let KillAt { started, after } = at;
     tokio::time::sleep(after).await;
     let accepted_before = shared.accepted.load(Ordering::Relaxed);
     let at_s = started.elapsed().as_secs_f64();
@@ -519,8 +525,7 @@ pub async fn run(args: SignalBenchArgs) -> anyhow::Result<()> {
                 &log,
                 &http,
                 &shared,
-                started,
-                after,
+                KillAt { started, after },
                 &pid,
             );
             let (tally, killed) = tokio::join!(load, kill);

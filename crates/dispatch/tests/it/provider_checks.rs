@@ -16,15 +16,39 @@ const SECRET_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// Runs `dispatch providers check` on the app's database with these extra variables.
 async fn check_cli(app: &TestApp, env: Vec<(&'static str, String)>) -> (bool, String, String) {
+    run_cli(app, &["providers", "check"], env, "").await
+}
+
+/// Runs `dispatch ARGS --database-url <the app's>` with these extra variables and this input.
+async fn run_cli(
+    app: &TestApp,
+    args: &[&str],
+    env: Vec<(&'static str, String)>,
+    input: &str,
+) -> (bool, String, String) {
+    use std::io::Write;
     let url = app.db.url.clone();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let input = input.to_string();
     tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_dispatch"))
-            .args(["providers", "check", "--database-url", &url])
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dispatch"))
+            .args(&args)
+            .args(["--database-url", &url])
             .env_remove("DISPATCH_DATABASE_URL")
             .env("DISPATCH_SECRET_KEY", SECRET_KEY)
             .envs(env)
-            .output()
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .expect("run dispatch");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().expect("dispatch ends");
         (
             out.status.success(),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -168,4 +192,80 @@ async fn the_check_endpoint_reports_each_provider_and_a_projects_own() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_credential_sealed_in_the_database_is_used_when_the_environment_has_none() {
+    let app = crate::common::spawn_app().await;
+    let z = Zoom::start().await;
+    let env = |secret: Option<&str>| {
+        let mut v = vec![
+            ("DISPATCH_ZOOM_ACCOUNT_ID", ACCOUNT_ID.to_string()),
+            ("DISPATCH_ZOOM_CLIENT_ID", CLIENT_ID.to_string()),
+            ("DISPATCH_ZOOM_API_URL", z.api_url.clone()),
+            ("DISPATCH_ZOOM_OAUTH_URL", z.url.clone()),
+        ];
+        v.extend(secret.map(|s| ("DISPATCH_ZOOM_CLIENT_SECRET", s.to_string())));
+        v
+    };
+    // Without the secret, Zoom is not configured at all.
+    let (_, out, _) = check_cli(&app, env(None)).await;
+    assert!(!out.contains("zoom"), "{out}");
+
+    let set = ["providers", "secret", "set", "DISPATCH_ZOOM_CLIENT_SECRET"];
+    let (ok, out, err) = run_cli(&app, &set, vec![], &format!("{CLIENT_SECRET}\n")).await;
+    assert!(ok, "{out}\n{err}");
+    let (ok, out, _) = check_cli(&app, env(None)).await;
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("OK     zoom (conference): the app's credentials work"),
+        "{out}"
+    );
+    // Listed by name, never by value; the environment comes first.
+    let (ok, out, _) = run_cli(&app, &["providers", "secret", "list"], vec![], "").await;
+    assert!(
+        ok && out.contains("DISPATCH_ZOOM_CLIENT_SECRET  set "),
+        "{out}"
+    );
+    assert!(!out.contains(CLIENT_SECRET), "{out}");
+    let (ok, out, _) = check_cli(&app, env(Some("wrong"))).await;
+    assert!(
+        !ok,
+        "the environment's (wrong) secret is the one used: {out}"
+    );
+
+    // Sealed at rest: another key cannot open it (the server refuses to start with it).
+    let (ok, _, err) = run_cli(
+        &app,
+        &["providers", "secret", "list"],
+        vec![(
+            "DISPATCH_SECRET_KEY",
+            "HxwbGhkYFxYVFBMSERAPDg0MCwoJCAcGBQQDAgEAAAA=".to_string(),
+        )],
+        "",
+    )
+    .await;
+    assert!(!ok && err.contains("secret key"), "{err}");
+
+    // Only credentials, never empty.
+    let (ok, _, err) = run_cli(
+        &app,
+        &["providers", "secret", "set", "DISPATCH_JIRA_URL"],
+        vec![],
+        "x",
+    )
+    .await;
+    assert!(!ok && err.contains("DISPATCH_JIRA_API_TOKEN"), "{err}");
+    let (ok, _, err) = run_cli(&app, &set, vec![], "\n").await;
+    assert!(!ok && err.contains("value"), "{err}");
+    let unset = [
+        "providers",
+        "secret",
+        "unset",
+        "DISPATCH_ZOOM_CLIENT_SECRET",
+    ];
+    let (ok, out, _) = run_cli(&app, &unset, vec![], "").await;
+    assert!(ok && out.contains("removed"), "{out}");
+    let (_, out, _) = check_cli(&app, env(None)).await;
+    assert!(!out.contains("zoom"), "{out}");
 }
