@@ -125,3 +125,41 @@ async fn snoozing_a_case_makes_a_filter_that_snoozes_its_alert_until_it_expires(
     assert_eq!(f["mode"], "active");
     assert_eq!(f["kind"], "snooze");
 }
+
+#[tokio::test]
+async fn an_escalation_that_fails_midway_leaves_no_incident_and_the_case_as_it_was() {
+    use dispatch_store::testing::{count, execute};
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let case = open_case(&app, "f1").await;
+    let db = app.db.open().await;
+    let jobs_before = count(&db, "jobs").await;
+    // The case's timeline cannot be read once the incident is written: the write must fail
+    // as a whole.
+    execute(&db, "ALTER TABLE case_events RENAME TO case_events_away").await;
+    let r = app
+        .post(&format!("/cases/{case}/escalate"), json!({}))
+        .await;
+    execute(&db, "ALTER TABLE case_events_away RENAME TO case_events").await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{:#}", r.body);
+    assert_eq!(count(&db, "incidents").await, 0, "no incident left behind");
+    assert_eq!(count(&db, "events").await, 0, "no incident timeline");
+    assert_eq!(count(&db, "jobs").await, jobs_before, "no job queued");
+    let c = app.get(&format!("/cases/{case}")).await.body;
+    assert_eq!(c["status"], "new");
+    assert!(c["incident_id"].is_null());
+
+    // Once the fault is gone it escalates, with the declare flow queued in the same write.
+    let r = app
+        .post(&format!("/cases/{case}/escalate"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    assert_eq!(count(&db, "incidents").await, 1);
+    assert!(
+        count(&db, "jobs").await > jobs_before,
+        "the declare flow's jobs"
+    );
+    let c = app.get(&format!("/cases/{case}")).await.body;
+    assert_eq!(c["incident_id"], r.body["incident"]["id"]);
+    app.run_pending_jobs().await;
+}
