@@ -144,7 +144,7 @@ pub(crate) async fn follow_incident(
             details,
         ));
     }
-    repo::signal::add_case_events(conn, events).await?;
+    crate::webhook::cases::record(conn, events).await?;
     Ok(())
 }
 
@@ -224,7 +224,7 @@ impl crate::Cases<'_> {
             details["resolution_reason"] = json!(reason.as_str());
         }
         let saved = repo::signal::update(&*txn, &current, row).await?;
-        repo::signal::add_case_events(
+        crate::webhook::cases::record(
             &*txn,
             vec![case_event(
                 id.0,

@@ -123,7 +123,7 @@ impl crate::Cases<'_> {
             });
         }
         save_with_events(conn, &incident, incident.clone(), events).await?;
-        repo::signal::add_case_events(
+        crate::webhook::cases::record(
             conn,
             vec![case_event(
                 id.0,
