@@ -234,8 +234,12 @@ impl Audience {
 /// See [`Job::DeliverWebhook`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliverWebhook {
-    /// The incident.
-    pub incident_id: i64,
+    /// The incident (none for a case's event).
+    #[serde(default)]
+    pub incident_id: Option<i64>,
+    /// The case, for a case's event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<i64>,
     /// The subscription.
     pub subscription_id: i64,
     /// The message (its delivery row holds the body).
@@ -368,7 +372,6 @@ about_one_incident!(
     Refresh,
     Archive,
     Announce,
-    DeliverWebhook,
     Page,
     ResolvePages,
     DirectMessage,
@@ -378,6 +381,12 @@ about_one_incident!(
     Welcome,
     Notify
 );
+
+impl About for DeliverWebhook {
+    fn about(&self) -> Option<i64> {
+        self.incident_id
+    }
+}
 
 impl About for SendEmail {
     fn about(&self) -> Option<i64> {

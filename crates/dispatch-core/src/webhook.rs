@@ -37,6 +37,17 @@ pub const EVENT_TYPES: &[&str] = &[
     "incident.oncall_paged",
 ];
 
+/// The event types of cases and their signals. A subscription selects them like the incident
+/// ones (none selected means all of them, these included).
+pub const CASE_EVENT_TYPES: &[&str] = &[
+    "case.created",
+    "case.status_changed",
+    "case.updated",
+    "case.escalated",
+    "case.closed",
+    "signal.resolved",
+];
+
 /// The webhook event type of a timeline event kind (`status_changed` → `incident.status_changed`).
 pub fn event_type(kind: &str) -> String {
     format!("incident.{kind}")
@@ -49,12 +60,13 @@ pub fn parse_event_types(field: &str, raw: &[String]) -> Result<Vec<String>, Val
     let mut e = ValidationError::default();
     for t in raw {
         let t = t.trim();
-        if !EVENT_TYPES.contains(&t) {
+        if !EVENT_TYPES.contains(&t) && !CASE_EVENT_TYPES.contains(&t) {
             e.push(
                 field,
                 format!(
-                    "unknown event type {t:?}; known: {}",
-                    EVENT_TYPES.join(", ")
+                    "unknown event type {t:?}; known: {}, {}",
+                    EVENT_TYPES.join(", "),
+                    CASE_EVENT_TYPES.join(", ")
                 ),
             );
         } else if !out.iter().any(|o| o == t) {

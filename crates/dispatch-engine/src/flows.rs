@@ -253,11 +253,33 @@ pub fn webhook_job(
     message_id: &str,
     at: DateTime<Utc>,
 ) -> NewJob {
-    let incident_id = incident_id.0;
+    delivery_job(Some(incident_id.0), None, subscription_id, message_id, at)
+}
+
+/// The job that delivers a case's event (its body waits in the delivery row) to one
+/// subscription, once per message.
+pub fn case_webhook_job(
+    case_id: dispatch_core::CaseId,
+    subscription_id: WebhookId,
+    message_id: &str,
+    at: DateTime<Utc>,
+) -> NewJob {
+    delivery_job(None, Some(case_id.0), subscription_id, message_id, at)
+}
+
+/// A `deliver_webhook` job, once per subscription and message.
+fn delivery_job(
+    incident_id: Option<i64>,
+    case_id: Option<i64>,
+    subscription_id: WebhookId,
+    message_id: &str,
+    at: DateTime<Utc>,
+) -> NewJob {
     let subscription_id = subscription_id.0;
     new_job(
         &job::DeliverWebhook {
             incident_id,
+            case_id,
             subscription_id,
             message_id: message_id.into(),
         },

@@ -46,6 +46,8 @@ pub struct AppState {
     pub pagerduty: Option<Arc<api::pagerduty::PagerDutyWebhook>>,
     /// The signal endpoints' per-sender rate limit.
     pub signal_limiter: Arc<api::signal_limit::SignalLimiter>,
+    /// The signal sources' signing secrets (optional, per source).
+    pub signal_signing: Arc<api::signal_signing::SignalSigning>,
 }
 
 /// The Slack endpoints (mounted under `/api/v1`, see [`api::router`]) reach the engine and the
@@ -75,6 +77,8 @@ pub struct WebOptions {
     pub pagerduty: Option<api::pagerduty::PagerDutyWebhook>,
     /// How many requests each sender may make to each signal endpoint (none: no limit).
     pub signal_rate: Option<api::signal_limit::SignalRate>,
+    /// Signing secrets of signal sources, by `source` or `project/source`.
+    pub signal_secrets: Vec<(String, String)>,
 }
 
 /// How people sign in.
@@ -114,6 +118,9 @@ pub fn app_with(engine: Engine, options: WebOptions) -> Router {
         public_url: options.public_url.map(Into::into),
         pagerduty: options.pagerduty.map(Arc::new),
         signal_limiter: Arc::new(api::signal_limit::SignalLimiter::new(options.signal_rate)),
+        signal_signing: Arc::new(api::signal_signing::SignalSigning::new(
+            options.signal_secrets,
+        )),
     };
     let enforce = || axum::middleware::from_fn_with_state(state.clone(), policy::enforce);
     let x_request_id = axum::http::HeaderName::from_static("x-request-id");
@@ -122,6 +129,13 @@ pub fn app_with(engine: Engine, options: WebOptions) -> Router {
             "/api/v1",
             api::router()
                 .merge(openapi::router())
+                // Signed signal sources: checked after the bearer token (the outer layer).
+                .merge(api::signal_ingest::router().route_layer(
+                    axum::middleware::from_fn_with_state(
+                        state.clone(),
+                        api::signal_signing::verify,
+                    ),
+                ))
                 .route_layer(enforce()),
         )
         .merge(

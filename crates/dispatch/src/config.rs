@@ -54,14 +54,30 @@ pub struct Config {
     pub signals: SignalsConfig,
 }
 
-/// The `[signals]` table.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// The `[signals]` table. The signing secrets are hidden from `Debug` and `config show`.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct SignalsConfig {
     /// Requests per second each sender may make to each signal endpoint; 0: no limit.
     pub rate_limit_per_second: f64,
     /// Requests at once above that rate.
     pub rate_limit_burst: u32,
+    /// Signing secrets by source (`alertmanager`) or project and source (`security/generic`):
+    /// that source's requests must be signed (docs/signals.md).
+    pub signing_secrets: std::collections::BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for SignalsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignalsConfig")
+            .field("rate_limit_per_second", &self.rate_limit_per_second)
+            .field("rate_limit_burst", &self.rate_limit_burst)
+            .field(
+                "signing_secrets",
+                &self.signing_secrets.keys().collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 impl SignalsConfig {
@@ -526,6 +542,9 @@ impl Config {
             *secret = redact_secret(secret).into();
         }
         shown.auth.oidc.client_secret = redact_secret(&shown.auth.oidc.client_secret).into();
+        for secret in shown.signals.signing_secrets.values_mut() {
+            *secret = redact_secret(secret).into();
+        }
         shown.pagerduty.redact();
         shown.opsgenie.redact();
         shown.jira.redact();
@@ -746,6 +765,11 @@ oauth_url = ""
 [signals]
 rate_limit_per_second = 0.0
 rate_limit_burst = 0
+# A source (or one project's source) with a secret takes only signed requests
+# (X-Dispatch-Timestamp, X-Dispatch-Signature; docs/signals.md), e.g.
+# [signals.signing_secrets]
+# alertmanager = "…"
+# "security/generic" = "…"
 
 # The default provider of each capability; a project may choose others
 # (PATCH /api/v1/projects/{slug} {"providers": {"email": "dispatch-outbox"}}).

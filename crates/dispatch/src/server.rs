@@ -319,6 +319,7 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
             public_url: Some(cfg.public_url.clone()).filter(|u| !u.is_empty()),
             pagerduty: cfg.pagerduty.webhook(),
             signal_rate: cfg.signals.rate(),
+            signal_secrets: cfg.signals.signing_secrets.clone().into_iter().collect(),
         },
     )
     .into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -5,6 +5,7 @@
 pub mod entity;
 pub mod matcher;
 pub mod payload;
+pub mod signature;
 
 pub use entity::{Entity, EntityType, Extractor};
 pub use matcher::{LabelMatcher, Matchers, Op};

@@ -329,15 +329,64 @@ impl crate::Incidents<'_> {
 
     /// Declares an incident. Returns once it is durably stored.
     pub async fn declare(self, actor: &Actor, cmd: DeclareIncident) -> Result<IncidentDetail> {
+        let setup = self.prepare_declare(actor, &cmd).await?;
+        let txn = self.db.write().await?;
+        let declared = self.declare_within(&*txn, &setup, actor, cmd).await?;
+        txn.commit().await?;
+        self.wake_workers();
+        self.declared_answer(&setup, actor, declared).await
+    }
+}
+
+/// What a declaration asks before its transaction: the project's configuration (the actor may
+/// declare there) and who is on call for its role policies (an external on-call provider's call
+/// never holds the transaction).
+pub(crate) struct DeclareSetup {
+    cfg: Arc<ProjectConfig>,
+    on_call: std::collections::HashMap<i64, String>,
+}
+
+/// A declaration written in a transaction not yet committed.
+pub(crate) struct Declared<'a> {
+    tax: Resolved<'a>,
+    plan: DeclarePlan,
+    written: Written,
+}
+
+impl Declared<'_> {
+    /// The incident as inserted.
+    pub(crate) fn incident(&self) -> &incident::Model {
+        &self.written.incident
+    }
+}
+
+impl Engine {
+    /// Reads what a declaration needs before its transaction.
+    pub(crate) async fn prepare_declare(
+        &self,
+        actor: &Actor,
+        cmd: &DeclareIncident,
+    ) -> Result<DeclareSetup> {
         let cfg = self.declaring_in(cmd.project.as_deref()).await?;
         self.may_declare_in(&cfg.project, actor).await?;
-        // Asked before the transaction: an external on-call provider's call never holds it.
         let on_call = self
             .on_call_for_policies(&cfg, dispatch_core::now())
             .await?;
-        let txn = self.db.write().await?;
-        let conn = &*txn;
-        let (tax, tag_ids) = resolve_request(conn, &cfg, &cmd).await?;
+        Ok(DeclareSetup { cfg, on_call })
+    }
+
+    /// A declaration's writes — the incident, its participants, tags, timeline, page, the
+    /// declare flow's jobs and webhooks — in the caller's transaction: the transactional core
+    /// that declaring and escalating a case share.
+    pub(crate) async fn declare_within<'a>(
+        &self,
+        conn: &impl Conn,
+        setup: &'a DeclareSetup,
+        actor: &Actor,
+        cmd: DeclareIncident,
+    ) -> Result<Declared<'a>> {
+        let cfg = &setup.cfg;
+        let (tax, tag_ids) = resolve_request(conn, cfg, &cmd).await?;
         let backfill = backfill_facts(conn, cfg.project.id, cmd.status, &tag_ids).await?;
         let input = DeclareInput {
             actor,
@@ -345,7 +394,7 @@ impl crate::Incidents<'_> {
             project: &cfg.project,
             tax,
             policies: &cfg.policies,
-            on_call: &on_call,
+            on_call: &setup.on_call,
             tag_ids,
             backfill,
             now: dispatch_core::now(),
@@ -357,16 +406,31 @@ impl crate::Incidents<'_> {
             found.push(repo::individual::get_or_create(conn, &email, None).await?);
         }
         let number = repo::project::next_incident_number(conn, cfg.project.id).await?;
-        let plan = plan::plan(input, roles, found, number, |k| self.pending_slug(&cfg, k))?;
+        let plan = plan::plan(input, roles, found, number, |k| self.pending_slug(cfg, k))?;
         let written = self.write_plan(conn, &plan).await?;
-        txn.commit().await?;
-        self.wake_workers();
+        Ok(Declared { tax, plan, written })
+    }
+
+    /// The committed declaration as readers see it.
+    pub(crate) async fn declared_answer(
+        &self,
+        setup: &DeclareSetup,
+        actor: &Actor,
+        declared: Declared<'_>,
+    ) -> Result<IncidentDetail> {
+        let Declared { tax, plan, written } = declared;
         let inc = &written.incident;
         tracing::info!(incident.id = inc.id, incident.name = %inc.name, "incident declared");
         if plan.backfill.is_some() || !plan.tag_ids.is_empty() {
             // Rare paths: read back what the transition and tags made.
             return super::load_detail(self.db.conn(), &IncidentRef::Id(IncidentId(inc.id))).await;
         }
-        Ok(declared_detail(&cfg.project, &tax, actor, &plan, written))
+        Ok(declared_detail(
+            &setup.cfg.project,
+            &tax,
+            actor,
+            &plan,
+            written,
+        ))
     }
 }

@@ -28,9 +28,10 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
         .ok_or_else(|| JobFailure(format!("unknown job kind {:?}", job.kind)))?
         .map_err(|e| JobFailure(e.to_string()))?;
     let Some(incident_id) = decoded.incident_id() else {
-        // Only mail may be about no incident.
+        // Only mail and case webhooks may be about no incident.
         return match decoded {
             Job::SendEmail(p) => email::send(engine, job, p).await,
+            Job::DeliverWebhook(p) => webhook::run(engine, job, None, &p).await,
             other => Err(JobFailure(format!(
                 "the {} job names no incident",
                 other.kind()
@@ -46,7 +47,7 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
         Job::Refresh(_) => conversation::refresh(engine, job, incident_id).await,
         Job::Archive(p) => conversation::archive(engine, job, incident_id, p.archive).await,
         Job::SendEmail(p) => email::send(engine, job, p).await,
-        Job::DeliverWebhook(p) => webhook::run(engine, job, incident_id, &p).await,
+        Job::DeliverWebhook(p) => webhook::run(engine, job, Some(incident_id), &p).await,
         Job::Page(p) => notify::page(engine, job, incident_id, p.page_id).await,
         Job::ResolvePages(_) => notify::resolve_pages(engine, job, incident_id).await,
         Job::DirectMessage(p) => notify::direct_message(engine, job, incident_id, p).await,

@@ -4,8 +4,7 @@
 //! is `failed`. A message already delivered is not sent again; a retry after a crash between the
 //! POST and the commit may send it twice, with the same `webhook-id` for the receiver to drop.
 
-use super::outcome::{complete_in, JobFailure};
-use crate::changes::Events;
+use super::outcome::{finish_in, JobFailure};
 use crate::Engine;
 use dispatch_core::provider::WebhookRequest;
 use dispatch_core::webhook::WebhookSecret;
@@ -17,7 +16,7 @@ use dispatch_store::repo::webhook::Attempt;
 pub(crate) async fn run(
     engine: &Engine,
     job: &job::Model,
-    incident_id: i64,
+    incident_id: Option<i64>,
     payload: &dispatch_core::job::DeliverWebhook,
 ) -> Result<(), JobFailure> {
     let (subscription_id, message_id) = (payload.subscription_id, payload.message_id.as_str());
@@ -27,20 +26,33 @@ pub(crate) async fn run(
         repo::webhook::delivery(conn, subscription_id, message_id).await?,
         repo::webhook::find(conn, subscription_id).await?,
     ) else {
-        return finish(engine, job, incident_id, None).await;
+        return finish(engine, job, None).await;
     };
     if delivery.status == "delivered" {
-        return finish(engine, job, incident_id, None).await;
+        return finish(engine, job, None).await;
     }
     if !sub.enabled {
         let txn = engine.db().write().await?;
         repo::webhook::give_up(&*txn, delivery, "the subscription was disabled").await?;
-        complete_in(&txn, job, incident_id, Events::system(dispatch_core::now())).await?;
+        finish_in(&txn, job).await?;
         txn.commit().await?;
         return Ok(());
     }
     let secret = WebhookSecret::parse(&engine.secrets().webhook_signing_secret(&sub)?)?;
-    let providers = engine.providers_of_incident(incident_id).await?;
+    let providers = match (incident_id, payload.case_id) {
+        (Some(incident), _) => engine.providers_of_incident(incident).await?,
+        // A case's event: its project's providers.
+        (None, Some(case)) => {
+            let project = repo::signal::case(conn, case).await?.project_id;
+            let cfg = engine.project_config_by_id(project).await?;
+            engine.providers_for(&cfg)?
+        }
+        (None, None) => {
+            return Err(JobFailure(
+                "the webhook job names no incident or case".into(),
+            ))
+        }
+    };
     let now = dispatch_core::now();
     let timestamp = now.timestamp();
     let signature = secret.sign(&delivery.message_id, timestamp, &delivery.payload);
@@ -75,7 +87,7 @@ pub(crate) async fn run(
             error: None,
             at: now,
         };
-        return finish(engine, job, incident_id, Some((delivery, attempt))).await;
+        return finish(engine, job, Some((delivery, attempt))).await;
     };
     // The runner fails the job for good after this same last attempt.
     let last = job.attempts >= job.max_attempts;
@@ -95,7 +107,6 @@ pub(crate) async fn run(
 async fn finish(
     engine: &Engine,
     job: &job::Model,
-    incident_id: i64,
     attempt: Option<(dispatch_store::model::webhook_delivery::Model, Attempt)>,
 ) -> Result<(), JobFailure> {
     let txn = engine.db().write().await?;
@@ -104,7 +115,7 @@ async fn finish(
     }
     // No timeline events: a delivery is not incident history, and an event here would trigger
     // webhooks of its own.
-    complete_in(&txn, job, incident_id, Events::system(dispatch_core::now())).await?;
+    finish_in(&txn, job).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -1,17 +1,12 @@
 //! Cases: a signal being looked at. A case moves new → triage → escalated → stable → closed;
-//! escalating it declares an incident through the normal declaration (its type, priority and
-//! severity from the case), links the two both ways and copies the case's timeline (its signals
-//! among it) onto the incident's.
+//! escalating it (in `escalate`) declares an incident through the normal declaration (its type,
+//! priority and severity from the case) in the same transaction, links the two both ways and
+//! copies the case's timeline (its signals among it) onto the incident's.
 
-use crate::changes::Events;
-use crate::incident::IncidentDetail;
-use crate::record::save_with_events;
 use crate::{Actor, Error, Result};
 use chrono::{DateTime, Utc};
-use dispatch_core::commands::DeclareIncident;
-use dispatch_core::event::TimelineEvent;
 use dispatch_core::signal::{CaseStatus, ResolutionReason};
-use dispatch_core::values::{IncidentRef, IncidentTitle, LongText};
+use dispatch_core::values::IncidentRef;
 use dispatch_core::{CaseId, IncidentId};
 use dispatch_store::model::{case, case_event, signal_instance};
 use dispatch_store::repo;
@@ -86,7 +81,7 @@ pub(crate) fn case_event(
 }
 
 /// The case moved to `to` at `at`, with that status's timestamp set.
-fn moved(c: &case::Model, to: CaseStatus, at: DateTime<Utc>) -> Result<case::Model> {
+pub(crate) fn moved(c: &case::Model, to: CaseStatus, at: DateTime<Utc>) -> Result<case::Model> {
     let from: CaseStatus = c.status.parse().unwrap_or(CaseStatus::New);
     if !from.may_become(to) {
         return Err(Error::Conflict(format!(
@@ -153,7 +148,7 @@ pub(crate) async fn follow_incident(
             details,
         ));
     }
-    repo::signal::add_case_events(conn, events).await?;
+    crate::webhook::cases::record(conn, events).await?;
     Ok(())
 }
 
@@ -239,7 +234,7 @@ impl crate::Cases<'_> {
             details["resolution_reason"] = json!(reason.as_str());
         }
         let saved = repo::signal::update(&*txn, &current, row).await?;
-        repo::signal::add_case_events(
+        crate::webhook::cases::record(
             &*txn,
             vec![case_event(
                 id.0,
@@ -256,129 +251,6 @@ impl crate::Cases<'_> {
         .await?;
         txn.commit().await?;
         Ok(saved)
-    }
-
-    /// Escalates a case: declares an incident (the case's type, priority and severity unless
-    /// given), links the two and copies the case's timeline onto the incident's.
-    pub async fn escalate(
-        self,
-        actor: &Actor,
-        id: CaseId,
-        e: Escalation,
-    ) -> Result<(IncidentDetail, case::Model)> {
-        let conn = self.db().conn();
-        let current = repo::signal::case(conn, id.0).await?;
-        let from: CaseStatus = current.status.parse().unwrap_or(CaseStatus::New);
-        if !from.may_become(CaseStatus::Escalated) {
-            return Err(Error::Conflict(format!(
-                "case {id} is {from}; only a new or triaged case can be escalated"
-            )));
-        }
-        let project = repo::project::get(conn, current.project_id).await?;
-        // The case's own taxonomy only where the project still has it; given fields must fit.
-        let pick = |given: Option<String>, own: &Option<String>| given.or_else(|| own.clone());
-        let mut incident_type = pick(e.incident_type.clone(), &current.case_type);
-        let mut priority = pick(e.priority.clone(), &current.case_priority);
-        let mut severity = pick(e.severity.clone(), &current.case_severity);
-        let bad = self
-            .incidents()
-            .check_refs(
-                Some(&project.slug),
-                incident_type.as_deref(),
-                priority.as_deref(),
-                severity.as_deref(),
-            )
-            .await?;
-        let given_bad = bad.fields.iter().any(|f| {
-            (f.field.contains("type") && e.incident_type.is_some())
-                || (f.field.contains("priority") && e.priority.is_some())
-                || (f.field.contains("severity") && e.severity.is_some())
-        });
-        if given_bad {
-            return Err(bad.into());
-        }
-        for f in &bad.fields {
-            if f.field.contains("type") {
-                incident_type = None;
-            } else if f.field.contains("priority") {
-                priority = None;
-            } else if f.field.contains("severity") {
-                severity = None;
-            }
-        }
-        let title: String = current.title.chars().take(IncidentTitle::MAX).collect();
-        let text = if current.description.trim().is_empty() {
-            format!("Escalated from case {}: {}", current.id, current.title)
-        } else {
-            current.description.clone()
-        };
-        let declared = self
-            .incidents()
-            .declare(
-                actor,
-                DeclareIncident {
-                    project: Some(project.slug.clone()),
-                    title: IncidentTitle::parse("title", &title)?,
-                    description: LongText::parse(
-                        "description",
-                        &text.chars().take(LongText::MAX).collect::<String>(),
-                    )?,
-                    incident_type,
-                    priority,
-                    severity,
-                    visibility: None,
-                    tags: Vec::new(),
-                    commander: None,
-                    reported_at: None,
-                    status: None,
-                },
-            )
-            .await?;
-        let at = dispatch_core::now();
-        let txn = self.db().write().await?;
-        let conn = &*txn;
-        let current = repo::signal::case(conn, id.0).await?;
-        let mut row = moved(&current, CaseStatus::Escalated, at)?;
-        row.incident_id = Some(declared.row.id);
-        let saved = repo::signal::update(conn, &current, row).await?;
-        let history = repo::signal::case_events(conn, id.0).await?;
-        let signals = repo::signal::case_instances(conn, id.0).await?.len() as u64;
-        let inc_ref = IncidentRef::Id(IncidentId(declared.row.id));
-        let incident = repo::incident::lock(conn, &inc_ref).await?;
-        let mut events = Events::new(actor, at);
-        events.push_event(TimelineEvent::CaseEscalated {
-            case_id: id.0,
-            title: current.title.clone(),
-            signals,
-        });
-        for h in &history {
-            events.push_event(TimelineEvent::CaseEventCopied {
-                case_id: id.0,
-                occurred_at: h.occurred_at,
-                case_event: h.kind.clone(),
-                description: h.description.clone(),
-            });
-        }
-        save_with_events(conn, &incident, incident.clone(), events).await?;
-        repo::signal::add_case_events(
-            conn,
-            vec![case_event(
-                id.0,
-                at,
-                Some(&actor.email),
-                "case_escalated",
-                format!(
-                    "{} escalated the case to {}",
-                    actor.email, declared.row.name
-                ),
-                json!({"incident": declared.row.name}),
-            )],
-        )
-        .await?;
-        txn.commit().await?;
-        self.wake_workers();
-        let detail = self.incidents().get(&inc_ref).await?;
-        Ok((detail, saved))
     }
 
     /// The cases escalated to an incident.

@@ -60,7 +60,7 @@ impl crate::Cases<'_> {
             format!("{} changed the case's {}", actor.email, fields.join(", ")),
             serde_json::Value::Object(changed.clone()),
         );
-        repo::signal::add_case_events(&*txn, vec![event]).await?;
+        crate::webhook::cases::record(&*txn, vec![event]).await?;
         txn.commit().await?;
         self.wake_workers();
         Ok(saved)
@@ -128,7 +128,7 @@ impl crate::Cases<'_> {
             ),
             json!({"filter_id": filter.id, "expires_at": until, "expression": filter.expression}),
         );
-        repo::signal::add_case_events(&*txn, vec![event]).await?;
+        crate::webhook::cases::record(&*txn, vec![event]).await?;
         txn.commit().await?;
         self.invalidate_signals();
         Ok(filter)

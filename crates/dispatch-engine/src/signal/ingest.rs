@@ -506,7 +506,7 @@ impl crate::Signals<'_> {
         touched.sort_unstable();
         touched.dedup();
         repo::signal::touch_cases(conn, &touched, now).await?;
-        repo::signal::add_case_events(conn, case_events).await?;
+        crate::webhook::cases::record(conn, case_events).await?;
         txn.commit().await?;
 
         let results: Vec<AlertResult> = plans

@@ -6,6 +6,7 @@
 pub(crate) mod cache;
 pub mod case;
 pub mod case_edit;
+mod escalate;
 pub mod ingest;
 pub mod views;
 
@@ -205,6 +206,12 @@ impl crate::Signals<'_> {
         txn.commit().await?;
         self.invalidate_signals();
         Ok(saved)
+    }
+
+    /// The slug of the project a request names (the default project's when it names none);
+    /// *not found* for a project that does not exist.
+    pub async fn project_slug(self, project: Option<&str>) -> Result<String> {
+        Ok(self.project_config(project).await?.project.slug.clone())
     }
 
     /// A project's definitions, by name.

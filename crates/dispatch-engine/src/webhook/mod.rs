@@ -1,6 +1,7 @@
 //! Outgoing webhooks: the subscription commands, and (in [`outgoing`]) the fan-out of every
 //! appended timeline event to the subscriptions that selected its type.
 
+pub(crate) mod cases;
 pub(crate) mod outgoing;
 
 use crate::Result;

@@ -20,6 +20,7 @@ pub mod rows;
 pub mod rules;
 pub mod signal_ingest;
 pub mod signal_limit;
+pub mod signal_signing;
 pub mod signals;
 pub mod stakeholders;
 pub mod taxonomy;
@@ -55,7 +56,6 @@ pub fn router() -> Router<AppState> {
         .merge(rules::router())
         .merge(project_members::router())
         .merge(signals::router())
-        .merge(signal_ingest::router())
         .merge(cases::router())
 }
 

@@ -125,3 +125,126 @@ async fn snoozing_a_case_makes_a_filter_that_snoozes_its_alert_until_it_expires(
     assert_eq!(f["mode"], "active");
     assert_eq!(f["kind"], "snooze");
 }
+
+#[tokio::test]
+async fn an_escalation_that_fails_midway_leaves_no_incident_and_the_case_as_it_was() {
+    use dispatch_store::testing::{count, execute};
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let case = open_case(&app, "f1").await;
+    let db = app.db.open().await;
+    let jobs_before = count(&db, "jobs").await;
+    // The case's timeline cannot be read once the incident is written: the write must fail
+    // as a whole.
+    execute(&db, "ALTER TABLE case_events RENAME TO case_events_away").await;
+    let r = app
+        .post(&format!("/cases/{case}/escalate"), json!({}))
+        .await;
+    execute(&db, "ALTER TABLE case_events_away RENAME TO case_events").await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{:#}", r.body);
+    assert_eq!(count(&db, "incidents").await, 0, "no incident left behind");
+    assert_eq!(count(&db, "events").await, 0, "no incident timeline");
+    assert_eq!(count(&db, "jobs").await, jobs_before, "no job queued");
+    let c = app.get(&format!("/cases/{case}")).await.body;
+    assert_eq!(c["status"], "new");
+    assert!(c["incident_id"].is_null());
+
+    // Once the fault is gone it escalates, with the declare flow queued in the same write.
+    let r = app
+        .post(&format!("/cases/{case}/escalate"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    assert_eq!(count(&db, "incidents").await, 1);
+    assert!(
+        count(&db, "jobs").await > jobs_before,
+        "the declare flow's jobs"
+    );
+    let c = app.get(&format!("/cases/{case}")).await.body;
+    assert_eq!(c["incident_id"], r.body["incident"]["id"]);
+    app.run_pending_jobs().await;
+}
+
+#[tokio::test]
+async fn a_subscriber_of_case_events_gets_each_signed_as_the_case_goes_from_opened_to_closed() {
+    use crate::common::receiver::Receiver;
+    use crate::webhooks::{subscribe, verifies};
+    let app = spawn_app().await;
+    let rx = Receiver::start().await;
+    let hook = subscribe(
+        &app,
+        json!({"url": rx.url, "event_types": ["case.created", "case.status_changed",
+            "case.escalated", "case.closed", "case.updated", "signal.resolved"]}),
+    )
+    .await;
+    let bad = app
+        .post(
+            "/webhooks",
+            json!({"url": rx.url, "event_types": ["case.lost"]}),
+        )
+        .await;
+    assert_eq!(error_fields(&bad.body), ["event_types"]);
+    let secret = hook["secret"].as_str().unwrap();
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let one = open_case(&app, "w1").await;
+    let two = open_case(&app, "w2").await;
+    app.post(&format!("/cases/{one}/triage"), json!({})).await;
+    let mut resolved = errors("w1");
+    resolved["status"] = json!("resolved");
+    send(&app, notification(vec![resolved])).await;
+    let r = app
+        .post(
+            &format!("/cases/{one}/close"),
+            json!({"resolution_reason": "mitigated"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app.post(&format!("/cases/{two}/escalate"), json!({})).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    app.run_pending_jobs().await;
+
+    let got = rx.requests();
+    let seen: Vec<(String, Value)> = got
+        .iter()
+        .map(|r| {
+            assert!(verifies(secret, r), "signed: {r:?}");
+            let b = r.json();
+            (
+                b["type"].as_str().unwrap().to_string(),
+                b["data"]["case"]["id"].clone(),
+            )
+        })
+        .collect();
+    let want = [
+        ("case.created", &one),
+        ("case.created", &two),
+        ("case.status_changed", &one),
+        ("signal.resolved", &one),
+        ("case.closed", &one),
+        ("case.escalated", &two),
+    ];
+    assert_eq!(seen.len(), want.len(), "{seen:#?}");
+    for (t, id) in want {
+        assert!(
+            seen.iter().any(|(st, sid)| st == t && sid == id),
+            "{t} for case {id}: {seen:#?}"
+        );
+    }
+    let closed = got
+        .iter()
+        .map(|r| r.json())
+        .find(|b| b["type"] == "case.closed")
+        .unwrap();
+    assert_eq!(closed["data"]["case"]["status"], "closed");
+    assert_eq!(closed["data"]["case"]["resolution_reason"], "mitigated");
+    assert_eq!(closed["data"]["case"]["title"], "HighErrorRate on payments");
+    let d = app
+        .get(&format!("/webhooks/{}/deliveries", hook["id"]))
+        .await
+        .body;
+    assert_eq!(d["total"], 6, "each is a durable delivery: {d:#}");
+    assert!(d["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["status"] == "delivered"));
+}

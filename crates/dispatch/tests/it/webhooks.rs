@@ -12,14 +12,14 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 /// Subscribes `url`; returns the subscription as answered (with its secret).
-async fn subscribe(app: &TestApp, body: Value) -> Value {
+pub(crate) async fn subscribe(app: &TestApp, body: Value) -> Value {
     let r = app.post("/webhooks", body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     r.body
 }
 
 /// Checks a request the way a receiver following the spec would.
-fn verifies(secret: &str, r: &Received) -> bool {
+pub(crate) fn verifies(secret: &str, r: &Received) -> bool {
     let key = BASE64
         .decode(secret.strip_prefix("whsec_").expect("whsec_ prefix"))
         .unwrap();

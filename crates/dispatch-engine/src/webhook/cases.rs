@@ -1,0 +1,120 @@
+//! Case events as outgoing webhooks: each case timeline entry of a webhook type (opened, status
+//! changed, closed, escalated, edited or snoozed, a signal resolved) becomes, in the transaction
+//! that writes it, one pending delivery and one `deliver_webhook` job (naming the case) per
+//! enabled subscription that selected its type — signed and retried like the incident events.
+
+use crate::Result;
+use chrono::SecondsFormat;
+use dispatch_store::model::{case, case_event};
+use dispatch_store::repo;
+use dispatch_store::repo::webhook::NewDelivery;
+use dispatch_store::Conn;
+use serde_json::{json, Value};
+
+/// The webhook type of a case timeline entry, if it has one.
+fn event_type(e: &case_event::Model) -> Option<&'static str> {
+    Some(match e.kind.as_str() {
+        "case_opened" => "case.created",
+        "status_changed" if e.details.contains("\"to\":\"closed\"") => "case.closed",
+        "status_changed" => "case.status_changed",
+        "case_escalated" => "case.escalated",
+        "case_edited" | "case_snoozed" => "case.updated",
+        "signal_resolved" => "signal.resolved",
+        _ => return None,
+    })
+}
+
+/// Writes a case's timeline entries and queues the webhooks they trigger, in `conn`'s
+/// transaction. One query for the subscriptions when an entry has a webhook type.
+pub(crate) async fn record(conn: &impl Conn, events: Vec<case_event::Model>) -> Result<()> {
+    let typed: Vec<(usize, &'static str)> = events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| event_type(e).map(|t| (i, t)))
+        .collect();
+    if !typed.is_empty() {
+        enqueue(conn, &events, &typed).await?;
+    }
+    repo::signal::add_case_events(conn, events).await?;
+    Ok(())
+}
+
+async fn enqueue(
+    conn: &impl Conn,
+    events: &[case_event::Model],
+    typed: &[(usize, &'static str)],
+) -> Result<()> {
+    let subscribers: Vec<(i64, Vec<String>)> = repo::webhook::enabled(conn)
+        .await?
+        .iter()
+        .map(|s| (s.id, repo::webhook::event_types(s)))
+        .collect();
+    let wants = |types: &[String], t: &str| types.is_empty() || types.iter().any(|x| x == t);
+    if !typed
+        .iter()
+        .any(|(_, t)| subscribers.iter().any(|(_, types)| wants(types, t)))
+    {
+        return Ok(());
+    }
+    let mut ids: Vec<i64> = typed.iter().map(|(i, _)| events[*i].case_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let cases = repo::signal::cases_by_ids(conn, &ids).await?;
+    let now = dispatch_core::now();
+    let (mut deliveries, mut jobs) = (Vec::new(), Vec::new());
+    for (n, (i, t)) in typed.iter().enumerate() {
+        let e = &events[*i];
+        let Some(c) = cases.iter().find(|c| c.id == e.case_id) else {
+            continue;
+        };
+        let project = repo::project::get(conn, c.project_id).await?;
+        let body = payload(c, !project.members_only, e, t).to_string();
+        let message_id = format!(
+            "msg_case{}_{}_{}_{n}",
+            c.id,
+            e.kind,
+            e.occurred_at.timestamp_micros()
+        );
+        for (sub, _) in subscribers.iter().filter(|(_, types)| wants(types, t)) {
+            deliveries.push(NewDelivery {
+                subscription_id: *sub,
+                message_id: message_id.clone(),
+                event_type: t.to_string(),
+                payload: body.clone(),
+            });
+            jobs.push(crate::flows::case_webhook_job(
+                dispatch_core::CaseId(c.id),
+                dispatch_core::WebhookId(*sub),
+                &message_id,
+                now,
+            ));
+        }
+    }
+    repo::webhook::add_deliveries(conn, deliveries, now).await?;
+    repo::job::enqueue(conn, jobs).await?;
+    Ok(())
+}
+
+/// `{"type", "timestamp", "data": {"case", "event"}}`. A members-only project's case carries
+/// only its id, status and project (as a restricted incident's event does).
+fn payload(c: &case::Model, open: bool, e: &case_event::Model, t: &str) -> Value {
+    let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Micros, true);
+    let (case, event) = if open {
+        (
+            json!({"id": c.id, "project_id": c.project_id, "definition_id": c.definition_id,
+                "title": c.title, "status": c.status, "type": c.case_type,
+                "priority": c.case_priority, "severity": c.case_severity,
+                "assignee": c.assignee, "incident_id": c.incident_id,
+                "resolution_reason": c.resolution_reason, "created_at": time(c.created_at)}),
+            json!({"kind": e.kind, "occurred_at": time(e.occurred_at), "actor": e.actor,
+                "description": e.description,
+                "details": serde_json::from_str::<Value>(&e.details).unwrap_or(Value::Null)}),
+        )
+    } else {
+        (
+            json!({"id": c.id, "project_id": c.project_id, "status": c.status}),
+            json!({"kind": e.kind, "occurred_at": time(e.occurred_at), "actor": e.actor}),
+        )
+    };
+    json!({"type": t, "timestamp": time(e.occurred_at), "data": {"case": case, "event": event}})
+}
