@@ -28,6 +28,7 @@ mod provider_checks;
 mod providers;
 mod rules;
 mod scheduler;
+mod signal_bench;
 mod signals;
 mod slack;
 mod slack_day;
