@@ -17,7 +17,7 @@ use super::server::{self, ServerProcess};
 use super::sql::{rows, scalar};
 use super::ScratchDir;
 use anyhow::{bail, Context};
-use dispatch_store::{Backend, Db};
+use dispatch_store::Db;
 use load::{Shared, Tally, Until};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -372,8 +372,7 @@ fn floor_rows(mix: Mix) -> anyhow::Result<Vec<floor::Row>> {
 /// Kills the server `after` into the load and starts it again on the same port.
 async fn kill_and_restart(
     server: &mut ServerProcess,
-    url: &str,
-    log: &std::path::Path,
+    (url, log): (&str, &std::path::Path),
     http: &reqwest::Client,
     shared: &Shared,
     started: Instant,
@@ -515,8 +514,7 @@ pub async fn run(args: SignalBenchArgs) -> anyhow::Result<()> {
         Some(after) => {
             let kill = kill_and_restart(
                 &mut server,
-                &url,
-                &log,
+                (&url, &log),
                 &http,
                 &shared,
                 started,
@@ -551,11 +549,7 @@ pub async fn run(args: SignalBenchArgs) -> anyhow::Result<()> {
     )
     .await?;
     let lost = missing(&db, s.definition_id, &mut tally.instance_ids).await?;
-    let backend = match db.backend() {
-        Backend::Postgres => "postgres",
-        Backend::Sqlite => "sqlite",
-    };
-    db.close().await?;
+    let backend = super::close(db).await?;
     let report = Report {
         backend,
         concurrency: args.concurrency,
