@@ -15,23 +15,47 @@ use serde::de::DeserializeOwned;
 /// parts of a body (`serde_json::Value`, maps) take any key.
 pub struct Json<T>(pub T);
 
+/// A JSON body of any shape, refused as [`Json`] refuses one (415, 400, 413, a NUL character
+/// 422), read once: what `Json<serde_json::Value>` gives without reading the value a second time.
+pub struct JsonValue(pub serde_json::Value);
+
+/// The body as a JSON value, with the envelope's rejections.
+async fn json_value<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<serde_json::Value, ApiError> {
+    match axum::Json::<serde_json::Value>::from_request(req, state).await {
+        Ok(axum::Json(v)) => Ok(v),
+        Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType(
+            "the body must be JSON (Content-Type: application/json)".into(),
+        )),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(ApiError::PayloadTooLarge(crate::MAX_BODY_BYTES))
+        }
+        Err(e) => Err(ApiError::BadRequest(format!(
+            "the body is not valid JSON: {}",
+            e.body_text()
+        ))),
+    }
+}
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<serde_json::Value>::from_request(req, state).await {
-            Ok(axum::Json(v)) => from_json(v).map(Json),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType(
-                "the body must be JSON (Content-Type: application/json)".into(),
-            )),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::PayloadTooLarge(crate::MAX_BODY_BYTES))
-            }
-            Err(e) => Err(ApiError::BadRequest(format!(
-                "the body is not valid JSON: {}",
-                e.body_text()
-            ))),
-        }
+        from_json(json_value(req, state).await?).map(Json)
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonValue {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let value = json_value(req, state).await?;
+        let mut nul = ValidationError::default();
+        nul_strings(&value, "", &mut nul);
+        nul.into_result()?;
+        Ok(JsonValue(value))
     }
 }
 
@@ -112,7 +136,7 @@ pub fn from_json<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Api
 /// Reads a JSON value sent by another tool (an alert webhook): a value of the wrong shape is a
 /// field error naming the field, and fields the type does not know are ignored (tools add
 /// fields over time; the raw body is kept where it matters).
-pub fn from_foreign_json<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+pub fn from_foreign_json<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         field_error(&path, &e.into_inner().to_string())

@@ -87,6 +87,16 @@ impl Drop for ScratchDir {
     }
 }
 
+/// Closes the bench's database handle; answers the backend's name for the report.
+async fn close(db: Db) -> anyhow::Result<&'static str> {
+    let name = match db.backend() {
+        Backend::Postgres => "postgres",
+        Backend::Sqlite => "sqlite",
+    };
+    db.close().await?;
+    Ok(name)
+}
+
 /// Runs the bench.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(BenchMode::Signals(a)) = args.mode {
@@ -153,11 +163,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         prefix: &seeded.key_prefix,
     };
     let saga = saga::measure(&db, &seeded.token, &declarer, args.samples.min(300)).await?;
-    let backend = match db.backend() {
-        Backend::Postgres => "postgres",
-        Backend::Sqlite => "sqlite",
-    };
-    db.close().await?;
+    let backend = close(db).await?;
 
     let report = Report {
         backend,

@@ -147,6 +147,16 @@ impl crate::Signals<'_> {
             .max()
             .unwrap_or(0);
 
+        // The text each stored alert keeps, made before the write lock is taken.
+        let texts: Vec<Option<(String, String)>> = matched
+            .iter()
+            .map(|(a, m)| {
+                (a.status == AlertStatus::Firing && m.is_some()).then(|| {
+                    let labels = serde_json::to_string(&a.labels).unwrap_or_else(|_| "{}".into());
+                    (labels, a.raw.to_string())
+                })
+            })
+            .collect();
         let since = now - Duration::seconds(max_window);
         let txn = self.db().write().await?;
         let conn = &*txn;
@@ -335,6 +345,7 @@ impl crate::Signals<'_> {
                         duplicate_of: Option<i64>,
                         case_id: Option<i64>| {
             let alert = &matched[idx].0;
+            let (labels, raw) = texts[idx].clone().unwrap_or_default();
             signal_instance::Model {
                 project_id,
                 definition_id: def.row.id,
@@ -344,9 +355,9 @@ impl crate::Signals<'_> {
                 title: alert.title.clone(),
                 severity: alert.severity.clone(),
                 link: alert.link.clone(),
-                labels: serde_json::to_string(&alert.labels).unwrap_or_else(|_| "{}".into()),
+                labels,
                 entities: serde_json::to_string(entities).unwrap_or_else(|_| "[]".into()),
-                raw: alert.raw.to_string(),
+                raw,
                 filter_action: action.as_str().into(),
                 filter_id,
                 duplicate_of,

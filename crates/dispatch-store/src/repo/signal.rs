@@ -190,19 +190,23 @@ impl From<&instance::Model> for InstanceHead {
     }
 }
 
-/// The columns of [`InstanceHead`].
-fn heads() -> sea_orm::Select<instance::Entity> {
+/// The columns of [`InstanceHead`], of a project's instances with one of these fingerprints.
+fn heads(project_id: i64, fingerprints: &[String]) -> sea_orm::Select<instance::Entity> {
     use instance::Column as C;
-    instance::Entity::find().select_only().columns([
-        C::Id,
-        C::DefinitionId,
-        C::Source,
-        C::Fingerprint,
-        C::Status,
-        C::FilterAction,
-        C::CaseId,
-        C::ReceivedAt,
-    ])
+    instance::Entity::find()
+        .filter(C::ProjectId.eq(project_id))
+        .filter(C::Fingerprint.is_in(fingerprints.iter().cloned()))
+        .select_only()
+        .columns([
+            C::Id,
+            C::DefinitionId,
+            C::Source,
+            C::Fingerprint,
+            C::Status,
+            C::FilterAction,
+            C::CaseId,
+            C::ReceivedAt,
+        ])
 }
 
 /// The instances of a project with any of these fingerprints that may head a deduplication
@@ -218,9 +222,7 @@ pub async fn chain_heads(
     if fingerprints.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(heads()
-        .filter(instance::Column::ProjectId.eq(project_id))
-        .filter(instance::Column::Fingerprint.is_in(fingerprints.iter().cloned()))
+    Ok(heads(project_id, fingerprints)
         .filter(instance::Column::FilterAction.ne("deduplicate"))
         .filter(
             Condition::any()
@@ -270,9 +272,7 @@ pub async fn unresolved(
     if fingerprints.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(heads()
-        .filter(instance::Column::ProjectId.eq(project_id))
-        .filter(instance::Column::Fingerprint.is_in(fingerprints.iter().cloned()))
+    Ok(heads(project_id, fingerprints)
         .filter(instance::Column::Status.ne("resolved"))
         .order_by_asc(instance::Column::Id)
         .into_model::<InstanceHead>()

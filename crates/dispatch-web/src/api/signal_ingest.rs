@@ -4,7 +4,7 @@
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{from_foreign_json, Json, Query};
+use crate::extract::{from_foreign_json, JsonValue, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::routing::post;
@@ -70,9 +70,12 @@ pub(crate) async fn take(
 }
 
 /// Reads Alertmanager's (or Grafana's) body into alerts, naming the field that does not fit.
-pub(crate) fn alertmanager_alerts(body: Value) -> Result<Vec<Alert>, ApiError> {
-    let parsed: AlertmanagerBody = from_foreign_json(body.clone())?;
-    let raws = body["alerts"].as_array().cloned().unwrap_or_default();
+pub(crate) fn alertmanager_alerts(mut body: Value) -> Result<Vec<Alert>, ApiError> {
+    let parsed: AlertmanagerBody = from_foreign_json(&body)?;
+    let raws = match body.get_mut("alerts").map(Value::take) {
+        Some(Value::Array(list)) => list,
+        _ => Vec::new(),
+    };
     let mut e = ValidationError::default();
     let mut out = Vec::with_capacity(parsed.alerts.len());
     for (i, (a, raw)) in parsed.alerts.iter().zip(raws).enumerate() {
@@ -105,7 +108,7 @@ pub async fn alertmanager(
     State(s): State<AppState>,
     auth: Auth,
     Query(q): Query<IngestQuery>,
-    Json(body): Json<Value>,
+    JsonValue(body): JsonValue,
 ) -> ApiResult<axum::Json<IngestOut>> {
     within_rate(&s, &auth, SignalSource::Alertmanager)?;
     let alerts = alertmanager_alerts(body)?;
@@ -143,7 +146,7 @@ pub async fn grafana(
     State(s): State<AppState>,
     auth: Auth,
     Query(q): Query<IngestQuery>,
-    Json(body): Json<Value>,
+    JsonValue(body): JsonValue,
 ) -> ApiResult<axum::Json<IngestOut>> {
     within_rate(&s, &auth, SignalSource::Grafana)?;
     let alerts = alertmanager_alerts(body)?;
@@ -189,10 +192,10 @@ pub async fn pagerduty(
     State(s): State<AppState>,
     auth: Auth,
     Query(q): Query<IngestQuery>,
-    Json(body): Json<Value>,
+    JsonValue(body): JsonValue,
 ) -> ApiResult<(axum::http::StatusCode, axum::Json<PagerDutyOut>)> {
     within_rate(&s, &auth, SignalSource::Pagerduty)?;
-    let event: PagerDutyEvent = from_foreign_json(body.clone())?;
+    let event: PagerDutyEvent = from_foreign_json(&body)?;
     let alert = event.to_alert(body)?;
     let dedup_key = alert.fingerprint.clone();
     let result = take(
@@ -227,7 +230,7 @@ pub async fn generic(
     State(s): State<AppState>,
     auth: Auth,
     Query(q): Query<IngestQuery>,
-    Json(body): Json<Value>,
+    JsonValue(body): JsonValue,
 ) -> ApiResult<axum::Json<IngestOut>> {
     within_rate(&s, &auth, SignalSource::Generic)?;
     let list = match body {

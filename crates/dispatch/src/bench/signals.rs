@@ -17,7 +17,7 @@ use super::server::{self, ServerProcess};
 use super::sql::{rows, scalar};
 use super::ScratchDir;
 use anyhow::{bail, Context};
-use dispatch_store::{Backend, Db};
+use dispatch_store::Db;
 use load::{Shared, Tally, Until};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -378,8 +378,7 @@ struct KillAt {
 /// Kills the server `at.after` into the load and starts it again on the same port.
 async fn kill_and_restart(
     server: &mut ServerProcess,
-    url: &str,
-    log: &std::path::Path,
+    (url, log): (&str, &std::path::Path),
     http: &reqwest::Client,
     shared: &Shared,
     at: KillAt,
@@ -521,8 +520,7 @@ pub async fn run(args: SignalBenchArgs) -> anyhow::Result<()> {
         Some(after) => {
             let kill = kill_and_restart(
                 &mut server,
-                &url,
-                &log,
+                (&url, &log),
                 &http,
                 &shared,
                 KillAt { started, after },
@@ -556,11 +554,7 @@ pub async fn run(args: SignalBenchArgs) -> anyhow::Result<()> {
     )
     .await?;
     let lost = missing(&db, s.definition_id, &mut tally.instance_ids).await?;
-    let backend = match db.backend() {
-        Backend::Postgres => "postgres",
-        Backend::Sqlite => "sqlite",
-    };
-    db.close().await?;
+    let backend = super::close(db).await?;
     let report = Report {
         backend,
         concurrency: args.concurrency,

@@ -30,6 +30,7 @@ mod provider_checks;
 mod providers;
 mod rules;
 mod scheduler;
+mod signal_bench;
 mod signal_signing;
 mod signals;
 mod slack;
