@@ -47,6 +47,8 @@ pub struct CaseQuery {
     pub priority: Option<String>,
     /// Words the title or description holds (each of them, any case).
     pub text: Option<String>,
+    /// Who lists them (the default sees only projects open to everyone).
+    pub viewer: dispatch_store::repo::incident::Viewer,
 }
 
 /// Escalating: the incident's fields (the case's when absent).
@@ -175,6 +177,7 @@ impl crate::Cases<'_> {
                 .as_deref()
                 .map(repo::search::terms)
                 .unwrap_or_default(),
+            viewer: q.viewer,
         };
         Ok(repo::signal::cases(self.db().conn(), &f, page, per_page).await?)
     }

@@ -155,19 +155,56 @@ pub enum Viewer {
 
 /// `incidents.project_id` is a members-only project.
 fn in_members_only_project() -> sea_orm::sea_query::SimpleExpr {
-    Expr::col((incident::Entity, incident::Column::ProjectId)).in_subquery(
-        Query::select()
-            .column((project::Entity, project::Column::Id))
-            .from(project::Entity)
-            .and_where(Expr::col((project::Entity, project::Column::MembersOnly)).eq(true))
-            .to_owned(),
-    )
+    Expr::col((incident::Entity, incident::Column::ProjectId)).in_subquery(members_only_projects())
+}
+
+/// The ids of the members-only projects.
+pub(crate) fn members_only_projects() -> SelectStatement {
+    Query::select()
+        .column((project::Entity, project::Column::Id))
+        .from(project::Entity)
+        .and_where(Expr::col((project::Entity, project::Column::MembersOnly)).eq(true))
+        .to_owned()
+}
+
+/// The ids of the projects the individual `who` is a member of.
+pub(crate) fn member_projects(who: i64) -> SelectStatement {
+    use crate::entity::{project_member, user};
+    Query::select()
+        .column((project_member::Entity, project_member::Column::ProjectId))
+        .from(project_member::Entity)
+        .inner_join(
+            user::Entity,
+            Expr::col((user::Entity, user::Column::Id))
+                .equals((project_member::Entity, project_member::Column::UserId)),
+        )
+        .and_where(Expr::col((user::Entity, user::Column::IndividualId)).eq(who))
+        .to_owned()
+}
+
+impl Viewer {
+    /// The condition on a table's project id column: a project whose records the viewer may
+    /// list (every project open to everyone, and the members-only ones they belong to).
+    pub fn uses_project(
+        self,
+        project_id: impl sea_orm::sea_query::IntoColumnRef + Clone,
+    ) -> Option<sea_orm::sea_query::SimpleExpr> {
+        let open = Expr::col(project_id.clone())
+            .in_subquery(members_only_projects())
+            .not();
+        match self {
+            Viewer::Everyone => None,
+            Viewer::OpenOnly => Some(open),
+            Viewer::Individual(who) => {
+                Some(open.or(Expr::col(project_id).in_subquery(member_projects(who))))
+            }
+        }
+    }
 }
 
 impl Viewer {
     /// The condition over `incidents` a row must meet to be visible (`None`: every row).
     pub fn condition(self) -> Option<sea_orm::sea_query::SimpleExpr> {
-        use crate::entity::{project_member, user};
         let open = Expr::col((incident::Entity, incident::Column::Visibility))
             .eq(Visibility::Open.as_str());
         match self {
@@ -177,22 +214,7 @@ impl Viewer {
                 let takes_part = Expr::col((incident::Entity, incident::Column::Id))
                     .in_subquery(super::participant::taking_part(who));
                 let belongs = Expr::col((incident::Entity, incident::Column::ProjectId))
-                    .in_subquery(
-                        Query::select()
-                            .column((project_member::Entity, project_member::Column::ProjectId))
-                            .from(project_member::Entity)
-                            .inner_join(
-                                user::Entity,
-                                Expr::col((user::Entity, user::Column::Id)).equals((
-                                    project_member::Entity,
-                                    project_member::Column::UserId,
-                                )),
-                            )
-                            .and_where(
-                                Expr::col((user::Entity, user::Column::IndividualId)).eq(who),
-                            )
-                            .to_owned(),
-                    );
+                    .in_subquery(member_projects(who));
                 Some(
                     open.and(in_members_only_project().not().or(belongs))
                         .or(takes_part),

@@ -411,6 +411,8 @@ pub struct CaseFilter {
     pub priority: Option<String>,
     /// Whose title or description holds each of these words (any case).
     pub words: Vec<String>,
+    /// Who lists them: cases of members-only projects only for their members (and admins).
+    pub viewer: crate::repo::incident::Viewer,
 }
 
 /// A page of cases, newest first, and how many match in all.
@@ -421,6 +423,12 @@ pub async fn cases(
     per_page: u64,
 ) -> Result<(Vec<case::Model>, u64)> {
     let mut q = case::Entity::find().order_by_desc(case::Column::Id);
+    if let Some(c) = f
+        .viewer
+        .uses_project((case::Entity, case::Column::ProjectId))
+    {
+        q = q.filter(c);
+    }
     if let Some(p) = f.project_id {
         q = q.filter(case::Column::ProjectId.eq(p));
     }

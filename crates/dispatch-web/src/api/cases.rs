@@ -194,7 +194,7 @@ pub struct CaseListQuery {
         (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Query(q): Query<CaseListQuery>,
 ) -> ApiResult<axum::Json<Page<CaseOut>>> {
     let mut e = ValidationError::default();
@@ -216,6 +216,7 @@ pub async fn list(
         definition: q.definition.map(dispatch_core::SignalDefinitionId),
         priority: q.priority.filter(|p| !p.trim().is_empty()),
         text: q.q.filter(|t| !t.trim().is_empty()),
+        viewer: auth.0.viewer(),
     };
     let (rows, total) = s.engine.cases().list(&query, page, per_page).await?;
     Ok(axum::Json(Page {

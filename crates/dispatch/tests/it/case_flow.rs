@@ -248,3 +248,53 @@ async fn a_subscriber_of_case_events_gets_each_signed_as_the_case_goes_from_open
         .iter()
         .all(|i| i["status"] == "delivered"));
 }
+
+#[tokio::test]
+async fn the_case_list_keeps_a_members_only_project_s_cases_to_its_members() {
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let case = open_case(&app, "m1").await;
+    let bob = app.token_for("bob@example.com").await;
+    let listed = |token: Option<String>| {
+        let app = &app;
+        async move {
+            let r = match token {
+                Some(t) => app.call_as(Some(&t), Method::GET, "/cases", None).await,
+                None => app.call(Method::GET, "/cases", None).await,
+            };
+            assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+            (
+                r.body["total"].as_u64().unwrap(),
+                r.body["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["id"].clone())
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    assert_eq!(listed(Some(bob.clone())).await, (1, vec![case.clone()]));
+    let r = app
+        .patch("/projects/default", json!({"members_only": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    // Not a member: neither listed (nor counted) nor shown.
+    assert_eq!(listed(Some(bob.clone())).await, (0, vec![]));
+    let r = app
+        .call_as(Some(&bob), Method::GET, &format!("/cases/{case}"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // An admin sees it; so does Bob once he is a member.
+    assert_eq!(listed(None).await, (1, vec![case.clone()]));
+    let bob_id = app.user_id("bob@example.com").await;
+    let r = app
+        .call(
+            Method::PUT,
+            &format!("/projects/default/members/{bob_id}"),
+            Some(json!({"role": "member"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    assert_eq!(listed(Some(bob)).await, (1, vec![case]));
+}
