@@ -184,6 +184,10 @@ impl Engine {
         &self.signals
     }
 
+    fn signal_batcher(&self) -> &signal::batch::Batcher {
+        &self.signals.batch
+    }
+
     /// Every provider this process has, with the defaults.
     pub fn registry(&self) -> &ProviderRegistry {
         &self.registry

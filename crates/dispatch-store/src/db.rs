@@ -36,6 +36,10 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// SQLite: the one connection write transactions run on, so its page cache stays warm
+    /// (no other connection changes the file under it). `None` on PostgreSQL and for an
+    /// in-memory SQLite database, where every connection is used for everything.
+    writer: Option<DatabaseConnection>,
     backend: Backend,
     /// SQLite allows one writer: commands take this lock so that two writers never race for the
     /// file lock (which would surface as SQLITE_BUSY instead of waiting).
@@ -93,6 +97,7 @@ impl Db {
                 .map_err(err)?;
             Ok(Db {
                 conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+                writer: None,
                 backend: Backend::Postgres,
                 write_lock: None,
             })
@@ -105,6 +110,21 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("cache_size", "-4000");
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            let writer = if in_memory {
+                None
+            } else {
+                // Writes read the pages they change: a larger cache on the one writer keeps
+                // the indexes' upper levels and the tables' ends in memory.
+                let pool = SqlitePoolOptions::new()
+                    .test_before_acquire(false)
+                    .max_connections(1)
+                    .min_connections(1)
+                    .connect_with(opts.clone().pragma("cache_size", "-16000"))
+                    .await
+                    .map_err(err)?;
+                Some(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+            };
             let pool = SqlitePoolOptions::new()
                 .test_before_acquire(false)
                 .max_connections(max_connections.unwrap_or(4))
@@ -114,6 +134,7 @@ impl Db {
                 .map_err(err)?;
             Ok(Db {
                 conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+                writer,
                 backend: Backend::Sqlite,
                 write_lock: Some(Arc::new(Mutex::new(()))),
             })
@@ -148,7 +169,7 @@ impl Db {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let txn = self.conn.begin().await?;
+        let txn = self.writer.as_ref().unwrap_or(&self.conn).begin().await?;
         Ok(WriteTxn { txn, _guard: guard })
     }
 
@@ -160,6 +181,9 @@ impl Db {
 
     /// Closes the pool.
     pub async fn close(self) -> Result<(), DbErr> {
+        if let Some(writer) = self.writer {
+            writer.close().await?;
+        }
         self.conn.close().await
     }
 }

@@ -16,6 +16,13 @@ pub enum StoreError {
     Db(DbErr),
 }
 
+impl StoreError {
+    /// A database error described in words (a write interrupted, …).
+    pub fn other(message: impl Into<String>) -> Self {
+        StoreError::Db(DbErr::Custom(message.into()))
+    }
+}
+
 impl From<DbErr> for StoreError {
     fn from(e: DbErr) -> Self {
         match e.sql_err() {

@@ -52,6 +52,8 @@ pub(crate) struct ProjectSignals {
 pub(crate) struct SignalCache {
     projects: Mutex<HashMap<i64, (Instant, Arc<ProjectSignals>)>>,
     oncall: Mutex<HashMap<i64, (Instant, Option<String>)>>,
+    /// Ingest's group commit.
+    pub batch: super::batch::Batcher,
 }
 
 fn compile(

@@ -3,6 +3,7 @@
 //! and (in [`case`]) the cases they open. Definitions and filters are kept compiled per project
 //! in memory ([`cache`]) so an ingest reads none of them from the database.
 
+pub(crate) mod batch;
 pub(crate) mod cache;
 pub mod case;
 pub mod case_edit;

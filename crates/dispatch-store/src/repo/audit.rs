@@ -49,7 +49,7 @@ pub async fn with_pending<F: std::future::Future>(
 }
 
 /// Takes the pending entry of the request this task is handling, if any is left.
-pub(crate) fn take_pending() -> Option<NewAudit> {
+pub fn take_pending() -> Option<NewAudit> {
     PENDING
         .try_with(|c| c.lock().ok().and_then(|mut e| e.take()))
         .ok()
@@ -62,7 +62,26 @@ pub async fn append(
     e: NewAudit,
     at: DateTime<Utc>,
 ) -> Result<audit_event::Model> {
-    Ok(audit_event::ActiveModel {
+    Ok(row(e, at).insert(conn).await?)
+}
+
+/// Appends entries in one statement.
+pub async fn append_many(
+    conn: &impl ConnectionTrait,
+    entries: Vec<NewAudit>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    audit_event::Entity::insert_many(entries.into_iter().map(|e| row(e, at)))
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+fn row(e: NewAudit, at: DateTime<Utc>) -> audit_event::ActiveModel {
+    audit_event::ActiveModel {
         at: Set(at),
         actor_id: Set(e.actor_id),
         actor: Set(e.actor),
@@ -78,8 +97,6 @@ pub async fn append(
         details: Set(e.details.to_string()),
         ..Default::default()
     }
-    .insert(conn)
-    .await?)
 }
 
 /// Which entries to read.

@@ -54,6 +54,11 @@ pub struct SignalBenchArgs {
     /// Share of repeated alerts sent as resolved.
     #[arg(long, default_value_t = 0.02)]
     pub resolved_ratio: f64,
+    /// Offer this many alerts per second instead of sending as fast as answers come (the
+    /// senders stay at most `--concurrency` in flight); latencies count from when each
+    /// notification was due, so a server that falls behind shows it.
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Option<f64>,
     /// Kill the server with SIGKILL this long into the load (`5s`), restart it and go on; the
     /// senders send again what got no answer, as Alertmanager does.
     #[arg(long, value_parser = parse_duration)]
@@ -64,6 +69,16 @@ pub struct SignalBenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A positive number of alerts per second.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!(
+            "{s:?} is not a positive number of alerts per second"
+        )),
+    }
 }
 
 /// `500ms`, `5s`, `2m`, or a number of seconds.
@@ -110,6 +125,8 @@ impl Memory {
 struct Report {
     backend: &'static str,
     concurrency: usize,
+    /// The offered rate (alerts/s), if the load was paced.
+    rate: Option<f64>,
     mix: Mix,
     tally: Tally,
     seconds: f64,
@@ -205,6 +222,9 @@ impl Report {
             "rss_end_mb": r1(end),
             "rss_peak_mb": r1(self.rss_peak_mb),
         });
+        if let Some(rate) = self.rate {
+            v["offered_alerts_per_s"] = json!(rate);
+        }
         if let Some(k) = self.killed {
             v["killed_at_s"] = r3(k.at_s);
             v["accepted_before_kill"] = json!(k.accepted_before);
@@ -240,6 +260,12 @@ impl Report {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        if let Some(rate) = self.rate {
+            let _ = writeln!(
+                o,
+                "offered {rate:.0} alerts/s (latency counted from when each notification was due)"
+            );
+        }
         let _ = writeln!(o);
         let _ = writeln!(
             o,
@@ -493,6 +519,7 @@ pub async fn run(args: SignalBenchArgs) -> anyhow::Result<()> {
         format!("Bearer {}", s.token),
         until,
         args.kill_after.is_some(),
+        args.rate,
     ));
     let pid = Arc::new(AtomicU32::new(server.pid()));
     // Memory over the load: (alerts answered so far, RSS) every 200 ms.
@@ -558,6 +585,7 @@ pub async fn run(args: SignalBenchArgs) -> anyhow::Result<()> {
     let report = Report {
         backend,
         concurrency: args.concurrency,
+        rate: args.rate,
         mix,
         tally,
         seconds,

@@ -76,6 +76,24 @@ async fn a_small_signal_bench_stores_every_answered_alert_and_reports_its_floors
 }
 
 #[tokio::test]
+async fn a_paced_signal_bench_offers_its_rate_and_no_faster() {
+    let db = TestDb::new().await;
+    let v = bench(&db.url, &["--alerts", "1500", "--rate", "1000"]);
+    assert_eq!(n(&v, "alerts_accepted"), 1500, "{v:#}");
+    assert_eq!(n(&v, "lost"), 0, "{v:#}");
+    assert_eq!(x(&v, "offered_alerts_per_s"), 1000.0, "{v:#}");
+    // The last notification is due once the 1,450 or more alerts before it were offered
+    // (1.45 s after the load began, less the moment between that and the clock start).
+    assert!(x(&v, "seconds") >= 1.4, "{v:#}");
+    let bad = Command::new(env!("CARGO_BIN_EXE_dispatch"))
+        .args(["bench", "signals", "--rate", "0"])
+        .output()
+        .expect("run the bench");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--rate"));
+}
+
+#[tokio::test]
 async fn a_server_killed_mid_bench_loses_no_answered_alert() {
     let db = TestDb::new().await;
     let v = bench(&db.url, &["--alerts", "3000", "--kill-after", "300ms"]);

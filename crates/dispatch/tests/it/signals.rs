@@ -137,6 +137,94 @@ async fn two_copies_of_an_alert_in_one_notification_open_one_case() {
 }
 
 #[tokio::test]
+async fn the_same_alert_sent_by_many_senders_at_once_opens_one_case() {
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    // Sixteen requests at once, written in whatever groups the writer takes them: each sees
+    // the ones written before it, so exactly one opens the case and repeats of one alert
+    // inside a request are one timeline entry.
+    let mut sends = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (http, url, token) = (
+            app.http.clone(),
+            format!("{}/api/v1/signals/alertmanager", app.base),
+            app.token.clone(),
+        );
+        let body = notification(vec![errors("storm"), errors("storm"), errors("storm")]);
+        sends.spawn(async move {
+            let r = http
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            let body: Value = r.json().await.unwrap();
+            body["alerts"].as_array().unwrap().clone()
+        });
+    }
+    let answers: Vec<Vec<Value>> = sends.join_all().await;
+    for answer in &answers {
+        let index: Vec<u64> = answer
+            .iter()
+            .map(|a| a["index"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            index,
+            [0, 1, 2],
+            "each answer numbers its own alerts: {answer:#?}"
+        );
+    }
+    let all: Vec<&Value> = answers.iter().flatten().collect();
+    assert_eq!(all.len(), 48);
+    let opened = all.iter().filter(|a| a["outcome"] == "new_case").count();
+    assert_eq!(opened, 1, "{all:#?}");
+    let case_id = &all.iter().find(|a| a["outcome"] == "new_case").unwrap()["case_id"];
+    assert!(all.iter().all(|a| &a["case_id"] == case_id), "{all:#?}");
+    let mut ids: Vec<i64> = all
+        .iter()
+        .map(|a| a["instance_id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 48, "every alert is an instance of its own");
+
+    // Repeats written together are one timeline entry naming each instance: at most one per
+    // request, and together every repeat once.
+    let case = app.get(&format!("/cases/{case_id}")).await.body;
+    let timeline = case["timeline"].as_array().unwrap();
+    let repeats: Vec<&Value> = timeline
+        .iter()
+        .filter(|e| e["kind"] == "signal_deduplicated")
+        .collect();
+    assert!((1..=16).contains(&repeats.len()), "{timeline:#?}");
+    let mut named: Vec<i64> = repeats
+        .iter()
+        .flat_map(|e| e["details"]["instance_ids"].as_array().unwrap().clone())
+        .map(|i| i.as_i64().unwrap())
+        .collect();
+    let counted: u64 = repeats
+        .iter()
+        .map(|e| e["details"]["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, 47);
+    named.sort_unstable();
+    named.dedup();
+    assert_eq!(named.len(), 47, "every repeat is named once");
+
+    // Each request is audited, in the transaction that stored its alerts.
+    let audit = app.get("/audit?action=api.write&limit=100").await.body;
+    let sends = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["target"] == "POST /api/v1/signals/alertmanager")
+        .count();
+    assert_eq!(sends, 16, "{audit:#?}");
+}
+
+#[tokio::test]
 async fn a_regex_matcher_in_the_text_form_picks_the_alerts_and_the_rest_match_nothing() {
     let app = spawn_app().await;
     define(

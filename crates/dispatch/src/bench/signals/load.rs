@@ -33,11 +33,18 @@ pub struct Shared {
     pub accepted: AtomicU64,
     /// Whether the server is killed during the run: a request that fails then is sent again.
     pub may_fail: bool,
+    /// Offered load (alerts per second): each notification is due when the alerts before it
+    /// are, at this rate, and its latency counts from then (a late sender's wait included).
+    /// `None`: every sender sends its next notification as soon as the last is answered.
+    rate: Option<f64>,
+    /// When the load started and the alerts scheduled so far, for [`Shared::rate`].
+    start: Instant,
+    scheduled: AtomicU64,
 }
 
 impl Shared {
     /// Shared state for a run.
-    pub fn new(url: String, auth: String, until: Until, may_fail: bool) -> Self {
+    pub fn new(url: String, auth: String, until: Until, may_fail: bool, rate: Option<f64>) -> Self {
         let budget = match until {
             Until::Alerts(n) => i64::try_from(n).unwrap_or(i64::MAX),
             Until::Deadline(_) => i64::MAX,
@@ -49,7 +56,19 @@ impl Shared {
             until,
             accepted: AtomicU64::new(0),
             may_fail,
+            rate,
+            start: Instant::now(),
+            scheduled: AtomicU64::new(0),
         }
+    }
+
+    /// When a notification of `alerts` alerts is due: now without an offered rate.
+    fn due(&self, alerts: usize) -> Instant {
+        let Some(rate) = self.rate else {
+            return Instant::now();
+        };
+        let before = self.scheduled.fetch_add(alerts as u64, Ordering::Relaxed);
+        self.start + Duration::from_secs_f64(before as f64 / rate)
     }
 
     /// Takes up to `want` alerts from the budget; 0 when the run is over.
@@ -144,9 +163,15 @@ pub async fn sender(
             return Ok(t);
         }
         let n = s.build(got);
+        let due = shared.due(got);
+        tokio::time::sleep_until(due.into()).await;
         let first = Instant::now();
         let (answer, took) = loop {
-            let sent = Instant::now();
+            let sent = if shared.rate.is_some() {
+                due
+            } else {
+                Instant::now()
+            };
             let res = http
                 .post(&shared.url)
                 .header("authorization", &shared.auth)
