@@ -164,6 +164,10 @@ pub trait DocumentProvider: Send + Sync {
     async fn update(&self, external_id: &str, ctx: &IncidentContext) -> ProviderResult<()>;
     /// Makes the document read-only (on close) or writable again (on re-open).
     async fn set_read_only(&self, external_id: &str, read_only: bool) -> ProviderResult<()>;
+    /// See [`OnCallProvider::check`].
+    async fn check(&self) -> ProviderResult<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// A conversation (channel, room) per incident.
@@ -679,6 +683,7 @@ impl ProviderRegistry {
             Capability::Storage => self.storage.find(slug).ok()?.check().await,
             Capability::Conference => self.conference.find(slug).ok()?.check().await,
             Capability::Oncall => self.oncall.find(slug).ok()?.check().await,
+            Capability::Document => self.document.find(slug).ok()?.check().await,
             _ => Ok(None),
         })
     }
