@@ -13,6 +13,7 @@ pub fn render(to: Vec<String>, subject: impl Into<String>, message: &RichMessage
         text: render_text(&message.blocks),
         html: Some(render_html(&message.blocks)),
         thread: None,
+        unsubscribe: None,
     }
 }
 

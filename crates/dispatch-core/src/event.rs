@@ -322,7 +322,7 @@ pub enum TimelineEvent {
     },
     /// The incident's card or a change summary went to notification targets.
     NotificationSent {
-        /// `created` or `updated`.
+        /// `created`, `updated` or `report`.
         what: String,
         /// The targets' names.
         rules: Vec<String>,
@@ -704,10 +704,10 @@ impl TimelineEvent {
             } => format!("direct message sent to {email} through {provider}"),
             E::NotificationSent { what, rules } => format!(
                 "{} sent to {} notification target(s): {}",
-                if what == "created" {
-                    "the incident card was"
-                } else {
-                    "a change summary was"
+                match what.as_str() {
+                    "created" => "the incident card was",
+                    "report" => "the report was",
+                    _ => "a change summary was",
                 },
                 rules.len(),
                 rules.join(", ")

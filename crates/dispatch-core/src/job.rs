@@ -129,6 +129,8 @@ jobs! {
     Welcome = "welcome",
     /// Tell the matching notification targets about a new or changed incident.
     Notify = "notify",
+    /// Post a report to one notification rule's conversation target, once per key.
+    PostToTarget = "post_to_target",
 }
 
 /// See [`Job::Provision`].
@@ -200,9 +202,13 @@ pub struct SendEmail {
     /// Who the mail is for, checked when it is sent.
     #[serde(default, skip_serializing_if = "Audience::is_people")]
     pub audience: Audience,
-    /// The thread the mail belongs to (see [`crate::provider::Email::thread`]).
+    /// The thread the mail belongs to (e.g. `incident:7`); when it is sent, the thread's
+    /// first mail to these recipients is its root (see [`crate::provider::Email::thread`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread: Option<String>,
+    /// The recipient's signed unsubscribe link (see [`crate::provider::Email::unsubscribe`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe: Option<String>,
 }
 
 /// Who a mail is for, checked when it is sent.
@@ -216,7 +222,8 @@ pub enum Audience {
     /// from mail about it.
     Stakeholders,
     /// A notification rule's target, about these incidents: sent only while the rule is on
-    /// and may still hear of each.
+    /// and may still hear of each, and (about an incident) to the addresses that have not
+    /// unsubscribed from its mail.
     Rule {
         /// The rule.
         id: i64,
@@ -305,6 +312,19 @@ pub struct MailStakeholders {
     pub rules_and_subscribers: bool,
 }
 
+/// See [`Job::PostToTarget`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostToTarget {
+    /// The incident the message is about.
+    pub incident_id: i64,
+    /// The notification rule whose target hears it (checked again when it is posted).
+    pub rule_id: i64,
+    /// Posted once per key.
+    pub key: String,
+    /// The message.
+    pub message: RichMessage,
+}
+
 /// See [`Job::Engage`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Engage {
@@ -379,7 +399,8 @@ about_one_incident!(
     MailStakeholders,
     Engage,
     Welcome,
-    Notify
+    Notify,
+    PostToTarget
 );
 
 impl About for DeliverWebhook {
@@ -494,6 +515,7 @@ mod tests {
                 text: "t".into(),
                 html: None,
                 thread: None,
+                unsubscribe: None,
                 audience: Audience::People,
             }),
         ];

@@ -164,6 +164,10 @@ pub trait DocumentProvider: Send + Sync {
     async fn update(&self, external_id: &str, ctx: &IncidentContext) -> ProviderResult<()>;
     /// Makes the document read-only (on close) or writable again (on re-open).
     async fn set_read_only(&self, external_id: &str, read_only: bool) -> ProviderResult<()>;
+    /// See [`OnCallProvider::check`].
+    async fn check(&self) -> ProviderResult<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// A conversation (channel, room) per incident.
@@ -217,11 +221,16 @@ pub struct Email {
     pub text: String,
     /// HTML body (sent as an alternative to the text).
     pub html: Option<String>,
-    /// The thread the mail belongs to, named by a key (e.g. one per incident): providers that
-    /// thread (SMTP) send it `In-Reply-To` and `References` the `Message-ID` that key gives
-    /// ([`crate::email::message_id`]), so mail clients show an incident's mail as one thread.
+    /// The thread the mail belongs to, named by the key of its root, the thread's first mail:
+    /// providers that thread (SMTP) send any other mail of it `In-Reply-To` and `References`
+    /// the `Message-ID` that key gives ([`crate::email::message_id`]), so mail clients show an
+    /// incident's mail as one thread. The root itself (sent with that key) answers nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread: Option<String>,
+    /// Where the recipient stops this mail with one click (a signed link): sent as
+    /// `List-Unsubscribe` with `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe: Option<String>,
 }
 
 /// Sends e-mail. `key` is the idempotency key: the built-in outbox keeps one message per key,
@@ -679,6 +688,7 @@ impl ProviderRegistry {
             Capability::Storage => self.storage.find(slug).ok()?.check().await,
             Capability::Conference => self.conference.find(slug).ok()?.check().await,
             Capability::Oncall => self.oncall.find(slug).ok()?.check().await,
+            Capability::Document => self.document.find(slug).ok()?.check().await,
             _ => Ok(None),
         })
     }

@@ -4,7 +4,7 @@
 //! (`enc:v1:` + base64 of nonce and ciphertext); it never prints or serializes its content, so
 //! an API that returns a configuration shows `***` in its place.
 
-use base64::engine::general_purpose::STANDARD as B64;
+use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64_URL};
 use base64::Engine as _;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -59,6 +59,38 @@ impl SecretKey {
     /// Seals a secret; `context` (e.g. `provider:12:api_token`) is bound to it, so a sealed
     /// value copied to another field does not open there.
     pub fn seal(&self, plaintext: &str, context: &str) -> StoredSecret {
+        StoredSecret(format!(
+            "{PREFIX}{}",
+            B64.encode(self.seal_bytes(plaintext, context))
+        ))
+    }
+
+    /// Opens a sealed secret with the context it was sealed with.
+    pub fn open(&self, stored: &StoredSecret, context: &str) -> Result<String, SecretError> {
+        let raw = stored
+            .0
+            .strip_prefix(PREFIX)
+            .ok_or(SecretError::NotSealed)?;
+        let bytes = B64.decode(raw).map_err(|_| SecretError::NotSealed)?;
+        self.open_bytes(bytes, context)
+    }
+
+    /// `plaintext` sealed as a token for a link (URL-safe base64, no padding): whoever holds
+    /// the link can show it back, but cannot read or forge one (e.g. an unsubscribe link).
+    pub fn seal_token(&self, plaintext: &str, context: &str) -> String {
+        B64_URL.encode(self.seal_bytes(plaintext, context))
+    }
+
+    /// Opens a token [`SecretKey::seal_token`] made with the same context.
+    pub fn open_token(&self, token: &str, context: &str) -> Result<String, SecretError> {
+        let bytes = B64_URL
+            .decode(token.trim())
+            .map_err(|_| SecretError::NotSealed)?;
+        self.open_bytes(bytes, context)
+    }
+
+    /// The nonce, then the ciphertext and its tag.
+    fn seal_bytes(&self, plaintext: &str, context: &str) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         SystemRandom::new()
             .fill(&mut nonce)
@@ -73,16 +105,10 @@ impl SecretKey {
             .expect("sealing a short secret cannot fail");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&data);
-        StoredSecret(format!("{PREFIX}{}", B64.encode(out)))
+        out
     }
 
-    /// Opens a sealed secret with the context it was sealed with.
-    pub fn open(&self, stored: &StoredSecret, context: &str) -> Result<String, SecretError> {
-        let raw = stored
-            .0
-            .strip_prefix(PREFIX)
-            .ok_or(SecretError::NotSealed)?;
-        let bytes = B64.decode(raw).map_err(|_| SecretError::NotSealed)?;
+    fn open_bytes(&self, bytes: Vec<u8>, context: &str) -> Result<String, SecretError> {
         if bytes.len() < NONCE_LEN + AES_256_GCM.tag_len() {
             return Err(SecretError::NotSealed);
         }
@@ -174,6 +200,37 @@ mod tests {
         assert_eq!(format!("{a:?} {a}"), "StoredSecret(***) ***");
         assert_eq!(serde_json::to_string(&a).unwrap(), "\"***\"");
         assert_eq!(format!("{key:?}"), "SecretKey(***)");
+    }
+
+    #[test]
+    fn a_token_opens_only_with_its_key_and_context_and_is_safe_in_a_url() {
+        let key = SecretKey::parse(&SecretKey::generate()).unwrap();
+        let t = key.seal_token("7\nvp@example.com", "unsubscribe");
+        assert!(
+            t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "{t}"
+        );
+        assert!(!t.contains("example"));
+        assert_eq!(
+            key.open_token(&t, "unsubscribe").unwrap(),
+            "7\nvp@example.com"
+        );
+        assert_eq!(key.open_token(&t, "other"), Err(SecretError::Tampered));
+        let mut altered = t.clone().into_bytes();
+        altered[20] = if altered[20] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            key.open_token(&String::from_utf8(altered).unwrap(), "unsubscribe"),
+            Err(SecretError::Tampered)
+        );
+        assert_eq!(
+            key.open_token("not+a/token", "unsubscribe"),
+            Err(SecretError::NotSealed)
+        );
+        assert_eq!(
+            key.open_token("", "unsubscribe"),
+            Err(SecretError::NotSealed)
+        );
     }
 
     #[test]

@@ -63,6 +63,16 @@ pub fn check(template: &str) -> Result<(), String> {
 /// Fills every known `{{placeholder}}` (spaces inside the braces allowed); unknown ones stay as
 /// written. A document longer than [`MAX_RENDERED_BYTES`] is cut there, with a note.
 pub fn render(template: &str, ctx: &IncidentContext) -> String {
+    render_with(template, ctx, |v| v.to_string())
+}
+
+/// Like [`render`], each value passed through `escape` first (e.g. XML-escaped for a format
+/// that is markup, such as Confluence's storage format).
+pub fn render_with(
+    template: &str,
+    ctx: &IncidentContext,
+    escape: impl Fn(&str) -> String,
+) -> String {
     let mut out = String::with_capacity(template.len().min(MAX_RENDERED_BYTES) + 256);
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
@@ -73,7 +83,9 @@ pub fn render(template: &str, ctx: &IncidentContext) -> String {
         let whole = &rest[..start + 2 + end + 2];
         let key = after[..end].trim();
         let filled = match value(key, ctx) {
-            Some(v) => push_bounded(&mut out, &rest[..start]) && push_bounded(&mut out, &v),
+            Some(v) => {
+                push_bounded(&mut out, &rest[..start]) && push_bounded(&mut out, &escape(&v))
+            }
             None => push_bounded(&mut out, whole),
         };
         if !filled {

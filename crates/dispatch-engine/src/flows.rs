@@ -90,6 +90,27 @@ pub fn mail_stakeholders(
     )
 }
 
+/// Posts `message` (about the incident) to notification rule `rule_id`'s conversation target,
+/// once per `key`.
+pub fn post_to_target_job(
+    incident_id: IncidentId,
+    rule_id: dispatch_core::RuleId,
+    key: &str,
+    message: &dispatch_core::message::RichMessage,
+    at: DateTime<Utc>,
+) -> NewJob {
+    incident_job(
+        job::PostToTarget {
+            incident_id: incident_id.0,
+            rule_id: rule_id.0,
+            key: key.into(),
+            message: message.clone(),
+        },
+        Some(key.to_string()),
+        at,
+    )
+}
+
 /// The thread all stakeholder mail about an incident belongs to.
 pub fn incident_thread(incident_id: IncidentId) -> String {
     format!("incident:{}", incident_id.0)
@@ -200,6 +221,7 @@ fn mail_job(
         html: email.html.clone(),
         audience,
         thread: email.thread.clone(),
+        unsubscribe: email.unsubscribe.clone(),
     };
     new_job(
         &payload,

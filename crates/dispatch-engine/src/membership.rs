@@ -14,6 +14,27 @@ use dispatch_core::{IncidentId, IncidentStatus, ParticipantRole, Visibility};
 use dispatch_store::model::{incident, subscriber};
 use dispatch_store::{repo, Conn};
 
+/// `email` wants no more mail about the incident `current` (locked by the caller's
+/// transaction): no longer a subscriber, and no stakeholder mail (its notifications group,
+/// reports, status changes, the notification rules' report mail) until they subscribe again.
+/// An `unsubscribed` event (by `events`' actor) when that changed anything.
+pub(crate) async fn stop_mail(
+    conn: &impl Conn,
+    current: &incident::Model,
+    email: &str,
+    mut events: Events,
+) -> Result<()> {
+    let was_subscriber = repo::rules::unsubscribe(conn, current.id, email).await?;
+    let opted_out = repo::participant_group::opt_out(conn, current.id, email, events.at()).await?;
+    if was_subscriber || opted_out {
+        events.push_event(TimelineEvent::Unsubscribed {
+            email: email.to_string(),
+        });
+        save_with_events(conn, current, current.clone(), events).await?;
+    }
+    Ok(())
+}
+
 /// Whether the caller may join or subscribe by themselves; `what` names the action. Someone
 /// who takes part in the incident may always (it changes nothing they could not see); someone
 /// removed from it is like anyone else.
@@ -197,6 +218,7 @@ impl crate::Participants<'_> {
                 &format!("join:{}:{}", actor.email, now.timestamp_micros()),
                 now,
             ));
+            events.job(crate::flows::refresh(IncidentId(current.id), None, now));
             save_with_events(conn, &current, current.clone(), events).await?;
             txn.commit().await?;
             self.wake_workers();
@@ -238,16 +260,7 @@ impl crate::Participants<'_> {
         let conn = &*txn;
         let current = repo::incident::lock(conn, r).await?;
         let now = dispatch_core::now();
-        let was_subscriber = repo::rules::unsubscribe(conn, current.id, &actor.email).await?;
-        let opted_out =
-            repo::participant_group::opt_out(conn, current.id, &actor.email, now).await?;
-        if was_subscriber || opted_out {
-            let mut events = Events::new(actor, now);
-            events.push_event(TimelineEvent::Unsubscribed {
-                email: actor.email.clone(),
-            });
-            save_with_events(conn, &current, current.clone(), events).await?;
-        }
+        stop_mail(conn, &current, &actor.email, Events::new(actor, now)).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -319,6 +332,8 @@ impl crate::Participants<'_> {
             email: email.as_str().to_string(),
             roles,
         });
+        // The tactical group and the room follow the incident's people.
+        events.job(crate::flows::refresh(IncidentId(current.id), None, now));
         save_with_events(conn, &current, current.clone(), events).await?;
         txn.commit().await?;
         self.wake_workers();

@@ -119,6 +119,7 @@ pub(crate) fn page_jobs(
         ),
         html: None,
         thread: None,
+        unsubscribe: None,
     };
     let dm = format!(
         "You were paged: {}. You are the incident commander of {}. Open it: {open} — acknowledge: {ack}",
@@ -238,6 +239,7 @@ pub(crate) fn page_email(
         ),
         html: None,
         thread: None,
+        unsubscribe: None,
     }
 }
 

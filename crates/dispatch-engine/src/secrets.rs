@@ -44,6 +44,18 @@ impl Engine {
             .map_err(|e| Error::Conflict(format!("{context}: {e}")))
     }
 
+    /// A token for a link that carries `plain`, sealed for `context` (see
+    /// [`SecretKey::seal_token`]).
+    pub(crate) fn seal_token(&self, plain: &str, context: &str) -> String {
+        self.secrets.seal_token(plain, context)
+    }
+
+    /// What a token [`Engine::seal_token`] made for `context` carries; `None` for a token this
+    /// server's key did not make for it (altered, cut short, or for something else).
+    pub(crate) fn open_token(&self, token: &str, context: &str) -> Option<String> {
+        self.secrets.open_token(token, context).ok()
+    }
+
     /// A new webhook signing secret, sealed for storage.
     pub(crate) fn seal_webhook_secret(&self, plain: &str) -> String {
         self.seal(plain, WEBHOOK_SECRET)

@@ -1,14 +1,16 @@
 //! An incident's stakeholders: its notifications group, a distribution list Dispatch keeps
 //! (people and plain addresses) that receives the incident's reports and status changes by
 //! mail. The incident's commander or scribe edits it (`/dispatch-notifications-group`, or
-//! the API); each edit is one transaction with its timeline event.
+//! the API); each edit is one transaction with its timeline event. Each stakeholder mail
+//! carries a signed link that stops that address's mail about the incident
+//! ([`unsubscribe_link`], followed by [`Stakeholders::unsubscribe_by_link`](crate::Stakeholders)).
 
 use crate::changes::Events;
 use crate::record::save_with_events;
-use crate::{Actor, Result};
+use crate::{Actor, Engine, Error, Result};
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::{Email, IncidentRef};
-use dispatch_core::GroupPurpose;
+use dispatch_core::{GroupPurpose, IncidentId};
 use dispatch_store::repo;
 use dispatch_store::repo::participant_group as groups;
 
@@ -132,4 +134,78 @@ impl crate::Stakeholders<'_> {
             removed,
         })
     }
+
+    /// Whom and what a signed unsubscribe link is about (to show before it is followed).
+    pub async fn unsubscribe_link_target(self, token: &str) -> Result<LinkTarget> {
+        let (incident_id, email) = open_link(&self, token)?;
+        let inc = repo::incident::get(self.db().conn(), &IncidentRef::Id(incident_id)).await?;
+        Ok(LinkTarget {
+            incident: inc.name,
+            title: inc.title,
+            email,
+        })
+    }
+
+    /// Follows a signed unsubscribe link: its address receives no more mail about its
+    /// incident (see [`crate::membership`]), with an `unsubscribed` event by Dispatch.
+    /// Following it again changes nothing.
+    pub async fn unsubscribe_by_link(self, token: &str) -> Result<LinkTarget> {
+        let (incident_id, email) = open_link(&self, token)?;
+        let txn = self.db().write().await?;
+        let conn = &*txn;
+        let current = repo::incident::lock(conn, &IncidentRef::Id(incident_id)).await?;
+        crate::membership::stop_mail(
+            conn,
+            &current,
+            &email,
+            crate::changes::Events::system(dispatch_core::now()),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(LinkTarget {
+            incident: current.name,
+            title: current.title,
+            email,
+        })
+    }
+}
+
+/// The context unsubscribe links' tokens are sealed with.
+const UNSUBSCRIBE_LINK: &str = "unsubscribe_link";
+
+/// What an unsubscribe link stops.
+#[derive(Debug, Clone)]
+pub struct LinkTarget {
+    /// The incident's name.
+    pub incident: String,
+    /// Its title.
+    pub title: String,
+    /// The address that will receive (or receives) no more mail about it.
+    pub email: String,
+}
+
+/// The signed link that stops `email`'s mail about the incident (sent in each stakeholder mail,
+/// and as its `List-Unsubscribe` header). It works without signing in, for that address and
+/// incident only; no one can make one without the server's secret key.
+pub(crate) fn unsubscribe_link(engine: &Engine, incident_id: IncidentId, email: &str) -> String {
+    let token = engine.seal_token(
+        &format!("{} {}", incident_id.0, email.trim().to_lowercase()),
+        UNSUBSCRIBE_LINK,
+    );
+    format!("{}/unsubscribe?token={token}", engine.base_url())
+}
+
+fn open_link(engine: &Engine, token: &str) -> Result<(IncidentId, String)> {
+    engine
+        .open_token(token, UNSUBSCRIBE_LINK)
+        .and_then(|plain| {
+            let (id, email) = plain.split_once(' ')?;
+            Some((IncidentId(id.parse().ok()?), email.to_string()))
+        })
+        .ok_or_else(|| {
+            Error::Validation(dispatch_core::ValidationError::field(
+                "token",
+                "this unsubscribe link is not valid (altered or cut short); use the whole link from the mail",
+            ))
+        })
 }

@@ -244,13 +244,7 @@ fn wiki(lines: &[Vec<Piece>]) -> String {
 
 /// The summary: the title on one line, at most 255 characters (Jira's limit).
 fn summary(ctx: &IncidentContext) -> String {
-    ctx.title
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(255)
-        .collect()
+    crate::vendor_http::one_line(&ctx.title, 255)
 }
 
 impl Jira {

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use dispatch_core::provider::{Email, EmailProvider, ProviderError, ProviderResult};
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -149,11 +150,23 @@ impl Smtp {
                 key,
                 self.from.email.domain(),
             )));
-        if let Some(thread) = &mail.thread {
-            // The thread's root is the Message-ID its key gives: every mail of the thread
-            // answers it, so clients group them even when the root itself never arrived.
-            let root = dispatch_core::email::message_id(thread, self.from.email.domain());
+        if let Some(root) = mail.thread.as_deref().filter(|root| *root != key) {
+            // The thread's root is its first mail: every later one answers it, so clients
+            // group them (even when the root itself was deleted).
+            let root = dispatch_core::email::message_id(root, self.from.email.domain());
             b = b.in_reply_to(root.clone()).references(root);
+        }
+        if let Some(url) = &mail.unsubscribe {
+            // RFC 2369 and RFC 8058: clients offer "unsubscribe", and POST to the link.
+            b = b
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{}>", dispatch_core::email::header_safe(url)),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".into(),
+                ));
         }
         if mail.to.is_empty() {
             return Err(err("the mail has no recipient"));
@@ -207,6 +220,7 @@ mod tests {
             text: "You are the scribe.".into(),
             html: html.map(String::from),
             thread: None,
+            unsubscribe: None,
         }
     }
 
@@ -261,13 +275,33 @@ mod tests {
         let mut m = mail(None);
         let raw = String::from_utf8(smtp().message("k1", &m).unwrap().formatted()).unwrap();
         assert!(!raw.contains("In-Reply-To:"), "{raw}");
-        m.thread = Some("incident:7".into());
+        // The root itself answers nothing.
+        m.thread = Some("k1".into());
+        let raw = String::from_utf8(smtp().message("k1", &m).unwrap().formatted()).unwrap();
+        assert!(!raw.contains("In-Reply-To:"), "{raw}");
         let raw = String::from_utf8(smtp().message("k2", &m).unwrap().formatted()).unwrap();
-        let root = dispatch_core::email::message_id("incident:7", "example.org");
+        let root = dispatch_core::email::message_id("k1", "example.org");
         assert!(raw.contains(&format!("In-Reply-To: {root}")), "{raw}");
         assert!(raw.contains(&format!("References: {root}")), "{raw}");
         let own = dispatch_core::email::message_id("k2", "example.org");
         assert!(raw.contains(&format!("Message-ID: {own}")), "{raw}");
+    }
+
+    #[test]
+    fn a_mail_with_an_unsubscribe_link_offers_one_click_unsubscribe() {
+        let mut m = mail(None);
+        let raw = String::from_utf8(smtp().message("k1", &m).unwrap().formatted()).unwrap();
+        assert!(!raw.contains("List-Unsubscribe"), "{raw}");
+        m.unsubscribe = Some("https://dispatch.example.org/unsubscribe?token=abc".into());
+        let raw = String::from_utf8(smtp().message("k1", &m).unwrap().formatted()).unwrap();
+        assert!(
+            raw.contains("List-Unsubscribe: <https://dispatch.example.org/unsubscribe?token=abc>"),
+            "{raw}"
+        );
+        assert!(
+            raw.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
+            "{raw}"
+        );
     }
 
     #[test]

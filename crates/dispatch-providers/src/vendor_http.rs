@@ -1,6 +1,6 @@
-//! A shared HTTP helper for the providers that call a vendor's JSON API (PagerDuty, Opsgenie, Jira, Zoom):
-//! one client with a timeout, 429 answers retried after the vendor's `Retry-After` (a few
-//! times, then the job step fails and the job queue retries it with backoff), and the vendor's
+//! A shared HTTP helper for the providers that call a vendor's JSON API (PagerDuty, Opsgenie,
+//! Jira, Zoom, Confluence): one client with a timeout, 429 answers retried after the vendor's
+//! `Retry-After` (a few times, then the job step fails and the job queue retries it with backoff), and the vendor's
 //! error body turned into a message an operator can act on (401/403 say which setting to
 //! check). Nothing here logs or returns a credential or a URL (URLs may carry keys).
 
@@ -175,6 +175,17 @@ impl VendorHttp {
     }
 }
 
+/// `text` on one line (runs of white space as one space), at most `max` characters: a title as
+/// vendors take it.
+pub fn one_line(text: &str, max: usize) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(max)
+        .collect()
+}
+
 /// `Retry-After` in seconds (vendors send seconds; an HTTP date is not honoured).
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     headers
@@ -211,14 +222,22 @@ pub fn detail(body: &Value) -> String {
         words.extend(list.iter().filter_map(|e| e.as_str()).map(str::to_string));
     }
     match &inner["errors"] {
-        Value::Array(list) => words.extend(list.iter().filter_map(|e| match e {
-            Value::String(s) => Some(s.clone()),
-            // Zoom's `[{"field", "message"}]`.
-            Value::Object(o) => o["message"].as_str().map(|m| match o.get("field") {
-                Some(Value::String(f)) => format!("{f}: {m}"),
-                _ => m.to_string(),
-            }),
-            _ => None,
+        Value::Array(list) => words.extend(list.iter().filter_map(|e| {
+            match e {
+                Value::String(s) => Some(s.clone()),
+                // Zoom's `[{"field", "message"}]`; Confluence v2's `[{"status", "code", "title",
+                // "detail"}]`.
+                Value::Object(o) => o
+                    .get("message")
+                    .or(o.get("title"))
+                    .and_then(Value::as_str)
+                    .map(|m| match (o.get("field"), o.get("detail")) {
+                        (Some(Value::String(f)), _) => format!("{f}: {m}"),
+                        (_, Some(Value::String(d))) if !d.is_empty() => format!("{m}: {d}"),
+                        _ => m.to_string(),
+                    }),
+                _ => None,
+            }
         })),
         Value::Object(fields) => words.extend(
             fields
@@ -269,6 +288,12 @@ mod tests {
                 &json!({"code": 300, "message": "Validation Failed.", "errors": [{"field": "topic", "message": "Too long."}]})
             ),
             " (Validation Failed.; topic: Too long.)"
+        );
+        assert_eq!(
+            detail(
+                &json!({"errors": [{"status": 409, "code": "CONFLICT", "title": "Version must be incremented on update. Current version is: 3", "detail": null}]})
+            ),
+            " (Version must be incremented on update. Current version is: 3)"
         );
     }
 

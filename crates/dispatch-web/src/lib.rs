@@ -14,6 +14,7 @@ pub mod policy;
 pub mod redirect;
 pub mod trusted;
 pub mod ui;
+pub mod unsubscribe;
 pub mod wire;
 
 use axum::Router;
@@ -141,6 +142,7 @@ pub fn app_with(engine: Engine, options: WebOptions) -> Router {
         .merge(
             login::router()
                 .merge(oidc::router())
+                .merge(unsubscribe::router())
                 .route_layer(enforce())
                 .layer(axum::middleware::from_fn(ui::form_csrf)),
         )

@@ -63,6 +63,7 @@ use answers::ErrorAnswers;
         crate::login::login_page, crate::login::login, crate::login::logout,
         crate::login::setup_page, crate::login::setup,
         crate::oidc::start, crate::oidc::callback,
+        crate::unsubscribe::confirm_page, crate::unsubscribe::unsubscribe,
         api::membership::join, api::membership::subscribe, api::membership::unsubscribe,
         api::membership::subscribers,
         api::stakeholders::show, api::stakeholders::add, api::stakeholders::remove,

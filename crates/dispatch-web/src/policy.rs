@@ -104,6 +104,9 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("GET", "/auth/oidc/login", Public),
     r("GET", "/auth/oidc/callback", Public),
     r("POST", "/auth/logout", Member),
+    // A stakeholder's signed unsubscribe link: the token is the credential.
+    r("GET", "/unsubscribe", Public),
+    r("POST", "/unsubscribe", Public),
     // The web UI (HTML pages, not in the OpenAPI document: `ui::ROUTES` lists them). Each page
     // needs what the API calls it makes need.
     r("GET", "/", Member),

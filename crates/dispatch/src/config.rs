@@ -50,6 +50,8 @@ pub struct Config {
     pub jira: crate::vendor_config::JiraConfig,
     /// Zoom: conference bridges.
     pub zoom: crate::vendor_config::ZoomConfig,
+    /// Confluence: documents (see [`crate::confluence_config`]).
+    pub confluence: crate::confluence_config::ConfluenceConfig,
     /// The signal endpoints (`/api/v1/signals/…`).
     pub signals: SignalsConfig,
 }
@@ -235,6 +237,7 @@ impl Default for Config {
             opsgenie: Default::default(),
             jira: Default::default(),
             zoom: Default::default(),
+            confluence: Default::default(),
             signals: Default::default(),
         }
     }
@@ -304,6 +307,7 @@ pub const CREDENTIALS: &[&str] = &[
     "DISPATCH_JIRA_API_TOKEN",
     "DISPATCH_JIRA_PAT",
     "DISPATCH_ZOOM_CLIENT_SECRET",
+    "DISPATCH_CONFLUENCE_API_TOKEN",
     "DISPATCH_PAGERDUTY_API_TOKEN",
     "DISPATCH_PAGERDUTY_ROUTING_KEY",
     "DISPATCH_PAGERDUTY_WEBHOOK_SECRET",
@@ -323,6 +327,7 @@ pub fn credential_key(name: &str) -> Option<&'static str> {
         .iter()
         .chain(crate::oncall_config::ENVIRONMENT)
         .chain(crate::vendor_config::ENVIRONMENT)
+        .chain(crate::confluence_config::ENVIRONMENT)
         .find(|(var, _)| *var == name)
         .map(|(_, key)| *key)
 }
@@ -410,6 +415,7 @@ impl Config {
             .iter()
             .chain(crate::oncall_config::ENVIRONMENT)
             .chain(crate::vendor_config::ENVIRONMENT)
+            .chain(crate::confluence_config::ENVIRONMENT)
         {
             if let Some(v) = env(var) {
                 let value = environment_value(var, key, v)?;
@@ -549,6 +555,7 @@ impl Config {
         shown.opsgenie.redact();
         shown.jira.redact();
         shown.zoom.redact();
+        shown.confluence.redact();
         toml::to_string(&shown).unwrap_or_default()
     }
 
@@ -758,6 +765,25 @@ client_secret = ""
 # Empty: Zoom's own.   Env: DISPATCH_ZOOM_API_URL, DISPATCH_ZOOM_OAUTH_URL
 api_url = ""
 oauth_url = ""
+
+# Confluence Cloud as a document provider (see docs/providers.md#confluence); on when a URL is
+# set. Make it the default with [providers] document = "confluence".
+[confluence]
+# The site, e.g. https://example.atlassian.net.   Env: DISPATCH_CONFLUENCE_URL
+url = ""
+# An Atlassian account's e-mail and API token; empty: Jira Cloud's.
+# Env: DISPATCH_CONFLUENCE_EMAIL, DISPATCH_CONFLUENCE_API_TOKEN
+email = ""
+api_token = ""
+# The space's numeric id, and the page new pages go under (empty: the space's home).
+# Env: DISPATCH_CONFLUENCE_SPACE_ID, DISPATCH_CONFLUENCE_PARENT_ID
+space_id = ""
+parent_id = ""
+# Template page ids per document; empty: Dispatch's own template.
+# Env: DISPATCH_CONFLUENCE_TEMPLATE_INCIDENT, …_REVIEW, …_EXECUTIVE
+template_incident = ""
+template_review = ""
+template_executive = ""
 # The signal endpoints (/api/v1/signals/…, see docs/signals.md): each sender (token) may make
 # this many requests per second to each endpoint, and this many at once above it; over it, 429
 # with Retry-After (nothing of that request is stored). 0 = no limit.
@@ -832,6 +858,7 @@ mod tests {
         assert_eq!(parsed.opsgenie.api_key, d.opsgenie.api_key);
         assert_eq!(parsed.jira, d.jira);
         assert_eq!(parsed.zoom, d.zoom);
+        assert_eq!(parsed.confluence, d.confluence);
     }
 
     /// The only test that sets `DISPATCH_*` variables (tests run side by side).

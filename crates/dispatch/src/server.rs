@@ -101,8 +101,8 @@ pub fn add_oncall_providers(
     Ok(())
 }
 
-/// Adds Jira to the ticket choices and Zoom to the conference choices when they are
-/// configured (projects choose them, or `[providers] ticket = "jira"` makes one the default).
+/// Adds Jira to the ticket choices, Zoom to the conference choices and Confluence to the
+/// document choices when they are configured (projects choose them, or `[providers] ticket = "jira"` makes one the default).
 pub fn add_vendor_providers(
     registry: &mut dispatch_core::provider::ProviderRegistry,
     cfg: &Config,
@@ -118,6 +118,12 @@ pub fn add_vendor_providers(
         registry
             .conference
             .add(std::sync::Arc::new(dispatch_providers::zoom::Zoom::new(s)));
+    }
+    if let Some(s) = cfg.confluence.settings(&cfg.jira)? {
+        tracing::info!(url = %s.url, space = %s.space_id, "Confluence is a document provider");
+        registry.document.add(std::sync::Arc::new(
+            dispatch_providers::confluence::Confluence::new(s),
+        ));
     }
     Ok(())
 }

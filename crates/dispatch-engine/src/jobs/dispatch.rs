@@ -56,5 +56,6 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
         Job::Engage(_) => crate::rules::engagement::run(engine, job, incident_id).await,
         Job::Welcome(p) => crate::rules::welcome::run(engine, job, incident_id, p).await,
         Job::Notify(p) => crate::rules::notification::run(engine, job, incident_id, p).await,
+        Job::PostToTarget(p) => crate::rules::notification::post(engine, job, incident_id, p).await,
     }
 }

@@ -1,80 +1,100 @@
 //! `send_email`: sends one mail through the e-mail provider, then records it in the outbox (with
 //! the provider that sent it) and on the incident's timeline, in the transaction that ends the job.
 //! A mail the outbox already holds is not sent again; a crash between an SMTP send and that
-//! transaction re-sends it with the same `Message-ID`.
+//! transaction re-sends it with the same `Message-ID`. A mail of a thread (an incident's
+//! stakeholder mail) is the thread's root when it is the first to its recipients, else it
+//! answers the root.
 //!
 //! Who may hear is decided when the mail goes out, not when it was queued: mail about an
 //! incident reaches only the people who may see it now (and a notification rule's target only
-//! while the rule may hear of it). Those left out are named on the timeline (`message_withheld`)
-//! and in the log.
+//! while the rule may hear of it; stakeholders and a rule's addresses only while they have not
+//! unsubscribed from the incident's mail). Those left out are named on the timeline
+//! (`message_withheld`) and in the log.
 
 use super::outcome::{complete_in, finish_in, JobFailure};
 use crate::changes::Events;
 use crate::Engine;
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::provider::Email;
-use dispatch_store::model::{job, notification_rule};
+use dispatch_store::model::job;
 use dispatch_store::repo;
-use dispatch_store::repo::incident::Viewer;
 use dispatch_store::repo::outbox::NewMail;
 
 use dispatch_core::job::{Audience, SendEmail as Payload};
 
 /// Splits the recipients into those who may hear of what the mail is about now, and the rest.
+/// Stakeholders, and a rule's addresses, who unsubscribed from the incident's mail are in
+/// neither: they hear nothing more, whenever they said so.
 async fn who_may_hear(
     engine: &Engine,
     p: &Payload,
 ) -> Result<(Vec<String>, Vec<String>), JobFailure> {
     let conn = engine.db().conn();
+    let mut to = p.to.clone();
+    if let (Audience::Stakeholders | Audience::Rule { .. }, Some(incident_id)) =
+        (&p.audience, p.incident_id)
+    {
+        let opted_out = repo::participant_group::opted_out(conn, incident_id).await?;
+        to.retain(|a| {
+            let out = opted_out.contains(&a.trim().to_lowercase());
+            if out {
+                tracing::info!(to = %a, "not sent: unsubscribed from the incident's mail");
+            }
+            !out
+        });
+    }
     let allowed = match (&p.audience, p.incident_id) {
-        (Audience::People | Audience::Stakeholders, None) => return Ok((p.to.clone(), Vec::new())),
+        (Audience::People | Audience::Stakeholders, None) => return Ok((to, Vec::new())),
         (Audience::People | Audience::Stakeholders, Some(incident_id)) => {
-            // Stakeholders who unsubscribed hear nothing more, whenever they said so.
-            let opted_out = if p.audience == Audience::Stakeholders {
-                repo::participant_group::opted_out(conn, incident_id).await?
-            } else {
-                Vec::new()
-            };
-            let (mut to, mut withheld) = (Vec::new(), Vec::new());
-            for a in &p.to {
-                if opted_out.contains(&a.trim().to_lowercase()) {
-                    tracing::info!(to = %a, "not sent: unsubscribed from the incident's mail");
-                    continue;
-                }
+            let (mut may, mut withheld) = (Vec::new(), Vec::new());
+            for a in to {
                 if engine
                     .access()
-                    .may_hear(dispatch_core::IncidentId(incident_id), a)
+                    .may_hear(dispatch_core::IncidentId(incident_id), &a)
                     .await?
                 {
-                    to.push(a.clone());
+                    may.push(a);
                 } else {
-                    withheld.push(a.clone());
+                    withheld.push(a);
                 }
             }
-            return Ok((to, withheld));
+            return Ok((may, withheld));
         }
         (Audience::Rule { id, about }, _) => {
-            let mut about = about.clone();
-            about.sort_unstable();
-            about.dedup();
-            match repo::rules::get::<notification_rule::Model>(conn, *id).await {
-                Ok(rule) => {
-                    let open = repo::incident::count_visible(conn, Viewer::OpenOnly, &about)
-                        .await?
-                        == about.len() as u64;
-                    crate::rules::notification::may_hear(&rule, open)
-                }
-                // A rule deleted since: its target hears nothing more.
-                Err(dispatch_store::StoreError::NotFound(_)) => false,
-                Err(e) => return Err(e.into()),
-            }
+            crate::rules::notification::rule_may_hear(conn, *id, about)
+                .await?
+                .is_some()
         }
     };
     Ok(if allowed {
-        (p.to.clone(), Vec::new())
+        (to, Vec::new())
     } else {
-        (Vec::new(), p.to.clone())
+        (Vec::new(), to)
     })
+}
+
+/// The key of the first mail of the mail's thread to these recipients (see
+/// [`repo::outbox::thread_root`]); this mail's own when it is the first.
+async fn thread_root(
+    engine: &Engine,
+    thread: &str,
+    to: &[String],
+    key: &str,
+) -> Result<String, JobFailure> {
+    let mut recipients: Vec<String> = to.iter().map(|a| a.trim().to_lowercase()).collect();
+    recipients.sort();
+    recipients.dedup();
+    let txn = engine.db().write().await?;
+    let root = repo::outbox::thread_root(
+        &*txn,
+        thread,
+        &recipients.join(","),
+        key,
+        dispatch_core::now(),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(root)
 }
 
 /// Records on the incident's timeline that a message was not sent to `to`, who may no longer
@@ -104,13 +124,18 @@ pub(crate) async fn send(engine: &Engine, job: &job::Model, p: Payload) -> Resul
             .ok_or_else(|| JobFailure("this process has no e-mail provider".into()))?,
     };
     let (to, left_out) = who_may_hear(engine, &p).await?;
+    let thread = match &p.thread {
+        Some(thread) if !to.is_empty() => Some(thread_root(engine, thread, &to, &p.key).await?),
+        _ => None,
+    };
     let email = Email {
         to,
         // Whatever built it, a subject never carries a line break into the mail's headers.
         subject: dispatch_core::email::header_safe(&p.subject),
         text: p.text,
         html: p.html,
-        thread: p.thread,
+        thread,
+        unsubscribe: p.unsubscribe,
     };
     let what = format!("e-mail {:?}", email.subject);
     if email.to.is_empty() {

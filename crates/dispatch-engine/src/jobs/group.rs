@@ -112,6 +112,7 @@ pub(crate) async fn mail(
             text,
             html: None,
             thread: None,
+            unsubscribe: None,
         };
         events.job(flows::email_job(
             &key,

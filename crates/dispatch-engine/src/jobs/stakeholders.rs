@@ -1,14 +1,18 @@
 //! `mail_stakeholders`: a report or a status change mailed to the incident's stakeholders —
-//! the members of its notifications group, and for reports also the e-mail targets of the
-//! notification rules that match it and its subscribers. Each recipient gets a `send_email`
-//! job of their own (so one bad address fails one mail), HTML and text, in the incident's
-//! thread. Who may hear, and who unsubscribed, is decided when each mail goes out.
+//! the members of its notifications group, and for reports also its subscribers and the
+//! targets of the notification rules that match it (e-mail addresses, and conversations: a
+//! `post_to_target` job each, posted once per key). Each address gets a `send_email` job of
+//! its own (so one bad address fails one mail), HTML and text, in the incident's thread, with
+//! its own signed unsubscribe link. Who may hear, and who unsubscribed, is decided when each
+//! mail goes out.
 
 use super::outcome::{complete, JobFailure};
 use crate::changes::Events;
-use crate::flows::{incident_thread, rule_email_job, stakeholder_email_job};
+use crate::flows::{incident_thread, post_to_target_job, rule_email_job, stakeholder_email_job};
 use crate::rules::notification::{addresses, matching};
+use crate::stakeholders::unsubscribe_link;
 use crate::Engine;
+use dispatch_core::event::TimelineEvent;
 use dispatch_core::job::MailStakeholders;
 use dispatch_core::message::Block;
 use dispatch_core::values::IncidentRef;
@@ -27,18 +31,28 @@ pub(crate) async fn mail(
     let id = IncidentId(incident_id);
     let inc = repo::incident::row(conn, &IncidentRef::Id(id)).await?;
     let link = format!("{}/api/v1/incidents/{}", engine.base_url(), inc.name);
-    let mut message = p.message.clone();
-    message.blocks.push(Block::Links {
-        links: vec![("Open the incident".into(), link.clone())],
-    });
-    message.blocks.push(Block::Context {
-        text: format!(
-            "You receive this as a stakeholder of {}. To receive no more: DELETE {link}/subscribe (signed in), or ask its commander.",
-            inc.name
-        ),
-    });
-    let mut mail = dispatch_core::email::render(Vec::new(), p.subject.clone(), &message);
-    mail.thread = Some(incident_thread(id));
+    // One mail per address, each with its own unsubscribe link, in the incident's thread.
+    let mail_to = |to: &str| {
+        let stop = unsubscribe_link(engine, id, to);
+        let mut message = p.message.clone();
+        message.blocks.push(Block::Links {
+            links: vec![
+                ("Open the incident".into(), link.clone()),
+                (format!("Unsubscribe from {}", inc.name), stop.clone()),
+            ],
+        });
+        message.blocks.push(Block::Context {
+            text: format!(
+                "You receive this as a stakeholder of {}; the unsubscribe link stops this mail about it.",
+                inc.name
+            ),
+        });
+        let mut mail =
+            dispatch_core::email::render(vec![to.to_string()], p.subject.clone(), &message);
+        mail.thread = Some(incident_thread(id));
+        mail.unsubscribe = Some(stop);
+        mail
+    };
     let now = dispatch_core::now();
     let mut events = Events::system(now);
     let mut people: Vec<String> = Vec::new();
@@ -54,24 +68,6 @@ pub(crate) async fn mail(
                 .into_iter()
                 .map(|s| s.email),
         );
-        let (row, s) = crate::rules::subject(conn, incident_id).await?;
-        let rules = repo::rules::list(conn, Some(row.project_id)).await?;
-        for rule in matching(&rules, &row, row.project_members_only, &s) {
-            if rule.target_kind != "email" {
-                continue;
-            }
-            let to = addresses(&rule.target);
-            let mut m = mail.clone();
-            m.to = to;
-            events.job(rule_email_job(
-                &format!("{}:rule:{}", p.key, rule.id),
-                Some(id),
-                dispatch_core::RuleId(rule.id),
-                &[id],
-                &m,
-                now,
-            ));
-        }
     }
     let mut seen = Vec::new();
     for to in people {
@@ -79,15 +75,53 @@ pub(crate) async fn mail(
         if seen.contains(&to) {
             continue;
         }
-        let mut m = mail.clone();
-        m.to = vec![to.clone()];
         events.job(stakeholder_email_job(
             &format!("{}:to:{to}", p.key),
             id,
-            &m,
+            &mail_to(&to),
             now,
         ));
         seen.push(to);
+    }
+    let mut told: Vec<String> = Vec::new();
+    if p.rules_and_subscribers {
+        let (row, s) = crate::rules::subject(conn, incident_id).await?;
+        let rules = repo::rules::list(conn, Some(row.project_id)).await?;
+        for rule in matching(&rules, &row, row.project_members_only, &s) {
+            let key = format!("{}:rule:{}", p.key, rule.id);
+            let rule_id = dispatch_core::RuleId(rule.id);
+            match rule.target_kind.as_str() {
+                "conversation" => {
+                    events.job(post_to_target_job(id, rule_id, &key, &p.message, now));
+                }
+                "email" => {
+                    // An address that hears it as a stakeholder already gets one mail.
+                    for to in addresses(&rule.target) {
+                        if seen.contains(&to) {
+                            continue;
+                        }
+                        let mail = mail_to(&to);
+                        events.job(rule_email_job(
+                            &format!("{key}:to:{to}"),
+                            Some(id),
+                            rule_id,
+                            &[id],
+                            &mail,
+                            now,
+                        ));
+                        seen.push(to);
+                    }
+                }
+                _ => continue,
+            }
+            told.push(rule.name.clone());
+        }
+    }
+    if !told.is_empty() {
+        events.push_event(TimelineEvent::NotificationSent {
+            what: "report".into(),
+            rules: told,
+        });
     }
     complete(engine, job, incident_id, events).await
 }

@@ -146,6 +146,57 @@ pub(crate) fn may_hear(rule: &notification_rule::Model, open: bool) -> bool {
     rule.enabled && (open || rule.restricted_safe)
 }
 
+/// Rule `rule_id` as it is now, when it is on and may hear of every incident in `about` (a
+/// deleted rule's target hears nothing more).
+pub(crate) async fn rule_may_hear(
+    conn: &impl Conn,
+    rule_id: i64,
+    about: &[i64],
+) -> Result<Option<notification_rule::Model>> {
+    let mut about = about.to_vec();
+    about.sort_unstable();
+    about.dedup();
+    let rule = match repo::rules::get::<notification_rule::Model>(conn, rule_id).await {
+        Ok(rule) => rule,
+        Err(dispatch_store::StoreError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let open = repo::incident::count_visible(conn, repo::incident::Viewer::OpenOnly, &about)
+        .await?
+        == about.len() as u64;
+    Ok(may_hear(&rule, open).then_some(rule))
+}
+
+/// The `post_to_target` job: a report posted to a notification rule's conversation target,
+/// once per key, if the rule may still hear of the incident.
+pub(crate) async fn post(
+    engine: &Engine,
+    job: &job::Model,
+    incident_id: i64,
+    p: dispatch_core::job::PostToTarget,
+) -> Result<(), JobFailure> {
+    let conn = engine.db().conn();
+    match rule_may_hear(conn, p.rule_id, &[incident_id]).await? {
+        Some(rule) => match room_of(engine, conn, &rule.target).await? {
+            Some(room) => {
+                let providers = engine.providers_of_incident(incident_id).await?;
+                providers
+                    .conversation
+                    .post(&room, Some(&p.key), &p.message)
+                    .await?;
+            }
+            None => {
+                tracing::warn!(rule.id = rule.id, target = %rule.target, "the notification room is not there; skipped")
+            }
+        },
+        None => tracing::info!(
+            rule.id = p.rule_id,
+            "the rule is off, gone or may no longer hear of the incident; not posted"
+        ),
+    }
+    complete_without_incident(engine, job).await
+}
+
 /// The card about an incident: what, how bad, who commands, the links, and how to join.
 pub(crate) async fn card(
     engine: &Engine,
@@ -293,6 +344,7 @@ pub(crate) async fn run(
     let conn = engine.db().conn();
     let (row, s) = subject(conn, incident_id).await?;
     let created = payload.what == dispatch_core::job::NotifyWhat::Created;
+    let id = dispatch_core::IncidentId(incident_id);
     let key = payload.key.clone();
     let rules = repo::rules::list(conn, Some(row.project_id)).await?;
     let targets = matching(&rules, &row, row.project_members_only, &s);
@@ -327,11 +379,12 @@ pub(crate) async fn run(
         let unique = format!("notify:{}:{incident_id}:{key}", rule.id);
         match rule.target_kind.as_str() {
             "email" => {
-                let mail = dispatch_core::email::render(
+                let mut mail = dispatch_core::email::render(
                     addresses(&rule.target),
                     subject_line.clone(),
                     &message,
                 );
+                mail.thread = Some(crate::flows::incident_thread(id));
                 events.job(rule_email_job(
                     &unique,
                     Some(dispatch_core::IncidentId(incident_id)),
@@ -377,11 +430,15 @@ pub(crate) async fn run(
     }
     if !created {
         for sub in subscribers {
-            let mail = dispatch_core::email::render(
+            let mut mail = dispatch_core::email::render(
                 vec![sub.email.clone()],
                 subject_line.clone(),
                 &message,
             );
+            mail.thread = Some(crate::flows::incident_thread(id));
+            mail.unsubscribe = Some(crate::stakeholders::unsubscribe_link(
+                engine, id, &sub.email,
+            ));
             events.job(email_job(
                 &format!("subscriber:{incident_id}:{}:{key}", sub.email),
                 Some(dispatch_core::IncidentId(incident_id)),

@@ -146,6 +146,9 @@ impl DocumentProvider for Metered<dyn DocumentProvider> {
         )
         .await
     }
+    async fn check(&self) -> ProviderResult<Option<String>> {
+        self.call("check", self.inner.check()).await
+    }
 }
 
 #[async_trait]

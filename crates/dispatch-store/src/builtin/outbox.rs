@@ -51,6 +51,7 @@ mod tests {
             text: "hello".into(),
             html: None,
             thread: None,
+            unsubscribe: None,
         }
     }
 

@@ -19,6 +19,7 @@ pub mod incident_type;
 pub mod individual;
 pub mod job;
 pub mod mail_opt_out;
+pub mod mail_thread;
 pub mod notification_rule;
 pub mod oncall_override;
 pub mod oncall_schedule;

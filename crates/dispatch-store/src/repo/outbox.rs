@@ -1,7 +1,7 @@
 //! The outbox: one row per sent mail, keyed by its idempotency key, and the filtered list the
 //! API shows.
 
-use crate::entity::{incident, outbox};
+use crate::entity::{incident, mail_thread, outbox};
 use crate::error::Result;
 use chrono::{DateTime, Utc};
 use dispatch_core::provider::Email;
@@ -67,6 +67,36 @@ pub async fn record(
     .exec_without_returning(conn)
     .await?;
     Ok(())
+}
+
+/// The key of the first mail of `thread` to `recipient`: the thread's root, whose Message-ID
+/// the later mails answer. The first mail to ask (its `key`) becomes the root and stays it,
+/// so a re-sent root is the root again and two mails sent at once cannot both be.
+pub async fn thread_root(
+    conn: &impl ConnectionTrait,
+    thread: &str,
+    recipient: &str,
+    key: &str,
+    at: DateTime<Utc>,
+) -> Result<String> {
+    mail_thread::Entity::insert(mail_thread::ActiveModel {
+        thread: Set(thread.to_string()),
+        recipient: Set(recipient.to_string()),
+        root_key: Set(key.to_string()),
+        created_at: Set(at),
+    })
+    .on_conflict(
+        OnConflict::columns([mail_thread::Column::Thread, mail_thread::Column::Recipient])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(conn)
+    .await?;
+    mail_thread::Entity::find_by_id((thread.to_string(), recipient.to_string()))
+        .one(conn)
+        .await?
+        .map(|t| t.root_key)
+        .ok_or_else(|| crate::StoreError::NotFound(format!("mail thread {thread}")))
 }
 
 /// The mail recorded under `key`, if any.

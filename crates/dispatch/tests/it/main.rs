@@ -13,6 +13,7 @@ mod api_contract;
 mod case_flow;
 mod cli;
 mod commands;
+mod confluence;
 mod crash;
 mod directory;
 mod email;

@@ -15,7 +15,10 @@ use serde_json::Value;
 const SECRET_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
 /// Runs `dispatch providers check` on the app's database with these extra variables.
-async fn check_cli(app: &TestApp, env: Vec<(&'static str, String)>) -> (bool, String, String) {
+pub(crate) async fn check_cli(
+    app: &TestApp,
+    env: Vec<(&'static str, String)>,
+) -> (bool, String, String) {
     run_cli(app, &["providers", "check"], env, "").await
 }
 

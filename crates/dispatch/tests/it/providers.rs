@@ -550,12 +550,51 @@ async fn the_participant_group_follows_the_incidents_people_and_is_mailed_the_ta
         .unwrap()
         .contains("scaling consumers"));
 
+    // Someone removed from the incident leaves the group.
+    app.post(
+        "/incidents/INC-1/roles",
+        json!({"email": "carl@example.com", "role": "participant"}),
+    )
+    .await;
+    app.run_pending_jobs().await;
+    app.remove_participant("INC-1", "bea@example.com").await;
+    app.run_pending_jobs().await;
+    assert_eq!(
+        app.get("/incidents/INC-1/group").await.body["members"],
+        json!(["admin@example.com", "carl@example.com"])
+    );
+    let timeline = app
+        .get("/incidents/INC-1/timeline?type=group_members_changed")
+        .await
+        .body;
+    assert!(
+        timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["description"] == "participant group: removed bea@example.com"),
+        "{timeline}"
+    );
+
+    // Someone who joins by themselves is in it too.
+    let dan = app.token_for("dan@example.com").await;
+    let r = app
+        .call_as(Some(&dan), Method::POST, "/incidents/INC-1/join", None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.run_pending_jobs().await;
+    let members = json!(["admin@example.com", "carl@example.com", "dan@example.com"]);
+    assert_eq!(
+        app.get("/incidents/INC-1/group").await.body["members"],
+        members
+    );
+
     // Closing renounces every role, but the group keeps its people.
     app.call(Method::POST, "/incidents/INC-1/close", None).await;
     app.run_pending_jobs().await;
     assert_eq!(
         app.get("/incidents/INC-1/group").await.body["members"],
-        json!(["admin@example.com", "bea@example.com"])
+        members
     );
 }
 

@@ -26,31 +26,15 @@ async fn spawn(z: &Zoom, secret: &str) -> TestApp {
         ..Default::default()
     };
     cfg.providers.insert("conference".into(), "zoom".into());
-    TestApp::builder()
-        .registry(move |_, r| {
-            dispatch::server::add_vendor_providers(r, &cfg).expect("Zoom settings");
-            cfg.apply_provider_defaults(r).expect("defaults");
-        })
-        .spawn()
-        .await
+    crate::common::spawn_with_vendors(cfg).await
 }
 
 async fn conference(app: &TestApp, name: &str) -> Value {
-    let detail = app.get(&format!("/incidents/{name}")).await.body;
-    detail["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["kind"] == "conference")
-        .cloned()
-        .unwrap_or(Value::Null)
+    app.resource(name, "conference").await
 }
 
 fn count(z: &Zoom, prefix: &str) -> usize {
-    z.requests()
-        .iter()
-        .filter(|r| r.starts_with(prefix))
-        .count()
+    crate::emulators::count_starting(&z.requests(), prefix)
 }
 
 #[tokio::test]

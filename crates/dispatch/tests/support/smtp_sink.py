@@ -35,6 +35,10 @@ class Sink:
             "message_id": str(msg["Message-ID"]),
             "in_reply_to": str(msg["In-Reply-To"]) if msg["In-Reply-To"] else None,
             "references": str(msg["References"]) if msg["References"] else None,
+            "list_unsubscribe": str(msg["List-Unsubscribe"]) if msg["List-Unsubscribe"] else None,
+            "list_unsubscribe_post": str(msg["List-Unsubscribe-Post"])
+            if msg["List-Unsubscribe-Post"]
+            else None,
             "header_names": list(msg.keys()),
             "text": text.get_content() if text is not None else None,
             "html": html.get_content() if html is not None else None,

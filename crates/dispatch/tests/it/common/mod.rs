@@ -397,7 +397,30 @@ impl TestApp {
     }
 }
 
+/// An app with the vendor providers `cfg` configures, and its `[providers]` defaults.
+pub async fn spawn_with_vendors(cfg: dispatch::config::Config) -> TestApp {
+    TestApp::builder()
+        .registry(move |_, r| {
+            dispatch::server::add_vendor_providers(r, &cfg).expect("vendor settings");
+            cfg.apply_provider_defaults(r).expect("defaults");
+        })
+        .spawn()
+        .await
+}
+
 impl TestApp {
+    /// The incident's resource of `kind` as the API shows it (`Null` when it has none).
+    pub async fn resource(&self, incident: &str, kind: &str) -> Value {
+        let detail = self.get(&format!("/incidents/{incident}")).await.body;
+        detail["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["kind"] == kind)
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
     /// A token for a person with this organization role (`member`, `admin`, `manager`, `owner`)
     /// and token scope (`read`, `write`, `admin`).
     pub async fn token_with(&self, email: &str, role: &str, scope: &str) -> String {

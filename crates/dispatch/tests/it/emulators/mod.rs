@@ -2,6 +2,7 @@
 //! documentation (paths, auth headers, query parameters, bodies, errors, pagination, 429 with
 //! `Retry-After`), each with tests of its own against the documentation's samples.
 
+pub mod confluence;
 pub mod jira;
 pub mod opsgenie;
 pub mod pagerduty;
@@ -66,6 +67,11 @@ impl Faults {
         let n = self.calls.fetch_add(1, Ordering::SeqCst);
         self.flaky.load(Ordering::SeqCst).then_some(n % 4)
     }
+}
+
+/// How many of an emulator's logged `requests` start with `prefix`.
+pub fn count_starting(requests: &[String], prefix: &str) -> usize {
+    requests.iter().filter(|r| r.starts_with(prefix)).count()
 }
 
 /// Counts one down from `n` (the requests still to answer with 429): whether it was above zero.
