@@ -164,6 +164,10 @@ pub trait DocumentProvider: Send + Sync {
     async fn update(&self, external_id: &str, ctx: &IncidentContext) -> ProviderResult<()>;
     /// Makes the document read-only (on close) or writable again (on re-open).
     async fn set_read_only(&self, external_id: &str, read_only: bool) -> ProviderResult<()>;
+    /// See [`OnCallProvider::check`].
+    async fn check(&self) -> ProviderResult<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// A conversation (channel, room) per incident.
@@ -379,6 +383,15 @@ pub trait ParticipantGroupProvider: Send + Sync {
     /// Where mail to the group goes: the group's own address when the provider delivers to its
     /// members (Google Groups), else the members' addresses.
     async fn mail_recipients(&self, external_id: &str) -> ProviderResult<Vec<String>>;
+    /// Winds the group down when the incident closes (`archive`), or back up when it is
+    /// re-opened; idempotent (default: the group is kept as it is).
+    async fn archive(&self, _external_id: &str, _archive: bool) -> ProviderResult<()> {
+        Ok(())
+    }
+    /// See [`OnCallProvider::check`].
+    async fn check(&self) -> ProviderResult<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// The built-in providers that keep their state in Dispatch's own database (documents, the
@@ -679,6 +692,8 @@ impl ProviderRegistry {
             Capability::Storage => self.storage.find(slug).ok()?.check().await,
             Capability::Conference => self.conference.find(slug).ok()?.check().await,
             Capability::Oncall => self.oncall.find(slug).ok()?.check().await,
+            Capability::Document => self.document.find(slug).ok()?.check().await,
+            Capability::Group => self.group.find(slug).ok()?.check().await,
             _ => Ok(None),
         })
     }

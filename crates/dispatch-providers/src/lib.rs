@@ -7,6 +7,7 @@
 //! and need no account either.
 
 pub mod builtin;
+pub mod google;
 pub mod jira;
 pub mod opsgenie;
 pub mod pagerduty;

@@ -7,6 +7,7 @@ pub mod case_client;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod google_config;
 pub mod oncall_config;
 pub mod server;
 pub mod vendor_config;

@@ -146,6 +146,9 @@ impl DocumentProvider for Metered<dyn DocumentProvider> {
         )
         .await
     }
+    async fn check(&self) -> ProviderResult<Option<String>> {
+        self.call("check", self.inner.check()).await
+    }
 }
 
 #[async_trait]
@@ -292,5 +295,12 @@ impl ParticipantGroupProvider for Metered<dyn ParticipantGroupProvider> {
     async fn mail_recipients(&self, external_id: &str) -> ProviderResult<Vec<String>> {
         self.call("mail_recipients", self.inner.mail_recipients(external_id))
             .await
+    }
+    async fn archive(&self, external_id: &str, archive: bool) -> ProviderResult<()> {
+        self.call("archive", self.inner.archive(external_id, archive))
+            .await
+    }
+    async fn check(&self) -> ProviderResult<Option<String>> {
+        self.call("check", self.inner.check()).await
     }
 }
