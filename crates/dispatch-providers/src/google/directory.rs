@@ -121,6 +121,7 @@ impl ParticipantGroupProvider for GoogleGroups {
     /// A token with the groups scope, and one group of the domain listed.
     async fn check(&self) -> ProviderResult<Option<String>> {
         let domain = self.domain().to_string();
+        self.google.forget_tokens();
         self.google
             .call_ok(
                 "listing the domain's groups",

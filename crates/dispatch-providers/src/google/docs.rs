@@ -107,6 +107,7 @@ impl DocumentProvider for GoogleDocuments {
     /// A token with both scopes, and each configured template readable.
     async fn check(&self) -> ProviderResult<Option<String>> {
         let g = &self.google;
+        self.google.forget_tokens();
         let mut found = Vec::new();
         for kind in [
             ResourceKind::Document,
@@ -230,7 +231,12 @@ impl DocumentProvider for GoogleDocuments {
         })
     }
 
+    /// Fills the placeholders still in the document; a closed incident's document is
+    /// read-only and left as it is.
     async fn update(&self, external_id: &str, ctx: &IncidentContext) -> ProviderResult<()> {
+        if ctx.status == "closed" {
+            return Ok(());
+        }
         self.fill(external_id, ctx).await
     }
 

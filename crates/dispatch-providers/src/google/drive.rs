@@ -253,6 +253,7 @@ impl ResourceProvider for GoogleStorage {
     /// A token, and `about.get` (who Dispatch acts as), and the parent folder when one is set.
     async fn check(&self) -> ProviderResult<Option<String>> {
         let g = &self.google;
+        self.google.forget_tokens();
         let about = g
             .call_ok(
                 "checking Drive access",

@@ -266,6 +266,11 @@ impl Google {
         ))
     }
 
+    /// Drops the kept tokens, so the next call makes a grant (a check tests the grant too).
+    pub fn forget_tokens(&self) {
+        self.tokens.lock().unwrap().clear();
+    }
+
     /// An access token for `scopes`: the kept one while it lasts, else a new one.
     pub async fn access_token(&self, scopes: &[&str]) -> ProviderResult<String> {
         let set = scopes.join(" ");

@@ -18,6 +18,7 @@ mod directory;
 mod email;
 mod emulators;
 mod engine;
+mod google;
 mod harness;
 mod ic_day;
 mod incidents;

@@ -2,6 +2,7 @@
 //! documentation (paths, auth headers, query parameters, bodies, errors, pagination, 429 with
 //! `Retry-After`), each with tests of its own against the documentation's samples.
 
+pub mod google;
 pub mod jira;
 pub mod opsgenie;
 pub mod pagerduty;

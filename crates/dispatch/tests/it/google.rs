@@ -1,0 +1,281 @@
+//! Google Workspace end to end against the emulator: a declare makes the incident's Drive folder
+//! (in the configured folder), the incident document as a filled copy of its template in that
+//! folder and the responders' Google Group; people who join get folder access (writer, or
+//! commenter for observers) and group membership, people who leave leave the group; the title
+//! follows into the folder's name; closing moves the folder to the archive, makes the documents
+//! read-only, deletes the group and fills the review document's timeline. A 429 is waited out;
+//! a template the account cannot read fails the document with a message naming the template and
+//! what to do; a scope not delegated fails the check with the console setting to change.
+
+use crate::common::TestApp;
+use crate::emulators::google::{
+    Google, ARCHIVE_FOLDER, DELEGATED, DOMAIN, KEY_FILE, PARENT_FOLDER, SUBJECT,
+};
+use dispatch::config::Config;
+use dispatch::google_config::GoogleConfig;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const INCIDENT_TEMPLATE: &str = "# {{name}}: {{title}}\nStatus: {{status}}\nCommander: {{commander}}\nNeeds: {{needs}}\nKept as written: {{nope}}\n";
+
+fn config(g: &Google) -> GoogleConfig {
+    GoogleConfig {
+        service_account_key: KEY_FILE.into(),
+        subject: SUBJECT.into(),
+        folder_id: PARENT_FOLDER.into(),
+        folder_on_close: "archive".into(),
+        archive_folder_id: ARCHIVE_FOLDER.into(),
+        template_incident: "tpl-incident".into(),
+        template_review: "tpl-review".into(),
+        template_executive: "tpl-executive".into(),
+        group_domain: DOMAIN.into(),
+        group_on_close: "delete".into(),
+        token_url: g.token_url.clone(),
+        drive_url: g.drive_url.clone(),
+        docs_url: g.docs_url.clone(),
+        directory_url: g.directory_url.clone(),
+        ..Default::default()
+    }
+}
+
+async fn spawn(google: GoogleConfig, expect_failure: Option<&'static str>) -> TestApp {
+    let mut cfg = Config {
+        google,
+        ..Default::default()
+    };
+    for capability in ["storage", "document", "group"] {
+        cfg.providers.insert(capability.into(), "google".into());
+    }
+    let mut b = TestApp::builder().registry(move |_, r| {
+        dispatch::server::add_vendor_providers(r, &cfg).expect("Google settings");
+        cfg.apply_provider_defaults(r).expect("defaults");
+    });
+    if let Some(reason) = expect_failure {
+        b = b.expect_failed_jobs(reason);
+    }
+    b.spawn().await
+}
+
+async fn resource(app: &TestApp, name: &str, kind: &str) -> Value {
+    let detail = app.get(&format!("/incidents/{name}")).await.body;
+    detail["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == kind)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+fn templates(g: &Google) {
+    g.add_template("tpl-incident", "Incident template", INCIDENT_TEMPLATE, true);
+    g.add_template(
+        "tpl-review",
+        "Review template",
+        "Review of {{name}}\nResolution: {{resolution}}\n{{timeline}}\n",
+        true,
+    );
+    g.add_template(
+        "tpl-executive",
+        "Executive template",
+        "{{name}} for executives: {{current_status}}\n",
+        true,
+    );
+}
+
+#[tokio::test]
+async fn a_declare_with_google_makes_a_shared_folder_a_filled_document_and_a_group_and_close_archives_them(
+) {
+    let g = Google::start().await;
+    templates(&g);
+    let app = spawn(config(&g), None).await;
+    let name = app.declare("Checkout latency above SLO").await["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.run_pending_jobs().await;
+
+    // The folder, in the configured folder, linked as the storage resource.
+    let folder = g.file_of("storage").expect("a folder");
+    assert_eq!(folder.mime, "application/vnd.google-apps.folder");
+    assert_eq!(folder.parents, [PARENT_FOLDER]);
+    assert_eq!(folder.name, format!("{name}: Checkout latency above SLO"));
+    let storage = resource(&app, &name, "storage").await;
+    assert_eq!(storage["status"], "ready", "{storage}");
+    assert_eq!(storage["provider"], "google");
+    assert_eq!(storage["external_id"], folder.id);
+    assert_eq!(
+        storage["link"],
+        format!("https://drive.google.com/drive/folders/{}", folder.id)
+    );
+
+    // The incident document: a copy of its template in the folder, placeholders filled.
+    let doc = g.file_of("document").expect("a document");
+    assert_eq!(doc.parents, std::slice::from_ref(&folder.id));
+    assert!(
+        doc.text.starts_with(&format!(
+            "# {name}: Checkout latency above SLO\nStatus: active\nCommander: "
+        )) && doc.text.ends_with(&format!(
+            " <{SUBJECT}>\nNeeds: No report yet.\nKept as written: {{{{nope}}}}\n"
+        )),
+        "{}",
+        doc.text
+    );
+    let d = resource(&app, &name, "document").await;
+    assert_eq!(d["status"], "ready", "{d}");
+    assert_eq!(
+        d["link"],
+        format!("https://docs.google.com/document/d/{}/edit", doc.id)
+    );
+
+    // The responders' group, with the commander in it.
+    let group_email = format!("{}-responders@{DOMAIN}", name.to_lowercase());
+    let groups = g.groups();
+    assert_eq!(groups.len(), 1, "{groups:?}");
+    assert_eq!(groups[0].email, group_email);
+    assert_eq!(groups[0].members, [SUBJECT]);
+    let gr = resource(&app, &name, "group").await;
+    assert_eq!(gr["status"], "ready", "{gr}");
+    assert_eq!(gr["external_id"], group_email);
+
+    // People who join get access (no notification mail) and membership.
+    app.give_role(&name, "bea@example.com", "participant").await;
+    app.give_role(&name, "olive@example.com", "observer").await;
+    app.run_pending_jobs().await;
+    let folder = g.file_of("storage").unwrap();
+    let role = |email: &str| {
+        folder
+            .permissions
+            .iter()
+            .find(|p| p.email == email)
+            .map(|p| (p.role.clone(), p.notified))
+    };
+    assert_eq!(role("bea@example.com"), Some(("writer".into(), false)));
+    assert_eq!(role("olive@example.com"), Some(("commenter".into(), false)));
+    assert_eq!(role(SUBJECT), Some(("owner".into(), false)));
+    let mut members = g.groups()[0].members.clone();
+    members.sort();
+    assert_eq!(
+        members,
+        ["admin@example.com", "bea@example.com", "olive@example.com"]
+    );
+    // A person who leaves leaves the group; a new title renames the folder.
+    app.remove_participant(&name, "olive@example.com").await;
+    let r = app
+        .patch(
+            &format!("/incidents/{name}"),
+            json!({"title": "Checkout down"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.run_pending_jobs().await;
+    assert!(!g.groups()[0]
+        .members
+        .contains(&"olive@example.com".to_string()));
+    assert_eq!(
+        g.file_of("storage").unwrap().name,
+        format!("{name}: Checkout down")
+    );
+
+    // Close: archived folder, read-only documents, the group deleted, the review filled.
+    let r = app
+        .call(Method::POST, &format!("/incidents/{name}/close"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.run_pending_jobs().await;
+    let folder = g.file_of("storage").unwrap();
+    assert_eq!(folder.parents, [ARCHIVE_FOLDER], "moved to the archive");
+    assert!(g.file_of("document").unwrap().read_only);
+    assert!(g.groups().is_empty(), "the group is deleted on close");
+    let review = g.file_of("review_document").expect("the review document");
+    assert!(
+        review.text.starts_with(&format!("Review of {name}\n")) && !review.text.contains("{{"),
+        "{}",
+        review.text
+    );
+    assert!(review.text.contains("UTC"), "the timeline: {}", review.text);
+    // One token per set of scopes served every call.
+    let tokens = g
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("POST /token"))
+        .count();
+    assert_eq!(tokens, 3, "{:?}", g.requests());
+}
+
+#[tokio::test]
+async fn a_rate_limited_google_call_is_sent_again_after_retry_after() {
+    let g = Google::start().await;
+    templates(&g);
+    let app = spawn(config(&g), None).await;
+    g.faults().rate_limit_next(1);
+    let name = app.declare("Slow").await["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.run_pending_jobs().await;
+    for kind in ["group", "storage", "document"] {
+        assert_eq!(resource(&app, &name, kind).await["status"], "ready");
+    }
+    let log = g.requests();
+    assert!(
+        log.windows(2)
+            .any(|w| w[0] == w[1] && !w[0].starts_with("POST /token")),
+        "the limited request was sent again: {log:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_template_the_account_cannot_read_fails_the_document_saying_what_to_fix() {
+    let g = Google::start().await;
+    g.add_template("tpl-incident", "Private", INCIDENT_TEMPLATE, false);
+    let app = spawn(
+        config(&g),
+        Some("the incident template is not shared with the account"),
+    )
+    .await;
+    let name = app.declare("No document").await["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.run_pending_jobs().await;
+    let d = resource(&app, &name, "document").await;
+    assert_eq!(d["status"], "failed", "{d}");
+    let e = d["error"].as_str().unwrap_or_default();
+    for needle in [
+        "tpl-incident",
+        "DISPATCH_GOOGLE_TEMPLATE_INCIDENT",
+        "File not found: tpl-incident.",
+        "share the document with admin@example.com",
+        "https://docs.google.com/document/d/tpl-incident/edit",
+    ] {
+        assert!(e.contains(needle), "{needle:?} in {e}");
+    }
+    assert_eq!(resource(&app, &name, "storage").await["status"], "ready");
+
+    // The check says the same, and a scope not delegated names the console setting.
+    g.delegate(&DELEGATED[..2]);
+    let r = app.get("/providers/check").await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let rows = r.body.as_array().unwrap();
+    let row = |cap: &str| {
+        rows.iter()
+            .find(|r| r["provider"] == "google" && r["capability"] == cap)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(row("storage")["ok"], true, "{rows:?}");
+    let doc = row("document")["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(doc.contains("tpl-incident"), "{rows:?}");
+    let group = row("group")["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        group.contains("Domain-wide delegation") && group.contains("unauthorized_client"),
+        "{rows:?}"
+    );
+}
