@@ -67,6 +67,8 @@ pub struct IncidentContext {
     pub timeline: Vec<TimelineLine>,
     /// The fields of the latest tactical and executive reports, e.g. (`needs`, "DB team").
     pub report_fields: Vec<(String, String)>,
+    /// The incident's tags' names.
+    pub tags: Vec<String>,
     /// The server's public base URL (for links back to Dispatch).
     pub base_url: String,
     /// The project's settings for the providers that take some.

@@ -193,6 +193,7 @@ mod tests {
                 })
                 .collect(),
             report_fields: vec![],
+            tags: vec![],
             base_url: s("http://localhost"),
             settings: Default::default(),
         }

@@ -686,6 +686,7 @@ mod tests {
             ],
             timeline: vec![],
             report_fields: vec![],
+            tags: vec![],
             base_url: "https://dispatch.example.com".into(),
             settings: Default::default(),
         }

@@ -774,10 +774,12 @@ oauth_url = ""
 service_account_key = ""
 # The Workspace user Dispatch acts as (an administrator, for groups).   Env: DISPATCH_GOOGLE_SUBJECT
 subject = ""
-# Where incident folders go (a folder or shared drive id; "" = the subject's My Drive), and per
-# incident type ("security=ID, payments=ID").   Env: DISPATCH_GOOGLE_FOLDER_ID, DISPATCH_GOOGLE_TYPE_FOLDERS
+# Where incident folders go (a folder or shared drive id; "" = the subject's My Drive), per
+# incident type ("security=ID, payments=ID") and per tag, which goes first ("pci=ID").
+# Env: DISPATCH_GOOGLE_FOLDER_ID, DISPATCH_GOOGLE_TYPE_FOLDERS, DISPATCH_GOOGLE_TAG_FOLDERS
 folder_id = ""
 type_folders = ""
+tag_folders = ""
 # On close: "keep", "archive" (moved to archive_folder_id) or "revoke" (people lose access).
 # Env: DISPATCH_GOOGLE_FOLDER_ON_CLOSE, DISPATCH_GOOGLE_ARCHIVE_FOLDER_ID
 folder_on_close = "keep"

@@ -19,6 +19,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("DISPATCH_GOOGLE_SUBJECT", "google.subject"),
     ("DISPATCH_GOOGLE_FOLDER_ID", "google.folder_id"),
     ("DISPATCH_GOOGLE_TYPE_FOLDERS", "google.type_folders"),
+    ("DISPATCH_GOOGLE_TAG_FOLDERS", "google.tag_folders"),
     ("DISPATCH_GOOGLE_FOLDER_ON_CLOSE", "google.folder_on_close"),
     (
         "DISPATCH_GOOGLE_ARCHIVE_FOLDER_ID",
@@ -53,6 +54,8 @@ pub struct GoogleConfig {
     pub folder_id: String,
     /// Per incident type, its own folder: `security=FOLDER_ID, payments=FOLDER_ID`.
     pub type_folders: String,
+    /// Per tag, its own folder (before the type's): `pci=FOLDER_ID, customer-data=FOLDER_ID`.
+    pub tag_folders: String,
     /// On close: `keep`, `archive` (move to `archive_folder_id`) or `revoke` (access removed).
     pub folder_on_close: String,
     /// The archive folder (with `folder_on_close = "archive"`).
@@ -84,6 +87,7 @@ impl Default for GoogleConfig {
             subject: String::new(),
             folder_id: String::new(),
             type_folders: String::new(),
+            tag_folders: String::new(),
             folder_on_close: "keep".into(),
             archive_folder_id: String::new(),
             template_incident: String::new(),
@@ -122,6 +126,23 @@ pub struct GoogleProviders {
     pub groups: Option<GoogleGroups>,
 }
 
+/// `NAME=FOLDER_ID, …` as a map; `setting` and `what` name the setting and its keys in the error.
+fn pairs(
+    list: &str,
+    setting: &str,
+    what: &str,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for pair in list.split(',').filter(|p| !p.trim().is_empty()) {
+        let (k, id) = pair
+            .split_once('=')
+            .filter(|(k, id)| !k.trim().is_empty() && !id.trim().is_empty())
+            .ok_or_else(|| anyhow::anyhow!("{setting}: {pair:?} is not {what}=FOLDER_ID"))?;
+        out.insert(k.trim().to_string(), id.trim().to_string());
+    }
+    Ok(out)
+}
+
 impl GoogleConfig {
     /// The key file's JSON: the setting itself when it is JSON, else the file it names.
     fn key_json(&self) -> anyhow::Result<String> {
@@ -153,19 +174,16 @@ impl GoogleConfig {
         }
         let mut s = GoogleSettings::new(key, subject);
         s.folder_id = self.folder_id.trim().into();
-        for pair in self
-            .type_folders
-            .split(',')
-            .filter(|p| !p.trim().is_empty())
-        {
-            let (t, id) = pair.split_once('=').ok_or_else(|| {
-                anyhow::anyhow!(
-                    "google.type_folders (DISPATCH_GOOGLE_TYPE_FOLDERS): {pair:?} is not TYPE=FOLDER_ID"
-                )
-            })?;
-            s.folders_by_type
-                .insert(t.trim().to_string(), id.trim().to_string());
-        }
+        s.folders_by_type = pairs(
+            &self.type_folders,
+            "google.type_folders (DISPATCH_GOOGLE_TYPE_FOLDERS)",
+            "TYPE",
+        )?;
+        s.folders_by_tag = pairs(
+            &self.tag_folders,
+            "google.tag_folders (DISPATCH_GOOGLE_TAG_FOLDERS)",
+            "TAG",
+        )?;
         s.on_close = match self.folder_on_close.trim() {
             "" | "keep" => FolderOnClose::Keep,
             "revoke" => FolderOnClose::Revoke,
@@ -250,6 +268,7 @@ mod tests {
             service_account_key: key(),
             subject: "admin@example.com".into(),
             type_folders: "security = F1, payments=F2".into(),
+            tag_folders: "pci=F3".into(),
             folder_on_close: "archive".into(),
             archive_folder_id: "ARCH".into(),
             group_domain: "@groups.example.com".into(),
@@ -258,6 +277,18 @@ mod tests {
         let s = c.settings().unwrap().unwrap();
         assert_eq!(s.on_close, FolderOnClose::Archive("ARCH".into()));
         assert_eq!(s.folders_by_type["security"], "F1");
+        assert_eq!(s.folders_by_tag["pci"], "F3");
+        let e = GoogleConfig {
+            tag_folders: "pci".into(),
+            ..c.clone()
+        }
+        .settings()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("DISPATCH_GOOGLE_TAG_FOLDERS") && e.contains("TAG=FOLDER_ID"),
+            "{e}"
+        );
         assert_eq!(s.group_domain, "groups.example.com");
         assert_eq!(s.token_endpoint(), "https://oauth2.googleapis.com/token");
         let p = c.providers().unwrap().unwrap();
@@ -286,9 +317,24 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("cannot read the key file"), "{e}");
-        let mut shown = c;
+        let mut shown = c.clone();
         assert!(!format!("{shown:?}").contains("PRIVATE KEY"));
         shown.redact();
         assert_eq!(shown.service_account_key, "***");
+    }
+
+    #[test]
+    fn a_key_kept_sealed_in_the_database_fills_the_setting_when_none_is_given() {
+        let mut cfg = crate::config::Config::default();
+        cfg.google.subject = "admin@example.com".into();
+        let used = cfg
+            .use_stored_credentials(&[("DISPATCH_GOOGLE_SERVICE_ACCOUNT_KEY".into(), key())])
+            .unwrap();
+        assert_eq!(used, ["DISPATCH_GOOGLE_SERVICE_ACCOUNT_KEY"]);
+        let s = cfg.google.settings().unwrap().expect("Google is on");
+        assert_eq!(
+            s.key.client_email,
+            "dispatch@dispatch-test.iam.gserviceaccount.com"
+        );
     }
 }

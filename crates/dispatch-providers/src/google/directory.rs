@@ -1,8 +1,11 @@
-//! Google Groups through the Admin SDK Directory API: a group per incident
-//! (`<name>@<group domain>`, found with `groups.get` before `groups.insert`, so a retried job
-//! makes none twice), members listed (`members.list`, following `pageToken`), added
+//! Google Groups through the Admin SDK Directory API: two groups per incident, its responders
+//! (the tactical group, `inc-7-responders@<group domain>`, the resource) and its stakeholders
+//! (the notifications group, `inc-7-notifications@<group domain>`, named in the resource's
+//! details as `notifications`; the engine keeps its members to the incident's notifications
+//! group and the addresses its notification rules mail). Each is found with `groups.get`
+//! before `groups.insert`, so a retried job makes none twice. Members are listed (`members.list`, following `pageToken`), added
 //! (`members.insert`; "Member already exists" is fine) and removed (`members.delete`; a member
-//! already gone is fine). Mail to the group goes to its own address. On close the group is
+//! already gone is fine). Mail to the group goes to its own address. On close the groups are
 //! kept, or deleted (`groups.delete`) when so configured.
 
 use super::{Api, Google, SCOPE_GROUPS, SLUG};
@@ -32,21 +35,9 @@ impl GoogleGroups {
         self.google.settings().group_domain.trim()
     }
 
-    /// The group's address for a name: lower-case letters, digits, `-`, `_` and `.`.
+    /// The group's address for a name.
     pub fn address(&self, name: &str) -> String {
-        let local: String = name
-            .trim()
-            .to_lowercase()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        format!("{local}@{}", self.domain())
+        address(name, self.domain())
     }
 
     fn created(&self, group: &Value, email: &str) -> Created {
@@ -64,6 +55,43 @@ impl GoogleGroups {
             )),
             details,
             ..Default::default()
+        }
+    }
+
+    /// The group `email` (`name`): the one there is, else a new one (an answer lost by an
+    /// earlier try, 409, finds it).
+    async fn ensure(
+        &self,
+        email: &str,
+        name: &str,
+        ctx: &IncidentContext,
+    ) -> ProviderResult<Value> {
+        let g = &self.google;
+        if let Some(found) = self.get(email).await? {
+            return Ok(found);
+        }
+        let description: String = format!(
+            "{}: {} — made by Dispatch ({}/incidents/{})",
+            ctx.name, ctx.title, ctx.base_url, ctx.name
+        )
+        .chars()
+        .take(4000)
+        .collect();
+        let body = json!({"email": email, "name": name, "description": description});
+        let a = g
+            .call(
+                "creating the group",
+                SCOPES,
+                Method::POST,
+                (Api::Directory, "/groups"),
+                &[],
+                Some(&body),
+            )
+            .await?;
+        match a.status {
+            200..=299 => Ok(a.body),
+            409 => Ok(self.get(email).await?.unwrap_or(Value::Null)),
+            _ => Err(g.failed(&format!("creating the group {email}"), &a, SCOPES)),
         }
     }
 
@@ -138,44 +166,25 @@ impl ParticipantGroupProvider for GoogleGroups {
         )))
     }
 
+    /// The responders' group (the resource) and the stakeholders' group beside it.
     async fn create(
         &self,
         _key: &str,
         name: &str,
         ctx: &IncidentContext,
     ) -> ProviderResult<Created> {
-        let g = &self.google;
         let email = self.address(name);
-        if let Some(found) = self.get(&email).await? {
-            return Ok(self.created(&found, &email));
-        }
-        let description: String = format!(
-            "{}: {} — made by Dispatch ({}/incidents/{})",
-            ctx.name, ctx.title, ctx.base_url, ctx.name
-        )
-        .chars()
-        .take(4000)
-        .collect();
-        let body = json!({"email": email, "name": name, "description": description});
-        let a = g
-            .call(
-                "creating the group",
-                SCOPES,
-                Method::POST,
-                (Api::Directory, "/groups"),
-                &[],
-                Some(&body),
-            )
-            .await?;
-        match a.status {
-            200..=299 => Ok(self.created(&a.body, &email)),
-            // Made by an earlier try whose answer was lost.
-            409 => {
-                let found = self.get(&email).await?.unwrap_or(Value::Null);
-                Ok(self.created(&found, &email))
-            }
-            _ => Err(g.failed("creating the group", &a, SCOPES)),
-        }
+        let group = self.ensure(&email, name, ctx).await?;
+        let notifications = notifications_address(&email);
+        let local = notifications
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        self.ensure(&notifications, &local, ctx).await?;
+        let mut made = self.created(&group, &email);
+        made.details.insert("notifications".into(), notifications);
+        Ok(made)
     }
 
     async fn members(&self, external_id: &str) -> ProviderResult<Vec<String>> {
@@ -273,7 +282,64 @@ impl ParticipantGroupProvider for GoogleGroups {
     async fn archive(&self, external_id: &str, archive: bool) -> ProviderResult<()> {
         if archive && self.google.settings().delete_groups_on_close {
             self.delete(external_id).await?;
+            self.delete(&notifications_address(external_id)).await?;
         }
         Ok(())
+    }
+}
+
+/// The notifications group's address beside a responders' group's:
+/// `inc-7-responders@x` → `inc-7-notifications@x`.
+pub fn notifications_address(responders: &str) -> String {
+    let (local, domain) = responders.split_once('@').unwrap_or((responders, ""));
+    let base = local.strip_suffix("-responders").unwrap_or(local);
+    format!("{base}-notifications@{domain}")
+}
+
+/// A group's address for a name in `domain`: lower-case letters, digits, `-`, `_` and `.`.
+pub fn address(name: &str, domain: &str) -> String {
+    let local: String = name
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{local}@{domain}")
+}
+
+/// The address of the Google Group a link made by [`GoogleGroups`] opens
+/// (`https://groups.google.com/a/<domain>/g/<name>`); `None` for any other link.
+pub fn address_of_link(link: &str) -> Option<String> {
+    let rest = link.strip_prefix("https://groups.google.com/a/")?;
+    let (domain, local) = rest.split_once("/g/")?;
+    let local = local.trim_end_matches('/');
+    (!domain.is_empty() && !local.is_empty() && !local.contains('/'))
+        .then(|| format!("{local}@{domain}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_notifications_group_sits_beside_the_responders_group() {
+        let r = address("INC-7 Responders", "example.com");
+        assert_eq!(r, "inc-7-responders@example.com");
+        assert_eq!(notifications_address(&r), "inc-7-notifications@example.com");
+        assert_eq!(
+            address_of_link("https://groups.google.com/a/example.com/g/inc-7-responders")
+                .as_deref(),
+            Some(r.as_str())
+        );
+        assert_eq!(
+            address_of_link("https://dispatch.example.com/api/v1/incidents/INC-7/group"),
+            None
+        );
     }
 }

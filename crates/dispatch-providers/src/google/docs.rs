@@ -1,14 +1,19 @@
 //! Google Docs documents: each kind (incident, review, executive) is a copy (`files.copy`) of
-//! its template document, made in the incident's Drive folder (else the configured folder),
-//! marked with app properties so a retried job finds it. Its `{{placeholders}}` are filled by a
-//! Docs `documents.batchUpdate` of `replaceAllText` requests with the incident's values.
+//! its template document (the incident type's own when its template is a Google Docs link,
+//! else the configured one), made in the incident's Drive folder (else the configured folder),
+//! marked with app properties so a retried job finds it.
 //!
-//! Kept current, honestly: the Docs API replaces text, not fields, so a value once written
-//! cannot be told apart from the same words typed by a responder. Each refresh therefore fills
-//! the placeholders *still in* the document (one a responder pastes later, or a report field
-//! filled once there is a report), and leaves the values already written alone; the review
-//! document is made late in the incident, so its timeline is the timeline up to then. On close
-//! the document becomes read-only for everyone (`files.update` with
+//! Its `{{placeholders}}` are filled, and kept current, with named ranges, as Google's "Work
+//! with named ranges" guide does it: the document is read (`documents.get`), and one
+//! `documents.batchUpdate` replaces, from the end of the document backwards, each placeholder
+//! still in it and each value Dispatch wrote that is no longer the incident's
+//! (`deleteContentRange`, `insertText`), then names the new text (`createNamedRange`,
+//! `dispatch.<placeholder>`), so the next change finds it however the text around it was
+//! edited. A value a responder deletes whole is gone for good; unknown placeholders are left as
+//! written. So the incident document follows the title, status, commander, participants and
+//! reports, and the review document its timeline, until the incident closes.
+//!
+//! On close the document becomes read-only for everyone (`files.update` with
 //! `contentRestrictions: [{readOnly: true}]`): the document inherits its people from the
 //! folder, and Drive does not let an inherited permission be lowered on one file, so a
 //! content restriction is what makes it read-only; re-opening lifts it.
@@ -20,6 +25,7 @@ use dispatch_core::provider::{Created, DocumentProvider, IncidentContext, Provid
 use dispatch_core::{template, ResourceKind};
 use reqwest::Method;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 const SCOPES: &[&str] = &[SCOPE_DRIVE, SCOPE_DOCUMENTS];
@@ -45,49 +51,195 @@ impl GoogleDocuments {
         }
     }
 
-    /// Fills the placeholders still in the document.
+    /// Fills the placeholders still in the document and brings the values written before up
+    /// to date ([`plan`]); a document deleted by someone is left alone.
     async fn fill(&self, id: &str, ctx: &IncidentContext) -> ProviderResult<()> {
-        let requests: Vec<Value> = replacements(ctx)
-            .into_iter()
-            .map(|(placeholder, value)| {
-                json!({"replaceAllText": {
-                    "containsText": {"text": placeholder, "matchCase": true},
-                    "replaceText": value,
-                }})
-            })
-            .collect();
-        let body = json!({ "requests": requests });
-        let a = self
-            .google
+        let g = &self.google;
+        let path = format!("/documents/{}", super::segment(id));
+        let a = g
             .call(
-                "filling the document's placeholders",
+                "reading the document",
+                SCOPES,
+                Method::GET,
+                (Api::Docs, &path),
+                &[],
+                None,
+            )
+            .await?;
+        match a.status {
+            200..=299 => {}
+            404 => return Ok(()),
+            _ => return Err(g.failed("reading the document", &a, SCOPES)),
+        }
+        let requests = plan(&a.body, &values(ctx));
+        if requests.is_empty() {
+            return Ok(());
+        }
+        let body = json!({ "requests": requests });
+        let what = "filling the document's placeholders";
+        let a = g
+            .call(
+                what,
                 SCOPES,
                 Method::POST,
-                (
-                    Api::Docs,
-                    &format!("/documents/{}:batchUpdate", super::segment(id)),
-                ),
+                (Api::Docs, &format!("{path}:batchUpdate")),
                 &[],
                 Some(&body),
             )
             .await?;
         match a.status {
-            200..=299 => Ok(()),
-            // Deleted by someone: nothing to keep current.
-            404 => Ok(()),
-            _ => Err(self
-                .google
-                .failed("filling the document's placeholders", &a, SCOPES)),
+            200..=299 | 404 => Ok(()),
+            _ => Err(g.failed(what, &a, SCOPES)),
         }
     }
 }
 
-/// Every known placeholder (`{{name}}`) with the incident's value for it.
-pub fn replacements(ctx: &IncidentContext) -> Vec<(String, String)> {
+/// The prefix of the named ranges holding Dispatch's values.
+pub const RANGE_PREFIX: &str = "dispatch.";
+
+/// Every known placeholder with the incident's value for it, as written in a document (an
+/// empty value is a dash, so it keeps a range to be found by).
+pub fn values(ctx: &IncidentContext) -> BTreeMap<&'static str, String> {
     template::PLACEHOLDERS
         .iter()
-        .filter_map(|k| template::value(k, ctx).map(|v| (format!("{{{{{k}}}}}"), v)))
+        .filter_map(|k| {
+            let v = template::value(k, ctx)?.replace('\r', "");
+            Some((*k, if v.is_empty() { "—".to_string() } else { v }))
+        })
         .collect()
+}
+
+/// Each character of a document's body with its index (UTF-16 code units, as the Docs API
+/// counts), paragraphs and table cells alike.
+fn characters(content: &Value, out: &mut Vec<(u64, char)>) {
+    for element in content.as_array().into_iter().flatten() {
+        for run in element["paragraph"]["elements"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let Some(text) = run["textRun"]["content"].as_str() else {
+                continue;
+            };
+            let mut at = run["startIndex"].as_u64().unwrap_or(0);
+            for c in text.chars() {
+                out.push((at, c));
+                at += c.len_utf16() as u64;
+            }
+        }
+        for row in element["table"]["tableRows"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            for cell in row["tableCells"].as_array().into_iter().flatten() {
+                characters(&cell["content"], out);
+            }
+        }
+        characters(&element["tableOfContents"]["content"], out);
+    }
+}
+
+/// The `batchUpdate` requests that fill `doc` (a `documents.get` answer) with `values`: each
+/// `{{placeholder}}` still in it, and each `dispatch.<placeholder>` named range whose text is
+/// not the value any more, replaced and named again, from the last to the first.
+pub fn plan(doc: &Value, values: &BTreeMap<&'static str, String>) -> Vec<Value> {
+    let mut chars = Vec::new();
+    characters(&doc["body"]["content"], &mut chars);
+    let text_of = |start: u64, end: u64| -> String {
+        chars
+            .iter()
+            .filter(|(i, _)| *i >= start && *i < end)
+            .map(|(_, c)| *c)
+            .collect()
+    };
+    // (start, end, placeholder)
+    let mut edits: Vec<(u64, u64, &str)> = Vec::new();
+    // Where Dispatch's values are: a value is never read as a template.
+    let mut written: Vec<(u64, u64)> = Vec::new();
+    for (name, entry) in doc["namedRanges"].as_object().into_iter().flatten() {
+        let Some((key, value)) = name
+            .strip_prefix(RANGE_PREFIX)
+            .and_then(|k| values.get_key_value(k))
+        else {
+            continue;
+        };
+        for range in entry["namedRanges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|n| n["ranges"].as_array().into_iter().flatten())
+        {
+            let start = range["startIndex"].as_u64().unwrap_or(0);
+            let end = range["endIndex"].as_u64().unwrap_or(0);
+            written.push((start, end));
+            if end > start && text_of(start, end) != *value {
+                edits.push((start, end, key));
+            }
+        }
+    }
+    let mut i = 0;
+    while i + 1 < chars.len() {
+        if !(chars[i].1 == '{' && chars[i + 1].1 == '{') {
+            i += 1;
+            continue;
+        }
+        let close = (i + 2..chars.len().saturating_sub(1))
+            .take(64)
+            .find(|&j| chars[j].1 == '}' && chars[j + 1].1 == '}');
+        let Some(j) = close else {
+            i += 2;
+            continue;
+        };
+        let inner: String = chars[i + 2..j].iter().map(|(_, c)| *c).collect();
+        let (start, end) = (chars[i].0, chars[j + 1].0 + 1);
+        // One run of text: the indexes follow each other.
+        let whole = chars[i..=j + 1]
+            .windows(2)
+            .all(|w| w[1].0 == w[0].0 + w[0].1.len_utf16() as u64);
+        let inside = written.iter().any(|(a, b)| start < *b && *a < end);
+        match values.get_key_value(inner.trim()) {
+            Some((key, _)) if whole && !inside => {
+                edits.push((start, end, key));
+                i = j + 2;
+            }
+            _ => i += 2,
+        }
+    }
+    edits.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    let mut requests = Vec::new();
+    let mut before = u64::MAX;
+    for (start, end, key) in edits {
+        if end > before {
+            continue;
+        }
+        before = start;
+        let value = &values[key];
+        let len = value.encode_utf16().count() as u64;
+        requests
+            .push(json!({"deleteContentRange": {"range": {"startIndex": start, "endIndex": end}}}));
+        requests.push(json!({"insertText": {"location": {"index": start}, "text": value}}));
+        requests.push(
+            json!({"createNamedRange": {"name": format!("{RANGE_PREFIX}{key}"),
+            "range": {"startIndex": start, "endIndex": start + len}}}),
+        );
+    }
+    requests
+}
+
+/// The document id of a template that is a Google Docs link and nothing else
+/// (`https://docs.google.com/document/d/ID/edit`): an incident type picks its own template
+/// document so. `None` for any other template (the built-in markdown ones).
+pub fn document_id(template: &str) -> Option<&str> {
+    let t = template.trim();
+    let rest = t.strip_prefix("https://docs.google.com/document/d/")?;
+    let id = rest.split(['/', '?', '#']).next()?;
+    (!id.is_empty()
+        && !t.contains(char::is_whitespace)
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    .then_some(id)
 }
 
 fn kind_title(kind: ResourceKind) -> &'static str {
@@ -154,7 +306,7 @@ impl DocumentProvider for GoogleDocuments {
         &self,
         _key: &str,
         kind: ResourceKind,
-        _template: &str,
+        template: &str,
         ctx: &IncidentContext,
     ) -> ProviderResult<Created> {
         let g = &self.google;
@@ -162,7 +314,12 @@ impl DocumentProvider for GoogleDocuments {
         let doc = match g.find_file(SCOPES, &q).await? {
             Some(d) => d,
             None => {
-                let (template, setting) = self.template(kind);
+                // The incident type's own template when it is a Google Docs link, else the
+                // configured one.
+                let (template, setting) = match document_id(template) {
+                    Some(id) => (id, "the incident type's template"),
+                    None => self.template(kind),
+                };
                 if template.is_empty() {
                     return Err(g.error(format!(
                         "no template document for the {}: set {setting} to the id of a Google Docs document {} can read",
@@ -322,12 +479,71 @@ mod tests {
             links: vec![],
             timeline: vec![],
             report_fields: vec![],
+            tags: vec![],
             base_url: "https://dispatch.example.com".into(),
             settings: Default::default(),
         };
-        let r = replacements(&ctx);
-        assert_eq!(r.len(), template::PLACEHOLDERS.len());
-        assert!(r.contains(&("{{title}}".into(), "Checkout down".into())));
-        assert!(r.contains(&("{{commander}}".into(), "Ida <ic@example.com>".into())));
+        assert_eq!(
+            document_id(" https://docs.google.com/document/d/1AbC-d_9/edit?usp=sharing\n"),
+            Some("1AbC-d_9")
+        );
+        assert_eq!(
+            document_id("# {{name}}\nhttps://docs.google.com/document/d/1A/edit"),
+            None
+        );
+        assert_eq!(
+            document_id("https://docs.google.com/document/d//edit"),
+            None
+        );
+        let v = values(&ctx);
+        assert_eq!(v.len(), template::PLACEHOLDERS.len());
+        assert_eq!(v["title"], "Checkout down");
+        assert_eq!(v["commander"], "Ida <ic@example.com>");
+        assert_eq!(v["description"], "—", "an empty value keeps a range");
+
+        // A document read back: "# {{name}}: {{ title }} {{nope}}\n" in one run, then a
+        // table cell with a value written before (named) that is out of date.
+        let doc = json!({"body": {"content": [
+            {"endIndex": 1, "sectionBreak": {}},
+            {"startIndex": 1, "endIndex": 34, "paragraph": {"elements": [
+                {"startIndex": 1, "endIndex": 34,
+                 "textRun": {"content": "# {{name}}: {{ title }} {{nope}}\n"}}]}},
+            {"startIndex": 34, "endIndex": 50, "table": {"tableRows": [{"tableCells": [
+                {"content": [{"startIndex": 36, "endIndex": 43, "paragraph": {"elements": [
+                    {"startIndex": 36, "endIndex": 43, "textRun": {"content": "active\n"}}]}}]}]}]}}]},
+            "namedRanges": {"dispatch.status": {"name": "dispatch.status", "namedRanges": [
+                {"namedRangeId": "kix.1", "name": "dispatch.status",
+                 "ranges": [{"startIndex": 36, "endIndex": 42}]}]},
+                "dispatch.name": {"name": "dispatch.name", "namedRanges": [
+                {"namedRangeId": "kix.2", "name": "dispatch.name",
+                 "ranges": [{"startIndex": 40, "endIndex": 40}]}]}}});
+        let mut v = v;
+        v.insert("status", "stable".into());
+        let r = plan(&doc, &v);
+        let starts: Vec<u64> = r
+            .iter()
+            .filter_map(|q| q["deleteContentRange"]["range"]["startIndex"].as_u64())
+            .collect();
+        assert_eq!(
+            starts,
+            [36, 13, 3],
+            "from the end backwards; {{{{nope}}}} kept"
+        );
+        assert_eq!(r[1]["insertText"]["text"], "stable");
+        assert_eq!(r[2]["createNamedRange"]["name"], "dispatch.status");
+        assert_eq!(r[2]["createNamedRange"]["range"]["endIndex"], 42);
+        assert_eq!(r[3]["deleteContentRange"]["range"]["endIndex"], 24);
+        assert_eq!(r[4]["insertText"]["text"], "Checkout down");
+        assert_eq!(
+            r[8]["createNamedRange"]["range"],
+            json!({"startIndex": 3, "endIndex": 8})
+        );
+        // Up to date: nothing to send.
+        v.insert("status", "active".into());
+        let doc = json!({"body": doc["body"].clone(), "namedRanges": {
+            "dispatch.status": doc["namedRanges"]["dispatch.status"].clone()}});
+        let mut only = doc.clone();
+        only["body"]["content"].as_array_mut().unwrap().remove(1);
+        assert!(plan(&only, &v).is_empty());
     }
 }

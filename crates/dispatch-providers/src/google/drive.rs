@@ -1,18 +1,22 @@
-//! Drive v3: a folder per incident (`files.create` with the folder MIME type, in the configured
-//! folder or shared drive, `supportsAllDrives=true`), marked with app properties
+//! Drive v3: a folder per incident (`files.create` with the folder MIME type, in the folder of
+//! the incident's first tag that has one, else of its type, else the configured folder or
+//! shared drive, `supportsAllDrives=true`), marked with app properties
 //! (`dispatchIncident`, `dispatchKind`) so a retried job finds it (`files.list` with
 //! `q=appProperties has {…}`, following `nextPageToken`) instead of making a second one.
 //! Participants get access as they join (`permissions.create`, `sendNotificationEmail=false`):
-//! writer for those with a role, commenter for those who only observe; a changed role changes
-//! the permission (`permissions.update`). On close the folder moves to the archive folder
+//! writer for those with a role, commenter for those who only observe, and the incident's
+//! Google Groups (writer for the responders, reader for the stakeholders); a changed role
+//! changes the permission (`permissions.update`). On close the folder moves to the archive folder
 //! (`files.update` with `addParents`/`removeParents`, and back on re-open), or the people lose
 //! their access (`permissions.delete`), as configured.
 
 use super::{Api, FolderOnClose, Google, SCOPE_DRIVE, SLUG};
 use async_trait::async_trait;
 use dispatch_core::provider::{Created, IncidentContext, ProviderResult, ResourceProvider};
+use dispatch_core::ResourceKind;
 use reqwest::Method;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The MIME type of a Drive folder.
@@ -46,6 +50,28 @@ pub fn role_for(roles: &[String]) -> &'static str {
     } else {
         "writer"
     }
+}
+
+/// Who should have access to the incident's folder, as (e-mail, permission type, role): each
+/// participant ([`role_for`]), and when the incident's group is a Google Group (its link says
+/// so), that responders' group as writer and the notifications group beside it as reader.
+pub fn wanted(ctx: &IncidentContext) -> Vec<(String, &'static str, &'static str)> {
+    let mut out: Vec<(String, &'static str, &'static str)> = ctx
+        .participants
+        .iter()
+        .map(|(p, roles)| (p.email.to_lowercase(), "user", role_for(roles)))
+        .collect();
+    let group = ctx
+        .links
+        .iter()
+        .find(|(k, _)| *k == ResourceKind::Group)
+        .and_then(|(_, link)| super::directory::address_of_link(link));
+    if let Some(responders) = group {
+        let notifications = super::directory::notifications_address(&responders);
+        out.push((responders, "group", "writer"));
+        out.push((notifications, "group", "reader"));
+    }
+    out
 }
 
 /// The `files.list` query for the file of one incident and kind.
@@ -150,15 +176,14 @@ impl Google {
         Ok(out)
     }
 
-    /// Gives each participant of `ctx` access to `file` with [`role_for`] their roles: a new
-    /// permission (no notification mail) or a changed role. Never takes access away.
+    /// Gives each participant of `ctx` access to `file` with [`role_for`] their roles, and the
+    /// incident's Google Groups theirs ([`wanted`]): a new permission (no notification mail)
+    /// or a changed role. Never takes access away.
     pub async fn share(&self, file: &str, ctx: &IncidentContext) -> ProviderResult<()> {
         let have = self.permissions(file).await?;
         let path = format!("/files/{}/permissions", super::segment(file));
-        for (person, roles) in &ctx.participants {
-            let email = person.email.to_lowercase();
-            let want = role_for(roles);
-            match have.iter().find(|p| p.email == email && p.kind == "user") {
+        for (email, kind, want) in wanted(ctx) {
+            match have.iter().find(|p| p.email == email && p.kind == kind) {
                 Some(p) if p.role == want || KEPT_ROLES.contains(&p.role.as_str()) => {}
                 Some(p) => {
                     let change = json!({ "role": want });
@@ -174,7 +199,7 @@ impl Google {
                     .await?;
                 }
                 None => {
-                    let new = json!({"type": "user", "role": want, "emailAddress": email});
+                    let new = json!({"type": kind, "role": want, "emailAddress": email});
                     let what = format!("sharing with {email}");
                     self.call_ok(
                         &what,
@@ -206,14 +231,20 @@ impl Google {
             .and_then(|f| f["id"].as_str().map(str::to_string)))
     }
 
-    /// The folder new incident folders go in for this incident's type (empty: My Drive).
+    /// The folder new incident folders go in: the first of the incident's tags that has a
+    /// folder, else its type's, else the configured one (empty: My Drive).
     fn parent_for(&self, ctx: &IncidentContext) -> String {
         let s = self.settings();
         let slug = |t: &str| t.trim().to_lowercase().replace([' ', '_'], "-");
-        s.folders_by_type
+        let by = |map: &BTreeMap<String, String>, name: &str| {
+            map.iter()
+                .find(|(k, _)| slug(k) == slug(name))
+                .map(|(_, v)| v.clone())
+        };
+        ctx.tags
             .iter()
-            .find(|(k, _)| slug(k) == slug(&ctx.incident_type))
-            .map(|(_, v)| v.clone())
+            .find_map(|t| by(&s.folders_by_tag, t))
+            .or_else(|| by(&s.folders_by_type, &ctx.incident_type))
             .unwrap_or_else(|| s.folder_id.clone())
     }
 }
@@ -314,18 +345,38 @@ impl ResourceProvider for GoogleStorage {
                 if !parent.is_empty() {
                     body["parents"] = json!([parent]);
                 }
-                g.call_ok(
-                    "creating the incident's folder",
-                    SCOPES,
-                    Method::POST,
-                    (Api::Drive, "/files"),
-                    &[
-                        ("supportsAllDrives", "true"),
-                        ("fields", "id,name,webViewLink,parents"),
-                    ],
-                    Some(&body),
-                )
-                .await?
+                let what = "creating the incident's folder";
+                let a = g
+                    .call(
+                        what,
+                        SCOPES,
+                        Method::POST,
+                        (Api::Drive, "/files"),
+                        &[
+                            ("supportsAllDrives", "true"),
+                            ("fields", "id,name,webViewLink,parents"),
+                        ],
+                        Some(&body),
+                    )
+                    .await?;
+                match a.status {
+                    200..=299 => a.body,
+                    // The parent is not there for the subject, or they may not add to it.
+                    403 | 404
+                        if !parent.is_empty()
+                            && super::reasons(&a.body).iter().all(|r| {
+                                !r.contains("RateLimitExceeded") && r != "rateLimitExceeded"
+                            }) =>
+                    {
+                        let subject = &g.settings().subject;
+                        return Err(g.error(format!(
+                            "{what}: the folder {parent} cannot be added to by {subject}: Google answered {}{}; check the id (DISPATCH_GOOGLE_FOLDER_ID, or the type's or tag's in DISPATCH_GOOGLE_TYPE_FOLDERS / DISPATCH_GOOGLE_TAG_FOLDERS), and share the folder with {subject} as editor (in a shared drive: make them a content manager): https://drive.google.com/drive/folders/{parent}",
+                            a.status,
+                            super::detail(&a.body)
+                        )));
+                    }
+                    _ => return Err(g.failed(what, &a, SCOPES)),
+                }
             }
         };
         let made = created(&folder);

@@ -88,6 +88,9 @@ pub struct GoogleSettings {
     pub folder_id: String,
     /// Per incident type (by name or slug, any case): the folder its incidents' folders go in.
     pub folders_by_type: BTreeMap<String, String>,
+    /// Per tag (by name, any case): the folder the folders of incidents with that tag go in
+    /// (before the type's).
+    pub folders_by_tag: BTreeMap<String, String>,
     /// What closing does to the folder.
     pub on_close: FolderOnClose,
     /// Template documents.
@@ -129,6 +132,7 @@ impl GoogleSettings {
             subject: subject.trim().into(),
             folder_id: String::new(),
             folders_by_type: BTreeMap::new(),
+            folders_by_tag: BTreeMap::new(),
             on_close: FolderOnClose::Keep,
             templates: Templates::default(),
             group_domain: String::new(),
@@ -251,6 +255,10 @@ impl Google {
             {
                 ": Google is rate limiting Dispatch; the job is retried later".into()
             }
+            403 if scopes.contains(&SCOPE_GROUPS) => format!(
+                ": {} may not manage groups; give them an administrator role with the Groups privileges (https://admin.google.com/ac/roles) and delegate the scope {SCOPE_GROUPS}",
+                self.settings.subject
+            ),
             403 => format!(
                 ": {} lacks the permission for this; check that {} may do it (scopes {})",
                 self.settings.subject,
@@ -296,7 +304,7 @@ impl Google {
             let code = a.body["error"].as_str().unwrap_or_default();
             let hint = match code {
                 "unauthorized_client" | "access_denied" => format!(
-                    ": the service account {} is not allowed to act as {} with the scopes {set}; in the Admin console (Security → API controls → Domain-wide delegation) give its client id these scopes",
+                    ": the service account {} is not allowed to act as {} with the scopes {set}; in the Admin console (Security → API controls → Domain-wide delegation, https://admin.google.com/ac/owl/domainwidedelegation) give its client id these scopes",
                     self.settings.key.client_email, self.settings.subject
                 ),
                 "invalid_grant" => format!(
