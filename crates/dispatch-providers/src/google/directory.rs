@@ -189,37 +189,20 @@ impl ParticipantGroupProvider for GoogleGroups {
 
     async fn members(&self, external_id: &str) -> ProviderResult<Vec<String>> {
         let path = format!("/groups/{}/members", super::segment(external_id));
-        let mut out = Vec::new();
-        let mut page = String::new();
-        for _ in 0..MAX_PAGES {
-            let mut query = vec![("maxResults", "200")];
-            if !page.is_empty() {
-                query.push(("pageToken", page.as_str()));
-            }
-            let body = self
-                .google
-                .call_ok(
-                    "listing the group's members",
-                    SCOPES,
-                    Method::GET,
-                    (Api::Directory, &path),
-                    &query,
-                    None,
-                )
-                .await?;
-            out.extend(
-                body["members"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|m| m["email"].as_str().map(str::to_lowercase)),
-            );
-            match body["nextPageToken"].as_str() {
-                Some(t) if !t.is_empty() => page = t.to_string(),
-                _ => break,
-            }
-        }
-        Ok(out)
+        let list = self
+            .google
+            .listing(
+                "listing the group's members",
+                SCOPES,
+                (Api::Directory, &path),
+                &[("maxResults", "200")],
+                ("members", MAX_PAGES),
+            )
+            .await?;
+        Ok(list
+            .iter()
+            .filter_map(|m| m["email"].as_str().map(str::to_lowercase))
+            .collect())
     }
 
     async fn add_members(&self, external_id: &str, emails: &[String]) -> ProviderResult<()> {
@@ -298,19 +281,7 @@ pub fn notifications_address(responders: &str) -> String {
 
 /// A group's address for a name in `domain`: lower-case letters, digits, `-`, `_` and `.`.
 pub fn address(name: &str, domain: &str) -> String {
-    let local: String = name
-        .trim()
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    format!("{local}@{domain}")
+    format!("{}@{domain}", crate::dashed(&name.trim().to_lowercase()))
 }
 
 /// The address of the Google Group a link made by [`GoogleGroups`] opens

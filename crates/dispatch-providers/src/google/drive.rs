@@ -91,89 +91,63 @@ pub fn title(ctx: &IncidentContext, what: Option<&str>) -> String {
 }
 
 impl Google {
-    /// The first file (not trashed) `files.list` finds for `q`, with `fields`.
+    /// The first file (not trashed) `files.list` finds for `q`.
     pub async fn find_file(&self, scopes: &[&str], q: &str) -> ProviderResult<Option<Value>> {
-        let mut page = String::new();
-        for _ in 0..MAX_PAGES {
-            let mut query = vec![
-                ("q", q),
-                ("supportsAllDrives", "true"),
-                ("includeItemsFromAllDrives", "true"),
-                ("corpora", "allDrives"),
-                ("pageSize", "100"),
-                (
-                    "fields",
-                    "nextPageToken,files(id,name,mimeType,webViewLink,parents,appProperties)",
-                ),
-            ];
-            if !page.is_empty() {
-                query.push(("pageToken", page.as_str()));
-            }
-            let body = self
-                .call_ok(
-                    "looking for the incident's file",
-                    scopes,
-                    Method::GET,
-                    (Api::Drive, "/files"),
-                    &query,
-                    None,
-                )
-                .await?;
-            if let Some(f) = body["files"].as_array().and_then(|l| l.first()) {
-                return Ok(Some(f.clone()));
-            }
-            match body["nextPageToken"].as_str() {
-                Some(t) if !t.is_empty() => page = t.to_string(),
-                _ => break,
-            }
-        }
-        Ok(None)
+        let query = [
+            ("q", q),
+            ("supportsAllDrives", "true"),
+            ("includeItemsFromAllDrives", "true"),
+            ("corpora", "allDrives"),
+            ("pageSize", "100"),
+            (
+                "fields",
+                "nextPageToken,files(id,name,mimeType,webViewLink,parents,appProperties)",
+            ),
+        ];
+        let files = self
+            .listing(
+                "looking for the incident's file",
+                scopes,
+                (Api::Drive, "/files"),
+                &query,
+                ("files", MAX_PAGES),
+            )
+            .await?;
+        Ok(files.into_iter().next())
     }
 
-    /// Every permission of a file (following `nextPageToken`).
+    /// Every permission of a file.
     pub async fn permissions(&self, file: &str) -> ProviderResult<Vec<Permission>> {
         let path = format!("/files/{}/permissions", super::segment(file));
-        let mut out = Vec::new();
-        let mut page = String::new();
-        for _ in 0..MAX_PAGES {
-            let mut query = vec![
-                ("supportsAllDrives", "true"),
-                ("pageSize", "100"),
-                (
-                    "fields",
-                    "nextPageToken,permissions(id,type,role,emailAddress)",
-                ),
-            ];
-            if !page.is_empty() {
-                query.push(("pageToken", page.as_str()));
-            }
-            let body = self
-                .call_ok(
-                    "reading who has access",
-                    SCOPES,
-                    Method::GET,
-                    (Api::Drive, &path),
-                    &query,
-                    None,
-                )
-                .await?;
-            for p in body["permissions"].as_array().into_iter().flatten() {
-                out.push(Permission {
-                    id: p["id"].as_str().unwrap_or_default().into(),
-                    kind: p["type"].as_str().unwrap_or_default().into(),
-                    role: p["role"].as_str().unwrap_or_default().into(),
-                    email: p["emailAddress"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_lowercase(),
-                });
-            }
-            match body["nextPageToken"].as_str() {
-                Some(t) if !t.is_empty() => page = t.to_string(),
-                _ => break,
-            }
-        }
-        Ok(out)
+        let query = [
+            ("supportsAllDrives", "true"),
+            ("pageSize", "100"),
+            (
+                "fields",
+                "nextPageToken,permissions(id,type,role,emailAddress)",
+            ),
+        ];
+        let list = self
+            .listing(
+                "reading who has access",
+                SCOPES,
+                (Api::Drive, &path),
+                &query,
+                ("permissions", MAX_PAGES),
+            )
+            .await?;
+        Ok(list
+            .iter()
+            .map(|p| Permission {
+                id: p["id"].as_str().unwrap_or_default().into(),
+                kind: p["type"].as_str().unwrap_or_default().into(),
+                role: p["role"].as_str().unwrap_or_default().into(),
+                email: p["emailAddress"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_lowercase(),
+            })
+            .collect())
     }
 
     /// Gives each participant of `ctx` access to `file` with [`role_for`] their roles, and the

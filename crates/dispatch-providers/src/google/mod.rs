@@ -376,6 +376,37 @@ impl Google {
         Ok(a)
     }
 
+    /// The `items` of every page of a listing, following `nextPageToken` with `pageToken`
+    /// (at most `max_pages` pages); a non-2xx answer is an error.
+    pub async fn listing(
+        &self,
+        what: &str,
+        scopes: &[&str],
+        target: (Api, &str),
+        query: &[(&str, &str)],
+        (items, max_pages): (&str, usize),
+    ) -> ProviderResult<Vec<Value>> {
+        let mut out = Vec::new();
+        let mut page = String::new();
+        for _ in 0..max_pages {
+            let mut q = query.to_vec();
+            if !page.is_empty() {
+                q.push(("pageToken", page.as_str()));
+            }
+            let mut body = self
+                .call_ok(what, scopes, Method::GET, target, &q, None)
+                .await?;
+            if let Some(list) = body[items].as_array_mut() {
+                out.append(list);
+            }
+            match body["nextPageToken"].as_str() {
+                Some(t) if !t.is_empty() => page = t.to_string(),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
     /// Like [`Google::call`], and a non-2xx answer is an error.
     pub async fn call_ok(
         &self,

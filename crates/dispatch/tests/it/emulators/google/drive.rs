@@ -189,19 +189,10 @@ pub(super) async fn create_file(
     let pairs = super::super::query_pairs(&q.unwrap_or_default());
     let v: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
     let mut data = s.data.lock().unwrap();
-    let parents: Vec<String> = v["parents"]
-        .as_array()
-        .map(|l| {
-            l.iter()
-                .filter_map(|p| p.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_else(|| vec!["root".into()]);
-    for p in &parents {
-        if p != "root" && !visible(&data, p, &subject, 0) {
-            return not_found(p);
-        }
-    }
+    let parents = match parents(&v, &data, &subject) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
     let id = s.new_id(&mut data, "1F");
     let f = File {
         id: id.clone(),
@@ -219,6 +210,26 @@ pub(super) async fn create_file(
     let out = file_json(&f, one(&pairs, "fields").as_deref());
     data.files.push(f);
     Json(out).into_response()
+}
+
+/// The `parents` of a new file (My Drive's `root` when none): each must be visible to the
+/// subject, else Drive's 404 for it.
+fn parents(v: &Value, data: &Data, subject: &str) -> Result<Vec<String>, Box<Response>> {
+    let parents: Vec<String> = v["parents"]
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|p| p.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_else(|| vec!["root".into()]);
+    match parents
+        .iter()
+        .find(|p| *p != "root" && !visible(data, p, subject, 0))
+    {
+        Some(p) => Err(Box::new(not_found(p))),
+        None => Ok(parents),
+    }
 }
 
 fn props(v: &Value) -> BTreeMap<String, String> {
@@ -321,19 +332,10 @@ pub(super) async fn copy_file(
             "cannotCopyFile",
         );
     }
-    let parents: Vec<String> = v["parents"]
-        .as_array()
-        .map(|l| {
-            l.iter()
-                .filter_map(|p| p.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_else(|| vec!["root".into()]);
-    for p in &parents {
-        if p != "root" && !visible(&data, p, &subject, 0) {
-            return not_found(p);
-        }
-    }
+    let parents = match parents(&v, &data, &subject) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
     let new = s.new_id(&mut data, "1D");
     let f = File {
         id: new,

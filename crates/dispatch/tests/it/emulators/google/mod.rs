@@ -491,28 +491,23 @@ impl Google {
                 notified: false,
             });
         }
-        self.inner.data.lock().unwrap().files.push(File {
-            id: id.into(),
-            name: name.into(),
-            mime: DOC_MIME.into(),
-            parents: vec!["root".into()],
-            app_properties: BTreeMap::new(),
-            text: text.into(),
-            permissions,
-            read_only: false,
-        });
+        self.add_file(id, name, DOC_MIME, text, permissions);
     }
 
     /// A folder owned by the administrator, in their My Drive.
     pub fn add_folder(&self, id: &str, name: &str) {
+        self.add_file(id, name, FOLDER_MIME, "", vec![owner(SUBJECT)]);
+    }
+
+    fn add_file(&self, id: &str, name: &str, mime: &str, text: &str, permissions: Vec<Permission>) {
         self.inner.data.lock().unwrap().files.push(File {
             id: id.into(),
             name: name.into(),
-            mime: FOLDER_MIME.into(),
+            mime: mime.into(),
             parents: vec!["root".into()],
             app_properties: BTreeMap::new(),
-            text: String::new(),
-            permissions: vec![owner(SUBJECT)],
+            text: text.into(),
+            permissions,
             read_only: false,
         });
     }
