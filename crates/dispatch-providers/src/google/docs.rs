@@ -538,6 +538,16 @@ mod tests {
             r[8]["createNamedRange"]["range"],
             json!({"startIndex": 3, "endIndex": 8})
         );
+        // A value that reads like a placeholder (a title "{{status}}") is never filled in.
+        let mut v2 = v.clone();
+        v2.insert("title", "{{status}}".into());
+        let titled = json!({"body": {"content": [
+            {"startIndex": 1, "endIndex": 12, "paragraph": {"elements": [
+                {"startIndex": 1, "endIndex": 12, "textRun": {"content": "{{status}}\n"}}]}}]},
+            "namedRanges": {"dispatch.title": {"name": "dispatch.title", "namedRanges": [
+                {"namedRangeId": "kix.3", "name": "dispatch.title",
+                 "ranges": [{"startIndex": 1, "endIndex": 11}]}]}}});
+        assert!(plan(&titled, &v2).is_empty());
         // Up to date: nothing to send.
         v.insert("status", "active".into());
         let doc = json!({"body": doc["body"].clone(), "namedRanges": {

@@ -344,6 +344,8 @@ async fn a_template_the_account_cannot_read_fails_the_document_saying_what_to_fi
 async fn the_notifications_google_group_follows_the_notifications_group_and_the_rules() {
     let g = Google::start().await;
     templates(&g);
+    // Every listing answers one item a page: Dispatch follows the pageToken.
+    g.page_size(1);
     let app = spawn(config(&g), None).await;
     let r = app
         .post(
@@ -389,6 +391,18 @@ async fn the_notifications_google_group_follows_the_notifications_group_and_the_
     assert_eq!(members(), ["exec-list@example.com", "vp@example.com"]);
     // The people in the incident are in the responders' group, not in this one.
     assert!(!members().contains(&SUBJECT.to_string()));
+    let log = g.requests();
+    assert!(
+        log.iter()
+            .any(|r| r.contains("/members?") && r.contains("pageToken=page-2")),
+        "members read page by page: {log:?}"
+    );
+    // Each edit added or removed only the difference.
+    let inserts = log
+        .iter()
+        .filter(|r| r.starts_with("POST") && r.contains("-notifications@example.com/members"))
+        .count();
+    assert_eq!(inserts, 3, "{log:?}");
 }
 
 #[tokio::test]
