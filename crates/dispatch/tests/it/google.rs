@@ -576,3 +576,44 @@ async fn a_project_that_chooses_google_storage_gets_drive_folders_and_the_others
     );
     assert!(g.groups().is_empty());
 }
+
+#[tokio::test]
+async fn with_revoke_closing_takes_everyones_access_to_the_folder_but_the_owners() {
+    let g = Google::start().await;
+    templates(&g);
+    let app = spawn(
+        GoogleConfig {
+            folder_on_close: "revoke".into(),
+            group_on_close: "keep".into(),
+            ..config(&g)
+        },
+        None,
+    )
+    .await;
+    let name = app.declare("Leaky bucket").await["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.give_role(&name, "bea@example.com", "participant").await;
+    app.run_pending_jobs().await;
+    let who = || {
+        let mut w: Vec<(String, String)> = g
+            .file_of("storage")
+            .unwrap()
+            .permissions
+            .into_iter()
+            .map(|p| (p.email, p.role))
+            .collect();
+        w.sort();
+        w
+    };
+    assert_eq!(who().len(), 4, "owner, bea and the two groups: {:?}", who());
+    let r = app
+        .call(Method::POST, &format!("/incidents/{name}/close"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    app.run_pending_jobs().await;
+    assert_eq!(who(), [(SUBJECT.to_string(), "owner".to_string())]);
+    assert_eq!(g.file_of("storage").unwrap().parents, [PARENT_FOLDER]);
+    assert_eq!(g.groups().len(), 2, "groups are kept");
+}
