@@ -67,6 +67,8 @@ pub struct IncidentContext {
     pub timeline: Vec<TimelineLine>,
     /// The fields of the latest tactical and executive reports, e.g. (`needs`, "DB team").
     pub report_fields: Vec<(String, String)>,
+    /// The incident's tags' names.
+    pub tags: Vec<String>,
     /// The server's public base URL (for links back to Dispatch).
     pub base_url: String,
     /// The project's settings for the providers that take some.
@@ -388,6 +390,15 @@ pub trait ParticipantGroupProvider: Send + Sync {
     /// Where mail to the group goes: the group's own address when the provider delivers to its
     /// members (Google Groups), else the members' addresses.
     async fn mail_recipients(&self, external_id: &str) -> ProviderResult<Vec<String>>;
+    /// Winds the group down when the incident closes (`archive`), or back up when it is
+    /// re-opened; idempotent (default: the group is kept as it is).
+    async fn archive(&self, _external_id: &str, _archive: bool) -> ProviderResult<()> {
+        Ok(())
+    }
+    /// See [`OnCallProvider::check`].
+    async fn check(&self) -> ProviderResult<Option<String>> {
+        Ok(None)
+    }
 }
 
 /// The built-in providers that keep their state in Dispatch's own database (documents, the
@@ -689,6 +700,7 @@ impl ProviderRegistry {
             Capability::Conference => self.conference.find(slug).ok()?.check().await,
             Capability::Oncall => self.oncall.find(slug).ok()?.check().await,
             Capability::Document => self.document.find(slug).ok()?.check().await,
+            Capability::Group => self.group.find(slug).ok()?.check().await,
             _ => Ok(None),
         })
     }

@@ -115,7 +115,8 @@ fn push_bounded(out: &mut String, s: &str) -> bool {
     false
 }
 
-fn value(key: &str, c: &IncidentContext) -> Option<String> {
+/// The incident's value for the placeholder `key`; `None` for an unknown one.
+pub fn value(key: &str, c: &IncidentContext) -> Option<String> {
     let person = |p: &crate::provider::Person| format!("{} <{}>", p.name, p.email);
     Some(match key {
         "name" => c.name.clone(),
@@ -204,6 +205,7 @@ mod tests {
                 })
                 .collect(),
             report_fields: vec![],
+            tags: vec![],
             base_url: s("http://localhost"),
             settings: Default::default(),
         }

@@ -151,13 +151,14 @@ impl crate::Reports<'_> {
                     now,
                 ));
             }
-            // Writes the report into the document (and bookmarks it once it exists).
-            events.job(flows::refresh(
-                dispatch_core::IncidentId(current.id),
-                None,
-                now,
-            ));
         }
+        // Writes the report into the documents (and bookmarks the executive one once it
+        // exists): a tactical report's conditions, actions and needs as much as an executive's.
+        events.job(flows::refresh(
+            dispatch_core::IncidentId(current.id),
+            None,
+            now,
+        ));
         let row = current.clone();
         save_with_events(conn, &current, row, events).await?;
         txn.commit().await?;

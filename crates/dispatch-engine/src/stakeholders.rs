@@ -124,6 +124,12 @@ impl crate::Stakeholders<'_> {
                 added: added.clone(),
                 removed: removed.clone(),
             });
+            // A provider's copy of the group (a Google Group) follows.
+            events.job(crate::flows::refresh(
+                dispatch_core::IncidentId(current.id),
+                None,
+                now,
+            ));
             save_with_events(conn, &current, current.clone(), events).await?;
         }
         let group = read(conn, current.id, &current.name).await?;

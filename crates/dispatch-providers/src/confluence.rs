@@ -527,6 +527,7 @@ fn sample_context() -> IncidentContext {
         commander: p.clone(),
         reporter: p,
         participants: vec![],
+        tags: vec![],
         links: vec![],
         timeline: vec![],
         report_fields: vec![],

@@ -139,17 +139,7 @@ fn holds(existing: &Value, desired: &Value) -> bool {
 
 /// The label that marks the issue of one incident (labels have no spaces).
 pub fn marker(incident: &str) -> String {
-    let clean: String = incident
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    format!("dispatch-{clean}")
+    format!("dispatch-{}", crate::dashed(incident))
 }
 
 /// One piece of a description line: text, or a link.
@@ -680,6 +670,7 @@ mod tests {
             ],
             timeline: vec![],
             report_fields: vec![],
+            tags: vec![],
             base_url: "https://dispatch.example.com".into(),
             settings: Default::default(),
         }

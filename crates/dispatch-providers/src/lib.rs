@@ -8,6 +8,7 @@
 
 pub mod builtin;
 pub mod confluence;
+pub mod google;
 pub mod jira;
 pub mod opsgenie;
 pub mod pagerduty;
@@ -18,6 +19,20 @@ pub mod zoom;
 
 use dispatch_core::provider::{EmailProvider, ProviderRegistry, Providers, StoreBacked};
 use std::sync::Arc;
+
+/// `s` with each character but ASCII letters, digits, `-`, `_` and `.` made a dash: fit for a
+/// label, the local part of an address or a path.
+pub fn dashed(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
 
 /// Settings of the built-in providers.
 #[derive(Debug, Clone)]

@@ -52,6 +52,8 @@ pub struct Config {
     pub zoom: crate::vendor_config::ZoomConfig,
     /// Confluence: documents (see [`crate::confluence_config`]).
     pub confluence: crate::confluence_config::ConfluenceConfig,
+    /// Google Workspace: storage, documents and groups (see [`crate::google_config`]).
+    pub google: crate::google_config::GoogleConfig,
     /// The signal endpoints (`/api/v1/signals/…`).
     pub signals: SignalsConfig,
 }
@@ -238,6 +240,7 @@ impl Default for Config {
             jira: Default::default(),
             zoom: Default::default(),
             confluence: Default::default(),
+            google: Default::default(),
             signals: Default::default(),
         }
     }
@@ -308,6 +311,7 @@ pub const CREDENTIALS: &[&str] = &[
     "DISPATCH_JIRA_PAT",
     "DISPATCH_ZOOM_CLIENT_SECRET",
     "DISPATCH_CONFLUENCE_API_TOKEN",
+    "DISPATCH_GOOGLE_SERVICE_ACCOUNT_KEY",
     "DISPATCH_PAGERDUTY_API_TOKEN",
     "DISPATCH_PAGERDUTY_ROUTING_KEY",
     "DISPATCH_PAGERDUTY_WEBHOOK_SECRET",
@@ -328,6 +332,7 @@ pub fn credential_key(name: &str) -> Option<&'static str> {
         .chain(crate::oncall_config::ENVIRONMENT)
         .chain(crate::vendor_config::ENVIRONMENT)
         .chain(crate::confluence_config::ENVIRONMENT)
+        .chain(crate::google_config::ENVIRONMENT)
         .find(|(var, _)| *var == name)
         .map(|(_, key)| *key)
 }
@@ -416,6 +421,7 @@ impl Config {
             .chain(crate::oncall_config::ENVIRONMENT)
             .chain(crate::vendor_config::ENVIRONMENT)
             .chain(crate::confluence_config::ENVIRONMENT)
+            .chain(crate::google_config::ENVIRONMENT)
         {
             if let Some(v) = env(var) {
                 let value = environment_value(var, key, v)?;
@@ -556,6 +562,7 @@ impl Config {
         shown.jira.redact();
         shown.zoom.redact();
         shown.confluence.redact();
+        shown.google.redact();
         toml::to_string(&shown).unwrap_or_default()
     }
 
@@ -784,6 +791,41 @@ parent_id = ""
 template_incident = ""
 template_review = ""
 template_executive = ""
+
+# Google Workspace as the storage, document and group provider (see
+# docs/providers.md#google-workspace): a service account with domain-wide delegation acting as
+# `subject`; on when a key is set. Make it the default with [providers] storage = "google",
+# document = "google", group = "google" (Env: DISPATCH_PROVIDERS_STORAGE=google, …).
+[google]
+# The JSON key: a file's path or the JSON itself.   Env: DISPATCH_GOOGLE_SERVICE_ACCOUNT_KEY
+service_account_key = ""
+# The Workspace user Dispatch acts as (an administrator, for groups).   Env: DISPATCH_GOOGLE_SUBJECT
+subject = ""
+# Where incident folders go (a folder or shared drive id; "" = the subject's My Drive), per
+# incident type ("security=ID, payments=ID") and per tag, which goes first ("pci=ID").
+# Env: DISPATCH_GOOGLE_FOLDER_ID, DISPATCH_GOOGLE_TYPE_FOLDERS, DISPATCH_GOOGLE_TAG_FOLDERS
+folder_id = ""
+type_folders = ""
+tag_folders = ""
+# On close: "keep", "archive" (moved to archive_folder_id) or "revoke" (people lose access).
+# Env: DISPATCH_GOOGLE_FOLDER_ON_CLOSE, DISPATCH_GOOGLE_ARCHIVE_FOLDER_ID
+folder_on_close = "keep"
+archive_folder_id = ""
+# Template documents (Google Docs file ids) copied per incident; documents need at least one.
+# Env: DISPATCH_GOOGLE_TEMPLATE_INCIDENT, …_REVIEW, …_EXECUTIVE
+template_incident = ""
+template_review = ""
+template_executive = ""
+# Groups: the domain they are made in ("" = no groups), and "keep" or "delete" on close.
+# Env: DISPATCH_GOOGLE_GROUP_DOMAIN, DISPATCH_GOOGLE_GROUP_ON_CLOSE
+group_domain = ""
+group_on_close = "keep"
+# Empty: Google's own.   Env: DISPATCH_GOOGLE_TOKEN_URL, …_DRIVE_URL, …_DOCS_URL, …_DIRECTORY_URL
+token_url = ""
+drive_url = ""
+docs_url = ""
+directory_url = ""
+
 # The signal endpoints (/api/v1/signals/…, see docs/signals.md): each sender (token) may make
 # this many requests per second to each endpoint, and this many at once above it; over it, 429
 # with Retry-After (nothing of that request is stored). 0 = no limit.
@@ -859,6 +901,7 @@ mod tests {
         assert_eq!(parsed.jira, d.jira);
         assert_eq!(parsed.zoom, d.zoom);
         assert_eq!(parsed.confluence, d.confluence);
+        assert_eq!(parsed.google, d.google);
     }
 
     /// The only test that sets `DISPATCH_*` variables (tests run side by side).

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod confluence_config;
+pub mod google_config;
 pub mod oncall_config;
 pub mod server;
 pub mod vendor_config;

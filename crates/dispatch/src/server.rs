@@ -101,8 +101,9 @@ pub fn add_oncall_providers(
     Ok(())
 }
 
-/// Adds Jira to the ticket choices, Zoom to the conference choices and Confluence to the
-/// document choices when they are configured (projects choose them, or `[providers] ticket = "jira"` makes one the default).
+/// Adds Jira to the ticket choices, Zoom to the conference choices, Confluence to the document
+/// choices and Google Workspace (see [`add_google_providers`]) when they are configured
+/// (projects choose them, or `[providers] ticket = "jira"` makes one the default).
 pub fn add_vendor_providers(
     registry: &mut dispatch_core::provider::ProviderRegistry,
     cfg: &Config,
@@ -124,6 +125,31 @@ pub fn add_vendor_providers(
         registry.document.add(std::sync::Arc::new(
             dispatch_providers::confluence::Confluence::new(s),
         ));
+    }
+    add_google_providers(registry, cfg)
+}
+
+/// Adds Google Workspace to the storage choices, and to the document and group choices when
+/// templates and a group domain are configured.
+pub fn add_google_providers(
+    registry: &mut dispatch_core::provider::ProviderRegistry,
+    cfg: &Config,
+) -> anyhow::Result<()> {
+    let Some(g) = cfg.google.providers()? else {
+        return Ok(());
+    };
+    tracing::info!(
+        subject = %cfg.google.subject,
+        documents = g.documents.is_some(),
+        groups = g.groups.is_some(),
+        "Google Workspace is a storage provider"
+    );
+    registry.storage.add(std::sync::Arc::new(g.storage));
+    if let Some(d) = g.documents {
+        registry.document.add(std::sync::Arc::new(d));
+    }
+    if let Some(gr) = g.groups {
+        registry.group.add(std::sync::Arc::new(gr));
     }
     Ok(())
 }

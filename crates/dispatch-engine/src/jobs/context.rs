@@ -36,7 +36,7 @@ async fn load_with(
     base_url: &str,
     for_documents: bool,
 ) -> Result<IncidentContext> {
-    // Only what a context carries: not the detail's tags and runbooks.
+    // Only what a context carries: not the detail's runbooks.
     let row = repo::incident::get(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;
     let r = &row;
     let participants = repo::participant::list(conn, incident_id).await?;
@@ -128,6 +128,13 @@ async fn load_with(
         links,
         timeline,
         report_fields,
+        tags: repo::tag::for_incidents(conn, &[incident_id])
+            .await?
+            .remove(&incident_id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| t.name)
+            .collect(),
         base_url: base_url.to_string(),
         settings: dispatch_core::provider_settings::ProviderSettings::from_stored(
             &repo::project::get(conn, r.project_id)

@@ -240,6 +240,14 @@ pub(crate) async fn archive(
         };
         made_by(choices, r)?.archive(id, archive).await?;
     }
+    if let Some(g) = list
+        .iter()
+        .find(|r| r.kind == "group" && r.status == "ready")
+    {
+        if let Some(id) = &g.external_id {
+            made_by(&registry.group, g)?.archive(id, archive).await?;
+        }
+    }
     let mut events = Events::system(dispatch_core::now());
     if let Some(room) = conversation(&list)? {
         let room_id = room.external_id.clone().unwrap_or_default();

@@ -296,4 +296,11 @@ impl ParticipantGroupProvider for Metered<dyn ParticipantGroupProvider> {
         self.call("mail_recipients", self.inner.mail_recipients(external_id))
             .await
     }
+    async fn archive(&self, external_id: &str, archive: bool) -> ProviderResult<()> {
+        self.call("archive", self.inner.archive(external_id, archive))
+            .await
+    }
+    async fn check(&self) -> ProviderResult<Option<String>> {
+        self.call("check", self.inner.check()).await
+    }
 }

@@ -67,6 +67,7 @@ fn ctx(visibility: &str) -> IncidentContext {
         links: vec![],
         timeline: vec![],
         report_fields: vec![],
+        tags: vec![],
         base_url: "http://127.0.0.1:8080".into(),
         settings: Default::default(),
     }

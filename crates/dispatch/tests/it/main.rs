@@ -19,6 +19,7 @@ mod directory;
 mod email;
 mod emulators;
 mod engine;
+mod google;
 mod harness;
 mod ic_day;
 mod incidents;

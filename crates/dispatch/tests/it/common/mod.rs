@@ -579,6 +579,7 @@ pub fn incident_context(name: &str, title: &str) -> dispatch_core::provider::Inc
         links: vec![],
         timeline: vec![],
         report_fields: vec![],
+        tags: vec![],
         base_url: "https://dispatch.example.com".into(),
         settings: Default::default(),
     }

@@ -3,6 +3,7 @@
 //! `Retry-After`), each with tests of its own against the documentation's samples.
 
 pub mod confluence;
+pub mod google;
 pub mod jira;
 pub mod opsgenie;
 pub mod pagerduty;
