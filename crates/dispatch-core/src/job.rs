@@ -526,6 +526,6 @@ mod tests {
                 .unwrap();
             assert_eq!(back, j);
         }
-        assert_eq!(Job::KINDS.len(), 15);
+        assert_eq!(Job::KINDS.len(), 16);
     }
 }
