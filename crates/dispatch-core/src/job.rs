@@ -129,6 +129,9 @@ jobs! {
     Welcome = "welcome",
     /// Tell the matching notification targets about a new or changed incident.
     Notify = "notify",
+    /// Post a case's message to its conversation target, or bring its thread up to date: the
+    /// message updated in place, what happened since told as one reply.
+    SyncCaseThread = "sync_case_thread",
 }
 
 /// See [`Job::Provision`].
@@ -244,6 +247,13 @@ pub struct DeliverWebhook {
     pub subscription_id: i64,
     /// The message (its delivery row holds the body).
     pub message_id: String,
+}
+
+/// See [`Job::SyncCaseThread`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncCaseThread {
+    /// The case.
+    pub case_id: i64,
 }
 
 /// See [`Job::Page`].
@@ -385,6 +395,12 @@ about_one_incident!(
 impl About for DeliverWebhook {
     fn about(&self) -> Option<i64> {
         self.incident_id
+    }
+}
+
+impl About for SyncCaseThread {
+    fn about(&self) -> Option<i64> {
+        None
     }
 }
 

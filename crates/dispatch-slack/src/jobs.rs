@@ -179,8 +179,19 @@ impl SlackWorker {
     ) -> Result<(), String> {
         let caller = self.caller(engine, user).await?;
         let line = self.resolve_mentions(engine, line).await?;
-        let incident = self.incident_for(engine, channel).await?;
-        let answer = match engine.chat().run(&caller, incident.as_ref(), &line).await {
+        let ran = if dispatch_core::chat::is_case_command(&line) {
+            // A case command names its case, or takes the latest case posted in this channel.
+            let case = engine
+                .cases()
+                .in_channel(crate::provider::SLUG, channel)
+                .await
+                .map_err(|e| e.to_string())?;
+            engine.chat().run_in_case(&caller, case, &line).await
+        } else {
+            let incident = self.incident_for(engine, channel).await?;
+            engine.chat().run(&caller, incident.as_ref(), &line).await
+        };
+        let answer = match ran {
             Ok(m) => m,
             Err(CommandError::Usage(u)) => RichMessage::plain(u.text()),
             Err(CommandError::Failed(e)) if user_facing(&e) => RichMessage::plain(e.to_string()),
@@ -233,9 +244,21 @@ impl SlackWorker {
                     .or(p["container"]["channel_id"].as_str())
                     .unwrap_or_default();
                 for a in p["actions"].as_array().into_iter().flatten() {
-                    if s(&a["action_id"]).starts_with(blocks::COMMAND_ACTION) {
-                        self.run_line(engine, user, channel, s(&a["value"])).await?;
+                    if !s(&a["action_id"]).starts_with(blocks::COMMAND_ACTION) {
+                        continue;
                     }
+                    let line = s(&a["value"]);
+                    // Resolve without a reason opens the resolve form for that case.
+                    if let Some(case) = resolve_without_reason(line) {
+                        let m = modals::modal_for("dispatch-case-resolve").expect("the modal");
+                        let context = format!("{channel} case={case}");
+                        self.api
+                            .open_view(s(&p["trigger_id"]), &modals::view(m, &context))
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        continue;
+                    }
+                    self.run_line(engine, user, channel, line).await?;
                 }
                 Ok(())
             }
@@ -245,8 +268,12 @@ impl SlackWorker {
                     // Answered with the errors when it arrived.
                     return Ok(());
                 };
-                self.run_line(engine, user, s(&view["private_metadata"]), &line)
-                    .await
+                // The form's context: the channel, and what it was opened for (`case=12`).
+                let (channel, named) = s(&view["private_metadata"])
+                    .split_once(' ')
+                    .unwrap_or((s(&view["private_metadata"]), ""));
+                let line = format!("{line} {named}");
+                self.run_line(engine, user, channel, line.trim()).await
             }
             "shortcut" if s(&p["callback_id"]) == "dispatch-report-incident" => {
                 let m = modals::modal_for("dispatch-report-incident").expect("the report modal");
@@ -333,6 +360,16 @@ impl SlackWorker {
             _ => Ok(()),
         }
     }
+}
+
+/// The case of a `/dispatch-case-resolve #12` line that gives no reason (a button's).
+fn resolve_without_reason(line: &str) -> Option<i64> {
+    let mut words = line.split_whitespace();
+    if dispatch_core::chat::spec(words.next()?)?.name != "dispatch-case-resolve" {
+        return None;
+    }
+    let case = words.next()?.trim_start_matches('#').parse().ok()?;
+    words.next().is_none().then_some(case)
 }
 
 /// A Slack timestamp (`1700000000.000100`) as a time.

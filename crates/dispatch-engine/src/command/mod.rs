@@ -175,6 +175,20 @@ impl crate::Chat<'_> {
                 };
                 self.join_or_subscribe(caller, &cmd, &r).await
             }
+            ChatCommand::Case { case, op } => {
+                let Some(id) = case else {
+                    return Err(CommandError::Failed(
+                        dispatch_core::ValidationError::field(
+                            "text",
+                            "name the case (#ID), or run it in the case's thread",
+                        )
+                        .into(),
+                    ));
+                };
+                Ok(self
+                    .case_command(caller, dispatch_core::CaseId(id), op)
+                    .await?)
+            }
             cmd => {
                 let Some(r) = incident else {
                     return Err(needs_incident(&cmd, "run it in the incident's room or with POST /api/v1/incidents/{id}/commands"));
@@ -335,7 +349,8 @@ impl crate::Chat<'_> {
             | ChatCommand::ListIncidents
             | ChatCommand::ReportIncident { .. }
             | ChatCommand::Join { .. }
-            | ChatCommand::Subscribe { .. } => unreachable!("answered by Chat::run"),
+            | ChatCommand::Subscribe { .. }
+            | ChatCommand::Case { .. } => unreachable!("answered by Chat::run"),
         };
         Ok(message)
     }

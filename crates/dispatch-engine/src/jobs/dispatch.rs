@@ -32,6 +32,7 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
         return match decoded {
             Job::SendEmail(p) => email::send(engine, job, p).await,
             Job::DeliverWebhook(p) => webhook::run(engine, job, None, &p).await,
+            Job::SyncCaseThread(p) => crate::signal::thread::sync(engine, job, p.case_id).await,
             other => Err(JobFailure(format!(
                 "the {} job names no incident",
                 other.kind()
@@ -56,5 +57,6 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
         Job::Engage(_) => crate::rules::engagement::run(engine, job, incident_id).await,
         Job::Welcome(p) => crate::rules::welcome::run(engine, job, incident_id, p).await,
         Job::Notify(p) => crate::rules::notification::run(engine, job, incident_id, p).await,
+        Job::SyncCaseThread(p) => crate::signal::thread::sync(engine, job, p.case_id).await,
     }
 }

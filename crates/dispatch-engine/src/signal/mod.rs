@@ -8,6 +8,7 @@ pub mod case;
 pub mod case_edit;
 mod escalate;
 pub mod ingest;
+pub mod thread;
 pub mod views;
 
 use crate::{Error, Result};

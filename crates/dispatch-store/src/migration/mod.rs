@@ -166,6 +166,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261203_000130_provider_secrets.sql"),
                 postgres: include_str!("m20261203_000130_provider_secrets.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261203_000150_case_threads",
+                sqlite: include_str!("m20261203_000150_case_threads.sql"),
+                postgres: include_str!("m20261203_000150_case_threads.sql"),
+            }),
         ]
     }
 }
