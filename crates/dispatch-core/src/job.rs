@@ -502,6 +502,7 @@ mod tests {
                 key: "created".into(),
             }),
             Job::ResolvePages(ResolvePages { incident_id: 1 }),
+            Job::SyncCaseThread(SyncCaseThread { case_id: 3 }),
             Job::SendEmail(SendEmail {
                 incident_id: Some(1),
                 key: "k".into(),
@@ -520,6 +521,6 @@ mod tests {
                 .unwrap();
             assert_eq!(back, j);
         }
-        assert_eq!(Job::KINDS.len(), 15);
+        assert_eq!(Job::KINDS.len(), 16);
     }
 }

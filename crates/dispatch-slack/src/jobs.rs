@@ -219,6 +219,31 @@ impl SlackWorker {
             .map_err(|e| e.to_string())
     }
 
+    /// Runs a command line, unless it is a case's resolve without its reason (a button's, or
+    /// typed with at most the case): that opens the resolve form for the case instead.
+    async fn run_or_ask(
+        &self,
+        engine: &Engine,
+        p: &Value,
+        user: &str,
+        channel: &str,
+        line: &str,
+    ) -> Result<(), String> {
+        let Some(case) = resolve_without_reason(line) else {
+            return self.run_line(engine, user, channel, line).await;
+        };
+        let m = modals::modal_for("dispatch-case-resolve").expect("the resolve modal");
+        // The form's context: the channel, and the case when named (`case=12`).
+        let context = match case {
+            Some(case) => format!("{channel} case={case}"),
+            None => channel.to_string(),
+        };
+        self.api
+            .open_view(s(&p["trigger_id"]), &modals::view(m, &context))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     async fn command(&self, engine: &Engine, p: &Value) -> Result<(), String> {
         let (command, text) = (s(&p["command"]), s(&p["text"]).trim());
         let (user, channel) = (s(&p["user_id"]), s(&p["channel_id"]));
@@ -231,7 +256,7 @@ impl SlackWorker {
                     .map_err(|e| e.to_string());
             }
         }
-        self.run_line(engine, user, channel, &format!("{command} {text}"))
+        self.run_or_ask(engine, p, user, channel, &format!("{command} {text}"))
             .await
     }
 
@@ -247,18 +272,8 @@ impl SlackWorker {
                     if !s(&a["action_id"]).starts_with(blocks::COMMAND_ACTION) {
                         continue;
                     }
-                    let line = s(&a["value"]);
-                    // Resolve without a reason opens the resolve form for that case.
-                    if let Some(case) = resolve_without_reason(line) {
-                        let m = modals::modal_for("dispatch-case-resolve").expect("the modal");
-                        let context = format!("{channel} case={case}");
-                        self.api
-                            .open_view(s(&p["trigger_id"]), &modals::view(m, &context))
-                            .await
-                            .map_err(|e| e.to_string())?;
-                        continue;
-                    }
-                    self.run_line(engine, user, channel, line).await?;
+                    self.run_or_ask(engine, p, user, channel, s(&a["value"]))
+                        .await?;
                 }
                 Ok(())
             }
@@ -362,13 +377,22 @@ impl SlackWorker {
     }
 }
 
-/// The case of a `/dispatch-case-resolve #12` line that gives no reason (a button's).
-fn resolve_without_reason(line: &str) -> Option<i64> {
+/// A `/dispatch-case-resolve` (or `-close`) line that gives no reason: `Some(None)` when it names
+/// no case, `Some(Some(12))` for `#12` (a button's line, or typed so).
+fn resolve_without_reason(line: &str) -> Option<Option<i64>> {
     let mut words = line.split_whitespace();
     if dispatch_core::chat::spec(words.next()?)?.name != "dispatch-case-resolve" {
         return None;
     }
-    let case = words.next()?.trim_start_matches('#').parse().ok()?;
+    let case = match words.next() {
+        None => None,
+        Some(w) => Some(
+            w.trim_start_matches("case=")
+                .trim_start_matches('#')
+                .parse()
+                .ok()?,
+        ),
+    };
     words.next().is_none().then_some(case)
 }
 
@@ -384,4 +408,33 @@ fn user_facing(e: &Error) -> bool {
         e,
         Error::Forbidden(_) | Error::NotFound(_) | Error::Conflict(_) | Error::Validation(_)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_without_reason;
+
+    #[test]
+    fn a_resolve_without_its_reason_asks_for_it_in_the_form_and_any_other_line_runs() {
+        assert_eq!(resolve_without_reason("/dispatch-case-resolve"), Some(None));
+        assert_eq!(resolve_without_reason("/dispatch-case-close "), Some(None));
+        assert_eq!(
+            resolve_without_reason("/dispatch-case-resolve #12"),
+            Some(Some(12))
+        );
+        assert_eq!(
+            resolve_without_reason("/dispatch-case-resolve case=7"),
+            Some(Some(7))
+        );
+        assert_eq!(
+            resolve_without_reason("/dispatch-case-resolve benign"),
+            None
+        );
+        assert_eq!(
+            resolve_without_reason("/dispatch-case-resolve #12 benign"),
+            None
+        );
+        assert_eq!(resolve_without_reason("/dispatch-case-triage #12"), None);
+        assert_eq!(resolve_without_reason("/dispatch-mark-closed"), None);
+    }
 }

@@ -176,18 +176,8 @@ impl crate::Chat<'_> {
                 self.join_or_subscribe(caller, &cmd, &r).await
             }
             ChatCommand::Case { case, op } => {
-                let Some(id) = case else {
-                    return Err(CommandError::Failed(
-                        dispatch_core::ValidationError::field(
-                            "text",
-                            "name the case (#ID), or run it in the case's thread",
-                        )
-                        .into(),
-                    ));
-                };
-                Ok(self
-                    .case_command(caller, dispatch_core::CaseId(id), op)
-                    .await?)
+                self.case_command_in(caller, case.map(dispatch_core::CaseId), op)
+                    .await
             }
             cmd => {
                 let Some(r) = incident else {

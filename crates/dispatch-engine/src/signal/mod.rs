@@ -5,6 +5,7 @@
 
 pub(crate) mod cache;
 pub mod case;
+pub mod case_chat;
 pub mod case_edit;
 mod escalate;
 pub mod ingest;

@@ -11,7 +11,6 @@ use dispatch_slack::signature::sign;
 use dispatch_slack::SlackApi;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 /// What REST answers Bob when he closes Ann's case; chat and buttons answer the same.
 const REFUSAL: &str =
@@ -22,6 +21,33 @@ async fn room(app: &TestApp, case: &Value) -> Value {
     let r = app.get(&format!("/cases/{case}/room")).await;
     assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
     r.body
+}
+
+/// The texts of the replies in the room's thread of the case's message.
+fn room_replies(room: &Value) -> Vec<String> {
+    let messages = room["messages"].as_array().unwrap();
+    messages
+        .iter()
+        .filter(|m| m["parent_id"] == messages[0]["id"])
+        .map(|m| m["text"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Posts `text` in the case's room as the holder of `token`; Dispatch's answer.
+async fn say(app: &TestApp, token: &str, case: &Value, text: &str) -> String {
+    let r = app
+        .call_as(
+            Some(token),
+            Method::POST,
+            &format!("/cases/{case}/room/messages"),
+            Some(json!({ "text": text })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    r.body["reply"]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The command lines of a message's buttons.
@@ -131,26 +157,7 @@ async fn a_case_is_posted_to_its_room_and_worked_there_by_command_under_the_rest
 
     // Bob, a member, acknowledges it by command in its room.
     let bob = app.token_for("bob@example.com").await;
-    let post = |token: String, text: &'static str| {
-        let app = &app;
-        let case = case.clone();
-        async move {
-            let r = app
-                .call_as(
-                    Some(&token),
-                    Method::POST,
-                    &format!("/cases/{case}/room/messages"),
-                    Some(json!({ "text": text })),
-                )
-                .await;
-            assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
-            r.body["reply"]["text"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        }
-    };
-    let answer = post(bob.clone(), "/dispatch-case-triage").await;
+    let answer = say(&app, &bob, &case, "/dispatch-case-triage").await;
     assert_eq!(
         answer,
         format!("Case {case} is in triage (bob@example.com acknowledged it).")
@@ -189,8 +196,10 @@ async fn a_case_is_posted_to_its_room_and_worked_there_by_command_under_the_rest
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
-    let answer = post(
-        bob.clone(),
+    let answer = say(
+        &app,
+        &bob,
+        &case,
         "/dispatch-case-resolve false_positive \"just noise\"",
     )
     .await;
@@ -210,14 +219,14 @@ async fn a_case_is_posted_to_its_room_and_worked_there_by_command_under_the_rest
         "triage"
     );
     // A bad or unknown command answers with the usage.
-    let answer = post(bob.clone(), "/dispatch-case-resolve sometime").await;
+    let answer = say(&app, &bob, &case, "/dispatch-case-resolve sometime").await;
     assert!(answer.contains("is not a resolution reason"), "{answer}");
     assert!(answer.contains("Usage: /dispatch-case-resolve"), "{answer}");
-    let answer = post(bob.clone(), "/dispatch-case-frobnicate").await;
+    let answer = say(&app, &bob, &case, "/dispatch-case-frobnicate").await;
     assert!(answer.contains("Unknown command"), "{answer}");
 
     // Bob escalates: the incident is linked in the thread and on the message.
-    let answer = post(bob.clone(), "/dispatch-case-escalate").await;
+    let answer = say(&app, &bob, &case, "/dispatch-case-escalate").await;
     let incident = app.get(&format!("/cases/{case}")).await.body["incident"]
         .as_str()
         .unwrap()
@@ -231,28 +240,109 @@ async fn a_case_is_posted_to_its_room_and_worked_there_by_command_under_the_rest
         text.contains(&format!("Escalated to incident **{incident}**")),
         "{text}"
     );
-    let told = r["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["parent_id"] == message["id"])
-        .any(|m| {
-            m["text"]
-                .as_str()
-                .unwrap()
-                .contains(&format!("/incidents/{incident}"))
-        });
-    assert!(told, "{r:#}");
+    assert!(
+        room_replies(&r)
+            .iter()
+            .any(|t| t.contains(&format!("/incidents/{incident}"))),
+        "{r:#}"
+    );
     // Ann closes it by command (the case is escalated: closing is still hers).
     let ann = app.token_for("ann@example.com").await;
-    let answer = post(
-        ann,
+    let answer = say(
+        &app,
+        &ann,
+        &case,
         "/dispatch-case-resolve escalated \"handled as an incident\"",
     )
     .await;
     assert_eq!(answer, format!("Case {case} is closed (escalated)."));
     app.run_pending_jobs().await;
     assert!(buttons(&room(&app, &case).await["messages"][0]["blocks"]).is_empty());
+}
+
+/// The snooze filters made from case `case`.
+async fn snoozes_of(app: &TestApp, case: &Value) -> Vec<Value> {
+    let r = app.get("/signal-filters?project=default").await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    r.body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "snooze")
+        .filter(|f| {
+            f["description"]
+                .as_str()
+                .is_some_and(|d| d.starts_with(&format!("Snoozed from case {case}:")))
+        })
+        .cloned()
+        .collect()
+}
+
+/// How far `at` (RFC 3339) is from now, in minutes.
+fn minutes_ahead(at: &Value) -> i64 {
+    let at: chrono::DateTime<chrono::Utc> = at.as_str().unwrap().parse().unwrap();
+    (at - chrono::Utc::now()).num_minutes()
+}
+
+#[tokio::test]
+async fn snoozing_a_case_from_its_room_makes_the_filter_and_shows_it_on_the_message() {
+    let app = crate::common::spawn_app().await;
+    define(
+        &app,
+        json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"},
+            "conversation_target": "sec-alerts"}),
+    )
+    .await;
+    let got = send(&app, notification(vec![errors("z1")])).await;
+    let case = got[0]["case_id"].clone();
+    app.run_pending_jobs().await;
+    let bob = app.token_for("bob@example.com").await;
+
+    // A length it cannot take is answered with the usage, and makes nothing.
+    let answer = say(&app, &bob, &case, "/dispatch-case-snooze forever").await;
+    assert!(answer.contains("30m"), "{answer}");
+    assert!(answer.contains("Usage: /dispatch-case-snooze"), "{answer}");
+    assert!(snoozes_of(&app, &case).await.is_empty());
+
+    let answer = say(&app, &bob, &case, "/dispatch-case-snooze 2h").await;
+    let filters = snoozes_of(&app, &case).await;
+    assert_eq!(filters.len(), 1, "{filters:#?}");
+    let f = &filters[0];
+    assert_eq!(f["mode"], "active");
+    assert!(
+        f["expression"]
+            .as_str()
+            .unwrap()
+            .contains("alertname=\"HighErrorRate\""),
+        "{f:#}"
+    );
+    assert!(
+        (118..=120).contains(&minutes_ahead(&f["expires_at"])),
+        "{f:#}"
+    );
+    assert!(
+        answer.starts_with(&format!("Snoozed case {case}'s signal until"))
+            && answer.contains(&format!("(filter {}:", f["id"])),
+        "{answer}"
+    );
+    // The message says until when, and the thread who snoozed it.
+    app.run_pending_jobs().await;
+    let r = room(&app, &case).await;
+    let message = &r["messages"][0];
+    assert!(
+        message["text"].as_str().unwrap().contains("Snoozed until"),
+        "{message:#}"
+    );
+    assert!(
+        room_replies(&r)
+            .iter()
+            .any(|t| t.contains("bob@example.com snoozed the case's signal")),
+        "{r:#}"
+    );
+    // The same alert under another fingerprint is snoozed by that filter, not a new case.
+    let again = send(&app, notification(vec![errors("z2")])).await;
+    assert_eq!(again[0]["outcome"], "snoozed", "{again:#?}");
+    assert_eq!(again[0]["filter_id"], f["id"]);
 }
 
 #[tokio::test]
@@ -304,33 +394,7 @@ impl Slack {
         let api = emu.spawn().await;
         let slack_api = SlackApi::new(&api, BOT);
         slack_api.create_channel("sec-alerts", false).await.unwrap();
-        let conversation_api = slack_api.clone();
-        let app = TestApp::builder()
-            .registry(move |db, registry| {
-                registry
-                    .conversation
-                    .add(Arc::new(dispatch::server::slack_conversation(
-                        db,
-                        conversation_api,
-                    )));
-                registry
-                    .set_default(dispatch_core::Capability::Conversation, "slack")
-                    .unwrap();
-            })
-            .web_options(dispatch_web::WebOptions {
-                slack: Some(dispatch_slack::transport::SlackSettings {
-                    signing_secret: SECRET.into(),
-                }),
-                ..Default::default()
-            })
-            .transport_jobs(dispatch_slack::jobs::handlers(
-                dispatch_slack::jobs::SlackWorker {
-                    api: slack_api,
-                    reaction: "stopwatch".into(),
-                },
-            ))
-            .spawn()
-            .await;
+        let app = crate::slack_day::slack_app(slack_api, SECRET).await;
         Slack {
             app,
             emu,
@@ -349,13 +413,18 @@ impl Slack {
 
     /// Sends a signed interaction as Slack does, then runs the jobs it made.
     async fn interact(&mut self, payload: Value) {
-        self.n += 1;
         let body = format!("payload={}", urlencode(&payload.to_string()));
+        self.post("interactions", body).await;
+    }
+
+    /// Sends a signed request to one of Dispatch's Slack endpoints, then runs the jobs it made.
+    async fn post(&mut self, path: &str, body: String) {
+        self.n += 1;
         let ts = chrono::Utc::now().timestamp().to_string();
         let res = self
             .app
             .http
-            .post(format!("{}/api/v1/slack/interactions", self.app.base))
+            .post(format!("{}/api/v1/slack/{path}", self.app.base))
             .header("content-type", "application/x-www-form-urlencoded")
             .header("x-slack-request-timestamp", &ts)
             .header("x-slack-signature", sign(SECRET, &ts, body.as_bytes()))
@@ -365,6 +434,25 @@ impl Slack {
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         self.app.run_pending_jobs().await;
+    }
+
+    /// Bob types a slash command in the case channel, as Slack sends it.
+    async fn slash(&mut self, command: &str, text: &str) {
+        let c = self.channel();
+        let body = [
+            ("command", command),
+            ("text", text),
+            ("user_id", self.bob.as_str()),
+            ("channel_id", c.id.as_str()),
+            ("trigger_id", &format!("trigger-{}", self.n)),
+            ("team_id", "T1"),
+            ("response_url", "http://127.0.0.1:9/r"),
+        ]
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+        self.post("commands", body).await;
     }
 
     /// Presses the button of the case message whose command starts with `prefix`.
@@ -384,6 +472,18 @@ impl Slack {
             "channel": {"id": c.id}, "container": {"type": "message", "message_ts": ts,
             "channel_id": c.id}, "trigger_id": trigger, "actions": [button]}))
             .await;
+    }
+
+    /// Bob fills the resolve form just opened with a reason and text, and submits it.
+    async fn resolve_in_form(&mut self, reason: &str, text: &str) {
+        let view = self.emu.views().last().cloned().expect("the resolve form");
+        assert_eq!(view["callback_id"], "dispatch-case-resolve");
+        let submitted = json!({"type": "view_submission", "user": {"id": self.bob},
+            "trigger_id": "trigger-submit", "view": {"callback_id": "dispatch-case-resolve",
+            "private_metadata": view["private_metadata"],
+            "state": {"values": {"reason": {"reason": {"selected_option": {"value": reason}}},
+                "text": {"text": {"value": text}}}}}});
+        self.interact(submitted).await;
     }
 
     fn last_ephemeral(&self) -> String {
@@ -428,13 +528,9 @@ async fn a_case_thread_in_slack_is_worked_with_buttons_and_updated_in_place() {
     let c = s.channel();
     assert_eq!(c.edits.get(&ts), Some(&1), "{c:#?}");
     assert!(c.messages[0].1.contains("Status: triage"));
-    let replies: Vec<_> = c
-        .messages
-        .iter()
-        .filter(|(t, ..)| c.threads.get(t) == Some(&ts))
-        .collect();
+    let replies = thread_replies(&c, &ts);
     assert_eq!(replies.len(), 1, "{c:#?}");
-    assert!(replies[0].1.contains("from new to triage"));
+    assert!(replies[0].contains("from new to triage"));
     let update = s.emu.calls_of("chat.update");
     assert_eq!(
         update[0].args["channel"], c.id,
@@ -451,14 +547,7 @@ async fn a_case_thread_in_slack_is_worked_with_buttons_and_updated_in_place() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     s.press("/dispatch-case-resolve").await;
-    let view = s.emu.views().last().cloned().expect("the resolve form");
-    assert_eq!(view["callback_id"], "dispatch-case-resolve");
-    let submitted = json!({"type": "view_submission", "user": {"id": s.bob},
-        "trigger_id": "trigger-submit", "view": {"callback_id": "dispatch-case-resolve",
-        "private_metadata": view["private_metadata"],
-        "state": {"values": {"reason": {"reason": {"selected_option": {"value": "benign"}}},
-            "text": {"text": {"value": "nothing wrong"}}}}}});
-    s.interact(submitted).await;
+    s.resolve_in_form("benign", "nothing wrong").await;
     assert!(
         s.last_ephemeral().contains(REFUSAL),
         "{}",
@@ -480,9 +569,9 @@ async fn a_case_thread_in_slack_is_worked_with_buttons_and_updated_in_place() {
     assert_eq!(c.edits.get(&ts), Some(&3));
     assert!(c.messages[0].1.contains(&incident), "{}", c.messages[0].1);
     assert!(
-        c.messages
+        thread_replies(&c, &ts)
             .iter()
-            .any(|(t, text, _)| c.threads.get(t) == Some(&ts) && text.contains(&incident)),
+            .any(|t| t.contains(&incident)),
         "{c:#?}"
     );
     // Still one case message: nothing was posted twice.
@@ -501,5 +590,108 @@ async fn a_case_thread_in_slack_is_worked_with_buttons_and_updated_in_place() {
         r.body["messages"],
         json!([]),
         "Slack's thread is not kept in the built-in room"
+    );
+}
+
+/// The texts of the replies in the thread of the case message `ts`.
+fn thread_replies(c: &Channel, ts: &str) -> Vec<String> {
+    c.messages
+        .iter()
+        .filter(|(t, ..)| c.threads.get(t).map(String::as_str) == Some(ts))
+        .map(|(_, text, _)| text.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_case_in_slack_is_acknowledged_snoozed_and_resolved_by_slash_command_and_button() {
+    let mut s = Slack::start().await;
+    define(
+        &s.app,
+        json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"},
+            "conversation_target": "#sec-alerts"}),
+    )
+    .await;
+    let got = send(&s.app, notification(vec![errors("k1")])).await;
+    let case = got[0]["case_id"].clone();
+    s.app.run_pending_jobs().await;
+    let ts = s.channel().messages[0].0.clone();
+
+    // Slack runs no app's slash command in a thread: typed in the channel without a case, it
+    // works the latest case posted there.
+    s.slash("/dispatch-case-ack", "").await;
+    assert_eq!(
+        s.last_ephemeral(),
+        format!("Case {case} is in triage (bob@example.com acknowledged it).")
+    );
+    let c = s.channel();
+    assert!(c.messages[0].1.contains("Status: triage"), "{c:#?}");
+    assert_eq!(c.edits.get(&ts), Some(&1));
+
+    // A case that does not exist is a clear answer, not silence.
+    s.slash("/dispatch-case-escalate", "#9999").await;
+    assert!(
+        s.last_ephemeral().contains("case 9999"),
+        "{}",
+        s.last_ephemeral()
+    );
+
+    // Alerts arriving meanwhile are told once, counted, in the thread.
+    for _ in 0..3 {
+        send(&s.app, notification(vec![errors("k1")])).await;
+    }
+    after_window(&s.app).await;
+    let c = s.channel();
+    assert_eq!(counted_again(&thread_replies(&c, &ts)), 3, "{c:#?}");
+    assert!(
+        c.messages[0].1.contains("Signals: 4"),
+        "{}",
+        c.messages[0].1
+    );
+
+    // The Snooze 1h button makes the snooze filter; the message shows it.
+    s.press("/dispatch-case-snooze").await;
+    assert!(
+        s.last_ephemeral()
+            .starts_with(&format!("Snoozed case {case}'s signal until")),
+        "{}",
+        s.last_ephemeral()
+    );
+    let filters = snoozes_of(&s.app, &case).await;
+    assert_eq!(filters.len(), 1, "{filters:#?}");
+    assert!((58..=60).contains(&minutes_ahead(&filters[0]["expires_at"])));
+    let c = s.channel();
+    assert!(
+        c.messages[0].1.contains("Snoozed until"),
+        "{}",
+        c.messages[0].1
+    );
+
+    // /dispatch-case-close without a reason opens the resolve form; submitting it closes the
+    // case with that reason, and the message keeps no buttons.
+    s.slash("/dispatch-case-close", "").await;
+    s.resolve_in_form("false_positive", "load test").await;
+    assert_eq!(
+        s.last_ephemeral(),
+        format!("Case {case} is closed (false_positive).")
+    );
+    let closed = s.app.get(&format!("/cases/{case}")).await.body;
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["resolution_reason"], "false_positive");
+    assert_eq!(closed["resolution"], "load test");
+    let c = s.channel();
+    let (_, text, blocks) = &c.messages[0];
+    assert!(text.contains("Resolution: false_positive"), "{text}");
+    let commands = blocks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .flat_map(|b| b["elements"].as_array().unwrap().clone())
+        .filter(|e| e["value"].is_string())
+        .count();
+    assert_eq!(commands, 0, "no action buttons once closed: {blocks:#}");
+    assert!(
+        thread_replies(&c, &ts).iter().any(|t| t.contains("closed")),
+        "{c:#?}"
     );
 }
