@@ -691,7 +691,9 @@ async fn a_case_in_slack_is_acknowledged_snoozed_and_resolved_by_slash_command_a
         .count();
     assert_eq!(commands, 0, "no action buttons once closed: {blocks:#}");
     assert!(
-        thread_replies(&c, &ts).iter().any(|t| t.contains("closed")),
+        thread_replies(&c, &ts)
+            .iter()
+            .any(|t| t == "bob@example.com moved the case from triage to closed (false_positive)"),
         "{c:#?}"
     );
 }
