@@ -131,6 +131,9 @@ jobs! {
     Notify = "notify",
     /// Post a report to one notification rule's conversation target, once per key.
     PostToTarget = "post_to_target",
+    /// Post a case's message to its conversation target, or bring its thread up to date: the
+    /// message updated in place, what happened since told as one reply.
+    SyncCaseThread = "sync_case_thread",
 }
 
 /// See [`Job::Provision`].
@@ -251,6 +254,13 @@ pub struct DeliverWebhook {
     pub subscription_id: i64,
     /// The message (its delivery row holds the body).
     pub message_id: String,
+}
+
+/// See [`Job::SyncCaseThread`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncCaseThread {
+    /// The case.
+    pub case_id: i64,
 }
 
 /// See [`Job::Page`].
@@ -409,6 +419,12 @@ impl About for DeliverWebhook {
     }
 }
 
+impl About for SyncCaseThread {
+    fn about(&self) -> Option<i64> {
+        None
+    }
+}
+
 impl About for SendEmail {
     fn about(&self) -> Option<i64> {
         self.incident_id
@@ -507,6 +523,7 @@ mod tests {
                 key: "created".into(),
             }),
             Job::ResolvePages(ResolvePages { incident_id: 1 }),
+            Job::SyncCaseThread(SyncCaseThread { case_id: 3 }),
             Job::SendEmail(SendEmail {
                 incident_id: Some(1),
                 key: "k".into(),
@@ -526,6 +543,6 @@ mod tests {
                 .unwrap();
             assert_eq!(back, j);
         }
-        assert_eq!(Job::KINDS.len(), 16);
+        assert_eq!(Job::KINDS.len(), 17);
     }
 }

@@ -172,6 +172,23 @@ pub trait DocumentProvider: Send + Sync {
     }
 }
 
+/// Where a case's message was posted: the provider's channel id and the message's id in it
+/// (Slack's channel id and `ts`; the built-in room's target name and message id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadRef {
+    /// The channel.
+    pub channel: String,
+    /// The case's message in it.
+    pub ts: String,
+}
+
+fn no_case_threads(slug: &str) -> ProviderError {
+    ProviderError::new(
+        slug,
+        "this conversation provider does not post case threads",
+    )
+}
+
 /// A conversation (channel, room) per incident.
 #[async_trait]
 pub trait ConversationProvider: Send + Sync {
@@ -210,6 +227,30 @@ pub trait ConversationProvider: Send + Sync {
         key: Option<&str>,
         message: &RichMessage,
     ) -> ProviderResult<()>;
+    /// Posts case `case_id`'s message in the channel named `channel`, once per `key`; where it
+    /// went (a retry answers the first post).
+    async fn post_case(
+        &self,
+        _case_id: i64,
+        _channel: &str,
+        _key: &str,
+        _message: &RichMessage,
+    ) -> ProviderResult<ThreadRef> {
+        Err(no_case_threads(self.slug()))
+    }
+    /// Replaces a case's message in place.
+    async fn update_case(&self, _thread: &ThreadRef, _message: &RichMessage) -> ProviderResult<()> {
+        Err(no_case_threads(self.slug()))
+    }
+    /// Replies in a case's thread, once per `key`.
+    async fn reply_case(
+        &self,
+        _thread: &ThreadRef,
+        _key: &str,
+        _message: &RichMessage,
+    ) -> ProviderResult<()> {
+        Err(no_case_threads(self.slug()))
+    }
 }
 
 /// An e-mail to send: plain text, and optionally the same content as HTML.

@@ -306,6 +306,49 @@ impl SlackApi {
         Ok(v["ts"].as_str().unwrap_or_default().to_string())
     }
 
+    /// Posts a message in `channel` (an id or a name), as a reply in the thread of `thread_ts`
+    /// when given; the channel's id and the message's `ts`.
+    pub async fn post_in(
+        &self,
+        channel: &str,
+        thread_ts: Option<&str>,
+        text: &str,
+        blocks: &[Value],
+    ) -> Result<(String, String), SlackError> {
+        let blocks = Value::Array(blocks.to_vec()).to_string();
+        let mut args = vec![("channel", channel), ("text", text), ("blocks", &blocks)];
+        if let Some(t) = thread_ts {
+            args.push(("thread_ts", t));
+        }
+        let v = self.call("chat.postMessage", &args).await?;
+        Ok((
+            v["channel"].as_str().unwrap_or(channel).to_string(),
+            v["ts"].as_str().unwrap_or_default().to_string(),
+        ))
+    }
+
+    /// Replaces a message's text and blocks (`chat.update`; the channel must be its id).
+    pub async fn update(
+        &self,
+        channel: &str,
+        ts: &str,
+        text: &str,
+        blocks: &[Value],
+    ) -> Result<(), SlackError> {
+        let blocks = Value::Array(blocks.to_vec()).to_string();
+        self.call(
+            "chat.update",
+            &[
+                ("channel", channel),
+                ("ts", ts),
+                ("text", text),
+                ("blocks", &blocks),
+            ],
+        )
+        .await
+        .map(drop)
+    }
+
     /// Archives (true) or un-archives (false) a channel; one already so is fine.
     pub async fn set_archived(&self, channel: &str, archived: bool) -> Result<(), SlackError> {
         let (method, done) = if archived {

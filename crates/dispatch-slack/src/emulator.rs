@@ -45,6 +45,10 @@ pub struct Channel {
     pub pins: Vec<String>,
     /// Who wrote each message people posted (by ts); Dispatch's own have no entry.
     pub authors: HashMap<String, String>,
+    /// The thread each reply is in: its ts → the parent message's `thread_ts`.
+    pub threads: HashMap<String, String>,
+    /// How many times each message was updated (`chat.update`), by ts.
+    pub edits: HashMap<String, u32>,
 }
 
 #[derive(Default)]
@@ -440,13 +444,21 @@ fn answer(inner: &mut Inner, method: &str, args: &BTreeMap<String, String>) -> V
             inner.next += 1;
             let ts = format!("1700000000.{:06}", inner.next);
             let blocks: Value = serde_json::from_str(&arg("blocks")).unwrap_or(Value::Null);
-            match channel_index(inner, &channel) {
+            // `channel` is "an encoded ID or channel name".
+            let found = channel_index(inner, &channel).or_else(|| {
+                let name = channel.trim_start_matches('#');
+                inner.channels.iter().position(|c| c.name == name)
+            });
+            match found {
                 Some(i) if inner.channels[i].archived => fail("is_archived"),
                 Some(i) => {
-                    inner.channels[i]
-                        .messages
-                        .push((ts.clone(), arg("text"), blocks));
-                    json!({"ok": true, "channel": channel, "ts": ts})
+                    let thread_ts = arg("thread_ts");
+                    let c = &mut inner.channels[i];
+                    if !thread_ts.is_empty() {
+                        c.threads.insert(ts.clone(), thread_ts);
+                    }
+                    c.messages.push((ts.clone(), arg("text"), blocks));
+                    json!({"ok": true, "channel": c.id, "ts": ts})
                 }
                 // Direct messages (D…) are accepted and only recorded as calls.
                 None if channel.starts_with('D') => {
@@ -455,6 +467,34 @@ fn answer(inner: &mut Inner, method: &str, args: &BTreeMap<String, String>) -> V
                 None => fail("channel_not_found"),
             }
         }
+        "chat.update" => match channel_index(inner, &arg("channel")) {
+            Some(i) if inner.channels[i].archived => fail("is_archived"),
+            Some(i) => {
+                let ts = arg("ts");
+                let c = &mut inner.channels[i];
+                if c.authors.contains_key(&ts) {
+                    return fail("cant_update_message");
+                }
+                let Some(m) = c.messages.iter_mut().find(|m| m.0 == ts) else {
+                    return fail("message_not_found");
+                };
+                if arg("text").is_empty() && !args.contains_key("blocks") {
+                    return fail("no_text");
+                }
+                if !arg("text").is_empty() {
+                    m.1 = arg("text");
+                }
+                // Without `blocks` the previous blocks stay only when no text is given.
+                match args.get("blocks") {
+                    Some(b) => m.2 = serde_json::from_str(b).unwrap_or(Value::Null),
+                    None => m.2 = Value::Null,
+                }
+                *c.edits.entry(ts.clone()).or_default() += 1;
+                let text = m.1.clone();
+                json!({"ok": true, "channel": c.id, "ts": ts, "text": text})
+            }
+            None => fail("channel_not_found"),
+        },
         "chat.postEphemeral" => json!({"ok": true, "message_ts": "1700000000.000000"}),
         "pins.add" => match channel_index(inner, &arg("channel")) {
             Some(i) => {

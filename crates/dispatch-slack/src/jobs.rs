@@ -179,8 +179,19 @@ impl SlackWorker {
     ) -> Result<(), String> {
         let caller = self.caller(engine, user).await?;
         let line = self.resolve_mentions(engine, line).await?;
-        let incident = self.incident_for(engine, channel).await?;
-        let answer = match engine.chat().run(&caller, incident.as_ref(), &line).await {
+        let ran = if dispatch_core::chat::is_case_command(&line) {
+            // A case command names its case, or takes the latest case posted in this channel.
+            let case = engine
+                .cases()
+                .in_channel(crate::provider::SLUG, channel)
+                .await
+                .map_err(|e| e.to_string())?;
+            engine.chat().run_in_case(&caller, case, &line).await
+        } else {
+            let incident = self.incident_for(engine, channel).await?;
+            engine.chat().run(&caller, incident.as_ref(), &line).await
+        };
+        let answer = match ran {
             Ok(m) => m,
             Err(CommandError::Usage(u)) => RichMessage::plain(u.text()),
             Err(CommandError::Failed(e)) if user_facing(&e) => RichMessage::plain(e.to_string()),
@@ -208,6 +219,31 @@ impl SlackWorker {
             .map_err(|e| e.to_string())
     }
 
+    /// Runs a command line, unless it is a case's resolve without its reason (a button's, or
+    /// typed with at most the case): that opens the resolve form for the case instead.
+    async fn run_or_ask(
+        &self,
+        engine: &Engine,
+        p: &Value,
+        user: &str,
+        channel: &str,
+        line: &str,
+    ) -> Result<(), String> {
+        let Some(case) = resolve_without_reason(line) else {
+            return self.run_line(engine, user, channel, line).await;
+        };
+        let m = modals::modal_for("dispatch-case-resolve").expect("the resolve modal");
+        // The form's context: the channel, and the case when named (`case=12`).
+        let context = match case {
+            Some(case) => format!("{channel} case={case}"),
+            None => channel.to_string(),
+        };
+        self.api
+            .open_view(s(&p["trigger_id"]), &modals::view(m, &context))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     async fn command(&self, engine: &Engine, p: &Value) -> Result<(), String> {
         let (command, text) = (s(&p["command"]), s(&p["text"]).trim());
         let (user, channel) = (s(&p["user_id"]), s(&p["channel_id"]));
@@ -220,7 +256,7 @@ impl SlackWorker {
                     .map_err(|e| e.to_string());
             }
         }
-        self.run_line(engine, user, channel, &format!("{command} {text}"))
+        self.run_or_ask(engine, p, user, channel, &format!("{command} {text}"))
             .await
     }
 
@@ -233,9 +269,11 @@ impl SlackWorker {
                     .or(p["container"]["channel_id"].as_str())
                     .unwrap_or_default();
                 for a in p["actions"].as_array().into_iter().flatten() {
-                    if s(&a["action_id"]).starts_with(blocks::COMMAND_ACTION) {
-                        self.run_line(engine, user, channel, s(&a["value"])).await?;
+                    if !s(&a["action_id"]).starts_with(blocks::COMMAND_ACTION) {
+                        continue;
                     }
+                    self.run_or_ask(engine, p, user, channel, s(&a["value"]))
+                        .await?;
                 }
                 Ok(())
             }
@@ -245,8 +283,12 @@ impl SlackWorker {
                     // Answered with the errors when it arrived.
                     return Ok(());
                 };
-                self.run_line(engine, user, s(&view["private_metadata"]), &line)
-                    .await
+                // The form's context: the channel, and what it was opened for (`case=12`).
+                let (channel, named) = s(&view["private_metadata"])
+                    .split_once(' ')
+                    .unwrap_or((s(&view["private_metadata"]), ""));
+                let line = format!("{line} {named}");
+                self.run_line(engine, user, channel, line.trim()).await
             }
             "shortcut" if s(&p["callback_id"]) == "dispatch-report-incident" => {
                 let m = modals::modal_for("dispatch-report-incident").expect("the report modal");
@@ -335,6 +377,25 @@ impl SlackWorker {
     }
 }
 
+/// A `/dispatch-case-resolve` (or `-close`) line that gives no reason: `Some(None)` when it names
+/// no case, `Some(Some(12))` for `#12` (a button's line, or typed so).
+fn resolve_without_reason(line: &str) -> Option<Option<i64>> {
+    let mut words = line.split_whitespace();
+    if dispatch_core::chat::spec(words.next()?)?.name != "dispatch-case-resolve" {
+        return None;
+    }
+    let case = match words.next() {
+        None => None,
+        Some(w) => Some(
+            w.trim_start_matches("case=")
+                .trim_start_matches('#')
+                .parse()
+                .ok()?,
+        ),
+    };
+    words.next().is_none().then_some(case)
+}
+
 /// A Slack timestamp (`1700000000.000100`) as a time.
 fn slack_time(ts: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     let (secs, micros) = ts.split_once('.').unwrap_or((ts, "0"));
@@ -347,4 +408,33 @@ fn user_facing(e: &Error) -> bool {
         e,
         Error::Forbidden(_) | Error::NotFound(_) | Error::Conflict(_) | Error::Validation(_)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_without_reason;
+
+    #[test]
+    fn a_resolve_without_its_reason_asks_for_it_in_the_form_and_any_other_line_runs() {
+        assert_eq!(resolve_without_reason("/dispatch-case-resolve"), Some(None));
+        assert_eq!(resolve_without_reason("/dispatch-case-close "), Some(None));
+        assert_eq!(
+            resolve_without_reason("/dispatch-case-resolve #12"),
+            Some(Some(12))
+        );
+        assert_eq!(
+            resolve_without_reason("/dispatch-case-resolve case=7"),
+            Some(Some(7))
+        );
+        assert_eq!(
+            resolve_without_reason("/dispatch-case-resolve benign"),
+            None
+        );
+        assert_eq!(
+            resolve_without_reason("/dispatch-case-resolve #12 benign"),
+            None
+        );
+        assert_eq!(resolve_without_reason("/dispatch-case-triage #12"), None);
+        assert_eq!(resolve_without_reason("/dispatch-mark-closed"), None);
+    }
 }

@@ -78,9 +78,30 @@ const ROLES: &[&str] = &[
     "observer",
 ];
 const STATUSES: &[&str] = &["active", "stable", "closed"];
+/// A case's resolution reasons (`dispatch_core::signal::ResolutionReason`).
+pub const REASONS: &[&str] = &[
+    "benign",
+    "contained",
+    "escalated",
+    "false_positive",
+    "information_gathered",
+    "insufficient_information",
+    "mitigated",
+    "operational_error",
+    "policy_violation",
+    "user_acknowledged",
+];
 
 /// Every modal.
 pub const MODALS: &[Modal] = &[
+    Modal {
+        command: "dispatch-case-resolve",
+        title: "Resolve the case",
+        fields: &[
+            p("reason", "Resolution reason", Input::Choice(REASONS), true),
+            p("text", "What was found or done", Input::Text, false),
+        ],
+    },
     Modal {
         command: "dispatch-report-incident",
         title: "Report an incident",
@@ -308,6 +329,25 @@ mod tests {
 
     fn submission(command: &str, values: Value) -> Value {
         json!({ "callback_id": command, "state": { "values": values } })
+    }
+
+    #[test]
+    fn the_resolve_modal_offers_every_resolution_reason() {
+        let ours: Vec<&str> = dispatch_core::signal::ResolutionReason::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .collect();
+        assert_eq!(REASONS, ours.as_slice());
+        let line = command_line(&submission(
+            "dispatch-case-resolve",
+            json!({"reason": {"reason": {"selected_option": {"value": "false_positive"}}},
+                   "text": {"text": {"value": "load \"test\""}}}),
+        ))
+        .unwrap();
+        assert_eq!(
+            line,
+            r#"/dispatch-case-resolve false_positive "load \"test\"""#
+        );
     }
 
     #[test]

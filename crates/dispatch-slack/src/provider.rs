@@ -8,7 +8,7 @@ use crate::{blocks, SlackApi, SlackError};
 use async_trait::async_trait;
 use dispatch_core::message::RichMessage;
 use dispatch_core::provider::{
-    ConversationProvider, Created, IncidentContext, ProviderError, ProviderResult,
+    ConversationProvider, Created, IncidentContext, ProviderError, ProviderResult, ThreadRef,
 };
 
 /// The provider's slug, as recorded on an incident's conversation resource.
@@ -124,6 +124,70 @@ impl ConversationProvider for SlackConversation {
             .set_archived(external_id, archived)
             .await
             .map_err(slack_err)
+    }
+
+    async fn post_case(
+        &self,
+        _case_id: i64,
+        channel: &str,
+        key: &str,
+        message: &RichMessage,
+    ) -> ProviderResult<ThreadRef> {
+        let name = channel.trim().trim_start_matches('#');
+        let id = self
+            .api
+            .find_channel(name)
+            .await
+            .map_err(slack_err)?
+            .ok_or_else(|| {
+                err(format!(
+                    "no Slack channel is named {name:?} (create it, and invite the app to it)"
+                ))
+            })?;
+        if let Some(ts) = self.memory.posted(key).await? {
+            return Ok(ThreadRef { channel: id, ts });
+        }
+        let (id, ts) = self
+            .api
+            .post_in(&id, None, &message.text, &blocks::render(message))
+            .await
+            .map_err(slack_err)?;
+        self.memory.remember_post(key, &id, &ts).await?;
+        Ok(ThreadRef { channel: id, ts })
+    }
+
+    async fn update_case(&self, thread: &ThreadRef, message: &RichMessage) -> ProviderResult<()> {
+        self.api
+            .update(
+                &thread.channel,
+                &thread.ts,
+                &message.text,
+                &blocks::render(message),
+            )
+            .await
+            .map_err(slack_err)
+    }
+
+    async fn reply_case(
+        &self,
+        thread: &ThreadRef,
+        key: &str,
+        message: &RichMessage,
+    ) -> ProviderResult<()> {
+        if self.memory.posted(key).await?.is_some() {
+            return Ok(());
+        }
+        let (_, ts) = self
+            .api
+            .post_in(
+                &thread.channel,
+                Some(&thread.ts),
+                &message.text,
+                &blocks::render(message),
+            )
+            .await
+            .map_err(slack_err)?;
+        self.memory.remember_post(key, &thread.channel, &ts).await
     }
 }
 

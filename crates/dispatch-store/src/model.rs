@@ -138,6 +138,14 @@ pub mod resource {
 pub mod role_policy {
     pub use crate::entity::role_policy::Model;
 }
+/// Rows of the `case_message` table.
+pub mod case_message {
+    pub use crate::entity::case_message::Model;
+}
+/// Rows of the `case_thread` table.
+pub mod case_thread {
+    pub use crate::entity::case_thread::Model;
+}
 /// Rows of the `room` table.
 pub mod room {
     pub use crate::entity::room::Model;

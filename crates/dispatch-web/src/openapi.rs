@@ -83,6 +83,7 @@ use answers::ErrorAnswers;
         api::signal_ingest::pagerduty, api::signal_ingest::generic,
         api::cases::list, api::cases::show, api::cases::triage, api::cases::escalate,
         api::cases::stable, api::cases::close, api::cases::edit, api::cases::snooze,
+        api::cases::room, api::cases::post_in_room,
     ),
     components(schemas(crate::error::ErrorBody, crate::wire::IncidentSummaryOut)),
     modifiers(&BearerAuth, &ErrorAnswers),

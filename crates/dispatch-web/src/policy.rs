@@ -174,6 +174,7 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("POST", "/cases/{id}/close", Need::Case(CloseCase)),
     r("POST", "/cases/{id}/snooze", Need::Case(SnoozeCase)),
     r("POST", "/cases/{id}/assign", Need::Case(EditCase)),
+    r("POST", "/cases/{id}/room", Need::Case(ViewCase)),
     r("POST", "/oncall/overrides", ADMIN),
     r("POST", "/pages/{id}/ack", Need::Owned(Owned::Page, AckPage)),
     // Settings pages: admins (a section that needs more, like projects or people, refuses
@@ -564,6 +565,14 @@ pub const POLICIES: &[RoutePolicy] = &[
         Need::Case(StabilizeCase),
     ),
     r("POST", "/api/v1/cases/{id}/close", Need::Case(CloseCase)),
+    r("GET", "/api/v1/cases/{id}/room", Need::Case(ViewCase)),
+    // Chat commands in the case's room: the engine checks each command's own case action, by
+    // the same rule, on top of seeing the case.
+    r(
+        "POST",
+        "/api/v1/cases/{id}/room/messages",
+        Need::Case(ViewCase),
+    ),
     // Per-project membership: org managers and owners, and the project's own admins.
     r("GET", "/api/v1/projects/{slug}/members", Member),
     r(

@@ -54,6 +54,11 @@ pub(super) fn parse(s: &Spec, alias: &str, words: Vec<Word>, now: DateTime<Utc>)
         "dispatch-subscribe-incident" => incident_arg(words)
             .map(|incident| ChatCommand::Subscribe { incident })
             .map_err(bad),
+        "dispatch-case-triage" => case(words, |_| Ok(super::CaseOp::Triage)).map_err(bad),
+        "dispatch-case-escalate" => case(words, |_| Ok(super::CaseOp::Escalate)).map_err(bad),
+        "dispatch-case-snooze" => case(words, snooze).map_err(bad),
+        "dispatch-case-resolve" => case(words, resolve).map_err(bad),
+        "dispatch-case-assign" => case(words, assign).map_err(bad),
         other => Err(Usage::all(format!("/{other} is not available."))),
     }
 }
@@ -576,5 +581,85 @@ fn remind(words: Vec<Word>) -> Result<ChatCommand, String> {
     match hours {
         Some(h) if (1..=168).contains(&h) => Ok(ChatCommand::RemindMe { kind, hours: h }),
         _ => Err("Say in how many hours (1 to 168), e.g. tactical in 4 hours.".into()),
+    }
+}
+
+/// A case command: the case when named (`#12`, `12`, `case=12`, first), then its own words.
+fn case(
+    words: Vec<Word>,
+    op: impl Fn(Vec<Word>) -> Result<super::CaseOp, String>,
+) -> Result<ChatCommand, String> {
+    let mut case = None;
+    let mut rest = Vec::new();
+    for (i, w) in words.into_iter().enumerate() {
+        let named = match w.pair(&["case"]) {
+            Some((_, v)) => Some(v),
+            None if i == 0
+                && !w.quoted
+                && w.text.trim_start_matches('#').parse::<i64>().is_ok() =>
+            {
+                Some(w.text.clone())
+            }
+            None => None,
+        };
+        match named {
+            Some(v) => {
+                let id = v
+                    .trim()
+                    .trim_start_matches('#')
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|id| *id > 0)
+                    .ok_or_else(|| format!("{:?} is not a case number", clip(&v)))?;
+                case = Some(id);
+            }
+            None => rest.push(w),
+        }
+    }
+    Ok(ChatCommand::Case {
+        case,
+        op: op(rest)?,
+    })
+}
+
+fn snooze(words: Vec<Word>) -> Result<super::CaseOp, String> {
+    match words.as_slice() {
+        [w] => crate::signal::parse_snooze("duration", &w.text)
+            .map(super::CaseOp::Snooze)
+            .map_err(first_message),
+        [] => Err("Say for how long: 30m, 2h, 1d … up to 30d.".into()),
+        _ => Err("Give one length: 30m, 2h, 1d … up to 30d.".into()),
+    }
+}
+
+fn resolve(words: Vec<Word>) -> Result<super::CaseOp, String> {
+    let mut words = words.into_iter();
+    let reason = words
+        .next()
+        .ok_or("Give the resolution reason, e.g. false_positive.")?;
+    let reason = reason
+        .text
+        .trim()
+        .to_lowercase()
+        .replace([' ', '-'], "_")
+        .parse::<crate::signal::ResolutionReason>()
+        .map_err(|_| format!("{:?} is not a resolution reason", clip(&reason.text)))?;
+    let text: Vec<String> = words.map(|w| w.text).collect();
+    let text = match text.join(" ").trim() {
+        "" => None,
+        t => Some(long_text("text", t)?),
+    };
+    Ok(super::CaseOp::Resolve { reason, text })
+}
+
+fn assign(words: Vec<Word>) -> Result<super::CaseOp, String> {
+    match words.as_slice() {
+        [w] if matches!(w.text.to_lowercase().as_str(), "none" | "nobody" | "-") => {
+            Ok(super::CaseOp::Assign(None))
+        }
+        [w] => email(&w.text)
+            .map(|e| super::CaseOp::Assign(Some(e)))
+            .ok_or_else(|| format!("{:?} is not an e-mail address", clip(&w.text))),
+        _ => Err("Name one person by e-mail (or none).".into()),
     }
 }

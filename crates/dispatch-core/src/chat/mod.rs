@@ -73,7 +73,32 @@ pub const COMMANDS: &[Spec] = &[
     spec!("dispatch-join-incident", [], "[INCIDENT]", Join, "join the incident (this room's, or the one named) as a participant"),
     spec!("dispatch-subscribe-incident", [], "[INCIDENT]", Subscribe, "get the incident's updates by e-mail"),
     spec!("dispatch-remind-me", ["dispatch-snooze-reminder"], "[tactical|executive] in N hours", SnoozeReminder, "put off the report reminder for N hours"),
+    spec!("dispatch-case-triage", ["dispatch-case-acknowledge", "dispatch-case-ack"], "[CASE]", TriageCase, "acknowledge a case: it moves to triage (the case of this thread, or #ID)"),
+    spec!("dispatch-case-snooze", [], "[CASE] DURATION", SnoozeCase, "snooze what the case's signal is for 30m, 2h, 1d … 30d (a snooze filter)"),
+    spec!("dispatch-case-escalate", [], "[CASE]", EscalateCase, "escalate the case to an incident"),
+    spec!("dispatch-case-resolve", ["dispatch-case-close"], "[CASE] REASON [\"TEXT\"]", CloseCase, "close the case: benign, contained, escalated, false_positive, information_gathered, insufficient_information, mitigated, operational_error, policy_violation or user_acknowledged"),
+    spec!("dispatch-case-assign", [], "[CASE] EMAIL|none", EditCase, "assign the case (none: no one)"),
 ];
+
+/// What a case command does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseOp {
+    /// Acknowledge: new → triage.
+    Triage,
+    /// Snooze its signal for this long.
+    Snooze(chrono::Duration),
+    /// Escalate to an incident.
+    Escalate,
+    /// Close with a reason and text.
+    Resolve {
+        /// Why.
+        reason: crate::signal::ResolutionReason,
+        /// What was found or done.
+        text: Option<LongText>,
+    },
+    /// Assign to someone, or no one.
+    Assign(Option<Email>),
+}
 
 /// A parsed command.
 #[derive(Debug, Clone)]
@@ -158,6 +183,13 @@ pub enum ChatCommand {
         /// The incident's key, when not run in its room.
         incident: Option<String>,
     },
+    /// Act on a case (the thread's, or the one named).
+    Case {
+        /// The case's id, when named (`#12`, `12`, `case=12`).
+        case: Option<i64>,
+        /// What to do.
+        op: CaseOp,
+    },
     /// Put off a report reminder.
     RemindMe {
         /// Which report.
@@ -194,6 +226,13 @@ impl ChatCommand {
             ChatCommand::RemindMe { .. } => "dispatch-remind-me",
             ChatCommand::Join { .. } => "dispatch-join-incident",
             ChatCommand::Subscribe { .. } => "dispatch-subscribe-incident",
+            ChatCommand::Case { op, .. } => match op {
+                CaseOp::Triage => "dispatch-case-triage",
+                CaseOp::Snooze(_) => "dispatch-case-snooze",
+                CaseOp::Escalate => "dispatch-case-escalate",
+                CaseOp::Resolve { .. } => "dispatch-case-resolve",
+                CaseOp::Assign(_) => "dispatch-case-assign",
+            },
         }
     }
 
@@ -277,6 +316,13 @@ pub fn spec(name: &str) -> Option<&'static Spec> {
 /// Whether `text` is meant as a command (starts with `/`).
 pub fn is_command(text: &str) -> bool {
     text.trim_start().starts_with('/')
+}
+
+/// Whether `text` is a case command (`/dispatch-case-…`), which runs in a case rather than an
+/// incident.
+pub fn is_case_command(text: &str) -> bool {
+    let head = text.split_whitespace().next().unwrap_or_default();
+    is_command(text) && spec(head).is_some_and(|s| s.name.starts_with("dispatch-case-"))
 }
 
 /// The longest command line, in characters (a room message's bound).

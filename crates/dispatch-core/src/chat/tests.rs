@@ -390,3 +390,75 @@ fn long_lines_and_long_lists_are_refused_with_a_short_answer() {
     let open = format!("/dispatch-add-timeline-event \"{}", "y ".repeat(9_000));
     assert!(matches!(ok(&open), ChatCommand::AddTimelineEvent(_)));
 }
+
+fn case(line: &str) -> (Option<i64>, CaseOp) {
+    match ok(line) {
+        ChatCommand::Case { case, op } => (case, op),
+        other => panic!("{line:?} parsed as {other:?}"),
+    }
+}
+
+#[test]
+fn case_commands_take_the_threads_case_or_name_one() {
+    assert_eq!(case("/dispatch-case-triage"), (None, CaseOp::Triage));
+    assert_eq!(case("/dispatch-case-ack #12"), (Some(12), CaseOp::Triage));
+    assert_eq!(
+        case("/dispatch-case-escalate case=7"),
+        (Some(7), CaseOp::Escalate)
+    );
+    assert_eq!(
+        case("/dispatch-case-snooze #3 2h"),
+        (Some(3), CaseOp::Snooze(chrono::Duration::hours(2)))
+    );
+    assert_eq!(
+        case("/dispatch-case-snooze 30m"),
+        (None, CaseOp::Snooze(chrono::Duration::minutes(30)))
+    );
+    let (named, op) = case("/dispatch-case-resolve 4 false-positive \"load test\" case=4");
+    assert_eq!(named, Some(4));
+    let CaseOp::Resolve { reason, text } = op else {
+        panic!("{op:?}")
+    };
+    assert_eq!(reason, crate::signal::ResolutionReason::FalsePositive);
+    assert_eq!(text.unwrap().as_str(), "load test");
+    assert_eq!(
+        case("/dispatch-case-assign @ann@example.com").1,
+        CaseOp::Assign(Some(Email::parse("email", "ann@example.com").unwrap()))
+    );
+    assert_eq!(
+        case("/dispatch-case-assign #2 none"),
+        (Some(2), CaseOp::Assign(None))
+    );
+    assert!(is_case_command("/dispatch-case-close benign"));
+    assert!(!is_case_command("/dispatch-mark-closed"));
+    assert_eq!(
+        ok("/dispatch-case-close #1 benign").name(),
+        "dispatch-case-resolve"
+    );
+}
+
+#[test]
+fn a_case_command_without_what_it_needs_shows_its_usage() {
+    let u = usage("/dispatch-case-snooze");
+    assert!(u.problem.contains("for how long"), "{u:?}");
+    assert!(
+        u.help
+            .starts_with("Usage: /dispatch-case-snooze [CASE] DURATION"),
+        "{u:?}"
+    );
+    assert!(usage("/dispatch-case-snooze forever")
+        .problem
+        .contains("30m"));
+    assert!(usage("/dispatch-case-resolve")
+        .problem
+        .contains("resolution reason"));
+    assert!(usage("/dispatch-case-resolve meh")
+        .problem
+        .contains("is not a resolution reason"));
+    assert!(usage("/dispatch-case-triage case=x")
+        .problem
+        .contains("not a case number"));
+    assert!(usage("/dispatch-case-assign nobody-at-all")
+        .problem
+        .contains("e-mail"));
+}

@@ -175,6 +175,10 @@ impl crate::Chat<'_> {
                 };
                 self.join_or_subscribe(caller, &cmd, &r).await
             }
+            ChatCommand::Case { case, op } => {
+                self.case_command_in(caller, case.map(dispatch_core::CaseId), op)
+                    .await
+            }
             cmd => {
                 let Some(r) = incident else {
                     return Err(needs_incident(&cmd, "run it in the incident's room or with POST /api/v1/incidents/{id}/commands"));
@@ -335,7 +339,8 @@ impl crate::Chat<'_> {
             | ChatCommand::ListIncidents
             | ChatCommand::ReportIncident { .. }
             | ChatCommand::Join { .. }
-            | ChatCommand::Subscribe { .. } => unreachable!("answered by Chat::run"),
+            | ChatCommand::Subscribe { .. }
+            | ChatCommand::Case { .. } => unreachable!("answered by Chat::run"),
         };
         Ok(message)
     }

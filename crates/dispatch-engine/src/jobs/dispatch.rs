@@ -32,6 +32,7 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
         return match decoded {
             Job::SendEmail(p) => email::send(engine, job, p).await,
             Job::DeliverWebhook(p) => webhook::run(engine, job, None, &p).await,
+            Job::SyncCaseThread(p) => crate::signal::thread::sync(engine, job, p.case_id).await,
             other => Err(JobFailure(format!(
                 "the {} job names no incident",
                 other.kind()
@@ -57,5 +58,6 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
         Job::Welcome(p) => crate::rules::welcome::run(engine, job, incident_id, p).await,
         Job::Notify(p) => crate::rules::notification::run(engine, job, incident_id, p).await,
         Job::PostToTarget(p) => crate::rules::notification::post(engine, job, incident_id, p).await,
+        Job::SyncCaseThread(p) => crate::signal::thread::sync(engine, job, p.case_id).await,
     }
 }

@@ -231,10 +231,15 @@ impl crate::Cases<'_> {
         let current = repo::signal::case(&*txn, id.0).await?;
         let mut row = moved(&current, to, at)?;
         let mut details = json!({"from": current.status, "to": to.as_str()});
+        let mut description = format!(
+            "{} moved the case from {} to {to}",
+            actor.email, current.status
+        );
         if let Some((reason, text)) = resolution {
             row.resolution_reason = Some(reason.as_str().into());
             row.resolution = text;
             details["resolution_reason"] = json!(reason.as_str());
+            description.push_str(&format!(" ({})", reason.as_str()));
         }
         let saved = repo::signal::update(&*txn, &current, row).await?;
         crate::webhook::cases::record(
@@ -244,10 +249,7 @@ impl crate::Cases<'_> {
                 at,
                 Some(&actor.email),
                 "status_changed",
-                format!(
-                    "{} moved the case from {} to {to}",
-                    actor.email, current.status
-                ),
+                description,
                 details,
             )],
         )

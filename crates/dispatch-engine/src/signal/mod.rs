@@ -6,9 +6,11 @@
 pub(crate) mod batch;
 pub(crate) mod cache;
 pub mod case;
+pub mod case_chat;
 pub mod case_edit;
 mod escalate;
 pub mod ingest;
+pub mod thread;
 pub mod views;
 
 use crate::{Error, Result};

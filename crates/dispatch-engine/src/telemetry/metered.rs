@@ -11,8 +11,8 @@ use dispatch_core::oncall::Shift;
 use dispatch_core::provider::{
     Choices, Contact, ContactProvider, ConversationProvider, Created, DocumentProvider, Email,
     EmailProvider, IncidentContext, Named, OnCallProvider, OnCallService, PageRequest,
-    ParticipantGroupProvider, ProviderRegistry, ProviderResult, ResourceProvider, WebhookProvider,
-    WebhookRequest, WebhookResponse,
+    ParticipantGroupProvider, ProviderRegistry, ProviderResult, ResourceProvider, ThreadRef,
+    WebhookProvider, WebhookRequest, WebhookResponse,
 };
 use dispatch_core::{Capability, ResourceKind};
 use std::future::Future;
@@ -202,6 +202,32 @@ impl ConversationProvider for Metered<dyn ConversationProvider> {
             self.inner.direct_message(email, key, message),
         )
         .await
+    }
+    async fn post_case(
+        &self,
+        case_id: i64,
+        channel: &str,
+        key: &str,
+        message: &RichMessage,
+    ) -> ProviderResult<ThreadRef> {
+        self.call(
+            "post_case",
+            self.inner.post_case(case_id, channel, key, message),
+        )
+        .await
+    }
+    async fn update_case(&self, thread: &ThreadRef, message: &RichMessage) -> ProviderResult<()> {
+        self.call("update_case", self.inner.update_case(thread, message))
+            .await
+    }
+    async fn reply_case(
+        &self,
+        thread: &ThreadRef,
+        key: &str,
+        message: &RichMessage,
+    ) -> ProviderResult<()> {
+        self.call("reply_case", self.inner.reply_case(thread, key, message))
+            .await
     }
 }
 

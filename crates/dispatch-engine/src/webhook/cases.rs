@@ -35,6 +35,7 @@ pub(crate) async fn record(conn: &impl Conn, events: Vec<case_event::Model>) -> 
     if !typed.is_empty() {
         enqueue(conn, &events, &typed).await?;
     }
+    crate::signal::thread::enqueue(conn, &events).await?;
     repo::signal::add_case_events(conn, events).await?;
     Ok(())
 }

@@ -78,3 +78,44 @@ async fn errors_carry_slacks_code_and_429_its_retry_after() {
         Err(SlackError::Transport { .. })
     ));
 }
+
+#[tokio::test]
+async fn a_reply_goes_in_its_thread_and_an_update_replaces_the_message_by_channel_id() {
+    let (emu, api) = setup().await;
+    let c = api.create_channel("sec-alerts", false).await.unwrap();
+    // chat.postMessage takes "an encoded ID or channel name" and answers the channel's id.
+    let (channel, ts) = api
+        .post_in("#sec-alerts", None, "Case 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(channel, c);
+    let (_, reply) = api
+        .post_in(&c, Some(&ts), "Moved to triage", &[])
+        .await
+        .unwrap();
+    let blocks = [serde_json::json!({"type": "section",
+        "text": {"type": "plain_text", "text": "Hello world"}})];
+    api.update(&c, &ts, "Hello world", &blocks).await.unwrap();
+    let ch = &emu.channels()[0];
+    assert_eq!(ch.threads.get(&reply), Some(&ts));
+    assert!(!ch.threads.contains_key(&ts));
+    assert_eq!(ch.messages[0].1, "Hello world");
+    assert_eq!(ch.messages[0].2[0]["text"]["text"], "Hello world");
+    assert_eq!(ch.edits.get(&ts), Some(&1));
+    // chat.update wants the channel's id, an existing message, and one of the app's own.
+    let code = |r: Result<(), dispatch_slack::SlackError>| r.unwrap_err().code().map(String::from);
+    assert_eq!(
+        code(api.update("sec-alerts", &ts, "x", &[]).await).as_deref(),
+        Some("channel_not_found")
+    );
+    assert_eq!(
+        code(api.update(&c, "1405894322.002768", "x", &[]).await).as_deref(),
+        Some("message_not_found")
+    );
+    let alice = emu.add_user("alice@example.com", "Alice");
+    let theirs = emu.user_message(&c, &alice, "mine");
+    assert_eq!(
+        code(api.update(&c, &theirs, "x", &[]).await).as_deref(),
+        Some("cant_update_message")
+    );
+}

@@ -126,3 +126,43 @@ async fn restricted_incidents_get_private_channels_and_errors_name_slacks_code()
     assert_eq!(e.provider, "slack");
     assert!(created.link.unwrap().contains(&created.external_id));
 }
+
+#[tokio::test]
+async fn a_case_is_posted_once_per_key_updated_in_place_and_answered_in_its_thread() {
+    use dispatch_core::provider::ThreadRef;
+    let (emu, p) = setup().await;
+    let msg = |t: &str| RichMessage::new(vec![Block::Header { text: t.into() }]);
+    let missing = p
+        .post_case(1, "#sec-alerts", "case-1-message", &msg("Case 1"))
+        .await
+        .unwrap_err();
+    assert!(missing.message.contains("sec-alerts"), "{missing}");
+    let id = p.api.create_channel("sec-alerts", false).await.unwrap();
+    let at = p
+        .post_case(1, "#sec-alerts", "case-1-message", &msg("Case 1"))
+        .await
+        .unwrap();
+    let again = p
+        .post_case(1, "sec-alerts", "case-1-message", &msg("Case 1"))
+        .await
+        .unwrap();
+    assert_eq!(at, again, "a retry answers the first post");
+    assert_eq!(at.channel, id);
+    p.update_case(&at, &msg("Case 1 (triage)")).await.unwrap();
+    p.reply_case(&at, "case-1-events-2-3", &msg("Triaged"))
+        .await
+        .unwrap();
+    p.reply_case(&at, "case-1-events-2-3", &msg("Triaged"))
+        .await
+        .unwrap();
+    let ch = &emu.channels()[0];
+    assert_eq!(ch.messages.len(), 2, "{ch:#?}");
+    assert_eq!(ch.messages[0].2[0]["text"]["text"], "Case 1 (triage)");
+    assert_eq!(ch.threads.get(&ch.messages[1].0), Some(&at.ts));
+    let gone = ThreadRef {
+        channel: id,
+        ts: "1.000001".into(),
+    };
+    let e = p.update_case(&gone, &msg("x")).await.unwrap_err();
+    assert!(e.message.contains("message_not_found"), "{e}");
+}

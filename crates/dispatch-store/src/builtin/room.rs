@@ -1,12 +1,12 @@
 //! The incident room: a conversation per incident stored by Dispatch (messages, topic,
 //! bookmarks, members, archive), read and written over the API.
 
-use crate::entity::{direct_message, room, room_bookmark, room_member, room_message};
+use crate::entity::{case_message, direct_message, room, room_bookmark, room_member, room_message};
 use crate::Db;
 use async_trait::async_trait;
 use dispatch_core::message::RichMessage;
 use dispatch_core::provider::{
-    ConversationProvider, Created, IncidentContext, ProviderError, ProviderResult,
+    ConversationProvider, Created, IncidentContext, ProviderError, ProviderResult, ThreadRef,
 };
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -232,5 +232,89 @@ impl ConversationProvider for Room {
         .map_err(err)?;
         txn.commit().await.map_err(err)?;
         Ok(())
+    }
+
+    async fn post_case(
+        &self,
+        case_id: i64,
+        channel: &str,
+        key: &str,
+        message: &RichMessage,
+    ) -> ProviderResult<ThreadRef> {
+        let posted = self
+            .case_message(case_id, channel, None, key, message)
+            .await?;
+        Ok(ThreadRef {
+            channel: channel.to_string(),
+            ts: posted.id.to_string(),
+        })
+    }
+
+    async fn update_case(&self, thread: &ThreadRef, message: &RichMessage) -> ProviderResult<()> {
+        let id = room_id(&thread.ts)?;
+        let blocks = serde_json::to_string(&message.blocks).map_err(err)?;
+        let txn = self.db.write().await.map_err(err)?;
+        crate::repo::case_thread::update_message(
+            &*txn,
+            id,
+            &message.text,
+            &blocks,
+            dispatch_core::now(),
+        )
+        .await
+        .map_err(err)?;
+        txn.commit().await.map_err(err)?;
+        Ok(())
+    }
+
+    async fn reply_case(
+        &self,
+        thread: &ThreadRef,
+        key: &str,
+        message: &RichMessage,
+    ) -> ProviderResult<()> {
+        let id = room_id(&thread.ts)?;
+        let parent = case_message::Entity::find_by_id(id)
+            .one(self.db.conn())
+            .await
+            .map_err(err)?
+            .ok_or_else(|| err(format!("case message {id} does not exist")))?;
+        self.case_message(parent.case_id, &thread.channel, Some(id), key, message)
+            .await
+            .map(drop)
+    }
+}
+
+impl Room {
+    /// Writes Dispatch's message in a case's room, once per key.
+    async fn case_message(
+        &self,
+        case_id: i64,
+        channel: &str,
+        parent_id: Option<i64>,
+        key: &str,
+        message: &RichMessage,
+    ) -> ProviderResult<case_message::Model> {
+        let now = dispatch_core::now();
+        let txn = self.db.write().await.map_err(err)?;
+        let row = crate::repo::case_thread::insert_message(
+            &*txn,
+            case_message::Model {
+                case_id,
+                channel: channel.to_string(),
+                parent_id,
+                author: None,
+                text: message.text.clone(),
+                blocks: serde_json::to_string(&message.blocks).map_err(err)?,
+                idempotency_key: Some(key.to_string()),
+                created_at: now,
+                updated_at: now,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(err)?;
+        txn.commit().await.map_err(err)?;
+        Ok(row)
     }
 }

@@ -4,6 +4,8 @@ pub mod api_token;
 pub mod audit_event;
 pub mod case;
 pub mod case_event;
+pub mod case_message;
+pub mod case_thread;
 pub mod direct_message;
 pub mod document;
 pub mod engagement;

@@ -171,6 +171,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261203_000150_mail_threads.sql"),
                 postgres: include_str!("m20261203_000150_mail_threads.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261203_000160_case_threads",
+                sqlite: include_str!("m20261203_000160_case_threads.sql"),
+                postgres: include_str!("m20261203_000160_case_threads.sql"),
+            }),
         ]
     }
 }

@@ -32,6 +32,8 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}/escalate", post(escalate))
         .route("/cases/{id}/stable", post(stable))
         .route("/cases/{id}/close", post(close))
+        .route("/cases/{id}/room", get(room))
+        .route("/cases/{id}/room/messages", post(post_in_room))
 }
 
 /// A case.
@@ -473,6 +475,129 @@ pub async fn escalate(
         axum::Json(EscalatedOut {
             incident: incident.into(),
             case: case.into(),
+        }),
+    ))
+}
+
+/// A message of a case's room.
+#[derive(Serialize, ToSchema)]
+pub struct CaseMessageOut {
+    /// Id.
+    pub id: i64,
+    /// The case's message this replies to (`null` for the case's message and for what people
+    /// typed in the room).
+    pub parent_id: Option<i64>,
+    /// Who wrote it (`null` for Dispatch).
+    pub author: Option<String>,
+    /// Plain text.
+    pub text: String,
+    /// The rich message blocks (the case's message carries its buttons).
+    #[schema(value_type = Vec<Object>)]
+    pub blocks: serde_json::Value,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed (the case's message is updated in place).
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<dispatch_engine::data::model::case_message::Model> for CaseMessageOut {
+    fn from(m: dispatch_engine::data::model::case_message::Model) -> Self {
+        Self {
+            id: m.id,
+            parent_id: m.parent_id,
+            author: m.author,
+            text: m.text,
+            blocks: serde_json::from_str(&m.blocks).unwrap_or_default(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// Where a case's message was posted.
+#[derive(Serialize, ToSchema)]
+pub struct CaseThreadOut {
+    /// The conversation provider (`dispatch-room`, `slack`).
+    pub provider: String,
+    /// The channel: the target's name in the built-in room, the channel id in Slack.
+    pub channel: String,
+    /// The case's message there (Slack's `ts`, the built-in message id).
+    pub message_ts: String,
+}
+
+/// A case's thread and its room in the built-in conversation provider.
+#[derive(Serialize, ToSchema)]
+pub struct CaseRoomOut {
+    /// Where the case's message went, once posted (`null` before, or with no target).
+    pub thread: Option<CaseThreadOut>,
+    /// The built-in room's latest 200 messages, oldest first.
+    pub messages: Vec<CaseMessageOut>,
+}
+
+/// A case's thread and the latest 200 messages of its room.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/room", tag = "cases", params(("id" = i64, Path)),
+    responses((status = 200, body = CaseRoomOut), (status = 404, body = ErrorBody)))]
+pub async fn room(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<CaseRoomOut>> {
+    let r = s.engine.cases().room(CaseId(id), 200).await?;
+    Ok(axum::Json(CaseRoomOut {
+        thread: r.thread.map(|t| CaseThreadOut {
+            provider: t.provider,
+            channel: t.channel,
+            message_ts: t.message_ts,
+        }),
+        messages: r.messages.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// A message to post in a case's room.
+#[derive(Deserialize, ToSchema)]
+pub struct CaseMessageIn {
+    /// The text; `/dispatch-case-…` runs a case command.
+    #[schema(required = true)]
+    pub text: Option<String>,
+}
+
+/// A posted message and, for a command, Dispatch's answer.
+#[derive(Serialize, ToSchema)]
+pub struct CasePostedOut {
+    /// The message.
+    pub message: CaseMessageOut,
+    /// When the message was a `/dispatch-…` command: the answer (or the usage, or the refusal)
+    /// Dispatch posted in the room.
+    pub reply: Option<CaseMessageOut>,
+}
+
+/// Posts a message in a case's room. A message starting with `/` runs as a chat command in the
+/// case (as the poster, under the same rule as the API's case actions) and Dispatch posts the
+/// answer, the usage help or the refusal in the room.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/room/messages", tag = "cases", params(("id" = i64, Path)),
+    request_body(content = CaseMessageIn, example = json!({"text": "/dispatch-case-triage"})),
+    responses((status = 201, body = CasePostedOut), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn post_in_room(
+    State(s): State<AppState>,
+    auth: Auth,
+    Path(id): Path<i64>,
+    Json(b): Json<CaseMessageIn>,
+) -> ApiResult<(axum::http::StatusCode, axum::Json<CasePostedOut>)> {
+    let mut e = ValidationError::default();
+    let text =
+        parse::required(&mut e, "text", &b.text).and_then(|t| e.check(LongText::parse("text", t)));
+    e.into_result()?;
+    let (m, reply) = s
+        .engine
+        .cases()
+        .post_in_room(&auth.0, CaseId(id), text.expect("checked"))
+        .await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        axum::Json(CasePostedOut {
+            message: m.into(),
+            reply: reply.map(Into::into),
         }),
     ))
 }

@@ -200,9 +200,18 @@ pub struct Timeline {
     events: Vec<CaseEventOut>,
 }
 
+/// A case's room: where its message went, and its messages.
+#[derive(Template)]
+#[template(path = "cases/room.html")]
+pub struct Room {
+    thread: Option<api::CaseThreadOut>,
+    messages: Vec<api::CaseMessageOut>,
+}
+
 /// Everything the case page shows, read in one go.
 struct View {
     header: Header,
+    room: Room,
     signals: Signals,
     timeline: Timeline,
     project: (String, String),
@@ -217,6 +226,7 @@ struct View {
 #[template(path = "cases/page.html")]
 struct CasePage {
     chrome: Chrome,
+    csrf: String,
     id: i64,
     project: (String, String),
     live: Live,
@@ -330,7 +340,16 @@ async fn view(s: &AppState, caller: &Caller, id: i64) -> ApiResult<View> {
     let may_snooze =
         status != CaseStatus::Closed && !signals.is_empty() && allowed(Action::SnoozeCase);
     let may_assign = status != CaseStatus::Closed && allowed(Action::EditCase);
+    let room = s.engine.cases().room(CaseId(id), 200).await?;
     Ok(View {
+        room: Room {
+            thread: room.thread.map(|t| api::CaseThreadOut {
+                provider: t.provider,
+                channel: t.channel,
+                message_ts: t.message_ts,
+            }),
+            messages: room.messages.into_iter().map(Into::into).collect(),
+        },
         may_assign,
         header: Header {
             c,
@@ -352,6 +371,7 @@ fn parts(v: &View) -> ApiResult<Live> {
             ("header", fragment(&v.header)?),
             ("signals", fragment(&v.signals)?),
             ("timeline", fragment(&v.timeline)?),
+            ("room", fragment(&v.room)?),
         ],
     })
 }
@@ -378,6 +398,7 @@ async fn page_with(s: &AppState, caller: &Caller, id: i64, failed: Failed) -> Ap
     };
     let page = CasePage {
         chrome: caller.chrome(format!("Case {id}: {}", v.header.c.case.title), "cases"),
+        csrf: caller.csrf.clone(),
         id,
         live: parts(&v)?,
         moves: v.header.moves.clone(),
@@ -579,4 +600,30 @@ pub async fn assign(
         ..Failed::default()
     };
     done(&s, &caller, id, r, Some((typed, put))).await
+}
+
+/// A message for the case's room.
+#[derive(Deserialize)]
+pub struct RoomForm {
+    text: Option<String>,
+}
+
+/// `POST /cases/{id}/room`: posts a message in the case's room; a `/dispatch-case-…` command
+/// runs as the poster, and the answer or the refusal is posted in the room (as over the API).
+pub async fn post_message(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<RoomForm>,
+) -> ApiResult<Response> {
+    let r = api::post_in_room(
+        State(s.clone()),
+        caller.auth.clone(),
+        Path(id),
+        Json(api::CaseMessageIn {
+            text: given(&f.text),
+        }),
+    )
+    .await;
+    done(&s, &caller, id, r, None).await
 }

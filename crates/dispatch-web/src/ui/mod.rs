@@ -114,6 +114,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/cases/{id}/close"),
     ("POST", "/cases/{id}/snooze"),
     ("POST", "/cases/{id}/assign"),
+    ("POST", "/cases/{id}/room"),
 ];
 
 /// The UI's routes, behind the policy layer and the two UI layers.
@@ -228,6 +229,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/cases/{id}/close", post(cases::close))
         .route("/cases/{id}/snooze", post(cases::snooze))
         .route("/cases/{id}/assign", post(cases::assign))
+        .route("/cases/{id}/room", post(cases::post_message))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             crate::policy::enforce,

@@ -11,6 +11,7 @@ mod alertmanager_e2e;
 
 mod api_contract;
 mod case_flow;
+mod case_thread;
 mod cli;
 mod commands;
 mod confluence;

@@ -36,15 +36,11 @@ struct Day {
     )>,
 }
 
-async fn start(via: Via) -> Day {
-    let emu = Emulator::new(BOT);
-    emu.set_app_token(APP);
-    let ic = emu.add_user("ic@example.com", "Ice Commander");
-    let bob = emu.add_user("bob@example.com", "Bob");
-    let api = emu.spawn().await;
-    let slack_api = SlackApi::new(&api, BOT);
+/// A server whose conversation provider is Slack (through `slack_api`), taking Slack's requests
+/// signed with `secret` and running them as jobs.
+pub(crate) async fn slack_app(slack_api: SlackApi, secret: &str) -> TestApp {
     let conversation_api = slack_api.clone();
-    let app = TestApp::builder()
+    TestApp::builder()
         .registry(move |db, registry| {
             registry
                 .conversation
@@ -58,7 +54,7 @@ async fn start(via: Via) -> Day {
         })
         .web_options(dispatch_web::WebOptions {
             slack: Some(dispatch_slack::transport::SlackSettings {
-                signing_secret: SECRET.into(),
+                signing_secret: secret.into(),
             }),
             ..Default::default()
         })
@@ -69,7 +65,16 @@ async fn start(via: Via) -> Day {
             },
         ))
         .spawn()
-        .await;
+        .await
+}
+
+async fn start(via: Via) -> Day {
+    let emu = Emulator::new(BOT);
+    emu.set_app_token(APP);
+    let ic = emu.add_user("ic@example.com", "Ice Commander");
+    let bob = emu.add_user("bob@example.com", "Bob");
+    let api = emu.spawn().await;
+    let app = slack_app(SlackApi::new(&api, BOT), SECRET).await;
     let socket = (via == Via::Socket).then(|| {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let engine = app.engine.clone();
