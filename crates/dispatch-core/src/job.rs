@@ -131,6 +131,8 @@ jobs! {
     Notify = "notify",
     /// Post a report to one notification rule's conversation target, once per key.
     PostToTarget = "post_to_target",
+    /// Hand a file attached to the incident to its storage provider (e.g. a page attachment).
+    StoreFile = "store_file",
 }
 
 /// See [`Job::Provision`].
@@ -140,6 +142,15 @@ pub struct Provision {
     pub incident_id: i64,
     /// The resource to create.
     pub kind: ResourceKind,
+}
+
+/// See [`Job::StoreFile`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreFile {
+    /// The incident.
+    pub incident_id: i64,
+    /// The file.
+    pub file_id: i64,
 }
 
 /// See [`Job::SetupConversation`].
@@ -400,7 +411,8 @@ about_one_incident!(
     Engage,
     Welcome,
     Notify,
-    PostToTarget
+    PostToTarget,
+    StoreFile
 );
 
 impl About for DeliverWebhook {
@@ -507,6 +519,10 @@ mod tests {
                 key: "created".into(),
             }),
             Job::ResolvePages(ResolvePages { incident_id: 1 }),
+            Job::StoreFile(StoreFile {
+                incident_id: 1,
+                file_id: 7,
+            }),
             Job::SendEmail(SendEmail {
                 incident_id: Some(1),
                 key: "k".into(),
@@ -526,6 +542,6 @@ mod tests {
                 .unwrap();
             assert_eq!(back, j);
         }
-        assert_eq!(Job::KINDS.len(), 15);
+        assert_eq!(Job::KINDS.len(), 17);
     }
 }
