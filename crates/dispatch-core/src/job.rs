@@ -134,6 +134,8 @@ jobs! {
     /// Post a case's message to its conversation target, or bring its thread up to date: the
     /// message updated in place, what happened since told as one reply.
     SyncCaseThread = "sync_case_thread",
+    /// Hand a file attached to the incident to its storage provider (e.g. a page attachment).
+    StoreFile = "store_file",
 }
 
 /// See [`Job::Provision`].
@@ -143,6 +145,15 @@ pub struct Provision {
     pub incident_id: i64,
     /// The resource to create.
     pub kind: ResourceKind,
+}
+
+/// See [`Job::StoreFile`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreFile {
+    /// The incident.
+    pub incident_id: i64,
+    /// The file.
+    pub file_id: i64,
 }
 
 /// See [`Job::SetupConversation`].
@@ -410,7 +421,8 @@ about_one_incident!(
     Engage,
     Welcome,
     Notify,
-    PostToTarget
+    PostToTarget,
+    StoreFile
 );
 
 impl About for DeliverWebhook {
@@ -524,6 +536,10 @@ mod tests {
             }),
             Job::ResolvePages(ResolvePages { incident_id: 1 }),
             Job::SyncCaseThread(SyncCaseThread { case_id: 3 }),
+            Job::StoreFile(StoreFile {
+                incident_id: 1,
+                file_id: 7,
+            }),
             Job::SendEmail(SendEmail {
                 incident_id: Some(1),
                 key: "k".into(),
@@ -543,6 +559,6 @@ mod tests {
                 .unwrap();
             assert_eq!(back, j);
         }
-        assert_eq!(Job::KINDS.len(), 17);
+        assert_eq!(Job::KINDS.len(), 18);
     }
 }

@@ -143,10 +143,27 @@ pub trait ResourceProvider: Send + Sync {
     async fn archive(&self, _external_id: &str, _archive: bool) -> ProviderResult<()> {
         Ok(())
     }
+    /// Stores a file attached to the incident in the resource (a storage provider: e.g. an
+    /// attachment of a page); a file of the same name is replaced, so a retry stores it once
+    /// (default: nothing to do — the built-in storage keeps files in the database).
+    async fn store_file(&self, _external_id: &str, _file: &StoredFile) -> ProviderResult<()> {
+        Ok(())
+    }
     /// See [`OnCallProvider::check`].
     async fn check(&self) -> ProviderResult<Option<String>> {
         Ok(None)
     }
+}
+
+/// A file attached to an incident, handed to its storage provider.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    /// The file name.
+    pub name: String,
+    /// Its MIME type.
+    pub content_type: String,
+    /// Its content.
+    pub data: Vec<u8>,
 }
 
 /// Documents made from templates and kept current as the incident changes.

@@ -1,5 +1,6 @@
-//! Files attached to an incident: the built-in storage provider keeps them in the database,
-//! size-limited, and each upload goes on the timeline.
+//! Files attached to an incident: kept in the database, size-limited, each upload on the
+//! timeline; a `store_file` job then hands it to the incident's storage provider (the built-in
+//! one has nothing more to do; Confluence attaches it to the incident's page).
 
 use crate::changes::Events;
 use crate::record::save_with_events;
@@ -73,6 +74,11 @@ impl crate::Files<'_> {
             name: f.name.clone(),
             size,
         });
+        events.job(crate::flows::store_file(
+            dispatch_core::IncidentId(current.id),
+            f.id,
+            now,
+        ));
         save_with_events(&*txn, &current, current.clone(), events).await?;
         txn.commit().await?;
         Ok(FileMeta {

@@ -193,6 +193,19 @@ pub fn refresh(incident_id: IncidentId, unique: Option<String>, at: DateTime<Utc
     incident_job(job::Refresh { incident_id }, unique, at)
 }
 
+/// The job that hands file `file_id` to the incident's storage provider (once per file).
+pub fn store_file(incident_id: IncidentId, file_id: i64, at: DateTime<Utc>) -> NewJob {
+    let incident_id = incident_id.0;
+    incident_job(
+        job::StoreFile {
+            incident_id,
+            file_id,
+        },
+        Some(file_id.to_string()),
+        at,
+    )
+}
+
 /// The job that sends `email` once. `key` is the mail's idempotency key (the outbox keeps one
 /// mail per key) and makes the job's own, so enqueueing one mail twice queues it once.
 pub fn email_job(

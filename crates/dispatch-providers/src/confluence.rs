@@ -22,11 +22,22 @@
 //!
 //! The resource's external id is `<page id>:<document kind>`, so a refresh knows which template
 //! the page came from.
+//!
+//! Confluence is also a storage provider: the incident's storage is its incident page (found by
+//! title, or made as above), and each file attached to the incident becomes an attachment of that
+//! page (REST API v1, multipart `file` part, `X-Atlassian-Token: no-check`). The page's
+//! attachments are searched by file name first (`GET
+//! /wiki/rest/api/content/{id}/child/attachment?filename=`): a file of a name already there
+//! uploads a new version of that attachment (`POST …/child/attachment/{attachmentId}/data`),
+//! else it is added (`POST …/child/attachment`). The storage resource's external id is the page
+//! id; its link is the page's attachments view.
 
 use crate::vendor_http::{one_line, VendorHttp};
 use async_trait::async_trait;
 use dispatch_core::email::escape;
-use dispatch_core::provider::{Created, DocumentProvider, IncidentContext, ProviderResult};
+use dispatch_core::provider::{
+    Created, DocumentProvider, IncidentContext, ProviderResult, ResourceProvider, StoredFile,
+};
 use dispatch_core::{template, ResourceKind};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -506,6 +517,119 @@ impl DocumentProvider for Confluence {
     }
 }
 
+/// A `multipart/form-data` body of one `file` part (named `name`, of type `content_type`) and
+/// a `minorEdit=true` field (so watchers are not notified of each upload); the boundary is one
+/// the content does not contain. Returns the body and its Content-Type.
+pub fn attachment_form(name: &str, content_type: &str, data: &[u8]) -> (Vec<u8>, String) {
+    let mut n = 0u32;
+    let boundary = loop {
+        let b = format!("dispatch-attachment-{n:08x}");
+        if !data.windows(b.len()).any(|w| w == b.as_bytes()) {
+            break b;
+        }
+        n += 1;
+    };
+    // As browsers send a file name: quotes and line breaks percent-encoded.
+    let filename = name
+        .replace('"', "%22")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    let content_type = if content_type.trim().is_empty() || content_type.contains(['\r', '\n']) {
+        "application/octet-stream"
+    } else {
+        content_type.trim()
+    };
+    let mut body = Vec::with_capacity(data.len() + 512);
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(data);
+    body.extend_from_slice(
+        format!(
+            "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"minorEdit\"\r\n\r\ntrue\r\n--{boundary}--\r\n"
+        )
+        .as_bytes(),
+    );
+    (body, format!("multipart/form-data; boundary={boundary}"))
+}
+
+impl Confluence {
+    /// The attachment of page `page` named `name`, if there is one: its id.
+    async fn attachment(&self, page: &str, name: &str) -> ProviderResult<Option<String>> {
+        let path = format!("/wiki/rest/api/content/{page}/child/attachment");
+        let body = self
+            .http
+            .send_ok(
+                &format!("looking for the attachment {name:?} of page {page}"),
+                || {
+                    self.request(Method::GET, &path)
+                        .query(&[("filename", name)])
+                },
+            )
+            .await?;
+        Ok(body["results"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["title"].as_str() == Some(name))
+            .and_then(|a| a["id"].as_str())
+            .map(str::to_string))
+    }
+}
+
+#[async_trait]
+impl ResourceProvider for Confluence {
+    fn slug(&self) -> &'static str {
+        SLUG
+    }
+
+    /// The incident's page (found by its title, or made), whose attachments are the storage.
+    async fn create(&self, key: &str, ctx: &IncidentContext) -> ProviderResult<Created> {
+        let page = DocumentProvider::create(
+            self,
+            key,
+            ResourceKind::Document,
+            template::INCIDENT_DOCUMENT,
+            ctx,
+        )
+        .await?;
+        let (id, _) = parse_external_id(&page.external_id);
+        Ok(Created {
+            external_id: id.to_string(),
+            link: Some(format!(
+                "{}/wiki/pages/viewpageattachments.action?pageId={id}",
+                self.site()
+            )),
+            ..Default::default()
+        })
+    }
+
+    async fn store_file(&self, external: &str, file: &StoredFile) -> ProviderResult<()> {
+        let (page, _) = parse_external_id(external);
+        let path = match self.attachment(page, &file.name).await? {
+            Some(id) => format!("/wiki/rest/api/content/{page}/child/attachment/{id}/data"),
+            None => format!("/wiki/rest/api/content/{page}/child/attachment"),
+        };
+        let (body, content_type) = attachment_form(&file.name, &file.content_type, &file.data);
+        self.http
+            .send_ok(&format!("attaching {:?} to page {page}", file.name), || {
+                self.request(Method::POST, &path)
+                    .header("X-Atlassian-Token", "no-check")
+                    .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
+                    .body(body.clone())
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn check(&self) -> ProviderResult<Option<String>> {
+        DocumentProvider::check(self).await
+    }
+}
+
 /// An incident to render the templates with when checking them.
 fn sample_context() -> IncidentContext {
     let p = dispatch_core::provider::Person {
@@ -564,6 +688,20 @@ mod tests {
             s,
             "<h1>T</h1><table><tbody><tr><td>a</td><td>b</td></tr><tr><td>c</td><td>d</td></tr></tbody></table><h2>L</h2><ul><li>x</li><li>y</li></ul><p>text</p>"
         );
+    }
+
+    #[test]
+    fn the_attachment_form_has_one_file_part_and_a_boundary_not_in_the_content() {
+        let data = b"a\r\n--dispatch-attachment-00000000\r\nb";
+        let (body, content_type) = attachment_form("r\"1\".txt", "text/plain", data);
+        assert_eq!(
+            content_type,
+            "multipart/form-data; boundary=dispatch-attachment-00000001"
+        );
+        let mut expected = b"--dispatch-attachment-00000001\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r%221%22.txt\"\r\nContent-Type: text/plain\r\n\r\n".to_vec();
+        expected.extend_from_slice(data);
+        expected.extend_from_slice(b"\r\n--dispatch-attachment-00000001\r\nContent-Disposition: form-data; name=\"minorEdit\"\r\n\r\ntrue\r\n--dispatch-attachment-00000001--\r\n");
+        assert_eq!(body, expected);
     }
 
     #[test]

@@ -773,8 +773,9 @@ client_secret = ""
 api_url = ""
 oauth_url = ""
 
-# Confluence Cloud as a document provider (see docs/providers.md#confluence); on when a URL is
-# set. Make it the default with [providers] document = "confluence".
+# Confluence Cloud as a document and storage provider (see docs/providers.md#confluence); on
+# when a URL is set. Make it the default with [providers] document = "confluence" (and
+# storage = "confluence": files attached to an incident go to its page as attachments).
 [confluence]
 # The site, e.g. https://example.atlassian.net.   Env: DISPATCH_CONFLUENCE_URL
 url = ""

@@ -102,8 +102,8 @@ pub fn add_oncall_providers(
 }
 
 /// Adds Jira to the ticket choices, Zoom to the conference choices, Confluence to the document
-/// choices and Google Workspace (see [`add_google_providers`]) when they are configured
-/// (projects choose them, or `[providers] ticket = "jira"` makes one the default).
+/// and storage choices and Google Workspace (see [`add_google_providers`]) when they are
+/// configured (projects choose them, or `[providers] ticket = "jira"` makes one the default).
 pub fn add_vendor_providers(
     registry: &mut dispatch_core::provider::ProviderRegistry,
     cfg: &Config,
@@ -121,10 +121,10 @@ pub fn add_vendor_providers(
             .add(std::sync::Arc::new(dispatch_providers::zoom::Zoom::new(s)));
     }
     if let Some(s) = cfg.confluence.settings(&cfg.jira)? {
-        tracing::info!(url = %s.url, space = %s.space_id, "Confluence is a document provider");
-        registry.document.add(std::sync::Arc::new(
-            dispatch_providers::confluence::Confluence::new(s),
-        ));
+        tracing::info!(url = %s.url, space = %s.space_id, "Confluence is a document and storage provider");
+        let confluence = std::sync::Arc::new(dispatch_providers::confluence::Confluence::new(s));
+        registry.document.add(confluence.clone());
+        registry.storage.add(confluence);
     }
     add_google_providers(registry, cfg)
 }

@@ -3,7 +3,7 @@
 //! The one module that names every handler; nothing below it names it back.
 
 use super::outcome::{complete_without_incident, JobFailure};
-use super::{conversation, email, group, notify, provision, stakeholders, webhook};
+use super::{conversation, email, group, notify, provision, stakeholders, storage, webhook};
 use crate::Engine;
 use dispatch_core::job::Job;
 use dispatch_store::model::job;
@@ -59,5 +59,6 @@ pub(crate) async fn run(engine: &Engine, job: &job::Model) -> Result<(), JobFail
         Job::Notify(p) => crate::rules::notification::run(engine, job, incident_id, p).await,
         Job::PostToTarget(p) => crate::rules::notification::post(engine, job, incident_id, p).await,
         Job::SyncCaseThread(p) => crate::signal::thread::sync(engine, job, p.case_id).await,
+        Job::StoreFile(p) => storage::store_file(engine, job, incident_id, p.file_id).await,
     }
 }

@@ -11,6 +11,7 @@ pub(crate) mod outcome;
 mod provision;
 mod runner;
 mod stakeholders;
+mod storage;
 mod transport;
 mod webhook;
 

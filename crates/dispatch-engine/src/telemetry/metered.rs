@@ -11,8 +11,8 @@ use dispatch_core::oncall::Shift;
 use dispatch_core::provider::{
     Choices, Contact, ContactProvider, ConversationProvider, Created, DocumentProvider, Email,
     EmailProvider, IncidentContext, Named, OnCallProvider, OnCallService, PageRequest,
-    ParticipantGroupProvider, ProviderRegistry, ProviderResult, ResourceProvider, ThreadRef,
-    WebhookProvider, WebhookRequest, WebhookResponse,
+    ParticipantGroupProvider, ProviderRegistry, ProviderResult, ResourceProvider, StoredFile,
+    ThreadRef, WebhookProvider, WebhookRequest, WebhookResponse,
 };
 use dispatch_core::{Capability, ResourceKind};
 use std::future::Future;
@@ -113,6 +113,10 @@ impl ResourceProvider for Metered<dyn ResourceProvider> {
     }
     async fn archive(&self, external_id: &str, archive: bool) -> ProviderResult<()> {
         self.call("archive", self.inner.archive(external_id, archive))
+            .await
+    }
+    async fn store_file(&self, external_id: &str, file: &StoredFile) -> ProviderResult<()> {
+        self.call("store_file", self.inner.store_file(external_id, file))
             .await
     }
     async fn check(&self) -> ProviderResult<Option<String>> {

@@ -3,7 +3,9 @@
 //! change updates it (a 409 re-reads and retries); the executive and review pages come from
 //! theirs; close restricts edits to the bot and re-open lifts it; a page a person edited is
 //! theirs; a retried create finds the page instead of making a second; `providers check` and
-//! bad credentials name the settings.
+//! bad credentials name the settings. As the storage provider, the incident page's attachments
+//! are the incident's files: an upload is attached by a job (the same name again: a new
+//! version of that attachment), through 429s.
 
 use crate::common::TestApp;
 use crate::emulators::confluence::{Confluence, ACCOUNT_ID, API_TOKEN, EMAIL, SPACE_ID};
@@ -256,7 +258,7 @@ async fn bad_confluence_credentials_fail_the_document_naming_the_settings() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["provider"] == "confluence")
+        .find(|r| r["provider"] == "confluence" && r["capability"] == "document")
         .cloned()
         .expect("Confluence is checked");
     assert_eq!(
@@ -300,6 +302,106 @@ async fn providers_check_reads_the_confluence_account_space_and_templates() {
     assert!(ok, "{out}\n{err}");
     let line = "OK     confluence (document): signed in as Dispatch Bot; space OPS (Operations); 3 template page(s) readable";
     assert!(out.contains(line), "{line:?} in\n{out}");
-    assert_eq!(count(&c, &format!("GET /wiki/api/v2/spaces/{SPACE_ID}")), 1);
+    let line = "OK     confluence (storage): signed in as Dispatch Bot; space OPS (Operations); 3 template page(s) readable";
+    assert!(out.contains(line), "{line:?} in\n{out}");
+    // Once as the document provider, once as the storage provider.
+    assert_eq!(count(&c, &format!("GET /wiki/api/v2/spaces/{SPACE_ID}")), 2);
     app.run_pending_jobs().await;
+}
+
+#[tokio::test]
+async fn files_attached_to_an_incident_become_attachments_of_its_page() {
+    let c = Confluence::start().await;
+    let mut cfg = Config {
+        confluence: setup(&c, API_TOKEN),
+        ..Default::default()
+    };
+    cfg.providers.insert("document".into(), "confluence".into());
+    cfg.providers.insert("storage".into(), "confluence".into());
+    let app = crate::common::spawn_with_vendors(cfg).await;
+    let name = app.declare("Payments failing").await["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.run_pending_jobs().await;
+
+    // The storage is the incident page, the same page as the incident document.
+    let page = c
+        .page_titled(&format!("{name}: Payments failing — Incident document"))
+        .expect("the incident page");
+    assert_eq!(count(&c, "POST /wiki/api/v2/pages"), 1, "one page for both");
+    let storage = app.resource(&name, "storage").await;
+    assert_eq!(storage["status"], "ready", "{storage}");
+    assert_eq!(storage["provider"], "confluence");
+    assert_eq!(storage["external_id"], page.id.as_str());
+    assert_eq!(
+        storage["link"],
+        format!(
+            "{}/wiki/pages/viewpageattachments.action?pageId={}",
+            c.url, page.id
+        )
+    );
+    assert_eq!(
+        app.resource(&name, "document").await["external_id"],
+        format!("{}:document", page.id)
+    );
+
+    // Any bytes, including ones that look like a multipart boundary.
+    let upload = |data: Vec<u8>| {
+        app.http
+            .post(format!(
+                "{}/api/v1/incidents/{name}/files?name=heap%20dump.bin",
+                app.base
+            ))
+            .bearer_auth(&app.token)
+            .header("content-type", "application/octet-stream")
+            .body(data)
+            .send()
+    };
+    let mut first: Vec<u8> = (0..=255u8).collect();
+    first.extend_from_slice(b"\r\n--dispatch-attachment-00000000\r\n");
+    let r = upload(first.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert!(
+        c.attachments().is_empty(),
+        "attached by a job, not in the request"
+    );
+    app.run_pending_jobs().await;
+    let all = c.attachments();
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].page_id, page.id);
+    assert_eq!(all[0].title, "heap dump.bin");
+    assert_eq!(all[0].media_type, "application/octet-stream");
+    assert_eq!(all[0].data, first);
+    assert_eq!(all[0].version, 1);
+
+    // The same name again, through a 429: a new version of that attachment, not a second one.
+    c.faults().rate_limit_next(1);
+    let second = b"the second dump".to_vec();
+    let r = upload(second.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    app.run_pending_jobs().await;
+    let all = c.attachments();
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].data, second);
+    assert_eq!(all[0].version, 2);
+    let attachments = format!("/wiki/rest/api/content/{}/child/attachment", page.id);
+    assert_eq!(
+        count(&c, &format!("GET {attachments}?filename=heap+dump.bin"))
+            + count(&c, &format!("GET {attachments}?filename=heap%20dump.bin")),
+        3,
+        "one look-up per upload, and one more after the 429"
+    );
+    assert_eq!(
+        count(&c, &format!("POST {attachments}/{}/data", all[0].id)),
+        1
+    );
+    assert_eq!(
+        count(&c, &format!("POST {attachments}")),
+        2,
+        "one add and one new version"
+    );
+    // Dispatch keeps its own copy too.
+    let files = app.get(&format!("/incidents/{name}/files")).await.body;
+    assert_eq!(files.as_array().unwrap().len(), 2, "{files}");
 }

@@ -21,6 +21,17 @@
 //! - `PUT` / `DELETE /wiki/rest/api/content/{id}/restriction/byOperation/{operation}/user?accountId=`
 //!   (v1): adds or removes a user in the `read` or `update` restriction (200); `GET
 //!   /wiki/rest/api/content/{id}/restriction/byOperation/{operation}`: that restriction.
+//! - `GET /wiki/rest/api/content/{id}/child/attachment?filename=&start=&limit=` (v1): the
+//!   page's attachments (those named `filename` when given) as a content array (`results`,
+//!   `start`, `limit`, `size`, `_links`); 404 for an unknown page.
+//! - `POST /wiki/rest/api/content/{id}/child/attachment` (v1): `multipart/form-data` with a
+//!   `file` part (its `filename` the attachment's title) and optional `comment` and `minorEdit`
+//!   fields; needs `X-Atlassian-Token: no-check` (403 "XSRF check failed" otherwise); a name
+//!   the page already has is refused (400 "Cannot add a new attachment with same file name as
+//!   an existing attachment"); 200 with the content array of the new attachment.
+//! - `POST /wiki/rest/api/content/{id}/child/attachment/{attachmentId}/data` (v1): the same
+//!   form; a new version of that attachment (404 when the page has no such attachment); 200 with
+//!   the attachment.
 //! - 429 with `Retry-After` on demand; a conflict on demand (someone saves the page just before
 //!   the next update).
 
@@ -67,9 +78,27 @@ pub struct Page {
     pub update_restricted_to: Vec<String>,
 }
 
+/// An attachment of a page.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    /// Its id (`att…`).
+    pub id: String,
+    /// The page it is attached to.
+    pub page_id: String,
+    /// Its file name.
+    pub title: String,
+    /// Its media type.
+    pub media_type: String,
+    /// The latest version's bytes.
+    pub data: Vec<u8>,
+    /// Its version number.
+    pub version: u64,
+}
+
 #[derive(Default)]
 struct Data {
     pages: Vec<Page>,
+    attachments: Vec<Attachment>,
     log: Vec<String>,
 }
 
@@ -439,10 +468,7 @@ async fn restriction_user(
     };
     let mut data = s.data.lock().unwrap();
     let Some(p) = data.pages.iter_mut().find(|p| p.id == id) else {
-        return v1_error(
-            StatusCode::NOT_FOUND,
-            &format!("No content found with id: ContentId{{id={id}}}"),
-        );
+        return no_content(&id);
     };
     // The emulator keeps the update restriction (the one Dispatch uses).
     if operation == "update" {
@@ -486,6 +512,252 @@ async fn restriction(
     .into_response()
 }
 
+/// An attachment as v1 shows it.
+fn show_attachment(base: &str, a: &Attachment) -> Value {
+    json!({
+        "id": a.id, "type": "attachment", "status": "current", "title": a.title,
+        "metadata": {"mediaType": a.media_type, "comment": ""},
+        "extensions": {"mediaType": a.media_type, "fileSize": a.data.len(), "comment": ""},
+        "version": {"number": a.version, "minorEdit": true, "by": {"accountId": ACCOUNT_ID}},
+        "container": {"id": a.page_id, "type": "page"},
+        "_links": {
+            "webui": format!("/pages/viewpageattachments.action?pageId={}&preview=%2F{}%2F{}", a.page_id, a.page_id, a.title),
+            "download": format!("/download/attachments/{}/{}?version={}&api=v2", a.page_id, a.title, a.version),
+            "self": format!("{base}/rest/api/content/{}", a.id),
+        }
+    })
+}
+
+/// A form's parts: `(name, filename, content type, bytes)`; `None` when the body is not
+/// `multipart/form-data` with a boundary.
+#[allow(clippy::type_complexity)]
+fn form_parts(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<Vec<(String, Option<String>, Option<String>, Vec<u8>)>> {
+    let content_type = headers.get("content-type")?.to_str().ok()?;
+    let (mime, params) = content_type.split_once(';')?;
+    if !mime.trim().eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    let boundary = params
+        .split(';')
+        .filter_map(|p| p.trim().split_once('='))
+        .find(|(k, _)| k.eq_ignore_ascii_case("boundary"))
+        .map(|(_, v)| v.trim_matches('"').to_string())?;
+    let delimiter = format!("--{boundary}").into_bytes();
+    let find = |from: usize, what: &[u8]| {
+        body[from..]
+            .windows(what.len())
+            .position(|w| w == what)
+            .map(|i| i + from)
+    };
+    let mut parts = vec![];
+    let mut at = find(0, &delimiter)? + delimiter.len();
+    loop {
+        if body[at..].starts_with(b"--") {
+            return Some(parts);
+        }
+        at += 2; // CRLF after the delimiter
+        let head_end = find(at, b"\r\n\r\n")?;
+        let head = String::from_utf8_lossy(&body[at..head_end]).to_string();
+        let content_start = head_end + 4;
+        let mut next_delim = b"\r\n".to_vec();
+        next_delim.extend_from_slice(&delimiter);
+        let end = find(content_start, &next_delim)?;
+        let (mut name, mut filename, mut ctype) = (String::new(), None, None);
+        for line in head.split("\r\n") {
+            let (k, v) = line.split_once(':')?;
+            if k.eq_ignore_ascii_case("content-disposition") {
+                for p in v.split(';').skip(1) {
+                    if let Some((pk, pv)) = p.trim().split_once('=') {
+                        let pv = pv.trim_matches('"').to_string();
+                        match pk {
+                            "name" => name = pv,
+                            "filename" => filename = Some(pv.replace("%22", "\"")),
+                            _ => {}
+                        }
+                    }
+                }
+            } else if k.eq_ignore_ascii_case("content-type") {
+                ctype = Some(v.trim().to_string());
+            }
+        }
+        parts.push((name, filename, ctype, body[content_start..end].to_vec()));
+        at = end + next_delim.len();
+    }
+}
+
+/// The form's `file` part as (file name, media type, bytes), or the error's status and message.
+fn file_part(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(String, String, Vec<u8>), (StatusCode, &'static str)> {
+    if headers
+        .get("x-atlassian-token")
+        .and_then(|v| v.to_str().ok())
+        != Some("no-check")
+    {
+        return Err((StatusCode::FORBIDDEN, "XSRF check failed"));
+    }
+    let parts = form_parts(headers, body).ok_or((
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "Attachments must be sent as multipart/form-data",
+    ))?;
+    parts
+        .into_iter()
+        .find(|p| p.0 == "file")
+        .and_then(|(_, filename, ctype, data)| {
+            Some((
+                filename.filter(|f| !f.is_empty())?,
+                ctype.unwrap_or_else(|| "application/octet-stream".into()),
+                data,
+            ))
+        })
+        .ok_or((
+            StatusCode::BAD_REQUEST,
+            "At least one attachment file must be included (a form part named file with a filename)",
+        ))
+}
+
+impl Inner {
+    /// An upload's `file` part, after the gate (auth, 429); else the answer to give.
+    fn upload(
+        &self,
+        headers: &HeaderMap,
+        what: String,
+        body: &[u8],
+    ) -> Result<(String, String, Vec<u8>), Box<Response>> {
+        if let Some(r) = self.gate(headers, what) {
+            return Err(Box::new(r));
+        }
+        file_part(headers, body).map_err(|(status, message)| Box::new(v1_error(status, message)))
+    }
+}
+
+fn no_content(id: &str) -> Response {
+    v1_error(
+        StatusCode::NOT_FOUND,
+        &format!("No content found with id: ContentId{{id={id}}}"),
+    )
+}
+
+async fn list_attachments(
+    State(s): State<Arc<Inner>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let q = q.unwrap_or_default();
+    if let Some(r) = s.gate(
+        &headers,
+        format!("GET /wiki/rest/api/content/{id}/child/attachment?{q}"),
+    ) {
+        return r;
+    }
+    let pairs = super::query_pairs(&q);
+    let arg = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let start: usize = arg("start").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let limit: usize = arg("limit").and_then(|v| v.parse().ok()).unwrap_or(50);
+    let filename = arg("filename");
+    let data = s.data.lock().unwrap();
+    if !data.pages.iter().any(|p| p.id == id) {
+        return no_content(&id);
+    }
+    let base = s.base();
+    let results: Vec<Value> = data
+        .attachments
+        .iter()
+        .filter(|a| a.page_id == id && filename.as_ref().is_none_or(|f| *f == a.title))
+        .skip(start)
+        .take(limit)
+        .map(|a| show_attachment(&base, a))
+        .collect();
+    Json(
+        json!({"results": results, "start": start, "limit": limit, "size": results.len(),
+        "_links": {"base": base, "context": "/wiki",
+                   "self": format!("{base}/rest/api/content/{id}/child/attachment")}}),
+    )
+    .into_response()
+}
+
+async fn create_attachment(
+    State(s): State<Arc<Inner>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let (name, media_type, bytes) = match s.upload(
+        &headers,
+        format!("POST /wiki/rest/api/content/{id}/child/attachment"),
+        &body,
+    ) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let mut data = s.data.lock().unwrap();
+    if !data.pages.iter().any(|p| p.id == id) {
+        return no_content(&id);
+    }
+    if data
+        .attachments
+        .iter()
+        .any(|a| a.page_id == id && a.title == name)
+    {
+        return v1_error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "Cannot add a new attachment with same file name as an existing attachment: {name}"
+            ),
+        );
+    }
+    let a = Attachment {
+        id: format!("att{}", 720897 + data.attachments.len()),
+        page_id: id,
+        title: name,
+        media_type,
+        data: bytes,
+        version: 1,
+    };
+    data.attachments.push(a.clone());
+    let base = s.base();
+    Json(
+        json!({"results": [show_attachment(&base, &a)], "start": 0, "limit": 1, "size": 1,
+        "_links": {"base": base, "context": "/wiki"}}),
+    )
+    .into_response()
+}
+
+async fn update_attachment_data(
+    State(s): State<Arc<Inner>>,
+    headers: HeaderMap,
+    Path((id, attachment)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let (name, media_type, bytes) = match s.upload(
+        &headers,
+        format!("POST /wiki/rest/api/content/{id}/child/attachment/{attachment}/data"),
+        &body,
+    ) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let mut data = s.data.lock().unwrap();
+    let Some(a) = data
+        .attachments
+        .iter_mut()
+        .find(|a| a.page_id == id && a.id == attachment)
+    else {
+        return no_content(&attachment);
+    };
+    a.title = name;
+    a.media_type = media_type;
+    a.data = bytes;
+    a.version += 1;
+    let shown = a.clone();
+    Json(show_attachment(&s.base(), &shown)).into_response()
+}
+
 impl Confluence {
     /// Starts an emulator.
     pub async fn start() -> Self {
@@ -508,6 +780,14 @@ impl Confluence {
             .route(
                 "/wiki/rest/api/content/{id}/restriction/byOperation/{operation}",
                 get(restriction),
+            )
+            .route(
+                "/wiki/rest/api/content/{id}/child/attachment",
+                get(list_attachments).post(create_attachment),
+            )
+            .route(
+                "/wiki/rest/api/content/{id}/child/attachment/{attachment}/data",
+                axum::routing::post(update_attachment_data),
             )
             .with_state(inner.clone());
         let server = super::Server::start(app).await;
@@ -570,6 +850,11 @@ impl Confluence {
         self.pages()
             .into_iter()
             .find(|p| p.title.starts_with(prefix))
+    }
+
+    /// The attachments of every page.
+    pub fn attachments(&self) -> Vec<Attachment> {
+        self.inner.data.lock().unwrap().attachments.clone()
     }
 
     /// Every request, as `METHOD /path?query`.
@@ -696,6 +981,48 @@ mod tests {
             r["restrictions"]["user"]["results"][0]["accountId"],
             ACCOUNT_ID
         );
+        // Attachments: multipart with a `file` part, behind the XSRF header.
+        let (form, form_type) =
+            dispatch_providers::confluence::attachment_form("a.txt", "text/plain", b"one");
+        let attach = |path: &str, xsrf: bool| {
+            let mut r = api(reqwest::Method::POST, path)
+                .header("content-type", form_type.as_str())
+                .body(form.clone());
+            if xsrf {
+                r = r.header("X-Atlassian-Token", "no-check");
+            }
+            r.send()
+        };
+        let attachments = format!("/wiki/rest/api/content/{id}/child/attachment");
+        let r = attach(&attachments, false).await.unwrap();
+        assert_eq!(r.status(), 403);
+        let r = attach(&attachments, true).await.unwrap();
+        assert_eq!(r.status(), 200);
+        let made: Value = r.json().await.unwrap();
+        assert_eq!(made["results"][0]["title"], "a.txt");
+        assert_eq!(made["results"][0]["extensions"]["fileSize"], 3);
+        let att = made["results"][0]["id"].as_str().unwrap().to_string();
+        let r = attach(&attachments, true).await.unwrap();
+        assert_eq!(r.status(), 400, "the same name twice");
+        let found: Value = get_json(&c, &format!("{attachments}?filename=a.txt")).await;
+        assert_eq!(found["results"][0]["id"], att.as_str());
+        let none: Value = get_json(&c, &format!("{attachments}?filename=b.txt")).await;
+        assert_eq!(none["size"], 0);
+        let r = attach(&format!("{attachments}/{att}/data"), true)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let updated: Value = r.json().await.unwrap();
+        assert_eq!(updated["version"]["number"], 2);
+        let r = api(reqwest::Method::POST, &attachments)
+            .header("X-Atlassian-Token", "no-check")
+            .header("content-type", "multipart/form-data; boundary=x")
+            .body("--x\r\nContent-Disposition: form-data; name=\"comment\"\r\n\r\nhi\r\n--x--\r\n")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "no file part");
+        assert_eq!(c.attachments()[0].data, b"one");
         // 429 on demand, with Retry-After.
         c.faults().rate_limit_next(1);
         let limited = api(reqwest::Method::GET, "/wiki/rest/api/user/current")
