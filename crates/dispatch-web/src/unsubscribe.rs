@@ -78,7 +78,11 @@ fn about(t: &LinkTarget) -> String {
 // The link's `?token=` is not declared as a parameter: every answer, a bad token's 422 too, is
 // a page for a person, not the API's error envelope.
 #[utoipa::path(get, path = "/unsubscribe", tag = "incidents",
-    responses((status = 200, description = "HTML page asking to confirm (`?token=` from the mail's link; an invalid one: a 422 page)")))]
+    responses(
+        (status = 200, description = "HTML page asking to confirm (`?token=` from the mail's link)"),
+        (status = 404, description = "HTML page: the incident the link was for no longer exists"),
+        (status = 422, description = "HTML page: the link is not valid (missing, altered or cut short)"),
+    ))]
 pub async fn confirm_page(State(s): State<AppState>, Query(q): Query<LinkQuery>) -> Response {
     match s
         .engine
@@ -105,7 +109,11 @@ pub async fn confirm_page(State(s): State<AppState>, Query(q): Query<LinkQuery>)
 /// The one-click POST of RFC 8058 (body `List-Unsubscribe=One-Click`) and the confirmation
 /// page's button both land here; the body is not needed.
 #[utoipa::path(post, path = "/unsubscribe", tag = "incidents",
-    responses((status = 200, description = "HTML page: unsubscribed (`?token=` from the mail's link; an invalid one: a 422 page)")))]
+    responses(
+        (status = 200, description = "HTML page: unsubscribed (`?token=` from the mail's link)"),
+        (status = 404, description = "HTML page: the incident the link was for no longer exists"),
+        (status = 422, description = "HTML page: the link is not valid (missing, altered or cut short)"),
+    ))]
 pub async fn unsubscribe(State(s): State<AppState>, Query(q): Query<LinkQuery>) -> Response {
     match s.engine.stakeholders().unsubscribe_by_link(&q.token).await {
         Ok(t) => page(
