@@ -262,11 +262,6 @@ pub(crate) async fn write(
     let now = dispatch_core::now();
     let since = now - Duration::seconds(max_window);
     let heads = repo::signal::chain_heads(conn, project_id, &fingerprints, since).await?;
-    let last_dup: HashMap<i64, DateTime<Utc>> =
-        repo::signal::last_duplicates(conn, project_id, &fingerprints, since)
-            .await?
-            .into_iter()
-            .collect();
     let mut case_ids: Vec<i64> = heads.iter().filter_map(|i| i.case_id).collect();
     case_ids.sort_unstable();
     case_ids.dedup();
@@ -284,9 +279,9 @@ pub(crate) async fn write(
         }
         let key = (i.definition_id, i.fingerprint.clone());
         if i.case_id.is_none_or(|c| !closed.contains(&c)) {
-            let last = last_dup
-                .get(&i.id)
-                .map_or(i.received_at, |d| i.received_at.max(*d));
+            let last = i
+                .last_received_at
+                .map_or(i.received_at, |d| i.received_at.max(d));
             let first = First::Stored {
                 id: i.id,
                 case_id: i.case_id,
@@ -532,6 +527,10 @@ pub(crate) async fn write(
         }
     }
     let stored_dups = repo::signal::insert_instances(conn, dups).await?;
+    let mut repeated: Vec<i64> = stored_dups.iter().filter_map(|d| d.duplicate_of).collect();
+    repeated.sort_unstable();
+    repeated.dedup();
+    repo::signal::touch_chains(conn, &repeated, now).await?;
     stored.extend(dup_idx.into_iter().zip(stored_dups));
 
     // Resolved and acknowledged alerts settle the firing instances of their fingerprint.

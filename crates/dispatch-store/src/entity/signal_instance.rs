@@ -28,6 +28,8 @@ pub struct Model {
     pub duplicate_of: Option<i64>,
     pub case_id: Option<i64>,
     pub received_at: DateTimeUtc,
+    /// A chain's first instance: when its latest repeat arrived (none yet: `None`).
+    pub last_received_at: Option<DateTimeUtc>,
     pub resolved_at: Option<DateTimeUtc>,
 }
 

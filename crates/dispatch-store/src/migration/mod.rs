@@ -176,6 +176,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261203_000160_case_threads.sql"),
                 postgres: include_str!("m20261203_000160_case_threads.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261203_000170_signal_chain_last",
+                sqlite: include_str!("m20261203_000170_signal_chain_last.sql"),
+                postgres: include_str!("m20261203_000170_signal_chain_last.sql"),
+            }),
         ]
     }
 }

@@ -173,6 +173,8 @@ pub struct InstanceHead {
     pub case_id: Option<i64>,
     /// When it arrived.
     pub received_at: DateTime<Utc>,
+    /// A chain's first instance: when its latest repeat arrived.
+    pub last_received_at: Option<DateTime<Utc>>,
 }
 
 impl From<&instance::Model> for InstanceHead {
@@ -186,6 +188,7 @@ impl From<&instance::Model> for InstanceHead {
             filter_action: m.filter_action.clone(),
             case_id: m.case_id,
             received_at: m.received_at,
+            last_received_at: m.last_received_at,
         }
     }
 }
@@ -206,13 +209,15 @@ fn heads(project_id: i64, fingerprints: &[String]) -> sea_orm::Select<instance::
             C::FilterAction,
             C::CaseId,
             C::ReceivedAt,
+            C::LastReceivedAt,
         ])
 }
 
 /// The instances of a project with any of these fingerprints that may head a deduplication
-/// chain — every one that was not itself deduplicated and was received since `since` or is
-/// still firing — oldest first. One query for a whole request's alerts; however many
-/// duplicates a chain has, they are not read (see [`last_duplicates`]).
+/// chain — every one that was not itself deduplicated and was received (or last repeated) since
+/// `since` or is still firing — oldest first. One query for a whole batch's alerts, on the
+/// partial index of chain heads: however many repeats a chain has, they are not read (the
+/// latest one's arrival is kept on the head, see [`touch_chains`]).
 pub async fn chain_heads(
     conn: &impl ConnectionTrait,
     project_id: i64,
@@ -222,11 +227,15 @@ pub async fn chain_heads(
     if fingerprints.is_empty() {
         return Ok(Vec::new());
     }
+    // Written out, not bound, so that both databases can use the partial index.
+    let not_repeat =
+        sea_orm::sea_query::Expr::cust("\"signal_instances\".\"filter_action\" <> 'deduplicate'");
     Ok(heads(project_id, fingerprints)
-        .filter(instance::Column::FilterAction.ne("deduplicate"))
+        .filter(not_repeat)
         .filter(
             Condition::any()
                 .add(instance::Column::ReceivedAt.gte(since))
+                .add(instance::Column::LastReceivedAt.gte(since))
                 .add(instance::Column::Status.ne("resolved")),
         )
         .order_by_asc(instance::Column::Id)
@@ -235,31 +244,24 @@ pub async fn chain_heads(
         .await?)
 }
 
-/// For each instance that alerts with these fingerprints were deduplicated into since `since`:
-/// when the latest of them arrived. One grouped query.
-pub async fn last_duplicates(
+/// Notes on these chains' first instances that a repeat arrived `at`.
+pub async fn touch_chains(
     conn: &impl ConnectionTrait,
-    project_id: i64,
-    fingerprints: &[String],
-    since: DateTime<Utc>,
-) -> Result<Vec<(i64, DateTime<Utc>)>> {
-    use instance::Column as C;
-    if fingerprints.is_empty() {
-        return Ok(Vec::new());
+    ids: &[i64],
+    at: DateTime<Utc>,
+) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
     }
-    Ok(instance::Entity::find()
-        .select_only()
-        .column(C::DuplicateOf)
-        .column_as(C::ReceivedAt.max(), "last")
-        .filter(C::ProjectId.eq(project_id))
-        .filter(C::Fingerprint.is_in(fingerprints.iter().cloned()))
-        .filter(C::ReceivedAt.gte(since))
-        .filter(C::FilterAction.eq("deduplicate"))
-        .filter(C::DuplicateOf.is_not_null())
-        .group_by(C::DuplicateOf)
-        .into_tuple::<(i64, DateTime<Utc>)>()
-        .all(conn)
-        .await?)
+    instance::Entity::update_many()
+        .col_expr(
+            instance::Column::LastReceivedAt,
+            sea_orm::sea_query::Expr::value(at),
+        )
+        .filter(instance::Column::Id.is_in(ids.iter().copied()))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// The instances of a project with any of these fingerprints that are not resolved (firing or

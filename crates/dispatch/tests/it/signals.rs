@@ -225,6 +225,34 @@ async fn the_same_alert_sent_by_many_senders_at_once_opens_one_case() {
 }
 
 #[tokio::test]
+async fn repeats_keep_a_chain_open_past_its_first_alert_and_a_quiet_window_ends_it() {
+    let app = spawn_app().await;
+    define(
+        &app,
+        json!({"name": "Errors", "source": "alertmanager",
+        "match": {"alertname": "HighErrorRate"}, "dedup_window_seconds": 2}),
+    )
+    .await;
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(1300));
+    let first = send(&app, notification(vec![errors("flap")])).await;
+    assert_eq!(first[0]["outcome"], "new_case");
+    pause().await;
+    let again = send(&app, notification(vec![errors("flap")])).await;
+    assert_eq!(again[0]["outcome"], "deduplicated", "{again:#?}");
+    pause().await;
+    // 2.6 s after the first alert, 1.3 s after the last repeat: the chain is still open.
+    let still = send(&app, notification(vec![errors("flap")])).await;
+    assert_eq!(still[0]["outcome"], "deduplicated", "{still:#?}");
+    assert_eq!(still[0]["case_id"], first[0]["case_id"]);
+    assert_eq!(still[0]["duplicate_of"], first[0]["instance_id"]);
+    // A window with nothing in it ends the chain: the next alert opens a case of its own.
+    tokio::time::sleep(std::time::Duration::from_millis(2600)).await;
+    let anew = send(&app, notification(vec![errors("flap")])).await;
+    assert_eq!(anew[0]["outcome"], "new_case", "{anew:#?}");
+    assert_ne!(anew[0]["case_id"], first[0]["case_id"]);
+}
+
+#[tokio::test]
 async fn a_regex_matcher_in_the_text_form_picks_the_alerts_and_the_rest_match_nothing() {
     let app = spawn_app().await;
     define(
