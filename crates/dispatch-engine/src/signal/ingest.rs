@@ -2,8 +2,9 @@
 //! matcher holds (from the in-memory cache), then deduplicated (the same fingerprint within
 //! the window joins the first alert's case), snoozed (an active snooze filter holds), or
 //! recorded as a new instance that opens a case. A resolved alert resolves the firing
-//! instances of its fingerprint and notes it on their cases. One request is one transaction:
-//! what it answers is stored, or nothing is.
+//! instances of its fingerprint and notes it on their cases. A request's alerts are written in
+//! one transaction, possibly shared with other requests' (see [`super::batch`]): what it
+//! answers is stored, or nothing is.
 
 use super::cache::{Definition, ProjectSignals};
 use crate::{Actor, Result};
