@@ -227,7 +227,14 @@ pub async fn chain_heads(
     if fingerprints.is_empty() {
         return Ok(Vec::new());
     }
-    // Written out, not bound, so that both databases can use the partial index.
+    // The filter_action test is written out, not bound, so that both databases can use the
+    // partial index.
+    let cond = "s.filter_action <> 'deduplicate' \
+                AND (s.received_at >= $3 OR s.last_received_at >= $3 OR s.status <> 'resolved')";
+    let at = Some(since);
+    if let Some(rows) = heads_per_fingerprint(conn, project_id, fingerprints, cond, at).await? {
+        return Ok(rows);
+    }
     let not_repeat =
         sea_orm::sea_query::Expr::cust("\"signal_instances\".\"filter_action\" <> 'deduplicate'");
     Ok(heads(project_id, fingerprints)
@@ -242,6 +249,43 @@ pub async fn chain_heads(
         .into_model::<InstanceHead>()
         .all(conn)
         .await?)
+}
+
+/// On PostgreSQL, the instances of these fingerprints matching `cond` (over `s`, with `$3` bound
+/// to `at` if given), oldest first, looked up one fingerprint at a time through the index; `None` on
+/// SQLite, whose planner already does so for an `IN` list.
+///
+/// An `IN` list lets PostgreSQL's planner choose, and while a storm grows the table faster than
+/// autovacuum analyzes it, the planner's statistics say the project has a few hundred
+/// instances, so it reads all of them by `project_id` (tens of milliseconds per batch at 100k
+/// instances) instead of the handful that share a fingerprint. Written as a lateral lookup per
+/// fingerprint (`OFFSET 0` keeps it from being flattened into a join the planner could
+/// reorder), the plan no longer depends on how current the statistics are.
+async fn heads_per_fingerprint(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+    fingerprints: &[String],
+    cond: &str,
+    at: Option<DateTime<Utc>>,
+) -> Result<Option<Vec<InstanceHead>>> {
+    use sea_orm::{FromQueryResult, Statement};
+    if conn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT i.id, i.definition_id, i.source, i.fingerprint, i.status, i.filter_action, \
+                i.case_id, i.received_at, i.last_received_at \
+         FROM json_array_elements_text($2::json) AS f(fingerprint) \
+         CROSS JOIN LATERAL ( \
+           SELECT s.* FROM signal_instances s \
+           WHERE s.project_id = $1 AND s.fingerprint = f.fingerprint AND {cond} OFFSET 0 \
+         ) i ORDER BY i.id"
+    );
+    let list = serde_json::to_string(fingerprints).map_err(|e| StoreError::other(e.to_string()))?;
+    let mut values: Vec<sea_orm::Value> = vec![project_id.into(), list.into()];
+    values.extend(at.map(Into::into));
+    let stmt = Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values);
+    Ok(Some(InstanceHead::find_by_statement(stmt).all(conn).await?))
 }
 
 /// Notes on these chains' first instances that a repeat arrived `at`.
@@ -273,6 +317,10 @@ pub async fn unresolved(
 ) -> Result<Vec<InstanceHead>> {
     if fingerprints.is_empty() {
         return Ok(Vec::new());
+    }
+    let cond = "s.status <> 'resolved'";
+    if let Some(rows) = heads_per_fingerprint(conn, project_id, fingerprints, cond, None).await? {
+        return Ok(rows);
     }
     Ok(heads(project_id, fingerprints)
         .filter(instance::Column::Status.ne("resolved"))
