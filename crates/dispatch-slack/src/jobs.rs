@@ -169,6 +169,28 @@ impl SlackWorker {
         Ok(found.map(|r| IncidentRef::Id(IncidentId(r.incident_id))))
     }
 
+    /// The values a form opens with in the incident of `channel` (none outside one).
+    async fn form_values(
+        &self,
+        engine: &Engine,
+        user: &str,
+        channel: &str,
+        command: &str,
+    ) -> Result<std::collections::BTreeMap<String, String>, String> {
+        let Some(incident) = self.incident_for(engine, channel).await? else {
+            return Ok(Default::default());
+        };
+        // Someone Dispatch cannot place gets the blank form; running it will tell them why.
+        let Ok(caller) = self.caller(engine, user).await else {
+            return Ok(Default::default());
+        };
+        engine
+            .chat()
+            .form_values(&caller, &incident, command)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// Runs a command line as a Slack user in a channel; the answer goes to that user only.
     async fn run_line(
         &self,
@@ -239,7 +261,10 @@ impl SlackWorker {
             None => channel.to_string(),
         };
         self.api
-            .open_view(s(&p["trigger_id"]), &modals::view(m, &context))
+            .open_view(
+                s(&p["trigger_id"]),
+                &modals::view(m, &context, &Default::default()),
+            )
             .await
             .map_err(|e| e.to_string())
     }
@@ -249,9 +274,10 @@ impl SlackWorker {
         let (user, channel) = (s(&p["user_id"]), s(&p["channel_id"]));
         if text.is_empty() {
             if let Some(m) = modals::modal_for(command) {
+                let initial = self.form_values(engine, user, channel, m.command).await?;
                 return self
                     .api
-                    .open_view(s(&p["trigger_id"]), &modals::view(m, channel))
+                    .open_view(s(&p["trigger_id"]), &modals::view(m, channel, &initial))
                     .await
                     .map_err(|e| e.to_string());
             }
@@ -293,7 +319,10 @@ impl SlackWorker {
             "shortcut" if s(&p["callback_id"]) == "dispatch-report-incident" => {
                 let m = modals::modal_for("dispatch-report-incident").expect("the report modal");
                 self.api
-                    .open_view(s(&p["trigger_id"]), &modals::view(m, ""))
+                    .open_view(
+                        s(&p["trigger_id"]),
+                        &modals::view(m, "", &Default::default()),
+                    )
                     .await
                     .map_err(|e| e.to_string())
             }

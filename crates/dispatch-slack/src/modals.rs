@@ -68,6 +68,10 @@ pub struct Modal {
     pub title: &'static str,
     /// The fields, in order.
     pub fields: &'static [Field],
+    /// The form edits something: it opens with the current values, and only the fields the
+    /// person changed become arguments (a report, by contrast, opens with the latest report and
+    /// is sent whole).
+    pub edits: bool,
 }
 
 const ROLES: &[&str] = &[
@@ -101,6 +105,7 @@ pub const MODALS: &[Modal] = &[
             p("reason", "Resolution reason", Input::Choice(REASONS), true),
             p("text", "What was found or done", Input::Text, false),
         ],
+        edits: false,
     },
     Modal {
         command: "dispatch-report-incident",
@@ -112,6 +117,7 @@ pub const MODALS: &[Modal] = &[
             f("priority", "Priority", Input::Line, false),
             f("severity", "Severity", Input::Line, false),
         ],
+        edits: false,
     },
     Modal {
         command: "dispatch-assign-role",
@@ -120,6 +126,7 @@ pub const MODALS: &[Modal] = &[
             p("person", "Person", Input::User, true),
             p("role", "Role", Input::Choice(ROLES), true),
         ],
+        edits: false,
     },
     Modal {
         command: "dispatch-edit-incident",
@@ -133,6 +140,7 @@ pub const MODALS: &[Modal] = &[
             f("severity", "Severity", Input::Line, false),
             f("status", "Status", Input::Choice(STATUSES), false),
         ],
+        edits: true,
     },
     Modal {
         command: "dispatch-status-report",
@@ -142,6 +150,7 @@ pub const MODALS: &[Modal] = &[
             f("actions", "Actions", Input::Text, true),
             f("needs", "Needs", Input::Text, true),
         ],
+        edits: false,
     },
     Modal {
         command: "dispatch-report-executive",
@@ -151,6 +160,7 @@ pub const MODALS: &[Modal] = &[
             f("overview", "Overview", Input::Text, true),
             f("next_steps", "Next steps", Input::Text, true),
         ],
+        edits: false,
     },
     Modal {
         command: "dispatch-create-task",
@@ -160,6 +170,7 @@ pub const MODALS: &[Modal] = &[
             p("description", "Description", Input::Text, true),
             f("due", "Due (e.g. +2d, 4h, 2026-12-01)", Input::Line, false),
         ],
+        edits: false,
     },
     Modal {
         command: "dispatch-add-timeline-event",
@@ -173,6 +184,7 @@ pub const MODALS: &[Modal] = &[
             ),
             p("description", "What happened", Input::Text, true),
         ],
+        edits: false,
     },
     Modal {
         command: "dispatch-engage-oncall",
@@ -181,6 +193,7 @@ pub const MODALS: &[Modal] = &[
             p("service", "Service", Input::Line, true),
             p("page", "Page them", Input::Flag, false),
         ],
+        edits: false,
     },
 ];
 
@@ -202,7 +215,24 @@ fn plain(text: &str) -> Value {
     json!({ "type": "plain_text", "text": text })
 }
 
-fn element(field: &Field) -> Value {
+/// A field's input element, showing `initial` (the current value) when there is one.
+fn element(field: &Field, initial: Option<&str>) -> Value {
+    let mut e = input_element(field);
+    match (field.input, initial) {
+        (Input::Line | Input::Text, Some(v)) => e["initial_value"] = json!(v),
+        (Input::Choice(options), Some(v)) if options.contains(&v) => {
+            e["initial_option"] = option(v);
+        }
+        _ => {}
+    }
+    e
+}
+
+fn option(value: &str) -> Value {
+    json!({ "text": plain(&value.replace('_', " ")), "value": value })
+}
+
+fn input_element(field: &Field) -> Value {
     let action_id = field.key;
     match field.input {
         Input::Line => json!({ "type": "plain_text_input", "action_id": action_id }),
@@ -214,10 +244,7 @@ fn element(field: &Field) -> Value {
         Input::Choice(options) => json!({
             "type": "static_select",
             "action_id": action_id,
-            "options": options.iter().map(|o| json!({
-                "text": plain(&o.replace('_', " ")),
-                "value": o,
-            })).collect::<Vec<_>>(),
+            "options": options.iter().map(|o| option(o)).collect::<Vec<_>>(),
         }),
         Input::Flag => json!({
             "type": "checkboxes",
@@ -228,8 +255,9 @@ fn element(field: &Field) -> Value {
 }
 
 /// The `views.open` view of a modal; `context` (the channel the command came from) comes back
-/// with the submission as `private_metadata`.
-pub fn view(modal: &Modal, context: &str) -> Value {
+/// with the submission as `private_metadata`; `initial` holds the values the form opens with,
+/// by field ([`dispatch_engine::Chat::form_values`]).
+pub fn view(modal: &Modal, context: &str, initial: &BTreeMap<String, String>) -> Value {
     let blocks: Vec<Value> = modal
         .fields
         .iter()
@@ -239,7 +267,7 @@ pub fn view(modal: &Modal, context: &str) -> Value {
                 "block_id": field.key,
                 "optional": !field.required,
                 "label": plain(field.label),
-                "element": element(field),
+                "element": element(field, initial.get(field.key).map(String::as_str)),
             })
         })
         .collect();
@@ -282,6 +310,20 @@ fn submitted(values: &Value, field: &Field) -> Option<String> {
     text.filter(|t| !t.is_empty())
 }
 
+/// The value a field was shown with when the form opened (its element's initial value, which
+/// Slack sends back with the view).
+fn shown(view: &Value, field: &Field) -> Option<String> {
+    let block = view["blocks"]
+        .as_array()?
+        .iter()
+        .find(|b| b["block_id"] == field.key)?;
+    let e = &block["element"];
+    e["initial_value"]
+        .as_str()
+        .or(e["initial_option"]["value"].as_str())
+        .map(|v| v.trim().to_string())
+}
+
 /// The command line a submission stands for, or the errors to show beside the fields.
 pub fn command_line(view: &Value) -> Result<String, BTreeMap<String, String>> {
     let name = view["callback_id"].as_str().unwrap_or_default();
@@ -295,7 +337,12 @@ pub fn command_line(view: &Value) -> Result<String, BTreeMap<String, String>> {
     let mut errors = BTreeMap::new();
     let mut words = vec![format!("/{}", modal.command)];
     for field in modal.fields {
-        match submitted(values, field) {
+        let value = submitted(values, field);
+        if modal.edits && value.is_some() && value == shown(view, field) {
+            // Unchanged: the edit leaves it alone.
+            continue;
+        }
+        match value {
             None if field.required => {
                 errors.insert(
                     field.key.to_string(),
@@ -353,7 +400,7 @@ mod tests {
     #[test]
     fn every_modal_builds_a_view_with_one_input_per_field() {
         for m in MODALS {
-            let v = view(m, "C1");
+            let v = view(m, "C1", &BTreeMap::new());
             assert_eq!(v["callback_id"], m.command);
             assert_eq!(v["private_metadata"], "C1");
             assert!(
@@ -422,5 +469,56 @@ mod tests {
         let r = errors_response(&errors);
         assert_eq!(r["response_action"], "errors");
         assert!(command_line(&submission("nope", json!({}))).is_err());
+    }
+
+    #[test]
+    fn an_edit_form_opens_with_the_current_values_and_sends_only_what_changed() {
+        let m = modal_for("dispatch-edit-incident").unwrap();
+        let initial = BTreeMap::from([
+            ("title".to_string(), "Checkout errors".to_string()),
+            ("priority".to_string(), "high".to_string()),
+            ("status".to_string(), "active".to_string()),
+        ]);
+        let mut v = view(m, "C1", &initial);
+        let block = |v: &Value, key: &str| {
+            v["blocks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|b| b["block_id"] == key)
+                .unwrap()["element"]
+                .clone()
+        };
+        assert_eq!(block(&v, "title")["initial_value"], "Checkout errors");
+        assert_eq!(block(&v, "status")["initial_option"]["value"], "active");
+        assert!(block(&v, "description").get("initial_value").is_none());
+        // Submitted as Slack sends it: every field with its value, the title changed.
+        v["state"]["values"] = json!({
+            "title": {"title": {"value": "Checkout errors in EU"}},
+            "priority": {"priority": {"value": "high"}},
+            "status": {"status": {"selected_option": {"value": "active"}}},
+        });
+        assert_eq!(
+            command_line(&v).unwrap(),
+            r#"/dispatch-edit-incident title="Checkout errors in EU""#
+        );
+        // A report form opened with the latest report is sent whole.
+        let r = modal_for("dispatch-status-report").unwrap();
+        let last = BTreeMap::from([
+            ("conditions".to_string(), "Errors at 5%".to_string()),
+            ("actions".to_string(), "Rollback".to_string()),
+            ("needs".to_string(), "None".to_string()),
+        ]);
+        let mut v = view(r, "C1", &last);
+        assert_eq!(block(&v, "needs")["initial_value"], "None");
+        v["state"]["values"] = json!({
+            "conditions": {"conditions": {"value": "Errors at 1%"}},
+            "actions": {"actions": {"value": "Rollback"}},
+            "needs": {"needs": {"value": "None"}},
+        });
+        assert_eq!(
+            command_line(&v).unwrap(),
+            r#"/dispatch-status-report conditions="Errors at 1%" actions="Rollback" needs="None""#
+        );
     }
 }

@@ -168,7 +168,14 @@ pub async fn take_envelope(engine: &Engine, e: Envelope) -> Result<Option<Value>
     let taken = match e.kind.as_str() {
         "events_api" => enqueue_event(engine, e.payload).await,
         "slash_commands" => enqueue_command(engine, e.payload, &fallback).await,
-        "interactive" => enqueue_interaction(engine, e.payload, &fallback).await,
+        "interactive" => {
+            // A modal's missing fields are shown in the modal, as over HTTP: the answer is the
+            // envelope's acknowledgement, and nothing is enqueued.
+            if let Some(errors) = form_errors(&e.payload) {
+                return Ok(Some(errors));
+            }
+            enqueue_interaction(engine, e.payload, &fallback).await
+        }
         other => {
             tracing::debug!(
                 kind = other,
@@ -178,6 +185,17 @@ pub async fn take_envelope(engine: &Engine, e: Envelope) -> Result<Option<Value>
         }
     };
     taken.map(|()| None).map_err(|e| e.to_string())
+}
+
+/// For a modal's submission with fields missing, the answer that shows each error beside its
+/// field (the same over HTTP and Socket Mode).
+fn form_errors(payload: &Value) -> Option<Value> {
+    if payload["type"] != "view_submission" {
+        return None;
+    }
+    crate::modals::command_line(&payload["view"])
+        .err()
+        .map(|errors| crate::modals::errors_response(&errors))
 }
 
 fn header_signature(headers: &HeaderMap) -> String {
@@ -224,10 +242,8 @@ async fn interactions<S: Host>(
                 .map_err(|e| IntakeError::BadRequest(format!("`payload` is not JSON: {e}")))
         })?;
     // A modal's missing fields are shown in the modal: that answer cannot wait for a job.
-    if payload["type"] == "view_submission" {
-        if let Err(errors) = crate::modals::command_line(&payload["view"]) {
-            return Ok(Json(crate::modals::errors_response(&errors)).into_response());
-        }
+    if let Some(errors) = form_errors(&payload) {
+        return Ok(Json(errors).into_response());
     }
     enqueue_interaction(state.engine(), payload, &header_signature(&headers)).await?;
     Ok(axum::http::StatusCode::OK.into_response())

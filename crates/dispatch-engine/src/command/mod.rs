@@ -3,6 +3,7 @@
 //! same engine calls the REST API makes. The answer is a neutral [`RichMessage`]; each transport
 //! only renders it (its `text` is the plain rendering).
 
+mod forms;
 mod reply;
 
 use crate::access::IncidentAccess;

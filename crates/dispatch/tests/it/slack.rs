@@ -242,13 +242,32 @@ async fn socket_mode_envelopes_become_the_same_jobs_once() {
         "slash_commands",
         json!({"command": "/dispatch-list-incidents", "text": "", "trigger_id": "tS"}),
     );
+    // A form submitted with a required field empty: the acknowledgement carries the errors
+    // (Slack shows them in the form, as over HTTP) and nothing runs.
+    emu.socket_send(
+        "interactive",
+        json!({"type": "view_submission", "user": {"id": "U1"},
+            "view": {"callback_id": "dispatch-status-report", "private_metadata": "C1",
+                "state": {"values": {"conditions": {"conditions": {"value": "Bad"}}}}}}),
+    );
     for _ in 0..300 {
-        if emu.socket_acks().len() == 3 {
+        if emu.socket_acks().len() == 4 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    assert_eq!(emu.socket_acks().len(), 3, "every envelope is acknowledged");
+    let acks = emu.socket_acks();
+    assert_eq!(acks.len(), 4, "every envelope is acknowledged");
+    let form = acks
+        .iter()
+        .find(|a| a["payload"].is_object())
+        .expect("the submission's acknowledgement answers with the errors");
+    assert_eq!(form["payload"]["response_action"], "errors");
+    assert!(form["payload"]["errors"]["actions"]
+        .as_str()
+        .unwrap()
+        .contains("required"));
+    assert_eq!(queued(&app, "slack_interaction").await, 0);
     assert_eq!(
         queued(&app, "slack_event").await,
         1,

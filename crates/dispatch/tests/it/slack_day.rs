@@ -439,6 +439,30 @@ async fn play(via: Via) {
         day.channel().messages.len() > before,
         "the report is posted in the channel"
     );
+    // The forms that edit something open with what is there now: the next report with the
+    // latest one, the edit form with the incident's fields.
+    let opened = day.emu.views().len();
+    day.command(&ic, &c, "/dispatch-status-report", "").await;
+    day.command(&ic, &c, "/dispatch-edit-incident", "").await;
+    let views = day.emu.views();
+    assert_eq!(views.len(), opened + 2, "both forms open");
+    let initial = |view: &Value, key: &str| {
+        let e = &view["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["block_id"] == key)
+            .unwrap_or_else(|| panic!("no {key} in {view}"))["element"];
+        e["initial_value"]
+            .as_str()
+            .or(e["initial_option"]["value"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(initial(&views[opened], "conditions"), "Checkout failing");
+    assert_eq!(initial(&views[opened], "needs"), "DB team");
+    assert_eq!(initial(&views[opened + 1], "priority"), "high");
+    assert_eq!(initial(&views[opened + 1], "status"), "active");
     let ch = day.channel();
     let report = ch
         .messages
