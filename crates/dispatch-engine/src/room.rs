@@ -170,7 +170,15 @@ impl crate::Room<'_> {
         let line = text.as_str().to_string();
         let posted = self.post(&caller.actor, r, text).await?;
         if !dispatch_core::chat::is_command(&line) {
-            return Ok((posted, None));
+            // Another incident named in the message: its status card follows it.
+            let here = dispatch_store::repo::incident::get(self.db().conn(), r)
+                .await?
+                .id;
+            let mut card = None;
+            for c in self.chat().unfurl(caller, &line, Some(here)).await? {
+                card = Some(self.insert_message(posted.room_id, None, &c, None).await?);
+            }
+            return Ok((posted, card));
         }
         let mut in_room = caller.clone();
         in_room.actor.transport = Transport::Room;

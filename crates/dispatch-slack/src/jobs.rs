@@ -390,19 +390,57 @@ impl SlackWorker {
             // A person's own message (not an edit, a join notice or a bot's) counts toward the
             // observer → participant promotion.
             "message" if e.get("subtype").is_none() && e.get("bot_id").is_none() => {
-                let Some(incident) = self.incident_for(engine, s(&e["channel"])).await? else {
-                    return Ok(());
-                };
-                let caller = self.caller(engine, s(&e["user"])).await?;
-                engine
-                    .participants()
-                    .note_conversation_message(&caller.actor, &incident)
-                    .await
-                    .map(drop)
-                    .map_err(|e| e.to_string())
+                let channel = s(&e["channel"]);
+                let incident = self.incident_for(engine, channel).await?;
+                if let Some(incident) = &incident {
+                    let caller = self.caller(engine, s(&e["user"])).await?;
+                    engine
+                        .participants()
+                        .note_conversation_message(&caller.actor, incident)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                self.unfurl(engine, e, incident).await
             }
             _ => Ok(()),
         }
+    }
+}
+
+impl SlackWorker {
+    /// A message that names incidents (`INC-12`) gets their status cards in its thread, in any
+    /// channel Dispatch is in (not the one of the incident whose channel it is).
+    async fn unfurl(
+        &self,
+        engine: &Engine,
+        e: &Value,
+        here: Option<IncidentRef>,
+    ) -> Result<(), String> {
+        let text = s(&e["text"]);
+        if dispatch_core::chat::incident_names(text, 1).is_empty() {
+            return Ok(());
+        }
+        // Someone Dispatch cannot place sees no cards.
+        let Ok(caller) = self.caller(engine, s(&e["user"])).await else {
+            return Ok(());
+        };
+        let here = match here {
+            Some(IncidentRef::Id(id)) => Some(id.0),
+            _ => None,
+        };
+        let cards = engine
+            .chat()
+            .unfurl(&caller, text, here)
+            .await
+            .map_err(|e| e.to_string())?;
+        let thread = e["thread_ts"].as_str().or(e["ts"].as_str());
+        for card in cards {
+            self.api
+                .post_in(s(&e["channel"]), thread, &card.text, &blocks::render(&card))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
     }
 }
 

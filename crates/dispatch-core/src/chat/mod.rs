@@ -318,6 +318,45 @@ pub fn is_command(text: &str) -> bool {
     text.trim_start().starts_with('/')
 }
 
+/// The incident names a message mentions (`INC-12`, `SEC-3`: a project's key prefix — a letter,
+/// then letters or digits — a dash and a number), upper-cased, each once, in order, at most
+/// `limit`. A name glued to other word characters (`a_INC-12`, `INC-12a`) is not one.
+pub fn incident_names(text: &str, limit: usize) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut found: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() && found.len() < limit {
+        if !bytes[i].is_ascii_alphabetic() || (i > 0 && word(bytes[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        let prefix_len = i - start;
+        if !(1..=16).contains(&prefix_len) || bytes.get(i) != Some(&b'-') {
+            continue;
+        }
+        let digits = i + 1;
+        let mut end = digits;
+        while end < bytes.len() && bytes[end].is_ascii_digit() {
+            end += 1;
+        }
+        if end == digits || end - digits > 12 || (end < bytes.len() && word(bytes[end])) {
+            i = end.max(i + 1);
+            continue;
+        }
+        let name = text[start..end].to_ascii_uppercase();
+        if !found.contains(&name) {
+            found.push(name);
+        }
+        i = end;
+    }
+    found
+}
+
 /// Whether `text` is a case command (`/dispatch-case-…`), which runs in a case rather than an
 /// incident.
 pub fn is_case_command(text: &str) -> bool {

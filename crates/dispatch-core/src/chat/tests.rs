@@ -462,3 +462,26 @@ fn a_case_command_without_what_it_needs_shows_its_usage() {
         .problem
         .contains("e-mail"));
 }
+
+#[test]
+fn incident_names_are_found_in_a_message_once_each_and_bounded() {
+    assert_eq!(
+        incident_names("is INC-12 the same as sec-3? See INC-12 again.", 5),
+        vec!["INC-12".to_string(), "SEC-3".to_string()]
+    );
+    assert_eq!(
+        incident_names("(INC-7), INC-8: and INC-9", 2),
+        vec!["INC-7".to_string(), "INC-8".to_string()]
+    );
+    for none in [
+        "a_INC-12",
+        "INC-12a",
+        "INC-",
+        "2026-12-03",
+        "INC_12",
+        "-12",
+        "",
+    ] {
+        assert!(incident_names(none, 5).is_empty(), "{none:?}");
+    }
+}

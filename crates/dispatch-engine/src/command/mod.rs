@@ -5,6 +5,7 @@
 
 mod forms;
 mod reply;
+mod unfurl;
 
 use crate::access::IncidentAccess;
 use crate::admin::Authenticated;

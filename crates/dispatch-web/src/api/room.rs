@@ -146,7 +146,8 @@ pub struct PostedOut {
     /// The message.
     #[serde(flatten)]
     pub message: MessageOut,
-    /// When the message was a `/dispatch-…` command: the answer Dispatch posted in the room.
+    /// What Dispatch posted in answer: for a `/dispatch-…` command its answer; for a message
+    /// that names another incident (`INC-12`) the status card of the last one named.
     pub reply: Option<MessageOut>,
 }
 

@@ -549,3 +549,50 @@ async fn follow_ups_of_a_stable_incident_are_due_in_a_week_and_excluded_types_ge
     assert_eq!(tasks[0]["source"], "incident");
     app.run_pending_jobs().await;
 }
+
+#[tokio::test]
+async fn a_room_message_naming_another_incident_gets_its_status_card_and_a_restricted_one_stays_hidden(
+) {
+    let app = spawn_app().await;
+    let ic = app.token_for("ic@example.com").await;
+    let bob = app.token_for("bob@example.com").await;
+    for (title, visibility) in [
+        ("Checkout failing", "open"),
+        ("Login slow", "open"),
+        ("Card data exposure", "restricted"),
+    ] {
+        let r = app
+            .call_as(
+                Some(&ic),
+                Method::POST,
+                "/incidents",
+                Some(json!({"title": title, "description": title, "visibility": visibility})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    app.run_pending_jobs().await;
+    // In INC-1's room: INC-2 unfurls; INC-1 (this room's) and INC-3 (restricted) do not.
+    let posted = say(&app, &ic, "is this the same as inc-2? not INC-1 or INC-3").await;
+    let card = &posted["reply"];
+    assert!(
+        card["text"].as_str().unwrap().contains("INC-2: Login slow"),
+        "{posted}"
+    );
+    assert!(card["blocks"].to_string().contains("Priority"), "{card}");
+    let room = room_texts(&app).await;
+    assert_eq!(
+        room.iter()
+            .filter(|t| t.contains("INC-2: Login slow"))
+            .count(),
+        1,
+        "{room:?}"
+    );
+    assert!(
+        !room.iter().any(|t| t.contains("Card data exposure")),
+        "{room:?}"
+    );
+    // A message that names no incident gets no answer.
+    let plain = say(&app, &bob, "looking at the dashboards").await;
+    assert!(plain["reply"].is_null(), "{plain}");
+}

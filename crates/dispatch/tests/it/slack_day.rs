@@ -505,6 +505,63 @@ async fn play(via: Via) {
     assert_eq!(day.emu.calls_of("conversations.create").len(), 1);
     let failed = day.app.get("/jobs?state=failed").await.body;
     assert!(!failed.to_string().contains("slack_"), "{failed}");
+
+    // A message naming an incident gets its status card in the message's thread, in another
+    // incident's channel too; naming the channel's own incident gets none.
+    let next = day
+        .app
+        .post(
+            "/incidents",
+            json!({"title": "Checkout failing again", "description": "500s"}),
+        )
+        .await
+        .body;
+    day.app.run_pending_jobs().await;
+    let next_name = next["name"].as_str().unwrap().to_string();
+    let channels = day.emu.channels();
+    let c2 = channels
+        .iter()
+        .find(|ch| ch.id != c)
+        .expect("the second channel");
+    for (n, text) in [
+        (0, format!("this is {next_name} again")),
+        (1, format!("same cause as {}?", name.to_lowercase())),
+    ] {
+        day.send(
+            "events_api",
+            json!({"type": "event_callback", "event_id": format!("EvU{n}"),
+                "event": {"type": "message", "user": ic, "channel": c2.id, "text": text,
+                    "ts": format!("1700000200.00000{n}")}}),
+        )
+        .await;
+    }
+    let c2 = day
+        .emu
+        .channels()
+        .into_iter()
+        .find(|ch| ch.id == c2.id)
+        .unwrap();
+    let cards: Vec<_> = c2
+        .messages
+        .iter()
+        .filter(|(_, text, _)| text.starts_with(&format!("*{name}: ")))
+        .collect();
+    assert_eq!(cards.len(), 1, "one card, of {name}: {:?}", c2.messages);
+    assert!(cards[0].1.contains("Status: closed"), "{:?}", cards[0]);
+    let own = c2
+        .messages
+        .iter()
+        .filter(|(_, t, _)| t.starts_with(&format!("*{next_name}: ")))
+        .count();
+    assert_eq!(
+        own, 1,
+        "the welcome only: the channel's own incident is not unfurled"
+    );
+    assert_eq!(
+        c2.threads.get(&cards[0].0).map(String::as_str),
+        Some("1700000200.000001"),
+        "the card answers in the message's thread"
+    );
 }
 
 #[tokio::test]
