@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
 use dispatch_engine::accounts::session::SessionStart;
+use dispatch_engine::audit::Origin;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -186,6 +187,19 @@ pub async fn login(
     req: Request,
 ) -> ApiResult<Response> {
     let (b, form): (LoginIn, bool) = body(req, &s).await?;
+    match sign_in(&s, &origin, &b).await {
+        Ok(start) => Ok(started(&s, start, form, b.next.as_deref())),
+        // The web form answers with itself, the error on it and the e-mail kept.
+        Err(e) if form => Ok(form_error(
+            &e,
+            login_form(&s, b.next.as_deref(), b.email.as_deref(), Some(&e)),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// Checks the sign-in and starts the session.
+async fn sign_in(s: &AppState, origin: &Origin, b: &LoginIn) -> ApiResult<SessionStart> {
     let mut e = dispatch_core::ValidationError::default();
     let email = crate::api::parse::required(&mut e, "email", &b.email).map(str::to_string);
     let password = crate::api::parse::required(&mut e, "password", &b.password).map(str::to_string);
@@ -200,18 +214,52 @@ pub async fn login(
     match s
         .engine
         .sessions()
-        .sign_in(&email, &password, &origin)
+        .sign_in(&email, &password, origin)
         .await?
     {
         Some(start) => {
             s.auth.limiter.succeed(&s.engine, &email).await?;
-            Ok(started(&s, start, form, b.next.as_deref()))
+            Ok(start)
         }
         None => {
             s.auth.limiter.fail(&s.engine, &email, addr).await?;
             Err(ApiError::BadCredentials)
         }
     }
+}
+
+/// A form answered with itself: `page` (the form showing the error) with the error's status
+/// (and its `Retry-After`, for too many attempts).
+fn form_error(e: &ApiError, page: Html<String>) -> Response {
+    let mut res = (e.status_code(), page).into_response();
+    if let ApiError::TooManyRequests(secs) = e {
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    res
+}
+
+/// What a form shows about an error: a sentence, and each field's message.
+fn error_html(e: &ApiError) -> String {
+    let text = match e {
+        ApiError::Validation(v) => v
+            .fields
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        ApiError::BadCredentials => "Wrong e-mail or password.".to_string(),
+        ApiError::Internal(_) => "Something went wrong; see the server log.".to_string(),
+        other => {
+            let mut t = other.to_string();
+            if let Some(first) = t.get(..1) {
+                t.replace_range(..1, &first.to_uppercase());
+            }
+            format!("{t}.")
+        }
+    };
+    format!(r#"<p class="error" role="alert">{}</p>"#, escape(&text))
 }
 
 /// Ends the caller's session and clears its cookie.
@@ -257,6 +305,16 @@ pub async fn setup(
     req: Request,
 ) -> ApiResult<Response> {
     let (b, form): (SetupIn, bool) = body(req, &s).await?;
+    match complete_setup(&s, &origin, &b).await {
+        Ok(()) if form => Ok(Redirect::to("/auth/login").into_response()),
+        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
+        // The web form answers with itself and the error (a weak password, a spent link).
+        Err(e) if form => Ok(form_error(&e, setup_form(b.token.as_deref(), Some(&e)))),
+        Err(e) => Err(e),
+    }
+}
+
+async fn complete_setup(s: &AppState, origin: &Origin, b: &SetupIn) -> ApiResult<()> {
     let mut e = dispatch_core::ValidationError::default();
     let token = crate::api::parse::required(&mut e, "token", &b.token).map(str::to_string);
     let password = crate::api::parse::required(&mut e, "password", &b.password).map(str::to_string);
@@ -266,14 +324,10 @@ pub async fn setup(
         .complete_setup(
             &token.expect("checked"),
             &password.expect("checked"),
-            &origin,
+            origin,
         )
         .await?;
-    Ok(if form {
-        Redirect::to("/auth/login").into_response()
-    } else {
-        StatusCode::NO_CONTENT.into_response()
-    })
+    Ok(())
 }
 
 const PAGE: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Dispatch — {title}</title>
@@ -304,20 +358,33 @@ pub async fn login_page(
     State(s): State<AppState>,
     axum::extract::Query(q): axum::extract::Query<LoginQuery>,
 ) -> Html<String> {
+    login_form(&s, q.next.as_deref(), None, None)
+}
+
+/// The sign-in page: single sign-on when configured, the form (with `email` filled in and the
+/// error of the last attempt, if any).
+fn login_form(
+    s: &AppState,
+    next: Option<&str>,
+    email: Option<&str>,
+    error: Option<&ApiError>,
+) -> Html<String> {
     let sso = if s.auth.oidc.is_some() {
         r#"<p><a href="/auth/oidc/login">Sign in with single sign-on</a></p>"#
     } else {
         ""
     };
     // Where the form goes after signing in (checked again by `started`).
-    let next = match crate::redirect::safe_next(q.next.as_deref()) {
+    let next = match crate::redirect::safe_next(next) {
         "/" => String::new(),
         n => format!(r#"<input type="hidden" name="next" value="{}">"#, escape(n)),
     };
+    let error = error.map(error_html).unwrap_or_default();
+    let email = escape(email.unwrap_or_default());
     page(
         "Sign in",
         &format!(
-            r#"{sso}<form method="post" action="/auth/login">{next}<label for="e">E-mail</label><input id="e" name="email" type="email" autocomplete="username" required>
+            r#"{sso}{error}<form method="post" action="/auth/login">{next}<label for="e">E-mail</label><input id="e" name="email" type="email" autocomplete="username" value="{email}" required>
 <label for="p">Password</label><input id="p" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button></form>"#
         ),
@@ -333,22 +400,27 @@ pub struct SetupQuery {
 /// The set-up form (from a set-up link).
 #[utoipa::path(get, path = "/auth/setup", tag = "auth", responses((status = 200, description = "HTML form")))]
 pub async fn setup_page(axum::extract::Query(q): axum::extract::Query<SetupQuery>) -> Response {
-    let token = escape(q.token.as_deref().unwrap_or_default());
-    let mut res = page(
-        "Choose your password",
-        &format!(
-            r#"<form method="post" action="/auth/setup"><input type="hidden" name="token" value="{token}">
-<label for="p">Password (at least {} characters, not a common one)</label><input id="p" name="password" type="password" autocomplete="new-password" minlength="{}" required>
-<button type="submit">Set password</button></form>"#,
-            dispatch_core::password::MIN_LEN,
-            dispatch_core::password::MIN_LEN
-        ),
-    )
-    .into_response();
+    let mut res = setup_form(q.token.as_deref(), None).into_response();
     // The link's token must not leak to other sites through the Referer header.
     res.headers_mut().insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
     res
+}
+
+/// The set-up form for a link's token, with the error of the last attempt, if any.
+fn setup_form(token: Option<&str>, error: Option<&ApiError>) -> Html<String> {
+    let token = escape(token.unwrap_or_default());
+    let error = error.map(error_html).unwrap_or_default();
+    page(
+        "Choose your password",
+        &format!(
+            r#"{error}<form method="post" action="/auth/setup"><input type="hidden" name="token" value="{token}">
+<label for="p">Password (at least {} characters, not a common one)</label><input id="p" name="password" type="password" autocomplete="new-password" minlength="{}" required>
+<button type="submit">Set password</button></form>"#,
+            dispatch_core::password::MIN_LEN,
+            dispatch_core::password::MIN_LEN
+        ),
+    )
 }

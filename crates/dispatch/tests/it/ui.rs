@@ -10,7 +10,7 @@ use dispatch_core::provider::{
     Created, IncidentContext, ProviderError, ProviderResult, ResourceProvider,
 };
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// An answer as a browser sees it (redirects not followed).
 #[derive(Debug)]
@@ -162,6 +162,69 @@ async fn signed_out_every_page_sends_people_to_the_sign_in_page_and_back() {
         assert_eq!(p.location.as_deref(), Some(want));
     }
     app.run_pending_jobs().await;
+}
+
+#[tokio::test]
+async fn a_failed_sign_in_or_set_up_answers_with_its_form_and_the_error_on_it() {
+    let app = spawn_app().await;
+    signed_in(&app, "ann@example.com", "member").await;
+    // A wrong password: the form again, the e-mail kept, the error said, still a 401.
+    let p = post(
+        &app,
+        As::Nobody,
+        "/auth/login",
+        &[
+            ("email", "ann@example.com"),
+            ("password", "not-the-right-one"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        p.content_type.starts_with("text/html"),
+        "{}",
+        p.content_type
+    );
+    assert!(p
+        .html
+        .contains(r#"<form method="post" action="/auth/login">"#));
+    assert!(p.html.contains("Wrong e-mail or password."), "{}", p.html);
+    assert!(p.html.contains(r#"value="ann@example.com""#), "{}", p.html);
+    // A field left empty names it.
+    let p = post(
+        &app,
+        As::Nobody,
+        "/auth/login",
+        &[("email", "ann@example.com")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains("password: is required"), "{}", p.html);
+    // The API still answers JSON.
+    let r = app
+        .http
+        .post(format!("{}/auth/login", app.base))
+        .json(&json!({"email": "ann@example.com", "password": "not-the-right-one"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
+    // A spent or unknown set-up link: the set-up form with the error.
+    let p = post(
+        &app,
+        As::Nobody,
+        "/auth/setup",
+        &[
+            ("token", "no-such-token"),
+            ("password", "a long enough passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    assert!(p.html.contains(r#"action="/auth/setup""#), "{}", p.html);
+    assert!(p.html.contains(r#"class="error""#), "{}", p.html);
 }
 
 #[tokio::test]
