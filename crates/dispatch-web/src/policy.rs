@@ -124,6 +124,7 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("POST", "/incidents/{id}/stable", Incident(ChangeStatus)),
     r("POST", "/incidents/{id}/close", Incident(ChangeStatus)),
     r("POST", "/incidents/{id}/reopen", Incident(ChangeStatus)),
+    r("POST", "/incidents/{id}/edit", Incident(EditIncident)),
     r("POST", "/incidents/{id}/room", Incident(PostInRoom)),
     r("POST", "/incidents/{id}/tasks", Incident(CreateTask)),
     r(

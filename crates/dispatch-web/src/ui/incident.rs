@@ -13,7 +13,10 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use dispatch_core::commands::UpdateIncident;
 use dispatch_core::commands::{CreateReport, CreateTask, UpdateTask};
+use dispatch_core::permission::Action;
+use dispatch_core::values::IncidentTitle;
 use dispatch_core::values::{Email, IncidentRef, LongText};
 use dispatch_core::{IncidentStatus, ReportKind, TaskPriority, TaskStatus, ValidationError};
 use serde::Deserialize;
@@ -24,6 +27,9 @@ use serde::Deserialize;
 pub struct Header {
     inc: IncidentOut,
     csrf: String,
+    /// May mark it stable, close or re-open it ([`Action::ChangeStatus`]): the buttons are
+    /// shown only to those who may press them.
+    can_status: bool,
 }
 
 /// The room's messages.
@@ -93,6 +99,7 @@ struct View {
 
 async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
     let r = IncidentRef::parse(id);
+    let access = s.engine.access().incident(&caller.auth.0, &r).await?;
     let detail = s.engine.incidents().get(&r).await?;
     let incident_id = detail.row.id;
     let inc: IncidentOut = detail.into();
@@ -168,6 +175,7 @@ async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
         header: Header {
             inc,
             csrf: caller.csrf.clone(),
+            can_status: access.allows(Action::ChangeStatus),
         },
     })
 }
@@ -218,6 +226,10 @@ struct Page {
     extra: super::sections::Extra,
     /// The other forms of the page that failed, by name.
     forms: Vec<(String, Form)>,
+    /// The edit form: the incident's current fields, or what was typed and its errors.
+    edit_form: Form,
+    /// The project's types, priorities and severities, for the edit form.
+    choices: super::incidents::Choices,
 }
 
 impl Page {
@@ -260,6 +272,7 @@ impl Page {
 #[derive(Default)]
 pub(super) struct Failed {
     room: Option<Form>,
+    edit: Option<Form>,
     task: Option<Form>,
     report: Option<Form>,
     failure: Option<String>,
@@ -296,6 +309,7 @@ pub(super) async fn page_with(
     let v = view(s, caller, id).await?;
     let inc = &v.header.inc;
     let status = if failed.room.is_some()
+        || failed.edit.is_some()
         || failed.task.is_some()
         || failed.report.is_some()
         || failed.failure.is_some()
@@ -336,6 +350,18 @@ pub(super) async fn page_with(
         )
         .await?,
         extra: super::sections::extra(s, caller, &IncidentRef::parse(id)).await?,
+        edit_form: failed.edit.unwrap_or_else(|| {
+            Form::with_values([
+                ("title", inc.title.clone()),
+                ("description", inc.description.clone()),
+                ("resolution", inc.resolution.clone().unwrap_or_default()),
+                ("type", inc.incident_type.clone()),
+                ("priority", inc.priority.clone()),
+                ("severity", inc.severity.clone()),
+                ("visibility", inc.visibility.clone()),
+            ])
+        }),
+        choices: super::incidents::Choices::load(s, Some(&inc.project.slug)).await?,
         forms: failed.named,
     };
     Ok(render(status, &page))
@@ -482,6 +508,90 @@ pub async fn post_message(
         return page_with(&s, &caller, &id, failed).await;
     }
     Ok(back(&id))
+}
+
+/// The incident's fields, edited on its page.
+#[derive(Deserialize)]
+pub struct EditForm {
+    title: Option<String>,
+    description: Option<String>,
+    resolution: Option<String>,
+    #[serde(rename = "type")]
+    incident_type: Option<String>,
+    priority: Option<String>,
+    severity: Option<String>,
+    visibility: Option<String>,
+}
+
+/// `POST /incidents/{key}/edit`: what changed in the edit form (a field left as it was is not
+/// sent, so the timeline names only real changes; an emptied resolution clears it).
+pub async fn edit(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    axum::Form(b): axum::Form<EditForm>,
+) -> ApiResult<Response> {
+    let incident = IncidentRef::parse(&id);
+    let now = IncidentOut::from(s.engine.incidents().get(&incident).await?);
+    let changed = |new: &Option<String>, old: &str| {
+        new.as_deref()
+            .map(str::trim)
+            .filter(|v| *v != old.trim())
+            .map(str::to_string)
+    };
+    let mut e = ValidationError::default();
+    let title =
+        changed(&b.title, &now.title).and_then(|t| e.check(IncidentTitle::parse("title", &t)));
+    let description = changed(&b.description, &now.description)
+        .and_then(|t| e.check(LongText::parse("description", &t)));
+    let resolution = match changed(&b.resolution, now.resolution.as_deref().unwrap_or_default()) {
+        None => dispatch_core::Patch::Absent,
+        Some(r) if r.is_empty() => dispatch_core::Patch::Null,
+        Some(r) => e
+            .check(LongText::parse("resolution", &r))
+            .map_or(dispatch_core::Patch::Absent, dispatch_core::Patch::Value),
+    };
+    let visibility = crate::api::parse::enum_field::<dispatch_core::Visibility>(
+        &mut e,
+        "visibility",
+        changed(&b.visibility, &now.visibility).as_deref(),
+    );
+    let cmd = UpdateIncident {
+        title,
+        description,
+        resolution,
+        incident_type: changed(&b.incident_type, &now.incident_type),
+        priority: changed(&b.priority, &now.priority),
+        severity: changed(&b.severity, &now.severity),
+        visibility,
+        tags: None,
+        status: None,
+    };
+    let result = if cmd.is_empty() && e.fields.is_empty() {
+        Ok(())
+    } else {
+        super::forms::submit(e, || {
+            s.engine
+                .incidents()
+                .update(caller.auth.actor(), &incident, cmd)
+        })
+        .await
+        .map(|_| ())
+    };
+    let form = Form::with_values([
+        ("title", b.title.unwrap_or_default()),
+        ("description", b.description.unwrap_or_default()),
+        ("resolution", b.resolution.unwrap_or_default()),
+        ("type", b.incident_type.unwrap_or_default()),
+        ("priority", b.priority.unwrap_or_default()),
+        ("severity", b.severity.unwrap_or_default()),
+        ("visibility", b.visibility.unwrap_or_default()),
+    ]);
+    settle(&s, &caller, &id, result, form, |f| Failed {
+        edit: Some(f),
+        ..Default::default()
+    })
+    .await
 }
 
 /// A new task from the page.

@@ -26,7 +26,7 @@ pub struct Choices {
 }
 
 impl Choices {
-    async fn load(s: &AppState, project: Option<&str>) -> ApiResult<Self> {
+    pub(super) async fn load(s: &AppState, project: Option<&str>) -> ApiResult<Self> {
         let p = match s.engine.projects().get_or_default(project).await {
             Ok(p) => p,
             // An unknown project named in a form: offer the default project's choices.

@@ -136,6 +136,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/incidents/{id}/stable", post(incident::mark_stable))
         .route("/incidents/{id}/close", post(incident::mark_closed))
         .route("/incidents/{id}/reopen", post(incident::reopen))
+        .route("/incidents/{id}/edit", post(incident::edit))
         .route("/incidents/{id}/room", post(incident::post_message))
         .route("/incidents/{id}/tasks", post(incident::add_task))
         .route(

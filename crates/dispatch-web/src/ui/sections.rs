@@ -178,6 +178,8 @@ pub struct Rating {
 pub struct Extra {
     /// May edit its documents ([`Action::EditDocument`]).
     pub can_edit: bool,
+    /// May edit its fields: title, description, resolution, taxonomy ([`Action::EditIncident`]).
+    pub can_edit_incident: bool,
     /// May assign roles ([`Action::AssignRole`]).
     pub can_assign: bool,
     /// May engage on-call ([`Action::EngageOncall`]).
@@ -257,6 +259,7 @@ pub async fn extra(s: &AppState, caller: &Caller, r: &IncidentRef) -> ApiResult<
         });
     Ok(Extra {
         can_edit: access.allows(Action::EditDocument),
+        can_edit_incident: access.allows(Action::EditIncident),
         can_assign: access.allows(Action::AssignRole),
         can_engage: access.allows(Action::EngageOncall),
         can_scribe: access.allows(Action::AddTimelineEvent),

@@ -834,6 +834,85 @@ async fn a_failed_resource_has_a_retry_button_that_requeues_its_job() {
 // Responders' pages: the timeline's tools, people, documents, reports, feedback, account, status.
 
 /// Reports an incident through the form as this person; answers its page's URL.
+#[tokio::test]
+async fn the_commander_edits_the_incident_on_its_page_and_a_member_sees_no_life_cycle_or_edit_actions(
+) {
+    let app = spawn_app().await;
+    let ic = signed_in(&app, "ic@example.com", "member").await;
+    let page_url = report_as(&app, &ic, "Disk full on db-7").await;
+    app.run_pending_jobs().await;
+    let p = get(&app, As::Session(&ic), &page_url).await;
+    assert_eq!(p.status, StatusCode::OK);
+    // The edit form holds the current values; the life-cycle buttons are there for the IC.
+    assert!(
+        p.html.contains(r#"name="title" value="Disk full on db-7""#),
+        "{}",
+        p.html
+    );
+    assert!(p.html.contains(r#"name="resolution""#));
+    assert!(p.html.contains(&format!(r#"action="{page_url}/close""#)));
+    // Title and resolution changed, the rest sent as it was: only those two change.
+    let before = app.get("/incidents/INC-1/timeline").await.body;
+    let p = post(
+        &app,
+        As::Session(&ic),
+        &format!("{page_url}/edit"),
+        &[
+            ("_csrf", &ic.csrf),
+            ("title", "Disk full on db-7 (WAL)"),
+            ("description", "d"),
+            ("resolution", "Grew the WAL volume."),
+            ("type", "default"),
+            ("priority", "low"),
+            ("severity", "undetermined"),
+            ("visibility", "open"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let inc = app.get("/incidents/INC-1").await.body;
+    assert_eq!(inc["title"], "Disk full on db-7 (WAL)");
+    assert_eq!(inc["resolution"], "Grew the WAL volume.");
+    let after = app.get("/incidents/INC-1/timeline").await.body;
+    let added: Vec<&Value> = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(before.as_array().unwrap().len())
+        .collect();
+    let text = serde_json::to_string(&added).unwrap();
+    assert!(
+        !text.contains("priority") && !text.contains("severity"),
+        "{text}"
+    );
+    // A bad value is shown beside its field, with what was typed; nothing changes.
+    let p = post(
+        &app,
+        As::Session(&ic),
+        &format!("{page_url}/edit"),
+        &[
+            ("_csrf", &ic.csrf),
+            ("title", "   "),
+            ("priority", "nonsense"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains(r#"id="edit-title-e""#), "{}", p.html);
+    assert_eq!(
+        app.get("/incidents/INC-1").await.body["title"],
+        "Disk full on db-7 (WAL)"
+    );
+    // A member who only looks on sees neither the life-cycle buttons nor the edit form.
+    let mo = signed_in(&app, "mo@example.com", "member").await;
+    let p = get(&app, As::Session(&mo), &page_url).await;
+    assert_eq!(p.status, StatusCode::OK);
+    for action in ["/close\"", "/stable\"", "/edit\""] {
+        assert!(!p.html.contains(action), "{action} shown to a member");
+    }
+    app.run_pending_jobs().await;
+}
+
 async fn report_as(app: &TestApp, s: &Session, title: &str) -> String {
     let p = post(
         app,
