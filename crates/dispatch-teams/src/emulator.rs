@@ -139,6 +139,17 @@ impl Emulator {
         });
     }
 
+    /// The one-to-one conversation of the bot with `user` (as Teams opens it when the user
+    /// writes to the bot first).
+    pub fn personal_conversation(&self, user: &str) -> String {
+        let mut inner = self.inner.lock().unwrap();
+        let id = format!("a:direct-{user}");
+        if !inner.direct.iter().any(|d| d.0 == id) {
+            inner.direct.push((id.clone(), user.into()));
+        }
+        id
+    }
+
     /// Answers the next `n` Graph calls with 429 and `Retry-After: 1`.
     pub fn rate_limit_next(&self, n: u32) {
         self.inner.lock().unwrap().rate_limit = n;
