@@ -18,6 +18,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
+use dispatch_engine::admin::Authenticated;
 use dispatch_engine::Engine;
 use dispatch_slack::modals;
 use serde_json::{json, Value};
@@ -150,15 +151,20 @@ async fn fetch(
         "" => jobs::channel_of(activity).to_string(),
         c => c.to_string(),
     };
-    let who = jobs::caller(engine, &teams.graph, s(&activity["from"]["aadObjectId"]))
-        .await
-        .map_err(IntakeError::BadRequest)?;
-    if who.is_none() {
-        return Ok(dialogs::task_message(jobs::HOW_TO_LINK));
-    }
-    let values = prefill(engine, modal.command, &context)
-        .await
-        .map_err(IntakeError::BadRequest)?;
+    // What went wrong is logged; the person is told to try again (nothing was written).
+    let failed = |e: String| {
+        tracing::warn!(error = %e, form = modal.command, "a Teams form could not be opened");
+        dialogs::task_message("Dispatch could not open this form just now; please try again.")
+    };
+    let who = match jobs::caller(engine, &teams.graph, s(&activity["from"]["aadObjectId"])).await {
+        Ok(Some(who)) => who,
+        Ok(None) => return Ok(dialogs::task_message(jobs::HOW_TO_LINK)),
+        Err(e) => return Ok(failed(e)),
+    };
+    let values = match prefill(engine, &who, modal.command, &context).await {
+        Ok(v) => v,
+        Err(e) => return Ok(failed(e)),
+    };
     Ok(dialogs::task_continue(
         modal,
         dialogs::form_card(modal, &context, &values, &Values::new()),
@@ -166,11 +172,21 @@ async fn fetch(
 }
 
 /// The current values a form opens with: the incident's fields for the edit form, the latest
-/// report's for a report form; nothing for the others.
-async fn prefill(engine: &Engine, form: &str, channel: &str) -> Result<Values, String> {
+/// report's for a report form; nothing for the others, nor for an incident `who` may not see.
+async fn prefill(
+    engine: &Engine,
+    who: &Authenticated,
+    form: &str,
+    channel: &str,
+) -> Result<Values, String> {
     let Some(incident) = jobs::incident_for(engine, channel).await? else {
         return Ok(Values::new());
     };
+    match engine.access().visible(who.viewer(), &incident).await {
+        Ok(_) => {}
+        Err(dispatch_engine::Error::NotFound(_)) => return Ok(Values::new()),
+        Err(e) => return Err(e.to_string()),
+    }
     let detail = engine
         .incidents()
         .get(&incident)

@@ -537,3 +537,52 @@ async fn a_person_linked_by_teams_id_is_who_their_messages_run_as() {
     let people = day.app.get("/individuals?q=bob").await.body;
     assert_eq!(people["items"][0]["teams_id"], bob, "{people}");
 }
+
+#[tokio::test]
+async fn a_restricted_incident_gets_a_private_channel_its_commander_owns() {
+    let day = start().await;
+    let admin = day.emu.add_user("admin@example.com", "Admin");
+    let r = day
+        .app
+        .post(
+            "/incidents",
+            json!({"title": "Leaked keys", "description": "rotate", "visibility": "restricted"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let name = r.body["name"].as_str().unwrap().to_string();
+    day.app.run_pending_jobs().await;
+    let ch = day.channel();
+    assert_eq!(ch.membership, "private");
+    assert_eq!(ch.members.first(), Some(&admin), "the commander owns it");
+    // People joining a private channel are its members, not merely the team's.
+    let bob = day.bob.clone();
+    let added = day
+        .app
+        .post(
+            &format!("/incidents/{name}/commands"),
+            json!({"text": "/dispatch-assign-role bob@example.com scribe"}),
+        )
+        .await;
+    assert!(added.status.is_success(), "{}", added.body);
+    day.app.run_pending_jobs().await;
+    assert!(day.channel().members.contains(&bob), "{:?}", day.channel());
+    assert!(!day.emu.team_members().contains(&bob));
+    // The tokens were fetched once per client, not once per call.
+    let tokens = day
+        .emu
+        .calls()
+        .iter()
+        .filter(|c| c.path.ends_with("/oauth2/v2.0/token"))
+        .count();
+    let graph = day
+        .emu
+        .calls()
+        .iter()
+        .filter(|c| c.path.starts_with("/graph/"))
+        .count();
+    assert!(
+        tokens <= 3 && graph > 6,
+        "{tokens} tokens for {graph} Graph calls"
+    );
+}
