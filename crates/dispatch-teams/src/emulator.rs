@@ -88,7 +88,8 @@ struct Inner {
 pub struct Emulator {
     app_id: String,
     password: String,
-    key: Arc<RsaKeyPair>,
+    /// The published signing key and its kid (rotated by [`Emulator::rotate_key`]).
+    key: Arc<Mutex<(Arc<RsaKeyPair>, String)>>,
     inner: Arc<Mutex<Inner>>,
 }
 
@@ -107,7 +108,10 @@ impl Emulator {
         Self {
             app_id: app_id.into(),
             password: password.into(),
-            key: Arc::new(RsaKeyPair::from_der(key_der).expect("an RSA key (PKCS#1 DER)")),
+            key: Arc::new(Mutex::new((
+                Arc::new(RsaKeyPair::from_der(key_der).expect("an RSA key (PKCS#1 DER)")),
+                KID.to_string(),
+            ))),
             inner: Arc::new(Mutex::new(Inner {
                 tenant: tenant.into(),
                 team: team.into(),
@@ -219,9 +223,17 @@ impl Emulator {
             "nbf": now - 10, "exp": now + 3600, "iat": now - 10})
     }
 
+    /// Rotates the signing key, as the Bot Framework does: `key_der` (PKCS#1 DER) is published
+    /// under `kid` instead of the old key, and tokens are signed with it from now on.
+    pub fn rotate_key(&self, key_der: &[u8], kid: &str) {
+        let key = RsaKeyPair::from_der(key_der).expect("an RSA key (PKCS#1 DER)");
+        *self.key.lock().unwrap() = (Arc::new(key), kid.to_string());
+    }
+
     /// A JWT with `claims` signed by the emulator's published key.
     pub fn sign(&self, claims: &Value) -> String {
-        Self::sign_with(&self.key, KID, claims)
+        let (key, kid) = self.key.lock().unwrap().clone();
+        Self::sign_with(&key, &kid, claims)
     }
 
     /// A good Bot Connector token for activities from the emulator's service URL.
@@ -296,9 +308,10 @@ async fn openid(State(emu): State<Emulator>) -> Json<Value> {
 
 async fn keys(State(emu): State<Emulator>) -> Json<Value> {
     emu.record("GET", "/botframework/keys", &Value::Null);
-    let public = RsaPublicKeyComponents::<Vec<u8>>::from(emu.key.public());
+    let (key, kid) = emu.key.lock().unwrap().clone();
+    let public = RsaPublicKeyComponents::<Vec<u8>>::from(key.public());
     Json(json!({"keys": [{
-        "kty": "RSA", "use": "sig", "kid": KID,
+        "kty": "RSA", "use": "sig", "kid": kid,
         "n": B64.encode(&public.n), "e": B64.encode(&public.e),
         "endorsements": ["msteams", "webchat"],
     }]}))

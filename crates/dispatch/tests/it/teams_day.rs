@@ -586,3 +586,49 @@ async fn a_restricted_incident_gets_a_private_channel_its_commander_owns() {
         "{tokens} tokens for {graph} Graph calls"
     );
 }
+
+#[tokio::test]
+async fn a_rotated_signing_key_is_fetched_again_but_at_most_once_per_interval() {
+    let emu = Emulator::new(APP, PASSWORD, TENANT, TEAM, key());
+    emu.spawn().await;
+    let service = emu.service_url();
+    let now = chrono::Utc::now().timestamp();
+    let keys_fetched = || {
+        emu.calls()
+            .iter()
+            .filter(|c| c.path == "/botframework/keys")
+            .count()
+    };
+    let patient = dispatch_teams::auth::BotAuth::new(APP, &emu.openid_url());
+    let eager = dispatch_teams::auth::BotAuth::new(APP, &emu.openid_url())
+        .refetch_every(std::time::Duration::ZERO);
+    let old = emu.bot_token();
+    let auth = |t: &str| format!("Bearer {t}");
+    patient
+        .verify(Some(&auth(&old)), &service, now)
+        .await
+        .unwrap();
+    eager
+        .verify(Some(&auth(&old)), &service, now)
+        .await
+        .unwrap();
+    assert_eq!(keys_fetched(), 2);
+
+    emu.rotate_key(include_bytes!("common/oidc_other_rsa_key.der"), "emu-key-2");
+    let new = emu.bot_token();
+    // Fetched moments ago: an unknown kid does not fetch again, and is refused.
+    let refused = patient.verify(Some(&auth(&new)), &service, now).await;
+    assert!(refused.is_err(), "{refused:?}");
+    assert_eq!(keys_fetched(), 2, "no fetch within the interval");
+    // Once the interval has passed, the unknown kid fetches the keys again and is accepted.
+    eager
+        .verify(Some(&auth(&new)), &service, now)
+        .await
+        .unwrap();
+    assert_eq!(keys_fetched(), 3);
+    // The retired key is no longer published.
+    assert!(eager
+        .verify(Some(&auth(&old)), &service, now)
+        .await
+        .is_err());
+}
