@@ -8,7 +8,15 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-fn connector_auth(emu: &Emulator, headers: &HeaderMap) -> Option<Response> {
+/// Records the call, then refuses it unless it carries a bot token issued here.
+fn admit(
+    emu: &Emulator,
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+    body: &Value,
+) -> Option<Response> {
+    emu.record(method, path, body);
     (emu.bearer(headers) != Some("bot")).then(|| {
         (
             StatusCode::UNAUTHORIZED,
@@ -23,8 +31,7 @@ pub(super) async fn create_conversation(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    emu.record("POST", "/connector/v3/conversations", &body);
-    if let Some(denied) = connector_auth(&emu, &headers) {
+    if let Some(denied) = admit(&emu, &headers, "POST", "/connector/v3/conversations", &body) {
         return denied;
     }
     let user = body["members"][0]["id"]
@@ -88,12 +95,8 @@ pub(super) async fn send_activity(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    emu.record(
-        "POST",
-        &format!("/connector/v3/conversations/{conversation}/activities"),
-        &body,
-    );
-    if let Some(denied) = connector_auth(&emu, &headers) {
+    let path = format!("/connector/v3/conversations/{conversation}/activities");
+    if let Some(denied) = admit(&emu, &headers, "POST", &path, &body) {
         return denied;
     }
     deliver(&emu, &conversation, None, body)
@@ -105,12 +108,8 @@ pub(super) async fn reply_activity(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    emu.record(
-        "POST",
-        &format!("/connector/v3/conversations/{conversation}/activities/{activity}"),
-        &body,
-    );
-    if let Some(denied) = connector_auth(&emu, &headers) {
+    let path = format!("/connector/v3/conversations/{conversation}/activities/{activity}");
+    if let Some(denied) = admit(&emu, &headers, "POST", &path, &body) {
         return denied;
     }
     deliver(&emu, &conversation, Some(activity), body)
@@ -122,12 +121,8 @@ pub(super) async fn update_activity(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    emu.record(
-        "PUT",
-        &format!("/connector/v3/conversations/{conversation}/activities/{activity}"),
-        &body,
-    );
-    if let Some(denied) = connector_auth(&emu, &headers) {
+    let path = format!("/connector/v3/conversations/{conversation}/activities/{activity}");
+    if let Some(denied) = admit(&emu, &headers, "PUT", &path, &body) {
         return denied;
     }
     let mut inner = emu.inner.lock().unwrap();
@@ -149,12 +144,8 @@ pub(super) async fn member(
     Path((conversation, member)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    emu.record(
-        "GET",
-        &format!("/connector/v3/conversations/{conversation}/members/{member}"),
-        &Value::Null,
-    );
-    if let Some(denied) = connector_auth(&emu, &headers) {
+    let path = format!("/connector/v3/conversations/{conversation}/members/{member}");
+    if let Some(denied) = admit(&emu, &headers, "GET", &path, &Value::Null) {
         return denied;
     }
     // Members are addressed by their Teams id (`29:…`), which the emulator derives from the
