@@ -313,8 +313,13 @@ async fn the_ics_day_through_teams() {
         .get(&format!("/incidents/{name}/participants"))
         .await
         .body;
-    assert!(parts.to_string().contains("bob@example.com"), "{parts}");
-    assert!(parts.to_string().contains("scribe"), "{parts}");
+    let bobs = parts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["email"] == "bob@example.com")
+        .unwrap_or_else(|| panic!("bob takes part: {parts}"));
+    assert_eq!(bobs["roles"], json!(["scribe"]), "{parts}");
     assert!(day.emu.team_members().contains(&bob), "bob is added");
 
     day.say(&ic, &c, "edit-incident priority=high", &[]).await;
@@ -332,6 +337,41 @@ async fn the_ics_day_through_teams() {
         day.last_reply_text(&c).contains("bob@example.com"),
         "{reply}"
     );
+
+    // A task list carries a Resolve button; pressing it runs its command as the presser.
+    day.say(
+        &ic,
+        &c,
+        &format!("create-task bob@example.com \"Roll back the deploy\""),
+        &[],
+    )
+    .await;
+    day.say(&bob, &c, "list-tasks", &[]).await;
+    let list = day.last_reply(&c);
+    let button = list["attachments"][0]["content"]["body"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "ActionSet")
+        .flat_map(|e| e["actions"].as_array().unwrap().clone())
+        .find(|a| a["type"] == "Action.Submit")
+        .unwrap_or_else(|| panic!("a Resolve button: {list}"));
+    let status = |tasks: &Value| {
+        let items = tasks["items"].as_array().or(tasks.as_array()).cloned();
+        items
+            .unwrap_or_default()
+            .iter()
+            .find(|t| t["description"] == "Roll back the deploy")
+            .map(|t| t["status"].clone())
+            .unwrap_or_else(|| panic!("the task: {tasks}"))
+    };
+    let tasks = day.app.get(&format!("/incidents/{name}/tasks")).await.body;
+    assert_eq!(status(&tasks), "open", "{tasks}");
+    let mut pressed = day.activity(&bob, &c, "message");
+    pressed["value"] = button["data"].clone();
+    day.send(pressed).await;
+    let tasks = day.app.get(&format!("/incidents/{name}/tasks")).await.body;
+    assert_eq!(status(&tasks), "resolved", "{tasks}");
 
     // The edit form opens prefilled with the current values.
     day.say(&ic, &c, "edit-incident", &[]).await;
