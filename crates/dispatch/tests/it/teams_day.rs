@@ -342,7 +342,7 @@ async fn the_ics_day_through_teams() {
     day.say(
         &ic,
         &c,
-        &format!("create-task bob@example.com \"Roll back the deploy\""),
+        "create-task bob@example.com \"Roll back the deploy\"",
         &[],
     )
     .await;
