@@ -220,6 +220,8 @@ string_enum!(
         Room => "room",
         /// Slack.
         Slack => "slack",
+        /// Microsoft Teams.
+        Teams => "teams",
         /// Dispatch itself (jobs, scheduler, seeding).
         System => "system",
     }

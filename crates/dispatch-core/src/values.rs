@@ -231,6 +231,36 @@ impl Color {
 #[serde(transparent)]
 pub struct WebLink(String);
 
+/// A Microsoft Entra (Azure AD) object id, the id Teams and Graph know a person by: a GUID
+/// (`8-4-4-4-12` hex digits), kept lower-case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AadObjectId(String);
+
+impl AadObjectId {
+    /// Accepts a GUID such as `6e2a4b1c-0f3d-4e5a-9b8c-7d6e5f4a3b2c`.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationError> {
+        let s = raw.trim().to_lowercase();
+        let groups: Vec<&str> = s.split('-').collect();
+        let ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+            && groups
+                .iter()
+                .all(|g| g.chars().all(|c| c.is_ascii_hexdigit()));
+        if ok {
+            Ok(Self(s))
+        } else {
+            Err(ValidationError::field(
+                field,
+                "must be an Azure AD object id like 6e2a4b1c-0f3d-4e5a-9b8c-7d6e5f4a3b2c",
+            ))
+        }
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl WebLink {
     /// Longest accepted link, in bytes.
     pub const MAX: usize = 2000;

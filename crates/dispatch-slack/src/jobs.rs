@@ -470,7 +470,7 @@ fn slack_time(ts: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 }
 
 /// Refusals the user should read (no retry): not allowed, not found, conflicts, bad input.
-fn user_facing(e: &Error) -> bool {
+pub fn user_facing(e: &Error) -> bool {
     matches!(
         e,
         Error::Forbidden(_) | Error::NotFound(_) | Error::Conflict(_) | Error::Validation(_)

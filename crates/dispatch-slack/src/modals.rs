@@ -334,15 +334,28 @@ pub fn command_line(view: &Value) -> Result<String, BTreeMap<String, String>> {
         )]));
     };
     let values = &view["state"]["values"];
+    line_of(modal, |field| {
+        let value = submitted(values, field);
+        // An edit leaves alone a field that was not changed.
+        if modal.edits && value.is_some() && value == shown(view, field) {
+            None
+        } else {
+            value
+        }
+    })
+}
+
+/// The command line of `modal` filled in with what `value` gives each field (as command text:
+/// trimmed, empty as `None`), or the errors of the required fields left empty, by field key.
+/// Every transport's forms become command lines here.
+pub fn line_of(
+    modal: &Modal,
+    value: impl Fn(&Field) -> Option<String>,
+) -> Result<String, BTreeMap<String, String>> {
     let mut errors = BTreeMap::new();
     let mut words = vec![format!("/{}", modal.command)];
     for field in modal.fields {
-        let value = submitted(values, field);
-        if modal.edits && value.is_some() && value == shown(view, field) {
-            // Unchanged: the edit leaves it alone.
-            continue;
-        }
-        match value {
+        match value(field) {
             None if field.required => {
                 errors.insert(
                     field.key.to_string(),

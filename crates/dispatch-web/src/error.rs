@@ -143,6 +143,17 @@ impl From<dispatch_slack::transport::IntakeError> for ApiError {
     }
 }
 
+impl From<dispatch_teams::transport::IntakeError> for ApiError {
+    fn from(e: dispatch_teams::transport::IntakeError) -> Self {
+        use dispatch_teams::transport::IntakeError;
+        match e {
+            IntakeError::Unauthorized(m) => ApiError::BadSignature(m),
+            IntakeError::BadRequest(m) => ApiError::BadRequest(m),
+            IntakeError::Engine(e) => e.into(),
+        }
+    }
+}
+
 impl From<ValidationError> for ApiError {
     fn from(e: ValidationError) -> Self {
         ApiError::Validation(e)

@@ -20,6 +20,7 @@ pub mod wire;
 use axum::Router;
 use dispatch_engine::Engine;
 use dispatch_slack::transport::SlackSettings;
+use dispatch_teams::transport::TeamsSettings;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// The Slack transport, when a signing secret is configured.
     pub slack: Option<Arc<SlackSettings>>,
+    /// The Teams transport, when a bot app id is configured.
+    pub teams: Option<Arc<TeamsSettings>>,
     /// Sign-in settings and state.
     pub auth: Arc<WebAuth>,
     /// The configured public URL (the OpenAPI document's server), if any.
@@ -65,11 +68,27 @@ impl dispatch_slack::transport::Host for AppState {
     }
 }
 
+/// The Teams endpoint (mounted under `/api/v1`) reaches the engine and the token checks through
+/// the state, and answers failures in the API's error envelope.
+impl dispatch_teams::transport::Host for AppState {
+    type Error = error::ApiError;
+
+    fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    fn teams(&self) -> Option<&TeamsSettings> {
+        self.teams.as_deref()
+    }
+}
+
 /// What the HTTP application serves beyond the API: transports and sign-in.
 #[derive(Default)]
 pub struct WebOptions {
     /// Accept Slack's requests, verified with this app's signing secret.
     pub slack: Option<SlackSettings>,
+    /// Accept the Bot Connector's activities for this Teams bot.
+    pub teams: Option<TeamsSettings>,
     /// How people sign in.
     pub auth: WebAuth,
     /// The configured public URL, e.g. `https://dispatch.example.com`.
@@ -115,6 +134,7 @@ pub fn app_with(engine: Engine, options: WebOptions) -> Router {
         engine,
         metrics: metrics::Metrics::global(),
         slack: options.slack.map(Arc::new),
+        teams: options.teams.map(Arc::new),
         auth: Arc::new(options.auth),
         public_url: options.public_url.map(Into::into),
         pagerduty: options.pagerduty.map(Arc::new),

@@ -392,6 +392,8 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("POST", "/api/v1/slack/commands", Need::Signed),
     r("POST", "/api/v1/slack/events", Need::Signed),
     r("POST", "/api/v1/slack/interactions", Need::Signed),
+    // The Bot Connector's activities carry its own JWT, checked by the Teams transport.
+    r("POST", "/api/v1/teams/messages", Need::Signed),
     // PagerDuty's webhook: verified by its X-PagerDuty-Signature.
     r("POST", "/api/v1/providers/pagerduty/webhook", Need::Signed),
     r("GET", "/api/v1/pages", Member),

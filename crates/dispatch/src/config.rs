@@ -34,6 +34,8 @@ pub struct Config {
     pub smtp: SmtpConfig,
     /// The Slack app: tokens and where the Web API is.
     pub slack: SlackConfig,
+    /// Microsoft Teams: the bot and the team (see [`crate::teams_config`]).
+    pub teams: crate::teams_config::TeamsConfig,
     /// The default provider per capability (`conversation = "dispatch-room"`, …); projects may
     /// choose others. A capability left out uses its built-in provider (SMTP for e-mail when a
     /// host is set).
@@ -232,6 +234,7 @@ impl Default for Config {
             .collect(),
             smtp: SmtpConfig::default(),
             slack: SlackConfig::default(),
+            teams: Default::default(),
             providers: Default::default(),
             auth: Default::default(),
             security: Default::default(),
@@ -319,6 +322,7 @@ pub const CREDENTIALS: &[&str] = &[
     "DISPATCH_SLACK_BOT_TOKEN",
     "DISPATCH_SLACK_SIGNING_SECRET",
     "DISPATCH_SLACK_APP_TOKEN",
+    "DISPATCH_TEAMS_APP_PASSWORD",
     "DISPATCH_SMTP_PASSWORD",
     "DISPATCH_OIDC_CLIENT_SECRET",
 ];
@@ -333,6 +337,7 @@ pub fn credential_key(name: &str) -> Option<&'static str> {
         .chain(crate::vendor_config::ENVIRONMENT)
         .chain(crate::confluence_config::ENVIRONMENT)
         .chain(crate::google_config::ENVIRONMENT)
+        .chain(crate::teams_config::ENVIRONMENT)
         .find(|(var, _)| *var == name)
         .map(|(_, key)| *key)
 }
@@ -422,6 +427,7 @@ impl Config {
             .chain(crate::vendor_config::ENVIRONMENT)
             .chain(crate::confluence_config::ENVIRONMENT)
             .chain(crate::google_config::ENVIRONMENT)
+            .chain(crate::teams_config::ENVIRONMENT)
         {
             if let Some(v) = env(var) {
                 let value = environment_value(var, key, v)?;
@@ -563,6 +569,7 @@ impl Config {
         shown.zoom.redact();
         shown.confluence.redact();
         shown.google.redact();
+        shown.teams.redact();
         toml::to_string(&shown).unwrap_or_default()
     }
 
@@ -714,6 +721,23 @@ app_token = ""
 api_url = "https://slack.com/api"
 # Reacting to a channel message with this emoji puts it on the timeline.   Env: DISPATCH_SLACK_REACTION
 reaction = "stopwatch"
+
+# Microsoft Teams (see docs/teams.md): the Azure Bot's app id and password, the tenant, and
+# the team incidents' channels are made in. With an app id, /api/v1/teams/messages takes the
+# Bot Connector's activities. Make it the conversation with [providers] conversation = "teams".
+[teams]
+# Env: DISPATCH_TEAMS_APP_ID, DISPATCH_TEAMS_APP_PASSWORD, DISPATCH_TEAMS_TENANT_ID, DISPATCH_TEAMS_TEAM_ID
+app_id = ""
+app_password = ""
+tenant_id = ""
+team_id = ""
+# Microsoft's endpoints (override only to test).   Env: DISPATCH_TEAMS_SERVICE_URL,
+# DISPATCH_TEAMS_OPENID_URL, DISPATCH_TEAMS_BOT_TOKEN_URL, DISPATCH_TEAMS_LOGIN_URL, DISPATCH_TEAMS_GRAPH_URL
+service_url = "https://smba.trafficmanager.net/teams/"
+openid_url = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+bot_token_url = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
+login_url = "https://login.microsoftonline.com"
+graph_url = "https://graph.microsoft.com/v1.0"
 
 # PagerDuty as an on-call provider (see docs/providers.md#pagerduty); on when a token or a
 # routing key is set. Make it the default with [providers] oncall = "pagerduty".

@@ -11,4 +11,5 @@ pub mod confluence_config;
 pub mod google_config;
 pub mod oncall_config;
 pub mod server;
+pub mod teams_config;
 pub mod vendor_config;

@@ -165,6 +165,20 @@ pub fn slack_conversation(
     }
 }
 
+/// The Teams conversation provider over `graph` and `connector`; people's Teams ids and the
+/// posted-message keys kept in `db`.
+pub fn teams_conversation(
+    db: &Db,
+    graph: dispatch_teams::graph::Graph,
+    connector: dispatch_teams::connector::Connector,
+) -> dispatch_teams::provider::TeamsConversation {
+    dispatch_teams::provider::TeamsConversation {
+        graph,
+        connector,
+        memory: std::sync::Arc::new(dispatch_store::builtin::TeamsMemory { db: db.clone() }),
+    }
+}
+
 /// The engine with every provider this build has, as the configuration sets them up (SMTP for
 /// mail when a server is configured) and with the `[providers]` defaults. Fails on SMTP settings
 /// that cannot work, and on a default naming an unknown capability or provider.
@@ -195,6 +209,17 @@ pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
                 dispatch_slack::SlackApi::new(&cfg.slack.api_url, &cfg.slack.bot_token),
             )));
     }
+    let teams = cfg.teams.clients()?;
+    if let Some(t) = &teams {
+        // Like Slack: available to every project, the default where `[providers]` says so.
+        registry
+            .conversation
+            .add(std::sync::Arc::new(teams_conversation(
+                &db,
+                t.graph.clone(),
+                t.connector.clone(),
+            )));
+    }
     add_oncall_providers(&mut registry, cfg)?;
     add_vendor_providers(&mut registry, cfg)?;
     cfg.apply_provider_defaults(&mut registry)?;
@@ -208,6 +233,15 @@ pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
             reaction: cfg.slack.reaction.trim_matches(':').to_string(),
         };
         for handler in dispatch_slack::jobs::handlers(worker) {
+            engine = engine.with_transport_job(handler);
+        }
+    }
+    if let Some(t) = teams {
+        let worker = dispatch_teams::jobs::TeamsWorker {
+            connector: t.connector,
+            graph: t.graph,
+        };
+        for handler in dispatch_teams::jobs::handlers(worker) {
             engine = engine.with_transport_job(handler);
         }
     }
@@ -347,6 +381,13 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
         engine,
         dispatch_web::WebOptions {
             slack: cfg.slack_settings(),
+            teams: cfg
+                .teams
+                .clients()?
+                .map(|t| dispatch_teams::transport::TeamsSettings {
+                    auth: std::sync::Arc::new(t.auth),
+                    graph: t.graph,
+                }),
             auth: web_auth,
             public_url: Some(cfg.public_url.clone()).filter(|u| !u.is_empty()),
             pagerduty: cfg.pagerduty.webhook(),

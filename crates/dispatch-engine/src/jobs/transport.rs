@@ -1,9 +1,10 @@
-//! What transports' jobs read and remember besides commands: the Slack user cache and the
-//! resources providers know by their own ids (e.g. the incident whose Slack channel is `C123`).
+//! What transports' jobs read and remember besides commands: the Slack user cache, the people
+//! linked to their Teams ids, and the resources providers know by their own ids (e.g. the
+//! incident whose Slack channel is `C123`).
 
 use crate::Result;
 use dispatch_core::ResourceKind;
-use dispatch_store::model::{resource, slack_user};
+use dispatch_store::model::{individual, resource, slack_user};
 use dispatch_store::repo;
 
 impl crate::Chat<'_> {
@@ -19,6 +20,27 @@ impl crate::Chat<'_> {
         repo::slack::remember_user(&*txn, slack_id, email, name).await?;
         txn.commit().await?;
         Ok(())
+    }
+
+    /// The individual Microsoft Teams knows by this Azure AD object id, if one is linked.
+    pub async fn teams_person(self, teams_id: &str) -> Result<Option<individual::Model>> {
+        Ok(repo::individual::by_teams_id(self.db().conn(), teams_id).await?)
+    }
+
+    /// Links the person with this e-mail address (created if missing) to their Teams id, in a
+    /// transaction of its own.
+    pub async fn link_teams_person(
+        self,
+        email: &str,
+        name: &str,
+        teams_id: &str,
+    ) -> Result<individual::Model> {
+        let txn = self.db().write().await?;
+        let name = Some(name).filter(|n| !n.is_empty());
+        let person =
+            repo::individual::link_teams_id(&*txn, &email.to_lowercase(), name, teams_id).await?;
+        txn.commit().await?;
+        Ok(person)
     }
 
     /// The resource of `kind` that `provider` knows by `external_id`, if any.

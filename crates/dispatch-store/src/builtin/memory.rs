@@ -1,5 +1,6 @@
-//! What the Slack provider remembers: the user cache (Slack id ↔ e-mail) and the keys of the
-//! messages it posted, so a retried job never posts twice.
+//! What the chat providers remember: who a chat user is (Slack's user cache, Slack id ↔ e-mail;
+//! Teams' Azure AD object id on the individual) and the keys of the messages they posted, so a
+//! retried job never posts twice.
 
 use crate::repo;
 use crate::Db;
@@ -45,5 +46,53 @@ impl ChatMemory for SlackMemory {
             .await
             .map_err(err)?;
         txn.commit().await.map_err(err)
+    }
+}
+
+/// [`ChatMemory`] for Microsoft Teams: people by the `teams_id` (Azure AD object id) on the
+/// individual, posted messages in `slack_messages` under keys prefixed `teams:`.
+pub struct TeamsMemory {
+    /// Where it is kept.
+    pub db: Db,
+}
+
+fn teams_err(e: crate::StoreError) -> ProviderError {
+    ProviderError::new("teams", e.to_string())
+}
+
+fn teams_key(key: &str) -> String {
+    format!("teams:{key}")
+}
+
+#[async_trait]
+impl ChatMemory for TeamsMemory {
+    async fn user_id(&self, email: &str) -> ProviderResult<Option<String>> {
+        let found = repo::individual::by_email(self.db.conn(), &email.to_lowercase())
+            .await
+            .map_err(teams_err)?;
+        Ok(found.and_then(|i| i.teams_id))
+    }
+
+    async fn remember_user(&self, id: &str, email: &str, name: &str) -> ProviderResult<()> {
+        let txn = self.db.write().await.map_err(teams_err)?;
+        let name = Some(name).filter(|n| !n.is_empty());
+        repo::individual::link_teams_id(&*txn, &email.to_lowercase(), name, id)
+            .await
+            .map_err(teams_err)?;
+        txn.commit().await.map_err(teams_err)
+    }
+
+    async fn posted(&self, key: &str) -> ProviderResult<Option<String>> {
+        repo::slack::posted_ts(self.db.conn(), &teams_key(key))
+            .await
+            .map_err(teams_err)
+    }
+
+    async fn remember_post(&self, key: &str, channel: &str, id: &str) -> ProviderResult<()> {
+        let txn = self.db.write().await.map_err(teams_err)?;
+        repo::slack::remember_post(&*txn, &teams_key(key), channel, id)
+            .await
+            .map_err(teams_err)?;
+        txn.commit().await.map_err(teams_err)
     }
 }

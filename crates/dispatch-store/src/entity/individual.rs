@@ -12,6 +12,8 @@ pub struct Model {
     pub name: String,
     pub title: Option<String>,
     pub weblink: Option<String>,
+    /// The Azure AD object id Microsoft Teams knows them by.
+    pub teams_id: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -50,6 +50,42 @@ pub async fn by_email(
         .await?)
 }
 
+/// The individual Microsoft Teams knows by this Azure AD object id.
+pub async fn by_teams_id(
+    conn: &impl ConnectionTrait,
+    teams_id: &str,
+) -> Result<Option<individual::Model>> {
+    Ok(individual::Entity::find()
+        .filter(individual::Column::TeamsId.eq(teams_id))
+        .one(conn)
+        .await?)
+}
+
+/// Links the individual with this e-mail to a Teams (Azure AD object) id, created if missing;
+/// whoever had the id before loses it (ids are unique).
+pub async fn link_teams_id(
+    conn: &impl ConnectionTrait,
+    email: &str,
+    name: Option<&str>,
+    teams_id: &str,
+) -> Result<individual::Model> {
+    let person = get_or_create(conn, email, name).await?;
+    if person.teams_id.as_deref() == Some(teams_id) {
+        return Ok(person);
+    }
+    individual::Entity::update_many()
+        .col_expr(
+            individual::Column::TeamsId,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(individual::Column::TeamsId.eq(teams_id))
+        .exec(conn)
+        .await?;
+    let mut after = person.clone();
+    after.teams_id = Some(teams_id.to_string());
+    update(conn, &person, after).await
+}
+
 /// An individual by id.
 pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<individual::Model> {
     individual::Entity::find_by_id(id)

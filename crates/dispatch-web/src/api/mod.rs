@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .merge(oncall::router())
         .merge(webhooks::router())
         .merge(dispatch_slack::transport::router())
+        .merge(dispatch_teams::transport::router())
         .merge(providers::router())
         .merge(pagerduty::router())
         .merge(account::router())

@@ -40,6 +40,7 @@ mod slack;
 mod slack_day;
 mod sso;
 mod stakeholders;
+mod teams_day;
 mod timeline;
 mod ui;
 mod ui_admin;

@@ -429,6 +429,32 @@ async fn incident_type_templates_and_the_directory_are_edited_in_place() {
         .await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(error_beside(&p.html, "s-weblink").is_some(), "{}", p.html);
+
+    // Their Microsoft Teams id: not a GUID is refused beside the field, a GUID is kept.
+    let p = admin
+        .post(
+            &app,
+            "/settings/individuals",
+            &[("email", "kim@example.com"), ("teams_id", "kim")],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error_beside(&p.html, "s-teams_id").is_some(), "{}", p.html);
+    let guid = "6e2a4b1c-0f3d-4e5a-9b8c-7d6e5f4a3b2c";
+    let p = admin
+        .post(
+            &app,
+            "/settings/individuals",
+            &[
+                ("email", "kim@example.com"),
+                ("name", "Kim"),
+                ("teams_id", guid),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    let kim = app.get("/individuals?q=kim").await.body;
+    assert_eq!(kim["items"][0]["teams_id"], guid, "{kim}");
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
-use dispatch_core::values::{Email, Name, WebLink};
+use dispatch_core::values::{AadObjectId, Email, Name, WebLink};
 use dispatch_core::{Patch, ValidationError};
 use dispatch_engine::data::model::individual;
 use serde::{Deserialize, Serialize};
@@ -39,6 +39,8 @@ pub struct IndividualOut {
     pub title: Option<String>,
     /// A page about them.
     pub weblink: Option<String>,
+    /// Their Microsoft Teams id (Azure AD object id), which Teams messages are mapped by.
+    pub teams_id: Option<String>,
     /// When they were added.
     pub created_at: DateTime<Utc>,
 }
@@ -51,6 +53,7 @@ impl From<individual::Model> for IndividualOut {
             name: i.name,
             title: i.title,
             weblink: i.weblink,
+            teams_id: i.teams_id,
             created_at: i.created_at,
         }
     }
@@ -68,9 +71,11 @@ pub struct IndividualIn {
     pub title: Option<String>,
     /// A page about them (`http(s)://…`).
     pub weblink: Option<String>,
+    /// Their Microsoft Teams id (Azure AD object id; unique).
+    pub teams_id: Option<String>,
 }
 
-/// Changes to a person: absent fields are kept, `null` clears title and weblink.
+/// Changes to a person: absent fields are kept, `null` clears title, weblink and teams_id.
 #[derive(Deserialize, ToSchema)]
 pub struct IndividualPatch {
     /// New e-mail address (unique).
@@ -89,6 +94,10 @@ pub struct IndividualPatch {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub weblink: Patch<String>,
+    /// New Teams id (Azure AD object id, unique); `null` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub teams_id: Patch<String>,
 }
 
 impl From<IndividualIn> for IndividualPatch {
@@ -98,6 +107,7 @@ impl From<IndividualIn> for IndividualPatch {
             name: b.name.into(),
             title: b.title.into(),
             weblink: b.weblink.into(),
+            teams_id: b.teams_id.into(),
         }
     }
 }
@@ -113,6 +123,8 @@ impl IndividualPatch {
         set_opt(&mut row.title, title.map(Name::into_inner));
         let weblink = parse::clearable(e, "weblink", self.weblink, WebLink::parse);
         set_opt(&mut row.weblink, weblink.map(|w| w.as_str().to_string()));
+        let teams_id = parse::clearable(e, "teams_id", self.teams_id, AadObjectId::parse);
+        set_opt(&mut row.teams_id, teams_id.map(|t| t.as_str().to_string()));
     }
 }
 
@@ -166,6 +178,7 @@ pub async fn create(
     let mut row = individual::Model {
         title: None,
         weblink: None,
+        teams_id: None,
         created_at: dispatch_core::now(),
         ..Default::default()
     };

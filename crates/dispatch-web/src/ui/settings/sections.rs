@@ -230,7 +230,7 @@ pub const SECTIONS: &[Meta] = &[
         ..section("notification-rules", "Notification rules", "Rules")
     },
     Meta {
-        about: "People Dispatch knows: names, titles, profile links.",
+        about: "People Dispatch knows: names, titles, profile links, Teams ids.",
         label: "email",
         columns: &[
             ("E-mail", "email"),
@@ -766,6 +766,8 @@ fn plain_fields(slug: &str, create: bool) -> Option<Vec<Field>> {
             f("name", "Name", Text).required(),
             f("title", "Title", Text).clearable(),
             f("weblink", "Profile link", Text).clearable(),
+            f("teams_id", "Microsoft Teams id", Text).clearable()
+                .hint("their Azure AD object id; Teams messages run as this person"),
         ],
         "teams" => vec![
             f("name", "Name", Text).required(),
