@@ -220,6 +220,8 @@ string_enum!(
         Room => "room",
         /// Slack.
         Slack => "slack",
+        /// Matrix.
+        Matrix => "matrix",
         /// Dispatch itself (jobs, scheduler, seeding).
         System => "system",
     }

@@ -30,4 +30,25 @@ impl crate::Chat<'_> {
     ) -> Result<Option<resource::Model>> {
         Ok(repo::resource::by_external_id(self.db().conn(), kind, provider, external_id).await?)
     }
+
+    /// The e-mail address of the individual whose profile names this Matrix user ID, if one does.
+    pub async fn matrix_user(self, matrix_id: &str) -> Result<Option<String>> {
+        Ok(repo::individual::by_matrix_id(self.db().conn(), matrix_id)
+            .await?
+            .map(|i| i.email))
+    }
+
+    /// The position a transport's event stream was saved at under `name` (Matrix's /sync
+    /// `next_batch`), if it was.
+    pub async fn cursor(self, name: &str) -> Result<Option<String>> {
+        Ok(repo::transport_cursor::get(self.db().conn(), name).await?)
+    }
+
+    /// Saves a transport's stream position under `name`, in a transaction of its own.
+    pub async fn save_cursor(self, name: &str, position: &str) -> Result<()> {
+        let txn = self.db().write().await?;
+        repo::transport_cursor::set(&*txn, name, position).await?;
+        txn.commit().await?;
+        Ok(())
+    }
 }

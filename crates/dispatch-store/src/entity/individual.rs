@@ -12,6 +12,7 @@ pub struct Model {
     pub name: String,
     pub title: Option<String>,
     pub weblink: Option<String>,
+    pub matrix_id: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -181,6 +181,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261203_000170_signal_chain_last.sql"),
                 postgres: include_str!("m20261203_000170_signal_chain_last.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261203_000180_matrix",
+                sqlite: include_str!("m20261203_000180_matrix.sql"),
+                postgres: include_str!("m20261203_000180_matrix.sql"),
+            }),
         ]
     }
 }

@@ -50,6 +50,17 @@ pub async fn by_email(
         .await?)
 }
 
+/// The individual with this Matrix user ID.
+pub async fn by_matrix_id(
+    conn: &impl ConnectionTrait,
+    matrix_id: &str,
+) -> Result<Option<individual::Model>> {
+    Ok(individual::Entity::find()
+        .filter(individual::Column::MatrixId.eq(matrix_id))
+        .one(conn)
+        .await?)
+}
+
 /// An individual by id.
 pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<individual::Model> {
     individual::Entity::find_by_id(id)

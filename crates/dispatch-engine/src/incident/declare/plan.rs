@@ -450,6 +450,7 @@ fn people(
         name: actor.name.clone(),
         title: None,
         weblink: None,
+        matrix_id: None,
         created_at: now,
     };
     let mut people = vec![me];

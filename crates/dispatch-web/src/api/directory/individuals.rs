@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
-use dispatch_core::values::{Email, Name, WebLink};
+use dispatch_core::values::{Email, MatrixId, Name, WebLink};
 use dispatch_core::{Patch, ValidationError};
 use dispatch_engine::data::model::individual;
 use serde::{Deserialize, Serialize};
@@ -39,6 +39,8 @@ pub struct IndividualOut {
     pub title: Option<String>,
     /// A page about them.
     pub weblink: Option<String>,
+    /// Their Matrix user ID (`@alice:example.org`): how the Matrix transport knows them.
+    pub matrix_id: Option<String>,
     /// When they were added.
     pub created_at: DateTime<Utc>,
 }
@@ -51,6 +53,7 @@ impl From<individual::Model> for IndividualOut {
             name: i.name,
             title: i.title,
             weblink: i.weblink,
+            matrix_id: i.matrix_id,
             created_at: i.created_at,
         }
     }
@@ -68,9 +71,11 @@ pub struct IndividualIn {
     pub title: Option<String>,
     /// A page about them (`http(s)://…`).
     pub weblink: Option<String>,
+    /// Their Matrix user ID (`@alice:example.org`; unique).
+    pub matrix_id: Option<String>,
 }
 
-/// Changes to a person: absent fields are kept, `null` clears title and weblink.
+/// Changes to a person: absent fields are kept, `null` clears title, weblink and Matrix ID.
 #[derive(Deserialize, ToSchema)]
 pub struct IndividualPatch {
     /// New e-mail address (unique).
@@ -89,6 +94,10 @@ pub struct IndividualPatch {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub weblink: Patch<String>,
+    /// New Matrix user ID; `null` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub matrix_id: Patch<String>,
 }
 
 impl From<IndividualIn> for IndividualPatch {
@@ -98,6 +107,7 @@ impl From<IndividualIn> for IndividualPatch {
             name: b.name.into(),
             title: b.title.into(),
             weblink: b.weblink.into(),
+            matrix_id: b.matrix_id.into(),
         }
     }
 }
@@ -113,6 +123,8 @@ impl IndividualPatch {
         set_opt(&mut row.title, title.map(Name::into_inner));
         let weblink = parse::clearable(e, "weblink", self.weblink, WebLink::parse);
         set_opt(&mut row.weblink, weblink.map(|w| w.as_str().to_string()));
+        let matrix_id = parse::clearable(e, "matrix_id", self.matrix_id, MatrixId::parse);
+        set_opt(&mut row.matrix_id, matrix_id.map(|m| m.as_str().to_string()));
     }
 }
 
