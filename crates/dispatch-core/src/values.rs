@@ -427,10 +427,22 @@ mod matrix_id_tests {
 
     #[test]
     fn a_matrix_id_is_an_at_sign_a_lower_case_local_part_a_colon_and_a_server() {
-        for ok in ["@alice:example.org", "@bot:localhost:8448", " @a.b_c=d-e/f:x.y "] {
+        for ok in [
+            "@alice:example.org",
+            "@bot:localhost:8448",
+            " @a.b_c=d-e/f:x.y ",
+        ] {
             assert!(MatrixId::parse("matrix_id", ok).is_ok(), "{ok}");
         }
-        for bad in ["alice:example.org", "@alice", "@:example.org", "@Alice:example.org", "@alice:", "@al ice:x", "alice@example.org"] {
+        for bad in [
+            "alice:example.org",
+            "@alice",
+            "@:example.org",
+            "@Alice:example.org",
+            "@alice:",
+            "@al ice:x",
+            "alice@example.org",
+        ] {
             let e = MatrixId::parse("matrix_id", bad).unwrap_err();
             assert_eq!(e.fields[0].field, "matrix_id", "{bad}");
         }

@@ -124,7 +124,10 @@ impl IndividualPatch {
         let weblink = parse::clearable(e, "weblink", self.weblink, WebLink::parse);
         set_opt(&mut row.weblink, weblink.map(|w| w.as_str().to_string()));
         let matrix_id = parse::clearable(e, "matrix_id", self.matrix_id, MatrixId::parse);
-        set_opt(&mut row.matrix_id, matrix_id.map(|m| m.as_str().to_string()));
+        set_opt(
+            &mut row.matrix_id,
+            matrix_id.map(|m| m.as_str().to_string()),
+        );
     }
 }
 
