@@ -115,7 +115,7 @@ pub fn command_line(body: &str) -> Option<String> {
 pub fn link_help(user: &str, base_url: &str) -> RichMessage {
     RichMessage::plain(format!(
         "Dispatch does not know who {user} is yet. Link your Matrix ID to your Dispatch profile: \
-         set **Matrix ID** to `{user}` on your entry under Settings → Individuals ({base_url}/ui/settings), \
+         set **Matrix ID** to `{user}` on your entry under Settings → Individuals ({base_url}/settings/individuals), \
          or ask an admin to run `PATCH /api/v1/individuals/{{id}}` with `{{\"matrix_id\": \"{user}\"}}`. \
          Then type the command again."
     ))

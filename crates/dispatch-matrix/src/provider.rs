@@ -22,7 +22,7 @@ pub const SLUG: &str = "matrix";
 pub const CLOSED_PREFIX: &str = "[closed] ";
 /// The room state event that keeps the bookmarks and the id of their pinned message.
 pub const BOOKMARKS_EVENT: &str = "org.dispatch.bookmarks";
-/// The power level of the bot (it must keep the power to change everything).
+/// The power level only the bot (and the room's creator) has: what a closed room asks to write.
 const BOT_POWER: i64 = 100;
 /// The power level of the incident commander: moderator (kick, ban, redact, change state).
 pub const COMMANDER_POWER: i64 = 50;
@@ -220,15 +220,10 @@ impl ConversationProvider for MatrixConversation {
                 ..Default::default()
             });
         }
-        let mut users = serde_json::Map::new();
-        users.insert(bot.clone(), json!(BOT_POWER));
-        let mut invite = Vec::new();
-        if let Some(ic) = self.matrix_id(&ctx.commander.email).await? {
-            if ic != bot {
-                users.insert(ic.clone(), json!(COMMANDER_POWER));
-                invite.push(ic);
-            }
-        }
+        let commander = self
+            .matrix_id(&ctx.commander.email)
+            .await?
+            .filter(|ic| *ic != bot);
         let restricted = ctx.visibility == "restricted";
         let body = json!({
             "name": room_name(ctx),
@@ -236,8 +231,7 @@ impl ConversationProvider for MatrixConversation {
             "room_alias_name": alias_local,
             "visibility": "private",
             "preset": if restricted { "private_chat" } else { "public_chat" },
-            "invite": invite,
-            "power_level_content_override": { "users": users },
+            "invite": commander.iter().collect::<Vec<_>>(),
         });
         let id = match self.api.create_room(&body).await {
             Ok(id) => id,
@@ -250,6 +244,14 @@ impl ConversationProvider for MatrixConversation {
                 .ok_or_else(|| err(format!("the alias {alias} is taken but names no room")))?,
             Err(e) => return Err(matrix_err(e)),
         };
+        // Set after the create, not in it: the room versions differ on whether the creator may
+        // be listed, and a changed level is all this needs.
+        if let Some(ic) = commander {
+            self.change_power(&id, |levels| {
+                levels["users"][&ic] = json!(COMMANDER_POWER);
+            })
+            .await?;
+        }
         Ok(Created {
             link: link(&alias),
             external_id: id,

@@ -230,13 +230,14 @@ pub const SECTIONS: &[Meta] = &[
         ..section("notification-rules", "Notification rules", "Rules")
     },
     Meta {
-        about: "People Dispatch knows: names, titles, profile links.",
+        about: "People Dispatch knows: names, titles, profile links, Matrix IDs.",
         label: "email",
         columns: &[
             ("E-mail", "email"),
             ("Name", "name"),
             ("Title", "title"),
             ("Profile", "weblink"),
+            ("Matrix ID", "matrix_id"),
         ],
         create: true,
         edit: true,
@@ -766,6 +767,8 @@ fn plain_fields(slug: &str, create: bool) -> Option<Vec<Field>> {
             f("name", "Name", Text).required(),
             f("title", "Title", Text).clearable(),
             f("weblink", "Profile link", Text).clearable(),
+            f("matrix_id", "Matrix ID", Text).clearable()
+                .hint("@alice:example.org — how the Matrix bot knows this person"),
         ],
         "teams" => vec![
             f("name", "Name", Text).required(),
