@@ -12,11 +12,10 @@ use crate::{html, MatrixApi};
 use dispatch_core::job::JobKind;
 use dispatch_core::message::RichMessage;
 use dispatch_core::values::IncidentRef;
-use dispatch_core::{IncidentId, ResourceKind, Transport};
+use dispatch_core::Transport;
 use dispatch_engine::admin::Authenticated;
-use dispatch_engine::command::CommandError;
 use dispatch_engine::jobs::TransportJob;
-use dispatch_engine::{Engine, Error};
+use dispatch_engine::Engine;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -121,14 +120,6 @@ pub fn link_help(user: &str, base_url: &str) -> RichMessage {
     ))
 }
 
-/// Refusals the user should read (no retry): not allowed, not found, conflicts, bad input.
-fn user_facing(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Forbidden(_) | Error::NotFound(_) | Error::Conflict(_) | Error::Validation(_)
-    )
-}
-
 impl MatrixWorker {
     /// The e-mail of the person whose profile carries this Matrix ID.
     async fn email_of(&self, engine: &Engine, user: &str) -> Result<Option<String>, String> {
@@ -158,12 +149,11 @@ impl MatrixWorker {
         engine: &Engine,
         room: &str,
     ) -> Result<Option<IncidentRef>, String> {
-        let found = engine
+        engine
             .chat()
-            .resource_by_external_id(ResourceKind::Conversation, SLUG, room)
+            .incident_of_channel(SLUG, room)
             .await
-            .map_err(|e| e.to_string())?;
-        Ok(found.map(|r| IncidentRef::Id(IncidentId(r.incident_id))))
+            .map_err(|e| e.to_string())
     }
 
     /// Answers the event `to` in `room` (a reply), once: the transaction id is the event's.
@@ -257,24 +247,8 @@ impl MatrixWorker {
             return Ok(());
         };
         let line = self.resolve_mentions(engine, line).await?;
-        let ran = if dispatch_core::chat::is_case_command(&line) {
-            let case = engine
-                .cases()
-                .in_channel(SLUG, room)
-                .await
-                .map_err(|e| e.to_string())?;
-            engine.chat().run_in_case(&caller, case, &line).await
-        } else {
-            let incident = self.incident_for(engine, room).await?;
-            engine.chat().run(&caller, incident.as_ref(), &line).await
-        };
-        let answer = match ran {
-            Ok(m) => m,
-            Err(CommandError::Usage(u)) => RichMessage::plain(u.text()),
-            Err(CommandError::Failed(e)) if user_facing(&e) => RichMessage::plain(e.to_string()),
-            // Nothing was written: the job is retried.
-            Err(CommandError::Failed(e)) => return Err(e.to_string()),
-        };
+        // Nothing written: the job is retried.
+        let answer = engine.chat().run_typed(&caller, SLUG, room, &line).await?;
         // The command ran; a failed answer is logged, not retried (that would run it again).
         if let Err(e) = self.answer(room, event_id, &answer).await {
             tracing::warn!(error = %e, "the answer to a Matrix command was not delivered");
