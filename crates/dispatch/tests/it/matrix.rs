@@ -442,6 +442,13 @@ async fn a_matrix_id_must_read_as_one_and_is_shown_changed_and_cleared() {
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
     let id = made.body["id"].as_i64().unwrap();
+    let twice = app
+        .post(
+            "/individuals",
+            json!({"email": "n@example.com", "matrix_id": "@m:example.org"}),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
     let shown = app.get(&format!("/individuals/{id}")).await;
     assert_eq!(shown.body["matrix_id"], "@m:example.org");
     let changed = app
