@@ -175,6 +175,22 @@ impl World {
         .await
     }
 
+    /// Ida invites the bot to her room `room`; waits until it has joined. The bot's id.
+    async fn invite_bot(&self, room: &str) -> String {
+        let bot = bot_api(&self.synapse).user_id().await.unwrap();
+        self.ic.invite(room, &bot).await;
+        self.until("the bot in the room", || async {
+            let path = format!(
+                "/rooms/{}/joined_members",
+                dispatch_matrix::api::segment(room)
+            );
+            let members = self.ic.call(reqwest::Method::GET, &path, None).await;
+            members["joined"].get(&bot).is_some().then_some(())
+        })
+        .await;
+        bot
+    }
+
     async fn finish(mut self) {
         if let Some(sync) = self.sync.take() {
             sync.stop().await;
@@ -382,22 +398,7 @@ async fn a_matrix_user_dispatch_does_not_know_is_told_how_to_link_their_matrix_i
 async fn a_stakeholder_room_the_bot_is_invited_to_hears_of_status_changes() {
     let w = world().await;
     let stakeholders = w.ic.create_room("Stakeholders").await;
-    let bot = bot_api(&w.synapse).user_id().await.unwrap();
-    w.ic.invite(&stakeholders, &bot).await;
-    w.until("the bot in the stakeholder room", || async {
-        let members =
-            w.ic.call(
-                reqwest::Method::GET,
-                &format!(
-                    "/rooms/{}/joined_members",
-                    dispatch_matrix::api::segment(&stakeholders)
-                ),
-                None,
-            )
-            .await;
-        members["joined"].get(&bot).is_some().then_some(())
-    })
-    .await;
+    w.invite_bot(&stakeholders).await;
     let rule = w
         .app
         .post(
@@ -463,4 +464,50 @@ async fn a_matrix_id_must_read_as_one_and_is_shown_changed_and_cleared() {
         .await;
     assert_eq!(cleared.status, StatusCode::OK);
     assert_eq!(cleared.body["matrix_id"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_case_posted_to_a_matrix_room_is_acknowledged_there_and_its_message_updated_in_place() {
+    let w = world().await;
+    let alerts = w.ic.create_room("Security alerts").await;
+    let bot = w.invite_bot(&alerts).await;
+    crate::signals::define(
+        &w.app,
+        json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"},
+               "conversation_target": alerts}),
+    )
+    .await;
+    let got = crate::signals::send(
+        &w.app,
+        crate::signals::notification(vec![crate::signals::errors("k1")]),
+    )
+    .await;
+    let case = got[0]["case_id"].clone();
+    let posted = w
+        .until("the case's message", || async {
+            w.ic.messages(&alerts)
+                .await
+                .into_iter()
+                .find(|m| m["sender"] == bot.as_str() && body(m).contains("Status: new"))
+        })
+        .await;
+
+    let acked = w.ask(&w.ic, &alerts, "!dispatch case-ack").await;
+    assert_eq!(
+        body(&acked),
+        format!("Case {case} is in triage (ic@example.com acknowledged it).")
+    );
+    // The case's message is edited in place (`m.replace`) to show the new status.
+    let posted_id = posted["event_id"].as_str().unwrap().to_string();
+    w.until("the edit of the case's message", || async {
+        w.ic.messages(&alerts).await.into_iter().find(|m| {
+            m["content"]["m.relates_to"]["rel_type"] == "m.replace"
+                && m["content"]["m.relates_to"]["event_id"] == posted_id.as_str()
+                && m["content"]["m.new_content"]["body"]
+                    .as_str()
+                    .is_some_and(|b| b.contains("Status: triage"))
+        })
+    })
+    .await;
+    w.finish().await;
 }
