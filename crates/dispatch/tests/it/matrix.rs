@@ -241,6 +241,17 @@ async fn the_ic_runs_an_incident_from_its_matrix_room_from_declaration_to_the_ar
     );
     let power = w.ic.state(&room, "m.room.power_levels").await;
     assert_eq!(power["users"][&w.ic.id], 50, "{power}");
+    // The bookmarks: one pinned message listing the incident's resources.
+    let pinned = w.ic.state(&room, "m.room.pinned_events").await;
+    let bookmarks = w.ic.state(&room, "org.dispatch.bookmarks").await;
+    assert_eq!(
+        pinned["pinned"][0], bookmarks["event_id"],
+        "{pinned} {bookmarks}"
+    );
+    assert!(
+        bookmarks.to_string().contains("Incident document"),
+        "{bookmarks}"
+    );
 
     // Commands typed in the room run as Ida; the answers come back as formatted replies.
     let summary = w.ask(&w.ic, &room, "!dispatch summary").await;
@@ -328,6 +339,23 @@ async fn the_ic_runs_an_incident_from_its_matrix_room_from_declaration_to_the_ar
     .await;
     let power = w.ic.state(&room, "m.room.power_levels").await;
     assert_eq!(power["events_default"], 100, "{power}");
+
+    // Re-opened (from the API: the room is read-only), the room takes its name back and people
+    // may write again.
+    let r = w
+        .app
+        .patch(&format!("/incidents/{name}"), json!({"status": "active"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    w.until("the room opened again", || async {
+        let n = w.ic.state(&room, "m.room.name").await;
+        (n["name"] == format!("{name}: Checkout is down")).then_some(())
+    })
+    .await;
+    let power = w.ic.state(&room, "m.room.power_levels").await;
+    assert_eq!(power["events_default"], 0, "{power}");
+    let summary = w.ask(&w.ic, &room, "!dispatch summary").await;
+    assert!(body(&summary).contains(&name), "{summary}");
     w.finish().await;
 }
 
