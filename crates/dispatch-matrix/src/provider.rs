@@ -246,12 +246,7 @@ impl ConversationProvider for MatrixConversation {
         };
         // Set after the create, not in it: the room versions differ on whether the creator may
         // be listed, and a changed level is all this needs.
-        if let Some(ic) = commander {
-            self.change_power(&id, |levels| {
-                levels["users"][&ic] = json!(COMMANDER_POWER);
-            })
-            .await?;
-        }
+        self.set_commander(&id, &ctx.commander.email).await?;
         Ok(Created {
             link: link(&alias),
             external_id: id,
@@ -356,6 +351,22 @@ impl ConversationProvider for MatrixConversation {
             }
         }
         Ok(())
+    }
+
+    /// The commander is a moderator (power level 50) from the room's creation, and a new
+    /// commander becomes one when the role moves; earlier commanders keep their level.
+    async fn set_commander(&self, external_id: &str, email: &str) -> ProviderResult<()> {
+        let bot = self.api.user_id().await.map_err(matrix_err)?;
+        let Some(ic) = self.matrix_id(email).await?.filter(|ic| *ic != bot) else {
+            return Ok(());
+        };
+        self.change_power(external_id, |levels| {
+            let now = levels["users"][&ic].as_i64().unwrap_or(0);
+            if now < COMMANDER_POWER {
+                levels["users"][&ic] = json!(COMMANDER_POWER);
+            }
+        })
+        .await
     }
 
     async fn post(

@@ -135,7 +135,8 @@ impl World {
             }
             assert!(
                 Instant::now() < deadline,
-                "timed out waiting for {what}; Synapse's log ends:\n{}",
+                "timed out waiting for {what}; jobs: {}; Synapse's log ends:\n{}",
+                self.app.get("/jobs?state=failed").await.body,
                 tail(&self.synapse.log())
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -356,6 +357,25 @@ async fn the_ic_runs_an_incident_from_its_matrix_room_from_declaration_to_the_ar
     assert_eq!(power["events_default"], 0, "{power}");
     let summary = w.ask(&w.ic, &room, "!dispatch summary").await;
     assert!(body(&summary).contains(&name), "{summary}");
+
+    // The command moves to Bob: he becomes a moderator of the room too.
+    let handed = w
+        .ask(
+            &w.ic,
+            &room,
+            &format!("!dispatch assign-role {} incident_commander", w.bob.id),
+        )
+        .await;
+    assert!(!body(&handed).contains("Unknown"), "{handed}");
+    w.until(
+        &format!("Bob's power level after {}", body(&handed)),
+        || async {
+            let power = w.ic.state(&room, "m.room.power_levels").await;
+            (power["users"][&w.bob.id] == 50).then_some(())
+        },
+    )
+    .await;
+
     w.finish().await;
 }
 
