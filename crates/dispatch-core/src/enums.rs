@@ -222,6 +222,8 @@ string_enum!(
         Slack => "slack",
         /// Microsoft Teams.
         Teams => "teams",
+        /// Matrix.
+        Matrix => "matrix",
         /// Dispatch itself (jobs, scheduler, seeding).
         System => "system",
     }

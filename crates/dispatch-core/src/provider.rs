@@ -227,6 +227,11 @@ pub trait ConversationProvider: Send + Sync {
     }
     /// Adds members (idempotent).
     async fn add_members(&self, external_id: &str, emails: &[String]) -> ProviderResult<()>;
+    /// Lets the incident commander (by e-mail) moderate the conversation, where the provider
+    /// keeps such rights (Matrix power levels); idempotent (default: nothing to do).
+    async fn set_commander(&self, _external_id: &str, _email: &str) -> ProviderResult<()> {
+        Ok(())
+    }
     /// Posts a message; a message with an already used `key` is not posted twice.
     async fn post(
         &self,

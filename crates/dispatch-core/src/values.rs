@@ -290,6 +290,49 @@ impl WebLink {
     }
 }
 
+/// A Matrix user ID, `@localpart:server` (the Matrix spec's user identifier grammar: the local
+/// part in lower case `a-z 0-9 . _ = - /`, a server name of at least one character, at most 255
+/// bytes in all).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct MatrixId(String);
+
+impl MatrixId {
+    /// Longest user ID the spec allows, in bytes.
+    pub const MAX: usize = 255;
+
+    /// Accepts `@localpart:server`, e.g. `@alice:example.org` or `@bot:localhost:8448`.
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationError> {
+        let s = raw.trim();
+        let ok = s.len() <= Self::MAX
+            && s.strip_prefix('@')
+                .and_then(|rest| rest.split_once(':'))
+                .is_some_and(|(local, server)| {
+                    !local.is_empty()
+                        && local.chars().all(|c| {
+                            c.is_ascii_lowercase() || c.is_ascii_digit() || "._=-/+".contains(c)
+                        })
+                        && !server.is_empty()
+                        && server
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+                });
+        if ok {
+            Ok(Self(s.to_string()))
+        } else {
+            Err(ValidationError::field(
+                field,
+                "must be a Matrix user ID like @alice:example.org",
+            ))
+        }
+    }
+
+    /// The ID.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// How a caller names an incident in a path: by row id (`42`) or by human key (`SEC-42`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IncidentRef {
@@ -404,6 +447,34 @@ mod tests {
                 WebLink::parse("weblink", bad).is_err(),
                 "{bad} should be refused"
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod matrix_id_tests {
+    use super::MatrixId;
+
+    #[test]
+    fn a_matrix_id_is_an_at_sign_a_lower_case_local_part_a_colon_and_a_server() {
+        for ok in [
+            "@alice:example.org",
+            "@bot:localhost:8448",
+            " @a.b_c=d-e/f:x.y ",
+        ] {
+            assert!(MatrixId::parse("matrix_id", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "alice:example.org",
+            "@alice",
+            "@:example.org",
+            "@Alice:example.org",
+            "@alice:",
+            "@al ice:x",
+            "alice@example.org",
+        ] {
+            let e = MatrixId::parse("matrix_id", bad).unwrap_err();
+            assert_eq!(e.fields[0].field, "matrix_id", "{bad}");
         }
     }
 }

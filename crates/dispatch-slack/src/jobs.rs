@@ -10,11 +10,10 @@ use crate::{blocks, modals, SlackApi};
 use dispatch_core::job::JobKind;
 use dispatch_core::message::RichMessage;
 use dispatch_core::values::IncidentRef;
-use dispatch_core::{IncidentId, ResourceKind, Transport};
+use dispatch_core::Transport;
 use dispatch_engine::admin::Authenticated;
-use dispatch_engine::command::CommandError;
 use dispatch_engine::jobs::TransportJob;
-use dispatch_engine::{Engine, Error};
+use dispatch_engine::Engine;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -158,15 +157,11 @@ impl SlackWorker {
         engine: &Engine,
         channel: &str,
     ) -> Result<Option<IncidentRef>, String> {
-        if channel.is_empty() {
-            return Ok(None);
-        }
-        let found = engine
+        engine
             .chat()
-            .resource_by_external_id(ResourceKind::Conversation, crate::provider::SLUG, channel)
+            .incident_of_channel(crate::provider::SLUG, channel)
             .await
-            .map_err(|e| e.to_string())?;
-        Ok(found.map(|r| IncidentRef::Id(IncidentId(r.incident_id))))
+            .map_err(|e| e.to_string())
     }
 
     /// The values a form opens with in the incident of `channel` (none outside one).
@@ -201,25 +196,11 @@ impl SlackWorker {
     ) -> Result<(), String> {
         let caller = self.caller(engine, user).await?;
         let line = self.resolve_mentions(engine, line).await?;
-        let ran = if dispatch_core::chat::is_case_command(&line) {
-            // A case command names its case, or takes the latest case posted in this channel.
-            let case = engine
-                .cases()
-                .in_channel(crate::provider::SLUG, channel)
-                .await
-                .map_err(|e| e.to_string())?;
-            engine.chat().run_in_case(&caller, case, &line).await
-        } else {
-            let incident = self.incident_for(engine, channel).await?;
-            engine.chat().run(&caller, incident.as_ref(), &line).await
-        };
-        let answer = match ran {
-            Ok(m) => m,
-            Err(CommandError::Usage(u)) => RichMessage::plain(u.text()),
-            Err(CommandError::Failed(e)) if user_facing(&e) => RichMessage::plain(e.to_string()),
-            // Nothing was written: the job is retried.
-            Err(CommandError::Failed(e)) => return Err(e.to_string()),
-        };
+        // A case command names its case, or takes the latest case posted in this channel.
+        let answer = engine
+            .chat()
+            .run_typed(&caller, crate::provider::SLUG, channel, &line)
+            .await?;
         // The command ran; a failed reply is logged, not retried (that would run it again).
         if let Err(e) = self.tell(user, channel, &answer).await {
             tracing::warn!(error = %e, "the reply to a Slack command was not delivered");
@@ -467,14 +448,6 @@ fn resolve_without_reason(line: &str) -> Option<Option<i64>> {
 fn slack_time(ts: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     let (secs, micros) = ts.split_once('.').unwrap_or((ts, "0"));
     chrono::DateTime::from_timestamp(secs.parse().ok()?, micros.parse::<u32>().ok()? * 1000)
-}
-
-/// Refusals the user should read (no retry): not allowed, not found, conflicts, bad input.
-pub fn user_facing(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Forbidden(_) | Error::NotFound(_) | Error::Conflict(_) | Error::Validation(_)
-    )
 }
 
 #[cfg(test)]

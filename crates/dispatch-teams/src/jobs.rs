@@ -14,10 +14,8 @@ use dispatch_core::message::RichMessage;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, ResourceKind, Transport};
 use dispatch_engine::admin::Authenticated;
-use dispatch_engine::command::CommandError;
 use dispatch_engine::jobs::TransportJob;
 use dispatch_engine::Engine;
-use dispatch_slack::jobs::user_facing;
 use dispatch_slack::modals;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -268,24 +266,11 @@ impl TeamsWorker {
                 return Ok(());
             }
         }
-        let ran = if dispatch_core::chat::is_case_command(&line) {
-            let case = engine
-                .cases()
-                .in_channel(crate::provider::SLUG, channel)
-                .await
-                .map_err(|e| e.to_string())?;
-            engine.chat().run_in_case(&caller, case, &line).await
-        } else {
-            let incident = incident_for(engine, channel).await?;
-            engine.chat().run(&caller, incident.as_ref(), &line).await
-        };
-        let answer = match ran {
-            Ok(m) => m,
-            Err(CommandError::Usage(u)) => RichMessage::plain(u.text()),
-            Err(CommandError::Failed(e)) if user_facing(&e) => RichMessage::plain(e.to_string()),
-            // Nothing was written: the job is retried.
-            Err(CommandError::Failed(e)) => return Err(e.to_string()),
-        };
+        // Nothing was written on an `Err`: the job is retried.
+        let answer = engine
+            .chat()
+            .run_typed(&caller, crate::provider::SLUG, channel, &line)
+            .await?;
         // The command ran; a failed reply is logged, not retried (that would run it again).
         if let Err(e) = self.answer(activity, &answer).await {
             tracing::warn!(error = %e, "the reply to a Teams command was not delivered");

@@ -36,6 +36,8 @@ pub struct Config {
     pub slack: SlackConfig,
     /// Microsoft Teams: the bot and the team (see [`crate::teams_config`]).
     pub teams: crate::teams_config::TeamsConfig,
+    /// The Matrix bot: its homeserver and sign-in (see [`crate::matrix_config`]).
+    pub matrix: crate::matrix_config::MatrixConfig,
     /// The default provider per capability (`conversation = "dispatch-room"`, …); projects may
     /// choose others. A capability left out uses its built-in provider (SMTP for e-mail when a
     /// host is set).
@@ -235,6 +237,7 @@ impl Default for Config {
             smtp: SmtpConfig::default(),
             slack: SlackConfig::default(),
             teams: Default::default(),
+            matrix: Default::default(),
             providers: Default::default(),
             auth: Default::default(),
             security: Default::default(),
@@ -323,6 +326,8 @@ pub const CREDENTIALS: &[&str] = &[
     "DISPATCH_SLACK_SIGNING_SECRET",
     "DISPATCH_SLACK_APP_TOKEN",
     "DISPATCH_TEAMS_APP_PASSWORD",
+    "DISPATCH_MATRIX_ACCESS_TOKEN",
+    "DISPATCH_MATRIX_PASSWORD",
     "DISPATCH_SMTP_PASSWORD",
     "DISPATCH_OIDC_CLIENT_SECRET",
 ];
@@ -338,6 +343,7 @@ pub fn credential_key(name: &str) -> Option<&'static str> {
         .chain(crate::confluence_config::ENVIRONMENT)
         .chain(crate::google_config::ENVIRONMENT)
         .chain(crate::teams_config::ENVIRONMENT)
+        .chain(crate::matrix_config::ENVIRONMENT)
         .find(|(var, _)| *var == name)
         .map(|(_, key)| *key)
 }
@@ -428,6 +434,7 @@ impl Config {
             .chain(crate::confluence_config::ENVIRONMENT)
             .chain(crate::google_config::ENVIRONMENT)
             .chain(crate::teams_config::ENVIRONMENT)
+            .chain(crate::matrix_config::ENVIRONMENT)
         {
             if let Some(v) = env(var) {
                 let value = environment_value(var, key, v)?;
@@ -568,6 +575,7 @@ impl Config {
         shown.jira.redact();
         shown.zoom.redact();
         shown.confluence.redact();
+        shown.matrix.redact();
         shown.google.redact();
         shown.teams.redact();
         toml::to_string(&shown).unwrap_or_default()
@@ -738,6 +746,20 @@ openid_url = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 bot_token_url = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
 login_url = "https://login.microsoftonline.com"
 graph_url = "https://graph.microsoft.com/v1.0"
+
+# Matrix (see docs/matrix.md): a bot account on a homeserver. With a homeserver set, Matrix is a
+# conversation provider ([providers] conversation = "matrix", or per project) and the server
+# reads the bot's rooms for `!dispatch …` commands and the timeline reaction.
+[matrix]
+# The homeserver's URL.   Env: DISPATCH_MATRIX_HOMESERVER
+homeserver = ""
+# The bot's access token; or leave it empty and give user and password (password login).
+# Env: DISPATCH_MATRIX_ACCESS_TOKEN, DISPATCH_MATRIX_USER, DISPATCH_MATRIX_PASSWORD
+access_token = ""
+user = ""
+password = ""
+# Reacting to a room message with this emoji puts it on the timeline.   Env: DISPATCH_MATRIX_REACTION
+reaction = "⏱"
 
 # PagerDuty as an on-call provider (see docs/providers.md#pagerduty); on when a token or a
 # routing key is set. Make it the default with [providers] oncall = "pagerduty".
@@ -927,6 +949,7 @@ mod tests {
         assert_eq!(parsed.zoom, d.zoom);
         assert_eq!(parsed.confluence, d.confluence);
         assert_eq!(parsed.google, d.google);
+        assert_eq!(parsed.matrix, d.matrix);
     }
 
     /// The only test that sets `DISPATCH_*` variables (tests run side by side).

@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod confluence_config;
 pub mod google_config;
+pub mod matrix_config;
 pub mod oncall_config;
 pub mod server;
 pub mod teams_config;

@@ -179,6 +179,18 @@ pub fn teams_conversation(
     }
 }
 
+/// The Matrix conversation provider over `api`, with people's Matrix IDs and the posted
+/// messages kept in `db`.
+pub fn matrix_conversation(
+    db: &Db,
+    api: dispatch_matrix::MatrixApi,
+) -> dispatch_matrix::provider::MatrixConversation {
+    dispatch_matrix::provider::MatrixConversation {
+        api,
+        memory: std::sync::Arc::new(dispatch_store::builtin::MatrixMemory { db: db.clone() }),
+    }
+}
+
 /// The engine with every provider this build has, as the configuration sets them up (SMTP for
 /// mail when a server is configured) and with the `[providers]` defaults. Fails on SMTP settings
 /// that cannot work, and on a default naming an unknown capability or provider.
@@ -220,6 +232,15 @@ pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
                 t.connector.clone(),
             )));
     }
+    let matrix = cfg.matrix.api()?;
+    if let Some(api) = &matrix {
+        // Like Slack: every project may choose it; `[providers] conversation = "matrix"` makes
+        // it everyone's.
+        tracing::info!(homeserver = %api.base(), "Matrix is a conversation provider");
+        registry
+            .conversation
+            .add(std::sync::Arc::new(matrix_conversation(&db, api.clone())));
+    }
     add_oncall_providers(&mut registry, cfg)?;
     add_vendor_providers(&mut registry, cfg)?;
     cfg.apply_provider_defaults(&mut registry)?;
@@ -242,6 +263,15 @@ pub fn engine(db: Db, cfg: &Config) -> anyhow::Result<Engine> {
             graph: t.graph,
         };
         for handler in dispatch_teams::jobs::handlers(worker) {
+            engine = engine.with_transport_job(handler);
+        }
+    }
+    if let Some(api) = matrix {
+        let worker = dispatch_matrix::jobs::MatrixWorker {
+            api,
+            reaction: cfg.matrix.reaction(),
+        };
+        for handler in dispatch_matrix::jobs::handlers(worker) {
             engine = engine.with_transport_job(handler);
         }
     }
@@ -374,7 +404,17 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
                 let engine = engine.clone();
                 async move { dispatch_slack::transport::take_envelope(&engine, e).await }
             },
-            stopped,
+            stopped.clone(),
+        ))
+    });
+    // The Matrix rooms are read by the server (not `dispatch worker`): one /sync loop per bot.
+    let matrix = cfg.matrix.api()?.map(|api| {
+        tracing::info!(homeserver = %api.base(), "Matrix: reading the bot's rooms (/sync)");
+        tokio::spawn(dispatch_matrix::sync::run(
+            api,
+            engine.clone(),
+            Default::default(),
+            stopped.clone(),
         ))
     });
     let app = dispatch_web::app_with(
@@ -406,6 +446,9 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
     }
     if let Some(s) = socket {
         s.await?;
+    }
+    if let Some(m) = matrix {
+        m.await?;
     }
     tracing::info!("stopped");
     db.close().await?;

@@ -14,7 +14,8 @@ use dispatch_store::repo;
 
 const DOCUMENT_KINDS: &[&str] = &["document", "review_document", "executive_document"];
 
-/// Topic, bookmarks to every other ready resource, and members: safe to repeat.
+/// Topic, bookmarks to every other ready resource, members and the commander's rights: safe to
+/// repeat.
 async fn sync_room(
     conversation: &dyn ConversationProvider,
     room: &str,
@@ -34,6 +35,9 @@ async fn sync_room(
         .map(|(p, _)| p.email.clone())
         .collect();
     conversation.add_members(room, &members).await?;
+    conversation
+        .set_commander(room, &ctx.commander.email)
+        .await?;
     Ok(())
 }
 

@@ -179,6 +179,13 @@ impl ConversationProvider for Metered<dyn ConversationProvider> {
         self.call("add_members", self.inner.add_members(external_id, emails))
             .await
     }
+    async fn set_commander(&self, external_id: &str, email: &str) -> ProviderResult<()> {
+        self.call(
+            "set_commander",
+            self.inner.set_commander(external_id, email),
+        )
+        .await
+    }
     async fn post(
         &self,
         external_id: &str,

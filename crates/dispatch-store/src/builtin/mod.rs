@@ -14,7 +14,7 @@ pub mod room;
 pub use contact::Directory;
 pub use documents::Documents;
 pub use group::Groups;
-pub use memory::{SlackMemory, TeamsMemory};
+pub use memory::{MatrixMemory, SlackMemory, TeamsMemory};
 pub use oncall::OnCall;
 pub use outbox::Outbox;
 pub use room::Room;

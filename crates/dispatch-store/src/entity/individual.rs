@@ -14,6 +14,8 @@ pub struct Model {
     pub weblink: Option<String>,
     /// The Azure AD object id Microsoft Teams knows them by.
     pub teams_id: Option<String>,
+    /// Their Matrix ID (`@alice:example.org`), set on their profile.
+    pub matrix_id: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

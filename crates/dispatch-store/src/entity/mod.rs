@@ -57,6 +57,7 @@ pub mod tag_type;
 pub mod task;
 pub mod task_assignee;
 pub mod team;
+pub mod transport_cursor;
 pub mod user;
 pub mod webhook_delivery;
 pub mod webhook_subscription;

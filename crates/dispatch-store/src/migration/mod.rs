@@ -182,6 +182,11 @@ impl MigratorTrait for Migrator {
                 postgres: include_str!("m20261203_000170_signal_chain_last.sql"),
             }),
             Box::new(SqlMigration {
+                name: "m20261203_000180_matrix",
+                sqlite: include_str!("m20261203_000180_matrix.sql"),
+                postgres: include_str!("m20261203_000180_matrix.sql"),
+            }),
+            Box::new(SqlMigration {
                 name: "m20261203_000190_teams_id",
                 sqlite: include_str!("m20261203_000190_teams_id.sql"),
                 postgres: include_str!("m20261203_000190_teams_id.sql"),

@@ -61,6 +61,17 @@ pub async fn by_teams_id(
         .await?)
 }
 
+/// The individual with this Matrix user ID.
+pub async fn by_matrix_id(
+    conn: &impl ConnectionTrait,
+    matrix_id: &str,
+) -> Result<Option<individual::Model>> {
+    Ok(individual::Entity::find()
+        .filter(individual::Column::MatrixId.eq(matrix_id))
+        .one(conn)
+        .await?)
+}
+
 /// Links the individual with this e-mail to a Teams (Azure AD object) id, created if missing;
 /// whoever had the id before loses it (ids are unique).
 pub async fn link_teams_id(

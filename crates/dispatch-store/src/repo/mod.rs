@@ -40,5 +40,6 @@ pub mod tag;
 pub mod task;
 pub mod taxonomy;
 pub mod token;
+pub mod transport_cursor;
 pub mod user;
 pub mod webhook;

@@ -451,6 +451,7 @@ fn people(
         title: None,
         weblink: None,
         teams_id: None,
+        matrix_id: None,
         created_at: now,
     };
     let mut people = vec![me];

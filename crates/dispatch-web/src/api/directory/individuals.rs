@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
-use dispatch_core::values::{AadObjectId, Email, Name, WebLink};
+use dispatch_core::values::{AadObjectId, Email, MatrixId, Name, WebLink};
 use dispatch_core::{Patch, ValidationError};
 use dispatch_engine::data::model::individual;
 use serde::{Deserialize, Serialize};
@@ -41,6 +41,8 @@ pub struct IndividualOut {
     pub weblink: Option<String>,
     /// Their Microsoft Teams id (Azure AD object id), which Teams messages are mapped by.
     pub teams_id: Option<String>,
+    /// Their Matrix user ID (`@alice:example.org`): how the Matrix transport knows them.
+    pub matrix_id: Option<String>,
     /// When they were added.
     pub created_at: DateTime<Utc>,
 }
@@ -54,6 +56,7 @@ impl From<individual::Model> for IndividualOut {
             title: i.title,
             weblink: i.weblink,
             teams_id: i.teams_id,
+            matrix_id: i.matrix_id,
             created_at: i.created_at,
         }
     }
@@ -73,9 +76,12 @@ pub struct IndividualIn {
     pub weblink: Option<String>,
     /// Their Microsoft Teams id (Azure AD object id; unique).
     pub teams_id: Option<String>,
+    /// Their Matrix user ID (`@alice:example.org`; unique).
+    pub matrix_id: Option<String>,
 }
 
-/// Changes to a person: absent fields are kept, `null` clears title, weblink and teams_id.
+/// Changes to a person: absent fields are kept, `null` clears title, weblink, Teams id and Matrix
+/// ID.
 #[derive(Deserialize, ToSchema)]
 pub struct IndividualPatch {
     /// New e-mail address (unique).
@@ -98,6 +104,10 @@ pub struct IndividualPatch {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub teams_id: Patch<String>,
+    /// New Matrix user ID; `null` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub matrix_id: Patch<String>,
 }
 
 impl From<IndividualIn> for IndividualPatch {
@@ -108,6 +118,7 @@ impl From<IndividualIn> for IndividualPatch {
             title: b.title.into(),
             weblink: b.weblink.into(),
             teams_id: b.teams_id.into(),
+            matrix_id: b.matrix_id.into(),
         }
     }
 }
@@ -125,6 +136,11 @@ impl IndividualPatch {
         set_opt(&mut row.weblink, weblink.map(|w| w.as_str().to_string()));
         let teams_id = parse::clearable(e, "teams_id", self.teams_id, AadObjectId::parse);
         set_opt(&mut row.teams_id, teams_id.map(|t| t.as_str().to_string()));
+        let matrix_id = parse::clearable(e, "matrix_id", self.matrix_id, MatrixId::parse);
+        set_opt(
+            &mut row.matrix_id,
+            matrix_id.map(|m| m.as_str().to_string()),
+        );
     }
 }
 

@@ -230,13 +230,14 @@ pub const SECTIONS: &[Meta] = &[
         ..section("notification-rules", "Notification rules", "Rules")
     },
     Meta {
-        about: "People Dispatch knows: names, titles, profile links, Teams ids.",
+        about: "People Dispatch knows: names, titles, profile links, Teams ids, Matrix IDs.",
         label: "email",
         columns: &[
             ("E-mail", "email"),
             ("Name", "name"),
             ("Title", "title"),
             ("Profile", "weblink"),
+            ("Matrix ID", "matrix_id"),
         ],
         create: true,
         edit: true,
@@ -768,6 +769,8 @@ fn plain_fields(slug: &str, create: bool) -> Option<Vec<Field>> {
             f("weblink", "Profile link", Text).clearable(),
             f("teams_id", "Microsoft Teams id", Text).clearable()
                 .hint("their Azure AD object id; Teams messages run as this person"),
+            f("matrix_id", "Matrix ID", Text).clearable()
+                .hint("@alice:example.org — how the Matrix bot knows this person"),
         ],
         "teams" => vec![
             f("name", "Name", Text).required(),

@@ -47,8 +47,9 @@ pub struct Alertmanager {
     http: reqwest::Client,
 }
 
-/// A child process, killed when dropped (also when a test panics or is cancelled mid-start).
-struct Process(Child);
+/// A child process, killed when dropped (also when a test panics or is cancelled mid-start);
+/// the other real servers' helpers use it too.
+pub(crate) struct Process(pub(crate) Child);
 
 impl Drop for Process {
     fn drop(&mut self) {
@@ -214,7 +215,7 @@ fn config_for(webhook: &Webhook, group_by: &[&str]) -> Value {
 }
 
 /// A port nothing listens on right now.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")

@@ -12,6 +12,7 @@ pub mod alertmanager;
 pub mod pages;
 pub mod receiver;
 pub mod smtp;
+pub mod synapse;
 
 use dispatch_core::provider::{ProviderRegistry, Providers};
 use dispatch_engine::accounts::session::SessionSettings;
