@@ -57,6 +57,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/incidents/{id}/stable"),
     ("POST", "/incidents/{id}/close"),
     ("POST", "/incidents/{id}/reopen"),
+    ("POST", "/incidents/{id}/edit"),
     ("POST", "/incidents/{id}/room"),
     ("POST", "/incidents/{id}/tasks"),
     ("POST", "/incidents/{id}/tasks/{task_id}/resolve"),
