@@ -10,7 +10,7 @@
 use crate::provider::{txn, SLUG};
 use crate::{html, MatrixApi};
 use dispatch_core::job::JobKind;
-use dispatch_core::message::RichMessage;
+use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::Transport;
 use dispatch_engine::admin::Authenticated;
@@ -277,6 +277,22 @@ impl MatrixWorker {
             return Ok(());
         };
         let line = self.resolve_mentions(engine, line).await?;
+        // A form's command alone (`!dispatch edit-incident`): Matrix has no forms, so the answer
+        // is the command with the current values, to copy, change and send.
+        if let Some(template) = self.form_template(engine, &caller, room, &line).await? {
+            let message = RichMessage::new(vec![
+                Block::Section {
+                    text: "Change what needs changing and send it back:".into(),
+                },
+                Block::Section {
+                    text: format!("`{}`", template.replacen("/dispatch-", "!dispatch ", 1)),
+                },
+            ]);
+            if let Err(e) = self.answer(room, event_id, &message).await {
+                tracing::warn!(error = %e, "a form's command line was not delivered to Matrix");
+            }
+            return Ok(());
+        }
         // Nothing written: the job is retried.
         let answer = engine.chat().run_typed(&caller, SLUG, room, &line).await?;
         // The command ran; a failed answer is logged, not retried (that would run it again).
@@ -284,6 +300,29 @@ impl MatrixWorker {
             tracing::warn!(error = %e, "the answer to a Matrix command was not delivered");
         }
         Ok(())
+    }
+
+    /// For a form's command given alone in an incident's room, the form as a command line with
+    /// the current values ([`dispatch_engine::Chat::form_template`]).
+    async fn form_template(
+        &self,
+        engine: &Engine,
+        caller: &Authenticated,
+        room: &str,
+        line: &str,
+    ) -> Result<Option<String>, String> {
+        let mut words = line.split_whitespace();
+        let (Some(command), None) = (words.next(), words.next()) else {
+            return Ok(None);
+        };
+        let Some(incident) = self.incident_for(engine, room).await? else {
+            return Ok(None);
+        };
+        engine
+            .chat()
+            .form_template(caller, &incident, command)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Replaces Matrix IDs in a command line (`@alice:example.org`) with the e-mail address on

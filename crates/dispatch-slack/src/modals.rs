@@ -282,10 +282,7 @@ pub fn view(modal: &Modal, context: &str, initial: &BTreeMap<String, String>) ->
     })
 }
 
-/// Quotes a value for the command grammar: `"…"` with `\\` and `\"` escaped.
-pub fn quote(value: &str) -> String {
-    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
-}
+pub use dispatch_core::chat::quote;
 
 /// The value a field was given in a `view_submission`'s `view.state.values`, as command text.
 fn submitted(values: &Value, field: &Field) -> Option<String> {

@@ -313,6 +313,11 @@ pub fn spec(name: &str) -> Option<&'static Spec> {
     })
 }
 
+/// Quotes a value for the command grammar: `"…"` with `\\` and `\"` escaped.
+pub fn quote(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
 /// Whether `text` is meant as a command (starts with `/`).
 pub fn is_command(text: &str) -> bool {
     text.trim_start().starts_with('/')

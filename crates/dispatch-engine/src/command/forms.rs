@@ -78,3 +78,26 @@ impl crate::Chat<'_> {
         Ok(values)
     }
 }
+
+impl crate::Chat<'_> {
+    /// Where a transport has no forms (Matrix), the form of `command` as a command line to copy,
+    /// change and send: the command with its current values as `key="value"` arguments, e.g.
+    /// `/dispatch-edit-incident title="Disk full" priority="high" …`; `None` when the form starts
+    /// blank.
+    pub async fn form_template(
+        &self,
+        caller: &Authenticated,
+        incident: &IncidentRef,
+        command: &str,
+    ) -> Result<Option<String>> {
+        let values = self.form_values(caller, incident, command).await?;
+        if values.is_empty() {
+            return Ok(None);
+        }
+        let args: Vec<String> = values
+            .iter()
+            .map(|(k, v)| format!("{k}={}", dispatch_core::chat::quote(v)))
+            .collect();
+        Ok(Some(format!("/{} {}", form_of(command), args.join(" "))))
+    }
+}

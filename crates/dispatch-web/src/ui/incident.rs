@@ -339,7 +339,11 @@ pub(super) async fn page_with(
         task_form: failed
             .task
             .unwrap_or_else(|| Form::with_values([("priority", "medium".to_string())])),
-        report_form: failed.report.unwrap_or_default(),
+        // A new report starts from the latest of its kind.
+        report_form: match failed.report {
+            Some(f) => f,
+            None => latest(s, caller, id, "dispatch-status-report").await?,
+        },
         failure: failed.failure,
         timeline_section: super::sections::section(
             s,
@@ -362,9 +366,29 @@ pub(super) async fn page_with(
             ])
         }),
         choices: super::incidents::Choices::load(s, Some(&inc.project.slug)).await?,
-        forms: failed.named,
+        forms: {
+            let mut forms = failed.named;
+            if !forms.iter().any(|(n, _)| n == "executive") {
+                let f = latest(s, caller, id, "dispatch-report-executive").await?;
+                forms.push(("executive".into(), f));
+            }
+            forms
+        },
     };
     Ok(render(status, &page))
+}
+
+/// A report form filled with the incident's latest report of its kind
+/// ([`dispatch_engine::Chat::form_values`]).
+async fn latest(s: &AppState, caller: &Caller, id: &str, form: &str) -> ApiResult<Form> {
+    let values = s
+        .engine
+        .chat()
+        .form_values(&caller.auth.0, &IncidentRef::parse(id), form)
+        .await?;
+    Ok(Form::with_values(
+        values.iter().map(|(k, v)| (k.as_str(), v.clone())),
+    ))
 }
 
 /// `GET /incidents/{key}` (`?type=…` filters the timeline).

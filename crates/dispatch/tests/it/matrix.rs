@@ -260,6 +260,16 @@ async fn the_ic_runs_an_incident_from_its_matrix_room_from_declaration_to_the_ar
     assert_eq!(summary["content"]["format"], "org.matrix.custom.html");
     assert_eq!(summary["content"]["msgtype"], "m.notice");
 
+    // Matrix has no forms: a form's command alone answers with the command and the current
+    // values, to change and send back.
+    let form = w.ask(&w.ic, &room, "!dispatch edit-incident").await;
+    assert!(
+        body(&form).contains(r#"!dispatch edit-incident"#)
+            && body(&form).contains(r#"title="Checkout is down""#)
+            && body(&form).contains(r#"status="active""#),
+        "{form}"
+    );
+
     let assigned = w
         .ask(
             &w.ic,

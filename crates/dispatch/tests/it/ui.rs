@@ -527,6 +527,12 @@ async fn the_incident_page_runs_an_incident_from_report_to_close() {
         app.get("/incidents/INC-1/reports").await.body[0]["details"]["actions"],
         "fail over"
     );
+    // The next report starts from this one.
+    let p = get(&app, As::Session(&s), &page_url).await;
+    assert!(
+        p.html.contains(r#"<textarea id="report-actions" name="actions">fail over</textarea>"#),
+        "the report form is not prefilled"
+    );
 
     // Stable, closed; closing twice says why on the page.
     to(post(
