@@ -530,7 +530,8 @@ async fn the_incident_page_runs_an_incident_from_report_to_close() {
     // The next report starts from this one.
     let p = get(&app, As::Session(&s), &page_url).await;
     assert!(
-        p.html.contains(r#"<textarea id="report-actions" name="actions">fail over</textarea>"#),
+        p.html
+            .contains(r#"<textarea id="report-actions" name="actions">fail over</textarea>"#),
         "the report form is not prefilled"
     );
 
