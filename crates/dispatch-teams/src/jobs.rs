@@ -216,8 +216,36 @@ impl TeamsWorker {
             .map_err(|e| e.to_string())
     }
 
+    /// People added to an incident's channel join the incident; people removed leave it (as
+    /// in Slack and Matrix). The bot itself and people Dispatch cannot place are skipped.
+    async fn membership(&self, engine: &Engine, activity: &Value) -> Result<(), String> {
+        let Some(incident) = incident_for(engine, channel_of(activity)).await? else {
+            return Ok(());
+        };
+        let bot = s(&activity["recipient"]["id"]);
+        for (list, joined) in [("membersAdded", true), ("membersRemoved", false)] {
+            for m in activity[list].as_array().into_iter().flatten() {
+                if s(&m["id"]) == bot {
+                    continue;
+                }
+                let Some(who) = caller(engine, &self.graph, s(&m["aadObjectId"])).await? else {
+                    continue;
+                };
+                engine
+                    .participants()
+                    .sync_member(&who.actor, &incident, joined)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    }
+
     async fn activity(&self, engine: &Engine, p: &Value) -> Result<(), String> {
         let activity = &p["activity"];
+        if activity["type"] == "conversationUpdate" {
+            return self.membership(engine, activity).await;
+        }
         let line = match p["line"].as_str() {
             Some(line) => line.to_string(),
             None => match activity["value"][COMMAND_KEY].as_str() {

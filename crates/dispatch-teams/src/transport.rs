@@ -117,7 +117,14 @@ async fn messages<S: Host>(
             };
             Ok(Json(answer).into_response())
         }
-        // Installs, members joining, typing, …: nothing to do.
+        // People added to or removed from a channel: they join or leave its incident.
+        ("conversationUpdate", _)
+            if activity["membersAdded"].is_array() || activity["membersRemoved"].is_array() =>
+        {
+            enqueue(engine, json!({ "activity": activity }), &activity).await?;
+            Ok(axum::http::StatusCode::OK.into_response())
+        }
+        // Installs, typing, …: nothing to do.
         _ => Ok(axum::http::StatusCode::OK.into_response()),
     }
 }

@@ -305,6 +305,33 @@ async fn the_ics_day_through_teams() {
     );
     let c = ch.id.clone();
 
+    // Someone added to the channel joins the incident; removed, they leave it.
+    let carol = day.emu.add_user("carol@example.com", "Carol");
+    for (list, n) in [("membersAdded", 0), ("membersRemoved", 1)] {
+        let mut a = day.activity(&ic, &c, "conversationUpdate");
+        a[list] = json!([{"id": format!("29:{carol}"), "aadObjectId": carol},
+                         {"id": format!("28:{APP}")}]);
+        day.send(a).await;
+        let parts = day
+            .app
+            .get(&format!("/incidents/{name}/participants"))
+            .await
+            .body;
+        let carols = parts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["email"] == "carol@example.com")
+            .unwrap_or_else(|| panic!("carol joined: {parts}"))
+            .clone();
+        let roles = carols["roles"].as_array().unwrap().len();
+        if n == 0 {
+            assert!(roles > 0, "added: {carols}");
+        } else {
+            assert_eq!(roles, 0, "removed: {carols}");
+        }
+    }
+
     // Commands typed to the bot in the channel, people mentioned by name.
     day.say(&ic, &c, "assign-role <at>Bob</at> scribe", &[("Bob", &bob)])
         .await;
