@@ -117,6 +117,11 @@ async fn messages<S: Host>(
             };
             Ok(Json(answer).into_response())
         }
+        // The message action "Add to the incident's timeline" (Teams tells a bot of reactions
+        // only on its own messages, so this stands for Slack's and Matrix's ⏱).
+        ("invoke", "composeExtension/submitAction") => {
+            Ok(Json(add_to_timeline(engine, teams, &activity).await?).into_response())
+        }
         // People added to or removed from a channel: they join or leave its incident.
         ("conversationUpdate", _)
             if activity["membersAdded"].is_array() || activity["membersRemoved"].is_array() =>
@@ -178,6 +183,96 @@ async fn fetch(
     ))
 }
 
+/// The message action's command id (declared in the app manifest's `composeExtensions`).
+pub const ADD_TO_TIMELINE: &str = "addToTimeline";
+
+/// `composeExtension/submitAction` of [`ADD_TO_TIMELINE`] on a message in an incident's channel:
+/// the message — its author, time and text — goes on the incident's timeline, once per message,
+/// as the person who chose the action. The answer is what Teams shows them.
+async fn add_to_timeline(
+    engine: &Engine,
+    teams: &TeamsSettings,
+    activity: &Value,
+) -> Result<Value, IntakeError> {
+    let value = &activity["value"];
+    if s(&value["commandId"]) != ADD_TO_TIMELINE {
+        return Ok(dialogs::task_message(
+            "This action is not one Dispatch knows.",
+        ));
+    }
+    let failed = |e: String| {
+        tracing::warn!(error = %e, "a Teams message was not added to the timeline");
+        dialogs::task_message("Dispatch could not add it just now; please try again.")
+    };
+    let who = match jobs::caller(engine, &teams.graph, s(&activity["from"]["aadObjectId"])).await {
+        Ok(Some(who)) => who,
+        Ok(None) => return Ok(dialogs::task_message(jobs::HOW_TO_LINK)),
+        Err(e) => return Ok(failed(e)),
+    };
+    let incident = match jobs::incident_for(engine, jobs::channel_of(activity)).await {
+        Ok(Some(i)) => i,
+        Ok(None) => {
+            return Ok(dialogs::task_message(
+                "This is not an incident's channel: nothing to add it to.",
+            ))
+        }
+        Err(e) => return Ok(failed(e)),
+    };
+    let m = &value["messagePayload"];
+    let text = plain_text(s(&m["body"]["content"]));
+    if text.is_empty() {
+        return Ok(dialogs::task_message("The message has no text to add."));
+    }
+    let author = match s(&m["from"]["user"]["displayName"]) {
+        "" => "Teams".to_string(),
+        name => name.to_string(),
+    };
+    let at = chrono::DateTime::parse_from_rfc3339(s(&m["createdDateTime"]))
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(|_| dispatch_core::now());
+    let key = format!("teams:{}:{}", jobs::channel_of(activity), s(&m["id"]));
+    match engine
+        .room()
+        .import_message(&who.actor, &incident, &author, &text, at, &key)
+        .await
+    {
+        Ok(true) => Ok(dialogs::task_message("Added to the incident's timeline.")),
+        Ok(false) => Ok(dialogs::task_message("It is already on the timeline.")),
+        Err(e @ (dispatch_engine::Error::Forbidden(_) | dispatch_engine::Error::Conflict(_))) => {
+            Ok(dialogs::task_message(&e.to_string()))
+        }
+        Err(e) => Ok(failed(e.to_string())),
+    }
+}
+
+/// The text of a Teams message's HTML body: tags dropped (a paragraph or line break becomes a
+/// new line), the common entities decoded.
+fn plain_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let Some(len) = rest[start..].find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = rest[start + 1..start + len].to_ascii_lowercase();
+        if tag.starts_with("br") || tag.starts_with("/p") || tag.starts_with("/div") {
+            out.push('\n');
+        }
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+        .trim()
+        .to_string()
+}
+
 /// The current values a form opens with ([`dispatch_engine::Chat::form_values`]: the
 /// incident's fields for the edit form, the latest report's for a report form; nothing for the
 /// others, nor for an incident `who` may not see).
@@ -195,4 +290,19 @@ async fn prefill(
         .form_values(who, &incident, form)
         .await
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_text;
+
+    #[test]
+    fn a_messages_html_body_becomes_its_text() {
+        assert_eq!(
+            plain_text("<p>Deploy <b>42</b> rolled back</p><p>5xx &lt; 1%&nbsp;now</p>"),
+            "Deploy 42 rolled back\n5xx < 1% now"
+        );
+        assert_eq!(plain_text("no tags &amp; all"), "no tags & all");
+        assert_eq!(plain_text("<div></div>"), "");
+    }
 }

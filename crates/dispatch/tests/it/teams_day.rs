@@ -332,6 +332,41 @@ async fn the_ics_day_through_teams() {
         }
     }
 
+    // The message action puts a channel message on the timeline, once (Teams tells a bot of
+    // reactions only on its own messages).
+    for attempt in 0..2 {
+        let mut a = day.activity(&ic, &c, "invoke");
+        a["name"] = json!("composeExtension/submitAction");
+        a["value"] = json!({"commandId": "addToTimeline", "commandContext": "message",
+            "messagePayload": {"id": "1700000300000", "createdDateTime": "2026-12-03T10:05:00Z",
+                "body": {"contentType": "html", "content": "<p>Deploy <b>42</b> rolled back</p>"},
+                "from": {"user": {"id": format!("29:{bob}"), "displayName": "Bob", "aadObjectId": bob}}}});
+        let answer = day.send(a).await;
+        let said = answer["task"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let want = if attempt == 0 { "Added" } else { "already" };
+        assert!(said.contains(want), "{answer}");
+    }
+    let timeline = day
+        .app
+        .get(&format!("/incidents/{name}/timeline"))
+        .await
+        .body;
+    let imported: Vec<&Value> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "imported_message")
+        .collect();
+    assert_eq!(imported.len(), 1, "{timeline}");
+    assert!(
+        imported[0].to_string().contains("Deploy 42 rolled back"),
+        "{}",
+        imported[0]
+    );
+
     // Commands typed to the bot in the channel, people mentioned by name.
     day.say(&ic, &c, "assign-role <at>Bob</at> scribe", &[("Bob", &bob)])
         .await;
