@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use dispatch_core::message::RichMessage;
 use dispatch_core::provider::{
     ChatMemory, ConversationProvider, Created, IncidentContext, ProviderError, ProviderResult,
+    ThreadRef,
 };
 use std::sync::Arc;
 
@@ -178,5 +179,67 @@ impl ConversationProvider for TeamsConversation {
             .set_archived(external_id, archived)
             .await
             .map_err(teams_err)
+    }
+
+    /// A case's message in the team's channel named `channel` (`#sec-alerts` or `sec-alerts`;
+    /// a channel id `19:…` is taken as it is), once per `key`.
+    async fn post_case(
+        &self,
+        _case_id: i64,
+        channel: &str,
+        key: &str,
+        message: &RichMessage,
+    ) -> ProviderResult<ThreadRef> {
+        let channel = match channel.trim() {
+            id if id.starts_with("19:") => id.to_string(),
+            name => {
+                let name = name.trim_start_matches('#');
+                let found = self.graph.find_channel(name).await.map_err(teams_err)?;
+                found
+                    .and_then(|c| c["id"].as_str().map(String::from))
+                    .ok_or_else(|| err(format!("the team has no channel named {name}")))?
+            }
+        };
+        if let Some(ts) = self.memory.posted(key).await? {
+            return Ok(ThreadRef { channel, ts });
+        }
+        let ts = self
+            .connector
+            .send(None, &channel, &card_activity(message))
+            .await
+            .map_err(teams_err)?;
+        self.memory.remember_post(key, &channel, &ts).await?;
+        Ok(ThreadRef { channel, ts })
+    }
+
+    /// Replaces the case's message in place.
+    async fn update_case(&self, thread: &ThreadRef, message: &RichMessage) -> ProviderResult<()> {
+        self.connector
+            .update(&thread.channel, &thread.ts, &card_activity(message))
+            .await
+            .map_err(teams_err)
+    }
+
+    /// Replies in the case message's thread, once per `key`.
+    async fn reply_case(
+        &self,
+        thread: &ThreadRef,
+        key: &str,
+        message: &RichMessage,
+    ) -> ProviderResult<()> {
+        if self.memory.posted(key).await?.is_some() {
+            return Ok(());
+        }
+        let id = self
+            .connector
+            .reply(
+                &self.connector.service_url,
+                &thread.channel,
+                &thread.ts,
+                &card_activity(message),
+            )
+            .await
+            .map_err(teams_err)?;
+        self.memory.remember_post(key, &thread.channel, &id).await
     }
 }

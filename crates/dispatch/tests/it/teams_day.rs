@@ -746,3 +746,118 @@ async fn a_rotated_signing_key_is_fetched_again_but_at_most_once_per_interval() 
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn a_case_is_posted_to_its_teams_channel_updated_in_place_and_told_in_its_thread() {
+    let day = start().await;
+    day.emu.add_channel("sec-alerts");
+    crate::signals::define(
+        &day.app,
+        json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"},
+            "conversation_target": "#sec-alerts"}),
+    )
+    .await;
+    let got = crate::signals::send(
+        &day.app,
+        crate::signals::notification(vec![crate::signals::errors("t1")]),
+    )
+    .await;
+    let case = got[0]["case_id"].clone();
+    day.app.run_pending_jobs().await;
+    let channel = || {
+        day.emu
+            .channels()
+            .into_iter()
+            .find(|c| c.name == "sec-alerts")
+            .unwrap()
+    };
+    let posts = channel().posts;
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let (id, first) = posts[0].clone();
+    assert!(
+        first.to_string().contains(&format!("Case {case}")),
+        "{first}"
+    );
+    assert!(first.to_string().contains("new"), "{first}");
+
+    // Triaged over the API: the message is replaced in place, the move told in its thread.
+    let r = day
+        .app
+        .post(&format!("/cases/{case}/triage"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    day.app.run_pending_jobs().await;
+    let posts = channel().posts;
+    let (_, now) = posts
+        .iter()
+        .find(|(p, _)| *p == id)
+        .expect("the case's message");
+    assert!(now.to_string().contains("triage"), "{now}");
+    let thread: Vec<Value> = day
+        .emu
+        .sent()
+        .into_iter()
+        .filter(|(_, reply_to, _)| reply_to.as_deref() == Some(id.as_str()))
+        .map(|(_, _, a)| a)
+        .collect();
+    assert!(
+        thread.iter().any(|a| a.to_string().contains("triage")),
+        "{thread:?}"
+    );
+    let failed = day.app.get("/jobs?state=failed").await.body;
+    assert!(!failed.to_string().contains("case"), "{failed}");
+}
+
+#[tokio::test]
+async fn a_stakeholder_channel_hears_of_new_incidents_and_status_changes() {
+    let day = start().await;
+    day.emu.add_channel("stakeholders");
+    let id = day
+        .emu
+        .channels()
+        .into_iter()
+        .find(|c| c.name == "stakeholders")
+        .unwrap()
+        .id;
+    let rule = day
+        .app
+        .post(
+            "/notification-rules",
+            json!({"name": "stakeholders", "filter": "all", "target_kind": "conversation",
+                   "target": format!("channel:{id}")}),
+        )
+        .await;
+    assert_eq!(rule.status, StatusCode::CREATED, "{}", rule.body);
+    let r = day
+        .app
+        .post(
+            "/incidents",
+            json!({"title": "Payments are failing", "description": "5xx"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let name = r.body["name"].as_str().unwrap().to_string();
+    day.app.run_pending_jobs().await;
+    let r = day
+        .app
+        .patch(&format!("/incidents/{name}"), json!({"status": "stable"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    day.app.run_pending_jobs().await;
+    let said: Vec<String> = day
+        .emu
+        .channels()
+        .into_iter()
+        .find(|c| c.id == id)
+        .unwrap()
+        .posts
+        .iter()
+        .map(|(_, a)| a.to_string())
+        .collect();
+    assert!(said.iter().any(|p| p.contains(&name)), "{said:?}");
+    assert!(
+        said.iter()
+            .any(|p| p.contains(&name) && p.contains("stable")),
+        "{said:?}"
+    );
+}
