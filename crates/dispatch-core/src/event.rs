@@ -47,6 +47,33 @@ fn added_removed(added: &[String], removed: &[String]) -> String {
     said.join("; ")
 }
 
+/// One field's change in words: "severity from sev2 to sev1"; long texts are only named
+/// ("the description"), a value set or cleared says so.
+fn from_to(field: &str, c: &Change<Value>) -> String {
+    let name = field.replace('_', " ");
+    let text = |v: &Value| match v {
+        Value::Null => None,
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => Some(
+            items
+                .iter()
+                .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        other => Some(other.to_string()),
+    };
+    let long = matches!(field, "description" | "resolution");
+    match (text(&c.before), text(&c.after)) {
+        (_, None) => format!("{name} (cleared)"),
+        (None, Some(_)) if long => format!("{name} (set)"),
+        (Some(_), Some(_)) if long => format!("{name} (rewritten)"),
+        (None, Some(a)) => format!("{name} to {a}"),
+        (Some(b), Some(a)) => format!("{name} from {b} to {a}"),
+    }
+}
+
 /// Something that happened to an incident, as Dispatch records it on the timeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "details", rename_all = "snake_case")]
@@ -493,6 +520,61 @@ impl TimelineEvent {
         }
     }
 
+    /// What the event is about, for the timeline's filters: the incident's course (`key`),
+    /// who is involved (`people`), the work (`work`: tasks, reports, files, documents), or
+    /// Dispatch keeping its tools in step (`system`: resources, mail, notifications).
+    pub fn group(&self) -> &'static str {
+        use TimelineEvent as E;
+        match self {
+            E::IncidentDeclared { .. }
+            | E::IncidentUpdated { .. }
+            | E::StatusChanged { .. }
+            | E::CaseEscalated { .. }
+            | E::CaseEventCopied { .. }
+            | E::Other { .. } => "key",
+            E::RoleAssumed { .. }
+            | E::RoleRenounced { .. }
+            | E::CommanderPaged { .. }
+            | E::ParticipantAdded { .. }
+            | E::ParticipantUpdated { .. }
+            | E::ParticipantRemoved { .. }
+            | E::ParticipantPromoted { .. }
+            | E::Subscribed { .. }
+            | E::Unsubscribed { .. }
+            | E::ParticipantEngaged { .. }
+            | E::OncallEngaged { .. }
+            | E::TeamEngaged { .. }
+            | E::OncallPaged { .. }
+            | E::PageAcknowledged { .. } => "people",
+            E::ReportCreated { .. }
+            | E::TaskCreated { .. }
+            | E::TaskStatusChanged { .. }
+            | E::TaskUpdated { .. }
+            | E::EventPinned { .. }
+            | E::EventUnpinned { .. }
+            | E::FileAttached { .. }
+            | E::DocumentEdited { .. }
+            | E::FeedbackGiven { .. }
+            | E::RunbookSuggested { .. }
+            | E::ReminderSnoozed { .. } => "work",
+            E::RolesRenounced { .. }
+            | E::RolesRestored { .. }
+            | E::PageSent { .. }
+            | E::ResourceCreated { .. }
+            | E::ResourceFailed { .. }
+            | E::ConversationReady { .. }
+            | E::ConversationArchived { .. }
+            | E::ConversationUnarchived { .. }
+            | E::GroupMembersChanged { .. }
+            | E::NotificationsGroupChanged { .. }
+            | E::EmailSent { .. }
+            | E::MessageWithheld { .. }
+            | E::DirectMessageSent { .. }
+            | E::NotificationSent { .. }
+            | E::ReminderSent { .. } => "system",
+        }
+    }
+
     /// The stored kind name.
     pub fn kind(&self) -> String {
         self.encode().0
@@ -609,8 +691,8 @@ impl TimelineEvent {
                 ..
             } => format!("priority set to {name} (the project's stable priority)"),
             E::IncidentUpdated { changes, .. } => {
-                let fields: Vec<&str> = changes.keys().map(String::as_str).collect();
-                format!("{who} changed {} of {incident}", fields.join(", "))
+                let said: Vec<String> = changes.iter().map(|(f, c)| from_to(f, c)).collect();
+                format!("{who} changed {incident}: {}", said.join("; "))
             }
             E::StatusChanged { status } => {
                 let verb = match status.after {
@@ -859,7 +941,7 @@ mod tests {
                 "incident_updated",
                 json!({"title": {"before": "a", "after": "b"},
                     "severity": {"before": "s1", "after": "s2"}}),
-                "ann@example.com changed severity, title of SEC-7",
+                "ann@example.com changed SEC-7: severity from s1 to s2; title from a to b",
             ),
             (
                 E::IncidentUpdated {

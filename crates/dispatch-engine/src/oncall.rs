@@ -108,8 +108,8 @@ pub(crate) fn page_jobs(
     page: &page::Model,
     at: DateTime<Utc>,
 ) -> Vec<NewJob> {
-    let open = format!("{base_url}/api/v1/incidents/{}", inc.name);
-    let ack = format!("POST {base_url}/api/v1/pages/{}/ack", page.id);
+    let open = dispatch_core::links::incident(base_url, &inc.name);
+    let ack = dispatch_core::links::page(base_url, page.id);
     let mail = Mail {
         to: vec![page.email.clone()],
         subject: format!("[PAGE] {}", page.reason),
@@ -234,8 +234,12 @@ pub(crate) fn page_email(
         to: vec![page.email.clone()],
         subject: format!("[PAGE] {}", page.reason),
         text: format!(
-            "{lead} {}: {}.\n\n{}\n\nOpen it: {base}/api/v1/incidents/{}\nAcknowledge: POST {base}/api/v1/pages/{}/ack",
-            inc.name, inc.title, inc.description, inc.name, page.id
+            "{lead} {}: {}.\n\n{}\n\nOpen it: {}\nAcknowledge: {}",
+            inc.name,
+            inc.title,
+            inc.description,
+            dispatch_core::links::incident(base, &inc.name),
+            dispatch_core::links::page(base, page.id)
         ),
         html: None,
         thread: None,
@@ -477,6 +481,11 @@ impl crate::OnCall<'_> {
             None => None,
         };
         Ok(repo::oncall::pages_for(self.db().conn(), status, incident_id, viewer, limit).await?)
+    }
+
+    /// One page.
+    pub async fn page(self, id: dispatch_core::PageId) -> Result<page::Model> {
+        Ok(repo::oncall::page(self.db().conn(), id.0).await?)
     }
 
     /// Acknowledges a page; the incident's timeline records who did.

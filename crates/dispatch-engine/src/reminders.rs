@@ -137,7 +137,7 @@ async fn remind_incident(
     blocks.push(Block::Links {
         links: vec![(
             "Open the incident".into(),
-            format!("{}/api/v1/incidents/{}", engine.base_url(), inc.name),
+            dispatch_core::links::incident(&engine.base_url(), &inc.name),
         )],
     });
     let mail =
@@ -301,8 +301,8 @@ async fn tasks(engine: &Engine, txn: &WriteTxn, at: DateTime<Utc>) -> Result<usi
             Block::Fields { fields: lines },
             Block::Context {
                 text: format!(
-                    "Resolve them in the incident with /dispatch-resolve-task N, or see them all at {}/api/v1/tasks?mine=true&status=open",
-                    engine.base_url()
+                    "Resolve them in the incident with /dispatch-resolve-task N, or see them all at {}",
+                    dispatch_core::links::my_tasks(&engine.base_url())
                 ),
             },
         ]);

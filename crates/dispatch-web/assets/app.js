@@ -101,3 +101,42 @@
     if (input) choose(input, li.dataset.value);
   });
 })();
+
+// After a form of a page comes back to the same page (`?done=…`), keep the place the person
+// was at rather than the section's heading, and take `done` out of the address so a reload
+// does not say it again. Links with data-copy copy their text; forms with data-confirm ask first.
+(function () {
+  "use strict";
+  var key = "dispatch-scroll";
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var ask = form.getAttribute && form.getAttribute("data-confirm");
+    if (ask && !window.confirm(ask)) { ev.preventDefault(); return; }
+    if ((form.method || "").toLowerCase() === "post") {
+      try { sessionStorage.setItem(key, JSON.stringify({ path: location.pathname, y: window.scrollY })); } catch (e) { /* private mode */ }
+    }
+  }, true);
+  var params = new URLSearchParams(location.search);
+  if (params.has("done")) {
+    try {
+      var saved = JSON.parse(sessionStorage.getItem(key) || "null");
+      if (saved && saved.path === location.pathname) {
+        window.addEventListener("load", function () { window.scrollTo(0, saved.y); });
+      }
+      sessionStorage.removeItem(key);
+    } catch (e) { /* nothing saved */ }
+    params.delete("done");
+    var q = params.toString();
+    history.replaceState(null, "", location.pathname + (q ? "?" + q : "") + location.hash);
+  }
+  document.addEventListener("click", function (ev) {
+    var b = ev.target.closest && ev.target.closest("[data-copy]");
+    if (!b || !navigator.clipboard) return;
+    ev.preventDefault();
+    var text = b.getAttribute("data-copy");
+    if (text.charAt(0) === "/") text = location.origin + text;
+    navigator.clipboard.writeText(text).then(function () {
+      var was = b.textContent; b.textContent = "Copied"; setTimeout(function () { b.textContent = was; }, 1500);
+    });
+  });
+})();

@@ -122,6 +122,7 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("GET", "/incidents/{id}", Incident(View)),
     r("GET", "/incidents/{id}/events", Incident(View)),
     r("POST", "/incidents/{id}/stable", Incident(ChangeStatus)),
+    r("GET", "/incidents/{id}/close", Incident(ChangeStatus)),
     r("POST", "/incidents/{id}/close", Incident(ChangeStatus)),
     r("POST", "/incidents/{id}/reopen", Incident(ChangeStatus)),
     r("POST", "/incidents/{id}/edit", Incident(EditIncident)),
@@ -178,6 +179,19 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("POST", "/cases/{id}/room", Need::Case(ViewCase)),
     r("POST", "/oncall/overrides", ADMIN),
     r("POST", "/pages/{id}/ack", Need::Owned(Owned::Page, AckPage)),
+    // What an incident's links open: the same rules as their API routes.
+    r("GET", "/documents/{id}", Need::Owned(Owned::Document, View)),
+    r(
+        "POST",
+        "/documents/{id}",
+        Need::Owned(Owned::Document, EditDocument),
+    ),
+    r("GET", "/incidents/{id}/files", Incident(View)),
+    r("POST", "/incidents/{id}/files", Incident(PostInRoom)),
+    r("GET", "/files/{id}", Need::Owned(Owned::File, View)),
+    r("GET", "/incidents/{id}/group", Incident(View)),
+    r("GET", "/incidents/{id}/room", Incident(View)),
+    r("GET", "/pages/{id}", Need::Owned(Owned::Page, View)),
     // Settings pages: admins (a section that needs more, like projects or people, refuses
     // the change itself, as its API route would). The dashboard counts what the caller sees.
     r("GET", "/settings", ADMIN),

@@ -33,6 +33,7 @@ pub struct LinkQuery {
 const PAGE: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Dispatch — {title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="/assets/app.css">
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 </head><body class="auth"><h1>{title}</h1>{body}</body></html>"#;
 
 /// A page for a person; the link's token must not leak to other sites through `Referer`.

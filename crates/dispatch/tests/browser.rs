@@ -39,14 +39,16 @@ fn has_node() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_person_runs_an_incident_from_report_to_close_in_chromium() {
+/// Runs one script of `tests/browser` against a fresh server with a worker and three people
+/// (ann and obi, members; ada, an admin; one password); returns the server when it passed.
+async fn run_in_chromium(script: &str, passed: &str) -> common::TestApp {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     let chromium = chromium();
     let missing: Vec<&str> = [
         (chromium.is_none(), "Chromium at /usr/bin/chromium (apt-get install -y --no-install-recommends chromium chromium-driver)"),
         (!has_node(), "Node.js (apt-get install -y --no-install-recommends nodejs npm)"),
         (!dir.join("node_modules/playwright-core").exists(), "node_modules (npm ci in crates/dispatch/tests/browser)"),
+        (!dir.join("node_modules/axe-core").exists(), "axe-core (npm ci in crates/dispatch/tests/browser)"),
     ]
     .into_iter()
     .filter_map(|(absent, what)| absent.then_some(what))
@@ -79,17 +81,21 @@ async fn a_person_runs_an_incident_from_report_to_close_in_chromium() {
     });
     app.person_with_password("ann@example.com", "member", PASSWORD)
         .await;
+    app.person_with_password("obi@example.com", "member", PASSWORD)
+        .await;
     app.person_with_password("ada@example.com", "admin", PASSWORD)
         .await;
 
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-artifacts/browser");
     let base = app.base.clone();
+    let script = script.to_string();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("node")
-            .arg("walk.mjs")
+            .arg(script)
             .current_dir(&dir)
             .env("DISPATCH_BASE", base)
             .env("DISPATCH_EMAIL", "ann@example.com")
+            .env("DISPATCH_OTHER_EMAIL", "obi@example.com")
             .env("DISPATCH_PASSWORD", PASSWORD)
             .env("DISPATCH_ADMIN_EMAIL", "ada@example.com")
             .env("ARTIFACTS", artifacts)
@@ -109,8 +115,32 @@ async fn a_person_runs_an_incident_from_report_to_close_in_chromium() {
         out.status.success(),
         "the browser walk failed:\n{stdout}\n{stderr}"
     );
-    assert!(stdout.contains("browser walk: passed"), "{stdout}");
+    assert!(stdout.contains(passed), "{stdout}");
+    app
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_runs_an_incident_from_report_to_close_in_chromium() {
+    let app = run_in_chromium("walk.mjs", "browser walk: passed").await;
     // What the walk did is in the database too.
     let list = app.get("/incidents?status=closed").await.body;
     assert_eq!(list["total"], 1, "{list}");
+}
+
+/// The incident page as a commander works in it (see `tests/browser/screen.mjs`): links that
+/// open pages, editing in place, toasts, permission-aware actions, closing with guard rails, a
+/// chat-like room, a readable timeline, the list on a phone, and axe-core's accessibility check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commander_works_the_incident_screen_in_chromium() {
+    let app = run_in_chromium("screen.mjs", "screen walk: passed").await;
+    let closed = app.get("/incidents?status=closed").await.body;
+    assert_eq!(closed["total"], 1, "{closed}");
+    let name = closed["items"][0]["name"].as_str().expect("a name");
+    let inc = app.get(&format!("/incidents/{name}")).await.body;
+    assert!(
+        inc["resolution"]
+            .as_str()
+            .is_some_and(|r| r.contains("2 TB")),
+        "the resolution typed on the close page is the incident's: {inc}"
+    );
 }

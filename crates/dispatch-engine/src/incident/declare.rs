@@ -89,7 +89,7 @@ impl Engine {
             w.enqueue(conn, &inc).await?;
         }
         let inc = match &plan.backfill {
-            Some(b) => write_backfill(conn, inc, b).await?,
+            Some(b) => write_backfill(&self.base_url(), conn, inc, b).await?,
             None => inc,
         };
         Ok(Written {
@@ -181,6 +181,7 @@ fn role_row(
 /// Writes the planned back-fill on the declared incident `inc`, as a later transition would:
 /// the review document, the move's events (and their webhooks) and jobs, then the row.
 async fn write_backfill(
+    base_url: &str,
     conn: &impl Conn,
     inc: incident::Model,
     b: &Backfill,
@@ -197,7 +198,7 @@ async fn write_backfill(
     }
     let webhooks = Outgoing::prepare(conn, &rows).await?;
     event::insert(conn, rows).await?;
-    repo::job::enqueue(conn, b.jobs(id)).await?;
+    repo::job::enqueue(conn, b.jobs(base_url, id)).await?;
     let after = incident::Model {
         id,
         ..b.incident.clone()

@@ -96,6 +96,7 @@ pub(crate) fn stable_priority_event(
 /// feedback and archiving the room when closing, un-archiving it when re-opening a closed
 /// incident, and refreshing its resources.
 pub(crate) fn transition_jobs(
+    base_url: &str,
     incident_id: i64,
     name: &str,
     from: IncidentStatus,
@@ -105,7 +106,8 @@ pub(crate) fn transition_jobs(
     let mut jobs = Vec::new();
     if target == IncidentStatus::Closed {
         let text = format!(
-            "{name} is closed. Thank you all. How did the response go? Rate it from 1 to 5 with a comment: POST /api/v1/incidents/{name}/feedback"
+            "{name} is closed. Thank you all. How did the response go? Rate it from 1 to 5 with a comment: {}",
+            dispatch_core::links::feedback(base_url, name)
         );
         let key = format!("feedback:{}", at.timestamp_micros());
         jobs.push(flows::announce(
@@ -204,6 +206,7 @@ async fn check_move(
 /// Checks that `current` may move to `target` and records the change on `row` and `events`.
 /// `severity_id` is the severity the incident will have after the command.
 pub(crate) async fn apply_status(
+    base_url: &str,
     conn: &impl dispatch_store::Conn,
     current: &incident::Model,
     row: &mut incident::Model,
@@ -269,7 +272,7 @@ pub(crate) async fn apply_status(
         )
         .await?;
     }
-    for job in transition_jobs(current.id, &current.name, from, target, now) {
+    for job in transition_jobs(base_url, current.id, &current.name, from, target, now) {
         events.job(job);
     }
     events.job(status_mail(
@@ -299,6 +302,7 @@ impl crate::Incidents<'_> {
         let mut row = current.clone();
         let mut events = Events::new(actor, dispatch_core::now());
         apply_status(
+            &self.base_url(),
             &*txn,
             &current,
             &mut row,

@@ -134,7 +134,16 @@ impl crate::Incidents<'_> {
             ));
         }
         if let Some(target) = target {
-            apply_status(conn, &current, &mut row, target, severity_id, &mut events).await?;
+            apply_status(
+                &self.base_url(),
+                conn,
+                &current,
+                &mut row,
+                target,
+                severity_id,
+                &mut events,
+            )
+            .await?;
         }
         if events.is_empty() {
             // Nothing changed: no write, no event.

@@ -130,8 +130,11 @@ pub(crate) async fn setup(
         // The room hears about the page too (the e-mail went to the person paged).
         for page in repo::oncall::pages(engine.db().conn(), None, Some(incident_id), 10).await? {
             let text = format!(
-                "{} was paged ({}); status: {}. Acknowledge with POST /api/v1/pages/{}/ack",
-                page.email, page.reason, page.status, page.id
+                "{} was paged ({}); status: {}. Acknowledge: {}",
+                page.email,
+                page.reason,
+                page.status,
+                dispatch_core::links::page(&engine.base_url(), page.id)
             );
             conversation
                 .post(
@@ -224,14 +227,25 @@ pub(crate) async fn archive(
 ) -> Result<(), JobFailure> {
     let registry = engine.registry();
     let list = resources(engine, incident_id).await?;
+    // A document is frozen as the incident closed (status Closed, the resolution), not as the
+    // last refresh before the close left it.
+    let ctx = match archive {
+        true => Some(
+            context::load_for_documents(engine.db().conn(), incident_id, &engine.base_url())
+                .await?,
+        ),
+        false => None,
+    };
     for r in list
         .iter()
         .filter(|r| DOCUMENT_KINDS.contains(&r.kind.as_str()) && r.status == "ready")
     {
         if let Some(id) = &r.external_id {
-            made_by(&registry.document, r)?
-                .set_read_only(id, archive)
-                .await?;
+            let provider = made_by(&registry.document, r)?;
+            if let Some(ctx) = &ctx {
+                provider.update(id, ctx).await?;
+            }
+            provider.set_read_only(id, archive).await?;
         }
     }
     for r in list.iter().filter(|r| r.status == "ready") {

@@ -27,7 +27,7 @@ async fn page_request(
         email: page.email.clone(),
         service,
         reason: page.reason.clone(),
-        link: format!("{}/api/v1/incidents/{}", engine.base_url(), inc.name),
+        link: dispatch_core::links::incident(&engine.base_url(), &inc.name),
         incident: inc.name.clone(),
         title: inc.title.clone(),
     })

@@ -30,7 +30,7 @@ pub(crate) async fn mail(
     let conn = engine.db().conn();
     let id = IncidentId(incident_id);
     let inc = repo::incident::row(conn, &IncidentRef::Id(id)).await?;
-    let link = format!("{}/api/v1/incidents/{}", engine.base_url(), inc.name);
+    let link = dispatch_core::links::incident(&engine.base_url(), &inc.name);
     // One mail per address, each with its own unsubscribe link, in the incident's thread.
     let mail_to = |to: &str| {
         let stop = unsubscribe_link(engine, id, to);

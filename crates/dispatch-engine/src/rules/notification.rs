@@ -215,9 +215,9 @@ pub(crate) async fn card(
         && !project.members_only
         && row.visibility == Visibility::Open.as_str()
     {
-        let base = format!("{}/api/v1/incidents/{}", ctx.base_url, row.name);
-        links.push(("Join (POST)".into(), format!("{base}/join")));
-        links.push(("Subscribe (POST)".into(), format!("{base}/subscribe")));
+        // The incident's page has the Join and Subscribe buttons.
+        let page = dispatch_core::links::incident(&ctx.base_url, &row.name);
+        links.push(("Join or subscribe".into(), format!("{page}#participants-h")));
         // Where the transport has buttons (Slack), one press joins or subscribes.
         buttons.push((
             "Join".to_string(),
@@ -280,7 +280,7 @@ fn summary(engine: &Engine, row: &IncidentRow, changes: &Value) -> RichMessage {
         Block::Links {
             links: vec![(
                 "Open the incident".into(),
-                format!("{}/api/v1/incidents/{}", engine.base_url(), row.name),
+                dispatch_core::links::incident(&engine.base_url(), &row.name),
             )],
         },
     ])

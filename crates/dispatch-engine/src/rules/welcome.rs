@@ -70,7 +70,7 @@ pub(crate) fn runbook_blocks(runbooks: &[(String, String)]) -> Vec<Block> {
 pub(crate) fn links(ctx: &IncidentContext) -> Vec<(String, String)> {
     let mut out = vec![(
         "Open the incident".to_string(),
-        format!("{}/api/v1/incidents/{}", ctx.base_url, ctx.name),
+        dispatch_core::links::incident(&ctx.base_url, &ctx.name),
     )];
     let mut others: Vec<(String, String)> = ctx
         .links

@@ -19,7 +19,7 @@ impl ResourceProvider for Ticket {
     async fn create(&self, _key: &str, ctx: &IncidentContext) -> ProviderResult<Created> {
         Ok(Created {
             external_id: ctx.name.clone(),
-            link: Some(format!("{}/api/v1/incidents/{}", self.base_url, ctx.name)),
+            link: Some(dispatch_core::links::incident(&self.base_url, &ctx.name)),
             ..Default::default()
         })
     }
@@ -40,10 +40,7 @@ impl ResourceProvider for Storage {
     async fn create(&self, _key: &str, ctx: &IncidentContext) -> ProviderResult<Created> {
         Ok(Created {
             external_id: format!("{}/files", ctx.name),
-            link: Some(format!(
-                "{}/api/v1/incidents/{}/files",
-                self.base_url, ctx.name
-            )),
+            link: Some(dispatch_core::links::files(&self.base_url, &ctx.name)),
             ..Default::default()
         })
     }

@@ -309,7 +309,7 @@ mod tests {
             Some(r.as_str())
         );
         assert_eq!(
-            address_of_link("https://dispatch.example.com/api/v1/incidents/INC-7/group"),
+            address_of_link("https://dispatch.example.com/incidents/INC-7/group"),
             None
         );
     }

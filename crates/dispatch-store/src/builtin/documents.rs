@@ -39,7 +39,7 @@ impl Documents {
     fn created(&self, d: &document::Model) -> Created {
         Created {
             external_id: d.id.to_string(),
-            link: Some(format!("{}/api/v1/documents/{}", self.base_url, d.id)),
+            link: Some(dispatch_core::links::document(&self.base_url, d.id)),
             ..Default::default()
         }
     }

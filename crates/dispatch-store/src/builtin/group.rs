@@ -38,10 +38,7 @@ impl Groups {
     fn created(&self, g: &group::Model, incident: &str) -> Created {
         Created {
             external_id: g.id.to_string(),
-            link: Some(format!(
-                "{}/api/v1/incidents/{incident}/group",
-                self.base_url
-            )),
+            link: Some(dispatch_core::links::group(&self.base_url, incident)),
             ..Default::default()
         }
     }

@@ -45,10 +45,7 @@ impl Room {
     fn created(&self, r: &room::Model, ctx_name: &str) -> Created {
         Created {
             external_id: r.id.to_string(),
-            link: Some(format!(
-                "{}/api/v1/incidents/{ctx_name}/room",
-                self.base_url
-            )),
+            link: Some(dispatch_core::links::room(&self.base_url, ctx_name)),
             ..Default::default()
         }
     }

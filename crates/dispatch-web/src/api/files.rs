@@ -137,11 +137,16 @@ pub async fn download(
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
     let f = s.engine.files().get(dispatch_core::FileId(id)).await?;
+    Ok(attachment(f))
+}
+
+/// A file as a download: its type, its name, never sniffed (the API's and the UI's).
+pub fn attachment(f: dispatch_engine::data::model::file::Model) -> Response {
     let disposition = format!(
         "attachment; filename=\"{}\"",
         f.name.replace(['"', '\\'], "_")
     );
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, f.content_type),
             (header::CONTENT_DISPOSITION, disposition),
@@ -149,5 +154,5 @@ pub async fn download(
         ],
         f.data,
     )
-        .into_response())
+        .into_response()
 }

@@ -2,7 +2,7 @@
 //! change the incident), the executive report form beside the tactical one, and feedback after
 //! close (participants rate the response; the commander and admins read what they said).
 
-use super::incident::{post_report, settle, Failed};
+use super::incident::{post_report, settle, Done, Failed};
 use super::{Caller, Form};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Path;
@@ -19,6 +19,13 @@ pub struct DocumentForm {
     body: Option<String>,
 }
 
+impl DocumentForm {
+    /// The markdown typed; browsers send CRLF line ends from a textarea, documents keep LF.
+    pub(super) fn markdown(self) -> String {
+        self.body.unwrap_or_default().replace("\r\n", "\n")
+    }
+}
+
 /// `POST /incidents/{key}/documents/{document_id}`: saves a person's edit.
 pub async fn edit_document(
     State(s): State<AppState>,
@@ -26,8 +33,7 @@ pub async fn edit_document(
     Path((id, document_id)): Path<(String, i64)>,
     axum::Form(b): axum::Form<DocumentForm>,
 ) -> ApiResult<Response> {
-    // Browsers send CRLF line ends from a textarea; documents keep LF.
-    let body = b.body.unwrap_or_default().replace("\r\n", "\n");
+    let body = b.markdown();
     let result = s
         .engine
         .documents()
@@ -41,7 +47,7 @@ pub async fn edit_document(
         .map(|_| ())
         .map_err(ApiError::from);
     let form = Form::with_values([("body", body)]);
-    settle(&s, &caller, &id, result, form, |f| {
+    settle(&s, &caller, &id, result, form, Done::DocumentSaved, |f| {
         Failed::named(format!("document-{document_id}"), f)
     })
     .await
@@ -75,7 +81,7 @@ pub async fn add_executive_report(
         ],
     )
     .await;
-    settle(&s, &caller, &id, result, form, |f| {
+    settle(&s, &caller, &id, result, form, Done::ReportPosted, |f| {
         Failed::named("executive", f)
     })
     .await
@@ -128,7 +134,7 @@ pub async fn give_feedback(
         ("rating", b.rating.unwrap_or_default()),
         ("comment", comment),
     ]);
-    settle(&s, &caller, &id, result, form, |f| {
+    settle(&s, &caller, &id, result, form, Done::FeedbackSent, |f| {
         Failed::named("feedback", f)
     })
     .await

@@ -12,7 +12,7 @@ use crate::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use dispatch_core::commands::UpdateIncident;
 use dispatch_core::commands::{CreateReport, CreateTask, UpdateTask};
 use dispatch_core::permission::Action;
@@ -30,16 +30,85 @@ pub struct Header {
     /// May mark it stable, close or re-open it ([`Action::ChangeStatus`]): the buttons are
     /// shown only to those who may press them.
     can_status: bool,
+    /// The roles besides the commander's, held now: (role, e-mail).
+    roles: Vec<(String, String)>,
+    /// When the next tactical report is due (the priority's cadence after the last one), and
+    /// whether that is past. None when closed or the priority asks for none.
+    next_report: Option<(chrono::DateTime<chrono::Utc>, bool)>,
+    /// The open task due first: (id, due, past).
+    next_task: Option<(i64, chrono::DateTime<chrono::Utc>, bool)>,
 }
 
-/// The room's messages.
+/// The room's messages, as a chat shows them.
 #[derive(Template)]
 #[template(path = "incident/room.html")]
 pub struct Room {
-    messages: Vec<MessageOut>,
+    messages: Vec<ChatLine>,
     /// Why there is no room yet (it is being set up, or failed).
     missing: Option<String>,
     archived: bool,
+}
+
+/// One message of the room as HTML, and whether it starts a run of one author's messages.
+pub struct ChatLine {
+    id: i64,
+    author: Option<String>,
+    html: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+    /// The author (or the minute) changed: the line shows who and when.
+    first: bool,
+}
+
+impl ChatLine {
+    /// The room's messages in order; a run of one author's messages within five minutes shows
+    /// the author once. Dispatch's messages (`blocks`) render as their blocks, buttons as forms
+    /// that run their command in the room as the person who presses them; people's messages as
+    /// text with markdown and clickable addresses.
+    fn lines(messages: Vec<MessageOut>, key: &str, csrf: &str) -> Vec<ChatLine> {
+        let mut out: Vec<ChatLine> = Vec::with_capacity(messages.len());
+        for m in messages {
+            let first = out.last().is_none_or(|p| {
+                p.author != m.author || (m.created_at - p.created_at).num_minutes() >= 5
+            });
+            let blocks: Vec<dispatch_core::message::Block> =
+                serde_json::from_value(m.blocks).unwrap_or_default();
+            let html = if blocks.is_empty() {
+                dispatch_core::rich_html::inline(&m.text)
+            } else {
+                let message = dispatch_core::message::RichMessage::new(blocks);
+                dispatch_core::rich_html::render(&message, |buttons| {
+                    chat_buttons(buttons, key, csrf)
+                })
+            };
+            out.push(ChatLine {
+                id: m.id,
+                author: m.author,
+                html,
+                created_at: m.created_at,
+                first,
+            });
+        }
+        out
+    }
+}
+
+/// A message's buttons: each posts its command to the room.
+fn chat_buttons(buttons: &[(String, String)], key: &str, csrf: &str) -> String {
+    use dispatch_core::email::escape;
+    let mut out = String::from("<div class=\"actions\">");
+    for (label, command) in buttons {
+        out.push_str(&format!(
+            "<form method=\"post\" action=\"/incidents/{key}/room\" class=\"inline\">\
+             <input type=\"hidden\" name=\"_csrf\" value=\"{}\">\
+             <input type=\"hidden\" name=\"text\" value=\"{}\">\
+             <button type=\"submit\" class=\"small secondary\">{}</button></form>",
+            escape(csrf),
+            escape(command),
+            escape(label)
+        ));
+    }
+    out.push_str("</div>");
+    out
 }
 
 /// What providers made for the incident, each failed one with the job to retry.
@@ -55,6 +124,26 @@ pub struct Resources {
 #[template(path = "incident/participants.html")]
 pub struct Participants {
     list: Vec<ParticipantOut>,
+}
+
+impl Participants {
+    /// A role as people say it ("Incident commander", not `incident_commander`).
+    fn role_name<'a>(&self, role: &'a str) -> &'a str {
+        super::sections::role_name(role)
+    }
+
+    /// The roles someone held and no longer holds (after close every role has ended), as
+    /// people say them, oldest first: who ran the incident stays on the page.
+    fn past_roles(&self, p: &ParticipantOut) -> String {
+        let mut held: Vec<&str> = Vec::new();
+        for r in &p.role_history {
+            let name = super::sections::role_name(&r.role);
+            if !held.contains(&name) {
+                held.push(name);
+            }
+        }
+        held.join(", ").to_lowercase()
+    }
 }
 
 /// The tasks, each open one with a resolve button.
@@ -103,27 +192,7 @@ async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
     let detail = s.engine.incidents().get(&r).await?;
     let incident_id = detail.row.id;
     let inc: IncidentOut = detail.into();
-    let room = match s.engine.room().messages(&r, 200).await {
-        Ok(v) => Room {
-            archived: v.room.archived,
-            messages: v.messages.into_iter().map(Into::into).collect(),
-            missing: None,
-        },
-        Err(dispatch_engine::Error::NotFound(_)) => Room {
-            messages: Vec::new(),
-            archived: false,
-            missing: Some(
-                match inc.resources.iter().find(|r| r.kind == "conversation") {
-                    Some(c) if c.status == "failed" => {
-                        "The room could not be set up; retry it under Resources."
-                    }
-                    _ => "The room is being set up…",
-                }
-                .to_string(),
-            ),
-        },
-        Err(e) => return Err(e.into()),
-    };
+    let room = room_of(s, caller, &r, &inc).await?;
     let timeline = super::sections::part(s, caller, &r, &inc.name, Vec::new()).await?;
     let failed = s
         .engine
@@ -147,17 +216,59 @@ async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
         .collect();
     let tasks = s.engine.tasks().list(&r).await?;
     let reports = s.engine.reports().list(&r, None).await?;
-    Ok(View {
-        participants: Participants {
-            list: s
+    let participants: Vec<ParticipantOut> = s
+        .engine
+        .participants()
+        .list(&r)
+        .await?
+        .iter()
+        .map(Into::into)
+        .collect();
+    let now = dispatch_core::now();
+    let roles = participants
+        .iter()
+        .flat_map(|p| p.roles.iter().map(move |r| (r, &p.email)))
+        .filter(|(r, _)| {
+            !matches!(
+                r.as_str(),
+                "incident_commander" | "participant" | "observer"
+            )
+        })
+        .map(|(r, e)| (super::sections::role_name(r).to_string(), e.clone()))
+        .collect();
+    let next_task = tasks
+        .iter()
+        .filter(|_| inc.status != "closed")
+        .filter(|t| t.task.status == "open")
+        .filter_map(|t| t.task.resolve_by.map(|d| (t.task.id, d)))
+        .min_by_key(|(_, d)| *d)
+        .map(|(id, d)| (id, d, d < now));
+    let next_report = match inc.status.as_str() {
+        "active" => {
+            let hours = s
                 .engine
-                .participants()
-                .list(&r)
+                .taxonomy()
+                .incident_priorities(dispatch_core::ProjectId(inc.project.id))
                 .await?
+                .into_iter()
+                .find(|p| p.slug == inc.priority)
+                .and_then(|p| p.tactical_report_reminder_hours)
+                .filter(|h| *h > 0);
+            let last = reports
                 .iter()
-                .map(Into::into)
-                .collect(),
-        },
+                .filter(|r| r.kind == ReportKind::Tactical.as_str())
+                .map(|r| r.created_at)
+                .max()
+                .unwrap_or(inc.reported_at);
+            hours.map(|h| {
+                let due = last + chrono::Duration::hours(h.into());
+                (due, due < now)
+            })
+        }
+        _ => None,
+    };
+    Ok(View {
+        participants: Participants { list: participants },
         tasks: Tasks {
             key: inc.name.clone(),
             tasks: tasks.into_iter().map(Into::into).collect(),
@@ -176,7 +287,64 @@ async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
             inc,
             csrf: caller.csrf.clone(),
             can_status: access.allows(Action::ChangeStatus),
+            roles,
+            next_report,
+            next_task,
         },
+    })
+}
+
+/// The room's messages, or why there is no room yet.
+async fn room_of(
+    s: &AppState,
+    caller: &Caller,
+    r: &IncidentRef,
+    inc: &IncidentOut,
+) -> ApiResult<Room> {
+    Ok(match s.engine.room().messages(r, 200).await {
+        Ok(v) => Room {
+            archived: v.room.archived,
+            messages: ChatLine::lines(
+                v.messages.into_iter().map(Into::into).collect(),
+                &inc.name,
+                &caller.csrf,
+            ),
+            missing: None,
+        },
+        Err(dispatch_engine::Error::NotFound(_)) => Room {
+            messages: Vec::new(),
+            archived: false,
+            missing: Some(
+                match inc.resources.iter().find(|r| r.kind == "conversation") {
+                    Some(c) if c.status == "failed" => {
+                        "The room could not be set up; retry it under Resources."
+                    }
+                    _ => "The room is being set up…",
+                }
+                .to_string(),
+            ),
+        },
+        Err(e) => return Err(e.into()),
+    })
+}
+
+/// The room with its message box, for the incident page, the room's own page (`back` is where
+/// a posted message returns to without JavaScript) and htmx's swap after a post.
+pub(super) async fn room_section(
+    s: &AppState,
+    caller: &Caller,
+    r: &IncidentRef,
+    form: Form,
+    back: Option<String>,
+) -> ApiResult<String> {
+    let inc: IncidentOut = s.engine.incidents().get(r).await?.into();
+    let room = room_of(s, caller, r, &inc).await?;
+    fragment(&RoomSection {
+        key: inc.name,
+        room: fragment(&room)?,
+        form,
+        csrf: caller.csrf.clone(),
+        back,
     })
 }
 
@@ -230,6 +398,8 @@ struct Page {
     edit_form: Form,
     /// The project's types, priorities and severities, for the edit form.
     choices: super::incidents::Choices,
+    /// What the form before did (a toast).
+    toast: Option<&'static str>,
 }
 
 impl Page {
@@ -280,6 +450,8 @@ pub(super) struct Failed {
     named: Vec<(String, Form)>,
     /// The timeline shows these event types only (all when empty).
     timeline_types: Vec<String>,
+    /// What the form before did, said in a toast.
+    toast: Option<&'static str>,
 }
 
 impl Failed {
@@ -335,6 +507,7 @@ pub(super) async fn page_with(
             room: fragment(&v.room)?,
             form: failed.room.unwrap_or_default(),
             csrf: caller.csrf.clone(),
+            back: None,
         })?,
         task_form: failed
             .task
@@ -366,6 +539,7 @@ pub(super) async fn page_with(
             ])
         }),
         choices: super::incidents::Choices::load(s, Some(&inc.project.slug)).await?,
+        toast: failed.toast,
         forms: {
             let mut forms = failed.named;
             if !forms.iter().any(|(n, _)| n == "executive") {
@@ -400,16 +574,88 @@ pub async fn page(
 ) -> ApiResult<Response> {
     let failed = Failed {
         timeline_types: q.kinds(),
+        toast: Done::toast(q.done.as_deref()),
         ..Failed::default()
     };
     page_with(&s, &caller, &id, failed).await
 }
 
-pub(super) fn back(id: &str) -> Response {
-    see_other(&format!("/incidents/{id}"))
+/// What a form of the incident page did: the page says it in a toast (`?done=…`) and opens
+/// at the section the form is in, not at the top.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Done {
+    Edited,
+    StatusChanged,
+    MessageSent,
+    TaskAdded,
+    TaskResolved,
+    ReportPosted,
+    RoleAssigned,
+    Engaged,
+    Joined,
+    Subscribed,
+    DocumentSaved,
+    EventAdded,
+    FeedbackSent,
+    Retried,
 }
 
-async fn transition(
+impl Done {
+    const ALL: [Done; 14] = [
+        Done::Edited,
+        Done::StatusChanged,
+        Done::MessageSent,
+        Done::TaskAdded,
+        Done::TaskResolved,
+        Done::ReportPosted,
+        Done::RoleAssigned,
+        Done::Engaged,
+        Done::Joined,
+        Done::Subscribed,
+        Done::DocumentSaved,
+        Done::EventAdded,
+        Done::FeedbackSent,
+        Done::Retried,
+    ];
+
+    /// Its name in the address, what the toast says, and the section the page opens at.
+    fn parts(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Done::Edited => ("edited", "Incident saved.", ""),
+            Done::StatusChanged => ("status", "Status changed.", ""),
+            Done::MessageSent => ("message", "Sent to the room.", "#room"),
+            Done::TaskAdded => ("task", "Task added.", "#tasks-h"),
+            Done::TaskResolved => ("resolved", "Task resolved.", "#tasks-h"),
+            Done::ReportPosted => ("report", "Report posted.", "#reports-h"),
+            Done::RoleAssigned => ("role", "Role assigned.", "#participants-h"),
+            Done::Engaged => ("engaged", "On-call engaged.", "#participants-h"),
+            Done::Joined => ("joined", "You joined the incident.", "#participants-h"),
+            Done::Subscribed => ("subscribed", "You will get its updates by e-mail.", ""),
+            Done::DocumentSaved => ("document", "Document saved.", "#documents"),
+            Done::EventAdded => ("event", "Added to the timeline.", "#timeline"),
+            Done::FeedbackSent => ("feedback", "Thank you for the feedback.", "#feedback"),
+            Done::Retried => ("retried", "Queued again.", "#resources-h"),
+        }
+    }
+
+    /// The toast for a `done` value of the address (nothing for an unknown one).
+    pub(super) fn toast(name: Option<&str>) -> Option<&'static str> {
+        let name = name?;
+        Done::ALL
+            .iter()
+            .map(|d| d.parts())
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, text, _)| text)
+    }
+}
+
+/// Back to the incident's page after a form, saying what was done.
+pub(super) fn back(id: &str, done: Done) -> Response {
+    let (name, _, anchor) = done.parts();
+    see_other(&format!("/incidents/{id}?done={name}{anchor}"))
+}
+
+pub(super) async fn transition(
     s: &AppState,
     caller: &Caller,
     id: &str,
@@ -421,7 +667,7 @@ async fn transition(
         .change_status(caller.auth.actor(), &IncidentRef::parse(id), to)
         .await
     {
-        Ok(d) => Ok(back(&d.row.name)),
+        Ok(d) => Ok(back(&d.row.name, Done::StatusChanged)),
         Err(dispatch_engine::Error::Conflict(m)) => {
             let failed = Failed {
                 failure: Some(m),
@@ -442,15 +688,6 @@ pub async fn mark_stable(
     transition(&s, &caller, &id, IncidentStatus::Stable).await
 }
 
-/// `POST /incidents/{key}/close`.
-pub async fn mark_closed(
-    State(s): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    transition(&s, &caller, &id, IncidentStatus::Closed).await
-}
-
 /// `POST /incidents/{key}/reopen`.
 pub async fn reopen(
     State(s): State<AppState>,
@@ -464,6 +701,8 @@ pub async fn reopen(
 #[derive(Deserialize)]
 pub struct MessageForm {
     text: Option<String>,
+    /// The room's own page sends its address, to come back to it.
+    back: Option<String>,
 }
 
 /// The room with its form, as htmx swaps it in after a post.
@@ -474,6 +713,8 @@ struct RoomSection {
     room: String,
     form: Form,
     csrf: String,
+    /// Where the form returns to, when not the incident page.
+    back: Option<String>,
 }
 
 /// `POST /incidents/{key}/room`: posts a message; a message starting with `/` runs a chat
@@ -507,22 +748,17 @@ pub async fn post_message(
         form = Form::with_values([("text", raw.clone())]);
         form.fail(err)?;
     }
+    let back_to = b.back.filter(|b| b.starts_with("/incidents/"));
     if is_htmx(&headers) {
-        let key = s
-            .engine
-            .incidents()
-            .get(&IncidentRef::parse(&id))
-            .await?
-            .row
-            .name;
-        let v = view(&s, &caller, &id).await?;
-        let section = RoomSection {
-            key,
-            room: fragment(&v.room)?,
-            form,
-            csrf: caller.csrf.clone(),
-        };
-        return Ok(render(StatusCode::OK, &section));
+        let r = IncidentRef::parse(&id);
+        let section = room_section(&s, &caller, &r, form, back_to).await?;
+        return Ok((StatusCode::OK, axum::response::Html(section)).into_response());
+    }
+    if let Some(to) = back_to {
+        if form.failed() {
+            return super::attached::room_page(&s, &caller, &id, form).await;
+        }
+        return Ok(see_other(&to));
     }
     if form.failed() {
         let failed = Failed {
@@ -531,7 +767,7 @@ pub async fn post_message(
         };
         return page_with(&s, &caller, &id, failed).await;
     }
-    Ok(back(&id))
+    Ok(back(&id, Done::MessageSent))
 }
 
 /// The incident's fields, edited on its page.
@@ -611,7 +847,7 @@ pub async fn edit(
         ("severity", b.severity.unwrap_or_default()),
         ("visibility", b.visibility.unwrap_or_default()),
     ]);
-    settle(&s, &caller, &id, result, form, |f| Failed {
+    settle(&s, &caller, &id, result, form, Done::Edited, |f| Failed {
         edit: Some(f),
         ..Default::default()
     })
@@ -675,9 +911,11 @@ pub async fn add_task(
         ("assignees", b.assignees.unwrap_or_default()),
         ("priority", b.priority.unwrap_or_default()),
     ]);
-    settle(&s, &caller, &id, result, form, |f| Failed {
-        task: Some(f),
-        ..Default::default()
+    settle(&s, &caller, &id, result, form, Done::TaskAdded, |f| {
+        Failed {
+            task: Some(f),
+            ..Default::default()
+        }
     })
     .await
 }
@@ -689,10 +927,11 @@ pub(super) async fn settle(
     id: &str,
     result: ApiResult<()>,
     mut form: Form,
+    done: Done,
     place: impl FnOnce(Form) -> Failed,
 ) -> ApiResult<Response> {
     match result {
-        Ok(()) => Ok(back(id)),
+        Ok(()) => Ok(back(id, done)),
         Err(err) => {
             form.fail(err)?;
             page_with(s, caller, id, place(form)).await
@@ -727,7 +966,7 @@ pub async fn resolve_task(
         .await?;
     Ok(match b.back.as_deref() {
         Some("/tasks") => see_other("/tasks"),
-        _ => back(&id),
+        _ => back(&id, Done::TaskResolved),
     })
 }
 
@@ -758,9 +997,11 @@ pub async fn add_report(
         ],
     )
     .await;
-    settle(&s, &caller, &id, result, form, |f| Failed {
-        report: Some(f),
-        ..Default::default()
+    settle(&s, &caller, &id, result, form, Done::ReportPosted, |f| {
+        Failed {
+            report: Some(f),
+            ..Default::default()
+        }
     })
     .await
 }
@@ -810,7 +1051,7 @@ pub async fn retry_job(
                 .incidents()
                 .get(&IncidentRef::Id(dispatch_core::IncidentId(incident)))
                 .await?;
-            back(&d.row.name)
+            back(&d.row.name, Done::Retried)
         }
         None => see_other("/incidents"),
     })

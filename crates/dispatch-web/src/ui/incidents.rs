@@ -82,9 +82,67 @@ struct ListPage {
     pages: u64,
     /// The query string of this page without `page` (for the pager and the CSV link).
     query: String,
+    /// One-click views for triage, each with how many incidents it holds.
+    quick: Vec<Quick>,
+    /// How many of the filters are set (the filter panel opens when any is).
+    filters_set: usize,
+}
+
+/// A one-click view of the list: its label, address, count, and whether it is the one shown.
+pub struct Quick {
+    label: &'static str,
+    href: String,
+    count: u64,
+    current: bool,
+}
+
+/// The triage views: open (active or stable), active, stable, the caller's, closed.
+async fn quick_views(s: &AppState, caller: &Caller, q: &ListQuery) -> ApiResult<Vec<Quick>> {
+    let me = caller.auth.actor().email.clone();
+    let views: [(&str, Option<&str>, Option<&str>); 5] = [
+        ("Open", Some("active,stable"), None),
+        ("Active", Some("active"), None),
+        ("Stable", Some("stable"), None),
+        ("Mine, open", Some("active,stable"), Some(me.as_str())),
+        ("Closed", Some("closed"), None),
+    ];
+    let mut out = Vec::with_capacity(views.len());
+    for (label, status, commander) in views {
+        let view = ListQuery {
+            status: status.map(str::to_string),
+            commander: commander.map(str::to_string),
+            ..ListQuery::default()
+        };
+        let mut f = view.clone().parse().map_err(ApiError::from)?;
+        f.viewer = caller.auth.viewer();
+        f.per_page = 1;
+        let (_, count) = s.engine.incidents().list(&f).await?;
+        let href = format!(
+            "/incidents?{}",
+            serde_urlencoded::to_string(&view).unwrap_or_default()
+        );
+        let current = q.status == view.status
+            && q.commander == view.commander
+            && filters_set(q) == usize::from(commander.is_some()) + 1;
+        out.push(Quick {
+            label,
+            href,
+            count,
+            current,
+        });
+    }
+    Ok(out)
 }
 
 impl ListPage {
+    /// Nothing was ever declared that the caller may see: the page explains where to start.
+    fn first_run(&self) -> bool {
+        self.quick
+            .iter()
+            .filter(|q| matches!(q.label, "Open" | "Closed"))
+            .all(|q| q.count == 0)
+    }
+
     fn page_link(&self, page: u64) -> String {
         super::page_link("/incidents", &self.query, page)
     }
@@ -120,6 +178,27 @@ fn tidy(mut q: ListQuery) -> ListQuery {
         }
     }
     q
+}
+
+/// How many filters a (tidied) query sets; sort and paging are not filters.
+fn filters_set(q: &ListQuery) -> usize {
+    [
+        &q.project,
+        &q.status,
+        &q.incident_type,
+        &q.priority,
+        &q.severity,
+        &q.visibility,
+        &q.tag,
+        &q.commander,
+        &q.reported_after,
+        &q.reported_before,
+        &q.q,
+        &q.filter,
+    ]
+    .iter()
+    .filter(|f| f.is_some())
+    .count()
 }
 
 fn form_of(q: &ListQuery) -> Form {
@@ -165,6 +244,8 @@ async fn list_page(
     .unwrap_or_default();
     let choices = Choices::load(s, None).await?;
     let views = s.engine.accounts().saved_views(&caller.auth.0).await?;
+    let quick = quick_views(s, caller, &q).await?;
+    let filters_set = filters_set(&q);
     let (items, total, page, per_page) = match q.parse() {
         Ok(mut f) => {
             f.viewer = caller.auth.viewer();
@@ -197,6 +278,8 @@ async fn list_page(
         page,
         pages: total.div_ceil(per_page).max(1),
         query,
+        quick,
+        filters_set,
     };
     Ok(render(status, &page))
 }

@@ -9,7 +9,9 @@
 //! (and "not signed in" into a redirect to the sign-in page).
 
 mod assets;
+mod attached;
 mod cases;
+mod closing;
 mod dashboard;
 mod forms;
 mod incident;
@@ -55,6 +57,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/incidents/{id}"),
     ("GET", "/incidents/{id}/events"),
     ("POST", "/incidents/{id}/stable"),
+    ("GET", "/incidents/{id}/close"),
     ("POST", "/incidents/{id}/close"),
     ("POST", "/incidents/{id}/reopen"),
     ("POST", "/incidents/{id}/edit"),
@@ -67,6 +70,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/oncall"),
     ("POST", "/oncall/overrides"),
     ("POST", "/pages/{id}/ack"),
+    // What an incident's links open (documents, files, group, room, pages).
+    ("GET", "/documents/{id}"),
+    ("POST", "/documents/{id}"),
+    ("GET", "/incidents/{id}/files"),
+    ("POST", "/incidents/{id}/files"),
+    ("GET", "/files/{id}"),
+    ("GET", "/incidents/{id}/group"),
+    ("GET", "/incidents/{id}/room"),
+    ("GET", "/pages/{id}"),
     // Settings (admins) and the dashboard.
     ("GET", "/settings"),
     ("GET", "/settings/{section}"),
@@ -135,10 +147,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/incidents/{id}", get(incident::page))
         .route("/incidents/{id}/events", get(live::events))
         .route("/incidents/{id}/stable", post(incident::mark_stable))
-        .route("/incidents/{id}/close", post(incident::mark_closed))
+        .route(
+            "/incidents/{id}/close",
+            get(closing::page).post(closing::close),
+        )
         .route("/incidents/{id}/reopen", post(incident::reopen))
         .route("/incidents/{id}/edit", post(incident::edit))
-        .route("/incidents/{id}/room", post(incident::post_message))
         .route("/incidents/{id}/tasks", post(incident::add_task))
         .route(
             "/incidents/{id}/tasks/{task_id}/resolve",
@@ -150,6 +164,24 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/oncall", get(work::oncall))
         .route("/oncall/overrides", post(work::add_override))
         .route("/pages/{id}/ack", post(work::acknowledge))
+        // What an incident's links open.
+        .route(
+            "/documents/{id}",
+            get(attached::document).post(attached::edit_document),
+        )
+        .route(
+            "/incidents/{id}/files",
+            get(attached::files).post(attached::upload).layer(
+                axum::extract::DefaultBodyLimit::max(dispatch_engine::files::MAX_FILE_BYTES + 4096),
+            ),
+        )
+        .route("/files/{id}", get(attached::download))
+        .route("/incidents/{id}/group", get(attached::group))
+        .route(
+            "/incidents/{id}/room",
+            get(attached::room).post(incident::post_message),
+        )
+        .route("/pages/{id}", get(attached::page))
         // Settings (admins) and the dashboard.
         .route("/settings", get(settings::index))
         .route(
@@ -328,7 +360,24 @@ pub fn is_htmx(headers: &axum::http::HeaderMap) -> bool {
 
 /// Lets a form send the session's CSRF token as its `_csrf` field: copies it into the
 /// `X-CSRF-Token` header the authentication checks, before the policy layer runs.
-pub async fn form_csrf(req: Request, next: Next) -> Response {
+pub async fn form_csrf(mut req: Request, next: Next) -> Response {
+    // An upload (multipart) form carries the token in its action's query instead: its body is
+    // a file, not read here.
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if req.method() == Method::POST && multipart && !req.headers().contains_key(auth::CSRF_HEADER) {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(req.uri().query().unwrap_or_default()).unwrap_or_default();
+        if let Some((_, token)) = pairs.iter().find(|(k, _)| k == "_csrf") {
+            if let Ok(v) = HeaderValue::from_str(token) {
+                req.headers_mut().insert(auth::CSRF_HEADER, v);
+            }
+        }
+        return next.run(req).await;
+    }
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)

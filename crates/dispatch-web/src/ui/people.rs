@@ -1,7 +1,7 @@
 //! The incident page's people: assign a role, engage a service's on-call (and page them), join
 //! and subscribe. Each form calls the engine as its API route or chat command does.
 
-use super::incident::{back, page_with, settle, Failed};
+use super::incident::{back, page_with, settle, Done, Failed};
 use super::{forms, see_other, Caller, Form};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Path;
@@ -60,7 +60,10 @@ pub async fn assign_role(
         ("email", b.email.unwrap_or_default()),
         ("role", b.role.unwrap_or_default()),
     ]);
-    settle(&s, &caller, &id, result, form, |f| Failed::named("role", f)).await
+    settle(&s, &caller, &id, result, form, Done::RoleAssigned, |f| {
+        Failed::named("role", f)
+    })
+    .await
 }
 
 /// A service whose on-call to bring in.
@@ -96,7 +99,7 @@ pub async fn engage_oncall(
             .map_err(ApiError::from)
     };
     let form = Form::with_values([("service", service), ("page", page_value)]);
-    settle(&s, &caller, &id, result, form, |f| {
+    settle(&s, &caller, &id, result, form, Done::Engaged, |f| {
         Failed::named("engage", f)
     })
     .await
@@ -114,11 +117,12 @@ async fn after(
     id: &str,
     result: dispatch_engine::Result<()>,
     to: Option<String>,
+    done: Done,
 ) -> ApiResult<Response> {
     match result {
         Ok(()) => Ok(match to.as_deref() {
             Some("/status") => see_other("/status"),
-            _ => back(id),
+            _ => back(id, done),
         }),
         Err(dispatch_engine::Error::Forbidden(m) | dispatch_engine::Error::Conflict(m)) => {
             page_with(s, caller, id, Failed::because(m)).await
@@ -174,5 +178,10 @@ async fn take_part(
             .await
             .map(|_| ())
     };
-    after(s, caller, id, result, b.back).await
+    let done = if subscribe {
+        Done::Subscribed
+    } else {
+        Done::Joined
+    };
+    after(s, caller, id, result, b.back, done).await
 }

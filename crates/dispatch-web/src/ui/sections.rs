@@ -25,6 +25,17 @@ pub const ROLES: &[(&str, &str)] = &[
     ("observer", "Observer"),
 ];
 
+/// A role as people say it: the label the assign form shows, "Reporter" for the reporter.
+pub fn role_name(role: &str) -> &str {
+    match role {
+        "reporter" => "Reporter",
+        _ => ROLES
+            .iter()
+            .find(|(v, _)| *v == role)
+            .map_or(role, |(_, label)| label),
+    }
+}
+
 /// The timeline part: pinned events, then every event (or those of the chosen types).
 #[derive(Template)]
 #[template(path = "incident/timeline.html")]
@@ -38,7 +49,30 @@ pub struct Timeline {
     filter: String,
 }
 
+/// The timeline's groups of events (see [`dispatch_core::event::TimelineEvent::group`]), as
+/// the filter offers them; a page shows all but `system` until asked.
+pub const GROUPS: &[(&str, &str)] = &[
+    ("key", "Key events"),
+    ("people", "People"),
+    ("work", "Tasks, reports and files"),
+    ("system", "System (resources, mail, notifications)"),
+];
+
+/// An event type as people read it: `status_changed` → "Status changed".
+pub fn kind_label(kind: &str) -> String {
+    let spaced = kind.replace('_', " ");
+    let mut c = spaced.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => spaced,
+    }
+}
+
 impl Timeline {
+    fn label(&self, kind: &str) -> String {
+        kind_label(kind)
+    }
+
     fn pinned(&self) -> impl Iterator<Item = &EventOut> {
         self.events.iter().filter(|e| e.pinned)
     }
@@ -57,34 +91,66 @@ pub async fn part(
     kinds: Vec<String>,
 ) -> ApiResult<Timeline> {
     let filter = kinds.join(",");
+    let (groups, kinds): (Vec<String>, Vec<String>) = kinds
+        .into_iter()
+        .partition(|k| k == "all" || GROUPS.iter().any(|(g, _)| g == k));
+    // Nothing chosen: all but Dispatch's bookkeeping of its tools.
+    let groups: Vec<String> = match (groups.is_empty(), kinds.is_empty()) {
+        (true, true) => vec!["key".into(), "people".into(), "work".into()],
+        (true, false) => vec!["all".into()],
+        _ => groups,
+    };
     let f = EventFilter {
         kinds,
         ..EventFilter::default()
     };
-    let events = s.engine.timeline().list(r, &f).await?;
+    let events: Vec<EventOut> = s
+        .engine
+        .timeline()
+        .list(r, &f)
+        .await?
+        .into_iter()
+        .map(EventOut::from)
+        .filter(|e| {
+            groups.iter().any(|g| g == "all") || e.pinned || groups.iter().any(|g| g == group_of(e))
+        })
+        .collect();
     let access = s.engine.access().incident(&caller.auth.0, r).await?;
     Ok(Timeline {
         key: key.to_string(),
-        events: events.into_iter().map(Into::into).collect(),
+        events,
         can_pin: access.allows(dispatch_core::permission::Action::PinEvent),
         csrf: caller.csrf.clone(),
         filter,
     })
 }
 
-/// The filter of the timeline: `?type=status_changed,custom` (several `type` values work too).
+/// The group of an event as the API shows it.
+fn group_of(e: &EventOut) -> &'static str {
+    dispatch_core::event::TimelineEvent::decode(&e.kind, &e.details).group()
+}
+
+/// The filter of the timeline: `?type=status_changed,custom` (several `type` values work too);
+/// a group's name (`key`, `people`, `work`, `system`) or `all` stands for its events.
 #[derive(Deserialize, Default)]
 pub struct TypeQuery {
     #[serde(rename = "type")]
     kind: Option<String>,
+    /// What the form before did (the incident page's toast, see `incident::Done`).
+    pub done: Option<String>,
 }
 
 impl TypeQuery {
-    /// The chosen types (none: all; a list longer than any there are: all too).
+    /// The chosen types and groups (none: all but the system group).
     pub fn kinds(&self) -> Vec<String> {
         parse::list(&mut Default::default(), "type", self.kind.as_deref())
+    }
+
+    /// The chosen event types alone (the export has the whole timeline unless types are chosen).
+    pub fn types_only(&self) -> Vec<String> {
+        self.kinds()
             .into_iter()
-            .filter(|k| k != "all")
+            .filter(|k| k != "all" && !GROUPS.iter().any(|(g, _)| g == k))
             .collect()
     }
 }
@@ -104,6 +170,14 @@ pub struct Section {
 }
 
 impl Section {
+    fn groups(&self) -> &'static [(&'static str, &'static str)] {
+        GROUPS
+    }
+
+    fn label(&self, kind: &str) -> String {
+        kind_label(kind)
+    }
+
     fn is_chosen(&self, kind: &str) -> bool {
         self.chosen.iter().any(|c| c == kind)
     }
@@ -162,6 +236,20 @@ pub struct Doc {
     pub edited_by: Option<String>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+}
+
+impl From<dispatch_engine::data::model::document::Model> for Doc {
+    fn from(d: dispatch_engine::data::model::document::Model) -> Self {
+        Self {
+            id: d.id,
+            html: markdown::to_safe_html(&d.body),
+            title: d.title,
+            body: d.body,
+            read_only: d.read_only,
+            edited_by: d.edited_by,
+            updated_at: d.updated_at,
+        }
+    }
 }
 
 /// One participant's feedback.
@@ -226,15 +314,7 @@ pub async fn extra(s: &AppState, caller: &Caller, r: &IncidentRef) -> ApiResult<
         .list(r)
         .await?
         .into_iter()
-        .map(|d| Doc {
-            id: d.id,
-            html: markdown::to_safe_html(&d.body),
-            title: d.title,
-            body: d.body,
-            read_only: d.read_only,
-            edited_by: d.edited_by,
-            updated_at: d.updated_at,
-        })
+        .map(Doc::from)
         .collect();
     let reads_feedback = access.allows(Action::ReadFeedback);
     let all: Vec<Rating> = s

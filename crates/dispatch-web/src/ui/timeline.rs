@@ -3,7 +3,7 @@
 //! markdown. Pins go through the same engine call as the API's pin route (which records the pin
 //! on the timeline; the hash chain does not cover the pinned flag).
 
-use super::incident::{settle, Failed};
+use super::incident::{settle, Done, Failed};
 use super::sections::{part, section, TypeQuery};
 use super::{is_htmx, see_other, Caller, Form};
 use crate::error::ApiResult;
@@ -147,7 +147,7 @@ pub async fn add_event(
         ("occurred_at", b.occurred_at.unwrap_or_default()),
         ("pinned", pinned_value),
     ]);
-    settle(&s, &caller, &id, result, form, |f| {
+    settle(&s, &caller, &id, result, form, Done::EventAdded, |f| {
         Failed::named("event", f)
     })
     .await
@@ -162,7 +162,7 @@ pub async fn markdown(
     Query(q): Query<TypeQuery>,
 ) -> ApiResult<Response> {
     let f = EventFilter {
-        kinds: q.kinds(),
+        kinds: q.types_only(),
         ..EventFilter::default()
     };
     let md = s

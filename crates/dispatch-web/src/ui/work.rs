@@ -281,10 +281,20 @@ pub async fn acknowledge(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    axum::Form(b): axum::Form<AckForm>,
 ) -> ApiResult<Response> {
     s.engine
         .oncall()
         .acknowledge_page(caller.auth.actor(), dispatch_core::PageId(id))
         .await?;
-    Ok(see_other("/oncall"))
+    Ok(match b.back.as_deref() {
+        Some(to) if to.starts_with("/pages/") => see_other(to),
+        _ => see_other("/oncall"),
+    })
+}
+
+/// Where to go after acknowledging (the page's own page sends `back=/pages/{id}`).
+#[derive(Deserialize)]
+pub struct AckForm {
+    back: Option<String>,
 }

@@ -173,13 +173,16 @@ try {
   await page.locator("#incident-status", { hasText: "stable" }).waitFor();
   check(true, "the incident is stable");
   await shot("stable");
-  await page.getByRole("button", { name: "Close" }).click();
+  await page.getByRole("link", { name: "Close…" }).click();
+  await page.getByLabel(/^Resolution/).fill("Rolled back to build 41.");
+  await page.getByRole("button", { name: "Close the incident" }).click();
   await page.locator("#incident-status", { hasText: "closed" }).waitFor();
   check(true, "the incident is closed");
   await shot("closed");
 
   // Found in the list with a filter.
   await page.getByRole("link", { name: "Incidents", exact: true }).click();
+  await page.locator("details.filters > summary").click();
   await page.getByLabel("Saved view (filter language)").fill(`status = closed and title ~ "${title}"`);
   await page.getByRole("button", { name: "Apply" }).click();
   await page.waitForURL(/filter=/);

@@ -48,7 +48,7 @@ async fn a_person_a_role_brings_in_gets_one_welcome_mail_in_the_outbox() {
     assert!(text.contains("Your role: scribe"), "{text}");
     assert!(text.contains("Status: active"), "{text}");
     assert!(
-        text.contains("Open the incident: http://127.0.0.1:8080/api/v1/incidents/INC-1"),
+        text.contains("Open the incident: http://127.0.0.1:8080/incidents/INC-1"),
         "{text}"
     );
 
@@ -134,7 +134,7 @@ async fn with_smtp_configured_the_welcome_mail_reaches_a_real_smtp_server_once()
         "{text}"
     );
     assert!(
-        text.contains("http://127.0.0.1:8080/api/v1/incidents/INC-1"),
+        text.contains("http://127.0.0.1:8080/incidents/INC-1") && !text.contains("/api/"),
         "{text}"
     );
     let html = m["html"].as_str().unwrap();

@@ -116,7 +116,9 @@ async fn the_on_call_of_a_service_commands_high_incidents_and_is_paged() {
         1,
         "the page is a direct message too: {dms}"
     );
-    assert!(dms[0]["text"].as_str().unwrap().contains("/api/v1/pages/"));
+    // The page's own page, with its Acknowledge button: a link a person can open.
+    let dm = dms[0]["text"].as_str().unwrap();
+    assert!(dm.contains("/pages/") && !dm.contains("/api/"), "{dm}");
     let id = pages[0]["id"].as_i64().unwrap();
     let ack = app
         .call(Method::POST, &format!("/pages/{id}/ack"), None)

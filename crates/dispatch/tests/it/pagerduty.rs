@@ -160,7 +160,7 @@ async fn pagerduty_on_call_commands_pages_once_is_acknowledged_by_webhook_and_re
     assert!(trigger["links"][0]["href"]
         .as_str()
         .unwrap()
-        .ends_with(&format!("/api/v1/incidents/{name}")));
+        .ends_with(&format!(":8080/incidents/{name}")));
     let sent = app
         .get(&format!("/incidents/{name}/timeline?type=page_sent"))
         .await

@@ -497,7 +497,7 @@ async fn the_participant_group_follows_the_incidents_people_and_is_mailed_the_ta
     assert!(g["link"]
         .as_str()
         .unwrap()
-        .ends_with("/api/v1/incidents/INC-1/group"));
+        .ends_with(":8080/incidents/INC-1/group"));
     assert_eq!(
         app.get("/incidents/INC-1/group").await.body["members"],
         json!(["admin@example.com"])

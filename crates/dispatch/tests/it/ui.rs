@@ -826,7 +826,10 @@ async fn a_failed_resource_has_a_retry_button_that_requeues_its_job() {
     )
     .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{p:?}");
-    assert_eq!(p.location.as_deref(), Some("/incidents/INC-1"));
+    assert_eq!(
+        p.location.as_deref(),
+        Some("/incidents/INC-1?done=retried#resources-h")
+    );
     let job = &app.get("/jobs?state=queued").await.body[0];
     assert_eq!(job["id"], id);
     let html = get(&app, As::Token(&app.token), "/incidents/INC-1")
@@ -857,7 +860,7 @@ async fn the_commander_edits_the_incident_on_its_page_and_a_member_sees_no_life_
         p.html
     );
     assert!(p.html.contains(r#"name="resolution""#));
-    assert!(p.html.contains(&format!(r#"action="{page_url}/close""#)));
+    assert!(p.html.contains(&format!(r#"href="{page_url}/close""#)));
     // Title and resolution changed, the rest sent as it was: only those two change.
     let before = app.get("/incidents/INC-1/timeline").await.body;
     let p = post(
@@ -918,6 +921,91 @@ async fn the_commander_edits_the_incident_on_its_page_and_a_member_sees_no_life_
         assert!(!p.html.contains(action), "{action} shown to a member");
     }
     app.run_pending_jobs().await;
+}
+
+/// Closing from the page asks for the resolution and names what is still open; the pages the
+/// incident's links open (document, files, group, room, close) are pages, and the resource
+/// links point at them, not at the API.
+#[tokio::test]
+async fn closing_asks_for_the_resolution_and_every_link_opens_a_page() {
+    let app = spawn_app().await;
+    let ic = signed_in(&app, "ic@example.com", "member").await;
+    let page_url = report_as(&app, &ic, "Disk full on db-7").await;
+    app.run_pending_jobs().await;
+    app.post(
+        "/incidents/INC-1/tasks",
+        json!({"description": "Grow the volume"}),
+    )
+    .await;
+    let inc = app.get("/incidents/INC-1").await.body;
+    for r in inc["resources"].as_array().unwrap() {
+        let link = r["link"].as_str().unwrap_or_default();
+        assert!(!link.contains("/api/"), "{r}");
+    }
+    let doc = inc["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "document")
+        .and_then(|r| r["link"].as_str())
+        .expect("a document link")
+        .trim_start_matches("http://127.0.0.1:8080")
+        .to_string();
+    for path in [
+        doc.as_str(),
+        "/incidents/INC-1/files",
+        "/incidents/INC-1/group",
+        "/incidents/INC-1/room",
+        "/incidents/INC-1/close",
+    ] {
+        let p = get(&app, As::Session(&ic), path).await;
+        assert_eq!(p.status, StatusCode::OK, "{path}: {}", p.html);
+        assert!(p.content_type.starts_with("text/html"), "{path}");
+    }
+    let close = get(&app, As::Session(&ic), &format!("{page_url}/close")).await;
+    assert!(close.html.contains("still open"), "{}", close.html);
+    assert!(close.html.contains("Grow the volume"));
+    assert!(close.html.contains("No resolution yet"));
+    // An empty resolution is refused beside its field, and nothing changes.
+    let p = post(
+        &app,
+        As::Session(&ic),
+        &format!("{page_url}/close"),
+        &[("_csrf", &ic.csrf), ("resolution", "  ")],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(p.html.contains(r#"id="close-resolution-e""#), "{}", p.html);
+    assert_eq!(app.get("/incidents/INC-1").await.body["status"], "active");
+    let p = post(
+        &app,
+        As::Session(&ic),
+        &format!("{page_url}/close"),
+        &[
+            ("_csrf", &ic.csrf),
+            ("resolution", "Grew the volume to 2 TB."),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{p:?}");
+    let inc = app.get("/incidents/INC-1").await.body;
+    assert_eq!(inc["status"], "closed");
+    assert_eq!(inc["resolution"], "Grew the volume to 2 TB.");
+    app.run_pending_jobs().await;
+    // The frozen document says Closed; the page says who held the roles.
+    let docs = app.get("/incidents/INC-1/documents").await.body;
+    let body = docs[0]["body"].as_str().unwrap_or_default().to_lowercase();
+    assert!(
+        body.contains("closed") && !body.contains("stable"),
+        "{body}"
+    );
+    let p = get(&app, As::Session(&ic), &page_url).await;
+    assert!(
+        p.html.contains("was reporter, incident commander"),
+        "{}",
+        p.html
+    );
+    assert!(!p.html.contains(r#"action="/incidents/INC-1/tasks""#));
 }
 
 async fn report_as(app: &TestApp, s: &Session, title: &str) -> String {
@@ -1315,7 +1403,11 @@ async fn people_are_given_roles_on_call_is_engaged_and_anyone_may_join_or_subscr
         &[("_csrf", &mia.csrf)],
     )
     .await;
-    assert_eq!(p.location.as_deref(), Some("/incidents/INC-1"), "{p:?}");
+    assert_eq!(
+        p.location.as_deref(),
+        Some("/incidents/INC-1?done=joined#participants-h"),
+        "{p:?}"
+    );
     let p = post(
         &app,
         As::Session(&mia),

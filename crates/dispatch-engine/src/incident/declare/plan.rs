@@ -282,7 +282,7 @@ pub(crate) struct Backfill {
 impl Backfill {
     /// The move's jobs for the incident inserted as `incident_id`, in the transition's order:
     /// the review document's, closing's and the refresh, then the rules' follow-ups.
-    pub(crate) fn jobs(&self, incident_id: i64) -> Vec<NewJob> {
+    pub(crate) fn jobs(&self, base_url: &str, incident_id: i64) -> Vec<NewJob> {
         let (at, row) = (self.incident.updated_at, &self.incident);
         let mut jobs = Vec::new();
         if let Some(r) = &self.review {
@@ -293,6 +293,7 @@ impl Backfill {
             ));
         }
         jobs.extend(transition_jobs(
+            base_url,
             incident_id,
             &row.name,
             IncidentStatus::Active,
@@ -994,7 +995,7 @@ mod tests {
             (review.kind.as_str(), review.status.as_str()),
             ("review_document", "pending")
         );
-        let jobs = b.jobs(42);
+        let jobs = b.jobs("http://dispatch.example", 42);
         assert_eq!(
             job_kinds(&jobs),
             ["provision", "refresh", "mail_stakeholders", "notify"]
@@ -1029,7 +1030,7 @@ mod tests {
         assert_eq!(b.events[2].description, "reporter@example.com closed INC-7");
         assert_eq!(b.roles_renounced_at, Some(at()));
         assert!(b.review.is_none(), "the type opts out of reviews");
-        let jobs = b.jobs(42);
+        let jobs = b.jobs("http://dispatch.example", 42);
         assert_eq!(
             job_kinds(&jobs),
             [
