@@ -651,3 +651,102 @@ async fn the_dashboard_shows_the_metrics_and_exports_them_per_week() {
     let bad = ann.get(&app, "/dashboard.csv?weeks=99").await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+async fn created(app: &TestApp, path: &str, body: Value) {
+    let r = app.post(path, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{path}: {:#}", r.body);
+}
+
+#[tokio::test]
+async fn exclusive_and_required_tag_types_and_severities_not_allowed_for_stable_are_refused_by_name(
+) {
+    let app = spawn_app().await;
+    created(
+        &app,
+        "/projects/default/tag-types",
+        json!({"name": "env", "exclusive": true}),
+    )
+    .await;
+    created(
+        &app,
+        "/projects/default/tag-types",
+        json!({"name": "team", "required": true}),
+    )
+    .await;
+    for (name, kind) in [("prod", "env"), ("staging", "env"), ("payments", "team")] {
+        created(
+            &app,
+            "/projects/default/tags",
+            json!({"name": name, "tag_type": kind}),
+        )
+        .await;
+    }
+    // Two tags of an exclusive type: refused, naming the field, and nothing written.
+    let r = app
+        .post(
+            "/incidents",
+            json!({"title": "t", "description": "d", "tags": ["env:prod", "env:staging"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", r.body);
+    assert_eq!(error_fields(&r.body), ["tags"]);
+    assert!(r.body.to_string().contains("exclusive"), "{:#}", r.body);
+    assert_eq!(app.get("/incidents").await.body["total"], 0);
+    // The same on a change.
+    let name = declare(
+        &app,
+        json!({"title": "t", "description": "d", "tags": ["env:prod"]}),
+    )
+    .await;
+    let r = app
+        .patch(
+            &format!("/incidents/{name}"),
+            json!({"tags": ["env:prod", "env:staging"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", r.body);
+    assert_eq!(error_fields(&r.body), ["tags"]);
+    // Closing without a tag of the required type: refused, naming it; with one, closed.
+    let r = app
+        .post(&format!("/incidents/{name}/close"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", r.body);
+    assert_eq!(error_fields(&r.body), ["tags"]);
+    assert!(r.body.to_string().contains("team"), "{:#}", r.body);
+    assert_eq!(
+        app.get(&format!("/incidents/{name}")).await.body["status"],
+        "active"
+    );
+    // A severity that does not allow stable: marking stable is refused, naming the severity.
+    created(
+        &app,
+        "/projects/default/incident-severities",
+        json!({"name": "Unknown yet", "allowed_for_stable": false}),
+    )
+    .await;
+    let r = app
+        .patch(
+            &format!("/incidents/{name}"),
+            json!({"severity": "unknown-yet", "tags": ["env:prod", "team:payments"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    let r = app
+        .post(&format!("/incidents/{name}/stable"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", r.body);
+    assert_eq!(error_fields(&r.body), ["severity"]);
+    assert_eq!(
+        app.get(&format!("/incidents/{name}")).await.body["status"],
+        "active"
+    );
+    let r = app
+        .patch(&format!("/incidents/{name}"), json!({"severity": "low"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    let r = app
+        .post(&format!("/incidents/{name}/close"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    app.run_pending_jobs().await;
+}
