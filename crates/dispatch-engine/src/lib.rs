@@ -18,6 +18,7 @@ pub mod flows;
 pub mod incident;
 pub mod jobs;
 pub mod membership;
+pub mod metrics;
 pub mod oncall;
 pub mod outbox;
 pub mod paging;

@@ -24,6 +24,10 @@ pub const PERIODIC: &[(&str, &str)] = &[
         "daily_digest",
         "send each notification rule's digest: active incidents, and those that became stable or closed in the last day",
     ),
+    (
+        "weekly_report",
+        "send the weekly report of each project that has it on to the project's notification rules' targets",
+    ),
 ];
 
 /// One configured schedule.
@@ -180,6 +184,16 @@ pub(crate) async fn run(
         }
         "daily_digest" => {
             crate::rules::digest::run(engine, at).await?;
+            let txn = engine.db().write().await?;
+            crate::jobs::outcome::finish_in(&txn, job).await?;
+            txn.commit().await?;
+            Ok(())
+        }
+        "weekly_report" => {
+            // Asked for now (`POST /projects/{slug}/weekly-report`): that project only.
+            let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
+            let only = payload["project"].as_str();
+            crate::rules::weekly::run(engine, at, only).await?;
             let txn = engine.db().write().await?;
             crate::jobs::outcome::finish_in(&txn, job).await?;
             txn.commit().await?;

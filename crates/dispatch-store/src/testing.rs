@@ -115,6 +115,34 @@ pub async fn execute(db: &Db, sql: &str) -> u64 {
         .rows_affected()
 }
 
+/// Sets a time column of the rows `condition` picks (`UPDATE table SET column = t WHERE
+/// condition`), the time bound as the application binds it (tests with hand-set timestamps);
+/// returns the rows changed.
+pub async fn set_time(
+    db: &Db,
+    table: &str,
+    column: &str,
+    t: chrono::DateTime<chrono::Utc>,
+    condition: &str,
+) -> u64 {
+    let backend = db.conn().get_database_backend();
+    let p = if backend == sea_orm::DbBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    let sql = format!("UPDATE {table} SET {column} = {p} WHERE {condition}");
+    db.conn()
+        .execute(sea_orm::Statement::from_sql_and_values(
+            backend,
+            &sql,
+            [t.into()],
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .rows_affected()
+}
+
 /// The first column of every row a query returns, as text (`NULL` as `None`).
 pub async fn column(db: &Db, sql: &str) -> Vec<Option<String>> {
     let rows = db

@@ -21,7 +21,8 @@ use answers::ErrorAnswers;
     paths(
         api::incidents::declare, api::incidents::list, api::incidents::show, api::incidents::update,
         api::incidents::mark_stable, api::incidents::mark_closed, api::incidents::reopen,
-        api::incidents::assign_role, api::incidents::participants,
+        api::incidents::assign_role, api::incidents::participants, api::insights::similar,
+        api::insights::metrics, api::insights::weekly_report,
         api::timeline::list, api::timeline::add, api::timeline::pin, api::timeline::unpin, api::timeline::verify,
         api::timeline::export,
         api::records::list_tasks, api::records::create_task, api::records::show_task, api::records::update_task,

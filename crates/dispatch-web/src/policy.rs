@@ -202,6 +202,7 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("POST", "/settings/{section}/{id}", ADMIN),
     r("POST", "/settings/{section}/{id}/{action}", ADMIN),
     r("GET", "/dashboard", Member),
+    r("GET", "/dashboard.csv", Member),
     // Responders' pages: timeline tools, people, documents, reports, feedback, account, status.
     r("GET", "/incidents/{id}/timeline", Incident(View)),
     r(
@@ -271,6 +272,8 @@ pub const POLICIES: &[RoutePolicy] = &[
     ),
     r("POST", "/api/v1/incidents/{id}/roles", Incident(AssignRole)),
     r("GET", "/api/v1/incidents/{id}/participants", Incident(View)),
+    // Similar incidents: the store leaves out those the caller may not see.
+    r("GET", "/api/v1/incidents/{id}/similar", Incident(View)),
     r("GET", "/api/v1/incidents/{id}/timeline", Incident(View)),
     r(
         "POST",
@@ -357,6 +360,8 @@ pub const POLICIES: &[RoutePolicy] = &[
         Incident(EditNotificationsGroup),
     ),
     r("GET", "/api/v1/tasks", Member),
+    // Metrics count only the incidents the caller may see.
+    r("GET", "/api/v1/metrics", Member),
     // Joining and subscribing: the engine refuses restricted incidents (unless admin) and
     // projects that disallow self-join.
     r("POST", "/api/v1/incidents/{id}/join", Incident(Join)),
@@ -421,6 +426,8 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("POST", "/api/v1/projects", MANAGER),
     r("GET", "/api/v1/projects/{slug}", Member),
     r("PATCH", "/api/v1/projects/{slug}", P_MANAGER),
+    // Sending the weekly report now: what the project's admins may configure.
+    r("POST", "/api/v1/projects/{slug}/weekly-report", P_ADMIN),
     // Taxonomies, rules and the directory: admins change them, everyone reads them.
     r("GET", "/api/v1/taxonomies", Member),
     r("GET", "/api/v1/projects/{slug}/incident-types", Member),

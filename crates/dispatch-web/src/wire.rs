@@ -134,7 +134,7 @@ impl From<&resource::Model> for ResourceOut {
     }
 }
 
-fn tag_names(tags: &[TagRow]) -> Vec<String> {
+pub(crate) fn tag_names(tags: &[TagRow]) -> Vec<String> {
     tags.iter()
         .map(|t| match &t.tag_type {
             Some(tt) => format!("{tt}:{}", t.name),

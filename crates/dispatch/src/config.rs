@@ -230,6 +230,7 @@ impl Default for Config {
                 ("report_reminders", "*/10 * * * *"),
                 ("close_reminders", "0 18 * * *"),
                 ("daily_digest", "0 18 * * *"),
+                ("weekly_report", "0 8 * * 1"),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -698,6 +699,9 @@ close_reminders = "0 18 * * *"
 # Each notification rule's daily digest: active incidents, and those that became stable or
 # closed in the last day.
 daily_digest = "0 18 * * *"
+# The weekly report of each project whose `weekly_report` setting is on (Mondays 08:00 UTC):
+# the week's incidents and metrics, to the project's notification rules' targets.
+weekly_report = "0 8 * * 1"
 
 # E-mail. With no host, mail stays in Dispatch's outbox, readable at GET /api/v1/outbox.
 # With a host, mail goes to that SMTP server (and is recorded in the outbox too).

@@ -1,8 +1,11 @@
 //! Incident commands (declare, update, status transitions) and the incident read model.
 
 mod declare;
+mod similar;
 mod status;
 mod update;
+
+pub use similar::{Probe, SimilarIncident};
 
 use crate::Result;
 use dispatch_core::values::IncidentRef;

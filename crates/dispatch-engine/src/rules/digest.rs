@@ -15,6 +15,7 @@ use dispatch_core::{IncidentStatus, Visibility};
 use dispatch_store::model::notification_rule;
 use dispatch_store::repo;
 use dispatch_store::repo::incident::{IncidentFilter, IncidentRow, SortField, Viewer};
+use dispatch_store::repo::job::NewJob;
 
 /// What one rule's digest lists.
 pub(crate) struct Digest {
@@ -118,61 +119,86 @@ fn message(d: &Digest, day: &str) -> RichMessage {
     RichMessage::new(blocks)
 }
 
+/// Sends a periodic message (a digest, a weekly report) to a notification rule's target under
+/// `key` (one per rule and period): for e-mail, a job is added to `jobs` (to enqueue in one
+/// transaction with the others); a conversation is posted to now, idempotently by the key.
+pub(crate) async fn send_to_rule(
+    engine: &Engine,
+    rule: &notification_rule::Model,
+    key: &str,
+    subject: String,
+    msg: &RichMessage,
+    about: &[dispatch_core::IncidentId],
+    jobs: &mut Vec<NewJob>,
+) -> Result<(), JobFailure> {
+    let conn = engine.db().conn();
+    match rule.target_kind.as_str() {
+        "email" => {
+            let mail = dispatch_core::email::render(addresses(&rule.target), subject, msg);
+            jobs.push(rule_email_job(
+                key,
+                None,
+                dispatch_core::RuleId(rule.id),
+                about,
+                &mail,
+                dispatch_core::now(),
+            ));
+        }
+        "conversation" => {
+            if let Some(room) = room_of(engine, conn, &rule.target).await? {
+                let conversation = engine
+                    .registry()
+                    .conversation
+                    .default_provider()
+                    .cloned()
+                    .ok_or_else(|| JobFailure("this server has no conversation provider".into()))?;
+                conversation.post(&room, Some(key), msg).await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The rules a periodic message goes to: enabled, with an e-mail or conversation target, and a
+/// filter that can match (`project`: only that project's).
+pub(crate) async fn periodic_targets(
+    engine: &Engine,
+    project: Option<i64>,
+) -> Result<Vec<notification_rule::Model>> {
+    let rules = repo::rules::list::<notification_rule::Model>(engine.db().conn(), project).await?;
+    Ok(rules
+        .into_iter()
+        .filter(|r| r.enabled && r.target_kind != "webhook")
+        .filter(|r| stored_filter(&r.filter) != Filter::Or(vec![]))
+        .collect())
+}
+
 /// The `daily_digest` periodic job for the occurrence `until`.
 pub(crate) async fn run(engine: &Engine, until: DateTime<Utc>) -> Result<(), JobFailure> {
-    let conn = engine.db().conn();
     let day = until.format("%Y-%m-%d").to_string();
     let period = until.timestamp();
     let mut jobs = Vec::new();
-    for rule in repo::rules::list::<notification_rule::Model>(conn, None).await? {
-        if !rule.enabled || rule.target_kind == "webhook" {
-            continue;
-        }
-        if stored_filter(&rule.filter) == Filter::Or(vec![]) {
-            continue;
-        }
+    for rule in periodic_targets(engine, None).await? {
         let d = collect(engine, &rule, until).await?;
         if d.active.is_empty() && d.stable.is_empty() && d.closed.is_empty() {
             continue;
         }
-        let msg = message(&d, &day);
-        let key = format!("digest:{}:{period}", rule.id);
-        match rule.target_kind.as_str() {
-            "email" => {
-                let mail = dispatch_core::email::render(
-                    addresses(&rule.target),
-                    format!("Incident digest for {day}"),
-                    &msg,
-                );
-                let about: Vec<dispatch_core::IncidentId> = [&d.active, &d.stable, &d.closed]
-                    .into_iter()
-                    .flatten()
-                    .map(|r| dispatch_core::IncidentId(r.id))
-                    .collect();
-                jobs.push(rule_email_job(
-                    &key,
-                    None,
-                    dispatch_core::RuleId(rule.id),
-                    &about,
-                    &mail,
-                    dispatch_core::now(),
-                ));
-            }
-            "conversation" => {
-                if let Some(room) = room_of(engine, conn, &rule.target).await? {
-                    let conversation = engine
-                        .registry()
-                        .conversation
-                        .default_provider()
-                        .cloned()
-                        .ok_or_else(|| {
-                        JobFailure("this server has no conversation provider".into())
-                    })?;
-                    conversation.post(&room, Some(&key), &msg).await?;
-                }
-            }
-            _ => {}
-        }
+        let about: Vec<dispatch_core::IncidentId> = [&d.active, &d.stable, &d.closed]
+            .into_iter()
+            .flatten()
+            .map(|r| dispatch_core::IncidentId(r.id))
+            .collect();
+        send_to_rule(
+            engine,
+            &rule,
+            &format!("digest:{}:{period}", rule.id),
+            format!("Incident digest for {day}"),
+            &message(&d, &day),
+            &about,
+            &mut jobs,
+        )
+        .await?;
     }
     let txn = engine.db().write().await?;
     repo::job::enqueue(&*txn, jobs).await?;

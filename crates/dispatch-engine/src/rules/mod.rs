@@ -7,6 +7,7 @@
 pub(crate) mod digest;
 pub mod engagement;
 pub mod notification;
+pub(crate) mod weekly;
 pub(crate) mod welcome;
 
 use crate::flows::incident_job;

@@ -26,6 +26,8 @@ pub struct Model {
     pub timeline_emoji: String,
     pub observer_promotion_messages: i32,
     pub members_only: bool,
+    /// Whether the project's weekly report is sent.
+    pub weekly_report: bool,
 }
 
 /// No relations are declared; repositories join explicitly.

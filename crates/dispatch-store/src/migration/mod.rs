@@ -1,7 +1,7 @@
 //! Schema migrations, run at `serve` start and by `dispatch migrate`. Append-only: a landed
 //! migration is never edited. The DDL is written once with a few per-backend placeholders.
 
-use sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
 use sea_orm_migration::prelude::*;
 
 /// Every migration, oldest first.
@@ -192,6 +192,16 @@ impl MigratorTrait for Migrator {
                 postgres: include_str!("m20261203_000190_teams_id.sql"),
             }),
             Box::new(SqlMigration {
+                name: "m20261203_000200_search_resolution",
+                sqlite: include_str!("m20261203_000200_search_resolution.sqlite.sql"),
+                postgres: include_str!("m20261203_000200_search_resolution.postgres.sql"),
+            }),
+            Box::new(SqlMigration {
+                name: "m20261203_000201_weekly_report",
+                sqlite: include_str!("m20261203_000201_weekly_report.sql"),
+                postgres: include_str!("m20261203_000201_weekly_report.sql"),
+            }),
+            Box::new(SqlMigration {
                 name: "m20261203_000220_human_links",
                 sqlite: include_str!("m20261203_000220_human_links.sql"),
                 postgres: include_str!("m20261203_000220_human_links.sql"),
@@ -222,10 +232,15 @@ impl MigrationTrait for SqlMigration {
             DbBackend::Sqlite => self.sqlite,
             _ => self.postgres,
         };
+        // The migrator wraps each PostgreSQL migration in a transaction, not SQLite's: there,
+        // one transaction keeps the statements on one pooled connection (a connection that
+        // had not seen a trigger dropped by another one found it "already exists" when
+        // recreating it) and makes the migration all or nothing.
+        let txn = db.begin().await?;
         for statement in statements(&render(sql, backend)) {
-            db.execute_unprepared(&statement).await?;
+            txn.execute_unprepared(&statement).await?;
         }
-        Ok(())
+        txn.commit().await
     }
 }
 

@@ -400,7 +400,7 @@ fn rep() -> Alias {
 }
 
 /// The joined select every read starts from.
-fn base_select() -> SelectStatement {
+pub(crate) fn base_select() -> SelectStatement {
     use incident::Column as C;
     let mut q = Query::select();
     q.from(incident::Entity)

@@ -34,6 +34,7 @@ pub mod secret_key_check;
 pub mod session;
 pub mod signal;
 pub mod signal_views;
+pub mod similar;
 pub mod slack;
 pub mod stats;
 pub mod tag;

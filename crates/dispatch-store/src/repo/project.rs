@@ -57,6 +57,7 @@ pub fn new_row() -> project::Model {
         timeline_emoji: "⏱".into(),
         observer_promotion_messages: 3,
         members_only: false,
+        weekly_report: false,
         ..Default::default()
     }
 }

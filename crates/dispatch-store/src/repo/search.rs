@@ -1,8 +1,13 @@
 //! The full-text seam: the one place where the two databases need different SQL for search.
-//! SQLite uses an FTS5 index, PostgreSQL a GIN index over `to_tsvector`.
+//! SQLite uses an FTS5 index, PostgreSQL a GIN index over `to_tsvector`; both cover an
+//! incident's title, description and resolution.
 
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, JoinType, Order, SelectStatement, SimpleExpr};
 use sea_orm::DbBackend;
+
+/// What PostgreSQL's index covers: the expression must stay the index's (migration
+/// `000200_search_resolution`) for the index to be used.
+const PG_DOCUMENT: &str = "to_tsvector('simple', \"incidents\".\"title\" || ' ' || \"incidents\".\"description\" || ' ' || coalesce(\"incidents\".\"resolution\", ''))";
 
 /// Splits free text into search terms (letters and digits only, at most 8 terms).
 pub fn terms(text: &str) -> Vec<String> {
@@ -13,8 +18,8 @@ pub fn terms(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A condition on `incidents` that holds when every term prefixes a word of the title or
-/// description; `None` when the text holds no terms.
+/// A condition on `incidents` that holds when every term prefixes a word of the title,
+/// description or resolution; `None` when the text holds no terms.
 pub fn condition(backend: DbBackend, text: &str) -> Option<SimpleExpr> {
     let terms = terms(text);
     if terms.is_empty() {
@@ -29,7 +34,7 @@ pub fn condition(backend: DbBackend, text: &str) -> Option<SimpleExpr> {
                 .join(" & ");
             Expr::cust_with_values(
                 // PostgreSQL custom expressions number their placeholders (`$1`); SQLite takes `?`.
-                "to_tsvector('simple', \"incidents\".\"title\" || ' ' || \"incidents\".\"description\") @@ to_tsquery('simple', $1)",
+                format!("{PG_DOCUMENT} @@ to_tsquery('simple', $1)"),
                 [query],
             )
         }
@@ -47,6 +52,72 @@ pub fn condition(backend: DbBackend, text: &str) -> Option<SimpleExpr> {
     })
 }
 
+/// Words too common to tell incidents apart.
+const STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "in",
+    "is", "it", "its", "no", "not", "of", "on", "or", "so", "that", "the", "this", "to", "was",
+    "we", "were", "with",
+];
+
+/// The distinct words of a text that say something (no stop words, at least two characters),
+/// lower-case, in order, at most `max`.
+pub fn keywords(text: &str, max: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in text.split(|c: char| !c.is_alphanumeric()) {
+        let t = t.to_lowercase();
+        if t.chars().count() < 2 || STOP_WORDS.contains(&t.as_str()) || out.contains(&t) {
+            continue;
+        }
+        out.push(t);
+        if out.len() == max {
+            break;
+        }
+    }
+    out
+}
+
+/// Restricts a select over `incidents` to those with a word that any of `terms` prefixes, best
+/// text matches first (FTS5's `rank`, PostgreSQL's `ts_rank`). Nothing is added for no terms.
+pub fn rank_any(q: &mut SelectStatement, backend: DbBackend, terms: &[String]) {
+    if terms.is_empty() {
+        return;
+    }
+    match backend {
+        DbBackend::Postgres => {
+            let query = terms
+                .iter()
+                .map(|t| format!("{t}:*"))
+                .collect::<Vec<_>>()
+                .join(" | ");
+            q.and_where(Expr::cust_with_values(
+                format!("{PG_DOCUMENT} @@ to_tsquery('simple', $1)"),
+                [query.clone()],
+            ))
+            .order_by_expr(
+                Expr::cust_with_values(
+                    format!("ts_rank({PG_DOCUMENT}, to_tsquery('simple', $1))"),
+                    [query],
+                ),
+                Order::Desc,
+            );
+        }
+        _ => {
+            let query = terms
+                .iter()
+                .map(|t| format!("\"{t}\"*"))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            q.join(
+                JoinType::InnerJoin,
+                Alias::new("incidents_fts"),
+                Expr::cust("\"incidents_fts\".\"rowid\" = \"incidents\".\"id\""),
+            )
+            .and_where(Expr::cust_with_values("\"incidents_fts\" MATCH ?", [query]))
+            .order_by_expr(Expr::cust("\"incidents_fts\".\"rank\""), Order::Asc);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,6 +129,15 @@ mod tests {
             vec!["db", "latency", "spike", "or"]
         );
         assert!(condition(DbBackend::Sqlite, " -- ").is_none());
+    }
+
+    #[test]
+    fn keywords_leave_out_stop_words_and_repeats() {
+        assert_eq!(
+            keywords("The 502 from the gateway: 502 again", 8),
+            vec!["502", "gateway", "again"]
+        );
+        assert_eq!(keywords("db db cpu disk", 2), vec!["db", "cpu"]);
     }
 }
 

@@ -6,6 +6,7 @@ pub mod commands;
 pub mod directory;
 pub mod files;
 pub mod incidents;
+pub mod insights;
 pub mod jobs;
 pub mod membership;
 pub mod oncall;
@@ -36,6 +37,7 @@ use axum::Router;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(incidents::router())
+        .merge(insights::router())
         .merge(timeline::router())
         .merge(records::router())
         .merge(taxonomy::router())

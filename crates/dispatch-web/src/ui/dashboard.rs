@@ -1,7 +1,8 @@
-//! The dashboard: incidents per week by type, priority, severity and status, the mean time to
-//! stable and to close, and the open tasks. Charts are SVG drawn on the server, each with the
-//! table of its numbers behind it; only incidents the reader may see are counted (the store's
-//! `Viewer`, exactly as the incidents list).
+//! The dashboard: incidents per week by type, priority, severity and status, the figures of
+//! `GET /api/v1/metrics` (mean times to acknowledge, stable and close, reports on time, tasks,
+//! participants), and the open tasks; `/dashboard.csv` exports the figures per week. Charts are
+//! SVG drawn on the server, each with the table of its numbers behind it; only incidents the
+//! reader may see are counted (the store's `Viewer`, exactly as the incidents list).
 
 use super::{render, Caller, Chrome};
 use crate::error::{ApiError, ApiResult};
@@ -9,12 +10,13 @@ use crate::extract::Query;
 use crate::AppState;
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{Duration, NaiveDate};
 use dispatch_core::ValidationError;
 use dispatch_engine::data::IncidentFact;
 use dispatch_engine::data::IncidentFilter;
+use dispatch_engine::metrics::{human, week_of, Figures, GroupBy};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -54,40 +56,22 @@ struct DashboardPage {
     total: usize,
     open: usize,
     open_tasks: u64,
-    mean_to_stable: String,
-    mean_to_close: String,
+    figures: Figures,
+    csv_link: String,
     charts: Vec<Chart>,
 }
 
-/// The Monday that starts the week of a time.
-fn week_of(t: DateTime<Utc>) -> NaiveDate {
-    let d = t.date_naive();
-    d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
-}
-
-/// A duration for people: `2d 3h`, `3h 12m`, `40m`.
-fn human(d: Duration) -> String {
-    let m = d.num_minutes().max(0);
-    let (days, hours, mins) = (m / 1440, (m % 1440) / 60, m % 60);
-    if days > 0 {
-        format!("{days}d {hours}h")
-    } else if hours > 0 {
-        format!("{hours}h {mins}m")
-    } else {
-        format!("{mins}m")
+impl DashboardPage {
+    /// A mean time for people, `—` when there is nothing to average.
+    fn mean(&self, seconds: &Option<f64>) -> String {
+        seconds.map_or_else(|| "—".into(), |s| human(s.round() as i64))
     }
-}
 
-fn mean(ds: impl Iterator<Item = Duration>) -> String {
-    let (mut sum, mut n) = (0i64, 0i64);
-    for d in ds {
-        sum += d.num_seconds();
-        n += 1;
-    }
-    if n == 0 {
-        "—".into()
-    } else {
-        human(Duration::seconds(sum / n))
+    /// Mean participants per incident, one decimal.
+    fn participants(&self) -> String {
+        self.figures
+            .participants_per_incident
+            .map_or_else(|| "—".into(), |p| format!("{p:.1}"))
     }
 }
 
@@ -206,12 +190,24 @@ fn chart(
     }
 }
 
-/// `GET /dashboard`: the numbers of the last weeks, for one project or all.
-pub async fn page(
-    State(s): State<AppState>,
-    caller: Caller,
-    Query(q): Query<DashboardQuery>,
-) -> ApiResult<Response> {
+/// What a dashboard query asks for.
+struct Scope {
+    /// Every project: (slug, name).
+    projects: Vec<(String, String)>,
+    /// The project asked for, if any.
+    project: Option<String>,
+    /// How many weeks.
+    weeks: i64,
+    /// What was wrong with `weeks`.
+    weeks_error: Option<String>,
+    /// The first week's Monday.
+    first: NaiveDate,
+    /// The incidents counted.
+    filter: IncidentFilter,
+}
+
+/// Reads the query: an unknown project is refused, a bad number of weeks falls back to 12.
+async fn scope(s: &AppState, caller: &Caller, q: &DashboardQuery) -> ApiResult<Scope> {
     let project = q
         .project
         .as_deref()
@@ -244,16 +240,40 @@ pub async fn page(
             return Err(ApiError::Validation(e));
         }
     }
-    let now = dispatch_core::now();
-    let first = week_of(now) - Duration::weeks(weeks - 1);
-    let week_starts: Vec<NaiveDate> = (0..weeks).map(|i| first + Duration::weeks(i)).collect();
-    let f = IncidentFilter {
+    let first = week_of(dispatch_core::now()) - Duration::weeks(weeks - 1);
+    let filter = IncidentFilter {
         viewer: caller.auth.viewer(),
         projects: project.iter().cloned().collect(),
         reported_from: first.and_hms_opt(0, 0, 0).map(|t| t.and_utc()),
         ..Default::default()
     };
-    let (facts, open_tasks) = s.engine.incidents().dashboard(&f).await?;
+    Ok(Scope {
+        projects,
+        project,
+        weeks,
+        weeks_error,
+        first,
+        filter,
+    })
+}
+
+/// `GET /dashboard`: the numbers of the last weeks, for one project or all.
+pub async fn page(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<DashboardQuery>,
+) -> ApiResult<Response> {
+    let Scope {
+        projects,
+        project,
+        weeks,
+        weeks_error,
+        first,
+        filter: f,
+    } = scope(&s, &caller, &q).await?;
+    let week_starts: Vec<NaiveDate> = (0..weeks).map(|i| first + Duration::weeks(i)).collect();
+    let d = s.engine.incidents().dashboard(&f).await?;
+    let facts = d.facts;
     let charts = vec![
         chart("Incidents by type", "c-type", &week_starts, &facts, |f| {
             &f.type_name
@@ -285,26 +305,76 @@ pub async fn page(
     } else {
         StatusCode::OK
     };
+    let project = project.unwrap_or_default();
     let page = DashboardPage {
         chrome: caller.chrome("Dashboard", "dashboard"),
         projects,
-        project: project.unwrap_or_default(),
+        // A project's slug needs no escaping (letters, digits, dashes).
+        csv_link: format!("/dashboard.csv?project={project}&weeks={weeks}"),
+        project,
         weeks,
         weeks_error,
         total: facts.len(),
         open: facts.iter().filter(|f| f.status != "closed").count(),
-        open_tasks,
-        mean_to_stable: mean(
-            facts
-                .iter()
-                .filter_map(|f| f.stable_at.map(|t| t - f.reported_at)),
-        ),
-        mean_to_close: mean(
-            facts
-                .iter()
-                .filter_map(|f| f.closed_at.map(|t| t - f.reported_at)),
-        ),
+        open_tasks: d.open_tasks,
+        figures: d.figures,
         charts,
     };
     Ok(render(status, &page))
+}
+
+/// `GET /dashboard.csv`: the dashboard's figures per week (`GET /api/v1/metrics?group_by=week`
+/// over the same weeks), one row a week with incidents, as a CSV file.
+pub async fn csv(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<DashboardQuery>,
+) -> ApiResult<Response> {
+    let scope = scope(&s, &caller, &q).await?;
+    if let Some(e) = scope.weeks_error {
+        return Err(ApiError::field("weeks", e));
+    }
+    let m = s
+        .engine
+        .incidents()
+        .metrics(&scope.filter, Some(GroupBy::Week))
+        .await?;
+    let mut out = String::from(
+        "week,count,open,closed,mtta_seconds,mttm_seconds,mttr_seconds,active_seconds,stable_seconds,tactical_reports,reports_on_time,tasks_open,tasks_overdue,participants_per_incident\r\n",
+    );
+    let n = |v: Option<f64>| v.map(|v| format!("{v:.0}")).unwrap_or_default();
+    for g in m.groups {
+        let f = g.figures;
+        let cells = [
+            g.key,
+            f.count.to_string(),
+            f.open.to_string(),
+            f.closed.to_string(),
+            n(f.mtta_seconds),
+            n(f.mttm_seconds),
+            n(f.mttr_seconds),
+            n(f.time_in_status.active),
+            n(f.time_in_status.stable),
+            f.tactical_reports.to_string(),
+            f.reports_on_time.to_string(),
+            f.tasks_open.to_string(),
+            f.tasks_overdue.to_string(),
+            f.participants_per_incident
+                .map(|p| format!("{p:.2}"))
+                .unwrap_or_default(),
+        ];
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"metrics.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response())
 }

@@ -2,6 +2,7 @@
 
 use super::{render, see_other, Caller, Chrome, Form};
 use crate::api::incidents::{declaration, IncidentIn, ListQuery};
+use crate::api::insights::SimilarIncidentOut;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Query;
 use crate::wire::IncidentSummaryOut;
@@ -534,11 +535,20 @@ pub async fn report(
     }
 }
 
-/// Open incidents like the one being reported.
+/// Incidents like another (`GET /api/v1/incidents/{id}/similar`'s items), as the incident
+/// page and the report form list them.
 #[derive(Template)]
 #[template(path = "similar.html")]
 struct Similar {
-    items: Vec<IncidentSummaryOut>,
+    items: Vec<SimilarIncidentOut>,
+}
+
+/// The list of similar incidents, rendered (empty for none).
+pub(crate) fn similar_list(items: Vec<SimilarIncidentOut>) -> ApiResult<String> {
+    if items.is_empty() {
+        return Ok(String::new());
+    }
+    super::incident::fragment(&Similar { items })
 }
 
 /// The title typed so far.
@@ -547,8 +557,9 @@ pub struct SimilarQuery {
     title: Option<String>,
 }
 
-/// `GET /report/similar?title=…`: open incidents whose title or description matches the words
-/// typed so far (the report form asks as the person types).
+/// `GET /report/similar?title=…`: the incidents most like the words typed so far, closed ones
+/// included with their resolution (the report form asks as the person types), by the same
+/// ranking as an incident's similar incidents.
 pub async fn similar(
     State(s): State<AppState>,
     caller: Caller,
@@ -558,19 +569,15 @@ pub async fn similar(
     let items = if text.trim().chars().count() < 3 {
         Vec::new()
     } else {
-        let f = dispatch_engine::data::IncidentFilter {
-            viewer: caller.auth.viewer(),
-            statuses: vec![
-                dispatch_core::IncidentStatus::Active,
-                dispatch_core::IncidentStatus::Stable,
-            ],
-            text: Some(text),
-            page: 1,
-            per_page: 5,
+        let probe = dispatch_engine::incident::Probe {
+            title: text,
             ..Default::default()
         };
-        let (rows, _) = s.engine.incidents().list(&f).await?;
-        rows.into_iter().map(Into::into).collect()
+        s.engine
+            .incidents()
+            .similar_to(caller.auth.viewer(), &probe, 5)
+            .await?
     };
-    Ok(render(StatusCode::OK, &Similar { items }))
+    let html = similar_list(items.into_iter().map(Into::into).collect())?;
+    Ok((StatusCode::OK, axum::response::Html(html)).into_response())
 }

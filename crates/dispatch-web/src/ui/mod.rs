@@ -88,6 +88,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/settings/{section}/{id}"),
     ("POST", "/settings/{section}/{id}/{action}"),
     ("GET", "/dashboard"),
+    ("GET", "/dashboard.csv"),
     // Responders' pages (timeline tools, people, documents, reports, feedback, account, status).
     ("GET", "/incidents/{id}/timeline"),
     ("POST", "/incidents/{id}/timeline"),
@@ -195,6 +196,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/settings/{section}/{id}/{action}", post(settings::act))
         .route("/dashboard", get(dashboard::page))
+        .route("/dashboard.csv", get(dashboard::csv))
         // Responders' pages (timeline tools, people, documents, reports, feedback, account, status).
         .route(
             "/incidents/{id}/timeline",

@@ -290,6 +290,8 @@ pub struct Extra {
     pub mine: Option<Rating>,
     /// The cases escalated to it, each with how many signals it holds.
     pub cases: Vec<(crate::api::cases::CaseOut, u64)>,
+    /// The incidents most like it that the caller may see (`GET …/similar`), rendered.
+    pub similar: String,
 }
 
 impl Extra {
@@ -358,6 +360,15 @@ pub async fn extra(s: &AppState, caller: &Caller, r: &IncidentRef) -> ApiResult<
         feedback: if reads_feedback { all } else { Vec::new() },
         mine,
         cases: cases_of(s, dispatch_core::IncidentId(detail.row.id)).await?,
+        similar: super::incidents::similar_list(
+            s.engine
+                .incidents()
+                .similar(caller.auth.viewer(), r, 5)
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        )?,
     })
 }
 

@@ -25,6 +25,7 @@ mod harness;
 mod ic_day;
 mod incidents;
 mod jira;
+mod learning;
 mod matrix;
 mod oncall;
 mod opsgenie;

@@ -64,6 +64,8 @@ pub struct ProjectOut {
     pub timeline_emoji: String,
     /// How many room messages make an observer a participant.
     pub observer_promotion_messages: i32,
+    /// Whether its weekly report is sent to its notification rules' targets.
+    pub weekly_report: bool,
 }
 
 impl ProjectOut {
@@ -99,6 +101,7 @@ impl ProjectOut {
             stable_priority_id: p.stable_priority_id,
             timeline_emoji: p.timeline_emoji,
             observer_promotion_messages: p.observer_promotion_messages,
+            weekly_report: p.weekly_report,
         }
     }
 }
@@ -134,6 +137,8 @@ pub struct ProjectIn {
     pub timeline_emoji: Option<String>,
     /// How many room messages make an observer a participant (1-1000, default 3).
     pub observer_promotion_messages: Option<i64>,
+    /// Send its weekly report to its notification rules' targets (default false).
+    pub weekly_report: Option<bool>,
 }
 
 /// Changes to a project: absent fields are kept.
@@ -192,6 +197,10 @@ pub struct ProjectPatch {
     #[serde(default)]
     #[schema(value_type = Option<i64>)]
     pub observer_promotion_messages: Patch<i64>,
+    /// Whether its weekly report is sent to its notification rules' targets.
+    #[serde(default)]
+    #[schema(value_type = Option<bool>)]
+    pub weekly_report: Patch<bool>,
 }
 
 impl From<ProjectIn> for ProjectPatch {
@@ -209,6 +218,7 @@ impl From<ProjectIn> for ProjectPatch {
             provider_settings: b.provider_settings.into(),
             timeline_emoji: b.timeline_emoji.into(),
             observer_promotion_messages: b.observer_promotion_messages.into(),
+            weekly_report: b.weekly_report.into(),
         }
     }
 }
@@ -333,6 +343,10 @@ impl ProjectPatch {
         set(
             &mut row.members_only,
             parse::not_null(e, "members_only", self.members_only),
+        );
+        set(
+            &mut row.weekly_report,
+            parse::not_null(e, "weekly_report", self.weekly_report),
         );
         let emoji =
             parse::not_null(e, "timeline_emoji", self.timeline_emoji).map(|v| v.trim().to_string());

@@ -828,6 +828,11 @@ fn project_fields(s: &AppState) -> Vec<Field> {
             "Messages that make an observer a participant",
             Number,
         ),
+        f(
+            "weekly_report",
+            "Send a weekly report to its notification rules' targets",
+            Check,
+        ),
     ];
     // Jira's per-project settings, when this server has Jira (the API takes more: per incident
     // type, under `by_type`).

@@ -387,6 +387,16 @@ impl TestApp {
         r.body
     }
 
+    /// The mail Dispatch sent or kept for `to`, newest first (`GET /outbox?to=`).
+    pub async fn mails_to(&self, to: &str) -> Vec<Value> {
+        self.get(&format!("/outbox?to={to}"))
+            .await
+            .body
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// A token for another person.
     pub async fn token_for(&self, email: &str) -> String {
         self.engine
