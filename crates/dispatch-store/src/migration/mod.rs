@@ -191,6 +191,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261203_000190_teams_id.sql"),
                 postgres: include_str!("m20261203_000190_teams_id.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261203_000210_import_sources",
+                sqlite: include_str!("m20261203_000210_import_sources.sql"),
+                postgres: include_str!("m20261203_000210_import_sources.sql"),
+            }),
         ]
     }
 }
