@@ -7,283 +7,21 @@ use super::plan::{diff, Plan};
 use super::*;
 use crate::{Engine, Error, Result};
 use chrono::{DateTime, Utc};
-use dispatch_core::filter::Filter;
-use dispatch_core::{ParticipantRole, ValidationError};
+use dispatch_core::ValidationError;
 use dispatch_store::model::{
-    engagement_rule, incident_priority, incident_severity, incident_type, notification_rule,
-    project, role_policy, service, signal_definition, signal_filter, tag, tag_type, team,
+    incident_priority, incident_severity, incident_type, project, service, tag, tag_type, team,
     webhook_subscription,
 };
 use dispatch_store::repo::rows::Keyed;
 use dispatch_store::repo::{self, rows};
 use dispatch_store::Conn;
 use dispatch_store::Record;
-use std::collections::{HashMap, HashSet};
-
-/// Checks a document whole; the error lists every bad field as `projects[slug].list[key].field`.
-pub(crate) fn validate(doc: &Document) -> Result<()> {
-    let mut e = ValidationError::default();
-    let mut slugs = HashSet::new();
-    let mut prefixes = HashSet::new();
-    if doc.projects.iter().filter(|p| p.default).count() > 1 {
-        e.push("projects[].default", "only one project can be the default");
-    }
-    for p in &doc.projects {
-        let at = format!("projects[{}]", p.slug);
-        if p.slug.trim().is_empty() {
-            e.push(format!("{at}.slug"), "must not be empty");
-        }
-        if !slugs.insert(p.slug.clone()) {
-            e.push(format!("{at}.slug"), "appears twice");
-        }
-        if p.name.trim().is_empty() {
-            e.push(format!("{at}.name"), "must not be empty");
-        }
-        if p.key_prefix.trim().is_empty() {
-            e.push(format!("{at}.key_prefix"), "must not be empty");
-        } else if !prefixes.insert(p.key_prefix.clone()) {
-            e.push(
-                format!("{at}.key_prefix"),
-                "another project of the file has it",
-            );
-        }
-        check_project(&mut e, &at, p);
-    }
-    let mut urls = HashSet::new();
-    for w in doc.webhooks.iter().flatten() {
-        let at = format!("webhooks[{}]", w.url);
-        if !(w.url.starts_with("https://") || w.url.starts_with("http://")) {
-            e.push(format!("{at}.url"), "must be an http(s) URL");
-        }
-        if !urls.insert(w.url.clone()) {
-            e.push(format!("{at}.url"), "appears twice");
-        }
-    }
-    Ok(e.into_result()?)
-}
-
-/// Checks that keys are unique and not empty, at most one entry is the default, and every
-/// name it refers to is in the project.
-fn unique<'a>(
-    e: &mut ValidationError,
-    at: &str,
-    list: &str,
-    keys: impl Iterator<Item = (&'a str, bool)>,
-) -> HashSet<String> {
-    let mut seen = HashSet::new();
-    let mut defaults = 0;
-    for (k, default) in keys {
-        if k.trim().is_empty() {
-            e.push(
-                format!("{at}.{list}[]"),
-                "an entry has an empty slug or name",
-            );
-        } else if !seen.insert(k.to_string()) {
-            e.push(format!("{at}.{list}[{k}]"), "appears twice");
-        }
-        defaults += default as usize;
-    }
-    if defaults > 1 {
-        e.push(format!("{at}.{list}"), "only one entry can be the default");
-    }
-    seen
-}
-
-fn check_project(e: &mut ValidationError, at: &str, p: &ProjectDoc) {
-    let types = unique(
-        e,
-        at,
-        "incident_types",
-        p.incident_types
-            .iter()
-            .map(|t| (t.slug.as_str(), t.default)),
-    );
-    let priorities = unique(
-        e,
-        at,
-        "incident_priorities",
-        p.incident_priorities
-            .iter()
-            .map(|t| (t.slug.as_str(), t.default)),
-    );
-    unique(
-        e,
-        at,
-        "incident_severities",
-        p.incident_severities
-            .iter()
-            .map(|t| (t.slug.as_str(), t.default)),
-    );
-    let tag_types = unique(
-        e,
-        at,
-        "tag_types",
-        p.tag_types.iter().map(|t| (t.name.as_str(), false)),
-    );
-    let tags = unique(
-        e,
-        at,
-        "tags",
-        p.tags.iter().map(|t| (t.name.as_str(), false)),
-    );
-    let teams = unique(
-        e,
-        at,
-        "teams",
-        p.teams.iter().map(|t| (t.name.as_str(), false)),
-    );
-    let services = unique(
-        e,
-        at,
-        "services",
-        p.services.iter().map(|t| (t.name.as_str(), false)),
-    );
-    unique(
-        e,
-        at,
-        "notification_rules",
-        p.notification_rules
-            .iter()
-            .map(|t| (t.name.as_str(), false)),
-    );
-    unique(
-        e,
-        at,
-        "engagement_rules",
-        p.engagement_rules.iter().map(|t| (t.name.as_str(), false)),
-    );
-    unique(
-        e,
-        at,
-        "signal_definitions",
-        p.signal_definitions
-            .iter()
-            .map(|t| (t.name.as_str(), false)),
-    );
-    unique(
-        e,
-        at,
-        "signal_filters",
-        p.signal_filters.iter().map(|t| (t.name.as_str(), false)),
-    );
-    let keys: Vec<String> = p.role_policies.iter().map(RolePolicyDoc::key).collect();
-    unique(
-        e,
-        at,
-        "role_policies",
-        keys.iter().map(|k| (k.as_str(), false)),
-    );
-    let mut refers = |field: String, name: &Option<String>, known: &HashSet<String>, what: &str| {
-        if let Some(n) = name {
-            if !known.contains(n) {
-                e.push(
-                    field,
-                    format!("{n:?} is not one of the project's {what} in the file"),
-                );
-            }
-        }
-    };
-    refers(
-        format!("{at}.stable_priority"),
-        &p.stable_priority,
-        &priorities,
-        "incident_priorities",
-    );
-    for t in &p.tags {
-        refers(
-            format!("{at}.tags[{}].tag_type", t.name),
-            &t.tag_type,
-            &tag_types,
-            "tag_types",
-        );
-    }
-    for r in &p.role_policies {
-        let k = format!("{at}.role_policies[{}]", r.key());
-        refers(
-            format!("{k}.incident_type"),
-            &r.incident_type,
-            &types,
-            "incident_types",
-        );
-        refers(
-            format!("{k}.priority"),
-            &r.priority,
-            &priorities,
-            "incident_priorities",
-        );
-        refers(format!("{k}.tag"), &r.tag, &tags, "tags");
-        refers(format!("{k}.service"), &r.service, &services, "services");
-    }
-    for d in &p.signal_definitions {
-        refers(
-            format!("{at}.signal_definitions[{}].service", d.name),
-            &d.service,
-            &services,
-            "services",
-        );
-    }
-    for r in &p.engagement_rules {
-        for t in &r.teams {
-            refers(
-                format!("{at}.engagement_rules[{}].teams", r.name),
-                &Some(t.clone()),
-                &teams,
-                "teams",
-            );
-        }
-        for s in &r.services {
-            refers(
-                format!("{at}.engagement_rules[{}].services", r.name),
-                &Some(s.clone()),
-                &services,
-                "services",
-            );
-        }
-    }
-    for t in &p.incident_types {
-        if !["open", "restricted"].contains(&t.default_visibility.as_str()) {
-            e.push(
-                format!("{at}.incident_types[{}].default_visibility", t.slug),
-                "must be open or restricted",
-            );
-        }
-    }
-    for r in &p.role_policies {
-        if r.role.parse::<ParticipantRole>().is_err() {
-            e.push(
-                format!("{at}.role_policies[{}].role", r.key()),
-                "must be incident_commander, liaison or scribe",
-            );
-        }
-    }
-    for n in &p.notification_rules {
-        if let Err(m) = Filter::parse(&n.filter) {
-            e.push(
-                format!("{at}.notification_rules[{}].filter", n.name),
-                m.to_string(),
-            );
-        }
-        if !["conversation", "email", "webhook"].contains(&n.target_kind.as_str()) {
-            e.push(
-                format!("{at}.notification_rules[{}].target_kind", n.name),
-                "must be conversation, email or webhook",
-            );
-        }
-    }
-    for r in &p.engagement_rules {
-        if let Err(m) = Filter::parse(&r.filter) {
-            e.push(
-                format!("{at}.engagement_rules[{}].filter", r.name),
-                m.to_string(),
-            );
-        }
-    }
-}
+use std::collections::HashMap;
 
 /// Applies `doc`: validates it, then writes the changes in one transaction. Returns the plan
 /// it carried out.
 pub async fn apply(engine: &Engine, doc: &Document, prune: bool) -> Result<Plan> {
-    validate(doc)?;
+    super::validate::validate(doc)?;
     let db = engine.db();
     let mut doc = doc.clone();
     doc.sort();
@@ -350,7 +88,7 @@ async fn save<R: Record + PartialEq>(conn: &impl Conn, before: Option<&R>, after
 
 /// Writes one list: each entry inserted or updated by key; returns key → id of the entries,
 /// and the ids of the rows the file does not have.
-async fn sync<M, D>(
+pub(crate) async fn sync<M, D>(
     conn: &impl Conn,
     existing: &[M],
     row_key: impl Fn(&M) -> String,
@@ -379,7 +117,7 @@ where
 
 /// Deletes rows the file no longer has; a row still in use (e.g. a priority incidents have) is
 /// an error naming it.
-async fn prune_rows<M: Keyed>(
+pub(crate) async fn prune_rows<M: Keyed>(
     conn: &impl Conn,
     what: &str,
     project: &str,
@@ -395,11 +133,11 @@ async fn prune_rows<M: Keyed>(
     Ok(())
 }
 
-fn json(v: &impl Serialize) -> String {
+pub(crate) fn json(v: &impl Serialize) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-fn touch<T>(
+pub(crate) fn touch<T>(
     before: Option<&T>,
     after: &T,
     same: impl Fn(&T, &T) -> bool,
@@ -615,209 +353,16 @@ async fn write_project(
         },
     )
     .await?;
-    let policy_keys: HashMap<i64, String> = rows_now
-        .policies
-        .iter()
-        .map(|m| {
-            let name = |id: Option<i64>, list: &HashMap<String, i64>| {
-                id.and_then(|i| list.iter().find(|(_, v)| **v == i).map(|(k, _)| k.clone()))
-            };
-            let d = RolePolicyDoc {
-                role: m.role.clone(),
-                incident_type: name(m.type_id, &types),
-                priority: name(m.priority_id, &priorities),
-                tag: name(m.tag_id, &tags),
-                service: name(m.service_id, &services),
-                email: m.email.clone(),
-                order: m.view_order,
-                enabled: m.enabled,
-            };
-            (m.id, d.key())
-        })
-        .collect();
-    let (_, gone_policies) = sync(
-        conn,
-        &rows_now.policies,
-        |m| policy_keys.get(&m.id).cloned().unwrap_or_default(),
-        |m| m.id,
-        &p.role_policies,
-        RolePolicyDoc::key,
-        |b, d| role_policy::Model {
-            role: d.role.clone(),
-            type_id: d.incident_type.as_ref().and_then(|t| types.get(t)).copied(),
-            priority_id: d.priority.as_ref().and_then(|t| priorities.get(t)).copied(),
-            tag_id: d.tag.as_ref().and_then(|t| tags.get(t)).copied(),
-            service_id: d.service.as_ref().and_then(|t| services.get(t)).copied(),
-            email: d.email.clone(),
-            view_order: d.order,
-            enabled: d.enabled,
-            ..b.cloned().unwrap_or_else(|| role_policy::Model {
-                project_id: pid,
-                created_at: now,
-                ..Default::default()
-            })
-        },
-    )
-    .await?;
-    let stored_filter = |text: &str| {
-        Filter::parse(text)
-            .map(|f| f.normalized().to_json().to_string())
-            .unwrap_or_default()
+    let refs = super::rules::Refs {
+        types,
+        priorities,
+        tags,
+        teams,
+        services,
     };
-    let (_, gone_notifications) = sync(
-        conn,
-        &rows_now.notification_rules,
-        |m| m.name.clone(),
-        |m| m.id,
-        &p.notification_rules,
-        |d| d.name.clone(),
-        |b, d| {
-            let base = b.cloned().unwrap_or_else(|| notification_rule::Model {
-                project_id: pid,
-                created_at: now,
-                updated_at: now,
-                ..Default::default()
-            });
-            let mut row = notification_rule::Model {
-                name: d.name.clone(),
-                description: d.description.clone(),
-                filter: keep_filter(b.map(|x| x.filter.as_str()), &d.filter, &stored_filter),
-                target_kind: d.target_kind.clone(),
-                target: d.target.clone(),
-                restricted_safe: d.restricted_safe,
-                enabled: d.enabled,
-                ..base
-            };
-            if let Some(t) = touch(b, &row, |x, y| x == y, now) {
-                row.updated_at = t;
-            }
-            row
-        },
-    )
-    .await?;
-    let ids_of = |names: &[String], list: &HashMap<String, i64>| -> String {
-        let mut ids: Vec<i64> = names.iter().filter_map(|n| list.get(n)).copied().collect();
-        ids.sort();
-        json(&ids)
-    };
-    let (_, gone_engagement) = sync(
-        conn,
-        &rows_now.engagement_rules,
-        |m| m.name.clone(),
-        |m| m.id,
-        &p.engagement_rules,
-        |d| d.name.clone(),
-        |b, d| {
-            let base = b.cloned().unwrap_or_else(|| engagement_rule::Model {
-                project_id: pid,
-                created_at: now,
-                updated_at: now,
-                ..Default::default()
-            });
-            let mut row = engagement_rule::Model {
-                name: d.name.clone(),
-                description: d.description.clone(),
-                filter: keep_filter(b.map(|x| x.filter.as_str()), &d.filter, &stored_filter),
-                individuals: keep_json(b.map(|x| x.individuals.as_str()), &d.individuals),
-                teams: ids_of(&d.teams, &teams),
-                services: ids_of(&d.services, &services),
-                documents: keep_json(b.map(|x| x.documents.as_str()), &d.documents),
-                enabled: d.enabled,
-                ..base
-            };
-            if let Some(t) = touch(b, &row, |x, y| x == y, now) {
-                row.updated_at = t;
-            }
-            row
-        },
-    )
-    .await?;
-    let (_, gone_definitions) = sync(
-        conn,
-        &rows_now.definitions,
-        |m| m.name.clone(),
-        |m| m.id,
-        &p.signal_definitions,
-        |d| d.name.clone(),
-        |b, d| {
-            let base = b.cloned().unwrap_or_else(|| signal_definition::Model {
-                project_id: pid,
-                created_at: now,
-                updated_at: now,
-                ..Default::default()
-            });
-            let mut row = signal_definition::Model {
-                name: d.name.clone(),
-                description: d.description.clone(),
-                owner: d.owner.clone(),
-                runbook_url: d.runbook_url.clone(),
-                source: d.source.clone(),
-                matcher: d.matcher.clone(),
-                enabled: d.enabled,
-                create_case: d.create_case,
-                case_type: d.case_type.clone(),
-                case_priority: d.case_priority.clone(),
-                case_severity: d.case_severity.clone(),
-                service_id: d.service.as_ref().and_then(|s| services.get(s)).copied(),
-                conversation_target: d.conversation_target.clone(),
-                tags: keep_json(b.map(|x| x.tags.as_str()), &d.tags),
-                entity_types: keep_json(b.map(|x| x.entity_types.as_str()), &d.entity_types),
-                fields: keep_json(b.map(|x| x.fields.as_str()), &d.fields),
-                dedup_window_seconds: d.dedup_window_seconds,
-                ..base
-            };
-            if let Some(t) = touch(b, &row, |x, y| x == y, now) {
-                row.updated_at = t;
-            }
-            row
-        },
-    )
-    .await?;
-    let (_, gone_filters) = sync(
-        conn,
-        &rows_now.filters,
-        |m| m.name.clone(),
-        |m| m.id,
-        &p.signal_filters,
-        |d| d.name.clone(),
-        |b, d| {
-            let base = b.cloned().unwrap_or_else(|| signal_filter::Model {
-                project_id: pid,
-                created_at: now,
-                updated_at: now,
-                ..Default::default()
-            });
-            let mut row = signal_filter::Model {
-                name: d.name.clone(),
-                description: d.description.clone(),
-                kind: d.kind.clone(),
-                expression: d.expression.clone(),
-                mode: d.mode.clone(),
-                expires_at: d.expires_at,
-                window_seconds: d.window_seconds,
-                ..base
-            };
-            if let Some(t) = touch(b, &row, |x, y| x == y, now) {
-                row.updated_at = t;
-            }
-            row
-        },
-    )
-    .await?;
+    let gone = super::rules::write(conn, p, &rows_now, &refs, pid, now).await?;
     if prune {
-        prune_rows::<signal_filter::Model>(conn, "signal_filters", slug, &gone_filters).await?;
-        prune_rows::<signal_definition::Model>(conn, "signal_definitions", slug, &gone_definitions)
-            .await?;
-        prune_rows::<engagement_rule::Model>(conn, "engagement_rules", slug, &gone_engagement)
-            .await?;
-        prune_rows::<notification_rule::Model>(
-            conn,
-            "notification_rules",
-            slug,
-            &gone_notifications,
-        )
-        .await?;
-        prune_rows::<role_policy::Model>(conn, "role_policies", slug, &gone_policies).await?;
+        super::rules::prune(conn, slug, &gone).await?;
         prune_rows::<service::Model>(conn, "services", slug, &gone_services).await?;
         prune_rows::<team::Model>(conn, "teams", slug, &gone_teams).await?;
         prune_rows::<tag::Model>(conn, "tags", slug, &gone_tags).await?;
@@ -833,7 +378,11 @@ async fn write_project(
 
 /// The stored JSON of a filter given as text: the stored one when it reads as the same text
 /// (so an unchanged rule is not rewritten), else the text's normalized JSON.
-fn keep_filter(stored: Option<&str>, text: &str, to_json: &impl Fn(&str) -> String) -> String {
+pub(crate) fn keep_filter(
+    stored: Option<&str>,
+    text: &str,
+    to_json: &impl Fn(&str) -> String,
+) -> String {
     match stored {
         Some(s) if super::export::filter_text(s) == text => s.to_string(),
         _ => to_json(text),
@@ -842,7 +391,7 @@ fn keep_filter(stored: Option<&str>, text: &str, to_json: &impl Fn(&str) -> Stri
 
 /// The stored JSON of a value: the stored text when it reads as the same value, else the
 /// value's JSON.
-fn keep_json<T: Serialize + serde::de::DeserializeOwned + PartialEq>(
+pub(crate) fn keep_json<T: Serialize + serde::de::DeserializeOwned + PartialEq>(
     stored: Option<&str>,
     value: &T,
 ) -> String {

@@ -15,10 +15,13 @@
 mod apply;
 mod export;
 mod plan;
+mod rules;
+mod validate;
 
 pub use apply::apply;
 pub use export::export;
 pub use plan::{plan, Change, ChangeKind, Plan};
+pub use validate::validate;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -204,7 +204,7 @@ pub(crate) fn diff(now: &Document, then: &Document, prune: bool) -> Plan {
 
 /// What applying `doc` would change, without changing anything.
 pub async fn plan(db: &Db, doc: &Document, prune: bool) -> Result<Plan> {
-    super::apply::validate(doc)?;
+    super::validate::validate(doc)?;
     let now = export(db, None).await?;
     let mut then = doc.clone();
     then.sort();

@@ -11,6 +11,7 @@
 
 mod activity;
 mod incidents;
+mod rules;
 mod setup;
 mod source;
 
@@ -218,33 +219,9 @@ pub async fn netflix_dispatch(
     Ok(report)
 }
 
-/// A slug from a name: lower-case letters, digits and single dashes.
+/// A slug from a name (`Employee Investigation` → `employee-investigation`).
 pub(crate) fn slugify(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.trim().chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    while out.ends_with('-') {
-        out.pop();
-    }
-    if out.is_empty() {
-        out.push_str("imported");
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::slugify;
-
-    #[test]
-    fn slugs_are_lowercase_dashed() {
-        assert_eq!(slugify("Employee Investigation"), "employee-investigation");
-        assert_eq!(slugify("  Denial of Service! "), "denial-of-service");
-        assert_eq!(slugify("***"), "imported");
-    }
+    dispatch_core::values::Slug::from_name(name)
+        .as_str()
+        .to_string()
 }
