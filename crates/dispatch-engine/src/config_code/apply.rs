@@ -407,7 +407,7 @@ async fn write_webhooks(
     hooks: &[WebhookDoc],
     prune: bool,
     now: DateTime<Utc>,
-    seal: &dyn Fn(&str) -> String,
+    seal: &(dyn Fn(&str) -> String + Sync),
 ) -> Result<()> {
     let existing = repo::webhook::list(conn).await?;
     let (_, gone) = sync(

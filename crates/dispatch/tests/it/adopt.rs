@@ -454,3 +454,77 @@ async fn configuration_round_trips_plans_field_by_field_and_applies_all_or_nothi
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn owners_export_plan_and_apply_the_configuration_over_the_api() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let owner = app.token_with("owner@example.com", "owner", "admin").await;
+    let admin = app.token_with("admin@example.com", "admin", "admin").await;
+    let denied = app
+        .call_as(Some(&admin), Method::GET, "/config/export", None)
+        .await;
+    assert_eq!(denied.status, 403, "owners only: {}", denied.body);
+
+    let exported = app
+        .call_as(Some(&owner), Method::GET, "/config/export", None)
+        .await;
+    assert_eq!(exported.status, 200, "{}", exported.body);
+    let mut doc = exported.body.clone();
+    assert_eq!(doc["projects"][0]["slug"], "default", "{doc}");
+    assert!(doc["projects"][0].get("id").is_none(), "no ids: {doc}");
+    doc["projects"][0]["description"] = "Changed in CI".into();
+
+    let plan = app
+        .call_as(
+            Some(&owner),
+            Method::POST,
+            "/config/plan",
+            Some(doc.clone()),
+        )
+        .await;
+    assert_eq!(plan.status, 200, "{}", plan.body);
+    assert_eq!(plan.body["update"], 1, "{}", plan.body);
+    assert_eq!(plan.body["changes"][0]["object"], "project default");
+    assert_eq!(plan.body["changes"][0]["fields"][0]["field"], "description");
+    assert_eq!(
+        plan.body["changes"][0]["fields"][0]["after"],
+        "Changed in CI"
+    );
+
+    let mut bad = doc.clone();
+    bad["projects"][0]["incident_types"][0]["default_visibility"] = "secret".into();
+    let refused = app
+        .call_as(Some(&owner), Method::POST, "/config/apply", Some(bad))
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .to_string()
+            .contains("projects[default].incident_types[default].default_visibility"),
+        "{}",
+        refused.body
+    );
+    let unchanged = app
+        .call_as(Some(&owner), Method::GET, "/config/export", None)
+        .await;
+    assert_eq!(unchanged.body, exported.body, "nothing was written");
+
+    let applied = app
+        .call_as(
+            Some(&owner),
+            Method::POST,
+            "/config/apply",
+            Some(doc.clone()),
+        )
+        .await;
+    assert_eq!(applied.status, 200, "{}", applied.body);
+    let after = app
+        .call_as(Some(&owner), Method::GET, "/config/export", None)
+        .await;
+    assert_eq!(
+        after.body, doc,
+        "export after apply is the applied document"
+    );
+}
