@@ -9,6 +9,7 @@ pub mod audit;
 mod cache;
 pub(crate) mod changes;
 pub mod command;
+pub mod config_code;
 pub mod data;
 pub mod documents;
 pub mod error;

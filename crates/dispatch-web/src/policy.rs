@@ -526,6 +526,9 @@ pub const POLICIES: &[RoutePolicy] = &[
         rec(Configured::NotificationRule),
     ),
     // Webhooks carry every incident's events: admins only.
+    r("GET", "/api/v1/config/export", OWNER),
+    r("POST", "/api/v1/config/plan", OWNER),
+    r("POST", "/api/v1/config/apply", OWNER),
     r("GET", "/api/v1/webhooks", ADMIN),
     r("POST", "/api/v1/webhooks", ADMIN),
     r("GET", "/api/v1/webhooks/{id}", ADMIN),

@@ -75,6 +75,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Bring another tool's records into Dispatch.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Incidents, over the API of a running server.
     Incident {
         #[command(subcommand)]
@@ -107,6 +112,28 @@ pub enum Command {
     },
     /// Measure the API against floors taken in the same run.
     Bench(BenchArgs),
+}
+
+/// `dispatch import …`.
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Import a Netflix Dispatch database (one organization): projects, taxonomies, tags,
+    /// people, teams, services, notifications, engagement filters, incident roles, and incidents
+    /// with participants, roles, timeline, tasks, reports, feedback and resource links. A second
+    /// run updates what the first created; nothing is written on any error.
+    NetflixDispatch {
+        /// The original's PostgreSQL database, `postgres://USER:PASSWORD@HOST/DB`.
+        #[arg(long)]
+        from: String,
+        /// The organization to import (its schema is `dispatch_organization_<slug>`).
+        #[arg(long, default_value = "default")]
+        organization: String,
+        /// Print what would be imported, per entity, and what cannot be carried over; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 /// `dispatch providers …`.
@@ -223,6 +250,39 @@ pub enum ConfigCommand {
     Example,
     /// Print the effective configuration (secrets hidden).
     Show {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Print everything configured in the database (projects, taxonomies, tags, teams,
+    /// services, role policies, rules, signal definitions and filters, webhooks without their
+    /// secrets) as YAML, sorted by name: `dispatch config export > dispatch.yaml`.
+    Export {
+        /// Only this project (its slug); webhooks are left out.
+        #[arg(long)]
+        project: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Show what applying a file would change: objects to create, update (field by field) or
+    /// delete.
+    Plan {
+        /// The YAML file (`-` for standard input).
+        #[arg(short = 'f', long = "file")]
+        file: PathBuf,
+        /// Also list what is in the database but not in the file as deleted.
+        #[arg(long)]
+        prune: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Apply a file in one transaction: all of it, or nothing on any error.
+    Apply {
+        /// The YAML file (`-` for standard input).
+        #[arg(short = 'f', long = "file")]
+        file: PathBuf,
+        /// Delete what the file's projects (and webhooks) no longer have.
+        #[arg(long)]
+        prune: bool,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -423,6 +483,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Config {
+            command: ConfigCommand::Export { project, db },
+        } => {
+            crate::config_code::run(
+                config_path,
+                db,
+                crate::config_code::Action::Export { project },
+            )
+            .await
+        }
+        Command::Config {
+            command: ConfigCommand::Plan { file, prune, db },
+        } => {
+            crate::config_code::run(
+                config_path,
+                db,
+                crate::config_code::Action::Plan { file, prune },
+            )
+            .await
+        }
+        Command::Config {
+            command: ConfigCommand::Apply { file, prune, db },
+        } => {
+            crate::config_code::run(
+                config_path,
+                db,
+                crate::config_code::Action::Apply { file, prune },
+            )
+            .await
+        }
+        Command::Config {
             command: ConfigCommand::Show { db },
         } => {
             let cfg = load(
@@ -491,6 +581,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 &dispatch_slack::manifest::commands(),
             );
             println!("{}", serde_json::to_string_pretty(&m)?);
+            Ok(())
+        }
+        Command::Import {
+            command:
+                ImportCommand::NetflixDispatch {
+                    from,
+                    organization,
+                    dry_run,
+                    db,
+                },
+        } => {
+            let cfg = load(
+                config_path,
+                Overrides {
+                    database_url: db.database_url,
+                    ..Default::default()
+                },
+            )?;
+            let database = crate::server::open_db(&cfg).await?;
+            dispatch_store::seed::ensure_defaults(&database).await?;
+            let report =
+                crate::import::netflix_dispatch(&database, &from, organization.trim(), dry_run)
+                    .await?;
+            print!("{}", report.render(dry_run));
             Ok(())
         }
         Command::Incident { command } => crate::client::run(command).await,

@@ -13,6 +13,7 @@ pub mod engagement_rule;
 pub mod event;
 pub mod feedback;
 pub mod file;
+pub mod import_source;
 pub mod incident;
 pub mod incident_priority;
 pub mod incident_severity;

@@ -202,6 +202,11 @@ impl MigratorTrait for Migrator {
                 postgres: include_str!("m20261203_000201_weekly_report.sql"),
             }),
             Box::new(SqlMigration {
+                name: "m20261203_000210_import_sources",
+                sqlite: include_str!("m20261203_000210_import_sources.sql"),
+                postgres: include_str!("m20261203_000210_import_sources.sql"),
+            }),
+            Box::new(SqlMigration {
                 name: "m20261203_000220_human_links",
                 sqlite: include_str!("m20261203_000220_human_links.sql"),
                 postgres: include_str!("m20261203_000220_human_links.sql"),

@@ -10,6 +10,7 @@ pub mod event;
 pub mod feedback;
 pub mod file;
 pub mod filter;
+pub mod import_source;
 pub mod incident;
 pub mod individual;
 pub mod job;

@@ -65,6 +65,33 @@ where
     }
 }
 
+/// A record whose primary key is one integer id.
+pub trait Keyed: Record {
+    /// The primary key's value for an id.
+    #[doc(hidden)]
+    fn key(id: i64) -> <<Self::Table as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType;
+}
+
+impl<R: Record> Keyed for R
+where
+    <<R::Table as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    fn key(id: i64) -> <<R::Table as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType {
+        id.into()
+    }
+}
+
+/// A record by its id.
+pub async fn find<R: Keyed>(conn: &impl ConnectionTrait, id: i64) -> Result<Option<R>> {
+    Ok(R::Table::find_by_id(R::key(id)).one(conn).await?)
+}
+
+/// Deletes a record by its id.
+pub async fn delete<R: Keyed>(conn: &impl ConnectionTrait, id: i64) -> Result<()> {
+    R::Table::delete_by_id(R::key(id)).exec(conn).await?;
+    Ok(())
+}
+
 /// Inserts a record. An auto-increment primary key is left to the database (its value in `row`
 /// is ignored); every other column is written as given. Returns the stored row.
 pub async fn insert<R: Record>(conn: &impl ConnectionTrait, row: R) -> Result<R> {

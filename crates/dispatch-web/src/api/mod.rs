@@ -3,6 +3,7 @@
 pub mod account;
 pub mod cases;
 pub mod commands;
+pub mod config;
 pub mod directory;
 pub mod files;
 pub mod incidents;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .merge(files::router())
         .merge(oncall::router())
         .merge(webhooks::router())
+        .merge(config::router())
         .merge(dispatch_slack::transport::router())
         .merge(dispatch_teams::transport::router())
         .merge(providers::router())

@@ -6,6 +6,7 @@ mod common;
 
 mod access;
 mod accounts;
+mod adopt;
 mod alertmanager;
 mod alertmanager_e2e;
 

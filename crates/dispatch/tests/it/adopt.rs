@@ -1,0 +1,530 @@
+//! Adopting Dispatch: `dispatch import netflix-dispatch` from the original's sample database
+//! (PostgreSQL only: it needs a PostgreSQL server for the source), and configuration as code
+//! (`dispatch config export | plan | apply`) on both databases.
+
+use crate::common::{spawn_app, TestDb};
+use std::process::Command;
+
+fn dispatch(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_dispatch"))
+        .args(args)
+        .env_remove("DISPATCH_DATABASE_URL")
+        .output()
+        .expect("run dispatch");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn run(args: Vec<String>) -> (bool, String, String) {
+    tokio::task::spawn_blocking(move || {
+        dispatch(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap()
+}
+
+fn args(s: &str) -> Vec<String> {
+    s.split(' ').map(String::from).collect()
+}
+
+/// The sample dump: `shared/data/` beside the checkout (or beside the worktrees' folder).
+fn sample_dump() -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    ["../shared", "../../shared"]
+        .iter()
+        .map(|s| root.join(s).join("data/netflix-dispatch-sample.sql"))
+        .find(|p| p.exists())
+        .expect("the Netflix Dispatch sample dump (shared/data/netflix-dispatch-sample.sql beside the checkout)")
+}
+
+fn psql(url: &str, extra: &[&str]) -> String {
+    let out = Command::new("psql")
+        .arg(url)
+        .args(["-qAtX"])
+        .args(extra)
+        .output()
+        .expect("psql");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A scratch database holding the original's sample data; dropped on drop.
+struct SourceDb {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl SourceDb {
+    fn load(admin: &str) -> Self {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("nd_source_{}_{nanos}", std::process::id());
+        psql(admin, &["-c", &format!("CREATE DATABASE {name}")]);
+        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+        let dump = sample_dump();
+        // As a role other than `postgres` the dump's `ALTER … OWNER` lines fail; every table
+        // and row still loads.
+        psql(
+            &url,
+            &["-v", "ON_ERROR_STOP=0", "-f", dump.to_str().unwrap()],
+        );
+        Self {
+            admin: admin.into(),
+            name,
+            url,
+        }
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        psql(&self.url, &["-c", sql]).trim().parse().unwrap_or(-1)
+    }
+}
+
+impl Drop for SourceDb {
+    fn drop(&mut self) {
+        psql(
+            &self.admin,
+            &[
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ],
+        );
+    }
+}
+
+/// The row of one entity in the import's report: (source, created, updated, unchanged).
+fn tally(report: &str, kind: &str) -> (i64, i64, i64, i64) {
+    let line = report
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(kind))
+        .unwrap_or_else(|| panic!("no {kind} in the report:\n{report}"));
+    let n: Vec<i64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().unwrap())
+        .collect();
+    (n[0], n[1], n[2], n[3])
+}
+
+#[tokio::test]
+async fn the_netflix_dispatch_sample_imports_once_with_its_counts_and_commanders() {
+    let Some(admin) = std::env::var("DISPATCH_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!(
+            "skipped: the import reads a PostgreSQL database; set DISPATCH_TEST_DATABASE_URL"
+        );
+        return;
+    };
+    let source = SourceDb::load(&admin);
+    let s = "dispatch_organization_default";
+    let want = |table: &str, filter: &str| {
+        source.count(&format!("SELECT count(*) FROM {s}.{table} {filter}"))
+    };
+    let app = spawn_app().await;
+    let import = format!(
+        "import netflix-dispatch --from {} --database-url {}",
+        source.url, app.db.url
+    );
+    let (ok, dry, err) = run(args(&format!("{import} --dry-run"))).await;
+    assert!(ok, "{err}");
+    assert!(dry.starts_with("Dry run"), "{dry}");
+    let listed = app.get("/incidents?status=active,stable,closed").await;
+    assert_eq!(
+        listed.body["items"].as_array().unwrap().len(),
+        0,
+        "a dry run writes nothing"
+    );
+
+    let (ok, first, err) = run(args(&import)).await;
+    assert!(ok, "{err}");
+    // Every entity Dispatch has a place for is created once per source row.
+    for (kind, table, filter) in [
+        ("incident", "incident", ""),
+        ("incident_type", "incident_type", ""),
+        ("tag_type", "tag_type", ""),
+        ("tag", "tag", ""),
+        ("individual", "individual_contact", ""),
+        ("team", "team_contact", ""),
+        ("notification", "notification", ""),
+        (
+            "participant",
+            "participant",
+            "WHERE incident_id IS NOT NULL",
+        ),
+        ("participant_role", "participant_role", ""),
+        ("event", "event", "WHERE incident_id IS NOT NULL"),
+        ("task", "task", ""),
+        ("conference", "conference", ""),
+        ("conversation", "conversation", ""),
+        ("ticket", "ticket", ""),
+    ] {
+        let n = want(table, filter);
+        assert!(n > 0, "the sample has {table} rows");
+        assert_eq!(tally(&first, kind), (n, n, 0, 0), "{kind}:\n{first}");
+    }
+    // The seeded priorities and severity of the same names are updated, not duplicated.
+    assert_eq!(tally(&first, "incident_priority"), (3, 0, 3, 0), "{first}");
+    assert!(
+        first.contains("notifications groups"),
+        "what is left out is said: {first}"
+    );
+
+    let (ok, second, err) = run(args(&import)).await;
+    assert!(ok, "{err}");
+    for line in second
+        .lines()
+        .skip(2)
+        .take_while(|l| !l.starts_with("Not carried") && !l.starts_with("Everything"))
+    {
+        let kind = line.split_whitespace().next().unwrap();
+        let (_, created, updated, _) = tally(&second, kind);
+        assert_eq!(
+            (created, updated),
+            (0, 0),
+            "a second run changes nothing ({kind}):\n{second}"
+        );
+    }
+
+    let listed = app
+        .get("/incidents?status=active,stable,closed&limit=100")
+        .await;
+    let mut titles: Vec<String> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap().to_string())
+        .collect();
+    titles.sort();
+    assert_eq!(
+        titles,
+        ["Heartbleed", "Kaseya", "Solarwinds", "This is just a test"]
+    );
+    let found = app.get("/incidents?q=Heartbleed").await;
+    let name = found.body["items"][0]["name"].as_str().unwrap().to_string();
+    let shown = app.get(&format!("/incidents/{name}")).await;
+    assert_eq!(shown.body["status"], "stable", "{}", shown.body);
+    assert!(
+        shown.body.to_string().contains("kglisson@example.com"),
+        "{}",
+        shown.body
+    );
+    let timeline = app.get(&format!("/incidents/{name}/timeline")).await;
+    let heartbleed = want("event", "WHERE incident_id = 4");
+    assert_eq!(
+        timeline
+            .body
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or_else(|| timeline.body["items"].as_array().unwrap().len()) as i64,
+        heartbleed
+    );
+    let verified = app.get(&format!("/incidents/{name}/timeline/verify")).await;
+    assert_eq!(verified.status, 200, "{}", verified.body);
+    assert_eq!(
+        verified.body["valid"], true,
+        "the imported chain verifies: {}",
+        verified.body
+    );
+    assert_eq!(verified.body["events"], heartbleed, "{}", verified.body);
+
+    let (ok, _, err) = run(args(&format!(
+        "import netflix-dispatch --from {} --organization nosuch --database-url {}",
+        source.url, app.db.url
+    )))
+    .await;
+    assert!(
+        !ok && err.contains("--organization") && err.contains("default"),
+        "{err}"
+    );
+}
+
+/// A configuration touching every kind of object, as an operator would write it.
+const CONFIG: &str = r#"
+projects:
+- slug: payments
+  name: Payments
+  key_prefix: PAY
+  description: Money in, money out.
+  stable_priority: low
+  incident_types:
+  - slug: outage
+    name: Outage
+    default: true
+  - slug: fraud
+    name: Fraud
+    default_visibility: restricted
+  incident_priorities:
+  - slug: high
+    name: High
+    color: '#ff0000'
+    page_commander: true
+  - slug: low
+    name: Low
+    default: true
+  incident_severities:
+  - slug: minor
+    name: Minor
+    default: true
+  tag_types:
+  - name: region
+    exclusive: true
+  tags:
+  - name: eu
+    tag_type: region
+  teams:
+  - name: Payments SRE
+    email: pay-sre@example.com
+  services:
+  - name: pay-oncall
+    provider: dispatch
+  role_policies:
+  - role: incident_commander
+    priority: high
+    service: pay-oncall
+  notification_rules:
+  - name: Execs
+    filter: priority = high
+    target_kind: email
+    target: execs@example.com
+  engagement_rules:
+  - name: EU incidents
+    filter: tag:region = eu
+    individuals: [dpo@example.com]
+    teams: [Payments SRE]
+webhooks:
+- url: https://hooks.example.com/dispatch
+  event_types: [incident_declared]
+"#;
+
+#[tokio::test]
+async fn configuration_round_trips_plans_field_by_field_and_applies_all_or_nothing() {
+    let app = spawn_app().await;
+    let dir = std::env::temp_dir().join(format!(
+        "dispatch-config-{}-{}",
+        std::process::id(),
+        app.base.rsplit(':').next().unwrap()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    std::fs::write(file("in.yaml"), CONFIG).unwrap();
+    let db = app.db.url.clone();
+
+    let (ok, plan, err) = run(args(&format!(
+        "config plan -f {} --database-url {db}",
+        file("in.yaml")
+    )))
+    .await;
+    assert!(ok, "{err}");
+    assert!(
+        plan.contains("+ project payments / incident_priorities high"),
+        "{plan}"
+    );
+    assert!(plan.contains("color: \"#ff0000\""), "{plan}");
+    let (ok, _, err) = run(args(&format!(
+        "config apply -f {} --database-url {db}",
+        file("in.yaml")
+    )))
+    .await;
+    assert!(ok, "{err}");
+    let (ok, a, err) = run(args(&format!("config export --database-url {db}"))).await;
+    assert!(ok, "{err}");
+    assert!(
+        a.contains("slug: payments")
+            && a.contains("tag:region = eu")
+            && a.contains("- Payments SRE"),
+        "{a}"
+    );
+    assert!(
+        !a.contains("whsec_"),
+        "no webhook secret in the export: {a}"
+    );
+    assert!(
+        a.find("slug: default").unwrap() < a.find("slug: payments").unwrap(),
+        "sorted by key"
+    );
+    std::fs::write(file("a.yaml"), &a).unwrap();
+
+    // Applied again: nothing to do. On a fresh database: the same export.
+    let (ok, plan, _) = run(args(&format!(
+        "config plan -f {} --database-url {db}",
+        file("a.yaml")
+    )))
+    .await;
+    assert!(
+        ok && plan.contains("0 to create, 0 to update, 0 to delete"),
+        "{plan}"
+    );
+    let fresh = TestDb::new().await;
+    let (ok, _, err) = run(args(&format!(
+        "config apply -f {} --database-url {}",
+        file("a.yaml"),
+        fresh.url
+    )))
+    .await;
+    assert!(ok, "{err}");
+    let (ok, b, _) = run(args(&format!("config export --database-url {}", fresh.url))).await;
+    assert!(ok);
+    assert_eq!(a, b, "export → apply → export is identical");
+
+    // A change is planned field by field; --prune deletes what the file no longer has.
+    let changed = a
+        .replace("target: execs@example.com", "target: board@example.com")
+        .replace(
+            "  - name: eu\n    tag_type: region\n    description: ''\n",
+            "",
+        );
+    assert_ne!(changed, a);
+    std::fs::write(file("b.yaml"), &changed).unwrap();
+    let (ok, plan, _) = run(args(&format!(
+        "config plan -f {} --database-url {db}",
+        file("b.yaml")
+    )))
+    .await;
+    assert!(ok, "{plan}");
+    assert!(plan.contains("~ project payments / notification_rules Execs\n    target: \"execs@example.com\" -> \"board@example.com\""), "{plan}");
+    assert!(plan.contains("= project payments / tags eu"), "{plan}");
+    let (ok, plan, _) = run(args(&format!(
+        "config plan --prune -f {} --database-url {db}",
+        file("b.yaml")
+    )))
+    .await;
+    assert!(
+        ok && plan.contains("- project payments / tags eu"),
+        "{plan}"
+    );
+
+    // Bad input: every error names the file, the object and the field; nothing is written.
+    let bad = changed
+        .replace("target_kind: email", "target_kind: carrier-pigeon")
+        .replace("filter: priority = high", "filter: priority = = high")
+        .replace("tag_type: region", "tag_type: continent");
+    std::fs::write(file("bad.yaml"), &bad).unwrap();
+    let (ok, _, err) = run(args(&format!(
+        "config apply --prune -f {} --database-url {db}",
+        file("bad.yaml")
+    )))
+    .await;
+    assert!(!ok, "a bad file is refused");
+    assert!(
+        err.contains("bad.yaml")
+            && err.contains("projects[payments].notification_rules[Execs].target_kind"),
+        "{err}"
+    );
+    assert!(err.contains("notification_rules[Execs].filter"), "{err}");
+    let (ok, _, err) = run(args(&format!(
+        "config apply -f {} --database-url {db}",
+        file("typo.yaml")
+    )))
+    .await;
+    assert!(!ok && err.contains("typo.yaml"), "{err}");
+    std::fs::write(
+        file("typo.yaml"),
+        a.replacen("key_prefix:", "key_prefx:", 1),
+    )
+    .unwrap();
+    let (ok, _, err) = run(args(&format!(
+        "config apply -f {} --database-url {db}",
+        file("typo.yaml")
+    )))
+    .await;
+    assert!(
+        !ok && err.contains("typo.yaml") && err.contains("key_prefx"),
+        "{err}"
+    );
+    let (_, after, _) = run(args(&format!("config export --database-url {db}"))).await;
+    assert_eq!(after, a, "nothing was written");
+
+    let (ok, _, err) = run(args(&format!(
+        "config apply --prune -f {} --database-url {db}",
+        file("b.yaml")
+    )))
+    .await;
+    assert!(ok, "{err}");
+    let (_, pruned, _) = run(args(&format!("config export --database-url {db}"))).await;
+    assert!(
+        pruned.contains("board@example.com") && !pruned.contains("- name: eu\n"),
+        "{pruned}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test]
+async fn owners_export_plan_and_apply_the_configuration_over_the_api() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let owner = app.token_with("owner@example.com", "owner", "admin").await;
+    let admin = app.token_with("admin@example.com", "admin", "admin").await;
+    let denied = app
+        .call_as(Some(&admin), Method::GET, "/config/export", None)
+        .await;
+    assert_eq!(denied.status, 403, "owners only: {}", denied.body);
+
+    let exported = app
+        .call_as(Some(&owner), Method::GET, "/config/export", None)
+        .await;
+    assert_eq!(exported.status, 200, "{}", exported.body);
+    let mut doc = exported.body.clone();
+    assert_eq!(doc["projects"][0]["slug"], "default", "{doc}");
+    assert!(doc["projects"][0].get("id").is_none(), "no ids: {doc}");
+    doc["projects"][0]["description"] = "Changed in CI".into();
+
+    let plan = app
+        .call_as(
+            Some(&owner),
+            Method::POST,
+            "/config/plan",
+            Some(doc.clone()),
+        )
+        .await;
+    assert_eq!(plan.status, 200, "{}", plan.body);
+    assert_eq!(plan.body["update"], 1, "{}", plan.body);
+    assert_eq!(plan.body["changes"][0]["object"], "project default");
+    assert_eq!(plan.body["changes"][0]["fields"][0]["field"], "description");
+    assert_eq!(
+        plan.body["changes"][0]["fields"][0]["after"],
+        "Changed in CI"
+    );
+
+    let mut bad = doc.clone();
+    bad["projects"][0]["incident_types"][0]["default_visibility"] = "secret".into();
+    let refused = app
+        .call_as(Some(&owner), Method::POST, "/config/apply", Some(bad))
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .to_string()
+            .contains("projects[default].incident_types[default].default_visibility"),
+        "{}",
+        refused.body
+    );
+    let unchanged = app
+        .call_as(Some(&owner), Method::GET, "/config/export", None)
+        .await;
+    assert_eq!(unchanged.body, exported.body, "nothing was written");
+
+    let applied = app
+        .call_as(
+            Some(&owner),
+            Method::POST,
+            "/config/apply",
+            Some(doc.clone()),
+        )
+        .await;
+    assert_eq!(applied.status, 200, "{}", applied.body);
+    let after = app
+        .call_as(Some(&owner), Method::GET, "/config/export", None)
+        .await;
+    assert_eq!(
+        after.body, doc,
+        "export after apply is the applied document"
+    );
+}
