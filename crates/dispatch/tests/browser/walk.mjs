@@ -298,7 +298,12 @@ try {
     await shot("cases");
     await page.locator("table tbody tr", { hasText: "db1" }).getByRole("link").first().click();
     await page.waitForURL(/\/cases\/\d+$/);
-    await page.getByText("Raw payload").first().click();
+    // The case page updates live while the worker runs: a part swapped in closes an opened
+    // payload again, so it is opened until it stays open.
+    for (let i = 0; i < 10 && !(await page.locator("pre.raw").first().isVisible()); i++) {
+      await page.getByText("Raw payload").first().click();
+      await page.waitForTimeout(300);
+    }
     check(await page.locator("pre.raw").first().isVisible(), "the raw payload opens as formatted text");
     await shot("case");
     await page.setViewportSize({ width: 390, height: 844 });
