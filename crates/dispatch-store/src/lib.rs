@@ -6,6 +6,7 @@ pub mod builtin;
 pub mod db;
 pub(crate) mod entity;
 pub mod error;
+pub mod import;
 pub mod migration;
 pub mod model;
 pub mod repo;

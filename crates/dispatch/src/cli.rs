@@ -601,9 +601,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             let database = crate::server::open_db(&cfg).await?;
             dispatch_store::seed::ensure_defaults(&database).await?;
-            let report =
-                crate::import::netflix_dispatch(&database, &from, organization.trim(), dry_run)
-                    .await?;
+            let report = dispatch_store::import::netflix_dispatch(
+                &database,
+                &from,
+                organization.trim(),
+                dry_run,
+            )
+            .await?;
             print!("{}", report.render(dry_run));
             Ok(())
         }

@@ -10,7 +10,6 @@ pub mod config;
 pub mod config_code;
 pub mod confluence_config;
 pub mod google_config;
-pub mod import;
 pub mod matrix_config;
 pub mod oncall_config;
 pub mod server;

@@ -4,9 +4,9 @@
 
 use super::incidents::{person, Participants};
 use super::{Ctx, Outcome};
+use crate::model::{feedback, report, resource, task};
+use crate::repo;
 use dispatch_core::ResourceKind;
-use dispatch_store::model::{feedback, report, resource, task};
-use dispatch_store::repo;
 
 /// Imports every kind of incident activity.
 pub(crate) async fn run(ctx: &mut Ctx<'_>, people: &Participants) -> anyhow::Result<()> {

@@ -4,9 +4,9 @@
 
 use super::setup::project_of;
 use super::Ctx;
+use crate::model::{engagement_rule, individual, notification_rule, role_policy};
+use crate::repo::{self, rules};
 use dispatch_core::filter::{Comparison, Field, Filter, Op};
-use dispatch_store::model::{engagement_rule, individual, notification_rule, role_policy};
-use dispatch_store::repo::{self, rules};
 use std::collections::HashMap;
 
 /// The source's search filters as Dispatch filters, by source id; the ones that do not

@@ -58,7 +58,7 @@ impl Source {
         }
         let conn = sea_orm::Database::connect(url)
             .await
-            .with_context(|| format!("--from: cannot open {}", dispatch_store::db::redact(url)))?;
+            .with_context(|| format!("--from: cannot open {}", crate::db::redact(url)))?;
         let schema = format!("dispatch_organization_{organization}");
         let source = Source { conn, schema };
         let found = source

@@ -5,10 +5,10 @@
 
 use super::setup::project_of;
 use super::{Ctx, Outcome};
+use crate::model::{incident, participant, participant_role, project};
+use crate::repo::event::{self, ChainHead, NewEvent};
+use crate::repo::{self, rows, taxonomy};
 use dispatch_core::{EventSource, Transport};
-use dispatch_store::model::{incident, participant, participant_role, project};
-use dispatch_store::repo::event::{self, ChainHead, NewEvent};
-use dispatch_store::repo::{self, rows, taxonomy};
 use std::collections::HashMap;
 
 /// Source participant id → (source incident, source individual).

@@ -15,11 +15,11 @@ mod rules;
 mod setup;
 mod source;
 
+use crate::repo::rows::Keyed;
+use crate::repo::{import_source, rows};
+use crate::Record;
+use crate::{Db, WriteTxn};
 use chrono::{DateTime, Utc};
-use dispatch_store::repo::rows::Keyed;
-use dispatch_store::repo::{import_source, rows};
-use dispatch_store::Record;
-use dispatch_store::{Db, WriteTxn};
 use source::Source;
 use std::collections::HashMap;
 

@@ -3,12 +3,12 @@
 //! its rules ([`super::rules`]).
 
 use super::{slugify, Ctx};
-use dispatch_store::model::{
+use crate::model::{
     incident_priority, incident_severity, incident_type, individual, project, service, tag,
     tag_type, team,
 };
-use dispatch_store::repo::rows::Keyed;
-use dispatch_store::repo::{self, taxonomy};
+use crate::repo::rows::Keyed;
+use crate::repo::{self, taxonomy};
 
 /// Imports every configuration kind, in dependency order.
 pub(crate) async fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
