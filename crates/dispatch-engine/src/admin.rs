@@ -124,9 +124,20 @@ impl crate::Credentials<'_> {
         if o.last_used_at
             .is_none_or(|t| now - t > chrono::TimeDelta::seconds(60))
         {
-            let txn = self.db.write().await?;
-            repo::token::touch(&*txn, o.token_id, now).await?;
-            txn.commit().await?;
+            // Bookkeeping, off the request's path: the request does not wait for this write
+            // (nor fail with it); the next request after a minute tries again.
+            let db = self.db.clone();
+            let token_id = o.token_id;
+            tokio::spawn(async move {
+                let touched = async {
+                    let txn = db.write().await?;
+                    repo::token::touch(&*txn, token_id, now).await?;
+                    txn.commit().await
+                };
+                if let Err(e) = touched.await {
+                    tracing::warn!(error = %e, "cannot record when a token was last used");
+                }
+            });
         }
         Ok(Some(Authenticated {
             actor: Actor {

@@ -13,6 +13,7 @@ use sea_orm::{
 };
 use sea_orm_migration::MigratorTrait;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -22,6 +23,24 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 pub trait Conn: sea_orm::ConnectionTrait + Send + Sync {}
 
 impl<T: sea_orm::ConnectionTrait + Send + Sync> Conn for T {}
+
+/// Statements run through every [`Db`] of this process (queries and writes, in and out of
+/// transactions; not `BEGIN`/`COMMIT`, nor the job queue's `LISTEN` connection).
+static STATEMENTS: AtomicU64 = AtomicU64::new(0);
+
+/// How many statements this process has run on its databases since it started: the bench reads
+/// it (through `/metrics`) to report statements per request.
+pub fn statements_run() -> u64 {
+    STATEMENTS.load(Ordering::Relaxed)
+}
+
+/// Counts every statement run through `conn`.
+fn counted(mut conn: DatabaseConnection) -> DatabaseConnection {
+    conn.set_metric_callback(|_| {
+        STATEMENTS.fetch_add(1, Ordering::Relaxed);
+    });
+    conn
+}
 
 /// Which database engine is behind a [`Db`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +115,7 @@ impl Db {
                 .await
                 .map_err(err)?;
             Ok(Db {
-                conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+                conn: counted(SqlxPostgresConnector::from_sqlx_postgres_pool(pool)),
                 writer: None,
                 backend: Backend::Postgres,
                 write_lock: None,
@@ -123,7 +142,7 @@ impl Db {
                     .connect_with(opts.clone().pragma("cache_size", "-16000"))
                     .await
                     .map_err(err)?;
-                Some(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+                Some(counted(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)))
             };
             let pool = SqlitePoolOptions::new()
                 .test_before_acquire(false)
@@ -133,7 +152,7 @@ impl Db {
                 .await
                 .map_err(err)?;
             Ok(Db {
-                conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+                conn: counted(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)),
                 writer,
                 backend: Backend::Sqlite,
                 write_lock: Some(Arc::new(Mutex::new(()))),

@@ -146,6 +146,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
     if let Err(e) = state.engine.jobs().record_queue_metrics().await {
         tracing::warn!(error = %e, "reading the job queue for /metrics failed");
     }
+    dispatch_engine::telemetry::record_db_statements();
     (
         [(
             axum::http::header::CONTENT_TYPE,

@@ -37,6 +37,11 @@ pub enum Need {
     /// The `{id}` path parameter names an incident; the caller may do this action in it (the one
     /// rule of [`dispatch_core::permission`] decides).
     Incident(Action),
+    /// The `{id}` path parameter names an incident that the handler reads under the caller's
+    /// visibility in the same query (one they may not see is *not found*, exactly like one that
+    /// does not exist): the layer only authenticates. For reads whose one rule is seeing the
+    /// incident, so that its visibility costs no statement of its own.
+    Seen,
     /// The `{id}` path parameter names a record of an incident; the caller may do this action in
     /// that incident (a job of no incident needs an admin).
     Owned(Owned, Action),
@@ -253,7 +258,7 @@ pub const POLICIES: &[RoutePolicy] = &[
     // Incidents. Lists are filtered to what the caller may see by the store.
     r("POST", "/api/v1/incidents", Member),
     r("GET", "/api/v1/incidents", Member),
-    r("GET", "/api/v1/incidents/{id}", Incident(View)),
+    r("GET", "/api/v1/incidents/{id}", Need::Seen),
     r("PATCH", "/api/v1/incidents/{id}", Incident(EditIncident)),
     r(
         "POST",
@@ -771,7 +776,7 @@ async fn authorize(
     let engine = &state.engine;
     let id = path_param(parts, "id").await;
     match need {
-        Public | Need::Signed | Member => {}
+        Public | Need::Signed | Member | Need::Seen => {}
         Role(role) => {
             if !who.role.at_least(role) {
                 return Err(ApiError::Forbidden(format!(

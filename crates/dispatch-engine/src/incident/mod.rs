@@ -11,7 +11,7 @@ use crate::Result;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::ValidationError;
 use dispatch_store::model::{report, resource};
-use dispatch_store::repo::incident::{IncidentFilter, IncidentRow};
+use dispatch_store::repo::incident::{IncidentFilter, IncidentRow, Viewer};
 use dispatch_store::repo::participant::ParticipantView;
 use dispatch_store::repo::tag::TagRow;
 use dispatch_store::repo::{self, taxonomy};
@@ -45,29 +45,24 @@ pub struct IncidentSummary {
     pub tags: Vec<TagRow>,
 }
 
-/// Reads an incident with its participants, tags and resources.
+/// Reads an incident with its participants, tags and resources: two statements (the row, then
+/// every part at once).
 pub(crate) async fn load_detail(conn: &impl Conn, r: &IncidentRef) -> Result<IncidentDetail> {
     let row = repo::incident::get(conn, r).await?;
-    let tags = repo::tag::for_incidents(conn, &[row.id])
-        .await?
-        .remove(&row.id)
-        .unwrap_or_default();
-    let participants = repo::participant::list(conn, row.id).await?;
-    let resources = repo::resource::for_incidents(conn, &[row.id])
-        .await?
-        .remove(&row.id)
-        .unwrap_or_default();
-    let last_tactical_report = repo::report::latest(conn, row.id, "tactical").await?;
-    let last_executive_report = repo::report::latest(conn, row.id, "executive").await?;
-    let runbooks = crate::rules::welcome::runbooks(conn, row.id).await?;
+    detail_of(conn, row).await
+}
+
+/// The rest of an incident's read, given its row (one statement).
+async fn detail_of(conn: &impl Conn, row: IncidentRow) -> Result<IncidentDetail> {
+    let parts = repo::detail::parts(conn, row.id).await?;
     Ok(IncidentDetail {
         row,
-        tags,
-        participants,
-        resources,
-        last_tactical_report,
-        last_executive_report,
-        runbooks,
+        tags: parts.tags,
+        participants: parts.participants,
+        resources: parts.resources,
+        last_tactical_report: parts.last_tactical_report,
+        last_executive_report: parts.last_executive_report,
+        runbooks: crate::rules::welcome::runbooks_of(parts.engagements),
     })
 }
 
@@ -200,18 +195,22 @@ impl crate::Incidents<'_> {
         load_detail(self.db.conn(), r).await
     }
 
+    /// Reads one incident by id or key if `viewer` may see it; *not found* otherwise, exactly
+    /// like one that does not exist. Two statements.
+    pub async fn get_visible(self, viewer: Viewer, r: &IncidentRef) -> Result<IncidentDetail> {
+        let conn = self.db.conn();
+        let row = repo::incident::find_visible(conn, viewer, r)
+            .await?
+            .ok_or_else(|| crate::Error::NotFound(format!("incident {r}")))?;
+        detail_of(conn, row).await
+    }
+
     /// A page of incidents and the number matching the filter.
     pub async fn list(self, f: &IncidentFilter) -> Result<(Vec<IncidentSummary>, u64)> {
-        let conn = self.db.conn();
-        let (rows, total) = repo::incident::list(conn, f).await?;
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let mut tags = repo::tag::for_incidents(conn, &ids).await?;
+        let (rows, total) = repo::incident::list_with_tags(self.db.conn(), f).await?;
         let out = rows
             .into_iter()
-            .map(|row| IncidentSummary {
-                tags: tags.remove(&row.id).unwrap_or_default(),
-                row,
-            })
+            .map(|(row, tags)| IncidentSummary { row, tags })
             .collect();
         Ok((out, total))
     }

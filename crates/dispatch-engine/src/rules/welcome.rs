@@ -43,12 +43,20 @@ pub(crate) async fn runbooks(
     conn: &impl Conn,
     incident_id: i64,
 ) -> crate::Result<Vec<(String, String)>> {
-    Ok(repo::rules::engagements(conn, incident_id)
-        .await?
+    Ok(runbooks_of(
+        repo::rules::engagements(conn, incident_id).await?,
+    ))
+}
+
+/// The runbooks (title, link) among an incident's engagements.
+pub(crate) fn runbooks_of(
+    engagements: Vec<dispatch_store::model::engagement::Model>,
+) -> Vec<(String, String)> {
+    engagements
         .into_iter()
         .filter(|e| e.kind == "document")
         .map(|e| (e.title.unwrap_or_default(), e.link.unwrap_or_default()))
-        .collect())
+        .collect()
 }
 
 /// The "suggested runbooks" part of a message (nothing when there are none).

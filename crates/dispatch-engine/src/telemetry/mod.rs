@@ -29,6 +29,15 @@ pub const PROVIDER_DURATION: &str = "dispatch_provider_call_duration_seconds";
 /// Provider calls that returned an error, by `provider`, `capability` and `operation`.
 pub const PROVIDER_ERRORS: &str = "dispatch_provider_errors_total";
 
+/// Statements this process has run on its database (queries and writes, in and out of
+/// transactions; not `BEGIN`/`COMMIT`): `dispatch bench` reads it to report statements per request.
+pub const DB_STATEMENTS: &str = "dispatch_db_statements_total";
+
+/// Sets [`DB_STATEMENTS`] to the store's count (when `/metrics` is scraped).
+pub fn record_db_statements() {
+    counter!(DB_STATEMENTS).absolute(dispatch_store::db::statements_run());
+}
+
 /// Alerts received through the signal endpoints, by `source` and `outcome` (`new_case`,
 /// `new_instance`, `deduplicated`, `snoozed`, `no_definition_matched`, `resolved`, …).
 pub const SIGNALS_RECEIVED: &str = "dispatch_signals_received_total";
@@ -40,6 +49,10 @@ pub const SIGNALS_SNOOZED: &str = "dispatch_signals_snoozed_total";
 /// Describes the engine's series to the installed recorder (their `# HELP` lines). Call once,
 /// after installing it.
 pub fn describe() {
+    describe_counter!(
+        DB_STATEMENTS,
+        "Statements run on the database (queries and writes; not BEGIN/COMMIT)."
+    );
     describe_counter!(JOB_ATTEMPTS, "Job attempts started, by job kind.");
     describe_counter!(
         JOB_FAILURES,

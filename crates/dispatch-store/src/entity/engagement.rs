@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of `engagements`: `kind` is `individual`, `service`, `team` or `document`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "engagements")]
 pub struct Model {
     #[sea_orm(primary_key)]

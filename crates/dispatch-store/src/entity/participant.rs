@@ -3,7 +3,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of `participants`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "participants")]
 pub struct Model {
     #[sea_orm(primary_key)]

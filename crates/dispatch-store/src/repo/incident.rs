@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentStatus, Visibility};
 use sea_orm::sea_query::{Alias, Expr, JoinType, Order, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
+use sea_orm::{
+    ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, QueryFilter, QuerySelect,
+};
 
 /// An incident with the names of everything it points at: what reads return.
 #[derive(Debug, Clone, FromQueryResult)]
@@ -524,6 +526,16 @@ pub(crate) fn join_taxonomies(q: &mut SelectStatement) {
 
 /// Reads one incident by id or key.
 pub async fn find(conn: &impl ConnectionTrait, r: &IncidentRef) -> Result<Option<IncidentRow>> {
+    find_visible(conn, Viewer::Everyone, r).await
+}
+
+/// Reads one incident by id or key if `viewer` may see it (the condition every list applies),
+/// in one query; `None` both when it does not exist and when it is hidden.
+pub async fn find_visible(
+    conn: &impl ConnectionTrait,
+    viewer: Viewer,
+    r: &IncidentRef,
+) -> Result<Option<IncidentRow>> {
     let mut q = base_select();
     match r {
         IncidentRef::Id(id) => {
@@ -531,6 +543,9 @@ pub async fn find(conn: &impl ConnectionTrait, r: &IncidentRef) -> Result<Option
         }
         IncidentRef::Key(key) => q.and_where(key_condition(key)),
     };
+    if let Some(c) = viewer.condition() {
+        q.and_where(c);
+    }
     let stmt = conn.get_database_backend().build(&q);
     Ok(IncidentRow::find_by_statement(stmt).one(conn).await?)
 }
@@ -691,6 +706,52 @@ pub async fn list(
     conn: &impl ConnectionTrait,
     f: &IncidentFilter,
 ) -> Result<(Vec<IncidentRow>, u64)> {
+    let total = count(conn, f).await?;
+    let q = page_select(f, conn.get_database_backend());
+    let rows = IncidentRow::find_by_statement(conn.get_database_backend().build(&q))
+        .all(conn)
+        .await?;
+    Ok((rows, total))
+}
+
+/// [`list`] with each incident's tags (by name), in two statements: the count, and the page with
+/// its tags as a JSON array per row (gathered for the page's rows only).
+pub async fn list_with_tags(
+    conn: &impl ConnectionTrait,
+    f: &IncidentFilter,
+) -> Result<(Vec<(IncidentRow, Vec<super::tag::TagRow>)>, u64)> {
+    use sea_orm::sea_query::Asterisk;
+    let backend = conn.get_database_backend();
+    let total = count(conn, f).await?;
+    let page = Alias::new("page");
+    let order = if f.ascending { Order::Asc } else { Order::Desc };
+    let q = Query::select()
+        .column((page.clone(), Asterisk))
+        .expr_as(
+            Expr::cust(super::detail::tags_of_page(backend)),
+            Alias::new("tags_json"),
+        )
+        .from_subquery(page_select(f, backend), page.clone())
+        .order_by(
+            (page.clone(), Alias::new(f.sort.column().as_str())),
+            order.clone(),
+        )
+        .order_by((page, Alias::new("id")), order)
+        .to_owned();
+    let mut out = Vec::new();
+    for r in conn.query_all(backend.build(&q)).await? {
+        let row = IncidentRow::from_query_result(&r, "")?;
+        let json: Option<String> = r.try_get("", "tags_json")?;
+        let mut tags: Vec<super::tag::TagRow> =
+            super::detail::decode("tags", json.as_deref().unwrap_or("[]"))?;
+        tags.sort_by(|a, b| a.name.cmp(&b.name));
+        out.push((row, tags));
+    }
+    Ok((out, total))
+}
+
+/// How many incidents match the filter.
+async fn count(conn: &impl ConnectionTrait, f: &IncidentFilter) -> Result<u64> {
     let backend = conn.get_database_backend();
     let mut count = Query::select();
     count.from(incident::Entity).expr(Expr::cust("COUNT(*)"));
@@ -701,6 +762,11 @@ pub async fn list(
         .map(|r| r.try_get_by_index(0))
         .transpose()?
         .unwrap_or(0);
+    Ok(total as u64)
+}
+
+/// The select of one page of incidents matching the filter, sorted.
+fn page_select(f: &IncidentFilter, backend: sea_orm::DbBackend) -> SelectStatement {
     let mut q = base_select();
     apply_filter(&mut q, f, backend);
     let order = if f.ascending { Order::Asc } else { Order::Desc };
@@ -708,8 +774,5 @@ pub async fn list(
         .order_by((incident::Entity, incident::Column::Id), order)
         .limit(f.per_page)
         .offset(f.page.saturating_sub(1).saturating_mul(f.per_page));
-    let rows = IncidentRow::find_by_statement(backend.build(&q))
-        .all(conn)
-        .await?;
-    Ok((rows, total as u64))
+    q
 }

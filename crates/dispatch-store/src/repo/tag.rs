@@ -10,7 +10,7 @@ use sea_orm::{
 use std::collections::HashMap;
 
 /// A tag with its type's name.
-#[derive(Debug, Clone, FromQueryResult)]
+#[derive(Debug, Clone, FromQueryResult, serde::Deserialize)]
 pub struct TagRow {
     pub incident_id: i64,
     pub id: i64,

@@ -135,13 +135,14 @@ pub(crate) async fn declaration(s: &AppState, body: &IncidentIn) -> ApiResult<De
     responses((status = 200, body = IncidentOut), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn show(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<IncidentOut>> {
+    // The route's rule is `Seen`: the read itself applies the caller's visibility.
     Ok(axum::Json(
         s.engine
             .incidents()
-            .get(&IncidentRef::parse(&id))
+            .get_visible(auth.viewer(), &IncidentRef::parse(&id))
             .await?
             .into(),
     ))

@@ -101,6 +101,8 @@ fn expect(p: Persona, method: &str, need: Need, restricted: bool) -> Expect {
         // The fixture's case is assigned to no one (its definition names no service), so every
         // signed-in caller may work it; the `signals` module checks the assignee's rule.
         Need::Case(_) => Allowed,
+        // The handler reads the incident under the caller's visibility: the rule of viewing it.
+        Need::Seen => expect(p, method, Need::Incident(Action::View), restricted),
         Need::Role(r) => {
             if role.at_least(r) {
                 Allowed
