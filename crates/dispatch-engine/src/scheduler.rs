@@ -98,12 +98,17 @@ impl Scheduler {
     /// Fires every schedule with an occurrence due at `now`, if this replica leads; returns how
     /// many fired. A schedule seen for the first time starts counting from `now`.
     pub async fn tick(&self, now: DateTime<Utc>) -> Result<usize> {
+        Ok(self.tick_once(now).await?.unwrap_or(0))
+    }
+
+    /// [`Scheduler::tick`]; `None` when another replica leads (it is ticking now).
+    async fn tick_once(&self, now: DateTime<Utc>) -> Result<Option<usize>> {
         if self.schedules.is_empty() {
-            return Ok(0);
+            return Ok(Some(0));
         }
         let txn = self.engine.db().write().await?;
         if !repo::schedule::try_lead(&*txn).await? {
-            return Ok(0);
+            return Ok(None);
         }
         let mut fired = 0;
         for s in &self.schedules {
@@ -132,35 +137,63 @@ impl Scheduler {
         if fired > 0 {
             self.engine.wake_workers();
         }
-        Ok(fired)
+        Ok(Some(fired))
     }
 
-    /// Ticks until `shutdown` turns true, sleeping until the next occurrence (at most a second).
+    /// One tick of the loop; false when it must be tried again soon: it failed, or another
+    /// replica was ticking (which may die before it commits).
+    async fn tick_settled(&self, now: DateTime<Utc>) -> bool {
+        match self.tick_once(now).await {
+            Ok(fired) => fired.is_some(),
+            Err(e) => {
+                tracing::error!(error = %e, "scheduler tick failed");
+                false
+            }
+        }
+    }
+
+    /// Ticks until `shutdown` turns true: once at start (a schedule seen for the first time
+    /// starts counting, missed periods fire once), then only when an occurrence is due, sleeping
+    /// until it (at most [`MAX_SLEEP`], so a clock step is noticed) — an idle replica runs no
+    /// statement between occurrences.
     pub async fn run_until(&self, mut shutdown: watch::Receiver<bool>) {
         if self.schedules.is_empty() {
             return;
         }
+        let mut ticked = dispatch_core::now();
+        // After a failed tick (or one another replica led), the due occurrence is looked at
+        // again a second later.
+        let mut failed = !self.tick_settled(ticked).await;
         loop {
-            let now = dispatch_core::now();
-            if let Err(e) = self.tick(now).await {
-                tracing::error!(error = %e, "scheduler tick failed");
-            }
             let next = self
                 .schedules
                 .iter()
-                .filter_map(|s| s.next_after(now))
+                .filter_map(|s| s.next_after(ticked))
                 .min();
             let wait = next
                 .and_then(|n| (n - dispatch_core::now()).to_std().ok())
-                .unwrap_or(Duration::from_secs(1))
-                .clamp(Duration::from_millis(50), Duration::from_secs(1));
+                .unwrap_or(Duration::ZERO)
+                .clamp(
+                    Duration::from_millis(if failed { 1000 } else { 50 }),
+                    MAX_SLEEP,
+                );
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => break,
             }
+            let now = dispatch_core::now();
+            if next.is_some_and(|n| n <= now) {
+                failed = !self.tick_settled(now).await;
+                if !failed {
+                    ticked = now;
+                }
+            }
         }
     }
 }
+
+/// The longest the scheduler sleeps before looking at the clock again.
+const MAX_SLEEP: Duration = Duration::from_secs(60);
 
 /// Runs a periodic job for its occurrence `at` (the scheduler's clock), finishing the job in the
 /// transaction of its work.

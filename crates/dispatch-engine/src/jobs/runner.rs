@@ -26,7 +26,11 @@ pub struct RunnerOptions {
     pub backoff: Duration,
     /// Longest retry delay.
     pub max_backoff: Duration,
-    /// Longest sleep between looks at the queue when nothing wakes the runner.
+    /// Longest sleep between looks at the queue when nothing wakes the runner. An idle runner
+    /// sleeps until the next queued job is due (or a claim's lease runs out), or until it is
+    /// woken: by a command of this process, or on PostgreSQL by any replica's enqueue (LISTEN);
+    /// this is the fallback for what neither covers (a separate `dispatch worker` process on
+    /// SQLite picks new jobs up within it).
     pub poll: Duration,
 }
 
@@ -39,7 +43,7 @@ impl Default for RunnerOptions {
             lease: Duration::from_secs(120),
             backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(600),
-            poll: Duration::from_millis(500),
+            poll: Duration::from_secs(5),
         }
     }
 }
@@ -105,14 +109,17 @@ impl Runner {
             if *shutdown.borrow() {
                 break;
             }
-            match self.run_batch().await {
+            let wait = match self.run_batch().await {
                 Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "claiming jobs failed"),
-            }
+                Ok(_) => self.idle_wait().await,
+                Err(e) => {
+                    tracing::error!(error = %e, "claiming jobs failed");
+                    self.options.poll
+                }
+            };
             tokio::select! {
                 _ = self.engine.woken() => {}
-                _ = tokio::time::sleep(self.options.poll) => {}
+                _ = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => {}
             }
         }
@@ -139,6 +146,25 @@ impl Runner {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }))
+    }
+
+    /// How long an idle runner may sleep: until the next queued job is due or the oldest claim's
+    /// lease runs out, at most [`RunnerOptions::poll`].
+    async fn idle_wait(&self) -> Duration {
+        let next = match repo::job::next_due(self.engine.db().conn()).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the next due job failed");
+                return self.options.poll;
+            }
+        };
+        let lease = ChronoDuration::from_std(self.options.lease).unwrap_or_default();
+        let due = [next.queued, next.claimed.map(|t| t + lease)]
+            .into_iter()
+            .flatten()
+            .min();
+        due.and_then(|t| (t - dispatch_core::now()).to_std().ok())
+            .map_or(self.options.poll, |d| d.min(self.options.poll))
     }
 
     async fn run_batch(&self) -> Result<usize> {

@@ -170,6 +170,33 @@ pub async fn claim(
     Ok(jobs)
 }
 
+/// When the queue next needs a look: the earliest queued job's due time, and the oldest claim
+/// (a running job whose lease may run out).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NextDue {
+    /// The earliest `run_at` of a queued job.
+    pub queued: Option<DateTime<Utc>>,
+    /// The oldest `locked_at` of a running job.
+    pub claimed: Option<DateTime<Utc>>,
+}
+
+/// When the queue next needs a look, in one statement.
+pub async fn next_due(conn: &impl ConnectionTrait) -> Result<NextDue> {
+    use sea_orm::Statement;
+    let stmt = Statement::from_string(
+        conn.get_database_backend(),
+        "SELECT (SELECT MIN(run_at) FROM jobs WHERE state = 'queued') AS queued, \
+         (SELECT MIN(locked_at) FROM jobs WHERE state = 'running') AS claimed",
+    );
+    let Some(row) = conn.query_one(stmt).await? else {
+        return Ok(NextDue::default());
+    };
+    Ok(NextDue {
+        queued: row.try_get("", "queued")?,
+        claimed: row.try_get("", "claimed")?,
+    })
+}
+
 /// Ends a claimed job: `Ok` marks it succeeded; an error either requeues it for `retry_at` or,
 /// when `retry_at` is `None`, marks it failed. Only the worker holding the claim may end it.
 /// Returns whether the claim was still held.
