@@ -7,6 +7,7 @@
 //! raw SQL (see [`floor`]). It also reports the server's start-up time and memory.
 
 mod floor;
+mod minimal;
 mod phase;
 mod saga;
 mod seed;
@@ -97,6 +98,33 @@ async fn close(db: Db) -> anyhow::Result<&'static str> {
     Ok(name)
 }
 
+/// How long the idle replica is watched.
+const IDLE_WINDOW: Duration = Duration::from_secs(10);
+
+/// Statements per second a whole replica (API, workers, scheduler) runs with nothing to do,
+/// read from its `/metrics` counter over [`IDLE_WINDOW`] after it settled.
+async fn idle_statements(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    log: &Path,
+) -> anyhow::Result<f64> {
+    let spawned = Instant::now();
+    let mut replica = ServerProcess::spawn_replica(url, log)?;
+    replica.wait_ready(http, spawned).await?;
+    // Start-up work (queued jobs of the declare phase, the scheduler's first tick) settles first.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // A read of the counter runs statements of its own: two reads back to back measure them, and
+    // the closing read's are taken off.
+    let first = phase::statements(http, &replica.base, token).await?;
+    let before = phase::statements(http, &replica.base, token).await?;
+    let scrape = before - first;
+    tokio::time::sleep(IDLE_WINDOW).await;
+    let after = phase::statements(http, &replica.base, token).await?;
+    replica.stop().await?;
+    Ok((after - before - scrape).max(0.0) / IDLE_WINDOW.as_secs_f64())
+}
+
 /// Runs the bench.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(BenchMode::Signals(a)) = args.mode {
@@ -142,7 +170,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         ready.as_secs_f64() * 1000.0
     );
 
-    let ctx = phase::Ctx::new(http, server.base.clone(), &db, &seeded, args.breakdown).await?;
+    let minimal = minimal::Minimal::open(&url, &db, seeded.reporter_id).await?;
+    let ctx = phase::Ctx::new(
+        http.clone(),
+        server.base.clone(),
+        &db,
+        &minimal,
+        &seeded,
+        args.breakdown,
+    )
+    .await?;
     let mut scenarios = Vec::new();
     for kind in phase::Kind::ALL {
         eprintln!("bench: {}", kind.name());
@@ -156,6 +193,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let rss_peak_mb = server.memory_mb("VmHWM")?;
     server.stop().await?;
+    minimal.close().await;
     eprintln!("bench: declare to every resource ready, and job throughput");
     let declarer = floor::Declarer {
         id: seeded.reporter_id,
@@ -163,6 +201,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         prefix: &seeded.key_prefix,
     };
     let saga = saga::measure(&db, &seeded.token, &declarer, args.samples.min(300)).await?;
+    // After the saga drained the queue the declare phase left.
+    eprintln!("bench: statements an idle replica runs (workers and scheduler on)");
+    let idle_statements_per_s =
+        idle_statements(&http, &url, &seeded.token, &scratch.path().join("idle.log")).await?;
     let backend = close(db).await?;
 
     let report = Report {
@@ -173,6 +215,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         ready_ms: ready.as_secs_f64() * 1000.0,
         rss_idle_mb,
         rss_peak_mb,
+        idle_statements_per_s,
         scenarios,
         saga: Some(saga),
     };

@@ -1,9 +1,13 @@
-//! One measured phase per scenario: the API call, `GET /healthz` and the raw SQL floor, timed in
-//! rotating order in every round so that machine noise hits all of them alike. With
+//! One measured phase per scenario: the API call, `GET /healthz`, the operation's one minimal
+//! statement through the raw driver (the floor, see [`super::minimal`]) and the API's own
+//! statements replayed in raw SQL (a second figure, see [`floor`]), timed in rotating order in
+//! every round so that machine noise hits all of them alike. The server's statement counter
+//! (`/metrics`) is read around the phase for statements per call. With
 //! `--breakdown`, each round also times the same call made in-process on the engine (no HTTP, no
 //! JSON) and the bearer-token lookup every API request does.
 
 use super::floor::{self, Declarer};
+use super::minimal::Minimal;
 use super::seed::Seeded;
 use super::stats::Scenario;
 use super::words::{Rng, SEARCH_WORDS};
@@ -69,6 +73,7 @@ impl Kind {
 enum Op {
     Api,
     Healthz,
+    Minimal,
     Raw,
     Engine,
     Auth,
@@ -80,8 +85,10 @@ pub struct Ctx<'a> {
     pub http: reqwest::Client,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
-    /// The bench's own database handle, for the raw SQL floors.
+    /// The bench's own database handle, for the API's statements replayed in raw SQL.
     pub db: &'a Db,
+    /// The raw driver's connection, for the minimal statements.
+    pub minimal: &'a Minimal,
     /// What the seeding produced.
     pub seeded: &'a Seeded,
     engine: Engine,
@@ -94,6 +101,7 @@ impl<'a> Ctx<'a> {
         http: reqwest::Client,
         base: String,
         db: &'a Db,
+        minimal: &'a Minimal,
         seeded: &'a Seeded,
         breakdown: bool,
     ) -> anyhow::Result<Self> {
@@ -113,6 +121,7 @@ impl<'a> Ctx<'a> {
             http,
             base,
             db,
+            minimal,
             seeded,
             engine,
             actor,
@@ -176,6 +185,22 @@ impl<'a> Ctx<'a> {
                 ),
         };
         self.call(req.header("authorization", auth)).await
+    }
+
+    /// The scenario's one minimal statement through the raw driver.
+    async fn minimal(&self, kind: Kind, round: usize) -> anyhow::Result<()> {
+        let m = self.minimal;
+        match kind {
+            Kind::Get | Kind::UiIncident => m.get(&self.key(round, 3)).await.map(drop),
+            Kind::List | Kind::UiList => m.list("active", page(round), PER_PAGE).await.map(drop),
+            Kind::Search => m.search(word(round), PER_PAGE).await.map(drop),
+            Kind::Declare => m.declare(&title(round), DESCRIPTION).await,
+        }
+    }
+
+    /// The server's statement counter.
+    async fn statements(&self) -> anyhow::Result<f64> {
+        statements(&self.http, &self.base, &self.seeded.token).await
     }
 
     /// The scenario's database work in raw SQL.
@@ -269,6 +294,7 @@ impl<'a> Ctx<'a> {
                 self.call(self.http.get(format!("{}/healthz", self.base)))
                     .await
             }
+            Op::Minimal => self.minimal(kind, round).await,
             Op::Raw => self.raw(kind, round).await,
             Op::Engine => self.engine(kind, round).await,
             Op::Auth => self
@@ -288,11 +314,13 @@ impl<'a> Ctx<'a> {
         samples: usize,
         warmup: usize,
     ) -> anyhow::Result<Scenario> {
-        let mut ops = vec![Op::Api, Op::Healthz, Op::Raw];
+        let mut ops = vec![Op::Api, Op::Healthz, Op::Minimal, Op::Raw];
         if self.actor.is_some() {
             ops.extend([Op::Engine, Op::Auth]);
         }
         let mut s = Scenario::new(kind.name(), samples);
+        let before = self.statements().await?;
+        let scrape = self.statements().await? - before;
         for round in 0..warmup + samples {
             for step in 0..ops.len() {
                 let op = ops[(round + step) % ops.len()];
@@ -305,6 +333,7 @@ impl<'a> Ctx<'a> {
                     match op {
                         Op::Api => s.api.push(d),
                         Op::Healthz => s.healthz.push(d),
+                        Op::Minimal => s.minimal.push(d),
                         Op::Raw => s.raw.push(d),
                         Op::Engine => s.engine.push(d),
                         Op::Auth => s.auth.push(d),
@@ -312,8 +341,26 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        // A read of the counter runs statements of its own (the queue gauges): the second read
+        // before the phase measured them, and the closing read counts them once more.
+        let counted = self.statements().await? - before - 2.0 * scrape;
+        s.statements = counted.max(0.0) / (warmup + samples) as f64;
         Ok(s)
     }
+}
+
+/// The statement counter (`dispatch_db_statements_total` on `/metrics`) of the server at `base`.
+pub async fn statements(http: &reqwest::Client, base: &str, token: &str) -> anyhow::Result<f64> {
+    let res = http
+        .get(format!("{base}/metrics"))
+        .header("authorization", format!("Bearer {token}"))
+        .send()
+        .await?;
+    let text = res.error_for_status()?.text().await?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("dispatch_db_statements_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .context("no dispatch_db_statements_total on /metrics")
 }
 
 fn page(round: usize) -> u64 {

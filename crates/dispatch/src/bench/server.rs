@@ -41,9 +41,24 @@ impl ServerProcess {
         Self::spawn_at(database_url, log, free_port()?)
     }
 
+    /// Spawns this very binary as a whole replica (`serve` with its workers and scheduler).
+    pub fn spawn_replica(database_url: &str, log: &Path) -> anyhow::Result<Self> {
+        Self::spawn_with(database_url, log, free_port()?, true)
+    }
+
     /// Spawns the server on this loopback port (a restarted server takes its old one),
     /// appending to `log`.
     pub fn spawn_at(database_url: &str, log: &Path, port: u16) -> anyhow::Result<Self> {
+        Self::spawn_with(database_url, log, port, false)
+    }
+
+    /// Spawns the server on this port, with or without its workers.
+    fn spawn_with(
+        database_url: &str,
+        log: &Path,
+        port: u16,
+        workers: bool,
+    ) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("cannot find the dispatch binary")?;
         let out = std::fs::OpenOptions::new()
             .create(true)
@@ -51,11 +66,14 @@ impl ServerProcess {
             .open(log)
             .with_context(|| format!("cannot create {}", log.display()))?;
         let err = out.try_clone()?;
-        let child = Command::new(exe)
-            .arg("serve")
+        let mut cmd = Command::new(exe);
+        cmd.arg("serve");
+        if !workers {
             // The API alone: the declare saga's jobs would otherwise run beside the timed
             // requests on the same two cores. (They stay queued in the bench's scratch database.)
-            .arg("--no-worker")
+            cmd.arg("--no-worker");
+        }
+        let child = cmd
             .arg("--database-url")
             .arg(database_url)
             .arg("--listen")
