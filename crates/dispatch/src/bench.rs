@@ -6,6 +6,7 @@
 //! interleaved with it: `GET /healthz` (the HTTP round trip) plus the same database work done in
 //! raw SQL (see [`floor`]). It also reports the server's start-up time and memory.
 
+mod cluster;
 mod floor;
 mod minimal;
 mod phase;
@@ -59,6 +60,11 @@ pub enum BenchMode {
     /// from concurrent senders), beside floors measured in the same run; with
     /// `--kill-after`, what survives a `kill -9`.
     Signals(signals::SignalBenchArgs),
+    /// Scale-out under a fault: replicas on one PostgreSQL behind HAProxy, the declare
+    /// throughput with one and two, then a mixed load with one replica `kill -9`ed half-way,
+    /// and what was promised checked afterwards (nothing acknowledged lost, no side effect
+    /// twice, the scheduler once per period, live updates across replicas).
+    Cluster(cluster::ClusterArgs),
 }
 
 /// A scratch directory, removed when dropped.
@@ -127,8 +133,10 @@ async fn idle_statements(
 
 /// Runs the bench.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    if let Some(BenchMode::Signals(a)) = args.mode {
-        return signals::run(a).await;
+    match args.mode {
+        Some(BenchMode::Signals(a)) => return signals::run(a).await,
+        Some(BenchMode::Cluster(a)) => return cluster::run(a).await,
+        None => {}
     }
     anyhow::ensure!(args.samples > 0, "--samples must be at least 1");
     let scratch = ScratchDir::new()?;

@@ -17,7 +17,7 @@ pub struct ServerProcess {
 }
 
 /// A free loopback port: bind port 0 and let it go.
-fn free_port() -> anyhow::Result<u16> {
+pub fn free_port() -> anyhow::Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
     Ok(l.local_addr()?.port())
 }
@@ -43,13 +43,24 @@ impl ServerProcess {
 
     /// Spawns this very binary as a whole replica (`serve` with its workers and scheduler).
     pub fn spawn_replica(database_url: &str, log: &Path) -> anyhow::Result<Self> {
-        Self::spawn_with(database_url, log, free_port()?, true)
+        Self::spawn_with(database_url, log, free_port()?, true, &[])
+    }
+
+    /// Spawns a whole replica on this port with these extra environment variables (a
+    /// restarted replica takes its old port), appending to `log`.
+    pub fn spawn_replica_at(
+        database_url: &str,
+        log: &Path,
+        port: u16,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
+        Self::spawn_with(database_url, log, port, true, env)
     }
 
     /// Spawns the server on this loopback port (a restarted server takes its old one),
     /// appending to `log`.
     pub fn spawn_at(database_url: &str, log: &Path, port: u16) -> anyhow::Result<Self> {
-        Self::spawn_with(database_url, log, port, false)
+        Self::spawn_with(database_url, log, port, false, &[])
     }
 
     /// Spawns the server on this port, with or without its workers.
@@ -58,6 +69,7 @@ impl ServerProcess {
         log: &Path,
         port: u16,
         workers: bool,
+        env: &[(&str, &str)],
     ) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("cannot find the dispatch binary")?;
         let out = std::fs::OpenOptions::new()
@@ -74,6 +86,7 @@ impl ServerProcess {
             cmd.arg("--no-worker");
         }
         let child = cmd
+            .envs(env.iter().copied())
             .arg("--database-url")
             .arg(database_url)
             .arg("--listen")

@@ -82,7 +82,7 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 }
 
 /// `500ms`, `5s`, `2m`, or a number of seconds.
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
         Some(i) => s.split_at(i),

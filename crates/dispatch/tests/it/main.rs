@@ -14,6 +14,7 @@ mod api_contract;
 mod case_flow;
 mod case_thread;
 mod cli;
+mod cluster_bench;
 mod commands;
 mod confluence;
 mod crash;
