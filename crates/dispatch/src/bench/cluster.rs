@@ -19,7 +19,7 @@
 //!
 //! On SQLite (one process) it runs one replica without a proxy and kills it the same way.
 
-use super::server::{free_port, ServerProcess};
+use super::server::{self, free_port, ServerProcess};
 use super::signals::parse_duration;
 use super::sql::{rows, scalar};
 use super::ScratchDir;
@@ -600,12 +600,7 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<()> {
         .credentials()
         .create("cluster-bench@dispatch.local", "cluster bench", "admin")
         .await?;
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .tcp_nodelay(true)
-        .pool_max_idle_per_host(args.concurrency * 2)
-        .timeout(Duration::from_secs(60))
-        .build()?;
+    let http = server::load_client(args.concurrency)?;
     let mut replicas: Vec<Replica> = (0..args.replicas)
         .map(|i| {
             Ok(Replica {

@@ -16,6 +16,17 @@ pub struct ServerProcess {
     pub base: String,
 }
 
+/// The HTTP client of a load of `concurrency` senders: straight to loopback (no proxy from the
+/// environment), no Nagle delay, enough idle connections kept for every sender.
+pub fn load_client(concurrency: usize) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(concurrency * 2)
+        .timeout(Duration::from_secs(60))
+        .build()
+}
+
 /// A free loopback port: bind port 0 and let it go.
 pub fn free_port() -> anyhow::Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;

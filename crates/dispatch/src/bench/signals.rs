@@ -476,12 +476,7 @@ pub async fn run(args: SignalBenchArgs) -> anyhow::Result<()> {
         .context("cannot open the database")?;
     db.migrate().await?;
     dispatch_store::seed::ensure_defaults(&db).await?;
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .tcp_nodelay(true)
-        .pool_max_idle_per_host(args.concurrency * 2)
-        .timeout(Duration::from_secs(60))
-        .build()?;
+    let http = server::load_client(args.concurrency)?;
     let log = scratch.path().join("serve.log");
     let spawned = Instant::now();
     let mut server = ServerProcess::spawn(&url, &log)?;
