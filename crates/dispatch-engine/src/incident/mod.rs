@@ -34,6 +34,8 @@ pub struct IncidentDetail {
     pub last_executive_report: Option<report::Model>,
     /// Runbooks its engagement rules suggest: (title, link).
     pub runbooks: Vec<(String, String)>,
+    /// Its costs' total in cents, as last computed (`None`: not computed yet).
+    pub total_cost_cents: Option<i64>,
 }
 
 /// One incident of a list, with its tags.
@@ -60,6 +62,7 @@ pub(crate) async fn load_detail(conn: &impl Conn, r: &IncidentRef) -> Result<Inc
     let last_tactical_report = repo::report::latest(conn, row.id, "tactical").await?;
     let last_executive_report = repo::report::latest(conn, row.id, "executive").await?;
     let runbooks = crate::rules::welcome::runbooks(conn, row.id).await?;
+    let total_cost_cents = repo::cost::totals(conn, &[row.id]).await?.remove(&row.id);
     Ok(IncidentDetail {
         row,
         tags,
@@ -68,6 +71,7 @@ pub(crate) async fn load_detail(conn: &impl Conn, r: &IncidentRef) -> Result<Inc
         last_tactical_report,
         last_executive_report,
         runbooks,
+        total_cost_cents,
     })
 }
 

@@ -553,13 +553,24 @@ async fn the_weekly_report_goes_to_the_projects_targets_with_the_weeks_incidents
     let leads = weekly(&app.mails_to("leads@example.com").await);
     assert_eq!(leads.len(), 1, "{leads:?}");
     let text = &leads[0];
+    // Closing costed the closed one; the open ones wait for the hourly job.
+    let cost = app.get(&format!("/incidents/{checkout}/costs")).await.body["total_cost"]
+        .as_f64()
+        .expect("costed when closed");
     assert!(
         text.contains(&format!(
-            "{checkout}: Checkout down (closed, High priority, IC admin@example.com)"
+            "{checkout}: Checkout down (closed, High priority, IC admin@example.com, cost {cost:.2})"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "Total cost: {cost:.2} (no figure the week before)"
         )),
         "{text}"
     );
     assert!(text.contains("Search slow (active"), "{text}");
+    assert!(text.contains("cost not computed yet)"), "{text}");
     assert!(
         !text.contains(&earlier),
         "last week's incident is not this week's: {text}"

@@ -16,6 +16,7 @@ mod case_thread;
 mod cli;
 mod commands;
 mod confluence;
+mod cost;
 mod crash;
 mod directory;
 mod email;
