@@ -10,6 +10,7 @@ mod cache;
 pub(crate) mod changes;
 pub mod command;
 pub mod config_code;
+pub mod cost;
 pub mod data;
 pub mod documents;
 pub mod error;

@@ -1,6 +1,6 @@
 //! The metrics of a set of incidents (`GET /api/v1/metrics`, the dashboard): counts, mean times
 //! to acknowledge, mitigate and resolve, time in each status, tactical reports on time, open and
-//! overdue tasks, participants per incident — in all, and per week, type or priority. Each
+//! overdue tasks, participants per incident, cost — in all, and per week, type or priority. Each
 //! figure's exact definition is in docs/metrics.md; [`compute`] is the one place they are
 //! computed, from the dashboard's facts ([`repo::stats`]).
 
@@ -48,6 +48,8 @@ pub struct Activity {
     pub open_tasks: Vec<Option<DateTime<Utc>>>,
     /// How many people take or took part.
     pub people: i64,
+    /// Its costs' total in cents, once computed.
+    pub cost_cents: Option<i64>,
 }
 
 /// Mean seconds in each status, over closed incidents.
@@ -86,6 +88,10 @@ pub struct Figures {
     pub tasks_overdue: u64,
     /// Mean participants per incident.
     pub participants_per_incident: Option<f64>,
+    /// The costs' total, in cents, of the incidents costed so far (`None`: none was).
+    pub total_cost_cents: Option<i64>,
+    /// The mean cost, in cents, of the incidents costed so far.
+    pub avg_cost_cents: Option<f64>,
 }
 
 /// The figures of one group.
@@ -184,6 +190,15 @@ pub fn figures(
         },
         participants_per_incident: (!facts.is_empty())
             .then(|| facts.iter().map(|f| of(f).people as f64).sum::<f64>() / facts.len() as f64),
+        avg_cost_cents: mean(
+            facts
+                .iter()
+                .filter_map(|f| of(f).cost_cents.map(|c| c as f64)),
+        ),
+        total_cost_cents: facts
+            .iter()
+            .filter_map(|f| of(f).cost_cents)
+            .reduce(|a, b| a + b),
         ..Figures::default()
     };
     for f in facts {
@@ -289,6 +304,9 @@ impl crate::Incidents<'_> {
         for p in repo::stats::participant_counts(conn, f).await? {
             activity.entry(p.incident_id).or_default().people = p.people;
         }
+        for c in repo::stats::costs(conn, f).await? {
+            activity.entry(c.incident_id).or_default().cost_cents = Some(c.cents);
+        }
         Ok(activity)
     }
 }
@@ -346,6 +364,7 @@ mod tests {
                 reports: vec![at(3), at(1)],
                 open_tasks: vec![Some(at(1)), None],
                 people: 3,
+                cost_cents: Some(1500),
             },
         );
         let m = compute(&facts, &activity, Some(GroupBy::Priority), at(10));
@@ -361,6 +380,10 @@ mod tests {
         assert_eq!((t.tactical_reports, t.reports_on_time), (2, 2));
         assert_eq!((t.tasks_open, t.tasks_overdue), (2, 1));
         assert_eq!(t.participants_per_incident, Some(1.0));
+        assert_eq!(
+            (t.total_cost_cents, t.avg_cost_cents),
+            (Some(1500), Some(1500.0))
+        );
         let keys: Vec<_> = m.groups.iter().map(|g| g.key.as_str()).collect();
         assert_eq!(keys, ["high", "low"]);
         assert_eq!(m.groups[1].figures.mttr_seconds, None);

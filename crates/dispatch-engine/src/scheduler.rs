@@ -28,6 +28,10 @@ pub const PERIODIC: &[(&str, &str)] = &[
         "weekly_report",
         "send the weekly report of each project that has it on to the project's notification rules' targets",
     ),
+    (
+        crate::cost::JOB,
+        "compute the response cost of every incident not closed (and of those closed since it was last computed)",
+    ),
 ];
 
 /// One configured schedule.
@@ -222,6 +226,7 @@ pub(crate) async fn run(
             txn.commit().await?;
             Ok(())
         }
+        crate::cost::JOB => crate::cost::run(engine, job).await,
         "weekly_report" => {
             // Asked for now (`POST /projects/{slug}/weekly-report`): that project only.
             let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();

@@ -88,4 +88,6 @@ use_cases! {
     signals => Signals,
     /// Cases: triage, escalation to an incident, closing.
     cases => Cases,
+    /// Response cost: cost models, cost types and each incident's costs.
+    costs => Costs,
 }

@@ -18,6 +18,18 @@ pub mod case {
 pub mod case_event {
     pub use crate::entity::case_event::Model;
 }
+/// Rows of the `cost_model` table.
+pub mod cost_model {
+    pub use crate::entity::cost_model::Model;
+}
+/// Rows of the `cost_type` table.
+pub mod cost_type {
+    pub use crate::entity::cost_type::Model;
+}
+/// Rows of the `incident_cost` table.
+pub mod incident_cost {
+    pub use crate::entity::incident_cost::Model;
+}
 /// Rows of the `direct_message` table.
 pub mod direct_message {
     pub use crate::entity::direct_message::Model;

@@ -433,6 +433,22 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("PATCH", "/api/v1/projects/{slug}", P_MANAGER),
     // Sending the weekly report now: what the project's admins may configure.
     r("POST", "/api/v1/projects/{slug}/weekly-report", P_ADMIN),
+    // An incident's costs: whoever sees it. Cost models and types: project admins change them.
+    r("GET", "/api/v1/incidents/{id}/costs", Incident(View)),
+    r("GET", "/api/v1/projects/{slug}/cost-models", Member),
+    r("POST", "/api/v1/projects/{slug}/cost-models", P_ADMIN),
+    r("GET", "/api/v1/projects/{slug}/cost-models/{id}", Member),
+    r("PATCH", "/api/v1/projects/{slug}/cost-models/{id}", P_ADMIN),
+    r(
+        "DELETE",
+        "/api/v1/projects/{slug}/cost-models/{id}",
+        P_ADMIN,
+    ),
+    r("GET", "/api/v1/projects/{slug}/cost-types", Member),
+    r("POST", "/api/v1/projects/{slug}/cost-types", P_ADMIN),
+    r("GET", "/api/v1/projects/{slug}/cost-types/{id}", Member),
+    r("PATCH", "/api/v1/projects/{slug}/cost-types/{id}", P_ADMIN),
+    r("DELETE", "/api/v1/projects/{slug}/cost-types/{id}", P_ADMIN),
     // Taxonomies, rules and the directory: admins change them, everyone reads them.
     r("GET", "/api/v1/taxonomies", Member),
     r("GET", "/api/v1/projects/{slug}/incident-types", Member),

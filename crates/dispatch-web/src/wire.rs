@@ -195,6 +195,9 @@ pub struct IncidentOut {
     pub last_tactical_report: Option<ReportOut>,
     /// The latest executive report (current status, overview, next steps).
     pub last_executive_report: Option<ReportOut>,
+    /// Its costs' total (the response cost and any other), as last computed; `null` until
+    /// computed (`GET /api/v1/incidents/{id}/costs` has the breakdown).
+    pub total_cost: Option<f64>,
 }
 
 /// A suggested runbook.
@@ -204,6 +207,13 @@ pub struct RunbookOut {
     pub title: String,
     /// Where it is.
     pub link: String,
+}
+
+impl IncidentOut {
+    /// Its total cost for people (`1500.00`), once computed.
+    pub fn cost_text(&self) -> Option<String> {
+        self.total_cost.map(|c| format!("{c:.2}"))
+    }
 }
 
 impl From<IncidentDetail> for IncidentOut {
@@ -250,6 +260,7 @@ impl From<IncidentDetail> for IncidentOut {
             updated_at: r.updated_at,
             last_tactical_report: d.last_tactical_report.map(Into::into),
             last_executive_report: d.last_executive_report.map(Into::into),
+            total_cost: d.total_cost_cents.map(|c| c as f64 / 100.0),
         }
     }
 }

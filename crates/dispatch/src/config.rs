@@ -231,6 +231,7 @@ impl Default for Config {
                 ("close_reminders", "0 18 * * *"),
                 ("daily_digest", "0 18 * * *"),
                 ("weekly_report", "0 8 * * 1"),
+                ("calculate_costs", "0 * * * *"),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -702,6 +703,8 @@ daily_digest = "0 18 * * *"
 # The weekly report of each project whose `weekly_report` setting is on (Mondays 08:00 UTC):
 # the week's incidents and metrics, to the project's notification rules' targets.
 weekly_report = "0 8 * * 1"
+# The response cost of every incident not closed, hourly (and of each incident when it closes).
+calculate_costs = "0 * * * *"
 
 # E-mail. With no host, mail stays in Dispatch's outbox, readable at GET /api/v1/outbox.
 # With a host, mail goes to that SMTP server (and is recorded in the outbox too).

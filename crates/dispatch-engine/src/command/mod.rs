@@ -12,7 +12,7 @@ use crate::admin::Authenticated;
 use crate::{Engine, Error, Result};
 use dispatch_core::chat::{self, ChatCommand, Usage};
 use dispatch_core::commands::{DeclareIncident, UpdateTask};
-use dispatch_core::message::RichMessage;
+use dispatch_core::message::{Block, RichMessage};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentId, IncidentStatus, TaskStatus};
 use dispatch_store::repo;
@@ -198,10 +198,18 @@ impl crate::Chat<'_> {
     ) -> Result<RichMessage> {
         let d = self.incidents().declare(&caller.actor, declare).await?;
         self.wake_workers();
-        Ok(RichMessage::plain(format!(
-            "Declared {}: {} (you are the reporter; {} commands it).",
-            d.row.name, d.row.title, d.row.commander_email
-        )))
+        let mut blocks = vec![Block::Section {
+            text: format!(
+                "Declared {}: {} (you are the reporter; {} commands it).",
+                d.row.name, d.row.title, d.row.commander_email
+            ),
+        }];
+        blocks.extend(
+            self.incidents()
+                .similar_in_chat(IncidentId(d.row.id))
+                .await?,
+        );
+        Ok(RichMessage::new(blocks))
     }
 
     /// `/dispatch-join-incident` and `/dispatch-subscribe-incident`: the incident may be named,

@@ -169,6 +169,8 @@ async fn write_project(
         members_only: p.members_only,
         timeline_emoji: p.timeline_emoji.clone(),
         observer_promotion_messages: p.observer_promotion_messages,
+        annual_employee_cost: p.annual_employee_cost,
+        business_year_hours: p.business_year_hours,
         providers: json(&p.providers),
         provider_settings: json(&p.provider_settings),
         is_default: base.is_default,

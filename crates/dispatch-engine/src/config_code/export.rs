@@ -126,6 +126,8 @@ pub(crate) fn to_doc(r: &ProjectRows) -> ProjectDoc {
         members_only: p.members_only,
         timeline_emoji: p.timeline_emoji.clone(),
         observer_promotion_messages: p.observer_promotion_messages,
+        annual_employee_cost: p.annual_employee_cost,
+        business_year_hours: p.business_year_hours,
         stable_priority: priority(p.stable_priority_id),
         providers: json_map(&p.providers),
         provider_settings: json_map(&p.provider_settings),

@@ -59,6 +59,12 @@ pub struct ProjectDoc {
     pub timeline_emoji: String,
     #[serde(default = "three")]
     pub observer_promotion_messages: i32,
+    /// The cost models' yearly cost of one employee.
+    #[serde(default = "annual_employee_cost")]
+    pub annual_employee_cost: i64,
+    /// The cost models' working hours in a year.
+    #[serde(default = "business_year_hours")]
+    pub business_year_hours: i64,
     /// The priority (slug) an incident takes when it becomes stable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stable_priority: Option<String>,
@@ -99,6 +105,12 @@ fn yes() -> bool {
 }
 fn three() -> i32 {
     3
+}
+fn annual_employee_cost() -> i64 {
+    50_000
+}
+fn business_year_hours() -> i64 {
+    2080
 }
 fn timeline_emoji() -> String {
     "⏱".into()

@@ -79,6 +79,12 @@ fn unique<'a>(
 }
 
 fn check_project(e: &mut ValidationError, at: &str, p: &ProjectDoc) {
+    if !(0..=100_000_000).contains(&p.annual_employee_cost) {
+        e.push(format!("{at}.annual_employee_cost"), "must be 0-100000000");
+    }
+    if !(1..=8784).contains(&p.business_year_hours) {
+        e.push(format!("{at}.business_year_hours"), "must be 1-8784");
+    }
     let types = unique(
         e,
         at,

@@ -304,6 +304,7 @@ fn declared_detail(
         last_tactical_report: None,
         last_executive_report: None,
         runbooks: vec![],
+        total_cost_cents: None,
     }
 }
 

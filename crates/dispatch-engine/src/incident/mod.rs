@@ -34,6 +34,8 @@ pub struct IncidentDetail {
     pub last_executive_report: Option<report::Model>,
     /// Runbooks its engagement rules suggest: (title, link).
     pub runbooks: Vec<(String, String)>,
+    /// Its costs' total in cents, as last computed (`None`: not computed yet).
+    pub total_cost_cents: Option<i64>,
 }
 
 /// One incident of a list, with its tags.
@@ -63,6 +65,7 @@ async fn detail_of(conn: &impl Conn, row: IncidentRow) -> Result<IncidentDetail>
         last_tactical_report: parts.last_tactical_report,
         last_executive_report: parts.last_executive_report,
         runbooks: crate::rules::welcome::runbooks_of(parts.engagements),
+        total_cost_cents: parts.total_cost_cents,
     })
 }
 

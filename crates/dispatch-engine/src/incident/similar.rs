@@ -5,6 +5,7 @@
 //! description or resolution (title words count double), plus shared tags and the same type.
 
 use crate::Result;
+use dispatch_core::message::Block;
 use dispatch_core::values::IncidentRef;
 use dispatch_store::repo;
 use dispatch_store::repo::incident::{IncidentRow, Viewer};
@@ -174,6 +175,62 @@ impl crate::Incidents<'_> {
         });
         out.truncate(limit);
         Ok(out)
+    }
+}
+
+/// How many look-alikes a chat declaration's answer and the new room's welcome list.
+pub(crate) const IN_CHAT: usize = 3;
+
+/// Look-alikes as message blocks: each with its status, its resolution and a link (nothing when
+/// there are none).
+pub(crate) fn similar_blocks(base_url: &str, items: &[SimilarIncident]) -> Vec<Block> {
+    if items.is_empty() {
+        return vec![];
+    }
+    let lines = items
+        .iter()
+        .map(|s| {
+            let r = &s.row;
+            let resolution = r
+                .resolution
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| format!(" Resolution: {t}"))
+                .unwrap_or_default();
+            format!("• {}: {} ({}).{resolution}", r.name, r.title, r.status)
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    vec![
+        Block::Section {
+            text: format!("Similar past incidents:\n{lines}"),
+        },
+        Block::Links {
+            links: items
+                .iter()
+                .map(|s| {
+                    (
+                        format!("{}: {}", s.row.name, s.row.title),
+                        dispatch_core::links::incident(base_url, &s.row.name),
+                    )
+                })
+                .collect(),
+        },
+    ]
+}
+
+impl crate::Incidents<'_> {
+    /// The blocks that list the incidents most like `incident_id` in a chat or room, where
+    /// anyone may read them: only open incidents of projects open to everyone.
+    pub(crate) async fn similar_in_chat(
+        self,
+        incident_id: dispatch_core::IncidentId,
+    ) -> Result<Vec<Block>> {
+        let items = self
+            .similar(Viewer::OpenOnly, &IncidentRef::Id(incident_id), IN_CHAT)
+            .await?;
+        Ok(similar_blocks(&self.base_url(), &items))
     }
 }
 

@@ -93,8 +93,8 @@ pub(crate) fn stable_priority_event(
 }
 
 /// The jobs a move from `from` to `target` queues after the review document's: asking for
-/// feedback and archiving the room when closing, un-archiving it when re-opening a closed
-/// incident, and refreshing its resources.
+/// feedback, computing the response cost and archiving the room when closing, un-archiving it
+/// when re-opening a closed incident, and refreshing its resources.
 pub(crate) fn transition_jobs(
     base_url: &str,
     incident_id: i64,
@@ -116,6 +116,7 @@ pub(crate) fn transition_jobs(
             &text,
             at,
         ));
+        jobs.push(crate::cost::job_for(incident_id, at));
     }
     if target == IncidentStatus::Closed || from == IncidentStatus::Closed {
         let archive = target == IncidentStatus::Closed;

@@ -54,9 +54,14 @@ fn bookmark_title(kind: &str) -> String {
     }
 }
 
-/// The welcome card posted once the room is set up: the incident, who is in it, the links and
-/// the suggested runbooks (the announcement of the people who joined at declaration).
-fn welcome(ctx: &IncidentContext, runbooks: &[(String, String)]) -> RichMessage {
+/// The welcome card posted once the room is set up: the incident, who is in it, the links, the
+/// suggested runbooks and the similar past incidents (`similar`, already rendered; the
+/// announcement of the people who joined at declaration).
+fn welcome(
+    ctx: &IncidentContext,
+    runbooks: &[(String, String)],
+    similar: Vec<Block>,
+) -> RichMessage {
     let mut links: Vec<(String, String)> = ctx
         .links
         .iter()
@@ -92,6 +97,7 @@ fn welcome(ctx: &IncidentContext, runbooks: &[(String, String)]) -> RichMessage 
         });
     }
     blocks.extend(crate::rules::welcome::runbook_blocks(runbooks));
+    blocks.extend(similar);
     blocks.push(Block::Context {
         text:
             "Run /dispatch-help for the commands; everything said here is kept with the incident."
@@ -114,6 +120,10 @@ pub(crate) async fn setup(
     let room = conversation(&list)?;
     let ctx = context::load(conn, incident_id, &engine.base_url()).await?;
     let runbooks = crate::rules::welcome::runbooks(conn, incident_id).await?;
+    let similar = engine
+        .incidents()
+        .similar_in_chat(dispatch_core::IncidentId(incident_id))
+        .await?;
     // People who joined while the group was being created.
     super::group::sync(engine, &ctx, &list, &mut events).await?;
     if let Some(room) = room {
@@ -124,7 +134,7 @@ pub(crate) async fn setup(
             .post(
                 &room_id,
                 Some(&format!("welcome:{incident_id}")),
-                &welcome(&ctx, &runbooks),
+                &welcome(&ctx, &runbooks, similar),
             )
             .await?;
         // The room hears about the page too (the e-mail went to the person paged).

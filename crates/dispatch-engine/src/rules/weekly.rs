@@ -1,5 +1,5 @@
 //! The weekly report of a project (on by the project's `weekly_report` setting): the incidents
-//! reported in the week with their status, priority and commander, and the week's metrics with
+//! reported in the week with their status, priority, commander and cost, and the week's metrics with
 //! their change from the week before. It goes to the project's notification targets (each
 //! enabled e-mail or conversation rule) once per rule and week; restricted incidents, in the
 //! list and in the figures, only to restricted-safe targets.
@@ -15,6 +15,7 @@ use dispatch_store::model::{notification_rule, project};
 use dispatch_store::repo;
 use dispatch_store::repo::incident::{IncidentFilter, IncidentRow, Viewer};
 use dispatch_store::repo::job::NewJob;
+use std::collections::HashMap;
 
 /// A figure and its change from the week before: `3 (+1)`, `40m (−5m)`, `—`.
 fn delta(now: Option<f64>, before: Option<f64>, show: fn(f64) -> String) -> String {
@@ -58,15 +59,39 @@ fn metric_lines(week: &Figures, before: &Figures) -> String {
             "Open tasks: {}, overdue: {}",
             week.tasks_open, week.tasks_overdue
         ),
+        format!(
+            "Total cost: {}",
+            delta(
+                week.total_cost_cents.map(|c| c as f64),
+                before.total_cost_cents.map(|c| c as f64),
+                |c| money(c.round() as i64)
+            )
+        ),
     ]
     .join("\n")
 }
 
-fn incident_lines(rows: &[IncidentRow]) -> String {
+/// An amount in cents (not negative) for people: `1,234.50`.
+pub(crate) fn money(cents: i64) -> String {
+    let units = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped}.{:02}", (cents % 100).abs())
+}
+
+fn incident_lines(rows: &[IncidentRow], costs: &HashMap<i64, i64>) -> String {
     rows.iter()
         .map(|r| {
+            let cost = costs
+                .get(&r.id)
+                .map_or_else(|| "not computed yet".into(), |c| money(*c));
             format!(
-                "- {}: {} ({}, {} priority, IC {})",
+                "- {}: {} ({}, {} priority, IC {}, cost {cost})",
                 r.name, r.title, r.status, r.priority_name, r.commander_email
             )
         })
@@ -120,7 +145,9 @@ async fn report(
         },
     ];
     if !rows.is_empty() {
-        let mut text = incident_lines(&rows);
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let costs = engine.costs().totals(&ids).await?;
+        let mut text = incident_lines(&rows, &costs);
         if total > rows.len() as u64 {
             text.push_str(&format!("\n… and {} more", total - rows.len() as u64));
         }
@@ -205,6 +232,14 @@ impl crate::Projects<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_reads_with_thousands_and_cents() {
+        assert_eq!(money(150_000), "1,500.00");
+        assert_eq!(money(36_058), "360.58");
+        assert_eq!(money(5), "0.05");
+        assert_eq!(money(123_456_789), "1,234,567.89");
+    }
 
     #[test]
     fn deltas_say_up_down_or_nothing() {

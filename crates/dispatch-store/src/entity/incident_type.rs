@@ -23,6 +23,8 @@ pub struct Model {
     pub incident_template: Option<String>,
     pub review_template: Option<String>,
     pub executive_template: Option<String>,
+    /// The cost model its incidents' response cost is computed with (`None`: the classic one).
+    pub cost_model_id: Option<i64>,
 }
 
 /// No relations are declared; repositories join explicitly.

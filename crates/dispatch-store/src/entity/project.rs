@@ -28,6 +28,10 @@ pub struct Model {
     pub members_only: bool,
     /// Whether the project's weekly report is sent.
     pub weekly_report: bool,
+    /// The classic cost model's yearly cost of one employee.
+    pub annual_employee_cost: i64,
+    /// The classic cost model's working hours in a year.
+    pub business_year_hours: i64,
 }
 
 /// No relations are declared; repositories join explicitly.

@@ -211,6 +211,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261203_000220_human_links.sql"),
                 postgres: include_str!("m20261203_000220_human_links.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261204_000230_costs",
+                sqlite: include_str!("m20261204_000230_costs.sql"),
+                postgres: include_str!("m20261204_000230_costs.sql"),
+            }),
         ]
     }
 }

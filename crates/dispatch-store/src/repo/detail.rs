@@ -1,5 +1,6 @@
 //! Everything an incident's read shows besides its row — tags, participants with their people
-//! and roles, resources, the latest tactical and executive reports, engagements — in one
+//! and roles, resources, the latest tactical and executive reports, engagements, the total
+//! cost — in one
 //! statement: each part's rows become JSON objects (`json_object` on SQLite,
 //! `json_build_object` on PostgreSQL) in one `UNION ALL`, decoded here into the same models the
 //! other repositories return. The objects are built from the entities' own column lists, so a
@@ -27,6 +28,8 @@ pub struct IncidentParts {
     pub last_executive_report: Option<report::Model>,
     /// Its engagements, oldest first.
     pub engagements: Vec<engagement::Model>,
+    /// The sum of its costs in cents, if any was computed.
+    pub total_cost_cents: Option<i64>,
 }
 
 /// `json_object('col', alias."col", …)` over every column of `E` (as text on PostgreSQL).
@@ -87,7 +90,10 @@ fn sql(backend: DbBackend) -> String {
          UNION ALL SELECT 'resource', {resource} FROM resources s WHERE s.incident_id = $1 \
          UNION ALL SELECT 'report', {report} FROM reports o \
            WHERE o.id = {tactical} OR o.id = {executive} \
-         UNION ALL SELECT 'engagement', {engagement} FROM engagements e WHERE e.incident_id = $1",
+         UNION ALL SELECT 'engagement', {engagement} FROM engagements e WHERE e.incident_id = $1 \
+         UNION ALL SELECT 'cost', CAST(c.total AS TEXT) FROM \
+           (SELECT SUM(amount_cents) AS total FROM incident_costs WHERE incident_id = $1) c \
+           WHERE c.total IS NOT NULL",
         participant = object::<participant::Entity>(backend, "p"),
         individual = object::<individual::Entity>(backend, "i"),
         role = object::<participant_role::Entity>(backend, "r"),
@@ -140,6 +146,13 @@ pub async fn parts(conn: &impl ConnectionTrait, incident_id: i64) -> Result<Inci
                     "tactical" => out.last_tactical_report = Some(r),
                     _ => out.last_executive_report = Some(r),
                 }
+            }
+            "cost" => {
+                out.total_cost_cents = Some(doc.trim().parse().map_err(|e| {
+                    StoreError::Db(sea_orm::DbErr::Custom(format!(
+                        "an incident's total cost {doc:?} did not decode: {e}"
+                    )))
+                })?)
             }
             _ => out.engagements.push(decode(&part, &doc)?),
         }

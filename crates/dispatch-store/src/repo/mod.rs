@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod case_thread;
+pub mod cost;
 pub mod detail;
 pub mod direct_message;
 pub mod directory;

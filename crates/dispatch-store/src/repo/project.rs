@@ -43,7 +43,8 @@ pub async fn list(conn: &impl ConnectionTrait) -> Result<Vec<project::Model>> {
 
 /// A new project's row with the database's column defaults: no description, no incidents yet,
 /// self-join allowed, not the default, no provider choices, the `⏱` timeline emoji, observers
-/// promoted after 3 messages, open to everyone. Slug, name, key prefix and creation time are the
+/// promoted after 3 messages, open to everyone, the classic cost model's 50000 a year over 2080
+/// hours. Slug, name, key prefix and creation time are the
 /// caller's to fill in.
 pub fn new_row() -> project::Model {
     project::Model {
@@ -58,6 +59,8 @@ pub fn new_row() -> project::Model {
         observer_promotion_messages: 3,
         members_only: false,
         weekly_report: false,
+        annual_employee_cost: 50_000,
+        business_year_hours: 2080,
         ..Default::default()
     }
 }

@@ -4,7 +4,8 @@
 //! see by the same filter (and `Viewer`) as the incidents list.
 
 use crate::entity::{
-    incident, incident_priority, incident_type, page, participant, participant_role, report, task,
+    incident, incident_cost, incident_priority, incident_type, page, participant, participant_role,
+    report, task,
 };
 use crate::error::Result;
 use crate::repo::incident::{apply_filter, join_taxonomies, IncidentFilter};
@@ -194,6 +195,30 @@ pub async fn participant_counts(
         .and_where(Expr::col(participant::Column::IncidentId).in_subquery(matching(f, backend)))
         .group_by_col(participant::Column::IncidentId);
     Ok(ParticipantCount::find_by_statement(backend.build(&q))
+        .all(conn)
+        .await?)
+}
+
+/// An incident's total cost.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct IncidentCost {
+    pub incident_id: i64,
+    pub cents: i64,
+}
+
+/// The total cost, in cents, of each incident matching the filter that has been costed.
+pub async fn costs(conn: &impl ConnectionTrait, f: &IncidentFilter) -> Result<Vec<IncidentCost>> {
+    let backend = conn.get_database_backend();
+    let mut q = Query::select();
+    q.column(incident_cost::Column::IncidentId)
+        .expr_as(
+            Expr::cust("CAST(SUM(amount_cents) AS BIGINT)"),
+            Alias::new("cents"),
+        )
+        .from(incident_cost::Entity)
+        .and_where(Expr::col(incident_cost::Column::IncidentId).in_subquery(matching(f, backend)))
+        .group_by_col(incident_cost::Column::IncidentId);
+    Ok(IncidentCost::find_by_statement(backend.build(&q))
         .all(conn)
         .await?)
 }

@@ -208,6 +208,10 @@ pub struct FiguresOut {
     pub tasks: TasksOut,
     /// Mean participants per incident (`null`: no incident).
     pub participants_per_incident: Option<f64>,
+    /// The costs' total of the incidents costed so far (`null`: none was); see "Cost".
+    pub total_cost: Option<f64>,
+    /// The mean cost of the incidents costed so far (`null`: none was).
+    pub avg_cost: Option<f64>,
 }
 
 impl From<Figures> for FiguresOut {
@@ -232,6 +236,8 @@ impl From<Figures> for FiguresOut {
                 overdue: f.tasks_overdue,
             },
             participants_per_incident: f.participants_per_incident,
+            total_cost: f.total_cost_cents.map(crate::api::costs::amount),
+            avg_cost: f.avg_cost_cents.map(|c| c.round() / 100.0),
         }
     }
 }

@@ -4,6 +4,8 @@ pub mod account;
 pub mod cases;
 pub mod commands;
 pub mod config;
+pub mod cost_models;
+pub mod costs;
 pub mod directory;
 pub mod files;
 pub mod incidents;
@@ -39,6 +41,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(incidents::router())
         .merge(insights::router())
+        .merge(costs::router())
+        .merge(cost_models::router())
         .merge(timeline::router())
         .merge(records::router())
         .merge(taxonomy::router())

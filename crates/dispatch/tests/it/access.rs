@@ -347,6 +347,18 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     let who = app.get("/individuals?q=pat@").await.body;
     let spare = created(app, "/tokens", json!({"name": "spare"})).await;
     let mia = app.user_id("mia@example.com").await;
+    let cost_model = created(
+        app,
+        "/projects/default/cost-models",
+        json!({"name": "Chat", "activities": {"room_message": 300}}),
+    )
+    .await;
+    let cost_type = created(
+        app,
+        "/projects/default/cost-types",
+        json!({"name": "Vendor support"}),
+    )
+    .await;
     let types = app.get("/projects/default/incident-types").await.body;
     let prios = app.get("/projects/default/incident-priorities").await.body;
     let sevs = app.get("/projects/default/incident-severities").await.body;
@@ -366,6 +378,8 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         ("signal-definition", definition["id"].to_string()),
         ("signal-filter", filter["id"].to_string()),
         ("case", case["items"][0]["id"].to_string()),
+        ("cost-model", cost_model["id"].to_string()),
+        ("cost-type", cost_type["id"].to_string()),
     ] {
         assert!(value != "null", "fixture {name} is missing");
         ids.insert(name, value);
@@ -419,6 +433,8 @@ impl Fixtures {
                 ("signal-definitions", _) => "signal-definition",
                 ("signal-filters", _) => "signal-filter",
                 ("cases", _) => "case",
+                ("cost-models", _) => "cost-model",
+                ("cost-types", _) => "cost-type",
                 ("participants", _) | ("contacts", _) => "person",
                 ("projects", _) => {
                     out.push("default".into());

@@ -553,13 +553,24 @@ async fn the_weekly_report_goes_to_the_projects_targets_with_the_weeks_incidents
     let leads = weekly(&app.mails_to("leads@example.com").await);
     assert_eq!(leads.len(), 1, "{leads:?}");
     let text = &leads[0];
+    // Closing costed the closed one; the open ones wait for the hourly job.
+    let cost = app.get(&format!("/incidents/{checkout}/costs")).await.body["total_cost"]
+        .as_f64()
+        .expect("costed when closed");
     assert!(
         text.contains(&format!(
-            "{checkout}: Checkout down (closed, High priority, IC admin@example.com)"
+            "{checkout}: Checkout down (closed, High priority, IC admin@example.com, cost {cost:.2})"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "Total cost: {cost:.2} (no figure the week before)"
         )),
         "{text}"
     );
     assert!(text.contains("Search slow (active"), "{text}");
+    assert!(text.contains("cost not computed yet)"), "{text}");
     assert!(
         !text.contains(&earlier),
         "last week's incident is not this week's: {text}"
@@ -749,4 +760,61 @@ async fn exclusive_and_required_tag_types_and_severities_not_allowed_for_stable_
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
     app.run_pending_jobs().await;
+}
+
+#[tokio::test]
+async fn declaring_from_chat_lists_similar_past_incidents_in_the_answer_and_the_new_rooms_welcome()
+{
+    let app = spawn_app().await;
+    let (old, other, _, _) = payments_history(&app).await;
+    let secret = declare(
+        &app,
+        json!({"title": "Payments API 502 errors on the vault", "description": "502 gateway", "visibility": "restricted"}),
+    )
+    .await;
+    app.run_pending_jobs().await;
+    // Declared from a chat (here the commands endpoint of another incident's room).
+    let r = app
+        .post(
+            &format!("/incidents/{other}/commands"),
+            json!({"text": "/dispatch-report-incident \"Payments API 502 errors once more\" \"the gateway answers 502\""}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    let answer = r.body["text"].as_str().unwrap().to_string();
+    let similar = &answer[answer
+        .find("Similar past incidents:")
+        .unwrap_or_else(|| panic!("no similar incidents: {answer}"))..];
+    assert!(
+        similar.contains(&format!(
+            "{old}: Payments API returning 502 errors (closed). Resolution: Rolled back deploy 4521 of the gateway."
+        )),
+        "{answer}"
+    );
+    assert!(similar.contains(&format!("/incidents/{old}")), "{answer}");
+    // What is said in a chat may be read by anyone there: no restricted incident.
+    assert!(!answer.contains(&secret), "{answer}");
+    let new = answer
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(':')
+        .to_string();
+    // The room is made by a job; its welcome lists them too.
+    app.run_pending_jobs().await;
+    let room = app.get(&format!("/incidents/{new}/room")).await.body;
+    let welcome = room["messages"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no room: {room:#}"))
+        .iter()
+        .map(|m| m["text"].as_str().unwrap_or_default())
+        .find(|t| t.contains("Similar past incidents:"))
+        .unwrap_or_else(|| panic!("no similar incidents in the welcome: {room:#}"))
+        .to_string();
+    assert!(
+        welcome.contains("Resolution: Rolled back deploy 4521 of the gateway.")
+            && welcome.contains(&format!("/incidents/{old}")),
+        "{welcome}"
+    );
+    assert!(!welcome.contains(&secret), "{welcome}");
 }

@@ -1035,6 +1035,7 @@ mod tests {
             job_kinds(&jobs),
             [
                 "announce",
+                "calculate_costs",
                 "archive",
                 "refresh",
                 "mail_stakeholders",
@@ -1045,7 +1046,8 @@ mod tests {
             .as_str()
             .unwrap()
             .starts_with("INC-7 is closed."));
-        assert_eq!(jobs[1].payload["archive"], true);
+        assert_eq!(jobs[1].payload["incident"], 42, "its response cost");
+        assert_eq!(jobs[2].payload["archive"], true);
     }
 
     #[test]

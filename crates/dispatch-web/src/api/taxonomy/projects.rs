@@ -66,6 +66,11 @@ pub struct ProjectOut {
     pub observer_promotion_messages: i32,
     /// Whether its weekly report is sent to its notification rules' targets.
     pub weekly_report: bool,
+    /// The classic cost model's yearly cost of one employee (default 50000).
+    pub annual_employee_cost: i64,
+    /// The classic cost model's working hours in a year (default 2080); the hourly rate is
+    /// `annual_employee_cost / business_year_hours`.
+    pub business_year_hours: i64,
 }
 
 impl ProjectOut {
@@ -102,6 +107,8 @@ impl ProjectOut {
             timeline_emoji: p.timeline_emoji,
             observer_promotion_messages: p.observer_promotion_messages,
             weekly_report: p.weekly_report,
+            annual_employee_cost: p.annual_employee_cost,
+            business_year_hours: p.business_year_hours,
         }
     }
 }
@@ -139,6 +146,10 @@ pub struct ProjectIn {
     pub observer_promotion_messages: Option<i64>,
     /// Send its weekly report to its notification rules' targets (default false).
     pub weekly_report: Option<bool>,
+    /// The yearly cost of one employee, for the cost models (default 50000).
+    pub annual_employee_cost: Option<i64>,
+    /// Working hours in a year, for the cost models (default 2080).
+    pub business_year_hours: Option<i64>,
 }
 
 /// Changes to a project: absent fields are kept.
@@ -201,6 +212,14 @@ pub struct ProjectPatch {
     #[serde(default)]
     #[schema(value_type = Option<bool>)]
     pub weekly_report: Patch<bool>,
+    /// The yearly cost of one employee, for the cost models (0-100000000).
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    pub annual_employee_cost: Patch<i64>,
+    /// Working hours in a year, for the cost models (1-8784).
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    pub business_year_hours: Patch<i64>,
 }
 
 impl From<ProjectIn> for ProjectPatch {
@@ -219,6 +238,8 @@ impl From<ProjectIn> for ProjectPatch {
             timeline_emoji: b.timeline_emoji.into(),
             observer_promotion_messages: b.observer_promotion_messages.into(),
             weekly_report: b.weekly_report.into(),
+            annual_employee_cost: b.annual_employee_cost.into(),
+            business_year_hours: b.business_year_hours.into(),
         }
     }
 }
@@ -373,6 +394,29 @@ impl ProjectPatch {
             &mut row.observer_promotion_messages,
             promotion.map(|n| n as i32),
         );
+        for (field, value, column, range) in [
+            (
+                "annual_employee_cost",
+                self.annual_employee_cost,
+                &mut row.annual_employee_cost,
+                0..=100_000_000,
+            ),
+            (
+                "business_year_hours",
+                self.business_year_hours,
+                &mut row.business_year_hours,
+                1..=8784,
+            ),
+        ] {
+            let v = parse::not_null(e, field, value).filter(|n| {
+                let ok = range.contains(n);
+                if !ok {
+                    e.push(field, format!("must be {}-{}", range.start(), range.end()));
+                }
+                ok
+            });
+            set(column, v);
+        }
     }
 }
 

@@ -61,6 +61,9 @@ pub struct IncidentTypeOut {
     pub review_template: Option<String>,
     /// Template of the executive summary document.
     pub executive_template: Option<String>,
+    /// The cost model its incidents' response cost is computed with (`null`: the classic
+    /// model); chosen with the cost model's `incident_types`.
+    pub cost_model_id: Option<i64>,
 }
 
 impl From<incident_type::Model> for IncidentTypeOut {
@@ -81,6 +84,7 @@ impl From<incident_type::Model> for IncidentTypeOut {
             incident_template: t.incident_template,
             review_template: t.review_template,
             executive_template: t.executive_template,
+            cost_model_id: t.cost_model_id,
         }
     }
 }
