@@ -263,6 +263,9 @@ pub enum ConfigCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Print the JSON Schema of the file `config export` writes, for editors:
+    /// `dispatch config schema > dispatch.schema.json`.
+    Schema,
     /// Show what applying a file would change: objects to create, update (field by field) or
     /// delete.
     Plan {
@@ -480,6 +483,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command: ConfigCommand::Example,
         } => {
             print!("{}", crate::config::EXAMPLE);
+            Ok(())
+        }
+        Command::Config {
+            command: ConfigCommand::Schema,
+        } => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&dispatch_engine::config_code::schema())?
+            );
             Ok(())
         }
         Command::Config {

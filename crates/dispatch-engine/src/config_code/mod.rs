@@ -23,12 +23,14 @@ pub use export::export;
 pub use plan::{plan, Change, ChangeKind, Plan};
 pub use validate::validate;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The whole configuration.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// The whole configuration: what `dispatch config export` writes and `dispatch config apply`
+/// reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Document {
     /// The projects, by slug.
@@ -40,7 +42,7 @@ pub struct Document {
 }
 
 /// A project and everything configured in it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectDoc {
     pub slug: String,
@@ -111,7 +113,7 @@ fn hour() -> i64 {
 }
 
 /// An incident type.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TypeDoc {
     pub slug: String,
@@ -141,7 +143,7 @@ pub struct TypeDoc {
 }
 
 /// An incident priority.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriorityDoc {
     pub slug: String,
@@ -165,7 +167,7 @@ pub struct PriorityDoc {
 }
 
 /// An incident severity.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeverityDoc {
     pub slug: String,
@@ -185,7 +187,7 @@ pub struct SeverityDoc {
 }
 
 /// A tag type.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagTypeDoc {
     pub name: String,
@@ -198,7 +200,7 @@ pub struct TagTypeDoc {
 }
 
 /// A tag, with its tag type's name.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagDoc {
     pub name: String,
@@ -209,7 +211,7 @@ pub struct TagDoc {
 }
 
 /// A team.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamDoc {
     pub name: String,
@@ -220,7 +222,7 @@ pub struct TeamDoc {
 }
 
 /// A service (an on-call rotation at a provider, or Dispatch's own).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceDoc {
     pub name: String,
@@ -234,7 +236,7 @@ pub struct ServiceDoc {
 }
 
 /// Who takes a role, for which incidents. Keyed by all its fields but `order` and `enabled`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RolePolicyDoc {
     pub role: String,
@@ -255,7 +257,7 @@ pub struct RolePolicyDoc {
 }
 
 /// A notification rule; `filter` in the filter language's text form.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationRuleDoc {
     pub name: String,
@@ -272,7 +274,7 @@ pub struct NotificationRuleDoc {
 
 /// An engagement rule: whom to engage (people by e-mail, teams and services by name) and which
 /// documents to suggest, for the incidents its filter matches.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EngagementRuleDoc {
     pub name: String,
@@ -292,7 +294,7 @@ pub struct EngagementRuleDoc {
 }
 
 /// A signal definition.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignalDefinitionDoc {
     pub name: String,
@@ -330,7 +332,7 @@ pub struct SignalDefinitionDoc {
 }
 
 /// A signal filter (snooze or deduplicate).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignalFilterDoc {
     pub name: String,
@@ -346,7 +348,7 @@ pub struct SignalFilterDoc {
 }
 
 /// An outgoing webhook, without its secret.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookDoc {
     pub url: String,
@@ -357,6 +359,14 @@ pub struct WebhookDoc {
     pub event_types: Vec<String>,
     #[serde(default = "yes")]
     pub enabled: bool,
+}
+
+/// The JSON Schema (draft 2020-12) of the document, derived from its types: editors check a
+/// `dispatch.yaml` against it (`dispatch config schema`, `GET /api/v1/config/schema`).
+pub fn schema() -> Value {
+    let mut s = schemars::schema_for!(Document).to_value();
+    s["title"] = "Dispatch configuration (dispatch config export)".into();
+    s
 }
 
 impl Document {

@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/config/export", get(export))
+        .route("/config/schema", get(schema))
         .route("/config/plan", post(plan))
         .route("/config/apply", post(apply))
 }
@@ -119,6 +120,15 @@ pub async fn export(
 ) -> ApiResult<axum::Json<Document>> {
     let doc = config_code::export(s.engine.db(), q.project.as_deref().map(str::trim)).await?;
     Ok(axum::Json(doc))
+}
+
+/// The JSON Schema (draft 2020-12) of the document `export` answers and `plan`/`apply` take,
+/// derived from the same types; for editors (`# yaml-language-server: $schema=…`) and CI linters.
+/// Public: it describes the document's shape, nothing configured.
+#[utoipa::path(get, path = "/api/v1/config/schema", tag = "config", security(()),
+    responses((status = 200, body = Object)))]
+pub async fn schema() -> axum::Json<serde_json::Value> {
+    axum::Json(config_code::schema())
 }
 
 /// What applying the document would change, object by object and field by field.

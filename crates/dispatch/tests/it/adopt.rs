@@ -528,3 +528,70 @@ async fn owners_export_plan_and_apply_the_configuration_over_the_api() {
         "export after apply is the applied document"
     );
 }
+
+#[tokio::test]
+async fn the_schema_accepts_an_exported_file_and_refuses_a_wrong_typed_field() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let (ok, printed, err) = run(args("config schema")).await;
+    assert!(ok, "{err}");
+    let schema: serde_json::Value = serde_json::from_str(&printed).expect("the schema is JSON");
+    // Editors fetch it from the server without credentials; it is the CLI's.
+    let served = app.call_as(None, Method::GET, "/config/schema", None).await;
+    assert_eq!(served.status, 200, "{}", served.body);
+    assert_eq!(served.body, schema);
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+
+    let dir = std::env::temp_dir().join(format!(
+        "dispatch-schema-{}-{}",
+        std::process::id(),
+        app.base.rsplit(':').next().unwrap()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("in.yaml");
+    std::fs::write(&file, CONFIG).unwrap();
+    let db = app.db.url.clone();
+    let (ok, _, err) = run(args(&format!(
+        "config apply -f {} --database-url {db}",
+        file.display()
+    )))
+    .await;
+    assert!(ok, "{err}");
+    let (ok, exported, err) = run(args(&format!("config export --database-url {db}"))).await;
+    assert!(ok, "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+    let doc: serde_json::Value = serde_norway::from_str(&exported).unwrap();
+    assert!(
+        doc["projects"].as_array().unwrap().len() >= 2 && doc["webhooks"].is_array(),
+        "{doc}"
+    );
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{}: {e}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "the export validates: {errors:?}");
+
+    // A wrong-typed field, a misspelt one and a missing one are each refused, at their place.
+    for (from, to, at) in [
+        (
+            "page_commander: true",
+            "page_commander: 'yes'",
+            "/incident_priorities/0/page_commander",
+        ),
+        ("key_prefix: PAY", "key_prefix: 42", "/key_prefix"),
+        ("key_prefix: PAY", "key_prefx: PAY", "key_prefx"),
+        ("key_prefix: PAY", "", "key_prefix"),
+    ] {
+        assert!(exported.contains(from), "{exported}");
+        let bad: serde_json::Value =
+            serde_norway::from_str(&exported.replacen(from, to, 1)).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&bad)
+            .map(|e| format!("{}: {e}", e.instance_path))
+            .collect();
+        assert!(
+            errors.iter().any(|e| e.contains(at)),
+            "{to:?} is refused at {at}: {errors:?}"
+        );
+    }
+}
