@@ -1,7 +1,8 @@
 //! `dispatch import netflix-dispatch`: carries a Netflix Dispatch database over into Dispatch's
 //! own records — the organization's projects, taxonomies, tags, people, teams, services,
 //! notifications and engagement filters, then its incidents with their participants, roles,
-//! timeline, tasks, reports, feedback and resources (as external links).
+//! timeline, tasks, reports, feedback and resources (as external links), then its signal
+//! definitions and filters, and its cases with their timelines ([`signals`]).
 //!
 //! One write transaction per run: on any error nothing is written. Every row written is
 //! recorded in the source-id mapping (`import_sources`), so a second run updates what the first
@@ -13,6 +14,7 @@ mod activity;
 mod incidents;
 mod rules;
 mod setup;
+mod signals;
 mod source;
 
 use crate::repo::rows::Keyed;
@@ -210,6 +212,7 @@ pub async fn netflix_dispatch(
     };
     setup::run(&mut ctx).await?;
     incidents::run(&mut ctx).await?;
+    signals::run(&mut ctx).await?;
     let report = std::mem::take(&mut ctx.report);
     if dry_run {
         drop(txn);

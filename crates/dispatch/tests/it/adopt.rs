@@ -124,6 +124,22 @@ async fn the_netflix_dispatch_sample_imports_once_with_its_counts_and_commanders
     };
     let source = SourceDb::load(&admin);
     let s = "dispatch_organization_default";
+    // The sample has case types, priorities and severities but no signal or case: a few are
+    // added to it, as the original would have written them (one signal names no alert, one
+    // filter has alternatives Dispatch's matchers cannot say: both are reported, not imported).
+    psql(
+        &source.url,
+        &[
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            &SIGNALS_AND_CASES.replace("{s}", s),
+        ],
+    );
+    assert_eq!(
+        source.count(&format!("SELECT count(*) FROM {s}.\"case\"")),
+        1
+    );
     let want = |table: &str, filter: &str| {
         source.count(&format!("SELECT count(*) FROM {s}.{table} {filter}"))
     };
@@ -164,11 +180,43 @@ async fn the_netflix_dispatch_sample_imports_once_with_its_counts_and_commanders
         ("conference", "conference", ""),
         ("conversation", "conversation", ""),
         ("ticket", "ticket", ""),
+        ("case", "\"case\"", ""),
+        ("case_event", "event", "WHERE case_id IS NOT NULL"),
     ] {
         let n = want(table, filter);
         assert!(n > 0, "the sample has {table} rows");
         assert_eq!(tally(&first, kind), (n, n, 0, 0), "{kind}:\n{first}");
     }
+    // Signals that name no alert and filters that do not translate are counted, not created.
+    for (kind, table, carried) in [
+        (
+            "signal_definition",
+            "signal",
+            "WHERE external_id IS NOT NULL OR variant IS NOT NULL",
+        ),
+        (
+            "signal_filter",
+            "signal_filter",
+            "WHERE name <> 'Either scanner'",
+        ),
+    ] {
+        let (n, created) = (want(table, ""), want(table, carried));
+        assert!(created > 0 && created < n, "{table}");
+        assert_eq!(tally(&first, kind), (n, created, 0, 0), "{kind}:\n{first}");
+    }
+    for said in [
+        "signal \"Unnamed\": it has neither an external id nor a variant",
+        "signal filter \"Either scanner\": a group of 2 alternatives",
+        "case priority \"Critical\": the project has no incident priority of that name",
+        "1 signal instances",
+    ] {
+        assert!(first.contains(said), "{said}: {first}");
+        assert!(
+            dry.contains(said),
+            "the dry run lists it too: {said}: {dry}"
+        );
+    }
+    assert_eq!(tally(&dry, "case"), tally(&first, "case"), "{dry}");
     // The seeded priorities and severity of the same names are updated, not duplicated.
     assert_eq!(tally(&first, "incident_priority"), (3, 0, 3, 0), "{first}");
     assert!(
@@ -234,6 +282,46 @@ async fn the_netflix_dispatch_sample_imports_once_with_its_counts_and_commanders
     );
     assert_eq!(verified.body["events"], heartbleed, "{}", verified.body);
 
+    // The case: its type is the incident type its case type escalates to, its priority the
+    // incident priority of its name, its assignee the participant's e-mail, its incident linked.
+    let cases = app
+        .get("/cases?status=new,triage,escalated,stable,closed")
+        .await;
+    assert_eq!(cases.status, 200, "{}", cases.body);
+    let case = cases.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["title"] == "Failed logins on db1")
+        .unwrap_or_else(|| panic!("the imported case: {}", cases.body))
+        .clone();
+    let shown = app.get(&format!("/cases/{}", case["id"])).await;
+    let shown = shown.body.to_string();
+    for part in [
+        "\"status\":\"triage\"",
+        "denial-of-service",
+        "\"low\"",
+        "kglisson@example.com",
+        "Case created",
+    ] {
+        assert!(shown.contains(part), "{part}: {shown}");
+    }
+    let (ok, exported, err) = run(args(&format!(
+        "config export --database-url {}",
+        app.db.url
+    )))
+    .await;
+    assert!(ok, "{err}");
+    for part in [
+        "name: Brute force",
+        "matcher: externalId=\"bf-1\"",
+        "case_type: denial-of-service",
+        "name: Known scanner",
+        "expression: externalId=\"bf-1\", host=~\".+\"",
+    ] {
+        assert!(exported.contains(part), "{part}: {exported}");
+    }
+
     let (ok, _, err) = run(args(&format!(
         "import netflix-dispatch --from {} --organization nosuch --database-url {}",
         source.url, app.db.url
@@ -244,6 +332,41 @@ async fn the_netflix_dispatch_sample_imports_once_with_its_counts_and_commanders
         "{err}"
     );
 }
+
+/// Signals and a case in the original's tables (the sample has none): added to the scratch
+/// copy of the sample before importing it. `{s}` is the organization's schema.
+const SIGNALS_AND_CASES: &str = r#"
+INSERT INTO {s}.entity_type (id, name, jpath, enabled, project_id, scope)
+  VALUES (100, 'host', 'host', true, 1, 'single');
+INSERT INTO {s}.signal (id, name, owner, description, external_id, case_type_id, case_priority_id,
+    project_id, enabled, create_case, runbook)
+  VALUES (100, 'Brute force', 'secops', 'Many failed logins', 'bf-1', 1, 4, 1, true, true,
+    'https://wiki.example.com/brute-force'),
+  (101, 'Unnamed', 'secops', '', NULL, NULL, NULL, 1, false, false, NULL);
+INSERT INTO {s}.assoc_signal_tags (signal_id, tag_id) VALUES (100, 1);
+INSERT INTO {s}.assoc_signal_entity_types (signal_id, entity_type_id) VALUES (100, 100);
+INSERT INTO {s}.signal_filter (id, name, description, expression, mode, action, "window", project_id)
+  VALUES (100, 'Known scanner', 'Our own scanner',
+    '[{"or": [{"model": "EntityType", "field": "id", "op": "==", "value": 100}]}]',
+    'active', 'snooze', 600, 1),
+  (101, 'Either scanner', '',
+    '[{"or": [{"model": "EntityType", "field": "id", "op": "==", "value": 100},
+              {"model": "EntityType", "field": "name", "op": "==", "value": "ip"}]}]',
+    'active', 'deduplicate', 600, 1);
+INSERT INTO {s}.assoc_signal_filters (signal_id, signal_filter_id) VALUES (100, 100);
+INSERT INTO {s}."case" (id, title, description, resolution, status, visibility, case_type_id,
+    case_priority_id, case_severity_id, project_id, reported_at, triage_at, genai_analysis)
+  VALUES (100, 'Failed logins on db1', 'From one address', '', 'Triage', 'Open', 1, 1, 1, 1,
+    '2024-02-01 10:00', '2024-02-01 10:05', '{}');
+INSERT INTO {s}.participant (id, case_id, individual_contact_id) VALUES (100, 100, 2);
+UPDATE {s}."case" SET assignee_id = 100 WHERE id = 100;
+INSERT INTO {s}.assoc_case_incidents (case_id, incident_id) VALUES (100, 4);
+INSERT INTO {s}.signal_instance (id, case_id, signal_id, raw, project_id)
+  VALUES (gen_random_uuid(), 100, 100, '{"externalId": "bf-1"}', 1);
+INSERT INTO {s}.event (id, uuid, started_at, ended_at, source, description, case_id, type)
+  VALUES (100, gen_random_uuid(), '2024-02-01 10:01', '2024-02-01 10:01', 'Dispatch Core App',
+    'Case created', 100, 'Other');
+"#;
 
 /// A configuration touching every kind of object, as an operator would write it.
 const CONFIG: &str = r#"
