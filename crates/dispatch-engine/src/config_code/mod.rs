@@ -5,8 +5,8 @@
 //! project's slug, a taxonomy entry's slug, a tag's or a rule's name, a webhook's URL) and refer
 //! to each other by those keys. Every list is sorted by its key, so an export is stable and
 //! diffs read well; exporting, applying on a fresh server and exporting again gives the same
-//! document. Secrets never appear: a webhook's signing secret stays where it is (a new webhook
-//! gets a fresh one).
+//! document. Secrets never appear in it: a webhook's signing secret stays where it is, and a
+//! webhook that an apply creates gets a fresh one, which the apply answers once.
 //!
 //! [`plan`] compares a document with the database (create / update / delete per object, field
 //! by field); [`apply`] validates it whole, then writes the plan in one transaction, so any
@@ -18,7 +18,7 @@ mod plan;
 mod rules;
 mod validate;
 
-pub use apply::apply;
+pub use apply::{apply, Applied};
 pub use export::export;
 pub use plan::{plan, Change, ChangeKind, Plan};
 pub use validate::validate;

@@ -73,6 +73,19 @@ pub struct PlanOut {
     pub update: usize,
     /// How many are deleted.
     pub delete: usize,
+    /// Apply only: each webhook it created with its signing secret, shown this once (only its
+    /// sealed form is stored; give it to the receiver).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub webhook_secrets: Vec<WebhookSecretOut>,
+}
+
+/// A webhook an apply created, with its signing secret.
+#[derive(Serialize, ToSchema)]
+pub struct WebhookSecretOut {
+    /// The webhook's URL (its key in the document).
+    pub url: String,
+    /// The signing secret, `whsec_` and base64: keep it, it is not shown again.
+    pub secret: String,
 }
 
 impl From<Plan> for PlanOut {
@@ -106,6 +119,7 @@ impl From<Plan> for PlanOut {
             create,
             update,
             delete,
+            webhook_secrets: Vec::new(),
         }
     }
 }
@@ -146,7 +160,8 @@ pub async fn plan(
 }
 
 /// Applies the document in one transaction: all of it, or nothing on any error (each error
-/// names the object and the field). Answers what it changed.
+/// names the object and the field). Answers what it changed, and the signing secret of each
+/// webhook it created (shown this once).
 #[utoipa::path(post, path = "/api/v1/config/apply", tag = "config", params(ApplyQuery),
     request_body(content = Object, description = "The document `GET /api/v1/config/export` answers"),
     responses((status = 200, body = PlanOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
@@ -157,6 +172,12 @@ pub async fn apply(
     Query(q): Query<ApplyQuery>,
     Json(doc): Json<Document>,
 ) -> ApiResult<axum::Json<PlanOut>> {
-    let plan = config_code::apply(&s.engine, &doc, q.prune).await?;
-    Ok(axum::Json(plan.into()))
+    let applied = config_code::apply(&s.engine, &doc, q.prune).await?;
+    let mut out = PlanOut::from(applied.plan);
+    out.webhook_secrets = applied
+        .webhook_secrets
+        .into_iter()
+        .map(|(url, secret)| WebhookSecretOut { url, secret })
+        .collect();
+    Ok(axum::Json(out))
 }

@@ -450,12 +450,32 @@ async fn configuration_round_trips_plans_field_by_field_and_applies_all_or_nothi
         "{plan}"
     );
     assert!(plan.contains("color: \"#ff0000\""), "{plan}");
-    let (ok, _, err) = run(args(&format!(
+    let (ok, applied, err) = run(args(&format!(
         "config apply -f {} --database-url {db}",
         file("in.yaml")
     )))
     .await;
     assert!(ok, "{err}");
+    // The webhook it created: its signing secret is shown this once, for the receiver.
+    let shown = applied
+        .lines()
+        .skip_while(|l| !l.starts_with("New webhook signing secrets"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("the new webhook's secret: {applied}"));
+    assert!(
+        shown.starts_with("  https://hooks.example.com/dispatch: whsec_") && shown.len() > 60,
+        "{applied}"
+    );
+    let (ok, again, err) = run(args(&format!(
+        "config apply -f {} --database-url {db}",
+        file("in.yaml")
+    )))
+    .await;
+    assert!(ok, "{err}");
+    assert!(
+        !again.contains("whsec_") && !again.contains("New webhook"),
+        "an existing webhook's secret is not shown again: {again}"
+    );
     let (ok, a, err) = run(args(&format!("config export --database-url {db}"))).await;
     assert!(ok, "{err}");
     assert!(
@@ -634,6 +654,9 @@ async fn owners_export_plan_and_apply_the_configuration_over_the_api() {
         .await;
     assert_eq!(unchanged.body, exported.body, "nothing was written");
 
+    assert!(doc["webhooks"].as_array().unwrap().is_empty(), "{doc}");
+    doc["webhooks"] = serde_json::json!([{"url": "https://ci.example.com/hook",
+        "description": "", "event_types": [], "enabled": true}]);
     let applied = app
         .call_as(
             Some(&owner),
@@ -643,12 +666,36 @@ async fn owners_export_plan_and_apply_the_configuration_over_the_api() {
         )
         .await;
     assert_eq!(applied.status, 200, "{}", applied.body);
+    // The new webhook's secret is answered once: the one deliveries are signed with.
+    let shown = &applied.body["webhook_secrets"];
+    assert_eq!(shown.as_array().map(Vec::len), Some(1), "{}", applied.body);
+    assert_eq!(shown[0]["url"], "https://ci.example.com/hook");
+    let hooks = dispatch_store::repo::webhook::list(app.engine.db().conn())
+        .await
+        .unwrap();
+    let stored = app
+        .engine
+        .secrets()
+        .webhook_signing_secret(&hooks[0])
+        .unwrap();
+    assert_eq!(shown[0]["secret"], stored.as_str());
+    assert_ne!(hooks[0].secret, stored, "stored sealed");
     let after = app
         .call_as(Some(&owner), Method::GET, "/config/export", None)
         .await;
     assert_eq!(
         after.body, doc,
         "export after apply is the applied document"
+    );
+    assert!(!after.body.to_string().contains("whsec_"), "{}", after.body);
+    let again = app
+        .call_as(Some(&owner), Method::POST, "/config/apply", Some(doc))
+        .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert!(
+        again.body.get("webhook_secrets").is_none(),
+        "shown once: {}",
+        again.body
     );
 }
 
