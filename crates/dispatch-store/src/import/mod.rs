@@ -102,6 +102,8 @@ pub(crate) struct Ctx<'a> {
     /// The mapping's source key, `netflix-dispatch:<organization>`.
     key: String,
     now: DateTime<Utc>,
+    /// Whether projects that were here before the import take the original's display fields.
+    update_existing_projects: bool,
     maps: HashMap<&'static str, HashMap<String, i64>>,
     report: Report,
 }
@@ -192,14 +194,23 @@ pub(crate) enum Outcome {
     Unchanged,
 }
 
-/// Imports organization `organization` of the Netflix Dispatch database at `from` into `db`;
-/// on a dry run, rolls everything back. Returns what it did.
-pub async fn netflix_dispatch(
-    db: &Db,
-    from: &str,
-    organization: &str,
-    dry_run: bool,
-) -> anyhow::Result<Report> {
+/// How to import.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The original's organization (its schema is `dispatch_organization_<slug>`).
+    pub organization: String,
+    /// Roll everything back: only report.
+    pub dry_run: bool,
+    /// Let the original's projects overwrite the name, description and self-join setting of
+    /// the projects of the same slug that were here before the import (by default those are
+    /// kept, e.g. the default project's).
+    pub update_existing_projects: bool,
+}
+
+/// Imports an organization of the Netflix Dispatch database at `from` into `db`; on a dry run,
+/// rolls everything back. Returns what it did.
+pub async fn netflix_dispatch(db: &Db, from: &str, options: &Options) -> anyhow::Result<Report> {
+    let (organization, dry_run) = (options.organization.as_str(), options.dry_run);
     let src = Source::open(from, organization).await?;
     let txn = db.write().await?;
     let mut ctx = Ctx {
@@ -207,6 +218,7 @@ pub async fn netflix_dispatch(
         txn: &txn,
         key: format!("netflix-dispatch:{organization}"),
         now: dispatch_core::now(),
+        update_existing_projects: options.update_existing_projects,
         maps: HashMap::new(),
         report: Report::default(),
     };

@@ -144,6 +144,8 @@ async fn the_netflix_dispatch_sample_imports_once_with_its_counts_and_commanders
         source.count(&format!("SELECT count(*) FROM {s}.{table} {filter}"))
     };
     let app = spawn_app().await;
+    let ours = app.get("/projects/default").await.body;
+    assert_eq!(ours["name"], "Default", "{ours}");
     let import = format!(
         "import netflix-dispatch --from {} --database-url {}",
         source.url, app.db.url
@@ -321,6 +323,30 @@ async fn the_netflix_dispatch_sample_imports_once_with_its_counts_and_commanders
     ] {
         assert!(exported.contains(part), "{part}: {exported}");
     }
+
+    // The default project was here before: the original's (`default`, "Default dispatch
+    // project.") does not rename it, unless asked; asked, a later plain run keeps that.
+    let kept = app.get("/projects/default").await.body;
+    for field in ["name", "description", "allow_self_join", "key_prefix"] {
+        assert_eq!(kept[field], ours[field], "{field}: {kept}");
+    }
+    assert!(
+        first.contains("project default: it was here before the import, so it keeps its name"),
+        "{first}"
+    );
+    let (ok, _, err) = run(args(&format!("{import} --update-existing-projects"))).await;
+    assert!(ok, "{err}");
+    let theirs = app.get("/projects/default").await.body;
+    assert_eq!(theirs["name"], "default", "{theirs}");
+    assert_eq!(
+        theirs["description"], "Default dispatch project.",
+        "{theirs}"
+    );
+    assert_eq!(theirs["key_prefix"], ours["key_prefix"], "{theirs}");
+    let (ok, again, err) = run(args(&import)).await;
+    assert!(ok, "{err}");
+    assert_eq!(tally(&again, "project"), (1, 0, 0, 1), "{again}");
+    assert_eq!(app.get("/projects/default").await.body["name"], "default");
 
     let (ok, _, err) = run(args(&format!(
         "import netflix-dispatch --from {} --organization nosuch --database-url {}",
