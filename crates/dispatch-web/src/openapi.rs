@@ -60,7 +60,7 @@ use answers::ErrorAnswers;
         api::directory::services::delete,
         api::webhooks::list, api::webhooks::create, api::webhooks::show, api::webhooks::update,
         api::webhooks::delete, api::webhooks::deliveries,
-        api::config::export, api::config::plan, api::config::apply,
+        api::config::export, api::config::schema, api::config::plan, api::config::apply,
         api::providers::list, api::providers::check, api::providers::contact, api::providers::direct_messages,
         api::providers::group,
         api::account::me, api::account::list_tokens, api::account::create_token,

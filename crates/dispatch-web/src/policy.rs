@@ -548,6 +548,8 @@ pub const POLICIES: &[RoutePolicy] = &[
     ),
     // Webhooks carry every incident's events: admins only.
     r("GET", "/api/v1/config/export", OWNER),
+    // The schema describes the document's shape only; editors fetch it without credentials.
+    r("GET", "/api/v1/config/schema", Public),
     r("POST", "/api/v1/config/plan", OWNER),
     r("POST", "/api/v1/config/apply", OWNER),
     r("GET", "/api/v1/webhooks", ADMIN),

@@ -131,6 +131,10 @@ pub enum ImportCommand {
         /// Print what would be imported, per entity, and what cannot be carried over; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Let the original's projects overwrite the name, description and self-join setting of
+        /// projects of the same slug that were here before (by default those are kept).
+        #[arg(long)]
+        update_existing_projects: bool,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -263,6 +267,9 @@ pub enum ConfigCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Print the JSON Schema of the file `config export` writes, for editors:
+    /// `dispatch config schema > dispatch.schema.json`.
+    Schema,
     /// Show what applying a file would change: objects to create, update (field by field) or
     /// delete.
     Plan {
@@ -483,6 +490,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Config {
+            command: ConfigCommand::Schema,
+        } => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&dispatch_engine::config_code::schema())?
+            );
+            Ok(())
+        }
+        Command::Config {
             command: ConfigCommand::Export { project, db },
         } => {
             crate::config_code::run(
@@ -589,6 +605,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     from,
                     organization,
                     dry_run,
+                    update_existing_projects,
                     db,
                 },
         } => {
@@ -604,8 +621,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let report = dispatch_store::import::netflix_dispatch(
                 &database,
                 &from,
-                organization.trim(),
-                dry_run,
+                &dispatch_store::import::Options {
+                    organization: organization.trim().to_string(),
+                    dry_run,
+                    update_existing_projects,
+                },
             )
             .await?;
             print!("{}", report.render(dry_run));

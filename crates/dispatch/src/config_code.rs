@@ -81,10 +81,11 @@ pub async fn run(config_path: Option<&Path>, db: DbArgs, action: Action) -> anyh
             let engine = dispatch_engine::Engine::with_registry(database, Default::default())
                 .with_secret_key(cfg.secret_key()?);
             crate::server::secure_secrets(&engine).await?;
-            let plan = config_code::apply(&engine, &doc, prune)
+            let applied = config_code::apply(&engine, &doc, prune)
                 .await
                 .map_err(|e| explain(&file, e))?;
-            print!("{}", plan.render());
+            print!("{}", applied.plan.render());
+            print!("{}", applied.render_secrets());
             println!("Applied {}.", file.display());
         }
     }

@@ -18,9 +18,34 @@ use dispatch_store::Conn;
 use dispatch_store::Record;
 use std::collections::HashMap;
 
+/// What an apply did.
+#[derive(Debug)]
+pub struct Applied {
+    /// The plan it carried out.
+    pub plan: Plan,
+    /// The signing secret (`whsec_…`) of each webhook it created, by URL: shown this once, so
+    /// the operator can give it to the receiver (only its sealed form is stored).
+    pub webhook_secrets: Vec<(String, String)>,
+}
+
+impl Applied {
+    /// The new webhooks' secrets as people read them (empty when none was created).
+    pub fn render_secrets(&self) -> String {
+        let mut out = String::new();
+        if self.webhook_secrets.is_empty() {
+            return out;
+        }
+        out.push_str("New webhook signing secrets (shown this once; give each to its receiver):\n");
+        for (url, secret) in &self.webhook_secrets {
+            out.push_str(&format!("  {url}: {secret}\n"));
+        }
+        out
+    }
+}
+
 /// Applies `doc`: validates it, then writes the changes in one transaction. Returns the plan
-/// it carried out.
-pub async fn apply(engine: &Engine, doc: &Document, prune: bool) -> Result<Plan> {
+/// it carried out, with the secrets of the webhooks it created.
+pub async fn apply(engine: &Engine, doc: &Document, prune: bool) -> Result<Applied> {
     super::validate::validate(doc)?;
     let db = engine.db();
     let mut doc = doc.clone();
@@ -56,12 +81,16 @@ pub async fn apply(engine: &Engine, doc: &Document, prune: bool) -> Result<Plan>
     if let Some(id) = default_project {
         repo::project::set_default(conn, id).await?;
     }
+    let mut webhook_secrets = Vec::new();
     if let Some(hooks) = &doc.webhooks {
         let seal = |plain: &str| engine.seal_webhook_secret(plain);
-        write_webhooks(conn, hooks, prune, now, &seal).await?;
+        webhook_secrets = write_webhooks(conn, hooks, prune, now, &seal).await?;
     }
     txn.commit().await?;
-    Ok(plan)
+    Ok(Applied {
+        plan,
+        webhook_secrets,
+    })
 }
 
 /// The database's configuration, read in the transaction.
@@ -403,15 +432,21 @@ pub(crate) fn keep_json<T: Serialize + serde::de::DeserializeOwned + PartialEq>(
     }
 }
 
-/// Writes the webhooks; a new one gets a fresh signing secret, stored sealed.
+/// Writes the webhooks; a new one gets a fresh signing secret, stored sealed. Returns each new
+/// webhook's URL with its secret in plain.
 async fn write_webhooks(
     conn: &impl Conn,
     hooks: &[WebhookDoc],
     prune: bool,
     now: DateTime<Utc>,
     seal: &(dyn Fn(&str) -> String + Sync),
-) -> Result<()> {
+) -> Result<Vec<(String, String)>> {
     let existing = repo::webhook::list(conn).await?;
+    let fresh: Vec<(String, String)> = hooks
+        .iter()
+        .filter(|d| !existing.iter().any(|m| m.url == d.url))
+        .map(|d| (d.url.clone(), repo::webhook::new_secret()))
+        .collect();
     let (_, gone) = sync(
         conn,
         &existing,
@@ -425,7 +460,13 @@ async fn write_webhooks(
             event_types: keep_json(b.map(|x| x.event_types.as_str()), &d.event_types),
             enabled: d.enabled,
             ..b.cloned().unwrap_or_else(|| webhook_subscription::Model {
-                secret: seal(&repo::webhook::new_secret()),
+                secret: seal(
+                    &fresh
+                        .iter()
+                        .find(|(url, _)| *url == d.url)
+                        .map(|(_, s)| s.clone())
+                        .unwrap_or_else(repo::webhook::new_secret),
+                ),
                 created_at: now,
                 ..Default::default()
             })
@@ -437,5 +478,5 @@ async fn write_webhooks(
             repo::webhook::delete(conn, id).await?;
         }
     }
-    Ok(())
+    Ok(fresh)
 }

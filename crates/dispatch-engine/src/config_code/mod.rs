@@ -5,8 +5,8 @@
 //! project's slug, a taxonomy entry's slug, a tag's or a rule's name, a webhook's URL) and refer
 //! to each other by those keys. Every list is sorted by its key, so an export is stable and
 //! diffs read well; exporting, applying on a fresh server and exporting again gives the same
-//! document. Secrets never appear: a webhook's signing secret stays where it is (a new webhook
-//! gets a fresh one).
+//! document. Secrets never appear in it: a webhook's signing secret stays where it is, and a
+//! webhook that an apply creates gets a fresh one, which the apply answers once.
 //!
 //! [`plan`] compares a document with the database (create / update / delete per object, field
 //! by field); [`apply`] validates it whole, then writes the plan in one transaction, so any
@@ -18,17 +18,19 @@ mod plan;
 mod rules;
 mod validate;
 
-pub use apply::apply;
+pub use apply::{apply, Applied};
 pub use export::export;
 pub use plan::{plan, Change, ChangeKind, Plan};
 pub use validate::validate;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The whole configuration.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// The whole configuration: what `dispatch config export` writes and `dispatch config apply`
+/// reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Document {
     /// The projects, by slug.
@@ -40,7 +42,7 @@ pub struct Document {
 }
 
 /// A project and everything configured in it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectDoc {
     pub slug: String,
@@ -123,7 +125,7 @@ fn hour() -> i64 {
 }
 
 /// An incident type.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TypeDoc {
     pub slug: String,
@@ -153,7 +155,7 @@ pub struct TypeDoc {
 }
 
 /// An incident priority.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriorityDoc {
     pub slug: String,
@@ -177,7 +179,7 @@ pub struct PriorityDoc {
 }
 
 /// An incident severity.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeverityDoc {
     pub slug: String,
@@ -197,7 +199,7 @@ pub struct SeverityDoc {
 }
 
 /// A tag type.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagTypeDoc {
     pub name: String,
@@ -210,7 +212,7 @@ pub struct TagTypeDoc {
 }
 
 /// A tag, with its tag type's name.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagDoc {
     pub name: String,
@@ -221,7 +223,7 @@ pub struct TagDoc {
 }
 
 /// A team.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamDoc {
     pub name: String,
@@ -232,7 +234,7 @@ pub struct TeamDoc {
 }
 
 /// A service (an on-call rotation at a provider, or Dispatch's own).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceDoc {
     pub name: String,
@@ -246,7 +248,7 @@ pub struct ServiceDoc {
 }
 
 /// Who takes a role, for which incidents. Keyed by all its fields but `order` and `enabled`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RolePolicyDoc {
     pub role: String,
@@ -267,7 +269,7 @@ pub struct RolePolicyDoc {
 }
 
 /// A notification rule; `filter` in the filter language's text form.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationRuleDoc {
     pub name: String,
@@ -284,7 +286,7 @@ pub struct NotificationRuleDoc {
 
 /// An engagement rule: whom to engage (people by e-mail, teams and services by name) and which
 /// documents to suggest, for the incidents its filter matches.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EngagementRuleDoc {
     pub name: String,
@@ -304,7 +306,7 @@ pub struct EngagementRuleDoc {
 }
 
 /// A signal definition.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignalDefinitionDoc {
     pub name: String,
@@ -342,7 +344,7 @@ pub struct SignalDefinitionDoc {
 }
 
 /// A signal filter (snooze or deduplicate).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignalFilterDoc {
     pub name: String,
@@ -358,7 +360,7 @@ pub struct SignalFilterDoc {
 }
 
 /// An outgoing webhook, without its secret.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookDoc {
     pub url: String,
@@ -369,6 +371,14 @@ pub struct WebhookDoc {
     pub event_types: Vec<String>,
     #[serde(default = "yes")]
     pub enabled: bool,
+}
+
+/// The JSON Schema (draft 2020-12) of the document, derived from its types: editors check a
+/// `dispatch.yaml` against it (`dispatch config schema`, `GET /api/v1/config/schema`).
+pub fn schema() -> Value {
+    let mut s = schemars::schema_for!(Document).to_value();
+    s["title"] = "Dispatch configuration (dispatch config export)".into();
+    s
 }
 
 impl Document {

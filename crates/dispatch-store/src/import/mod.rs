@@ -1,7 +1,8 @@
 //! `dispatch import netflix-dispatch`: carries a Netflix Dispatch database over into Dispatch's
 //! own records — the organization's projects, taxonomies, tags, people, teams, services,
 //! notifications and engagement filters, then its incidents with their participants, roles,
-//! timeline, tasks, reports, feedback and resources (as external links).
+//! timeline, tasks, reports, feedback and resources (as external links), then its signal
+//! definitions and filters, and its cases with their timelines ([`signals`]).
 //!
 //! One write transaction per run: on any error nothing is written. Every row written is
 //! recorded in the source-id mapping (`import_sources`), so a second run updates what the first
@@ -13,6 +14,7 @@ mod activity;
 mod incidents;
 mod rules;
 mod setup;
+mod signals;
 mod source;
 
 use crate::repo::rows::Keyed;
@@ -100,6 +102,8 @@ pub(crate) struct Ctx<'a> {
     /// The mapping's source key, `netflix-dispatch:<organization>`.
     key: String,
     now: DateTime<Utc>,
+    /// Whether projects that were here before the import take the original's display fields.
+    update_existing_projects: bool,
     maps: HashMap<&'static str, HashMap<String, i64>>,
     report: Report,
 }
@@ -190,14 +194,23 @@ pub(crate) enum Outcome {
     Unchanged,
 }
 
-/// Imports organization `organization` of the Netflix Dispatch database at `from` into `db`;
-/// on a dry run, rolls everything back. Returns what it did.
-pub async fn netflix_dispatch(
-    db: &Db,
-    from: &str,
-    organization: &str,
-    dry_run: bool,
-) -> anyhow::Result<Report> {
+/// How to import.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The original's organization (its schema is `dispatch_organization_<slug>`).
+    pub organization: String,
+    /// Roll everything back: only report.
+    pub dry_run: bool,
+    /// Let the original's projects overwrite the name, description and self-join setting of
+    /// the projects of the same slug that were here before the import (by default those are
+    /// kept, e.g. the default project's).
+    pub update_existing_projects: bool,
+}
+
+/// Imports an organization of the Netflix Dispatch database at `from` into `db`; on a dry run,
+/// rolls everything back. Returns what it did.
+pub async fn netflix_dispatch(db: &Db, from: &str, options: &Options) -> anyhow::Result<Report> {
+    let (organization, dry_run) = (options.organization.as_str(), options.dry_run);
     let src = Source::open(from, organization).await?;
     let txn = db.write().await?;
     let mut ctx = Ctx {
@@ -205,11 +218,13 @@ pub async fn netflix_dispatch(
         txn: &txn,
         key: format!("netflix-dispatch:{organization}"),
         now: dispatch_core::now(),
+        update_existing_projects: options.update_existing_projects,
         maps: HashMap::new(),
         report: Report::default(),
     };
     setup::run(&mut ctx).await?;
     incidents::run(&mut ctx).await?;
+    signals::run(&mut ctx).await?;
     let report = std::mem::take(&mut ctx.report);
     if dry_run {
         drop(txn);

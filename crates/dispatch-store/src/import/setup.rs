@@ -8,7 +8,7 @@ use crate::model::{
     tag_type, team,
 };
 use crate::repo::rows::Keyed;
-use crate::repo::{self, taxonomy};
+use crate::repo::{self, import_source, taxonomy};
 
 /// Imports every configuration kind, in dependency order.
 pub(crate) async fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
@@ -43,16 +43,45 @@ async fn projects(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
         .await?;
     ctx.begin("project", rows.len() as i64).await?;
     let conn = ctx.conn();
+    // The projects that were here before the import took them over (source id → project).
+    let existing = import_source::all(conn, &ctx.key, EXISTING_PROJECT).await?;
     for r in rows {
         let sid = r.int("id")?.unwrap_or_default();
         let name = r.text("name")?;
         let slug = slugify(&name);
-        let before = match ctx.existing::<project::Model>("project", sid).await? {
-            Some(p) => Some(p),
-            None => repo::project::by_slug(conn, &slug).await?,
+        let (before, was_here) = match ctx.existing::<project::Model>("project", sid).await? {
+            Some(p) => (Some(p), existing.contains_key(&sid.to_string())),
+            None => {
+                let found = repo::project::by_slug(conn, &slug).await?;
+                let was_here = found.is_some();
+                (found, was_here)
+            }
         };
+        if let (Some(p), true) = (&before, was_here) {
+            import_source::record(
+                conn,
+                &ctx.key,
+                EXISTING_PROJECT,
+                &sid.to_string(),
+                p.id,
+                ctx.now,
+            )
+            .await?;
+        }
         let display = r.opt("display_name")?.unwrap_or_else(|| name.clone());
         let after = match &before {
+            Some(p) if was_here && !ctx.update_existing_projects => {
+                let theirs = (display, r.text("description")?);
+                if theirs != (p.name.clone(), p.description.clone()) {
+                    ctx.skip(format!(
+                        "project {slug}: it was here before the import, so it keeps its name \
+                         {:?} and description (the original's: {:?}, {:?}; \
+                         --update-existing-projects takes them)",
+                        p.name, theirs.0, theirs.1
+                    ));
+                }
+                p.clone()
+            }
             Some(p) => project::Model {
                 name: display,
                 description: r.text("description")?,
@@ -74,6 +103,9 @@ async fn projects(ctx: &mut Ctx<'_>) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The mapping kind of source projects imported into a project that was here before.
+const EXISTING_PROJECT: &str = "existing_project";
 
 /// A key prefix no project uses yet, from the slug (`SECURITY` → `SEC`, then `SEC2`, …).
 async fn free_prefix(conn: &impl sea_orm::ConnectionTrait, slug: &str) -> anyhow::Result<String> {

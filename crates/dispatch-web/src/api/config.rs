@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/config/export", get(export))
+        .route("/config/schema", get(schema))
         .route("/config/plan", post(plan))
         .route("/config/apply", post(apply))
 }
@@ -72,6 +73,19 @@ pub struct PlanOut {
     pub update: usize,
     /// How many are deleted.
     pub delete: usize,
+    /// Apply only: each webhook it created with its signing secret, shown this once (only its
+    /// sealed form is stored; give it to the receiver).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub webhook_secrets: Vec<WebhookSecretOut>,
+}
+
+/// A webhook an apply created, with its signing secret.
+#[derive(Serialize, ToSchema)]
+pub struct WebhookSecretOut {
+    /// The webhook's URL (its key in the document).
+    pub url: String,
+    /// The signing secret, `whsec_` and base64: keep it, it is not shown again.
+    pub secret: String,
 }
 
 impl From<Plan> for PlanOut {
@@ -105,6 +119,7 @@ impl From<Plan> for PlanOut {
             create,
             update,
             delete,
+            webhook_secrets: Vec::new(),
         }
     }
 }
@@ -119,6 +134,15 @@ pub async fn export(
 ) -> ApiResult<axum::Json<Document>> {
     let doc = config_code::export(s.engine.db(), q.project.as_deref().map(str::trim)).await?;
     Ok(axum::Json(doc))
+}
+
+/// The JSON Schema (draft 2020-12) of the document `export` answers and `plan`/`apply` take,
+/// derived from the same types; for editors (`# yaml-language-server: $schema=…`) and CI linters.
+/// Public: it describes the document's shape, nothing configured.
+#[utoipa::path(get, path = "/api/v1/config/schema", tag = "config", security(()),
+    responses((status = 200, body = Object)))]
+pub async fn schema() -> axum::Json<serde_json::Value> {
+    axum::Json(config_code::schema())
 }
 
 /// What applying the document would change, object by object and field by field.
@@ -136,7 +160,8 @@ pub async fn plan(
 }
 
 /// Applies the document in one transaction: all of it, or nothing on any error (each error
-/// names the object and the field). Answers what it changed.
+/// names the object and the field). Answers what it changed, and the signing secret of each
+/// webhook it created (shown this once).
 #[utoipa::path(post, path = "/api/v1/config/apply", tag = "config", params(ApplyQuery),
     request_body(content = Object, description = "The document `GET /api/v1/config/export` answers"),
     responses((status = 200, body = PlanOut), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
@@ -147,6 +172,12 @@ pub async fn apply(
     Query(q): Query<ApplyQuery>,
     Json(doc): Json<Document>,
 ) -> ApiResult<axum::Json<PlanOut>> {
-    let plan = config_code::apply(&s.engine, &doc, q.prune).await?;
-    Ok(axum::Json(plan.into()))
+    let applied = config_code::apply(&s.engine, &doc, q.prune).await?;
+    let mut out = PlanOut::from(applied.plan);
+    out.webhook_secrets = applied
+        .webhook_secrets
+        .into_iter()
+        .map(|(url, secret)| WebhookSecretOut { url, secret })
+        .collect();
+    Ok(axum::Json(out))
 }

@@ -124,10 +124,28 @@ async fn the_netflix_dispatch_sample_imports_once_with_its_counts_and_commanders
     };
     let source = SourceDb::load(&admin);
     let s = "dispatch_organization_default";
+    // The sample has case types, priorities and severities but no signal or case: a few are
+    // added to it, as the original would have written them (one signal names no alert, one
+    // filter has alternatives Dispatch's matchers cannot say: both are reported, not imported).
+    psql(
+        &source.url,
+        &[
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            &SIGNALS_AND_CASES.replace("{s}", s),
+        ],
+    );
+    assert_eq!(
+        source.count(&format!("SELECT count(*) FROM {s}.\"case\"")),
+        1
+    );
     let want = |table: &str, filter: &str| {
         source.count(&format!("SELECT count(*) FROM {s}.{table} {filter}"))
     };
     let app = spawn_app().await;
+    let ours = app.get("/projects/default").await.body;
+    assert_eq!(ours["name"], "Default", "{ours}");
     let import = format!(
         "import netflix-dispatch --from {} --database-url {}",
         source.url, app.db.url
@@ -164,11 +182,43 @@ async fn the_netflix_dispatch_sample_imports_once_with_its_counts_and_commanders
         ("conference", "conference", ""),
         ("conversation", "conversation", ""),
         ("ticket", "ticket", ""),
+        ("case", "\"case\"", ""),
+        ("case_event", "event", "WHERE case_id IS NOT NULL"),
     ] {
         let n = want(table, filter);
         assert!(n > 0, "the sample has {table} rows");
         assert_eq!(tally(&first, kind), (n, n, 0, 0), "{kind}:\n{first}");
     }
+    // Signals that name no alert and filters that do not translate are counted, not created.
+    for (kind, table, carried) in [
+        (
+            "signal_definition",
+            "signal",
+            "WHERE external_id IS NOT NULL OR variant IS NOT NULL",
+        ),
+        (
+            "signal_filter",
+            "signal_filter",
+            "WHERE name <> 'Either scanner'",
+        ),
+    ] {
+        let (n, created) = (want(table, ""), want(table, carried));
+        assert!(created > 0 && created < n, "{table}");
+        assert_eq!(tally(&first, kind), (n, created, 0, 0), "{kind}:\n{first}");
+    }
+    for said in [
+        "signal \"Unnamed\": it has neither an external id nor a variant",
+        "signal filter \"Either scanner\": a group of 2 alternatives",
+        "case priority \"Critical\": the project has no incident priority of that name",
+        "1 signal instances",
+    ] {
+        assert!(first.contains(said), "{said}: {first}");
+        assert!(
+            dry.contains(said),
+            "the dry run lists it too: {said}: {dry}"
+        );
+    }
+    assert_eq!(tally(&dry, "case"), tally(&first, "case"), "{dry}");
     // The seeded priorities and severity of the same names are updated, not duplicated.
     assert_eq!(tally(&first, "incident_priority"), (3, 0, 3, 0), "{first}");
     assert!(
@@ -234,6 +284,70 @@ async fn the_netflix_dispatch_sample_imports_once_with_its_counts_and_commanders
     );
     assert_eq!(verified.body["events"], heartbleed, "{}", verified.body);
 
+    // The case: its type is the incident type its case type escalates to, its priority the
+    // incident priority of its name, its assignee the participant's e-mail, its incident linked.
+    let cases = app
+        .get("/cases?status=new,triage,escalated,stable,closed")
+        .await;
+    assert_eq!(cases.status, 200, "{}", cases.body);
+    let case = cases.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["title"] == "Failed logins on db1")
+        .unwrap_or_else(|| panic!("the imported case: {}", cases.body))
+        .clone();
+    let shown = app.get(&format!("/cases/{}", case["id"])).await;
+    let shown = shown.body.to_string();
+    for part in [
+        "\"status\":\"triage\"",
+        "denial-of-service",
+        "\"low\"",
+        "kglisson@example.com",
+        "Case created",
+    ] {
+        assert!(shown.contains(part), "{part}: {shown}");
+    }
+    let (ok, exported, err) = run(args(&format!(
+        "config export --database-url {}",
+        app.db.url
+    )))
+    .await;
+    assert!(ok, "{err}");
+    for part in [
+        "name: Brute force",
+        "matcher: externalId=\"bf-1\"",
+        "case_type: denial-of-service",
+        "name: Known scanner",
+        "expression: externalId=\"bf-1\", host=~\".+\"",
+    ] {
+        assert!(exported.contains(part), "{part}: {exported}");
+    }
+
+    // The default project was here before: the original's (`default`, "Default dispatch
+    // project.") does not rename it, unless asked; asked, a later plain run keeps that.
+    let kept = app.get("/projects/default").await.body;
+    for field in ["name", "description", "allow_self_join", "key_prefix"] {
+        assert_eq!(kept[field], ours[field], "{field}: {kept}");
+    }
+    assert!(
+        first.contains("project default: it was here before the import, so it keeps its name"),
+        "{first}"
+    );
+    let (ok, _, err) = run(args(&format!("{import} --update-existing-projects"))).await;
+    assert!(ok, "{err}");
+    let theirs = app.get("/projects/default").await.body;
+    assert_eq!(theirs["name"], "default", "{theirs}");
+    assert_eq!(
+        theirs["description"], "Default dispatch project.",
+        "{theirs}"
+    );
+    assert_eq!(theirs["key_prefix"], ours["key_prefix"], "{theirs}");
+    let (ok, again, err) = run(args(&import)).await;
+    assert!(ok, "{err}");
+    assert_eq!(tally(&again, "project"), (1, 0, 0, 1), "{again}");
+    assert_eq!(app.get("/projects/default").await.body["name"], "default");
+
     let (ok, _, err) = run(args(&format!(
         "import netflix-dispatch --from {} --organization nosuch --database-url {}",
         source.url, app.db.url
@@ -244,6 +358,41 @@ async fn the_netflix_dispatch_sample_imports_once_with_its_counts_and_commanders
         "{err}"
     );
 }
+
+/// Signals and a case in the original's tables (the sample has none): added to the scratch
+/// copy of the sample before importing it. `{s}` is the organization's schema.
+const SIGNALS_AND_CASES: &str = r#"
+INSERT INTO {s}.entity_type (id, name, jpath, enabled, project_id, scope)
+  VALUES (100, 'host', 'host', true, 1, 'single');
+INSERT INTO {s}.signal (id, name, owner, description, external_id, case_type_id, case_priority_id,
+    project_id, enabled, create_case, runbook)
+  VALUES (100, 'Brute force', 'secops', 'Many failed logins', 'bf-1', 1, 4, 1, true, true,
+    'https://wiki.example.com/brute-force'),
+  (101, 'Unnamed', 'secops', '', NULL, NULL, NULL, 1, false, false, NULL);
+INSERT INTO {s}.assoc_signal_tags (signal_id, tag_id) VALUES (100, 1);
+INSERT INTO {s}.assoc_signal_entity_types (signal_id, entity_type_id) VALUES (100, 100);
+INSERT INTO {s}.signal_filter (id, name, description, expression, mode, action, "window", project_id)
+  VALUES (100, 'Known scanner', 'Our own scanner',
+    '[{"or": [{"model": "EntityType", "field": "id", "op": "==", "value": 100}]}]',
+    'active', 'snooze', 600, 1),
+  (101, 'Either scanner', '',
+    '[{"or": [{"model": "EntityType", "field": "id", "op": "==", "value": 100},
+              {"model": "EntityType", "field": "name", "op": "==", "value": "ip"}]}]',
+    'active', 'deduplicate', 600, 1);
+INSERT INTO {s}.assoc_signal_filters (signal_id, signal_filter_id) VALUES (100, 100);
+INSERT INTO {s}."case" (id, title, description, resolution, status, visibility, case_type_id,
+    case_priority_id, case_severity_id, project_id, reported_at, triage_at, genai_analysis)
+  VALUES (100, 'Failed logins on db1', 'From one address', '', 'Triage', 'Open', 1, 1, 1, 1,
+    '2024-02-01 10:00', '2024-02-01 10:05', '{}');
+INSERT INTO {s}.participant (id, case_id, individual_contact_id) VALUES (100, 100, 2);
+UPDATE {s}."case" SET assignee_id = 100 WHERE id = 100;
+INSERT INTO {s}.assoc_case_incidents (case_id, incident_id) VALUES (100, 4);
+INSERT INTO {s}.signal_instance (id, case_id, signal_id, raw, project_id)
+  VALUES (gen_random_uuid(), 100, 100, '{"externalId": "bf-1"}', 1);
+INSERT INTO {s}.event (id, uuid, started_at, ended_at, source, description, case_id, type)
+  VALUES (100, gen_random_uuid(), '2024-02-01 10:01', '2024-02-01 10:01', 'Dispatch Core App',
+    'Case created', 100, 'Other');
+"#;
 
 /// A configuration touching every kind of object, as an operator would write it.
 const CONFIG: &str = r#"
@@ -327,12 +476,32 @@ async fn configuration_round_trips_plans_field_by_field_and_applies_all_or_nothi
         "{plan}"
     );
     assert!(plan.contains("color: \"#ff0000\""), "{plan}");
-    let (ok, _, err) = run(args(&format!(
+    let (ok, applied, err) = run(args(&format!(
         "config apply -f {} --database-url {db}",
         file("in.yaml")
     )))
     .await;
     assert!(ok, "{err}");
+    // The webhook it created: its signing secret is shown this once, for the receiver.
+    let shown = applied
+        .lines()
+        .skip_while(|l| !l.starts_with("New webhook signing secrets"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("the new webhook's secret: {applied}"));
+    assert!(
+        shown.starts_with("  https://hooks.example.com/dispatch: whsec_") && shown.len() > 60,
+        "{applied}"
+    );
+    let (ok, again, err) = run(args(&format!(
+        "config apply -f {} --database-url {db}",
+        file("in.yaml")
+    )))
+    .await;
+    assert!(ok, "{err}");
+    assert!(
+        !again.contains("whsec_") && !again.contains("New webhook"),
+        "an existing webhook's secret is not shown again: {again}"
+    );
     let (ok, a, err) = run(args(&format!("config export --database-url {db}"))).await;
     assert!(ok, "{err}");
     assert!(
@@ -511,6 +680,9 @@ async fn owners_export_plan_and_apply_the_configuration_over_the_api() {
         .await;
     assert_eq!(unchanged.body, exported.body, "nothing was written");
 
+    assert!(doc["webhooks"].as_array().unwrap().is_empty(), "{doc}");
+    doc["webhooks"] = serde_json::json!([{"url": "https://ci.example.com/hook",
+        "description": "", "event_types": [], "enabled": true}]);
     let applied = app
         .call_as(
             Some(&owner),
@@ -520,6 +692,20 @@ async fn owners_export_plan_and_apply_the_configuration_over_the_api() {
         )
         .await;
     assert_eq!(applied.status, 200, "{}", applied.body);
+    // The new webhook's secret is answered once: the one deliveries are signed with.
+    let shown = &applied.body["webhook_secrets"];
+    assert_eq!(shown.as_array().map(Vec::len), Some(1), "{}", applied.body);
+    assert_eq!(shown[0]["url"], "https://ci.example.com/hook");
+    let hooks = dispatch_store::repo::webhook::list(app.engine.db().conn())
+        .await
+        .unwrap();
+    let stored = app
+        .engine
+        .secrets()
+        .webhook_signing_secret(&hooks[0])
+        .unwrap();
+    assert_eq!(shown[0]["secret"], stored.as_str());
+    assert_ne!(hooks[0].secret, stored, "stored sealed");
     let after = app
         .call_as(Some(&owner), Method::GET, "/config/export", None)
         .await;
@@ -527,4 +713,81 @@ async fn owners_export_plan_and_apply_the_configuration_over_the_api() {
         after.body, doc,
         "export after apply is the applied document"
     );
+    assert!(!after.body.to_string().contains("whsec_"), "{}", after.body);
+    let again = app
+        .call_as(Some(&owner), Method::POST, "/config/apply", Some(doc))
+        .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert!(
+        again.body.get("webhook_secrets").is_none(),
+        "shown once: {}",
+        again.body
+    );
+}
+
+#[tokio::test]
+async fn the_schema_accepts_an_exported_file_and_refuses_a_wrong_typed_field() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let (ok, printed, err) = run(args("config schema")).await;
+    assert!(ok, "{err}");
+    let schema: serde_json::Value = serde_json::from_str(&printed).expect("the schema is JSON");
+    // Editors fetch it from the server without credentials; it is the CLI's.
+    let served = app.call_as(None, Method::GET, "/config/schema", None).await;
+    assert_eq!(served.status, 200, "{}", served.body);
+    assert_eq!(served.body, schema);
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+
+    let dir = std::env::temp_dir().join(format!(
+        "dispatch-schema-{}-{}",
+        std::process::id(),
+        app.base.rsplit(':').next().unwrap()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("in.yaml");
+    std::fs::write(&file, CONFIG).unwrap();
+    let db = app.db.url.clone();
+    let (ok, _, err) = run(args(&format!(
+        "config apply -f {} --database-url {db}",
+        file.display()
+    )))
+    .await;
+    assert!(ok, "{err}");
+    let (ok, exported, err) = run(args(&format!("config export --database-url {db}"))).await;
+    assert!(ok, "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+    let doc: serde_json::Value = serde_norway::from_str(&exported).unwrap();
+    assert!(
+        doc["projects"].as_array().unwrap().len() >= 2 && doc["webhooks"].is_array(),
+        "{doc}"
+    );
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{}: {e}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "the export validates: {errors:?}");
+
+    // A wrong-typed field, a misspelt one and a missing one are each refused, at their place.
+    for (from, to, at) in [
+        (
+            "page_commander: true",
+            "page_commander: 'yes'",
+            "/incident_priorities/0/page_commander",
+        ),
+        ("key_prefix: PAY", "key_prefix: 42", "/key_prefix"),
+        ("key_prefix: PAY", "key_prefx: PAY", "key_prefx"),
+        ("key_prefix: PAY", "", "key_prefix"),
+    ] {
+        assert!(exported.contains(from), "{exported}");
+        let bad: serde_json::Value =
+            serde_norway::from_str(&exported.replacen(from, to, 1)).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&bad)
+            .map(|e| format!("{}: {e}", e.instance_path))
+            .collect();
+        assert!(
+            errors.iter().any(|e| e.contains(at)),
+            "{to:?} is refused at {at}: {errors:?}"
+        );
+    }
 }
