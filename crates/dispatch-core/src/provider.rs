@@ -67,6 +67,11 @@ pub struct IncidentContext {
     pub timeline: Vec<TimelineLine>,
     /// The fields of the latest tactical and executive reports, e.g. (`needs`, "DB team").
     pub report_fields: Vec<(String, String)>,
+    /// The incident's key figures for its review, (label, value), e.g. ("Time to stable",
+    /// "2 h 05 min") — documents only.
+    pub metrics: Vec<(String, String)>,
+    /// Its response cost so far, formatted ("1,700.00"), once computed — documents only.
+    pub cost: Option<String>,
     /// The incident's tags' names.
     pub tags: Vec<String>,
     /// The server's public base URL (for links back to Dispatch).

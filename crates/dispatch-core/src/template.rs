@@ -27,6 +27,8 @@ pub const PLACEHOLDERS: &[&str] = &[
     "current_status",
     "overview",
     "next_steps",
+    "metrics",
+    "cost",
 ];
 
 /// The most placeholders a template may use.
@@ -152,6 +154,14 @@ pub fn value(key: &str, c: &IncidentContext) -> Option<String> {
             .map(|l| format!("- {} {}", l.at.format("%Y-%m-%d %H:%M UTC"), l.text))
             .collect::<Vec<_>>()
             .join("\n"),
+        "metrics" if c.metrics.is_empty() => "No figures yet.".into(),
+        "metrics" => c
+            .metrics
+            .iter()
+            .map(|(k, v)| format!("- {k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        "cost" => c.cost.clone().unwrap_or_else(|| "not computed yet".into()),
         "conditions" | "actions" | "needs" | "current_status" | "overview" | "next_steps" => c
             .report_fields
             .iter()
@@ -166,7 +176,7 @@ pub fn value(key: &str, c: &IncidentContext) -> Option<String> {
 pub const INCIDENT_DOCUMENT: &str = "# {{name}}: {{title}}\n\n| | |\n|---|---|\n| Status | {{status}} |\n| Type | {{type}} |\n| Priority | {{priority}} |\n| Severity | {{severity}} |\n| Commander | {{commander}} |\n| Reporter | {{reporter}} |\n\n## Description\n\n{{description}}\n\n## Participants\n\n{{participants}}\n\n## Links\n\n{{links}}\n\n## Timeline\n\n{{timeline}}\n";
 
 /// The default post-incident review document.
-pub const REVIEW_DOCUMENT: &str = "# Post-incident review: {{name}} — {{title}}\n\nStatus: {{status}} · Severity: {{severity}} · Priority: {{priority}} · Commander: {{commander}}\n\n## Summary\n\n{{description}}\n\n## Resolution\n\n{{resolution}}\n\n## Timeline\n\n{{timeline}}\n\n## What went well\n\n## What went wrong\n\n## Follow-up actions\n\n## Links\n\n{{links}}\n";
+pub const REVIEW_DOCUMENT: &str = "# Post-incident review: {{name}} — {{title}}\n\nStatus: {{status}} · Severity: {{severity}} · Priority: {{priority}} · Commander: {{commander}}\n\n## Summary\n\n{{description}}\n\n## Resolution\n\n{{resolution}}\n\n## Key figures\n\n{{metrics}}\n- Response cost: {{cost}}\n\n## Participants\n\n{{participants}}\n\n## Timeline\n\n{{timeline}}\n\n## What went well\n\n## What went wrong\n\n## Follow-up actions\n\n## Links\n\n{{links}}\n";
 
 /// The default executive report document.
 pub const EXECUTIVE_DOCUMENT: &str = "# Executive summary: {{name}} — {{title}}\n\nStatus: {{status}} · Severity: {{severity}} · Priority: {{priority}} · Commander: {{commander}}\n\n## Current status\n\n{{current_status}}\n\n## Overview\n\n{{overview}}\n\n## Next steps\n\n{{next_steps}}\n\n## Links\n\n{{links}}\n";
@@ -205,6 +215,8 @@ mod tests {
                 })
                 .collect(),
             report_fields: vec![],
+            metrics: vec![],
+            cost: None,
             tags: vec![],
             base_url: s("http://localhost"),
             settings: Default::default(),

@@ -655,6 +655,8 @@ fn sample_context() -> IncidentContext {
         links: vec![],
         timeline: vec![],
         report_fields: vec![],
+        metrics: vec![],
+        cost: None,
         base_url: String::new(),
         settings: Default::default(),
     }

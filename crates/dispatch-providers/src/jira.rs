@@ -670,6 +670,8 @@ mod tests {
             ],
             timeline: vec![],
             report_fields: vec![],
+            metrics: vec![],
+            cost: None,
             tags: vec![],
             base_url: "https://dispatch.example.com".into(),
             settings: Default::default(),

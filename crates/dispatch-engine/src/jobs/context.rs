@@ -40,6 +40,8 @@ async fn load_with(
     let row = repo::incident::get(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;
     let r = &row;
     let participants = repo::participant::list(conn, incident_id).await?;
+    // Everyone who took part, whatever their role now (the review counts them).
+    let people = participants.len();
     let resources = repo::resource::for_incidents(conn, &[incident_id])
         .await?
         .remove(&incident_id)
@@ -98,6 +100,15 @@ async fn load_with(
             }
         }
     }
+    let (metrics, cost) = if for_documents {
+        let cost = repo::cost::totals(conn, &[incident_id])
+            .await?
+            .remove(&incident_id)
+            .map(crate::rules::weekly::money);
+        (key_figures(r, people), cost)
+    } else {
+        (Vec::new(), None)
+    };
     Ok(IncidentContext {
         id: r.id,
         name: r.name.clone(),
@@ -128,6 +139,8 @@ async fn load_with(
         links,
         timeline,
         report_fields,
+        metrics,
+        cost,
         tags: repo::tag::for_incidents(conn, &[incident_id])
             .await?
             .remove(&incident_id)
@@ -192,4 +205,48 @@ pub(crate) async fn conversation_of(
         Ok(Some(r)) if r.status == "ready" => Some(r.external_id.clone()),
         Ok(_) => Some(None),
     })
+}
+
+/// The review's key figures: when it was reported, how long it took to become stable and to
+/// close (the metrics' time to mitigate and time to resolve, for this incident), and how many
+/// people took part.
+fn key_figures(r: &repo::incident::IncidentRow, people: usize) -> Vec<(String, String)> {
+    let mut out = vec![(
+        "Reported".to_string(),
+        r.reported_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )];
+    for (label, at) in [
+        ("Time to stable", r.stable_at),
+        ("Time to close", r.closed_at),
+    ] {
+        let value = at.map_or_else(|| "not yet".to_string(), |t| span(t - r.reported_at));
+        out.push((label.to_string(), value));
+    }
+    out.push(("People who took part".to_string(), people.to_string()));
+    out
+}
+
+/// A duration as people write it: `45 min`, `2 h 05 min`, `3 d 4 h`.
+fn span(d: chrono::TimeDelta) -> String {
+    let minutes = d.num_minutes().max(0);
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    match (days, hours) {
+        (0, 0) => format!("{mins} min"),
+        (0, h) => format!("{h} h {mins:02} min"),
+        (d, h) => format!("{d} d {h} h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::span;
+    use chrono::TimeDelta;
+
+    #[test]
+    fn spans_read_as_people_write_them() {
+        assert_eq!(span(TimeDelta::minutes(45)), "45 min");
+        assert_eq!(span(TimeDelta::minutes(125)), "2 h 05 min");
+        assert_eq!(span(TimeDelta::minutes(3 * 1440 + 4 * 60 + 10)), "3 d 4 h");
+        assert_eq!(span(TimeDelta::minutes(-5)), "0 min");
+    }
 }

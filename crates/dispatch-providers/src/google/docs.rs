@@ -479,6 +479,8 @@ mod tests {
             links: vec![],
             timeline: vec![],
             report_fields: vec![],
+            metrics: vec![],
+            cost: None,
             tags: vec![],
             base_url: "https://dispatch.example.com".into(),
             settings: Default::default(),

@@ -67,6 +67,8 @@ fn ctx(visibility: &str) -> IncidentContext {
         links: vec![],
         timeline: vec![],
         report_fields: vec![],
+        metrics: vec![],
+        cost: None,
         tags: vec![],
         base_url: "http://127.0.0.1:8080".into(),
         settings: Default::default(),

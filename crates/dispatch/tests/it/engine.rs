@@ -172,6 +172,17 @@ async fn stable_adds_the_review_document_and_close_archives_the_room() {
             .contains("marked stable INC-1"),
         "the review carries the timeline: {review}"
     );
+    let body = review["body"].as_str().unwrap();
+    for part in [
+        "## Key figures",
+        "- Time to stable: ",
+        "- Time to close: not yet",
+        "- People who took part: 1",
+        "- Response cost: not computed yet",
+        "## Participants",
+    ] {
+        assert!(body.contains(part), "the review has {part:?}: {body}");
+    }
     let room = app.get("/incidents/INC-1/room").await.body;
     assert!(room["bookmarks"]
         .as_array()

@@ -590,6 +590,8 @@ pub fn incident_context(name: &str, title: &str) -> dispatch_core::provider::Inc
         links: vec![],
         timeline: vec![],
         report_fields: vec![],
+        metrics: vec![],
+        cost: None,
         tags: vec![],
         base_url: "https://dispatch.example.com".into(),
         settings: Default::default(),
