@@ -216,6 +216,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261204_000230_costs.sql"),
                 postgres: include_str!("m20261204_000230_costs.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261205_000250_search_vector",
+                sqlite: include_str!("m20261205_000250_search_vector.sqlite.sql"),
+                postgres: include_str!("m20261205_000250_search_vector.postgres.sql"),
+            }),
         ]
     }
 }

@@ -1,13 +1,17 @@
 //! The full-text seam: the one place where the two databases need different SQL for search.
-//! SQLite uses an FTS5 index, PostgreSQL a GIN index over `to_tsvector`; both cover an
+//! SQLite uses an FTS5 index, PostgreSQL a GIN index over a stored `tsvector` column; both cover an
 //! incident's title, description and resolution.
 
 use sea_orm::sea_query::{Alias, Expr, JoinType, Order, SelectStatement, SimpleExpr};
 use sea_orm::DbBackend;
 
-/// What PostgreSQL's index covers: the expression must stay the index's (migration
-/// `000200_search_resolution`) for the index to be used.
-const PG_DOCUMENT: &str = "to_tsvector('simple', \"incidents\".\"title\" || ' ' || \"incidents\".\"description\" || ' ' || coalesce(\"incidents\".\"resolution\", ''))";
+/// The document PostgreSQL's GIN index covers: a generated column (migration
+/// `000250_search_vector`) holding the title, description and resolution's `tsvector`.
+const PG_DOCUMENT: &str = "\"incidents\".\"search_vector\"";
+
+/// Ranked matching looks at the most recent this many matches only: ranking costs a little for
+/// every match, and a query made of an incident's words can match most of the table.
+pub const RANK_WINDOW: u64 = 500;
 
 /// Splits free text into search terms (letters and digits only, at most 8 terms).
 pub fn terms(text: &str) -> Vec<String> {
@@ -76,8 +80,9 @@ pub fn keywords(text: &str, max: usize) -> Vec<String> {
     out
 }
 
-/// Restricts a select over `incidents` to those with a word that any of `terms` prefixes, best
-/// text matches first (FTS5's `rank`, PostgreSQL's `ts_rank`). Nothing is added for no terms.
+/// Restricts a select over `incidents` to those with a word that any of `terms` prefixes, among
+/// the [`RANK_WINDOW`] most recent such incidents, best text matches first (FTS5's `rank`,
+/// PostgreSQL's `ts_rank`). Nothing is added for no terms.
 pub fn rank_any(q: &mut SelectStatement, backend: DbBackend, terms: &[String]) {
     if terms.is_empty() {
         return;
@@ -90,7 +95,11 @@ pub fn rank_any(q: &mut SelectStatement, backend: DbBackend, terms: &[String]) {
                 .collect::<Vec<_>>()
                 .join(" | ");
             q.and_where(Expr::cust_with_values(
-                format!("{PG_DOCUMENT} @@ to_tsquery('simple', $1)"),
+                format!(
+                    "\"incidents\".\"id\" IN (SELECT \"id\" FROM \"incidents\" \
+                     WHERE {PG_DOCUMENT} @@ to_tsquery('simple', $1) \
+                     ORDER BY \"id\" DESC LIMIT {RANK_WINDOW})"
+                ),
                 [query.clone()],
             ))
             .order_by_expr(
@@ -112,7 +121,18 @@ pub fn rank_any(q: &mut SelectStatement, backend: DbBackend, terms: &[String]) {
                 Alias::new("incidents_fts"),
                 Expr::cust("\"incidents_fts\".\"rowid\" = \"incidents\".\"id\""),
             )
-            .and_where(Expr::cust_with_values("\"incidents_fts\" MATCH ?", [query]))
+            .and_where(Expr::cust_with_values(
+                "\"incidents_fts\" MATCH ?",
+                [query.clone()],
+            ))
+            .and_where(Expr::cust_with_values(
+                format!(
+                    "\"incidents_fts\".\"rowid\" >= coalesce((SELECT min(\"rowid\") FROM \
+                     (SELECT \"rowid\" FROM \"incidents_fts\" WHERE \"incidents_fts\" MATCH ? \
+                     ORDER BY \"rowid\" DESC LIMIT {RANK_WINDOW})), 0)"
+                ),
+                [query],
+            ))
             .order_by_expr(Expr::cust("\"incidents_fts\".\"rank\""), Order::Asc);
         }
     }

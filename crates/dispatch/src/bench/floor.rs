@@ -25,7 +25,7 @@ const ORDER_PAGE: &str =
 const STATUS_IN: &str = r#""incidents"."status" IN (?)"#;
 const FTS_SQLITE: &str =
     r#""incidents"."id" IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?)"#;
-const FTS_POSTGRES: &str = r#"to_tsvector('simple', "incidents"."title" || ' ' || "incidents"."description" || ' ' || coalesce("incidents"."resolution", '')) @@ to_tsquery('simple', ?)"#;
+const FTS_POSTGRES: &str = r#""incidents"."search_vector" @@ to_tsquery('simple', ?)"#;
 
 /// `(?, ?, …)` for `n` values.
 fn list_of(n: usize) -> String {

@@ -16,16 +16,34 @@ use sea_orm::sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
 use sea_orm::ConnectionTrait;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-const GET: &str = "SELECT * FROM incidents WHERE name = $1";
-const LIST: &str =
-    "SELECT * FROM incidents WHERE status = $1 ORDER BY reported_at DESC, id DESC LIMIT $2 OFFSET $3";
-const SEARCH_SQLITE: &str = "SELECT * FROM incidents WHERE id IN \
+/// The incident's own columns (PostgreSQL's stored search document left out, as the API does).
+macro_rules! columns {
+    () => {
+        "id, project_id, number, name, title, description, resolution, status, visibility, \
+         type_id, priority_id, severity_id, commander_id, reporter_id, reported_at, stable_at, \
+         closed_at, created_at, updated_at, event_seq, last_event_hash"
+    };
+}
+const GET: &str = concat!("SELECT ", columns!(), " FROM incidents WHERE name = $1");
+const LIST: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM incidents WHERE status = $1 ORDER BY reported_at DESC, id DESC LIMIT $2 OFFSET $3"
+);
+const SEARCH_SQLITE: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM incidents WHERE id IN \
     (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH $1) \
-    ORDER BY reported_at DESC, id DESC LIMIT $2";
-/// The expression of the GIN index (migration 000200).
-const SEARCH_POSTGRES: &str = "SELECT * FROM incidents WHERE \
-    to_tsvector('simple', title || ' ' || description || ' ' || coalesce(resolution, '')) \
-    @@ to_tsquery('simple', $1) ORDER BY reported_at DESC, id DESC LIMIT $2";
+    ORDER BY reported_at DESC, id DESC LIMIT $2"
+);
+/// The GIN index's column (migration 000250).
+const SEARCH_POSTGRES: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM incidents WHERE search_vector @@ to_tsquery('simple', $1) \
+    ORDER BY reported_at DESC, id DESC LIMIT $2"
+);
 const INSERT: &str = "INSERT INTO incidents (project_id, number, name, title, description, \
     status, visibility, type_id, priority_id, severity_id, commander_id, reporter_id, reported_at, \
     created_at, updated_at, event_seq, last_event_hash) \

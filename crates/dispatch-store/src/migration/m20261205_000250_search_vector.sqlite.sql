@@ -1,0 +1,1 @@
+-- Nothing to do on SQLite: its FTS5 table (`incidents_fts`) already stores the document.
