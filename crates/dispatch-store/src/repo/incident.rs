@@ -293,19 +293,31 @@ fn by_ref(r: &IncidentRef) -> sea_orm::Select<incident::Entity> {
 /// and commands that use an old name still find them.
 const ALIASES: &str = "incident_aliases";
 
-/// The incident whose name, or one of whose former names, is `key`.
+/// The incident whose name, or one of whose former names, is `key`: `id = (its id by name
+/// UNION ALL its id by alias LIMIT 1)`, a sub-query each database runs once, before the joins,
+/// as two unique-index look-ups; the current name wins over another incident's former one.
+/// (An `OR` of the two made PostgreSQL scan every incident, and an `IN` joined every incident
+/// to its look-ups before filtering.)
 fn key_condition(key: &str) -> sea_orm::sea_query::SimpleExpr {
-    Expr::col((incident::Entity, incident::Column::Name))
-        .eq(key)
-        .or(
-            Expr::col((incident::Entity, incident::Column::Id)).in_subquery(
-                Query::select()
-                    .column(Alias::new("incident_id"))
-                    .from(Alias::new(ALIASES))
-                    .and_where(Expr::col(Alias::new("name")).eq(key))
-                    .to_owned(),
-            ),
+    use sea_orm::sea_query::{SimpleExpr, SubQueryStatement, UnionType};
+    let id = Query::select()
+        .column(incident::Column::Id)
+        .from(incident::Entity)
+        .and_where(Expr::col(incident::Column::Name).eq(key))
+        .union(
+            UnionType::All,
+            Query::select()
+                .column(Alias::new("incident_id"))
+                .from(Alias::new(ALIASES))
+                .and_where(Expr::col(Alias::new("name")).eq(key))
+                .to_owned(),
         )
+        .limit(1)
+        .to_owned();
+    Expr::col((incident::Entity, incident::Column::Id)).eq(SimpleExpr::SubQuery(
+        None,
+        Box::new(SubQueryStatement::SelectStatement(id)),
+    ))
 }
 
 /// Renames an incident to `to`, keeping its name so far as an alias that still finds it.
@@ -701,28 +713,35 @@ pub(crate) fn apply_filter(
     }
 }
 
-/// One page of incidents matching the filter, and how many match in all.
+/// One page of incidents matching the filter, and how many match in all; the count and the page
+/// run at once.
 pub async fn list(
     conn: &impl ConnectionTrait,
     f: &IncidentFilter,
 ) -> Result<(Vec<IncidentRow>, u64)> {
-    let total = count(conn, f).await?;
     let q = page_select(f, conn.get_database_backend());
-    let rows = IncidentRow::find_by_statement(conn.get_database_backend().build(&q))
-        .all(conn)
-        .await?;
+    let page = async {
+        Ok(
+            IncidentRow::find_by_statement(conn.get_database_backend().build(&q))
+                .all(conn)
+                .await?,
+        )
+    };
+    let (total, rows) = tokio::try_join!(count(conn, f), page)?;
     Ok((rows, total))
 }
 
 /// [`list`] with each incident's tags (by name), in two statements: the count, and the page with
 /// its tags as a JSON array per row (gathered for the page's rows only).
+///
+/// Both statements run at once (on two of the pool's connections), so a call costs the longer
+/// of the two rather than their sum.
 pub async fn list_with_tags(
     conn: &impl ConnectionTrait,
     f: &IncidentFilter,
 ) -> Result<(Vec<(IncidentRow, Vec<super::tag::TagRow>)>, u64)> {
     use sea_orm::sea_query::Asterisk;
     let backend = conn.get_database_backend();
-    let total = count(conn, f).await?;
     let page = Alias::new("page");
     let order = if f.ascending { Order::Asc } else { Order::Desc };
     let q = Query::select()
@@ -738,8 +757,11 @@ pub async fn list_with_tags(
         )
         .order_by((page, Alias::new("id")), order)
         .to_owned();
+    let (total, rows) = tokio::try_join!(count(conn, f), async {
+        Ok(conn.query_all(backend.build(&q)).await?)
+    })?;
     let mut out = Vec::new();
-    for r in conn.query_all(backend.build(&q)).await? {
+    for r in rows {
         let row = IncidentRow::from_query_result(&r, "")?;
         let json: Option<String> = r.try_get("", "tags_json")?;
         let mut tags: Vec<super::tag::TagRow> =
