@@ -28,6 +28,8 @@ pub struct Config {
     /// Longest a job may run; a job claimed longer than twice this by a worker that stopped
     /// answering is taken over by another.
     pub job_timeout_seconds: u64,
+    /// Jobs one process runs at once (each waits mostly on the database and on providers).
+    pub job_concurrency: u64,
     /// Periodic work: schedule name → cron expression (blank = off).
     pub schedules: std::collections::BTreeMap<String, String>,
     /// The SMTP server mail goes to; with no host, mail stays in the outbox.
@@ -224,6 +226,7 @@ impl Default for Config {
             public_url: String::new(),
             conference_template: "https://meet.jit.si/{{slug}}".into(),
             job_timeout_seconds: 60,
+            job_concurrency: 8,
             schedules: [
                 ("cleanup_jobs", "0 3 * * *"),
                 ("task_reminders", "0 * * * *"),
@@ -284,6 +287,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("DISPATCH_PUBLIC_URL", "public_url"),
     ("DISPATCH_CONFERENCE_TEMPLATE", "conference_template"),
     ("DISPATCH_JOB_TIMEOUT_SECONDS", "job_timeout_seconds"),
+    ("DISPATCH_JOB_CONCURRENCY", "job_concurrency"),
     ("DISPATCH_SMTP_HOST", "smtp.host"),
     ("DISPATCH_SMTP_PORT", "smtp.port"),
     ("DISPATCH_SMTP_TLS", "smtp.tls"),
@@ -362,6 +366,7 @@ fn environment_value(var: &str, key: &str, v: String) -> anyhow::Result<figment:
     };
     Ok(match key {
         "job_timeout_seconds" => Value::from(positive("a positive number of seconds")?),
+        "job_concurrency" => Value::from(positive("a positive number of jobs")?),
         "smtp.port" => Value::from(
             positive("a port number")
                 .ok()
@@ -684,6 +689,10 @@ conference_template = "https://meet.jit.si/{{slug}}"
 # Longest a job (one provider call step) may run; a worker that died is replaced after twice this.
 # Env: DISPATCH_JOB_TIMEOUT_SECONDS
 job_timeout_seconds = 60
+
+# Jobs one process runs at once: they wait mostly on the database's commits and on providers.
+# Env: DISPATCH_JOB_CONCURRENCY
+job_concurrency = 8
 
 # Periodic work, as cron expressions in UTC (five fields, or six with seconds); "" turns one off.
 # It runs on one replica at a time and fires once for periods missed while no replica ran.

@@ -21,6 +21,9 @@ fn runner(engine: &Engine) -> Runner {
     Runner::new(
         engine.clone(),
         RunnerOptions {
+            // As `serve` runs them.
+            concurrency: usize::try_from(crate::config::Config::default().job_concurrency)
+                .unwrap_or(1),
             backoff: Duration::ZERO,
             max_backoff: Duration::ZERO,
             ..RunnerOptions::default()
