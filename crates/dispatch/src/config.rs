@@ -471,6 +471,14 @@ impl Config {
             }
         }
         cfg.database_url = normalise_database_url(&cfg.database_url);
+        anyhow::ensure!(
+            cfg.job_timeout_seconds > 0,
+            "job_timeout_seconds: must be at least 1"
+        );
+        anyhow::ensure!(
+            cfg.job_concurrency > 0,
+            "job_concurrency: must be at least 1"
+        );
         cfg.smtp
             .tls
             .parse::<SmtpTls>()
@@ -1049,6 +1057,14 @@ mod tests {
         std::fs::write(&file, "listen = \n").unwrap();
         let e = format!("{:#}", Config::load(Some(&file), &flags).unwrap_err());
         assert!(e.contains("line 1"), "{e}");
+        std::fs::write(&file, "job_concurrency = 0\n").unwrap();
+        let e = format!("{:#}", Config::load(Some(&file), &flags).unwrap_err());
+        assert!(e.contains("job_concurrency: must be at least 1"), "{e}");
+        std::fs::write(&file, "job_concurrency = 3\n").unwrap();
+        assert_eq!(
+            Config::load(Some(&file), &flags).unwrap().job_concurrency,
+            3
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -323,7 +323,7 @@ async fn spawn_runner(
     let options = RunnerOptions {
         job_timeout: timeout,
         lease: timeout * 2,
-        concurrency: usize::try_from(cfg.job_concurrency).unwrap_or(1).max(1),
+        concurrency: usize::try_from(cfg.job_concurrency).unwrap_or(usize::MAX),
         ..RunnerOptions::default()
     };
     let runner = Runner::new(engine.clone(), options);

@@ -18,6 +18,16 @@ pub(crate) async fn subscribe(app: &TestApp, body: Value) -> Value {
     r.body
 }
 
+/// How many requests `rx` got, each with its own `webhook-id` (one message per event).
+fn distinct_ids(rx: &Receiver) -> usize {
+    let mut ids: Vec<_> = rx.requests().into_iter().map(|r| r.id).collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "one message per event, each delivered once");
+    n
+}
+
 /// Checks a request the way a receiver following the spec would.
 pub(crate) fn verifies(secret: &str, r: &Received) -> bool {
     let key = BASE64
@@ -167,17 +177,35 @@ async fn a_subscription_for_every_type_also_gets_the_declare_events() {
     );
     assert!(types.contains(&"incident.resource_created".to_string()));
     assert!(types.contains(&"incident.conversation_ready".to_string()));
-    let mut ids: Vec<_> = rx.requests().into_iter().map(|r| r.id).collect();
-    let n = ids.len();
-    ids.sort();
-    ids.dedup();
-    assert_eq!(ids.len(), n, "one message per event");
+    let n = distinct_ids(&rx);
     let timeline = app.get("/incidents/INC-1/timeline").await.body;
     assert_eq!(
         timeline.as_array().unwrap().len(),
         n,
         "one message per event"
     );
+}
+
+#[tokio::test]
+async fn a_runner_with_concurrency_delivers_to_a_slow_receiver_side_by_side() {
+    let app = spawn_app().await;
+    let rx = Receiver::start().await;
+    subscribe(&app, json!({"url": rx.url})).await;
+    app.declare("Queue backlog").await;
+    app.declare("Disk full").await;
+    // Each delivery is held until three are in flight: one job after the other, every one
+    // would wait out the hold alone.
+    rx.hold_until(3);
+    let runner = dispatch_engine::jobs::Runner::new(
+        app.engine.clone(),
+        dispatch_engine::jobs::RunnerOptions {
+            concurrency: 4,
+            ..crate::common::fast_runner()
+        },
+    );
+    runner.run_pending().await.unwrap();
+    assert!(rx.max_in_flight() >= 3, "{} at once", rx.max_in_flight());
+    distinct_ids(&rx);
 }
 
 #[tokio::test]

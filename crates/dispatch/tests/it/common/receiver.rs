@@ -34,6 +34,12 @@ struct Inbox {
     requests: Mutex<Vec<Received>>,
     /// Answer 500 to this many requests before answering 200.
     fail_next: AtomicUsize,
+    /// Hold each request until this many have been in flight at once (at most 2 s); 0: answer
+    /// at once.
+    hold_until: AtomicUsize,
+    in_flight: AtomicUsize,
+    /// The most requests that were in flight at once.
+    max_in_flight: AtomicUsize,
 }
 
 /// A webhook receiver on 127.0.0.1:0.
@@ -59,6 +65,17 @@ impl Receiver {
                     .unwrap_or_default()
                     .to_string()
             };
+            let now = inbox.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            inbox.max_in_flight.fetch_max(now, Ordering::SeqCst);
+            let hold = inbox.hold_until.load(Ordering::SeqCst);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+            while hold > 0
+                && inbox.max_in_flight.load(Ordering::SeqCst) < hold
+                && std::time::Instant::now() < deadline
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            inbox.in_flight.fetch_sub(1, Ordering::SeqCst);
             inbox.requests.lock().unwrap().push(Received {
                 id: h("webhook-id"),
                 timestamp: h("webhook-timestamp"),
@@ -91,6 +108,16 @@ impl Receiver {
     /// Answers 500 to the next `n` requests.
     pub fn fail_next(&self, n: usize) {
         self.inbox.fail_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Holds each request until `n` have been in flight at once (or 2 s passed).
+    pub fn hold_until(&self, n: usize) {
+        self.inbox.hold_until.store(n, Ordering::SeqCst);
+    }
+
+    /// The most requests that were in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.inbox.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// Every request so far, in order.
