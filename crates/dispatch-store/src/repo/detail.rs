@@ -51,7 +51,7 @@ fn tag_object(backend: DbBackend) -> &'static str {
     }
 }
 
-/// The tags of the incident in the row `"page"` as a JSON array of tag objects (a correlated
+/// The tags of the incident in the row `"incidents"` (a page of them) as a JSON array of tag objects (a correlated
 /// subquery for a page of incidents: run for the page's rows only).
 pub(crate) fn tags_of_page(backend: DbBackend) -> String {
     let array = match backend {
@@ -63,7 +63,7 @@ pub(crate) fn tags_of_page(backend: DbBackend) -> String {
     };
     format!(
         "(SELECT {array} FROM incident_tags it JOIN tags t ON t.id = it.tag_id \
-         LEFT JOIN tag_types tt ON tt.id = t.tag_type_id WHERE it.incident_id = \"page\".\"id\")"
+         LEFT JOIN tag_types tt ON tt.id = t.tag_type_id WHERE it.incident_id = \"incidents\".\"id\")"
     )
 }
 

@@ -413,35 +413,38 @@ fn rep() -> Alias {
     Alias::new("rep")
 }
 
+/// The incident's own columns every read selects.
+const INCIDENT_COLUMNS: [incident::Column; 19] = {
+    use incident::Column as C;
+    [
+        C::Id,
+        C::ProjectId,
+        C::Number,
+        C::Name,
+        C::Title,
+        C::Description,
+        C::Resolution,
+        C::Status,
+        C::Visibility,
+        C::TypeId,
+        C::PriorityId,
+        C::SeverityId,
+        C::CommanderId,
+        C::ReporterId,
+        C::ReportedAt,
+        C::StableAt,
+        C::ClosedAt,
+        C::CreatedAt,
+        C::UpdatedAt,
+    ]
+};
+
 /// The joined select every read starts from.
 pub(crate) fn base_select() -> SelectStatement {
     use incident::Column as C;
     let mut q = Query::select();
     q.from(incident::Entity)
-        .columns(
-            [
-                C::Id,
-                C::ProjectId,
-                C::Number,
-                C::Name,
-                C::Title,
-                C::Description,
-                C::Resolution,
-                C::Status,
-                C::Visibility,
-                C::TypeId,
-                C::PriorityId,
-                C::SeverityId,
-                C::CommanderId,
-                C::ReporterId,
-                C::ReportedAt,
-                C::StableAt,
-                C::ClosedAt,
-                C::CreatedAt,
-                C::UpdatedAt,
-            ]
-            .map(|c| (incident::Entity, c)),
-        )
+        .columns(INCIDENT_COLUMNS.map(|c| (incident::Entity, c)))
         .expr_as(
             Expr::col((project::Entity, project::Column::Slug)),
             Alias::new("project_slug"),
@@ -719,10 +722,9 @@ pub async fn list(
     conn: &impl ConnectionTrait,
     f: &IncidentFilter,
 ) -> Result<(Vec<IncidentRow>, u64)> {
-    let q = page_select(f, conn.get_database_backend());
     let page = async {
         Ok(
-            IncidentRow::find_by_statement(conn.get_database_backend().build(&q))
+            IncidentRow::find_by_statement(page_statement(f, conn.get_database_backend()))
                 .all(conn)
                 .await?,
         )
@@ -740,26 +742,14 @@ pub async fn list_with_tags(
     conn: &impl ConnectionTrait,
     f: &IncidentFilter,
 ) -> Result<(Vec<(IncidentRow, Vec<super::tag::TagRow>)>, u64)> {
-    use sea_orm::sea_query::Asterisk;
     let backend = conn.get_database_backend();
-    let page = Alias::new("page");
-    let order = if f.ascending { Order::Asc } else { Order::Desc };
-    let q = Query::select()
-        .column((page.clone(), Asterisk))
-        .expr_as(
-            Expr::cust(super::detail::tags_of_page(backend)),
-            Alias::new("tags_json"),
-        )
-        .from_subquery(page_select(f, backend), page.clone())
-        .order_by(
-            (page.clone(), Alias::new(f.sort.column().as_str())),
-            order.clone(),
-        )
-        .order_by((page, Alias::new("id")), order)
-        .to_owned();
-    let (total, rows) = tokio::try_join!(count(conn, f), async {
-        Ok(conn.query_all(backend.build(&q)).await?)
-    })?;
+    let tags = format!(
+        ", {} AS \"tags_json\"",
+        super::detail::tags_of_page(backend)
+    );
+    let stmt = page_statement_with(f, backend, &tags);
+    let (total, rows) =
+        tokio::try_join!(count(conn, f), async { Ok(conn.query_all(stmt).await?) })?;
     let mut out = Vec::new();
     for r in rows {
         let row = IncidentRow::from_query_result(&r, "")?;
@@ -788,13 +778,52 @@ async fn count(conn: &impl ConnectionTrait, f: &IncidentFilter) -> Result<u64> {
 }
 
 /// The select of one page of incidents matching the filter, sorted.
-fn page_select(f: &IncidentFilter, backend: sea_orm::DbBackend) -> SelectStatement {
-    let mut q = base_select();
-    apply_filter(&mut q, f, backend);
-    let order = if f.ascending { Order::Asc } else { Order::Desc };
-    q.order_by((incident::Entity, f.sort.column()), order.clone())
-        .order_by((incident::Entity, incident::Column::Id), order)
-        .limit(f.per_page)
-        .offset(f.page.saturating_sub(1).saturating_mul(f.per_page));
-    q
+fn page_statement(f: &IncidentFilter, backend: sea_orm::DbBackend) -> sea_orm::Statement {
+    page_statement_with(f, backend, "")
 }
+
+/// [`page_statement`] with `extra` (`, expr AS name`) added to its columns; `extra` may refer to
+/// the page's rows as `"incidents"`.
+///
+/// The page is cut from `incidents` alone and only its rows are joined to their project,
+/// taxonomies and people: joining first made PostgreSQL join every match of a search before
+/// sorting (811 rows for a common word, 2.4 ms where the page alone takes 0.7 ms), and planning
+/// seven tables at once took longer than running them.
+///
+/// The page's bounds are written into the SQL as numbers, not bound as parameters: with
+/// `LIMIT $n` PostgreSQL's reusable (generic) plan has to guess how many rows a page holds, so
+/// it planned the select afresh on every call. With the numbers in the text, one prepared
+/// statement per page size and offset is planned once. They are integers of the filter, never
+/// text from the request.
+fn page_statement_with(
+    f: &IncidentFilter,
+    backend: sea_orm::DbBackend,
+    extra: &str,
+) -> sea_orm::Statement {
+    use incident::Column as C;
+    let order = if f.ascending { Order::Asc } else { Order::Desc };
+    let mut page = Query::select();
+    page.from(incident::Entity)
+        .columns(INCIDENT_COLUMNS.map(|c| (incident::Entity, c)));
+    apply_filter(&mut page, f, backend);
+    page.order_by((incident::Entity, f.sort.column()), order.clone())
+        .order_by((incident::Entity, C::Id), order);
+    let mut stmt = backend.build(&page);
+    let offset = f.page.saturating_sub(1).saturating_mul(f.per_page);
+    let joined = backend.build(&base_select()).sql;
+    let (columns, joins) = joined
+        .split_once(FROM_INCIDENTS)
+        .expect("the joined select reads FROM \"incidents\"");
+    let direction = if f.ascending { "ASC" } else { "DESC" };
+    stmt.sql = format!(
+        "{columns}{extra} FROM ({page} LIMIT {limit} OFFSET {offset}) AS \"incidents\" {joins} \
+         ORDER BY \"incidents\".\"{sort}\" {direction}, \"incidents\".\"id\" {direction}",
+        page = stmt.sql,
+        limit = f.per_page,
+        sort = f.sort.column().as_str(),
+    );
+    stmt
+}
+
+/// Where [`base_select`]'s columns end and its joins begin.
+const FROM_INCIDENTS: &str = " FROM \"incidents\" ";

@@ -20,8 +20,8 @@ const PARTICIPANTS: &str = r#"SELECT "participants"."id", "participants"."incide
 const INDIVIDUALS: &str = r#"SELECT "individuals"."id", "individuals"."email", "individuals"."name", "individuals"."title", "individuals"."weblink", "individuals"."matrix_id", "individuals"."created_at" FROM "individuals" WHERE "individuals"."id" IN "#;
 const ROLES: &str = r#"SELECT "participant_roles"."id", "participant_roles"."participant_id", "participant_roles"."incident_id", "participant_roles"."role", "participant_roles"."assumed_at", "participant_roles"."renounced_at" FROM "participant_roles" WHERE "participant_roles"."incident_id" = ? ORDER BY "participant_roles"."id" ASC"#;
 const RESOURCES: &str = r#"SELECT "resources"."id", "resources"."incident_id", "resources"."kind", "resources"."provider", "resources"."external_id", "resources"."link", "resources"."status", "resources"."last_error", "resources"."created_at", "resources"."updated_at" FROM "resources" WHERE "resources"."incident_id" IN (?) ORDER BY "resources"."id" ASC"#;
-const ORDER_PAGE: &str =
-    r#" ORDER BY "incidents"."reported_at" DESC, "incidents"."id" DESC LIMIT ? OFFSET ?"#;
+/// The page's bounds follow as numbers in the text, as the API writes them.
+const ORDER_PAGE: &str = r#" ORDER BY "incidents"."reported_at" DESC, "incidents"."id" DESC"#;
 const STATUS_IN: &str = r#""incidents"."status" IN (?)"#;
 const FTS_SQLITE: &str =
     r#""incidents"."id" IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?)"#;
@@ -114,13 +114,11 @@ pub async fn list(
     let (cond, values) = condition(db, status, word);
     let count_sql = format!(r#"SELECT COUNT(*) FROM "incidents" WHERE {cond}"#);
     let total = scalar(conn, &count_sql, values.clone()).await?;
-    let mut page_values = values;
-    page_values.push((per_page as i64).into());
-    page_values.push(((page.saturating_sub(1) * per_page) as i64).into());
+    let offset = page.saturating_sub(1) * per_page;
     let found = rows(
         conn,
-        &format!("{INCIDENT_SELECT} WHERE {cond}{ORDER_PAGE}"),
-        page_values,
+        &format!("{INCIDENT_SELECT} WHERE {cond}{ORDER_PAGE} LIMIT {per_page} OFFSET {offset}"),
+        values,
     )
     .await?;
     let n = found.len() + tags(conn, &ids(&found, 0)?).await?;

@@ -25,24 +25,25 @@ macro_rules! columns {
     };
 }
 const GET: &str = concat!("SELECT ", columns!(), " FROM incidents WHERE name = $1");
+/// The page's bounds follow as numbers in the text (a plan PostgreSQL can reuse).
 const LIST: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM incidents WHERE status = $1 ORDER BY reported_at DESC, id DESC LIMIT $2 OFFSET $3"
+    " FROM incidents WHERE status = $1 ORDER BY reported_at DESC, id DESC"
 );
 const SEARCH_SQLITE: &str = concat!(
     "SELECT ",
     columns!(),
     " FROM incidents WHERE id IN \
     (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH $1) \
-    ORDER BY reported_at DESC, id DESC LIMIT $2"
+    ORDER BY reported_at DESC, id DESC"
 );
 /// The GIN index's column (migration 000250).
 const SEARCH_POSTGRES: &str = concat!(
     "SELECT ",
     columns!(),
     " FROM incidents WHERE search_vector @@ to_tsquery('simple', $1) \
-    ORDER BY reported_at DESC, id DESC LIMIT $2"
+    ORDER BY reported_at DESC, id DESC"
 );
 const INSERT: &str = "INSERT INTO incidents (project_id, number, name, title, description, \
     status, visibility, type_id, priority_id, severity_id, commander_id, reporter_id, reported_at, \
@@ -128,23 +129,22 @@ impl Minimal {
 
     /// One page of the status index, newest first.
     pub async fn list(&self, status: &str, page: u64, per_page: u64) -> anyhow::Result<usize> {
-        let (limit, offset) = (per_page as i64, (page.saturating_sub(1) * per_page) as i64);
-        Ok(fetch!(&self.pool, LIST, |q| q
-            .bind(status)
-            .bind(limit)
-            .bind(offset))?)
+        let offset = page.saturating_sub(1) * per_page;
+        let sql = format!("{LIST} LIMIT {per_page} OFFSET {offset}");
+        Ok(fetch!(&self.pool, &sql, |q| q.bind(status))?)
     }
 
     /// One page of the full-text query for `word` (a prefix, as the API's `q` searches).
     pub async fn search(&self, word: &str, per_page: u64) -> anyhow::Result<usize> {
-        let limit = per_page as i64;
         Ok(match &self.pool {
-            Pool::Sqlite(_) => fetch!(&self.pool, SEARCH_SQLITE, |q| q
-                .bind(format!("\"{word}\"*"))
-                .bind(limit))?,
-            Pool::Postgres(_) => fetch!(&self.pool, SEARCH_POSTGRES, |q| q
-                .bind(format!("{word}:*"))
-                .bind(limit))?,
+            Pool::Sqlite(_) => {
+                let sql = format!("{SEARCH_SQLITE} LIMIT {per_page}");
+                fetch!(&self.pool, &sql, |q| q.bind(format!("\"{word}\"*")))?
+            }
+            Pool::Postgres(_) => {
+                let sql = format!("{SEARCH_POSTGRES} LIMIT {per_page}");
+                fetch!(&self.pool, &sql, |q| q.bind(format!("{word}:*")))?
+            }
         })
     }
 
