@@ -722,34 +722,67 @@ pub async fn list(
     conn: &impl ConnectionTrait,
     f: &IncidentFilter,
 ) -> Result<(Vec<IncidentRow>, u64)> {
-    let page = async {
-        Ok(
-            IncidentRow::find_by_statement(page_statement(f, conn.get_database_backend()))
-                .all(conn)
-                .await?,
-        )
-    };
-    let (total, rows) = tokio::try_join!(count(conn, f), page)?;
+    let (rows, total) = page_and_total(conn, f, "").await?;
+    let rows = rows
+        .iter()
+        .map(|r| IncidentRow::from_query_result(r, ""))
+        .collect::<std::result::Result<_, _>>()?;
     Ok((rows, total))
 }
 
-/// [`list`] with each incident's tags (by name), in two statements: the count, and the page with
-/// its tags as a JSON array per row (gathered for the page's rows only).
+/// The rows of one page (the joined select plus `extra` columns) and how many incidents match
+/// the filter in all.
 ///
-/// Both statements run at once (on two of the pool's connections), so a call costs the longer
-/// of the two rather than their sum.
+/// A list by its other filters counts in a statement of its own, run at once with the page on
+/// another of the pool's connections: the page reads the index only as far as it goes, a count
+/// reads every match. A text search has to read every match anyway (the page is the newest of
+/// them), so its page counts them too (`count(*) OVER ()`): one statement instead of two, and on
+/// PostgreSQL as fast as the page alone. Only a page past the last match leaves the count to a
+/// second statement.
+async fn page_and_total(
+    conn: &impl ConnectionTrait,
+    f: &IncidentFilter,
+    extra: &str,
+) -> Result<(Vec<sea_orm::QueryResult>, u64)> {
+    let backend = conn.get_database_backend();
+    let searches = f
+        .text
+        .as_deref()
+        .is_some_and(|t| search::condition(backend, t).is_some());
+    if !searches {
+        let page = async {
+            Ok(conn
+                .query_all(page_statement(f, backend, extra, false))
+                .await?)
+        };
+        let (rows, total) = tokio::try_join!(page, count(conn, f))?;
+        return Ok((rows, total));
+    }
+    let rows = conn
+        .query_all(page_statement(f, backend, extra, true))
+        .await?;
+    let total = match rows.first() {
+        Some(r) => r.try_get::<i64>("", TOTAL)? as u64,
+        None if f.page <= 1 => 0,
+        None => count(conn, f).await?,
+    };
+    Ok((rows, total))
+}
+
+/// The column a search's page carries its count of matches in.
+const TOTAL: &str = "total_matches";
+
+/// [`list`] with each incident's tags (by name), in the same statements: the page carries its
+/// tags as a JSON array per row (gathered for the page's rows only).
 pub async fn list_with_tags(
     conn: &impl ConnectionTrait,
     f: &IncidentFilter,
 ) -> Result<(Vec<(IncidentRow, Vec<super::tag::TagRow>)>, u64)> {
-    let backend = conn.get_database_backend();
     let tags = format!(
         ", {} AS \"tags_json\"",
-        super::detail::tags_of_page(backend)
+        super::detail::tags_of_page(conn.get_database_backend())
     );
-    let stmt = page_statement_with(f, backend, &tags);
-    let (total, rows) =
-        tokio::try_join!(count(conn, f), async { Ok(conn.query_all(stmt).await?) })?;
+    let (rows, total) = page_and_total(conn, f, &tags).await?;
     let mut out = Vec::new();
     for r in rows {
         let row = IncidentRow::from_query_result(&r, "")?;
@@ -777,13 +810,9 @@ async fn count(conn: &impl ConnectionTrait, f: &IncidentFilter) -> Result<u64> {
     Ok(total as u64)
 }
 
-/// The select of one page of incidents matching the filter, sorted.
-fn page_statement(f: &IncidentFilter, backend: sea_orm::DbBackend) -> sea_orm::Statement {
-    page_statement_with(f, backend, "")
-}
-
-/// [`page_statement`] with `extra` (`, expr AS name`) added to its columns; `extra` may refer to
-/// the page's rows as `"incidents"`.
+/// The select of one page of incidents matching the filter, sorted, with `extra`
+/// (`, expr AS name`) added to its columns (it may refer to the page's rows as `"incidents"`);
+/// `with_total` adds how many incidents match in all, as the column [`TOTAL`].
 ///
 /// The page is cut from `incidents` alone and only its rows are joined to their project,
 /// taxonomies and people: joining first made PostgreSQL join every match of a search before
@@ -795,16 +824,20 @@ fn page_statement(f: &IncidentFilter, backend: sea_orm::DbBackend) -> sea_orm::S
 /// it planned the select afresh on every call. With the numbers in the text, one prepared
 /// statement per page size and offset is planned once. They are integers of the filter, never
 /// text from the request.
-fn page_statement_with(
+fn page_statement(
     f: &IncidentFilter,
     backend: sea_orm::DbBackend,
     extra: &str,
+    with_total: bool,
 ) -> sea_orm::Statement {
     use incident::Column as C;
     let order = if f.ascending { Order::Asc } else { Order::Desc };
     let mut page = Query::select();
     page.from(incident::Entity)
         .columns(INCIDENT_COLUMNS.map(|c| (incident::Entity, c)));
+    if with_total {
+        page.expr_as(Expr::cust("count(*) OVER ()"), Alias::new(TOTAL));
+    }
     apply_filter(&mut page, f, backend);
     page.order_by((incident::Entity, f.sort.column()), order.clone())
         .order_by((incident::Entity, C::Id), order);
@@ -815,8 +848,12 @@ fn page_statement_with(
         .split_once(FROM_INCIDENTS)
         .expect("the joined select reads FROM \"incidents\"");
     let direction = if f.ascending { "ASC" } else { "DESC" };
+    let total = match with_total {
+        true => format!(", \"incidents\".\"{TOTAL}\""),
+        false => String::new(),
+    };
     stmt.sql = format!(
-        "{columns}{extra} FROM ({page} LIMIT {limit} OFFSET {offset}) AS \"incidents\" {joins} \
+        "{columns}{extra}{total} FROM ({page} LIMIT {limit} OFFSET {offset}) AS \"incidents\" {joins} \
          ORDER BY \"incidents\".\"{sort}\" {direction}, \"incidents\".\"id\" {direction}",
         page = stmt.sql,
         limit = f.per_page,

@@ -218,6 +218,53 @@ async fn search_matches_word_prefixes_in_title_and_description() {
 }
 
 #[tokio::test]
+async fn a_search_counts_every_match_on_every_page_and_past_the_last() {
+    let t = TestDb::new().await;
+    let db = t.open().await;
+    dispatch_store::seed::ensure_defaults(&db).await.unwrap();
+    let conn = db.conn();
+    let p = repo::project::default_project(conn).await.unwrap();
+    let who = repo::individual::get_or_create(conn, "ann@example.com", None)
+        .await
+        .unwrap();
+    for n in 1..=5 {
+        let title = match n % 2 {
+            1 => "Checkout latency",
+            _ => "Login errors",
+        };
+        let head = ChainHead::genesis(&format!("INC-{n}"));
+        insert_incident(conn, p.id, who.id, n, (title, "details"), &head).await;
+    }
+    let page = |q: &str, page: u64| {
+        let f = repo::incident::IncidentFilter {
+            text: Some(q.into()),
+            page,
+            per_page: 2,
+            ..Default::default()
+        };
+        async move {
+            let (rows, total) = repo::incident::list_with_tags(conn, &f).await.unwrap();
+            (
+                rows.into_iter().map(|(r, _)| r.number).collect::<Vec<_>>(),
+                total,
+            )
+        }
+    };
+    // Newest first (reported_at ties broken by id, descending): 5, 3, 1 match "checkout".
+    assert_eq!(page("checkout", 1).await, (vec![5, 3], 3));
+    assert_eq!(page("checkout", 2).await, (vec![1], 3));
+    assert_eq!(
+        page("checkout", 3).await,
+        (vec![], 3),
+        "past the last match"
+    );
+    assert_eq!(page("nothing", 1).await, (vec![], 0));
+    assert_eq!(page("login", 1).await, (vec![4, 2], 2));
+    // No terms (punctuation only): no text condition, every incident, counted apart.
+    assert_eq!(page(" -- ", 1).await, (vec![5, 4], 5));
+}
+
+#[tokio::test]
 async fn a_claim_taken_over_by_another_worker_cannot_be_renewed_or_finished() {
     use dispatch_store::repo::job::{self, NewJob};
     let t = TestDb::new().await;
