@@ -143,10 +143,17 @@ pub async fn claim(
     let txn = db.write().await?;
     let backend = txn.get_database_backend();
     let sql = match backend {
+        // The due and the lapsed are found apart, each along the `(state, run_at)` index as far
+        // as the limit: one condition with `OR` made PostgreSQL gather and sort every due job
+        // before taking the first few, so a claim cost more the longer the queue grew.
         DbBackend::Postgres => {
-            "UPDATE jobs SET state = 'running', locked_at = $1, locked_by = $2, attempts = attempts + 1, updated_at = $1 \
-             WHERE id IN (SELECT id FROM jobs WHERE (state = 'queued' AND run_at <= $1) OR (state = 'running' AND locked_at < $3) \
-             ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING *"
+            "WITH due AS (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= $1 \
+               ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED), \
+             lapsed AS (SELECT id FROM jobs WHERE state = 'running' AND locked_at < $3 \
+               LIMIT $4 FOR UPDATE SKIP LOCKED) \
+             UPDATE jobs SET state = 'running', locked_at = $1, locked_by = $2, attempts = attempts + 1, updated_at = $1 \
+             WHERE id IN (SELECT id FROM (SELECT id FROM lapsed UNION ALL SELECT id FROM due) AS claimable LIMIT $4) \
+             RETURNING *"
         }
         _ => {
             "UPDATE jobs SET state = 'running', locked_at = $1, locked_by = $2, attempts = attempts + 1, updated_at = $1 \

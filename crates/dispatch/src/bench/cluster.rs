@@ -429,6 +429,19 @@ async fn drain(db: &Db) -> anyhow::Result<bool> {
     }
 }
 
+/// Declares per second of a phase of `time` that acknowledged `declares`, counted until the queue
+/// has drained after it (their sagas finished).
+async fn settled(db: &Db, declares: usize, time: Duration) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    drain(db).await?;
+    let drained = started.elapsed();
+    eprintln!(
+        "bench: {declares} declares; the queue drained {:.1} s after the phase",
+        drained.as_secs_f64()
+    );
+    Ok(declares as f64 / (time + drained).as_secs_f64())
+}
+
 /// Rows beyond the first of each group: `SELECT … GROUP BY …` counts.
 async fn excess(db: &Db, table: &str, by: &str) -> anyhow::Result<i64> {
     scalar(
@@ -450,6 +463,10 @@ struct Report {
     concurrency: usize,
     declares_per_s_1: f64,
     declares_per_s_2: Option<f64>,
+    /// Declares per second counted until their sagas had finished too (the phase plus the time
+    /// the queue took to drain after it): what the replicas sustain, not only acknowledge.
+    settled_per_s_1: f64,
+    settled_per_s_2: Option<f64>,
     seconds: f64,
     requests: Vec<(&'static str, u64, u64)>,
     acknowledged: usize,
@@ -496,6 +513,8 @@ impl Report {
             "declares_per_s_1_replica": r2(self.declares_per_s_1),
             "declares_per_s_2_replicas": self.declares_per_s_2.map(r2),
             "speedup_1_to_2": self.speedup().map(r2),
+            "settled_per_s_1_replica": r2(self.settled_per_s_1),
+            "settled_per_s_2_replicas": self.settled_per_s_2.map(r2),
             "seconds": r2(self.seconds),
             "requests": requests,
             "acknowledged": self.acknowledged,
@@ -527,6 +546,13 @@ impl Report {
         ));
         if let (Some(r2), Some(s)) = (self.declares_per_s_2, self.speedup()) {
             out.push_str(&format!(", 2 replicas {r2:.0} (x{s:.2}; target x1.6)"));
+        }
+        out.push_str(&format!(
+            "\nsettled (sagas finished too): 1 replica {:.0}/s",
+            self.settled_per_s_1
+        ));
+        if let Some(r2) = self.settled_per_s_2 {
+            out.push_str(&format!(", 2 replicas {r2:.0}/s"));
         }
         out.push_str(&format!(
             "\nmixed load for {:.1} s, replica 2 killed -9 after {:.1} s and back in {:.0} ms:\n",
@@ -637,20 +663,21 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<()> {
     eprintln!("bench: declares through the proxy, 1 replica");
     let (declares_per_s_1, names) =
         declare_rate(&http, &front, &token, args.concurrency, args.scale_time).await;
-    acknowledged.extend(names);
     // Each phase starts with the last one's sagas done.
-    drain(&db).await?;
-    let declares_per_s_2 = if args.replicas >= 2 {
+    let settled_per_s_1 = settled(&db, names.len(), args.scale_time).await?;
+    acknowledged.extend(names);
+    let (declares_per_s_2, settled_per_s_2) = if args.replicas >= 2 {
         replicas[1].start(&url, &http).await?;
         // Two health checks (300 ms apart) bring it into the rotation.
         tokio::time::sleep(Duration::from_millis(1500)).await;
         eprintln!("bench: declares through the proxy, 2 replicas");
         let (rate, names) =
             declare_rate(&http, &front, &token, args.concurrency, args.scale_time).await;
+        let settled = settled(&db, names.len(), args.scale_time).await?;
         acknowledged.extend(names);
-        Some(rate)
+        (Some(rate), Some(settled))
     } else {
-        None
+        (None, None)
     };
     for r in replicas.iter_mut().skip(2) {
         r.start(&url, &http).await?;
@@ -800,6 +827,8 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<()> {
         concurrency: args.concurrency,
         declares_per_s_1,
         declares_per_s_2,
+        settled_per_s_1,
+        settled_per_s_2,
         seconds,
         requests,
         acknowledged: acknowledged.len(),
