@@ -9,7 +9,7 @@ use crate::repo::search;
 use chrono::{DateTime, Utc};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{IncidentStatus, Visibility};
-use sea_orm::sea_query::{Alias, Expr, JoinType, Order, Query, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, JoinType, Order, Query, SelectStatement};
 use sea_orm::{
     ConnectionTrait, EntityTrait, FromQueryResult, IdenStatic, QueryFilter, QuerySelect,
 };
@@ -722,66 +722,34 @@ pub async fn list(
     conn: &impl ConnectionTrait,
     f: &IncidentFilter,
 ) -> Result<(Vec<IncidentRow>, u64)> {
-    let (rows, total) = page_and_total(conn, f, "").await?;
-    let rows = rows
-        .iter()
-        .map(|r| IncidentRow::from_query_result(r, ""))
-        .collect::<std::result::Result<_, _>>()?;
-    Ok((rows, total))
-}
-
-/// The rows of one page (the joined select plus `extra` columns) and how many incidents match
-/// the filter in all.
-///
-/// A list by its other filters counts in a statement of its own, run at once with the page on
-/// another of the pool's connections. A text search's page carries its count as a sub-select
-/// (run once, with a plan of its own): one statement instead of two, which on a busy machine
-/// answers sooner than two at once. Only a page past the last match leaves the count to a
-/// second statement.
-async fn page_and_total(
-    conn: &impl ConnectionTrait,
-    f: &IncidentFilter,
-    extra: &str,
-) -> Result<(Vec<sea_orm::QueryResult>, u64)> {
-    let backend = conn.get_database_backend();
-    let searches = f
-        .text
-        .as_deref()
-        .is_some_and(|t| search::condition(backend, t).is_some());
-    if !searches {
-        let page = async {
-            Ok(conn
-                .query_all(page_statement(f, backend, extra, false))
-                .await?)
-        };
-        let (rows, total) = tokio::try_join!(page, count(conn, f))?;
-        return Ok((rows, total));
-    }
-    let rows = conn
-        .query_all(page_statement(f, backend, extra, true))
-        .await?;
-    let total = match rows.first() {
-        Some(r) => r.try_get::<i64>("", TOTAL)? as u64,
-        None if f.page <= 1 => 0,
-        None => count(conn, f).await?,
+    let page = async {
+        Ok(
+            IncidentRow::find_by_statement(page_statement(f, conn.get_database_backend()))
+                .all(conn)
+                .await?,
+        )
     };
+    let (total, rows) = tokio::try_join!(count(conn, f), page)?;
     Ok((rows, total))
 }
 
-/// The column a search's page carries its count of matches in.
-const TOTAL: &str = "total_matches";
-
-/// [`list`] with each incident's tags (by name), in the same statements: the page carries its
-/// tags as a JSON array per row (gathered for the page's rows only).
+/// [`list`] with each incident's tags (by name), in two statements: the count, and the page with
+/// its tags as a JSON array per row (gathered for the page's rows only).
+///
+/// Both statements run at once (on two of the pool's connections), so a call costs the longer
+/// of the two rather than their sum.
 pub async fn list_with_tags(
     conn: &impl ConnectionTrait,
     f: &IncidentFilter,
 ) -> Result<(Vec<(IncidentRow, Vec<super::tag::TagRow>)>, u64)> {
+    let backend = conn.get_database_backend();
     let tags = format!(
         ", {} AS \"tags_json\"",
-        super::detail::tags_of_page(conn.get_database_backend())
+        super::detail::tags_of_page(backend)
     );
-    let (rows, total) = page_and_total(conn, f, &tags).await?;
+    let stmt = page_statement_with(f, backend, &tags);
+    let (total, rows) =
+        tokio::try_join!(count(conn, f), async { Ok(conn.query_all(stmt).await?) })?;
     let mut out = Vec::new();
     for r in rows {
         let row = IncidentRow::from_query_result(&r, "")?;
@@ -794,19 +762,14 @@ pub async fn list_with_tags(
     Ok((out, total))
 }
 
-/// The select of how many incidents match the filter.
-fn count_select(f: &IncidentFilter, backend: sea_orm::DbBackend) -> SelectStatement {
-    let mut count = Query::select();
-    count.from(incident::Entity).expr(Expr::cust("COUNT(*)"));
-    apply_filter(&mut count, f, backend);
-    count
-}
-
 /// How many incidents match the filter.
 async fn count(conn: &impl ConnectionTrait, f: &IncidentFilter) -> Result<u64> {
     let backend = conn.get_database_backend();
+    let mut count = Query::select();
+    count.from(incident::Entity).expr(Expr::cust("COUNT(*)"));
+    apply_filter(&mut count, f, backend);
     let total: i64 = conn
-        .query_one(backend.build(&count_select(f, backend)))
+        .query_one(backend.build(&count))
         .await?
         .map(|r| r.try_get_by_index(0))
         .transpose()?
@@ -814,9 +777,13 @@ async fn count(conn: &impl ConnectionTrait, f: &IncidentFilter) -> Result<u64> {
     Ok(total as u64)
 }
 
-/// The select of one page of incidents matching the filter, sorted, with `extra`
-/// (`, expr AS name`) added to its columns (it may refer to the page's rows as `"incidents"`);
-/// `with_total` adds how many incidents match in all, as the column [`TOTAL`].
+/// The select of one page of incidents matching the filter, sorted.
+fn page_statement(f: &IncidentFilter, backend: sea_orm::DbBackend) -> sea_orm::Statement {
+    page_statement_with(f, backend, "")
+}
+
+/// [`page_statement`] with `extra` (`, expr AS name`) added to its columns; `extra` may refer to
+/// the page's rows as `"incidents"`.
 ///
 /// The page is cut from `incidents` alone and only its rows are joined to their project,
 /// taxonomies and people: joining first made PostgreSQL join every match of a search before
@@ -828,26 +795,16 @@ async fn count(conn: &impl ConnectionTrait, f: &IncidentFilter) -> Result<u64> {
 /// it planned the select afresh on every call. With the numbers in the text, one prepared
 /// statement per page size and offset is planned once. They are integers of the filter, never
 /// text from the request.
-fn page_statement(
+fn page_statement_with(
     f: &IncidentFilter,
     backend: sea_orm::DbBackend,
     extra: &str,
-    with_total: bool,
 ) -> sea_orm::Statement {
     use incident::Column as C;
     let order = if f.ascending { Order::Asc } else { Order::Desc };
     let mut page = Query::select();
     page.from(incident::Entity)
         .columns(INCIDENT_COLUMNS.map(|c| (incident::Entity, c)));
-    if with_total {
-        // Uncorrelated, so run once per statement (an InitPlan), with its own plan: as a window
-        // (`count(*) OVER ()`) PostgreSQL walked the whole date index to feed the page's order.
-        let count = SimpleExpr::SubQuery(
-            None,
-            Box::new(count_select(f, backend).into_sub_query_statement()),
-        );
-        page.expr_as(count, Alias::new(TOTAL));
-    }
     apply_filter(&mut page, f, backend);
     page.order_by((incident::Entity, f.sort.column()), order.clone())
         .order_by((incident::Entity, C::Id), order);
@@ -858,12 +815,8 @@ fn page_statement(
         .split_once(FROM_INCIDENTS)
         .expect("the joined select reads FROM \"incidents\"");
     let direction = if f.ascending { "ASC" } else { "DESC" };
-    let total = match with_total {
-        true => format!(", \"incidents\".\"{TOTAL}\""),
-        false => String::new(),
-    };
     stmt.sql = format!(
-        "{columns}{extra}{total} FROM ({page} LIMIT {limit} OFFSET {offset}) AS \"incidents\" {joins} \
+        "{columns}{extra} FROM ({page} LIMIT {limit} OFFSET {offset}) AS \"incidents\" {joins} \
          ORDER BY \"incidents\".\"{sort}\" {direction}, \"incidents\".\"id\" {direction}",
         page = stmt.sql,
         limit = f.per_page,
