@@ -57,9 +57,11 @@ where
 }
 
 fn corpus(dir: &str) -> Vec<(String, PathBuf)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz-corpus")
-        .join(dir);
+    // The variable cargo sets when it runs the test, before the one compiled in: a test binary
+    // reused from a shared target directory was compiled in another checkout.
+    let manifest =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    let root = Path::new(&manifest).join("fuzz-corpus").join(dir);
     let mut files: Vec<(String, PathBuf)> = std::fs::read_dir(&root)
         .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
         .map(|f| f.expect("a corpus entry").path())
