@@ -132,6 +132,43 @@ async fn idle_statements(
 }
 
 /// Runs the bench.
+/// Clients at once in the throughput figure.
+const CLIENTS: usize = 8;
+
+/// Acknowledged declares per second through the API with one client and with [`CLIENTS`] at
+/// once (the server's workers running the sagas meanwhile, as in production), beside the
+/// declare floor's transactions per second with as many callers on the raw driver. Each of the
+/// four phases runs 5 ms per sample asked for, between half a second and five seconds.
+async fn throughput(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    url: &str,
+    db: &Db,
+    seeded: &seed::Seeded,
+    samples: usize,
+) -> anyhow::Result<stats::Throughput> {
+    let time = Duration::from_millis((samples as u64).saturating_mul(5).clamp(500, 5_000));
+    let (one, _) = cluster::declare_rate(http, base, token, 1, time).await;
+    let (many, _) = cluster::declare_rate(http, base, token, CLIENTS, time).await;
+    // SQLite has one writer whatever the design: its floor's callers queue for one connection.
+    let connections = match db.backend() {
+        Backend::Sqlite => 1,
+        Backend::Postgres => CLIENTS as u32,
+    };
+    let floor = minimal::Minimal::open(url, db, seeded.reporter_id, connections).await?;
+    let floor_one = floor.declare_rate(1, time).await?;
+    let floor_many = floor.declare_rate(CLIENTS, time).await?;
+    floor.close().await;
+    Ok(stats::Throughput {
+        clients: CLIENTS,
+        declares_per_s_1: one,
+        declares_per_s_n: many,
+        floor_per_s_1: floor_one,
+        floor_per_s_n: floor_many,
+    })
+}
+
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.mode {
         Some(BenchMode::Signals(a)) => return signals::run(a).await,
@@ -178,7 +215,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         ready.as_secs_f64() * 1000.0
     );
 
-    let minimal = minimal::Minimal::open(&url, &db, seeded.reporter_id).await?;
+    let minimal = minimal::Minimal::open(&url, &db, seeded.reporter_id, 1).await?;
     let ctx = phase::Ctx::new(
         http.clone(),
         server.base.clone(),
@@ -199,6 +236,17 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             Err(e) => return Err(e.context(format!("the bench failed{}", server.log_tail()))),
         }
     }
+    eprintln!("bench: declares per second, 1 and {CLIENTS} clients at once");
+    let throughput = throughput(
+        &http,
+        &server.base,
+        &seeded.token,
+        &url,
+        &db,
+        &seeded,
+        args.samples,
+    )
+    .await?;
     let rss_peak_mb = server.memory_mb("VmHWM")?;
     server.stop().await?;
     minimal.close().await;
@@ -226,6 +274,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         idle_statements_per_s,
         scenarios,
         saga: Some(saga),
+        throughput: Some(throughput),
     };
     if args.json {
         println!("{}", report.to_json());

@@ -342,7 +342,7 @@ async fn stop_load(load: &Load, clients: Vec<tokio::task::JoinHandle<()>>) {
 }
 
 /// Declares per second through `base` with `concurrency` clients for `time`.
-async fn declare_rate(
+pub(super) async fn declare_rate(
     http: &reqwest::Client,
     base: &str,
     token: &str,

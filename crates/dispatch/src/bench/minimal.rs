@@ -15,6 +15,8 @@ use sea_orm::sqlx::postgres::{PgPool, PgPoolOptions};
 use sea_orm::sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
 use sea_orm::ConnectionTrait;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The incident's own columns (PostgreSQL's stored search document left out, as the API does).
 macro_rules! columns {
@@ -51,19 +53,21 @@ const INSERT: &str = "INSERT INTO incidents (project_id, number, name, title, de
     VALUES ($1, $2, $3, $4, $5, 'active', 'open', $6, $7, $8, $9, $9, $10, $10, $10, 0, '')";
 
 /// The raw driver's pool.
+#[derive(Clone)]
 enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
 
 /// The floors' statements, ready to run.
+#[derive(Clone)]
 pub struct Minimal {
     pool: Pool,
     /// The default project and its default type, priority and severity.
     refs: [i64; 4],
     reporter_id: i64,
     /// Numbers for the floor's inserted incidents, far above the seeded ones.
-    next: AtomicI64,
+    next: Arc<AtomicI64>,
 }
 
 /// Runs the query built by `$bind` from `$q` on whichever pool it is; answers the rows read.
@@ -83,19 +87,24 @@ macro_rules! fetch {
 }
 
 impl Minimal {
-    /// Opens a one-connection pool of the raw driver on the bench's database.
-    pub async fn open(url: &str, db: &Db, reporter_id: i64) -> anyhow::Result<Self> {
+    /// Opens a pool of `connections` connections of the raw driver on the bench's database.
+    pub async fn open(
+        url: &str,
+        db: &Db,
+        reporter_id: i64,
+        connections: u32,
+    ) -> anyhow::Result<Self> {
         let pool = match db.backend() {
             Backend::Sqlite => Pool::Sqlite(
                 SqlitePoolOptions::new()
-                    .max_connections(1)
+                    .max_connections(connections)
                     .connect(url)
                     .await
                     .context("the floor cannot open the SQLite database")?,
             ),
             Backend::Postgres => Pool::Postgres(
                 PgPoolOptions::new()
-                    .max_connections(1)
+                    .max_connections(connections)
                     .connect(url)
                     .await
                     .context("the floor cannot open the PostgreSQL database")?,
@@ -114,11 +123,22 @@ impl Minimal {
             .await?
             .context("no default project with a default type, priority and severity")?;
         let refs = [0, 1, 2, 3].map(|i| row.try_get_by_index::<i64>(i).unwrap_or_default());
+        // Past every number taken, a floor opened earlier in the run included.
+        let taken: i64 = db
+            .conn()
+            .query_one(sea_orm::Statement::from_string(
+                db.conn().get_database_backend(),
+                "SELECT COALESCE(MAX(number), 0) FROM incidents",
+            ))
+            .await?
+            .map(|r| r.try_get_by_index(0))
+            .transpose()?
+            .unwrap_or(0);
         Ok(Self {
             pool,
             refs,
             reporter_id,
-            next: AtomicI64::new(1_000_000_000),
+            next: Arc::new(AtomicI64::new(taken.max(999_999_999) + 1)),
         })
     }
 
@@ -146,6 +166,33 @@ impl Minimal {
                 fetch!(&self.pool, &sql, |q| q.bind(format!("{word}:*")))?
             }
         })
+    }
+
+    /// Declare floors per second (each [`Minimal::declare`]'s one transaction) from `clients`
+    /// callers at once for `time`; the pool needs `clients` connections.
+    pub async fn declare_rate(&self, clients: usize, time: Duration) -> anyhow::Result<f64> {
+        let started = Instant::now();
+        let deadline = started + time;
+        let callers: Vec<_> = (0..clients)
+            .map(|i| {
+                let floor = self.clone();
+                tokio::spawn(async move {
+                    let mut n = 0u64;
+                    while Instant::now() < deadline {
+                        floor
+                            .declare(&format!("floor {i}-{n}: checkout errors"), "declare floor")
+                            .await?;
+                        n += 1;
+                    }
+                    anyhow::Ok(n)
+                })
+            })
+            .collect();
+        let mut done = 0;
+        for c in callers {
+            done += c.await??;
+        }
+        Ok(done as f64 / started.elapsed().as_secs_f64())
     }
 
     /// One transaction inserting an incident's row.

@@ -136,6 +136,8 @@ pub struct Report {
     pub scenarios: Vec<Scenario>,
     /// Declare → all resources ready, and job throughput.
     pub saga: Option<SagaFigures>,
+    /// Declares per second with one client and with several.
+    pub throughput: Option<Throughput>,
 }
 
 /// Target: declare → ready p50 within this many times its floor.
@@ -207,6 +209,25 @@ impl Report {
             );
             m.insert("jobs_per_s".into(), json!(g.jobs_per_s.round()));
             m.insert("jobs_floor_per_s".into(), json!(g.floor_jobs_per_s.round()));
+        }
+        if let Some(t) = &self.throughput {
+            let n = t.clients;
+            m.insert(
+                "declares_per_s_c1".into(),
+                json!(t.declares_per_s_1.round()),
+            );
+            m.insert(
+                format!("declares_per_s_c{n}"),
+                json!(t.declares_per_s_n.round()),
+            );
+            m.insert(
+                "declare_floor_per_s_c1".into(),
+                json!(t.floor_per_s_1.round()),
+            );
+            m.insert(
+                format!("declare_floor_per_s_c{n}"),
+                json!(t.floor_per_s_n.round()),
+            );
         }
         let h = self.healthz();
         m.insert("healthz_p50_ms".into(), round3(h.p50()));
@@ -357,6 +378,19 @@ impl Report {
                 g.jobs_per_s, g.floor_jobs_per_s
             );
         }
+        if let Some(t) = &self.throughput {
+            let _ = writeln!(
+                out,
+                "declares/s acknowledged (sagas running meanwhile): 1 client {:.0}, {} clients {:.0}; \
+                 declare floor (one insert transaction, raw driver): 1 caller {:.0}, {} callers {:.0}",
+                t.declares_per_s_1,
+                t.clients,
+                t.declares_per_s_n,
+                t.floor_per_s_1,
+                t.clients,
+                t.floor_per_s_n
+            );
+        }
         out
     }
 }
@@ -372,6 +406,21 @@ pub struct SagaFigures {
     pub jobs_per_s: f64,
     /// No-op jobs per second through the same claim and finish.
     pub floor_jobs_per_s: f64,
+}
+
+/// Acknowledged declares per second, and the declare floor's transactions per second.
+#[derive(Debug, Clone)]
+pub struct Throughput {
+    /// Clients at once in the second figure.
+    pub clients: usize,
+    /// Through the API, one client.
+    pub declares_per_s_1: f64,
+    /// Through the API, `clients` at once.
+    pub declares_per_s_n: f64,
+    /// The declare floor (one insert transaction on the raw driver), one caller.
+    pub floor_per_s_1: f64,
+    /// The declare floor, `clients` callers at once.
+    pub floor_per_s_n: f64,
 }
 
 #[cfg(test)]
@@ -418,8 +467,19 @@ mod tests {
             idle_statements_per_s: 0.5,
             scenarios: vec![s],
             saga: None,
+            throughput: Some(Throughput {
+                clients: 8,
+                declares_per_s_1: 100.4,
+                declares_per_s_n: 400.0,
+                floor_per_s_1: 900.0,
+                floor_per_s_n: 2500.0,
+            }),
         };
         let j = r.to_json();
+        assert_eq!(j["declares_per_s_c1"], json!(100.0));
+        assert_eq!(j["declares_per_s_c8"], json!(400.0));
+        assert_eq!(j["declare_floor_per_s_c8"], json!(2500.0));
+        assert!(r.to_table().contains("8 clients 400"));
         assert_eq!(j["get_floor_p50_ms"], json!(3.0));
         assert_eq!(j["get_p50_ms"], json!(6.0));
         assert_eq!(j["get_same_sql_p50_ms"], json!(5.0));
