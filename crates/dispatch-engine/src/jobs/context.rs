@@ -36,20 +36,18 @@ async fn load_with(
     base_url: &str,
     for_documents: bool,
 ) -> Result<IncidentContext> {
-    // Only what a context carries: not the detail's runbooks.
+    // Only what a context carries: not the detail's runbooks. The row, then its tags,
+    // participants, resources, latest reports and cost in one statement.
     let row = repo::incident::get(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;
     let r = &row;
-    let participants = repo::participant::list(conn, incident_id).await?;
+    let parts = repo::detail::parts(conn, incident_id).await?;
     // Everyone who took part, whatever their role now (the review counts them).
-    let people = participants.len();
-    let resources = repo::resource::for_incidents(conn, &[incident_id])
-        .await?
-        .remove(&incident_id)
-        .unwrap_or_default();
+    let people = parts.participants.len();
     let type_name = r.type_name.clone();
     let priority = r.priority_name.clone();
     let severity = r.severity_name.clone();
-    let participants = participants
+    let participants = parts
+        .participants
         .iter()
         .filter_map(|p| {
             let roles: Vec<String> = p
@@ -69,7 +67,8 @@ async fn load_with(
             })
         })
         .collect();
-    let links = resources
+    let links = parts
+        .resources
         .iter()
         .filter(|res| res.status == "ready" || res.status == "archived")
         .filter_map(|res| Some((res.kind.parse::<ResourceKind>().ok()?, res.link.clone()?)))
@@ -89,10 +88,10 @@ async fn load_with(
     };
     let mut report_fields = Vec::new();
     if for_documents {
-        for kind in ["tactical", "executive"] {
-            let Some(rep) = repo::report::latest(conn, incident_id, kind).await? else {
-                continue;
-            };
+        for rep in [&parts.last_tactical_report, &parts.last_executive_report]
+            .into_iter()
+            .flatten()
+        {
             let details: serde_json::Map<String, serde_json::Value> =
                 serde_json::from_str(&rep.details).unwrap_or_default();
             for (k, v) in details {
@@ -101,10 +100,7 @@ async fn load_with(
         }
     }
     let (metrics, cost) = if for_documents {
-        let cost = repo::cost::totals(conn, &[incident_id])
-            .await?
-            .remove(&incident_id)
-            .map(crate::rules::weekly::money);
+        let cost = parts.total_cost_cents.map(crate::rules::weekly::money);
         (key_figures(r, people), cost)
     } else {
         (Vec::new(), None)
@@ -141,13 +137,7 @@ async fn load_with(
         report_fields,
         metrics,
         cost,
-        tags: repo::tag::for_incidents(conn, &[incident_id])
-            .await?
-            .remove(&incident_id)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| t.name)
-            .collect(),
+        tags: parts.tags.into_iter().map(|t| t.name).collect(),
         base_url: base_url.to_string(),
         settings: dispatch_core::provider_settings::ProviderSettings::from_stored(
             &repo::project::get(conn, r.project_id)
