@@ -17,6 +17,7 @@ mod cli;
 mod cluster_bench;
 mod commands;
 mod confluence;
+mod core_bench;
 mod cost;
 mod crash;
 mod directory;

@@ -1,0 +1,46 @@
+//! `dispatch bench` end to end on the test's database: a small run reports every scenario beside
+//! its floors, the statements per call, and declares per second from one client and from 8 beside
+//! the declare floor's. Timings are reported, never asserted.
+
+use crate::common::TestDb;
+use serde_json::Value;
+use std::process::Command;
+
+fn x(v: &Value, field: &str) -> f64 {
+    v[field]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no number {field} in {v:#}"))
+}
+
+#[tokio::test]
+async fn a_small_bench_reports_floors_statements_and_declare_throughput() {
+    let db = TestDb::new().await;
+    let out = Command::new(env!("CARGO_BIN_EXE_dispatch"))
+        .args(["bench", "--database-url", &db.url, "--json"])
+        .args(["--incidents", "200", "--samples", "5", "--warmup", "2"])
+        .env("DISPATCH_LOG", "warn")
+        .output()
+        .expect("run the bench");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the bench failed: {stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let v: Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    for s in ["declare", "get", "list", "search"] {
+        assert!(x(&v, &format!("{s}_p50_ms")) > 0.0, "{s}: {v:#}");
+        assert!(x(&v, &format!("{s}_floor_p50_ms")) > 0.0, "{s}: {v:#}");
+    }
+    // Statements per call are the server's whole counter over the phase, so in a run this
+    // short a background job (a token's use written, a reminder) shows in them: only reported.
+    for s in ["get", "list"] {
+        assert!(x(&v, &format!("{s}_statements")) >= 1.0, "{s}: {v:#}");
+    }
+    for f in [
+        "declares_per_s_c1",
+        "declares_per_s_c8",
+        "declare_floor_per_s_c1",
+        "declare_floor_per_s_c8",
+    ] {
+        assert!(x(&v, f) > 0.0, "{f}: {v:#}");
+    }
+}
