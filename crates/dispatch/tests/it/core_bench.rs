@@ -3,14 +3,9 @@
 //! the declare floor's. Timings are reported, never asserted.
 
 use crate::common::TestDb;
+use crate::signal_bench::x;
 use serde_json::Value;
 use std::process::Command;
-
-fn x(v: &Value, field: &str) -> f64 {
-    v[field]
-        .as_f64()
-        .unwrap_or_else(|| panic!("no number {field} in {v:#}"))
-}
 
 #[tokio::test]
 async fn a_small_bench_reports_floors_statements_and_declare_throughput() {

@@ -27,7 +27,8 @@ fn n(v: &Value, field: &str) -> i64 {
         .unwrap_or_else(|| panic!("no integer {field} in {v:#}"))
 }
 
-fn x(v: &Value, field: &str) -> f64 {
+/// The number `field` of a bench's JSON report.
+pub(crate) fn x(v: &Value, field: &str) -> f64 {
     v[field]
         .as_f64()
         .unwrap_or_else(|| panic!("no number {field} in {v:#}"))
