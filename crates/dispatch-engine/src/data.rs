@@ -4,7 +4,9 @@
 
 pub use dispatch_store::model;
 pub use dispatch_store::repo::event::EventFilter;
-pub use dispatch_store::repo::incident::{IncidentFilter, IncidentRow, SortField};
+pub use dispatch_store::repo::incident::{
+    IncidentFilter, IncidentRow, SortField, Total, SEARCH_COUNT_LIMIT,
+};
 pub use dispatch_store::repo::participant::ParticipantView;
 pub use dispatch_store::repo::project_member::MemberRow;
 pub use dispatch_store::repo::stats::IncidentFact;

@@ -11,7 +11,7 @@ use crate::Result;
 use dispatch_core::values::IncidentRef;
 use dispatch_core::ValidationError;
 use dispatch_store::model::{report, resource};
-use dispatch_store::repo::incident::{IncidentFilter, IncidentRow, Viewer};
+use dispatch_store::repo::incident::{IncidentFilter, IncidentRow, Total, Viewer};
 use dispatch_store::repo::participant::ParticipantView;
 use dispatch_store::repo::tag::TagRow;
 use dispatch_store::repo::{self, taxonomy};
@@ -209,12 +209,17 @@ impl crate::Incidents<'_> {
     }
 
     /// A page of incidents and the number matching the filter.
-    pub async fn list(self, f: &IncidentFilter) -> Result<(Vec<IncidentSummary>, u64)> {
+    pub async fn list(self, f: &IncidentFilter) -> Result<(Vec<IncidentSummary>, Total)> {
         let (rows, total) = repo::incident::list_with_tags(self.db.conn(), f).await?;
         let out = rows
             .into_iter()
             .map(|(row, tags)| IncidentSummary { row, tags })
             .collect();
         Ok((out, total))
+    }
+
+    /// How many incidents match the filter (up to its `count_limit`), without a page.
+    pub async fn count(self, f: &IncidentFilter) -> Result<Total> {
+        Ok(repo::incident::count(self.db.conn(), f).await?)
     }
 }

@@ -73,15 +73,9 @@ fn metric_lines(week: &Figures, before: &Figures) -> String {
 
 /// An amount in cents (not negative) for people: `1,234.50`.
 pub(crate) fn money(cents: i64) -> String {
-    let units = (cents / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{grouped}.{:02}", (cents % 100).abs())
+    let sign = if cents < 0 { "-" } else { "" };
+    let units = dispatch_core::size::thousands((cents / 100).unsigned_abs());
+    format!("{sign}{units}.{:02}", (cents % 100).abs())
 }
 
 fn incident_lines(rows: &[IncidentRow], costs: &HashMap<i64, i64>) -> String {
@@ -148,8 +142,8 @@ async fn report(
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let costs = engine.costs().totals(&ids).await?;
         let mut text = incident_lines(&rows, &costs);
-        if total > rows.len() as u64 {
-            text.push_str(&format!("\n… and {} more", total - rows.len() as u64));
+        if total.count > rows.len() as u64 {
+            text.push_str(&format!("\n… and {} more", total.count - rows.len() as u64));
         }
         blocks.push(Block::Section { text });
     }
@@ -239,6 +233,7 @@ mod tests {
         assert_eq!(money(36_058), "360.58");
         assert_eq!(money(5), "0.05");
         assert_eq!(money(123_456_789), "1,234,567.89");
+        assert_eq!(money(-10_000_000), "-100,000.00");
     }
 
     #[test]

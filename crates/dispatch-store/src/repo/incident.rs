@@ -404,6 +404,9 @@ pub struct IncidentFilter {
     pub page: u64,
     /// Rows per page.
     pub per_page: u64,
+    /// Count matches only up to this many (see [`Total`]); `None` counts every match, except
+    /// that a full-text search counts up to [`SEARCH_COUNT_LIMIT`].
+    pub count_limit: Option<u64>,
 }
 
 fn cmd() -> Alias {
@@ -716,12 +719,45 @@ pub(crate) fn apply_filter(
     }
 }
 
+/// A full-text search counts its matches up to this many: counting every incident that holds a
+/// common word means reading all of them (a quarter of a second at a million incidents), while
+/// the page itself needs only its own rows. Lists without text count exactly.
+pub const SEARCH_COUNT_LIMIT: u64 = 10_000;
+
+/// How many incidents match a filter: `count` exactly, or, when `exact` is false, more than
+/// `count` (a count that stopped at its limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Total {
+    /// The number counted.
+    pub count: u64,
+    /// Whether `count` is every match, rather than a limit that more matches passed.
+    pub exact: bool,
+}
+
+impl Total {
+    /// An exact number.
+    pub fn exact(count: u64) -> Self {
+        Self { count, exact: true }
+    }
+}
+
+impl std::fmt::Display for Total {
+    /// `12`, or `10,000+` for a count that stopped at its limit.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.exact {
+            write!(f, "{}", self.count)
+        } else {
+            write!(f, "{}+", dispatch_core::size::thousands(self.count))
+        }
+    }
+}
+
 /// One page of incidents matching the filter, and how many match in all; the count and the page
 /// run at once.
 pub async fn list(
     conn: &impl ConnectionTrait,
     f: &IncidentFilter,
-) -> Result<(Vec<IncidentRow>, u64)> {
+) -> Result<(Vec<IncidentRow>, Total)> {
     let (total, rows) = tokio::try_join!(count(conn, f), page_rows(conn, f, ""))?;
     let rows = rows
         .iter()
@@ -738,7 +774,7 @@ pub async fn list(
 pub async fn list_with_tags(
     conn: &impl ConnectionTrait,
     f: &IncidentFilter,
-) -> Result<(Vec<(IncidentRow, Vec<super::tag::TagRow>)>, u64)> {
+) -> Result<(Vec<(IncidentRow, Vec<super::tag::TagRow>)>, Total)> {
     let backend = conn.get_database_backend();
     let tags = format!(
         ", {} AS \"tags_json\"",
@@ -757,19 +793,49 @@ pub async fn list_with_tags(
     Ok((out, total))
 }
 
-/// How many incidents match the filter.
-async fn count(conn: &impl ConnectionTrait, f: &IncidentFilter) -> Result<u64> {
+/// How many incidents match the filter: exactly, or for a full-text search up to
+/// [`SEARCH_COUNT_LIMIT`] (`SELECT COUNT(*) FROM (SELECT 1 … LIMIT n + 1)`, which stops reading
+/// at the limit).
+pub async fn count(conn: &impl ConnectionTrait, f: &IncidentFilter) -> Result<Total> {
     let backend = conn.get_database_backend();
-    let mut count = Query::select();
-    count.from(incident::Entity).expr(Expr::cust("COUNT(*)"));
-    apply_filter(&mut count, f, backend);
-    let total: i64 = conn
-        .query_one(backend.build(&count))
+    let limit = f
+        .count_limit
+        .or(f.text.is_some().then_some(SEARCH_COUNT_LIMIT));
+    let stmt = match limit {
+        None => {
+            let mut count = Query::select();
+            count.from(incident::Entity).expr(Expr::cust("COUNT(*)"));
+            apply_filter(&mut count, f, backend);
+            backend.build(&count)
+        }
+        Some(limit) => {
+            let mut matches = Query::select();
+            matches.from(incident::Entity).expr(Expr::cust("1"));
+            apply_filter(&mut matches, f, backend);
+            let mut stmt = backend.build(&matches);
+            // The limit is a number of the filter's, never text from the request.
+            stmt.sql = format!(
+                "SELECT COUNT(*) FROM ({} LIMIT {}) AS \"matches\"",
+                stmt.sql,
+                limit.saturating_add(1)
+            );
+            stmt
+        }
+    };
+    let n: i64 = conn
+        .query_one(stmt)
         .await?
         .map(|r| r.try_get_by_index(0))
         .transpose()?
         .unwrap_or(0);
-    Ok(total as u64)
+    let n = n as u64;
+    Ok(match limit {
+        Some(limit) if n > limit => Total {
+            count: limit,
+            exact: false,
+        },
+        _ => Total::exact(n),
+    })
 }
 
 /// The rows of one page of incidents matching the filter, sorted, with `extra` (`, expr AS

@@ -244,9 +244,10 @@ async fn a_search_counts_every_match_on_every_page_and_past_the_last() {
         };
         async move {
             let (rows, total) = repo::incident::list_with_tags(conn, &f).await.unwrap();
+            assert!(total.exact, "{total:?}");
             (
                 rows.into_iter().map(|(r, _)| r.number).collect::<Vec<_>>(),
-                total,
+                total.count,
             )
         }
     };
@@ -262,6 +263,40 @@ async fn a_search_counts_every_match_on_every_page_and_past_the_last() {
     assert_eq!(page("login", 1).await, (vec![4, 2], 2));
     // No terms (punctuation only): no text condition, every incident, counted apart.
     assert_eq!(page(" -- ", 1).await, (vec![5, 4], 5));
+
+    // A count with a limit stops there and says so; the page is the same.
+    let limited = |limit: u64| repo::incident::IncidentFilter {
+        text: Some("checkout".into()),
+        page: 1,
+        per_page: 2,
+        count_limit: Some(limit),
+        ..Default::default()
+    };
+    let (rows, total) = repo::incident::list_with_tags(conn, &limited(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.iter().map(|(r, _)| r.number).collect::<Vec<_>>(),
+        vec![5, 3]
+    );
+    assert_eq!(
+        total,
+        repo::incident::Total {
+            count: 2,
+            exact: false
+        }
+    );
+    assert_eq!(total.to_string(), "2+");
+    let total = repo::incident::count(conn, &limited(3)).await.unwrap();
+    assert_eq!(total, repo::incident::Total::exact(3));
+    assert_eq!(
+        repo::incident::Total {
+            count: 10_000,
+            exact: false
+        }
+        .to_string(),
+        "10,000+"
+    );
 }
 
 #[tokio::test]

@@ -224,6 +224,7 @@ pub async fn list(
     Ok(axum::Json(Page {
         items: rows.into_iter().map(Into::into).collect(),
         total,
+        total_exact: true,
         page,
         per_page,
     }))

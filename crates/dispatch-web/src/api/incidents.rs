@@ -505,6 +505,7 @@ impl ListQuery {
             ascending,
             page,
             per_page,
+            count_limit: None,
         })
     }
 }
@@ -522,7 +523,8 @@ pub async fn list(
     let (rows, total) = s.engine.incidents().list(&f).await?;
     Ok(axum::Json(Page {
         items: rows.into_iter().map(Into::into).collect(),
-        total,
+        total: total.count,
+        total_exact: total.exact,
         page: f.page,
         per_page: f.per_page,
     }))

@@ -766,6 +766,7 @@ pub async fn list_instances(
     Ok(axum::Json(Page {
         items: rows.into_iter().map(Into::into).collect(),
         total,
+        total_exact: true,
         page,
         per_page,
     }))

@@ -305,6 +305,7 @@ pub async fn deliveries(
     Ok(axum::Json(Page {
         items: rows.into_iter().map(Into::into).collect(),
         total,
+        total_exact: true,
         page,
         per_page,
     }))

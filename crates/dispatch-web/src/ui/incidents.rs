@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use dispatch_engine::data::model::{incident_priority, incident_severity, incident_type, project};
+use dispatch_engine::data::{Total, SEARCH_COUNT_LIMIT};
 use serde::Deserialize;
 
 /// What the filter and report forms offer: projects and the default project's taxonomies.
@@ -78,7 +79,7 @@ struct ListPage {
     views: Vec<dispatch_engine::data::model::saved_view::Model>,
     choices: Choices,
     items: Vec<IncidentSummaryOut>,
-    total: u64,
+    total: Total,
     page: u64,
     pages: u64,
     /// The query string of this page without `page` (for the pager and the CSV link).
@@ -93,7 +94,8 @@ struct ListPage {
 pub struct Quick {
     label: &'static str,
     href: String,
-    count: u64,
+    /// Counted up to [`SEARCH_COUNT_LIMIT`]: a badge need not count a million closed incidents.
+    count: Total,
     current: bool,
 }
 
@@ -116,8 +118,8 @@ async fn quick_views(s: &AppState, caller: &Caller, q: &ListQuery) -> ApiResult<
         };
         let mut f = view.clone().parse().map_err(ApiError::from)?;
         f.viewer = caller.auth.viewer();
-        f.per_page = 1;
-        let (_, count) = s.engine.incidents().list(&f).await?;
+        f.count_limit = Some(SEARCH_COUNT_LIMIT);
+        let count = s.engine.incidents().count(&f).await?;
         let href = format!(
             "/incidents?{}",
             serde_urlencoded::to_string(&view).unwrap_or_default()
@@ -141,7 +143,7 @@ impl ListPage {
         self.quick
             .iter()
             .filter(|q| matches!(q.label, "Open" | "Closed"))
-            .all(|q| q.count == 0)
+            .all(|q| q.count.count == 0)
     }
 
     fn page_link(&self, page: u64) -> String {
@@ -260,7 +262,7 @@ async fn list_page(
         }
         Err(e) => {
             form.fail(e.into())?;
-            (Vec::new(), 0, 1, 20)
+            (Vec::new(), Total::exact(0), 1, 20)
         }
     };
     let status = if form.failed() || views_form.failed() {
@@ -277,7 +279,7 @@ async fn list_page(
         items,
         total,
         page,
-        pages: total.div_ceil(per_page).max(1),
+        pages: total.count.div_ceil(per_page).max(1),
         query,
         quick,
         filters_set,
@@ -399,7 +401,7 @@ pub async fn csv(
             out.push_str("\r\n");
         }
         written += n;
-        if n == 0 || written >= total || written >= CSV_MAX_ROWS {
+        if n == 0 || (total.exact && written >= total.count) || written >= CSV_MAX_ROWS {
             break;
         }
         f.page += 1;

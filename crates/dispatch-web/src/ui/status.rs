@@ -36,7 +36,7 @@ pub async fn page(State(s): State<AppState>, caller: Caller) -> ApiResult<Respon
     let page = Page {
         chrome: caller.chrome("Status", "status"),
         incidents: rows.into_iter().map(|r| r.row).collect(),
-        total,
+        total: total.count,
     };
     Ok(render(StatusCode::OK, &page))
 }

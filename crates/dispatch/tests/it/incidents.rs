@@ -275,11 +275,15 @@ async fn the_list_filters_sorts_and_pages_and_reports_the_total() {
         names(&app.get("/incidents?tag=payments,vendor").await),
         ["INC-3"]
     );
+    let found = app.get("/incidents?q=paym").await;
+    assert_eq!(names(&found), ["INC-3"], "search matches word prefixes");
     assert_eq!(
-        names(&app.get("/incidents?q=paym").await),
-        ["INC-3"],
-        "search matches word prefixes"
+        (&found.body["total"], &found.body["total_exact"]),
+        (&serde_json::json!(1), &serde_json::json!(true)),
+        "a search's count is exact below its limit: {}",
+        found.body
     );
+    assert_eq!(all.body["total_exact"], true);
     assert_eq!(
         names(&app.get("/incidents?q=customers%20slow").await),
         ["INC-2"]

@@ -175,6 +175,7 @@ pub async fn list(
     Ok(axum::Json(Page {
         items,
         total,
+        total_exact: true,
         page,
         per_page,
     }))
