@@ -417,7 +417,7 @@ fn rep() -> Alias {
 }
 
 /// The incident's own columns every read selects.
-const INCIDENT_COLUMNS: [incident::Column; 19] = {
+pub(crate) const INCIDENT_COLUMNS: [incident::Column; 19] = {
     use incident::Column as C;
     [
         C::Id,
@@ -931,17 +931,31 @@ fn joined(
     backend: sea_orm::DbBackend,
     extra: &str,
 ) -> sea_orm::Statement {
+    let direction = if f.ascending { "ASC" } else { "DESC" };
+    let order = format!(
+        "\"incidents\".\"{sort}\" {direction}, \"incidents\".\"id\" {direction}",
+        sort = f.sort.column().as_str(),
+    );
+    joined_in_order(rows, backend, extra, &order)
+}
+
+/// `rows` (a select of at least [`INCIDENT_COLUMNS`], read as `"incidents"`) joined to their
+/// project, taxonomies and people like [`base_select`], with `extra` columns, sorted by `order`
+/// (SQL over `"incidents"`'s columns).
+pub(crate) fn joined_in_order(
+    rows: sea_orm::Statement,
+    backend: sea_orm::DbBackend,
+    extra: &str,
+    order: &str,
+) -> sea_orm::Statement {
     let joined = backend.build(&base_select()).sql;
     let (columns, joins) = joined
         .split_once(FROM_INCIDENTS)
         .expect("the joined select reads FROM \"incidents\"");
-    let direction = if f.ascending { "ASC" } else { "DESC" };
     sea_orm::Statement {
         sql: format!(
-            "{columns}{extra} FROM ({rows}) AS \"incidents\" {joins} \
-             ORDER BY \"incidents\".\"{sort}\" {direction}, \"incidents\".\"id\" {direction}",
+            "{columns}{extra} FROM ({rows}) AS \"incidents\" {joins} ORDER BY {order}",
             rows = rows.sql,
-            sort = f.sort.column().as_str(),
         ),
         ..rows
     }

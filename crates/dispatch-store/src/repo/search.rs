@@ -2,7 +2,9 @@
 //! SQLite uses an FTS5 index, PostgreSQL a GIN index over a stored `tsvector` column; both cover an
 //! incident's title, description and resolution.
 
-use sea_orm::sea_query::{Alias, Expr, JoinType, Order, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, JoinType, Order, Query, SelectStatement, SimpleExpr,
+};
 use sea_orm::DbBackend;
 
 /// The document PostgreSQL's GIN index covers: a generated column (migration
@@ -80,62 +82,63 @@ pub fn keywords(text: &str, max: usize) -> Vec<String> {
     out
 }
 
+/// The incidents with a word that any of `terms` prefixes, among the [`RANK_WINDOW`] most recent
+/// such incidents, with their text rank (PostgreSQL's `ts_rank`; higher is better) as `rank`:
+/// `(window, rank)`, where `window` selects every column of those incidents and `rank` is an
+/// expression over the window read as `"incidents"`. PostgreSQL only (see [`rank_any_sqlite`]).
+pub fn ranked_window_postgres(terms: &[String]) -> (SelectStatement, SimpleExpr) {
+    let query = terms
+        .iter()
+        .map(|t| format!("{t}:*"))
+        .collect::<Vec<_>>()
+        .join(" | ");
+    let mut window = Query::select();
+    window
+        .column(Asterisk)
+        .from(Alias::new("incidents"))
+        .and_where(Expr::cust_with_values(
+            format!("{PG_DOCUMENT} @@ to_tsquery('simple', $1)"),
+            [query.clone()],
+        ))
+        .order_by((Alias::new("incidents"), Alias::new("id")), Order::Desc)
+        .limit(RANK_WINDOW);
+    let rank = Expr::cust_with_values(
+        format!("ts_rank({PG_DOCUMENT}, to_tsquery('simple', $1))"),
+        [query],
+    );
+    (window, rank)
+}
+
 /// Restricts a select over `incidents` to those with a word that any of `terms` prefixes, among
-/// the [`RANK_WINDOW`] most recent such incidents, best text matches first (FTS5's `rank`,
-/// PostgreSQL's `ts_rank`). Nothing is added for no terms.
-pub fn rank_any(q: &mut SelectStatement, backend: DbBackend, terms: &[String]) {
+/// the [`RANK_WINDOW`] most recent such incidents, best text matches first (FTS5's `rank`).
+/// SQLite only (see [`ranked_window_postgres`]); nothing is added for no terms.
+pub fn rank_any_sqlite(q: &mut SelectStatement, terms: &[String]) {
     if terms.is_empty() {
         return;
     }
-    match backend {
-        DbBackend::Postgres => {
-            let query = terms
-                .iter()
-                .map(|t| format!("{t}:*"))
-                .collect::<Vec<_>>()
-                .join(" | ");
-            q.and_where(Expr::cust_with_values(
-                format!(
-                    "\"incidents\".\"id\" IN (SELECT \"id\" FROM \"incidents\" \
-                     WHERE {PG_DOCUMENT} @@ to_tsquery('simple', $1) \
-                     ORDER BY \"id\" DESC LIMIT {RANK_WINDOW})"
-                ),
-                [query.clone()],
-            ))
-            .order_by_expr(
-                Expr::cust_with_values(
-                    format!("ts_rank({PG_DOCUMENT}, to_tsquery('simple', $1))"),
-                    [query],
-                ),
-                Order::Desc,
-            );
-        }
-        _ => {
-            let query = terms
-                .iter()
-                .map(|t| format!("\"{t}\"*"))
-                .collect::<Vec<_>>()
-                .join(" OR ");
-            q.join(
-                JoinType::InnerJoin,
-                Alias::new("incidents_fts"),
-                Expr::cust("\"incidents_fts\".\"rowid\" = \"incidents\".\"id\""),
-            )
-            .and_where(Expr::cust_with_values(
-                "\"incidents_fts\" MATCH ?",
-                [query.clone()],
-            ))
-            .and_where(Expr::cust_with_values(
-                format!(
-                    "\"incidents_fts\".\"rowid\" >= coalesce((SELECT min(\"rowid\") FROM \
-                     (SELECT \"rowid\" FROM \"incidents_fts\" WHERE \"incidents_fts\" MATCH ? \
-                     ORDER BY \"rowid\" DESC LIMIT {RANK_WINDOW})), 0)"
-                ),
-                [query],
-            ))
-            .order_by_expr(Expr::cust("\"incidents_fts\".\"rank\""), Order::Asc);
-        }
-    }
+    let query = terms
+        .iter()
+        .map(|t| format!("\"{t}\"*"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    q.join(
+        JoinType::InnerJoin,
+        Alias::new("incidents_fts"),
+        Expr::cust("\"incidents_fts\".\"rowid\" = \"incidents\".\"id\""),
+    )
+    .and_where(Expr::cust_with_values(
+        "\"incidents_fts\" MATCH ?",
+        [query.clone()],
+    ))
+    .and_where(Expr::cust_with_values(
+        format!(
+            "\"incidents_fts\".\"rowid\" >= coalesce((SELECT min(\"rowid\") FROM \
+             (SELECT \"rowid\" FROM \"incidents_fts\" WHERE \"incidents_fts\" MATCH ? \
+             ORDER BY \"rowid\" DESC LIMIT {RANK_WINDOW})), 0)"
+        ),
+        [query],
+    ))
+    .order_by_expr(Expr::cust("\"incidents_fts\".\"rank\""), Order::Asc);
 }
 
 #[cfg(test)]
