@@ -57,7 +57,12 @@ pub(crate) async fn load_detail(conn: &impl Conn, r: &IncidentRef) -> Result<Inc
 /// The rest of an incident's read, given its row (one statement).
 async fn detail_of(conn: &impl Conn, row: IncidentRow) -> Result<IncidentDetail> {
     let parts = repo::detail::parts(conn, row.id).await?;
-    Ok(IncidentDetail {
+    Ok(detail_from(row, parts))
+}
+
+/// An incident's read from its row and parts.
+fn detail_from(row: IncidentRow, parts: repo::detail::IncidentParts) -> IncidentDetail {
+    IncidentDetail {
         row,
         tags: parts.tags,
         participants: parts.participants,
@@ -66,7 +71,7 @@ async fn detail_of(conn: &impl Conn, row: IncidentRow) -> Result<IncidentDetail>
         last_executive_report: parts.last_executive_report,
         runbooks: crate::rules::welcome::runbooks_of(parts.engagements),
         total_cost_cents: parts.total_cost_cents,
-    })
+    }
 }
 
 /// Taxonomy entries named by a command, resolved within a project.
@@ -199,13 +204,12 @@ impl crate::Incidents<'_> {
     }
 
     /// Reads one incident by id or key if `viewer` may see it; *not found* otherwise, exactly
-    /// like one that does not exist. Two statements.
+    /// like one that does not exist. One statement.
     pub async fn get_visible(self, viewer: Viewer, r: &IncidentRef) -> Result<IncidentDetail> {
-        let conn = self.db.conn();
-        let row = repo::incident::find_visible(conn, viewer, r)
+        let (row, parts) = repo::detail::visible_with_parts(self.db.conn(), viewer, r)
             .await?
             .ok_or_else(|| crate::Error::NotFound(format!("incident {r}")))?;
-        detail_of(conn, row).await
+        Ok(detail_from(row, parts))
     }
 
     /// A page of incidents and the number matching the filter.

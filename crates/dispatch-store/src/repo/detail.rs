@@ -69,30 +69,35 @@ pub(crate) fn tags_of_page(backend: DbBackend) -> String {
 
 /// The one statement: `(part, doc)` rows, `$1` being the incident's id.
 fn sql(backend: DbBackend) -> String {
+    parts_of(backend, "$1")
+}
+
+/// The parts' `UNION ALL` for the incident whose id is the SQL expression `id`.
+fn parts_of(backend: DbBackend, id: &str) -> String {
     let tag = match backend {
         DbBackend::Postgres => format!("{}::text", tag_object(backend)),
         _ => tag_object(backend).to_string(),
     };
     let latest = |kind: &str| {
         format!(
-            "(SELECT id FROM reports WHERE incident_id = $1 AND kind = '{kind}' \
+            "(SELECT id FROM reports WHERE incident_id = {id} AND kind = '{kind}' \
              ORDER BY created_at DESC, id DESC LIMIT 1)"
         )
     };
     format!(
         "SELECT 'tag' AS part, {tag} AS doc FROM incident_tags it \
            JOIN tags t ON t.id = it.tag_id LEFT JOIN tag_types tt ON tt.id = t.tag_type_id \
-           WHERE it.incident_id = $1 \
-         UNION ALL SELECT 'participant', {participant} FROM participants p WHERE p.incident_id = $1 \
+           WHERE it.incident_id = {id} \
+         UNION ALL SELECT 'participant', {participant} FROM participants p WHERE p.incident_id = {id} \
          UNION ALL SELECT 'individual', {individual} FROM individuals i \
-           WHERE i.id IN (SELECT individual_id FROM participants WHERE incident_id = $1) \
-         UNION ALL SELECT 'role', {role} FROM participant_roles r WHERE r.incident_id = $1 \
-         UNION ALL SELECT 'resource', {resource} FROM resources s WHERE s.incident_id = $1 \
+           WHERE i.id IN (SELECT individual_id FROM participants WHERE incident_id = {id}) \
+         UNION ALL SELECT 'role', {role} FROM participant_roles r WHERE r.incident_id = {id} \
+         UNION ALL SELECT 'resource', {resource} FROM resources s WHERE s.incident_id = {id} \
          UNION ALL SELECT 'report', {report} FROM reports o \
            WHERE o.id = {tactical} OR o.id = {executive} \
-         UNION ALL SELECT 'engagement', {engagement} FROM engagements e WHERE e.incident_id = $1 \
+         UNION ALL SELECT 'engagement', {engagement} FROM engagements e WHERE e.incident_id = {id} \
          UNION ALL SELECT 'cost', CAST(c.total AS TEXT) FROM \
-           (SELECT SUM(amount_cents) AS total FROM incident_costs WHERE incident_id = $1) c \
+           (SELECT SUM(amount_cents) AS total FROM incident_costs WHERE incident_id = {id}) c \
            WHERE c.total IS NOT NULL",
         participant = object::<participant::Entity>(backend, "p"),
         individual = object::<individual::Entity>(backend, "i"),
@@ -124,13 +129,52 @@ pub async fn parts(conn: &impl ConnectionTrait, incident_id: i64) -> Result<Inci
             [incident_id.into()],
         ))
         .await?;
+    let rows = rows
+        .iter()
+        .map(|row| Ok((row.try_get("", "part")?, row.try_get("", "doc")?)))
+        .collect::<Result<Vec<(String, String)>>>()?;
+    assemble(rows)
+}
+
+/// The row of the incident `r` if `viewer` may see it, with its parts, in one statement: the
+/// parts come as one JSON array of `[part, doc]` pairs, a column of the row. `None` both when it
+/// does not exist and when it is hidden.
+pub async fn visible_with_parts(
+    conn: &impl ConnectionTrait,
+    viewer: crate::repo::incident::Viewer,
+    r: &dispatch_core::values::IncidentRef,
+) -> Result<Option<(crate::repo::incident::IncidentRow, IncidentParts)>> {
+    use sea_orm::sea_query::{Alias, Expr};
+    use sea_orm::FromQueryResult;
+    let backend = conn.get_database_backend();
+    let union = parts_of(backend, "\"incidents\".\"id\"");
+    let array = match backend {
+        DbBackend::Postgres => {
+            "coalesce(json_agg(json_build_array(x.part, x.doc)), '[]'::json)::text"
+        }
+        _ => "json_group_array(json_array(x.part, x.doc))",
+    };
+    let mut q = crate::repo::incident::visible_select(viewer, r);
+    q.expr_as(
+        Expr::cust(format!("(SELECT {array} FROM ({union}) AS x)")),
+        Alias::new("parts_json"),
+    );
+    let Some(row) = conn.query_one(backend.build(&q)).await? else {
+        return Ok(None);
+    };
+    let incident = crate::repo::incident::IncidentRow::from_query_result(&row, "")?;
+    let json: String = row.try_get("", "parts_json")?;
+    let pairs: Vec<(String, String)> = decode("parts", &json)?;
+    Ok(Some((incident, assemble(pairs)?)))
+}
+
+/// The parts from their `(part, doc)` rows.
+fn assemble(rows: Vec<(String, String)>) -> Result<IncidentParts> {
     let mut out = IncidentParts::default();
     let mut participants: Vec<participant::Model> = Vec::new();
     let mut people: HashMap<i64, individual::Model> = HashMap::new();
     let mut roles: Vec<participant_role::Model> = Vec::new();
-    for row in rows {
-        let part: String = row.try_get("", "part")?;
-        let doc: String = row.try_get("", "doc")?;
+    for (part, doc) in rows {
         match part.as_str() {
             "tag" => out.tags.push(decode(&part, &doc)?),
             "participant" => participants.push(decode(&part, &doc)?),

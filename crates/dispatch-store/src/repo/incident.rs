@@ -554,6 +554,14 @@ pub async fn find_visible(
     viewer: Viewer,
     r: &IncidentRef,
 ) -> Result<Option<IncidentRow>> {
+    let stmt = conn
+        .get_database_backend()
+        .build(&visible_select(viewer, r));
+    Ok(IncidentRow::find_by_statement(stmt).one(conn).await?)
+}
+
+/// The joined select of the incident `r` if `viewer` may see it.
+pub(crate) fn visible_select(viewer: Viewer, r: &IncidentRef) -> SelectStatement {
     let mut q = base_select();
     match r {
         IncidentRef::Id(id) => {
@@ -564,8 +572,7 @@ pub async fn find_visible(
     if let Some(c) = viewer.condition() {
         q.and_where(c);
     }
-    let stmt = conn.get_database_backend().build(&q);
-    Ok(IncidentRow::find_by_statement(stmt).one(conn).await?)
+    q
 }
 
 /// Reads one incident by id or key, or fails with not found.
