@@ -333,8 +333,8 @@ impl From<IncidentSummary> for IncidentSummaryOut {
 pub struct Page<T: ToSchema> {
     /// The rows of this page.
     pub items: Vec<T>,
-    /// How many rows match in all; when `total_exact` is false, at least this many (a
-    /// full-text search of incidents counts its matches up to 1,000).
+    /// How many rows match in all; when `total_exact` is false, more than this many (incidents
+    /// are counted up to 10,000, or 1,000 for a full-text search).
     pub total: u64,
     /// Whether `total` is every match rather than the limit a count stopped at.
     pub total_exact: bool,

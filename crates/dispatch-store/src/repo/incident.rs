@@ -404,8 +404,8 @@ pub struct IncidentFilter {
     pub page: u64,
     /// Rows per page.
     pub per_page: u64,
-    /// Count matches only up to this many (see [`Total`]); `None` counts every match, except
-    /// that a full-text search counts up to [`SEARCH_COUNT_LIMIT`].
+    /// Count matches only up to this many (see [`Total`]); `None` counts up to
+    /// [`LIST_COUNT_LIMIT`], or [`SEARCH_COUNT_LIMIT`] for a full-text search.
     pub count_limit: Option<u64>,
 }
 
@@ -728,8 +728,12 @@ pub(crate) fn apply_filter(
 
 /// A full-text search counts its matches up to this many: counting every incident that holds a
 /// common word means reading all of them (0.4 s at a million incidents; up to 10,000 of them,
-/// 70 ms), while the page itself needs only its own rows. Lists without text count exactly.
+/// 70 ms), while the page itself needs only its own rows.
 pub const SEARCH_COUNT_LIMIT: u64 = 1_000;
+
+/// A list without text counts its matches up to this many: counting 200,000 active incidents
+/// took 50 ms; 10,000 of them, through the status index, about 3 ms.
+pub const LIST_COUNT_LIMIT: u64 = 10_000;
 
 /// How many incidents match a filter: `count` exactly, or, when `exact` is false, more than
 /// `count` (a count that stopped at its limit).
@@ -800,35 +804,26 @@ pub async fn list_with_tags(
     Ok((out, total))
 }
 
-/// How many incidents match the filter: exactly, or for a full-text search up to
-/// [`SEARCH_COUNT_LIMIT`] (`SELECT COUNT(*) FROM (SELECT 1 … LIMIT n + 1)`, which stops reading
-/// at the limit).
+/// How many incidents match the filter, up to its `count_limit` ([`LIST_COUNT_LIMIT`] for a
+/// list, [`SEARCH_COUNT_LIMIT`] for a full-text search, by default): `SELECT COUNT(*) FROM
+/// (SELECT 1 … LIMIT n + 1)`, which stops reading at the limit.
 pub async fn count(conn: &impl ConnectionTrait, f: &IncidentFilter) -> Result<Total> {
     let backend = conn.get_database_backend();
-    let limit = f
-        .count_limit
-        .or(f.text.is_some().then_some(SEARCH_COUNT_LIMIT));
-    let stmt = match limit {
-        None => {
-            let mut count = Query::select();
-            count.from(incident::Entity).expr(Expr::cust("COUNT(*)"));
-            apply_filter(&mut count, f, backend);
-            backend.build(&count)
-        }
-        Some(limit) => {
-            let mut matches = Query::select();
-            matches.from(incident::Entity).expr(Expr::cust("1"));
-            apply_filter(&mut matches, f, backend);
-            let mut stmt = backend.build(&matches);
-            // The limit is a number of the filter's, never text from the request.
-            stmt.sql = format!(
-                "SELECT COUNT(*) FROM ({} LIMIT {}) AS \"matches\"",
-                stmt.sql,
-                limit.saturating_add(1)
-            );
-            stmt
-        }
-    };
+    let limit = f.count_limit.unwrap_or(if f.text.is_some() {
+        SEARCH_COUNT_LIMIT
+    } else {
+        LIST_COUNT_LIMIT
+    });
+    let mut matches = Query::select();
+    matches.from(incident::Entity).expr(Expr::cust("1"));
+    apply_filter(&mut matches, f, backend);
+    let mut stmt = backend.build(&matches);
+    // The limit is a number of the filter's, never text from the request.
+    stmt.sql = format!(
+        "SELECT COUNT(*) FROM ({} LIMIT {}) AS \"matches\"",
+        stmt.sql,
+        limit.saturating_add(1)
+    );
     let n: i64 = conn
         .query_one(stmt)
         .await?
@@ -836,12 +831,13 @@ pub async fn count(conn: &impl ConnectionTrait, f: &IncidentFilter) -> Result<To
         .transpose()?
         .unwrap_or(0);
     let n = n as u64;
-    Ok(match limit {
-        Some(limit) if n > limit => Total {
+    Ok(if n > limit {
+        Total {
             count: limit,
             exact: false,
-        },
-        _ => Total::exact(n),
+        }
+    } else {
+        Total::exact(n)
     })
 }
 

@@ -289,6 +289,26 @@ async fn a_search_counts_every_match_on_every_page_and_past_the_last() {
     assert_eq!(total.to_string(), "2+");
     let total = repo::incident::count(conn, &limited(3)).await.unwrap();
     assert_eq!(total, repo::incident::Total::exact(3));
+    // A list without text stops at its limit too.
+    let all = |limit| repo::incident::IncidentFilter {
+        count_limit: limit,
+        ..Default::default()
+    };
+    assert_eq!(
+        repo::incident::count(conn, &all(Some(4))).await.unwrap(),
+        repo::incident::Total {
+            count: 4,
+            exact: false
+        }
+    );
+    assert_eq!(
+        repo::incident::count(conn, &all(Some(5))).await.unwrap(),
+        repo::incident::Total::exact(5)
+    );
+    assert_eq!(
+        repo::incident::count(conn, &all(None)).await.unwrap(),
+        repo::incident::Total::exact(5)
+    );
     assert_eq!(
         repo::incident::Total {
             count: 10_000,
