@@ -3,24 +3,23 @@
 //! the declare floor's. Timings are reported, never asserted.
 
 use crate::common::TestDb;
-use crate::signal_bench::x;
-use serde_json::Value;
-use std::process::Command;
+use crate::signal_bench::{run_json, x};
 
 #[tokio::test]
 async fn a_small_bench_reports_floors_statements_and_declare_throughput() {
     let db = TestDb::new().await;
-    let out = Command::new(env!("CARGO_BIN_EXE_dispatch"))
-        .args(["bench", "--database-url", &db.url, "--json"])
-        .args(["--incidents", "200", "--samples", "5", "--warmup", "2"])
-        .env("DISPATCH_LOG", "warn")
-        .output()
-        .expect("run the bench");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "the bench failed: {stderr}");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let v: Value =
-        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    let v = run_json(&[
+        "bench",
+        "--database-url",
+        &db.url,
+        "--json",
+        "--incidents",
+        "200",
+        "--samples",
+        "5",
+        "--warmup",
+        "2",
+    ]);
     for s in ["declare", "get", "list", "search"] {
         assert!(x(&v, &format!("{s}_p50_ms")) > 0.0, "{s}: {v:#}");
         assert!(x(&v, &format!("{s}_floor_p50_ms")) > 0.0, "{s}: {v:#}");

@@ -7,11 +7,10 @@ use crate::common::TestDb;
 use serde_json::Value;
 use std::process::Command;
 
-fn bench(url: &str, extra: &[&str]) -> Value {
+/// Runs `dispatch` with `args` (a bench with `--json`) and reads the JSON it prints.
+pub(crate) fn run_json(args: &[&str]) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_dispatch"))
-        .args(["bench", "signals", "--database-url", url, "--json"])
-        .args(["--concurrency", "4", "--floor-time", "200ms"])
-        .args(extra)
+        .args(args)
         .env("DISPATCH_LOG", "warn")
         .output()
         .expect("run the bench");
@@ -19,6 +18,13 @@ fn bench(url: &str, extra: &[&str]) -> Value {
     assert!(out.status.success(), "the bench failed: {stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"))
+}
+
+fn bench(url: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["bench", "signals", "--database-url", url, "--json"];
+    args.extend(["--concurrency", "4", "--floor-time", "200ms"]);
+    args.extend(extra);
+    run_json(&args)
 }
 
 fn n(v: &Value, field: &str) -> i64 {
