@@ -115,15 +115,27 @@ impl crate::Credentials<'_> {
     }
 
     /// The caller behind a bearer token, if it is live; records when the token was used (at
-    /// most once a minute, so reads stay reads).
+    /// most once a minute, so reads stay reads). A token seen a moment ago is not read again
+    /// while this process hears of every change to credentials (see `credentials`).
     pub async fn authenticate(self, secret: &str) -> Result<Option<Authenticated>> {
         let now = dispatch_core::now();
-        let Some(o) = repo::token::authenticate(self.db.conn(), secret, now).await? else {
-            return Ok(None);
+        let hash = repo::token::hash(secret);
+        let cache = self.credential_cache();
+        let o = match cache.get(&hash, now) {
+            Some(o) => o,
+            None => {
+                let generation = cache.generation();
+                let Some(o) = repo::token::authenticate(self.db.conn(), secret, now).await? else {
+                    return Ok(None);
+                };
+                cache.keep(hash.clone(), o.clone(), generation);
+                o
+            }
         };
         if o.last_used_at
             .is_none_or(|t| now - t > chrono::TimeDelta::seconds(60))
         {
+            cache.used(&hash, now);
             // Bookkeeping, off the request's path: the request does not wait for this write
             // (nor fail with it); the next request after a minute tries again.
             let db = self.db.clone();

@@ -5,12 +5,14 @@
 pub mod access;
 pub mod accounts;
 pub mod admin;
+mod announcements;
 pub mod audit;
 mod cache;
 pub(crate) mod changes;
 pub mod command;
 pub mod config_code;
 pub mod cost;
+mod credentials;
 pub mod data;
 pub mod documents;
 pub mod error;
@@ -67,6 +69,8 @@ pub struct Engine {
     base_url: Arc<str>,
     /// Project configurations read by declarations.
     config: Arc<cache::ConfigCache>,
+    /// Recently seen API tokens.
+    credentials: Arc<credentials::CredentialCache>,
     /// Each project's compiled signal definitions and filters.
     signals: Arc<signal::cache::SignalCache>,
     /// Handlers of the jobs transports enqueue, by kind.
@@ -112,6 +116,7 @@ impl Engine {
             wake: Arc::new(Notify::new()),
             base_url: DEFAULT_BASE_URL.into(),
             config: Default::default(),
+            credentials: Default::default(),
             signals: Default::default(),
             transport_jobs: Default::default(),
             sessions: Default::default(),
@@ -181,6 +186,10 @@ impl Engine {
 
     fn config_cache(&self) -> &cache::ConfigCache {
         &self.config
+    }
+
+    pub(crate) fn credential_cache(&self) -> &credentials::CredentialCache {
+        &self.credentials
     }
 
     fn signal_cache(&self) -> &signal::cache::SignalCache {

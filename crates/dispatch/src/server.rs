@@ -391,6 +391,8 @@ pub async fn serve(cfg: Config, no_worker: bool) -> anyhow::Result<()> {
     tracing::info!(listen = %addr, backend = ?db.backend(), ready_ms = started.elapsed().as_millis() as u64, "ready");
     let (stop, stopped) = watch::channel(false);
     let runner = if no_worker {
+        // No runner to listen: the API still hears of credential changes (its token cache).
+        let _detached = engine.listen_for_announcements();
         None
     } else {
         Some(spawn_runner(&engine, &cfg, cfg.schedules()?, stopped.clone()).await)

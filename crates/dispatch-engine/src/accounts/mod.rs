@@ -300,6 +300,7 @@ impl crate::Accounts<'_> {
         repo::user::update(&*txn, &u, row).await?;
         let out = repo::user::row(&*txn, id).await?;
         txn.commit().await?;
+        self.credential_cache().forget();
         Ok(out)
     }
 

@@ -138,6 +138,7 @@ impl crate::Credentials<'_> {
         let owner = repo::individual::get(&*txn, row.individual_id).await?.email;
         repo::audit::append(&*txn, by.audit("token.revoked", &row.prefix, origin), now).await?;
         txn.commit().await?;
+        self.credential_cache().forget();
         Ok(TokenView { token: row, owner })
     }
 }

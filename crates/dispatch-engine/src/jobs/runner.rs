@@ -108,7 +108,7 @@ impl Runner {
 
     /// Runs jobs until `shutdown` turns true; the job step in progress is finished first.
     pub async fn run_until(&self, mut shutdown: watch::Receiver<bool>) {
-        let listener = self.listen_for_enqueues();
+        let listener = self.engine.listen_for_announcements();
         tracing::info!(worker = %self.worker, "job runner started");
         loop {
             if *shutdown.borrow() {
@@ -130,27 +130,9 @@ impl Runner {
         }
         if let Some(l) = listener {
             l.abort();
+            self.engine.credentials_heard(false);
         }
         tracing::info!(worker = %self.worker, "job runner stopped");
-    }
-
-    /// On PostgreSQL, LISTENs for enqueues from any replica and wakes this runner; polling covers
-    /// the time the listener is reconnecting.
-    fn listen_for_enqueues(&self) -> Option<tokio::task::JoinHandle<()>> {
-        if self.engine.db().backend() != dispatch_store::Backend::Postgres {
-            return None;
-        }
-        let engine = self.engine.clone();
-        Some(tokio::spawn(async move {
-            loop {
-                let listening =
-                    repo::job::listen_for_enqueues(engine.db(), || engine.wake_workers()).await;
-                if let Err(e) = listening {
-                    tracing::warn!(error = %e, "job notifications lost; polling until they are back");
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        }))
     }
 
     /// How long an idle runner may sleep: until the next queued job is due or the oldest claim's

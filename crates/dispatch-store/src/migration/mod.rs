@@ -221,6 +221,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261205_000250_search_vector.sqlite.sql"),
                 postgres: include_str!("m20261205_000250_search_vector.postgres.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261206_000260_notify_triggers",
+                sqlite: include_str!("m20261206_000260_notify_triggers.sqlite.sql"),
+                postgres: include_str!("m20261206_000260_notify_triggers.postgres.sql"),
+            }),
         ]
     }
 }

@@ -51,38 +51,8 @@ pub async fn enqueue(conn: &impl ConnectionTrait, jobs: Vec<NewJob>) -> Result<(
     .do_nothing()
     .exec_without_returning(conn)
     .await?;
-    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        // Delivered when the transaction commits: wakes the workers of every replica.
-        conn.execute_unprepared(&format!("SELECT pg_notify('{NOTIFY_CHANNEL}', '')"))
-            .await?;
-    }
-    Ok(())
-}
-
-/// The PostgreSQL channel on which enqueues are announced.
-pub const NOTIFY_CHANNEL: &str = "dispatch_jobs";
-
-/// On PostgreSQL, LISTENs on [`NOTIFY_CHANNEL`] over a connection of its own and calls `wake`
-/// for every enqueue announced by any replica. Returns only when the connection is lost (or
-/// could not be made, or the database is not PostgreSQL); the caller decides whether to
-/// listen again.
-pub async fn listen_for_enqueues(db: &crate::Db, wake: impl Fn() + Send) -> Result<()> {
-    use sea_orm::sqlx::postgres::PgListener;
-    use sea_orm::{DbErr, RuntimeErr};
-    if db.backend() != crate::Backend::Postgres {
-        return Err(DbErr::Custom("job notifications need PostgreSQL".into()).into());
-    }
-    let pool = db.conn().get_postgres_connection_pool();
-    let listening = async {
-        let mut l = PgListener::connect_with(pool).await?;
-        l.listen(NOTIFY_CHANNEL).await?;
-        loop {
-            l.recv().await?;
-            wake();
-        }
-    };
-    let listening: std::result::Result<(), sea_orm::sqlx::Error> = listening.await;
-    listening.map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(e)))?;
+    // On PostgreSQL the insert itself announces the jobs to every replica when the transaction
+    // commits (trigger `jobs_enqueued`, channel [`super::notify::JOBS`]): no round trip of its own.
     Ok(())
 }
 

@@ -17,6 +17,7 @@ pub mod incident;
 pub mod individual;
 pub mod job;
 pub mod login_throttle;
+pub mod notify;
 pub mod oncall;
 pub mod outbox;
 pub mod participant;

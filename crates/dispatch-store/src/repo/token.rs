@@ -57,6 +57,8 @@ pub struct TokenOwner {
     pub role: String,
     /// The token's scope.
     pub scope: String,
+    /// When the token expires, if it does.
+    pub expires_at: Option<DateTime<Utc>>,
     /// When the token was last used.
     pub last_used_at: Option<DateTime<Utc>>,
     /// The owner's user id.
@@ -85,6 +87,7 @@ pub async fn authenticate(
         .column((user::Entity, user::Column::Role))
         .columns([
             (api_token::Entity, api_token::Column::Scope),
+            (api_token::Entity, api_token::Column::ExpiresAt),
             (api_token::Entity, api_token::Column::LastUsedAt),
         ])
         .expr_as(

@@ -275,9 +275,6 @@ pub async fn declare(
         format!("provision:{id}:ticket").into(), id.into(), now.into(), now.into(),
     ];
     exec(conn, INSERT_JOB, job).await?;
-    if db.backend() == Backend::Postgres {
-        exec(conn, "SELECT pg_notify('dispatch_jobs', '')", vec![]).await?;
-    }
     txn.commit().await?;
     Ok(name)
 }

@@ -831,3 +831,127 @@ async fn an_owner_issues_a_fresh_set_up_link_only_to_a_person_without_a_password
     assert_eq!(log.as_array().unwrap().len(), 1, "{log}");
     assert_eq!(log[0]["target"], "nia@example.com");
 }
+
+/// Authenticates `token` on `engine` until `done` holds for the answer; panics after 5 s.
+async fn authenticate_until(
+    engine: &dispatch_engine::Engine,
+    token: &str,
+    what: &str,
+    done: impl Fn(&Option<dispatch_engine::access::Authenticated>) -> bool,
+) -> Option<dispatch_engine::access::Authenticated> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let who = engine.credentials().authenticate(token).await.unwrap();
+        if done(&who) {
+            return who;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: still {who:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_token_seen_by_a_replica_stops_working_there_when_changed_anywhere() {
+    let app = spawn_app().await;
+    let mia = app.token_with("mia@example.com", "member", "write").await;
+    // A second replica that hears the database's announcements, as `dispatch serve` does.
+    let b = dispatch_engine::Engine::new(app.db.open().await);
+    let listener = b.listen_for_announcements();
+    let a_listener = app.engine.listen_for_announcements();
+    let statements = dispatch_store::db::statements_run;
+    let who = authenticate_until(&b, &mia, "mia's token works", |w| w.is_some()).await;
+    assert_eq!(who.unwrap().actor.email, "mia@example.com");
+    if listener.is_some() {
+        // PostgreSQL: once listening, a token seen a moment ago is not read again.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let before = statements();
+            assert!(b.credentials().authenticate(&mia).await.unwrap().is_some());
+            if statements() == before {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the token is read every time"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    // Renamed by any writer (here plain SQL, as an operator would): the replica sees the new name.
+    use sea_orm::ConnectionTrait;
+    let raw = app.db.open().await;
+    raw.conn()
+        .execute_unprepared(
+            "UPDATE individuals SET name = 'Mia Renamed' WHERE email = 'mia@example.com'",
+        )
+        .await
+        .unwrap();
+    authenticate_until(&b, &mia, "the rename reaches the replica", |w| {
+        w.as_ref().is_some_and(|w| w.actor.name == "Mia Renamed")
+    })
+    .await;
+
+    // Revoked through the other replica's API: refused here too.
+    let tokens = app
+        .call_as(Some(&mia), Method::GET, "/tokens", None)
+        .await
+        .body;
+    let r = app
+        .call_as(
+            Some(&mia),
+            Method::DELETE,
+            &format!("/tokens/{}", tokens[0]["id"]),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    authenticate_until(
+        &b,
+        &mia,
+        "the revocation reaches the replica",
+        Option::is_none,
+    )
+    .await;
+
+    // Disabled through the other replica: every token of the account is refused here.
+    let ned = app.token_with("ned@example.com", "member", "write").await;
+    for engine in [&b, &app.engine, &b, &app.engine] {
+        assert!(engine
+            .credentials()
+            .authenticate(&ned)
+            .await
+            .unwrap()
+            .is_some());
+    }
+    let users = app.get("/users").await.body;
+    let id = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "ned@example.com")
+        .unwrap()["id"]
+        .clone();
+    let r = app
+        .patch(&format!("/users/{id}"), json!({"disabled": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    authenticate_until(
+        &b,
+        &ned,
+        "the disabling reaches the replica",
+        Option::is_none,
+    )
+    .await;
+    // The replica that made the change refuses at once, without waiting for its announcement.
+    let r = app
+        .call_as(Some(&ned), Method::GET, "/incidents", None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    for l in [listener, a_listener].into_iter().flatten() {
+        l.abort();
+    }
+}

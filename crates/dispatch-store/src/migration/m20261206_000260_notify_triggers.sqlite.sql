@@ -1,0 +1,2 @@
+-- Nothing to do on SQLite: one process owns the database, so there is no other replica to tell
+-- (its job runners are woken in process, and it keeps no cache of tokens).
