@@ -63,6 +63,85 @@ pub struct Db {
     /// SQLite allows one writer: commands take this lock so that two writers never race for the
     /// file lock (which would surface as SQLITE_BUSY instead of waiting).
     write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite file: copies the write-ahead log into the database in the background.
+    checkpointer: Option<Arc<Checkpointer>>,
+}
+
+/// Copies SQLite's write-ahead log into the database file on a connection of its own, shortly
+/// after writes commit, so that the writer never does it. Left to SQLite, the connection whose
+/// commit crosses the log's threshold copies the whole log (and flushes the file to disk)
+/// before its commit returns, and every writer waiting on the one writer lock waits with it: in
+/// an alert storm that was a tenth of the writer's time. A passive checkpoint blocks neither the
+/// writer nor readers, but while writes go on it never catches up with the log's end, and SQLite
+/// starts the log over only once all of it is copied: so once the log is long
+/// ([`RESTART_PAGES`]) and nearly copied, the last few pages are copied holding the writer lock
+/// (a millisecond or two), and the next write starts the log over. The writer still
+/// checkpoints itself if the log ever grows past [`WRITER_CHECKPOINT_PAGES`] (the background
+/// one failing or far behind).
+struct Checkpointer {
+    wake: Arc<tokio::sync::Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Log pages past which the SQLite writer checkpoints on its own (SQLite's default is 1,000).
+const WRITER_CHECKPOINT_PAGES: i64 = 20_000;
+
+/// Log pages past which the checkpointer finishes a pass under the writer lock, so that the log
+/// starts over; and how few pages may be left to copy for it to do so.
+const RESTART_PAGES: i64 = 4_096;
+const FINISH_PAGES: i64 = 1_024;
+
+impl Checkpointer {
+    /// Starts checkpointing the database of `opts` on a connection of its own; `write_lock` is
+    /// the lock every writer takes.
+    async fn start(
+        opts: SqliteConnectOptions,
+        write_lock: Arc<Mutex<()>>,
+    ) -> std::result::Result<Self, sea_orm::sqlx::Error> {
+        use sea_orm::sqlx::{ConnectOptions, SqliteConnection};
+        /// One passive checkpoint: the log's length and how much of it is copied, in pages.
+        async fn pass(
+            conn: &mut SqliteConnection,
+        ) -> std::result::Result<(i64, i64), sea_orm::sqlx::Error> {
+            let (_busy, log, copied): (i64, i64, i64) =
+                sea_orm::sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                    .fetch_one(conn)
+                    .await?;
+            Ok((log, copied))
+        }
+        let mut conn = opts.pragma("cache_size", "-256").connect().await?;
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let heard = wake.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                heard.notified().await;
+                // Let the writes that follow a commit (a storm's next batches) join this pass.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let done = match pass(&mut conn).await {
+                    Ok((log, copied)) if log >= RESTART_PAGES && log - copied <= FINISH_PAGES => {
+                        let _writer = write_lock.lock().await;
+                        pass(&mut conn).await
+                    }
+                    other => other,
+                };
+                if let Err(e) = done {
+                    tracing::warn!(error = %e, "SQLite checkpoint failed (the writer will do it)");
+                }
+            }
+        });
+        Ok(Self { wake, task })
+    }
+
+    /// A write committed: checkpoint soon.
+    fn committed(&self) {
+        self.wake.notify_one();
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// A write transaction; on SQLite it also holds the process-wide writer lock until it ends.
@@ -70,6 +149,7 @@ pub struct WriteTxn {
     /// The transaction; repositories take `&txn.txn` (it is a `ConnectionTrait`).
     pub txn: DatabaseTransaction,
     _guard: Option<OwnedMutexGuard<()>>,
+    checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl WriteTxn {
@@ -81,6 +161,9 @@ impl WriteTxn {
             crate::repo::audit::append(&self.txn, entry, dispatch_core::now()).await?;
         }
         self.txn.commit().await?;
+        if let Some(c) = &self.checkpointer {
+            c.committed();
+        }
         Ok(())
     }
 }
@@ -125,6 +208,7 @@ impl Db {
                 writer: None,
                 backend: Backend::Postgres,
                 write_lock: None,
+                checkpointer: None,
             })
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
@@ -136,19 +220,32 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("cache_size", "-4000");
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-            let writer = if in_memory {
-                None
+            let write_lock = Arc::new(Mutex::new(()));
+            let (writer, checkpointer) = if in_memory {
+                (None, None)
             } else {
                 // Writes read the pages they change: a larger cache on the one writer keeps
-                // the indexes' upper levels and the tables' ends in memory.
+                // the indexes' upper levels and the tables' ends in memory. A multi-row insert
+                // keeps a statement journal (to undo itself alone): in memory, not a temp file.
+                let writer_opts = opts
+                    .clone()
+                    .pragma("cache_size", "-16000")
+                    .pragma("temp_store", "memory")
+                    .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string());
                 let pool = SqlitePoolOptions::new()
                     .test_before_acquire(false)
                     .max_connections(1)
                     .min_connections(1)
-                    .connect_with(opts.clone().pragma("cache_size", "-16000"))
+                    .connect_with(writer_opts)
                     .await
                     .map_err(err)?;
-                Some(counted(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)))
+                let checkpointer = Checkpointer::start(opts.clone(), write_lock.clone())
+                    .await
+                    .map_err(err)?;
+                (
+                    Some(counted(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))),
+                    Some(Arc::new(checkpointer)),
+                )
             };
             let pool = SqlitePoolOptions::new()
                 .test_before_acquire(false)
@@ -161,7 +258,8 @@ impl Db {
                 conn: counted(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)),
                 writer,
                 backend: Backend::Sqlite,
-                write_lock: Some(Arc::new(Mutex::new(()))),
+                write_lock: Some(write_lock),
+                checkpointer,
             })
         } else {
             Err(DbErr::Custom(format!(
@@ -195,7 +293,11 @@ impl Db {
             None => None,
         };
         let txn = self.writer.as_ref().unwrap_or(&self.conn).begin().await?;
-        Ok(WriteTxn { txn, _guard: guard })
+        Ok(WriteTxn {
+            txn,
+            _guard: guard,
+            checkpointer: self.checkpointer.clone(),
+        })
     }
 
     /// Checks that the database answers.
