@@ -52,9 +52,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonValue {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let value = json_value(req, state).await?;
-        let mut nul = ValidationError::default();
-        nul_strings(&value, "", &mut nul);
-        nul.into_result()?;
+        refuse_nul(&value)?;
         Ok(JsonValue(value))
     }
 }
@@ -100,9 +98,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for MaybeJson<T> {
 /// Reads a JSON value as a request body type: a value of the wrong shape is a field error
 /// naming the field, and every field the type does not know is one too.
 pub fn from_json<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    let mut nul = ValidationError::default();
-    nul_strings(&value, "", &mut nul);
-    nul.into_result()?;
+    refuse_nul(&value)?;
     let known = known_fields::<T>();
     // serde would read a struct from an array too, by position: a body of fields is an object.
     if !known.is_empty() && !value.is_object() {
@@ -144,6 +140,27 @@ pub fn from_foreign_json<T: DeserializeOwned>(value: &serde_json::Value) -> Resu
 }
 
 const NUL: &str = "must not contain a NUL character";
+
+/// A field error for every string (or key) of a JSON value that holds a NUL character.
+fn refuse_nul(value: &serde_json::Value) -> Result<(), ValidationError> {
+    let mut nul = ValidationError::default();
+    if has_nul(value) {
+        nul_strings(value, "", &mut nul);
+    }
+    nul.into_result()
+}
+
+/// Whether any string (or key) of a JSON value holds a NUL character: the walk that names
+/// them (below) makes each one's path as it goes, so it runs only when there is one to name.
+fn has_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
 
 /// Records every string (or key) of a JSON value that holds a NUL character.
 fn nul_strings(value: &serde_json::Value, path: &str, errors: &mut ValidationError) {

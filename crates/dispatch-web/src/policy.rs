@@ -656,12 +656,24 @@ pub fn shape(path: &str) -> String {
     out
 }
 
-/// The rule for a method and a path template.
+/// The rule for a method and a path template (the first in [`POLICIES`] for it).
 pub fn lookup(method: &str, path: &str) -> Option<&'static RoutePolicy> {
-    let path = shape(path);
-    POLICIES
-        .iter()
-        .find(|p| p.method.eq_ignore_ascii_case(method) && shape(p.path) == path)
+    /// [`POLICIES`] by method (upper case) and path shape, made once: every request looks up
+    /// its rule, and comparing against each of two hundred shapes cost as much as the rest of
+    /// a small request's routing.
+    static BY_ROUTE: std::sync::LazyLock<
+        std::collections::HashMap<(String, String), &'static RoutePolicy>,
+    > = std::sync::LazyLock::new(|| {
+        let mut map = std::collections::HashMap::new();
+        for p in POLICIES {
+            map.entry((p.method.to_ascii_uppercase(), shape(p.path)))
+                .or_insert(p);
+        }
+        map
+    });
+    BY_ROUTE
+        .get(&(method.to_ascii_uppercase(), shape(path)))
+        .copied()
 }
 
 /// The scope a credential needs for a request: reads need `read`, configuration needs `admin`,
