@@ -18,20 +18,34 @@
 use super::ingest::{write, Prepared};
 use crate::{Engine, Error, Result};
 use dispatch_core::signal::AlertResult;
-use dispatch_store::{repo, StoreError};
+use dispatch_store::{repo, Backend, StoreError};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 /// Most alerts written in one transaction (a request larger than this is written alone).
 pub const MAX_ALERTS: usize = 4_000;
 
+/// Batches written side by side on PostgreSQL (one at a time on SQLite, which has one writer).
+/// Batches that share a fingerprint still go one after the other
+/// ([`repo::signal::lock_fingerprints`]); the others overlap their round trips and use both the
+/// server's and the database's cores.
+const LANES: u32 = 4;
+
 type Reply = oneshot::Sender<Result<Vec<AlertResult>>>;
 
-/// The queue of prepared requests and the writer's turn.
-#[derive(Default)]
+/// The queue of prepared requests and the writers' turns.
 pub(crate) struct Batcher {
     pending: Mutex<Vec<(Prepared, Reply)>>,
-    turn: Arc<tokio::sync::Mutex<()>>,
+    turns: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for Batcher {
+    fn default() -> Self {
+        Self {
+            pending: Mutex::default(),
+            turns: Arc::new(tokio::sync::Semaphore::new(LANES as usize)),
+        }
+    }
 }
 
 impl Batcher {
@@ -54,6 +68,11 @@ impl Batcher {
 /// Queues a prepared request and answers it once the transaction that wrote it committed.
 pub(crate) async fn submit(engine: &Engine, prepared: Prepared) -> Result<Vec<AlertResult>> {
     let batcher = engine.signal_batcher();
+    // A writer's turn: one lane on PostgreSQL, all of them on SQLite.
+    let lanes = match engine.db().backend() {
+        Backend::Postgres => 1,
+        Backend::Sqlite => LANES,
+    };
     let (tx, mut rx) = oneshot::channel();
     batcher
         .pending
@@ -64,15 +83,20 @@ pub(crate) async fn submit(engine: &Engine, prepared: Prepared) -> Result<Vec<Al
         tokio::select! {
             biased;
             answer = &mut rx => return answer.unwrap_or_else(|_| Err(lost())),
-            turn = batcher.turn.clone().lock_owned() => {
+            turn = batcher.turns.clone().acquire_many_owned(lanes) => {
+                let Ok(turn) = turn else {
+                    return Err(lost());
+                };
                 let batch = batcher.take();
                 if batch.is_empty() {
                     continue;
                 }
                 let engine = engine.clone();
                 let task = tokio::spawn(async move {
-                    let _turn = turn;
-                    write_batch(&engine, batch).await;
+                    let written = write_batch(&engine, batch).await;
+                    // The next batch may start; this one's requests are freed meanwhile.
+                    drop(turn);
+                    drop(written);
                 });
                 // A panic in the task drops the batch's replies: those requests get `lost`.
                 let _ = task.await;
@@ -106,6 +130,14 @@ async fn write_runs(
     runs: &[Vec<&Prepared>],
 ) -> Result<(Vec<Vec<AlertResult>>, bool)> {
     let txn = engine.db().write().await?;
+    let mut keys: Vec<(i64, &str)> = runs
+        .iter()
+        .flatten()
+        .flat_map(|p| p.fingerprints().map(move |f| (p.project_id(), f)))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    repo::signal::lock_fingerprints(&*txn, &keys).await?;
     let mut answers = Vec::new();
     let mut opened = false;
     for run in runs {
@@ -128,13 +160,15 @@ async fn write_runs(
 }
 
 /// Writes a batch in one transaction and answers each request; on a failure, writes each
-/// request alone.
-async fn write_batch(engine: &Engine, batch: Vec<(Prepared, Reply)>) {
+/// request alone. Gives back the requests, for the caller to free once the turn is passed on.
+async fn write_batch(engine: &Engine, batch: Vec<(Prepared, Reply)>) -> Vec<Prepared> {
     let together = write_runs(engine, &runs(&batch)).await;
+    let mut written = Vec::with_capacity(batch.len());
     match together {
         Ok((answers, opened)) => {
-            for ((_, reply), results) in batch.into_iter().zip(answers) {
+            for ((p, reply), results) in batch.into_iter().zip(answers) {
                 let _ = reply.send(Ok(results));
+                written.push(p);
             }
             if opened {
                 engine.wake_workers();
@@ -147,12 +181,15 @@ async fn write_batch(engine: &Engine, batch: Vec<(Prepared, Reply)>) {
                     engine.wake_workers();
                 }
                 let _ = reply.send(answer.map(|(mut results, _)| results.remove(0)));
+                written.push(p);
             }
         }
         Err(e) => {
-            if let Some((_, reply)) = batch.into_iter().next() {
+            if let Some((p, reply)) = batch.into_iter().next() {
                 let _ = reply.send(Err(e));
+                written.push(p);
             }
         }
     }
+    written
 }

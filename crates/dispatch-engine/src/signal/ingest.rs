@@ -115,6 +115,15 @@ impl Prepared {
         self.matched.len()
     }
 
+    pub(crate) fn project_id(&self) -> i64 {
+        self.project_id
+    }
+
+    /// The fingerprints the request's alerts read and write chains of.
+    pub(crate) fn fingerprints(&self) -> impl Iterator<Item = &str> {
+        self.fingerprints.iter().map(String::as_str)
+    }
+
     /// Whether `other` may be written as one with this request: the same project, source and
     /// sender, matched against the same definitions.
     pub(crate) fn joins(&self, other: &Prepared) -> bool {
@@ -163,7 +172,7 @@ impl crate::Signals<'_> {
         let project_id = cfg.project.id;
         let signals = self.project_signals(project_id).await?;
         // Read and match: no database access.
-        let matched: Vec<(Alert, Option<usize>)> = match incoming {
+        let mut matched: Vec<(Alert, Option<usize>)> = match incoming {
             Incoming::Alerts(list) => list
                 .into_iter()
                 .map(|a| {
@@ -206,13 +215,15 @@ impl crate::Signals<'_> {
             .max()
             .unwrap_or(0);
 
-        // The text each stored alert keeps, made before the write lock is taken.
+        // The text each stored alert keeps, made before the write lock is taken; the parsed
+        // payload is freed here too, not by the writer.
         let texts: Vec<Option<(String, String)>> = matched
-            .iter()
+            .iter_mut()
             .map(|(a, m)| {
+                let raw = std::mem::take(&mut a.raw);
                 (a.status == AlertStatus::Firing && m.is_some()).then(|| {
                     let labels = serde_json::to_string(&a.labels).unwrap_or_else(|_| "{}".into());
-                    (labels, a.raw.to_string())
+                    (labels, raw.to_string())
                 })
             })
             .collect();

@@ -117,6 +117,13 @@ where
     if list.is_empty() {
         return Ok(list);
     }
+    if let Some(mut ids) = insert_as_json(conn, &list).await? {
+        ids.sort_unstable();
+        for (row, id) in list.iter_mut().zip(ids) {
+            set_id(row, id);
+        }
+        return Ok(list);
+    }
     let actives: Vec<A> = list
         .iter()
         .map(|row| {
@@ -135,6 +142,108 @@ where
         set_id(row, id);
     }
     Ok(list)
+}
+
+/// The first key of the transaction-scoped advisory locks on alert fingerprints (the second is
+/// a hash of the project and fingerprint): the two-key form, apart from the scheduler's lock.
+const FINGERPRINT_LOCK_CLASS: i32 = 0x5167;
+
+/// On PostgreSQL, waits for and takes, until the transaction ends, a lock on each (project,
+/// fingerprint): alert batches written side by side that share a fingerprint are written one
+/// after the other, so the later one reads the earlier one's instances (its chain head, its
+/// case) and deduplicates into them. Taken in one order (by key) in one statement, so two
+/// batches never wait on each other in a cycle. Nothing to do on SQLite (one writer).
+pub async fn lock_fingerprints(conn: &impl ConnectionTrait, keys: &[(i64, &str)]) -> Result<()> {
+    use sea_orm::Statement;
+    if keys.is_empty() || conn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    let list = serde_json::to_string(keys).map_err(|e| StoreError::other(e.to_string()))?;
+    let sql = format!(
+        "SELECT count(pg_advisory_xact_lock({FINGERPRINT_LOCK_CLASS}, k)) FROM ( \
+           SELECT DISTINCT hashtext((f->>0) || ':' || (f->>1)) AS k \
+           FROM json_array_elements($1::json) AS f ORDER BY k OFFSET 0) s"
+    );
+    conn.execute(Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        sql,
+        [list.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// On PostgreSQL, inserts rows as one JSON array through `json_populate_recordset` and answers
+/// their ids; `None` on SQLite, or for a row holding a kind of value this does not write.
+///
+/// The statement's text is the same whatever the number of rows, so it is prepared and planned
+/// once per connection, and the rows travel as one parameter: a multi-row `VALUES` with a
+/// parameter per cell was a new statement for each batch size (prepared, parsed and planned
+/// every time, thousands of parameters built and sent one by one) and took most of an alert
+/// batch's writing time.
+async fn insert_as_json<M>(conn: &impl ConnectionTrait, list: &[M]) -> Result<Option<Vec<i64>>>
+where
+    M: sea_orm::ModelTrait,
+{
+    use sea_orm::{EntityName, IdenStatic, Iterable, PrimaryKeyToColumn, Statement};
+    if conn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(None);
+    }
+    let keys: Vec<String> = <M::Entity as EntityTrait>::PrimaryKey::iter()
+        .map(|k| k.into_column().as_str().to_string())
+        .collect();
+    let columns: Vec<_> = <M::Entity as EntityTrait>::Column::iter()
+        .filter(|c| !keys.iter().any(|k| k == c.as_str()))
+        .collect();
+    let mut rows = Vec::with_capacity(list.len());
+    for m in list {
+        let mut row = serde_json::Map::with_capacity(columns.len());
+        for c in &columns {
+            let Some(v) = json_cell(m.get(*c)) else {
+                return Ok(None);
+            };
+            row.insert(c.as_str().to_string(), v);
+        }
+        rows.push(serde_json::Value::Object(row));
+    }
+    let entity = M::Entity::default();
+    let table = entity.table_name();
+    let names = columns
+        .iter()
+        .map(|c| format!("\"{}\"", c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO \"{table}\" ({names}) SELECT {names} \
+         FROM json_populate_recordset(NULL::\"{table}\", $1::json) RETURNING \"{key}\"",
+        key = keys.first().map_or("id", String::as_str)
+    );
+    let body = serde_json::Value::Array(rows).to_string();
+    let stmt = Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, [body.into()]);
+    let mut ids = Vec::with_capacity(list.len());
+    for row in conn.query_all(stmt).await? {
+        ids.push(row.try_get_by_index::<i64>(0)?);
+    }
+    Ok(Some(ids))
+}
+
+/// A cell as `json_populate_recordset` reads it into its column's type; `None` for a kind of
+/// value not written this way.
+fn json_cell(v: sea_orm::Value) -> Option<serde_json::Value> {
+    use sea_orm::Value as V;
+    use serde_json::Value as J;
+    Some(match v {
+        V::Bool(b) => b.map_or(J::Null, J::Bool),
+        V::Int(n) => n.map_or(J::Null, J::from),
+        V::BigInt(n) => n.map_or(J::Null, J::from),
+        V::Double(n) => n.map_or(J::Null, J::from),
+        V::String(s) => s.map_or(J::Null, |s| J::String(*s)),
+        V::Json(j) => j.map_or(J::Null, |j| *j),
+        V::ChronoDateTimeUtc(t) => t.map_or(J::Null, |t| {
+            J::String(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        }),
+        _ => return None,
+    })
 }
 
 /// Inserts instances in one statement and returns them stored (with their ids), in order.
