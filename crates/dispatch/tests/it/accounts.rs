@@ -882,14 +882,13 @@ async fn a_token_seen_by_a_replica_stops_working_there_when_changed_anywhere() {
     }
 
     // Renamed by any writer (here plain SQL, as an operator would): the replica sees the new name.
-    use sea_orm::ConnectionTrait;
     let raw = app.db.open().await;
-    raw.conn()
-        .execute_unprepared(
-            "UPDATE individuals SET name = 'Mia Renamed' WHERE email = 'mia@example.com'",
-        )
-        .await
-        .unwrap();
+    let renamed = dispatch_store::testing::execute(
+        &raw,
+        "UPDATE individuals SET name = 'Mia Renamed' WHERE email = 'mia@example.com'",
+    )
+    .await;
+    assert_eq!(renamed, 1);
     authenticate_until(&b, &mia, "the rename reaches the replica", |w| {
         w.as_ref().is_some_and(|w| w.actor.name == "Mia Renamed")
     })
