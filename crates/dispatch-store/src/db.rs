@@ -331,7 +331,53 @@ pub fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{redact, Db};
+
+    /// A commit's pages reach the database file within moments, copied by the checkpointer:
+    /// the writer itself would not copy them until the log held 20,000 pages.
+    #[tokio::test]
+    async fn sqlite_writes_reach_the_database_file_without_the_writer_copying_them() {
+        use sea_orm::ConnectionTrait;
+        let dir = std::env::temp_dir().join(format!(
+            "dispatch-checkpoint-{}-{}",
+            std::process::id(),
+            dispatch_core::now()
+                .timestamp_nanos_opt()
+                .unwrap_or_default()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("t.db");
+        let db = Db::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .unwrap();
+        let txn = db.write().await.unwrap();
+        txn.execute_unprepared("CREATE TABLE t (b TEXT NOT NULL)")
+            .await
+            .unwrap();
+        txn.commit().await.unwrap();
+        let before = std::fs::metadata(&file).unwrap().len();
+        // About 2 MB: a few hundred pages, far below the writer's own threshold.
+        let txn = db.write().await.unwrap();
+        txn.execute_unprepared(
+            "INSERT INTO t WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
+             WHERE i < 1000) SELECT hex(randomblob(1000)) FROM n",
+        )
+        .await
+        .unwrap();
+        txn.commit().await.unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut size = before;
+        while size < before + 2_000_000 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            size = std::fs::metadata(&file).unwrap().len();
+        }
+        db.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            size >= before + 2_000_000,
+            "the database file is still {size} bytes (was {before}): the log was not copied"
+        );
+    }
 
     #[test]
     fn passwords_are_hidden_in_urls() {
