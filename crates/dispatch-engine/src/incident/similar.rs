@@ -7,6 +7,7 @@
 use crate::Result;
 use dispatch_core::message::Block;
 use dispatch_core::values::IncidentRef;
+use dispatch_core::ResourceKind;
 use dispatch_store::repo;
 use dispatch_store::repo::incident::{IncidentRow, Viewer};
 use dispatch_store::repo::search::keywords;
@@ -147,18 +148,14 @@ impl crate::Incidents<'_> {
         let rows = repo::similar::candidates(conn, viewer, &terms, probe.exclude, want).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let mut tags = repo::tag::for_incidents(conn, &ids).await?;
-        let mut resources = repo::resource::for_incidents(conn, &ids).await?;
+        let mut reviews =
+            repo::resource::links_of_kind(conn, &ids, ResourceKind::ReviewDocument).await?;
         let mut out: Vec<SimilarIncident> = rows
             .into_iter()
             .map(|row| {
                 let tags = tags.remove(&row.id).unwrap_or_default();
                 let tag_ids: Vec<i64> = tags.iter().map(|t| t.id).collect();
-                let review_link = resources
-                    .remove(&row.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .find(|r| r.kind == "review_document")
-                    .and_then(|r| r.link);
+                let review_link = reviews.remove(&row.id);
                 SimilarIncident {
                     score: score(&title_terms, &body_terms, probe, &row, &tag_ids),
                     row,

@@ -2,7 +2,7 @@
 
 use crate::entity::resource;
 use crate::error::Result;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashMap;
 
 /// The resources of each of the given incidents.
@@ -20,6 +20,32 @@ pub async fn for_incidents(
         out.entry(r.incident_id).or_default().push(r);
     }
     Ok(out)
+}
+
+/// The link of each of `ids`' resource of `kind` that has one (a similar incident's review
+/// document, say): one row per incident at most, instead of all their resources.
+pub async fn links_of_kind(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+    kind: dispatch_core::ResourceKind,
+) -> Result<HashMap<i64, String>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, Option<String>)> = resource::Entity::find()
+        .select_only()
+        .column(resource::Column::IncidentId)
+        .column(resource::Column::Link)
+        .filter(resource::Column::IncidentId.is_in(ids.iter().copied()))
+        .filter(resource::Column::Kind.eq(kind.as_str()))
+        .filter(resource::Column::Link.is_not_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, link)| Some((id, link?)))
+        .collect())
 }
 
 /// Adds `pending` resources of the given kinds (kinds the incident already has are left alone).
