@@ -65,6 +65,8 @@ pub struct Db {
     write_lock: Option<Arc<Mutex<()>>>,
     /// SQLite file: copies the write-ahead log into the database in the background.
     checkpointer: Option<Arc<Checkpointer>>,
+    /// PostgreSQL: see [`Db::counters`].
+    counters: Option<DatabaseConnection>,
 }
 
 /// Copies SQLite's write-ahead log into the database file on a connection of its own, shortly
@@ -200,15 +202,25 @@ impl Db {
                 .max_connections(max_connections.unwrap_or(16))
                 .min_connections(1)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect_with(opts)
+                .connect_with(opts.clone())
                 .await
                 .map_err(err)?;
+            // Opened on first use; a statement on it never waits for the main pool.
+            let counters = PgPoolOptions::new()
+                .test_before_acquire(false)
+                .max_connections(1)
+                .min_connections(0)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_lazy_with(opts);
             Ok(Db {
                 conn: counted(SqlxPostgresConnector::from_sqlx_postgres_pool(pool)),
                 writer: None,
                 backend: Backend::Postgres,
                 write_lock: None,
                 checkpointer: None,
+                counters: Some(counted(SqlxPostgresConnector::from_sqlx_postgres_pool(
+                    counters,
+                ))),
             })
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
@@ -260,6 +272,7 @@ impl Db {
                 backend: Backend::Sqlite,
                 write_lock: Some(write_lock),
                 checkpointer,
+                counters: None,
             })
         } else {
             Err(DbErr::Custom(format!(
@@ -277,6 +290,16 @@ impl Db {
     /// The connection pool, for reads.
     pub fn conn(&self) -> &DatabaseConnection {
         &self.conn
+    }
+
+    /// PostgreSQL: a connection of its own for a counter taken in a statement that commits at
+    /// once, outside the caller's transaction (an incident's number), so that the counter's row
+    /// is locked for that statement only, not until the caller's transaction ends. Taking it
+    /// from the main pool while holding one of its connections could wait forever once every
+    /// connection is held the same way; this one is held by no transaction. `None` on SQLite,
+    /// whose one writer serializes write transactions anyway: count inside the transaction.
+    pub fn counters(&self) -> Option<&DatabaseConnection> {
+        self.counters.as_ref()
     }
 
     /// Which engine this is.
@@ -310,6 +333,9 @@ impl Db {
     pub async fn close(self) -> Result<(), DbErr> {
         if let Some(writer) = self.writer {
             writer.close().await?;
+        }
+        if let Some(counters) = self.counters {
+            counters.close().await?;
         }
         self.conn.close().await
     }

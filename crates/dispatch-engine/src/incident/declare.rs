@@ -407,10 +407,26 @@ impl Engine {
         for email in roles.people_to_find(actor) {
             found.push(repo::individual::get_or_create(conn, &email, None).await?);
         }
-        let number = repo::project::next_incident_number(conn, cfg.project.id).await?;
+        plan::check(&input)?;
+        let number = self.next_incident_number(conn, cfg.project.id).await?;
         let plan = plan::plan(input, roles, found, number, |k| self.pending_slug(cfg, k))?;
         let written = self.write_plan(conn, &plan).await?;
         Ok(Declared { tax, plan, written })
+    }
+
+    /// The project's next incident number. On PostgreSQL it is taken in a statement of its own,
+    /// committed at once ([`dispatch_store::Db::counters`]): the project's row is then locked
+    /// for that statement only, not for the whole declaration, so declarations in one project
+    /// run side by side instead of one after the other. A declaration whose transaction fails
+    /// after that (the database refuses a write, the process dies) leaves its number unused —
+    /// the next incident takes the one after it; field errors are all found before. On SQLite,
+    /// where a write transaction holds the only writer anyway, it is taken inside the
+    /// declaration's transaction.
+    async fn next_incident_number(&self, conn: &impl Conn, project_id: i64) -> Result<i64> {
+        Ok(match self.db.counters() {
+            Some(own) => repo::project::next_incident_number(own, project_id).await?,
+            None => repo::project::next_incident_number(conn, project_id).await?,
+        })
     }
 
     /// The committed declaration as readers see it.

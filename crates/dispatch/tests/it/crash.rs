@@ -1,10 +1,9 @@
 //! Crash safety: a worker killed with SIGKILL at any point of a declare saga leaves nothing lost
 //! and nothing doubled once a worker runs again.
 
-use crate::common::TestApp;
-use dispatch_core::commands::DeclareIncident;
+use crate::common::{declare_on as declare, TestApp};
 use dispatch_core::provider::ProviderRegistry;
-use dispatch_core::values::{IncidentRef, IncidentTitle, LongText};
+use dispatch_core::values::IncidentRef;
 use dispatch_engine::flows::DECLARE_STEPS;
 use dispatch_engine::{Actor, Engine};
 use std::process::{Child, Command, Stdio};
@@ -19,29 +18,6 @@ fn worker(url: &str) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("start a worker")
-}
-
-async fn declare(engine: &Engine, actor: &Actor, title: &str) -> String {
-    let cmd = DeclareIncident {
-        project: None,
-        title: IncidentTitle::parse("title", title).unwrap(),
-        description: LongText::parse("description", "crash test").unwrap(),
-        incident_type: None,
-        priority: None,
-        severity: None,
-        visibility: None,
-        tags: vec![],
-        commander: None,
-        reported_at: None,
-        status: None,
-    };
-    engine
-        .incidents()
-        .declare(actor, cmd)
-        .await
-        .unwrap()
-        .row
-        .name
 }
 
 /// A fresh application whose engine has no providers (workers run elsewhere), its database

@@ -1,7 +1,7 @@
 //! API tests for incidents: declare, read, update, list, life cycle, roles and bad input.
 
 use crate::common::receiver::Receiver;
-use crate::common::{error_fields, spawn_app, TestApp};
+use crate::common::{declare_on, error_fields, spawn_app, TestApp};
 use dispatch_core::provider::{
     Created, IncidentContext, ProviderError, ProviderResult, ResourceProvider,
 };
@@ -478,6 +478,39 @@ async fn concurrent_declarations_get_distinct_keys() {
     names.dedup();
     assert_eq!(names.len(), 12);
     assert_eq!(app.get("/incidents").await.body["total"], 12);
+    app.run_pending_jobs().await;
+}
+
+/// On PostgreSQL a declaration takes its number outside its transaction, so that declarations
+/// do not wait for each other's; that statement has a connection of its own, so a pool whose
+/// every connection is held by a declaration's transaction still numbers them (taking the
+/// number from the same pool would wait on itself until the pool's time-out).
+#[tokio::test]
+async fn declarations_filling_a_small_pool_are_all_numbered_once() {
+    let app = spawn_app().await;
+    let db = dispatch_store::Db::connect_with(&app.db.url, Some(2))
+        .await
+        .unwrap();
+    let engine = dispatch_engine::Engine::new(db);
+    let actor = engine
+        .credentials()
+        .authenticate(&app.token)
+        .await
+        .unwrap()
+        .unwrap()
+        .actor;
+    let mut running = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (engine, actor) = (engine.clone(), actor.clone());
+        running.spawn(async move { declare_on(&engine, &actor, &format!("small pool {i}")).await });
+    }
+    let mut names = Vec::new();
+    while let Some(answer) = running.join_next().await {
+        names.push(answer.unwrap());
+    }
+    names.sort_by_key(|n| n[4..].parse::<u32>().unwrap());
+    let expected: Vec<String> = (1..=8).map(|n| format!("INC-{n}")).collect();
+    assert_eq!(names, expected, "every number taken once, none skipped");
     app.run_pending_jobs().await;
 }
 

@@ -383,6 +383,21 @@ pub(crate) fn plan(
     })
 }
 
+/// The field errors a declaration gets whatever its number: a past status the incident may not
+/// take (its severity, on closing a required tag type). Checked before the number is taken, so
+/// that a refused declaration never uses one up.
+pub(crate) fn check(input: &DeclareInput) -> Result<(), ValidationError> {
+    let Some(target) = input.cmd.status.filter(|s| *s != IncidentStatus::Active) else {
+        return Ok(());
+    };
+    check_severity(input.tax.severity, target)?;
+    if target == IncidentStatus::Closed {
+        let facts = &input.backfill;
+        check_required_tags(&facts.required_tag_types, &facts.tag_types)?;
+    }
+    Ok(())
+}
+
 /// The back-fill of a declaration that carries a past status: the checks, row, events and
 /// review document of the move from active, at the declaration's time. `held` is how many
 /// roles the declaration gives (closing ends them all).
@@ -395,11 +410,8 @@ fn backfill(
         return Ok(None);
     };
     let (now, facts) = (input.now, &input.backfill);
-    check_severity(input.tax.severity, target)?;
+    check(input)?;
     let closing = target == IncidentStatus::Closed;
-    if closing {
-        check_required_tags(&facts.required_tag_types, &facts.tag_types)?;
-    }
     let mut row = declared.clone();
     let mut events = Events::new(input.actor, now);
     row.stable_at = Some(now);

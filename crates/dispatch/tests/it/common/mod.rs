@@ -597,3 +597,28 @@ pub fn incident_context(name: &str, title: &str) -> dispatch_core::provider::Inc
         settings: Default::default(),
     }
 }
+
+/// Declares an incident `title` through the engine (no HTTP) and answers its key.
+pub async fn declare_on(engine: &Engine, actor: &dispatch_engine::Actor, title: &str) -> String {
+    let cmd = dispatch_core::commands::DeclareIncident {
+        project: None,
+        title: dispatch_core::values::IncidentTitle::parse("title", title).unwrap(),
+        description: dispatch_core::values::LongText::parse("description", "declared by a test")
+            .unwrap(),
+        incident_type: None,
+        priority: None,
+        severity: None,
+        visibility: None,
+        tags: vec![],
+        commander: None,
+        reported_at: None,
+        status: None,
+    };
+    engine
+        .incidents()
+        .declare(actor, cmd)
+        .await
+        .unwrap()
+        .row
+        .name
+}
