@@ -205,13 +205,16 @@ impl Db {
                 .connect_with(opts.clone())
                 .await
                 .map_err(err)?;
-            // Opened on first use; a statement on it never waits for the main pool.
+            // Opened on first use; a statement on it never waits for the main pool. Its
+            // commits do not wait for the disk: the transaction that uses the number commits
+            // after it, durably, which writes the log up to and past the counter's change — and
+            // a counter lost with a transaction that never committed is a number not skipped.
             let counters = PgPoolOptions::new()
                 .test_before_acquire(false)
                 .max_connections(1)
                 .min_connections(0)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect_lazy_with(opts);
+                .connect_lazy_with(opts.options([("synchronous_commit", "off")]));
             Ok(Db {
                 conn: counted(SqlxPostgresConnector::from_sqlx_postgres_pool(pool)),
                 writer: None,
