@@ -33,6 +33,26 @@ pub struct DeclareIncident {
     pub status: Option<IncidentStatus>,
 }
 
+impl DeclareIncident {
+    /// A declaration of `title` with `description` and nothing else: the default project, its
+    /// default type, priority and severity, the reporter as commander, reported now, active.
+    pub fn new(title: IncidentTitle, description: LongText) -> Self {
+        Self {
+            project: None,
+            title,
+            description,
+            incident_type: None,
+            priority: None,
+            severity: None,
+            visibility: None,
+            tags: vec![],
+            commander: None,
+            reported_at: None,
+            status: None,
+        }
+    }
+}
+
 /// Change fields of an incident (PATCH semantics: `None`/absent keeps the value).
 #[derive(Debug, Clone, Default)]
 pub struct UpdateIncident {

@@ -264,19 +264,10 @@ impl<'a> Ctx<'a> {
             }
             Kind::Declare => {
                 let actor = self.actor.as_ref().context("no actor for the breakdown")?;
-                let cmd = DeclareIncident {
-                    project: None,
-                    title: IncidentTitle::parse("title", &title(round))?,
-                    description: LongText::parse("description", DESCRIPTION)?,
-                    incident_type: None,
-                    priority: None,
-                    severity: None,
-                    visibility: None,
-                    tags: vec![],
-                    commander: None,
-                    reported_at: None,
-                    status: None,
-                };
+                let cmd = DeclareIncident::new(
+                    IncidentTitle::parse("title", &title(round))?,
+                    LongText::parse("description", DESCRIPTION)?,
+                );
                 self.engine
                     .incidents()
                     .declare(actor, cmd)

@@ -57,22 +57,10 @@ pub async fn measure(
     let mut floor_samples = Samples::with_capacity(samples);
     for i in 0..samples {
         let t = Instant::now();
-        let cmd = dispatch_core::commands::DeclareIncident {
-            project: None,
-            title: dispatch_core::values::IncidentTitle::parse(
-                "title",
-                &format!("saga bench {i}"),
-            )?,
-            description: dispatch_core::values::LongText::parse("description", "declare to ready")?,
-            incident_type: None,
-            priority: None,
-            severity: None,
-            visibility: None,
-            tags: vec![],
-            commander: None,
-            reported_at: None,
-            status: None,
-        };
+        let cmd = dispatch_core::commands::DeclareIncident::new(
+            dispatch_core::values::IncidentTitle::parse("title", &format!("saga bench {i}"))?,
+            dispatch_core::values::LongText::parse("description", "declare to ready")?,
+        );
         engine.incidents().declare(&actor, cmd).await?;
         r.run_pending().await?;
         ready.push(t.elapsed());

@@ -1,7 +1,7 @@
 //! Crash safety: a worker killed with SIGKILL at any point of a declare saga leaves nothing lost
 //! and nothing doubled once a worker runs again.
 
-use crate::common::{declare_on as declare, TestApp};
+use crate::common::{actor_of, declare_on as declare, TestApp};
 use dispatch_core::provider::ProviderRegistry;
 use dispatch_core::values::IncidentRef;
 use dispatch_engine::flows::DECLARE_STEPS;
@@ -28,14 +28,7 @@ async fn setup() -> (TestApp, dispatch_store::Db, Actor) {
         .spawn()
         .await;
     let db = app.engine.db().clone();
-    let actor = app
-        .engine
-        .credentials()
-        .authenticate(&app.token)
-        .await
-        .unwrap()
-        .unwrap()
-        .actor;
+    let actor = actor_of(&app.engine, &app.token).await;
     (app, db, actor)
 }
 

@@ -1,7 +1,7 @@
 //! API tests for incidents: declare, read, update, list, life cycle, roles and bad input.
 
 use crate::common::receiver::Receiver;
-use crate::common::{declare_on, error_fields, spawn_app, TestApp};
+use crate::common::{actor_of, declare_on, error_fields, spawn_app, TestApp};
 use dispatch_core::provider::{
     Created, IncidentContext, ProviderError, ProviderResult, ResourceProvider,
 };
@@ -492,13 +492,7 @@ async fn declarations_filling_a_small_pool_are_all_numbered_once() {
         .await
         .unwrap();
     let engine = dispatch_engine::Engine::new(db);
-    let actor = engine
-        .credentials()
-        .authenticate(&app.token)
-        .await
-        .unwrap()
-        .unwrap()
-        .actor;
+    let actor = actor_of(&engine, &app.token).await;
     let mut running = tokio::task::JoinSet::new();
     for i in 0..8 {
         let (engine, actor) = (engine.clone(), actor.clone());

@@ -728,6 +728,20 @@ async fn exclusive_and_required_tag_types_and_severities_not_allowed_for_stable_
         app.get(&format!("/incidents/{name}")).await.body["status"],
         "active"
     );
+    // Declaring one already closed without it: refused the same, and it takes no number (on
+    // PostgreSQL numbers are taken outside the declaration's transaction, after its checks).
+    let r = app
+        .post(
+            "/incidents",
+            json!({"title": "t", "description": "d", "status": "closed", "reported_at": "2026-11-18T10:00:00Z", "tags": ["env:prod"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", r.body);
+    assert_eq!(error_fields(&r.body), ["tags"]);
+    assert_eq!(
+        declare(&app, json!({"title": "t2", "description": "d"})).await,
+        "INC-2"
+    );
     // A severity that does not allow stable: marking stable is refused, naming the severity.
     created(
         &app,

@@ -667,19 +667,10 @@ mod tests {
     }
 
     fn request() -> DeclareIncident {
-        DeclareIncident {
-            project: None,
-            title: IncidentTitle::parse("title", "Checkout is down").unwrap(),
-            description: LongText::parse("description", "500s everywhere").unwrap(),
-            incident_type: None,
-            priority: None,
-            severity: None,
-            visibility: None,
-            tags: vec![],
-            commander: None,
-            reported_at: None,
-            status: None,
-        }
+        DeclareIncident::new(
+            IncidentTitle::parse("title", "Checkout is down").unwrap(),
+            LongText::parse("description", "500s everywhere").unwrap(),
+        )
     }
 
     fn policy(id: i64, role: ParticipantRole) -> role_policy::Model {

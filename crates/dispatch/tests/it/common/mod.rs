@@ -600,20 +600,10 @@ pub fn incident_context(name: &str, title: &str) -> dispatch_core::provider::Inc
 
 /// Declares an incident `title` through the engine (no HTTP) and answers its key.
 pub async fn declare_on(engine: &Engine, actor: &dispatch_engine::Actor, title: &str) -> String {
-    let cmd = dispatch_core::commands::DeclareIncident {
-        project: None,
-        title: dispatch_core::values::IncidentTitle::parse("title", title).unwrap(),
-        description: dispatch_core::values::LongText::parse("description", "declared by a test")
-            .unwrap(),
-        incident_type: None,
-        priority: None,
-        severity: None,
-        visibility: None,
-        tags: vec![],
-        commander: None,
-        reported_at: None,
-        status: None,
-    };
+    let cmd = dispatch_core::commands::DeclareIncident::new(
+        dispatch_core::values::IncidentTitle::parse("title", title).unwrap(),
+        dispatch_core::values::LongText::parse("description", "declared by a test").unwrap(),
+    );
     engine
         .incidents()
         .declare(actor, cmd)
@@ -621,4 +611,15 @@ pub async fn declare_on(engine: &Engine, actor: &dispatch_engine::Actor, title: 
         .unwrap()
         .row
         .name
+}
+
+/// The actor `token` authenticates as on `engine`.
+pub async fn actor_of(engine: &Engine, token: &str) -> dispatch_engine::Actor {
+    engine
+        .credentials()
+        .authenticate(token)
+        .await
+        .unwrap()
+        .expect("the token authenticates")
+        .actor
 }
