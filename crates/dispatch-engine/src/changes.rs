@@ -19,6 +19,9 @@ pub(crate) struct Events {
     at: DateTime<Utc>,
     list: Vec<Pending>,
     jobs: Vec<NewJob>,
+    /// The follow-up the job recording these runs next itself, when its runner can (see
+    /// [`Events::then`]).
+    next: Option<NewJob>,
 }
 
 /// An event waiting to be written.
@@ -37,6 +40,7 @@ impl Events {
             at,
             list: Vec::new(),
             jobs: Vec::new(),
+            next: None,
         }
     }
 
@@ -48,6 +52,7 @@ impl Events {
             at,
             list: Vec::new(),
             jobs: Vec::new(),
+            next: None,
         }
     }
 
@@ -85,9 +90,24 @@ impl Events {
         self.jobs.push(job);
     }
 
+    /// Enqueues the next step of a flow, which the job recording these runs itself right after
+    /// it (without a claim, see [`crate::jobs::outcome::complete_in`]) when its runner takes
+    /// follow-ups; else it is enqueued like [`Events::job`]. One per job: a second replaces the
+    /// first, which is then enqueued like any other.
+    pub(crate) fn then(&mut self, job: NewJob) {
+        if let Some(before) = self.next.replace(job) {
+            self.jobs.push(before);
+        }
+    }
+
+    /// Takes out the step given to [`Events::then`].
+    pub(crate) fn take_next(&mut self) -> Option<NewJob> {
+        self.next.take()
+    }
+
     /// True when there is nothing to write.
     pub(crate) fn is_empty(&self) -> bool {
-        self.list.is_empty() && self.jobs.is_empty()
+        self.list.is_empty() && self.jobs.is_empty() && self.next.is_none()
     }
 
     /// Takes the events (described for the incident keyed `incident`) and jobs out.
@@ -114,6 +134,8 @@ impl Events {
                 }
             })
             .collect();
-        (list, self.jobs)
+        let mut jobs = self.jobs;
+        jobs.extend(self.next);
+        (list, jobs)
     }
 }

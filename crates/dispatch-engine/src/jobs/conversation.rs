@@ -172,7 +172,7 @@ pub(crate) async fn setup(
     events.job(crate::rules::created_job(incident_id, now));
     // The engagement rules pull people in now, into a room that exists (the welcome job adds
     // them to it).
-    events.job(crate::rules::engage_job(incident_id, "declare", now));
+    events.then(crate::rules::engage_job(incident_id, "declare", now));
     complete(engine, job, incident_id, events).await
 }
 

@@ -77,17 +77,61 @@ pub(crate) async fn finish_in(
     Ok(())
 }
 
+tokio::task_local! {
+    /// Where a job run by a runner that takes follow-ups leaves the next step it enqueued
+    /// claimed (see [`Events::then`]); the runner runs it once the job succeeded.
+    static NEXT: std::cell::RefCell<Option<job::Model>>;
+}
+
+/// Runs `f` (a job) so that the next step it hands on is claimed for this runner; answers what
+/// `f` answered and that step (to run only when `f` succeeded: its transaction committed).
+pub(crate) async fn taking_next<T>(
+    f: impl std::future::Future<Output = T>,
+) -> (T, Option<job::Model>) {
+    NEXT.scope(std::cell::RefCell::new(None), async {
+        let out = f.await;
+        (out, NEXT.with(|n| n.borrow_mut().take()))
+    })
+    .await
+}
+
+/// Enqueues the next step of `job`'s flow: claimed by `job`'s worker when the runner takes
+/// follow-ups (no other runner is woken for it, and no claim is spent on it), else queued.
+async fn hand_on(
+    txn: &dispatch_store::WriteTxn,
+    job: &job::Model,
+    next: repo::job::NewJob,
+) -> Result<(), JobFailure> {
+    let worker = job.locked_by.as_deref();
+    match worker.filter(|_| NEXT.try_with(|_| ()).is_ok()) {
+        Some(worker) => {
+            let claimed =
+                repo::job::enqueue_claimed(&**txn, next, worker, dispatch_core::now()).await?;
+            if claimed.is_some() {
+                let _ = NEXT.try_with(|n| *n.borrow_mut() = claimed);
+            }
+        }
+        None => repo::job::enqueue(&**txn, vec![next]).await?,
+    }
+    Ok(())
+}
+
 /// [`complete`] inside a transaction the job already holds (to save its result in it too).
 pub(crate) async fn complete_in(
     txn: &dispatch_store::WriteTxn,
     job: &job::Model,
     incident_id: i64,
-    events: Events,
+    mut events: Events,
 ) -> Result<(), JobFailure> {
+    let next = events.take_next();
     if !events.is_empty() {
         let current =
             repo::incident::lock(&**txn, &IncidentRef::Id(IncidentId(incident_id))).await?;
         save_with_events(&**txn, &current, current.clone(), events).await?;
+    }
+    // After the incident's lock, as every writer of the incident takes it first.
+    if let Some(next) = next {
+        hand_on(txn, job, next).await?;
     }
     finish_in(txn, job).await
 }

@@ -31,7 +31,7 @@ pub(crate) async fn run(
     let now = dispatch_core::now();
     let mut events = Events::system(now);
     if let Some(next) = flows::next_step(dispatch_core::IncidentId(incident_id), kind, now) {
-        events.job(next);
+        events.then(next);
     }
     if existing
         .as_ref()

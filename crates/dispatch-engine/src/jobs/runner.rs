@@ -3,7 +3,7 @@
 //! command enqueues jobs, and polls as a fallback (other replicas, scheduled retries).
 
 use super::dispatch::run;
-use super::outcome::JobFailure;
+use super::outcome::{taking_next, JobFailure};
 use super::provision;
 use crate::{Engine, Result};
 use chrono::Duration as ChronoDuration;
@@ -54,6 +54,7 @@ impl Default for RunnerOptions {
 }
 
 /// Runs jobs for one process.
+#[derive(Clone)]
 pub struct Runner {
     engine: Engine,
     worker: String,
@@ -80,14 +81,7 @@ impl Runner {
     /// Runs every job that is runnable now, and the ones they enqueue, until none is left.
     /// Returns how many ran. Tests and the bench drive the queue with this.
     pub async fn run_pending(&self) -> Result<usize> {
-        let mut ran = 0;
-        loop {
-            let n = self.run_batch().await?;
-            if n == 0 {
-                return Ok(ran);
-            }
-            ran += n;
-        }
+        self.pump(None).await
     }
 
     /// On SQLite (one process), jobs left `running` by a crash are requeued at once; on
@@ -106,33 +100,103 @@ impl Runner {
         Ok(n)
     }
 
-    /// Runs jobs until `shutdown` turns true; the job step in progress is finished first.
-    pub async fn run_until(&self, mut shutdown: watch::Receiver<bool>) {
+    /// Runs jobs until `shutdown` turns true; the job steps in progress are finished first.
+    pub async fn run_until(&self, shutdown: watch::Receiver<bool>) {
         let listener = self.engine.listen_for_announcements();
         tracing::info!(worker = %self.worker, "job runner started");
-        loop {
-            if *shutdown.borrow() {
-                break;
-            }
-            let wait = match self.run_batch().await {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => self.idle_wait().await,
-                Err(e) => {
-                    tracing::error!(error = %e, "claiming jobs failed");
-                    self.options.poll
-                }
-            };
-            tokio::select! {
-                _ = self.engine.woken() => {}
-                _ = tokio::time::sleep(wait) => {}
-                _ = shutdown.changed() => {}
-            }
+        if let Err(e) = self.pump(Some(shutdown)).await {
+            tracing::error!(error = %e, "the job runner stopped on an error");
         }
         if let Some(l) = listener {
             l.abort();
             self.engine.credentials_heard(false);
         }
         tracing::info!(worker = %self.worker, "job runner stopped");
+    }
+
+    /// Keeps up to `concurrency` claimed jobs running, each as a task of its own, and claims
+    /// more as they finish: a slow job holds one slot, never the others (claiming a batch and
+    /// waiting for all of it made every batch as slow as its slowest job). More are claimed once
+    /// a quarter of the slots are free, or none is running, so a claim serves several jobs.
+    ///
+    /// With `shutdown`, runs until it turns true, sleeping while the queue is empty (see
+    /// [`RunnerOptions::poll`]); a claim that fails is logged and tried again after the poll
+    /// interval. Without, returns once nothing is running and nothing runnable is left (a failed
+    /// claim is the error). Returns how many jobs ran.
+    async fn pump(&self, mut shutdown: Option<watch::Receiver<bool>>) -> Result<usize> {
+        let slots = self.options.concurrency.max(1);
+        let refill = slots.div_ceil(4);
+        let mut running = tokio::task::JoinSet::new();
+        let mut ran = 0;
+        // Whether the queue may hold runnable jobs this runner has not claimed.
+        let mut more = true;
+        loop {
+            let stopping = shutdown.as_ref().is_some_and(|s| *s.borrow());
+            let free = slots - running.len();
+            if !stopping && more && (running.is_empty() || free >= refill) {
+                let limit = (free as u64).min(self.options.batch.max(1));
+                let now = dispatch_core::now();
+                let lease = ChronoDuration::from_std(self.options.lease)
+                    .unwrap_or(ChronoDuration::minutes(5));
+                match repo::job::claim(self.engine.db(), &self.worker, limit, now, now - lease)
+                    .await
+                {
+                    Ok(jobs) => {
+                        more = jobs.len() as u64 == limit;
+                        for j in jobs {
+                            let me = self.clone();
+                            let stop = shutdown.clone();
+                            running.spawn(async move { me.run_one(j, now, stop).await });
+                        }
+                        if more && running.len() < slots {
+                            continue;
+                        }
+                    }
+                    Err(e) if shutdown.is_some() => {
+                        tracing::error!(error = %e, "claiming jobs failed");
+                        more = false;
+                    }
+                    Err(e) => {
+                        while running.join_next().await.is_some() {}
+                        return Err(e.into());
+                    }
+                }
+            }
+            if running.is_empty() && (stopping || shutdown.is_none()) {
+                return Ok(ran);
+            }
+            // Wait for a job to finish, a wake-up, the next due job, or the shutdown.
+            let idle = running.is_empty();
+            let wait = if idle {
+                self.idle_wait().await
+            } else {
+                self.options.poll
+            };
+            let listening = shutdown.is_some();
+            let stop = async {
+                match shutdown.as_mut() {
+                    Some(s) if !stopping => {
+                        let _ = s.changed().await;
+                    }
+                    _ => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                Some(done) = running.join_next(), if !idle => {
+                    match done {
+                        Ok(n) => ran += n,
+                        Err(e) => tracing::error!(error = %e, "a job's task failed"),
+                    }
+                    // It may have enqueued the next step of its flow.
+                    more = true;
+                }
+                // Only the long-running runner takes the process's wake-ups: another may be
+                // waiting for them.
+                _ = self.engine.woken(), if listening => more = true,
+                _ = tokio::time::sleep(wait) => more = true,
+                _ = stop => {}
+            }
+        }
     }
 
     /// How long an idle runner may sleep: until the next queued job is due or the oldest claim's
@@ -154,73 +218,90 @@ impl Runner {
             .map_or(self.options.poll, |d| d.min(self.options.poll))
     }
 
-    async fn run_batch(&self) -> Result<usize> {
-        let now = dispatch_core::now();
+    /// Runs one claimed job, then the next step it handed on (claimed for this runner in the
+    /// job's own transaction), and so on — unless the runner is stopping, when that step goes
+    /// back to the queue. Answers how many jobs ran. A claim younger than half the lease cannot
+    /// have been taken over (another worker waits a whole lease), so only an older one is
+    /// renewed — and checked — before the job runs; the common case costs no extra write.
+    async fn run_one(
+        &self,
+        j: job::Model,
+        claimed_at: chrono::DateTime<chrono::Utc>,
+        stop: Option<watch::Receiver<bool>>,
+    ) -> usize {
         let lease =
             ChronoDuration::from_std(self.options.lease).unwrap_or(ChronoDuration::minutes(5));
-        let jobs = repo::job::claim(
-            self.engine.db(),
-            &self.worker,
-            self.options.batch,
-            now,
-            now - lease,
-        )
-        .await?;
-        let n = jobs.len();
-        if self.options.concurrency <= 1 {
-            for j in jobs {
-                self.run_one(j, now).await;
-            }
-        } else {
-            use futures_util::StreamExt;
-            futures_util::stream::iter(jobs)
-                .for_each_concurrent(self.options.concurrency, |j| self.run_one(j, now))
-                .await;
+        if dispatch_core::now() - claimed_at >= lease / 2 && !self.still_held(&j).await {
+            return 0;
         }
-        Ok(n)
+        let mut ran = 1;
+        let mut next = self.run_claimed(j).await;
+        while let Some(j) = next.take() {
+            if stop.as_ref().is_some_and(|s| *s.borrow()) {
+                self.release(&j).await;
+                break;
+            }
+            ran += 1;
+            next = self.run_claimed(j).await;
+        }
+        ran
     }
 
-    /// Runs one claimed job. A claim younger than half the lease cannot have been taken over
-    /// (another worker waits a whole lease), so only an older one is renewed — and checked —
-    /// before the job runs; the common case costs no extra write.
-    async fn run_one(&self, j: job::Model, claimed_at: chrono::DateTime<chrono::Utc>) {
-        let lease =
-            ChronoDuration::from_std(self.options.lease).unwrap_or(ChronoDuration::minutes(5));
-        if dispatch_core::now() - claimed_at < lease / 2 {
-            return self.run_claimed(j).await;
-        }
-        match self.renew(&j).await {
-            Ok(true) => {}
+    /// Renews an old claim; false (logged) when it is lost or cannot be renewed.
+    async fn still_held(&self, j: &job::Model) -> bool {
+        match self.renew(j).await {
+            Ok(true) => true,
             Ok(false) => {
                 tracing::warn!(job.id = j.id, job.kind = %j.kind, "claim lost to another worker; not running it");
-                return;
+                false
             }
             Err(e) => {
                 tracing::error!(job.id = j.id, error = %e, "renewing a claim failed");
-                return;
+                false
             }
         }
-        self.run_claimed(j).await
     }
 
-    /// Runs a job whose claim is held, and records its failure for a retry.
-    async fn run_claimed(&self, j: job::Model) {
+    /// Hands a claimed job this runner will not run back to the queue.
+    async fn release(&self, j: &job::Model) {
+        let released = async {
+            let txn = self.engine.db().write().await?;
+            let held = repo::job::release(&*txn, j).await?;
+            txn.commit().await?;
+            Ok::<_, crate::Error>(held)
+        }
+        .await;
+        if let Err(e) = released {
+            tracing::error!(job.id = j.id, error = %e, "handing a job back failed; it waits for its claim to lapse");
+        }
+    }
+
+    /// Runs a job whose claim is held, and records its failure for a retry. Answers the next
+    /// step it handed on, claimed for this runner, when it succeeded.
+    async fn run_claimed(&self, j: job::Model) -> Option<job::Model> {
         let t0 = std::time::Instant::now();
-        let outcome =
+        let (outcome, next) = taking_next(async {
             match tokio::time::timeout(self.options.job_timeout, run(&self.engine, &j)).await {
                 Ok(r) => r,
                 Err(_) => Err(JobFailure(format!(
                     "timed out after {:?}",
                     self.options.job_timeout
                 ))),
-            };
+            }
+        })
+        .await;
         let elapsed = t0.elapsed();
         let Err(JobFailure(error)) = outcome else {
             crate::telemetry::job_attempt(&j.kind, elapsed, None);
             let elapsed_us = elapsed.as_micros() as u64;
             tracing::debug!(job.id = j.id, job.kind = %j.kind, elapsed_us, "job succeeded");
-            return;
+            return next;
         };
+        // Whether the failed job's transaction committed its next step is unknown: hand it
+        // back (nothing happens when it was not written).
+        if let Some(n) = next {
+            self.release(&n).await;
+        }
         let last = j.attempts >= j.max_attempts;
         crate::telemetry::job_attempt(&j.kind, elapsed, Some(last));
         tracing::warn!(job.id = j.id, job.kind = %j.kind, attempt = j.attempts, last, error = %error, "job failed");
@@ -242,6 +323,7 @@ impl Runner {
         if let Err(e) = result {
             tracing::error!(job.id = j.id, error = %e, "recording a job failure failed");
         }
+        None
     }
 
     /// Renews the claim on `j` before it runs; false when another worker took it over.

@@ -226,6 +226,11 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261206_000260_notify_triggers.sqlite.sql"),
                 postgres: include_str!("m20261206_000260_notify_triggers.postgres.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261207_000270_notify_queued_jobs",
+                sqlite: include_str!("m20261207_000270_notify_queued_jobs.sqlite.sql"),
+                postgres: include_str!("m20261207_000270_notify_queued_jobs.postgres.sql"),
+            }),
         ]
     }
 }

@@ -30,7 +30,19 @@ pub async fn enqueue(conn: &impl ConnectionTrait, jobs: Vec<NewJob>) -> Result<(
         return Ok(());
     }
     let now = dispatch_core::now();
-    job::Entity::insert_many(jobs.into_iter().map(|j| job::ActiveModel {
+    job::Entity::insert_many(jobs.into_iter().map(|j| queued(j, now)))
+        .on_conflict(same_key())
+        .do_nothing()
+        .exec_without_returning(conn)
+        .await?;
+    // On PostgreSQL the insert itself announces the jobs to every replica when the transaction
+    // commits (trigger `jobs_enqueued`, channel [`super::notify::JOBS`]): no round trip of its own.
+    Ok(())
+}
+
+/// The row of a job waiting in the queue.
+fn queued(j: NewJob, now: DateTime<Utc>) -> job::ActiveModel {
+    job::ActiveModel {
         kind: Set(j.kind),
         payload: Set(j.payload.to_string()),
         state: Set("queued".into()),
@@ -42,18 +54,68 @@ pub async fn enqueue(conn: &impl ConnectionTrait, jobs: Vec<NewJob>) -> Result<(
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    }))
-    .on_conflict(
-        OnConflict::column(job::Column::IdempotencyKey)
-            .do_nothing()
-            .to_owned(),
-    )
+    }
+}
+
+/// A second job with the same idempotency key is not inserted.
+fn same_key() -> OnConflict {
+    OnConflict::column(job::Column::IdempotencyKey)
+        .do_nothing()
+        .to_owned()
+}
+
+/// Enqueues `job` already claimed by `worker` (running, its first attempt), for the worker
+/// that enqueued it to run next without a claim of its own; `None` when its idempotency key
+/// exists already (then nothing is written). Announces nothing on PostgreSQL: no other runner
+/// may take it while the claim holds.
+pub async fn enqueue_claimed(
+    conn: &impl ConnectionTrait,
+    job: NewJob,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<job::Model>> {
+    use sea_orm::TryInsertResult;
+    let inserted = job::Entity::insert(job::ActiveModel {
+        state: Set("running".into()),
+        attempts: Set(1),
+        locked_at: Set(Some(now)),
+        locked_by: Set(Some(worker.to_string())),
+        ..queued(job, now)
+    })
+    .on_conflict(same_key())
     .do_nothing()
-    .exec_without_returning(conn)
-    .await?;
-    // On PostgreSQL the insert itself announces the jobs to every replica when the transaction
-    // commits (trigger `jobs_enqueued`, channel [`super::notify::JOBS`]): no round trip of its own.
-    Ok(())
+    .exec_with_returning(conn)
+    .await;
+    Ok(match inserted {
+        Ok(TryInsertResult::Inserted(m)) => Some(m),
+        Ok(TryInsertResult::Empty | TryInsertResult::Conflicted) => None,
+        // What SQLite's `RETURNING` of a row not inserted comes back as.
+        Err(sea_orm::DbErr::RecordNotFound(_) | sea_orm::DbErr::RecordNotInserted) => None,
+        Err(e) => return Err(e.into()),
+    })
+}
+
+/// Hands a job claimed by `job.locked_by` back to the queue, as if never claimed (a stopping
+/// runner's next step). False when the claim was not held.
+pub async fn release(conn: &impl ConnectionTrait, job: &job::Model) -> Result<bool> {
+    use sea_orm::sea_query::Expr;
+    let update = back_to_queue().col_expr(
+        job::Column::Attempts,
+        Expr::col(job::Column::Attempts).sub(1),
+    );
+    while_held(conn, update, job).await
+}
+
+/// An update that puts jobs back in the queue, unclaimed.
+fn back_to_queue() -> sea_orm::UpdateMany<job::Entity> {
+    use sea_orm::sea_query::Expr;
+    job::Entity::update_many()
+        .col_expr(job::Column::State, Expr::value("queued"))
+        .col_expr(
+            job::Column::LockedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
 }
 
 /// Jobs in a state (all states when `None`), newest first.
@@ -203,13 +265,7 @@ pub async fn finish(
             .col_expr(job::Column::State, Expr::value("failed"))
             .col_expr(job::Column::LastError, Expr::value(error)),
     };
-    let res = update
-        .filter(job::Column::Id.eq(job.id))
-        .filter(job::Column::State.eq("running"))
-        .filter(job::Column::LockedBy.eq(job.locked_by.clone()))
-        .exec(conn)
-        .await?;
-    Ok(res.rows_affected == 1)
+    while_held(conn, update, job).await
 }
 
 /// Puts a failed job back in the queue with a fresh set of attempts.
@@ -256,14 +312,7 @@ pub async fn incident_of(conn: &impl ConnectionTrait, id: i64) -> Result<Option<
 /// Puts every running job back in the queue. Only for a single-process deployment (SQLite) at
 /// start-up: no other worker can hold a claim, so a running job is one a crash interrupted.
 pub async fn release_all_running(conn: &impl ConnectionTrait) -> Result<u64> {
-    use sea_orm::sea_query::Expr;
-    let res = job::Entity::update_many()
-        .col_expr(job::Column::State, Expr::value("queued"))
-        .col_expr(
-            job::Column::LockedAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
+    let res = back_to_queue()
         .filter(job::Column::State.eq("running"))
         .exec(conn)
         .await?;
@@ -292,8 +341,18 @@ pub async fn renew(
     now: DateTime<Utc>,
 ) -> Result<bool> {
     use sea_orm::sea_query::Expr;
-    let res = job::Entity::update_many()
-        .col_expr(job::Column::LockedAt, Expr::value(now))
+    let update = job::Entity::update_many().col_expr(job::Column::LockedAt, Expr::value(now));
+    while_held(conn, update, job).await
+}
+
+/// Runs `update` on `job` if its claim is still held by the worker that claimed it; false when
+/// not (it finished, or another worker took it over).
+async fn while_held(
+    conn: &impl ConnectionTrait,
+    update: sea_orm::UpdateMany<job::Entity>,
+    job: &job::Model,
+) -> Result<bool> {
+    let res = update
         .filter(job::Column::Id.eq(job.id))
         .filter(job::Column::State.eq("running"))
         .filter(job::Column::LockedBy.eq(job.locked_by.clone()))

@@ -5,7 +5,8 @@
 
 use crate::error::Result;
 
-/// Jobs were enqueued (any insert into `jobs`).
+/// Jobs were enqueued to wait in the queue (an insert of `queued` jobs; a flow's next step
+/// inserted already claimed by the runner that runs it is not announced).
 pub const JOBS: &str = "dispatch_jobs";
 
 /// What a bearer token authenticates as may have changed: a token revoked, expired or

@@ -375,6 +375,17 @@ async fn a_provider_that_keeps_failing_marks_its_resource_failed_and_a_retry_rec
     );
 }
 
+/// A runner that takes over every claim, as if each had outlived its lease.
+fn short_lease_runner(app: &TestApp) -> Runner {
+    Runner::new(
+        app.engine.clone(),
+        dispatch_engine::jobs::RunnerOptions {
+            lease: std::time::Duration::ZERO,
+            ..fast_runner()
+        },
+    )
+}
+
 #[tokio::test]
 async fn a_job_claimed_by_a_worker_that_died_is_taken_over_after_its_lease() {
     let app = spawn_app().await;
@@ -393,17 +404,91 @@ async fn a_job_claimed_by_a_worker_that_died_is_taken_over_after_its_lease() {
     .unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(app.run_pending_jobs().await, 0, "a live lease is respected");
-    let short = Runner::new(
-        app.engine.clone(),
-        dispatch_engine::jobs::RunnerOptions {
-            lease: std::time::Duration::ZERO,
-            ..fast_runner()
-        },
-    );
+    let short = short_lease_runner(&app);
     assert!(short.run_pending().await.unwrap() >= 7);
     let i = app.get("/incidents/INC-1").await.body;
     assert!(resources(&i).iter().all(|(_, s)| s == "ready"));
     assert_eq!(resources(&i).len(), 6, "no duplicate resource");
+}
+
+#[tokio::test]
+async fn a_step_handed_on_to_a_worker_that_died_is_taken_over_after_its_lease() {
+    use dispatch_core::{IncidentId, ResourceKind};
+    use dispatch_store::repo::job;
+    let app = spawn_app().await;
+    let declared = app.declare("Crash between steps").await;
+    let id = IncidentId(declared["id"].as_i64().unwrap());
+    let page = format!("/incidents/{}", declared["name"].as_str().unwrap());
+    // A worker ran the saga's first step, handed the second on to itself (claimed in the first
+    // step's transaction) and died before running it.
+    let now = dispatch_core::now();
+    let second = dispatch_engine::flows::provision(id, ResourceKind::Group, now);
+    let handed = job::enqueue_claimed(app.engine.db().conn(), second.clone(), "dead-worker", now)
+        .await
+        .unwrap()
+        .expect("a new step is inserted");
+    assert_eq!((handed.state.as_str(), handed.attempts), ("running", 1));
+    assert_eq!(handed.locked_by.as_deref(), Some("dead-worker"));
+    assert!(
+        job::enqueue_claimed(app.engine.db().conn(), second, "dead-worker", now)
+            .await
+            .unwrap()
+            .is_none(),
+        "a step is handed on once"
+    );
+    // The first step runs again (it was queued); the second is not run twice while its claim
+    // holds, so the saga waits there.
+    assert_eq!(
+        app.run_pending_jobs().await,
+        1,
+        "only the queued first step runs"
+    );
+    let i = app.get(&page).await.body;
+    let ready = resources(&i)
+        .into_iter()
+        .filter(|(_, s)| s == "ready")
+        .count();
+    assert_eq!(ready, 1, "{:?}", resources(&i));
+    let short = short_lease_runner(&app);
+    // The group step, then the four after it and the room's set-up, engagement and notices.
+    assert!(short.run_pending().await.unwrap() >= 6);
+    let i = app.get(&page).await.body;
+    assert!(
+        resources(&i).iter().all(|(_, s)| s == "ready"),
+        "{:?}",
+        resources(&i)
+    );
+    assert_eq!(resources(&i).len(), 6, "no duplicate resource");
+    assert_eq!(app.get("/jobs?state=failed").await.body, json!([]));
+}
+
+#[tokio::test]
+async fn a_claimed_job_is_handed_back_only_by_its_worker() {
+    use dispatch_store::repo::job;
+    let app = spawn_app().await;
+    let now = dispatch_core::now();
+    let conn = app.engine.db().conn();
+    let new = dispatch_engine::flows::provision(
+        dispatch_core::IncidentId(app.declare("Handed back").await["id"].as_i64().unwrap()),
+        dispatch_core::ResourceKind::Storage,
+        now,
+    );
+    let claimed = job::enqueue_claimed(conn, new, "worker-a", now)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut other = claimed.clone();
+    other.locked_by = Some("worker-b".into());
+    assert!(!job::release(conn, &other).await.unwrap(), "not worker-b's");
+    assert!(job::release(conn, &claimed).await.unwrap());
+    let back = job::get(conn, claimed.id).await.unwrap();
+    assert_eq!((back.state.as_str(), back.attempts), ("queued", 0));
+    assert_eq!(back.locked_by, None);
+    assert!(
+        !job::release(conn, &claimed).await.unwrap(),
+        "released once"
+    );
+    assert!(app.run_pending_jobs().await >= 7, "queued again, it runs");
 }
 
 #[tokio::test]

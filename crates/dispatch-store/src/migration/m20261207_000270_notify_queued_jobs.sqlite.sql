@@ -1,0 +1,1 @@
+-- Nothing to do on SQLite: its job runners are woken in process (see the PostgreSQL version).
