@@ -87,6 +87,10 @@ pub async fn apply(engine: &Engine, doc: &Document, prune: bool) -> Result<Appli
         webhook_secrets = write_webhooks(conn, hooks, prune, now, &seal).await?;
     }
     txn.commit().await?;
+    // What this process keeps of the configuration is read afresh (other replicas within the
+    // caches' few seconds).
+    engine.invalidate_config();
+    engine.invalidate_signals();
     Ok(Applied {
         plan,
         webhook_secrets,

@@ -8,39 +8,39 @@ use dispatch_core::{IncidentId, ResourceKind};
 use dispatch_store::model::resource;
 use dispatch_store::repo;
 use dispatch_store::repo::event::EventFilter;
-use dispatch_store::Conn;
+use dispatch_store::repo::incident::Viewer;
 
 /// The incident as providers see it now, without its timeline and reports (only documents show
 /// them).
-pub(crate) async fn load(
-    conn: &impl Conn,
-    incident_id: i64,
-    base_url: &str,
-) -> Result<IncidentContext> {
-    load_with(conn, incident_id, base_url, false).await
+pub(crate) async fn load(engine: &Engine, incident_id: i64) -> Result<IncidentContext> {
+    load_with(engine, incident_id, false).await
 }
 
 /// The incident as providers see it now, with its whole timeline and its latest reports: what
 /// documents are filled from.
 pub(crate) async fn load_for_documents(
-    conn: &impl Conn,
+    engine: &Engine,
     incident_id: i64,
-    base_url: &str,
 ) -> Result<IncidentContext> {
-    load_with(conn, incident_id, base_url, true).await
+    load_with(engine, incident_id, true).await
 }
 
 async fn load_with(
-    conn: &impl Conn,
+    engine: &Engine,
     incident_id: i64,
-    base_url: &str,
     for_documents: bool,
 ) -> Result<IncidentContext> {
-    // Only what a context carries: not the detail's runbooks. The row, then its tags,
-    // participants, resources, latest reports and cost in one statement.
-    let row = repo::incident::get(conn, &IncidentRef::Id(IncidentId(incident_id))).await?;
+    let conn = engine.db().conn();
+    let base_url = engine.base_url();
+    // Only what a context carries: not the detail's runbooks. The row with its tags,
+    // participants, resources, latest reports and cost, in one statement; the project's
+    // provider settings from the configuration this process keeps.
+    let r = IncidentRef::Id(IncidentId(incident_id));
+    let (row, parts) = repo::detail::visible_with_parts(conn, Viewer::Everyone, &r)
+        .await?
+        .ok_or_else(|| crate::Error::NotFound(format!("incident {incident_id}")))?;
     let r = &row;
-    let parts = repo::detail::parts(conn, incident_id).await?;
+    let project = engine.project_config_by_id(r.project_id).await?;
     // Everyone who took part, whatever their role now (the review counts them).
     let people = parts.participants.len();
     let type_name = r.type_name.clone();
@@ -138,11 +138,9 @@ async fn load_with(
         metrics,
         cost,
         tags: parts.tags.into_iter().map(|t| t.name).collect(),
-        base_url: base_url.to_string(),
+        base_url,
         settings: dispatch_core::provider_settings::ProviderSettings::from_stored(
-            &repo::project::get(conn, r.project_id)
-                .await?
-                .provider_settings,
+            &project.project.provider_settings,
         ),
     })
 }

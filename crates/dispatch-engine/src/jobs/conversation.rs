@@ -118,7 +118,7 @@ pub(crate) async fn setup(
     let mut events = Events::system(now);
     let conn = engine.db().conn();
     let room = conversation(&list)?;
-    let ctx = context::load(conn, incident_id, &engine.base_url()).await?;
+    let ctx = context::load(engine, incident_id).await?;
     let runbooks = crate::rules::welcome::runbooks(conn, incident_id).await?;
     let similar = engine
         .incidents()
@@ -184,8 +184,7 @@ pub(crate) async fn refresh(
     incident_id: i64,
 ) -> Result<(), JobFailure> {
     let list = resources(engine, incident_id).await?;
-    let ctx =
-        context::load_for_documents(engine.db().conn(), incident_id, &engine.base_url()).await?;
+    let ctx = context::load_for_documents(engine, incident_id).await?;
     let mut events = Events::system(dispatch_core::now());
     super::group::sync(engine, &ctx, &list, &mut events).await?;
     let registry = engine.registry();
@@ -240,10 +239,7 @@ pub(crate) async fn archive(
     // A document is frozen as the incident closed (status Closed, the resolution), not as the
     // last refresh before the close left it.
     let ctx = match archive {
-        true => Some(
-            context::load_for_documents(engine.db().conn(), incident_id, &engine.base_url())
-                .await?,
-        ),
+        true => Some(context::load_for_documents(engine, incident_id).await?),
         false => None,
     };
     for r in list

@@ -150,7 +150,7 @@ pub(crate) async fn mail(
                 .await?
         }
         _ => {
-            let ctx = context::load(engine.db().conn(), incident_id, &engine.base_url()).await?;
+            let ctx = context::load(engine, incident_id).await?;
             ctx.participants.into_iter().map(|(p, _)| p.email).collect()
         }
     };

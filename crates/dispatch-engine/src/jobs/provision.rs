@@ -44,9 +44,9 @@ pub(crate) async fn run(
         ResourceKind::Document | ResourceKind::ReviewDocument | ResourceKind::ExecutiveDocument
     );
     let ctx = if is_document {
-        context::load_for_documents(conn, incident_id, &engine.base_url()).await?
+        context::load_for_documents(engine, incident_id).await?
     } else {
-        context::load(conn, incident_id, &engine.base_url()).await?
+        context::load(engine, incident_id).await?
     };
     let providers = engine.providers_of_project(Some(&ctx.project)).await?;
     let key = format!("{}/{}", ctx.name, kind);

@@ -203,7 +203,7 @@ pub(crate) async fn card(
     conn: &impl Conn,
     row: &IncidentRow,
 ) -> Result<RichMessage> {
-    let ctx = context::load(conn, row.id, &engine.base_url()).await?;
+    let ctx = context::load(engine, row.id).await?;
     let project = repo::project::get(conn, row.project_id).await?;
     let mut description: String = row.description.chars().take(500).collect();
     if row.description.chars().count() > 500 {

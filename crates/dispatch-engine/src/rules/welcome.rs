@@ -235,7 +235,7 @@ pub(crate) async fn run(
         // Still being created: the room's set-up welcomes everyone.
         return complete(engine, job, incident_id, events).await;
     };
-    let ctx = context::load(conn, incident_id, &engine.base_url()).await?;
+    let ctx = context::load(engine, incident_id).await?;
     if let (Some(room_id), true) = (room, payload.announce) {
         let p = engine.providers_of_incident(incident_id).await?;
         p.conversation.add_members(&room_id, &emails).await?;

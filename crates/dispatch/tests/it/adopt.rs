@@ -726,6 +726,40 @@ async fn owners_export_plan_and_apply_the_configuration_over_the_api() {
 }
 
 #[tokio::test]
+async fn an_applied_incident_type_can_be_declared_at_once() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let owner = app.token_with("owner@example.com", "owner", "admin").await;
+    // A declaration reads (and keeps for a few seconds) the project's configuration.
+    app.declare("Before the change").await;
+    let mut doc = app
+        .call_as(Some(&owner), Method::GET, "/config/export", None)
+        .await
+        .body;
+    let mut database = doc["projects"][0]["incident_types"][0].clone();
+    database["slug"] = "database".into();
+    database["name"] = "Database".into();
+    database["default"] = false.into();
+    doc["projects"][0]["incident_types"]
+        .as_array_mut()
+        .unwrap()
+        .push(database);
+    let applied = app
+        .call_as(Some(&owner), Method::POST, "/config/apply", Some(doc))
+        .await;
+    assert_eq!(applied.status, 200, "{}", applied.body);
+    let declared = app
+        .post(
+            "/incidents",
+            serde_json::json!({"title": "Replica lag", "description": "x", "type": "database"}),
+        )
+        .await;
+    assert_eq!(declared.status, 201, "{}", declared.body);
+    assert_eq!(declared.body["type"], "database");
+    app.run_pending_jobs().await;
+}
+
+#[tokio::test]
 async fn the_schema_accepts_an_exported_file_and_refuses_a_wrong_typed_field() {
     use reqwest::Method;
     let app = spawn_app().await;
