@@ -422,16 +422,26 @@ async fn api_tokens_are_scoped_listed_by_prefix_recorded_when_used_and_revocable
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "a read token cannot write");
-    let listed = app
-        .call_as(Some(&mia), Method::GET, "/tokens", None)
-        .await
-        .body;
-    let used = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == id)
-        .unwrap();
+    // When a token was last used is written beside the request, not before its answer: look
+    // until it shows (a few seconds at most).
+    let mut used = Value::Null;
+    for _ in 0..100 {
+        let listed = app
+            .call_as(Some(&mia), Method::GET, "/tokens", None)
+            .await
+            .body;
+        used = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .unwrap()
+            .clone();
+        if used["last_used_at"].is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert!(used["last_used_at"].is_string(), "{used}");
 
     // Other people's tokens are not the member's to revoke; their own are.
