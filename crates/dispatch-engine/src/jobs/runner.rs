@@ -1,6 +1,7 @@
-//! The job runner: claims runnable jobs, runs each with a timeout, and retries failures with
-//! exponential backoff and jitter until the job's attempts are spent. Woken in-process when a
-//! command enqueues jobs, and polls as a fallback (other replicas, scheduled retries).
+//! The job runner: claims runnable jobs, runs each with a timeout (then the next step of its flow
+//! it handed on, without a claim), and retries failures with exponential backoff and jitter
+//! until the job's attempts are spent. Woken in-process when a command enqueues jobs, and polls
+//! as a fallback (other replicas, scheduled retries).
 
 use super::dispatch::run;
 use super::outcome::{taking_next, JobFailure};
@@ -16,11 +17,12 @@ use tokio::sync::watch;
 /// How the runner behaves.
 #[derive(Debug, Clone)]
 pub struct RunnerOptions {
-    /// Jobs claimed at once.
+    /// Most jobs claimed at once (never more than the free slots).
     pub batch: u64,
-    /// Claimed jobs run at once (1: one after the other, in claim order). Jobs wait mostly on
-    /// the database's commits and on providers, so a few at once multiply a replica's job
-    /// throughput; they are already safe to run side by side, as on different replicas.
+    /// Jobs run at once, each with the steps it hands on (1: one after the other, in claim
+    /// order). Jobs wait mostly on the database's commits and on providers, so a few at once
+    /// multiply a replica's job throughput; they are already safe to run side by side, as on
+    /// different replicas.
     pub concurrency: usize,
     /// Longest a job may run.
     pub job_timeout: Duration,
