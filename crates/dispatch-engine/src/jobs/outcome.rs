@@ -102,8 +102,8 @@ async fn hand_on(
     job: &job::Model,
     next: repo::job::NewJob,
 ) -> Result<(), JobFailure> {
-    let worker = job.locked_by.as_deref();
-    match worker.filter(|_| NEXT.try_with(|_| ()).is_ok()) {
+    let in_runner = NEXT.try_with(|_| ()).is_ok();
+    match job.locked_by.as_deref().filter(|_| in_runner) {
         Some(worker) => {
             let claimed =
                 repo::job::enqueue_claimed(&**txn, next, worker, dispatch_core::now()).await?;

@@ -138,10 +138,14 @@ impl Runner {
             if !stopping && more && (running.is_empty() || free >= refill) {
                 let limit = (free as u64).min(self.options.batch.max(1));
                 let now = dispatch_core::now();
-                let lease = ChronoDuration::from_std(self.options.lease)
-                    .unwrap_or(ChronoDuration::minutes(5));
-                match repo::job::claim(self.engine.db(), &self.worker, limit, now, now - lease)
-                    .await
+                match repo::job::claim(
+                    self.engine.db(),
+                    &self.worker,
+                    limit,
+                    now,
+                    now - self.lease(),
+                )
+                .await
                 {
                     Ok(jobs) => {
                         more = jobs.len() as u64 == limit;
@@ -201,6 +205,11 @@ impl Runner {
         }
     }
 
+    /// How long a claim holds.
+    fn lease(&self) -> ChronoDuration {
+        ChronoDuration::from_std(self.options.lease).unwrap_or(ChronoDuration::minutes(5))
+    }
+
     /// How long an idle runner may sleep: until the next queued job is due or the oldest claim's
     /// lease runs out, at most [`RunnerOptions::poll`].
     async fn idle_wait(&self) -> Duration {
@@ -211,7 +220,7 @@ impl Runner {
                 return self.options.poll;
             }
         };
-        let lease = ChronoDuration::from_std(self.options.lease).unwrap_or_default();
+        let lease = self.lease();
         let due = [next.queued, next.claimed.map(|t| t + lease)]
             .into_iter()
             .flatten()
@@ -231,9 +240,7 @@ impl Runner {
         claimed_at: chrono::DateTime<chrono::Utc>,
         stop: Option<watch::Receiver<bool>>,
     ) -> usize {
-        let lease =
-            ChronoDuration::from_std(self.options.lease).unwrap_or(ChronoDuration::minutes(5));
-        if dispatch_core::now() - claimed_at >= lease / 2 && !self.still_held(&j).await {
+        if dispatch_core::now() - claimed_at >= self.lease() / 2 && !self.still_held(&j).await {
             return 0;
         }
         let mut ran = 1;
