@@ -917,3 +917,40 @@ async fn a_sender_over_its_rate_gets_429_with_retry_after_and_nothing_of_that_re
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
 }
+
+#[tokio::test]
+async fn entity_types_read_by_a_json_path_find_their_value_in_the_raw_alert() {
+    let app = spawn_app().await;
+    let def = define(
+        &app,
+        json!({"name": "Postgres", "source": "pagerduty", "match": "",
+        "entity_types": [{"name": "host", "path": "payload.source"},
+            {"name": "ip", "path": "payload.custom_details.addresses[1]"}]}),
+    )
+    .await;
+    let trigger = json!({"routing_key": "k", "event_action": "trigger", "dedup_key": "db1-disk",
+        "payload": {"summary": "Disk full on db1", "source": "db1.example.com", "severity": "error",
+            "custom_details": {"addresses": ["10.0.0.1", "10.0.0.2"]}}});
+    let r = app.post("/signals/pagerduty", trigger).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:#}", r.body);
+    let list = instances(&app, &def["id"]).await;
+    assert_eq!(
+        list[0]["entities"],
+        json!([{"type": "host", "value": "db1.example.com"}, {"type": "ip", "value": "10.0.0.2"}]),
+        "{:#}",
+        list[0]
+    );
+
+    // A filter over the entity so found takes the next alert.
+    let r = app
+        .post(
+            "/signal-filters",
+            json!({"name": "db1 maintenance", "expression": "host=\"db1.example.com\""}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    let again = json!({"routing_key": "k", "event_action": "trigger", "dedup_key": "db1-cpu",
+        "payload": {"summary": "CPU on db1", "source": "db1.example.com", "severity": "error"}});
+    let r = app.post("/signals/pagerduty", again).await;
+    assert_eq!(r.body["alerts"][0]["outcome"], "snoozed", "{:#}", r.body);
+}
