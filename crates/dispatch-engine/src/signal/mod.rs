@@ -361,12 +361,14 @@ impl crate::Signals<'_> {
         Ok(())
     }
 
-    /// A page of instances, newest first, and the total.
+    /// A page of instances, newest first, and the total: those `viewer` may see (a
+    /// members-only project's only for its members and admins).
     pub async fn instances(
         self,
         definition: Option<SignalDefinitionId>,
         case: Option<dispatch_core::CaseId>,
         project: Option<&str>,
+        viewer: crate::access::Viewer,
         page: u64,
         per_page: u64,
     ) -> Result<(Vec<signal_instance::Model>, u64)> {
@@ -378,6 +380,7 @@ impl crate::Signals<'_> {
             definition_id: definition.map(|d| d.0),
             case_id: case.map(|c| c.0),
             project_id,
+            viewer,
         };
         Ok(repo::signal::instances(self.db().conn(), &f, page, per_page).await?)
     }
