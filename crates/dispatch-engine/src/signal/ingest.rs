@@ -569,7 +569,10 @@ pub(crate) async fn write(
     settling.dedup();
     let mut unsettled = repo::signal::unresolved(conn, project_id, &settling).await?;
     if !settling.is_empty() {
+        // Read back above too when this transaction wrote them: each once.
         unsettled.extend(stored.values().map(InstanceHead::from));
+        unsettled.sort_by_key(|i| i.id);
+        unsettled.dedup_by_key(|i| i.id);
     }
     let mut settled: HashMap<usize, Vec<&InstanceHead>> = HashMap::new();
     let mut resolve_ids = Vec::new();

@@ -954,3 +954,20 @@ async fn entity_types_read_by_a_json_path_find_their_value_in_the_raw_alert() {
     let r = app.post("/signals/pagerduty", again).await;
     assert_eq!(r.body["alerts"][0]["outcome"], "snoozed", "{:#}", r.body);
 }
+
+#[tokio::test]
+async fn an_alert_resolved_in_the_request_that_fired_it_names_each_instance_once() {
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let first = send(&app, notification(vec![errors("q1")])).await;
+    let mut resolved = errors("q1");
+    resolved["status"] = json!("resolved");
+    let got = send(&app, notification(vec![errors("q1"), resolved])).await;
+    assert_eq!(got[0]["outcome"], "deduplicated", "{got:#?}");
+    assert_eq!(got[1]["outcome"], "resolved", "{got:#?}");
+    assert_eq!(
+        got[1]["instances"],
+        json!([first[0]["instance_id"], got[0]["instance_id"]]),
+        "{got:#?}"
+    );
+}
