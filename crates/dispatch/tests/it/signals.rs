@@ -971,3 +971,40 @@ async fn an_alert_resolved_in_the_request_that_fired_it_names_each_instance_once
         "{got:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_definition_naming_a_case_type_priority_or_severity_the_project_lacks_is_refused() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/projects/default/signal-definitions",
+            json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"},
+                "case_type": "nope", "case_priority": "ultra", "case_severity": "zzz"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", r.body);
+    assert_eq!(
+        error_fields(&r.body),
+        ["case_type", "case_priority", "case_severity"]
+    );
+    assert_eq!(
+        app.get("/projects/default/signal-definitions").await.body,
+        json!([]),
+        "nothing is saved"
+    );
+    let def = define(
+        &app,
+        json!({"name": "Errors", "source": "alertmanager",
+        "match": {"alertname": "HighErrorRate"}, "case_priority": "high"}),
+    )
+    .await;
+    assert_eq!(def["case_priority"], "high");
+    let r = app
+        .patch(
+            &format!("/projects/default/signal-definitions/{}", def["id"]),
+            json!({"case_priority": "ultra"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", r.body);
+    assert_eq!(error_fields(&r.body), ["case_priority"]);
+}
