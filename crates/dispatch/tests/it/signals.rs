@@ -1008,3 +1008,30 @@ async fn a_definition_naming_a_case_type_priority_or_severity_the_project_lacks_
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", r.body);
     assert_eq!(error_fields(&r.body), ["case_priority"]);
 }
+
+#[tokio::test]
+async fn a_body_that_is_not_an_object_is_refused_as_the_body() {
+    let app = spawn_app().await;
+    for endpoint in ["alertmanager", "grafana", "pagerduty"] {
+        for body in [json!([]), json!([{"status": "firing"}, 2]), json!("x")] {
+            let r = app
+                .post(&format!("/signals/{endpoint}"), body.clone())
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{endpoint} {body}"
+            );
+            assert_eq!(
+                error_fields(&r.body),
+                ["body"],
+                "{endpoint} {body}: {:#}",
+                r.body
+            );
+            assert_eq!(
+                r.body["error"]["fields"][0]["message"], "must be a JSON object",
+                "{endpoint} {body}"
+            );
+        }
+    }
+}
