@@ -239,7 +239,7 @@ pub async fn run_case(cmd: CaseCommand) -> anyhow::Result<()> {
                     |i| {
                         format!(
                             "{:<6} {:<10} {:<9} {:<26} {:<10} {}",
-                            i["id"],
+                            i["id"].to_string(),
                             s(&i["status"]),
                             i["priority"].as_str().unwrap_or("—"),
                             i["assignee"].as_str().unwrap_or("—"),

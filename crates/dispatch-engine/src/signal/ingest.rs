@@ -106,6 +106,9 @@ pub(crate) struct Prepared {
     max_window: i64,
     /// The text each stored alert keeps (labels, raw payload).
     texts: Vec<Option<(String, String)>>,
+    /// The entities each alert's definition finds in it (none for an alert that records no
+    /// instance).
+    entities: Vec<Vec<Entity>>,
     /// The request's audit entry, written with its alerts.
     pub(crate) audit: Option<NewAudit>,
 }
@@ -215,6 +218,18 @@ impl crate::Signals<'_> {
             .max()
             .unwrap_or(0);
 
+        // Entities are found before the raw payload is let go below: a `path` extractor reads it.
+        let entities: Vec<Vec<Entity>> = matched
+            .iter()
+            .map(|(a, m)| match m {
+                Some(d) if a.status == AlertStatus::Firing => defs[*d]
+                    .extractors
+                    .iter()
+                    .filter_map(|x| x.extract(a))
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
         // The text each stored alert keeps, made before the write lock is taken; the parsed
         // payload is freed here too, not by the writer.
         let texts: Vec<Option<(String, String)>> = matched
@@ -237,6 +252,7 @@ impl crate::Signals<'_> {
             fingerprints,
             max_window,
             texts,
+            entities,
             audit: None,
         })
     }
@@ -259,6 +275,7 @@ pub(crate) async fn write(
     let matched: Vec<&(Alert, Option<usize>)> =
         group.iter().flat_map(|p| p.matched.iter()).collect();
     let texts: Vec<&Option<(String, String)>> = group.iter().flat_map(|p| p.texts.iter()).collect();
+    let found: Vec<&Vec<Entity>> = group.iter().flat_map(|p| p.entities.iter()).collect();
     let mut fingerprints: Vec<&str> = group
         .iter()
         .flat_map(|p| p.fingerprints.iter().map(String::as_str))
@@ -315,11 +332,7 @@ pub(crate) async fn write(
             continue;
         };
         let def = &defs[d];
-        let entities: Vec<Entity> = def
-            .extractors
-            .iter()
-            .filter_map(|x| x.extract(alert))
-            .collect();
+        let entities = found[idx].clone();
         let labels = with_entities(alert, &entities);
         let mut filter_id = None;
         let mut monitored_by = None;
@@ -556,7 +569,10 @@ pub(crate) async fn write(
     settling.dedup();
     let mut unsettled = repo::signal::unresolved(conn, project_id, &settling).await?;
     if !settling.is_empty() {
+        // Read back above too when this transaction wrote them: each once.
         unsettled.extend(stored.values().map(InstanceHead::from));
+        unsettled.sort_by_key(|i| i.id);
+        unsettled.dedup_by_key(|i| i.id);
     }
     let mut settled: HashMap<usize, Vec<&InstanceHead>> = HashMap::new();
     let mut resolve_ids = Vec::new();

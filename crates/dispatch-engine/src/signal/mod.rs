@@ -252,6 +252,45 @@ impl crate::Signals<'_> {
         Ok(())
     }
 
+    /// Checks the case type, priority and severity the definition names are the project's
+    /// (those of `current` may stay as they are: the project may have disabled one since).
+    fn check_taxonomy(
+        cfg: &crate::cache::ProjectConfig,
+        input: &DefinitionInput,
+        current: Option<&signal_definition::Model>,
+    ) -> Result<()> {
+        let mut e = ValidationError::default();
+        // A name given anew (not the one `current` already has).
+        let new = |given: &Option<String>, kept: Option<&Option<String>>| {
+            given.clone().filter(|_| kept != Some(given))
+        };
+        if let Some(t) = new(&input.case_type, current.map(|c| &c.case_type)) {
+            if cfg.type_named(&t).is_none() {
+                e.push(
+                    "case_type",
+                    format!("the project has no incident type {t:?}"),
+                );
+            }
+        }
+        if let Some(p) = new(&input.case_priority, current.map(|c| &c.case_priority)) {
+            if cfg.priority_named(&p).is_none() {
+                e.push(
+                    "case_priority",
+                    format!("the project has no priority {p:?}"),
+                );
+            }
+        }
+        if let Some(v) = new(&input.case_severity, current.map(|c| &c.case_severity)) {
+            if cfg.severity_named(&v).is_none() {
+                e.push(
+                    "case_severity",
+                    format!("the project has no severity {v:?}"),
+                );
+            }
+        }
+        Ok(e.into_result()?)
+    }
+
     /// Creates a definition.
     pub async fn create_definition(
         self,
@@ -261,6 +300,7 @@ impl crate::Signals<'_> {
         input.check()?;
         let cfg = self.project_config(Some(project)).await?;
         self.check_service(cfg.project.id, &input).await?;
+        Self::check_taxonomy(&cfg, &input, None)?;
         let now = dispatch_core::now();
         let row = input.into_row(
             cfg.project.id,
@@ -283,6 +323,8 @@ impl crate::Signals<'_> {
         input.check()?;
         let current = self.definition(project, id).await?;
         self.check_service(current.project_id, &input).await?;
+        let cfg = self.project_config(Some(project)).await?;
+        Self::check_taxonomy(&cfg, &input, Some(&current))?;
         let row = input.into_row(
             current.project_id,
             signal_definition::Model {
@@ -361,12 +403,14 @@ impl crate::Signals<'_> {
         Ok(())
     }
 
-    /// A page of instances, newest first, and the total.
+    /// A page of instances, newest first, and the total: those `viewer` may see (a
+    /// members-only project's only for its members and admins).
     pub async fn instances(
         self,
         definition: Option<SignalDefinitionId>,
         case: Option<dispatch_core::CaseId>,
         project: Option<&str>,
+        viewer: crate::access::Viewer,
         page: u64,
         per_page: u64,
     ) -> Result<(Vec<signal_instance::Model>, u64)> {
@@ -378,6 +422,7 @@ impl crate::Signals<'_> {
             definition_id: definition.map(|d| d.0),
             case_id: case.map(|c| c.0),
             project_id,
+            viewer,
         };
         Ok(repo::signal::instances(self.db().conn(), &f, page, per_page).await?)
     }

@@ -488,6 +488,9 @@ pub struct InstanceFilter {
     pub case_id: Option<i64>,
     /// Of this project.
     pub project_id: Option<i64>,
+    /// Who lists them: instances of members-only projects only for their members (and admins),
+    /// as their cases.
+    pub viewer: crate::repo::incident::Viewer,
 }
 
 /// A page of instances, newest first, and how many match in all.
@@ -498,6 +501,12 @@ pub async fn instances(
     per_page: u64,
 ) -> Result<(Vec<instance::Model>, u64)> {
     let mut q = instance::Entity::find().order_by_desc(instance::Column::Id);
+    if let Some(c) = f
+        .viewer
+        .uses_project((instance::Entity, instance::Column::ProjectId))
+    {
+        q = q.filter(c);
+    }
     if let Some(d) = f.definition_id {
         q = q.filter(instance::Column::DefinitionId.eq(d));
     }

@@ -69,8 +69,19 @@ pub(crate) async fn take(
     })
 }
 
+/// Refuses a body that is not a JSON object (the tools send one), before it is read as their
+/// body: read as one, an array's error would name a struct's element count.
+fn an_object(body: &Value) -> Result<(), ApiError> {
+    if body.is_object() {
+        Ok(())
+    } else {
+        Err(ApiError::field("body", "must be a JSON object"))
+    }
+}
+
 /// Reads Alertmanager's (or Grafana's) body into alerts, naming the field that does not fit.
 pub(crate) fn alertmanager_alerts(mut body: Value) -> Result<Vec<Alert>, ApiError> {
+    an_object(&body)?;
     let parsed: AlertmanagerBody = from_foreign_json(&body)?;
     let raws = match body.get_mut("alerts").map(Value::take) {
         Some(Value::Array(list)) => list,
@@ -195,6 +206,7 @@ pub async fn pagerduty(
     JsonValue(body): JsonValue,
 ) -> ApiResult<(axum::http::StatusCode, axum::Json<PagerDutyOut>)> {
     within_rate(&s, &auth, SignalSource::Pagerduty)?;
+    an_object(&body)?;
     let event: PagerDutyEvent = from_foreign_json(&body)?;
     let alert = event.to_alert(body)?;
     let dedup_key = alert.fingerprint.clone();

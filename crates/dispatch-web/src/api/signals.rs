@@ -746,7 +746,7 @@ pub struct InstanceQuery {
         (status = 422, body = ErrorBody)))]
 pub async fn list_instances(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Query(q): Query<InstanceQuery>,
 ) -> ApiResult<axum::Json<Page<InstanceOut>>> {
     let mut e = ValidationError::default();
@@ -759,6 +759,7 @@ pub async fn list_instances(
             q.definition.map(SignalDefinitionId),
             q.case.map(dispatch_core::CaseId),
             q.project.as_deref(),
+            auth.viewer(),
             page,
             per_page,
         )

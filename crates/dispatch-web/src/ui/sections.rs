@@ -382,7 +382,14 @@ async fn cases_of(
         let (_, signals) = s
             .engine
             .signals()
-            .instances(None, Some(dispatch_core::CaseId(c.id)), None, 1, 1)
+            .instances(
+                None,
+                Some(dispatch_core::CaseId(c.id)),
+                None,
+                dispatch_engine::access::Viewer::Everyone,
+                1,
+                1,
+            )
             .await?;
         out.push((c.into(), signals));
     }

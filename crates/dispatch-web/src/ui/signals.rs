@@ -138,7 +138,9 @@ pub async fn definitions(
     for d in defs {
         let id = SignalDefinitionId(d.id);
         let c = counts.remove(&id).unwrap_or_else(|| vec![0; HOURS]);
-        let (recent, total) = signals.instances(Some(id), None, None, 1, 5).await?;
+        let (recent, total) = signals
+            .instances(Some(id), None, None, caller.auth.viewer(), 1, 5)
+            .await?;
         rows.push(DefinitionRow {
             d: d.into(),
             day: c.iter().sum(),

@@ -298,3 +298,38 @@ async fn the_case_list_keeps_a_members_only_project_s_cases_to_its_members() {
     assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
     assert_eq!(listed(Some(bob)).await, (1, vec![case]));
 }
+
+#[tokio::test]
+async fn a_members_only_project_s_signals_are_listed_to_its_members_only() {
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let case = open_case(&app, "s1").await;
+    let r = app
+        .patch("/projects/default", json!({"members_only": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    let bob = app.token_for("bob@example.com").await;
+    // Bob, not a member, may not see the case, so neither its signals.
+    for path in [
+        "/signal-instances".to_string(),
+        format!("/signal-instances?case={case}"),
+        "/signal-instances?project=default".to_string(),
+    ] {
+        let r = app.call_as(Some(&bob), Method::GET, &path, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+        assert_eq!(r.body["total"], 0, "{path}: {:#}", r.body);
+        assert_eq!(r.body["items"], json!([]), "{path}");
+    }
+    let mia = crate::common::pages::signed_in(&app, "mia@example.com", "member").await;
+    let page = mia.get(&app, "/signals").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("Errors"), "the definition is listed");
+    assert!(
+        !page.html.contains(&format!("/cases/{case}")),
+        "the Signals page lists no alert of the project: {}",
+        page.html
+    );
+    // An admin sees them.
+    let r = app.get(&format!("/signal-instances?case={case}")).await;
+    assert_eq!(r.body["total"], 1, "{:#}", r.body);
+}

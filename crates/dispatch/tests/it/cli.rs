@@ -434,6 +434,12 @@ async fn the_cli_sends_a_test_alert_and_works_its_case_to_an_incident() {
         ok && out.contains("Disk full on db1") && out.contains("1 of 1"),
         "{out}"
     );
+    let (header, row) = (out.lines().next().unwrap(), out.lines().nth(1).unwrap());
+    assert_eq!(
+        row.find(" new "),
+        header.find(" STATUS "),
+        "the columns line up:\n{out}"
+    );
     let (ok, out, _) = run(vec!["case", "show", "1"]).await.unwrap();
     assert!(ok, "{out}");
     assert!(

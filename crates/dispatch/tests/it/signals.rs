@@ -917,3 +917,121 @@ async fn a_sender_over_its_rate_gets_429_with_retry_after_and_nothing_of_that_re
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
 }
+
+#[tokio::test]
+async fn entity_types_read_by_a_json_path_find_their_value_in_the_raw_alert() {
+    let app = spawn_app().await;
+    let def = define(
+        &app,
+        json!({"name": "Postgres", "source": "pagerduty", "match": "",
+        "entity_types": [{"name": "host", "path": "payload.source"},
+            {"name": "ip", "path": "payload.custom_details.addresses[1]"}]}),
+    )
+    .await;
+    let trigger = json!({"routing_key": "k", "event_action": "trigger", "dedup_key": "db1-disk",
+        "payload": {"summary": "Disk full on db1", "source": "db1.example.com", "severity": "error",
+            "custom_details": {"addresses": ["10.0.0.1", "10.0.0.2"]}}});
+    let r = app.post("/signals/pagerduty", trigger).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:#}", r.body);
+    let list = instances(&app, &def["id"]).await;
+    assert_eq!(
+        list[0]["entities"],
+        json!([{"type": "host", "value": "db1.example.com"}, {"type": "ip", "value": "10.0.0.2"}]),
+        "{:#}",
+        list[0]
+    );
+
+    // A filter over the entity so found takes the next alert.
+    let r = app
+        .post(
+            "/signal-filters",
+            json!({"name": "db1 maintenance", "expression": "host=\"db1.example.com\""}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    let again = json!({"routing_key": "k", "event_action": "trigger", "dedup_key": "db1-cpu",
+        "payload": {"summary": "CPU on db1", "source": "db1.example.com", "severity": "error"}});
+    let r = app.post("/signals/pagerduty", again).await;
+    assert_eq!(r.body["alerts"][0]["outcome"], "snoozed", "{:#}", r.body);
+}
+
+#[tokio::test]
+async fn an_alert_resolved_in_the_request_that_fired_it_names_each_instance_once() {
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let first = send(&app, notification(vec![errors("q1")])).await;
+    let mut resolved = errors("q1");
+    resolved["status"] = json!("resolved");
+    let got = send(&app, notification(vec![errors("q1"), resolved])).await;
+    assert_eq!(got[0]["outcome"], "deduplicated", "{got:#?}");
+    assert_eq!(got[1]["outcome"], "resolved", "{got:#?}");
+    assert_eq!(
+        got[1]["instances"],
+        json!([first[0]["instance_id"], got[0]["instance_id"]]),
+        "{got:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_definition_naming_a_case_type_priority_or_severity_the_project_lacks_is_refused() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/projects/default/signal-definitions",
+            json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"},
+                "case_type": "nope", "case_priority": "ultra", "case_severity": "zzz"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", r.body);
+    assert_eq!(
+        error_fields(&r.body),
+        ["case_type", "case_priority", "case_severity"]
+    );
+    assert_eq!(
+        app.get("/projects/default/signal-definitions").await.body,
+        json!([]),
+        "nothing is saved"
+    );
+    let def = define(
+        &app,
+        json!({"name": "Errors", "source": "alertmanager",
+        "match": {"alertname": "HighErrorRate"}, "case_priority": "high"}),
+    )
+    .await;
+    assert_eq!(def["case_priority"], "high");
+    let r = app
+        .patch(
+            &format!("/projects/default/signal-definitions/{}", def["id"]),
+            json!({"case_priority": "ultra"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", r.body);
+    assert_eq!(error_fields(&r.body), ["case_priority"]);
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_an_object_is_refused_as_the_body() {
+    let app = spawn_app().await;
+    for endpoint in ["alertmanager", "grafana", "pagerduty"] {
+        for body in [json!([]), json!([{"status": "firing"}, 2]), json!("x")] {
+            let r = app
+                .post(&format!("/signals/{endpoint}"), body.clone())
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{endpoint} {body}"
+            );
+            assert_eq!(
+                error_fields(&r.body),
+                ["body"],
+                "{endpoint} {body}: {:#}",
+                r.body
+            );
+            assert_eq!(
+                r.body["error"]["fields"][0]["message"], "must be a JSON object",
+                "{endpoint} {body}"
+            );
+        }
+    }
+}
