@@ -20,6 +20,38 @@ const SINGLE_HOLDER: &[ParticipantRole] = &[
     ParticipantRole::Liaison,
 ];
 
+/// People join an incident as observers, once each (a person named twice, or already in the
+/// incident, adds nothing), each with the reason given, told on its timeline; in the caller's
+/// transaction. Returns who joined.
+pub(crate) async fn add_observers(
+    conn: &impl dispatch_store::Conn,
+    incident_id: i64,
+    people: &[(String, String)],
+    events: &mut Events,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<String>> {
+    let mut joined: Vec<String> = Vec::new();
+    for (email, reason) in people {
+        if joined.contains(email) {
+            continue;
+        }
+        let person = repo::individual::get_or_create(conn, email, None).await?;
+        let (p, new) =
+            repo::participant::ensure(conn, incident_id, person.id, Some(reason.clone()), now)
+                .await?;
+        if new {
+            repo::participant::assume_role(conn, &p, ParticipantRole::Observer, now).await?;
+            events.push_event(TimelineEvent::ParticipantAdded {
+                email: email.clone(),
+                role: Some("observer".into()),
+                reason: Some(reason.clone()),
+            });
+            joined.push(email.clone());
+        }
+    }
+    Ok(joined)
+}
+
 /// Ends one active role of one participant.
 async fn renounce_one(
     conn: &impl dispatch_store::Conn,

@@ -18,6 +18,10 @@ pub mod case {
 pub mod case_event {
     pub use crate::entity::case_event::Model;
 }
+/// Rows of the `case_participant` table.
+pub mod case_participant {
+    pub use crate::entity::case_participant::Model;
+}
 /// Rows of the `cost_model` table.
 pub mod cost_model {
     pub use crate::entity::cost_model::Model;

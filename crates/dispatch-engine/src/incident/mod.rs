@@ -132,6 +132,26 @@ pub(crate) async fn resolve_tags(
     names: &[String],
     errors: &mut ValidationError,
 ) -> Result<Vec<i64>> {
+    resolve_tags_as(conn, project_id, names, NewTags::Create, errors).await
+}
+
+/// What resolving tag names does with a name the project has no tag of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NewTags {
+    /// Creates it (a declaration or an incident's edit).
+    Create,
+    /// Refuses it as a field error on `tags` (a case takes only the project's tags).
+    Refuse,
+}
+
+/// [`resolve_tags`], with a name the project has no tag of created or refused.
+pub(crate) async fn resolve_tags_as(
+    conn: &impl Conn,
+    project_id: i64,
+    names: &[String],
+    new_tags: NewTags,
+    errors: &mut ValidationError,
+) -> Result<Vec<i64>> {
     let mut ids = Vec::new();
     let mut exclusive_seen: Vec<(i64, String)> = Vec::new();
     for raw in names {
@@ -157,6 +177,25 @@ pub(crate) async fn resolve_tags(
         let existing = repo::tag::by_names(conn, project_id, &[name.to_string()]).await?;
         let tag = match existing.into_iter().next() {
             Some(t) => t,
+            None if new_tags == NewTags::Refuse => {
+                let known: Vec<String> = repo::tag::list(conn, project_id)
+                    .await?
+                    .into_iter()
+                    .map(|t| t.name)
+                    .collect();
+                errors.push(
+                    "tags",
+                    format!(
+                        "unknown tag {name:?}; the project's tags: {}",
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    ),
+                );
+                continue;
+            }
             None => {
                 repo::tag::insert(
                     conn,

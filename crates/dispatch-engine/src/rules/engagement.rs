@@ -12,7 +12,7 @@ use crate::{Engine, Result};
 use chrono::{DateTime, Utc};
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::values::IncidentRef;
-use dispatch_core::{ParticipantRole, ValidationError, Visibility};
+use dispatch_core::{ValidationError, Visibility};
 use dispatch_store::model::{engagement, engagement_rule, job, project};
 use dispatch_store::repo;
 use dispatch_store::repo::incident::IncidentRow;
@@ -306,30 +306,14 @@ impl<C: Conn> Round<'_, C> {
     /// those who joined are welcomed.
     async fn admit(&mut self, job_id: i64) -> Result<()> {
         let (conn, now, incident_id) = (self.conn, self.now, self.row.id);
-        let mut welcomed: Vec<String> = Vec::new();
-        for j in &self.joiners {
-            if welcomed.contains(&j.email) {
-                continue;
-            }
-            let person = repo::individual::get_or_create(conn, &j.email, None).await?;
-            let (p, joined) = repo::participant::ensure(
-                conn,
-                incident_id,
-                person.id,
-                Some(j.reason.clone()),
-                now,
-            )
-            .await?;
-            if joined {
-                repo::participant::assume_role(conn, &p, ParticipantRole::Observer, now).await?;
-                self.events.push_event(TimelineEvent::ParticipantAdded {
-                    email: j.email.clone(),
-                    role: Some("observer".into()),
-                    reason: Some(j.reason.clone()),
-                });
-                welcomed.push(j.email.clone());
-            }
-        }
+        let joiners: Vec<(String, String)> = self
+            .joiners
+            .iter()
+            .map(|j| (j.email.clone(), j.reason.clone()))
+            .collect();
+        let welcomed =
+            crate::participant::add_observers(conn, incident_id, &joiners, &mut self.events, now)
+                .await?;
         if !welcomed.is_empty() {
             let key = format!("engage:{job_id}");
             self.events

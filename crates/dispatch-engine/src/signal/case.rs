@@ -8,9 +8,10 @@ use chrono::{DateTime, Utc};
 use dispatch_core::signal::{CaseStatus, ResolutionReason};
 use dispatch_core::values::IncidentRef;
 use dispatch_core::{CaseId, IncidentId};
-use dispatch_store::model::{case, case_event, signal_instance};
+use dispatch_store::model::{case, case_event, case_participant, signal_instance};
 use dispatch_store::repo;
 use dispatch_store::repo::signal::CaseFilter;
+use dispatch_store::repo::tag::TagRow;
 use dispatch_store::Conn;
 use serde_json::json;
 
@@ -30,6 +31,10 @@ pub struct CaseDetail {
     pub incident: Option<String>,
     /// Other cases whose signals share an entity with this one's (within [`RELATED_DAYS`]).
     pub related: Vec<i64>,
+    /// Its tags, by name.
+    pub tags: Vec<TagRow>,
+    /// Its people, in the order they joined.
+    pub participants: Vec<case_participant::Model>,
 }
 
 /// Which cases to list (parsed).
@@ -47,6 +52,8 @@ pub struct CaseQuery {
     pub priority: Option<String>,
     /// Words the title or description holds (each of them, any case).
     pub text: Option<String>,
+    /// Carrying each of these tags (by name).
+    pub tags: Vec<String>,
     /// Who lists them (the default sees only projects open to everyone).
     pub viewer: dispatch_store::repo::incident::Viewer,
 }
@@ -177,6 +184,7 @@ impl crate::Cases<'_> {
                 .as_deref()
                 .map(repo::search::terms)
                 .unwrap_or_default(),
+            tags: q.tags.clone(),
             viewer: q.viewer,
         };
         Ok(repo::signal::cases(self.db().conn(), &f, page, per_page).await?)
@@ -209,12 +217,19 @@ impl crate::Cases<'_> {
         let related =
             repo::signal::related_cases(conn, case.project_id, case.id, &fragments, since, 20)
                 .await?;
+        let tags = repo::tag::for_cases(conn, &[case.id])
+            .await?
+            .remove(&case.id)
+            .unwrap_or_default();
+        let participants = repo::case_participant::of_case(conn, case.id).await?;
         Ok(CaseDetail {
             case,
             events,
             instances,
             incident,
             related,
+            tags,
+            participants,
         })
     }
 
@@ -242,6 +257,7 @@ impl crate::Cases<'_> {
             description.push_str(&format!(" ({})", reason.as_str()));
         }
         let saved = repo::signal::update(&*txn, &current, row).await?;
+        super::case_people::join(&*txn, &[(id.0, &actor.email, to.as_str())], at).await?;
         crate::webhook::cases::record(
             &*txn,
             vec![case_event(

@@ -104,6 +104,10 @@ impl crate::Cases<'_> {
             },
         )
         .await?;
+        if let Some(who) = row.author.as_deref() {
+            // A person who writes in the case's room takes part in it.
+            super::case_people::join(&*txn, &[(case_id, who, "message")], now).await?;
+        }
         txn.commit().await?;
         Ok(row)
     }

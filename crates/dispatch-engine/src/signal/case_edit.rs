@@ -20,20 +20,56 @@ pub struct CaseEdit {
     pub description: Option<LongText>,
     /// Who is on it (`Some(None)`: no one).
     pub assignee: Option<Option<Email>>,
+    /// Its tags, the whole set (`name` or `type:name`, each one the project has).
+    pub tags: Option<Vec<String>>,
 }
 
 /// How long a case's snooze lasts, at most.
 pub const MAX_SNOOZE: Duration = Duration::days(30);
 
 impl crate::Cases<'_> {
-    /// Changes a case's title, description or assignee, and notes it on the case's timeline; one
-    /// transaction.
+    /// Changes a case's title, description, assignee or tags, and notes it on the case's
+    /// timeline; one transaction. A tag the project does not have is a field error on `tags`,
+    /// found before anything is written. The editor (and a new assignee) join the case.
     pub async fn edit(self, actor: &Actor, id: CaseId, edit: CaseEdit) -> Result<case::Model> {
         let at = dispatch_core::now();
         let txn = self.db().write().await?;
         let current = repo::signal::case(&*txn, id.0).await?;
-        let mut row = current.clone();
         let mut changed = serde_json::Map::new();
+        if let Some(names) = &edit.tags {
+            let mut errors = dispatch_core::ValidationError::default();
+            let mut ids = crate::incident::resolve_tags_as(
+                &*txn,
+                current.project_id,
+                names,
+                crate::incident::NewTags::Refuse,
+                &mut errors,
+            )
+            .await?;
+            errors.into_result()?;
+            let mut before = repo::tag::for_cases(&*txn, &[id.0])
+                .await?
+                .remove(&id.0)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| t.id)
+                .collect::<Vec<_>>();
+            before.sort_unstable();
+            ids.sort_unstable();
+            if before != ids {
+                repo::tag::set_for_case(&*txn, id.0, &ids).await?;
+                let mut set: Vec<String> = repo::tag::for_cases(&*txn, &[id.0])
+                    .await?
+                    .remove(&id.0)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|t| t.name)
+                    .collect();
+                set.sort();
+                changed.insert("tags".into(), json!(set));
+            }
+        }
+        let mut row = current.clone();
         if let Some(t) = edit.title {
             row.title = t.to_string();
             changed.insert("title".into(), json!(row.title));
@@ -51,6 +87,15 @@ impl crate::Cases<'_> {
         }
         row.updated_at = at;
         let saved = repo::signal::update(&*txn, &current, row).await?;
+        let mut people = vec![(id.0, actor.email.as_str(), "edited")];
+        if let Some(a) = saved
+            .assignee
+            .as_deref()
+            .filter(|_| changed.contains_key("assignee"))
+        {
+            people.push((id.0, a, "assignee"));
+        }
+        super::case_people::join(&*txn, &people, at).await?;
         let fields: Vec<&str> = changed.keys().map(String::as_str).collect();
         let event = case_event(
             id.0,
@@ -115,6 +160,7 @@ impl crate::Cases<'_> {
         let filter = repo::signal::insert(&*txn, filter)
             .await
             .map_err(super::named_conflict)?;
+        super::case_people::join(&*txn, &[(id.0, &actor.email, "snoozed")], at).await?;
         let event = case_event(
             id.0,
             at,

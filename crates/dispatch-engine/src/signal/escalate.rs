@@ -1,8 +1,9 @@
 //! Escalating a case into an incident, in one transaction: the case becomes escalated, the
 //! incident is declared through the declaration's own transactional core (the case's type,
 //! priority and severity unless given), the two are linked both ways, the case's timeline (its
-//! signals among it) is copied onto the incident's, and the declare flow's jobs are queued. A
-//! failure anywhere leaves nothing written.
+//! signals among it) is copied onto the incident's, the case's tags are the incident's and its
+//! people join it as observers, and the declare flow's jobs are queued. A failure anywhere
+//! leaves nothing written.
 
 use super::case::{case_event, moved, Escalation};
 use crate::changes::Events;
@@ -71,16 +72,22 @@ impl crate::Cases<'_> {
             priority,
             severity,
             visibility: None,
-            tags: Vec::new(),
+            tags: repo::tag::for_cases(conn, &[current.id])
+                .await?
+                .remove(&current.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| t.name)
+                .collect(),
             commander: None,
             reported_at: None,
             status: None,
         })
     }
 
-    /// Escalates a case: declares an incident (the case's type, priority and severity unless
-    /// given), links the two, copies the case's timeline onto the incident's and queues the
-    /// declare flow — one transaction.
+    /// Escalates a case: declares an incident (the case's type, priority, severity and tags
+    /// unless given), links the two, copies the case's timeline onto the incident's, adds the
+    /// case's people to it as observers and queues the declare flow — one transaction.
     pub async fn escalate(
         self,
         actor: &Actor,
@@ -122,6 +129,20 @@ impl crate::Cases<'_> {
                 description: h.description.clone(),
             });
         }
+        super::case_people::join(conn, &[(id.0, &actor.email, "escalated")], at).await?;
+        let people: Vec<(String, String)> = repo::case_participant::of_case(conn, id.0)
+            .await?
+            .into_iter()
+            .map(|p| {
+                let why = match p.added_reason.as_str() {
+                    r @ ("reporter" | "assignee") => format!("{r} of case {id}"),
+                    r => format!("took part in case {id} ({r})"),
+                };
+                (p.email, why)
+            })
+            .collect();
+        let joined =
+            crate::participant::add_observers(conn, incident.id, &people, &mut events, at).await?;
         save_with_events(conn, &incident, incident.clone(), events).await?;
         crate::webhook::cases::record(
             conn,
@@ -137,7 +158,12 @@ impl crate::Cases<'_> {
         .await?;
         txn.commit().await?;
         self.wake_workers();
-        let detail = self.declared_answer(&setup, actor, declared).await?;
+        let mut detail = self.declared_answer(&setup, actor, declared).await?;
+        if !joined.is_empty() {
+            // The observers joined after the declaration's own rows: read it back.
+            let r = dispatch_core::values::IncidentRef::Id(dispatch_core::IncidentId(incident.id));
+            detail = crate::incident::load_detail(self.db().conn(), &r).await?;
+        }
         Ok((detail, saved))
     }
 }

@@ -449,6 +449,15 @@ pub(crate) async fn write(
     }
     let rows = opened.iter().map(|(_, _, row)| row.clone()).collect();
     let saved = repo::signal::insert_cases(conn, rows).await?;
+    let starts: Vec<_> = opened
+        .iter()
+        .zip(&saved)
+        .map(|((_, def, _), c)| {
+            let tags = super::case_people::definition_tags(&def.tags);
+            (c.id, c.reporter.as_str(), c.assignee.as_deref(), tags)
+        })
+        .collect();
+    super::case_people::opened(conn, project_id, &starts, now).await?;
     for ((idx, def, _), saved) in opened.iter().zip(saved) {
         case_events.push(event(
             saved.id,

@@ -8,6 +8,7 @@ pub(crate) mod cache;
 pub mod case;
 pub mod case_chat;
 pub mod case_edit;
+pub mod case_people;
 mod escalate;
 pub mod ingest;
 pub mod thread;

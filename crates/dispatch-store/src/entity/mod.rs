@@ -5,6 +5,8 @@ pub mod audit_event;
 pub mod case;
 pub mod case_event;
 pub mod case_message;
+pub mod case_participant;
+pub mod case_tag;
 pub mod case_thread;
 pub mod cost_model;
 pub mod cost_type;

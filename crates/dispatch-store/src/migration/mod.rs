@@ -231,6 +231,16 @@ impl MigratorTrait for Migrator {
                 sqlite: include_str!("m20261207_000270_notify_queued_jobs.sqlite.sql"),
                 postgres: include_str!("m20261207_000270_notify_queued_jobs.postgres.sql"),
             }),
+            Box::new(SqlMigration {
+                name: "m20261208_000280_case_tags",
+                sqlite: include_str!("m20261208_000280_case_tags.sql"),
+                postgres: include_str!("m20261208_000280_case_tags.sql"),
+            }),
+            Box::new(SqlMigration {
+                name: "m20261208_000281_case_participants",
+                sqlite: include_str!("m20261208_000281_case_participants.sql"),
+                postgres: include_str!("m20261208_000281_case_participants.sql"),
+            }),
         ]
     }
 }

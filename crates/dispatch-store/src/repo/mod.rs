@@ -2,6 +2,7 @@
 //! (`&impl ConnectionTrait`), so a command composes them inside its one transaction.
 
 pub mod audit;
+pub mod case_participant;
 pub mod case_thread;
 pub mod cost;
 pub mod detail;

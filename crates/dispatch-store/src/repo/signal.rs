@@ -579,6 +579,8 @@ pub struct CaseFilter {
     pub priority: Option<String>,
     /// Whose title or description holds each of these words (any case).
     pub words: Vec<String>,
+    /// Carrying each of these tags (by name).
+    pub tags: Vec<String>,
     /// Who lists them: cases of members-only projects only for their members (and admins).
     pub viewer: crate::repo::incident::Viewer,
 }
@@ -611,6 +613,9 @@ pub async fn cases(
     }
     if let Some(p) = &f.priority {
         q = q.filter(case::Column::CasePriority.eq(p.clone()));
+    }
+    for t in &f.tags {
+        q = q.filter(case::Column::Id.in_subquery(crate::repo::tag::cases_with_tag(t)));
     }
     for w in &f.words {
         let pattern = format!("%{}%", w.to_lowercase().replace(['%', '_', '\\'], ""));

@@ -6,7 +6,7 @@ use crate::api::signals::InstanceOut;
 use crate::auth::Auth;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{Json, Path, Query};
-use crate::wire::{IncidentOut, Page};
+use crate::wire::{tag_names, IncidentOut, Page};
 use crate::AppState;
 use axum::extract::State;
 use axum::routing::{get, post};
@@ -16,7 +16,8 @@ use dispatch_core::signal::{CaseStatus, ResolutionReason};
 use dispatch_core::values::{Email, IncidentTitle, LongText};
 use dispatch_core::Patch;
 use dispatch_core::{CaseId, ValidationError};
-use dispatch_engine::data::model::{case, case_event};
+use dispatch_engine::data::model::{case, case_event, case_participant};
+use dispatch_engine::data::TagRow;
 use dispatch_engine::signal::case::{CaseDetail, CaseQuery, Escalation};
 use dispatch_engine::signal::case_edit::CaseEdit;
 use serde::{Deserialize, Serialize};
@@ -80,8 +81,27 @@ pub struct CaseOut {
     pub closed_at: Option<DateTime<Utc>>,
     /// When it last changed (a signal arriving again counts).
     pub updated_at: DateTime<Utc>,
+    /// Its tags (`name`, or `type:name` for typed tags): the project's tags, as incidents carry.
+    pub tags: Vec<String>,
 }
 
+impl CaseOut {
+    /// The case with its tags.
+    pub fn with_tags(c: case::Model, tags: &[TagRow]) -> Self {
+        Self {
+            tags: tag_names(tags),
+            ..c.into()
+        }
+    }
+}
+
+/// The case as the API answers it: with its tags, read.
+async fn answer(s: &AppState, c: case::Model) -> ApiResult<axum::Json<CaseOut>> {
+    let tags = s.engine.cases().tags_of(&[c.id]).await?.remove(&c.id);
+    Ok(axum::Json(CaseOut::with_tags(c, &tags.unwrap_or_default())))
+}
+
+/// A case's row without its tags (read them with [`CaseOut::with_tags`]).
 impl From<case::Model> for CaseOut {
     fn from(c: case::Model) -> Self {
         Self {
@@ -105,6 +125,30 @@ impl From<case::Model> for CaseOut {
             stable_at: c.stable_at,
             closed_at: c.closed_at,
             updated_at: c.updated_at,
+            tags: Vec::new(),
+        }
+    }
+}
+
+/// A person of a case.
+#[derive(Serialize, ToSchema)]
+pub struct CaseParticipantOut {
+    /// Their address.
+    pub email: String,
+    /// What first brought them in: `reporter`, `assignee`, `snoozed`, `edited`, `message`
+    /// (wrote in its room), or the status they moved it to (`triage`, `escalated`, `stable`,
+    /// `closed`).
+    pub added_reason: String,
+    /// When they joined.
+    pub joined_at: DateTime<Utc>,
+}
+
+impl From<case_participant::Model> for CaseParticipantOut {
+    fn from(p: case_participant::Model) -> Self {
+        Self {
+            email: p.email,
+            added_reason: p.added_reason,
+            joined_at: p.created_at,
         }
     }
 }
@@ -155,12 +199,16 @@ pub struct CaseDetailOut {
     pub signals: Vec<InstanceOut>,
     /// Other cases whose signals share an entity with this one's in the last 14 days.
     pub related_cases: Vec<i64>,
+    /// Its people, once each, in the order they joined: its reporter and assignee, and
+    /// everyone who acted on it.
+    pub participants: Vec<CaseParticipantOut>,
 }
 
 impl From<CaseDetail> for CaseDetailOut {
     fn from(d: CaseDetail) -> Self {
         Self {
-            case: d.case.into(),
+            case: CaseOut::with_tags(d.case, &d.tags),
+            participants: d.participants.into_iter().map(Into::into).collect(),
             incident: d.incident,
             timeline: d.events.into_iter().map(Into::into).collect(),
             signals: d.instances.into_iter().map(Into::into).collect(),
@@ -184,6 +232,8 @@ pub struct CaseListQuery {
     pub priority: Option<String>,
     /// Only those whose title or description holds each of these words.
     pub q: Option<String>,
+    /// Only those carrying each of these tags (names, comma-separated).
+    pub tag: Option<String>,
     /// Page, from 1.
     pub page: Option<i64>,
     /// Rows per page, 1-100 (default 50).
@@ -210,8 +260,10 @@ pub async fn list(
         .as_deref()
         .and_then(|a| e.check(Email::parse("assignee", a)))
         .map(|a| a.to_string());
+    let tags = parse::list_as_written(&mut e, "tag", q.tag.as_deref());
     e.into_result()?;
     let query = CaseQuery {
+        tags,
         project: q.project,
         statuses,
         assignee,
@@ -221,8 +273,16 @@ pub async fn list(
         viewer: auth.0.viewer(),
     };
     let (rows, total) = s.engine.cases().list(&query, page, per_page).await?;
+    let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+    let mut tags = s.engine.cases().tags_of(&ids).await?;
     Ok(axum::Json(Page {
-        items: rows.into_iter().map(Into::into).collect(),
+        items: rows
+            .into_iter()
+            .map(|c| {
+                let t = tags.remove(&c.id).unwrap_or_default();
+                CaseOut::with_tags(c, &t)
+            })
+            .collect(),
         total,
         total_exact: true,
         page,
@@ -256,12 +316,17 @@ pub struct CasePatch {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub assignee: Patch<String>,
+    /// Its tags, the whole set (`name` or `type:name`; each one the project has; `null` or
+    /// `[]`: none).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub tags: Patch<Vec<String>>,
 }
 
-/// Changes a case's title, description or assignee (its assignee or an admin; anyone while it
-/// has no assignee).
+/// Changes a case's title, description, assignee or tags (its assignee or an admin; anyone
+/// while it has no assignee).
 #[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = i64, Path)),
-    request_body(content = CasePatch, example = json!({"assignee": "ann@example.com"})),
+    request_body(content = CasePatch, example = json!({"assignee": "ann@example.com", "tags": ["payments"]})),
     responses((status = 200, body = CaseOut), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit(
@@ -279,18 +344,24 @@ pub async fn edit(
         Patch::Null => Some(None),
         Patch::Value(a) => Some(Some(a)),
     };
+    let tags = match b.tags {
+        Patch::Absent => None,
+        Patch::Null => Some(vec![]),
+        Patch::Value(t) => Some(t),
+    };
     e.into_result()?;
     let edit = CaseEdit {
         title,
         description,
         assignee,
+        tags,
     };
     let c = s
         .engine
         .cases()
         .edit(auth.actor(), CaseId(id), edit)
         .await?;
-    Ok(axum::Json(c.into()))
+    answer(&s, c).await
 }
 
 /// Snoozing a case's signal.
@@ -368,7 +439,7 @@ async fn move_to(
         .cases()
         .transition(auth.actor(), CaseId(id), to, None)
         .await?;
-    Ok(axum::Json(c.into()))
+    answer(s, c).await
 }
 
 /// Marks an escalated case stable.
@@ -422,7 +493,7 @@ pub async fn close(
             reason.map(|r| (r, resolution)),
         )
         .await?;
-    Ok(axum::Json(c.into()))
+    answer(&s, c).await
 }
 
 /// Escalating a case: the incident's type, priority and severity (the case's when absent).
@@ -475,7 +546,7 @@ pub async fn escalate(
         axum::http::StatusCode::CREATED,
         axum::Json(EscalatedOut {
             incident: incident.into(),
-            case: case.into(),
+            case: answer(&s, case).await?.0,
         }),
     ))
 }

@@ -92,6 +92,7 @@ pub async fn list(
         definition: None,
         priority: given(&f.priority),
         q: given(&f.q),
+        tag: None,
         page: f.page,
         per_page: Some(PER_PAGE),
     };

@@ -12,6 +12,7 @@ mod alertmanager_e2e;
 
 mod api_contract;
 mod case_flow;
+mod case_people;
 mod case_thread;
 mod cli;
 mod cluster_bench;

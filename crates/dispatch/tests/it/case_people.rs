@@ -1,0 +1,304 @@
+//! A case's tags and people: a definition's tags reach its cases and, on escalation, the
+//! incident; a case's tags are the project's; everyone who acts on a case is recorded once;
+//! escalating hands the case's people to the incident.
+
+use crate::common::pages::signed_in;
+use crate::common::{error_fields, spawn_app, TestApp};
+use crate::signals::{define, errors, notification, send};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// Makes a tag of the default project.
+async fn tag(app: &TestApp, name: &str) {
+    let r = app
+        .post("/projects/default/tags", json!({"name": name}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+}
+
+/// A case opened by a HighErrorRate alert with this fingerprint; its id.
+async fn open_case(app: &TestApp, fingerprint: &str) -> Value {
+    let got = send(app, notification(vec![errors(fingerprint)])).await;
+    assert_eq!(got[0]["outcome"], "new_case", "{got:#?}");
+    got[0]["case_id"].clone()
+}
+
+/// The case's people as (address, reason), in the order they joined.
+async fn people(app: &TestApp, case: &Value) -> Vec<(String, String)> {
+    let c = app.get(&format!("/cases/{case}")).await.body;
+    c["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            assert!(p["joined_at"].is_string(), "{p}");
+            (
+                p["email"].as_str().unwrap().to_string(),
+                p["added_reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_definition_s_tags_reach_its_case_and_the_incident_it_is_escalated_to() {
+    let app = spawn_app().await;
+    tag(&app, "payments").await;
+    tag(&app, "db").await;
+    define(
+        &app,
+        json!({"name": "Errors", "source": "alertmanager",
+        "match": {"alertname": "HighErrorRate"}, "tags": ["payments"]}),
+    )
+    .await;
+    let case = open_case(&app, "t1").await;
+    let c = app.get(&format!("/cases/{case}")).await.body;
+    assert_eq!(c["tags"], json!(["payments"]), "{c:#}");
+    let mia = signed_in(&app, "mia@example.com", "member").await;
+    let p = mia.get(&app, &format!("/cases/{case}")).await;
+    assert!(
+        p.html.contains(r#"<span class="badge">payments</span>"#),
+        "{}",
+        p.html
+    );
+    // The list filters by tag, as the incident list does.
+    let listed = app.get("/cases?tag=payments").await.body;
+    assert_eq!(listed["total"], 1, "{listed:#}");
+    assert_eq!(listed["items"][0]["tags"], json!(["payments"]));
+    assert_eq!(app.get("/cases?tag=db").await.body["total"], 0);
+    let r = app
+        .post(&format!("/cases/{case}/escalate"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    assert_eq!(
+        r.body["incident"]["tags"],
+        json!(["payments"]),
+        "{:#}",
+        r.body
+    );
+    assert_eq!(r.body["case"]["tags"], json!(["payments"]));
+    let name = r.body["incident"]["name"].as_str().unwrap().to_string();
+    let inc = app.get(&format!("/incidents/{name}")).await.body;
+    assert_eq!(inc["tags"], json!(["payments"]), "{inc:#}");
+    app.run_pending_jobs().await;
+}
+
+#[tokio::test]
+async fn setting_a_tag_the_project_lacks_is_a_422_naming_tags_and_writes_nothing() {
+    let app = spawn_app().await;
+    tag(&app, "db").await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let case = open_case(&app, "t2").await;
+    let bob = app.token_for("bob@example.com").await;
+    let r = app
+        .call_as(
+            Some(&bob),
+            Method::PATCH,
+            &format!("/cases/{case}"),
+            Some(json!({"title": "Renamed", "tags": ["db", "nope"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", r.body);
+    assert_eq!(error_fields(&r.body), ["tags"]);
+    assert!(
+        r.body["error"]["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"nope\""),
+        "{:#}",
+        r.body
+    );
+    // Nothing written: not the title, not a tag, not the editor, not a timeline entry, and
+    // no tag "nope" made.
+    let c = app.get(&format!("/cases/{case}")).await.body;
+    assert_eq!(c["title"], "HighErrorRate on payments", "{c:#}");
+    assert_eq!(c["tags"], json!([]));
+    assert!(c["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["kind"] != "case_edited"));
+    assert!(!people(&app, &case)
+        .await
+        .iter()
+        .any(|(e, _)| e == "bob@example.com"));
+    let tags = app.get("/projects/default/tags").await.body;
+    assert!(!tags.to_string().contains("nope"), "{tags:#}");
+    // A tag the project has is set, and noted on the timeline.
+    let r = app
+        .call_as(
+            Some(&bob),
+            Method::PATCH,
+            &format!("/cases/{case}"),
+            Some(json!({"tags": ["db"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    assert_eq!(r.body["tags"], json!(["db"]));
+    let c = app.get(&format!("/cases/{case}")).await.body;
+    let edited: Vec<&Value> = c["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "case_edited")
+        .collect();
+    assert_eq!(edited.len(), 1, "{c:#}");
+    assert_eq!(edited[0]["details"]["tags"], json!(["db"]));
+    // `null` clears them.
+    let r = app
+        .patch(&format!("/cases/{case}"), json!({"tags": null}))
+        .await;
+    assert_eq!(r.body["tags"], json!([]), "{:#}", r.body);
+}
+
+#[tokio::test]
+async fn everyone_who_acts_on_a_case_is_recorded_once_with_when_they_joined() {
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let case = open_case(&app, "p1").await;
+    // Its reporter: the account that sent the alert.
+    assert_eq!(
+        people(&app, &case).await,
+        [("admin@example.com".to_string(), "reporter".to_string())]
+    );
+    let bob = app.token_for("bob@example.com").await;
+    let carol = app.token_for("carol@example.com").await;
+    let act = |token: &str, m: Method, path: String, body: Value| {
+        let token = token.to_string();
+        let app = &app;
+        async move {
+            let r = app.call_as(Some(&token), m, &path, Some(body)).await;
+            assert!(r.status.is_success(), "{path}: {:#}", r.body);
+        }
+    };
+    act(
+        &bob,
+        Method::POST,
+        format!("/cases/{case}/triage"),
+        json!({}),
+    )
+    .await;
+    act(
+        &bob,
+        Method::POST,
+        format!("/cases/{case}/snooze"),
+        json!({"duration": "1h"}),
+    )
+    .await;
+    act(
+        &bob,
+        Method::PATCH,
+        format!("/cases/{case}"),
+        json!({"assignee": "ann@example.com"}),
+    )
+    .await;
+    act(
+        &carol,
+        Method::POST,
+        format!("/cases/{case}/room/messages"),
+        json!({"text": "Looking at the dashboards"}),
+    )
+    .await;
+    // Bob again, and Ann acting on her case: nobody twice.
+    act(
+        &bob,
+        Method::POST,
+        format!("/cases/{case}/room/messages"),
+        json!({"text": "Snoozed it for an hour"}),
+    )
+    .await;
+    let ann = app.token_for("ann@example.com").await;
+    act(
+        &ann,
+        Method::PATCH,
+        format!("/cases/{case}"),
+        json!({"title": "Checkout errors"}),
+    )
+    .await;
+    act(
+        &ann,
+        Method::POST,
+        format!("/cases/{case}/close"),
+        json!({"resolution_reason": "benign"}),
+    )
+    .await;
+    let want = [
+        ("admin@example.com", "reporter"),
+        ("bob@example.com", "triage"),
+        ("ann@example.com", "assignee"),
+        ("carol@example.com", "message"),
+    ];
+    assert_eq!(
+        people(&app, &case).await,
+        want.map(|(e, r)| (e.to_string(), r.to_string()))
+    );
+    // The case page shows them.
+    let mia = signed_in(&app, "mia@example.com", "member").await;
+    let p = mia.get(&app, &format!("/cases/{case}")).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(p.html.contains(r#"id="case-participants""#), "{}", p.html);
+    assert!(
+        p.html
+            .contains(r#"carol@example.com <span class="muted">— message, joined"#),
+        "{}",
+        p.html
+    );
+}
+
+#[tokio::test]
+async fn escalating_a_case_adds_its_people_to_the_incident_as_observers() {
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let case = open_case(&app, "e1").await;
+    let bob = app.token_for("bob@example.com").await;
+    let r = app
+        .call_as(
+            Some(&bob),
+            Method::POST,
+            &format!("/cases/{case}/triage"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    app.patch(
+        &format!("/cases/{case}"),
+        json!({"assignee": "ann@example.com"}),
+    )
+    .await;
+    let r = app
+        .call_as(
+            Some(&bob),
+            Method::POST,
+            &format!("/cases/{case}/escalate"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    let name = r.body["incident"]["name"].as_str().unwrap().to_string();
+    // The answer and the incident agree: the case's people are in it, each once.
+    for inc in [
+        r.body["incident"].clone(),
+        app.get(&format!("/incidents/{name}")).await.body,
+    ] {
+        let parts = inc["participants"].as_array().unwrap();
+        let of = |email: &str| {
+            let found: Vec<&Value> = parts.iter().filter(|p| p["email"] == email).collect();
+            assert_eq!(found.len(), 1, "{email} once: {inc:#}");
+            found[0].clone()
+        };
+        // Bob escalated: he reported the incident; Ann and the alert's sender observe.
+        assert!(of("bob@example.com")["roles"]
+            .to_string()
+            .contains("reporter"));
+        let ann = of("ann@example.com");
+        assert_eq!(ann["roles"], json!(["observer"]), "{inc:#}");
+        assert_eq!(ann["added_reason"], format!("assignee of case {case}"));
+        assert_eq!(of("admin@example.com")["roles"], json!(["observer"]));
+    }
+    let events = app.get(&format!("/incidents/{name}/timeline")).await.body;
+    assert!(
+        events.to_string().contains("participant_added"),
+        "{events:#}"
+    );
+    app.run_pending_jobs().await;
+}
