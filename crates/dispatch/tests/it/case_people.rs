@@ -302,3 +302,25 @@ async fn escalating_a_case_adds_its_people_to_the_incident_as_observers() {
     );
     app.run_pending_jobs().await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_a_case_s_tags_and_participants() {
+    let app = spawn_app().await;
+    let doc = app.get("/openapi.json").await.body;
+    let schemas = &doc["components"]["schemas"];
+    assert!(
+        schemas["CaseOut"]["properties"]["tags"].is_object(),
+        "{:#}",
+        schemas["CaseOut"]
+    );
+    assert!(schemas["CasePatch"]["properties"]["tags"].is_object());
+    assert!(schemas["CaseDetailOut"]
+        .to_string()
+        .contains("participants"));
+    let p = &schemas["CaseParticipantOut"]["properties"];
+    for field in ["email", "added_reason", "joined_at"] {
+        assert!(p[field].is_object(), "{field}: {p:#}");
+    }
+    let list = doc["paths"]["/api/v1/cases"]["get"]["parameters"].to_string();
+    assert!(list.contains("\"tag\""), "{list}");
+}
