@@ -130,17 +130,22 @@ impl crate::Cases<'_> {
             });
         }
         super::case_people::join(conn, &[(id.0, &actor.email, "escalated")], at).await?;
-        let people: Vec<(String, String)> = repo::case_participant::of_case(conn, id.0)
-            .await?
-            .into_iter()
-            .map(|p| {
-                let why = match p.added_reason.as_str() {
-                    r @ ("reporter" | "assignee") => format!("{r} of case {id}"),
-                    r => format!("took part in case {id} ({r})"),
-                };
-                (p.email, why)
-            })
-            .collect();
+        // The case's people join the incident; a service account (the alert source that
+        // reported the case) is no one to welcome or engage.
+        let mut people: Vec<(String, String)> = Vec::new();
+        for p in repo::case_participant::of_case(conn, id.0).await? {
+            let service = repo::user::by_email(conn, &p.email)
+                .await?
+                .is_some_and(|u| u.kind == "service");
+            if service {
+                continue;
+            }
+            let why = match p.added_reason.as_str() {
+                r @ ("reporter" | "assignee") => format!("{r} of case {id}"),
+                r => format!("took part in case {id} ({r})"),
+            };
+            people.push((p.email, why));
+        }
         let joined =
             crate::participant::add_observers(conn, incident.id, &people, &mut events, at).await?;
         save_with_events(conn, &incident, incident.clone(), events).await?;

@@ -324,3 +324,50 @@ async fn the_openapi_document_describes_a_case_s_tags_and_participants() {
     let list = doc["paths"]["/api/v1/cases"]["get"]["parameters"].to_string();
     assert!(list.contains("\"tag\""), "{list}");
 }
+
+#[tokio::test]
+async fn the_alert_source_s_service_account_stays_a_case_reporter_and_is_no_incident_observer() {
+    let app = spawn_app().await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let r = app
+        .post(
+            "/tokens",
+            json!({"name": "am", "scope": "write", "service_account": "alertmanager@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    let source = r.body["token"].as_str().unwrap().to_string();
+    let r = app
+        .call_as(
+            Some(&source),
+            Method::POST,
+            "/signals/alertmanager",
+            Some(notification(vec![errors("svc1")])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    let case = r.body["alerts"][0]["case_id"].clone();
+    assert!(case.is_i64(), "{:#}", r.body);
+    assert!(
+        people(&app, &case)
+            .await
+            .contains(&("alertmanager@example.com".into(), "reporter".into())),
+        "{:?}",
+        people(&app, &case).await
+    );
+    let r = app
+        .post(&format!("/cases/{case}/escalate"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    let name = r.body["incident"]["name"].as_str().unwrap().to_string();
+    let inc = app.get(&format!("/incidents/{name}")).await.body;
+    let emails: Vec<&str> = inc["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["email"].as_str())
+        .collect();
+    assert!(emails.contains(&"admin@example.com"), "{inc:#}");
+    assert!(!emails.contains(&"alertmanager@example.com"), "{inc:#}");
+    app.run_pending_jobs().await;
+}
