@@ -918,6 +918,54 @@ async fn a_sender_over_its_rate_gets_429_with_retry_after_and_nothing_of_that_re
     assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
 }
 
+/// Posts a body as sent, with the admin's token, to a signal endpoint.
+async fn post_raw(app: &TestApp, endpoint: &str, body: String) -> reqwest::Response {
+    app.http
+        .post(format!("{}/api/v1/signals/{endpoint}", app.base))
+        .bearer_auth(&app.token)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_a_422_naming_the_body_and_one_over_a_megabyte_a_413() {
+    let app = spawn_app().await;
+    for endpoint in ["alertmanager", "grafana", "pagerduty", "generic"] {
+        for body in ["{not json", "", "{\"version\": \"4\""] {
+            let res = post_raw(&app, endpoint, body.to_string()).await;
+            assert_eq!(
+                res.status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{endpoint} {body:?}"
+            );
+            let got: Value = res.json().await.unwrap();
+            assert_eq!(error_fields(&got), ["body"], "{endpoint} {body:?}: {got:#}");
+            let message = got["error"]["fields"][0]["message"].as_str().unwrap();
+            assert!(
+                message.starts_with("is not valid JSON: ") && !message.contains("Failed to parse"),
+                "{endpoint} {body:?}: {message}"
+            );
+        }
+        let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(1024 * 1024));
+        let res = post_raw(&app, endpoint, big).await;
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE, "{endpoint}");
+    }
+    // The rest of the API still answers 400 for a body that is not JSON.
+    let res = app
+        .http
+        .post(format!("{}/api/v1/signal-filters", app.base))
+        .bearer_auth(&app.token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
 #[tokio::test]
 async fn entity_types_read_by_a_json_path_find_their_value_in_the_raw_alert() {
     let app = spawn_app().await;
