@@ -903,6 +903,22 @@ async fn a_sender_over_its_rate_gets_429_with_retry_after_and_nothing_of_that_re
         1,
         "the refused alert is not stored"
     );
+    // Refused before its body is read: one that is not JSON, or not an object, is a 429 too.
+    for body in ["{not json", "[]"] {
+        let res = post_raw(&app, "alertmanager", body.to_string()).await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert!(res.headers().contains_key("retry-after"), "{body}");
+    }
+    // No token: 401, as before, and it takes nothing from anyone's bucket.
+    let r = app
+        .call_as(
+            None,
+            Method::POST,
+            "/signals/grafana",
+            Some(notification(vec![errors("l4")])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // Another sender has its own bucket.
     let other = app
         .token_with("grafana@example.com", "member", "write")
