@@ -430,6 +430,60 @@ async fn an_active_snooze_filter_opens_no_case_and_a_monitor_filter_only_records
 }
 
 #[tokio::test]
+async fn a_deduplicate_filter_in_monitor_mode_records_what_it_would_have_joined_and_changes_nothing(
+) {
+    let app = spawn_app().await;
+    // Without a filter, no repeat is deduplicated: the definition's window is empty.
+    let def = define(
+        &app,
+        json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"},
+        "dedup_window_seconds": 0}),
+    )
+    .await;
+    let r = app
+        .post(
+            "/signal-filters",
+            json!({"name": "Payments repeats", "kind": "deduplicate", "expression": {"service": "payments"},
+            "window_seconds": 3600, "mode": "monitor"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    let watch = r.body["id"].clone();
+    let first = send(&app, notification(vec![errors("m1")])).await;
+    assert_eq!(first[0]["outcome"], "new_case", "{first:#?}");
+    assert!(first[0]["monitored_by"].is_null(), "nothing to join yet");
+    let again = send(&app, notification(vec![errors("m1")])).await;
+    assert_eq!(
+        again[0]["outcome"], "new_case",
+        "processed as if the filter were not there: {again:#?}"
+    );
+    assert_ne!(again[0]["case_id"], first[0]["case_id"]);
+    assert!(again[0]["filter_id"].is_null());
+    assert_eq!(
+        again[0]["monitored_by"], watch,
+        "it would have deduplicated the repeat"
+    );
+    let stored = instances(&app, &def["id"]).await;
+    assert_eq!(stored[0]["id"], again[0]["instance_id"]);
+    assert_eq!(stored[0]["filter_action"], "none");
+    assert_eq!(stored[0]["filter_id"], watch, "{:#}", stored[0]);
+    assert!(stored[1]["filter_id"].is_null());
+
+    // Made active, it deduplicates what it only watched.
+    let r = app
+        .patch(
+            &format!("/signal-filters/{watch}"),
+            json!({"mode": "active"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    let joined = send(&app, notification(vec![errors("m1")])).await;
+    assert_eq!(joined[0]["outcome"], "deduplicated", "{joined:#?}");
+    assert_eq!(joined[0]["filter_id"], watch);
+    assert_eq!(joined[0]["case_id"], again[0]["case_id"]);
+}
+
+#[tokio::test]
 async fn escalating_a_case_declares_an_incident_linked_both_ways_that_closes_the_case() {
     let app = spawn_app().await;
     define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
