@@ -15,8 +15,8 @@ pub mod views;
 
 use crate::{Error, Result};
 use dispatch_core::signal::{
-    EntityType, Extractor, FieldMap, FilterKind, FilterMode, Matchers, SignalSource,
-    DEFAULT_DEDUP_WINDOW,
+    EntityType, Extractor, FieldMap, FilterAction, FilterKind, FilterMode, InstanceStatus,
+    Matchers, SignalSource, DEFAULT_DEDUP_WINDOW,
 };
 use dispatch_core::{ServiceId, SignalDefinitionId, SignalFilterId, ValidationError};
 use dispatch_store::model::{signal_definition, signal_filter, signal_instance};
@@ -403,28 +403,58 @@ impl crate::Signals<'_> {
         Ok(())
     }
 
-    /// A page of instances, newest first, and the total: those `viewer` may see (a
+    /// A page of instances, newest first, and the total: those the query's viewer may see (a
     /// members-only project's only for its members and admins).
     pub async fn instances(
         self,
-        definition: Option<SignalDefinitionId>,
-        case: Option<dispatch_core::CaseId>,
-        project: Option<&str>,
-        viewer: crate::access::Viewer,
+        q: &InstanceQuery,
         page: u64,
         per_page: u64,
     ) -> Result<(Vec<signal_instance::Model>, u64)> {
-        let project_id = match project {
+        let project_id = match q.project.as_deref() {
             Some(p) => Some(self.project_config(Some(p)).await?.project.id),
             None => None,
         };
         let f = InstanceFilter {
-            definition_id: definition.map(|d| d.0),
-            case_id: case.map(|c| c.0),
+            definition_id: q.definition.map(|d| d.0),
+            case_id: q.case.map(|c| c.0),
             project_id,
-            viewer,
+            statuses: q.statuses.iter().map(|s| s.as_str().into()).collect(),
+            actions: q.actions.iter().map(|a| a.as_str().into()).collect(),
+            viewer: q.viewer,
         };
         Ok(repo::signal::instances(self.db().conn(), &f, page, per_page).await?)
+    }
+}
+
+/// Which instances to list: each part narrows the list; an empty one does not.
+#[derive(Debug, Clone)]
+pub struct InstanceQuery {
+    /// Of this definition.
+    pub definition: Option<SignalDefinitionId>,
+    /// On this case.
+    pub case: Option<dispatch_core::CaseId>,
+    /// Of this project (by slug).
+    pub project: Option<String>,
+    /// In one of these statuses.
+    pub statuses: Vec<InstanceStatus>,
+    /// With one of these filter actions.
+    pub actions: Vec<FilterAction>,
+    /// Who lists them.
+    pub viewer: crate::access::Viewer,
+}
+
+impl InstanceQuery {
+    /// Every instance `viewer` may see.
+    pub fn seen_by(viewer: crate::access::Viewer) -> Self {
+        Self {
+            definition: None,
+            case: None,
+            project: None,
+            statuses: Vec::new(),
+            actions: Vec::new(),
+            viewer,
+        }
     }
 }
 

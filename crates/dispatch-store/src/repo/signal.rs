@@ -488,6 +488,10 @@ pub struct InstanceFilter {
     pub case_id: Option<i64>,
     /// Of this project.
     pub project_id: Option<i64>,
+    /// In one of these statuses (any when empty).
+    pub statuses: Vec<String>,
+    /// With one of these filter actions (any when empty).
+    pub actions: Vec<String>,
     /// Who lists them: instances of members-only projects only for their members (and admins),
     /// as their cases.
     pub viewer: crate::repo::incident::Viewer,
@@ -515,6 +519,12 @@ pub async fn instances(
     }
     if let Some(p) = f.project_id {
         q = q.filter(instance::Column::ProjectId.eq(p));
+    }
+    if !f.statuses.is_empty() {
+        q = q.filter(instance::Column::Status.is_in(f.statuses.iter().cloned()));
+    }
+    if !f.actions.is_empty() {
+        q = q.filter(instance::Column::FilterAction.is_in(f.actions.iter().cloned()));
     }
     let pages = q.paginate(conn, per_page.max(1));
     let total = pages.num_items().await?;

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use dispatch_core::signal::{EntityType, FieldMap, FilterKind, FilterMode, Matchers, SignalSource};
 use dispatch_core::{Patch, ServiceId, SignalDefinitionId, SignalFilterId, ValidationError};
 use dispatch_engine::data::model::{signal_definition, signal_filter, signal_instance};
-use dispatch_engine::signal::{DefinitionInput, FilterInput};
+use dispatch_engine::signal::{DefinitionInput, FilterInput, InstanceQuery};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -725,45 +725,46 @@ impl From<signal_instance::Model> for InstanceOut {
     }
 }
 
-/// Which instances to list.
+/// Which instances to list. Multi-valued filters take comma-separated values.
 #[derive(Deserialize, IntoParams)]
-pub struct InstanceQuery {
+pub struct InstanceListQuery {
     /// Only this definition's.
     pub definition: Option<i64>,
     /// Only this case's.
     pub case: Option<i64>,
     /// Only this project's (by slug).
     pub project: Option<String>,
+    /// Only these statuses: `firing`, `acknowledged`, `resolved`.
+    pub status: Option<String>,
+    /// Only these filter actions: `none`, `deduplicate`, `snooze`.
+    pub filter_action: Option<String>,
     /// Page, from 1.
     pub page: Option<i64>,
     /// Rows per page, 1-100 (default 50).
     pub per_page: Option<i64>,
 }
 
-/// Signal instances, newest first.
-#[utoipa::path(get, path = "/api/v1/signal-instances", tag = "signals", params(InstanceQuery),
+/// Signal instances, newest first. A value a filter does not know is refused (422 naming it).
+#[utoipa::path(get, path = "/api/v1/signal-instances", tag = "signals", params(InstanceListQuery),
     responses((status = 200, body = Page<InstanceOut>), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn list_instances(
     State(s): State<AppState>,
     auth: Auth,
-    Query(q): Query<InstanceQuery>,
+    Query(q): Query<InstanceListQuery>,
 ) -> ApiResult<axum::Json<Page<InstanceOut>>> {
     let mut e = ValidationError::default();
     let (page, per_page) = parse::paging(&mut e, q.page, q.per_page, 50);
+    let query = InstanceQuery {
+        definition: q.definition.map(SignalDefinitionId),
+        case: q.case.map(dispatch_core::CaseId),
+        project: q.project,
+        statuses: parse::enum_list(&mut e, "status", q.status.as_deref()),
+        actions: parse::enum_list(&mut e, "filter_action", q.filter_action.as_deref()),
+        viewer: auth.viewer(),
+    };
     e.into_result()?;
-    let (rows, total) = s
-        .engine
-        .signals()
-        .instances(
-            q.definition.map(SignalDefinitionId),
-            q.case.map(dispatch_core::CaseId),
-            q.project.as_deref(),
-            auth.viewer(),
-            page,
-            per_page,
-        )
-        .await?;
+    let (rows, total) = s.engine.signals().instances(&query, page, per_page).await?;
     Ok(axum::Json(Page {
         items: rows.into_iter().map(Into::into).collect(),
         total,

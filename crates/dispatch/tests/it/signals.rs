@@ -327,6 +327,37 @@ async fn a_malformed_or_unauthenticated_webhook_stores_nothing() {
 }
 
 #[tokio::test]
+async fn instances_filter_by_status_and_filter_action_and_a_value_neither_knows_is_refused() {
+    let app = spawn_app().await;
+    let def = define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    send(&app, notification(vec![errors("v1")])).await;
+    send(&app, notification(vec![errors("v1")])).await;
+    let list = |query: &str| {
+        let path = format!("/signal-instances?definition={}&{query}", def["id"]);
+        let app = &app;
+        async move { app.get(&path).await }
+    };
+    let dups = list("filter_action=deduplicate").await;
+    assert_eq!(dups.status, StatusCode::OK, "{:#}", dups.body);
+    assert_eq!(dups.body["total"], 1);
+    assert_eq!(dups.body["items"][0]["filter_action"], "deduplicate");
+    assert_eq!(list("status=firing,resolved").await.body["total"], 2);
+    assert_eq!(list("status=resolved").await.body["total"], 0);
+    assert_eq!(
+        list("colour=red").await.status,
+        StatusCode::OK,
+        "a parameter it does not have is ignored, as the incident list does"
+    );
+    let bad = list("status=bogus&filter_action=none,maybe").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&bad.body), ["status", "filter_action"]);
+    assert_eq!(
+        bad.body["error"]["fields"][0]["message"],
+        "\"bogus\" is not valid; must be one of: firing, acknowledged, resolved"
+    );
+}
+
+#[tokio::test]
 async fn a_resolved_alert_resolves_its_instances_and_notes_it_on_the_case() {
     let app = spawn_app().await;
     let def = define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
