@@ -21,7 +21,7 @@ use dispatch_core::signal::{
 use dispatch_core::{ServiceId, SignalDefinitionId, SignalFilterId, ValidationError};
 use dispatch_store::model::{signal_definition, signal_filter, signal_instance};
 use dispatch_store::repo;
-use dispatch_store::repo::signal::InstanceFilter;
+use dispatch_store::repo::signal::{DefinitionFilter, FilterFilter, InstanceFilter};
 
 /// A definition as written, parsed (for create and for a whole-record update).
 #[derive(Debug, Clone)]
@@ -223,6 +223,29 @@ impl crate::Signals<'_> {
         Ok(repo::signal::definitions(self.db().conn(), cfg.project.id).await?)
     }
 
+    /// A page of definitions, by project and name, and how many match in all.
+    pub async fn definition_list(
+        self,
+        q: &DefinitionQuery,
+        page: u64,
+        per_page: u64,
+    ) -> Result<(Vec<signal_definition::Model>, u64)> {
+        let f = DefinitionFilter {
+            project_id: self.project_id(q.project.as_deref()).await?,
+            sources: q.sources.iter().map(|s| s.as_str().into()).collect(),
+            enabled: q.enabled,
+        };
+        Ok(repo::signal::definitions_page(self.db().conn(), &f, page, per_page).await?)
+    }
+
+    /// The id of the project named, if one is (*not found* for one that does not exist).
+    async fn project_id(self, project: Option<&str>) -> Result<Option<i64>> {
+        Ok(match project {
+            Some(p) => Some(self.project_config(Some(p)).await?.project.id),
+            None => None,
+        })
+    }
+
     /// A definition of the project by id (one of another project is not found).
     pub async fn definition(
         self,
@@ -347,11 +370,25 @@ impl crate::Signals<'_> {
 
     /// Filters, of one project or all.
     pub async fn filters(self, project: Option<&str>) -> Result<Vec<signal_filter::Model>> {
-        let project_id = match project {
-            Some(p) => Some(self.project_config(Some(p)).await?.project.id),
-            None => None,
-        };
+        let project_id = self.project_id(project).await?;
         Ok(repo::signal::filters(self.db().conn(), project_id).await?)
+    }
+
+    /// A page of filters, by project and name, and how many match in all (modes as they stand
+    /// now).
+    pub async fn filter_list(
+        self,
+        q: &FilterQuery,
+        page: u64,
+        per_page: u64,
+    ) -> Result<(Vec<signal_filter::Model>, u64)> {
+        let f = FilterFilter {
+            project_id: self.project_id(q.project.as_deref()).await?,
+            kinds: q.kinds.iter().map(|k| k.as_str().into()).collect(),
+            modes: q.modes.iter().map(|m| m.as_str().into()).collect(),
+            now: dispatch_core::now(),
+        };
+        Ok(repo::signal::filters_page(self.db().conn(), &f, page, per_page).await?)
     }
 
     /// A filter by id.
@@ -411,10 +448,7 @@ impl crate::Signals<'_> {
         page: u64,
         per_page: u64,
     ) -> Result<(Vec<signal_instance::Model>, u64)> {
-        let project_id = match q.project.as_deref() {
-            Some(p) => Some(self.project_config(Some(p)).await?.project.id),
-            None => None,
-        };
+        let project_id = self.project_id(q.project.as_deref()).await?;
         let f = InstanceFilter {
             definition_id: q.definition.map(|d| d.0),
             case_id: q.case.map(|c| c.0),
@@ -425,6 +459,28 @@ impl crate::Signals<'_> {
         };
         Ok(repo::signal::instances(self.db().conn(), &f, page, per_page).await?)
     }
+}
+
+/// Which definitions to list: each part narrows the list; an empty one does not.
+#[derive(Debug, Clone, Default)]
+pub struct DefinitionQuery {
+    /// Of this project (by slug).
+    pub project: Option<String>,
+    /// Of one of these sources.
+    pub sources: Vec<SignalSource>,
+    /// Enabled, or not.
+    pub enabled: Option<bool>,
+}
+
+/// Which filters to list: each part narrows the list; an empty one does not.
+#[derive(Debug, Clone, Default)]
+pub struct FilterQuery {
+    /// Of this project (by slug).
+    pub project: Option<String>,
+    /// Of one of these kinds.
+    pub kinds: Vec<FilterKind>,
+    /// In one of these modes, as they stand now.
+    pub modes: Vec<FilterMode>,
 }
 
 /// Which instances to list: each part narrows the list; an empty one does not.

@@ -38,6 +38,41 @@ pub async fn enabled_definitions(
         .await?)
 }
 
+/// Which definitions to list (every one when empty).
+#[derive(Debug, Clone, Default)]
+pub struct DefinitionFilter {
+    /// Of this project.
+    pub project_id: Option<i64>,
+    /// Of one of these sources.
+    pub sources: Vec<String>,
+    /// Enabled, or not.
+    pub enabled: Option<bool>,
+}
+
+/// A page of definitions, by project and name, and how many match in all.
+pub async fn definitions_page(
+    conn: &impl ConnectionTrait,
+    f: &DefinitionFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<definition::Model>, u64)> {
+    let mut q = definition::Entity::find()
+        .order_by_asc(definition::Column::ProjectId)
+        .order_by_asc(definition::Column::Name);
+    if let Some(p) = f.project_id {
+        q = q.filter(definition::Column::ProjectId.eq(p));
+    }
+    if !f.sources.is_empty() {
+        q = q.filter(definition::Column::Source.is_in(f.sources.iter().cloned()));
+    }
+    if let Some(e) = f.enabled {
+        q = q.filter(definition::Column::Enabled.eq(e));
+    }
+    let pages = q.paginate(conn, per_page.max(1));
+    let total = pages.num_items().await?;
+    Ok((pages.fetch_page(page.saturating_sub(1)).await?, total))
+}
+
 /// A definition by id.
 pub async fn definition(conn: &impl ConnectionTrait, id: i64) -> Result<definition::Model> {
     definition::Entity::find_by_id(id)
@@ -62,6 +97,60 @@ pub async fn filters(
         q = q.filter(filter::Column::ProjectId.eq(p));
     }
     Ok(q.all(conn).await?)
+}
+
+/// Which filters to list (every one when empty).
+#[derive(Debug, Clone, Default)]
+pub struct FilterFilter {
+    /// Of this project.
+    pub project_id: Option<i64>,
+    /// Of one of these kinds.
+    pub kinds: Vec<String>,
+    /// In one of these modes as they stand at `now`: `expired` is any mode whose expiry passed,
+    /// and the stored modes count only before it.
+    pub modes: Vec<String>,
+    /// The time the modes are read at.
+    pub now: DateTime<Utc>,
+}
+
+/// A page of filters, by project and name, and how many match in all.
+pub async fn filters_page(
+    conn: &impl ConnectionTrait,
+    f: &FilterFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<filter::Model>, u64)> {
+    let mut q = filter::Entity::find()
+        .order_by_asc(filter::Column::ProjectId)
+        .order_by_asc(filter::Column::Name);
+    if let Some(p) = f.project_id {
+        q = q.filter(filter::Column::ProjectId.eq(p));
+    }
+    if !f.kinds.is_empty() {
+        q = q.filter(filter::Column::Kind.is_in(f.kinds.iter().cloned()));
+    }
+    if !f.modes.is_empty() {
+        let expired = filter::Column::ExpiresAt.lte(f.now);
+        let live = Condition::any()
+            .add(filter::Column::ExpiresAt.is_null())
+            .add(filter::Column::ExpiresAt.gt(f.now));
+        let mut any = Condition::any();
+        let stored: Vec<&String> = f.modes.iter().filter(|m| *m != "expired").collect();
+        if !stored.is_empty() {
+            any = any.add(
+                Condition::all()
+                    .add(filter::Column::Mode.is_in(stored.into_iter().cloned()))
+                    .add(live),
+            );
+        }
+        if f.modes.iter().any(|m| m == "expired") {
+            any = any.add(expired);
+        }
+        q = q.filter(any);
+    }
+    let pages = q.paginate(conn, per_page.max(1));
+    let total = pages.num_items().await?;
+    Ok((pages.fetch_page(page.saturating_sub(1)).await?, total))
 }
 
 /// A filter by id.

@@ -515,6 +515,94 @@ async fn a_deduplicate_filter_in_monitor_mode_records_what_it_would_have_joined_
 }
 
 #[tokio::test]
+async fn definitions_and_filters_are_listed_filtered_and_paged_and_a_value_no_filter_knows_is_refused(
+) {
+    let app = spawn_app().await;
+    for (name, source, enabled) in [
+        ("Errors", "alertmanager", true),
+        ("Grafana memory", "grafana", true),
+        ("Old errors", "alertmanager", false),
+    ] {
+        define(
+            &app,
+            json!({"name": name, "source": source, "match": {"alertname": "X"}, "enabled": enabled}),
+        )
+        .await;
+    }
+    let names = |body: &Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = app.get("/signal-definitions?project=default").await;
+    assert_eq!(all.status, StatusCode::OK, "{:#}", all.body);
+    assert_eq!(all.body["total"], 3);
+    assert_eq!(names(&all.body), ["Errors", "Grafana memory", "Old errors"]);
+    let r = app
+        .get("/signal-definitions?source=alertmanager&enabled=true")
+        .await;
+    assert_eq!(names(&r.body), ["Errors"]);
+    let r = app.get("/signal-definitions?per_page=2&page=2").await;
+    assert_eq!(
+        (
+            r.body["total"].clone(),
+            r.body["page"].clone(),
+            names(&r.body)
+        ),
+        (json!(3), json!(2), vec!["Old errors".to_string()])
+    );
+    let bad = app
+        .get("/signal-definitions?source=nagios&per_page=0")
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&bad.body), ["per_page", "source"]);
+    let bad = app.get("/signal-definitions?enabled=maybe").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&bad.body), ["enabled"]);
+    assert_eq!(
+        app.get("/signal-definitions?project=nowhere").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    for body in [
+        json!({"name": "Maintenance", "expression": {"service": "payments"}, "expires_at": "2099-01-01T00:00:00Z"}),
+        json!({"name": "Watch", "expression": {"service": "payments"}, "mode": "monitor"}),
+        json!({"name": "Repeats", "kind": "deduplicate", "expression": {"service": "payments"}}),
+        json!({"name": "Last night", "expression": {"service": "payments"}, "expires_at": "2020-01-01T00:00:00Z"}),
+    ] {
+        let r = app.post("/signal-filters", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    }
+    let all = app.get("/signal-filters?project=default").await;
+    assert_eq!(all.status, StatusCode::OK, "{:#}", all.body);
+    assert_eq!(
+        names(&all.body),
+        ["Last night", "Maintenance", "Repeats", "Watch"]
+    );
+    let r = app.get("/signal-filters?kind=deduplicate").await;
+    assert_eq!(names(&r.body), ["Repeats"]);
+    let r = app.get("/signal-filters?mode=active").await;
+    assert_eq!(
+        names(&r.body),
+        ["Maintenance", "Repeats"],
+        "an expired one is not active"
+    );
+    let r = app.get("/signal-filters?mode=expired,monitor").await;
+    assert_eq!(names(&r.body), ["Last night", "Watch"]);
+    let r = app
+        .get("/signal-filters?kind=snooze&per_page=1&page=3")
+        .await;
+    assert_eq!(r.body["total"], 3);
+    assert_eq!(names(&r.body), ["Watch"]);
+    let bad = app.get("/signal-filters?kind=mute&mode=sometimes").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&bad.body), ["kind", "mode"]);
+}
+
+#[tokio::test]
 async fn escalating_a_case_declares_an_incident_linked_both_ways_that_closes_the_case() {
     let app = spawn_app().await;
     define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
