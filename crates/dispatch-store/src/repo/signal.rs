@@ -25,6 +25,22 @@ pub async fn definitions(
         .await?)
 }
 
+/// A page (from 1) of a query's rows, and how many rows it holds in all.
+async fn page_of<E>(
+    conn: &impl ConnectionTrait,
+    q: sea_orm::Select<E>,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<E::Model>, u64)>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    let pages = q.paginate(conn, per_page.max(1));
+    let total = pages.num_items().await?;
+    Ok((pages.fetch_page(page.saturating_sub(1)).await?, total))
+}
+
 /// A project's enabled definitions, oldest first (the order alerts are matched in).
 pub async fn enabled_definitions(
     conn: &impl ConnectionTrait,
@@ -68,9 +84,7 @@ pub async fn definitions_page(
     if let Some(e) = f.enabled {
         q = q.filter(definition::Column::Enabled.eq(e));
     }
-    let pages = q.paginate(conn, per_page.max(1));
-    let total = pages.num_items().await?;
-    Ok((pages.fetch_page(page.saturating_sub(1)).await?, total))
+    page_of(conn, q, page, per_page).await
 }
 
 /// A definition by id.
@@ -148,9 +162,7 @@ pub async fn filters_page(
         }
         q = q.filter(any);
     }
-    let pages = q.paginate(conn, per_page.max(1));
-    let total = pages.num_items().await?;
-    Ok((pages.fetch_page(page.saturating_sub(1)).await?, total))
+    page_of(conn, q, page, per_page).await
 }
 
 /// A filter by id.
@@ -615,9 +627,7 @@ pub async fn instances(
     if !f.actions.is_empty() {
         q = q.filter(instance::Column::FilterAction.is_in(f.actions.iter().cloned()));
     }
-    let pages = q.paginate(conn, per_page.max(1));
-    let total = pages.num_items().await?;
-    Ok((pages.fetch_page(page.saturating_sub(1)).await?, total))
+    page_of(conn, q, page, per_page).await
 }
 
 /// Every instance of a case, oldest first.
@@ -720,9 +730,7 @@ pub async fn cases(
                 .add(lower(case::Column::Description).like(pattern)),
         );
     }
-    let pages = q.paginate(conn, per_page.max(1));
-    let total = pages.num_items().await?;
-    Ok((pages.fetch_page(page.saturating_sub(1)).await?, total))
+    page_of(conn, q, page, per_page).await
 }
 
 /// Adds events to cases' timelines in one statement.
