@@ -622,7 +622,7 @@ pub async fn list_filters(
 /// them within its own window.
 #[utoipa::path(post, path = "/api/v1/signal-filters", tag = "signals",
     request_body(content = FilterIn, example = json!({"name": "Payments maintenance",
-        "expression": "service=\"payments\"", "mode": "active", "expires_at": "2026-12-04T00:00:00Z"})),
+        "expression": "service=\"payments\"", "mode": "active", "expires_at": "2030-01-01T00:00:00Z"})),
     responses((status = 201, body = FilterOut), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_filter(
