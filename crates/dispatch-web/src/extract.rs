@@ -15,14 +15,17 @@ use serde::de::DeserializeOwned;
 /// parts of a body (`serde_json::Value`, maps) take any key.
 pub struct Json<T>(pub T);
 
-/// A JSON body of any shape, refused as [`Json`] refuses one (415, 400, 413, a NUL character
-/// 422), read once: what `Json<serde_json::Value>` gives without reading the value a second time.
+/// A JSON body of any shape as another tool sends it (an alert webhook), read once: refused as
+/// [`Json`] refuses one (415, 413, a NUL character 422), except that a body that is not JSON
+/// is a 422 naming `body` — of a tool's body, the field at fault is the whole of it.
 pub struct JsonValue(pub serde_json::Value);
 
-/// The body as a JSON value, with the envelope's rejections.
+/// The body as a JSON value, with the envelope's rejections; `not_json` answers one that is not
+/// JSON, given what is wrong with it.
 async fn json_value<S: Send + Sync>(
     req: Request,
     state: &S,
+    not_json: fn(&str) -> ApiError,
 ) -> Result<serde_json::Value, ApiError> {
     match axum::Json::<serde_json::Value>::from_request(req, state).await {
         Ok(axum::Json(v)) => Ok(v),
@@ -32,18 +35,27 @@ async fn json_value<S: Send + Sync>(
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             Err(ApiError::PayloadTooLarge(crate::MAX_BODY_BYTES))
         }
-        Err(e) => Err(ApiError::BadRequest(format!(
-            "the body is not valid JSON: {}",
-            e.body_text()
-        ))),
+        Err(e) => Err(not_json(&e.body_text())),
     }
+}
+
+/// A body that is not JSON, to the API's own endpoints: 400.
+fn bad_request(why: &str) -> ApiError {
+    ApiError::BadRequest(format!("the body is not valid JSON: {why}"))
+}
+
+/// A body that is not JSON, from another tool: 422 naming `body`, with serde's finding
+/// (`expected value at line 1 column 1`) without axum's preamble.
+fn not_json_body(why: &str) -> ApiError {
+    let detail = why.rsplit_once(": ").map_or(why, |(_, d)| d);
+    ApiError::field("body", format!("is not valid JSON: {detail}"))
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        from_json(json_value(req, state).await?).map(Json)
+        from_json(json_value(req, state, bad_request).await?).map(Json)
     }
 }
 
@@ -51,7 +63,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonValue {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let value = json_value(req, state).await?;
+        let value = json_value(req, state, not_json_body).await?;
         refuse_nul(&value)?;
         Ok(JsonValue(value))
     }

@@ -150,13 +150,19 @@ pub fn app_with(engine: Engine, options: WebOptions) -> Router {
             "/api/v1",
             api::router()
                 .merge(openapi::router())
-                // Signed signal sources: checked after the bearer token (the outer layer).
-                .merge(api::signal_ingest::router().route_layer(
-                    axum::middleware::from_fn_with_state(
-                        state.clone(),
-                        api::signal_signing::verify,
-                    ),
-                ))
+                // Signal sources: the bearer token (the outer layer), then the sender's rate,
+                // then the signature, before the handler reads the body.
+                .merge(
+                    api::signal_ingest::router()
+                        .route_layer(axum::middleware::from_fn_with_state(
+                            state.clone(),
+                            api::signal_signing::verify,
+                        ))
+                        .route_layer(axum::middleware::from_fn_with_state(
+                            state.clone(),
+                            api::signal_limit::limit,
+                        )),
+                )
                 .route_layer(enforce()),
         )
         .merge(

@@ -581,6 +581,7 @@ pub const POLICIES: &[RoutePolicy] = &[
         "/api/v1/projects/{slug}/signal-definitions/{id}",
         P_ADMIN,
     ),
+    r("GET", "/api/v1/signal-definitions", Member),
     r("GET", "/api/v1/signal-filters", Member),
     r("POST", "/api/v1/signal-filters", BODY_ADMIN),
     r("GET", "/api/v1/signal-filters/{id}", Member),

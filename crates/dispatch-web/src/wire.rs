@@ -344,6 +344,19 @@ pub struct Page<T: ToSchema> {
     pub per_page: u64,
 }
 
+impl<T: ToSchema> Page<T> {
+    /// A page of stored rows, each made into its wire type, out of `total` counted exactly.
+    pub fn of<R: Into<T>>(rows: Vec<R>, total: u64, page: u64, per_page: u64) -> Self {
+        Self {
+            items: rows.into_iter().map(Into::into).collect(),
+            total,
+            total_exact: true,
+            page,
+            per_page,
+        }
+    }
+}
+
 /// A timeline event.
 #[derive(Serialize, ToSchema)]
 pub struct EventOut {

@@ -1,7 +1,7 @@
 //! `dispatch case …` and `dispatch signal send`: cases and the signal endpoints over the REST
 //! API of a running server (same server, token and `--json` handling as `dispatch incident`).
 
-use crate::client::{call_and_print, output, paged, print_page, put, s, Client, Remote};
+use crate::client::{call_and_print, cell, output, paged, print_page, put, s, Client, Remote};
 use anyhow::{bail, Context};
 use clap::{Subcommand, ValueEnum};
 use reqwest::Method;
@@ -239,7 +239,7 @@ pub async fn run_case(cmd: CaseCommand) -> anyhow::Result<()> {
                     |i| {
                         format!(
                             "{:<6} {:<10} {:<9} {:<26} {:<10} {}",
-                            i["id"].to_string(),
+                            cell(&i["id"]),
                             s(&i["status"]),
                             i["priority"].as_str().unwrap_or("—"),
                             i["assignee"].as_str().unwrap_or("—"),

@@ -337,6 +337,12 @@ pub(crate) fn s(v: &Value) -> &str {
     v.as_str().unwrap_or("")
 }
 
+/// A value as a table's cell: a string's text, any other value (an id) as JSON. A `Value` is
+/// printed without the padding a column's width asks for; the text it is made into is padded.
+pub(crate) fn cell(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+}
+
 fn print_incident(v: &Value) {
     println!("{}  {}", s(&v["name"]), s(&v["title"]));
     println!(
@@ -534,7 +540,7 @@ fn print_tasks(v: &Value) {
         println!(
             "{:<10} {:<5} {:<9} {:<22} {:<28} {}",
             s(&t["incident"]),
-            t["id"],
+            cell(&t["id"]),
             s(&t["status"]),
             s(&t["resolve_by"]).get(..16).unwrap_or(""),
             who.join(","),

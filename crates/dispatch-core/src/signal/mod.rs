@@ -47,6 +47,18 @@ string_enum!(
 );
 
 string_enum!(
+    /// Where a signal instance stands, as its source last said.
+    InstanceStatus {
+        /// Firing (or triggered).
+        Firing => "firing",
+        /// Acknowledged at the source.
+        Acknowledged => "acknowledged",
+        /// Over.
+        Resolved => "resolved",
+    }
+);
+
+string_enum!(
     /// What a filter did to a signal instance.
     FilterAction {
         /// Nothing: the instance stands on its own (and opened a case if its definition does).

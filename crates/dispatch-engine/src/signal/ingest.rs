@@ -337,26 +337,40 @@ pub(crate) async fn write(
         let mut filter_id = None;
         let mut monitored_by = None;
         let mut window = def.row.dedup_window_seconds;
+        // The first deduplicate filter in monitor mode that holds: what its window would do is
+        // recorded, and the alert goes on as if it were not there.
+        let mut watching = None;
         for f in signals
             .filters
             .iter()
-            .filter(|f| f.kind == FilterKind::Deduplicate)
+            .filter(|f| f.kind == FilterKind::Deduplicate && f.matcher.matches(&labels))
         {
-            if f.mode(now) == FilterMode::Active && f.matcher.matches(&labels) {
-                window = f.row.window_seconds;
-                filter_id = Some(f.row.id);
-                break;
+            match f.mode(now) {
+                FilterMode::Active => {
+                    window = f.row.window_seconds;
+                    filter_id = Some(f.row.id);
+                    break;
+                }
+                FilterMode::Monitor if watching.is_none() => watching = Some(f),
+                _ => {}
             }
         }
         let key = (def.row.id, alert.fingerprint.clone());
-        let dup = chains
-            .get(&key)
-            .filter(|(_, last)| *last >= now - Duration::seconds(window))
-            .map(|(first, _)| *first);
+        let within = |window: i64| {
+            chains
+                .get(&key)
+                .filter(|(_, last)| *last >= now - Duration::seconds(window))
+                .map(|(first, _)| *first)
+        };
+        let dup = within(window);
         let (action, dup) = match dup {
             Some(first) => (FilterAction::Deduplicate, Some(first)),
             None => {
                 filter_id = None;
+                // It would have joined the chain within the watching filter's window.
+                monitored_by = watching
+                    .filter(|f| within(f.row.window_seconds).is_some())
+                    .map(|f| f.row.id);
                 let mut action = FilterAction::None;
                 for f in signals
                     .filters

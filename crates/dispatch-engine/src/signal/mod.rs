@@ -16,13 +16,13 @@ pub mod views;
 
 use crate::{Error, Result};
 use dispatch_core::signal::{
-    EntityType, Extractor, FieldMap, FilterKind, FilterMode, Matchers, SignalSource,
-    DEFAULT_DEDUP_WINDOW,
+    EntityType, Extractor, FieldMap, FilterAction, FilterKind, FilterMode, InstanceStatus,
+    Matchers, SignalSource, DEFAULT_DEDUP_WINDOW,
 };
 use dispatch_core::{ServiceId, SignalDefinitionId, SignalFilterId, ValidationError};
 use dispatch_store::model::{signal_definition, signal_filter, signal_instance};
 use dispatch_store::repo;
-use dispatch_store::repo::signal::InstanceFilter;
+use dispatch_store::repo::signal::{DefinitionFilter, FilterFilter, InstanceFilter};
 
 /// A definition as written, parsed (for create and for a whole-record update).
 #[derive(Debug, Clone)]
@@ -224,6 +224,29 @@ impl crate::Signals<'_> {
         Ok(repo::signal::definitions(self.db().conn(), cfg.project.id).await?)
     }
 
+    /// A page of definitions, by project and name, and how many match in all.
+    pub async fn definition_list(
+        self,
+        q: &DefinitionQuery,
+        page: u64,
+        per_page: u64,
+    ) -> Result<(Vec<signal_definition::Model>, u64)> {
+        let f = DefinitionFilter {
+            project_id: self.project_id(q.project.as_deref()).await?,
+            sources: q.sources.iter().map(|s| s.as_str().into()).collect(),
+            enabled: q.enabled,
+        };
+        Ok(repo::signal::definitions_page(self.db().conn(), &f, page, per_page).await?)
+    }
+
+    /// The id of the project named, if one is (*not found* for one that does not exist).
+    async fn project_id(self, project: Option<&str>) -> Result<Option<i64>> {
+        Ok(match project {
+            Some(p) => Some(self.project_config(Some(p)).await?.project.id),
+            None => None,
+        })
+    }
+
     /// A definition of the project by id (one of another project is not found).
     pub async fn definition(
         self,
@@ -348,11 +371,25 @@ impl crate::Signals<'_> {
 
     /// Filters, of one project or all.
     pub async fn filters(self, project: Option<&str>) -> Result<Vec<signal_filter::Model>> {
-        let project_id = match project {
-            Some(p) => Some(self.project_config(Some(p)).await?.project.id),
-            None => None,
-        };
+        let project_id = self.project_id(project).await?;
         Ok(repo::signal::filters(self.db().conn(), project_id).await?)
+    }
+
+    /// A page of filters, by project and name, and how many match in all (modes as they stand
+    /// now).
+    pub async fn filter_list(
+        self,
+        q: &FilterQuery,
+        page: u64,
+        per_page: u64,
+    ) -> Result<(Vec<signal_filter::Model>, u64)> {
+        let f = FilterFilter {
+            project_id: self.project_id(q.project.as_deref()).await?,
+            kinds: q.kinds.iter().map(|k| k.as_str().into()).collect(),
+            modes: q.modes.iter().map(|m| m.as_str().into()).collect(),
+            now: dispatch_core::now(),
+        };
+        Ok(repo::signal::filters_page(self.db().conn(), &f, page, per_page).await?)
     }
 
     /// A filter by id.
@@ -404,28 +441,77 @@ impl crate::Signals<'_> {
         Ok(())
     }
 
-    /// A page of instances, newest first, and the total: those `viewer` may see (a
+    /// A page of instances, newest first, and the total: those the query's viewer may see (a
     /// members-only project's only for its members and admins).
     pub async fn instances(
         self,
-        definition: Option<SignalDefinitionId>,
-        case: Option<dispatch_core::CaseId>,
-        project: Option<&str>,
-        viewer: crate::access::Viewer,
+        q: &InstanceQuery,
         page: u64,
         per_page: u64,
     ) -> Result<(Vec<signal_instance::Model>, u64)> {
-        let project_id = match project {
-            Some(p) => Some(self.project_config(Some(p)).await?.project.id),
-            None => None,
-        };
+        let project_id = self.project_id(q.project.as_deref()).await?;
         let f = InstanceFilter {
-            definition_id: definition.map(|d| d.0),
-            case_id: case.map(|c| c.0),
+            definition_id: q.definition.map(|d| d.0),
+            case_id: q.case.map(|c| c.0),
             project_id,
-            viewer,
+            statuses: q.statuses.iter().map(|s| s.as_str().into()).collect(),
+            actions: q.actions.iter().map(|a| a.as_str().into()).collect(),
+            viewer: q.viewer,
         };
         Ok(repo::signal::instances(self.db().conn(), &f, page, per_page).await?)
+    }
+}
+
+/// Which definitions to list: each part narrows the list; an empty one does not.
+#[derive(Debug, Clone, Default)]
+pub struct DefinitionQuery {
+    /// Of this project (by slug).
+    pub project: Option<String>,
+    /// Of one of these sources.
+    pub sources: Vec<SignalSource>,
+    /// Enabled, or not.
+    pub enabled: Option<bool>,
+}
+
+/// Which filters to list: each part narrows the list; an empty one does not.
+#[derive(Debug, Clone, Default)]
+pub struct FilterQuery {
+    /// Of this project (by slug).
+    pub project: Option<String>,
+    /// Of one of these kinds.
+    pub kinds: Vec<FilterKind>,
+    /// In one of these modes, as they stand now.
+    pub modes: Vec<FilterMode>,
+}
+
+/// Which instances to list: each part narrows the list; an empty one does not.
+#[derive(Debug, Clone)]
+pub struct InstanceQuery {
+    /// Of this definition.
+    pub definition: Option<SignalDefinitionId>,
+    /// On this case.
+    pub case: Option<dispatch_core::CaseId>,
+    /// Of this project (by slug).
+    pub project: Option<String>,
+    /// In one of these statuses.
+    pub statuses: Vec<InstanceStatus>,
+    /// With one of these filter actions.
+    pub actions: Vec<FilterAction>,
+    /// Who lists them.
+    pub viewer: crate::access::Viewer,
+}
+
+impl InstanceQuery {
+    /// Every instance `viewer` may see.
+    pub fn seen_by(viewer: crate::access::Viewer) -> Self {
+        Self {
+            definition: None,
+            case: None,
+            project: None,
+            statuses: Vec::new(),
+            actions: Vec::new(),
+            viewer,
+        }
     }
 }
 

@@ -25,6 +25,22 @@ pub async fn definitions(
         .await?)
 }
 
+/// A page (from 1) of a query's rows, and how many rows it holds in all.
+async fn page_of<E>(
+    conn: &impl ConnectionTrait,
+    q: sea_orm::Select<E>,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<E::Model>, u64)>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+{
+    let pages = q.paginate(conn, per_page.max(1));
+    let total = pages.num_items().await?;
+    Ok((pages.fetch_page(page.saturating_sub(1)).await?, total))
+}
+
 /// A project's enabled definitions, oldest first (the order alerts are matched in).
 pub async fn enabled_definitions(
     conn: &impl ConnectionTrait,
@@ -36,6 +52,39 @@ pub async fn enabled_definitions(
         .order_by_asc(definition::Column::Id)
         .all(conn)
         .await?)
+}
+
+/// Which definitions to list (every one when empty).
+#[derive(Debug, Clone, Default)]
+pub struct DefinitionFilter {
+    /// Of this project.
+    pub project_id: Option<i64>,
+    /// Of one of these sources.
+    pub sources: Vec<String>,
+    /// Enabled, or not.
+    pub enabled: Option<bool>,
+}
+
+/// A page of definitions, by project and name, and how many match in all.
+pub async fn definitions_page(
+    conn: &impl ConnectionTrait,
+    f: &DefinitionFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<definition::Model>, u64)> {
+    let mut q = definition::Entity::find()
+        .order_by_asc(definition::Column::ProjectId)
+        .order_by_asc(definition::Column::Name);
+    if let Some(p) = f.project_id {
+        q = q.filter(definition::Column::ProjectId.eq(p));
+    }
+    if !f.sources.is_empty() {
+        q = q.filter(definition::Column::Source.is_in(f.sources.iter().cloned()));
+    }
+    if let Some(e) = f.enabled {
+        q = q.filter(definition::Column::Enabled.eq(e));
+    }
+    page_of(conn, q, page, per_page).await
 }
 
 /// A definition by id.
@@ -62,6 +111,58 @@ pub async fn filters(
         q = q.filter(filter::Column::ProjectId.eq(p));
     }
     Ok(q.all(conn).await?)
+}
+
+/// Which filters to list (every one when empty).
+#[derive(Debug, Clone, Default)]
+pub struct FilterFilter {
+    /// Of this project.
+    pub project_id: Option<i64>,
+    /// Of one of these kinds.
+    pub kinds: Vec<String>,
+    /// In one of these modes as they stand at `now`: `expired` is any mode whose expiry passed,
+    /// and the stored modes count only before it.
+    pub modes: Vec<String>,
+    /// The time the modes are read at.
+    pub now: DateTime<Utc>,
+}
+
+/// A page of filters, by project and name, and how many match in all.
+pub async fn filters_page(
+    conn: &impl ConnectionTrait,
+    f: &FilterFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<filter::Model>, u64)> {
+    let mut q = filter::Entity::find()
+        .order_by_asc(filter::Column::ProjectId)
+        .order_by_asc(filter::Column::Name);
+    if let Some(p) = f.project_id {
+        q = q.filter(filter::Column::ProjectId.eq(p));
+    }
+    if !f.kinds.is_empty() {
+        q = q.filter(filter::Column::Kind.is_in(f.kinds.iter().cloned()));
+    }
+    if !f.modes.is_empty() {
+        let expired = filter::Column::ExpiresAt.lte(f.now);
+        let live = Condition::any()
+            .add(filter::Column::ExpiresAt.is_null())
+            .add(filter::Column::ExpiresAt.gt(f.now));
+        let mut any = Condition::any();
+        let stored: Vec<&String> = f.modes.iter().filter(|m| *m != "expired").collect();
+        if !stored.is_empty() {
+            any = any.add(
+                Condition::all()
+                    .add(filter::Column::Mode.is_in(stored.into_iter().cloned()))
+                    .add(live),
+            );
+        }
+        if f.modes.iter().any(|m| m == "expired") {
+            any = any.add(expired);
+        }
+        q = q.filter(any);
+    }
+    page_of(conn, q, page, per_page).await
 }
 
 /// A filter by id.
@@ -488,6 +589,10 @@ pub struct InstanceFilter {
     pub case_id: Option<i64>,
     /// Of this project.
     pub project_id: Option<i64>,
+    /// In one of these statuses (any when empty).
+    pub statuses: Vec<String>,
+    /// With one of these filter actions (any when empty).
+    pub actions: Vec<String>,
     /// Who lists them: instances of members-only projects only for their members (and admins),
     /// as their cases.
     pub viewer: crate::repo::incident::Viewer,
@@ -516,9 +621,13 @@ pub async fn instances(
     if let Some(p) = f.project_id {
         q = q.filter(instance::Column::ProjectId.eq(p));
     }
-    let pages = q.paginate(conn, per_page.max(1));
-    let total = pages.num_items().await?;
-    Ok((pages.fetch_page(page.saturating_sub(1)).await?, total))
+    if !f.statuses.is_empty() {
+        q = q.filter(instance::Column::Status.is_in(f.statuses.iter().cloned()));
+    }
+    if !f.actions.is_empty() {
+        q = q.filter(instance::Column::FilterAction.is_in(f.actions.iter().cloned()));
+    }
+    page_of(conn, q, page, per_page).await
 }
 
 /// Every instance of a case, oldest first.
@@ -626,9 +735,7 @@ pub async fn cases(
                 .add(lower(case::Column::Description).like(pattern)),
         );
     }
-    let pages = q.paginate(conn, per_page.max(1));
-    let total = pages.num_items().await?;
-    Ok((pages.fetch_page(page.saturating_sub(1)).await?, total))
+    page_of(conn, q, page, per_page).await
 }
 
 /// Adds events to cases' timelines in one statement.

@@ -251,10 +251,7 @@ pub async fn list(
 ) -> ApiResult<axum::Json<Page<CaseOut>>> {
     let mut e = ValidationError::default();
     let (page, per_page) = parse::paging(&mut e, q.page, q.per_page, 50);
-    let statuses = parse::list(&mut e, "status", q.status.as_deref())
-        .iter()
-        .filter_map(|raw| parse::enum_field::<CaseStatus>(&mut e, "status", Some(raw)))
-        .collect();
+    let statuses = parse::enum_list::<CaseStatus>(&mut e, "status", q.status.as_deref());
     let assignee = q
         .assignee
         .as_deref()

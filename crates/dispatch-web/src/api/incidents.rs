@@ -425,14 +425,9 @@ impl ListQuery {
     /// The store filter these parameters describe (the caller's viewer is set by the handler).
     pub(crate) fn parse(self) -> Result<IncidentFilter, ValidationError> {
         let mut e = ValidationError::default();
-        let statuses = parse::list(&mut e, "status", self.status.as_deref())
-            .iter()
-            .filter_map(|s| parse::enum_field::<IncidentStatus>(&mut e, "status", Some(s)))
-            .collect();
-        let visibilities = parse::list(&mut e, "visibility", self.visibility.as_deref())
-            .iter()
-            .filter_map(|s| parse::enum_field::<Visibility>(&mut e, "visibility", Some(s)))
-            .collect();
+        let statuses = parse::enum_list::<IncidentStatus>(&mut e, "status", self.status.as_deref());
+        let visibilities =
+            parse::enum_list::<Visibility>(&mut e, "visibility", self.visibility.as_deref());
         let reported_from = parse::time(&mut e, "reported_after", self.reported_after.as_deref());
         let reported_to = parse::time(&mut e, "reported_before", self.reported_before.as_deref());
         let commander = self

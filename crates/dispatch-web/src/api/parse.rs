@@ -70,6 +70,18 @@ pub fn list(errors: &mut ValidationError, field: &str, raw: Option<&str>) -> Vec
         .collect()
 }
 
+/// A comma-separated list of a closed set's values; each unknown one is an error on `field`.
+pub fn enum_list<T: FromStr<Err = dispatch_core::enums::UnknownVariant>>(
+    errors: &mut ValidationError,
+    field: &str,
+    raw: Option<&str>,
+) -> Vec<T> {
+    list(errors, field, raw)
+        .iter()
+        .filter_map(|v| enum_field(errors, field, Some(v)))
+        .collect()
+}
+
 /// [`list`], keeping the case of each part.
 pub fn list_as_written(
     errors: &mut ValidationError,

@@ -1,8 +1,17 @@
 //! The per-source rate limit of the signal endpoints: a token bucket per sender (the caller's
 //! account) and endpoint. A request over the limit is refused with 429 and `Retry-After` before
 //! anything is read or stored, so the sender (Alertmanager, Grafana, a PagerDuty client) sends
-//! it again later: an alert is either stored or refused, never dropped.
+//! it again later: an alert is either stored or refused, never dropped. The check is a layer
+//! between the bearer token's (which names the sender; a request without one is refused there
+//! and counts against no one) and the signature's and the body's, which read the body.
 
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use dispatch_core::signal::SignalSource;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -59,6 +68,24 @@ impl SignalLimiter {
             *tokens = refilled;
             Err(((1.0 - refilled) / rate.per_second).ceil().max(1.0) as u64)
         }
+    }
+}
+
+/// The layer of the signal routes: refuses (429 with `Retry-After`) a sender over its rate for
+/// the endpoint, before the body is read.
+pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let source = req.uri().path().rsplit('/').next().unwrap_or_default();
+    let (Ok(source), Some(auth)) = (
+        source.parse::<SignalSource>(),
+        req.extensions().get::<Auth>(),
+    ) else {
+        // Not a signal endpoint, or no caller (the handler refuses it): nothing to count.
+        return next.run(req).await;
+    };
+    let key = format!("{source}:{}", auth.actor().email);
+    match state.signal_limiter.take(&key) {
+        Ok(()) => next.run(req).await,
+        Err(wait) => ApiError::TooManyRequests(wait).into_response(),
     }
 }
 

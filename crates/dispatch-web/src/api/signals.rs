@@ -16,7 +16,9 @@ use chrono::{DateTime, Utc};
 use dispatch_core::signal::{EntityType, FieldMap, FilterKind, FilterMode, Matchers, SignalSource};
 use dispatch_core::{Patch, ServiceId, SignalDefinitionId, SignalFilterId, ValidationError};
 use dispatch_engine::data::model::{signal_definition, signal_filter, signal_instance};
-use dispatch_engine::signal::{DefinitionInput, FilterInput};
+use dispatch_engine::signal::{
+    DefinitionInput, DefinitionQuery, FilterInput, FilterQuery, InstanceQuery,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -34,6 +36,7 @@ pub fn router() -> Router<AppState> {
                 .patch(update_definition)
                 .delete(delete_definition),
         )
+        .route("/signal-definitions", get(list_all_definitions))
         .route("/signal-filters", get(list_filters).post(create_filter))
         .route(
             "/signal-filters/{id}",
@@ -317,6 +320,47 @@ pub async fn list_definitions(
     Ok(axum::Json(rows.into_iter().map(Into::into).collect()))
 }
 
+/// Which definitions to list. Multi-valued filters take comma-separated values.
+#[derive(Deserialize, IntoParams)]
+pub struct DefinitionListQuery {
+    /// Only this project's (by slug).
+    pub project: Option<String>,
+    /// Only these sources: `alertmanager`, `grafana`, `pagerduty`, `generic`.
+    pub source: Option<String>,
+    /// Only the enabled ones (`true`) or the disabled ones (`false`).
+    pub enabled: Option<bool>,
+    /// Page, from 1.
+    pub page: Option<i64>,
+    /// Rows per page, 1-100 (default 50).
+    pub per_page: Option<i64>,
+}
+
+/// Signal definitions of every project (or one), by project and name, paged. A value a filter
+/// does not know is refused (422 naming it).
+#[utoipa::path(get, path = "/api/v1/signal-definitions", tag = "signals", params(DefinitionListQuery),
+    responses((status = 200, body = Page<DefinitionOut>), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn list_all_definitions(
+    State(s): State<AppState>,
+    _auth: Auth,
+    Query(q): Query<DefinitionListQuery>,
+) -> ApiResult<axum::Json<Page<DefinitionOut>>> {
+    let mut e = ValidationError::default();
+    let (page, per_page) = parse::paging(&mut e, q.page, q.per_page, 50);
+    let query = DefinitionQuery {
+        project: q.project,
+        sources: parse::enum_list(&mut e, "source", q.source.as_deref()),
+        enabled: q.enabled,
+    };
+    e.into_result()?;
+    let (rows, total) = s
+        .engine
+        .signals()
+        .definition_list(&query, page, per_page)
+        .await?;
+    Ok(axum::Json(Page::of(rows, total, page, per_page)))
+}
+
 /// Creates a signal definition: which alerts of a source it takes and what they open.
 #[utoipa::path(post, path = "/api/v1/projects/{slug}/signal-definitions", tag = "signals",
     params(("slug" = String, Path)),
@@ -533,30 +577,52 @@ impl FilterIn {
     }
 }
 
-/// Which filters to list.
+/// Which filters to list. Multi-valued filters take comma-separated values.
 #[derive(Deserialize, IntoParams)]
-pub struct FilterQuery {
+pub struct FilterListQuery {
     /// Only this project's (by slug).
     pub project: Option<String>,
+    /// Only these kinds: `snooze`, `deduplicate`.
+    pub kind: Option<String>,
+    /// Only these modes as they stand now: `active`, `monitor`, `inactive`, `expired`.
+    pub mode: Option<String>,
+    /// Page, from 1.
+    pub page: Option<i64>,
+    /// Rows per page, 1-100 (default 50).
+    pub per_page: Option<i64>,
 }
 
-/// Signal filters, by name.
-#[utoipa::path(get, path = "/api/v1/signal-filters", tag = "signals", params(FilterQuery),
-    responses((status = 200, body = Vec<FilterOut>), (status = 404, body = ErrorBody)))]
+/// Signal filters, by project and name, paged. A value a filter does not know is refused (422
+/// naming it).
+#[utoipa::path(get, path = "/api/v1/signal-filters", tag = "signals", params(FilterListQuery),
+    responses((status = 200, body = Page<FilterOut>), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn list_filters(
     State(s): State<AppState>,
     _auth: Auth,
-    Query(q): Query<FilterQuery>,
-) -> ApiResult<axum::Json<Vec<FilterOut>>> {
-    let rows = s.engine.signals().filters(q.project.as_deref()).await?;
-    Ok(axum::Json(rows.into_iter().map(Into::into).collect()))
+    Query(q): Query<FilterListQuery>,
+) -> ApiResult<axum::Json<Page<FilterOut>>> {
+    let mut e = ValidationError::default();
+    let (page, per_page) = parse::paging(&mut e, q.page, q.per_page, 50);
+    let query = FilterQuery {
+        project: q.project,
+        kinds: parse::enum_list(&mut e, "kind", q.kind.as_deref()),
+        modes: parse::enum_list(&mut e, "mode", q.mode.as_deref()),
+    };
+    e.into_result()?;
+    let (rows, total) = s
+        .engine
+        .signals()
+        .filter_list(&query, page, per_page)
+        .await?;
+    Ok(axum::Json(Page::of(rows, total, page, per_page)))
 }
 
 /// Creates a filter: snooze alerts matching an expression until it expires, or deduplicate
 /// them within its own window.
 #[utoipa::path(post, path = "/api/v1/signal-filters", tag = "signals",
     request_body(content = FilterIn, example = json!({"name": "Payments maintenance",
-        "expression": "service=\"payments\"", "mode": "active", "expires_at": "2026-12-04T00:00:00Z"})),
+        "expression": "service=\"payments\"", "mode": "active", "expires_at": "2030-01-01T00:00:00Z"})),
     responses((status = 201, body = FilterOut), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_filter(
@@ -725,50 +791,45 @@ impl From<signal_instance::Model> for InstanceOut {
     }
 }
 
-/// Which instances to list.
+/// Which instances to list. Multi-valued filters take comma-separated values.
 #[derive(Deserialize, IntoParams)]
-pub struct InstanceQuery {
+pub struct InstanceListQuery {
     /// Only this definition's.
     pub definition: Option<i64>,
     /// Only this case's.
     pub case: Option<i64>,
     /// Only this project's (by slug).
     pub project: Option<String>,
+    /// Only these statuses: `firing`, `acknowledged`, `resolved`.
+    pub status: Option<String>,
+    /// Only these filter actions: `none`, `deduplicate`, `snooze`.
+    pub filter_action: Option<String>,
     /// Page, from 1.
     pub page: Option<i64>,
     /// Rows per page, 1-100 (default 50).
     pub per_page: Option<i64>,
 }
 
-/// Signal instances, newest first.
-#[utoipa::path(get, path = "/api/v1/signal-instances", tag = "signals", params(InstanceQuery),
+/// Signal instances, newest first. A value a filter does not know is refused (422 naming it).
+#[utoipa::path(get, path = "/api/v1/signal-instances", tag = "signals", params(InstanceListQuery),
     responses((status = 200, body = Page<InstanceOut>), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn list_instances(
     State(s): State<AppState>,
     auth: Auth,
-    Query(q): Query<InstanceQuery>,
+    Query(q): Query<InstanceListQuery>,
 ) -> ApiResult<axum::Json<Page<InstanceOut>>> {
     let mut e = ValidationError::default();
     let (page, per_page) = parse::paging(&mut e, q.page, q.per_page, 50);
+    let query = InstanceQuery {
+        definition: q.definition.map(SignalDefinitionId),
+        case: q.case.map(dispatch_core::CaseId),
+        project: q.project,
+        statuses: parse::enum_list(&mut e, "status", q.status.as_deref()),
+        actions: parse::enum_list(&mut e, "filter_action", q.filter_action.as_deref()),
+        viewer: auth.viewer(),
+    };
     e.into_result()?;
-    let (rows, total) = s
-        .engine
-        .signals()
-        .instances(
-            q.definition.map(SignalDefinitionId),
-            q.case.map(dispatch_core::CaseId),
-            q.project.as_deref(),
-            auth.viewer(),
-            page,
-            per_page,
-        )
-        .await?;
-    Ok(axum::Json(Page {
-        items: rows.into_iter().map(Into::into).collect(),
-        total,
-        total_exact: true,
-        page,
-        per_page,
-    }))
+    let (rows, total) = s.engine.signals().instances(&query, page, per_page).await?;
+    Ok(axum::Json(Page::of(rows, total, page, per_page)))
 }

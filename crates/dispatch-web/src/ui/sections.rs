@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use dispatch_core::permission::Action;
 use dispatch_core::values::IncidentRef;
 use dispatch_engine::data::EventFilter;
+use dispatch_engine::signal::InstanceQuery;
 use serde::Deserialize;
 
 /// The roles the incident page's assign form offers (value, label).
@@ -383,10 +384,10 @@ async fn cases_of(
             .engine
             .signals()
             .instances(
-                None,
-                Some(dispatch_core::CaseId(c.id)),
-                None,
-                dispatch_engine::access::Viewer::Everyone,
+                &InstanceQuery {
+                    case: Some(dispatch_core::CaseId(c.id)),
+                    ..InstanceQuery::seen_by(dispatch_engine::access::Viewer::Everyone)
+                },
                 1,
                 1,
             )

@@ -16,6 +16,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use dispatch_core::{ProjectId, SignalDefinitionId, SignalFilterId, ValidationError};
 use dispatch_engine::signal::views::HOURS;
+use dispatch_engine::signal::InstanceQuery;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -139,7 +140,14 @@ pub async fn definitions(
         let id = SignalDefinitionId(d.id);
         let c = counts.remove(&id).unwrap_or_else(|| vec![0; HOURS]);
         let (recent, total) = signals
-            .instances(Some(id), None, None, caller.auth.viewer(), 1, 5)
+            .instances(
+                &InstanceQuery {
+                    definition: Some(id),
+                    ..InstanceQuery::seen_by(caller.auth.viewer())
+                },
+                1,
+                5,
+            )
             .await?;
         rows.push(DefinitionRow {
             d: d.into(),

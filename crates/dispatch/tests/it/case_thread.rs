@@ -264,7 +264,7 @@ async fn a_case_is_posted_to_its_room_and_worked_there_by_command_under_the_rest
 async fn snoozes_of(app: &TestApp, case: &Value) -> Vec<Value> {
     let r = app.get("/signal-filters?project=default").await;
     assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
-    r.body
+    r.body["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -306,6 +306,12 @@ async fn the_cli_runs_chat_commands_and_manages_tasks() {
         ok && out.contains("Drain the queue") && out.contains("1 task(s)"),
         "{out}"
     );
+    let (header, row) = (out.lines().next().unwrap(), out.lines().nth(1).unwrap());
+    assert_eq!(
+        row.find(" open "),
+        header.find(" STATUS "),
+        "the columns line up:\n{out}"
+    );
     let (ok, out, err) = run(vec![
         "task",
         "create",

@@ -327,6 +327,37 @@ async fn a_malformed_or_unauthenticated_webhook_stores_nothing() {
 }
 
 #[tokio::test]
+async fn instances_filter_by_status_and_filter_action_and_a_value_neither_knows_is_refused() {
+    let app = spawn_app().await;
+    let def = define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    send(&app, notification(vec![errors("v1")])).await;
+    send(&app, notification(vec![errors("v1")])).await;
+    let list = |query: &str| {
+        let path = format!("/signal-instances?definition={}&{query}", def["id"]);
+        let app = &app;
+        async move { app.get(&path).await }
+    };
+    let dups = list("filter_action=deduplicate").await;
+    assert_eq!(dups.status, StatusCode::OK, "{:#}", dups.body);
+    assert_eq!(dups.body["total"], 1);
+    assert_eq!(dups.body["items"][0]["filter_action"], "deduplicate");
+    assert_eq!(list("status=firing,resolved").await.body["total"], 2);
+    assert_eq!(list("status=resolved").await.body["total"], 0);
+    assert_eq!(
+        list("colour=red").await.status,
+        StatusCode::OK,
+        "a parameter it does not have is ignored, as the incident list does"
+    );
+    let bad = list("status=bogus&filter_action=none,maybe").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&bad.body), ["status", "filter_action"]);
+    assert_eq!(
+        bad.body["error"]["fields"][0]["message"],
+        "\"bogus\" is not valid; must be one of: firing, acknowledged, resolved"
+    );
+}
+
+#[tokio::test]
 async fn a_resolved_alert_resolves_its_instances_and_notes_it_on_the_case() {
     let app = spawn_app().await;
     let def = define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
@@ -427,6 +458,148 @@ async fn an_active_snooze_filter_opens_no_case_and_a_monitor_filter_only_records
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_fields(&bad.body), ["expression", "mode"]);
+}
+
+#[tokio::test]
+async fn a_deduplicate_filter_in_monitor_mode_records_what_it_would_have_joined_and_changes_nothing(
+) {
+    let app = spawn_app().await;
+    // Without a filter, no repeat is deduplicated: the definition's window is empty.
+    let def = define(
+        &app,
+        json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"},
+        "dedup_window_seconds": 0}),
+    )
+    .await;
+    let r = app
+        .post(
+            "/signal-filters",
+            json!({"name": "Payments repeats", "kind": "deduplicate", "expression": {"service": "payments"},
+            "window_seconds": 3600, "mode": "monitor"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    let watch = r.body["id"].clone();
+    let first = send(&app, notification(vec![errors("m1")])).await;
+    assert_eq!(first[0]["outcome"], "new_case", "{first:#?}");
+    assert!(first[0]["monitored_by"].is_null(), "nothing to join yet");
+    let again = send(&app, notification(vec![errors("m1")])).await;
+    assert_eq!(
+        again[0]["outcome"], "new_case",
+        "processed as if the filter were not there: {again:#?}"
+    );
+    assert_ne!(again[0]["case_id"], first[0]["case_id"]);
+    assert!(again[0]["filter_id"].is_null());
+    assert_eq!(
+        again[0]["monitored_by"], watch,
+        "it would have deduplicated the repeat"
+    );
+    let stored = instances(&app, &def["id"]).await;
+    assert_eq!(stored[0]["id"], again[0]["instance_id"]);
+    assert_eq!(stored[0]["filter_action"], "none");
+    assert_eq!(stored[0]["filter_id"], watch, "{:#}", stored[0]);
+    assert!(stored[1]["filter_id"].is_null());
+
+    // Made active, it deduplicates what it only watched.
+    let r = app
+        .patch(
+            &format!("/signal-filters/{watch}"),
+            json!({"mode": "active"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    let joined = send(&app, notification(vec![errors("m1")])).await;
+    assert_eq!(joined[0]["outcome"], "deduplicated", "{joined:#?}");
+    assert_eq!(joined[0]["filter_id"], watch);
+    assert_eq!(joined[0]["case_id"], again[0]["case_id"]);
+}
+
+#[tokio::test]
+async fn definitions_and_filters_are_listed_filtered_and_paged_and_a_value_no_filter_knows_is_refused(
+) {
+    let app = spawn_app().await;
+    for (name, source, enabled) in [
+        ("Errors", "alertmanager", true),
+        ("Grafana memory", "grafana", true),
+        ("Old errors", "alertmanager", false),
+    ] {
+        define(
+            &app,
+            json!({"name": name, "source": source, "match": {"alertname": "X"}, "enabled": enabled}),
+        )
+        .await;
+    }
+    let names = |body: &Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = app.get("/signal-definitions?project=default").await;
+    assert_eq!(all.status, StatusCode::OK, "{:#}", all.body);
+    assert_eq!(all.body["total"], 3);
+    assert_eq!(names(&all.body), ["Errors", "Grafana memory", "Old errors"]);
+    let r = app
+        .get("/signal-definitions?source=alertmanager&enabled=true")
+        .await;
+    assert_eq!(names(&r.body), ["Errors"]);
+    let r = app.get("/signal-definitions?per_page=2&page=2").await;
+    assert_eq!(
+        (
+            r.body["total"].clone(),
+            r.body["page"].clone(),
+            names(&r.body)
+        ),
+        (json!(3), json!(2), vec!["Old errors".to_string()])
+    );
+    let bad = app
+        .get("/signal-definitions?source=nagios&per_page=0")
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&bad.body), ["per_page", "source"]);
+    let bad = app.get("/signal-definitions?enabled=maybe").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&bad.body), ["enabled"]);
+    assert_eq!(
+        app.get("/signal-definitions?project=nowhere").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    for body in [
+        json!({"name": "Maintenance", "expression": {"service": "payments"}, "expires_at": "2099-01-01T00:00:00Z"}),
+        json!({"name": "Watch", "expression": {"service": "payments"}, "mode": "monitor"}),
+        json!({"name": "Repeats", "kind": "deduplicate", "expression": {"service": "payments"}}),
+        json!({"name": "Last night", "expression": {"service": "payments"}, "expires_at": "2020-01-01T00:00:00Z"}),
+    ] {
+        let r = app.post("/signal-filters", body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    }
+    let all = app.get("/signal-filters?project=default").await;
+    assert_eq!(all.status, StatusCode::OK, "{:#}", all.body);
+    assert_eq!(
+        names(&all.body),
+        ["Last night", "Maintenance", "Repeats", "Watch"]
+    );
+    let r = app.get("/signal-filters?kind=deduplicate").await;
+    assert_eq!(names(&r.body), ["Repeats"]);
+    let r = app.get("/signal-filters?mode=active").await;
+    assert_eq!(
+        names(&r.body),
+        ["Maintenance", "Repeats"],
+        "an expired one is not active"
+    );
+    let r = app.get("/signal-filters?mode=expired,monitor").await;
+    assert_eq!(names(&r.body), ["Last night", "Watch"]);
+    let r = app
+        .get("/signal-filters?kind=snooze&per_page=1&page=3")
+        .await;
+    assert_eq!(r.body["total"], 3);
+    assert_eq!(names(&r.body), ["Watch"]);
+    let bad = app.get("/signal-filters?kind=mute&mode=sometimes").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_fields(&bad.body), ["kind", "mode"]);
 }
 
 #[tokio::test]
@@ -903,6 +1076,22 @@ async fn a_sender_over_its_rate_gets_429_with_retry_after_and_nothing_of_that_re
         1,
         "the refused alert is not stored"
     );
+    // Refused before its body is read: one that is not JSON, or not an object, is a 429 too.
+    for body in ["{not json", "[]"] {
+        let res = post_raw(&app, "alertmanager", body.to_string()).await;
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert!(res.headers().contains_key("retry-after"), "{body}");
+    }
+    // No token: 401, as before, and it takes nothing from anyone's bucket.
+    let r = app
+        .call_as(
+            None,
+            Method::POST,
+            "/signals/grafana",
+            Some(notification(vec![errors("l4")])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // Another sender has its own bucket.
     let other = app
         .token_with("grafana@example.com", "member", "write")
@@ -916,6 +1105,54 @@ async fn a_sender_over_its_rate_gets_429_with_retry_after_and_nothing_of_that_re
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+}
+
+/// Posts a body as sent, with the admin's token, to a signal endpoint.
+async fn post_raw(app: &TestApp, endpoint: &str, body: String) -> reqwest::Response {
+    app.http
+        .post(format!("{}/api/v1/signals/{endpoint}", app.base))
+        .bearer_auth(&app.token)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_a_422_naming_the_body_and_one_over_a_megabyte_a_413() {
+    let app = spawn_app().await;
+    for endpoint in ["alertmanager", "grafana", "pagerduty", "generic"] {
+        for body in ["{not json", "", "{\"version\": \"4\""] {
+            let res = post_raw(&app, endpoint, body.to_string()).await;
+            assert_eq!(
+                res.status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{endpoint} {body:?}"
+            );
+            let got: Value = res.json().await.unwrap();
+            assert_eq!(error_fields(&got), ["body"], "{endpoint} {body:?}: {got:#}");
+            let message = got["error"]["fields"][0]["message"].as_str().unwrap();
+            assert!(
+                message.starts_with("is not valid JSON: ") && !message.contains("Failed to parse"),
+                "{endpoint} {body:?}: {message}"
+            );
+        }
+        let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(1024 * 1024));
+        let res = post_raw(&app, endpoint, big).await;
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE, "{endpoint}");
+    }
+    // The rest of the API still answers 400 for a body that is not JSON.
+    let res = app
+        .http
+        .post(format!("{}/api/v1/signal-filters", app.base))
+        .bearer_auth(&app.token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

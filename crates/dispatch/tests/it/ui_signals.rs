@@ -227,7 +227,7 @@ async fn filters_are_listed_for_everyone_and_changed_by_admins_with_errors_on_th
         "{}",
         p.html
     );
-    assert_eq!(app.get("/signal-filters").await.body, json!([]));
+    assert_eq!(app.get("/signal-filters").await.body["items"], json!([]));
     let p = admin
         .post(
             &app,
@@ -242,7 +242,7 @@ async fn filters_are_listed_for_everyone_and_changed_by_admins_with_errors_on_th
         )
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
-    let id = app.get("/signal-filters").await.body[0]["id"].clone();
+    let id = app.get("/signal-filters").await.body["items"][0]["id"].clone();
 
     let list = member.get(&app, "/signal-filters").await;
     assert_eq!(list.status, StatusCode::OK);
@@ -460,7 +460,7 @@ async fn a_member_sees_only_the_moves_the_case_rule_allows_them_and_errors_stay_
         .post(&app, &format!("/cases/{c1}/snooze"), &[("duration", "4h")])
         .await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
-    let filters = app.get("/signal-filters").await.body;
+    let filters = &app.get("/signal-filters").await.body["items"];
     assert_eq!(filters[0]["kind"], "snooze");
     assert!(filters[0]["expires_at"].is_string());
     let third = send(&app, "HighErrorRate", "db-1:9100", "a3").await;
