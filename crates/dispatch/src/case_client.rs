@@ -168,6 +168,15 @@ fn print_case(c: &Value) {
         s(&c["reporter"]),
         s(&c["created_at"])
     );
+    let tags: Vec<&str> = c["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if !tags.is_empty() {
+        println!("  tags {}", tags.join(", "));
+    }
     if let Some(i) = c["incident"].as_str() {
         println!("  incident {i}");
     }
@@ -189,6 +198,18 @@ fn print_detail(c: &Value) {
             s(&i["filter_action"]),
             s(&i["title"])
         );
+    }
+    let people = c["participants"].as_array().cloned().unwrap_or_default();
+    if !people.is_empty() {
+        println!("\nParticipants ({}):", people.len());
+        for p in &people {
+            println!(
+                "  {} ({}, joined {})",
+                s(&p["email"]),
+                s(&p["added_reason"]),
+                s(&p["joined_at"])
+            );
+        }
     }
     println!("\nTimeline:");
     for e in c["timeline"].as_array().into_iter().flatten() {

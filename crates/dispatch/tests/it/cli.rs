@@ -452,6 +452,10 @@ async fn the_cli_sends_a_test_alert_and_works_its_case_to_an_incident() {
         out.contains("Signals (2):") && out.contains("case_opened"),
         "{out}"
     );
+    assert!(
+        out.contains("Participants (1):") && out.contains("(reporter, joined "),
+        "{out}"
+    );
     let (ok, out, err) = run(vec!["case", "assign", "1", "ann@example.com"])
         .await
         .unwrap();
