@@ -181,6 +181,7 @@ pub const POLICIES: &[RoutePolicy] = &[
     r("POST", "/cases/{id}/close", Need::Case(CloseCase)),
     r("POST", "/cases/{id}/snooze", Need::Case(SnoozeCase)),
     r("POST", "/cases/{id}/assign", Need::Case(EditCase)),
+    r("POST", "/cases/{id}/tags", Need::Case(EditCase)),
     r("POST", "/cases/{id}/room", Need::Case(ViewCase)),
     r("POST", "/oncall/overrides", ADMIN),
     r("POST", "/pages/{id}/ack", Need::Owned(Owned::Page, AckPage)),

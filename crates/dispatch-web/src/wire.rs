@@ -135,12 +135,7 @@ impl From<&resource::Model> for ResourceOut {
 }
 
 pub(crate) fn tag_names(tags: &[TagRow]) -> Vec<String> {
-    tags.iter()
-        .map(|t| match &t.tag_type {
-            Some(tt) => format!("{tt}:{}", t.name),
-            None => t.name.clone(),
-        })
-        .collect()
+    tags.iter().map(TagRow::label).collect()
 }
 
 /// A full incident.

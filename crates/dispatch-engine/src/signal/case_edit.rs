@@ -58,14 +58,14 @@ impl crate::Cases<'_> {
             ids.sort_unstable();
             if before != ids {
                 repo::tag::set_for_case(&*txn, id.0, &ids).await?;
-                let mut set: Vec<String> = repo::tag::for_cases(&*txn, &[id.0])
+                // As the case API and its webhooks show them (`type:name` for a typed tag).
+                let set: Vec<String> = repo::tag::for_cases(&*txn, &[id.0])
                     .await?
                     .remove(&id.0)
                     .unwrap_or_default()
-                    .into_iter()
-                    .map(|t| t.name)
+                    .iter()
+                    .map(repo::tag::TagRow::label)
                     .collect();
-                set.sort();
                 changed.insert("tags".into(), json!(set));
             }
         }

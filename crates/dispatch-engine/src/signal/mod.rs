@@ -53,7 +53,7 @@ pub struct DefinitionInput {
     pub service_id: Option<ServiceId>,
     /// Where the case's thread goes.
     pub conversation_target: Option<String>,
-    /// Tag names.
+    /// The tags a new case starts with (`name` or `type:name`), each one the project has.
     pub tags: Vec<String>,
     /// Entity extractors.
     pub entity_types: Vec<EntityType>,
@@ -276,14 +276,48 @@ impl crate::Signals<'_> {
         Ok(())
     }
 
-    /// Checks the case type, priority and severity the definition names are the project's
-    /// (those of `current` may stay as they are: the project may have disabled one since).
-    fn check_taxonomy(
+    /// Checks the names a definition refers to — its case type, priority and severity, and its
+    /// tags — are the project's, each wrong one a field error, all of them found before anything
+    /// is written. Those `current` already names may stay as they are (the project may have
+    /// disabled or removed one since; an edit of something else must still save).
+    async fn check_names(
+        &self,
         cfg: &crate::cache::ProjectConfig,
         input: &DefinitionInput,
         current: Option<&signal_definition::Model>,
     ) -> Result<()> {
         let mut e = ValidationError::default();
+        Self::check_taxonomy(cfg, input, current, &mut e);
+        let kept: Vec<String> = current
+            .map(|c| serde_json::from_str(&c.tags).unwrap_or_default())
+            .unwrap_or_default();
+        let given: Vec<String> = input
+            .tags
+            .iter()
+            .filter(|t| !kept.contains(t))
+            .cloned()
+            .collect();
+        if !given.is_empty() {
+            // As a case's tags are set: `name` or `type:name`, each one the project has.
+            crate::incident::resolve_tags_as(
+                self.db().conn(),
+                cfg.project.id,
+                &given,
+                crate::incident::NewTags::Refuse,
+                &mut e,
+            )
+            .await?;
+        }
+        Ok(e.into_result()?)
+    }
+
+    /// Checks the case type, priority and severity the definition names anew are the project's.
+    fn check_taxonomy(
+        cfg: &crate::cache::ProjectConfig,
+        input: &DefinitionInput,
+        current: Option<&signal_definition::Model>,
+        e: &mut ValidationError,
+    ) {
         // A name given anew (not the one `current` already has).
         let new = |given: &Option<String>, kept: Option<&Option<String>>| {
             given.clone().filter(|_| kept != Some(given))
@@ -312,7 +346,6 @@ impl crate::Signals<'_> {
                 );
             }
         }
-        Ok(e.into_result()?)
     }
 
     /// Creates a definition.
@@ -324,7 +357,7 @@ impl crate::Signals<'_> {
         input.check()?;
         let cfg = self.project_config(Some(project)).await?;
         self.check_service(cfg.project.id, &input).await?;
-        Self::check_taxonomy(&cfg, &input, None)?;
+        self.check_names(&cfg, &input, None).await?;
         let now = dispatch_core::now();
         let row = input.into_row(
             cfg.project.id,
@@ -348,7 +381,7 @@ impl crate::Signals<'_> {
         let current = self.definition(project, id).await?;
         self.check_service(current.project_id, &input).await?;
         let cfg = self.project_config(Some(project)).await?;
-        Self::check_taxonomy(&cfg, &input, Some(&current))?;
+        self.check_names(&cfg, &input, Some(&current)).await?;
         let row = input.into_row(
             current.project_id,
             signal_definition::Model {

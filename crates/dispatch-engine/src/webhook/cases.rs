@@ -2,6 +2,8 @@
 //! changed, closed, escalated, edited or snoozed, a signal resolved) becomes, in the transaction
 //! that writes it, one pending delivery and one `deliver_webhook` job (naming the case) per
 //! enabled subscription that selected its type — signed and retried like the incident events.
+//! The case in the body is as it stands once the transaction's changes are made (its tags
+//! included), so a receiver needs no second call to read it.
 
 use crate::Result;
 use chrono::SecondsFormat;
@@ -61,6 +63,7 @@ async fn enqueue(
     ids.sort_unstable();
     ids.dedup();
     let cases = repo::signal::cases_by_ids(conn, &ids).await?;
+    let tags = repo::tag::for_cases(conn, &ids).await?;
     let now = dispatch_core::now();
     let (mut deliveries, mut jobs) = (Vec::new(), Vec::new());
     for (n, (i, t)) in typed.iter().enumerate() {
@@ -69,7 +72,11 @@ async fn enqueue(
             continue;
         };
         let project = repo::project::get(conn, c.project_id).await?;
-        let body = payload(c, !project.members_only, e, t).to_string();
+        let labels: Vec<String> = tags
+            .get(&c.id)
+            .map(|t| t.iter().map(repo::tag::TagRow::label).collect())
+            .unwrap_or_default();
+        let body = payload(c, &labels, !project.members_only, e, t).to_string();
         let message_id = format!(
             "msg_case{}_{}_{}_{n}",
             c.id,
@@ -96,9 +103,10 @@ async fn enqueue(
     Ok(())
 }
 
-/// `{"type", "timestamp", "data": {"case", "event"}}`. A members-only project's case carries
-/// only its id, status and project (as a restricted incident's event does).
-fn payload(c: &case::Model, open: bool, e: &case_event::Model, t: &str) -> Value {
+/// `{"type", "timestamp", "data": {"case", "event"}}`, the case with its `tags` as the case
+/// API shows them. A members-only project's case carries only its id, status and project (as
+/// a restricted incident's event does): no title, no tags.
+fn payload(c: &case::Model, tags: &[String], open: bool, e: &case_event::Model, t: &str) -> Value {
     let time = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Micros, true);
     let (case, event) = if open {
         (
@@ -106,7 +114,8 @@ fn payload(c: &case::Model, open: bool, e: &case_event::Model, t: &str) -> Value
                 "title": c.title, "status": c.status, "type": c.case_type,
                 "priority": c.case_priority, "severity": c.case_severity,
                 "assignee": c.assignee, "incident_id": c.incident_id,
-                "resolution_reason": c.resolution_reason, "created_at": time(c.created_at)}),
+                "resolution_reason": c.resolution_reason, "tags": tags,
+                "created_at": time(c.created_at)}),
             json!({"kind": e.kind, "occurred_at": time(e.occurred_at), "actor": e.actor,
                 "description": e.description,
                 "details": serde_json::from_str::<Value>(&e.details).unwrap_or(Value::Null)}),
@@ -118,4 +127,53 @@ fn payload(c: &case::Model, open: bool, e: &case_event::Model, t: &str) -> Value
         )
     };
     json!({"type": t, "timestamp": time(e.occurred_at), "data": {"case": case, "event": event}})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opened() -> (case::Model, case_event::Model) {
+        let c = case::Model {
+            id: 3,
+            project_id: 1,
+            title: "HighErrorRate on payments".into(),
+            status: "new".into(),
+            ..Default::default()
+        };
+        let e = case_event::Model {
+            case_id: 3,
+            kind: "case_opened".into(),
+            description: "Case opened by Errors".into(),
+            details: "{}".into(),
+            ..Default::default()
+        };
+        (c, e)
+    }
+
+    #[test]
+    fn an_open_project_s_case_carries_its_tags() {
+        let (c, e) = opened();
+        let tags = ["db".to_string(), "team:payments".to_string()];
+        let p = payload(&c, &tags, true, &e, "case.created");
+        assert_eq!(p["data"]["case"]["tags"], json!(["db", "team:payments"]));
+        assert_eq!(p["data"]["case"]["title"], "HighErrorRate on payments");
+    }
+
+    #[test]
+    fn a_members_only_project_s_case_carries_no_tags() {
+        let (c, e) = opened();
+        let p = payload(
+            &c,
+            &["team:payments".to_string()],
+            false,
+            &e,
+            "case.created",
+        );
+        assert_eq!(
+            p["data"]["case"],
+            json!({"id": 3, "project_id": 1, "status": "new"})
+        );
+        assert!(!p.to_string().contains("payments"), "{p}");
+    }
 }

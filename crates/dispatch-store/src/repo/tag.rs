@@ -19,6 +19,16 @@ pub struct TagRow {
     pub tag_type: Option<String>,
 }
 
+impl TagRow {
+    /// The tag as incidents and cases show it: `name`, or `type:name` for a typed tag.
+    pub fn label(&self) -> String {
+        match &self.tag_type {
+            Some(tt) => format!("{tt}:{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
 /// What carries tags: each has a link table of (owner id, tag id).
 #[derive(Debug, Clone, Copy)]
 enum Tagged {

@@ -83,7 +83,7 @@ pub struct DefinitionOut {
     pub service_id: Option<i64>,
     /// Where the case's thread goes.
     pub conversation_target: Option<String>,
-    /// Tag names.
+    /// The tags a new case starts with (`name`, or `type:name` for a typed tag).
     pub tags: Vec<String>,
     /// Entity extractors.
     pub entity_types: Vec<EntityType>,
@@ -189,7 +189,9 @@ pub struct DefinitionIn {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
     pub conversation_target: Patch<String>,
-    /// Tag names.
+    /// The tags a new case starts with (`name` or `type:name`), each one the project has: a
+    /// name it has no tag of is a 422 on `tags` naming it. A tag the definition already names
+    /// may stay after the project removed it.
     #[serde(default)]
     #[schema(value_type = Option<Vec<String>>)]
     pub tags: Patch<Vec<String>>,

@@ -1,8 +1,8 @@
 //! The case pages: the list with its triage filters and paging, and one case with the moves the
-//! caller may make (triage, escalate, stable, close with a resolution, snooze), its signals with
-//! their raw payloads, entities, related cases, timeline and incident. Each action goes through
-//! the API's own handler, so its rule and its errors are the API's; a mistake shows the page
-//! again with the error beside the field.
+//! caller may make (triage, escalate, stable, close with a resolution, snooze, assign, tags), its
+//! signals with their raw payloads, entities, related cases, timeline and incident. Each action
+//! goes through the API's own handler, so its rule and its errors are the API's; a mistake shows
+//! the page again with the error beside the field.
 
 use super::incident::{fragment, Live};
 use super::incidents::some as given;
@@ -11,6 +11,7 @@ use super::{render, see_other, Caller, Chrome, Form};
 use crate::api::cases::{
     self as api, CaseDetailOut, CaseEventOut, CaseListQuery, CaseOut, CloseIn, SnoozeIn,
 };
+use crate::api::parse;
 use crate::api::signals::InstanceOut;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
@@ -21,7 +22,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use dispatch_core::permission::Action;
 use dispatch_core::signal::{CaseStatus, ResolutionReason};
-use dispatch_core::CaseId;
+use dispatch_core::{CaseId, ValidationError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -218,8 +219,8 @@ struct View {
     project: (String, String),
     entities: Vec<(String, String)>,
     related: Vec<CaseOut>,
-    /// Whether the caller may assign the case.
-    may_assign: bool,
+    /// Whether the caller may edit the case (assign it, set its tags).
+    may_edit: bool,
 }
 
 /// `GET /cases/{id}`.
@@ -235,13 +236,18 @@ struct CasePage {
     related: Vec<CaseOut>,
     moves: Vec<&'static str>,
     may_snooze: bool,
-    may_assign: bool,
+    may_edit: bool,
     /// The current assignee, for the assign form.
     assignee: String,
+    /// The case's tags as the tags form shows them: `name` or `type:name`, comma-separated.
+    tags: String,
+    /// The names of the project's tags (those a case may carry), for the tags form.
+    project_tags: Vec<String>,
     failure: Option<String>,
     close_form: Form,
     snooze_form: Form,
     assign_form: Form,
+    tags_form: Form,
 }
 
 impl CasePage {
@@ -269,6 +275,7 @@ struct Failed {
     close: Option<Form>,
     snooze: Option<Form>,
     assign: Option<Form>,
+    tags: Option<Form>,
 }
 
 async fn view(s: &AppState, caller: &Caller, id: i64) -> ApiResult<View> {
@@ -340,7 +347,7 @@ async fn view(s: &AppState, caller: &Caller, id: i64) -> ApiResult<View> {
     .collect();
     let may_snooze =
         status != CaseStatus::Closed && !signals.is_empty() && allowed(Action::SnoozeCase);
-    let may_assign = status != CaseStatus::Closed && allowed(Action::EditCase);
+    let may_edit = status != CaseStatus::Closed && allowed(Action::EditCase);
     let room = s.engine.cases().room(CaseId(id), 200).await?;
     Ok(View {
         room: Room {
@@ -351,7 +358,7 @@ async fn view(s: &AppState, caller: &Caller, id: i64) -> ApiResult<View> {
             }),
             messages: room.messages.into_iter().map(Into::into).collect(),
         },
-        may_assign,
+        may_edit,
         header: Header {
             c,
             moves,
@@ -388,14 +395,23 @@ async fn page_with(s: &AppState, caller: &Caller, id: i64, failed: Failed) -> Ap
         .snooze
         .unwrap_or_else(|| Form::with_values([("duration", "4h".to_string())]));
     let assign_form = failed.assign.unwrap_or_default();
+    let tags_form = failed.tags.unwrap_or_default();
     let code = if failed.failure.is_some()
         || failed.close.is_some()
         || snooze_form.failed()
         || assign_form.failed()
+        || tags_form.failed()
     {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
+    };
+    let project_tags = if v.may_edit {
+        let project = dispatch_core::ProjectId(v.header.c.case.project_id);
+        let tags = s.engine.taxonomy().tags(project).await?;
+        tags.into_iter().map(|t| t.name).collect()
+    } else {
+        Vec::new()
     };
     let page = CasePage {
         chrome: caller.chrome(format!("Case {id}: {}", v.header.c.case.title), "cases"),
@@ -404,8 +420,10 @@ async fn page_with(s: &AppState, caller: &Caller, id: i64, failed: Failed) -> Ap
         live: parts(&v)?,
         moves: v.header.moves.clone(),
         may_snooze: v.header.may_snooze,
-        may_assign: v.may_assign,
+        may_edit: v.may_edit,
         assignee: v.header.c.case.assignee.clone().unwrap_or_default(),
+        tags: v.header.c.case.tags.join(", "),
+        project_tags,
         project: v.project,
         entities: v.entities,
         related: v.related,
@@ -413,6 +431,7 @@ async fn page_with(s: &AppState, caller: &Caller, id: i64, failed: Failed) -> Ap
         close_form: failed.close.unwrap_or_default(),
         snooze_form,
         assign_form,
+        tags_form,
     };
     Ok(render(code, &page))
 }
@@ -598,6 +617,43 @@ pub async fn assign(
     .await;
     let put = |f| Failed {
         assign: Some(f),
+        ..Failed::default()
+    };
+    done(&s, &caller, id, r, Some((typed, put))).await
+}
+
+/// The tags form.
+#[derive(Deserialize)]
+pub struct TagsForm {
+    tags: Option<String>,
+}
+
+/// `POST /cases/{id}/tags`: sets the case's tags to the comma-separated names given (`name` or
+/// `type:name`; empty: none), as the API's edit does — so one the project lacks is the API's
+/// error on `tags`, shown beside the field with nothing written.
+pub async fn set_tags(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    axum::Form(f): axum::Form<TagsForm>,
+) -> ApiResult<Response> {
+    let typed = Form::with_values([("tags", f.tags.clone().unwrap_or_default())]);
+    let mut e = ValidationError::default();
+    let tags = parse::list_as_written(&mut e, "tags", f.tags.as_deref());
+    let r = match e.into_result() {
+        Err(e) => Err(e.into()),
+        Ok(()) => {
+            api::edit(
+                State(s.clone()),
+                caller.auth.clone(),
+                Path(id),
+                body(json!({ "tags": tags }))?,
+            )
+            .await
+        }
+    };
+    let put = |f| Failed {
+        tags: Some(f),
         ..Failed::default()
     };
     done(&s, &caller, id, r, Some((typed, put))).await

@@ -128,6 +128,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/cases/{id}/close"),
     ("POST", "/cases/{id}/snooze"),
     ("POST", "/cases/{id}/assign"),
+    ("POST", "/cases/{id}/tags"),
     ("POST", "/cases/{id}/room"),
 ];
 
@@ -265,6 +266,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/cases/{id}/close", post(cases::close))
         .route("/cases/{id}/snooze", post(cases::snooze))
         .route("/cases/{id}/assign", post(cases::assign))
+        .route("/cases/{id}/tags", post(cases::set_tags))
         .route("/cases/{id}/room", post(cases::post_message))
         .route_layer(axum::middleware::from_fn_with_state(
             state,

@@ -231,7 +231,7 @@ async fn definition_fields(s: &AppState, project: ProjectId) -> ApiResult<Vec<Fi
         )
         .clearable(),
         f("conversation_target", "Conversation target", Text).clearable().hint("where the case's thread goes (a channel name)"),
-        f("tags", "Tags", List).hint("tag names, comma-separated"),
+        f("tags", "Tags", List).hint("the project's tags a new case starts with, comma-separated: name or type:name"),
         f("entity_types", "Entity types", Area).hint(
             "one per line: host: label=instance · user: regex=user=(\\w+) · ip: path=host.ip",
         ),

@@ -165,7 +165,7 @@ async fn an_escalation_that_fails_midway_leaves_no_incident_and_the_case_as_it_w
 }
 
 #[tokio::test]
-async fn a_subscriber_of_case_events_gets_each_signed_as_the_case_goes_from_opened_to_closed() {
+async fn a_subscriber_of_case_events_gets_each_signed_with_the_case_s_tags_from_opened_to_closed() {
     use crate::common::receiver::Receiver;
     use crate::webhooks::{subscribe, verifies};
     let app = spawn_app().await;
@@ -184,10 +184,34 @@ async fn a_subscriber_of_case_events_gets_each_signed_as_the_case_goes_from_open
         .await;
     assert_eq!(error_fields(&bad.body), ["event_types"]);
     let secret = hook["secret"].as_str().unwrap();
-    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    // A typed tag the definition gives its cases, and a plain one added to case one later.
+    for (path, body) in [
+        ("/projects/default/tag-types", json!({"name": "team"})),
+        (
+            "/projects/default/tags",
+            json!({"name": "payments", "tag_type": "team"}),
+        ),
+        ("/projects/default/tags", json!({"name": "db"})),
+    ] {
+        let r = app.post(path, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{path}: {:#}", r.body);
+    }
+    define(
+        &app,
+        json!({"name": "Errors", "source": "alertmanager",
+        "match": {"alertname": "HighErrorRate"}, "tags": ["team:payments"]}),
+    )
+    .await;
     let one = open_case(&app, "w1").await;
     let two = open_case(&app, "w2").await;
     app.post(&format!("/cases/{one}/triage"), json!({})).await;
+    let r = app
+        .patch(
+            &format!("/cases/{one}"),
+            json!({"tags": ["team:payments", "db"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
     let mut resolved = errors("w1");
     resolved["status"] = json!("resolved");
     send(&app, notification(vec![resolved])).await;
@@ -218,6 +242,7 @@ async fn a_subscriber_of_case_events_gets_each_signed_as_the_case_goes_from_open
         ("case.created", &one),
         ("case.created", &two),
         ("case.status_changed", &one),
+        ("case.updated", &one),
         ("signal.resolved", &one),
         ("case.closed", &one),
         ("case.escalated", &two),
@@ -229,11 +254,42 @@ async fn a_subscriber_of_case_events_gets_each_signed_as_the_case_goes_from_open
             "{t} for case {id}: {seen:#?}"
         );
     }
-    let closed = got
-        .iter()
-        .map(|r| r.json())
-        .find(|b| b["type"] == "case.closed")
-        .unwrap();
+    // Each carries the case's tags as the case API shows them (`type:name` for a typed one),
+    // as they stand at that event.
+    let of = |t: &str, id: &Value| {
+        got.iter()
+            .map(|r| r.json())
+            .find(|b| b["type"] == t && &b["data"]["case"]["id"] == id)
+            .unwrap_or_else(|| panic!("{t} for case {id}"))
+    };
+    for (t, id) in [("case.created", &one), ("case.escalated", &two)] {
+        assert_eq!(
+            of(t, id)["data"]["case"]["tags"],
+            json!(["team:payments"]),
+            "{t}"
+        );
+    }
+    let updated = of("case.updated", &one);
+    assert_eq!(
+        updated["data"]["case"]["tags"],
+        json!(["db", "team:payments"]),
+        "{updated:#}"
+    );
+    assert_eq!(
+        updated["data"]["case"]["tags"],
+        app.get(&format!("/cases/{one}")).await.body["tags"],
+        "the same shape as the case API"
+    );
+    assert_eq!(
+        updated["data"]["event"]["details"]["tags"],
+        json!(["db", "team:payments"]),
+        "the change names the new set in the same shape"
+    );
+    let closed = of("case.closed", &one);
+    assert_eq!(
+        closed["data"]["case"]["tags"],
+        json!(["db", "team:payments"])
+    );
     assert_eq!(closed["data"]["case"]["status"], "closed");
     assert_eq!(closed["data"]["case"]["resolution_reason"], "mitigated");
     assert_eq!(closed["data"]["case"]["title"], "HighErrorRate on payments");
@@ -241,7 +297,7 @@ async fn a_subscriber_of_case_events_gets_each_signed_as_the_case_goes_from_open
         .get(&format!("/webhooks/{}/deliveries", hook["id"]))
         .await
         .body;
-    assert_eq!(d["total"], 6, "each is a durable delivery: {d:#}");
+    assert_eq!(d["total"], 7, "each is a durable delivery: {d:#}");
     assert!(d["items"]
         .as_array()
         .unwrap()

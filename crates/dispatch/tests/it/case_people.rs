@@ -1,8 +1,8 @@
 //! A case's tags and people: a definition's tags reach its cases and, on escalation, the
-//! incident; a case's tags are the project's; everyone who acts on a case is recorded once;
-//! escalating hands the case's people to the incident.
+//! incident; a case's tags are the project's, set over the API or on the case page; everyone
+//! who acts on a case is recorded once; escalating hands the case's people to the incident.
 
-use crate::common::pages::signed_in;
+use crate::common::pages::{error_beside, signed_in, Page, Session};
 use crate::common::{error_fields, spawn_app, TestApp};
 use crate::signals::{define, errors, notification, send};
 use reqwest::{Method, StatusCode};
@@ -149,6 +149,86 @@ async fn setting_a_tag_the_project_lacks_is_a_422_naming_tags_and_writes_nothing
         .patch(&format!("/cases/{case}"), json!({"tags": null}))
         .await;
     assert_eq!(r.body["tags"], json!([]), "{:#}", r.body);
+}
+
+/// The tags the case API shows for a case.
+async fn tags_of(app: &TestApp, case: &Value) -> Value {
+    app.get(&format!("/cases/{case}")).await.body["tags"].clone()
+}
+
+/// Submits the case page's tags form with this text.
+async fn submit_tags(who: &Session, app: &TestApp, case: &Value, tags: &str) -> Page {
+    who.post(app, &format!("/cases/{case}/tags"), &[("tags", tags)])
+        .await
+}
+
+#[tokio::test]
+async fn the_case_page_adds_and_removes_tags_and_a_tag_the_project_lacks_stays_on_the_form() {
+    let app = spawn_app().await;
+    tag(&app, "payments").await;
+    tag(&app, "db").await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let case = open_case(&app, "ui1").await;
+    let (page, action) = (format!("/cases/{case}"), format!("/cases/{case}/tags"));
+    let mia = signed_in(&app, "mia@example.com", "member").await;
+    let p = mia.get(&app, &page).await;
+    assert_eq!(p.status, StatusCode::OK, "{}", p.html);
+    assert!(
+        p.html.contains(&format!(r#"action="{action}""#)),
+        "anyone may tag a case that has no assignee: {}",
+        p.html
+    );
+    assert!(
+        p.html.contains("The project's tags: db, payments."),
+        "the form says which tags there are: {}",
+        p.html
+    );
+
+    // A tag the project lacks: the field's error, what was typed kept, nothing written.
+    let p = submit_tags(&mia, &app, &case, "payments, nope").await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    let e = error_beside(&p.html, "tags-tags").expect("beside the tags field");
+    assert!(e.contains("nope"), "names the tag: {e}");
+    assert!(p.html.contains(r#"value="payments, nope""#), "{}", p.html);
+    let c = app.get(&page).await.body;
+    assert_eq!(c["tags"], json!([]), "{c:#}");
+    assert!(!c.to_string().contains("case_edited"), "{c:#}");
+
+    // Added: back to the case, which shows them; the change is on its timeline.
+    let p = submit_tags(&mia, &app, &case, " payments , db ").await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
+    assert_eq!(p.location.as_deref(), Some(page.as_str()));
+    assert_eq!(tags_of(&app, &case).await, json!(["db", "payments"]));
+    let p = mia.get(&app, &page).await;
+    assert!(
+        p.html.contains(r#"<span class="badge">payments</span>"#),
+        "{}",
+        p.html
+    );
+    assert!(
+        p.html.contains(r#"value="db, payments""#),
+        "the form holds the set: {}",
+        p.html
+    );
+    assert!(people(&app, &case)
+        .await
+        .contains(&("mia@example.com".into(), "edited".into())));
+
+    // Removed: one, then all (an empty field).
+    for (typed, left) in [("db", json!(["db"])), ("", json!([]))] {
+        let p = submit_tags(&mia, &app, &case, typed).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{typed:?}: {}", p.html);
+        assert_eq!(tags_of(&app, &case).await, left, "{typed:?}");
+    }
+
+    // Ann's case is hers to tag: Mia sees no form, and posting it anyway is refused.
+    app.patch(&page, json!({"assignee": "ann@example.com"}))
+        .await;
+    let p = mia.get(&app, &page).await;
+    assert!(!p.html.contains(r#"id="tags""#), "{}", p.html);
+    let p = submit_tags(&mia, &app, &case, "db").await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.html);
+    assert_eq!(tags_of(&app, &case).await, json!([]));
 }
 
 #[tokio::test]

@@ -1247,6 +1247,99 @@ async fn a_definition_naming_a_case_type_priority_or_severity_the_project_lacks_
 }
 
 #[tokio::test]
+async fn a_definition_naming_a_tag_the_project_lacks_is_a_422_on_tags_on_create_and_update() {
+    let app = spawn_app().await;
+    for name in ["payments", "db"] {
+        let r = app
+            .post("/projects/default/tags", json!({"name": name}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    }
+    let body = |tags: Value| {
+        json!({"name": "Errors", "source": "alertmanager",
+            "match": {"alertname": "HighErrorRate"}, "tags": tags})
+    };
+    let r = app
+        .post(
+            "/projects/default/signal-definitions",
+            body(json!(["payments", "paymnets"])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", r.body);
+    assert_eq!(error_fields(&r.body), ["tags"]);
+    let message = r.body["error"]["fields"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("\"paymnets\"") && message.contains("db, payments"),
+        "names the tag and the project's tags: {message}"
+    );
+    assert_eq!(
+        app.get("/projects/default/signal-definitions").await.body,
+        json!([]),
+        "nothing is saved"
+    );
+    let tags = app.get("/projects/default/tags").await.body;
+    assert!(
+        !tags.to_string().contains("paymnets"),
+        "no tag made: {tags:#}"
+    );
+    // A tag type the project lacks is named too; `type:name` of one it has is taken.
+    let r = app
+        .post(
+            "/projects/default/signal-definitions",
+            body(json!(["region:eu"])),
+        )
+        .await;
+    assert_eq!(error_fields(&r.body), ["tags"], "{:#}", r.body);
+
+    let def = define(&app, body(json!(["payments"]))).await;
+    let path = format!("/projects/default/signal-definitions/{}", def["id"]);
+    let r = app
+        .patch(
+            &path,
+            json!({"tags": ["payments", "nope"], "case_priority": "ultra"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", r.body);
+    assert_eq!(
+        error_fields(&r.body),
+        ["case_priority", "tags"],
+        "every mistake at once"
+    );
+    assert!(r.body.to_string().contains("nope"), "{:#}", r.body);
+    let shown = app.get(&path).await.body;
+    assert_eq!(shown["tags"], json!(["payments"]), "nothing is changed");
+    assert_eq!(shown["case_priority"], Value::Null);
+    let r = app.patch(&path, json!({"tags": ["db", "payments"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    assert_eq!(r.body["tags"], json!(["db", "payments"]));
+    // A case opened by it starts with them.
+    let got = send(&app, notification(vec![errors("tg1")])).await;
+    let case = app.get(&format!("/cases/{}", got[0]["case_id"])).await.body;
+    assert_eq!(case["tags"], json!(["db", "payments"]), "{case:#}");
+
+    // A definition saved before tags were checked (here plain SQL, as an old version would
+    // have stored it) still takes an edit of something else; a tag given anew is checked.
+    let raw = app.db.open().await;
+    let changed = dispatch_store::testing::execute(
+        &raw,
+        &format!(
+            r#"UPDATE signal_definitions SET tags = '["payments", "gone"]' WHERE id = {}"#,
+            def["id"]
+        ),
+    )
+    .await;
+    assert_eq!(changed, 1);
+    let r = app.patch(&path, json!({"enabled": false})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    assert_eq!(r.body["tags"], json!(["payments", "gone"]));
+    let r = app
+        .patch(&path, json!({"tags": ["payments", "gone", "nope"]}))
+        .await;
+    assert_eq!(error_fields(&r.body), ["tags"], "{:#}", r.body);
+    assert!(!r.body.to_string().contains("gone"), "{:#}", r.body);
+}
+
+#[tokio::test]
 async fn a_body_that_is_not_an_object_is_refused_as_the_body() {
     let app = spawn_app().await;
     for endpoint in ["alertmanager", "grafana", "pagerduty"] {

@@ -67,6 +67,13 @@ async fn an_admin_defines_a_signal_on_the_form_and_the_list_shows_its_alerts_per
     ] {
         assert!(form.html.contains(&format!(r#"id="{id}""#)), "{id}");
     }
+    // The tags a definition gives its cases are the project's.
+    for name in ["payments", "errors"] {
+        let r = app
+            .post("/projects/default/tags", json!({"name": name}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    }
     let p = admin
         .post(
             &app,
@@ -192,6 +199,23 @@ async fn a_definition_form_shows_each_mistake_beside_its_field_and_saves_nothing
     for id in ["s-match", "s-entity_types", "s-dedup_window_seconds"] {
         assert!(error_beside(&p.html, id).is_some(), "{id}: {}", p.html);
     }
+    // A tag the project lacks is named beside the tags, what was typed kept.
+    let p = admin
+        .post(
+            &app,
+            "/projects/default/signal-definitions",
+            &[
+                ("name", "Errors"),
+                ("source", "alertmanager"),
+                ("match", r#"alertname="HighErrorRate""#),
+                ("tags", "payments"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    let tags = error_beside(&p.html, "s-tags").expect("beside the tags");
+    assert!(tags.contains("payments"), "{tags}");
+    assert!(p.html.contains(r#"value="payments""#), "{}", p.html);
     assert_eq!(
         app.get("/projects/default/signal-definitions").await.body,
         json!([])
