@@ -1,6 +1,7 @@
 //! Tag names as people write them — `name`, or `type:name` for a tag of a tag type — read
 //! against a project's tags and tag types. Incidents (declared or edited, from the API, the UI
-//! or chat), cases and signal definitions take their tags through here.
+//! or chat), cases and signal definitions take their tags through here, and a configuration's
+//! apply checks its definitions' tags by the same rules.
 
 use crate::Result;
 use dispatch_core::ValidationError;

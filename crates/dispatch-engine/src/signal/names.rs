@@ -1,5 +1,6 @@
 //! The names a signal definition refers to in its project — its cases' type, priority and
-//! severity, and their tags — and checking them when a definition is saved (API and form).
+//! severity, and their tags — and checking them: when a definition is saved (API and form),
+//! and when a configuration's apply writes one.
 
 use super::DefinitionInput;
 use crate::cache::ProjectConfig;
