@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 pub const TTL: Duration = Duration::from_secs(5);
 
 /// A project's configuration as a declaration needs it.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct ProjectConfig {
     pub project: project::Model,
     pub types: Vec<incident_type::Model>,

@@ -38,6 +38,7 @@ pub mod secrets;
 pub mod signal;
 pub mod stakeholders;
 pub mod stats;
+pub(crate) mod tags;
 pub mod task;
 pub mod telemetry;
 pub mod timeline;

@@ -66,6 +66,20 @@ pub enum CaseCommand {
         /// Their e-mail address.
         email: String,
     },
+    /// Add tags to a case or take them off (`name`, or `type:name` for a tag of a tag type;
+    /// each one the project has). Prints the case's tags.
+    Tag {
+        #[command(flatten)]
+        remote: Remote,
+        /// The case's id.
+        id: i64,
+        /// A tag to add; repeat for more.
+        #[arg(long, value_name = "NAME", required_unless_present = "remove")]
+        add: Vec<String>,
+        /// A tag to take off; repeat for more (one the case does not carry changes nothing).
+        #[arg(long, value_name = "NAME")]
+        remove: Vec<String>,
+    },
     /// Escalate a case to an incident (the case's type, priority and severity unless given).
     Escalate {
         #[command(flatten)]
@@ -152,6 +166,16 @@ pub enum SignalCommand {
     },
 }
 
+/// A case's tags as the API answers them (`name`, or `type:name` for a typed tag).
+fn tags_of(c: &Value) -> Vec<&str> {
+    c["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 fn print_case(c: &Value) {
     let or = |v: &Value| v.as_str().unwrap_or("—").to_string();
     println!("Case {}  {}", c["id"], s(&c["title"]));
@@ -168,12 +192,7 @@ fn print_case(c: &Value) {
         s(&c["reporter"]),
         s(&c["created_at"])
     );
-    let tags: Vec<&str> = c["tags"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let tags = tags_of(c);
     if !tags.is_empty() {
         println!("  tags {}", tags.join(", "));
     }
@@ -319,6 +338,29 @@ pub async fn run_case(cmd: CaseCommand) -> anyhow::Result<()> {
             })
             .await?;
         }
+        CaseCommand::Tag {
+            remote,
+            id,
+            add,
+            remove,
+        } => {
+            // The API takes a case's whole set of tags: read it, change it, send it back.
+            let c = Client::new(&remote)?;
+            let path = format!("/cases/{id}");
+            let case = c.call(Method::GET, &path, &[], None).await?;
+            let tags = retagged(&tags_of(&case), &add, &remove);
+            let v = c
+                .call(Method::PATCH, &path, &[], Some(json!({ "tags": tags })))
+                .await?;
+            output(&remote, &v, |v| {
+                let tags = tags_of(v);
+                if tags.is_empty() {
+                    println!("Case {} has no tags", v["id"]);
+                } else {
+                    println!("Case {} tags: {}", v["id"], tags.join(", "));
+                }
+            });
+        }
         CaseCommand::Escalate {
             remote,
             id,
@@ -382,6 +424,39 @@ pub async fn run_case(cmd: CaseCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A tag as written, trimmed: its tag type (`type:name`), if given, and its name.
+fn tag_parts(tag: &str) -> (Option<&str>, &str) {
+    let tag = tag.trim();
+    match tag.split_once(':') {
+        Some((t, name)) if !t.trim().is_empty() => (Some(t.trim()), name.trim()),
+        _ => (None, tag),
+    }
+}
+
+/// Whether `given` names the tag `carried` (as the API writes it: `type:name` for a tag of a
+/// type): its name, with no type or with the tag's (`prod` and `env:prod` name `env:prod`;
+/// `team:prod` does not, nor does `env:db` name `db`).
+fn names(carried: &str, given: &str) -> bool {
+    let ((tc, nc), (tg, ng)) = (tag_parts(carried), tag_parts(given));
+    nc == ng && (tg.is_none() || tg == tc)
+}
+
+/// A case's tags (as the API writes them) without those `remove` names, then with each of
+/// `add` that names none of them. The server checks what is sent.
+fn retagged(carried: &[&str], add: &[String], remove: &[String]) -> Vec<String> {
+    let mut tags: Vec<String> = carried
+        .iter()
+        .filter(|t| !remove.iter().any(|r| names(t, r)))
+        .map(|t| t.to_string())
+        .collect();
+    for a in add {
+        if !tags.iter().any(|t| names(t, a)) {
+            tags.push(a.trim().to_string());
+        }
+    }
+    tags
 }
 
 /// `name=value` pairs as a JSON object, or which one is not a pair.
@@ -530,6 +605,34 @@ mod tests {
         assert_eq!(m["env"], "prod=eu", "only the first = splits");
         assert!(labels_of(&["nothing".into()]).is_err());
         assert!(labels_of(&["=x".into()]).is_err());
+    }
+
+    #[test]
+    fn a_case_s_tags_lose_those_removed_and_gain_those_added_once() {
+        let v = |l: &[&str]| l.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        let carried = ["db", "env:prod", "team:payments"];
+        assert_eq!(
+            retagged(
+                &carried,
+                &v(&["prod", " cache ", "team:search"]),
+                &v(&["payments"])
+            ),
+            v(&["db", "env:prod", "cache", "team:search"]),
+            "prod is env:prod, carried already"
+        );
+        assert_eq!(
+            retagged(
+                &carried,
+                &v(&["team:prod"]),
+                &v(&["env:db", "team:prod", "gone"])
+            ),
+            v(&["db", "env:prod", "team:payments", "team:prod"]),
+            "another type's spelling is another tag: sent, for the server to refuse"
+        );
+        assert_eq!(
+            retagged(&carried, &[], &v(&["db", "env:prod", "team:payments"])),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Applying a document: validated whole first (every error names the object and field), then
-//! written in one transaction — projects, then each project's lists in dependency order, then
+//! Applying a document: in one transaction, validated whole against the configuration it
+//! changes before anything is written (every error names the object and field), then written —
+//! projects, then each project's lists in dependency order, then
 //! (with `prune`) the deletions in reverse order, then the webhooks.
 
 use super::export::{load, ProjectRows};
@@ -46,14 +47,16 @@ impl Applied {
 /// Applies `doc`: validates it, then writes the changes in one transaction. Returns the plan
 /// it carried out, with the secrets of the webhooks it created.
 pub async fn apply(engine: &Engine, doc: &Document, prune: bool) -> Result<Applied> {
-    super::validate::validate(doc)?;
     let db = engine.db();
-    let mut doc = doc.clone();
-    doc.sort();
     let txn = db.write().await?;
     let conn = &*txn;
-    let now = dispatch_core::now();
     let before = current(conn).await?;
+    // Before anything is written, against the configuration as this transaction reads it (the
+    // errors in the file's order, as `plan` gives them).
+    super::validate::validate(doc, &before, prune)?;
+    let mut doc = doc.clone();
+    doc.sort();
+    let now = dispatch_core::now();
     let plan = diff(&before, &doc, prune);
     let taken: HashMap<String, String> = repo::project::list(conn)
         .await?
@@ -221,26 +224,7 @@ async fn write_project(
         |m| m.id,
         &p.incident_types,
         |d| d.slug.clone(),
-        |b, d| incident_type::Model {
-            slug: d.slug.clone(),
-            name: d.name.clone(),
-            description: d.description.clone(),
-            default_visibility: d.default_visibility.clone(),
-            is_default: d.default,
-            enabled: d.enabled,
-            exclude_from_metrics: d.exclude_from_metrics,
-            exclude_from_reminders: d.exclude_from_reminders,
-            exclude_from_review: d.exclude_from_review,
-            view_order: d.view_order,
-            incident_template: d.incident_template.clone(),
-            review_template: d.review_template.clone(),
-            executive_template: d.executive_template.clone(),
-            ..b.cloned().unwrap_or_else(|| incident_type::Model {
-                project_id: pid,
-                created_at: now,
-                ..Default::default()
-            })
-        },
+        |b, d| type_row(d, stored_or_new(b, pid, now)),
     )
     .await?;
     let (priorities, gone_priorities) = sync(
@@ -250,23 +234,7 @@ async fn write_project(
         |m| m.id,
         &p.incident_priorities,
         |d| d.slug.clone(),
-        |b, d| incident_priority::Model {
-            slug: d.slug.clone(),
-            name: d.name.clone(),
-            description: d.description.clone(),
-            color: d.color.clone(),
-            is_default: d.default,
-            enabled: d.enabled,
-            page_commander: d.page_commander,
-            tactical_report_reminder_hours: d.tactical_report_reminder_hours,
-            executive_report_reminder_hours: d.executive_report_reminder_hours,
-            view_order: d.view_order,
-            ..b.cloned().unwrap_or_else(|| incident_priority::Model {
-                project_id: pid,
-                created_at: now,
-                ..Default::default()
-            })
-        },
+        |b, d| priority_row(d, stored_or_new(b, pid, now)),
     )
     .await?;
     let (_, gone_severities) = sync(
@@ -276,21 +244,7 @@ async fn write_project(
         |m| m.id,
         &p.incident_severities,
         |d| d.slug.clone(),
-        |b, d| incident_severity::Model {
-            slug: d.slug.clone(),
-            name: d.name.clone(),
-            description: d.description.clone(),
-            color: d.color.clone(),
-            is_default: d.default,
-            enabled: d.enabled,
-            allowed_for_stable: d.allowed_for_stable,
-            view_order: d.view_order,
-            ..b.cloned().unwrap_or_else(|| incident_severity::Model {
-                project_id: pid,
-                created_at: now,
-                ..Default::default()
-            })
-        },
+        |b, d| severity_row(d, stored_or_new(b, pid, now)),
     )
     .await?;
     let stable = p
@@ -316,17 +270,7 @@ async fn write_project(
         |m| m.id,
         &p.tag_types,
         |d| d.name.clone(),
-        |b, d| tag_type::Model {
-            name: d.name.clone(),
-            description: d.description.clone(),
-            exclusive: d.exclusive,
-            required: d.required,
-            ..b.cloned().unwrap_or_else(|| tag_type::Model {
-                project_id: pid,
-                created_at: now,
-                ..Default::default()
-            })
-        },
+        |b, d| tag_type_row(d, stored_or_new(b, pid, now)),
     )
     .await?;
     let (tags, gone_tags) = sync(
@@ -336,16 +280,7 @@ async fn write_project(
         |m| m.id,
         &p.tags,
         |d| d.name.clone(),
-        |b, d| tag::Model {
-            name: d.name.clone(),
-            description: d.description.clone(),
-            tag_type_id: d.tag_type.as_ref().and_then(|t| tag_types.get(t)).copied(),
-            ..b.cloned().unwrap_or_else(|| tag::Model {
-                project_id: pid,
-                created_at: now,
-                ..Default::default()
-            })
-        },
+        |b, d| tag_row(d, &tag_types, stored_or_new(b, pid, now)),
     )
     .await?;
     let (teams, gone_teams) = sync(
@@ -359,11 +294,7 @@ async fn write_project(
             name: d.name.clone(),
             email: d.email.clone(),
             description: d.description.clone(),
-            ..b.cloned().unwrap_or_else(|| team::Model {
-                project_id: pid,
-                created_at: now,
-                ..Default::default()
-            })
+            ..stored_or_new(b, pid, now)
         },
     )
     .await?;
@@ -380,11 +311,7 @@ async fn write_project(
             external_id: d.external_id.clone(),
             description: d.description.clone(),
             is_active: d.active,
-            ..b.cloned().unwrap_or_else(|| service::Model {
-                project_id: pid,
-                created_at: now,
-                ..Default::default()
-            })
+            ..stored_or_new(b, pid, now)
         },
     )
     .await?;
@@ -409,6 +336,124 @@ async fn write_project(
         prune_rows::<incident_type::Model>(conn, "incident_types", slug, &gone_types).await?;
     }
     Ok(pid)
+}
+
+/// A row of one of a project's lists.
+trait ProjectRow: Clone {
+    /// A new row of the project, created `now`.
+    fn new_in(project_id: i64, now: DateTime<Utc>) -> Self;
+}
+
+/// [`ProjectRow`] for tables whose new rows need only their project and creation time.
+macro_rules! project_rows {
+    ($($table:ident),*) => {$(
+        impl ProjectRow for $table::Model {
+            fn new_in(project_id: i64, created_at: DateTime<Utc>) -> Self {
+                Self { project_id, created_at, ..Default::default() }
+            }
+        }
+    )*};
+}
+
+project_rows!(
+    incident_type,
+    incident_priority,
+    incident_severity,
+    tag_type,
+    tag,
+    team,
+    service
+);
+
+/// The stored row an entry of the file is written over, or a new one of the project.
+fn stored_or_new<M: ProjectRow>(stored: Option<&M>, project_id: i64, now: DateTime<Utc>) -> M {
+    stored
+        .cloned()
+        .unwrap_or_else(|| M::new_in(project_id, now))
+}
+
+/// An incident type's row as the file has it, over `base` (the stored row, or a new one's).
+pub(crate) fn type_row(d: &TypeDoc, base: incident_type::Model) -> incident_type::Model {
+    incident_type::Model {
+        slug: d.slug.clone(),
+        name: d.name.clone(),
+        description: d.description.clone(),
+        default_visibility: d.default_visibility.clone(),
+        is_default: d.default,
+        enabled: d.enabled,
+        exclude_from_metrics: d.exclude_from_metrics,
+        exclude_from_reminders: d.exclude_from_reminders,
+        exclude_from_review: d.exclude_from_review,
+        view_order: d.view_order,
+        incident_template: d.incident_template.clone(),
+        review_template: d.review_template.clone(),
+        executive_template: d.executive_template.clone(),
+        ..base
+    }
+}
+
+/// A priority's row as the file has it, over `base`.
+pub(crate) fn priority_row(
+    d: &PriorityDoc,
+    base: incident_priority::Model,
+) -> incident_priority::Model {
+    incident_priority::Model {
+        slug: d.slug.clone(),
+        name: d.name.clone(),
+        description: d.description.clone(),
+        color: d.color.clone(),
+        is_default: d.default,
+        enabled: d.enabled,
+        page_commander: d.page_commander,
+        tactical_report_reminder_hours: d.tactical_report_reminder_hours,
+        executive_report_reminder_hours: d.executive_report_reminder_hours,
+        view_order: d.view_order,
+        ..base
+    }
+}
+
+/// A severity's row as the file has it, over `base`.
+pub(crate) fn severity_row(
+    d: &SeverityDoc,
+    base: incident_severity::Model,
+) -> incident_severity::Model {
+    incident_severity::Model {
+        slug: d.slug.clone(),
+        name: d.name.clone(),
+        description: d.description.clone(),
+        color: d.color.clone(),
+        is_default: d.default,
+        enabled: d.enabled,
+        allowed_for_stable: d.allowed_for_stable,
+        view_order: d.view_order,
+        ..base
+    }
+}
+
+/// A tag type's row as the file has it, over `base`.
+pub(crate) fn tag_type_row(d: &TagTypeDoc, base: tag_type::Model) -> tag_type::Model {
+    tag_type::Model {
+        name: d.name.clone(),
+        description: d.description.clone(),
+        exclusive: d.exclusive,
+        required: d.required,
+        ..base
+    }
+}
+
+/// A tag's row as the file has it, over `base`; `tag_types` is the project's tag type ids by
+/// name.
+pub(crate) fn tag_row(
+    d: &TagDoc,
+    tag_types: &HashMap<String, i64>,
+    base: tag::Model,
+) -> tag::Model {
+    tag::Model {
+        name: d.name.clone(),
+        description: d.description.clone(),
+        tag_type_id: d.tag_type.as_ref().and_then(|t| tag_types.get(t)).copied(),
+        ..base
+    }
 }
 
 /// The stored JSON of a filter given as text: the stored one when it reads as the same text

@@ -204,8 +204,8 @@ pub(crate) fn diff(now: &Document, then: &Document, prune: bool) -> Plan {
 
 /// What applying `doc` would change, without changing anything.
 pub async fn plan(db: &Db, doc: &Document, prune: bool) -> Result<Plan> {
-    super::validate::validate(doc)?;
     let now = export(db, None).await?;
+    super::validate::validate(doc, &now, prune)?;
     let mut then = doc.clone();
     then.sort();
     Ok(diff(&now, &then, prune))

@@ -1,16 +1,24 @@
 //! Checking a document whole before anything is written: unique keys, at most one default,
-//! names that refer to entries of the file, filters that parse and words Dispatch knows. Every
+//! names that refer to entries of the file, filters that parse and words Dispatch knows, and
+//! the names each signal definition gives its cases checked as the API checks them. Every
 //! error names the object and the field (`projects[payments].tags[eu].tag_type`).
 
+use super::apply::{priority_row, severity_row, tag_row, tag_type_row, type_row};
 use super::*;
+use crate::cache::ProjectConfig;
+use crate::signal::names::DefinitionNames;
+use crate::tags::ProjectTags;
 use crate::Result;
 use dispatch_core::filter::Filter;
 use dispatch_core::values::Slug;
 use dispatch_core::{ParticipantRole, ValidationError};
-use std::collections::HashSet;
+use dispatch_store::model::{tag, tag_type};
+use std::collections::{HashMap, HashSet};
 
-/// Checks a document whole; the error lists every bad field as `projects[slug].list[key].field`.
-pub fn validate(doc: &Document) -> Result<()> {
+/// Checks a document whole, against `current` (the database's configuration, which the apply
+/// changes; `prune` deletes what the file does not have); the error lists every bad field as
+/// `projects[slug].list[key].field`.
+pub fn validate(doc: &Document, current: &Document, prune: bool) -> Result<()> {
     let mut e = ValidationError::default();
     let mut slugs = HashSet::new();
     let mut prefixes = HashSet::new();
@@ -35,6 +43,8 @@ pub fn validate(doc: &Document) -> Result<()> {
             );
         }
         check_project(&mut e, &at, p);
+        let stored = current.projects.iter().find(|q| q.slug == p.slug);
+        check_definitions(&mut e, &at, p, stored, prune);
     }
     let mut urls = HashSet::new();
     for w in doc.webhooks.iter().flatten() {
@@ -273,4 +283,121 @@ fn check_project(e: &mut ValidationError, at: &str, p: &ProjectDoc) {
             );
         }
     }
+}
+
+/// Checks each signal definition's case type, priority, severity and tags as the API checks a
+/// definition's save, against the project as the apply leaves it: the file's entries and,
+/// without `prune`, those the database has that the file does not name. Names the stored
+/// definition (`stored`'s of that name) already has may stay, as they may on the API.
+fn check_definitions(
+    e: &mut ValidationError,
+    at: &str,
+    p: &ProjectDoc,
+    stored: Option<&ProjectDoc>,
+    prune: bool,
+) {
+    if p.signal_definitions.is_empty() {
+        return;
+    }
+    let (cfg, tags) = names_of(p, stored.filter(|_| !prune));
+    for d in &p.signal_definitions {
+        let kept = stored
+            .and_then(|s| s.signal_definitions.iter().find(|k| k.name == d.name))
+            .map(definition_names);
+        let mut found = ValidationError::default();
+        definition_names(d).check(&cfg, &tags, kept.as_ref(), &mut found);
+        for f in found.fields {
+            e.push(
+                format!("{at}.signal_definitions[{}].{}", d.name, f.field),
+                f.message,
+            );
+        }
+    }
+}
+
+/// What a definition of the file names.
+fn definition_names(d: &SignalDefinitionDoc) -> DefinitionNames {
+    DefinitionNames {
+        case_type: d.case_type.clone(),
+        case_priority: d.case_priority.clone(),
+        case_severity: d.case_severity.clone(),
+        tags: d.tags.clone(),
+    }
+}
+
+/// The rows of one list as the apply leaves it: the file's entries, then those of `kept` (the
+/// database's) the file does not name; each numbered from 1 (an id the rows can refer to each
+/// other by, as nothing is written).
+fn rows<D, M>(
+    file: &[D],
+    kept: Option<&[D]>,
+    key: impl Fn(&D) -> &str,
+    row: impl Fn(&D, i64) -> M,
+) -> Vec<M> {
+    let kept = kept
+        .into_iter()
+        .flatten()
+        .filter(|k| !file.iter().any(|f| key(f) == key(k)));
+    file.iter()
+        .chain(kept)
+        .zip(1..)
+        .map(|(d, id)| row(d, id))
+        .collect()
+}
+
+/// A project's taxonomies and tags as the apply leaves them (the file's entries, with those of
+/// `kept` the file does not name), as the rows it would write.
+fn names_of(p: &ProjectDoc, kept: Option<&ProjectDoc>) -> (ProjectConfig, ProjectTags) {
+    let cfg = ProjectConfig {
+        types: rows(
+            &p.incident_types,
+            kept.map(|k| &k.incident_types[..]),
+            |t| &t.slug,
+            |d, _| type_row(d, Default::default()),
+        ),
+        priorities: rows(
+            &p.incident_priorities,
+            kept.map(|k| &k.incident_priorities[..]),
+            |t| &t.slug,
+            |d, _| priority_row(d, Default::default()),
+        ),
+        severities: rows(
+            &p.incident_severities,
+            kept.map(|k| &k.incident_severities[..]),
+            |t| &t.slug,
+            |d, _| severity_row(d, Default::default()),
+        ),
+        ..Default::default()
+    };
+    let types = rows(
+        &p.tag_types,
+        kept.map(|k| &k.tag_types[..]),
+        |t| &t.name,
+        |d, id| {
+            tag_type_row(
+                d,
+                tag_type::Model {
+                    id,
+                    ..Default::default()
+                },
+            )
+        },
+    );
+    let type_ids: HashMap<String, i64> = types.iter().map(|t| (t.name.clone(), t.id)).collect();
+    let tags = rows(
+        &p.tags,
+        kept.map(|k| &k.tags[..]),
+        |t| &t.name,
+        |d, id| {
+            tag_row(
+                d,
+                &type_ids,
+                tag::Model {
+                    id,
+                    ..Default::default()
+                },
+            )
+        },
+    );
+    (cfg, ProjectTags { tags, types })
 }

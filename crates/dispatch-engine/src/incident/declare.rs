@@ -8,8 +8,9 @@
 
 mod plan;
 
-use super::{resolve_tags, status, IncidentDetail};
+use super::{status, IncidentDetail};
 use crate::cache::ProjectConfig;
+use crate::tags::resolve_tags;
 use crate::webhook::outgoing::Outgoing;
 use crate::{Actor, Engine, Error, Result};
 use chrono::{DateTime, Utc};

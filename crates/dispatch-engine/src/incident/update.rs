@@ -2,9 +2,10 @@
 //! value before and after.
 
 use super::status::apply_status;
-use super::{load_detail, resolve_tags, resolve_taxonomy, IncidentDetail};
+use super::{load_detail, resolve_taxonomy, IncidentDetail};
 use crate::changes::Events;
 use crate::record::save_with_events;
+use crate::tags::resolve_tags;
 use crate::{Actor, Result};
 use dispatch_core::commands::UpdateIncident;
 use dispatch_core::event::{Change, TimelineEvent};

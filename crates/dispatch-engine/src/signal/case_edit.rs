@@ -38,11 +38,11 @@ impl crate::Cases<'_> {
         let mut changed = serde_json::Map::new();
         if let Some(names) = &edit.tags {
             let mut errors = dispatch_core::ValidationError::default();
-            let mut ids = crate::incident::resolve_tags_as(
+            let mut ids = crate::tags::resolve_tags_as(
                 &*txn,
                 current.project_id,
                 names,
-                crate::incident::NewTags::Refuse,
+                crate::tags::NewTags::Refuse,
                 &mut errors,
             )
             .await?;

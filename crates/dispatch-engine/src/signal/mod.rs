@@ -11,9 +11,11 @@ pub mod case_edit;
 pub mod case_people;
 mod escalate;
 pub mod ingest;
+pub(crate) mod names;
 pub mod thread;
 pub mod views;
 
+use crate::tags::{NewTags, ProjectTags};
 use crate::{Error, Result};
 use dispatch_core::signal::{
     EntityType, Extractor, FieldMap, FilterAction, FilterKind, FilterMode, InstanceStatus,
@@ -23,6 +25,7 @@ use dispatch_core::{ServiceId, SignalDefinitionId, SignalFilterId, ValidationErr
 use dispatch_store::model::{signal_definition, signal_filter, signal_instance};
 use dispatch_store::repo;
 use dispatch_store::repo::signal::{DefinitionFilter, FilterFilter, InstanceFilter};
+use names::DefinitionNames;
 
 /// A definition as written, parsed (for create and for a whole-record update).
 #[derive(Debug, Clone)]
@@ -278,74 +281,29 @@ impl crate::Signals<'_> {
 
     /// Checks the names a definition refers to — its case type, priority and severity, and its
     /// tags — are the project's, each wrong one a field error, all of them found before anything
-    /// is written. Those `current` already names may stay as they are (the project may have
-    /// disabled or removed one since; an edit of something else must still save).
+    /// is written. Those `current` already names may stay as they are.
     async fn check_names(
         &self,
         cfg: &crate::cache::ProjectConfig,
         input: &DefinitionInput,
         current: Option<&signal_definition::Model>,
     ) -> Result<()> {
+        let names = DefinitionNames::of_input(input);
+        let tags = ProjectTags::load(
+            self.db().conn(),
+            cfg.project.id,
+            &names.tags,
+            NewTags::Refuse,
+        )
+        .await?;
         let mut e = ValidationError::default();
-        Self::check_taxonomy(cfg, input, current, &mut e);
-        let kept: Vec<String> = current
-            .map(|c| serde_json::from_str(&c.tags).unwrap_or_default())
-            .unwrap_or_default();
-        let given: Vec<String> = input
-            .tags
-            .iter()
-            .filter(|t| !kept.contains(t))
-            .cloned()
-            .collect();
-        if !given.is_empty() {
-            // As a case's tags are set: `name` or `type:name`, each one the project has.
-            crate::incident::resolve_tags_as(
-                self.db().conn(),
-                cfg.project.id,
-                &given,
-                crate::incident::NewTags::Refuse,
-                &mut e,
-            )
-            .await?;
-        }
+        names.check(
+            cfg,
+            &tags,
+            current.map(DefinitionNames::of_row).as_ref(),
+            &mut e,
+        );
         Ok(e.into_result()?)
-    }
-
-    /// Checks the case type, priority and severity the definition names anew are the project's.
-    fn check_taxonomy(
-        cfg: &crate::cache::ProjectConfig,
-        input: &DefinitionInput,
-        current: Option<&signal_definition::Model>,
-        e: &mut ValidationError,
-    ) {
-        // A name given anew (not the one `current` already has).
-        let new = |given: &Option<String>, kept: Option<&Option<String>>| {
-            given.clone().filter(|_| kept != Some(given))
-        };
-        if let Some(t) = new(&input.case_type, current.map(|c| &c.case_type)) {
-            if cfg.type_named(&t).is_none() {
-                e.push(
-                    "case_type",
-                    format!("the project has no incident type {t:?}"),
-                );
-            }
-        }
-        if let Some(p) = new(&input.case_priority, current.map(|c| &c.case_priority)) {
-            if cfg.priority_named(&p).is_none() {
-                e.push(
-                    "case_priority",
-                    format!("the project has no priority {p:?}"),
-                );
-            }
-        }
-        if let Some(v) = new(&input.case_severity, current.map(|c| &c.case_severity)) {
-            if cfg.severity_named(&v).is_none() {
-                e.push(
-                    "case_severity",
-                    format!("the project has no severity {v:?}"),
-                );
-            }
-        }
     }
 
     /// Creates a definition.

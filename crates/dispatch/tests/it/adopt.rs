@@ -760,6 +760,98 @@ async fn an_applied_incident_type_can_be_declared_at_once() {
 }
 
 #[tokio::test]
+async fn an_apply_checks_the_names_a_definition_gives_its_cases_against_the_project_it_leaves() {
+    use reqwest::Method;
+    use serde_json::json;
+    let app = spawn_app().await;
+    let owner = app.token_with("owner@example.com", "owner", "admin").await;
+    app.make_tags(&["env", "team"], &["env:prod", "db"]).await;
+    let (app, owner) = (&app, owner.as_str());
+    let export = move || async move {
+        app.call_as(Some(owner), Method::GET, "/config/export", None)
+            .await
+            .body
+    };
+    let send = move |path: &'static str, doc: serde_json::Value| async move {
+        app.call_as(Some(owner), Method::POST, path, Some(doc))
+            .await
+    };
+    let exported = export().await;
+    let with_definition = |names: serde_json::Value| {
+        let mut doc = exported.clone();
+        let mut definition = json!({"name": "Errors", "source": "alertmanager",
+            "matcher": "alertname=\"HighErrorRate\""});
+        definition
+            .as_object_mut()
+            .unwrap()
+            .extend(names.as_object().unwrap().clone());
+        doc["projects"][0]["signal_definitions"] = json!([definition]);
+        doc
+    };
+
+    // Each wrong name is refused, by the object and field, on the plan and on the apply.
+    let bad = with_definition(json!({"case_type": "Database", "case_priority": "urgent",
+        "tags": ["team:prod", "env:db", "cache"]}));
+    let at = "projects[default].signal_definitions[Errors]";
+    for path in ["/config/plan", "/config/apply"] {
+        let r = send(path, bad.clone()).await;
+        assert_eq!(r.status, 422, "{path}: {}", r.body);
+        let mut fields = crate::common::error_fields(&r.body);
+        fields.dedup();
+        assert_eq!(
+            fields,
+            [
+                format!("{at}.case_type"),
+                format!("{at}.case_priority"),
+                format!("{at}.tags")
+            ],
+            "{path}: {}",
+            r.body
+        );
+        let text = r.body.to_string();
+        for named in ["team:prod", "env:db", "cache"] {
+            assert!(text.contains(named), "{path} names {named}: {text}");
+        }
+    }
+    assert_eq!(export().await, exported, "nothing was written");
+
+    // What the file itself adds counts: a new incident type, and a new tag of a type.
+    let mut good =
+        with_definition(json!({"case_type": "database", "tags": ["team:search", "prod"]}));
+    let mut database = good["projects"][0]["incident_types"][0].clone();
+    database["slug"] = "database".into();
+    database["name"] = "Database".into();
+    database["default"] = false.into();
+    let project = &mut good["projects"][0];
+    project["incident_types"]
+        .as_array_mut()
+        .unwrap()
+        .push(database);
+    project["tags"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "search", "tag_type": "team"}));
+    let r = send("/config/apply", good.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let definitions = app.get("/projects/default/signal-definitions").await.body;
+    assert_eq!(definitions[0]["tags"], json!(["team:search", "prod"]));
+
+    // A tag the file leaves out counts while the apply keeps it, not when it prunes it.
+    let tags = good["projects"][0]["tags"].as_array_mut().unwrap();
+    tags.retain(|t| t["name"] != "db");
+    good["projects"][0]["signal_definitions"][0]["tags"] = json!(["db"]);
+    let r = send("/config/plan", good.clone()).await;
+    assert_eq!(r.status, 200, "kept without prune: {}", r.body);
+    let r = send("/config/plan?prune=true", good).await;
+    assert_eq!(r.status, 422, "pruned: {}", r.body);
+    assert!(
+        r.body.to_string().contains(&format!("{at}.tags")),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
 async fn the_schema_accepts_an_exported_file_and_refuses_a_wrong_typed_field() {
     use reqwest::Method;
     let app = spawn_app().await;

@@ -3,7 +3,7 @@
 //! who acts on a case is recorded once; escalating hands the case's people to the incident.
 
 use crate::common::pages::{error_beside, signed_in, Page, Session};
-use crate::common::{error_fields, spawn_app, TestApp};
+use crate::common::{error_fields, refused_on, spawn_app, TestApp};
 use crate::signals::{define, errors, notification, send};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -229,6 +229,35 @@ async fn the_case_page_adds_and_removes_tags_and_a_tag_the_project_lacks_stays_o
     let p = submit_tags(&mia, &app, &case, "db").await;
     assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.html);
     assert_eq!(tags_of(&app, &case).await, json!([]));
+}
+
+#[tokio::test]
+async fn a_case_s_type_and_name_tag_must_be_of_that_type_over_the_api_and_on_the_case_page() {
+    let app = spawn_app().await;
+    app.make_tags(&["env", "team"], &["env:prod", "db"]).await;
+    define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
+    let case = open_case(&app, "tt1").await;
+    let page = format!("/cases/{case}");
+    for (wrong, right) in [("team:prod", "env:prod"), ("env:db", "\"db\"")] {
+        let r = app.patch(&page, json!({"tags": ["db", wrong]})).await;
+        let message = refused_on(&r, "tags");
+        assert!(
+            message.contains(&format!("{wrong:?}")) && message.contains(right),
+            "names the tag and how to write it: {message}"
+        );
+    }
+    assert_eq!(tags_of(&app, &case).await, json!([]), "nothing is set");
+    let r = app.patch(&page, json!({"tags": ["env:prod", "db"]})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    assert_eq!(r.body["tags"], json!(["db", "env:prod"]));
+
+    let mia = signed_in(&app, "mia@example.com", "member").await;
+    let p = submit_tags(&mia, &app, &case, "db, team:prod").await;
+    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+    let e = error_beside(&p.html, "tags-tags").expect("beside the tags field");
+    assert!(e.contains("team:prod"), "names the tag: {e}");
+    assert!(p.html.contains(r#"value="db, team:prod""#), "{}", p.html);
+    assert_eq!(tags_of(&app, &case).await, json!(["db", "env:prod"]));
 }
 
 #[tokio::test]

@@ -512,3 +512,63 @@ async fn the_cli_sends_a_test_alert_and_works_its_case_to_an_incident() {
     assert!(!ok && err.contains("404"), "{err}");
     app.run_pending_jobs().await;
 }
+
+#[tokio::test]
+async fn the_cli_adds_and_removes_a_case_s_tags_and_a_wrong_tag_fails_naming_the_field() {
+    use crate::signals::{define, errors, notification, send};
+    let app = spawn_app().await;
+    app.make_tags(&["env", "team"], &["env:prod", "db", "team:payments"])
+        .await;
+    let definition = serde_json::json!({"name": "Errors", "source": "alertmanager",
+        "match": {"alertname": "HighErrorRate"}, "tags": ["db"]});
+    define(&app, definition).await;
+    let got = send(&app, notification(vec![errors("cli-tags")])).await;
+    let case = got[0]["case_id"].to_string();
+    let tags_of = || async { app.get(&format!("/cases/{case}")).await.body["tags"].clone() };
+    assert_eq!(tags_of().await, serde_json::json!(["db"]), "{got:#?}");
+    let cli = against(&app);
+    let run = |args: &str| cli(args.split(' ').map(String::from).collect());
+
+    let (ok, out, err) = run(&format!(
+        "case tag {case} --add prod --add team:payments --remove db"
+    ))
+    .await
+    .unwrap();
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&format!("Case {case} tags: team:payments, env:prod")),
+        "{out}"
+    );
+    assert_eq!(
+        tags_of().await,
+        serde_json::json!(["team:payments", "env:prod"])
+    );
+
+    // A tag of another type than written, or one the project lacks: the API's 422, nothing set.
+    for wrong in ["team:prod", "cache"] {
+        let (ok, out, err) = run(&format!("case tag {case} --add {wrong} --remove payments"))
+            .await
+            .unwrap();
+        assert!(!ok, "{out}");
+        assert!(
+            err.contains("422") && err.contains("tags: ") && err.contains(wrong),
+            "{err}"
+        );
+        assert_eq!(
+            tags_of().await,
+            serde_json::json!(["team:payments", "env:prod"])
+        );
+    }
+
+    let (ok, out, err) = run(&format!(
+        "case tag {case} --remove env:prod --remove payments"
+    ))
+    .await
+    .unwrap();
+    assert!(ok, "{err}");
+    assert!(out.contains(&format!("Case {case} has no tags")), "{out}");
+    assert_eq!(tags_of().await, serde_json::json!([]));
+    let (ok, _, err) = run(&format!("case tag {case}")).await.unwrap();
+    assert!(!ok && err.contains("--add"), "something to do: {err}");
+    app.run_pending_jobs().await;
+}

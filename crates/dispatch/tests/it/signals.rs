@@ -2,7 +2,7 @@
 //! deduplicated into the first one's case, filters snooze (or only watch), a resolved alert
 //! resolves, a bad body stores nothing, and a case escalates to an incident that closes it.
 
-use crate::common::{error_fields, spawn_app, TestApp};
+use crate::common::{error_fields, refused_on, spawn_app, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -1246,6 +1246,12 @@ async fn a_definition_naming_a_case_type_priority_or_severity_the_project_lacks_
     assert_eq!(error_fields(&r.body), ["case_priority"]);
 }
 
+/// A definition "Errors" of HighErrorRate alerts whose cases carry `tags`.
+fn errors_with_tags(tags: Value) -> Value {
+    json!({"name": "Errors", "source": "alertmanager",
+        "match": {"alertname": "HighErrorRate"}, "tags": tags})
+}
+
 #[tokio::test]
 async fn a_definition_naming_a_tag_the_project_lacks_is_a_422_on_tags_on_create_and_update() {
     let app = spawn_app().await;
@@ -1255,14 +1261,10 @@ async fn a_definition_naming_a_tag_the_project_lacks_is_a_422_on_tags_on_create_
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
     }
-    let body = |tags: Value| {
-        json!({"name": "Errors", "source": "alertmanager",
-            "match": {"alertname": "HighErrorRate"}, "tags": tags})
-    };
     let r = app
         .post(
             "/projects/default/signal-definitions",
-            body(json!(["payments", "paymnets"])),
+            errors_with_tags(json!(["payments", "paymnets"])),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", r.body);
@@ -1286,12 +1288,12 @@ async fn a_definition_naming_a_tag_the_project_lacks_is_a_422_on_tags_on_create_
     let r = app
         .post(
             "/projects/default/signal-definitions",
-            body(json!(["region:eu"])),
+            errors_with_tags(json!(["region:eu"])),
         )
         .await;
     assert_eq!(error_fields(&r.body), ["tags"], "{:#}", r.body);
 
-    let def = define(&app, body(json!(["payments"]))).await;
+    let def = define(&app, errors_with_tags(json!(["payments"]))).await;
     let path = format!("/projects/default/signal-definitions/{}", def["id"]);
     let r = app
         .patch(
@@ -1337,6 +1339,40 @@ async fn a_definition_naming_a_tag_the_project_lacks_is_a_422_on_tags_on_create_
         .await;
     assert_eq!(error_fields(&r.body), ["tags"], "{:#}", r.body);
     assert!(!r.body.to_string().contains("gone"), "{:#}", r.body);
+}
+
+#[tokio::test]
+async fn a_definition_s_type_and_name_tag_must_be_of_that_type_on_create_and_update() {
+    let app = spawn_app().await;
+    app.make_tags(&["env", "team"], &["env:prod", "payments"])
+        .await;
+    let r = app
+        .post(
+            "/projects/default/signal-definitions",
+            errors_with_tags(json!(["team:prod"])),
+        )
+        .await;
+    let message = refused_on(&r, "tags");
+    assert!(
+        message.contains("\"team:prod\"") && message.contains("env:prod"),
+        "names the tag and how to write it: {message}"
+    );
+    let saved = app.get("/projects/default/signal-definitions").await.body;
+    assert_eq!(saved, json!([]), "nothing is saved");
+
+    let def = define(&app, errors_with_tags(json!(["env:prod"]))).await;
+    let path = format!("/projects/default/signal-definitions/{}", def["id"]);
+    let r = app
+        .patch(&path, json!({"tags": ["env:prod", "env:payments"]}))
+        .await;
+    let message = refused_on(&r, "tags");
+    assert!(message.contains("\"env:payments\""), "{message}");
+    assert_eq!(app.get(&path).await.body["tags"], json!(["env:prod"]));
+    let r = app
+        .patch(&path, json!({"tags": ["prod", "payments"]}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    assert_eq!(r.body["tags"], json!(["prod", "payments"]));
 }
 
 #[tokio::test]

@@ -199,23 +199,29 @@ async fn a_definition_form_shows_each_mistake_beside_its_field_and_saves_nothing
     for id in ["s-match", "s-entity_types", "s-dedup_window_seconds"] {
         assert!(error_beside(&p.html, id).is_some(), "{id}: {}", p.html);
     }
-    // A tag the project lacks is named beside the tags, what was typed kept.
-    let p = admin
-        .post(
-            &app,
-            "/projects/default/signal-definitions",
-            &[
+    // A tag the project lacks is named beside the tags, what was typed kept; so is `type:name`
+    // for a tag of another type (or of none).
+    let with_tags = |tags: &'static str| {
+        let (admin, app) = (&admin, &app);
+        async move {
+            let form = [
                 ("name", "Errors"),
                 ("source", "alertmanager"),
                 ("match", r#"alertname="HighErrorRate""#),
-                ("tags", "payments"),
-            ],
-        )
-        .await;
-    assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
-    let tags = error_beside(&p.html, "s-tags").expect("beside the tags");
-    assert!(tags.contains("payments"), "{tags}");
-    assert!(p.html.contains(r#"value="payments""#), "{}", p.html);
+                ("tags", tags),
+            ];
+            let p = admin
+                .post(app, "/projects/default/signal-definitions", &form)
+                .await;
+            assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
+            let beside = error_beside(&p.html, "s-tags").expect("beside the tags");
+            assert!(beside.contains(tags), "{beside}");
+            assert!(p.html.contains(&format!(r#"value="{tags}""#)), "{}", p.html);
+        }
+    };
+    with_tags("payments").await;
+    app.make_tags(&["team"], &["payments"]).await;
+    with_tags("team:payments").await;
     assert_eq!(
         app.get("/projects/default/signal-definitions").await.body,
         json!([])

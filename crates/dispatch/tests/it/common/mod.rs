@@ -387,6 +387,28 @@ impl TestApp {
         r.body
     }
 
+    /// Makes tag types and then tags (`name`, or `type:name` for a tag of one of those types)
+    /// in the default project; panics unless each is 201.
+    pub async fn make_tags(&self, tag_types: &[&str], tags: &[&str]) {
+        let types = tag_types.iter().map(|t| {
+            (
+                "/projects/default/tag-types",
+                serde_json::json!({"name": t}),
+            )
+        });
+        let tags = tags.iter().map(|t| {
+            let body = match t.split_once(':') {
+                Some((tt, name)) => serde_json::json!({"name": name, "tag_type": tt}),
+                None => serde_json::json!({"name": t}),
+            };
+            ("/projects/default/tags", body)
+        });
+        for (path, body) in types.chain(tags) {
+            let r = self.post(path, body).await;
+            assert_eq!(r.status, StatusCode::CREATED, "POST {path}: {:#}", r.body);
+        }
+    }
+
     /// The mail Dispatch sent or kept for `to`, newest first (`GET /outbox?to=`).
     pub async fn mails_to(&self, to: &str) -> Vec<Value> {
         self.get(&format!("/outbox?to={to}"))
@@ -538,6 +560,16 @@ pub fn error_fields(body: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The message of a 422 that names only `field` (once); panics on any other answer.
+pub fn refused_on(r: &Res, field: &str) -> String {
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:#}", r.body);
+    assert_eq!(error_fields(&r.body), [field], "{:#}", r.body);
+    r.body["error"]["fields"][0]["message"]
+        .as_str()
+        .expect("a message")
+        .to_string()
 }
 
 /// A fixed hour (UTC) of the day `days` after `t`, so two scheduler ticks an hour apart share a
