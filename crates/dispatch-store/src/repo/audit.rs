@@ -74,10 +74,13 @@ pub async fn append_many(
     if entries.is_empty() {
         return Ok(());
     }
-    audit_event::Entity::insert_many(entries.into_iter().map(|e| row(e, at)))
-        .exec_without_returning(conn)
-        .await?;
-    Ok(())
+    super::rows::in_statements(conn, entries, |part| async move {
+        audit_event::Entity::insert_many(part.into_iter().map(|e| row(e, at)))
+            .exec_without_returning(conn)
+            .await?;
+        Ok(())
+    })
+    .await
 }
 
 fn row(e: NewAudit, at: DateTime<Utc>) -> audit_event::ActiveModel {

@@ -10,27 +10,30 @@ pub async fn add(conn: &impl ConnectionTrait, rows: Vec<case_participant::Model>
     if rows.is_empty() {
         return Ok(());
     }
-    case_participant::Entity::insert_many(rows.into_iter().map(|r| {
-        case_participant::ActiveModel {
-            case_id: Set(r.case_id),
-            email: Set(r.email),
-            added_reason: Set(r.added_reason),
-            created_at: Set(r.created_at),
-            ..Default::default()
-        }
-    }))
-    .on_conflict(
-        OnConflict::columns([
-            case_participant::Column::CaseId,
-            case_participant::Column::Email,
-        ])
+    super::rows::in_statements(conn, rows, |part| async move {
+        case_participant::Entity::insert_many(part.into_iter().map(|r| {
+            case_participant::ActiveModel {
+                case_id: Set(r.case_id),
+                email: Set(r.email),
+                added_reason: Set(r.added_reason),
+                created_at: Set(r.created_at),
+                ..Default::default()
+            }
+        }))
+        .on_conflict(
+            OnConflict::columns([
+                case_participant::Column::CaseId,
+                case_participant::Column::Email,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
         .do_nothing()
-        .to_owned(),
-    )
-    .do_nothing()
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
+        .exec_without_returning(conn)
+        .await?;
+        Ok(())
+    })
+    .await
 }
 
 /// A case's people, in the order they joined.

@@ -30,11 +30,15 @@ pub async fn enqueue(conn: &impl ConnectionTrait, jobs: Vec<NewJob>) -> Result<(
         return Ok(());
     }
     let now = dispatch_core::now();
-    job::Entity::insert_many(jobs.into_iter().map(|j| queued(j, now)))
-        .on_conflict(same_key())
-        .do_nothing()
-        .exec_without_returning(conn)
-        .await?;
+    super::rows::in_statements(conn, jobs, |part| async move {
+        job::Entity::insert_many(part.into_iter().map(|j| queued(j, now)))
+            .on_conflict(same_key())
+            .do_nothing()
+            .exec_without_returning(conn)
+            .await?;
+        Ok(())
+    })
+    .await?;
     // On PostgreSQL the insert itself announces the jobs to every replica when the transaction
     // commits (trigger `jobs_enqueued`, channel [`super::notify::JOBS`]): no round trip of its own.
     Ok(())

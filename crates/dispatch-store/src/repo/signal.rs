@@ -201,7 +201,7 @@ pub async fn update<R: rows::Record>(
     rows::update(conn, before, after).await
 }
 
-/// Inserts rows in one statement, reading back only their ids (ids grow with the insertion
+/// Inserts rows (in one statement on PostgreSQL, in [`rows::statement_sizes`] on SQLite), reading back only their ids (ids grow with the insertion
 /// order, whatever order the database returns them in), and returns the rows with their ids.
 async fn insert_with_ids<M, A>(
     conn: &impl ConnectionTrait,
@@ -235,9 +235,16 @@ where
             a
         })
         .collect();
-    let mut ids = M::Entity::insert_many(actives)
-        .exec_with_returning_keys(conn)
-        .await?;
+    let mut ids = Vec::with_capacity(actives.len());
+    let mut rest = actives.into_iter();
+    for size in rows::statement_sizes(rest.len()) {
+        let chunk: Vec<A> = rest.by_ref().take(size).collect();
+        ids.extend(
+            M::Entity::insert_many(chunk)
+                .exec_with_returning_keys(conn)
+                .await?,
+        );
+    }
     ids.sort_unstable();
     for (row, id) in list.iter_mut().zip(ids) {
         set_id(row, id);
@@ -408,7 +415,7 @@ fn heads(project_id: i64, fingerprints: &[String]) -> sea_orm::Select<instance::
     use instance::Column as C;
     instance::Entity::find()
         .filter(C::ProjectId.eq(project_id))
-        .filter(C::Fingerprint.is_in(fingerprints.iter().cloned()))
+        .filter(C::Fingerprint.is_in(rows::in_list(fingerprints.iter().cloned())))
         .select_only()
         .columns([
             C::Id,
@@ -512,7 +519,7 @@ pub async fn touch_chains(
             instance::Column::LastReceivedAt,
             sea_orm::sea_query::Expr::value(at),
         )
-        .filter(instance::Column::Id.is_in(ids.iter().copied()))
+        .filter(instance::Column::Id.is_in(rows::in_list(ids.iter().copied())))
         .exec(conn)
         .await?;
     Ok(())
@@ -552,7 +559,7 @@ pub async fn cases_in_status(
     Ok(case::Entity::find()
         .select_only()
         .column(case::Column::Id)
-        .filter(case::Column::Id.is_in(ids.iter().copied()))
+        .filter(case::Column::Id.is_in(rows::in_list(ids.iter().copied())))
         .filter(case::Column::Status.eq(status))
         .into_tuple::<i64>()
         .all(conn)
@@ -574,7 +581,7 @@ pub async fn set_instances_status(
     if let Some(at) = at {
         q = q.col_expr(instance::Column::ResolvedAt, Expr::value(at));
     }
-    q.filter(instance::Column::Id.is_in(ids.iter().copied()))
+    q.filter(instance::Column::Id.is_in(rows::in_list(ids.iter().copied())))
         .exec(conn)
         .await?;
     Ok(())
@@ -656,7 +663,7 @@ pub async fn cases_by_ids(conn: &impl ConnectionTrait, ids: &[i64]) -> Result<Ve
         return Ok(Vec::new());
     }
     Ok(case::Entity::find()
-        .filter(case::Column::Id.is_in(ids.iter().copied()))
+        .filter(case::Column::Id.is_in(rows::in_list(ids.iter().copied())))
         .all(conn)
         .await?)
 }
@@ -769,7 +776,7 @@ pub async fn touch_cases(
     }
     case::Entity::update_many()
         .col_expr(case::Column::UpdatedAt, Expr::value(at))
-        .filter(case::Column::Id.is_in(ids.iter().copied()))
+        .filter(case::Column::Id.is_in(rows::in_list(ids.iter().copied())))
         .exec(conn)
         .await?;
     Ok(())
