@@ -175,6 +175,30 @@ pub async fn by_names(
         .await?)
 }
 
+/// Tags of a project with the given names, each with its tag type (one statement).
+pub async fn by_names_with_types(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+    names: &[String],
+) -> Result<Vec<(tag::Model, Option<tag_type::Model>)>> {
+    Ok(with_types()
+        .filter(tag::Column::ProjectId.eq(project_id))
+        .filter(tag::Column::Name.is_in(names.iter().cloned()))
+        .all(conn)
+        .await?)
+}
+
+/// Tags, each with its tag type.
+fn with_types() -> sea_orm::SelectTwo<tag::Entity, tag_type::Entity> {
+    tag::Entity::find().select_also(tag_type::Entity).join(
+        sea_orm::JoinType::LeftJoin,
+        tag::Entity::belongs_to(tag_type::Entity)
+            .from(tag::Column::TagTypeId)
+            .to(tag_type::Column::Id)
+            .into(),
+    )
+}
+
 /// Every tag of a project.
 pub async fn list(conn: &impl ConnectionTrait, project_id: i64) -> Result<Vec<tag::Model>> {
     Ok(tag::Entity::find()

@@ -4,7 +4,7 @@
 
 use crate::common::pages::{error_beside, signed_in, Page, Session};
 use crate::common::{error_fields, refused_on, spawn_app, TestApp};
-use crate::signals::{define, errors, notification, send};
+use crate::signals::{alert, define, errors, notification, send};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -81,6 +81,52 @@ async fn a_definition_s_tags_reach_its_case_and_the_incident_it_is_escalated_to(
     let inc = app.get(&format!("/incidents/{name}")).await.body;
     assert_eq!(inc["tags"], json!(["payments"]), "{inc:#}");
     app.run_pending_jobs().await;
+}
+
+#[tokio::test]
+async fn a_new_case_carries_the_tags_its_definition_names_and_skips_one_that_no_longer_resolves() {
+    let app = spawn_app().await;
+    app.make_tags(&["env", "team"], &["env:prod", "team:payments", "db"])
+        .await;
+    let stale = define(
+        &app,
+        json!({"name": "Errors", "source": "alertmanager",
+        "match": {"alertname": "HighErrorRate"}, "tags": ["db"]}),
+    )
+    .await;
+    define(
+        &app,
+        json!({"name": "Disk", "source": "alertmanager",
+        "match": {"alertname": "DiskFull"}, "tags": ["env:prod", "prod"]}),
+    )
+    .await;
+    // Saved before `type:name` was checked (plain SQL, as an old version would have stored
+    // it): `prod` is an `env` tag, not a `team` one, `db` has no type, there is no `region`
+    // type and no tag `gone`.
+    let raw = app.db.open().await;
+    let sql = format!(
+        r#"UPDATE signal_definitions SET tags = '["team:prod", "env:db", "region:eu", "gone", "team:payments", "db"]' WHERE id = {}"#,
+        stale["id"]
+    );
+    assert_eq!(dispatch_store::testing::execute(&raw, &sql).await, 1);
+    // Both cases open in one batch, each with the tags its definition names.
+    let disk = alert(
+        "firing",
+        json!({"alertname": "DiskFull", "service": "payments"}),
+        "d1",
+    );
+    let got = send(&app, notification(vec![errors("s1"), disk])).await;
+    let outcomes: Vec<&Value> = got.iter().map(|a| &a["outcome"]).collect();
+    assert_eq!(
+        outcomes,
+        [&json!("new_case"), &json!("new_case")],
+        "{got:#?}"
+    );
+    assert_eq!(
+        tags_of(&app, &got[0]["case_id"]).await,
+        json!(["db", "team:payments"])
+    );
+    assert_eq!(tags_of(&app, &got[1]["case_id"]).await, json!(["env:prod"]));
 }
 
 #[tokio::test]
