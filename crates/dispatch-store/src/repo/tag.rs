@@ -22,10 +22,15 @@ pub struct TagRow {
 impl TagRow {
     /// The tag as incidents and cases show it: `name`, or `type:name` for a typed tag.
     pub fn label(&self) -> String {
-        match &self.tag_type {
-            Some(tt) => format!("{tt}:{}", self.name),
-            None => self.name.clone(),
-        }
+        as_written(&self.name, self.tag_type.as_deref())
+    }
+}
+
+/// A tag as it is written, shown and taken: `name`, or `type:name` for a tag of a tag type.
+pub fn as_written(name: &str, tag_type: Option<&str>) -> String {
+    match tag_type {
+        Some(tt) => format!("{tt}:{name}"),
+        None => name.to_string(),
     }
 }
 
@@ -197,6 +202,18 @@ fn with_types() -> sea_orm::SelectTwo<tag::Entity, tag_type::Entity> {
             .to(tag_type::Column::Id)
             .into(),
     )
+}
+
+/// Every tag of a project, each with its tag type, by name.
+pub async fn list_with_types(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+) -> Result<Vec<(tag::Model, Option<tag_type::Model>)>> {
+    Ok(with_types()
+        .filter(tag::Column::ProjectId.eq(project_id))
+        .order_by_asc(tag::Column::Name)
+        .all(conn)
+        .await?)
 }
 
 /// Every tag of a project.

@@ -298,6 +298,12 @@ async fn a_case_s_type_and_name_tag_must_be_of_that_type_over_the_api_and_on_the
     assert_eq!(r.body["tags"], json!(["db", "env:prod"]));
 
     let mia = signed_in(&app, "mia@example.com", "member").await;
+    let p = mia.get(&app, &page).await;
+    assert!(
+        p.html.contains("The project's tags: db, env:prod."),
+        "the form lists the tags as it takes them: {}",
+        p.html
+    );
     let p = submit_tags(&mia, &app, &case, "db, team:prod").await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
     let e = error_beside(&p.html, "tags-tags").expect("beside the tags field");
