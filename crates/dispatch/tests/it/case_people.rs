@@ -181,20 +181,48 @@ async fn setting_a_tag_the_project_lacks_is_a_422_naming_tags_and_writes_nothing
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
     assert_eq!(r.body["tags"], json!(["db"]));
-    let c = app.get(&format!("/cases/{case}")).await.body;
-    let edited: Vec<&Value> = c["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "case_edited")
-        .collect();
-    assert_eq!(edited.len(), 1, "{c:#}");
+    let edited = edits(&app, &case).await;
+    assert_eq!(edited.len(), 1, "{edited:#?}");
     assert_eq!(edited[0]["details"]["tags"], json!(["db"]));
-    // `null` clears them.
+    assert_eq!(
+        edited[0]["description"],
+        "bob@example.com set the case's tags to db"
+    );
+    // `null` clears them; the timeline says so, and names the set beside other fields.
     let r = app
         .patch(&format!("/cases/{case}"), json!({"tags": null}))
         .await;
     assert_eq!(r.body["tags"], json!([]), "{:#}", r.body);
+    let r = app
+        .patch(
+            &format!("/cases/{case}"),
+            json!({"title": "Renamed", "tags": ["db"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    let edited = edits(&app, &case).await;
+    let said: Vec<&str> = edited
+        .iter()
+        .map(|e| e["description"].as_str().unwrap())
+        .collect();
+    for want in [
+        "admin@example.com removed every tag from the case",
+        "admin@example.com changed the case's title and set the case's tags to db",
+    ] {
+        assert!(said.contains(&want), "{want:?} in {said:#?}");
+    }
+}
+
+/// The case's `case_edited` timeline entries.
+async fn edits(app: &TestApp, case: &Value) -> Vec<Value> {
+    let c = app.get(&format!("/cases/{case}")).await.body;
+    c["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "case_edited")
+        .cloned()
+        .collect()
 }
 
 /// The tags the case API shows for a case.
@@ -296,6 +324,12 @@ async fn a_case_s_type_and_name_tag_must_be_of_that_type_over_the_api_and_on_the
     let r = app.patch(&page, json!({"tags": ["env:prod", "db"]})).await;
     assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
     assert_eq!(r.body["tags"], json!(["db", "env:prod"]));
+
+    let timeline = app.get(&page).await.body["timeline"].to_string();
+    assert!(
+        timeline.contains("admin@example.com set the case's tags to db, env:prod"),
+        "the timeline names the set as the case shows it: {timeline}"
+    );
 
     let mia = signed_in(&app, "mia@example.com", "member").await;
     let p = mia.get(&app, &page).await;
