@@ -365,6 +365,16 @@ impl crate::Taxonomies<'_> {
         Ok(repo::tag::list(self.db.conn(), project_id).await?)
     }
 
+    /// Tags of a project as they are written (`name`, or `type:name` for a typed tag), by
+    /// name.
+    pub async fn tags_as_written(self, project_id: ProjectId) -> Result<Vec<String>> {
+        let tags = repo::tag::list_with_types(self.db.conn(), project_id.0).await?;
+        Ok(tags
+            .into_iter()
+            .map(|(t, tt)| repo::tag::as_written(&t.name, tt.map(|tt| tt.name).as_deref()))
+            .collect())
+    }
+
     /// Tag types of a project.
     pub async fn tag_types(self, project_id: ProjectId) -> Result<Vec<tag_type::Model>> {
         let project_id = project_id.0;

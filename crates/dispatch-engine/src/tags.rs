@@ -28,7 +28,7 @@ pub(crate) struct ProjectTags {
     /// Its tags: every one where a name it lacks is refused (the error lists them), else at
     /// least those the names name.
     pub tags: Vec<tag::Model>,
-    /// Every tag type it has.
+    /// Every tag type it has ([`ProjectTags::load_named`]: those of its `tags`).
     pub types: Vec<tag_type::Model>,
 }
 
@@ -73,6 +73,38 @@ impl ProjectTags {
         };
         let types = repo::tag::types(conn, project_id).await?;
         Ok(Self { tags, types })
+    }
+
+    /// Reads, in one statement, the tags `names` name and their tag types: enough to tell
+    /// which names are the project's tags ([`ProjectTags::existing`]), not to say why another
+    /// is not (a type no named tag has reads as one the project lacks).
+    pub async fn load_named(conn: &impl Conn, project_id: i64, names: &[String]) -> Result<Self> {
+        if names.is_empty() {
+            return Ok(Self::default());
+        }
+        let wanted: Vec<String> = names.iter().map(|n| split(n).1.to_string()).collect();
+        let mut out = Self::default();
+        for (tag, tag_type) in repo::tag::by_names_with_types(conn, project_id, &wanted).await? {
+            if let Some(tt) = tag_type.filter(|tt| !out.types.contains(tt)) {
+                out.types.push(tt);
+            }
+            out.tags.push(tag);
+        }
+        Ok(out)
+    }
+
+    /// The ids of the project's tags that `names` name, once each, as [`ProjectTags::resolve`]
+    /// reads them; a name that is no tag of the project (or `type:name` of a tag of another
+    /// type) is left out rather than refused.
+    pub fn existing(&self, names: &[String]) -> Vec<i64> {
+        let mut ignored = ValidationError::default();
+        self.resolve(names, NewTags::Refuse, &mut ignored)
+            .into_iter()
+            .filter_map(|named| match named {
+                Named::Tag(id) => Some(id),
+                Named::New { .. } => None,
+            })
+            .collect()
     }
 
     /// Resolves tag names, once each. Every mistake is a field error on `tags` naming the tag
@@ -336,6 +368,16 @@ mod tests {
                 r#"unknown tag type "region" in "region:eu""#,
             ]
         );
+    }
+
+    #[test]
+    fn the_existing_tags_are_those_names_resolve_to_and_the_rest_are_left_out() {
+        let names: Vec<String> = ["team:prod", "env:db", "region:eu", "gone", "", "prod", "db"]
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(project().existing(&names), [1, 4]);
+        assert_eq!(project().existing(&[]), Vec::<i64>::new());
     }
 
     #[test]

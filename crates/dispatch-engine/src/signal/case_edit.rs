@@ -24,6 +24,32 @@ pub struct CaseEdit {
     pub tags: Option<Vec<String>>,
 }
 
+/// What a `case_edited` entry says: who changed which fields, and the case's new tags
+/// (`tags`, as the case shows them) when they are among them.
+fn edited(
+    actor: &str,
+    changed: &serde_json::Map<String, serde_json::Value>,
+    tags: Option<&[String]>,
+) -> String {
+    let fields: Vec<&str> = changed
+        .keys()
+        .map(String::as_str)
+        .filter(|f| *f != "tags")
+        .collect();
+    let tagged = tags.map(|set| match set {
+        [] => "removed every tag from the case".to_string(),
+        set => format!("set the case's tags to {}", set.join(", ")),
+    });
+    match (fields.is_empty(), tagged) {
+        (_, None) => format!("{actor} changed the case's {}", fields.join(", ")),
+        (true, Some(tagged)) => format!("{actor} {tagged}"),
+        (false, Some(tagged)) => format!(
+            "{actor} changed the case's {} and {tagged}",
+            fields.join(", ")
+        ),
+    }
+}
+
 /// How long a case's snooze lasts, at most.
 pub const MAX_SNOOZE: Duration = Duration::days(30);
 
@@ -36,6 +62,7 @@ impl crate::Cases<'_> {
         let txn = self.db().write().await?;
         let current = repo::signal::case(&*txn, id.0).await?;
         let mut changed = serde_json::Map::new();
+        let mut new_tags = None;
         if let Some(names) = &edit.tags {
             let mut errors = dispatch_core::ValidationError::default();
             let mut ids = crate::tags::resolve_tags_as(
@@ -67,6 +94,7 @@ impl crate::Cases<'_> {
                     .map(repo::tag::TagRow::label)
                     .collect();
                 changed.insert("tags".into(), json!(set));
+                new_tags = Some(set);
             }
         }
         let mut row = current.clone();
@@ -96,13 +124,12 @@ impl crate::Cases<'_> {
             people.push((id.0, a, "assignee"));
         }
         super::case_people::join(&*txn, &people, at).await?;
-        let fields: Vec<&str> = changed.keys().map(String::as_str).collect();
         let event = case_event(
             id.0,
             at,
             Some(&actor.email),
             "case_edited",
-            format!("{} changed the case's {}", actor.email, fields.join(", ")),
+            edited(&actor.email, &changed, new_tags.as_deref()),
             serde_json::Value::Object(changed.clone()),
         );
         crate::webhook::cases::record(&*txn, vec![event]).await?;

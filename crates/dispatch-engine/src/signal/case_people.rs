@@ -3,6 +3,7 @@
 //! project's: a case opened by a definition starts with the definition's, and a change names
 //! only tags the project has. Escalating the case hands both to the incident.
 
+use crate::tags::ProjectTags;
 use crate::Result;
 use chrono::{DateTime, Utc};
 use dispatch_store::model::case_participant;
@@ -33,9 +34,11 @@ pub(crate) async fn join(
     Ok(())
 }
 
-/// What new cases start with: each case's reporter and assignee join it, and it carries its
-/// definition's tags that the project has (`(case id, reporter, assignee, tag names)`). One
-/// statement for the people, and two for the tags when a definition names any.
+/// What new cases start with: each case's reporter and assignee join it, and it carries the
+/// tags its definition names (`(case id, reporter, assignee, tag names)`), read as a case's
+/// tags are set ([`crate::tags`]). A name that is no longer the project's tag (or `type:name` of
+/// a tag now of another type) is left out: the alert still opens its case. One statement for
+/// the people, and two for the tags when a definition names any.
 pub(crate) async fn opened(
     conn: &impl Conn,
     project_id: i64,
@@ -56,30 +59,18 @@ pub(crate) async fn opened(
     }
     names.sort_unstable();
     names.dedup();
-    let tags = repo::tag::by_names(conn, project_id, &names).await?;
-    let mut pairs = Vec::new();
-    for (id, _, _, wanted) in cases {
-        for t in tags.iter().filter(|t| wanted.contains(&t.name)) {
-            if !pairs.contains(&(*id, t.id)) {
-                pairs.push((*id, t.id));
-            }
-        }
-    }
+    let project = ProjectTags::load_named(conn, project_id, &names).await?;
+    let pairs: Vec<(i64, i64)> = cases
+        .iter()
+        .flat_map(|(id, _, _, wanted)| project.existing(wanted).into_iter().map(|t| (*id, t)))
+        .collect();
     repo::tag::add_to_cases(conn, &pairs).await?;
     Ok(())
 }
 
-/// A definition's tag names as stored (a tag written `type:name` is looked for by its name).
+/// A definition's tag names as stored (`name` or `type:name`).
 pub(crate) fn definition_tags(tags_json: &str) -> Vec<String> {
-    serde_json::from_str::<Vec<String>>(tags_json)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| match t.split_once(':') {
-            Some((_, name)) => name.trim().to_string(),
-            None => t.trim().to_string(),
-        })
-        .filter(|t| !t.is_empty())
-        .collect()
+    serde_json::from_str(tags_json).unwrap_or_default()
 }
 
 impl crate::Cases<'_> {

@@ -22,10 +22,15 @@ pub struct TagRow {
 impl TagRow {
     /// The tag as incidents and cases show it: `name`, or `type:name` for a typed tag.
     pub fn label(&self) -> String {
-        match &self.tag_type {
-            Some(tt) => format!("{tt}:{}", self.name),
-            None => self.name.clone(),
-        }
+        as_written(&self.name, self.tag_type.as_deref())
+    }
+}
+
+/// A tag as it is written, shown and taken: `name`, or `type:name` for a tag of a tag type.
+pub fn as_written(name: &str, tag_type: Option<&str>) -> String {
+    match tag_type {
+        Some(tt) => format!("{tt}:{name}"),
+        None => name.to_string(),
     }
 }
 
@@ -171,6 +176,42 @@ pub async fn by_names(
     Ok(tag::Entity::find()
         .filter(tag::Column::ProjectId.eq(project_id))
         .filter(tag::Column::Name.is_in(names.iter().cloned()))
+        .all(conn)
+        .await?)
+}
+
+/// Tags of a project with the given names, each with its tag type (one statement).
+pub async fn by_names_with_types(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+    names: &[String],
+) -> Result<Vec<(tag::Model, Option<tag_type::Model>)>> {
+    Ok(with_types()
+        .filter(tag::Column::ProjectId.eq(project_id))
+        .filter(tag::Column::Name.is_in(names.iter().cloned()))
+        .all(conn)
+        .await?)
+}
+
+/// Tags, each with its tag type.
+fn with_types() -> sea_orm::SelectTwo<tag::Entity, tag_type::Entity> {
+    tag::Entity::find().select_also(tag_type::Entity).join(
+        sea_orm::JoinType::LeftJoin,
+        tag::Entity::belongs_to(tag_type::Entity)
+            .from(tag::Column::TagTypeId)
+            .to(tag_type::Column::Id)
+            .into(),
+    )
+}
+
+/// Every tag of a project, each with its tag type, by name.
+pub async fn list_with_types(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+) -> Result<Vec<(tag::Model, Option<tag_type::Model>)>> {
+    Ok(with_types()
+        .filter(tag::Column::ProjectId.eq(project_id))
+        .order_by_asc(tag::Column::Name)
         .all(conn)
         .await?)
 }

@@ -241,7 +241,8 @@ struct CasePage {
     assignee: String,
     /// The case's tags as the tags form shows them: `name` or `type:name`, comma-separated.
     tags: String,
-    /// The names of the project's tags (those a case may carry), for the tags form.
+    /// The project's tags (those a case may carry) as the tags form takes them, `name` or
+    /// `type:name`.
     project_tags: Vec<String>,
     failure: Option<String>,
     close_form: Form,
@@ -408,8 +409,7 @@ async fn page_with(s: &AppState, caller: &Caller, id: i64, failed: Failed) -> Ap
     };
     let project_tags = if v.may_edit {
         let project = dispatch_core::ProjectId(v.header.c.case.project_id);
-        let tags = s.engine.taxonomy().tags(project).await?;
-        tags.into_iter().map(|t| t.name).collect()
+        s.engine.taxonomy().tags_as_written(project).await?
     } else {
         Vec::new()
     };

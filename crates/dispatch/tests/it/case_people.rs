@@ -4,7 +4,7 @@
 
 use crate::common::pages::{error_beside, signed_in, Page, Session};
 use crate::common::{error_fields, refused_on, spawn_app, TestApp};
-use crate::signals::{define, errors, notification, send};
+use crate::signals::{alert, define, errors, notification, send};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -84,6 +84,52 @@ async fn a_definition_s_tags_reach_its_case_and_the_incident_it_is_escalated_to(
 }
 
 #[tokio::test]
+async fn a_new_case_carries_the_tags_its_definition_names_and_skips_one_that_no_longer_resolves() {
+    let app = spawn_app().await;
+    app.make_tags(&["env", "team"], &["env:prod", "team:payments", "db"])
+        .await;
+    let stale = define(
+        &app,
+        json!({"name": "Errors", "source": "alertmanager",
+        "match": {"alertname": "HighErrorRate"}, "tags": ["db"]}),
+    )
+    .await;
+    define(
+        &app,
+        json!({"name": "Disk", "source": "alertmanager",
+        "match": {"alertname": "DiskFull"}, "tags": ["env:prod", "prod"]}),
+    )
+    .await;
+    // Saved before `type:name` was checked (plain SQL, as an old version would have stored
+    // it): `prod` is an `env` tag, not a `team` one, `db` has no type, there is no `region`
+    // type and no tag `gone`.
+    let raw = app.db.open().await;
+    let sql = format!(
+        r#"UPDATE signal_definitions SET tags = '["team:prod", "env:db", "region:eu", "gone", "team:payments", "db"]' WHERE id = {}"#,
+        stale["id"]
+    );
+    assert_eq!(dispatch_store::testing::execute(&raw, &sql).await, 1);
+    // Both cases open in one batch, each with the tags its definition names.
+    let disk = alert(
+        "firing",
+        json!({"alertname": "DiskFull", "service": "payments"}),
+        "d1",
+    );
+    let got = send(&app, notification(vec![errors("s1"), disk])).await;
+    let outcomes: Vec<&Value> = got.iter().map(|a| &a["outcome"]).collect();
+    assert_eq!(
+        outcomes,
+        [&json!("new_case"), &json!("new_case")],
+        "{got:#?}"
+    );
+    assert_eq!(
+        tags_of(&app, &got[0]["case_id"]).await,
+        json!(["db", "team:payments"])
+    );
+    assert_eq!(tags_of(&app, &got[1]["case_id"]).await, json!(["env:prod"]));
+}
+
+#[tokio::test]
 async fn setting_a_tag_the_project_lacks_is_a_422_naming_tags_and_writes_nothing() {
     let app = spawn_app().await;
     tag(&app, "db").await;
@@ -135,20 +181,48 @@ async fn setting_a_tag_the_project_lacks_is_a_422_naming_tags_and_writes_nothing
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
     assert_eq!(r.body["tags"], json!(["db"]));
-    let c = app.get(&format!("/cases/{case}")).await.body;
-    let edited: Vec<&Value> = c["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "case_edited")
-        .collect();
-    assert_eq!(edited.len(), 1, "{c:#}");
+    let edited = edits(&app, &case).await;
+    assert_eq!(edited.len(), 1, "{edited:#?}");
     assert_eq!(edited[0]["details"]["tags"], json!(["db"]));
-    // `null` clears them.
+    assert_eq!(
+        edited[0]["description"],
+        "bob@example.com set the case's tags to db"
+    );
+    // `null` clears them; the timeline says so, and names the set beside other fields.
     let r = app
         .patch(&format!("/cases/{case}"), json!({"tags": null}))
         .await;
     assert_eq!(r.body["tags"], json!([]), "{:#}", r.body);
+    let r = app
+        .patch(
+            &format!("/cases/{case}"),
+            json!({"title": "Renamed", "tags": ["db"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    let edited = edits(&app, &case).await;
+    let said: Vec<&str> = edited
+        .iter()
+        .map(|e| e["description"].as_str().unwrap())
+        .collect();
+    for want in [
+        "admin@example.com removed every tag from the case",
+        "admin@example.com changed the case's title and set the case's tags to db",
+    ] {
+        assert!(said.contains(&want), "{want:?} in {said:#?}");
+    }
+}
+
+/// The case's `case_edited` timeline entries.
+async fn edits(app: &TestApp, case: &Value) -> Vec<Value> {
+    let c = app.get(&format!("/cases/{case}")).await.body;
+    c["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "case_edited")
+        .cloned()
+        .collect()
 }
 
 /// The tags the case API shows for a case.
@@ -251,7 +325,19 @@ async fn a_case_s_type_and_name_tag_must_be_of_that_type_over_the_api_and_on_the
     assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
     assert_eq!(r.body["tags"], json!(["db", "env:prod"]));
 
+    let timeline = app.get(&page).await.body["timeline"].to_string();
+    assert!(
+        timeline.contains("admin@example.com set the case's tags to db, env:prod"),
+        "the timeline names the set as the case shows it: {timeline}"
+    );
+
     let mia = signed_in(&app, "mia@example.com", "member").await;
+    let p = mia.get(&app, &page).await;
+    assert!(
+        p.html.contains("The project's tags: db, env:prod."),
+        "the form lists the tags as it takes them: {}",
+        p.html
+    );
     let p = submit_tags(&mia, &app, &case, "db, team:prod").await;
     assert_eq!(p.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", p.html);
     let e = error_beside(&p.html, "tags-tags").expect("beside the tags field");
