@@ -216,9 +216,19 @@ impl ProjectTags {
         }
     }
 
-    /// The error for a tag the project lacks, naming those it has.
+    /// The error for a tag the project lacks, naming those it has as a list of names takes
+    /// them (`env:prod`, `db`).
     fn unknown(&self, name: &str) -> String {
-        let known: Vec<&str> = self.tags.iter().map(|t| t.name.as_str()).collect();
+        let known: Vec<String> = self
+            .tags
+            .iter()
+            .map(|t| {
+                let tag_type = t
+                    .tag_type_id
+                    .and_then(|id| self.types.iter().find(|tt| tt.id == id));
+                repo::tag::as_written(&t.name, tag_type.map(|tt| tt.name.as_str()))
+            })
+            .collect();
         format!(
             "unknown tag {name:?}; the project's tags: {}",
             if known.is_empty() {
@@ -364,7 +374,7 @@ mod tests {
         assert_eq!(
             errors,
             [
-                r#"unknown tag "cache"; the project's tags: prod, staging, payments, db"#,
+                r#"unknown tag "cache"; the project's tags: env:prod, env:staging, team:payments, db"#,
                 r#"unknown tag type "region" in "region:eu""#,
             ]
         );

@@ -66,12 +66,20 @@ async fn enqueue(
     let tags = repo::tag::for_cases(conn, &ids).await?;
     let now = dispatch_core::now();
     let (mut deliveries, mut jobs) = (Vec::new(), Vec::new());
+    // Each project read once, however many of its cases' entries the batch holds.
+    let mut projects = std::collections::HashMap::new();
     for (n, (i, t)) in typed.iter().enumerate() {
         let e = &events[*i];
         let Some(c) = cases.iter().find(|c| c.id == e.case_id) else {
             continue;
         };
-        let project = repo::project::get(conn, c.project_id).await?;
+        let project = match projects.get(&c.project_id) {
+            Some(p) => p,
+            None => {
+                let p = repo::project::get(conn, c.project_id).await?;
+                projects.entry(c.project_id).or_insert(p)
+            }
+        };
         let labels: Vec<String> = tags
             .get(&c.id)
             .map(|t| t.iter().map(repo::tag::TagRow::label).collect())

@@ -65,7 +65,7 @@ pub async fn append(
     Ok(row(e, at).insert(conn).await?)
 }
 
-/// Appends entries in one statement.
+/// Appends entries in one statement (on SQLite, in [`super::rows::statement_sizes`]).
 pub async fn append_many(
     conn: &impl ConnectionTrait,
     entries: Vec<NewAudit>,

@@ -5,7 +5,8 @@ use crate::error::Result;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
-/// Records people in cases in one statement; one already in the case stays as they joined.
+/// Records people in cases in one statement (on SQLite, in [`super::rows::statement_sizes`]);
+/// one already in the case stays as they joined.
 pub async fn add(conn: &impl ConnectionTrait, rows: Vec<case_participant::Model>) -> Result<()> {
     if rows.is_empty() {
         return Ok(());

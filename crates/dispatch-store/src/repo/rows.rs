@@ -129,8 +129,8 @@ pub fn changed_columns<R: Record>(before: &R, after: &R) -> Vec<String> {
         .collect()
 }
 
-/// Inserts records in one statement, returning nothing; auto-increment keys are left to the
-/// database as in [`insert`].
+/// Inserts records in one statement (on SQLite, in [`statement_sizes`]), returning nothing;
+/// auto-increment keys are left to the database as in [`insert`].
 pub async fn insert_many<R: Record>(conn: &impl ConnectionTrait, rows: Vec<R>) -> Result<()> {
     if rows.is_empty() {
         return Ok(());

@@ -289,16 +289,20 @@ pub async fn ids_for_incident(conn: &impl ConnectionTrait, incident_id: i64) -> 
         .await?)
 }
 
-/// Gives cases tags, (case id, tag id) pairs, in one statement.
+/// Gives cases tags, (case id, tag id) pairs, in one statement (on SQLite, in
+/// [`rows::statement_sizes`](crate::repo::rows::statement_sizes)).
 pub async fn add_to_cases(conn: &impl ConnectionTrait, pairs: &[(i64, i64)]) -> Result<()> {
     if pairs.is_empty() {
         return Ok(());
     }
-    case_tag::Entity::insert_many(pairs.iter().map(|(c, t)| case_tag::ActiveModel {
-        case_id: sea_orm::Set(*c),
-        tag_id: sea_orm::Set(*t),
-    }))
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
+    crate::repo::rows::in_statements(conn, pairs.to_vec(), |part| async move {
+        case_tag::Entity::insert_many(part.into_iter().map(|(c, t)| case_tag::ActiveModel {
+            case_id: sea_orm::Set(c),
+            tag_id: sea_orm::Set(t),
+        }))
+        .exec_without_returning(conn)
+        .await?;
+        Ok(())
+    })
+    .await
 }

@@ -100,28 +100,31 @@ pub async fn add_deliveries(
     if rows.is_empty() {
         return Ok(());
     }
-    delivery::Entity::insert_many(rows.into_iter().map(|d| delivery::ActiveModel {
-        subscription_id: Set(d.subscription_id),
-        message_id: Set(d.message_id),
-        event_type: Set(d.event_type),
-        payload: Set(d.payload),
-        status: Set("pending".into()),
-        attempts: Set(0),
-        created_at: Set(at),
-        ..Default::default()
-    }))
-    .on_conflict(
-        OnConflict::columns([
-            delivery::Column::SubscriptionId,
-            delivery::Column::MessageId,
-        ])
+    super::rows::in_statements(conn, rows, |part| async move {
+        delivery::Entity::insert_many(part.into_iter().map(|d| delivery::ActiveModel {
+            subscription_id: Set(d.subscription_id),
+            message_id: Set(d.message_id),
+            event_type: Set(d.event_type),
+            payload: Set(d.payload),
+            status: Set("pending".into()),
+            attempts: Set(0),
+            created_at: Set(at),
+            ..Default::default()
+        }))
+        .on_conflict(
+            OnConflict::columns([
+                delivery::Column::SubscriptionId,
+                delivery::Column::MessageId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
         .do_nothing()
-        .to_owned(),
-    )
-    .do_nothing()
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
+        .exec_without_returning(conn)
+        .await?;
+        Ok(())
+    })
+    .await
 }
 
 /// The delivery of a message to a subscription, if it exists.
