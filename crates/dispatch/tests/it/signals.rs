@@ -136,6 +136,46 @@ async fn two_copies_of_an_alert_in_one_notification_open_one_case() {
     assert_eq!(instances(&app, &def["id"]).await.len(), 3);
 }
 
+/// A large notification (an Alertmanager group of thousands of alerts) is written whole: on
+/// SQLite, one insert of 2,500 instances would pass SQLite's limit of 32,766 parameters in one
+/// statement (a 500, the alerts refused, and Alertmanager retrying forever).
+#[tokio::test]
+async fn a_notification_of_thousands_of_new_alerts_opens_a_case_for_each_and_repeats_join_them() {
+    let app = spawn_app().await;
+    let def = define(
+        &app,
+        json!({"name": "Errors", "source": "alertmanager",
+        "match": {"alertname": "HighErrorRate"}, "create_case": true}),
+    )
+    .await;
+    let many = |n: usize| notification((0..n).map(|i| errors(&format!("fp{i}"))).collect());
+    let first = send(&app, many(2_500)).await;
+    assert_eq!(first.len(), 2_500);
+    assert!(
+        first.iter().all(|a| a["outcome"] == "new_case"),
+        "{:#}",
+        first[0]
+    );
+    let mut cases: Vec<i64> = first
+        .iter()
+        .map(|a| a["case_id"].as_i64().unwrap())
+        .collect();
+    cases.sort_unstable();
+    cases.dedup();
+    assert_eq!(cases.len(), 2_500, "a case each");
+    let again = send(&app, many(2_500)).await;
+    assert!(again.iter().all(|a| a["outcome"] == "deduplicated"));
+    assert!(first
+        .iter()
+        .zip(&again)
+        .all(|(f, a)| a["case_id"] == f["case_id"] && a["duplicate_of"] == f["instance_id"]));
+    let listed = app
+        .get(&format!("/signal-instances?definition={}", def["id"]))
+        .await;
+    assert_eq!(listed.body["total"], 5_000, "{:#}", listed.body["total"]);
+    assert_eq!(app.get("/cases?project=default").await.body["total"], 2_500);
+}
+
 #[tokio::test]
 async fn the_same_alert_sent_by_many_senders_at_once_opens_one_case() {
     let app = spawn_app().await;
