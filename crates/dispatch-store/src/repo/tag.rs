@@ -180,7 +180,8 @@ pub async fn by_names(
         .await?)
 }
 
-/// Tags of a project with the given names, each with its tag type (one statement).
+/// Tags of a project with the given names, each with its tag type (one statement, its text the
+/// same for lists of one power-of-two length: new cases of an alert batch read it).
 pub async fn by_names_with_types(
     conn: &impl ConnectionTrait,
     project_id: i64,
@@ -188,7 +189,7 @@ pub async fn by_names_with_types(
 ) -> Result<Vec<(tag::Model, Option<tag_type::Model>)>> {
     Ok(with_types()
         .filter(tag::Column::ProjectId.eq(project_id))
-        .filter(tag::Column::Name.is_in(names.iter().cloned()))
+        .filter(tag::Column::Name.is_in(crate::repo::rows::in_list(names.iter().cloned())))
         .all(conn)
         .await?)
 }
