@@ -171,10 +171,7 @@ impl WriteTxn {
     /// Commits every write made in the transaction — with the audit entry of the request being
     /// handled, when one is still pending (see [`crate::repo::audit::with_pending`]).
     pub async fn commit(self) -> Result<()> {
-        if let Some(mut entry) = crate::repo::audit::take_pending() {
-            entry.details = serde_json::json!({"status": "committed"});
-            crate::repo::audit::append(&self.txn, entry, dispatch_core::now()).await?;
-        }
+        crate::repo::audit::append_pending(&self.txn).await?;
         self.txn.commit().await?;
         if let Some(c) = &self.checkpointer {
             c.committed();
@@ -218,13 +215,14 @@ impl Db {
                 .connect_with(opts.clone())
                 .await
                 .map_err(err)?;
-            // Opened on first use; a statement on it never waits for the main pool. Its
+            // Opened on first use; a statement on it never waits for the main pool (two: a
+            // declaration's read beside its `BEGIN`, see `Db::beside`). Its
             // commits do not wait for the disk: the transaction that uses the number commits
             // after it, durably, which writes the log up to and past the counter's change — and
             // a counter lost with a transaction that never committed is a number not skipped.
             let counters = PgPoolOptions::new()
                 .test_before_acquire(false)
-                .max_connections(1)
+                .max_connections(2)
                 .min_connections(0)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_lazy_with(opts.options([("synchronous_commit", "off")]));
@@ -316,6 +314,15 @@ impl Db {
     /// whose one writer serializes write transactions anyway: count inside the transaction.
     pub fn counters(&self) -> Option<&DatabaseConnection> {
         self.counters.as_ref()
+    }
+
+    /// For a short read made while the caller holds (or is starting) a write transaction — a
+    /// declaration reads its webhook subscriptions while its `BEGIN` is on the way. On
+    /// PostgreSQL the counters' connections ([`Db::counters`]), which no transaction holds:
+    /// a read from the main pool could wait forever once every connection there is held by a
+    /// transaction waiting for such a read. On SQLite the readers' pool, apart from the writer.
+    pub fn beside(&self) -> &DatabaseConnection {
+        self.counters.as_ref().unwrap_or(&self.conn)
     }
 
     /// Which engine this is.

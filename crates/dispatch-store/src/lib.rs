@@ -2,6 +2,7 @@
 //! with SeaORM entities, append-only migrations and small repository functions that take any
 //! connection or transaction.
 
+pub mod batch;
 pub mod builtin;
 pub mod db;
 pub(crate) mod entity;
@@ -14,6 +15,7 @@ pub mod seed;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use batch::Batched;
 pub use db::{Backend, Conn, Db, WriteTxn};
 pub use error::StoreError;
 pub use repo::rows::Record;

@@ -11,7 +11,7 @@ mod plan;
 use super::{status, IncidentDetail};
 use crate::cache::ProjectConfig;
 use crate::tags::resolve_tags;
-use crate::webhook::outgoing::Outgoing;
+use crate::webhook::outgoing::{Outgoing, Subscribers};
 use crate::{Actor, Engine, Error, Result};
 use chrono::{DateTime, Utc};
 use dispatch_core::commands::DeclareIncident;
@@ -22,7 +22,8 @@ use dispatch_store::repo;
 use dispatch_store::repo::event;
 use dispatch_store::repo::incident::IncidentRow;
 use dispatch_store::repo::participant::ParticipantView;
-use dispatch_store::Conn;
+use dispatch_store::repo::project::{IncidentKeys, NextIncident};
+use dispatch_store::{Batched, Conn};
 use plan::{
     resolve, Backfill, BackfillFacts, DeclareInput, DeclarePlan, PlannedParticipant, Resolved,
 };
@@ -53,18 +54,54 @@ impl Engine {
         )))
     }
 
-    /// Writes a declaration's plan: store calls only, in the plan's order.
-    async fn write_plan(&self, conn: &impl Conn, plan: &DeclarePlan) -> Result<Written> {
+    /// Writes a declaration's plan: store calls only, in the plan's order. With `keys` taken
+    /// beforehand (PostgreSQL), no insert waits for another's key, so on a [`Batched`]
+    /// transaction they go as one statement; without (SQLite), each insert answers its key.
+    async fn write_plan(
+        &self,
+        conn: &impl Conn,
+        plan: &DeclarePlan,
+        subscribers: &Subscribers,
+        keys: Option<&IncidentKeys>,
+    ) -> Result<Written> {
         let now = plan.incident.created_at;
-        let inc = repo::incident::insert(conn, plan.incident.clone()).await?;
+        let inserted = match keys {
+            Some(_) => None,
+            None => Some(repo::incident::insert(conn, plan.incident.clone()).await?),
+        };
+        let incident_id = match (&inserted, keys) {
+            (Some(inc), _) => inc.id,
+            (None, Some(k)) => k.incident,
+            (None, None) => unreachable!("an incident inserted or keyed"),
+        };
         let mut event_rows = plan.events.clone();
         for row in &mut event_rows {
-            row.incident_id = inc.id;
+            row.incident_id = incident_id;
         }
-        let webhooks = Outgoing::prepare(conn, &event_rows).await?;
+        let webhooks = Outgoing::for_events(subscribers.clone(), &event_rows);
+        let inc = match inserted {
+            Some(inc) => inc,
+            None => {
+                let row = incident::Model {
+                    id: incident_id,
+                    ..plan.incident.clone()
+                };
+                repo::incident::insert_keyed(conn, row.clone()).await?;
+                row
+            }
+        };
         event::insert(conn, event_rows).await?;
         let ended = plan.backfill.as_ref().and_then(|b| b.roles_renounced_at);
-        let participants = write_participants(conn, inc.id, &plan.participants, now, ended).await?;
+        let participant_keys = keys.map(|k| k.participants.as_slice());
+        let participants = write_participants(
+            conn,
+            inc.id,
+            &plan.participants,
+            participant_keys,
+            now,
+            ended,
+        )
+        .await?;
         if !plan.tag_ids.is_empty() {
             repo::tag::set_for_incident(conn, inc.id, &plan.tag_ids).await?;
         }
@@ -131,24 +168,45 @@ async fn resolve_request<'a>(
 }
 
 /// Inserts the planned participants and then all their roles (ended at `ended`, when a
-/// back-filled closing ends them).
+/// back-filled closing ends them); with `keys`, the participants take those ids, in one insert.
 async fn write_participants(
     conn: &impl Conn,
     incident_id: i64,
     planned: &[PlannedParticipant],
+    keys: Option<&[i64]>,
     now: DateTime<Utc>,
     ended: Option<DateTime<Utc>>,
 ) -> Result<Vec<participant::Model>> {
+    let row = |pp: &PlannedParticipant, id| participant::Model {
+        id,
+        incident_id,
+        individual_id: pp.individual.id,
+        added_reason: pp.reason.clone(),
+        created_at: now,
+        ..Default::default()
+    };
     let mut out = Vec::new();
-    for pp in planned {
-        let row = participant::Model {
-            incident_id,
-            individual_id: pp.individual.id,
-            added_reason: pp.reason.clone(),
-            created_at: now,
-            ..Default::default()
-        };
-        out.push(repo::participant::insert(conn, row).await?);
+    match keys {
+        Some(keys) => {
+            if keys.len() < planned.len() {
+                return Err(Error::Store(dispatch_store::StoreError::other(format!(
+                    "{} participant ids taken for {} participants",
+                    keys.len(),
+                    planned.len()
+                ))));
+            }
+            out = planned
+                .iter()
+                .zip(keys)
+                .map(|(pp, id)| row(pp, *id))
+                .collect();
+            repo::participant::insert_keyed(conn, out.clone()).await?;
+        }
+        None => {
+            for pp in planned {
+                out.push(repo::participant::insert(conn, row(pp, 0)).await?);
+            }
+        }
     }
     let role_rows = out
         .iter()
@@ -332,9 +390,24 @@ impl crate::Incidents<'_> {
 
     /// Declares an incident. Returns once it is durably stored.
     pub async fn declare(self, actor: &Actor, cmd: DeclareIncident) -> Result<IncidentDetail> {
-        let setup = self.prepare_declare(actor, &cmd).await?;
-        let txn = self.db.write().await?;
-        let declared = self.declare_within(&*txn, &setup, actor, cmd).await?;
+        let (cfg, on_call) = self.declaring(actor, &cmd).await?;
+        // The subscriptions are read while the transaction starts (on PostgreSQL, one round
+        // trip instead of two).
+        let (txn, subscribers) = tokio::try_join!(
+            async { Ok(self.db.write().await?) },
+            Outgoing::subscribers(self.db.beside())
+        )?;
+        let setup = DeclareSetup {
+            cfg,
+            on_call,
+            subscribers,
+        };
+        // Every insert, and the request's audit entry, in one statement on PostgreSQL.
+        let batch = Batched::new(&*txn);
+        let declared = self.declare_within(&batch, &setup, actor, cmd).await?;
+        repo::audit::append_pending_copy(&batch).await?;
+        batch.flush().await?;
+        repo::audit::take_pending();
         txn.commit().await?;
         self.wake_workers();
         self.declared_answer(&setup, actor, declared).await
@@ -342,11 +415,13 @@ impl crate::Incidents<'_> {
 }
 
 /// What a declaration asks before its transaction: the project's configuration (the actor may
-/// declare there) and who is on call for its role policies (an external on-call provider's call
-/// never holds the transaction).
+/// declare there), who is on call for its role policies (an external on-call provider's call
+/// never holds the transaction) and the webhook subscriptions its events may go to (so the
+/// transaction's writes need no read between them).
 pub(crate) struct DeclareSetup {
     cfg: Arc<ProjectConfig>,
     on_call: std::collections::HashMap<i64, String>,
+    subscribers: Subscribers,
 }
 
 /// A declaration written in a transaction not yet committed.
@@ -370,12 +445,28 @@ impl Engine {
         actor: &Actor,
         cmd: &DeclareIncident,
     ) -> Result<DeclareSetup> {
+        let (cfg, on_call) = self.declaring(actor, cmd).await?;
+        let subscribers = Outgoing::subscribers(self.db.conn()).await?;
+        Ok(DeclareSetup {
+            cfg,
+            on_call,
+            subscribers,
+        })
+    }
+
+    /// The project's configuration, once the actor may declare there, and who is on call for
+    /// its role policies.
+    async fn declaring(
+        &self,
+        actor: &Actor,
+        cmd: &DeclareIncident,
+    ) -> Result<(Arc<ProjectConfig>, std::collections::HashMap<i64, String>)> {
         let cfg = self.declaring_in(cmd.project.as_deref()).await?;
         self.may_declare_in(&cfg.project, actor).await?;
         let on_call = self
             .on_call_for_policies(&cfg, dispatch_core::now())
             .await?;
-        Ok(DeclareSetup { cfg, on_call })
+        Ok((cfg, on_call))
     }
 
     /// A declaration's writes — the incident, its participants, tags, timeline, page, the
@@ -409,9 +500,15 @@ impl Engine {
             found.push(repo::individual::get_or_create(conn, &email, None).await?);
         }
         plan::check(&input)?;
-        let number = self.next_incident_number(conn, cfg.project.id).await?;
-        let plan = plan::plan(input, roles, found, number, |k| self.pending_slug(cfg, k))?;
-        let written = self.write_plan(conn, &plan).await?;
+        // Everyone found and the actor: at most this many participants.
+        let people = found.len() + 1;
+        let next = self.next_incident(conn, cfg.project.id, people).await?;
+        let plan = plan::plan(input, roles, found, next.number, |k| {
+            self.pending_slug(cfg, k)
+        })?;
+        let written = self
+            .write_plan(conn, &plan, &setup.subscribers, next.keys.as_ref())
+            .await?;
         Ok(Declared { tax, plan, written })
     }
 
@@ -420,13 +517,19 @@ impl Engine {
     /// for that statement only, not for the whole declaration, so declarations in one project
     /// run side by side instead of one after the other. A declaration whose transaction fails
     /// after that (the database refuses a write, the process dies) leaves its number unused —
-    /// the next incident takes the one after it; field errors are all found before. On SQLite,
-    /// where a write transaction holds the only writer anyway, it is taken inside the
-    /// declaration's transaction.
-    async fn next_incident_number(&self, conn: &impl Conn, project_id: i64) -> Result<i64> {
+    /// the next incident takes the one after it; field errors are all found before. The same
+    /// statement takes the keys of the incident and of up to `participants` participants
+    /// ([`repo::project::next_incident`]). On SQLite, where a write transaction holds the only
+    /// writer anyway, the number is taken inside the declaration's transaction.
+    async fn next_incident(
+        &self,
+        conn: &impl Conn,
+        project_id: i64,
+        participants: usize,
+    ) -> Result<NextIncident> {
         Ok(match self.db.counters() {
-            Some(own) => repo::project::next_incident_number(own, project_id).await?,
-            None => repo::project::next_incident_number(conn, project_id).await?,
+            Some(own) => repo::project::next_incident(own, project_id, participants).await?,
+            None => repo::project::next_incident(conn, project_id, participants).await?,
         })
     }
 

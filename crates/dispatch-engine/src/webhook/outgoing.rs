@@ -14,7 +14,12 @@ use dispatch_store::repo::webhook::NewDelivery;
 use dispatch_store::Conn;
 use serde_json::{json, Value};
 
+/// The enabled subscriptions, as read.
+#[derive(Clone, Default)]
+pub(crate) struct Subscribers(Vec<Subscriber>);
+
 /// A subscription as the fan-out needs it.
+#[derive(Clone)]
 struct Subscriber {
     id: i64,
     /// Selected types; empty: all.
@@ -75,7 +80,13 @@ impl Outgoing {
         if rows.is_empty() {
             return Ok(None);
         }
-        let subscribers: Vec<Subscriber> = repo::webhook::enabled(conn)
+        Ok(Self::for_events(Self::subscribers(conn).await?, rows))
+    }
+
+    /// The enabled subscriptions, read ahead of the events they will be offered (a
+    /// declaration reads them before its transaction; see [`Outgoing::for_events`]).
+    pub(crate) async fn subscribers(conn: &impl Conn) -> Result<Subscribers> {
+        let list = repo::webhook::enabled(conn)
             .await?
             .iter()
             .map(|s| Subscriber {
@@ -83,6 +94,12 @@ impl Outgoing {
                 types: repo::webhook::event_types(s),
             })
             .collect();
+        Ok(Subscribers(list))
+    }
+
+    /// The events of `rows` some of `subscribers` want; `None` when there is nothing to send.
+    pub(crate) fn for_events(subscribers: Subscribers, rows: &[event::Model]) -> Option<Self> {
+        let subscribers = subscribers.0;
         let events: Vec<Appended> = rows
             .iter()
             .map(Appended::from_row)
@@ -91,10 +108,10 @@ impl Outgoing {
                 subscribers.iter().any(|s| s.wants(&t))
             })
             .collect();
-        Ok((!events.is_empty()).then_some(Self {
+        (!events.is_empty()).then_some(Self {
             subscribers,
             events,
-        }))
+        })
     }
 
     /// Records the deliveries and enqueues their jobs, describing the incident as `incident`

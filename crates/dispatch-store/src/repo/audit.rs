@@ -56,6 +56,35 @@ pub fn take_pending() -> Option<NewAudit> {
         .flatten()
 }
 
+/// Appends the pending entry of the request this task is handling (see [`with_pending`]), if
+/// any is left, as committed with the writes of `conn`'s transaction.
+pub async fn append_pending(conn: &impl ConnectionTrait) -> Result<()> {
+    match take_pending() {
+        Some(entry) => append_committed(conn, entry).await,
+        None => Ok(()),
+    }
+}
+
+/// Appends a copy of the pending entry as committed, leaving it pending: nothing is read back,
+/// so a [`crate::Batched`] transaction sends it with its inserts, and the caller takes it
+/// ([`take_pending`]) once they are written — when they are not, the request's failure is
+/// recorded as it would have been without.
+pub async fn append_pending_copy(conn: &impl ConnectionTrait) -> Result<()> {
+    let copy = PENDING
+        .try_with(|c| c.lock().ok().and_then(|e| e.clone()))
+        .ok()
+        .flatten();
+    match copy {
+        Some(entry) => append_committed(conn, entry).await,
+        None => Ok(()),
+    }
+}
+
+async fn append_committed(conn: &impl ConnectionTrait, mut entry: NewAudit) -> Result<()> {
+    entry.details = serde_json::json!({"status": "committed"});
+    append_many(conn, vec![entry], dispatch_core::now()).await
+}
+
 /// Appends an entry.
 pub async fn append(
     conn: &impl ConnectionTrait,

@@ -631,6 +631,12 @@ pub async fn insert(conn: &impl ConnectionTrait, row: incident::Model) -> Result
     crate::repo::rows::insert(conn, row).await
 }
 
+/// Inserts an incident whose id was taken beforehand ([`crate::repo::project::next_incident`]),
+/// every column as given.
+pub async fn insert_keyed(conn: &impl ConnectionTrait, row: incident::Model) -> Result<()> {
+    crate::repo::rows::insert_many_keyed(conn, vec![row]).await
+}
+
 /// Saves the fields of an incident that changed since it was read as `before`.
 pub async fn update(
     conn: &impl ConnectionTrait,

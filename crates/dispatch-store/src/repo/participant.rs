@@ -153,6 +153,15 @@ pub async fn insert(
     crate::repo::rows::insert(conn, row).await
 }
 
+/// Inserts participants whose ids were taken beforehand
+/// ([`crate::repo::project::next_incident`]), every column as given.
+pub async fn insert_keyed(
+    conn: &impl ConnectionTrait,
+    rows: Vec<participant::Model>,
+) -> Result<()> {
+    crate::repo::rows::insert_many_keyed(conn, rows).await
+}
+
 /// Saves the fields of a participant that changed since it was read as `before`.
 pub async fn update(
     conn: &impl ConnectionTrait,

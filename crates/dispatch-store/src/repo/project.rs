@@ -90,6 +90,68 @@ pub async fn next_incident_number(conn: &impl ConnectionTrait, project_id: i64) 
     Ok(row.try_get_by_index(0)?)
 }
 
+/// A project's next incident number and, on PostgreSQL, the keys its declaration inserts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextIncident {
+    /// The incident's number in its project.
+    pub number: i64,
+    /// PostgreSQL: keys taken from the tables' sequences with the number, so that the
+    /// declaration's inserts need nothing back from one another and go as one statement
+    /// ([`crate::Batched`]). `None` on SQLite, whose inserts return their keys for free.
+    pub keys: Option<IncidentKeys>,
+}
+
+/// Keys taken for a declaration's rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentKeys {
+    /// The incident's id.
+    pub incident: i64,
+    /// Ids for up to this many participants.
+    pub participants: Vec<i64>,
+}
+
+/// Takes the project's next incident number (as [`next_incident_number`]) and, on PostgreSQL,
+/// in the same statement, an incident id and `participants` participant ids from their
+/// sequences. A key taken and not used is a gap in its sequence, as after any failed insert.
+pub async fn next_incident(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+    participants: usize,
+) -> Result<NextIncident> {
+    let backend = conn.get_database_backend();
+    if backend != sea_orm::DbBackend::Postgres {
+        let number = next_incident_number(conn, project_id).await?;
+        return Ok(NextIncident { number, keys: None });
+    }
+    let row = conn
+        .query_one(Statement::from_sql_and_values(
+            backend,
+            "UPDATE projects SET incident_seq = incident_seq + 1 WHERE id = $1 RETURNING incident_seq, \
+             nextval(pg_get_serial_sequence('incidents', 'id')), \
+             array_to_string(ARRAY(SELECT nextval(pg_get_serial_sequence('participants', 'id')) \
+             FROM generate_series(1, $2)), ',')",
+            [project_id.into(), (participants as i64).into()],
+        ))
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("project {project_id}")))?;
+    let participants: String = row.try_get_by_index(2)?;
+    let participants = participants
+        .split(',')
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            id.parse()
+                .map_err(|_| StoreError::other(format!("participant id {id:?}")))
+        })
+        .collect::<Result<_>>()?;
+    Ok(NextIncident {
+        number: row.try_get_by_index(0)?,
+        keys: Some(IncidentKeys {
+            incident: row.try_get_by_index(1)?,
+            participants,
+        }),
+    })
+}
+
 /// Saves the fields of a project that changed between `before` (as read) and `after`.
 pub async fn update(
     conn: &impl ConnectionTrait,

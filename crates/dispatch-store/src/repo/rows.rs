@@ -132,15 +132,31 @@ pub fn changed_columns<R: Record>(before: &R, after: &R) -> Vec<String> {
 /// Inserts records in one statement (on SQLite, in [`statement_sizes`]), returning nothing;
 /// auto-increment keys are left to the database as in [`insert`].
 pub async fn insert_many<R: Record>(conn: &impl ConnectionTrait, rows: Vec<R>) -> Result<()> {
+    let auto = <<R::Table as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::auto_increment();
+    write_many(conn, rows, auto).await
+}
+
+/// Inserts records whose keys were taken beforehand (see
+/// [`crate::repo::project::next_incident`]) in one statement, keys as given, returning nothing.
+pub async fn insert_many_keyed<R: Record>(conn: &impl ConnectionTrait, rows: Vec<R>) -> Result<()> {
+    write_many(conn, rows, false).await
+}
+
+/// Inserts records in one statement (on SQLite, in [`statement_sizes`]), leaving their primary
+/// keys to the database when `drop_keys`.
+async fn write_many<R: Record>(
+    conn: &impl ConnectionTrait,
+    rows: Vec<R>,
+    drop_keys: bool,
+) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    let auto = <<R::Table as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::auto_increment();
     let actives = rows
         .into_iter()
         .map(|row| {
             let mut active = row.unchanged().reset_all();
-            if auto {
+            if drop_keys {
                 for key in <R::Table as EntityTrait>::PrimaryKey::iter() {
                     active.not_set(key.into_column());
                 }

@@ -14,41 +14,50 @@ async fn insert_incident(
     project_id: i64,
     person: i64,
     number: i64,
+    text: (&str, &str),
+    head: &ChainHead,
+) -> incident::Model {
+    let row = incident_row(conn, project_id, person, number, text, head).await;
+    dispatch_store::repo::rows::insert(conn, row).await.unwrap()
+}
+
+/// An incident of the default project with the default taxonomy and the given chain head (its
+/// id left at 0).
+async fn incident_row(
+    conn: &impl ConnectionTrait,
+    project_id: i64,
+    person: i64,
+    number: i64,
     (title, description): (&str, &str),
     head: &ChainHead,
 ) -> incident::Model {
     let now = dispatch_core::now();
-    dispatch_store::repo::rows::insert(
-        conn,
-        incident::Model {
-            project_id,
-            number,
-            name: format!("INC-{number}"),
-            title: title.into(),
-            description: description.into(),
-            status: "active".into(),
-            visibility: "open".into(),
-            type_id: taxonomy::types::default(conn, project_id).await.unwrap().id,
-            priority_id: taxonomy::priorities::default(conn, project_id)
-                .await
-                .unwrap()
-                .id,
-            severity_id: taxonomy::severities::default(conn, project_id)
-                .await
-                .unwrap()
-                .id,
-            commander_id: person,
-            reporter_id: person,
-            reported_at: now,
-            created_at: now,
-            updated_at: now,
-            event_seq: head.seq,
-            last_event_hash: head.hash.clone(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
+    incident::Model {
+        project_id,
+        number,
+        name: format!("INC-{number}"),
+        title: title.into(),
+        description: description.into(),
+        status: "active".into(),
+        visibility: "open".into(),
+        type_id: taxonomy::types::default(conn, project_id).await.unwrap().id,
+        priority_id: taxonomy::priorities::default(conn, project_id)
+            .await
+            .unwrap()
+            .id,
+        severity_id: taxonomy::severities::default(conn, project_id)
+            .await
+            .unwrap()
+            .id,
+        commander_id: person,
+        reporter_id: person,
+        reported_at: now,
+        created_at: now,
+        updated_at: now,
+        event_seq: head.seq,
+        last_event_hash: head.hash.clone(),
+        ..Default::default()
+    }
 }
 
 #[tokio::test]
@@ -410,4 +419,160 @@ async fn a_record_is_inserted_whole_and_saved_by_its_changed_columns_only() {
             .unwrap(),
         now_stored
     );
+}
+
+#[tokio::test]
+async fn keyed_inserts_go_as_one_statement_on_postgres_and_land_whole_or_not_at_all() {
+    use dispatch_store::model::{participant, participant_role};
+    use dispatch_store::repo::project::IncidentKeys;
+    use dispatch_store::repo::rows;
+    use dispatch_store::{Backend, Batched};
+    let t = TestDb::new().await;
+    let db = t.open().await;
+    dispatch_store::seed::ensure_defaults(&db).await.unwrap();
+    let conn = db.conn();
+    let postgres = db.backend() == Backend::Postgres;
+    let p = repo::project::default_project(conn).await.unwrap();
+    let ann = repo::individual::get_or_create(conn, "ann@example.com", None)
+        .await
+        .unwrap();
+    let bob = repo::individual::get_or_create(conn, "bob@example.com", None)
+        .await
+        .unwrap();
+    // The keys come from the tables' sequences with the number on PostgreSQL; SQLite's inserts
+    // answer theirs, so this test picks some.
+    let mut picked = 70_000;
+    let mut take = |participants: usize| {
+        let next = repo::project::next_incident(conn, p.id, participants);
+        picked += 100;
+        let mine = picked;
+        async move {
+            let next = next.await.unwrap();
+            let keys = match &next.keys {
+                Some(keys) => keys.clone(),
+                None => IncidentKeys {
+                    incident: mine,
+                    participants: (1..=participants as i64).map(|i| mine + i).collect(),
+                },
+            };
+            (next, keys)
+        }
+    };
+    let (failing, failing_keys) = take(1).await;
+    let (next, keys) = take(2).await;
+    assert_eq!(
+        next.keys.is_some(),
+        postgres,
+        "keys taken on PostgreSQL only"
+    );
+    assert_eq!(keys.participants.len(), 2);
+    assert_ne!(keys.participants[0], keys.participants[1]);
+
+    // A part that fails (a participant of nobody) fails the statement: nothing of it is kept.
+    let head = ChainHead::genesis(&format!("INC-{}", failing.number));
+    let row = incident::Model {
+        id: failing_keys.incident,
+        ..incident_row(conn, p.id, ann.id, failing.number, ("t", "d"), &head).await
+    };
+    let nobody = participant::Model {
+        id: failing_keys.participants[0],
+        incident_id: row.id,
+        individual_id: 999_999,
+        created_at: row.created_at,
+        ..Default::default()
+    };
+    let batch = Batched::new(conn);
+    repo::incident::insert_keyed(&batch, row.clone())
+        .await
+        .unwrap();
+    let failed = match repo::participant::insert_keyed(&batch, vec![nobody]).await {
+        Err(e) => e,
+        Ok(()) => batch.flush().await.expect_err("a participant of nobody"),
+    };
+    assert!(!failed.to_string().is_empty());
+    let kept = rows::find::<incident::Model>(conn, row.id).await.unwrap();
+    assert_eq!(
+        kept.is_some(),
+        !postgres,
+        "on PostgreSQL the incident went in the failed statement"
+    );
+
+    // Four tables' inserts: one statement on PostgreSQL, sent when flushed; each at once on
+    // SQLite.
+    let step = NewEvent {
+        occurred_at: dispatch_core::now(),
+        kind: "custom".into(),
+        source: EventSource::Custom,
+        actor: Some(ann.email.clone()),
+        transport: Transport::Api,
+        description: "declared".into(),
+        details: serde_json::json!({}),
+        pinned: false,
+    };
+    let mut head = ChainHead::genesis(&format!("INC-{}", next.number));
+    let now = dispatch_core::now();
+    let events = event::chain(keys.incident, &mut head, vec![step.clone(), step], now);
+    let row = incident::Model {
+        id: keys.incident,
+        ..incident_row(conn, p.id, ann.id, next.number, ("t", "d"), &head).await
+    };
+    let people: Vec<participant::Model> = [&ann, &bob]
+        .iter()
+        .zip(&keys.participants)
+        .map(|(who, id)| participant::Model {
+            id: *id,
+            incident_id: row.id,
+            individual_id: who.id,
+            created_at: row.created_at,
+            ..Default::default()
+        })
+        .collect();
+    let roles = people
+        .iter()
+        .map(|pp| participant_role::Model {
+            participant_id: pp.id,
+            incident_id: row.id,
+            role: "reporter".into(),
+            assumed_at: row.created_at,
+            ..Default::default()
+        })
+        .collect();
+    let before = dispatch_store::db::statements_run();
+    let batch = Batched::new(conn);
+    repo::incident::insert_keyed(&batch, row.clone())
+        .await
+        .unwrap();
+    event::insert(&batch, events).await.unwrap();
+    repo::participant::insert_keyed(&batch, people.clone())
+        .await
+        .unwrap();
+    repo::participant::insert_roles(&batch, roles)
+        .await
+        .unwrap();
+    let held = dispatch_store::db::statements_run() - before;
+    batch.flush().await.unwrap();
+    let sent = dispatch_store::db::statements_run() - before;
+    match postgres {
+        true => assert_eq!((held, sent), (0, 1), "held, then one statement"),
+        false => assert_eq!((held, sent), (4, 4), "each at once"),
+    }
+    assert_eq!(
+        rows::find::<incident::Model>(conn, row.id).await.unwrap(),
+        Some(row.clone())
+    );
+    let stored = event::list(conn, row.id, &EventFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    assert_eq!(
+        event::verify(&row.name, &head, &stored).first_broken_seq,
+        None
+    );
+    let ids: Vec<i64> = repo::participant::list(conn, row.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|v| v.participant.id)
+        .collect();
+    assert_eq!(ids, people.iter().map(|pp| pp.id).collect::<Vec<_>>());
 }
