@@ -3,11 +3,12 @@
 //! writes the same rows. Nothing else: no token lookup, no ORM models, no JSON.
 
 use super::sql::{exec, rows, scalar};
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use dispatch_core::event::TimelineEvent;
 use dispatch_core::timeline::{to_micros, ChainedEvent, GENESIS};
 use dispatch_core::{ParticipantRole, Visibility};
-use dispatch_store::{Backend, Db};
+use dispatch_store::{Backend, Batched, Db};
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use serde_json::json;
 
@@ -137,20 +138,40 @@ pub struct Declarer<'a> {
 
 const NEXT_NUMBER: &str =
     "UPDATE projects SET incident_seq = incident_seq + 1 WHERE is_default = ? RETURNING incident_seq";
-/// The incident, with the default project's default type, priority and severity.
-const INSERT_INCIDENT: &str = "INSERT INTO incidents (project_id, number, name, title, description, \
-    status, visibility, type_id, priority_id, severity_id, commander_id, reporter_id, reported_at, \
-    created_at, updated_at, event_seq, last_event_hash) \
-    SELECT p.id, ?, ?, ?, ?, 'active', 'open', t.id, pr.id, s.id, ?, ?, ?, ?, ?, 3, ? FROM projects p \
-    JOIN incident_types t ON t.project_id = p.id AND t.is_default \
-    JOIN incident_priorities pr ON pr.project_id = p.id AND pr.is_default \
-    JOIN incident_severities s ON s.project_id = p.id AND s.is_default \
-    WHERE p.is_default RETURNING id";
+/// PostgreSQL: the number with the keys of the incident and its participant, as the API takes them.
+const NEXT_NUMBER_KEYS: &str = "UPDATE projects SET incident_seq = incident_seq + 1 \
+    WHERE is_default = ? RETURNING incident_seq, nextval(pg_get_serial_sequence('incidents', 'id')), \
+    nextval(pg_get_serial_sequence('participants', 'id'))";
+/// The incident, with the default project's default type, priority and severity: its id named
+/// first (`id, ` and `?, `) or answered (` RETURNING id`).
+macro_rules! insert_incident {
+    ($id:literal, $key:literal, $returning:literal) => {
+        concat!(
+            "INSERT INTO incidents (",
+            $id,
+            "project_id, number, name, title, description, status, visibility, type_id, \
+             priority_id, severity_id, commander_id, reporter_id, reported_at, created_at, \
+             updated_at, event_seq, last_event_hash) SELECT ",
+            $key,
+            "p.id, ?, ?, ?, ?, 'active', 'open', t.id, pr.id, s.id, ?, ?, ?, ?, ?, 3, ? \
+             FROM projects p \
+             JOIN incident_types t ON t.project_id = p.id AND t.is_default \
+             JOIN incident_priorities pr ON pr.project_id = p.id AND pr.is_default \
+             JOIN incident_severities s ON s.project_id = p.id AND s.is_default \
+             WHERE p.is_default",
+            $returning
+        )
+    };
+}
+const INSERT_INCIDENT: &str = insert_incident!("", "", " RETURNING id");
+const INSERT_INCIDENT_KEYED: &str = insert_incident!("id, ", "?, ", "");
 const INSERT_EVENTS: &str =
     "INSERT INTO events (incident_id, seq, occurred_at, recorded_at, kind, \
     source, actor, transport, description, details, pinned, prev_hash, hash) VALUES ";
 const INSERT_PARTICIPANT: &str =
     "INSERT INTO participants (incident_id, individual_id, created_at) VALUES (?, ?, ?) RETURNING id";
+const INSERT_PARTICIPANT_KEYED: &str =
+    "INSERT INTO participants (id, incident_id, individual_id, created_at) VALUES (?, ?, ?, ?)";
 /// The six resources of the declare saga, pending.
 const INSERT_RESOURCES: &str = "INSERT INTO resources (incident_id, kind, provider, status, created_at, updated_at) VALUES \
     (?, 'ticket', 'dispatch-ticket', 'pending', ?, ?), (?, 'group', 'dispatch-group', 'pending', ?, ?), \
@@ -227,8 +248,9 @@ fn declared_events(
 
 /// The rows a declaration writes, in one transaction: the project's next number, the incident
 /// (with the default taxonomy, resolved in the same statement), its three chained events, the
-/// reporter as participant and the two roles, the five pending resources and the saga's first
-/// job (announced with NOTIFY on PostgreSQL). Returns the key.
+/// reporter as participant and the two roles, the six pending resources and the saga's first
+/// job (announced with NOTIFY on PostgreSQL); on PostgreSQL the keys come with the number and
+/// the inserts go as one statement, as the API sends them. Returns the key.
 pub async fn declare(
     db: &Db,
     who: &Declarer<'_>,
@@ -236,17 +258,35 @@ pub async fn declare(
     description: &str,
 ) -> anyhow::Result<String> {
     let txn = db.write().await?;
-    let conn = &*txn;
+    // As the API: on PostgreSQL the keys come with the number and the inserts go as one
+    // statement; SQLite's inserts answer their keys.
+    let batch = Batched::new(&*txn);
+    let conn = &batch;
     let now = to_micros(dispatch_core::now());
-    let number = scalar(conn, NEXT_NUMBER, vec![true.into()]).await?;
+    let (number, keys) = match db.backend() {
+        Backend::Postgres => {
+            let taken = rows(conn, NEXT_NUMBER_KEYS, vec![true.into()]).await?;
+            let row = taken.first().context("no row from the project's counter")?;
+            let key = |i| row.try_get_by_index::<i64>(i);
+            (key(0)?, Some((key(1)?, key(2)?)))
+        }
+        Backend::Sqlite => (scalar(conn, NEXT_NUMBER, vec![true.into()]).await?, None),
+    };
     let name = format!("{}-{number}", who.prefix);
     let (events, head) = declared_events(&name, who, title, now);
     #[rustfmt::skip]
-    let values = vec![
+    let mut values = vec![
         number.into(), name.clone().into(), title.into(), description.into(), who.id.into(), who.id.into(),
         now.into(), now.into(), now.into(), head.into(),
     ];
-    let id = scalar(conn, INSERT_INCIDENT, values).await?;
+    let id = match keys {
+        Some((id, _)) => {
+            values.insert(0, id.into());
+            exec(conn, INSERT_INCIDENT_KEYED, values).await?;
+            id
+        }
+        None => scalar(conn, INSERT_INCIDENT, values).await?,
+    };
     let events = events
         .into_iter()
         .flat_map(|row| std::iter::once(Value::from(id)).chain(row))
@@ -256,12 +296,17 @@ pub async fn declare(
         [list_of(13), list_of(13), list_of(13)].join(", ")
     );
     exec(conn, &sql, events).await?;
-    let participant = scalar(
-        conn,
-        INSERT_PARTICIPANT,
-        vec![id.into(), who.id.into(), now.into()],
-    )
-    .await?;
+    let participant = match keys {
+        Some((_, key)) => {
+            let values = vec![key.into(), id.into(), who.id.into(), now.into()];
+            exec(conn, INSERT_PARTICIPANT_KEYED, values).await?;
+            key
+        }
+        None => {
+            let values = vec![id.into(), who.id.into(), now.into()];
+            scalar(conn, INSERT_PARTICIPANT, values).await?
+        }
+    };
     #[rustfmt::skip]
     let roles = vec![participant.into(), id.into(), now.into(), participant.into(), id.into(), now.into()];
     exec(conn, INSERT_ROLES, roles).await?;
@@ -275,6 +320,7 @@ pub async fn declare(
         format!("provision:{id}:ticket").into(), id.into(), now.into(), now.into(),
     ];
     exec(conn, INSERT_JOB, job).await?;
+    batch.flush().await?;
     txn.commit().await?;
     Ok(name)
 }
