@@ -508,6 +508,34 @@ async fn declarations_filling_a_small_pool_are_all_numbered_once() {
     app.run_pending_jobs().await;
 }
 
+/// On PostgreSQL a declaration is three statements beside `BEGIN` and `COMMIT`: the number with
+/// the keys of its rows, the webhook subscriptions, and every insert as one statement; on SQLite,
+/// whose inserts answer their keys, each insert is a statement of its own. Either way every row
+/// is there.
+#[tokio::test]
+async fn a_declaration_sends_its_inserts_as_one_statement_on_postgres() {
+    let app = spawn_app().await;
+    let engine = dispatch_engine::Engine::new(app.db.open().await);
+    let actor = actor_of(&engine, &app.token).await;
+    declare_on(&engine, &actor, "reads the project's configuration").await;
+    let before = dispatch_store::db::statements_run();
+    let name = declare_on(&engine, &actor, "counted").await;
+    let ran = dispatch_store::db::statements_run() - before;
+    match engine.db().backend() {
+        dispatch_store::Backend::Postgres => {
+            assert_eq!(ran, 3, "number and keys, subscriptions, inserts")
+        }
+        dispatch_store::Backend::Sqlite => assert!(ran >= 8, "an insert per table: {ran}"),
+    }
+    let inc = app.get(&format!("/incidents/{name}")).await.body;
+    assert_eq!(inc["participants"].as_array().unwrap().len(), 1, "{inc:#}");
+    assert_eq!(inc["resources"].as_array().unwrap().len(), 6, "{inc:#}");
+    let verified = app.get(&format!("/incidents/{name}/timeline/verify")).await;
+    assert_eq!(verified.body["valid"], true, "{:?}", verified.body);
+    assert_eq!(verified.body["events"], 3, "{:?}", verified.body);
+    app.run_pending_jobs().await;
+}
+
 /// A ticket provider (with a slug of its own, so its series are this test's) that fails its
 /// first call.
 struct FailsOnce(std::sync::atomic::AtomicBool);
