@@ -10,9 +10,10 @@
 //! its end, so it writes what the separate statements would have, or fails whole.
 //!
 //! Two inserts into one table are never sent together (a part does not see its siblings' rows,
-//! which an `ON CONFLICT` would need: the first is sent before the second is held); an insert held back answers that it wrote no rows, so a
-//! [`Batched`] connection is for writes whose counts nobody reads. On SQLite, whose statements
-//! are calls into the same process, every statement goes through at once.
+//! which an `ON CONFLICT` would need: the first is sent before the second is held). An insert
+//! held back answers that it wrote no rows, so a [`Batched`] connection is for writes whose
+//! counts nobody reads. On SQLite, whose statements are calls into the same process, every
+//! statement goes through at once.
 
 use sea_orm::sqlx::postgres::PgQueryResult;
 use sea_orm::{

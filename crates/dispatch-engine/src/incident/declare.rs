@@ -65,31 +65,22 @@ impl Engine {
         keys: Option<&IncidentKeys>,
     ) -> Result<Written> {
         let now = plan.incident.created_at;
-        let inserted = match keys {
-            Some(_) => None,
-            None => Some(repo::incident::insert(conn, plan.incident.clone()).await?),
-        };
-        let incident_id = match (&inserted, keys) {
-            (Some(inc), _) => inc.id,
-            (None, Some(k)) => k.incident,
-            (None, None) => unreachable!("an incident inserted or keyed"),
-        };
-        let mut event_rows = plan.events.clone();
-        for row in &mut event_rows {
-            row.incident_id = incident_id;
-        }
-        let webhooks = Outgoing::for_events(subscribers.clone(), &event_rows);
-        let inc = match inserted {
-            Some(inc) => inc,
-            None => {
+        let inc = match keys {
+            Some(k) => {
                 let row = incident::Model {
-                    id: incident_id,
+                    id: k.incident,
                     ..plan.incident.clone()
                 };
                 repo::incident::insert_keyed(conn, row.clone()).await?;
                 row
             }
+            None => repo::incident::insert(conn, plan.incident.clone()).await?,
         };
+        let mut event_rows = plan.events.clone();
+        for row in &mut event_rows {
+            row.incident_id = inc.id;
+        }
+        let webhooks = Outgoing::for_events(subscribers, &event_rows);
         event::insert(conn, event_rows).await?;
         let ended = plan.backfill.as_ref().and_then(|b| b.roles_renounced_at);
         let participant_keys = keys.map(|k| k.participants.as_slice());

@@ -15,7 +15,7 @@ use dispatch_store::Conn;
 use serde_json::{json, Value};
 
 /// The enabled subscriptions, as read.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub(crate) struct Subscribers(Vec<Subscriber>);
 
 /// A subscription as the fan-out needs it.
@@ -80,7 +80,7 @@ impl Outgoing {
         if rows.is_empty() {
             return Ok(None);
         }
-        Ok(Self::for_events(Self::subscribers(conn).await?, rows))
+        Ok(Self::for_events(&Self::subscribers(conn).await?, rows))
     }
 
     /// The enabled subscriptions, read ahead of the events they will be offered (a
@@ -98,8 +98,8 @@ impl Outgoing {
     }
 
     /// The events of `rows` some of `subscribers` want; `None` when there is nothing to send.
-    pub(crate) fn for_events(subscribers: Subscribers, rows: &[event::Model]) -> Option<Self> {
-        let subscribers = subscribers.0;
+    pub(crate) fn for_events(subscribers: &Subscribers, rows: &[event::Model]) -> Option<Self> {
+        let subscribers = &subscribers.0;
         let events: Vec<Appended> = rows
             .iter()
             .map(Appended::from_row)
@@ -108,8 +108,8 @@ impl Outgoing {
                 subscribers.iter().any(|s| s.wants(&t))
             })
             .collect();
-        (!events.is_empty()).then_some(Self {
-            subscribers,
+        (!events.is_empty()).then(|| Self {
+            subscribers: subscribers.clone(),
             events,
         })
     }
