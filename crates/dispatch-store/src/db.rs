@@ -331,14 +331,18 @@ impl Db {
     }
 
     /// Starts the transaction a command writes in. Every write goes through here: on SQLite the
-    /// writer lock it takes is what keeps a transaction that read first from failing to upgrade
-    /// (SQLITE_BUSY) because another connection wrote in between.
+    /// writer lock it takes (and the file's write lock, taken first, for other processes) is what
+    /// keeps a transaction that read first from failing to upgrade (SQLITE_BUSY) because another
+    /// connection wrote in between.
     pub async fn write(&self) -> Result<WriteTxn> {
         let guard = match &self.write_lock {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
         let txn = self.writer.as_ref().unwrap_or(&self.conn).begin().await?;
+        if self.backend == Backend::Sqlite {
+            take_sqlite_write_lock(&txn).await?;
+        }
         Ok(WriteTxn {
             txn,
             _guard: guard,
@@ -364,6 +368,26 @@ impl Db {
     }
 }
 
+/// SQLite: takes the database's write lock as the transaction's first statement, as
+/// `BEGIN IMMEDIATE` would (sea-orm begins with a plain, deferred `BEGIN`). The writer lock of
+/// [`Db::write`] orders this process's writers only; another process on the same file (the
+/// CLI beside a running server) could otherwise commit between a transaction's first read and
+/// its first write, and that write would fail at once with "database is locked" (a snapshot
+/// cannot be upgraded), whatever the busy timeout. Taken first, the lock is waited for instead.
+/// An update of no row takes it; a database not migrated yet has no table to name and keeps
+/// the deferred transaction.
+async fn take_sqlite_write_lock(txn: &DatabaseTransaction) -> Result<(), DbErr> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let lock = Statement::from_string(
+        sea_orm::DbBackend::Sqlite,
+        "UPDATE seaql_migrations SET version = version WHERE 0",
+    );
+    match txn.execute(lock).await {
+        Err(e) if e.to_string().contains("no such table") => Ok(()),
+        r => r.map(|_| ()),
+    }
+}
+
 /// A database URL with its password hidden, for logs and errors.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -382,19 +406,25 @@ pub fn redact(url: &str) -> String {
 mod tests {
     use super::{redact, Db};
 
-    /// A commit's pages reach the database file within moments, copied by the checkpointer:
-    /// the writer itself would not copy them until the log held 20,000 pages.
-    #[tokio::test]
-    async fn sqlite_writes_reach_the_database_file_without_the_writer_copying_them() {
-        use sea_orm::ConnectionTrait;
+    /// A fresh directory for a test's database file.
+    fn temp_dir(what: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!(
-            "dispatch-checkpoint-{}-{}",
+            "dispatch-{what}-{}-{}",
             std::process::id(),
             dispatch_core::now()
                 .timestamp_nanos_opt()
                 .unwrap_or_default()
         ));
         std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// A commit's pages reach the database file within moments, copied by the checkpointer:
+    /// the writer itself would not copy them until the log held 20,000 pages.
+    #[tokio::test]
+    async fn sqlite_writes_reach_the_database_file_without_the_writer_copying_them() {
+        use sea_orm::ConnectionTrait;
+        let dir = temp_dir("checkpoint");
         let file = dir.join("t.db");
         let db = Db::connect(&format!("sqlite://{}", file.display()))
             .await
@@ -426,6 +456,65 @@ mod tests {
             size >= before + 2_000_000,
             "the database file is still {size} bytes (was {before}): the log was not copied"
         );
+    }
+
+    /// Two processes on one SQLite file (here two handles): a transaction that reads, then
+    /// writes, is not failed by the other's commit in between; the other waits for it.
+    #[tokio::test]
+    async fn a_sqlite_write_transaction_that_reads_first_is_not_failed_by_another_process() {
+        use sea_orm::ConnectionTrait;
+        let dir = temp_dir("writers");
+        let url = format!("sqlite://{}", dir.join("t.db").display());
+        let a = Db::connect(&url).await.unwrap();
+        let b = Db::connect(&url).await.unwrap();
+        let setup = a.write().await.unwrap();
+        setup
+            .execute_unprepared(
+                "CREATE TABLE seaql_migrations (version TEXT); CREATE TABLE t (n INTEGER)",
+            )
+            .await
+            .unwrap();
+        setup.commit().await.unwrap();
+
+        let first = a.write().await.unwrap();
+        first
+            .query_one(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT count(*) FROM t",
+            ))
+            .await
+            .unwrap();
+        let other = tokio::spawn(async move {
+            let txn = b.write().await?;
+            txn.execute_unprepared("INSERT INTO t VALUES (2)").await?;
+            txn.commit().await?;
+            b.close().await?;
+            Ok::<_, crate::error::StoreError>(())
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let wrote = first.execute_unprepared("INSERT INTO t VALUES (1)").await;
+        let committed = first.commit().await;
+        let other = other.await.unwrap();
+        let n = a
+            .conn()
+            .query_one(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT count(*) AS n FROM t",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap();
+        a.close().await.unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(wrote.is_ok(), "the first writer's insert: {wrote:?}");
+        assert!(
+            committed.is_ok(),
+            "the first writer's commit: {committed:?}"
+        );
+        assert!(other.is_ok(), "the other process's write: {other:?}");
+        assert_eq!(n, 2);
     }
 
     #[test]
