@@ -34,10 +34,13 @@ pub fn statements_run() -> u64 {
     STATEMENTS.load(Ordering::Relaxed)
 }
 
-/// Counts every statement run through `conn`.
-fn counted(mut conn: DatabaseConnection) -> DatabaseConnection {
-    conn.set_metric_callback(|_| {
+/// Counts every statement run through `conn`, in the process's count and in `mine` (the count
+/// of the [`Db`] it belongs to).
+fn counted(mut conn: DatabaseConnection, mine: &Arc<AtomicU64>) -> DatabaseConnection {
+    let mine = mine.clone();
+    conn.set_metric_callback(move |_| {
         STATEMENTS.fetch_add(1, Ordering::Relaxed);
+        mine.fetch_add(1, Ordering::Relaxed);
     });
     conn
 }
@@ -67,6 +70,8 @@ pub struct Db {
     checkpointer: Option<Arc<Checkpointer>>,
     /// PostgreSQL: see [`Db::counters`].
     counters: Option<DatabaseConnection>,
+    /// Statements run through this handle and its clones ([`Db::statements_run`]).
+    statements: Arc<AtomicU64>,
 }
 
 /// Copies SQLite's write-ahead log into the database file on a connection of its own, shortly
@@ -197,6 +202,7 @@ impl Db {
     pub async fn connect_with(url: &str, max_connections: Option<u32>) -> Result<Self, DbErr> {
         let err =
             |e: sea_orm::sqlx::Error| DbErr::Custom(format!("cannot open {}: {e}", redact(url)));
+        let statements = Arc::new(AtomicU64::new(0));
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // Joins are planned in the order they are written (each query names its driving
             // table first and joins its look-ups by key): searching every join order of an
@@ -227,14 +233,19 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_lazy_with(opts.options([("synchronous_commit", "off")]));
             Ok(Db {
-                conn: counted(SqlxPostgresConnector::from_sqlx_postgres_pool(pool)),
+                conn: counted(
+                    SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+                    &statements,
+                ),
                 writer: None,
                 backend: Backend::Postgres,
                 write_lock: None,
                 checkpointer: None,
-                counters: Some(counted(SqlxPostgresConnector::from_sqlx_postgres_pool(
-                    counters,
-                ))),
+                counters: Some(counted(
+                    SqlxPostgresConnector::from_sqlx_postgres_pool(counters),
+                    &statements,
+                )),
+                statements,
             })
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
@@ -269,7 +280,10 @@ impl Db {
                     .await
                     .map_err(err)?;
                 (
-                    Some(counted(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))),
+                    Some(counted(
+                        SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+                        &statements,
+                    )),
                     Some(Arc::new(checkpointer)),
                 )
             };
@@ -281,12 +295,16 @@ impl Db {
                 .await
                 .map_err(err)?;
             Ok(Db {
-                conn: counted(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)),
+                conn: counted(
+                    SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
+                    &statements,
+                ),
                 writer,
                 backend: Backend::Sqlite,
                 write_lock: Some(write_lock),
                 checkpointer,
                 counters: None,
+                statements,
             })
         } else {
             Err(DbErr::Custom(format!(
@@ -323,6 +341,12 @@ impl Db {
     /// transaction waiting for such a read. On SQLite the readers' pool, apart from the writer.
     pub fn beside(&self) -> &DatabaseConnection {
         self.counters.as_ref().unwrap_or(&self.conn)
+    }
+
+    /// How many statements this handle (and its clones) has run: [`statements_run`] for one
+    /// handle alone, unmoved by other handles of the same process (tests running side by side).
+    pub fn statements_run(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// Which engine this is.

@@ -537,7 +537,7 @@ async fn keyed_inserts_go_as_one_statement_on_postgres_and_land_whole_or_not_at_
             ..Default::default()
         })
         .collect();
-    let before = dispatch_store::db::statements_run();
+    let before = db.statements_run();
     let batch = Batched::new(conn);
     repo::incident::insert_keyed(&batch, row.clone())
         .await
@@ -549,9 +549,9 @@ async fn keyed_inserts_go_as_one_statement_on_postgres_and_land_whole_or_not_at_
     repo::participant::insert_roles(&batch, roles)
         .await
         .unwrap();
-    let held = dispatch_store::db::statements_run() - before;
+    let held = db.statements_run() - before;
     batch.flush().await.unwrap();
-    let sent = dispatch_store::db::statements_run() - before;
+    let sent = db.statements_run() - before;
     match postgres {
         true => assert_eq!((held, sent), (0, 1), "held, then one statement"),
         false => assert_eq!((held, sent), (4, 4), "each at once"),

@@ -871,7 +871,7 @@ async fn a_token_seen_by_a_replica_stops_working_there_when_changed_anywhere() {
     let b = dispatch_engine::Engine::new(app.db.open().await);
     let listener = b.listen_for_announcements();
     let a_listener = app.engine.listen_for_announcements();
-    let statements = dispatch_store::db::statements_run;
+    let statements = || b.db().statements_run();
     let who = authenticate_until(&b, &mia, "mia's token works", |w| w.is_some()).await;
     assert_eq!(who.unwrap().actor.email, "mia@example.com");
     if listener.is_some() {

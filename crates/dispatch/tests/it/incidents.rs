@@ -518,9 +518,9 @@ async fn a_declaration_sends_its_inserts_as_one_statement_on_postgres() {
     let engine = dispatch_engine::Engine::new(app.db.open().await);
     let actor = actor_of(&engine, &app.token).await;
     declare_on(&engine, &actor, "reads the project's configuration").await;
-    let before = dispatch_store::db::statements_run();
+    let before = engine.db().statements_run();
     let name = declare_on(&engine, &actor, "counted").await;
-    let ran = dispatch_store::db::statements_run() - before;
+    let ran = engine.db().statements_run() - before;
     match engine.db().backend() {
         dispatch_store::Backend::Postgres => {
             assert_eq!(ran, 3, "number and keys, subscriptions, inserts")
