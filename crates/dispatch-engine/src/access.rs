@@ -158,15 +158,40 @@ impl crate::Access<'_> {
     /// administer its project).
     pub async fn incident(self, who: &Authenticated, r: &IncidentRef) -> Result<IncidentAccess> {
         let row = self.visible(who.viewer(), r).await?;
+        let keys = [row.id, row.project_id, row.commander_id, row.reporter_id];
+        self.standing(who, keys).await
+    }
+
+    /// The caller's standing in an incident read as they may see it
+    /// ([`crate::Incidents::get_visible`]): one read (the caller's roles in force in it), two
+    /// for someone below the admin role.
+    pub async fn in_detail(
+        self,
+        who: &Authenticated,
+        d: &crate::incident::IncidentDetail,
+    ) -> Result<IncidentAccess> {
+        let row = &d.row;
+        let keys = [row.id, row.project_id, row.commander_id, row.reporter_id];
+        self.standing(who, keys).await
+    }
+
+    /// The caller's standing in the incident `id` of `project_id` whose commander and reporter
+    /// of record are `commander` and `reporter`: their roles in force in it, and whether they
+    /// administer its project.
+    async fn standing(
+        self,
+        who: &Authenticated,
+        [id, project_id, commander, reporter]: [i64; 4],
+    ) -> Result<IncidentAccess> {
         let me = who.actor.individual_id.0;
-        let roles = repo::participant::roles_in_force(self.db().conn(), row.id, me).await?;
-        let project_admin = self.project_admin(who, row.project_id).await?;
+        let roles = repo::participant::roles_in_force(self.db().conn(), id, me).await?;
+        let project_admin = self.project_admin(who, project_id).await?;
         Ok(IncidentAccess {
-            incident_id: row.id,
+            incident_id: id,
             standing: Standing {
                 roles,
-                commander_of_record: row.commander_id == me,
-                reporter_of_record: row.reporter_id == me,
+                commander_of_record: commander == me,
+                reporter_of_record: reporter == me,
                 org_role: who.role,
                 project_admin,
                 assignee: false,

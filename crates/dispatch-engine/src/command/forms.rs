@@ -28,13 +28,9 @@ impl crate::Chat<'_> {
         incident: &IncidentRef,
         command: &str,
     ) -> Result<BTreeMap<String, String>> {
-        let form = form_of(command);
-        let kind = match form {
-            "dispatch-edit-incident" => None,
-            "dispatch-status-report" => Some(ReportKind::Tactical),
-            "dispatch-report-executive" => Some(ReportKind::Executive),
-            _ => return Ok(BTreeMap::new()),
-        };
+        if !has_values(command) {
+            return Ok(BTreeMap::new());
+        }
         // Blank for a caller who may not see the incident (as if it did not exist).
         let access = match self.access().incident(caller, incident).await {
             Ok(access) => access,
@@ -45,9 +41,31 @@ impl crate::Chat<'_> {
             .incidents()
             .get(&IncidentRef::Id(IncidentId(access.incident_id)))
             .await?;
+        Ok(d.form_values(command))
+    }
+}
+
+/// Whether the form of `command` opens with values (others start blank).
+fn has_values(command: &str) -> bool {
+    matches!(
+        form_of(command),
+        "dispatch-edit-incident" | "dispatch-status-report" | "dispatch-report-executive"
+    )
+}
+
+impl crate::incident::IncidentDetail {
+    /// The values the form of `command` opens with in this incident, field by field
+    /// ([`crate::Chat::form_values`] for a caller who may see it, read already).
+    pub fn form_values(&self, command: &str) -> BTreeMap<String, String> {
+        let kind = match form_of(command) {
+            "dispatch-edit-incident" => None,
+            "dispatch-status-report" => Some(ReportKind::Tactical),
+            "dispatch-report-executive" => Some(ReportKind::Executive),
+            _ => return BTreeMap::new(),
+        };
         let mut values = BTreeMap::new();
         let Some(kind) = kind else {
-            let row = &d.row;
+            let row = &self.row;
             for (k, v) in [
                 ("title", row.title.as_str()),
                 ("description", row.description.as_str()),
@@ -61,13 +79,14 @@ impl crate::Chat<'_> {
                     values.insert(k.to_string(), v.to_string());
                 }
             }
-            return Ok(values);
+            return values;
         };
         let last = match kind {
-            ReportKind::Tactical => d.last_tactical_report,
-            ReportKind::Executive => d.last_executive_report,
+            ReportKind::Tactical => &self.last_tactical_report,
+            ReportKind::Executive => &self.last_executive_report,
         };
         let details: serde_json::Map<String, serde_json::Value> = last
+            .as_ref()
             .and_then(|r| serde_json::from_str(&r.details).ok())
             .unwrap_or_default();
         for f in kind.fields() {
@@ -75,7 +94,7 @@ impl crate::Chat<'_> {
                 values.insert(f.to_string(), v.to_string());
             }
         }
-        Ok(values)
+        values
     }
 }
 

@@ -115,6 +115,16 @@ pub struct EventFilter {
     pub source: Option<EventSource>,
 }
 
+impl EventFilter {
+    /// Whether `e` is one of the events [`list`] gives with this filter (for a timeline read
+    /// whole once and shown filtered).
+    pub fn matches(&self, e: &event::Model) -> bool {
+        (self.kinds.is_empty() || self.kinds.contains(&e.kind))
+            && (!self.pinned_only || e.pinned)
+            && self.source.is_none_or(|s| s.as_str() == e.source)
+    }
+}
+
 /// An incident's events in chain order.
 pub async fn list(
     conn: &impl ConnectionTrait,

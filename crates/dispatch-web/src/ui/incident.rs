@@ -186,19 +186,77 @@ struct View {
     reports: Reports,
 }
 
+/// What every part of the incident page is made from, read once: the incident as the caller
+/// may see it, their standing in it and its whole timeline.
+struct Loaded {
+    detail: dispatch_engine::incident::IncidentDetail,
+    timeline: super::sections::Read,
+}
+
+impl Loaded {
+    /// Three reads after the caller's: the incident with its parts (if the caller may see it),
+    /// then their roles in it beside its timeline.
+    async fn of(s: &AppState, caller: &Caller, id: &str) -> ApiResult<Loaded> {
+        let who = &caller.auth.0;
+        let detail = s
+            .engine
+            .incidents()
+            .get_visible(who.viewer(), &IncidentRef::parse(id))
+            .await?;
+        let (r, all) = (
+            by_id(&detail),
+            dispatch_engine::data::EventFilter::default(),
+        );
+        let (access, events) = tokio::try_join!(
+            s.engine.access().in_detail(who, &detail),
+            s.engine.timeline().list(&r, &all),
+        )?;
+        Ok(Loaded {
+            detail,
+            timeline: super::sections::Read { events, access },
+        })
+    }
+}
+
+/// The incident of `d`, by its id.
+fn by_id(d: &dispatch_engine::incident::IncidentDetail) -> IncidentRef {
+    IncidentRef::Id(dispatch_core::IncidentId(d.row.id))
+}
+
 async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
-    let r = IncidentRef::parse(id);
-    let access = s.engine.access().incident(&caller.auth.0, &r).await?;
-    let detail = s.engine.incidents().get(&r).await?;
-    let incident_id = detail.row.id;
-    let inc: IncidentOut = detail.into();
-    let room = room_of(s, caller, &r, &inc).await?;
-    let timeline = super::sections::part(s, caller, &r, &inc.name, Vec::new()).await?;
-    let failed = s
-        .engine
-        .jobs()
-        .failed(dispatch_core::IncidentId(incident_id))
-        .await?;
+    view_of(s, caller, &Loaded::of(s, caller, id).await?).await
+}
+
+/// The live parts of the page; what they need besides `loaded` is read side by side.
+async fn view_of(s: &AppState, caller: &Caller, loaded: &Loaded) -> ApiResult<View> {
+    let r = by_id(&loaded.detail);
+    let incident_id = loaded.detail.row.id;
+    let access = &loaded.timeline.access;
+    let inc: IncidentOut = loaded.detail.clone().into();
+    let (room, failed, tasks, reports, priorities) = tokio::try_join!(
+        room_of(s, caller, &r, &inc),
+        async {
+            Ok(s.engine
+                .jobs()
+                .failed(dispatch_core::IncidentId(incident_id))
+                .await?)
+        },
+        async { Ok(s.engine.tasks().list(&r).await?) },
+        async { Ok(s.engine.reports().list(&r, None).await?) },
+        async {
+            // Only an active incident is due a report.
+            Ok(match inc.status.as_str() {
+                "active" => Some(
+                    s.engine
+                        .taxonomy()
+                        .incident_priorities(dispatch_core::ProjectId(inc.project.id))
+                        .await?,
+                ),
+                _ => None,
+            })
+        },
+    )?;
+    let timeline = loaded.timeline.part(caller, &inc.name, Vec::new());
     let resources = inc
         .resources
         .iter()
@@ -214,16 +272,8 @@ async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
             (res.clone(), job)
         })
         .collect();
-    let tasks = s.engine.tasks().list(&r).await?;
-    let reports = s.engine.reports().list(&r, None).await?;
-    let participants: Vec<ParticipantOut> = s
-        .engine
-        .participants()
-        .list(&r)
-        .await?
-        .iter()
-        .map(Into::into)
-        .collect();
+    let participants: Vec<ParticipantOut> =
+        loaded.detail.participants.iter().map(Into::into).collect();
     let now = dispatch_core::now();
     let roles = participants
         .iter()
@@ -243,13 +293,9 @@ async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
         .filter_map(|t| t.task.resolve_by.map(|d| (t.task.id, d)))
         .min_by_key(|(_, d)| *d)
         .map(|(id, d)| (id, d, d < now));
-    let next_report = match inc.status.as_str() {
-        "active" => {
-            let hours = s
-                .engine
-                .taxonomy()
-                .incident_priorities(dispatch_core::ProjectId(inc.project.id))
-                .await?
+    let next_report = match priorities {
+        Some(priorities) => {
+            let hours = priorities
                 .into_iter()
                 .find(|p| p.slug == inc.priority)
                 .and_then(|p| p.tactical_report_reminder_hours)
@@ -265,7 +311,7 @@ async fn view(s: &AppState, caller: &Caller, id: &str) -> ApiResult<View> {
                 (due, due < now)
             })
         }
-        _ => None,
+        None => None,
     };
     Ok(View {
         participants: Participants { list: participants },
@@ -478,7 +524,17 @@ pub(super) async fn page_with(
     id: &str,
     failed: Failed,
 ) -> ApiResult<Response> {
-    let v = view(s, caller, id).await?;
+    let loaded = Loaded::of(s, caller, id).await?;
+    let (v, extra, choices) = tokio::try_join!(
+        view_of(s, caller, &loaded),
+        super::sections::extra(s, caller, &loaded.timeline.access, &loaded.detail),
+        super::incidents::Choices::load(s, Some(&loaded.detail.row.project_slug)),
+    )?;
+    // A new report starts from the latest of its kind.
+    let latest = |form: &str| {
+        let values = loaded.detail.form_values(form);
+        Form::with_values(values.iter().map(|(k, v)| (k.as_str(), v.clone())))
+    };
     let inc = &v.header.inc;
     let status = if failed.room.is_some()
         || failed.edit.is_some()
@@ -513,20 +569,14 @@ pub(super) async fn page_with(
             .task
             .unwrap_or_else(|| Form::with_values([("priority", "medium".to_string())])),
         // A new report starts from the latest of its kind.
-        report_form: match failed.report {
-            Some(f) => f,
-            None => latest(s, caller, id, "dispatch-status-report").await?,
-        },
+        report_form: failed
+            .report
+            .unwrap_or_else(|| latest("dispatch-status-report")),
         failure: failed.failure,
-        timeline_section: super::sections::section(
-            s,
-            caller,
-            &IncidentRef::parse(id),
-            &inc.name,
-            failed.timeline_types,
-        )
-        .await?,
-        extra: super::sections::extra(s, caller, &IncidentRef::parse(id)).await?,
+        timeline_section: loaded
+            .timeline
+            .section(caller, &inc.name, failed.timeline_types)?,
+        extra,
         edit_form: failed.edit.unwrap_or_else(|| {
             Form::with_values([
                 ("title", inc.title.clone()),
@@ -538,31 +588,17 @@ pub(super) async fn page_with(
                 ("visibility", inc.visibility.clone()),
             ])
         }),
-        choices: super::incidents::Choices::load(s, Some(&inc.project.slug)).await?,
+        choices,
         toast: failed.toast,
         forms: {
             let mut forms = failed.named;
             if !forms.iter().any(|(n, _)| n == "executive") {
-                let f = latest(s, caller, id, "dispatch-report-executive").await?;
-                forms.push(("executive".into(), f));
+                forms.push(("executive".into(), latest("dispatch-report-executive")));
             }
             forms
         },
     };
     Ok(render(status, &page))
-}
-
-/// A report form filled with the incident's latest report of its kind
-/// ([`dispatch_engine::Chat::form_values`]).
-async fn latest(s: &AppState, caller: &Caller, id: &str, form: &str) -> ApiResult<Form> {
-    let values = s
-        .engine
-        .chat()
-        .form_values(&caller.auth.0, &IncidentRef::parse(id), form)
-        .await?;
-    Ok(Form::with_values(
-        values.iter().map(|(k, v)| (k.as_str(), v.clone())),
-    ))
 }
 
 /// `GET /incidents/{key}` (`?type=…` filters the timeline).

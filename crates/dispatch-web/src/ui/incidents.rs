@@ -37,32 +37,19 @@ impl Choices {
             }
             Err(e) => return Err(e.into()),
         };
+        let project = dispatch_core::ProjectId(p.id);
+        let taxonomy = s.engine.taxonomy();
+        let (projects, types, priorities, severities) = tokio::try_join!(
+            s.engine.projects().list(),
+            taxonomy.incident_types(project),
+            taxonomy.incident_priorities(project),
+            taxonomy.incident_severities(project),
+        )?;
         Ok(Self {
-            projects: s.engine.projects().list().await?,
-            types: s
-                .engine
-                .taxonomy()
-                .incident_types(dispatch_core::ProjectId(p.id))
-                .await?
-                .into_iter()
-                .filter(|t| t.enabled)
-                .collect(),
-            priorities: s
-                .engine
-                .taxonomy()
-                .incident_priorities(dispatch_core::ProjectId(p.id))
-                .await?
-                .into_iter()
-                .filter(|t| t.enabled)
-                .collect(),
-            severities: s
-                .engine
-                .taxonomy()
-                .incident_severities(dispatch_core::ProjectId(p.id))
-                .await?
-                .into_iter()
-                .filter(|t| t.enabled)
-                .collect(),
+            projects,
+            types: types.into_iter().filter(|t| t.enabled).collect(),
+            priorities: priorities.into_iter().filter(|t| t.enabled).collect(),
+            severities: severities.into_iter().filter(|t| t.enabled).collect(),
         })
     }
 }

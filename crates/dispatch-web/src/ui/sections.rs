@@ -13,7 +13,9 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 use dispatch_core::permission::Action;
 use dispatch_core::values::IncidentRef;
+use dispatch_engine::access::IncidentAccess;
 use dispatch_engine::data::EventFilter;
+use dispatch_engine::incident::IncidentDetail;
 use dispatch_engine::signal::InstanceQuery;
 use serde::Deserialize;
 
@@ -83,6 +85,89 @@ impl Timeline {
     }
 }
 
+/// An incident's whole timeline and the caller's standing in it: what the timeline's parts
+/// are made from (one read of the events, however they are filtered for showing).
+pub struct Read {
+    /// Every event, in chain order.
+    pub events: Vec<Event>,
+    /// The caller's standing in the incident.
+    pub access: IncidentAccess,
+}
+
+/// An event as the engine reads it.
+pub type Event = dispatch_engine::data::model::event::Model;
+
+impl Read {
+    /// Reads the timeline and the caller's standing, side by side.
+    pub async fn of(s: &AppState, caller: &Caller, r: &IncidentRef) -> ApiResult<Read> {
+        let all = EventFilter::default();
+        let (events, access) = tokio::try_join!(
+            s.engine.timeline().list(r, &all),
+            s.engine.access().incident(&caller.auth.0, r),
+        )?;
+        Ok(Read { events, access })
+    }
+
+    /// The timeline as the caller sees it, with these types only (all when empty).
+    pub fn part(&self, caller: &Caller, key: &str, kinds: Vec<String>) -> Timeline {
+        let filter = kinds.join(",");
+        let (groups, kinds): (Vec<String>, Vec<String>) = kinds
+            .into_iter()
+            .partition(|k| k == "all" || GROUPS.iter().any(|(g, _)| g == k));
+        // Nothing chosen: all but Dispatch's bookkeeping of its tools.
+        let groups: Vec<String> = match (groups.is_empty(), kinds.is_empty()) {
+            (true, true) => vec!["key".into(), "people".into(), "work".into()],
+            (true, false) => vec!["all".into()],
+            _ => groups,
+        };
+        let f = EventFilter {
+            kinds,
+            ..EventFilter::default()
+        };
+        let events: Vec<EventOut> = self
+            .events
+            .iter()
+            .filter(|e| f.matches(e))
+            .cloned()
+            .map(EventOut::from)
+            .filter(|e| {
+                groups.iter().any(|g| g == "all")
+                    || e.pinned
+                    || groups.iter().any(|g| g == group_of(e))
+            })
+            .collect();
+        Timeline {
+            key: key.to_string(),
+            events,
+            can_pin: self
+                .access
+                .allows(dispatch_core::permission::Action::PinEvent),
+            csrf: caller.csrf.clone(),
+            filter,
+        }
+    }
+
+    /// The timeline section for these types: its filter (every type the incident has) and the
+    /// chosen events.
+    pub fn section(&self, caller: &Caller, key: &str, chosen: Vec<String>) -> ApiResult<String> {
+        let mut kinds: Vec<String> = self.events.iter().map(|e| e.kind.clone()).collect();
+        kinds.sort();
+        kinds.dedup();
+        let body = self
+            .part(caller, key, chosen.clone())
+            .render()
+            .map_err(|e| ApiError::Internal(format!("template: {e}")))?;
+        Section {
+            key: key.to_string(),
+            kinds,
+            chosen,
+            body,
+        }
+        .render()
+        .map_err(|e| ApiError::Internal(format!("template: {e}")))
+    }
+}
+
 /// The timeline of an incident as the caller sees it, with these types only (all when empty).
 pub async fn part(
     s: &AppState,
@@ -91,39 +176,7 @@ pub async fn part(
     key: &str,
     kinds: Vec<String>,
 ) -> ApiResult<Timeline> {
-    let filter = kinds.join(",");
-    let (groups, kinds): (Vec<String>, Vec<String>) = kinds
-        .into_iter()
-        .partition(|k| k == "all" || GROUPS.iter().any(|(g, _)| g == k));
-    // Nothing chosen: all but Dispatch's bookkeeping of its tools.
-    let groups: Vec<String> = match (groups.is_empty(), kinds.is_empty()) {
-        (true, true) => vec!["key".into(), "people".into(), "work".into()],
-        (true, false) => vec!["all".into()],
-        _ => groups,
-    };
-    let f = EventFilter {
-        kinds,
-        ..EventFilter::default()
-    };
-    let events: Vec<EventOut> = s
-        .engine
-        .timeline()
-        .list(r, &f)
-        .await?
-        .into_iter()
-        .map(EventOut::from)
-        .filter(|e| {
-            groups.iter().any(|g| g == "all") || e.pinned || groups.iter().any(|g| g == group_of(e))
-        })
-        .collect();
-    let access = s.engine.access().incident(&caller.auth.0, r).await?;
-    Ok(Timeline {
-        key: key.to_string(),
-        events,
-        can_pin: access.allows(dispatch_core::permission::Action::PinEvent),
-        csrf: caller.csrf.clone(),
-        filter,
-    })
+    Ok(Read::of(s, caller, r).await?.part(caller, key, kinds))
 }
 
 /// The group of an event as the API shows it.
@@ -203,22 +256,7 @@ pub async fn section(
     key: &str,
     chosen: Vec<String>,
 ) -> ApiResult<String> {
-    let all = s.engine.timeline().list(r, &EventFilter::default()).await?;
-    let mut kinds: Vec<String> = all.into_iter().map(|e| e.kind).collect();
-    kinds.sort();
-    kinds.dedup();
-    let body = part(s, caller, r, key, chosen.clone())
-        .await?
-        .render()
-        .map_err(|e| ApiError::Internal(format!("template: {e}")))?;
-    Section {
-        key: key.to_string(),
-        kinds,
-        chosen,
-        body,
-    }
-    .render()
-    .map_err(|e| ApiError::Internal(format!("template: {e}")))
+    Read::of(s, caller, r).await?.section(caller, key, chosen)
 }
 
 /// A document as the page shows it.
@@ -306,25 +344,30 @@ impl Extra {
     }
 }
 
-/// Reads what the page needs for its documents, people forms and feedback.
-pub async fn extra(s: &AppState, caller: &Caller, r: &IncidentRef) -> ApiResult<Extra> {
+/// Reads what the page needs for its documents, people forms and feedback, for a caller who
+/// stands so (`access`) in the incident read as `detail`; the reads run side by side.
+pub async fn extra(
+    s: &AppState,
+    caller: &Caller,
+    access: &IncidentAccess,
+    detail: &IncidentDetail,
+) -> ApiResult<Extra> {
     let who = &caller.auth.0;
-    let access = s.engine.access().incident(who, r).await?;
-    let detail = s.engine.incidents().get(r).await?;
-    let documents = s
-        .engine
-        .documents()
-        .list(r)
-        .await?
-        .into_iter()
-        .map(Doc::from)
-        .collect();
+    let r = IncidentRef::Id(dispatch_core::IncidentId(detail.row.id));
+    let (documents, all, services, cases, similar) = tokio::try_join!(
+        async { Ok::<_, ApiError>(s.engine.documents().list(&r).await?) },
+        async { Ok(s.engine.feedback().list(&r).await?) },
+        async {
+            Ok(s.engine
+                .directory()
+                .services(dispatch_core::ProjectId(detail.row.project_id))
+                .await?)
+        },
+        cases_of(s, dispatch_core::IncidentId(detail.row.id)),
+        async { Ok(s.engine.incidents().similar(who.viewer(), &r, 5).await?) },
+    )?;
     let reads_feedback = access.allows(Action::ReadFeedback);
-    let all: Vec<Rating> = s
-        .engine
-        .feedback()
-        .list(r)
-        .await?
+    let all: Vec<Rating> = all
         .into_iter()
         .map(|f| Rating {
             email: f.email,
@@ -349,27 +392,12 @@ pub async fn extra(s: &AppState, caller: &Caller, r: &IncidentRef) -> ApiResult<
         participant: access.standing.participant(),
         reads_feedback,
         closed: detail.row.status == "closed",
-        services: s
-            .engine
-            .directory()
-            .services(dispatch_core::ProjectId(detail.row.project_id))
-            .await?
-            .into_iter()
-            .map(|s| s.name)
-            .collect(),
-        documents,
+        services: services.into_iter().map(|s| s.name).collect(),
+        documents: documents.into_iter().map(Doc::from).collect(),
         feedback: if reads_feedback { all } else { Vec::new() },
         mine,
-        cases: cases_of(s, dispatch_core::IncidentId(detail.row.id)).await?,
-        similar: super::incidents::similar_list(
-            s.engine
-                .incidents()
-                .similar(caller.auth.viewer(), r, 5)
-                .await?
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-        )?,
+        cases,
+        similar: super::incidents::similar_list(similar.into_iter().map(Into::into).collect())?,
     })
 }
 
