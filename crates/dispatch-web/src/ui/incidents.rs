@@ -96,32 +96,34 @@ async fn quick_views(s: &AppState, caller: &Caller, q: &ListQuery) -> ApiResult<
         ("Mine, open", Some("active,stable"), Some(me.as_str())),
         ("Closed", Some("closed"), None),
     ];
-    let mut out = Vec::with_capacity(views.len());
-    for (label, status, commander) in views {
+    // Counted side by side.
+    futures_util::future::try_join_all(views.into_iter().map(|(label, status, commander)| {
         let view = ListQuery {
             status: status.map(str::to_string),
             commander: commander.map(str::to_string),
             ..ListQuery::default()
         };
-        let mut f = view.clone().parse().map_err(ApiError::from)?;
-        f.viewer = caller.auth.viewer();
-        f.count_limit = Some(SEARCH_COUNT_LIMIT);
-        let count = s.engine.incidents().count(&f).await?;
-        let href = format!(
-            "/incidents?{}",
-            serde_urlencoded::to_string(&view).unwrap_or_default()
-        );
-        let current = q.status == view.status
-            && q.commander == view.commander
-            && filters_set(q) == usize::from(commander.is_some()) + 1;
-        out.push(Quick {
-            label,
-            href,
-            count,
-            current,
-        });
-    }
-    Ok(out)
+        async move {
+            let mut f = view.clone().parse().map_err(ApiError::from)?;
+            f.viewer = caller.auth.viewer();
+            f.count_limit = Some(SEARCH_COUNT_LIMIT);
+            let count = s.engine.incidents().count(&f).await?;
+            let href = format!(
+                "/incidents?{}",
+                serde_urlencoded::to_string(&view).unwrap_or_default()
+            );
+            let current = q.status == view.status
+                && q.commander == view.commander
+                && filters_set(q) == usize::from(commander.is_some()) + 1;
+            Ok::<_, ApiError>(Quick {
+                label,
+                href,
+                count,
+                current,
+            })
+        }
+    }))
+    .await
 }
 
 impl ListPage {
@@ -232,21 +234,31 @@ async fn list_page(
         ..q.clone()
     })
     .unwrap_or_default();
-    let choices = Choices::load(s, None).await?;
-    let views = s.engine.accounts().saved_views(&caller.auth.0).await?;
-    let quick = quick_views(s, caller, &q).await?;
     let filters_set = filters_set(&q);
-    let (items, total, page, per_page) = match q.parse() {
-        Ok(mut f) => {
-            f.viewer = caller.auth.viewer();
-            let (rows, total) = s.engine.incidents().list(&f).await?;
-            (
-                rows.into_iter().map(Into::into).collect(),
-                total,
-                f.page,
-                f.per_page,
-            )
-        }
+    let listed = async {
+        Ok::<_, ApiError>(match q.clone().parse() {
+            Ok(mut f) => {
+                f.viewer = caller.auth.viewer();
+                let (rows, total) = s.engine.incidents().list(&f).await?;
+                Ok((rows, total, f.page, f.per_page))
+            }
+            Err(e) => Err(e),
+        })
+    };
+    // What the page shows, read side by side.
+    let (choices, views, quick, listed) = tokio::try_join!(
+        Choices::load(s, None),
+        async { Ok(s.engine.accounts().saved_views(&caller.auth.0).await?) },
+        quick_views(s, caller, &q),
+        listed,
+    )?;
+    let (items, total, page, per_page) = match listed {
+        Ok((rows, total, page, per_page)) => (
+            rows.into_iter().map(Into::into).collect(),
+            total,
+            page,
+            per_page,
+        ),
         Err(e) => {
             form.fail(e.into())?;
             (Vec::new(), Total::exact(0), 1, 20)
