@@ -123,9 +123,12 @@ impl crate::Room<'_> {
         let room = repo::room::of_incident(conn, inc.id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("room of {}", inc.name)))?;
-        let members = repo::room::members(conn, room.id).await?;
-        let bookmarks = repo::room::bookmarks(conn, room.id).await?;
-        let messages = repo::room::latest_messages(conn, room.id, limit).await?;
+        // Side by side: three reads of the room's own rows.
+        let (members, bookmarks, messages) = tokio::try_join!(
+            repo::room::members(conn, room.id),
+            repo::room::bookmarks(conn, room.id),
+            repo::room::latest_messages(conn, room.id, limit),
+        )?;
         Ok(RoomView {
             room,
             members,
