@@ -15,6 +15,7 @@ pub(crate) mod names;
 pub mod thread;
 pub mod views;
 
+use crate::access::Viewer;
 use crate::tags::{NewTags, ProjectTags};
 use crate::{Error, Result};
 use dispatch_core::signal::{
@@ -221,10 +222,37 @@ impl crate::Signals<'_> {
         Ok(self.project_config(project).await?.project.slug.clone())
     }
 
-    /// A project's definitions, by name.
-    pub async fn definitions(self, project: &str) -> Result<Vec<signal_definition::Model>> {
-        let cfg = self.project_config(Some(project)).await?;
+    /// A project's definitions, by name, for `viewer`: a members-only project they do not use
+    /// is *not found*, exactly like one that does not exist.
+    pub async fn definitions(
+        self,
+        viewer: Viewer,
+        project: &str,
+    ) -> Result<Vec<signal_definition::Model>> {
+        let cfg = self.project_seen_by(viewer, project).await?;
         Ok(repo::signal::definitions(self.db().conn(), cfg.project.id).await?)
+    }
+
+    /// The project named, if `viewer` may use it; *not found* otherwise, exactly like a project
+    /// that does not exist (a members-only project's definitions are its members').
+    async fn project_seen_by(
+        self,
+        viewer: Viewer,
+        project: &str,
+    ) -> Result<std::sync::Arc<crate::cache::ProjectConfig>> {
+        let cfg = self.project_config(Some(project)).await?;
+        let seen = match viewer {
+            Viewer::Everyone => true,
+            Viewer::OpenOnly => !cfg.project.members_only,
+            Viewer::Individual(who) => {
+                crate::accounts::projects::may_use_project(self.db().conn(), &cfg.project, who)
+                    .await?
+            }
+        };
+        if !seen {
+            return Err(Error::NotFound(format!("project {project}")));
+        }
+        Ok(cfg)
     }
 
     /// A page of definitions, by project and name, and how many match in all.
@@ -238,6 +266,7 @@ impl crate::Signals<'_> {
             project_id: self.project_id(q.project.as_deref()).await?,
             sources: q.sources.iter().map(|s| s.as_str().into()).collect(),
             enabled: q.enabled,
+            viewer: q.viewer,
         };
         Ok(repo::signal::definitions_page(self.db().conn(), &f, page, per_page).await?)
     }
@@ -250,13 +279,15 @@ impl crate::Signals<'_> {
         })
     }
 
-    /// A definition of the project by id (one of another project is not found).
+    /// A definition of the project by id, for `viewer` (one of another project, or of a
+    /// members-only project they do not use, is not found).
     pub async fn definition(
         self,
+        viewer: Viewer,
         project: &str,
         id: SignalDefinitionId,
     ) -> Result<signal_definition::Model> {
-        let cfg = self.project_config(Some(project)).await?;
+        let cfg = self.project_seen_by(viewer, project).await?;
         let d = repo::signal::definition(self.db().conn(), id.0).await?;
         if d.project_id != cfg.project.id {
             return Err(Error::NotFound(format!("signal definition {id}")));
@@ -336,7 +367,7 @@ impl crate::Signals<'_> {
         input: DefinitionInput,
     ) -> Result<signal_definition::Model> {
         input.check()?;
-        let current = self.definition(project, id).await?;
+        let current = self.definition(Viewer::Everyone, project, id).await?;
         self.check_service(current.project_id, &input).await?;
         let cfg = self.project_config(Some(project)).await?;
         self.check_names(&cfg, &input, Some(&current)).await?;
@@ -352,7 +383,7 @@ impl crate::Signals<'_> {
 
     /// Deletes a definition and its instances (its cases stay).
     pub async fn delete_definition(self, project: &str, id: SignalDefinitionId) -> Result<()> {
-        self.definition(project, id).await?;
+        self.definition(Viewer::Everyone, project, id).await?;
         let txn = self.db().write().await?;
         repo::signal::delete_definition(&*txn, id.0).await?;
         txn.commit().await?;
@@ -462,6 +493,8 @@ pub struct DefinitionQuery {
     pub sources: Vec<SignalSource>,
     /// Enabled, or not.
     pub enabled: Option<bool>,
+    /// Who lists them: a members-only project's definitions are listed to its members only.
+    pub viewer: crate::access::Viewer,
 }
 
 /// Which filters to list: each part narrows the list; an empty one does not.

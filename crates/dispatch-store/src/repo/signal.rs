@@ -63,6 +63,8 @@ pub struct DefinitionFilter {
     pub sources: Vec<String>,
     /// Enabled, or not.
     pub enabled: Option<bool>,
+    /// Who lists them: only the projects they may use.
+    pub viewer: crate::repo::incident::Viewer,
 }
 
 /// A page of definitions, by project and name, and how many match in all.
@@ -83,6 +85,12 @@ pub async fn definitions_page(
     }
     if let Some(e) = f.enabled {
         q = q.filter(definition::Column::Enabled.eq(e));
+    }
+    if let Some(c) = f
+        .viewer
+        .uses_project((definition::Entity, definition::Column::ProjectId))
+    {
+        q = q.filter(c);
     }
     page_of(conn, q, page, per_page).await
 }

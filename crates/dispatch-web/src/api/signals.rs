@@ -315,10 +315,14 @@ impl DefinitionIn {
     responses((status = 200, body = Vec<DefinitionOut>), (status = 404, body = ErrorBody)))]
 pub async fn list_definitions(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Path(slug): Path<String>,
 ) -> ApiResult<axum::Json<Vec<DefinitionOut>>> {
-    let rows = s.engine.signals().definitions(&slug).await?;
+    let rows = s
+        .engine
+        .signals()
+        .definitions(auth.0.viewer(), &slug)
+        .await?;
     Ok(axum::Json(rows.into_iter().map(Into::into).collect()))
 }
 
@@ -344,7 +348,7 @@ pub struct DefinitionListQuery {
         (status = 422, body = ErrorBody)))]
 pub async fn list_all_definitions(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Query(q): Query<DefinitionListQuery>,
 ) -> ApiResult<axum::Json<Page<DefinitionOut>>> {
     let mut e = ValidationError::default();
@@ -353,6 +357,7 @@ pub async fn list_all_definitions(
         project: q.project,
         sources: parse::enum_list(&mut e, "source", q.source.as_deref()),
         enabled: q.enabled,
+        viewer: auth.0.viewer(),
     };
     e.into_result()?;
     let (rows, total) = s
@@ -397,13 +402,13 @@ pub async fn create_definition(
     responses((status = 200, body = DefinitionOut), (status = 404, body = ErrorBody)))]
 pub async fn show_definition(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Path((slug, id)): Path<(String, i64)>,
 ) -> ApiResult<axum::Json<DefinitionOut>> {
     let d = s
         .engine
         .signals()
-        .definition(&slug, SignalDefinitionId(id))
+        .definition(auth.0.viewer(), &slug, SignalDefinitionId(id))
         .await?;
     Ok(axum::Json(d.into()))
 }
@@ -415,12 +420,14 @@ pub async fn show_definition(
         (status = 422, body = ErrorBody)))]
 pub async fn update_definition(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Path((slug, id)): Path<(String, i64)>,
     Json(b): Json<DefinitionIn>,
 ) -> ApiResult<axum::Json<DefinitionOut>> {
     let signals = s.engine.signals();
-    let current = signals.definition(&slug, SignalDefinitionId(id)).await?;
+    let current = signals
+        .definition(auth.0.viewer(), &slug, SignalDefinitionId(id))
+        .await?;
     let mut d = DefinitionInput::from_row(&current);
     let mut e = ValidationError::default();
     b.apply(&mut e, &mut d);

@@ -119,6 +119,8 @@ struct DefinitionsPage {
     project: String,
     projects: Vec<(String, String)>,
     rows: Vec<DefinitionRow>,
+    /// The project is members-only and the caller not one of them: nothing of it is shown.
+    members_only: bool,
     may_change: bool,
     chart_w: u32,
     chart_h: u32,
@@ -132,7 +134,14 @@ pub async fn definitions(
 ) -> ApiResult<Response> {
     let project = project_of(&s, q.project.as_deref()).await?;
     let signals = s.engine.signals();
-    let defs = signals.definitions(&project.slug).await?;
+    let (defs, members_only) = match signals
+        .definitions(caller.auth.viewer(), &project.slug)
+        .await
+    {
+        Ok(defs) => (defs, false),
+        Err(dispatch_engine::Error::NotFound(_)) if project.members_only => (Vec::new(), true),
+        Err(e) => return Err(e.into()),
+    };
     let ids: Vec<SignalDefinitionId> = defs.iter().map(|d| SignalDefinitionId(d.id)).collect();
     let mut counts = signals.hourly_counts(&ids).await?;
     let mut rows = Vec::new();
@@ -163,6 +172,7 @@ pub async fn definitions(
         project: project.slug,
         projects: projects(&s).await?,
         rows,
+        members_only,
         chart_w: HOURS as u32 * BAR_SLOT,
         chart_h: CHART_H,
     };
@@ -366,7 +376,7 @@ async fn definition_form(
             let d: DefinitionOut = s
                 .engine
                 .signals()
-                .definition(slug, SignalDefinitionId(id))
+                .definition(caller.auth.viewer(), slug, SignalDefinitionId(id))
                 .await?
                 .into();
             let record = out(&d);

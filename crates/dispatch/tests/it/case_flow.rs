@@ -305,6 +305,19 @@ async fn a_subscriber_of_case_events_gets_each_signed_with_the_case_s_tags_from_
         .all(|i| i["status"] == "delivered"));
 }
 
+/// Makes the person with this e-mail a member of the default project.
+async fn join_default_project(app: &TestApp, email: &str) {
+    let id = app.user_id(email).await;
+    let r = app
+        .call(
+            Method::PUT,
+            &format!("/projects/default/members/{id}"),
+            Some(json!({"role": "member"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+}
+
 #[tokio::test]
 async fn the_case_list_keeps_a_members_only_project_s_cases_to_its_members() {
     let app = spawn_app().await;
@@ -343,20 +356,12 @@ async fn the_case_list_keeps_a_members_only_project_s_cases_to_its_members() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     // An admin sees it; so does Bob once he is a member.
     assert_eq!(listed(None).await, (1, vec![case.clone()]));
-    let bob_id = app.user_id("bob@example.com").await;
-    let r = app
-        .call(
-            Method::PUT,
-            &format!("/projects/default/members/{bob_id}"),
-            Some(json!({"role": "member"})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    join_default_project(&app, "bob@example.com").await;
     assert_eq!(listed(Some(bob)).await, (1, vec![case]));
 }
 
 #[tokio::test]
-async fn a_members_only_project_s_signals_are_listed_to_its_members_only() {
+async fn a_members_only_project_s_signals_and_definitions_are_shown_to_its_members_only() {
     let app = spawn_app().await;
     define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
     let case = open_case(&app, "s1").await;
@@ -376,16 +381,51 @@ async fn a_members_only_project_s_signals_are_listed_to_its_members_only() {
         assert_eq!(r.body["total"], 0, "{path}: {:#}", r.body);
         assert_eq!(r.body["items"], json!([]), "{path}");
     }
+    // Nor the project's definitions: what a members-only project watches is its members'.
+    let defs = app.get("/projects/default/signal-definitions").await.body;
+    let id = defs[0]["id"].clone();
+    for path in [
+        "/projects/default/signal-definitions".to_string(),
+        format!("/projects/default/signal-definitions/{id}"),
+    ] {
+        let r = app.call_as(Some(&bob), Method::GET, &path, None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {:#}", r.body);
+    }
+    let r = app
+        .call_as(Some(&bob), Method::GET, "/signal-definitions", None)
+        .await;
+    assert_eq!(
+        (r.body["total"].clone(), r.body["items"].clone()),
+        (json!(0), json!([]))
+    );
     let mia = crate::common::pages::signed_in(&app, "mia@example.com", "member").await;
     let page = mia.get(&app, "/signals").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.html.contains("Errors"), "the definition is listed");
+    assert!(page.html.contains(r#"id="members-only""#), "{}", page.html);
+    assert!(
+        !page.html.contains("Errors"),
+        "the definition is not listed"
+    );
     assert!(
         !page.html.contains(&format!("/cases/{case}")),
         "the Signals page lists no alert of the project: {}",
         page.html
     );
-    // An admin sees them.
+    // An admin sees them; so does Bob once he is a member.
     let r = app.get(&format!("/signal-instances?case={case}")).await;
     assert_eq!(r.body["total"], 1, "{:#}", r.body);
+    join_default_project(&app, "bob@example.com").await;
+    let r = app
+        .call_as(Some(&bob), Method::GET, "/signal-definitions", None)
+        .await;
+    assert_eq!(r.body["total"], 1, "{:#}", r.body);
+    let r = app
+        .call_as(
+            Some(&bob),
+            Method::GET,
+            &format!("/projects/default/signal-definitions/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(r.body["name"], "Errors", "{:#}", r.body);
 }
