@@ -241,18 +241,26 @@ impl crate::Signals<'_> {
         project: &str,
     ) -> Result<std::sync::Arc<crate::cache::ProjectConfig>> {
         let cfg = self.project_config(Some(project)).await?;
-        let seen = match viewer {
-            Viewer::Everyone => true,
-            Viewer::OpenOnly => !cfg.project.members_only,
-            Viewer::Individual(who) => {
-                crate::accounts::projects::may_use_project(self.db().conn(), &cfg.project, who)
-                    .await?
-            }
-        };
-        if !seen {
+        if !self.sees(viewer, &cfg.project).await? {
             return Err(Error::NotFound(format!("project {project}")));
         }
         Ok(cfg)
+    }
+
+    /// Whether `viewer` may see the signal configuration of `project` (a members-only
+    /// project's is its members').
+    async fn sees(
+        self,
+        viewer: Viewer,
+        project: &dispatch_store::model::project::Model,
+    ) -> Result<bool> {
+        Ok(match viewer {
+            Viewer::Everyone => true,
+            Viewer::OpenOnly => !project.members_only,
+            Viewer::Individual(who) => {
+                crate::accounts::projects::may_use_project(self.db().conn(), project, who).await?
+            }
+        })
     }
 
     /// A page of definitions, by project and name, and how many match in all.
@@ -392,9 +400,9 @@ impl crate::Signals<'_> {
     }
 
     /// Filters, of one project or all.
-    pub async fn filters(self, project: Option<&str>) -> Result<Vec<signal_filter::Model>> {
-        let project_id = self.project_id(project).await?;
-        Ok(repo::signal::filters(self.db().conn(), project_id).await?)
+    pub async fn filters(self, viewer: Viewer, project: &str) -> Result<Vec<signal_filter::Model>> {
+        let cfg = self.project_seen_by(viewer, project).await?;
+        Ok(repo::signal::filters(self.db().conn(), Some(cfg.project.id)).await?)
     }
 
     /// A page of filters, by project and name, and how many match in all (modes as they stand
@@ -410,13 +418,19 @@ impl crate::Signals<'_> {
             kinds: q.kinds.iter().map(|k| k.as_str().into()).collect(),
             modes: q.modes.iter().map(|m| m.as_str().into()).collect(),
             now: dispatch_core::now(),
+            viewer: q.viewer,
         };
         Ok(repo::signal::filters_page(self.db().conn(), &f, page, per_page).await?)
     }
 
     /// A filter by id.
-    pub async fn filter(self, id: SignalFilterId) -> Result<signal_filter::Model> {
-        Ok(repo::signal::filter(self.db().conn(), id.0).await?)
+    pub async fn filter(self, viewer: Viewer, id: SignalFilterId) -> Result<signal_filter::Model> {
+        let f = repo::signal::filter(self.db().conn(), id.0).await?;
+        let cfg = self.project_config_by_id(f.project_id).await?;
+        if !self.sees(viewer, &cfg.project).await? {
+            return Err(Error::NotFound(format!("signal filter {id}")));
+        }
+        Ok(f)
     }
 
     /// Creates a filter; `by` is who made it.
@@ -442,7 +456,7 @@ impl crate::Signals<'_> {
         id: SignalFilterId,
         input: FilterInput,
     ) -> Result<signal_filter::Model> {
-        let current = self.filter(id).await?;
+        let current = self.filter(Viewer::Everyone, id).await?;
         let row = filter_row(
             input,
             signal_filter::Model {
@@ -455,7 +469,7 @@ impl crate::Signals<'_> {
 
     /// Deletes a filter (instances it acted on keep their action).
     pub async fn delete_filter(self, id: SignalFilterId) -> Result<()> {
-        self.filter(id).await?;
+        self.filter(Viewer::Everyone, id).await?;
         let txn = self.db().write().await?;
         repo::signal::delete_filter(&*txn, id.0).await?;
         txn.commit().await?;
@@ -506,6 +520,8 @@ pub struct FilterQuery {
     pub kinds: Vec<FilterKind>,
     /// In one of these modes, as they stand now.
     pub modes: Vec<FilterMode>,
+    /// Who lists them: a members-only project's filters are listed to its members only.
+    pub viewer: crate::access::Viewer,
 }
 
 /// Which instances to list: each part narrows the list; an empty one does not.

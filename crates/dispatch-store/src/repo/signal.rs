@@ -133,6 +133,8 @@ pub struct FilterFilter {
     pub modes: Vec<String>,
     /// The time the modes are read at.
     pub now: DateTime<Utc>,
+    /// Who lists them: only the projects they may use.
+    pub viewer: crate::repo::incident::Viewer,
 }
 
 /// A page of filters, by project and name, and how many match in all.
@@ -147,6 +149,12 @@ pub async fn filters_page(
         .order_by_asc(filter::Column::Name);
     if let Some(p) = f.project_id {
         q = q.filter(filter::Column::ProjectId.eq(p));
+    }
+    if let Some(c) = f
+        .viewer
+        .uses_project((filter::Entity, filter::Column::ProjectId))
+    {
+        q = q.filter(c);
     }
     if !f.kinds.is_empty() {
         q = q.filter(filter::Column::Kind.is_in(f.kinds.iter().cloned()));

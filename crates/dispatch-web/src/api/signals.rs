@@ -608,7 +608,7 @@ pub struct FilterListQuery {
         (status = 422, body = ErrorBody)))]
 pub async fn list_filters(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Query(q): Query<FilterListQuery>,
 ) -> ApiResult<axum::Json<Page<FilterOut>>> {
     let mut e = ValidationError::default();
@@ -617,6 +617,7 @@ pub async fn list_filters(
         project: q.project,
         kinds: parse::enum_list(&mut e, "kind", q.kind.as_deref()),
         modes: parse::enum_list(&mut e, "mode", q.mode.as_deref()),
+        viewer: auth.0.viewer(),
     };
     e.into_result()?;
     let (rows, total) = s
@@ -673,12 +674,15 @@ pub async fn create_filter(
     responses((status = 200, body = FilterOut), (status = 404, body = ErrorBody)))]
 pub async fn show_filter(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<FilterOut>> {
-    Ok(axum::Json(
-        s.engine.signals().filter(SignalFilterId(id)).await?.into(),
-    ))
+    let f = s
+        .engine
+        .signals()
+        .filter(auth.0.viewer(), SignalFilterId(id))
+        .await?;
+    Ok(axum::Json(f.into()))
 }
 
 /// Changes a filter: absent fields are kept (its project stays).
@@ -688,12 +692,12 @@ pub async fn show_filter(
         (status = 422, body = ErrorBody)))]
 pub async fn update_filter(
     State(s): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Path(id): Path<i64>,
     Json(b): Json<FilterIn>,
 ) -> ApiResult<axum::Json<FilterOut>> {
     let signals = s.engine.signals();
-    let current = signals.filter(SignalFilterId(id)).await?;
+    let current = signals.filter(auth.0.viewer(), SignalFilterId(id)).await?;
     let mut e = ValidationError::default();
     if b.project.is_some() {
         e.push(

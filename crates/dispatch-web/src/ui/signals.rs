@@ -47,6 +47,19 @@ async fn project_of(
     Ok(s.engine.projects().get_or_default(named).await?)
 }
 
+/// What the caller may see of a project's signal configuration, and whether it is hidden from
+/// them (a members-only project they do not use is *not found* to them: the page says so).
+fn seen_or_members_only<T>(
+    project: &dispatch_engine::data::model::project::Model,
+    read: dispatch_engine::Result<Vec<T>>,
+) -> ApiResult<(Vec<T>, bool)> {
+    match read {
+        Ok(rows) => Ok((rows, false)),
+        Err(dispatch_engine::Error::NotFound(_)) if project.members_only => Ok((Vec::new(), true)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Whether the caller may change the project's definitions and filters.
 pub(super) async fn may_configure(s: &AppState, caller: &Caller, slug: &str) -> bool {
     caller.auth.require_configure(&s.engine, slug).await.is_ok()
@@ -134,14 +147,12 @@ pub async fn definitions(
 ) -> ApiResult<Response> {
     let project = project_of(&s, q.project.as_deref()).await?;
     let signals = s.engine.signals();
-    let (defs, members_only) = match signals
-        .definitions(caller.auth.viewer(), &project.slug)
-        .await
-    {
-        Ok(defs) => (defs, false),
-        Err(dispatch_engine::Error::NotFound(_)) if project.members_only => (Vec::new(), true),
-        Err(e) => return Err(e.into()),
-    };
+    let (defs, members_only) = seen_or_members_only(
+        &project,
+        signals
+            .definitions(caller.auth.viewer(), &project.slug)
+            .await,
+    )?;
     let ids: Vec<SignalDefinitionId> = defs.iter().map(|d| SignalDefinitionId(d.id)).collect();
     let mut counts = signals.hourly_counts(&ids).await?;
     let mut rows = Vec::new();
@@ -506,6 +517,8 @@ struct FiltersPage {
     project: String,
     projects: Vec<(String, String)>,
     filters: Vec<FilterOut>,
+    /// The project is members-only and the caller not one of them: nothing of it is shown.
+    members_only: bool,
     may_change: bool,
 }
 
@@ -516,13 +529,20 @@ pub async fn filters(
     Query(q): Query<ProjectQuery>,
 ) -> ApiResult<Response> {
     let project = project_of(&s, q.project.as_deref()).await?;
-    let rows = s.engine.signals().filters(Some(&project.slug)).await?;
+    let (rows, members_only) = seen_or_members_only(
+        &project,
+        s.engine
+            .signals()
+            .filters(caller.auth.viewer(), &project.slug)
+            .await,
+    )?;
     let page = FiltersPage {
         chrome: caller.chrome("Signal filters", "signals"),
         may_change: may_configure(&s, &caller, &project.slug).await,
         project: project.slug,
         projects: projects(&s).await?,
         filters: rows.into_iter().map(Into::into).collect(),
+        members_only,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -555,16 +575,24 @@ fn filters_back(slug: &str) -> (String, String) {
     )
 }
 
-/// The slug of a filter's project.
-async fn filter_project(s: &AppState, f: &FilterOut) -> ApiResult<String> {
-    Ok(s.engine
+/// A filter the caller may see, and the slug of its project.
+async fn filter_of(s: &AppState, caller: &Caller, id: i64) -> ApiResult<(FilterOut, String)> {
+    let f: FilterOut = s
+        .engine
+        .signals()
+        .filter(caller.auth.viewer(), SignalFilterId(id))
+        .await?
+        .into();
+    let slug = s
+        .engine
         .projects()
         .list()
         .await?
         .into_iter()
         .find(|p| p.id == f.project_id)
         .map(|p| p.slug)
-        .unwrap_or_default())
+        .unwrap_or_default();
+    Ok((f, slug))
 }
 
 async fn filter_form(
@@ -591,8 +619,7 @@ async fn filter_form(
             )
         }
         Some(id) => {
-            let f: FilterOut = s.engine.signals().filter(SignalFilterId(id)).await?.into();
-            let slug = filter_project(s, &f).await?;
+            let (f, slug) = filter_of(s, caller, id).await?;
             let form = settings::values_of(&fields, &out(&f));
             (
                 format!("Signal filter: {}", f.name),
@@ -693,8 +720,7 @@ pub async fn delete_filter(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    let f: FilterOut = s.engine.signals().filter(SignalFilterId(id)).await?.into();
-    let slug = filter_project(&s, &f).await?;
+    let (_, slug) = filter_of(&s, &caller, id).await?;
     api::delete_filter(State(s.clone()), caller.auth.clone(), Path(id)).await?;
     Ok(see_other(&filters_back(&slug).0))
 }

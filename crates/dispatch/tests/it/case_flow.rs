@@ -361,7 +361,7 @@ async fn the_case_list_keeps_a_members_only_project_s_cases_to_its_members() {
 }
 
 #[tokio::test]
-async fn a_members_only_project_s_signals_and_definitions_are_shown_to_its_members_only() {
+async fn a_members_only_project_s_signals_definitions_and_filters_are_shown_to_its_members_only() {
     let app = spawn_app().await;
     define(&app, json!({"name": "Errors", "source": "alertmanager", "match": {"alertname": "HighErrorRate"}})).await;
     let case = open_case(&app, "s1").await;
@@ -381,24 +381,42 @@ async fn a_members_only_project_s_signals_and_definitions_are_shown_to_its_membe
         assert_eq!(r.body["total"], 0, "{path}: {:#}", r.body);
         assert_eq!(r.body["items"], json!([]), "{path}");
     }
-    // Nor the project's definitions: what a members-only project watches is its members'.
+    // Nor the project's definitions and filters: what a members-only project watches (and
+    // silences) is its members'.
     let defs = app.get("/projects/default/signal-definitions").await.body;
     let id = defs[0]["id"].clone();
+    let r = app
+        .post(
+            "/signal-filters",
+            json!({"name": "Quiet pay-1", "expression": "host=\"pay-1\"", "mode": "active"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    let filter = r.body["id"].clone();
     for path in [
         "/projects/default/signal-definitions".to_string(),
         format!("/projects/default/signal-definitions/{id}"),
+        format!("/signal-filters/{filter}"),
     ] {
         let r = app.call_as(Some(&bob), Method::GET, &path, None).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {:#}", r.body);
     }
-    let r = app
-        .call_as(Some(&bob), Method::GET, "/signal-definitions", None)
-        .await;
-    assert_eq!(
-        (r.body["total"].clone(), r.body["items"].clone()),
-        (json!(0), json!([]))
-    );
+    for path in ["/signal-definitions", "/signal-filters"] {
+        let r = app.call_as(Some(&bob), Method::GET, path, None).await;
+        assert_eq!(
+            (r.body["total"].clone(), r.body["items"].clone()),
+            (json!(0), json!([])),
+            "{path}"
+        );
+    }
     let mia = crate::common::pages::signed_in(&app, "mia@example.com", "member").await;
+    let page = mia.get(&app, "/signal-filters").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains(r#"id="members-only""#), "{}", page.html);
+    assert!(
+        !page.html.contains("Quiet pay-1"),
+        "the filter is not listed"
+    );
     let page = mia.get(&app, "/signals").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.html.contains(r#"id="members-only""#), "{}", page.html);
@@ -415,10 +433,10 @@ async fn a_members_only_project_s_signals_and_definitions_are_shown_to_its_membe
     let r = app.get(&format!("/signal-instances?case={case}")).await;
     assert_eq!(r.body["total"], 1, "{:#}", r.body);
     join_default_project(&app, "bob@example.com").await;
-    let r = app
-        .call_as(Some(&bob), Method::GET, "/signal-definitions", None)
-        .await;
-    assert_eq!(r.body["total"], 1, "{:#}", r.body);
+    for path in ["/signal-definitions", "/signal-filters"] {
+        let r = app.call_as(Some(&bob), Method::GET, path, None).await;
+        assert_eq!(r.body["total"], 1, "{path}: {:#}", r.body);
+    }
     let r = app
         .call_as(
             Some(&bob),
