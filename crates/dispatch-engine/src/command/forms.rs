@@ -28,7 +28,7 @@ impl crate::Chat<'_> {
         incident: &IncidentRef,
         command: &str,
     ) -> Result<BTreeMap<String, String>> {
-        if !has_values(command) {
+        if opening_values(command).is_none() {
             return Ok(BTreeMap::new());
         }
         // Blank for a caller who may not see the incident (as if it did not exist).
@@ -45,23 +45,23 @@ impl crate::Chat<'_> {
     }
 }
 
-/// Whether the form of `command` opens with values (others start blank).
-fn has_values(command: &str) -> bool {
-    matches!(
-        form_of(command),
-        "dispatch-edit-incident" | "dispatch-status-report" | "dispatch-report-executive"
-    )
+/// What the form of `command` opens with: the incident's fields (`Some(None)`), the latest
+/// report of a kind (`Some(Some(kind))`), or nothing, a blank form (`None`).
+fn opening_values(command: &str) -> Option<Option<ReportKind>> {
+    match form_of(command) {
+        "dispatch-edit-incident" => Some(None),
+        "dispatch-status-report" => Some(Some(ReportKind::Tactical)),
+        "dispatch-report-executive" => Some(Some(ReportKind::Executive)),
+        _ => None,
+    }
 }
 
 impl crate::incident::IncidentDetail {
     /// The values the form of `command` opens with in this incident, field by field
     /// ([`crate::Chat::form_values`] for a caller who may see it, read already).
     pub fn form_values(&self, command: &str) -> BTreeMap<String, String> {
-        let kind = match form_of(command) {
-            "dispatch-edit-incident" => None,
-            "dispatch-status-report" => Some(ReportKind::Tactical),
-            "dispatch-report-executive" => Some(ReportKind::Executive),
-            _ => return BTreeMap::new(),
+        let Some(kind) = opening_values(command) else {
+            return BTreeMap::new();
         };
         let mut values = BTreeMap::new();
         let Some(kind) = kind else {

@@ -399,7 +399,8 @@ impl crate::Signals<'_> {
         Ok(())
     }
 
-    /// Filters, of one project or all.
+    /// A project's filters, by name, for `viewer`: a members-only project they do not use is
+    /// *not found*, exactly like one that does not exist.
     pub async fn filters(self, viewer: Viewer, project: &str) -> Result<Vec<signal_filter::Model>> {
         let cfg = self.project_seen_by(viewer, project).await?;
         Ok(repo::signal::filters(self.db().conn(), Some(cfg.project.id)).await?)
