@@ -133,9 +133,10 @@ impl crate::Incidents<'_> {
     /// Reads one incident by id or key if `viewer` may see it; *not found* otherwise, exactly
     /// like one that does not exist. One statement.
     pub async fn get_visible(self, viewer: Viewer, r: &IncidentRef) -> Result<IncidentDetail> {
-        let (row, parts) = repo::detail::visible_with_parts(self.db.conn(), viewer, r)
-            .await?
-            .ok_or_else(|| crate::Error::NotFound(format!("incident {r}")))?;
+        let (row, parts) =
+            repo::detail::visible_with_parts(self.db.conn(), viewer, r, repo::detail::Parts::All)
+                .await?
+                .ok_or_else(|| crate::Error::NotFound(format!("incident {r}")))?;
         Ok(detail_from(row, parts))
     }
 

@@ -67,13 +67,23 @@ pub(crate) fn tags_of_page(backend: DbBackend) -> String {
     )
 }
 
+/// Which of an incident's parts a read takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parts {
+    /// Every part.
+    All,
+    /// Tags, participants (people and roles) and resources only — what providers are told of
+    /// an incident; the latest reports, engagements and cost stay empty.
+    People,
+}
+
 /// The one statement: `(part, doc)` rows, `$1` being the incident's id.
 fn sql(backend: DbBackend) -> String {
-    parts_of(backend, "$1")
+    parts_of(backend, "$1", Parts::All)
 }
 
 /// The parts' `UNION ALL` for the incident whose id is the SQL expression `id`.
-fn parts_of(backend: DbBackend, id: &str) -> String {
+fn parts_of(backend: DbBackend, id: &str, which: Parts) -> String {
     let tag = match backend {
         DbBackend::Postgres => format!("{}::text", tag_object(backend)),
         _ => tag_object(backend).to_string(),
@@ -84,7 +94,7 @@ fn parts_of(backend: DbBackend, id: &str) -> String {
              ORDER BY created_at DESC, id DESC LIMIT 1)"
         )
     };
-    format!(
+    let people = format!(
         "SELECT 'tag' AS part, {tag} AS doc FROM incident_tags it \
            JOIN tags t ON t.id = it.tag_id LEFT JOIN tag_types tt ON tt.id = t.tag_type_id \
            WHERE it.incident_id = {id} \
@@ -92,17 +102,23 @@ fn parts_of(backend: DbBackend, id: &str) -> String {
          UNION ALL SELECT 'individual', {individual} FROM individuals i \
            WHERE i.id IN (SELECT individual_id FROM participants WHERE incident_id = {id}) \
          UNION ALL SELECT 'role', {role} FROM participant_roles r WHERE r.incident_id = {id} \
-         UNION ALL SELECT 'resource', {resource} FROM resources s WHERE s.incident_id = {id} \
+         UNION ALL SELECT 'resource', {resource} FROM resources s WHERE s.incident_id = {id}",
+        participant = object::<participant::Entity>(backend, "p"),
+        individual = object::<individual::Entity>(backend, "i"),
+        role = object::<participant_role::Entity>(backend, "r"),
+        resource = object::<resource::Entity>(backend, "s"),
+    );
+    if which == Parts::People {
+        return people;
+    }
+    format!(
+        "{people} \
          UNION ALL SELECT 'report', {report} FROM reports o \
            WHERE o.id = {tactical} OR o.id = {executive} \
          UNION ALL SELECT 'engagement', {engagement} FROM engagements e WHERE e.incident_id = {id} \
          UNION ALL SELECT 'cost', CAST(c.total AS TEXT) FROM \
            (SELECT SUM(amount_cents) AS total FROM incident_costs WHERE incident_id = {id}) c \
            WHERE c.total IS NOT NULL",
-        participant = object::<participant::Entity>(backend, "p"),
-        individual = object::<individual::Entity>(backend, "i"),
-        role = object::<participant_role::Entity>(backend, "r"),
-        resource = object::<resource::Entity>(backend, "s"),
         report = object::<report::Entity>(backend, "o"),
         engagement = object::<engagement::Entity>(backend, "e"),
         tactical = latest("tactical"),
@@ -136,18 +152,19 @@ pub async fn parts(conn: &impl ConnectionTrait, incident_id: i64) -> Result<Inci
     assemble(rows)
 }
 
-/// The row of the incident `r` if `viewer` may see it, with its parts, in one statement: the
-/// parts come as one JSON array of `[part, doc]` pairs, a column of the row. `None` both when it
-/// does not exist and when it is hidden.
+/// The row of the incident `r` if `viewer` may see it, with its parts (`which`), in one
+/// statement: the parts come as one JSON array of `[part, doc]` pairs, a column of the row.
+/// `None` both when it does not exist and when it is hidden.
 pub async fn visible_with_parts(
     conn: &impl ConnectionTrait,
     viewer: crate::repo::incident::Viewer,
     r: &dispatch_core::values::IncidentRef,
+    which: Parts,
 ) -> Result<Option<(crate::repo::incident::IncidentRow, IncidentParts)>> {
     use sea_orm::sea_query::{Alias, Expr};
     use sea_orm::FromQueryResult;
     let backend = conn.get_database_backend();
-    let union = parts_of(backend, "\"incidents\".\"id\"");
+    let union = parts_of(backend, "\"incidents\".\"id\"", which);
     let array = match backend {
         DbBackend::Postgres => {
             "coalesce(json_agg(json_build_array(x.part, x.doc)), '[]'::json)::text"

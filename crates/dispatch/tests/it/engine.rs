@@ -588,3 +588,71 @@ async fn a_patch_that_changes_fields_and_status_queues_one_refresh() {
         .unwrap()
         .contains("Status: stable | Type: Default | Severity: High"));
 }
+
+/// What a saga step reads of an incident (its people: tags, participants with their roles,
+/// resources) is what the whole read has of them; the latest reports are left out of it.
+#[tokio::test]
+async fn a_providers_read_of_an_incident_has_its_people_and_resources_and_no_reports() {
+    use dispatch_store::repo::detail::{visible_with_parts, Parts};
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/incidents",
+            json!({"title": "Queue backlog", "description": "d", "tags": ["db"]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+    app.run_pending_jobs().await;
+    let r = app
+        .post(
+            "/incidents/INC-1/roles",
+            json!({"email": "sam@example.com", "role": "scribe"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:#}", r.body);
+    let r = app
+        .post(
+            "/incidents/INC-1/reports",
+            json!({"kind": "tactical", "conditions": "c", "actions": "a", "needs": "n"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:#}", r.body);
+
+    let db = dispatch_store::Db::connect(&app.db.url).await.unwrap();
+    let at = dispatch_core::values::IncidentRef::parse("INC-1");
+    let viewer = dispatch_store::repo::incident::Viewer::Everyone;
+    let (row, all) = visible_with_parts(db.conn(), viewer, &at, Parts::All)
+        .await
+        .unwrap()
+        .unwrap();
+    let (same, people) = visible_with_parts(db.conn(), viewer, &at, Parts::People)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((row.id, row.title.as_str()), (same.id, "Queue backlog"));
+    assert!(
+        all.last_tactical_report.is_some(),
+        "the whole read has the report"
+    );
+    assert!(people.last_tactical_report.is_none() && people.engagements.is_empty());
+    let names = |p: &dispatch_store::repo::detail::IncidentParts| {
+        (
+            p.tags.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+            p.participants
+                .iter()
+                .map(|v| (v.individual.email.clone(), v.roles.len()))
+                .collect::<Vec<_>>(),
+            p.resources
+                .iter()
+                .map(|r| (r.kind.clone(), r.status.clone()))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (tags, participants, resources) = names(&people);
+    assert_eq!(tags, ["db"]);
+    assert_eq!(participants.len(), 2, "{participants:?}");
+    assert!(participants.contains(&("sam@example.com".to_string(), 1)));
+    assert_eq!(resources.len(), 6, "{resources:?}");
+    assert_eq!(names(&all), (tags, participants, resources));
+    app.run_pending_jobs().await;
+}
