@@ -35,9 +35,8 @@ async fn load_with(
     // Only what a context carries: not the detail's runbooks. The row with its tags,
     // participants and resources (with the latest reports and cost for documents), in one
     // statement; the project's provider settings from the configuration this process keeps.
-    // Every step of a declaration's saga reads it: without the parts it does not use,
-    // PostgreSQL keeps one plan for the statement (the whole read it planned anew each time)
-    // and runs it in 0.25 ms instead of 0.64 ms (planning included).
+    // Every step of a declaration's saga reads it, so it leaves out the parts a context does
+    // not use (see docs/operations.md, "Where PostgreSQL's time goes").
     let r = IncidentRef::Id(IncidentId(incident_id));
     let which = if for_documents {
         repo::detail::Parts::All
